@@ -1,0 +1,121 @@
+// Every environment variable Vaultline reads, parsed once with zod (DESIGN §7).
+// A bad value stops start-up with a message naming the variable.
+import { z } from "zod";
+import path from "node:path";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+const optionalUrl = z.string().url().optional();
+const positiveInt = z.coerce.number().int().positive();
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    DATA_DIR: z.string().min(1).default(".data"),
+    DATABASE_URL: z.string().url().optional(),
+    TARGET_DATABASE_URL: z.string().url().optional(),
+    STORAGE: z.enum(["local", "s3"]).default("local"),
+    LOCAL_STORAGE_DIR: z.string().min(1).optional(),
+    S3_ENDPOINT: optionalUrl,
+    S3_REGION: z.string().min(1).default("us-east-1"),
+    S3_BUCKET: z.string().min(1).optional(),
+    S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+    S3_FORCE_PATH_STYLE: bool.default(false),
+    STORAGE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, "letters, digits, . _ - and / only")
+      .default("backups"),
+    BACKUP_ENV: z.string().regex(/^[A-Za-z0-9._-]+$/).default("prod"),
+    BACKUP_ENCRYPTION_PASSPHRASE: z.string().min(12, "at least 12 characters").optional(),
+    BACKUP_TIMEOUT_MINUTES: positiveInt.default(60),
+    NEXTAUTH_SECRET: z.string().min(16).optional(),
+    NEXTAUTH_URL: optionalUrl,
+    ADMIN_EMAIL: z.string().email().optional(),
+    ADMIN_PASSWORD: z.string().min(10, "at least 10 characters").optional(),
+    PG_BIN_DIR: z.string().min(1).optional(),
+    FILES_DIR: z.string().min(1).optional(),
+    APP_COMMIT_SHA: z.string().regex(/^[0-9a-f]{7,40}$/i).optional(),
+    APP_REPO_DIR: z.string().min(1).optional(),
+    APP_MIGRATIONS_DIR: z.string().min(1).optional(),
+    CHECKS_FILE: z.string().min(1).optional(),
+    DRILL_DATABASE_URL: optionalUrl,
+    STORAGE_WARN_BYTES: z.coerce.number().int().nonnegative().optional(),
+    WEBHOOK_SECRET: z.string().min(1).optional(),
+    SMTP_URL: optionalUrl,
+    SMTP_FROM: z.string().min(3).default("vaultline@localhost"),
+    DEPLOY_COMMAND: z.string().min(1).optional(),
+    DEPLOY_WEBHOOK_URL: optionalUrl,
+    ROLLBACK_COMMAND: z.string().min(1).optional(),
+    ROLLBACK_WEBHOOK_URL: optionalUrl,
+    HOOK_TIMEOUT_SECONDS: positiveInt.default(600),
+    WORKER_IN_WEB: bool.default(true),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .superRefine((c, ctx) => {
+    if (c.STORAGE === "s3") {
+      for (const k of ["S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const) {
+        if (!c[k]) ctx.addIssue({ code: "custom", path: [k], message: "required when STORAGE=s3" });
+      }
+    }
+  });
+
+export type Config = z.infer<typeof schema> & {
+  databaseUrl: string;
+  targetDatabaseUrl: string;
+  localStorageDir: string;
+  dataDir: string;
+  encryptionPassphrase: string;
+  nextAuthSecret: string;
+};
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses `env` (process.env by default). Throws ConfigError naming each bad variable. */
+export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
+  );
+  const r = schema.safeParse(cleaned);
+  if (!r.success) {
+    throw new ConfigError(
+      r.error.issues.map((i) => `${i.path.join(".") || "(env)"}: ${i.message}`),
+    );
+  }
+  const c = r.data;
+  const problems: string[] = [];
+  if (!c.DATABASE_URL) problems.push("DATABASE_URL: required (npm start sets it for the embedded server)");
+  if (!c.BACKUP_ENCRYPTION_PASSPHRASE)
+    problems.push("BACKUP_ENCRYPTION_PASSPHRASE: required; backups are never stored unencrypted");
+  if (!c.NEXTAUTH_SECRET) problems.push("NEXTAUTH_SECRET: required (at least 16 characters)");
+  if (problems.length) throw new ConfigError(problems);
+  const dataDir = path.resolve(c.DATA_DIR);
+  return {
+    ...c,
+    dataDir,
+    databaseUrl: c.DATABASE_URL!,
+    targetDatabaseUrl: c.TARGET_DATABASE_URL ?? c.DATABASE_URL!,
+    localStorageDir: path.resolve(c.LOCAL_STORAGE_DIR ?? path.join(dataDir, "backups")),
+    encryptionPassphrase: c.BACKUP_ENCRYPTION_PASSPHRASE!,
+    nextAuthSecret: c.NEXTAUTH_SECRET!,
+  };
+}
+
+let cached: Config | undefined;
+/** The process's configuration, parsed on first use. */
+export function config(): Config {
+  cached ??= parseConfig();
+  return cached;
+}
+
+/** For tests that change the environment between cases. */
+export function resetConfigForTests(): void {
+  cached = undefined;
+}
