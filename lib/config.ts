@@ -96,13 +96,13 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push("BACKUP_ENCRYPTION_PASSPHRASE: required; backups are never stored unencrypted");
   if (!c.NEXTAUTH_SECRET) problems.push("NEXTAUTH_SECRET: required (at least 16 characters)");
   if (problems.length) throw new ConfigError(problems);
-  const dataDir = path.resolve(c.DATA_DIR);
+  const dataDir = path.resolve(/*turbopackIgnore: true*/ c.DATA_DIR);
   return {
     ...c,
     dataDir,
     databaseUrl: c.DATABASE_URL!,
     targetDatabaseUrl: c.TARGET_DATABASE_URL ?? c.DATABASE_URL!,
-    localStorageDir: path.resolve(c.LOCAL_STORAGE_DIR ?? path.join(dataDir, "backups")),
+    localStorageDir: path.resolve(/*turbopackIgnore: true*/ c.LOCAL_STORAGE_DIR ?? path.join(dataDir, "backups")),
     encryptionPassphrase: c.BACKUP_ENCRYPTION_PASSPHRASE!,
     nextAuthSecret: c.NEXTAUTH_SECRET!,
   };

@@ -42,7 +42,7 @@ export async function startEmbeddedPostgres(opts: {
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
     onLog: opts.onLog ?? (() => {}),
-    onError: opts.onLog ?? (() => {}),
+    onError: (e: unknown) => opts.onLog?.(e instanceof Error ? e.message : String(e)),
   });
   if (!existsSync(path.join(opts.dir, "PG_VERSION"))) await pg.initialise();
   await pg.start();

@@ -10,7 +10,7 @@ import pg from "pg";
 /** The lock key `prisma migrate` takes (pg_advisory_lock(72707369)). */
 const PRISMA_MIGRATE_LOCK = 72707369;
 
-export const MIGRATIONS_DIR = path.resolve(process.cwd(), "prisma/migrations");
+export const MIGRATIONS_DIR = path.resolve(/*turbopackIgnore: true*/ process.cwd(), "prisma/migrations");
 
 export interface MigrationFile {
   name: string;

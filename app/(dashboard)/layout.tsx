@@ -1,0 +1,19 @@
+import { redirect } from "next/navigation";
+import { getSessionUser } from "@/lib/auth";
+import { Nav } from "@/components/nav";
+import { UserProvider } from "@/components/user-context";
+
+export const dynamic = "force-dynamic";
+
+export default async function DashboardLayout({ children }: { children: React.ReactNode }) {
+  const user = await getSessionUser();
+  if (!user) redirect("/login");
+  return (
+    <UserProvider user={user}>
+      <div className="flex min-h-screen flex-col md:flex-row">
+        <Nav user={user} />
+        <main className="min-w-0 flex-1 p-4 md:p-8">{children}</main>
+      </div>
+    </UserProvider>
+  );
+}

@@ -1,0 +1,48 @@
+"use client";
+import Link from "next/link";
+import { usePathname } from "next/navigation";
+import { signOut } from "next-auth/react";
+import type { SessionUser } from "@/lib/auth";
+
+const LINKS = [
+  { href: "/backups", label: "Backups" },
+  { href: "/restores", label: "Restores" },
+  { href: "/deployments", label: "Deployments" },
+  { href: "/checks", label: "Checks" },
+  { href: "/audit", label: "Audit log" },
+  { href: "/settings", label: "Settings" },
+];
+
+export function Nav({ user }: { user: SessionUser }) {
+  const path = usePathname();
+  return (
+    <aside className="flex shrink-0 flex-col border-b border-slate-200 bg-white md:min-h-screen md:w-56 md:border-b-0 md:border-r">
+      <div className="px-5 py-4 text-lg font-semibold tracking-tight">Vaultline</div>
+      <nav aria-label="Main" className="flex flex-wrap gap-1 px-3 md:flex-col">
+        {LINKS.map((l) => {
+          const active = path === l.href || path.startsWith(`${l.href}/`);
+          return (
+            <Link
+              key={l.href}
+              href={l.href}
+              aria-current={active ? "page" : undefined}
+              className={`rounded-md px-3 py-2 text-sm ${active ? "bg-slate-900 text-white" : "text-slate-700 hover:bg-slate-100"}`}
+            >
+              {l.label}
+            </Link>
+          );
+        })}
+      </nav>
+      <div className="mt-auto border-t border-slate-200 px-5 py-4 text-sm">
+        <div className="font-medium" data-testid="current-user">
+          {user.displayName}
+        </div>
+        <div className="truncate text-slate-500">{user.email}</div>
+        <div className="mt-1 text-xs uppercase tracking-wide text-slate-400">{user.role}</div>
+        <button onClick={() => signOut({ callbackUrl: "/login" })} className="mt-3 text-sm text-slate-700 underline hover:text-slate-900">
+          Sign out
+        </button>
+      </div>
+    </aside>
+  );
+}

@@ -1,0 +1,76 @@
+// Connection details for pg_dump/pg_restore. The password travels in PGPASSWORD, never
+// on the command line (visible to every user via `ps`), and parameters only Prisma or
+// node-pg understand (`schema`, `connection_limit`…) are dropped because libpq rejects them.
+
+/** URI query parameters libpq accepts (PostgreSQL 15 "Parameter Key Words"). */
+const LIBPQ_PARAMS = new Set([
+  "host",
+  "hostaddr",
+  "port",
+  "dbname",
+  "user",
+  "passfile",
+  "channel_binding",
+  "connect_timeout",
+  "client_encoding",
+  "options",
+  "application_name",
+  "fallback_application_name",
+  "keepalives",
+  "keepalives_idle",
+  "keepalives_interval",
+  "keepalives_count",
+  "tcp_user_timeout",
+  "replication",
+  "gssencmode",
+  "sslmode",
+  "requiressl",
+  "sslcompression",
+  "sslcert",
+  "sslkey",
+  "sslpassword",
+  "sslrootcert",
+  "sslcrl",
+  "sslcrldir",
+  "sslsni",
+  "requirepeer",
+  "ssl_min_protocol_version",
+  "ssl_max_protocol_version",
+  "krbsrvname",
+  "gsslib",
+  "service",
+  "target_session_attrs",
+  "load_balance_hosts",
+]);
+
+export interface LibpqConnection {
+  /** A `postgresql://` URI without the password, for `--dbname`. */
+  dbname: string;
+  /** Extra environment for the child process (PGPASSWORD when the URL has one). */
+  env: Record<string, string>;
+  /** The password, so callers can scrub it from any text they show; may be empty. */
+  password: string;
+}
+
+export function libpqConnection(url: string): LibpqConnection {
+  const u = new URL(url);
+  const password = decodeURIComponent(u.password);
+  u.password = "";
+  for (const key of [...u.searchParams.keys()]) {
+    if (!LIBPQ_PARAMS.has(key)) u.searchParams.delete(key);
+  }
+  const env: Record<string, string> = {};
+  if (password) env.PGPASSWORD = password;
+  return { dbname: u.toString(), env, password };
+}
+
+/** The database name in a connection URL, for manifests. */
+export function databaseName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, "")) || "postgres";
+}
+
+/** host[:port] of a connection URL, with no credentials, for manifests and messages. */
+export function databaseHost(url: string): string {
+  const u = new URL(url);
+  return u.port ? `${u.hostname}:${u.port}` : u.hostname || "localhost";
+}

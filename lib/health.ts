@@ -1,0 +1,61 @@
+// GET /api/health: "ok", "degraded" (works but needs attention) or "down" (database
+// unreachable). Each check is bounded in time so a hung dependency cannot hang the probe.
+import { db } from "./db";
+import { config } from "./config";
+import { describeStatus, migrationStatus } from "./migrate";
+
+export type CheckState = "ok" | "degraded" | "down";
+export interface HealthCheck {
+  status: CheckState;
+  message?: string;
+  [k: string]: unknown;
+}
+export interface Health {
+  status: CheckState;
+  checks: Record<string, HealthCheck>;
+}
+
+type Probe = () => Promise<HealthCheck>;
+const probes = new Map<string, Probe>();
+
+/** Modules add their own checks (storage, pg_dump, last backup) without health knowing them. */
+export function registerHealthCheck(name: string, probe: Probe): void {
+  probes.set(name, probe);
+}
+
+function withTimeout(p: Promise<HealthCheck>, ms: number): Promise<HealthCheck> {
+  return Promise.race([
+    p,
+    new Promise<HealthCheck>((resolve) => setTimeout(() => resolve({ status: "degraded", message: `no answer in ${ms} ms` }), ms)),
+  ]);
+}
+
+export async function health(): Promise<Health> {
+  const checks: Record<string, HealthCheck> = {};
+  try {
+    await withTimeout(
+      db().$queryRaw`SELECT 1`.then(() => ({ status: "ok" as const })),
+      3000,
+    ).then((c) => {
+      if (c.status !== "ok") throw new Error(c.message);
+    });
+    checks.database = { status: "ok" };
+  } catch (e) {
+    checks.database = { status: "down", message: `database unreachable: ${(e as Error).message.split("\n")[0]}` };
+    return { status: "down", checks };
+  }
+  const problem = describeStatus(await migrationStatus(config().databaseUrl));
+  checks.migrations = problem ? { status: "degraded", message: problem } : { status: "ok" };
+  const extra = await Promise.all(
+    [...probes].map(async ([name, probe]) => {
+      try {
+        return [name, await withTimeout(probe(), 5000)] as const;
+      } catch (e) {
+        return [name, { status: "degraded" as const, message: (e as Error).message }] as const;
+      }
+    }),
+  );
+  for (const [name, c] of extra) checks[name] = c;
+  const status = Object.values(checks).some((c) => c.status !== "ok") ? "degraded" : "ok";
+  return { status, checks };
+}

@@ -1,0 +1,47 @@
+// Permissions as data (STYLE.md §4): each action names the lowest role that may do it
+// from a session, and the token scope that allows it from an API token (null: sessions only).
+// Browser-safe: the UI imports it to hide what a role cannot do.
+export const ROLES = ["VIEWER", "OPERATOR", "ADMIN"] as const;
+export type RoleName = (typeof ROLES)[number];
+
+export const SCOPES = ["backups:read", "backups:write", "restore", "deploy", "settings", "metrics"] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export const PERMISSIONS = {
+  "backups.read": { role: "VIEWER", scope: "backups:read" },
+  "backups.create": { role: "OPERATOR", scope: "backups:write" },
+  "backups.verify": { role: "OPERATOR", scope: "backups:write" },
+  "backups.cancel": { role: "OPERATOR", scope: "backups:write" },
+  "backups.download": { role: "OPERATOR", scope: "backups:read" },
+  "backups.delete": { role: "ADMIN", scope: "restore" },
+  "restores.read": { role: "VIEWER", scope: "backups:read" },
+  "restores.run": { role: "ADMIN", scope: "restore" },
+  "deploy.gate": { role: "OPERATOR", scope: "deploy" },
+  "deployments.read": { role: "VIEWER", scope: "deploy" },
+  "deployments.write": { role: "OPERATOR", scope: "deploy" },
+  "rollback.run": { role: "ADMIN", scope: "restore" },
+  "checks.read": { role: "VIEWER", scope: "backups:read" },
+  "checks.run": { role: "OPERATOR", scope: "deploy" },
+  "settings.read": { role: "VIEWER", scope: "settings" },
+  "settings.write": { role: "ADMIN", scope: "settings" },
+  "audit.read": { role: "VIEWER", scope: "backups:read" },
+  "metrics.read": { role: "VIEWER", scope: "metrics" },
+  "tokens.manage": { role: "ADMIN", scope: null },
+  "users.manage": { role: "ADMIN", scope: null },
+} as const satisfies Record<string, { role: RoleName; scope: Scope | null }>;
+
+export type Action = keyof typeof PERMISSIONS;
+
+export function roleAtLeast(role: RoleName, min: RoleName): boolean {
+  return ROLES.indexOf(role) >= ROLES.indexOf(min);
+}
+
+export function roleCan(role: RoleName, action: Action): boolean {
+  return roleAtLeast(role, PERMISSIONS[action].role);
+}
+
+/** A token acts with its scopes only, and never beyond its creator's role. */
+export function tokenCan(scopes: readonly string[], creatorRole: RoleName, action: Action): boolean {
+  const p = PERMISSIONS[action];
+  return p.scope !== null && scopes.includes(p.scope) && roleAtLeast(creatorRole, p.role);
+}

@@ -1,0 +1,44 @@
+// API tokens: `vl_` + 32 random bytes. Only the SHA-256 is stored; the secret is shown once.
+import { createHash, randomBytes } from "node:crypto";
+import type { Db } from "./db";
+import type { RoleName } from "./permissions";
+
+export function newTokenSecret(): string {
+  return `vl_${randomBytes(32).toString("base64url")}`;
+}
+
+export function hashToken(secret: string): string {
+  return createHash("sha256").update(secret).digest("hex");
+}
+
+export interface TokenPrincipal {
+  tokenId: string;
+  name: string;
+  scopes: string[];
+  creator: { id: string; email: string; displayName: string; role: RoleName };
+}
+
+/** The live token for a bearer secret, or null (unknown, revoked, expired, creator disabled). */
+export async function findToken(db: Db, secret: string, now = new Date()): Promise<TokenPrincipal | null> {
+  if (!/^vl_[A-Za-z0-9_-]{43}$/.test(secret)) return null;
+  const t = await db.apiToken.findUnique({
+    where: { tokenHash: hashToken(secret) },
+    include: { createdBy: true },
+  });
+  if (!t || t.revokedAt || (t.expiresAt && t.expiresAt <= now) || t.createdBy.disabledAt) return null;
+  // lastUsedAt at minute resolution: one write per token per minute, not per request.
+  if (!t.lastUsedAt || now.getTime() - t.lastUsedAt.getTime() > 60_000) {
+    await db.apiToken.update({ where: { id: t.id }, data: { lastUsedAt: now } });
+  }
+  return {
+    tokenId: t.id,
+    name: t.name,
+    scopes: t.scopes,
+    creator: {
+      id: t.createdBy.id,
+      email: t.createdBy.email,
+      displayName: t.createdBy.displayName,
+      role: t.createdBy.role,
+    },
+  };
+}
