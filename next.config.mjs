@@ -15,6 +15,9 @@ const nextConfig = {
     "tar-stream",
   ],
   poweredByHeader: false,
+  // Types are checked by `npm run typecheck` (part of `npm test`); a type error in a test
+  // file must not stop an operator from starting the dashboard.
+  typescript: { ignoreBuildErrors: true },
   typedRoutes: false,
 };
 

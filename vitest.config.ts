@@ -11,5 +11,6 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: 2,
     reporters: ["default"],
+    env: { LOG_LEVEL: "warn" },
   },
 });

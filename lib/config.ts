@@ -27,8 +27,12 @@ const schema = z
     STORAGE_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, "letters, digits, . _ - and / only")
+      .refine((p) => !p.split("/").some((s) => s === "." || s === ".."), "no . or .. segments")
       .default("backups"),
-    BACKUP_ENV: z.string().regex(/^[A-Za-z0-9._-]+$/).default("prod"),
+    BACKUP_ENV: z
+      .string()
+      .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/, "letters, digits, . _ - only, not starting with .")
+      .default("prod"),
     BACKUP_ENCRYPTION_PASSPHRASE: z.string().min(12, "at least 12 characters").optional(),
     BACKUP_TIMEOUT_MINUTES: positiveInt.default(60),
     NEXTAUTH_SECRET: z.string().min(16).optional(),
@@ -79,7 +83,7 @@ export class ConfigError extends Error {
 }
 
 /** Parses `env` (process.env by default). Throws ConfigError naming each bad variable. */
-export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
   const cleaned = Object.fromEntries(
     Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
   );

@@ -1,0 +1,15 @@
+// Fixed facts of the e2e environment, shared by the config, the setup and the specs.
+export const E2E = {
+  port: Number(process.env.E2E_PORT ?? 3210),
+  pgPort: Number(process.env.E2E_PG_PORT ?? 54410),
+  dataDir: ".data/e2e",
+  get baseURL() {
+    return `http://localhost:${this.port}`;
+  },
+  admin: { email: "admin@e2e.test", password: "e2e-admin-password-1" },
+  viewer: { email: "viewer@e2e.test", password: "e2e-viewer-password-1" },
+  operator: { email: "operator@e2e.test", password: "e2e-operator-password-1" },
+  adminState: "e2e/.auth/admin.json",
+  viewerState: "e2e/.auth/viewer.json",
+  operatorState: "e2e/.auth/operator.json",
+};

@@ -1,0 +1,34 @@
+// Shared e2e helpers: sign in through the real form, and direct database access to seed
+// rows the UI must show (the embedded server's password is in the e2e DATA_DIR).
+import { expect, type Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import pg from "pg";
+import { E2E } from "./env";
+
+export async function signIn(page: Page, email: string, password: string) {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("current-user")).toBeVisible();
+}
+
+export function dbUrl(): string {
+  const secrets = JSON.parse(readFileSync(path.join(E2E.dataDir, "secrets.json"), "utf8"));
+  return `postgresql://vaultline:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${E2E.pgPort}/vaultline`;
+}
+
+export async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: dbUrl() });
+  await c.connect();
+  try {
+    return (await c.query<T>(text, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+export async function screenshot(page: Page, name: string) {
+  await page.screenshot({ path: `test-results/screenshots/${name}.png`, fullPage: true });
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { ConfigError, parseConfig } from "./config";
+
+const base = {
+  DATABASE_URL: "postgresql://u:p@localhost:5432/db",
+  BACKUP_ENCRYPTION_PASSPHRASE: "a-long-enough-passphrase",
+  NEXTAUTH_SECRET: "0123456789abcdef0123",
+};
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    parseConfig(env);
+    return [];
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems;
+  }
+}
+
+describe("config", () => {
+  it("applies the documented defaults", () => {
+    const c = parseConfig(base);
+    expect(c.PORT).toBe(3000);
+    expect(c.STORAGE).toBe("local");
+    expect(c.STORAGE_PREFIX).toBe("backups");
+    expect(c.BACKUP_ENV).toBe("prod");
+    expect(c.BACKUP_TIMEOUT_MINUTES).toBe(60);
+    expect(c.targetDatabaseUrl).toBe(base.DATABASE_URL);
+    expect(c.localStorageDir).toMatch(/\.data\/backups$/);
+  });
+
+  it("names the variable that is wrong", () => {
+    expect(problems({ ...base, PORT: "eighty" })[0]).toMatch(/^PORT:/);
+    expect(problems({ ...base, STORAGE: "ftp" })[0]).toMatch(/^STORAGE:/);
+    expect(problems({ ...base, S3_FORCE_PATH_STYLE: "maybe" })[0]).toMatch(/^S3_FORCE_PATH_STYLE:/);
+    expect(problems({ ...base, STORAGE_PREFIX: "../escape" })[0]).toMatch(/^STORAGE_PREFIX:/);
+    expect(problems({ ...base, ADMIN_EMAIL: "not-an-email" })[0]).toMatch(/^ADMIN_EMAIL:/);
+  });
+
+  it("requires the S3 settings when STORAGE=s3", () => {
+    const p = problems({ ...base, STORAGE: "s3" });
+    expect(p.join("\n")).toMatch(/S3_BUCKET/);
+    expect(p.join("\n")).toMatch(/S3_ACCESS_KEY_ID/);
+  });
+
+  it("refuses to run without an encryption passphrase rather than store plain backups", () => {
+    const { BACKUP_ENCRYPTION_PASSPHRASE: _omit, ...rest } = base;
+    expect(problems(rest).join("\n")).toMatch(/BACKUP_ENCRYPTION_PASSPHRASE/);
+  });
+
+  it("documents every variable it reads in .env.example", () => {
+    const src = readFileSync("lib/config.ts", "utf8");
+    const vars = [...src.matchAll(/^\s{4}([A-Z][A-Z0-9_]+): /gm)].map((m) => m[1]).filter((v) => v !== "NODE_ENV");
+    const example = readFileSync(".env.example", "utf8");
+    expect(vars.length).toBeGreaterThan(20);
+    for (const v of vars) expect(example, v).toMatch(new RegExp(`^${v}=`, "m"));
+  });
+});

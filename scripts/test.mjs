@@ -1,0 +1,47 @@
+// `npm test`: Vitest (unit + integration on real PostgreSQL, S3 protocol, gpg), then
+// Playwright in Chromium; prints one closing line `N passed, N failed`.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+
+mkdirSync("test-results", { recursive: true });
+for (const f of ["test-results/vitest.json", "test-results/playwright.json"]) rmSync(f, { force: true });
+const only = process.argv[2]; // "unit" | "e2e" | undefined (both)
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { stdio: "inherit", env: { ...process.env, FORCE_COLOR: "0" } });
+  return r.status ?? 1;
+}
+
+let passed = 0;
+let failed = 0;
+let crashed = false;
+
+if (only !== "e2e") {
+  // The type check counts as one test: `next build` skips it so that starting never waits on it.
+  if (run("npx", ["tsc", "--noEmit"]) === 0) passed += 1;
+  else failed += 1;
+  const code = run("npx", ["vitest", "run", "--reporter=default", "--reporter=json", "--outputFile.json=test-results/vitest.json"]);
+  if (existsSync("test-results/vitest.json")) {
+    const v = JSON.parse(readFileSync("test-results/vitest.json", "utf8"));
+    passed += v.numPassedTests;
+    failed += v.numFailedTests;
+    if (code !== 0 && v.numFailedTests === 0) {
+      // A suite that failed to load, or an unhandled error, counts as a failure.
+      failed += Math.max(1, v.numFailedTestSuites ?? 0);
+    }
+  } else if (code !== 0) crashed = true;
+}
+
+if (only !== "unit") {
+  const code = run("npx", ["playwright", "test"]);
+  if (existsSync("test-results/playwright.json")) {
+    const p = JSON.parse(readFileSync("test-results/playwright.json", "utf8"));
+    passed += p.stats.expected + (p.stats.flaky ?? 0);
+    failed += p.stats.unexpected;
+    if (code !== 0 && p.stats.unexpected === 0) failed += 1;
+  } else if (code !== 0) crashed = true;
+}
+
+if (crashed) failed += 1;
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);
