@@ -1,0 +1,114 @@
+// Display helpers shared by the dashboard. Pure and locale-independent, so the same
+// value renders the same on the server, in the browser and in tests. Times are UTC
+// throughout: the dashboard's day boundary and the schedule's "02:00" are UTC.
+
+const BYTE_UNITS = ["B", "kB", "MB", "GB", "TB", "PB"] as const;
+
+/** Decimal (SI) units: 3_400_000 → "3.4 MB". One decimal below 10 of a unit, none above. */
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return "—";
+  if (bytes < 1000) return `${Math.round(bytes)} B`;
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < BYTE_UNITS.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  // 999.96 kB would round to "1000 kB"; carry into the next unit instead.
+  if (Number(value.toFixed(value < 10 ? 1 : 0)) >= 1000 && unit < BYTE_UNITS.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  const text = value < 10 ? value.toFixed(1).replace(/\.0$/, "") : Math.round(value).toString();
+  return `${text} ${BYTE_UNITS[unit]}`;
+}
+
+/** 0.4 → "<1 s", 12 → "12 s", 125 → "2 min 5 s", 3780 → "1 h 3 min", 90000 → "1 d 1 h". */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return "—";
+  if (seconds < 1) return seconds === 0 ? "0 s" : "<1 s";
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+  const d = Math.floor(h / 24);
+  return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
+}
+
+/** A span of hours as people say it: 0.3 → "<1 h", 26 → "26 h", 80 → "3 d". */
+export function formatHours(hours: number | null | undefined): string {
+  if (hours === null || hours === undefined || !Number.isFinite(hours) || hours < 0) return "—";
+  if (hours < 1) return "<1 h";
+  if (hours < 72) return `${Math.floor(hours)} h`;
+  return `${Math.floor(hours / 24)} d`;
+}
+
+function toDate(value: Date | string | number): Date {
+  return value instanceof Date ? value : new Date(value);
+}
+
+/** "5 min ago", "26 h ago", "3 d ago", "in 4 h"; "just now" within a minute. */
+export function formatRelative(value: Date | string | number | null | undefined, now: Date = new Date()): string {
+  if (value === null || value === undefined) return "—";
+  const t = toDate(value).getTime();
+  if (Number.isNaN(t)) return "—";
+  const diff = (now.getTime() - t) / 1000;
+  const abs = Math.abs(diff);
+  if (abs < 60) return "just now";
+  let text: string;
+  if (abs < 3600) text = `${Math.floor(abs / 60)} min`;
+  else if (abs < 72 * 3600) text = `${Math.floor(abs / 3600)} h`;
+  else text = `${Math.floor(abs / 86400)} d`;
+  return diff >= 0 ? `${text} ago` : `in ${text}`;
+}
+
+const pad = (n: number) => String(n).padStart(2, "0");
+
+/** "2025-10-05 02:00 UTC" */
+export function formatDateTimeUtc(value: Date | string | number | null | undefined): string {
+  if (value === null || value === undefined) return "—";
+  const d = toDate(value);
+  if (Number.isNaN(d.getTime())) return "—";
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
+}
+
+/** "02:00 UTC" */
+export function formatTimeUtc(value: Date | string | number | null | undefined): string {
+  if (value === null || value === undefined) return "—";
+  const d = toDate(value);
+  if (Number.isNaN(d.getTime())) return "—";
+  return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
+}
+
+/** "2025-10-05" (UTC) */
+export function formatDateUtc(value: Date | string | number): string {
+  const d = toDate(value);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+}
+
+/** The first 8 characters of a backup id: what the delete dialog asks for. */
+export function shortId(id: string): string {
+  return id.slice(0, 8);
+}
+
+/** The first 12 hex digits of a checksum or commit, enough to tell them apart. */
+export function shortHash(hash: string | null | undefined, length = 12): string {
+  return hash ? hash.slice(0, length) : "—";
+}
+
+/** Seconds between two instants (end defaults to now), never negative. */
+export function elapsedSeconds(start: Date | string | null | undefined, end: Date | string | null = null, now = new Date()): number | null {
+  if (!start) return null;
+  const s = toDate(start).getTime();
+  const e = end ? toDate(end).getTime() : now.getTime();
+  if (Number.isNaN(s) || Number.isNaN(e)) return null;
+  return Math.max(0, (e - s) / 1000);
+}
+
+/** Fraction 0..1 of `done` out of an estimated `total`; null when there is no estimate. Capped below 1 while running. */
+export function progressFraction(done: number, estimatedTotal: number | null | undefined): number | null {
+  if (!estimatedTotal || estimatedTotal <= 0 || !Number.isFinite(done) || done < 0) return null;
+  return Math.min(done / estimatedTotal, 0.99);
+}

@@ -1,0 +1,38 @@
+// What GET/PUT /api/settings answer: the settings in force, per-section versions and the
+// next scheduled runs. A PUT that changed anything writes one audit event with the
+// before/after of each changed section. Non-ADMINs never see the webhook URL whole.
+import type { Db } from "./db";
+import { audit, type Actor } from "./audit";
+import { loadSettings, nextRuns, updateSettings } from "./settings";
+import { maskUrl } from "./audit-query";
+import type { RoleName } from "./permissions";
+import type { Settings, SettingsUpdate } from "./validation/settings";
+
+export const NEXT_RUNS_SHOWN = 5;
+
+function upcoming(settings: Settings, now: Date): string[] {
+  try {
+    return nextRuns(settings.schedule, now, NEXT_RUNS_SHOWN).map((d) => d.toISOString());
+  } catch {
+    return [];
+  }
+}
+
+function forRole(settings: Settings, role: RoleName): Settings {
+  if (role === "ADMIN" || !settings.notifications.webhookUrl) return settings;
+  return { ...settings, notifications: { ...settings.notifications, webhookUrl: maskUrl(settings.notifications.webhookUrl) } };
+}
+
+export async function settingsView(db: Db, role: RoleName, now = new Date()) {
+  const { settings, meta } = await loadSettings(db);
+  return { settings: forRole(settings, role), meta, nextRuns: upcoming(settings, now) };
+}
+
+export async function saveSettings(db: Db, update: SettingsUpdate, actor: Actor, role: RoleName) {
+  const { changed } = await updateSettings(db, update, actor);
+  const sections = Object.keys(changed);
+  if (sections.length > 0) {
+    await audit(db, { actor, action: "settings.updated", target: sections.join(","), details: { changed } });
+  }
+  return { ...(await settingsView(db, role)), changed: sections };
+}
