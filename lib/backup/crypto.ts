@@ -1,0 +1,152 @@
+// OpenPGP symmetric encryption of archives, in the format stock `gpg --decrypt` reads
+// (DESIGN §1: recoverable without the dashboard). Everything streams: memory stays flat
+// however large the archive is.
+import { createHmac } from "node:crypto";
+import { Duplex, Readable } from "node:stream";
+import * as openpgp from "openpgp";
+
+export const ENCRYPTION_ALGORITHM = "openpgp-aes256" as const;
+
+/** Per-call settings; openpgp's global config is left alone so other users are unaffected. */
+const ENCRYPT_CONFIG: openpgp.PartialConfig = {
+  // AEAD (SEIPDv2) packets are not readable by gpg 2.2, which many servers still ship.
+  aeadProtect: false,
+  preferredSymmetricAlgorithm: openpgp.enums.symmetric.aes256,
+  // pg_dump -Fc is already compressed; a second pass would only cost CPU.
+  preferredCompressionAlgorithm: openpgp.enums.compression.uncompressed,
+  // Argon2 S2K is not understood by gpg 2.2.
+  s2kType: openpgp.enums.s2k.iterated,
+};
+
+const DECRYPT_CONFIG: openpgp.PartialConfig = {
+  // Without this openpgp buffers the whole plaintext until the final integrity check. We
+  // stream instead; the integrity failure still surfaces, as an error at the end of the
+  // stream, and restores verify the stored checksum before feeding pg_restore anyway.
+  allowUnauthenticatedStream: true,
+};
+
+/** Wrong key, flipped bytes, truncation: anything that makes an archive undecryptable. */
+export class DecryptionError extends Error {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(`wrong passphrase or corrupt archive (${detail})`, options);
+    this.name = "DecryptionError";
+  }
+}
+
+/** A stable, non-reversible name for the key, for manifests; never the key itself. */
+export function keyFingerprint(passphrase: string): string {
+  return createHmac("sha256", passphrase).update("vaultline-key-fingerprint").digest("hex").slice(0, 16);
+}
+
+/**
+ * A pull-based web stream over a Node stream: openpgp asks for a chunk only when it can
+ * take one, so back-pressure reaches the source (Readable.toWeb buffers more eagerly).
+ */
+function toWeb(source: AsyncIterable<unknown>): ReadableStream<Uint8Array> {
+  const it = source[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { value, done } = await it.next();
+        if (done) controller.close();
+        else controller.enqueue(typeof value === "string" ? Buffer.from(value) : (value as Uint8Array));
+      },
+      async cancel(reason) {
+        await it.return?.(reason);
+      },
+    },
+    { highWaterMark: 1 },
+  );
+}
+
+function fromWeb(stream: ReadableStream<Uint8Array>): Readable {
+  // Small object-mode buffer: each chunk is already up to 64 KiB; see NOTES.md on memory.
+  return Readable.fromWeb(stream as import("node:stream/web").ReadableStream<Uint8Array>, {
+    highWaterMark: 4,
+    objectMode: true,
+  });
+}
+
+function detail(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function encryptIterable(input: AsyncIterable<unknown>, passphrase: string): Promise<Readable> {
+  const message = await openpgp.createMessage({ binary: toWeb(input), format: "binary" });
+  const encrypted = await openpgp.encrypt({
+    message,
+    passwords: [passphrase],
+    format: "binary",
+    config: ENCRYPT_CONFIG,
+  });
+  return fromWeb(encrypted as ReadableStream<Uint8Array>);
+}
+
+/** Remembers an error raised by the source itself, so it is not mistaken for bad data. */
+function tracked(source: AsyncIterable<unknown>): { iterable: AsyncIterable<unknown>; error(): unknown } {
+  let failure: unknown;
+  const iterable = (async function* () {
+    try {
+      yield* source;
+    } catch (e) {
+      failure = e;
+      throw e;
+    }
+  })();
+  return { iterable, error: () => failure };
+}
+
+async function decryptIterable(input: AsyncIterable<unknown>, passphrase: string): Promise<Readable> {
+  // A storage read that fails midway (connection reset) is a storage problem, not a wrong key.
+  const source = tracked(input);
+  const classify = (e: unknown) =>
+    source.error() ?? (e instanceof DecryptionError ? e : new DecryptionError(detail(e), { cause: e }));
+  let plain: Readable;
+  try {
+    const message = await openpgp.readMessage({ binaryMessage: toWeb(source.iterable), config: DECRYPT_CONFIG });
+    const result = await openpgp.decrypt({
+      message,
+      passwords: [passphrase],
+      format: "binary",
+      config: DECRYPT_CONFIG,
+    });
+    plain = fromWeb(result.data as ReadableStream<Uint8Array>);
+  } catch (e) {
+    throw classify(e);
+  }
+  // Errors detected later (integrity check at the end, truncation) arrive through the stream.
+  return Readable.from(
+    (async function* () {
+      try {
+        yield* plain;
+      } catch (e) {
+        throw classify(e);
+      }
+    })(),
+    { objectMode: true, highWaterMark: 4 },
+  );
+}
+
+/** Encrypts input with AES-256 under passphrase; the result is a binary OpenPGP message. */
+export function encryptStream(input: Readable, passphrase: string): Promise<Readable> {
+  return encryptIterable(input, passphrase);
+}
+
+/** Rejects, or errors the returned stream, with DecryptionError on a wrong key or damaged data. */
+export function decryptStream(input: Readable, passphrase: string): Promise<Readable> {
+  return decryptIterable(input, passphrase);
+}
+
+/** encryptStream as a Duplex, for use in the middle of stream.pipeline(). */
+export function createEncryptStream(passphrase: string): Duplex {
+  return Duplex.from(async function* (source: AsyncIterable<unknown>) {
+    yield* await encryptIterable(source, passphrase);
+  });
+}
+
+/** decryptStream as a Duplex, for use in the middle of stream.pipeline(). */
+export function createDecryptStream(passphrase: string): Duplex {
+  return Duplex.from(async function* (source: AsyncIterable<unknown>) {
+    yield* await decryptIterable(source, passphrase);
+  });
+}

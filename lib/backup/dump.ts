@@ -1,0 +1,280 @@
+// pg_dump and pg_restore as streams, and the version rule between them: pg_dump must be
+// at least as new as the server it dumps (seed incident: "server version mismatch").
+import { execFile } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Transform, type Readable, type Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { promisify } from "node:util";
+import pg from "pg";
+import { databaseHost, libpqConnection } from "./libpq";
+import { PgToolError, killTool, spawnTool } from "./pg-process";
+
+export { PgToolError } from "./pg-process";
+
+const execFileAsync = promisify(execFile);
+
+export interface PgVersion {
+  /** 15 for 15.x; 9.6 for the pre-10 scheme. */
+  major: number;
+  /** e.g. "15.18". */
+  full: string;
+}
+
+/** The oldest server pg_dump 15 (and later) can dump. */
+const OLDEST_DUMPABLE = 9.2;
+
+export function pgBinary(name: string, pgBinDir?: string): string {
+  return pgBinDir ? path.join(pgBinDir, name) : name;
+}
+
+/** Parses `pg_dump --version` output, e.g. "pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)". */
+export function parseToolVersion(output: string): PgVersion {
+  const m = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(output);
+  if (!m) throw new Error(`unrecognised version output: ${output.trim().slice(0, 100)}`);
+  const first = Number(m[1]);
+  if (first >= 10) return { major: first, full: m[2] !== undefined ? `${first}.${m[2]}` : `${first}` };
+  const second = Number(m[2] ?? 0);
+  return { major: first + second / 10, full: [m[1], m[2], m[3]].filter((x) => x !== undefined).join(".") };
+}
+
+/** Parses server_version_num (e.g. 150018, 90624). */
+export function parseServerVersionNum(num: number): PgVersion {
+  if (num >= 100000) {
+    const major = Math.floor(num / 10000);
+    return { major, full: `${major}.${num % 10000}` };
+  }
+  const major = Math.floor(num / 10000) + (Math.floor(num / 100) % 100) / 10;
+  return { major, full: `${major}.${num % 100}` };
+}
+
+export async function pgDumpVersion(binDir?: string): Promise<PgVersion> {
+  const bin = pgBinary("pg_dump", binDir);
+  try {
+    const { stdout } = await execFileAsync(bin, ["--version"], { timeout: 10_000 });
+    return parseToolVersion(stdout);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new PgToolError(`pg_dump not found at ${bin}: install the PostgreSQL client tools or set PG_BIN_DIR`, null, "");
+    }
+    throw e;
+  }
+}
+
+export async function serverVersion(url: string): Promise<PgVersion> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+    return parseServerVersionNum(Number(rows[0].v));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export type Compatibility = { ok: true } | { ok: false; reason: string };
+
+/** The pure rule: pg_dump may be newer than the server, never older; and not hopelessly newer. */
+export function compareDumpVersions(pgDump: PgVersion, server: PgVersion): Compatibility {
+  if (server.major > pgDump.major) {
+    return {
+      ok: false,
+      reason: `pg_dump ${pgDump.major} cannot dump server ${server.major}: install PostgreSQL ${server.major} client tools or set PG_BIN_DIR`,
+    };
+  }
+  if (server.major < OLDEST_DUMPABLE) {
+    return {
+      ok: false,
+      reason: `server ${server.full} is older than pg_dump ${pgDump.major} supports (${OLDEST_DUMPABLE} or later): use older client tools via PG_BIN_DIR`,
+    };
+  }
+  return { ok: true };
+}
+
+export type DumpCompatibility =
+  | { ok: true; pgDump: PgVersion; server: PgVersion }
+  | { ok: false; reason: string };
+
+export async function checkDumpCompatibility(url: string, binDir?: string): Promise<DumpCompatibility> {
+  let dumpV: PgVersion;
+  try {
+    dumpV = await pgDumpVersion(binDir);
+  } catch (e) {
+    return { ok: false, reason: (e as Error).message };
+  }
+  let serverV: PgVersion;
+  try {
+    serverV = await serverVersion(url);
+  } catch (e) {
+    return { ok: false, reason: `cannot connect to ${databaseHost(url)}: ${(e as Error).message}` };
+  }
+  const verdict = compareDumpVersions(dumpV, serverV);
+  return verdict.ok ? { ok: true, pgDump: dumpV, server: serverV } : verdict;
+}
+
+export interface DumpOptions {
+  binDir?: string;
+  signal?: AbortSignal;
+  schemaOnly?: boolean;
+  /** Schemas left out of the dump (`--exclude-schema`), e.g. a job queue's own tables. */
+  excludeSchemas?: string[];
+  /** Give up on a table lock after this long instead of queueing behind a migration forever. */
+  lockWaitTimeoutMs?: number;
+}
+
+export interface DumpProcess {
+  /** The custom-format archive. Errors (instead of ending) if pg_dump fails or is cancelled. */
+  stdout: Readable;
+  /** Resolves when pg_dump exits 0; rejects PgToolError with a readable reason, or AbortError. */
+  done: Promise<void>;
+}
+
+/** Starts `pg_dump -Fc` against url. The password reaches pg_dump through PGPASSWORD only. */
+export function spawnPgDump(url: string, opts: DumpOptions = {}): DumpProcess {
+  const conn = libpqConnection(url);
+  const args = ["--format=custom", "--no-password", `--dbname=${conn.dbname}`];
+  if (opts.schemaOnly) args.push("--schema-only");
+  for (const schema of opts.excludeSchemas ?? []) args.push(`--exclude-schema=${schema}`);
+  if (opts.lockWaitTimeoutMs) args.push(`--lock-wait-timeout=${opts.lockWaitTimeoutMs}`);
+  const proc = spawnTool(pgBinary("pg_dump", opts.binDir), args, {
+    env: { ...conn.env, PGAPPNAME: "vaultline-backup" },
+    signal: opts.signal,
+    secrets: [conn.password],
+  });
+  // A killed pg_dump closes stdout like a finished one. Holding back the end until the exit
+  // status is known makes a failed dump an error downstream, never a short "complete" archive.
+  const gate = new Transform({
+    transform(chunk, _enc, cb) {
+      cb(null, chunk);
+    },
+    flush(cb) {
+      proc.exited.then(() => cb(), (e: Error) => cb(e));
+    },
+  });
+  pipeline(proc.child.stdout!, gate).catch((e: unknown) => {
+    // The consumer went away (or gate failed): stop pg_dump instead of letting it block.
+    killTool(proc);
+    if (!gate.destroyed) gate.destroy(e as Error);
+  });
+  return { stdout: gate, done: proc.exited };
+}
+
+export interface RestoreOptions {
+  binDir?: string;
+  signal?: AbortSignal;
+  /** Drop objects before recreating them (`--clean --if-exists`). */
+  clean?: boolean;
+  /** All or nothing. */
+  singleTransaction?: boolean;
+  noOwner?: boolean;
+  noPrivileges?: boolean;
+  /** Parallel restore; needs a seekable file, so the input is spooled to a private temp file. */
+  jobs?: number;
+}
+
+/** Feeds input (a custom-format archive) to pg_restore against url. */
+export async function spawnPgRestore(input: Readable, url: string, opts: RestoreOptions = {}): Promise<void> {
+  const conn = libpqConnection(url);
+  const args = ["--no-password", "--exit-on-error", `--dbname=${conn.dbname}`];
+  if (opts.clean) args.push("--clean", "--if-exists");
+  if (opts.singleTransaction) args.push("--single-transaction");
+  if (opts.noOwner) args.push("--no-owner");
+  if (opts.noPrivileges) args.push("--no-privileges");
+  const bin = pgBinary("pg_restore", opts.binDir);
+  const toolOpts = {
+    env: { ...conn.env, PGAPPNAME: "vaultline-restore" },
+    signal: opts.signal,
+    secrets: [conn.password],
+  };
+
+  if (opts.jobs && opts.jobs > 1) {
+    if (opts.singleTransaction) {
+      throw new Error("parallel restore (jobs > 1) cannot run as a single transaction");
+    }
+    const dir = await mkdtemp(path.join(tmpdir(), "vaultline-restore-"));
+    try {
+      const file = path.join(dir, "archive.dump");
+      await pipeline(input, createWriteStream(file, { mode: 0o600 }), { signal: opts.signal });
+      const proc = spawnTool(bin, [...args, `--jobs=${opts.jobs}`, file], toolOpts);
+      await proc.exited;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    return;
+  }
+
+  const proc = spawnTool(bin, args, { ...toolOpts, stdin: "pipe" });
+  let inputError: unknown;
+  // Registered before pipeline's own handler: pg_restore is killed before its stdin closes,
+  // so a damaged input can never look like a complete archive and be committed.
+  input.once("error", (e) => {
+    inputError = e;
+    killTool(proc, "SIGKILL");
+  });
+  const fed = pipeline(input, proc.child.stdin!).catch((e: unknown) => {
+    inputError ??= e;
+  });
+  try {
+    await proc.exited;
+  } catch (e) {
+    await fed;
+    throw isPipeError(inputError) || inputError === undefined ? e : inputError;
+  }
+  await fed;
+  if (inputError !== undefined && !isPipeError(inputError)) throw inputError;
+}
+
+function isPipeError(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code === "EPIPE" || code === "ERR_STREAM_PREMATURE_CLOSE" || code === "ERR_STREAM_DESTROYED";
+}
+
+/**
+ * `pg_restore --list` of an archive on stdin. pg_restore stops reading after the table of
+ * contents; the rest of input is still read to the end so callers hashing or decrypting
+ * it see every byte (and any integrity error at the end).
+ */
+export async function pgRestoreList(input: Readable, binDir?: string): Promise<string> {
+  const proc = spawnTool(pgBinary("pg_restore", binDir), ["--list"], { stdin: "pipe" });
+  const chunks: Buffer[] = [];
+  proc.child.stdout!.on("data", (c: Buffer) => chunks.push(c));
+  const stdoutDone = once(proc.child.stdout!, "end").catch(() => undefined);
+  try {
+    await feedTolerantly(input, proc.child.stdin!);
+  } catch (e) {
+    killTool(proc, "SIGKILL");
+    await proc.exited.catch(() => undefined);
+    throw e;
+  }
+  await proc.exited;
+  await stdoutDone;
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Writes input to sink with back-pressure; once sink closes, keeps reading input to its end. */
+async function feedTolerantly(input: Readable, sink: Writable): Promise<void> {
+  let open = true;
+  const closed = () => {
+    open = false;
+  };
+  sink.on("error", closed);
+  sink.on("close", closed);
+  for await (const chunk of input) {
+    if (!open || sink.destroyed) continue;
+    if (!sink.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          sink.off("drain", done);
+          sink.off("close", done);
+          resolve();
+        };
+        sink.on("drain", done);
+        sink.on("close", done);
+      });
+    }
+  }
+  if (open && !sink.destroyed) sink.end();
+}

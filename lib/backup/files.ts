@@ -1,0 +1,222 @@
+// The files part of a FULL backup (uploads directory) as a streamed tar, and its safe
+// extraction. tar-stream is built on streamx, so both directions are bridged to Node
+// streams through async iteration rather than Node's pipeline().
+import { constants, createReadStream } from "node:fs";
+import { lstat, mkdir, open, readdir, realpath, stat } from "node:fs/promises";
+import path from "node:path";
+import { Readable } from "node:stream";
+import * as tar from "tar-stream";
+import { componentLogger } from "../log";
+
+const log = componentLogger("backup-files");
+
+/** A tar entry that would land outside the destination, or is otherwise unsafe. */
+export class UnsafeTarEntryError extends Error {
+  constructor(name: string, why: string) {
+    super(`refusing tar entry ${JSON.stringify(name)}: ${why}`);
+    this.name = "UnsafeTarEntryError";
+  }
+}
+
+function isInside(root: string, p: string): boolean {
+  return p === root || p.startsWith(root + path.sep);
+}
+
+interface Writer {
+  write(chunk: Buffer): boolean;
+  end(): void;
+  once(event: string, fn: (...args: unknown[]) => void): unknown;
+  off(event: string, fn: (...args: unknown[]) => void): unknown;
+}
+
+/** Resolves on 'drain', or on close/error so a dead writer never hangs the feeder. */
+function drained(w: Writer): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      w.off("drain", done);
+      w.off("close", done);
+      w.off("error", done);
+      resolve();
+    };
+    w.once("drain", done);
+    w.once("close", done);
+    w.once("error", done);
+  });
+}
+
+/**
+ * Streams dir as a tar archive: regular files and directories with relative paths, file by
+ * file. Symlinks to files inside dir are archived as the file; symlinks leaving dir,
+ * symlinked directories (loops) and special files are skipped.
+ */
+export function tarDirectory(dir: string): Readable {
+  const pack = tar.pack();
+  const run = async () => {
+    const root = await realpath(dir);
+    await addDirectory(pack, root, root, "");
+    pack.finalize();
+  };
+  run().catch((e: unknown) => pack.destroy(e as Error));
+  return Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
+}
+
+async function addDirectory(pack: tar.Pack, root: string, abs: string, rel: string): Promise<void> {
+  const entries = await readdir(abs, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const childAbs = path.join(abs, entry.name);
+    const childRel = rel ? `${rel}/${entry.name}` : entry.name;
+    const st = await lstat(childAbs);
+    if (st.isDirectory()) {
+      await addEntry(pack, { name: `${childRel}/`, type: "directory", mode: st.mode & 0o777, mtime: st.mtime });
+      await addDirectory(pack, root, childAbs, childRel);
+    } else if (st.isFile()) {
+      await addFile(pack, childAbs, childRel);
+    } else if (st.isSymbolicLink()) {
+      let target: string;
+      try {
+        target = await realpath(childAbs);
+      } catch {
+        log.warn({ file: childRel }, "skipping dangling symlink");
+        continue;
+      }
+      if (!isInside(root, target)) {
+        log.warn({ file: childRel }, "skipping symlink that points outside the files directory");
+        continue;
+      }
+      if ((await stat(target)).isFile()) await addFile(pack, target, childRel);
+    }
+  }
+}
+
+function addEntry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    pack.entry(header, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+async function addFile(pack: tar.Pack, abs: string, rel: string): Promise<void> {
+  const st = await stat(abs);
+  // The header promises a size; read exactly that much even if the file grows meanwhile.
+  const size = st.size;
+  let sink!: ReturnType<tar.Pack["entry"]>;
+  const finished = new Promise<void>((ok, fail) => {
+    sink = pack.entry({ name: rel, type: "file", size, mode: st.mode & 0o777, mtime: st.mtime }, (err) =>
+      err ? fail(new Error(`file changed while archiving: ${rel} (${err.message})`)) : ok(),
+    );
+  });
+  if (size > 0) {
+    for await (const chunk of createReadStream(abs, { start: 0, end: size - 1 })) {
+      if (!sink.write(chunk as Buffer)) await drained(sink as unknown as Writer);
+    }
+  }
+  sink.end(undefined);
+  await finished;
+}
+
+/** Resolves when input (a tar stream) is fully written into extract, or rejects with input's error. */
+async function feed(input: Readable, extract: tar.Extract): Promise<void> {
+  try {
+    for await (const chunk of input) {
+      if (extract.destroyed) continue;
+      if (!extract.write(chunk as Buffer)) await drained(extract as unknown as Writer);
+    }
+    extract.end(undefined);
+  } catch (e) {
+    extract.destroy(e as Error);
+    throw e;
+  }
+}
+
+/** Splits an entry name into safe path segments, or throws UnsafeTarEntryError. */
+export function safeEntrySegments(name: string): string[] {
+  if (name.includes("\0")) throw new UnsafeTarEntryError(name, "contains NUL");
+  if (name.startsWith("/") || /^[A-Za-z]:[\\/]/.test(name)) throw new UnsafeTarEntryError(name, "absolute path");
+  const segments = name.split(/[\\/]/).filter((s) => s !== "" && s !== ".");
+  if (segments.includes("..")) throw new UnsafeTarEntryError(name, "path escapes the destination (`..`)");
+  return segments;
+}
+
+/**
+ * Extracts a tar stream into destDir (created if needed). Any entry with `..` or an absolute
+ * path aborts the extraction; links and special files are skipped; existing files are
+ * overwritten in place, never followed through a symlink.
+ */
+export async function extractTarInto(input: Readable, destDir: string): Promise<{ files: number; directories: number }> {
+  await mkdir(destDir, { recursive: true });
+  const root = await realpath(destDir);
+  const extract = tar.extract();
+  const feeding = feed(input, extract);
+  feeding.catch(() => undefined);
+  let files = 0;
+  let directories = 0;
+  try {
+    for await (const entry of extract) {
+      const segments = safeEntrySegments(entry.header.name);
+      const type = entry.header.type;
+      if (segments.length === 0 || (type !== "file" && type !== "directory" && type !== "contiguous-file")) {
+        entry.resume();
+        continue;
+      }
+      const target = path.join(root, ...segments);
+      if (type === "directory") {
+        await mkdir(target, { recursive: true });
+        await assertInside(root, target, entry.header.name);
+        directories++;
+        entry.resume();
+        continue;
+      }
+      await mkdir(path.dirname(target), { recursive: true });
+      await assertInside(root, path.dirname(target), entry.header.name);
+      const mode = (entry.header.mode ?? 0o644) & 0o777;
+      const fh = await open(
+        target,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+        mode,
+      );
+      try {
+        for await (const chunk of entry) await fh.write(chunk as Buffer);
+        if (entry.header.mtime) await fh.utimes(entry.header.mtime, entry.header.mtime);
+      } finally {
+        await fh.close();
+      }
+      files++;
+    }
+  } catch (e) {
+    extract.destroy(e as Error);
+    input.destroy();
+    await feeding.catch(() => undefined);
+    throw e;
+  }
+  await feeding;
+  return { files, directories };
+}
+
+/** Catches a pre-existing symlinked folder in the destination that points elsewhere. */
+async function assertInside(root: string, p: string, name: string): Promise<void> {
+  if (!isInside(root, await realpath(p))) {
+    throw new UnsafeTarEntryError(name, "destination folder is a symlink leading outside");
+  }
+}
+
+/** Reads a tar stream to its end, draining every entry; resolves with the entry count. */
+export async function countTarEntries(input: Readable): Promise<number> {
+  const extract = tar.extract();
+  const feeding = feed(input, extract);
+  feeding.catch(() => undefined);
+  let count = 0;
+  try {
+    for await (const entry of extract) {
+      safeEntrySegments(entry.header.name);
+      for await (const _ of entry) void _;
+      count++;
+    }
+  } catch (e) {
+    extract.destroy(e as Error);
+    input.destroy();
+    await feeding.catch(() => undefined);
+    throw e;
+  }
+  await feeding;
+  return count;
+}

@@ -1,0 +1,147 @@
+// What a database looks like, recorded in each manifest and compared before a restore:
+// its tables and column types, its Prisma migration history, and rough row counts.
+import { createHash } from "node:crypto";
+import pg from "pg";
+import type { PrismaMigrationRow } from "./manifest";
+
+export interface SchemaSnapshot {
+  /** Keyed by qualified name, e.g. "public.users"; columns map name → SQL type. */
+  tables: Record<string, { columns: Record<string, string> }>;
+}
+
+/** Schemas PostgreSQL owns; everything else is the application's. */
+const SYSTEM_SCHEMA_FILTER = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+  AND n.nspname NOT LIKE 'pg_temp_%' AND n.nspname NOT LIKE 'pg_toast_temp_%'`;
+
+/** Rows above this estimate are reported from statistics instead of count(*). */
+const EXACT_COUNT_LIMIT = 1_000_000;
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export async function schemaSnapshot(url: string): Promise<SchemaSnapshot> {
+  return withClient(url, async (c) => {
+    // format_type gives the declared type with modifiers ("character varying(40)"), which is
+    // what a drift report should show; relkind r/p = ordinary and partitioned tables.
+    const { rows } = await c.query<{ tbl: string; col: string; type: string }>(`
+      SELECT n.nspname || '.' || cl.relname AS tbl, a.attname AS col,
+             format_type(a.atttypid, a.atttypmod) AS type
+        FROM pg_class cl
+        JOIN pg_namespace n ON n.oid = cl.relnamespace
+        JOIN pg_attribute a ON a.attrelid = cl.oid AND a.attnum > 0 AND NOT a.attisdropped
+       WHERE cl.relkind IN ('r', 'p') AND ${SYSTEM_SCHEMA_FILTER}
+       ORDER BY 1, a.attnum`);
+    const tables: SchemaSnapshot["tables"] = {};
+    for (const r of rows) (tables[r.tbl] ??= { columns: {} }).columns[r.col] = r.type;
+    // Tables without columns exist too.
+    const { rows: empty } = await c.query<{ tbl: string }>(`
+      SELECT n.nspname || '.' || cl.relname AS tbl
+        FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace
+       WHERE cl.relkind IN ('r', 'p') AND ${SYSTEM_SCHEMA_FILTER}`);
+    for (const r of empty) tables[r.tbl] ??= { columns: {} };
+    return { tables };
+  });
+}
+
+/** JSON with object keys sorted at every level, so equal snapshots serialise identically. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function schemaHash(snapshot: SchemaSnapshot): string {
+  return createHash("sha256").update(canonicalJson(snapshot)).digest("hex");
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Prisma keeps its migrations table in the schema named by `?schema=` (default public). */
+function prismaSchema(url: string): string {
+  try {
+    return new URL(url).searchParams.get("schema") || "public";
+  } catch {
+    return "public";
+  }
+}
+
+/** The `_prisma_migrations` rows, oldest first; null when the database has no such table. */
+export async function prismaMigrationRows(url: string): Promise<PrismaMigrationRow[] | null> {
+  const schema = prismaSchema(url);
+  return withClient(url, async (c) => {
+    const { rows: exists } = await c.query<{ t: string | null }>("SELECT to_regclass($1) AS t", [
+      `${quoteIdent(schema)}."_prisma_migrations"`,
+    ]);
+    if (!exists[0]?.t) return null;
+    const { rows } = await c.query<{
+      id: string;
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+      rolled_back_at: Date | null;
+      applied_steps_count: number;
+    }>(
+      `SELECT id, migration_name, checksum, finished_at, rolled_back_at, applied_steps_count
+         FROM ${quoteIdent(schema)}."_prisma_migrations"
+        ORDER BY started_at, migration_name`,
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      migration_name: r.migration_name,
+      checksum: r.checksum,
+      finished_at: r.finished_at ? r.finished_at.toISOString() : null,
+      rolled_back_at: r.rolled_back_at ? r.rolled_back_at.toISOString() : null,
+      applied_steps_count: Number(r.applied_steps_count),
+    }));
+  });
+}
+
+/**
+ * Rows per table ("schema.table"): exact count(*) for tables the statistics call small,
+ * the planner's estimate for big ones (or when counting takes too long).
+ */
+export async function tableRowEstimates(url: string, opts: { countTimeoutMs?: number } = {}): Promise<Record<string, number>> {
+  return withClient(url, async (c) => {
+    const { rows } = await c.query<{ nsp: string; rel: string; est: number; bytes: string }>(`
+      SELECT n.nspname AS nsp, cl.relname AS rel, cl.reltuples::float8 AS est,
+             pg_total_relation_size(cl.oid)::text AS bytes
+        FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace
+       WHERE cl.relkind IN ('r', 'p') AND ${SYSTEM_SCHEMA_FILTER}
+       ORDER BY 1, 2`);
+    await c.query(`SET statement_timeout = ${Math.max(1, Math.floor(opts.countTimeoutMs ?? 10_000))}`);
+    const out: Record<string, number> = {};
+    for (const r of rows) {
+      const name = `${r.nsp}.${r.rel}`;
+      const estimate = Math.max(0, Math.round(r.est));
+      // reltuples is -1 for a never-analysed table; then size decides whether counting is cheap.
+      const small = r.est >= 0 ? r.est < EXACT_COUNT_LIMIT : Number(r.bytes) < 256 * 1024 * 1024;
+      if (!small) {
+        out[name] = estimate;
+        continue;
+      }
+      try {
+        const { rows: n } = await c.query<{ n: string }>(
+          `SELECT count(*)::text AS n FROM ${quoteIdent(r.nsp)}.${quoteIdent(r.rel)}`,
+        );
+        out[name] = Number(n[0].n);
+      } catch {
+        out[name] = estimate;
+      }
+    }
+    return out;
+  });
+}

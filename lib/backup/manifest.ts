@@ -1,0 +1,156 @@
+// The manifest written beside every backup: plain JSON that describes the bundle well
+// enough to restore it with stock tools, and from which the catalogue can be rebuilt
+// (storage is the source of truth, DESIGN §3). Unknown fields from newer versions are
+// kept on parse, so an older Vaultline can still read a newer backup.
+import { z } from "zod";
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "a lowercase SHA-256 hex digest");
+const isoTime = z.iso.datetime({ offset: true });
+const nonNegativeInt = z.number().int().nonnegative();
+
+export const backupKindSchema = z.enum(["FULL", "QUICK"]);
+export const backupTriggerSchema = z.enum(["MANUAL", "SCHEDULED", "PRE_RESTORE", "PRE_DEPLOY", "API"]);
+
+export const prismaMigrationRowSchema = z.object({
+  id: z.string().optional(),
+  migration_name: z.string(),
+  checksum: z.string(),
+  finished_at: isoTime.nullable(),
+  rolled_back_at: isoTime.nullable(),
+  applied_steps_count: nonNegativeInt,
+});
+
+export const manifestPartSchema = z.looseObject({
+  name: z.enum(["database", "files"]),
+  key: z.string().min(1),
+  sizeBytes: nonNegativeInt,
+  plainSizeBytes: nonNegativeInt,
+  /** Of the stored (encrypted) object. */
+  sha256: sha256Hex,
+  plainSha256: sha256Hex,
+  contentType: z.string().min(1),
+});
+
+export const manifestSchema = z
+  .looseObject({
+    formatVersion: z.literal(1),
+    id: z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only"),
+    kind: backupKindSchema,
+    trigger: backupTriggerSchema,
+    createdAt: isoTime,
+    startedAt: isoTime,
+    completedAt: isoTime,
+    durationSeconds: z.number().nonnegative(),
+    database: z.looseObject({
+      name: z.string().min(1),
+      serverVersion: z.string().min(1),
+      /** host[:port]; never credentials. */
+      host: z.string().min(1).refine((h) => !h.includes("@"), "must not contain credentials"),
+    }),
+    pgDumpVersion: z.string().min(1),
+    commitSha: z.string().regex(/^[0-9a-f]{7,40}$/i).nullable(),
+    note: z.string().nullable(),
+    initiatedBy: z.looseObject({ id: z.string(), email: z.string(), displayName: z.string() }).nullable(),
+    schemaHash: sha256Hex.nullable(),
+    prismaMigrations: z.array(prismaMigrationRowSchema).nullable(),
+    tableRowEstimates: z.record(z.string(), z.number().nonnegative()).nullable(),
+    encryption: z.looseObject({
+      algorithm: z.literal("openpgp-aes256"),
+      keyFingerprint: z.string().regex(/^[0-9a-f]{16}$/),
+    }),
+    /** FULL: the database part, and a files part when one was taken. QUICK: may be empty. */
+    parts: z.array(manifestPartSchema),
+    /** Sum of the stored parts. */
+    sizeBytes: nonNegativeInt,
+    /** The database part's stored SHA-256; null only when there is no database part. */
+    checksumSha256: sha256Hex.nullable(),
+    appVersion: z.string().min(1),
+  })
+  .superRefine((m, ctx) => {
+    const db = m.parts.filter((p) => p.name === "database");
+    if (db.length > 1 || (m.kind === "FULL" && db.length !== 1)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["parts"],
+        message: m.kind === "FULL" ? "a FULL backup has exactly one database part" : "at most one database part",
+      });
+    } else if (db.length === 1 && db[0].sha256 !== m.checksumSha256) {
+      ctx.addIssue({ code: "custom", path: ["checksumSha256"], message: "must equal the database part's sha256" });
+    } else if (db.length === 0 && m.checksumSha256 !== null) {
+      ctx.addIssue({ code: "custom", path: ["checksumSha256"], message: "must be null without a database part" });
+    }
+    if (m.parts.filter((p) => p.name === "files").length > 1) {
+      ctx.addIssue({ code: "custom", path: ["parts"], message: "at most one files part" });
+    }
+    const total = m.parts.reduce((n, p) => n + p.sizeBytes, 0);
+    if (total !== m.sizeBytes) {
+      ctx.addIssue({ code: "custom", path: ["sizeBytes"], message: `must equal the sum of the parts (${total})` });
+    }
+  });
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type ManifestPart = z.infer<typeof manifestPartSchema>;
+export type PrismaMigrationRow = z.infer<typeof prismaMigrationRowSchema>;
+
+export class ManifestError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`invalid manifest: ${problems.join("; ")}`);
+    this.name = "ManifestError";
+  }
+}
+
+function problems(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+}
+
+/** Validates, then renders stable, human-readable JSON. Throws ManifestError. */
+export function serializeManifest(manifest: Manifest): string {
+  const r = manifestSchema.safeParse(manifest);
+  if (!r.success) throw new ManifestError(problems(r.error));
+  return `${JSON.stringify(r.data, null, 2)}\n`;
+}
+
+/** Parses manifest.json content. Throws ManifestError naming every problem. */
+export function parseManifest(text: string | Buffer): Manifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(typeof text === "string" ? text : text.toString("utf8"));
+  } catch (e) {
+    throw new ManifestError([`not JSON: ${(e as Error).message}`]);
+  }
+  const r = manifestSchema.safeParse(raw);
+  if (!r.success) throw new ManifestError(problems(r.error));
+  return r.data;
+}
+
+export interface BackupKeys {
+  /** Folder of the bundle, without a trailing slash. */
+  dir: string;
+  archive: string;
+  files: string;
+  manifest: string;
+}
+
+const KEY_SEGMENT = /^[A-Za-z0-9._-]+$/;
+
+/** `<prefix>/<env>/YYYY/MM/<id>/…` in UTC, so listings sort by time and months prune easily. */
+export function backupKeys(prefix: string, env: string, id: string, createdAt: Date): BackupKeys {
+  const cleanPrefix = prefix.replace(/^\/+|\/+$/g, "");
+  for (const segment of cleanPrefix ? cleanPrefix.split("/") : []) {
+    if (!KEY_SEGMENT.test(segment) || segment === "." || segment === "..") {
+      throw new Error(`invalid storage prefix: ${JSON.stringify(prefix)}`);
+    }
+  }
+  if (!KEY_SEGMENT.test(env) || env === "." || env === "..") throw new Error(`invalid backup env: ${JSON.stringify(env)}`);
+  if (!/^[A-Za-z0-9_-]+$/.test(id)) throw new Error(`invalid backup id: ${JSON.stringify(id)}`);
+  if (Number.isNaN(createdAt.getTime())) throw new Error("invalid backup creation time");
+  const yyyy = String(createdAt.getUTCFullYear()).padStart(4, "0");
+  const mm = String(createdAt.getUTCMonth() + 1).padStart(2, "0");
+  const dir = [cleanPrefix, env, yyyy, mm, id].filter(Boolean).join("/");
+  return {
+    dir,
+    archive: `${dir}/archive.dump.gpg`,
+    files: `${dir}/files.tar.gpg`,
+    manifest: `${dir}/manifest.json`,
+  };
+}

@@ -1,0 +1,124 @@
+// Child-process plumbing shared by pg_dump and pg_restore: exit as a promise, the tail of
+// stderr turned into a human reason, cancellation by signal, and no secret in any message.
+import { spawn, type ChildProcess } from "node:child_process";
+
+/** A PostgreSQL client tool failed; message is safe to show (password scrubbed). */
+export class PgToolError extends Error {
+  constructor(
+    message: string,
+    public readonly exitCode: number | null,
+    public readonly stderr: string,
+  ) {
+    super(message);
+    this.name = "PgToolError";
+  }
+}
+
+export function abortError(what: string, reason?: unknown): Error {
+  const err = new Error(`${what} cancelled`, { cause: reason });
+  err.name = "AbortError";
+  return err;
+}
+
+const STDERR_LINES = 20;
+const KILL_GRACE_MS = 5_000;
+
+export interface ToolProcess {
+  child: ChildProcess;
+  /** Resolves on exit code 0; rejects PgToolError (or AbortError when signal fired). */
+  exited: Promise<void>;
+  /** Everything kept from stderr so far (last lines, secrets scrubbed). */
+  stderrTail(): string;
+}
+
+export interface SpawnToolOptions {
+  env?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Strings never to show in messages, e.g. the database password. */
+  secrets?: string[];
+  stdin?: "pipe" | "ignore";
+}
+
+function scrub(text: string, secrets: string[]): string {
+  let out = text;
+  for (const s of secrets) if (s) out = out.split(s).join("***");
+  return out;
+}
+
+/** The last useful stderr lines without the tool's "pg_dump: error:" prefixes. */
+export function reasonFromStderr(stderr: string, tool: string): string {
+  const lines = stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => l.replace(new RegExp(`^${tool}:\\s*(error:|warning:|detail:|hint:)?\\s*`, "i"), ""));
+  return lines.slice(-3).join("; ");
+}
+
+export function spawnTool(bin: string, args: string[], opts: SpawnToolOptions = {}): ToolProcess {
+  const tool = bin.split("/").pop() ?? bin;
+  const secrets = opts.secrets ?? [];
+  const child = spawn(bin, args, {
+    env: { ...process.env, ...opts.env },
+    stdio: [opts.stdin ?? "ignore", "pipe", "pipe"],
+  });
+  let lines: string[] = [];
+  let partial = "";
+  child.stderr?.setEncoding("utf8");
+  child.stderr?.on("data", (s: string) => {
+    const parts = (partial + s).split("\n");
+    partial = parts.pop() ?? "";
+    lines.push(...parts);
+    if (lines.length > STDERR_LINES) lines = lines.slice(-STDERR_LINES);
+    // A single endless line must not grow without bound either.
+    if (partial.length > 8192) partial = partial.slice(-8192);
+  });
+  const stderrTail = () => scrub([...lines, partial].join("\n"), secrets);
+
+  let killTimer: NodeJS.Timeout | undefined;
+  const kill = () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    killTimer ??= setTimeout(() => child.kill("SIGKILL"), KILL_GRACE_MS);
+    killTimer.unref();
+  };
+  const onAbort = () => kill();
+  if (opts.signal?.aborted) kill();
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+
+  const exited = new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const settle = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(killTimer);
+      opts.signal?.removeEventListener("abort", onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    child.once("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT") {
+        settle(
+          new PgToolError(
+            `${tool} not found at ${bin}: install the PostgreSQL client tools or set PG_BIN_DIR`,
+            null,
+            "",
+          ),
+        );
+      } else settle(new PgToolError(`${tool} could not start: ${e.message}`, null, ""));
+    });
+    child.once("close", (code, signal) => {
+      if (opts.signal?.aborted) return settle(abortError(tool, opts.signal.reason));
+      if (code === 0) return settle();
+      const reason = reasonFromStderr(stderrTail(), tool) || (signal ? `killed by ${signal}` : `exit code ${code}`);
+      settle(new PgToolError(`${tool} failed: ${reason}`, code, stderrTail()));
+    });
+  });
+  // The caller may attach its handler late (after consuming stdout); never an unhandled rejection.
+  exited.catch(() => undefined);
+  return { child, exited, stderrTail };
+}
+
+export function killTool(p: ToolProcess, signal: NodeJS.Signals = "SIGTERM"): void {
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
+}
