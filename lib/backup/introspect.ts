@@ -116,13 +116,15 @@ export async function prismaMigrationRows(url: string): Promise<PrismaMigrationR
  */
 export async function tableRowEstimates(url: string, opts: { countTimeoutMs?: number } = {}): Promise<Record<string, number>> {
   return withClient(url, async (c) => {
+    // relpages, not pg_total_relation_size(): the latter takes a lock and would queue
+    // behind a migration's exclusive lock; the counts below are bounded by the timeout.
+    await c.query(`SET statement_timeout = ${Math.max(1, Math.floor(opts.countTimeoutMs ?? 10_000))}`);
     const { rows } = await c.query<{ nsp: string; rel: string; est: number; bytes: string }>(`
       SELECT n.nspname AS nsp, cl.relname AS rel, cl.reltuples::float8 AS est,
-             pg_total_relation_size(cl.oid)::text AS bytes
+             (cl.relpages::bigint * current_setting('block_size')::bigint)::text AS bytes
         FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace
        WHERE cl.relkind IN ('r', 'p') AND ${SYSTEM_SCHEMA_FILTER}
        ORDER BY 1, 2`);
-    await c.query(`SET statement_timeout = ${Math.max(1, Math.floor(opts.countTimeoutMs ?? 10_000))}`);
     const out: Record<string, number> = {};
     for (const r of rows) {
       const name = `${r.nsp}.${r.rel}`;

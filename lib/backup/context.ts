@@ -1,0 +1,58 @@
+// Everything a backup or restore needs, in one value: tests build their own (a temp
+// database, s3rver) and the app builds one from lib/config.ts.
+import type { Db } from "../db";
+import { db as appDb } from "../db";
+import { config, type Config } from "../config";
+import { createStorage } from "./storage";
+import type { Storage } from "./storage/types";
+
+export interface BackupContext {
+  db: Db;
+  storage: Storage;
+  /** Vaultline's own database (the catalogue). */
+  appDatabaseUrl: string;
+  /** The database that is backed up and restored. */
+  targetUrl: string;
+  passphrase: string;
+  prefix: string;
+  env: string;
+  pgBinDir?: string;
+  filesDir?: string;
+  timeoutMs: number;
+  appCommitSha?: string;
+  appRepoDir?: string;
+  drillDatabaseUrl?: string;
+  checksFile?: string;
+  appMigrationsDir?: string;
+  /** Heartbeat and progress write interval. */
+  heartbeatMs: number;
+}
+
+export function contextFromConfig(cfg: Config, db: Db, storage: Storage = createStorage(cfg)): BackupContext {
+  return {
+    db,
+    storage,
+    appDatabaseUrl: cfg.databaseUrl,
+    targetUrl: cfg.targetDatabaseUrl,
+    passphrase: cfg.encryptionPassphrase,
+    prefix: cfg.STORAGE_PREFIX,
+    env: cfg.BACKUP_ENV,
+    pgBinDir: cfg.PG_BIN_DIR,
+    filesDir: cfg.FILES_DIR,
+    timeoutMs: cfg.BACKUP_TIMEOUT_MINUTES * 60_000,
+    appCommitSha: cfg.APP_COMMIT_SHA,
+    appRepoDir: cfg.APP_REPO_DIR,
+    drillDatabaseUrl: cfg.DRILL_DATABASE_URL,
+    checksFile: cfg.CHECKS_FILE,
+    appMigrationsDir: cfg.APP_MIGRATIONS_DIR,
+    heartbeatMs: 3000,
+  };
+}
+
+const g = globalThis as unknown as { __vaultlineCtx?: BackupContext };
+
+/** The process's context, built once from the configuration. */
+export function appContext(): BackupContext {
+  g.__vaultlineCtx ??= contextFromConfig(config(), appDb());
+  return g.__vaultlineCtx;
+}

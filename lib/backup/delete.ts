@@ -1,0 +1,50 @@
+// Deleting a backup: objects first, then the row (so a crash in between leaves a row
+// pointing at nothing — visible and retryable — never an unlisted object).
+import type { BackupContext } from "./context";
+import { backupKeys } from "./manifest";
+import { audit, type Actor } from "../audit";
+import { ApiError, notFound } from "../errors";
+import { LOCK_DESTRUCTIVE, tryLock } from "./locks";
+
+/** Runs fn holding the one destructive-operation slot, or answers 409. */
+export async function withDestructiveSlot<T>(ctx: BackupContext, what: string, fn: () => Promise<T>): Promise<T> {
+  const lock = await tryLock(ctx.appDatabaseUrl, LOCK_DESTRUCTIVE, "vaultline");
+  if (!lock) throw new ApiError("OPERATION_IN_PROGRESS", `Another restore, rollback, delete or pruning is running; ${what} was not started`);
+  try {
+    const active = await ctx.db.restoreJob.count({ where: { status: { in: ["QUEUED", "RUNNING"] } } });
+    if (active > 0) throw new ApiError("OPERATION_IN_PROGRESS", `A restore is in progress; ${what} was not started`);
+    return await fn();
+  } finally {
+    await lock.release();
+  }
+}
+
+export async function removeBackupObjects(ctx: BackupContext, job: { id: string; createdAt: Date }) {
+  const keys = backupKeys(ctx.prefix, ctx.env, job.id, job.createdAt);
+  // Parts before the manifest: a listing never shows a manifest whose parts are gone.
+  await ctx.storage.delete(keys.archive);
+  await ctx.storage.delete(keys.files);
+  await ctx.storage.delete(keys.manifest);
+}
+
+export async function deleteBackup(ctx: BackupContext, id: string, actor: Actor) {
+  return withDestructiveSlot(ctx, "the delete", async () => {
+    const job = await ctx.db.backupJob.findUnique({ where: { id } });
+    if (!job) throw notFound("Backup");
+    if (job.status === "QUEUED" || job.status === "RUNNING") {
+      throw new ApiError("CONFLICT", "The backup is still running; cancel it first");
+    }
+    if (job.status === "SUCCEEDED" && job.kind === "FULL") {
+      const others = await ctx.db.backupJob.count({ where: { status: "SUCCEEDED", kind: "FULL", id: { not: id } } });
+      if (others === 0) throw new ApiError("CONFLICT", "This is the only successful FULL backup; take another before deleting it");
+    }
+    await removeBackupObjects(ctx, job);
+    await ctx.db.backupJob.delete({ where: { id } });
+    await audit(ctx.db, {
+      actor,
+      action: "backup.deleted",
+      target: id,
+      details: { kind: job.kind, status: job.status, sizeBytes: job.sizeBytes === null ? null : Number(job.sizeBytes), createdAt: job.createdAt.toISOString() },
+    });
+  });
+}

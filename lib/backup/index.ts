@@ -1,0 +1,9 @@
+// The public API of the backup domain, used by app/, scripts/ and the worker.
+export { appContext, contextFromConfig, type BackupContext } from "./context";
+export { createBackupJob, cancelBackup, sweepStaleJobs } from "./jobs";
+export { runBackup } from "./run-backup";
+export { requestVerify, runVerify, verifyBackupObjects, readManifest } from "./verify";
+export { deleteBackup, withDestructiveSlot } from "./delete";
+export { openDownload } from "./download";
+export { listBackups, getBackupRow, toBackupDto } from "./catalog";
+export { startWorker, registerWorkerExtension } from "./worker";

@@ -1,0 +1,170 @@
+// Job lifecycle (DESIGN §4): queue, heartbeat, stale detection, cancel.
+import type { BackupContext } from "./context";
+import type { Actor } from "../audit";
+import { audit } from "../audit";
+import { ApiError, notFound } from "../errors";
+import { getBoss, QUEUES } from "../queue";
+import { componentLogger } from "../log";
+import type { BackupKind, BackupTrigger } from "../validation/backups";
+import { backupKeys } from "./manifest";
+
+const log = componentLogger("admin-backups");
+
+/** A RUNNING job whose heartbeat is older than this has lost its worker. */
+export const STALE_AFTER_MS = 2 * 60_000;
+
+export interface NewBackup {
+  kind: BackupKind;
+  trigger: BackupTrigger;
+  initiatedById?: string | null;
+  note?: string | null;
+  commitSha?: string | null;
+  includeFiles?: boolean;
+  retryOfId?: string | null;
+  attempt?: number;
+}
+
+export async function enqueueBackup(ctx: BackupContext, jobId: string, opts: { startAfterSeconds?: number } = {}) {
+  const boss = await getBoss(ctx.appDatabaseUrl);
+  await boss.send(QUEUES.backup, { jobId }, { singletonKey: jobId, startAfter: opts.startAfterSeconds });
+}
+
+/** Writes a QUEUED row and its queue message; the caller answers 202 with the id. */
+export async function createBackupJob(ctx: BackupContext, input: NewBackup, actor: Actor, opts: { startAfterSeconds?: number } = {}) {
+  const job = await ctx.db.backupJob.create({
+    data: {
+      kind: input.kind,
+      trigger: input.trigger,
+      initiatedById: input.initiatedById ?? null,
+      note: input.note ?? null,
+      commitSha: input.commitSha ?? null,
+      retryOfId: input.retryOfId ?? null,
+      attempt: input.attempt ?? 1,
+      metadata: { includeFiles: !!input.includeFiles, phases: [{ phase: "queued", at: new Date().toISOString() }] },
+    },
+  });
+  await audit(ctx.db, {
+    actor,
+    action: "backup.requested",
+    target: job.id,
+    details: { kind: job.kind, trigger: job.trigger, note: job.note, commitSha: job.commitSha },
+  });
+  await enqueueBackup(ctx, job.id, opts);
+  log.info({ jobId: job.id, kind: job.kind, trigger: job.trigger }, "backup queued");
+  return job;
+}
+
+/**
+ * Cancels a job. A QUEUED job is cancelled at once; a RUNNING one is flagged and its
+ * worker aborts at the next heartbeat (the partial upload is aborted there).
+ */
+export async function cancelBackup(ctx: BackupContext, id: string, actor: Actor) {
+  const job = await ctx.db.backupJob.findUnique({ where: { id } });
+  if (!job) throw notFound("Backup");
+  if (job.status === "QUEUED") {
+    const r = await ctx.db.backupJob.updateMany({
+      where: { id, status: "QUEUED" },
+      data: { status: "CANCELLED", completedAt: new Date(), failureReason: `Cancelled by ${actor.label ?? actor.type}`, phase: "cancelled" },
+    });
+    if (r.count === 0) return cancelBackup(ctx, id, actor);
+  } else if (job.status === "RUNNING") {
+    await ctx.db.$executeRaw`UPDATE "BackupJob" SET metadata = metadata || jsonb_build_object('cancelRequestedAt', now()::text, 'cancelRequestedBy', ${actor.label ?? actor.type}::text) WHERE id = ${id}`;
+  } else {
+    throw new ApiError("CONFLICT", `The backup is already ${job.status.toLowerCase()}`);
+  }
+  await audit(ctx.db, { actor, action: "backup.cancel_requested", target: id, details: { statusWas: job.status } });
+  return ctx.db.backupJob.findUniqueOrThrow({ where: { id } });
+}
+
+/**
+ * Marks jobs whose worker died FAILED (RUNNING with a heartbeat older than 2 minutes) and
+ * removes what they may have left in storage; re-queues QUEUED jobs that lost their queue
+ * message. Run at worker start and every minute.
+ */
+export async function sweepStaleJobs(ctx: BackupContext, now = new Date()): Promise<{ failed: string[]; requeued: string[] }> {
+  const cutoff = new Date(now.getTime() - STALE_AFTER_MS);
+  const stale = await ctx.db.backupJob.findMany({
+    where: { status: "RUNNING", OR: [{ heartbeatAt: { lt: cutoff } }, { heartbeatAt: null, startedAt: { lt: cutoff } }] },
+  });
+  const failed: string[] = [];
+  for (const job of stale) {
+    const r = await ctx.db.backupJob.updateMany({
+      where: { id: job.id, status: "RUNNING", updatedAt: job.updatedAt },
+      data: {
+        status: "FAILED",
+        completedAt: now,
+        phase: "failed",
+        failureReason: `The worker stopped responding (no heartbeat since ${(job.heartbeatAt ?? job.startedAt)?.toISOString()}); the process probably died. Nothing from this attempt is kept.`,
+      },
+    });
+    if (r.count === 0) continue;
+    failed.push(job.id);
+    const keys = backupKeys(ctx.prefix, ctx.env, job.id, job.createdAt);
+    await Promise.all([keys.archive, keys.files, keys.manifest].map((k) => ctx.storage.delete(k).catch(() => {})));
+    await audit(ctx.db, { actor: { type: "system", label: "sweep" }, action: "backup.failed", target: job.id, details: { reason: "stale heartbeat" } });
+    log.warn({ jobId: job.id }, "stale running backup marked FAILED");
+  }
+  const lost = await ctx.db.backupJob.findMany({
+    where: {
+      status: "QUEUED",
+      OR: [{ heartbeatAt: { lt: cutoff } }, { heartbeatAt: null, createdAt: { lt: new Date(now.getTime() - 10 * 60_000) } }],
+    },
+    select: { id: true },
+  });
+  for (const j of lost) await enqueueBackup(ctx, j.id);
+  return { failed, requeued: lost.map((j) => j.id) };
+}
+
+export interface RunningJobHandle {
+  phase(name: string): Promise<void>;
+  progress(bytes: number): void;
+  stop(): void;
+}
+
+/**
+ * Writes heartbeatAt + progress every heartbeatMs, records phase changes in
+ * metadata.phases, and aborts the run when a cancel was requested.
+ */
+export function startHeartbeat(ctx: BackupContext, jobId: string, abort: AbortController): RunningJobHandle {
+  let bytes = 0;
+  let stopped = false;
+  const beat = async () => {
+    const rows = await ctx.db.$queryRaw<{ cancel: string | null }[]>`
+      UPDATE "BackupJob" SET "heartbeatAt" = now(), "progressBytes" = ${BigInt(bytes)}, "updatedAt" = now()
+       WHERE id = ${jobId} RETURNING metadata->>'cancelRequestedAt' AS cancel`;
+    if (rows[0]?.cancel && !abort.signal.aborted) abort.abort(new CancelledError(`Cancelled at ${rows[0].cancel}`));
+  };
+  const timer = setInterval(() => {
+    if (!stopped) beat().catch((e: Error) => log.warn({ jobId, err: e.message }, "heartbeat failed"));
+  }, ctx.heartbeatMs);
+  return {
+    async phase(name) {
+      await ctx.db.$executeRaw`
+        UPDATE "BackupJob" SET phase = ${name}, "heartbeatAt" = now(), "progressBytes" = ${BigInt(bytes)}, "updatedAt" = now(),
+               metadata = jsonb_set(metadata, '{phases}', COALESCE(metadata->'phases', '[]'::jsonb) || jsonb_build_array(jsonb_build_object('phase', ${name}::text, 'at', now()::text)))
+         WHERE id = ${jobId}`;
+      log.info({ jobId, phase: name }, "backup phase");
+    },
+    progress(n) {
+      bytes = n;
+    },
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+}
+
+export class CancelledError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CancelledError";
+  }
+}
+
+export class TimeoutError extends Error {
+  constructor(minutes: number) {
+    super(`The backup took longer than ${minutes} minutes (BACKUP_TIMEOUT_MINUTES) and was stopped`);
+    this.name = "TimeoutError";
+  }
+}

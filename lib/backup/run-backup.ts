@@ -1,0 +1,278 @@
+// One backup attempt, end to end (DESIGN §4):
+//   pg_dump -Fc → SHA-256 → OpenPGP AES-256 → SHA-256 → storage, then the manifest,
+// then SUCCEEDED — only once both objects are stored and their sizes confirmed.
+import { createHash } from "node:crypto";
+import type { BackupContext } from "./context";
+import { writeEncryptedObject } from "./archive";
+import { checkDumpCompatibility, serverVersion, spawnPgDump } from "./dump";
+import { tarDirectory } from "./files";
+import { keyFingerprint, ENCRYPTION_ALGORITHM } from "./crypto";
+import { backupKeys, serializeManifest, type Manifest, type ManifestPart } from "./manifest";
+import { prismaMigrationRows, schemaHash, schemaSnapshot, tableRowEstimates } from "./introspect";
+import { databaseHost, databaseName } from "./libpq";
+import { CancelledError, TimeoutError, startHeartbeat } from "./jobs";
+import { LOCK_BACKUP_TARGET, LOCK_DESTRUCTIVE, tryLock, waitLock, type HeldLock } from "./locks";
+import { resolveCommit } from "./commit";
+import { emitEngineEvent } from "./events";
+import { audit } from "../audit";
+import { componentLogger, redactUrl } from "../log";
+import { StorageUnavailableError } from "./storage/types";
+
+const log = componentLogger("admin-backups");
+const APP_VERSION = process.env.npm_package_version ?? "0.1.0";
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  /** The restore's own safety backup: it already holds the destructive lock. */
+  insideDestructiveOperation?: boolean;
+}
+
+export type RunResult = { status: "SUCCEEDED" | "FAILED" | "CANCELLED" | "SKIPPED"; failureReason?: string };
+
+/** Turns any failure into the one sentence an operator reads at 3 a.m. */
+export function humanReason(e: unknown): string {
+  if (e instanceof CancelledError || e instanceof TimeoutError) return e.message;
+  if (e instanceof StorageUnavailableError) return `Storage unavailable: ${e.message}`;
+  const err = e as Error & { code?: string };
+  if (err?.name === "AbortError") return "The backup was stopped before it finished";
+  return (err?.message ?? String(e)).split("\n")[0].slice(0, 1000);
+}
+
+async function waitForNoRestore(ctx: BackupContext, signal: AbortSignal, onWait: () => Promise<void>) {
+  for (;;) {
+    signal.throwIfAborted();
+    const probe = await tryLock(ctx.appDatabaseUrl, LOCK_DESTRUCTIVE, "vaultline");
+    if (probe) return probe.release();
+    await onWait();
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** Rejects as soon as signal aborts, for steps that cannot be cancelled themselves. */
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOptions = {}): Promise<RunResult> {
+  const first = await ctx.db.backupJob.findUnique({ where: { id: jobId } });
+  if (!first || first.status !== "QUEUED") return { status: "SKIPPED" };
+
+  const abort = new AbortController();
+  opts.signal?.addEventListener("abort", () => abort.abort(opts.signal!.reason), { once: true });
+  const waiting = async (why: string) => {
+    await ctx.db.backupJob.updateMany({ where: { id: jobId, status: "QUEUED" }, data: { heartbeatAt: new Date(), phase: why } });
+  };
+
+  // One backup per target at a time; others wait QUEUED (with a heartbeat, so the sweep
+  // knows they are alive), and nothing starts while a restore is running.
+  let lock: HeldLock | undefined;
+  try {
+    lock = await waitLock(ctx.appDatabaseUrl, LOCK_BACKUP_TARGET, redactUrl(ctx.targetUrl), {
+      signal: abort.signal,
+      onWait: () => waiting("waiting for another backup"),
+    });
+    if (!opts.insideDestructiveOperation) await waitForNoRestore(ctx, abort.signal, () => waiting("waiting for a restore to finish"));
+  } catch (e) {
+    await lock?.release();
+    throw e;
+  }
+
+  const startedAt = new Date();
+  const claimed = await ctx.db.backupJob.updateMany({
+    where: { id: jobId, status: "QUEUED" },
+    data: { status: "RUNNING", startedAt, heartbeatAt: startedAt, phase: "starting" },
+  });
+  if (claimed.count === 0) {
+    await lock.release();
+    return { status: "SKIPPED" };
+  }
+  const job = await ctx.db.backupJob.findUniqueOrThrow({ where: { id: jobId }, include: { initiatedBy: true } });
+  const keys = backupKeys(ctx.prefix, ctx.env, job.id, job.createdAt);
+  const hb = startHeartbeat(ctx, jobId, abort);
+  const timeout = setTimeout(() => abort.abort(new TimeoutError(Math.round(ctx.timeoutMs / 60_000))), ctx.timeoutMs);
+  const jlog = log.child({ jobId, kind: job.kind, trigger: job.trigger });
+  jlog.info("backup started");
+
+  try {
+    const includeFiles = job.kind === "FULL" && !!(job.metadata as { includeFiles?: boolean })?.includeFiles;
+    if (includeFiles && !ctx.filesDir) throw new Error("includeFiles was requested but FILES_DIR is not configured");
+
+    await hb.phase("inspecting database");
+    let pgDumpVersion = "not used";
+    if (job.kind === "FULL") {
+      const compat = await checkDumpCompatibility(ctx.targetUrl, ctx.pgBinDir);
+      if (!compat.ok) throw new Error(compat.reason);
+      pgDumpVersion = compat.pgDump.full;
+    }
+    const [snapshot, migrations, rowEstimates, server] = await abortable(
+      Promise.all([
+        schemaSnapshot(ctx.targetUrl),
+        prismaMigrationRows(ctx.targetUrl),
+        job.kind === "FULL" ? tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 5000 }) : Promise.resolve(null),
+        serverVersion(ctx.targetUrl),
+      ]),
+      abort.signal,
+    );
+    const commitSha = await resolveCommit(job.commitSha, ctx.appCommitSha, ctx.appRepoDir);
+
+    const parts: ManifestPart[] = [];
+    if (job.kind === "FULL") {
+      await hb.phase("dumping");
+      const dump = spawnPgDump(ctx.targetUrl, {
+        binDir: ctx.pgBinDir,
+        signal: abort.signal,
+        // pg-boss's queue lives in Vaultline's database; restoring it would replay old jobs.
+        excludeSchemas: ctx.targetUrl === ctx.appDatabaseUrl ? ["pgboss"] : [],
+      });
+      // The archive stream carries pg_dump's own failure reason, so the upload is awaited
+      // first; dump.done then confirms the exit code.
+      dump.done.catch(() => {});
+      const written = await writeEncryptedObject({
+        source: dump.stdout,
+        storage: ctx.storage,
+        key: keys.archive,
+        passphrase: ctx.passphrase,
+        signal: abort.signal,
+        onProgress: (plain) => hb.progress(plain),
+      });
+      await dump.done;
+      parts.push({
+        name: "database",
+        key: keys.archive,
+        sizeBytes: written.storedBytes,
+        plainSizeBytes: written.plainBytes,
+        sha256: written.storedSha256,
+        plainSha256: written.plainSha256,
+        contentType: "application/vnd.postgresql.custom+pgp",
+      });
+      if (includeFiles) {
+        await hb.phase("archiving files");
+        const files = await writeEncryptedObject({
+          source: tarDirectory(ctx.filesDir!),
+          storage: ctx.storage,
+          key: keys.files,
+          passphrase: ctx.passphrase,
+          signal: abort.signal,
+          onProgress: (plain) => hb.progress(written.plainBytes + plain),
+        });
+        parts.push({
+          name: "files",
+          key: keys.files,
+          sizeBytes: files.storedBytes,
+          plainSizeBytes: files.plainBytes,
+          sha256: files.storedSha256,
+          plainSha256: files.plainSha256,
+          contentType: "application/x-tar+pgp",
+        });
+      }
+    }
+
+    await hb.phase("writing manifest");
+    abort.signal.throwIfAborted();
+    const completedAt = new Date();
+    const sizeBytes = parts.reduce((n, p) => n + p.sizeBytes, 0);
+    const manifest: Manifest = {
+      formatVersion: 1,
+      id: job.id,
+      kind: job.kind,
+      trigger: job.trigger,
+      createdAt: job.createdAt.toISOString(),
+      startedAt: startedAt.toISOString(),
+      completedAt: completedAt.toISOString(),
+      durationSeconds: (completedAt.getTime() - startedAt.getTime()) / 1000,
+      database: { name: databaseName(ctx.targetUrl), serverVersion: server.full, host: databaseHost(ctx.targetUrl) },
+      pgDumpVersion,
+      commitSha,
+      note: job.note,
+      initiatedBy: job.initiatedBy ? { id: job.initiatedBy.id, email: job.initiatedBy.email, displayName: job.initiatedBy.displayName } : null,
+      schemaHash: schemaHash(snapshot),
+      prismaMigrations: migrations,
+      tableRowEstimates: rowEstimates,
+      encryption: { algorithm: ENCRYPTION_ALGORITHM, keyFingerprint: keyFingerprint(ctx.passphrase) },
+      parts,
+      sizeBytes,
+      checksumSha256: parts.find((p) => p.name === "database")?.sha256 ?? null,
+      appVersion: APP_VERSION,
+      schema: snapshot,
+    };
+    const manifestText = serializeManifest(manifest);
+    await ctx.storage.putBytes(keys.manifest, manifestText, "application/json");
+
+    await hb.phase("confirming");
+    for (const p of parts) {
+      const head = await ctx.storage.head(p.key);
+      if (!head || head.size !== p.sizeBytes) throw new Error(`stored ${p.name} part is ${head?.size ?? "missing"} bytes, expected ${p.sizeBytes}`);
+    }
+    if (!(await ctx.storage.head(keys.manifest))) throw new Error("the manifest is missing right after it was written");
+    abort.signal.throwIfAborted();
+
+    const quickSha = createHash("sha256").update(manifestText).digest("hex");
+    const finishedAt = new Date();
+    // Re-read: the heartbeat has appended phases since the job was loaded.
+    const { metadata: current } = await ctx.db.backupJob.findUniqueOrThrow({ where: { id: jobId }, select: { metadata: true } });
+    await ctx.db.backupJob.update({
+      where: { id: jobId },
+      data: {
+        status: "SUCCEEDED",
+        phase: "done",
+        completedAt: finishedAt,
+        durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+        storageKey: job.kind === "FULL" ? keys.archive : keys.manifest,
+        sizeBytes: BigInt(job.kind === "FULL" ? sizeBytes : Buffer.byteLength(manifestText)),
+        checksumSha256: job.kind === "FULL" ? manifest.checksumSha256 : quickSha,
+        progressBytes: BigInt(parts.reduce((n, p) => n + p.plainSizeBytes, 0)),
+        commitSha,
+        heartbeatAt: finishedAt,
+        metadata: {
+          ...(current as object),
+          manifestKey: keys.manifest,
+          parts: parts.map((p) => ({ name: p.name, key: p.key, sizeBytes: p.sizeBytes, sha256: p.sha256 })),
+          schemaHash: manifest.schemaHash,
+          pgDumpVersion,
+          serverVersion: server.full,
+        },
+      },
+    });
+    await hb.phase("done");
+    await audit(ctx.db, {
+      actor: { type: "system", label: "worker" },
+      action: "backup.succeeded",
+      target: jobId,
+      details: { kind: job.kind, trigger: job.trigger, sizeBytes, checksumSha256: manifest.checksumSha256 },
+    });
+    jlog.info({ sizeBytes, durationSeconds: manifest.durationSeconds }, "backup succeeded");
+    return { status: "SUCCEEDED" };
+  } catch (e) {
+    const reason = humanReason(abort.signal.aborted && abort.signal.reason ? abort.signal.reason : e);
+    const cancelled = abort.signal.reason instanceof CancelledError;
+    if (!abort.signal.aborted) abort.abort(e);
+    // Nothing half-written may remain listed: remove every object this attempt may have made.
+    await Promise.all([keys.archive, keys.files, keys.manifest].map((k) => ctx.storage.delete(k).catch(() => {})));
+    const status = cancelled ? "CANCELLED" : "FAILED";
+    await ctx.db.backupJob.update({
+      where: { id: jobId },
+      data: { status, phase: status.toLowerCase(), completedAt: new Date(), failureReason: reason, heartbeatAt: new Date() },
+    });
+    await audit(ctx.db, {
+      actor: { type: "system", label: "worker" },
+      action: cancelled ? "backup.cancelled" : "backup.failed",
+      target: jobId,
+      details: { reason },
+    });
+    jlog.warn({ reason }, `backup ${status.toLowerCase()}`);
+    return { status, failureReason: reason };
+  } finally {
+    clearTimeout(timeout);
+    hb.stop();
+    await lock.release();
+    const final = await ctx.db.backupJob.findUnique({ where: { id: jobId }, select: { status: true } });
+    if (final && (final.status === "SUCCEEDED" || final.status === "FAILED" || final.status === "CANCELLED")) {
+      await emitEngineEvent({ type: "backup.finished", jobId, status: final.status });
+    }
+  }
+}

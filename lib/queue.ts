@@ -1,0 +1,53 @@
+// pg-boss: the job queue and cron in PostgreSQL (its own `pgboss` schema in Vaultline's
+// database). BackupJob/RestoreJob rows stay the truth; queue messages only carry ids.
+import PgBoss from "pg-boss";
+import { componentLogger } from "./log";
+
+export const QUEUES = {
+  backup: "vaultline.backup",
+  restore: "vaultline.restore",
+  verify: "vaultline.verify",
+  maintenance: "vaultline.maintenance",
+  schedule: "vaultline.schedule",
+} as const;
+
+const log = componentLogger("queue");
+
+const g = globalThis as unknown as { __vaultlineBoss?: Map<string, Promise<PgBoss>> };
+
+/** One started pg-boss per database URL per process. */
+export function getBoss(url: string, opts: { supervise?: boolean; schedule?: boolean } = {}): Promise<PgBoss> {
+  g.__vaultlineBoss ??= new Map();
+  let p = g.__vaultlineBoss.get(url);
+  if (!p) {
+    p = (async () => {
+      const boss = new PgBoss({
+        connectionString: url,
+        application_name: "vaultline-queue",
+        max: 4,
+        supervise: opts.supervise ?? true,
+        schedule: opts.schedule ?? true,
+        // A job whose worker died is failed by our own sweep (heartbeat), not by expiry.
+        retryLimit: 0,
+        expireInHours: 23,
+      });
+      boss.on("error", (e) => log.error({ err: e.message }, "pg-boss error"));
+      await boss.start();
+      for (const name of Object.values(QUEUES)) {
+        await boss.createQueue(name).catch((e: Error) => {
+          if (!/exists/i.test(e.message)) throw e;
+        });
+      }
+      return boss;
+    })();
+    g.__vaultlineBoss.set(url, p);
+    p.catch(() => g.__vaultlineBoss?.delete(url));
+  }
+  return p;
+}
+
+export async function stopBosses(): Promise<void> {
+  const all = [...(g.__vaultlineBoss?.values() ?? [])];
+  g.__vaultlineBoss?.clear();
+  await Promise.all(all.map(async (p) => (await p.catch(() => null))?.stop({ graceful: false, wait: true }).catch(() => {})));
+}
