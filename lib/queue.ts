@@ -7,6 +7,7 @@ export const QUEUES = {
   backup: "vaultline.backup",
   restore: "vaultline.restore",
   verify: "vaultline.verify",
+  drill: "vaultline.drill",
   maintenance: "vaultline.maintenance",
   schedule: "vaultline.schedule",
 } as const;

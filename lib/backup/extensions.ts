@@ -1,2 +1,2 @@
 // Importing this module registers every worker extension (restore, schedule, retention…).
-export {};
+import "./restore-worker";
