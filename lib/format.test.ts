@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   elapsedSeconds,
   formatBytes,
+  formatClockUtc,
   formatDateTimeUtc,
   formatDuration,
   formatHours,
@@ -84,6 +85,7 @@ describe("UTC formatting", () => {
     expect(formatDateTimeUtc("2025-10-05T02:00:59.900Z")).toBe("2025-10-05 02:00 UTC");
     expect(formatTimeUtc(new Date(Date.UTC(2025, 0, 1, 23, 5)))).toBe("23:05 UTC");
     expect(formatDateTimeUtc(null)).toBe("—");
+    expect(formatClockUtc("2025-10-05T02:00:12.900Z")).toBe("02:00:12 UTC");
   });
 });
 

@@ -82,6 +82,14 @@ export function formatTimeUtc(value: Date | string | number | null | undefined):
   return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
 }
 
+/** "02:00:12 UTC": for phase logs, where seconds matter. */
+export function formatClockUtc(value: Date | string | number | null | undefined): string {
+  if (value === null || value === undefined) return "—";
+  const d = toDate(value);
+  if (Number.isNaN(d.getTime())) return "—";
+  return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} UTC`;
+}
+
 /** "2025-10-05" (UTC) */
 export function formatDateUtc(value: Date | string | number): string {
   const d = toDate(value);

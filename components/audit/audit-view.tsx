@@ -1,0 +1,137 @@
+"use client";
+// /audit: who did what, newest first; filter by action and by kind of actor. Details are
+// shown as JSON on demand (webhook URLs arrive masked for non-admins).
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { useAuditQuery } from "@/lib/hooks/use-audit";
+import { Table, THead, Th, Td } from "@/components/ui/table";
+import { Badge } from "@/components/ui/badge";
+import { Pagination } from "@/components/ui/pagination";
+import { TableSkeleton } from "@/components/ui/skeleton";
+import { EmptyState, ErrorState } from "@/components/ui/empty-state";
+import { formatDateTimeUtc, formatRelative } from "@/lib/format";
+
+const PAGE_SIZE = 50;
+const ACTOR_TYPES = ["user", "token", "system"] as const;
+
+function hasDetails(d: unknown): boolean {
+  return !!d && typeof d === "object" && Object.keys(d as object).length > 0;
+}
+
+export function AuditView() {
+  const router = useRouter();
+  const pathname = usePathname();
+  const search = useSearchParams();
+  const action = search.get("action") || undefined;
+  const actorType = (ACTOR_TYPES as readonly string[]).includes(search.get("actorType") ?? "") ? search.get("actorType")! : undefined;
+  const offset = Math.max(0, Math.floor(Number(search.get("offset")) || 0));
+  const list = useAuditQuery({ limit: PAGE_SIZE, offset, action, actorType });
+
+  function navigate(next: { action?: string; actorType?: string; offset?: number }) {
+    const q = new URLSearchParams();
+    if (next.action) q.set("action", next.action);
+    if (next.actorType) q.set("actorType", next.actorType);
+    if (next.offset) q.set("offset", String(next.offset));
+    router.push(q.size ? `${pathname}?${q}` : pathname, { scroll: false });
+  }
+
+  const actions = list.data?.actions ?? (action ? [action] : []);
+
+  return (
+    <div className="flex max-w-7xl flex-col gap-6">
+      <div className="flex flex-wrap items-end justify-between gap-3">
+        <h1 className="text-2xl font-semibold">Audit log</h1>
+        <div role="group" aria-label="Filter events" className="flex flex-wrap items-end gap-3">
+          <div className="flex flex-col gap-1">
+            <label htmlFor="audit-action" className="text-xs font-medium text-slate-600">
+              Action
+            </label>
+            <select
+              id="audit-action"
+              value={action ?? ""}
+              onChange={(e) => navigate({ action: e.target.value || undefined, actorType })}
+              className="h-9 max-w-[14rem] rounded-md border border-slate-300 bg-white px-2 text-sm shadow-sm"
+            >
+              <option value="">All actions</option>
+              {actions.map((a) => (
+                <option key={a} value={a}>
+                  {a}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="flex flex-col gap-1">
+            <label htmlFor="audit-actor" className="text-xs font-medium text-slate-600">
+              Actor
+            </label>
+            <select
+              id="audit-actor"
+              value={actorType ?? ""}
+              onChange={(e) => navigate({ action, actorType: e.target.value || undefined })}
+              className="h-9 rounded-md border border-slate-300 bg-white px-2 text-sm shadow-sm"
+            >
+              <option value="">Anyone</option>
+              <option value="user">Users</option>
+              <option value="token">API tokens</option>
+              <option value="system">System</option>
+            </select>
+          </div>
+        </div>
+      </div>
+      {list.isPending ? (
+        <TableSkeleton rows={8} label="Loading audit events" />
+      ) : list.isError ? (
+        <ErrorState title="Could not load the audit log" error={list.error} onRetry={() => list.refetch()} />
+      ) : list.data.events.length === 0 ? (
+        <EmptyState title={action || actorType ? "No events match these filters" : "No events yet"} />
+      ) : (
+        <>
+          <Table label="Audit events">
+            <THead>
+              <Th>Time</Th>
+              <Th>Actor</Th>
+              <Th>Action</Th>
+              <Th>Target</Th>
+              <Th>Details</Th>
+            </THead>
+            <tbody>
+              {list.data.events.map((e) => (
+                <tr key={e.id} className="border-t border-slate-100 align-top">
+                  <Td>
+                    <time dateTime={e.at}>{formatDateTimeUtc(e.at)}</time>
+                    <p className="text-xs text-slate-500">{formatRelative(e.at)}</p>
+                  </Td>
+                  <Td>
+                    <div className="flex items-center gap-2">
+                      <Badge tone={e.actorType === "system" ? "slate" : e.actorType === "token" ? "violet" : "blue"}>{e.actorType}</Badge>
+                      <span className="max-w-[16rem] truncate" title={e.actorLabel ?? undefined}>
+                        {e.actorLabel ?? e.actorId ?? "—"}
+                      </span>
+                    </div>
+                    {e.ip && <p className="text-xs text-slate-500">{e.ip}</p>}
+                  </Td>
+                  <Td>
+                    <code className="text-xs font-medium">{e.action}</code>
+                  </Td>
+                  <Td className="max-w-[16rem] truncate">
+                    <span title={e.target ?? undefined}>{e.target ?? "—"}</span>
+                  </Td>
+                  <Td className="whitespace-normal">
+                    {hasDetails(e.details) ? (
+                      <details>
+                        <summary className="cursor-pointer text-xs text-slate-600">Show</summary>
+                        <pre className="mt-1 max-h-72 max-w-[32rem] overflow-auto rounded bg-slate-50 p-2 text-xs">{JSON.stringify(e.details, null, 2)}</pre>
+                      </details>
+                    ) : (
+                      <span className="text-slate-400">—</span>
+                    )}
+                  </Td>
+                </tr>
+              ))}
+            </tbody>
+          </Table>
+          <Pagination total={list.data.total} limit={PAGE_SIZE} offset={offset} onChange={(o) => navigate({ action, actorType, offset: o })} />
+        </>
+      )}
+    </div>
+  );
+}

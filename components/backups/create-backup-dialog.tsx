@@ -1,0 +1,107 @@
+"use client";
+// "Back up now" (seed 002): QUICK records the commit and schema in seconds; FULL dumps the
+// database, and the uploads directory too when asked.
+import { useState } from "react";
+import { Dialog } from "@/components/ui/dialog";
+import { Button } from "@/components/ui/button";
+import { useToast } from "@/components/ui/toast";
+import { useCreateBackup } from "@/lib/hooks/use-backups";
+import { shortId } from "@/lib/format";
+import type { BackupKind } from "@/lib/validation/backups";
+
+const KINDS: { kind: BackupKind; title: string; hint: string }[] = [
+  { kind: "FULL", title: "Full backup", hint: "The whole database (pg_dump), encrypted. Use before risky changes." },
+  { kind: "QUICK", title: "Quick backup", hint: "Commit and schema state only, no data. Takes seconds; for routine deploys." },
+];
+
+export function CreateBackupDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
+  const [kind, setKind] = useState<BackupKind>("FULL");
+  const [note, setNote] = useState("");
+  const [includeFiles, setIncludeFiles] = useState(false);
+  const create = useCreateBackup();
+  const toast = useToast();
+
+  function close() {
+    create.reset();
+    onClose();
+  }
+
+  async function submit(e: React.FormEvent) {
+    e.preventDefault();
+    try {
+      const res = await create.mutateAsync({
+        kind,
+        note: note.trim() || undefined,
+        includeFiles: kind === "FULL" ? includeFiles : undefined,
+      });
+      toast(`${kind === "FULL" ? "Full" : "Quick"} backup ${shortId(res.id)} queued`);
+      setNote("");
+      setIncludeFiles(false);
+      close();
+    } catch {
+      // Shown below from create.error.
+    }
+  }
+
+  return (
+    <Dialog open={open} onClose={close} title="Back up now" description="The backup runs in the background; its progress shows in the history." testId="create-backup-dialog">
+      <form onSubmit={submit} className="flex flex-col gap-4">
+        <fieldset className="flex flex-col gap-2">
+          <legend className="mb-1 text-sm font-medium text-slate-700">Kind</legend>
+          {KINDS.map((k) => (
+            <label
+              key={k.kind}
+              className={`flex cursor-pointer gap-3 rounded-lg border p-3 text-sm ${kind === k.kind ? "border-sky-600 bg-sky-50" : "border-slate-200 hover:bg-slate-50"}`}
+            >
+              <input type="radio" name="kind" value={k.kind} checked={kind === k.kind} onChange={() => setKind(k.kind)} className="mt-0.5 accent-sky-700" />
+              <span>
+                <span className="font-medium">{k.title}</span>
+                <span className="block text-slate-600">{k.hint}</span>
+              </span>
+            </label>
+          ))}
+        </fieldset>
+        <div className="flex flex-col gap-1">
+          <label htmlFor="backup-note" className="text-sm font-medium text-slate-700">
+            Note <span className="font-normal text-slate-500">(optional)</span>
+          </label>
+          <textarea
+            id="backup-note"
+            value={note}
+            onChange={(e) => setNote(e.target.value)}
+            maxLength={500}
+            rows={2}
+            placeholder="Before the pricing migration"
+            className="rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm"
+          />
+        </div>
+        <label className={`flex items-start gap-2 text-sm ${kind === "FULL" ? "" : "text-slate-400"}`}>
+          <input
+            type="checkbox"
+            checked={kind === "FULL" && includeFiles}
+            disabled={kind !== "FULL"}
+            onChange={(e) => setIncludeFiles(e.target.checked)}
+            className="mt-0.5 accent-sky-700"
+          />
+          <span>
+            Include files
+            <span className="block text-slate-500">Bundle the uploads directory with the database, taken in the same run.</span>
+          </span>
+        </label>
+        {create.isError && (
+          <p role="alert" className="text-sm text-red-700">
+            {create.error.message}
+          </p>
+        )}
+        <div className="flex justify-end gap-2">
+          <Button type="button" variant="secondary" onClick={close}>
+            Cancel
+          </Button>
+          <Button type="submit" disabled={create.isPending}>
+            {create.isPending ? "Starting…" : "Start backup"}
+          </Button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

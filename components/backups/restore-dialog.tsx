@@ -1,0 +1,252 @@
+"use client";
+// The restore modal (DESIGN §5, seed 003): first what will change, then the typed word,
+// then live progress of the restore job, ending in the safety backup's link or the reason.
+import { useState } from "react";
+import Link from "next/link";
+import type { BackupDto } from "@/lib/validation/backups";
+import { Dialog } from "@/components/ui/dialog";
+import { Button } from "@/components/ui/button";
+import { Skeleton } from "@/components/ui/skeleton";
+import { Progress } from "@/components/ui/progress";
+import { StatusBadge } from "@/components/ui/badge";
+import { useToast } from "@/components/ui/toast";
+import { useRestorePreviewQuery, useStartRestore, isActive, type RestorePreview } from "@/lib/hooks/use-backups";
+import { useRestoreQuery } from "@/lib/hooks/use-restores";
+import { useNow } from "@/lib/hooks/use-now";
+import { elapsedSeconds, formatBytes, formatDateTimeUtc, formatDuration, shortId } from "@/lib/format";
+import { RESTORE_WORD } from "@/lib/validation/restores";
+
+type Names = string[] | undefined;
+
+function ChangeList({ title, items, tone }: { title: string; items: Names; tone: "add" | "drop" | "revert" | "change" }) {
+  if (!items?.length) return null;
+  const color = tone === "add" ? "text-emerald-800" : tone === "change" ? "text-amber-900" : "text-red-800";
+  const sign = tone === "add" ? "+" : tone === "drop" ? "−" : tone === "change" ? "~" : "↶";
+  return (
+    <div>
+      <h4 className="text-sm font-medium text-slate-800">
+        {title} <span className="font-normal text-slate-500">({items.length})</span>
+      </h4>
+      <ul className={`mt-1 max-h-32 overflow-y-auto rounded-md bg-slate-50 px-3 py-2 font-mono text-xs ${color}`}>
+        {items.map((x) => (
+          <li key={x} className="[overflow-wrap:anywhere]">
+            <span aria-hidden>{sign} </span>
+            {x}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+const count = (n: number | null | undefined) => (n === null || n === undefined ? "—" : `~${n.toLocaleString("en-US")}`);
+
+function PreviewBody({ preview }: { preview: RestorePreview }) {
+  const d = preview.differences;
+  const lists = [d.tables.added, d.tables.dropped, d.columns.added, d.columns.dropped, d.columns.changed, d.migrations.reverted, d.migrations.reapplied];
+  const none = lists.every((l) => !l?.length);
+  const rows = Object.entries(preview.rowEstimates ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  return (
+    <div className="flex flex-col gap-3" data-testid="restore-preview">
+      <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
+        <dt className="text-slate-500">Taken</dt>
+        <dd>{formatDateTimeUtc(preview.backup.completedAt ?? preview.backup.createdAt)}</dd>
+        <dt className="text-slate-500">Age</dt>
+        <dd>{typeof preview.ageSeconds === "number" ? `${formatDuration(preview.ageSeconds)} old` : "—"}</dd>
+        <dt className="text-slate-500">Size</dt>
+        <dd>{formatBytes(preview.backup.sizeBytes)}</dd>
+        {preview.backup.commitSha && (
+          <>
+            <dt className="text-slate-500">Commit</dt>
+            <dd className="font-mono text-xs">{preview.backup.commitSha.slice(0, 12)}</dd>
+          </>
+        )}
+        {preview.verified && (
+          <>
+            <dt className="text-slate-500">Archive</dt>
+            <dd className={preview.verified.ok ? "text-emerald-800" : "text-red-800"}>
+              {preview.verified.ok ? "Checksum and key verified" : `Failed verification: ${preview.verified.reason ?? "unknown reason"}`}
+            </dd>
+          </>
+        )}
+      </dl>
+      {preview.warnings?.length > 0 && (
+        <ul className="flex flex-col gap-1 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-950">
+          {preview.warnings.map((w, i) => (
+            <li key={i}>⚠ {w}</li>
+          ))}
+        </ul>
+      )}
+      <h3 className="text-sm font-semibold text-slate-900">What the restore changes in the live database</h3>
+      {none ? (
+        <p className="text-sm text-slate-600">No schema or migration differences: the tables, columns and migrations match the backup.</p>
+      ) : (
+        <div className="grid gap-3 sm:grid-cols-2">
+          <ChangeList title="Tables that will appear" items={d.tables.added} tone="add" />
+          <ChangeList title="Tables that will disappear" items={d.tables.dropped} tone="drop" />
+          <ChangeList title="Columns that will appear" items={d.columns.added} tone="add" />
+          <ChangeList title="Columns that will disappear" items={d.columns.dropped} tone="drop" />
+          <ChangeList title="Columns whose type changes" items={d.columns.changed} tone="change" />
+          <ChangeList title="Migrations reverted" items={d.migrations.reverted} tone="revert" />
+          <ChangeList title="Migrations reapplied" items={d.migrations.reapplied} tone="add" />
+        </div>
+      )}
+      {rows.length > 0 && (
+        <details className="text-sm">
+          <summary className="cursor-pointer text-slate-700">Rows by table, now and in the backup ({rows.length})</summary>
+          <table className="mt-1 w-full text-left font-mono text-xs text-slate-700">
+            <thead className="text-slate-500">
+              <tr>
+                <th className="py-0.5 pr-3 font-medium">Table</th>
+                <th className="py-0.5 pr-3 text-right font-medium">Now</th>
+                <th className="py-0.5 text-right font-medium">Backup</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map(([t, r]) => (
+                <tr key={t}>
+                  <td className="py-0.5 pr-3 [overflow-wrap:anywhere]">{t}</td>
+                  <td className="py-0.5 pr-3 text-right tabular-nums">{count(r?.live)}</td>
+                  <td className="py-0.5 text-right tabular-nums">{count(r?.backup)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
+      )}
+    </div>
+  );
+}
+
+function RestoreProgress({ restoreId, safetyBackupId }: { restoreId: string; safetyBackupId: string | null }) {
+  const restore = useRestoreQuery(restoreId);
+  const r = restore.data;
+  const active = !r || isActive(r.status);
+  const now = useNow(1000, active);
+  const safety = r?.safetyBackupId ?? safetyBackupId;
+  const safetyLink = safety && (
+    <Link href={`/backups/${safety}`} className="font-medium underline underline-offset-2">
+      safety backup {shortId(safety)}
+    </Link>
+  );
+
+  if (restore.isError && !r) return <p role="alert" className="text-sm text-red-700">Could not follow the restore: {restore.error.message}</p>;
+  return (
+    <div className="flex flex-col gap-3" data-testid="restore-progress" data-status={r?.status ?? "QUEUED"}>
+      <div className="flex items-center gap-2">
+        <StatusBadge status={r?.status ?? "QUEUED"} />
+        <span className="text-sm text-slate-600">{r?.phase ?? (active ? "waiting for a worker" : "")}</span>
+        {active && <span className="ml-auto text-sm tabular-nums text-slate-500">{formatDuration(elapsedSeconds(r?.startedAt ?? r?.createdAt ?? null, null, now))}</span>}
+      </div>
+      {active && <Progress value={null} label="Restore in progress" />}
+      {active && (
+        <p className="text-sm text-slate-600">
+          The restore runs on the server; closing this window does not stop it. Follow it on the{" "}
+          <Link href="/restores" className="underline">
+            Restores
+          </Link>{" "}
+          page.
+        </p>
+      )}
+      {r?.status === "SUCCEEDED" && (
+        <p role="status" className="rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-950">
+          The database was restored{r.durationSeconds !== null ? ` in ${formatDuration(r.durationSeconds)}` : ""}. The state from before the restore is kept as{" "}
+          {safetyLink ?? "a safety backup"}.
+        </p>
+      )}
+      {(r?.status === "FAILED" || r?.status === "CANCELLED") && (
+        <div role="alert" className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-950">
+          <p className="font-medium">The restore did not complete: {r.failureReason ?? "no reason recorded"}</p>
+          {safety && <p className="mt-1">The state from before the attempt is kept as {safetyLink}.</p>}
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; onClose: () => void }) {
+  const [typed, setTyped] = useState("");
+  const [started, setStarted] = useState<{ restoreId: string; preRestoreBackupId: string | null } | null>(null);
+  const preview = useRestorePreviewQuery(backup?.id ?? "", !!backup && !started);
+  const start = useStartRestore(backup?.id ?? "");
+  const toast = useToast();
+  const sid = backup ? shortId(backup.id) : "";
+
+  function close() {
+    setTyped("");
+    setStarted(null);
+    start.reset();
+    onClose();
+  }
+
+  async function submit(e: React.FormEvent) {
+    e.preventDefault();
+    if (typed !== RESTORE_WORD || !backup) return;
+    try {
+      const res = await start.mutateAsync();
+      setStarted(res);
+      toast(`Restore from ${sid} started`, "info");
+    } catch {
+      // Shown from start.error.
+    }
+  }
+
+  return (
+    <Dialog open={!!backup} onClose={close} title={`Restore from backup ${sid}`} size="lg" testId="restore-dialog">
+      {started ? (
+        <RestoreProgress restoreId={started.restoreId} safetyBackupId={started.preRestoreBackupId} />
+      ) : (
+        <form onSubmit={submit} className="flex flex-col gap-4">
+          <p role="note" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-950">
+            <strong>This replaces the whole live database</strong> with the backup, in one transaction. Anything written since the backup was
+            taken is lost from the live database — but first, before anything is touched, Vaultline takes a <strong>safety backup</strong> of the
+            current state, so this restore can itself be undone.
+          </p>
+          {preview.isPending ? (
+            <div className="flex flex-col gap-2" role="status" aria-label="Loading the restore preview">
+              <Skeleton className="h-4 w-1/2" />
+              <Skeleton className="h-16 w-full" />
+            </div>
+          ) : preview.isError ? (
+            <div role="alert" data-testid="restore-preview-error" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-950">
+              <p>
+                <span className="font-medium">Could not prepare the preview:</span> {preview.error.message}
+              </p>
+              <p className="mt-1">The differences cannot be shown; the server checks the archive again before it restores.</p>
+            </div>
+          ) : (
+            <PreviewBody preview={preview.data} />
+          )}
+          <div className="flex flex-col gap-1">
+            <label htmlFor="restore-confirm" className="text-sm font-medium text-slate-700">
+              Type {RESTORE_WORD} to confirm
+            </label>
+            <input
+              id="restore-confirm"
+              value={typed}
+              onChange={(e) => setTyped(e.target.value)}
+              autoComplete="off"
+              autoCorrect="off"
+              autoCapitalize="off"
+              spellCheck={false}
+              className="rounded-md border border-slate-300 px-3 py-2 font-mono text-sm shadow-sm"
+            />
+          </div>
+          {start.isError && (
+            <p role="alert" className="text-sm text-red-700">
+              {start.error.message}
+            </p>
+          )}
+          <div className="flex flex-wrap justify-end gap-2">
+            <Button type="button" variant="secondary" onClick={close}>
+              Cancel
+            </Button>
+            <Button type="submit" variant="danger" disabled={typed !== RESTORE_WORD || start.isPending}>
+              {start.isPending ? "Starting…" : "Restore database"}
+            </Button>
+          </div>
+        </form>
+      )}
+    </Dialog>
+  );
+}

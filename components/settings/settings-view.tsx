@@ -1,0 +1,356 @@
+"use client";
+// /settings: schedule, retention and notifications. ADMINs edit (one save per section,
+// each audited); everyone else reads. The schedule previews its next runs as you type,
+// computed with the same parser the server uses.
+import { useMemo, useState } from "react";
+import type { z } from "zod";
+import { useSettingsQuery, useUpdateSettings, type SectionMetaDto } from "@/lib/hooks/use-settings";
+import { HttpError } from "@/lib/hooks/api";
+import { useCan } from "@/components/user-context";
+import { useToast } from "@/components/ui/toast";
+import { Button } from "@/components/ui/button";
+import { Skeleton } from "@/components/ui/skeleton";
+import { ErrorState } from "@/components/ui/empty-state";
+import { formatDateTimeUtc, formatRelative } from "@/lib/format";
+import {
+  cronNextRuns,
+  notificationsSchema,
+  retentionSchema,
+  scheduleSchema,
+  type NotificationSettings,
+  type RetentionSettings,
+  type ScheduleSettings,
+  type SettingsSection,
+  type SettingsUpdate,
+} from "@/lib/validation/settings";
+
+type Errors = Record<string, string>;
+
+function issuesToErrors(error: z.ZodError): Errors {
+  const out: Errors = {};
+  for (const i of error.issues) out[String(i.path[0] ?? "_")] ??= i.message;
+  return out;
+}
+
+/** Field errors from the server's VALIDATION_FAILED details ("schedule.cron" → "cron"). */
+function serverErrors(e: unknown, section: SettingsSection): Errors {
+  const fields = e instanceof HttpError ? (e.details as { fields?: { path: string; message: string }[] } | undefined)?.fields : undefined;
+  const out: Errors = {};
+  for (const f of fields ?? []) {
+    const [s, key] = f.path.split(".");
+    if (s === section && key) out[key] ??= f.message;
+  }
+  return out;
+}
+
+function Section({
+  title,
+  description,
+  meta,
+  children,
+  onSubmit,
+  canEdit,
+  saving,
+  error,
+  id,
+}: {
+  title: string;
+  description: string;
+  meta: SectionMetaDto | null;
+  children: React.ReactNode;
+  onSubmit: () => void;
+  canEdit: boolean;
+  saving: boolean;
+  error: string | null;
+  id: string;
+}) {
+  return (
+    <form
+      aria-labelledby={`${id}-heading`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSubmit();
+      }}
+      className="rounded-lg border border-slate-200 bg-white"
+      noValidate
+    >
+      <div className="border-b border-slate-100 px-4 py-3">
+        <h2 id={`${id}-heading`} className="text-base font-semibold">
+          {title}
+        </h2>
+        <p className="text-sm text-slate-600">{description}</p>
+      </div>
+      <fieldset disabled={!canEdit || saving} className="flex flex-col gap-4 px-4 py-4">
+        <legend className="sr-only">{title}</legend>
+        {children}
+      </fieldset>
+      <div className="flex flex-wrap items-center justify-between gap-3 border-t border-slate-100 px-4 py-3 text-xs text-slate-500">
+        <span>{meta ? `Version ${meta.version} · changed ${formatRelative(meta.updatedAt)}${meta.updatedBy ? ` by ${meta.updatedBy}` : ""}` : "Defaults (never changed)"}</span>
+        {error && (
+          <span role="alert" className="text-sm text-red-700">
+            {error}
+          </span>
+        )}
+        {canEdit && (
+          <Button type="submit" size="sm" disabled={saving}>
+            {saving ? "Saving…" : `Save ${title.toLowerCase()}`}
+          </Button>
+        )}
+      </div>
+    </form>
+  );
+}
+
+function Input({ label, error, hint, id, ...rest }: React.InputHTMLAttributes<HTMLInputElement> & { label: string; error?: string; hint?: React.ReactNode; id: string }) {
+  return (
+    <div className="flex flex-col gap-1">
+      <label htmlFor={id} className="text-sm font-medium text-slate-700">
+        {label}
+      </label>
+      <input
+        id={id}
+        aria-invalid={!!error}
+        aria-describedby={error || hint ? `${id}-hint` : undefined}
+        className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm disabled:bg-slate-50 disabled:text-slate-600 aria-[invalid=true]:border-red-500"
+        {...rest}
+      />
+      {(error || hint) && (
+        <p id={`${id}-hint`} className={`text-xs ${error ? "text-red-700" : "text-slate-500"}`}>
+          {error ?? hint}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function Check({ label, hint, checked, onChange, id }: { label: string; hint?: string; checked: boolean; onChange: (v: boolean) => void; id: string }) {
+  return (
+    <label htmlFor={id} className="flex items-start gap-2 text-sm">
+      <input id={id} type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} className="mt-0.5 accent-sky-700" />
+      <span>
+        <span className="font-medium text-slate-800">{label}</span>
+        {hint && <span className="block text-slate-500">{hint}</span>}
+      </span>
+    </label>
+  );
+}
+
+function useSave(section: SettingsSection, title: string) {
+  const update = useUpdateSettings();
+  const toast = useToast();
+  const [error, setError] = useState<string | null>(null);
+  const [fieldErrors, setFieldErrors] = useState<Errors>({});
+  async function save(body: SettingsUpdate) {
+    setError(null);
+    setFieldErrors({});
+    try {
+      const res = await update.mutateAsync(body);
+      toast(res.changed.includes(section) ? `${title} saved` : `${title}: nothing changed`, res.changed.includes(section) ? "success" : "info");
+    } catch (e) {
+      setFieldErrors(serverErrors(e, section));
+      setError((e as Error).message);
+      toast(`${title} not saved: ${(e as Error).message}`, "error");
+    }
+  }
+  return { save, saving: update.isPending, error, fieldErrors };
+}
+
+const TIME_ZONES: string[] = (() => {
+  try {
+    return ["UTC", ...Intl.supportedValuesOf("timeZone").filter((z) => z !== "UTC")];
+  } catch {
+    return ["UTC"];
+  }
+})();
+
+function ScheduleForm({ initial, meta, serverNextRuns, canEdit }: { initial: ScheduleSettings; meta: SectionMetaDto | null; serverNextRuns: string[]; canEdit: boolean }) {
+  const [v, setV] = useState(initial);
+  const { save, saving, error, fieldErrors } = useSave("schedule", "Schedule");
+  const parsed = scheduleSchema.safeParse(v);
+  const localErrors = parsed.success ? {} : issuesToErrors(parsed.error);
+  const [touched, setTouched] = useState(false);
+  const errors = { ...(touched ? localErrors : {}), ...fieldErrors };
+  const preview = useMemo(() => {
+    const ok = scheduleSchema.safeParse(v);
+    if (!ok.success) return null;
+    try {
+      return cronNextRuns(ok.data, new Date(), 5).map((d) => d.toISOString());
+    } catch {
+      return null;
+    }
+  }, [v]);
+  const runs = canEdit ? (preview ?? []) : serverNextRuns;
+
+  return (
+    <Section
+      id="schedule"
+      title="Schedule"
+      description="When scheduled backups run. The cron expression is read in the time zone below."
+      meta={meta}
+      canEdit={canEdit}
+      saving={saving}
+      error={error}
+      onSubmit={() => {
+        setTouched(true);
+        if (parsed.success) save({ schedule: parsed.data });
+      }}
+    >
+      <Check id="schedule-enabled" label="Scheduled backups on" checked={v.enabled} onChange={(enabled) => setV({ ...v, enabled })} />
+      <div className="grid gap-4 sm:grid-cols-3">
+        <Input id="schedule-cron" label="Cron expression" value={v.cron} onChange={(e) => setV({ ...v, cron: e.target.value })} onBlur={() => setTouched(true)} error={errors.cron} hint="minute hour day month weekday, e.g. 0 2 * * *" className="font-mono" spellCheck={false} />
+        <Input id="schedule-timezone" label="Time zone" list="time-zones" value={v.timezone} onChange={(e) => setV({ ...v, timezone: e.target.value })} onBlur={() => setTouched(true)} error={errors.timezone} />
+        <datalist id="time-zones">
+          {TIME_ZONES.map((z) => (
+            <option key={z} value={z} />
+          ))}
+        </datalist>
+        <div className="flex flex-col gap-1">
+          <label htmlFor="schedule-kind" className="text-sm font-medium text-slate-700">
+            Kind
+          </label>
+          <select id="schedule-kind" value={v.kind} onChange={(e) => setV({ ...v, kind: e.target.value as ScheduleSettings["kind"] })} className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm disabled:bg-slate-50">
+            <option value="FULL">Full (database)</option>
+            <option value="QUICK">Quick (commit and schema)</option>
+          </select>
+        </div>
+      </div>
+      <div>
+        <h3 className="text-sm font-medium text-slate-700">Next runs{!v.enabled && " (when switched on)"}</h3>
+        {runs.length ? (
+          <ol className="mt-1 flex flex-col gap-0.5 text-sm text-slate-700" data-testid="next-runs">
+            {runs.map((r) => (
+              <li key={r}>
+                <time dateTime={r}>{formatDateTimeUtc(r)}</time> <span className="text-slate-500">({formatRelative(r)})</span>
+              </li>
+            ))}
+          </ol>
+        ) : (
+          <p className="mt-1 text-sm text-slate-500">Fix the expression to see the next runs.</p>
+        )}
+      </div>
+    </Section>
+  );
+}
+
+function numberField(value: string): number {
+  return value.trim() === "" ? Number.NaN : Number(value);
+}
+
+function RetentionForm({ initial, meta, canEdit }: { initial: RetentionSettings; meta: SectionMetaDto | null; canEdit: boolean }) {
+  const [v, setV] = useState({ days: String(initial.days), keepLast: String(initial.keepLast), keepQuick: String(initial.keepQuick) });
+  const { save, saving, error, fieldErrors } = useSave("retention", "Retention");
+  const [touched, setTouched] = useState(false);
+  const parsed = retentionSchema.safeParse({ days: numberField(v.days), keepLast: numberField(v.keepLast), keepQuick: numberField(v.keepQuick) });
+  const errors = { ...(touched && !parsed.success ? issuesToErrors(parsed.error) : {}), ...fieldErrors };
+  return (
+    <Section
+      id="retention"
+      title="Retention"
+      description="Which backups are kept. The newest successful full backup is never pruned, whatever these say."
+      meta={meta}
+      canEdit={canEdit}
+      saving={saving}
+      error={error}
+      onSubmit={() => {
+        setTouched(true);
+        if (parsed.success) save({ retention: parsed.data });
+      }}
+    >
+      <div className="grid gap-4 sm:grid-cols-3">
+        <Input id="retention-days" label="Keep for (days)" type="number" min={0} max={3650} inputMode="numeric" value={v.days} onChange={(e) => setV({ ...v, days: e.target.value })} error={errors.days} hint="Backups older than this are pruned" />
+        <Input id="retention-keep-last" label="Always keep the last (full)" type="number" min={0} max={1000} inputMode="numeric" value={v.keepLast} onChange={(e) => setV({ ...v, keepLast: e.target.value })} error={errors.keepLast} hint="However old they are" />
+        <Input id="retention-keep-quick" label="Keep quick backups" type="number" min={0} max={1000} inputMode="numeric" value={v.keepQuick} onChange={(e) => setV({ ...v, keepQuick: e.target.value })} error={errors.keepQuick} hint="The newest this many" />
+      </div>
+    </Section>
+  );
+}
+
+function NotificationsForm({ initial, meta, canEdit }: { initial: NotificationSettings; meta: SectionMetaDto | null; canEdit: boolean }) {
+  const [v, setV] = useState({
+    webhookUrl: initial.webhookUrl ?? "",
+    emails: initial.emails.join("\n"),
+    onSuccess: initial.onSuccess,
+    onFailure: initial.onFailure,
+    missedBackupAfterHours: String(initial.missedBackupAfterHours),
+  });
+  const { save, saving, error, fieldErrors } = useSave("notifications", "Notifications");
+  const [touched, setTouched] = useState(false);
+  const candidate = {
+    webhookUrl: v.webhookUrl.trim() || null,
+    emails: v.emails.split(/[\s,;]+/).map((e) => e.trim()).filter(Boolean),
+    onSuccess: v.onSuccess,
+    onFailure: v.onFailure,
+    missedBackupAfterHours: numberField(v.missedBackupAfterHours),
+  };
+  const parsed = notificationsSchema.safeParse(candidate);
+  const errors = { ...(touched && !parsed.success ? issuesToErrors(parsed.error) : {}), ...fieldErrors };
+  return (
+    <Section
+      id="notifications"
+      title="Notifications"
+      description="Where failures, successes and missed backups are reported."
+      meta={meta}
+      canEdit={canEdit}
+      saving={saving}
+      error={error}
+      onSubmit={() => {
+        setTouched(true);
+        if (parsed.success) save({ notifications: parsed.data });
+      }}
+    >
+      <Input id="notify-webhook" label="Webhook URL" type="url" placeholder="https://hooks.slack.com/services/…" value={v.webhookUrl} onChange={(e) => setV({ ...v, webhookUrl: e.target.value })} error={errors.webhookUrl} hint={canEdit ? "Slack, Discord or any endpoint taking a JSON POST. Leave empty for none." : "Shown shortened: the path often holds a secret."} />
+      <div className="flex flex-col gap-1">
+        <label htmlFor="notify-emails" className="text-sm font-medium text-slate-700">
+          Email recipients
+        </label>
+        <textarea
+          id="notify-emails"
+          rows={3}
+          value={v.emails}
+          onChange={(e) => setV({ ...v, emails: e.target.value })}
+          aria-invalid={!!errors.emails}
+          aria-describedby="notify-emails-hint"
+          className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm disabled:bg-slate-50 disabled:text-slate-600"
+        />
+        <p id="notify-emails-hint" className={`text-xs ${errors.emails ? "text-red-700" : "text-slate-500"}`}>
+          {errors.emails ?? "One address per line."}
+        </p>
+      </div>
+      <div className="flex flex-col gap-2">
+        <Check id="notify-failure" label="When a backup fails" checked={v.onFailure} onChange={(onFailure) => setV({ ...v, onFailure })} />
+        <Check id="notify-success" label="When a backup succeeds" checked={v.onSuccess} onChange={(onSuccess) => setV({ ...v, onSuccess })} />
+      </div>
+      <div className="max-w-xs">
+        <Input id="notify-missed" label="Alert when no backup for (hours)" type="number" min={1} max={8760} inputMode="numeric" value={v.missedBackupAfterHours} onChange={(e) => setV({ ...v, missedBackupAfterHours: e.target.value })} error={errors.missedBackupAfterHours} />
+      </div>
+    </Section>
+  );
+}
+
+export function SettingsView() {
+  const q = useSettingsQuery();
+  const canEdit = useCan("settings.write");
+  return (
+    <div className="flex max-w-4xl flex-col gap-6">
+      <div>
+        <h1 className="text-2xl font-semibold">Settings</h1>
+        {!canEdit && <p className="mt-1 text-sm text-slate-600">Read-only: only an ADMIN can change settings.</p>}
+      </div>
+      {q.isPending ? (
+        <div role="status" aria-label="Loading settings" className="flex flex-col gap-4">
+          <Skeleton className="h-64 w-full" />
+          <Skeleton className="h-40 w-full" />
+        </div>
+      ) : q.isError ? (
+        <ErrorState title="Could not load the settings" error={q.error} onRetry={() => q.refetch()} />
+      ) : (
+        <>
+          {/* Keyed by version so a save elsewhere (another tab, another admin) refreshes the form. */}
+          <ScheduleForm key={`s${q.data.meta.schedule?.version ?? 0}`} initial={q.data.settings.schedule} meta={q.data.meta.schedule} serverNextRuns={q.data.nextRuns} canEdit={canEdit} />
+          <RetentionForm key={`r${q.data.meta.retention?.version ?? 0}`} initial={q.data.settings.retention} meta={q.data.meta.retention} canEdit={canEdit} />
+          <NotificationsForm key={`n${q.data.meta.notifications?.version ?? 0}`} initial={q.data.settings.notifications} meta={q.data.meta.notifications} canEdit={canEdit} />
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,39 @@
+"use client";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { api } from "./api";
+import { POLL_MS, isActive } from "./use-backups";
+import type { RestoreDto } from "../validation/restores";
+
+export type { RestoreDto };
+
+export interface RestoreList {
+  restores: RestoreDto[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export const restoreKeys = {
+  all: ["restores"] as const,
+  lists: () => [...restoreKeys.all, "list"] as const,
+  list: (p: { limit: number; offset: number }) => [...restoreKeys.lists(), p] as const,
+  detail: (id: string) => [...restoreKeys.all, "detail", id] as const,
+};
+
+export function useRestoresQuery(p: { limit: number; offset: number }) {
+  return useQuery({
+    queryKey: restoreKeys.list(p),
+    queryFn: () => api<RestoreList>(`/api/restores?limit=${p.limit}&offset=${p.offset}`),
+    placeholderData: keepPreviousData,
+    refetchInterval: (q) => (q.state.data?.restores.some((r) => isActive(r.status)) ? POLL_MS : false),
+  });
+}
+
+export function useRestoreQuery(id: string | null) {
+  return useQuery({
+    queryKey: restoreKeys.detail(id ?? ""),
+    queryFn: () => api<RestoreDto>(`/api/restores/${encodeURIComponent(id!)}`),
+    enabled: !!id,
+    refetchInterval: (q) => (!q.state.data || isActive(q.state.data.status) ? POLL_MS : false),
+  });
+}
