@@ -16,7 +16,10 @@ export interface Health {
 }
 
 type Probe = () => Promise<HealthCheck>;
-const probes = new Map<string, Probe>();
+// On globalThis: checks registered at server start (instrumentation) must be seen by the
+// route handler, which Next bundles separately with its own copy of this module.
+const g = globalThis as unknown as { __vaultlineHealthProbes?: Map<string, Probe> };
+const probes = (g.__vaultlineHealthProbes ??= new Map<string, Probe>());
 
 /** Modules add their own checks (storage, pg_dump, last backup) without health knowing them. */
 export function registerHealthCheck(name: string, probe: Probe): void {

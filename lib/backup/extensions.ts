@@ -1,2 +1,3 @@
 // Importing this module registers every worker extension (restore, schedule, retention…).
 import "./restore-worker";
+import "./automation";

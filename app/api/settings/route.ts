@@ -3,6 +3,8 @@ import { db } from "@/lib/db";
 import { json, parseBody, withAuth, type Principal } from "@/lib/http";
 import { saveSettings, settingsView } from "@/lib/settings-view";
 import { settingsUpdateSchema } from "@/lib/validation/settings";
+import { config } from "@/lib/config";
+import { resyncScheduleAfterSave } from "@/lib/backup/schedule";
 import type { RoleName } from "@/lib/permissions";
 
 export const dynamic = "force-dynamic";
@@ -13,5 +15,8 @@ export const GET = withAuth("settings.read", async (_req, { principal }) => json
 
 export const PUT = withAuth("settings.write", async (req, { principal, actor }) => {
   const update = await parseBody(req, settingsUpdateSchema);
-  return json(await saveSettings(db(), update, actor, roleOf(principal)));
+  const saved = await saveSettings(db(), update, actor, roleOf(principal));
+  // The new schedule takes effect now, not at the next restart.
+  if (saved.changed.includes("schedule")) await resyncScheduleAfterSave({ db: db(), appDatabaseUrl: config().databaseUrl });
+  return json(saved);
 });

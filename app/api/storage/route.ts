@@ -1,0 +1,9 @@
+// GET /api/storage — how much the stored backups take, against STORAGE_WARN_BYTES
+import { db } from "@/lib/db";
+import { config } from "@/lib/config";
+import { json, withAuth } from "@/lib/http";
+import { storageUsage } from "@/lib/backup/storage-usage";
+
+export const dynamic = "force-dynamic";
+
+export const GET = withAuth("backups.read", async () => json(await storageUsage(db(), config().STORAGE_WARN_BYTES)));

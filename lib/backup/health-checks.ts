@@ -1,0 +1,68 @@
+// The backup domain's checks for GET /api/health: storage reachable, pg_dump present and
+// not older than the target server, a recent successful backup, storage under the
+// warning threshold. Each answers "degraded" (works, needs attention), never "down":
+// only an unreachable database makes Vaultline down.
+import type { BackupContext } from "./context";
+import type { HealthCheck } from "../health";
+import { registerHealthCheck } from "../health";
+import { checkDumpCompatibility } from "./dump";
+import { storageUsage } from "./storage-usage";
+import { lastGoodBackupAt } from "./last-success";
+import { scheduleStateSince } from "./schedule";
+import { getSettings } from "../settings";
+import { humanBytes } from "../notify/messages";
+
+const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0];
+
+export async function storageCheck(ctx: Pick<BackupContext, "storage">): Promise<HealthCheck> {
+  try {
+    await ctx.storage.ping();
+    return { status: "ok", storage: ctx.storage.description };
+  } catch (e) {
+    return { status: "degraded", message: `storage unreachable: ${firstLine(e)}`, storage: ctx.storage.description };
+  }
+}
+
+export async function pgDumpCheck(ctx: Pick<BackupContext, "targetUrl" | "pgBinDir">): Promise<HealthCheck> {
+  const c = await checkDumpCompatibility(ctx.targetUrl, ctx.pgBinDir);
+  if (!c.ok) return { status: "degraded", message: c.reason };
+  return { status: "ok", pgDump: c.pgDump.full, server: c.server.full };
+}
+
+/** Degraded when the last good backup is older than notifications.missedBackupAfterHours. */
+export async function lastBackupCheck(ctx: Pick<BackupContext, "db">, now = new Date()): Promise<HealthCheck> {
+  const settings = await getSettings(ctx.db);
+  const hours = settings.notifications.missedBackupAfterHours;
+  const last = await lastGoodBackupAt(ctx.db, settings.schedule);
+  const limitMs = hours * 3_600_000;
+  if (last) {
+    const ageHours = Math.round(((now.getTime() - last.getTime()) / 3_600_000) * 10) / 10;
+    if (now.getTime() - last.getTime() > limitMs) {
+      return { status: "degraded", message: `no successful backup for ${ageHours} hours (limit ${hours})`, lastSuccessAt: last.toISOString(), ageHours };
+    }
+    return { status: "ok", lastSuccessAt: last.toISOString(), ageHours };
+  }
+  // A fresh install is not unhealthy until it has had the time to take its first backup.
+  const since = await scheduleStateSince(ctx, now);
+  if (now.getTime() - since.getTime() > limitMs) {
+    return { status: "degraded", message: `no successful backup on record (watching since ${since.toISOString()})`, lastSuccessAt: null };
+  }
+  return { status: "ok", message: "no successful backup yet", lastSuccessAt: null };
+}
+
+export async function storageUsageCheck(ctx: Pick<BackupContext, "db">, warnBytes?: number | null): Promise<HealthCheck> {
+  const u = await storageUsage(ctx.db, warnBytes);
+  const fields = { totalBytes: u.totalBytes, warnBytes: u.warnBytes };
+  if (u.overWarn) {
+    return { status: "degraded", message: `backups take ${humanBytes(u.totalBytes)}, over STORAGE_WARN_BYTES (${humanBytes(u.warnBytes)})`, ...fields };
+  }
+  return { status: "ok", ...fields };
+}
+
+/** Adds the checks to GET /api/health; `getCtx` is called per probe (lazy configuration). */
+export function registerBackupHealthChecks(getCtx: () => BackupContext, warnBytes: () => number | null | undefined): void {
+  registerHealthCheck("storage", () => storageCheck(getCtx()));
+  registerHealthCheck("pgDump", () => pgDumpCheck(getCtx()));
+  registerHealthCheck("lastBackup", () => lastBackupCheck(getCtx()));
+  registerHealthCheck("storageUsage", () => storageUsageCheck(getCtx(), warnBytes()));
+}

@@ -1,0 +1,255 @@
+// Scheduled backups (DESIGN §7 "a scheduled slot produces exactly one backup however many
+// replicas run"). pg-boss cron ticks the schedule queue in the schedule's time zone; a
+// tick is only a wake-up call. What makes a backup is claiming the tick's slot — the cron
+// occurrence it belongs to — inside a transaction holding an advisory lock: the first
+// claim of a slot writes the SCHEDULED BackupJob, every later claim (a second replica,
+// a duplicated tick, the start-up catch-up) finds it and does nothing.
+import { CronExpressionParser } from "cron-parser";
+import type PgBoss from "pg-boss";
+import type { BackupContext } from "./context";
+import { getBoss, QUEUES } from "../queue";
+import { loadSettings } from "../settings";
+import { audit } from "../audit";
+import { enqueueBackup } from "./jobs";
+import { DEFAULT_RETRY_POLICY } from "./retries";
+import { componentLogger } from "../log";
+import type { ScheduleSettings } from "../validation/settings";
+
+const log = componentLogger("schedule");
+
+/** Setting row holding when scheduling started on this database (`{since}`). */
+export const SCHEDULE_STATE_KEY = "state.schedule";
+/** A missed slot older than this is not caught up at start: the next slot is closer. */
+export const CATCH_UP_WINDOW_MS = 24 * 60 * 60 * 1000;
+/**
+ * pg-boss creates a tick within about a minute of its slot (cron monitor every 30 s, the
+ * send-it worker every 5 s). A tick created later than this after the slot it would claim
+ * is not that slot's tick (the cron was changed in between), so it claims nothing.
+ */
+export const TICK_MAX_DELAY_MS = 2 * 60_000;
+
+const SLOT_LOCK = "vaultline:schedule-slot";
+
+type ScheduleCtx = Pick<BackupContext, "db" | "appDatabaseUrl">;
+
+/** The latest occurrence of the schedule's cron at or before `at`, in its time zone. */
+export function latestSlot(schedule: Pick<ScheduleSettings, "cron" | "timezone">, at: Date): Date {
+  // prev() is strictly before currentDate; one millisecond later makes "at or before".
+  return CronExpressionParser.parse(schedule.cron.trim(), {
+    tz: schedule.timezone,
+    currentDate: new Date(at.getTime() + 1),
+  })
+    .prev()
+    .toDate();
+}
+
+export type TickVerdict = { slot: Date } | { slot: null; reason: string };
+
+/**
+ * Which slot a tick created at `createdOn` and handled at `now` may claim. It must be near
+ * its slot (not a leftover of an older cron), and no newer slot may have passed while it
+ * waited in the queue: ticks queued while no worker ran must not replay as a burst.
+ */
+export function slotForTick(schedule: Pick<ScheduleSettings, "cron" | "timezone">, createdOn: Date, now: Date): TickVerdict {
+  const tickSlot = latestSlot(schedule, createdOn < now ? createdOn : now);
+  if (createdOn.getTime() - tickSlot.getTime() > TICK_MAX_DELAY_MS) {
+    return { slot: null, reason: `tick created ${Math.round((createdOn.getTime() - tickSlot.getTime()) / 1000)} s after its slot` };
+  }
+  const current = latestSlot(schedule, now);
+  if (current.getTime() !== tickSlot.getTime()) {
+    return { slot: null, reason: `a newer slot (${current.toISOString()}) passed while the tick waited` };
+  }
+  return { slot: tickSlot };
+}
+
+/**
+ * The slot to catch up at start, or null: the most recent slot, if it is less than
+ * CATCH_UP_WINDOW_MS old and the schedule was already in force then. Only that one slot
+ * is considered, so a long outage yields one catch-up run, never a burst.
+ */
+export function catchUpSlot(
+  schedule: Pick<ScheduleSettings, "cron" | "timezone" | "enabled">,
+  inForceSince: Date,
+  now: Date,
+): Date | null {
+  if (!schedule.enabled) return null;
+  const slot = latestSlot(schedule, now);
+  if (now.getTime() - slot.getTime() >= CATCH_UP_WINDOW_MS) return null;
+  if (slot.getTime() < inForceSince.getTime()) return null;
+  return slot;
+}
+
+interface ScheduleState {
+  since: string;
+}
+
+/** When scheduling began on this database; written once by the first worker to start. */
+export async function scheduleStateSince(ctx: Pick<BackupContext, "db">, now = new Date()): Promise<Date> {
+  const value = { since: now.toISOString() } satisfies ScheduleState;
+  await ctx.db.setting.upsert({ where: { key: SCHEDULE_STATE_KEY }, create: { key: SCHEDULE_STATE_KEY, value, updatedBy: "system" }, update: {} });
+  const row = await ctx.db.setting.findUniqueOrThrow({ where: { key: SCHEDULE_STATE_KEY } });
+  const since = new Date((row.value as Partial<ScheduleState>)?.since ?? now.toISOString());
+  return Number.isNaN(since.getTime()) ? now : since;
+}
+
+export type ClaimSource = "cron" | "catch-up";
+export type ClaimResult = { claimed: true; jobId: string; slot: Date } | { claimed: false; jobId: string; slot: Date };
+
+/**
+ * Writes the SCHEDULED backup for `slot` unless one exists. Serialised across every
+ * process by a transaction-scoped advisory lock, so the check and the insert are atomic.
+ */
+export async function claimSlot(
+  ctx: BackupContext,
+  schedule: Pick<ScheduleSettings, "kind" | "cron" | "timezone">,
+  slot: Date,
+  source: ClaimSource,
+): Promise<ClaimResult> {
+  const slotIso = slot.toISOString();
+  const outcome = await ctx.db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${SLOT_LOCK}))`;
+    // createdAt >= slot: a slot's job is never written before the slot, and it keeps the
+    // lookup on the (trigger, createdAt) index.
+    const existing = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id FROM "BackupJob"
+       WHERE trigger = 'SCHEDULED' AND "createdAt" >= ${slot} AND metadata->>'scheduleSlot' = ${slotIso}
+       ORDER BY "createdAt" LIMIT 1`;
+    if (existing.length > 0) return { claimed: false as const, jobId: existing[0].id };
+    const now = new Date();
+    const job = await tx.backupJob.create({
+      data: {
+        kind: schedule.kind,
+        trigger: "SCHEDULED",
+        attempt: 1,
+        metadata: {
+          includeFiles: false,
+          scheduleSlot: slotIso,
+          scheduleSource: source,
+          schedule: { cron: schedule.cron, timezone: schedule.timezone },
+          maxAttempts: DEFAULT_RETRY_POLICY.maxAttempts,
+          phases: [{ phase: "queued", at: now.toISOString() }],
+        },
+      },
+    });
+    return { claimed: true as const, jobId: job.id };
+  });
+  if (!outcome.claimed) {
+    log.info({ jobId: outcome.jobId, slot: slotIso, source, pid: process.pid }, "slot already claimed");
+    return { ...outcome, slot };
+  }
+  await audit(ctx.db, {
+    actor: { type: "system", label: "scheduler" },
+    action: "backup.requested",
+    target: outcome.jobId,
+    details: { kind: schedule.kind, trigger: "SCHEDULED", slot: slotIso, source, cron: schedule.cron, timezone: schedule.timezone },
+  });
+  // Should this process die right here, the sweep re-queues the QUEUED row (jobs.ts).
+  await enqueueBackup(ctx, outcome.jobId);
+  log.info({ jobId: outcome.jobId, slot: slotIso, source, pid: process.pid }, "scheduled backup claimed");
+  return { ...outcome, slot };
+}
+
+/** Handles one cron tick from the schedule queue. */
+export async function handleTick(ctx: BackupContext, createdOn: Date, now = new Date()): Promise<ClaimResult | { claimed: false; reason: string }> {
+  const { settings } = await loadSettings(ctx.db);
+  const { schedule } = settings;
+  if (!schedule.enabled) return { claimed: false, reason: "schedule disabled" };
+  const verdict = slotForTick(schedule, createdOn, now);
+  if (!verdict.slot) {
+    log.warn({ createdOn: createdOn.toISOString(), reason: verdict.reason }, "cron tick ignored");
+    return { claimed: false, reason: verdict.reason };
+  }
+  return claimSlot(ctx, schedule, verdict.slot, "cron");
+}
+
+/** At worker start: one run for the most recent slot if it was missed (see catchUpSlot). */
+export async function catchUpMissedSlot(ctx: BackupContext, now = new Date()): Promise<ClaimResult | null> {
+  const { settings, meta } = await loadSettings(ctx.db);
+  const since = await scheduleStateSince(ctx, now);
+  // The schedule in force now has been in force since its last change (or since
+  // scheduling began, for the built-in default that was never saved).
+  const changedAt = meta.schedule?.updatedAt;
+  const inForceSince = changedAt && changedAt > since ? changedAt : since;
+  const slot = catchUpSlot(settings.schedule, inForceSince, now);
+  if (!slot) return null;
+  return claimSlot(ctx, settings.schedule, slot, "catch-up");
+}
+
+interface StoredSchedule {
+  name: string;
+  cron: string;
+  timezone?: string;
+}
+
+export type ApplyResult = { state: "scheduled" | "unchanged" | "unscheduled"; cron?: string; timezone?: string };
+
+/**
+ * Makes pg-boss's cron match the settings in force. Called after PUT /api/settings and
+ * every 30 s by each worker, so a change made anywhere applies without a restart.
+ */
+export async function applySchedule(ctx: ScheduleCtx): Promise<ApplyResult> {
+  const boss: PgBoss = await getBoss(ctx.appDatabaseUrl);
+  const { settings } = await loadSettings(ctx.db);
+  const { schedule } = settings;
+  const current = ((await boss.getSchedules()) as StoredSchedule[]).find((s) => s.name === QUEUES.schedule);
+  if (!schedule.enabled) {
+    if (!current) return { state: "unchanged" };
+    await boss.unschedule(QUEUES.schedule);
+    log.info("schedule disabled; cron removed");
+    return { state: "unscheduled" };
+  }
+  if (current && current.cron === schedule.cron && current.timezone === schedule.timezone) {
+    return { state: "unchanged", cron: schedule.cron, timezone: schedule.timezone };
+  }
+  await boss.schedule(QUEUES.schedule, schedule.cron, {}, { tz: schedule.timezone });
+  log.info({ cron: schedule.cron, timezone: schedule.timezone }, "schedule applied");
+  return { state: "scheduled", cron: schedule.cron, timezone: schedule.timezone };
+}
+
+export interface SchedulerOptions {
+  /** How often the worker re-reads the settings into pg-boss's cron (default 30 s). */
+  resyncMs?: number;
+}
+
+/** The worker's part: the tick handler, the start-up catch-up and the periodic re-sync. */
+export async function startScheduler(ctx: BackupContext, opts: SchedulerOptions = {}): Promise<() => Promise<void>> {
+  const boss = await getBoss(ctx.appDatabaseUrl);
+  await scheduleStateSince(ctx);
+  await applySchedule(ctx).catch((e: Error) => log.error({ err: e.message }, "applying the schedule failed"));
+  const workId = await boss.work<object>(
+    QUEUES.schedule,
+    { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true },
+    async ([tick]) => {
+      await handleTick(ctx, new Date(tick.createdOn));
+    },
+  );
+  await catchUpMissedSlot(ctx).then(
+    (r) => r?.claimed && log.warn({ jobId: r.jobId, slot: r.slot.toISOString() }, "missed slot caught up at start"),
+    (e: Error) => log.error({ err: e.message }, "catch-up failed"),
+  );
+  let syncing = false;
+  const timer = setInterval(() => {
+    if (syncing) return;
+    syncing = true;
+    applySchedule(ctx)
+      .catch((e: Error) => log.error({ err: e.message }, "schedule re-sync failed"))
+      .finally(() => (syncing = false));
+  }, opts.resyncMs ?? 30_000);
+  return async () => {
+    clearInterval(timer);
+    await boss.offWork({ id: workId }).catch(() => {});
+  };
+}
+
+/**
+ * For PUT /api/settings: applies the saved schedule at once. A failure is logged, not
+ * thrown — the settings are saved, and every worker re-syncs within 30 s anyway.
+ */
+export async function resyncScheduleAfterSave(ctx: ScheduleCtx): Promise<ApplyResult | null> {
+  try {
+    return await applySchedule(ctx);
+  } catch (e) {
+    log.error({ err: (e as Error).message }, "applying the saved schedule failed; workers will re-sync");
+    return null;
+  }
+}

@@ -1,0 +1,159 @@
+// Which engine happenings become notifications: backup failed (with its attempt) and
+// succeeded, restore started and finished, retention pruned, and the missed-backup alert
+// checked every 5 minutes. Settings are read per event, so a change applies at once.
+// Sending never holds up a worker: deliveries run in the background and stop() waits
+// for them.
+import type { BackupContext } from "../backup/context";
+import { onEngineEvent, type EngineEvent } from "../backup/events";
+import { maxAttemptsOf } from "../backup/retries";
+import { lastGoodBackupAt } from "../backup/last-success";
+import { scheduleStateSince } from "../backup/schedule";
+import { getSettings } from "../settings";
+import { componentLogger } from "../log";
+import { notify, skipReason, type NotifyConfig, type NotifyEvent, type NotifyOptions, type NotifyResult } from "./index";
+import { shouldSendMissedAlert } from "./missed";
+import type { BackupSummary } from "./messages";
+
+const log = componentLogger("notify");
+
+/** Setting row remembering when the missed-backup alert was last sent (`{lastAlertAt}`). */
+export const MISSED_STATE_KEY = "state.missedAlert";
+export const MISSED_CHECK_INTERVAL_MS = 5 * 60_000;
+
+export interface WiringOptions {
+  cfg: NotifyConfig;
+  notifyOptions?: NotifyOptions;
+  missedIntervalMs?: number;
+}
+
+type Ctx = Pick<BackupContext, "db">;
+
+/** Sends one event to the channels configured now. Never throws. */
+export async function sendNotification(ctx: Ctx, event: NotifyEvent, cfg: NotifyConfig, opts: NotifyOptions = {}): Promise<NotifyResult> {
+  try {
+    const { notifications } = await getSettings(ctx.db);
+    return await notify(event, notifications, cfg, opts);
+  } catch (e) {
+    log.error({ event: event.type, err: (e as Error).message }, "notification not sent");
+    return { event: event.type, skipped: `settings unreadable: ${(e as Error).message}` };
+  }
+}
+
+function summary(job: {
+  id: string;
+  status: BackupSummary["status"];
+  kind: BackupSummary["kind"];
+  trigger: BackupSummary["trigger"];
+  sizeBytes: bigint | null;
+  durationSeconds: number | null;
+  failureReason: string | null;
+  commitSha: string | null;
+  createdAt: Date;
+  completedAt: Date | null;
+}): BackupSummary {
+  return {
+    id: job.id,
+    status: job.status,
+    kind: job.kind,
+    trigger: job.trigger,
+    sizeBytes: job.sizeBytes,
+    durationSeconds: job.durationSeconds,
+    failureReason: job.failureReason,
+    commitSha: job.commitSha,
+    createdAt: job.createdAt,
+    completedAt: job.completedAt,
+  };
+}
+
+/** The notification an engine event calls for, or null (cancelled, unknown ids). */
+export async function eventFor(ctx: Ctx, e: EngineEvent): Promise<NotifyEvent | null> {
+  if (e.type === "backup.finished") {
+    const job = await ctx.db.backupJob.findUnique({ where: { id: e.jobId } });
+    if (!job) return null;
+    if (job.status === "SUCCEEDED") return { type: "backup.succeeded", backup: summary(job) };
+    if (job.status === "FAILED") return { type: "backup.failed", backup: summary(job), attempt: job.attempt, maxAttempts: maxAttemptsOf(job) };
+    return null;
+  }
+  const r = await ctx.db.restoreJob.findUnique({ where: { id: e.restoreId }, include: { initiatedBy: { select: { email: true } } } });
+  if (!r) return null;
+  const restore = {
+    id: r.id,
+    backupId: r.backupId,
+    safetyBackupId: r.safetyBackupId,
+    durationSeconds: r.durationSeconds,
+    initiatedBy: r.initiatedBy?.email ?? null,
+  };
+  if (e.type === "restore.started") return { type: "restore.started", restore };
+  const status = e.status ?? (r.status === "SUCCEEDED" ? "SUCCEEDED" : "FAILED");
+  return { type: "restore.finished", restore, status, failureReason: r.failureReason };
+}
+
+export interface MissedCheck {
+  sent: boolean;
+  reason?: string;
+  result?: NotifyResult;
+}
+
+/**
+ * Sends "no successful backup for N hours" once per gap (lib/notify/missed.ts). The
+ * decision and its record happen in one transaction under an advisory lock, so replicas
+ * checking at the same moment send it once between them.
+ */
+export async function checkMissedBackup(ctx: Ctx, cfg: NotifyConfig, opts: { now?: Date; notifyOptions?: NotifyOptions } = {}): Promise<MissedCheck> {
+  const now = opts.now ?? new Date();
+  const settings = await getSettings(ctx.db);
+  const hours = settings.notifications.missedBackupAfterHours;
+  const lastSuccessAt = await lastGoodBackupAt(ctx.db, settings.schedule);
+  const event: NotifyEvent = { type: "backup.missed", lastSuccessAt, hours };
+  const skip = skipReason(event, settings.notifications);
+  // Not recorded as sent: once a channel is configured, the current gap still alerts.
+  if (skip) return { sent: false, reason: skip };
+  const since = await scheduleStateSince(ctx, now);
+  const claimed = await ctx.db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vaultline:missed-alert'))`;
+    const row = await tx.setting.findUnique({ where: { key: MISSED_STATE_KEY } });
+    const raw = (row?.value as { lastAlertAt?: string } | null)?.lastAlertAt;
+    const lastAlertForGapAt = raw ? new Date(raw) : null;
+    if (!shouldSendMissedAlert({ lastSuccessAt, lastAlertForGapAt, now, hours, since })) return false;
+    const value = { lastAlertAt: now.toISOString(), lastSuccessAt: lastSuccessAt?.toISOString() ?? null, hours };
+    await tx.setting.upsert({
+      where: { key: MISSED_STATE_KEY },
+      create: { key: MISSED_STATE_KEY, value, updatedBy: "system" },
+      update: { value, updatedBy: "system" },
+    });
+    return true;
+  });
+  if (!claimed) return { sent: false, reason: "not due (no gap, or already alerted for this gap)" };
+  log.warn({ lastSuccessAt: lastSuccessAt?.toISOString() ?? null, hours }, "missed-backup alert");
+  const result = await sendNotification(ctx, event, cfg, { ...opts.notifyOptions, now });
+  return { sent: true, result };
+}
+
+/** Subscribes to engine events and starts the missed-backup check. Returns stop(). */
+export function startNotifications(ctx: Ctx, opts: WiringOptions): () => Promise<void> {
+  const pending = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  };
+  const unsubscribe = onEngineEvent(async (e) => {
+    const event = await eventFor(ctx, e);
+    if (event) track(sendNotification(ctx, event, opts.cfg, opts.notifyOptions));
+  });
+  let checking = false;
+  const check = () => {
+    if (checking) return;
+    checking = true;
+    track(
+      checkMissedBackup(ctx, opts.cfg, { notifyOptions: opts.notifyOptions })
+        .catch((e: Error) => log.error({ err: e.message }, "missed-backup check failed"))
+        .finally(() => (checking = false)),
+    );
+  };
+  const timer = setInterval(check, opts.missedIntervalMs ?? MISSED_CHECK_INTERVAL_MS);
+  return async () => {
+    clearInterval(timer);
+    unsubscribe();
+    await Promise.allSettled([...pending]);
+  };
+}
