@@ -102,7 +102,7 @@ export function can(p: Principal, action: Action): boolean {
   return p.kind === "user" ? roleCan(p.user.role, action) : tokenCan(p.token.scopes, p.token.creator.role, action);
 }
 
-type RouteContext = { params: Promise<Record<string, string | string[]>> };
+type RouteContext = { params: Promise<unknown> };
 
 /**
  * Wraps a route handler: 401 without valid credentials, 403 when the role or token scope

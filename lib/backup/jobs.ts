@@ -134,8 +134,13 @@ export function startHeartbeat(ctx: BackupContext, jobId: string, abort: AbortCo
        WHERE id = ${jobId} RETURNING metadata->>'cancelRequestedAt' AS cancel`;
     if (rows[0]?.cancel && !abort.signal.aborted) abort.abort(new CancelledError(`Cancelled at ${rows[0].cancel}`));
   };
+  let beating = false;
   const timer = setInterval(() => {
-    if (!stopped) beat().catch((e: Error) => log.warn({ jobId, err: e.message }, "heartbeat failed"));
+    if (stopped || beating) return;
+    beating = true;
+    beat()
+      .catch((e: Error) => log.warn({ jobId, err: e.message }, "heartbeat failed"))
+      .finally(() => (beating = false));
   }, ctx.heartbeatMs);
   return {
     async phase(name) {

@@ -66,7 +66,7 @@ export async function requestVerify(ctx: BackupContext, id: string, actor: Actor
   if (job.status !== "SUCCEEDED") throw new ApiError("CONFLICT", "Only a successful backup can be verified");
   await audit(ctx.db, { actor, action: "backup.verify_requested", target: id });
   const boss = await getBoss(ctx.appDatabaseUrl);
-  await boss.send(QUEUES.verify, { jobId: id, kind: "verify" });
+  await boss.send(QUEUES.verify, { jobId: id });
 }
 
 export async function runVerify(ctx: BackupContext, id: string): Promise<VerifyOutcome> {

@@ -34,8 +34,8 @@ export async function startWorker(ctx: BackupContext, opts: { sweepIntervalMs?: 
     }),
   );
   ids.push(
-    await boss.work<{ jobId: string; kind: string }>(QUEUES.verify, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
-      if (job.data.kind === "verify") await runVerify(ctx, job.data.jobId);
+    await boss.work<{ jobId: string }>(QUEUES.verify, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+      await runVerify(ctx, job.data.jobId);
     }),
   );
   const stops: (() => Promise<void>)[] = [];

@@ -1,0 +1,9 @@
+// POST /api/backups/:id/drill — restore into a scratch database and compare row counts (queued)
+import { json, parseId, withAuth } from "@/lib/http";
+import { appContext, requestDrill } from "@/lib/backup";
+
+export const POST = withAuth<{ id: string }>("backups.verify", async (_req, { params, actor }) => {
+  const id = parseId(params.id);
+  await requestDrill(appContext(), id, actor);
+  return json({ id, status: "QUEUED" }, 202);
+});

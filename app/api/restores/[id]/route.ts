@@ -1,0 +1,8 @@
+// GET /api/restores/:id — one restore with its preview and check results
+import { db } from "@/lib/db";
+import { json, parseId, withAuth } from "@/lib/http";
+import { getRestore } from "@/lib/backup/restores-catalog";
+
+export const dynamic = "force-dynamic";
+
+export const GET = withAuth<{ id: string }>("restores.read", async (_req, { params }) => json(await getRestore(db(), parseId(params.id))));

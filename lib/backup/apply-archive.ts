@@ -1,0 +1,122 @@
+// Applies a stored, encrypted pg_dump archive to the target so that it ends EXACTLY as the
+// backup — all or nothing, and committed only after every stored byte was checked:
+//
+//   storage → SHA-256(stored) → OpenPGP decrypt → pg_restore -f - → hold back the tail → psql
+//
+// psql runs one transaction: our prologue drops the tables the backup does not have
+// (pg_restore --clean only drops what is IN the archive, so a table added since the backup
+// would survive), then pg_restore's script. Its final COMMIT sits in the held-back tail and
+// reaches psql only once the stored checksum matched and decryption ended cleanly (the
+// OpenPGP integrity check arrives at the very end of the stream). On any failure psql is
+// killed before it sees COMMIT, and PostgreSQL rolls everything back.
+import { Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createDecryptStream } from "./crypto";
+import { createHashingStream } from "./hashing";
+import { pgBinary } from "./dump";
+import { killTool, spawnTool } from "./pg-process";
+import { libpqConnection } from "./libpq";
+
+/** Holds back the last `keep` bytes until release(); destroy() discards them. */
+export function createTailHolder(keep: number) {
+  let held: Buffer = Buffer.alloc(0);
+  let releaseTail: (() => void) | null = null;
+  let reached: () => void = () => {};
+  /** Resolves when the input has ended and only the held tail remains. */
+  const ended = new Promise<void>((r) => (reached = r));
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      held = held.length ? Buffer.concat([held, chunk]) : Buffer.from(chunk);
+      if (held.length > keep) {
+        const out = held.subarray(0, held.length - keep);
+        held = Buffer.from(held.subarray(held.length - keep));
+        cb(null, out);
+      } else cb();
+    },
+    flush(cb) {
+      // The tail leaves only when release() says the input was verified.
+      releaseTail = () => {
+        if (held.length) this.push(held);
+        cb();
+      };
+      reached();
+    },
+  });
+  return {
+    stream,
+    ended,
+    release(): boolean {
+      if (!releaseTail) return false;
+      releaseTail();
+      return true;
+    },
+  };
+}
+
+function quoteQualified(name: string): string {
+  return name
+    .split(".")
+    .map((p) => `"${p.replace(/"/g, '""')}"`)
+    .join(".");
+}
+
+export interface ApplyOptions {
+  storedStream: Readable;
+  passphrase: string;
+  expectedStoredSha256: string;
+  targetUrl: string;
+  /** Qualified tables ("public.t") present in the target but not in the backup. */
+  dropTables: string[];
+  binDir?: string;
+  signal?: AbortSignal;
+}
+
+export async function applyArchive(o: ApplyOptions): Promise<void> {
+  const conn = libpqConnection(o.targetUrl);
+  const env = { ...conn.env, PGAPPNAME: "vaultline-restore" };
+  const restore = spawnTool(
+    pgBinary("pg_restore", o.binDir),
+    ["--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error", "--file=-"],
+    { stdin: "pipe", signal: o.signal, secrets: [conn.password] },
+  );
+  const psql = spawnTool(
+    pgBinary("psql", o.binDir),
+    ["--no-psqlrc", "--quiet", "--no-password", "-v", "ON_ERROR_STOP=1", `--dbname=${conn.dbname}`, "--file=-"],
+    { stdin: "pipe", env, signal: o.signal, secrets: [conn.password] },
+  );
+  const killAll = () => {
+    killTool(psql, "SIGKILL");
+    killTool(restore, "SIGKILL");
+  };
+
+  const stored = createHashingStream();
+  const tail = createTailHolder(64 * 1024);
+  const prologue =
+    "BEGIN;\nSET LOCAL lock_timeout = '5min';\n" +
+    o.dropTables.map((t) => `DROP TABLE IF EXISTS ${quoteQualified(t)} CASCADE;\n`).join("");
+  psql.child.stdin!.write(prologue);
+
+  try {
+    const feed = pipeline(o.storedStream, stored.stream, createDecryptStream(o.passphrase), restore.child.stdin!, { signal: o.signal });
+    const out = pipeline(restore.child.stdout!, tail.stream, psql.child.stdin!, { signal: o.signal });
+    // A failure on either side fails the whole thing at once.
+    const failFast = Promise.race([
+      feed.then(() => new Promise<never>(() => {})),
+      restore.exited.then(() => new Promise<never>(() => {})),
+      psql.exited.then(() => {
+        throw new Error("psql ended before the restore script was complete");
+      }),
+    ]);
+    await Promise.race([Promise.all([feed, restore.exited]), failFast]);
+    if (stored.digest() !== o.expectedStoredSha256) {
+      throw new Error(`the archive read during the restore does not match its checksum (${stored.digest()}); nothing was committed`);
+    }
+    // Verified: let COMMIT through.
+    await Promise.race([tail.ended, failFast]);
+    if (!tail.release()) throw new Error("the restore script did not end cleanly; nothing was committed");
+    await Promise.all([out, psql.exited]);
+  } catch (e) {
+    killAll();
+    throw e;
+  }
+}

@@ -1,0 +1,98 @@
+// What a restore would change (issue 4 §1): the backup's schema and migrations against the
+// live target — the words the operator reads before anything is touched (seed 004,
+// incident 1: "DB restore lost columns → homepage crash").
+import type { BackupContext } from "./context";
+import { verifyBackupObjects, type VerifyOutcome } from "./verify";
+import { prismaMigrationRows, schemaSnapshot, tableRowEstimates, type SchemaSnapshot } from "./introspect";
+import type { Manifest } from "./manifest";
+import type { RestorePreview } from "../validation/restores";
+import { ApiError, notFound } from "../errors";
+
+export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
+  const liveT = Object.keys(live.tables);
+  const backT = Object.keys(backup.tables);
+  const added = backT.filter((t) => !live.tables[t]).sort();
+  const dropped = liveT.filter((t) => !backup.tables[t]).sort();
+  const colsAdded: string[] = [];
+  const colsDropped: string[] = [];
+  const changed: string[] = [];
+  for (const t of backT.filter((t) => live.tables[t])) {
+    const l = live.tables[t].columns;
+    const b = backup.tables[t].columns;
+    for (const c of Object.keys(b)) {
+      if (!(c in l)) colsAdded.push(`${t}.${c}`);
+      else if (l[c] !== b[c]) changed.push(`${t}.${c} (${l[c]} → ${b[c]})`);
+    }
+    for (const c of Object.keys(l)) if (!(c in b)) colsDropped.push(`${t}.${c}`);
+  }
+  return { tables: { added, dropped }, columns: { added: colsAdded.sort(), dropped: colsDropped.sort(), changed: changed.sort() } };
+}
+
+type MigRow = { migration_name: string; finished_at: string | null; rolled_back_at: string | null };
+const applied = (rows: MigRow[] | null) => new Set((rows ?? []).filter((r) => r.finished_at && !r.rolled_back_at).map((r) => r.migration_name));
+
+export function diffMigrations(live: MigRow[] | null, backup: MigRow[] | null) {
+  const l = applied(live);
+  const b = applied(backup);
+  return { reverted: [...l].filter((m) => !b.has(m)).sort(), reapplied: [...b].filter((m) => !l.has(m)).sort() };
+}
+
+function human(seconds: number): string {
+  if (seconds < 3600) return `${Math.round(seconds / 60)} minutes`;
+  if (seconds < 172800) return `${Math.round(seconds / 3600)} hours`;
+  return `${Math.round(seconds / 86400)} days`;
+}
+
+export function previewWarnings(p: Omit<RestorePreview, "warnings">): string[] {
+  const w: string[] = [];
+  const d = p.differences;
+  if (!p.verified.ok) w.push(`The stored backup failed verification: ${p.verified.reason}. The restore will refuse to run.`);
+  if (d.tables.dropped.length) w.push(`Tables that exist now and will be DROPPED: ${d.tables.dropped.join(", ")}.`);
+  if (d.columns.dropped.length) w.push(`Columns that exist now and will disappear: ${d.columns.dropped.join(", ")}. Code that reads them will break.`);
+  if (d.migrations.reverted.length) w.push(`Migrations applied since the backup will be reverted: ${d.migrations.reverted.join(", ")}. Deploy the matching code, or re-run migrations, after the restore.`);
+  if (p.ageSeconds > 86400) w.push(`The backup is ${human(p.ageSeconds)} old: every change since then will be lost.`);
+  if (p.targetIsVaultline) w.push("The target is Vaultline's own database: backup history, restores and the audit log are re-read from storage afterwards.");
+  return w;
+}
+
+export async function previewRestore(ctx: BackupContext, backupId: string): Promise<RestorePreview & { manifest: Manifest | null }> {
+  const job = await ctx.db.backupJob.findUnique({ where: { id: backupId } });
+  if (!job) throw notFound("Backup");
+  if (job.status !== "SUCCEEDED") throw new ApiError("CONFLICT", "Only a successful backup can be restored");
+  if (job.kind !== "FULL") throw new ApiError("CONFLICT", "A QUICK backup holds no data; restore a FULL backup (roll back the code from Deployments)");
+  return buildPreview(ctx, job, await verifyBackupObjects(ctx, job));
+}
+
+/** The preview from an already-run verification (the restore verifies once, not twice). */
+export async function buildPreview(
+  ctx: BackupContext,
+  job: { id: string; kind: string; createdAt: Date; completedAt: Date | null; sizeBytes: bigint | null; commitSha: string | null },
+  verify: VerifyOutcome,
+): Promise<RestorePreview & { manifest: Manifest | null }> {
+  const manifest = verify.manifest ?? null;
+  const [live, liveMigrations, liveRows] = await Promise.all([
+    schemaSnapshot(ctx.targetUrl),
+    prismaMigrationRows(ctx.targetUrl),
+    tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 3000 }),
+  ]);
+  const backupSchema = (manifest as { schema?: SchemaSnapshot } | null)?.schema ?? { tables: {} };
+  const backupRows = manifest?.tableRowEstimates ?? {};
+  const names = new Set([...Object.keys(liveRows), ...Object.keys(backupRows)]);
+  const base: Omit<RestorePreview, "warnings"> = {
+    backup: {
+      id: job.id,
+      kind: job.kind,
+      createdAt: job.createdAt.toISOString(),
+      completedAt: job.completedAt?.toISOString() ?? null,
+      sizeBytes: job.sizeBytes === null ? null : Number(job.sizeBytes),
+      commitSha: job.commitSha,
+    },
+    verified: { ok: verify.ok, reason: verify.reason ?? null },
+    differences: { ...diffSchemas(live, backupSchema), migrations: diffMigrations(liveMigrations, manifest?.prismaMigrations ?? null) },
+    rowEstimates: Object.fromEntries([...names].sort().map((n) => [n, { live: liveRows[n] ?? null, backup: backupRows[n] ?? null }])),
+    ageSeconds: Math.round((Date.now() - (job.completedAt ?? job.createdAt).getTime()) / 1000),
+    targetIsVaultline: ctx.targetUrl === ctx.appDatabaseUrl,
+    safetyBackup: true,
+  };
+  return { ...base, warnings: previewWarnings(base), manifest };
+}

@@ -1,0 +1,145 @@
+// After a restore of Vaultline's own database the catalogue is rebuilt from storage, the
+// source of truth (DESIGN §3): backups, restores and audit events that exist in storage but
+// not in the restored tables are re-inserted, so no history and no audit trail is lost.
+import type { BackupContext } from "./context";
+import { parseManifest } from "./manifest";
+import { auditPrefix, restoresPrefix, restoreKey } from "./mirror";
+import { componentLogger } from "../log";
+
+const log = componentLogger("reconcile");
+
+export interface RestoreRecord {
+  id: string;
+  backupId: string;
+  safetyBackupId: string | null;
+  status: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
+  phase: string | null;
+  initiatedById: string | null;
+  startedAt: string | null;
+  completedAt: string | null;
+  durationSeconds: number | null;
+  failureReason: string | null;
+  preview: unknown;
+  checks: unknown;
+  createdAt: string;
+}
+
+export async function writeRestoreRecord(ctx: BackupContext, r: RestoreRecord): Promise<void> {
+  await ctx.storage.putBytes(restoreKey(ctx, r.id), JSON.stringify(r), "application/json");
+}
+
+const d = (s: string | null | undefined) => (s ? new Date(s) : null);
+
+async function existingUsers(ctx: BackupContext, ids: (string | null | undefined)[]): Promise<Set<string>> {
+  const want = [...new Set(ids.filter((x): x is string => !!x))];
+  if (!want.length) return new Set();
+  const rows = await ctx.db.user.findMany({ where: { id: { in: want } }, select: { id: true } });
+  return new Set(rows.map((r) => r.id));
+}
+
+export async function restoreRowData(ctx: BackupContext, r: RestoreRecord, users?: Set<string>) {
+  const known = users ?? (await existingUsers(ctx, [r.initiatedById]));
+  return {
+    id: r.id,
+    backupId: r.backupId,
+    safetyBackupId: r.safetyBackupId,
+    status: r.status,
+    phase: r.phase,
+    initiatedById: r.initiatedById && known.has(r.initiatedById) ? r.initiatedById : null,
+    startedAt: d(r.startedAt),
+    completedAt: d(r.completedAt),
+    durationSeconds: r.durationSeconds,
+    failureReason: r.failureReason,
+    preview: (r.preview ?? undefined) as object | undefined,
+    checks: (r.checks ?? undefined) as object | undefined,
+    createdAt: new Date(r.createdAt),
+  };
+}
+
+export async function reconcileFromStorage(ctx: BackupContext): Promise<{ backups: number; restores: number; audit: number }> {
+  const root = `${ctx.prefix}/${ctx.env}/`;
+  const manifests: string[] = [];
+  for await (const o of ctx.storage.list(root)) if (o.key.endsWith("/manifest.json")) manifests.push(o.key);
+
+  let backups = 0;
+  // A backup's own row is captured mid-run (RUNNING) in its dump: the manifest, written
+  // after the run, is what tells how it ended.
+  const known = new Map((await ctx.db.backupJob.findMany({ select: { id: true, status: true } })).map((r) => [r.id, r.status]));
+  for (const key of manifests) {
+    try {
+      const m = parseManifest(await ctx.storage.getBytes(key));
+      if (known.get(m.id) === "SUCCEEDED") continue;
+      const users = await existingUsers(ctx, [m.initiatedBy?.id]);
+      const db = m.parts.find((p) => p.name === "database");
+      const data = {
+          id: m.id,
+          kind: m.kind,
+          trigger: m.trigger,
+          status: "SUCCEEDED" as const,
+          initiatedById: m.initiatedBy && users.has(m.initiatedBy.id) ? m.initiatedBy.id : null,
+          storageKey: db ? db.key : key,
+          sizeBytes: BigInt(db ? m.sizeBytes : 0),
+          checksumSha256: m.checksumSha256,
+          encrypted: true,
+          durationSeconds: m.durationSeconds,
+          startedAt: new Date(m.startedAt),
+          completedAt: new Date(m.completedAt),
+          createdAt: new Date(m.createdAt),
+          phase: "done",
+          progressBytes: BigInt(m.parts.reduce((n, p) => n + p.plainSizeBytes, 0)),
+          commitSha: m.commitSha,
+          note: m.note,
+          metadata: { reconciledFromStorage: true, manifestKey: key, parts: m.parts.map((p) => ({ name: p.name, key: p.key, sizeBytes: p.sizeBytes, sha256: p.sha256 })) },
+          failureReason: null,
+          heartbeatAt: new Date(m.completedAt),
+      };
+      if (known.has(m.id)) await ctx.db.backupJob.update({ where: { id: m.id }, data: { ...data, id: undefined } });
+      else await ctx.db.backupJob.create({ data });
+      backups++;
+    } catch (e) {
+      log.error({ key, err: (e as Error).message }, "could not re-insert a backup from its manifest");
+    }
+  }
+
+  let restores = 0;
+  const knownRestores = new Map((await ctx.db.restoreJob.findMany({ select: { id: true, status: true } })).map((r) => [r.id, r.status]));
+  for await (const o of ctx.storage.list(restoresPrefix(ctx))) {
+    try {
+      const r = JSON.parse((await ctx.storage.getBytes(o.key)).toString("utf8")) as RestoreRecord;
+      if (knownRestores.get(r.id) === r.status) continue;
+      const data = await restoreRowData(ctx, r);
+      if (knownRestores.has(r.id)) await ctx.db.restoreJob.update({ where: { id: r.id }, data: { ...data, id: undefined } });
+      else await ctx.db.restoreJob.create({ data });
+      restores++;
+    } catch (e) {
+      log.error({ key: o.key, err: (e as Error).message }, "could not re-insert a restore record");
+    }
+  }
+
+  const events: {
+    id: string;
+    actorType: string;
+    actorId: string | null;
+    actorLabel: string | null;
+    action: string;
+    target: string | null;
+    details: object;
+    ip: string | null;
+    at: Date;
+  }[] = [];
+  for await (const o of ctx.storage.list(auditPrefix(ctx))) {
+    try {
+      const e = JSON.parse((await ctx.storage.getBytes(o.key)).toString("utf8"));
+      events.push({ ...e, details: e.details ?? {}, at: new Date(e.at) });
+    } catch (err) {
+      log.error({ key: o.key, err: (err as Error).message }, "unreadable audit object");
+    }
+  }
+  let audit = 0;
+  for (let i = 0; i < events.length; i += 500) {
+    const r = await ctx.db.auditEvent.createMany({ data: events.slice(i, i + 500), skipDuplicates: true });
+    audit += r.count;
+  }
+  log.info({ backups, restores, audit }, "catalogue reconciled from storage");
+  return { backups, restores, audit };
+}

@@ -1,0 +1,28 @@
+// Queue handlers for restores and drills, and the sweep for restores whose worker died.
+import { registerWorkerExtension } from "./worker";
+import { getBoss, QUEUES } from "../queue";
+import { runRestore, sweepStaleRestores } from "./restore";
+import { runDrill } from "./drill";
+import { componentLogger } from "../log";
+
+const log = componentLogger("restore");
+
+registerWorkerExtension(async (ctx) => {
+  const boss = await getBoss(ctx.appDatabaseUrl);
+  await sweepStaleRestores(ctx);
+  const ids = [
+    await boss.work<{ restoreId: string }>(QUEUES.restore, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+      await runRestore(ctx, job.data.restoreId);
+    }),
+    await boss.work<{ jobId: string }>(QUEUES.drill, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+      await runDrill(ctx, job.data.jobId);
+    }),
+  ];
+  const timer = setInterval(() => {
+    sweepStaleRestores(ctx).catch((e: Error) => log.error({ err: e.message }, "restore sweep failed"));
+  }, 60_000);
+  return async () => {
+    clearInterval(timer);
+    for (const id of ids) await boss.offWork({ id }).catch(() => {});
+  };
+});

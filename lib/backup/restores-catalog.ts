@@ -1,0 +1,42 @@
+// Restore history as the API shows it (DESIGN §6 Restore JSON).
+import type { Db } from "../db";
+import type { RestoreDto } from "../validation/restores";
+import { notFound } from "../errors";
+
+const include = { initiatedBy: { select: { id: true, displayName: true, email: true, role: true } } } as const;
+
+type Row = Awaited<ReturnType<Db["restoreJob"]["findFirstOrThrow"]>> & {
+  initiatedBy: { id: string; displayName: string; email: string; role: string } | null;
+};
+
+export function toRestoreDto(r: Row): RestoreDto {
+  return {
+    id: r.id,
+    backupId: r.backupId,
+    safetyBackupId: r.safetyBackupId,
+    status: r.status,
+    phase: r.phase,
+    startedAt: r.startedAt?.toISOString() ?? null,
+    completedAt: r.completedAt?.toISOString() ?? null,
+    createdAt: r.createdAt.toISOString(),
+    durationSeconds: r.durationSeconds,
+    failureReason: r.failureReason,
+    preview: r.preview,
+    checks: r.checks,
+    initiatedBy: r.initiatedBy,
+  };
+}
+
+export async function listRestores(db: Db, q: { limit: number; offset: number }) {
+  const [rows, total] = await Promise.all([
+    db.restoreJob.findMany({ include, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: q.limit, skip: q.offset }),
+    db.restoreJob.count(),
+  ]);
+  return { restores: rows.map(toRestoreDto), total, limit: q.limit, offset: q.offset };
+}
+
+export async function getRestore(db: Db, id: string) {
+  const row = await db.restoreJob.findUnique({ where: { id }, include });
+  if (!row) throw notFound("Restore");
+  return toRestoreDto(row);
+}

@@ -1,0 +1,250 @@
+// Restores on real parts: preview, the RESTORE word, refusal before anything is touched,
+// the safety backup, all-or-nothing pg_restore, surviving a restore of Vaultline's own
+// database, one destructive operation at a time, drills.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { readFile, writeFile, mkdtemp, rm, mkdir, readdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { makeEnv, waitFor, PASSPHRASE, type TestEnv } from "./helpers/backup-env";
+import { dbState } from "./helpers/db-state";
+import { sql } from "./helpers/pg";
+import { runBackup } from "../lib/backup/run-backup";
+import { startRestore, runRestore, sweepStaleRestores } from "../lib/backup/restore";
+import { previewRestore } from "../lib/backup/preview";
+import { runDrill } from "../lib/backup/drill";
+import { deleteBackup } from "../lib/backup/delete";
+import { backupKeys } from "../lib/backup/manifest";
+import { audit, SYSTEM, setAuditMirror } from "../lib/audit";
+import { attachStorageMirrors } from "../lib/backup/mirror";
+import { stopBosses } from "../lib/queue";
+
+const actor = SYSTEM;
+
+async function fullBackup(env: TestEnv, trigger: "MANUAL" | "SCHEDULED" = "MANUAL", includeFiles = false) {
+  const job = await env.db.backupJob.create({ data: { kind: "FULL", trigger, metadata: { includeFiles, phases: [] } } });
+  const r = await runBackup(env.ctx, job.id);
+  expect(r.failureReason).toBeUndefined();
+  return env.db.backupJob.findUniqueOrThrow({ where: { id: job.id } });
+}
+
+afterAll(async () => {
+  setAuditMirror(undefined);
+  await stopBosses();
+});
+
+describe("restore of an application database", () => {
+  let env: TestEnv;
+  let original: Record<string, string>;
+  let backupId: string;
+  let filesDir: string;
+
+  beforeAll(async () => {
+    filesDir = await mkdtemp(path.join(tmpdir(), "vaultline-files-"));
+    await writeFile(path.join(filesDir, "logo.png"), "original-logo");
+    env = await makeEnv({ overrides: { filesDir } });
+    await sql(env.targetUrl, `CREATE TABLE _prisma_migrations (id varchar(36) PRIMARY KEY, checksum varchar(64) NOT NULL, finished_at timestamptz, migration_name varchar(255) NOT NULL, logs text, rolled_back_at timestamptz, started_at timestamptz NOT NULL DEFAULT now(), applied_steps_count int NOT NULL DEFAULT 0);
+      INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, applied_steps_count) VALUES ('a', 'x', now(), '20260101_init', 1)`);
+    original = await dbState(env.targetUrl);
+    backupId = (await fullBackup(env, "MANUAL", true)).id;
+  });
+  afterAll(async () => {
+    await env.cleanup();
+    await rm(filesDir, { recursive: true, force: true });
+  });
+
+  it("previews the added table, the dropped column and the reverted migration, then restores exactly the original", async () => {
+    await sql(env.targetUrl, `UPDATE customers SET name = 'changed' WHERE id <= 10;
+      DELETE FROM invoices WHERE id > 3000;
+      ALTER TABLE customers DROP COLUMN created_at;
+      CREATE TABLE user_favorites (id serial PRIMARY KEY, customer_id int);
+      INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, applied_steps_count) VALUES ('b', 'y', now(), '20260201_favorites', 1)`);
+    await writeFile(path.join(filesDir, "logo.png"), "changed-logo");
+    await writeFile(path.join(filesDir, "new.png"), "new");
+
+    const preview = await previewRestore(env.ctx, backupId);
+    expect(preview.verified.ok).toBe(true);
+    expect(preview.differences.tables.dropped).toEqual(["public.user_favorites"]);
+    expect(preview.differences.columns.added).toEqual(["public.customers.created_at"]);
+    expect(preview.differences.migrations.reverted).toEqual(["20260201_favorites"]);
+    expect(preview.warnings.join("\n")).toMatch(/user_favorites/);
+    expect(preview.rowEstimates["public.invoices"]).toEqual({ live: 3000, backup: 4000 });
+
+    const { restoreId, preRestoreBackupId } = await startRestore(env.ctx, backupId, actor, { confirm: "RESTORE" });
+    expect(await runRestore(env.ctx, restoreId)).toBe("SUCCEEDED");
+    expect(await dbState(env.targetUrl)).toEqual(original);
+    expect(await readFile(path.join(filesDir, "logo.png"), "utf8")).toBe("original-logo");
+    expect(await readdir(filesDir)).toEqual(["logo.png"]);
+
+    const safety = await env.db.backupJob.findUniqueOrThrow({ where: { id: preRestoreBackupId } });
+    expect(safety).toMatchObject({ status: "SUCCEEDED", trigger: "PRE_RESTORE", kind: "FULL" });
+    const r = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
+    expect(r).toMatchObject({ status: "SUCCEEDED", safetyBackupId: preRestoreBackupId, backupId });
+    expect((r.preview as { differences: { tables: { dropped: string[] } } }).differences.tables.dropped).toEqual(["public.user_favorites"]);
+    expect((r.checks as { status: string }).status).toBeDefined();
+    expect(r.durationSeconds).toBeGreaterThan(0);
+    // The safety backup holds the state just before the restore: the favorites table.
+    const safetyPreview = await previewRestore(env.ctx, preRestoreBackupId);
+    expect(safetyPreview.differences.tables.added).toEqual(["public.user_favorites"]);
+  });
+
+  it("answers 422 unless the word is exactly RESTORE", async () => {
+    for (const word of [undefined, "", "restore", "RESTORE ", " RESTORE", "Restore"]) {
+      await expect(startRestore(env.ctx, backupId, actor, { confirm: word })).rejects.toMatchObject({ code: "CONFIRMATION_REQUIRED", status: 422 });
+    }
+    expect(await env.db.restoreJob.count({ where: { status: "QUEUED" } })).toBe(0);
+  });
+
+  it("answers 409 to a second restore while one is queued, and to a delete", async () => {
+    const first = await startRestore(env.ctx, backupId, actor, { confirm: "RESTORE" });
+    await expect(startRestore(env.ctx, backupId, actor, { confirm: "RESTORE" })).rejects.toMatchObject({ code: "OPERATION_IN_PROGRESS", status: 409 });
+    await expect(deleteBackup(env.ctx, backupId, actor)).rejects.toMatchObject({ status: 409 });
+    expect(await runRestore(env.ctx, first.restoreId)).toBe("SUCCEEDED");
+  });
+
+  describe.each([
+    ["a flipped byte", async (key: string, e: TestEnv) => {
+      const b = await e.ctx.storage.getBytes(key);
+      b[Math.floor(b.length * 0.7)] ^= 0x40;
+      await e.ctx.storage.putBytes(key, b);
+    }, /checksum|altered/i],
+    ["a truncated archive", async (key: string, e: TestEnv) => {
+      const b = await e.ctx.storage.getBytes(key);
+      await e.ctx.storage.putBytes(key, b.subarray(0, Math.floor(b.length / 2)));
+    }, /checksum|truncated|altered/i],
+  ] as const)("refuses %s with the target untouched", (_name, doctor, reason) => {
+    it("refuses before the safety backup and leaves the data as it was", async () => {
+      const good = await fullBackup(env);
+      await doctor(good.storageKey!, env);
+      await sql(env.targetUrl, `UPDATE customers SET name = 'after' WHERE id = 1`);
+      const before = await dbState(env.targetUrl);
+      const { restoreId, preRestoreBackupId } = await startRestore(env.ctx, good.id, actor, { confirm: "RESTORE" });
+      expect(await runRestore(env.ctx, restoreId)).toBe("FAILED");
+      const r = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
+      expect(r.failureReason).toMatch(reason);
+      expect(await dbState(env.targetUrl)).toEqual(before);
+      expect((await env.db.backupJob.findUniqueOrThrow({ where: { id: preRestoreBackupId } })).status).toBe("CANCELLED");
+    });
+  });
+
+  it("refuses a backup encrypted with another passphrase", async () => {
+    const good = await fullBackup(env);
+    const before = await dbState(env.targetUrl);
+    const other = { ...env.ctx, passphrase: "a-different-passphrase" };
+    const { restoreId } = await startRestore(other, good.id, actor, { confirm: "RESTORE" });
+    expect(await runRestore(other, restoreId)).toBe("FAILED");
+    expect((await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } })).failureReason).toMatch(/passphrase|decrypt|key/i);
+    expect(await dbState(env.targetUrl)).toEqual(before);
+  });
+
+  it("refuses a backup whose files part is missing", async () => {
+    const good = await fullBackup(env, "MANUAL", true);
+    await env.ctx.storage.delete(backupKeys("backups", "test", good.id, good.createdAt).files);
+    const before = await dbState(env.targetUrl);
+    const { restoreId } = await startRestore(env.ctx, good.id, actor, { confirm: "RESTORE" });
+    expect(await runRestore(env.ctx, restoreId)).toBe("FAILED");
+    expect((await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } })).failureReason).toMatch(/files part/);
+    expect(await dbState(env.targetUrl)).toEqual(before);
+  });
+
+  it("drill passes on a good backup and fails on a doctored one", async () => {
+    const good = await fullBackup(env);
+    const pass = await runDrill(env.ctx, good.id);
+    expect(pass.ok).toBe(true);
+    expect(pass.tables.find((t) => t.table === "public.customers")).toMatchObject({ ok: true });
+    expect((await env.db.backupJob.findUniqueOrThrow({ where: { id: good.id } })).verifyStatus).toBe("PASSED");
+    const b = await env.ctx.storage.getBytes(good.storageKey!);
+    b[100] ^= 0xff;
+    await env.ctx.storage.putBytes(good.storageKey!, b);
+    const fail = await runDrill(env.ctx, good.id);
+    expect(fail.ok).toBe(false);
+    expect((await env.db.backupJob.findUniqueOrThrow({ where: { id: good.id } })).verifyStatus).toBe("FAILED");
+    const leftovers = await sql<{ n: number }>(env.targetUrl, `SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'vaultline_drill_%'`);
+    expect(leftovers[0].n).toBe(0);
+  });
+});
+
+describe("a restore killed mid-pg_restore", () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await makeEnv();
+  });
+  afterAll(async () => env.cleanup());
+
+  it("leaves the target wholly in its old state; the sweep fails the job; the safety backup exists", async () => {
+    const good = await fullBackup(env);
+    await sql(env.targetUrl, `UPDATE customers SET name = 'newer' WHERE id <= 100; CREATE TABLE added_later (id int)`);
+    const before = await dbState(env.targetUrl);
+    const { restoreId, preRestoreBackupId } = await startRestore(env.ctx, good.id, actor, { confirm: "RESTORE" });
+
+    // A reader holds a lock pg_restore --clean needs, so the restore stalls mid-transaction.
+    const blocker = new pg.Client({ connectionString: env.targetUrl });
+    await blocker.connect();
+    await blocker.query("BEGIN; SELECT 1 FROM invoices LIMIT 1");
+    const child = spawn(process.execPath, ["--import", "tsx", "tests/helpers/restore-child.ts"], {
+      env: {
+        ...process.env,
+        RESTORE_CHILD_SPEC: JSON.stringify({ appUrl: env.appUrl, targetUrl: env.targetUrl, storageDir: env.storageDir, passphrase: PASSPHRASE, restoreId }),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      await waitFor(async () => (await env.db.restoreJob.findUnique({ where: { id: restoreId } }))?.phase === "restoring database", 60_000);
+      await waitFor(async () => {
+        const rows = await sql<{ n: number }>(env.targetUrl, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`);
+        return rows[0].n > 0;
+      }, 30_000);
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+    } finally {
+      await blocker.query("ROLLBACK");
+      await blocker.end();
+    }
+    // The orphaned pg_restore reads a closed pipe and rolls back; wait until it is gone.
+    await waitFor(async () => {
+      const rows = await sql<{ n: number }>(env.targetUrl, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'vaultline-restore' AND pid <> pg_backend_pid()`);
+      return rows[0].n === 0;
+    }, 30_000);
+    expect(await dbState(env.targetUrl)).toEqual(before);
+
+    expect(await sweepStaleRestores(env.ctx, new Date(Date.now() + 3 * 60_000))).toContain(restoreId);
+    const r = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
+    expect(r.status).toBe("FAILED");
+    expect(r.failureReason).toMatch(/single transaction/);
+    expect((await env.db.backupJob.findUniqueOrThrow({ where: { id: preRestoreBackupId } })).status).toBe("SUCCEEDED");
+  });
+});
+
+describe("a restore of Vaultline's own database", () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await makeEnv({ targetIsApp: true, seed: false });
+    attachStorageMirrors(env.ctx);
+  });
+  afterAll(async () => {
+    setAuditMirror(undefined);
+    await env.cleanup();
+  });
+
+  it("keeps the backups taken after the restore point, the restore itself, its safety backup and the audit trail", async () => {
+    const point = await fullBackup(env);
+    await audit(env.db, { actor, action: "test.before_x", target: "t" });
+    const x = await fullBackup(env, "SCHEDULED");
+    const y = await fullBackup(env);
+    await audit(env.db, { actor, action: "test.after_y", target: "t" });
+
+    const { restoreId, preRestoreBackupId } = await startRestore(env.ctx, point.id, actor, { confirm: "RESTORE" });
+    expect(await runRestore(env.ctx, restoreId)).toBe("SUCCEEDED");
+
+    const ids = (await env.db.backupJob.findMany({ select: { id: true, status: true } })).filter((b) => b.status === "SUCCEEDED").map((b) => b.id);
+    expect(ids).toEqual(expect.arrayContaining([point.id, x.id, y.id, preRestoreBackupId]));
+    const r = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
+    expect(r.status).toBe("SUCCEEDED");
+    expect(r.safetyBackupId).toBe(preRestoreBackupId);
+    const actions = (await env.db.auditEvent.findMany({ select: { action: true } })).map((a) => a.action);
+    expect(actions).toEqual(expect.arrayContaining(["test.before_x", "test.after_y", "restore.requested", "restore.succeeded"]));
+    // The reinserted X keeps its trigger and checksum.
+    expect(await env.db.backupJob.findUniqueOrThrow({ where: { id: x.id } })).toMatchObject({ trigger: "SCHEDULED", checksumSha256: x.checksumSha256 });
+  });
+});
