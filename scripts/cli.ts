@@ -1,0 +1,120 @@
+// `npm run cli -- list | backup [--quick] | verify <id> | download <id> [--out DIR] [--decrypt]`
+// Works with the dashboard stopped: list, verify and download read storage alone; backup
+// writes to the catalogue database (starting the embedded server when that is the setup).
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import pg from "pg";
+import { parseConfig, ConfigError } from "../lib/config";
+import { createStorage } from "../lib/backup/storage";
+import { createDecryptStream } from "../lib/backup/crypto";
+import { findManifest, listManifests, verifyParts } from "../lib/backup/offline";
+import { startEmbeddedPostgres, type EmbeddedServer } from "../lib/embedded-postgres";
+
+const [cmd, ...rest] = process.argv.slice(2);
+const flag = (name: string) => rest.includes(name);
+const option = (name: string) => {
+  const i = rest.indexOf(name);
+  return i >= 0 ? rest[i + 1] : undefined;
+};
+const positional = rest.filter((a, i) => !a.startsWith("--") && !(i > 0 && rest[i - 1] === "--out"));
+
+function usage(code = 2): never {
+  console.error("usage: npm run cli -- list | backup [--quick] | verify <id> | download <id> [--out DIR] [--decrypt]");
+  process.exit(code);
+}
+
+const human = (n: number) => (n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(1)} GiB` : n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`);
+
+async function main() {
+  if (!cmd || !["list", "backup", "verify", "download"].includes(cmd)) usage();
+  const dataDir = path.resolve(process.env.DATA_DIR || ".data");
+  const secretsFile = path.join(dataDir, "secrets.json");
+  const embedded = !process.env.DATABASE_URL && existsSync(secretsFile);
+  let server: EmbeddedServer | undefined;
+  if (embedded) {
+    const s = JSON.parse(readFileSync(secretsFile, "utf8"));
+    process.env.BACKUP_ENCRYPTION_PASSPHRASE ||= s.encryptionPassphrase;
+    process.env.NEXTAUTH_SECRET ||= s.nextAuthSecret;
+    const port = Number(process.env.EMBEDDED_PG_PORT || 54329);
+    const url = `postgresql://vaultline:${encodeURIComponent(s.postgresPassword)}@127.0.0.1:${port}/vaultline`;
+    if (cmd === "backup") {
+      // The dashboard may be running (its server is up) or stopped (start ours).
+      const probe = new pg.Client({ connectionString: url });
+      const up = await probe.connect().then(() => true, () => false);
+      await probe.end().catch(() => {});
+      if (!up) server = await startEmbeddedPostgres({ dir: path.join(dataDir, "pg"), port, password: s.postgresPassword });
+    }
+    process.env.DATABASE_URL = url;
+  }
+  process.env.DATA_DIR = dataDir;
+  let cfg;
+  try {
+    cfg = parseConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const storage = createStorage(cfg);
+  try {
+    if (cmd === "list") {
+      const all = await listManifests(storage, cfg.STORAGE_PREFIX, cfg.BACKUP_ENV);
+      console.log(["id", "created (UTC)", "kind", "trigger", "size", "sha256", "commit"].join("\t"));
+      for (const { manifest: m } of all) {
+        console.log([m.id, m.createdAt.replace(".000Z", "Z"), m.kind, m.trigger, human(m.sizeBytes), (m.checksumSha256 ?? "-").slice(0, 12), m.commitSha?.slice(0, 10) ?? "-"].join("\t"));
+      }
+      console.log(`${all.length} backups in ${storage.description}`);
+    } else if (cmd === "verify") {
+      const id = positional[0] ?? usage();
+      const { manifest } = await findManifest(storage, cfg.STORAGE_PREFIX, cfg.BACKUP_ENV, id);
+      const results = await verifyParts(storage, manifest, cfg.encryptionPassphrase, cfg.PG_BIN_DIR);
+      for (const r of results) console.log(`${r.part}: ${r.ok ? "OK" : "FAILED"} sha256=${r.storedSha256} ${r.ok ? `(${r.tocEntries} entries)` : r.reason}`);
+      process.exitCode = results.every((r) => r.ok) ? 0 : 1;
+    } else if (cmd === "download") {
+      const id = positional[0] ?? usage();
+      const out = path.resolve(option("--out") ?? ".");
+      mkdirSync(out, { recursive: true });
+      const { key, manifest } = await findManifest(storage, cfg.STORAGE_PREFIX, cfg.BACKUP_ENV, id);
+      await pipeline(await storage.get(key), createWriteStream(path.join(out, "manifest.json")));
+      for (const p of manifest.parts) {
+        const base = p.name === "files" ? "files.tar" : "archive.dump";
+        const encrypted = await storage.get(p.key);
+        if (flag("--decrypt")) {
+          await pipeline(encrypted, createDecryptStream(cfg.encryptionPassphrase), createWriteStream(path.join(out, base)));
+          console.log(`${path.join(out, base)} (decrypted)`);
+        } else {
+          await pipeline(encrypted, createWriteStream(path.join(out, `${base}.gpg`)));
+          console.log(`${path.join(out, `${base}.gpg`)} sha256 ${p.sha256}`);
+        }
+      }
+    } else if (cmd === "backup") {
+      const { createDb } = await import("../lib/db");
+      const { contextFromConfig } = await import("../lib/backup/context");
+      const { runBackup } = await import("../lib/backup/run-backup");
+      const db = createDb(cfg.databaseUrl);
+      try {
+        const ctx = contextFromConfig(cfg, db, storage);
+        const job = await db.backupJob.create({
+          data: { kind: flag("--quick") ? "QUICK" : "FULL", trigger: "MANUAL", note: "from the CLI", metadata: { includeFiles: !!cfg.FILES_DIR, phases: [] } },
+        });
+        console.log(`backup ${job.id} started`);
+        const r = await runBackup(ctx, job.id);
+        const row = await db.backupJob.findUniqueOrThrow({ where: { id: job.id } });
+        console.log(r.status === "SUCCEEDED" ? `SUCCEEDED ${human(Number(row.sizeBytes))} sha256=${row.checksumSha256} key=${row.storageKey}` : `${r.status}: ${r.failureReason}`);
+        process.exitCode = r.status === "SUCCEEDED" ? 0 : 1;
+      } finally {
+        await db.$disconnect();
+      }
+    }
+  } finally {
+    await server?.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});
