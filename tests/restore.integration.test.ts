@@ -194,7 +194,7 @@ describe("a restore killed mid-pg_restore", () => {
       await waitFor(async () => {
         const rows = await sql<{ n: number }>(env.targetUrl, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`);
         return rows[0].n > 0;
-      }, 30_000);
+      }, 90_000);
       child.kill("SIGKILL");
       await new Promise((r) => child.once("exit", r));
     } finally {
@@ -205,7 +205,7 @@ describe("a restore killed mid-pg_restore", () => {
     await waitFor(async () => {
       const rows = await sql<{ n: number }>(env.targetUrl, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'vaultline-restore' AND pid <> pg_backend_pid()`);
       return rows[0].n === 0;
-    }, 30_000);
+    }, 90_000);
     expect(await dbState(env.targetUrl)).toEqual(before);
 
     expect(await sweepStaleRestores(env.ctx, new Date(Date.now() + 3 * 60_000))).toContain(restoreId);
@@ -213,7 +213,7 @@ describe("a restore killed mid-pg_restore", () => {
     expect(r.status).toBe("FAILED");
     expect(r.failureReason).toMatch(/single transaction/);
     expect((await env.db.backupJob.findUniqueOrThrow({ where: { id: preRestoreBackupId } })).status).toBe("SUCCEEDED");
-  });
+  }, 240_000);
 });
 
 describe("a restore of Vaultline's own database", () => {
@@ -244,6 +244,14 @@ describe("a restore of Vaultline's own database", () => {
     expect(r.safetyBackupId).toBe(preRestoreBackupId);
     const actions = (await env.db.auditEvent.findMany({ select: { action: true } })).map((a) => a.action);
     expect(actions).toEqual(expect.arrayContaining(["test.before_x", "test.after_y", "restore.requested", "restore.succeeded"]));
+    // pg-boss's queue is neither in the backup nor in its preview or drill counts.
+    const { startWorker } = await import("../lib/backup/worker");
+    const w = await startWorker(env.ctx, { sweepIntervalMs: 3_600_000 });
+    await w.stop();
+    const preview = await previewRestore(env.ctx, y.id);
+    expect(Object.keys(preview.rowEstimates).filter((t) => t.startsWith("pgboss."))).toEqual([]);
+    expect(preview.differences.tables).toEqual({ added: [], dropped: [] });
+    expect((await runDrill(env.ctx, y.id)).ok).toBe(true);
     // The reinserted X keeps its trigger and checksum.
     expect(await env.db.backupJob.findUniqueOrThrow({ where: { id: x.id } })).toMatchObject({ trigger: "SCHEDULED", checksumSha256: x.checksumSha256 });
   });

@@ -147,3 +147,19 @@ export async function tableRowEstimates(url: string, opts: { countTimeoutMs?: nu
     return out;
   });
 }
+
+/** Schemas Vaultline leaves out of backups of a database (pg-boss's queue in its own). */
+export function excludedSchemas(targetUrl: string, appDatabaseUrl: string): string[] {
+  return targetUrl === appDatabaseUrl ? ["pgboss"] : [];
+}
+
+/** The snapshot and row counts without the excluded schemas, so they match the dump. */
+export function withoutSchemas<T extends SchemaSnapshot | Record<string, number> | null>(value: T, schemas: string[]): T {
+  if (!value || !schemas.length) return value;
+  const keep = (name: string) => !schemas.some((s) => name.startsWith(`${s}.`));
+  if ("tables" in value && typeof (value as SchemaSnapshot).tables === "object") {
+    const snap = value as SchemaSnapshot;
+    return { ...snap, tables: Object.fromEntries(Object.entries(snap.tables).filter(([k]) => keep(k))) } as T;
+  }
+  return Object.fromEntries(Object.entries(value as Record<string, number>).filter(([k]) => keep(k))) as T;
+}

@@ -3,7 +3,7 @@
 // incident 1: "DB restore lost columns → homepage crash").
 import type { BackupContext } from "./context";
 import { verifyBackupObjects, type VerifyOutcome } from "./verify";
-import { prismaMigrationRows, schemaSnapshot, tableRowEstimates, type SchemaSnapshot } from "./introspect";
+import { excludedSchemas, prismaMigrationRows, schemaSnapshot, tableRowEstimates, withoutSchemas, type SchemaSnapshot } from "./introspect";
 import type { Manifest } from "./manifest";
 import type { RestorePreview } from "../validation/restores";
 import { ApiError, notFound } from "../errors";
@@ -70,11 +70,14 @@ export async function buildPreview(
   verify: VerifyOutcome,
 ): Promise<RestorePreview & { manifest: Manifest | null }> {
   const manifest = verify.manifest ?? null;
-  const [live, liveMigrations, liveRows] = await Promise.all([
+  const excluded = excludedSchemas(ctx.targetUrl, ctx.appDatabaseUrl);
+  const [rawLive, liveMigrations, rawLiveRows] = await Promise.all([
     schemaSnapshot(ctx.targetUrl),
     prismaMigrationRows(ctx.targetUrl),
     tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 3000 }),
   ]);
+  const live = withoutSchemas(rawLive, excluded);
+  const liveRows = withoutSchemas(rawLiveRows, excluded);
   const backupSchema = (manifest as { schema?: SchemaSnapshot } | null)?.schema ?? { tables: {} };
   const backupRows = manifest?.tableRowEstimates ?? {};
   const names = new Set([...Object.keys(liveRows), ...Object.keys(backupRows)]);

@@ -14,7 +14,7 @@ import { runBackup, humanReason } from "./run-backup";
 import { reconcileFromStorage, restoreRowData, writeRestoreRecord, type RestoreRecord } from "./reconcile";
 import { LOCK_DESTRUCTIVE, waitLock } from "./locks";
 import { buildPreview, diffSchemas } from "./preview";
-import { schemaSnapshot, type SchemaSnapshot } from "./introspect";
+import { excludedSchemas, schemaSnapshot, withoutSchemas, type SchemaSnapshot } from "./introspect";
 import { emitEngineEvent } from "./events";
 import { runChecks } from "./checks";
 import { audit, type Actor } from "../audit";
@@ -179,8 +179,10 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
       expectedStoredSha256: dbPart.sha256,
       targetUrl: ctx.targetUrl,
       // Computed now, not at preview time: tables created since are dropped too.
-      dropTables: diffSchemas(await schemaSnapshot(ctx.targetUrl), (manifest as { schema?: SchemaSnapshot }).schema ?? { tables: {} })
-        .tables.dropped.filter((t) => !t.startsWith("pgboss.")),
+      dropTables: diffSchemas(
+        withoutSchemas(await schemaSnapshot(ctx.targetUrl), excludedSchemas(ctx.targetUrl, ctx.appDatabaseUrl)),
+        (manifest as { schema?: SchemaSnapshot }).schema ?? { tables: {} },
+      ).tables.dropped,
       binDir: ctx.pgBinDir,
       signal: opts.signal,
     });

@@ -8,7 +8,7 @@ import { checkDumpCompatibility, serverVersion, spawnPgDump } from "./dump";
 import { tarDirectory } from "./files";
 import { keyFingerprint, ENCRYPTION_ALGORITHM } from "./crypto";
 import { backupKeys, serializeManifest, type Manifest, type ManifestPart } from "./manifest";
-import { prismaMigrationRows, schemaHash, schemaSnapshot, tableRowEstimates } from "./introspect";
+import { excludedSchemas, prismaMigrationRows, schemaHash, schemaSnapshot, tableRowEstimates, withoutSchemas } from "./introspect";
 import { databaseHost, databaseName } from "./libpq";
 import { CancelledError, TimeoutError, startHeartbeat } from "./jobs";
 import { LOCK_BACKUP_TARGET, LOCK_DESTRUCTIVE, tryLock, waitLock, type HeldLock } from "./locks";
@@ -109,7 +109,8 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
       if (!compat.ok) throw new Error(compat.reason);
       pgDumpVersion = compat.pgDump.full;
     }
-    const [snapshot, migrations, rowEstimates, server] = await abortable(
+    const excluded = excludedSchemas(ctx.targetUrl, ctx.appDatabaseUrl);
+    const [rawSnapshot, migrations, rawRowEstimates, server] = await abortable(
       Promise.all([
         schemaSnapshot(ctx.targetUrl),
         prismaMigrationRows(ctx.targetUrl),
@@ -118,6 +119,8 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
       ]),
       abort.signal,
     );
+    const snapshot = withoutSchemas(rawSnapshot, excluded);
+    const rowEstimates = withoutSchemas(rawRowEstimates, excluded);
     const commitSha = await resolveCommit(job.commitSha, ctx.appCommitSha, ctx.appRepoDir);
 
     const parts: ManifestPart[] = [];
@@ -127,7 +130,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
         binDir: ctx.pgBinDir,
         signal: abort.signal,
         // pg-boss's queue lives in Vaultline's database; restoring it would replay old jobs.
-        excludeSchemas: ctx.targetUrl === ctx.appDatabaseUrl ? ["pgboss"] : [],
+        excludeSchemas: excluded,
       });
       // The archive stream carries pg_dump's own failure reason, so the upload is awaited
       // first; dump.done then confirms the exit code.

@@ -95,7 +95,7 @@ export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>
   for (;;) {
     const v = await fn();
     if (v) return v;
-    if (Date.now() > until) throw new Error(`condition not met in ${timeoutMs} ms`);
+    if (Date.now() > until) throw new Error(`condition not met in ${timeoutMs} ms: ${fn.toString().slice(0, 160)}`);
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }
