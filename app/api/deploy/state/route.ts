@@ -1,0 +1,12 @@
+// GET /api/deploy/state — the gate as it stands (read-only), newest backup, hooks, running deploy
+import { json, parseQuery, withAuth } from "@/lib/http";
+import { appContext } from "@/lib/backup";
+import { appHooks, deployState } from "@/lib/deploy";
+import { gatePreviewQuerySchema } from "@/lib/validation/deploy";
+
+export const dynamic = "force-dynamic";
+
+export const GET = withAuth("deployments.read", async (req) => {
+  const q = parseQuery(req, gatePreviewQuerySchema);
+  return json(await deployState(appContext(), appHooks(), q));
+});

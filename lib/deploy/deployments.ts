@@ -1,0 +1,294 @@
+// Deployment records: gate decisions, deploys run by Vaultline, deploys reported by CI,
+// and rollbacks — one table, mirrored to storage like restore records, because a
+// rollback of Vaultline's own database would otherwise erase the record of itself.
+import type { BackupContext } from "../backup/context";
+import type { Actor } from "../audit";
+import { audit } from "../audit";
+import { notFound } from "../errors";
+import { componentLogger } from "../log";
+import type { Prisma } from "../generated/prisma/client";
+import type {
+  CreateDeploymentInput,
+  DeploymentBackupSummary,
+  DeploymentDto,
+  DeploymentStatus,
+  RollbackInfo,
+} from "../validation/deploy";
+import type { CheckRun } from "../validation/checks";
+
+const log = componentLogger("deploy");
+
+/** Who acts: the audit actor and the user a token acts for. */
+export interface Who {
+  actor: Actor;
+  userId: string | null;
+}
+
+type Row = Awaited<ReturnType<BackupContext["db"]["deployment"]["findFirstOrThrow"]>>;
+
+/** The JSON kept in storage for one record: the row, dates as ISO strings. */
+export interface DeploymentRecord {
+  id: string;
+  commitSha: string;
+  environment: string;
+  gateDecision: boolean;
+  reasons: string[];
+  checks: unknown;
+  backupId: string | null;
+  status: DeploymentStatus;
+  url: string | null;
+  log: string;
+  actorId: string | null;
+  actorLabel: string | null;
+  at: string;
+  completedAt: string | null;
+}
+
+export function deploymentsPrefix(ctx: Pick<BackupContext, "prefix" | "env">): string {
+  return `${ctx.prefix}/${ctx.env}/deployments/`;
+}
+
+function recordKey(ctx: Pick<BackupContext, "prefix" | "env">, id: string): string {
+  return `${deploymentsPrefix(ctx)}${id}.json`;
+}
+
+function toRecord(r: Row): DeploymentRecord {
+  return { ...r, checks: r.checks ?? null, at: r.at.toISOString(), completedAt: r.completedAt?.toISOString() ?? null };
+}
+
+/** Writes the row's current state to storage; a storage outage is logged, never fatal. */
+export async function mirrorDeployment(ctx: BackupContext, id: string): Promise<void> {
+  const row = await ctx.db.deployment.findUnique({ where: { id } });
+  if (!row) return;
+  await ctx.storage
+    .putBytes(recordKey(ctx, id), JSON.stringify(toRecord(row)), "application/json")
+    .catch((e: Error) => log.error({ deploymentId: id, err: e.message }, "deployment record not mirrored to storage"));
+}
+
+/**
+ * The `checks` column holds the gate's CheckRun; a rollback record holds
+ * `{rollback, run?}` there instead (docs/decisions.md §8), which is also what tells the
+ * record types apart without a new column.
+ */
+export function rollbackInfo(checks: unknown): (RollbackInfo & { phase?: string }) | null {
+  const r = (checks as { rollback?: RollbackInfo & { phase?: string } } | null)?.rollback;
+  return r && typeof r === "object" && typeof r.backupId === "string" ? r : null;
+}
+
+function checkRunOf(checks: unknown): CheckRun | null {
+  if (!checks || typeof checks !== "object") return null;
+  if ("rollback" in checks) return ((checks as { run?: CheckRun }).run ?? null) as CheckRun | null;
+  return "results" in checks ? (checks as CheckRun) : null;
+}
+
+export function deploymentType(r: Pick<Row, "status" | "checks">): DeploymentDto["type"] {
+  if (rollbackInfo(r.checks)) return "rollback";
+  if (r.status === "ALLOWED" || r.status === "BLOCKED") return "gate";
+  return checkRunOf(r.checks) ? "deploy" : "record";
+}
+
+function backupSummary(b: {
+  id: string;
+  kind: "FULL" | "QUICK";
+  status: string;
+  trigger: string;
+  completedAt: Date | null;
+  commitSha: string | null;
+}): DeploymentBackupSummary {
+  return { id: b.id, kind: b.kind, status: b.status, trigger: b.trigger, completedAt: b.completedAt?.toISOString() ?? null, commitSha: b.commitSha };
+}
+
+export function toDeploymentDto(r: Row, backup: DeploymentBackupSummary | null, withLog = false): DeploymentDto {
+  return {
+    id: r.id,
+    type: deploymentType(r),
+    commitSha: r.commitSha,
+    environment: r.environment,
+    gateDecision: r.gateDecision,
+    reasons: r.reasons,
+    checks: checkRunOf(r.checks),
+    rollback: rollbackInfo(r.checks),
+    backupId: r.backupId,
+    backup,
+    status: r.status,
+    url: r.url,
+    actor: { id: r.actorId, label: r.actorLabel },
+    at: r.at.toISOString(),
+    completedAt: r.completedAt?.toISOString() ?? null,
+    logBytes: Buffer.byteLength(r.log),
+    ...(withLog ? { log: r.log } : {}),
+  };
+}
+
+async function backupsById(ctx: Pick<BackupContext, "db">, ids: (string | null)[]) {
+  const want = [...new Set(ids.filter((x): x is string => !!x))];
+  if (!want.length) return new Map<string, DeploymentBackupSummary>();
+  const rows = await ctx.db.backupJob.findMany({
+    where: { id: { in: want } },
+    select: { id: true, kind: true, status: true, trigger: true, completedAt: true, commitSha: true },
+  });
+  return new Map(rows.map((b) => [b.id, backupSummary(b)]));
+}
+
+// The log can reach 1 MB per row: the list leaves it out.
+const listSelect = {
+  id: true,
+  commitSha: true,
+  environment: true,
+  gateDecision: true,
+  reasons: true,
+  checks: true,
+  backupId: true,
+  status: true,
+  url: true,
+  actorId: true,
+  actorLabel: true,
+  at: true,
+  completedAt: true,
+} as const;
+
+export async function listDeployments(ctx: Pick<BackupContext, "db">, q: { limit: number; offset: number }) {
+  const [rows, total] = await Promise.all([
+    ctx.db.deployment.findMany({ select: listSelect, orderBy: [{ at: "desc" }, { id: "desc" }], take: q.limit, skip: q.offset }),
+    ctx.db.deployment.count(),
+  ]);
+  // The log's size without fetching it.
+  const sizes = rows.length
+    ? await ctx.db.$queryRaw<{ id: string; n: number }[]>`SELECT id, octet_length(log)::int AS n FROM "Deployment" WHERE id = ANY(${rows.map((r) => r.id)})`
+    : [];
+  const size = new Map(sizes.map((s) => [s.id, s.n]));
+  const backups = await backupsById(ctx, rows.map((r) => r.backupId));
+  const deployments = rows.map((r) => {
+    const dto = toDeploymentDto({ ...r, log: "" }, r.backupId ? (backups.get(r.backupId) ?? null) : null);
+    return { ...dto, logBytes: size.get(r.id) ?? 0 };
+  });
+  return { deployments, total, limit: q.limit, offset: q.offset };
+}
+
+export async function getDeployment(ctx: Pick<BackupContext, "db">, id: string): Promise<DeploymentDto> {
+  const row = await ctx.db.deployment.findUnique({ where: { id } });
+  if (!row) throw notFound("Deployment");
+  const backups = await backupsById(ctx, [row.backupId]);
+  return toDeploymentDto(row, row.backupId ? (backups.get(row.backupId) ?? null) : null, true);
+}
+
+export interface NewDeployment {
+  commitSha: string;
+  environment?: string;
+  gateDecision: boolean;
+  reasons?: string[];
+  checks?: unknown;
+  backupId?: string | null;
+  status: DeploymentStatus;
+  url?: string | null;
+  log?: string;
+  completedAt?: Date | null;
+}
+
+export async function createDeploymentRow(ctx: BackupContext, input: NewDeployment, who: Who, tx?: Prisma.TransactionClient) {
+  const client = tx ?? ctx.db;
+  const row = await client.deployment.create({
+    data: {
+      commitSha: input.commitSha,
+      environment: input.environment ?? "production",
+      gateDecision: input.gateDecision,
+      reasons: input.reasons ?? [],
+      checks: (input.checks ?? undefined) as Prisma.InputJsonValue | undefined,
+      backupId: input.backupId ?? null,
+      status: input.status,
+      url: input.url ?? null,
+      log: input.log ?? "",
+      actorId: who.userId,
+      actorLabel: who.actor.label ?? who.actor.type,
+      completedAt: input.completedAt ?? null,
+    },
+  });
+  if (!tx) await mirrorDeployment(ctx, row.id);
+  return row;
+}
+
+export async function updateDeployment(
+  ctx: BackupContext,
+  id: string,
+  data: { status?: DeploymentStatus; reasons?: string[]; checks?: unknown; completedAt?: Date | null; backupId?: string | null },
+) {
+  await ctx.db.deployment.update({
+    where: { id },
+    data: { ...data, checks: data.checks === undefined ? undefined : (data.checks as Prisma.InputJsonValue) },
+  });
+  await mirrorDeployment(ctx, id);
+}
+
+/** Records a deploy done elsewhere (CI), linked to the newest ALLOWED gate decision for its commit. */
+export async function recordDeployment(ctx: BackupContext, input: CreateDeploymentInput, who: Who): Promise<DeploymentDto> {
+  const since = new Date(Date.now() - 24 * 3600_000);
+  const gate = await ctx.db.deployment.findFirst({
+    where: { commitSha: input.commitSha, status: "ALLOWED", at: { gte: since } },
+    orderBy: { at: "desc" },
+  });
+  const row = await createDeploymentRow(
+    ctx,
+    {
+      commitSha: input.commitSha,
+      environment: input.environment ?? gate?.environment,
+      gateDecision: !!gate,
+      reasons: gate ? [] : [`No ALLOWED gate decision for ${input.commitSha} in the last 24 h`],
+      backupId: gate?.backupId ?? null,
+      status: input.status,
+      url: input.url ?? null,
+      completedAt: input.status === "RUNNING" ? null : new Date(),
+    },
+    who,
+  );
+  await audit(ctx.db, {
+    actor: who.actor,
+    action: "deployment.recorded",
+    target: row.id,
+    details: { commitSha: row.commitSha, environment: row.environment, status: row.status, gateDeploymentId: gate?.id ?? null },
+  });
+  return getDeployment(ctx, row.id);
+}
+
+/** Unfinished deploys or rollbacks (at most one runs at a time). */
+export async function runningDeployment(ctx: Pick<BackupContext, "db">) {
+  return ctx.db.deployment.findFirst({ where: { status: "RUNNING" }, orderBy: { at: "desc" }, select: { id: true, checks: true, at: true } });
+}
+
+/**
+ * After a restore of Vaultline's own database the Deployment table is as old as the
+ * backup: re-insert or bring forward every record storage holds.
+ */
+export async function reconcileDeployments(ctx: BackupContext): Promise<number> {
+  const known = new Map((await ctx.db.deployment.findMany({ select: { id: true, status: true, completedAt: true } })).map((r) => [r.id, r]));
+  const userIds = new Set((await ctx.db.user.findMany({ select: { id: true } })).map((u) => u.id));
+  let n = 0;
+  for await (const o of ctx.storage.list(deploymentsPrefix(ctx))) {
+    try {
+      const r = JSON.parse((await ctx.storage.getBytes(o.key)).toString("utf8")) as DeploymentRecord;
+      const have = known.get(r.id);
+      if (have && have.status === r.status && (have.completedAt?.toISOString() ?? null) === r.completedAt) continue;
+      const data = {
+        commitSha: r.commitSha,
+        environment: r.environment,
+        gateDecision: r.gateDecision,
+        reasons: r.reasons,
+        checks: (r.checks ?? undefined) as Prisma.InputJsonValue | undefined,
+        backupId: r.backupId,
+        status: r.status,
+        url: r.url,
+        log: r.log,
+        actorId: r.actorId && userIds.has(r.actorId) ? r.actorId : null,
+        actorLabel: r.actorLabel,
+        at: new Date(r.at),
+        completedAt: r.completedAt ? new Date(r.completedAt) : null,
+      };
+      if (have) await ctx.db.deployment.update({ where: { id: r.id }, data });
+      else await ctx.db.deployment.create({ data: { id: r.id, ...data } });
+      n++;
+    } catch (e) {
+      log.error({ key: o.key, err: (e as Error).message }, "could not re-insert a deployment record");
+    }
+  }
+  if (n) log.info({ deployments: n }, "deployment records reconciled from storage");
+  return n;
+}

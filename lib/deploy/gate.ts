@@ -1,0 +1,170 @@
+// The pre-deploy gate (seed 002's "no deploy without a backup", seed 004's pre-deploy
+// validation): "may I deploy commit X?" is yes only when a successful backup of the
+// required kind finished within maxAgeMinutes AND no check fails. Warnings never block.
+// Every decision is a Deployment row and an audit event.
+import type { BackupContext } from "../backup/context";
+import { createBackupJob } from "../backup/jobs";
+import { backupInclude, toBackupDto } from "../backup/catalog";
+import { audit } from "../audit";
+import { componentLogger } from "../log";
+import { formatDuration } from "../format";
+import type { BackupDto } from "../validation/backups";
+import type { CheckRun } from "../validation/checks";
+import type { GateAnswer, GateRequest } from "../validation/deploy";
+import { checkReasons, runChecksNow, storeCheckRun } from "./checks-store";
+import { createDeploymentRow, type Who } from "./deployments";
+
+const log = componentLogger("deploy");
+
+type Require = GateRequest["require"];
+
+const kindWhere = (require: Require) => (require === "FULL" ? { kind: "FULL" as const } : {});
+const kindWord = (require: Require) => (require === "FULL" ? "FULL backup" : "backup");
+
+export interface BackupVerdict {
+  fresh: boolean;
+  /** The backup that satisfies the gate, else the newest successful one of the required kind. */
+  backup: BackupDto | null;
+  reasons: string[];
+}
+
+/** Is there a successful backup of the required kind, finished within maxAgeMinutes? */
+export async function backupVerdict(
+  ctx: Pick<BackupContext, "db">,
+  q: { require: Require; maxAgeMinutes: number },
+  now = new Date(),
+): Promise<BackupVerdict> {
+  const newest = await ctx.db.backupJob.findFirst({
+    where: { status: "SUCCEEDED", completedAt: { not: null }, ...kindWhere(q.require) },
+    orderBy: [{ completedAt: "desc" }, { createdAt: "desc" }],
+    include: backupInclude,
+  });
+  const backup = newest ? toBackupDto(newest) : null;
+  const hint = `Take one first (POST /api/backups {"kind":"${q.require === "FULL" ? "FULL" : "QUICK"}"} or the Deployments page), or call the gate with "createIfMissing": true.`;
+  if (!newest) {
+    return { fresh: false, backup: null, reasons: [`No successful ${kindWord(q.require)} exists. ${hint}`] };
+  }
+  const ageSeconds = (now.getTime() - newest.completedAt!.getTime()) / 1000;
+  if (ageSeconds > q.maxAgeMinutes * 60) {
+    return {
+      fresh: false,
+      backup,
+      reasons: [
+        `The newest successful ${kindWord(q.require)} (${newest.id}, ${newest.kind}) finished ${formatDuration(ageSeconds)} ago, older than the ${q.maxAgeMinutes} minutes allowed. ${hint.replace("Take one first", "Take a fresh one")}`,
+      ],
+    };
+  }
+  return { fresh: true, backup, reasons: [] };
+}
+
+const TERMINAL = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
+
+async function pendingBackup(ctx: BackupContext, require: Require, maxAgeMinutes: number) {
+  return ctx.db.backupJob.findFirst({
+    where: {
+      status: { in: ["QUEUED", "RUNNING"] },
+      ...kindWhere(require),
+      createdAt: { gte: new Date(Date.now() - maxAgeMinutes * 60_000) },
+    },
+    orderBy: { createdAt: "desc" },
+  });
+}
+
+async function waitForBackup(ctx: BackupContext, id: string, seconds: number) {
+  const until = Date.now() + seconds * 1000;
+  for (;;) {
+    const row = await ctx.db.backupJob.findUnique({ where: { id }, select: { id: true, status: true, phase: true, failureReason: true } });
+    if (!row || TERMINAL.has(row.status) || Date.now() >= until) return row;
+    await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(50, until - Date.now()))));
+  }
+}
+
+export interface GateResult extends GateAnswer {
+  deploymentId: string;
+  /** The PRE_DEPLOY backup this call queued or waited for, if any. */
+  pendingBackupId: string | null;
+}
+
+/** Decides, records the decision (a Deployment row) and audits it. */
+export async function runGate(ctx: BackupContext, req: GateRequest, who: Who): Promise<GateResult> {
+  const reasons: string[] = [];
+  let verdict = await backupVerdict(ctx, req);
+  let pendingId: string | null = null;
+
+  if (!verdict.fresh) {
+    let pending = await pendingBackup(ctx, req.require, req.maxAgeMinutes);
+    if (!pending && req.createIfMissing) {
+      pending = await createBackupJob(
+        ctx,
+        {
+          kind: req.require === "FULL" ? "FULL" : "QUICK",
+          trigger: "PRE_DEPLOY",
+          commitSha: req.commitSha,
+          initiatedById: who.userId,
+          note: `Pre-deploy backup for ${req.commitSha}`,
+        },
+        who.actor,
+      );
+    }
+    if (pending) {
+      pendingId = pending.id;
+      const seen = req.waitSeconds > 0 ? await waitForBackup(ctx, pending.id, req.waitSeconds) : pending;
+      verdict = await backupVerdict(ctx, req);
+      if (!verdict.fresh && seen) {
+        if (seen.status === "FAILED" || seen.status === "CANCELLED") {
+          reasons.push(`The pre-deploy backup ${seen.id} ${seen.status.toLowerCase()}: ${seen.failureReason ?? "no reason recorded"}. Fix that and call the gate again.`);
+        } else if (!TERMINAL.has(seen.status)) {
+          reasons.push(
+            req.waitSeconds > 0
+              ? `Backup ${seen.id} is still ${seen.status.toLowerCase()} (${seen.phase ?? "waiting"}) after waiting ${req.waitSeconds} s; call the gate again when it has finished, or wait longer with "waitSeconds".`
+              : `Backup ${seen.id} is ${seen.status.toLowerCase()} (${seen.phase ?? "waiting"}); call the gate again when it has finished, or pass "waitSeconds" to wait for it.`,
+          );
+        }
+      }
+    }
+  }
+  if (!verdict.fresh) reasons.unshift(...verdict.reasons);
+
+  // The checks run after any backup this call waited for, so the drift comparison uses it.
+  let checks: CheckRun | null = null;
+  try {
+    checks = await runChecksNow(ctx);
+    await storeCheckRun(ctx, { run: checks, source: "gate", by: who.actor.label ?? who.actor.type });
+  } catch (e) {
+    reasons.push(`The checks could not run: ${(e as Error).message}. See the Checks page.`);
+  }
+  reasons.push(...checkReasons(checks));
+
+  const allowed = reasons.length === 0;
+  const row = await createDeploymentRow(
+    ctx,
+    {
+      commitSha: req.commitSha,
+      environment: req.environment,
+      gateDecision: allowed,
+      reasons,
+      checks,
+      backupId: verdict.backup?.id ?? pendingId,
+      status: allowed ? "ALLOWED" : "BLOCKED",
+      completedAt: new Date(),
+    },
+    who,
+  );
+  await audit(ctx.db, {
+    actor: who.actor,
+    action: allowed ? "deploy.gate_allowed" : "deploy.gate_blocked",
+    target: req.commitSha,
+    details: {
+      deploymentId: row.id,
+      allowed,
+      reasons,
+      backupId: verdict.backup?.id ?? null,
+      pendingBackupId: pendingId,
+      require: req.require,
+      maxAgeMinutes: req.maxAgeMinutes,
+      checksStatus: checks?.status ?? null,
+    },
+  });
+  log.info({ deploymentId: row.id, commitSha: req.commitSha, allowed, reasons: reasons.length }, "gate decision");
+  return { allowed, reasons, backup: verdict.backup, checks, deploymentId: row.id, pendingBackupId: pendingId };
+}

@@ -1,0 +1,51 @@
+// What the Deployment Control Center shows: the gate as it stands (read-only: the last
+// stored check run, nothing recorded), the newest backup and its age, the commit to
+// prefill, which hooks are configured, and whether a deploy or rollback is running.
+import type { BackupContext } from "../backup/context";
+import { backupInclude, toBackupDto } from "../backup/catalog";
+import { formatDuration } from "../format";
+import type { DeployState } from "../validation/deploy";
+import { backupVerdict } from "./gate";
+import { checkReasons, latestCheckRun } from "./checks-store";
+import { deploymentType } from "./deployments";
+import { hookKind, type DeployHooks } from "./hooks";
+
+export const STALE_BACKUP_SECONDS = 3600;
+
+export async function deployState(
+  ctx: BackupContext,
+  hooks: DeployHooks,
+  q: { maxAgeMinutes: number; require: "FULL" | "ANY" },
+  now = new Date(),
+): Promise<DeployState> {
+  const [verdict, stored, newestRow, withCommit, running] = await Promise.all([
+    backupVerdict(ctx, q, now),
+    latestCheckRun(ctx),
+    ctx.db.backupJob.findFirst({
+      where: { status: "SUCCEEDED", completedAt: { not: null } },
+      orderBy: [{ completedAt: "desc" }, { createdAt: "desc" }],
+      include: backupInclude,
+    }),
+    ctx.db.backupJob.findFirst({ where: { status: "SUCCEEDED", commitSha: { not: null } }, orderBy: { completedAt: "desc" }, select: { commitSha: true } }),
+    ctx.db.deployment.findFirst({ where: { status: "RUNNING" }, orderBy: { at: "desc" }, select: { id: true, status: true, checks: true } }),
+  ]);
+  const run = stored?.run ?? null;
+  const reasons = [...(verdict.fresh ? [] : verdict.reasons), ...checkReasons(run)];
+  const newestBackup = newestRow ? toBackupDto(newestRow) : null;
+  const age = newestRow?.completedAt ? (now.getTime() - newestRow.completedAt.getTime()) / 1000 : null;
+  const staleWarning =
+    age === null
+      ? "There is no successful backup yet. Take one before deploying."
+      : age > STALE_BACKUP_SECONDS
+        ? `The newest backup finished ${formatDuration(age)} ago, more than an hour. Take a fresh one before deploying.`
+        : null;
+  const type = running ? deploymentType(running) : null;
+  return {
+    gate: { allowed: reasons.length === 0, reasons, backup: verdict.backup, checksAt: run?.finishedAt ?? null, checksStatus: run?.status ?? null },
+    newestBackup,
+    staleWarning,
+    defaultCommit: withCommit?.commitSha ?? ctx.appCommitSha?.toLowerCase() ?? null,
+    hooks: { deploy: hookKind(hooks.deploy), rollback: hookKind(hooks.rollback), timeoutSeconds: Math.round(hooks.deploy.timeoutMs / 1000) },
+    running: running && (type === "deploy" || type === "rollback") ? { id: running.id, type } : running ? { id: running.id, type: "deploy" } : null,
+  };
+}

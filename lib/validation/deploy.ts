@@ -1,0 +1,123 @@
+// Deployment Control Center shapes (issue 7), shared by the browser and the API: the
+// pre-deploy gate, deploy records, deploy runs, rollback. zod only: browser-safe.
+import { z } from "zod";
+import { commitShaSchema, type BackupDto, type BackupKind } from "./backups";
+import type { CheckRun } from "./checks";
+
+/** Exactly "ROLLBACK": case-sensitive, no trimming (like RESTORE). */
+export const ROLLBACK_WORD = "ROLLBACK";
+
+/** The longest a gate call may wait for the backup it queued. */
+export const MAX_GATE_WAIT_SECONDS = 900;
+
+export const DEPLOYMENT_STATUSES = ["BLOCKED", "ALLOWED", "RUNNING", "SUCCEEDED", "FAILED", "ROLLED_BACK"] as const;
+export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
+
+const environmentSchema = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "letters, digits, . _ - (like production or staging-eu)");
+
+export const gateRequestSchema = z.strictObject({
+  commitSha: commitShaSchema,
+  maxAgeMinutes: z.number().int().min(1).max(7 * 24 * 60).default(60),
+  require: z.enum(["FULL", "ANY"]).default("ANY"),
+  createIfMissing: z.boolean().default(false),
+  waitSeconds: z.number().int().min(0).max(MAX_GATE_WAIT_SECONDS).default(0),
+  environment: environmentSchema.optional(),
+});
+export type GateRequest = z.infer<typeof gateRequestSchema>;
+export type GateRequestInput = z.input<typeof gateRequestSchema>;
+
+/** A deploy that happened elsewhere (CI), reported to the history. */
+export const createDeploymentSchema = z.strictObject({
+  commitSha: commitShaSchema,
+  environment: environmentSchema.optional(),
+  status: z.enum(["RUNNING", "SUCCEEDED", "FAILED", "ROLLED_BACK"]).default("SUCCEEDED"),
+  url: z.string().trim().url().max(2000).optional(),
+});
+export type CreateDeploymentInput = z.infer<typeof createDeploymentSchema>;
+
+export const runDeploySchema = z.strictObject({
+  commitSha: commitShaSchema,
+  environment: environmentSchema.optional(),
+});
+export type RunDeployInput = z.infer<typeof runDeploySchema>;
+
+// The word is checked by the handler (422 CONFIRMATION_REQUIRED), not by zod (400).
+export const rollbackRequestSchema = z.object({
+  backupId: z.string().regex(/^[a-z0-9]{20,40}$/i, "a backup id"),
+  confirm: z.unknown().optional(),
+});
+
+/** Query for the page's read-only gate preview. */
+export const gatePreviewQuerySchema = z.object({
+  commitSha: commitShaSchema.optional(),
+  maxAgeMinutes: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60),
+  require: z.enum(["FULL", "ANY"]).default("ANY"),
+});
+
+export type HookKind = "command" | "webhook" | "command+webhook";
+
+/** What a rollback record carries beside the plain Deployment columns (see docs/decisions.md). */
+export interface RollbackInfo {
+  backupId: string;
+  backupKind: BackupKind;
+  restoreId: string | null;
+  preRestoreBackupId: string | null;
+}
+
+export interface DeploymentBackupSummary {
+  id: string;
+  kind: BackupKind;
+  status: string;
+  trigger: string;
+  completedAt: string | null;
+  commitSha: string | null;
+}
+
+export interface DeploymentDto {
+  id: string;
+  type: "gate" | "deploy" | "rollback" | "record";
+  commitSha: string;
+  environment: string;
+  gateDecision: boolean;
+  reasons: string[];
+  checks: CheckRun | null;
+  rollback: RollbackInfo | null;
+  backupId: string | null;
+  backup: DeploymentBackupSummary | null;
+  status: DeploymentStatus;
+  url: string | null;
+  actor: { id: string | null; label: string | null };
+  at: string;
+  completedAt: string | null;
+  logBytes: number;
+  /** Only on the single-deployment answer: the list leaves it out. */
+  log?: string;
+}
+
+export interface GateAnswer {
+  allowed: boolean;
+  reasons: string[];
+  backup: BackupDto | null;
+  checks: CheckRun | null;
+  deploymentId?: string;
+}
+
+export interface DeployState {
+  gate: { allowed: boolean; reasons: string[]; backup: BackupDto | null; checksAt: string | null; checksStatus: string | null };
+  newestBackup: BackupDto | null;
+  /** Shown when the newest successful backup is older than an hour (seed 002). */
+  staleWarning: string | null;
+  defaultCommit: string | null;
+  hooks: { deploy: HookKind | null; rollback: HookKind | null; timeoutSeconds: number };
+  running: { id: string; type: "deploy" | "rollback" } | null;
+}
+
+export interface StoredCheckRun {
+  run: CheckRun;
+  source: "manual" | "gate" | "restore";
+  by: string | null;
+  restoreId?: string | null;
+}
