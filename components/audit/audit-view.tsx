@@ -85,6 +85,7 @@ export function AuditView() {
         <EmptyState title={action || actorType ? "No events match these filters" : "No events yet"} />
       ) : (
         <>
+          <div className={list.isPlaceholderData ? "opacity-60 transition-opacity" : undefined} aria-busy={list.isPlaceholderData}>
           <Table label="Audit events">
             <THead>
               <Th>Time</Th>
@@ -129,6 +130,7 @@ export function AuditView() {
               ))}
             </tbody>
           </Table>
+          </div>
           <Pagination total={list.data.total} limit={PAGE_SIZE} offset={offset} onChange={(o) => navigate({ action, actorType, offset: o })} />
         </>
       )}

@@ -1,8 +1,10 @@
 "use client";
 // What a user may do with one backup, by role and by state. The server checks again;
-// this only hides what would be refused.
+// this only hides what would be refused. The one consequential action (Restore, or
+// Cancel while running) is a button; the rest sit in a menu to keep rows narrow.
 import type { BackupDto } from "@/lib/validation/backups";
 import { Button } from "@/components/ui/button";
+import { Menu, MenuItem, MenuLink } from "@/components/ui/menu";
 import { useToast } from "@/components/ui/toast";
 import { useCan } from "@/components/user-context";
 import { isActive, useCancelBackup, useDrillBackup, useVerifyBackup } from "@/lib/hooks/use-backups";
@@ -10,7 +12,7 @@ import { shortId } from "@/lib/format";
 
 export type BackupDialogKind = "restore" | "delete";
 
-export function BackupActions({ backup, onOpen }: { backup: BackupDto; onOpen: (kind: BackupDialogKind, backup: BackupDto) => void }) {
+export function BackupActions({ backup, onOpen, inline = false }: { backup: BackupDto; onOpen: (kind: BackupDialogKind, backup: BackupDto) => void; inline?: boolean }) {
   const toast = useToast();
   const canDownload = useCan("backups.download");
   const canVerify = useCan("backups.verify");
@@ -30,33 +32,15 @@ export function BackupActions({ backup, onOpen }: { backup: BackupDto; onOpen: (
   const run = (m: typeof verify, ok: string) =>
     m.mutate(backup.id, { onSuccess: () => toast(ok, "info"), onError: (e) => toast(e.message, "error") });
 
+  const secondary = [
+    canDownload && stored && { key: "download", label: "Download", href: `/api/backups/${backup.id}/download` },
+    canVerify && stored && { key: "verify", label: "Verify checksum", onSelect: () => run(verify, `Verification of ${sid} queued`) },
+    canVerify && stored && full && { key: "drill", label: "Restore drill", onSelect: () => run(drill, `Restore drill of ${sid} queued`) },
+    canDelete && !active && { key: "delete", label: "Delete…", danger: true, onSelect: () => onOpen("delete", backup) },
+  ].filter(Boolean) as { key: string; label: string; href?: string; danger?: boolean; onSelect?: () => void }[];
+
   return (
     <div className="flex items-center justify-end gap-1">
-      {canDownload && stored && (
-        <a
-          href={`/api/backups/${backup.id}/download`}
-          className="inline-flex items-center rounded-md px-2.5 py-1 text-xs font-medium text-slate-700 hover:bg-slate-100"
-          download
-        >
-          Download
-        </a>
-      )}
-      {canVerify && stored && (
-        <Button size="sm" variant="ghost" disabled={verify.isPending} onClick={() => run(verify, `Verification of ${sid} queued`)}>
-          Verify
-        </Button>
-      )}
-      {canVerify && stored && full && (
-        <Button
-          size="sm"
-          variant="ghost"
-          disabled={drill.isPending}
-          title="Restore into a scratch database and run the checks; production is not touched"
-          onClick={() => run(drill, `Restore drill of ${sid} queued`)}
-        >
-          Drill
-        </Button>
-      )}
       {canCancel && active && (
         <Button size="sm" variant="secondary" disabled={cancel.isPending} onClick={() => run(cancel, `Cancelling ${sid}`)}>
           Cancel
@@ -67,11 +51,33 @@ export function BackupActions({ backup, onOpen }: { backup: BackupDto; onOpen: (
           Restore
         </Button>
       )}
-      {canDelete && !active && (
-        <Button size="sm" variant="ghost" className="text-red-700 hover:bg-red-50" onClick={() => onOpen("delete", backup)}>
-          Delete
-        </Button>
-      )}
+      {inline
+        ? secondary.map((a) =>
+            a.href ? (
+              <a key={a.key} href={a.href} download className="inline-flex items-center rounded-md border border-slate-300 bg-white px-2.5 py-1 text-xs font-medium text-slate-800 hover:bg-slate-100">
+                {a.label}
+              </a>
+            ) : (
+              <Button key={a.key} size="sm" variant={a.danger ? "danger" : "secondary"} onClick={a.onSelect}>
+                {a.label.replace("…", "")}
+              </Button>
+            ),
+          )
+        : secondary.length > 0 && (
+            <Menu label={`More actions for ${sid}`}>
+              {secondary.map((a) =>
+                a.href ? (
+                  <MenuLink key={a.key} href={a.href} download>
+                    {a.label}
+                  </MenuLink>
+                ) : (
+                  <MenuItem key={a.key} onSelect={a.onSelect!} danger={a.danger}>
+                    {a.label}
+                  </MenuItem>
+                ),
+              )}
+            </Menu>
+          )}
     </div>
   );
 }

@@ -313,7 +313,7 @@ export function BackupDetailView({ id }: { id: string }) {
         <h1 className="flex items-center gap-3 text-2xl font-semibold">
           Backup <span className="font-mono">{shortId(b.id)}</span> <StatusBadge status={b.status} />
         </h1>
-        <BackupActions backup={b} onOpen={(k) => setDialog(k)} />
+        <BackupActions backup={b} onOpen={(k) => setDialog(k)} inline />
       </div>
       {isActive(b.status) && (
         <div className="flex max-w-md items-center rounded-lg border border-sky-200 bg-sky-50 px-4 py-3">

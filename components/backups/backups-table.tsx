@@ -1,6 +1,7 @@
 "use client";
 // The backup history: newest first, one row per attempt, with live progress for queued
-// and running jobs. Rows have a fixed height so nothing shifts while progress arrives.
+// and running jobs. Rows have a fixed height so nothing shifts while progress arrives,
+// and related facts share a cell so the table fits a laptop screen without scrolling.
 import Link from "next/link";
 import type { BackupDto } from "@/lib/validation/backups";
 import { Table, THead, Th, Td } from "@/components/ui/table";
@@ -27,67 +28,76 @@ export function BackupsTable({ backups, onOpen }: { backups: BackupDto[]; onOpen
       <THead>
         <Th>Backup</Th>
         <Th>Status</Th>
-        <Th>Created</Th>
-        <Th>Kind</Th>
-        <Th>Trigger</Th>
-        <Th className="text-right">Size</Th>
-        <Th className="text-right">Duration</Th>
-        <Th>Initiated by</Th>
-        <Th>Checksum</Th>
-        <Th>Commit</Th>
+        <Th>
+          Created <span className="normal-case">(UTC)</span> · by
+        </Th>
+        <Th>Kind · trigger</Th>
+        <Th className="text-right">Size · duration</Th>
+        <Th>Checksum · commit</Th>
         <Th>
           <span className="sr-only">Actions</span>
         </Th>
       </THead>
       <tbody>
-        {backups.map((b) => (
-          <tr key={b.id} data-backup-id={b.id} className="h-16 border-t border-slate-100 hover:bg-slate-50/60">
-            <Td>
-              <Link href={`/backups/${b.id}`} className="font-mono text-sm font-medium text-sky-800 underline-offset-2 hover:underline">
-                {shortId(b.id)}
-              </Link>
-              {b.note && (
-                <p className="max-w-40 truncate text-xs text-slate-500" title={b.note}>
+        {backups.map((b) => {
+          const active = isActive(b.status);
+          const by = b.initiatedBy?.displayName ?? "System";
+          return (
+            <tr key={b.id} data-backup-id={b.id} className="h-16 border-t border-slate-100 hover:bg-slate-50/60">
+              <Td>
+                <Link href={`/backups/${b.id}`} className="font-mono text-sm font-medium text-sky-800 underline-offset-2 hover:underline" aria-label={`Backup ${shortId(b.id)}`}>
+                  {shortId(b.id)}
+                </Link>
+                <p className="h-4 max-w-[7rem] truncate text-xs text-slate-500" title={b.note ?? undefined}>
                   {b.note}
                 </p>
-              )}
-            </Td>
-            <Td>
-              <StatusCell backup={b} estimateBytes={estimate(b)} />
-            </Td>
-            <Td>
-              <time dateTime={b.createdAt} title={formatDateTimeUtc(b.createdAt)}>
-                {formatDateTimeUtc(b.createdAt)}
-              </time>
-              <p className="text-xs text-slate-500">{formatRelative(b.createdAt)}</p>
-            </Td>
-            <Td>
-              <KindBadge kind={b.kind} />
-            </Td>
-            <Td>
-              <TriggerBadge trigger={b.trigger} />
-            </Td>
-            <Td className="text-right tabular-nums">{isActive(b.status) ? "—" : formatBytes(b.sizeBytes)}</Td>
-            <Td className="text-right tabular-nums">{formatDuration(b.durationSeconds)}</Td>
-            <Td>{b.initiatedBy?.displayName ?? "System"}</Td>
-            <Td>
-              {b.checksumSha256 ? (
-                <span className="inline-flex items-center gap-1">
-                  <code className="text-xs text-slate-700" title={b.checksumSha256}>
-                    {shortHash(b.checksumSha256)}
-                  </code>
-                  <CopyButton value={b.checksumSha256} label={`Copy checksum of ${shortId(b.id)}`} />
-                </span>
-              ) : (
-                <span className="text-slate-400">—</span>
-              )}
-            </Td>
-            <Td>{b.commitSha ? <code className="text-xs text-slate-700" title={b.commitSha}>{b.commitSha.slice(0, 7)}</code> : <span className="text-slate-400">—</span>}</Td>
-            <Td>
-              <BackupActions backup={b} onOpen={onOpen} />
-            </Td>
-          </tr>
-        ))}
+              </Td>
+              <Td>
+                <StatusCell backup={b} estimateBytes={estimate(b)} />
+              </Td>
+              <Td>
+                <time dateTime={b.createdAt} title={formatRelative(b.createdAt)}>
+                  {formatDateTimeUtc(b.createdAt).replace(" UTC", "")}
+                </time>
+                <p className="max-w-[11rem] truncate text-xs text-slate-500" title={`${by} · ${formatRelative(b.createdAt)}`}>
+                  {by} · {formatRelative(b.createdAt)}
+                </p>
+              </Td>
+              <Td>
+                <div className="flex flex-col items-start gap-1">
+                  <KindBadge kind={b.kind} />
+                  <TriggerBadge trigger={b.trigger} />
+                </div>
+              </Td>
+              <Td className="text-right tabular-nums">
+                <div>{active ? "—" : formatBytes(b.sizeBytes)}</div>
+                <div className="text-xs text-slate-500">{formatDuration(b.durationSeconds)}</div>
+              </Td>
+              <Td>
+                {b.checksumSha256 ? (
+                  <span className="inline-flex items-center gap-0.5">
+                    <code className="text-xs text-slate-700" title={b.checksumSha256}>
+                      {shortHash(b.checksumSha256)}
+                    </code>
+                    <CopyButton value={b.checksumSha256} label={`Copy checksum of ${shortId(b.id)}`} />
+                  </span>
+                ) : (
+                  <span className="text-xs text-slate-400">no checksum</span>
+                )}
+                <p className="text-xs text-slate-500">
+                  {b.commitSha ? (
+                    <code title={b.commitSha}>commit {b.commitSha.slice(0, 7)}</code>
+                  ) : (
+                    <span className="text-slate-400">no commit</span>
+                  )}
+                </p>
+              </Td>
+              <Td>
+                <BackupActions backup={b} onOpen={onOpen} />
+              </Td>
+            </tr>
+          );
+        })}
       </tbody>
     </Table>
   );

@@ -191,12 +191,45 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
     }
   }
 
+  const confirmForm = !started && (
+    <form onSubmit={submit} className="flex w-full flex-col gap-3">
+      <div className="flex flex-col gap-1">
+        <label htmlFor="restore-confirm" className="text-sm font-medium text-slate-700">
+          Type {RESTORE_WORD} to confirm
+        </label>
+        <input
+          id="restore-confirm"
+          value={typed}
+          onChange={(e) => setTyped(e.target.value)}
+          autoComplete="off"
+          autoCorrect="off"
+          autoCapitalize="off"
+          spellCheck={false}
+          className="rounded-md border border-slate-300 px-3 py-2 font-mono text-sm shadow-sm"
+        />
+      </div>
+      {start.isError && (
+        <p role="alert" className="text-sm text-red-700">
+          {start.error.message}
+        </p>
+      )}
+      <div className="flex flex-wrap justify-end gap-2">
+        <Button type="button" variant="secondary" onClick={close}>
+          Cancel
+        </Button>
+        <Button type="submit" variant="danger" disabled={typed !== RESTORE_WORD || start.isPending}>
+          {start.isPending ? "Starting…" : "Restore database"}
+        </Button>
+      </div>
+    </form>
+  );
+
   return (
-    <Dialog open={!!backup} onClose={close} title={`Restore from backup ${sid}`} size="lg" testId="restore-dialog">
+    <Dialog open={!!backup} onClose={close} title={`Restore from backup ${sid}`} size="lg" testId="restore-dialog" footer={confirmForm || undefined}>
       {started ? (
         <RestoreProgress restoreId={started.restoreId} safetyBackupId={started.preRestoreBackupId} />
       ) : (
-        <form onSubmit={submit} className="flex flex-col gap-4">
+        <div className="flex flex-col gap-4">
           <p role="note" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-950">
             <strong>This replaces the whole live database</strong> with the backup, in one transaction. Anything written since the backup was
             taken is lost from the live database — but first, before anything is touched, Vaultline takes a <strong>safety backup</strong> of the
@@ -217,35 +250,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
           ) : (
             <PreviewBody preview={preview.data} />
           )}
-          <div className="flex flex-col gap-1">
-            <label htmlFor="restore-confirm" className="text-sm font-medium text-slate-700">
-              Type {RESTORE_WORD} to confirm
-            </label>
-            <input
-              id="restore-confirm"
-              value={typed}
-              onChange={(e) => setTyped(e.target.value)}
-              autoComplete="off"
-              autoCorrect="off"
-              autoCapitalize="off"
-              spellCheck={false}
-              className="rounded-md border border-slate-300 px-3 py-2 font-mono text-sm shadow-sm"
-            />
-          </div>
-          {start.isError && (
-            <p role="alert" className="text-sm text-red-700">
-              {start.error.message}
-            </p>
-          )}
-          <div className="flex flex-wrap justify-end gap-2">
-            <Button type="button" variant="secondary" onClick={close}>
-              Cancel
-            </Button>
-            <Button type="submit" variant="danger" disabled={typed !== RESTORE_WORD || start.isPending}>
-              {start.isPending ? "Starting…" : "Restore database"}
-            </Button>
-          </div>
-        </form>
+        </div>
       )}
     </Dialog>
   );

@@ -23,7 +23,9 @@ export function LiveProgress({ backup, estimateBytes }: { backup: BackupDto; est
       <Progress value={running ? fraction : 0} label={`Progress of backup ${backup.id.slice(0, 8)}`} />
       <div className="flex justify-between text-xs tabular-nums text-slate-500">
         <span>{running ? formatBytes(backup.progressBytes) : "—"}</span>
-        <span>{fraction !== null ? `~${Math.round(fraction * 100)}% of ${formatBytes(estimateBytes)}` : running ? "no estimate yet" : ""}</span>
+        <span title={fraction !== null ? `Estimated from the last successful backup of this kind (${formatBytes(estimateBytes)})` : undefined}>
+          {fraction !== null ? `~${Math.round(fraction * 100)}%` : running ? "no estimate" : ""}
+        </span>
       </div>
     </div>
   );
@@ -32,7 +34,7 @@ export function LiveProgress({ backup, estimateBytes }: { backup: BackupDto; est
 export function StatusCell({ backup, estimateBytes }: { backup: BackupDto; estimateBytes: number | null }) {
   if (isActive(backup.status)) {
     return (
-      <div className="flex h-12 w-[19rem] items-center gap-3">
+      <div className="flex h-12 w-[13.5rem] items-center gap-2">
         <StatusBadge status={backup.status} />
         <LiveProgress backup={backup} estimateBytes={estimateBytes} />
       </div>
@@ -45,7 +47,7 @@ export function StatusCell({ backup, estimateBytes }: { backup: BackupDto; estim
         ? `Verify ${backup.verifyStatus === "PASSED" ? "passed" : "failed"}`
         : null;
   return (
-    <div className="flex h-12 w-[19rem] flex-col justify-center gap-1">
+    <div className="flex h-12 w-[13.5rem] flex-col justify-center gap-1">
       <div className="flex items-center gap-2">
         <StatusBadge status={backup.status} />
         {backup.verifyStatus && (

@@ -20,7 +20,7 @@ interface Point {
 
 function Chart({ title, data, dataKey, format, from, to }: { title: string; data: Point[]; dataKey: "size" | "duration"; format: (n: number) => string; from: number; to: number }) {
   return (
-    <figure className="flex flex-col gap-2 rounded-lg border border-slate-200 bg-white p-4">
+    <figure className="flex min-w-0 flex-col gap-2 rounded-lg border border-slate-200 bg-white p-4">
       <figcaption className="text-sm font-medium text-slate-800">{title}</figcaption>
       {data.length === 0 ? (
         <p className="flex h-48 items-center justify-center text-sm text-slate-500">No successful backups in this period.</p>
@@ -97,7 +97,7 @@ export function TrendCharts() {
         </div>
       </div>
       {trend.isPending ? (
-        <div className="grid gap-4 lg:grid-cols-2">
+        <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
           <Skeleton className="h-60 w-full" label="Loading trends" />
           <Skeleton className="h-60 w-full" />
         </div>
@@ -105,7 +105,7 @@ export function TrendCharts() {
         <ErrorState title="Could not load the trends" error={trend.error} onRetry={() => trend.refetch()} />
       ) : (
         <>
-          <div className="grid gap-4 lg:grid-cols-2">
+          <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
             <Chart title="Size" data={data} dataKey="size" format={formatBytes} from={from} to={to} />
             <Chart title="Duration" data={data} dataKey="duration" format={formatDuration} from={from} to={to} />
           </div>

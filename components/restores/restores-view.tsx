@@ -42,6 +42,7 @@ export function RestoresView() {
         </EmptyState>
       ) : (
         <>
+          <div className={list.isPlaceholderData ? "opacity-60 transition-opacity" : undefined} aria-busy={list.isPlaceholderData}>
           <Table label="Restore history">
             <THead>
               <Th>When</Th>
@@ -103,6 +104,7 @@ export function RestoresView() {
               })}
             </tbody>
           </Table>
+          </div>
           <Pagination
             total={list.data.total}
             limit={PAGE_SIZE}

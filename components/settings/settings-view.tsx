@@ -101,7 +101,7 @@ function Section({
   );
 }
 
-function Input({ label, error, hint, id, ...rest }: React.InputHTMLAttributes<HTMLInputElement> & { label: string; error?: string; hint?: React.ReactNode; id: string }) {
+function Input({ label, error, hint, id, className = "", ...rest }: React.InputHTMLAttributes<HTMLInputElement> & { label: string; error?: string; hint?: React.ReactNode; id: string }) {
   return (
     <div className="flex flex-col gap-1">
       <label htmlFor={id} className="text-sm font-medium text-slate-700">
@@ -111,7 +111,7 @@ function Input({ label, error, hint, id, ...rest }: React.InputHTMLAttributes<HT
         id={id}
         aria-invalid={!!error}
         aria-describedby={error || hint ? `${id}-hint` : undefined}
-        className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm disabled:bg-slate-50 disabled:text-slate-600 aria-[invalid=true]:border-red-500"
+        className={`rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm disabled:bg-slate-50 disabled:text-slate-600 aria-[invalid=true]:border-red-500 ${className}`}
         {...rest}
       />
       {(error || hint) && (

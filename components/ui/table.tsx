@@ -1,8 +1,10 @@
 // Table primitives: a horizontally scrollable frame (readable at 390 px) and cells with
 // one padding scale. Rows take a fixed height where the caller asks (live progress).
 export function Table({ children, label }: { children: React.ReactNode; label: string }) {
+  // `relative`: absolutely positioned descendants (sr-only labels in off-screen columns)
+  // are clipped by this frame instead of widening the page.
   return (
-    <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+    <div className="relative overflow-x-auto rounded-lg border border-slate-200 bg-white">
       <table aria-label={label} className="w-full min-w-max text-left text-sm">
         {children}
       </table>

@@ -1,0 +1,125 @@
+// /settings (schedule, retention, notifications; ADMIN edits, others read) and
+// /settings/tokens (secret shown once, revoke with confirmation).
+import { test, expect } from "@playwright/test";
+import { E2E } from "./env";
+import { screenshot } from "./helpers";
+
+test.describe.serial("settings", () => {
+  test.afterAll(async ({ request }) => {
+    // Put the defaults back for the other specs.
+    await request.put("/api/settings", {
+      data: {
+        retention: { days: 30, keepLast: 10, keepQuick: 10 },
+        notifications: { webhookUrl: null, emails: [], onSuccess: false, onFailure: true, missedBackupAfterHours: 26 },
+      },
+    });
+  });
+
+  test("an ADMIN saves retention; the toast, the reload and the audit log agree", async ({ page }) => {
+    await page.goto("/settings");
+    await expect(page.getByRole("heading", { name: "Settings", exact: true })).toBeVisible();
+    await expect(page.getByTestId("next-runs").locator("li")).toHaveCount(5);
+    await screenshot(page, "settings");
+
+    const days = page.getByLabel("Keep for (days)");
+    await days.fill("45");
+    await page.getByRole("button", { name: "Save retention" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "Retention saved" })).toBeVisible();
+    await page.reload();
+    await expect(page.getByLabel("Keep for (days)")).toHaveValue("45");
+    await expect(page.getByRole("form", { name: "Retention" })).toContainText(/Version \d+ · changed/);
+
+    // Saving the same values again changes nothing, and says so.
+    await page.getByRole("button", { name: "Save retention" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "Retention: nothing changed" })).toBeVisible();
+
+    await page.goto("/audit?action=settings.updated");
+    await expect(page.getByLabel("Action")).toHaveValue("settings.updated");
+    const first = page.getByRole("table", { name: "Audit events" }).locator("tbody tr").first();
+    await expect(first).toContainText("settings.updated");
+    await expect(first).toContainText(E2E.admin.email);
+    await first.getByText("Show").click();
+    await expect(first).toContainText('"days": 45');
+    await screenshot(page, "audit");
+  });
+
+  test("a bad cron expression is caught before saving, and the preview follows the input", async ({ page }) => {
+    await page.goto("/settings");
+    const cron = page.getByLabel("Cron expression");
+    await cron.fill("0 2 * *");
+    await cron.blur();
+    await expect(page.getByText(/invalid cron expression/)).toBeVisible();
+    await expect(page.getByText("Fix the expression to see the next runs.")).toBeVisible();
+    await cron.fill("30 4 * * *");
+    await expect(page.getByTestId("next-runs").locator("li").first()).toContainText("04:30 UTC");
+  });
+
+  test("the webhook URL is masked for everyone but ADMINs, in settings and in the audit log", async ({ page, browser }) => {
+    await page.goto("/settings");
+    await page.getByLabel("Webhook URL").fill("https://hooks.example.com/services/T0/B0/SECRET123");
+    await page.getByRole("button", { name: "Save notifications" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "Notifications saved" })).toBeVisible();
+
+    const ctx = await browser.newContext({ storageState: E2E.viewerState });
+    const viewer = await ctx.newPage();
+    await viewer.goto("/settings");
+    await expect(viewer.getByText("Read-only: only an ADMIN can change settings.")).toBeVisible();
+    await expect(viewer.getByLabel("Webhook URL")).toHaveValue("https://hooks.example.com/…");
+    await expect(viewer.getByLabel("Webhook URL")).toBeDisabled();
+    await expect(viewer.getByRole("button", { name: /^Save/ })).toHaveCount(0);
+    await screenshot(viewer, "settings-viewer");
+    const audit = await (await viewer.request.get("/api/audit?action=settings.updated")).text();
+    expect(audit).not.toContain("SECRET123");
+    await ctx.close();
+  });
+});
+
+test.describe.serial("API tokens", () => {
+  const name = `e2e-ci-${Date.now()}`;
+
+  test("creating a token shows its secret once, with a warning; a reload does not", async ({ page }) => {
+    await page.goto("/settings/tokens");
+    await expect(page.getByRole("heading", { name: "API tokens" })).toBeVisible();
+    await page.getByLabel("Name").fill(name);
+    await page.getByRole("checkbox", { name: /deploy/ }).check();
+    await page.getByRole("button", { name: "Create token" }).click();
+    const secret = page.getByTestId("token-secret");
+    await expect(secret).toHaveText(/^vl_[A-Za-z0-9_-]{43}$/);
+    await expect(page.getByTestId("new-token-secret")).toContainText("It will not be shown again");
+    await expect(page.getByRole("button", { name: "Copy token" })).toBeVisible();
+    const value = await secret.innerText();
+    await screenshot(page, "token-created");
+
+    // The secret works as a bearer token…
+    const ok = await page.request.get("/api/backups?limit=1", { headers: { authorization: `Bearer ${value}` } });
+    expect(ok.status()).toBe(200);
+
+    // …and is gone after a reload: only its prefix is listed.
+    await page.reload();
+    await expect(page.getByTestId("token-secret")).toHaveCount(0);
+    await expect(page.getByText(value)).toHaveCount(0);
+    const row = page.getByRole("row").filter({ hasText: name });
+    await expect(row).toContainText(value.slice(0, 10));
+    await screenshot(page, "tokens");
+  });
+
+  test("revoking asks first, then the token stops working", async ({ page }) => {
+    await page.goto("/settings/tokens");
+    const row = page.getByRole("row").filter({ hasText: name });
+    await row.getByRole("button", { name: "Revoke" }).click();
+    const dialog = page.getByRole("dialog", { name: `Revoke “${name}”?` });
+    await expect(dialog).toBeVisible();
+    await dialog.getByRole("button", { name: "Revoke token" }).click();
+    await expect(page.getByRole("status").filter({ hasText: `Token “${name}” revoked` })).toBeVisible();
+    await expect(page.getByRole("row").filter({ hasText: name })).toHaveCount(0);
+  });
+
+  test.describe("as a VIEWER", () => {
+    test.use({ storageState: E2E.viewerState });
+    test("the tokens page is refused and the tab is not offered", async ({ page }) => {
+      await page.goto("/settings/tokens");
+      await expect(page.getByRole("alert").filter({ hasText: "You need the ADMIN role" })).toBeVisible();
+      await expect(page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "API tokens" })).toHaveCount(0);
+    });
+  });
+});
