@@ -104,7 +104,7 @@ export async function latestCheckRun(ctx: Pick<BackupContext, "db">): Promise<St
   if (row) {
     const v = row.value as { run?: unknown; source?: StoredCheckRun["source"]; by?: string | null; restoreId?: string | null };
     const parsed = checkRunSchema.safeParse(v?.run);
-    if (parsed.success) stored = { run: parsed.data, source: v.source ?? "manual", by: v.by ?? null, restoreId: v.restoreId ?? null };
+    if (parsed.success) stored = { run: parsed.data, source: v.source ?? "manual", by: v.by ?? null, ...(v.restoreId ? { restoreId: v.restoreId } : {}) };
     else log.warn({ issues: parsed.error.issues.length }, "stored check run is not readable; ignoring it");
   }
   const fromRestore = restore ? checkRunSchema.safeParse(restore.checks) : null;

@@ -168,3 +168,14 @@ export async function runGate(ctx: BackupContext, req: GateRequest, who: Who): P
   log.info({ deploymentId: row.id, commitSha: req.commitSha, allowed, reasons: reasons.length }, "gate decision");
   return { allowed, reasons, backup: verdict.backup, checks, deploymentId: row.id, pendingBackupId: pendingId };
 }
+
+/**
+ * The gate's HTTP answer: 200 {allowed:true, backup, checks}, or 428 {allowed:false,
+ * reasons, checks} that also carries the shared error shape, so a generic client sees
+ * BACKUP_REQUIRED without knowing the gate's contract.
+ */
+export function gateResponse(g: GateResult): { status: 200 | 428; body: Record<string, unknown> } {
+  const body = { allowed: g.allowed, backup: g.backup, checks: g.checks, deploymentId: g.deploymentId, pendingBackupId: g.pendingBackupId };
+  if (g.allowed) return { status: 200, body };
+  return { status: 428, body: { ...body, reasons: g.reasons, error: { code: "BACKUP_REQUIRED", message: g.reasons.join(" ") } } };
+}

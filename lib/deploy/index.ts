@@ -2,7 +2,7 @@
 import { config } from "../config";
 import { hooksFromConfig, type DeployHooks } from "./hooks";
 
-export { runGate, backupVerdict, type GateResult } from "./gate";
+export { runGate, backupVerdict, gateResponse, type GateResult } from "./gate";
 export { listDeployments, getDeployment, recordDeployment, type Who } from "./deployments";
 export { startDeploy } from "./run";
 export { startRollback } from "./rollback";

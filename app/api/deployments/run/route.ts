@@ -1,7 +1,7 @@
 // POST /api/deployments/run — gate, then DEPLOY_COMMAND / DEPLOY_WEBHOOK_URL with the commit
 import { json, parseBody, userIdOf, withAuth } from "@/lib/http";
 import { appContext } from "@/lib/backup";
-import { appHooks, startDeploy } from "@/lib/deploy";
+import { appHooks, gateResponse, startDeploy } from "@/lib/deploy";
 import { runDeploySchema } from "@/lib/validation/deploy";
 
 export const dynamic = "force-dynamic";
@@ -11,10 +11,8 @@ export const POST = withAuth("deployments.write", async (req, { principal, actor
   const r = await startDeploy(appContext(), input, { actor, userId: userIdOf(principal) }, appHooks());
   const g = r.gate;
   if (!g.allowed) {
-    return json(
-      { allowed: false, reasons: g.reasons, backup: g.backup, checks: g.checks, deploymentId: g.deploymentId, error: { code: "BACKUP_REQUIRED", message: g.reasons.join(" ") } },
-      428,
-    );
+    const blocked = gateResponse(g);
+    return json(blocked.body, blocked.status);
   }
   return json({ allowed: true, deploymentId: g.deploymentId, hook: r.hook, running: !!r.done, backup: g.backup, checks: g.checks }, r.done ? 202 : 200);
 });

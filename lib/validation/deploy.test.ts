@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { ZodError } from "zod";
+import { createDeploymentSchema, gateRequestSchema, rollbackRequestSchema, ROLLBACK_WORD } from "./deploy";
+import { tokenCan, roleCan } from "../permissions";
+import { errorResponse } from "../http";
+
+describe("gate request", () => {
+  it("fills the contract's defaults and lower-cases the commit", () => {
+    expect(gateRequestSchema.parse({ commitSha: "ABCDEF1" })).toEqual({
+      commitSha: "abcdef1",
+      maxAgeMinutes: 60,
+      require: "ANY",
+      createIfMissing: false,
+      waitSeconds: 0,
+    });
+  });
+
+  it.each([
+    ["too short", { commitSha: "abc12" }],
+    ["not hex", { commitSha: "xyz1234" }],
+    ["too long", { commitSha: "a".repeat(41) }],
+    ["missing", {}],
+    ["waitSeconds over 900", { commitSha: "abcdef1", waitSeconds: 901 }],
+    ["unknown require", { commitSha: "abcdef1", require: "QUICK" }],
+    ["unknown field", { commitSha: "abcdef1", force: true }],
+  ])("rejects %s, answered as 400 VALIDATION_FAILED naming the field", async (_name, body) => {
+    const r = gateRequestSchema.safeParse(body);
+    expect(r.success).toBe(false);
+    const res = errorResponse(r.error as ZodError, "test");
+    expect(res.status).toBe(400);
+    const json = await res.json();
+    expect(json.error.code).toBe("VALIDATION_FAILED");
+    expect(json.error.details.fields.length).toBeGreaterThan(0);
+  });
+
+  it("a malformed sha is reported on commitSha", () => {
+    const r = gateRequestSchema.safeParse({ commitSha: "not-a-sha" });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues[0].path).toEqual(["commitSha"]);
+  });
+});
+
+describe("deployment and rollback requests", () => {
+  it("records SUCCEEDED by default and rejects a bad url", () => {
+    expect(createDeploymentSchema.parse({ commitSha: "0123456789abcdef" }).status).toBe("SUCCEEDED");
+    expect(createDeploymentSchema.safeParse({ commitSha: "0123456789abcdef", url: "not a url" }).success).toBe(false);
+  });
+
+  it("leaves the confirmation word to the handler (422, not 400)", () => {
+    expect(rollbackRequestSchema.parse({ backupId: "c".repeat(25), confirm: "rollback" }).confirm).toBe("rollback");
+    expect(ROLLBACK_WORD).toBe("ROLLBACK");
+  });
+});
+
+describe("who may call the gate", () => {
+  it("needs the deploy scope on a token, OPERATOR from a session", () => {
+    expect(tokenCan(["backups:read"], "ADMIN", "deploy.gate")).toBe(false);
+    expect(tokenCan(["backups:read", "backups:write", "restore"], "ADMIN", "deploy.gate")).toBe(false);
+    expect(tokenCan(["deploy"], "OPERATOR", "deploy.gate")).toBe(true);
+    expect(tokenCan(["deploy"], "VIEWER", "deploy.gate")).toBe(false);
+    expect(roleCan("VIEWER", "deploy.gate")).toBe(false);
+    expect(roleCan("OPERATOR", "deploy.gate")).toBe(true);
+    expect(roleCan("OPERATOR", "rollback.run")).toBe(false);
+    expect(tokenCan(["restore"], "ADMIN", "rollback.run")).toBe(true);
+    expect(tokenCan(["deploy"], "ADMIN", "rollback.run")).toBe(false);
+  });
+});
