@@ -64,4 +64,42 @@ test.describe.serial("restore modal", () => {
     const restores = await sql<{ status: string }>(`SELECT status FROM "RestoreJob" WHERE "backupId" = $1`, [id]);
     for (const r of restores) expect(["FAILED", "CANCELLED"]).toContain(r.status);
   });
+
+  test("a real restore: preview, progress, then the safety backup's link", async ({ page }) => {
+    test.setTimeout(240_000);
+    const created = await page.request.post("/api/backups", { data: { kind: "FULL", note: "e2e restore source" } });
+    expect(created.status()).toBe(202);
+    const { id: source } = (await created.json()) as { id: string };
+    await expect
+      .poll(async () => ((await (await page.request.get(`/api/backups/${source}/status`)).json()) as { status: string }).status, { timeout: 90_000 })
+      .toBe("SUCCEEDED");
+
+    await page.goto(`/backups/${source}`);
+    await page.getByRole("button", { name: "Restore", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: `Restore from backup ${source.slice(0, 8)}` });
+    await expect(dialog.getByTestId("restore-preview")).toBeVisible({ timeout: 30_000 });
+    await expect(dialog.getByTestId("restore-preview")).toContainText("Checksum and key verified");
+    await expect(dialog).toContainText("What the restore changes in the live database");
+    await screenshot(page, "restore-modal-preview");
+
+    await dialog.getByLabel("Type RESTORE to confirm").fill("RESTORE");
+    await dialog.getByRole("button", { name: "Restore database" }).click();
+    const progress = dialog.getByTestId("restore-progress");
+    await expect(progress).toBeVisible();
+    await expect(progress).toHaveAttribute("data-status", "SUCCEEDED", { timeout: 180_000 });
+    await expect(progress).toContainText("The database was restored");
+    await screenshot(page, "restore-succeeded");
+
+    const safety = progress.getByRole("link", { name: /safety backup/ });
+    const href = await safety.getAttribute("href");
+    expect(href).toMatch(/^\/backups\/[a-z0-9]{20,40}$/);
+    await safety.click();
+    await expect(page).toHaveURL(href!);
+    await expect(page.getByText("Pre-restore").first()).toBeVisible();
+
+    await page.goto("/restores");
+    const row = page.getByRole("table", { name: "Restore history" }).locator("tbody tr").first();
+    await expect(row).toContainText("Succeeded");
+    await expect(row.getByRole("link", { name: source.slice(0, 8) })).toBeVisible();
+  });
 });

@@ -225,7 +225,14 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
   );
 
   return (
-    <Dialog open={!!backup} onClose={close} title={`Restore from backup ${sid}`} size="lg" testId="restore-dialog" footer={confirmForm || undefined}>
+    <Dialog open={!!backup} onClose={close} title={`Restore from backup ${sid}`} size="lg" testId="restore-dialog" footer={
+        confirmForm || (
+          <Button variant="secondary" onClick={close}>
+            Close
+          </Button>
+        )
+      }
+    >
       {started ? (
         <RestoreProgress restoreId={started.restoreId} safetyBackupId={started.preRestoreBackupId} />
       ) : (

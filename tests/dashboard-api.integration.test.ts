@@ -1,0 +1,136 @@
+// The dashboard's own server pieces against a real migrated database: the today banner
+// (getToday), the audit log reader with webhook masking, and the audited settings save.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createMigratedDatabase, dropDatabase, sql } from "./helpers/pg";
+import { createDb, type Db } from "../lib/db";
+import { getToday } from "../lib/backup/today";
+import { listAuditEvents } from "../lib/audit-query";
+import { saveSettings, settingsView } from "../lib/settings-view";
+import { audit } from "../lib/audit";
+import { DEFAULT_SETTINGS } from "../lib/validation/settings";
+
+let url: string;
+let db: Db;
+const admin = { type: "user" as const, id: "u_admin", label: "admin@example.test" };
+const now = new Date("2025-10-05T10:00:00Z");
+let n = 0;
+
+async function job(fields: { status: string; kind?: string; trigger?: string; createdAt: string; completedAt?: string | null; failureReason?: string; sizeBytes?: number }) {
+  const id = `job${String(++n).padStart(22, "0")}`;
+  await sql(
+    url,
+    `INSERT INTO "BackupJob" (id, kind, trigger, status, "createdAt", "completedAt", "failureReason", "sizeBytes", "updatedAt")
+     VALUES ($1, $2::"BackupKind", $3::"BackupTrigger", $4::"JobStatus", $5::timestamptz AT TIME ZONE 'UTC', $6::timestamptz AT TIME ZONE 'UTC', $7, $8, $5::timestamptz AT TIME ZONE 'UTC')`,
+    [id, fields.kind ?? "FULL", fields.trigger ?? "SCHEDULED", fields.status, fields.createdAt, fields.completedAt ?? null, fields.failureReason ?? null, fields.sizeBytes ?? null],
+  );
+  return id;
+}
+
+beforeAll(async () => {
+  url = await createMigratedDatabase("dashboard");
+  db = createDb(url);
+});
+afterAll(async () => {
+  await db.$disconnect();
+  await dropDatabase(url);
+});
+
+describe("getToday", () => {
+  beforeEach(async () => {
+    await sql(url, `DELETE FROM "BackupJob"`);
+  });
+
+  it("is missing with no history, and shows the next scheduled run", async () => {
+    const t = await getToday(db, now);
+    expect(t).toMatchObject({ state: "missing", dayStartUtc: "2025-10-05T00:00:00.000Z", lastSuccess: null, hoursSinceLastSuccess: null, running: null });
+    expect(t.schedule).toMatchObject({ enabled: true, cron: "0 2 * * *", timezone: "UTC", nextRunAt: "2025-10-06T02:00:00.000Z", lastRunAt: null });
+  });
+
+  it("is missing after yesterday's success, with the hours since", async () => {
+    const id = await job({ status: "SUCCEEDED", createdAt: "2025-10-04T07:59:50Z", completedAt: "2025-10-04T08:00:00Z", sizeBytes: 1000 });
+    const t = await getToday(db, now);
+    expect(t.state).toBe("missing");
+    expect(t.lastSuccess?.id).toBe(id);
+    expect(t.hoursSinceLastSuccess).toBe(26);
+    expect(t.schedule.lastRunAt).toBe("2025-10-04T07:59:50.000Z");
+  });
+
+  it("is failed when today's only finished backup failed, and carries the reason", async () => {
+    await job({ status: "SUCCEEDED", createdAt: "2025-10-04T02:00:00Z", completedAt: "2025-10-04T02:00:12Z" });
+    const id = await job({ status: "FAILED", createdAt: "2025-10-05T02:00:00Z", completedAt: "2025-10-05T02:00:03Z", failureReason: "disk full" });
+    const t = await getToday(db, now);
+    expect(t.state).toBe("failed");
+    expect(t.todays.latest?.id).toBe(id);
+    expect(t.lastFailure?.failureReason).toBe("disk full");
+  });
+
+  it("is ok after a success today, and running while one is in flight", async () => {
+    await job({ status: "SUCCEEDED", createdAt: "2025-10-05T02:00:00Z", completedAt: "2025-10-05T02:00:12Z", sizeBytes: 3_400_000 });
+    expect((await getToday(db, now)).state).toBe("ok");
+    const running = await job({ status: "RUNNING", kind: "QUICK", trigger: "MANUAL", createdAt: "2025-10-05T09:59:00Z" });
+    const t = await getToday(db, now);
+    expect(t.state).toBe("running");
+    expect(t.running?.id).toBe(running);
+  });
+
+  it("reports no next run when the schedule is off", async () => {
+    await saveSettings(db, { schedule: { ...DEFAULT_SETTINGS.schedule, enabled: false } }, admin, "ADMIN");
+    expect((await getToday(db, now)).schedule).toMatchObject({ enabled: false, nextRunAt: null });
+    await saveSettings(db, { schedule: DEFAULT_SETTINGS.schedule }, admin, "ADMIN");
+  });
+});
+
+describe("settings save and the audit log", () => {
+  beforeEach(async () => {
+    await sql(url, `DELETE FROM "AuditEvent"`);
+  });
+
+  it("audits one event per real change with before/after, none for a no-op", async () => {
+    const notifications = { ...DEFAULT_SETTINGS.notifications, webhookUrl: "https://hooks.example.com/services/T0/B0/SECRET" };
+    const saved = await saveSettings(db, { notifications, retention: DEFAULT_SETTINGS.retention }, admin, "ADMIN");
+    expect(saved.changed).toEqual(["notifications"]);
+    expect(saved.nextRuns).toHaveLength(5);
+    const again = await saveSettings(db, { notifications }, admin, "ADMIN");
+    expect(again.changed).toEqual([]);
+
+    const events = await sql<{ action: string; target: string; details: { changed: Record<string, { before: unknown; after: unknown }> } }>(
+      url,
+      `SELECT action, target, details FROM "AuditEvent"`,
+    );
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ action: "settings.updated", target: "notifications" });
+    expect(events[0].details.changed.notifications).toMatchObject({ before: { webhookUrl: null }, after: { webhookUrl: notifications.webhookUrl } });
+  });
+
+  it("shows the webhook URL whole to ADMINs only, in settings and in the audit log", async () => {
+    const notifications = { ...DEFAULT_SETTINGS.notifications, webhookUrl: "https://hooks.example.com/services/T0/B0/OTHER" };
+    await saveSettings(db, { notifications }, admin, "ADMIN");
+    expect((await settingsView(db, "ADMIN")).settings.notifications.webhookUrl).toBe(notifications.webhookUrl);
+    expect((await settingsView(db, "VIEWER")).settings.notifications.webhookUrl).toBe("https://hooks.example.com/…");
+
+    const q = { limit: 50, offset: 0, action: "settings.updated" };
+    expect(JSON.stringify((await listAuditEvents(db, q, "ADMIN")).events)).toContain("OTHER");
+    const asViewer = JSON.stringify((await listAuditEvents(db, q, "OPERATOR")).events);
+    expect(asViewer).not.toContain("OTHER");
+    expect(asViewer).toContain("https://hooks.example.com/…");
+  });
+
+  it("lists newest first, filters by action, action prefix and actor type, and pages", async () => {
+    for (const [action, type] of [["backup.created", "user"], ["backup.failed", "system"], ["token.created", "user"], ["backup.succeeded", "system"]] as const) {
+      await audit(db, { actor: { type, label: type }, action, target: "x" });
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const all = await listAuditEvents(db, { limit: 50, offset: 0 }, "ADMIN");
+    expect(all.events.map((e) => e.action)).toEqual(["backup.succeeded", "token.created", "backup.failed", "backup.created"]);
+    expect(all.actions).toEqual(["backup.created", "backup.failed", "backup.succeeded", "token.created"]);
+    expect((await listAuditEvents(db, { limit: 50, offset: 0, action: "backup.failed" }, "ADMIN")).total).toBe(1);
+    expect((await listAuditEvents(db, { limit: 50, offset: 0, action: "backup.*" }, "ADMIN")).total).toBe(3);
+    expect((await listAuditEvents(db, { limit: 50, offset: 0, actorType: "system" }, "ADMIN")).events.map((e) => e.action)).toEqual([
+      "backup.succeeded",
+      "backup.failed",
+    ]);
+    const page2 = await listAuditEvents(db, { limit: 2, offset: 2 }, "ADMIN");
+    expect(page2).toMatchObject({ total: 4, limit: 2, offset: 2 });
+    expect(page2.events.map((e) => e.action)).toEqual(["backup.failed", "backup.created"]);
+  });
+});
