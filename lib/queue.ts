@@ -16,6 +16,24 @@ const log = componentLogger("queue");
 
 const g = globalThis as unknown as { __vaultlineBoss?: Map<string, Promise<PgBoss>> };
 
+// Replicas starting together on a fresh database create the same queues at the same
+// moment, and pg-boss's create_queue() can deadlock with itself (40P01, one side is
+// aborted): retry the victim, since the other side's queue is then there.
+async function createQueueOnce(boss: PgBoss, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (await boss.getQueue(name)) return;
+      await boss.createQueue(name);
+      return;
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      if (/exists/i.test(err.message)) return;
+      if (err.code !== "40P01" || attempt >= 5) throw e;
+      await new Promise((r) => setTimeout(r, 50 * attempt + Math.random() * 100));
+    }
+  }
+}
+
 /** One started pg-boss per database URL per process. */
 export function getBoss(url: string, opts: { supervise?: boolean; schedule?: boolean } = {}): Promise<PgBoss> {
   g.__vaultlineBoss ??= new Map();
@@ -34,11 +52,7 @@ export function getBoss(url: string, opts: { supervise?: boolean; schedule?: boo
       });
       boss.on("error", (e) => log.error({ err: e.message }, "pg-boss error"));
       await boss.start();
-      for (const name of Object.values(QUEUES)) {
-        await boss.createQueue(name).catch((e: Error) => {
-          if (!/exists/i.test(e.message)) throw e;
-        });
-      }
+      for (const name of Object.values(QUEUES)) await createQueueOnce(boss, name);
       return boss;
     })();
     g.__vaultlineBoss.set(url, p);

@@ -104,6 +104,8 @@ export async function claimSlot(
   schedule: Pick<ScheduleSettings, "kind" | "cron" | "timezone">,
   slot: Date,
   source: ClaimSource,
+  /** The pg-boss tick that asked, for the logs. */
+  tickId?: string,
 ): Promise<ClaimResult> {
   const slotIso = slot.toISOString();
   const outcome = await ctx.db.$transaction(async (tx) => {
@@ -134,7 +136,7 @@ export async function claimSlot(
     return { claimed: true as const, jobId: job.id };
   });
   if (!outcome.claimed) {
-    log.info({ jobId: outcome.jobId, slot: slotIso, source, pid: process.pid }, "slot already claimed");
+    log.info({ jobId: outcome.jobId, slot: slotIso, source, tickId, pid: process.pid }, "slot already claimed");
     return { ...outcome, slot };
   }
   await audit(ctx.db, {
@@ -145,21 +147,26 @@ export async function claimSlot(
   });
   // Should this process die right here, the sweep re-queues the QUEUED row (jobs.ts).
   await enqueueBackup(ctx, outcome.jobId);
-  log.info({ jobId: outcome.jobId, slot: slotIso, source, pid: process.pid }, "scheduled backup claimed");
+  log.info({ jobId: outcome.jobId, slot: slotIso, source, tickId, pid: process.pid }, "scheduled backup claimed");
   return { ...outcome, slot };
 }
 
 /** Handles one cron tick from the schedule queue. */
-export async function handleTick(ctx: BackupContext, createdOn: Date, now = new Date()): Promise<ClaimResult | { claimed: false; reason: string }> {
+export async function handleTick(
+  ctx: BackupContext,
+  createdOn: Date,
+  now = new Date(),
+  tickId?: string,
+): Promise<ClaimResult | { claimed: false; reason: string }> {
   const { settings } = await loadSettings(ctx.db);
   const { schedule } = settings;
   if (!schedule.enabled) return { claimed: false, reason: "schedule disabled" };
   const verdict = slotForTick(schedule, createdOn, now);
   if (!verdict.slot) {
-    log.warn({ createdOn: createdOn.toISOString(), reason: verdict.reason }, "cron tick ignored");
+    log.warn({ tickId, createdOn: createdOn.toISOString(), reason: verdict.reason }, "cron tick ignored");
     return { claimed: false, reason: verdict.reason };
   }
-  return claimSlot(ctx, schedule, verdict.slot, "cron");
+  return claimSlot(ctx, schedule, verdict.slot, "cron", tickId);
 }
 
 /** At worker start: one run for the most recent slot if it was missed (see catchUpSlot). */
@@ -220,7 +227,7 @@ export async function startScheduler(ctx: BackupContext, opts: SchedulerOptions 
     QUEUES.schedule,
     { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true },
     async ([tick]) => {
-      await handleTick(ctx, new Date(tick.createdOn));
+      await handleTick(ctx, new Date(tick.createdOn), new Date(), tick.id);
     },
   );
   await catchUpMissedSlot(ctx).then(
