@@ -1,0 +1,111 @@
+// The Markdown table written beside the JSON result.
+type Profile = { file: string; totalMs: number; idleMs: number; hot: { fn: string; where: string; selfMs: number; pct: number }[]; byPackage: Record<string, number> };
+
+export interface ReportInput {
+  date: string;
+  machine: { cpus: number; cpuModel?: string; memGiB: number; loadAvgStart: number[]; loadAvgEnd: number[]; node: string };
+  sizeMbRequested: number;
+  repeat: number;
+  dataset: { sizeMb: number; buildSeconds: number; tables: Record<string, { rows: number; bytes: number }> };
+  backup: {
+    rawPgDumpMedianSeconds: number;
+    rawDumpBytes: number;
+    rawMBps: number;
+    localEndToEndMedianSeconds: number;
+    localMBps: number;
+    s3EndToEndMedianSeconds: number | null;
+    s3MBps: number | null;
+    local: { engineSeconds: number; queueWaitSeconds: number; storedBytes: number; phases: { phase: string; seconds: number }[] }[];
+    s3: { engineSeconds: number; phases: { phase: string; seconds: number }[] }[];
+  };
+  restore: {
+    rawPgRestoreMedianSeconds: number | null;
+    rawMBps: number | null;
+    vaultlineRestoreMedianSeconds: number | null;
+    vaultlineMBps: number | null;
+    vaultline: { totalSeconds: number; safetyPhaseSeconds: number; safetyBackupSeconds: number; restoreSeconds: number; phases: { phase: string; seconds: number }[] }[];
+    rowCountsMatch: boolean | null;
+  };
+  memory: { peakRssMb: number; peakRssS3Mb: number | null; peakRssRestoreMb: number | null; scaling: { sizeMb: number; databaseMb: number; peakRssMb: number } | null };
+  list: { rows: number; rate: number; durationSeconds: number; requests: number; p50: number; p95: number; p99: number; non2xx: number; errors: number; timeouts: number } | null;
+  profile: Profile | null;
+  profileS3?: Profile | null;
+  ratios: { backup_ratio: number | null; backup_ratio_s3: number | null; restore_ratio: number | null };
+  targets: { backup_ratio: number; restore_ratio: number; peak_rss_mb: number; list_p95_ms: number };
+}
+
+const s = (x: number | null | undefined, d = 2) => (x === null || x === undefined || Number.isNaN(x) ? "n/a" : x.toFixed(d));
+const verdict = (ok: boolean | null) => (ok === null ? "–" : ok ? "met" : "**missed**");
+
+export function renderMarkdown(r: ReportInput): string {
+  const t = r.targets;
+  const last = r.restore.vaultline.at(-1);
+  const rows: string[][] = [
+    ["Backup → local disk", `pg_dump -Fc: ${s(r.backup.rawPgDumpMedianSeconds)} s (${s(r.backup.rawMBps, 1)} MB/s)`, `${s(r.backup.localEndToEndMedianSeconds)} s (${s(r.backup.localMBps, 1)} MB/s)`, `backup_ratio = ${s(r.ratios.backup_ratio, 3)}`, `≤ ${t.backup_ratio}`, verdict(r.ratios.backup_ratio === null ? null : r.ratios.backup_ratio <= t.backup_ratio)],
+    ...(r.backup.s3EndToEndMedianSeconds !== null
+      ? [["Backup → S3 (s3rver)", `pg_dump -Fc: ${s(r.backup.rawPgDumpMedianSeconds)} s`, `${s(r.backup.s3EndToEndMedianSeconds)} s (${s(r.backup.s3MBps, 1)} MB/s)`, `backup_ratio_s3 = ${s(r.ratios.backup_ratio_s3, 3)}`, `≤ ${t.backup_ratio}`, verdict(r.ratios.backup_ratio_s3 === null ? null : r.ratios.backup_ratio_s3 <= t.backup_ratio)]]
+      : []),
+    ...(r.restore.rawPgRestoreMedianSeconds !== null
+      ? [[
+          "Restore",
+          `pg_restore --single-transaction: ${s(r.restore.rawPgRestoreMedianSeconds)} s (${s(r.restore.rawMBps, 1)} MB/s)`,
+          `${s(r.restore.vaultlineRestoreMedianSeconds)} s (${s(r.restore.vaultlineMBps, 1)} MB/s) + safety backup ${s(last?.safetyPhaseSeconds)} s`,
+          `restore_ratio = ${s(r.ratios.restore_ratio, 3)}`,
+          `≤ ${t.restore_ratio}`,
+          verdict(r.ratios.restore_ratio === null ? null : r.ratios.restore_ratio <= t.restore_ratio),
+        ]]
+      : []),
+    [
+      "Peak RSS, backup process",
+      "–",
+      `${s(r.memory.peakRssMb, 0)} MB at ${r.dataset.sizeMb} MB` + (r.memory.scaling ? `; ${s(r.memory.scaling.peakRssMb, 0)} MB at ${r.memory.scaling.databaseMb} MB` : "") + (r.memory.peakRssS3Mb !== null ? `; S3: ${s(r.memory.peakRssS3Mb, 0)} MB` : ""),
+      `peak_rss_mb = ${s(r.memory.peakRssMb, 0)}`,
+      `≤ ${t.peak_rss_mb}, flat`,
+      verdict(r.memory.peakRssMb <= t.peak_rss_mb && (!r.memory.scaling || r.memory.scaling.peakRssMb <= Math.max(t.peak_rss_mb, r.memory.peakRssMb * 1.25))),
+    ],
+    ...(r.list
+      ? [[
+          `GET /api/backups?limit=50, ${r.list.rows.toLocaleString("en")} rows, ${r.list.rate} req/s × ${r.list.durationSeconds} s`,
+          "–",
+          `p50 ${s(r.list.p50, 0)} ms · p95 ${s(r.list.p95, 0)} ms · p99 ${s(r.list.p99, 0)} ms · ${r.list.requests} requests, ${r.list.non2xx} non-2xx, ${r.list.errors} errors, ${r.list.timeouts} timeouts`,
+          `list_p95_ms = ${s(r.list.p95, 0)}`,
+          `≤ ${t.list_p95_ms}`,
+          verdict(r.list.p95 <= t.list_p95_ms && r.list.errors === 0 && r.list.non2xx === 0),
+        ]]
+      : []),
+  ];
+  const table = (head: string[], body: string[][]) =>
+    [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...body.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  const phases = (label: string, ps: { phase: string; seconds: number }[] | undefined) =>
+    ps?.length ? `- ${label}: ${ps.map((p) => `${p.phase} ${p.seconds.toFixed(2)} s`).join(" · ")}` : "";
+  const out = [
+    `# Vaultline benchmark — ${r.date.slice(0, 16).replace("T", " ")} UTC`,
+    "",
+    `Database ${r.dataset.sizeMb} MB (requested ${r.sizeMbRequested} MB; ${Object.entries(r.dataset.tables).map(([k, v]) => `${k} ${v.rows.toLocaleString("en")} rows`).join(", ")}), ` +
+      `pg_dump archive ${(r.backup.rawDumpBytes / 1e6).toFixed(1)} MB. ${r.machine.cpus} CPUs (${r.machine.cpuModel ?? "?"}), ${r.machine.memGiB} GiB, Node ${r.machine.node}; ` +
+      `load average ${r.machine.loadAvgStart.join(" / ")} at start, ${r.machine.loadAvgEnd.join(" / ")} at end` + (r.repeat > 1 ? `; medians of ${r.repeat} runs` : "") + ".",
+    "",
+    table(["Measure", "Raw PostgreSQL tools", "Vaultline", "Ratio / figure", "Target", "Verdict"], rows),
+    "",
+    "Where the time goes (phases from BackupJob.metadata.phases and the polled RestoreJob phase):",
+    "",
+    phases("backup → local", r.backup.local.at(-1)?.phases),
+    phases("backup → S3", r.backup.s3.at(-1)?.phases),
+    phases("restore", last?.phases),
+    last ? `- restore total ${last.totalSeconds.toFixed(2)} s; its safety backup's own durationSeconds ${last.safetyBackupSeconds.toFixed(2)} s` : "",
+    r.restore.rowCountsMatch === null ? "" : `- row counts after the Vaultline restore ${r.restore.rowCountsMatch ? "match the source" : "DIFFER from the source"}`,
+  ].filter((l, i, a) => l !== "" || a[i - 1] !== "");
+  if (r.profile) {
+    out.push("", `CPU profile of the backup process (\`${r.profile.file}\`, ${(r.profile.totalMs / 1000).toFixed(1)} s, idle ${(r.profile.idleMs / 1000).toFixed(1)} s):`, "");
+    out.push(table(["Function", "Where", "Self ms", "%"], r.profile.hot.map((h) => [h.fn, `\`${h.where}\``, h.selfMs.toFixed(0), h.pct.toFixed(1)])));
+    const byPkg = (p: Profile) =>
+      Object.entries(p.byPackage)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 8)
+        .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
+        .join(", ");
+    out.push("", `Self time by package (local): ${byPkg(r.profile)}`);
+    if (r.profileS3) out.push("", `Self time by package (S3, \`${r.profileS3.file}\`): ${byPkg(r.profileS3)}`);
+  }
+  return out.join("\n") + "\n";
+}

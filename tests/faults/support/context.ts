@@ -1,0 +1,53 @@
+// A BackupContext on real parts for standalone scripts, described by plain JSON so that a
+// child process can build the very same one (see engine-child.ts).
+import { createDb } from "../../../lib/db";
+import { LocalStorage } from "../../../lib/backup/storage/local";
+import { S3Storage } from "../../../lib/backup/storage/s3";
+import type { Storage } from "../../../lib/backup/storage/types";
+import type { BackupContext } from "../../../lib/backup/context";
+
+export const PASSPHRASE = "fault-and-bench-passphrase-1";
+
+export type StorageSpec =
+  | { kind: "local"; dir: string }
+  | { kind: "s3"; endpoint: string; bucket: string; maxAttempts?: number; requestTimeoutMs?: number; partSize?: number; queueSize?: number };
+
+export interface ContextSpec {
+  appUrl: string;
+  targetUrl: string;
+  storage: StorageSpec;
+  passphrase?: string;
+  env?: string;
+  heartbeatMs?: number;
+  timeoutMs?: number;
+}
+
+export function makeStorage(s: StorageSpec): Storage {
+  if (s.kind === "local") return new LocalStorage(s.dir);
+  return new S3Storage({
+    bucket: s.bucket,
+    region: "us-east-1",
+    endpoint: s.endpoint,
+    accessKeyId: "S3RVER",
+    secretAccessKey: "S3RVER",
+    forcePathStyle: true,
+    maxAttempts: s.maxAttempts,
+    requestTimeoutMs: s.requestTimeoutMs,
+    partSize: s.partSize,
+    queueSize: s.queueSize,
+  });
+}
+
+export function makeContext(spec: ContextSpec, storage: Storage = makeStorage(spec.storage)): BackupContext {
+  return {
+    db: createDb(spec.appUrl),
+    storage,
+    appDatabaseUrl: spec.appUrl,
+    targetUrl: spec.targetUrl,
+    passphrase: spec.passphrase ?? PASSPHRASE,
+    prefix: "backups",
+    env: spec.env ?? "faults",
+    timeoutMs: spec.timeoutMs ?? 30 * 60_000,
+    heartbeatMs: spec.heartbeatMs ?? 500,
+  };
+}

@@ -1,0 +1,76 @@
+// Runs one backup or restore in its own process, so that a caller can kill -9 it at a
+// chosen moment (fault suite) or measure its peak memory alone (bench).
+//   ENGINE_CHILD_SPEC = {ctx: ContextSpec, action, ...}
+// actions:
+//   "backup-worker": startWorker, createBackupJob, wait for the job to end (the real path)
+//   "backup-run":    runBackup on an existing QUEUED job id
+//   "restore":       runRestore on an existing QUEUED restore id
+// stdout: JSON lines {event:"ready"|"job"|"result", ...}; result carries peak RSS.
+import { makeContext, type ContextSpec } from "./context";
+import { createBackupJob } from "../../../lib/backup/jobs";
+import { runBackup } from "../../../lib/backup/run-backup";
+import { runRestore } from "../../../lib/backup/restore";
+import { startWorker } from "../../../lib/backup/worker";
+import { stopBosses } from "../../../lib/queue";
+
+interface Spec {
+  ctx: ContextSpec;
+  action: "backup-worker" | "backup-run" | "restore";
+  jobId?: string;
+  restoreId?: string;
+  /** RSS sampling interval (ms); 0 disables the timeline. */
+  sampleMs?: number;
+}
+
+const spec = JSON.parse(process.env.ENGINE_CHILD_SPEC!) as Spec;
+const say = (o: object) => process.stdout.write(JSON.stringify(o) + "\n");
+
+const samples: number[] = [];
+let peak = process.memoryUsage().rss;
+const sampler = spec.sampleMs
+  ? setInterval(() => {
+      const r = process.memoryUsage().rss;
+      samples.push(r);
+      if (r > peak) peak = r;
+    }, spec.sampleMs)
+  : undefined;
+
+const ctx = makeContext(spec.ctx);
+const t0 = Date.now();
+let result: Record<string, unknown> = {};
+if (spec.action === "backup-worker") {
+  const worker = await startWorker(ctx, { sweepIntervalMs: 3_600_000 });
+  say({ event: "ready" });
+  const job = await createBackupJob(ctx, { kind: "FULL", trigger: "MANUAL", note: "engine-child" }, { type: "system", label: "engine-child" });
+  say({ event: "job", jobId: job.id });
+  let row;
+  for (;;) {
+    row = await ctx.db.backupJob.findUniqueOrThrow({ where: { id: job.id } });
+    if (row.status === "SUCCEEDED" || row.status === "FAILED" || row.status === "CANCELLED") break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await worker.stop();
+  result = { jobId: job.id, status: row.status, failureReason: row.failureReason };
+} else if (spec.action === "backup-run") {
+  say({ event: "ready" });
+  result = { jobId: spec.jobId, ...(await runBackup(ctx, spec.jobId!)) };
+} else {
+  say({ event: "ready" });
+  result = { restoreId: spec.restoreId, status: await runRestore(ctx, spec.restoreId!) };
+}
+const wallMs = Date.now() - t0;
+if (sampler) clearInterval(sampler);
+const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(await import("node:fs").then((fs) => fs.readFileSync("/proc/self/status", "utf8")))?.[1] ?? 0);
+say({
+  event: "result",
+  ...result,
+  wallMs,
+  peakRssBytes: Math.max(peak, hwmKb * 1024),
+  sampledPeakRssBytes: peak,
+  vmHwmBytes: hwmKb * 1024,
+  rssSamples: samples.length,
+  rssMedianBytes: samples.length ? [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)] : null,
+});
+await stopBosses();
+await ctx.db.$disconnect();
+process.exit(0);

@@ -1,0 +1,114 @@
+// s3rver on loopback that can be stopped and started again on the same port and folder,
+// to simulate a storage outage. Like tests/helpers/s3.ts it adds ListMultipartUploads and
+// AbortMultipartUpload (s3rver 3.7.1 lacks both), so orphaned uploads are visible.
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Socket } from "node:net";
+import type { Server } from "node:http";
+import S3rver from "s3rver";
+import { freePort } from "../../../lib/embedded-postgres";
+import { S3Storage } from "../../../lib/backup/storage/s3";
+
+export interface RestartableS3 {
+  endpoint: string;
+  bucket: string;
+  directory: string;
+  openUploads(): Promise<{ key: string; uploadId: string }[]>;
+  storage(tuning?: { maxAttempts?: number; requestTimeoutMs?: number; partSize?: number }): S3Storage;
+  /** Stops serving at once: the port closes and open connections are cut. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops for good and removes the folder. */
+  dispose(): Promise<void>;
+  running(): boolean;
+}
+
+function xmlEscape(s: string): string {
+  return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export async function startRestartableS3(bucket = "vaultline-faults"): Promise<RestartableS3> {
+  const directory = await mkdtemp(path.join(tmpdir(), "vaultline-faults-s3-"));
+  const uploadsDir = path.join(directory, bucket, "._S3rver_uploads");
+  const port = await freePort();
+  const openUploads = async () => {
+    let ids: string[];
+    try {
+      ids = await readdir(uploadsDir);
+    } catch {
+      return [];
+    }
+    const out: { key: string; uploadId: string }[] = [];
+    for (const uploadId of ids) out.push({ key: await readFile(path.join(uploadsDir, uploadId, "key"), "utf8").catch(() => ""), uploadId });
+    return out;
+  };
+
+  let server: S3rver | null = null;
+  let sockets = new Set<Socket>();
+  const start = async () => {
+    const s = new S3rver({ address: "127.0.0.1", port, silent: true, directory, configureBuckets: [{ name: bucket }] });
+    s.middleware.unshift(async (ctx, next) => {
+      const [, b, ...rest] = ctx.path.split("/");
+      const key = decodeURIComponent(rest.join("/"));
+      if (b === bucket && ctx.method === "GET" && !key && "uploads" in ctx.query) {
+        const uploads = await openUploads();
+        ctx.type = "application/xml";
+        ctx.body =
+          `<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+          `<Bucket>${xmlEscape(bucket)}</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>` +
+          uploads.map((u) => `<Upload><Key>${xmlEscape(u.key)}</Key><UploadId>${u.uploadId}</UploadId></Upload>`).join("") +
+          `</ListMultipartUploadsResult>`;
+        return;
+      }
+      const uploadId = ctx.query.uploadId;
+      if (b === bucket && ctx.method === "DELETE" && key && typeof uploadId === "string") {
+        const dir = path.join(uploadsDir, path.basename(uploadId));
+        if (!(await stat(dir).then(() => true, () => false))) {
+          ctx.status = 404;
+          ctx.type = "application/xml";
+          ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>`;
+          return;
+        }
+        await rm(dir, { recursive: true, force: true });
+        ctx.status = 204;
+        ctx.body = "";
+        return;
+      }
+      await next();
+    });
+    await s.run();
+    const http = (s as unknown as { httpServer: Server }).httpServer;
+    sockets = new Set();
+    http.on("connection", (sock: Socket) => {
+      sockets.add(sock);
+      sock.on("close", () => sockets.delete(sock));
+    });
+    server = s;
+  };
+  const stop = async () => {
+    if (!server) return;
+    const s = server;
+    server = null;
+    const closed = s.close().catch(() => {});
+    for (const sock of sockets) sock.destroy();
+    await closed;
+  };
+  await start();
+  const endpoint = `http://127.0.0.1:${port}`;
+  return {
+    endpoint,
+    bucket,
+    directory,
+    openUploads,
+    storage: (tuning = {}) =>
+      new S3Storage({ bucket, region: "us-east-1", endpoint, accessKeyId: "S3RVER", secretAccessKey: "S3RVER", forcePathStyle: true, ...tuning }),
+    stop,
+    start,
+    running: () => server !== null,
+    async dispose() {
+      await stop();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
