@@ -177,5 +177,5 @@ export async function runGate(ctx: BackupContext, req: GateRequest, who: Who): P
 export function gateResponse(g: GateResult): { status: 200 | 428; body: Record<string, unknown> } {
   const body = { allowed: g.allowed, backup: g.backup, checks: g.checks, deploymentId: g.deploymentId, pendingBackupId: g.pendingBackupId };
   if (g.allowed) return { status: 200, body };
-  return { status: 428, body: { ...body, reasons: g.reasons, error: { code: "BACKUP_REQUIRED", message: g.reasons.join(" ") } } };
+  return { status: 428, body: { ...body, reasons: g.reasons, error: { code: "BACKUP_REQUIRED", message: g.reasons.join(" "), details: { reasons: g.reasons } } } };
 }

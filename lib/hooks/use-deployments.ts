@@ -1,0 +1,108 @@
+"use client";
+// Deployments: the gate state, the history, one record's log, deploy and rollback.
+// Polling only while something runs: a deploy, a rollback, or the backup the
+// "Create a backup first?" dialog is watching.
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api } from "./api";
+import { backupKeys, POLL_MS, type BackupStatus } from "./use-backups";
+import type { BackupDto, BackupKind } from "../validation/backups";
+import type { DeploymentDto, DeployState } from "../validation/deploy";
+
+export const deployKeys = {
+  all: ["deployments"] as const,
+  state: () => [...deployKeys.all, "state"] as const,
+  list: (p: { limit: number; offset: number }) => [...deployKeys.all, "list", p] as const,
+  detail: (id: string) => [...deployKeys.all, "detail", id] as const,
+};
+
+export interface DeploymentList {
+  deployments: DeploymentDto[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export function useDeployStateQuery() {
+  return useQuery({
+    queryKey: deployKeys.state(),
+    queryFn: () => api<DeployState>("/api/deploy/state"),
+    refetchInterval: (q) => (q.state.data?.running ? POLL_MS : 30_000),
+  });
+}
+
+export function useDeploymentsQuery(p: { limit: number; offset: number }) {
+  return useQuery({
+    queryKey: deployKeys.list(p),
+    queryFn: () => api<DeploymentList>(`/api/deployments?limit=${p.limit}&offset=${p.offset}`),
+    placeholderData: keepPreviousData,
+    refetchInterval: (q) => (q.state.data?.deployments.some((d) => d.status === "RUNNING") ? POLL_MS : false),
+  });
+}
+
+export function useDeploymentQuery(id: string | null) {
+  return useQuery({
+    queryKey: deployKeys.detail(id ?? ""),
+    queryFn: () => api<DeploymentDto>(`/api/deployments/${encodeURIComponent(id!)}`),
+    enabled: !!id,
+    refetchInterval: (q) => (q.state.data?.status === "RUNNING" ? 1000 : false),
+  });
+}
+
+/** A backup's small status view, polled until it ends. */
+export function useBackupStatusQuery(id: string | null) {
+  return useQuery({
+    queryKey: [...backupKeys.all, "status", id ?? ""],
+    queryFn: () => api<BackupStatus & { failureReason: string | null }>(`/api/backups/${encodeURIComponent(id!)}/status`),
+    enabled: !!id,
+    refetchInterval: (q) => (q.state.data && !["QUEUED", "RUNNING"].includes(q.state.data.status) ? false : 1000),
+  });
+}
+
+/** Successful backups to roll back to, newest first. */
+export function useRollbackTargetsQuery(enabled: boolean) {
+  return useQuery({
+    queryKey: [...backupKeys.all, "list", { limit: 50, offset: 0, status: "SUCCEEDED" }],
+    queryFn: () => api<{ backups: BackupDto[]; total: number }>("/api/backups?limit=50&offset=0&status=SUCCEEDED"),
+    enabled,
+  });
+}
+
+function useInvalidateAll() {
+  const qc = useQueryClient();
+  return () => Promise.all([qc.invalidateQueries({ queryKey: deployKeys.all }), qc.invalidateQueries({ queryKey: backupKeys.all })]);
+}
+
+export function useCreatePreDeployBackup() {
+  const invalidate = useInvalidateAll();
+  return useMutation({
+    mutationFn: (input: { kind: BackupKind; commitSha?: string }) =>
+      api<{ id: string; status: string }>("/api/backups", { method: "POST", json: { ...input, note: "Before deploying from the Deployments page" } }),
+    onSuccess: invalidate,
+  });
+}
+
+export interface RunDeployAnswer {
+  allowed: boolean;
+  deploymentId: string;
+  hook: string | null;
+  running?: boolean;
+  reasons?: string[];
+}
+
+export function useRunDeploy() {
+  const invalidate = useInvalidateAll();
+  return useMutation({
+    mutationFn: (commitSha: string) => api<RunDeployAnswer>("/api/deployments/run", { method: "POST", json: { commitSha } }),
+    onSettled: invalidate,
+  });
+}
+
+export function useRollback() {
+  const invalidate = useInvalidateAll();
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (input: { backupId: string; confirm: string }) =>
+      api<{ deploymentId: string; restoreId?: string; preRestoreBackupId?: string }>("/api/rollback", { method: "POST", json: input }),
+    onSettled: () => Promise.all([invalidate(), qc.invalidateQueries({ queryKey: ["restores"] })]),
+  });
+}
