@@ -5,6 +5,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Db } from "./db";
 import { getSettings } from "./settings";
+import { DEFAULT_SETTINGS } from "./validation/settings";
 import { lastGoodBackupAt } from "./backup/last-success";
 import { storageUsage } from "./backup/storage-usage";
 
@@ -21,9 +22,10 @@ export interface RenderedMetrics {
 
 export async function renderMetrics(db: Db, now = new Date()): Promise<RenderedMetrics> {
   const windowStart = new Date(now.getTime() - DURATION_WINDOW_DAYS * 86_400_000);
-  const settings = await getSettings(db);
+  // A hand-broken stored setting must not take the scrape down with it.
+  const schedule = await getSettings(db).then((s) => s.schedule, () => DEFAULT_SETTINGS.schedule);
   const [lastGood, durations, lastByKind, backupCounts, restoreCounts, usage] = await Promise.all([
-    lastGoodBackupAt(db, settings.schedule),
+    lastGoodBackupAt(db, schedule),
     db.backupJob.findMany({
       where: { status: "SUCCEEDED", durationSeconds: { not: null }, completedAt: { gte: windowStart } },
       select: { kind: true, durationSeconds: true },

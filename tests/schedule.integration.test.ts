@@ -85,6 +85,15 @@ describe("schedule", () => {
     expect(next.claimed).toBe(true);
   });
 
+  it("a scheduled FULL backup bundles the files directory when FILES_DIR is set", async () => {
+    const slot = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 3 * 3_600_000);
+    const withFiles = await claimSlot({ ...env.ctx, filesDir: "/srv/uploads" }, { kind: "FULL", cron: "0 * * * *", timezone: "UTC" }, slot, "cron");
+    const row = await env.db.backupJob.findUniqueOrThrow({ where: { id: withFiles.jobId } });
+    expect(row.metadata).toMatchObject({ includeFiles: true });
+    const plain = await claimSlot(env.ctx, { kind: "FULL", cron: "0 * * * *", timezone: "UTC" }, new Date(slot.getTime() - 3_600_000), "cron");
+    expect((await env.db.backupJob.findUniqueOrThrow({ where: { id: plain.jobId } })).metadata).toMatchObject({ includeFiles: false });
+  });
+
   it("a cron tick claims its slot; a tick that waited past a newer slot claims nothing", async () => {
     await updateSettings(env.db, { schedule: { enabled: true, cron: "* * * * *", timezone: "UTC", kind: "QUICK" } }, admin);
     const now = new Date();

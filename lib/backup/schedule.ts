@@ -124,7 +124,8 @@ export async function claimSlot(
         trigger: "SCHEDULED",
         attempt: 1,
         metadata: {
-          includeFiles: false,
+          // With FILES_DIR configured, a scheduled FULL backup bundles the uploads too.
+          includeFiles: schedule.kind === "FULL" && !!ctx.filesDir,
           scheduleSlot: slotIso,
           scheduleSource: source,
           schedule: { cron: schedule.cron, timezone: schedule.timezone },
