@@ -131,7 +131,7 @@ export function AuditView() {
             </tbody>
           </Table>
           </div>
-          <Pagination total={list.data.total} limit={PAGE_SIZE} offset={offset} onChange={(o) => navigate({ action, actorType, offset: o })} />
+          <Pagination total={list.data.total} limit={PAGE_SIZE} offset={list.data.offset} onChange={(o) => navigate({ action, actorType, offset: o })} />
         </>
       )}
     </div>

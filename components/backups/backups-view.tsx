@@ -93,7 +93,7 @@ export function BackupsView() {
             <div className={list.isPlaceholderData ? "opacity-60 transition-opacity" : undefined} aria-busy={list.isPlaceholderData}>
               <BackupsTable backups={list.data.backups} onOpen={(k, b) => setDialog({ kind: k, backup: b })} />
             </div>
-            <Pagination total={list.data.total} limit={PAGE_SIZE} offset={offset} onChange={(o) => navigate({ ...filters, offset: o })} />
+            <Pagination total={list.data.total} limit={PAGE_SIZE} offset={list.data.offset} onChange={(o) => navigate({ ...filters, offset: o })} />
           </>
         )}
       </section>

@@ -108,7 +108,7 @@ export function RestoresView() {
           <Pagination
             total={list.data.total}
             limit={PAGE_SIZE}
-            offset={offset}
+            offset={list.data.offset}
             onChange={(o) => router.push(o ? `${pathname}?offset=${o}` : pathname, { scroll: false })}
           />
         </>

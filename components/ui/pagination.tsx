@@ -1,7 +1,11 @@
 "use client";
 import { Button } from "./button";
 
-/** "51–100 of 120" with Previous / Next; the page lives in the URL (the caller's onChange). */
+/**
+ * "51–100 of 120" with Previous / Next; the page lives in the URL (the caller's onChange).
+ * `offset` is that of the rows on screen (the answer's), not the URL's, so the label does
+ * not run ahead of the rows while the next page loads.
+ */
 export function Pagination({ total, limit, offset, onChange }: { total: number; limit: number; offset: number; onChange: (offset: number) => void }) {
   const from = total === 0 ? 0 : offset + 1;
   const to = Math.min(offset + limit, total);

@@ -34,6 +34,6 @@ export function useRestoreQuery(id: string | null) {
     queryKey: restoreKeys.detail(id ?? ""),
     queryFn: () => api<RestoreDto>(`/api/restores/${encodeURIComponent(id!)}`),
     enabled: !!id,
-    refetchInterval: (q) => (!q.state.data || isActive(q.state.data.status) ? POLL_MS : false),
+    refetchInterval: (q) => (q.state.data && isActive(q.state.data.status) ? POLL_MS : false),
   });
 }
