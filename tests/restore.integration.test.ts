@@ -235,7 +235,9 @@ describe("a restore of Vaultline's own database", () => {
     await audit(env.db, { actor, action: "test.after_y", target: "t" });
 
     const { restoreId, preRestoreBackupId } = await startRestore(env.ctx, point.id, actor, { confirm: "RESTORE" });
-    expect(await runRestore(env.ctx, restoreId)).toBe("SUCCEEDED");
+    await runRestore(env.ctx, restoreId);
+    const outcome = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
+    expect({ status: outcome.status, reason: outcome.failureReason }).toEqual({ status: "SUCCEEDED", reason: null });
 
     const ids = (await env.db.backupJob.findMany({ select: { id: true, status: true } })).filter((b) => b.status === "SUCCEEDED").map((b) => b.id);
     expect(ids).toEqual(expect.arrayContaining([point.id, x.id, y.id, preRestoreBackupId]));

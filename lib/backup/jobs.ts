@@ -7,6 +7,7 @@ import { getBoss, QUEUES } from "../queue";
 import { componentLogger } from "../log";
 import type { BackupKind, BackupTrigger } from "../validation/backups";
 import { backupKeys } from "./manifest";
+import { emitEngineEvent } from "./events";
 
 const log = componentLogger("admin-backups");
 
@@ -103,6 +104,8 @@ export async function sweepStaleJobs(ctx: BackupContext, now = new Date()): Prom
     await Promise.all([keys.archive, keys.files, keys.manifest].map((k) => ctx.storage.delete(k).catch(() => {})));
     await audit(ctx.db, { actor: { type: "system", label: "sweep" }, action: "backup.failed", target: job.id, details: { reason: "stale heartbeat" } });
     log.warn({ jobId: job.id }, "stale running backup marked FAILED");
+    // Retries and failure notifications follow a swept job like any other failure.
+    await emitEngineEvent({ type: "backup.finished", jobId: job.id, status: "FAILED" });
   }
   const lost = await ctx.db.backupJob.findMany({
     where: {

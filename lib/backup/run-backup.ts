@@ -233,6 +233,8 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
         heartbeatAt: finishedAt,
         metadata: {
           ...(current as object),
+          // The last phase is written with the status, so no reader sees SUCCEEDED without it.
+          phases: [...((current as { phases?: object[] })?.phases ?? []), { phase: "done", at: finishedAt.toISOString() }],
           manifestKey: keys.manifest,
           parts: parts.map((p) => ({ name: p.name, key: p.key, sizeBytes: p.sizeBytes, sha256: p.sha256 })),
           schemaHash: manifest.schemaHash,
@@ -241,7 +243,6 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
         },
       },
     });
-    await hb.phase("done");
     await audit(ctx.db, {
       actor: { type: "system", label: "worker" },
       action: "backup.succeeded",
