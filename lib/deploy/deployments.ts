@@ -236,7 +236,7 @@ export async function recordDeployment(ctx: BackupContext, input: CreateDeployme
       backupId: gate?.backupId ?? null,
       status: input.status,
       url: input.url ?? null,
-      completedAt: input.status === "RUNNING" ? null : new Date(),
+      completedAt: new Date(),
     },
     who,
   );

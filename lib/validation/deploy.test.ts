@@ -44,6 +44,8 @@ describe("deployment and rollback requests", () => {
   it("records SUCCEEDED by default and rejects a bad url", () => {
     expect(createDeploymentSchema.parse({ commitSha: "0123456789abcdef" }).status).toBe("SUCCEEDED");
     expect(createDeploymentSchema.safeParse({ commitSha: "0123456789abcdef", url: "not a url" }).success).toBe(false);
+    // A report has no later update: RUNNING would hold the deploy slot forever.
+    expect(createDeploymentSchema.safeParse({ commitSha: "0123456789abcdef", status: "RUNNING" }).success).toBe(false);
   });
 
   it("leaves the confirmation word to the handler (422, not 400)", () => {

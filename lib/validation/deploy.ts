@@ -29,11 +29,14 @@ export const gateRequestSchema = z.strictObject({
 export type GateRequest = z.infer<typeof gateRequestSchema>;
 export type GateRequestInput = z.input<typeof gateRequestSchema>;
 
-/** A deploy that happened elsewhere (CI), reported to the history. */
+/**
+ * A deploy that happened elsewhere (CI), reported to the history once it has ended: there
+ * is no later update, so a reported RUNNING would stay RUNNING and hold the deploy slot.
+ */
 export const createDeploymentSchema = z.strictObject({
   commitSha: commitShaSchema,
   environment: environmentSchema.optional(),
-  status: z.enum(["RUNNING", "SUCCEEDED", "FAILED", "ROLLED_BACK"]).default("SUCCEEDED"),
+  status: z.enum(["SUCCEEDED", "FAILED", "ROLLED_BACK"]).default("SUCCEEDED"),
   url: z.string().trim().url().max(2000).optional(),
 });
 export type CreateDeploymentInput = z.infer<typeof createDeploymentSchema>;
