@@ -62,7 +62,7 @@ export function Dialog({
             <button
               type="button"
               onClick={onClose}
-              aria-label="Close"
+              aria-label="Close dialog"
               className="-mr-1 rounded-md p-1 text-slate-500 hover:bg-slate-100 hover:text-slate-900"
             >
               <svg aria-hidden viewBox="0 0 20 20" className="h-5 w-5" fill="none" stroke="currentColor" strokeWidth="1.8">
