@@ -53,7 +53,9 @@ function DriftDetails({ r }: { r: DriftResult }) {
   }
   return (
     <div className="flex flex-col gap-2">
-      <p className="text-slate-600">{d.applied} Vaultline migrations applied.</p>
+      <p className="text-slate-600">
+        {d.applied} Vaultline migration{d.applied === 1 ? "" : "s"} applied.
+      </p>
       <NameList title="Not applied" names={d.missing} tone="red" />
       <NameList title="Failed" names={d.failed} tone="red" />
       <NameList title="Changed after being applied" names={d.modified} tone="amber" />
