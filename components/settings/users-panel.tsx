@@ -40,7 +40,7 @@ export function UsersPanel() {
       ) : users.isError ? (
         <p role="alert" className="text-red-700">{users.error.message}</p>
       ) : (
-        <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+        <div className="relative overflow-x-auto rounded-lg border border-slate-200 bg-white">
           <table className="w-full text-left text-sm">
             <thead className="bg-slate-50 text-xs uppercase text-slate-500">
               <tr>
