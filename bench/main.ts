@@ -1,4 +1,4 @@
-// `npm run bench -- --size-mb N [--scaling] [--repeat R] [--cpu-prof] [--skip-s3] [--skip-list]`
+// The benchmark (entry: bench/run.ts). `npm run bench -- --size-mb N [--scaling] [--repeat R] [--cpu-prof]`
 //
 // One run on one machine measures, against a generated database of about N MB:
 //   backup   raw `pg_dump -Fc -f file`  vs  a Vaultline FULL backup to local disk and to

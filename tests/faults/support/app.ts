@@ -7,20 +7,24 @@ import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createHash } from "node:crypto";
 import { freePort } from "../../../lib/embedded-postgres";
 import { createDb, type Db } from "../../../lib/db";
 import { hashPassword } from "../../../lib/passwords";
 import { hashToken, newTokenSecret } from "../../../lib/tokens";
 import type { RoleName, Scope } from "../../../lib/permissions";
 
+const APP_INPUTS = ["app", "components", "lib", "public", "prisma", "scripts", "package.json", "package-lock.json", "next.config.mjs", "postcss.config.mjs", "instrumentation.ts"];
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../..");
 
 /** A HEAD snapshot with hard-linked node_modules and the generated Prisma client; reused per commit. */
 export function snapshotAppDir(log: (s: string) => void = () => {}): string {
-  const sha = execFileSync("git", ["rev-parse", "--short=12", "HEAD"], { cwd: REPO, encoding: "utf8" }).trim();
+  // Keyed on what the app is built from, so commits to tests or docs reuse the build.
+  const trees = execFileSync("git", ["ls-tree", "HEAD", "--", ...APP_INPUTS], { cwd: REPO, encoding: "utf8" });
+  const sha = createHash("sha256").update(trees).digest("hex").slice(0, 12);
   const dir = path.join(tmpdir(), `vaultline-app-${sha}`);
   if (existsSync(path.join(dir, "package.json")) && existsSync(path.join(dir, "node_modules")) && existsSync(path.join(dir, "lib/generated"))) return dir;
-  log(`preparing an app snapshot of ${sha} in ${dir}`);
+  log(`preparing an app snapshot of HEAD (inputs ${sha}) in ${dir}`);
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });

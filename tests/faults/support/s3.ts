@@ -19,6 +19,14 @@ export interface RestartableS3 {
   /** Stops serving at once: the port closes and open connections are cut. */
   stop(): Promise<void>;
   start(): Promise<void>;
+  /**
+   * While held, every UploadPart request waits (its body unread) until release: a backup
+   * is then reliably "mid-upload" with its multipart upload open.
+   */
+  holdParts(): void;
+  releaseParts(): void;
+  /** UploadPart requests waiting on the hold right now. */
+  heldParts(): number;
   /** Stops for good and removes the folder. */
   dispose(): Promise<void>;
   running(): boolean;
@@ -45,6 +53,8 @@ export async function startRestartableS3(bucket = "vaultline-faults"): Promise<R
   };
 
   let server: S3rver | null = null;
+  let hold: { promise: Promise<void>; release: () => void } | null = null;
+  let held = 0;
   let sockets = new Set<Socket>();
   const start = async () => {
     const s = new S3rver({ address: "127.0.0.1", port, silent: true, directory, configureBuckets: [{ name: bucket }] });
@@ -62,6 +72,14 @@ export async function startRestartableS3(bucket = "vaultline-faults"): Promise<R
         return;
       }
       const uploadId = ctx.query.uploadId;
+      if (hold && b === bucket && ctx.method === "PUT" && typeof uploadId === "string" && ctx.query.partNumber) {
+        held++;
+        try {
+          await hold.promise;
+        } finally {
+          held--;
+        }
+      }
       if (b === bucket && ctx.method === "DELETE" && key && typeof uploadId === "string") {
         const dir = path.join(uploadsDir, path.basename(uploadId));
         if (!(await stat(dir).then(() => true, () => false))) {
@@ -88,6 +106,8 @@ export async function startRestartableS3(bucket = "vaultline-faults"): Promise<R
   };
   const stop = async () => {
     if (!server) return;
+    hold?.release();
+    hold = null;
     const s = server;
     server = null;
     const closed = s.close().catch(() => {});
@@ -106,6 +126,17 @@ export async function startRestartableS3(bucket = "vaultline-faults"): Promise<R
     stop,
     start,
     running: () => server !== null,
+    holdParts() {
+      if (hold) return;
+      let release!: () => void;
+      const promise = new Promise<void>((r) => (release = r));
+      hold = { promise, release };
+    },
+    releaseParts() {
+      hold?.release();
+      hold = null;
+    },
+    heldParts: () => held,
     async dispose() {
       await stop();
       await rm(directory, { recursive: true, force: true });
