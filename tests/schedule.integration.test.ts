@@ -96,6 +96,8 @@ describe("schedule", () => {
 
   it("a cron tick claims its slot; a tick that waited past a newer slot claims nothing", async () => {
     await updateSettings(env.db, { schedule: { enabled: true, cron: "* * * * *", timezone: "UTC", kind: "QUICK" } }, admin);
+    // As if saved minutes ago: a slot already under way at the save is not run.
+    await env.db.$executeRaw`UPDATE "Setting" SET "updatedAt" = now() - interval '5 minutes' WHERE key = 'schedule'`;
     const now = new Date();
     const fresh = await handleTick(env.ctx, new Date(now.getTime() - 1000), now);
     expect(fresh).toMatchObject({ claimed: true });
@@ -105,6 +107,14 @@ describe("schedule", () => {
     expect(stale).toMatchObject({ claimed: false, reason: expect.stringMatching(/newer slot/) });
     expect(await scheduledJobs(env.db, latestSlot({ cron: "* * * * *", timezone: "UTC" }, now))).toHaveLength(1);
     expect(await scheduledJobs(env.db, latestSlot({ cron: "* * * * *", timezone: "UTC" }, new Date(now.getTime() - 10 * 60_000)))).toHaveLength(0);
+  });
+
+  it("does not run the slot that was under way when the schedule was saved", async () => {
+    await updateSettings(env.db, { schedule: { enabled: true, cron: "*/2 * * * *", timezone: "UTC", kind: "QUICK" } }, admin);
+    const now = new Date();
+    const r = await handleTick(env.ctx, new Date(now.getTime() - 500), now);
+    expect(r).toMatchObject({ claimed: false, reason: expect.stringMatching(/before the schedule was saved/) });
+    await updateSettings(env.db, { schedule: { enabled: true, cron: "* * * * *", timezone: "UTC", kind: "QUICK" } }, admin);
   });
 
   it("/api/today's summary shows the last scheduled run and the next one", async () => {

@@ -159,13 +159,21 @@ export async function handleTick(
   now = new Date(),
   tickId?: string,
 ): Promise<ClaimResult | { claimed: false; reason: string }> {
-  const { settings } = await loadSettings(ctx.db);
+  const { settings, meta } = await loadSettings(ctx.db);
   const { schedule } = settings;
   if (!schedule.enabled) return { claimed: false, reason: "schedule disabled" };
   const verdict = slotForTick(schedule, createdOn, now);
   if (!verdict.slot) {
     log.warn({ tickId, createdOn: createdOn.toISOString(), reason: verdict.reason }, "cron tick ignored");
     return { claimed: false, reason: verdict.reason };
+  }
+  // pg-boss fires for the current slot even when the schedule was saved after it began:
+  // a slot that started before the schedule in force existed is not run.
+  const savedAt = meta.schedule?.updatedAt;
+  if (savedAt && verdict.slot.getTime() < new Date(savedAt).getTime()) {
+    const reason = `slot ${verdict.slot.toISOString()} began before the schedule was saved`;
+    log.info({ tickId, reason }, "cron tick ignored");
+    return { claimed: false, reason };
   }
   return claimSlot(ctx, schedule, verdict.slot, "cron", tickId);
 }
