@@ -26,7 +26,12 @@ export interface ReportInput {
     vaultline: { totalSeconds: number; safetyPhaseSeconds: number; safetyBackupSeconds: number; restoreSeconds: number; phases: { phase: string; seconds: number }[] }[];
     rowCountsMatch: boolean | null;
   };
-  memory: { peakRssMb: number; peakRssS3Mb: number | null; peakRssRestoreMb: number | null; scaling: { sizeMb: number; databaseMb: number; peakRssMb: number } | null };
+  memory: {
+    peakRssMb: number;
+    peakRssS3Mb: number | null;
+    peakRssRestoreMb: number | null;
+    scaling: { sizeMb: number; databaseMb: number; peakRssMb: number; endToEndSeconds: number; rawDumpSeconds: number } | null;
+  };
   list: { rows: number; rate: number; durationSeconds: number; requests: number; p50: number; p95: number; p99: number; non2xx: number; errors: number; timeouts: number } | null;
   profile: Profile | null;
   profileS3?: Profile | null;
@@ -55,14 +60,30 @@ export function renderMarkdown(r: ReportInput): string {
           verdict(r.ratios.restore_ratio === null ? null : r.ratios.restore_ratio <= t.restore_ratio),
         ]]
       : []),
+    ...(r.memory.scaling
+      ? [[
+          `Backup → local disk at 4×N (${r.memory.scaling.databaseMb} MB)`,
+          `pg_dump -Fc: ${s(r.memory.scaling.rawDumpSeconds)} s`,
+          `${s(r.memory.scaling.endToEndSeconds)} s`,
+          `ratio = ${s(r.memory.scaling.endToEndSeconds / r.memory.scaling.rawDumpSeconds, 3)}`,
+          `≤ ${t.backup_ratio}`,
+          verdict(r.memory.scaling.endToEndSeconds / r.memory.scaling.rawDumpSeconds <= t.backup_ratio),
+        ]]
+      : []),
     [
-      "Peak RSS, backup process",
+      "Peak RSS, backup process → local",
       "–",
-      `${s(r.memory.peakRssMb, 0)} MB at ${r.dataset.sizeMb} MB` + (r.memory.scaling ? `; ${s(r.memory.scaling.peakRssMb, 0)} MB at ${r.memory.scaling.databaseMb} MB` : "") + (r.memory.peakRssS3Mb !== null ? `; S3: ${s(r.memory.peakRssS3Mb, 0)} MB` : ""),
-      `peak_rss_mb = ${s(r.memory.peakRssMb, 0)}`,
+      `${s(r.memory.peakRssMb, 0)} MB at ${r.dataset.sizeMb} MB` + (r.memory.scaling ? `; ${s(r.memory.scaling.peakRssMb, 0)} MB at ${r.memory.scaling.databaseMb} MB` : " (no --scaling run)"),
+      `peak_rss_mb = ${s(r.memory.peakRssMb, 0)}` + (r.memory.scaling ? `, 4×N: ${s(r.memory.scaling.peakRssMb, 0)}` : ""),
       `≤ ${t.peak_rss_mb}, flat`,
       verdict(r.memory.peakRssMb <= t.peak_rss_mb && (!r.memory.scaling || r.memory.scaling.peakRssMb <= Math.max(t.peak_rss_mb, r.memory.peakRssMb * 1.25))),
     ],
+    ...(r.memory.peakRssS3Mb !== null
+      ? [["Peak RSS, backup process → S3", "–", `${s(r.memory.peakRssS3Mb, 0)} MB at ${r.dataset.sizeMb} MB (16 MiB parts × 4 in flight)`, `peak_rss_mb_s3 = ${s(r.memory.peakRssS3Mb, 0)}`, `≤ ${t.peak_rss_mb}`, verdict(r.memory.peakRssS3Mb <= t.peak_rss_mb)]]
+      : []),
+    ...(r.memory.peakRssRestoreMb !== null
+      ? [["Peak RSS, restore process", "–", `${s(r.memory.peakRssRestoreMb, 0)} MB (safety backup included)`, "", "–", "–"]]
+      : []),
     ...(r.list
       ? [[
           `GET /api/backups?limit=50, ${r.list.rows.toLocaleString("en")} rows, ${r.list.rate} req/s × ${r.list.durationSeconds} s`,
@@ -89,6 +110,8 @@ export function renderMarkdown(r: ReportInput): string {
     "",
     "Where the time goes (phases from BackupJob.metadata.phases and the polled RestoreJob phase):",
     "",
+    `- without the queue pick-up (BackupJob startedAt → completedAt, the engine alone): local ${s(r.backup.local.at(-1)?.engineSeconds)} s (ratio ${s((r.backup.local.at(-1)?.engineSeconds ?? NaN) / r.backup.rawPgDumpMedianSeconds, 3)})` +
+      (r.backup.s3.length ? `, S3 ${s(r.backup.s3.at(-1)!.engineSeconds)} s (ratio ${s(r.backup.s3.at(-1)!.engineSeconds / r.backup.rawPgDumpMedianSeconds, 3)})` : ""),
     phases("backup → local", r.backup.local.at(-1)?.phases),
     phases("backup → S3", r.backup.s3.at(-1)?.phases),
     phases("restore", last?.phases),
@@ -108,4 +131,13 @@ export function renderMarkdown(r: ReportInput): string {
     if (r.profileS3) out.push("", `Self time by package (S3, \`${r.profileS3.file}\`): ${byPkg(r.profileS3)}`);
   }
   return out.join("\n") + "\n";
+}
+
+// `npx tsx bench/report.ts bench/results/<date>.json` re-renders the Markdown from a result.
+if (process.argv[1]?.endsWith("report.ts") && process.argv[2]) {
+  const { readFileSync, writeFileSync } = await import("node:fs");
+  const file = process.argv[2];
+  const md = renderMarkdown(JSON.parse(readFileSync(file, "utf8")) as ReportInput);
+  writeFileSync(file.replace(/\.json$/, ".md"), md);
+  console.log(md);
 }

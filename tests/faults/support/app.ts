@@ -31,8 +31,13 @@ export function snapshotAppDir(log: (s: string) => void = () => {}): string {
   execFileSync("sh", ["-c", `git archive HEAD | tar -x -C '${tmp}'`], { cwd: REPO, stdio: "inherit" });
   execFileSync("cp", ["-al", path.join(REPO, "node_modules"), path.join(tmp, "node_modules")]);
   execFileSync("cp", ["-r", path.join(REPO, "lib/generated"), path.join(tmp, "lib/generated")]);
-  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
+  try {
+    renameSync(tmp, dir);
+  } catch (e) {
+    // Another run prepared the same snapshot meanwhile: use theirs.
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(path.join(dir, "package.json"))) throw e;
+  }
   return dir;
 }
 
