@@ -66,3 +66,29 @@ export async function stopBosses(): Promise<void> {
   g.__vaultlineBoss?.clear();
   await Promise.all(all.map(async (p) => (await p.catch(() => null))?.stop({ graceful: false, wait: true }).catch(() => {})));
 }
+
+const w = globalThis as unknown as { __vaultlineWorkers?: Map<string, Set<{ boss: PgBoss; id: string }>> };
+
+/** Records a local worker so a send from this process can wake it at once. */
+export function registerLocalWorker(queue: string, boss: PgBoss, id: string): () => void {
+  w.__vaultlineWorkers ??= new Map();
+  const set = w.__vaultlineWorkers.get(queue) ?? new Set();
+  w.__vaultlineWorkers.set(queue, set);
+  const entry = { boss, id };
+  set.add(entry);
+  return () => set.delete(entry);
+}
+
+/**
+ * Wakes this process's workers for a queue instead of waiting for their next poll (up to a
+ * second per job); workers in other processes still pick the job up on their poll.
+ */
+export function wakeLocalWorkers(queue: string): void {
+  for (const { boss, id } of w.__vaultlineWorkers?.get(queue) ?? []) {
+    try {
+      boss.notifyWorker(id);
+    } catch {
+      // A stopped worker: its poll loop is gone, nothing to wake.
+    }
+  }
+}

@@ -3,7 +3,7 @@ import type { BackupContext } from "./context";
 import type { Actor } from "../audit";
 import { audit } from "../audit";
 import { ApiError, notFound } from "../errors";
-import { getBoss, QUEUES } from "../queue";
+import { getBoss, QUEUES, wakeLocalWorkers } from "../queue";
 import { componentLogger } from "../log";
 import type { BackupKind, BackupTrigger } from "../validation/backups";
 import { backupKeys } from "./manifest";
@@ -28,6 +28,7 @@ export interface NewBackup {
 export async function enqueueBackup(ctx: BackupContext, jobId: string, opts: { startAfterSeconds?: number } = {}) {
   const boss = await getBoss(ctx.appDatabaseUrl);
   await boss.send(QUEUES.backup, { jobId }, { singletonKey: jobId, startAfter: opts.startAfterSeconds });
+  if (!opts.startAfterSeconds) wakeLocalWorkers(QUEUES.backup);
 }
 
 /** Writes a QUEUED row and its queue message; the caller answers 202 with the id. */

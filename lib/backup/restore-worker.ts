@@ -1,6 +1,6 @@
 // Queue handlers for restores and drills, and the sweep for restores whose worker died.
 import { registerWorkerExtension } from "./worker";
-import { getBoss, QUEUES } from "../queue";
+import { getBoss, QUEUES, registerLocalWorker } from "../queue";
 import { runRestore, sweepStaleRestores } from "./restore";
 import { runDrill } from "./drill";
 import { componentLogger } from "../log";
@@ -10,10 +10,12 @@ const log = componentLogger("restore");
 registerWorkerExtension(async (ctx) => {
   const boss = await getBoss(ctx.appDatabaseUrl);
   await sweepStaleRestores(ctx);
+  const restoreWorker = await boss.work<{ restoreId: string }>(QUEUES.restore, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+    await runRestore(ctx, job.data.restoreId);
+  });
+  const unregister = registerLocalWorker(QUEUES.restore, boss, restoreWorker);
   const ids = [
-    await boss.work<{ restoreId: string }>(QUEUES.restore, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
-      await runRestore(ctx, job.data.restoreId);
-    }),
+    restoreWorker,
     await boss.work<{ jobId: string }>(QUEUES.drill, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
       await runDrill(ctx, job.data.jobId);
     }),
@@ -23,6 +25,7 @@ registerWorkerExtension(async (ctx) => {
   }, 60_000);
   return async () => {
     clearInterval(timer);
+    unregister();
     for (const id of ids) await boss.offWork({ id }).catch(() => {});
   };
 });

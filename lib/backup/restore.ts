@@ -5,7 +5,7 @@
 import { rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { BackupContext } from "./context";
-import { verifyBackupObjects } from "./verify";
+import { checkStoredParts } from "./verify";
 import { createDecryptStream } from "./crypto";
 import { pgBinary, parseToolVersion } from "./dump";
 import { applyArchive } from "./apply-archive";
@@ -19,7 +19,7 @@ import { emitEngineEvent } from "./events";
 import { runChecks } from "./checks";
 import { audit, type Actor } from "../audit";
 import { ApiError, notFound } from "../errors";
-import { getBoss, QUEUES } from "../queue";
+import { getBoss, QUEUES, wakeLocalWorkers } from "../queue";
 import { componentLogger } from "../log";
 import { RESTORE_WORD } from "../validation/restores";
 import { migrate } from "../migrate";
@@ -101,6 +101,7 @@ export async function startRestore(
   });
   const boss = await getBoss(ctx.appDatabaseUrl);
   await boss.send(QUEUES.restore, { restoreId: restore.id }, { singletonKey: restore.id });
+  wakeLocalWorkers(QUEUES.restore);
   return { restoreId: restore.id, preRestoreBackupId: safety.id };
 }
 
@@ -149,7 +150,7 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
     const backup = await ctx.db.backupJob.findUniqueOrThrow({ where: { id: first.backupId } });
 
     // 1. Refuse on any doubt, before anything is touched.
-    const verify = await verifyBackupObjects(ctx, backup);
+    const verify = await checkStoredParts(ctx, backup);
     if (!verify.ok || !verify.manifest) throw new RefusedError(`The backup failed verification: ${verify.reason}`);
     const manifest = verify.manifest;
     const dbPart = manifest.parts.find((p) => p.name === "database");

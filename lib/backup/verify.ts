@@ -1,7 +1,10 @@
 // Verification: re-read every stored part, recompute its checksum, decrypt it and read it
 // to the end (pg_restore --list for the database, the tar index for files).
 import type { BackupContext } from "./context";
+import { createHash } from "node:crypto";
 import { verifyStoredObject } from "./archive";
+import { keyFingerprint } from "./crypto";
+import { ObjectNotFoundError } from "./storage/types";
 import { backupKeys, parseManifest, type Manifest } from "./manifest";
 import { audit, type Actor } from "../audit";
 import { ApiError, notFound } from "../errors";
@@ -93,4 +96,49 @@ async function verifyQuick(ctx: BackupContext, job: { id: string; createdAt: Dat
   } catch (e) {
     return { ok: false, reason: `manifest unreadable: ${(e as Error).message}`, parts: [] };
   }
+}
+
+/**
+ * The check before a restore touches anything: the manifest, every part present with its
+ * recorded size and SHA-256, and the configured key being the one the backup was made with
+ * (its fingerprint). Decryption itself is proven during the restore, whose COMMIT waits for
+ * it (apply-archive.ts) — so the archive is read twice, not three times.
+ */
+export async function checkStoredParts(ctx: BackupContext, job: { id: string; createdAt: Date; checksumSha256: string | null }): Promise<VerifyOutcome> {
+  let manifest: Manifest;
+  try {
+    manifest = await readManifest(ctx, job);
+  } catch (e) {
+    return { ok: false, reason: `manifest unreadable: ${(e as Error).message}`, parts: [] };
+  }
+  if (job.checksumSha256 && manifest.checksumSha256 && manifest.checksumSha256 !== job.checksumSha256) {
+    return { ok: false, reason: "the manifest's checksum differs from the catalogue's", parts: [], manifest };
+  }
+  if (manifest.encryption.keyFingerprint !== keyFingerprint(ctx.passphrase)) {
+    return { ok: false, reason: "wrong passphrase: the configured key is not the one this backup was encrypted with", parts: [], manifest };
+  }
+  const parts: PartCheck[] = [];
+  for (const p of manifest.parts) {
+    const hash = createHash("sha256");
+    let size = 0;
+    try {
+      for await (const chunk of await ctx.storage.get(p.key)) {
+        hash.update(chunk as Buffer);
+        size += (chunk as Buffer).length;
+      }
+    } catch (e) {
+      parts.push({ name: p.name, ok: false, reason: e instanceof ObjectNotFoundError ? `the ${p.name} part is missing from storage` : (e as Error).message });
+      continue;
+    }
+    const sha = hash.digest("hex");
+    const ok = sha === p.sha256 && size === p.sizeBytes;
+    parts.push({
+      name: p.name,
+      ok,
+      storedSha256: sha,
+      reason: ok ? undefined : `checksum mismatch: the stored object (${size} bytes, sha256 ${sha.slice(0, 12)}…) was altered or truncated`,
+    });
+  }
+  const bad = parts.find((p) => !p.ok);
+  return { ok: !bad, reason: bad ? `${bad.name} part: ${bad.reason}` : undefined, parts, manifest };
 }

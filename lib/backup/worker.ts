@@ -1,7 +1,7 @@
 // The queue consumer: backups, verifications, the stale-job sweep. Runs inside the web
 // process by default (WORKER_IN_WEB) or alone with `npm run worker` for scale-out.
 import type { BackupContext } from "./context";
-import { getBoss, QUEUES } from "../queue";
+import { getBoss, QUEUES, registerLocalWorker } from "../queue";
 import { runBackup } from "./run-backup";
 import { runVerify } from "./verify";
 import { sweepStaleJobs } from "./jobs";
@@ -28,16 +28,15 @@ export async function startWorker(ctx: BackupContext, opts: { sweepIntervalMs?: 
   if (swept.failed.length || swept.requeued.length) log.warn(swept, "swept stale jobs at start");
 
   const ids: string[] = [];
-  ids.push(
-    await boss.work<{ jobId: string }>(QUEUES.backup, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
-      await runBackup(ctx, job.data.jobId);
-    }),
-  );
-  ids.push(
-    await boss.work<{ jobId: string }>(QUEUES.verify, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
-      await runVerify(ctx, job.data.jobId);
-    }),
-  );
+  const unregister: (() => void)[] = [];
+  const backupId = await boss.work<{ jobId: string }>(QUEUES.backup, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+    await runBackup(ctx, job.data.jobId);
+  });
+  const verifyId = await boss.work<{ jobId: string }>(QUEUES.verify, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+    await runVerify(ctx, job.data.jobId);
+  });
+  ids.push(backupId, verifyId);
+  unregister.push(registerLocalWorker(QUEUES.backup, boss, backupId), registerLocalWorker(QUEUES.verify, boss, verifyId));
   const stops: (() => Promise<void>)[] = [];
   for (const ext of g.__vaultlineWorkerExt ?? []) {
     const stop = await ext(ctx);
@@ -51,6 +50,7 @@ export async function startWorker(ctx: BackupContext, opts: { sweepIntervalMs?: 
     async stop() {
       clearInterval(timer);
       for (const s of stops) await s().catch(() => {});
+      for (const u of unregister) u();
       for (const id of ids) await boss.offWork({ id }).catch(() => {});
     },
   };
