@@ -6,13 +6,14 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PgServer } from "../support/pg";
 import { caseEnv } from "../support/env";
+import { sql } from "../support/pg";
 import type { FaultCase } from "../harness";
 import { updateSettings } from "../../../lib/settings";
 import { latestSlot } from "../../../lib/backup/schedule";
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), "../support/schedule-child.ts");
 
-function runChild(spec: object): Promise<{ claimed: string[]; errors: string[]; stderr: string }> {
+function runChild(spec: object): Promise<{ claimed: string[]; errors: string[]; reasons: string[]; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", CHILD], {
       env: { ...process.env, LOG_LEVEL: "error", SCHEDULE_CHILD_SPEC: JSON.stringify(spec) },
@@ -25,7 +26,7 @@ function runChild(spec: object): Promise<{ claimed: string[]; errors: string[]; 
     child.on("exit", (code) => {
       const line = out.split("\n").find((l) => l.includes('"event":"result"'));
       if (!line) return reject(new Error(`schedule child exited ${code} without a result: ${err.slice(-2000)}`));
-      resolve({ ...(JSON.parse(line) as { claimed: string[]; errors: string[] }), stderr: err });
+      resolve({ ...(JSON.parse(line) as { claimed: string[]; errors: string[]; reasons: string[] }), stderr: err });
     });
   });
 }
@@ -40,6 +41,8 @@ export function scheduleSlots(pgs: PgServer, opts: { processes: number; slots: n
       try {
         const schedule = { enabled: true, cron: "*/5 * * * *", timezone: "Europe/Berlin", kind: "QUICK" as const };
         await updateSettings(env.ctx.db, { schedule }, { type: "system", label: "faults" });
+        // The schedule has been in force for a month: the past slots below all belong to it.
+        await sql(env.appUrl, `UPDATE "Setting" SET "updatedAt" = now() - interval '30 days' WHERE key = 'schedule'`);
         // The 30 most recent occurrences before now.
         const slots: string[] = [];
         let at = latestSlot(schedule, new Date(Date.now() - 60_000));
@@ -54,7 +57,12 @@ export function scheduleSlots(pgs: PgServer, opts: { processes: number; slots: n
         const errors = results.flatMap((x) => x.errors);
         r.check("no process failed a claim", errors.length === 0, errors.slice(0, 3).join("; "));
         const claims = results.flatMap((x) => x.claimed);
-        r.check(`the processes claimed ${opts.slots} slots between them`, claims.length === opts.slots, `${claims.length} claims (${results.map((x) => x.claimed.length).join(" + ")})`);
+        const reasons = [...new Set(results.flatMap((x) => x.reasons))];
+        r.check(
+          `the processes claimed ${opts.slots} slots between them`,
+          claims.length === opts.slots,
+          `${claims.length} claims (${results.map((x) => x.claimed.length).join(" + ")}); handler said: ${reasons.slice(0, 3).join("; ")}`,
+        );
         r.check("no slot claimed twice", new Set(claims).size === claims.length);
         const rows = await env.ctx.db.backupJob.findMany({ where: { trigger: "SCHEDULED" }, select: { metadata: true } });
         const bySlot = new Map<string, number>();

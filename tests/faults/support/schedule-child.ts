@@ -16,6 +16,7 @@ const order = [...spec.slots].sort(() => rnd() - 0.5);
 await new Promise((r) => setTimeout(r, Math.max(0, spec.startAt - Date.now())));
 const claimed: string[] = [];
 const errors: string[] = [];
+const reasons: string[] = [];
 let next = 0;
 await Promise.all(
   Array.from({ length: spec.concurrency }, async () => {
@@ -25,13 +26,14 @@ await Promise.all(
         // The tick pg-boss would create one second after the slot, handled a second later.
         const res = await handleTick(ctx, new Date(slot.getTime() + 1000), new Date(slot.getTime() + 2000));
         if (res.claimed) claimed.push(slot.toISOString());
+        else if ("reason" in res) reasons.push(res.reason);
       } catch (e) {
         errors.push((e as Error).message);
       }
     }
   }),
 );
-process.stdout.write(JSON.stringify({ event: "result", pid: process.pid, claimed, errors }) + "\n");
+process.stdout.write(JSON.stringify({ event: "result", pid: process.pid, claimed, errors, reasons }) + "\n");
 await stopBosses();
 await ctx.db.$disconnect();
 process.exit(0);
