@@ -8,6 +8,7 @@ import { componentLogger } from "../log";
 import type { BackupKind, BackupTrigger } from "../validation/backups";
 import { backupKeys } from "./manifest";
 import { emitEngineEvent } from "./events";
+import { invalidateBackupCounts } from "./catalog";
 
 const log = componentLogger("admin-backups");
 
@@ -51,6 +52,7 @@ export async function createBackupJob(ctx: BackupContext, input: NewBackup, acto
     target: job.id,
     details: { kind: job.kind, trigger: job.trigger, note: job.note, commitSha: job.commitSha },
   });
+  invalidateBackupCounts();
   await enqueueBackup(ctx, job.id, opts);
   log.info({ jobId: job.id, kind: job.kind, trigger: job.trigger }, "backup queued");
   return job;
