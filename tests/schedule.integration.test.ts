@@ -98,6 +98,8 @@ describe("schedule", () => {
     await updateSettings(env.db, { schedule: { enabled: true, cron: "* * * * *", timezone: "UTC", kind: "QUICK" } }, admin);
     // As if saved minutes ago: a slot already under way at the save is not run.
     await env.db.$executeRaw`UPDATE "Setting" SET "updatedAt" = now() - interval '5 minutes' WHERE key = 'schedule'`;
+    // Ticks below are a second old: keep them inside the current minute's slot.
+    if (new Date().getUTCSeconds() < 2) await new Promise((r) => setTimeout(r, 2500));
     const now = new Date();
     const fresh = await handleTick(env.ctx, new Date(now.getTime() - 1000), now);
     expect(fresh).toMatchObject({ claimed: true });
