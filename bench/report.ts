@@ -3,6 +3,7 @@ type Profile = { file: string; totalMs: number; idleMs: number; hot: { fn: strin
 
 export interface ReportInput {
   date: string;
+  commit?: { sha: string | null; libChanged: boolean };
   machine: { cpus: number; cpuModel?: string; memGiB: number; loadAvgStart: number[]; loadAvgEnd: number[]; node: string };
   sizeMbRequested: number;
   repeat: number;
@@ -32,7 +33,19 @@ export interface ReportInput {
     peakRssRestoreMb: number | null;
     scaling: { sizeMb: number; databaseMb: number; peakRssMb: number; endToEndSeconds: number; rawDumpSeconds: number } | null;
   };
-  list: { rows: number; rate: number; durationSeconds: number; requests: number; p50: number; p95: number; p99: number; non2xx: number; errors: number; timeouts: number } | null;
+  list: {
+    rows: number;
+    rate: number;
+    durationSeconds: number;
+    requests: number;
+    p50: number;
+    p95: number;
+    p99: number;
+    non2xx: number;
+    errors: number;
+    timeouts: number;
+    runs?: { p95: number; loadAvg1: number }[];
+  } | null;
   profile: Profile | null;
   profileS3?: Profile | null;
   ratios: { backup_ratio: number | null; backup_ratio_s3: number | null; restore_ratio: number | null };
@@ -79,7 +92,7 @@ export function renderMarkdown(r: ReportInput): string {
       verdict(r.memory.peakRssMb <= t.peak_rss_mb && (!r.memory.scaling || r.memory.scaling.peakRssMb <= Math.max(t.peak_rss_mb, r.memory.peakRssMb * 1.25))),
     ],
     ...(r.memory.peakRssS3Mb !== null
-      ? [["Peak RSS, backup process → S3", "–", `${s(r.memory.peakRssS3Mb, 0)} MB at ${r.dataset.sizeMb} MB (16 MiB parts × 4 in flight)`, `peak_rss_mb_s3 = ${s(r.memory.peakRssS3Mb, 0)}`, `≤ ${t.peak_rss_mb}`, verdict(r.memory.peakRssS3Mb <= t.peak_rss_mb)]]
+      ? [["Peak RSS, backup process → S3", "–", `${s(r.memory.peakRssS3Mb, 0)} MB at ${r.dataset.sizeMb} MB`, `peak_rss_mb_s3 = ${s(r.memory.peakRssS3Mb, 0)}`, `≤ ${t.peak_rss_mb}`, verdict(r.memory.peakRssS3Mb <= t.peak_rss_mb)]]
       : []),
     ...(r.memory.peakRssRestoreMb !== null
       ? [["Peak RSS, restore process", "–", `${s(r.memory.peakRssRestoreMb, 0)} MB (safety backup included)`, "", "–", "–"]]
@@ -88,7 +101,8 @@ export function renderMarkdown(r: ReportInput): string {
       ? [[
           `GET /api/backups?limit=50, ${r.list.rows.toLocaleString("en")} rows, ${r.list.rate} req/s × ${r.list.durationSeconds} s`,
           "–",
-          `p50 ${s(r.list.p50, 0)} ms · p95 ${s(r.list.p95, 0)} ms · p99 ${s(r.list.p99, 0)} ms · ${r.list.requests} requests, ${r.list.non2xx} non-2xx, ${r.list.errors} errors, ${r.list.timeouts} timeouts`,
+          `p50 ${s(r.list.p50, 0)} ms · p95 ${s(r.list.p95, 0)} ms · p99 ${s(r.list.p99, 0)} ms · ${r.list.requests} requests, ${r.list.non2xx} non-2xx, ${r.list.errors} errors, ${r.list.timeouts} timeouts` +
+            (r.list.runs && r.list.runs.length > 1 ? ` (median of ${r.list.runs.length} runs; p95 of each: ${r.list.runs.map((x) => `${x.p95.toFixed(0)} ms at load ${x.loadAvg1}`).join(", ")})` : ""),
           `list_p95_ms = ${s(r.list.p95, 0)}`,
           `≤ ${t.list_p95_ms}`,
           verdict(r.list.p95 <= t.list_p95_ms && r.list.errors === 0 && r.list.non2xx === 0),
@@ -100,7 +114,7 @@ export function renderMarkdown(r: ReportInput): string {
   const phases = (label: string, ps: { phase: string; seconds: number }[] | undefined) =>
     ps?.length ? `- ${label}: ${ps.map((p) => `${p.phase} ${p.seconds.toFixed(2)} s`).join(" · ")}` : "";
   const out = [
-    `# Vaultline benchmark — ${r.date.slice(0, 16).replace("T", " ")} UTC`,
+    `# Vaultline benchmark — ${r.date.slice(0, 16).replace("T", " ")} UTC` + (r.commit?.sha ? ` — commit ${r.commit.sha}${r.commit.libChanged ? " (+ uncommitted changes in lib/app/scripts)" : ""}` : ""),
     "",
     `Database ${r.dataset.sizeMb} MB (requested ${r.sizeMbRequested} MB; ${Object.entries(r.dataset.tables).map(([k, v]) => `${k} ${v.rows.toLocaleString("en")} rows`).join(", ")}), ` +
       `pg_dump archive ${(r.backup.rawDumpBytes / 1e6).toFixed(1)} MB. ${r.machine.cpus} CPUs (${r.machine.cpuModel ?? "?"}), ${r.machine.memGiB} GiB, Node ${r.machine.node}; ` +

@@ -303,7 +303,18 @@ async function fuzz(app: RunningApp, apiRoutes: Route[], principals: Principal[]
         const { status, text } = await send(app.baseUrl, q.method, url, headers, q.body);
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
         const what = `${q.method} ${url.slice(0, 120)} as ${p.label}`;
-        if (status >= 500) fiveXX.push(`${status} ${q.method} ${finalPath.replace(/\/api\/backups\/[^/]+/, "/api/backups/:id")}: ${text.slice(0, 100).replace(/\s+/g, " ")}`);
+        const malformed = (() => {
+          try {
+            decodeURIComponent(q.path);
+            return false;
+          } catch {
+            return true;
+          }
+        })();
+        if (status >= 500) {
+          const route = finalPath.replace(/^\/api\/(backups|restores|users|tokens|deployments)\/[^/]+/, "/api/$1/:id");
+          fiveXX.push(`${status} ${q.method} ${route}${malformed ? " [id with a malformed %-escape]" : ""}: ${text.slice(0, 100).replace(/\s+/g, " ")}`);
+        }
         if (STACK.test(text)) stacks.push(what);
         const unauthenticated = p.kind === "anonymous" || p.kind === "invalid";
         const protectedApi = finalPath.startsWith("/api/") && !finalPath.startsWith("/api/health") && !finalPath.startsWith("/api/auth/");
