@@ -55,3 +55,18 @@ test("ids that are not ids are 404, never 500", async ({ page }) => {
     expect((await r.json()).error.code).toBe("NOT_FOUND");
   }
 });
+
+test("malformed paths and unused auth endpoints answer 4xx in the contract's shape, never 5xx", async ({ request }) => {
+  const cases: [string, string, number][] = [
+    ["GET", "/api/backups/%zz", 400],
+    ["GET", "/api/auth/callback/credentials", 405],
+    ["POST", "/api/auth/csrf", 405],
+    ["GET", "/api/auth/not-a-route", 404],
+    ["POST", "/api/auth/callback/credentials", 400],
+  ];
+  for (const [method, url, status] of cases) {
+    const r = await request.fetch(url, { method });
+    expect(r.status(), `${method} ${url}`).toBe(status);
+    expect((await r.json()).error.code).toMatch(/^[A-Z_]+$/);
+  }
+});

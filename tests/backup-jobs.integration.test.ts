@@ -89,6 +89,38 @@ describe.each(["local", "s3"] as const)("FULL backup to %s storage through the q
     expect(phases).toEqual(expect.arrayContaining(["queued", "dumping", "writing manifest", "confirming", "done"]));
   });
 
+  it("the sweep removes unfinished uploads that no running job owns (killed worker, abort lost in an outage)", async () => {
+    const orphanKey = "backups/test/2026/11/cmorphan00000000000000000/archive.dump.gpg";
+    const runningJob = await env.db.backupJob.create({ data: { kind: "FULL", trigger: "MANUAL", status: "RUNNING", startedAt: new Date(), heartbeatAt: new Date() } });
+    const liveKey = backupKeys("backups", "test", runningJob.id, runningJob.createdAt).archive;
+    if (storage === "s3") {
+      const { CreateMultipartUploadCommand, UploadPartCommand } = await import("@aws-sdk/client-s3");
+      const client = (env.ctx.storage as unknown as { client: import("@aws-sdk/client-s3").S3Client }).client;
+      for (const Key of [orphanKey, liveKey]) {
+        const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: env.s3!.bucket, Key }));
+        await client.send(new UploadPartCommand({ Bucket: env.s3!.bucket, Key, UploadId, PartNumber: 1, Body: Buffer.alloc(1024, 1) }));
+      }
+      expect((await env.s3!.openUploads()).map((u) => u.key).sort()).toEqual([orphanKey, liveKey].sort());
+    } else {
+      for (const key of [orphanKey, liveKey]) {
+        const dir = path.join(env.storageDir!, path.dirname(key));
+        await mkdir(dir, { recursive: true });
+        await writeFile(path.join(dir, `.${path.basename(key)}.vaultline-tmp-abc123`), "partial");
+      }
+    }
+    await sweepStaleJobs(env.ctx);
+    if (storage === "s3") {
+      expect((await env.s3!.openUploads()).map((u) => u.key)).toEqual([liveKey]);
+    } else {
+      const { readdir } = await import("node:fs/promises");
+      expect(await readdir(path.join(env.storageDir!, path.dirname(orphanKey)))).toEqual([]);
+      expect(await readdir(path.join(env.storageDir!, path.dirname(liveKey)))).toHaveLength(1);
+    }
+    await env.db.backupJob.update({ where: { id: runningJob.id }, data: { status: "FAILED", completedAt: new Date() } });
+    await sweepStaleJobs(env.ctx);
+    if (storage === "s3") expect(await env.s3!.openUploads()).toEqual([]);
+  });
+
   it("verify passes on the stored object and catches a flipped byte", async () => {
     const job = await createBackupJob(env.ctx, { kind: "FULL", trigger: "MANUAL" }, actor);
     const done = await finished(env, job.id);

@@ -41,7 +41,9 @@ export class StoredSizeMismatchError extends Error {
 
 function isCollateral(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  return code === "ERR_STREAM_PREMATURE_CLOSE" || code === "ERR_STREAM_DESTROYED" || code === "EPIPE";
+  // ABORT_ERR: the storage side aborts the chain when its own write fails (ENOSPC); the
+  // storage error is the cause the operator must read, not the abort.
+  return code === "ERR_STREAM_PREMATURE_CLOSE" || code === "ERR_STREAM_DESTROYED" || code === "EPIPE" || code === "ABORT_ERR";
 }
 
 export async function writeEncryptedObject(opts: WriteEncryptedObjectOptions): Promise<WrittenObject> {

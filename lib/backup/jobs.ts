@@ -118,7 +118,23 @@ export async function sweepStaleJobs(ctx: BackupContext, now = new Date()): Prom
     select: { id: true },
   });
   for (const j of lost) await enqueueBackup(ctx, j.id);
+  await removeOrphanedUploads(ctx).catch((e: Error) => log.warn({ err: e.message }, "could not clean unfinished uploads"));
   return { failed, requeued: lost.map((j) => j.id) };
+}
+
+/**
+ * Aborts unfinished uploads (S3 multipart, local temp files) that no RUNNING job owns: a
+ * killed worker, or an abort sent while the store was down, leaves them billable and
+ * invisible. Keys carry their job id (`…/<id>/archive.dump.gpg`).
+ */
+export async function removeOrphanedUploads(ctx: BackupContext): Promise<number> {
+  const running = new Set((await ctx.db.backupJob.findMany({ where: { status: "RUNNING" }, select: { id: true } })).map((j) => j.id));
+  const removed = await ctx.storage.removeIncompleteUploads(`${ctx.prefix}/${ctx.env}/`, (key) => {
+    const parts = key.split("/");
+    return running.has(parts[parts.length - 2] ?? "");
+  });
+  if (removed) log.warn({ removed }, "removed unfinished uploads left by failed attempts");
+  return removed;
 }
 
 export interface RunningJobHandle {

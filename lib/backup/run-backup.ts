@@ -10,7 +10,7 @@ import { keyFingerprint, ENCRYPTION_ALGORITHM } from "./crypto";
 import { backupKeys, serializeManifest, type Manifest, type ManifestPart } from "./manifest";
 import { excludedSchemas, prismaMigrationRows, schemaHash, schemaSnapshot, tableRowEstimates, withoutSchemas } from "./introspect";
 import { databaseHost, databaseName } from "./libpq";
-import { CancelledError, TimeoutError, startHeartbeat } from "./jobs";
+import { CancelledError, TimeoutError, removeOrphanedUploads, startHeartbeat } from "./jobs";
 import { LOCK_BACKUP_TARGET, LOCK_DESTRUCTIVE, tryLock, waitLock, type HeldLock } from "./locks";
 import { resolveCommit } from "./commit";
 import { emitEngineEvent } from "./events";
@@ -250,6 +250,8 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
       details: { kind: job.kind, trigger: job.trigger, sizeBytes, checksumSha256: manifest.checksumSha256 },
     });
     jlog.info({ sizeBytes, durationSeconds: manifest.durationSeconds }, "backup succeeded");
+    // The store is reachable now: clear what an earlier failed attempt could not abort.
+    await removeOrphanedUploads(ctx).catch((e: Error) => jlog.warn({ err: e.message }, "could not clean unfinished uploads"));
     return { status: "SUCCEEDED" };
   } catch (e) {
     const reason = humanReason(abort.signal.aborted && abort.signal.reason ? abort.signal.reason : e);

@@ -62,4 +62,7 @@ export class FullDiskStorage implements Storage {
   ping(): Promise<void> {
     return this.inner.ping();
   }
+  removeIncompleteUploads(prefix: string, busy: (key: string) => boolean): Promise<number> {
+    return this.inner.removeIncompleteUploads(prefix, busy);
+  }
 }

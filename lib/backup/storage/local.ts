@@ -219,6 +219,36 @@ export class LocalStorage implements Storage {
       });
     }
   }
+
+  async removeIncompleteUploads(prefix: string, busy: (key: string) => boolean): Promise<number> {
+    assertSafePrefix(prefix);
+    let removed = 0;
+    const visit = async (relDir: string): Promise<void> => {
+      const abs = relDir ? path.join(this.root, ...relDir.split("/")) : this.root;
+      let entries;
+      try {
+        entries = await readdir(abs, { withFileTypes: true });
+      } catch (e) {
+        if (errno(e) === "ENOENT" || errno(e) === "ENOTDIR") return;
+        throw e;
+      }
+      for (const entry of entries) {
+        const key = relDir ? `${relDir}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) {
+          if (key.startsWith(prefix) || prefix.startsWith(key + "/")) await visit(key);
+        } else if (isTempName(entry.name) && key.startsWith(prefix)) {
+          // The object a temp file was becoming: ".<name>.vaultline-tmp-<random>".
+          const target = `${relDir ? `${relDir}/` : ""}${entry.name.slice(1, entry.name.indexOf(TEMP_MARKER))}`;
+          if (busy(target)) continue;
+          await unlink(path.join(abs, entry.name)).catch(() => undefined);
+          removed++;
+        }
+      }
+    };
+    const slash = prefix.lastIndexOf("/");
+    await visit(slash === -1 ? "" : prefix.slice(0, slash));
+    return removed;
+  }
 }
 
 /** Makes a rename durable: the directory entry itself must reach the disk. */
@@ -229,4 +259,5 @@ async function fsyncDir(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
+
 }

@@ -64,4 +64,10 @@ export interface Storage {
   downloadUrl(key: string, expiresSeconds: number): Promise<string | null>;
   /** Rejects StorageUnavailableError with a readable reason. */
   ping(): Promise<void>;
+  /**
+   * Removes unfinished uploads under prefix — S3 multipart uploads, local temp files —
+   * left by a killed process or an abort the store did not receive, except those for
+   * which busy(key) is true. Returns how many were removed.
+   */
+  removeIncompleteUploads(prefix: string, busy: (key: string) => boolean): Promise<number>;
 }

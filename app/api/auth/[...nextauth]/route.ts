@@ -1,5 +1,9 @@
-// next-auth's own routes, with the sign-in throttle in front of the credentials callback
-// so that the 11th failure in 15 minutes is answered 429, not another password check.
+// next-auth's own routes, with two guards in front:
+// - only the endpoints the credentials flow uses are passed on; anything else (a GET of
+//   the credentials callback, a POST to csrf…) is answered 404/405 here instead of
+//   next-auth's 500;
+// - the sign-in throttle answers the 11th failure in 15 minutes with 429 before any
+//   password check.
 import NextAuth from "next-auth";
 import type { NextRequest } from "next/server";
 import { authOptions, clientIp } from "@/lib/auth";
@@ -9,11 +13,30 @@ import { json } from "@/lib/http";
 
 type Ctx = { params: Promise<{ nextauth: string[] }> };
 
+const ROUTES: Record<string, readonly string[]> = {
+  csrf: ["GET"],
+  session: ["GET", "POST"],
+  providers: ["GET"],
+  signin: ["GET"],
+  "signin/credentials": ["POST"],
+  "callback/credentials": ["POST"],
+  signout: ["GET", "POST"],
+  error: ["GET"],
+  _log: ["POST"],
+};
+
 async function handler(req: NextRequest, ctx: Ctx) {
   const { nextauth } = await ctx.params;
-  if (req.method === "POST" && nextauth.join("/") === "callback/credentials") {
+  const route = nextauth.join("/");
+  const methods = ROUTES[route];
+  if (!methods) return json({ error: { code: "NOT_FOUND", message: "Not found" } }, 404);
+  if (!methods.includes(req.method)) {
+    return json({ error: { code: "METHOD_NOT_ALLOWED", message: `Use ${methods.join(" or ")}` } }, { status: 405, headers: { allow: methods.join(", ") } });
+  }
+  if (route === "callback/credentials") {
     const form = await req.clone().formData().catch(() => null);
-    const email = String(form?.get("email") ?? "").toLowerCase();
+    if (!form) return json({ error: { code: "VALIDATION_FAILED", message: "Send the sign-in form (application/x-www-form-urlencoded)" } }, 400);
+    const email = String(form.get("email") ?? "").toLowerCase();
     if (await isLoginLimited(db(), email, clientIp(req.headers))) {
       return json(
         { error: { code: "RATE_LIMITED", message: "Too many failed sign-ins; try again in 15 minutes" } },
@@ -21,7 +44,11 @@ async function handler(req: NextRequest, ctx: Ctx) {
       );
     }
   }
-  return NextAuth(authOptions())(req, ctx);
+  try {
+    return await NextAuth(authOptions())(req, ctx);
+  } catch {
+    return json({ error: { code: "VALIDATION_FAILED", message: "The sign-in request is not valid" } }, 400);
+  }
 }
 
 export { handler as GET, handler as POST };

@@ -1,0 +1,15 @@
+// Runs before routing. A path with a malformed percent-escape (`/api/backups/%zz`) makes
+// Next answer 500 before any route handler runs; answer 400 in the contract's shape.
+// Authentication is NOT done here: every handler and page checks it (STYLE.md §5).
+import { NextResponse, type NextRequest } from "next/server";
+
+export function proxy(req: NextRequest) {
+  try {
+    decodeURIComponent(req.nextUrl.pathname);
+  } catch {
+    return NextResponse.json({ error: { code: "VALIDATION_FAILED", message: "The request path is not valid" } }, { status: 400 });
+  }
+  return NextResponse.next();
+}
+
+export const config = { matcher: ["/api/:path*"] };
