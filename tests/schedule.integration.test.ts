@@ -66,7 +66,8 @@ describe("schedule", () => {
 
   it("writes exactly one SCHEDULED backup per slot when many claimants race", async () => {
     const schedule = { kind: "QUICK" as const, cron: "*/5 * * * *", timezone: "UTC" };
-    const slot = new Date(Math.floor(Date.now() / 300_000) * 300_000);
+    // An hour back: the tick test below claims the current minute's slot.
+    const slot = new Date(Math.floor(Date.now() / 300_000) * 300_000 - 3_600_000);
     const results = await Promise.all(
       Array.from({ length: 12 }, (_, i) => claimSlot({ ...env.ctx, db: i % 2 ? other : env.db }, schedule, slot, i % 3 ? "cron" : "catch-up")),
     );
@@ -75,7 +76,7 @@ describe("schedule", () => {
     const rows = await scheduledJobs(env.db, slot);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ kind: "QUICK", status: "QUEUED", attempt: 1, retryOfId: null });
-    expect(rows[0].metadata).toMatchObject({ scheduleSlot: slot.toISOString(), maxAttempts: 3 });
+    expect(rows[0].metadata).toMatchObject({ scheduleSlot: slot.toISOString(), maxAttempts: 4 });
     const audit = await env.db.auditEvent.findMany({ where: { action: "backup.requested", target: rows[0].id } });
     expect(audit).toHaveLength(1);
     expect(audit[0].details).toMatchObject({ trigger: "SCHEDULED", slot: slot.toISOString() });

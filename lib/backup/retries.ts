@@ -17,7 +17,9 @@ export interface RetryPolicy {
 }
 
 /** 3 tries: the second 1 minute after the first fails, the third 5 minutes after that. */
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, delaysSeconds: [60, 300, 900] };
+// Issue 6: "retried with backoff (3 tries: 1, 5, 15 minutes)" — three retries, each delay
+// used once, so four attempts in all.
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 4, delaysSeconds: [60, 300, 900] };
 
 export function retryDelaySeconds(policy: RetryPolicy, failedAttempt: number): number {
   const d = policy.delaysSeconds;

@@ -61,15 +61,15 @@ describe("catchUpSlot", () => {
 });
 
 describe("retry policy", () => {
-  it("waits 1 then 5 minutes, 3 tries in all", () => {
-    expect(DEFAULT_RETRY_POLICY.maxAttempts).toBe(3);
+  it("retries three times, after 1, 5 and 15 minutes (4 attempts in all)", () => {
+    expect(DEFAULT_RETRY_POLICY.maxAttempts).toBe(4);
     expect(retryDelaySeconds(DEFAULT_RETRY_POLICY, 1)).toBe(60);
     expect(retryDelaySeconds(DEFAULT_RETRY_POLICY, 2)).toBe(300);
-    expect(retryDelaySeconds(DEFAULT_RETRY_POLICY, 9)).toBe(900);
+    expect(retryDelaySeconds(DEFAULT_RETRY_POLICY, 3)).toBe(900);
   });
   it("reads the attempts recorded on the job; unscheduled jobs get one", () => {
     expect(maxAttemptsOf({ trigger: "SCHEDULED", metadata: { maxAttempts: 5 } })).toBe(5);
-    expect(maxAttemptsOf({ trigger: "SCHEDULED", metadata: {} })).toBe(3);
+    expect(maxAttemptsOf({ trigger: "SCHEDULED", metadata: {} })).toBe(4);
     expect(maxAttemptsOf({ trigger: "MANUAL", metadata: {} })).toBe(1);
   });
 });
