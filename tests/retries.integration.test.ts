@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeEnv, waitFor, type TestEnv } from "./helpers/backup-env";
 import { closedPort, startHookReceiver, startSmtp, type HookReceiver } from "./helpers/receivers";
 import { startWorker, type WorkerHandle } from "../lib/backup/worker";
-import { claimSlot } from "../lib/backup/schedule";
+import { enqueueBackup } from "../lib/backup/jobs";
 import { startRetries } from "../lib/backup/retries";
 import { startNotifications } from "../lib/notify/wiring";
 import { updateSettings } from "../lib/settings";
@@ -52,8 +52,12 @@ describe("retries of a failed scheduled backup", () => {
 
   it("makes 3 linked attempts with the backoff between them, then stops; each failure says which try", async () => {
     const slot = new Date(Math.floor(Date.now() / 60_000) * 60_000);
-    const first = await claimSlot(env.ctx, { kind: "FULL", cron: "* * * * *", timezone: "UTC" }, slot, "cron");
-    expect(first.claimed).toBe(true);
+    // A scheduled job recorded with 3 attempts (the default is 4; short chain, same rules).
+    const row = await env.db.backupJob.create({
+      data: { kind: "FULL", trigger: "SCHEDULED", metadata: { scheduleSlot: slot.toISOString(), maxAttempts: 3, includeFiles: false, phases: [] } },
+    });
+    await enqueueBackup(env.ctx, row.id);
+    const first = { jobId: row.id };
 
     const chain = await waitFor(async () => {
       const rows = await env.db.backupJob.findMany({ orderBy: { attempt: "asc" } });
