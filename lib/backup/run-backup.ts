@@ -110,7 +110,9 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
       pgDumpVersion = compat.pgDump.full;
     }
     const excluded = excludedSchemas(ctx.targetUrl, ctx.appDatabaseUrl);
-    const [rawSnapshot, migrations, rawRowEstimates, server] = await abortable(
+    // Inspection runs beside the dump rather than before it (it is ~0.2 s of catalogue
+    // queries and row counts, bounded by their own timeouts); the manifest waits for both.
+    const inspection = abortable(
       Promise.all([
         schemaSnapshot(ctx.targetUrl),
         prismaMigrationRows(ctx.targetUrl),
@@ -119,8 +121,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
       ]),
       abort.signal,
     );
-    const snapshot = withoutSchemas(rawSnapshot, excluded);
-    const rowEstimates = withoutSchemas(rawRowEstimates, excluded);
+    inspection.catch(() => {});
     const commitSha = await resolveCommit(job.commitSha, ctx.appCommitSha, ctx.appRepoDir);
 
     const parts: ManifestPart[] = [];
@@ -175,6 +176,9 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
       }
     }
 
+    const [rawSnapshot, migrations, rawRowEstimates, server] = await inspection;
+    const snapshot = withoutSchemas(rawSnapshot, excluded);
+    const rowEstimates = withoutSchemas(rawRowEstimates, excluded);
     await hb.phase("writing manifest");
     abort.signal.throwIfAborted();
     const completedAt = new Date();
