@@ -40,25 +40,6 @@ export function toBackupDto(r: Row): BackupDto {
   };
 }
 
-// count(*) is most of a list request's database time at 100k rows (a full scan, ~10–20 ms),
-// and dashboards poll it; the total may lag by up to COUNT_TTL_MS, the rows never do.
-const COUNT_TTL_MS = 2000;
-const counts = new Map<string, { total: number; at: number }>();
-
-async function cachedCount(db: Db, where: { status?: string; kind?: string; trigger?: string }): Promise<number> {
-  const key = JSON.stringify([where.status, where.kind, where.trigger]);
-  const hit = counts.get(key);
-  if (hit && Date.now() - hit.at < COUNT_TTL_MS) return hit.total;
-  const total = await db.backupJob.count({ where: where as never });
-  counts.set(key, { total, at: Date.now() });
-  return total;
-}
-
-/** After this process adds or removes a backup row, totals are recounted. */
-export function invalidateBackupCounts(): void {
-  counts.clear();
-}
-
 export async function listBackups(db: Db, q: ListBackupsInput) {
   const where = { status: q.status, kind: q.kind, trigger: q.trigger };
   const [rows, total] = await Promise.all([
@@ -69,7 +50,7 @@ export async function listBackups(db: Db, q: ListBackupsInput) {
       take: q.limit,
       skip: q.offset,
     }),
-    cachedCount(db, where),
+    db.backupJob.count({ where }),
   ]);
   return { backups: rows.map(toBackupDto), total, limit: q.limit, offset: q.offset };
 }

@@ -5,7 +5,6 @@ import { backupKeys } from "./manifest";
 import { audit, type Actor } from "../audit";
 import { ApiError, notFound } from "../errors";
 import { LOCK_DESTRUCTIVE, tryLock } from "./locks";
-import { invalidateBackupCounts } from "./catalog";
 
 /** Runs fn holding the one destructive-operation slot, or answers 409. */
 export async function withDestructiveSlot<T>(ctx: BackupContext, what: string, fn: () => Promise<T>): Promise<T> {
@@ -41,8 +40,7 @@ export async function deleteBackup(ctx: BackupContext, id: string, actor: Actor)
     }
     await removeBackupObjects(ctx, job);
     await ctx.db.backupJob.delete({ where: { id } });
-    invalidateBackupCounts();
-    await audit(ctx.db, {
+      await audit(ctx.db, {
       actor,
       action: "backup.deleted",
       target: id,

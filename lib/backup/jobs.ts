@@ -8,7 +8,6 @@ import { componentLogger } from "../log";
 import type { BackupKind, BackupTrigger } from "../validation/backups";
 import { backupKeys } from "./manifest";
 import { emitEngineEvent } from "./events";
-import { invalidateBackupCounts } from "./catalog";
 
 const log = componentLogger("admin-backups");
 
@@ -52,7 +51,6 @@ export async function createBackupJob(ctx: BackupContext, input: NewBackup, acto
     target: job.id,
     details: { kind: job.kind, trigger: job.trigger, note: job.note, commitSha: job.commitSha },
   });
-  invalidateBackupCounts();
   await enqueueBackup(ctx, job.id, opts);
   log.info({ jobId: job.id, kind: job.kind, trigger: job.trigger }, "backup queued");
   return job;
