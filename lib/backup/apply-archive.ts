@@ -9,7 +9,7 @@
 // reaches psql only once the stored checksum matched and decryption ended cleanly (the
 // OpenPGP integrity check arrives at the very end of the stream). On any failure psql is
 // killed before it sees COMMIT, and PostgreSQL rolls everything back.
-import { Transform, type Readable } from "node:stream";
+import { Transform, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createDecryptStream } from "./crypto";
 import { createHashingStream } from "./hashing";
@@ -60,6 +60,37 @@ function quoteQualified(name: string): string {
     .join(".");
 }
 
+/**
+ * A sink that forwards to dest (with back-pressure) while dest accepts data, and quietly
+ * drops the rest once dest has closed — the reader exiting is judged by its exit code.
+ */
+export function forwardUntilClosed(dest: Writable): Writable {
+  let closed = false;
+  dest.on("error", () => {
+    closed = true;
+  });
+  dest.on("close", () => {
+    closed = true;
+  });
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      if (closed) return cb();
+      if (dest.write(chunk)) return cb();
+      const done = () => {
+        dest.off("drain", done);
+        dest.off("close", done);
+        cb();
+      };
+      dest.once("drain", done);
+      dest.once("close", done);
+    },
+    final(cb) {
+      if (!closed) dest.end();
+      cb();
+    },
+  });
+}
+
 export interface ApplyOptions {
   storedStream: Readable;
   passphrase: string;
@@ -97,7 +128,12 @@ export async function applyArchive(o: ApplyOptions): Promise<void> {
   psql.child.stdin!.write(prologue);
 
   try {
-    const feed = pipeline(o.storedStream, stored.stream, createDecryptStream(o.passphrase), restore.child.stdin!, { signal: o.signal });
+    // pg_restore may stop reading once it has the last archive entry; the input is still
+    // read to its end, because the stored checksum and OpenPGP's integrity check are only
+    // known there — and COMMIT waits for both.
+    const feed = pipeline(o.storedStream, stored.stream, createDecryptStream(o.passphrase), forwardUntilClosed(restore.child.stdin!), {
+      signal: o.signal,
+    });
     const out = pipeline(restore.child.stdout!, tail.stream, psql.child.stdin!, { signal: o.signal });
     // A failure on either side fails the whole thing at once.
     const failFast = Promise.race([

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { PassThrough, Readable, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createTailHolder, forwardUntilClosed } from "./apply-archive";
+
+describe("forwardUntilClosed", () => {
+  it("keeps reading the source to its end after the reader closed early (regression: 'Premature close')", async () => {
+    const received: Buffer[] = [];
+    const dest = new Writable({
+      write(chunk, _e, cb) {
+        received.push(chunk);
+        cb();
+        if (received.length === 2) this.destroy();
+      },
+    });
+    let read = 0;
+    const source = Readable.from(
+      (function* () {
+        for (let i = 0; i < 50; i++) {
+          read++;
+          yield Buffer.alloc(1024, i);
+        }
+      })(),
+    );
+    await pipeline(source, forwardUntilClosed(dest));
+    expect(read).toBe(50);
+    expect(received.length).toBe(2);
+  });
+
+  it("ends the destination when the source ends", async () => {
+    const dest = new PassThrough();
+    const chunks: Buffer[] = [];
+    dest.on("data", (c) => chunks.push(c));
+    await pipeline(Readable.from([Buffer.from("a"), Buffer.from("b")]), forwardUntilClosed(dest));
+    await new Promise((r) => dest.once("end", r));
+    expect(Buffer.concat(chunks).toString()).toBe("ab");
+  });
+});
+
+describe("createTailHolder", () => {
+  it("holds back the last bytes (pg_restore's COMMIT) until released", async () => {
+    const tail = createTailHolder(6);
+    const out: Buffer[] = [];
+    tail.stream.on("data", (c) => out.push(c));
+    tail.stream.end("BEGIN; data; COMMIT;");
+    await tail.ended;
+    expect(Buffer.concat(out).toString()).toBe("BEGIN; data; ");
+    expect(tail.release()).toBe(true);
+    await new Promise((r) => tail.stream.once("end", r));
+    expect(Buffer.concat(out).toString()).toBe("BEGIN; data; COMMIT;");
+  });
+});
