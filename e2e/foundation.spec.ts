@@ -21,6 +21,12 @@ test.describe("signed out", () => {
     await expect(page).toHaveURL(/\/login/);
   });
 
+  test("health shows an anonymous caller only the state and which checks fail", async ({ request }) => {
+    const body = await (await request.get("/api/health")).json();
+    expect(body.status).toMatch(/^(ok|degraded)$/);
+    expect(Object.values(body.checks).every((v) => v === "ok" || v === "failing")).toBe(true);
+  });
+
   test("the API answers 401 UNAUTHENTICATED", async ({ request }) => {
     const res = await request.get("/api/backups");
     expect(res.status()).toBe(401);
@@ -34,6 +40,12 @@ test("the admin sees the shell with every area and their name", async ({ page })
     await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: area })).toBeVisible();
   }
   await expect(page.getByTestId("current-user")).toHaveText("Administrator");
+});
+
+test("health shows a signed-in caller every check's details", async ({ page }) => {
+  const body = await (await page.request.get("/api/health")).json();
+  expect(body.checks.database).toEqual({ status: "ok" });
+  expect(body.checks.pgDump).toMatchObject({ status: "ok" });
 });
 
 test("the admin opens the ADMIN-only users page", async ({ page }) => {

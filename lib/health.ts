@@ -62,3 +62,11 @@ export async function health(): Promise<Health> {
   const status = Object.values(checks).some((c) => c.status !== "ok") ? "degraded" : "ok";
   return { status, checks };
 }
+
+/** What an anonymous caller (a load balancer) sees: the state and which checks fail. */
+export function publicHealth(h: Health): { status: CheckState; checks: Record<string, "ok" | "failing"> } {
+  return {
+    status: h.status,
+    checks: Object.fromEntries(Object.entries(h.checks).map(([n, c]) => [n, c.status === "ok" ? "ok" : "failing"])),
+  };
+}

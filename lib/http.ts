@@ -87,7 +87,8 @@ export function isSchemaMissing(e: unknown): boolean {
   return false;
 }
 
-async function authenticate(req: NextRequest): Promise<Principal | null> {
+/** The caller's session or bearer token, or null (for routes open to anyone). */
+export async function authenticate(req: NextRequest): Promise<Principal | null> {
   const header = req.headers.get("authorization");
   if (header) {
     const m = /^Bearer\s+(\S+)$/i.exec(header);
