@@ -799,6 +799,9 @@ describe("manifest", () => {
       [{ ...manifest(), kind: "QUICK", parts: [], sizeBytes: 0 }, /must be null without a database part/],
       [{ ...manifest(), formatVersion: 2 }, /formatVersion/],
       [{ ...manifest(), database: { name: "app", serverVersion: "15", host: "u:pw@db" } }, /credentials/],
+      // Regression (fault suite, manifest bit flip): a damaged schema snapshot used to pass
+      // parsing and crash the restore preview with a TypeError instead of a refusal.
+      [{ ...manifest(), schema: { tablds: {} } }, /schema\.tables/],
     ];
     for (const [bad, problem] of cases) {
       expect(() => parseManifest(JSON.stringify(bad))).toThrow(problem);

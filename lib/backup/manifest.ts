@@ -65,6 +65,10 @@ export const manifestSchema = z
     /** The database part's stored SHA-256; null only when there is no database part. */
     checksumSha256: sha256Hex.nullable(),
     appVersion: z.string().min(1),
+    /** The target's tables and column types at backup time; restore previews diff against it. */
+    schema: z
+      .object({ tables: z.record(z.string(), z.object({ columns: z.record(z.string(), z.string()) })) })
+      .optional(),
   })
   .superRefine((m, ctx) => {
     const db = m.parts.filter((p) => p.name === "database");
