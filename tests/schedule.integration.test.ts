@@ -6,7 +6,7 @@ import { makeEnv, waitFor, type TestEnv } from "./helpers/backup-env";
 import { createDb, type Db } from "../lib/db";
 import { getBoss, QUEUES, stopBosses } from "../lib/queue";
 import { updateSettings } from "../lib/settings";
-import { applySchedule, catchUpMissedSlot, claimSlot, handleTick, latestSlot, SCHEDULE_STATE_KEY, startScheduler } from "../lib/backup/schedule";
+import { applySchedule, catchUpMissedSlot, claimSlot, handleTick, latestSlot, SCHEDULE_STATE_KEY, scheduleStateSince, startScheduler } from "../lib/backup/schedule";
 import { getToday } from "../lib/backup/today";
 import { sql } from "./helpers/pg";
 
@@ -161,5 +161,20 @@ describe("catch-up after an outage", () => {
   it("does not catch up a slot from before the schedule was set", async () => {
     await updateSettings(env.db, { schedule: { enabled: true, cron: "0 0 1 1 *", timezone: "UTC", kind: "QUICK" } }, admin);
     expect(await catchUpMissedSlot(env.ctx)).toBeNull();
+  });
+});
+
+describe("scheduling state", () => {
+  it("survives many workers starting at the same moment (regression: Setting_pkey violation crashed one)", async () => {
+    const env = await makeEnv({ seed: false });
+    try {
+      const dbs = Array.from({ length: 6 }, () => createDb(env.appUrl));
+      const now = new Date();
+      const results = await Promise.all(dbs.map((db) => scheduleStateSince({ db }, now)));
+      expect(new Set(results.map((d) => d.toISOString())).size).toBe(1);
+      await Promise.all(dbs.map((db) => db.$disconnect()));
+    } finally {
+      await env.cleanup();
+    }
   });
 });

@@ -86,7 +86,12 @@ interface ScheduleState {
 /** When scheduling began on this database; written once by the first worker to start. */
 export async function scheduleStateSince(ctx: Pick<BackupContext, "db">, now = new Date()): Promise<Date> {
   const value = { since: now.toISOString() } satisfies ScheduleState;
-  await ctx.db.setting.upsert({ where: { key: SCHEDULE_STATE_KEY }, create: { key: SCHEDULE_STATE_KEY, value, updatedBy: "system" }, update: {} });
+  // ON CONFLICT, not Prisma's upsert (a read then an insert): two workers starting at the
+  // same moment both saw no row and the second insert crashed its worker.
+  await ctx.db.$executeRaw`
+    INSERT INTO "Setting" (key, value, version, "updatedBy", "updatedAt")
+    VALUES (${SCHEDULE_STATE_KEY}, ${JSON.stringify(value)}::jsonb, 1, 'system', now())
+    ON CONFLICT (key) DO NOTHING`;
   const row = await ctx.db.setting.findUniqueOrThrow({ where: { key: SCHEDULE_STATE_KEY } });
   const since = new Date((row.value as Partial<ScheduleState>)?.since ?? now.toISOString());
   return Number.isNaN(since.getTime()) ? now : since;
