@@ -16,6 +16,7 @@ import { previewRestore } from "../lib/backup/preview";
 import { runDrill } from "../lib/backup/drill";
 import { deleteBackup } from "../lib/backup/delete";
 import { backupKeys } from "../lib/backup/manifest";
+import { verifyBackupObjects } from "../lib/backup/verify";
 import { audit, SYSTEM, setAuditMirror } from "../lib/audit";
 import { attachStorageMirrors } from "../lib/backup/mirror";
 import { stopBosses } from "../lib/queue";
@@ -165,7 +166,7 @@ describe("restore of an application database", () => {
   });
 });
 
-describe("a restore killed mid-pg_restore", () => {
+describe("a restore killed mid-pg_restore (in place)", () => {
   let env: TestEnv;
   beforeAll(async () => {
     env = await makeEnv();
@@ -178,14 +179,14 @@ describe("a restore killed mid-pg_restore", () => {
     const before = await dbState(env.targetUrl);
     const { restoreId, preRestoreBackupId } = await startRestore(env.ctx, good.id, actor, { confirm: "RESTORE" });
 
-    // A reader holds a lock pg_restore --clean needs, so the restore stalls mid-transaction.
+    // A reader holds a lock the restore's DROP needs, so the restore stalls mid-transaction.
     const blocker = new pg.Client({ connectionString: env.targetUrl });
     await blocker.connect();
     await blocker.query("BEGIN; SELECT 1 FROM invoices LIMIT 1");
     const child = spawn(process.execPath, ["--import", "tsx", "tests/helpers/restore-child.ts"], {
       env: {
         ...process.env,
-        RESTORE_CHILD_SPEC: JSON.stringify({ appUrl: env.appUrl, targetUrl: env.targetUrl, storageDir: env.storageDir, passphrase: PASSPHRASE, restoreId }),
+        RESTORE_CHILD_SPEC: JSON.stringify({ appUrl: env.appUrl, targetUrl: env.targetUrl, storageDir: env.storageDir, passphrase: PASSPHRASE, restoreId, restoreStrategy: "in-place" }),
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -258,3 +259,78 @@ describe("a restore of Vaultline's own database", () => {
     expect(await env.db.backupJob.findUniqueOrThrow({ where: { id: x.id } })).toMatchObject({ trigger: "SCHEDULED", checksumSha256: x.checksumSha256 });
   });
 });
+
+describe("a restore of Vaultline's own database keeps credentials current (issue 11 finding 4)", () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await makeEnv({ targetIsApp: true, seed: false });
+  });
+  afterAll(async () => env.cleanup());
+
+  it("never brings back a revoked token, a disabled or deleted user, or an old password", async () => {
+    const { hashPassword, verifyPassword } = await import("../lib/passwords");
+    const { createToken, revokeToken } = await import("../lib/users");
+    const { findToken } = await import("../lib/tokens");
+    const admin = await env.db.user.create({ data: { email: "admin@own.test", displayName: "Admin", role: "ADMIN", passwordHash: await hashPassword("old-password-1") } });
+    const gone = await env.db.user.create({ data: { email: "gone@own.test", displayName: "Gone", role: "OPERATOR", passwordHash: await hashPassword("gone-password-1") } });
+    const later = await env.db.user.create({ data: { email: "later@own.test", displayName: "Later", role: "VIEWER", passwordHash: await hashPassword("later-password-1") } });
+    const token = await createToken(env.db, { name: "ci", scopes: ["backups:read"] }, admin.id, actor);
+    expect(await findToken(env.db, token.token)).not.toBeNull();
+    const point = await fullBackup(env);
+
+    // After the backup: the token is revoked, a user disabled, one deleted, a password changed.
+    await revokeToken(env.db, token.id, actor);
+    await env.db.user.update({ where: { id: later.id }, data: { disabledAt: new Date() } });
+    await env.db.user.delete({ where: { id: gone.id } });
+    await env.db.user.update({ where: { id: admin.id }, data: { passwordHash: await hashPassword("new-password-2") } });
+    const created = await env.db.user.create({ data: { email: "new@own.test", displayName: "New", role: "VIEWER", passwordHash: await hashPassword("new-user-password") } });
+    expect(await findToken(env.db, token.token)).toBeNull();
+
+    const { restoreId } = await startRestore(env.ctx, point.id, actor, { confirm: "RESTORE" });
+    expect(await runRestore(env.ctx, restoreId)).toBe("SUCCEEDED");
+    const r = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
+    expect(r.strategy).toBe("in-place");
+    expect(r.warnings).toEqual([]);
+
+    expect(await findToken(env.db, token.token)).toBeNull();
+    expect((await env.db.apiToken.findUniqueOrThrow({ where: { id: token.id } })).revokedAt).not.toBeNull();
+    expect((await env.db.user.findUniqueOrThrow({ where: { id: later.id } })).disabledAt).not.toBeNull();
+    expect(await env.db.user.findUnique({ where: { id: gone.id } })).toBeNull();
+    expect(await env.db.user.findUnique({ where: { id: created.id } })).not.toBeNull();
+    const [{ hash }] = await sql<{ hash: string }>(env.appUrl, `SELECT "passwordHash" AS hash FROM "User" WHERE id = $1`, [admin.id]);
+    expect(await verifyPassword("new-password-2", hash)).toBe(true);
+    expect(await verifyPassword("old-password-1", hash)).toBe(false);
+    // The copy kept for after the migrations is gone.
+    expect(await sql(env.appUrl, `SELECT to_regclass('public._vaultline_kept_credentials') AS t`)).toEqual([{ t: null }]);
+  });
+});
+
+describe("the stale-job sweep and a restore of Vaultline's own database (issue 11 finding 5)", () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await makeEnv({ targetIsApp: true, seed: false });
+  });
+  afterAll(async () => env.cleanup());
+
+  it("never fails or deletes a backup whose manifest exists, and does nothing while a destructive operation holds the lock", async () => {
+    const { sweepStaleJobs } = await import("../lib/backup/jobs");
+    const { tryDestructiveLock } = await import("../lib/backup/locks");
+    const b = await fullBackup(env);
+    // As the restored dump has it: the backup's own row captured RUNNING, with an old heartbeat.
+    const old = new Date(Date.now() - 3600_000);
+    await env.db.backupJob.update({ where: { id: b.id }, data: { status: "RUNNING", phase: "dumping", heartbeatAt: old, completedAt: null } });
+    const lock = await tryDestructiveLock(env.appUrl);
+    expect(lock).not.toBeNull();
+    expect(await sweepStaleJobs(env.ctx)).toEqual({ failed: [], requeued: [] });
+    expect((await env.db.backupJob.findUniqueOrThrow({ where: { id: b.id } })).status).toBe("RUNNING");
+    await lock!.release();
+
+    expect((await sweepStaleJobs(env.ctx)).failed).toEqual([]);
+    const row = await env.db.backupJob.findUniqueOrThrow({ where: { id: b.id } });
+    expect(row.status).toBe("SUCCEEDED");
+    const keys = backupKeys(env.ctx.prefix, env.ctx.env, b.id, b.createdAt);
+    expect(await env.ctx.storage.getBytes(keys.manifest)).toBeTruthy();
+    expect((await verifyBackupObjects(env.ctx, row)).ok).toBe(true);
+  });
+});
+

@@ -8,7 +8,7 @@ import { runBackup } from "../lib/backup/run-backup";
 import { backupKeys } from "../lib/backup/manifest";
 import { runRetention, startRetention } from "../lib/backup/retention-run";
 import { updateSettings } from "../lib/settings";
-import { LOCK_DESTRUCTIVE, tryLock } from "../lib/backup/locks";
+import { tryDestructiveLock } from "../lib/backup/locks";
 import type { NotifyEvent } from "../lib/notify/messages";
 import { stopBosses } from "../lib/queue";
 
@@ -58,7 +58,7 @@ describe("retention", () => {
 
   it("does nothing while a restore holds the destructive slot, and says so", async () => {
     await updateSettings(env.db, { retention: { days: 3, keepLast: 2, keepQuick: 1 } }, admin);
-    const lock = await tryLock(env.appUrl, LOCK_DESTRUCTIVE, "vaultline");
+    const lock = await tryDestructiveLock(env.appUrl);
     expect(lock).not.toBeNull();
     try {
       const r = await runRetention(env.ctx);

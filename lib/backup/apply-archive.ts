@@ -1,14 +1,16 @@
-// Applies a stored, encrypted pg_dump archive to the target so that it ends EXACTLY as the
-// backup — all or nothing, and committed only after every stored byte was checked:
+// Applies a stored, encrypted pg_dump archive to the target IN PLACE so that it ends EXACTLY
+// as the backup — all or nothing, and committed only after every stored byte was checked:
 //
 //   storage → SHA-256(stored) → OpenPGP decrypt → pg_restore -f - → hold back the tail → psql
 //
-// psql runs one transaction: our prologue drops the tables the backup does not have
-// (pg_restore --clean only drops what is IN the archive, so a table added since the backup
-// would survive), then pg_restore's script. Its final COMMIT sits in the held-back tail and
-// reaches psql only once the stored checksum matched and decryption ended cleanly (the
-// OpenPGP integrity check arrives at the very end of the stream). On any failure psql is
-// killed before it sees COMMIT, and PostgreSQL rolls everything back.
+// psql runs one transaction: the caller's prologue removes everything the application
+// owns (restore-plan.ts: its schemas with CASCADE, large objects, …), so nothing made after
+// the backup survives and nothing that depends on a restored object can block the restore;
+// then pg_restore's script recreates the backup with its owners and grants. The final COMMIT
+// sits in the held-back tail and reaches psql only once the stored checksum matched and
+// decryption ended cleanly (the OpenPGP integrity check arrives at the very end of the
+// stream); an epilogue may run just before it. On any failure psql is killed before it sees
+// COMMIT, and PostgreSQL rolls everything back.
 import { Transform, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createDecryptStream } from "./crypto";
@@ -45,19 +47,18 @@ export function createTailHolder(keep: number) {
   return {
     stream,
     ended,
-    release(): boolean {
+    /** Lets the tail through, with `before` inserted ahead of its last COMMIT. */
+    release(before = ""): boolean {
       if (!releaseTail) return false;
+      if (before) {
+        const at = held.lastIndexOf("COMMIT;");
+        if (at < 0) return false;
+        held = Buffer.concat([held.subarray(0, at), Buffer.from(before), held.subarray(at)]);
+      }
       releaseTail();
       return true;
     },
   };
-}
-
-function quoteQualified(name: string): string {
-  return name
-    .split(".")
-    .map((p) => `"${p.replace(/"/g, '""')}"`)
-    .join(".");
 }
 
 /**
@@ -96,8 +97,14 @@ export interface ApplyOptions {
   passphrase: string;
   expectedStoredSha256: string;
   targetUrl: string;
-  /** Qualified tables ("public.t") present in the target but not in the backup. */
-  dropTables: string[];
+  /** SQL run first, inside the transaction: clears what the backup will recreate. */
+  prologue: string;
+  /** SQL run last, just before COMMIT. */
+  epilogue?: string;
+  /** Restore owners (needs superuser or membership in each owning role). */
+  keepOwners: boolean;
+  /** Restore grants (needs every grantee role to exist). */
+  keepPrivileges: boolean;
   binDir?: string;
   signal?: AbortSignal;
 }
@@ -107,7 +114,7 @@ export async function applyArchive(o: ApplyOptions): Promise<void> {
   const env = { ...conn.env, PGAPPNAME: "vaultline-restore" };
   const restore = spawnTool(
     pgBinary("pg_restore", o.binDir),
-    ["--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error", "--file=-"],
+    ["--single-transaction", "--exit-on-error", "--file=-", ...(o.keepOwners ? [] : ["--no-owner"]), ...(o.keepPrivileges ? [] : ["--no-privileges"])],
     { stdin: "pipe", signal: o.signal, secrets: [conn.password] },
   );
   const psql = spawnTool(
@@ -122,10 +129,7 @@ export async function applyArchive(o: ApplyOptions): Promise<void> {
 
   const stored = createHashingStream();
   const tail = createTailHolder(64 * 1024);
-  const prologue =
-    "BEGIN;\nSET LOCAL lock_timeout = '5min';\n" +
-    o.dropTables.map((t) => `DROP TABLE IF EXISTS ${quoteQualified(t)} CASCADE;\n`).join("");
-  psql.child.stdin!.write(prologue);
+  psql.child.stdin!.write(`BEGIN;\nSET LOCAL lock_timeout = '5min';\n${o.prologue}\n`);
 
   try {
     // pg_restore may stop reading once it has the last archive entry; the input is still
@@ -149,7 +153,7 @@ export async function applyArchive(o: ApplyOptions): Promise<void> {
     }
     // Verified: let COMMIT through.
     await Promise.race([tail.ended, failFast]);
-    if (!tail.release()) throw new Error("the restore script did not end cleanly; nothing was committed");
+    if (!tail.release(o.epilogue ? `${o.epilogue}\n` : "")) throw new Error("the restore script did not end cleanly; nothing was committed");
     await Promise.all([out, psql.exited]);
   } catch (e) {
     killAll();

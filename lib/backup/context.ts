@@ -5,6 +5,7 @@ import { db as appDb } from "../db";
 import { config, type Config } from "../config";
 import { createStorage } from "./storage";
 import type { Storage } from "./storage/types";
+import type { StrategySetting } from "./restore-plan";
 
 export interface BackupContext {
   db: Db;
@@ -26,6 +27,12 @@ export interface BackupContext {
   appMigrationsDir?: string;
   /** Heartbeat and progress write interval. */
   heartbeatMs: number;
+  /** RESTORE_STRATEGY: "auto" (swap when the role may), "swap" or "in-place". */
+  restoreStrategy?: StrategySetting;
+  /** How long the database a swap replaced is kept for Undo. */
+  restoreKeepPreviousHours?: number;
+  /** pg_restore --jobs on the swap path. */
+  restoreJobs?: number;
 }
 
 export function contextFromConfig(cfg: Config, db: Db, storage: Storage = createStorage(cfg)): BackupContext {
@@ -46,6 +53,9 @@ export function contextFromConfig(cfg: Config, db: Db, storage: Storage = create
     checksFile: cfg.CHECKS_FILE,
     appMigrationsDir: cfg.APP_MIGRATIONS_DIR,
     heartbeatMs: 3000,
+    restoreStrategy: cfg.RESTORE_STRATEGY,
+    restoreKeepPreviousHours: cfg.RESTORE_KEEP_PREVIOUS_HOURS,
+    restoreJobs: cfg.RESTORE_JOBS,
   };
 }
 

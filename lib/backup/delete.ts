@@ -4,11 +4,11 @@ import type { BackupContext } from "./context";
 import { backupKeys } from "./manifest";
 import { audit, type Actor } from "../audit";
 import { ApiError, notFound } from "../errors";
-import { LOCK_DESTRUCTIVE, tryLock } from "./locks";
+import { tryDestructiveLock } from "./locks";
 
 /** Runs fn holding the one destructive-operation slot, or answers 409. */
 export async function withDestructiveSlot<T>(ctx: BackupContext, what: string, fn: () => Promise<T>): Promise<T> {
-  const lock = await tryLock(ctx.appDatabaseUrl, LOCK_DESTRUCTIVE, "vaultline");
+  const lock = await tryDestructiveLock(ctx.appDatabaseUrl);
   if (!lock) throw new ApiError("OPERATION_IN_PROGRESS", `Another restore, rollback, delete or pruning is running; ${what} was not started`);
   try {
     const active = await ctx.db.restoreJob.count({ where: { status: { in: ["QUEUED", "RUNNING"] } } });

@@ -71,7 +71,7 @@ function quoteIdent(name: string): string {
 }
 
 /** Prisma keeps its migrations table in the schema named by `?schema=` (default public). */
-function prismaSchema(url: string): string {
+export function prismaSchema(url: string): string {
   try {
     return new URL(url).searchParams.get("schema") || "public";
   } catch {

@@ -8,6 +8,8 @@ import { componentLogger } from "../log";
 import type { BackupKind, BackupTrigger } from "../validation/backups";
 import { backupKeys } from "./manifest";
 import { emitEngineEvent } from "./events";
+import { tryDestructiveLock } from "./locks";
+import { adoptFromManifest } from "./reconcile";
 
 const log = componentLogger("admin-backups");
 
@@ -84,12 +86,31 @@ export async function cancelBackup(ctx: BackupContext, id: string, actor: Actor)
  * message. Run at worker start and every minute.
  */
 export async function sweepStaleJobs(ctx: BackupContext, now = new Date()): Promise<{ failed: string[]; requeued: string[] }> {
+  // While a restore (or delete, or pruning) runs, the catalogue may be mid-replacement — a
+  // restored row captured RUNNING in its own dump, say: the sweep waits for its next turn.
+  const lock = await tryDestructiveLock(ctx.appDatabaseUrl);
+  if (!lock) return { failed: [], requeued: [] };
+  try {
+    return await sweepUnderLock(ctx, now);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function sweepUnderLock(ctx: BackupContext, now: Date): Promise<{ failed: string[]; requeued: string[] }> {
   const cutoff = new Date(now.getTime() - STALE_AFTER_MS);
   const stale = await ctx.db.backupJob.findMany({
     where: { status: "RUNNING", OR: [{ heartbeatAt: { lt: cutoff } }, { heartbeatAt: null, startedAt: { lt: cutoff } }] },
   });
   const failed: string[] = [];
   for (const job of stale) {
+    // A manifest is written only after a backup completed: such a backup succeeded, whatever
+    // its row says, and its objects are never deleted.
+    const keys = backupKeys(ctx.prefix, ctx.env, job.id, job.createdAt);
+    if (await adoptFromManifest(ctx, keys.manifest)) {
+      log.warn({ jobId: job.id }, "stale RUNNING row had a manifest: recorded as SUCCEEDED from it");
+      continue;
+    }
     const r = await ctx.db.backupJob.updateMany({
       where: { id: job.id, status: "RUNNING", updatedAt: job.updatedAt },
       data: {
@@ -101,7 +122,6 @@ export async function sweepStaleJobs(ctx: BackupContext, now = new Date()): Prom
     });
     if (r.count === 0) continue;
     failed.push(job.id);
-    const keys = backupKeys(ctx.prefix, ctx.env, job.id, job.createdAt);
     await Promise.all([keys.archive, keys.files, keys.manifest].map((k) => ctx.storage.delete(k).catch(() => {})));
     await audit(ctx.db, { actor: { type: "system", label: "sweep" }, action: "backup.failed", target: job.id, details: { reason: "stale heartbeat" } });
     log.warn({ jobId: job.id }, "stale running backup marked FAILED");

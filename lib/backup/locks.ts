@@ -14,7 +14,14 @@ function keys(namespace: number, name: string): [number, number] {
 }
 
 export const LOCK_BACKUP_TARGET = 0x7661_0001; // one backup per target at a time
-export const LOCK_DESTRUCTIVE = 0x7661_0002; // restore, rollback, delete, pruning
+export const LOCK_DESTRUCTIVE = 0x7661_0002; // restore, undo, rollback, delete, pruning, sweeps
+/** The one name every destructive operation locks under (with LOCK_DESTRUCTIVE). */
+export const DESTRUCTIVE_NAME = "vaultline";
+
+/** The same key as a session lock, as arguments for pg_try_advisory_xact_lock($1, $2). */
+export function destructiveKeys(): [number, number] {
+  return keys(LOCK_DESTRUCTIVE, DESTRUCTIVE_NAME);
+}
 
 async function connect(url: string) {
   const c = new pg.Client({ connectionString: url, application_name: "vaultline-lock" });
@@ -53,4 +60,14 @@ export async function waitLock(
     await opts.onWait?.();
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
   }
+}
+
+/** The one destructive-operation lock, once; null when another operation holds it. */
+export function tryDestructiveLock(url: string): Promise<HeldLock | null> {
+  return tryLock(url, LOCK_DESTRUCTIVE, DESTRUCTIVE_NAME);
+}
+
+/** The one destructive-operation lock, waiting for it. */
+export function waitDestructiveLock(url: string, opts: Parameters<typeof waitLock>[3] = {}): Promise<HeldLock> {
+  return waitLock(url, LOCK_DESTRUCTIVE, DESTRUCTIVE_NAME, opts);
 }

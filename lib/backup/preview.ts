@@ -7,6 +7,8 @@ import { excludedSchemas, prismaMigrationRows, schemaSnapshot, tableRowEstimates
 import type { Manifest } from "./manifest";
 import type { RestorePreview } from "../validation/restores";
 import { ApiError, notFound } from "../errors";
+import { catalogSnapshot, diffCatalogs, type CatalogSnapshot } from "./catalog-snapshot";
+import { chooseStrategy, ownershipPlan, probeTarget } from "./restore-plan";
 
 export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
   const liveT = Object.keys(live.tables);
@@ -43,6 +45,21 @@ function human(seconds: number): string {
   return `${Math.round(seconds / 86400)} days`;
 }
 
+const KIND_NAMES: Record<string, string> = {
+  schemas: "Schemas",
+  extensions: "Extensions",
+  views: "Views",
+  materializedViews: "Materialized views",
+  sequences: "Sequences",
+  functions: "Functions",
+  types: "Types",
+  indexes: "Indexes",
+  constraints: "Constraints",
+  triggers: "Triggers",
+  policies: "Policies",
+  largeObjects: "Large objects",
+};
+
 export function previewWarnings(p: Omit<RestorePreview, "warnings">): string[] {
   const w: string[] = [];
   const d = p.differences;
@@ -51,6 +68,17 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings">): string[] {
   if (d.columns.dropped.length) w.push(`Columns that exist now and will disappear: ${d.columns.dropped.join(", ")}. Code that reads them will break.`);
   if (d.migrations.reverted.length) w.push(`Migrations applied since the backup will be reverted: ${d.migrations.reverted.join(", ")}. Deploy the matching code, or re-run migrations, after the restore.`);
   if (p.ageSeconds > 86400) w.push(`The backup is ${human(p.ageSeconds)} old: every change since then will be lost.`);
+  if (p.objects) {
+    for (const [kind, o] of Object.entries(p.objects)) {
+      if (kind === "tables") continue;
+      if (o.dropped.length) w.push(`${KIND_NAMES[kind] ?? kind} that exist now and will be REMOVED: ${o.dropped.join(", ")}.`);
+    }
+    const owners = Object.values(p.objects).flatMap((o) => o.ownerChanged);
+    if (owners.length) w.push(`Owners go back to the backup's: ${owners.join(", ")}.`);
+  }
+  if (p.plan && !p.plan.ownership.canKeep) {
+    w.push(`Owners and grants cannot be restored as they were: ${p.plan.ownership.problems.join(" ")} Choose "reassign" to give every object to Vaultline's role instead, or fix the roles first.`);
+  }
   if (p.targetIsVaultline) w.push("The target is Vaultline's own database: backup history, restores and the audit log are re-read from storage afterwards.");
   return w;
 }
@@ -71,11 +99,17 @@ export async function buildPreview(
 ): Promise<RestorePreview & { manifest: Manifest | null }> {
   const manifest = verify.manifest ?? null;
   const excluded = excludedSchemas(ctx.targetUrl, ctx.appDatabaseUrl);
-  const [rawLive, liveMigrations, rawLiveRows] = await Promise.all([
+  const backupCatalog = (manifest as { catalog?: CatalogSnapshot } | null)?.catalog ?? null;
+  const roles = backupCatalog?.roles ?? null;
+  const [rawLive, liveMigrations, rawLiveRows, liveCatalog, cap] = await Promise.all([
     schemaSnapshot(ctx.targetUrl),
     prismaMigrationRows(ctx.targetUrl),
     tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 3000 }),
+    backupCatalog ? catalogSnapshot(ctx.targetUrl, excluded) : Promise.resolve(null),
+    probeTarget(ctx.targetUrl, roles ?? []),
   ]);
+  const targetIsVaultline = ctx.targetUrl === ctx.appDatabaseUrl;
+  const strategy = chooseStrategy(cap, { targetIsVaultline, setting: ctx.restoreStrategy ?? "auto", keepHours: ctx.restoreKeepPreviousHours ?? 24 });
   const live = withoutSchemas(rawLive, excluded);
   const liveRows = withoutSchemas(rawLiveRows, excluded);
   const backupSchema = (manifest as { schema?: SchemaSnapshot } | null)?.schema ?? { tables: {} };
@@ -92,9 +126,11 @@ export async function buildPreview(
     },
     verified: { ok: verify.ok, reason: verify.reason ?? null },
     differences: { ...diffSchemas(live, backupSchema), migrations: diffMigrations(liveMigrations, manifest?.prismaMigrations ?? null) },
+    objects: backupCatalog && liveCatalog ? diffCatalogs(liveCatalog, backupCatalog) : null,
+    plan: { strategy: strategy.strategy, strategyReason: strategy.reason, ownership: ownershipPlan(cap, roles) },
     rowEstimates: Object.fromEntries([...names].sort().map((n) => [n, { live: liveRows[n] ?? null, backup: backupRows[n] ?? null }])),
     ageSeconds: Math.round((Date.now() - (job.completedAt ?? job.createdAt).getTime()) / 1000),
-    targetIsVaultline: ctx.targetUrl === ctx.appDatabaseUrl,
+    targetIsVaultline,
     safetyBackup: true,
   };
   return { ...base, warnings: previewWarnings(base), manifest };

@@ -2,7 +2,8 @@
 // source of truth (DESIGN §3): backups, restores and audit events that exist in storage but
 // not in the restored tables are re-inserted, so no history and no audit trail is lost.
 import type { BackupContext } from "./context";
-import { parseManifest } from "./manifest";
+import { parseManifest, type Manifest } from "./manifest";
+import { ObjectNotFoundError } from "./storage/types";
 import { auditPrefix, restoresPrefix, restoreKey } from "./mirror";
 import { componentLogger } from "../log";
 
@@ -22,6 +23,14 @@ export interface RestoreRecord {
   preview: unknown;
   checks: unknown;
   createdAt: string;
+  strategy?: string | null;
+  ownership?: string | null;
+  previousDatabase?: string | null;
+  keepUntil?: string | null;
+  previousDroppedAt?: string | null;
+  undoneAt?: string | null;
+  swapSeconds?: number | null;
+  warnings?: string[];
 }
 
 export async function writeRestoreRecord(ctx: BackupContext, r: RestoreRecord): Promise<void> {
@@ -53,7 +62,69 @@ export async function restoreRowData(ctx: BackupContext, r: RestoreRecord, users
     preview: (r.preview ?? undefined) as object | undefined,
     checks: (r.checks ?? undefined) as object | undefined,
     createdAt: new Date(r.createdAt),
+    strategy: r.strategy ?? null,
+    ownership: r.ownership ?? null,
+    previousDatabase: r.previousDatabase ?? null,
+    keepUntil: d(r.keepUntil),
+    previousDroppedAt: d(r.previousDroppedAt),
+    undoneAt: d(r.undoneAt),
+    swapSeconds: r.swapSeconds ?? null,
+    warnings: r.warnings ?? [],
   };
+}
+
+/** The catalogue row a manifest describes: the backup succeeded (a manifest is written last). */
+async function upsertFromManifest(ctx: BackupContext, key: string, m: Manifest, exists: boolean): Promise<void> {
+  const users = await existingUsers(ctx, [m.initiatedBy?.id]);
+  const db = m.parts.find((p) => p.name === "database");
+  const data = {
+    id: m.id,
+    kind: m.kind,
+    trigger: m.trigger,
+    status: "SUCCEEDED" as const,
+    initiatedById: m.initiatedBy && users.has(m.initiatedBy.id) ? m.initiatedBy.id : null,
+    storageKey: db ? db.key : key,
+    sizeBytes: BigInt(db ? m.sizeBytes : 0),
+    checksumSha256: m.checksumSha256,
+    encrypted: true,
+    durationSeconds: m.durationSeconds,
+    startedAt: new Date(m.startedAt),
+    completedAt: new Date(m.completedAt),
+    createdAt: new Date(m.createdAt),
+    phase: "done",
+    progressBytes: BigInt(m.parts.reduce((n, p) => n + p.plainSizeBytes, 0)),
+    commitSha: m.commitSha,
+    note: m.note,
+    metadata: { reconciledFromStorage: true, manifestKey: key, parts: m.parts.map((p) => ({ name: p.name, key: p.key, sizeBytes: p.sizeBytes, sha256: p.sha256 })) },
+    failureReason: null,
+    heartbeatAt: new Date(m.completedAt),
+  };
+  if (exists) await ctx.db.backupJob.update({ where: { id: m.id }, data: { ...data, id: undefined } });
+  else await ctx.db.backupJob.create({ data });
+}
+
+/**
+ * A row whose manifest exists in storage is recorded from it and answers true; false when
+ * there is no (readable) manifest at key.
+ */
+export async function adoptFromManifest(ctx: BackupContext, key: string): Promise<boolean> {
+  let bytes: Buffer;
+  try {
+    bytes = await ctx.storage.getBytes(key);
+  } catch (e) {
+    // Storage down is not "no manifest": the caller must not act on a guess.
+    if (e instanceof ObjectNotFoundError) return false;
+    throw e;
+  }
+  let m: Manifest;
+  try {
+    m = parseManifest(bytes);
+  } catch {
+    return false;
+  }
+  const row = await ctx.db.backupJob.findUnique({ where: { id: m.id }, select: { id: true } });
+  await upsertFromManifest(ctx, key, m, !!row);
+  return true;
 }
 
 export async function reconcileFromStorage(ctx: BackupContext): Promise<{ backups: number; restores: number; audit: number }> {
@@ -69,32 +140,7 @@ export async function reconcileFromStorage(ctx: BackupContext): Promise<{ backup
     try {
       const m = parseManifest(await ctx.storage.getBytes(key));
       if (known.get(m.id) === "SUCCEEDED") continue;
-      const users = await existingUsers(ctx, [m.initiatedBy?.id]);
-      const db = m.parts.find((p) => p.name === "database");
-      const data = {
-          id: m.id,
-          kind: m.kind,
-          trigger: m.trigger,
-          status: "SUCCEEDED" as const,
-          initiatedById: m.initiatedBy && users.has(m.initiatedBy.id) ? m.initiatedBy.id : null,
-          storageKey: db ? db.key : key,
-          sizeBytes: BigInt(db ? m.sizeBytes : 0),
-          checksumSha256: m.checksumSha256,
-          encrypted: true,
-          durationSeconds: m.durationSeconds,
-          startedAt: new Date(m.startedAt),
-          completedAt: new Date(m.completedAt),
-          createdAt: new Date(m.createdAt),
-          phase: "done",
-          progressBytes: BigInt(m.parts.reduce((n, p) => n + p.plainSizeBytes, 0)),
-          commitSha: m.commitSha,
-          note: m.note,
-          metadata: { reconciledFromStorage: true, manifestKey: key, parts: m.parts.map((p) => ({ name: p.name, key: p.key, sizeBytes: p.sizeBytes, sha256: p.sha256 })) },
-          failureReason: null,
-          heartbeatAt: new Date(m.completedAt),
-      };
-      if (known.has(m.id)) await ctx.db.backupJob.update({ where: { id: m.id }, data: { ...data, id: undefined } });
-      else await ctx.db.backupJob.create({ data });
+      await upsertFromManifest(ctx, key, m, known.has(m.id));
       backups++;
     } catch (e) {
       log.error({ key, err: (e as Error).message }, "could not re-insert a backup from its manifest");

@@ -1,7 +1,7 @@
 // Queue handlers for restores and drills, and the sweep for restores whose worker died.
 import { registerWorkerExtension } from "./worker";
 import { getBoss, QUEUES, registerLocalWorker } from "../queue";
-import { runRestore, sweepStaleRestores } from "./restore";
+import { restoreHousekeeping, runRestore } from "./restore";
 import { runDrill } from "./drill";
 import { componentLogger } from "../log";
 
@@ -9,7 +9,7 @@ const log = componentLogger("restore");
 
 registerWorkerExtension(async (ctx) => {
   const boss = await getBoss(ctx.appDatabaseUrl);
-  await sweepStaleRestores(ctx);
+  await restoreHousekeeping(ctx);
   const restoreWorker = await boss.work<{ restoreId: string }>(QUEUES.restore, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
     await runRestore(ctx, job.data.restoreId);
   });
@@ -21,7 +21,7 @@ registerWorkerExtension(async (ctx) => {
     }),
   ];
   const timer = setInterval(() => {
-    sweepStaleRestores(ctx).catch((e: Error) => log.error({ err: e.message }, "restore sweep failed"));
+    restoreHousekeeping(ctx).catch((e: Error) => log.error({ err: e.message }, "restore sweep failed"));
   }, 60_000);
   return async () => {
     clearInterval(timer);

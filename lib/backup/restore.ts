@@ -1,27 +1,34 @@
 // A restore, end to end (DESIGN §5): verify every stored part → refuse on any doubt with the
-// database untouched → PRE_RESTORE safety backup → pg_restore --clean --if-exists
-// --single-transaction --no-owner (all or nothing) → files part swapped in → catalogue
-// reconciled from storage → checks → the RestoreJob recorded in the database and in storage.
-import { rename, rm } from "node:fs/promises";
-import path from "node:path";
+// database untouched → plan (strategy, ownership) → PRE_RESTORE safety backup → apply:
+// "beside and swap" (swap.ts: parallel pg_restore into a fresh database, checked, renamed
+// into place, the previous one kept for Undo) or in place in one transaction
+// (apply-archive.ts) → files part swapped in → Vaultline's own catalogue and credentials
+// put right → checks → the RestoreJob recorded in the database and in storage. Once the
+// database was replaced, a later step that fails is a warning on a SUCCEEDED restore.
 import type { BackupContext } from "./context";
 import { checkStoredParts } from "./verify";
 import { createDecryptStream } from "./crypto";
-import { pgBinary, parseToolVersion } from "./dump";
+import { createHashingStream } from "./hashing";
+import { pgBinary, parseToolVersion, spawnPgRestore } from "./dump";
 import { applyArchive } from "./apply-archive";
-import { extractTarInto } from "./files";
+import { recoverFilesSwaps, swapInFiles } from "./files-swap";
 import { runBackup, humanReason } from "./run-backup";
 import { reconcileFromStorage, restoreRowData, writeRestoreRecord, type RestoreRecord } from "./reconcile";
-import { LOCK_DESTRUCTIVE, waitLock } from "./locks";
-import { buildPreview, diffSchemas } from "./preview";
-import { excludedSchemas, schemaSnapshot, withoutSchemas, type SchemaSnapshot } from "./introspect";
+import { destructiveKeys, tryDestructiveLock, waitDestructiveLock } from "./locks";
+import { buildPreview } from "./preview";
+import { excludedSchemas, prismaSchema, schemaSnapshot } from "./introspect";
+import { catalogSnapshot, diffCatalogs, type CatalogSnapshot } from "./catalog-snapshot";
+import { chooseStrategy, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, ownershipPlan, probeTarget, reapplyKeptCredentials, type Ownership } from "./restore-plan";
+import { allowConnections, createFreshDatabase, databaseOf, databasesExist, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
+import { canUndo } from "./restores-catalog";
+import { diffSchemas } from "./preview";
 import { emitEngineEvent } from "./events";
 import { runChecks } from "./checks";
 import { audit, type Actor } from "../audit";
 import { ApiError, notFound } from "../errors";
 import { getBoss, QUEUES, wakeLocalWorkers } from "../queue";
 import { componentLogger } from "../log";
-import { RESTORE_WORD } from "../validation/restores";
+import { RESTORE_WORD, UNDO_WORD } from "../validation/restores";
 import { migrate } from "../migrate";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -31,26 +38,33 @@ const exec = promisify(execFile);
 
 export const RESTORE_STALE_AFTER_MS = 2 * 60_000;
 
-function toRecord(r: {
-  id: string;
-  backupId: string;
-  safetyBackupId: string | null;
-  status: RestoreRecord["status"];
-  phase: string | null;
-  initiatedById: string | null;
-  startedAt: Date | null;
-  completedAt: Date | null;
-  durationSeconds: number | null;
-  failureReason: string | null;
-  preview: unknown;
-  checks: unknown;
-  createdAt: Date;
-}): RestoreRecord {
+type RestoreRow = Awaited<ReturnType<BackupContext["db"]["restoreJob"]["findUniqueOrThrow"]>>;
+
+/** The row as stored beside the backups (times as ISO strings). */
+function toRecord(r: RestoreRow): RestoreRecord {
+  const iso = (d: Date | null) => d?.toISOString() ?? null;
   return {
-    ...r,
-    startedAt: r.startedAt?.toISOString() ?? null,
-    completedAt: r.completedAt?.toISOString() ?? null,
+    id: r.id,
+    backupId: r.backupId,
+    safetyBackupId: r.safetyBackupId,
+    status: r.status,
+    phase: r.phase,
+    initiatedById: r.initiatedById,
+    startedAt: iso(r.startedAt),
+    completedAt: iso(r.completedAt),
+    durationSeconds: r.durationSeconds,
+    failureReason: r.failureReason,
+    preview: r.preview,
+    checks: r.checks,
     createdAt: r.createdAt.toISOString(),
+    strategy: r.strategy,
+    ownership: r.ownership,
+    previousDatabase: r.previousDatabase,
+    keepUntil: iso(r.keepUntil),
+    previousDroppedAt: iso(r.previousDroppedAt),
+    undoneAt: iso(r.undoneAt),
+    swapSeconds: r.swapSeconds,
+    warnings: r.warnings,
   };
 }
 
@@ -62,7 +76,7 @@ export async function startRestore(
   ctx: BackupContext,
   backupId: string,
   actor: Actor,
-  opts: { confirm: unknown; initiatedById?: string | null; reason?: "restore" | "rollback" },
+  opts: { confirm: unknown; initiatedById?: string | null; reason?: "restore" | "rollback"; ownership?: Ownership },
 ): Promise<{ restoreId: string; preRestoreBackupId: string }> {
   if (opts.confirm !== RESTORE_WORD) {
     throw new ApiError("CONFIRMATION_REQUIRED", `Type ${RESTORE_WORD} (exactly) to confirm the restore`, { expected: RESTORE_WORD });
@@ -75,7 +89,11 @@ export async function startRestore(
 
   const { restore, safety } = await ctx.db.$transaction(async (tx) => {
     // Serialises concurrent requests: only one may see "no active restore" and insert.
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_DESTRUCTIVE}, 1)`;
+    // The same key every destructive operation holds: a running restore, undo, delete or
+    // pruning answers 409 at once instead of making this request wait for it.
+    const [a, b] = destructiveKeys();
+    const got = await tx.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(${a}::int, ${b}::int) AS ok`;
+    if (!got[0]?.ok) throw new ApiError("OPERATION_IN_PROGRESS", "Another restore, undo, delete or pruning is running; wait for it to finish");
     const active = await tx.restoreJob.count({ where: { status: { in: ["QUEUED", "RUNNING"] } } });
     if (active > 0) throw new ApiError("OPERATION_IN_PROGRESS", "Another restore is in progress; wait for it to finish");
     const safety = await tx.backupJob.create({
@@ -88,7 +106,7 @@ export async function startRestore(
       },
     });
     const restore = await tx.restoreJob.create({
-      data: { backupId, safetyBackupId: safety.id, initiatedById: opts.initiatedById ?? null, status: "QUEUED", phase: "queued" },
+      data: { backupId, safetyBackupId: safety.id, initiatedById: opts.initiatedById ?? null, status: "QUEUED", phase: "queued", ownership: opts.ownership ?? "keep" },
     });
     return { restore, safety };
   });
@@ -97,7 +115,7 @@ export async function startRestore(
     actor,
     action: opts.reason === "rollback" ? "rollback.restore_requested" : "restore.requested",
     target: backupId,
-    details: { restoreId: restore.id, safetyBackupId: safety.id },
+    details: { restoreId: restore.id, safetyBackupId: safety.id, ownership: opts.ownership ?? "keep" },
   });
   const boss = await getBoss(ctx.appDatabaseUrl);
   await boss.send(QUEUES.restore, { restoreId: restore.id }, { singletonKey: restore.id });
@@ -113,7 +131,7 @@ async function pgRestoreMajor(binDir?: string): Promise<number> {
 export async function runRestore(ctx: BackupContext, restoreId: string, opts: { signal?: AbortSignal } = {}): Promise<RestoreRecord["status"]> {
   const first = await ctx.db.restoreJob.findUnique({ where: { id: restoreId } });
   if (!first || first.status !== "QUEUED") return first?.status ?? "FAILED";
-  const lock = await waitLock(ctx.appDatabaseUrl, LOCK_DESTRUCTIVE, "vaultline", { signal: opts.signal, pollMs: 1000 });
+  const lock = await waitDestructiveLock(ctx.appDatabaseUrl, { signal: opts.signal, pollMs: 1000 });
   const startedAt = new Date();
   let current: RestoreRecord = toRecord({ ...first, status: "RUNNING", startedAt, phase: "starting" });
   const targetIsApp = ctx.targetUrl === ctx.appDatabaseUrl;
@@ -144,6 +162,20 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
       .finally(() => (beating = false));
   }, ctx.heartbeatMs);
 
+  // What a failure means depends on how far the restore got.
+  let stage: "checking" | "safety" | "applying" | "replaced" = "checking";
+  const warnings: string[] = [];
+  /** After the database was replaced, a failing step is recorded, not fatal. */
+  const afterReplace = async (name: string, step: () => Promise<unknown>) => {
+    try {
+      await step();
+    } catch (e) {
+      const w = `${name} failed after the database was restored: ${humanReason(e)}`;
+      warnings.push(w);
+      rlog.error({ step: name, err: (e as Error).message }, "step after the restore failed");
+    }
+  };
+
   try {
     await save({ status: "RUNNING", startedAt: startedAt.toISOString(), phase: "verifying" });
     await emitEngineEvent({ type: "restore.started", restoreId });
@@ -162,59 +194,107 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
     if (restoreMajor < dumpMajor) {
       throw new RefusedError(`pg_restore ${restoreMajor} cannot read an archive made by pg_dump ${dumpMajor}: install PostgreSQL ${dumpMajor} client tools or set PG_BIN_DIR`);
     }
-    const { manifest: _m, ...preview } = await buildPreview(ctx, backup, verify);
-    await save({ preview });
 
-    // 2. The safety backup; without it the restore does not run.
+    // 2. The plan: strategy and ownership, from what the connecting role may do.
+    const backupCatalog = (manifest as { catalog?: CatalogSnapshot }).catalog ?? null;
+    const roles = backupCatalog?.roles ?? null;
+    const cap = await probeTarget(ctx.targetUrl, roles ?? []);
+    const ownership = ownershipPlan(cap, roles);
+    const requested: Ownership = first.ownership === "reassign" ? "reassign" : "keep";
+    if (requested === "keep" && !ownership.canKeep) {
+      throw new RefusedError(
+        `Owners and grants cannot be restored as they were: ${ownership.problems.join(" ")} Fix the roles, or restore with ownership "reassign" to give every object to ${cap.user}.`,
+      );
+    }
+    const keepOwners = requested === "keep";
+    const keepPrivileges = keepOwners || cap.missingRoles.length === 0;
+    const { strategy } = chooseStrategy(cap, { targetIsVaultline: targetIsApp, setting: ctx.restoreStrategy ?? "auto", keepHours: ctx.restoreKeepPreviousHours ?? 24 });
+    const { manifest: _m, ...preview } = await buildPreview(ctx, backup, verify);
+    await save({ preview, strategy, ownership: requested });
+
+    // 3. The safety backup; without it the restore does not run.
+    stage = "safety";
     await phase("safety backup");
     if (current.safetyBackupId) {
       const s = await runBackup(ctx, current.safetyBackupId, { insideDestructiveOperation: true });
       if (s.status !== "SUCCEEDED") throw new RefusedError(`The safety backup failed (${s.failureReason ?? s.status}); the restore did not run`);
     }
 
-    // 3. All or nothing.
-    await phase("restoring database");
-    await applyArchive({
-      storedStream: await ctx.storage.get(dbPart.key),
-      passphrase: ctx.passphrase,
-      expectedStoredSha256: dbPart.sha256,
-      targetUrl: ctx.targetUrl,
-      // Computed now, not at preview time: tables created since are dropped too.
-      dropTables: diffSchemas(
-        withoutSchemas(await schemaSnapshot(ctx.targetUrl), excludedSchemas(ctx.targetUrl, ctx.appDatabaseUrl)),
-        (manifest as { schema?: SchemaSnapshot }).schema ?? { tables: {} },
-      ).tables.dropped,
-      binDir: ctx.pgBinDir,
-      signal: opts.signal,
-    });
-
-    // 4. Files: extracted beside the live directory, swapped in at the end.
-    if (filesPart && ctx.filesDir) {
-      await phase("restoring files");
-      const live = path.resolve(ctx.filesDir);
-      const fresh = `${live}.restore-${restoreId}`;
-      const old = `${live}.before-${restoreId}`;
-      const enc = await ctx.storage.get(filesPart.key);
-      const tarStream = enc.pipe(createDecryptStream(ctx.passphrase));
-      enc.on("error", (e) => tarStream.destroy(e));
-      await extractTarInto(tarStream, fresh);
-      await rename(live, old).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== "ENOENT") throw e;
+    // 4. The database: replaced whole, or not at all.
+    stage = "applying";
+    const excluded = excludedSchemas(ctx.targetUrl, ctx.appDatabaseUrl);
+    if (strategy === "swap") {
+      const names = swapNames(databaseOf(ctx.targetUrl), restoreId);
+      const freshUrl = withDatabase(ctx.targetUrl, names.fresh);
+      await phase("restoring beside the live database");
+      try {
+        await createFreshDatabase(ctx.targetUrl, names);
+        const stored = createHashingStream();
+        const raw = await ctx.storage.get(dbPart.key);
+        const plain = createDecryptStream(ctx.passphrase);
+        raw.on("error", (e) => stored.stream.destroy(e));
+        stored.stream.on("error", (e) => plain.destroy(e));
+        raw.pipe(stored.stream).pipe(plain);
+        await spawnPgRestore(plain, freshUrl, {
+          binDir: ctx.pgBinDir,
+          signal: opts.signal,
+          jobs: ctx.restoreJobs ?? 2,
+          noOwner: !keepOwners,
+          noPrivileges: !keepPrivileges,
+        });
+        if (stored.digest() !== dbPart.sha256) throw new Error("the archive read during the restore does not match its checksum");
+        await phase("checking the restored copy");
+        await checkRestoredCopy(freshUrl, manifest, backupCatalog, keepOwners);
+        await phase("swapping databases");
+        const swapSeconds = await swapDatabases(ctx.targetUrl, names.live, names.fresh, names.previous);
+        stage = "replaced";
+        const keepUntil = new Date(Date.now() + (ctx.restoreKeepPreviousHours ?? 24) * 3600_000);
+        await save({ swapSeconds, previousDatabase: names.previous, keepUntil: keepUntil.toISOString() });
+      } catch (e) {
+        if (stage !== "replaced") await dropDatabase(ctx.targetUrl, names.fresh).catch(() => undefined);
+        throw e;
+      }
+    } else {
+      await phase("restoring database");
+      const schema = prismaSchema(ctx.appDatabaseUrl);
+      await applyArchive({
+        storedStream: await ctx.storage.get(dbPart.key),
+        passphrase: ctx.passphrase,
+        expectedStoredSha256: dbPart.sha256,
+        targetUrl: ctx.targetUrl,
+        // Computed now, not at preview time: whatever was made since goes too.
+        prologue: await inPlacePrologue(ctx.targetUrl, excluded, targetIsApp ? { schema, tables: CREDENTIAL_TABLES } : undefined),
+        epilogue: targetIsApp ? keptCredentialsEpilogue(schema) : undefined,
+        keepOwners,
+        keepPrivileges,
+        binDir: ctx.pgBinDir,
+        signal: opts.signal,
       });
-      await rename(fresh, live);
-      await rm(old, { recursive: true, force: true });
+      stage = "replaced";
     }
 
-    // 5. Vaultline's own tables were just replaced: re-read history from storage.
+    // 5. Files: extracted beside the live directory, swapped in at the end (crash-safe).
+    if (filesPart && ctx.filesDir) {
+      const filesDir = ctx.filesDir;
+      await phase("restoring files");
+      await afterReplace("Restoring the files part", async () => {
+        const enc = await ctx.storage.get(filesPart.key);
+        const tarStream = enc.pipe(createDecryptStream(ctx.passphrase));
+        enc.on("error", (e) => tarStream.destroy(e));
+        await swapInFiles(filesDir, restoreId, tarStream);
+      });
+    }
+
+    // 6. Vaultline's own tables were just replaced: this version's schema, current
+    //    credentials, and the history re-read from storage.
     if (targetIsApp) {
       await phase("reconciling catalogue");
-      // An older backup brings older Vaultline tables: bring them back to this version first.
-      await migrate(ctx.appDatabaseUrl);
-      const r = await reconcileFromStorage(ctx);
-      rlog.info(r, "catalogue reconciled");
+      await afterReplace("Applying this version's migrations", () => migrate(ctx.appDatabaseUrl));
+      await afterReplace("Restoring current credentials", () => reapplyKeptCredentials(ctx.appDatabaseUrl, prismaSchema(ctx.appDatabaseUrl)));
+      await afterReplace("Re-reading the catalogue from storage", async () => rlog.info(await reconcileFromStorage(ctx), "catalogue reconciled"));
     }
 
-    // 6. Checks.
+    // 7. Checks.
     await phase("running checks");
     const checks = await runChecks({
       targetUrl: ctx.targetUrl,
@@ -229,6 +309,7 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
       status: "SUCCEEDED",
       phase: "done",
       checks,
+      warnings,
       completedAt: done.toISOString(),
       durationSeconds: (done.getTime() - startedAt.getTime()) / 1000,
     });
@@ -236,19 +317,19 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
       actor: { type: "system", label: "worker" },
       action: "restore.succeeded",
       target: backup.id,
-      details: { restoreId, safetyBackupId: current.safetyBackupId, durationSeconds: current.durationSeconds },
+      details: { restoreId, safetyBackupId: current.safetyBackupId, durationSeconds: current.durationSeconds, strategy, ownership: requested, swapSeconds: current.swapSeconds ?? null, warnings },
     });
-    rlog.info({ durationSeconds: current.durationSeconds }, "restore succeeded");
+    rlog.info({ durationSeconds: current.durationSeconds, strategy, swapSeconds: current.swapSeconds }, "restore succeeded");
     return "SUCCEEDED";
   } catch (e) {
-    const reason = humanReason(e);
+    const reason = failureMessage(stage, current.strategy ?? null, e);
     const done = new Date();
-    await save({ status: "FAILED", phase: "failed", failureReason: reason, completedAt: done.toISOString(), durationSeconds: (done.getTime() - startedAt.getTime()) / 1000 });
+    await save({ status: "FAILED", phase: "failed", failureReason: reason, warnings, completedAt: done.toISOString(), durationSeconds: (done.getTime() - startedAt.getTime()) / 1000 });
     // A refused restore never needs its safety backup: mark it so it does not run later.
     if (current.safetyBackupId) {
       await ctx.db.backupJob.updateMany({
         where: { id: current.safetyBackupId, status: "QUEUED" },
-        data: { status: "CANCELLED", phase: "cancelled", completedAt: done, failureReason: "The restore it was for did not run" },
+        data: { status: "CANCELLED", phase: "cancelled", completedAt: done, failureReason: `Not needed: restore ${restoreId} was refused before it began (${reason.slice(0, 300)})` },
       });
     }
     await audit(ctx.db, { actor: { type: "system", label: "worker" }, action: "restore.failed", target: first.backupId, details: { restoreId, reason } });
@@ -261,6 +342,38 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
   }
 }
 
+/** What a failure means for the database, by how far the restore got. */
+function failureMessage(stage: "checking" | "safety" | "applying" | "replaced", strategy: string | null, e: unknown): string {
+  const why = humanReason(e);
+  if (e instanceof RefusedError || stage === "checking" || stage === "safety") return `${why}. Nothing was changed.`.replace(/\.\. /, ". ");
+  if (stage === "applying") {
+    return strategy === "swap"
+      ? `The restore failed before the swap: ${why}. The live database was never touched; the fresh copy was discarded.`
+      : `The restore failed: ${why}. It ran in one transaction, which was rolled back: the database is exactly as it was.`;
+  }
+  return `The database was restored, then: ${why}`;
+}
+
+/** The fresh copy holds what the backup recorded: every object (with owners when kept), or at least every table and column. */
+async function checkRestoredCopy(url: string, manifest: { schema?: unknown }, backupCatalog: CatalogSnapshot | null, keepOwners: boolean): Promise<void> {
+  if (backupCatalog) {
+    const diff = diffCatalogs(await catalogSnapshot(url), backupCatalog);
+    const problems = Object.entries(diff).flatMap(([kind, d]) => [
+      ...d.added.map((n) => `${kind} ${n} missing`),
+      ...d.dropped.map((n) => `${kind} ${n} unexpected`),
+      ...(keepOwners ? d.changed.map((n) => `${kind} ${n} differs`) : []),
+      ...(keepOwners ? d.ownerChanged.map((n) => `${kind} ${n} owner`) : []),
+    ]);
+    if (problems.length) throw new Error(`the restored copy differs from the backup's record: ${problems.slice(0, 10).join("; ")}`);
+    return;
+  }
+  const recorded = (manifest as { schema?: Parameters<typeof diffSchemas>[1] }).schema;
+  if (!recorded) return;
+  const d = diffSchemas(await schemaSnapshot(url), recorded);
+  const missing = [...d.tables.added, ...d.columns.added];
+  if (missing.length) throw new Error(`the restored copy lacks ${missing.slice(0, 10).join(", ")}`);
+}
+
 /** A refusal before the database was touched. */
 export class RefusedError extends Error {
   constructor(message: string) {
@@ -269,24 +382,152 @@ export class RefusedError extends Error {
   }
 }
 
-/** RUNNING restores whose worker died: pg_restore ran in one transaction, so the target is unchanged. */
+/** Phases that run after an in-place restore committed. */
+const AFTER_COMMIT_PHASES = new Set(["restoring files", "reconciling catalogue", "running checks", "done"]);
+
+/**
+ * RUNNING restores whose worker died. A live restore holds the destructive lock for its
+ * whole run, so while anyone holds it the sweep does nothing; once it is free, a RUNNING
+ * restore is judged by where it stopped: before the swap (or before COMMIT) the database is
+ * as it was; after it, the restore stands and the steps that did not run are named.
+ */
 export async function sweepStaleRestores(ctx: BackupContext, now = new Date()): Promise<string[]> {
-  const cutoff = new Date(now.getTime() - RESTORE_STALE_AFTER_MS);
-  const stale = await ctx.db.restoreJob.findMany({
-    where: { status: "RUNNING", OR: [{ heartbeatAt: { lt: cutoff } }, { heartbeatAt: null, startedAt: { lt: cutoff } }] },
-  });
-  const failed: string[] = [];
-  for (const r of stale) {
-    const reason = `The worker stopped responding during "${r.phase}"; pg_restore runs in a single transaction, so the database is as it was before the restore.`;
-    const upd = await ctx.db.restoreJob.updateMany({
-      where: { id: r.id, status: "RUNNING", updatedAt: r.updatedAt },
-      data: { status: "FAILED", phase: "failed", failureReason: reason, completedAt: now },
+  const lock = await tryDestructiveLock(ctx.appDatabaseUrl);
+  if (!lock) return [];
+  try {
+    const cutoff = new Date(now.getTime() - RESTORE_STALE_AFTER_MS);
+    const stale = await ctx.db.restoreJob.findMany({
+      where: { status: "RUNNING", OR: [{ heartbeatAt: { lt: cutoff } }, { heartbeatAt: null, startedAt: { lt: cutoff } }] },
     });
-    if (!upd.count) continue;
-    failed.push(r.id);
-    const row = await ctx.db.restoreJob.findUniqueOrThrow({ where: { id: r.id } });
-    await writeRestoreRecord(ctx, toRecord(row));
-    await audit(ctx.db, { actor: { type: "system", label: "sweep" }, action: "restore.failed", target: r.backupId, details: { restoreId: r.id, reason } });
+    const swept: string[] = [];
+    for (const r of stale) {
+      const outcome = await staleOutcome(ctx, r);
+      const upd = await ctx.db.restoreJob.updateMany({
+        where: { id: r.id, status: "RUNNING", updatedAt: r.updatedAt },
+        data: { ...outcome, phase: outcome.status === "SUCCEEDED" ? "done" : "failed", completedAt: now },
+      });
+      if (!upd.count) continue;
+      swept.push(r.id);
+      if (r.safetyBackupId) {
+        await ctx.db.backupJob.updateMany({
+          where: { id: r.safetyBackupId, status: "QUEUED" },
+          data: { status: "CANCELLED", phase: "cancelled", completedAt: now, failureReason: `Not needed: restore ${r.id} stopped before its safety backup began` },
+        });
+      }
+      const row = await ctx.db.restoreJob.findUniqueOrThrow({ where: { id: r.id } });
+      await writeRestoreRecord(ctx, toRecord(row));
+      await audit(ctx.db, {
+        actor: { type: "system", label: "sweep" },
+        action: outcome.status === "SUCCEEDED" ? "restore.succeeded" : "restore.failed",
+        target: r.backupId,
+        details: { restoreId: r.id, reason: outcome.failureReason ?? null, warnings: outcome.warnings ?? [] },
+      });
+    }
+    return swept;
+  } finally {
+    await lock.release();
   }
-  return failed;
+}
+
+async function staleOutcome(ctx: BackupContext, r: RestoreRow) {
+  const stopped = `The worker stopped responding during "${r.phase}"`;
+  if (r.strategy === "swap") {
+    const names = swapNames(databaseOf(ctx.targetUrl), r.id);
+    const exist = await databasesExist(ctx.targetUrl, [names.previous, names.fresh]);
+    if (exist.has(names.previous)) {
+      await allowConnections(ctx.targetUrl, names.previous).catch(() => undefined);
+      return {
+        status: "SUCCEEDED" as const,
+        previousDatabase: names.previous,
+        keepUntil: r.keepUntil ?? new Date(Date.now() + (ctx.restoreKeepPreviousHours ?? 24) * 3600_000),
+        warnings: [...r.warnings, `${stopped}, after the databases were swapped: the database is restored; the steps after it (files, checks) may not have run.`],
+      };
+    }
+    await allowConnections(ctx.targetUrl, names.live).catch(() => undefined);
+    if (exist.has(names.fresh)) await dropDatabase(ctx.targetUrl, names.fresh).catch(() => undefined);
+    return { status: "FAILED" as const, failureReason: `${stopped}, before the swap: the live database was never changed.` };
+  }
+  if (r.phase && AFTER_COMMIT_PHASES.has(r.phase)) {
+    return {
+      status: "SUCCEEDED" as const,
+      warnings: [...r.warnings, `${stopped}, after the database was restored: the steps after it may not have run.`],
+    };
+  }
+  return { status: "FAILED" as const, failureReason: `${stopped}; the restore runs in a single transaction, which was rolled back: the database is as it was before the restore.` };
+}
+
+/** Drops the databases kept for Undo once their time is up. */
+export async function dropExpiredPrevious(ctx: BackupContext, now = new Date()): Promise<string[]> {
+  const due = await ctx.db.restoreJob.findMany({
+    where: { previousDatabase: { not: null }, previousDroppedAt: null, keepUntil: { lt: now } },
+  });
+  const dropped: string[] = [];
+  for (const r of due) {
+    const lock = await tryDestructiveLock(ctx.appDatabaseUrl);
+    if (!lock) break;
+    try {
+      await dropDatabase(ctx.targetUrl, r.previousDatabase!);
+      const row = await ctx.db.restoreJob.update({ where: { id: r.id }, data: { previousDroppedAt: now } });
+      await writeRestoreRecord(ctx, toRecord(row));
+      await audit(ctx.db, { actor: { type: "system", label: "sweep" }, action: "restore.previous_dropped", target: r.backupId, details: { restoreId: r.id, database: r.previousDatabase } });
+      dropped.push(r.previousDatabase!);
+    } catch (e) {
+      log.warn({ restoreId: r.id, err: (e as Error).message }, "could not drop the database kept for undo");
+    } finally {
+      await lock.release();
+    }
+  }
+  return dropped;
+}
+
+/**
+ * Undo restore: swaps the kept previous database back in place (seconds); the restored one
+ * is kept in its turn until the same deadline, so an undo can be undone by hand.
+ */
+export async function undoRestore(ctx: BackupContext, restoreId: string, actor: Actor, opts: { confirm: unknown }) {
+  if (opts.confirm !== UNDO_WORD) {
+    throw new ApiError("CONFIRMATION_REQUIRED", `Type ${UNDO_WORD} (exactly) to confirm the undo`, { expected: UNDO_WORD });
+  }
+  const lock = await tryDestructiveLock(ctx.appDatabaseUrl);
+  if (!lock) throw new ApiError("OPERATION_IN_PROGRESS", "Another restore, undo, delete or pruning is running; the undo was not started");
+  try {
+    const r = await ctx.db.restoreJob.findUnique({ where: { id: restoreId } });
+    if (!r) throw notFound("Restore");
+    if (!canUndo(r)) {
+      const why = r.strategy !== "swap"
+        ? "only a restore that swapped databases can be undone (this one ran in place; restore its safety backup instead)"
+        : r.undoneAt
+          ? "it was already undone"
+          : "the previous database is no longer kept";
+      throw new ApiError("CONFLICT", `This restore cannot be undone: ${why}`);
+    }
+    const names = swapNames(databaseOf(ctx.targetUrl), r.id);
+    const exist = await databasesExist(ctx.targetUrl, [names.previous]);
+    if (!exist.has(names.previous)) throw new ApiError("CONFLICT", `This restore cannot be undone: the database ${names.previous} no longer exists`);
+    const swapSeconds = await swapDatabases(ctx.targetUrl, names.live, names.previous, names.undone);
+    const row = await ctx.db.restoreJob.update({ where: { id: r.id }, data: { undoneAt: new Date(), previousDatabase: names.undone } });
+    await writeRestoreRecord(ctx, toRecord(row));
+    await audit(ctx.db, { actor, action: "restore.undone", target: r.backupId, details: { restoreId: r.id, swapSeconds, keptAs: names.undone } });
+    log.info({ restoreId: r.id, swapSeconds }, "restore undone");
+    return { restoreId: r.id, undoneAt: row.undoneAt!.toISOString(), swapSeconds };
+  } finally {
+    await lock.release();
+  }
+}
+
+/** The restore side of the sweep: stale restores, interrupted file swaps, expired Undo copies. */
+export async function restoreHousekeeping(ctx: BackupContext): Promise<void> {
+  if (ctx.filesDir) {
+    const lock = await tryDestructiveLock(ctx.appDatabaseUrl);
+    if (lock) {
+      try {
+        const done = await recoverFilesSwaps(ctx.filesDir);
+        if (done.length) log.warn({ done }, "interrupted files swaps recovered");
+      } finally {
+        await lock.release();
+      }
+    }
+  }
+  await sweepStaleRestores(ctx);
+  await dropExpiredPrevious(ctx);
 }

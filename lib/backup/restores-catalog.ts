@@ -9,6 +9,13 @@ type Row = Awaited<ReturnType<Db["restoreJob"]["findFirstOrThrow"]>> & {
   initiatedBy: { id: string; displayName: string; email: string; role: string } | null;
 };
 
+/** A swap restore whose previous database is still kept, not undone yet. */
+export function canUndo(r: { status: string; strategy: string | null; previousDatabase: string | null; keepUntil: Date | null; previousDroppedAt: Date | null; undoneAt: Date | null }, now = new Date()): boolean {
+  return (
+    r.status === "SUCCEEDED" && r.strategy === "swap" && !!r.previousDatabase && !r.previousDroppedAt && !r.undoneAt && !!r.keepUntil && r.keepUntil > now
+  );
+}
+
 export function toRestoreDto(r: Row): RestoreDto {
   return {
     id: r.id,
@@ -23,6 +30,15 @@ export function toRestoreDto(r: Row): RestoreDto {
     failureReason: r.failureReason,
     preview: r.preview,
     checks: r.checks,
+    strategy: r.strategy,
+    ownership: r.ownership,
+    previousDatabase: r.previousDatabase,
+    keepUntil: r.keepUntil?.toISOString() ?? null,
+    previousDroppedAt: r.previousDroppedAt?.toISOString() ?? null,
+    undoneAt: r.undoneAt?.toISOString() ?? null,
+    swapSeconds: r.swapSeconds,
+    warnings: r.warnings,
+    canUndo: canUndo(r),
     initiatedBy: r.initiatedBy,
   };
 }

@@ -8,10 +8,11 @@ import { checkDumpCompatibility, serverVersion, spawnPgDump } from "./dump";
 import { tarDirectory } from "./files";
 import { keyFingerprint, ENCRYPTION_ALGORITHM } from "./crypto";
 import { backupKeys, serializeManifest, type Manifest, type ManifestPart } from "./manifest";
+import { catalogSnapshot } from "./catalog-snapshot";
 import { excludedSchemas, prismaMigrationRows, schemaHash, schemaSnapshot, tableRowEstimates, withoutSchemas } from "./introspect";
 import { databaseHost, databaseName } from "./libpq";
 import { CancelledError, TimeoutError, removeOrphanedUploads, startHeartbeat } from "./jobs";
-import { LOCK_BACKUP_TARGET, LOCK_DESTRUCTIVE, tryLock, waitLock, type HeldLock } from "./locks";
+import { LOCK_BACKUP_TARGET, tryDestructiveLock, tryLock, waitLock, type HeldLock } from "./locks";
 import { resolveCommit } from "./commit";
 import { emitEngineEvent } from "./events";
 import { audit } from "../audit";
@@ -41,7 +42,7 @@ export function humanReason(e: unknown): string {
 async function waitForNoRestore(ctx: BackupContext, signal: AbortSignal, onWait: () => Promise<void>) {
   for (;;) {
     signal.throwIfAborted();
-    const probe = await tryLock(ctx.appDatabaseUrl, LOCK_DESTRUCTIVE, "vaultline");
+    const probe = await tryDestructiveLock(ctx.appDatabaseUrl);
     if (probe) return probe.release();
     await onWait();
     await new Promise((r) => setTimeout(r, 1000));
@@ -118,6 +119,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
         prismaMigrationRows(ctx.targetUrl),
         job.kind === "FULL" ? tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 5000 }) : Promise.resolve(null),
         serverVersion(ctx.targetUrl),
+        job.kind === "FULL" ? catalogSnapshot(ctx.targetUrl, excluded) : Promise.resolve(undefined),
       ]),
       abort.signal,
     );
@@ -176,7 +178,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
       }
     }
 
-    const [rawSnapshot, migrations, rawRowEstimates, server] = await inspection;
+    const [rawSnapshot, migrations, rawRowEstimates, server, catalog] = await inspection;
     const snapshot = withoutSchemas(rawSnapshot, excluded);
     const rowEstimates = withoutSchemas(rawRowEstimates, excluded);
     await hb.phase("writing manifest");
@@ -206,6 +208,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
       checksumSha256: parts.find((p) => p.name === "database")?.sha256 ?? null,
       appVersion: APP_VERSION,
       schema: snapshot,
+      catalog,
     };
     const manifestText = serializeManifest(manifest);
     await ctx.storage.putBytes(keys.manifest, manifestText, "application/json");

@@ -3,7 +3,21 @@ import { z } from "zod";
 
 /** Exactly "RESTORE": case-sensitive, no trimming (issue 4). */
 export const RESTORE_WORD = "RESTORE";
-export const restoreRequestSchema = z.object({ confirm: z.unknown().optional() });
+export const UNDO_WORD = "UNDO";
+export const restoreRequestSchema = z.object({
+  confirm: z.unknown().optional(),
+  /** "keep" (default): owners and grants as in the backup; "reassign": every object to Vaultline's role. */
+  ownership: z.enum(["keep", "reassign"]).optional(),
+});
+export const undoRequestSchema = z.object({ confirm: z.unknown().optional() });
+
+/** The object kinds a preview compares (lib/backup/catalog-snapshot.ts). */
+export interface ObjectDifference {
+  added: string[];
+  dropped: string[];
+  changed: string[];
+  ownerChanged: string[];
+}
 
 export interface RestorePreview {
   backup: { id: string; kind: string; createdAt: string; completedAt: string | null; sizeBytes: number | null; commitSha: string | null };
@@ -13,6 +27,13 @@ export interface RestorePreview {
     columns: { added: string[]; dropped: string[]; changed: string[] };
     migrations: { reverted: string[]; reapplied: string[] };
   };
+  /** Every object kind; null for a backup made before objects were recorded. */
+  objects: Record<string, ObjectDifference> | null;
+  plan: {
+    strategy: "swap" | "in-place";
+    strategyReason: string;
+    ownership: { canKeep: boolean; problems: string[]; roles: string[] | null };
+  } | null;
   rowEstimates: Record<string, { live: number | null; backup: number | null }>;
   ageSeconds: number;
   targetIsVaultline: boolean;
@@ -33,5 +54,15 @@ export interface RestoreDto {
   failureReason: string | null;
   preview: unknown;
   checks: unknown;
+  strategy: string | null;
+  ownership: string | null;
+  previousDatabase: string | null;
+  keepUntil: string | null;
+  previousDroppedAt: string | null;
+  undoneAt: string | null;
+  swapSeconds: number | null;
+  warnings: string[];
+  /** An Undo is possible now. */
+  canUndo: boolean;
   initiatedBy: { id: string; displayName: string; email: string; role: string } | null;
 }

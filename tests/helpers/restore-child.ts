@@ -16,6 +16,8 @@ const ctx: BackupContext = {
   env: "test",
   timeoutMs: 600_000,
   heartbeatMs: 500,
+  restoreStrategy: spec.restoreStrategy ?? "auto",
+  filesDir: spec.filesDir,
 };
 process.stdout.write("ready\n");
 await runRestore(ctx, spec.restoreId);

@@ -5,6 +5,6 @@ import { restoreRequestSchema } from "@/lib/validation/restores";
 
 export const POST = withAuth<{ id: string }>("restores.run", async (req, { params, principal, actor }) => {
   const body = await parseBody(req, restoreRequestSchema);
-  const r = await startRestore(appContext(), parseId(params.id), actor, { confirm: body.confirm, initiatedById: userIdOf(principal) });
+  const r = await startRestore(appContext(), parseId(params.id), actor, { confirm: body.confirm, ownership: body.ownership, initiatedById: userIdOf(principal) });
   return json(r, 202);
 });

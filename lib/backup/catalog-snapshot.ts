@@ -1,0 +1,215 @@
+// Every object a database holds, by kind, with its owner, privileges and a short hash of its
+// definition: recorded in each manifest at backup time and compared with the live database
+// before a restore, so the preview names everything the restore will add, remove or change
+// (DESIGN §5) — not only tables and columns. Objects that belong to an extension are the
+// extension's, and schemas Vaultline leaves out of a backup are left out here too.
+import { createHash } from "node:crypto";
+import pg from "pg";
+
+export const OBJECT_KINDS = [
+  "schemas",
+  "extensions",
+  "tables",
+  "views",
+  "materializedViews",
+  "sequences",
+  "functions",
+  "types",
+  "indexes",
+  "constraints",
+  "triggers",
+  "policies",
+  "largeObjects",
+] as const;
+export type ObjectKind = (typeof OBJECT_KINDS)[number];
+
+export interface CatalogEntry {
+  owner: string | null;
+  /** Privileges as PostgreSQL prints them, null = the defaults. */
+  acl: string | null;
+  /** First 12 hex digits of a SHA-256 over the definition (and comment, RLS flags…). */
+  def: string;
+}
+
+export interface CatalogSnapshot {
+  objects: Record<ObjectKind, Record<string, CatalogEntry>>;
+  /** Every role that owns an object or holds a privilege on one. */
+  roles: string[];
+}
+
+const short = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 12);
+
+/** Application schemas: not PostgreSQL's own, not temporary, not excluded. */
+function schemaFilter(alias: string): string {
+  return `${alias}.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+    AND ${alias}.nspname NOT LIKE 'pg_temp_%' AND ${alias}.nspname NOT LIKE 'pg_toast_temp_%'
+    AND NOT (${alias}.nspname = ANY($1::text[]))`;
+}
+
+/** Objects created by an extension script belong to the extension, not the application. */
+const notExtensionMember = (classTable: string, oid: string) =>
+  `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${classTable}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
+
+interface Row {
+  name: string;
+  owner: string | null;
+  acl: string | null;
+  def: string | null;
+}
+
+const QUERIES: Record<ObjectKind, string> = {
+  schemas: `
+    SELECT n.nspname AS name, pg_get_userbyid(n.nspowner) AS owner, n.nspacl::text AS acl,
+           coalesce(obj_description(n.oid, 'pg_namespace'), '') AS def
+      FROM pg_namespace n WHERE ${schemaFilter("n")} AND ${notExtensionMember("pg_namespace", "n.oid")}`,
+  extensions: `
+    SELECT e.extname AS name, NULL AS owner, NULL AS acl, e.extversion || ' in ' || n.nspname AS def
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname <> 'plpgsql' AND NOT (n.nspname = ANY($1::text[]))`,
+  tables: `
+    SELECT n.nspname || '.' || c.relname AS name, pg_get_userbyid(c.relowner) AS owner, c.relacl::text AS acl,
+           concat_ws('|', c.relkind, c.relrowsecurity, c.relforcerowsecurity, c.relpersistence,
+                     pg_get_expr(c.relpartbound, c.oid), coalesce(obj_description(c.oid, 'pg_class'), ''),
+                     (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull
+                                        || coalesce(' default ' || pg_get_expr(ad.adbin, ad.adrelid), '')
+                                        || coalesce(' acl ' || a.attacl::text, '')
+                                        || coalesce(' comment ' || col_description(c.oid, a.attnum), ''), ',' ORDER BY a.attnum)
+                        FROM pg_attribute a LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+                       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)) AS def
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p', 'f') AND ${schemaFilter("n")} AND ${notExtensionMember("pg_class", "c.oid")}`,
+  views: `
+    SELECT n.nspname || '.' || c.relname AS name, pg_get_userbyid(c.relowner) AS owner, c.relacl::text AS acl,
+           pg_get_viewdef(c.oid) || coalesce(obj_description(c.oid, 'pg_class'), '') AS def
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind = 'v' AND ${schemaFilter("n")} AND ${notExtensionMember("pg_class", "c.oid")}`,
+  materializedViews: `
+    SELECT n.nspname || '.' || c.relname AS name, pg_get_userbyid(c.relowner) AS owner, c.relacl::text AS acl,
+           pg_get_viewdef(c.oid) || c.relispopulated::text AS def
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind = 'm' AND ${schemaFilter("n")} AND ${notExtensionMember("pg_class", "c.oid")}`,
+  sequences: `
+    SELECT n.nspname || '.' || c.relname AS name, pg_get_userbyid(c.relowner) AS owner, c.relacl::text AS acl,
+           concat_ws('|', s.seqtypid::regtype, s.seqstart, s.seqincrement, s.seqmax, s.seqmin, s.seqcycle) AS def
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_sequence s ON s.seqrelid = c.oid
+     WHERE c.relkind = 'S' AND ${schemaFilter("n")} AND ${notExtensionMember("pg_class", "c.oid")}`,
+  functions: `
+    SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS name,
+           pg_get_userbyid(p.proowner) AS owner, p.proacl::text AS acl,
+           pg_get_functiondef(p.oid) || coalesce(obj_description(p.oid, 'pg_proc'), '') AS def
+      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+     WHERE p.prokind IN ('f', 'p', 'w') AND ${schemaFilter("n")} AND ${notExtensionMember("pg_proc", "p.oid")}`,
+  types: `
+    SELECT n.nspname || '.' || t.typname AS name, pg_get_userbyid(t.typowner) AS owner, t.typacl::text AS acl,
+           concat_ws('|', t.typtype, format_type(t.typbasetype, t.typtypmod), t.typnotnull,
+                     (SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid),
+                     (SELECT string_agg(pg_get_constraintdef(k.oid), ',' ORDER BY k.conname) FROM pg_constraint k WHERE k.contypid = t.oid),
+                     coalesce(obj_description(t.oid, 'pg_type'), '')) AS def
+      FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+     WHERE t.typtype IN ('e', 'd', 'r', 'm', 'c') AND ${schemaFilter("n")} AND ${notExtensionMember("pg_type", "t.oid")}
+       AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')
+       AND t.typname NOT LIKE '\\_%'`,
+  indexes: `
+    SELECT n.nspname || '.' || c.relname AS name, NULL AS owner, NULL AS acl, pg_get_indexdef(c.oid) AS def
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('i', 'I') AND ${schemaFilter("n")} AND ${notExtensionMember("pg_class", "c.oid")}`,
+  constraints: `
+    SELECT n.nspname || '.' || r.relname || '.' || k.conname AS name, NULL AS owner, NULL AS acl,
+           pg_get_constraintdef(k.oid) AS def
+      FROM pg_constraint k JOIN pg_class r ON r.oid = k.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
+     WHERE ${schemaFilter("n")} AND ${notExtensionMember("pg_class", "r.oid")}`,
+  triggers: `
+    SELECT n.nspname || '.' || r.relname || '.' || t.tgname AS name, NULL AS owner, NULL AS acl,
+           pg_get_triggerdef(t.oid) || t.tgenabled::text AS def
+      FROM pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid JOIN pg_namespace n ON n.oid = r.relnamespace
+     WHERE NOT t.tgisinternal AND ${schemaFilter("n")}`,
+  policies: `
+    SELECT n.nspname || '.' || r.relname || '.' || p.polname AS name, NULL AS owner, NULL AS acl,
+           concat_ws('|', p.polcmd, p.polpermissive, p.polroles::text,
+                     pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)) AS def
+      FROM pg_policy p JOIN pg_class r ON r.oid = p.polrelid JOIN pg_namespace n ON n.oid = r.relnamespace
+     WHERE ${schemaFilter("n")}`,
+  largeObjects: `
+    SELECT m.oid::text AS name, pg_get_userbyid(m.lomowner) AS owner, m.lomacl::text AS acl,
+           coalesce(obj_description(m.oid, 'pg_largeobject'), '') AS def
+      FROM pg_largeobject_metadata m WHERE cardinality($1::text[]) >= 0`,
+};
+
+/** Role names inside an ACL text such as {app=arwdDxt/app,reader=r/app,=U/owner}. */
+export function aclRoles(acl: string | null): string[] {
+  if (!acl) return [];
+  const out: string[] = [];
+  for (const item of acl.replace(/^\{|\}$/g, "").split(",")) {
+    const m = /^"?([^=]*)"?=[^/]*\/"?([^"]*)"?$/.exec(item.trim());
+    if (!m) continue;
+    if (m[1]) out.push(m[1].replace(/\\"/g, '"'));
+    if (m[2]) out.push(m[2]);
+  }
+  return out;
+}
+
+/** Large objects can number millions: past a limit they are one entry, their hash over all. */
+const LARGE_OBJECT_LIMIT = 1000;
+function collapse(kind: ObjectKind, entries: Record<string, CatalogEntry>): Record<string, CatalogEntry> {
+  const names = Object.keys(entries);
+  if (kind !== "largeObjects" || names.length <= LARGE_OBJECT_LIMIT) return entries;
+  return { [`(${names.length} large objects)`]: { owner: null, acl: null, def: short(JSON.stringify(entries)) } };
+}
+
+export async function catalogSnapshot(url: string, excludeSchemas: string[] = []): Promise<CatalogSnapshot> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    const objects = {} as CatalogSnapshot["objects"];
+    const roles = new Set<string>();
+    for (const kind of OBJECT_KINDS) {
+      const { rows } = await client.query<Row>(QUERIES[kind], [excludeSchemas]);
+      const entries: Record<string, CatalogEntry> = {};
+      for (const r of rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+        entries[r.name] = { owner: r.owner, acl: r.acl, def: short(r.def ?? "") };
+        if (r.owner) roles.add(r.owner);
+        for (const role of aclRoles(r.acl)) roles.add(role);
+      }
+      objects[kind] = collapse(kind, entries);
+    }
+    return { objects, roles: [...roles].sort() };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export interface KindDifference {
+  /** In the backup, not live: the restore brings them back. */
+  added: string[];
+  /** Live, not in the backup: the restore removes them. */
+  dropped: string[];
+  /** In both, with another definition or privileges. */
+  changed: string[];
+  /** In both, owned by someone else now: "name (now → backup)". */
+  ownerChanged: string[];
+}
+
+export function diffCatalogs(live: CatalogSnapshot, backup: CatalogSnapshot): Record<ObjectKind, KindDifference> {
+  const out = {} as Record<ObjectKind, KindDifference>;
+  for (const kind of OBJECT_KINDS) {
+    const l = live.objects[kind] ?? {};
+    const b = backup.objects[kind] ?? {};
+    const d: KindDifference = { added: [], dropped: [], changed: [], ownerChanged: [] };
+    for (const [name, be] of Object.entries(b)) {
+      const le = l[name];
+      if (!le) d.added.push(name);
+      else {
+        if (le.def !== be.def || le.acl !== be.acl) d.changed.push(name);
+        if (le.owner !== be.owner) d.ownerChanged.push(`${name} (${le.owner ?? "?"} → ${be.owner ?? "?"})`);
+      }
+    }
+    for (const name of Object.keys(l)) if (!b[name]) d.dropped.push(name);
+    out[kind] = d;
+  }
+  return out;
+}
+
+/** True when the two catalogues hold the same objects with the same definitions and owners. */
+export function sameCatalog(a: CatalogSnapshot, b: CatalogSnapshot): boolean {
+  return Object.values(diffCatalogs(a, b)).every((d) => !d.added.length && !d.dropped.length && !d.changed.length && !d.ownerChanged.length);
+}

@@ -1,0 +1,236 @@
+// How a restore will run on this target, decided before anything is touched and shown in
+// the preview (DESIGN §5): the strategy ("beside and swap", or in place in one transaction)
+// and whether owners and grants can be kept — from what the connecting role may do.
+import pg from "pg";
+
+export type Strategy = "swap" | "in-place";
+export type StrategySetting = Strategy | "auto";
+export type Ownership = "keep" | "reassign";
+
+export interface TargetCapabilities {
+  user: string;
+  superuser: boolean;
+  createDb: boolean;
+  database: string;
+  databaseOwner: string;
+  /** Member of the database's owner: may rename it and create its replacement with that owner. */
+  ownsDatabase: boolean;
+  /** May end other roles' sessions (superuser or pg_signal_backend). */
+  canSignal: boolean;
+  serverVersionNum: number;
+  /** Roles the backup needs that do not exist on this server. */
+  missingRoles: string[];
+  /** Existing roles the connecting role may not hand objects to. */
+  notMemberOf: string[];
+}
+
+export interface OwnershipPlan {
+  /** Owners and grants can be restored exactly. */
+  canKeep: boolean;
+  /** Why not, one sentence each. */
+  problems: string[];
+  /** The roles the backup names, or null for a backup made before they were recorded. */
+  roles: string[] | null;
+}
+
+export interface RestorePlan {
+  strategy: Strategy;
+  strategyReason: string;
+  ownership: OwnershipPlan;
+}
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, application_name: "vaultline-restore-plan" });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+export async function probeTarget(url: string, roles: string[]): Promise<TargetCapabilities> {
+  return withClient(url, async (c) => {
+    const { rows } = await c.query(`
+      SELECT current_user AS "user", r.rolsuper AS superuser, (r.rolsuper OR r.rolcreatedb) AS "createDb",
+             current_database() AS database, pg_get_userbyid(d.datdba) AS "databaseOwner",
+             pg_has_role(current_user, d.datdba, 'MEMBER') AS "ownsDatabase",
+             (r.rolsuper OR pg_has_role(current_user, 'pg_signal_backend', 'MEMBER')) AS "canSignal",
+             current_setting('server_version_num')::int AS "serverVersionNum"
+        FROM pg_roles r, pg_database d
+       WHERE r.rolname = current_user AND d.datname = current_database()`);
+    const base = rows[0] as Omit<TargetCapabilities, "missingRoles" | "notMemberOf">;
+    const { rows: found } = await c.query<{ rolname: string; member: boolean }>(
+      `SELECT rolname, pg_has_role(current_user, oid, 'MEMBER') AS member FROM pg_roles WHERE rolname = ANY($1::text[])`,
+      [roles],
+    );
+    const exists = new Map(found.map((r) => [r.rolname, r.member]));
+    return {
+      ...base,
+      missingRoles: roles.filter((r) => !exists.has(r)),
+      notMemberOf: roles.filter((r) => exists.has(r) && !exists.get(r)),
+    };
+  });
+}
+
+export function ownershipPlan(cap: TargetCapabilities, roles: string[] | null): OwnershipPlan {
+  const problems: string[] = [];
+  if (roles === null) {
+    if (!cap.superuser) {
+      problems.push(
+        `This backup was made before Vaultline recorded owners, and ${cap.user} is not a superuser, so owners cannot be proven restorable.`,
+      );
+    }
+  } else {
+    for (const r of cap.missingRoles) problems.push(`Role ${r} owns or is granted objects in the backup but does not exist on this server (CREATE ROLE ${quoteIdent(r)};).`);
+    if (!cap.superuser) {
+      for (const r of cap.notMemberOf) problems.push(`${cap.user} may not give objects to ${r} (GRANT ${quoteIdent(r)} TO ${quoteIdent(cap.user)};).`);
+    }
+  }
+  return { canKeep: problems.length === 0, problems, roles };
+}
+
+export function chooseStrategy(cap: TargetCapabilities, opts: { targetIsVaultline: boolean; setting: StrategySetting; keepHours: number }): { strategy: Strategy; reason: string } {
+  const swapMissing: string[] = [];
+  if (!cap.createDb) swapMissing.push(`${cap.user} may not create databases (ALTER ROLE ${quoteIdent(cap.user)} CREATEDB;)`);
+  if (!cap.superuser && !cap.ownsDatabase) {
+    swapMissing.push(`${cap.user} does not own ${cap.database} (GRANT ${quoteIdent(cap.databaseOwner)} TO ${quoteIdent(cap.user)};)`);
+  }
+  const swap = `Beside and swap: the backup is restored in parallel into a fresh database next to ${cap.database}, checked, then swapped in (a few seconds without connections); the current database is kept ${opts.keepHours} h for Undo.`;
+  if (opts.targetIsVaultline) {
+    return { strategy: "in-place", reason: "In place, in one transaction: the target is Vaultline's own database, which holds the job queue and locks this restore runs on." };
+  }
+  if (opts.setting === "in-place") return { strategy: "in-place", reason: "In place, in one transaction: RESTORE_STRATEGY=in-place." };
+  if (swapMissing.length === 0) return { strategy: "swap", reason: swap };
+  const why = `In place, in one transaction, because ${swapMissing.join(" and ")}.`;
+  if (opts.setting === "swap") return { strategy: "in-place", reason: `${why} (RESTORE_STRATEGY=swap cannot be honoured.)` };
+  return { strategy: "in-place", reason: why };
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function quoteLiteral(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/**
+ * The in-place prologue: removes everything the application owns, so the archive recreates
+ * the database exactly — every schema but PostgreSQL's and the excluded ones (CASCADE takes
+ * their extensions, and whatever a later migration hung on them), large objects, event
+ * triggers, publications, foreign servers and remaining extensions; then an empty `public`
+ * as initdb makes it (pg_dump never creates it, only alters it).
+ */
+export async function inPlacePrologue(url: string, excludeSchemas: string[], keep?: { schema: string; tables: string[] }): Promise<string> {
+  return withClient(url, async (c) => {
+    const q = async (text: string) => (await c.query<{ n: string }>(text, [excludeSchemas])).rows.map((r) => r.n);
+    const schemas = await q(`
+      SELECT n.nspname AS n FROM pg_namespace n
+       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+         AND n.nspname NOT LIKE 'pg_temp_%' AND n.nspname NOT LIKE 'pg_toast_temp_%'
+         AND NOT (n.nspname = ANY($1::text[]))
+         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
+       ORDER BY 1`);
+    const extensions = await q(`
+      SELECT e.extname AS n FROM pg_extension e JOIN pg_namespace s ON s.oid = e.extnamespace
+       WHERE e.extname <> 'plpgsql' AND NOT (s.nspname = ANY($1::text[])) ORDER BY 1`);
+    const eventTriggers = await q(`SELECT evtname AS n FROM pg_event_trigger WHERE cardinality($1::text[]) >= 0
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_event_trigger'::regclass AND d.objid = pg_event_trigger.oid AND d.deptype = 'e')`);
+    const publications = await q(`SELECT pubname AS n FROM pg_publication WHERE cardinality($1::text[]) >= 0`);
+    const servers = await q(`SELECT srvname AS n FROM pg_foreign_server WHERE cardinality($1::text[]) >= 0`);
+    const { rows: v } = await c.query<{ v: number }>("SELECT current_setting('server_version_num')::int AS v");
+
+    const sql: string[] = [];
+    if (keep) sql.push(keepCredentialsSql(keep.schema, keep.tables));
+    for (const e of eventTriggers) sql.push(`DROP EVENT TRIGGER IF EXISTS ${quoteIdent(e)};`);
+    for (const p of publications) sql.push(`DROP PUBLICATION IF EXISTS ${quoteIdent(p)};`);
+    for (const s of servers) sql.push(`DROP SERVER IF EXISTS ${quoteIdent(s)} CASCADE;`);
+    if (schemas.length) sql.push(`DROP SCHEMA IF EXISTS ${schemas.map(quoteIdent).join(", ")} CASCADE;`);
+    for (const e of extensions) sql.push(`DROP EXTENSION IF EXISTS ${quoteIdent(e)} CASCADE;`);
+    sql.push("SELECT count(pg_catalog.lo_unlink(oid)) FROM pg_catalog.pg_largeobject_metadata;");
+    if (!excludeSchemas.includes("public")) {
+      sql.push(
+        v[0].v >= 150000
+          ? "CREATE SCHEMA public AUTHORIZATION pg_database_owner; GRANT USAGE ON SCHEMA public TO PUBLIC;"
+          : "CREATE SCHEMA public; GRANT ALL ON SCHEMA public TO PUBLIC;",
+        "COMMENT ON SCHEMA public IS 'standard public schema';",
+      );
+    }
+    return sql.join("\n");
+  });
+}
+
+// Vaultline's own database: credentials are current state, not history (DESIGN §5). The
+// rows of the credential tables are copied, as JSON, into a temporary table before anything
+// is dropped — in the restore's own transaction, so nothing changed meanwhile is missed — and
+// written back over the restored rows just before COMMIT; a copy stays in KEPT_TABLE until
+// the migrations of this version ran (an older backup may predate a credential column), then
+// is applied once more and dropped.
+export const CREDENTIAL_TABLES = ["User", "ApiToken"];
+export const KEPT_TABLE = "_vaultline_kept_credentials";
+
+function keepCredentialsSql(schema: string, tables: string[]): string {
+  const parts = tables.map((t) => `SELECT ${quoteLiteral(t)}::text AS tbl, to_jsonb(x) AS row FROM ${quoteIdent(schema)}.${quoteIdent(t)} x`);
+  return `CREATE TEMP TABLE vl_kept ON COMMIT DROP AS ${parts.join(" UNION ALL ")};`;
+}
+
+/** Writes the kept rows (from `source`, a table with tbl and row columns) over the restored ones. */
+export function applyCredentialsSql(schema: string, tables: string[], source: string): string {
+  const arr = `ARRAY[${tables.map(quoteLiteral).join(", ")}]`;
+  const reversed = `ARRAY[${[...tables].reverse().map(quoteLiteral).join(", ")}]`;
+  const s = quoteLiteral(schema);
+  return `DO $vl$
+DECLARE t text; cols text; sets text;
+BEGIN
+  -- Rows that no longer exist go first (tokens before the users they may name)...
+  FOREACH t IN ARRAY ${reversed} LOOP
+    CONTINUE WHEN to_regclass(format('%I.%I', ${s}, t)) IS NULL;
+    EXECUTE format('DELETE FROM %I.%I d WHERE NOT EXISTS (SELECT 1 FROM ${source} k WHERE k.tbl = %L AND k.row->>''id'' = d.id::text)', ${s}, t, t);
+  END LOOP;
+  -- ...then every kept row is written back, column by column where both versions have it.
+  FOREACH t IN ARRAY ${arr} LOOP
+    CONTINUE WHEN to_regclass(format('%I.%I', ${s}, t)) IS NULL;
+    SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum),
+           string_agg(format('%I = r.%I', a.attname, a.attname), ', ' ORDER BY a.attnum) FILTER (WHERE a.attname <> 'id')
+      INTO cols, sets
+      FROM pg_attribute a
+     WHERE a.attrelid = format('%I.%I', ${s}, t)::regclass AND a.attnum > 0 AND NOT a.attisdropped
+       AND EXISTS (SELECT 1 FROM ${source} k WHERE k.tbl = t AND k.row ? a.attname);
+    CONTINUE WHEN cols IS NULL;
+    IF sets IS NOT NULL THEN
+      EXECUTE format('UPDATE %1$I.%2$I d SET %3$s FROM ${source} k, jsonb_populate_record(NULL::%1$I.%2$I, k.row) r WHERE k.tbl = %4$L AND r.id = d.id', ${s}, t, sets, t);
+    END IF;
+    EXECUTE format('INSERT INTO %1$I.%2$I (%3$s) SELECT %5$s FROM ${source} k, jsonb_populate_record(NULL::%1$I.%2$I, k.row) r WHERE k.tbl = %4$L AND NOT EXISTS (SELECT 1 FROM %1$I.%2$I d WHERE d.id = r.id)',
+      ${s}, t, cols, t, (SELECT string_agg('r.' || c, ', ') FROM unnest(string_to_array(cols, ', ')) c));
+  END LOOP;
+END $vl$;`;
+}
+
+/** Before COMMIT of an own-database restore: the kept credentials written back, and kept for after the migrations. */
+export function keptCredentialsEpilogue(schema: string): string {
+  return [
+    `DROP TABLE IF EXISTS ${quoteIdent(schema)}.${quoteIdent(KEPT_TABLE)};`,
+    `CREATE TABLE ${quoteIdent(schema)}.${quoteIdent(KEPT_TABLE)} AS SELECT * FROM pg_temp.vl_kept;`,
+    applyCredentialsSql(schema, CREDENTIAL_TABLES, "pg_temp.vl_kept"),
+  ].join("\n");
+}
+
+/** After the migrations: the kept credentials applied once more, then dropped. */
+export async function reapplyKeptCredentials(url: string, schema: string): Promise<boolean> {
+  return withClient(url, async (c) => {
+    const table = `${quoteIdent(schema)}.${quoteIdent(KEPT_TABLE)}`;
+    const { rows } = await c.query<{ t: string | null }>("SELECT to_regclass($1) AS t", [table]);
+    if (!rows[0].t) return false;
+    await c.query("BEGIN");
+    try {
+      await c.query(applyCredentialsSql(schema, CREDENTIAL_TABLES, table));
+      await c.query(`DROP TABLE ${table}`);
+      await c.query("COMMIT");
+    } catch (e) {
+      await c.query("ROLLBACK").catch(() => undefined);
+      throw e;
+    }
+    return true;
+  });
+}
