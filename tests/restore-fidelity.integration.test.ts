@@ -6,16 +6,18 @@
 // Judged by a catalogue-and-data fingerprint with owners and privileges, and by the app
 // role reading and writing afterwards.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeEnv, type TestEnv } from "./helpers/backup-env";
+import { spawn } from "node:child_process";
+import pg from "pg";
+import { makeEnv, PASSPHRASE, waitFor, type TestEnv } from "./helpers/backup-env";
 import { adminUrl, sql } from "./helpers/pg";
 import { catalogFingerprint } from "./helpers/catalog-fingerprint";
 import { APP_ROLE, asAppRole, buildAppDatabase, LATER_MIGRATION_SQL, READER_ROLE } from "./helpers/app-fixture";
 import { runBackup } from "../lib/backup/run-backup";
-import { startRestore, runRestore, undoRestore } from "../lib/backup/restore";
+import { startRestore, runRestore, sweepStaleRestores, undoRestore } from "../lib/backup/restore";
 import { previewRestore } from "../lib/backup/preview";
 import { SYSTEM } from "../lib/audit";
 import { stopBosses } from "../lib/queue";
-import { swapNames, databaseOf } from "../lib/backup/swap";
+import { swapNames, databaseOf, withDatabase } from "../lib/backup/swap";
 
 const exec = (url: string, text: string) => sql(url, text);
 const fingerprint = (url: string) => catalogFingerprint(sql, url);
@@ -149,4 +151,82 @@ describe.each(["in-place", "swap"] as const)("restore of an application database
     const [{ me }] = await sql<{ me: string }>(env.targetUrl, "SELECT current_user AS me");
     expect(owner).toBe(me);
   });
+});
+
+describe("beside and swap: a failure or a kill -9 before the swap commits leaves the live database as it was", () => {
+  let env: TestEnv;
+  let backupId: string;
+  beforeAll(async () => {
+    env = await makeEnv({ overrides: { restoreStrategy: "auto", heartbeatMs: 300 } });
+    // Enough rows that restoring the copy takes a moment, so the test can hold it open.
+    await sql(env.targetUrl, "CREATE TABLE filler AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 300000) g");
+    backupId = await fullBackup(env);
+    await sql(env.targetUrl, "UPDATE customers SET name = 'live' WHERE id <= 5; CREATE VIEW later AS SELECT * FROM customers");
+  });
+  afterAll(async () => env.cleanup());
+
+  const liveDb = () => databaseOf(env.targetUrl);
+  const allowsConnections = async () =>
+    (await sql<{ ok: boolean }>(adminUrl(), "SELECT datallowconn AS ok FROM pg_database WHERE datname = $1", [liveDb()]))[0].ok;
+
+  /** Connects to the fresh copy as soon as it exists: its rename then cannot happen. */
+  async function holdFreshCopy(restoreId: string): Promise<pg.Client> {
+    const fresh = swapNames(liveDb(), restoreId).fresh;
+    for (let i = 0; i < 3000; i++) {
+      const rows = await sql(adminUrl(), "SELECT 1 FROM pg_database WHERE datname = $1", [fresh]);
+      if (rows.length) {
+        const c = new pg.Client({ connectionString: withDatabase(env.targetUrl, fresh) });
+        c.on("error", () => undefined);
+        await c.connect();
+        return c;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error("the fresh copy never appeared");
+  }
+
+  it("a swap that cannot complete fails with the live database untouched and the copy dropped", async () => {
+    const before = await fingerprint(env.targetUrl);
+    const { restoreId } = await startRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE" });
+    const running = runRestore(env.ctx, restoreId);
+    const holder = await holdFreshCopy(restoreId);
+    expect(await running).toBe("FAILED");
+    await holder.end().catch(() => undefined);
+    const row = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
+    expect(row.failureReason).toMatch(/before the swap.*never touched/);
+    expect(await allowsConnections()).toBe(true);
+    expect(await fingerprint(env.targetUrl)).toEqual(before);
+    expect(await sql(adminUrl(), "SELECT 1 FROM pg_database WHERE datname = $1", [swapNames(liveDb(), restoreId).fresh])).toEqual([]);
+  }, 120_000);
+
+  it("kill -9 mid-swap: after the sweep the live database is wholly old and accepts connections again", async () => {
+    const before = await fingerprint(env.targetUrl);
+    const { restoreId } = await startRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE" });
+    const child = spawn(process.execPath, ["--import", "tsx", "tests/helpers/restore-child.ts"], {
+      env: {
+        ...process.env,
+        RESTORE_CHILD_SPEC: JSON.stringify({ appUrl: env.appUrl, targetUrl: env.targetUrl, storageDir: env.storageDir, passphrase: PASSPHRASE, restoreId, restoreStrategy: "auto" }),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const exited = new Promise((r) => child.once("exit", r));
+    const holder = await holdFreshCopy(restoreId);
+    try {
+      await waitFor(async () => (await env.db.restoreJob.findUnique({ where: { id: restoreId } }))?.phase === "swapping databases", 60_000, 50);
+      // Mid-swap: the live database refuses connections while its sessions are ended.
+      await waitFor(async () => !(await allowsConnections()), 5_000, 20);
+      child.kill("SIGKILL");
+      await exited;
+    } finally {
+      await holder.end().catch(() => undefined);
+    }
+    expect(await allowsConnections()).toBe(false);
+    expect(await sweepStaleRestores(env.ctx, new Date(Date.now() + 3 * 60_000))).toContain(restoreId);
+    const row = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
+    expect(row.status).toBe("FAILED");
+    expect(row.failureReason).toMatch(/before the swap: the live database was never changed/);
+    expect(await allowsConnections()).toBe(true);
+    expect(await fingerprint(env.targetUrl)).toEqual(before);
+    expect(await sql(adminUrl(), "SELECT 1 FROM pg_database WHERE datname = $1", [swapNames(liveDb(), restoreId).fresh])).toEqual([]);
+  }, 180_000);
 });

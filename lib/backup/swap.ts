@@ -190,9 +190,9 @@ export async function swapDatabases(targetUrl: string, live: string, incoming: s
           break;
         } catch (e) {
           await c.query("ROLLBACK").catch(() => undefined);
-          // 55006: sessions still closing. Anything else, or too long: give up, unchanged.
-          if ((e as { code?: string }).code !== "55006" || attempt >= (opts.attempts ?? 50)) throw e;
-          await new Promise((r) => setTimeout(r, 100));
+          // 55006: sessions still open (PostgreSQL itself waits up to 5 s for them before
+          // saying so). Anything else, or still busy after a few tries: give up, unchanged.
+          if ((e as { code?: string }).code !== "55006" || attempt >= (opts.attempts ?? 3)) throw e;
         }
       }
     } catch (e) {
