@@ -41,6 +41,70 @@ function ChangeList({ title, items, tone }: { title: string; items: Names; tone:
 
 const count = (n: number | null | undefined) => (n === null || n === undefined ? "—" : `~${n.toLocaleString("en-US")}`);
 
+const KIND_LABELS: Record<string, string> = {
+  schemas: "Schemas",
+  extensions: "Extensions",
+  tables: "Tables",
+  views: "Views",
+  materializedViews: "Materialized views",
+  sequences: "Sequences",
+  functions: "Functions",
+  types: "Types and enum values",
+  indexes: "Indexes",
+  constraints: "Constraints",
+  triggers: "Triggers",
+  policies: "Row-level security policies",
+  largeObjects: "Large objects",
+};
+
+/** Every object kind with a difference, each with what comes back, goes, changes or changes owner. */
+function ObjectGroups({ objects }: { objects: NonNullable<RestorePreview["objects"]> }) {
+  const kinds = Object.entries(objects).filter(([, o]) => o.added.length + o.dropped.length + o.changed.length + o.ownerChanged.length > 0);
+  if (!kinds.length) return <p className="text-sm text-slate-600">Every object, owner and grant matches the backup.</p>;
+  return (
+    <div className="flex flex-col gap-2" data-testid="restore-objects">
+      {kinds.map(([kind, o]) => (
+        <details key={kind} className="rounded-md border border-slate-200 px-3 py-2" open={o.dropped.length > 0}>
+          <summary className="cursor-pointer text-sm font-medium text-slate-800">
+            {KIND_LABELS[kind] ?? kind}{" "}
+            <span className="font-normal text-slate-500">
+              {[
+                o.added.length && `${o.added.length} back`,
+                o.dropped.length && `${o.dropped.length} removed`,
+                o.changed.length && `${o.changed.length} changed`,
+                o.ownerChanged.length && `${o.ownerChanged.length} owner`,
+              ]
+                .filter(Boolean)
+                .join(" · ")}
+            </span>
+          </summary>
+          <div className="mt-2 grid gap-2 sm:grid-cols-2">
+            <ChangeList title="Comes back" items={o.added} tone="add" />
+            <ChangeList title="Removed (made after the backup)" items={o.dropped} tone="drop" />
+            <ChangeList title="Definition or grants change" items={o.changed} tone="change" />
+            <ChangeList title="Owner changes (now → backup)" items={o.ownerChanged} tone="change" />
+          </div>
+        </details>
+      ))}
+    </div>
+  );
+}
+
+function PlanBox({ plan }: { plan: NonNullable<RestorePreview["plan"]> }) {
+  return (
+    <div className="rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm text-slate-800" data-testid="restore-plan" data-strategy={plan.strategy}>
+      <p>
+        <span className="font-medium">{plan.strategy === "swap" ? "Strategy: beside and swap." : "Strategy: in place."}</span> {plan.strategyReason}
+      </p>
+      <p className="mt-1">
+        {plan.ownership.canKeep
+          ? "Owners and grants are restored as they were in the backup."
+          : `Owners and grants cannot be restored as they were: ${plan.ownership.problems.join(" ")}`}
+      </p>
+    </div>
+  );
+}
+
 function PreviewBody({ preview }: { preview: RestorePreview }) {
   const d = preview.differences;
   const lists = [d.tables.added, d.tables.dropped, d.columns.added, d.columns.dropped, d.columns.changed, d.migrations.reverted, d.migrations.reapplied];
@@ -77,7 +141,9 @@ function PreviewBody({ preview }: { preview: RestorePreview }) {
           ))}
         </ul>
       )}
+      {preview.plan && <PlanBox plan={preview.plan} />}
       <h3 className="text-sm font-semibold text-slate-900">What the restore changes in the live database</h3>
+      {preview.objects && <ObjectGroups objects={preview.objects} />}
       {none ? (
         <p className="text-sm text-slate-600">No schema or migration differences: the tables, columns and migrations match the backup.</p>
       ) : (
@@ -151,7 +217,12 @@ function RestoreProgress({ restoreId, safetyBackupId }: { restoreId: string; saf
       {r?.status === "SUCCEEDED" && (
         <p role="status" className="rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-950">
           The database was restored{r.durationSeconds !== null ? ` in ${formatDuration(r.durationSeconds)}` : ""}. The state from before the restore is kept as{" "}
-          {safetyLink ?? "a safety backup"}.
+          {safetyLink ?? "a safety backup"}
+          {r.canUndo ? " and as the previous database, which Undo swaps back in seconds" : ""}.{" "}
+          <Link href={`/restores/${r.id}`} className="underline">
+            Restore details
+          </Link>
+          {r.warnings.length > 0 && <span className="mt-1 block text-amber-900">⚠ {r.warnings.join(" ")}</span>}
         </p>
       )}
       {(r?.status === "FAILED" || r?.status === "CANCELLED") && (
@@ -166,6 +237,7 @@ function RestoreProgress({ restoreId, safetyBackupId }: { restoreId: string; saf
 
 export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; onClose: () => void }) {
   const [typed, setTyped] = useState("");
+  const [reassign, setReassign] = useState(false);
   const [started, setStarted] = useState<{ restoreId: string; preRestoreBackupId: string | null } | null>(null);
   const preview = useRestorePreviewQuery(backup?.id ?? "", !!backup && !started);
   const start = useStartRestore(backup?.id ?? "");
@@ -174,6 +246,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
 
   function close() {
     setTyped("");
+    setReassign(false);
     setStarted(null);
     start.reset();
     onClose();
@@ -183,7 +256,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
     e.preventDefault();
     if (typed !== RESTORE_WORD || !backup) return;
     try {
-      const res = await start.mutateAsync();
+      const res = await start.mutateAsync(reassign ? "reassign" : "keep");
       setStarted(res);
       toast(`Restore from ${sid} started`, "info");
     } catch {
@@ -191,8 +264,17 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
     }
   }
 
+  const mustReassign = preview.data?.plan?.ownership.canKeep === false;
+  // The word alone is not enough: the user must have seen what changes (DESIGN §5).
+  const ready = preview.isSuccess && (!mustReassign || reassign);
   const confirmForm = !started && (
     <form onSubmit={submit} className="flex w-full flex-col gap-3">
+      {mustReassign && (
+        <label className="flex items-start gap-2 text-sm text-amber-950">
+          <input type="checkbox" checked={reassign} onChange={(e) => setReassign(e.target.checked)} className="mt-1" />
+          <span>Give every restored object to Vaultline&apos;s database role instead of its original owner (the preview says why the owners cannot be kept).</span>
+        </label>
+      )}
       <div className="flex flex-col gap-1">
         <label htmlFor="restore-confirm" className="text-sm font-medium text-slate-700">
           Type {RESTORE_WORD} to confirm
@@ -217,7 +299,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
         <Button type="button" variant="secondary" onClick={close}>
           Cancel
         </Button>
-        <Button type="submit" variant="danger" disabled={typed !== RESTORE_WORD || start.isPending}>
+        <Button type="submit" variant="danger" disabled={typed !== RESTORE_WORD || !ready || start.isPending}>
           {start.isPending ? "Starting…" : "Restore database"}
         </Button>
       </div>
@@ -238,7 +320,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
       ) : (
         <div className="flex flex-col gap-4">
           <p role="note" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-950">
-            <strong>This replaces the whole live database</strong> with the backup, in one transaction. Anything written since the backup was
+            <strong>This replaces the whole live database</strong> with the backup — all or nothing. Anything written since the backup was
             taken is lost from the live database — but first, before anything is touched, Vaultline takes a <strong>safety backup</strong> of the
             current state, so this restore can itself be undone.
           </p>

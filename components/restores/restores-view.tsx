@@ -61,7 +61,9 @@ export function RestoresView() {
                     <Td>
                       {when ? (
                         <>
-                          <time dateTime={when}>{formatDateTimeUtc(when)}</time>
+                          <Link href={`/restores/${r.id}`} className="underline-offset-2 hover:underline">
+                            <time dateTime={when}>{formatDateTimeUtc(when)}</time>
+                          </Link>
                           <p className="text-xs text-slate-500">{formatRelative(when)}</p>
                         </>
                       ) : (

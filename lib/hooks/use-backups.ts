@@ -153,10 +153,10 @@ export function useDeleteBackup() {
 export function useStartRestore(backupId: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: () =>
+    mutationFn: (ownership: "keep" | "reassign" = "keep") =>
       api<{ restoreId: string; preRestoreBackupId: string | null }>(`/api/backups/${encodeURIComponent(backupId)}/restore`, {
         method: "POST",
-        json: { confirm: "RESTORE" },
+        json: { confirm: "RESTORE", ownership },
       }),
     onSuccess: () => Promise.all([qc.invalidateQueries({ queryKey: backupKeys.all }), qc.invalidateQueries({ queryKey: ["restores"] })]),
   });

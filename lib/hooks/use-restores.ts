@@ -1,5 +1,5 @@
 "use client";
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "./api";
 import { POLL_MS, isActive } from "./use-backups";
 import type { RestoreDto } from "../validation/restores";
@@ -35,5 +35,13 @@ export function useRestoreQuery(id: string | null) {
     queryFn: () => api<RestoreDto>(`/api/restores/${encodeURIComponent(id!)}`),
     enabled: !!id,
     refetchInterval: (q) => (q.state.data && isActive(q.state.data.status) ? POLL_MS : false),
+  });
+}
+
+export function useUndoRestore(id: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => api<{ restoreId: string; undoneAt: string; swapSeconds: number }>(`/api/restores/${encodeURIComponent(id)}/undo`, { method: "POST", json: { confirm: "UNDO" } }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: restoreKeys.all }),
   });
 }

@@ -1,0 +1,153 @@
+"use client";
+// One restore: how it ran (strategy, ownership, how long the database was unavailable),
+// what it reported, and — while the previous database is kept — Undo restore.
+import { useState } from "react";
+import Link from "next/link";
+import { useRestoreQuery, useUndoRestore } from "@/lib/hooks/use-restores";
+import { StatusBadge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Dialog } from "@/components/ui/dialog";
+import { Skeleton } from "@/components/ui/skeleton";
+import { useToast } from "@/components/ui/toast";
+import { formatDateTimeUtc, formatDuration, shortId } from "@/lib/format";
+import { UNDO_WORD } from "@/lib/validation/restores";
+import { useCan } from "@/components/user-context";
+
+function UndoDialog({ id, open, onClose, previous }: { id: string; open: boolean; onClose: () => void; previous: string }) {
+  const [typed, setTyped] = useState("");
+  const undo = useUndoRestore(id);
+  const toast = useToast();
+  const close = () => {
+    setTyped("");
+    undo.reset();
+    onClose();
+  };
+  async function submit(e: React.FormEvent) {
+    e.preventDefault();
+    if (typed !== UNDO_WORD) return;
+    try {
+      const r = await undo.mutateAsync();
+      toast(`Restore undone: the previous database is back (unavailable for ${r.swapSeconds.toFixed(1)} s)`, "info");
+      close();
+    } catch {
+      // Shown from undo.error.
+    }
+  }
+  return (
+    <Dialog
+      open={open}
+      onClose={close}
+      title="Undo restore"
+      testId="undo-dialog"
+      footer={
+        <form onSubmit={submit} className="flex w-full flex-col gap-3">
+          <label htmlFor="undo-confirm" className="text-sm font-medium text-slate-700">
+            Type {UNDO_WORD} to confirm
+          </label>
+          <input
+            id="undo-confirm"
+            value={typed}
+            onChange={(e) => setTyped(e.target.value)}
+            autoComplete="off"
+            spellCheck={false}
+            className="rounded-md border border-slate-300 px-3 py-2 font-mono text-sm shadow-sm"
+          />
+          {undo.isError && (
+            <p role="alert" className="text-sm text-red-700">
+              {undo.error.message}
+            </p>
+          )}
+          <div className="flex flex-wrap justify-end gap-2">
+            <Button type="button" variant="secondary" onClick={close}>
+              Cancel
+            </Button>
+            <Button type="submit" variant="danger" disabled={typed !== UNDO_WORD || undo.isPending}>
+              {undo.isPending ? "Undoing…" : "Undo restore"}
+            </Button>
+          </div>
+        </form>
+      }
+    >
+      <p className="text-sm text-slate-800">
+        The database as it was before this restore ({previous}) is swapped back in place; the restored one is kept under another name until the same
+        deadline. Anything written to the database since the restore stays only in that kept copy. Connections are refused for a few seconds.
+      </p>
+    </Dialog>
+  );
+}
+
+export function RestoreDetail({ id }: { id: string }) {
+  const q = useRestoreQuery(id);
+  const [undoOpen, setUndoOpen] = useState(false);
+  const mayUndo = useCan("restores.run");
+  if (q.isPending) return <Skeleton className="h-40 w-full" />;
+  if (q.isError) return <p role="alert" className="text-sm text-red-700">{q.error.message}</p>;
+  const r = q.data;
+  return (
+    <div className="flex max-w-3xl flex-col gap-4" data-testid="restore-detail">
+      <div className="flex flex-wrap items-center gap-3">
+        <h1 className="text-xl font-semibold text-slate-900">Restore {shortId(r.id)}</h1>
+        <StatusBadge status={r.status} />
+        {r.canUndo && mayUndo && (
+          <Button variant="danger" className="ml-auto" onClick={() => setUndoOpen(true)}>
+            Undo restore
+          </Button>
+        )}
+      </div>
+      <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
+        <dt className="text-slate-500">Backup</dt>
+        <dd>
+          <Link href={`/backups/${r.backupId}`} className="font-mono underline">
+            {shortId(r.backupId)}
+          </Link>
+        </dd>
+        <dt className="text-slate-500">Safety backup</dt>
+        <dd>{r.safetyBackupId ? <Link href={`/backups/${r.safetyBackupId}`} className="font-mono underline">{shortId(r.safetyBackupId)}</Link> : "—"}</dd>
+        <dt className="text-slate-500">Started</dt>
+        <dd>{r.startedAt ? formatDateTimeUtc(r.startedAt) : "—"}</dd>
+        <dt className="text-slate-500">Took</dt>
+        <dd>{r.durationSeconds !== null ? formatDuration(r.durationSeconds) : "—"}</dd>
+        <dt className="text-slate-500">Strategy</dt>
+        <dd>{r.strategy === "swap" ? "Beside and swap" : r.strategy === "in-place" ? "In place, one transaction" : "—"}</dd>
+        {r.swapSeconds !== null && (
+          <>
+            <dt className="text-slate-500">Unavailable</dt>
+            <dd>{r.swapSeconds.toFixed(2)} s while the databases were swapped</dd>
+          </>
+        )}
+        <dt className="text-slate-500">Owners</dt>
+        <dd>{r.ownership === "reassign" ? "Given to Vaultline's role (chosen)" : "As in the backup"}</dd>
+        {r.previousDatabase && (
+          <>
+            <dt className="text-slate-500">{r.undoneAt ? "Restored copy kept as" : "Previous database"}</dt>
+            <dd className="font-mono text-xs">
+              {r.previousDatabase}{" "}
+              <span className="font-sans text-slate-500">
+                {r.previousDroppedAt ? `(dropped ${formatDateTimeUtc(r.previousDroppedAt)})` : r.keepUntil ? `(kept until ${formatDateTimeUtc(r.keepUntil)})` : ""}
+              </span>
+            </dd>
+          </>
+        )}
+        {r.undoneAt && (
+          <>
+            <dt className="text-slate-500">Undone</dt>
+            <dd>{formatDateTimeUtc(r.undoneAt)}</dd>
+          </>
+        )}
+      </dl>
+      {r.failureReason && (
+        <p role="alert" className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-950 [overflow-wrap:anywhere]">
+          {r.failureReason}
+        </p>
+      )}
+      {r.warnings.length > 0 && (
+        <ul className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-950">
+          {r.warnings.map((w) => (
+            <li key={w}>⚠ {w}</li>
+          ))}
+        </ul>
+      )}
+      {r.previousDatabase && <UndoDialog id={r.id} open={undoOpen} onClose={() => setUndoOpen(false)} previous={r.previousDatabase} />}
+    </div>
+  );
+}
