@@ -1,5 +1,5 @@
-// The restore modal: the preview (or the reason there is none), the safety-backup note,
-// and a "Restore database" button that only the exact word RESTORE enables.
+// The restore modal: the preview (or the reason there is none), the plan, the safety-backup
+// note, and a "Restore database" button that only a loaded preview and the exact word RESTORE enable.
 import { test, expect } from "@playwright/test";
 import { screenshot, sql } from "./helpers";
 import { removeSeeded, seedBackups, seedId } from "./backup-seed";
@@ -18,51 +18,38 @@ test.describe.serial("restore modal", () => {
     await removeSeeded(P);
   });
 
-  test("the button is enabled by exactly RESTORE and nothing else", async ({ page }) => {
+  test("without a preview the restore cannot be confirmed: the reason is shown and the button stays disabled", async ({ page }) => {
     await page.goto("/backups");
     await page.locator(`tr[data-backup-id="${id}"]`).getByRole("button", { name: "Restore" }).click();
     const dialog = page.getByRole("dialog", { name: `Restore from backup ${id.slice(0, 8)}` });
     await expect(dialog).toBeVisible();
     await expect(dialog).toContainText("safety backup");
-
-    // The preview's outcome does not matter to the button; the server's message is shown when it fails.
-    await expect(dialog.getByTestId("restore-preview").or(dialog.getByTestId("restore-preview-error"))).toBeVisible();
-    if (await dialog.getByTestId("restore-preview-error").isVisible()) {
-      await expect(dialog.getByTestId("restore-preview-error")).toContainText("Could not prepare the preview:");
-      const text = (await dialog.getByTestId("restore-preview-error").innerText()).replace("Could not prepare the preview:", "").trim();
-      expect(text.length).toBeGreaterThan(5);
-    }
-
-    const box = dialog.getByLabel("Type RESTORE to confirm");
-    const button = dialog.getByRole("button", { name: "Restore database" });
-    await expect(button).toBeDisabled();
-    for (const wrong of ["", "restore", "RESTORE ", " RESTORE", "Restore", "RESTOR"]) {
-      await box.fill(wrong);
-      await expect(button, `"${wrong}" must not enable the button`).toBeDisabled();
-    }
-    await box.fill("RESTORE");
-    await expect(button).toBeEnabled();
-    await screenshot(page, "restore-modal");
+    const error = dialog.getByTestId("restore-preview-error");
+    await expect(error).toBeVisible();
+    await expect(error).toContainText("Could not prepare the preview:");
+    const text = (await error.innerText()).replace("Could not prepare the preview:", "").trim();
+    expect(text.length).toBeGreaterThan(5);
+    await dialog.getByLabel("Type RESTORE to confirm").fill("RESTORE");
+    await expect(dialog.getByRole("button", { name: "Restore database" })).toBeDisabled();
 
     // Escape closes it and forgets the word.
     await page.keyboard.press("Escape");
     await expect(dialog).toBeHidden();
     await page.locator(`tr[data-backup-id="${id}"]`).getByRole("button", { name: "Restore" }).click();
     await expect(dialog.getByLabel("Type RESTORE to confirm")).toHaveValue("");
-    await expect(dialog.getByRole("button", { name: "Restore database" })).toBeDisabled();
   });
 
-  test("the server refuses a restore of a backup whose archive is gone, and the modal says so", async ({ page }) => {
-    await page.goto(`/backups/${id}`);
-    await page.getByRole("button", { name: "Restore", exact: true }).click();
-    const dialog = page.getByRole("dialog");
-    await dialog.getByLabel("Type RESTORE to confirm").fill("RESTORE");
-    await dialog.getByRole("button", { name: "Restore database" }).click();
-    // Either refused up front (an error in the form) or failed as a job (the reason shown).
-    await expect(dialog.getByRole("alert").filter({ hasNotText: "Could not prepare the preview" }).first()).toBeVisible({ timeout: 60_000 });
+  test("the server refuses a restore of a backup whose archive is gone, and the restore's page says why", async ({ page }) => {
+    const res = await page.request.post(`/api/backups/${id}/restore`, { data: { confirm: "RESTORE" } });
+    expect(res.status()).toBe(202);
+    const { restoreId } = (await res.json()) as { restoreId: string };
+    await expect
+      .poll(async () => ((await (await page.request.get(`/api/restores/${restoreId}`)).json()) as { status: string }).status, { timeout: 60_000 })
+      .toBe("FAILED");
+    await page.goto(`/restores/${restoreId}`);
+    await expect(page.getByTestId("restore-detail").getByRole("alert")).toContainText("Nothing was changed");
+    await expect(page.getByRole("button", { name: "Undo restore" })).toHaveCount(0);
     await screenshot(page, "restore-refused");
-    const restores = await sql<{ status: string }>(`SELECT status FROM "RestoreJob" WHERE "backupId" = $1`, [id]);
-    for (const r of restores) expect(["FAILED", "CANCELLED"]).toContain(r.status);
   });
 
   test("a real restore: preview, progress, then the safety backup's link", async ({ page }) => {
@@ -80,10 +67,22 @@ test.describe.serial("restore modal", () => {
     await expect(dialog.getByTestId("restore-preview")).toBeVisible({ timeout: 30_000 });
     await expect(dialog.getByTestId("restore-preview")).toContainText("Checksum and key verified");
     await expect(dialog).toContainText("What the restore changes in the live database");
+    // Vaultline's own database (the e2e default) is restored in place, and the plan says so.
+    await expect(dialog.getByTestId("restore-plan")).toHaveAttribute("data-strategy", "in-place");
+    await expect(dialog.getByTestId("restore-plan")).toContainText("Owners and grants are restored as they were");
     await screenshot(page, "restore-modal-preview");
 
-    await dialog.getByLabel("Type RESTORE to confirm").fill("RESTORE");
-    await dialog.getByRole("button", { name: "Restore database" }).click();
+    // Enabled by exactly RESTORE and nothing else.
+    const box = dialog.getByLabel("Type RESTORE to confirm");
+    const button = dialog.getByRole("button", { name: "Restore database" });
+    for (const wrong of ["", "restore", "RESTORE ", " RESTORE", "Restore", "RESTOR"]) {
+      await box.fill(wrong);
+      await expect(button, `"${wrong}" must not enable the button`).toBeDisabled();
+    }
+    await box.fill("RESTORE");
+    await expect(button).toBeEnabled();
+    await screenshot(page, "restore-modal");
+    await button.click();
     const progress = dialog.getByTestId("restore-progress");
     await expect(progress).toBeVisible();
     await expect(progress).toHaveAttribute("data-status", "SUCCEEDED", { timeout: 180_000 });

@@ -334,7 +334,10 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
               <p>
                 <span className="font-medium">Could not prepare the preview:</span> {preview.error.message}
               </p>
-              <p className="mt-1">The differences cannot be shown; the server checks the archive again before it restores.</p>
+              <p className="mt-1">The restore cannot be confirmed without knowing what it changes. Fix the cause, then try again.</p>
+              <Button type="button" variant="secondary" className="mt-2" onClick={() => preview.refetch()}>
+                Try the preview again
+              </Button>
             </div>
           ) : (
             <PreviewBody preview={preview.data} />
