@@ -40,7 +40,7 @@ export default defineConfig({
   webServer: {
     command: `rm -rf ${E2E.dataDir} && tsx scripts/start.ts`,
     url: `${E2E.baseURL}/api/health`,
-    timeout: 240_000,
+    timeout: 600_000,
     reuseExistingServer: false,
     stdout: "pipe",
     stderr: "pipe",

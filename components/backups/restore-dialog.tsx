@@ -266,7 +266,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
 
   const mustReassign = preview.data?.plan?.ownership.canKeep === false;
   // The word alone is not enough: the user must have seen what changes (DESIGN §5).
-  const ready = preview.isSuccess && (!mustReassign || reassign);
+  const ready = preview.isSuccess && preview.data.verified?.ok !== false && (!mustReassign || reassign);
   const confirmForm = !started && (
     <form onSubmit={submit} className="flex w-full flex-col gap-3">
       {mustReassign && (

@@ -112,7 +112,9 @@ export async function buildPreview(
   const strategy = chooseStrategy(cap, { targetIsVaultline, setting: ctx.restoreStrategy ?? "auto", keepHours: ctx.restoreKeepPreviousHours ?? 24 });
   const live = withoutSchemas(rawLive, excluded);
   const liveRows = withoutSchemas(rawLiveRows, excluded);
-  const backupSchema = (manifest as { schema?: SchemaSnapshot } | null)?.schema ?? { tables: {} };
+  // Without a readable manifest there is nothing to compare with: listing every live table
+  // as "dropped" would be a guess, and the restore refuses anyway.
+  const backupSchema = (manifest as { schema?: SchemaSnapshot } | null)?.schema ?? live;
   const backupRows = manifest?.tableRowEstimates ?? {};
   const names = new Set([...Object.keys(liveRows), ...Object.keys(backupRows)]);
   const base: Omit<RestorePreview, "warnings"> = {
