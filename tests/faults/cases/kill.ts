@@ -112,11 +112,12 @@ export function killMidUpload(pgs: PgServer): FaultCase {
 
 export function killMidRestore(pgs: PgServer): FaultCase {
   return {
-    name: "kill -9 mid-restore (local)",
+    name: "kill -9 mid-restore, in place (local)",
     timeoutMs: 240_000,
     async run(r) {
       r.units = "1 restore process";
-      const env = await caseEnv(pgs, { storage: "local" });
+      // In place: the swap strategy never touches the live database before its rename (see restore-fidelity tests).
+      const env = await caseEnv(pgs, { storage: "local", restoreStrategy: "in-place" });
       const { ctx } = env;
       let lock: { release(): Promise<void> } | undefined;
       let child: ReturnType<typeof spawnEngine> | undefined;
@@ -127,7 +128,7 @@ export function killMidRestore(pgs: PgServer): FaultCase {
         await sql(env.targetUrl, `UPDATE customers SET name = 'newer' WHERE id <= 100; CREATE TABLE added_later (id int); INSERT INTO added_later VALUES (1), (2)`);
         const before = await dbState(env.targetUrl);
         const { restoreId, preRestoreBackupId } = await startRestore(ctx, good.id, { type: "system", label: "faults" }, { confirm: "RESTORE" });
-        // A reader holds a lock pg_restore --clean needs: the restore stalls mid-transaction.
+        // A reader holds a lock the restore's DROP needs: the restore stalls mid-transaction.
         lock = await blocker(env.targetUrl, "SELECT 1 FROM invoices LIMIT 1");
         child = spawnEngine({ ctx: env.spec, action: "restore", restoreId });
         await waitFor(async () => (await ctx.db.restoreJob.findUnique({ where: { id: restoreId } }))?.phase === "restoring database", 120_000, 100, "phase restoring database");

@@ -20,6 +20,8 @@ export interface ContextSpec {
   env?: string;
   heartbeatMs?: number;
   timeoutMs?: number;
+  /** Restores: "auto" (swap when the role may), "swap" or "in-place". */
+  restoreStrategy?: "auto" | "swap" | "in-place";
 }
 
 export function makeStorage(s: StorageSpec): Storage {
@@ -49,5 +51,6 @@ export function makeContext(spec: ContextSpec, storage: Storage = makeStorage(sp
     env: spec.env ?? "faults",
     timeoutMs: spec.timeoutMs ?? 30 * 60_000,
     heartbeatMs: spec.heartbeatMs ?? 500,
+    restoreStrategy: spec.restoreStrategy,
   };
 }

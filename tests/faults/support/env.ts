@@ -28,7 +28,15 @@ export interface CaseEnv {
 
 export async function caseEnv(
   pg: PgServer,
-  opts: { storage?: "local" | "s3"; rows?: number; blobMb?: number; partSize?: number; maxAttempts?: number; storageOverride?: (s: Storage) => Storage } = {},
+  opts: {
+    storage?: "local" | "s3";
+    rows?: number;
+    blobMb?: number;
+    partSize?: number;
+    maxAttempts?: number;
+    storageOverride?: (s: Storage) => Storage;
+    restoreStrategy?: ContextSpec["restoreStrategy"];
+  } = {},
 ): Promise<CaseEnv> {
   const appUrl = await pg.createMigratedDatabase("fault_app");
   const targetUrl = await pg.createDatabase("fault_target");
@@ -38,10 +46,15 @@ export async function caseEnv(
   let spec: ContextSpec;
   if (opts.storage === "s3") {
     s3 = await startRestartableS3();
-    spec = { appUrl, targetUrl, storage: { kind: "s3", endpoint: s3.endpoint, bucket: s3.bucket, partSize: opts.partSize, maxAttempts: opts.maxAttempts } };
+    spec = {
+      appUrl,
+      targetUrl,
+      storage: { kind: "s3", endpoint: s3.endpoint, bucket: s3.bucket, partSize: opts.partSize, maxAttempts: opts.maxAttempts },
+      restoreStrategy: opts.restoreStrategy,
+    };
   } else {
     storageDir = await mkdtemp(path.join(tmpdir(), "vaultline-faults-store-"));
-    spec = { appUrl, targetUrl, storage: { kind: "local", dir: storageDir } };
+    spec = { appUrl, targetUrl, storage: { kind: "local", dir: storageDir }, restoreStrategy: opts.restoreStrategy };
   }
   const base = makeContext(spec);
   const ctx = opts.storageOverride ? { ...base, storage: opts.storageOverride(base.storage) } : base;
