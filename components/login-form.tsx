@@ -4,6 +4,7 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { Suspense, useState } from "react";
 import { Button } from "./ui/button";
 import { Field } from "./ui/field";
+import { safeCallbackPath } from "@/lib/safe-redirect";
 
 function Form() {
   const router = useRouter();
@@ -23,7 +24,7 @@ function Form() {
         redirect: false,
       });
       if (res?.ok) {
-        router.replace(params.get("callbackUrl")?.startsWith("/") ? params.get("callbackUrl")! : "/backups");
+        router.replace(safeCallbackPath(params.get("callbackUrl")));
         router.refresh();
       } else if (res?.status === 429) {
         setError("Too many failed sign-ins. Try again in 15 minutes.");

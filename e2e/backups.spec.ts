@@ -34,9 +34,24 @@ test.describe.serial("today's banner", () => {
     await seedBackups([{ id: seedId(P, 1), createdAt: new Date(at.getTime() - 12_000), completedAt: at, durationSeconds: 12 }]);
     await page.goto("/backups");
     await expect(banner(page)).toHaveAttribute("data-state", "missing");
-    await expect(banner(page)).toContainText("No backup yet today — last success 26 h ago");
+    await expect(banner(page)).toContainText("No backup yet today — last database backup 26 h ago");
     await expect(banner(page)).toContainText("counted from 00:00 UTC");
     await screenshot(page, "banner-missing");
+  });
+
+  test("a QUICK-only day is yellow: the code-only backup is named, the last database backup dates the gap", async ({ page }) => {
+    const at = todayAt(90);
+    await seedBackups([
+      { id: seedId(P, 9), kind: "QUICK", trigger: "PRE_DEPLOY", createdAt: new Date(at.getTime() - 1000), completedAt: at, sizeBytes: 1100, durationSeconds: 1, checksumSha256: null, commitSha: "c0ffee1234abcd" },
+    ]);
+    const hhmm = `${String(at.getUTCHours()).padStart(2, "0")}:${String(at.getUTCMinutes()).padStart(2, "0")}`;
+    await page.goto("/backups");
+    await expect(banner(page)).toHaveAttribute("data-state", "missing");
+    await expect(banner(page)).toContainText(`Code-only backup at ${hhmm} UTC; last database backup 26 h ago`);
+    const today = await page.request.get("/api/today");
+    expect((await today.json()).state).toBe("missing");
+    await screenshot(page, "banner-quick-only");
+    await sql(`DELETE FROM "BackupJob" WHERE id = $1`, [seedId(P, 9)]);
   });
 
   test("failed: red, with the reason", async ({ page }) => {

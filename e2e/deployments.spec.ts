@@ -34,6 +34,7 @@ test.describe.serial("deployments", () => {
     await expect(gate).toHaveAttribute("data-allowed", "false");
     await expect(gate.getByRole("heading")).toHaveText("Backup required");
     await expect(page.getByTestId("stale-warning")).toContainText(/more than an hour|no successful backup/i);
+    await expect(page.getByText("a successful backup from the last hour")).toBeVisible();
     const deploy = page.getByRole("button", { name: /^Deploy/ });
     await expect(deploy).toBeDisabled();
     await expect(page.getByTestId("hook-help")).toContainText("DEPLOY_COMMAND");
@@ -65,7 +66,7 @@ test.describe.serial("deployments", () => {
     // No hook in this environment: Deploy runs the real gate (checks included) and records the decision.
     await deploy.click();
     await expect(page.getByRole("status").filter({ hasText: "Gate passed and recorded" })).toBeVisible();
-    const row = page.getByRole("table", { name: "Deploy history" }).locator("tr", { hasText: COMMIT.slice(0, 10) }).first();
+    const row = page.getByRole("list", { name: "Deploy history" }).getByRole("listitem").filter({ hasText: COMMIT.slice(0, 10) }).first();
     await expect(row).toContainText("Gate check");
     await expect(row).toContainText("Allowed");
     await expect(row).toContainText("Quick");
@@ -76,8 +77,19 @@ test.describe.serial("deployments", () => {
     );
     expect(rec).toMatchObject({ status: "ALLOWED", gateDecision: true });
     expect(rec.backupId).not.toBeNull();
-    const [b] = await sql<{ kind: string; trigger: string; status: string }>(`SELECT kind, trigger, status FROM "BackupJob" WHERE id = $1`, [rec.backupId]);
-    expect(b).toEqual({ kind: "QUICK", trigger: "MANUAL", status: "SUCCEEDED" });
+    // "Back up first" is a PRE_DEPLOY backup of the commit typed into the Deploy field.
+    const [b] = await sql<{ kind: string; trigger: string; status: string; commitSha: string | null }>(
+      `SELECT kind, trigger, status, "commitSha" FROM "BackupJob" WHERE id = $1`,
+      [rec.backupId],
+    );
+    expect(b).toEqual({ kind: "QUICK", trigger: "PRE_DEPLOY", status: "SUCCEEDED", commitSha: COMMIT });
+
+    // The history reads completely by keyboard: the row's details open with Enter.
+    const toggle = row.getByRole("button", { name: /Show reasons/ });
+    await toggle.focus();
+    await page.keyboard.press("Enter");
+    await expect(toggle).toHaveAttribute("aria-expanded", "true");
+    await expect(row.getByTestId("deploy-log")).toContainText("A gate decision has no log");
   });
 
   test("the gate API: 400 for a malformed sha, and the answer a CI job gets", async ({ page }) => {
@@ -92,6 +104,20 @@ test.describe.serial("deployments", () => {
     const body = await full.json();
     expect(body).toMatchObject({ allowed: false, error: { code: "BACKUP_REQUIRED" } });
     expect(body.reasons[0]).toMatch(/FULL backup/);
+  });
+
+  test("a QUICK backup without a commit from anywhere is refused with a 400 that says how to configure one", async ({ page }) => {
+    const res = await page.request.post("/api/backups", { data: { kind: "QUICK" } });
+    expect(res.status()).toBe(400);
+    const body = await res.json();
+    expect(body.error.code).toBe("VALIDATION_FAILED");
+    expect(body.error.message).toMatch(/APP_COMMIT_SHA.*APP_REPO_DIR/);
+    await page.goto("/deployments");
+    await page.getByLabel("Commit to deploy").fill("");
+    await page.getByRole("button", { name: "Back up first" }).click();
+    const dialog = page.getByRole("dialog", { name: "Create a backup first?" });
+    await dialog.getByRole("button", { name: /Quick backup/ }).click();
+    await expect(dialog.getByRole("alert")).toContainText("APP_COMMIT_SHA");
   });
 
   test("the checks page shows the last run and runs them again", async ({ page }) => {

@@ -12,6 +12,26 @@ test.describe("signed out", () => {
     await screenshot(page, "login");
   });
 
+  test("a deep link survives sign-in; an off-site callbackUrl is refused", async ({ page }) => {
+    await page.goto("/deployments?offset=20");
+    await expect(page).toHaveURL(/\/login\?callbackUrl=%2Fdeployments%3Foffset%3D20$/);
+    await page.getByLabel("Email").fill(E2E.admin.email);
+    await page.getByLabel("Password").fill(E2E.admin.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL(/\/deployments\?offset=20$/);
+    await expect(page.getByRole("heading", { name: "Deployments", level: 1 })).toBeVisible();
+
+    await page.context().clearCookies();
+    for (const evil of ["https://evil.example/x", "//evil.example/x", "/\\evil.example"]) {
+      await page.goto(`/login?callbackUrl=${encodeURIComponent(evil)}`);
+      await page.getByLabel("Email").fill(E2E.admin.email);
+      await page.getByLabel("Password").fill(E2E.admin.password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await expect(page).toHaveURL(new RegExp(`^${E2E.baseURL}/backups$`));
+      await page.context().clearCookies();
+    }
+  });
+
   test("a wrong password shows an error and stays signed out", async ({ page }) => {
     await page.goto("/login");
     await page.getByLabel("Email").fill(E2E.admin.email);

@@ -38,6 +38,12 @@ describe("config", () => {
     expect(problems({ ...base, ADMIN_EMAIL: "not-an-email" })[0]).toMatch(/^ADMIN_EMAIL:/);
   });
 
+  it("takes COMMIT_SHA and APP_DIR as aliases of APP_COMMIT_SHA and APP_REPO_DIR, the APP_ names winning", () => {
+    expect(parseConfig({ ...base, COMMIT_SHA: "abcdef1", APP_DIR: "/srv/app" })).toMatchObject({ APP_COMMIT_SHA: "abcdef1", APP_REPO_DIR: "/srv/app" });
+    expect(parseConfig({ ...base, COMMIT_SHA: "abcdef1", APP_COMMIT_SHA: "1234567" }).APP_COMMIT_SHA).toBe("1234567");
+    expect(problems({ ...base, COMMIT_SHA: "not-a-sha" })[0]).toMatch(/^COMMIT_SHA:/);
+  });
+
   it("requires the S3 settings when STORAGE=s3", () => {
     const p = problems({ ...base, STORAGE: "s3" });
     expect(p.join("\n")).toMatch(/S3_BUCKET/);

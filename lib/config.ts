@@ -43,6 +43,9 @@ const schema = z
     FILES_DIR: z.string().min(1).optional(),
     APP_COMMIT_SHA: z.string().regex(/^[0-9a-f]{7,40}$/i).optional(),
     APP_REPO_DIR: z.string().min(1).optional(),
+    // Shorter names many CI systems and Dockerfiles already set; the APP_ ones win.
+    COMMIT_SHA: z.string().regex(/^[0-9a-f]{7,40}$/i).optional(),
+    APP_DIR: z.string().min(1).optional(),
     APP_MIGRATIONS_DIR: z.string().min(1).optional(),
     CHECKS_FILE: z.string().min(1).optional(),
     DRILL_DATABASE_URL: optionalUrl,
@@ -106,6 +109,8 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   const dataDir = path.resolve(/*turbopackIgnore: true*/ c.DATA_DIR);
   return {
     ...c,
+    APP_COMMIT_SHA: c.APP_COMMIT_SHA ?? c.COMMIT_SHA,
+    APP_REPO_DIR: c.APP_REPO_DIR ?? c.APP_DIR,
     dataDir,
     databaseUrl: c.DATABASE_URL!,
     targetDatabaseUrl: c.TARGET_DATABASE_URL ?? c.DATABASE_URL!,

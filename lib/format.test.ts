@@ -6,6 +6,8 @@ import {
   formatDateTimeUtc,
   formatDuration,
   formatHours,
+  formatMinutes,
+  plural,
   formatRelative,
   formatTimeUtc,
   progressFraction,
@@ -110,5 +112,16 @@ describe("progress", () => {
     expect(progressFraction(500, 200)).toBe(0.99);
     expect(progressFraction(50, null)).toBeNull();
     expect(progressFraction(50, 0)).toBeNull();
+  });
+});
+
+describe("formatMinutes and plural", () => {
+  it("say the configured numbers as words", () => {
+    expect(formatMinutes(1)).toBe("minute");
+    expect(formatMinutes(60)).toBe("hour");
+    expect(formatMinutes(120)).toBe("2 hours");
+    expect(formatMinutes(45)).toBe("45 minutes");
+    expect(plural(1, "minute")).toBe("1 minute");
+    expect(plural(5, "minute")).toBe("5 minutes");
   });
 });

@@ -45,6 +45,19 @@ export function formatHours(hours: number | null | undefined): string {
   return `${Math.floor(hours / 24)} d`;
 }
 
+/** A configured minute count in words: 1 → "minute", 60 → "hour", 90 → "90 minutes", 120 → "2 hours". */
+export function formatMinutes(minutes: number): string {
+  if (minutes === 1) return "minute";
+  if (minutes === 60) return "hour";
+  if (minutes % 60 === 0) return `${minutes / 60} hours`;
+  return `${minutes} minutes`;
+}
+
+/** "1 minute", "5 minutes": a count with its noun. */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 function toDate(value: Date | string | number): Date {
   return value instanceof Date ? value : new Date(value);
 }

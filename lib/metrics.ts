@@ -4,8 +4,6 @@
 // a counter reset (rate() and increase() handle that).
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Db } from "./db";
-import { getSettings } from "./settings";
-import { DEFAULT_SETTINGS } from "./validation/settings";
 import { lastGoodBackupAt } from "./backup/last-success";
 import { storageUsage } from "./backup/storage-usage";
 
@@ -22,10 +20,8 @@ export interface RenderedMetrics {
 
 export async function renderMetrics(db: Db, now = new Date()): Promise<RenderedMetrics> {
   const windowStart = new Date(now.getTime() - DURATION_WINDOW_DAYS * 86_400_000);
-  // A hand-broken stored setting must not take the scrape down with it.
-  const schedule = await getSettings(db).then((s) => s.schedule, () => DEFAULT_SETTINGS.schedule);
   const [lastGood, durations, lastByKind, backupCounts, restoreCounts, usage] = await Promise.all([
-    lastGoodBackupAt(db, schedule),
+    lastGoodBackupAt(db),
     db.backupJob.findMany({
       where: { status: "SUCCEEDED", durationSeconds: { not: null }, completedAt: { gte: windowStart } },
       select: { kind: true, durationSeconds: true },
@@ -49,7 +45,7 @@ export async function renderMetrics(db: Db, now = new Date()): Promise<RenderedM
   new Gauge({ name: "vaultline_up", help: "1 when Vaultline answers and its database is reachable", registers }).set(1);
   new Gauge({
     name: "vaultline_backup_last_success_timestamp_seconds",
-    help: "Unix time the newest successful backup completed (FULL, or QUICK too when the schedule takes QUICK); 0 when none",
+    help: "Unix time the newest successful database (FULL) backup completed; QUICK backups hold no data and never count; 0 when none",
     registers,
   }).set(lastGood ? lastGood.getTime() / 1000 : 0);
   const duration = new Histogram({

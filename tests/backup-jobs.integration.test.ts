@@ -7,6 +7,7 @@ import { pipeline } from "node:stream/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { execFile } from "node:child_process";
 import { makeEnv, listKeys, waitFor, PASSPHRASE, type TestEnv } from "./helpers/backup-env";
 import { gpgDecryptFile, pgRestoreListFile, sha256sum } from "./helpers/gpg";
 import { createBackupJob, cancelBackup, sweepStaleJobs } from "../lib/backup/jobs";
@@ -175,6 +176,28 @@ describe("backup engine", () => {
     expect(m.schemaHash).toMatch(/^[0-9a-f]{64}$/);
     expect(m.commitSha).toBe("abc1234def");
     expect(done.checksumSha256).toBe(await sha256OfKey(keys.manifest));
+  });
+
+  it("QUICK without a commit from the request or the configuration: refused with a 400 at request time, failed at run time", async () => {
+    const bare = { ...env.ctx, appCommitSha: undefined, appRepoDir: undefined };
+    const before = await env.db.backupJob.count();
+    const refused = await createBackupJob(bare, { kind: "QUICK", trigger: "MANUAL" }, SYSTEM).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: "VALIDATION_FAILED", status: 400, message: expect.stringMatching(/APP_COMMIT_SHA.*APP_REPO_DIR/) });
+    expect(await env.db.backupJob.count()).toBe(before);
+    // A git checkout in APP_REPO_DIR is a source: its HEAD is recorded.
+    const repo = path.join(work, "app-repo");
+    await mkdir(repo, { recursive: true });
+    const git = (...args: string[]) => new Promise<string>((res, rej) => execFile("git", args, { cwd: repo }, (e, out) => (e ? rej(e) : res(out.trim()))));
+    await git("init", "-q");
+    await git("-c", "user.email=t@example.test", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "x");
+    const head = await git("rev-parse", "HEAD");
+    const fromRepo = await createBackupJob({ ...bare, appRepoDir: repo }, { kind: "QUICK", trigger: "MANUAL" }, SYSTEM);
+    expect(fromRepo.commitSha).toBe(head);
+    await cancelBackup(env.ctx, fromRepo.id, SYSTEM);
+    // A scheduled QUICK row (written by the scheduler, not createBackupJob) fails with the same explanation.
+    const row = await newJob({ kind: "QUICK", trigger: "SCHEDULED" });
+    expect(await runBackup(bare, row.id)).toMatchObject({ status: "FAILED" });
+    expect((await env.db.backupJob.findUniqueOrThrow({ where: { id: row.id } })).failureReason).toMatch(/APP_COMMIT_SHA/);
   });
 
   async function sha256OfKey(key: string) {

@@ -73,6 +73,25 @@ describe("getToday", () => {
     expect(t.running?.id).toBe(running);
   });
 
+  it("is not ok after a day of QUICK backups only (GET /api/today's answer): missing, naming the code-only backup", async () => {
+    const full = await job({ status: "SUCCEEDED", createdAt: "2025-10-04T07:59:50Z", completedAt: "2025-10-04T08:00:00Z", sizeBytes: 5_000_000 });
+    const quick = await job({ status: "SUCCEEDED", kind: "QUICK", trigger: "PRE_DEPLOY", createdAt: "2025-10-05T09:37:59Z", completedAt: "2025-10-05T09:38:00Z", sizeBytes: 1100 });
+    const t = await getToday(db, now);
+    expect(t.state).toBe("missing");
+    expect(t.todays.codeOnly?.id).toBe(quick);
+    expect(t.lastSuccess?.id).toBe(full);
+    expect(t.hoursSinceLastSuccess).toBe(26);
+    // The route answers exactly this value as JSON.
+    expect(JSON.parse(JSON.stringify(t))).toMatchObject({ state: "missing", lastSuccess: { id: full, kind: "FULL" }, todays: { codeOnly: { id: quick, kind: "QUICK" } } });
+    // Even when the schedule itself takes QUICK backups.
+    await saveSettings(db, { schedule: { ...DEFAULT_SETTINGS.schedule, kind: "QUICK" } }, admin, "ADMIN");
+    expect((await getToday(db, now)).state).toBe("missing");
+    await saveSettings(db, { schedule: DEFAULT_SETTINGS.schedule }, admin, "ADMIN");
+    // A FULL success today makes it ok.
+    await job({ status: "SUCCEEDED", createdAt: "2025-10-05T02:00:00Z", completedAt: "2025-10-05T02:00:12Z", sizeBytes: 5_000_000 });
+    expect((await getToday(db, now)).state).toBe("ok");
+  });
+
   it("reports no next run when the schedule is off", async () => {
     await saveSettings(db, { schedule: { ...DEFAULT_SETTINGS.schedule, enabled: false } }, admin, "ADMIN");
     expect((await getToday(db, now)).schedule).toMatchObject({ enabled: false, nextRunAt: null });

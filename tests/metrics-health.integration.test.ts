@@ -41,7 +41,7 @@ describe("metrics", () => {
     const now = Date.now();
     // Two real backups, then rows for every status, kind and trigger.
     for (const kind of ["FULL", "QUICK"] as const) {
-      const row = await env.db.backupJob.create({ data: { kind, trigger: "MANUAL", metadata: { phases: [] } } });
+      const row = await env.db.backupJob.create({ data: { kind, trigger: "MANUAL", commitSha: kind === "QUICK" ? "abc1234def" : null, metadata: { phases: [] } } });
       expect((await runBackup(env.ctx, row.id)).status).toBe("SUCCEEDED");
     }
     const rows: { kind: "FULL" | "QUICK"; trigger: "SCHEDULED" | "API" | "PRE_DEPLOY"; status: "SUCCEEDED" | "FAILED" | "CANCELLED" | "QUEUED"; d: number; size: number; ago: number }[] = [
@@ -178,7 +178,7 @@ describe("backup health checks", () => {
     const at = new Date(Date.now() - 30 * H);
     await env.db.backupJob.create({ data: { kind: "FULL", trigger: "SCHEDULED", status: "SUCCEEDED", createdAt: at, completedAt: at, sizeBytes: 2048n } });
     expect(await lastBackupCheck(env.ctx)).toMatchObject({ status: "degraded", lastSuccessAt: at.toISOString(), ageHours: 30 });
-    // A QUICK backup holds no data: it does not count while the schedule takes FULL.
+    // A QUICK backup holds no data: it never counts, whatever kind the schedule takes.
     await env.db.backupJob.create({ data: { kind: "QUICK", trigger: "PRE_DEPLOY", status: "SUCCEEDED", completedAt: new Date(), sizeBytes: 10n } });
     expect((await lastBackupCheck(env.ctx)).status).toBe("degraded");
     const row = await env.db.backupJob.create({ data: { kind: "FULL", trigger: "MANUAL", metadata: { phases: [] } } });

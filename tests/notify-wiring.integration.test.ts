@@ -109,7 +109,7 @@ describe("notification wiring", () => {
 
     await settings({ onSuccess: false });
     hooks.hooks.length = 0;
-    const quiet = await createBackupJob(env.ctx, { kind: "QUICK", trigger: "MANUAL" }, SYSTEM);
+    const quiet = await createBackupJob(env.ctx, { kind: "QUICK", trigger: "MANUAL", commitSha: "abc1234def" }, SYSTEM);
     expect((await finished(quiet.id)).status).toBe("SUCCEEDED");
     await new Promise((r) => setTimeout(r, 1000));
     expect(hooks.hooks).toHaveLength(0);
@@ -159,6 +159,9 @@ describe("notification wiring", () => {
       const check = (h: number, db = fresh.db) => checkMissedBackup({ db }, cfg, { now: at(h), notifyOptions: { retries: 0 } });
 
       expect((await check(20)).sent).toBe(false);
+      // A QUICK backup holds no data: it does not close the gap, even when the schedule takes QUICK.
+      await updateSettings(fresh.db, { schedule: { enabled: true, cron: "0 2 * * *", timezone: "UTC", kind: "QUICK" } }, { type: "system" });
+      await fresh.db.backupJob.create({ data: { kind: "QUICK", trigger: "PRE_DEPLOY", status: "SUCCEEDED", createdAt: at(25), completedAt: at(25), commitSha: "abc1234" } });
       const both = await Promise.all([check(27), check(27, other), check(27.1, other)]);
       expect(both.filter((c) => c.sent)).toHaveLength(1);
       expect((await check(40)).sent).toBe(false);

@@ -1,13 +1,14 @@
-import { redirect } from "next/navigation";
 import { getSessionUser } from "@/lib/auth";
 import { Nav } from "@/components/nav";
 import { UserProvider } from "@/components/user-context";
+import { SignInRedirect } from "@/components/sign-in-redirect";
 
 export const dynamic = "force-dynamic";
 
 export default async function DashboardLayout({ children }: { children: React.ReactNode }) {
   const user = await getSessionUser();
-  if (!user) redirect("/login");
+  // Client-side, so the page asked for (query and hash included) rides along to /login.
+  if (!user) return <SignInRedirect />;
   return (
     <UserProvider user={user}>
       <div className="flex min-h-screen flex-col md:flex-row">

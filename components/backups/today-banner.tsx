@@ -41,9 +41,16 @@ function headline(t: TodaySummary): React.ReactNode {
       return `Today's backup completed at ${formatTimeUtc(b.completedAt ?? b.createdAt)} (${formatBytes(b.sizeBytes)}, ${formatDuration(b.durationSeconds)})`;
     }
     case "missing":
+      // A QUICK backup records the commit only: it is named, never counted as today's backup.
+      if (t.todays.codeOnly) {
+        const at = formatTimeUtc(t.todays.codeOnly.completedAt ?? t.todays.codeOnly.createdAt);
+        return t.hoursSinceLastSuccess === null
+          ? `Code-only backup at ${at}; there has never been a database backup`
+          : `Code-only backup at ${at}; last database backup ${formatHours(t.hoursSinceLastSuccess)} ago`;
+      }
       return t.hoursSinceLastSuccess === null
-        ? "No backup yet today — there has never been a successful backup"
-        : `No backup yet today — last success ${formatHours(t.hoursSinceLastSuccess)} ago`;
+        ? "No backup yet today — there has never been a successful database backup"
+        : `No backup yet today — last database backup ${formatHours(t.hoursSinceLastSuccess)} ago`;
     case "failed": {
       const failed = t.todays.latest?.status === "FAILED" ? t.todays.latest : t.lastFailure;
       return `Today's backup failed: ${failed?.failureReason ?? "no reason recorded"}`;
@@ -75,7 +82,7 @@ export function TodayBanner() {
   const t = today.data;
   const s = styles[t.state];
   const failedJob = t.state === "failed" ? (t.todays.latest?.status === "FAILED" ? t.todays.latest : t.lastFailure) : null;
-  const linkJob = t.state === "running" ? t.running : t.state === "ok" ? t.lastSuccess : failedJob;
+  const linkJob = t.state === "running" ? t.running : t.state === "ok" ? t.lastSuccess : (failedJob ?? t.todays.codeOnly);
   return (
     <section
       data-testid="today-banner"
@@ -99,7 +106,8 @@ export function TodayBanner() {
               ? `Next scheduled backup ${formatDateTimeUtc(t.schedule.nextRunAt)} (${formatRelative(t.schedule.nextRunAt)}).`
               : "The schedule has no upcoming run."
             : "Scheduled backups are switched off."}
-          {t.state !== "ok" && t.lastSuccess && ` Last success ${formatDateTimeUtc(t.lastSuccess.completedAt ?? t.lastSuccess.createdAt)}.`}
+          {t.state !== "ok" && t.lastSuccess && ` Last database backup ${formatDateTimeUtc(t.lastSuccess.completedAt ?? t.lastSuccess.createdAt)}.`}
+          {t.state === "missing" && t.todays.codeOnly && " A quick backup records the commit and schema only, no data, so it does not count as today's backup."}
         </p>
         {linkJob && (
           <p className="text-sm">

@@ -1,7 +1,8 @@
 "use client";
 // Seed 002's "Create a backup first?": Quick (code only, seconds) or Full (code + database).
-// The backup is started at once and watched until it ends; when it succeeds the gate
-// is asked again, and Deploy enables.
+// It is a PRE_DEPLOY backup of the commit typed into the Deploy field (the server falls
+// back to the configured commit). The backup is started at once and watched until it
+// ends; when it succeeds the gate is asked again, and Deploy enables.
 import { useEffect, useState } from "react";
 import { Dialog } from "@/components/ui/dialog";
 import { Button } from "@/components/ui/button";
@@ -9,7 +10,7 @@ import { Progress } from "@/components/ui/progress";
 import { useToast } from "@/components/ui/toast";
 import { useBackupStatusQuery, useCreatePreDeployBackup, deployKeys } from "@/lib/hooks/use-deployments";
 import { useQueryClient } from "@tanstack/react-query";
-import { formatBytes, shortId } from "@/lib/format";
+import { formatBytes, formatMinutes, shortId } from "@/lib/format";
 import type { BackupKind } from "@/lib/validation/backups";
 
 const CHOICES: { kind: BackupKind; title: string; what: string; time: string }[] = [
@@ -17,7 +18,18 @@ const CHOICES: { kind: BackupKind; title: string; what: string; time: string }[]
   { kind: "FULL", title: "Full backup", what: "Code + database: the commit and a full pg_dump, encrypted.", time: "Takes longer (seconds to minutes). For schema changes and risky deploys." },
 ];
 
-export function BackupFirstDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
+export function BackupFirstDialog({
+  open,
+  onClose,
+  commitSha,
+  maxAgeMinutes,
+}: {
+  open: boolean;
+  onClose: () => void;
+  /** The commit about to be deployed, when the Deploy field holds a valid one. */
+  commitSha: string | null;
+  maxAgeMinutes: number;
+}) {
   const [jobId, setJobId] = useState<string | null>(null);
   const create = useCreatePreDeployBackup();
   const status = useBackupStatusQuery(jobId);
@@ -42,7 +54,7 @@ export function BackupFirstDialog({ open, onClose }: { open: boolean; onClose: (
 
   async function start(kind: BackupKind) {
     try {
-      const r = await create.mutateAsync({ kind });
+      const r = await create.mutateAsync({ kind, commitSha: commitSha ?? undefined });
       setJobId(r.id);
     } catch {
       // Shown below from create.error.
@@ -55,7 +67,9 @@ export function BackupFirstDialog({ open, onClose }: { open: boolean; onClose: (
       open={open}
       onClose={close}
       title="Create a backup first?"
-      description="A deploy needs a successful backup from the last hour, so that it can be rolled back. The backup records the commit running now."
+      description={`A deploy needs a successful backup from the last ${formatMinutes(maxAgeMinutes)}, so that it can be rolled back. ${
+        commitSha ? `This backup records commit ${commitSha.slice(0, 10)}, the one you are about to deploy.` : "Type the commit to deploy first, or the configured commit (APP_COMMIT_SHA / APP_REPO_DIR) is recorded."
+      }`}
       testId="backup-first-dialog"
     >
       {!jobId ? (

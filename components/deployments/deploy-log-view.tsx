@@ -24,6 +24,11 @@ export function DeployLogView({ id, onClose }: { id: string; onClose?: () => voi
   return (
     <section aria-label="Deploy log" data-testid="deploy-log" className="flex flex-col gap-2 rounded-lg border border-slate-200 bg-white p-4">
       <div className="flex flex-wrap items-center gap-2 text-sm">
+        {d.url && (
+          <a href={d.url} className="text-sky-800 underline [overflow-wrap:anywhere]" rel="noreferrer">
+            CI run
+          </a>
+        )}
         <DeploymentTypeLabel type={d.type} />
         <CommitSha sha={d.commitSha} />
         <DeploymentStatusBadge status={d.status} />
@@ -35,7 +40,7 @@ export function DeployLogView({ id, onClose }: { id: string; onClose?: () => voi
         )}
       </div>
       {d.reasons.length > 0 && (
-        <ul className={`list-disc pl-5 text-sm ${d.status === "FAILED" || d.status === "BLOCKED" ? "text-red-800" : "text-slate-700"}`}>
+        <ul className={`list-disc pl-5 text-sm [overflow-wrap:anywhere] ${d.status === "FAILED" || d.status === "BLOCKED" ? "text-red-800" : "text-slate-700"}`}>
           {d.reasons.map((r) => (
             <li key={r}>{r}</li>
           ))}
@@ -49,7 +54,14 @@ export function DeployLogView({ id, onClose }: { id: string; onClose?: () => voi
         }}
         className="max-h-80 overflow-auto whitespace-pre-wrap break-all rounded-md bg-slate-950 p-3 font-mono text-xs leading-relaxed text-slate-100"
       >
-        {d.log || (d.type === "gate" ? "A gate decision has no log: its reasons and checks are above." : "No output yet.")}
+        {d.log ||
+          (d.type === "gate"
+            ? "A gate decision has no log: its reasons and checks are above."
+            : d.type === "record"
+              ? "Reported by CI through POST /api/deployments: the deploy ran elsewhere, so Vaultline has no output for it."
+              : d.status === "RUNNING"
+                ? "No output yet."
+                : "The hook printed nothing.")}
       </pre>
     </section>
   );

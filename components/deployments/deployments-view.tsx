@@ -6,6 +6,7 @@ import { useCan } from "@/components/user-context";
 import { useDeployStateQuery } from "@/lib/hooks/use-deployments";
 import { Skeleton } from "@/components/ui/skeleton";
 import { ErrorState } from "@/components/ui/empty-state";
+import { formatMinutes } from "@/lib/format";
 import { GatePanel } from "./gate-panel";
 import { DeployLogView } from "./deploy-log-view";
 import { RollbackPanel } from "./rollback-panel";
@@ -26,7 +27,8 @@ export function DeploymentsView() {
       <div>
         <h1 className="text-2xl font-semibold">Deployments</h1>
         <p className="mt-1 text-sm text-slate-600">
-          A deploy goes out only behind a successful backup from the last hour and passing checks, so that it can always be rolled back.
+          A deploy goes out only behind a successful {state.data?.gate.require === "FULL" ? "full " : ""}backup from the last {formatMinutes(state.data?.gate.maxAgeMinutes ?? 60)} and passing
+          checks, so that it can always be rolled back.
         </p>
       </div>
       {state.isPending ? (

@@ -75,7 +75,7 @@ export function GatePanel({
           <circle cx="10" cy="10" r="8.5" strokeWidth="1.5" />
           <path d={h.ok ? "M5.5 10.5l3 3 6-6" : "M10 5.5v6M10 14.5v.5"} />
         </svg>
-        <div className="flex flex-col gap-1">
+        <div className="flex min-w-0 flex-col gap-1 [overflow-wrap:anywhere]">
           <h2 id="gate-heading" className="font-semibold">
             {h.text}
           </h2>
@@ -118,7 +118,7 @@ export function GatePanel({
       </div>
 
       <div className="flex flex-col gap-3 sm:flex-row sm:items-end">
-        <div className="sm:w-96">
+        <div className="min-w-0 sm:w-96">
           <Field
             label="Commit to deploy"
             value={commit}
@@ -131,7 +131,7 @@ export function GatePanel({
             hint={!commit ? "The git commit (SHA) to deploy" : undefined}
           />
         </div>
-        <div className="flex gap-2">
+        <div className="flex flex-wrap gap-2">
           {canBackup && (
             <Button variant="secondary" onClick={() => setBackupOpen(true)}>
               Back up first
@@ -150,7 +150,7 @@ export function GatePanel({
       </div>
 
       {blocked && (
-        <div role="alert" className="rounded-md border border-red-300 bg-red-50 px-4 py-3 text-sm text-red-900">
+        <div role="alert" className="rounded-md border border-red-300 bg-red-50 px-4 py-3 text-sm text-red-900 [overflow-wrap:anywhere]">
           <p className="font-medium">The gate refused the deploy:</p>
           <ul className="list-disc pl-5">
             {blocked.map((r) => (
@@ -184,7 +184,12 @@ export function GatePanel({
         </p>
       )}
 
-      <BackupFirstDialog open={backupOpen} onClose={() => setBackupOpen(false)} />
+      <BackupFirstDialog
+        open={backupOpen}
+        onClose={() => setBackupOpen(false)}
+        commitSha={commitOk ? commit.trim().toLowerCase() : null}
+        maxAgeMinutes={state.gate.maxAgeMinutes}
+      />
     </section>
   );
 }

@@ -33,7 +33,7 @@ export async function pgDumpCheck(ctx: Pick<BackupContext, "targetUrl" | "pgBinD
 export async function lastBackupCheck(ctx: Pick<BackupContext, "db">, now = new Date()): Promise<HealthCheck> {
   const settings = await getSettings(ctx.db);
   const hours = settings.notifications.missedBackupAfterHours;
-  const last = await lastGoodBackupAt(ctx.db, settings.schedule);
+  const last = await lastGoodBackupAt(ctx.db);
   const limitMs = hours * 3_600_000;
   if (last) {
     const ageHours = Math.round(((now.getTime() - last.getTime()) / 3_600_000) * 10) / 10;

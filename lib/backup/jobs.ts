@@ -10,6 +10,7 @@ import { backupKeys } from "./manifest";
 import { emitEngineEvent } from "./events";
 import { tryDestructiveLock } from "./locks";
 import { adoptFromManifest } from "./reconcile";
+import { requireQuickCommit } from "./commit";
 
 const log = componentLogger("admin-backups");
 
@@ -35,13 +36,16 @@ export async function enqueueBackup(ctx: BackupContext, jobId: string, opts: { s
 
 /** Writes a QUEUED row and its queue message; the caller answers 202 with the id. */
 export async function createBackupJob(ctx: BackupContext, input: NewBackup, actor: Actor, opts: { startAfterSeconds?: number } = {}) {
+  // Resolved now, so a QUICK backup that could record no commit is refused with a 400
+  // instead of succeeding empty.
+  const commitSha = input.kind === "QUICK" ? await requireQuickCommit(input.commitSha, ctx.appCommitSha, ctx.appRepoDir) : (input.commitSha ?? null);
   const job = await ctx.db.backupJob.create({
     data: {
       kind: input.kind,
       trigger: input.trigger,
       initiatedById: input.initiatedById ?? null,
       note: input.note ?? null,
-      commitSha: input.commitSha ?? null,
+      commitSha,
       retryOfId: input.retryOfId ?? null,
       attempt: input.attempt ?? 1,
       metadata: { includeFiles: !!input.includeFiles, phases: [{ phase: "queued", at: new Date().toISOString() }] },

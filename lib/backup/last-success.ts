@@ -1,17 +1,13 @@
 // "When did we last have a good backup?" — the one answer the missed-backup alert, the
-// health check and the metrics share. A QUICK backup holds no data, so it only counts
-// when QUICK is what the schedule takes.
+// health check, the metrics and today's banner share. Only a backup that holds the
+// database counts: a QUICK backup records the commit and schema only, so it never counts,
+// even when the schedule takes QUICK backups (docs/decisions.md).
 import type { Db } from "../db";
-import type { ScheduleSettings } from "../validation/settings";
 
-export function countedKinds(schedule: Pick<ScheduleSettings, "kind">): ("FULL" | "QUICK")[] {
-  return schedule.kind === "QUICK" ? ["FULL", "QUICK"] : ["FULL"];
-}
-
-/** completedAt of the newest successful backup of a counted kind, or null. */
-export async function lastGoodBackupAt(db: Db, schedule: Pick<ScheduleSettings, "kind">): Promise<Date | null> {
+/** completedAt of the newest successful FULL backup, or null. */
+export async function lastGoodBackupAt(db: Db): Promise<Date | null> {
   const row = await db.backupJob.findFirst({
-    where: { status: "SUCCEEDED", kind: { in: countedKinds(schedule) } },
+    where: { status: "SUCCEEDED", kind: "FULL" },
     orderBy: [{ completedAt: { sort: "desc", nulls: "last" } }, { createdAt: "desc" }],
     select: { completedAt: true, createdAt: true },
   });

@@ -13,7 +13,7 @@ import { excludedSchemas, prismaMigrationRows, schemaHash, schemaSnapshot, table
 import { databaseHost, databaseName } from "./libpq";
 import { CancelledError, TimeoutError, removeOrphanedUploads, startHeartbeat } from "./jobs";
 import { LOCK_BACKUP_TARGET, tryDestructiveLock, tryLock, waitLock, type HeldLock } from "./locks";
-import { resolveCommit } from "./commit";
+import { NO_COMMIT_MESSAGE, resolveCommit } from "./commit";
 import { emitEngineEvent } from "./events";
 import { audit } from "../audit";
 import { componentLogger, redactUrl } from "../log";
@@ -125,6 +125,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
     );
     inspection.catch(() => {});
     const commitSha = await resolveCommit(job.commitSha, ctx.appCommitSha, ctx.appRepoDir);
+    if (job.kind === "QUICK" && !commitSha) throw new Error(NO_COMMIT_MESSAGE);
 
     const parts: ManifestPart[] = [];
     if (job.kind === "FULL") {

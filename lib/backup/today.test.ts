@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { hoursSince, todayState, utcDayStart, type FinishedJob } from "./today";
 
 const now = new Date("2025-10-05T10:00:00Z");
-const job = (status: FinishedJob["status"], iso: string): FinishedJob => ({ status, finishedAt: new Date(iso) });
+const job = (status: FinishedJob["status"], iso: string, kind: FinishedJob["kind"] = "FULL"): FinishedJob => ({ status, kind, finishedAt: new Date(iso) });
 
 describe("utcDayStart", () => {
   it("is midnight UTC of the same UTC day", () => {
@@ -24,6 +24,20 @@ describe("todayState", () => {
   it("is ok when a later run failed but an earlier one today succeeded", () => {
     const finished = [job("SUCCEEDED", "2025-10-05T02:00:12Z"), job("FAILED", "2025-10-05T09:00:00Z")];
     expect(todayState({ now, active: false, finished })).toBe("ok");
+  });
+
+  it("is missing, not ok, when only QUICK (code-only) backups succeeded today", () => {
+    expect(todayState({ now, active: false, finished: [job("SUCCEEDED", "2025-10-05T08:00:00Z", "QUICK")] })).toBe("missing");
+  });
+
+  it("is ok with a FULL success today even beside QUICK ones", () => {
+    const finished = [job("SUCCEEDED", "2025-10-05T02:00:00Z"), job("SUCCEEDED", "2025-10-05T09:00:00Z", "QUICK")];
+    expect(todayState({ now, active: false, finished })).toBe("ok");
+  });
+
+  it("stays failed when a QUICK backup succeeded after today's FULL failed", () => {
+    const finished = [job("FAILED", "2025-10-05T02:00:00Z"), job("SUCCEEDED", "2025-10-05T09:00:00Z", "QUICK")];
+    expect(todayState({ now, active: false, finished })).toBe("failed");
   });
 
   it("is failed when today's newest finished backup failed and none succeeded", () => {

@@ -1,6 +1,9 @@
 // "Did today's backup run?" — the banner at the top of /backups (seed 001), answered
 // from the catalogue. The day is the UTC day: 00:00 UTC to 00:00 UTC, whatever the
 // schedule's time zone, so every viewer and every alert agree on what "today" means.
+// Only a backup that holds the database counts: a QUICK backup records the commit and
+// the schema, so a day with only QUICK ones is still "missing" (yellow), like the
+// missed-backup alert and the metrics (last-success.ts).
 import type { Db } from "../db";
 import type { BackupDto } from "../validation/backups";
 import { getSettings, nextRuns } from "../settings";
@@ -11,8 +14,13 @@ export type TodayState = "ok" | "missing" | "failed" | "running";
 export interface TodaySummary {
   state: TodayState;
   dayStartUtc: string;
+  /** The newest successful database (FULL) backup, whenever it was. */
   lastSuccess: BackupDto | null;
-  todays: { latest: BackupDto | null };
+  todays: {
+    latest: BackupDto | null;
+    /** Today's newest successful QUICK (code-only) backup: shown, never counted. */
+    codeOnly: BackupDto | null;
+  };
   running: BackupDto | null;
   lastFailure: BackupDto | null;
   hoursSinceLastSuccess: number | null;
@@ -26,21 +34,24 @@ export function utcDayStart(now: Date): Date {
 
 export interface FinishedJob {
   status: "SUCCEEDED" | "FAILED" | "CANCELLED";
+  kind: "FULL" | "QUICK";
   /** When it finished: completedAt, or the last update for a row that never set it. */
   finishedAt: Date;
 }
 
 /**
  * The banner's state. Precedence: a backup in flight is what the user is waiting on
- * ("running"); then any success today ("ok"); then a failure as today's newest finished
- * job ("failed"); anything else, including a cancelled run, is "missing".
+ * ("running"); then a successful FULL backup today ("ok"); then a failure as today's
+ * newest finished job ("failed"); anything else, including a cancelled run or a day of
+ * QUICK backups only, is "missing".
  */
 export function todayState(input: { now: Date; active: boolean; finished: readonly FinishedJob[] }): TodayState {
   if (input.active) return "running";
   const start = utcDayStart(input.now).getTime();
   const today = input.finished.filter((j) => j.finishedAt.getTime() >= start && j.finishedAt.getTime() <= input.now.getTime());
-  if (today.some((j) => j.status === "SUCCEEDED")) return "ok";
-  const newest = today.reduce<FinishedJob | null>((a, j) => (!a || j.finishedAt > a.finishedAt ? j : a), null);
+  if (today.some((j) => j.status === "SUCCEEDED" && j.kind === "FULL")) return "ok";
+  // A QUICK success neither counts nor hides an earlier failure of the day.
+  const newest = today.filter((j) => !(j.status === "SUCCEEDED" && j.kind === "QUICK")).reduce<FinishedJob | null>((a, j) => (!a || j.finishedAt > a.finishedAt ? j : a), null);
   return newest?.status === "FAILED" ? "failed" : "missing";
 }
 
@@ -53,14 +64,14 @@ export function hoursSince(at: Date | null, now: Date): number | null {
 export async function getToday(db: Db, now = new Date()): Promise<TodaySummary> {
   const dayStart = utcDayStart(now);
   const finishedStatuses = ["SUCCEEDED", "FAILED", "CANCELLED"] as const;
-  const [running, lastSuccess, lastFailure, latestToday, finishedToday, lastScheduled, settings] = await Promise.all([
+  const [running, lastSuccess, lastFailure, latestToday, finishedToday, lastScheduled, settings, codeOnly] = await Promise.all([
     db.backupJob.findFirst({
       where: { status: { in: ["QUEUED", "RUNNING"] } },
       include: backupInclude,
       orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     }),
     db.backupJob.findFirst({
-      where: { status: "SUCCEEDED" },
+      where: { status: "SUCCEEDED", kind: "FULL" },
       include: backupInclude,
       orderBy: [{ completedAt: { sort: "desc", nulls: "last" } }, { createdAt: "desc" }],
     }),
@@ -79,12 +90,17 @@ export async function getToday(db: Db, now = new Date()): Promise<TodaySummary> 
         status: { in: [...finishedStatuses] },
         OR: [{ completedAt: { gte: dayStart } }, { completedAt: null, updatedAt: { gte: dayStart } }],
       },
-      select: { status: true, completedAt: true, updatedAt: true },
+      select: { status: true, kind: true, completedAt: true, updatedAt: true },
       orderBy: [{ updatedAt: "desc" }],
       take: 200,
     }),
     db.backupJob.findFirst({ where: { trigger: "SCHEDULED" }, orderBy: { createdAt: "desc" }, select: { createdAt: true } }),
     getSettings(db),
+    db.backupJob.findFirst({
+      where: { status: "SUCCEEDED", kind: "QUICK", completedAt: { gte: dayStart, lte: now } },
+      include: backupInclude,
+      orderBy: [{ completedAt: "desc" }, { id: "desc" }],
+    }),
   ]);
 
   const state = todayState({
@@ -92,6 +108,7 @@ export async function getToday(db: Db, now = new Date()): Promise<TodaySummary> 
     active: running !== null,
     finished: finishedToday.map((j) => ({
       status: j.status as FinishedJob["status"],
+      kind: j.kind,
       finishedAt: j.completedAt ?? j.updatedAt,
     })),
   });
@@ -111,7 +128,7 @@ export async function getToday(db: Db, now = new Date()): Promise<TodaySummary> 
     state,
     dayStartUtc: dayStart.toISOString(),
     lastSuccess: lastSuccess ? toBackupDto(lastSuccess) : null,
-    todays: { latest: latestToday ? toBackupDto(latestToday) : null },
+    todays: { latest: latestToday ? toBackupDto(latestToday) : null, codeOnly: codeOnly ? toBackupDto(codeOnly) : null },
     running: running ? toBackupDto(running) : null,
     lastFailure: lastFailure ? toBackupDto(lastFailure) : null,
     hoursSinceLastSuccess: hoursSince(lastSuccess ? (lastSuccess.completedAt ?? lastSuccess.createdAt) : null, now),

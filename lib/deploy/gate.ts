@@ -7,7 +7,7 @@ import { createBackupJob } from "../backup/jobs";
 import { backupInclude, toBackupDto } from "../backup/catalog";
 import { audit } from "../audit";
 import { componentLogger } from "../log";
-import { formatDuration } from "../format";
+import { formatDuration, plural } from "../format";
 import type { BackupDto } from "../validation/backups";
 import type { CheckRun } from "../validation/checks";
 import type { GateAnswer, GateRequest } from "../validation/deploy";
@@ -50,7 +50,7 @@ export async function backupVerdict(
       fresh: false,
       backup,
       reasons: [
-        `The newest successful ${kindWord(q.require)} (${newest.id}, ${newest.kind}) finished ${formatDuration(ageSeconds)} ago, older than the ${q.maxAgeMinutes} minutes allowed. ${hint.replace("Take one first", "Take a fresh one")}`,
+        `The newest successful ${kindWord(q.require)} (${newest.id}, ${newest.kind}) finished ${formatDuration(ageSeconds)} ago, older than the ${plural(q.maxAgeMinutes, "minute")} allowed. ${hint.replace("Take one first", "Take a fresh one")}`,
       ],
     };
   }

@@ -3,7 +3,7 @@
 // prefill, which hooks are configured, and whether a deploy or rollback is running.
 import type { BackupContext } from "../backup/context";
 import { backupInclude, toBackupDto } from "../backup/catalog";
-import { formatDuration } from "../format";
+import { formatDuration, plural } from "../format";
 import type { DeployState } from "../validation/deploy";
 import { backupVerdict } from "./gate";
 import { checkReasons, latestCheckRun } from "./checks-store";
@@ -33,15 +33,24 @@ export async function deployState(
   const reasons = [...(verdict.fresh ? [] : verdict.reasons), ...checkReasons(run)];
   const newestBackup = newestRow ? toBackupDto(newestRow) : null;
   const age = newestRow?.completedAt ? (now.getTime() - newestRow.completedAt.getTime()) / 1000 : null;
+  const staleAfterMinutes = Math.min(STALE_BACKUP_SECONDS / 60, q.maxAgeMinutes);
   const staleWarning =
     age === null
       ? "There is no successful backup yet. Take one before deploying."
-      : age > STALE_BACKUP_SECONDS
-        ? `The newest backup finished ${formatDuration(age)} ago, more than an hour. Take a fresh one before deploying.`
+      : age > staleAfterMinutes * 60
+        ? `The newest backup finished ${formatDuration(age)} ago, more than ${staleAfterMinutes === 60 ? "an hour" : plural(staleAfterMinutes, "minute")}. Take a fresh one before deploying.`
         : null;
   const type = running ? deploymentType(running) : null;
   return {
-    gate: { allowed: reasons.length === 0, reasons, backup: verdict.backup, checksAt: run?.finishedAt ?? null, checksStatus: run?.status ?? null },
+    gate: {
+      allowed: reasons.length === 0,
+      reasons,
+      backup: verdict.backup,
+      checksAt: run?.finishedAt ?? null,
+      checksStatus: run?.status ?? null,
+      maxAgeMinutes: q.maxAgeMinutes,
+      require: q.require,
+    },
     newestBackup,
     staleWarning,
     defaultCommit: withCommit?.commitSha ?? ctx.appCommitSha?.toLowerCase() ?? null,

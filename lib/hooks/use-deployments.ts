@@ -76,7 +76,14 @@ export function useCreatePreDeployBackup() {
   const invalidate = useInvalidateAll();
   return useMutation({
     mutationFn: (input: { kind: BackupKind; commitSha?: string }) =>
-      api<{ id: string; status: string }>("/api/backups", { method: "POST", json: { ...input, note: "Before deploying from the Deployments page" } }),
+      api<{ id: string; status: string }>("/api/backups", {
+        method: "POST",
+        json: {
+          ...input,
+          trigger: "PRE_DEPLOY",
+          note: input.commitSha ? `Before deploying ${input.commitSha.slice(0, 10)} from the Deployments page` : "Before deploying from the Deployments page",
+        },
+      }),
     onSuccess: invalidate,
   });
 }

@@ -103,7 +103,7 @@ export async function checkMissedBackup(ctx: Ctx, cfg: NotifyConfig, opts: { now
   const now = opts.now ?? new Date();
   const settings = await getSettings(ctx.db);
   const hours = settings.notifications.missedBackupAfterHours;
-  const lastSuccessAt = await lastGoodBackupAt(ctx.db, settings.schedule);
+  const lastSuccessAt = await lastGoodBackupAt(ctx.db);
   const event: NotifyEvent = { type: "backup.missed", lastSuccessAt, hours };
   const skip = skipReason(event, settings.notifications);
   // Not recorded as sent: once a channel is configured, the current gap still alerts.

@@ -12,6 +12,8 @@ export const createBackupSchema = z.object({
   note: z.string().trim().max(500).optional(),
   includeFiles: z.boolean().optional(),
   commitSha: commitShaSchema.optional(),
+  /** "Back up first" on the Deployments page: a PRE_DEPLOY backup of the commit about to go out. */
+  trigger: z.enum(["PRE_DEPLOY"]).optional(),
 });
 
 export const listBackupsSchema = z.object({

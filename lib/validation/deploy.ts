@@ -109,7 +109,16 @@ export interface GateAnswer {
 }
 
 export interface DeployState {
-  gate: { allowed: boolean; reasons: string[]; backup: BackupDto | null; checksAt: string | null; checksStatus: string | null };
+  gate: {
+    allowed: boolean;
+    reasons: string[];
+    backup: BackupDto | null;
+    checksAt: string | null;
+    checksStatus: string | null;
+    /** The freshness the page's Deploy button demands, for wording that matches the reasons. */
+    maxAgeMinutes: number;
+    require: "FULL" | "ANY";
+  };
   newestBackup: BackupDto | null;
   /** Shown when the newest successful backup is older than an hour (seed 002). */
   staleWarning: string | null;

@@ -13,7 +13,7 @@ export const POST = withAuth("backups.create", async (req, { principal, actor })
   const input = await parseBody(req, createBackupSchema);
   const job = await createBackupJob(
     appContext(),
-    { ...input, trigger: principal.kind === "token" ? "API" : "MANUAL", initiatedById: userIdOf(principal) },
+    { ...input, trigger: input.trigger ?? (principal.kind === "token" ? "API" : "MANUAL"), initiatedById: userIdOf(principal) },
     actor,
   );
   return json({ id: job.id, status: job.status }, 202);
