@@ -2,7 +2,7 @@
 import { test, expect } from "@playwright/test";
 import { E2E } from "./env";
 import { screenshot, sql } from "./helpers";
-import { removeSeeded, seedId } from "./backup-seed";
+import { removeSeeded, seedBackups, seedId } from "./backup-seed";
 
 const P = "e2erst";
 // Distinct first 8 characters, since the page shows short ids.
@@ -10,6 +10,12 @@ const ok = seedId(`${P}o`, 1);
 const failed = seedId(`${P}x`, 1);
 const from = seedId(`${P}f`, 1);
 const safety = seedId(`${P}s`, 1);
+// A refused restore: its safety backup was cancelled, and the backup it restored has been pruned since.
+const refused = seedId(`${P}r`, 1);
+const cancelledSafety = seedId(`${P}c`, 1);
+const pruned = seedId(`${P}p`, 1);
+const LONG_REASON =
+  "checksum mismatch: the stored archive is not the one that was backed up (expected sha256 5f1c…, got 9ab2…); the restore was refused before the database was touched — verify the storage and restore an older backup";
 
 test.describe.serial("restore history", () => {
   test.beforeAll(async () => {
@@ -22,30 +28,82 @@ test.describe.serial("restore history", () => {
               ($2, $3, NULL, 'FAILED', 'verify', $5, $8::timestamp, $9::timestamp, 1.5, 'checksum mismatch: the stored archive is not the one that was backed up', $8::timestamp, $9::timestamp)`,
       [ok, failed, from, safety, admin.id, ts(3_600_000), ts(3_558_000), ts(60_000), ts(58_500)],
     );
+    await sql(
+      `INSERT INTO "RestoreJob" (id, "backupId", "safetyBackupId", status, phase, "initiatedById", "startedAt", "completedAt", "durationSeconds", "failureReason", "createdAt", "updatedAt")
+       VALUES ($1, $2, $3, 'FAILED', 'verify', $4, $5::timestamp, $5::timestamp, 0.4, $6, $5::timestamp, $5::timestamp)`,
+      [refused, pruned, cancelledSafety, admin.id, ts(30_000), LONG_REASON],
+    );
+    const at = new Date(Date.now() - 30_000);
+    await seedBackups([
+      { id: cancelledSafety, trigger: "PRE_RESTORE", status: "CANCELLED", createdAt: at, completedAt: at, sizeBytes: null, checksumSha256: null, failureReason: "The restore it was for did not run", note: `Safety backup before restoring ${pruned}` },
+    ]);
+    await sql(
+      `INSERT INTO "AuditEvent" (id, "actorType", "actorLabel", action, target, details, at)
+       VALUES ($1, 'system', 'retention', 'retention.pruned', $2, $3::jsonb, now() - interval '5 minutes')`,
+      [
+        seedId(`${P}a`, 1),
+        pruned,
+        JSON.stringify({ ids: [pruned], count: 1, bytes: 1000, backups: [{ id: pruned, kind: "FULL", trigger: "SCHEDULED", status: "SUCCEEDED", createdAt: at.toISOString(), sizeBytes: 1000, reason: "older than 30 days and not among the newest 7 successful FULL backups" }] }),
+      ],
+    );
   });
-  test.afterAll(async () => removeSeeded(P));
+  test.afterAll(async () => {
+    await removeSeeded(P);
+    await sql(`DELETE FROM "AuditEvent" WHERE id LIKE $1`, [`${P}%`]);
+  });
 
   test("lists restores newest first with their safety backups and failure reasons", async ({ page }) => {
     await page.goto("/restores");
-    const table = page.getByRole("table", { name: "Restore history" });
-    const failedRow = table.getByRole("row").filter({ hasText: "checksum mismatch" });
+    const table = page.getByRole("list", { name: "Restore history" });
+    const failedRow = table.getByRole("listitem").filter({ hasText: "checksum mismatch: the stored archive is not the one that was backed up" }).last();
     await expect(failedRow).toContainText("Failed");
     await expect(failedRow).toContainText("Administrator");
     await expect(failedRow.getByRole("link", { name: from.slice(0, 8) })).toHaveAttribute("href", `/backups/${from}`);
-    const okRow = table.getByRole("row").filter({ hasText: "42 s" });
+    const okRow = table.getByRole("listitem").filter({ hasText: "42 s" });
     await expect(okRow).toContainText("Succeeded");
     await expect(okRow.getByRole("link", { name: safety.slice(0, 8) })).toHaveAttribute("href", `/backups/${safety}`);
     // Newest first: the failure an hour later sits above the success.
-    const rows = await table.locator("tbody tr").allInnerTexts();
+    const rows = await table.getByRole("listitem").allInnerTexts();
     expect(rows.findIndex((t) => t.includes("checksum mismatch"))).toBeLessThan(rows.findIndex((t) => t.includes("42 s")));
     await screenshot(page, "restores");
+  });
+
+  test("a refused restore's reason reads in full by keyboard; its links explain a pruned backup and a cancelled safety backup", async ({ page }) => {
+    await page.goto("/restores");
+    const row = page.locator(`[data-restore-id="${refused}"]`);
+    const toggle = row.getByRole("button", { name: "Show the full reason" });
+    // Reach the button with the keyboard alone.
+    await page.locator("body").focus();
+    for (let i = 0; i < 60 && !(await toggle.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press("Tab");
+    await expect(toggle).toBeFocused();
+    await page.keyboard.press("Enter");
+    await expect(row.getByRole("button", { name: "Hide details" })).toHaveAttribute("aria-expanded", "true");
+    const details = row.getByRole("region");
+    await expect(details).toContainText(LONG_REASON);
+    await expect(details.getByText(LONG_REASON)).toBeVisible();
+    await expect(details).toContainText("refused before it touched the database");
+    await screenshot(page, "restores-refused-expanded");
+
+    // The pruned backup's id leads to its tombstone.
+    await row.getByRole("link", { name: new RegExp(pruned.slice(0, 8)) }).click();
+    await expect(page.getByTestId("backup-tombstone")).toContainText("pruned by the retention policy");
+    await expect(page.getByTestId("backup-tombstone")).toContainText("older than 30 days and not among the newest 7 successful FULL backups");
+    await screenshot(page, "backup-tombstone");
+
+    // The cancelled safety backup says which restore it was for and why it did not run.
+    await page.goto(`/backups/${cancelledSafety}`);
+    const why = page.getByTestId("safety-for");
+    await expect(why).toContainText(`Safety backup for restore ${refused.slice(0, 8)}`);
+    await expect(why).toContainText("it did not run because the restore was refused");
+    await expect(why).toContainText("checksum mismatch");
+    await screenshot(page, "backup-cancelled-safety");
   });
 
   test.describe("as a VIEWER", () => {
     test.use({ storageState: E2E.viewerState });
     test("can read the history", async ({ page }) => {
       await page.goto("/restores");
-      await expect(page.getByRole("table", { name: "Restore history" })).toContainText("checksum mismatch");
+      await expect(page.getByRole("list", { name: "Restore history" })).toContainText("checksum mismatch");
     });
   });
 });

@@ -9,6 +9,7 @@ import { Pagination } from "@/components/ui/pagination";
 import { TableSkeleton } from "@/components/ui/skeleton";
 import { EmptyState, ErrorState } from "@/components/ui/empty-state";
 import { formatDateTimeUtc, formatRelative } from "@/lib/format";
+import { AuditTarget } from "./audit-target";
 
 const PAGE_SIZE = 50;
 const ACTOR_TYPES = ["user", "token", "system"] as const;
@@ -113,14 +114,14 @@ export function AuditView() {
                   <Td>
                     <code className="text-xs font-medium">{e.action}</code>
                   </Td>
-                  <Td className="max-w-[16rem] truncate">
-                    <span title={e.target ?? undefined}>{e.target ?? "—"}</span>
+                  <Td className="min-w-[12rem] max-w-[18rem] whitespace-normal">
+                    <AuditTarget action={e.action} target={e.target} />
                   </Td>
                   <Td className="whitespace-normal">
                     {hasDetails(e.details) ? (
                       <details>
                         <summary className="cursor-pointer text-xs text-slate-600">Show</summary>
-                        <pre className="mt-1 max-h-72 max-w-[32rem] overflow-auto rounded bg-slate-50 p-2 text-xs">{JSON.stringify(e.details, null, 2)}</pre>
+                        <pre className="mt-1 max-h-72 max-w-[min(32rem,80vw)] overflow-auto rounded bg-slate-50 p-2 text-xs">{JSON.stringify(e.details, null, 2)}</pre>
                       </details>
                     ) : (
                       <span className="text-slate-400">—</span>

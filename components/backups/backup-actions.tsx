@@ -40,7 +40,7 @@ export function BackupActions({ backup, onOpen, inline = false }: { backup: Back
   ].filter(Boolean) as { key: string; label: string; href?: string; danger?: boolean; onSelect?: () => void }[];
 
   return (
-    <div className="flex items-center justify-end gap-1">
+    <div className="flex flex-wrap items-center justify-end gap-1">
       {canCancel && active && (
         <Button size="sm" variant="secondary" disabled={cancel.isPending} onClick={() => run(cancel, `Cancelling ${sid}`)}>
           Cancel

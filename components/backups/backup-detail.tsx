@@ -15,6 +15,7 @@ import { BackupActions, type BackupDialogKind } from "./backup-actions";
 import { RestoreDialog } from "./restore-dialog";
 import { DeleteBackupDialog } from "./delete-backup-dialog";
 import { HttpError } from "@/lib/hooks/api";
+import type { BackupTombstone } from "@/lib/backup/related";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === "object" && !Array.isArray(v);
@@ -270,6 +271,82 @@ function Fields({ b }: { b: BackupDetail }) {
   );
 }
 
+/** A removed backup: when, by whom, and by which retention rule — from the audit log. */
+function Tombstone({ id, tombstone: t }: { id: string; tombstone: BackupTombstone | null }) {
+  if (!t) {
+    return (
+      <EmptyState title="This backup does not exist">
+        No backup with the id <code className="break-all font-mono">{id}</code> is in the catalogue, and the audit log records no delete or prune of it: check the id.
+      </EmptyState>
+    );
+  }
+  return (
+    <section data-testid="backup-tombstone" aria-labelledby="tombstone-heading" className="rounded-lg border border-slate-300 bg-slate-50 px-4 py-3">
+      <h1 id="tombstone-heading" className="text-xl font-semibold">
+        Backup <span className="font-mono">{shortId(id)}</span> was {t.how === "pruned" ? "pruned by the retention policy" : "deleted"}
+      </h1>
+      <dl className="mt-2">
+        <Row label="Removed">{`${formatDateTimeUtc(t.at)} · ${formatRelative(t.at)}${t.by ? ` · by ${t.by}` : ""}`}</Row>
+        {t.how === "pruned" && <Row label="Rule">{t.reason ?? "not recorded"}</Row>}
+        <Row label="Was">{[t.kind, t.trigger?.toLowerCase().replace("_", "-"), t.status?.toLowerCase()].filter(Boolean).join(" · ") || null}</Row>
+        <Row label="Created">{t.createdAt && formatDateTimeUtc(t.createdAt)}</Row>
+        <Row label="Size">{t.sizeBytes !== null ? formatBytes(t.sizeBytes) : null}</Row>
+        <Row label="Id">
+          <Hash value={id} label="backup id" />
+        </Row>
+      </dl>
+      <p className="mt-2 text-sm text-slate-600">
+        Its archive and manifest are gone from storage. The{" "}
+        <Link href={`/audit?action=${t.how === "pruned" ? "retention.pruned" : "backup.deleted"}`} className="underline">
+          audit log
+        </Link>{" "}
+        keeps the record.
+      </p>
+    </section>
+  );
+}
+
+/** A PRE_RESTORE backup names its restore; a cancelled, empty one says why it never ran. */
+function SafetyFor({ b }: { b: BackupDetail }) {
+  const s = b.safetyFor!;
+  const refused = b.status === "CANCELLED" && s.restoreStatus === "FAILED";
+  return (
+    <section
+      data-testid="safety-for"
+      aria-label="What this safety backup was for"
+      className={`rounded-lg border px-4 py-3 text-sm [overflow-wrap:anywhere] ${b.status === "CANCELLED" ? "border-amber-300 bg-amber-50 text-amber-950" : "border-slate-200 bg-white"}`}
+    >
+      <p className="font-medium">
+        Safety backup for restore <span className="font-mono">{shortId(s.restoreId)}</span> of backup{" "}
+        <Link href={`/backups/${s.backupId}`} className="font-mono underline">
+          {shortId(s.backupId)}
+        </Link>{" "}
+        ({formatDateTimeUtc(s.at)}).
+      </p>
+      {b.status === "CANCELLED" ? (
+        <p className="mt-1">
+          {refused
+            ? "It is empty: it did not run because the restore was refused before the database was touched, so there was nothing to protect."
+            : `It is empty: it did not run because the restore ${s.restoreStatus === "CANCELLED" ? "was cancelled" : "did not go ahead"}.`}
+          {s.restoreFailureReason && (
+            <>
+              {" "}
+              The restore’s reason: <span className="text-red-800">{s.restoreFailureReason}</span>
+            </>
+          )}
+        </p>
+      ) : (
+        <p className="mt-1 text-slate-600">Restoring it undoes that restore.</p>
+      )}
+      <p className="mt-1">
+        <Link href="/restores" className="underline">
+          Restore history
+        </Link>
+      </p>
+    </section>
+  );
+}
+
 const KNOWN_META = new Set(["phases", "verify", "verification", "drill"]);
 
 export function BackupDetailView({ id }: { id: string }) {
@@ -294,7 +371,7 @@ export function BackupDetailView({ id }: { id: string }) {
           ← All backups
         </Link>
         {backup.error instanceof HttpError && backup.error.status === 404 ? (
-          <EmptyState title="This backup does not exist">It may have been deleted, or removed by the retention policy.</EmptyState>
+          <Tombstone id={id} tombstone={(backup.error.details as { tombstone?: BackupTombstone } | undefined)?.tombstone ?? null} />
         ) : (
           <ErrorState title="Could not load the backup" error={backup.error} onRetry={() => backup.refetch()} />
         )}
@@ -305,12 +382,12 @@ export function BackupDetailView({ id }: { id: string }) {
   const meta = isObj(b.metadata) ? b.metadata : {};
   const otherMeta = Object.fromEntries(Object.entries(meta).filter(([k]) => !KNOWN_META.has(k)));
   return (
-    <div className="flex max-w-5xl flex-col gap-4">
+    <div className="flex min-w-0 max-w-5xl flex-col gap-4">
       <Link href="/backups" className="text-sm text-slate-600 underline">
         ← All backups
       </Link>
       <div className="flex flex-wrap items-center justify-between gap-3">
-        <h1 className="flex items-center gap-3 text-2xl font-semibold">
+        <h1 className="flex flex-wrap items-center gap-3 text-2xl font-semibold">
           Backup <span className="font-mono">{shortId(b.id)}</span> <StatusBadge status={b.status} />
         </h1>
         <BackupActions backup={b} onOpen={(k) => setDialog(k)} inline />
@@ -320,11 +397,12 @@ export function BackupDetailView({ id }: { id: string }) {
           <LiveProgress backup={b} estimateBytes={last.data ? last.data.progressBytes || last.data.sizeBytes || null : null} />
         </div>
       )}
-      <div className="grid gap-4 lg:grid-cols-2">
-        <div className="flex flex-col gap-4">
+      {b.safetyFor && <SafetyFor b={b} />}
+      <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
+        <div className="flex min-w-0 flex-col gap-4">
           <Fields b={b} />
         </div>
-        <div className="flex flex-col gap-4">
+        <div className="flex min-w-0 flex-col gap-4">
           <PhaseLog phases={meta.phases} />
           <ResultCard title="Verification" value={meta.verify ?? meta.verification} />
           <ResultCard title="Restore drill" value={meta.drill} />

@@ -1,7 +1,8 @@
 "use client";
 // The backup history: newest first, one row per attempt, with live progress for queued
 // and running jobs. Rows have a fixed height so nothing shifts while progress arrives,
-// and related facts share a cell so the table fits a laptop screen without scrolling.
+// and related facts share a cell so the table fits a laptop screen without scrolling. Below
+// the md breakpoint the same rows are stacked cards, so phones never scroll sideways.
 import Link from "next/link";
 import type { BackupDto } from "@/lib/validation/backups";
 import { Table, THead, Th, Td } from "@/components/ui/table";
@@ -11,6 +12,7 @@ import { formatBytes, formatDateTimeUtc, formatDuration, formatRelative, shortHa
 import { isActive, useLastSuccessQuery } from "@/lib/hooks/use-backups";
 import { StatusCell } from "./status-cell";
 import { BackupActions, type BackupDialogKind } from "./backup-actions";
+import { NoteText } from "./note-text";
 
 export function BackupsTable({ backups, onOpen }: { backups: BackupDto[]; onOpen: (kind: BackupDialogKind, b: BackupDto) => void }) {
   const activeKinds = new Set(backups.filter((b) => isActive(b.status)).map((b) => b.kind));
@@ -24,6 +26,8 @@ export function BackupsTable({ backups, onOpen }: { backups: BackupDto[]; onOpen
   };
 
   return (
+    <>
+    <div className="hidden md:block">
     <Table label="Backup history">
       <THead>
         <Th>Backup</Th>
@@ -48,9 +52,7 @@ export function BackupsTable({ backups, onOpen }: { backups: BackupDto[]; onOpen
                 <Link href={`/backups/${b.id}`} className="font-mono text-sm font-medium text-sky-800 underline-offset-2 hover:underline" aria-label={`Backup ${shortId(b.id)}`}>
                   {shortId(b.id)}
                 </Link>
-                <p className="h-4 max-w-[7rem] truncate text-xs text-slate-500" title={b.note ?? undefined}>
-                  {b.note}
-                </p>
+                <NoteText note={b.note} className="max-w-[9rem]" />
               </Td>
               <Td>
                 <StatusCell backup={b} estimateBytes={estimate(b)} />
@@ -100,5 +102,39 @@ export function BackupsTable({ backups, onOpen }: { backups: BackupDto[]; onOpen
         })}
       </tbody>
     </Table>
+    </div>
+    <ul aria-label="Backup history" className="flex flex-col gap-2 md:hidden" data-testid="backup-cards">
+      {backups.map((b) => (
+        <BackupCard key={b.id} b={b} estimate={estimate(b)} onOpen={onOpen} />
+      ))}
+    </ul>
+    </>
+  );
+}
+
+function BackupCard({ b, estimate, onOpen }: { b: BackupDto; estimate: number | null; onOpen: (kind: BackupDialogKind, b: BackupDto) => void }) {
+  const active = isActive(b.status);
+  return (
+    <li data-backup-card-id={b.id} className="flex min-w-0 flex-col gap-2 rounded-lg border border-slate-200 bg-white p-3 text-sm">
+      <div className="flex flex-wrap items-center justify-between gap-2">
+        <Link href={`/backups/${b.id}`} className="font-mono font-medium text-sky-800 underline underline-offset-2" aria-label={`Backup ${shortId(b.id)}`}>
+          {shortId(b.id)}
+        </Link>
+        <span className="flex flex-wrap gap-1">
+          <KindBadge kind={b.kind} />
+          <TriggerBadge trigger={b.trigger} />
+        </span>
+      </div>
+      <StatusCell backup={b} estimateBytes={estimate} />
+      <p className="text-xs text-slate-600">
+        <time dateTime={b.createdAt}>{formatDateTimeUtc(b.createdAt)}</time> · {formatRelative(b.createdAt)} · {b.initiatedBy?.displayName ?? "System"}
+      </p>
+      <p className="text-xs text-slate-600 tabular-nums">
+        {active ? "—" : formatBytes(b.sizeBytes)} · {formatDuration(b.durationSeconds)}
+        {b.commitSha ? ` · commit ${b.commitSha.slice(0, 7)}` : ""}
+      </p>
+      <NoteText note={b.note} />
+      <BackupActions backup={b} onOpen={onOpen} />
+    </li>
   );
 }

@@ -2,6 +2,7 @@
 import type { Db } from "../db";
 import type { RestoreDto } from "../validation/restores";
 import { notFound } from "../errors";
+import { backupStatuses } from "./related";
 
 const include = { initiatedBy: { select: { id: true, displayName: true, email: true, role: true } } } as const;
 
@@ -48,7 +49,13 @@ export async function listRestores(db: Db, q: { limit: number; offset: number })
     db.restoreJob.findMany({ include, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: q.limit, skip: q.offset }),
     db.restoreJob.count(),
   ]);
-  return { restores: rows.map(toRestoreDto), total, limit: q.limit, offset: q.offset };
+  const statuses = await backupStatuses(db, rows.flatMap((r) => (r.safetyBackupId ? [r.backupId, r.safetyBackupId] : [r.backupId])));
+  const restores = rows.map((r) => ({
+    ...toRestoreDto(r),
+    backupStatus: statuses.get(r.backupId) ?? null,
+    safetyBackupStatus: r.safetyBackupId ? (statuses.get(r.safetyBackupId) ?? null) : null,
+  }));
+  return { restores, total, limit: q.limit, offset: q.offset };
 }
 
 export async function getRestore(db: Db, id: string) {

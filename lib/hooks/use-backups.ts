@@ -6,6 +6,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import { api } from "./api";
 import type { BackupDto, BackupKind, CreateBackupInput, JobStatus } from "../validation/backups";
 import type { TodaySummary } from "../backup/today";
+import type { SafetyFor } from "../backup/related";
 import type { RestorePreview } from "../validation/restores";
 
 export type { RestorePreview };
@@ -30,6 +31,8 @@ export interface BackupList {
 export interface BackupDetail extends BackupDto {
   manifest: unknown;
   metadata: Record<string, unknown> | null;
+  /** PRE_RESTORE backups: the restore they were taken for. */
+  safetyFor: SafetyFor | null;
 }
 
 export interface BackupStatus {

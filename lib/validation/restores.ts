@@ -65,4 +65,7 @@ export interface RestoreDto {
   /** An Undo is possible now. */
   canUndo: boolean;
   initiatedBy: { id: string; displayName: string; email: string; role: string } | null;
+  /** In the list only: the backups' statuses now; null when removed from the catalogue since. */
+  backupStatus?: string | null;
+  safetyBackupStatus?: string | null;
 }

@@ -1,14 +1,11 @@
-// GET /api/backups/:id — one backup with its manifest · DELETE — remove it (objects, then row)
+// GET /api/backups/:id — one backup with its manifest (404 with its tombstone once removed) · DELETE — remove it (objects, then row)
 import { json, parseId, withAuth } from "@/lib/http";
-import { appContext, deleteBackup, getBackupRow, readManifest, toBackupDto } from "@/lib/backup";
+import { appContext, backupDetail, deleteBackup } from "@/lib/backup";
 
 export const dynamic = "force-dynamic";
 
 export const GET = withAuth<{ id: string }>("backups.read", async (_req, { params }) => {
-  const ctx = appContext();
-  const row = await getBackupRow(ctx.db, parseId(params.id));
-  const manifest = row.status === "SUCCEEDED" ? await readManifest(ctx, row).catch((e: Error) => ({ error: e.message })) : null;
-  return json({ ...toBackupDto(row), manifest, metadata: row.metadata });
+  return json(await backupDetail(appContext(), parseId(params.id)));
 });
 
 export const DELETE = withAuth<{ id: string }>("backups.delete", async (_req, { params, actor }) => {
