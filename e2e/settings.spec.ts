@@ -47,11 +47,64 @@ test.describe.serial("settings", () => {
     await page.goto("/settings");
     const cron = page.getByLabel("Cron expression");
     await cron.fill("0 2 * *");
-    await cron.blur();
-    await expect(page.getByText(/invalid cron expression/)).toBeVisible();
-    await expect(page.getByText("Fix the expression to see the next runs.")).toBeVisible();
+    // At the field, as it is typed (no blur needed), and named by the preview.
+    await expect(cron).toHaveAttribute("aria-invalid", "true");
+    await expect(page.locator("#schedule-cron-hint")).toContainText(/invalid cron expression: must have 5 fields/);
+    await expect(page.getByTestId("next-runs-missing")).toHaveText("No next runs: fix the cron expression above.");
+    const tz = page.getByLabel("Time zone");
+    await tz.fill("Mars/Olympus_Mons");
+    await expect(page.locator("#schedule-timezone-hint")).toContainText("unknown time zone");
+    await expect(page.getByTestId("next-runs-missing")).toHaveText("No next runs: fix the cron expression and time zone above.");
+    await tz.fill("UTC");
     await cron.fill("30 4 * * *");
     await expect(page.getByTestId("next-runs").locator("li").first()).toContainText("04:30 UTC");
+  });
+
+  test("the server's field errors are shown at their fields", async ({ page }) => {
+    await page.goto("/settings");
+    // A value the browser accepts but the server refuses (e.g. a zone this Node lacks).
+    await page.route("**/api/settings", (route) =>
+      route.request().method() === "PUT"
+        ? route.fulfill({
+            status: 400,
+            contentType: "application/json",
+            body: JSON.stringify({
+              error: {
+                code: "VALIDATION_FAILED",
+                message: "The request is not valid",
+                details: { fields: [{ path: "schedule.timezone", message: "unknown time zone on the server: Europe/Kyiv" }] },
+              },
+            }),
+          })
+        : route.continue(),
+    );
+    await page.getByLabel("Time zone").fill("Europe/Kyiv");
+    await page.getByRole("button", { name: "Save schedule" }).click();
+    await expect(page.getByLabel("Time zone")).toHaveAttribute("aria-invalid", "true");
+    await expect(page.locator("#schedule-timezone-hint")).toHaveText("unknown time zone on the server: Europe/Kyiv");
+    await screenshot(page, "settings-server-field-error");
+    // Editing the field clears the server's verdict on the old value.
+    await page.getByLabel("Time zone").fill("UTC");
+    await expect(page.locator("#schedule-timezone-hint")).toHaveCount(0);
+  });
+
+  test("leaving with unsaved changes asks first", async ({ page }) => {
+    await page.goto("/settings");
+    await page.getByLabel("Keep quick backups").fill("3");
+    await expect(page.getByTestId("retention-unsaved")).toBeVisible();
+    const messages: string[] = [];
+    page.once("dialog", (d) => {
+      messages.push(d.message());
+      void d.dismiss();
+    });
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Backups" }).click();
+    await expect.poll(() => messages.length).toBe(1);
+    expect(messages[0]).toMatch(/not saved/);
+    await expect(page).toHaveURL(/\/settings$/);
+    await expect(page.getByLabel("Keep quick backups")).toHaveValue("3");
+    page.once("dialog", (d) => void d.accept());
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Backups" }).click();
+    await expect(page).toHaveURL(/\/backups$/);
   });
 
   test("the webhook URL is masked for everyone but ADMINs, in settings and in the audit log", async ({ page, browser }) => {
@@ -72,6 +125,25 @@ test.describe.serial("settings", () => {
     expect(audit).not.toContain("SECRET123");
     await ctx.close();
   });
+});
+
+test("the only admin is offered no way to demote or disable themselves, and the server refuses it too", async ({ page }) => {
+  await page.goto("/settings/users");
+  const me = page.locator(`tr[data-user-email="${E2E.admin.email}"]`);
+  await expect(me).toContainText("ADMIN");
+  await expect(me.getByTestId("last-admin-note")).toBeVisible();
+  await expect(me.getByRole("combobox")).toHaveCount(0);
+  await expect(me.getByRole("button", { name: "Disable" })).toHaveCount(0);
+  // Other users keep their controls.
+  const viewer = page.locator(`tr[data-user-email="${E2E.viewer.email}"]`);
+  await expect(viewer.getByRole("button", { name: "Disable" })).toBeVisible();
+  await screenshot(page, "users-last-admin");
+  const users = (await (await page.request.get("/api/users")).json()).users as { id: string; email: string }[];
+  const id = users.find((u) => u.email === E2E.admin.email)!.id;
+  for (const data of [{ disabled: true }, { role: "OPERATOR" }]) {
+    const res = await page.request.patch(`/api/users/${id}`, { data });
+    expect(res.status()).toBe(409);
+  }
 });
 
 test.describe.serial("API tokens", () => {

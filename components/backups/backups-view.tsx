@@ -1,11 +1,12 @@
 "use client";
 // /backups: today's banner, the history with its filters and pages (all in the URL, so a
 // filtered view can be shared and survives a reload), "Back up now", and the trends.
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import type { BackupDto, BackupKind, JobStatus } from "@/lib/validation/backups";
 import { BACKUP_KINDS, BACKUP_TRIGGERS, JOB_STATUSES } from "@/lib/validation/backups";
-import { useBackupsQuery } from "@/lib/hooks/use-backups";
+import { isActive, useBackupsQuery } from "@/lib/hooks/use-backups";
+import { useDismissToast } from "@/components/ui/toast";
 import { useCan } from "@/components/user-context";
 import { Button } from "@/components/ui/button";
 import { Pagination } from "@/components/ui/pagination";
@@ -14,7 +15,7 @@ import { EmptyState, ErrorState } from "@/components/ui/empty-state";
 import { TodayBanner } from "./today-banner";
 import { BackupFilters, type BackupFilterValues } from "./backup-filters";
 import { BackupsTable } from "./backups-table";
-import { CreateBackupDialog } from "./create-backup-dialog";
+import { CreateBackupDialog, queuedToastKey } from "./create-backup-dialog";
 import { RestoreDialog } from "./restore-dialog";
 import { DeleteBackupDialog } from "./delete-backup-dialog";
 import { TrendCharts } from "./trend-charts";
@@ -39,6 +40,11 @@ export function BackupsView() {
   const [creating, setCreating] = useState(false);
   const [dialog, setDialog] = useState<{ kind: BackupDialogKind; backup: BackupDto } | null>(null);
   const list = useBackupsQuery({ limit: PAGE_SIZE, offset, status, kind, trigger });
+  const dismissToast = useDismissToast();
+  // "Backup … queued" is stale once the history shows that backup finished.
+  useEffect(() => {
+    for (const b of list.data?.backups ?? []) if (!isActive(b.status)) dismissToast(queuedToastKey(b.id));
+  }, [list.data, dismissToast]);
 
   function navigate(next: BackupFilterValues & { offset?: number }) {
     const q = new URLSearchParams();

@@ -14,10 +14,13 @@ const KINDS: { kind: BackupKind; title: string; hint: string }[] = [
   { kind: "QUICK", title: "Quick backup", hint: "Commit and schema state only, no data. Takes seconds; for routine deploys." },
 ];
 
+export const queuedToastKey = (id: string) => `backup-queued:${id}`;
+
 export function CreateBackupDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const [kind, setKind] = useState<BackupKind>("FULL");
   const [note, setNote] = useState("");
   const [includeFiles, setIncludeFiles] = useState(false);
+  const [commit, setCommit] = useState("");
   const create = useCreateBackup();
   const toast = useToast();
 
@@ -33,10 +36,13 @@ export function CreateBackupDialog({ open, onClose }: { open: boolean; onClose: 
         kind,
         note: note.trim() || undefined,
         includeFiles: kind === "FULL" ? includeFiles : undefined,
+        commitSha: kind === "QUICK" && commit.trim() ? commit.trim() : undefined,
       });
-      toast(`${kind === "FULL" ? "Full" : "Quick"} backup ${shortId(res.id)} queued`);
+      // Taken down by the history once this backup has finished (backups-view.tsx).
+      toast(`${kind === "FULL" ? "Full" : "Quick"} backup ${shortId(res.id)} queued`, "success", { key: queuedToastKey(res.id) });
       setNote("");
       setIncludeFiles(false);
+      setCommit("");
       close();
     } catch {
       // Shown below from create.error.
@@ -61,6 +67,26 @@ export function CreateBackupDialog({ open, onClose }: { open: boolean; onClose: 
             </label>
           ))}
         </fieldset>
+        {kind === "QUICK" && (
+          <div className="flex flex-col gap-1">
+            <label htmlFor="backup-commit" className="text-sm font-medium text-slate-700">
+              Commit <span className="font-normal text-slate-500">(optional when one is configured)</span>
+            </label>
+            <input
+              id="backup-commit"
+              value={commit}
+              onChange={(e) => setCommit(e.target.value)}
+              placeholder="e.g. 3f2c9a1"
+              spellCheck={false}
+              autoComplete="off"
+              aria-describedby="backup-commit-hint"
+              className="rounded-md border border-slate-300 px-3 py-2 font-mono text-sm shadow-sm"
+            />
+            <p id="backup-commit-hint" className="text-xs text-slate-500">
+              A quick backup records only this commit. Empty: the server uses APP_COMMIT_SHA, or the git checkout in APP_REPO_DIR, and refuses when neither is set.
+            </p>
+          </div>
+        )}
         <div className="flex flex-col gap-1">
           <label htmlFor="backup-note" className="text-sm font-medium text-slate-700">
             Note <span className="font-normal text-slate-500">(optional)</span>

@@ -2,7 +2,8 @@
 // /settings: schedule, retention and notifications. ADMINs edit (one save per section,
 // each audited); everyone else reads. The schedule previews its next runs as you type,
 // computed with the same parser the server uses.
-import { useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { useUnsavedChangesWarning } from "@/lib/hooks/use-unsaved-changes";
 import type { z } from "zod";
 import { useSettingsQuery, useUpdateSettings, type SectionMetaDto } from "@/lib/hooks/use-settings";
 import { HttpError } from "@/lib/hooks/api";
@@ -38,7 +39,7 @@ function serverErrors(e: unknown, section: SettingsSection): Errors {
   const out: Errors = {};
   for (const f of fields ?? []) {
     const [s, key] = f.path.split(".");
-    if (s === section && key) out[key] ??= f.message;
+    if (s === section) out[key || "_"] ??= f.message;
   }
   return out;
 }
@@ -53,7 +54,9 @@ function Section({
   saving,
   error,
   id,
+  dirty = false,
 }: {
+  dirty?: boolean;
   title: string;
   description: string;
   meta: SectionMetaDto | null;
@@ -85,6 +88,11 @@ function Section({
         {children}
       </fieldset>
       <div className="flex flex-wrap items-center justify-between gap-3 border-t border-slate-100 px-4 py-3 text-xs text-slate-500">
+        {dirty && canEdit && (
+          <span className="font-medium text-amber-800" data-testid={`${id}-unsaved`}>
+            Unsaved changes
+          </span>
+        )}
         <span>{meta ? `Version ${meta.version} · changed ${formatRelative(meta.updatedAt)}${meta.updatedBy ? ` by ${meta.updatedBy}` : ""}` : "Defaults (never changed)"}</span>
         {error && (
           <span role="alert" className="text-sm text-red-700">
@@ -152,7 +160,18 @@ function useSave(section: SettingsSection, title: string) {
       toast(`${title} not saved: ${(e as Error).message}`, "error");
     }
   }
-  return { save, saving: update.isPending, error, fieldErrors };
+  /** A server error belongs to the value it was given for: editing the field clears it. */
+  const clearField = (key: string) => setFieldErrors((f) => (key in f ? Object.fromEntries(Object.entries(f).filter(([k]) => k !== key)) : f));
+  return { save, saving: update.isPending, error, fieldErrors, clearField };
+}
+
+type DirtyProps = { onDirty: (section: SettingsSection, dirty: boolean) => void };
+
+function useReportDirty(section: SettingsSection, dirty: boolean, onDirty: DirtyProps["onDirty"]) {
+  useEffect(() => {
+    onDirty(section, dirty);
+  }, [section, dirty, onDirty]);
+  useEffect(() => () => onDirty(section, false), [section, onDirty]);
 }
 
 const TIME_ZONES: string[] = (() => {
@@ -163,13 +182,26 @@ const TIME_ZONES: string[] = (() => {
   }
 })();
 
-function ScheduleForm({ initial, meta, serverNextRuns, canEdit }: { initial: ScheduleSettings; meta: SectionMetaDto | null; serverNextRuns: string[]; canEdit: boolean }) {
+function ScheduleForm({
+  initial,
+  meta,
+  serverNextRuns,
+  canEdit,
+  onDirty,
+}: { initial: ScheduleSettings; meta: SectionMetaDto | null; serverNextRuns: string[]; canEdit: boolean } & DirtyProps) {
   const [v, setV] = useState(initial);
-  const { save, saving, error, fieldErrors } = useSave("schedule", "Schedule");
+  const { save, saving, error, fieldErrors, clearField } = useSave("schedule", "Schedule");
   const parsed = scheduleSchema.safeParse(v);
   const localErrors = parsed.success ? {} : issuesToErrors(parsed.error);
   const [touched, setTouched] = useState(false);
-  const errors = { ...(touched ? localErrors : {}), ...fieldErrors };
+  const dirty = JSON.stringify(v) !== JSON.stringify(initial);
+  useReportDirty("schedule", dirty, onDirty);
+  // A changed field is checked as it is typed, so the reason sits at the field at once.
+  const errors = { ...(touched || dirty ? localErrors : {}), ...fieldErrors };
+  const set = (patch: Partial<ScheduleSettings>) => {
+    for (const k of Object.keys(patch)) clearField(k);
+    setV({ ...v, ...patch });
+  };
   const preview = useMemo(() => {
     const ok = scheduleSchema.safeParse(v);
     if (!ok.success) return null;
@@ -180,6 +212,7 @@ function ScheduleForm({ initial, meta, serverNextRuns, canEdit }: { initial: Sch
     }
   }, [v]);
   const runs = canEdit ? (preview ?? []) : serverNextRuns;
+  const sectionError = error && errors._ ? `${error} (${errors._})` : error;
 
   return (
     <Section
@@ -189,16 +222,17 @@ function ScheduleForm({ initial, meta, serverNextRuns, canEdit }: { initial: Sch
       meta={meta}
       canEdit={canEdit}
       saving={saving}
-      error={error}
+      error={sectionError}
+      dirty={dirty}
       onSubmit={() => {
         setTouched(true);
         if (parsed.success) save({ schedule: parsed.data });
       }}
     >
-      <Check id="schedule-enabled" label="Scheduled backups on" checked={v.enabled} onChange={(enabled) => setV({ ...v, enabled })} />
+      <Check id="schedule-enabled" label="Scheduled backups on" checked={v.enabled} onChange={(enabled) => set({ enabled })} />
       <div className="grid gap-4 sm:grid-cols-3">
-        <Input id="schedule-cron" label="Cron expression" value={v.cron} onChange={(e) => setV({ ...v, cron: e.target.value })} onBlur={() => setTouched(true)} error={errors.cron} hint="minute hour day month weekday, e.g. 0 2 * * *" className="font-mono" spellCheck={false} />
-        <Input id="schedule-timezone" label="Time zone" list="time-zones" value={v.timezone} onChange={(e) => setV({ ...v, timezone: e.target.value })} onBlur={() => setTouched(true)} error={errors.timezone} />
+        <Input id="schedule-cron" label="Cron expression" value={v.cron} onChange={(e) => set({ cron: e.target.value })} onBlur={() => setTouched(true)} error={errors.cron} hint="minute hour day month weekday, e.g. 0 2 * * *" className="font-mono" spellCheck={false} />
+        <Input id="schedule-timezone" label="Time zone" list="time-zones" value={v.timezone} onChange={(e) => set({ timezone: e.target.value })} onBlur={() => setTouched(true)} error={errors.timezone} />
         <datalist id="time-zones">
           {TIME_ZONES.map((z) => (
             <option key={z} value={z} />
@@ -208,7 +242,7 @@ function ScheduleForm({ initial, meta, serverNextRuns, canEdit }: { initial: Sch
           <label htmlFor="schedule-kind" className="text-sm font-medium text-slate-700">
             Kind
           </label>
-          <select id="schedule-kind" value={v.kind} onChange={(e) => setV({ ...v, kind: e.target.value as ScheduleSettings["kind"] })} className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm disabled:bg-slate-50">
+          <select id="schedule-kind" value={v.kind} onChange={(e) => set({ kind: e.target.value as ScheduleSettings["kind"] })} className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm disabled:bg-slate-50">
             <option value="FULL">Full (database)</option>
             <option value="QUICK">Quick (commit and schema)</option>
           </select>
@@ -225,7 +259,11 @@ function ScheduleForm({ initial, meta, serverNextRuns, canEdit }: { initial: Sch
             ))}
           </ol>
         ) : (
-          <p className="mt-1 text-sm text-slate-500">Fix the expression to see the next runs.</p>
+          <p className="mt-1 text-sm text-slate-500" data-testid="next-runs-missing">
+            {errors.cron || errors.timezone
+              ? `No next runs: fix the ${[errors.cron && "cron expression", errors.timezone && "time zone"].filter(Boolean).join(" and ")} above.`
+              : "Fix the expression to see the next runs."}
+          </p>
         )}
       </div>
     </Section>
@@ -236,15 +274,23 @@ function numberField(value: string): number {
   return value.trim() === "" ? Number.NaN : Number(value);
 }
 
-function RetentionForm({ initial, meta, canEdit }: { initial: RetentionSettings; meta: SectionMetaDto | null; canEdit: boolean }) {
-  const [v, setV] = useState({ days: String(initial.days), keepLast: String(initial.keepLast), keepQuick: String(initial.keepQuick) });
-  const { save, saving, error, fieldErrors } = useSave("retention", "Retention");
+function RetentionForm({ initial, meta, canEdit, onDirty }: { initial: RetentionSettings; meta: SectionMetaDto | null; canEdit: boolean } & DirtyProps) {
+  const start = { days: String(initial.days), keepLast: String(initial.keepLast), keepQuick: String(initial.keepQuick) };
+  const [v, setRaw] = useState(start);
+  const { save, saving, error, fieldErrors, clearField } = useSave("retention", "Retention");
   const [touched, setTouched] = useState(false);
+  const dirty = JSON.stringify(v) !== JSON.stringify(start);
+  useReportDirty("retention", dirty, onDirty);
+  const setV = (next: typeof v) => {
+    for (const k of Object.keys(next) as (keyof typeof v)[]) if (next[k] !== v[k]) clearField(k);
+    setRaw(next);
+  };
   const parsed = retentionSchema.safeParse({ days: numberField(v.days), keepLast: numberField(v.keepLast), keepQuick: numberField(v.keepQuick) });
-  const errors = { ...(touched && !parsed.success ? issuesToErrors(parsed.error) : {}), ...fieldErrors };
+  const errors = { ...((touched || dirty) && !parsed.success ? issuesToErrors(parsed.error) : {}), ...fieldErrors };
   return (
     <Section
       id="retention"
+      dirty={dirty}
       title="Retention"
       description="Which backups are kept. The newest successful full backup is never pruned, whatever these say."
       meta={meta}
@@ -265,16 +311,29 @@ function RetentionForm({ initial, meta, canEdit }: { initial: RetentionSettings;
   );
 }
 
-function NotificationsForm({ initial, meta, canEdit }: { initial: NotificationSettings; meta: SectionMetaDto | null; canEdit: boolean }) {
-  const [v, setV] = useState({
+function NotificationsForm({ initial, meta, canEdit, onDirty }: { initial: NotificationSettings; meta: SectionMetaDto | null; canEdit: boolean } & DirtyProps) {
+  const [start] = useState(() => ({
+    webhookUrl: initial.webhookUrl ?? "",
+    emails: initial.emails.join("\n"),
+    onSuccess: initial.onSuccess,
+    onFailure: initial.onFailure,
+    missedBackupAfterHours: String(initial.missedBackupAfterHours),
+  }));
+  const [v, setRaw] = useState({
     webhookUrl: initial.webhookUrl ?? "",
     emails: initial.emails.join("\n"),
     onSuccess: initial.onSuccess,
     onFailure: initial.onFailure,
     missedBackupAfterHours: String(initial.missedBackupAfterHours),
   });
-  const { save, saving, error, fieldErrors } = useSave("notifications", "Notifications");
+  const { save, saving, error, fieldErrors, clearField } = useSave("notifications", "Notifications");
   const [touched, setTouched] = useState(false);
+  const dirty = JSON.stringify(v) !== JSON.stringify(start);
+  useReportDirty("notifications", dirty, onDirty);
+  const setV = (next: typeof v) => {
+    for (const k of Object.keys(next) as (keyof typeof v)[]) if (next[k] !== v[k]) clearField(k);
+    setRaw(next);
+  };
   const candidate = {
     webhookUrl: v.webhookUrl.trim() || null,
     emails: v.emails.split(/[\s,;]+/).map((e) => e.trim()).filter(Boolean),
@@ -283,10 +342,11 @@ function NotificationsForm({ initial, meta, canEdit }: { initial: NotificationSe
     missedBackupAfterHours: numberField(v.missedBackupAfterHours),
   };
   const parsed = notificationsSchema.safeParse(candidate);
-  const errors = { ...(touched && !parsed.success ? issuesToErrors(parsed.error) : {}), ...fieldErrors };
+  const errors = { ...((touched || dirty) && !parsed.success ? issuesToErrors(parsed.error) : {}), ...fieldErrors };
   return (
     <Section
       id="notifications"
+      dirty={dirty}
       title="Notifications"
       description="Where failures, successes and missed backups are reported."
       meta={meta}
@@ -330,6 +390,9 @@ function NotificationsForm({ initial, meta, canEdit }: { initial: NotificationSe
 export function SettingsView() {
   const q = useSettingsQuery();
   const canEdit = useCan("settings.write");
+  const [dirty, setDirty] = useState<Record<string, boolean>>({});
+  const onDirty = useCallback((section: SettingsSection, d: boolean) => setDirty((prev) => (prev[section] === d ? prev : { ...prev, [section]: d })), []);
+  useUnsavedChangesWarning(canEdit && Object.values(dirty).some(Boolean), "Your settings changes are not saved. Leave and lose them?");
   return (
     <div className="flex max-w-4xl flex-col gap-6">
       <div>
@@ -346,9 +409,9 @@ export function SettingsView() {
       ) : (
         <>
           {/* Keyed by version so a save elsewhere (another tab, another admin) refreshes the form. */}
-          <ScheduleForm key={`s${q.data.meta.schedule?.version ?? 0}`} initial={q.data.settings.schedule} meta={q.data.meta.schedule} serverNextRuns={q.data.nextRuns} canEdit={canEdit} />
-          <RetentionForm key={`r${q.data.meta.retention?.version ?? 0}`} initial={q.data.settings.retention} meta={q.data.meta.retention} canEdit={canEdit} />
-          <NotificationsForm key={`n${q.data.meta.notifications?.version ?? 0}`} initial={q.data.settings.notifications} meta={q.data.meta.notifications} canEdit={canEdit} />
+          <ScheduleForm key={`s${q.data.meta.schedule?.version ?? 0}`} initial={q.data.settings.schedule} meta={q.data.meta.schedule} serverNextRuns={q.data.nextRuns} canEdit={canEdit} onDirty={onDirty} />
+          <RetentionForm key={`r${q.data.meta.retention?.version ?? 0}`} initial={q.data.settings.retention} meta={q.data.meta.retention} canEdit={canEdit} onDirty={onDirty} />
+          <NotificationsForm key={`n${q.data.meta.notifications?.version ?? 0}`} initial={q.data.settings.notifications} meta={q.data.meta.notifications} canEdit={canEdit} onDirty={onDirty} />
         </>
       )}
     </div>

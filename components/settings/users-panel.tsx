@@ -1,4 +1,6 @@
 "use client";
+// Users: role and enabled state per row, and a form to add one. The server refuses to
+// demote or disable the last active admin, so that row offers neither.
 import { useState } from "react";
 import { useCreateUser, useUpdateUser, useUsersQuery } from "@/lib/hooks/use-users";
 import { Button } from "@/components/ui/button";
@@ -32,6 +34,9 @@ export function UsersPanel() {
     }
   }
 
+  const activeAdmins = users.data?.users.filter((u) => u.role === "ADMIN" && !u.disabledAt) ?? [];
+  const isLastAdmin = (u: { id: string; role: string; disabledAt: string | null }) => activeAdmins.length === 1 && activeAdmins[0].id === u.id;
+
   return (
     <section className="flex max-w-4xl flex-col gap-6">
       <h1 className="text-2xl font-semibold">Users</h1>
@@ -52,12 +57,20 @@ export function UsersPanel() {
               </tr>
             </thead>
             <tbody>
-              {users.data.users.map((u) => (
-                <tr key={u.id} className="border-t border-slate-100">
+              {users.data.users.map((u) => {
+                const last = isLastAdmin(u);
+                return (
+                <tr key={u.id} className="border-t border-slate-100" data-user-email={u.email}>
                   <td className="px-4 py-2">{u.displayName}</td>
                   <td className="px-4 py-2">{u.email}</td>
                   <td className="px-4 py-2">
                     <label className="sr-only" htmlFor={`role-${u.id}`}>Role of {u.email}</label>
+                    {last ? (
+                      <span className="inline-flex flex-col">
+                        <span id={`role-${u.id}`} className="font-medium">ADMIN</span>
+                        <span className="text-xs text-slate-500" data-testid="last-admin-note">The only active admin: make another admin first to change this.</span>
+                      </span>
+                    ) : (
                     <select
                       id={`role-${u.id}`}
                       value={u.role}
@@ -73,9 +86,11 @@ export function UsersPanel() {
                         <option key={r}>{r}</option>
                       ))}
                     </select>
+                    )}
                   </td>
                   <td className="px-4 py-2">{u.disabledAt ? "Disabled" : "Active"}</td>
                   <td className="px-4 py-2 text-right">
+                    {!last && (
                     <Button
                       size="sm"
                       variant="secondary"
@@ -88,9 +103,11 @@ export function UsersPanel() {
                     >
                       {u.disabledAt ? "Enable" : "Disable"}
                     </Button>
+                    )}
                   </td>
                 </tr>
-              ))}
+                );
+              })}
             </tbody>
           </table>
         </div>

@@ -1,4 +1,7 @@
 "use client";
+// Toasts: short confirmations. One given a key can be taken down early by whoever knows
+// that key (a "queued" toast goes once its backup has finished), and pushing the same key
+// again replaces it.
 import { createContext, useCallback, useContext, useState } from "react";
 
 type Tone = "success" | "error" | "info";
@@ -6,12 +9,20 @@ interface Toast {
   id: number;
   tone: Tone;
   text: string;
+  key?: string;
 }
 
-const Ctx = createContext<(text: string, tone?: Tone) => void>(() => {});
+type Push = (text: string, tone?: Tone, opts?: { key?: string }) => void;
 
-export function useToast() {
-  return useContext(Ctx);
+const Ctx = createContext<{ push: Push; dismiss: (key: string) => void }>({ push: () => {}, dismiss: () => {} });
+
+export function useToast(): Push {
+  return useContext(Ctx).push;
+}
+
+/** Takes down the toast pushed with this key, if it is still showing. */
+export function useDismissToast(): (key: string) => void {
+  return useContext(Ctx).dismiss;
 }
 
 const toneClass: Record<Tone, string> = {
@@ -22,17 +33,18 @@ const toneClass: Record<Tone, string> = {
 
 export function ToastProvider({ children }: { children: React.ReactNode }) {
   const [toasts, setToasts] = useState<Toast[]>([]);
-  const push = useCallback((text: string, tone: Tone = "success") => {
+  const push = useCallback<Push>((text, tone = "success", opts) => {
     const id = Date.now() + Math.random();
-    setToasts((t) => [...t, { id, tone, text }]);
+    setToasts((t) => [...t.filter((x) => !opts?.key || x.key !== opts.key), { id, tone, text, key: opts?.key }]);
     setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), tone === "error" ? 8000 : 4000);
   }, []);
+  const dismiss = useCallback((key: string) => setToasts((t) => (t.some((x) => x.key === key) ? t.filter((x) => x.key !== key) : t)), []);
   return (
-    <Ctx.Provider value={push}>
+    <Ctx.Provider value={{ push, dismiss }}>
       {children}
-      <div aria-live="polite" className="fixed bottom-4 right-4 z-50 flex w-80 flex-col gap-2">
+      <div aria-live="polite" className="fixed bottom-4 left-4 right-4 z-50 flex flex-col gap-2 sm:left-auto sm:w-80">
         {toasts.map((t) => (
-          <div key={t.id} role="status" className={`rounded-md border px-4 py-3 text-sm shadow ${toneClass[t.tone]}`}>
+          <div key={t.id} role="status" data-toast-key={t.key} className={`rounded-md border px-4 py-3 text-sm shadow [overflow-wrap:anywhere] ${toneClass[t.tone]}`}>
             {t.text}
           </div>
         ))}
