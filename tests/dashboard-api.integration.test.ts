@@ -4,6 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createMigratedDatabase, dropDatabase, sql } from "./helpers/pg";
 import { createDb, type Db } from "../lib/db";
 import { getToday } from "../lib/backup/today";
+import { backupTombstone, safetyBackupFor } from "../lib/backup/related";
+import { listRestores } from "../lib/backup/restores-catalog";
 import { listAuditEvents } from "../lib/audit-query";
 import { saveSettings, settingsView } from "../lib/settings-view";
 import { audit } from "../lib/audit";
@@ -96,6 +98,46 @@ describe("getToday", () => {
     await saveSettings(db, { schedule: { ...DEFAULT_SETTINGS.schedule, enabled: false } }, admin, "ADMIN");
     expect((await getToday(db, now)).schedule).toMatchObject({ enabled: false, nextRunAt: null });
     await saveSettings(db, { schedule: DEFAULT_SETTINGS.schedule }, admin, "ADMIN");
+  });
+});
+
+describe("tombstones and safety backups", () => {
+  it("a removed backup's tombstone says when and by which rule, from the audit log", async () => {
+    const pruned = "cmpruned00000000000000001";
+    const deleted = "cmdeleted0000000000000001";
+    await audit(db, {
+      actor: { type: "system", label: "retention" },
+      action: "retention.pruned",
+      target: `cmother000000000000000001,${pruned}`,
+      details: {
+        ids: ["cmother000000000000000001", pruned],
+        backups: [
+          { id: "cmother000000000000000001", kind: "QUICK", reason: "other" },
+          { id: pruned, kind: "FULL", trigger: "SCHEDULED", status: "SUCCEEDED", createdAt: "2025-09-01T02:00:00.000Z", sizeBytes: 1234, reason: "older than 30 days and not among the newest 10 successful FULL backups" },
+        ],
+      },
+    });
+    await audit(db, { actor: admin, action: "backup.deleted", target: deleted, details: { kind: "FULL", status: "FAILED", sizeBytes: null, createdAt: "2025-10-01T00:00:00.000Z" } });
+    expect(await backupTombstone(db, pruned)).toMatchObject({
+      how: "pruned",
+      by: "retention",
+      reason: "older than 30 days and not among the newest 10 successful FULL backups",
+      kind: "FULL",
+      sizeBytes: 1234,
+    });
+    expect(await backupTombstone(db, deleted)).toMatchObject({ how: "deleted", by: admin.label, reason: null, status: "FAILED" });
+    expect(await backupTombstone(db, "cmnever000000000000000001")).toBeNull();
+  });
+
+  it("a safety backup names its restore; the restore list says which backups are gone or cancelled", async () => {
+    await sql(url, `DELETE FROM "RestoreJob"`);
+    const safety = await job({ status: "CANCELLED", trigger: "PRE_RESTORE", createdAt: "2025-10-05T09:00:00Z", completedAt: "2025-10-05T09:00:01Z" });
+    const r = await db.restoreJob.create({
+      data: { backupId: "cmgone0000000000000000001", safetyBackupId: safety, status: "FAILED", failureReason: "checksum mismatch: refused" },
+    });
+    expect(await safetyBackupFor(db, safety)).toMatchObject({ restoreId: r.id, backupId: "cmgone0000000000000000001", restoreStatus: "FAILED", restoreFailureReason: "checksum mismatch: refused" });
+    const { restores } = await listRestores(db, { limit: 10, offset: 0 });
+    expect(restores[0]).toMatchObject({ id: r.id, backupStatus: null, safetyBackupStatus: "CANCELLED" });
   });
 });
 
