@@ -70,3 +70,9 @@ test("malformed paths and unused auth endpoints answer 4xx in the contract's sha
     expect((await r.json()).error.code).toMatch(/^[A-Z_]+$/);
   }
 });
+
+test("/favicon.ico is served, not 404", async ({ request }) => {
+  const res = await request.get("/favicon.ico");
+  expect(res.status()).toBe(200);
+  expect(res.headers()["content-type"]).toMatch(/image\//);
+});
