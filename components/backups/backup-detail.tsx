@@ -123,7 +123,7 @@ function Manifest({ manifest }: { manifest: unknown }) {
   if (typeof manifest.error === "string" && manifest.formatVersion === undefined) {
     return (
       <Card title="Manifest" id="manifest-heading">
-        <p role="alert" className="text-sm text-red-800">
+        <p role="alert" className="text-sm text-red-800 [overflow-wrap:anywhere]">
           Could not read the manifest from storage: {manifest.error}
         </p>
       </Card>
@@ -149,7 +149,7 @@ function Manifest({ manifest }: { manifest: unknown }) {
         {migrations && <Row label="Migrations">{`${migrations.length} recorded in _prisma_migrations`}</Row>}
       </dl>
       {parts.length > 0 && (
-        <div className="mt-3 overflow-x-auto">
+        <div className="relative mt-3 overflow-x-auto">
           <h3 className="mb-1 text-sm font-medium">Parts and checksums</h3>
           <table className="w-full min-w-max text-left text-xs">
             <thead className="text-slate-500">
@@ -275,9 +275,14 @@ function Fields({ b }: { b: BackupDetail }) {
 function Tombstone({ id, tombstone: t }: { id: string; tombstone: BackupTombstone | null }) {
   if (!t) {
     return (
-      <EmptyState title="This backup does not exist">
-        No backup with the id <code className="break-all font-mono">{id}</code> is in the catalogue, and the audit log records no delete or prune of it: check the id.
-      </EmptyState>
+      <>
+        <h1 className="text-2xl font-semibold">
+          Backup <span className="font-mono">{shortId(id)}</span>
+        </h1>
+        <EmptyState title="This backup does not exist">
+          No backup with the id <code className="break-all font-mono">{id}</code> is in the catalogue, and the audit log records no delete or prune of it: check the id.
+        </EmptyState>
+      </>
     );
   }
   return (

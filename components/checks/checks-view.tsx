@@ -45,7 +45,7 @@ function ResultRow({ r }: { r: CheckResult }) {
           <CheckStatusBadge status={r.status} />
           <span className="font-medium">{r.name}</span>
           <span className="ml-auto text-xs tabular-nums text-slate-500">{r.durationMs} ms</span>
-          <span className="basis-full text-sm text-slate-700">{r.summary}</span>
+          <span className="min-w-0 basis-full text-sm text-slate-700 [overflow-wrap:anywhere]">{r.summary}</span>
           <span className="text-xs text-sky-800 group-open:hidden">Show details</span>
           <span className="hidden text-xs text-sky-800 group-open:inline">Hide details</span>
         </summary>
