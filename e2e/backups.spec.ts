@@ -290,6 +290,12 @@ test.describe.serial("a real backup from the dialog", () => {
     await dialog.getByLabel(/Quick backup/).check();
     await expect(dialog.getByLabel(/Include files/)).toBeDisabled();
     await dialog.getByLabel(/Note/).fill("e2e quick from the dialog");
+    // No commit typed and none configured in this environment: refused, saying how to configure one.
+    const refused = page.waitForResponse((r) => r.url().endsWith("/api/backups") && r.request().method() === "POST");
+    await dialog.getByRole("button", { name: "Start backup" }).click();
+    expect((await refused).status()).toBe(400);
+    await expect(dialog.getByRole("alert")).toContainText("APP_COMMIT_SHA");
+    await dialog.getByLabel(/Commit/).fill("C0FFEE1234ABCD");
     await screenshot(page, "create-backup-dialog");
     const response = page.waitForResponse((r) => r.url().endsWith("/api/backups") && r.request().method() === "POST");
     await dialog.getByRole("button", { name: "Start backup" }).click();
@@ -297,11 +303,13 @@ test.describe.serial("a real backup from the dialog", () => {
     expect(res.status()).toBe(202);
     created = (await res.json()).id as string;
     await expect(dialog).toBeHidden();
-    await expect(page.getByRole("status").filter({ hasText: `Quick backup ${created.slice(0, 8)} queued` })).toBeVisible();
     const row = page.locator(`tr[data-backup-id="${created}"]`);
     await expect(row).toContainText("e2e quick from the dialog");
     await expect(row).toContainText("Succeeded", { timeout: 60_000 });
     await expect(row).toContainText("Operator User");
+    await expect(row).toContainText("commit c0ffee1");
+    // The "queued" toast does not outlive the backup it announced.
+    await expect(page.locator(`[data-toast-key="backup-queued:${created}"]`)).toHaveCount(0);
     await ctx.close();
   });
 
