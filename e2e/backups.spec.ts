@@ -295,7 +295,7 @@ test.describe.serial("a real backup from the dialog", () => {
     await dialog.getByRole("button", { name: "Start backup" }).click();
     expect((await refused).status()).toBe(400);
     await expect(dialog.getByRole("alert")).toContainText("APP_COMMIT_SHA");
-    await dialog.getByLabel(/Commit/).fill("C0FFEE1234ABCD");
+    await dialog.getByRole("textbox", { name: /^Commit/ }).fill("C0FFEE1234ABCD");
     await screenshot(page, "create-backup-dialog");
     const response = page.waitForResponse((r) => r.url().endsWith("/api/backups") && r.request().method() === "POST");
     await dialog.getByRole("button", { name: "Start backup" }).click();

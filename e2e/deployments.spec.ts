@@ -88,7 +88,7 @@ test.describe.serial("deployments", () => {
     const toggle = row.getByRole("button", { name: /Show reasons/ });
     await toggle.focus();
     await page.keyboard.press("Enter");
-    await expect(toggle).toHaveAttribute("aria-expanded", "true");
+    await expect(row.getByRole("button", { name: /Hide details/ })).toHaveAttribute("aria-expanded", "true");
     await expect(row.getByTestId("deploy-log")).toContainText("A gate decision has no log");
   });
 
