@@ -4,7 +4,7 @@
 // is kept as a screenshot in test-results/screenshots/.
 import { test, expect, type Page } from "@playwright/test";
 import { E2E } from "./env";
-import { screenshot } from "./helpers";
+import { screenshot, sql } from "./helpers";
 import { removeSeeded, seedBackups, seedId } from "./backup-seed";
 
 const P = "e2elay";
@@ -47,7 +47,8 @@ test.beforeAll(async ({ browser }) => {
   await req.post("/api/deployments", { data: { commitSha: "feedface1234567", status: "SUCCEEDED", url: "https://ci.example.com/runs/1234567890/jobs/0987654321/attempts/1" } });
   const list = await (await req.get("/api/backups?limit=20&status=SUCCEEDED&kind=FULL")).json();
   backupId = list.backups?.[0]?.id ?? seedId(P, 1);
-  restoreId = (await (await req.get("/api/restores?limit=1")).json()).restores?.[0]?.id ?? null;
+  // A failed restore with a long reason, for the restore page.
+  restoreId = seedId(P, 2);
   // The newest FULL backup, 10 minutes old: the 1-minute gate below is refused for its age.
   await removeSeeded(P);
   await seedBackups([
@@ -58,6 +59,11 @@ test.beforeAll(async ({ browser }) => {
       commitSha: "feedface1234567feedface1234567feedface",
     },
   ]);
+  await sql(
+    `INSERT INTO "RestoreJob" (id, "backupId", status, phase, "startedAt", "completedAt", "durationSeconds", "failureReason", "createdAt", "updatedAt")
+     VALUES ($1, $2, 'FAILED', 'verify', now(), now(), 0.5, $3, now(), now())`,
+    [restoreId, seedId(P, 1), `checksum mismatch: ${"the stored archive is not the one that was backed up/".repeat(4)}`],
+  );
   await req.post("/api/deploy/gate", { data: { commitSha: "feedface1234567", require: "FULL", maxAgeMinutes: 1 } });
   await ctx.close();
 });
@@ -83,7 +89,6 @@ for (const width of WIDTHS) {
     test.use({ viewport: { width, height: width < 600 ? 844 : 800 } });
     for (const p of PAGES) {
       test(`${p.name} does not scroll sideways`, async ({ page }) => {
-        test.skip(p.name === "restore-detail" && !restoreId, "no restore in this run yet");
         await page.goto(p.path());
         await settle(page);
         await expectNoSidewaysScroll(page, `${p.name} at ${width}`);
