@@ -13,7 +13,7 @@ import { createBackupJob, cancelBackup, sweepStaleJobs } from "../lib/backup/job
 import { runBackup } from "../lib/backup/run-backup";
 import { runVerify } from "../lib/backup/verify";
 import { deleteBackup } from "../lib/backup/delete";
-import { startWorker, type WorkerHandle } from "../lib/backup/worker";
+import { startWorker, type WorkerHandle } from "../lib/worker";
 import { backupKeys, parseManifest } from "../lib/backup/manifest";
 import { stopBosses } from "../lib/queue";
 import { SYSTEM } from "../lib/audit";
