@@ -58,8 +58,8 @@ export function TrendCharts() {
   const [days, setDays] = useState<(typeof RANGES)[number]>(30);
   const [kind, setKind] = useState<BackupKind>("FULL");
   const trend = useBackupTrendQuery();
-  // Fixed per render of the data, so the axis does not creep every second.
-  const to = useMemo(() => Date.now(), [trend.dataUpdatedAt]);
+  // The time the data was fetched, so the axis does not creep every second.
+  const to = trend.dataUpdatedAt;
   const from = to - days * DAY;
 
   const data = useMemo<Point[]>(() => {
