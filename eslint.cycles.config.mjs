@@ -1,6 +1,8 @@
 // `npm run cycles`: no import cycle among lib/, app/ and components/ (eslint-plugin-import-x,
 // resolving `@/` and TypeScript paths). Type-only imports count too: a cycle of types is
-// still a sign that two modules should be one, or that a third is missing.
+// still a sign that two modules should be one, or that a third is missing. Also the layering
+// that keeps cycles away: the backup domain imports nothing from deploy, notify or app/
+// (they subscribe to its events), and nothing in lib/ imports app/ or components/.
 import { defineConfig, globalIgnores } from "eslint/config";
 import tseslint from "typescript-eslint";
 import { importX } from "eslint-plugin-import-x";
@@ -18,6 +20,17 @@ export default defineConfig([
       "import-x/parsers": { "@typescript-eslint/parser": [".ts", ".tsx"] },
       "import-x/extensions": [".ts", ".tsx", ".js", ".mjs"],
     },
-    rules: { "import-x/no-cycle": ["error", { ignoreExternal: true }] },
+    rules: {
+      "import-x/no-cycle": ["error", { ignoreExternal: true }],
+      "import-x/no-restricted-paths": [
+        "error",
+        {
+          zones: [
+            { target: "./lib/backup", from: ["./lib/deploy", "./lib/notify", "./lib/worker"], message: "lib/backup is the domain: deploy and notify subscribe to its events (lib/worker wires them)." },
+            { target: "./lib", from: ["./app", "./components"], message: "lib/ does not import the UI or route handlers." },
+          ],
+        },
+      ],
+    },
   },
 ]);

@@ -9,7 +9,7 @@ import { storageUsage } from "./storage-usage";
 import { lastGoodBackupAt } from "./last-success";
 import { scheduleStateSince } from "./schedule";
 import { getSettings } from "../settings";
-import { humanBytes } from "../notify/messages";
+import { humanBytes } from "../format";
 
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0];
 
