@@ -135,3 +135,12 @@ export function progressFraction(done: number, estimatedTotal: number | null | u
   if (!estimatedTotal || estimatedTotal <= 0 || !Number.isFinite(done) || done < 0) return null;
   return Math.min(done / estimatedTotal, 0.99);
 }
+
+/**
+ * The duration axis in one unit, as plain numbers ("0 2 4 6" min): formatDuration's
+ * "2 min 5 s" per tick reads badly and crowds the axis. Tooltips keep the full form.
+ */
+export function durationAxis(maxSeconds: number): { unit: "s" | "min" | "h"; tick: (seconds: number) => string } {
+  const [unit, per] = maxSeconds >= 2 * 3600 ? (["h", 3600] as const) : maxSeconds >= 120 ? (["min", 60] as const) : (["s", 1] as const);
+  return { unit, tick: (s) => String(Math.round((s / per) * 10) / 10) };
+}
