@@ -47,6 +47,14 @@ test.describe("signed out", () => {
     expect(Object.values(body.checks).every((v) => v === "ok" || v === "failing")).toBe(true);
   });
 
+  test("an unknown API path answers the contract's JSON 404, not an HTML page", async ({ request }) => {
+    for (const res of [await request.get("/api/no-such-thing"), await request.post("/api/backups/x/no-such-action", { data: {} })]) {
+      expect(res.status()).toBe(404);
+      expect(res.headers()["content-type"]).toContain("application/json");
+      expect((await res.json()).error.code).toBe("NOT_FOUND");
+    }
+  });
+
   test("the API answers 401 UNAUTHENTICATED", async ({ request }) => {
     const res = await request.get("/api/backups");
     expect(res.status()).toBe(401);

@@ -5,6 +5,7 @@ export const ERROR_STATUS = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   OPERATION_IN_PROGRESS: 409,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
@@ -33,3 +34,8 @@ export class ApiError extends Error {
 }
 
 export const notFound = (what: string) => new ApiError("NOT_FOUND", `${what} not found`);
+
+/** The contract's error body (DESIGN §6) for a code of the table. */
+export function errorBody(code: ErrorCode, message: string, details?: unknown) {
+  return { error: { code, message, ...(details !== undefined ? { details } : {}) } };
+}

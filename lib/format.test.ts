@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  durationAxis,
   elapsedSeconds,
   formatBytes,
   formatClockUtc,
@@ -123,5 +124,18 @@ describe("formatMinutes and plural", () => {
     expect(formatMinutes(45)).toBe("45 minutes");
     expect(plural(1, "minute")).toBe("1 minute");
     expect(plural(5, "minute")).toBe("5 minutes");
+  });
+});
+
+describe("durationAxis", () => {
+  it("picks one unit for the whole axis and labels ticks as plain numbers", () => {
+    expect(durationAxis(45)).toMatchObject({ unit: "s" });
+    expect(durationAxis(45).tick(12.34)).toBe("12.3");
+    const min = durationAxis(900);
+    expect(min.unit).toBe("min");
+    expect([0, 90, 300, 900].map(min.tick)).toEqual(["0", "1.5", "5", "15"]);
+    const h = durationAxis(3 * 3600);
+    expect(h.unit).toBe("h");
+    expect(h.tick(5400)).toBe("1.5");
   });
 });

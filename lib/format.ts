@@ -23,6 +23,21 @@ export function formatBytes(bytes: number | null | undefined): string {
   return `${text} ${BYTE_UNITS[unit]}`;
 }
 
+const BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"] as const;
+
+/** 1536 → "1.5 KiB"; binary units because that is what `du -h` and S3 consoles show (messages, health). */
+export function humanBytes(bytes: number | bigint | null | undefined): string {
+  if (bytes === null || bytes === undefined) return "unknown size";
+  let n = Number(bytes);
+  if (!Number.isFinite(n) || n < 0) return "unknown size";
+  let unit = 0;
+  while (n >= 1024 && unit < BINARY_UNITS.length - 1) {
+    n /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${n} B` : `${n >= 100 ? Math.round(n) : n.toFixed(1)} ${BINARY_UNITS[unit]}`;
+}
+
 /** 0.4 → "<1 s", 12 → "12 s", 125 → "2 min 5 s", 3780 → "1 h 3 min", 90000 → "1 d 1 h". */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return "—";
@@ -132,4 +147,13 @@ export function elapsedSeconds(start: Date | string | null | undefined, end: Dat
 export function progressFraction(done: number, estimatedTotal: number | null | undefined): number | null {
   if (!estimatedTotal || estimatedTotal <= 0 || !Number.isFinite(done) || done < 0) return null;
   return Math.min(done / estimatedTotal, 0.99);
+}
+
+/**
+ * The duration axis in one unit, as plain numbers ("0 2 4 6" min): formatDuration's
+ * "2 min 5 s" per tick reads badly and crowds the axis. Tooltips keep the full form.
+ */
+export function durationAxis(maxSeconds: number): { unit: "s" | "min" | "h"; tick: (seconds: number) => string } {
+  const [unit, per] = maxSeconds >= 2 * 3600 ? (["h", 3600] as const) : maxSeconds >= 120 ? (["min", 60] as const) : (["s", 1] as const);
+  return { unit, tick: (s) => String(Math.round((s / per) * 10) / 10) };
 }

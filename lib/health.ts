@@ -4,26 +4,21 @@ import { db } from "./db";
 import { config } from "./config";
 import { describeStatus, migrationStatus } from "./migrate";
 
-export type CheckState = "ok" | "degraded" | "down";
-export interface HealthCheck {
-  status: CheckState;
-  message?: string;
-  [k: string]: unknown;
-}
+import { appContext } from "./backup/context";
+import { backupHealthChecks } from "./backup/health-checks";
+import type { CheckState, HealthCheck } from "./health-check";
+
+export type { CheckState, HealthCheck };
 export interface Health {
   status: CheckState;
   checks: Record<string, HealthCheck>;
 }
 
 type Probe = () => Promise<HealthCheck>;
-// On globalThis: checks registered at server start (instrumentation) must be seen by the
-// route handler, which Next bundles separately with its own copy of this module.
-const g = globalThis as unknown as { __vaultlineHealthProbes?: Map<string, Probe> };
-const probes = (g.__vaultlineHealthProbes ??= new Map<string, Probe>());
 
-/** Modules add their own checks (storage, pg_dump, last backup) without health knowing them. */
-export function registerHealthCheck(name: string, probe: Probe): void {
-  probes.set(name, probe);
+/** Every check beyond the database and its migrations, listed here (no registration). */
+function probes(): [string, Probe][] {
+  return Object.entries(backupHealthChecks(appContext(), config().STORAGE_WARN_BYTES));
 }
 
 function withTimeout(p: Promise<HealthCheck>, ms: number): Promise<HealthCheck> {
@@ -50,7 +45,7 @@ export async function health(): Promise<Health> {
   const problem = describeStatus(await migrationStatus(config().databaseUrl));
   checks.migrations = problem ? { status: "degraded", message: problem } : { status: "ok" };
   const extra = await Promise.all(
-    [...probes].map(async ([name, probe]) => {
+    probes().map(async ([name, probe]) => {
       try {
         return [name, await withTimeout(probe(), 5000)] as const;
       } catch (e) {

@@ -3,11 +3,11 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { randomUUID } from "node:crypto";
 import { z, ZodError } from "zod";
-import { ApiError } from "./errors";
+import { ApiError, ERROR_STATUS, errorBody, type ErrorCode } from "./errors";
 import { getSessionUser, clientIp, type SessionUser } from "./auth";
 import { db } from "./db";
 import { findToken, type TokenPrincipal } from "./tokens";
-import { PERMISSIONS, roleCan, tokenCan, type Action } from "./permissions";
+import { PERMISSIONS, roleCan, tokenCan, type Action, type RoleName } from "./permissions";
 import { componentLogger } from "./log";
 import type { Actor } from "./audit";
 
@@ -29,6 +29,11 @@ export function actorOf(p: Principal): Actor {
     : { type: "token", id: p.token.tokenId, label: `${p.token.name} (${p.token.creator.email})` };
 }
 
+/** The role a principal acts with: the signed-in user's, or the token creator's. */
+export function roleOf(p: Principal): RoleName {
+  return p.kind === "user" ? p.user.role : p.token.creator.role;
+}
+
 /** The user a principal acts for: the signed-in user, or the token's creator. */
 export function userIdOf(p: Principal): string {
   return p.kind === "user" ? p.user.id : p.token.creator.id;
@@ -44,33 +49,26 @@ export function json(body: unknown, init?: number | ResponseInit): NextResponse 
   });
 }
 
+/** An error answer: the contract's body with the status of the code's row in the table. */
+export function errorJson(code: ErrorCode, message: string, opts: { details?: unknown; headers?: HeadersInit } = {}): NextResponse {
+  return json(errorBody(code, message, opts.details), { status: ERROR_STATUS[code], headers: opts.headers });
+}
+
 export function errorResponse(e: unknown, requestId: string): NextResponse {
-  if (e instanceof ApiError) {
-    return json({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } }, e.status);
-  }
+  if (e instanceof ApiError) return errorJson(e.code, e.message, { details: e.details });
   if (e instanceof ZodError) {
-    return json(
-      {
-        error: {
-          code: "VALIDATION_FAILED",
-          message: "The request is not valid",
-          details: { fields: e.issues.map((i) => ({ path: i.path.join("."), message: i.message })) },
-        },
-      },
-      400,
-    );
+    return errorJson("VALIDATION_FAILED", "The request is not valid", {
+      details: { fields: e.issues.map((i) => ({ path: i.path.join("."), message: i.message })) },
+    });
   }
-  if (isSchemaMissing(e)) {
-    return json(
-      { error: { code: "BACKUPS_NOT_READY", message: "The database schema is not migrated; run `npm run migrate`" } },
-      503,
-    );
-  }
+  if (isSchemaMissing(e)) return errorJson("BACKUPS_NOT_READY", "The database schema is not migrated; run `npm run migrate`");
   if (e instanceof Error && e.name === "StorageUnavailableError") {
-    return json({ error: { code: "STORAGE_UNAVAILABLE", message: e.message } }, 503);
+    // Our own wording (which store, which errno), written for the operator; the cause stays in the log.
+    log.warn({ requestId, err: e.message }, "storage unavailable");
+    return errorJson("STORAGE_UNAVAILABLE", e.message);
   }
   log.error({ requestId, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, "unexpected error");
-  return json({ error: { code: "INTERNAL", message: `Unexpected error (request ${requestId})` } }, 500);
+  return errorJson("INTERNAL", `Unexpected error (request ${requestId})`);
 }
 
 /** Prisma P2021/P2022 or PostgreSQL 42P01/42703: a table or column the code needs is absent. */
@@ -100,7 +98,7 @@ export async function authenticate(req: NextRequest): Promise<Principal | null> 
 }
 
 export function can(p: Principal, action: Action): boolean {
-  return p.kind === "user" ? roleCan(p.user.role, action) : tokenCan(p.token.scopes, p.token.creator.role, action);
+  return p.kind === "user" ? roleCan(p.user.role, action) : tokenCan(p.token.scopes, roleOf(p), action);
 }
 
 type RouteContext = { params: Promise<unknown> };

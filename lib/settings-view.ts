@@ -7,6 +7,8 @@ import { loadSettings, nextRuns, updateSettings } from "./settings";
 import { maskUrl } from "./audit-query";
 import type { RoleName } from "./permissions";
 import type { Settings, SettingsUpdate } from "./validation/settings";
+import { resyncScheduleAfterSave } from "./backup/schedule";
+import { config } from "./config";
 
 export const NEXT_RUNS_SHOWN = 5;
 
@@ -28,11 +30,17 @@ export async function settingsView(db: Db, role: RoleName, now = new Date()) {
   return { settings: forRole(settings, role), meta, nextRuns: upcoming(settings, now) };
 }
 
-export async function saveSettings(db: Db, update: SettingsUpdate, actor: Actor, role: RoleName) {
+/** Saves, audits, and applies a changed schedule to pg-boss's cron at once. */
+export async function saveSettings(db: Db, update: SettingsUpdate, actor: Actor, role: RoleName, opts: { appDatabaseUrl?: string | null } = {}) {
   const { changed } = await updateSettings(db, update, actor);
   const sections = Object.keys(changed);
   if (sections.length > 0) {
     await audit(db, { actor, action: "settings.updated", target: sections.join(","), details: { changed } });
+  }
+  // A new schedule takes effect now, not at a worker's next re-sync.
+  // (`appDatabaseUrl: null` leaves that to the workers' re-sync, for callers without a queue.)
+  if (sections.includes("schedule") && opts.appDatabaseUrl !== null) {
+    await resyncScheduleAfterSave({ db, appDatabaseUrl: opts.appDatabaseUrl ?? config().databaseUrl });
   }
   return { ...(await settingsView(db, role)), changed: sections };
 }

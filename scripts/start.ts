@@ -33,6 +33,7 @@ async function main() {
   const started = Date.now();
   const dataDir = path.resolve(process.env.DATA_DIR || ".data");
   let embedded: EmbeddedServer | undefined;
+  // eslint-disable-next-line prefer-const -- assigned once, below, but stop() may read it before then (a const would still be in its temporal dead zone)
   let child: ChildProcess | undefined;
   let stopping = false;
 

@@ -1,5 +1,6 @@
-// `npm test`: Vitest (unit + integration on real PostgreSQL, S3 protocol, gpg), then
-// Playwright in Chromium; prints one closing line `N passed, N failed`.
+// `npm test`: the type check, ESLint and the import-cycle check (one test each), Vitest
+// (unit + integration on real PostgreSQL, S3 protocol, gpg), then Playwright in Chromium;
+// prints one closing line `N passed, N failed`.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 
@@ -18,8 +19,11 @@ let crashed = false;
 
 if (only !== "e2e") {
   // The type check counts as one test: `next build` skips it so that starting never waits on it.
-  if (run("npx", ["tsc", "--noEmit"]) === 0) passed += 1;
-  else failed += 1;
+  // ESLint (Next's rules, typescript-eslint recommended) and the import-cycle check likewise.
+  for (const script of ["typecheck", "lint", "cycles"]) {
+    if (run("npm", ["run", "--silent", script]) === 0) passed += 1;
+    else failed += 1;
+  }
   const code = run("npx", ["vitest", "run", "--reporter=default", "--reporter=json", "--outputFile.json=test-results/vitest.json"]);
   if (existsSync("test-results/vitest.json")) {
     const v = JSON.parse(readFileSync("test-results/vitest.json", "utf8"));

@@ -14,7 +14,8 @@ import { createBackupJob, cancelBackup, sweepStaleJobs } from "../lib/backup/job
 import { runBackup } from "../lib/backup/run-backup";
 import { runVerify } from "../lib/backup/verify";
 import { deleteBackup } from "../lib/backup/delete";
-import { startWorker, type WorkerHandle } from "../lib/backup/worker";
+import { startWorker, type WorkerHandle } from "../lib/worker";
+import { backupDetail } from "../lib/backup/related";
 import { backupKeys, parseManifest } from "../lib/backup/manifest";
 import { stopBosses } from "../lib/queue";
 import { SYSTEM } from "../lib/audit";
@@ -139,6 +140,19 @@ describe.each(["local", "s3"] as const)("FULL backup to %s storage through the q
     expect(bad.ok).toBe(false);
     expect(bad.reason).toMatch(/checksum|sha-?256/i);
     expect((await env.db.backupJob.findUniqueOrThrow({ where: { id: job.id } })).verifyStatus).toBe("FAILED");
+
+    // GET /api/backups/:id with a damaged, then a missing manifest: a fixed sentence with
+    // the request id, never the parser's text or the object key.
+    const manifestKey = backupKeys(env.ctx.prefix, env.ctx.env, job.id, done.createdAt).manifest;
+    expect((await backupDetail(env.ctx, job.id, "req-1")).manifest).toMatchObject({ id: job.id });
+    await env.ctx.storage.putBytes(manifestKey, Buffer.from('{"formatVersion":1,"id":"<script>'), "application/json");
+    expect((await backupDetail(env.ctx, job.id, "req-2")).manifest).toEqual({
+      error: "the stored manifest is damaged (request req-2; details in the server log)",
+    });
+    await env.ctx.storage.delete(manifestKey);
+    const missing = (await backupDetail(env.ctx, job.id, "req-3")).manifest as { error: string };
+    expect(missing.error).toBe("the manifest object is missing from storage (request req-3; details in the server log)");
+    expect(missing.error).not.toContain(manifestKey);
   });
 });
 

@@ -95,9 +95,9 @@ describe("getToday", () => {
   });
 
   it("reports no next run when the schedule is off", async () => {
-    await saveSettings(db, { schedule: { ...DEFAULT_SETTINGS.schedule, enabled: false } }, admin, "ADMIN");
+    await saveSettings(db, { schedule: { ...DEFAULT_SETTINGS.schedule, enabled: false } }, admin, "ADMIN", { appDatabaseUrl: null });
     expect((await getToday(db, now)).schedule).toMatchObject({ enabled: false, nextRunAt: null });
-    await saveSettings(db, { schedule: DEFAULT_SETTINGS.schedule }, admin, "ADMIN");
+    await saveSettings(db, { schedule: DEFAULT_SETTINGS.schedule }, admin, "ADMIN", { appDatabaseUrl: null });
   });
 });
 
@@ -148,10 +148,10 @@ describe("settings save and the audit log", () => {
 
   it("audits one event per real change with before/after, none for a no-op", async () => {
     const notifications = { ...DEFAULT_SETTINGS.notifications, webhookUrl: "https://hooks.example.com/services/T0/B0/SECRET" };
-    const saved = await saveSettings(db, { notifications, retention: DEFAULT_SETTINGS.retention }, admin, "ADMIN");
+    const saved = await saveSettings(db, { notifications, retention: DEFAULT_SETTINGS.retention }, admin, "ADMIN", { appDatabaseUrl: null });
     expect(saved.changed).toEqual(["notifications"]);
     expect(saved.nextRuns).toHaveLength(5);
-    const again = await saveSettings(db, { notifications }, admin, "ADMIN");
+    const again = await saveSettings(db, { notifications }, admin, "ADMIN", { appDatabaseUrl: null });
     expect(again.changed).toEqual([]);
 
     const events = await sql<{ action: string; target: string; details: { changed: Record<string, { before: unknown; after: unknown }> } }>(
@@ -165,7 +165,7 @@ describe("settings save and the audit log", () => {
 
   it("shows the webhook URL whole to ADMINs only, in settings and in the audit log", async () => {
     const notifications = { ...DEFAULT_SETTINGS.notifications, webhookUrl: "https://hooks.example.com/services/T0/B0/OTHER" };
-    await saveSettings(db, { notifications }, admin, "ADMIN");
+    await saveSettings(db, { notifications }, admin, "ADMIN", { appDatabaseUrl: null });
     expect((await settingsView(db, "ADMIN")).settings.notifications.webhookUrl).toBe(notifications.webhookUrl);
     expect((await settingsView(db, "VIEWER")).settings.notifications.webhookUrl).toBe("https://hooks.example.com/…");
 

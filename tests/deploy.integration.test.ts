@@ -14,7 +14,7 @@ import { dbState } from "./helpers/db-state";
 import { sql } from "./helpers/pg";
 import { runBackup } from "../lib/backup/run-backup";
 import { runRestore } from "../lib/backup/restore";
-import { startWorker } from "../lib/backup/worker";
+import { startWorker } from "../lib/worker";
 import { stopBosses } from "../lib/queue";
 import { SYSTEM } from "../lib/audit";
 import { gateResponse, runGate } from "../lib/deploy/gate";

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { makeEnv, waitFor, type TestEnv } from "./helpers/backup-env";
 import { closedPort, startHookReceiver, startSmtp, type HookReceiver } from "./helpers/receivers";
 import { createBackupJob } from "../lib/backup/jobs";
-import { startWorker, type WorkerHandle } from "../lib/backup/worker";
+import { startWorker, type WorkerHandle } from "../lib/worker";
 import { emitEngineEvent } from "../lib/backup/events";
 import { runRetention } from "../lib/backup/retention-run";
 import { checkMissedBackup, MISSED_STATE_KEY, sendNotification, startNotifications } from "../lib/notify/wiring";

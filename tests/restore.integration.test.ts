@@ -3,7 +3,7 @@
 // database, one destructive operation at a time, drills.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
-import { readFile, writeFile, mkdtemp, rm, mkdir, readdir } from "node:fs/promises";
+import { readFile, writeFile, mkdtemp, rm, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -248,7 +248,7 @@ describe("a restore of Vaultline's own database", () => {
     const actions = (await env.db.auditEvent.findMany({ select: { action: true } })).map((a) => a.action);
     expect(actions).toEqual(expect.arrayContaining(["test.before_x", "test.after_y", "restore.requested", "restore.succeeded"]));
     // pg-boss's queue is neither in the backup nor in its preview or drill counts.
-    const { startWorker } = await import("../lib/backup/worker");
+    const { startWorker } = await import("../lib/worker");
     const w = await startWorker(env.ctx, { sweepIntervalMs: 3_600_000 });
     await w.stop();
     const preview = await previewRestore(env.ctx, y.id);

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeEnv, waitFor, type TestEnv } from "./helpers/backup-env";
 import { closedPort, startHookReceiver, startSmtp, type HookReceiver } from "./helpers/receivers";
-import { startWorker, type WorkerHandle } from "../lib/backup/worker";
+import { startWorker, type WorkerHandle } from "../lib/worker";
 import { enqueueBackup } from "../lib/backup/jobs";
 import { startRetries } from "../lib/backup/retries";
 import { startNotifications } from "../lib/notify/wiring";

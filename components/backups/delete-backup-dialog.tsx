@@ -2,8 +2,7 @@
 import { useState } from "react";
 import type { BackupDto } from "@/lib/validation/backups";
 import { Dialog } from "@/components/ui/dialog";
-import { Button } from "@/components/ui/button";
-import { Field } from "@/components/ui/field";
+import { TypedConfirm } from "@/components/ui/typed-confirm";
 import { useToast } from "@/components/ui/toast";
 import { useDeleteBackup } from "@/lib/hooks/use-backups";
 import { formatBytes, formatDateTimeUtc, shortId } from "@/lib/format";
@@ -21,9 +20,8 @@ export function DeleteBackupDialog({ backup, onClose, onDeleted }: { backup: Bac
     onClose();
   }
 
-  async function submit(e: React.FormEvent) {
-    e.preventDefault();
-    if (!backup || typed !== sid) return;
+  async function submit() {
+    if (!backup) return;
     try {
       await del.mutateAsync(backup.id);
       toast(`Backup ${sid} deleted`);
@@ -49,29 +47,17 @@ export function DeleteBackupDialog({ backup, onClose, onDeleted }: { backup: Bac
         )
       }
     >
-      <form id="delete-backup-form" onSubmit={submit} className="flex flex-col gap-3">
-        <Field
-          label={`Type ${sid} to confirm`}
-          value={typed}
-          onChange={(e) => setTyped(e.target.value)}
-          autoComplete="off"
-          spellCheck={false}
-          autoCapitalize="off"
-        />
-        {del.isError && (
-          <p role="alert" className="text-sm text-red-700">
-            {del.error.message}
-          </p>
-        )}
-        <div className="flex justify-end gap-2">
-          <Button type="button" variant="secondary" onClick={close}>
-            Cancel
-          </Button>
-          <Button type="submit" variant="danger" disabled={typed !== sid || del.isPending}>
-            {del.isPending ? "Deleting…" : "Delete backup"}
-          </Button>
-        </div>
-      </form>
+      <TypedConfirm
+        word={sid}
+        value={typed}
+        onChange={setTyped}
+        onConfirm={submit}
+        onCancel={close}
+        pending={del.isPending}
+        error={del.isError ? del.error.message : null}
+        action="Delete backup"
+        pendingAction="Deleting…"
+      />
     </Dialog>
   );
 }

@@ -15,6 +15,7 @@ import { useRestoreQuery } from "@/lib/hooks/use-restores";
 import { useNow } from "@/lib/hooks/use-now";
 import { elapsedSeconds, formatBytes, formatDateTimeUtc, formatDuration, shortId } from "@/lib/format";
 import { RESTORE_WORD } from "@/lib/validation/restores";
+import { TypedConfirm } from "@/components/ui/typed-confirm";
 
 type Names = string[] | undefined;
 
@@ -252,9 +253,8 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
     onClose();
   }
 
-  async function submit(e: React.FormEvent) {
-    e.preventDefault();
-    if (typed !== RESTORE_WORD || !backup) return;
+  async function submit() {
+    if (!backup) return;
     try {
       const res = await start.mutateAsync(reassign ? "reassign" : "keep");
       setStarted(res);
@@ -268,42 +268,25 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
   // The word alone is not enough: the user must have seen what changes (DESIGN §5).
   const ready = preview.isSuccess && preview.data.verified?.ok !== false && (!mustReassign || reassign);
   const confirmForm = !started && (
-    <form onSubmit={submit} className="flex w-full flex-col gap-3">
+    <TypedConfirm
+      word={RESTORE_WORD}
+      value={typed}
+      onChange={setTyped}
+      onConfirm={submit}
+      onCancel={close}
+      ready={ready}
+      pending={start.isPending}
+      error={start.isError ? start.error.message : null}
+      action="Restore database"
+      pendingAction="Starting…"
+    >
       {mustReassign && (
         <label className="flex items-start gap-2 text-sm text-amber-950">
           <input type="checkbox" checked={reassign} onChange={(e) => setReassign(e.target.checked)} className="mt-1" />
           <span>Give every restored object to Vaultline&apos;s database role instead of its original owner (the preview says why the owners cannot be kept).</span>
         </label>
       )}
-      <div className="flex flex-col gap-1">
-        <label htmlFor="restore-confirm" className="text-sm font-medium text-slate-700">
-          Type {RESTORE_WORD} to confirm
-        </label>
-        <input
-          id="restore-confirm"
-          value={typed}
-          onChange={(e) => setTyped(e.target.value)}
-          autoComplete="off"
-          autoCorrect="off"
-          autoCapitalize="off"
-          spellCheck={false}
-          className="rounded-md border border-slate-300 px-3 py-2 font-mono text-sm shadow-sm"
-        />
-      </div>
-      {start.isError && (
-        <p role="alert" className="text-sm text-red-700">
-          {start.error.message}
-        </p>
-      )}
-      <div className="flex flex-wrap justify-end gap-2">
-        <Button type="button" variant="secondary" onClick={close}>
-          Cancel
-        </Button>
-        <Button type="submit" variant="danger" disabled={typed !== RESTORE_WORD || !ready || start.isPending}>
-          {start.isPending ? "Starting…" : "Restore database"}
-        </Button>
-      </div>
-    </form>
+    </TypedConfirm>
   );
 
   return (

@@ -4,7 +4,7 @@
 import { useMemo, useState } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { useBackupTrendQuery } from "@/lib/hooks/use-backups";
-import { formatBytes, formatDateTimeUtc, formatDateUtc, formatDuration } from "@/lib/format";
+import { durationAxis, formatBytes, formatDateTimeUtc, formatDateUtc, formatDuration } from "@/lib/format";
 import { Skeleton } from "@/components/ui/skeleton";
 import { ErrorState } from "@/components/ui/empty-state";
 import type { BackupKind } from "@/lib/validation/backups";
@@ -18,7 +18,23 @@ interface Point {
   duration: number;
 }
 
-function Chart({ title, data, dataKey, format, from, to }: { title: string; data: Point[]; dataKey: "size" | "duration"; format: (n: number) => string; from: number; to: number }) {
+function Chart({
+  title,
+  data,
+  dataKey,
+  format,
+  axisFormat = format,
+  from,
+  to,
+}: {
+  title: string;
+  data: Point[];
+  dataKey: "size" | "duration";
+  format: (n: number) => string;
+  axisFormat?: (n: number) => string;
+  from: number;
+  to: number;
+}) {
   return (
     <figure className="flex min-w-0 flex-col gap-2 rounded-lg border border-slate-200 bg-white p-4">
       <figcaption className="text-sm font-medium text-slate-800">{title}</figcaption>
@@ -39,7 +55,7 @@ function Chart({ title, data, dataKey, format, from, to }: { title: string; data
                 stroke="#cbd5e1"
                 minTickGap={24}
               />
-              <YAxis tickFormatter={format} tick={{ fontSize: 11, fill: "#64748b" }} stroke="#cbd5e1" width={64} />
+              <YAxis tickFormatter={axisFormat} tick={{ fontSize: 11, fill: "#64748b" }} stroke="#cbd5e1" width={64} />
               <Tooltip
                 labelFormatter={(t) => formatDateTimeUtc(Number(t))}
                 formatter={(v) => [format(Number(v)), dataKey === "size" ? "Size" : "Duration"]}
@@ -58,8 +74,8 @@ export function TrendCharts() {
   const [days, setDays] = useState<(typeof RANGES)[number]>(30);
   const [kind, setKind] = useState<BackupKind>("FULL");
   const trend = useBackupTrendQuery();
-  // Fixed per render of the data, so the axis does not creep every second.
-  const to = useMemo(() => Date.now(), [trend.dataUpdatedAt]);
+  // The time the data was fetched, so the axis does not creep every second.
+  const to = trend.dataUpdatedAt;
   const from = to - days * DAY;
 
   const data = useMemo<Point[]>(() => {
@@ -72,6 +88,7 @@ export function TrendCharts() {
   }, [trend.data, kind, from]);
 
   const truncated = !!trend.data && trend.data.total > trend.data.backups.length;
+  const axis = durationAxis(Math.max(0, ...data.map((p) => p.duration)));
 
   return (
     <section aria-labelledby="trends-heading" className="flex flex-col gap-3">
@@ -107,7 +124,7 @@ export function TrendCharts() {
         <>
           <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
             <Chart title="Size" data={data} dataKey="size" format={formatBytes} from={from} to={to} />
-            <Chart title="Duration" data={data} dataKey="duration" format={formatDuration} from={from} to={to} />
+            <Chart title={`Duration (${axis.unit})`} data={data} dataKey="duration" format={formatDuration} axisFormat={axis.tick} from={from} to={to} />
           </div>
           {truncated && <p className="text-xs text-slate-500">Drawn from the newest {trend.data.backups.length} successful backups.</p>}
         </>

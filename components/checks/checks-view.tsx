@@ -100,7 +100,7 @@ export function ChecksView() {
       ) : !last ? (
         <EmptyState title="No checks have run yet" action={canRun ? <Button onClick={runNow} disabled={run.isPending}>Run now</Button> : undefined}>
           They run on every gate call, after every restore, and when you press Run now. Integrity rules and file-sync entries come from CHECKS_FILE;
-          the comparison with the code's migrations needs APP_MIGRATIONS_DIR.
+          the comparison with the code&apos;s migrations needs APP_MIGRATIONS_DIR.
         </EmptyState>
       ) : (
         <>

@@ -11,6 +11,7 @@ import { Skeleton } from "@/components/ui/skeleton";
 import { useToast } from "@/components/ui/toast";
 import { formatDateTimeUtc, formatDuration, shortId } from "@/lib/format";
 import { UNDO_WORD } from "@/lib/validation/restores";
+import { TypedConfirm } from "@/components/ui/typed-confirm";
 import { useCan } from "@/components/user-context";
 
 function UndoDialog({ id, open, onClose, previous }: { id: string; open: boolean; onClose: () => void; previous: string }) {
@@ -22,9 +23,7 @@ function UndoDialog({ id, open, onClose, previous }: { id: string; open: boolean
     undo.reset();
     onClose();
   };
-  async function submit(e: React.FormEvent) {
-    e.preventDefault();
-    if (typed !== UNDO_WORD) return;
+  async function submit() {
     try {
       const r = await undo.mutateAsync();
       toast(`Restore undone: the previous database is back (unavailable for ${r.swapSeconds.toFixed(1)} s)`, "info");
@@ -40,32 +39,17 @@ function UndoDialog({ id, open, onClose, previous }: { id: string; open: boolean
       title="Undo restore"
       testId="undo-dialog"
       footer={
-        <form onSubmit={submit} className="flex w-full flex-col gap-3">
-          <label htmlFor="undo-confirm" className="text-sm font-medium text-slate-700">
-            Type {UNDO_WORD} to confirm
-          </label>
-          <input
-            id="undo-confirm"
-            value={typed}
-            onChange={(e) => setTyped(e.target.value)}
-            autoComplete="off"
-            spellCheck={false}
-            className="rounded-md border border-slate-300 px-3 py-2 font-mono text-sm shadow-sm"
-          />
-          {undo.isError && (
-            <p role="alert" className="text-sm text-red-700">
-              {undo.error.message}
-            </p>
-          )}
-          <div className="flex flex-wrap justify-end gap-2">
-            <Button type="button" variant="secondary" onClick={close}>
-              Cancel
-            </Button>
-            <Button type="submit" variant="danger" disabled={typed !== UNDO_WORD || undo.isPending}>
-              {undo.isPending ? "Undoing…" : "Undo restore"}
-            </Button>
-          </div>
-        </form>
+        <TypedConfirm
+          word={UNDO_WORD}
+          value={typed}
+          onChange={setTyped}
+          onConfirm={submit}
+          onCancel={close}
+          pending={undo.isPending}
+          error={undo.isError ? undo.error.message : null}
+          action="Undo restore"
+          pendingAction="Undoing…"
+        />
       }
     >
       <p className="text-sm text-slate-800">

@@ -59,10 +59,14 @@ export function contextFromConfig(cfg: Config, db: Db, storage: Storage = create
   };
 }
 
-const g = globalThis as unknown as { __vaultlineCtx?: BackupContext };
+let app: BackupContext | undefined;
 
-/** The process's context, built once from the configuration. */
+/**
+ * The context built from the configuration, once per module instance: Next gives the
+ * instrumentation and the route handlers their own copies, and each builds the same
+ * thing (the Prisma client underneath is the one process-wide singleton).
+ */
 export function appContext(): BackupContext {
-  g.__vaultlineCtx ??= contextFromConfig(config(), appDb());
-  return g.__vaultlineCtx;
+  app ??= contextFromConfig(config(), appDb());
+  return app;
 }

@@ -1,5 +1,7 @@
-// Finished backups and restores are announced here; notifications, retries and retention
-// subscribe at worker start. The engine does not know who listens.
+// Finished backups and restores are announced here; notifications, retries, retention and
+// the deploy watcher subscribe in the worker's composition root (lib/worker). The engine
+// does not know who listens. Every event is emitted by worker code (a job run, a sweep),
+// so the listeners live in the worker's module instance: no process-wide registry.
 import { componentLogger } from "../log";
 
 export interface BackupFinished {
@@ -15,18 +17,17 @@ export interface RestoreEvent {
 export type EngineEvent = BackupFinished | RestoreEvent;
 
 type Listener = (e: EngineEvent) => Promise<void> | void;
-const g = globalThis as unknown as { __vaultlineListeners?: Set<Listener> };
+const listeners = new Set<Listener>();
 const log = componentLogger("events");
 
 export function onEngineEvent(l: Listener): () => void {
-  g.__vaultlineListeners ??= new Set();
-  g.__vaultlineListeners.add(l);
-  return () => g.__vaultlineListeners?.delete(l);
+  listeners.add(l);
+  return () => listeners.delete(l);
 }
 
 /** Listeners run in order; one failing never affects the job or the other listeners. */
 export async function emitEngineEvent(e: EngineEvent): Promise<void> {
-  for (const l of g.__vaultlineListeners ?? []) {
+  for (const l of listeners) {
     try {
       await l(e);
     } catch (err) {

@@ -3,14 +3,13 @@
 // warning threshold. Each answers "degraded" (works, needs attention), never "down":
 // only an unreachable database makes Vaultline down.
 import type { BackupContext } from "./context";
-import type { HealthCheck } from "../health";
-import { registerHealthCheck } from "../health";
+import type { HealthCheck } from "../health-check";
 import { checkDumpCompatibility } from "./dump";
 import { storageUsage } from "./storage-usage";
 import { lastGoodBackupAt } from "./last-success";
 import { scheduleStateSince } from "./schedule";
 import { getSettings } from "../settings";
-import { humanBytes } from "../notify/messages";
+import { humanBytes } from "../format";
 
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0];
 
@@ -59,10 +58,12 @@ export async function storageUsageCheck(ctx: Pick<BackupContext, "db">, warnByte
   return { status: "ok", ...fields };
 }
 
-/** Adds the checks to GET /api/health; `getCtx` is called per probe (lazy configuration). */
-export function registerBackupHealthChecks(getCtx: () => BackupContext, warnBytes: () => number | null | undefined): void {
-  registerHealthCheck("storage", () => storageCheck(getCtx()));
-  registerHealthCheck("pgDump", () => pgDumpCheck(getCtx()));
-  registerHealthCheck("lastBackup", () => lastBackupCheck(getCtx()));
-  registerHealthCheck("storageUsage", () => storageUsageCheck(getCtx(), warnBytes()));
+/** The backup domain's checks for GET /api/health, by name; each runs when called. */
+export function backupHealthChecks(ctx: BackupContext, warnBytes: number | null | undefined): Record<string, () => Promise<HealthCheck>> {
+  return {
+    storage: () => storageCheck(ctx),
+    pgDump: () => pgDumpCheck(ctx),
+    lastBackup: () => lastBackupCheck(ctx),
+    storageUsage: () => storageUsageCheck(ctx, warnBytes),
+  };
 }

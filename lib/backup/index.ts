@@ -6,7 +6,6 @@ export { requestVerify, runVerify, verifyBackupObjects, readManifest } from "./v
 export { deleteBackup, withDestructiveSlot } from "./delete";
 export { openDownload } from "./download";
 export { listBackups, getBackupRow, toBackupDto } from "./catalog";
-export { startWorker, registerWorkerExtension } from "./worker";
 export { startRestore, runRestore, sweepStaleRestores, undoRestore } from "./restore";
 export { previewRestore } from "./preview";
 export { requestDrill, runDrill } from "./drill";

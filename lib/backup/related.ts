@@ -2,11 +2,11 @@
 // CANCELLED, empty one says why it never ran), and, for an id no longer in the catalogue,
 // its tombstone — when and by which rule it went — read from the audit log, which keeps
 // "backup.deleted" (by hand) and "retention.pruned" (by policy) events.
+import { manifestForDisplay } from "./detail";
 import type { Db } from "../db";
 import type { BackupContext } from "./context";
 import { ApiError } from "../errors";
 import { backupInclude, toBackupDto } from "./catalog";
-import { readManifest } from "./verify";
 
 export interface SafetyFor {
   restoreId: string;
@@ -77,14 +77,14 @@ export async function backupStatuses(db: Db, ids: string[]): Promise<Map<string,
 }
 
 /** GET /api/backups/:id's answer; a removed backup is a 404 carrying its tombstone. */
-export async function backupDetail(ctx: BackupContext, id: string) {
+export async function backupDetail(ctx: BackupContext, id: string, requestId: string) {
   const row = await ctx.db.backupJob.findUnique({ where: { id }, include: backupInclude });
   if (!row) {
     const tombstone = await backupTombstone(ctx.db, id);
     throw new ApiError("NOT_FOUND", "Backup not found", tombstone ? { tombstone } : undefined);
   }
   const [manifest, safetyFor] = await Promise.all([
-    row.status === "SUCCEEDED" ? readManifest(ctx, row).catch((e: Error) => ({ error: e.message })) : null,
+    row.status === "SUCCEEDED" ? manifestForDisplay(ctx, row, requestId) : null,
     row.trigger === "PRE_RESTORE" ? safetyBackupFor(ctx.db, id) : null,
   ]);
   return { ...toBackupDto(row), manifest, metadata: row.metadata, safetyFor };

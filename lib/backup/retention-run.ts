@@ -10,7 +10,6 @@ import { getSettings } from "../settings";
 import { audit, type Actor } from "../audit";
 import { ApiError } from "../errors";
 import { componentLogger } from "../log";
-import type { NotifyEvent } from "../notify/messages";
 
 const log = componentLogger("retention");
 
@@ -30,7 +29,15 @@ export type RetentionRunResult =
   | { status: "skipped"; reason: string }
   | { status: "done"; pruned: PrunedBackup[]; bytes: number; kept: number; failed: { id: string; error: string }[] };
 
-export type Notifier = (event: NotifyEvent) => Promise<unknown>;
+/** What a run that pruned anything announces (lib/notify turns it into a notification). */
+export interface RetentionPruned {
+  type: "retention.pruned";
+  count: number;
+  bytes: number | bigint;
+  ids: string[];
+}
+
+export type Notifier = (event: RetentionPruned) => Promise<unknown>;
 
 export interface RetentionRunOptions {
   now?: Date;

@@ -5,9 +5,9 @@
 // claim of a slot writes the SCHEDULED BackupJob, every later claim (a second replica,
 // a duplicated tick, the start-up catch-up) finds it and does nothing.
 import { CronExpressionParser } from "cron-parser";
-import type PgBoss from "pg-boss";
+import type { PgBoss } from "pg-boss";
 import type { BackupContext } from "./context";
-import { getBoss, QUEUES } from "../queue";
+import { getBoss, QUEUES, workQueue } from "../queue";
 import { loadSettings } from "../settings";
 import { audit } from "../audit";
 import { enqueueBackup } from "./jobs";
@@ -196,11 +196,6 @@ export async function catchUpMissedSlot(ctx: BackupContext, now = new Date()): P
   return claimSlot(ctx, settings.schedule, slot, "catch-up");
 }
 
-interface StoredSchedule {
-  name: string;
-  cron: string;
-  timezone?: string;
-}
 
 export type ApplyResult = { state: "scheduled" | "unchanged" | "unscheduled"; cron?: string; timezone?: string };
 
@@ -212,7 +207,7 @@ export async function applySchedule(ctx: ScheduleCtx): Promise<ApplyResult> {
   const boss: PgBoss = await getBoss(ctx.appDatabaseUrl);
   const { settings } = await loadSettings(ctx.db);
   const { schedule } = settings;
-  const current = ((await boss.getSchedules()) as StoredSchedule[]).find((s) => s.name === QUEUES.schedule);
+  const current = await boss.getSchedule(QUEUES.schedule);
   if (!schedule.enabled) {
     if (!current) return { state: "unchanged" };
     await boss.unschedule(QUEUES.schedule);
@@ -234,16 +229,11 @@ export interface SchedulerOptions {
 
 /** The worker's part: the tick handler, the start-up catch-up and the periodic re-sync. */
 export async function startScheduler(ctx: BackupContext, opts: SchedulerOptions = {}): Promise<() => Promise<void>> {
-  const boss = await getBoss(ctx.appDatabaseUrl);
   await scheduleStateSince(ctx);
   await applySchedule(ctx).catch((e: Error) => log.error({ err: e.message }, "applying the schedule failed"));
-  const workId = await boss.work<object>(
-    QUEUES.schedule,
-    { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true },
-    async ([tick]) => {
-      await handleTick(ctx, new Date(tick.createdOn), new Date(), tick.id);
-    },
-  );
+  const ticks = await workQueue<object>(ctx.appDatabaseUrl, QUEUES.schedule, async (tick) => {
+    await handleTick(ctx, tick.createdOn, new Date(), tick.id);
+  });
   await catchUpMissedSlot(ctx).then(
     (r) => r?.claimed && log.warn({ jobId: r.jobId, slot: r.slot.toISOString() }, "missed slot caught up at start"),
     (e: Error) => log.error({ err: e.message }, "catch-up failed"),
@@ -258,7 +248,7 @@ export async function startScheduler(ctx: BackupContext, opts: SchedulerOptions 
   }, opts.resyncMs ?? 30_000);
   return async () => {
     clearInterval(timer);
-    await boss.offWork({ id: workId }).catch(() => {});
+    await ticks.stop();
   };
 }
 

@@ -7,6 +7,7 @@ import { createBackupJob } from "../backup/jobs";
 import { backupInclude, toBackupDto } from "../backup/catalog";
 import { audit } from "../audit";
 import { componentLogger } from "../log";
+import { errorBody } from "../errors";
 import { formatDuration, plural } from "../format";
 import type { BackupDto } from "../validation/backups";
 import type { CheckRun } from "../validation/checks";
@@ -177,5 +178,5 @@ export async function runGate(ctx: BackupContext, req: GateRequest, who: Who): P
 export function gateResponse(g: GateResult): { status: 200 | 428; body: Record<string, unknown> } {
   const body = { allowed: g.allowed, backup: g.backup, checks: g.checks, deploymentId: g.deploymentId, pendingBackupId: g.pendingBackupId };
   if (g.allowed) return { status: 200, body };
-  return { status: 428, body: { ...body, reasons: g.reasons, error: { code: "BACKUP_REQUIRED", message: g.reasons.join(" "), details: { reasons: g.reasons } } } };
+  return { status: 428, body: { ...body, reasons: g.reasons, ...errorBody("BACKUP_REQUIRED", g.reasons.join(" "), { reasons: g.reasons }) } };
 }

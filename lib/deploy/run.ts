@@ -15,17 +15,15 @@ import { hookKind, runHook, type DeployHooks } from "./hooks";
 
 const log = componentLogger("deploy");
 
-/** Hook runs in flight in this process, so a worker stop (and tests) can wait for them. */
-const g = globalThis as unknown as { __vaultlineHookRuns?: Set<Promise<unknown>> };
+/** Hook runs in flight started through this module, so tests can wait for them. */
+const hookRuns = new Set<Promise<unknown>>();
 export function trackHookRun<T>(p: Promise<T>): Promise<T> {
-  g.__vaultlineHookRuns ??= new Set();
-  const set = g.__vaultlineHookRuns;
-  set.add(p);
-  void p.finally(() => set.delete(p)).catch(() => {});
+  hookRuns.add(p);
+  void p.finally(() => hookRuns.delete(p)).catch(() => {});
   return p;
 }
 export async function settleHookRuns(): Promise<void> {
-  await Promise.allSettled([...(g.__vaultlineHookRuns ?? [])]);
+  await Promise.allSettled([...hookRuns]);
 }
 
 export interface StartedDeploy {

@@ -6,9 +6,13 @@ export function useNow(ms = 1000, enabled = true): Date {
   const [now, setNow] = useState(() => new Date());
   useEffect(() => {
     if (!enabled) return;
-    setNow(new Date());
+    // A counter switched back on catches up at once (from a callback, not the effect body).
+    const first = setTimeout(() => setNow(new Date()), 0);
     const t = setInterval(() => setNow(new Date()), ms);
-    return () => clearInterval(t);
+    return () => {
+      clearTimeout(first);
+      clearInterval(t);
+    };
   }, [ms, enabled]);
   return now;
 }

@@ -1,6 +1,7 @@
 // Pure builders for every notification: one line for chat (Slack mrkdwn, emoji
 // shortcodes), a subject and plain body for email, and the JSON a webhook receives.
 // Kept free of I/O so the wording is tested without a network.
+import { humanBytes } from "../format";
 
 export type BackupKindName = "FULL" | "QUICK";
 export type BackupTriggerName = "MANUAL" | "SCHEDULED" | "PRE_RESTORE" | "PRE_DEPLOY" | "API";
@@ -88,20 +89,7 @@ export interface NotificationMessage {
   payload: WebhookPayload;
 }
 
-const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-
-/** 1536 → "1.5 KiB"; binary units because that is what `du -h` and S3 consoles show. */
-export function humanBytes(bytes: number | bigint | null | undefined): string {
-  if (bytes === null || bytes === undefined) return "unknown size";
-  let n = Number(bytes);
-  if (!Number.isFinite(n) || n < 0) return "unknown size";
-  let unit = 0;
-  while (n >= 1024 && unit < UNITS.length - 1) {
-    n /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${n} B` : `${n >= 100 ? Math.round(n) : n.toFixed(1)} ${UNITS[unit]}`;
-}
+export { humanBytes };
 
 export function humanSeconds(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "unknown duration";

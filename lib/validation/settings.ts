@@ -13,7 +13,9 @@ const DAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
 /** True when the runtime (Node or browser) knows the IANA zone. */
 export function isValidTimeZone(tz: string): boolean {
-  if (!tz) return false;
+  // Node 24's Intl (and current browsers) also accept UTC offsets such as "+01:00"; a
+  // schedule needs a named zone, whose offset follows daylight saving time.
+  if (!tz || /^[+\-\u2212]/.test(tz)) return false;
   try {
     // Intl.supportedValuesOf omits aliases such as "UTC", so constructing a formatter
     // is the reliable test, and it is the same check luxon (used by cron-parser) makes.

@@ -10,7 +10,7 @@ import { makeContext, type ContextSpec } from "./context";
 import { createBackupJob } from "../../../lib/backup/jobs";
 import { runBackup } from "../../../lib/backup/run-backup";
 import { runRestore } from "../../../lib/backup/restore";
-import { startWorker } from "../../../lib/backup/worker";
+import { startWorker } from "../../../lib/worker";
 import { stopBosses } from "../../../lib/queue";
 
 interface Spec {

@@ -9,7 +9,7 @@ import type { NextRequest } from "next/server";
 import { authOptions, clientIp } from "@/lib/auth";
 import { db } from "@/lib/db";
 import { isLoginLimited } from "@/lib/login-limit";
-import { json } from "@/lib/http";
+import { errorJson } from "@/lib/http";
 
 type Ctx = { params: Promise<{ nextauth: string[] }> };
 
@@ -29,25 +29,22 @@ async function handler(req: NextRequest, ctx: Ctx) {
   const { nextauth } = await ctx.params;
   const route = nextauth.join("/");
   const methods = ROUTES[route];
-  if (!methods) return json({ error: { code: "NOT_FOUND", message: "Not found" } }, 404);
+  if (!methods) return errorJson("NOT_FOUND", "Not found");
   if (!methods.includes(req.method)) {
-    return json({ error: { code: "METHOD_NOT_ALLOWED", message: `Use ${methods.join(" or ")}` } }, { status: 405, headers: { allow: methods.join(", ") } });
+    return errorJson("METHOD_NOT_ALLOWED", `Use ${methods.join(" or ")}`, { headers: { allow: methods.join(", ") } });
   }
   if (route === "callback/credentials") {
     const form = await req.clone().formData().catch(() => null);
-    if (!form) return json({ error: { code: "VALIDATION_FAILED", message: "Send the sign-in form (application/x-www-form-urlencoded)" } }, 400);
+    if (!form) return errorJson("VALIDATION_FAILED", "Send the sign-in form (application/x-www-form-urlencoded)");
     const email = String(form.get("email") ?? "").toLowerCase();
     if (await isLoginLimited(db(), email, clientIp(req.headers))) {
-      return json(
-        { error: { code: "RATE_LIMITED", message: "Too many failed sign-ins; try again in 15 minutes" } },
-        { status: 429, headers: { "retry-after": "900" } },
-      );
+      return errorJson("RATE_LIMITED", "Too many failed sign-ins; try again in 15 minutes", { headers: { "retry-after": "900" } });
     }
   }
   try {
     return await NextAuth(authOptions())(req, ctx);
   } catch {
-    return json({ error: { code: "VALIDATION_FAILED", message: "The sign-in request is not valid" } }, 400);
+    return errorJson("VALIDATION_FAILED", "The sign-in request is not valid");
   }
 }
 

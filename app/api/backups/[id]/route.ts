@@ -4,9 +4,9 @@ import { appContext, backupDetail, deleteBackup } from "@/lib/backup";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withAuth<{ id: string }>("backups.read", async (_req, { params }) => {
-  return json(await backupDetail(appContext(), parseId(params.id)));
-});
+export const GET = withAuth<{ id: string }>("backups.read", async (_req, { params, requestId }) =>
+  json(await backupDetail(appContext(), parseId(params.id), requestId)),
+);
 
 export const DELETE = withAuth<{ id: string }>("backups.delete", async (_req, { params, actor }) => {
   await deleteBackup(appContext(), parseId(params.id), actor);

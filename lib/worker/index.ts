@@ -1,0 +1,130 @@
+// The worker's composition root: every queue handler and every loop a worker runs is
+// listed here, and nowhere else registers one. The web process (instrumentation, when
+// WORKER_IN_WEB) and `npm run worker` both start it through boot().
+import type { BackupContext } from "../backup/context";
+import { appContext } from "../backup/context";
+import { runBackup } from "../backup/run-backup";
+import { runVerify } from "../backup/verify";
+import { sweepStaleJobs } from "../backup/jobs";
+import { restoreHousekeeping, runRestore } from "../backup/restore";
+import { runDrill } from "../backup/drill";
+import { startScheduler } from "../backup/schedule";
+import { startRetries } from "../backup/retries";
+import { startRetention } from "../backup/retention-run";
+import { attachStorageMirrors } from "../backup/mirror";
+import { sendNotification, startNotifications } from "../notify/wiring";
+import type { NotifyConfig } from "../notify";
+import { hooksFromConfig, type DeployHooks } from "../deploy/hooks";
+import { startDeployWatcher } from "../deploy/watcher";
+import { config, type Config } from "../config";
+import { describeStatus, migrationStatus } from "../migrate";
+import { QUEUES, workQueue } from "../queue";
+import { componentLogger } from "../log";
+
+const log = componentLogger("worker");
+
+export interface WorkerHandle {
+  stop(): Promise<void>;
+}
+
+/** What the automation needs from the configuration. */
+export interface AutomationConfig {
+  notify: NotifyConfig;
+  hooks: DeployHooks;
+}
+
+export interface WorkerOptions {
+  /** How often the stale-job sweeps run (default 60 s). */
+  sweepIntervalMs?: number;
+  /**
+   * The schedule, retries, retention, notifications and the deploy watcher. Processes
+   * always run them (boot); tests that drive the queue alone leave them out.
+   */
+  automation?: AutomationConfig;
+}
+
+type Stop = () => Promise<void> | void;
+
+/** Runs `fn` every `ms`, never two at once; a failure is logged and the loop goes on. */
+function every(ms: number, what: string, fn: () => Promise<unknown>): Stop {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    fn()
+      .catch((e: Error) => log.error({ err: e.message }, `${what} failed`))
+      .finally(() => (running = false));
+  }, ms);
+  return () => clearInterval(timer);
+}
+
+export function automationConfig(cfg: Config): AutomationConfig {
+  return {
+    notify: { WEBHOOK_SECRET: cfg.WEBHOOK_SECRET, SMTP_URL: cfg.SMTP_URL, SMTP_FROM: cfg.SMTP_FROM },
+    hooks: hooksFromConfig(cfg),
+  };
+}
+
+/** Starts everything a worker does against `ctx`; stop() ends it in reverse order. */
+export async function startWorker(ctx: BackupContext, opts: WorkerOptions = {}): Promise<WorkerHandle> {
+  const url = ctx.appDatabaseUrl;
+  const sweepMs = opts.sweepIntervalMs ?? 60_000;
+  const stops: Stop[] = [];
+
+  // Jobs whose worker died while this one was down, before new ones are taken.
+  const swept = await sweepStaleJobs(ctx);
+  if (swept.failed.length || swept.requeued.length) log.warn(swept, "swept stale jobs at start");
+  await restoreHousekeeping(ctx);
+
+  // Queue handlers.
+  stops.push((await workQueue<{ jobId: string }>(url, QUEUES.backup, (job) => runBackup(ctx, job.data.jobId))).stop);
+  stops.push((await workQueue<{ jobId: string }>(url, QUEUES.verify, (job) => runVerify(ctx, job.data.jobId))).stop);
+  stops.push((await workQueue<{ restoreId: string }>(url, QUEUES.restore, (job) => runRestore(ctx, job.data.restoreId))).stop);
+  stops.push((await workQueue<{ jobId: string }>(url, QUEUES.drill, (job) => runDrill(ctx, job.data.jobId))).stop);
+
+  const auto = opts.automation;
+  if (auto) {
+    // The schedule: its tick handler, the start-up catch-up and the settings re-sync.
+    stops.push(await startScheduler(ctx));
+    // Subscribers to the engine's events, each with its own loop.
+    stops.push(startNotifications(ctx, { cfg: auto.notify }));
+    stops.push(startRetries(ctx));
+    stops.push(startRetention(ctx, { notifier: (e) => sendNotification(ctx, e, auto.notify) }));
+    stops.push(startDeployWatcher(ctx, auto.hooks));
+  }
+
+  // Sweeps for work whose process died.
+  stops.push(every(sweepMs, "stale backup sweep", () => sweepStaleJobs(ctx)));
+  // Stale restores, and files swaps a killed restore left half-done.
+  stops.push(every(sweepMs, "restore housekeeping", () => restoreHousekeeping(ctx)));
+
+  log.info("worker started");
+  return {
+    async stop() {
+      for (const s of stops.reverse()) await Promise.resolve(s()).catch(() => {});
+    },
+  };
+}
+
+export interface Booted {
+  ctx: BackupContext;
+  worker: WorkerHandle | null;
+}
+
+/**
+ * What a Vaultline process does before it works: refuse an unmigrated schema, mirror the
+ * audit trail to storage, then start the worker when asked. Shared by the web process
+ * (instrumentation) and `npm run worker`.
+ */
+export async function boot(opts: { worker: boolean; name: string }): Promise<Booted> {
+  const cfg = config();
+  const problem = describeStatus(await migrationStatus(cfg.databaseUrl));
+  if (problem) {
+    log.fatal({ component: "startup" }, `refusing to start: ${problem}`);
+    console.error(`[${opts.name}] refusing to start: ${problem}`);
+    process.exit(1);
+  }
+  const ctx = appContext();
+  attachStorageMirrors(ctx);
+  return { ctx, worker: opts.worker ? await startWorker(ctx, { automation: automationConfig(cfg) }) : null };
+}
