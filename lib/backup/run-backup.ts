@@ -12,7 +12,7 @@ import { catalogSnapshot } from "./catalog-snapshot";
 import { excludedSchemas, prismaMigrationRows, schemaHash, schemaSnapshot, tableRowEstimates, withoutSchemas } from "./introspect";
 import { databaseHost, databaseName } from "./libpq";
 import { CancelledError, TimeoutError, removeOrphanedUploads, startHeartbeat } from "./jobs";
-import { LOCK_BACKUP_TARGET, tryDestructiveLock, tryLock, waitLock, type HeldLock } from "./locks";
+import { LOCK_BACKUP_TARGET, tryDestructiveLock, waitLock, type HeldLock } from "./locks";
 import { NO_COMMIT_MESSAGE, resolveCommit } from "./commit";
 import { emitEngineEvent } from "./events";
 import { audit } from "../audit";
