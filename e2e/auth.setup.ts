@@ -13,6 +13,7 @@ setup("sign in as each role", async ({ page, browser }) => {
     [E2E.operator, "OPERATOR"],
   ] as const) {
     const res = await page.request.post("/api/users", {
+      headers: E2E.sameOrigin,
       data: { email: u.email, displayName: `${role[0]}${role.slice(1).toLowerCase()} User`, role, password: u.password },
     });
     expect([201, 409]).toContain(res.status());

@@ -4,6 +4,7 @@
 // checks page runs the real checks.
 import { test, expect } from "@playwright/test";
 import { screenshot, sql } from "./helpers";
+import { E2E } from "./env";
 import { waitForIdle } from "./backup-seed";
 
 const COMMIT = "c0ffee1234abcd";
@@ -93,13 +94,13 @@ test.describe.serial("deployments", () => {
   });
 
   test("the gate API: 400 for a malformed sha, and the answer a CI job gets", async ({ page }) => {
-    const bad = await page.request.post("/api/deploy/gate", { data: { commitSha: "not-a-sha" } });
+    const bad = await page.request.post("/api/deploy/gate", { headers: E2E.sameOrigin, data: { commitSha: "not-a-sha" } });
     expect(bad.status()).toBe(400);
     expect((await bad.json()).error.code).toBe("VALIDATION_FAILED");
-    const ok = await page.request.post("/api/deploy/gate", { data: { commitSha: COMMIT } });
+    const ok = await page.request.post("/api/deploy/gate", { headers: E2E.sameOrigin, data: { commitSha: COMMIT } });
     expect(ok.status()).toBe(200);
     expect(await ok.json()).toMatchObject({ allowed: true, backup: { kind: "QUICK" }, checks: { status: expect.stringMatching(/pass|warn/) } });
-    const full = await page.request.post("/api/deploy/gate", { data: { commitSha: COMMIT, require: "FULL", maxAgeMinutes: 5 } });
+    const full = await page.request.post("/api/deploy/gate", { headers: E2E.sameOrigin, data: { commitSha: COMMIT, require: "FULL", maxAgeMinutes: 5 } });
     expect(full.status()).toBe(428);
     const body = await full.json();
     expect(body).toMatchObject({ allowed: false, error: { code: "BACKUP_REQUIRED" } });

@@ -6,6 +6,10 @@ export const E2E = {
   get baseURL() {
     return `http://localhost:${this.port}`;
   },
+  /** What a browser adds to the dashboard's own writes; the server refuses cookie writes without it. */
+  get sameOrigin() {
+    return { origin: this.baseURL };
+  },
   admin: { email: "admin@e2e.test", password: "e2e-admin-password-1" },
   viewer: { email: "viewer@e2e.test", password: "e2e-viewer-password-1" },
   operator: { email: "operator@e2e.test", password: "e2e-operator-password-1" },

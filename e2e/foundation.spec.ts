@@ -100,7 +100,7 @@ test.describe("as a VIEWER", () => {
 });
 
 test("a token with the wrong scope gets 403, the right scope 200", async ({ page, playwright }) => {
-  const created = await page.request.post("/api/tokens", { data: { name: "deploy-only", scopes: ["deploy"] } });
+  const created = await page.request.post("/api/tokens", { headers: E2E.sameOrigin, data: { name: "deploy-only", scopes: ["deploy"] } });
   expect(created.status()).toBe(201);
   const { token } = await created.json();
   expect(token).toMatch(/^vl_/);
@@ -109,7 +109,7 @@ test("a token with the wrong scope gets 403, the right scope 200", async ({ page
   expect(wrong.status()).toBe(403);
   expect((await wrong.json()).error.code).toBe("FORBIDDEN");
 
-  const reader = await (await page.request.post("/api/tokens", { data: { name: "reader", scopes: ["backups:read"] } })).json();
+  const reader = await (await page.request.post("/api/tokens", { headers: E2E.sameOrigin, data: { name: "reader", scopes: ["backups:read"] } })).json();
   const api2 = await playwright.request.newContext({ baseURL: E2E.baseURL, extraHTTPHeaders: { authorization: `Bearer ${reader.token}` } });
   const ok = await api2.get("/api/backups");
   expect(ok.status()).toBe(200);

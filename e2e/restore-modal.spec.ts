@@ -2,6 +2,7 @@
 // note, and a "Restore database" button that only a loaded preview and the exact word RESTORE enable.
 import { test, expect } from "@playwright/test";
 import { screenshot, sql } from "./helpers";
+import { E2E } from "./env";
 import { removeSeeded, seedBackups, seedId } from "./backup-seed";
 
 const P = "e2ersm";
@@ -52,7 +53,7 @@ test.describe.serial("restore modal", () => {
 
   test("a real restore: preview, progress, then the safety backup's link", async ({ page }) => {
     test.setTimeout(240_000);
-    const created = await page.request.post("/api/backups", { data: { kind: "FULL", note: "e2e restore source" } });
+    const created = await page.request.post("/api/backups", { headers: E2E.sameOrigin, data: { kind: "FULL", note: "e2e restore source" } });
     expect(created.status()).toBe(202);
     const { id: source } = (await created.json()) as { id: string };
     await expect

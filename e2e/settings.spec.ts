@@ -8,6 +8,7 @@ test.describe.serial("settings", () => {
   test.afterAll(async ({ request }) => {
     // Put the defaults back for the other specs.
     await request.put("/api/settings", {
+      headers: E2E.sameOrigin,
       data: {
         retention: { days: 30, keepLast: 10, keepQuick: 10 },
         notifications: { webhookUrl: null, emails: [], onSuccess: false, onFailure: true, missedBackupAfterHours: 26 },

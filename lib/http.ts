@@ -9,6 +9,8 @@ import { db } from "./db";
 import { findToken, type TokenPrincipal } from "./tokens";
 import { PERMISSIONS, roleCan, tokenCan, type Action, type RoleName } from "./permissions";
 import { componentLogger } from "./log";
+import { config } from "./config";
+import { csrfProblem, dashboardOrigin } from "./csrf";
 import type { Actor } from "./audit";
 
 export type Principal = { kind: "user"; user: SessionUser } | { kind: "token"; token: TokenPrincipal };
@@ -101,6 +103,12 @@ export function can(p: Principal, action: Action): boolean {
   return p.kind === "user" ? roleCan(p.user.role, action) : tokenCan(p.token.scopes, roleOf(p), action);
 }
 
+/** The dashboard's origin, from NEXTAUTH_URL (scripts/start.ts defaults it to localhost:PORT). */
+function publicOrigin(): string {
+  const cfg = config();
+  return dashboardOrigin(cfg.NEXTAUTH_URL ?? `http://localhost:${cfg.PORT}`);
+}
+
 type RouteContext = { params: Promise<unknown> };
 
 /**
@@ -116,6 +124,10 @@ export function withAuth<P = Record<string, string>>(
     try {
       const principal = await authenticate(req);
       if (!principal) throw new ApiError("UNAUTHENTICATED", "Sign in or send a valid API token");
+      if (principal.kind === "user") {
+        const problem = csrfProblem(req.method, req.headers, publicOrigin());
+        if (problem) throw new ApiError("CSRF_REJECTED", problem);
+      }
       if (action && !can(principal, action)) {
         const need = PERMISSIONS[action];
         throw new ApiError(

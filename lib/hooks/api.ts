@@ -12,9 +12,12 @@ export class HttpError extends Error {
 }
 
 export async function api<T>(path: string, init?: RequestInit & { json?: unknown }): Promise<T> {
+  const write = (init?.method ?? "GET").toUpperCase() !== "GET";
   const res = await fetch(path, {
     ...init,
-    headers: { ...(init?.json !== undefined ? { "content-type": "application/json" } : {}), ...init?.headers },
+    // Every write is JSON, bodiless or not: the server refuses other cookie-authenticated
+    // writes as cross-site forgeries (lib/csrf.ts).
+    headers: { ...(write || init?.json !== undefined ? { "content-type": "application/json" } : {}), ...init?.headers },
     body: init?.json !== undefined ? JSON.stringify(init.json) : init?.body,
   });
   if (res.status === 204) return undefined as T;
