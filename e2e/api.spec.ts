@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { E2E } from "./env";
 
 test("a FULL backup from the API lands with the reported checksum and downloads byte-identical", async ({ page, playwright }) => {
-  const created = await page.request.post("/api/tokens", { data: { name: "ci-writer", scopes: ["backups:read", "backups:write"] } });
+  const created = await page.request.post("/api/tokens", { headers: E2E.sameOrigin, data: { name: "ci-writer", scopes: ["backups:read", "backups:write", "backups:download"] } });
   const { token } = await created.json();
   const api = await playwright.request.newContext({ baseURL: E2E.baseURL, extraHTTPHeaders: { authorization: `Bearer ${token}` } });
 
@@ -39,7 +39,7 @@ test("a FULL backup from the API lands with the reported checksum and downloads 
 
   // A restore needs the restore scope, and the exact word.
   expect((await api.post(`/api/backups/${id}/restore`, { data: { confirm: "RESTORE" } })).status()).toBe(403);
-  const wrongWord = await page.request.post(`/api/backups/${id}/restore`, { data: { confirm: "restore" } });
+  const wrongWord = await page.request.post(`/api/backups/${id}/restore`, { headers: E2E.sameOrigin, data: { confirm: "restore" } });
   expect(wrongWord.status()).toBe(422);
   expect((await wrongWord.json()).error.code).toBe("CONFIRMATION_REQUIRED");
 

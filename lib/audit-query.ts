@@ -1,8 +1,8 @@
 // Reading the audit log (GET /api/audit): newest first, filtered, paginated. Webhook
-// URLs often carry their secret in the path (Slack, Discord), so only ADMINs see them whole.
+// URLs often carry their secret in the path (Slack, Discord), so only callers allowed
+// "settings.secrets" (ADMIN sessions, tokens with the settings scope) see them whole.
 import { z } from "zod";
 import type { Db } from "./db";
-import type { RoleName } from "./permissions";
 
 export const ACTOR_TYPES = ["user", "token", "system"] as const;
 
@@ -58,7 +58,7 @@ function actionWhere(action: string | undefined) {
   return { equals: action };
 }
 
-export async function listAuditEvents(db: Db, q: ListAuditInput, viewerRole: RoleName) {
+export async function listAuditEvents(db: Db, q: ListAuditInput, revealSecrets: boolean) {
   const where = { action: actionWhere(q.action), actorType: q.actorType };
   const [rows, total, actions] = await Promise.all([
     db.auditEvent.findMany({ where, orderBy: [{ at: "desc" }, { id: "desc" }], take: q.limit, skip: q.offset }),
@@ -66,7 +66,6 @@ export async function listAuditEvents(db: Db, q: ListAuditInput, viewerRole: Rol
     // For the filter's choices; the (action, at) index makes this cheap.
     db.auditEvent.groupBy({ by: ["action"], orderBy: { action: "asc" } }),
   ]);
-  const admin = viewerRole === "ADMIN";
   const events: AuditEventDto[] = rows.map((r) => ({
     id: r.id,
     actorType: r.actorType,
@@ -74,7 +73,7 @@ export async function listAuditEvents(db: Db, q: ListAuditInput, viewerRole: Rol
     actorLabel: r.actorLabel,
     action: r.action,
     target: r.target,
-    details: admin ? r.details : maskWebhookUrls(r.details),
+    details: revealSecrets ? r.details : maskWebhookUrls(r.details),
     ip: r.ip,
     at: r.at.toISOString(),
   }));

@@ -1,30 +1,75 @@
 import { describe, expect, it } from "vitest";
-import { PERMISSIONS, roleCan, tokenCan } from "./permissions";
+import { PERMISSIONS, ROLES, SCOPES, roleCan, tokenCan, type Action, type RoleName, type Scope } from "./permissions";
+
+// The whole matrix, written out by hand from DESIGN §6 (not derived from PERMISSIONS):
+// for each action, which session roles may do it and which single token scope allows it
+// (for a creator who has the role). A change to lib/permissions.ts must change this too.
+const V = "VIEWER",
+  O = "OPERATOR",
+  A = "ADMIN";
+const MATRIX: Record<Action, { roles: RoleName[]; scope: Scope | null }> = {
+  "backups.read": { roles: [V, O, A], scope: "backups:read" },
+  "backups.create": { roles: [O, A], scope: "backups:write" },
+  "backups.verify": { roles: [O, A], scope: "backups:write" },
+  "backups.cancel": { roles: [O, A], scope: "backups:write" },
+  "backups.download": { roles: [O, A], scope: "backups:download" },
+  "backups.delete": { roles: [A], scope: "restore" },
+  "restores.read": { roles: [V, O, A], scope: "backups:read" },
+  "restores.run": { roles: [A], scope: "restore" },
+  "deploy.gate": { roles: [O, A], scope: "deploy" },
+  "deployments.read": { roles: [V, O, A], scope: "deploy" },
+  "deployments.detail": { roles: [O, A], scope: "deploy" },
+  "deployments.write": { roles: [O, A], scope: "deploy" },
+  "rollback.run": { roles: [A], scope: "restore" },
+  "checks.read": { roles: [V, O, A], scope: "backups:read" },
+  "checks.run": { roles: [O, A], scope: "deploy" },
+  "settings.read": { roles: [V, O, A], scope: "settings" },
+  "settings.write": { roles: [A], scope: "settings" },
+  "settings.secrets": { roles: [A], scope: "settings" },
+  "audit.read": { roles: [V, O, A], scope: "backups:read" },
+  "metrics.read": { roles: [V, O, A], scope: "metrics" },
+  "tokens.manage": { roles: [A], scope: null },
+  "users.manage": { roles: [A], scope: null },
+  "sessions.revoke": { roles: [V, O, A], scope: null },
+};
 
 describe("permissions", () => {
-  it("lets each role do exactly what DESIGN §6 gives it", () => {
-    expect(roleCan("VIEWER", "backups.read")).toBe(true);
-    expect(roleCan("VIEWER", "backups.create")).toBe(false);
-    expect(roleCan("OPERATOR", "backups.create")).toBe(true);
-    expect(roleCan("OPERATOR", "deploy.gate")).toBe(true);
-    expect(roleCan("OPERATOR", "restores.run")).toBe(false);
-    expect(roleCan("ADMIN", "restores.run")).toBe(true);
-    expect(roleCan("OPERATOR", "settings.write")).toBe(false);
-    expect(roleCan("ADMIN", "users.manage")).toBe(true);
+  it("covers exactly the actions of lib/permissions.ts", () => {
+    expect(Object.keys(PERMISSIONS).sort()).toEqual(Object.keys(MATRIX).sort());
   });
 
-  it("limits a token to its scopes and its creator's role", () => {
-    expect(tokenCan(["backups:read"], "ADMIN", "backups.read")).toBe(true);
-    expect(tokenCan(["backups:read"], "ADMIN", "backups.create")).toBe(false);
-    expect(tokenCan(["restore"], "OPERATOR", "restores.run")).toBe(false);
-    expect(tokenCan(["restore"], "ADMIN", "restores.run")).toBe(true);
-    expect(tokenCan(["deploy"], "VIEWER", "deploy.gate")).toBe(false);
+  it("gives each session role exactly the actions of the table", () => {
+    for (const action of Object.keys(MATRIX) as Action[]) {
+      for (const role of ROLES) {
+        expect(roleCan(role, action), `${role} ${action}`).toBe(MATRIX[action].roles.includes(role));
+      }
+    }
   });
 
-  it("never lets a token manage users or tokens", () => {
-    const all = ["backups:read", "backups:write", "restore", "deploy", "settings", "metrics"];
-    expect(tokenCan(all, "ADMIN", "users.manage")).toBe(false);
-    expect(tokenCan(all, "ADMIN", "tokens.manage")).toBe(false);
-    expect(PERMISSIONS["tokens.manage"].scope).toBeNull();
+  it("gives a token an action only through the table's scope, and never beyond its creator's role", () => {
+    for (const action of Object.keys(MATRIX) as Action[]) {
+      const want = MATRIX[action];
+      for (const creator of ROLES) {
+        for (const scope of SCOPES) {
+          const expected = want.scope === scope && want.roles.includes(creator);
+          expect(tokenCan([scope], creator, action), `[${scope}] of ${creator}: ${action}`).toBe(expected);
+        }
+        expect(tokenCan([], creator, action), `[] of ${creator}: ${action}`).toBe(false);
+        expect(tokenCan([...SCOPES], creator, action), `all scopes of ${creator}: ${action}`).toBe(want.scope !== null && want.roles.includes(creator));
+      }
+    }
+  });
+
+  it("does not let backups:read download archives (issue 12 §4)", () => {
+    expect(tokenCan(["backups:read"], "ADMIN", "backups.download")).toBe(false);
+    expect(tokenCan(["backups:download"], "ADMIN", "backups.download")).toBe(true);
+    expect(tokenCan(["backups:download"], "VIEWER", "backups.download")).toBe(false);
+    expect(roleCan("VIEWER", "backups.download")).toBe(false);
+  });
+
+  it("masks secrets for an ADMIN's backups:read token", () => {
+    expect(tokenCan(["backups:read"], "ADMIN", "settings.secrets")).toBe(false);
+    expect(tokenCan(["settings"], "ADMIN", "settings.secrets")).toBe(true);
+    expect(tokenCan(["settings"], "OPERATOR", "settings.secrets")).toBe(false);
   });
 });

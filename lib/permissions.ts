@@ -4,7 +4,7 @@
 export const ROLES = ["VIEWER", "OPERATOR", "ADMIN"] as const;
 export type RoleName = (typeof ROLES)[number];
 
-export const SCOPES = ["backups:read", "backups:write", "restore", "deploy", "settings", "metrics"] as const;
+export const SCOPES = ["backups:read", "backups:download", "backups:write", "restore", "deploy", "settings", "metrics"] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export const PERMISSIONS = {
@@ -12,22 +12,29 @@ export const PERMISSIONS = {
   "backups.create": { role: "OPERATOR", scope: "backups:write" },
   "backups.verify": { role: "OPERATOR", scope: "backups:write" },
   "backups.cancel": { role: "OPERATOR", scope: "backups:write" },
-  "backups.download": { role: "OPERATOR", scope: "backups:read" },
+  "backups.download": { role: "OPERATOR", scope: "backups:download" },
   "backups.delete": { role: "ADMIN", scope: "restore" },
   "restores.read": { role: "VIEWER", scope: "backups:read" },
   "restores.run": { role: "ADMIN", scope: "restore" },
   "deploy.gate": { role: "OPERATOR", scope: "deploy" },
   "deployments.read": { role: "VIEWER", scope: "deploy" },
+  // The deploy command and its raw output (may print hosts, paths, secrets): not for VIEWERs.
+  "deployments.detail": { role: "OPERATOR", scope: "deploy" },
   "deployments.write": { role: "OPERATOR", scope: "deploy" },
   "rollback.run": { role: "ADMIN", scope: "restore" },
   "checks.read": { role: "VIEWER", scope: "backups:read" },
   "checks.run": { role: "OPERATOR", scope: "deploy" },
   "settings.read": { role: "VIEWER", scope: "settings" },
   "settings.write": { role: "ADMIN", scope: "settings" },
+  // Seeing secrets written into settings and the audit trail (webhook URLs) whole: whoever
+  // may change them. Not a route of its own; GET /api/settings and /api/audit mask without it.
+  "settings.secrets": { role: "ADMIN", scope: "settings" },
   "audit.read": { role: "VIEWER", scope: "backups:read" },
   "metrics.read": { role: "VIEWER", scope: "metrics" },
   "tokens.manage": { role: "ADMIN", scope: null },
   "users.manage": { role: "ADMIN", scope: null },
+  // Signing one's own sessions out everywhere (the user menu): sessions only.
+  "sessions.revoke": { role: "VIEWER", scope: null },
 } as const satisfies Record<string, { role: RoleName; scope: Scope | null }>;
 
 export type Action = keyof typeof PERMISSIONS;

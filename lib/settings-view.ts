@@ -1,11 +1,11 @@
 // What GET/PUT /api/settings answer: the settings in force, per-section versions and the
 // next scheduled runs. A PUT that changed anything writes one audit event with the
-// before/after of each changed section. Non-ADMINs never see the webhook URL whole.
+// before/after of each changed section. Only callers allowed "settings.secrets" see the
+// webhook URL whole.
 import type { Db } from "./db";
 import { audit, type Actor } from "./audit";
 import { loadSettings, nextRuns, updateSettings } from "./settings";
 import { maskUrl } from "./audit-query";
-import type { RoleName } from "./permissions";
 import type { Settings, SettingsUpdate } from "./validation/settings";
 import { resyncScheduleAfterSave } from "./backup/schedule";
 import { config } from "./config";
@@ -20,18 +20,18 @@ function upcoming(settings: Settings, now: Date): string[] {
   }
 }
 
-function forRole(settings: Settings, role: RoleName): Settings {
-  if (role === "ADMIN" || !settings.notifications.webhookUrl) return settings;
+function masked(settings: Settings, revealSecrets: boolean): Settings {
+  if (revealSecrets || !settings.notifications.webhookUrl) return settings;
   return { ...settings, notifications: { ...settings.notifications, webhookUrl: maskUrl(settings.notifications.webhookUrl) } };
 }
 
-export async function settingsView(db: Db, role: RoleName, now = new Date()) {
+export async function settingsView(db: Db, revealSecrets: boolean, now = new Date()) {
   const { settings, meta } = await loadSettings(db);
-  return { settings: forRole(settings, role), meta, nextRuns: upcoming(settings, now) };
+  return { settings: masked(settings, revealSecrets), meta, nextRuns: upcoming(settings, now) };
 }
 
 /** Saves, audits, and applies a changed schedule to pg-boss's cron at once. */
-export async function saveSettings(db: Db, update: SettingsUpdate, actor: Actor, role: RoleName, opts: { appDatabaseUrl?: string | null } = {}) {
+export async function saveSettings(db: Db, update: SettingsUpdate, actor: Actor, revealSecrets: boolean, opts: { appDatabaseUrl?: string | null } = {}) {
   const { changed } = await updateSettings(db, update, actor);
   const sections = Object.keys(changed);
   if (sections.length > 0) {
@@ -42,5 +42,5 @@ export async function saveSettings(db: Db, update: SettingsUpdate, actor: Actor,
   if (sections.includes("schedule") && opts.appDatabaseUrl !== null) {
     await resyncScheduleAfterSave({ db, appDatabaseUrl: opts.appDatabaseUrl ?? config().databaseUrl });
   }
-  return { ...(await settingsView(db, role)), changed: sections };
+  return { ...(await settingsView(db, revealSecrets)), changed: sections };
 }

@@ -86,18 +86,18 @@ describe("getToday", () => {
     // The route answers exactly this value as JSON.
     expect(JSON.parse(JSON.stringify(t))).toMatchObject({ state: "missing", lastSuccess: { id: full, kind: "FULL" }, todays: { codeOnly: { id: quick, kind: "QUICK" } } });
     // Even when the schedule itself takes QUICK backups.
-    await saveSettings(db, { schedule: { ...DEFAULT_SETTINGS.schedule, kind: "QUICK" } }, admin, "ADMIN");
+    await saveSettings(db, { schedule: { ...DEFAULT_SETTINGS.schedule, kind: "QUICK" } }, admin, true);
     expect((await getToday(db, now)).state).toBe("missing");
-    await saveSettings(db, { schedule: DEFAULT_SETTINGS.schedule }, admin, "ADMIN");
+    await saveSettings(db, { schedule: DEFAULT_SETTINGS.schedule }, admin, true);
     // A FULL success today makes it ok.
     await job({ status: "SUCCEEDED", createdAt: "2025-10-05T02:00:00Z", completedAt: "2025-10-05T02:00:12Z", sizeBytes: 5_000_000 });
     expect((await getToday(db, now)).state).toBe("ok");
   });
 
   it("reports no next run when the schedule is off", async () => {
-    await saveSettings(db, { schedule: { ...DEFAULT_SETTINGS.schedule, enabled: false } }, admin, "ADMIN", { appDatabaseUrl: null });
+    await saveSettings(db, { schedule: { ...DEFAULT_SETTINGS.schedule, enabled: false } }, admin, true, { appDatabaseUrl: null });
     expect((await getToday(db, now)).schedule).toMatchObject({ enabled: false, nextRunAt: null });
-    await saveSettings(db, { schedule: DEFAULT_SETTINGS.schedule }, admin, "ADMIN", { appDatabaseUrl: null });
+    await saveSettings(db, { schedule: DEFAULT_SETTINGS.schedule }, admin, true, { appDatabaseUrl: null });
   });
 });
 
@@ -148,10 +148,10 @@ describe("settings save and the audit log", () => {
 
   it("audits one event per real change with before/after, none for a no-op", async () => {
     const notifications = { ...DEFAULT_SETTINGS.notifications, webhookUrl: "https://hooks.example.com/services/T0/B0/SECRET" };
-    const saved = await saveSettings(db, { notifications, retention: DEFAULT_SETTINGS.retention }, admin, "ADMIN", { appDatabaseUrl: null });
+    const saved = await saveSettings(db, { notifications, retention: DEFAULT_SETTINGS.retention }, admin, true, { appDatabaseUrl: null });
     expect(saved.changed).toEqual(["notifications"]);
     expect(saved.nextRuns).toHaveLength(5);
-    const again = await saveSettings(db, { notifications }, admin, "ADMIN", { appDatabaseUrl: null });
+    const again = await saveSettings(db, { notifications }, admin, true, { appDatabaseUrl: null });
     expect(again.changed).toEqual([]);
 
     const events = await sql<{ action: string; target: string; details: { changed: Record<string, { before: unknown; after: unknown }> } }>(
@@ -165,13 +165,13 @@ describe("settings save and the audit log", () => {
 
   it("shows the webhook URL whole to ADMINs only, in settings and in the audit log", async () => {
     const notifications = { ...DEFAULT_SETTINGS.notifications, webhookUrl: "https://hooks.example.com/services/T0/B0/OTHER" };
-    await saveSettings(db, { notifications }, admin, "ADMIN", { appDatabaseUrl: null });
-    expect((await settingsView(db, "ADMIN")).settings.notifications.webhookUrl).toBe(notifications.webhookUrl);
-    expect((await settingsView(db, "VIEWER")).settings.notifications.webhookUrl).toBe("https://hooks.example.com/…");
+    await saveSettings(db, { notifications }, admin, true, { appDatabaseUrl: null });
+    expect((await settingsView(db, true)).settings.notifications.webhookUrl).toBe(notifications.webhookUrl);
+    expect((await settingsView(db, false)).settings.notifications.webhookUrl).toBe("https://hooks.example.com/…");
 
     const q = { limit: 50, offset: 0, action: "settings.updated" };
-    expect(JSON.stringify((await listAuditEvents(db, q, "ADMIN")).events)).toContain("OTHER");
-    const asViewer = JSON.stringify((await listAuditEvents(db, q, "OPERATOR")).events);
+    expect(JSON.stringify((await listAuditEvents(db, q, true)).events)).toContain("OTHER");
+    const asViewer = JSON.stringify((await listAuditEvents(db, q, false)).events);
     expect(asViewer).not.toContain("OTHER");
     expect(asViewer).toContain("https://hooks.example.com/…");
   });
@@ -181,16 +181,16 @@ describe("settings save and the audit log", () => {
       await audit(db, { actor: { type, label: type }, action, target: "x" });
       await new Promise((r) => setTimeout(r, 5));
     }
-    const all = await listAuditEvents(db, { limit: 50, offset: 0 }, "ADMIN");
+    const all = await listAuditEvents(db, { limit: 50, offset: 0 }, true);
     expect(all.events.map((e) => e.action)).toEqual(["backup.succeeded", "token.created", "backup.failed", "backup.created"]);
     expect(all.actions).toEqual(["backup.created", "backup.failed", "backup.succeeded", "token.created"]);
-    expect((await listAuditEvents(db, { limit: 50, offset: 0, action: "backup.failed" }, "ADMIN")).total).toBe(1);
-    expect((await listAuditEvents(db, { limit: 50, offset: 0, action: "backup.*" }, "ADMIN")).total).toBe(3);
-    expect((await listAuditEvents(db, { limit: 50, offset: 0, actorType: "system" }, "ADMIN")).events.map((e) => e.action)).toEqual([
+    expect((await listAuditEvents(db, { limit: 50, offset: 0, action: "backup.failed" }, true)).total).toBe(1);
+    expect((await listAuditEvents(db, { limit: 50, offset: 0, action: "backup.*" }, true)).total).toBe(3);
+    expect((await listAuditEvents(db, { limit: 50, offset: 0, actorType: "system" }, true)).events.map((e) => e.action)).toEqual([
       "backup.succeeded",
       "backup.failed",
     ]);
-    const page2 = await listAuditEvents(db, { limit: 2, offset: 2 }, "ADMIN");
+    const page2 = await listAuditEvents(db, { limit: 2, offset: 2 }, true);
     expect(page2).toMatchObject({ total: 4, limit: 2, offset: 2 });
     expect(page2.events.map((e) => e.action)).toEqual(["backup.failed", "backup.created"]);
   });

@@ -17,6 +17,7 @@ import { formatDateTimeUtc, formatRelative } from "@/lib/format";
 
 const SCOPE_HINTS: Record<Scope, string> = {
   "backups:read": "list and read backups, restores, checks, audit",
+  "backups:download": "download backup archives",
   "backups:write": "create and verify backups",
   restore: "restore, delete, roll back",
   deploy: "pre-deploy gate and deployments",
