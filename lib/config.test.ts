@@ -62,4 +62,17 @@ describe("config", () => {
     expect(vars.length).toBeGreaterThan(20);
     for (const v of vars) expect(example, v).toMatch(new RegExp(`^${v}=`, "m"));
   });
+  it("parses the issue 12 settings: TRUST_PROXY, keep-alive/headers timeouts, SESSION_MAX_DAYS", () => {
+    const c = parseConfig(base);
+    expect(c.trustProxy).toEqual({ kind: "none" });
+    expect(c.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS).toBe(65);
+    expect(c.httpHeadersTimeoutSeconds).toBe(66);
+    expect(c.SESSION_MAX_DAYS).toBe(7);
+    expect(parseConfig({ ...base, TRUST_PROXY: "2" }).trustProxy).toEqual({ kind: "hops", hops: 2 });
+    expect(parseConfig({ ...base, TRUST_PROXY: "10.0.0.0/8" }).trustProxy.kind).toBe("list");
+    expect(parseConfig({ ...base, HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: "120" }).httpHeadersTimeoutSeconds).toBe(121);
+    expect(problems({ ...base, TRUST_PROXY: "proxy.internal" })[0]).toMatch(/^TRUST_PROXY: /);
+    expect(problems({ ...base, HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: "70", HTTP_HEADERS_TIMEOUT_SECONDS: "60" })[0]).toMatch(/^HTTP_HEADERS_TIMEOUT_SECONDS: must be above/);
+    expect(problems({ ...base, SESSION_MAX_DAYS: "0" })[0]).toMatch(/^SESSION_MAX_DAYS: /);
+  });
 });

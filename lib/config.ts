@@ -2,6 +2,7 @@
 // A bad value stops start-up with a message naming the variable.
 import { z } from "zod";
 import path from "node:path";
+import { parseTrustProxy, type TrustProxy } from "./client-ip";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -13,6 +14,20 @@ const schema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    // Above the idle timeout of load balancers in front (AWS ALB: 60 s), so that they, not
+    // we, close idle connections — otherwise a request can race our close and be reset.
+    HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: positiveInt.max(3600).default(65),
+    HTTP_HEADERS_TIMEOUT_SECONDS: positiveInt.max(3601).optional(),
+    TRUST_PROXY: z
+      .string()
+      .optional()
+      .superRefine((v, ctx) => {
+        try {
+          parseTrustProxy(v);
+        } catch (e) {
+          ctx.addIssue({ code: "custom", message: `a hop count or comma-separated IPs/CIDRs: ${(e as Error).message}` });
+        }
+      }),
     DATA_DIR: z.string().min(1).default(".data"),
     DATABASE_URL: z.string().url().optional(),
     TARGET_DATABASE_URL: z.string().url().optional(),
@@ -37,6 +52,7 @@ const schema = z
     BACKUP_TIMEOUT_MINUTES: positiveInt.default(60),
     NEXTAUTH_SECRET: z.string().min(16).optional(),
     NEXTAUTH_URL: optionalUrl,
+    SESSION_MAX_DAYS: z.coerce.number().positive().max(365).default(7),
     ADMIN_EMAIL: z.string().email().optional(),
     ADMIN_PASSWORD: z.string().min(10, "at least 10 characters").optional(),
     PG_BIN_DIR: z.string().min(1).optional(),
@@ -65,6 +81,9 @@ const schema = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((c, ctx) => {
+    if (c.HTTP_HEADERS_TIMEOUT_SECONDS !== undefined && c.HTTP_HEADERS_TIMEOUT_SECONDS <= c.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS) {
+      ctx.addIssue({ code: "custom", path: ["HTTP_HEADERS_TIMEOUT_SECONDS"], message: "must be above HTTP_KEEP_ALIVE_TIMEOUT_SECONDS" });
+    }
     if (c.STORAGE === "s3") {
       for (const k of ["S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const) {
         if (!c[k]) ctx.addIssue({ code: "custom", path: [k], message: "required when STORAGE=s3" });
@@ -79,6 +98,9 @@ export type Config = z.infer<typeof schema> & {
   dataDir: string;
   encryptionPassphrase: string;
   nextAuthSecret: string;
+  trustProxy: TrustProxy;
+  /** Node's server.headersTimeout, above keepAliveTimeout. */
+  httpHeadersTimeoutSeconds: number;
 };
 
 export class ConfigError extends Error {
@@ -117,6 +139,8 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     localStorageDir: path.resolve(/*turbopackIgnore: true*/ c.LOCAL_STORAGE_DIR ?? path.join(dataDir, "backups")),
     encryptionPassphrase: c.BACKUP_ENCRYPTION_PASSPHRASE!,
     nextAuthSecret: c.NEXTAUTH_SECRET!,
+    trustProxy: parseTrustProxy(c.TRUST_PROXY),
+    httpHeadersTimeoutSeconds: c.HTTP_HEADERS_TIMEOUT_SECONDS ?? c.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS + 1,
   };
 }
 

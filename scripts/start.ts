@@ -117,10 +117,15 @@ async function main() {
       writeFileSync(stamp, fp);
     }
   }
-  child = spawn(process.execPath, [nextBin, dev ? "dev" : "start", "-p", String(cfg.PORT)], {
-    stdio: "inherit",
-    env: process.env,
-  });
+  // Production: our server around Next's handler (scripts/serve.ts: real peer address,
+  // keep-alive timeouts). Development keeps `next dev` (hot reload); there every request
+  // counts as one unknown peer for sign-in throttling.
+  child = dev
+    ? spawn(process.execPath, [nextBin, "dev", "-p", String(cfg.PORT)], { stdio: "inherit", env: process.env })
+    : spawn(process.execPath, ["--import", "tsx", path.resolve("scripts/serve.ts")], {
+        stdio: "inherit",
+        env: { ...process.env, NODE_ENV: "production" },
+      });
   child.on("exit", (code) => void stop(code ?? 0));
   say(`bootstrap took ${((Date.now() - started) / 1000).toFixed(1)} s; serving on http://localhost:${cfg.PORT}`);
 }

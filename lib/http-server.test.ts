@@ -1,0 +1,46 @@
+import { afterEach, describe, expect, it } from "vitest";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { createHttpServer } from "./http-server";
+import { PEER_HEADER } from "./client-ip";
+
+let server: http.Server | undefined;
+afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+
+function get(port: number, headers: Record<string, string>): Promise<{ body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: "127.0.0.1", port, path: "/", headers, agent: false }, (res) => {
+        let body = "";
+        res.on("data", (c) => (body += c));
+        res.on("end", () => resolve({ body, headers: res.headers }));
+      })
+      .on("error", reject);
+  });
+}
+
+describe("createHttpServer", () => {
+  it("keeps idle connections 65 s by default settings and waits longer for headers", () => {
+    server = createHttpServer(() => {}, { keepAliveTimeoutMs: 65_000, headersTimeoutMs: 66_000 });
+    expect(server.keepAliveTimeout).toBe(65_000);
+    expect(server.headersTimeout).toBe(66_000);
+    expect(server.headersTimeout).toBeGreaterThan(server.keepAliveTimeout);
+    expect(() => createHttpServer(() => {}, { keepAliveTimeoutMs: 65_000, headersTimeoutMs: 65_000 })).toThrow();
+  });
+
+  it("tells handlers the real peer, replacing a forged peer header", async () => {
+    server = createHttpServer((req, res) => res.end(String(req.headers[PEER_HEADER])), { keepAliveTimeoutMs: 65_000, headersTimeoutMs: 66_000 });
+    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", () => r()));
+    const { port } = server.address() as AddressInfo;
+    const { body } = await get(port, { [PEER_HEADER]: "6.6.6.6", "x-forwarded-for": "7.7.7.7" });
+    expect(body).toBe("127.0.0.1");
+  });
+
+  it("announces the keep-alive timeout to clients", async () => {
+    server = createHttpServer((_req, res) => res.end("ok"), { keepAliveTimeoutMs: 65_000, headersTimeoutMs: 66_000 });
+    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", () => r()));
+    const { port } = server.address() as AddressInfo;
+    const { headers } = await get(port, { connection: "keep-alive" });
+    expect(headers["keep-alive"]).toBe("timeout=65");
+  });
+});
