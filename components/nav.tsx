@@ -2,7 +2,9 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { signOut } from "next-auth/react";
+import { useState } from "react";
 import type { SessionUser } from "@/lib/auth";
+import { api } from "@/lib/hooks/api";
 
 const LINKS = [
   { href: "/backups", label: "Backups" },
@@ -15,6 +17,16 @@ const LINKS = [
 
 export function Nav({ user }: { user: SessionUser }) {
   const path = usePathname();
+  const [ending, setEnding] = useState(false);
+  // Every session of this user (other browsers included) stops working at once; then this one signs out.
+  const signOutEverywhere = async () => {
+    setEnding(true);
+    try {
+      await api("/api/sessions/revoke", { method: "POST", json: {} });
+    } finally {
+      await signOut({ callbackUrl: "/login" });
+    }
+  };
   return (
     <aside className="flex shrink-0 flex-col border-b border-slate-200 bg-white md:min-h-screen md:w-56 md:border-b-0 md:border-r">
       <div className="px-5 py-4 text-lg font-semibold tracking-tight">Vaultline</div>
@@ -39,9 +51,18 @@ export function Nav({ user }: { user: SessionUser }) {
         </div>
         <div className="truncate text-slate-500">{user.email}</div>
         <div className="mt-1 text-xs uppercase tracking-wide text-slate-400">{user.role}</div>
-        <button onClick={() => signOut({ callbackUrl: "/login" })} className="mt-3 text-sm text-slate-700 underline hover:text-slate-900">
-          Sign out
-        </button>
+        <div className="mt-3 flex flex-col items-start gap-1">
+          <button onClick={() => signOut({ callbackUrl: "/login" })} className="text-sm text-slate-700 underline hover:text-slate-900">
+            Sign out
+          </button>
+          <button
+            onClick={() => void signOutEverywhere()}
+            disabled={ending}
+            className="text-sm text-slate-700 underline hover:text-slate-900 disabled:opacity-50"
+          >
+            Sign out everywhere
+          </button>
+        </div>
       </div>
     </aside>
   );

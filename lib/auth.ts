@@ -8,8 +8,11 @@ import { z } from "zod";
 import { db } from "./db";
 import { config } from "./config";
 import { audit } from "./audit";
-import { verifyPassword } from "./passwords";
-import { clearLoginFailures, isLoginLimited, recordLoginFailure } from "./login-limit";
+import { hashPassword, verifyPassword } from "./passwords";
+import { clearLoginFailures } from "./login-limit";
+import { PEER_HEADER, resolveClientIp } from "./client-ip";
+import { PEER_HEADER_ENV } from "./http-server";
+import { SESSION_IDLE_SECONDS, sessionProblem } from "./session-policy";
 import type { RoleName } from "./permissions";
 
 export interface SessionUser {
@@ -19,35 +22,42 @@ export interface SessionUser {
   role: RoleName;
 }
 
-const credentials = z.object({ email: z.string().email().max(320), password: z.string().min(1).max(1000) });
+export const credentialsSchema = z.object({ email: z.string().email().max(320), password: z.string().min(1).max(1000) });
 
+/** The client's address: the TCP peer, or what TRUST_PROXY's proxies say (lib/client-ip.ts). */
 export function clientIp(headers: Headers | Record<string, string | string[] | undefined>): string {
   const get = (k: string) =>
     headers instanceof Headers ? headers.get(k) : ([] as (string | undefined)[]).concat(headers[k] ?? [])[0];
-  return get("x-forwarded-for")?.split(",")[0]?.trim() || get("x-real-ip") || "local";
+  // Only our server (lib/http-server.ts) sets the peer header; elsewhere a client could.
+  const peer = process.env[PEER_HEADER_ENV] === "1" ? get(PEER_HEADER) : null;
+  return resolveClientIp(peer, get("x-forwarded-for"), config().trustProxy);
 }
+
+// Unknown emails cost one bcrypt comparison too, so timing does not tell which exist.
+let dummyHash: Promise<string> | undefined;
+const unknownUserHash = () => (dummyHash ??= hashPassword("vaultline: no such user"));
 
 export function authOptions(): NextAuthOptions {
   return {
     secret: config().nextAuthSecret,
-    session: { strategy: "jwt", maxAge: 12 * 60 * 60 },
+    session: { strategy: "jwt", maxAge: SESSION_IDLE_SECONDS },
     pages: { signIn: "/login" },
     providers: [
       CredentialsProvider({
         name: "Email and password",
         credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
+        // The route in front (app/api/auth/[...nextauth]) has already recorded this attempt
+        // and answered 429 past the limit; a success clears the email's attempts.
         async authorize(raw, req) {
-          const parsed = credentials.safeParse(raw);
+          const parsed = credentialsSchema.safeParse(raw);
           if (!parsed.success) return null;
           const email = parsed.data.email.toLowerCase();
           const ip = clientIp((req?.headers ?? {}) as Record<string, string>);
           const d = db();
-          // The route wrapper answers 429 before we get here; this is the second check.
-          if (await isLoginLimited(d, email, ip)) return null;
           const user = await d.user.findUnique({ where: { email }, omit: { passwordHash: false } });
-          const ok = !!user && !user.disabledAt && (await verifyPassword(parsed.data.password, user.passwordHash));
+          const matches = await verifyPassword(parsed.data.password, user?.passwordHash ?? (await unknownUserHash()));
+          const ok = !!user && !user.disabledAt && matches;
           if (!ok || !user) {
-            await recordLoginFailure(d, email, ip);
             await audit(d, {
               actor: { type: "user", id: user?.id ?? null, label: email },
               action: "auth.sign_in_failed",
@@ -60,17 +70,22 @@ export function authOptions(): NextAuthOptions {
           await clearLoginFailures(d, email);
           await d.user.update({ where: { id: user.id }, data: { lastLoginAt: new Date() } });
           await audit(d, { actor: { type: "user", id: user.id, label: user.email }, action: "auth.sign_in", target: user.email, ip });
-          return { id: user.id, email: user.email, name: user.displayName, role: user.role };
+          return { id: user.id, email: user.email, name: user.displayName, role: user.role, sessionVersion: user.sessionVersion };
         },
       }),
     ],
     callbacks: {
       async jwt({ token, user }) {
-        if (user) token.role = (user as unknown as { role: RoleName }).role;
+        if (user) {
+          const u = user as unknown as { role: RoleName; sessionVersion: number };
+          token.role = u.role;
+          token.sv = u.sessionVersion;
+          token.authAt = Math.floor(Date.now() / 1000);
+        }
         return token;
       },
       async session({ session, token }) {
-        (session as unknown as { userId: string }).userId = token.sub!;
+        Object.assign(session, { userId: token.sub!, sv: token.sv, authAt: token.authAt });
         return session;
       },
     },
@@ -79,13 +94,14 @@ export function authOptions(): NextAuthOptions {
 
 /**
  * The signed-in user, re-read from the database so a disabled user or changed role takes
- * effect at once (a JWT alone would keep the old role until it expires). Cached per request.
+ * effect at once, and refused when the session predates the user's session version or is
+ * older than SESSION_MAX_DAYS (lib/session-policy.ts). Cached per request.
  */
 export const getSessionUser = cache(async (): Promise<SessionUser | null> => {
-  const session = await getServerSession(authOptions());
-  const id = (session as unknown as { userId?: string } | null)?.userId;
+  const session = (await getServerSession(authOptions())) as { userId?: string; sv?: unknown; authAt?: unknown } | null;
+  const id = session?.userId;
   if (!id) return null;
   const user = await db().user.findUnique({ where: { id } });
-  if (!user || user.disabledAt) return null;
+  if (!user || sessionProblem(session, user, config().SESSION_MAX_DAYS)) return null;
   return { id: user.id, email: user.email, displayName: user.displayName, role: user.role };
 });

@@ -159,14 +159,35 @@ export function withErrors(handler: (req: NextRequest) => Promise<Response>) {
   };
 }
 
-const MAX_BODY = 64 * 1024;
+export const MAX_BODY = 64 * 1024;
+
+/**
+ * The body as text, refused with 413 as soon as it passes `max` bytes: a declared length
+ * is checked first, and a chunked body is read only up to the limit, never whole.
+ */
+export async function readBodyText(req: Request, max = MAX_BODY): Promise<string> {
+  const tooLarge = () => new ApiError("PAYLOAD_TOO_LARGE", `Body over ${max} bytes`);
+  if (Number(req.headers.get("content-length") ?? 0) > max) throw tooLarge();
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
 
 /** Reads and validates a JSON body (≤ 64 KiB). */
 export async function parseBody<T extends z.ZodType>(req: NextRequest, schema: T): Promise<z.infer<T>> {
-  const len = Number(req.headers.get("content-length") ?? 0);
-  if (len > MAX_BODY) throw new ApiError("PAYLOAD_TOO_LARGE", `Body over ${MAX_BODY} bytes`);
-  const text = await req.text();
-  if (text.length > MAX_BODY) throw new ApiError("PAYLOAD_TOO_LARGE", `Body over ${MAX_BODY} bytes`);
+  const text = await readBodyText(req);
   let raw: unknown = {};
   if (text.trim()) {
     try {

@@ -32,27 +32,49 @@ export async function createUser(db: Db, input: CreateUserInput, actor: Actor) {
   return user;
 }
 
-async function activeAdminCount(db: Db, excludingId: string): Promise<number> {
+async function activeAdminCount(db: Pick<Db, "user">, excludingId: string): Promise<number> {
   return db.user.count({ where: { role: "ADMIN", disabledAt: null, id: { not: excludingId } } });
 }
 
+// Changes that can remove an admin are serialised on this lock, so the last-admin check
+// and the change are one step: two admins demoting each other at once used to both see
+// "another admin exists" and leave none.
+const ADMIN_GUARD_LOCK = 7_265_301;
+
+type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
+
+async function withAdminGuard<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ADMIN_GUARD_LOCK})`;
+    return fn(tx);
+  });
+}
+
 export async function updateUser(db: Db, id: string, input: UpdateUserInput, actor: Actor) {
-  const before = await db.user.findUnique({ where: { id }, select: userSelect });
-  if (!before) throw notFound("User");
-  const losesAdmin =
-    before.role === "ADMIN" && ((input.role && input.role !== "ADMIN") || input.disabled === true);
-  if (losesAdmin && (await activeAdminCount(db, id)) === 0) {
-    throw new ApiError("CONFLICT", "This is the last active admin; make another admin first");
-  }
-  const user = await db.user.update({
-    where: { id },
-    data: {
-      displayName: input.displayName,
-      role: input.role,
-      passwordHash: input.password ? await hashPassword(input.password) : undefined,
-      disabledAt: input.disabled === undefined ? undefined : input.disabled ? new Date() : null,
-    },
-    select: userSelect,
+  const passwordHash = input.password ? await hashPassword(input.password) : undefined;
+  const { before, user } = await withAdminGuard(db, async (tx) => {
+    const before = await tx.user.findUnique({ where: { id }, select: userSelect });
+    if (!before) throw notFound("User");
+    const losesAdmin =
+      before.role === "ADMIN" && ((input.role && input.role !== "ADMIN") || input.disabled === true);
+    if (losesAdmin && (await activeAdminCount(tx, id)) === 0) {
+      throw new ApiError("CONFLICT", "This is the last active admin; make another admin first");
+    }
+    // Sessions end when what they were granted on changes (issue 12 §5).
+    const endsSessions =
+      !!passwordHash || (input.role !== undefined && input.role !== before.role) || (input.disabled === true && !before.disabledAt);
+    const user = await tx.user.update({
+      where: { id },
+      data: {
+        displayName: input.displayName,
+        role: input.role,
+        passwordHash,
+        disabledAt: input.disabled === undefined ? undefined : input.disabled ? (before.disabledAt ?? new Date()) : null,
+        ...(endsSessions ? { sessionVersion: { increment: 1 } } : {}),
+      },
+      select: userSelect,
+    });
+    return { before, user };
   });
   await audit(db, {
     actor,
@@ -68,14 +90,23 @@ export async function updateUser(db: Db, id: string, input: UpdateUserInput, act
 }
 
 export async function deleteUser(db: Db, id: string, actor: Actor) {
-  const before = await db.user.findUnique({ where: { id }, select: userSelect });
-  if (!before) throw notFound("User");
   if (actor.type === "user" && actor.id === id) throw new ApiError("CONFLICT", "You cannot delete yourself");
-  if (before.role === "ADMIN" && (await activeAdminCount(db, id)) === 0) {
-    throw new ApiError("CONFLICT", "This is the last active admin; make another admin first");
-  }
-  await db.user.delete({ where: { id } });
+  const before = await withAdminGuard(db, async (tx) => {
+    const before = await tx.user.findUnique({ where: { id }, select: userSelect });
+    if (!before) throw notFound("User");
+    if (before.role === "ADMIN" && (await activeAdminCount(tx, id)) === 0) {
+      throw new ApiError("CONFLICT", "This is the last active admin; make another admin first");
+    }
+    await tx.user.delete({ where: { id } });
+    return before;
+  });
   await audit(db, { actor, action: "user.deleted", target: before.email, details: { userId: id } });
+}
+
+/** "Sign out everywhere": every session of the user issued until now stops working. */
+export async function endAllSessions(db: Db, userId: string, actor: Actor) {
+  const user = await db.user.update({ where: { id: userId }, data: { sessionVersion: { increment: 1 } }, select: { email: true } });
+  await audit(db, { actor, action: "auth.signed_out_everywhere", target: user.email, details: { userId } });
 }
 
 const tokenSelect = {

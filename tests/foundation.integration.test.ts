@@ -8,7 +8,7 @@ import { createDatabase, createMigratedDatabase, dropDatabase } from "./helpers/
 import { createDb, type Db } from "../lib/db";
 import { ensureFirstAdmin, loadOrCreateSecrets } from "../lib/bootstrap";
 import { errorResponse, isSchemaMissing } from "../lib/http";
-import { isLoginLimited, recordLoginFailure, clearLoginFailures, LOGIN_MAX_FAILURES } from "../lib/login-limit";
+import { recordLoginAttempt, clearLoginFailures, LOGIN_MAX_FAILURES } from "../lib/login-limit";
 import { createToken, createUser, deleteUser, revokeToken, updateUser } from "../lib/users";
 import { findToken } from "../lib/tokens";
 import { verifyPassword } from "../lib/passwords";
@@ -92,18 +92,20 @@ describe("users, tokens, sign-in throttling", () => {
     await dropDatabase(url);
   });
 
-  it(`refuses sign-in after ${LOGIN_MAX_FAILURES} failures per email or per IP within 15 minutes`, async () => {
-    for (let i = 0; i < LOGIN_MAX_FAILURES - 1; i++) await recordLoginFailure(db, "Victim@Example.com", `10.0.0.${i}`);
-    expect(await isLoginLimited(db, "victim@example.com", "10.9.9.9")).toBe(false);
-    await recordLoginFailure(db, "victim@example.com", "10.0.0.200");
-    expect(await isLoginLimited(db, "victim@example.com", "10.9.9.9")).toBe(true);
-    for (let i = 0; i < LOGIN_MAX_FAILURES; i++) await recordLoginFailure(db, `u${i}@example.com`, "192.0.2.7");
-    expect(await isLoginLimited(db, "someone-else@example.com", "192.0.2.7")).toBe(true);
-    expect(await isLoginLimited(db, "someone-else@example.com", "192.0.2.8")).toBe(false);
+  it(`refuses sign-in after ${LOGIN_MAX_FAILURES} attempts per email or per IP within 15 minutes`, async () => {
+    const attempt = (email: string, ip: string, at?: Date) => recordLoginAttempt(db, email, ip, at);
+    for (let i = 0; i < LOGIN_MAX_FAILURES; i++) expect((await attempt(i ? "victim@example.com" : "Victim@Example.com", `10.0.0.${i}`)).limited).toBe(false);
+    const eleventh = await attempt("victim@example.com", "10.9.9.9");
+    expect(eleventh.limited).toBe(true);
+    expect(eleventh.retryAfterSeconds).toBeGreaterThan(800);
+    expect(eleventh.retryAfterSeconds).toBeLessThanOrEqual(900);
+    for (let i = 0; i < LOGIN_MAX_FAILURES; i++) expect((await attempt(`u${i}@example.com`, "192.0.2.7")).limited).toBe(false);
+    expect((await attempt("someone-else@example.com", "192.0.2.7")).limited).toBe(true);
+    expect((await attempt("someone-else2@example.com", "192.0.2.8")).limited).toBe(false);
     const later = new Date(Date.now() + 16 * 60_000);
-    expect(await isLoginLimited(db, "victim@example.com", "10.9.9.9", later)).toBe(false);
+    expect((await attempt("victim@example.com", "10.9.9.10", later)).limited).toBe(false);
     await clearLoginFailures(db, "victim@example.com");
-    expect(await isLoginLimited(db, "victim@example.com", "10.9.9.9")).toBe(false);
+    expect((await attempt("victim@example.com", "10.9.9.11")).limited).toBe(false);
   });
 
   it("audits user changes and never removes the last active admin", async () => {

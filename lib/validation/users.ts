@@ -29,6 +29,9 @@ export const createTokenSchema = z.object({
     .optional(),
 });
 
+/** POST /api/sessions/revoke: an empty object, so a stray body (an array, a form) does nothing. */
+export const endSessionsSchema = z.object({}).strict();
+
 export type CreateUserInput = z.infer<typeof createUserSchema>;
 export type UpdateUserInput = z.infer<typeof updateUserSchema>;
 export type CreateTokenInput = z.infer<typeof createTokenSchema>;

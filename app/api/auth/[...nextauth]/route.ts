@@ -1,15 +1,17 @@
-// next-auth's own routes, with two guards in front:
+// next-auth's own routes, with guards in front:
 // - only the endpoints the credentials flow uses are passed on; anything else (a GET of
 //   the credentials callback, a POST to csrf…) is answered 404/405 here instead of
 //   next-auth's 500;
-// - the sign-in throttle answers the 11th failure in 15 minutes with 429 before any
-//   password check.
+// - the sign-in form is read up to 64 KiB, never whole;
+// - every sign-in attempt is recorded before it is counted, and past the limit (per email,
+//   per client IP — lib/client-ip.ts) answered 429 before any password check.
 import NextAuth from "next-auth";
-import type { NextRequest } from "next/server";
+import { NextRequest } from "next/server";
 import { authOptions, clientIp } from "@/lib/auth";
 import { db } from "@/lib/db";
-import { isLoginLimited } from "@/lib/login-limit";
-import { errorJson } from "@/lib/http";
+import { recordLoginAttempt } from "@/lib/login-limit";
+import { errorJson, errorResponse, readBodyText } from "@/lib/http";
+import { randomUUID } from "node:crypto";
 
 type Ctx = { params: Promise<{ nextauth: string[] }> };
 
@@ -33,16 +35,29 @@ async function handler(req: NextRequest, ctx: Ctx) {
   if (!methods.includes(req.method)) {
     return errorJson("METHOD_NOT_ALLOWED", `Use ${methods.join(" or ")}`, { headers: { allow: methods.join(", ") } });
   }
-  if (route === "callback/credentials") {
-    const form = await req.clone().formData().catch(() => null);
-    if (!form) return errorJson("VALIDATION_FAILED", "Send the sign-in form (application/x-www-form-urlencoded)");
-    const email = String(form.get("email") ?? "").toLowerCase();
-    if (await isLoginLimited(db(), email, clientIp(req.headers))) {
-      return errorJson("RATE_LIMITED", "Too many failed sign-ins; try again in 15 minutes", { headers: { "retry-after": "900" } });
+  let forward: NextRequest = req;
+  if (req.method === "POST") {
+    let text: string;
+    try {
+      text = await readBodyText(req);
+    } catch (e) {
+      return errorResponse(e, randomUUID());
+    }
+    forward = new NextRequest(req.url, { method: req.method, headers: req.headers, body: text });
+    if (route === "callback/credentials") {
+      const type = req.headers.get("content-type") ?? "";
+      if (!type.includes("application/x-www-form-urlencoded")) {
+        return errorJson("VALIDATION_FAILED", "Send the sign-in form (application/x-www-form-urlencoded)");
+      }
+      const email = String(new URLSearchParams(text).get("email") ?? "").toLowerCase().slice(0, 320);
+      const attempt = await recordLoginAttempt(db(), email, clientIp(req.headers));
+      if (attempt.limited) {
+        return errorJson("RATE_LIMITED", "Too many sign-in attempts; try again later", { headers: { "retry-after": String(attempt.retryAfterSeconds) } });
+      }
     }
   }
   try {
-    return await NextAuth(authOptions())(req, ctx);
+    return await NextAuth(authOptions())(forward, ctx);
   } catch {
     return errorJson("VALIDATION_FAILED", "The sign-in request is not valid");
   }
