@@ -12,6 +12,8 @@ import { audit, SYSTEM } from "./audit";
 export interface EmbeddedSecrets {
   nextAuthSecret: string;
   encryptionPassphrase: string;
+  /** Random id of the passphrase's key for manifests (lib/backup/key-id.ts), never derived from it. */
+  encryptionKeyId: string;
   postgresPassword: string;
 }
 
@@ -21,14 +23,15 @@ export function loadOrCreateSecrets(dataDir: string): { secrets: EmbeddedSecrets
   const file = path.join(dataDir, "secrets.json");
   const existing: Partial<EmbeddedSecrets> = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
   const created: (keyof EmbeddedSecrets)[] = [];
-  const make = (k: keyof EmbeddedSecrets) => {
+  const make = (k: keyof EmbeddedSecrets, generate = () => randomBytes(32).toString("base64url")) => {
     if (existing[k]) return existing[k]!;
     created.push(k);
-    return randomBytes(32).toString("base64url");
+    return generate();
   };
   const secrets: EmbeddedSecrets = {
     nextAuthSecret: make("nextAuthSecret"),
     encryptionPassphrase: make("encryptionPassphrase"),
+    encryptionKeyId: make("encryptionKeyId", () => randomBytes(8).toString("hex")),
     postgresPassword: make("postgresPassword"),
   };
   if (created.length) {

@@ -49,6 +49,7 @@ const schema = z
       .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/, "letters, digits, . _ - only, not starting with .")
       .default("prod"),
     BACKUP_ENCRYPTION_PASSPHRASE: z.string().min(12, "at least 12 characters").optional(),
+    BACKUP_ENCRYPTION_KEY_ID: z.string().regex(/^[0-9a-f]{16}$/, "16 lowercase hex digits").optional(),
     BACKUP_TIMEOUT_MINUTES: positiveInt.default(60),
     NEXTAUTH_SECRET: z.string().min(16).optional(),
     NEXTAUTH_URL: optionalUrl,

@@ -67,7 +67,11 @@ async function main() {
     embedded = await startEmbeddedPostgres({ dir: path.join(dataDir, "pg"), port, password: secrets.postgresPassword });
     await ensureDatabase(embedded.url("postgres"), "vaultline");
     process.env.DATABASE_URL = embedded.url("vaultline");
-    process.env.BACKUP_ENCRYPTION_PASSPHRASE ||= secrets.encryptionPassphrase;
+    if (!process.env.BACKUP_ENCRYPTION_PASSPHRASE) {
+      process.env.BACKUP_ENCRYPTION_PASSPHRASE = secrets.encryptionPassphrase;
+      // The id generated with that key; with a passphrase of your own the database keeps it.
+      process.env.BACKUP_ENCRYPTION_KEY_ID ||= secrets.encryptionKeyId;
+    }
     process.env.NEXTAUTH_SECRET ||= secrets.nextAuthSecret;
   }
   process.env.DATA_DIR = dataDir;

@@ -13,7 +13,8 @@ import { ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import * as tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyStoredObject, writeEncryptedObject } from "../lib/backup/archive";
-import { decryptStream, encryptStream, keyFingerprint } from "../lib/backup/crypto";
+import { decryptStream, encryptStream } from "../lib/backup/crypto";
+import { legacyKeyFingerprint, newKeyId, verifierMatches } from "../lib/backup/key-id";
 import {
   checkDumpCompatibility,
   compareDumpVersions,
@@ -26,7 +27,7 @@ import {
 import { extractTarInto, tarDirectory, UnsafeTarEntryError } from "../lib/backup/files";
 import { createHashingStream } from "../lib/backup/hashing";
 import { prismaMigrationRows, schemaHash, schemaSnapshot, tableRowEstimates } from "../lib/backup/introspect";
-import { backupKeys, ManifestError, parseManifest, serializeManifest, type Manifest } from "../lib/backup/manifest";
+import { backupKeys, manifestForCaller, ManifestError, parseManifest, serializeManifest, type Manifest } from "../lib/backup/manifest";
 import { createStorage } from "../lib/backup/storage";
 import { LocalStorage } from "../lib/backup/storage/local";
 import { S3Storage } from "../lib/backup/storage/s3";
@@ -672,12 +673,16 @@ describe("files part", () => {
 });
 
 describe("crypto", () => {
-  it("keyFingerprint is stable, short and reveals nothing", () => {
-    const fp = keyFingerprint(PASSPHRASE);
-    expect(fp).toMatch(/^[0-9a-f]{16}$/);
-    expect(keyFingerprint(PASSPHRASE)).toBe(fp);
-    expect(keyFingerprint(PASSPHRASE + "x")).not.toBe(fp);
-    expect(fp).not.toContain(createHash("sha256").update(PASSPHRASE).digest("hex").slice(0, 16));
+  it("key ids are random, not derived from the passphrase; the old fingerprint is only kept to compare", () => {
+    const ids = new Set(Array.from({ length: 50 }, () => newKeyId()));
+    expect(ids.size).toBe(50);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{16}$/);
+    expect(legacyKeyFingerprint(PASSPHRASE)).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it("the key verifier recognises its passphrase only", async () => {
+    const verifier = "scrypt$16384$8$1$" + Buffer.from("0123456789abcdef").toString("base64") + "$";
+    expect(await verifierMatches(PASSPHRASE, verifier)).toBe(false);
   });
 
   it("openpgp output is decrypted by stock gpg, and gpg refuses a wrong passphrase", async () => {
@@ -747,7 +752,7 @@ describe("manifest", () => {
         },
       ],
       tableRowEstimates: { "public.users": 2000 },
-      encryption: { algorithm: "openpgp-aes256", keyFingerprint: keyFingerprint(PASSPHRASE) },
+      encryption: { algorithm: "openpgp-aes256", keyId: "0123456789abcdef" },
       parts: [
         {
           name: "database",
@@ -783,6 +788,19 @@ describe("manifest", () => {
     expect((parsed.database as Record<string, unknown>).extensions).toEqual(["pgcrypto"]);
   });
 
+  it("still parses manifests written before key ids (keyFingerprint only)", () => {
+    const old = { ...manifest(), encryption: { algorithm: "openpgp-aes256" as const, keyFingerprint: legacyKeyFingerprint(PASSPHRASE) } };
+    expect(parseManifest(JSON.stringify(old)).encryption).toEqual(old.encryption);
+  });
+
+  it("shows the key id only to callers who may download, and an old fingerprint to nobody", () => {
+    const m = manifest();
+    expect(manifestForCaller(m, true).encryption).toEqual({ algorithm: "openpgp-aes256", keyId: "0123456789abcdef" });
+    expect(manifestForCaller(m, false).encryption).toEqual({ algorithm: "openpgp-aes256" });
+    const old = { ...m, encryption: { algorithm: "openpgp-aes256" as const, keyFingerprint: legacyKeyFingerprint(PASSPHRASE) } };
+    expect(JSON.stringify(manifestForCaller(old, true))).not.toContain(legacyKeyFingerprint(PASSPHRASE));
+  });
+
   it("accepts a QUICK manifest without parts (commit and schema state only)", () => {
     const quick = { ...manifest(), kind: "QUICK" as const, parts: [], sizeBytes: 0, checksumSha256: null, tableRowEstimates: null };
     expect(parseManifest(serializeManifest(quick))).toEqual(quick);
@@ -792,6 +810,8 @@ describe("manifest", () => {
     const cases: [unknown, RegExp][] = [
       [{ ...manifest(), checksumSha256: undefined }, /checksumSha256/],
       [{ ...manifest(), encryption: { algorithm: "none", keyFingerprint: "x" } }, /encryption\.algorithm/],
+      [{ ...manifest(), encryption: { algorithm: "openpgp-aes256" } }, /needs keyId/],
+      [{ ...manifest(), encryption: { algorithm: "openpgp-aes256", keyId: "not-hex" } }, /encryption\.keyId/],
       [{ ...manifest(), checksumSha256: sha("9") }, /database part's sha256/],
       [{ ...manifest(), sizeBytes: 1 }, /sum of the parts/],
       [{ ...manifest(), parts: [manifest().parts[1]], checksumSha256: null, sizeBytes: 500 }, /FULL backup has exactly one database part/],

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { execFile } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { makeEnv, listKeys, waitFor, PASSPHRASE, type TestEnv } from "./helpers/backup-env";
 import { gpgDecryptFile, pgRestoreListFile, sha256sum } from "./helpers/gpg";
 import { createBackupJob, cancelBackup, sweepStaleJobs } from "../lib/backup/jobs";
@@ -84,7 +85,18 @@ describe.each(["local", "s3"] as const)("FULL backup to %s storage through the q
     expect(manifest.pgDumpVersion).toMatch(/^15\./);
     expect(manifest.database.serverVersion).toMatch(/^15\./);
     expect(manifest.tableRowEstimates?.["public.customers"]).toBe(2000);
-    expect(manifest.encryption.keyFingerprint).toMatch(/^[0-9a-f]{16}$/);
+    // Issue 12 §3: a random key id, nothing computable from the passphrase by one HMAC.
+    expect(manifest.encryption.keyId).toMatch(/^[0-9a-f]{16}$/);
+    expect(manifest.encryption).not.toHaveProperty("keyFingerprint");
+    const text = JSON.stringify(manifest);
+    const strings = new Set<string>(["vaultline-key-fingerprint", "", "key", "vaultline"]);
+    JSON.parse(text, (k, v) => (strings.add(k), typeof v === "string" && strings.add(v), v));
+    for (const s of strings) {
+      const mac = createHmac("sha256", env.ctx.passphrase).update(s).digest("hex");
+      expect(text, `HMAC over ${JSON.stringify(s.slice(0, 40))}`).not.toContain(mac.slice(0, 16));
+    }
+    const keyRow = await env.db.encryptionKey.findUniqueOrThrow({ where: { id: manifest.encryption.keyId! } });
+    expect(text).not.toContain(keyRow.verifier.split("$").pop()!);
     expect(JSON.stringify(manifest)).not.toContain(PASSPHRASE);
     expect(JSON.stringify(manifest)).not.toContain("test-password");
     const phases = (done.metadata as { phases: { phase: string }[] }).phases.map((p) => p.phase);

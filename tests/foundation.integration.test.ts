@@ -23,7 +23,8 @@ describe("first start", () => {
 
   it("generates the secrets once, keeps them 0600, and reuses them on restart", async () => {
     const first = loadOrCreateSecrets(dir);
-    expect(first.created.sort()).toEqual(["encryptionPassphrase", "nextAuthSecret", "postgresPassword"]);
+    expect(first.created.sort()).toEqual(["encryptionKeyId", "encryptionPassphrase", "nextAuthSecret", "postgresPassword"]);
+    expect(first.secrets.encryptionKeyId).toMatch(/^[0-9a-f]{16}$/);
     expect(first.secrets.encryptionPassphrase.length).toBeGreaterThanOrEqual(32);
     expect((await stat(path.join(dir, "secrets.json"))).mode & 0o777).toBe(0o600);
     const second = loadOrCreateSecrets(dir);

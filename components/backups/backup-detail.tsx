@@ -139,7 +139,7 @@ function Manifest({ manifest }: { manifest: unknown }) {
       <dl>
         {db && <Row label="Database">{`${String(db.name)} on ${String(db.host)} (PostgreSQL ${String(db.serverVersion)})`}</Row>}
         {typeof manifest.pgDumpVersion === "string" && <Row label="pg_dump">{manifest.pgDumpVersion}</Row>}
-        {enc && <Row label="Encryption">{`${String(enc.algorithm)}, key ${String(enc.keyFingerprint)}`}</Row>}
+        {enc && <Row label="Encryption">{typeof enc.keyId === "string" ? `${String(enc.algorithm)}, key ${enc.keyId}` : String(enc.algorithm)}</Row>}
         {typeof manifest.schemaHash === "string" && (
           <Row label="Schema hash">
             <Hash value={manifest.schemaHash} label="schema hash" />

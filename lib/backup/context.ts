@@ -15,6 +15,8 @@ export interface BackupContext {
   /** The database that is backed up and restored. */
   targetUrl: string;
   passphrase: string;
+  /** The key's id when configured beside it (embedded mode); else looked up (key-id.ts). */
+  keyId?: string;
   prefix: string;
   env: string;
   pgBinDir?: string;
@@ -42,6 +44,7 @@ export function contextFromConfig(cfg: Config, db: Db, storage: Storage = create
     appDatabaseUrl: cfg.databaseUrl,
     targetUrl: cfg.targetDatabaseUrl,
     passphrase: cfg.encryptionPassphrase,
+    keyId: cfg.BACKUP_ENCRYPTION_KEY_ID,
     prefix: cfg.STORAGE_PREFIX,
     env: cfg.BACKUP_ENV,
     pgBinDir: cfg.PG_BIN_DIR,

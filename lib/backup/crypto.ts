@@ -1,7 +1,6 @@
 // OpenPGP symmetric encryption of archives, in the format stock `gpg --decrypt` reads
 // (DESIGN §1: recoverable without the dashboard). Everything streams: memory stays flat
 // however large the archive is.
-import { createHmac } from "node:crypto";
 import { Duplex, Readable } from "node:stream";
 import * as openpgp from "openpgp";
 
@@ -31,11 +30,6 @@ export class DecryptionError extends Error {
     super(`wrong passphrase or corrupt archive (${detail})`, options);
     this.name = "DecryptionError";
   }
-}
-
-/** A stable, non-reversible name for the key, for manifests; never the key itself. */
-export function keyFingerprint(passphrase: string): string {
-  return createHmac("sha256", passphrase).update("vaultline-key-fingerprint").digest("hex").slice(0, 16);
 }
 
 /**

@@ -3,7 +3,7 @@
 // hosts, parser text) goes to the log under the request id, never into the response.
 import type { BackupContext } from "./context";
 import { readManifest } from "./verify";
-import { ManifestError } from "./manifest";
+import { ManifestError, manifestForCaller } from "./manifest";
 import { componentLogger } from "../log";
 
 const log = componentLogger("backups");
@@ -22,9 +22,10 @@ function unreadable(e: unknown, requestId: string): string {
 }
 
 /** The manifest to show beside a backup, or a fixed sentence saying why it cannot be read. */
-export async function manifestForDisplay(ctx: BackupContext, row: { id: string; createdAt: Date }, requestId: string): Promise<unknown> {
+/** `showKeyId`: callers allowed backups.download see the key id; an old fingerprint, nobody. */
+export async function manifestForDisplay(ctx: BackupContext, row: { id: string; createdAt: Date }, requestId: string, showKeyId = false): Promise<unknown> {
   try {
-    return await readManifest(ctx, row);
+    return manifestForCaller(await readManifest(ctx, row), showKeyId);
   } catch (e) {
     log.warn({ requestId, jobId: row.id, err: e instanceof Error ? e.message : String(e) }, "manifest unreadable");
     return { error: unreadable(e, requestId) };

@@ -54,10 +54,15 @@ export const manifestSchema = z
     schemaHash: sha256Hex.nullable(),
     prismaMigrations: z.array(prismaMigrationRowSchema).nullable(),
     tableRowEstimates: z.record(z.string(), z.number().nonnegative()).nullable(),
-    encryption: z.looseObject({
-      algorithm: z.literal("openpgp-aes256"),
-      keyFingerprint: z.string().regex(/^[0-9a-f]{16}$/),
-    }),
+    encryption: z
+      .looseObject({
+        algorithm: z.literal("openpgp-aes256"),
+        /** Random id of the key (lib/backup/key-id.ts); written since issue 12. */
+        keyId: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+        /** Older manifests: derived from the passphrase; only compared, never shown or written. */
+        keyFingerprint: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+      })
+      .refine((e) => e.keyId !== undefined || e.keyFingerprint !== undefined, "needs keyId (or, in older manifests, keyFingerprint)"),
     /** FULL: the database part, and a files part when one was taken. QUICK: may be empty. */
     parts: z.array(manifestPartSchema),
     /** Sum of the stored parts. */
@@ -125,6 +130,15 @@ export function parseManifest(text: string | Buffer): Manifest {
   const r = manifestSchema.safeParse(raw);
   if (!r.success) throw new ManifestError(problems(r.error));
   return r.data;
+}
+
+/**
+ * A manifest as an API answer: the legacy keyFingerprint (computable from the passphrase)
+ * is never shown, the key id only when `showKeyId` (callers who may download archives).
+ */
+export function manifestForCaller(m: Manifest, showKeyId: boolean): Manifest {
+  const { keyFingerprint: _fingerprint, keyId, ...encryption } = m.encryption;
+  return { ...m, encryption: { ...encryption, ...(showKeyId && keyId ? { keyId } : {}) } };
 }
 
 export interface BackupKeys {

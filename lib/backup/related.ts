@@ -77,14 +77,14 @@ export async function backupStatuses(db: Db, ids: string[]): Promise<Map<string,
 }
 
 /** GET /api/backups/:id's answer; a removed backup is a 404 carrying its tombstone. */
-export async function backupDetail(ctx: BackupContext, id: string, requestId: string) {
+export async function backupDetail(ctx: BackupContext, id: string, requestId: string, showKeyId = false) {
   const row = await ctx.db.backupJob.findUnique({ where: { id }, include: backupInclude });
   if (!row) {
     const tombstone = await backupTombstone(ctx.db, id);
     throw new ApiError("NOT_FOUND", "Backup not found", tombstone ? { tombstone } : undefined);
   }
   const [manifest, safetyFor] = await Promise.all([
-    row.status === "SUCCEEDED" ? manifestForDisplay(ctx, row, requestId) : null,
+    row.status === "SUCCEEDED" ? manifestForDisplay(ctx, row, requestId, showKeyId) : null,
     row.trigger === "PRE_RESTORE" ? safetyBackupFor(ctx.db, id) : null,
   ]);
   return { ...toBackupDto(row), manifest, metadata: row.metadata, safetyFor };

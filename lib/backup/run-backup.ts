@@ -6,7 +6,8 @@ import type { BackupContext } from "./context";
 import { writeEncryptedObject } from "./archive";
 import { checkDumpCompatibility, serverVersion, spawnPgDump } from "./dump";
 import { tarDirectory } from "./files";
-import { keyFingerprint, ENCRYPTION_ALGORITHM } from "./crypto";
+import { ENCRYPTION_ALGORITHM } from "./crypto";
+import { keyIdFor } from "./key-id";
 import { backupKeys, serializeManifest, type Manifest, type ManifestPart } from "./manifest";
 import { catalogSnapshot } from "./catalog-snapshot";
 import { excludedSchemas, prismaMigrationRows, schemaHash, schemaSnapshot, tableRowEstimates, withoutSchemas } from "./introspect";
@@ -203,7 +204,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
       schemaHash: schemaHash(snapshot),
       prismaMigrations: migrations,
       tableRowEstimates: rowEstimates,
-      encryption: { algorithm: ENCRYPTION_ALGORITHM, keyFingerprint: keyFingerprint(ctx.passphrase) },
+      encryption: { algorithm: ENCRYPTION_ALGORITHM, keyId: await keyIdFor(ctx.db, ctx.passphrase, ctx.keyId) },
       parts,
       sizeBytes,
       checksumSha256: parts.find((p) => p.name === "database")?.sha256 ?? null,

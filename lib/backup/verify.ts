@@ -3,7 +3,7 @@
 import type { BackupContext } from "./context";
 import { createHash } from "node:crypto";
 import { verifyStoredObject } from "./archive";
-import { keyFingerprint } from "./crypto";
+import { sameKey } from "./key-id";
 import { ObjectNotFoundError } from "./storage/types";
 import { backupKeys, parseManifest, type Manifest } from "./manifest";
 import { audit, type Actor } from "../audit";
@@ -101,7 +101,7 @@ async function verifyQuick(ctx: BackupContext, job: { id: string; createdAt: Dat
 /**
  * The check before a restore touches anything: the manifest, every part present with its
  * recorded size and SHA-256, and the configured key being the one the backup was made with
- * (its fingerprint). Decryption itself is proven during the restore, whose COMMIT waits for
+ * (its key id). Decryption itself is proven during the restore, whose COMMIT waits for
  * it (apply-archive.ts) — so the archive is read twice, not three times.
  */
 export async function checkStoredParts(ctx: BackupContext, job: { id: string; createdAt: Date; checksumSha256: string | null }): Promise<VerifyOutcome> {
@@ -114,7 +114,8 @@ export async function checkStoredParts(ctx: BackupContext, job: { id: string; cr
   if (job.checksumSha256 && manifest.checksumSha256 && manifest.checksumSha256 !== job.checksumSha256) {
     return { ok: false, reason: "the manifest's checksum differs from the catalogue's", parts: [], manifest };
   }
-  if (manifest.encryption.keyFingerprint !== keyFingerprint(ctx.passphrase)) {
+  // null (a key id this catalogue never saw): decryption during the restore decides.
+  if ((await sameKey(ctx.db, manifest.encryption, ctx.passphrase, ctx.keyId)) === false) {
     return { ok: false, reason: "wrong passphrase: the configured key is not the one this backup was encrypted with", parts: [], manifest };
   }
   const parts: PartCheck[] = [];

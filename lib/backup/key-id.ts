@@ -1,0 +1,104 @@
+// The encryption key's id (issue 12 §3): random, generated with the key, never derived
+// from it — a value computed from the passphrase (the old HMAC "fingerprint", in every
+// manifest) lets anyone holding a manifest test passphrase guesses offline at HMAC speed.
+// - Embedded mode: `npm start` generates the id beside the passphrase in
+//   $DATA_DIR/secrets.json and passes it as BACKUP_ENCRYPTION_KEY_ID.
+// - A passphrase from the environment: the id lives in the EncryptionKey table with a slow
+//   salted verifier (scrypt, ~100 ms and 32 MiB per guess) used only to recognise the key
+//   on the next start; the verifier is never in manifests or API answers.
+import { randomBytes, scrypt as scryptCb, timingSafeEqual, createHmac } from "node:crypto";
+import { promisify } from "node:util";
+import type { Db } from "../db";
+
+const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
+const PARAMS = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+const LOCK = 7_265_302;
+
+export const KEY_ID = /^[0-9a-f]{16}$/;
+
+export function newKeyId(): string {
+  return randomBytes(8).toString("hex");
+}
+
+async function makeVerifier(passphrase: string): Promise<string> {
+  const salt = randomBytes(16);
+  const hash = await scrypt(passphrase, salt, 32, PARAMS);
+  return `scrypt$${PARAMS.N}$${PARAMS.r}$${PARAMS.p}$${salt.toString("base64")}$${hash.toString("base64")}`;
+}
+
+export async function verifierMatches(passphrase: string, verifier: string): Promise<boolean> {
+  const [kind, n, r, p, salt, hash] = verifier.split("$");
+  if (kind !== "scrypt" || !hash) return false;
+  const want = Buffer.from(hash, "base64");
+  const got = await scrypt(passphrase, Buffer.from(salt, "base64"), want.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: PARAMS.maxmem });
+  return timingSafeEqual(got, want);
+}
+
+// Per catalogue (a test, or a drill, may hold several) and passphrase.
+const cache = new WeakMap<Db, Map<string, Promise<string>>>();
+
+/**
+ * The id of `passphrase`'s key: `configured` when given (embedded mode), else the
+ * EncryptionKey row whose verifier matches, created on first use. Cached per client.
+ */
+export function keyIdFor(db: Db, passphrase: string, configured?: string): Promise<string> {
+  if (configured) return Promise.resolve(configured);
+  let byPassphrase = cache.get(db);
+  if (!byPassphrase) cache.set(db, (byPassphrase = new Map()));
+  const known = byPassphrase;
+  let p = known.get(passphrase);
+  if (!p) {
+    p = findOrCreate(db, passphrase);
+    p.catch(() => known.delete(passphrase));
+    known.set(passphrase, p);
+  }
+  return p;
+}
+
+async function findOrCreate(db: Db, passphrase: string): Promise<string> {
+  // Serialised so that two replicas starting with a new key agree on one id.
+  return db.$transaction(
+    async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK})`;
+      for (const row of await tx.encryptionKey.findMany({ orderBy: { createdAt: "asc" } })) {
+        if (await verifierMatches(passphrase, row.verifier)) return row.id;
+      }
+      const id = newKeyId();
+      await tx.encryptionKey.create({ data: { id, verifier: await makeVerifier(passphrase) } });
+      return id;
+    },
+    { timeout: 60_000, maxWait: 60_000 },
+  );
+}
+
+/** Whether `keyId` names a key this catalogue has seen (so a mismatch is a known other key). */
+export async function isKnownKeyId(db: Db, keyId: string): Promise<boolean> {
+  return (await db.encryptionKey.count({ where: { id: keyId } })) > 0;
+}
+
+/**
+ * The fingerprint manifests carried before key ids (HMAC-SHA256 of a constant under the
+ * passphrase, 64 bits). Only compared with old manifests, never written or shown.
+ */
+export function legacyKeyFingerprint(passphrase: string): string {
+  return createHmac("sha256", passphrase).update("vaultline-key-fingerprint").digest("hex").slice(0, 16);
+}
+
+/**
+ * Whether the configured key is the one a manifest was made with: true, false, or null
+ * when the manifest names a key id this catalogue has never seen (a catalogue rebuilt
+ * after a loss): then only decryption can tell.
+ */
+export async function sameKey(
+  db: Db,
+  encryption: { keyId?: string; keyFingerprint?: string },
+  passphrase: string,
+  configured?: string,
+): Promise<boolean | null> {
+  if (encryption.keyId) {
+    if (encryption.keyId === (await keyIdFor(db, passphrase, configured))) return true;
+    return (await isKnownKeyId(db, encryption.keyId)) ? false : null;
+  }
+  if (encryption.keyFingerprint) return encryption.keyFingerprint === legacyKeyFingerprint(passphrase);
+  return null;
+}
