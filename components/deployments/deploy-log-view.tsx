@@ -54,14 +54,16 @@ export function DeployLogView({ id, onClose }: { id: string; onClose?: () => voi
         }}
         className="max-h-80 overflow-auto whitespace-pre-wrap break-all rounded-md bg-slate-950 p-3 font-mono text-xs leading-relaxed text-slate-100"
       >
-        {d.log ||
-          (d.type === "gate"
-            ? "A gate decision has no log: its reasons and checks are above."
-            : d.type === "record"
-              ? "Reported by CI through POST /api/deployments: the deploy ran elsewhere, so Vaultline has no output for it."
-              : d.status === "RUNNING"
-                ? "No output yet."
-                : "The hook printed nothing.")}
+        {d.log === undefined
+          ? "The command and its output are shown to operators and admins."
+          : d.log ||
+            (d.type === "gate"
+              ? "A gate decision has no log: its reasons and checks are above."
+              : d.type === "record"
+                ? "Reported by CI through POST /api/deployments: the deploy ran elsewhere, so Vaultline has no output for it."
+                : d.status === "RUNNING"
+                  ? "No output yet."
+                  : "The hook printed nothing.")}
       </pre>
     </section>
   );

@@ -68,7 +68,7 @@ export async function runRetention(ctx: BackupContext, opts: RetentionRunOptions
 async function prune(ctx: BackupContext, now: Date, actor: Actor): Promise<RetentionRunResult> {
   const { retention } = await getSettings(ctx.db);
   const rows = await ctx.db.backupJob.findMany({
-    select: { id: true, kind: true, trigger: true, status: true, createdAt: true, completedAt: true, sizeBytes: true },
+    select: { id: true, kind: true, trigger: true, status: true, createdAt: true, completedAt: true, sizeBytes: true, verifyStatus: true },
   });
   const plan = planRetention(rows, retention, now);
   const byId = new Map(rows.map((r) => [r.id, r]));

@@ -36,6 +36,16 @@ function plan(backups: RetentionCandidate[], p: Partial<RetentionPolicy>) {
 }
 
 describe("planRetention", () => {
+  it("does not let a FULL that failed verification stand in for the good ones (keepLast: 1)", () => {
+    const r = plan(
+      [backup("bad-newest", 40, { verifyStatus: "FAILED" }), backup("good", 41, { verifyStatus: "PASSED" }), backup("older-good", 50)],
+      { days: 30, keepLast: 1 },
+    );
+    expect(r.keep).toEqual(["good"]);
+    expect(r.prune).toEqual(["bad-newest", "older-good"]);
+    expect(r.reasons.find((x) => x.id === "bad-newest")?.reason).toBe("older than 30 days and failed verification");
+  });
+
   it("keeps everything newer than `days` and prunes older successful backups beyond keepLast", () => {
     const r = plan([backup("new", 29), backup("old", 31), backup("older", 40)], { days: 30, keepLast: 1 });
     // "new" is both within days and the newest FULL; "old"/"older" are past both limits.

@@ -13,6 +13,8 @@ export interface RetentionCandidate {
   status: RetentionStatus;
   createdAt: Date;
   completedAt: Date | null;
+  /** FAILED: a verification found it unrestorable; it never counts as a kept good backup. */
+  verifyStatus?: "PASSED" | "FAILED" | null;
 }
 
 export interface RetentionPolicy {
@@ -47,9 +49,12 @@ function newestFirst(a: RetentionCandidate, b: RetentionCandidate): number {
  * 1. QUEUED and RUNNING jobs are never touched.
  * 2. Anything created less than `days` ago is kept.
  * 3. PRE_RESTORE safety backups are kept for at least SAFETY_BACKUP_MIN_DAYS.
- * 4. The newest successful FULL backup is kept whatever the policy says.
+ * 4. The newest successful FULL backup that has not failed verification is kept whatever
+ *    the policy says.
  * 5. The newest `keepLast` successful FULL and `keepQuick` successful QUICK backups are
  *    kept (every trigger counts, a safety backup is a restorable FULL like any other).
+ *    A backup whose verification FAILED is not restorable: it takes no place in these
+ *    counts (else `keepLast: 1` behind a failed newest FULL pruned every good one).
  * Everything else, successful or FAILED/CANCELLED, is pruned. Age is measured from
  * createdAt, the moment the snapshot was requested; "exactly `days` old" is pruned.
  * The returned lists keep the input order.
@@ -60,7 +65,7 @@ export function planRetention(
   now: Date,
 ): RetentionPlan {
   const successful = (kind: RetentionKind) =>
-    backups.filter((b) => b.status === "SUCCEEDED" && b.kind === kind).sort(newestFirst);
+    backups.filter((b) => b.status === "SUCCEEDED" && b.verifyStatus !== "FAILED" && b.kind === kind).sort(newestFirst);
   const fulls = successful("FULL");
   const quicks = successful("QUICK");
   const newestFullId = fulls[0]?.id;
@@ -95,7 +100,10 @@ export function planRetention(
       reason = `${b.status} and ${older}`;
     } else {
       const limit = b.kind === "FULL" ? retention.keepLast : retention.keepQuick;
-      reason = `${older} and not among the newest ${limit} successful ${b.kind} backups`;
+      reason =
+        b.verifyStatus === "FAILED"
+          ? `${older} and failed verification`
+          : `${older} and not among the newest ${limit} successful ${b.kind} backups`;
       if (b.trigger === "PRE_RESTORE") reason += `; safety backup older than ${SAFETY_BACKUP_MIN_DAYS} days`;
     }
     plan.prune.push({ id: b.id, reason });

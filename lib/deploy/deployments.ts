@@ -165,11 +165,15 @@ export async function listDeployments(ctx: Pick<BackupContext, "db">, q: { limit
   return { deployments, total, limit: q.limit, offset: q.offset };
 }
 
-export async function getDeployment(ctx: Pick<BackupContext, "db">, id: string): Promise<DeploymentDto> {
+/**
+ * One record; with its log (the hook command and its raw output, which can name hosts,
+ * paths or secrets) only when `withLog` — callers allowed "deployments.detail".
+ */
+export async function getDeployment(ctx: Pick<BackupContext, "db">, id: string, withLog = true): Promise<DeploymentDto> {
   const row = await ctx.db.deployment.findUnique({ where: { id } });
   if (!row) throw notFound("Deployment");
   const backups = await backupsById(ctx, [row.backupId]);
-  return toDeploymentDto(row, row.backupId ? (backups.get(row.backupId) ?? null) : null, true);
+  return toDeploymentDto(row, row.backupId ? (backups.get(row.backupId) ?? null) : null, withLog);
 }
 
 export interface NewDeployment {

@@ -1,8 +1,10 @@
-// GET /api/deployments/:id — one record with its full log (polled while RUNNING)
-import { json, parseId, withAuth } from "@/lib/http";
+// GET /api/deployments/:id — one record, with its full log for OPERATORs and up (polled while RUNNING)
+import { can, json, parseId, withAuth } from "@/lib/http";
 import { appContext } from "@/lib/backup";
 import { getDeployment } from "@/lib/deploy";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withAuth<{ id: string }>("deployments.read", async (_req, { params }) => json(await getDeployment(appContext(), parseId(params.id))));
+export const GET = withAuth<{ id: string }>("deployments.read", async (_req, { params, principal }) =>
+  json(await getDeployment(appContext(), parseId(params.id), can(principal, "deployments.detail"))),
+);
