@@ -2,7 +2,7 @@
 // cross-site writes with the session cookie refused, and the dashboard working under its CSP.
 import { test, expect } from "@playwright/test";
 import { E2E } from "./env";
-import { sql } from "./helpers";
+import { signIn, sql } from "./helpers";
 
 test("pages and API answers carry the security headers", async ({ page, request }) => {
   for (const path of ["/login", "/backups", "/api/health", "/api/backups"]) {
@@ -50,4 +50,36 @@ test("cross-site writes with the session cookie are refused and change nothing",
     expect((await res.json()).error.code).toBe("CSRF_REJECTED");
   }
   expect(await sql(`SELECT 1 FROM "User" WHERE email = $1`, [email])).toHaveLength(0);
+});
+
+test("sign out everywhere, and a password change, end the other sessions (401)", async ({ page, browser }) => {
+  const user = { email: "sessions@e2e.test", password: "sessions-password-1" };
+  const created = await page.request.post("/api/users", {
+    headers: E2E.sameOrigin,
+    data: { email: user.email, displayName: "Sessions User", role: "VIEWER", password: user.password },
+  });
+  expect([201, 409]).toContain(created.status());
+  const id = created.status() === 201 ? (await created.json()).id : (await sql<{ id: string }>(`SELECT id FROM "User" WHERE email = $1`, [user.email]))[0].id;
+
+  const signedIn = async () => {
+    const ctx = await browser.newContext({ storageState: { cookies: [], origins: [] } });
+    const p = await ctx.newPage();
+    await signIn(p, user.email, user.password);
+    return { ctx, p };
+  };
+  const a = await signedIn();
+  const b = await signedIn();
+  expect((await b.p.request.get("/api/backups")).status()).toBe(200);
+  await a.p.getByRole("button", { name: "Sign out everywhere" }).click();
+  await expect(a.p).toHaveURL(/\/login/);
+  expect((await b.p.request.get("/api/backups")).status()).toBe(401);
+  await b.p.goto("/backups");
+  await expect(b.p).toHaveURL(/\/login/);
+
+  const c = await signedIn();
+  expect((await c.p.request.get("/api/backups")).status()).toBe(200);
+  const changed = await page.request.patch(`/api/users/${id}`, { headers: E2E.sameOrigin, data: { password: "sessions-password-2" } });
+  expect(changed.status()).toBe(200);
+  expect((await c.p.request.get("/api/backups")).status()).toBe(401);
+  for (const s of [a, b, c]) await s.ctx.close();
 });
