@@ -4,7 +4,12 @@
 //      action, past the gate otherwise — probed with bodies and ids that change nothing);
 //   2. N fuzzed requests (fast-check): wrong types, huge payloads, path traversal and SQL in
 //      ids and queries, forged cookies and tokens → never a 5xx, never a stack trace, and
-//      never a success without valid credentials.
+//      never a success without valid credentials;
+//   3. issue 12's hostile callers: cross-site writes with a session cookie (text/plain, form
+//      posts, foreign Origin), framing (headers), a backups:read token downloading,
+//      an old session after a password change, sign-in throttling that forged
+//      X-Forwarded-For and distinct emails cannot dodge, a parallel burst of wrong
+//      passwords, and no passphrase-derived value in manifests or answers.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -17,6 +22,11 @@ import { snapshotAppDir, startApp, createUser, createApiToken, signIn, type Runn
 import type { FaultCase, Recorder } from "../harness";
 import { PERMISSIONS, ROLES, SCOPES, roleCan, tokenCan, type Action, type RoleName } from "../../../lib/permissions";
 import { runBackup } from "../../../lib/backup/run-backup";
+import { backupKeys } from "../../../lib/backup/manifest";
+import { updateUser } from "../../../lib/users";
+import { SYSTEM } from "../../../lib/audit";
+import { LOGIN_MAX_FAILURES } from "../../../lib/login-limit";
+import { createHmac } from "node:crypto";
 import { stopBosses } from "../../../lib/queue";
 
 const APP_PASSPHRASE = "bench-and-faults-passphrase"; // what support/app.ts gives the app
@@ -98,7 +108,8 @@ async function setupPrincipals(app: RunningApp, db: ReturnType<typeof makeContex
     { kind: "invalid", label: "basic auth", headers: { authorization: "Basic YWRtaW46YWRtaW4=" } },
     { kind: "invalid", label: "forged session cookie", headers: { cookie: "next-auth.session-token=eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..forged.forged.forged" } },
   ];
-  for (const role of ROLES) ps.push({ kind: "session", label: `${role} session`, role, headers: { cookie: await signIn(app.baseUrl, users[role].email, users[role].password) } });
+  // What a browser sends with the dashboard's own writes (the CSRF guard wants it).
+  for (const role of ROLES) ps.push({ kind: "session", label: `${role} session`, role, headers: { cookie: await signIn(app.baseUrl, users[role].email, users[role].password), origin: app.baseUrl } });
   for (const scope of SCOPES) {
     ps.push({ kind: "token", label: `ADMIN token [${scope}]`, scopes: [scope], creatorRole: "ADMIN", headers: { authorization: `Bearer ${await createApiToken(db, users.ADMIN.id, [scope])}` } });
   }
@@ -340,6 +351,148 @@ async function fuzz(app: RunningApp, apiRoutes: Route[], principals: Principal[]
   return reqs.length;
 }
 
+
+// ---- issue 12
+
+type Db = ReturnType<typeof makeContext>["db"];
+
+async function crossSite(app: RunningApp, db: Db, principals: Principal[], r: Recorder) {
+  const admin = principals.find((p) => p.kind === "session" && p.role === "ADMIN")!;
+  const cookie = admin.headers.cookie;
+  const email = "csrf-made-admin@faults.local";
+  const body = JSON.stringify({ email, displayName: "Evil", role: "ADMIN", password: "evil-password-123" });
+  const cases: [string, Record<string, string>, string][] = [
+    ["text/plain from https://evil.example (the issue's attack)", { origin: "https://evil.example", "content-type": "text/plain" }, body],
+    ["a form post from https://evil.example", { origin: "https://evil.example", "content-type": "application/x-www-form-urlencoded" }, new URLSearchParams({ email, role: "ADMIN" }).toString()],
+    ["a multipart form post without Origin", { "content-type": "multipart/form-data; boundary=x" }, `--x\r\nContent-Disposition: form-data; name="email"\r\n\r\n${email}\r\n--x--`],
+    ["JSON from https://evil.example", { origin: "https://evil.example", "content-type": "application/json" }, body],
+    ["JSON without Origin or Sec-Fetch-Site", { "content-type": "application/json" }, body],
+  ];
+  for (const [label, headers, payload] of cases) {
+    const res = await send(app.baseUrl, "POST", "/api/users", { cookie, ...headers }, payload);
+    const code = (() => {
+      try {
+        return JSON.parse(res.text).error?.code;
+      } catch {
+        return null;
+      }
+    })();
+    r.check(`CSRF: ${label} with an ADMIN's cookie → 403 CSRF_REJECTED`, res.status === 403 && code === "CSRF_REJECTED", `${res.status} ${res.text.slice(0, 120)}`);
+  }
+  r.check("CSRF: no user was created by the refused writes", (await db.user.count({ where: { email } })) === 0);
+  const own = await send(app.baseUrl, "POST", "/api/users", { cookie, origin: app.baseUrl, "content-type": "application/json" }, "[]");
+  r.check("CSRF: the dashboard's own JSON write passes the guard (400 on a bad body)", own.status === 400, String(own.status));
+  const token = principals.find((p) => p.kind === "token" && p.label === "ADMIN token [backups:write]")!;
+  const viaToken = await send(app.baseUrl, "POST", "/api/backups", { ...token.headers, "content-type": "application/json", origin: "https://evil.example" }, "[]");
+  r.check("CSRF: bearer-token requests are not subject to it", viaToken.status === 400, String(viaToken.status));
+}
+
+async function framingHeaders(app: RunningApp, r: Recorder) {
+  for (const p of ["/login", "/api/health", "/api/backups"]) {
+    const res = await fetch(app.baseUrl + p, { redirect: "manual" });
+    const csp = res.headers.get("content-security-policy") ?? "";
+    r.check(
+      `headers on ${p}: framing refused (X-Frame-Options DENY, frame-ancestors 'none'), nosniff, Referrer-Policy`,
+      res.headers.get("x-frame-options") === "DENY" && csp.includes("frame-ancestors 'none'") && res.headers.get("x-content-type-options") === "nosniff" && res.headers.get("referrer-policy") === "same-origin",
+      `x-frame-options=${res.headers.get("x-frame-options")} csp=${csp.slice(0, 80)}`,
+    );
+    await res.arrayBuffer().catch(() => {});
+  }
+}
+
+async function downloadScope(app: RunningApp, principals: Principal[], backupId: string, r: Recorder) {
+  const reader = principals.find((p) => p.label === "ADMIN token [backups:read]")!;
+  const downloader = principals.find((p) => p.label === "ADMIN token [backups:download]")!;
+  const viewer = principals.find((p) => p.kind === "session" && p.role === "VIEWER")!;
+  const a = await send(app.baseUrl, "GET", `/api/backups/${backupId}/download`, reader.headers);
+  const b = await fetch(`${app.baseUrl}/api/backups/${backupId}/download`, { headers: downloader.headers, redirect: "manual" });
+  await b.arrayBuffer();
+  const c = await send(app.baseUrl, "GET", `/api/backups/${backupId}/download`, viewer.headers);
+  r.check("a backups:read token cannot download an archive (403), a backups:download token can", a.status === 403 && b.status === 200, `${a.status} / ${b.status}`);
+  r.check("a VIEWER session cannot download either (403)", c.status === 403, String(c.status));
+}
+
+async function noDerivedKeyValue(app: RunningApp, ctx: ReturnType<typeof makeContext>, principals: Principal[], backupId: string, r: Recorder) {
+  const row = await ctx.db.backupJob.findUniqueOrThrow({ where: { id: backupId } });
+  const manifest = (await ctx.storage.getBytes(backupKeys(ctx.prefix, ctx.env, row.id, row.createdAt).manifest)).toString("utf8");
+  const answers: string[] = [];
+  for (const p of principals.filter((x) => x.kind === "session" || x.label.startsWith("ADMIN token"))) {
+    answers.push((await send(app.baseUrl, "GET", `/api/backups/${backupId}`, p.headers)).text);
+  }
+  const strings = new Set<string>(["vaultline-key-fingerprint", "", "key", "vaultline", "fingerprint"]);
+  JSON.parse(manifest, (k, v) => (strings.add(k), typeof v === "string" && strings.add(v), v));
+  const hits: string[] = [];
+  for (const s of strings) {
+    for (const [name, mac] of [
+      ["HMAC(passphrase, s)", createHmac("sha256", APP_PASSPHRASE).update(s).digest("hex")],
+      ["HMAC(s, passphrase)", createHmac("sha256", s).update(APP_PASSPHRASE).digest("hex")],
+    ] as const) {
+      for (const [where, text] of [["manifest", manifest], ...answers.map((a, i) => [`answer ${i}`, a] as const)]) {
+        if (text.includes(mac.slice(0, 16))) hits.push(`${name} over ${JSON.stringify(s.slice(0, 30))} in ${where}`);
+      }
+    }
+  }
+  r.check("the manifest and GET /api/backups/:id contain no value computable from the passphrase by one HMAC", hits.length === 0, hits.slice(0, 3).join(" | "));
+  const viewer = principals.find((p) => p.kind === "session" && p.role === "VIEWER")!;
+  const keyId = (JSON.parse(manifest) as { encryption: { keyId?: string } }).encryption.keyId ?? "";
+  const viewerText = (await send(app.baseUrl, "GET", `/api/backups/${backupId}`, viewer.headers)).text;
+  r.check("the manifest has a random key id, and VIEWERs do not see it", /^[0-9a-f]{16}$/.test(keyId) && !viewerText.includes(keyId), keyId);
+}
+
+async function staleSession(app: RunningApp, db: Db, r: Recorder) {
+  const u = await createUser(db, "OPERATOR", "stale-session@faults.local");
+  const cookie = await signIn(app.baseUrl, u.email, u.password);
+  const before = await send(app.baseUrl, "GET", "/api/backups", { cookie });
+  await updateUser(db, u.id, { password: "a-new-password-456" }, SYSTEM);
+  const after = await send(app.baseUrl, "GET", "/api/backups", { cookie });
+  r.check("a session from before a password change answers 401", before.status === 200 && after.status === 401, `${before.status} → ${after.status}`);
+  const v = await createUser(db, "VIEWER", "sign-out-everywhere@faults.local");
+  const c1 = await signIn(app.baseUrl, v.email, v.password);
+  const c2 = await signIn(app.baseUrl, v.email, v.password);
+  const revoke = await send(app.baseUrl, "POST", "/api/sessions/revoke", { cookie: c1, origin: app.baseUrl, "content-type": "application/json" }, "{}");
+  const other = await send(app.baseUrl, "GET", "/api/backups", { cookie: c2 });
+  r.check("sign out everywhere (204) ends the user's other sessions (401)", revoke.status === 204 && other.status === 401, `${revoke.status} / ${other.status}`);
+}
+
+async function signInThrottle(app: RunningApp, db: Db, r: Recorder) {
+  const victim = await createUser(db, "VIEWER", "burst-victim@faults.local");
+  const csrfRes = await fetch(`${app.baseUrl}/api/auth/csrf`);
+  const csrfCookie = csrfRes.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const { csrfToken } = (await csrfRes.json()) as { csrfToken: string };
+  const post = (email: string, password: string, extra: Record<string, string> = {}) =>
+    fetch(`${app.baseUrl}/api/auth/callback/credentials`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie, ...extra },
+      body: new URLSearchParams({ csrfToken, email, password, json: "true" }).toString(),
+    }).then(async (res) => ({ status: res.status, retryAfter: res.headers.get("retry-after"), text: await res.text() }));
+
+  await db.loginAttempt.deleteMany({});
+  const auditBefore = await db.auditEvent.count({ where: { action: "auth.sign_in_failed", target: victim.email } });
+  const burst = await Promise.all(Array.from({ length: 30 }, () => post(victim.email, "wrong-password-000")));
+  const recorded = await db.loginAttempt.count({ where: { email: victim.email } });
+  const checked = (await db.auditEvent.count({ where: { action: "auth.sign_in_failed", target: victim.email } })) - auditBefore;
+  const limited = burst.filter((b) => b.status === 429);
+  r.check(
+    `a parallel burst of 30 wrong passwords: 30 attempts recorded, at most ${LOGIN_MAX_FAILURES} password checks, the rest 429 with Retry-After`,
+    recorded === 30 && checked <= LOGIN_MAX_FAILURES && limited.length >= 30 - LOGIN_MAX_FAILURES && limited.every((b) => Number(b.retryAfter) > 0),
+    `recorded ${recorded}, checked ${checked}, 429 × ${limited.length}`,
+  );
+
+  await db.loginAttempt.deleteMany({});
+  const spray: number[] = [];
+  for (let i = 0; i <= LOGIN_MAX_FAILURES; i++) {
+    spray.push((await post(`spray-${i}@faults.local`, "whatever-password", { "x-forwarded-for": `203.0.113.${i + 1}`, "x-real-ip": `198.51.100.${i + 1}` })).status);
+  }
+  r.check(
+    `${LOGIN_MAX_FAILURES + 1} sign-ins with distinct emails and forged X-Forwarded-For from one socket: the last is 429`,
+    spray.slice(0, LOGIN_MAX_FAILURES).every((s) => s !== 429) && spray[LOGIN_MAX_FAILURES] === 429,
+    spray.join(","),
+  );
+  const rows = await db.loginAttempt.findMany({ select: { ip: true }, distinct: ["ip"] });
+  r.check("attempts are keyed on the socket's address, not the forged header", rows.length === 1 && !rows[0].ip.startsWith("203.0.113."), rows.map((x) => x.ip).join(","));
+}
+
 export function hostileRequests(pgs: PgServer, opts: { requests: number; seed: number; appDir?: string }): FaultCase {
   return {
     name: `${opts.requests} hostile API requests + permission matrix`,
@@ -369,6 +522,13 @@ export function hostileRequests(pgs: PgServer, opts: { requests: number; seed: n
         });
         const principals = await setupPrincipals(app, ctx.db);
         const m = await matrix(app, routes, principals, r);
+        await crossSite(app, ctx.db, principals, r);
+        await framingHeaders(app, r);
+        await downloadScope(app, principals, job.id, r);
+        await noDerivedKeyValue(app, ctx, principals, job.id, r);
+        await staleSession(app, ctx.db, r);
+        // Last before the fuzz: it leaves this client's address throttled for 15 minutes.
+        await signInThrottle(app, ctx.db, r);
         const n = await fuzz(app, routes, principals, opts.requests, opts.seed, [job.id], r);
         const h = await fetch(`${app.baseUrl}/api/health`);
         r.check("the app is still healthy afterwards", h.status === 200, String(h.status));
