@@ -7,6 +7,8 @@ import { recordLoginAttempt, LOGIN_MAX_FAILURES } from "../lib/login-limit";
 import { createUser, endAllSessions, updateUser } from "../lib/users";
 import { SYSTEM } from "../lib/audit";
 import { resetConfigForTests } from "../lib/config";
+import { keyIdFor, legacyKeyFingerprint, sameKey } from "../lib/backup/key-id";
+import { getDeployment } from "../lib/deploy/deployments";
 
 let url: string;
 let db: Db;
@@ -98,5 +100,42 @@ describe("the last-admin guard", () => {
       expect(await db.user.count({ where: { role: "ADMIN", disabledAt: null } })).toBe(1);
       await db.user.updateMany({ where: { id: { in: [a.id, b.id] } }, data: { role: "ADMIN" } });
     }
+  });
+});
+
+describe("key ids", () => {
+  it("are random per catalogue, recognised by the verifier, and never created by a check", async () => {
+    const pass = "the-right-passphrase-1";
+    const id = await keyIdFor(db, pass);
+    expect(id).toMatch(/^[0-9a-f]{16}$/);
+    expect(await keyIdFor(db, pass)).toBe(id);
+    const other = createDb(url);
+    try {
+      expect(await keyIdFor(other, pass)).toBe(id); // another replica: found by the verifier
+    } finally {
+      await other.$disconnect();
+    }
+    const rows = await db.encryptionKey.count();
+    expect(await sameKey(db, { keyId: id }, pass)).toBe(true);
+    expect(await sameKey(db, { keyId: id }, "a-wrong-passphrase-2")).toBe(false);
+    expect(await sameKey(db, { keyId: "00000000000000ff" }, pass)).toBeNull();
+    expect(await db.encryptionKey.count()).toBe(rows);
+    // Old manifests: their fingerprint is compared as before.
+    expect(await sameKey(db, { keyFingerprint: legacyKeyFingerprint(pass) }, pass)).toBe(true);
+    expect(await sameKey(db, { keyFingerprint: legacyKeyFingerprint(pass) }, "a-wrong-passphrase-2")).toBe(false);
+    // Embedded mode: the id configured beside the passphrase.
+    expect(await keyIdFor(db, pass, "0123456789abcdef")).toBe("0123456789abcdef");
+    expect(await sameKey(db, { keyId: "0123456789abcdef" }, pass, "0123456789abcdef")).toBe(true);
+  });
+});
+
+describe("deploy logs", () => {
+  it("leave the command and its output out for callers without deployments.detail", async () => {
+    const row = await db.deployment.create({ data: { commitSha: "abcdef1", gateDecision: true, status: "SUCCEEDED", log: "$ ./deploy.sh --token s3cr3t\nok" } });
+    const full = await getDeployment({ db }, row.id, true);
+    const viewer = await getDeployment({ db }, row.id, false);
+    expect(full.log).toContain("s3cr3t");
+    expect(viewer).not.toHaveProperty("log");
+    expect(JSON.stringify(viewer)).not.toContain("deploy.sh");
   });
 });

@@ -71,11 +71,6 @@ async function findOrCreate(db: Db, passphrase: string): Promise<string> {
   );
 }
 
-/** Whether `keyId` names a key this catalogue has seen (so a mismatch is a known other key). */
-export async function isKnownKeyId(db: Db, keyId: string): Promise<boolean> {
-  return (await db.encryptionKey.count({ where: { id: keyId } })) > 0;
-}
-
 /**
  * The fingerprint manifests carried before key ids (HMAC-SHA256 of a constant under the
  * passphrase, 64 bits). Only compared with old manifests, never written or shown.
@@ -86,8 +81,9 @@ export function legacyKeyFingerprint(passphrase: string): string {
 
 /**
  * Whether the configured key is the one a manifest was made with: true, false, or null
- * when the manifest names a key id this catalogue has never seen (a catalogue rebuilt
- * after a loss): then only decryption can tell.
+ * when the manifest names a key id this catalogue cannot judge (a catalogue rebuilt
+ * elsewhere): then only decryption can tell. Never creates a key record, so checking with
+ * a wrong passphrase leaves nothing behind.
  */
 export async function sameKey(
   db: Db,
@@ -96,8 +92,9 @@ export async function sameKey(
   configured?: string,
 ): Promise<boolean | null> {
   if (encryption.keyId) {
-    if (encryption.keyId === (await keyIdFor(db, passphrase, configured))) return true;
-    return (await isKnownKeyId(db, encryption.keyId)) ? false : null;
+    if (configured && encryption.keyId === configured) return true;
+    const row = await db.encryptionKey.findUnique({ where: { id: encryption.keyId } });
+    return row ? verifierMatches(passphrase, row.verifier) : null;
   }
   if (encryption.keyFingerprint) return encryption.keyFingerprint === legacyKeyFingerprint(passphrase);
   return null;
