@@ -39,7 +39,7 @@ test.describe.serial("restore modal", () => {
   });
 
   test("the server refuses a restore of a backup whose archive is gone, and the restore's page says why", async ({ page }) => {
-    const res = await page.request.post(`/api/backups/${id}/restore`, { data: { confirm: "RESTORE" } });
+    const res = await page.request.post(`/api/backups/${id}/restore`, { headers: E2E.sameOrigin, data: { confirm: "RESTORE" } });
     expect(res.status()).toBe(202);
     const { restoreId } = (await res.json()) as { restoreId: string };
     await expect
