@@ -86,9 +86,9 @@ describe("getToday", () => {
     // The route answers exactly this value as JSON.
     expect(JSON.parse(JSON.stringify(t))).toMatchObject({ state: "missing", lastSuccess: { id: full, kind: "FULL" }, todays: { codeOnly: { id: quick, kind: "QUICK" } } });
     // Even when the schedule itself takes QUICK backups.
-    await saveSettings(db, { schedule: { ...DEFAULT_SETTINGS.schedule, kind: "QUICK" } }, admin, true);
+    await saveSettings(db, { schedule: { ...DEFAULT_SETTINGS.schedule, kind: "QUICK" } }, admin, true, { appDatabaseUrl: null });
     expect((await getToday(db, now)).state).toBe("missing");
-    await saveSettings(db, { schedule: DEFAULT_SETTINGS.schedule }, admin, true);
+    await saveSettings(db, { schedule: DEFAULT_SETTINGS.schedule }, admin, true, { appDatabaseUrl: null });
     // A FULL success today makes it ok.
     await job({ status: "SUCCEEDED", createdAt: "2025-10-05T02:00:00Z", completedAt: "2025-10-05T02:00:12Z", sizeBytes: 5_000_000 });
     expect((await getToday(db, now)).state).toBe("ok");

@@ -267,7 +267,7 @@ describe("a restore of Vaultline's own database keeps credentials current (issue
   });
   afterAll(async () => env.cleanup());
 
-  it("never brings back a revoked token, a disabled or deleted user, or an old password", async () => {
+  it("never brings back a revoked token, a disabled or deleted user, an old password or an ended session", async () => {
     const { hashPassword, verifyPassword } = await import("../lib/passwords");
     const { createToken, revokeToken } = await import("../lib/users");
     const { findToken } = await import("../lib/tokens");
@@ -282,7 +282,8 @@ describe("a restore of Vaultline's own database keeps credentials current (issue
     await revokeToken(env.db, token.id, actor);
     await env.db.user.update({ where: { id: later.id }, data: { disabledAt: new Date() } });
     await env.db.user.delete({ where: { id: gone.id } });
-    await env.db.user.update({ where: { id: admin.id }, data: { passwordHash: await hashPassword("new-password-2") } });
+    await env.db.user.update({ where: { id: admin.id }, data: { passwordHash: await hashPassword("new-password-2"), sessionVersion: { increment: 1 } } });
+    const keyRows = await sql<{ id: string }>(env.appUrl, `SELECT id FROM "EncryptionKey" ORDER BY id`);
     const created = await env.db.user.create({ data: { email: "new@own.test", displayName: "New", role: "VIEWER", passwordHash: await hashPassword("new-user-password") } });
     expect(await findToken(env.db, token.token)).toBeNull();
 
@@ -300,6 +301,10 @@ describe("a restore of Vaultline's own database keeps credentials current (issue
     const [{ hash }] = await sql<{ hash: string }>(env.appUrl, `SELECT "passwordHash" AS hash FROM "User" WHERE id = $1`, [admin.id]);
     expect(await verifyPassword("new-password-2", hash)).toBe(true);
     expect(await verifyPassword("old-password-1", hash)).toBe(false);
+    // Sessions issued before the password change stay ended; key records stay current.
+    const [{ v }] = await sql<{ v: number }>(env.appUrl, `SELECT "sessionVersion" AS v FROM "User" WHERE id = $1`, [admin.id]);
+    expect(v).toBe(1 + (admin as { sessionVersion?: number }).sessionVersion!);
+    expect(await sql<{ id: string }>(env.appUrl, `SELECT id FROM "EncryptionKey" ORDER BY id`)).toEqual(keyRows);
     // The copy kept for after the migrations is gone.
     expect(await sql(env.appUrl, `SELECT to_regclass('public._vaultline_kept_credentials') AS t`)).toEqual([{ t: null }]);
   });

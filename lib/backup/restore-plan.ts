@@ -167,7 +167,7 @@ export async function inPlacePrologue(url: string, excludeSchemas: string[], kee
 // written back over the restored rows just before COMMIT; a copy stays in KEPT_TABLE until
 // the migrations of this version ran (an older backup may predate a credential column), then
 // is applied once more and dropped.
-export const CREDENTIAL_TABLES = ["User", "ApiToken"];
+export const CREDENTIAL_TABLES = ["User", "ApiToken", "EncryptionKey"];
 export const KEPT_TABLE = "_vaultline_kept_credentials";
 
 function keepCredentialsSql(schema: string, tables: string[]): string {
