@@ -83,6 +83,8 @@ describe.each(["in-place", "swap"] as const)("restore of an application database
     expect(original["extension citext"]).toBeDefined();
     expect(original["type public.order_status"]).toContain("new,paid,shipped");
     expect(original["data public.ticket_numbers"]).toBe("1234 true");
+    // A table name with a dot in it (issue 12, the old drop list split it).
+    expect(original["data public.odd.name"]).toMatch(/^2 /);
   });
 
   it("a later migration's objects are previewed by kind, then the restore brings back exactly the backup", async () => {
@@ -94,6 +96,7 @@ describe.each(["in-place", "swap"] as const)("restore of an application database
     expect(preview.plan?.strategy).toBe(strategy);
     expect(preview.plan?.ownership.canKeep).toBe(true);
     expect(preview.objects?.views.dropped).toEqual(["public.recent_orders"]);
+    expect(preview.objects?.tables.dropped).toEqual(["public.later.table", "reports.daily"]);
     expect(preview.objects?.schemas.dropped).toEqual(["reports"]);
     expect(preview.objects?.functions.dropped).toEqual(["public.shout(t text)"]);
     expect(preview.objects?.types.changed).toEqual(["public.order_status"]);

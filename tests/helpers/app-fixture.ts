@@ -73,6 +73,8 @@ export const APP_SCHEMA_SQL = `
   CREATE TRIGGER customers_log AFTER INSERT ON customers FOR EACH ROW EXECUTE FUNCTION log_customer();
   CREATE VIEW paying_customers AS SELECT c.id, c.email FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id AND o.status <> 'new');
   CREATE MATERIALIZED VIEW billing.revenue AS SELECT customer_id, sum(total_cents) AS cents FROM billing.invoices GROUP BY customer_id;
+  CREATE TABLE "odd.name" ("a.b" int PRIMARY KEY);
+  INSERT INTO "odd.name" VALUES (1), (2);
   CREATE SEQUENCE ticket_numbers START 1000;
   SELECT setval('ticket_numbers', 1234);
   INSERT INTO customers (email, name) SELECT 'user' || g || '@example.com', 'User ' || g FROM generate_series(1, 300) g;
@@ -92,6 +94,8 @@ export const LATER_MIGRATION_SQL = `
   CREATE VIEW recent_orders AS SELECT o.id, c.email FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.placed_on > '2026-06-01';
   ALTER TABLE customers ADD COLUMN phone text;
   CREATE SCHEMA reports;
+  CREATE TABLE "later.table" (id int);
+  DELETE FROM "odd.name" WHERE "a.b" = 2;
   CREATE TABLE reports.daily (day date PRIMARY KEY, n int);
   CREATE FUNCTION shout(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT upper(t) $$;
   ALTER TYPE order_status ADD VALUE 'refunded';
