@@ -108,7 +108,7 @@ test.describe.serial("deployments", () => {
   });
 
   test("a QUICK backup without a commit from anywhere is refused with a 400 that says how to configure one", async ({ page }) => {
-    const res = await page.request.post("/api/backups", { data: { kind: "QUICK" } });
+    const res = await page.request.post("/api/backups", { headers: E2E.sameOrigin, data: { kind: "QUICK" } });
     expect(res.status()).toBe(400);
     const body = await res.json();
     expect(body.error.code).toBe("VALIDATION_FAILED");

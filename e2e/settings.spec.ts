@@ -142,7 +142,7 @@ test("the only admin is offered no way to demote or disable themselves, and the 
   const users = (await (await page.request.get("/api/users")).json()).users as { id: string; email: string }[];
   const id = users.find((u) => u.email === E2E.admin.email)!.id;
   for (const data of [{ disabled: true }, { role: "OPERATOR" }]) {
-    const res = await page.request.patch(`/api/users/${id}`, { data });
+    const res = await page.request.patch(`/api/users/${id}`, { headers: E2E.sameOrigin, data });
     expect(res.status()).toBe(409);
   }
 });
