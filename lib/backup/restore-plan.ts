@@ -101,7 +101,14 @@ export function chooseStrategy(cap: TargetCapabilities, opts: { targetIsVaultlin
     return { strategy: "in-place", reason: "In place, in one transaction: the target is Vaultline's own database, which holds the job queue and locks this restore runs on." };
   }
   if (opts.setting === "in-place") return { strategy: "in-place", reason: "In place, in one transaction: RESTORE_STRATEGY=in-place." };
-  if (swapMissing.length === 0) return { strategy: "swap", reason: swap };
+  if (swapMissing.length === 0) {
+    // Without the right to end other roles' sessions, an app still connected at the swap
+    // makes it fail (safely: the live database stays as it was). Say so before it runs.
+    const signal = cap.canSignal
+      ? ""
+      : ` ${cap.user} cannot end other roles' sessions (GRANT pg_signal_backend TO ${quoteIdent(cap.user)};): the swap fails, leaving the database as it was, if the app is still connected then.`;
+    return { strategy: "swap", reason: swap + signal };
+  }
   const why = `In place, in one transaction, because ${swapMissing.join(" and ")}.`;
   if (opts.setting === "swap") return { strategy: "in-place", reason: `${why} (RESTORE_STRATEGY=swap cannot be honoured.)` };
   return { strategy: "in-place", reason: why };
