@@ -14,6 +14,7 @@ import { formatDateTimeUtc, formatDuration, formatRelative, shortId } from "@/li
 import type { DeploymentDto } from "@/lib/validation/deploy";
 import { CommitSha, DeploymentStatusBadge, DeploymentTypeLabel } from "./deployment-badges";
 import { DeployLogView } from "./deploy-log-view";
+import { Labelled } from "@/components/ui/labelled";
 
 const PAGE_SIZE = 20;
 
@@ -36,15 +37,6 @@ function BackupCell({ d }: { d: DeploymentDto }) {
       </Link>
       {age !== null && age >= 0 && d.type !== "rollback" && <span className="text-xs text-slate-500">{formatDuration(age)} old then</span>}
     </span>
-  );
-}
-
-function Labelled({ label, children, className = "" }: { label: string; children: React.ReactNode; className?: string }) {
-  return (
-    <div className={`flex min-w-0 flex-col gap-0.5 ${className}`}>
-      <span className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</span>
-      <div className="min-w-0 text-sm">{children}</div>
-    </div>
   );
 }
 

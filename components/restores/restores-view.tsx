@@ -14,6 +14,7 @@ import { TableSkeleton } from "@/components/ui/skeleton";
 import { EmptyState, ErrorState } from "@/components/ui/empty-state";
 import { formatDateTimeUtc, formatDuration, formatRelative, shortId } from "@/lib/format";
 import type { RestoreDto } from "@/lib/validation/restores";
+import { Labelled } from "@/components/ui/labelled";
 
 const PAGE_SIZE = 25;
 
@@ -24,15 +25,6 @@ function BackupLink({ id, status }: { id: string; status: string | null | undefi
       {status === null && <span className="font-sans text-xs text-slate-500"> (removed)</span>}
       {status === "CANCELLED" && <span className="font-sans text-xs text-slate-500"> (cancelled)</span>}
     </Link>
-  );
-}
-
-function Labelled({ label, children, className = "" }: { label: string; children: React.ReactNode; className?: string }) {
-  return (
-    <div className={`flex min-w-0 flex-col gap-0.5 ${className}`}>
-      <span className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</span>
-      <div className="min-w-0 text-sm">{children}</div>
-    </div>
   );
 }
 
