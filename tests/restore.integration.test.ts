@@ -129,6 +129,25 @@ describe("restore of an application database", () => {
     });
   });
 
+  it("refuses a manifest edited after the backup (still valid JSON) before the safety backup", async () => {
+    // Fault suite doctored archive #59: a bit flip inside the manifest's catalogue record
+    // was caught only at the swap's copy check, after the safety backup had run.
+    const good = await fullBackup(env);
+    const key = backupKeys("backups", "test", good.id, good.createdAt).manifest;
+    const manifest = JSON.parse((await env.ctx.storage.getBytes(key)).toString("utf8"));
+    manifest.note = "edited by someone with write access to the bucket";
+    await env.ctx.storage.putBytes(key, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+    await sql(env.targetUrl, `UPDATE customers SET name = 'after' WHERE id = 1`);
+    const before = await dbState(env.targetUrl);
+    const { restoreId, preRestoreBackupId } = await startRestore(env.ctx, good.id, actor, { confirm: "RESTORE" });
+    expect(await runRestore(env.ctx, restoreId)).toBe("FAILED");
+    expect((await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } })).failureReason).toMatch(/manifest was altered/);
+    expect(await dbState(env.targetUrl)).toEqual(before);
+    expect((await env.db.backupJob.findUniqueOrThrow({ where: { id: preRestoreBackupId } })).status).toBe("CANCELLED");
+    const verify = await verifyBackupObjects(env.ctx, await env.db.backupJob.findUniqueOrThrow({ where: { id: good.id } }));
+    expect(verify).toMatchObject({ ok: false, reason: expect.stringMatching(/manifest was altered/) });
+  });
+
   it("refuses a backup encrypted with another passphrase", async () => {
     const good = await fullBackup(env);
     const before = await dbState(env.targetUrl);

@@ -1,11 +1,14 @@
 // After a restore of Vaultline's own database the catalogue is rebuilt from storage, the
 // source of truth (DESIGN §3): backups, restores and audit events that exist in storage but
 // not in the restored tables are re-inserted, so no history and no audit trail is lost.
+import { createHash } from "node:crypto";
 import type { BackupContext } from "./context";
 import { parseManifest, type Manifest } from "./manifest";
 import { ObjectNotFoundError } from "./storage/types";
 import { auditPrefix, restoresPrefix, restoreKey } from "./mirror";
 import { componentLogger } from "../log";
+
+const sha256Hex = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
 const log = componentLogger("reconcile");
 
@@ -74,7 +77,7 @@ export async function restoreRowData(ctx: BackupContext, r: RestoreRecord, users
 }
 
 /** The catalogue row a manifest describes: the backup succeeded (a manifest is written last). */
-async function upsertFromManifest(ctx: BackupContext, key: string, m: Manifest, exists: boolean): Promise<void> {
+async function upsertFromManifest(ctx: BackupContext, key: string, m: Manifest, manifestSha256: string, exists: boolean): Promise<void> {
   const users = await existingUsers(ctx, [m.initiatedBy?.id]);
   const db = m.parts.find((p) => p.name === "database");
   const data = {
@@ -86,6 +89,7 @@ async function upsertFromManifest(ctx: BackupContext, key: string, m: Manifest, 
     storageKey: db ? db.key : key,
     sizeBytes: BigInt(db ? m.sizeBytes : 0),
     checksumSha256: m.checksumSha256,
+    manifestSha256,
     encrypted: true,
     durationSeconds: m.durationSeconds,
     startedAt: new Date(m.startedAt),
@@ -123,7 +127,7 @@ export async function adoptFromManifest(ctx: BackupContext, key: string): Promis
     return false;
   }
   const row = await ctx.db.backupJob.findUnique({ where: { id: m.id }, select: { id: true } });
-  await upsertFromManifest(ctx, key, m, !!row);
+  await upsertFromManifest(ctx, key, m, sha256Hex(bytes), !!row);
   return true;
 }
 
@@ -138,9 +142,10 @@ export async function reconcileFromStorage(ctx: BackupContext): Promise<{ backup
   const known = new Map((await ctx.db.backupJob.findMany({ select: { id: true, status: true } })).map((r) => [r.id, r.status]));
   for (const key of manifests) {
     try {
-      const m = parseManifest(await ctx.storage.getBytes(key));
+      const bytes = await ctx.storage.getBytes(key);
+      const m = parseManifest(bytes);
       if (known.get(m.id) === "SUCCEEDED") continue;
-      await upsertFromManifest(ctx, key, m, known.has(m.id));
+      await upsertFromManifest(ctx, key, m, sha256Hex(bytes), known.has(m.id));
       backups++;
     } catch (e) {
       log.error({ key, err: (e as Error).message }, "could not re-insert a backup from its manifest");

@@ -237,6 +237,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
         storageKey: job.kind === "FULL" ? keys.archive : keys.manifest,
         sizeBytes: BigInt(job.kind === "FULL" ? sizeBytes : Buffer.byteLength(manifestText)),
         checksumSha256: job.kind === "FULL" ? manifest.checksumSha256 : quickSha,
+        manifestSha256: quickSha,
         progressBytes: BigInt(parts.reduce((n, p) => n + p.plainSizeBytes, 0)),
         commitSha,
         heartbeatAt: finishedAt,

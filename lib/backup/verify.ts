@@ -27,15 +27,31 @@ export interface VerifyOutcome {
   manifest?: Manifest;
 }
 
-export async function readManifest(ctx: BackupContext, job: { id: string; createdAt: Date }): Promise<Manifest> {
+/** What a check needs of a catalogue row. `manifestSha256` is null for rows older than it. */
+export interface StoredBackupRef {
+  id: string;
+  createdAt: Date;
+  checksumSha256: string | null;
+  manifestSha256?: string | null;
+}
+
+/**
+ * Reads a backup's manifest. With the digest the catalogue recorded when the backup
+ * finished, any change to the manifest's bytes is refused here, before anything trusts it.
+ */
+export async function readManifest(ctx: BackupContext, job: { id: string; createdAt: Date; manifestSha256?: string | null }): Promise<Manifest> {
   const key = backupKeys(ctx.prefix, ctx.env, job.id, job.createdAt).manifest;
-  const m = parseManifest(await ctx.storage.getBytes(key));
+  const bytes = await ctx.storage.getBytes(key);
+  if (job.manifestSha256 && createHash("sha256").update(bytes).digest("hex") !== job.manifestSha256) {
+    throw new Error("the manifest was altered after the backup finished (its SHA-256 differs from the catalogue's)");
+  }
+  const m = parseManifest(bytes);
   if (m.id !== job.id) throw new Error(`the manifest at ${key} belongs to backup ${m.id}, not ${job.id}`);
   return m;
 }
 
 /** Checks every part of a stored backup against its manifest; never throws for bad data. */
-export async function verifyBackupObjects(ctx: BackupContext, job: { id: string; createdAt: Date; checksumSha256: string | null }): Promise<VerifyOutcome> {
+export async function verifyBackupObjects(ctx: BackupContext, job: StoredBackupRef): Promise<VerifyOutcome> {
   let manifest: Manifest;
   try {
     manifest = await readManifest(ctx, job);
@@ -104,7 +120,7 @@ async function verifyQuick(ctx: BackupContext, job: { id: string; createdAt: Dat
  * (its key id). Decryption itself is proven during the restore, whose COMMIT waits for
  * it (apply-archive.ts) — so the archive is read twice, not three times.
  */
-export async function checkStoredParts(ctx: BackupContext, job: { id: string; createdAt: Date; checksumSha256: string | null }): Promise<VerifyOutcome> {
+export async function checkStoredParts(ctx: BackupContext, job: StoredBackupRef): Promise<VerifyOutcome> {
   let manifest: Manifest;
   try {
     manifest = await readManifest(ctx, job);

@@ -406,6 +406,21 @@ async function framingHeaders(app: RunningApp, r: Recorder) {
   }
 }
 
+/** Fuzz run 2026-12-01: a 15 KB URL with a backslash got a 308 whose headers echoed it twice. */
+async function longUrls(app: RunningApp, r: Recorder) {
+  const q = "a".repeat(15_000);
+  const answers: string[] = [];
+  for (const p of [`/api/backups/%5Cx?q=${q}`, `/api/backups/\\x?q=${q}`, `/api/backups/x/?q=${q}`, `/login?next=${q}`]) {
+    try {
+      const res = await send(app.baseUrl, "POST", p, { "content-type": "application/json" }, "{}");
+      answers.push(String(res.status));
+    } catch (e) {
+      answers.push(`${(e as Error).message} ${(e as { cause?: Error }).cause?.message ?? ""}`.trim());
+    }
+  }
+  r.check("a 15 KB request URL is answered 414, never with headers a client cannot read", answers.every((a) => a === "414"), answers.join(" | "));
+}
+
 async function downloadScope(app: RunningApp, principals: Principal[], backupId: string, r: Recorder) {
   const reader = principals.find((p) => p.label === "ADMIN token [backups:read]")!;
   const downloader = principals.find((p) => p.label === "ADMIN token [backups:download]")!;
@@ -530,6 +545,7 @@ export function hostileRequests(pgs: PgServer, opts: { requests: number; seed: n
         const m = await matrix(app, routes, principals, r);
         await crossSite(app, ctx.db, principals, r);
         await framingHeaders(app, r);
+        await longUrls(app, r);
         await downloadScope(app, principals, job.id, r);
         await noDerivedKeyValue(app, ctx, principals, job.id, r);
         await staleSession(app, ctx.db, r);

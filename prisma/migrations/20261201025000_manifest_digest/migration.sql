@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "BackupJob" ADD COLUMN     "manifestSha256" TEXT;
