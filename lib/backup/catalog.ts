@@ -1,6 +1,6 @@
 // The catalogue of backup jobs as the API shows it (DESIGN §6 Backup JSON).
 import type { Db } from "../db";
-import type { BackupDto, ListBackupsInput } from "../validation/backups";
+import type { BackupDto, BackupKind, BackupTrigger, JobStatus, ListBackupsInput } from "../validation/backups";
 import { notFound } from "../errors";
 
 export const backupInclude = {
@@ -40,6 +40,16 @@ export function toBackupDto(r: Row): BackupDto {
   };
 }
 
+/**
+ * Exact number of catalogue rows matching the list's filters, from BackupJobTally (deltas
+ * appended by triggers in the same transaction as each change): a few dozen rows read,
+ * however large the catalogue, where `count(*)` read all of it (65 ms at 100,000 rows).
+ */
+export async function countBackups(db: Db, where: { status?: JobStatus; kind?: BackupKind; trigger?: BackupTrigger }): Promise<number> {
+  const { _sum } = await db.backupJobTally.aggregate({ where, _sum: { n: true } });
+  return Number(_sum.n ?? 0);
+}
+
 export async function listBackups(db: Db, q: ListBackupsInput) {
   const where = { status: q.status, kind: q.kind, trigger: q.trigger };
   const [rows, total] = await Promise.all([
@@ -50,7 +60,7 @@ export async function listBackups(db: Db, q: ListBackupsInput) {
       take: q.limit,
       skip: q.offset,
     }),
-    db.backupJob.count({ where }),
+    countBackups(db, where),
   ]);
   return { backups: rows.map(toBackupDto), total, limit: q.limit, offset: q.offset };
 }
@@ -59,4 +69,10 @@ export async function getBackupRow(db: Db, id: string) {
   const row = await db.backupJob.findUnique({ where: { id }, include: backupInclude });
   if (!row) throw notFound("Backup");
   return row;
+}
+
+/** Folds the tally's deltas into one row per key (the worker's sweep); answers rows removed. */
+export async function foldTally(db: Db): Promise<number> {
+  const [{ removed }] = await db.$queryRaw<{ removed: bigint }[]>`SELECT "backup_job_tally_fold"() AS removed`;
+  return Number(removed);
 }

@@ -6,6 +6,7 @@ import { appContext } from "../backup/context";
 import { runBackup } from "../backup/run-backup";
 import { runVerify } from "../backup/verify";
 import { sweepStaleJobs } from "../backup/jobs";
+import { foldTally } from "../backup/catalog";
 import { restoreHousekeeping, runRestore } from "../backup/restore";
 import { runDrill } from "../backup/drill";
 import { startScheduler } from "../backup/schedule";
@@ -97,6 +98,8 @@ export async function startWorker(ctx: BackupContext, opts: WorkerOptions = {}):
   stops.push(every(sweepMs, "stale backup sweep", () => sweepStaleJobs(ctx)));
   // Stale restores, and files swaps a killed restore left half-done.
   stops.push(every(sweepMs, "restore housekeeping", () => restoreHousekeeping(ctx)));
+  // The list totals' deltas, folded so a total never sums more than a few minutes of them.
+  stops.push(every(sweepMs, "catalogue tally fold", () => foldTally(ctx.db)));
 
   log.info("worker started");
   return {
