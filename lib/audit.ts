@@ -1,8 +1,7 @@
-// Audit events go to the database and are mirrored to storage (DESIGN §3), so a restore
-// of the app's own database cannot erase the trail. The mirror is attached by the
-// backup module at start-up; the database row is written first and never skipped.
+// Audit events go to the database, and from there to storage (DESIGN §3), so a restore of
+// the app's own database cannot erase the trail: the row is the outbox (`mirroredAt`
+// null) and the worker copies it (lib/backup/mirror.ts), retrying until storage has it.
 import type { Db } from "./db";
-import { componentLogger } from "./log";
 
 export interface Actor {
   type: "user" | "token" | "system";
@@ -32,15 +31,6 @@ export interface AuditRecord {
   at: Date;
 }
 
-type Mirror = (event: AuditRecord) => Promise<void>;
-const g = globalThis as unknown as { __vaultlineAuditMirror?: Mirror };
-
-export function setAuditMirror(mirror: Mirror | undefined): void {
-  g.__vaultlineAuditMirror = mirror;
-}
-
-const log = componentLogger("audit");
-
 export async function audit(db: Db, input: AuditInput): Promise<AuditRecord> {
   const row = await db.auditEvent.create({
     data: {
@@ -53,13 +43,5 @@ export async function audit(db: Db, input: AuditInput): Promise<AuditRecord> {
       ip: input.ip ?? null,
     },
   });
-  const mirror = g.__vaultlineAuditMirror;
-  if (mirror) {
-    // The database row stands even if storage is briefly away; the failure is logged
-    // loudly because the storage copy is what survives a restore.
-    await mirror(row).catch((e: Error) =>
-      log.error({ err: e.message, action: row.action, auditId: row.id }, "audit mirror to storage failed"),
-    );
-  }
   return row;
 }

@@ -1,9 +1,10 @@
 // Storage copies of the audit trail and restore records (DESIGN §3, issue 4): what a
-// restore of Vaultline's own database would otherwise erase. One object per event —
+// restore of Vaultline's own database would otherwise erase. Audit rows are the outbox:
+// the worker copies those with `mirroredAt` null. One object per event —
 // object stores cannot append, and a read-modify-write day file would race between
 // replicas (docs/decisions.md).
 import type { BackupContext } from "./context";
-import { setAuditMirror, type AuditRecord } from "../audit";
+import type { AuditRecord } from "../audit";
 
 function day(d: Date) {
   const iso = d.toISOString();
@@ -28,10 +29,37 @@ export function restoreKey(ctx: Pick<BackupContext, "prefix" | "env">, id: strin
 }
 
 export async function mirrorAuditEvent(ctx: BackupContext, e: AuditRecord): Promise<void> {
-  await ctx.storage.putBytes(auditKey(ctx, e), JSON.stringify(e), "application/json");
+  const { id, actorType, actorId, actorLabel, action, target, details, ip, at } = e;
+  await ctx.storage.putBytes(auditKey(ctx, e), JSON.stringify({ id, actorType, actorId, actorLabel, action, target, details, ip, at }), "application/json");
 }
 
-/** Every audit event written from now on is also stored beside the backups. */
-export function attachStorageMirrors(ctx: BackupContext): void {
-  setAuditMirror((e) => mirrorAuditEvent(ctx, e));
+/**
+ * Copies audit events not yet in storage, oldest first, `batch` at a time; answers how
+ * many were copied. A copy that fails stays pending and is retried on the next call (the
+ * worker's loop runs this every few seconds). Two workers copying the same event write the
+ * same object twice, which is harmless.
+ */
+export async function mirrorPendingAuditEvents(ctx: BackupContext, batch = 200): Promise<number> {
+  const pending = await ctx.db.auditEvent.findMany({ where: { mirroredAt: null }, orderBy: { at: "asc" }, take: batch });
+  const done: string[] = [];
+  let failure: Error | null = null;
+  for (const e of pending) {
+    try {
+      await mirrorAuditEvent(ctx, e);
+      done.push(e.id);
+    } catch (err) {
+      failure = err as Error;
+      break;
+    }
+  }
+  if (done.length) await ctx.db.auditEvent.updateMany({ where: { id: { in: done } }, data: { mirroredAt: new Date() } });
+  if (failure) throw new Error(`audit trail not copied to storage (${pending.length - done.length} pending): ${failure.message}`);
+  return done.length;
+}
+
+/** Copies every pending audit event now (before Vaultline's own database is replaced). */
+export async function flushAuditMirror(ctx: BackupContext): Promise<number> {
+  let total = 0;
+  for (let n = await mirrorPendingAuditEvents(ctx); n > 0; n = await mirrorPendingAuditEvents(ctx)) total += n;
+  return total;
 }

@@ -188,7 +188,9 @@ export async function reconcileFromStorage(ctx: BackupContext): Promise<{ backup
   }
   let audit = 0;
   for (let i = 0; i < events.length; i += 500) {
-    const r = await ctx.db.auditEvent.createMany({ data: events.slice(i, i + 500), skipDuplicates: true });
+    // Read back from storage, so already there: not pending for the mirror.
+    const mirroredAt = new Date();
+    const r = await ctx.db.auditEvent.createMany({ data: events.slice(i, i + 500).map((e) => ({ ...e, mirroredAt })), skipDuplicates: true });
     audit += r.count;
   }
   log.info({ backups, restores, audit }, "catalogue reconciled from storage");

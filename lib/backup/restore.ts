@@ -13,6 +13,7 @@ import { pgBinary, parseToolVersion, spawnPgRestore } from "./dump";
 import { applyArchive } from "./apply-archive";
 import { recoverFilesSwaps, swapInFiles } from "./files-swap";
 import { runBackup, humanReason } from "./run-backup";
+import { flushAuditMirror } from "./mirror";
 import { reconcileFromStorage, restoreRowData, writeRestoreRecord, type RestoreRecord } from "./reconcile";
 import { destructiveKeys, tryDestructiveLock, waitDestructiveLock } from "./locks";
 import { buildPreview, diffSchemas } from "./preview";
@@ -255,6 +256,9 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
       }
     } else {
       await phase("restoring database");
+      // The trail must be in storage before the tables holding it are replaced: the
+      // reconcile below reads it back from there.
+      if (targetIsApp) await flushAuditMirror(ctx);
       const schema = prismaSchema(ctx.appDatabaseUrl);
       await applyArchive({
         storedStream: await ctx.storage.get(dbPart.key),

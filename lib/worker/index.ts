@@ -12,7 +12,7 @@ import { runDrill } from "../backup/drill";
 import { startScheduler } from "../backup/schedule";
 import { startRetries } from "../backup/retries";
 import { startRetention } from "../backup/retention-run";
-import { attachStorageMirrors } from "../backup/mirror";
+import { mirrorPendingAuditEvents } from "../backup/mirror";
 import { sendNotification, startNotifications } from "../notify/wiring";
 import type { NotifyConfig } from "../notify";
 import { hooksFromConfig, type DeployHooks } from "../deploy/hooks";
@@ -35,6 +35,8 @@ export interface AutomationConfig {
 }
 
 export interface WorkerOptions {
+  /** How often pending audit events are copied to storage (default 2 s). */
+  auditMirrorIntervalMs?: number;
   /** How often the stale-job sweeps run (default 60 s). */
   sweepIntervalMs?: number;
   /**
@@ -98,6 +100,8 @@ export async function startWorker(ctx: BackupContext, opts: WorkerOptions = {}):
   stops.push(every(sweepMs, "stale backup sweep", () => sweepStaleJobs(ctx)));
   // Stale restores, and files swaps a killed restore left half-done.
   stops.push(every(sweepMs, "restore housekeeping", () => restoreHousekeeping(ctx)));
+  // The audit trail's copies in storage (the rows are the outbox).
+  stops.push(every(opts.auditMirrorIntervalMs ?? 2_000, "audit mirror", () => mirrorPendingAuditEvents(ctx)));
   // The list totals' deltas, folded so a total never sums more than a few minutes of them.
   stops.push(every(sweepMs, "catalogue tally fold", () => foldTally(ctx.db)));
 
@@ -115,8 +119,8 @@ export interface Booted {
 }
 
 /**
- * What a Vaultline process does before it works: refuse an unmigrated schema, mirror the
- * audit trail to storage, then start the worker when asked. Shared by the web process
+ * What a Vaultline process does before it works: refuse an unmigrated schema, then start
+ * the worker when asked. Shared by the web process
  * (instrumentation) and `npm run worker`.
  */
 export async function boot(opts: { worker: boolean; name: string }): Promise<Booted> {
@@ -128,6 +132,5 @@ export async function boot(opts: { worker: boolean; name: string }): Promise<Boo
     process.exit(1);
   }
   const ctx = appContext();
-  attachStorageMirrors(ctx);
   return { ctx, worker: opts.worker ? await startWorker(ctx, { automation: automationConfig(cfg) }) : null };
 }

@@ -22,7 +22,8 @@ CREATE TABLE "BackupJobTally" (
 -- transaction as the rows they count (statement triggers with transition tables: one
 -- insert per statement, not per row). Only appends: concurrent writers never wait on a
 -- counter row. An UPDATE that changes none of the three columns appends nothing.
-CREATE FUNCTION "backup_job_tally"() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The function keeps the migration's search_path: a restore runs with an empty one.
+CREATE FUNCTION "backup_job_tally"() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   IF TG_OP = 'TRUNCATE' THEN
     DELETE FROM "BackupJobTally";
@@ -56,7 +57,7 @@ CREATE TRIGGER "BackupJob_tally_truncate" AFTER TRUNCATE ON "BackupJob"
 -- Folds the deltas into one row per key. Deltas appended meanwhile by transactions this
 -- one cannot see are not deleted, so they still count; a concurrent fold skips rows
 -- already deleted. Called by the worker's sweep (lib/backup/catalog.ts).
-CREATE FUNCTION "backup_job_tally_fold"() RETURNS bigint LANGUAGE sql AS $$
+CREATE FUNCTION "backup_job_tally_fold"() RETURNS bigint LANGUAGE sql SET search_path FROM CURRENT AS $$
   WITH d AS (DELETE FROM "BackupJobTally" RETURNING "kind", "trigger", "status", "n"),
        f AS (INSERT INTO "BackupJobTally" ("kind", "trigger", "status", "n")
              SELECT "kind", "trigger", "status", sum("n") FROM d GROUP BY 1, 2, 3 HAVING sum("n") <> 0 RETURNING 1)
