@@ -12,7 +12,7 @@ import { createDb, type Db } from "../lib/db";
 import { foldTally, listBackups } from "../lib/backup/catalog";
 import { BACKUP_KINDS, BACKUP_TRIGGERS, JOB_STATUSES } from "../lib/validation/backups";
 
-const TALLY_MIGRATION = "20261201030000_catalogue_tally";
+const TALLY_MIGRATION = "20261201040000_catalogue_tally";
 
 /** Inserts n rows spread over every (kind, trigger, status), like the bench's catalogue. */
 const insertRows = (n: number, offset = 0) => `
