@@ -151,7 +151,7 @@ export const ENDPOINTS: Endpoint[] = [
     tag: "Deploy",
     summary: "May I deploy commit X?",
     description:
-      "Allowed when a fresh enough backup of the commit exists and the checks pass. With `createIfMissing` the gate queues a PRE_DEPLOY backup and, with `waitSeconds`, waits for it (up to 15 minutes). Every decision is recorded as a deployment.",
+      "Allowed when the newest successful backup (FULL with `require: FULL`, any kind with ANY) finished less than `maxAgeMinutes` ago and the checks pass. With `createIfMissing` the gate queues a PRE_DEPLOY backup of the commit and, with `waitSeconds`, waits for it (up to 15 minutes). Every decision is recorded as a deployment.",
     body: gateRequestSchema,
     success: [json(200, "Allowed.", r.gateAllowedSchema)],
     other: [{ status: 428, description: "Blocked: `reasons` says why (BACKUP_REQUIRED).", schema: r.gateBlockedSchema }],

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { ERROR_STATUS } from "../errors";
 import { BACKUP_KINDS, BACKUP_TRIGGERS, JOB_STATUSES, type BackupDto } from "../validation/backups";
-import { checkRunSchema, checkStatusSchema } from "../validation/checks";
+import { checkRunSchema } from "../validation/checks";
 import { DEPLOYMENT_STATUSES, type DeploymentDto, type DeployState, type StoredCheckRun } from "../validation/deploy";
 import type { RestoreDto, RestorePreview } from "../validation/restores";
 import { retentionSchema, scheduleSchema, notificationsSchema, SETTINGS_SECTIONS } from "../validation/settings";
@@ -22,6 +22,7 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const check = <S extends z.ZodType>(_schema: S) => ({ is: <T>(_ok: Same<z.output<S>, T>) => {} });
 
 const isoTime = z.string().meta({ format: "date-time" });
+const checkRun = checkRunSchema.meta({ id: "CheckRun", description: "One run of the checks: drift, integrity rules, file sync." });
 const count = z.number().int().nonnegative();
 
 // ---- errors (DESIGN §6, lib/errors.ts) ----
@@ -200,7 +201,7 @@ export const undoneSchema = z.object({ restoreId: z.string(), undoneAt: isoTime,
 // ---- checks ----
 
 export const storedCheckRunSchema = z
-  .object({ run: checkRunSchema, source: z.enum(["manual", "gate", "restore"]), by: z.string().nullable(), restoreId: z.string().nullable().optional() })
+  .object({ run: checkRun, source: z.enum(["manual", "gate", "restore"]), by: z.string().nullable(), restoreId: z.string().nullable().optional() })
   .meta({ id: "StoredCheckRun" });
 check(storedCheckRunSchema).is<StoredCheckRun>(true);
 
@@ -212,7 +213,7 @@ const hookKindSchema = z.enum(["command", "webhook", "command+webhook"]);
 
 const gateFields = {
   backup: backupSchema.nullable(),
-  checks: checkRunSchema.nullable(),
+  checks: checkRun.nullable(),
   /** The Deployment row that records this decision. */
   deploymentId: z.string(),
   /** The PRE_DEPLOY backup this call queued or waited for, if any. */
@@ -238,7 +239,7 @@ export const deployStartedSchema = z
     /** True when a hook was started (202); false when there is none to run (200). */
     running: z.boolean(),
     backup: backupSchema.nullable(),
-    checks: checkRunSchema.nullable(),
+    checks: checkRun.nullable(),
   })
   .meta({ id: "DeployStarted" });
 
@@ -269,7 +270,7 @@ const deploymentFields = {
   environment: z.string(),
   gateDecision: z.boolean(),
   reasons: z.array(z.string()),
-  checks: checkRunSchema.nullable(),
+  checks: checkRun.nullable(),
   rollback: z
     .object({ backupId: z.string(), backupKind: z.enum(BACKUP_KINDS), restoreId: z.string().nullable(), preRestoreBackupId: z.string().nullable() })
     .nullable(),
@@ -395,5 +396,3 @@ export const healthSchema = z
 export const publicHealthSchema = z
   .object({ status: checkStateSchema, checks: z.record(z.string(), z.enum(["ok", "failing"])) })
   .meta({ id: "PublicHealth", description: "For anyone else: the state and which checks fail." });
-
-export { checkStatusSchema };
