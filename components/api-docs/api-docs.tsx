@@ -126,7 +126,9 @@ export function ApiDocs({ doc }: { doc: Doc }) {
   const tags = (doc.tags ?? []).map((t) => ({ ...t, ops: ops.filter((o) => (o.op.tags as string[] | undefined)?.[0] === t.name) }));
   const schemes = Object.entries(doc.components?.securitySchemes ?? {}) as unknown as [string, Json][];
   const schemas = Object.entries(doc.components?.schemas ?? {}).sort(([a], [b]) => a.localeCompare(b));
-  const command = "npx openapi-typescript https://vaultline.example.com/api/openapi.json -o vaultline.d.ts";
+  // openapi-typescript's CLI sends no Authorization header, so the file is fetched first.
+  const command =
+    'curl -fsS -H "Authorization: Bearer $VAULTLINE_TOKEN" "$VAULTLINE_URL/api/openapi.json" -o vaultline.openapi.json && npx openapi-typescript vaultline.openapi.json -o vaultline.d.ts';
   return (
     <div className="max-w-5xl">
       <h1 className="text-2xl font-semibold tracking-tight">API</h1>
@@ -143,7 +145,7 @@ export function ApiDocs({ doc }: { doc: Doc }) {
           <span className="min-w-0 flex-1 overflow-x-auto whitespace-nowrap">{command}</span>
           <CopyButton value={command} label="Copy command" className="text-slate-300 hover:bg-slate-700 hover:text-white" />
         </div>
-        <p className="mt-1 text-xs text-slate-500">openapi-typescript needs the token too when it fetches the URL; or download the file with curl first (docs/operations.md).</p>
+        <p className="mt-1 text-xs text-slate-500">Any API token will do (Settings → API tokens); calling the gate needs the deploy scope. See docs/operations.md.</p>
       </div>
 
       <nav aria-label="API sections" className="mt-4 flex flex-wrap gap-2 text-sm">

@@ -1,5 +1,7 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import openapiTS, { astToString } from "openapi-typescript";
@@ -131,11 +133,35 @@ describe("the document is valid OpenAPI 3.1", () => {
     expect(ids).toContain("postDeployGate");
   });
 
-  it("generates a typed client with openapi-typescript (what docs/operations.md tells CI users to run)", async () => {
-    const ts = astToString(await openapiTS(JSON.parse(JSON.stringify(doc))));
-    expect(ts).toContain('"/api/deploy/gate"');
-    expect(ts).toMatch(/GateBlocked: \{/);
-    expect(ts).toMatch(/commitSha: string;/);
-    expect(ts).toMatch(/postDeployGate: \{/);
-  });
+  it("generates types with openapi-typescript that a gate client type-checks against (docs/operations.md)", async () => {
+    const types = astToString(await openapiTS(JSON.parse(JSON.stringify(doc))));
+    expect(types).toContain('"/api/deploy/gate"');
+    const dir = mkdtempSync(path.join(tmpdir(), "vaultline-openapi-ts-"));
+    try {
+      writeFileSync(path.join(dir, "vaultline.d.ts"), types);
+      const client = (narrowed: boolean) => `
+        import type { paths } from "./vaultline";
+        type Gate = paths["/api/deploy/gate"]["post"];
+        type Allowed = Gate["responses"][200]["content"]["application/json"];
+        type Blocked = Gate["responses"][428]["content"]["application/json"];
+        const body: Gate["requestBody"]["content"]["application/json"] = { commitSha: "abc1234", require: "FULL", createIfMissing: true, waitSeconds: 600 };
+        declare function post(url: string, token: string, body: string): Promise<unknown>;
+        export async function gate(token: string): Promise<string[]> {
+          const answer = (await post("http://vaultline/api/deploy/gate", token, JSON.stringify(body))) as Allowed | Blocked;
+          ${narrowed ? "if (answer.allowed) return [answer.deploymentId];" : ""}
+          const code: "BACKUP_REQUIRED" = answer.error.code;
+          return [...answer.reasons, code];
+        }`;
+      const diagnostics = (narrowed: boolean) => {
+        writeFileSync(path.join(dir, "gate.ts"), client(narrowed));
+        const program = ts.createProgram([path.join(dir, "gate.ts")], { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, lib: ["lib.es2022.d.ts"], types: [] });
+        return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+      };
+      expect(diagnostics(true)).toEqual([]);
+      // Without narrowing on `allowed`, the 200 answer has no reasons: the types are real.
+      expect(diagnostics(false).join()).toMatch(/reasons|error/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
