@@ -40,8 +40,8 @@ interface Success {
   description: string;
   /** JSON body; absent for 204/302. */
   schema?: z.ZodType;
-  /** A body that is not JSON (the archive, Prometheus text). */
-  raw?: { contentType: string; description: string };
+  /** A body that is not (or not only) JSON: content type → what it is (the archive, Prometheus text). */
+  raw?: Record<string, string>;
 }
 
 export interface Endpoint {
@@ -101,7 +101,11 @@ export const ENDPOINTS: Endpoint[] = [
     description: "S3 storage answers 302 to a presigned URL; local storage streams the archive.",
     success: [
       empty(302, "Redirect to a presigned URL (S3 storage)."),
-      { status: 200, description: "The archive (local storage).", raw: { contentType: "application/octet-stream", description: "The stored, encrypted archive." } },
+      {
+        status: 200,
+        description: "The stored object (local storage).",
+        raw: { "application/pgp-encrypted": "FULL: the encrypted archive, as stored.", "application/json": "QUICK: its manifest." },
+      },
     ],
     errors: ["CONFLICT", "STORAGE_UNAVAILABLE"],
   },
@@ -265,7 +269,7 @@ export const ENDPOINTS: Endpoint[] = [
     gate: "metrics.read",
     tag: "System",
     summary: "Prometheus metrics",
-    success: [{ status: 200, description: "Prometheus text exposition format.", raw: { contentType: "text/plain; version=0.0.4", description: "Prometheus metrics." } }],
+    success: [{ status: 200, description: "Prometheus text exposition format.", raw: { "text/plain": "Prometheus metrics (version 0.0.4)." } }],
   },
   {
     method: "get",
@@ -274,7 +278,7 @@ export const ENDPOINTS: Endpoint[] = [
     tag: "System",
     summary: "This document",
     description: "Any signed-in user, or any valid API token whatever its scopes.",
-    success: [{ status: 200, description: "The OpenAPI 3.1 document.", raw: { contentType: "application/json", description: "OpenAPI 3.1 document." } }],
+    success: [{ status: 200, description: "The OpenAPI 3.1 document.", raw: { "application/json": "This document." } }],
   },
 
   // ---- next-auth (app/api/auth/[...nextauth]) ----
@@ -364,7 +368,12 @@ function operation(e: Endpoint): ZodOpenApiOperationObject {
     responses[String(s.status)] = s.schema
       ? { description: s.description, content: { "application/json": { schema: s.schema } } }
       : s.raw
-        ? { description: s.description, content: { [s.raw.contentType]: { schema: { type: "string", description: s.raw.description } } } }
+        ? {
+            description: s.description,
+            content: Object.fromEntries(
+              Object.entries(s.raw).map(([type, what]) => [type, { schema: type === "application/json" ? { type: "object", description: what } : { type: "string", description: what } }]),
+            ),
+          }
         : { description: s.description };
   }
   for (const o of e.other ?? []) responses[String(o.status)] = { description: o.description, content: { "application/json": { schema: o.schema } } };
