@@ -125,7 +125,8 @@ async function call(method: string, docPath: string, params: Record<string, stri
   if (who === "token") headers.authorization = `Bearer ${allScopes}`;
   if (who === "readonly") headers.authorization = `Bearer ${readOnly}`;
   if (who === "bad-token") headers.authorization = `Bearer vl_${"A".repeat(43)}`;
-  if (c.body !== undefined) headers["content-type"] = "application/json";
+  // As the dashboard's client sends every write, bodiless ones included (lib/csrf.ts).
+  if (method !== "get") headers["content-type"] = "application/json";
   const req = new NextRequest(url, { method: method.toUpperCase(), headers, body: c.body === undefined ? undefined : JSON.stringify(c.body) });
   const res = await (await handlerFor(method, docPath))(req, { params: Promise.resolve(params) });
   const text = await res.text();
@@ -226,6 +227,24 @@ describe("successful answers match the document", () => {
 
   it("POST /api/backups queues a backup (202)", async () => {
     expect((await expectDocumented("post", "/api/backups", 202, {}, { as: "token", body: { kind: "QUICK", commitSha: COMMIT } })).status).toBe("QUEUED");
+  });
+
+  it("writes: settings, a user, checks, a verify, a deploy without a hook, a token revoked", async () => {
+    const view = await expectDocumented("get", "/api/settings", 200);
+    const settings = view.settings as { retention: { days: number } };
+    const saved = await expectDocumented("put", "/api/settings", 200, {}, { body: { retention: { ...settings.retention, days: settings.retention.days + 1 } } });
+    expect(saved.changed).toEqual(["retention"]);
+    const user = await expectDocumented("post", "/api/users", 201, {}, { body: { email: "op@openapi.test", displayName: "Op", role: "OPERATOR", password: "password-1234" } });
+    expect((await expectDocumented("patch", "/api/users/{id}", 200, { id: String(user.id) }, { body: { disabled: true } })).disabledAt).not.toBeNull();
+    await expectDocumented("post", "/api/users", 409, {}, { body: { email: "op@openapi.test", displayName: "Op", role: "OPERATOR", password: "password-1234" } });
+    expect(((await expectDocumented("post", "/api/checks/run", 200, {}, { as: "token" })).last as { source: string }).source).toBe("manual");
+    await expectDocumented("post", "/api/backups/{id}/verify", 202, { id: backupId }, { as: "token" });
+    const deploy = await expectDocumented("post", "/api/deployments/run", 200, {}, { as: "token", body: { commitSha: COMMIT } });
+    expect(deploy).toMatchObject({ allowed: true, hook: null, running: false });
+    const { tokens } = (await call("get", "/api/tokens")).body as { tokens: { id: string; name: string }[] };
+    const revoked = await call("delete", "/api/tokens/{id}", { id: tokens.find((t) => t.name === "gate")!.id });
+    expect(revoked.status).toBe(204);
+    expect(Object.keys((doc.paths!["/api/tokens/{id}"] as Record<string, { responses: object }>).delete.responses)).toContain("204");
   });
 
   it("GET /api/openapi.json answers this document to a token of any scope", async () => {
