@@ -13,6 +13,7 @@ const LINKS = [
   { href: "/checks", label: "Checks" },
   { href: "/audit", label: "Audit log" },
   { href: "/settings", label: "Settings" },
+  { href: "/api-docs", label: "API" },
 ];
 
 export function Nav({ user }: { user: SessionUser }) {

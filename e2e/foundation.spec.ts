@@ -64,7 +64,7 @@ test.describe("signed out", () => {
 
 test("the admin sees the shell with every area and their name", async ({ page }) => {
   await page.goto("/backups");
-  for (const area of ["Backups", "Restores", "Deployments", "Checks", "Audit log", "Settings"]) {
+  for (const area of ["Backups", "Restores", "Deployments", "Checks", "Audit log", "Settings", "API"]) {
     await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: area })).toBeVisible();
   }
   await expect(page.getByTestId("current-user")).toHaveText("Administrator");

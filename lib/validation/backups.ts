@@ -5,7 +5,7 @@ export const BACKUP_KINDS = ["FULL", "QUICK"] as const;
 export const BACKUP_TRIGGERS = ["MANUAL", "SCHEDULED", "PRE_RESTORE", "PRE_DEPLOY", "API"] as const;
 export const JOB_STATUSES = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"] as const;
 
-export const commitShaSchema = z.string().trim().regex(/^[0-9a-f]{7,40}$/i, "7–40 hexadecimal characters").transform((s) => s.toLowerCase());
+export const commitShaSchema = z.string().trim().regex(/^[0-9a-fA-F]{7,40}$/, "7–40 hexadecimal characters").transform((s) => s.toLowerCase());
 
 export const createBackupSchema = z.object({
   kind: z.enum(BACKUP_KINDS).default("FULL"),

@@ -1,0 +1,398 @@
+// What the API answers, as zod schemas: the OpenAPI document's response bodies
+// (lib/openapi/document.ts). The routes build their answers from the TypeScript types in
+// lib/validation and lib/*; each schema here is checked against its type at compile time
+// (`same<…>` below), so a field added to a type and not here fails `tsc`, and
+// tests/openapi.integration.test.ts checks real answers against the document.
+// zod only: browser-safe.
+import { z } from "zod";
+import { ERROR_STATUS } from "../errors";
+import { BACKUP_KINDS, BACKUP_TRIGGERS, JOB_STATUSES, type BackupDto } from "../validation/backups";
+import { checkRunSchema } from "../validation/checks";
+import { DEPLOYMENT_STATUSES, type DeploymentDto, type DeployState, type StoredCheckRun } from "../validation/deploy";
+import type { RestoreDto, RestorePreview } from "../validation/restores";
+import { retentionSchema, scheduleSchema, notificationsSchema, SETTINGS_SECTIONS } from "../validation/settings";
+import { manifestSchema } from "../backup/manifest";
+import type { TodaySummary } from "../backup/today";
+import type { StorageUsage } from "../backup/storage-usage";
+import type { AuditEventDto } from "../audit-query";
+import { ROLES, SCOPES } from "../permissions";
+
+/** Compile-time: the schema's output and the type the route answers are mutually assignable. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const check = <S extends z.ZodType>(_schema: S) => ({ is: <T>(_ok: Same<z.output<S>, T>) => {} });
+
+const isoTime = z.string().meta({ format: "date-time" });
+const checkRun = checkRunSchema.meta({ id: "CheckRun", description: "One run of the checks: drift, integrity rules, file sync." });
+const count = z.number().int().nonnegative();
+
+// ---- errors (DESIGN §6, lib/errors.ts) ----
+
+export const errorCodeSchema = z.enum(Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS, ...(keyof typeof ERROR_STATUS)[]]);
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: errorCodeSchema,
+      message: z.string(),
+      /** VALIDATION_FAILED: `{fields: [{path, message}]}`; others: what the code needs (a tombstone, the expected word). */
+      details: z.unknown().optional(),
+    }),
+  })
+  .meta({ id: "Error", description: "Every error: a code from lib/errors.ts's table and a message for people." });
+
+// ---- backups ----
+
+const userRefSchema = z.object({ id: z.string(), displayName: z.string(), email: z.string(), role: z.string() });
+
+export const backupSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(BACKUP_KINDS),
+    trigger: z.enum(BACKUP_TRIGGERS),
+    status: z.enum(JOB_STATUSES),
+    initiatedBy: userRefSchema.nullable(),
+    storageKey: z.string().nullable(),
+    sizeBytes: z.number().nullable(),
+    checksumSha256: z.string().nullable(),
+    encrypted: z.boolean(),
+    durationSeconds: z.number().nullable(),
+    startedAt: isoTime.nullable(),
+    completedAt: isoTime.nullable(),
+    createdAt: isoTime,
+    failureReason: z.string().nullable(),
+    commitSha: z.string().nullable(),
+    note: z.string().nullable(),
+    verifiedAt: isoTime.nullable(),
+    verifyStatus: z.enum(["PASSED", "FAILED"]).nullable(),
+    phase: z.string().nullable(),
+    progressBytes: z.number(),
+    attempt: z.number().int(),
+    retryOfId: z.string().nullable(),
+  })
+  .meta({ id: "Backup" });
+check(backupSchema).is<BackupDto>(true);
+
+const page = { total: count, limit: count, offset: count };
+
+export const backupListSchema = z.object({ backups: z.array(backupSchema), ...page }).meta({ id: "BackupList" });
+
+export const backupQueuedSchema = z.object({ id: z.string(), status: z.enum(JOB_STATUSES) }).meta({ id: "BackupQueued" });
+
+export const jobQueuedSchema = z.object({ id: z.string(), status: z.literal("QUEUED") }).meta({ id: "JobQueued" });
+
+export const backupStatusSchema = backupSchema
+  .pick({
+    id: true,
+    status: true,
+    phase: true,
+    progressBytes: true,
+    sizeBytes: true,
+    startedAt: true,
+    completedAt: true,
+    durationSeconds: true,
+    failureReason: true,
+    checksumSha256: true,
+  })
+  .meta({ id: "BackupStatus" });
+
+/** The stored manifest (keyFingerprint never shown; the key id only to who may download), or why it could not be read. */
+const manifestViewSchema = z.union([manifestSchema, z.object({ error: z.string() })]);
+
+export const backupDetailSchema = backupSchema
+  .extend({
+    manifest: manifestViewSchema.nullable(),
+    /** The catalogue row's metadata as the backup job wrote it (phases, parts). */
+    metadata: z.unknown(),
+    safetyFor: z
+      .object({ restoreId: z.string(), backupId: z.string(), restoreStatus: z.string(), restoreFailureReason: z.string().nullable(), at: isoTime })
+      .nullable(),
+  })
+  .meta({ id: "BackupDetail" });
+
+export const todaySchema = z
+  .object({
+    state: z.enum(["ok", "missing", "failed", "running"]),
+    dayStartUtc: isoTime,
+    lastSuccess: backupSchema.nullable(),
+    todays: z.object({ latest: backupSchema.nullable(), codeOnly: backupSchema.nullable() }),
+    running: backupSchema.nullable(),
+    lastFailure: backupSchema.nullable(),
+    hoursSinceLastSuccess: z.number().nullable(),
+    schedule: z.object({ enabled: z.boolean(), cron: z.string(), timezone: z.string(), nextRunAt: isoTime.nullable(), lastRunAt: isoTime.nullable() }),
+  })
+  .meta({ id: "Today" });
+check(todaySchema).is<TodaySummary>(true);
+
+export const storageUsageSchema = z
+  .object({ totalBytes: z.number(), warnBytes: z.number().nullable(), overWarn: z.boolean(), backups: count })
+  .meta({ id: "StorageUsage" });
+check(storageUsageSchema).is<StorageUsage>(true);
+
+// ---- restores ----
+
+const objectDifferenceSchema = z.object({ added: z.array(z.string()), dropped: z.array(z.string()), changed: z.array(z.string()), ownerChanged: z.array(z.string()) });
+
+export const restorePreviewSchema = z
+  .object({
+    backup: z.object({ id: z.string(), kind: z.string(), createdAt: isoTime, completedAt: isoTime.nullable(), sizeBytes: z.number().nullable(), commitSha: z.string().nullable() }),
+    verified: z.object({ ok: z.boolean(), reason: z.string().nullable() }),
+    differences: z.object({
+      tables: z.object({ added: z.array(z.string()), dropped: z.array(z.string()) }),
+      columns: z.object({ added: z.array(z.string()), dropped: z.array(z.string()), changed: z.array(z.string()) }),
+      migrations: z.object({ reverted: z.array(z.string()), reapplied: z.array(z.string()) }),
+    }),
+    objects: z.record(z.string(), objectDifferenceSchema).nullable(),
+    plan: z
+      .object({
+        strategy: z.enum(["swap", "in-place"]),
+        strategyReason: z.string(),
+        ownership: z.object({ canKeep: z.boolean(), problems: z.array(z.string()), roles: z.array(z.string()).nullable() }),
+      })
+      .nullable(),
+    rowEstimates: z.record(z.string(), z.object({ live: z.number().nullable(), backup: z.number().nullable() })),
+    ageSeconds: z.number(),
+    targetIsVaultline: z.boolean(),
+    safetyBackup: z.literal(true),
+    warnings: z.array(z.string()),
+  })
+  .meta({ id: "RestorePreview" });
+check(restorePreviewSchema).is<RestorePreview>(true);
+
+const restoreFields = {
+  id: z.string(),
+  backupId: z.string(),
+  safetyBackupId: z.string().nullable(),
+  status: z.string(),
+  phase: z.string().nullable(),
+  startedAt: isoTime.nullable(),
+  completedAt: isoTime.nullable(),
+  createdAt: isoTime,
+  durationSeconds: z.number().nullable(),
+  failureReason: z.string().nullable(),
+  /** The preview shown before the restore (RestorePreview), as stored. */
+  preview: z.unknown(),
+  /** The post-restore check run (CheckRun), as stored. */
+  checks: z.unknown(),
+  strategy: z.string().nullable(),
+  ownership: z.string().nullable(),
+  previousDatabase: z.string().nullable(),
+  keepUntil: isoTime.nullable(),
+  previousDroppedAt: isoTime.nullable(),
+  undoneAt: isoTime.nullable(),
+  swapSeconds: z.number().nullable(),
+  warnings: z.array(z.string()),
+  canUndo: z.boolean(),
+  initiatedBy: userRefSchema.nullable(),
+};
+
+export const restoreSchema = z.object(restoreFields).meta({ id: "Restore" });
+
+export const restoreListItemSchema = z
+  .object({ ...restoreFields, backupStatus: z.string().nullable(), safetyBackupStatus: z.string().nullable() })
+  .meta({ id: "RestoreListItem", description: "A restore, with its backups' statuses now (null when removed since)." });
+check(restoreListItemSchema.partial({ backupStatus: true, safetyBackupStatus: true })).is<RestoreDto>(true);
+
+export const restoreListSchema = z.object({ restores: z.array(restoreListItemSchema), ...page }).meta({ id: "RestoreList" });
+
+export const restoreStartedSchema = z.object({ restoreId: z.string(), preRestoreBackupId: z.string() }).meta({ id: "RestoreStarted" });
+
+export const undoneSchema = z.object({ restoreId: z.string(), undoneAt: isoTime, swapSeconds: z.number() }).meta({ id: "RestoreUndone" });
+
+// ---- checks ----
+
+export const storedCheckRunSchema = z
+  .object({ run: checkRun, source: z.enum(["manual", "gate", "restore"]), by: z.string().nullable(), restoreId: z.string().nullable().optional() })
+  .meta({ id: "StoredCheckRun" });
+check(storedCheckRunSchema).is<StoredCheckRun>(true);
+
+export const lastCheckRunSchema = z.object({ last: storedCheckRunSchema.nullable() }).meta({ id: "LastCheckRun" });
+
+// ---- deploy ----
+
+const hookKindSchema = z.enum(["command", "webhook", "command+webhook"]);
+
+const gateFields = {
+  backup: backupSchema.nullable(),
+  checks: checkRun.nullable(),
+  /** The Deployment row that records this decision. */
+  deploymentId: z.string(),
+  /** The PRE_DEPLOY backup this call queued or waited for, if any. */
+  pendingBackupId: z.string().nullable(),
+};
+
+export const gateAllowedSchema = z.object({ allowed: z.literal(true), ...gateFields }).meta({ id: "GateAllowed" });
+
+export const gateBlockedSchema = z
+  .object({
+    allowed: z.literal(false),
+    ...gateFields,
+    reasons: z.array(z.string()),
+    error: z.object({ code: z.literal("BACKUP_REQUIRED"), message: z.string(), details: z.object({ reasons: z.array(z.string()) }) }),
+  })
+  .meta({ id: "GateBlocked", description: "428: no deploy. Carries the shared error shape too, so a generic client sees BACKUP_REQUIRED." });
+
+export const deployStartedSchema = z
+  .object({
+    allowed: z.literal(true),
+    deploymentId: z.string(),
+    hook: hookKindSchema.nullable(),
+    /** True when a hook was started (202); false when there is none to run (200). */
+    running: z.boolean(),
+    backup: backupSchema.nullable(),
+    checks: checkRun.nullable(),
+  })
+  .meta({ id: "DeployStarted" });
+
+export const deployStateSchema = z
+  .object({
+    gate: z.object({
+      allowed: z.boolean(),
+      reasons: z.array(z.string()),
+      backup: backupSchema.nullable(),
+      checksAt: isoTime.nullable(),
+      checksStatus: z.string().nullable(),
+      maxAgeMinutes: z.number().int(),
+      require: z.enum(["FULL", "ANY"]),
+    }),
+    newestBackup: backupSchema.nullable(),
+    staleWarning: z.string().nullable(),
+    defaultCommit: z.string().nullable(),
+    hooks: z.object({ deploy: hookKindSchema.nullable(), rollback: hookKindSchema.nullable(), timeoutSeconds: z.number() }),
+    running: z.object({ id: z.string(), type: z.enum(["deploy", "rollback"]) }).nullable(),
+  })
+  .meta({ id: "DeployState" });
+check(deployStateSchema).is<DeployState>(true);
+
+const deploymentFields = {
+  id: z.string(),
+  type: z.enum(["gate", "deploy", "rollback", "record"]),
+  commitSha: z.string(),
+  environment: z.string(),
+  gateDecision: z.boolean(),
+  reasons: z.array(z.string()),
+  checks: checkRun.nullable(),
+  rollback: z
+    .object({ backupId: z.string(), backupKind: z.enum(BACKUP_KINDS), restoreId: z.string().nullable(), preRestoreBackupId: z.string().nullable() })
+    .nullable(),
+  backupId: z.string().nullable(),
+  backup: z
+    .object({ id: z.string(), kind: z.enum(BACKUP_KINDS), status: z.string(), trigger: z.string(), completedAt: isoTime.nullable(), commitSha: z.string().nullable() })
+    .nullable(),
+  status: z.enum(DEPLOYMENT_STATUSES),
+  url: z.string().nullable(),
+  actor: z.object({ id: z.string().nullable(), label: z.string().nullable() }),
+  at: isoTime,
+  completedAt: isoTime.nullable(),
+  logBytes: count,
+};
+
+export const deploymentSchema = z
+  .object({
+    ...deploymentFields,
+    /** The deploy command and its raw output: only for callers allowed `deployments.detail`. */
+    log: z.string().optional(),
+  })
+  .meta({ id: "Deployment" });
+check(deploymentSchema).is<DeploymentDto>(true);
+
+export const deploymentListSchema = z
+  .object({ deployments: z.array(z.object(deploymentFields).meta({ id: "DeploymentListItem" })), ...page })
+  .meta({ id: "DeploymentList" });
+
+export const rollbackStartedSchema = z
+  .object({ deploymentId: z.string(), restoreId: z.string().optional(), preRestoreBackupId: z.string().optional() })
+  .meta({ id: "RollbackStarted", description: "restoreId and preRestoreBackupId are absent for a QUICK (code-only) rollback." });
+
+// ---- settings ----
+
+const sectionMetaSchema = z.object({ version: z.number().int(), updatedAt: isoTime, updatedBy: z.string().nullable() }).nullable();
+
+export const settingsViewSchema = z
+  .object({
+    settings: z.object({
+      schedule: scheduleSchema,
+      retention: retentionSchema,
+      notifications: notificationsSchema.extend({
+        /** Masked (`https://host/…`) unless the caller is allowed `settings.secrets`. */
+        webhookUrl: z.string().nullable(),
+      }),
+    }),
+    meta: z.object(Object.fromEntries(SETTINGS_SECTIONS.map((s) => [s, sectionMetaSchema])) as Record<(typeof SETTINGS_SECTIONS)[number], typeof sectionMetaSchema>),
+    nextRuns: z.array(isoTime),
+  })
+  .meta({ id: "SettingsView" });
+
+export const settingsSavedSchema = settingsViewSchema
+  .extend({ changed: z.array(z.enum(SETTINGS_SECTIONS)) })
+  .meta({ id: "SettingsSaved", description: "The settings in force after the save, and the sections it changed." });
+
+// ---- users, tokens, audit ----
+
+export const userSchema = z
+  .object({
+    id: z.string(),
+    email: z.string(),
+    displayName: z.string(),
+    role: z.enum(ROLES),
+    disabledAt: isoTime.nullable(),
+    lastLoginAt: isoTime.nullable(),
+    createdAt: isoTime,
+  })
+  .meta({ id: "User" });
+
+export const userListSchema = z.object({ users: z.array(userSchema) }).meta({ id: "UserList" });
+
+const tokenFields = {
+  id: z.string(),
+  name: z.string(),
+  /** The secret's first characters, to tell tokens apart. */
+  prefix: z.string(),
+  scopes: z.array(z.enum(SCOPES)),
+  lastUsedAt: isoTime.nullable(),
+  expiresAt: isoTime.nullable(),
+  revokedAt: isoTime.nullable(),
+  createdAt: isoTime,
+  createdBy: z.object({ id: z.string(), email: z.string(), displayName: z.string() }),
+};
+
+export const tokenSchema = z.object(tokenFields).meta({ id: "ApiToken" });
+
+export const tokenListSchema = z.object({ tokens: z.array(tokenSchema) }).meta({ id: "ApiTokenList" });
+
+export const tokenCreatedSchema = z
+  .object({ ...tokenFields, token: z.string().meta({ description: "The secret: shown in this answer only. Send it as `Authorization: Bearer <token>`." }) })
+  .meta({ id: "ApiTokenCreated" });
+
+export const auditEventSchema = z
+  .object({
+    id: z.string(),
+    actorType: z.string(),
+    actorId: z.string().nullable(),
+    actorLabel: z.string().nullable(),
+    action: z.string(),
+    target: z.string().nullable(),
+    details: z.unknown(),
+    ip: z.string().nullable(),
+    at: isoTime,
+  })
+  .meta({ id: "AuditEvent" });
+check(auditEventSchema).is<AuditEventDto>(true);
+
+export const auditListSchema = z
+  .object({ events: z.array(auditEventSchema), ...page, actions: z.array(z.string()).meta({ description: "Every action in the log, for the filter." }) })
+  .meta({ id: "AuditList" });
+
+// ---- health ----
+
+const checkStateSchema = z.enum(["ok", "degraded", "down"]);
+
+export const healthSchema = z
+  .object({
+    status: checkStateSchema,
+    checks: z.record(z.string(), z.looseObject({ status: checkStateSchema, message: z.string().optional() })),
+  })
+  .meta({ id: "Health", description: "For a signed-in caller or a valid token: every check with its details." });
+
+export const publicHealthSchema = z
+  .object({ status: checkStateSchema, checks: z.record(z.string(), z.enum(["ok", "failing"])) })
+  .meta({ id: "PublicHealth", description: "For anyone else: the state and which checks fail." });
