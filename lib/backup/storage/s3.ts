@@ -19,6 +19,7 @@ import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { componentLogger } from "../../log";
 import { assertSafeKey, assertSafePrefix } from "./keys";
+import { planMultipart, type PartPlan } from "./part-size";
 import {
   ObjectNotFoundError,
   StorageUnavailableError,
@@ -40,8 +41,13 @@ export interface S3StorageOptions {
   connectionTimeoutMs?: number;
   /** Socket inactivity limit per request. */
   requestTimeoutMs?: number;
+  /** A fixed part size; omitted, each upload plans its own from its expected size (part-size.ts). */
   partSize?: number;
   queueSize?: number;
+  /** The store's part-count limit (S3: 10,000); lowered in tests. */
+  maxParts?: number;
+  /** Part buffers an upload may hold at once; bounds the process's memory whatever the part size. */
+  bufferBudgetBytes?: number;
 }
 
 const log = componentLogger("storage-s3");
@@ -85,18 +91,20 @@ export class S3Storage implements Storage {
   readonly description: string;
   readonly client: S3Client;
   readonly bucket: string;
-  private readonly partSize: number;
-  private readonly queueSize: number;
+  private readonly fixed?: { partSize: number; queueSize: number };
+  private readonly maxParts?: number;
+  private readonly bufferBudgetBytes?: number;
   private readonly where: string;
+  /** The plan of the latest put(), for tests and logs. */
+  lastPlan?: PartPlan;
 
   constructor(opts: S3StorageOptions) {
     this.bucket = opts.bucket;
     this.where = opts.endpoint ?? `AWS ${opts.region}`;
     this.description = `s3://${opts.bucket} (${this.where})`;
-    // 8 MiB × 4 in flight keeps the process under ~300 MB; S3 allows 10,000 parts, so one
-    // object can reach ~78 GiB of encrypted dump.
-    this.partSize = opts.partSize ?? 8 * 1024 * 1024;
-    this.queueSize = opts.queueSize ?? 4;
+    if (opts.partSize) this.fixed = { partSize: opts.partSize, queueSize: opts.queueSize ?? 4 };
+    this.maxParts = opts.maxParts;
+    this.bufferBudgetBytes = opts.bufferBudgetBytes;
     const config: S3ClientConfig = {
       region: opts.region,
       endpoint: opts.endpoint,
@@ -174,11 +182,19 @@ export class S3Storage implements Storage {
     if (opts.signal?.aborted) onAbort();
     opts.signal?.addEventListener("abort", onAbort, { once: true });
 
+    // Fixed 8 MiB parts stop at ~78 GiB (10,000 parts): the size is planned per upload.
+    const plan = this.fixed
+      ? { ...this.fixed, capacityBytes: this.fixed.partSize * (this.maxParts ?? 10_000), bufferBytes: (this.fixed.queueSize + 1) * this.fixed.partSize }
+      : planMultipart({ expectedBytes: opts.expectedBytes, maxParts: this.maxParts, bufferBudgetBytes: this.bufferBudgetBytes });
+    this.lastPlan = plan;
+    if (opts.expectedBytes && plan.partSize > 8 * 1024 * 1024) {
+      log.info({ key, expectedBytes: opts.expectedBytes, partSize: plan.partSize, queueSize: plan.queueSize }, "multipart parts sized for a large archive");
+    }
     const upload = new Upload({
       client: this.client,
       params: { Bucket: this.bucket, Key: key, Body: counted, ContentType: opts.contentType },
-      partSize: this.partSize,
-      queueSize: this.queueSize,
+      partSize: plan.partSize,
+      queueSize: plan.queueSize,
       leavePartsOnError: false,
     });
     try {
