@@ -93,6 +93,7 @@ describe.each(CASES)("a backup compressed with $name", ({ compression, legacy, s
     if (legacy) await asLegacyManifest(env, backupId);
   });
   afterAll(async () => {
+    await stopBosses();
     const names = swapNames(databaseOf(env.targetUrl), "x");
     const kept = await sql<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [`${names.live}__%`]);
     for (const { datname } of kept) await sql(adminUrl(), `DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
