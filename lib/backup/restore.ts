@@ -282,8 +282,10 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
       await phase("restoring files");
       await afterReplace("Restoring the files part", async () => {
         const enc = await ctx.storage.get(filesPart.key);
-        const tarStream = enc.pipe(createDecryptStream(ctx.passphrase));
-        enc.on("error", (e) => tarStream.destroy(e));
+        const decrypted = enc.pipe(createDecryptStream(ctx.passphrase));
+        const tarStream = decrypted.pipe(createDecompressor(filesPart.compression));
+        enc.on("error", (e) => decrypted.destroy(e));
+        decrypted.on("error", (e) => tarStream.destroy(e));
         await swapInFiles(filesDir, restoreId, tarStream);
       });
     }
