@@ -146,7 +146,7 @@ describe.each(CASES)("a backup compressed with $name", ({ compression, legacy, s
       const part = (await readManifest(env.ctx, job)).parts.find((p) => p.name === "database")!;
       expect(createHash("sha256").update(await readFile(file)).digest("hex")).toBe(part.plainSha256);
     }
-  });
+  }, 180_000);
 
   it("is re-read into the catalogue from storage with its codec", async () => {
     await env.db.backupJob.delete({ where: { id: backupId } });

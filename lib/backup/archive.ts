@@ -3,9 +3,8 @@
 //   source → codec → SHA-256(plain) → OpenPGP encrypt → SHA-256(stored) → storage.put
 //   storage.get → SHA-256(stored) → decrypt → SHA-256(plain) → decompress → pg_restore --list | tar parse
 // "plain" is what `gpg -d` gives back, so both checksums can be checked with stock tools.
-import { Writable, type Readable } from "node:stream";
+import { Transform, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { Transform } from "node:stream";
 import { createCompressor, createDecompressor, type PartCompression } from "./compression";
 import { createDecryptStream, createEncryptStream, DecryptionError } from "./crypto";
 import { pgRestoreList, PgToolError } from "./dump";
@@ -154,16 +153,16 @@ export async function verifyStoredObject(opts: VerifyOptions): Promise<VerifyRes
 
   const stored = createHashingStream();
   const plain = createHashingStream();
-  const decrypted = createDecompressor(opts.compression);
-  const chain = pipeline(body, stored.stream, createDecryptStream(opts.passphrase), plain.stream, decrypted);
+  const content = createDecompressor(opts.compression);
+  const chain = pipeline(body, stored.stream, createDecryptStream(opts.passphrase), plain.stream, content);
   chain.catch(() => undefined);
 
   let entries: number;
   try {
     entries =
       opts.kind === "pgdump"
-        ? countTocEntries(await pgRestoreList(decrypted, opts.binDir))
-        : await countTarEntries(decrypted);
+        ? countTocEntries(await pgRestoreList(content, opts.binDir))
+        : await countTarEntries(content);
     await chain;
   } catch (e) {
     if (!isContentFailure(e)) throw e;
