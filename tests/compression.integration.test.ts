@@ -185,7 +185,8 @@ describe("S3 multipart parts planned from the expected size", () => {
   });
   afterAll(async () => s3.stop());
 
-  it("with a lowered 5-part limit, a 64 MiB archive goes up in at most 5 equal parts (but the last)", async () => {
+  const MiB = 1024 * 1024;
+  function storageWith(opts: { maxParts: number; bufferBudgetBytes?: number }) {
     const storage = new S3Storage({
       endpoint: s3.endpoint,
       bucket: s3.bucket,
@@ -193,31 +194,57 @@ describe("S3 multipart parts planned from the expected size", () => {
       accessKeyId: s3.accessKeyId,
       secretAccessKey: s3.secretAccessKey,
       forcePathStyle: true,
-      maxParts: 5,
+      ...opts,
     });
     const sizes: number[] = [];
     storage.client.middlewareStack.add(
       (next, context) => async (args) => {
         if (context.commandName === "UploadPartCommand") {
-          const body = (args.input as { Body?: Uint8Array }).Body;
-          sizes.push(body?.byteLength ?? -1);
+          const input = args.input as { Body?: Uint8Array; ContentLength?: number; PartNumber?: number };
+          sizes[(input.PartNumber ?? 1) - 1] = input.ContentLength ?? input.Body?.byteLength ?? -1;
         }
         return next(args);
       },
       { step: "initialize", name: "countParts" },
     );
-    const total = 64 * 1024 * 1024 + 12345;
-    const data = randomBytes(total);
-    const chunks = function* () {
-      for (let o = 0; o < data.length; o += 1024 * 1024) yield data.subarray(o, o + 1024 * 1024);
-    };
-    const put = await storage.put("plan/archive.bin", Readable.from(chunks()), { expectedBytes: total });
+    return { storage, sizes };
+  }
+  const total = 64 * MiB + 12345;
+  const data = randomBytes(total);
+  const source = () =>
+    Readable.from(
+      (function* () {
+        for (let o = 0; o < data.length; o += MiB) yield data.subarray(o, o + MiB);
+      })(),
+    );
+  const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+  it.each([
+    ["in memory (lib-storage)", undefined, false],
+    ["spooled to disk: 2 parts would not fit a 16 MiB budget", 16 * MiB, true],
+  ] as const)("with a lowered 5-part limit, a 64 MiB archive goes up in at most 5 equal parts but the last — %s", async (_name, bufferBudgetBytes, spooled) => {
+    const { storage, sizes } = storageWith({ maxParts: 5, bufferBudgetBytes });
+    const key = `plan/${spooled ? "spooled" : "memory"}.bin`;
+    const put = await storage.put(key, source(), { expectedBytes: total });
     expect(put.size).toBe(total);
-    expect(storage.lastPlan?.partSize).toBe(13 * 1024 * 1024);
+    expect(storage.lastPlan).toMatchObject({ partSize: 13 * MiB, spool: spooled });
     expect(sizes.length).toBeLessThanOrEqual(5);
-    expect(sizes.slice(0, -1).every((s) => s === storage.lastPlan!.partSize)).toBe(true);
+    expect(sizes.slice(0, -1).every((s) => s === 13 * MiB)).toBe(true);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(total);
-    const back = await storage.getBytes("plan/archive.bin");
-    expect(createHash("sha256").update(back).digest("hex")).toBe(createHash("sha256").update(data).digest("hex"));
+    expect(sha(await storage.getBytes(key))).toBe(sha(data));
+    expect((await storage.head(key))?.size).toBe(total);
+  });
+
+  it("a spooled upload whose source fails is aborted: no object, no open upload", async () => {
+    const { storage } = storageWith({ maxParts: 5, bufferBudgetBytes: 16 * MiB });
+    const failing = Readable.from(
+      (async function* () {
+        for (let o = 0; o < 30 * MiB; o += MiB) yield data.subarray(o, o + MiB);
+        throw new Error("pg_dump died");
+      })(),
+    );
+    await expect(storage.put("plan/failed.bin", failing, { expectedBytes: total })).rejects.toThrow(/pg_dump died/);
+    expect(await storage.head("plan/failed.bin")).toBeNull();
+    expect(await s3.openUploads()).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ const TiB = 1024 ** 4;
 
 describe("planMultipart", () => {
   it("keeps small archives at the preferred 8 MiB parts, four in flight", () => {
-    expect(planMultipart({ expectedBytes: 1 * MiB })).toEqual({ partSize: 8 * MiB, queueSize: 4, capacityBytes: 8 * MiB * 10_000, bufferBytes: 40 * MiB });
+    expect(planMultipart({ expectedBytes: 1 * MiB })).toEqual({ partSize: 8 * MiB, queueSize: 4, capacityBytes: 8 * MiB * 10_000, bufferBytes: 40 * MiB, spool: false });
     expect(planMultipart({}).partSize).toBe(8 * MiB);
   });
 
@@ -18,12 +18,14 @@ describe("planMultipart", () => {
     expect(p.capacityBytes).toBeGreaterThanOrEqual(80 * GiB);
   });
 
-  it("plans a 2 TiB archive within 10,000 parts, one part in flight", () => {
+  it("plans a 2 TiB archive within 10,000 parts, spooled to disk: a 210 MiB part does not fit the memory budget", () => {
     const p = planMultipart({ expectedBytes: 2 * TiB });
     expect(Math.ceil((2 * TiB) / p.partSize)).toBeLessThanOrEqual(S3_LIMITS.maxParts);
     expect(p.partSize % MiB).toBe(0);
     expect(p.partSize).toBe(210 * MiB);
     expect(p.queueSize).toBe(1);
+    expect(p.spool).toBe(true);
+    expect(p.bufferBytes).toBe(0);
   });
 
   it("plans S3's largest object, 5 TiB, with parts under 5 GiB, and refuses more", () => {
@@ -46,12 +48,15 @@ describe("planMultipart", () => {
     expect(q.partSize).toBe(13 * MiB);
   });
 
-  it("keeps (queueSize + 1) × partSize within the buffer budget while parts allow it", () => {
-    for (const size of [1 * MiB, 100 * GiB, 200 * GiB, 400 * GiB]) {
+  it("keeps part buffers within the budget whatever the size: fewer in flight, then spooled", () => {
+    for (const size of [1 * MiB, 78 * GiB, 100 * GiB, 200 * GiB, 320 * GiB, 400 * GiB, 2 * TiB, 5 * TiB]) {
       const p = planMultipart({ expectedBytes: size, bufferBudgetBytes: 64 * MiB });
-      if (p.partSize * 2 <= 64 * MiB) expect(p.bufferBytes).toBeLessThanOrEqual(64 * MiB);
+      expect(p.bufferBytes).toBeLessThanOrEqual(64 * MiB);
+      expect(p.spool).toBe(p.partSize * 2 > 64 * MiB);
       expect(p.queueSize).toBeGreaterThanOrEqual(1);
     }
     expect(planMultipart({ expectedBytes: 200 * GiB }).queueSize).toBe(2);
+    expect(planMultipart({ expectedBytes: 312 * GiB }).spool).toBe(false);
+    expect(planMultipart({ expectedBytes: 400 * GiB }).spool).toBe(true);
   });
 });

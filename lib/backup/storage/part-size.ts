@@ -3,7 +3,8 @@
 // part but the last to be the same size, so the size is chosen once, before the first
 // part, from an estimate (pg_database_size, or the previous archive × headroom) rather
 // than grown as the upload goes. lib-storage holds each part in memory while it is
-// assembled and while it is in flight, so concurrency shrinks as parts grow.
+// assembled and while it is in flight, so concurrency shrinks as parts grow, and parts too
+// big for the budget even one at a time wait on disk instead (s3-spooled-upload.ts).
 const MiB = 1024 * 1024;
 
 export const S3_LIMITS = {
@@ -31,8 +32,10 @@ export interface PartPlan {
   queueSize: number;
   /** The largest object this plan can upload within maxParts. */
   capacityBytes: number;
-  /** Part buffers held at most: (queueSize + 1) × partSize. */
+  /** Part buffers held in memory at most: (queueSize + 1) × partSize; 0 when spooled. */
   bufferBytes: number;
+  /** Parts wait in temp files (two at a time), not in memory: one part in flight would not fit the budget. */
+  spool: boolean;
 }
 
 /** The object cannot be stored in one S3 object at all. */
@@ -59,5 +62,6 @@ export function planMultipart(input: PartPlanInput = {}): PartPlan {
   if (needed > S3_LIMITS.maxPartSize) throw new ObjectTooLargeError(expected, `${maxParts} parts of 5 GiB`);
   const partSize = Math.max(preferred, needed);
   const queueSize = Math.max(1, Math.min(maxQueue, Math.floor(budget / partSize) - 1));
-  return { partSize, queueSize, capacityBytes: partSize * maxParts, bufferBytes: (queueSize + 1) * partSize };
+  const spool = (queueSize + 1) * partSize > budget;
+  return { partSize, queueSize, capacityBytes: partSize * maxParts, bufferBytes: spool ? 0 : (queueSize + 1) * partSize, spool };
 }

@@ -20,6 +20,7 @@ import { pipeline } from "node:stream/promises";
 import { componentLogger } from "../../log";
 import { assertSafeKey, assertSafePrefix } from "./keys";
 import { planMultipart, type PartPlan } from "./part-size";
+import { spooledMultipartUpload } from "./s3-spooled-upload";
 import {
   ObjectNotFoundError,
   StorageUnavailableError,
@@ -48,6 +49,8 @@ export interface S3StorageOptions {
   maxParts?: number;
   /** Part buffers an upload may hold at once; bounds the process's memory whatever the part size. */
   bufferBudgetBytes?: number;
+  /** Where parts too big for that budget wait (two at a time); default the OS temp dir. */
+  spoolDir?: string;
 }
 
 const log = componentLogger("storage-s3");
@@ -94,6 +97,7 @@ export class S3Storage implements Storage {
   private readonly fixed?: { partSize: number; queueSize: number };
   private readonly maxParts?: number;
   private readonly bufferBudgetBytes?: number;
+  private readonly spoolDir?: string;
   private readonly where: string;
   /** The plan of the latest put(), for tests and logs. */
   lastPlan?: PartPlan;
@@ -105,6 +109,7 @@ export class S3Storage implements Storage {
     if (opts.partSize) this.fixed = { partSize: opts.partSize, queueSize: opts.queueSize ?? 4 };
     this.maxParts = opts.maxParts;
     this.bufferBudgetBytes = opts.bufferBudgetBytes;
+    this.spoolDir = opts.spoolDir;
     const config: S3ClientConfig = {
       region: opts.region,
       endpoint: opts.endpoint,
@@ -184,21 +189,23 @@ export class S3Storage implements Storage {
 
     // Fixed 8 MiB parts stop at ~78 GiB (10,000 parts): the size is planned per upload.
     const plan = this.fixed
-      ? { ...this.fixed, capacityBytes: this.fixed.partSize * (this.maxParts ?? 10_000), bufferBytes: (this.fixed.queueSize + 1) * this.fixed.partSize }
+      ? { ...this.fixed, capacityBytes: this.fixed.partSize * (this.maxParts ?? 10_000), bufferBytes: (this.fixed.queueSize + 1) * this.fixed.partSize, spool: false }
       : planMultipart({ expectedBytes: opts.expectedBytes, maxParts: this.maxParts, bufferBudgetBytes: this.bufferBudgetBytes });
     this.lastPlan = plan;
     if (opts.expectedBytes && plan.partSize > 8 * 1024 * 1024) {
-      log.info({ key, expectedBytes: opts.expectedBytes, partSize: plan.partSize, queueSize: plan.queueSize }, "multipart parts sized for a large archive");
+      log.info({ key, expectedBytes: opts.expectedBytes, partSize: plan.partSize, queueSize: plan.queueSize, spool: plan.spool }, "multipart parts sized for a large archive");
     }
-    const upload = new Upload({
-      client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: counted, ContentType: opts.contentType },
-      partSize: plan.partSize,
-      queueSize: plan.queueSize,
-      leavePartsOnError: false,
-    });
+    const upload = plan.spool
+      ? spooledMultipartUpload({ client: this.client, bucket: this.bucket, key, body: counted, partSize: plan.partSize, contentType: opts.contentType, spoolDir: this.spoolDir, signal: opts.signal })
+      : new Upload({
+          client: this.client,
+          params: { Bucket: this.bucket, Key: key, Body: counted, ContentType: opts.contentType },
+          partSize: plan.partSize,
+          queueSize: plan.queueSize,
+          leavePartsOnError: false,
+        }).done();
     try {
-      await upload.done();
+      await upload;
     } catch (e) {
       if (failure !== undefined && failure !== e) {
         // lib-storage reports a failed AbortMultipartUpload instead of the original error.
