@@ -7,8 +7,10 @@
 //   restore  raw `pg_restore --single-transaction` into a fresh database  vs  a Vaultline
 //            restore (startRestore + runRestore), its safety backup reported apart
 //   memory   peak RSS of the backup process, at N and (--scaling) at 4×N
+//   archive  stored bytes of the Vaultline backup over raw `pg_dump -Fc` bytes
 //   list     GET /api/backups?limit=50 at 100 req/s for 30 s with 100k catalogue rows,
-//            on the real app (scripts/start.ts), authenticated with an API token
+//            on the real app (scripts/start.ts), authenticated with an API token; then
+//            GET /api/today and GET /api/health the same way
 // and writes bench/results/<date>.json and .md. See bench/README.md.
 import { parseArgs } from "node:util";
 import { execFileSync, spawn } from "node:child_process";
@@ -28,6 +30,8 @@ import { libpqConnection } from "../lib/backup/libpq";
 import { startRestore } from "../lib/backup/restore";
 import { dropDatabase } from "../lib/backup/swap";
 import { stopBosses } from "../lib/queue";
+import { updateSettings } from "../lib/settings";
+import { compressionSchema, type CompressionSettings } from "../lib/validation/settings";
 
 const { values: opt } = parseArgs({
   options: {
@@ -41,11 +45,20 @@ const { values: opt } = parseArgs({
     "list-rows": { type: "string", default: "100000" },
     "list-rate": { type: "string", default: "100" },
     "list-seconds": { type: "string", default: "30" },
+    compression: { type: "string" },
     "app-dir": { type: "string" },
     out: { type: "string", default: "bench/results" },
   },
   allowPositionals: false,
 });
+
+/** `--compression zstd:3`, `gzip:6` or `none`: the setting the backups run with (default: the app's default). */
+function parseCompression(v: string | undefined): CompressionSettings | null {
+  if (!v) return null;
+  const [codec, level] = v.split(":");
+  return compressionSchema.parse({ codec, level: codec === "none" ? null : Number(level ?? 1) });
+}
+const compression = parseCompression(opt.compression);
 
 const sizeMb = Number(opt["size-mb"]);
 const repeat = Math.max(1, Number(opt.repeat));
@@ -249,6 +262,12 @@ async function main() {
     pg = await startPg({ adminUrl: process.env.BENCH_DATABASE_URL, label: "bench" });
     const dataUrl = await pg.createDatabase("bench_data");
     const appUrl = await pg.createMigratedDatabase("bench_app");
+    if (compression) {
+      const db = createDb(appUrl);
+      await updateSettings(db, { compression }, { type: "system", label: "bench" });
+      await db.$disconnect();
+      log(`compression setting: ${JSON.stringify(compression)}`);
+    }
     const dataset = await buildDataset(dataUrl, sizeMb, log);
     const dbMb = dataset.sizeBytes / MB;
     log(`database: ${dbMb.toFixed(1)} MB in ${dataset.buildSeconds.toFixed(1)} s`);
@@ -331,7 +350,11 @@ async function main() {
     }
 
     // ---- list endpoint under load
-    let list: (LoadResult & { rows: number }) | null = null;
+    let list: (LoadResult & { rows: number; completedPct: number }) | null = null;
+    let today: (LoadResult & { completedPct: number }) | null = null;
+    let health: (LoadResult & { completedPct: number }) | null = null;
+    // Answered (2xx) requests out of those the fixed rate sent for the whole duration.
+    const completedPct = (r: LoadResult) => round((100 * r.ok) / Math.max(1, r.rate * r.durationSeconds), 1);
     if (!opt["skip-list"]) {
       const rows = Number(opt["list-rows"]);
       const db = createDb(appUrl);
@@ -356,7 +379,16 @@ async function main() {
       }
       // The run with the median p95 stands for the series; all runs are in the JSON.
       const mid = [...runs].sort((a, b) => a.p95 - b.p95)[Math.floor((runs.length - 1) / 2)];
-      list = { ...mid, rows, runs } as LoadResult & { rows: number; runs: typeof runs };
+      list = { ...mid, rows, runs, completedPct: completedPct(mid) } as LoadResult & { rows: number; runs: typeof runs; completedPct: number };
+      // The banner and the health check, at the same rate, on the same catalogue.
+      for (const endpoint of ["today", "health"] as const) {
+        const epUrl = `${app.baseUrl}/api/${endpoint}`;
+        await loadTest({ url: epUrl, token, rate: 20, durationSeconds: 3, connections: 4 });
+        const r = await loadTest({ url: epUrl, token, rate: Number(opt["list-rate"]), durationSeconds: Number(opt["list-seconds"]) });
+        log(`GET /api/${endpoint} @ ${r.rate}/s × ${r.durationSeconds}s: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.requests} requests, ${r.non2xx} non-2xx, ${r.errors} errors`);
+        if (endpoint === "today") today = { ...r, completedPct: completedPct(r) };
+        else health = { ...r, completedPct: completedPct(r) };
+      }
       await app.stop();
       stopApp = undefined;
     }
@@ -404,17 +436,23 @@ async function main() {
         scaling: scaling && { ...scaling, peakRssMb: round(scaling.peakRssBytes / MB, 1) },
       },
       list,
+      today,
+      health,
+      compression: compression ?? "app default",
       profile,
       profileS3,
       ratios: {
         backup_ratio: ratio(localE2e, rawDump),
         backup_ratio_s3: ratio(s3E2e, rawDump),
+        // Stored (compressed, encrypted) bytes over raw `pg_dump -Fc` bytes.
+        archive_ratio: ratio(median(local.map((l) => l.storedBytes)), dumpBytes),
         restore_ratio: ratio(vlRestoreMed, rawRestoreMed),
       },
       targets: {
-        backup_ratio: 1.1,
+        backup_ratio: 0.8,
+        archive_ratio: 0.9,
         restore_ratio: 1.0,
-        peak_rss_mb: 300,
+        peak_rss_mb: 200,
         list_p95_ms: 50,
       },
     };
@@ -422,11 +460,15 @@ async function main() {
     const lines = [
       `backup_ratio=${result.ratios.backup_ratio}`,
       `backup_ratio_s3=${result.ratios.backup_ratio_s3 ?? "n/a"}`,
+      `archive_ratio=${result.ratios.archive_ratio ?? "n/a"}`,
       `restore_ratio=${result.ratios.restore_ratio ?? "n/a"}`,
       `peak_rss_mb=${result.memory.peakRssMb}`,
       ...(result.memory.peakRssS3Mb !== null ? [`peak_rss_mb_s3=${result.memory.peakRssS3Mb}`] : []),
       ...(scaling ? [`peak_rss_mb_4x=${result.memory.scaling!.peakRssMb}`, `backup_ratio_4x=${round(scaling.endToEndSeconds / scaling.rawDumpSeconds)}`] : []),
       `list_p95_ms=${list ? round(list.p95, 1) : "n/a"}`,
+      `list_completed_pct=${list ? list.completedPct : "n/a"}`,
+      `today_p95_ms=${today ? round(today.p95, 1) : "n/a"}`,
+      `health_p95_ms=${health ? round(health.p95, 1) : "n/a"}`,
       `raw_pg_dump_s=${round(rawDump, 2)} raw_pg_dump_MBps=${result.backup.rawMBps}`,
       `vaultline_local_s=${round(localE2e, 2)} vaultline_local_MBps=${result.backup.localMBps}`,
       ...(s3E2e !== null ? [`vaultline_s3_s=${round(s3E2e, 2)} vaultline_s3_MBps=${result.backup.s3MBps}`] : []),

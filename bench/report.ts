@@ -45,11 +45,14 @@ export interface ReportInput {
     errors: number;
     timeouts: number;
     runs?: { p95: number; loadAvg1: number }[];
+    completedPct?: number;
   } | null;
+  today?: { rate: number; durationSeconds: number; p50: number; p95: number; p99: number; requests: number; non2xx: number; errors: number; completedPct: number } | null;
+  health?: { rate: number; durationSeconds: number; p50: number; p95: number; p99: number; requests: number; non2xx: number; errors: number; completedPct: number } | null;
   profile: Profile | null;
   profileS3?: Profile | null;
-  ratios: { backup_ratio: number | null; backup_ratio_s3: number | null; restore_ratio: number | null };
-  targets: { backup_ratio: number; restore_ratio: number; peak_rss_mb: number; list_p95_ms: number };
+  ratios: { backup_ratio: number | null; backup_ratio_s3: number | null; archive_ratio?: number | null; restore_ratio: number | null };
+  targets: { backup_ratio: number; archive_ratio?: number; restore_ratio: number; peak_rss_mb: number; list_p95_ms: number };
 }
 
 const s = (x: number | null | undefined, d = 2) => (x === null || x === undefined || Number.isNaN(x) ? "n/a" : x.toFixed(d));
@@ -60,6 +63,16 @@ export function renderMarkdown(r: ReportInput): string {
   const last = r.restore.vaultline.at(-1);
   const rows: string[][] = [
     ["Backup → local disk", `pg_dump -Fc: ${s(r.backup.rawPgDumpMedianSeconds)} s (${s(r.backup.rawMBps, 1)} MB/s)`, `${s(r.backup.localEndToEndMedianSeconds)} s (${s(r.backup.localMBps, 1)} MB/s)`, `backup_ratio = ${s(r.ratios.backup_ratio, 3)}`, `≤ ${t.backup_ratio}`, verdict(r.ratios.backup_ratio === null ? null : r.ratios.backup_ratio <= t.backup_ratio)],
+    ...(r.ratios.archive_ratio !== undefined && r.ratios.archive_ratio !== null
+      ? [[
+          "Archive size",
+          `pg_dump -Fc: ${(r.backup.rawDumpBytes / 1e6).toFixed(1)} MB`,
+          `${((r.backup.local.at(-1)?.storedBytes ?? NaN) / 1e6).toFixed(1)} MB stored`,
+          `archive_ratio = ${s(r.ratios.archive_ratio, 3)}`,
+          `≤ ${t.archive_ratio ?? "–"}`,
+          verdict(t.archive_ratio === undefined ? null : r.ratios.archive_ratio <= t.archive_ratio),
+        ]]
+      : []),
     ...(r.backup.s3EndToEndMedianSeconds !== null
       ? [["Backup → S3 (s3rver)", `pg_dump -Fc: ${s(r.backup.rawPgDumpMedianSeconds)} s`, `${s(r.backup.s3EndToEndMedianSeconds)} s (${s(r.backup.s3MBps, 1)} MB/s)`, `backup_ratio_s3 = ${s(r.ratios.backup_ratio_s3, 3)}`, `≤ ${t.backup_ratio}`, verdict(r.ratios.backup_ratio_s3 === null ? null : r.ratios.backup_ratio_s3 <= t.backup_ratio)]]
       : []),
@@ -108,6 +121,18 @@ export function renderMarkdown(r: ReportInput): string {
           verdict(r.list.p95 <= t.list_p95_ms && r.list.errors === 0 && r.list.non2xx === 0),
         ]]
       : []),
+    ...([["today", r.today], ["health", r.health]] as const).flatMap(([name, x]) =>
+      x
+        ? [[
+            `GET /api/${name}, ${x.rate} req/s × ${x.durationSeconds} s`,
+            "–",
+            `p50 ${s(x.p50, 0)} ms · p95 ${s(x.p95, 0)} ms · p99 ${s(x.p99, 0)} ms · ${x.requests} requests, ${x.non2xx} non-2xx, ${x.errors} errors, ${s(x.completedPct, 1)} % completed`,
+            `${name}_p95_ms = ${s(x.p95, 0)}`,
+            `≤ ${t.list_p95_ms}`,
+            verdict(x.p95 <= t.list_p95_ms && x.errors === 0 && x.non2xx === 0),
+          ]]
+        : [],
+    ),
   ];
   const table = (head: string[], body: string[][]) =>
     [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...body.map((r) => `| ${r.join(" | ")} |`)].join("\n");

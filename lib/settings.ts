@@ -7,6 +7,7 @@ import {
   DEFAULT_SETTINGS,
   SETTINGS_SECTIONS,
   cronNextRuns,
+  compressionSchema,
   notificationsSchema,
   retentionSchema,
   scheduleSchema,
@@ -63,6 +64,7 @@ const SECTION_SCHEMAS = {
   schedule: scheduleSchema,
   retention: retentionSchema,
   notifications: notificationsSchema,
+  compression: compressionSchema,
 } as const;
 
 type SettingReader = Pick<Db, "setting">;

@@ -8,6 +8,7 @@ import pg from "pg";
 import { parseConfig, ConfigError } from "../lib/config";
 import { createStorage } from "../lib/backup/storage";
 import { createDecryptStream } from "../lib/backup/crypto";
+import { createDecompressor, stockDecompressCommand } from "../lib/backup/compression";
 import { findManifest, listManifests, verifyParts } from "../lib/backup/offline";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../lib/embedded-postgres";
 
@@ -83,11 +84,14 @@ async function main() {
         const base = p.name === "files" ? "files.tar" : "archive.dump";
         const encrypted = await storage.get(p.key);
         if (flag("--decrypt")) {
-          await pipeline(encrypted, createDecryptStream(cfg.encryptionPassphrase), createWriteStream(path.join(out, base)));
-          console.log(`${path.join(out, base)} (decrypted)`);
+          // Decrypted and decompressed: a file pg_restore reads as it is, whatever the codec.
+          await pipeline(encrypted, createDecryptStream(cfg.encryptionPassphrase), createDecompressor(p.compression), createWriteStream(path.join(out, base)));
+          console.log(`${path.join(out, base)} (decrypted${p.compression && p.compression.codec !== "none" ? `, ${p.compression.codec} decompressed` : ""})`);
         } else {
           await pipeline(encrypted, createWriteStream(path.join(out, `${base}.gpg`)));
           console.log(`${path.join(out, `${base}.gpg`)} sha256 ${p.sha256}`);
+          const codec = stockDecompressCommand(p.compression);
+          if (p.name === "database") console.log(`  restore with: gpg -d ${base}.gpg${codec ? ` | ${codec}` : ""} | pg_restore -d <database>`);
         }
       }
     } else if (cmd === "backup") {

@@ -10,7 +10,7 @@ import pg from "pg";
 import { execFile } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { makeEnv, listKeys, waitFor, PASSPHRASE, type TestEnv } from "./helpers/backup-env";
-import { gpgDecryptFile, pgRestoreListFile, sha256sum } from "./helpers/gpg";
+import { gpgDecryptFile, pgRestoreListFile, sha256sum, zstdDecompressFile } from "./helpers/gpg";
 import { createBackupJob, cancelBackup, sweepStaleJobs } from "../lib/backup/jobs";
 import { runBackup } from "../lib/backup/run-backup";
 import { runVerify } from "../lib/backup/verify";
@@ -71,10 +71,14 @@ describe.each(["local", "s3"] as const)("FULL backup to %s storage through the q
     // Not a plain pg_dump archive on disk: pg_dump's custom format starts with "PGDMP".
     expect((await readFile(enc)).subarray(0, 5).toString()).not.toBe("PGDMP");
 
-    const plain = path.join(work, `${storage}.dump`);
+    // gpg gives back a zstd stream (the default setting), zstd -d the pg_dump archive.
+    const plain = path.join(work, `${storage}.dump.zst`);
     await gpgDecryptFile(enc, plain, PASSPHRASE);
-    expect((await readFile(plain)).subarray(0, 5).toString()).toBe("PGDMP");
-    const list = await pgRestoreListFile(plain);
+    expect((await readFile(plain)).subarray(0, 4).toString("hex")).toBe("28b52ffd");
+    const archive = path.join(work, `${storage}.dump`);
+    await zstdDecompressFile(plain, archive);
+    expect((await readFile(archive)).subarray(0, 5).toString()).toBe("PGDMP");
+    const list = await pgRestoreListFile(archive);
     expect(list).toContain("TABLE public customers");
     expect(list).toContain("TABLE DATA public invoices");
 
@@ -82,6 +86,7 @@ describe.each(["local", "s3"] as const)("FULL backup to %s storage through the q
     expect(manifest.id).toBe(job.id);
     expect(manifest.checksumSha256).toBe(done.checksumSha256);
     expect(manifest.parts[0].plainSha256).toBe(await sha256sum(plain));
+    expect(manifest.parts[0].compression).toMatchObject({ codec: "zstd", level: 1, pgDump: "-Z0", inputBytes: (await readFile(archive)).length });
     expect(manifest.pgDumpVersion).toMatch(/^15\./);
     expect(manifest.database.serverVersion).toMatch(/^15\./);
     expect(manifest.tableRowEstimates?.["public.customers"]).toBe(2000);

@@ -44,7 +44,8 @@ describe("settings persistence", () => {
     expect(s.retention).toEqual({ days: 30, keepLast: 10, keepQuick: 10 });
     expect(s.notifications.missedBackupAfterHours).toBe(26);
     const { meta } = await loadSettings(db);
-    expect(meta).toEqual({ schedule: null, retention: null, notifications: null });
+    expect(meta).toEqual({ schedule: null, retention: null, notifications: null, compression: null });
+    expect(s.compression).toEqual({ codec: "zstd", level: 1 });
     // Callers may mutate what they get without changing the defaults.
     s.retention.days = 1;
     expect(DEFAULT_SETTINGS.retention.days).toBe(30);
@@ -220,6 +221,16 @@ describe("settings schemas", () => {
     expect(issuePaths({ notifications: { ...valid.notifications, missedBackupAfterHours: 0 } })).toEqual([
       "notifications.missedBackupAfterHours",
     ]);
+  });
+
+  it("takes a codec with a level in its range: zstd 1–19, gzip 1–9, none without one", () => {
+    for (const compression of [{ codec: "zstd", level: 1 }, { codec: "zstd", level: 19 }, { codec: "gzip", level: 9 }, { codec: "none", level: null }]) {
+      expect(issuePaths({ compression })).toEqual([]);
+    }
+    for (const compression of [{ codec: "zstd", level: 0 }, { codec: "zstd", level: 20 }, { codec: "gzip", level: 10 }, { codec: "zstd", level: 2.5 }, { codec: "none", level: 3 }, { codec: "gzip", level: null }]) {
+      expect(issuePaths({ compression })).toEqual(["compression.level"]);
+    }
+    expect(issuePaths({ compression: { codec: "lz4", level: 1 } })).toEqual(["compression.codec"]);
   });
 
   it("requires at least one section, complete sections and no unknown keys", () => {

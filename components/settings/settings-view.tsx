@@ -1,5 +1,5 @@
 "use client";
-// /settings: schedule, retention and notifications. ADMINs edit (one save per section,
+// /settings: schedule, retention, notifications and compression. ADMINs edit (one save per section,
 // each audited); everyone else reads. The schedule previews its next runs as you type,
 // computed with the same parser the server uses.
 import { useCallback, useEffect, useMemo, useState } from "react";
@@ -14,10 +14,13 @@ import { Skeleton } from "@/components/ui/skeleton";
 import { ErrorState } from "@/components/ui/empty-state";
 import { formatDateTimeUtc, formatRelative } from "@/lib/format";
 import {
+  COMPRESSION_LEVELS,
+  compressionSchema,
   cronNextRuns,
   notificationsSchema,
   retentionSchema,
   scheduleSchema,
+  type CompressionSettings,
   type NotificationSettings,
   type RetentionSettings,
   type ScheduleSettings,
@@ -387,6 +390,86 @@ function NotificationsForm({ initial, meta, canEdit, onDirty }: { initial: Notif
   );
 }
 
+const CODEC_LABELS: Record<CompressionSettings["codec"], string> = {
+  zstd: "zstd (recommended)",
+  gzip: "gzip",
+  none: "None outside pg_dump (pg_dump's own zlib, as before)",
+};
+
+function CompressionForm({ initial, meta, canEdit, onDirty }: { initial: CompressionSettings; meta: SectionMetaDto | null; canEdit: boolean } & DirtyProps) {
+  const start = { codec: initial.codec, level: initial.level === null ? "" : String(initial.level) };
+  const [v, setRaw] = useState(start);
+  const { save, saving, error, fieldErrors, clearField } = useSave("compression", "Compression");
+  const [touched, setTouched] = useState(false);
+  const dirty = JSON.stringify(v) !== JSON.stringify(start);
+  useReportDirty("compression", dirty, onDirty);
+  const setV = (next: typeof v) => {
+    for (const k of Object.keys(next) as (keyof typeof v)[]) if (next[k] !== v[k]) clearField(k);
+    setRaw(next);
+  };
+  const range = v.codec === "none" ? null : COMPRESSION_LEVELS[v.codec];
+  const parsed = compressionSchema.safeParse({ codec: v.codec, level: v.codec === "none" ? null : numberField(v.level) });
+  const errors = { ...((touched || dirty) && !parsed.success ? issuesToErrors(parsed.error) : {}), ...fieldErrors };
+  return (
+    <Section
+      id="compression"
+      dirty={dirty}
+      title="Compression"
+      description="How full backups are compressed before they are encrypted. Applies to the next backup; every existing backup stays readable, and the manifest of each says how to read it."
+      meta={meta}
+      canEdit={canEdit}
+      saving={saving}
+      error={error}
+      onSubmit={() => {
+        setTouched(true);
+        if (parsed.success) save({ compression: parsed.data });
+      }}
+    >
+      <div className="grid gap-4 sm:grid-cols-2">
+        <div className="flex flex-col gap-1">
+          <label htmlFor="compression-codec" className="text-sm font-medium text-slate-700">
+            Codec
+          </label>
+          <select
+            id="compression-codec"
+            value={v.codec}
+            onChange={(e) => {
+              const codec = e.target.value as CompressionSettings["codec"];
+              // Each codec starts at its fastest level; a level valid for zstd may not be for gzip.
+              setV({ codec, level: codec === "none" ? "" : codec === initial.codec && initial.level !== null ? String(initial.level) : "1" });
+            }}
+            className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm disabled:bg-slate-50"
+          >
+            {(Object.keys(CODEC_LABELS) as CompressionSettings["codec"][]).map((c) => (
+              <option key={c} value={c}>
+                {CODEC_LABELS[c]}
+              </option>
+            ))}
+          </select>
+        </div>
+        {range ? (
+          <Input
+            id="compression-level"
+            label="Level"
+            type="number"
+            min={range.min}
+            max={range.max}
+            inputMode="numeric"
+            value={v.level}
+            onChange={(e) => setV({ ...v, level: e.target.value })}
+            error={errors.level}
+            hint={`${range.min}–${range.max}; higher is slower${v.codec === "zstd" ? ", and on typical dumps barely smaller: 1 keeps pace with pg_dump" : " and smaller"}.`}
+          />
+        ) : (
+          <p className="self-end text-sm text-slate-500" data-testid="compression-none-hint">
+            pg_dump compresses the archive itself, in its single thread: slower and larger than zstd.
+          </p>
+        )}
+      </div>
+    </Section>
+  );
+}
+
 export function SettingsView() {
   const q = useSettingsQuery();
   const canEdit = useCan("settings.write");
@@ -412,6 +495,7 @@ export function SettingsView() {
           <ScheduleForm key={`s${q.data.meta.schedule?.version ?? 0}`} initial={q.data.settings.schedule} meta={q.data.meta.schedule} serverNextRuns={q.data.nextRuns} canEdit={canEdit} onDirty={onDirty} />
           <RetentionForm key={`r${q.data.meta.retention?.version ?? 0}`} initial={q.data.settings.retention} meta={q.data.meta.retention} canEdit={canEdit} onDirty={onDirty} />
           <NotificationsForm key={`n${q.data.meta.notifications?.version ?? 0}`} initial={q.data.settings.notifications} meta={q.data.meta.notifications} canEdit={canEdit} onDirty={onDirty} />
+          <CompressionForm key={`c${q.data.meta.compression?.version ?? 0}`} initial={q.data.settings.compression} meta={q.data.meta.compression} canEdit={canEdit} onDirty={onDirty} />
         </>
       )}
     </div>

@@ -1,7 +1,7 @@
 // Applies a stored, encrypted pg_dump archive to the target IN PLACE so that it ends EXACTLY
 // as the backup — all or nothing, and committed only after every stored byte was checked:
 //
-//   storage → SHA-256(stored) → OpenPGP decrypt → pg_restore -f - → hold back the tail → psql
+//   storage → SHA-256(stored) → OpenPGP decrypt → decompress → pg_restore -f - → hold back the tail → psql
 //
 // psql runs one transaction: the caller's prologue removes everything the application
 // owns (restore-plan.ts: its schemas with CASCADE, large objects, …), so nothing made after
@@ -14,6 +14,7 @@
 import { Transform, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createDecryptStream } from "./crypto";
+import { createDecompressor, type CompressionCodec } from "./compression";
 import { createHashingStream } from "./hashing";
 import { pgBinary } from "./dump";
 import { killTool, spawnTool } from "./pg-process";
@@ -96,6 +97,8 @@ export interface ApplyOptions {
   storedStream: Readable;
   passphrase: string;
   expectedStoredSha256: string;
+  /** The part's codec from its manifest; absent (older archives) = none. */
+  compression?: { codec: CompressionCodec };
   targetUrl: string;
   /** SQL run first, inside the transaction: clears what the backup will recreate. */
   prologue: string;
@@ -135,9 +138,14 @@ export async function applyArchive(o: ApplyOptions): Promise<void> {
     // pg_restore may stop reading once it has the last archive entry; the input is still
     // read to its end, because the stored checksum and OpenPGP's integrity check are only
     // known there — and COMMIT waits for both.
-    const feed = pipeline(o.storedStream, stored.stream, createDecryptStream(o.passphrase), forwardUntilClosed(restore.child.stdin!), {
-      signal: o.signal,
-    });
+    const feed = pipeline(
+      o.storedStream,
+      stored.stream,
+      createDecryptStream(o.passphrase),
+      createDecompressor(o.compression),
+      forwardUntilClosed(restore.child.stdin!),
+      { signal: o.signal },
+    );
     const out = pipeline(restore.child.stdout!, tail.stream, psql.child.stdin!, { signal: o.signal });
     // A failure on either side fails the whole thing at once.
     const failFast = Promise.race([

@@ -1,14 +1,17 @@
 // Writing and verifying one encrypted part of a backup. Both directions are one streamed
 // pass with back-pressure (DESIGN §4: no full copy in memory or on disk):
-//   source → SHA-256(plain) → OpenPGP encrypt → SHA-256(stored) → storage.put
-//   storage.get → SHA-256(stored) → decrypt → SHA-256(plain) → pg_restore --list | tar parse
-import { Writable, type Readable } from "node:stream";
+//   source → codec → SHA-256(plain) → OpenPGP encrypt → SHA-256(stored) → storage.put
+//   storage.get → SHA-256(stored) → decrypt → SHA-256(plain) → decompress → pg_restore --list | tar parse
+// "plain" is what `gpg -d` gives back, so both checksums can be checked with stock tools.
+import { Transform, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { createCompressor, createDecompressor, type PartCompression } from "./compression";
 import { createDecryptStream, createEncryptStream, DecryptionError } from "./crypto";
 import { pgRestoreList, PgToolError } from "./dump";
 import { countTarEntries, UnsafeTarEntryError } from "./files";
 import { createHashingStream } from "./hashing";
 import { ObjectNotFoundError, type Storage } from "./storage/types";
+import type { CompressionSettings } from "../validation/settings";
 
 export interface WriteEncryptedObjectOptions {
   source: Readable;
@@ -17,6 +20,10 @@ export interface WriteEncryptedObjectOptions {
   passphrase: string;
   signal?: AbortSignal;
   contentType?: string;
+  /** The codec applied before encryption; none when omitted. */
+  compression?: CompressionSettings;
+  /** The stored size expected, for stores that plan multipart part sizes (S3). */
+  expectedBytes?: number;
   onProgress?: (plainBytes: number, storedBytes: number) => void;
 }
 
@@ -25,6 +32,8 @@ export interface WrittenObject {
   plainBytes: number;
   storedSha256: string;
   storedBytes: number;
+  /** Set when a codec ran: what the manifest records for the part. */
+  compression?: PartCompression;
 }
 
 /** The stored object is not what was sent; the object has been removed. */
@@ -50,14 +59,24 @@ export async function writeEncryptedObject(opts: WriteEncryptedObjectOptions): P
   const { source, storage, key, passphrase, signal } = opts;
   const plain = createHashingStream();
   const stored = createHashingStream();
+  let inputBytes = 0;
+  const counted = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      inputBytes += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  const codec = opts.compression ?? { codec: "none", level: null };
 
   // The chain and the upload run together; whichever fails tears the other down (pipeline
   // destroys every stage, and put destroys its body), so neither side is left hanging.
-  const chain = pipeline(source, plain.stream, createEncryptStream(passphrase), stored.stream, { signal });
+  const chain = pipeline(source, counted, createCompressor(codec), plain.stream, createEncryptStream(passphrase), stored.stream, { signal });
   const upload = storage.put(key, stored.stream, {
     signal,
     contentType: opts.contentType ?? "application/pgp-encrypted",
-    onBytes: () => opts.onProgress?.(plain.bytes(), stored.bytes()),
+    expectedBytes: opts.expectedBytes,
+    // Progress counts what the source produced (the dump), whatever the codec makes of it.
+    onBytes: () => opts.onProgress?.(inputBytes, stored.bytes()),
   });
   const [chainResult, uploadResult] = await Promise.allSettled([chain, upload]);
 
@@ -84,6 +103,9 @@ export async function writeEncryptedObject(opts: WriteEncryptedObjectOptions): P
     plainBytes: plain.bytes(),
     storedSha256: stored.digest(),
     storedBytes,
+    ...(opts.compression
+      ? { compression: { codec: codec.codec, level: codec.level, pgDump: codec.codec === "none" ? "default" : "-Z0", inputBytes } }
+      : {}),
   };
 }
 
@@ -97,6 +119,8 @@ export interface VerifyOptions {
   expectedPlainSha256?: string;
   binDir?: string;
   kind: "pgdump" | "tar";
+  /** The part's codec, from its manifest; absent (older parts) means none. */
+  compression?: { codec: PartCompression["codec"] };
 }
 
 export interface VerifyResult {
@@ -129,16 +153,16 @@ export async function verifyStoredObject(opts: VerifyOptions): Promise<VerifyRes
 
   const stored = createHashingStream();
   const plain = createHashingStream();
-  const decrypted = plain.stream;
-  const chain = pipeline(body, stored.stream, createDecryptStream(opts.passphrase), decrypted);
+  const content = createDecompressor(opts.compression);
+  const chain = pipeline(body, stored.stream, createDecryptStream(opts.passphrase), plain.stream, content);
   chain.catch(() => undefined);
 
   let entries: number;
   try {
     entries =
       opts.kind === "pgdump"
-        ? countTocEntries(await pgRestoreList(decrypted, opts.binDir))
-        : await countTarEntries(decrypted);
+        ? countTocEntries(await pgRestoreList(content, opts.binDir))
+        : await countTarEntries(content);
     await chain;
   } catch (e) {
     if (!isContentFailure(e)) throw e;
@@ -176,6 +200,7 @@ function mismatch(expected: string, got: { sha256: string; bytes: number }) {
 function isContentFailure(e: unknown): boolean {
   return (
     e instanceof DecryptionError ||
+    isCodecError(e) ||
     e instanceof PgToolError ||
     e instanceof UnsafeTarEntryError ||
     // tar-stream's parse errors are plain Errors; anything from the tar parser counts.
@@ -183,8 +208,15 @@ function isContentFailure(e: unknown): boolean {
   );
 }
 
+/** node:zlib's errors for a damaged or truncated zstd/gzip stream. */
+function isCodecError(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code ?? "";
+  return /^(Z_|ZSTD_)/.test(code) || (e instanceof Error && /unexpected end of file/i.test(e.message));
+}
+
 function contentReason(e: unknown, kind: "pgdump" | "tar"): string {
   if (e instanceof DecryptionError) return e.message;
+  if (isCodecError(e)) return `archive does not decompress: ${(e as Error).message}`;
   const msg = e instanceof Error ? e.message : String(e);
   return kind === "pgdump" ? `archive unreadable by pg_restore: ${msg}` : `files archive unreadable: ${msg}`;
 }

@@ -6,6 +6,7 @@ import { config, type Config } from "../config";
 import { createStorage } from "./storage";
 import type { Storage } from "./storage/types";
 import type { StrategySetting } from "./restore-plan";
+import type { CompressionSettings } from "../validation/settings";
 
 export interface BackupContext {
   db: Db;
@@ -35,6 +36,8 @@ export interface BackupContext {
   restoreKeepPreviousHours?: number;
   /** pg_restore --jobs on the swap path. */
   restoreJobs?: number;
+  /** Overrides the compression setting (tests, the bench); unset = the Settings page's. */
+  compression?: CompressionSettings;
 }
 
 export function contextFromConfig(cfg: Config, db: Db, storage: Storage = createStorage(cfg)): BackupContext {

@@ -123,6 +123,8 @@ export interface DumpOptions {
   excludeSchemas?: string[];
   /** Give up on a table lock after this long instead of queueing behind a migration forever. */
   lockWaitTimeoutMs?: number;
+  /** Extra arguments, e.g. `--compress=0` when a codec outside pg_dump compresses (compression.ts). */
+  extraArgs?: string[];
 }
 
 export interface DumpProcess {
@@ -132,13 +134,14 @@ export interface DumpProcess {
   done: Promise<void>;
 }
 
-/** Starts `pg_dump -Fc` against url. The password reaches pg_dump through PGPASSWORD only. */
+/** Starts `pg_dump -Fc` (plus opts.extraArgs) against url. The password reaches pg_dump through PGPASSWORD only. */
 export function spawnPgDump(url: string, opts: DumpOptions = {}): DumpProcess {
   const conn = libpqConnection(url);
   const args = ["--format=custom", "--no-password", `--dbname=${conn.dbname}`];
   if (opts.schemaOnly) args.push("--schema-only");
   for (const schema of opts.excludeSchemas ?? []) args.push(`--exclude-schema=${schema}`);
   if (opts.lockWaitTimeoutMs) args.push(`--lock-wait-timeout=${opts.lockWaitTimeoutMs}`);
+  args.push(...(opts.extraArgs ?? []));
   const proc = spawnTool(pgBinary("pg_dump", opts.binDir), args, {
     env: { ...conn.env, PGAPPNAME: "vaultline-backup" },
     signal: opts.signal,

@@ -20,15 +20,29 @@ export const prismaMigrationRowSchema = z.object({
   applied_steps_count: nonNegativeInt,
 });
 
+/**
+ * The codec between pg_dump and OpenPGP (lib/backup/compression.ts). Absent on parts
+ * written before issue 14, which means codec "none": pg_dump compressed them itself.
+ */
+export const partCompressionSchema = z.looseObject({
+  codec: z.enum(["zstd", "gzip", "none"]),
+  level: z.number().int().nullable(),
+  pgDump: z.enum(["-Z0", "default"]),
+  inputBytes: nonNegativeInt,
+});
+
 export const manifestPartSchema = z.looseObject({
   name: z.enum(["database", "files"]),
   key: z.string().min(1),
   sizeBytes: nonNegativeInt,
+  /** Of the bytes `gpg -d` gives back: after the codec, before encryption. */
   plainSizeBytes: nonNegativeInt,
   /** Of the stored (encrypted) object. */
   sha256: sha256Hex,
+  /** Of the bytes `gpg -d` gives back (for a compressed part, the compressed archive). */
   plainSha256: sha256Hex,
   contentType: z.string().min(1),
+  compression: partCompressionSchema.optional(),
 });
 
 export const manifestSchema = z

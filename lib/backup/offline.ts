@@ -36,6 +36,7 @@ export async function verifyParts(storage: Storage, manifest: Manifest, passphra
       expectedPlainSha256: p.plainSha256,
       binDir,
       kind: p.name === "files" ? "tar" : "pgdump",
+      compression: p.compression,
     });
     results.push({ part: p.name, ...r });
   }

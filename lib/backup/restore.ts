@@ -8,6 +8,7 @@
 import type { BackupContext } from "./context";
 import { checkStoredParts } from "./verify";
 import { createDecryptStream } from "./crypto";
+import { createDecompressor } from "./compression";
 import { createHashingStream } from "./hashing";
 import { pgBinary, parseToolVersion, spawnPgRestore } from "./dump";
 import { applyArchive } from "./apply-archive";
@@ -231,10 +232,12 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
         await createFreshDatabase(ctx.targetUrl, names);
         const stored = createHashingStream();
         const raw = await ctx.storage.get(dbPart.key);
-        const plain = createDecryptStream(ctx.passphrase);
+        const decrypted = createDecryptStream(ctx.passphrase);
+        const plain = createDecompressor(dbPart.compression);
         raw.on("error", (e) => stored.stream.destroy(e));
-        stored.stream.on("error", (e) => plain.destroy(e));
-        raw.pipe(stored.stream).pipe(plain);
+        stored.stream.on("error", (e) => decrypted.destroy(e));
+        decrypted.on("error", (e) => plain.destroy(e));
+        raw.pipe(stored.stream).pipe(decrypted).pipe(plain);
         await spawnPgRestore(plain, freshUrl, {
           binDir: ctx.pgBinDir,
           signal: opts.signal,
@@ -264,6 +267,7 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
         storedStream: await ctx.storage.get(dbPart.key),
         passphrase: ctx.passphrase,
         expectedStoredSha256: dbPart.sha256,
+        compression: dbPart.compression,
         targetUrl: ctx.targetUrl,
         // Computed now, not at preview time: whatever was made since goes too.
         prologue: await inPlacePrologue(ctx.targetUrl, excluded, targetIsApp ? { schema, tables: CREDENTIAL_TABLES } : undefined),
@@ -282,8 +286,10 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
       await phase("restoring files");
       await afterReplace("Restoring the files part", async () => {
         const enc = await ctx.storage.get(filesPart.key);
-        const tarStream = enc.pipe(createDecryptStream(ctx.passphrase));
-        enc.on("error", (e) => tarStream.destroy(e));
+        const decrypted = enc.pipe(createDecryptStream(ctx.passphrase));
+        const tarStream = decrypted.pipe(createDecompressor(filesPart.compression));
+        enc.on("error", (e) => decrypted.destroy(e));
+        decrypted.on("error", (e) => tarStream.destroy(e));
         await swapInFiles(filesDir, restoreId, tarStream);
       });
     }

@@ -1,5 +1,6 @@
 // One backup attempt, end to end (DESIGN §4):
-//   pg_dump -Fc → SHA-256 → OpenPGP AES-256 → SHA-256 → storage, then the manifest,
+//   pg_dump -Fc -Z0 → zstd (the compression setting) → SHA-256 → OpenPGP AES-256 → SHA-256
+//   → storage, then the manifest,
 // then SUCCEEDED — only once both objects are stored and their sizes confirmed.
 import { createHash } from "node:crypto";
 import type { BackupContext } from "./context";
@@ -19,6 +20,10 @@ import { emitEngineEvent } from "./events";
 import { audit } from "../audit";
 import { componentLogger, redactUrl } from "../log";
 import { StorageUnavailableError } from "./storage/types";
+import { pgDumpCompressionArgs, type PartCompression } from "./compression";
+import { expectedArchiveBytes } from "./size-estimate";
+import { getSettings } from "../settings";
+import { DEFAULT_SETTINGS, type CompressionSettings } from "../validation/settings";
 
 const log = componentLogger("admin-backups");
 const APP_VERSION = process.env.npm_package_version ?? "0.1.0";
@@ -58,6 +63,17 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener("abort", onAbort, { once: true });
     p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
+}
+
+/** The context's codec (tests), else the setting; a broken stored setting falls back to the default. */
+async function compressionFor(ctx: BackupContext, jlog: typeof log): Promise<CompressionSettings> {
+  if (ctx.compression) return ctx.compression;
+  try {
+    return (await getSettings(ctx.db)).compression;
+  } catch (e) {
+    jlog.warn({ err: (e as Error).message }, "compression setting unreadable; using the default");
+    return DEFAULT_SETTINGS.compression;
+  }
 }
 
 export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOptions = {}): Promise<RunResult> {
@@ -129,13 +145,18 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
     if (job.kind === "QUICK" && !commitSha) throw new Error(NO_COMMIT_MESSAGE);
 
     const parts: ManifestPart[] = [];
+    let dbCompression: PartCompression | null = null;
     if (job.kind === "FULL") {
+      const compression = await compressionFor(ctx, jlog);
+      // Only S3 needs it, to size multipart parts before the first one goes up.
+      const expectedBytes = ctx.storage.kind === "s3" ? ((await expectedArchiveBytes(ctx.db, ctx.targetUrl)) ?? undefined) : undefined;
       await hb.phase("dumping");
       const dump = spawnPgDump(ctx.targetUrl, {
         binDir: ctx.pgBinDir,
         signal: abort.signal,
         // pg-boss's queue lives in Vaultline's database; restoring it would replay old jobs.
         excludeSchemas: excluded,
+        extraArgs: pgDumpCompressionArgs(compression),
       });
       // The archive stream carries pg_dump's own failure reason, so the upload is awaited
       // first; dump.done then confirms the exit code.
@@ -146,9 +167,12 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
         key: keys.archive,
         passphrase: ctx.passphrase,
         signal: abort.signal,
+        compression,
+        expectedBytes,
         onProgress: (plain) => hb.progress(plain),
       });
       await dump.done;
+      dbCompression = written.compression ?? null;
       parts.push({
         name: "database",
         key: keys.archive,
@@ -157,6 +181,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
         sha256: written.storedSha256,
         plainSha256: written.plainSha256,
         contentType: "application/vnd.postgresql.custom+pgp",
+        compression: written.compression,
       });
       if (includeFiles) {
         await hb.phase("archiving files");
@@ -166,7 +191,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
           key: keys.files,
           passphrase: ctx.passphrase,
           signal: abort.signal,
-          onProgress: (plain) => hb.progress(written.plainBytes + plain),
+          onProgress: (plain) => hb.progress((written.compression?.inputBytes ?? written.plainBytes) + plain),
         });
         parts.push({
           name: "files",
@@ -238,7 +263,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
         sizeBytes: BigInt(job.kind === "FULL" ? sizeBytes : Buffer.byteLength(manifestText)),
         checksumSha256: job.kind === "FULL" ? manifest.checksumSha256 : quickSha,
         manifestSha256: quickSha,
-        progressBytes: BigInt(parts.reduce((n, p) => n + p.plainSizeBytes, 0)),
+        progressBytes: BigInt(parts.reduce((n, p) => n + (p.compression?.inputBytes ?? p.plainSizeBytes), 0)),
         commitSha,
         heartbeatAt: finishedAt,
         metadata: {
@@ -250,6 +275,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
           schemaHash: manifest.schemaHash,
           pgDumpVersion,
           serverVersion: server.full,
+          compression: dbCompression,
         },
       },
     });

@@ -71,6 +71,7 @@ export async function verifyBackupObjects(ctx: BackupContext, job: StoredBackupR
       expectedPlainSha256: p.plainSha256,
       binDir: ctx.pgBinDir,
       kind: p.name === "files" ? "tar" : "pgdump",
+      compression: p.compression,
     });
     parts.push({ name: p.name, ok: r.ok, reason: r.reason, storedSha256: r.storedSha256, entries: r.tocEntries });
   }

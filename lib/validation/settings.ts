@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { CronExpressionParser } from "cron-parser";
 
-export const SETTINGS_SECTIONS = ["schedule", "retention", "notifications"] as const;
+export const SETTINGS_SECTIONS = ["schedule", "retention", "notifications", "compression"] as const;
 export type SettingsSection = (typeof SETTINGS_SECTIONS)[number];
 
 const CRON_FIELDS = ["minute", "hour", "day of month", "month", "day of week"] as const;
@@ -126,10 +126,25 @@ export const notificationsSchema = z.strictObject({
   missedBackupAfterHours: z.number().int().min(1).max(8760),
 });
 
+export const COMPRESSION_CODECS = ["zstd", "gzip", "none"] as const;
+/** Levels each codec accepts; zstd's 20–22 ("ultra") need far more memory than the backup budget. */
+export const COMPRESSION_LEVELS = { zstd: { min: 1, max: 19 }, gzip: { min: 1, max: 9 } } as const;
+
+/**
+ * How FULL backups compress (lib/backup/compression.ts). "none": nothing outside pg_dump,
+ * which then compresses with its own zlib as before issue 14 (level is null).
+ */
+export const compressionSchema = z.discriminatedUnion("codec", [
+  z.strictObject({ codec: z.literal("zstd"), level: z.number().int().min(COMPRESSION_LEVELS.zstd.min).max(COMPRESSION_LEVELS.zstd.max) }),
+  z.strictObject({ codec: z.literal("gzip"), level: z.number().int().min(COMPRESSION_LEVELS.gzip.min).max(COMPRESSION_LEVELS.gzip.max) }),
+  z.strictObject({ codec: z.literal("none"), level: z.null() }),
+]);
+
 export const settingsSchema = z.strictObject({
   schedule: scheduleSchema,
   retention: retentionSchema,
   notifications: notificationsSchema,
+  compression: compressionSchema,
 });
 
 /**
@@ -141,14 +156,16 @@ export const settingsUpdateSchema = z
     schedule: scheduleSchema.optional(),
     retention: retentionSchema.optional(),
     notifications: notificationsSchema.optional(),
+    compression: compressionSchema.optional(),
   })
   .refine((v) => SETTINGS_SECTIONS.some((s) => v[s] !== undefined), {
-    message: "at least one of schedule, retention, notifications is required",
+    message: "at least one of schedule, retention, notifications, compression is required",
   });
 
 export type ScheduleSettings = z.infer<typeof scheduleSchema>;
 export type RetentionSettings = z.infer<typeof retentionSchema>;
 export type NotificationSettings = z.infer<typeof notificationsSchema>;
+export type CompressionSettings = z.infer<typeof compressionSchema>;
 export type Settings = z.infer<typeof settingsSchema>;
 export type SettingsUpdate = z.infer<typeof settingsUpdateSchema>;
 
@@ -163,4 +180,7 @@ export const DEFAULT_SETTINGS: Settings = {
     // A daily schedule plus two hours of slack, so one late run does not page anyone.
     missedBackupAfterHours: 26,
   },
+  // Chosen by measurement (docs/decisions.md §50): level 1 keeps pace with pg_dump -Z0 on
+  // one core and was already smaller than pg_dump's own zlib.
+  compression: { codec: "zstd", level: 1 },
 };

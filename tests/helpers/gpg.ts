@@ -26,6 +26,11 @@ export async function sha256sum(file: string): Promise<string> {
   return stdout.split(/\s+/)[0];
 }
 
+/** Stock `zstd -d`, as docs/recovery.md runs it after gpg. */
+export async function zstdDecompressFile(input: string, output: string): Promise<void> {
+  await run("zstd", ["-d", "-q", "-f", "-o", output, input]);
+}
+
 export async function pgRestoreListFile(file: string): Promise<string> {
   const { stdout } = await run("pg_restore", ["--list", file], { maxBuffer: 64 * 1024 * 1024 });
   return stdout;

@@ -19,6 +19,8 @@ import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { componentLogger } from "../../log";
 import { assertSafeKey, assertSafePrefix } from "./keys";
+import { planMultipart, type PartPlan } from "./part-size";
+import { spooledMultipartUpload } from "./s3-spooled-upload";
 import {
   ObjectNotFoundError,
   StorageUnavailableError,
@@ -40,8 +42,15 @@ export interface S3StorageOptions {
   connectionTimeoutMs?: number;
   /** Socket inactivity limit per request. */
   requestTimeoutMs?: number;
+  /** A fixed part size; omitted, each upload plans its own from its expected size (part-size.ts). */
   partSize?: number;
   queueSize?: number;
+  /** The store's part-count limit (S3: 10,000); lowered in tests. */
+  maxParts?: number;
+  /** Part buffers an upload may hold at once; bounds the process's memory whatever the part size. */
+  bufferBudgetBytes?: number;
+  /** Where parts too big for that budget wait (two at a time); default the OS temp dir. */
+  spoolDir?: string;
 }
 
 const log = componentLogger("storage-s3");
@@ -85,18 +94,22 @@ export class S3Storage implements Storage {
   readonly description: string;
   readonly client: S3Client;
   readonly bucket: string;
-  private readonly partSize: number;
-  private readonly queueSize: number;
+  private readonly fixed?: { partSize: number; queueSize: number };
+  private readonly maxParts?: number;
+  private readonly bufferBudgetBytes?: number;
+  private readonly spoolDir?: string;
   private readonly where: string;
+  /** The plan of the latest put(), for tests and logs. */
+  lastPlan?: PartPlan;
 
   constructor(opts: S3StorageOptions) {
     this.bucket = opts.bucket;
     this.where = opts.endpoint ?? `AWS ${opts.region}`;
     this.description = `s3://${opts.bucket} (${this.where})`;
-    // 8 MiB × 4 in flight keeps the process under ~300 MB; S3 allows 10,000 parts, so one
-    // object can reach ~78 GiB of encrypted dump.
-    this.partSize = opts.partSize ?? 8 * 1024 * 1024;
-    this.queueSize = opts.queueSize ?? 4;
+    if (opts.partSize) this.fixed = { partSize: opts.partSize, queueSize: opts.queueSize ?? 4 };
+    this.maxParts = opts.maxParts;
+    this.bufferBudgetBytes = opts.bufferBudgetBytes;
+    this.spoolDir = opts.spoolDir;
     const config: S3ClientConfig = {
       region: opts.region,
       endpoint: opts.endpoint,
@@ -174,15 +187,25 @@ export class S3Storage implements Storage {
     if (opts.signal?.aborted) onAbort();
     opts.signal?.addEventListener("abort", onAbort, { once: true });
 
-    const upload = new Upload({
-      client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: counted, ContentType: opts.contentType },
-      partSize: this.partSize,
-      queueSize: this.queueSize,
-      leavePartsOnError: false,
-    });
+    // Fixed 8 MiB parts stop at ~78 GiB (10,000 parts): the size is planned per upload.
+    const plan = this.fixed
+      ? { ...this.fixed, capacityBytes: this.fixed.partSize * (this.maxParts ?? 10_000), bufferBytes: (this.fixed.queueSize + 1) * this.fixed.partSize, spool: false }
+      : planMultipart({ expectedBytes: opts.expectedBytes, maxParts: this.maxParts, bufferBudgetBytes: this.bufferBudgetBytes });
+    this.lastPlan = plan;
+    if (opts.expectedBytes && plan.partSize > 8 * 1024 * 1024) {
+      log.info({ key, expectedBytes: opts.expectedBytes, partSize: plan.partSize, queueSize: plan.queueSize, spool: plan.spool }, "multipart parts sized for a large archive");
+    }
+    const upload = plan.spool
+      ? spooledMultipartUpload({ client: this.client, bucket: this.bucket, key, body: counted, partSize: plan.partSize, contentType: opts.contentType, spoolDir: this.spoolDir, signal: opts.signal })
+      : new Upload({
+          client: this.client,
+          params: { Bucket: this.bucket, Key: key, Body: counted, ContentType: opts.contentType },
+          partSize: plan.partSize,
+          queueSize: plan.queueSize,
+          leavePartsOnError: false,
+        }).done();
     try {
-      await upload.done();
+      await upload;
     } catch (e) {
       if (failure !== undefined && failure !== e) {
         // lib-storage reports a failed AbortMultipartUpload instead of the original error.

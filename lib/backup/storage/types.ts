@@ -34,6 +34,11 @@ export class InvalidKeyError extends Error {
 export interface PutOptions {
   signal?: AbortSignal;
   contentType?: string;
+  /**
+   * About how many bytes body will have (an upper estimate). S3 sizes its multipart parts
+   * from it so the upload stays within the part-count limit; local storage ignores it.
+   */
+  expectedBytes?: number;
   /** Called with the number of bytes just accepted, for progress reporting. */
   onBytes?: (n: number) => void;
 }

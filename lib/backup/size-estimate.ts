@@ -1,0 +1,41 @@
+// An upper estimate of the next archive's stored size, so S3 can size its multipart parts
+// before the first byte (storage/part-size.ts). pg_database_size counts indexes, dead
+// tuples and free space that a compressed custom-format archive never carries, so it is
+// the safe bound; the previous archive × headroom covers a database whose size cannot be
+// read (no permission on a managed service). The larger of the two wins.
+import pg from "pg";
+import type { Db } from "../db";
+
+/** Growth allowed between two backups before the estimate from the last one could run short. */
+export const PREVIOUS_ARCHIVE_HEADROOM = 4;
+
+export async function databaseSizeBytes(url: string): Promise<number | null> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, statement_timeout: 10_000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ n: string }>("SELECT pg_database_size(current_database())::text AS n");
+    return Number(rows[0].n);
+  } catch {
+    return null;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export function estimateArchiveBytes(databaseBytes: number | null, previousArchiveBytes: number | null): number | null {
+  const fromPrevious = previousArchiveBytes === null ? null : previousArchiveBytes * PREVIOUS_ARCHIVE_HEADROOM;
+  if (databaseBytes === null) return fromPrevious;
+  return fromPrevious === null ? databaseBytes : Math.max(databaseBytes, fromPrevious);
+}
+
+export async function expectedArchiveBytes(db: Pick<Db, "backupJob">, targetUrl: string): Promise<number | null> {
+  const [size, previous] = await Promise.all([
+    databaseSizeBytes(targetUrl),
+    db.backupJob.findFirst({
+      where: { kind: "FULL", status: "SUCCEEDED", sizeBytes: { not: null } },
+      orderBy: { completedAt: "desc" },
+      select: { sizeBytes: true },
+    }),
+  ]);
+  return estimateArchiveBytes(size, previous?.sizeBytes == null ? null : Number(previous.sizeBytes));
+}
