@@ -52,6 +52,8 @@ async function asLegacyManifest(env: TestEnv, id: string): Promise<void> {
   const m = JSON.parse((await env.ctx.storage.getBytes(key)).toString("utf8")) as Manifest;
   for (const p of m.parts) delete (p as { compression?: unknown }).compression;
   await env.ctx.storage.putBytes(key, `${JSON.stringify(m, null, 2)}\n`, "application/json");
+  // A catalogue row of that time had no digest of its manifest (decision 51).
+  await env.db.backupJob.update({ where: { id }, data: { manifestSha256: null } });
 }
 
 async function cliDownloadDecrypted(env: TestEnv, id: string, out: string) {
@@ -172,6 +174,8 @@ describe("a damaged zstd stream inside a correctly encrypted archive", () => {
     // Claim gzip: the decompressor then meets bytes it cannot read.
     m.parts[0].compression!.codec = "gzip";
     await env.ctx.storage.putBytes(key, JSON.stringify(m), "application/json");
+    // Past the manifest's own digest (decision 51), as a row made before it would be.
+    await env.db.backupJob.update({ where: { id }, data: { manifestSha256: null } });
     const v = await runVerify(env.ctx, id);
     expect(v.ok).toBe(false);
     expect(v.reason).toMatch(/does not decompress|incorrect header/i);

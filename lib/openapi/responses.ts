@@ -10,7 +10,7 @@ import { BACKUP_KINDS, BACKUP_TRIGGERS, JOB_STATUSES, type BackupDto } from "../
 import { checkRunSchema } from "../validation/checks";
 import { DEPLOYMENT_STATUSES, type DeploymentDto, type DeployState, type StoredCheckRun } from "../validation/deploy";
 import type { RestoreDto, RestorePreview } from "../validation/restores";
-import { retentionSchema, scheduleSchema, notificationsSchema, SETTINGS_SECTIONS } from "../validation/settings";
+import { compressionSchema, retentionSchema, scheduleSchema, notificationsSchema, SETTINGS_SECTIONS } from "../validation/settings";
 import { manifestSchema } from "../backup/manifest";
 import type { TodaySummary } from "../backup/today";
 import type { StorageUsage } from "../backup/storage-usage";
@@ -316,6 +316,7 @@ export const settingsViewSchema = z
         /** Masked (`https://host/…`) unless the caller is allowed `settings.secrets`. */
         webhookUrl: z.string().nullable(),
       }),
+      compression: compressionSchema,
     }),
     meta: z.object(Object.fromEntries(SETTINGS_SECTIONS.map((s) => [s, sectionMetaSchema])) as Record<(typeof SETTINGS_SECTIONS)[number], typeof sectionMetaSchema>),
     nextRuns: z.array(isoTime),
