@@ -32,8 +32,8 @@ import { createStorage } from "../lib/backup/storage";
 import { LocalStorage } from "../lib/backup/storage/local";
 import { S3Storage } from "../lib/backup/storage/s3";
 import { InvalidKeyError, StorageUnavailableError, type Storage } from "../lib/backup/storage/types";
-import { createDatabase, dropDatabase, sql } from "./helpers/pg";
-import { startS3, type S3Server } from "./helpers/s3";
+import { createDatabase, dropDatabase, sql } from "./support/vitest-env";
+import { startS3, type S3Server } from "./support/s3";
 
 const run = promisify(execFile);
 const PASSPHRASE = "correct horse battery staple 42";

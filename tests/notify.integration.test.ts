@@ -4,12 +4,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import http from "node:http";
 import net from "node:net";
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { SMTPServer } from "smtp-server";
 import { sendWebhook } from "../lib/notify/webhook";
 import { sendEmail } from "../lib/notify/email";
 import { notify } from "../lib/notify";
 import type { BackupSummary, WebhookPayload } from "../lib/notify/messages";
 import { DEFAULT_SETTINGS, type NotificationSettings } from "../lib/validation/settings";
+import { closedPort, parseMail, startSmtp } from "./support/receivers";
 
 const SECRET = "whsec-test-3f9a";
 
@@ -85,69 +85,6 @@ async function startReceiver(): Promise<Receiver> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   return receiver;
-}
-
-interface Mail {
-  from: string;
-  to: string[];
-  raw: string;
-}
-
-async function startSmtp(): Promise<{ url: string; mails: Mail[]; close(): Promise<void> }> {
-  const mails: Mail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS"],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => chunks.push(c));
-      stream.on("end", () => {
-        mails.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString("utf8"),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const { port } = server.server.address() as net.AddressInfo;
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    mails,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-// Just enough MIME to read a nodemailer text/plain message: headers, then the body
-// decoded from quoted-printable when nodemailer chose it.
-function parseMail(raw: string): { headers: Record<string, string>; body: string } {
-  const split = raw.indexOf("\r\n\r\n");
-  const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, " ");
-  const headers: Record<string, string> = {};
-  for (const line of head.split("\r\n")) {
-    const i = line.indexOf(":");
-    headers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
-  }
-  let body = raw.slice(split + 4);
-  if (/quoted-printable/i.test(headers["content-transfer-encoding"] ?? "")) {
-    body = Buffer.from(
-      body.replace(/=\r\n/g, "").replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
-      "latin1",
-    ).toString("utf8");
-  }
-  return { headers, body: body.replace(/\r\n/g, "\n") };
-}
-
-/** A port that refuses connections: bound, then released. */
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 const failedBackup: BackupSummary = {

@@ -2,14 +2,13 @@
 // the safety backup, all-or-nothing pg_restore, surviving a restore of Vaultline's own
 // database, one destructive operation at a time, drills.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn } from "node:child_process";
 import { readFile, writeFile, mkdtemp, rm, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { makeEnv, waitFor, PASSPHRASE, type TestEnv } from "./helpers/backup-env";
-import { dbState } from "./helpers/db-state";
-import { sql } from "./helpers/pg";
+import { makeEnv, waitFor, sql, type TestEnv } from "./support/vitest-env";
+import { dbState } from "./support/db-state";
+import { spawnEngine } from "./support/spawn-engine";
 import { runBackup } from "../lib/backup/run-backup";
 import { startRestore, runRestore, sweepStaleRestores } from "../lib/backup/restore";
 import { previewRestore } from "../lib/backup/preview";
@@ -183,21 +182,14 @@ describe("a restore killed mid-pg_restore (in place)", () => {
     const blocker = new pg.Client({ connectionString: env.targetUrl });
     await blocker.connect();
     await blocker.query("BEGIN; SELECT 1 FROM invoices LIMIT 1");
-    const child = spawn(process.execPath, ["--import", "tsx", "tests/helpers/restore-child.ts"], {
-      env: {
-        ...process.env,
-        RESTORE_CHILD_SPEC: JSON.stringify({ appUrl: env.appUrl, targetUrl: env.targetUrl, storageDir: env.storageDir, passphrase: PASSPHRASE, restoreId, restoreStrategy: "in-place" }),
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawnEngine({ ctx: { ...env.spec, filesDir: env.ctx.filesDir, restoreStrategy: "in-place" }, action: "restore", restoreId });
     try {
       await waitFor(async () => (await env.db.restoreJob.findUnique({ where: { id: restoreId } }))?.phase === "restoring database", 60_000);
       await waitFor(async () => {
         const rows = await sql<{ n: number }>(env.targetUrl, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`);
         return rows[0].n > 0;
       }, 90_000);
-      child.kill("SIGKILL");
-      await new Promise((r) => child.once("exit", r));
+      await child.kill9();
     } finally {
       await blocker.query("ROLLBACK");
       await blocker.end();

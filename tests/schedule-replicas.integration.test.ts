@@ -7,8 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createDatabase, createMigratedDatabase, dropDatabase } from "./helpers/pg";
-import { PASSPHRASE, seedTarget, waitFor } from "./helpers/backup-env";
+import { createDatabase, createMigratedDatabase, dropDatabase, PASSPHRASE, seedTarget, waitFor } from "./support/vitest-env";
 import { createDb, type Db } from "../lib/db";
 import { updateSettings } from "../lib/settings";
 import { getBoss, QUEUES, stopBosses } from "../lib/queue";
@@ -68,7 +67,7 @@ describe("scheduled backups with two worker processes", () => {
   beforeAll(async () => {
     appUrl = await createMigratedDatabase("app");
     targetUrl = await createDatabase("target");
-    await seedTarget(targetUrl, 100);
+    await seedTarget(targetUrl, { rows: 100 });
     storageDir = await mkdtemp(path.join(tmpdir(), "vaultline-replicas-"));
     db = createDb(appUrl);
   });

@@ -2,13 +2,12 @@
 // without a restart, a slot is claimed once however many claimants race for it, and a
 // missed slot is caught up once at start — never as a burst.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeEnv, waitFor, type TestEnv } from "./helpers/backup-env";
+import { makeEnv, waitFor, sql, type TestEnv } from "./support/vitest-env";
 import { createDb, type Db } from "../lib/db";
 import { getBoss, QUEUES, stopBosses } from "../lib/queue";
 import { updateSettings } from "../lib/settings";
 import { applySchedule, catchUpMissedSlot, claimSlot, handleTick, latestSlot, SCHEDULE_STATE_KEY, scheduleStateSince, startScheduler } from "../lib/backup/schedule";
 import { getToday } from "../lib/backup/today";
-import { sql } from "./helpers/pg";
 
 const admin = { type: "user" as const, label: "admin@example.com" };
 

@@ -1,101 +1,83 @@
-// A complete backup context on real parts: a migrated catalogue database, a target
-// database with data, and local (temp dir) or s3rver storage.
+// A complete backup context on real parts, for the Vitest suites and the fault suite: a
+// migrated catalogue database, a seeded target database, local (temp dir) or s3rver
+// storage, the BackupContext on them and its JSON spec (which a child process turns into
+// the very same context, see engine-child.ts).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createDb, type Db } from "../../lib/db";
-import { LocalStorage } from "../../lib/backup/storage/local";
-import { S3Storage } from "../../lib/backup/storage/s3";
-import type { Storage } from "../../lib/backup/storage/types";
+import type { Db } from "../../lib/db";
 import type { BackupContext } from "../../lib/backup/context";
-import { createDatabase, createMigratedDatabase, dropDatabase, sql } from "./pg";
+import type { Storage } from "../../lib/backup/storage/types";
+import type { PgServer } from "./pg";
+import { seedTarget } from "./seed";
+import { makeContext, type ContextSpec } from "./context";
 import { startS3, type S3Server } from "./s3";
-
-export const PASSPHRASE = "integration-test-passphrase-1";
-
-export async function seedTarget(url: string, rows = 2000): Promise<void> {
-  await sql(
-    url,
-    `CREATE TABLE customers (id serial PRIMARY KEY, email text NOT NULL UNIQUE, name text, created_at timestamptz DEFAULT now());
-     CREATE TABLE invoices (id serial PRIMARY KEY, customer_id int REFERENCES customers(id), amount numeric(12,2), pdf bytea);
-     INSERT INTO customers (email, name) SELECT 'c' || g || '@example.com', 'Customer ' || g FROM generate_series(1, ${rows}) g;
-     INSERT INTO invoices (customer_id, amount, pdf) SELECT 1 + (g % ${rows}), g * 1.5, decode(md5(g::text), 'hex') FROM generate_series(1, ${rows * 2}) g;`,
-  );
-}
 
 export interface TestEnv {
   ctx: BackupContext;
   db: Db;
   appUrl: string;
   targetUrl: string;
+  spec: ContextSpec;
   storageDir?: string;
   s3?: S3Server;
   cleanup(): Promise<void>;
 }
 
-export async function makeEnv(opts: { storage?: "local" | "s3"; seed?: boolean; targetIsApp?: boolean; overrides?: Partial<BackupContext> } = {}): Promise<TestEnv> {
-  const appUrl = await createMigratedDatabase("app");
-  const targetUrl = opts.targetIsApp ? appUrl : await createDatabase("target");
-  if (opts.seed !== false) await seedTarget(targetUrl);
-  let storage: Storage;
+export interface EnvOptions {
+  storage?: "local" | "s3";
+  /** Seed the target (default: 2000 customers); false leaves it empty. */
+  seed?: boolean | { rows?: number; blobMb?: number };
+  /** Back up the catalogue itself (Vaultline's own database as the target). */
+  targetIsApp?: boolean;
+  /** S3 driver tuning. */
+  partSize?: number;
+  maxAttempts?: number;
+  restoreStrategy?: ContextSpec["restoreStrategy"];
+  /** `ctx.env`, the folder under the prefix (default "test"). */
+  envName?: string;
+  timeoutMs?: number;
+  /** Wraps the storage driver (a disk that fills up, a flaky store). */
+  storageOverride?: (s: Storage) => Storage;
+  /** Replaces fields of the context as built. */
+  overrides?: Partial<BackupContext>;
+}
+
+export async function backupEnv(pg: PgServer, opts: EnvOptions = {}): Promise<TestEnv> {
+  const appUrl = await pg.createMigratedDatabase("app");
+  const targetUrl = opts.targetIsApp ? appUrl : await pg.createDatabase("target");
+  if (opts.seed !== false) await seedTarget(targetUrl, typeof opts.seed === "object" ? opts.seed : {});
   let storageDir: string | undefined;
   let s3: S3Server | undefined;
+  const common = { appUrl, targetUrl, restoreStrategy: opts.restoreStrategy, env: opts.envName ?? "test", timeoutMs: opts.timeoutMs ?? 5 * 60_000 };
+  let spec: ContextSpec;
   if (opts.storage === "s3") {
     s3 = await startS3();
-    storage = new S3Storage({
-      bucket: s3.bucket,
-      region: "us-east-1",
-      endpoint: s3.endpoint,
-      accessKeyId: s3.accessKeyId,
-      secretAccessKey: s3.secretAccessKey,
-      forcePathStyle: true,
-    });
+    spec = { ...common, storage: { kind: "s3", endpoint: s3.endpoint, bucket: s3.bucket, partSize: opts.partSize, maxAttempts: opts.maxAttempts } };
   } else {
     storageDir = await mkdtemp(path.join(tmpdir(), "vaultline-store-"));
-    storage = new LocalStorage(storageDir);
+    spec = { ...common, storage: { kind: "local", dir: storageDir } };
   }
-  const db = createDb(appUrl);
+  const base = makeContext(spec);
   const ctx: BackupContext = {
-    db,
-    storage,
-    appDatabaseUrl: appUrl,
-    targetUrl,
-    passphrase: PASSPHRASE,
-    prefix: "backups",
-    env: "test",
-    timeoutMs: 5 * 60_000,
-    heartbeatMs: 500,
+    ...base,
+    ...(opts.storageOverride ? { storage: opts.storageOverride(base.storage) } : {}),
     ...opts.overrides,
   };
   return {
     ctx,
-    db,
+    db: ctx.db,
     appUrl,
     targetUrl,
+    spec,
     storageDir,
     s3,
     async cleanup() {
-      await db.$disconnect();
-      await s3?.stop();
+      await ctx.db.$disconnect().catch(() => {});
+      await s3?.stop().catch(() => {});
       if (storageDir) await rm(storageDir, { recursive: true, force: true });
-      if (targetUrl !== appUrl) await dropDatabase(targetUrl).catch(() => {});
-      await dropDatabase(appUrl).catch(() => {});
+      if (targetUrl !== appUrl) await pg.dropDatabase(targetUrl).catch(() => {});
+      await pg.dropDatabase(appUrl).catch(() => {});
     },
   };
-}
-
-export async function listKeys(storage: Storage, prefix = ""): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const o of storage.list(prefix)) keys.push(o.key);
-  return keys.sort();
-}
-
-export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs = 60_000, stepMs = 200): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`condition not met in ${timeoutMs} ms: ${fn.toString().slice(0, 160)}`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
 }

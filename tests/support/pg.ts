@@ -1,24 +1,27 @@
-// PostgreSQL for standalone scripts (bench, fault runner): an embedded server in a temp
-// dir, or the server named by an admin URL. tests/helpers/pg.ts needs Vitest's inject(),
-// so these scripts use this instead.
+// PostgreSQL for every test runner: an embedded server in a temp dir (Vitest's global
+// setup, the fault suite, the bench), or a server already running, named by an admin URL
+// (each Vitest file, through vitest-pg.ts). Each caller makes its own databases on it.
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { freePort, startEmbeddedPostgres } from "../../../lib/embedded-postgres";
-import { migrate } from "../../../lib/migrate";
+import { freePort, startEmbeddedPostgres } from "../../lib/embedded-postgres";
+import { migrate } from "../../lib/migrate";
 
 export interface PgServer {
   /** URL of the maintenance database (CREATE/DROP DATABASE run here). */
   adminUrl: string;
   urlFor(database: string): string;
+  /** Creates an empty database and returns its URL. */
   createDatabase(prefix?: string): Promise<string>;
+  /** Creates a database with every Vaultline migration applied. */
   createMigratedDatabase(prefix?: string): Promise<string>;
   dropDatabase(url: string): Promise<void>;
   stop(): Promise<void>;
 }
 
+/** One query on its own connection. */
 export async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
@@ -29,23 +32,11 @@ export async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(url: 
   }
 }
 
-/** Starts an embedded PostgreSQL 15 (or wraps `adminUrl` when given). */
-export async function startPg(opts: { adminUrl?: string; label?: string } = {}): Promise<PgServer> {
-  let adminUrl: string;
-  let stopServer: () => Promise<void> = async () => {};
-  if (opts.adminUrl) {
-    adminUrl = opts.adminUrl;
-  } else {
-    const dir = mkdtempSync(path.join(tmpdir(), `vaultline-${opts.label ?? "standalone"}-pg-`));
-    // initdb runs as the unprivileged postgres user when we are root.
-    chmodSync(dir, 0o755);
-    const server = await startEmbeddedPostgres({ dir: path.join(dir, "data"), port: await freePort(), password: "standalone-pg-password", persistent: false });
-    adminUrl = server.url("postgres");
-    stopServer = async () => {
-      await server.stop().catch(() => {});
-      rmSync(dir, { recursive: true, force: true });
-    };
-  }
+/**
+ * Databases on the server at `adminUrl`. `stop()` drops the databases made through this
+ * object (only where `dropCreated`: a shared server's other users may still need theirs).
+ */
+export function pgOn(adminUrl: string, opts: { dropCreated?: boolean } = {}): PgServer {
   const urlFor = (database: string) => {
     const u = new URL(adminUrl);
     u.pathname = `/${database}`;
@@ -55,11 +46,11 @@ export async function startPg(opts: { adminUrl?: string; label?: string } = {}):
   const createDatabase = async (prefix = "t") => {
     const name = `${prefix}_${randomBytes(6).toString("hex")}`;
     await sql(adminUrl, `CREATE DATABASE "${name}"`);
-    created.push(name);
+    if (opts.dropCreated) created.push(name);
     return urlFor(name);
   };
   const dropDatabase = async (url: string) => {
-    const name = new URL(url).pathname.slice(1);
+    const name = decodeURIComponent(new URL(url).pathname.slice(1));
     await sql(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   };
   return {
@@ -73,9 +64,24 @@ export async function startPg(opts: { adminUrl?: string; label?: string } = {}):
     },
     dropDatabase,
     async stop() {
-      // On a server we did not start, remove what we created; ours goes with its dir.
-      if (opts.adminUrl) for (const n of created) await dropDatabase(urlFor(n)).catch(() => {});
-      await stopServer();
+      for (const n of created) await dropDatabase(urlFor(n)).catch(() => {});
+    },
+  };
+}
+
+/** Starts an embedded PostgreSQL 15 in a temp dir (or wraps `adminUrl` when given). */
+export async function startPg(opts: { adminUrl?: string; label?: string } = {}): Promise<PgServer> {
+  // On a server we did not start, remove what we created; ours goes with its dir.
+  if (opts.adminUrl) return pgOn(opts.adminUrl, { dropCreated: true });
+  const dir = mkdtempSync(path.join(tmpdir(), `vaultline-${opts.label ?? "standalone"}-pg-`));
+  // initdb runs as the unprivileged postgres user when we are root.
+  chmodSync(dir, 0o755);
+  const server = await startEmbeddedPostgres({ dir: path.join(dir, "data"), port: await freePort(), password: "standalone-pg-password", persistent: false });
+  return {
+    ...pgOn(server.url("postgres")),
+    async stop() {
+      await server.stop().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -51,8 +51,12 @@ export async function startHookReceiver(secret?: string): Promise<HookReceiver> 
 }
 
 export interface Mail {
+  from: string;
   to: string[];
+  raw: string;
+  headers: Record<string, string>;
   subject: string;
+  /** The text/plain body, decoded. */
   body: string;
 }
 
@@ -66,8 +70,16 @@ export async function startSmtp(): Promise<{ url: string; mails: Mail[]; close()
       const chunks: Buffer[] = [];
       stream.on("data", (c: Buffer) => chunks.push(c));
       stream.on("end", () => {
-        const { headers, body } = parseMail(Buffer.concat(chunks).toString("utf8"));
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), subject: headers.subject ?? "", body });
+        const raw = Buffer.concat(chunks).toString("utf8");
+        const { headers, body } = parseMail(raw);
+        mails.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw,
+          headers,
+          subject: headers.subject ?? "",
+          body,
+        });
         callback();
       });
     },
@@ -79,7 +91,7 @@ export async function startSmtp(): Promise<{ url: string; mails: Mail[]; close()
 
 // Enough MIME for nodemailer's text/plain: headers, then the body decoded from
 // quoted-printable when nodemailer chose it.
-function parseMail(raw: string): { headers: Record<string, string>; body: string } {
+export function parseMail(raw: string): { headers: Record<string, string>; body: string } {
   const split = raw.indexOf("\r\n\r\n");
   const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, " ");
   const headers: Record<string, string> = {};

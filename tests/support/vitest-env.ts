@@ -1,48 +1,30 @@
-// Per-test databases on the harness's embedded server.
+// The support tree as a Vitest file uses it: databases on the embedded server that
+// tests/global-setup.ts started for the run (its admin URL comes through inject(), which
+// only works inside Vitest — the fault suite and the bench use ./pg directly).
 import { inject } from "vitest";
-import pg from "pg";
-import { randomBytes } from "node:crypto";
-import { migrate } from "../../lib/migrate";
+import { pgOn, type PgServer } from "./pg";
+import { backupEnv, type EnvOptions, type TestEnv } from "./backup-env";
+
+export { sql } from "./pg";
+export { PASSPHRASE } from "./context";
+export { seedTarget } from "./seed";
+export { listKeys } from "./listing";
+export { waitFor } from "./wait";
+export type { TestEnv };
 
 export function adminUrl(): string {
   return inject("pgAdminUrl");
 }
 
-export function urlFor(database: string): string {
-  const u = new URL(adminUrl());
-  u.pathname = `/${database}`;
-  return u.toString();
+/** The run's server; a file drops the databases it made. */
+export function testPg(): PgServer {
+  return pgOn(adminUrl());
 }
 
-export async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(
-  url: string,
-  text: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(text, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
+export const urlFor = (database: string) => testPg().urlFor(database);
+export const createDatabase = (prefix = "t") => testPg().createDatabase(prefix);
+export const createMigratedDatabase = (prefix = "app") => testPg().createMigratedDatabase(prefix);
+export const dropDatabase = (url: string) => testPg().dropDatabase(url);
 
-/** Creates an empty database and returns its URL. */
-export async function createDatabase(prefix = "t"): Promise<string> {
-  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
-  await sql(adminUrl(), `CREATE DATABASE "${name}"`);
-  return urlFor(name);
-}
-
-/** Creates a database with every Vaultline migration applied. */
-export async function createMigratedDatabase(prefix = "app"): Promise<string> {
-  const url = await createDatabase(prefix);
-  await migrate(url);
-  return url;
-}
-
-export async function dropDatabase(url: string): Promise<void> {
-  const name = new URL(url).pathname.slice(1);
-  await sql(adminUrl(), `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-}
+/** A backup context on the run's server (see backup-env.ts). */
+export const makeEnv = (opts: EnvOptions = {}) => backupEnv(testPg(), opts);
