@@ -192,9 +192,12 @@ describe("the pre-deploy gate", () => {
   });
 
   it("lists decisions newest first with their backups, and links a reported deploy to its gate decision", async () => {
+    const allowedGate = await env.db.deployment.findFirstOrThrow({ where: { commitSha: SHA, status: "ALLOWED" }, orderBy: { at: "desc" } });
     const rec = await recordDeployment(env.ctx, { commitSha: SHA, status: "SUCCEEDED", url: "https://app.example.com" }, who);
     expect(rec).toMatchObject({ type: "record", gateDecision: true, status: "SUCCEEDED", url: "https://app.example.com" });
-    expect(rec.backup?.kind).toBeDefined();
+    // The backup shown is the one the newest ALLOWED gate decision for the commit relied on.
+    expect(allowedGate.backupId).not.toBeNull();
+    expect(rec.backup).toMatchObject({ id: allowedGate.backupId, status: "SUCCEEDED" });
     const list = await listDeployments(env.ctx, { limit: 3, offset: 0 });
     expect(list.total).toBeGreaterThan(5);
     expect(list.deployments).toHaveLength(3);
@@ -372,8 +375,8 @@ describe("rollback to a FULL backup", () => {
       await expect(startRollback(env.ctx, { backupId: b.id, confirm: word }, who, h)).rejects.toMatchObject({ code: "CONFIRMATION_REQUIRED", status: 422 });
     }
     const r = await startRollback(env.ctx, { backupId: b.id, confirm: "ROLLBACK" }, who, h);
-    expect(r.restoreId).toBeDefined();
-    expect(r.preRestoreBackupId).toBeDefined();
+    expect(await env.db.restoreJob.findUniqueOrThrow({ where: { id: r.restoreId! } })).toMatchObject({ status: "QUEUED", backupId: b.id });
+    expect(await env.db.backupJob.findUniqueOrThrow({ where: { id: r.preRestoreBackupId! } })).toMatchObject({ trigger: "PRE_RESTORE" });
     // One destructive operation at a time.
     await expect(startRollback(env.ctx, { backupId: b.id, confirm: "ROLLBACK" }, who, h)).rejects.toMatchObject({ status: 409 });
     expect((await getDeployment(env.ctx, r.deploymentId)).status).toBe("RUNNING");

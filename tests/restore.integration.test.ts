@@ -82,7 +82,10 @@ describe("restore of an application database", () => {
     const r = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
     expect(r).toMatchObject({ status: "SUCCEEDED", safetyBackupId: preRestoreBackupId, backupId });
     expect((r.preview as { differences: { tables: { dropped: string[] } } }).differences.tables.dropped).toEqual(["public.user_favorites"]);
-    expect((r.checks as { status: string }).status).toBeDefined();
+    // The post-restore checks ran and passed: the target's migrations are the backup's.
+    const checks = r.checks as { status: string; results: { id: string; status: string }[] };
+    expect(checks.status).toBe("pass");
+    expect(checks.results.map((c) => [c.id, c.status])).toEqual(expect.arrayContaining([["drift:target-backup", "pass"], ["drift:vaultline", "pass"]]));
     expect(r.durationSeconds).toBeGreaterThan(0);
     // The safety backup holds the state just before the restore: the favorites table.
     const safetyPreview = await previewRestore(env.ctx, preRestoreBackupId);
