@@ -6,6 +6,7 @@ import net from "node:net";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { SMTPServer } from "smtp-server";
 import type { WebhookPayload } from "../../lib/notify/messages";
+import { freePort } from "../../lib/embedded-postgres";
 
 export interface ReceivedHook {
   at: number;
@@ -110,10 +111,4 @@ export function parseMail(raw: string): { headers: Record<string, string>; body:
 }
 
 /** A loopback port nothing listens on: bound, then released. */
-export async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
+export const closedPort = freePort;
