@@ -1,6 +1,6 @@
 // PostgreSQL for every test runner: an embedded server in a temp dir (Vitest's global
 // setup, the fault suite, the bench), or a server already running, named by an admin URL
-// (each Vitest file, through vitest-pg.ts). Each caller makes its own databases on it.
+// (each Vitest file, through vitest-env.ts). Each caller makes its own databases on it.
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
