@@ -4,7 +4,7 @@ import { expect, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type pg from "pg";
-import { sql as sqlAt } from "../tests/support/pg";
+import { sql as sqlAt } from "../tests/support/sql";
 import { E2E } from "./env";
 
 export async function signIn(page: Page, email: string, password: string) {

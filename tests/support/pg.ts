@@ -5,9 +5,11 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { freePort, startEmbeddedPostgres } from "../../lib/embedded-postgres";
 import { migrate } from "../../lib/migrate";
+import { sql } from "./sql";
+
+export { sql };
 
 export interface PgServer {
   /** URL of the maintenance database (CREATE/DROP DATABASE run here). */
@@ -21,16 +23,6 @@ export interface PgServer {
   stop(): Promise<void>;
 }
 
-/** One query on its own connection. */
-export async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(text, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 /**
  * Databases on the server at `adminUrl`. `stop()` drops the databases made through this
