@@ -3,14 +3,13 @@
 // webhook receiver, a rollback that restores real data, and check runs that catch
 // seeded faults (seed 002 and seed 004).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import http from "node:http";
-import net from "node:net";
 import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { makeEnv, waitFor, sql, type TestEnv } from "./support/vitest-env";
 import { dbState } from "./support/db-state";
+import { startHookReceiver } from "./support/receivers";
 import { runBackup } from "../lib/backup/run-backup";
 import { runRestore } from "../lib/backup/restore";
 import { startWorker } from "../lib/worker";
@@ -211,24 +210,8 @@ describe("the pre-deploy gate", () => {
   });
 });
 
-async function startReceiver(status = 200) {
-  const got: { body: unknown; headers: http.IncomingHttpHeaders }[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      got.push({ body: JSON.parse(Buffer.concat(chunks).toString("utf8")), headers: req.headers });
-      res.writeHead(status, { "content-type": "text/plain" }).end(status === 200 ? "deployed by receiver" : "receiver says no");
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/hooks/deploy/secret-path`,
-    got,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
+const startReceiver = (status: number) =>
+  startHookReceiver(undefined, { path: "/hooks/deploy/secret-path", status, okBody: "deployed by receiver", errorBody: "receiver says no" });
 
 function alive(pid: number): boolean {
   try {
@@ -312,9 +295,9 @@ describe("deploy and rollback hooks", () => {
       const r = await startDeploy(env.ctx, { commitSha: SHA }, who, hooks({ webhookUrl: ok.url, webhookSecret: "hook-secret" }));
       expect(r.hook).toBe("webhook");
       expect(await r.done).toBe("SUCCEEDED");
-      expect(ok.got).toHaveLength(1);
-      expect(ok.got[0].body).toMatchObject({ commitSha: SHA, event: "deploy", deploymentId: r.gate.deploymentId });
-      expect(ok.got[0].headers["x-vaultline-signature"]).toMatch(/^sha256=[0-9a-f]{64}$/);
+      expect(ok.hooks).toHaveLength(1);
+      expect(ok.hooks[0].payload).toMatchObject({ commitSha: SHA, event: "deploy", deploymentId: r.gate.deploymentId });
+      expect(ok.hooks[0].headers["x-vaultline-signature"]).toMatch(/^sha256=[0-9a-f]{64}$/);
       const d = await getDeployment(env.ctx, r.gate.deploymentId);
       expect(d.log).toContain("webhook answered 200");
       expect(d.log).toContain("deployed by receiver");
