@@ -2,7 +2,7 @@
 // generate_series (no rows cross the wire): customers, orders, order items, documents with
 // text bodies and binary attachments, and a JSON event log — with primary keys, foreign
 // keys and secondary indexes, and row widths like a typical SaaS schema.
-import { sql } from "../tests/faults/support/pg";
+import { sql } from "../tests/support/pg";
 
 /** Rows per "unit"; one unit is about 1 MB of pg_database_size (calibrated on PG 15):
  * customers 8 %, orders 17 %, order items 20 %, documents 40 %, events 15 %. */

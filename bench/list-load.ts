@@ -1,7 +1,7 @@
 // GET /api/backups?limit=50 on the real app (next start), 100k BackupJob rows, at a fixed
 // request rate with autocannon; latency percentiles from every response's own time.
 import autocannon, { type Result } from "autocannon";
-import { sql } from "../tests/faults/support/pg";
+import { sql } from "../tests/support/pg";
 
 /** 100k catalogue rows shaped like real ones (ids, keys, checksums, phases metadata). */
 export async function seedBackupRows(appUrl: string, rows: number, initiatedById: string): Promise<void> {

@@ -3,7 +3,8 @@
 import { expect, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import pg from "pg";
+import type pg from "pg";
+import { sql as sqlAt } from "../tests/support/sql";
 import { E2E } from "./env";
 
 export async function signIn(page: Page, email: string, password: string) {
@@ -19,14 +20,8 @@ export function dbUrl(): string {
   return `postgresql://vaultline:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${E2E.pgPort}/vaultline`;
 }
 
-export async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: dbUrl() });
-  await c.connect();
-  try {
-    return (await c.query<T>(text, params)).rows;
-  } finally {
-    await c.end();
-  }
+export function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> {
+  return sqlAt<T>(dbUrl(), text, params);
 }
 
 export async function screenshot(page: Page, name: string) {

@@ -34,8 +34,11 @@ const MATRIX: Record<Action, { roles: RoleName[]; scope: Scope | null }> = {
 };
 
 describe("permissions", () => {
-  it("covers exactly the actions of lib/permissions.ts", () => {
+  it("covers exactly the actions, roles and scopes of lib/permissions.ts", () => {
     expect(Object.keys(PERMISSIONS).sort()).toEqual(Object.keys(MATRIX).sort());
+    // The loops below walk ROLES and SCOPES: a role or scope dropped there would shrink the matrix unnoticed.
+    expect([...ROLES]).toEqual([V, O, A]);
+    expect([...SCOPES].sort()).toEqual(["backups:download", "backups:read", "backups:write", "deploy", "metrics", "restore", "settings"]);
   });
 
   it("gives each session role exactly the actions of the table", () => {
@@ -57,6 +60,13 @@ describe("permissions", () => {
         expect(tokenCan([], creator, action), `[] of ${creator}: ${action}`).toBe(false);
         expect(tokenCan([...SCOPES], creator, action), `all scopes of ${creator}: ${action}`).toBe(want.scope !== null && want.roles.includes(creator));
       }
+    }
+  });
+
+  it("grants nothing for a scope that is not one of the list, however close", () => {
+    const near = ["*", "admin", "backups", "backups:*", "BACKUPS:READ", "backups:read ", " restore", "settings:write", ""];
+    for (const action of Object.keys(MATRIX) as Action[]) {
+      for (const creator of ROLES) expect(tokenCan(near, creator, action), `${near.join(",")} of ${creator}: ${action}`).toBe(false);
     }
   });
 

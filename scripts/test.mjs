@@ -1,5 +1,6 @@
 // `npm test`: the type check, ESLint and the import-cycle check (one test each), Vitest
-// (unit + integration on real PostgreSQL, S3 protocol, gpg), then Playwright in Chromium;
+// (both projects of vitest.config.ts: unit, and integration on real PostgreSQL, S3 protocol,
+// gpg), then Playwright in Chromium;
 // prints one closing line `N passed, N failed`.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";

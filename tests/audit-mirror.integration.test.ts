@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { audit, SYSTEM } from "../lib/audit";
 import { auditPrefix, flushAuditMirror, mirrorPendingAuditEvents } from "../lib/backup/mirror";
 import { StorageUnavailableError } from "../lib/backup/storage/types";
-import { listKeys, makeEnv, type TestEnv } from "./helpers/backup-env";
+import { listKeys, makeEnv, type TestEnv } from "./support/vitest-env";
 
 describe("audit events reach storage through the outbox", () => {
   let env: TestEnv;

@@ -4,7 +4,6 @@ import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -32,8 +31,9 @@ import { createStorage } from "../lib/backup/storage";
 import { LocalStorage } from "../lib/backup/storage/local";
 import { S3Storage } from "../lib/backup/storage/s3";
 import { InvalidKeyError, StorageUnavailableError, type Storage } from "../lib/backup/storage/types";
-import { createDatabase, dropDatabase, sql } from "./helpers/pg";
-import { startS3, type S3Server } from "./helpers/s3";
+import { createDatabase, dropDatabase, sql } from "./support/vitest-env";
+import { startS3, type S3Server } from "./support/s3";
+import { closedPort } from "./support/receivers";
 
 const run = promisify(execFile);
 const PASSPHRASE = "correct horse battery staple 42";
@@ -78,16 +78,6 @@ function generated(bytes: number, opts: { delayEveryBytes?: number } = {}): Read
         setTimeout(() => this.push(chunk), 5);
       } else this.push(chunk);
     },
-  });
-}
-
-async function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
   });
 }
 

@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { createDatabase, createMigratedDatabase, dropDatabase, sql } from "./helpers/pg";
+import { createDatabase, createMigratedDatabase, dropDatabase, sql } from "./support/vitest-env";
 import { migrate } from "../lib/migrate";
 import { createDb, type Db } from "../lib/db";
 import { foldTally, listBackups } from "../lib/backup/catalog";

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createDatabase, createMigratedDatabase, sql } from "./helpers/pg";
+import { createDatabase, createMigratedDatabase, sql } from "./support/vitest-env";
 import { readMigrations } from "../lib/migrate";
 import {
   ChecksFileError,

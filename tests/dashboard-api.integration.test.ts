@@ -1,7 +1,7 @@
 // The dashboard's own server pieces against a real migrated database: the today banner
 // (getToday), the audit log reader with webhook masking, and the audited settings save.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createMigratedDatabase, dropDatabase, sql } from "./helpers/pg";
+import { createMigratedDatabase, dropDatabase, sql } from "./support/vitest-env";
 import { createDb, type Db } from "../lib/db";
 import { getToday } from "../lib/backup/today";
 import { backupTombstone, safetyBackupFor } from "../lib/backup/related";

@@ -3,15 +3,13 @@
 // webhook receiver, a rollback that restores real data, and check runs that catch
 // seeded faults (seed 002 and seed 004).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import http from "node:http";
-import net from "node:net";
 import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { makeEnv, waitFor, type TestEnv } from "./helpers/backup-env";
-import { dbState } from "./helpers/db-state";
-import { sql } from "./helpers/pg";
+import { makeEnv, waitFor, sql, type TestEnv } from "./support/vitest-env";
+import { dbState } from "./support/db-state";
+import { startHookReceiver } from "./support/receivers";
 import { runBackup } from "../lib/backup/run-backup";
 import { runRestore } from "../lib/backup/restore";
 import { startWorker } from "../lib/worker";
@@ -193,9 +191,12 @@ describe("the pre-deploy gate", () => {
   });
 
   it("lists decisions newest first with their backups, and links a reported deploy to its gate decision", async () => {
+    const allowedGate = await env.db.deployment.findFirstOrThrow({ where: { commitSha: SHA, status: "ALLOWED" }, orderBy: { at: "desc" } });
     const rec = await recordDeployment(env.ctx, { commitSha: SHA, status: "SUCCEEDED", url: "https://app.example.com" }, who);
     expect(rec).toMatchObject({ type: "record", gateDecision: true, status: "SUCCEEDED", url: "https://app.example.com" });
-    expect(rec.backup?.kind).toBeDefined();
+    // The backup shown is the one the newest ALLOWED gate decision for the commit relied on.
+    expect(allowedGate.backupId).not.toBeNull();
+    expect(rec.backup).toMatchObject({ id: allowedGate.backupId, status: "SUCCEEDED" });
     const list = await listDeployments(env.ctx, { limit: 3, offset: 0 });
     expect(list.total).toBeGreaterThan(5);
     expect(list.deployments).toHaveLength(3);
@@ -209,24 +210,8 @@ describe("the pre-deploy gate", () => {
   });
 });
 
-async function startReceiver(status = 200) {
-  const got: { body: unknown; headers: http.IncomingHttpHeaders }[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      got.push({ body: JSON.parse(Buffer.concat(chunks).toString("utf8")), headers: req.headers });
-      res.writeHead(status, { "content-type": "text/plain" }).end(status === 200 ? "deployed by receiver" : "receiver says no");
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/hooks/deploy/secret-path`,
-    got,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
+const startReceiver = (status: number) =>
+  startHookReceiver(undefined, { path: "/hooks/deploy/secret-path", status, okBody: "deployed by receiver", errorBody: "receiver says no" });
 
 function alive(pid: number): boolean {
   try {
@@ -310,9 +295,9 @@ describe("deploy and rollback hooks", () => {
       const r = await startDeploy(env.ctx, { commitSha: SHA }, who, hooks({ webhookUrl: ok.url, webhookSecret: "hook-secret" }));
       expect(r.hook).toBe("webhook");
       expect(await r.done).toBe("SUCCEEDED");
-      expect(ok.got).toHaveLength(1);
-      expect(ok.got[0].body).toMatchObject({ commitSha: SHA, event: "deploy", deploymentId: r.gate.deploymentId });
-      expect(ok.got[0].headers["x-vaultline-signature"]).toMatch(/^sha256=[0-9a-f]{64}$/);
+      expect(ok.hooks).toHaveLength(1);
+      expect(ok.hooks[0].payload).toMatchObject({ commitSha: SHA, event: "deploy", deploymentId: r.gate.deploymentId });
+      expect(ok.hooks[0].headers["x-vaultline-signature"]).toMatch(/^sha256=[0-9a-f]{64}$/);
       const d = await getDeployment(env.ctx, r.gate.deploymentId);
       expect(d.log).toContain("webhook answered 200");
       expect(d.log).toContain("deployed by receiver");
@@ -373,8 +358,8 @@ describe("rollback to a FULL backup", () => {
       await expect(startRollback(env.ctx, { backupId: b.id, confirm: word }, who, h)).rejects.toMatchObject({ code: "CONFIRMATION_REQUIRED", status: 422 });
     }
     const r = await startRollback(env.ctx, { backupId: b.id, confirm: "ROLLBACK" }, who, h);
-    expect(r.restoreId).toBeDefined();
-    expect(r.preRestoreBackupId).toBeDefined();
+    expect(await env.db.restoreJob.findUniqueOrThrow({ where: { id: r.restoreId! } })).toMatchObject({ status: "QUEUED", backupId: b.id });
+    expect(await env.db.backupJob.findUniqueOrThrow({ where: { id: r.preRestoreBackupId! } })).toMatchObject({ trigger: "PRE_RESTORE" });
     // One destructive operation at a time.
     await expect(startRollback(env.ctx, { backupId: b.id, confirm: "ROLLBACK" }, who, h)).rejects.toMatchObject({ status: 409 });
     expect((await getDeployment(env.ctx, r.deploymentId)).status).toBe("RUNNING");

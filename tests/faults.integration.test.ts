@@ -4,11 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { makeEnv, type TestEnv } from "./helpers/backup-env";
+import { makeEnv, type TestEnv } from "./support/vitest-env";
 import { Recorder } from "./faults/harness";
 import { refuseAll } from "./faults/cases/doctored";
 import { FullDiskStorage } from "./faults/enospc-storage";
-import { listAll, localTempFiles } from "./faults/support/env";
+import { listKeys, localTempFiles } from "./support/listing";
 import { LocalStorage } from "../lib/backup/storage/local";
 import { runBackup } from "../lib/backup/run-backup";
 import { verifyBackupObjects } from "../lib/backup/verify";
@@ -62,7 +62,7 @@ describe("disk full during a local backup", () => {
     const row = await backup();
     expect(row.status).toBe("FAILED");
     expect(row.failureReason).toMatch(/ENOSPC|no space/);
-    expect(await listAll(env.ctx.storage)).toEqual([]);
+    expect(await listKeys(env.ctx.storage)).toEqual([]);
     expect(await localTempFiles(dir)).toEqual([]);
   });
 
@@ -76,7 +76,7 @@ describe("disk full during a local backup", () => {
     expect(row.status).toBe("FAILED");
     expect(row.failureReason).toMatch(/ENOSPC|no space/);
     expect(full.used).toBeGreaterThanOrEqual(Number(ok.sizeBytes) - 4096);
-    expect((await listAll(env.ctx.storage)).filter((k) => k.includes(row.id))).toEqual([]);
+    expect((await listKeys(env.ctx.storage)).filter((k) => k.includes(row.id))).toEqual([]);
     expect(await localTempFiles(dir)).toEqual([]);
     // With room again, the next backup succeeds and verifies.
     full.budgetBytes = Number.MAX_SAFE_INTEGER;

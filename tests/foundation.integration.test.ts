@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createDatabase, createMigratedDatabase, dropDatabase } from "./helpers/pg";
+import { createDatabase, createMigratedDatabase, dropDatabase } from "./support/vitest-env";
 import { createDb, type Db } from "../lib/db";
 import { ensureFirstAdmin, loadOrCreateSecrets } from "../lib/bootstrap";
 import { errorResponse, isSchemaMissing } from "../lib/http";

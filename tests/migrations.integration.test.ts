@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
-import { createDatabase, sql } from "./helpers/pg";
+import { createDatabase, sql } from "./support/vitest-env";
 import { describeStatus, migrate, migrationStatus, readMigrations } from "../lib/migrate";
 
 const require = createRequire(import.meta.url);

@@ -2,8 +2,8 @@
 // successful backup through the queue, restore start/finish, retention pruning, and the
 // missed-backup alert sent once per gap however many replicas check.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { makeEnv, waitFor, type TestEnv } from "./helpers/backup-env";
-import { closedPort, startHookReceiver, startSmtp, type HookReceiver } from "./helpers/receivers";
+import { makeEnv, waitFor, type TestEnv } from "./support/vitest-env";
+import { closedPort, startHookReceiver, startSmtp, type HookReceiver } from "./support/receivers";
 import { createBackupJob } from "../lib/backup/jobs";
 import { startWorker, type WorkerHandle } from "../lib/worker";
 import { emitEngineEvent } from "../lib/backup/events";

@@ -1,154 +1,14 @@
 // Notifications against real loopback servers: an HTTP receiver that checks the HMAC
 // signature and can fail on purpose, and an SMTP server (smtp-server) that takes mail.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import http from "node:http";
-import net from "node:net";
-import { createHmac, timingSafeEqual } from "node:crypto";
-import { SMTPServer } from "smtp-server";
 import { sendWebhook } from "../lib/notify/webhook";
 import { sendEmail } from "../lib/notify/email";
 import { notify } from "../lib/notify";
 import type { BackupSummary, WebhookPayload } from "../lib/notify/messages";
 import { DEFAULT_SETTINGS, type NotificationSettings } from "../lib/validation/settings";
+import { closedPort, parseMail, startHookReceiver, startSmtp, type HookReceiver } from "./support/receivers";
 
 const SECRET = "whsec-test-3f9a";
-
-interface Received {
-  at: number;
-  method: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  signatureValid: boolean | null;
-}
-
-interface Receiver {
-  url: string;
-  requests: Received[];
-  /** Answer 500 to this many requests before answering 200. */
-  failFirst: number;
-  /** Answer with this status instead of 200 once failFirst is used up. */
-  status: number;
-  /** Never answer (to exercise the per-attempt timeout). */
-  hang: boolean;
-  close(): Promise<void>;
-}
-
-// Computed here, independently of lib/notify/webhook.ts, so a wrong signer fails.
-function verifySignature(headers: http.IncomingHttpHeaders, body: string): boolean | null {
-  const sig = headers["x-vaultline-signature"];
-  const ts = headers["x-vaultline-timestamp"];
-  if (sig === undefined && ts === undefined) return null;
-  if (typeof sig !== "string" || typeof ts !== "string") return false;
-  if (Math.abs(Date.now() / 1000 - Number(ts)) > 60) return false;
-  const expected = Buffer.from(`sha256=${createHmac("sha256", SECRET).update(`${ts}.${body}`).digest("hex")}`);
-  const got = Buffer.from(sig);
-  return got.length === expected.length && timingSafeEqual(got, expected);
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const hanging = new Set<http.ServerResponse>();
-  const receiver = {
-    requests: [] as Received[],
-    failFirst: 0,
-    status: 200,
-    hang: false,
-  } as Receiver;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks).toString("utf8");
-      receiver.requests.push({
-        at: Date.now(),
-        method: req.method ?? "",
-        headers: req.headers,
-        body,
-        signatureValid: verifySignature(req.headers, body),
-      });
-      if (receiver.hang) {
-        hanging.add(res);
-        return;
-      }
-      if (receiver.requests.length <= receiver.failFirst) {
-        res.writeHead(500, { "content-type": "text/plain" }).end("boom");
-      } else {
-        res.writeHead(receiver.status, { "content-type": "text/plain" }).end(receiver.status === 200 ? "ok" : "no");
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  receiver.url = `http://127.0.0.1:${port}/hooks/T000/B000/secret-path`;
-  receiver.close = async () => {
-    for (const res of hanging) res.destroy();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
-  return receiver;
-}
-
-interface Mail {
-  from: string;
-  to: string[];
-  raw: string;
-}
-
-async function startSmtp(): Promise<{ url: string; mails: Mail[]; close(): Promise<void> }> {
-  const mails: Mail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS"],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => chunks.push(c));
-      stream.on("end", () => {
-        mails.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString("utf8"),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const { port } = server.server.address() as net.AddressInfo;
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    mails,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-// Just enough MIME to read a nodemailer text/plain message: headers, then the body
-// decoded from quoted-printable when nodemailer chose it.
-function parseMail(raw: string): { headers: Record<string, string>; body: string } {
-  const split = raw.indexOf("\r\n\r\n");
-  const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, " ");
-  const headers: Record<string, string> = {};
-  for (const line of head.split("\r\n")) {
-    const i = line.indexOf(":");
-    headers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
-  }
-  let body = raw.slice(split + 4);
-  if (/quoted-printable/i.test(headers["content-transfer-encoding"] ?? "")) {
-    body = Buffer.from(
-      body.replace(/=\r\n/g, "").replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
-      "latin1",
-    ).toString("utf8");
-  }
-  return { headers, body: body.replace(/\r\n/g, "\n") };
-}
-
-/** A port that refuses connections: bound, then released. */
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 const failedBackup: BackupSummary = {
   id: "cmbk0failed000000000001",
@@ -179,11 +39,11 @@ const settingsFor = (over: Partial<NotificationSettings>): NotificationSettings 
   ...over,
 });
 
-let receiver: Receiver;
+let receiver: HookReceiver;
 let smtp: Awaited<ReturnType<typeof startSmtp>>;
 
 beforeAll(async () => {
-  receiver = await startReceiver();
+  receiver = await startHookReceiver(SECRET, { path: "/hooks/T000/B000/secret-path" });
   smtp = await startSmtp();
 });
 
@@ -193,7 +53,7 @@ afterAll(async () => {
 });
 
 afterEach(() => {
-  receiver.requests.length = 0;
+  receiver.hooks.length = 0;
   receiver.failFirst = 0;
   receiver.status = 200;
   receiver.hang = false;
@@ -205,8 +65,8 @@ describe("sendWebhook", () => {
     const payload = { text: "hello", n: 1, nested: { ok: true } };
     const r = await sendWebhook(receiver.url, payload, { secret: SECRET, backoffMs: 10 });
     expect(r).toEqual({ ok: true, attempts: 1, status: 200 });
-    expect(receiver.requests).toHaveLength(1);
-    const req = receiver.requests[0];
+    expect(receiver.hooks).toHaveLength(1);
+    const req = receiver.hooks[0];
     expect(req.method).toBe("POST");
     expect(req.headers["content-type"]).toBe("application/json");
     expect(req.headers["x-vaultline-signature"]).toMatch(/^sha256=[0-9a-f]{64}$/);
@@ -218,17 +78,17 @@ describe("sendWebhook", () => {
   it("sends no signature headers without a secret", async () => {
     const r = await sendWebhook(receiver.url, { text: "x" }, { backoffMs: 10 });
     expect(r.ok).toBe(true);
-    expect(receiver.requests[0].headers["x-vaultline-signature"]).toBeUndefined();
-    expect(receiver.requests[0].headers["x-vaultline-timestamp"]).toBeUndefined();
+    expect(receiver.hooks[0].headers["x-vaultline-signature"]).toBeUndefined();
+    expect(receiver.hooks[0].headers["x-vaultline-timestamp"]).toBeUndefined();
   });
 
   it("retries 5xx with growing backoff and succeeds, every attempt validly signed", async () => {
     receiver.failFirst = 2;
     const r = await sendWebhook(receiver.url, { text: "retry me" }, { secret: SECRET, backoffMs: 60 });
     expect(r).toEqual({ ok: true, attempts: 3, status: 200 });
-    expect(receiver.requests).toHaveLength(3);
-    expect(receiver.requests.every((q) => q.signatureValid === true)).toBe(true);
-    const [a, b, c] = receiver.requests.map((q) => q.at);
+    expect(receiver.hooks).toHaveLength(3);
+    expect(receiver.hooks.every((q) => q.signatureValid === true)).toBe(true);
+    const [a, b, c] = receiver.hooks.map((q) => q.at);
     expect(b - a).toBeGreaterThanOrEqual(55);
     expect(c - b).toBeGreaterThanOrEqual(115);
   });
@@ -240,14 +100,14 @@ describe("sendWebhook", () => {
     expect(r.attempts).toBe(4);
     expect(r.status).toBe(500);
     expect(r.error).toBe("HTTP 500: boom");
-    expect(receiver.requests).toHaveLength(4);
+    expect(receiver.hooks).toHaveLength(4);
   });
 
   it("does not retry a 4xx the receiver means", async () => {
     receiver.status = 404;
     const r = await sendWebhook(receiver.url, { text: "gone" }, { retries: 3, backoffMs: 5 });
     expect(r).toMatchObject({ ok: false, attempts: 1, status: 404 });
-    expect(receiver.requests).toHaveLength(1);
+    expect(receiver.hooks).toHaveLength(1);
   });
 
   it("times out a hung receiver per attempt and retries", async () => {
@@ -257,7 +117,7 @@ describe("sendWebhook", () => {
     expect(r.ok).toBe(false);
     expect(r.attempts).toBe(2);
     expect(r.error).toBe("timed out after 250 ms");
-    expect(receiver.requests).toHaveLength(2);
+    expect(receiver.hooks).toHaveLength(2);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
@@ -316,9 +176,9 @@ describe("notify", () => {
     expect(result.webhook).toEqual({ ok: true, attempts: 1, status: 200 });
     expect(result.email?.ok).toBe(true);
 
-    expect(receiver.requests).toHaveLength(1);
-    expect(receiver.requests[0].signatureValid).toBe(true);
-    const payload = JSON.parse(receiver.requests[0].body) as WebhookPayload;
+    expect(receiver.hooks).toHaveLength(1);
+    expect(receiver.hooks[0].signatureValid).toBe(true);
+    const payload = JSON.parse(receiver.hooks[0].body) as WebhookPayload;
     // The example in the hand-off report is this payload.
     console.log(`example webhook payload:\n${JSON.stringify(payload, null, 2)}`);
     expect(payload).toEqual({
@@ -356,11 +216,11 @@ describe("notify", () => {
     const event = { type: "backup.succeeded" as const, backup: succeededBackup };
     const off = await notify(event, settingsFor({ webhookUrl: receiver.url, onSuccess: false }), cfg());
     expect(off.skipped).toBe("onSuccess is off");
-    expect(receiver.requests).toHaveLength(0);
+    expect(receiver.hooks).toHaveLength(0);
 
     const on = await notify(event, settingsFor({ webhookUrl: receiver.url, onSuccess: true }), cfg());
     expect(on.webhook?.ok).toBe(true);
-    const payload = JSON.parse(receiver.requests[0].body) as WebhookPayload;
+    const payload = JSON.parse(receiver.hooks[0].body) as WebhookPayload;
     expect(payload.text).toBe(":white_check_mark: Vaultline backup succeeded (FULL, manual): 1.2 GiB in 35 s");
     expect(payload.backup).toMatchObject({ size: 1_288_490_189, duration: 35, status: "SUCCEEDED" });
   });
@@ -372,7 +232,7 @@ describe("notify", () => {
       cfg(),
     );
     expect(r.skipped).toBe("onFailure is off");
-    expect(receiver.requests).toHaveLength(0);
+    expect(receiver.hooks).toHaveLength(0);
     expect(smtp.mails).toHaveLength(0);
   });
 
@@ -383,7 +243,7 @@ describe("notify", () => {
     await notify({ type: "restore.finished", restore, status: "FAILED", failureReason: "pg_restore: error" }, s, cfg());
     await notify({ type: "retention.pruned", count: 2, bytes: 3 * 1024 ** 3, ids: ["x", "y"] }, s, cfg());
     await notify({ type: "retention.pruned", count: 0, bytes: 0, ids: [] }, s, cfg());
-    const texts = receiver.requests.map((q) => (JSON.parse(q.body) as WebhookPayload).text);
+    const texts = receiver.hooks.map((q) => (JSON.parse(q.body) as WebhookPayload).text);
     expect(texts).toEqual([
       ":rotating_light: Vaultline restore started from backup b1 by Alice (safety backup b2)",
       ":x: Vaultline restore from backup b1 FAILED: pg_restore: error",
@@ -413,7 +273,7 @@ describe("notify", () => {
     );
     expect(result.email).toEqual({ ok: false, error: "SMTP_URL is not set" });
     expect(result.webhook?.ok).toBe(true);
-    expect((JSON.parse(receiver.requests[0].body) as WebhookPayload).missed).toEqual({
+    expect((JSON.parse(receiver.hooks[0].body) as WebhookPayload).missed).toEqual({
       lastSuccessAt: "2026-11-19T02:00:00.000Z",
       hours: 26,
     });

@@ -17,8 +17,8 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import type { SessionUser } from "../lib/auth";
 import type { Db } from "../lib/db";
-import { createDatabase, createMigratedDatabase, dropDatabase } from "./helpers/pg";
-import { PASSPHRASE, seedTarget } from "./helpers/backup-env";
+import { createDatabase, createMigratedDatabase, dropDatabase } from "./support/vitest-env";
+import { PASSPHRASE, seedTarget } from "./support/vitest-env";
 
 const session: { user: SessionUser | null } = { user: null };
 vi.mock("../lib/auth", async (importOriginal) => ({
@@ -51,7 +51,7 @@ const COMMIT = "abc1234def";
 beforeAll(async () => {
   appUrl = await createMigratedDatabase("openapi");
   targetUrl = await createDatabase("target");
-  await seedTarget(targetUrl, 200);
+  await seedTarget(targetUrl, { rows: 200 });
   storageDir = await mkdtemp(path.join(tmpdir(), "vaultline-openapi-store-"));
   dataDir = await mkdtemp(path.join(tmpdir(), "vaultline-openapi-data-"));
   Object.assign(process.env, {

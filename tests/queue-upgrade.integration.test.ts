@@ -3,8 +3,7 @@
 // them, and a second start (another replica) finds nothing left to do.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import PgBoss10 from "pg-boss-10";
-import { makeEnv, waitFor, type TestEnv } from "./helpers/backup-env";
-import { sql } from "./helpers/pg";
+import { makeEnv, waitFor, sql, type TestEnv } from "./support/vitest-env";
 import { BOSS_SCHEMA, getBoss, LEGACY_BOSS_SCHEMA, QUEUES, stopBosses } from "../lib/queue";
 import { startWorker, type WorkerHandle } from "../lib/worker";
 

@@ -8,9 +8,8 @@ import { mkdtemp, readFile, rm, writeFile, readdir, mkdir } from "node:fs/promis
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { makeEnv, PASSPHRASE, type TestEnv } from "./helpers/backup-env";
-import { createDatabase, dropDatabase } from "./helpers/pg";
-import { dbState } from "./helpers/db-state";
+import { makeEnv, PASSPHRASE, createDatabase, dropDatabase, type TestEnv } from "./support/vitest-env";
+import { dbState } from "./support/db-state";
 import { runBackup } from "../lib/backup/run-backup";
 
 const run = promisify(execFile);

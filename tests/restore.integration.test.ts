@@ -2,14 +2,13 @@
 // the safety backup, all-or-nothing pg_restore, surviving a restore of Vaultline's own
 // database, one destructive operation at a time, drills.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn } from "node:child_process";
 import { readFile, writeFile, mkdtemp, rm, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { makeEnv, waitFor, PASSPHRASE, type TestEnv } from "./helpers/backup-env";
-import { dbState } from "./helpers/db-state";
-import { sql } from "./helpers/pg";
+import { makeEnv, waitFor, sql, type TestEnv } from "./support/vitest-env";
+import { dbState } from "./support/db-state";
+import { spawnEngine } from "./support/spawn-engine";
 import { runBackup } from "../lib/backup/run-backup";
 import { startRestore, runRestore, sweepStaleRestores } from "../lib/backup/restore";
 import { previewRestore } from "../lib/backup/preview";
@@ -81,7 +80,10 @@ describe("restore of an application database", () => {
     const r = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
     expect(r).toMatchObject({ status: "SUCCEEDED", safetyBackupId: preRestoreBackupId, backupId });
     expect((r.preview as { differences: { tables: { dropped: string[] } } }).differences.tables.dropped).toEqual(["public.user_favorites"]);
-    expect((r.checks as { status: string }).status).toBeDefined();
+    // The post-restore checks ran and passed: the target's migrations are the backup's.
+    const checks = r.checks as { status: string; results: { id: string; status: string }[] };
+    expect(checks.status).toBe("pass");
+    expect(checks.results.map((c) => [c.id, c.status])).toEqual(expect.arrayContaining([["drift:target-backup", "pass"], ["drift:vaultline", "pass"]]));
     expect(r.durationSeconds).toBeGreaterThan(0);
     // The safety backup holds the state just before the restore: the favorites table.
     const safetyPreview = await previewRestore(env.ctx, preRestoreBackupId);
@@ -200,21 +202,14 @@ describe("a restore killed mid-pg_restore (in place)", () => {
     const blocker = new pg.Client({ connectionString: env.targetUrl });
     await blocker.connect();
     await blocker.query("BEGIN; SELECT 1 FROM invoices LIMIT 1");
-    const child = spawn(process.execPath, ["--import", "tsx", "tests/helpers/restore-child.ts"], {
-      env: {
-        ...process.env,
-        RESTORE_CHILD_SPEC: JSON.stringify({ appUrl: env.appUrl, targetUrl: env.targetUrl, storageDir: env.storageDir, passphrase: PASSPHRASE, restoreId, restoreStrategy: "in-place" }),
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawnEngine({ ctx: { ...env.spec, filesDir: env.ctx.filesDir, restoreStrategy: "in-place" }, action: "restore", restoreId });
     try {
       await waitFor(async () => (await env.db.restoreJob.findUnique({ where: { id: restoreId } }))?.phase === "restoring database", 60_000);
       await waitFor(async () => {
         const rows = await sql<{ n: number }>(env.targetUrl, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`);
         return rows[0].n > 0;
       }, 90_000);
-      child.kill("SIGKILL");
-      await new Promise((r) => child.once("exit", r));
+      await child.kill9();
     } finally {
       await blocker.query("ROLLBACK");
       await blocker.end();

@@ -2,8 +2,7 @@
 // first, then rows — audited with ids and bytes, and never while a restore holds the
 // destructive-operation slot.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeEnv, listKeys, seedTarget, waitFor, type TestEnv } from "./helpers/backup-env";
-import { createDatabase } from "./helpers/pg";
+import { makeEnv, listKeys, seedTarget, waitFor, createDatabase, type TestEnv } from "./support/vitest-env";
 import { runBackup } from "../lib/backup/run-backup";
 import { backupKeys } from "../lib/backup/manifest";
 import { runRetention, startRetention } from "../lib/backup/retention-run";
@@ -35,7 +34,7 @@ describe("retention", () => {
 
   beforeAll(async () => {
     const targetUrl = await createDatabase("target");
-    await seedTarget(targetUrl, 200);
+    await seedTarget(targetUrl, { rows: 200 });
     env = await makeEnv({ seed: false, overrides: { targetUrl } });
     await backup("recent", "FULL", "MANUAL", 1);
     await backup("keptByCount", "FULL", "SCHEDULED", 4);

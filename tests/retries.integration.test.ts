@@ -2,8 +2,8 @@
 // attempts linked to the first, each after its (shortened) delay, and each failure
 // announced as "attempt n of 3" on a real webhook receiver and SMTP server.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeEnv, waitFor, type TestEnv } from "./helpers/backup-env";
-import { closedPort, startHookReceiver, startSmtp, type HookReceiver } from "./helpers/receivers";
+import { makeEnv, waitFor, type TestEnv } from "./support/vitest-env";
+import { closedPort, startHookReceiver, startSmtp, type HookReceiver } from "./support/receivers";
 import { startWorker, type WorkerHandle } from "../lib/worker";
 import { enqueueBackup } from "../lib/backup/jobs";
 import { startRetries } from "../lib/backup/retries";

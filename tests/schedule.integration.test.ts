@@ -2,13 +2,12 @@
 // without a restart, a slot is claimed once however many claimants race for it, and a
 // missed slot is caught up once at start — never as a burst.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeEnv, waitFor, type TestEnv } from "./helpers/backup-env";
+import { makeEnv, waitFor, sql, type TestEnv } from "./support/vitest-env";
 import { createDb, type Db } from "../lib/db";
 import { getBoss, QUEUES, stopBosses } from "../lib/queue";
 import { updateSettings } from "../lib/settings";
 import { applySchedule, catchUpMissedSlot, claimSlot, handleTick, latestSlot, SCHEDULE_STATE_KEY, scheduleStateSince, startScheduler } from "../lib/backup/schedule";
 import { getToday } from "../lib/backup/today";
-import { sql } from "./helpers/pg";
 
 const admin = { type: "user" as const, label: "admin@example.com" };
 
@@ -99,9 +98,9 @@ describe("schedule", () => {
     await updateSettings(env.db, { schedule: { enabled: true, cron: "* * * * *", timezone: "UTC", kind: "QUICK" } }, admin);
     // As if saved minutes ago: a slot already under way at the save is not run.
     await env.db.$executeRaw`UPDATE "Setting" SET "updatedAt" = now() - interval '5 minutes' WHERE key = 'schedule'`;
-    // Ticks below are a second old: keep them inside the current minute's slot.
-    if (new Date().getUTCSeconds() < 2) await new Promise((r) => setTimeout(r, 2500));
-    const now = new Date();
+    // Handled 1.5 s into the current minute's slot (an explicit clock, wherever in the
+    // minute the test runs): the ticks below, a second or half a second old, belong to it.
+    const now = new Date(latestSlot({ cron: "* * * * *", timezone: "UTC" }, new Date()).getTime() + 1500);
     const fresh = await handleTick(env.ctx, new Date(now.getTime() - 1000), now);
     expect(fresh).toMatchObject({ claimed: true });
     const again = await handleTick(env.ctx, new Date(now.getTime() - 500), now);
@@ -114,9 +113,14 @@ describe("schedule", () => {
 
   it("does not run the slot that was under way when the schedule was saved", async () => {
     await updateSettings(env.db, { schedule: { enabled: true, cron: "*/2 * * * *", timezone: "UTC", kind: "QUICK" } }, admin);
-    const now = new Date();
-    const r = await handleTick(env.ctx, new Date(now.getTime() - 500), now);
-    expect(r).toMatchObject({ claimed: false, reason: expect.stringMatching(/before the schedule was saved/) });
+    // Saved a minute into a 2-minute slot; its tick comes a second later (explicit times,
+    // so a save that happens to land on a slot boundary cannot change the answer).
+    const slot = latestSlot({ cron: "*/2 * * * *", timezone: "UTC" }, new Date());
+    const savedAt = new Date(slot.getTime() + 60_000);
+    await env.db.$executeRaw`UPDATE "Setting" SET "updatedAt" = ${savedAt} WHERE key = 'schedule'`;
+    const r = await handleTick(env.ctx, new Date(savedAt.getTime() + 1000), new Date(savedAt.getTime() + 2000));
+    expect(r).toMatchObject({ claimed: false, reason: `slot ${slot.toISOString()} began before the schedule was saved` });
+    expect(await scheduledJobs(env.db, slot)).toHaveLength(0);
     await updateSettings(env.db, { schedule: { enabled: true, cron: "* * * * *", timezone: "UTC", kind: "QUICK" } }, admin);
   });
 
@@ -161,6 +165,32 @@ describe("catch-up after an outage", () => {
   it("does not catch up a slot from before the schedule was set", async () => {
     await updateSettings(env.db, { schedule: { enabled: true, cron: "0 0 1 1 *", timezone: "UTC", kind: "QUICK" } }, admin);
     expect(await catchUpMissedSlot(env.ctx)).toBeNull();
+  });
+});
+
+describe("catch-up of a slot no worker was up for yet", () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await makeEnv({ seed: false });
+  });
+  afterAll(async () => {
+    await stopBosses();
+    await env.cleanup();
+  });
+
+  it("runs the first slot after the save even though the first worker started after it (decision 49)", async () => {
+    // Hourly, saved two hours ago; no worker has ever started on this catalogue, so the
+    // first one to start writes "scheduling began" = now, after the latest slot.
+    await updateSettings(env.db, { schedule: { enabled: true, cron: "0 * * * *", timezone: "UTC", kind: "QUICK" } }, admin);
+    await sql(env.appUrl, `UPDATE "Setting" SET "updatedAt" = now() - interval '2 hours' WHERE key = 'schedule'`);
+    expect(await env.db.setting.findUnique({ where: { key: SCHEDULE_STATE_KEY } })).toBeNull();
+    const now = new Date();
+    const slot = latestSlot({ cron: "0 * * * *", timezone: "UTC" }, now);
+    const r = await catchUpMissedSlot(env.ctx, now);
+    expect(r).toMatchObject({ claimed: true, slot });
+    expect((await scheduleStateSince(env.ctx)).getTime()).toBeGreaterThan(slot.getTime());
+    const rows = await scheduledJobs(env.db);
+    expect(rows.map((row) => row.metadata)).toMatchObject([{ scheduleSource: "catch-up", scheduleSlot: slot.toISOString() }]);
   });
 });
 

@@ -1,7 +1,7 @@
 // Issue 12 against a real PostgreSQL: sign-in throttling under a parallel burst, unknown
 // emails costing a password hash, session versions, and the last-admin guard under races.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMigratedDatabase, dropDatabase } from "./helpers/pg";
+import { createMigratedDatabase, dropDatabase } from "./support/vitest-env";
 import { createDb, disconnectDb, type Db } from "../lib/db";
 import { recordLoginAttempt, LOGIN_MAX_FAILURES } from "../lib/login-limit";
 import { createUser, endAllSessions, updateUser } from "../lib/users";

@@ -2,7 +2,7 @@
 // versions, before/after for the audit, and the shared zod schemas.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
-import { createMigratedDatabase, dropDatabase, sql } from "./helpers/pg";
+import { createMigratedDatabase, dropDatabase, sql } from "./support/vitest-env";
 import { createDb, type Db } from "../lib/db";
 import { InvalidStoredSettingError, getSettings, loadSettings, nextRuns, updateSettings } from "../lib/settings";
 import {

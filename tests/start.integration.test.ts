@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { createDatabase, dropDatabase } from "./helpers/pg";
+import { createDatabase, dropDatabase } from "./support/vitest-env";
 import { readMigrations } from "../lib/migrate";
 
 const run = promisify(execFile);

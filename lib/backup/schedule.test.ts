@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CATCH_UP_WINDOW_MS, catchUpSlot, latestSlot, slotForTick } from "./schedule";
+import { CATCH_UP_WINDOW_MS, catchUpSlot, latestSlot, scheduleInForceSince, slotForTick } from "./schedule";
 import { DEFAULT_RETRY_POLICY, maxAttemptsOf, retryDelaySeconds } from "./retries";
 
 const daily = { cron: "0 2 * * *", timezone: "UTC", enabled: true };
@@ -36,6 +36,25 @@ describe("slotForTick", () => {
   it("drops a tick created long after the slot it would claim (cron changed meanwhile)", () => {
     const v = slotForTick({ cron: "0 3 * * *", timezone: "UTC" }, t("2026-11-21T02:00:05Z"), t("2026-11-21T02:00:06Z"));
     expect(v.slot).toBeNull();
+  });
+});
+
+describe("scheduleInForceSince", () => {
+  it("a saved schedule is in force from its save, before any worker started: its first slot is caught up", () => {
+    // Saved 1.2 s before 02:00; the first worker ever came up at 02:00:40.
+    const saved = t("2026-11-21T01:59:58.800Z");
+    const firstWorker = t("2026-11-21T02:00:40Z");
+    expect(scheduleInForceSince(saved, firstWorker)).toEqual(saved);
+    expect(catchUpSlot(daily, scheduleInForceSince(saved, firstWorker), firstWorker)?.toISOString()).toBe("2026-11-21T02:00:00.000Z");
+  });
+  it("the built-in default, never saved, is in force from when scheduling began: no run at the first start", () => {
+    const firstWorker = t("2026-11-21T14:00:00Z");
+    expect(scheduleInForceSince(null, firstWorker)).toEqual(firstWorker);
+    expect(catchUpSlot(daily, scheduleInForceSince(undefined, firstWorker), firstWorker)).toBeNull();
+  });
+  it("a schedule saved after its slot does not run that slot", () => {
+    const saved = t("2026-11-21T02:00:01Z");
+    expect(catchUpSlot(daily, scheduleInForceSince(saved, t("2026-11-01T00:00:00Z")), t("2026-11-21T09:00:00Z"))).toBeNull();
   });
 });
 

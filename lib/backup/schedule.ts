@@ -183,15 +183,21 @@ export async function handleTick(
   return claimSlot(ctx, schedule, verdict.slot, "cron", tickId);
 }
 
+/**
+ * Since when the schedule in force now has been in force: since it was saved, or, for the
+ * built-in default that was never saved, since scheduling began on this database. A saved
+ * schedule was in force from its save even while no worker had started yet: a slot after
+ * the save that no worker was up for is missed, like a slot during an outage.
+ */
+export function scheduleInForceSince(savedAt: Date | null | undefined, schedulingSince: Date): Date {
+  return savedAt ?? schedulingSince;
+}
+
 /** At worker start: one run for the most recent slot if it was missed (see catchUpSlot). */
 export async function catchUpMissedSlot(ctx: BackupContext, now = new Date()): Promise<ClaimResult | null> {
   const { settings, meta } = await loadSettings(ctx.db);
   const since = await scheduleStateSince(ctx, now);
-  // The schedule in force now has been in force since its last change (or since
-  // scheduling began, for the built-in default that was never saved).
-  const changedAt = meta.schedule?.updatedAt;
-  const inForceSince = changedAt && changedAt > since ? changedAt : since;
-  const slot = catchUpSlot(settings.schedule, inForceSince, now);
+  const slot = catchUpSlot(settings.schedule, scheduleInForceSince(meta.schedule?.updatedAt, since), now);
   if (!slot) return null;
   return claimSlot(ctx, settings.schedule, slot, "catch-up");
 }

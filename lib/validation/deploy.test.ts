@@ -1,8 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { ZodError } from "zod";
-import { createDeploymentSchema, gateRequestSchema, rollbackRequestSchema, ROLLBACK_WORD } from "./deploy";
+import { createDeploymentSchema, gateRequestSchema, rollbackRequestSchema } from "./deploy";
 import { tokenCan, roleCan } from "../permissions";
 import { errorResponse } from "../http";
+import { ApiError } from "../errors";
+import { startRollback } from "../deploy/rollback";
+import type { BackupContext } from "../backup/context";
+import type { DeployHooks } from "../deploy/hooks";
+import type { Who } from "../deploy/deployments";
 
 describe("gate request", () => {
   it("fills the contract's defaults and lower-cases the commit", () => {
@@ -48,9 +53,28 @@ describe("deployment and rollback requests", () => {
     expect(createDeploymentSchema.safeParse({ commitSha: "0123456789abcdef", status: "RUNNING" }).success).toBe(false);
   });
 
-  it("leaves the confirmation word to the handler (422, not 400)", () => {
-    expect(rollbackRequestSchema.parse({ backupId: "c".repeat(25), confirm: "rollback" }).confirm).toBe("rollback");
-    expect(ROLLBACK_WORD).toBe("ROLLBACK");
+  it("leaves the confirmation word to the handler: a wrong word passes zod (no 400)…", () => {
+    for (const confirm of ["rollback", "ROLLBACK ", "", 1, undefined]) {
+      expect(rollbackRequestSchema.safeParse({ backupId: "c".repeat(25), confirm }).success, String(confirm)).toBe(true);
+    }
+  });
+
+  it("…and the handler answers 422 CONFIRMATION_REQUIRED, naming the word, before it reads anything", async () => {
+    // A context whose every property throws: the word is checked before the catalogue is touched.
+    const untouchable = <T extends object>(what: string) =>
+      new Proxy({} as T, {
+        get: (_t, k) => {
+          throw new Error(`touched ${what}.${String(k)}`);
+        },
+      });
+    const ctx = untouchable<BackupContext>("ctx");
+    const hooks = untouchable<DeployHooks>("hooks");
+    const who: Who = { actor: { type: "system", label: "test" }, userId: null };
+    for (const confirm of [undefined, "", "rollback", "Rollback", "ROLLBACK ", " ROLLBACK", "RESTORE", 1]) {
+      const err = await startRollback(ctx, { backupId: "c".repeat(25), confirm }, who, hooks).catch((e: unknown) => e);
+      expect(err, String(confirm)).toBeInstanceOf(ApiError);
+      expect(err).toMatchObject({ code: "CONFIRMATION_REQUIRED", status: 422, details: { expected: "ROLLBACK" } });
+    }
   });
 });
 

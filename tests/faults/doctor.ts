@@ -4,6 +4,7 @@
 // and restoreOriginal() puts the good bytes back for the next case.
 import { createHash } from "node:crypto";
 import type { Storage } from "../../lib/backup/storage/types";
+import { PASSPHRASE } from "../support/context";
 
 export interface StoredBackup {
   id: string;
@@ -117,7 +118,7 @@ export function doctorCases(count: number, seed: number): DoctorCase[] {
         };
       }
       case "wrong passphrase": {
-        const variants = ["", " ", "fault-and-bench-passphrase-2", "FAULT-AND-BENCH-PASSPHRASE-1", "fault-and-bench-passphrase-1 ", "passphrase", "ü".repeat(40), "x".repeat(10_000)];
+        const variants = ["", " ", PASSPHRASE.replace(/1$/, "2"), PASSPHRASE.toUpperCase(), `${PASSPHRASE} `, "passphrase", "ü".repeat(40), "x".repeat(10_000)];
         const passphrase = variants[int(variants.length)];
         return { n, kind, description: `restored with passphrase of ${passphrase.length} chars`, passphrase: passphrase || "wrong-but-long-enough", async apply() {} };
       }

@@ -79,13 +79,3 @@ export function renderTable(rows: CaseOutcome[]): string {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i])).join("  ");
   return [line(head), w.map((n) => "-".repeat(n)).join("  "), ...body.map(line)].join("\n");
 }
-
-export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs = 60_000, stepMs = 200, what = "condition"): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`${what} not met in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}

@@ -2,7 +2,7 @@
 // loopback (an embedded PostgreSQL, s3rver, the real app on a free port) under its own time
 // limit, and prints checks as they fail; the end is a table and `N passed, N failed`.
 import { parseArgs } from "node:util";
-import { startPg, type PgServer } from "./support/pg";
+import { startPg, type PgServer } from "../support/pg";
 import { renderTable, runCase, type CaseOutcome, type FaultCase } from "./harness";
 import { killMidDump, killMidRestore, killMidUpload } from "./cases/kill";
 import { storageOutage } from "./cases/outage";

@@ -15,10 +15,10 @@ import path from "node:path";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import fc from "fast-check";
-import type { PgServer } from "../support/pg";
-import { seedTarget } from "../support/seed";
-import { makeContext } from "../support/context";
-import { snapshotAppDir, startApp, createUser, createApiToken, signIn, type RunningApp } from "../support/app";
+import type { PgServer } from "../../support/pg";
+import { seedTarget } from "../../support/seed";
+import { makeContext } from "../../support/context";
+import { snapshotAppDir, startApp, createUser, createApiToken, signIn, type RunningApp } from "../../support/app";
 import type { FaultCase, Recorder } from "../harness";
 import { PERMISSIONS, ROLES, SCOPES, roleCan, tokenCan, type Action, type RoleName } from "../../../lib/permissions";
 import { runBackup } from "../../../lib/backup/run-backup";
@@ -29,7 +29,7 @@ import { LOGIN_MAX_FAILURES } from "../../../lib/login-limit";
 import { createHmac } from "node:crypto";
 import { stopBosses } from "../../../lib/queue";
 
-const APP_PASSPHRASE = "bench-and-faults-passphrase"; // what support/app.ts gives the app
+const APP_PASSPHRASE = "bench-and-faults-passphrase"; // what tests/support/app.ts gives the app
 const MISSING_ID = "cmissing0000000000000000000";
 
 interface Route {

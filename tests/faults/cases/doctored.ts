@@ -1,10 +1,10 @@
 // 100 doctored archives (tests/faults/doctor.ts), each restored with the real runRestore:
 // every one must be refused at verification — before the safety backup, with the target's
 // content hash unchanged.
-import type { PgServer } from "../support/pg";
-import { caseEnv, checkCatalogue } from "../support/env";
-import { dbState, sameState } from "../support/db-state";
-import { sql } from "../support/pg";
+import type { PgServer } from "../../support/pg";
+import { caseEnv, checkCatalogue } from "../case-env";
+import { dbState, sameState } from "../../support/db-state";
+import { sql } from "../../support/pg";
 import type { FaultCase, Recorder } from "../harness";
 import { doctorCases, restoreOriginal, bytesChanged, type DoctorContext, type StoredBackup } from "../doctor";
 import { runBackup } from "../../../lib/backup/run-backup";

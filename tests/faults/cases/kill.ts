@@ -2,12 +2,14 @@
 // (mid-pg_restore): nothing half-done may count as a backup, the sweep fails the job, a
 // killed restore leaves the target wholly as it was, and the next backup succeeds.
 import pg from "pg";
-import type { PgServer } from "../support/pg";
-import { caseEnv, checkCatalogue, checkNextBackup, listedFor, localTempFiles, activityCount } from "../support/env";
-import { spawnEngine } from "../support/spawn-engine";
-import { dbState, sameState } from "../support/db-state";
-import { sql } from "../support/pg";
-import { waitFor, type FaultCase, type Recorder } from "../harness";
+import type { PgServer } from "../../support/pg";
+import { caseEnv, checkCatalogue, checkNextBackup, activityCount } from "../case-env";
+import { listedFor, localTempFiles } from "../../support/listing";
+import { waitFor } from "../../support/wait";
+import { spawnEngine } from "../../support/spawn-engine";
+import { dbState, sameState } from "../../support/db-state";
+import { sql } from "../../support/pg";
+import type { FaultCase, Recorder } from "../harness";
 import { sweepStaleJobs } from "../../../lib/backup/jobs";
 import { runBackup } from "../../../lib/backup/run-backup";
 import { startRestore, sweepStaleRestores } from "../../../lib/backup/restore";

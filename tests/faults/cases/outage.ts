@@ -1,9 +1,11 @@
 // The store goes away mid-upload (s3rver stopped, its connections cut) and comes back:
 // the backup is FAILED with a reason, its retry succeeds, and no multipart upload is left
 // open to be billed forever.
-import type { PgServer } from "../support/pg";
-import { caseEnv, checkCatalogue, listedFor } from "../support/env";
-import { waitFor, type FaultCase } from "../harness";
+import type { PgServer } from "../../support/pg";
+import { caseEnv, checkCatalogue } from "../case-env";
+import { listedFor } from "../../support/listing";
+import { waitFor } from "../../support/wait";
+import type { FaultCase } from "../harness";
 import { runBackup } from "../../../lib/backup/run-backup";
 import { scheduleRetry } from "../../../lib/backup/retries";
 import { verifyBackupObjects } from "../../../lib/backup/verify";
@@ -25,7 +27,7 @@ export function storageOutage(pgs: PgServer): FaultCase {
         const running = runBackup(ctx, job.id);
         await waitFor(async () => s3.heldParts() > 0, 120_000, 100, "an upload part in flight");
         const t0 = Date.now();
-        await s3.stop();
+        await s3.down();
         const res = await running;
         const row = await ctx.db.backupJob.findUniqueOrThrow({ where: { id: job.id } });
         r.check("backup FAILED during the outage", row.status === "FAILED", row.status);
@@ -35,7 +37,7 @@ export function storageOutage(pgs: PgServer): FaultCase {
           row.failureReason ?? "",
         );
         r.note(`failed ${((Date.now() - t0) / 1000).toFixed(1)} s after the store went down: "${res.failureReason}"`);
-        await s3.start();
+        await s3.up();
         r.check("nothing listed for the failed job", (await listedFor(ctx, row)).length === 0);
         const leftAfterFailure = (await s3.openUploads()).filter((u) => u.key.includes(job.id));
         if (leftAfterFailure.length) r.note(`${leftAfterFailure.length} multipart upload(s) still open when the store came back (AbortMultipartUpload was sent while it was down)`);

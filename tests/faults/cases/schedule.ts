@@ -4,14 +4,14 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { PgServer } from "../support/pg";
-import { caseEnv } from "../support/env";
-import { sql } from "../support/pg";
+import type { PgServer } from "../../support/pg";
+import { caseEnv } from "../case-env";
+import { sql } from "../../support/pg";
 import type { FaultCase } from "../harness";
 import { updateSettings } from "../../../lib/settings";
 import { latestSlot } from "../../../lib/backup/schedule";
 
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), "../support/schedule-child.ts");
+const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), "../../support/schedule-child.ts");
 
 function runChild(spec: object): Promise<{ claimed: string[]; errors: string[]; reasons: string[]; stderr: string }> {
   return new Promise((resolve, reject) => {

@@ -1,24 +1,34 @@
-// s3rver on loopback that can be stopped and started again on the same port and folder,
-// to simulate a storage outage. Like tests/helpers/s3.ts it adds ListMultipartUploads and
-// AbortMultipartUpload (s3rver 3.7.1 lacks both), so orphaned uploads are visible.
+// A real S3-protocol server (s3rver) on loopback, for the Vitest suites, the fault suite and
+// the bench. s3rver 3.7.1 lacks ListMultipartUploads and AbortMultipartUpload, which every
+// real store (AWS, MinIO, B2, R2) has and which our cleanup relies on; the two are added
+// here on top of s3rver's own upload folders, so tests can see whether an upload was left
+// behind. It can go down and come back on the same port and folder (a storage outage), and
+// hold every UploadPart (a backup reliably "mid-upload").
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Socket } from "node:net";
 import type { Server } from "node:http";
 import S3rver from "s3rver";
-import { freePort } from "../../../lib/embedded-postgres";
-import { S3Storage } from "../../../lib/backup/storage/s3";
+import { freePort } from "../../lib/embedded-postgres";
+import { S3Storage } from "../../lib/backup/storage/s3";
 
-export interface RestartableS3 {
+export interface S3Server {
   endpoint: string;
   bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** s3rver's data folder (for inspecting what is on "disk"). */
   directory: string;
+  /** Multipart uploads still open, straight from s3rver's folders. */
   openUploads(): Promise<{ key: string; uploadId: string }[]>;
+  /** A driver on this server. */
   storage(tuning?: { maxAttempts?: number; requestTimeoutMs?: number; partSize?: number }): S3Storage;
-  /** Stops serving at once: the port closes and open connections are cut. */
-  stop(): Promise<void>;
-  start(): Promise<void>;
+  /** Stops serving at once (an outage): the port closes and open connections are cut. */
+  down(): Promise<void>;
+  /** Serves again, on the same port and folder. */
+  up(): Promise<void>;
+  running(): boolean;
   /**
    * While held, every UploadPart request waits (its body unread) until release: a backup
    * is then reliably "mid-upload" with its multipart upload open.
@@ -28,16 +38,15 @@ export interface RestartableS3 {
   /** UploadPart requests waiting on the hold right now. */
   heldParts(): number;
   /** Stops for good and removes the folder. */
-  dispose(): Promise<void>;
-  running(): boolean;
+  stop(): Promise<void>;
 }
 
 function xmlEscape(s: string): string {
   return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-export async function startRestartableS3(bucket = "vaultline-faults"): Promise<RestartableS3> {
-  const directory = await mkdtemp(path.join(tmpdir(), "vaultline-faults-s3-"));
+export async function startS3(bucket = "vaultline-test"): Promise<S3Server> {
+  const directory = await mkdtemp(path.join(tmpdir(), "vaultline-s3rver-"));
   const uploadsDir = path.join(directory, bucket, "._S3rver_uploads");
   const port = await freePort();
   const openUploads = async () => {
@@ -104,7 +113,7 @@ export async function startRestartableS3(bucket = "vaultline-faults"): Promise<R
     });
     server = s;
   };
-  const stop = async () => {
+  const down = async () => {
     if (!server) return;
     hold?.release();
     hold = null;
@@ -119,12 +128,14 @@ export async function startRestartableS3(bucket = "vaultline-faults"): Promise<R
   return {
     endpoint,
     bucket,
+    accessKeyId: "S3RVER",
+    secretAccessKey: "S3RVER",
     directory,
     openUploads,
     storage: (tuning = {}) =>
       new S3Storage({ bucket, region: "us-east-1", endpoint, accessKeyId: "S3RVER", secretAccessKey: "S3RVER", forcePathStyle: true, ...tuning }),
-    stop,
-    start,
+    down,
+    up: start,
     running: () => server !== null,
     holdParts() {
       if (hold) return;
@@ -137,8 +148,8 @@ export async function startRestartableS3(bucket = "vaultline-faults"): Promise<R
       hold = null;
     },
     heldParts: () => held,
-    async dispose() {
-      await stop();
+    async stop() {
+      await down();
       await rm(directory, { recursive: true, force: true });
     },
   };

@@ -1,6 +1,6 @@
-// Target databases for the fault cases: a small application schema, and optionally a
-// table of incompressible blobs so the archive is big enough for a multipart upload or
-// to overflow a small disk.
+// Target databases to back up: a small application schema (customers, invoices with bytea),
+// and optionally a table of incompressible blobs so the archive is big enough for a
+// multipart upload or to overflow a small disk.
 import { sql } from "./pg";
 
 export async function seedTarget(url: string, opts: { rows?: number; blobMb?: number } = {}): Promise<void> {

@@ -1,12 +1,13 @@
-// A BackupContext on real parts for standalone scripts, described by plain JSON so that a
-// child process can build the very same one (see engine-child.ts).
-import { createDb } from "../../../lib/db";
-import { LocalStorage } from "../../../lib/backup/storage/local";
-import { S3Storage } from "../../../lib/backup/storage/s3";
-import type { Storage } from "../../../lib/backup/storage/types";
-import type { BackupContext } from "../../../lib/backup/context";
+// A BackupContext on real parts, described by plain JSON so that a child process can build
+// the very same one (see engine-child.ts).
+import { createDb } from "../../lib/db";
+import { LocalStorage } from "../../lib/backup/storage/local";
+import { S3Storage } from "../../lib/backup/storage/s3";
+import type { Storage } from "../../lib/backup/storage/types";
+import type { BackupContext } from "../../lib/backup/context";
 
-export const PASSPHRASE = "fault-and-bench-passphrase-1";
+/** The passphrase every test backup is encrypted with. */
+export const PASSPHRASE = "vaultline-test-passphrase-1";
 
 export type StorageSpec =
   | { kind: "local"; dir: string }
@@ -22,6 +23,8 @@ export interface ContextSpec {
   timeoutMs?: number;
   /** Restores: "auto" (swap when the role may), "swap" or "in-place". */
   restoreStrategy?: "auto" | "swap" | "in-place";
+  /** FILES_DIR: the uploads folder bundled with FULL backups. */
+  filesDir?: string;
 }
 
 export function makeStorage(s: StorageSpec): Storage {
@@ -48,9 +51,10 @@ export function makeContext(spec: ContextSpec, storage: Storage = makeStorage(sp
     targetUrl: spec.targetUrl,
     passphrase: spec.passphrase ?? PASSPHRASE,
     prefix: "backups",
-    env: spec.env ?? "faults",
+    env: spec.env ?? "test",
     timeoutMs: spec.timeoutMs ?? 30 * 60_000,
     heartbeatMs: spec.heartbeatMs ?? 500,
     restoreStrategy: spec.restoreStrategy,
+    filesDir: spec.filesDir,
   };
 }

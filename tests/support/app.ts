@@ -8,14 +8,14 @@ import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createHash } from "node:crypto";
-import { freePort } from "../../../lib/embedded-postgres";
-import { createDb, type Db } from "../../../lib/db";
-import { hashPassword } from "../../../lib/passwords";
-import { hashToken, newTokenSecret } from "../../../lib/tokens";
-import type { RoleName, Scope } from "../../../lib/permissions";
+import { freePort } from "../../lib/embedded-postgres";
+import { createDb, type Db } from "../../lib/db";
+import { hashPassword } from "../../lib/passwords";
+import { hashToken, newTokenSecret } from "../../lib/tokens";
+import type { RoleName, Scope } from "../../lib/permissions";
 
 const APP_INPUTS = ["app", "components", "lib", "public", "prisma", "scripts", "package.json", "package-lock.json", "next.config.mjs", "postcss.config.mjs", "instrumentation.ts"];
-const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../..");
+const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 
 /** A HEAD snapshot with hard-linked node_modules and the generated Prisma client; reused per commit. */
 export function snapshotAppDir(log: (s: string) => void = () => {}): string {

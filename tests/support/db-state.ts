@@ -1,9 +1,8 @@
 // A fingerprint of a database's schema and rows, to prove a restore brought back exactly
-// the original — or that a refused restore changed nothing. The query runner is passed in:
-// Vitest files use tests/helpers/pg.ts, the standalone fault suite its own.
-type Query = <T extends Record<string, unknown>>(url: string, text: string, params?: unknown[]) => Promise<T[]>;
+// the original — or that a refused or killed restore changed nothing.
+import { sql as query } from "./pg";
 
-export async function fingerprint(query: Query, url: string, schema = "public"): Promise<Record<string, string>> {
+export async function dbState(url: string, schema = "public"): Promise<Record<string, string>> {
   const tables = await query<{ t: string }>(url, `SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 ORDER BY 1`, [schema]);
   const out: Record<string, string> = {};
   for (const { t } of tables) {
@@ -20,4 +19,8 @@ export async function fingerprint(query: Query, url: string, schema = "public"):
     out[t] = `${cols[0].c} rows=${rows[0].n} hash=${rows[0].h}`;
   }
   return out;
+}
+
+export function sameState(a: Record<string, string>, b: Record<string, string>): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

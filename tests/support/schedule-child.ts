@@ -3,8 +3,8 @@
 // shuffled order, and reports which slots it claimed.
 import { tmpdir } from "node:os";
 import { makeContext } from "./context";
-import { handleTick } from "../../../lib/backup/schedule";
-import { stopBosses } from "../../../lib/queue";
+import { handleTick } from "../../lib/backup/schedule";
+import { stopBosses } from "../../lib/queue";
 
 const spec = JSON.parse(process.env.SCHEDULE_CHILD_SPEC!) as { appUrl: string; slots: string[]; startAt: number; concurrency: number; seed: number };
 const ctx = makeContext({ appUrl: spec.appUrl, targetUrl: spec.appUrl, storage: { kind: "local", dir: tmpdir() } });

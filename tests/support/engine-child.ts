@@ -1,5 +1,5 @@
-// Runs one backup or restore in its own process, so that a caller can kill -9 it at a
-// chosen moment (fault suite) or measure its peak memory alone (bench).
+// Runs one backup or restore in its own process, so that a caller (a Vitest file, the
+// fault suite) can kill -9 it at a chosen moment, or the bench measure its peak memory alone.
 //   ENGINE_CHILD_SPEC = {ctx: ContextSpec, action, ...}
 // actions:
 //   "backup-worker": startWorker, createBackupJob, wait for the job to end (the real path)
@@ -7,11 +7,11 @@
 //   "restore":       runRestore on an existing QUEUED restore id
 // stdout: JSON lines {event:"ready"|"job"|"result", ...}; result carries peak RSS.
 import { makeContext, type ContextSpec } from "./context";
-import { createBackupJob } from "../../../lib/backup/jobs";
-import { runBackup } from "../../../lib/backup/run-backup";
-import { runRestore } from "../../../lib/backup/restore";
-import { startWorker } from "../../../lib/worker";
-import { stopBosses } from "../../../lib/queue";
+import { createBackupJob } from "../../lib/backup/jobs";
+import { runBackup } from "../../lib/backup/run-backup";
+import { runRestore } from "../../lib/backup/restore";
+import { startWorker } from "../../lib/worker";
+import { stopBosses } from "../../lib/queue";
 
 interface Spec {
   ctx: ContextSpec;
