@@ -2,6 +2,7 @@
 // source of truth (DESIGN §3): backups, restores and audit events that exist in storage but
 // not in the restored tables are re-inserted, so no history and no audit trail is lost.
 import type { BackupContext } from "./context";
+import type { JobStatus } from "../validation/backups";
 import { parseManifest, type Manifest } from "./manifest";
 import { ObjectNotFoundError } from "./storage/types";
 import { auditPrefix, restoresPrefix, restoreKey } from "./mirror";
@@ -13,7 +14,7 @@ export interface RestoreRecord {
   id: string;
   backupId: string;
   safetyBackupId: string | null;
-  status: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
+  status: JobStatus;
   phase: string | null;
   initiatedById: string | null;
   startedAt: string | null;
