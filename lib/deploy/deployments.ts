@@ -29,7 +29,7 @@ type Row = Awaited<ReturnType<BackupContext["db"]["deployment"]["findFirstOrThro
 /** The JSON kept in storage for one record: the row, dates as ISO strings. */
 export interface DeploymentRecord {
   id: string;
-  /** Absent from records written before the type column (read by legacyType). */
+  /** Absent from records written before the type column (see legacyRecordColumns). */
   type?: DeploymentType;
   commitSha: string;
   environment: string;
@@ -74,7 +74,7 @@ export async function mirrorDeployment(ctx: BackupContext, id: string): Promise<
 type RollbackColumns = Pick<Row, "type" | "backupId" | "rollbackPhase" | "rollbackBackupKind" | "restoreId" | "preRestoreBackupId">;
 
 /** A rollback's own columns as the API has always shown them; null for other types. */
-export function rollbackInfo(r: RollbackColumns): RollbackInfo | null {
+function rollbackInfo(r: RollbackColumns): RollbackInfo | null {
   if (r.type !== "ROLLBACK" || !r.backupId || !r.rollbackBackupKind) return null;
   return {
     backupId: r.backupId,
@@ -272,8 +272,6 @@ export async function updateDeployment(
     completedAt?: Date | null;
     backupId?: string | null;
     rollbackPhase?: RollbackPhase;
-    restoreId?: string;
-    preRestoreBackupId?: string;
   },
 ) {
   await ctx.db.deployment.update({
