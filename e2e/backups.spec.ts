@@ -71,7 +71,7 @@ test.describe.serial("today's banner", () => {
     const hhmm = `${String(at.getUTCHours()).padStart(2, "0")}:${String(at.getUTCMinutes()).padStart(2, "0")}`;
     await page.goto("/backups");
     await expect(banner(page)).toHaveAttribute("data-state", "ok");
-    await expect(banner(page)).toContainText(`Today's backup completed at ${hhmm} UTC (3.4 MB, 12 s)`);
+    await expect(banner(page)).toContainText(`Today's backup completed at ${hhmm} UTC (3.2 MiB, 12 s)`);
     await screenshot(page, "banner-ok");
   });
 
@@ -94,10 +94,10 @@ test.describe.serial("today's banner", () => {
     ]);
     await page.goto("/backups");
     await expect(banner(page)).toHaveAttribute("data-state", "running");
-    await expect(banner(page)).toContainText("A full backup is running — dumping, 1.2 MB so far");
+    await expect(banner(page)).toContainText("A full backup is running — dumping, 1.1 MiB so far");
     const running = page.locator(`tr[data-backup-id="${id}"]`);
     await expect(running.getByTestId("live-progress")).toContainText("dumping");
-    await expect(running.getByTestId("live-progress")).toContainText("1.2 MB");
+    await expect(running.getByTestId("live-progress")).toContainText("1.1 MiB");
     await expect(running.getByRole("progressbar")).toBeVisible();
     const done = page.locator(`tr[data-backup-id="${seedId(P, 3)}"]`);
     const [h1, h2] = [(await running.boundingBox())!.height, (await done.boundingBox())!.height];
@@ -105,7 +105,7 @@ test.describe.serial("today's banner", () => {
 
     // Progress moves on the next poll; the row keeps its height.
     await sql(`UPDATE "BackupJob" SET "progressBytes" = 5600000, phase = 'uploading', "heartbeatAt" = now() AT TIME ZONE 'UTC' WHERE id = $1`, [id]);
-    await expect(running.getByTestId("live-progress")).toContainText("5.6 MB");
+    await expect(running.getByTestId("live-progress")).toContainText("5.3 MiB");
     await expect(running.getByTestId("live-progress")).toContainText("uploading");
     expect(Math.abs((await running.boundingBox())!.height - h1)).toBeLessThan(1);
     await screenshot(page, "banner-running");

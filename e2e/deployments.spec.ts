@@ -19,7 +19,7 @@ test.describe.serial("deployments", () => {
               "completedAt" = "completedAt" - interval '3 days', "updatedAt" = "updatedAt" - interval '3 days' RETURNING id`,
     );
     shifted = rows.map((r) => r.id);
-    await sql(`DELETE FROM "Setting" WHERE key = 'state.checks'`);
+    await sql(`DELETE FROM "RuntimeState" WHERE key = 'checks'`);
   });
   test.afterAll(async () => {
     await sql(

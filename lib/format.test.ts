@@ -20,20 +20,28 @@ describe("formatBytes", () => {
   it.each([
     [0, "0 B"],
     [999, "999 B"],
-    [1000, "1 kB"],
-    [1500, "1.5 kB"],
-    [168_470, "168 kB"],
-    [3_400_000, "3.4 MB"],
-    [999_960, "1 MB"],
-    [12_345_678_901, "12 GB"],
-    [2.5e15, "2.5 PB"],
+    [1023, "1023 B"],
+    [1024, "1 KiB"],
+    [1536, "1.5 KiB"],
+    [168_470, "165 KiB"],
+    [3_400_000, "3.2 MiB"],
+    [5 * 1024 * 1024, "5 MiB"],
+    [250 * 1024 * 1024, "250 MiB"],
+    [1024 * 1024 - 20, "1 MiB"],
+    [12_345_678_901, "11 GiB"],
+    [2.5 * 1024 ** 5, "2.5 PiB"],
   ])("%d bytes → %s", (n, text) => expect(formatBytes(n)).toBe(text));
 
-  it("shows a dash for what is not a size", () => {
+  it("takes the BigInt sizes Prisma returns", () => {
+    expect(formatBytes(1_288_490_189n)).toBe("1.2 GiB");
+  });
+
+  it("shows a dash, or the caller's word, for what is not a size", () => {
     expect(formatBytes(null)).toBe("—");
     expect(formatBytes(undefined)).toBe("—");
     expect(formatBytes(-1)).toBe("—");
     expect(formatBytes(Number.NaN)).toBe("—");
+    expect(formatBytes(null, "unknown size")).toBe("unknown size");
   });
 });
 

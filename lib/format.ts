@@ -2,40 +2,32 @@
 // value renders the same on the server, in the browser and in tests. Times are UTC
 // throughout: the dashboard's day boundary and the schedule's "02:00" are UTC.
 
-const BYTE_UNITS = ["B", "kB", "MB", "GB", "TB", "PB"] as const;
+const BYTE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"] as const;
 
-/** Decimal (SI) units: 3_400_000 → "3.4 MB". One decimal below 10 of a unit, none above. */
-export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return "—";
-  if (bytes < 1000) return `${Math.round(bytes)} B`;
-  let value = bytes;
+/**
+ * The one byte formatter (UI, emails, webhooks, health, CLI): binary units, because the
+ * limits it describes are binary (STORAGE_WARN_BYTES, the 1 MiB deploy log, 64 KiB bodies)
+ * and `du -h` shows them so. 1536 → "1.5 KiB"; one decimal below 10 of a unit, none above.
+ * `unknown` is what a missing or impossible size reads as.
+ */
+export function formatBytes(bytes: number | bigint | null | undefined, unknown = "—"): string {
+  if (bytes === null || bytes === undefined) return unknown;
+  const n = Number(bytes);
+  if (!Number.isFinite(n) || n < 0) return unknown;
+  if (n < 1024) return `${Math.round(n)} B`;
+  let value = n;
   let unit = 0;
-  while (value >= 1000 && unit < BYTE_UNITS.length - 1) {
-    value /= 1000;
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
     unit++;
   }
-  // 999.96 kB would round to "1000 kB"; carry into the next unit instead.
-  if (Number(value.toFixed(value < 10 ? 1 : 0)) >= 1000 && unit < BYTE_UNITS.length - 1) {
-    value /= 1000;
+  // 1023.96 KiB would round to "1024 KiB"; carry into the next unit instead.
+  if (Number(value.toFixed(value < 10 ? 1 : 0)) >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
     unit++;
   }
   const text = value < 10 ? value.toFixed(1).replace(/\.0$/, "") : Math.round(value).toString();
   return `${text} ${BYTE_UNITS[unit]}`;
-}
-
-const BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"] as const;
-
-/** 1536 → "1.5 KiB"; binary units because that is what `du -h` and S3 consoles show (messages, health). */
-export function humanBytes(bytes: number | bigint | null | undefined): string {
-  if (bytes === null || bytes === undefined) return "unknown size";
-  let n = Number(bytes);
-  if (!Number.isFinite(n) || n < 0) return "unknown size";
-  let unit = 0;
-  while (n >= 1024 && unit < BINARY_UNITS.length - 1) {
-    n /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${n} B` : `${n >= 100 ? Math.round(n) : n.toFixed(1)} ${BINARY_UNITS[unit]}`;
 }
 
 /** 0.4 → "<1 s", 12 → "12 s", 125 → "2 min 5 s", 3780 → "1 h 3 min", 90000 → "1 d 1 h". */

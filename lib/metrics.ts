@@ -6,12 +6,13 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Db } from "./db";
 import { lastGoodBackupAt } from "./backup/last-success";
 import { storageUsage } from "./backup/storage-usage";
+import { BACKUP_KINDS, FINISHED_JOB_STATUSES } from "./validation/backups";
 
 /** The duration histogram covers successful backups completed in this window. */
 export const DURATION_WINDOW_DAYS = 30;
 export const DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400];
-const FINISHED = ["SUCCEEDED", "FAILED", "CANCELLED"] as const;
-const KINDS = ["FULL", "QUICK"] as const;
+const FINISHED = FINISHED_JOB_STATUSES;
+const KINDS = BACKUP_KINDS;
 
 export interface RenderedMetrics {
   contentType: string;

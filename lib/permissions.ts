@@ -1,7 +1,10 @@
 // Permissions as data (STYLE.md §4): each action names the lowest role that may do it
 // from a session, and the token scope that allows it from an API token (null: sessions only).
 // Browser-safe: the UI imports it to hide what a role cannot do.
-export const ROLES = ["VIEWER", "OPERATOR", "ADMIN"] as const;
+import { Role } from "./generated/prisma/enums";
+
+/** The schema's Role enum, lowest to highest (lib/validation/enums.test.ts checks it is all of them). */
+export const ROLES = [Role.VIEWER, Role.OPERATOR, Role.ADMIN] as const satisfies readonly Role[];
 export type RoleName = (typeof ROLES)[number];
 
 export const SCOPES = ["backups:read", "backups:download", "backups:write", "restore", "deploy", "settings", "metrics"] as const;

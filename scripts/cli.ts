@@ -1,6 +1,7 @@
 // `npm run cli -- list | backup [--quick] | verify <id> | download <id> [--out DIR] [--decrypt]`
 // Works with the dashboard stopped: list, verify and download read storage alone; backup
 // writes to the catalogue database (starting the embedded server when that is the setup).
+import { formatBytes } from "../lib/format";
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -24,8 +25,6 @@ function usage(code = 2): never {
   console.error("usage: npm run cli -- list | backup [--quick] | verify <id> | download <id> [--out DIR] [--decrypt]");
   process.exit(code);
 }
-
-const human = (n: number) => (n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(1)} GiB` : n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`);
 
 async function main() {
   if (!cmd || !["list", "backup", "verify", "download"].includes(cmd)) usage();
@@ -65,7 +64,7 @@ async function main() {
       const all = await listManifests(storage, cfg.STORAGE_PREFIX, cfg.BACKUP_ENV);
       console.log(["id", "created (UTC)", "kind", "trigger", "size", "sha256", "commit"].join("\t"));
       for (const { manifest: m } of all) {
-        console.log([m.id, m.createdAt.replace(".000Z", "Z"), m.kind, m.trigger, human(m.sizeBytes), (m.checksumSha256 ?? "-").slice(0, 12), m.commitSha?.slice(0, 10) ?? "-"].join("\t"));
+        console.log([m.id, m.createdAt.replace(".000Z", "Z"), m.kind, m.trigger, formatBytes(m.sizeBytes), (m.checksumSha256 ?? "-").slice(0, 12), m.commitSha?.slice(0, 10) ?? "-"].join("\t"));
       }
       console.log(`${all.length} backups in ${storage.description}`);
     } else if (cmd === "verify") {
@@ -107,7 +106,7 @@ async function main() {
         console.log(`backup ${job.id} started`);
         const r = await runBackup(ctx, job.id);
         const row = await db.backupJob.findUniqueOrThrow({ where: { id: job.id } });
-        console.log(r.status === "SUCCEEDED" ? `SUCCEEDED ${human(Number(row.sizeBytes))} sha256=${row.checksumSha256} key=${row.storageKey}` : `${r.status}: ${r.failureReason}`);
+        console.log(r.status === "SUCCEEDED" ? `SUCCEEDED ${formatBytes(row.sizeBytes)} sha256=${row.checksumSha256} key=${row.storageKey}` : `${r.status}: ${r.failureReason}`);
         process.exitCode = r.status === "SUCCEEDED" ? 0 : 1;
       } finally {
         await db.$disconnect();

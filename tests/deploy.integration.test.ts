@@ -240,6 +240,8 @@ describe("deploy and rollback hooks", () => {
     expect(await readFile(file, "utf8")).toBe(SHA);
     const d = await getDeployment(env.ctx, r.gate.deploymentId);
     expect(d).toMatchObject({ type: "deploy", status: "SUCCEEDED", commitSha: SHA, gateDecision: true, backupId: quick.id });
+    // The gate row it ran from says what it became, in its own column.
+    expect(await env.db.deployment.findUniqueOrThrow({ where: { id: d.id }, select: { type: true, rollbackPhase: true } })).toEqual({ type: "DEPLOY", rollbackPhase: null });
     expect(d.completedAt).not.toBeNull();
     expect(d.log).toContain(`deploying ${SHA}`);
     expect(d.log).toContain("done");
@@ -328,7 +330,13 @@ describe("deploy and rollback hooks", () => {
     expect(await r.done).toBe("ROLLED_BACK");
     expect(await readFile(file, "utf8")).toBe("1111111aaaaaaa");
     const d = await getDeployment(env.ctx, r.deploymentId);
-    expect(d).toMatchObject({ type: "rollback", status: "ROLLED_BACK", commitSha: "1111111aaaaaaa", backupId: quick.id, rollback: { backupKind: "QUICK", restoreId: null } });
+    expect(d).toMatchObject({ type: "rollback", status: "ROLLED_BACK", commitSha: "1111111aaaaaaa", backupId: quick.id, rollback: { backupKind: "QUICK", restoreId: null, phase: "done" } });
+    expect(await env.db.deployment.findUniqueOrThrow({ where: { id: r.deploymentId }, select: { type: true, rollbackPhase: true, rollbackBackupKind: true, checks: true } })).toEqual({
+      type: "ROLLBACK",
+      rollbackPhase: "DONE",
+      rollbackBackupKind: "QUICK",
+      checks: null,
+    });
     expect(d.log).toContain("rolling back to 1111111aaaaaaa (rollback)");
     expect(await env.db.restoreJob.count()).toBe(0);
   });
@@ -385,6 +393,11 @@ describe("rollback to a FULL backup", () => {
     expect(d.log).toContain("code is now feedface0001");
     expect(d.log).toMatch(/Rollback complete/);
     expect(d.checks?.status).toBe("pass");
+    // The rollback's state is in its columns; checks holds only the restore's check run.
+    const row = await env.db.deployment.findUniqueOrThrow({ where: { id: r.deploymentId } });
+    expect(row).toMatchObject({ type: "ROLLBACK", rollbackPhase: "DONE", rollbackBackupKind: "FULL", restoreId: r.restoreId, preRestoreBackupId: r.preRestoreBackupId, backupId: b.id });
+    expect(row.checks).toMatchObject({ status: "pass", results: expect.any(Array) });
+    expect(row.checks).not.toHaveProperty("rollback");
     const actions = (await env.db.auditEvent.findMany({ where: { action: { startsWith: "rollback." } }, orderBy: { at: "asc" } })).map((e) => e.action);
     expect(actions).toEqual(["rollback.restore_requested", "rollback.started", "rollback.database_restored", "rollback.succeeded"]);
     // The restore's checks are now the last run the Checks page shows.

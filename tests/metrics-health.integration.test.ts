@@ -172,7 +172,7 @@ describe("backup health checks", () => {
   });
 
   it("last backup: degraded once the last good backup is older than missedBackupAfterHours", async () => {
-    await env.db.setting.create({ data: { key: SCHEDULE_STATE_KEY, value: { since: new Date(Date.now() - 100 * H).toISOString() } } });
+    await env.db.runtimeState.create({ data: { key: SCHEDULE_STATE_KEY, value: { since: new Date(Date.now() - 100 * H).toISOString() } } });
     expect(await lastBackupCheck(env.ctx)).toMatchObject({ status: "degraded", lastSuccessAt: null });
     const at = new Date(Date.now() - 30 * H);
     await env.db.backupJob.create({ data: { kind: "FULL", trigger: "SCHEDULED", status: "SUCCEEDED", createdAt: at, completedAt: at, sizeBytes: 2048n } });

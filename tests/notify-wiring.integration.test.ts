@@ -153,7 +153,7 @@ describe("notification wiring", () => {
         { type: "system" },
       );
       const t0 = new Date(Date.now() - 100 * H);
-      await fresh.db.setting.create({ data: { key: SCHEDULE_STATE_KEY, value: { since: new Date(t0.getTime() - H).toISOString() } } });
+      await fresh.db.runtimeState.create({ data: { key: SCHEDULE_STATE_KEY, value: { since: new Date(t0.getTime() - H).toISOString() } } });
       await fresh.db.backupJob.create({ data: { kind: "FULL", trigger: "SCHEDULED", status: "SUCCEEDED", createdAt: t0, completedAt: t0, sizeBytes: 10n } });
       const at = (h: number) => new Date(t0.getTime() + h * H);
       const check = (h: number, db = fresh.db) => checkMissedBackup({ db }, cfg, { now: at(h), notifyOptions: { retries: 0 } });
@@ -169,7 +169,7 @@ describe("notification wiring", () => {
       await waitFor(async () => hooks.hooks.length >= 1, 10_000);
       expect(hooks.hooks).toHaveLength(1);
       expect(hooks.hooks[0].payload).toMatchObject({ event: "backup.missed", missed: { lastSuccessAt: t0.toISOString(), hours: 26 } });
-      expect((await fresh.db.setting.findUniqueOrThrow({ where: { key: MISSED_STATE_KEY } })).value).toMatchObject({ lastSuccessAt: t0.toISOString() });
+      expect((await fresh.db.runtimeState.findUniqueOrThrow({ where: { key: MISSED_STATE_KEY } })).value).toMatchObject({ lastSuccessAt: t0.toISOString() });
 
       // A new success closes the gap; the next gap alerts once again.
       await fresh.db.backupJob.create({ data: { kind: "FULL", trigger: "SCHEDULED", status: "SUCCEEDED", createdAt: at(61), completedAt: at(61), sizeBytes: 10n } });
@@ -189,7 +189,7 @@ describe("notification wiring", () => {
   it("does not spend the alert while no channel is configured", async () => {
     const fresh = await makeEnv({ seed: false });
     try {
-      await fresh.db.setting.create({ data: { key: SCHEDULE_STATE_KEY, value: { since: new Date(Date.now() - 50 * H).toISOString() } } });
+      await fresh.db.runtimeState.create({ data: { key: SCHEDULE_STATE_KEY, value: { since: new Date(Date.now() - 50 * H).toISOString() } } });
       const none = await checkMissedBackup({ db: fresh.db }, cfg);
       expect(none).toMatchObject({ sent: false, reason: "no webhook or email configured" });
       await updateSettings(

@@ -247,7 +247,7 @@ describe("notify", () => {
     expect(texts).toEqual([
       ":rotating_light: Vaultline restore started from backup b1 by Alice (safety backup b2)",
       ":x: Vaultline restore from backup b1 FAILED: pg_restore: error",
-      ":wastebasket: Vaultline retention pruned 2 backups (3.0 GiB)",
+      ":wastebasket: Vaultline retention pruned 2 backups (3 GiB)",
     ]);
   });
 

@@ -149,7 +149,7 @@ describe("catch-up after an outage", () => {
     await updateSettings(env.db, { schedule: { enabled: true, cron: "0 * * * *", timezone: "UTC", kind: "QUICK" } }, admin);
     const threeDaysAgo = new Date(Date.now() - 72 * 3_600_000);
     await sql(env.appUrl, `UPDATE "Setting" SET "updatedAt" = $1 WHERE key = 'schedule'`, [threeDaysAgo]);
-    await env.db.setting.create({ data: { key: SCHEDULE_STATE_KEY, value: { since: threeDaysAgo.toISOString() } } });
+    await env.db.runtimeState.create({ data: { key: SCHEDULE_STATE_KEY, value: { since: threeDaysAgo.toISOString() } } });
 
     const first = await catchUpMissedSlot(env.ctx);
     const slot = latestSlot({ cron: "0 * * * *", timezone: "UTC" }, new Date());

@@ -131,7 +131,7 @@ describe("key ids", () => {
 
 describe("deploy logs", () => {
   it("leave the command and its output out for callers without deployments.detail", async () => {
-    const row = await db.deployment.create({ data: { commitSha: "abcdef1", gateDecision: true, status: "SUCCEEDED", log: "$ ./deploy.sh --token s3cr3t\nok" } });
+    const row = await db.deployment.create({ data: { type: "DEPLOY", commitSha: "abcdef1", gateDecision: true, status: "SUCCEEDED", log: "$ ./deploy.sh --token s3cr3t\nok" } });
     const full = await getDeployment({ db }, row.id, true);
     const viewer = await getDeployment({ db }, row.id, false);
     expect(full.log).toContain("s3cr3t");

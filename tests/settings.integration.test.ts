@@ -5,6 +5,8 @@ import { ZodError } from "zod";
 import { createMigratedDatabase, dropDatabase, sql } from "./support/vitest-env";
 import { createDb, type Db } from "../lib/db";
 import { InvalidStoredSettingError, getSettings, loadSettings, nextRuns, updateSettings } from "../lib/settings";
+import { SCHEDULE_STATE_KEY, scheduleStateSince } from "../lib/backup/schedule";
+import { CHECKS_STATE_KEY, storeCheckRun } from "../lib/deploy/checks-store";
 import {
   DEFAULT_SETTINGS,
   cronProblem,
@@ -265,5 +267,24 @@ describe("nextRuns", () => {
 
   it("returns nothing for n = 0", () => {
     expect(nextRuns(DEFAULT_SETTINGS.schedule, new Date(), 0)).toEqual([]);
+  });
+});
+
+describe("runtime state is not a setting", () => {
+  it("what the workers remember lands in RuntimeState, never in Setting", async () => {
+    const own = await createMigratedDatabase("runtime");
+    const odb = createDb(own);
+    try {
+      const since = await scheduleStateSince({ db: odb }, new Date("2026-11-01T00:00:00Z"));
+      const run = { status: "pass" as const, startedAt: "2026-11-30T10:00:00.000Z", finishedAt: "2026-11-30T10:00:01.000Z", results: [] };
+      await storeCheckRun({ db: odb } as Parameters<typeof storeCheckRun>[0], { run, source: "manual", by: "alice" });
+      expect(await sql(own, `SELECT key FROM "Setting"`)).toEqual([]);
+      expect((await sql<{ key: string }>(own, `SELECT key FROM "RuntimeState" ORDER BY key`)).map((r) => r.key)).toEqual([CHECKS_STATE_KEY, SCHEDULE_STATE_KEY]);
+      expect(since.toISOString()).toBe("2026-11-01T00:00:00.000Z");
+      expect((await loadSettings(odb)).meta).toEqual({ schedule: null, retention: null, notifications: null });
+    } finally {
+      await odb.$disconnect();
+      await dropDatabase(own);
+    }
   });
 });

@@ -7,7 +7,7 @@ import { useBackupTrendQuery } from "@/lib/hooks/use-backups";
 import { durationAxis, formatBytes, formatDateTimeUtc, formatDateUtc, formatDuration } from "@/lib/format";
 import { Skeleton } from "@/components/ui/skeleton";
 import { ErrorState } from "@/components/ui/empty-state";
-import type { BackupKind } from "@/lib/validation/backups";
+import { BACKUP_KINDS, type BackupKind } from "@/lib/validation/backups";
 
 const RANGES = [30, 90] as const;
 const DAY = 86_400_000;
@@ -98,7 +98,7 @@ export function TrendCharts() {
         </h2>
         <div className="flex flex-wrap gap-2">
           <div role="group" aria-label="Backup kind" className="inline-flex rounded-md border border-slate-300 bg-white p-0.5">
-            {(["FULL", "QUICK"] as const).map((k) => (
+            {BACKUP_KINDS.map((k) => (
               <button key={k} type="button" aria-pressed={kind === k} onClick={() => setKind(k)} className={`rounded px-2.5 py-1 text-xs font-medium ${kind === k ? "bg-slate-900 text-white" : "text-slate-700 hover:bg-slate-100"}`}>
                 {k === "FULL" ? "Full" : "Quick"}
               </button>

@@ -5,13 +5,14 @@ import { backupKeys } from "./manifest";
 import { audit, type Actor } from "../audit";
 import { ApiError, notFound } from "../errors";
 import { tryDestructiveLock } from "./locks";
+import { ACTIVE_JOB_STATUSES } from "../validation/backups";
 
 /** Runs fn holding the one destructive-operation slot, or answers 409. */
 export async function withDestructiveSlot<T>(ctx: BackupContext, what: string, fn: () => Promise<T>): Promise<T> {
   const lock = await tryDestructiveLock(ctx.appDatabaseUrl);
   if (!lock) throw new ApiError("OPERATION_IN_PROGRESS", `Another restore, rollback, delete or pruning is running; ${what} was not started`);
   try {
-    const active = await ctx.db.restoreJob.count({ where: { status: { in: ["QUEUED", "RUNNING"] } } });
+    const active = await ctx.db.restoreJob.count({ where: { status: { in: [...ACTIVE_JOB_STATUSES] } } });
     if (active > 0) throw new ApiError("OPERATION_IN_PROGRESS", `A restore is in progress; ${what} was not started`);
     return await fn();
   } finally {

@@ -9,7 +9,7 @@ import { storageUsage } from "./storage-usage";
 import { lastGoodBackupAt } from "./last-success";
 import { scheduleStateSince } from "./schedule";
 import { getSettings } from "../settings";
-import { humanBytes } from "../format";
+import { formatBytes } from "../format";
 
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0];
 
@@ -53,7 +53,7 @@ export async function storageUsageCheck(ctx: Pick<BackupContext, "db">, warnByte
   const u = await storageUsage(ctx.db, warnBytes);
   const fields = { totalBytes: u.totalBytes, warnBytes: u.warnBytes };
   if (u.overWarn) {
-    return { status: "degraded", message: `backups take ${humanBytes(u.totalBytes)}, over STORAGE_WARN_BYTES (${humanBytes(u.warnBytes)})`, ...fields };
+    return { status: "degraded", message: `backups take ${formatBytes(u.totalBytes)}, over STORAGE_WARN_BYTES (${formatBytes(u.warnBytes)})`, ...fields };
   }
   return { status: "ok", ...fields };
 }

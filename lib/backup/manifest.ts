@@ -3,13 +3,13 @@
 // (storage is the source of truth, DESIGN §3). Unknown fields from newer versions are
 // kept on parse, so an older Vaultline can still read a newer backup.
 import { z } from "zod";
+import { backupKindSchema, backupTriggerSchema } from "../validation/backups";
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "a lowercase SHA-256 hex digest");
 const isoTime = z.iso.datetime({ offset: true });
 const nonNegativeInt = z.number().int().nonnegative();
 
-export const backupKindSchema = z.enum(["FULL", "QUICK"]);
-export const backupTriggerSchema = z.enum(["MANUAL", "SCHEDULED", "PRE_RESTORE", "PRE_DEPLOY", "API"]);
+export { backupKindSchema, backupTriggerSchema };
 
 export const prismaMigrationRowSchema = z.object({
   id: z.string().optional(),

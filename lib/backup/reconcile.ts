@@ -3,6 +3,7 @@
 // not in the restored tables are re-inserted, so no history and no audit trail is lost.
 import { createHash } from "node:crypto";
 import type { BackupContext } from "./context";
+import type { JobStatus } from "../validation/backups";
 import { parseManifest, type Manifest } from "./manifest";
 import { ObjectNotFoundError } from "./storage/types";
 import { auditPrefix, restoresPrefix, restoreKey } from "./mirror";
@@ -16,7 +17,7 @@ export interface RestoreRecord {
   id: string;
   backupId: string;
   safetyBackupId: string | null;
-  status: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
+  status: JobStatus;
   phase: string | null;
   initiatedById: string | null;
   startedAt: string | null;

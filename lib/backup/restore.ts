@@ -31,6 +31,7 @@ import { getBoss, QUEUES, wakeLocalWorkers } from "../queue";
 import { componentLogger } from "../log";
 import { RESTORE_WORD, UNDO_WORD } from "../validation/restores";
 import { migrate } from "../migrate";
+import { ACTIVE_JOB_STATUSES } from "../validation/backups";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 
@@ -95,7 +96,7 @@ export async function startRestore(
     const [a, b] = destructiveKeys();
     const got = await tx.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(${a}::int, ${b}::int) AS ok`;
     if (!got[0]?.ok) throw new ApiError("OPERATION_IN_PROGRESS", "Another restore, undo, delete or pruning is running; wait for it to finish");
-    const active = await tx.restoreJob.count({ where: { status: { in: ["QUEUED", "RUNNING"] } } });
+    const active = await tx.restoreJob.count({ where: { status: { in: [...ACTIVE_JOB_STATUSES] } } });
     if (active > 0) throw new ApiError("OPERATION_IN_PROGRESS", "Another restore is in progress; wait for it to finish");
     const safety = await tx.backupJob.create({
       data: {

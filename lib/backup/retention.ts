@@ -2,9 +2,11 @@
 // and the clock, so every rule is unit-tested without storage or a database. Deleting
 // what the plan says to prune is the caller's job.
 
-export type RetentionKind = "FULL" | "QUICK";
-export type RetentionTrigger = "MANUAL" | "SCHEDULED" | "PRE_RESTORE" | "PRE_DEPLOY" | "API";
-export type RetentionStatus = "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
+import { FINISHED_JOB_STATUSES, type BackupKind, type BackupTrigger, type JobStatus, type VerifyStatus } from "../validation/backups";
+
+export type RetentionKind = BackupKind;
+export type RetentionTrigger = BackupTrigger;
+export type RetentionStatus = JobStatus;
 
 export interface RetentionCandidate {
   id: string;
@@ -14,7 +16,7 @@ export interface RetentionCandidate {
   createdAt: Date;
   completedAt: Date | null;
   /** FAILED: a verification found it unrestorable; it never counts as a kept good backup. */
-  verifyStatus?: "PASSED" | "FAILED" | null;
+  verifyStatus?: VerifyStatus | null;
 }
 
 export interface RetentionPolicy {
@@ -89,7 +91,7 @@ export function planRetention(
       b.id === newestFullId ||
       keptByCount.has(b.id) ||
       // Unknown future statuses are left alone rather than guessed at.
-      !["SUCCEEDED", "FAILED", "CANCELLED"].includes(b.status);
+      !(FINISHED_JOB_STATUSES as readonly string[]).includes(b.status);
     if (kept) {
       plan.keep.push(b.id);
       continue;

@@ -17,8 +17,8 @@ import type { ScheduleSettings } from "../validation/settings";
 
 const log = componentLogger("schedule");
 
-/** Setting row holding when scheduling started on this database (`{since}`). */
-export const SCHEDULE_STATE_KEY = "state.schedule";
+/** RuntimeState row holding when scheduling started on this database (`{since}`). */
+export const SCHEDULE_STATE_KEY = "schedule";
 /** A missed slot older than this is not caught up at start: the next slot is closer. */
 export const CATCH_UP_WINDOW_MS = 24 * 60 * 60 * 1000;
 /**
@@ -89,10 +89,10 @@ export async function scheduleStateSince(ctx: Pick<BackupContext, "db">, now = n
   // ON CONFLICT, not Prisma's upsert (a read then an insert): two workers starting at the
   // same moment both saw no row and the second insert crashed its worker.
   await ctx.db.$executeRaw`
-    INSERT INTO "Setting" (key, value, version, "updatedBy", "updatedAt")
-    VALUES (${SCHEDULE_STATE_KEY}, ${JSON.stringify(value)}::jsonb, 1, 'system', now())
+    INSERT INTO "RuntimeState" (key, value, "updatedBy", "updatedAt")
+    VALUES (${SCHEDULE_STATE_KEY}, ${JSON.stringify(value)}::jsonb, 'system', now())
     ON CONFLICT (key) DO NOTHING`;
-  const row = await ctx.db.setting.findUniqueOrThrow({ where: { key: SCHEDULE_STATE_KEY } });
+  const row = await ctx.db.runtimeState.findUniqueOrThrow({ where: { key: SCHEDULE_STATE_KEY } });
   const since = new Date((row.value as Partial<ScheduleState>)?.since ?? now.toISOString());
   return Number.isNaN(since.getTime()) ? now : since;
 }

@@ -5,7 +5,7 @@
 // the schema, so a day with only QUICK ones is still "missing" (yellow), like the
 // missed-backup alert and the metrics (last-success.ts).
 import type { Db } from "../db";
-import type { BackupDto } from "../validation/backups";
+import { ACTIVE_JOB_STATUSES, FINISHED_JOB_STATUSES, type BackupDto, type BackupKind } from "../validation/backups";
 import { getSettings, nextRuns } from "../settings";
 import { backupInclude, toBackupDto } from "./catalog";
 
@@ -33,8 +33,8 @@ export function utcDayStart(now: Date): Date {
 }
 
 export interface FinishedJob {
-  status: "SUCCEEDED" | "FAILED" | "CANCELLED";
-  kind: "FULL" | "QUICK";
+  status: (typeof FINISHED_JOB_STATUSES)[number];
+  kind: BackupKind;
   /** When it finished: completedAt, or the last update for a row that never set it. */
   finishedAt: Date;
 }
@@ -63,10 +63,10 @@ export function hoursSince(at: Date | null, now: Date): number | null {
 
 export async function getToday(db: Db, now = new Date()): Promise<TodaySummary> {
   const dayStart = utcDayStart(now);
-  const finishedStatuses = ["SUCCEEDED", "FAILED", "CANCELLED"] as const;
+  const finishedStatuses = FINISHED_JOB_STATUSES;
   const [running, lastSuccess, lastFailure, latestToday, finishedToday, lastScheduled, settings, codeOnly] = await Promise.all([
     db.backupJob.findFirst({
-      where: { status: { in: ["QUEUED", "RUNNING"] } },
+      where: { status: { in: [...ACTIVE_JOB_STATUSES] } },
       include: backupInclude,
       orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     }),

@@ -1,5 +1,5 @@
-// The last check run (schema drift, integrity rules, file sync), kept in the Setting table
-// under "state.checks" so the dashboard shows it without re-running. Runs come from the
+// The last check run (schema drift, integrity rules, file sync), kept in RuntimeState
+// under "checks" so the dashboard shows it without re-running. Runs come from the
 // Run now button, from the deploy gate, and from every restore (RestoreJob.checks); the
 // newest of these is "the last run".
 import type { BackupContext } from "../backup/context";
@@ -10,7 +10,7 @@ import { componentLogger } from "../log";
 import { checkRunSchema, worstStatus, type CheckResult, type CheckRun } from "../validation/checks";
 import type { StoredCheckRun } from "../validation/deploy";
 
-export const CHECKS_STATE_KEY = "state.checks";
+export const CHECKS_STATE_KEY = "checks";
 const log = componentLogger("checks");
 
 /**
@@ -65,10 +65,10 @@ export async function runChecksNow(ctx: BackupContext): Promise<CheckRun> {
 
 export async function storeCheckRun(ctx: BackupContext, stored: StoredCheckRun): Promise<void> {
   const value = JSON.parse(JSON.stringify(stored)) as object;
-  await ctx.db.setting.upsert({
+  await ctx.db.runtimeState.upsert({
     where: { key: CHECKS_STATE_KEY },
     create: { key: CHECKS_STATE_KEY, value, updatedBy: stored.by ?? "system" },
-    update: { value, updatedBy: stored.by ?? "system", version: { increment: 1 } },
+    update: { value, updatedBy: stored.by ?? "system" },
   });
 }
 
@@ -93,7 +93,7 @@ export async function runAndStoreChecks(ctx: BackupContext, source: "manual" | "
 /** The newest run: the stored one, or a restore's post-restore checks if newer. */
 export async function latestCheckRun(ctx: Pick<BackupContext, "db">): Promise<StoredCheckRun | null> {
   const [row, restore] = await Promise.all([
-    ctx.db.setting.findUnique({ where: { key: CHECKS_STATE_KEY } }),
+    ctx.db.runtimeState.findUnique({ where: { key: CHECKS_STATE_KEY } }),
     ctx.db.restoreJob.findFirst({
       where: { status: "SUCCEEDED" },
       orderBy: { completedAt: "desc" },

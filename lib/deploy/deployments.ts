@@ -6,7 +6,7 @@ import type { Actor } from "../audit";
 import { audit } from "../audit";
 import { notFound } from "../errors";
 import { componentLogger } from "../log";
-import type { Prisma } from "../generated/prisma/client";
+import type { BackupKind, DeploymentType, Prisma, RollbackPhase } from "../generated/prisma/client";
 import type {
   CreateDeploymentInput,
   DeploymentBackupSummary,
@@ -14,7 +14,7 @@ import type {
   DeploymentStatus,
   RollbackInfo,
 } from "../validation/deploy";
-import type { CheckRun } from "../validation/checks";
+import { checkRunSchema, type CheckRun } from "../validation/checks";
 
 const log = componentLogger("deploy");
 
@@ -29,6 +29,8 @@ type Row = Awaited<ReturnType<BackupContext["db"]["deployment"]["findFirstOrThro
 /** The JSON kept in storage for one record: the row, dates as ISO strings. */
 export interface DeploymentRecord {
   id: string;
+  /** Absent from records written before the type column (see legacyRecordColumns). */
+  type?: DeploymentType;
   commitSha: string;
   environment: string;
   gateDecision: boolean;
@@ -42,6 +44,10 @@ export interface DeploymentRecord {
   actorLabel: string | null;
   at: string;
   completedAt: string | null;
+  rollbackPhase?: RollbackPhase | null;
+  rollbackBackupKind?: BackupKind | null;
+  restoreId?: string | null;
+  preRestoreBackupId?: string | null;
 }
 
 export function deploymentsPrefix(ctx: Pick<BackupContext, "prefix" | "env">): string {
@@ -65,31 +71,66 @@ export async function mirrorDeployment(ctx: BackupContext, id: string): Promise<
     .catch((e: Error) => log.error({ deploymentId: id, err: e.message }, "deployment record not mirrored to storage"));
 }
 
-/**
- * The `checks` column holds the gate's CheckRun; a rollback record holds
- * `{rollback, run?}` there instead (docs/decisions.md §8), which is also what tells the
- * record types apart without a new column.
- */
-export function rollbackInfo(checks: unknown): (RollbackInfo & { phase?: string }) | null {
-  const r = (checks as { rollback?: RollbackInfo & { phase?: string } } | null)?.rollback;
-  return r && typeof r === "object" && typeof r.backupId === "string" ? r : null;
+type RollbackColumns = Pick<Row, "type" | "backupId" | "rollbackPhase" | "rollbackBackupKind" | "restoreId" | "preRestoreBackupId">;
+
+/** A rollback's own columns as the API has always shown them; null for other types. */
+function rollbackInfo(r: RollbackColumns): RollbackInfo | null {
+  if (r.type !== "ROLLBACK" || !r.backupId || !r.rollbackBackupKind) return null;
+  return {
+    backupId: r.backupId,
+    backupKind: r.rollbackBackupKind,
+    restoreId: r.restoreId,
+    preRestoreBackupId: r.preRestoreBackupId,
+    phase: (r.rollbackPhase ?? "DONE").toLowerCase() as RollbackInfo["phase"],
+  };
 }
 
 function checkRunOf(checks: unknown): CheckRun | null {
-  if (!checks || typeof checks !== "object") return null;
-  if ("rollback" in checks) return ((checks as { run?: CheckRun }).run ?? null) as CheckRun | null;
-  return "results" in checks ? (checks as CheckRun) : null;
+  return checks && typeof checks === "object" && "results" in checks ? (checks as CheckRun) : null;
 }
 
-export function deploymentType(r: Pick<Row, "status" | "checks">): DeploymentDto["type"] {
-  if (rollbackInfo(r.checks)) return "rollback";
-  if (r.status === "ALLOWED" || r.status === "BLOCKED") return "gate";
-  return checkRunOf(r.checks) ? "deploy" : "record";
+export function deploymentType(r: Pick<Row, "type">): DeploymentDto["type"] {
+  return r.type.toLowerCase() as DeploymentDto["type"];
+}
+
+/**
+ * Records mirrored to storage before the type column kept a rollback's state in checks as
+ * `{rollback, run?}` and told the types apart by status and checks (the same rules as
+ * migration 20261201030000_honest_data_model): read them into today's columns.
+ */
+export function legacyRecordColumns(r: DeploymentRecord): Pick<Row, "type" | "checks" | "rollbackPhase" | "rollbackBackupKind" | "restoreId" | "preRestoreBackupId"> {
+  const none = { rollbackPhase: null, rollbackBackupKind: null, restoreId: null, preRestoreBackupId: null };
+  if (r.type) {
+    return {
+      type: r.type,
+      checks: (r.checks ?? null) as Row["checks"],
+      rollbackPhase: r.rollbackPhase ?? null,
+      rollbackBackupKind: r.rollbackBackupKind ?? null,
+      restoreId: r.restoreId ?? null,
+      preRestoreBackupId: r.preRestoreBackupId ?? null,
+    };
+  }
+  const c = r.checks as { rollback?: Partial<RollbackInfo> & { phase?: string }; run?: unknown } | null;
+  if (c && typeof c === "object" && c.rollback && typeof c.rollback === "object") {
+    const phase = c.rollback.phase === "restoring" ? "RESTORING" : c.rollback.phase === "code" ? "CODE" : "DONE";
+    const run = checkRunSchema.safeParse(c.run);
+    return {
+      type: "ROLLBACK",
+      checks: run.success ? (run.data as unknown as Row["checks"]) : null,
+      rollbackPhase: phase,
+      rollbackBackupKind: c.rollback.backupKind === "FULL" || c.rollback.backupKind === "QUICK" ? c.rollback.backupKind : null,
+      restoreId: c.rollback.restoreId ?? null,
+      preRestoreBackupId: c.rollback.preRestoreBackupId ?? null,
+    };
+  }
+  const type: DeploymentType =
+    r.status === "ALLOWED" || r.status === "BLOCKED" ? "GATE" : checkRunOf(r.checks) || r.log ? "DEPLOY" : "RECORD";
+  return { type, checks: (r.checks ?? null) as Row["checks"], ...none };
 }
 
 function backupSummary(b: {
   id: string;
-  kind: "FULL" | "QUICK";
+  kind: BackupKind;
   status: string;
   trigger: string;
   completedAt: Date | null;
@@ -107,7 +148,7 @@ export function toDeploymentDto(r: Row, backup: DeploymentBackupSummary | null, 
     gateDecision: r.gateDecision,
     reasons: r.reasons,
     checks: checkRunOf(r.checks),
-    rollback: rollbackInfo(r.checks),
+    rollback: rollbackInfo(r),
     backupId: r.backupId,
     backup,
     status: r.status,
@@ -133,6 +174,7 @@ async function backupsById(ctx: Pick<BackupContext, "db">, ids: (string | null)[
 // The log can reach 1 MB per row: the list leaves it out.
 const listSelect = {
   id: true,
+  type: true,
   commitSha: true,
   environment: true,
   gateDecision: true,
@@ -145,6 +187,10 @@ const listSelect = {
   actorLabel: true,
   at: true,
   completedAt: true,
+  rollbackPhase: true,
+  rollbackBackupKind: true,
+  restoreId: true,
+  preRestoreBackupId: true,
 } as const;
 
 export async function listDeployments(ctx: Pick<BackupContext, "db">, q: { limit: number; offset: number }) {
@@ -177,6 +223,7 @@ export async function getDeployment(ctx: Pick<BackupContext, "db">, id: string, 
 }
 
 export interface NewDeployment {
+  type: DeploymentType;
   commitSha: string;
   environment?: string;
   gateDecision: boolean;
@@ -187,12 +234,14 @@ export interface NewDeployment {
   url?: string | null;
   log?: string;
   completedAt?: Date | null;
+  rollback?: { phase: RollbackPhase; backupKind: BackupKind };
 }
 
 export async function createDeploymentRow(ctx: BackupContext, input: NewDeployment, who: Who, tx?: Prisma.TransactionClient) {
   const client = tx ?? ctx.db;
   const row = await client.deployment.create({
     data: {
+      type: input.type,
       commitSha: input.commitSha,
       environment: input.environment ?? "production",
       gateDecision: input.gateDecision,
@@ -205,6 +254,8 @@ export async function createDeploymentRow(ctx: BackupContext, input: NewDeployme
       actorId: who.userId,
       actorLabel: who.actor.label ?? who.actor.type,
       completedAt: input.completedAt ?? null,
+      rollbackPhase: input.rollback?.phase ?? null,
+      rollbackBackupKind: input.rollback?.backupKind ?? null,
     },
   });
   if (!tx) await mirrorDeployment(ctx, row.id);
@@ -214,7 +265,14 @@ export async function createDeploymentRow(ctx: BackupContext, input: NewDeployme
 export async function updateDeployment(
   ctx: BackupContext,
   id: string,
-  data: { status?: DeploymentStatus; reasons?: string[]; checks?: unknown; completedAt?: Date | null; backupId?: string | null },
+  data: {
+    status?: DeploymentStatus;
+    reasons?: string[];
+    checks?: unknown;
+    completedAt?: Date | null;
+    backupId?: string | null;
+    rollbackPhase?: RollbackPhase;
+  },
 ) {
   await ctx.db.deployment.update({
     where: { id },
@@ -233,6 +291,7 @@ export async function recordDeployment(ctx: BackupContext, input: CreateDeployme
   const row = await createDeploymentRow(
     ctx,
     {
+      type: "RECORD",
       commitSha: input.commitSha,
       environment: input.environment ?? gate?.environment,
       gateDecision: !!gate,
@@ -255,7 +314,7 @@ export async function recordDeployment(ctx: BackupContext, input: CreateDeployme
 
 /** Unfinished deploys or rollbacks (at most one runs at a time). */
 export async function runningDeployment(ctx: Pick<BackupContext, "db">) {
-  return ctx.db.deployment.findFirst({ where: { status: "RUNNING" }, orderBy: { at: "desc" }, select: { id: true, checks: true, at: true } });
+  return ctx.db.deployment.findFirst({ where: { status: "RUNNING" }, orderBy: { at: "desc" }, select: { id: true, type: true, at: true } });
 }
 
 /**
@@ -271,12 +330,14 @@ export async function reconcileDeployments(ctx: BackupContext): Promise<number> 
       const r = JSON.parse((await ctx.storage.getBytes(o.key)).toString("utf8")) as DeploymentRecord;
       const have = known.get(r.id);
       if (have && have.status === r.status && (have.completedAt?.toISOString() ?? null) === r.completedAt) continue;
+      const cols = legacyRecordColumns(r);
       const data = {
+        ...cols,
+        checks: (cols.checks ?? undefined) as Prisma.InputJsonValue | undefined,
         commitSha: r.commitSha,
         environment: r.environment,
         gateDecision: r.gateDecision,
         reasons: r.reasons,
-        checks: (r.checks ?? undefined) as Prisma.InputJsonValue | undefined,
         backupId: r.backupId,
         status: r.status,
         url: r.url,

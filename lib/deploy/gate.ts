@@ -14,6 +14,7 @@ import type { CheckRun } from "../validation/checks";
 import type { GateAnswer, GateRequest } from "../validation/deploy";
 import { checkReasons, runChecksNow, storeCheckRun } from "./checks-store";
 import { createDeploymentRow, type Who } from "./deployments";
+import { ACTIVE_JOB_STATUSES, FINISHED_JOB_STATUSES } from "../validation/backups";
 
 const log = componentLogger("deploy");
 
@@ -58,12 +59,12 @@ export async function backupVerdict(
   return { fresh: true, backup, reasons: [] };
 }
 
-const TERMINAL = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
+const TERMINAL = new Set<string>(FINISHED_JOB_STATUSES);
 
 async function pendingBackup(ctx: BackupContext, require: Require, maxAgeMinutes: number) {
   return ctx.db.backupJob.findFirst({
     where: {
-      status: { in: ["QUEUED", "RUNNING"] },
+      status: { in: [...ACTIVE_JOB_STATUSES] },
       ...kindWhere(require),
       createdAt: { gte: new Date(Date.now() - maxAgeMinutes * 60_000) },
     },
@@ -140,6 +141,7 @@ export async function runGate(ctx: BackupContext, req: GateRequest, who: Who): P
   const row = await createDeploymentRow(
     ctx,
     {
+      type: "GATE",
       commitSha: req.commitSha,
       environment: req.environment,
       gateDecision: allowed,

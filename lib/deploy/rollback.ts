@@ -9,18 +9,16 @@ import { audit } from "../audit";
 import { ApiError, notFound } from "../errors";
 import { componentLogger } from "../log";
 import { checkRunSchema } from "../validation/checks";
-import { ROLLBACK_WORD, type RollbackInfo } from "../validation/deploy";
+import { ROLLBACK_WORD } from "../validation/deploy";
 import { deployLog } from "./deploy-log";
-import { createDeploymentRow, mirrorDeployment, reconcileDeployments, rollbackInfo, updateDeployment, type Who } from "./deployments";
+import { createDeploymentRow, mirrorDeployment, reconcileDeployments, updateDeployment, type Who } from "./deployments";
 import { hookKind, runHook, type DeployHooks } from "./hooks";
 import { LOCK_DEPLOY } from "./locks";
 import { trackHookRun } from "./run";
+import { ACTIVE_JOB_STATUSES } from "../validation/backups";
 import type { Prisma } from "../generated/prisma/client";
 
 const log = componentLogger("deploy");
-
-type Phase = "restoring" | "code" | "done";
-type StoredRollback = RollbackInfo & { phase: Phase };
 
 export interface StartedRollback {
   deploymentId: string;
@@ -53,26 +51,20 @@ export async function startRollback(
     if (!backup.commitSha) throw new ApiError("CONFLICT", "This QUICK backup records no commit, so there is nothing to roll the code back to");
   }
 
-  const info: StoredRollback = {
-    backupId: backup.id,
-    backupKind: backup.kind,
-    restoreId: null,
-    preRestoreBackupId: null,
-    phase: backup.kind === "FULL" ? "restoring" : "code",
-  };
   const row = await ctx.db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_DEPLOY}, 1)`;
     const running = await tx.deployment.findFirst({ where: { status: "RUNNING" }, select: { id: true } });
     if (running) throw new ApiError("OPERATION_IN_PROGRESS", `Deploy or rollback ${running.id} is still running; wait for it to finish`);
-    const restoring = await tx.restoreJob.count({ where: { status: { in: ["QUEUED", "RUNNING"] } } });
+    const restoring = await tx.restoreJob.count({ where: { status: { in: [...ACTIVE_JOB_STATUSES] } } });
     if (restoring) throw new ApiError("OPERATION_IN_PROGRESS", "A restore is in progress; wait for it to finish before rolling back");
     return createDeploymentRow(
       ctx,
       {
+        type: "ROLLBACK",
+        rollback: { phase: backup.kind === "FULL" ? "RESTORING" : "CODE", backupKind: backup.kind },
         commitSha: backup.commitSha ?? "",
         gateDecision: true,
         reasons: [],
-        checks: { rollback: info },
         backupId: backup.id,
         status: "RUNNING",
         log: `[${new Date().toISOString()}] Rollback to backup ${backup.id} (${backup.kind}, commit ${backup.commitSha ?? "not recorded"}) requested by ${who.actor.label ?? who.actor.type}\n`,
@@ -92,9 +84,7 @@ export async function startRollback(
       await audit(ctx.db, { actor: who.actor, action: "rollback.refused", target: backup.id, details: { reason: (e as Error).message } });
       throw e;
     }
-    info.restoreId = r.restoreId;
-    info.preRestoreBackupId = r.preRestoreBackupId;
-    await ctx.db.deployment.update({ where: { id: row.id }, data: { checks: { rollback: info } as unknown as Prisma.InputJsonObject } });
+    await ctx.db.deployment.update({ where: { id: row.id }, data: { restoreId: r.restoreId, preRestoreBackupId: r.preRestoreBackupId } });
     const out = deployLog(ctx, row.id, { startBytes: Buffer.byteLength(row.log) });
     out.step(`Database restore ${r.restoreId} queued; it takes safety backup ${r.preRestoreBackupId} of the database as it is now, first`);
     await out.flush();
@@ -117,7 +107,6 @@ export async function startRollback(
 /** The code half: ROLLBACK_COMMAND / ROLLBACK_WEBHOOK_URL with the backup's commit. */
 async function runRollbackCode(ctx: BackupContext, deploymentId: string, hooks: DeployHooks): Promise<"ROLLED_BACK" | "FAILED"> {
   const row = await ctx.db.deployment.findUniqueOrThrow({ where: { id: deploymentId } });
-  const info = rollbackInfo(row.checks) as StoredRollback;
   const out = deployLog(ctx, deploymentId, { startBytes: Buffer.byteLength(row.log) });
   const notes: string[] = [];
   let result: { ok: boolean; reason?: string } = { ok: true };
@@ -142,13 +131,13 @@ async function runRollbackCode(ctx: BackupContext, deploymentId: string, hooks: 
     status,
     completedAt: new Date(),
     reasons: result.ok ? notes : [...notes, `Code rollback failed: ${result.reason}`],
-    checks: { ...(row.checks as object), rollback: { ...info, phase: "done" } },
+    rollbackPhase: "DONE",
   });
   await audit(ctx.db, {
     actor: { type: "system", label: "rollback" },
     action: result.ok ? "rollback.succeeded" : "rollback.failed",
-    target: info.backupId,
-    details: { deploymentId, commitSha: row.commitSha || null, restoreId: info.restoreId, codeHook: hookKind(hooks.rollback), reason: result.reason ?? null, notes },
+    target: row.backupId,
+    details: { deploymentId, commitSha: row.commitSha || null, restoreId: row.restoreId, codeHook: hookKind(hooks.rollback), reason: result.reason ?? null, notes },
   });
   log.info({ deploymentId, status }, "rollback finished");
   return status;
@@ -163,8 +152,8 @@ export async function afterRestore(ctx: BackupContext, restoreId: string, hooks:
   if (ctx.targetUrl === ctx.appDatabaseUrl) await reconcileDeployments(ctx);
   // Claims the record: only one process moves it from "restoring" to "code".
   const claimed = await ctx.db.$queryRaw<{ id: string }[]>`
-    UPDATE "Deployment" SET checks = jsonb_set(checks, '{rollback,phase}', '"code"')
-     WHERE status = 'RUNNING' AND checks->'rollback'->>'restoreId' = ${restoreId} AND checks->'rollback'->>'phase' = 'restoring'
+    UPDATE "Deployment" SET "rollbackPhase" = 'CODE'
+     WHERE status = 'RUNNING' AND type = 'ROLLBACK' AND "restoreId" = ${restoreId} AND "rollbackPhase" = 'RESTORING'
      RETURNING id`;
   if (!claimed.length) return null;
   const deploymentId = claimed[0].id;
@@ -174,12 +163,11 @@ export async function afterRestore(ctx: BackupContext, restoreId: string, hooks:
     const reason = restore?.failureReason ?? (restore ? `the restore ended ${restore.status}` : "the restore record is missing");
     out.step(`Database restore ${restoreId} failed: ${reason}. The code hook did not run.`);
     await out.flush();
-    const row = await ctx.db.deployment.findUniqueOrThrow({ where: { id: deploymentId } });
     await updateDeployment(ctx, deploymentId, {
       status: "FAILED",
       completedAt: new Date(),
       reasons: [`Database restore failed: ${reason}`],
-      checks: { ...(row.checks as object), rollback: { ...(rollbackInfo(row.checks) as StoredRollback), phase: "done" } },
+      rollbackPhase: "DONE",
     });
     await audit(ctx.db, { actor: { type: "system", label: "rollback" }, action: "rollback.failed", target: restore?.backupId ?? null, details: { deploymentId, restoreId, reason } });
     return "FAILED";
@@ -190,8 +178,7 @@ export async function afterRestore(ctx: BackupContext, restoreId: string, hooks:
   const run = checkRunSchema.safeParse(restore.checks);
   if (run.success) out.step(`Checks after the restore: ${run.data.status}`);
   await out.flush();
-  const row = await ctx.db.deployment.findUniqueOrThrow({ where: { id: deploymentId } });
-  await ctx.db.deployment.update({ where: { id: deploymentId }, data: { checks: { ...(row.checks as object), ...(run.success ? { run: run.data } : {}) } as Prisma.InputJsonObject } });
+  if (run.success) await ctx.db.deployment.update({ where: { id: deploymentId }, data: { checks: run.data as unknown as Prisma.InputJsonObject } });
   await mirrorDeployment(ctx, deploymentId);
   await audit(ctx.db, {
     actor: { type: "system", label: "rollback" },
@@ -212,15 +199,16 @@ async function logBytes(ctx: BackupContext, id: string): Promise<number> {
  * a restart) are continued here; a code hook whose process died is marked FAILED.
  */
 export async function sweepRollbacks(ctx: BackupContext, hooks: DeployHooks, now = new Date()): Promise<void> {
-  const rows = await ctx.db.$queryRaw<{ id: string; restoreId: string | null; phase: string; at: Date; commitSha: string }[]>`
-    SELECT id, checks->'rollback'->>'restoreId' AS "restoreId", checks->'rollback'->>'phase' AS phase, at, "commitSha"
-      FROM "Deployment" WHERE status = 'RUNNING' AND checks ? 'rollback'`;
+  const rows = await ctx.db.deployment.findMany({
+    where: { status: "RUNNING", type: "ROLLBACK" },
+    select: { id: true, restoreId: true, rollbackPhase: true, at: true, commitSha: true },
+  });
   for (const r of rows) {
     const restore = r.restoreId
       ? await ctx.db.restoreJob.findUnique({ where: { id: r.restoreId }, select: { status: true, completedAt: true } })
       : null;
     const restoreDone = !!restore && (restore.status === "SUCCEEDED" || restore.status === "FAILED" || restore.status === "CANCELLED");
-    if (r.phase === "restoring" && r.restoreId) {
+    if (r.rollbackPhase === "RESTORING" && r.restoreId) {
       // A grace period leaves the restore's own worker to continue it first.
       if (restoreDone && restore.completedAt && now.getTime() - restore.completedAt.getTime() > 15_000) {
         await trackHookRun(afterRestore(ctx, r.restoreId, hooks));
@@ -228,7 +216,7 @@ export async function sweepRollbacks(ctx: BackupContext, hooks: DeployHooks, now
       continue;
     }
     const since = restore?.completedAt ?? r.at;
-    if (r.phase === "code" && now.getTime() - since.getTime() > hooks.rollback.timeoutMs + 5 * 60_000) {
+    if (r.rollbackPhase === "CODE" && now.getTime() - since.getTime() > hooks.rollback.timeoutMs + 5 * 60_000) {
       const reason = "The process running the rollback hook stopped before it finished; check the target and roll back again";
       const u = await ctx.db.deployment.updateMany({ where: { id: r.id, status: "RUNNING" }, data: { status: "FAILED", completedAt: now, reasons: [reason] } });
       if (u.count) {

@@ -50,7 +50,7 @@ export async function startDeploy(ctx: BackupContext, input: RunDeployInput, who
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_DEPLOY}, 1)`;
     const other = await tx.deployment.count({ where: { status: "RUNNING" } });
     if (other > 0) return false;
-    await tx.deployment.update({ where: { id: gate.deploymentId }, data: { status: "RUNNING", completedAt: null } });
+    await tx.deployment.update({ where: { id: gate.deploymentId }, data: { type: "DEPLOY", status: "RUNNING", completedAt: null } });
     return true;
   });
   if (!claimed) {
@@ -92,10 +92,12 @@ async function executeDeploy(ctx: BackupContext, deploymentId: string, commitSha
  */
 export async function sweepStaleDeploys(ctx: BackupContext, hooks: DeployHooks, now = new Date()): Promise<string[]> {
   const cutoff = new Date(now.getTime() - hooks.deploy.timeoutMs - 2 * 60_000);
-  const stale = await ctx.db.deployment.findMany({ where: { status: "RUNNING", at: { lt: cutoff } }, select: { id: true, checks: true, commitSha: true } });
+  const stale = await ctx.db.deployment.findMany({
+    where: { status: "RUNNING", type: { not: "ROLLBACK" }, at: { lt: cutoff } },
+    select: { id: true, commitSha: true },
+  });
   const failed: string[] = [];
   for (const d of stale) {
-    if (d.checks && typeof d.checks === "object" && "rollback" in d.checks) continue;
     const reason = "The process running the deploy hook stopped before it finished (no result after the hook timeout); check the target and deploy again";
     const r = await ctx.db.deployment.updateMany({ where: { id: d.id, status: "RUNNING" }, data: { status: "FAILED", completedAt: now, reasons: [reason] } });
     if (!r.count) continue;

@@ -27,7 +27,7 @@ export async function deployState(
       include: backupInclude,
     }),
     ctx.db.backupJob.findFirst({ where: { status: "SUCCEEDED", commitSha: { not: null } }, orderBy: { completedAt: "desc" }, select: { commitSha: true } }),
-    ctx.db.deployment.findFirst({ where: { status: "RUNNING" }, orderBy: { at: "desc" }, select: { id: true, status: true, checks: true } }),
+    ctx.db.deployment.findFirst({ where: { status: "RUNNING" }, orderBy: { at: "desc" }, select: { id: true, type: true } }),
   ]);
   const run = stored?.run ?? null;
   const reasons = [...(verdict.fresh ? [] : verdict.reasons), ...checkReasons(run)];

@@ -6,6 +6,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import { api } from "./api";
 import { backupKeys, POLL_MS, type BackupStatus } from "./use-backups";
 import type { BackupDto, BackupKind } from "../validation/backups";
+import { ACTIVE_JOB_STATUSES } from "../validation/backups";
 import type { DeploymentDto, DeployState } from "../validation/deploy";
 
 export const deployKeys = {
@@ -54,7 +55,7 @@ export function useBackupStatusQuery(id: string | null) {
     queryKey: [...backupKeys.all, "status", id ?? ""],
     queryFn: () => api<BackupStatus & { failureReason: string | null }>(`/api/backups/${encodeURIComponent(id!)}/status`),
     enabled: !!id,
-    refetchInterval: (q) => (q.state.data && !["QUEUED", "RUNNING"].includes(q.state.data.status) ? false : 1000),
+    refetchInterval: (q) => (q.state.data && !(ACTIVE_JOB_STATUSES as readonly string[]).includes(q.state.data.status) ? false : 1000),
   });
 }
 

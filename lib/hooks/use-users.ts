@@ -2,12 +2,13 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "./api";
 import type { CreateUserInput, UpdateUserInput } from "../validation/users";
+import type { RoleName } from "../permissions";
 
 export interface UserDto {
   id: string;
   email: string;
   displayName: string;
-  role: "ADMIN" | "OPERATOR" | "VIEWER";
+  role: RoleName;
   disabledAt: string | null;
   lastLoginAt: string | null;
   createdAt: string;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { backupEventMessage, humanBytes, humanSeconds, type BackupSummary } from "./messages";
+import { backupEventMessage, humanSeconds, type BackupSummary } from "./messages";
+import { formatBytes } from "../format";
 
 const NOW = new Date("2026-11-21T02:00:05Z");
 
@@ -13,16 +14,7 @@ const backup: BackupSummary = {
   failureReason: "pg_dump: connection refused",
 };
 
-describe("humanBytes / humanSeconds", () => {
-  it("uses binary units", () => {
-    expect(humanBytes(0)).toBe("0 B");
-    expect(humanBytes(1023)).toBe("1023 B");
-    expect(humanBytes(1536)).toBe("1.5 KiB");
-    expect(humanBytes(250 * 1024 * 1024)).toBe("250 MiB");
-    expect(humanBytes(1_288_490_189n)).toBe("1.2 GiB");
-    expect(humanBytes(null)).toBe("unknown size");
-  });
-
+describe("humanSeconds", () => {
   it("renders seconds", () => {
     expect(humanSeconds(4.25)).toBe("4.3 s");
     expect(humanSeconds(35.4)).toBe("35 s");
@@ -61,8 +53,19 @@ describe("backupEventMessage", () => {
       },
       NOW,
     );
-    expect(m.text).toBe(":white_check_mark: Vaultline backup succeeded (FULL, pre-deploy): 5.0 MiB in 12 s");
+    expect(m.text).toBe(":white_check_mark: Vaultline backup succeeded (FULL, pre-deploy): 5 MiB in 12 s");
     expect(m.payload.backup).toMatchObject({ size: 5 * 1024 * 1024, duration: 12, trigger: "PRE_DEPLOY" });
+  });
+
+  it("says a size in the same words as the dashboard (one formatter, one unit system)", () => {
+    const sizeBytes = 3_400_000;
+    const m = backupEventMessage(
+      { type: "backup.succeeded", backup: { ...backup, status: "SUCCEEDED", sizeBytes, durationSeconds: 12, failureReason: null } },
+      NOW,
+    );
+    expect(formatBytes(sizeBytes)).toBe("3.2 MiB");
+    expect(m.text).toContain(formatBytes(sizeBytes));
+    expect(m.body).toContain(`Size:     ${formatBytes(sizeBytes)}`);
   });
 
   it("reports a missed backup with the last success", () => {
@@ -85,7 +88,7 @@ describe("backupEventMessage", () => {
 
   it("reports retention with count, size and ids", () => {
     const m = backupEventMessage({ type: "retention.pruned", count: 1, bytes: 2048n, ids: ["old1"] }, NOW);
-    expect(m.text).toBe(":wastebasket: Vaultline retention pruned 1 backup (2.0 KiB)");
+    expect(m.text).toBe(":wastebasket: Vaultline retention pruned 1 backup (2 KiB)");
     expect(m.payload.retention).toEqual({ count: 1, bytes: 2048, ids: ["old1"] });
     expect(m.body).toContain("  old1");
   });

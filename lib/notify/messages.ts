@@ -1,17 +1,14 @@
 // Pure builders for every notification: one line for chat (Slack mrkdwn, emoji
 // shortcodes), a subject and plain body for email, and the JSON a webhook receives.
 // Kept free of I/O so the wording is tested without a network.
-import { humanBytes } from "../format";
-
-export type BackupKindName = "FULL" | "QUICK";
-export type BackupTriggerName = "MANUAL" | "SCHEDULED" | "PRE_RESTORE" | "PRE_DEPLOY" | "API";
-export type JobStatusName = "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
+import { formatBytes } from "../format";
+import type { BackupKind, BackupTrigger, JobStatus } from "../validation/backups";
 
 export interface BackupSummary {
   id: string;
-  status: JobStatusName;
-  kind: BackupKindName;
-  trigger: BackupTriggerName;
+  status: JobStatus;
+  kind: BackupKind;
+  trigger: BackupTrigger;
   sizeBytes?: number | bigint | null;
   durationSeconds?: number | null;
   failureReason?: string | null;
@@ -45,9 +42,9 @@ export type NotifyEventType = NotifyEvent["type"];
 
 export interface WebhookBackup {
   id: string;
-  status: JobStatusName;
-  kind: BackupKindName;
-  trigger: BackupTriggerName;
+  status: JobStatus;
+  kind: BackupKind;
+  trigger: BackupTrigger;
   /** Bytes. */
   size: number | null;
   /** Seconds. */
@@ -89,14 +86,12 @@ export interface NotificationMessage {
   payload: WebhookPayload;
 }
 
-export { humanBytes };
-
 export function humanSeconds(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "unknown duration";
   return `${seconds < 10 ? Math.round(seconds * 10) / 10 : Math.round(seconds)} s`;
 }
 
-const TRIGGER_LABEL: Record<BackupTriggerName, string> = {
+const TRIGGER_LABEL: Record<BackupTrigger, string> = {
   MANUAL: "manual",
   SCHEDULED: "scheduled",
   PRE_RESTORE: "pre-restore safety",
@@ -136,7 +131,7 @@ function backupDetails(b: BackupSummary): string[] {
     `Kind:     ${b.kind}`,
     `Trigger:  ${TRIGGER_LABEL[b.trigger]}`,
     `Status:   ${b.status}`,
-    `Size:     ${humanBytes(b.sizeBytes)}`,
+    `Size:     ${formatBytes(b.sizeBytes, "unknown size")}`,
     `Duration: ${humanSeconds(b.durationSeconds)}`,
     ...(b.commitSha ? [`Commit:   ${b.commitSha}`] : []),
     ...(b.createdAt ? [`Started:  ${b.createdAt.toISOString()}`] : []),
@@ -181,11 +176,11 @@ export function backupEventMessage(event: NotifyEvent, now: Date = new Date()): 
     case "backup.succeeded": {
       const b = event.backup;
       const what = `${b.kind}, ${TRIGGER_LABEL[b.trigger]}`;
-      const summary = `${humanBytes(b.sizeBytes)} in ${humanSeconds(b.durationSeconds)}`;
+      const summary = `${formatBytes(b.sizeBytes, "unknown size")} in ${humanSeconds(b.durationSeconds)}`;
       return finish(
         `Vaultline backup succeeded (${what}): ${summary}`,
         `:white_check_mark: Vaultline backup succeeded (${what}): ${summary}`,
-        `Backup succeeded (${what}, ${humanBytes(b.sizeBytes)})`,
+        `Backup succeeded (${what}, ${formatBytes(b.sizeBytes, "unknown size")})`,
         backupDetails(b),
         { backup: webhookBackup(b) },
       );
@@ -242,7 +237,7 @@ export function backupEventMessage(event: NotifyEvent, now: Date = new Date()): 
       );
     }
     case "retention.pruned": {
-      const line = `retention pruned ${event.count} backup${event.count === 1 ? "" : "s"} (${humanBytes(event.bytes)})`;
+      const line = `retention pruned ${event.count} backup${event.count === 1 ? "" : "s"} (${formatBytes(event.bytes, "unknown size")})`;
       return finish(
         `Vaultline ${line}`,
         `:wastebasket: Vaultline ${line}`,

@@ -16,8 +16,8 @@ import type { BackupSummary } from "./messages";
 
 const log = componentLogger("notify");
 
-/** Setting row remembering when the missed-backup alert was last sent (`{lastAlertAt}`). */
-export const MISSED_STATE_KEY = "state.missedAlert";
+/** RuntimeState row remembering when the missed-backup alert was last sent (`{lastAlertAt}`). */
+export const MISSED_STATE_KEY = "missedAlert";
 export const MISSED_CHECK_INTERVAL_MS = 5 * 60_000;
 
 export interface WiringOptions {
@@ -111,12 +111,12 @@ export async function checkMissedBackup(ctx: Ctx, cfg: NotifyConfig, opts: { now
   const since = await scheduleStateSince(ctx, now);
   const claimed = await ctx.db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vaultline:missed-alert'))`;
-    const row = await tx.setting.findUnique({ where: { key: MISSED_STATE_KEY } });
+    const row = await tx.runtimeState.findUnique({ where: { key: MISSED_STATE_KEY } });
     const raw = (row?.value as { lastAlertAt?: string } | null)?.lastAlertAt;
     const lastAlertForGapAt = raw ? new Date(raw) : null;
     if (!shouldSendMissedAlert({ lastSuccessAt, lastAlertForGapAt, now, hours, since })) return false;
     const value = { lastAlertAt: now.toISOString(), lastSuccessAt: lastSuccessAt?.toISOString() ?? null, hours };
-    await tx.setting.upsert({
+    await tx.runtimeState.upsert({
       where: { key: MISSED_STATE_KEY },
       create: { key: MISSED_STATE_KEY, value, updatedBy: "system" },
       update: { value, updatedBy: "system" },

@@ -1,14 +1,26 @@
 // Backup request and filter schemas, shared by the browser and the API.
 import { z } from "zod";
+import { BackupKind, BackupTrigger, JobStatus, VerifyStatus } from "../generated/prisma/enums";
 
-export const BACKUP_KINDS = ["FULL", "QUICK"] as const;
-export const BACKUP_TRIGGERS = ["MANUAL", "SCHEDULED", "PRE_RESTORE", "PRE_DEPLOY", "API"] as const;
-export const JOB_STATUSES = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"] as const;
+// The enums come from prisma/schema.prisma through the generated client's browser-safe
+// enums module: the API's zod schemas, the UI's filters and the database share one list.
+export { BackupKind, BackupTrigger, JobStatus, VerifyStatus };
+export const BACKUP_KINDS = Object.values(BackupKind);
+export const BACKUP_TRIGGERS = Object.values(BackupTrigger);
+export const JOB_STATUSES = Object.values(JobStatus);
+/** A job in flight: it holds its slot until it ends. */
+export const ACTIVE_JOB_STATUSES = [JobStatus.QUEUED, JobStatus.RUNNING] as const satisfies readonly JobStatus[];
+/** A job that has ended, one way or another. */
+export const FINISHED_JOB_STATUSES = [JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED] as const satisfies readonly JobStatus[];
+
+export const backupKindSchema = z.enum(BackupKind);
+export const backupTriggerSchema = z.enum(BackupTrigger);
+export const jobStatusSchema = z.enum(JobStatus);
 
 export const commitShaSchema = z.string().trim().regex(/^[0-9a-fA-F]{7,40}$/, "7–40 hexadecimal characters").transform((s) => s.toLowerCase());
 
 export const createBackupSchema = z.object({
-  kind: z.enum(BACKUP_KINDS).default("FULL"),
+  kind: backupKindSchema.default("FULL"),
   note: z.string().trim().max(500).optional(),
   includeFiles: z.boolean().optional(),
   commitSha: commitShaSchema.optional(),
@@ -19,18 +31,15 @@ export const createBackupSchema = z.object({
 export const listBackupsSchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
-  status: z.enum(JOB_STATUSES).optional(),
-  kind: z.enum(BACKUP_KINDS).optional(),
-  trigger: z.enum(BACKUP_TRIGGERS).optional(),
+  status: jobStatusSchema.optional(),
+  kind: backupKindSchema.optional(),
+  trigger: backupTriggerSchema.optional(),
 });
 
 export const restoreConfirmSchema = z.object({ confirm: z.unknown() });
 
 export type CreateBackupInput = z.infer<typeof createBackupSchema>;
 export type ListBackupsInput = z.infer<typeof listBackupsSchema>;
-export type BackupKind = (typeof BACKUP_KINDS)[number];
-export type BackupTrigger = (typeof BACKUP_TRIGGERS)[number];
-export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** The Backup JSON of DESIGN §6. */
 export interface BackupDto {
@@ -51,7 +60,7 @@ export interface BackupDto {
   commitSha: string | null;
   note: string | null;
   verifiedAt: string | null;
-  verifyStatus: "PASSED" | "FAILED" | null;
+  verifyStatus: VerifyStatus | null;
   phase: string | null;
   progressBytes: number;
   attempt: number;

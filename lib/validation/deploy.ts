@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { commitShaSchema, type BackupDto, type BackupKind } from "./backups";
 import type { CheckRun } from "./checks";
+import { DeploymentStatus, DeploymentType } from "../generated/prisma/enums";
 
 /** Exactly "ROLLBACK": case-sensitive, no trimming (like RESTORE). */
 export const ROLLBACK_WORD = "ROLLBACK";
@@ -10,8 +11,8 @@ export const ROLLBACK_WORD = "ROLLBACK";
 /** The longest a gate call may wait for the backup it queued. */
 export const MAX_GATE_WAIT_SECONDS = 900;
 
-export const DEPLOYMENT_STATUSES = ["BLOCKED", "ALLOWED", "RUNNING", "SUCCEEDED", "FAILED", "ROLLED_BACK"] as const;
-export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
+export { DeploymentStatus, DeploymentType };
+export const DEPLOYMENT_STATUSES = Object.values(DeploymentStatus);
 
 const environmentSchema = z
   .string()
@@ -36,7 +37,7 @@ export type GateRequestInput = z.input<typeof gateRequestSchema>;
 export const createDeploymentSchema = z.strictObject({
   commitSha: commitShaSchema,
   environment: environmentSchema.optional(),
-  status: z.enum(["SUCCEEDED", "FAILED", "ROLLED_BACK"]).default("SUCCEEDED"),
+  status: z.enum([DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED, DeploymentStatus.ROLLED_BACK]).default("SUCCEEDED"),
   url: z.string().trim().url().max(2000).optional(),
 });
 export type CreateDeploymentInput = z.infer<typeof createDeploymentSchema>;
@@ -68,6 +69,8 @@ export interface RollbackInfo {
   backupKind: BackupKind;
   restoreId: string | null;
   preRestoreBackupId: string | null;
+  /** Its database restore, then its code hook, then done. */
+  phase: "restoring" | "code" | "done";
 }
 
 export interface DeploymentBackupSummary {
@@ -81,7 +84,8 @@ export interface DeploymentBackupSummary {
 
 export interface DeploymentDto {
   id: string;
-  type: "gate" | "deploy" | "rollback" | "record";
+  /** DeploymentType in lower case, as the API has always spelled it. */
+  type: Lowercase<DeploymentType>;
   commitSha: string;
   environment: string;
   gateDecision: boolean;

@@ -3,6 +3,7 @@
 // the server does.
 import { z } from "zod";
 import { CronExpressionParser } from "cron-parser";
+import { backupKindSchema } from "./backups";
 
 export const SETTINGS_SECTIONS = ["schedule", "retention", "notifications", "compression"] as const;
 export type SettingsSection = (typeof SETTINGS_SECTIONS)[number];
@@ -94,7 +95,7 @@ export const scheduleSchema = z.strictObject({
   enabled: z.boolean(),
   cron: cronSchema,
   timezone: timezoneSchema,
-  kind: z.enum(["FULL", "QUICK"]),
+  kind: backupKindSchema,
 });
 
 export const retentionSchema = z.strictObject({
