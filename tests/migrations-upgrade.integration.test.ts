@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createDatabase, dropDatabase, sql } from "./helpers/pg";
+import { createDatabase, dropDatabase, sql } from "./support/vitest-env";
 import { MIGRATIONS_DIR, migrate, readMigrations } from "../lib/migrate";
 import { createDb, type Db } from "../lib/db";
 import { getDeployment, listDeployments, legacyRecordColumns, type DeploymentRecord } from "../lib/deploy/deployments";

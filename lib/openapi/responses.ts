@@ -272,7 +272,13 @@ const deploymentFields = {
   reasons: z.array(z.string()),
   checks: checkRun.nullable(),
   rollback: z
-    .object({ backupId: z.string(), backupKind: z.enum(BACKUP_KINDS), restoreId: z.string().nullable(), preRestoreBackupId: z.string().nullable() })
+    .object({
+      backupId: z.string(),
+      backupKind: z.enum(BACKUP_KINDS),
+      restoreId: z.string().nullable(),
+      preRestoreBackupId: z.string().nullable(),
+      phase: z.enum(["restoring", "code", "done"]).meta({ description: "Its database restore, then its code hook, then done." }),
+    })
     .nullable(),
   backupId: z.string().nullable(),
   backup: z
