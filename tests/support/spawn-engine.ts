@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { WORKER_NODE_FLAGS } from "../../lib/worker/node-flags";
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), "engine-child.ts");
 
@@ -16,7 +17,8 @@ export interface EngineChild {
 }
 
 export function spawnEngine(spec: object, opts: { cpuProfDir?: string; env?: NodeJS.ProcessEnv } = {}): EngineChild {
-  const args = [...(opts.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`] : []), "--import", "tsx", CHILD];
+  // The flags `npm run worker` runs with: the bench measures the worker as it runs.
+  const args = [...WORKER_NODE_FLAGS, ...(opts.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`] : []), "--import", "tsx", CHILD];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn", ...opts.env, ENGINE_CHILD_SPEC: JSON.stringify(spec) },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,0 +1,9 @@
+// The V8 flags a worker process runs with (`npm run worker`, and the bench's and fault
+// suite's engine child, so that what they measure is what runs).
+//
+// A backup streams hundreds of megabytes through short-lived chunks and promises: with
+// V8's default young generation (16 MiB semi-spaces) the process sat at ~207 MB and
+// peaked at 260 MB on a 64 MB database; with 2 MiB semi-spaces it stays at ~157 MB and
+// peaks at 193 MB (issue 14 §3, decision 56). Scavenges become more frequent but each
+// one is small: the bytes themselves live in Buffers outside the heap.
+export const WORKER_NODE_FLAGS = ["--max-semi-space-size=2"] as const;
