@@ -183,7 +183,7 @@ describe("catch-up of a slot no worker was up for yet", () => {
     // first one to start writes "scheduling began" = now, after the latest slot.
     await updateSettings(env.db, { schedule: { enabled: true, cron: "0 * * * *", timezone: "UTC", kind: "QUICK" } }, admin);
     await sql(env.appUrl, `UPDATE "Setting" SET "updatedAt" = now() - interval '2 hours' WHERE key = 'schedule'`);
-    expect(await env.db.setting.findUnique({ where: { key: SCHEDULE_STATE_KEY } })).toBeNull();
+    expect(await env.db.runtimeState.findUnique({ where: { key: SCHEDULE_STATE_KEY } })).toBeNull();
     const now = new Date();
     const slot = latestSlot({ cron: "0 * * * *", timezone: "UTC" }, now);
     const r = await catchUpMissedSlot(env.ctx, now);

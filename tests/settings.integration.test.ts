@@ -281,7 +281,7 @@ describe("runtime state is not a setting", () => {
       expect(await sql(own, `SELECT key FROM "Setting"`)).toEqual([]);
       expect((await sql<{ key: string }>(own, `SELECT key FROM "RuntimeState" ORDER BY key`)).map((r) => r.key)).toEqual([CHECKS_STATE_KEY, SCHEDULE_STATE_KEY]);
       expect(since.toISOString()).toBe("2026-11-01T00:00:00.000Z");
-      expect((await loadSettings(odb)).meta).toEqual({ schedule: null, retention: null, notifications: null });
+      expect((await loadSettings(odb)).meta).toEqual({ schedule: null, retention: null, notifications: null, compression: null });
     } finally {
       await odb.$disconnect();
       await dropDatabase(own);
