@@ -11,7 +11,7 @@ export function schemaAnchor(name: string) {
   return `schema-${name}`;
 }
 
-/** One line: `string`, `integer ≥ 1 ≤ 200`, `"FULL" | "QUICK"`, `Backup or null`… */
+/** One line: `string`, `integer ≥ 1 ≤ 200`, an enum's values joined by `|`, `Backup or null`… */
 function Summary({ s }: { s: Schema }) {
   if (typeof s.$ref === "string") {
     const name = refName(s.$ref);

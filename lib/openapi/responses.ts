@@ -6,7 +6,7 @@
 // zod only: browser-safe.
 import { z } from "zod";
 import { ERROR_STATUS } from "../errors";
-import { BACKUP_KINDS, BACKUP_TRIGGERS, JOB_STATUSES, type BackupDto } from "../validation/backups";
+import { BACKUP_KINDS, BACKUP_TRIGGERS, JOB_STATUSES, VerifyStatus, type BackupDto } from "../validation/backups";
 import { checkRunSchema } from "../validation/checks";
 import { DEPLOYMENT_STATUSES, type DeploymentDto, type DeployState, type StoredCheckRun } from "../validation/deploy";
 import type { RestoreDto, RestorePreview } from "../validation/restores";
@@ -63,7 +63,7 @@ export const backupSchema = z
     commitSha: z.string().nullable(),
     note: z.string().nullable(),
     verifiedAt: isoTime.nullable(),
-    verifyStatus: z.enum(["PASSED", "FAILED"]).nullable(),
+    verifyStatus: z.enum(VerifyStatus).nullable(),
     phase: z.string().nullable(),
     progressBytes: z.number(),
     attempt: z.number().int(),
