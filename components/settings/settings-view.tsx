@@ -425,8 +425,8 @@ function CompressionForm({ initial, meta, canEdit, onDirty }: { initial: Compres
         if (parsed.success) save({ compression: parsed.data });
       }}
     >
-      <div className="grid gap-4 sm:grid-cols-2">
-        <div className="flex flex-col gap-1">
+      <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
+        <div className="flex min-w-0 flex-col gap-1">
           <label htmlFor="compression-codec" className="text-sm font-medium text-slate-700">
             Codec
           </label>
@@ -438,7 +438,7 @@ function CompressionForm({ initial, meta, canEdit, onDirty }: { initial: Compres
               // Each codec starts at its fastest level; a level valid for zstd may not be for gzip.
               setV({ codec, level: codec === "none" ? "" : codec === initial.codec && initial.level !== null ? String(initial.level) : "1" });
             }}
-            className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm disabled:bg-slate-50"
+            className="w-full min-w-0 rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm disabled:bg-slate-50"
           >
             {(Object.keys(CODEC_LABELS) as CompressionSettings["codec"][]).map((c) => (
               <option key={c} value={c}>
