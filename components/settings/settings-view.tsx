@@ -11,6 +11,7 @@ import { useCan } from "@/components/user-context";
 import { useToast } from "@/components/ui/toast";
 import { Button } from "@/components/ui/button";
 import { Skeleton } from "@/components/ui/skeleton";
+import { Field, SelectField } from "@/components/ui/field";
 import { ErrorState } from "@/components/ui/empty-state";
 import { formatDateTimeUtc, formatRelative } from "@/lib/format";
 import {
@@ -109,28 +110,6 @@ function Section({
         )}
       </div>
     </form>
-  );
-}
-
-function Input({ label, error, hint, id, className = "", ...rest }: React.InputHTMLAttributes<HTMLInputElement> & { label: string; error?: string; hint?: React.ReactNode; id: string }) {
-  return (
-    <div className="flex flex-col gap-1">
-      <label htmlFor={id} className="text-sm font-medium text-slate-700">
-        {label}
-      </label>
-      <input
-        id={id}
-        aria-invalid={!!error}
-        aria-describedby={error || hint ? `${id}-hint` : undefined}
-        className={`rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm disabled:bg-slate-50 disabled:text-slate-600 aria-[invalid=true]:border-red-500 ${className}`}
-        {...rest}
-      />
-      {(error || hint) && (
-        <p id={`${id}-hint`} className={`text-xs ${error ? "text-red-700" : "text-slate-500"}`}>
-          {error ?? hint}
-        </p>
-      )}
-    </div>
   );
 }
 
@@ -234,22 +213,17 @@ function ScheduleForm({
     >
       <Check id="schedule-enabled" label="Scheduled backups on" checked={v.enabled} onChange={(enabled) => set({ enabled })} />
       <div className="grid gap-4 sm:grid-cols-3">
-        <Input id="schedule-cron" label="Cron expression" value={v.cron} onChange={(e) => set({ cron: e.target.value })} onBlur={() => setTouched(true)} error={errors.cron} hint="minute hour day month weekday, e.g. 0 2 * * *" className="font-mono" spellCheck={false} />
-        <Input id="schedule-timezone" label="Time zone" list="time-zones" value={v.timezone} onChange={(e) => set({ timezone: e.target.value })} onBlur={() => setTouched(true)} error={errors.timezone} />
+        <Field id="schedule-cron" label="Cron expression" value={v.cron} onChange={(e) => set({ cron: e.target.value })} onBlur={() => setTouched(true)} error={errors.cron} hint="minute hour day month weekday, e.g. 0 2 * * *" className="font-mono" spellCheck={false} />
+        <Field id="schedule-timezone" label="Time zone" list="time-zones" value={v.timezone} onChange={(e) => set({ timezone: e.target.value })} onBlur={() => setTouched(true)} error={errors.timezone} />
         <datalist id="time-zones">
           {TIME_ZONES.map((z) => (
             <option key={z} value={z} />
           ))}
         </datalist>
-        <div className="flex flex-col gap-1">
-          <label htmlFor="schedule-kind" className="text-sm font-medium text-slate-700">
-            Kind
-          </label>
-          <select id="schedule-kind" value={v.kind} onChange={(e) => set({ kind: e.target.value as ScheduleSettings["kind"] })} className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm disabled:bg-slate-50">
-            <option value="FULL">Full (database)</option>
-            <option value="QUICK">Quick (commit and schema)</option>
-          </select>
-        </div>
+        <SelectField id="schedule-kind" label="Kind" value={v.kind} onChange={(e) => set({ kind: e.target.value as ScheduleSettings["kind"] })}>
+          <option value="FULL">Full (database)</option>
+          <option value="QUICK">Quick (commit and schema)</option>
+        </SelectField>
       </div>
       <div>
         <h3 className="text-sm font-medium text-slate-700">Next runs{!v.enabled && " (when switched on)"}</h3>
@@ -306,9 +280,9 @@ function RetentionForm({ initial, meta, canEdit, onDirty }: { initial: Retention
       }}
     >
       <div className="grid gap-4 sm:grid-cols-3">
-        <Input id="retention-days" label="Keep for (days)" type="number" min={0} max={3650} inputMode="numeric" value={v.days} onChange={(e) => setV({ ...v, days: e.target.value })} error={errors.days} hint="Backups older than this are pruned" />
-        <Input id="retention-keep-last" label="Always keep the last (full)" type="number" min={0} max={1000} inputMode="numeric" value={v.keepLast} onChange={(e) => setV({ ...v, keepLast: e.target.value })} error={errors.keepLast} hint="However old they are" />
-        <Input id="retention-keep-quick" label="Keep quick backups" type="number" min={0} max={1000} inputMode="numeric" value={v.keepQuick} onChange={(e) => setV({ ...v, keepQuick: e.target.value })} error={errors.keepQuick} hint="The newest this many" />
+        <Field id="retention-days" label="Keep for (days)" type="number" min={0} max={3650} inputMode="numeric" value={v.days} onChange={(e) => setV({ ...v, days: e.target.value })} error={errors.days} hint="Backups older than this are pruned" />
+        <Field id="retention-keep-last" label="Always keep the last (full)" type="number" min={0} max={1000} inputMode="numeric" value={v.keepLast} onChange={(e) => setV({ ...v, keepLast: e.target.value })} error={errors.keepLast} hint="However old they are" />
+        <Field id="retention-keep-quick" label="Keep quick backups" type="number" min={0} max={1000} inputMode="numeric" value={v.keepQuick} onChange={(e) => setV({ ...v, keepQuick: e.target.value })} error={errors.keepQuick} hint="The newest this many" />
       </div>
     </Section>
   );
@@ -361,7 +335,7 @@ function NotificationsForm({ initial, meta, canEdit, onDirty }: { initial: Notif
         if (parsed.success) save({ notifications: parsed.data });
       }}
     >
-      <Input id="notify-webhook" label="Webhook URL" type="url" placeholder="https://hooks.slack.com/services/…" value={v.webhookUrl} onChange={(e) => setV({ ...v, webhookUrl: e.target.value })} error={errors.webhookUrl} hint={canEdit ? "Slack, Discord or any endpoint taking a JSON POST. Leave empty for none." : "Shown shortened: the path often holds a secret."} />
+      <Field id="notify-webhook" label="Webhook URL" type="url" placeholder="https://hooks.slack.com/services/…" value={v.webhookUrl} onChange={(e) => setV({ ...v, webhookUrl: e.target.value })} error={errors.webhookUrl} hint={canEdit ? "Slack, Discord or any endpoint taking a JSON POST. Leave empty for none." : "Shown shortened: the path often holds a secret."} />
       <div className="flex flex-col gap-1">
         <label htmlFor="notify-emails" className="text-sm font-medium text-slate-700">
           Email recipients
@@ -384,7 +358,7 @@ function NotificationsForm({ initial, meta, canEdit, onDirty }: { initial: Notif
         <Check id="notify-success" label="When a backup succeeds" checked={v.onSuccess} onChange={(onSuccess) => setV({ ...v, onSuccess })} />
       </div>
       <div className="max-w-xs">
-        <Input id="notify-missed" label="Alert when no backup for (hours)" type="number" min={1} max={8760} inputMode="numeric" value={v.missedBackupAfterHours} onChange={(e) => setV({ ...v, missedBackupAfterHours: e.target.value })} error={errors.missedBackupAfterHours} />
+        <Field id="notify-missed" label="Alert when no backup for (hours)" type="number" min={1} max={8760} inputMode="numeric" value={v.missedBackupAfterHours} onChange={(e) => setV({ ...v, missedBackupAfterHours: e.target.value })} error={errors.missedBackupAfterHours} />
       </div>
     </Section>
   );
@@ -426,29 +400,24 @@ function CompressionForm({ initial, meta, canEdit, onDirty }: { initial: Compres
       }}
     >
       <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
-        <div className="flex min-w-0 flex-col gap-1">
-          <label htmlFor="compression-codec" className="text-sm font-medium text-slate-700">
-            Codec
-          </label>
-          <select
-            id="compression-codec"
-            value={v.codec}
-            onChange={(e) => {
-              const codec = e.target.value as CompressionSettings["codec"];
-              // Each codec starts at its fastest level; a level valid for zstd may not be for gzip.
-              setV({ codec, level: codec === "none" ? "" : codec === initial.codec && initial.level !== null ? String(initial.level) : "1" });
-            }}
-            className="w-full min-w-0 rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm disabled:bg-slate-50"
-          >
-            {(Object.keys(CODEC_LABELS) as CompressionSettings["codec"][]).map((c) => (
-              <option key={c} value={c}>
-                {CODEC_LABELS[c]}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField
+          id="compression-codec"
+          label="Codec"
+          value={v.codec}
+          onChange={(e) => {
+            const codec = e.target.value as CompressionSettings["codec"];
+            // Each codec starts at its fastest level; a level valid for zstd may not be for gzip.
+            setV({ codec, level: codec === "none" ? "" : codec === initial.codec && initial.level !== null ? String(initial.level) : "1" });
+          }}
+        >
+          {(Object.keys(CODEC_LABELS) as CompressionSettings["codec"][]).map((c) => (
+            <option key={c} value={c}>
+              {CODEC_LABELS[c]}
+            </option>
+          ))}
+        </SelectField>
         {range ? (
-          <Input
+          <Field
             id="compression-level"
             label="Level"
             type="number"

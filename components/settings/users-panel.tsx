@@ -4,7 +4,7 @@
 import { useState } from "react";
 import { useCreateUser, useUpdateUser, useUsersQuery } from "@/lib/hooks/use-users";
 import { Button } from "@/components/ui/button";
-import { Field } from "@/components/ui/field";
+import { Field, SelectField } from "@/components/ui/field";
 import { useToast } from "@/components/ui/toast";
 import { ROLES } from "@/lib/permissions";
 
@@ -116,14 +116,11 @@ export function UsersPanel() {
         <h2 className="text-lg font-medium sm:col-span-2">Add a user</h2>
         <Field label="Email" name="email" type="email" required />
         <Field label="Name" name="displayName" required />
-        <div className="flex flex-col gap-1">
-          <label htmlFor="new-role" className="text-sm font-medium text-slate-700">Role</label>
-          <select id="new-role" name="role" defaultValue="VIEWER" className="rounded-md border border-slate-300 px-3 py-2 text-sm">
-            {ROLES.map((r) => (
-              <option key={r}>{r}</option>
-            ))}
-          </select>
-        </div>
+        <SelectField id="new-role" label="Role" name="role" defaultValue="VIEWER">
+          {ROLES.map((r) => (
+            <option key={r}>{r}</option>
+          ))}
+        </SelectField>
         <Field label="Initial password" name="password" type="password" minLength={10} required hint="At least 10 characters" />
         {error && <p role="alert" className="text-sm text-red-700 sm:col-span-2">{error}</p>}
         <div className="sm:col-span-2">
