@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createWriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Transform, Writable, type Readable } from "node:stream";
+import { Transform, type Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import pg from "pg";
@@ -200,14 +200,9 @@ export async function spawnPgRestore(input: Readable, url: string, opts: Restore
     const dir = await mkdtemp(path.join(tmpdir(), "vaultline-restore-"));
     try {
       const file = path.join(dir, "archive.dump");
-      // While the archive is spooled for the parallel step, a serial pg_restore reads the
-      // same bytes and creates the schema and loads the data; the indexes, constraints,
-      // triggers and grants (post-data, most of a restore's CPU) then run --jobs wide from
-      // the file. Spooling first and restoring after spent the whole download and decrypt
-      // before pg_restore started.
-      await spoolAndLoad(input, file, spawnTool(bin, [...args, "--section=pre-data", "--section=data"], { ...toolOpts, stdin: "pipe" }), opts.signal);
-      const post = spawnTool(bin, [...args, "--section=post-data", `--jobs=${opts.jobs}`, file], toolOpts);
-      await post.exited;
+      await pipeline(input, createWriteStream(file, { mode: 0o600 }), { signal: opts.signal });
+      const proc = spawnTool(bin, [...args, `--jobs=${opts.jobs}`, file], toolOpts);
+      await proc.exited;
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -233,65 +228,6 @@ export async function spawnPgRestore(input: Readable, url: string, opts: Restore
   }
   await fed;
   if (inputError !== undefined && !isPipeError(inputError)) throw inputError;
-}
-
-/**
- * Writes input to file and to the tool's stdin at once, at the pace of the slower. The tool
- * may stop reading before the end (pg_restore has what it needs after the last data block):
- * the file still gets every byte. An input error kills the tool before its stdin could
- * close like a complete archive; a tool failure stops the input.
- */
-async function spoolAndLoad(input: Readable, file: string, tool: ReturnType<typeof spawnTool>, signal?: AbortSignal): Promise<void> {
-  const stdin = tool.child.stdin!;
-  const fileOut = createWriteStream(file, { mode: 0o600 });
-  let toolReading = true;
-  const stopFeeding = () => {
-    toolReading = false;
-  };
-  stdin.on("error", stopFeeding);
-  stdin.on("close", stopFeeding);
-  const toolDrained = () =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        stdin.off("drain", done);
-        stdin.off("close", done);
-        resolve();
-      };
-      stdin.on("drain", done);
-      stdin.on("close", done);
-    });
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      const waits: Promise<unknown>[] = [];
-      if (!fileOut.write(chunk)) waits.push(once(fileOut, "drain"));
-      if (toolReading && !stdin.write(chunk)) waits.push(toolDrained());
-      if (!waits.length) return cb();
-      Promise.all(waits).then(() => cb(), cb);
-    },
-    final(cb) {
-      if (toolReading) stdin.end();
-      fileOut.end();
-      once(fileOut, "finish").then(() => cb(), cb);
-    },
-    destroy(err, cb) {
-      fileOut.destroy();
-      cb(err);
-    },
-  });
-  const stop = new AbortController();
-  const fed = pipeline(input, sink, { signal: signal ? AbortSignal.any([signal, stop.signal]) : stop.signal }).catch((e: unknown) => {
-    killTool(tool, "SIGKILL");
-    throw e;
-  });
-  const loaded = tool.exited.catch((e: unknown) => {
-    stop.abort(e);
-    throw e;
-  });
-  const [feeding, loading] = await Promise.allSettled([fed, loaded]);
-  // The input's own error is the cause when both failed (the tool was killed for it).
-  if (feeding.status === "rejected" && !stop.signal.aborted) throw feeding.reason;
-  if (loading.status === "rejected") throw loading.reason;
-  if (feeding.status === "rejected") throw feeding.reason;
 }
 
 function isPipeError(e: unknown): boolean {
