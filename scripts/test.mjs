@@ -30,8 +30,10 @@ if (only !== "e2e") {
     const v = JSON.parse(readFileSync("test-results/vitest.json", "utf8"));
     passed += v.numPassedTests;
     failed += v.numFailedTests;
-    if (code !== 0 && v.numFailedTests === 0) {
-      // A suite that failed to load, or an unhandled error, counts as a failure.
+    // A suite that failed to load or in its beforeAll, or an unhandled error, counts as a
+    // failure. Vitest's exit code alone missed a failed beforeAll (0 failed tests, exit 0,
+    // "success": false in its report).
+    if ((code !== 0 || v.success === false || (v.numFailedTestSuites ?? 0) > 0) && v.numFailedTests === 0) {
       failed += Math.max(1, v.numFailedTestSuites ?? 0);
     }
   } else if (code !== 0) crashed = true;
