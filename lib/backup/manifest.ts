@@ -2,6 +2,7 @@
 // enough to restore it with stock tools, and from which the catalogue can be rebuilt
 // (storage is the source of truth, DESIGN §3). Unknown fields from newer versions are
 // kept on parse, so an older Vaultline can still read a newer backup.
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { backupKindSchema, backupTriggerSchema } from "../validation/backups";
 
@@ -127,6 +128,11 @@ function problems(error: z.ZodError): string[] {
 }
 
 /** Validates, then renders stable, human-readable JSON. Throws ManifestError. */
+/** SHA-256 of a manifest's bytes as stored: what the catalogue keeps in BackupJob.manifestSha256. */
+export function manifestDigest(bytes: string | Buffer): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
 export function serializeManifest(manifest: Manifest): string {
   const r = manifestSchema.safeParse(manifest);
   if (!r.success) throw new ManifestError(problems(r.error));

@@ -1,15 +1,13 @@
 // After a restore of Vaultline's own database the catalogue is rebuilt from storage, the
 // source of truth (DESIGN §3): backups, restores and audit events that exist in storage but
 // not in the restored tables are re-inserted, so no history and no audit trail is lost.
-import { createHash } from "node:crypto";
 import type { BackupContext } from "./context";
 import type { JobStatus } from "../validation/backups";
-import { parseManifest, type Manifest } from "./manifest";
+import { manifestDigest, parseManifest, type Manifest } from "./manifest";
 import { ObjectNotFoundError } from "./storage/types";
 import { auditPrefix, restoresPrefix, restoreKey } from "./mirror";
 import { componentLogger } from "../log";
 
-const sha256Hex = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
 const log = componentLogger("reconcile");
 
@@ -128,7 +126,7 @@ export async function adoptFromManifest(ctx: BackupContext, key: string): Promis
     return false;
   }
   const row = await ctx.db.backupJob.findUnique({ where: { id: m.id }, select: { id: true } });
-  await upsertFromManifest(ctx, key, m, sha256Hex(bytes), !!row);
+  await upsertFromManifest(ctx, key, m, manifestDigest(bytes), !!row);
   return true;
 }
 
@@ -146,7 +144,7 @@ export async function reconcileFromStorage(ctx: BackupContext): Promise<{ backup
       const bytes = await ctx.storage.getBytes(key);
       const m = parseManifest(bytes);
       if (known.get(m.id) === "SUCCEEDED") continue;
-      await upsertFromManifest(ctx, key, m, sha256Hex(bytes), known.has(m.id));
+      await upsertFromManifest(ctx, key, m, manifestDigest(bytes), known.has(m.id));
       backups++;
     } catch (e) {
       log.error({ key, err: (e as Error).message }, "could not re-insert a backup from its manifest");

@@ -2,14 +2,13 @@
 //   pg_dump -Fc -Z0 → zstd (the compression setting) → SHA-256 → OpenPGP AES-256 → SHA-256
 //   → storage, then the manifest,
 // then SUCCEEDED — only once both objects are stored and their sizes confirmed.
-import { createHash } from "node:crypto";
 import type { BackupContext } from "./context";
 import { writeEncryptedObject } from "./archive";
 import { checkDumpCompatibility, serverVersion, spawnPgDump } from "./dump";
 import { tarDirectory } from "./files";
 import { ENCRYPTION_ALGORITHM } from "./crypto";
 import { keyIdFor } from "./key-id";
-import { backupKeys, serializeManifest, type Manifest, type ManifestPart } from "./manifest";
+import { backupKeys, manifestDigest, serializeManifest, type Manifest, type ManifestPart } from "./manifest";
 import { catalogSnapshot } from "./catalog-snapshot";
 import { excludedSchemas, prismaMigrationRows, schemaHash, schemaSnapshot, tableRowEstimates, withoutSchemas } from "./introspect";
 import { databaseHost, databaseName } from "./libpq";
@@ -248,7 +247,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
     if (!(await ctx.storage.head(keys.manifest))) throw new Error("the manifest is missing right after it was written");
     abort.signal.throwIfAborted();
 
-    const quickSha = createHash("sha256").update(manifestText).digest("hex");
+    const quickSha = manifestDigest(manifestText);
     const finishedAt = new Date();
     // Re-read: the heartbeat has appended phases since the job was loaded.
     const { metadata: current } = await ctx.db.backupJob.findUniqueOrThrow({ where: { id: jobId }, select: { metadata: true } });

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { verifyStoredObject } from "./archive";
 import { sameKey } from "./key-id";
 import { ObjectNotFoundError } from "./storage/types";
-import { backupKeys, ManifestError, parseManifest, type Manifest } from "./manifest";
+import { backupKeys, ManifestError, manifestDigest, parseManifest, type Manifest } from "./manifest";
 import { audit, type Actor } from "../audit";
 import { ApiError, notFound } from "../errors";
 import { getBoss, QUEUES } from "../queue";
@@ -42,7 +42,7 @@ export interface StoredBackupRef {
 export async function readManifest(ctx: BackupContext, job: { id: string; createdAt: Date; manifestSha256?: string | null }): Promise<Manifest> {
   const key = backupKeys(ctx.prefix, ctx.env, job.id, job.createdAt).manifest;
   const bytes = await ctx.storage.getBytes(key);
-  if (job.manifestSha256 && createHash("sha256").update(bytes).digest("hex") !== job.manifestSha256) {
+  if (job.manifestSha256 && manifestDigest(bytes) !== job.manifestSha256) {
     throw new ManifestError(["the manifest was altered after the backup finished (its SHA-256 differs from the catalogue's)"]);
   }
   const m = parseManifest(bytes);
