@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { promisify } from "node:util";
-import { makeEnv, PASSPHRASE, type TestEnv } from "./support/vitest-env";
+import { cliEnv, makeEnv, type TestEnv } from "./support/vitest-env";
 import { adminUrl, sql } from "./support/vitest-env";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { asAppRole, buildAppDatabase, LATER_MIGRATION_SQL } from "./support/app-fixture";
@@ -58,17 +58,7 @@ async function asLegacyManifest(env: TestEnv, id: string): Promise<void> {
 
 async function cliDownloadDecrypted(env: TestEnv, id: string, out: string) {
   await run("npx", ["tsx", "scripts/cli.ts", "download", id, "--decrypt", "--out", out], {
-    env: {
-      ...process.env,
-      DATABASE_URL: env.appUrl,
-      BACKUP_ENCRYPTION_PASSPHRASE: PASSPHRASE,
-      NEXTAUTH_SECRET: "cli-test-secret-0123456789",
-      STORAGE: "local",
-      LOCAL_STORAGE_DIR: env.storageDir!,
-      STORAGE_PREFIX: "backups",
-      BACKUP_ENV: "test",
-      LOG_LEVEL: "silent",
-    },
+    env: cliEnv(env),
   });
   return path.join(out, "archive.dump");
 }

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile, readdir, mkdir } from "node:fs/promis
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { makeEnv, PASSPHRASE, createDatabase, dropDatabase, type TestEnv } from "./support/vitest-env";
+import { cliEnv, makeEnv, PASSPHRASE, createDatabase, dropDatabase, type TestEnv } from "./support/vitest-env";
 import { dbState } from "./support/db-state";
 import { runBackup } from "../lib/backup/run-backup";
 
@@ -18,20 +18,6 @@ function recoveryBlock(doc: string): string {
   const block = /<!-- recovery-steps:start -->\s*```bash\n([\s\S]*?)```\s*<!-- recovery-steps:end -->/.exec(doc)?.[1];
   expect(block).toBeTruthy();
   return block!;
-}
-
-function cliEnvFor(env: TestEnv) {
-  return {
-    ...process.env,
-    DATABASE_URL: env.appUrl,
-    BACKUP_ENCRYPTION_PASSPHRASE: PASSPHRASE,
-    NEXTAUTH_SECRET: "cli-test-secret-0123456789",
-    STORAGE: "local",
-    LOCAL_STORAGE_DIR: env.storageDir!,
-    STORAGE_PREFIX: "backups",
-    BACKUP_ENV: "test",
-    LOG_LEVEL: "silent",
-  };
 }
 
 /** Runs the documented block on a downloaded backup folder into a fresh database; returns its state. */
@@ -74,23 +60,13 @@ describe("docs/recovery.md", { timeout: 240_000 }, () => {
 
     // The CLI, with the dashboard stopped: download from storage alone.
     const out = path.join(work, "restore");
-    const cliEnv = {
-      ...process.env,
-      DATABASE_URL: env.appUrl,
-      BACKUP_ENCRYPTION_PASSPHRASE: PASSPHRASE,
-      NEXTAUTH_SECRET: "cli-test-secret-0123456789",
-      STORAGE: "local",
-      LOCAL_STORAGE_DIR: env.storageDir!,
-      STORAGE_PREFIX: "backups",
-      BACKUP_ENV: "test",
-      LOG_LEVEL: "silent",
-    };
-    const list = await run("npx", ["tsx", "scripts/cli.ts", "list"], { env: cliEnv });
+    const cli = cliEnv(env);
+    const list = await run("npx", ["tsx", "scripts/cli.ts", "list"], { env: cli });
     expect(list.stdout).toContain(job.id);
-    const verify = await run("npx", ["tsx", "scripts/cli.ts", "verify", job.id], { env: cliEnv });
+    const verify = await run("npx", ["tsx", "scripts/cli.ts", "verify", job.id], { env: cli });
     expect(verify.stdout).toMatch(/database: OK/);
     expect(verify.stdout).toMatch(/files: OK/);
-    await run("npx", ["tsx", "scripts/cli.ts", "download", job.id, "--out", out], { env: cliEnv });
+    await run("npx", ["tsx", "scripts/cli.ts", "download", job.id, "--out", out], { env: cli });
     expect((await readdir(out)).sort()).toEqual(["archive.dump.gpg", "files.tar.gpg", "manifest.json"]);
     // The default setting: zstd outside pg_dump, recorded on the database part.
     const manifest = JSON.parse(await readFile(path.join(out, "manifest.json"), "utf8")) as { parts: { name: string; compression?: { codec: string; pgDump: string } }[] };
@@ -134,7 +110,7 @@ describe("docs/recovery.md", { timeout: 240_000 }, () => {
     const job = await env.db.backupJob.create({ data: { kind: "FULL", trigger: "MANUAL", metadata: { includeFiles: false, phases: [] } } });
     expect((await runBackup({ ...env.ctx, compression }, job.id)).status).toBe("SUCCEEDED");
     const out = path.join(work, `restore-${compression.codec}`);
-    await run("npx", ["tsx", "scripts/cli.ts", "download", job.id, "--out", out], { env: cliEnvFor(env) });
+    await run("npx", ["tsx", "scripts/cli.ts", "download", job.id, "--out", out], { env: cliEnv(env) });
     const manifestFile = path.join(out, "manifest.json");
     if (legacy) {
       // An archive from before issue 14 is exactly this: pg_dump's own zlib, and a manifest

@@ -81,3 +81,18 @@ export async function backupEnv(pg: PgServer, opts: EnvOptions = {}): Promise<Te
     },
   };
 }
+
+/** The environment `npm run cli` needs to reach this test's catalogue and local store. */
+export function cliEnv(env: TestEnv): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATABASE_URL: env.appUrl,
+    BACKUP_ENCRYPTION_PASSPHRASE: env.ctx.passphrase,
+    NEXTAUTH_SECRET: "cli-test-secret-0123456789",
+    STORAGE: "local",
+    LOCAL_STORAGE_DIR: env.storageDir!,
+    STORAGE_PREFIX: env.ctx.prefix,
+    BACKUP_ENV: env.ctx.env,
+    LOG_LEVEL: "silent",
+  };
+}

@@ -11,6 +11,7 @@ export { seedTarget } from "./seed";
 export { listKeys } from "./listing";
 export { waitFor } from "./wait";
 export type { TestEnv };
+export { cliEnv } from "./backup-env";
 
 export function adminUrl(): string {
   return inject("pgAdminUrl");
