@@ -21,24 +21,23 @@ export interface TokenPrincipal {
 /** The live token for a bearer secret, or null (unknown, revoked, expired, creator disabled). */
 export async function findToken(db: Db, secret: string, now = new Date()): Promise<TokenPrincipal | null> {
   if (!/^vl_[A-Za-z0-9_-]{43}$/.test(secret)) return null;
-  const t = await db.apiToken.findUnique({
-    where: { tokenHash: hashToken(secret) },
-    include: { createdBy: true },
-  });
-  if (!t || t.revokedAt || (t.expiresAt && t.expiresAt <= now) || t.createdBy.disabledAt) return null;
+  // One statement with the creator joined: every API request runs this, and findUnique +
+  // include made it two round trips (issue 14 §4).
+  const [t] = await db.$queryRaw<
+    { id: string; name: string; scopes: string[]; revokedAt: Date | null; expiresAt: Date | null; lastUsedAt: Date | null; uId: string; uEmail: string; uDisplayName: string; uRole: RoleName; uDisabledAt: Date | null }[]
+  >`SELECT t.id, t.name, t.scopes, t."revokedAt", t."expiresAt", t."lastUsedAt",
+           u.id AS "uId", u.email AS "uEmail", u."displayName" AS "uDisplayName", u.role::text AS "uRole", u."disabledAt" AS "uDisabledAt"
+      FROM "ApiToken" t JOIN "User" u ON u.id = t."createdById"
+     WHERE t."tokenHash" = ${hashToken(secret)}`;
+  if (!t || t.revokedAt || (t.expiresAt && t.expiresAt <= now) || t.uDisabledAt) return null;
   // lastUsedAt at minute resolution: one write per token per minute, not per request.
   if (!t.lastUsedAt || now.getTime() - t.lastUsedAt.getTime() > 60_000) {
-    await db.apiToken.update({ where: { id: t.id }, data: { lastUsedAt: now } });
+    await db.apiToken.update({ where: { id: t.id }, data: { lastUsedAt: now }, select: { id: true } });
   }
   return {
     tokenId: t.id,
     name: t.name,
     scopes: t.scopes,
-    creator: {
-      id: t.createdBy.id,
-      email: t.createdBy.email,
-      displayName: t.createdBy.displayName,
-      role: t.createdBy.role,
-    },
+    creator: { id: t.uId, email: t.uEmail, displayName: t.uDisplayName, role: t.uRole },
   };
 }

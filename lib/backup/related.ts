@@ -6,7 +6,7 @@ import { manifestForDisplay } from "./detail";
 import type { Db } from "../db";
 import type { BackupContext } from "./context";
 import { ApiError } from "../errors";
-import { backupInclude, toBackupDto } from "./catalog";
+import { backupSelect, toBackupDto } from "./catalog";
 
 export interface SafetyFor {
   restoreId: string;
@@ -78,7 +78,7 @@ export async function backupStatuses(db: Db, ids: string[]): Promise<Map<string,
 
 /** GET /api/backups/:id's answer; a removed backup is a 404 carrying its tombstone. */
 export async function backupDetail(ctx: BackupContext, id: string, requestId: string, showKeyId = false) {
-  const row = await ctx.db.backupJob.findUnique({ where: { id }, include: backupInclude });
+  const row = await ctx.db.backupJob.findUnique({ where: { id }, select: { ...backupSelect, metadata: true } });
   if (!row) {
     const tombstone = await backupTombstone(ctx.db, id);
     throw new ApiError("NOT_FOUND", "Backup not found", tombstone ? { tombstone } : undefined);

@@ -7,7 +7,7 @@
 import type { Db } from "../db";
 import { ACTIVE_JOB_STATUSES, FINISHED_JOB_STATUSES, type BackupDto, type BackupKind } from "../validation/backups";
 import { getSettings, nextRuns } from "../settings";
-import { backupInclude, toBackupDto } from "./catalog";
+import { backupSelect, toBackupDto } from "./catalog";
 
 export type TodayState = "ok" | "missing" | "failed" | "running";
 
@@ -67,24 +67,24 @@ export async function getToday(db: Db, now = new Date()): Promise<TodaySummary> 
   const [running, lastSuccess, lastFailure, latestToday, finishedToday, lastScheduled, settings, codeOnly] = await Promise.all([
     db.backupJob.findFirst({
       where: { status: { in: [...ACTIVE_JOB_STATUSES] } },
-      include: backupInclude,
+      select: backupSelect,
       orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     }),
     db.backupJob.findFirst({
       // Every success has completedAt; asking for it lets the (status, kind, completedAt)
       // index answer instead of sorting every success.
       where: { status: "SUCCEEDED", kind: "FULL", completedAt: { not: null } },
-      include: backupInclude,
+      select: backupSelect,
       orderBy: [{ completedAt: "desc" }, { createdAt: "desc" }],
     }),
     db.backupJob.findFirst({
       where: { status: "FAILED" },
-      include: backupInclude,
+      select: backupSelect,
       orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     }),
     db.backupJob.findFirst({
       where: { createdAt: { gte: dayStart } },
-      include: backupInclude,
+      select: backupSelect,
       orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     }),
     db.backupJob.findMany({
@@ -100,7 +100,7 @@ export async function getToday(db: Db, now = new Date()): Promise<TodaySummary> 
     getSettings(db),
     db.backupJob.findFirst({
       where: { status: "SUCCEEDED", kind: "QUICK", completedAt: { gte: dayStart, lte: now } },
-      include: backupInclude,
+      select: backupSelect,
       orderBy: [{ completedAt: "desc" }, { id: "desc" }],
     }),
   ]);

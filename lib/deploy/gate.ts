@@ -4,7 +4,7 @@
 // Every decision is a Deployment row and an audit event.
 import type { BackupContext } from "../backup/context";
 import { createBackupJob } from "../backup/jobs";
-import { backupInclude, toBackupDto } from "../backup/catalog";
+import { backupSelect, toBackupDto } from "../backup/catalog";
 import { audit } from "../audit";
 import { componentLogger } from "../log";
 import { errorBody } from "../errors";
@@ -39,7 +39,7 @@ export async function backupVerdict(
   const newest = await ctx.db.backupJob.findFirst({
     where: { status: "SUCCEEDED", completedAt: { not: null }, ...kindWhere(q.require) },
     orderBy: [{ completedAt: "desc" }, { createdAt: "desc" }],
-    include: backupInclude,
+    select: backupSelect,
   });
   const backup = newest ? toBackupDto(newest) : null;
   const hint = `Take one first (POST /api/backups {"kind":"${q.require === "FULL" ? "FULL" : "QUICK"}"} or the Deployments page), or call the gate with "createIfMissing": true.`;

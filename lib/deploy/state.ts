@@ -2,7 +2,7 @@
 // stored check run, nothing recorded), the newest backup and its age, the commit to
 // prefill, which hooks are configured, and whether a deploy or rollback is running.
 import type { BackupContext } from "../backup/context";
-import { backupInclude, toBackupDto } from "../backup/catalog";
+import { backupSelect, toBackupDto } from "../backup/catalog";
 import { formatDuration, plural } from "../format";
 import type { DeployState } from "../validation/deploy";
 import { backupVerdict } from "./gate";
@@ -24,7 +24,7 @@ export async function deployState(
     ctx.db.backupJob.findFirst({
       where: { status: "SUCCEEDED", completedAt: { not: null } },
       orderBy: [{ completedAt: "desc" }, { createdAt: "desc" }],
-      include: backupInclude,
+      select: backupSelect,
     }),
     ctx.db.backupJob.findFirst({ where: { status: "SUCCEEDED", commitSha: { not: null } }, orderBy: { completedAt: "desc" }, select: { commitSha: true } }),
     ctx.db.deployment.findFirst({ where: { status: "RUNNING" }, orderBy: { at: "desc" }, select: { id: true, type: true } }),
