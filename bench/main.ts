@@ -45,6 +45,8 @@ const { values: opt } = parseArgs({
     "list-rows": { type: "string", default: "100000" },
     "list-rate": { type: "string", default: "100" },
     "list-seconds": { type: "string", default: "30" },
+    // Web processes the app runs for the list test (WEB_CONCURRENCY; recorded in the results).
+    "web-concurrency": { type: "string", default: "1" },
     compression: { type: "string" },
     "app-dir": { type: "string" },
     out: { type: "string", default: "bench/results" },
@@ -350,7 +352,7 @@ async function main() {
     }
 
     // ---- list endpoint under load
-    let list: (LoadResult & { rows: number; completedPct: number }) | null = null;
+    let list: (LoadResult & { rows: number; completedPct: number; webConcurrency: number }) | null = null;
     let today: (LoadResult & { completedPct: number }) | null = null;
     let health: (LoadResult & { completedPct: number }) | null = null;
     // Answered (2xx) requests out of those the fixed rate sent for the whole duration.
@@ -365,7 +367,8 @@ async function main() {
       await seedBackupRows(appUrl, rows, admin.id);
       log(`seeded ${rows} BackupJob rows in ${((Date.now() - t) / 1000).toFixed(1)} s`);
       const appDir = opt["app-dir"] ? path.resolve(opt["app-dir"]) : snapshotAppDir(log);
-      const app = await startApp({ appDir, databaseUrl: appUrl, log });
+      const webConcurrency = Number(opt["web-concurrency"]);
+      const app = await startApp({ appDir, databaseUrl: appUrl, log, env: { WEB_CONCURRENCY: String(webConcurrency) } });
       stopApp = app.stop;
       const url = `${app.baseUrl}/api/backups?limit=50`;
       // Warm-up: first requests compile routes and fill pools.
@@ -379,7 +382,7 @@ async function main() {
       }
       // The run with the median p95 stands for the series; all runs are in the JSON.
       const mid = [...runs].sort((a, b) => a.p95 - b.p95)[Math.floor((runs.length - 1) / 2)];
-      list = { ...mid, rows, runs, completedPct: completedPct(mid) } as LoadResult & { rows: number; runs: typeof runs; completedPct: number };
+      list = { ...mid, rows, runs, completedPct: completedPct(mid), webConcurrency } as LoadResult & { rows: number; runs: typeof runs; completedPct: number; webConcurrency: number };
       // The banner and the health check, at the same rate, on the same catalogue.
       for (const endpoint of ["today", "health"] as const) {
         const epUrl = `${app.baseUrl}/api/${endpoint}`;

@@ -46,6 +46,7 @@ export interface ReportInput {
     timeouts: number;
     runs?: { p95: number; loadAvg1: number }[];
     completedPct?: number;
+    webConcurrency?: number;
   } | null;
   today?: { rate: number; durationSeconds: number; p50: number; p95: number; p99: number; requests: number; non2xx: number; errors: number; completedPct: number } | null;
   health?: { rate: number; durationSeconds: number; p50: number; p95: number; p99: number; requests: number; non2xx: number; errors: number; completedPct: number } | null;
@@ -112,7 +113,7 @@ export function renderMarkdown(r: ReportInput): string {
       : []),
     ...(r.list
       ? [[
-          `GET /api/backups?limit=50, ${r.list.rows.toLocaleString("en")} rows, ${r.list.rate} req/s × ${r.list.durationSeconds} s`,
+          `GET /api/backups?limit=50, ${r.list.rows.toLocaleString("en")} rows, ${r.list.rate} req/s × ${r.list.durationSeconds} s, ${r.list.webConcurrency ?? 1} web process${(r.list.webConcurrency ?? 1) > 1 ? "es" : ""}`,
           "–",
           `p50 ${s(r.list.p50, 0)} ms · p95 ${s(r.list.p95, 0)} ms · p99 ${s(r.list.p99, 0)} ms · ${r.list.requests} requests, ${r.list.non2xx} non-2xx, ${r.list.errors} errors, ${r.list.timeouts} timeouts` +
             (r.list.runs && r.list.runs.length > 1 ? ` (median of ${r.list.runs.length} runs; p95 of each: ${r.list.runs.map((x) => `${x.p95.toFixed(0)} ms at load ${x.loadAvg1}`).join(", ")})` : ""),

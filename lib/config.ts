@@ -79,6 +79,9 @@ const schema = z
     ROLLBACK_WEBHOOK_URL: optionalUrl,
     HOOK_TIMEOUT_SECONDS: positiveInt.default(600),
     WORKER_IN_WEB: bool.default(true),
+    // Web server processes sharing the port (node:cluster, scripts/serve.ts): one Node
+    // thread answers ~100 catalogue requests/s at most; a second uses a second core.
+    WEB_CONCURRENCY: positiveInt.max(32).default(1),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((c, ctx) => {
