@@ -18,6 +18,7 @@ const { values: opt } = parseArgs({
     seconds: { type: "string", default: "20" },
     rows: { type: "string", default: "100000" },
     "app-dir": { type: "string" },
+    "web-concurrency": { type: "string", default: "1" },
   },
 });
 
@@ -73,7 +74,7 @@ async function main() {
   await seedBackupRows(appUrl, Number(opt.rows), admin.id);
   const profDir = mkdtempSync(path.join(tmpdir(), "vaultline-prof-"));
   const appDir = opt["app-dir"] ? path.resolve(opt["app-dir"]) : snapshotAppDir(log);
-  const app = await startApp({ appDir, databaseUrl: appUrl, log, env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` } });
+  const app = await startApp({ appDir, databaseUrl: appUrl, log, env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}`, WEB_CONCURRENCY: opt["web-concurrency"]! } });
   const url = `${app.baseUrl}${opt.path}`;
   try {
     await loadTest({ url, token, rate: 20, durationSeconds: 3, connections: 4 });
