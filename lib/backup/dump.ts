@@ -12,6 +12,10 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { databaseHost, libpqConnection } from "./libpq";
 import { PgToolError, killTool, spawnTool } from "./pg-process";
+import { ArchiveOffsetIndexer, writeDataOffsets } from "./archive-offsets";
+import { componentLogger } from "../log";
+
+const log = componentLogger("pg-restore");
 
 export { PgToolError } from "./pg-process";
 
@@ -200,7 +204,12 @@ export async function spawnPgRestore(input: Readable, url: string, opts: Restore
     const dir = await mkdtemp(path.join(tmpdir(), "vaultline-restore-"));
     try {
       const file = path.join(dir, "archive.dump");
-      await pipeline(input, createWriteStream(file, { mode: 0o600 }), { signal: opts.signal });
+      // Our archives come from a pipe, without data offsets; write them in, or each
+      // --jobs worker scans block by block for its table (lib/backup/archive-offsets.ts).
+      const indexer = new ArchiveOffsetIndexer();
+      await pipeline(input, indexer, createWriteStream(file, { mode: 0o600 }), { signal: opts.signal });
+      const patched = await writeDataOffsets(file, indexer.index());
+      if ("skipped" in patched) log.warn({ reason: patched.skipped }, "restoring without data offsets (slower parallel restore)");
       const proc = spawnTool(bin, [...args, `--jobs=${opts.jobs}`, file], toolOpts);
       await proc.exited;
     } finally {
