@@ -69,19 +69,27 @@ function retryAfterMs(res: Response): number | undefined {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** POSTs `payload` as JSON. Never throws; the result says what happened. */
-export async function sendWebhook(
+export async function sendWebhook(url: string, payload: unknown, opts: WebhookOptions = {}): Promise<WebhookResult> {
+  return postWithRetry(url, { body: JSON.stringify(payload), headers: { "Content-Type": "application/json" } }, opts);
+}
+
+/**
+ * POSTs `body` with `headers` (each chat service's own format, lib/notify/formats.ts),
+ * signed when `secret` is set, with the retries above. Never throws.
+ */
+export async function postWithRetry(
   url: string,
-  payload: unknown,
+  request: { body: string; headers: Record<string, string> },
   { secret, retries = 3, fetchImpl = fetch, backoffMs = 1000, timeoutMs = 10_000 }: WebhookOptions = {},
 ): Promise<WebhookResult> {
-  const body = JSON.stringify(payload);
+  const { body } = request;
   const origin = webhookOrigin(url);
   const maxAttempts = Math.max(0, Math.floor(retries)) + 1;
   let last: WebhookResult = { ok: false, attempts: 0 };
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const headers: Record<string, string> = {
-      "Content-Type": "application/json",
       "User-Agent": "Vaultline-Webhook/1",
+      ...request.headers,
     };
     if (secret) {
       // Re-signed per attempt: receivers reject stale timestamps, and a retry after
