@@ -117,7 +117,7 @@ export async function deliver(channel: DeliverableChannel, msg: NotificationMess
     if (channel.kind === "EMAIL") return await emailWithRetry(channel, msg, cfg, opts);
     const url = channel.secrets.url;
     if (!url) return { ok: false, attempts: 0, error: "the channel has no URL" };
-    const http: WebhookOptions = { retries: opts.retries, backoffMs: opts.backoffMs, timeoutMs: opts.timeoutMs, fetchImpl: opts.fetchImpl };
+    const http: WebhookOptions = { retries: opts.retries, backoffMs: opts.backoffMs, timeoutMs: opts.timeoutMs, fetchImpl: opts.fetchImpl, redact: (t) => redact(t, channel.secrets) };
     const asJson = (payload: unknown) => ({ body: JSON.stringify(payload), headers: { "Content-Type": "application/json" } });
     switch (channel.kind) {
       case "SLACK":

@@ -16,6 +16,8 @@ export interface WebhookOptions {
   backoffMs?: number;
   /** Per attempt. */
   timeoutMs?: number;
+  /** Applied to an error before it is logged (a receiver may echo the secret URL back). */
+  redact?: (text: string) => string;
 }
 
 export interface WebhookResult {
@@ -80,7 +82,7 @@ export async function sendWebhook(url: string, payload: unknown, opts: WebhookOp
 export async function postWithRetry(
   url: string,
   request: { body: string; headers: Record<string, string> },
-  { secret, retries = 3, fetchImpl = fetch, backoffMs = 1000, timeoutMs = 10_000 }: WebhookOptions = {},
+  { secret, retries = 3, fetchImpl = fetch, backoffMs = 1000, timeoutMs = 10_000, redact = (t) => t }: WebhookOptions = {},
 ): Promise<WebhookResult> {
   const { body } = request;
   const origin = webhookOrigin(url);
@@ -124,7 +126,7 @@ export async function postWithRetry(
     }
     if (attempt < maxAttempts) {
       const delay = Math.min(wait ?? backoffMs * 2 ** (attempt - 1), MAX_BACKOFF_MS);
-      log.warn({ origin, attempt, maxAttempts, status: last.status, error: last.error, delayMs: delay }, "webhook attempt failed; retrying");
+      log.warn({ origin, attempt, maxAttempts, status: last.status, error: last.error && redact(last.error), delayMs: delay }, "webhook attempt failed; retrying");
       await sleep(delay);
     }
   }

@@ -48,13 +48,14 @@ WITH legacy AS (
            ) AS events
     FROM legacy
 )
-INSERT INTO "NotificationChannel" ("id", "name", "kind", "events", "options", "secrets", "updatedAt")
+INSERT INTO "NotificationChannel" ("id", "name", "kind", "events", "options", "secrets", "createdAt", "updatedAt")
 SELECT substr(md5(random()::text || clock_timestamp()::text || 'webhook'), 1, 25), 'Webhook', 'WEBHOOK'::"NotificationChannelKind", events, '{}'::jsonb,
-       jsonb_build_object('url', value->>'webhookUrl'), CURRENT_TIMESTAMP
+       jsonb_build_object('url', value->>'webhookUrl'), CURRENT_TIMESTAMP, CURRENT_TIMESTAMP
 FROM routed WHERE COALESCE(value->>'webhookUrl', '') <> ''
 UNION ALL
 SELECT substr(md5(random()::text || clock_timestamp()::text || 'email'), 1, 25), 'Email', 'EMAIL'::"NotificationChannelKind", events,
-       jsonb_build_object('recipients', value->'emails'), '{}'::jsonb, CURRENT_TIMESTAMP
+       -- A millisecond later: listed after the webhook, as the old form showed them.
+       jsonb_build_object('recipients', value->'emails'), '{}'::jsonb, CURRENT_TIMESTAMP + interval '1 millisecond', CURRENT_TIMESTAMP
 FROM routed WHERE jsonb_typeof(value->'emails') = 'array' AND jsonb_array_length(value->'emails') > 0;
 
 UPDATE "Setting" SET value = value - 'webhookUrl' - 'emails' - 'onSuccess' - 'onFailure' WHERE key = 'notifications';
