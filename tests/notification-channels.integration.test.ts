@@ -16,6 +16,7 @@ import type { BackupSummary } from "../lib/notify/messages";
 import type { NotifyConfig } from "../lib/notify";
 import { createChannelSchema } from "../lib/validation/notification-channels";
 import { channelSchema } from "../lib/openapi/notification-channels";
+import { announceGateDecision } from "../lib/notify/announce";
 
 const NOW = new Date("2026-11-21T02:00:05Z");
 const failed: BackupSummary = {
@@ -206,6 +207,18 @@ describe("routing", () => {
 
     const none = await notifyRouted(db, { type: "retention.pruned", count: 2, bytes: 10, ids: ["a", "b"] }, cfg);
     expect(none).toEqual({ event: "retention.pruned", skipped: "no channel is routed for this event", deliveries: [] });
+  });
+});
+
+describe("the gate's refusal", () => {
+  it("is announced to channels routed for DEPLOY_BLOCKED, an allowed deploy is not", async () => {
+    await setChannels(db, [{ kind: "NTFY", name: "deploys", url: ntfy.url, events: ["DEPLOY_BLOCKED"] }]);
+    expect(await announceGateDecision({ db }, { allowed: true, reasons: [] }, "abc1234", "ci", cfg)).toBeNull();
+    const r = await announceGateDecision({ db }, { allowed: false, reasons: ["no FULL backup in the last 60 minutes", "schema drift: 1 table"] }, "abc1234", "ci (admin@example.test)", cfg);
+    expect(r?.deliveries).toMatchObject([{ name: "deploys", ok: true }]);
+    expect(ntfy.hooks).toHaveLength(1);
+    expect(ntfy.hooks[0].headers).toMatchObject({ title: "Deploy of abc1234 blocked", priority: "5" });
+    expect(ntfy.hooks[0].body).toContain("- no FULL backup in the last 60 minutes\n- schema drift: 1 table");
   });
 });
 

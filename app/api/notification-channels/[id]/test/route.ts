@@ -3,8 +3,8 @@ import { db } from "@/lib/db";
 import { config } from "@/lib/config";
 import { json, parseId, withAuth } from "@/lib/http";
 import { testChannel } from "@/lib/notify/channels";
+import { notifyConfigOf } from "@/lib/notify/announce";
 
-export const POST = withAuth<{ id: string }>("settings.write", async (_req, { params, actor }) => {
-  const cfg = config();
-  return json(await testChannel(db(), parseId(params.id), { WEBHOOK_SECRET: cfg.WEBHOOK_SECRET, SMTP_URL: cfg.SMTP_URL, SMTP_FROM: cfg.SMTP_FROM }, actor));
-});
+export const POST = withAuth<{ id: string }>("settings.write", async (_req, { params, actor }) =>
+  json(await testChannel(db(), parseId(params.id), notifyConfigOf(config()), actor)),
+);
