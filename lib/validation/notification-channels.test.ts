@@ -11,6 +11,11 @@ describe("createChannelSchema", () => {
     expect(createChannelSchema.safeParse({ kind: "WEBHOOK", name: "x", url: "http://127.0.0.1:9/h", signingSecret: "s", events: [] }).success).toBe(true);
   });
 
+  it("refuses control characters in a name or a token (NUL cannot be stored, a newline would split a header)", () => {
+    expect(paths(createChannelSchema.safeParse({ kind: "SLACK", name: "a\u0000b", url: "https://a.test/x", events: [] }))).toEqual(["name"]);
+    expect(paths(createChannelSchema.safeParse({ kind: "NTFY", name: "n", url: "https://ntfy.sh/t", token: "tk\r\nX-Evil: 1", events: [] }))).toEqual(["token"]);
+  });
+
   it("accepts only http(s) URLs", () => {
     for (const url of ["ftp://example.test/x", "javascript:alert(1)", "hooks.slack.com/x", "https://"]) {
       expect(paths(createChannelSchema.safeParse({ kind: "DISCORD", name: "d", url, events: [] }))).toEqual(["url"]);

@@ -51,9 +51,12 @@ const smtpUrl = z
   .max(2048)
   .pipe(z.url({ protocol: /^smtps?$/, message: "must be an smtp:// or smtps:// URL" }));
 
-const secretText = z.string().trim().min(1, "must not be empty").max(512);
+// PostgreSQL text cannot hold NUL, and a newline in a header value would split it.
+const noControl = /^[^\u0000-\u001f\u007f]*$/;
 
-const nameSchema = z.string().trim().min(1, "a name is required").max(80);
+const secretText = z.string().trim().min(1, "must not be empty").max(512).regex(noControl, "no control characters");
+
+const nameSchema = z.string().trim().min(1, "a name is required").max(80).regex(noControl, "no control characters");
 
 const eventsSchema = z
   .array(z.enum(NotificationEvent))
