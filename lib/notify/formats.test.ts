@@ -60,6 +60,11 @@ describe("teams", () => {
     expect(JSON.stringify(p)).not.toContain("MessageCard");
     expect(p.attachments[0].content.body[0]).toMatchObject({ type: "TextBlock", color: "Attention" });
   });
+
+  it("stays well under Teams' ~28 KB message size for a huge failure reason", () => {
+    const p = teamsPayload(failed("e".repeat(100_000)));
+    expect(Buffer.byteLength(JSON.stringify(p))).toBeLessThan(24_000);
+  });
 });
 
 describe("ntfy", () => {

@@ -69,15 +69,18 @@ export function discordPayload(msg: NotificationMessage) {
 }
 
 // ---- Microsoft Teams (Workflows) ----
+// A Teams message is refused above about 28 KB; a long failure reason is cut well below it.
+export const TEAMS_LIMITS = { text: 2000, detail: 8000 } as const;
+
 const TEAMS_COLOR: Record<Severity, string> = { failure: "Attention", warning: "Warning", success: "Good", info: "Accent" };
 
 export function teamsPayload(msg: NotificationMessage) {
   const body: unknown[] = [
     { type: "TextBlock", text: msg.title, weight: "Bolder", size: "Medium", color: TEAMS_COLOR[msg.severity], wrap: true },
-    { type: "TextBlock", text: msg.plain, wrap: true },
+    { type: "TextBlock", text: clip(msg.plain, TEAMS_LIMITS.text), wrap: true },
   ];
   if (msg.facts.length > 0) body.push({ type: "FactSet", facts: msg.facts.map((f) => ({ title: f.name, value: f.value })) });
-  if (msg.detail) body.push({ type: "TextBlock", text: msg.detail, wrap: true, fontType: "Monospace", size: "Small" });
+  if (msg.detail) body.push({ type: "TextBlock", text: clip(msg.detail, TEAMS_LIMITS.detail), wrap: true, fontType: "Monospace", size: "Small" });
   body.push({ type: "TextBlock", text: `Vaultline · ${msg.occurredAt}`, isSubtle: true, size: "Small", wrap: true });
   return {
     type: "message",
