@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DISCORD_LIMITS, SLACK_LIMITS, clip, discordPayload, headerValue, ntfyRequest, slackPayload, teamsPayload } from "./formats";
+import { DISCORD_LIMITS, SLACK_LIMITS, clip, clipBytes, discordPayload, headerValue, ntfyRequest, slackPayload, teamsPayload } from "./formats";
 import { backupEventMessage, type BackupSummary } from "./messages";
 
 const NOW = new Date("2026-11-21T02:00:05Z");
@@ -73,6 +73,14 @@ describe("ntfy", () => {
     expect(r.headers).toEqual({ "Content-Type": "text/plain; charset=utf-8", Title: "Backup FAILED (FULL, scheduled, attempt 1 of 3)", Priority: "5", Tags: "rotating_light,vaultline", Authorization: "Bearer tk_abc" });
     expect(r.body.split("\n")[0]).toBe("Vaultline backup FAILED (FULL, scheduled, attempt 1 of 3): pg_dump: <oops> & done");
     expect(ntfyRequest(failed()).headers.Authorization).toBeUndefined();
+  });
+
+  it("keeps the body under ntfy's 4096-byte attachment threshold, multi-byte text included", () => {
+    const r = ntfyRequest(failed("é".repeat(5000)));
+    expect(Buffer.byteLength(r.body)).toBeLessThanOrEqual(4000);
+    expect(r.body.endsWith("…")).toBe(true);
+    expect(clipBytes("ab", 2)).toBe("ab");
+    expect(clipBytes("😀😀", 7)).toBe("😀…");
   });
 
   it("encodes a non-ASCII header value (RFC 2047) and never lets a newline into a header", () => {

@@ -19,6 +19,16 @@ export function clip(s: string, max: number): string {
 
 const len = (s: string) => Array.from(s).length;
 
+/** Cuts `s` to at most `maxBytes` of UTF-8, on a character boundary, marking the cut with "…". */
+export function clipBytes(s: string, maxBytes: number): string {
+  if (Buffer.byteLength(s, "utf8") <= maxBytes) return s;
+  const chars = Array.from(s);
+  let bytes = 3; // the "…"
+  let n = 0;
+  while (n < chars.length && bytes + Buffer.byteLength(chars[n], "utf8") <= maxBytes) bytes += Buffer.byteLength(chars[n++], "utf8");
+  return `${chars.slice(0, n).join("")}…`;
+}
+
 // ---- Slack ----
 // Limits: header text 150, section text 3000, section fields 10 × 2000, context 10 elements.
 export const SLACK_LIMITS = { header: 150, section: 3000, fields: 10, field: 2000 } as const;
@@ -113,6 +123,6 @@ export function ntfyRequest(msg: NotificationMessage, token?: string | null): Ht
   };
   if (token) headers.Authorization = `Bearer ${token}`;
   const lines = [msg.plain, ...msg.facts.map((f) => `${f.name}: ${f.value}`), ...(msg.detail ? ["", msg.detail] : [])];
-  // ntfy turns a message over 4 KiB into an attachment; an alert should stay readable.
-  return { headers, body: clip(lines.join("\n"), 3900) };
+  // ntfy turns a message over 4096 bytes into an attachment; an alert should stay readable.
+  return { headers, body: clipBytes(lines.join("\n"), 4000) };
 }
