@@ -1,11 +1,10 @@
 // What GET/PUT /api/settings answer: the settings in force, per-section versions and the
 // next scheduled runs. A PUT that changed anything writes one audit event with the
-// before/after of each changed section. Only callers allowed "settings.secrets" see the
-// webhook URL whole.
+// before/after of each changed section. Settings hold no secrets: notification channels'
+// (lib/notify/channels.ts) are write-only.
 import type { Db } from "./db";
 import { audit, type Actor } from "./audit";
 import { loadSettings, nextRuns, updateSettings } from "./settings";
-import { maskUrl } from "./audit-query";
 import type { Settings, SettingsUpdate } from "./validation/settings";
 import { resyncScheduleAfterSave } from "./backup/schedule";
 import { config } from "./config";
@@ -20,18 +19,13 @@ function upcoming(settings: Settings, now: Date): string[] {
   }
 }
 
-function masked(settings: Settings, revealSecrets: boolean): Settings {
-  if (revealSecrets || !settings.notifications.webhookUrl) return settings;
-  return { ...settings, notifications: { ...settings.notifications, webhookUrl: maskUrl(settings.notifications.webhookUrl) } };
-}
-
-export async function settingsView(db: Db, revealSecrets: boolean, now = new Date()) {
+export async function settingsView(db: Db, now = new Date()) {
   const { settings, meta } = await loadSettings(db);
-  return { settings: masked(settings, revealSecrets), meta, nextRuns: upcoming(settings, now) };
+  return { settings, meta, nextRuns: upcoming(settings, now) };
 }
 
 /** Saves, audits, and applies a changed schedule to pg-boss's cron at once. */
-export async function saveSettings(db: Db, update: SettingsUpdate, actor: Actor, revealSecrets: boolean, opts: { appDatabaseUrl?: string | null } = {}) {
+export async function saveSettings(db: Db, update: SettingsUpdate, actor: Actor, opts: { appDatabaseUrl?: string | null } = {}) {
   const { changed } = await updateSettings(db, update, actor);
   const sections = Object.keys(changed);
   if (sections.length > 0) {
@@ -42,5 +36,5 @@ export async function saveSettings(db: Db, update: SettingsUpdate, actor: Actor,
   if (sections.includes("schedule") && opts.appDatabaseUrl !== null) {
     await resyncScheduleAfterSave({ db, appDatabaseUrl: opts.appDatabaseUrl ?? config().databaseUrl });
   }
-  return { ...(await settingsView(db, revealSecrets)), changed: sections };
+  return { ...(await settingsView(db)), changed: sections };
 }

@@ -86,18 +86,18 @@ describe("getToday", () => {
     // The route answers exactly this value as JSON.
     expect(JSON.parse(JSON.stringify(t))).toMatchObject({ state: "missing", lastSuccess: { id: full, kind: "FULL" }, todays: { codeOnly: { id: quick, kind: "QUICK" } } });
     // Even when the schedule itself takes QUICK backups.
-    await saveSettings(db, { schedule: { ...DEFAULT_SETTINGS.schedule, kind: "QUICK" } }, admin, true, { appDatabaseUrl: null });
+    await saveSettings(db, { schedule: { ...DEFAULT_SETTINGS.schedule, kind: "QUICK" } }, admin, { appDatabaseUrl: null });
     expect((await getToday(db, now)).state).toBe("missing");
-    await saveSettings(db, { schedule: DEFAULT_SETTINGS.schedule }, admin, true, { appDatabaseUrl: null });
+    await saveSettings(db, { schedule: DEFAULT_SETTINGS.schedule }, admin, { appDatabaseUrl: null });
     // A FULL success today makes it ok.
     await job({ status: "SUCCEEDED", createdAt: "2025-10-05T02:00:00Z", completedAt: "2025-10-05T02:00:12Z", sizeBytes: 5_000_000 });
     expect((await getToday(db, now)).state).toBe("ok");
   });
 
   it("reports no next run when the schedule is off", async () => {
-    await saveSettings(db, { schedule: { ...DEFAULT_SETTINGS.schedule, enabled: false } }, admin, true, { appDatabaseUrl: null });
+    await saveSettings(db, { schedule: { ...DEFAULT_SETTINGS.schedule, enabled: false } }, admin, { appDatabaseUrl: null });
     expect((await getToday(db, now)).schedule).toMatchObject({ enabled: false, nextRunAt: null });
-    await saveSettings(db, { schedule: DEFAULT_SETTINGS.schedule }, admin, true, { appDatabaseUrl: null });
+    await saveSettings(db, { schedule: DEFAULT_SETTINGS.schedule }, admin, { appDatabaseUrl: null });
   });
 });
 
@@ -147,11 +147,11 @@ describe("settings save and the audit log", () => {
   });
 
   it("audits one event per real change with before/after, none for a no-op", async () => {
-    const notifications = { ...DEFAULT_SETTINGS.notifications, webhookUrl: "https://hooks.example.com/services/T0/B0/SECRET" };
-    const saved = await saveSettings(db, { notifications, retention: DEFAULT_SETTINGS.retention }, admin, true, { appDatabaseUrl: null });
+    const notifications = { ...DEFAULT_SETTINGS.notifications, missedBackupAfterHours: 30 };
+    const saved = await saveSettings(db, { notifications, retention: DEFAULT_SETTINGS.retention }, admin, { appDatabaseUrl: null });
     expect(saved.changed).toEqual(["notifications"]);
     expect(saved.nextRuns).toHaveLength(5);
-    const again = await saveSettings(db, { notifications }, admin, true, { appDatabaseUrl: null });
+    const again = await saveSettings(db, { notifications }, admin, { appDatabaseUrl: null });
     expect(again.changed).toEqual([]);
 
     const events = await sql<{ action: string; target: string; details: { changed: Record<string, { before: unknown; after: unknown }> } }>(
@@ -160,14 +160,18 @@ describe("settings save and the audit log", () => {
     );
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ action: "settings.updated", target: "notifications" });
-    expect(events[0].details.changed.notifications).toMatchObject({ before: { webhookUrl: null }, after: { webhookUrl: notifications.webhookUrl } });
+    expect(events[0].details.changed.notifications).toMatchObject({ before: { missedBackupAfterHours: 26 }, after: { missedBackupAfterHours: 30 } });
   });
 
-  it("shows the webhook URL whole to ADMINs only, in settings and in the audit log", async () => {
-    const notifications = { ...DEFAULT_SETTINGS.notifications, webhookUrl: "https://hooks.example.com/services/T0/B0/OTHER" };
-    await saveSettings(db, { notifications }, admin, true, { appDatabaseUrl: null });
-    expect((await settingsView(db, true)).settings.notifications.webhookUrl).toBe(notifications.webhookUrl);
-    expect((await settingsView(db, false)).settings.notifications.webhookUrl).toBe("https://hooks.example.com/…");
+  it("shows a webhook URL of an earlier release's settings change whole to ADMINs only, in the audit log", async () => {
+    // Before notification channels (migration 20261201053000) the URL was a setting and its changes were audited.
+    await audit(db, {
+      actor: { type: "user", label: "admin" },
+      action: "settings.updated",
+      target: "notifications",
+      details: { changed: { notifications: { before: { webhookUrl: null }, after: { webhookUrl: "https://hooks.example.com/services/T0/B0/OTHER" } } } },
+    });
+    expect(JSON.stringify(await settingsView(db))).not.toContain("hooks.example.com");
 
     const q = { limit: 50, offset: 0, action: "settings.updated" };
     expect(JSON.stringify((await listAuditEvents(db, q, true)).events)).toContain("OTHER");

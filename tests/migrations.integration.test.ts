@@ -92,7 +92,8 @@ describe("migrations", () => {
           .filter((f) => f.kind !== "object")
           .map((f) => {
             const base = f.kind === "enum" ? `enum:${f.type}` : PG_TYPE[f.type];
-            const listBase = f.type === "String" ? "text" : base;
+            // information_schema names an array by its element type alone, enum or not.
+            const listBase = f.type === "String" ? "text" : f.kind === "enum" ? f.type : base;
             return {
               col: `${m.dbName ?? m.name}.${f.dbName ?? f.name}`,
               type: f.isList ? `${listBase}[]` : base,

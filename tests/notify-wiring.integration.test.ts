@@ -15,6 +15,7 @@ import { createDb } from "../lib/db";
 import { stopBosses } from "../lib/queue";
 import { SYSTEM } from "../lib/audit";
 import type { NotifyConfig } from "../lib/notify";
+import { LEGACY_EVENTS, setChannels, webhookAndEmail } from "./support/channels";
 
 const SECRET = "whsec-wiring-test";
 const H = 3_600_000;
@@ -26,14 +27,8 @@ describe("notification wiring", () => {
   let smtp: Awaited<ReturnType<typeof startSmtp>>;
   let stopNotify: () => Promise<void>;
   let cfg: NotifyConfig;
-  const settings = (over: { onSuccess?: boolean; onFailure?: boolean } = {}) =>
-    updateSettings(
-      env.db,
-      {
-        notifications: { webhookUrl: hooks.url, emails: ["ops@example.com", "dba@example.com"], onSuccess: true, onFailure: true, missedBackupAfterHours: 26, ...over },
-      },
-      { type: "system" },
-    );
+  const settings = (over: { onSuccess?: boolean } = {}) =>
+    setChannels(env.db, webhookAndEmail(hooks.url, ["ops@example.com", "dba@example.com"], LEGACY_EVENTS.filter((e) => over.onSuccess !== false || e !== "BACKUP_SUCCEEDED")));
 
   beforeAll(async () => {
     env = await makeEnv();
@@ -96,7 +91,7 @@ describe("notification wiring", () => {
     }
   });
 
-  it("a real successful backup is announced when onSuccess is on, and not when it is off", async () => {
+  it("a real successful backup is announced to channels routed for successes, and not once none is", async () => {
     const job = await createBackupJob(env.ctx, { kind: "FULL", trigger: "API" }, SYSTEM);
     const row = await finished(job.id);
     expect(row.status).toBe("SUCCEEDED");
@@ -147,11 +142,7 @@ describe("notification wiring", () => {
     const fresh = await makeEnv({ seed: false });
     const other = createDb(fresh.appUrl);
     try {
-      await updateSettings(
-        fresh.db,
-        { notifications: { webhookUrl: hooks.url, emails: [], onSuccess: false, onFailure: true, missedBackupAfterHours: 26 } },
-        { type: "system" },
-      );
+      await setChannels(fresh.db, webhookAndEmail(hooks.url, []));
       const t0 = new Date(Date.now() - 100 * H);
       await fresh.db.runtimeState.create({ data: { key: SCHEDULE_STATE_KEY, value: { since: new Date(t0.getTime() - H).toISOString() } } });
       await fresh.db.backupJob.create({ data: { kind: "FULL", trigger: "SCHEDULED", status: "SUCCEEDED", createdAt: t0, completedAt: t0, sizeBytes: 10n } });
@@ -191,15 +182,14 @@ describe("notification wiring", () => {
     try {
       await fresh.db.runtimeState.create({ data: { key: SCHEDULE_STATE_KEY, value: { since: new Date(Date.now() - 50 * H).toISOString() } } });
       const none = await checkMissedBackup({ db: fresh.db }, cfg);
-      expect(none).toMatchObject({ sent: false, reason: "no webhook or email configured" });
-      await updateSettings(
-        fresh.db,
-        { notifications: { webhookUrl: hooks.url, emails: [], onSuccess: false, onFailure: true, missedBackupAfterHours: 26 } },
-        { type: "system" },
-      );
+      expect(none).toMatchObject({ sent: false, reason: "no channel is routed for the missed-backup alert" });
+      // A channel not routed for it does not count either.
+      await setChannels(fresh.db, webhookAndEmail(hooks.url, [], ["BACKUP_FAILED"]));
+      expect(await checkMissedBackup({ db: fresh.db }, cfg)).toMatchObject({ sent: false, reason: "no channel is routed for the missed-backup alert" });
+      await setChannels(fresh.db, webhookAndEmail(hooks.url, []));
       const sent = await checkMissedBackup({ db: fresh.db }, cfg, { notifyOptions: { retries: 0 } });
       expect(sent.sent).toBe(true);
-      expect(sent.result?.webhook?.ok).toBe(true);
+      expect(sent.result?.deliveries).toMatchObject([{ name: "Webhook", kind: "WEBHOOK", ok: true, status: 200 }]);
       expect(hooks.hooks.at(-1)!.payload).toMatchObject({ event: "backup.missed", missed: { lastSuccessAt: null } });
     } finally {
       await fresh.cleanup();

@@ -3,9 +3,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { sendWebhook } from "../lib/notify/webhook";
 import { sendEmail } from "../lib/notify/email";
-import { notify } from "../lib/notify";
+import { notify, type DeliverableChannel, type NotifyResult } from "../lib/notify";
 import type { BackupSummary, WebhookPayload } from "../lib/notify/messages";
-import { DEFAULT_SETTINGS, type NotificationSettings } from "../lib/validation/settings";
 import { closedPort, parseMail, startHookReceiver, startSmtp, type HookReceiver } from "./support/receivers";
 
 const SECRET = "whsec-test-3f9a";
@@ -33,11 +32,6 @@ const succeededBackup: BackupSummary = {
   createdAt: new Date("2026-11-21T09:00:00Z"),
   completedAt: new Date("2026-11-21T09:00:35Z"),
 };
-
-const settingsFor = (over: Partial<NotificationSettings>): NotificationSettings => ({
-  ...DEFAULT_SETTINGS.notifications,
-  ...over,
-});
 
 let receiver: HookReceiver;
 let smtp: Awaited<ReturnType<typeof startSmtp>>;
@@ -162,25 +156,26 @@ describe("sendEmail", () => {
   });
 });
 
-describe("notify", () => {
+describe("notify (the generic webhook and email channels)", () => {
   const cfg = () => ({ WEBHOOK_SECRET: SECRET, SMTP_URL: smtp.url, SMTP_FROM: "vaultline@example.test" });
+  const webhook = (url: string): DeliverableChannel => ({ id: "c_webhook", name: "Webhook", kind: "WEBHOOK", options: {}, secrets: { url } });
+  const email = (recipients: string[]): DeliverableChannel => ({ id: "c_email", name: "Email", kind: "EMAIL", options: { recipients }, secrets: {} });
+  const outcome = (r: NotifyResult, kind: string) => r.deliveries.find((d) => d.kind === kind);
 
   it("sends a failed backup to the webhook and by email, naming the attempt", async () => {
     const result = await notify(
       { type: "backup.failed", backup: failedBackup, attempt: 2, maxAttempts: 3 },
-      settingsFor({ webhookUrl: receiver.url, emails: ["ops@example.test", "OPS@example.test", "dba@example.test"] }),
+      [webhook(receiver.url), email(["ops@example.test", "OPS@example.test", "dba@example.test"])],
       cfg(),
       { backoffMs: 10, now: new Date("2026-11-21T02:00:05Z") },
     );
     expect(result.skipped).toBeUndefined();
-    expect(result.webhook).toEqual({ ok: true, attempts: 1, status: 200 });
-    expect(result.email?.ok).toBe(true);
+    expect(outcome(result, "WEBHOOK")).toEqual({ channelId: "c_webhook", name: "Webhook", kind: "WEBHOOK", ok: true, attempts: 1, status: 200 });
+    expect(outcome(result, "EMAIL")).toMatchObject({ ok: true, attempts: 1 });
 
     expect(receiver.hooks).toHaveLength(1);
     expect(receiver.hooks[0].signatureValid).toBe(true);
     const payload = JSON.parse(receiver.hooks[0].body) as WebhookPayload;
-    // The example in the hand-off report is this payload.
-    console.log(`example webhook payload:\n${JSON.stringify(payload, null, 2)}`);
     expect(payload).toEqual({
       text: ":x: Vaultline backup FAILED (FULL, scheduled, attempt 2 of 3): pg_dump: connection refused",
       source: "vaultline",
@@ -212,37 +207,32 @@ describe("notify", () => {
     expect(body).toContain("Vaultline will try again.");
   });
 
-  it("sends a success only when onSuccess is on", async () => {
-    const event = { type: "backup.succeeded" as const, backup: succeededBackup };
-    const off = await notify(event, settingsFor({ webhookUrl: receiver.url, onSuccess: false }), cfg());
-    expect(off.skipped).toBe("onSuccess is off");
-    expect(receiver.hooks).toHaveLength(0);
+  it("signs with the channel's own secret when it has one, instead of WEBHOOK_SECRET", async () => {
+    const own = await startHookReceiver("channel-own-secret");
+    try {
+      const ch = { ...webhook(own.url), secrets: { url: own.url, signingSecret: "channel-own-secret" } };
+      const r = await notify({ type: "backup.succeeded", backup: succeededBackup }, [ch], cfg());
+      expect(r.deliveries[0].ok).toBe(true);
+      expect(own.hooks[0].signatureValid).toBe(true);
+    } finally {
+      await own.close();
+    }
+  });
 
-    const on = await notify(event, settingsFor({ webhookUrl: receiver.url, onSuccess: true }), cfg());
-    expect(on.webhook?.ok).toBe(true);
+  it("carries a success's size and duration", async () => {
+    const on = await notify({ type: "backup.succeeded", backup: succeededBackup }, [webhook(receiver.url)], cfg());
+    expect(on.deliveries[0].ok).toBe(true);
     const payload = JSON.parse(receiver.hooks[0].body) as WebhookPayload;
     expect(payload.text).toBe(":white_check_mark: Vaultline backup succeeded (FULL, manual): 1.2 GiB in 35 s");
     expect(payload.backup).toMatchObject({ size: 1_288_490_189, duration: 35, status: "SUCCEEDED" });
   });
 
-  it("drops failures when onFailure is off", async () => {
-    const r = await notify(
-      { type: "backup.failed", backup: failedBackup, attempt: 3, maxAttempts: 3 },
-      settingsFor({ webhookUrl: receiver.url, emails: ["ops@example.test"], onFailure: false }),
-      cfg(),
-    );
-    expect(r.skipped).toBe("onFailure is off");
-    expect(receiver.hooks).toHaveLength(0);
-    expect(smtp.mails).toHaveLength(0);
-  });
-
-  it("sends restore and retention events regardless of onSuccess/onFailure", async () => {
-    const s = settingsFor({ webhookUrl: receiver.url, onSuccess: false, onFailure: false });
+  it("words restore and retention events", async () => {
+    const s = [webhook(receiver.url)];
     const restore = { id: "rs1", backupId: "b1", safetyBackupId: "b2", durationSeconds: 12, initiatedBy: "Alice" };
     await notify({ type: "restore.started", restore }, s, cfg());
     await notify({ type: "restore.finished", restore, status: "FAILED", failureReason: "pg_restore: error" }, s, cfg());
     await notify({ type: "retention.pruned", count: 2, bytes: 3 * 1024 ** 3, ids: ["x", "y"] }, s, cfg());
-    await notify({ type: "retention.pruned", count: 0, bytes: 0, ids: [] }, s, cfg());
     const texts = receiver.hooks.map((q) => (JSON.parse(q.body) as WebhookPayload).text);
     expect(texts).toEqual([
       ":rotating_light: Vaultline restore started from backup b1 by Alice (safety backup b2)",
@@ -255,24 +245,24 @@ describe("notify", () => {
     const port = await closedPort();
     const result = await notify(
       { type: "backup.failed", backup: failedBackup, attempt: 1, maxAttempts: 3 },
-      settingsFor({ webhookUrl: `http://127.0.0.1:${port}/hook`, emails: ["ops@example.test"] }),
+      [webhook(`http://127.0.0.1:${port}/hook`), email(["ops@example.test"])],
       { WEBHOOK_SECRET: SECRET, SMTP_URL: `smtp://127.0.0.1:${port}`, SMTP_FROM: "vaultline@example.test" },
       { backoffMs: 5 },
     );
-    expect(result.webhook).toMatchObject({ ok: false, attempts: 4 });
-    expect(result.webhook?.error).toMatch(/ECONNREFUSED/);
-    expect(result.email).toMatchObject({ ok: false });
-    expect(result.email?.error).toMatch(/ECONNREFUSED/);
+    expect(outcome(result, "WEBHOOK")).toMatchObject({ ok: false, attempts: 4 });
+    expect(outcome(result, "WEBHOOK")?.error).toMatch(/ECONNREFUSED/);
+    expect(outcome(result, "EMAIL")).toMatchObject({ ok: false, attempts: 4 });
+    expect(outcome(result, "EMAIL")?.error).toMatch(/ECONNREFUSED/);
   });
 
-  it("reports email configured without SMTP_URL instead of failing", async () => {
+  it("reports an email channel without SMTP_URL instead of failing the others", async () => {
     const result = await notify(
       { type: "backup.missed", lastSuccessAt: new Date("2026-11-19T02:00:00Z"), hours: 26 },
-      settingsFor({ webhookUrl: receiver.url, emails: ["ops@example.test"] }),
+      [webhook(receiver.url), email(["ops@example.test"])],
       { SMTP_FROM: "vaultline@example.test" },
     );
-    expect(result.email).toEqual({ ok: false, error: "SMTP_URL is not set" });
-    expect(result.webhook?.ok).toBe(true);
+    expect(outcome(result, "EMAIL")).toMatchObject({ ok: false, attempts: 0, error: "SMTP_URL is not set and the channel has no SMTP URL" });
+    expect(outcome(result, "WEBHOOK")?.ok).toBe(true);
     expect((JSON.parse(receiver.hooks[0].body) as WebhookPayload).missed).toEqual({
       lastSuccessAt: "2026-11-19T02:00:00.000Z",
       hours: 26,
@@ -282,10 +272,11 @@ describe("notify", () => {
   it("does not throw for an unusable SMTP_URL", async () => {
     const result = await notify(
       { type: "backup.failed", backup: failedBackup, attempt: 1, maxAttempts: 1 },
-      settingsFor({ emails: ["ops@example.test"] }),
+      [email(["ops@example.test"])],
       { SMTP_URL: "http://127.0.0.1:1/", SMTP_FROM: "vaultline@example.test" },
+      { retries: 0 },
     );
-    expect(result.email?.ok).toBe(false);
-    expect(result.email?.error).toMatch(/smtp:\/\//);
+    expect(result.deliveries[0].ok).toBe(false);
+    expect(result.deliveries[0].error).toMatch(/smtp:\/\//);
   });
 });

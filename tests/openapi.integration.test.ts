@@ -225,6 +225,26 @@ describe("successful answers match the document", () => {
     expect(created.token).toMatch(/^vl_/);
   });
 
+  it("notification channels: add, list (VIEWER), change, test against a local receiver (then 429), remove", async () => {
+    const { startHookReceiver } = await import("./support/receivers");
+    const hook = await startHookReceiver(undefined, { path: "/services/T1/B1/secretpart" });
+    try {
+      const created = await expectDocumented("post", "/api/notification-channels", 201, {}, { body: { kind: "SLACK", name: "ops", url: hook.url, events: ["BACKUP_FAILED"] } });
+      const id = created.id as string;
+      const listed = await expectDocumented("get", "/api/notification-channels", 200, {}, { as: "viewer" });
+      expect(JSON.stringify(listed)).not.toContain("secretpart");
+      await expectDocumented("patch", "/api/notification-channels/{id}", 200, { id }, { body: { events: ["BACKUP_FAILED", "DRILL_FAILED"] } });
+      expect(await expectDocumented("post", "/api/notification-channels/{id}/test", 200, { id })).toMatchObject({ ok: true, status: 200, error: null });
+      expect(hook.hooks).toHaveLength(1);
+      expect(await expectDocumented("post", "/api/notification-channels/{id}/test", 429, { id })).toMatchObject({ error: { code: "RATE_LIMITED" } });
+      expect((await call("post", "/api/notification-channels/{id}/test", { id }, { as: "viewer" })).status).toBe(403);
+      expect(await expectDocumented("post", "/api/notification-channels", 409, {}, { body: { kind: "SLACK", name: "ops", url: hook.url, events: [] } })).toMatchObject({ error: { code: "CONFLICT" } });
+      expect((await call("delete", "/api/notification-channels/{id}", { id })).status).toBe(204);
+    } finally {
+      await hook.close();
+    }
+  });
+
   it("POST /api/backups queues a backup (202)", async () => {
     expect((await expectDocumented("post", "/api/backups", 202, {}, { as: "token", body: { kind: "QUICK", commitSha: COMMIT } })).status).toBe("QUEUED");
   });

@@ -286,7 +286,11 @@ describe("a restore of Vaultline's own database keeps credentials current (issue
     const later = await env.db.user.create({ data: { email: "later@own.test", displayName: "Later", role: "VIEWER", passwordHash: await hashPassword("later-password-1") } });
     const token = await createToken(env.db, { name: "ci", scopes: ["backups:read"] }, admin.id, actor);
     expect(await findToken(env.db, token.token)).not.toBeNull();
+    const channel = await env.db.notificationChannel.create({ data: { name: "slack", kind: "SLACK", events: ["BACKUP_FAILED"], secrets: { url: "https://hooks.slack.test/services/OLD" } } });
     const point = await fullBackup(env);
+    // After the backup: the channel's URL is rotated and another channel added.
+    await env.db.notificationChannel.update({ where: { id: channel.id }, data: { secrets: { url: "https://hooks.slack.test/services/NEW" } } });
+    const addedChannel = await env.db.notificationChannel.create({ data: { name: "ntfy", kind: "NTFY", events: ["BACKUP_MISSED", "DRILL_FAILED"], secrets: { url: "https://ntfy.test/t" } } });
 
     // After the backup: the token is revoked, a user disabled, one deleted, a password changed.
     await revokeToken(env.db, token.id, actor);
@@ -315,6 +319,9 @@ describe("a restore of Vaultline's own database keeps credentials current (issue
     const [{ v }] = await sql<{ v: number }>(env.appUrl, `SELECT "sessionVersion" AS v FROM "User" WHERE id = $1`, [admin.id]);
     expect(v).toBe(1 + (admin as { sessionVersion?: number }).sessionVersion!);
     expect(await sql<{ id: string }>(env.appUrl, `SELECT id FROM "EncryptionKey" ORDER BY id`)).toEqual(keyRows);
+    // Notification channels are current state too: the rotated URL stays, the later channel stays.
+    expect((await env.db.notificationChannel.findUniqueOrThrow({ where: { id: channel.id } })).secrets).toEqual({ url: "https://hooks.slack.test/services/NEW" });
+    expect((await env.db.notificationChannel.findUniqueOrThrow({ where: { id: addedChannel.id } })).events).toEqual(["BACKUP_MISSED", "DRILL_FAILED"]);
     // The copy kept for after the migrations is gone.
     expect(await sql(env.appUrl, `SELECT to_regclass('public._vaultline_kept_credentials') AS t`)).toEqual([{ t: null }]);
   });

@@ -8,7 +8,7 @@ import { startWorker, type WorkerHandle } from "../lib/worker";
 import { enqueueBackup } from "../lib/backup/jobs";
 import { startRetries } from "../lib/backup/retries";
 import { startNotifications } from "../lib/notify/wiring";
-import { updateSettings } from "../lib/settings";
+import { setChannels, webhookAndEmail } from "./support/channels";
 import { stopBosses } from "../lib/queue";
 
 const SECRET = "whsec-retries-test";
@@ -27,11 +27,7 @@ describe("retries of a failed scheduled backup", () => {
     env = await makeEnv({ seed: false, overrides: { targetUrl: `postgresql://vaultline:secret@127.0.0.1:${port}/unreachable` } });
     hooks = await startHookReceiver(SECRET);
     smtp = await startSmtp();
-    await updateSettings(
-      env.db,
-      { notifications: { webhookUrl: hooks.url, emails: ["ops@example.com"], onSuccess: true, onFailure: true, missedBackupAfterHours: 26 } },
-      { type: "system" },
-    );
+    await setChannels(env.db, webhookAndEmail(hooks.url, ["ops@example.com"]));
     stopRetries = startRetries(env.ctx, { maxAttempts: 3, delaysSeconds: DELAYS });
     stopNotify = startNotifications(env.ctx, {
       cfg: { WEBHOOK_SECRET: SECRET, SMTP_URL: smtp.url, SMTP_FROM: "vaultline@example.com" },

@@ -14,6 +14,7 @@ import { Skeleton } from "@/components/ui/skeleton";
 import { Field, SelectField } from "@/components/ui/field";
 import { ErrorState } from "@/components/ui/empty-state";
 import { formatDateTimeUtc, formatRelative } from "@/lib/format";
+import { NotificationChannelsPanel } from "@/components/settings/notification-channels-panel";
 import {
   COMPRESSION_LEVELS,
   compressionSchema,
@@ -289,20 +290,8 @@ function RetentionForm({ initial, meta, canEdit, onDirty }: { initial: Retention
 }
 
 function NotificationsForm({ initial, meta, canEdit, onDirty }: { initial: NotificationSettings; meta: SectionMetaDto | null; canEdit: boolean } & DirtyProps) {
-  const [start] = useState(() => ({
-    webhookUrl: initial.webhookUrl ?? "",
-    emails: initial.emails.join("\n"),
-    onSuccess: initial.onSuccess,
-    onFailure: initial.onFailure,
-    missedBackupAfterHours: String(initial.missedBackupAfterHours),
-  }));
-  const [v, setRaw] = useState({
-    webhookUrl: initial.webhookUrl ?? "",
-    emails: initial.emails.join("\n"),
-    onSuccess: initial.onSuccess,
-    onFailure: initial.onFailure,
-    missedBackupAfterHours: String(initial.missedBackupAfterHours),
-  });
+  const [start] = useState(() => ({ missedBackupAfterHours: String(initial.missedBackupAfterHours) }));
+  const [v, setRaw] = useState(start);
   const { save, saving, error, fieldErrors, clearField } = useSave("notifications", "Notifications");
   const [touched, setTouched] = useState(false);
   const dirty = JSON.stringify(v) !== JSON.stringify(start);
@@ -311,21 +300,14 @@ function NotificationsForm({ initial, meta, canEdit, onDirty }: { initial: Notif
     for (const k of Object.keys(next) as (keyof typeof v)[]) if (next[k] !== v[k]) clearField(k);
     setRaw(next);
   };
-  const candidate = {
-    webhookUrl: v.webhookUrl.trim() || null,
-    emails: v.emails.split(/[\s,;]+/).map((e) => e.trim()).filter(Boolean),
-    onSuccess: v.onSuccess,
-    onFailure: v.onFailure,
-    missedBackupAfterHours: numberField(v.missedBackupAfterHours),
-  };
-  const parsed = notificationsSchema.safeParse(candidate);
+  const parsed = notificationsSchema.safeParse({ missedBackupAfterHours: numberField(v.missedBackupAfterHours) });
   const errors = { ...((touched || dirty) && !parsed.success ? issuesToErrors(parsed.error) : {}), ...fieldErrors };
   return (
     <Section
       id="notifications"
       dirty={dirty}
       title="Notifications"
-      description="Where failures, successes and missed backups are reported."
+      description="When the missed-backup alert fires. Where alerts go, and which, is set per channel below."
       meta={meta}
       canEdit={canEdit}
       saving={saving}
@@ -335,28 +317,6 @@ function NotificationsForm({ initial, meta, canEdit, onDirty }: { initial: Notif
         if (parsed.success) save({ notifications: parsed.data });
       }}
     >
-      <Field id="notify-webhook" label="Webhook URL" type="url" placeholder="https://hooks.slack.com/services/…" value={v.webhookUrl} onChange={(e) => setV({ ...v, webhookUrl: e.target.value })} error={errors.webhookUrl} hint={canEdit ? "Slack, Discord or any endpoint taking a JSON POST. Leave empty for none." : "Shown shortened: the path often holds a secret."} />
-      <div className="flex flex-col gap-1">
-        <label htmlFor="notify-emails" className="text-sm font-medium text-slate-700">
-          Email recipients
-        </label>
-        <textarea
-          id="notify-emails"
-          rows={3}
-          value={v.emails}
-          onChange={(e) => setV({ ...v, emails: e.target.value })}
-          aria-invalid={!!errors.emails}
-          aria-describedby="notify-emails-hint"
-          className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm disabled:bg-slate-50 disabled:text-slate-600"
-        />
-        <p id="notify-emails-hint" className={`text-xs ${errors.emails ? "text-red-700" : "text-slate-500"}`}>
-          {errors.emails ?? "One address per line."}
-        </p>
-      </div>
-      <div className="flex flex-col gap-2">
-        <Check id="notify-failure" label="When a backup fails" checked={v.onFailure} onChange={(onFailure) => setV({ ...v, onFailure })} />
-        <Check id="notify-success" label="When a backup succeeds" checked={v.onSuccess} onChange={(onSuccess) => setV({ ...v, onSuccess })} />
-      </div>
       <div className="max-w-xs">
         <Field id="notify-missed" label="Alert when no backup for (hours)" type="number" min={1} max={8760} inputMode="numeric" value={v.missedBackupAfterHours} onChange={(e) => setV({ ...v, missedBackupAfterHours: e.target.value })} error={errors.missedBackupAfterHours} />
       </div>
@@ -464,6 +424,7 @@ export function SettingsView() {
           <ScheduleForm key={`s${q.data.meta.schedule?.version ?? 0}`} initial={q.data.settings.schedule} meta={q.data.meta.schedule} serverNextRuns={q.data.nextRuns} canEdit={canEdit} onDirty={onDirty} />
           <RetentionForm key={`r${q.data.meta.retention?.version ?? 0}`} initial={q.data.settings.retention} meta={q.data.meta.retention} canEdit={canEdit} onDirty={onDirty} />
           <NotificationsForm key={`n${q.data.meta.notifications?.version ?? 0}`} initial={q.data.settings.notifications} meta={q.data.meta.notifications} canEdit={canEdit} onDirty={onDirty} />
+          <NotificationChannelsPanel canEdit={canEdit} />
           <CompressionForm key={`c${q.data.meta.compression?.version ?? 0}`} initial={q.data.settings.compression} meta={q.data.meta.compression} canEdit={canEdit} onDirty={onDirty} />
         </>
       )}

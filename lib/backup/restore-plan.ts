@@ -174,7 +174,8 @@ export async function inPlacePrologue(url: string, excludeSchemas: string[], kee
 // written back over the restored rows just before COMMIT; a copy stays in KEPT_TABLE until
 // the migrations of this version ran (an older backup may predate a credential column), then
 // is applied once more and dropped.
-export const CREDENTIAL_TABLES = ["User", "ApiToken", "EncryptionKey"];
+// NotificationChannel: its URLs and tokens are credentials too (a rotated Slack URL must not come back).
+export const CREDENTIAL_TABLES = ["User", "ApiToken", "EncryptionKey", "NotificationChannel"];
 export const KEPT_TABLE = "_vaultline_kept_credentials";
 
 function keepCredentialsSql(schema: string, tables: string[]): string {

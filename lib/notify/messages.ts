@@ -1,5 +1,6 @@
 // Pure builders for every notification: one line for chat (Slack mrkdwn, emoji
-// shortcodes), a subject and plain body for email, and the JSON a webhook receives.
+// shortcodes), a title, severity and facts that the native formats (lib/notify/formats.ts)
+// lay out, a subject and plain body for email, and the JSON a generic webhook receives.
 // Kept free of I/O so the wording is tested without a network.
 import { formatBytes } from "../format";
 import type { BackupKind, BackupTrigger, JobStatus } from "../validation/backups";
@@ -36,7 +37,25 @@ export type NotifyEvent =
       status: "SUCCEEDED" | "FAILED";
       failureReason?: string | null;
     }
-  | { type: "retention.pruned"; count: number; bytes: number | bigint; ids: string[] };
+  | { type: "retention.pruned"; count: number; bytes: number | bigint; ids: string[] }
+  | { type: "drill.failed"; drill: DrillSummary }
+  | { type: "deploy.blocked"; commitSha: string; reasons: string[]; actor?: string | null }
+  /** "Send test" on one channel: never routed, sent to that channel only. */
+  | { type: "test"; channelName: string; by?: string | null };
+
+export interface DrillSummary {
+  id: string;
+  backupId?: string | null;
+  failureReason?: string | null;
+  durationSeconds?: number | null;
+}
+
+export type Severity = "failure" | "warning" | "success" | "info";
+
+export interface Fact {
+  name: string;
+  value: string;
+}
 
 export type NotifyEventType = NotifyEvent["type"];
 
@@ -75,11 +94,25 @@ export interface WebhookPayload {
   };
   missed?: { lastSuccessAt: string | null; hours: number };
   retention?: { count: number; bytes: number; ids: string[] };
+  drill?: { id: string; backupId: string | null; failureReason: string | null; duration: number | null };
+  deploy?: { commitSha: string; reasons: string[]; actor: string | null };
+  test?: { channel: string; by: string | null };
 }
 
 export interface NotificationMessage {
+  event: NotifyEventType;
   /** One line for chat, Slack-escaped. */
   text: string;
+  /** The same line without markup or emoji shortcodes (ntfy, Teams, Discord). */
+  plain: string;
+  /** A short heading: the email subject without its prefix. */
+  title: string;
+  severity: Severity;
+  /** Label/value pairs shown as fields (Slack, Discord), a FactSet (Teams), lines (email). */
+  facts: Fact[];
+  /** Longer text after the facts (a full failure reason, pruned ids), or "". */
+  detail: string;
+  occurredAt: string;
   subject: string;
   /** Plain-text email body. */
   body: string;
@@ -125,94 +158,102 @@ function webhookBackup(b: BackupSummary): WebhookBackup {
   };
 }
 
-function backupDetails(b: BackupSummary): string[] {
+function backupFacts(b: BackupSummary): Fact[] {
   return [
-    `Backup:   ${b.id}`,
-    `Kind:     ${b.kind}`,
-    `Trigger:  ${TRIGGER_LABEL[b.trigger]}`,
-    `Status:   ${b.status}`,
-    `Size:     ${formatBytes(b.sizeBytes, "unknown size")}`,
-    `Duration: ${humanSeconds(b.durationSeconds)}`,
-    ...(b.commitSha ? [`Commit:   ${b.commitSha}`] : []),
-    ...(b.createdAt ? [`Started:  ${b.createdAt.toISOString()}`] : []),
-    ...(b.failureReason ? ["", "Reason:", b.failureReason] : []),
+    { name: "Backup", value: b.id },
+    { name: "Kind", value: b.kind },
+    { name: "Trigger", value: TRIGGER_LABEL[b.trigger] },
+    { name: "Status", value: b.status },
+    { name: "Size", value: formatBytes(b.sizeBytes, "unknown size") },
+    { name: "Duration", value: humanSeconds(b.durationSeconds) },
+    ...(b.commitSha ? [{ name: "Commit", value: b.commitSha }] : []),
+    ...(b.createdAt ? [{ name: "Started", value: b.createdAt.toISOString() }] : []),
   ];
 }
 
-/** The chat line, email and webhook payload for one event. `now` stamps occurredAt. */
-export function backupEventMessage(event: NotifyEvent, now: Date = new Date()): NotificationMessage {
-  const base = { source: "vaultline" as const, event: event.type, occurredAt: now.toISOString() };
-  const finish = (
-    plain: string,
-    chat: string,
-    subject: string,
-    body: string[],
-    extra: Omit<WebhookPayload, "text" | "source" | "event" | "occurredAt">,
-  ): NotificationMessage => ({
-    text: chat,
-    subject: `[Vaultline] ${subject}`,
-    body: [plain, "", ...body, "", `Sent by Vaultline at ${now.toISOString()}.`].join("\n"),
-    payload: { text: chat, ...base, ...extra },
-  });
+const reasonLines = (reason: string | null | undefined) => (reason ? ["", "Reason:", reason] : []);
+const factLines = (facts: Fact[]) => facts.map((f) => `${`${f.name}:`.padEnd(10)}${f.value}`);
 
+interface Parts {
+  plain: string;
+  chat: string;
+  title: string;
+  severity: Severity;
+  facts: Fact[];
+  /** Email lines after the facts. */
+  after?: string[];
+  /** Text after the facts in chat formats (a full reason). */
+  detail?: string;
+  extra: Omit<WebhookPayload, "text" | "source" | "event" | "occurredAt">;
+}
+
+function parts(event: NotifyEvent): Parts {
   switch (event.type) {
     case "backup.failed": {
       const b = event.backup;
       const what = `${b.kind}, ${TRIGGER_LABEL[b.trigger]}, attempt ${event.attempt} of ${event.maxAttempts}`;
       const reason = b.failureReason ? oneLine(b.failureReason) : "no reason recorded";
       const willRetry = event.attempt < event.maxAttempts;
-      return finish(
-        `Vaultline backup FAILED (${what}): ${reason}`,
-        `:x: Vaultline backup FAILED (${what}): ${slackEscape(reason)}`,
-        `Backup FAILED (${what})`,
-        [
-          ...backupDetails(b),
-          "",
-          willRetry ? "Vaultline will try again." : "This was the last attempt; no further retries.",
-        ],
-        { backup: webhookBackup(b), attempt: event.attempt, maxAttempts: event.maxAttempts },
-      );
+      return {
+        plain: `Vaultline backup FAILED (${what}): ${reason}`,
+        chat: `:x: Vaultline backup FAILED (${what}): ${slackEscape(reason)}`,
+        title: `Backup FAILED (${what})`,
+        severity: "failure",
+        facts: backupFacts(b),
+        after: [...reasonLines(b.failureReason), "", willRetry ? "Vaultline will try again." : "This was the last attempt; no further retries."],
+        detail: b.failureReason ?? "",
+        extra: { backup: webhookBackup(b), attempt: event.attempt, maxAttempts: event.maxAttempts },
+      };
     }
     case "backup.succeeded": {
       const b = event.backup;
       const what = `${b.kind}, ${TRIGGER_LABEL[b.trigger]}`;
       const summary = `${formatBytes(b.sizeBytes, "unknown size")} in ${humanSeconds(b.durationSeconds)}`;
-      return finish(
-        `Vaultline backup succeeded (${what}): ${summary}`,
-        `:white_check_mark: Vaultline backup succeeded (${what}): ${summary}`,
-        `Backup succeeded (${what}, ${formatBytes(b.sizeBytes, "unknown size")})`,
-        backupDetails(b),
-        { backup: webhookBackup(b) },
-      );
+      return {
+        plain: `Vaultline backup succeeded (${what}): ${summary}`,
+        chat: `:white_check_mark: Vaultline backup succeeded (${what}): ${summary}`,
+        title: `Backup succeeded (${what}, ${formatBytes(b.sizeBytes, "unknown size")})`,
+        severity: "success",
+        facts: backupFacts(b),
+        after: reasonLines(b.failureReason),
+        extra: { backup: webhookBackup(b) },
+      };
     }
     case "backup.missed": {
-      const since = event.lastSuccessAt
-        ? `last success ${event.lastSuccessAt.toISOString()}`
-        : "no successful backup on record";
+      const since = event.lastSuccessAt ? `last success ${event.lastSuccessAt.toISOString()}` : "no successful backup on record";
       const line = `no successful backup for ${event.hours} hours (${since})`;
-      return finish(
-        `Vaultline: ${line}`,
-        `:warning: Vaultline: ${line}`,
-        `No successful backup for ${event.hours} hours`,
-        [
+      return {
+        plain: `Vaultline: ${line}`,
+        chat: `:warning: Vaultline: ${line}`,
+        title: `No successful backup for ${event.hours} hours`,
+        severity: "warning",
+        facts: [],
+        after: [
           "Check the scheduler, the worker and the backup history; this alert is sent once",
           "and again only after a new successful backup is followed by another gap.",
         ],
-        { missed: { lastSuccessAt: iso(event.lastSuccessAt), hours: event.hours } },
-      );
+        detail: "Check the scheduler, the worker and the backup history.",
+        extra: { missed: { lastSuccessAt: iso(event.lastSuccessAt), hours: event.hours } },
+      };
     }
     case "restore.started": {
       const r = event.restore;
       const safety = r.safetyBackupId ? ` (safety backup ${r.safetyBackupId})` : "";
       const by = r.initiatedBy ? ` by ${r.initiatedBy}` : "";
       const line = `restore started from backup ${r.backupId}${by}${safety}`;
-      return finish(
-        `Vaultline ${line}`,
-        `:rotating_light: Vaultline ${slackEscape(line)}`,
-        `Restore started from backup ${r.backupId}`,
-        [`Restore:  ${r.id}`, `Backup:   ${r.backupId}`, `Safety:   ${r.safetyBackupId ?? "none"}`, `By:       ${r.initiatedBy ?? "system"}`],
-        { restore: restorePayload(r, "STARTED", null) },
-      );
+      return {
+        plain: `Vaultline ${line}`,
+        chat: `:rotating_light: Vaultline ${slackEscape(line)}`,
+        title: `Restore started from backup ${r.backupId}`,
+        severity: "warning",
+        facts: [
+          { name: "Restore", value: r.id },
+          { name: "Backup", value: r.backupId },
+          { name: "Safety", value: r.safetyBackupId ?? "none" },
+          { name: "By", value: r.initiatedBy ?? "system" },
+        ],
+        extra: { restore: restorePayload(r, "STARTED", null) },
+      };
     }
     case "restore.finished": {
       const r = event.restore;
@@ -221,32 +262,107 @@ export function backupEventMessage(event: NotifyEvent, now: Date = new Date()): 
       const line = ok
         ? `restore from backup ${r.backupId} finished in ${humanSeconds(r.durationSeconds)}`
         : `restore from backup ${r.backupId} FAILED: ${reason}`;
-      return finish(
-        `Vaultline ${line}`,
-        `${ok ? ":white_check_mark:" : ":x:"} Vaultline ${slackEscape(line)}`,
-        ok ? `Restore finished from backup ${r.backupId}` : `Restore FAILED from backup ${r.backupId}`,
-        [
-          `Restore:  ${r.id}`,
-          `Backup:   ${r.backupId}`,
-          `Safety:   ${r.safetyBackupId ?? "none"}`,
-          `Status:   ${event.status}`,
-          `Duration: ${humanSeconds(r.durationSeconds)}`,
-          ...(event.failureReason ? ["", "Reason:", event.failureReason] : []),
+      return {
+        plain: `Vaultline ${line}`,
+        chat: `${ok ? ":white_check_mark:" : ":x:"} Vaultline ${slackEscape(line)}`,
+        title: ok ? `Restore finished from backup ${r.backupId}` : `Restore FAILED from backup ${r.backupId}`,
+        severity: ok ? "success" : "failure",
+        facts: [
+          { name: "Restore", value: r.id },
+          { name: "Backup", value: r.backupId },
+          { name: "Safety", value: r.safetyBackupId ?? "none" },
+          { name: "Status", value: event.status },
+          { name: "Duration", value: humanSeconds(r.durationSeconds) },
         ],
-        { restore: restorePayload(r, event.status, event.failureReason ?? null) },
-      );
+        after: reasonLines(event.failureReason),
+        detail: event.failureReason ?? "",
+        extra: { restore: restorePayload(r, event.status, event.failureReason ?? null) },
+      };
     }
     case "retention.pruned": {
-      const line = `retention pruned ${event.count} backup${event.count === 1 ? "" : "s"} (${formatBytes(event.bytes, "unknown size")})`;
-      return finish(
-        `Vaultline ${line}`,
-        `:wastebasket: Vaultline ${line}`,
-        `Retention pruned ${event.count} backup${event.count === 1 ? "" : "s"}`,
-        ["Pruned:", ...event.ids.map((id) => `  ${id}`)],
-        { retention: { count: event.count, bytes: Number(event.bytes), ids: event.ids } },
-      );
+      const n = `${event.count} backup${event.count === 1 ? "" : "s"}`;
+      const line = `retention pruned ${n} (${formatBytes(event.bytes, "unknown size")})`;
+      return {
+        plain: `Vaultline ${line}`,
+        chat: `:wastebasket: Vaultline ${line}`,
+        title: `Retention pruned ${n}`,
+        severity: "info",
+        facts: [],
+        after: ["Pruned:", ...event.ids.map((id) => `  ${id}`)],
+        detail: `Pruned: ${event.ids.join(", ")}`,
+        extra: { retention: { count: event.count, bytes: Number(event.bytes), ids: event.ids } },
+      };
+    }
+    case "drill.failed": {
+      const d = event.drill;
+      const reason = d.failureReason ? oneLine(d.failureReason) : "no reason recorded";
+      const of = d.backupId ? ` of backup ${d.backupId}` : "";
+      return {
+        plain: `Vaultline restore drill${of} FAILED: ${reason}`,
+        chat: `:x: Vaultline restore drill${of} FAILED: ${slackEscape(reason)}`,
+        title: `Restore drill FAILED${of}`,
+        severity: "failure",
+        facts: [
+          { name: "Drill", value: d.id },
+          { name: "Backup", value: d.backupId ?? "none" },
+          { name: "Duration", value: humanSeconds(d.durationSeconds) },
+        ],
+        after: reasonLines(d.failureReason),
+        detail: d.failureReason ?? "",
+        extra: { drill: { id: d.id, backupId: d.backupId ?? null, failureReason: d.failureReason ?? null, duration: d.durationSeconds ?? null } },
+      };
+    }
+    case "deploy.blocked": {
+      const reasons = event.reasons.length > 0 ? event.reasons : ["no reason recorded"];
+      const line = `deploy of ${event.commitSha} blocked: ${oneLine(reasons.join("; "))}`;
+      return {
+        plain: `Vaultline ${line}`,
+        chat: `:no_entry: Vaultline ${slackEscape(line)}`,
+        title: `Deploy of ${event.commitSha} blocked`,
+        severity: "failure",
+        facts: [
+          { name: "Commit", value: event.commitSha },
+          { name: "By", value: event.actor ?? "unknown" },
+        ],
+        after: ["", "Reasons:", ...reasons.map((r) => `  - ${r}`)],
+        detail: reasons.map((r) => `- ${r}`).join("\n"),
+        extra: { deploy: { commitSha: event.commitSha, reasons: event.reasons, actor: event.actor ?? null } },
+      };
+    }
+    case "test": {
+      const by = event.by ? ` by ${event.by}` : "";
+      const line = `test notification for channel "${event.channelName}"${by}`;
+      return {
+        plain: `Vaultline ${line}`,
+        chat: `:bell: Vaultline ${slackEscape(line)}`,
+        title: `Test notification (${event.channelName})`,
+        severity: "info",
+        facts: [{ name: "Channel", value: event.channelName }],
+        after: ["", "If you can read this, the channel works."],
+        detail: "If you can read this, the channel works.",
+        extra: { test: { channel: event.channelName, by: event.by ?? null } },
+      };
     }
   }
+}
+
+/** Everything every channel needs to say one event. `now` stamps occurredAt. */
+export function backupEventMessage(event: NotifyEvent, now: Date = new Date()): NotificationMessage {
+  const p = parts(event);
+  const occurredAt = now.toISOString();
+  return {
+    event: event.type,
+    text: p.chat,
+    plain: p.plain,
+    title: p.title,
+    severity: p.severity,
+    facts: p.facts,
+    detail: p.detail ?? "",
+    occurredAt,
+    subject: `[Vaultline] ${p.title}`,
+    body: [p.plain, "", ...factLines(p.facts), ...(p.after ?? []), "", `Sent by Vaultline at ${occurredAt}.`].join("\n"),
+    payload: { text: p.chat, source: "vaultline", event: event.type, occurredAt, ...p.extra },
+  };
 }
 
 function restorePayload(

@@ -16,6 +16,8 @@ export interface WebhookOptions {
   backoffMs?: number;
   /** Per attempt. */
   timeoutMs?: number;
+  /** Applied to an error before it is logged (a receiver may echo the secret URL back). */
+  redact?: (text: string) => string;
 }
 
 export interface WebhookResult {
@@ -69,19 +71,27 @@ function retryAfterMs(res: Response): number | undefined {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** POSTs `payload` as JSON. Never throws; the result says what happened. */
-export async function sendWebhook(
+export async function sendWebhook(url: string, payload: unknown, opts: WebhookOptions = {}): Promise<WebhookResult> {
+  return postWithRetry(url, { body: JSON.stringify(payload), headers: { "Content-Type": "application/json" } }, opts);
+}
+
+/**
+ * POSTs `body` with `headers` (each chat service's own format, lib/notify/formats.ts),
+ * signed when `secret` is set, with the retries above. Never throws.
+ */
+export async function postWithRetry(
   url: string,
-  payload: unknown,
-  { secret, retries = 3, fetchImpl = fetch, backoffMs = 1000, timeoutMs = 10_000 }: WebhookOptions = {},
+  request: { body: string; headers: Record<string, string> },
+  { secret, retries = 3, fetchImpl = fetch, backoffMs = 1000, timeoutMs = 10_000, redact = (t) => t }: WebhookOptions = {},
 ): Promise<WebhookResult> {
-  const body = JSON.stringify(payload);
+  const { body } = request;
   const origin = webhookOrigin(url);
   const maxAttempts = Math.max(0, Math.floor(retries)) + 1;
   let last: WebhookResult = { ok: false, attempts: 0 };
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const headers: Record<string, string> = {
-      "Content-Type": "application/json",
       "User-Agent": "Vaultline-Webhook/1",
+      ...request.headers,
     };
     if (secret) {
       // Re-signed per attempt: receivers reject stale timestamps, and a retry after
@@ -116,7 +126,7 @@ export async function sendWebhook(
     }
     if (attempt < maxAttempts) {
       const delay = Math.min(wait ?? backoffMs * 2 ** (attempt - 1), MAX_BACKOFF_MS);
-      log.warn({ origin, attempt, maxAttempts, status: last.status, error: last.error, delayMs: delay }, "webhook attempt failed; retrying");
+      log.warn({ origin, attempt, maxAttempts, status: last.status, error: last.error && redact(last.error), delayMs: delay }, "webhook attempt failed; retrying");
       await sleep(delay);
     }
   }

@@ -10,7 +10,8 @@ import { lastGoodBackupAt } from "../backup/last-success";
 import { scheduleStateSince } from "../backup/schedule";
 import { getSettings } from "../settings";
 import { componentLogger } from "../log";
-import { notify, skipReason, type NotifyConfig, type NotifyEvent, type NotifyOptions, type NotifyResult } from "./index";
+import type { NotifyConfig, NotifyEvent, NotifyOptions, NotifyResult } from "./index";
+import { notifyRouted, routedChannels } from "./channels";
 import { shouldSendMissedAlert } from "./missed";
 import type { BackupSummary } from "./messages";
 
@@ -27,15 +28,19 @@ export interface WiringOptions {
 }
 
 type Ctx = Pick<BackupContext, "db">;
+type RoutedEvent = Exclude<NotifyEvent, { type: "test" }>;
 
-/** Sends one event to the channels configured now. Never throws. */
-export async function sendNotification(ctx: Ctx, event: NotifyEvent, cfg: NotifyConfig, opts: NotifyOptions = {}): Promise<NotifyResult> {
+/**
+ * Sends one event to the channels routed for it now (lib/notify/channels.ts). Never throws.
+ * The one line another engine's event needs (a failed drill, a blocked deploy):
+ * `sendNotification(ctx, { type: "drill.failed", drill }, cfg)`.
+ */
+export async function sendNotification(ctx: Ctx, event: RoutedEvent, cfg: NotifyConfig, opts: NotifyOptions = {}): Promise<NotifyResult> {
   try {
-    const { notifications } = await getSettings(ctx.db);
-    return await notify(event, notifications, cfg, opts);
+    return await notifyRouted(ctx.db, event, cfg, opts);
   } catch (e) {
     log.error({ event: event.type, err: (e as Error).message }, "notification not sent");
-    return { event: event.type, skipped: `settings unreadable: ${(e as Error).message}` };
+    return { event: event.type, skipped: `channels unreadable: ${(e as Error).message}`, deliveries: [] };
   }
 }
 
@@ -66,7 +71,7 @@ function summary(job: {
 }
 
 /** The notification an engine event calls for, or null (cancelled, unknown ids). */
-export async function eventFor(ctx: Ctx, e: EngineEvent): Promise<NotifyEvent | null> {
+export async function eventFor(ctx: Ctx, e: EngineEvent): Promise<RoutedEvent | null> {
   if (e.type === "backup.finished") {
     const job = await ctx.db.backupJob.findUnique({ where: { id: e.jobId } });
     if (!job) return null;
@@ -104,10 +109,9 @@ export async function checkMissedBackup(ctx: Ctx, cfg: NotifyConfig, opts: { now
   const settings = await getSettings(ctx.db);
   const hours = settings.notifications.missedBackupAfterHours;
   const lastSuccessAt = await lastGoodBackupAt(ctx.db);
-  const event: NotifyEvent = { type: "backup.missed", lastSuccessAt, hours };
-  const skip = skipReason(event, settings.notifications);
-  // Not recorded as sent: once a channel is configured, the current gap still alerts.
-  if (skip) return { sent: false, reason: skip };
+  const event: RoutedEvent = { type: "backup.missed", lastSuccessAt, hours };
+  // Not recorded as sent: once a channel is routed for it, the current gap still alerts.
+  if ((await routedChannels(ctx.db, event.type)).length === 0) return { sent: false, reason: "no channel is routed for the missed-backup alert" };
   const since = await scheduleStateSince(ctx, now);
   const claimed = await ctx.db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vaultline:missed-alert'))`;

@@ -16,6 +16,8 @@ import { settingsUpdateSchema } from "../validation/settings";
 import { createTokenSchema, createUserSchema, endSessionsSchema, updateUserSchema } from "../validation/users";
 import { listAuditSchema } from "../audit-query";
 import * as r from "./responses";
+import { createChannelSchema, updateChannelSchema } from "../validation/notification-channels";
+import * as nc from "./notification-channels";
 
 export const TAGS = [
   { name: "Backups", description: "Take, list, verify, download and remove backups." },
@@ -209,7 +211,7 @@ export const ENDPOINTS: Endpoint[] = [
   { method: "post", path: "/api/checks/run", gate: "checks.run", tag: "Checks", summary: "Run the checks now (stored and audited)", success: [json(200, "The run.", r.lastCheckRunSchema)] },
 
   // ---- settings ----
-  { method: "get", path: "/api/settings", gate: "settings.read", tag: "Settings", summary: "The settings in force, versions and next runs", success: [json(200, "Settings (webhook URL masked unless allowed `settings.secrets`).", r.settingsViewSchema)] },
+  { method: "get", path: "/api/settings", gate: "settings.read", tag: "Settings", summary: "The settings in force, versions and next runs", success: [json(200, "Settings.", r.settingsViewSchema)] },
   {
     method: "put",
     path: "/api/settings",
@@ -220,6 +222,13 @@ export const ENDPOINTS: Endpoint[] = [
     body: settingsUpdateSchema,
     success: [json(200, "Saved.", r.settingsSavedSchema)],
   },
+
+  // ---- notification channels ----
+  { method: "get", path: "/api/notification-channels", gate: "settings.read", tag: "Settings", summary: "Notification channels and their delivery health (never their secrets)", success: [json(200, "Channels, oldest first.", nc.channelListSchema)] },
+  { method: "post", path: "/api/notification-channels", gate: "settings.write", tag: "Settings", summary: "Add a notification channel (audited)", description: "Slack, Discord, Teams (Workflows), ntfy, generic signed JSON webhook or email, routed for the events listed.", body: createChannelSchema, success: [json(201, "Created.", nc.channelSchema)], errors: ["CONFLICT"] },
+  { method: "patch", path: "/api/notification-channels/{id}", gate: "settings.write", tag: "Settings", summary: "Change a notification channel (audited)", description: "Secret fields are write-only: omitted keeps the stored value, null clears an optional one.", body: updateChannelSchema, success: [json(200, "Changed.", nc.channelSchema)], errors: ["CONFLICT"] },
+  { method: "delete", path: "/api/notification-channels/{id}", gate: "settings.write", tag: "Settings", summary: "Remove a notification channel (audited)", success: [empty(204, "Removed.")] },
+  { method: "post", path: "/api/notification-channels/{id}/test", gate: "settings.write", tag: "Settings", summary: "Send a test message to one channel", description: "One attempt, 10 s timeout; at most one test per channel every 5 seconds. The outcome is recorded in the channel's health.", success: [json(200, "What the receiver answered (ok false with its status or error when it refused).", nc.channelTestSchema)], errors: ["RATE_LIMITED"] },
 
   // ---- users and tokens ----
   { method: "get", path: "/api/users", gate: "users.manage", tag: "Users and tokens", summary: "All users", success: [json(200, "Users.", r.userListSchema)] },

@@ -318,10 +318,7 @@ export const settingsViewSchema = z
     settings: z.object({
       schedule: scheduleSchema,
       retention: retentionSchema,
-      notifications: notificationsSchema.extend({
-        /** Masked (`https://host/…`) unless the caller is allowed `settings.secrets`. */
-        webhookUrl: z.string().nullable(),
-      }),
+      notifications: notificationsSchema,
       compression: compressionSchema,
     }),
     meta: z.object(Object.fromEntries(SETTINGS_SECTIONS.map((s) => [s, sectionMetaSchema])) as Record<(typeof SETTINGS_SECTIONS)[number], typeof sectionMetaSchema>),

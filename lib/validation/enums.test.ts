@@ -6,6 +6,7 @@ import { BACKUP_KINDS, BACKUP_TRIGGERS, JOB_STATUSES, createBackupSchema, listBa
 import { DEPLOYMENT_STATUSES } from "./deploy";
 import { scheduleSchema } from "./settings";
 import { ROLES } from "../permissions";
+import { CHANNEL_KINDS, NOTIFICATION_EVENTS } from "./notification-channels";
 import { manifestSchema } from "../backup/manifest";
 
 const require = createRequire(import.meta.url);
@@ -30,6 +31,8 @@ describe("status, kind and trigger values have one source: prisma/schema.prisma"
     expect(JOB_STATUSES).toEqual(schemaEnum("JobStatus"));
     expect(DEPLOYMENT_STATUSES).toEqual(schemaEnum("DeploymentStatus"));
     expect([...ROLES].sort()).toEqual(schemaEnum("Role").sort());
+    expect(CHANNEL_KINDS).toEqual(schemaEnum("NotificationChannelKind"));
+    expect(NOTIFICATION_EVENTS).toEqual(schemaEnum("NotificationEvent"));
   });
 
   it("the zod schemas accept every value of the enum and nothing else", () => {

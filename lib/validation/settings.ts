@@ -105,25 +105,10 @@ export const retentionSchema = z.strictObject({
   keepQuick: z.number().int().min(0).max(1000),
 });
 
-// The pattern browsers use for <input type="email">, so the form and the server agree
-// and internal addresses such as ops@localhost are accepted.
-const emailSchema = z.string().trim().max(320).pipe(z.email({ pattern: z.regexes.html5Email }));
-
+// Where notifications go and for which events is per channel (NotificationChannel,
+// lib/validation/notification-channels.ts); the single webhookUrl/emails/onSuccess/
+// onFailure of earlier releases became channels (migration 20261201053000).
 export const notificationsSchema = z.strictObject({
-  webhookUrl: z
-    .string()
-    .trim()
-    .max(2048)
-    .pipe(z.url({ protocol: /^https?$/, hostname: z.regexes.hostname, message: "must be an http(s) URL" }))
-    .nullable(),
-  emails: z
-    .array(emailSchema)
-    .max(50)
-    .refine((list) => new Set(list.map((e) => e.toLowerCase())).size === list.length, {
-      message: "duplicate address",
-    }),
-  onSuccess: z.boolean(),
-  onFailure: z.boolean(),
   missedBackupAfterHours: z.number().int().min(1).max(8760),
 });
 
@@ -174,10 +159,6 @@ export const DEFAULT_SETTINGS: Settings = {
   schedule: { enabled: true, cron: "0 2 * * *", timezone: "UTC", kind: "FULL" },
   retention: { days: 30, keepLast: 10, keepQuick: 10 },
   notifications: {
-    webhookUrl: null,
-    emails: [],
-    onSuccess: false,
-    onFailure: true,
     // A daily schedule plus two hours of slack, so one late run does not page anyone.
     missedBackupAfterHours: 26,
   },

@@ -3,6 +3,7 @@ import { json, parseBody, userIdOf, withAuth } from "@/lib/http";
 import { appContext } from "@/lib/backup";
 import { gateResponse, runGate } from "@/lib/deploy";
 import { gateRequestSchema } from "@/lib/validation/deploy";
+import { announceGateDecision } from "@/lib/notify/announce";
 
 export const dynamic = "force-dynamic";
 // waitSeconds may hold the request up to 15 minutes.
@@ -10,6 +11,8 @@ export const maxDuration = 960;
 
 export const POST = withAuth("deploy.gate", async (req, { principal, actor }) => {
   const input = await parseBody(req, gateRequestSchema);
-  const r = gateResponse(await runGate(appContext(), input, { actor, userId: userIdOf(principal) }));
+  const gate = await runGate(appContext(), input, { actor, userId: userIdOf(principal) });
+  void announceGateDecision(appContext(), gate, input.commitSha, actor.label ?? null);
+  const r = gateResponse(gate);
   return json(r.body, r.status);
 });
