@@ -31,7 +31,7 @@ async function ask(port: number): Promise<{ pid: number; index: string; workerIn
   return r.json();
 }
 
-async function until<T>(f: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+async function until<T>(f: () => Promise<T | undefined>, ms = 40_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     try {
@@ -86,5 +86,5 @@ describe("startWebCluster", () => {
     primary.kill("SIGTERM");
     expect(await exited).toBe(0);
     expect(pids.filter(alive)).toEqual([]);
-  });
+  }, 120_000);
 });
