@@ -8,6 +8,7 @@ import { loadSettings, nextRuns, updateSettings } from "./settings";
 import { maskUrl } from "./audit-query";
 import type { Settings, SettingsUpdate } from "./validation/settings";
 import { resyncScheduleAfterSave } from "./backup/schedule";
+import { resyncDrillScheduleAfterSave } from "./backup/drill-schedule";
 import { config } from "./config";
 
 export const NEXT_RUNS_SHOWN = 5;
@@ -41,6 +42,9 @@ export async function saveSettings(db: Db, update: SettingsUpdate, actor: Actor,
   // (`appDatabaseUrl: null` leaves that to the workers' re-sync, for callers without a queue.)
   if (sections.includes("schedule") && opts.appDatabaseUrl !== null) {
     await resyncScheduleAfterSave({ db, appDatabaseUrl: opts.appDatabaseUrl ?? config().databaseUrl });
+  }
+  if (sections.includes("drill") && opts.appDatabaseUrl !== null) {
+    await resyncDrillScheduleAfterSave({ db, appDatabaseUrl: opts.appDatabaseUrl ?? config().databaseUrl });
   }
   return { ...(await settingsView(db, revealSecrets)), changed: sections };
 }

@@ -33,6 +33,7 @@ export function toBackupDto(r: Row): BackupDto {
     note: r.note,
     verifiedAt: iso(r.verifiedAt),
     verifyStatus: r.verifyStatus,
+    drillPassedAt: iso(r.drillPassedAt),
     phase: r.phase,
     progressBytes: Number(r.progressBytes),
     attempt: r.attempt,

@@ -14,7 +14,12 @@ export interface RestoreEvent {
   restoreId: string;
   status?: "SUCCEEDED" | "FAILED";
 }
-export type EngineEvent = BackupFinished | RestoreEvent;
+export interface DrillFinished {
+  type: "drill.finished";
+  drillId: string;
+  status: "PASSED" | "FAILED";
+}
+export type EngineEvent = BackupFinished | RestoreEvent | DrillFinished;
 
 type Listener = (e: EngineEvent) => Promise<void> | void;
 const listeners = new Set<Listener>();

@@ -39,7 +39,7 @@ const log = componentLogger("notify");
 /** Why `event` is not sent under `settings`, or null when it is. */
 export function skipReason(event: NotifyEvent, settings: NotificationSettings): string | null {
   if (event.type === "backup.succeeded" && !settings.onSuccess) return "onSuccess is off";
-  if (event.type === "backup.failed" && !settings.onFailure) return "onFailure is off";
+  if ((event.type === "backup.failed" || event.type === "drill.failed") && !settings.onFailure) return "onFailure is off";
   if (event.type === "retention.pruned" && event.count === 0) return "nothing pruned";
   if (!settings.webhookUrl && settings.emails.length === 0) return "no webhook or email configured";
   return null;

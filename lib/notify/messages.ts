@@ -3,6 +3,7 @@
 // Kept free of I/O so the wording is tested without a network.
 import { formatBytes } from "../format";
 import type { BackupKind, BackupTrigger, JobStatus } from "../validation/backups";
+import { drillMessageParts, type DrillNotifyEvent, type DrillPayload } from "./drill-messages";
 
 export interface BackupSummary {
   id: string;
@@ -36,7 +37,8 @@ export type NotifyEvent =
       status: "SUCCEEDED" | "FAILED";
       failureReason?: string | null;
     }
-  | { type: "retention.pruned"; count: number; bytes: number | bigint; ids: string[] };
+  | { type: "retention.pruned"; count: number; bytes: number | bigint; ids: string[] }
+  | DrillNotifyEvent;
 
 export type NotifyEventType = NotifyEvent["type"];
 
@@ -75,6 +77,7 @@ export interface WebhookPayload {
   };
   missed?: { lastSuccessAt: string | null; hours: number };
   retention?: { count: number; bytes: number; ids: string[] };
+  drill?: DrillPayload;
 }
 
 export interface NotificationMessage {
@@ -235,6 +238,11 @@ export function backupEventMessage(event: NotifyEvent, now: Date = new Date()): 
         ],
         { restore: restorePayload(r, event.status, event.failureReason ?? null) },
       );
+    }
+    case "drill.failed":
+    case "drill.overdue": {
+      const d = drillMessageParts(event);
+      return finish(d.plain, d.chat, d.subject, d.body, { drill: d.drill });
     }
     case "retention.pruned": {
       const line = `retention pruned ${event.count} backup${event.count === 1 ? "" : "s"} (${formatBytes(event.bytes, "unknown size")})`;

@@ -12,6 +12,7 @@ import { getSettings } from "../settings";
 import { componentLogger } from "../log";
 import { notify, skipReason, type NotifyConfig, type NotifyEvent, type NotifyOptions, type NotifyResult } from "./index";
 import { shouldSendMissedAlert } from "./missed";
+import { checkOverdueDrill, drillEventFor } from "./drill";
 import type { BackupSummary } from "./messages";
 
 const log = componentLogger("notify");
@@ -74,6 +75,7 @@ export async function eventFor(ctx: Ctx, e: EngineEvent): Promise<NotifyEvent | 
     if (job.status === "FAILED") return { type: "backup.failed", backup: summary(job), attempt: job.attempt, maxAttempts: maxAttemptsOf(job) };
     return null;
   }
+  if (e.type === "drill.finished") return drillEventFor(ctx, e);
   const r = await ctx.db.restoreJob.findUnique({ where: { id: e.restoreId }, include: { initiatedBy: { select: { email: true } } } });
   if (!r) return null;
   const restore = {
@@ -147,6 +149,8 @@ export function startNotifications(ctx: Ctx, opts: WiringOptions): () => Promise
     track(
       checkMissedBackup(ctx, opts.cfg, { notifyOptions: opts.notifyOptions })
         .catch((e: Error) => log.error({ err: e.message }, "missed-backup check failed"))
+        .then(() => checkOverdueDrill(ctx, (event, o) => sendNotification(ctx, event, opts.cfg, { ...opts.notifyOptions, ...o })))
+        .catch((e: Error) => log.error({ err: e.message }, "drill-overdue check failed"))
         .finally(() => (checking = false)),
     );
   };
