@@ -5,7 +5,9 @@
 import { CronExpressionParser } from "cron-parser";
 import type { Db } from "../db";
 import { loadSettings } from "../settings";
-import type { DrillSettings, DrillState } from "../validation/drill-settings";
+import type { DrillSettings, DrillState, DrillStatus } from "../validation/drill-settings";
+
+type Finished = Exclude<DrillStatus, "RUNNING">;
 
 /** Slack after a missed interval before a drill is overdue: a drill takes a restore's time. */
 export const DRILL_GRACE_MS = 3 * 60 * 60 * 1000;
@@ -37,7 +39,7 @@ export interface DrillStateInput {
   /** When the drill schedule was saved (it is off until then). */
   inForceSince: Date | null;
   running: boolean;
-  newestFinished: { status: "PASSED" | "FAILED" } | null;
+  newestFinished: { status: Finished } | null;
   lastSuccessAt: Date | null;
 }
 
@@ -65,7 +67,7 @@ export async function drillSummary(db: Pick<Db, "drillRun" | "setting">, now = n
   const [{ settings, meta }, running, newestFinished, lastSuccess] = await Promise.all([
     loadSettings(db),
     db.drillRun.findFirst({ where: { status: "RUNNING" }, select: { id: true } }),
-    db.drillRun.findFirst({ where: { status: { in: ["PASSED", "FAILED"] } }, orderBy: [{ completedAt: { sort: "desc", nulls: "last" } }, { startedAt: "desc" }] }),
+    db.drillRun.findFirst({ where: { status: { not: "RUNNING" } }, orderBy: [{ completedAt: { sort: "desc", nulls: "last" } }, { startedAt: "desc" }] }),
     db.drillRun.findFirst({ where: { status: "PASSED" }, orderBy: [{ completedAt: { sort: "desc", nulls: "last" } }] }),
   ]);
   const schedule = settings.drill;
@@ -76,7 +78,7 @@ export async function drillSummary(db: Pick<Db, "drillRun" | "setting">, now = n
       schedule,
       inForceSince: meta.drill?.updatedAt ?? null,
       running: running !== null,
-      newestFinished: newestFinished ? { status: newestFinished.status as "PASSED" | "FAILED" } : null,
+      newestFinished: newestFinished ? { status: newestFinished.status as Finished } : null,
       lastSuccessAt: lastSuccess?.completedAt ?? null,
     });
   } catch {
