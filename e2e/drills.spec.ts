@@ -29,7 +29,7 @@ test.describe.serial("restore drills", () => {
     expect(created.status()).toBe(202);
     backupId = (await created.json()).id;
     await expect.poll(async () => (await (await page.request.get(`/api/backups/${backupId}`)).json()).status, { timeout: 120_000 }).toBe("SUCCEEDED");
-    const drill = await page.request.post(`/api/backups/${backupId}/drill`, { headers: E2E.sameOrigin });
+    const drill = await page.request.post(`/api/backups/${backupId}/drill`, { headers: E2E.sameOrigin, data: {} });
     expect(drill.status()).toBe(202);
     await expect.poll(async () => (await (await page.request.get("/api/today")).json()).drill.state, { timeout: 120_000 }).toBe("ok");
     const today = await (await page.request.get("/api/today")).json();
@@ -45,6 +45,22 @@ test.describe.serial("restore drills", () => {
     // Only the drilled backup carries the mark.
     await expect(page.locator("tr[data-backup-id]").getByTestId("drill-proven")).toHaveCount(1);
     await screenshot(page, "drills-proven");
+  });
+
+  test("Settings → Restore drills shows the saved schedule and its next drills, and refuses a bad cron at the field", async ({ page }) => {
+    await page.goto("/settings");
+    const form = page.getByRole("form", { name: "Restore drills" });
+    await expect(form.getByLabel("Scheduled restore drills on")).toBeChecked();
+    await expect(form.getByLabel("Cron expression")).toHaveValue("0 4 * * 0");
+    await expect(form.getByLabel("Checksum tables up to (MB)")).toHaveValue("4096");
+    await expect(form.getByTestId("drill-next-runs")).toContainText("04:00 UTC");
+    await form.getByLabel("Cron expression").fill("0 4 * *");
+    await expect(form.getByText(/invalid cron expression/)).toBeVisible();
+    await form.getByLabel("Cron expression").fill("30 3 * * 6");
+    await form.getByRole("button", { name: "Save restore drills" }).click();
+    await expect(form.getByText(/^Version 2/)).toBeVisible();
+    const saved = await (await page.request.get("/api/settings")).json();
+    expect(saved.settings.drill).toMatchObject({ enabled: true, cron: "30 3 * * 6" });
   });
 
   test("a failed drill turns the line red and says why, keeping the last proven restore", async ({ page }) => {

@@ -133,8 +133,9 @@ export async function exportSnapshot(url: string): Promise<ExportedSnapshot> {
     return {
       snapshotId: rows[0].id,
       client,
+      // Closing the connection ends the read-only transaction; it does not wait behind a
+      // checksum still running when the backup failed or was cancelled.
       async end() {
-        await client.query("COMMIT").catch(() => undefined);
         await client.end().catch(() => undefined);
       },
     };
