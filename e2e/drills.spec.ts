@@ -39,7 +39,7 @@ test.describe.serial("restore drills", () => {
     const line = page.getByTestId("drill-line");
     await expect(line).toHaveAttribute("data-state", "ok");
     await expect(line).toContainText(/Last proven restore: just now, recovery time (<1 s|\d+ s)/);
-    await expect(line.getByRole("link", { name: /Drilled backup/ })).toHaveAttribute("href", `/backups/${backupId}`);
+    await expect(line.getByRole("link", { name: /Proven backup/ })).toHaveAttribute("href", `/backups/${backupId}`);
     const row = page.locator(`tr[data-backup-id="${backupId}"]`);
     await expect(row.getByTestId("drill-proven")).toHaveText("✓ restore proven");
     // Only the drilled backup carries the mark.

@@ -250,6 +250,17 @@ describe("scheduled drills", () => {
     expect(String(hook.payload.text)).toMatch(/restore drill FAILED/);
   });
 
+  it("tables above the checksum bound are reported as not compared; the restore itself still proves the backup", async () => {
+    const id = await fullBackup(env);
+    const { key, m } = await manifestOf(env, id);
+    for (const name of Object.keys(m.tableChecksums!.tables)) m.tableChecksums!.tables[name] = { rows: null, checksum: null, skipped: "larger than 0 MB (drill.checksumMaxTableMb)" };
+    await writeManifest(env, id, key, m);
+    const r = await runDrill(env.ctx, id);
+    expect(r.reason).toBeUndefined();
+    expect(r).toMatchObject({ ok: true, compared: "nothing", note: expect.stringMatching(/^the archive restored, but no table's contents were compared: .*public\.customers \(larger than 0 MB/) });
+    expect(r.tables.every((t) => t.ok && t.note?.startsWith("not compared"))).toBe(true);
+  });
+
   it("a backup whose manifest has no checksums (older Vaultline) is drilled on row counts, and the drill says so", async () => {
     const id = await fullBackup(env);
     const { key, m } = await manifestOf(env, id);

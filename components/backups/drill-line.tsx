@@ -57,7 +57,7 @@ export function DrillLine() {
       {more && <span className={red ? "font-medium" : "opacity-80"}>{more}</span>}
       {d.backupId && (
         <Link href={`/backups/${d.backupId}`} className="underline underline-offset-2">
-          Drilled backup {shortId(d.backupId)}
+          Proven backup {shortId(d.backupId)}
         </Link>
       )}
     </section>
