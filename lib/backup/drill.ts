@@ -72,7 +72,13 @@ export async function requestDrill(ctx: BackupContext, id: string, actor: Actor)
   if (job.status !== "SUCCEEDED" || job.kind !== "FULL") throw new ApiError("CONFLICT", "Only a successful FULL backup can be drilled");
   const run = await ctx.db.drillRun.create({ data: { backupId: id, trigger: "MANUAL" } });
   await audit(ctx.db, { actor, action: "backup.drill_requested", target: id, details: { drillId: run.id } });
-  await enqueueDrill(ctx, id, run.id);
+  try {
+    await enqueueDrill(ctx, id, run.id);
+  } catch (e) {
+    // Not left "running" for the stale sweep to find hours later.
+    await ctx.db.drillRun.update({ where: { id: run.id }, data: { status: "FAILED", completedAt: new Date(), failureReason: `could not be queued: ${(e as Error).message}` } });
+    throw e;
+  }
 }
 
 export async function enqueueDrill(ctx: Pick<BackupContext, "appDatabaseUrl">, backupId: string, drillId: string) {
