@@ -6,7 +6,7 @@ import type { DrillFinished } from "../backup/events";
 import { drillSummary } from "../backup/drill-status";
 import { getSettings } from "../settings";
 import { componentLogger } from "../log";
-import type { NotifyConfig, NotifyEvent, NotifyOptions, NotifyResult } from "./index";
+import type { NotifyEvent, NotifyOptions, NotifyResult } from "./index";
 
 const log = componentLogger("notify");
 
