@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Db } from "./db";
 import { lastGoodBackupAt } from "./backup/last-success";
 import { storageUsage } from "./backup/storage-usage";
+import { registerDrillMetrics } from "./drill-metrics";
 import { BACKUP_KINDS, FINISHED_JOB_STATUSES } from "./validation/backups";
 
 /** The duration histogram covers successful backups completed in this window. */
@@ -71,6 +72,8 @@ export async function renderMetrics(db: Db, now = new Date()): Promise<RenderedM
   for (const status of ["SUCCEEDED", "FAILED"] as const) restores.inc({ status }, 0);
   for (const c of restoreCounts) restores.inc({ status: c.status }, c._count._all);
   new Gauge({ name: "vaultline_storage_bytes", help: "Sum of the stored sizes of successful backups", registers }).set(usage.totalBytes);
+
+  await registerDrillMetrics(db, registers, { windowDays: DURATION_WINDOW_DAYS, buckets: DURATION_BUCKETS, now });
 
   return { contentType: registry.contentType, body: await registry.metrics() };
 }

@@ -11,6 +11,7 @@ export const QUEUES = {
   drill: "vaultline.drill",
   maintenance: "vaultline.maintenance",
   schedule: "vaultline.schedule",
+  drillSchedule: "vaultline.drill-schedule",
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -105,7 +106,7 @@ async function adoptLegacyJobs(url: string, boss: PgBoss): Promise<number> {
     const { rows } = await client.query<{ name: string; data: object | null; singleton_key: string | null; start_after: Date; priority: number }>(
       `SELECT name, data, singleton_key, start_after, priority FROM "${LEGACY_BOSS_SCHEMA}".job
         WHERE state IN ('created', 'retry') AND name = ANY($1::text[]) ORDER BY created_on`,
-      [Object.values(QUEUES).filter((q) => q !== QUEUES.schedule)],
+      [Object.values(QUEUES).filter((q) => q !== QUEUES.schedule && q !== QUEUES.drillSchedule)],
     );
     const db = { executeSql: (text: string, values?: unknown[]) => client.query(text, values as unknown[]) };
     for (const r of rows) {

@@ -7,6 +7,7 @@ import { audit, type Actor } from "./audit";
 import { loadSettings, nextRuns, updateSettings } from "./settings";
 import type { Settings, SettingsUpdate } from "./validation/settings";
 import { resyncScheduleAfterSave } from "./backup/schedule";
+import { resyncDrillScheduleAfterSave } from "./backup/drill-schedule";
 import { config } from "./config";
 
 export const NEXT_RUNS_SHOWN = 5;
@@ -35,6 +36,9 @@ export async function saveSettings(db: Db, update: SettingsUpdate, actor: Actor,
   // (`appDatabaseUrl: null` leaves that to the workers' re-sync, for callers without a queue.)
   if (sections.includes("schedule") && opts.appDatabaseUrl !== null) {
     await resyncScheduleAfterSave({ db, appDatabaseUrl: opts.appDatabaseUrl ?? config().databaseUrl });
+  }
+  if (sections.includes("drill") && opts.appDatabaseUrl !== null) {
+    await resyncDrillScheduleAfterSave({ db, appDatabaseUrl: opts.appDatabaseUrl ?? config().databaseUrl });
   }
   return { ...(await settingsView(db)), changed: sections };
 }

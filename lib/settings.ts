@@ -17,6 +17,7 @@ import {
   type SettingsSection,
   type SettingsUpdate,
 } from "./validation/settings";
+import { drillSettingsSchema } from "./validation/drill-settings";
 
 export interface SettingsActor {
   type: "user" | "token" | "system";
@@ -65,6 +66,7 @@ const SECTION_SCHEMAS = {
   retention: retentionSchema,
   notifications: notificationsSchema,
   compression: compressionSchema,
+  drill: drillSettingsSchema,
 } as const;
 
 type SettingReader = Pick<Db, "setting">;

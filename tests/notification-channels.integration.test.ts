@@ -196,9 +196,9 @@ describe("routing", () => {
     expect(slack.hooks).toHaveLength(1);
     expect(discord.hooks.length + teams.hooks.length + ntfy.hooks.length).toBe(0);
 
-    await notifyRouted(db, { type: "drill.failed", drill: { id: "dr1", backupId: "b1", failureReason: "row counts differ: public.orders" } }, cfg, { retries: 0 });
+    await notifyRouted(db, { type: "drill.failed", drill: { id: "dr1", backupId: "b1", trigger: "SCHEDULED", failureReason: "row counts differ: public.orders", recoverySeconds: null } }, cfg, { retries: 0 });
     expect(slack.hooks).toHaveLength(2);
-    expect(JSON.parse(slack.hooks[1].body).text).toBe(":x: Vaultline restore drill of backup b1 FAILED: row counts differ: public.orders");
+    expect(JSON.parse(slack.hooks[1].body).text).toBe(":x: Vaultline restore drill FAILED of backup b1: row counts differ: public.orders");
 
     await notifyRouted(db, { type: "deploy.blocked", commitSha: "abc1234", reasons: ["no FULL backup in the last 60 minutes"], actor: "ci" }, cfg, { retries: 0 });
     expect(ntfy.hooks).toHaveLength(1);

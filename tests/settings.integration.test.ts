@@ -46,8 +46,10 @@ describe("settings persistence", () => {
     expect(s.retention).toEqual({ days: 30, keepLast: 10, keepQuick: 10 });
     expect(s.notifications.missedBackupAfterHours).toBe(26);
     const { meta } = await loadSettings(db);
-    expect(meta).toEqual({ schedule: null, retention: null, notifications: null, compression: null });
+    expect(meta).toEqual({ schedule: null, retention: null, notifications: null, compression: null, drill: null });
     expect(s.compression).toEqual({ codec: "zstd", level: 1 });
+    // Restore drills are off until an operator schedules them.
+    expect(s.drill).toEqual({ enabled: false, cron: "0 4 * * 0", timezone: "UTC", checksumMaxTableMb: 4096 });
     // Callers may mutate what they get without changing the defaults.
     s.retention.days = 1;
     expect(DEFAULT_SETTINGS.retention.days).toBe(30);
@@ -261,7 +263,7 @@ describe("runtime state is not a setting", () => {
       expect(await sql(own, `SELECT key FROM "Setting"`)).toEqual([]);
       expect((await sql<{ key: string }>(own, `SELECT key FROM "RuntimeState" ORDER BY key`)).map((r) => r.key)).toEqual([CHECKS_STATE_KEY, SCHEDULE_STATE_KEY]);
       expect(since.toISOString()).toBe("2026-11-01T00:00:00.000Z");
-      expect((await loadSettings(odb)).meta).toEqual({ schedule: null, retention: null, notifications: null, compression: null });
+      expect((await loadSettings(odb)).meta).toEqual({ schedule: null, retention: null, notifications: null, compression: null, drill: null });
     } finally {
       await odb.$disconnect();
       await dropDatabase(own);

@@ -75,9 +75,11 @@ function ResultCard({ title, value }: { title: string; value: unknown }) {
         )}
         {Array.isArray(value.tables) && value.tables.length > 0 && (
           <Row label="Tables">
-            {`${value.tables.filter((t) => isObj(t) && t.ok).length} of ${value.tables.length} match the manifest's row counts`}
+            {`${value.tables.filter((t) => isObj(t) && t.ok).length} of ${value.tables.length} match the backup's ${value.compared === "checksums" ? "row counts and checksums" : "row counts"}`}
           </Row>
         )}
+        {typeof value.recoverySeconds === "number" && <Row label="Recovery time">{formatDuration(value.recoverySeconds)} (download, decrypt, restore)</Row>}
+        {typeof value.note === "string" && <Row label="Note">{value.note}</Row>}
       </dl>
       <details className="mt-2">
         <summary className="cursor-pointer text-sm text-slate-600">All details</summary>

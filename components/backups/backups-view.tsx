@@ -13,6 +13,7 @@ import { Pagination } from "@/components/ui/pagination";
 import { TableSkeleton } from "@/components/ui/skeleton";
 import { EmptyState, ErrorState } from "@/components/ui/empty-state";
 import { TodayBanner } from "./today-banner";
+import { DrillLine } from "./drill-line";
 import { BackupFilters, type BackupFilterValues } from "./backup-filters";
 import { BackupsTable } from "./backups-table";
 import { CreateBackupDialog, queuedToastKey } from "./create-backup-dialog";
@@ -66,7 +67,10 @@ export function BackupsView() {
         {canCreate && <Button onClick={() => setCreating(true)}>Back up now</Button>}
       </div>
 
-      <TodayBanner />
+      <div className="flex flex-col gap-2">
+        <TodayBanner />
+        <DrillLine />
+      </div>
 
       <section aria-labelledby="history-heading" className="flex flex-col gap-3">
         <div className="flex flex-wrap items-end justify-between gap-3">

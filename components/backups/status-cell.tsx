@@ -5,7 +5,7 @@
 import type { BackupDto } from "@/lib/validation/backups";
 import { StatusBadge } from "@/components/ui/badge";
 import { Progress } from "@/components/ui/progress";
-import { elapsedSeconds, formatBytes, formatDuration, progressFraction } from "@/lib/format";
+import { elapsedSeconds, formatBytes, formatDateTimeUtc, formatDuration, progressFraction } from "@/lib/format";
 import { isActive } from "@/lib/hooks/use-backups";
 import { useNow } from "@/lib/hooks/use-now";
 
@@ -50,7 +50,11 @@ export function StatusCell({ backup, estimateBytes }: { backup: BackupDto; estim
     <div className="flex h-12 w-[13.5rem] flex-col justify-center gap-1">
       <div className="flex items-center gap-2">
         <StatusBadge status={backup.status} />
-        {backup.verifyStatus && (
+        {backup.drillPassedAt ? (
+          <span data-testid="drill-proven" className="text-xs text-emerald-700" title={`A restore drill restored this backup and matched its checksums (${formatDateTimeUtc(backup.drillPassedAt)})`}>
+            ✓ restore proven
+          </span>
+        ) : backup.verifyStatus && (
           <span className={`text-xs ${backup.verifyStatus === "PASSED" ? "text-emerald-700" : "text-red-700"}`}>
             {backup.verifyStatus === "PASSED" ? "✓ verified" : "✗ verify failed"}
           </span>

@@ -32,7 +32,7 @@ import {
 
 type Errors = Record<string, string>;
 
-function issuesToErrors(error: z.ZodError): Errors {
+export function issuesToErrors(error: z.ZodError): Errors {
   const out: Errors = {};
   for (const i of error.issues) out[String(i.path[0] ?? "_")] ??= i.message;
   return out;
@@ -49,7 +49,7 @@ function serverErrors(e: unknown, section: SettingsSection): Errors {
   return out;
 }
 
-function Section({
+export function Section({
   title,
   description,
   meta,
@@ -114,7 +114,7 @@ function Section({
   );
 }
 
-function Check({ label, hint, checked, onChange, id }: { label: string; hint?: string; checked: boolean; onChange: (v: boolean) => void; id: string }) {
+export function Check({ label, hint, checked, onChange, id }: { label: string; hint?: string; checked: boolean; onChange: (v: boolean) => void; id: string }) {
   return (
     <label htmlFor={id} className="flex items-start gap-2 text-sm">
       <input id={id} type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} className="mt-0.5 accent-sky-700" />
@@ -126,7 +126,7 @@ function Check({ label, hint, checked, onChange, id }: { label: string; hint?: s
   );
 }
 
-function useSave(section: SettingsSection, title: string) {
+export function useSave(section: SettingsSection, title: string) {
   const update = useUpdateSettings();
   const toast = useToast();
   const [error, setError] = useState<string | null>(null);
@@ -157,7 +157,7 @@ function useReportDirty(section: SettingsSection, dirty: boolean, onDirty: Dirty
   useEffect(() => () => onDirty(section, false), [section, onDirty]);
 }
 
-const TIME_ZONES: string[] = (() => {
+export const TIME_ZONES: string[] = (() => {
   try {
     return ["UTC", ...Intl.supportedValuesOf("timeZone").filter((z) => z !== "UTC")];
   } catch {
@@ -248,7 +248,7 @@ function ScheduleForm({
   );
 }
 
-function numberField(value: string): number {
+export function numberField(value: string): number {
   return value.trim() === "" ? Number.NaN : Number(value);
 }
 
@@ -399,7 +399,8 @@ function CompressionForm({ initial, meta, canEdit, onDirty }: { initial: Compres
   );
 }
 
-export function SettingsView() {
+/** `children`: sections owned by other modules (the drill schedule), shown once the settings loaded. */
+export function SettingsView({ children }: { children?: React.ReactNode }) {
   const q = useSettingsQuery();
   const canEdit = useCan("settings.write");
   const [dirty, setDirty] = useState<Record<string, boolean>>({});
@@ -426,6 +427,7 @@ export function SettingsView() {
           <NotificationsForm key={`n${q.data.meta.notifications?.version ?? 0}`} initial={q.data.settings.notifications} meta={q.data.meta.notifications} canEdit={canEdit} onDirty={onDirty} />
           <NotificationChannelsPanel canEdit={canEdit} />
           <CompressionForm key={`c${q.data.meta.compression?.version ?? 0}`} initial={q.data.settings.compression} meta={q.data.meta.compression} canEdit={canEdit} onDirty={onDirty} />
+          {children}
         </>
       )}
     </div>

@@ -31,6 +31,7 @@ export const backupSelect = {
   progressBytes: true,
   attempt: true,
   retryOfId: true,
+  drillPassedAt: true,
   initiatedBy: { select: { id: true, displayName: true, email: true, role: true } },
 } as const satisfies Prisma.BackupJobSelect;
 
@@ -58,6 +59,7 @@ export function toBackupDto(r: Row): BackupDto {
     note: r.note,
     verifiedAt: iso(r.verifiedAt),
     verifyStatus: r.verifyStatus,
+    drillPassedAt: iso(r.drillPassedAt),
     phase: r.phase,
     progressBytes: Number(r.progressBytes),
     attempt: r.attempt,
@@ -98,6 +100,7 @@ interface ListRow {
   progressBytes: bigint;
   attempt: number;
   retryOfId: string | null;
+  drillPassedAt: Date | null;
   uId: string | null;
   uDisplayName: string | null;
   uEmail: string | null;
@@ -126,7 +129,7 @@ export async function listBackups(db: Db, q: ListBackupsInput) {
     SELECT b.id, b.kind::text AS kind, b.trigger::text AS trigger, b.status::text AS status, b."storageKey", b."sizeBytes",
            b."checksumSha256", b.encrypted, b."durationSeconds", b."startedAt", b."completedAt", b."createdAt",
            b."failureReason", b."commitSha", b.note, b."verifiedAt", b."verifyStatus"::text AS "verifyStatus", b.phase,
-           b."progressBytes", b.attempt, b."retryOfId",
+           b."progressBytes", b.attempt, b."retryOfId", b."drillPassedAt",
            u.id AS "uId", u."displayName" AS "uDisplayName", u.email AS "uEmail", u.role::text AS "uRole",
            (SELECT coalesce(sum(t.n), 0) FROM "BackupJobTally" t ${on("t")})::bigint AS total
       FROM "BackupJob" b LEFT JOIN "User" u ON u.id = b."initiatedById"

@@ -1,6 +1,7 @@
 // Restore drill (seed 001's "backup testing"): restore into a scratch database created for
-// the purpose, compare per-table row counts with the manifest, drop it. A backup is only
-// known good once it has been restored.
+// the purpose, compare every table's rows and content checksum with what the backup
+// recorded at dump time (table-checksums.ts), measure how long the recovery took, drop it.
+// A backup is only known good once it has been restored.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import type { BackupContext } from "./context";
@@ -9,19 +10,43 @@ import { createDecryptStream } from "./crypto";
 import { createDecompressor } from "./compression";
 import { spawnPgRestore } from "./dump";
 import { tableRowEstimates } from "./introspect";
+import { checksumDatabase } from "./table-checksums";
+import type { Manifest } from "./manifest";
+import { emitEngineEvent } from "./events";
 import { audit, type Actor } from "../audit";
 import { ApiError, notFound } from "../errors";
 import { getBoss, QUEUES } from "../queue";
 import { componentLogger } from "../log";
+import type { DrillTrigger } from "../validation/drill-settings";
 
 const log = componentLogger("drill");
+
+export interface DrillTable {
+  table: string;
+  /** Rows the backup recorded (exact with checksums; the manifest's estimate without). */
+  expected: number | null;
+  actual: number | null;
+  expectedChecksum?: string | null;
+  actualChecksum?: string | null;
+  ok: boolean;
+  /** Why the table was not (fully) compared. */
+  note?: string;
+}
 
 export interface DrillResult {
   ok: boolean;
   reason?: string;
-  tables: { table: string; expected: number | null; actual: number | null; ok: boolean }[];
+  /** What was compared: "checksums" (rows and content) or "row-counts" (an older manifest). */
+  compared: "checksums" | "row-counts" | "nothing";
+  /** Said when the comparison was partial (an older manifest, tables too large to checksum). */
+  note?: string;
+  tables: DrillTable[];
+  /** Download + decrypt + restore: what a real recovery of this backup takes. Null when it did not get that far. */
+  recoverySeconds: number | null;
+  /** The whole drill, verification and comparison included. */
   durationSeconds: number;
   at: string;
+  drillId: string;
 }
 
 function withDatabase(url: string, name: string): string {
@@ -40,20 +65,101 @@ async function admin(url: string, sql: string) {
   }
 }
 
+/** Queues a drill of one backup (the backup's menu); its DrillRun row exists at once. */
 export async function requestDrill(ctx: BackupContext, id: string, actor: Actor) {
   const job = await ctx.db.backupJob.findUnique({ where: { id } });
   if (!job) throw notFound("Backup");
   if (job.status !== "SUCCEEDED" || job.kind !== "FULL") throw new ApiError("CONFLICT", "Only a successful FULL backup can be drilled");
-  await audit(ctx.db, { actor, action: "backup.drill_requested", target: id });
-  const boss = await getBoss(ctx.appDatabaseUrl);
-  await boss.send(QUEUES.drill, { jobId: id });
+  const run = await ctx.db.drillRun.create({ data: { backupId: id, trigger: "MANUAL" } });
+  await audit(ctx.db, { actor, action: "backup.drill_requested", target: id, details: { drillId: run.id } });
+  try {
+    await enqueueDrill(ctx, id, run.id);
+  } catch (e) {
+    // Not left "running" for the stale sweep to find hours later.
+    await ctx.db.drillRun.update({ where: { id: run.id }, data: { status: "FAILED", completedAt: new Date(), failureReason: `could not be queued: ${(e as Error).message}` } });
+    throw e;
+  }
 }
 
-export async function runDrill(ctx: BackupContext, id: string): Promise<DrillResult> {
+export async function enqueueDrill(ctx: Pick<BackupContext, "appDatabaseUrl">, backupId: string, drillId: string) {
+  const boss = await getBoss(ctx.appDatabaseUrl);
+  await boss.send(QUEUES.drill, { jobId: backupId, drillId });
+}
+
+/** Rows and checksums recorded at dump time against the scratch copy's. */
+async function compareWithManifest(manifest: Manifest, scratch: string): Promise<Pick<DrillResult, "compared" | "note" | "tables">> {
+  const recorded = manifest.tableChecksums;
+  if (!recorded) {
+    // Written before checksums were recorded: the manifest's row counts are all there is.
+    const actual = await tableRowEstimates(scratch, { countTimeoutMs: 60_000 });
+    const expected = manifest.tableRowEstimates ?? {};
+    const names = [...new Set([...Object.keys(expected), ...Object.keys(actual)])].sort();
+    return {
+      compared: names.length ? "row-counts" : "nothing",
+      note: "this backup's manifest has no table checksums (taken before they were recorded): row counts compared, contents not",
+      tables: names.map((t) => ({
+        table: t,
+        expected: expected[t] ?? null,
+        actual: actual[t] ?? null,
+        ok: expected[t] !== undefined && actual[t] === expected[t],
+      })),
+    };
+  }
+  const checksummed = Object.entries(recorded.tables).filter(([, t]) => t.checksum !== null);
+  const actual = await checksumDatabase(scratch, { only: checksummed.map(([name]) => name) });
+  const tables: DrillTable[] = Object.entries(recorded.tables)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, want]) => {
+      if (want.checksum === null) return { table: name, expected: null, actual: null, ok: true, note: `not compared: ${want.skipped ?? "no checksum recorded"}` };
+      const got = actual[name];
+      if (!got) return { table: name, expected: want.rows, actual: null, expectedChecksum: want.checksum, actualChecksum: null, ok: false, note: "missing from the restored copy" };
+      return {
+        table: name,
+        expected: want.rows,
+        actual: got.rows,
+        expectedChecksum: want.checksum,
+        actualChecksum: got.checksum,
+        ok: got.rows === want.rows && got.checksum === want.checksum,
+      };
+    });
+  const skipped = tables.filter((t) => t.note?.startsWith("not compared"));
+  const list = skipped.map((t) => `${t.table} (${t.note!.slice("not compared: ".length)})`).join(", ");
+  return {
+    compared: checksummed.length ? "checksums" : "nothing",
+    note: !checksummed.length
+      ? `the archive restored, but no table's contents were compared${list ? `: ${list}` : " (the backup recorded no tables)"}`
+      : skipped.length
+        ? `${skipped.length} table(s) not compared: ${list}`
+        : undefined,
+    tables,
+  };
+}
+
+function failureReason(tables: DrillTable[]): string | undefined {
+  const bad = tables.filter((t) => !t.ok);
+  if (!bad.length) return undefined;
+  const what = bad.map((t) => {
+    if (t.note) return `${t.table} (${t.note})`;
+    if (t.expected !== t.actual) return `${t.table} (${t.expected} → ${t.actual} rows)`;
+    return `${t.table} (same ${t.actual} rows, different content)`;
+  });
+  return `restored data differs from the backup's record: ${what.slice(0, 10).join(", ")}${what.length > 10 ? `, and ${what.length - 10} more` : ""}`;
+}
+
+export interface RunDrillOptions {
+  /** The DrillRun row to fill in (queued drills); created when absent. */
+  drillId?: string;
+  trigger?: DrillTrigger;
+}
+
+export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOptions = {}): Promise<DrillResult> {
   const started = Date.now();
+  const drillId = opts.drillId ?? (await ctx.db.drillRun.create({ data: { backupId: id, trigger: opts.trigger ?? "MANUAL" } })).id;
+  await ctx.db.drillRun.update({ where: { id: drillId }, data: { startedAt: new Date(started), status: "RUNNING" } });
   const job = await ctx.db.backupJob.findUniqueOrThrow({ where: { id } });
   const server = ctx.drillDatabaseUrl ?? ctx.targetUrl;
   const name = `vaultline_drill_${randomBytes(5).toString("hex")}`;
+  let recoverySeconds: number | null = null;
   let result: DrillResult;
   try {
     const v = await verifyBackupObjects(ctx, job);
@@ -61,43 +167,63 @@ export async function runDrill(ctx: BackupContext, id: string): Promise<DrillRes
     const part = v.manifest.parts.find((p) => p.name === "database")!;
     await admin(server, `CREATE DATABASE "${name}"`);
     const scratch = withDatabase(server, name);
+    // The recovery an operator would live through: fetch, decrypt, decompress, restore.
+    const recoveryStarted = Date.now();
     const enc = await ctx.storage.get(part.key);
     const decrypted = enc.pipe(createDecryptStream(ctx.passphrase));
     const plain = decrypted.pipe(createDecompressor(part.compression));
     enc.on("error", (e) => decrypted.destroy(e));
     decrypted.on("error", (e) => plain.destroy(e));
     await spawnPgRestore(plain, scratch, { binDir: ctx.pgBinDir, singleTransaction: true, noOwner: true, noPrivileges: true });
-    const actual = await tableRowEstimates(scratch, { countTimeoutMs: 60_000 });
-    const expected = v.manifest.tableRowEstimates ?? {};
-    const names = [...new Set([...Object.keys(expected), ...Object.keys(actual)])].sort();
-    const tables = names.map((t) => ({
-      table: t,
-      expected: expected[t] ?? null,
-      actual: actual[t] ?? null,
-      ok: expected[t] !== undefined && actual[t] === expected[t],
-    }));
-    const bad = tables.filter((t) => !t.ok);
+    recoverySeconds = (Date.now() - recoveryStarted) / 1000;
+    const compared = await compareWithManifest(v.manifest, scratch);
+    // Nothing to compare (every table above the checksum bound, or an empty database) is
+    // not a failure: pg_restore did restore the archive, and the note says what was unchecked.
+    const reason = failureReason(compared.tables);
+    result = { ok: !reason, reason, ...compared, recoverySeconds, durationSeconds: (Date.now() - started) / 1000, at: new Date().toISOString(), drillId };
+  } catch (e) {
     result = {
-      ok: bad.length === 0,
-      reason: bad.length ? `row counts differ for ${bad.map((t) => `${t.table} (${t.expected} → ${t.actual})`).join(", ")}` : undefined,
-      tables,
+      ok: false,
+      reason: (e as Error).message.split("\n")[0],
+      compared: "nothing",
+      tables: [],
+      recoverySeconds,
       durationSeconds: (Date.now() - started) / 1000,
       at: new Date().toISOString(),
+      drillId,
     };
-  } catch (e) {
-    result = { ok: false, reason: (e as Error).message.split("\n")[0], tables: [], durationSeconds: (Date.now() - started) / 1000, at: new Date().toISOString() };
   } finally {
     await admin(server, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch((e: Error) => log.error({ err: e.message, name }, "could not drop drill database"));
   }
+  await recordDrill(ctx, id, result);
+  return result;
+}
+
+/** The outcome on the DrillRun, the backup (history mark, detail page), the audit log and the event bus. */
+async function recordDrill(ctx: BackupContext, backupId: string, result: DrillResult) {
+  const completedAt = new Date(result.at);
+  await ctx.db.drillRun.update({
+    where: { id: result.drillId },
+    data: {
+      status: result.ok ? "PASSED" : "FAILED",
+      completedAt,
+      recoverySeconds: result.recoverySeconds,
+      durationSeconds: result.durationSeconds,
+      failureReason: result.reason ?? null,
+      result: JSON.parse(JSON.stringify(result)),
+    },
+  });
   await ctx.db.$executeRaw`
     UPDATE "BackupJob" SET "verifiedAt" = now(), "verifyStatus" = ${result.ok ? "PASSED" : "FAILED"}::"VerifyStatus", "updatedAt" = now(),
            metadata = metadata || jsonb_build_object('drill', ${JSON.stringify(result)}::jsonb)
-     WHERE id = ${id}`;
+     WHERE id = ${backupId}`;
+  if (result.ok) await ctx.db.backupJob.updateMany({ where: { id: backupId }, data: { drillPassedAt: completedAt } });
   await audit(ctx.db, {
     actor: { type: "system", label: "worker" },
     action: result.ok ? "backup.drill_passed" : "backup.drill_failed",
-    target: id,
-    details: { reason: result.reason ?? null, durationSeconds: result.durationSeconds },
+    target: backupId,
+    details: { drillId: result.drillId, reason: result.reason ?? null, recoverySeconds: result.recoverySeconds, durationSeconds: result.durationSeconds, compared: result.compared },
   });
-  return result;
+  log.info({ jobId: backupId, drillId: result.drillId, ok: result.ok, reason: result.reason, recoverySeconds: result.recoverySeconds }, "drill finished");
+  await emitEngineEvent({ type: "drill.finished", drillId: result.drillId, status: result.ok ? "PASSED" : "FAILED" });
 }

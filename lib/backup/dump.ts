@@ -127,6 +127,8 @@ export interface DumpOptions {
   excludeSchemas?: string[];
   /** Give up on a table lock after this long instead of queueing behind a migration forever. */
   lockWaitTimeoutMs?: number;
+  /** An exported snapshot to dump (`--snapshot`), so other readers see exactly the dumped rows. */
+  snapshot?: string;
   /** Extra arguments, e.g. `--compress=0` when a codec outside pg_dump compresses (compression.ts). */
   extraArgs?: string[];
 }
@@ -145,6 +147,7 @@ export function spawnPgDump(url: string, opts: DumpOptions = {}): DumpProcess {
   if (opts.schemaOnly) args.push("--schema-only");
   for (const schema of opts.excludeSchemas ?? []) args.push(`--exclude-schema=${schema}`);
   if (opts.lockWaitTimeoutMs) args.push(`--lock-wait-timeout=${opts.lockWaitTimeoutMs}`);
+  if (opts.snapshot) args.push(`--snapshot=${opts.snapshot}`);
   args.push(...(opts.extraArgs ?? []));
   const proc = spawnTool(pgBinary("pg_dump", opts.binDir), args, {
     env: { ...conn.env, PGAPPNAME: "vaultline-backup" },

@@ -3,6 +3,7 @@
 // does not know who listens. Every event is emitted by worker code (a job run, a sweep),
 // so the listeners live in the worker's module instance: no process-wide registry.
 import { componentLogger } from "../log";
+import type { DrillStatus } from "../validation/drill-settings";
 
 export interface BackupFinished {
   type: "backup.finished";
@@ -14,7 +15,12 @@ export interface RestoreEvent {
   restoreId: string;
   status?: "SUCCEEDED" | "FAILED";
 }
-export type EngineEvent = BackupFinished | RestoreEvent;
+export interface DrillFinished {
+  type: "drill.finished";
+  drillId: string;
+  status: Exclude<DrillStatus, "RUNNING">;
+}
+export type EngineEvent = BackupFinished | RestoreEvent | DrillFinished;
 
 type Listener = (e: EngineEvent) => Promise<void> | void;
 const listeners = new Set<Listener>();

@@ -46,6 +46,27 @@ export const manifestPartSchema = z.looseObject({
   compression: partCompressionSchema.optional(),
 });
 
+export const CHECKSUM_ALGORITHM = "md5-row-sum-v1";
+
+/** One table's content checksum (lib/backup/table-checksums.ts), or why it was not taken (rows null). */
+export const tableChecksumSchema = z.looseObject({
+  rows: nonNegativeInt.nullable(),
+  checksum: z.string().regex(/^[0-9a-f]{32}$/).nullable(),
+  skipped: z.string().optional(),
+});
+
+export const tableChecksumsSchema = z.looseObject({
+  algorithm: z.literal(CHECKSUM_ALGORITHM),
+  /** True when taken in the snapshot pg_dump dumped (pg_dump --snapshot). */
+  sameSnapshotAsDump: z.boolean(),
+  tables: z.record(z.string(), tableChecksumSchema),
+  /** Milliseconds spent computing them beside pg_dump. */
+  elapsedMs: z.number().nonnegative(),
+});
+
+export type TableChecksum = z.infer<typeof tableChecksumSchema>;
+export type TableChecksums = z.infer<typeof tableChecksumsSchema>;
+
 export const manifestSchema = z
   .looseObject({
     formatVersion: z.literal(1),
@@ -69,6 +90,8 @@ export const manifestSchema = z
     schemaHash: sha256Hex.nullable(),
     prismaMigrations: z.array(prismaMigrationRowSchema).nullable(),
     tableRowEstimates: z.record(z.string(), z.number().nonnegative()).nullable(),
+    /** Exact rows and content checksum per table, in the dump's snapshot; absent before issue 17. */
+    tableChecksums: tableChecksumsSchema.nullable().optional(),
     encryption: z
       .looseObject({
         algorithm: z.literal("openpgp-aes256"),

@@ -8,7 +8,7 @@ import { checkDumpCompatibility, serverVersion, spawnPgDump } from "./dump";
 import { tarDirectory } from "./files";
 import { ENCRYPTION_ALGORITHM } from "./crypto";
 import { keyIdFor } from "./key-id";
-import { backupKeys, manifestDigest, serializeManifest, type Manifest, type ManifestPart } from "./manifest";
+import { backupKeys, manifestDigest, serializeManifest, type Manifest, type ManifestPart, type TableChecksums } from "./manifest";
 import { catalogSnapshot } from "./catalog-snapshot";
 import { excludedSchemas, prismaMigrationRows, schemaHash, schemaSnapshot, tableRowEstimates, withoutSchemas } from "./introspect";
 import { databaseHost, databaseName } from "./libpq";
@@ -22,6 +22,7 @@ import { StorageUnavailableError } from "./storage/types";
 import { pgDumpCompressionArgs, type PartCompression } from "./compression";
 import { expectedArchiveBytes } from "./size-estimate";
 import { getSettings } from "../settings";
+import { exportSnapshot, snapshotChecksums, type ExportedSnapshot } from "./table-checksums";
 import { DEFAULT_SETTINGS, type CompressionSettings } from "../validation/settings";
 
 const log = componentLogger("admin-backups");
@@ -75,6 +76,16 @@ async function compressionFor(ctx: BackupContext, jlog: typeof log): Promise<Com
   }
 }
 
+/** The drill setting's bound on checksummed tables, in MB; the default when unreadable. */
+async function drillChecksumBound(ctx: BackupContext, jlog: typeof log): Promise<number> {
+  try {
+    return (await getSettings(ctx.db)).drill.checksumMaxTableMb;
+  } catch (e) {
+    jlog.warn({ err: (e as Error).message }, "drill setting unreadable; default checksum bound");
+    return DEFAULT_SETTINGS.drill.checksumMaxTableMb;
+  }
+}
+
 export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOptions = {}): Promise<RunResult> {
   const first = await ctx.db.backupJob.findUnique({ where: { id: jobId } });
   if (!first || first.status !== "QUEUED") return { status: "SKIPPED" };
@@ -114,6 +125,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
   const timeout = setTimeout(() => abort.abort(new TimeoutError(Math.round(ctx.timeoutMs / 60_000))), ctx.timeoutMs);
   const jlog = log.child({ jobId, kind: job.kind, trigger: job.trigger });
   jlog.info("backup started");
+  let snap: ExportedSnapshot | undefined;
 
   try {
     const includeFiles = job.kind === "FULL" && !!(job.metadata as { includeFiles?: boolean })?.includeFiles;
@@ -145,17 +157,28 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
 
     const parts: ManifestPart[] = [];
     let dbCompression: PartCompression | null = null;
+    let tableChecksums: Promise<TableChecksums | null> = Promise.resolve(null);
     if (job.kind === "FULL") {
       const compression = await compressionFor(ctx, jlog);
       // Only S3 needs it, to size multipart parts before the first one goes up.
       const expectedBytes = ctx.storage.kind === "s3" ? ((await expectedArchiveBytes(ctx.db, ctx.targetUrl)) ?? undefined) : undefined;
+      // One snapshot for pg_dump and the per-table checksums a drill compares with
+      // (table-checksums.ts): held open until the dump has finished.
+      snap = await abortable(exportSnapshot(ctx.targetUrl), abort.signal);
       await hb.phase("dumping");
       const dump = spawnPgDump(ctx.targetUrl, {
+        snapshot: snap.snapshotId,
         binDir: ctx.pgBinDir,
         signal: abort.signal,
         // pg-boss's queue lives in Vaultline's database; restoring it would replay old jobs.
         excludeSchemas: excluded,
         extraArgs: pgDumpCompressionArgs(compression),
+      });
+      tableChecksums = snapshotChecksums(snap, {
+        excludeSchemas: excluded,
+        maxTableBytes: (await drillChecksumBound(ctx, jlog)) * 1024 * 1024,
+        signal: abort.signal,
+        onError: (e) => jlog.warn({ err: e.message }, "table checksums not taken; drills of this backup compare row counts only"),
       });
       // The archive stream carries pg_dump's own failure reason, so the upload is awaited
       // first; dump.done then confirms the exit code.
@@ -171,6 +194,9 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
         onProgress: (plain) => hb.progress(plain),
       });
       await dump.done;
+      const checksums = await tableChecksums;
+      await snap.end();
+      tableChecksums = Promise.resolve(checksums);
       dbCompression = written.compression ?? null;
       parts.push({
         name: "database",
@@ -228,6 +254,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
       schemaHash: schemaHash(snapshot),
       prismaMigrations: migrations,
       tableRowEstimates: rowEstimates,
+      tableChecksums: await tableChecksums,
       encryption: { algorithm: ENCRYPTION_ALGORITHM, keyId: await keyIdFor(ctx.db, ctx.passphrase, ctx.keyId) },
       parts,
       sizeBytes,
@@ -308,6 +335,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
     jlog.warn({ reason }, `backup ${status.toLowerCase()}`);
     return { status, failureReason: reason };
   } finally {
+    await snap?.end();
     clearTimeout(timeout);
     hb.stop();
     await lock.release();

@@ -8,6 +8,7 @@ import type { Db } from "../db";
 import { ACTIVE_JOB_STATUSES, FINISHED_JOB_STATUSES, type BackupDto, type BackupKind } from "../validation/backups";
 import { getSettings, nextRuns } from "../settings";
 import { backupSelect, toBackupDto } from "./catalog";
+import { drillSummary, type DrillSummary } from "./drill-status";
 
 export type TodayState = "ok" | "missing" | "failed" | "running";
 
@@ -25,6 +26,8 @@ export interface TodaySummary {
   lastFailure: BackupDto | null;
   hoursSinceLastSuccess: number | null;
   schedule: { enabled: boolean; cron: string; timezone: string; nextRunAt: string | null; lastRunAt: string | null };
+  /** The last proven restore (lib/backup/drill-status.ts). */
+  drill: DrillSummary;
 }
 
 /** 00:00 UTC of the day containing `now`. */
@@ -64,7 +67,7 @@ export function hoursSince(at: Date | null, now: Date): number | null {
 export async function getToday(db: Db, now = new Date()): Promise<TodaySummary> {
   const dayStart = utcDayStart(now);
   const finishedStatuses = FINISHED_JOB_STATUSES;
-  const [running, lastSuccess, lastFailure, latestToday, finishedToday, lastScheduled, settings, codeOnly] = await Promise.all([
+  const [running, lastSuccess, lastFailure, latestToday, finishedToday, lastScheduled, settings, codeOnly, drill] = await Promise.all([
     db.backupJob.findFirst({
       where: { status: { in: [...ACTIVE_JOB_STATUSES] } },
       select: backupSelect,
@@ -103,6 +106,7 @@ export async function getToday(db: Db, now = new Date()): Promise<TodaySummary> 
       select: backupSelect,
       orderBy: [{ completedAt: "desc" }, { id: "desc" }],
     }),
+    drillSummary(db, now),
   ]);
 
   const state = todayState({
@@ -141,5 +145,6 @@ export async function getToday(db: Db, now = new Date()): Promise<TodaySummary> 
       nextRunAt,
       lastRunAt: lastScheduled ? lastScheduled.createdAt.toISOString() : null,
     },
+    drill,
   };
 }

@@ -23,6 +23,8 @@ export const ROUTE_OF: Record<Exclude<NotifyEventType, "test">, NotificationEven
   "backup.succeeded": "BACKUP_SUCCEEDED",
   "backup.missed": "BACKUP_MISSED",
   "drill.failed": "DRILL_FAILED",
+  // Overdue drills go where failed ones go: both say "no restore proven lately".
+  "drill.overdue": "DRILL_FAILED",
   "restore.started": "RESTORE_STARTED",
   "restore.finished": "RESTORE_FINISHED",
   "retention.pruned": "RETENTION_PRUNED",

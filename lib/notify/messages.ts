@@ -4,6 +4,7 @@
 // Kept free of I/O so the wording is tested without a network.
 import { formatBytes } from "../format";
 import type { BackupKind, BackupTrigger, JobStatus } from "../validation/backups";
+import { drillMessageParts, type DrillNotifyEvent, type DrillPayload } from "./drill-messages";
 
 export interface BackupSummary {
   id: string;
@@ -38,17 +39,10 @@ export type NotifyEvent =
       failureReason?: string | null;
     }
   | { type: "retention.pruned"; count: number; bytes: number | bigint; ids: string[] }
-  | { type: "drill.failed"; drill: DrillSummary }
+  | DrillNotifyEvent
   | { type: "deploy.blocked"; commitSha: string; reasons: string[]; actor?: string | null }
   /** "Send test" on one channel: never routed, sent to that channel only. */
   | { type: "test"; channelName: string; by?: string | null };
-
-export interface DrillSummary {
-  id: string;
-  backupId?: string | null;
-  failureReason?: string | null;
-  durationSeconds?: number | null;
-}
 
 export type Severity = "failure" | "warning" | "success" | "info";
 
@@ -94,7 +88,7 @@ export interface WebhookPayload {
   };
   missed?: { lastSuccessAt: string | null; hours: number };
   retention?: { count: number; bytes: number; ids: string[] };
-  drill?: { id: string; backupId: string | null; failureReason: string | null; duration: number | null };
+  drill?: DrillPayload;
   deploy?: { commitSha: string; reasons: string[]; actor: string | null };
   test?: { channel: string; by: string | null };
 }
@@ -293,23 +287,28 @@ function parts(event: NotifyEvent): Parts {
         extra: { retention: { count: event.count, bytes: Number(event.bytes), ids: event.ids } },
       };
     }
-    case "drill.failed": {
-      const d = event.drill;
-      const reason = d.failureReason ? oneLine(d.failureReason) : "no reason recorded";
-      const of = d.backupId ? ` of backup ${d.backupId}` : "";
+    case "drill.failed":
+    case "drill.overdue": {
+      const d = drillMessageParts(event);
+      const failed = event.type === "drill.failed";
       return {
-        plain: `Vaultline restore drill${of} FAILED: ${reason}`,
-        chat: `:x: Vaultline restore drill${of} FAILED: ${slackEscape(reason)}`,
-        title: `Restore drill FAILED${of}`,
-        severity: "failure",
-        facts: [
-          { name: "Drill", value: d.id },
-          { name: "Backup", value: d.backupId ?? "none" },
-          { name: "Duration", value: humanSeconds(d.durationSeconds) },
-        ],
-        after: reasonLines(d.failureReason),
-        detail: d.failureReason ?? "",
-        extra: { drill: { id: d.id, backupId: d.backupId ?? null, failureReason: d.failureReason ?? null, duration: d.durationSeconds ?? null } },
+        plain: d.plain,
+        chat: d.chat,
+        title: d.subject,
+        severity: failed ? "failure" : "warning",
+        facts: failed
+          ? [
+              { name: "Drill", value: event.drill.id },
+              { name: "Backup", value: event.drill.backupId ?? "none" },
+              { name: "Recovery time", value: humanSeconds(event.drill.recoverySeconds) },
+            ]
+          : [
+              { name: "Last proven restore", value: event.lastSuccessAt?.toISOString() ?? "never" },
+              { name: "Schedule", value: `${event.cron} (${event.timezone})` },
+            ],
+        after: d.body,
+        detail: failed ? (event.drill.failureReason ?? "") : d.body.join(" "),
+        extra: { drill: d.drill },
       };
     }
     case "deploy.blocked": {

@@ -13,6 +13,7 @@ import { componentLogger } from "../log";
 import type { NotifyConfig, NotifyEvent, NotifyOptions, NotifyResult } from "./index";
 import { notifyRouted, routedChannels } from "./channels";
 import { shouldSendMissedAlert } from "./missed";
+import { checkOverdueDrill, drillEventFor } from "./drill";
 import type { BackupSummary } from "./messages";
 
 const log = componentLogger("notify");
@@ -79,6 +80,7 @@ export async function eventFor(ctx: Ctx, e: EngineEvent): Promise<RoutedEvent | 
     if (job.status === "FAILED") return { type: "backup.failed", backup: summary(job), attempt: job.attempt, maxAttempts: maxAttemptsOf(job) };
     return null;
   }
+  if (e.type === "drill.finished") return drillEventFor(ctx, e);
   const r = await ctx.db.restoreJob.findUnique({ where: { id: e.restoreId }, include: { initiatedBy: { select: { email: true } } } });
   if (!r) return null;
   const restore = {
@@ -151,6 +153,8 @@ export function startNotifications(ctx: Ctx, opts: WiringOptions): () => Promise
     track(
       checkMissedBackup(ctx, opts.cfg, { notifyOptions: opts.notifyOptions })
         .catch((e: Error) => log.error({ err: e.message }, "missed-backup check failed"))
+        .then(() => checkOverdueDrill(ctx, (event, o) => sendNotification(ctx, event, opts.cfg, { ...opts.notifyOptions, ...o })))
+        .catch((e: Error) => log.error({ err: e.message }, "drill-overdue check failed"))
         .finally(() => (checking = false)),
     );
   };

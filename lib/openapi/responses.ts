@@ -12,6 +12,7 @@ import { DEPLOYMENT_STATUSES, type DeploymentDto, type DeployState, type StoredC
 import type { RestoreDto, RestorePreview } from "../validation/restores";
 import { compressionSchema, retentionSchema, scheduleSchema, notificationsSchema, SETTINGS_SECTIONS } from "../validation/settings";
 import { manifestSchema } from "../backup/manifest";
+import { drillSummarySchema, drillSettingsViewSchema } from "./drill";
 import type { TodaySummary } from "../backup/today";
 import type { StorageUsage } from "../backup/storage-usage";
 import type { AuditEventDto } from "../audit-query";
@@ -64,6 +65,7 @@ export const backupSchema = z
     note: z.string().nullable(),
     verifiedAt: isoTime.nullable(),
     verifyStatus: z.enum(VerifyStatus).nullable(),
+    drillPassedAt: isoTime.nullable().meta({ description: "When a restore drill last proved this backup restorable." }),
     phase: z.string().nullable(),
     progressBytes: z.number(),
     attempt: z.number().int(),
@@ -119,6 +121,7 @@ export const todaySchema = z
     lastFailure: backupSchema.nullable(),
     hoursSinceLastSuccess: z.number().nullable(),
     schedule: z.object({ enabled: z.boolean(), cron: z.string(), timezone: z.string(), nextRunAt: isoTime.nullable(), lastRunAt: isoTime.nullable() }),
+    drill: drillSummarySchema,
   })
   .meta({ id: "Today" });
 check(todaySchema).is<TodaySummary>(true);
@@ -320,6 +323,7 @@ export const settingsViewSchema = z
       retention: retentionSchema,
       notifications: notificationsSchema,
       compression: compressionSchema,
+      drill: drillSettingsViewSchema,
     }),
     meta: z.object(Object.fromEntries(SETTINGS_SECTIONS.map((s) => [s, sectionMetaSchema])) as Record<(typeof SETTINGS_SECTIONS)[number], typeof sectionMetaSchema>),
     nextRuns: z.array(isoTime),

@@ -61,6 +61,8 @@ export interface BackupDto {
   note: string | null;
   verifiedAt: string | null;
   verifyStatus: VerifyStatus | null;
+  /** When a restore drill last proved this backup restorable; null when none has. */
+  drillPassedAt: string | null;
   phase: string | null;
   progressBytes: number;
   attempt: number;

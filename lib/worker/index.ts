@@ -10,6 +10,7 @@ import { foldTally } from "../backup/catalog";
 import { restoreHousekeeping, runRestore } from "../backup/restore";
 import { runDrill } from "../backup/drill";
 import { startScheduler } from "../backup/schedule";
+import { startDrillScheduler } from "../backup/drill-schedule";
 import { startRetries } from "../backup/retries";
 import { startRetention } from "../backup/retention-run";
 import { mirrorPendingAuditEvents } from "../backup/mirror";
@@ -83,12 +84,13 @@ export async function startWorker(ctx: BackupContext, opts: WorkerOptions = {}):
   stops.push((await workQueue<{ jobId: string }>(url, QUEUES.backup, (job) => runBackup(ctx, job.data.jobId))).stop);
   stops.push((await workQueue<{ jobId: string }>(url, QUEUES.verify, (job) => runVerify(ctx, job.data.jobId))).stop);
   stops.push((await workQueue<{ restoreId: string }>(url, QUEUES.restore, (job) => runRestore(ctx, job.data.restoreId))).stop);
-  stops.push((await workQueue<{ jobId: string }>(url, QUEUES.drill, (job) => runDrill(ctx, job.data.jobId))).stop);
+  stops.push((await workQueue<{ jobId: string; drillId?: string }>(url, QUEUES.drill, (job) => runDrill(ctx, job.data.jobId, { drillId: job.data.drillId }))).stop);
 
   const auto = opts.automation;
   if (auto) {
     // The schedule: its tick handler, the start-up catch-up and the settings re-sync.
     stops.push(await startScheduler(ctx));
+    stops.push(await startDrillScheduler(ctx));
     // Subscribers to the engine's events, each with its own loop.
     stops.push(startNotifications(ctx, { cfg: auto.notify }));
     stops.push(startRetries(ctx));

@@ -1,4 +1,4 @@
-// POST /api/backups/:id/drill — restore into a scratch database and compare row counts (queued)
+// POST /api/backups/:id/drill — restore into a scratch database, compare rows and checksums, time the recovery (queued)
 import { json, parseId, withAuth } from "@/lib/http";
 import { appContext, requestDrill } from "@/lib/backup";
 
