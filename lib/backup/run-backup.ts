@@ -76,13 +76,18 @@ async function compressionFor(ctx: BackupContext, jlog: typeof log): Promise<Com
   }
 }
 
-/** The drill setting's bound on checksummed tables, in MB; the default when unreadable. */
-async function drillChecksumBound(ctx: BackupContext, jlog: typeof log): Promise<number> {
+/**
+ * The drill setting's bound on checksummed tables, in MB, or null when drills are off:
+ * the checksum pass reads every table a second time beside pg_dump (decision 66), which
+ * only a drill uses, so without drills a backup costs what pg_dump costs (issue 14).
+ */
+async function drillChecksumBound(ctx: BackupContext, jlog: typeof log): Promise<number | null> {
   try {
-    return (await getSettings(ctx.db)).drill.checksumMaxTableMb;
+    const { drill } = await getSettings(ctx.db);
+    return drill.enabled ? drill.checksumMaxTableMb : null;
   } catch (e) {
     jlog.warn({ err: (e as Error).message }, "drill setting unreadable; default checksum bound");
-    return DEFAULT_SETTINGS.drill.checksumMaxTableMb;
+    return DEFAULT_SETTINGS.drill.enabled ? DEFAULT_SETTINGS.drill.checksumMaxTableMb : null;
   }
 }
 
@@ -174,12 +179,15 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
         excludeSchemas: excluded,
         extraArgs: pgDumpCompressionArgs(compression),
       });
-      tableChecksums = snapshotChecksums(snap, {
-        excludeSchemas: excluded,
-        maxTableBytes: (await drillChecksumBound(ctx, jlog)) * 1024 * 1024,
-        signal: abort.signal,
-        onError: (e) => jlog.warn({ err: e.message }, "table checksums not taken; drills of this backup compare row counts only"),
-      });
+      const boundMb = await drillChecksumBound(ctx, jlog);
+      if (boundMb !== null) {
+        tableChecksums = snapshotChecksums(snap, {
+          excludeSchemas: excluded,
+          maxTableBytes: boundMb * 1024 * 1024,
+          signal: abort.signal,
+          onError: (e) => jlog.warn({ err: e.message }, "table checksums not taken; drills of this backup compare row counts only"),
+        });
+      }
       // The archive stream carries pg_dump's own failure reason, so the upload is awaited
       // first; dump.done then confirms the exit code.
       dump.done.catch(() => {});
