@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { planRetention, type RetentionCandidate, type RetentionPolicy } from "./retention";
-import { LocalCalendar, isoWeek, periodOf } from "./retention-periods";
+import { LocalCalendar, civil, isoWeek, periodIndex, periodLabel } from "./retention-periods";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -33,9 +33,21 @@ describe("calendar periods", () => {
     expect(isoWeek(day("2026-12-31"))).toEqual({ year: 2026, week: 53 });
     expect(isoWeek(day("2027-01-03"))).toEqual({ year: 2026, week: 53 });
     expect(isoWeek(day("2027-01-04"))).toEqual({ year: 2027, week: 1 });
-    expect(periodOf("weekly", day("2027-01-03"))).toEqual({ index: periodOf("weekly", day("2026-12-28")).index, label: "2026-W53" });
-    expect(periodOf("weekly", day("2027-01-04")).index).toBe(periodOf("weekly", day("2027-01-03")).index + 1);
-    expect(periodOf("monthly", day("2026-01-15")).index).toBe(periodOf("monthly", day("2025-12-31")).index + 1);
+    expect(periodLabel("weekly", day("2027-01-03"))).toBe("2026-W53");
+    expect(periodIndex("weekly", day("2027-01-03"))).toBe(periodIndex("weekly", day("2026-12-28")));
+    expect(periodIndex("weekly", day("2027-01-04"))).toBe(periodIndex("weekly", day("2027-01-03")) + 1);
+    expect(periodIndex("monthly", day("2026-01-15"))).toBe(periodIndex("monthly", day("2025-12-31")) + 1);
+    expect(periodIndex("yearly", day("2026-01-01"))).toBe(2026);
+  });
+
+  it("turns day numbers into the calendar dates Date gives, leap days and centuries included", () => {
+    for (let d = Date.UTC(1899, 11, 1) / DAY; d < Date.UTC(2101, 2, 1) / DAY; d += 1) {
+      const js = new Date(d * DAY);
+      const c = civil(d);
+      if (c.year !== js.getUTCFullYear() || c.month !== js.getUTCMonth() + 1 || c.date !== js.getUTCDate()) {
+        expect(c, js.toISOString()).toEqual({ year: js.getUTCFullYear(), month: js.getUTCMonth() + 1, date: js.getUTCDate() });
+      }
+    }
   });
 
   it("gives every instant the local date Intl gives, in zones that change clocks at midnight or on odd offsets", () => {

@@ -3,7 +3,7 @@
 // what the plan says to prune is the caller's job.
 
 import { FINISHED_JOB_STATUSES, type BackupKind, type BackupTrigger, type JobStatus, type VerifyStatus } from "../validation/backups";
-import { LocalCalendar, PERIOD_UNITS, periodOf, type PeriodUnit } from "./retention-periods";
+import { LocalCalendar, PERIOD_UNITS, periodIndex, periodLabel, type PeriodUnit } from "./retention-periods";
 
 export type RetentionKind = BackupKind;
 export type RetentionTrigger = BackupTrigger;
@@ -82,7 +82,7 @@ function gfsReasons(fulls: readonly RetentionCandidate[], policy: RetentionPolic
   const calendar = new LocalCalendar(timeZone);
   const today = calendar.day(now);
   const windows = units.map((unit) => {
-    const current = periodOf(unit, today).index;
+    const current = periodIndex(unit, today);
     return { unit, first: current - Number(policy[GFS_COUNTS[unit]]) + 1, last: current, taken: new Set<number>() };
   });
   for (const b of fulls) {
@@ -90,12 +90,12 @@ function gfsReasons(fulls: readonly RetentionCandidate[], policy: RetentionPolic
     const day = calendar.day(b.createdAt);
     let older = true;
     for (const w of windows) {
-      const p = periodOf(w.unit, day);
-      if (p.index >= w.first) older = false;
-      if (p.index < w.first || p.index > w.last || w.taken.has(p.index)) continue;
-      w.taken.add(p.index);
+      const index = periodIndex(w.unit, day);
+      if (index >= w.first) older = false;
+      if (index < w.first || index > w.last || w.taken.has(index)) continue;
+      w.taken.add(index);
       const reasons = out.get(b.id) ?? [];
-      reasons.push(`${w.unit} ${p.label}`);
+      reasons.push(`${w.unit} ${periodLabel(w.unit, day)}`);
       out.set(b.id, reasons);
     }
     // Newest first: once a backup is before every window, so is the rest.

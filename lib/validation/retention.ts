@@ -17,13 +17,30 @@ const countParam = (field: (typeof RETENTION_FIELDS)[number]) =>
     .transform(Number)
     .pipe(retentionSchema.shape[field]);
 
-export const retentionPreviewQuerySchema = z.strictObject(
-  Object.fromEntries(RETENTION_FIELDS.map((f) => [f, countParam(f).optional()])) as {
+export const retentionPreviewQuerySchema = z.strictObject({
+  ...(Object.fromEntries(RETENTION_FIELDS.map((f) => [f, countParam(f).optional()])) as {
     [F in (typeof RETENTION_FIELDS)[number]]: z.ZodOptional<ReturnType<typeof countParam>>;
-  },
-);
+  }),
+  // Not a policy field: at most this many entries in each list (the counts and bytes stay
+  // whole). The Settings page asks for a screenful rather than megabytes of JSON.
+  limit: z
+    .string()
+    .trim()
+    .regex(/^\d{1,9}$/, { message: "must be a whole number, 1 or more" })
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(100_000))
+    .optional(),
+});
 
 export type RetentionPreviewQuery = z.infer<typeof retentionPreviewQuerySchema>;
+
+/** The query for a policy (and list length) as the Settings page sends it. */
+export function retentionPreviewParams(policy: Partial<RetentionSettings>, limit?: number): URLSearchParams {
+  const q = new URLSearchParams();
+  for (const f of RETENTION_FIELDS) if (policy[f] !== undefined) q.set(f, String(policy[f]));
+  if (limit !== undefined) q.set("limit", String(limit));
+  return q;
+}
 
 const isoTime = z.string().meta({ format: "date-time" });
 
@@ -42,6 +59,8 @@ export const retentionPreviewSchema = z
     ),
     prune: z.array(z.object({ id: z.string(), kind: backupKindSchema, createdAt: isoTime, sizeBytes: z.number().int().nonnegative(), reason: z.string() })),
     prunedBytes: z.number().int().nonnegative(),
+    keptCount: z.number().int().nonnegative().meta({ description: "How many are kept (the whole list's length, whatever `limit` cut)." }),
+    prunedCount: z.number().int().nonnegative().meta({ description: "How many would be pruned; `prunedBytes` is theirs." }),
   })
   .meta({ id: "RetentionPreview", description: "What retention would keep (with why) and prune now; newest first. Pruning runs this same plan." });
 

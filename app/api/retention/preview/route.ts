@@ -7,4 +7,7 @@ import { previewRetention } from "@/lib/backup";
 export const dynamic = "force-dynamic";
 
 // Ids, dates and sizes of backups, as the backup list shows them: whoever may read that list.
-export const GET = withAuth("backups.read", async (req) => json(await previewRetention(db(), { proposed: parseQuery(req, retentionPreviewQuerySchema) })));
+export const GET = withAuth("backups.read", async (req) => {
+  const { limit, ...proposed } = parseQuery(req, retentionPreviewQuerySchema);
+  return json(await previewRetention(db(), { proposed, limit }));
+});
