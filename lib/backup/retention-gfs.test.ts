@@ -118,6 +118,22 @@ describe("GFS retention", () => {
     expect(r.prune.map((p) => p.id)).toEqual(expect.arrayContaining(["f2026-11-30", "f2026-11-23", "bad2026-10-31", "q2026-09-30", "failed2026-08-31", "f2025-11-30", "f2025-10-27"]));
   });
 
+  it("gives docs/operations.md's example (Europe/Berlin, nightly)", () => {
+    const history: RetentionCandidate[] = [];
+    // 01:30Z: 02:30 local in winter, 03:30 in summer; the same local day either way.
+    for (let ms = Date.parse("2025-06-01T01:30:00Z"); ms < Date.parse("2026-12-01T00:00:00Z"); ms += DAY) {
+      history.push(full(isoDate(ms), new Date(ms).toISOString()));
+    }
+    const r = planRetention(history, policy({ keepLast: 1, keepDaily: 7, keepWeekly: 4, keepMonthly: 12, keepYearly: 2 }), new Date("2026-11-30T09:00:00Z"), { timeZone: "Europe/Berlin" });
+    const t = keptTable(r);
+    expect(Object.keys(t)).toHaveLength(20);
+    expect(t["2026-11-30"]).toEqual(["newest full", "last 1", "daily 2026-11-30", "weekly 2026-W49", "monthly 2026-11", "yearly 2026"]);
+    expect(t["2026-11-29"]).toEqual(["daily 2026-11-29", "weekly 2026-W48"]);
+    expect([t["2026-11-22"], t["2026-11-15"]]).toEqual([["weekly 2026-W47"], ["weekly 2026-W46"]]);
+    expect(t["2026-03-31"]).toEqual(["monthly 2026-03"]);
+    expect(t["2025-12-31"]).toEqual(["monthly 2025-12", "yearly 2025"]);
+  });
+
   it("counts days, weeks and months in the schedule's time zone", () => {
     // 23:30Z on Sunday 29 November is 00:30 on Monday 30 November in Berlin.
     const late = full("late", "2026-11-29T23:30:00Z");
