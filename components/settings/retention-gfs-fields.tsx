@@ -25,7 +25,7 @@ export function RetentionGfsFields({
     <fieldset className="flex flex-col gap-2">
       <legend className="text-sm font-medium">Also keep the newest full backup of each of the last…</legend>
       <p className="text-xs text-slate-500">Counted in the schedule&apos;s time zone, the current day, week, month and year included. 0 turns a rule off.</p>
-      <div className="grid gap-4 sm:grid-cols-4">
+      <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
         {GFS.map((g) => (
           <Field
             key={g.field}

@@ -54,66 +54,70 @@ export function RetentionPreviewPanel({ policy, dirty }: { policy: RetentionSett
               <summary className="cursor-pointer text-sm font-medium">
                 Would be pruned{q.data.prunedCount > SHOWN ? ` (newest ${SHOWN} of ${q.data.prunedCount})` : ""}
               </summary>
-              <Table label="Backups the policy would prune">
-                <THead>
-                  <Th>Created (UTC)</Th>
-                  <Th>Kind</Th>
-                  <Th className="text-right">Size</Th>
-                  <Th>Why</Th>
-                </THead>
-                <tbody>
-                  {q.data.prune.map((p) => (
-                    <tr key={p.id}>
-                      <Td className="whitespace-nowrap">
-                        <Link href={`/backups/${p.id}`} className="text-sky-800 underline-offset-2 hover:underline">
-                          {formatDateTimeUtc(p.createdAt)}
-                        </Link>
-                      </Td>
-                      <Td>
-                        <KindBadge kind={p.kind} />
-                      </Td>
-                      <Td className="text-right tabular-nums">{formatBytes(p.sizeBytes)}</Td>
-                      <Td className="min-w-72 whitespace-normal text-xs text-slate-600">{p.reason}</Td>
-                    </tr>
-                  ))}
-                </tbody>
-              </Table>
+              <div className="mt-2 max-h-96 overflow-y-auto">
+                <Table label="Backups the policy would prune">
+                  <THead>
+                    <Th>Created (UTC)</Th>
+                    <Th>Kind</Th>
+                    <Th className="text-right">Size</Th>
+                    <Th>Why</Th>
+                  </THead>
+                  <tbody>
+                    {q.data.prune.map((p) => (
+                      <tr key={p.id}>
+                        <Td className="whitespace-nowrap">
+                          <Link href={`/backups/${p.id}`} className="text-sky-800 underline-offset-2 hover:underline">
+                            {formatDateTimeUtc(p.createdAt)}
+                          </Link>
+                        </Td>
+                        <Td>
+                          <KindBadge kind={p.kind} />
+                        </Td>
+                        <Td className="text-right tabular-nums">{formatBytes(p.sizeBytes)}</Td>
+                        <Td className="min-w-72 whitespace-normal text-xs text-slate-600">{p.reason}</Td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </Table>
+              </div>
             </details>
           )}
           <details>
             <summary className="cursor-pointer text-sm font-medium">
               Kept{q.data.keptCount > SHOWN ? ` (newest ${SHOWN} of ${q.data.keptCount})` : ""}
             </summary>
-            <Table label="Backups the policy keeps">
-              <THead>
-                <Th>Created (UTC)</Th>
-                <Th>Kind</Th>
-                <Th>Kept because</Th>
-              </THead>
-              <tbody>
-                {q.data.keep.map((k) => (
-                  <tr key={k.id}>
-                    <Td className="whitespace-nowrap">
-                      <Link href={`/backups/${k.id}`} className="text-sky-800 underline-offset-2 hover:underline">
-                        {formatDateTimeUtc(k.createdAt)}
-                      </Link>
-                    </Td>
-                    <Td>
-                      <KindBadge kind={k.kind} />
-                    </Td>
-                    <Td>
-                      <span className="flex flex-wrap gap-1">
-                        {k.reasons.map((r) => (
-                          <Badge key={r} tone={/^(restoring|drilling|running|queued|newest)/.test(r) ? "blue" : "slate"}>
-                            {r}
-                          </Badge>
-                        ))}
-                      </span>
-                    </Td>
-                  </tr>
-                ))}
-              </tbody>
-            </Table>
+            <div className="mt-2 max-h-96 overflow-y-auto">
+              <Table label="Backups the policy keeps">
+                <THead>
+                  <Th>Created (UTC)</Th>
+                  <Th>Kind</Th>
+                  <Th>Kept because</Th>
+                </THead>
+                <tbody>
+                  {q.data.keep.map((k) => (
+                    <tr key={k.id}>
+                      <Td className="whitespace-nowrap">
+                        <Link href={`/backups/${k.id}`} className="text-sky-800 underline-offset-2 hover:underline">
+                          {formatDateTimeUtc(k.createdAt)}
+                        </Link>
+                      </Td>
+                      <Td>
+                        <KindBadge kind={k.kind} />
+                      </Td>
+                      <Td>
+                        <span className="flex flex-wrap gap-1">
+                          {k.reasons.map((r) => (
+                            <Badge key={r} tone={/^(restoring|drilling|running|queued|newest)/.test(r) ? "blue" : "slate"}>
+                              {r}
+                            </Badge>
+                          ))}
+                        </span>
+                      </Td>
+                    </tr>
+                  ))}
+                </tbody>
+              </Table>
+            </div>
           </details>
           {q.isError && <p className="text-sm text-red-700" role="alert">Could not update the preview: {q.error.message}. Showing the last one computed.</p>}
         </>
