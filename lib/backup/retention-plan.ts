@@ -14,7 +14,7 @@ export interface RetentionRow {
   status: JobStatus;
   createdAt: Date;
   completedAt: Date | null;
-  sizeBytes: bigint | null;
+  sizeBytes: number | null;
   verifyStatus: VerifyStatus | null;
 }
 
@@ -48,6 +48,31 @@ export async function busyBackups(db: Db): Promise<Map<string, BusyReason>> {
 }
 
 /**
+ * Every catalogue row, newest first (the preview reads top down; the plan does not depend
+ * on order). Raw SQL with times as epoch milliseconds: Prisma's row mapping and pg's
+ * timestamp parsing took seconds on a 100k-row catalogue (docs/decisions.md §71).
+ */
+async function readCatalogue(db: Db): Promise<RetentionRow[]> {
+  const raw = await db.$queryRaw<
+    { id: string; kind: BackupKind; trigger: BackupTrigger; status: JobStatus; created: number; completed: number | null; size: number | null; verifyStatus: VerifyStatus | null }[]
+  >`
+    SELECT id, kind::text AS kind, trigger::text AS trigger, status::text AS status,
+           (extract(epoch FROM "createdAt") * 1000)::float8 AS created, (extract(epoch FROM "completedAt") * 1000)::float8 AS completed,
+           "sizeBytes"::float8 AS size, "verifyStatus"::text AS "verifyStatus"
+      FROM "BackupJob" ORDER BY "createdAt" DESC, id DESC`;
+  return raw.map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    trigger: r.trigger,
+    status: r.status,
+    createdAt: new Date(Math.round(r.created)),
+    completedAt: r.completed === null ? null : new Date(Math.round(r.completed)),
+    sizeBytes: r.size,
+    verifyStatus: r.verifyStatus,
+  }));
+}
+
+/**
  * The plan for the saved policy, or for `proposed` laid over it (a field left out keeps
  * its saved value), at `now`, in the schedule's time zone.
  */
@@ -56,15 +81,7 @@ export async function planCatalogue(db: Db, opts: { proposed?: Partial<Retention
   const settings = await getSettings(db);
   const policy: RetentionPolicy = { ...settings.retention, ...opts.proposed };
   const timeZone = settings.schedule.timezone;
-  const [rows, busy] = await Promise.all([
-    // Raw SQL: Prisma's row mapping took seconds on a 100k-row catalogue (docs/decisions.md §71).
-    // Newest first, so the preview reads top down; the plan itself does not depend on order.
-    db.$queryRaw<RetentionRow[]>`
-      SELECT id, kind::text AS kind, trigger::text AS trigger, status::text AS status, "createdAt", "completedAt", "sizeBytes",
-             "verifyStatus"::text AS "verifyStatus"
-        FROM "BackupJob" ORDER BY "createdAt" DESC, id DESC`,
-    busyBackups(db),
-  ]);
+  const [rows, busy] = await Promise.all([readCatalogue(db), busyBackups(db)]);
   const plan = planRetention(rows, policy, now, { timeZone, busy });
   return { policy, timeZone, now, plan, rows: new Map(rows.map((r) => [r.id, r])) };
 }
