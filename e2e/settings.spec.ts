@@ -11,7 +11,7 @@ test.describe.serial("settings", () => {
     await request.put("/api/settings", {
       headers: E2E.sameOrigin,
       data: {
-        retention: { days: 30, keepLast: 10, keepQuick: 10 },
+        retention: { days: 30, keepLast: 10, keepQuick: 10, keepDaily: 0, keepWeekly: 0, keepMonthly: 0, keepYearly: 0 },
         notifications: { missedBackupAfterHours: 26 },
       },
     });

@@ -141,7 +141,8 @@ describe(`upgrade through ${UPGRADE}`, () => {
       { key: "missedAlert", value: { lastAlertAt: "2026-11-20T00:00:00.000Z", lastSuccessAt: null, hours: 26 }, updatedBy: "system" },
       { key: "schedule", value: { since: "2026-11-01T00:00:00.000Z" }, updatedBy: "system" },
     ]);
-    expect((await getSettings(db)).retention).toEqual({ days: 14, keepLast: 5, keepQuick: 3 });
+    // Saved before GFS retention existed: its counts read as 0 (off), so it means what it meant.
+    expect((await getSettings(db)).retention).toEqual({ days: 14, keepLast: 5, keepQuick: 3, keepDaily: 0, keepWeekly: 0, keepMonthly: 0, keepYearly: 0 });
     // The readers find what the old release stored.
     expect((await scheduleStateSince({ db }, new Date())).toISOString()).toBe("2026-11-01T00:00:00.000Z");
     expect(await latestCheckRun({ db })).toEqual({ run, source: "manual", by: "alice" });

@@ -216,6 +216,14 @@ describe("successful answers match the document", () => {
     expect(preview.verified).toEqual({ ok: true, reason: null });
   });
 
+  it("GET /api/retention/preview: the saved policy for a VIEWER, a proposed one for a read-only token", async () => {
+    const saved = await expectDocumented("get", "/api/retention/preview", 200, {}, { as: "viewer" });
+    expect((saved.keep as { id: string }[]).map((k) => k.id)).toContain(backupId);
+    const proposed = await expectDocumented("get", "/api/retention/preview", 200, {}, { as: "readonly", query: { days: "0", keepLast: "0", keepDaily: "7", limit: "1" } });
+    expect(proposed.policy).toMatchObject({ days: 0, keepLast: 0, keepDaily: 7 });
+    expect(await expectDocumented("get", "/api/retention/preview", 400, {}, { query: { keepDaily: "x" } })).toMatchObject({ error: { code: "VALIDATION_FAILED" } });
+  });
+
   it("settings, audit, users, tokens (as an ADMIN session)", async () => {
     await expectDocumented("get", "/api/settings", 200, {}, { as: "viewer" });
     await expectDocumented("get", "/api/audit", 200);

@@ -57,7 +57,7 @@ describe("retention", () => {
   });
 
   it("does nothing while a restore holds the destructive slot, and says so", async () => {
-    await updateSettings(env.db, { retention: { days: 3, keepLast: 2, keepQuick: 1 } }, admin);
+    await updateSettings(env.db, { retention: { days: 3, keepLast: 2, keepQuick: 1, keepDaily: 0, keepWeekly: 0, keepMonthly: 0, keepYearly: 0 } }, admin);
     const lock = await tryDestructiveLock(env.appUrl);
     expect(lock).not.toBeNull();
     try {
@@ -109,7 +109,7 @@ describe("retention", () => {
   });
 
   it("never prunes the newest successful FULL backup, even with a keep-nothing policy", async () => {
-    await updateSettings(env.db, { retention: { days: 0, keepLast: 0, keepQuick: 0 } }, admin);
+    await updateSettings(env.db, { retention: { days: 0, keepLast: 0, keepQuick: 0, keepDaily: 0, keepWeekly: 0, keepMonthly: 0, keepYearly: 0 } }, admin);
     const r = await runRetention(env.ctx);
     expect(r.status).toBe("done");
     expect(await exists("recent")).toBe(true);

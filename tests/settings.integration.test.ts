@@ -15,6 +15,8 @@ import {
   type Settings,
 } from "../lib/validation/settings";
 
+/** GFS retention (issue 17) switched off: what a section saved before it existed means. */
+const GFS_OFF = { keepDaily: 0, keepWeekly: 0, keepMonthly: 0, keepYearly: 0 };
 const alice = { type: "user" as const, id: "u_alice", label: "alice@example.test" };
 
 let url: string;
@@ -43,7 +45,7 @@ describe("settings persistence", () => {
     const s = await getSettings(db);
     expect(s).toEqual(DEFAULT_SETTINGS);
     expect(s.schedule).toEqual({ enabled: true, cron: "0 2 * * *", timezone: "UTC", kind: "FULL" });
-    expect(s.retention).toEqual({ days: 30, keepLast: 10, keepQuick: 10 });
+    expect(s.retention).toEqual({ days: 30, keepLast: 10, keepQuick: 10, ...GFS_OFF });
     expect(s.notifications.missedBackupAfterHours).toBe(26);
     const { meta } = await loadSettings(db);
     expect(meta).toEqual({ schedule: null, retention: null, notifications: null, compression: null, drill: null });
@@ -56,7 +58,7 @@ describe("settings persistence", () => {
   });
 
   it("replaces only the section sent, at version 1, and returns before/after", async () => {
-    const retention = { days: 14, keepLast: 5, keepQuick: 3 };
+    const retention = { days: 14, keepLast: 5, keepQuick: 3, ...GFS_OFF };
     const r = await updateSettings(db, { retention }, alice);
     expect(r.changed).toEqual({ retention: { before: DEFAULT_SETTINGS.retention, after: retention, version: 1 } });
     expect(r.settings).toEqual({ ...DEFAULT_SETTINGS, retention });
@@ -65,9 +67,9 @@ describe("settings persistence", () => {
   });
 
   it("increments the version on each change and reports the previous value as before", async () => {
-    const retention = { days: 7, keepLast: 5, keepQuick: 3 };
+    const retention = { days: 7, keepLast: 5, keepQuick: 3, ...GFS_OFF };
     const r = await updateSettings(db, { retention }, { type: "token", id: "tok_1" });
-    expect(r.changed.retention).toEqual({ before: { days: 14, keepLast: 5, keepQuick: 3 }, after: retention, version: 2 });
+    expect(r.changed.retention).toEqual({ before: { days: 14, keepLast: 5, keepQuick: 3, ...GFS_OFF }, after: retention, version: 2 });
     const [row] = await rows();
     expect(row).toMatchObject({ version: 2, updatedBy: "token:tok_1" });
     const { meta } = await loadSettings(db);
@@ -82,13 +84,13 @@ describe("settings persistence", () => {
     expect(r.changed.schedule?.before).toEqual(DEFAULT_SETTINGS.schedule);
     const s = await getSettings(db);
     expect(s.schedule).toEqual(schedule);
-    expect(s.retention).toEqual({ days: 7, keepLast: 5, keepQuick: 3 });
+    expect(s.retention).toEqual({ days: 7, keepLast: 5, keepQuick: 3, ...GFS_OFF });
     expect(s.notifications).toEqual(DEFAULT_SETTINGS.notifications);
   });
 
   it("updates several sections in one call", async () => {
     const notifications = { missedBackupAfterHours: 48 };
-    const retention = { days: 30, keepLast: 10, keepQuick: 10 };
+    const retention = { days: 30, keepLast: 10, keepQuick: 10, ...GFS_OFF };
     const r = await updateSettings(db, { notifications, retention }, alice);
     expect(Object.keys(r.changed).sort()).toEqual(["notifications", "retention"]);
     expect(r.changed.notifications).toMatchObject({ before: DEFAULT_SETTINGS.notifications, after: notifications, version: 1 });
@@ -117,7 +119,7 @@ describe("settings persistence", () => {
   it("serialises concurrent saves: every change gets its own version and before", async () => {
     const start = (await loadSettings(db)).meta.retention!.version;
     const results = await Promise.all(
-      [1, 2, 3, 4, 5].map((i) => updateSettings(db, { retention: { days: 100 + i, keepLast: 1, keepQuick: 1 } }, alice)),
+      [1, 2, 3, 4, 5].map((i) => updateSettings(db, { retention: { days: 100 + i, keepLast: 1, keepQuick: 1, ...GFS_OFF } }, alice)),
     );
     const versions = results.map((r) => r.changed.retention!.version).sort((a, b) => a - b);
     expect(versions).toEqual([start + 1, start + 2, start + 3, start + 4, start + 5]);
@@ -139,7 +141,7 @@ describe("settings persistence", () => {
     await sql(url, `UPDATE "Setting" SET value = $1 WHERE key = 'retention'`, [JSON.stringify({ days: "forever" })]);
     await expect(getSettings(db)).rejects.toBeInstanceOf(InvalidStoredSettingError);
     await expect(getSettings(db)).rejects.toThrow(/stored setting "retention" is invalid \(days: /);
-    const retention = { days: 30, keepLast: 10, keepQuick: 10 };
+    const retention = { days: 30, keepLast: 10, keepQuick: 10, ...GFS_OFF };
     const r = await updateSettings(db, { retention }, alice);
     expect(r.changed.retention?.before).toEqual({ days: "forever" });
     expect((await getSettings(db)).retention).toEqual(retention);
@@ -155,7 +157,7 @@ describe("settings schemas", () => {
 
   it("accepts the defaults and complete sections", () => {
     expect(settingsUpdateSchema.safeParse(valid).success).toBe(true);
-    expect(settingsUpdateSchema.safeParse({ retention: { days: 0, keepLast: 0, keepQuick: 0 } }).success).toBe(true);
+    expect(settingsUpdateSchema.safeParse({ retention: { days: 0, keepLast: 0, keepQuick: 0, ...GFS_OFF } }).success).toBe(true);
   });
 
   it.each([
@@ -200,8 +202,8 @@ describe("settings schemas", () => {
   });
 
   it("rejects out-of-range retention and thresholds", () => {
-    expect(issuePaths({ retention: { days: -1, keepLast: 10, keepQuick: 10 } })).toEqual(["retention.days"]);
-    expect(issuePaths({ retention: { days: 1.5, keepLast: 10, keepQuick: 10 } })).toEqual(["retention.days"]);
+    expect(issuePaths({ retention: { days: -1, keepLast: 10, keepQuick: 10, ...GFS_OFF } })).toEqual(["retention.days"]);
+    expect(issuePaths({ retention: { days: 1.5, keepLast: 10, keepQuick: 10, ...GFS_OFF } })).toEqual(["retention.days"]);
     expect(issuePaths({ notifications: { ...valid.notifications, missedBackupAfterHours: 0 } })).toEqual([
       "notifications.missedBackupAfterHours",
     ]);
@@ -219,7 +221,14 @@ describe("settings schemas", () => {
 
   it("requires at least one section, complete sections and no unknown keys", () => {
     expect(settingsUpdateSchema.safeParse({}).success).toBe(false);
-    expect(issuePaths({ retention: { days: 3 } })).toEqual(["retention.keepLast", "retention.keepQuick"]);
+    expect(issuePaths({ retention: { days: 3 } })).toEqual([
+      "retention.keepLast",
+      "retention.keepQuick",
+      "retention.keepDaily",
+      "retention.keepWeekly",
+      "retention.keepMonthly",
+      "retention.keepYearly",
+    ]);
     expect(settingsUpdateSchema.safeParse({ retension: valid.retention }).success).toBe(false);
     expect(settingsUpdateSchema.safeParse({ schedule: { ...valid.schedule, extra: 1 } }).success).toBe(false);
     expect(settingsUpdateSchema.safeParse({ schedule: { ...valid.schedule, kind: "PARTIAL" } }).success).toBe(false);

@@ -12,6 +12,9 @@ import { useToast } from "@/components/ui/toast";
 import { Button } from "@/components/ui/button";
 import { Skeleton } from "@/components/ui/skeleton";
 import { Field, SelectField } from "@/components/ui/field";
+import { RetentionGfsFields } from "@/components/settings/retention-gfs-fields";
+import { RetentionPreviewPanel } from "@/components/settings/retention-preview";
+import { RETENTION_FIELDS } from "@/lib/validation/retention";
 import { ErrorState } from "@/components/ui/empty-state";
 import { formatDateTimeUtc, formatRelative } from "@/lib/format";
 import { NotificationChannelsPanel } from "@/components/settings/notification-channels-panel";
@@ -253,7 +256,7 @@ export function numberField(value: string): number {
 }
 
 function RetentionForm({ initial, meta, canEdit, onDirty }: { initial: RetentionSettings; meta: SectionMetaDto | null; canEdit: boolean } & DirtyProps) {
-  const start = { days: String(initial.days), keepLast: String(initial.keepLast), keepQuick: String(initial.keepQuick) };
+  const start = Object.fromEntries(RETENTION_FIELDS.map((f) => [f, String(initial[f])])) as Record<(typeof RETENTION_FIELDS)[number], string>;
   const [v, setRaw] = useState(start);
   const { save, saving, error, fieldErrors, clearField } = useSave("retention", "Retention");
   const [touched, setTouched] = useState(false);
@@ -263,7 +266,7 @@ function RetentionForm({ initial, meta, canEdit, onDirty }: { initial: Retention
     for (const k of Object.keys(next) as (keyof typeof v)[]) if (next[k] !== v[k]) clearField(k);
     setRaw(next);
   };
-  const parsed = retentionSchema.safeParse({ days: numberField(v.days), keepLast: numberField(v.keepLast), keepQuick: numberField(v.keepQuick) });
+  const parsed = retentionSchema.safeParse(Object.fromEntries(RETENTION_FIELDS.map((f) => [f, numberField(v[f])])));
   const errors = { ...((touched || dirty) && !parsed.success ? issuesToErrors(parsed.error) : {}), ...fieldErrors };
   return (
     <Section
@@ -285,6 +288,8 @@ function RetentionForm({ initial, meta, canEdit, onDirty }: { initial: Retention
         <Field id="retention-keep-last" label="Always keep the last (full)" type="number" min={0} max={1000} inputMode="numeric" value={v.keepLast} onChange={(e) => setV({ ...v, keepLast: e.target.value })} error={errors.keepLast} hint="However old they are" />
         <Field id="retention-keep-quick" label="Keep quick backups" type="number" min={0} max={1000} inputMode="numeric" value={v.keepQuick} onChange={(e) => setV({ ...v, keepQuick: e.target.value })} error={errors.keepQuick} hint="The newest this many" />
       </div>
+      <RetentionGfsFields values={v} errors={errors} onChange={(field, value) => setV({ ...v, [field]: value })} />
+      <RetentionPreviewPanel policy={parsed.success ? parsed.data : null} dirty={dirty} />
     </Section>
   );
 }

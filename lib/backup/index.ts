@@ -11,3 +11,4 @@ export { previewRestore } from "./preview";
 export { requestDrill, runDrill } from "./drill";
 export { reconcileFromStorage } from "./reconcile";
 export { backupDetail, backupTombstone, backupStatuses, safetyBackupFor } from "./related";
+export { previewRetention } from "./retention-preview";

@@ -3,10 +3,9 @@
 // never runs during a restore, rollback or delete; when the slot is busy it skips and the
 // next run tries again. Objects go first, then the row (as in delete.ts).
 import type { BackupContext } from "./context";
-import { planRetention } from "./retention";
+import { planCatalogue } from "./retention-plan";
 import { removeBackupObjects, withDestructiveSlot } from "./delete";
 import { onEngineEvent } from "./events";
-import { getSettings } from "../settings";
 import { audit, type Actor } from "../audit";
 import { ApiError } from "../errors";
 import { componentLogger } from "../log";
@@ -66,12 +65,8 @@ export async function runRetention(ctx: BackupContext, opts: RetentionRunOptions
 }
 
 async function prune(ctx: BackupContext, now: Date, actor: Actor): Promise<RetentionRunResult> {
-  const { retention } = await getSettings(ctx.db);
-  const rows = await ctx.db.backupJob.findMany({
-    select: { id: true, kind: true, trigger: true, status: true, createdAt: true, completedAt: true, sizeBytes: true, verifyStatus: true },
-  });
-  const plan = planRetention(rows, retention, now);
-  const byId = new Map(rows.map((r) => [r.id, r]));
+  // The very plan GET /api/retention/preview shows for the saved policy at this moment.
+  const { plan, rows: byId, policy, timeZone } = await planCatalogue(ctx.db, { now });
   const pruned: PrunedBackup[] = [];
   const failed: { id: string; error: string }[] = [];
   for (const { id, reason } of plan.prune) {
@@ -108,7 +103,8 @@ async function prune(ctx: BackupContext, now: Date, actor: Actor): Promise<Reten
         ids: pruned.map((p) => p.id),
         bytes,
         count: pruned.length,
-        policy: retention,
+        policy,
+        timeZone,
         backups: pruned,
         ...(failed.length > 0 ? { failed } : {}),
       },

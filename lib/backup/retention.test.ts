@@ -28,11 +28,20 @@ function backup(
   };
 }
 
-const policy = (p: Partial<RetentionPolicy> = {}): RetentionPolicy => ({ days: 30, keepLast: 10, keepQuick: 10, ...p });
+const policy = (p: Partial<RetentionPolicy> = {}): RetentionPolicy => ({
+  days: 30,
+  keepLast: 10,
+  keepQuick: 10,
+  keepDaily: 0,
+  keepWeekly: 0,
+  keepMonthly: 0,
+  keepYearly: 0,
+  ...p,
+});
 
 function plan(backups: RetentionCandidate[], p: Partial<RetentionPolicy>) {
   const r = planRetention(backups, policy(p), NOW);
-  return { keep: [...r.keep].sort(), prune: r.prune.map((x) => x.id).sort(), reasons: r.prune };
+  return { keep: r.keep.map((k) => k.id).sort(), prune: r.prune.map((x) => x.id).sort(), reasons: r.prune };
 }
 
 describe("planRetention", () => {
@@ -213,8 +222,8 @@ describe("planRetention", () => {
     const backups = [backup("a", 40), backup("b", 41), backup("c", 42), backup("d", 43)];
     const forward = planRetention(backups, policy({ keepLast: 2 }), NOW);
     const backward = planRetention([...backups].reverse(), policy({ keepLast: 2 }), NOW);
-    expect(forward.keep).toEqual(["a", "b"]);
-    expect(backward.keep).toEqual(["b", "a"]);
+    expect(forward.keep.map((k) => k.id)).toEqual(["a", "b"]);
+    expect(backward.keep.map((k) => k.id)).toEqual(["b", "a"]);
     expect(backward.prune.map((p) => p.id)).toEqual(["d", "c"]);
   });
 
@@ -246,11 +255,11 @@ describe("planRetention", () => {
           const backups = items.map((x, i) =>
             backup(`b${i}`, x.ageDays, { kind: x.kind, trigger: x.trigger, status: x.status }),
           );
-          const r = planRetention(backups, p, NOW);
+          const r = planRetention(backups, policy(p), NOW);
           const pruned = new Set(r.prune.map((x) => x.id));
           // Every backup is decided exactly once.
           expect(r.keep.length + r.prune.length).toBe(backups.length);
-          expect(new Set([...r.keep, ...pruned]).size).toBe(backups.length);
+          expect(new Set([...r.keep.map((k) => k.id), ...pruned]).size).toBe(backups.length);
           for (const b of backups) {
             const age = (NOW.getTime() - b.createdAt.getTime()) / DAY;
             if (!pruned.has(b.id)) continue;

@@ -13,6 +13,7 @@ import { createBackupSchema, listBackupsSchema } from "../validation/backups";
 import { createDeploymentSchema, gatePreviewQuerySchema, gateRequestSchema, rollbackRequestSchema, runDeploySchema } from "../validation/deploy";
 import { restoreRequestSchema, undoRequestSchema } from "../validation/restores";
 import { settingsUpdateSchema } from "../validation/settings";
+import { retentionPreviewQuerySchema, retentionPreviewSchema } from "../validation/retention";
 import { createTokenSchema, createUserSchema, endSessionsSchema, updateUserSchema } from "../validation/users";
 import { listAuditSchema } from "../audit-query";
 import * as r from "./responses";
@@ -221,6 +222,16 @@ export const ENDPOINTS: Endpoint[] = [
     description: "Each section sent replaces that section whole.",
     body: settingsUpdateSchema,
     success: [json(200, "Saved.", r.settingsSavedSchema)],
+  },
+  {
+    method: "get",
+    path: "/api/retention/preview",
+    gate: "backups.read",
+    tag: "Settings",
+    summary: "What a retention policy keeps and prunes now",
+    description: "Without a query, the saved policy; each field given replaces the saved one. The plan is the one pruning executes (docs/operations.md, GFS retention).",
+    query: retentionPreviewQuerySchema,
+    success: [json(200, "The plan, newest first.", retentionPreviewSchema)],
   },
 
   // ---- notification channels ----

@@ -42,6 +42,12 @@ export const retentionSchema = z.strictObject({
   days: z.number().int().min(0).max(3650),
   keepLast: z.number().int().min(0).max(1000),
   keepQuick: z.number().int().min(0).max(1000),
+  // GFS (lib/backup/retention.ts): calendar periods in the schedule's time zone; 0 = off,
+  // which is what a row saved before these existed reads as (lib/settings.ts merges defaults).
+  keepDaily: z.number().int().min(0).max(1000),
+  keepWeekly: z.number().int().min(0).max(1000),
+  keepMonthly: z.number().int().min(0).max(1000),
+  keepYearly: z.number().int().min(0).max(1000),
 });
 
 // Where notifications go and for which events is per channel (NotificationChannel,
@@ -98,7 +104,7 @@ export type SettingsUpdate = z.infer<typeof settingsUpdateSchema>;
 
 export const DEFAULT_SETTINGS: Settings = {
   schedule: { enabled: true, cron: "0 2 * * *", timezone: "UTC", kind: "FULL" },
-  retention: { days: 30, keepLast: 10, keepQuick: 10 },
+  retention: { days: 30, keepLast: 10, keepQuick: 10, keepDaily: 0, keepWeekly: 0, keepMonthly: 0, keepYearly: 0 },
   notifications: {
     // A daily schedule plus two hours of slack, so one late run does not page anyone.
     missedBackupAfterHours: 26,
