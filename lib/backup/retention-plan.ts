@@ -42,6 +42,9 @@ export async function busyBackups(db: Db): Promise<Map<string, BusyReason>> {
       )
     : [];
   for (const d of drills) if (d.id) busy.set(d.id, "drilling");
+  // A drill under way (scheduled ones pick their backup when they start: only the run knows it).
+  const running = await db.drillRun.findMany({ where: { status: "RUNNING", backupId: { not: null } }, select: { backupId: true } });
+  for (const d of running) busy.set(d.backupId!, "drilling");
   const restores = await db.restoreJob.findMany({ where: { status: { in: [...ACTIVE_JOB_STATUSES] } }, select: { backupId: true } });
   for (const r of restores) busy.set(r.backupId, "restoring");
   return busy;
