@@ -3,6 +3,7 @@
 import { z } from "zod";
 import path from "node:path";
 import { parseTrustProxy, type TrustProxy } from "./client-ip";
+import { checkOidcEnv, oidcEnvShape } from "./oidc-config";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -80,8 +81,10 @@ const schema = z
     HOOK_TIMEOUT_SECONDS: positiveInt.default(600),
     WORKER_IN_WEB: bool.default(true),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    ...oidcEnvShape,
   })
   .superRefine((c, ctx) => {
+    checkOidcEnv(c, ctx);
     if (c.HTTP_HEADERS_TIMEOUT_SECONDS !== undefined && c.HTTP_HEADERS_TIMEOUT_SECONDS <= c.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS) {
       ctx.addIssue({ code: "custom", path: ["HTTP_HEADERS_TIMEOUT_SECONDS"], message: "must be above HTTP_KEEP_ALIVE_TIMEOUT_SECONDS" });
     }
