@@ -83,16 +83,18 @@ export async function ssoSignIn(db: Db, claims: Record<string, unknown>, s: Oidc
 
   if (!user) {
     if (!mapping.role) return refuse("SsoNoRole", "no role", undefined, roleDetails(mapping));
-    const created = await createOnce(db, { ...identity, email: found.email, displayName, role: mapping.role });
-    if (!created) return refuse("SsoEmailTaken", "email belongs to another account");
-    await audit(db, {
-      actor: { type: "user", id: created.id, label: created.email },
-      action: "user.created",
-      target: created.email,
-      details: { userId: created.id, role: created.role, via: "oidc", issuer: s.issuer, subject: sub, ...roleDetails(mapping) },
-      ip,
-    });
-    user = created;
+    const { row, created } = await createOnce(db, { ...identity, email: found.email, displayName, role: mapping.role });
+    if (!row) return refuse("SsoEmailTaken", "email belongs to another account");
+    if (created) {
+      await audit(db, {
+        actor: { type: "user", id: row.id, label: row.email },
+        action: "user.created",
+        target: row.email,
+        details: { userId: row.id, role: row.role, via: "oidc", issuer: s.issuer, subject: sub, ...roleDetails(mapping) },
+        ip,
+      });
+    }
+    user = row;
   }
 
   const actor: Actor = { type: "user", id: user.id, label: user.email };
@@ -137,16 +139,19 @@ function otherActiveAdmins(db: Db, id: string): Promise<number> {
   return db.user.count({ where: { role: "ADMIN", disabledAt: null, id: { not: id } } });
 }
 
-/** Creates the user; null when a parallel sign-in or a local account took the email first. */
+/**
+ * Creates the user. When the same identity signing in twice at once created it first, that
+ * row (created: false, so it is audited once); null when another account took the email.
+ */
 async function createOnce(
   db: Db,
   data: { oidcIssuer: string; oidcSubject: string; email: string; displayName: string; role: RoleName },
 ) {
   try {
-    return await db.user.create({ data: { ...data, passwordHash: null }, select: userSelect });
+    return { row: await db.user.create({ data: { ...data, passwordHash: null }, select: userSelect }), created: true };
   } catch (e) {
     if ((e as { code?: string }).code !== "P2002") throw e;
-    // The same identity signing in twice at once: the other attempt created it.
-    return db.user.findUnique({ where: { oidcIssuer_oidcSubject: { oidcIssuer: data.oidcIssuer, oidcSubject: data.oidcSubject } }, select: userSelect });
+    const row = await db.user.findUnique({ where: { oidcIssuer_oidcSubject: { oidcIssuer: data.oidcIssuer, oidcSubject: data.oidcSubject } }, select: userSelect });
+    return { row, created: false };
   }
 }
