@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { claimAt, mapRole, type RoleMappingSettings } from "./oidc-roles";
 import { parseConfig, ConfigError } from "./config";
-import { oidcSettings, sameIssuer } from "./oidc-config";
+import { oidcEnvShape, oidcSettings, sameIssuer } from "./oidc-config";
+import { readFileSync } from "node:fs";
 
 const settings: RoleMappingSettings = {
   roleClaim: "groups",
@@ -106,6 +107,11 @@ describe("single sign-on configuration", () => {
     expect(problems({ ...oidc, OIDC_SCOPES: "email profile" })).toEqual([expect.stringMatching(/^OIDC_SCOPES: must include openid/)]);
     expect(problems({ LOCAL_LOGIN: "false" })).toEqual([expect.stringMatching(/^LOCAL_LOGIN: false switches password sign-in off; configure single sign-on/)]);
     expect(problems({ ...oidc, LOCAL_LOGIN: "false" })).toEqual([]);
+  });
+
+  it("documents every variable in .env.example", () => {
+    const example = readFileSync(".env.example", "utf8");
+    for (const v of Object.keys(oidcEnvShape)) expect(example, v).toMatch(new RegExp(`^${v}=`, "m"));
   });
 
   it("compares issuers exactly, but for one trailing slash", () => {
