@@ -22,7 +22,8 @@ let appDbUrl: string;
 
 const appSql = <T extends Record<string, unknown>>(text: string, params: unknown[] = []) => sqlAt<T>(appDbUrl, text, params);
 
-test.describe.configure({ mode: "serial" });
+// Several sign-ins through a provider each; generous, for a loaded machine.
+test.describe.configure({ mode: "serial", timeout: 240_000 });
 
 test.beforeAll(async () => {
   test.setTimeout(600_000);
@@ -75,6 +76,9 @@ async function ssoSignIn(page: Page, account: string) {
   await page.getByPlaceholder("and password").fill("anything");
   await page.getByRole("button", { name: "Sign-in" }).click();
 }
+
+/** The login page's message (Next's route announcer is an empty role=alert outside main). */
+const loginAlert = (page: Page) => page.locator("main").getByRole("alert");
 
 async function role(email: string) {
   const rows = await appSql<{ role: string }>(`SELECT role::text AS role FROM "User" WHERE email = $1`, [email]);
@@ -135,7 +139,7 @@ test("the role is mapped again at every sign-in: a removed group demotes, ends t
   const p3 = await third.newPage();
   await ssoSignIn(p3, "alice");
   await expect(p3).toHaveURL(/\/login\?error=SsoNoRole/);
-  await expect(p3.getByRole("alert")).toContainText("no Vaultline role");
+  await expect(loginAlert(p3)).toContainText("no Vaultline role");
   expect((await p2.request.get("/api/backups")).status()).toBe(401);
   idp.accounts.set("alice", { ...idp.accounts.get("alice")!, groups: ["vaultline-admins"] });
   for (const c of [first, second, third]) await c.close();
@@ -146,7 +150,7 @@ test("an unknown user with no mapped group is refused on the login page and not 
   const page = await ctx.newPage();
   await ssoSignIn(page, "bob");
   await expect(page).toHaveURL(/\/login\?error=SsoNoRole/);
-  await expect(page.getByRole("alert")).toHaveText(/Sign-in refused: your single sign-on account has no Vaultline role/);
+  await expect(loginAlert(page)).toHaveText(/Sign-in refused: your single sign-on account has no Vaultline role/);
   expect(await role("bob@corp.test")).toBeNull();
   expect((await page.request.get("/api/backups")).status()).toBe(401);
   const [failed] = await appSql<{ details: Record<string, unknown> }>(`SELECT details FROM "AuditEvent" WHERE action = 'auth.sign_in_failed' AND target = 'bob@corp.test'`);
@@ -166,7 +170,7 @@ test("a token from another issuer is refused with a clear message on the login p
     const before = await role("alice@corp.test");
     await ssoSignIn(page, "olga");
     await expect(page).toHaveURL(/\/login\?error=SsoWrongIssuer/);
-    await expect(page.getByRole("alert")).toContainText("an identity provider other than the one this dashboard trusts");
+    await expect(loginAlert(page)).toContainText("an identity provider other than the one this dashboard trusts");
     expect((await page.request.get("/api/backups")).status()).toBe(401);
     expect(await role("olga@corp.test")).toBeNull();
     // An existing user signing in through the other issuer: refused too, nothing changed.
@@ -203,7 +207,7 @@ test("local accounts keep working beside single sign-on, and are not taken over 
     // mallory's provider account carries the local operator's email (and the admin group).
     await ssoSignIn(page, "mallory");
     await expect(page).toHaveURL(/\/login\?error=SsoEmailTaken/);
-    await expect(page.getByRole("alert")).toContainText("not linked to your single sign-on identity");
+    await expect(loginAlert(page)).toContainText("not linked to your single sign-on identity");
     const [row] = await appSql<{ role: string; oidcSubject: string | null }>(`SELECT role::text AS role, "oidcSubject" FROM "User" WHERE id = $1`, [local.id]);
     expect(row).toEqual({ role: "OPERATOR", oidcSubject: null });
 
@@ -222,7 +226,7 @@ test("local accounts keep working beside single sign-on, and are not taken over 
     await p2.getByLabel("Email").fill("olga@corp.test");
     await p2.getByLabel("Password").fill("any-password-at-all");
     await p2.getByRole("button", { name: "Sign in", exact: true }).click();
-    await expect(p2.getByRole("alert")).toHaveText("Email or password is wrong.");
+    await expect(loginAlert(p2)).toHaveText("Email or password is wrong.");
     await c2.close();
   } finally {
     await db.$disconnect();

@@ -42,8 +42,7 @@ export const oidcEnvShape = {
   LOCAL_LOGIN: flag.default(true),
 };
 
-const oidcEnvSchema = z.object(oidcEnvShape);
-type OidcEnv = z.infer<typeof oidcEnvSchema>;
+type OidcEnv = z.infer<z.ZodObject<typeof oidcEnvShape>>;
 
 const REQUIRED = ["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"] as const;
 

@@ -9,6 +9,8 @@ import { createDb, type Db } from "../lib/db";
 import { createUser } from "./support/app";
 import { ssoSignIn } from "../lib/oidc-sign-in";
 import type { OidcSettings } from "../lib/oidc-config";
+import { updateUser } from "../lib/users";
+import { SYSTEM } from "../lib/audit";
 
 const ISSUER = "https://id.example.com/realms/ops";
 const settings: OidcSettings = {
@@ -126,6 +128,17 @@ describe("single sign-on users", () => {
     await createUser(db, "VIEWER", "taken@corp.test");
     const kept = await ssoSignIn(db, claims("omar", { email: "taken@corp.test" }), settings, null);
     expect(kept).toMatchObject({ ok: true, user: { email: "omar.new@corp.test" } });
+  });
+
+  it("gives a single sign-on user no password through the users API (409), and changes nothing", async () => {
+    const r = await ssoSignIn(db, claims("quinn"), settings, null);
+    if (!r.ok) throw new Error(r.code);
+    await expect(updateUser(db, r.user.id, { password: "a-new-password-1" }, SYSTEM)).rejects.toMatchObject({ code: "CONFLICT" });
+    const row = await db.user.findUniqueOrThrow({ where: { id: r.user.id }, omit: { passwordHash: false } });
+    expect(row).toMatchObject({ passwordHash: null, sessionVersion: 0 });
+    // Disabling one works as for anyone.
+    await updateUser(db, r.user.id, { disabled: true }, SYSTEM);
+    expect(await ssoSignIn(db, claims("quinn"), settings, null)).toEqual({ ok: false, code: "SsoDisabled" });
   });
 
   it("creates one user when the same identity signs in twice at once", async () => {
