@@ -10,7 +10,7 @@ import { freePort } from "../lib/embedded-postgres";
 import { startApp, createUser, createDb, type RunningApp } from "../tests/support/app";
 import { startTestIdp, IDP_CLIENT, type TestIdp } from "../tests/support/oidc-idp";
 import { sql as sqlAt } from "../tests/support/sql";
-import { dbUrl, sql } from "./helpers";
+import { dbUrl, screenshot, sql } from "./helpers";
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const DB = "vaultline_oidc_e2e";
@@ -91,6 +91,7 @@ test("single sign-on in Chromium creates the user with the role its groups map t
   await page.goto("/login");
   // Password sign-in still offered beside single sign-on.
   await expect(page.getByLabel("Email")).toBeVisible();
+  await screenshot(page, "login-sso-and-password");
   await ssoSignIn(page, "alice");
   await expect(page).toHaveURL(/\/backups$/);
   await expect(page.getByTestId("current-user")).toContainText("Alice Admin");
@@ -171,6 +172,7 @@ test("a token from another issuer is refused with a clear message on the login p
     await ssoSignIn(page, "olga");
     await expect(page).toHaveURL(/\/login\?error=SsoWrongIssuer/);
     await expect(loginAlert(page)).toContainText("an identity provider other than the one this dashboard trusts");
+    await screenshot(page, "login-sso-wrong-issuer");
     expect((await page.request.get("/api/backups")).status()).toBe(401);
     expect(await role("olga@corp.test")).toBeNull();
     // An existing user signing in through the other issuer: refused too, nothing changed.
@@ -239,6 +241,7 @@ test("LOCAL_LOGIN=false: no password form, the password endpoint refuses, single
   await page.goto("/login");
   await expect(page.getByRole("button", { name: "Sign in with Corp SSO" })).toBeVisible();
   await expect(page.getByLabel("Password")).toHaveCount(0);
+  await screenshot(page, "login-sso-only");
 
   const csrf = (await (await page.request.get("/api/auth/csrf")).json()) as { csrfToken: string };
   const res = await page.request.post("/api/auth/callback/credentials", {
