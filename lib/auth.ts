@@ -1,5 +1,6 @@
-// next-auth options (Credentials + JWT sessions) and the one cached way to read the
-// session (STYLE.md §5). Route handlers authenticate through lib/http.ts withAuth.
+// next-auth options (password sign-in unless LOCAL_LOGIN=false, single sign-on when OIDC_*
+// is set; JWT sessions) and the one cached way to read the session (STYLE.md §5). Route
+// handlers authenticate through lib/http.ts withAuth.
 import type { NextAuthOptions } from "next-auth";
 import { getServerSession } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
@@ -14,6 +15,10 @@ import { PEER_HEADER, resolveClientIp } from "./client-ip";
 import { PEER_HEADER_ENV } from "./http-server";
 import { SESSION_IDLE_SECONDS, sessionProblem } from "./session-policy";
 import type { RoleName } from "./permissions";
+import { oidcSettings } from "./oidc-config";
+import { OIDC_PROVIDER_ID, oidcProvider } from "./oidc-provider";
+import { ssoSignIn } from "./oidc-sign-in";
+import { componentLogger } from "./log";
 
 export interface SessionUser {
   id: string;
@@ -37,44 +42,44 @@ export function clientIp(headers: Headers | Record<string, string | string[] | u
 let dummyHash: Promise<string> | undefined;
 const unknownUserHash = () => (dummyHash ??= hashPassword("vaultline: no such user"));
 
-export function authOptions(): NextAuthOptions {
+// next-auth's own log lines carry the error objects of openid-client, which may hold the
+// ID token itself: only the code and the message reach our log.
+const authLog = componentLogger("auth");
+const nextAuthLogger: NextAuthOptions["logger"] = {
+  error(code, meta) {
+    const m = meta as { message?: unknown; error?: { message?: unknown } } | undefined;
+    authLog.warn({ code, message: String(m?.error?.message ?? m?.message ?? "") }, "next-auth error");
+  },
+  warn(code) {
+    authLog.warn({ code }, "next-auth warning");
+  },
+  debug() {},
+};
+
+/** `ip`: the client's address, for the audit trail of single sign-on (the route passes it). */
+export function authOptions(opts: { ip?: string } = {}): NextAuthOptions {
+  const cfg = config();
+  const sso = oidcSettings(cfg);
   return {
-    secret: config().nextAuthSecret,
+    secret: cfg.nextAuthSecret,
     session: { strategy: "jwt", maxAge: SESSION_IDLE_SECONDS },
-    pages: { signIn: "/login" },
+    // Errors land on the login page, which says what went wrong (components/login-messages.ts).
+    pages: { signIn: "/login", error: "/login" },
+    logger: nextAuthLogger,
     providers: [
-      CredentialsProvider({
-        name: "Email and password",
-        credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
-        // The route in front (app/api/auth/[...nextauth]) has already recorded this attempt
-        // and answered 429 past the limit; a success clears the email's attempts.
-        async authorize(raw, req) {
-          const parsed = credentialsSchema.safeParse(raw);
-          if (!parsed.success) return null;
-          const email = parsed.data.email.toLowerCase();
-          const ip = clientIp((req?.headers ?? {}) as Record<string, string>);
-          const d = db();
-          const user = await d.user.findUnique({ where: { email }, omit: { passwordHash: false } });
-          const matches = await verifyPassword(parsed.data.password, user?.passwordHash ?? (await unknownUserHash()));
-          const ok = !!user && !user.disabledAt && matches;
-          if (!ok || !user) {
-            await audit(d, {
-              actor: { type: "user", id: user?.id ?? null, label: email },
-              action: "auth.sign_in_failed",
-              target: email,
-              details: { reason: user?.disabledAt ? "disabled" : "bad credentials" },
-              ip,
-            });
-            return null;
-          }
-          await clearLoginFailures(d, email);
-          await d.user.update({ where: { id: user.id }, data: { lastLoginAt: new Date() } });
-          await audit(d, { actor: { type: "user", id: user.id, label: user.email }, action: "auth.sign_in", target: user.email, ip });
-          return { id: user.id, email: user.email, name: user.displayName, role: user.role, sessionVersion: user.sessionVersion };
-        },
-      }),
+      ...(cfg.LOCAL_LOGIN ? [passwordProvider()] : []),
+      ...(sso ? [oidcProvider(sso)] : []),
     ],
     callbacks: {
+      async signIn({ user, account, profile }) {
+        if (account?.provider !== OIDC_PROVIDER_ID) return true;
+        if (!sso || !profile) return "/login?error=OAuthCallback";
+        const r = await ssoSignIn(db(), profile as Record<string, unknown>, sso, opts.ip ?? null);
+        if (!r.ok) return `/login?error=${r.code}`;
+        // The session is ours (user id, role, session version), not the provider's.
+        Object.assign(user, { id: r.user.id, email: r.user.email, name: r.user.displayName, role: r.user.role, sessionVersion: r.user.sessionVersion });
+        return true;
+      },
       async jwt({ token, user }) {
         if (user) {
           const u = user as unknown as { role: RoleName; sessionVersion: number };
@@ -90,6 +95,40 @@ export function authOptions(): NextAuthOptions {
       },
     },
   };
+}
+
+function passwordProvider() {
+  return CredentialsProvider({
+    name: "Email and password",
+    credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
+    // The route in front (app/api/auth/[...nextauth]) has already recorded this attempt
+    // and answered 429 past the limit; a success clears the email's attempts.
+    async authorize(raw, req) {
+      const parsed = credentialsSchema.safeParse(raw);
+      if (!parsed.success) return null;
+      const email = parsed.data.email.toLowerCase();
+      const ip = clientIp((req?.headers ?? {}) as Record<string, string>);
+      const d = db();
+      const user = await d.user.findUnique({ where: { email }, omit: { passwordHash: false } });
+      const matches = await verifyPassword(parsed.data.password, user?.passwordHash ?? (await unknownUserHash()));
+      // Single sign-on users sign in at their provider only (a password set for one is not a way around its groups).
+      const ok = !!user && !user.disabledAt && !user.oidcSubject && !!user.passwordHash && matches;
+      if (!ok || !user) {
+        await audit(d, {
+          actor: { type: "user", id: user?.id ?? null, label: email },
+          action: "auth.sign_in_failed",
+          target: email,
+          details: { reason: user?.disabledAt ? "disabled" : user?.oidcSubject ? "single sign-on account" : "bad credentials" },
+          ip,
+        });
+        return null;
+      }
+      await clearLoginFailures(d, email);
+      await d.user.update({ where: { id: user.id }, data: { lastLoginAt: new Date() } });
+      await audit(d, { actor: { type: "user", id: user.id, label: user.email }, action: "auth.sign_in", target: user.email, ip });
+      return { id: user.id, email: user.email, name: user.displayName, role: user.role, sessionVersion: user.sessionVersion };
+    },
+  });
 }
 
 /**

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import path from "node:path";
 import { parseTrustProxy, type TrustProxy } from "./client-ip";
+import { checkOidcEnv, oidcEnvShape } from "./oidc-config";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -83,8 +84,10 @@ const schema = z
     // thread answers ~100 catalogue requests/s at most; a second uses a second core.
     WEB_CONCURRENCY: positiveInt.max(32).default(1),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    ...oidcEnvShape,
   })
   .superRefine((c, ctx) => {
+    checkOidcEnv(c, ctx);
     if (c.HTTP_HEADERS_TIMEOUT_SECONDS !== undefined && c.HTTP_HEADERS_TIMEOUT_SECONDS <= c.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS) {
       ctx.addIssue({ code: "custom", path: ["HTTP_HEADERS_TIMEOUT_SECONDS"], message: "must be above HTTP_KEEP_ALIVE_TIMEOUT_SECONDS" });
     }

@@ -55,6 +55,10 @@ export async function updateUser(db: Db, id: string, input: UpdateUserInput, act
   const { before, user } = await withAdminGuard(db, async (tx) => {
     const before = await tx.user.findUnique({ where: { id }, select: userSelect });
     if (!before) throw notFound("User");
+    // A password would be a way around the provider's groups (decision 81).
+    if (passwordHash && (await tx.user.findUnique({ where: { id }, select: { oidcSubject: true } }))?.oidcSubject) {
+      throw new ApiError("CONFLICT", "This user signs in with single sign-on and has no password here");
+    }
     const losesAdmin =
       before.role === "ADMIN" && ((input.role && input.role !== "ADMIN") || input.disabled === true);
     if (losesAdmin && (await activeAdminCount(tx, id)) === 0) {

@@ -42,7 +42,7 @@ describe("first start", () => {
       expect(created?.generatedPassword).toMatch(/^[A-Za-z0-9_-]{20}$/);
       const user = await db.user.findUniqueOrThrow({ where: { email: "admin@vaultline.local" }, omit: { passwordHash: false } });
       expect(user.role).toBe("ADMIN");
-      expect(await verifyPassword(created!.generatedPassword!, user.passwordHash)).toBe(true);
+      expect(await verifyPassword(created!.generatedPassword!, user.passwordHash!)).toBe(true);
       expect(await ensureFirstAdmin(db, {})).toBeNull();
       expect(await db.user.count()).toBe(1);
       expect(await db.auditEvent.count({ where: { action: "user.created" } })).toBe(1);

@@ -1,7 +1,8 @@
 // next-auth's own routes, with guards in front:
-// - only the endpoints the credentials flow uses are passed on; anything else (a GET of
-//   the credentials callback, a POST to csrf…) is answered 404/405 here instead of
-//   next-auth's 500;
+// - only the endpoints the credentials flow and, when configured, single sign-on use are
+//   passed on; anything else (a GET of the credentials callback, a POST to csrf…) is
+//   answered 404/405 here instead of next-auth's 500;
+// - with LOCAL_LOGIN=false the password endpoints answer 403;
 // - the sign-in form is read up to 64 KiB, never whole;
 // - every sign-in attempt is recorded before it is counted, and past the limit (per email,
 //   per client IP — lib/client-ip.ts) answered 429 before any password check.
@@ -12,6 +13,9 @@ import { db } from "@/lib/db";
 import { recordLoginAttempt } from "@/lib/login-limit";
 import { errorJson, errorResponse, readBodyText } from "@/lib/http";
 import { randomUUID } from "node:crypto";
+import { config } from "@/lib/config";
+import { oidcSettings } from "@/lib/oidc-config";
+import { OIDC_PROVIDER_ID } from "@/lib/oidc-provider";
 
 type Ctx = { params: Promise<{ nextauth: string[] }> };
 
@@ -26,12 +30,22 @@ const ROUTES: Record<string, readonly string[]> = {
   error: ["GET"],
   _log: ["POST"],
 };
+const PASSWORD_ROUTES = new Set(["signin/credentials", "callback/credentials"]);
+// The provider sends the browser back with a GET (response_mode=query, the default).
+const SSO_ROUTES: Record<string, readonly string[]> = {
+  [`signin/${OIDC_PROVIDER_ID}`]: ["POST"],
+  [`callback/${OIDC_PROVIDER_ID}`]: ["GET"],
+};
 
 async function handler(req: NextRequest, ctx: Ctx) {
   const { nextauth } = await ctx.params;
   const route = nextauth.join("/");
-  const methods = ROUTES[route];
+  const cfg = config();
+  const methods = ROUTES[route] ?? (oidcSettings(cfg) ? SSO_ROUTES[route] : undefined);
   if (!methods) return errorJson("NOT_FOUND", "Not found");
+  if (!cfg.LOCAL_LOGIN && PASSWORD_ROUTES.has(route)) {
+    return errorJson("FORBIDDEN", "Password sign-in is switched off here (LOCAL_LOGIN=false); use single sign-on");
+  }
   if (!methods.includes(req.method)) {
     return errorJson("METHOD_NOT_ALLOWED", `Use ${methods.join(" or ")}`, { headers: { allow: methods.join(", ") } });
   }
@@ -57,7 +71,7 @@ async function handler(req: NextRequest, ctx: Ctx) {
     }
   }
   try {
-    return await NextAuth(authOptions())(forward, ctx);
+    return await NextAuth(authOptions({ ip: clientIp(req.headers) }))(forward, ctx);
   } catch {
     return errorJson("VALIDATION_FAILED", "The sign-in request is not valid");
   }
