@@ -8,6 +8,8 @@
 import type { BackupContext } from "./context";
 import { checkStoredParts } from "./verify";
 import { createDecryptStream } from "./crypto";
+import { decryptionKeyFor } from "./keyring";
+import { forgetPrivateKey, heldPrivateKey } from "./held-keys";
 import { createDecompressor } from "./compression";
 import { createHashingStream } from "./hashing";
 import { pgBinary, parseToolVersion, spawnPgRestore } from "./dump";
@@ -184,9 +186,11 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
     const backup = await ctx.db.backupJob.findUniqueOrThrow({ where: { id: first.backupId } });
 
     // 1. Refuse on any doubt, before anything is touched.
-    const verify = await checkStoredParts(ctx, backup);
+    const suppliedKey = heldPrivateKey(restoreId);
+    const verify = await checkStoredParts(ctx, backup, { privateKey: suppliedKey });
     if (!verify.ok || !verify.manifest) throw new RefusedError(`The backup failed verification: ${verify.reason}`);
     const manifest = verify.manifest;
+    const decryptionKey = await decryptionKeyFor(ctx, manifest.encryption, suppliedKey);
     const dbPart = manifest.parts.find((p) => p.name === "database");
     if (!dbPart) throw new RefusedError("The backup has no database part");
     const filesPart = manifest.parts.find((p) => p.name === "files");
@@ -233,7 +237,7 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
         await createFreshDatabase(ctx.targetUrl, names);
         const stored = createHashingStream();
         const raw = await ctx.storage.get(dbPart.key);
-        const decrypted = createDecryptStream(ctx.passphrase);
+        const decrypted = createDecryptStream(decryptionKey);
         const plain = createDecompressor(dbPart.compression);
         raw.on("error", (e) => stored.stream.destroy(e));
         stored.stream.on("error", (e) => decrypted.destroy(e));
@@ -266,7 +270,7 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
       const schema = prismaSchema(ctx.appDatabaseUrl);
       await applyArchive({
         storedStream: await ctx.storage.get(dbPart.key),
-        passphrase: ctx.passphrase,
+        passphrase: decryptionKey,
         expectedStoredSha256: dbPart.sha256,
         compression: dbPart.compression,
         targetUrl: ctx.targetUrl,
@@ -287,7 +291,7 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
       await phase("restoring files");
       await afterReplace("Restoring the files part", async () => {
         const enc = await ctx.storage.get(filesPart.key);
-        const decrypted = enc.pipe(createDecryptStream(ctx.passphrase));
+        const decrypted = enc.pipe(createDecryptStream(decryptionKey));
         const tarStream = decrypted.pipe(createDecompressor(filesPart.compression));
         enc.on("error", (e) => decrypted.destroy(e));
         decrypted.on("error", (e) => tarStream.destroy(e));
@@ -346,6 +350,7 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
     rlog.warn({ reason }, "restore failed");
     return "FAILED";
   } finally {
+    forgetPrivateKey(restoreId);
     clearInterval(heartbeat);
     await lock.release();
     await emitEngineEvent({ type: "restore.finished", restoreId, status: current.status === "SUCCEEDED" ? "SUCCEEDED" : "FAILED" });
