@@ -11,6 +11,7 @@ export const QUEUES = {
   drill: "vaultline.drill",
   maintenance: "vaultline.maintenance",
   schedule: "vaultline.schedule",
+  reencrypt: "vaultline.reencrypt",
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

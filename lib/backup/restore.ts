@@ -8,8 +8,8 @@
 import type { BackupContext } from "./context";
 import { checkStoredParts } from "./verify";
 import { createDecryptStream } from "./crypto";
-import { decryptionKeyFor } from "./keyring";
-import { forgetPrivateKey, heldPrivateKey } from "./held-keys";
+import { decryptionKeyFor, type PrivateKey } from "./keyring";
+import { forgetPrivateKey, heldPrivateKey, holdPrivateKey } from "./held-keys";
 import { createDecompressor } from "./compression";
 import { createHashingStream } from "./hashing";
 import { pgBinary, parseToolVersion, spawnPgRestore } from "./dump";
@@ -80,7 +80,7 @@ export async function startRestore(
   ctx: BackupContext,
   backupId: string,
   actor: Actor,
-  opts: { confirm: unknown; initiatedById?: string | null; reason?: "restore" | "rollback"; ownership?: Ownership },
+  opts: { confirm: unknown; initiatedById?: string | null; reason?: "restore" | "rollback"; ownership?: Ownership; privateKey?: PrivateKey },
 ): Promise<{ restoreId: string; preRestoreBackupId: string }> {
   if (opts.confirm !== RESTORE_WORD) {
     throw new ApiError("CONFIRMATION_REQUIRED", `Type ${RESTORE_WORD} (exactly) to confirm the restore`, { expected: RESTORE_WORD });
@@ -119,8 +119,10 @@ export async function startRestore(
     actor,
     action: opts.reason === "rollback" ? "rollback.restore_requested" : "restore.requested",
     target: backupId,
-    details: { restoreId: restore.id, safetyBackupId: safety.id, ownership: opts.ownership ?? "keep" },
+    details: { restoreId: restore.id, safetyBackupId: safety.id, ownership: opts.ownership ?? "keep", ...(opts.privateKey ? { privateKeySupplied: true } : {}) },
   });
+  // In this process's memory only, before the job can be picked up (held-keys.ts).
+  if (opts.privateKey) holdPrivateKey(restore.id, opts.privateKey);
   const boss = await getBoss(ctx.appDatabaseUrl);
   await boss.send(QUEUES.restore, { restoreId: restore.id }, { singletonKey: restore.id });
   wakeLocalWorkers(QUEUES.restore);

@@ -64,6 +64,13 @@ async function switchingTo(ctx: BackupContext, backupId: string, digest: string)
   return row?.state === "SWITCHING" && row.newManifestSha256 === digest;
 }
 
+/** The catalogue's checksum is not the manifest's (except mid-switch of a re-encryption, whose manifest is ahead). */
+async function checksumDiffers(ctx: BackupContext, job: StoredBackupRef, manifest: Manifest): Promise<boolean> {
+  if (!job.checksumSha256 || !manifest.checksumSha256 || manifest.checksumSha256 === job.checksumSha256) return false;
+  const key = backupKeys(ctx.prefix, ctx.env, job.id, job.createdAt).manifest;
+  return !(await switchingTo(ctx, job.id, manifestDigest(await ctx.storage.getBytes(key))));
+}
+
 /** Checks every part of a stored backup against its manifest; never throws for bad data. */
 export async function verifyBackupObjects(ctx: BackupContext, job: StoredBackupRef): Promise<VerifyOutcome> {
   let manifest: Manifest;
@@ -72,7 +79,7 @@ export async function verifyBackupObjects(ctx: BackupContext, job: StoredBackupR
   } catch (e) {
     return { ok: false, reason: `manifest unreadable: ${(e as Error).message}`, parts: [] };
   }
-  if (job.checksumSha256 && manifest.checksumSha256 && manifest.checksumSha256 !== job.checksumSha256) {
+  if (await checksumDiffers(ctx, job, manifest)) {
     return { ok: false, reason: "the manifest's checksum differs from the catalogue's", parts: [], manifest };
   }
   let key;
@@ -158,7 +165,7 @@ export async function checkStoredParts(
   } catch (e) {
     return { ok: false, reason: `manifest unreadable: ${(e as Error).message}`, parts: [] };
   }
-  if (job.checksumSha256 && manifest.checksumSha256 && manifest.checksumSha256 !== job.checksumSha256) {
+  if (await checksumDiffers(ctx, job, manifest)) {
     return { ok: false, reason: "the manifest's checksum differs from the catalogue's", parts: [], manifest };
   }
   // The key is chosen by the manifest's key id; one that is not configured is refused here.

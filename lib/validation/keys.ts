@@ -34,7 +34,7 @@ export function armoredKeyEnv(kind: "PUBLIC" | "PRIVATE") {
 export const suppliedPrivateKeySchema = z.object({
   privateKey: z
     .string()
-    .max(200_000)
+    .max(60_000)
     .refine((s) => s.trim().startsWith("-----BEGIN PGP PRIVATE KEY BLOCK-----"), "an armored OpenPGP private key (-----BEGIN PGP PRIVATE KEY BLOCK-----)"),
   passphrase: z.string().max(1024).optional(),
 });
@@ -44,7 +44,7 @@ export const reencryptRequestSchema = z.union([
   z.object({ ids: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/)).min(1).max(1000) }).strict(),
 ]);
 
-export const retireKeyRequestSchema = z.object({ keyId, confirm: z.string() }).strict();
+export const retireKeyRequestSchema = z.object({ keyId, confirm: z.string().max(100) });
 
 /** The key variables of lib/config.ts (issue 16). */
 export const keyEnv = {
@@ -54,3 +54,5 @@ export const keyEnv = {
   /** Embedded mode: $DATA_DIR/secrets.json, set by `npm start` (lib/backup/embedded-keys.ts). */
   BACKUP_ENCRYPTION_KEYS_FILE: z.string().min(1).optional(),
 };
+
+export const rotateKeyRequestSchema = z.object({ confirm: z.unknown().optional() });
