@@ -285,3 +285,61 @@ describe("write-only backups (public key)", () => {
     expect(await dbState(env.targetUrl)).toEqual(original);
   }, 180_000);
 });
+
+describe("embedded mode: rotation from the Settings page", () => {
+  let env: TestEnv;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "vaultline-data-"));
+    env = await makeEnv({ seed: { rows: 500 } });
+  }, 120_000);
+  afterAll(async () => {
+    await env.cleanup();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("rotates (the new passphrase answered once), shows which backups need which key, re-encrypts, then retires the old key", async () => {
+    const { loadOrCreateSecrets } = await import("../lib/bootstrap");
+    const { keysOverview, rotateKey, retireKey } = await import("../lib/backup/keys-admin");
+    const { secrets } = loadOrCreateSecrets(dataDir);
+    const file = path.join(dataDir, "secrets.json");
+    // As `npm start` configures it: the passphrase and its id from the file, and the file itself.
+    const ctx: BackupContext = { ...env.ctx, passphrase: secrets.encryptionPassphrase, keyId: secrets.encryptionKeyId, keysFile: file };
+    const first = (await fullBackup(ctx)).id;
+    await expect(rotateKey(ctx, "rotate", SYSTEM)).rejects.toMatchObject({ code: "CONFIRMATION_REQUIRED" });
+    const rotated = await rotateKey(ctx, "ROTATE", SYSTEM);
+    expect(rotated.previousKeyId).toBe(secrets.encryptionKeyId);
+    expect(rotated.passphrase.length).toBeGreaterThanOrEqual(32);
+    // The same context (no restart) now encrypts with the new key and still reads the old.
+    const second = (await fullBackup(ctx)).id;
+    expect((await manifestOf(ctx, second)).encryption.keyId).toBe(rotated.keyId);
+    for (const id of [first, second]) expect((await runVerify(ctx, id)).ok).toBe(true);
+    const m2 = await manifestOf(ctx, second);
+    const work = await mkdtemp(path.join(tmpdir(), "vaultline-keys-"));
+    expect(await gpgList(env, m2, { passphrase: rotated.passphrase }, work)).toMatch(/TABLE DATA/);
+    await rm(work, { recursive: true, force: true });
+
+    let overview = await keysOverview(ctx);
+    expect(overview.rotatable).toBe(true);
+    expect(overview.currentKeyId).toBe(rotated.keyId);
+    expect(overview.keys.map((k) => ({ id: k.id, current: k.current, backups: k.backupIds }))).toEqual([
+      { id: rotated.keyId, current: true, backups: [second] },
+      { id: secrets.encryptionKeyId, current: false, backups: [first] },
+    ]);
+    expect(JSON.stringify(overview)).not.toContain(rotated.passphrase);
+    await expect(retireKey(ctx, { keyId: secrets.encryptionKeyId, confirm: "RETIRE" }, SYSTEM)).rejects.toThrow(/1 backup\(s\) still need key/);
+
+    expect((await reencryptBackups(ctx, "all", SYSTEM)).reencrypted).toEqual([first]);
+    overview = await keysOverview(ctx);
+    expect(overview.notOnCurrentKey).toBe(0);
+    expect(overview.keys.find((k) => k.id === secrets.encryptionKeyId)?.backups ?? 0).toBe(0);
+    await retireKey(ctx, { keyId: secrets.encryptionKeyId, confirm: "RETIRE" }, SYSTEM);
+    const { readEmbeddedKeys } = await import("../lib/backup/embedded-keys");
+    expect(readEmbeddedKeys(file).old).toEqual([]);
+    for (const id of [first, second]) expect((await runVerify(ctx, id)).ok).toBe(true);
+    const actions = (await env.db.auditEvent.findMany({ where: { action: { startsWith: "keys." } } })).map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(["keys.rotated", "keys.retired"]));
+    expect(JSON.stringify(await env.db.auditEvent.findMany())).not.toContain(rotated.passphrase);
+  }, 240_000);
+});
