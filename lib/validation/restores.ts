@@ -24,7 +24,8 @@ export interface ObjectDifference {
 
 export interface RestorePreview {
   backup: { id: string; kind: string; createdAt: string; completedAt: string | null; sizeBytes: number | null; commitSha: string | null };
-  verified: { ok: boolean; reason: string | null };
+  /** needsPrivateKey: a write-only backup; the restore asks for its private key (issue 16 §3). */
+  verified: { ok: boolean; reason: string | null; needsPrivateKey?: true };
   differences: {
     tables: { added: string[]; dropped: string[] };
     columns: { added: string[]; dropped: string[]; changed: string[] };
