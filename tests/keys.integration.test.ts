@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import * as openpgp from "openpgp";
-import { makeEnv, PASSPHRASE, cliEnv, waitFor, type TestEnv } from "./support/vitest-env";
+import { makeEnv, PASSPHRASE, cliEnv, waitFor, sql, type TestEnv } from "./support/vitest-env";
 import { dbState } from "./support/db-state";
 import { gpgDecryptFile, sha256sum, pgRestoreListFile, zstdDecompressFile } from "./support/gpg";
 import { runBackup } from "../lib/backup/run-backup";
@@ -16,7 +16,7 @@ import { runVerify, verifyBackupObjects, readManifest } from "../lib/backup/veri
 import { startRestore, runRestore } from "../lib/backup/restore";
 import { reencryptBackups, recoverReencryptions } from "../lib/backup/reencrypt";
 import { backupKeys, manifestDigest, type Manifest } from "../lib/backup/manifest";
-import { holdPrivateKey } from "../lib/backup/held-keys";
+import { heldPrivateKey } from "../lib/backup/held-keys";
 import type { BackupContext } from "../lib/backup/context";
 import type { Storage } from "../lib/backup/storage/types";
 import { SYSTEM } from "../lib/audit";
@@ -278,12 +278,26 @@ describe("write-only backups (public key)", () => {
     expect(await dbState(env.targetUrl)).toEqual(original);
   }, 120_000);
 
-  it("restore with the private key supplied for that operation succeeds", async () => {
-    const { restoreId } = await startRestore(env.ctx, id, SYSTEM, { confirm: "RESTORE" });
-    holdPrivateKey(restoreId, { privateKey });
+  it("restore with the private key supplied for that operation succeeds; the key is never persisted", async () => {
+    const { restoreId } = await startRestore(env.ctx, id, SYSTEM, { confirm: "RESTORE", privateKey: { privateKey } });
+    // Queued: nothing in the catalogue, the queue's job data or the audit trail holds it.
+    const everything = await sql(
+      env.appUrl,
+      `SELECT (SELECT coalesce(string_agg(data::text, ''), '') FROM pgboss.job) || (SELECT string_agg(details::text, '') FROM "AuditEvent") || (SELECT string_agg(r::text, '') FROM "RestoreJob" r) AS t`,
+    );
+    expect(JSON.stringify(everything)).not.toContain("PRIVATE KEY");
     expect(await runRestore(env.ctx, restoreId)).toBe("SUCCEEDED");
     expect(await dbState(env.targetUrl)).toEqual(original);
+    // Held for that restore only: gone once it ended.
+    expect(heldPrivateKey(restoreId)).toBeUndefined();
   }, 180_000);
+
+  it("a private key that is not the backup's is refused, naming both fingerprints", async () => {
+    const other = await openpgp.generateKey({ type: "ecc", curve: "curve25519Legacy", userIDs: [{ name: "Someone else" }], format: "armored" });
+    const { restoreId } = await startRestore(env.ctx, id, SYSTEM, { confirm: "RESTORE", privateKey: { privateKey: other.privateKey } });
+    expect(await runRestore(env.ctx, restoreId)).toBe("FAILED");
+    expect((await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } })).failureReason).toMatch(/private key given \([0-9a-f]+\) is not the one this backup is encrypted to/);
+  }, 120_000);
 });
 
 describe("embedded mode: rotation from the Settings page", () => {
