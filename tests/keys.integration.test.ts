@@ -357,3 +357,33 @@ describe("embedded mode: rotation from the Settings page", () => {
     expect(JSON.stringify(await env.db.auditEvent.findMany())).not.toContain(rotated.passphrase);
   }, 240_000);
 });
+
+describe("re-encryption on S3 storage", () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await makeEnv({ storage: "s3", seed: { rows: 1000 } });
+  }, 120_000);
+  afterAll(async () => {
+    await env.cleanup();
+  });
+
+  it("writes the new object beside the old, switches, then removes the old; a half-written copy is rolled back", async () => {
+    const id = (await fullBackup(env.ctx)).id;
+    const before = await manifestOf(env.ctx, id);
+    const ctx2: BackupContext = { ...env.ctx, passphrase: KEY2, oldPassphrases: [{ passphrase: PASSPHRASE }] };
+    // A store that dies during the first upload of the new object: the journal rolls it back.
+    const failing: Storage = Object.create(env.ctx.storage, {
+      put: { value: async () => Promise.reject(new Error("connection reset during upload")) },
+    });
+    const failed = await reencryptBackups({ ...ctx2, storage: failing }, [id], SYSTEM);
+    expect(failed.failed[0]?.reason).toMatch(/connection reset/);
+    expect(await env.db.keyReencryption.count()).toBe(0);
+    expect((await verifyBackupObjects(env.ctx, await env.db.backupJob.findUniqueOrThrow({ where: { id } }))).ok).toBe(true);
+
+    expect((await reencryptBackups(ctx2, [id], SYSTEM)).reencrypted).toEqual([id]);
+    const after = await manifestOf(ctx2, id);
+    expect(after.parts[0].key).not.toBe(before.parts[0].key);
+    expect(await env.ctx.storage.head(before.parts[0].key)).toBeNull();
+    expect((await verifyBackupObjects({ ...env.ctx, passphrase: KEY2 }, await env.db.backupJob.findUniqueOrThrow({ where: { id } }))).ok).toBe(true);
+  }, 180_000);
+});
