@@ -12,6 +12,7 @@ import { makeEnv, PASSPHRASE, cliEnv, waitFor, sql, type TestEnv } from "./suppo
 import { dbState } from "./support/db-state";
 import { gpgDecryptFile, sha256sum, pgRestoreListFile, zstdDecompressFile } from "./support/gpg";
 import { runBackup } from "../lib/backup/run-backup";
+import { removeOrphanedUploads } from "../lib/backup/jobs";
 import { runVerify, verifyBackupObjects, readManifest } from "../lib/backup/verify";
 import { startRestore, runRestore } from "../lib/backup/restore";
 import { reencryptBackups, recoverReencryptions } from "../lib/backup/reencrypt";
@@ -202,6 +203,19 @@ describe("re-encryption survives being killed", () => {
       expect(left.sort()).toEqual([`archive-${row.encryptionKeyId}.dump.gpg`, "manifest.json"]);
     }
   }, 420_000);
+
+  it("the stale-upload sweep leaves a re-encryption's upload alone", async () => {
+    const key4 = "the-fourth-passphrase-4444";
+    const ctx4: BackupContext = { ...env.ctx, passphrase: key4, oldPassphrases: [{ passphrase: KEY2 }, { passphrase: PASSPHRASE }] };
+    const running = reencryptBackups(ctx4, [ids[1]], SYSTEM);
+    await waitFor(async () => (await env.db.keyReencryption.findFirst({ where: { backupId: ids[1] } }))?.bytesDone, 120_000, 10, "the upload under way");
+    // What the worker's sweep does every minute: abort uploads no RUNNING job owns.
+    await removeOrphanedUploads(env.ctx);
+    const summary = await running;
+    expect(summary.failed).toEqual([]);
+    expect(summary.reencrypted).toEqual([ids[1]]);
+    expect((await verifyBackupObjects({ ...env.ctx, passphrase: key4 }, await env.db.backupJob.findUniqueOrThrow({ where: { id: ids[1] } }))).ok).toBe(true);
+  }, 240_000);
 
   it("a crash between writing the manifest and recording it is finished at restart; readers accept the new manifest meanwhile", async () => {
     const key3 = "the-third-passphrase-333";
