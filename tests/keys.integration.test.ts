@@ -306,6 +306,26 @@ describe("write-only backups (public key)", () => {
     expect(heldPrivateKey(restoreId)).toBeUndefined();
   }, 180_000);
 
+  it("passphrase and public-key backups coexist; a passphrase backup moves to the public key and gpg then needs the private key", async () => {
+    const { keysOverview } = await import("../lib/backup/keys-admin");
+    // A backup from before the switch to a public key, under a passphrase.
+    const older = (await fullBackup({ ...env.ctx, passphrase: PASSPHRASE, publicKey: undefined })).id;
+    const ctx: BackupContext = { ...env.ctx, oldPassphrases: [{ passphrase: PASSPHRASE }] };
+    const full = await runVerify(ctx, older);
+    expect(full.ok).toBe(true);
+    expect(full.note).toBeUndefined();
+    const overview = await keysOverview(ctx);
+    expect(overview.recipient).toMatch(/^[0-9a-f]{40}$/);
+    expect(overview.keys.map((k) => k.kind).sort()).toEqual(["passphrase", "public-key"]);
+
+    expect((await reencryptBackups(ctx, [older], SYSTEM)).reencrypted).toEqual([older]);
+    const m = await manifestOf(ctx, older);
+    expect((m.encryption as { recipient?: string }).recipient).toBe(overview.recipient);
+    expect((await runVerify(ctx, older)).note).toMatch(/needs the private key/);
+    expect(await gpgList(env, m, { gnupgHome }, gnupgHome)).toMatch(/TABLE DATA public customers/);
+    await expect(gpgDecryptFile(path.join(env.storageDir!, m.parts[0].key), path.join(gnupgHome, "x"), PASSPHRASE)).rejects.toThrow();
+  }, 180_000);
+
   it("a private key that is not the backup's is refused, naming both fingerprints", async () => {
     const other = await openpgp.generateKey({ type: "ecc", curve: "curve25519Legacy", userIDs: [{ name: "Someone else" }], format: "armored" });
     const { restoreId } = await startRestore(env.ctx, id, SYSTEM, { confirm: "RESTORE", privateKey: { privateKey: other.privateKey } });
