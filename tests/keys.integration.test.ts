@@ -13,6 +13,7 @@ import { dbState } from "./support/db-state";
 import { gpgDecryptFile, sha256sum, pgRestoreListFile, zstdDecompressFile } from "./support/gpg";
 import { runBackup } from "../lib/backup/run-backup";
 import { removeOrphanedUploads } from "../lib/backup/jobs";
+import { tryDestructiveLock } from "../lib/backup/locks";
 import { runVerify, verifyBackupObjects, readManifest } from "../lib/backup/verify";
 import { startRestore, runRestore } from "../lib/backup/restore";
 import { reencryptBackups, recoverReencryptions } from "../lib/backup/reencrypt";
@@ -419,5 +420,27 @@ describe("re-encryption on S3 storage", () => {
     expect(after.parts[0].key).not.toBe(before.parts[0].key);
     expect(await env.ctx.storage.head(before.parts[0].key)).toBeNull();
     expect((await verifyBackupObjects({ ...env.ctx, passphrase: KEY2 }, await env.db.backupJob.findUniqueOrThrow({ where: { id } }))).ok).toBe(true);
+  }, 180_000);
+
+  it("keeps the old object while a restore (the destructive slot) runs, and removes it once that ends", async () => {
+    const id = (await fullBackup(env.ctx)).id;
+    const before = await manifestOf(env.ctx, id);
+    const key3 = "the-third-passphrase-333";
+    const ctx3: BackupContext = { ...env.ctx, passphrase: key3, oldPassphrases: [{ passphrase: PASSPHRASE }] };
+    const slot = (await tryDestructiveLock(env.appUrl))!;
+    try {
+      expect((await reencryptBackups(ctx3, [id], SYSTEM)).reencrypted).toEqual([id]);
+      // Switched, but the old object stays for whoever is reading it.
+      expect((await env.db.keyReencryption.findUniqueOrThrow({ where: { backupId: id } })).state).toBe("CLEANUP");
+      expect(await env.ctx.storage.head(before.parts[0].key)).not.toBeNull();
+      expect((await verifyBackupObjects({ ...env.ctx, passphrase: key3 }, await env.db.backupJob.findUniqueOrThrow({ where: { id } }))).ok).toBe(true);
+      expect(await recoverReencryptions(ctx3)).toBe(1);
+      expect(await env.db.keyReencryption.count()).toBe(1);
+    } finally {
+      await slot.release();
+    }
+    await recoverReencryptions(ctx3);
+    expect(await env.db.keyReencryption.count()).toBe(0);
+    expect(await env.ctx.storage.head(before.parts[0].key)).toBeNull();
   }, 180_000);
 });
