@@ -4,6 +4,7 @@ import { z } from "zod";
 import path from "node:path";
 import { parseTrustProxy, type TrustProxy } from "./client-ip";
 import { checkOidcEnv, oidcEnvShape } from "./oidc-config";
+import { keyEnv } from "./validation/keys";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -51,6 +52,7 @@ const schema = z
       .default("prod"),
     BACKUP_ENCRYPTION_PASSPHRASE: z.string().min(12, "at least 12 characters").optional(),
     BACKUP_ENCRYPTION_KEY_ID: z.string().regex(/^[0-9a-f]{16}$/, "16 lowercase hex digits").optional(),
+    ...keyEnv,
     BACKUP_TIMEOUT_MINUTES: positiveInt.default(60),
     NEXTAUTH_SECRET: z.string().min(16).optional(),
     NEXTAUTH_URL: optionalUrl,
@@ -131,8 +133,8 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   const c = r.data;
   const problems: string[] = [];
   if (!c.DATABASE_URL) problems.push("DATABASE_URL: required (npm start sets it for the embedded server)");
-  if (!c.BACKUP_ENCRYPTION_PASSPHRASE)
-    problems.push("BACKUP_ENCRYPTION_PASSPHRASE: required; backups are never stored unencrypted");
+  if (!c.BACKUP_ENCRYPTION_PASSPHRASE && !c.BACKUP_ENCRYPTION_PUBLIC_KEY)
+    problems.push("BACKUP_ENCRYPTION_PASSPHRASE: required (or BACKUP_ENCRYPTION_PUBLIC_KEY); backups are never stored unencrypted");
   if (!c.NEXTAUTH_SECRET) problems.push("NEXTAUTH_SECRET: required (at least 16 characters)");
   if (problems.length) throw new ConfigError(problems);
   const dataDir = path.resolve(/*turbopackIgnore: true*/ c.DATA_DIR);
@@ -144,7 +146,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     databaseUrl: c.DATABASE_URL!,
     targetDatabaseUrl: c.TARGET_DATABASE_URL ?? c.DATABASE_URL!,
     localStorageDir: path.resolve(/*turbopackIgnore: true*/ c.LOCAL_STORAGE_DIR ?? path.join(dataDir, "backups")),
-    encryptionPassphrase: c.BACKUP_ENCRYPTION_PASSPHRASE!,
+    encryptionPassphrase: c.BACKUP_ENCRYPTION_PASSPHRASE ?? "",
     nextAuthSecret: c.NEXTAUTH_SECRET!,
     trustProxy: parseTrustProxy(c.TRUST_PROXY),
     httpHeadersTimeoutSeconds: c.HTTP_HEADERS_TIMEOUT_SECONDS ?? c.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS + 1,

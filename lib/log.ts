@@ -15,6 +15,8 @@ export const logger = pino({
       "*.passphrase",
       "*.token",
       "*.secret",
+      "privateKey",
+      "*.privateKey",
       "headers.authorization",
       "headers.cookie",
     ],

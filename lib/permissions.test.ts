@@ -26,6 +26,7 @@ const MATRIX: Record<Action, { roles: RoleName[]; scope: Scope | null }> = {
   "settings.read": { roles: [V, O, A], scope: "settings" },
   "settings.write": { roles: [A], scope: "settings" },
   "settings.secrets": { roles: [A], scope: "settings" },
+  "keys.manage": { roles: [A], scope: "settings" },
   "audit.read": { roles: [V, O, A], scope: "backups:read" },
   "metrics.read": { roles: [V, O, A], scope: "metrics" },
   "tokens.manage": { roles: [A], scope: null },

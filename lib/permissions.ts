@@ -32,6 +32,8 @@ export const PERMISSIONS = {
   // Seeing secrets written into settings and the audit trail (webhook URLs) whole: whoever
   // may change them. Not a route of its own; GET /api/settings and /api/audit mask without it.
   "settings.secrets": { role: "ADMIN", scope: "settings" },
+  // Encryption keys (issue 16): their ids, usage, rotation and re-encryption.
+  "keys.manage": { role: "ADMIN", scope: "settings" },
   "audit.read": { role: "VIEWER", scope: "backups:read" },
   "metrics.read": { role: "VIEWER", scope: "metrics" },
   "tokens.manage": { role: "ADMIN", scope: null },

@@ -12,6 +12,7 @@ export const QUEUES = {
   maintenance: "vaultline.maintenance",
   schedule: "vaultline.schedule",
   drillSchedule: "vaultline.drill-schedule",
+  reencrypt: "vaultline.reencrypt",
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

@@ -71,6 +71,8 @@ async function main() {
       process.env.BACKUP_ENCRYPTION_PASSPHRASE = secrets.encryptionPassphrase;
       // The id generated with that key; with a passphrase of your own the database keeps it.
       process.env.BACKUP_ENCRYPTION_KEY_ID ||= secrets.encryptionKeyId;
+      // Every process reads the keys from the file, so a rotation from the UI reaches them all.
+      process.env.BACKUP_ENCRYPTION_KEYS_FILE ||= path.join(dataDir, "secrets.json");
     }
     process.env.NEXTAUTH_SECRET ||= secrets.nextAuthSecret;
   }

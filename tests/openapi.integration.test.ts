@@ -257,6 +257,18 @@ describe("successful answers match the document", () => {
     expect((await expectDocumented("post", "/api/backups", 202, {}, { as: "token", body: { kind: "QUICK", commitSha: COMMIT } })).status).toBe("QUEUED");
   });
 
+  it("keys: the overview, a re-encryption queued, rotation and retirement refused with keys from the environment", async () => {
+    const overview = await expectDocumented("get", "/api/keys", 200);
+    expect((overview.keys as { backups: number; current: boolean }[]).find((k) => k.current)?.backups).toBeGreaterThanOrEqual(1);
+    expect(JSON.stringify(overview)).not.toContain(PASSPHRASE);
+    await expectDocumented("get", "/api/keys", 403, {}, { as: "viewer" });
+    expect(await expectDocumented("post", "/api/keys/reencrypt", 202, {}, { as: "token", body: { all: true } })).toEqual({ status: "QUEUED", count: 0 });
+    await expectDocumented("post", "/api/keys/reencrypt", 400, {}, { body: { all: false } });
+    await expectDocumented("post", "/api/keys/rotate", 422, {}, { body: { confirm: "rotate" } });
+    await expectDocumented("post", "/api/keys/rotate", 409, {}, { body: { confirm: "ROTATE" } });
+    await expectDocumented("post", "/api/keys/retire", 409, {}, { body: { keyId: "0123456789abcdef", confirm: "RETIRE" } });
+  });
+
   it("writes: settings, a user, checks, a verify, a deploy without a hook, a token revoked", async () => {
     const view = await expectDocumented("get", "/api/settings", 200);
     const settings = view.settings as { retention: { days: number } };

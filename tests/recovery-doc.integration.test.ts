@@ -4,13 +4,17 @@
 // (pg_dump's own compression, no codec in the manifest).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile, readdir, mkdir } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile, readdir, mkdir } from "node:fs/promises";
+import * as openpgp from "openpgp";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { cliEnv, makeEnv, PASSPHRASE, createDatabase, dropDatabase, type TestEnv } from "./support/vitest-env";
 import { dbState } from "./support/db-state";
 import { runBackup } from "../lib/backup/run-backup";
+import { reencryptBackups } from "../lib/backup/reencrypt";
+import { backupKeys } from "../lib/backup/manifest";
+import { SYSTEM } from "../lib/audit";
 
 const run = promisify(execFile);
 
@@ -21,13 +25,18 @@ function recoveryBlock(doc: string): string {
 }
 
 /** Runs the documented block on a downloaded backup folder into a fresh database; returns its state. */
-async function recoverWithDocumentedCommands(work: string, out: string) {
+async function recoverWithDocumentedCommands(work: string, out: string, key: { passphrase: string; privateKey?: string } = { passphrase: PASSPHRASE }) {
   const block = recoveryBlock(await readFile("docs/recovery.md", "utf8"));
   const passFile = path.join(work, "passphrase");
-  await writeFile(passFile, PASSPHRASE, { mode: 0o600 });
+  await writeFile(passFile, key.passphrase, { mode: 0o600 });
   const target = await createDatabase("recovered");
   const gnupg = await mkdtemp(path.join(tmpdir(), "vaultline-gnupg-"));
   try {
+    if (key.privateKey) {
+      // As the document says: the private key imported first.
+      await writeFile(path.join(gnupg, "private.asc"), key.privateKey);
+      await run("gpg", ["--batch", "--pinentry-mode", "loopback", "--passphrase-file", passFile, "--import", path.join(gnupg, "private.asc")], { env: { ...process.env, GNUPGHOME: gnupg } });
+    }
     await run("bash", ["-c", block], {
       env: { ...process.env, BACKUP_DIR: out, PASSPHRASE_FILE: passFile, TARGET_URL: target, GNUPGHOME: gnupg },
     });
@@ -120,6 +129,36 @@ describe("docs/recovery.md", { timeout: 240_000 }, () => {
       await writeFile(manifestFile, JSON.stringify(m, null, 2));
     }
     expect(await recoverWithDocumentedCommands(work, out)).toEqual(await dbState(env.targetUrl));
+  });
+
+  /** The backup's folder copied straight from storage, as `aws s3 cp --recursive` would. */
+  async function rawCopy(id: string, name: string): Promise<string> {
+    const row = await env.db.backupJob.findUniqueOrThrow({ where: { id } });
+    const out = path.join(work, name);
+    await cp(path.join(env.storageDir!, backupKeys(env.ctx.prefix, env.ctx.env, id, row.createdAt).dir), out, { recursive: true });
+    return out;
+  }
+
+  it("restores a re-encrypted backup (archive-<keyId>.dump.gpg) copied from storage, with the new key's passphrase", async () => {
+    const job = await env.db.backupJob.create({ data: { kind: "FULL", trigger: "MANUAL", metadata: { includeFiles: false, phases: [] } } });
+    expect((await runBackup(env.ctx, job.id)).status).toBe("SUCCEEDED");
+    const key2 = "recovery-doc-second-key";
+    const summary = await reencryptBackups({ ...env.ctx, passphrase: key2, oldPassphrases: [{ passphrase: PASSPHRASE }] }, [job.id], SYSTEM);
+    expect(summary.reencrypted).toEqual([job.id]);
+    const out = await rawCopy(job.id, "restore-reencrypted");
+    expect((await readdir(out)).some((f) => /^archive-[0-9a-f]{16}\.dump\.gpg$/.test(f))).toBe(true);
+    expect(await recoverWithDocumentedCommands(work, out, { passphrase: key2 })).toEqual(await dbState(env.targetUrl));
+  });
+
+  it("restores a write-only backup (public key) with the private key imported into stock gpg", async () => {
+    const keyPass = "private-key-passphrase-1";
+    const k = await openpgp.generateKey({ type: "rsa", rsaBits: 2048, userIDs: [{ name: "Recovery", email: "recovery@example.com" }], passphrase: keyPass, format: "armored" });
+    const job = await env.db.backupJob.create({ data: { kind: "FULL", trigger: "MANUAL", metadata: { includeFiles: false, phases: [] } } });
+    expect((await runBackup({ ...env.ctx, passphrase: "", publicKey: k.publicKey }, job.id)).status).toBe("SUCCEEDED");
+    const out = await rawCopy(job.id, "restore-public-key");
+    const m = JSON.parse(await readFile(path.join(out, "manifest.json"), "utf8")) as { encryption: { recipient?: string } };
+    expect(m.encryption.recipient).toMatch(/^[0-9a-f]{40}$/);
+    expect(await recoverWithDocumentedCommands(work, out, { passphrase: keyPass, privateKey: k.privateKey })).toEqual(await dbState(env.targetUrl));
   });
 
   it("refuses a tampered archive at the checksum step", async () => {

@@ -239,6 +239,9 @@ function RestoreProgress({ restoreId, safetyBackupId }: { restoreId: string; saf
 export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; onClose: () => void }) {
   const [typed, setTyped] = useState("");
   const [reassign, setReassign] = useState(false);
+  // A write-only backup's private key, for this restore only: kept in this component's state, sent once.
+  const [privateKey, setPrivateKey] = useState("");
+  const [keyPassphrase, setKeyPassphrase] = useState("");
   const [started, setStarted] = useState<{ restoreId: string; preRestoreBackupId: string | null } | null>(null);
   const preview = useRestorePreviewQuery(backup?.id ?? "", !!backup && !started);
   const start = useStartRestore(backup?.id ?? "");
@@ -248,6 +251,8 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
   function close() {
     setTyped("");
     setReassign(false);
+    setPrivateKey("");
+    setKeyPassphrase("");
     setStarted(null);
     start.reset();
     onClose();
@@ -256,7 +261,12 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
   async function submit() {
     if (!backup) return;
     try {
-      const res = await start.mutateAsync(reassign ? "reassign" : "keep");
+      const res = await start.mutateAsync({
+        ownership: reassign ? "reassign" : "keep",
+        decryptionKey: needsKey ? { privateKey, ...(keyPassphrase ? { passphrase: keyPassphrase } : {}) } : undefined,
+      });
+      setPrivateKey("");
+      setKeyPassphrase("");
       setStarted(res);
       toast(`Restore from ${sid} started`, "info");
     } catch {
@@ -265,8 +275,10 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
   }
 
   const mustReassign = preview.data?.plan?.ownership.canKeep === false;
+  const needsKey = preview.data?.verified?.needsPrivateKey === true;
+  const keyLooksRight = privateKey.trim().startsWith("-----BEGIN PGP PRIVATE KEY BLOCK-----");
   // The word alone is not enough: the user must have seen what changes (DESIGN §5).
-  const ready = preview.isSuccess && preview.data.verified?.ok !== false && (!mustReassign || reassign);
+  const ready = preview.isSuccess && preview.data.verified?.ok !== false && (!mustReassign || reassign) && (!needsKey || keyLooksRight);
   const confirmForm = !started && (
     <TypedConfirm
       word={RESTORE_WORD}
@@ -285,6 +297,42 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
           <input type="checkbox" checked={reassign} onChange={(e) => setReassign(e.target.checked)} className="mt-1" />
           <span>Give every restored object to Vaultline&apos;s database role instead of its original owner (the preview says why the owners cannot be kept).</span>
         </label>
+      )}
+      {needsKey && (
+        <div className="flex flex-col gap-2 rounded-md border border-slate-200 bg-slate-50 p-3" data-testid="private-key-fields">
+          <p className="text-sm text-slate-700">
+            This backup is write-only: encrypted to a public key, and this server holds no private key. Paste the private key for this restore — it is held
+            in memory until the restore ends, never stored or logged.
+          </p>
+          <label className="flex flex-col gap-1 text-sm font-medium text-slate-800">
+            Private key (armored)
+            <textarea
+              value={privateKey}
+              onChange={(e) => setPrivateKey(e.target.value)}
+              rows={5}
+              spellCheck={false}
+              autoComplete="off"
+              placeholder="-----BEGIN PGP PRIVATE KEY BLOCK-----"
+              className="rounded-md border border-slate-300 px-2 py-1 font-mono text-xs"
+              aria-invalid={privateKey !== "" && !keyLooksRight}
+            />
+          </label>
+          {privateKey !== "" && !keyLooksRight && (
+            <p role="alert" className="text-sm text-red-700">
+              That is not an armored private key: it starts with -----BEGIN PGP PRIVATE KEY BLOCK-----.
+            </p>
+          )}
+          <label className="flex flex-col gap-1 text-sm font-medium text-slate-800">
+            Its passphrase (if it has one)
+            <input
+              type="password"
+              value={keyPassphrase}
+              onChange={(e) => setKeyPassphrase(e.target.value)}
+              autoComplete="off"
+              className="rounded-md border border-slate-300 px-2 py-1"
+            />
+          </label>
+        </div>
       )}
     </TypedConfirm>
   );

@@ -8,6 +8,7 @@ import type { z } from "zod";
 import { useSettingsQuery, useUpdateSettings, type SectionMetaDto } from "@/lib/hooks/use-settings";
 import { HttpError } from "@/lib/hooks/api";
 import { useCan } from "@/components/user-context";
+import { KeysPanel } from "@/components/settings/keys-panel";
 import { useToast } from "@/components/ui/toast";
 import { Button } from "@/components/ui/button";
 import { Skeleton } from "@/components/ui/skeleton";
@@ -408,6 +409,7 @@ function CompressionForm({ initial, meta, canEdit, onDirty }: { initial: Compres
 export function SettingsView({ children }: { children?: React.ReactNode }) {
   const q = useSettingsQuery();
   const canEdit = useCan("settings.write");
+  const canKeys = useCan("keys.manage");
   const [dirty, setDirty] = useState<Record<string, boolean>>({});
   const onDirty = useCallback((section: SettingsSection, d: boolean) => setDirty((prev) => (prev[section] === d ? prev : { ...prev, [section]: d })), []);
   useUnsavedChangesWarning(canEdit && Object.values(dirty).some(Boolean), "Your settings changes are not saved. Leave and lose them?");
@@ -432,6 +434,7 @@ export function SettingsView({ children }: { children?: React.ReactNode }) {
           <NotificationsForm key={`n${q.data.meta.notifications?.version ?? 0}`} initial={q.data.settings.notifications} meta={q.data.meta.notifications} canEdit={canEdit} onDirty={onDirty} />
           <NotificationChannelsPanel canEdit={canEdit} />
           <CompressionForm key={`c${q.data.meta.compression?.version ?? 0}`} initial={q.data.settings.compression} meta={q.data.meta.compression} canEdit={canEdit} onDirty={onDirty} />
+          {canKeys && <KeysPanel />}
           {children}
         </>
       )}

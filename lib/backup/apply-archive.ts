@@ -13,7 +13,7 @@
 // COMMIT, and PostgreSQL rolls everything back.
 import { Transform, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createDecryptStream } from "./crypto";
+import { createDecryptStream, type DecryptKey } from "./crypto";
 import { createDecompressor, type CompressionCodec } from "./compression";
 import { createHashingStream } from "./hashing";
 import { pgBinary } from "./dump";
@@ -95,7 +95,8 @@ export function forwardUntilClosed(dest: Writable): Writable {
 
 export interface ApplyOptions {
   storedStream: Readable;
-  passphrase: string;
+  /** What decrypts: a passphrase, or a private key (crypto.ts). */
+  passphrase: DecryptKey;
   expectedStoredSha256: string;
   /** The part's codec from its manifest; absent (older archives) = none. */
   compression?: { codec: CompressionCodec };

@@ -6,7 +6,7 @@
 import { Transform, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createCompressor, createDecompressor, type PartCompression } from "./compression";
-import { createDecryptStream, createEncryptStream, DecryptionError } from "./crypto";
+import { createDecryptStream, createEncryptStream, DecryptionError, type DecryptKey, type EncryptKey } from "./crypto";
 import { pgRestoreList, PgToolError } from "./dump";
 import { countTarEntries, UnsafeTarEntryError } from "./files";
 import { createHashingStream } from "./hashing";
@@ -17,7 +17,8 @@ export interface WriteEncryptedObjectOptions {
   source: Readable;
   storage: Storage;
   key: string;
-  passphrase: string;
+  /** What encrypts: a passphrase, or a public key (crypto.ts). */
+  passphrase: EncryptKey;
   signal?: AbortSignal;
   contentType?: string;
   /** The codec applied before encryption; none when omitted. */
@@ -112,7 +113,8 @@ export async function writeEncryptedObject(opts: WriteEncryptedObjectOptions): P
 export interface VerifyOptions {
   storage: Storage;
   key: string;
-  passphrase: string;
+  /** What decrypts: a passphrase, or a private key (crypto.ts). */
+  passphrase: DecryptKey;
   /** SHA-256 of the stored (encrypted) object, from the manifest. */
   expectedSha256: string;
   /** SHA-256 of the plaintext, from the manifest; checked when given. */
@@ -221,7 +223,7 @@ function contentReason(e: unknown, kind: "pgdump" | "tar"): string {
   return kind === "pgdump" ? `archive unreadable by pg_restore: ${msg}` : `files archive unreadable: ${msg}`;
 }
 
-async function hashObject(storage: Storage, key: string): Promise<{ sha256: string; bytes: number }> {
+export async function hashObject(storage: Storage, key: string): Promise<{ sha256: string; bytes: number }> {
   const h = createHashingStream();
   const discard = new Writable({
     write(_chunk, _enc, cb) {

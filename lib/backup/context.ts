@@ -7,6 +7,7 @@ import { createStorage } from "./storage";
 import type { Storage } from "./storage/types";
 import type { StrategySetting } from "./restore-plan";
 import type { CompressionSettings } from "../validation/settings";
+import { keyConfig } from "./key-config";
 
 export interface BackupContext {
   db: Db;
@@ -18,6 +19,14 @@ export interface BackupContext {
   passphrase: string;
   /** The key's id when configured beside it (embedded mode); else looked up (key-id.ts). */
   keyId?: string;
+  /** Keys that no longer encrypt but still decrypt (BACKUP_ENCRYPTION_OLD_PASSPHRASES; keyring.ts). */
+  oldPassphrases?: { passphrase: string; id?: string }[];
+  /** An armored public key: when set, backups are encrypted to it (write-only backups). */
+  publicKey?: string;
+  /** The matching armored private key, on a recovery instance only. */
+  privateKey?: string;
+  /** Embedded mode: $DATA_DIR/secrets.json, read for the passphrases each time (rotation from the UI). */
+  keysFile?: string;
   prefix: string;
   env: string;
   pgBinDir?: string;
@@ -48,6 +57,7 @@ export function contextFromConfig(cfg: Config, db: Db, storage: Storage = create
     targetUrl: cfg.targetDatabaseUrl,
     passphrase: cfg.encryptionPassphrase,
     keyId: cfg.BACKUP_ENCRYPTION_KEY_ID,
+    ...keyConfig(cfg),
     prefix: cfg.STORAGE_PREFIX,
     env: cfg.BACKUP_ENV,
     pgBinDir: cfg.PG_BIN_DIR,

@@ -65,11 +65,44 @@ function detail(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-async function encryptIterable(input: AsyncIterable<unknown>, passphrase: string): Promise<Readable> {
+/**
+ * What encrypts: a passphrase (symmetric, the default) or an armored OpenPGP public key
+ * (write-only backups, issue 16 §3: the server cannot read what it wrote).
+ */
+export type EncryptKey = string | { publicKey: string };
+/** What decrypts: a passphrase, or an armored private key (with its passphrase when it has one). */
+export type DecryptKey = string | { privateKey: string; passphrase?: string };
+
+/** The primary-key fingerprint (lowercase hex) of an armored public or private key; throws a readable error. */
+export async function keyFingerprint(armored: string): Promise<string> {
+  try {
+    return (await openpgp.readKey({ armoredKey: armored })).getFingerprint();
+  } catch (e) {
+    throw new Error(`not an armored OpenPGP key (${detail(e)})`);
+  }
+}
+
+async function encryptionOptions(key: EncryptKey) {
+  if (typeof key === "string") return { passwords: [key] };
+  const publicKey = await openpgp.readKey({ armoredKey: key.publicKey });
+  return { encryptionKeys: publicKey.isPrivate() ? publicKey.toPublic() : publicKey };
+}
+
+async function decryptionOptions(key: DecryptKey) {
+  if (typeof key === "string") return { passwords: [key] };
+  let privateKey = await openpgp.readPrivateKey({ armoredKey: key.privateKey });
+  if (!privateKey.isDecrypted()) {
+    if (!key.passphrase) throw new DecryptionError("the private key is protected by a passphrase; supply it too");
+    privateKey = await openpgp.decryptKey({ privateKey, passphrase: key.passphrase });
+  }
+  return { decryptionKeys: privateKey };
+}
+
+async function encryptIterable(input: AsyncIterable<unknown>, key: EncryptKey): Promise<Readable> {
   const message = await openpgp.createMessage({ binary: toWeb(input), format: "binary" });
   const encrypted = await openpgp.encrypt({
     message,
-    passwords: [passphrase],
+    ...(await encryptionOptions(key)),
     format: "binary",
     config: ENCRYPT_CONFIG,
   });
@@ -90,17 +123,18 @@ function tracked(source: AsyncIterable<unknown>): { iterable: AsyncIterable<unkn
   return { iterable, error: () => failure };
 }
 
-async function decryptIterable(input: AsyncIterable<unknown>, passphrase: string): Promise<Readable> {
+async function decryptIterable(input: AsyncIterable<unknown>, key: DecryptKey): Promise<Readable> {
   // A storage read that fails midway (connection reset) is a storage problem, not a wrong key.
   const source = tracked(input);
   const classify = (e: unknown) =>
     source.error() ?? (e instanceof DecryptionError ? e : new DecryptionError(detail(e), { cause: e }));
   let plain: Readable;
   try {
+    const options = await decryptionOptions(key);
     const message = await openpgp.readMessage({ binaryMessage: toWeb(source.iterable), config: DECRYPT_CONFIG });
     const result = await openpgp.decrypt({
       message,
-      passwords: [passphrase],
+      ...options,
       format: "binary",
       config: DECRYPT_CONFIG,
     });
@@ -121,26 +155,26 @@ async function decryptIterable(input: AsyncIterable<unknown>, passphrase: string
   );
 }
 
-/** Encrypts input with AES-256 under passphrase; the result is a binary OpenPGP message. */
-export function encryptStream(input: Readable, passphrase: string): Promise<Readable> {
-  return encryptIterable(input, passphrase);
+/** Encrypts input with AES-256 under a passphrase or to a public key; the result is a binary OpenPGP message. */
+export function encryptStream(input: Readable, key: EncryptKey): Promise<Readable> {
+  return encryptIterable(input, key);
 }
 
 /** Rejects, or errors the returned stream, with DecryptionError on a wrong key or damaged data. */
-export function decryptStream(input: Readable, passphrase: string): Promise<Readable> {
-  return decryptIterable(input, passphrase);
+export function decryptStream(input: Readable, key: DecryptKey): Promise<Readable> {
+  return decryptIterable(input, key);
 }
 
 /** encryptStream as a Duplex, for use in the middle of stream.pipeline(). */
-export function createEncryptStream(passphrase: string): Duplex {
+export function createEncryptStream(key: EncryptKey): Duplex {
   return Duplex.from(async function* (source: AsyncIterable<unknown>) {
-    yield* await encryptIterable(source, passphrase);
+    yield* await encryptIterable(source, key);
   });
 }
 
 /** decryptStream as a Duplex, for use in the middle of stream.pipeline(). */
-export function createDecryptStream(passphrase: string): Duplex {
+export function createDecryptStream(key: DecryptKey): Duplex {
   return Duplex.from(async function* (source: AsyncIterable<unknown>) {
-    yield* await decryptIterable(source, passphrase);
+    yield* await decryptIterable(source, key);
   });
 }

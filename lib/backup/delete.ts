@@ -25,6 +25,8 @@ export async function removeBackupObjects(ctx: BackupContext, job: { id: string;
   // Parts before the manifest: a listing never shows a manifest whose parts are gone.
   await ctx.storage.delete(keys.archive);
   await ctx.storage.delete(keys.files);
+  // Re-encrypted parts carry their key's id in their names (reencrypt.ts).
+  for await (const o of ctx.storage.list(`${keys.dir}/`)) if (o.key !== keys.manifest) await ctx.storage.delete(o.key);
   await ctx.storage.delete(keys.manifest);
 }
 

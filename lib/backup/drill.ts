@@ -7,6 +7,7 @@ import pg from "pg";
 import type { BackupContext } from "./context";
 import { verifyBackupObjects } from "./verify";
 import { createDecryptStream } from "./crypto";
+import { decryptionKeyFor } from "./keyring";
 import { createDecompressor } from "./compression";
 import { spawnPgRestore } from "./dump";
 import { tableRowEstimates } from "./introspect";
@@ -170,7 +171,7 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     // The recovery an operator would live through: fetch, decrypt, decompress, restore.
     const recoveryStarted = Date.now();
     const enc = await ctx.storage.get(part.key);
-    const decrypted = enc.pipe(createDecryptStream(ctx.passphrase));
+    const decrypted = enc.pipe(createDecryptStream(await decryptionKeyFor(ctx, v.manifest.encryption)));
     const plain = decrypted.pipe(createDecompressor(part.compression));
     enc.on("error", (e) => decrypted.destroy(e));
     decrypted.on("error", (e) => plain.destroy(e));

@@ -151,6 +151,8 @@ async function sweepUnderLock(ctx: BackupContext, now: Date): Promise<{ failed: 
  */
 export async function removeOrphanedUploads(ctx: BackupContext): Promise<number> {
   const running = new Set((await ctx.db.backupJob.findMany({ where: { status: "RUNNING" }, select: { id: true } })).map((j) => j.id));
+  // A re-encryption uploads beside a finished backup's parts (reencrypt.ts): its upload is busy too.
+  for (const r of await ctx.db.keyReencryption.findMany({ select: { backupId: true } })) running.add(r.backupId);
   const removed = await ctx.storage.removeIncompleteUploads(`${ctx.prefix}/${ctx.env}/`, (key) => {
     const parts = key.split("/");
     return running.has(parts[parts.length - 2] ?? "");

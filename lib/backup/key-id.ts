@@ -99,3 +99,20 @@ export async function sameKey(
   if (encryption.keyFingerprint) return encryption.keyFingerprint === legacyKeyFingerprint(passphrase);
   return null;
 }
+
+/**
+ * The id of a public key (write-only backups, issue 16 §3): random like a passphrase's,
+ * recorded in EncryptionKey with the key's fingerprint as its "verifier" — a public
+ * key's fingerprint is no secret (gpg prints it from every message encrypted to it).
+ */
+export async function publicKeyIdFor(db: Db, fingerprint: string): Promise<string> {
+  const verifier = `openpgp$${fingerprint}`;
+  return db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK})`;
+    const row = await tx.encryptionKey.findFirst({ where: { verifier } });
+    if (row) return row.id;
+    const id = newKeyId();
+    await tx.encryptionKey.create({ data: { id, verifier } });
+    return id;
+  });
+}

@@ -99,6 +99,8 @@ export const manifestSchema = z
         keyId: z.string().regex(/^[0-9a-f]{16}$/).optional(),
         /** Older manifests: derived from the passphrase; only compared, never shown or written. */
         keyFingerprint: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+        /** Write-only backups (issue 16 §3): fingerprint of the public key the parts are encrypted to. */
+        recipient: z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/).optional(),
       })
       .refine((e) => e.keyId !== undefined || e.keyFingerprint !== undefined, "needs keyId (or, in older manifests, keyFingerprint)"),
     /** FULL: the database part, and a files part when one was taken. QUICK: may be empty. */

@@ -3,6 +3,9 @@
 import type { Storage } from "./storage/types";
 import { parseManifest, type Manifest } from "./manifest";
 import { verifyStoredObject } from "./archive";
+import type { DecryptKey } from "./crypto";
+import { legacyKeyFingerprint } from "./key-id";
+import { KeyUnavailableError, recipientOf, type PassphraseKey } from "./keyring";
 
 export async function listManifests(storage: Storage, prefix: string, env: string): Promise<{ key: string; manifest: Manifest }[]> {
   const out: { key: string; manifest: Manifest }[] = [];
@@ -25,7 +28,7 @@ export async function findManifest(storage: Storage, prefix: string, env: string
   throw new Error(`no backup ${id} under ${prefix}/${env}/ in ${storage.description}`);
 }
 
-export async function verifyParts(storage: Storage, manifest: Manifest, passphrase: string, binDir?: string) {
+export async function verifyParts(storage: Storage, manifest: Manifest, passphrase: DecryptKey, binDir?: string) {
   const results = [];
   for (const p of manifest.parts) {
     const r = await verifyStoredObject({
@@ -41,4 +44,37 @@ export async function verifyParts(storage: Storage, manifest: Manifest, passphra
     results.push({ part: p.name, ...r });
   }
   return results;
+}
+
+/** The keys the CLI knows without a catalogue: ids come only from the configuration. */
+export interface OfflineKeys {
+  current?: PassphraseKey;
+  old: PassphraseKey[];
+  privateKey?: string;
+}
+
+/**
+ * The key for a manifest, without the catalogue (the CLI): by the key id when the
+ * configuration gives ids (embedded mode, {"id","passphrase"} entries); with a single
+ * configured passphrase and no ids, that passphrase (decryption then tells). Throws
+ * KeyUnavailableError naming the key otherwise — never tries keys in turn.
+ */
+export function offlineDecryptionKey(keys: OfflineKeys, encryption: Manifest["encryption"]): DecryptKey {
+  const recipient = recipientOf(encryption);
+  if (recipient) {
+    if (!keys.privateKey) throw new KeyUnavailableError(encryption.keyId ?? null, `this backup is encrypted to the public key ${recipient}: set BACKUP_ENCRYPTION_PRIVATE_KEY`, true);
+    return { privateKey: keys.privateKey };
+  }
+  const all = [...(keys.current ? [keys.current] : []), ...keys.old];
+  const byId = all.find((k) => k.id && k.id === encryption.keyId);
+  if (byId) return byId.passphrase;
+  const legacy = all.find((k) => encryption.keyFingerprint && legacyKeyFingerprint(k.passphrase) === encryption.keyFingerprint);
+  if (legacy) return legacy.passphrase;
+  const unnamed = all.filter((k) => !k.id || !encryption.keyId);
+  if (all.length === 1 && unnamed.length === 1) return all[0].passphrase;
+  throw new KeyUnavailableError(
+    encryption.keyId ?? null,
+    `this backup is encrypted with key ${encryption.keyId ?? "(made before key ids)"}, which no configured passphrase is known to be: ` +
+      `give its id with it, as BACKUP_ENCRYPTION_OLD_PASSPHRASES='[{"id":"${encryption.keyId ?? "…"}","passphrase":"…"}]'`,
+  );
 }

@@ -2,6 +2,7 @@
 // live target — the words the operator reads before anything is touched (seed 004,
 // incident 1: "DB restore lost columns → homepage crash").
 import type { BackupContext } from "./context";
+import { recipientOf } from "./keyring";
 import { verifyBackupObjects, type VerifyOutcome } from "./verify";
 import { excludedSchemas, prismaMigrationRows, schemaSnapshot, tableRowEstimates, withoutSchemas, type SchemaSnapshot } from "./introspect";
 import type { Manifest } from "./manifest";
@@ -126,7 +127,8 @@ export async function buildPreview(
       sizeBytes: job.sizeBytes === null ? null : Number(job.sizeBytes),
       commitSha: job.commitSha,
     },
-    verified: { ok: verify.ok, reason: verify.reason ?? null },
+    // Write-only backups: the restore will ask for the private key (issue 16 §3).
+    verified: { ok: verify.ok, reason: verify.reason ?? null, ...(manifest && recipientOf(manifest.encryption) && !ctx.privateKey ? { needsPrivateKey: true } : {}) },
     differences: { ...diffSchemas(live, backupSchema), migrations: diffMigrations(liveMigrations, manifest?.prismaMigrations ?? null) },
     objects: backupCatalog && liveCatalog ? diffCatalogs(liveCatalog, backupCatalog) : null,
     plan: { strategy: strategy.strategy, strategyReason: strategy.reason, ownership: ownershipPlan(cap, roles) },

@@ -8,6 +8,8 @@
 import type { BackupContext } from "./context";
 import { checkStoredParts } from "./verify";
 import { createDecryptStream } from "./crypto";
+import { decryptionKeyFor, type PrivateKey } from "./keyring";
+import { forgetPrivateKey, heldPrivateKey, holdPrivateKey } from "./held-keys";
 import { createDecompressor } from "./compression";
 import { createHashingStream } from "./hashing";
 import { pgBinary, parseToolVersion, spawnPgRestore } from "./dump";
@@ -78,7 +80,7 @@ export async function startRestore(
   ctx: BackupContext,
   backupId: string,
   actor: Actor,
-  opts: { confirm: unknown; initiatedById?: string | null; reason?: "restore" | "rollback"; ownership?: Ownership },
+  opts: { confirm: unknown; initiatedById?: string | null; reason?: "restore" | "rollback"; ownership?: Ownership; privateKey?: PrivateKey },
 ): Promise<{ restoreId: string; preRestoreBackupId: string }> {
   if (opts.confirm !== RESTORE_WORD) {
     throw new ApiError("CONFIRMATION_REQUIRED", `Type ${RESTORE_WORD} (exactly) to confirm the restore`, { expected: RESTORE_WORD });
@@ -117,8 +119,10 @@ export async function startRestore(
     actor,
     action: opts.reason === "rollback" ? "rollback.restore_requested" : "restore.requested",
     target: backupId,
-    details: { restoreId: restore.id, safetyBackupId: safety.id, ownership: opts.ownership ?? "keep" },
+    details: { restoreId: restore.id, safetyBackupId: safety.id, ownership: opts.ownership ?? "keep", ...(opts.privateKey ? { privateKeySupplied: true } : {}) },
   });
+  // In this process's memory only, before the job can be picked up (held-keys.ts).
+  if (opts.privateKey) holdPrivateKey(restore.id, opts.privateKey);
   const boss = await getBoss(ctx.appDatabaseUrl);
   await boss.send(QUEUES.restore, { restoreId: restore.id }, { singletonKey: restore.id });
   wakeLocalWorkers(QUEUES.restore);
@@ -184,9 +188,11 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
     const backup = await ctx.db.backupJob.findUniqueOrThrow({ where: { id: first.backupId } });
 
     // 1. Refuse on any doubt, before anything is touched.
-    const verify = await checkStoredParts(ctx, backup);
+    const suppliedKey = heldPrivateKey(restoreId);
+    const verify = await checkStoredParts(ctx, backup, { privateKey: suppliedKey });
     if (!verify.ok || !verify.manifest) throw new RefusedError(`The backup failed verification: ${verify.reason}`);
     const manifest = verify.manifest;
+    const decryptionKey = await decryptionKeyFor(ctx, manifest.encryption, suppliedKey);
     const dbPart = manifest.parts.find((p) => p.name === "database");
     if (!dbPart) throw new RefusedError("The backup has no database part");
     const filesPart = manifest.parts.find((p) => p.name === "files");
@@ -233,7 +239,7 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
         await createFreshDatabase(ctx.targetUrl, names);
         const stored = createHashingStream();
         const raw = await ctx.storage.get(dbPart.key);
-        const decrypted = createDecryptStream(ctx.passphrase);
+        const decrypted = createDecryptStream(decryptionKey);
         const plain = createDecompressor(dbPart.compression);
         raw.on("error", (e) => stored.stream.destroy(e));
         stored.stream.on("error", (e) => decrypted.destroy(e));
@@ -266,7 +272,7 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
       const schema = prismaSchema(ctx.appDatabaseUrl);
       await applyArchive({
         storedStream: await ctx.storage.get(dbPart.key),
-        passphrase: ctx.passphrase,
+        passphrase: decryptionKey,
         expectedStoredSha256: dbPart.sha256,
         compression: dbPart.compression,
         targetUrl: ctx.targetUrl,
@@ -287,7 +293,7 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
       await phase("restoring files");
       await afterReplace("Restoring the files part", async () => {
         const enc = await ctx.storage.get(filesPart.key);
-        const decrypted = enc.pipe(createDecryptStream(ctx.passphrase));
+        const decrypted = enc.pipe(createDecryptStream(decryptionKey));
         const tarStream = decrypted.pipe(createDecompressor(filesPart.compression));
         enc.on("error", (e) => decrypted.destroy(e));
         decrypted.on("error", (e) => tarStream.destroy(e));
@@ -346,6 +352,7 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
     rlog.warn({ reason }, "restore failed");
     return "FAILED";
   } finally {
+    forgetPrivateKey(restoreId);
     clearInterval(heartbeat);
     await lock.release();
     await emitEngineEvent({ type: "restore.finished", restoreId, status: current.status === "SUCCEEDED" ? "SUCCEEDED" : "FAILED" });

@@ -6,8 +6,7 @@ import type { BackupContext } from "./context";
 import { writeEncryptedObject } from "./archive";
 import { checkDumpCompatibility, serverVersion, spawnPgDump } from "./dump";
 import { tarDirectory } from "./files";
-import { ENCRYPTION_ALGORITHM } from "./crypto";
-import { keyIdFor } from "./key-id";
+import { currentKey, manifestEncryption } from "./keyring";
 import { backupKeys, manifestDigest, serializeManifest, type Manifest, type ManifestPart, type TableChecksums } from "./manifest";
 import { catalogSnapshot } from "./catalog-snapshot";
 import { excludedSchemas, prismaMigrationRows, schemaHash, schemaSnapshot, tableRowEstimates, withoutSchemas } from "./introspect";
@@ -161,6 +160,8 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
     if (job.kind === "QUICK" && !commitSha) throw new Error(NO_COMMIT_MESSAGE);
 
     const parts: ManifestPart[] = [];
+    // One key for the whole bundle, even if a rotation happens meanwhile.
+    const encryptionKey = await currentKey(ctx);
     let dbCompression: PartCompression | null = null;
     let tableChecksums: Promise<TableChecksums | null> = Promise.resolve(null);
     if (job.kind === "FULL") {
@@ -195,7 +196,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
         source: dump.stdout,
         storage: ctx.storage,
         key: keys.archive,
-        passphrase: ctx.passphrase,
+        passphrase: encryptionKey.key,
         signal: abort.signal,
         compression,
         expectedBytes,
@@ -222,7 +223,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
           source: tarDirectory(ctx.filesDir!),
           storage: ctx.storage,
           key: keys.files,
-          passphrase: ctx.passphrase,
+          passphrase: encryptionKey.key,
           signal: abort.signal,
           onProgress: (plain) => hb.progress((written.compression?.inputBytes ?? written.plainBytes) + plain),
         });
@@ -263,7 +264,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
       prismaMigrations: migrations,
       tableRowEstimates: rowEstimates,
       tableChecksums: await tableChecksums,
-      encryption: { algorithm: ENCRYPTION_ALGORITHM, keyId: await keyIdFor(ctx.db, ctx.passphrase, ctx.keyId) },
+      encryption: manifestEncryption(encryptionKey),
       parts,
       sizeBytes,
       checksumSha256: parts.find((p) => p.name === "database")?.sha256 ?? null,
@@ -297,6 +298,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
         sizeBytes: BigInt(job.kind === "FULL" ? sizeBytes : Buffer.byteLength(manifestText)),
         checksumSha256: job.kind === "FULL" ? manifest.checksumSha256 : quickSha,
         manifestSha256: quickSha,
+        encryptionKeyId: parts.length ? encryptionKey.id : null,
         progressBytes: BigInt(parts.reduce((n, p) => n + (p.compression?.inputBytes ?? p.plainSizeBytes), 0)),
         commitSha,
         heartbeatAt: finishedAt,

@@ -3,7 +3,7 @@
 import type { BackupContext } from "./context";
 import { createHash } from "node:crypto";
 import { verifyStoredObject } from "./archive";
-import { sameKey } from "./key-id";
+import { decryptionKeyFor, KeyUnavailableError, recipientOf, type PrivateKey } from "./keyring";
 import { ObjectNotFoundError } from "./storage/types";
 import { backupKeys, ManifestError, manifestDigest, parseManifest, type Manifest } from "./manifest";
 import { audit, type Actor } from "../audit";
@@ -12,6 +12,9 @@ import { getBoss, QUEUES } from "../queue";
 import { componentLogger } from "../log";
 
 const log = componentLogger("admin-backups");
+
+export const CHECKSUM_ONLY_NOTE =
+  "stored checksums match; this backup is encrypted to a public key and a full decrypt check needs the private key (BACKUP_ENCRYPTION_PRIVATE_KEY on a recovery instance)";
 
 export interface PartCheck {
   name: string;
@@ -23,6 +26,8 @@ export interface PartCheck {
 export interface VerifyOutcome {
   ok: boolean;
   reason?: string;
+  /** What was not checked, e.g. the decryption of a write-only backup. */
+  note?: string;
   parts: PartCheck[];
   manifest?: Manifest;
 }
@@ -42,12 +47,28 @@ export interface StoredBackupRef {
 export async function readManifest(ctx: BackupContext, job: { id: string; createdAt: Date; manifestSha256?: string | null }): Promise<Manifest> {
   const key = backupKeys(ctx.prefix, ctx.env, job.id, job.createdAt).manifest;
   const bytes = await ctx.storage.getBytes(key);
-  if (job.manifestSha256 && manifestDigest(bytes) !== job.manifestSha256) {
+  if (job.manifestSha256 && manifestDigest(bytes) !== job.manifestSha256 && !(await switchingTo(ctx, job.id, manifestDigest(bytes)))) {
     throw new ManifestError(["the manifest was altered after the backup finished (its SHA-256 differs from the catalogue's)"]);
   }
   const m = parseManifest(bytes);
   if (m.id !== job.id) throw new Error(`the manifest at ${key} belongs to backup ${m.id}, not ${job.id}`);
   return m;
+}
+
+/**
+ * Whether `digest` is the manifest a re-encryption of the backup is switching to, in the
+ * moment between writing it and recording its digest (reencrypt.ts).
+ */
+async function switchingTo(ctx: BackupContext, backupId: string, digest: string): Promise<boolean> {
+  const row = await ctx.db.keyReencryption.findUnique({ where: { backupId }, select: { state: true, newManifestSha256: true } });
+  return row?.state === "SWITCHING" && row.newManifestSha256 === digest;
+}
+
+/** The catalogue's checksum is not the manifest's (except mid-switch of a re-encryption, whose manifest is ahead). */
+async function checksumDiffers(ctx: BackupContext, job: StoredBackupRef, manifest: Manifest): Promise<boolean> {
+  if (!job.checksumSha256 || !manifest.checksumSha256 || manifest.checksumSha256 === job.checksumSha256) return false;
+  const key = backupKeys(ctx.prefix, ctx.env, job.id, job.createdAt).manifest;
+  return !(await switchingTo(ctx, job.id, manifestDigest(await ctx.storage.getBytes(key))));
 }
 
 /** Checks every part of a stored backup against its manifest; never throws for bad data. */
@@ -58,15 +79,27 @@ export async function verifyBackupObjects(ctx: BackupContext, job: StoredBackupR
   } catch (e) {
     return { ok: false, reason: `manifest unreadable: ${(e as Error).message}`, parts: [] };
   }
-  if (job.checksumSha256 && manifest.checksumSha256 && manifest.checksumSha256 !== job.checksumSha256) {
+  if (await checksumDiffers(ctx, job, manifest)) {
     return { ok: false, reason: "the manifest's checksum differs from the catalogue's", parts: [], manifest };
+  }
+  let key;
+  try {
+    key = await decryptionKeyFor(ctx, manifest.encryption);
+  } catch (e) {
+    if (!(e instanceof KeyUnavailableError)) throw e;
+    // Write-only backups: this server cannot decrypt; the stored checksums are still checked.
+    if (e.needsPrivateKey && !ctx.privateKey && recipientOf(manifest.encryption)) {
+      const sums = await checkStoredParts(ctx, job, { checksumsOnly: true });
+      return { ...sums, note: sums.ok ? CHECKSUM_ONLY_NOTE : undefined };
+    }
+    return { ok: false, reason: e.message, parts: [], manifest };
   }
   const parts: PartCheck[] = [];
   for (const p of manifest.parts) {
     const r = await verifyStoredObject({
       storage: ctx.storage,
       key: p.key,
-      passphrase: ctx.passphrase,
+      passphrase: key,
       expectedSha256: p.sha256,
       expectedPlainSha256: p.plainSha256,
       binDir: ctx.pgBinDir,
@@ -94,15 +127,15 @@ export async function runVerify(ctx: BackupContext, id: string): Promise<VerifyO
   const outcome = job.kind === "QUICK" ? await verifyQuick(ctx, job) : await verifyBackupObjects(ctx, job);
   await ctx.db.$executeRaw`
     UPDATE "BackupJob" SET "verifiedAt" = now(), "verifyStatus" = ${outcome.ok ? "PASSED" : "FAILED"}::"VerifyStatus", "updatedAt" = now(),
-           metadata = metadata || jsonb_build_object('verify', ${JSON.stringify({ at: new Date().toISOString(), ok: outcome.ok, reason: outcome.reason ?? null, parts: outcome.parts })}::jsonb)
+           metadata = metadata || jsonb_build_object('verify', ${JSON.stringify({ at: new Date().toISOString(), ok: outcome.ok, reason: outcome.reason ?? null, ...(outcome.note ? { note: outcome.note } : {}), parts: outcome.parts })}::jsonb)
      WHERE id = ${id}`;
   await audit(ctx.db, {
     actor: { type: "system", label: "worker" },
     action: outcome.ok ? "backup.verified" : "backup.verify_failed",
     target: id,
-    details: { reason: outcome.reason ?? null },
+    details: { reason: outcome.reason ?? null, ...(outcome.note ? { note: outcome.note } : {}) },
   });
-  log.info({ jobId: id, ok: outcome.ok, reason: outcome.reason }, "verification finished");
+  log.info({ jobId: id, ok: outcome.ok, reason: outcome.reason, note: outcome.note }, "verification finished");
   return outcome;
 }
 
@@ -121,19 +154,28 @@ async function verifyQuick(ctx: BackupContext, job: { id: string; createdAt: Dat
  * (its key id). Decryption itself is proven during the restore, whose COMMIT waits for
  * it (apply-archive.ts) — so the archive is read twice, not three times.
  */
-export async function checkStoredParts(ctx: BackupContext, job: StoredBackupRef): Promise<VerifyOutcome> {
+export async function checkStoredParts(
+  ctx: BackupContext,
+  job: StoredBackupRef,
+  opts: { checksumsOnly?: boolean; privateKey?: PrivateKey } = {},
+): Promise<VerifyOutcome> {
   let manifest: Manifest;
   try {
     manifest = await readManifest(ctx, job);
   } catch (e) {
     return { ok: false, reason: `manifest unreadable: ${(e as Error).message}`, parts: [] };
   }
-  if (job.checksumSha256 && manifest.checksumSha256 && manifest.checksumSha256 !== job.checksumSha256) {
+  if (await checksumDiffers(ctx, job, manifest)) {
     return { ok: false, reason: "the manifest's checksum differs from the catalogue's", parts: [], manifest };
   }
-  // null (a key id this catalogue never saw): decryption during the restore decides.
-  if ((await sameKey(ctx.db, manifest.encryption, ctx.passphrase, ctx.keyId)) === false) {
-    return { ok: false, reason: "wrong passphrase: the configured key is not the one this backup was encrypted with", parts: [], manifest };
+  // The key is chosen by the manifest's key id; one that is not configured is refused here.
+  if (!opts.checksumsOnly) {
+    try {
+      await decryptionKeyFor(ctx, manifest.encryption, opts.privateKey);
+    } catch (e) {
+      if (!(e instanceof KeyUnavailableError)) throw e;
+      return { ok: false, reason: e.message, parts: [], manifest };
+    }
   }
   const parts: PartCheck[] = [];
   for (const p of manifest.parts) {

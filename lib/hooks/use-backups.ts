@@ -156,10 +156,10 @@ export function useDeleteBackup() {
 export function useStartRestore(backupId: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (ownership: "keep" | "reassign" = "keep") =>
+    mutationFn: ({ ownership = "keep", decryptionKey }: { ownership?: "keep" | "reassign"; decryptionKey?: { privateKey: string; passphrase?: string } }) =>
       api<{ restoreId: string; preRestoreBackupId: string | null }>(`/api/backups/${encodeURIComponent(backupId)}/restore`, {
         method: "POST",
-        json: { confirm: "RESTORE", ownership },
+        json: { confirm: "RESTORE", ownership, ...(decryptionKey ? { decryptionKey } : {}) },
       }),
     onSuccess: () => Promise.all([qc.invalidateQueries({ queryKey: backupKeys.all }), qc.invalidateQueries({ queryKey: ["restores"] })]),
   });

@@ -19,6 +19,8 @@ import { listAuditSchema } from "../audit-query";
 import * as r from "./responses";
 import { createChannelSchema, updateChannelSchema } from "../validation/notification-channels";
 import * as nc from "./notification-channels";
+import * as keys from "./keys";
+import { reencryptRequestSchema, retireKeyRequestSchema, rotateKeyRequestSchema } from "../validation/keys";
 
 export const TAGS = [
   { name: "Backups", description: "Take, list, verify, download and remove backups." },
@@ -212,6 +214,30 @@ export const ENDPOINTS: Endpoint[] = [
   { method: "post", path: "/api/checks/run", gate: "checks.run", tag: "Checks", summary: "Run the checks now (stored and audited)", success: [json(200, "The run.", r.lastCheckRunSchema)] },
 
   // ---- settings ----
+  { method: "get", path: "/api/keys", gate: "keys.manage", tag: "Settings", summary: "Encryption keys: which encrypts, which backups still need which key", success: [json(200, "The keys, without any secret.", keys.keysOverviewSchema)] },
+  { method: "post", path: "/api/keys/reencrypt", gate: "keys.manage", tag: "Settings", summary: "Queue the move of backups to the current key (audited)", body: reencryptRequestSchema, success: [json(202, "Queued.", keys.reencryptQueuedSchema)] },
+  {
+    method: "post",
+    path: "/api/keys/rotate",
+    gate: "keys.manage",
+    tag: "Settings",
+    summary: "Embedded mode: a new current passphrase, answered once (audited)",
+    description: 'Send `{"confirm":"ROTATE"}`. With keys from the environment answers 409: rotate there.',
+    body: rotateKeyRequestSchema,
+    success: [json(201, "Rotated; the old key still decrypts.", keys.keyRotatedSchema)],
+    errors: ["CONFLICT", "CONFIRMATION_REQUIRED"],
+  },
+  {
+    method: "post",
+    path: "/api/keys/retire",
+    gate: "keys.manage",
+    tag: "Settings",
+    summary: "Embedded mode: forget an old key no backup needs (audited)",
+    description: 'Send `{"keyId":"…","confirm":"RETIRE"}`. Refused (409) while any backup still needs the key.',
+    body: retireKeyRequestSchema,
+    success: [json(200, "Retired.", keys.keyRetiredSchema)],
+    errors: ["CONFLICT", "CONFIRMATION_REQUIRED", "NOT_FOUND", "OPERATION_IN_PROGRESS"],
+  },
   { method: "get", path: "/api/settings", gate: "settings.read", tag: "Settings", summary: "The settings in force, versions and next runs", success: [json(200, "Settings.", r.settingsViewSchema)] },
   {
     method: "put",

@@ -138,7 +138,7 @@ const objectDifferenceSchema = z.object({ added: z.array(z.string()), dropped: z
 export const restorePreviewSchema = z
   .object({
     backup: z.object({ id: z.string(), kind: z.string(), createdAt: isoTime, completedAt: isoTime.nullable(), sizeBytes: z.number().nullable(), commitSha: z.string().nullable() }),
-    verified: z.object({ ok: z.boolean(), reason: z.string().nullable() }),
+    verified: z.object({ ok: z.boolean(), reason: z.string().nullable(), needsPrivateKey: z.literal(true).optional().meta({ description: "A write-only backup: the restore needs its private key (decryptionKey)." }) }),
     differences: z.object({
       tables: z.object({ added: z.array(z.string()), dropped: z.array(z.string()) }),
       columns: z.object({ added: z.array(z.string()), dropped: z.array(z.string()), changed: z.array(z.string()) }),

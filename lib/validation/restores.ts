@@ -1,5 +1,6 @@
 // Restore shapes shared by the browser and the API.
 import { z } from "zod";
+import { suppliedPrivateKeySchema } from "./keys";
 
 /** Exactly "RESTORE": case-sensitive, no trimming (issue 4). */
 export const RESTORE_WORD = "RESTORE";
@@ -8,6 +9,8 @@ export const restoreRequestSchema = z.object({
   confirm: z.unknown().optional(),
   /** "keep" (default): owners and grants as in the backup; "reassign": every object to Vaultline's role. */
   ownership: z.enum(["keep", "reassign"]).optional(),
+  /** A write-only backup's private key, for this one restore: held in memory, never stored or logged (issue 16 §3). */
+  decryptionKey: suppliedPrivateKeySchema.optional(),
 });
 export const undoRequestSchema = z.object({ confirm: z.unknown().optional() });
 
@@ -21,7 +24,8 @@ export interface ObjectDifference {
 
 export interface RestorePreview {
   backup: { id: string; kind: string; createdAt: string; completedAt: string | null; sizeBytes: number | null; commitSha: string | null };
-  verified: { ok: boolean; reason: string | null };
+  /** needsPrivateKey: a write-only backup; the restore asks for its private key (issue 16 §3). */
+  verified: { ok: boolean; reason: string | null; needsPrivateKey?: true };
   differences: {
     tables: { added: string[]; dropped: string[] };
     columns: { added: string[]; dropped: string[]; changed: string[] };

@@ -9,6 +9,8 @@ import { sweepStaleJobs } from "../backup/jobs";
 import { foldTally } from "../backup/catalog";
 import { restoreHousekeeping, runRestore } from "../backup/restore";
 import { runDrill } from "../backup/drill";
+import { recoverReencryptions } from "../backup/reencrypt";
+import { runReencryptJob } from "../backup/keys-admin";
 import { startScheduler } from "../backup/schedule";
 import { startDrillScheduler } from "../backup/drill-schedule";
 import { startRetries } from "../backup/retries";
@@ -79,12 +81,15 @@ export async function startWorker(ctx: BackupContext, opts: WorkerOptions = {}):
   const swept = await sweepStaleJobs(ctx);
   if (swept.failed.length || swept.requeued.length) log.warn(swept, "swept stale jobs at start");
   await restoreHousekeeping(ctx);
+  // Re-encryptions a killed process left half-done: finished or rolled back.
+  await recoverReencryptions(ctx);
 
   // Queue handlers.
   stops.push((await workQueue<{ jobId: string }>(url, QUEUES.backup, (job) => runBackup(ctx, job.data.jobId))).stop);
   stops.push((await workQueue<{ jobId: string }>(url, QUEUES.verify, (job) => runVerify(ctx, job.data.jobId))).stop);
   stops.push((await workQueue<{ restoreId: string }>(url, QUEUES.restore, (job) => runRestore(ctx, job.data.restoreId))).stop);
   stops.push((await workQueue<{ jobId: string; drillId?: string }>(url, QUEUES.drill, (job) => runDrill(ctx, job.data.jobId, { drillId: job.data.drillId }))).stop);
+  stops.push((await workQueue<Parameters<typeof runReencryptJob>[1]>(url, QUEUES.reencrypt, (job) => runReencryptJob(ctx, job.data))).stop);
 
   const auto = opts.automation;
   if (auto) {

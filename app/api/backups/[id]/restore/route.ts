@@ -2,9 +2,20 @@
 import { json, parseBody, parseId, userIdOf, withAuth } from "@/lib/http";
 import { appContext, startRestore } from "@/lib/backup";
 import { restoreRequestSchema } from "@/lib/validation/restores";
+import { config } from "@/lib/config";
+import { ApiError } from "@/lib/errors";
 
 export const POST = withAuth<{ id: string }>("restores.run", async (req, { params, principal, actor }) => {
   const body = await parseBody(req, restoreRequestSchema);
-  const r = await startRestore(appContext(), parseId(params.id), actor, { confirm: body.confirm, ownership: body.ownership, initiatedById: userIdOf(principal) });
+  // A supplied private key lives in this process's memory only: the worker must run here to use it.
+  if (body.decryptionKey && !config().WORKER_IN_WEB) {
+    throw new ApiError("CONFLICT", "A private key can be supplied only when the worker runs in the web process (WORKER_IN_WEB); on a separate worker set BACKUP_ENCRYPTION_PRIVATE_KEY instead");
+  }
+  const r = await startRestore(appContext(), parseId(params.id), actor, {
+    confirm: body.confirm,
+    ownership: body.ownership,
+    initiatedById: userIdOf(principal),
+    privateKey: body.decryptionKey,
+  });
   return json(r, 202);
 });
