@@ -27,7 +27,7 @@ const alive = (pid: number) => {
 };
 
 async function ask(port: number): Promise<{ pid: number; index: string; workerInWeb: string }> {
-  const r = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: "close" } });
+  const r = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: "close" }, signal: AbortSignal.timeout(3000) });
   return r.json();
 }
 
@@ -59,7 +59,10 @@ describe("startWebCluster", () => {
       `import { startWebCluster } from ${JSON.stringify(path.join(here, "web-cluster.ts"))};
        startWebCluster({ processes: 3, workerInWeb: true, exec: ${JSON.stringify(path.join(dir, "web.mjs"))}, restartDelayMs: 100 });`,
     );
-    primary = spawn(process.execPath, ["--import", "tsx", path.join(dir, "primary.ts")], { stdio: "ignore" });
+    primary = spawn(process.execPath, ["--import", "tsx", path.join(dir, "primary.ts")], { stdio: ["ignore", "pipe", "pipe"], cwd: path.dirname(here) });
+    let out = "";
+    primary.stdout!.on("data", (c: Buffer) => (out += c));
+    primary.stderr!.on("data", (c: Buffer) => (out += c));
     const exited = new Promise<number | null>((r) => primary!.once("exit", (code) => r(code)));
 
     const seen = new Map<string, { pid: number; workerInWeb: string }>();
@@ -67,6 +70,8 @@ describe("startWebCluster", () => {
       const a = await ask(port);
       seen.set(a.index, a);
       return seen.size === 3 ? true : undefined;
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}; saw ${[...seen.keys()].join(",") || "none"}; primary output:\n${out}`);
     });
     expect([...seen.keys()].sort()).toEqual(["0", "1", "2"]);
     expect(seen.get("0")!.workerInWeb).toBe("true");
