@@ -1,6 +1,6 @@
 // Drill alerts: a drill that finished FAILED, and "overdue" (no successful drill within the
-// schedule's interval plus grace, lib/backup/drill-status.ts) sent once per gap — replicas
-// checking together decide and record under one advisory lock, as the missed-backup alert.
+// schedule's interval plus grace, lib/backup/drill-status.ts) sent once per gap between
+// all replicas (lib/notify/once-per-gap.ts), as the missed-backup alert.
 import type { BackupContext } from "../backup/context";
 import type { DrillFinished } from "../backup/events";
 import { drillSummary } from "../backup/drill-status";
@@ -8,6 +8,7 @@ import { getSettings } from "../settings";
 import { componentLogger } from "../log";
 import type { NotifyOptions, NotifyResult } from "./index";
 import type { DrillNotifyEvent } from "./drill-messages";
+import { claimAlert } from "./once-per-gap";
 
 const log = componentLogger("notify");
 
@@ -35,18 +36,7 @@ export async function checkOverdueDrill(ctx: Ctx, send: Sender, now = new Date()
   const { drill } = await getSettings(ctx.db);
   // The gap is identified by the success it follows (or its absence).
   const gap = summary.lastSuccessAt ?? "never";
-  const claimed = await ctx.db.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vaultline:drill-overdue-alert'))`;
-    const row = await tx.runtimeState.findUnique({ where: { key: DRILL_OVERDUE_STATE_KEY } });
-    if ((row?.value as { gap?: string } | null)?.gap === gap) return false;
-    const value = { gap, lastAlertAt: now.toISOString() };
-    await tx.runtimeState.upsert({
-      where: { key: DRILL_OVERDUE_STATE_KEY },
-      create: { key: DRILL_OVERDUE_STATE_KEY, value, updatedBy: "system" },
-      update: { value, updatedBy: "system" },
-    });
-    return true;
-  });
+  const claimed = await claimAlert(ctx.db, DRILL_OVERDUE_STATE_KEY, (last) => (last?.gap === gap ? null : { gap, lastAlertAt: now.toISOString() }));
   if (!claimed) return { sent: false, reason: "already alerted for this gap" };
   log.warn({ lastSuccessAt: summary.lastSuccessAt }, "restore drill overdue");
   await send({ type: "drill.overdue", lastSuccessAt: summary.lastSuccessAt ? new Date(summary.lastSuccessAt) : null, cron: drill.cron, timezone: drill.timezone }, { now });

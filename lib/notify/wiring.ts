@@ -14,6 +14,7 @@ import type { NotifyConfig, NotifyEvent, NotifyOptions, NotifyResult } from "./i
 import { notifyRouted, routedChannels } from "./channels";
 import { shouldSendMissedAlert } from "./missed";
 import { checkOverdueDrill, drillEventFor } from "./drill";
+import { claimAlert } from "./once-per-gap";
 import type { BackupSummary } from "./messages";
 
 const log = componentLogger("notify");
@@ -102,9 +103,8 @@ export interface MissedCheck {
 }
 
 /**
- * Sends "no successful backup for N hours" once per gap (lib/notify/missed.ts). The
- * decision and its record happen in one transaction under an advisory lock, so replicas
- * checking at the same moment send it once between them.
+ * Sends "no successful backup for N hours" once per gap (lib/notify/missed.ts), once
+ * between all replicas (lib/notify/once-per-gap.ts).
  */
 export async function checkMissedBackup(ctx: Ctx, cfg: NotifyConfig, opts: { now?: Date; notifyOptions?: NotifyOptions } = {}): Promise<MissedCheck> {
   const now = opts.now ?? new Date();
@@ -115,19 +115,11 @@ export async function checkMissedBackup(ctx: Ctx, cfg: NotifyConfig, opts: { now
   // Not recorded as sent: once a channel is routed for it, the current gap still alerts.
   if ((await routedChannels(ctx.db, event.type)).length === 0) return { sent: false, reason: "no channel is routed for the missed-backup alert" };
   const since = await scheduleStateSince(ctx, now);
-  const claimed = await ctx.db.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vaultline:missed-alert'))`;
-    const row = await tx.runtimeState.findUnique({ where: { key: MISSED_STATE_KEY } });
-    const raw = (row?.value as { lastAlertAt?: string } | null)?.lastAlertAt;
-    const lastAlertForGapAt = raw ? new Date(raw) : null;
-    if (!shouldSendMissedAlert({ lastSuccessAt, lastAlertForGapAt, now, hours, since })) return false;
-    const value = { lastAlertAt: now.toISOString(), lastSuccessAt: lastSuccessAt?.toISOString() ?? null, hours };
-    await tx.runtimeState.upsert({
-      where: { key: MISSED_STATE_KEY },
-      create: { key: MISSED_STATE_KEY, value, updatedBy: "system" },
-      update: { value, updatedBy: "system" },
-    });
-    return true;
+  const claimed = await claimAlert(ctx.db, MISSED_STATE_KEY, (last) => {
+    const raw = last?.lastAlertAt;
+    const lastAlertForGapAt = typeof raw === "string" ? new Date(raw) : null;
+    if (!shouldSendMissedAlert({ lastSuccessAt, lastAlertForGapAt, now, hours, since })) return null;
+    return { lastAlertAt: now.toISOString(), lastSuccessAt: lastSuccessAt?.toISOString() ?? null, hours };
   });
   if (!claimed) return { sent: false, reason: "not due (no gap, or already alerted for this gap)" };
   log.warn({ lastSuccessAt: lastSuccessAt?.toISOString() ?? null, hours }, "missed-backup alert");
