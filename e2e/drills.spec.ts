@@ -51,12 +51,12 @@ test.describe.serial("restore drills", () => {
     await page.goto("/settings");
     const form = page.getByRole("form", { name: "Restore drills" });
     await expect(form.getByLabel("Scheduled restore drills on")).toBeChecked();
-    await expect(form.getByLabel("Cron expression")).toHaveValue("0 4 * * 0");
+    await expect(form.getByLabel("Drill cron expression")).toHaveValue("0 4 * * 0");
     await expect(form.getByLabel("Checksum tables up to (MB)")).toHaveValue("4096");
     await expect(form.getByTestId("drill-next-runs")).toContainText("04:00 UTC");
-    await form.getByLabel("Cron expression").fill("0 4 * *");
+    await form.getByLabel("Drill cron expression").fill("0 4 * *");
     await expect(form.getByText(/invalid cron expression/)).toBeVisible();
-    await form.getByLabel("Cron expression").fill("30 3 * * 6");
+    await form.getByLabel("Drill cron expression").fill("30 3 * * 6");
     await form.getByRole("button", { name: "Save restore drills" }).click();
     await expect(form.getByText(/^Version 2/)).toBeVisible();
     const saved = await (await page.request.get("/api/settings")).json();

@@ -47,13 +47,13 @@ test.describe.serial("settings", () => {
 
   test("a bad cron expression is caught before saving, and the preview follows the input", async ({ page }) => {
     await page.goto("/settings");
-    const cron = page.getByLabel("Cron expression");
+    const cron = page.getByLabel("Cron expression", { exact: true });
     await cron.fill("0 2 * *");
     // At the field, as it is typed (no blur needed), and named by the preview.
     await expect(cron).toHaveAttribute("aria-invalid", "true");
     await expect(page.locator("#schedule-cron-hint")).toContainText(/invalid cron expression: must have 5 fields/);
     await expect(page.getByTestId("next-runs-missing")).toHaveText("No next runs: fix the cron expression above.");
-    const tz = page.getByLabel("Time zone");
+    const tz = page.getByLabel("Time zone", { exact: true });
     await tz.fill("Mars/Olympus_Mons");
     await expect(page.locator("#schedule-timezone-hint")).toContainText("unknown time zone");
     await expect(page.getByTestId("next-runs-missing")).toHaveText("No next runs: fix the cron expression and time zone above.");
@@ -80,13 +80,13 @@ test.describe.serial("settings", () => {
           })
         : route.continue(),
     );
-    await page.getByLabel("Time zone").fill("Europe/Kyiv");
+    await page.getByLabel("Time zone", { exact: true }).fill("Europe/Kyiv");
     await page.getByRole("button", { name: "Save schedule" }).click();
-    await expect(page.getByLabel("Time zone")).toHaveAttribute("aria-invalid", "true");
+    await expect(page.getByLabel("Time zone", { exact: true })).toHaveAttribute("aria-invalid", "true");
     await expect(page.locator("#schedule-timezone-hint")).toHaveText("unknown time zone on the server: Europe/Kyiv");
     await screenshot(page, "settings-server-field-error");
     // Editing the field clears the server's verdict on the old value.
-    await page.getByLabel("Time zone").fill("UTC");
+    await page.getByLabel("Time zone", { exact: true }).fill("UTC");
     await expect(page.locator("#schedule-timezone-hint")).toHaveCount(0);
   });
 

@@ -57,8 +57,8 @@ function DrillForm({ initial, meta, canEdit }: { initial: DrillSettings; meta: P
     >
       <Check id="drill-enabled" label="Scheduled restore drills on" hint="Needs disk for one more copy of the database while a drill runs." checked={v.enabled} onChange={(enabled) => set({ enabled })} />
       <div className="grid gap-4 sm:grid-cols-3">
-        <Field id="drill-cron" label="Cron expression" value={v.cron} onChange={(e) => set({ cron: e.target.value })} onBlur={() => setTouched(true)} error={errors.cron} hint="e.g. 0 4 * * 0 (Sundays 04:00)" className="font-mono" spellCheck={false} />
-        <Field id="drill-timezone" label="Time zone" list="drill-time-zones" value={v.timezone} onChange={(e) => set({ timezone: e.target.value })} onBlur={() => setTouched(true)} error={errors.timezone} />
+        <Field id="drill-cron" label="Drill cron expression" value={v.cron} onChange={(e) => set({ cron: e.target.value })} onBlur={() => setTouched(true)} error={errors.cron} hint="e.g. 0 4 * * 0 (Sundays 04:00)" className="font-mono" spellCheck={false} />
+        <Field id="drill-timezone" label="Drill time zone" list="drill-time-zones" value={v.timezone} onChange={(e) => set({ timezone: e.target.value })} onBlur={() => setTouched(true)} error={errors.timezone} />
         <datalist id="drill-time-zones">
           {TIME_ZONES.map((z) => (
             <option key={z} value={z} />
