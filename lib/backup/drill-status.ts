@@ -63,9 +63,17 @@ function nextRun(schedule: DrillSettings, now: Date): string | null {
   }
 }
 
-export async function drillSummary(db: Pick<Db, "drillRun" | "setting">, now = new Date()): Promise<DrillSummary> {
+/**
+ * `loaded`: the settings the caller already read (GET /api/today reads them once for the
+ * banner and the drill line); read here otherwise.
+ */
+export async function drillSummary(
+  db: Pick<Db, "drillRun" | "setting">,
+  now = new Date(),
+  loaded?: Promise<Awaited<ReturnType<typeof loadSettings>>>,
+): Promise<DrillSummary> {
   const [{ settings, meta }, running, newestFinished, lastSuccess] = await Promise.all([
-    loadSettings(db),
+    loaded ?? loadSettings(db),
     db.drillRun.findFirst({ where: { status: "RUNNING" }, select: { id: true } }),
     db.drillRun.findFirst({ where: { status: { not: "RUNNING" } }, orderBy: [{ completedAt: { sort: "desc", nulls: "last" } }, { startedAt: "desc" }] }),
     db.drillRun.findFirst({ where: { status: "PASSED" }, orderBy: [{ completedAt: { sort: "desc", nulls: "last" } }] }),

@@ -6,7 +6,7 @@
 // missed-backup alert and the metrics (last-success.ts).
 import type { Db } from "../db";
 import { ACTIVE_JOB_STATUSES, FINISHED_JOB_STATUSES, type BackupDto, type BackupKind } from "../validation/backups";
-import { getSettings, nextRuns } from "../settings";
+import { loadSettings, nextRuns } from "../settings";
 import { backupSelect, toBackupDto } from "./catalog";
 import { drillSummary, type DrillSummary } from "./drill-status";
 
@@ -67,6 +67,8 @@ export function hoursSince(at: Date | null, now: Date): number | null {
 export async function getToday(db: Db, now = new Date()): Promise<TodaySummary> {
   const dayStart = utcDayStart(now);
   const finishedStatuses = FINISHED_JOB_STATUSES;
+  // One read of the settings for the banner's schedule and the drill line.
+  const loaded = loadSettings(db);
   const [running, lastSuccess, lastFailure, latestToday, finishedToday, lastScheduled, settings, codeOnly, drill] = await Promise.all([
     db.backupJob.findFirst({
       where: { status: { in: [...ACTIVE_JOB_STATUSES] } },
@@ -100,13 +102,13 @@ export async function getToday(db: Db, now = new Date()): Promise<TodaySummary> 
       take: 200,
     }),
     db.backupJob.findFirst({ where: { trigger: "SCHEDULED" }, orderBy: { createdAt: "desc" }, select: { createdAt: true } }),
-    getSettings(db),
+    loaded.then((l) => l.settings),
     db.backupJob.findFirst({
       where: { status: "SUCCEEDED", kind: "QUICK", completedAt: { gte: dayStart, lte: now } },
       select: backupSelect,
       orderBy: [{ completedAt: "desc" }, { id: "desc" }],
     }),
-    drillSummary(db, now),
+    drillSummary(db, now, loaded),
   ]);
 
   const state = todayState({
