@@ -55,6 +55,8 @@ const schema = z
     ...keyEnv,
     BACKUP_TIMEOUT_MINUTES: positiveInt.default(60),
     NEXTAUTH_SECRET: z.string().min(16).optional(),
+    /** Encrypts target connection URLs at rest (lib/backup/target-secret.ts); default NEXTAUTH_SECRET. */
+    TARGET_URL_SECRET: z.string().min(16).optional(),
     NEXTAUTH_URL: optionalUrl,
     SESSION_MAX_DAYS: z.coerce.number().positive().max(365).default(7),
     ADMIN_EMAIL: z.string().email().optional(),

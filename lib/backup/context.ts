@@ -8,14 +8,26 @@ import type { Storage } from "./storage/types";
 import type { StrategySetting } from "./restore-plan";
 import type { CompressionSettings } from "../validation/settings";
 import { keyConfig } from "./key-config";
+import { DEFAULT_TARGET_ID, DEFAULT_TARGET_NAME } from "../validation/targets";
+
+/** A target as every row and message names it. */
+export interface TargetRef {
+  id: string;
+  name: string;
+  environment: string;
+}
 
 export interface BackupContext {
   db: Db;
   storage: Storage;
   /** Vaultline's own database (the catalogue). */
   appDatabaseUrl: string;
-  /** The database that is backed up and restored. */
+  /** The database that is backed up and restored: the target's (lib/backup/targets.ts). */
   targetUrl: string;
+  /** Which target targetUrl is; absent = `default` (tests that build their own context). */
+  target?: TargetRef;
+  /** Decrypts other targets' stored URLs (TARGET_URL_SECRET, default NEXTAUTH_SECRET). */
+  targetSecret?: string;
   passphrase: string;
   /** The key's id when configured beside it (embedded mode); else looked up (key-id.ts). */
   keyId?: string;
@@ -55,6 +67,8 @@ export function contextFromConfig(cfg: Config, db: Db, storage: Storage = create
     storage,
     appDatabaseUrl: cfg.databaseUrl,
     targetUrl: cfg.targetDatabaseUrl,
+    target: { id: DEFAULT_TARGET_ID, name: DEFAULT_TARGET_NAME, environment: cfg.BACKUP_ENV },
+    targetSecret: cfg.TARGET_URL_SECRET ?? cfg.nextAuthSecret,
     passphrase: cfg.encryptionPassphrase,
     keyId: cfg.BACKUP_ENCRYPTION_KEY_ID,
     ...keyConfig(cfg),

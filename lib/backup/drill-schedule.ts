@@ -37,7 +37,7 @@ export async function claimDrillSlot(ctx: BackupContext, slot: Date, source: "cr
     INSERT INTO "DrillRun" (id, "backupId", trigger, status, "scheduleSlot", "startedAt", "completedAt", "failureReason")
     VALUES (${randomUUID()}, ${newest?.id ?? null}, 'SCHEDULED', ${newest ? "RUNNING" : "FAILED"}::"DrillStatus",
             ${slot}, now(), ${newest ? null : new Date()}, ${newest ? null : noBackup})
-    ON CONFLICT ("scheduleSlot") DO NOTHING
+    ON CONFLICT ("targetId", "scheduleSlot") DO NOTHING
     RETURNING id`;
   if (!rows.length) {
     log.info({ slot: slot.toISOString(), source, tickId }, "drill slot already claimed");

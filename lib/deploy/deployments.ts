@@ -177,6 +177,7 @@ const listSelect = {
   type: true,
   commitSha: true,
   environment: true,
+  targetId: true,
   gateDecision: true,
   reasons: true,
   checks: true,

@@ -22,6 +22,7 @@ import { hooksFromConfig, type DeployHooks } from "../deploy/hooks";
 import { startDeployWatcher } from "../deploy/watcher";
 import { config, type Config } from "../config";
 import { describeStatus, migrationStatus } from "../migrate";
+import { ensureDefaultTarget } from "../backup/targets";
 import { QUEUES, workQueue } from "../queue";
 import { componentLogger } from "../log";
 
@@ -139,5 +140,6 @@ export async function boot(opts: { worker: boolean; name: string }): Promise<Boo
     process.exit(1);
   }
   const ctx = appContext();
+  await ensureDefaultTarget(ctx.db, { environment: cfg.BACKUP_ENV, targetUrl: cfg.targetDatabaseUrl });
   return { ctx, worker: opts.worker ? await startWorker(ctx, { automation: automationConfig(cfg) }) : null };
 }

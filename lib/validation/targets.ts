@@ -1,0 +1,68 @@
+// Targets (DESIGN §8): the databases one Vaultline protects. Parsed here, at the boundary;
+// the domain's view is lib/backup/targets.ts.
+import { z } from "zod";
+import { retentionSchema, scheduleSchema } from "./settings";
+
+/** A target's name: a path segment of its storage keys, so lower-case letters, digits and '-'. */
+export const TARGET_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const DEFAULT_TARGET_ID = "default";
+export const DEFAULT_TARGET_NAME = "default";
+
+export const targetNameSchema = z
+  .string()
+  .regex(TARGET_NAME_PATTERN, "lower-case letters, digits and '-', starting with a letter or digit, at most 63 characters");
+
+export const targetEnvironmentSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,62}$/, "letters, digits, . _ - only, not starting with . (prod, staging, …); a path segment of storage keys, as BACKUP_ENV");
+
+/** `target` in a query or body: a target's id or its name. Omitted = `default`. */
+export const targetSelectorSchema = z.string().min(1).max(64);
+
+export const databaseUrlSchema = z
+  .string()
+  .max(2048)
+  .refine((u) => {
+    try {
+      const p = new URL(u);
+      return (p.protocol === "postgres:" || p.protocol === "postgresql:") && p.pathname.length > 1;
+    } catch {
+      return false;
+    }
+  }, "a postgres:// or postgresql:// URL naming a database");
+
+/**
+ * What each target may set for itself. Absent means:
+ * - schedule: the `default` target follows Settings → Schedule; any other has no schedule;
+ * - retention: Settings → Retention, applied to the target's own backups;
+ * - checksFile / filesDir: CHECKS_FILE / FILES_DIR for `default`; none for the others;
+ * - notify.channelIds: every channel subscribed to the event;
+ * - gate: the gate request's own values (maxAgeMinutes 60, require FULL).
+ */
+export const targetSettingsSchema = z.strictObject({
+  schedule: scheduleSchema.optional(),
+  retention: retentionSchema.optional(),
+  checksFile: z.string().min(1).max(1024).optional(),
+  filesDir: z.string().min(1).max(1024).optional(),
+  notify: z.strictObject({ channelIds: z.array(z.string().min(1).max(64)).max(100) }).optional(),
+  gate: z
+    .strictObject({
+      maxAgeMinutes: z.number().int().positive().max(60 * 24 * 30).optional(),
+      require: z.enum(["FULL", "ANY"]).optional(),
+    })
+    .optional(),
+});
+export type TargetSettings = z.infer<typeof targetSettingsSchema>;
+
+/** A stored settings value, read leniently: an unreadable section is dropped, not fatal. */
+export function readTargetSettings(value: unknown): TargetSettings {
+  const r = targetSettingsSchema.safeParse(value ?? {});
+  if (r.success) return r.data;
+  const out: Record<string, unknown> = {};
+  const obj = (value && typeof value === "object" ? value : {}) as Record<string, unknown>;
+  for (const [k, schema] of Object.entries(targetSettingsSchema.shape)) {
+    const one = (schema as z.ZodType).safeParse(obj[k]);
+    if (one.success && one.data !== undefined) out[k] = one.data;
+  }
+  return out as TargetSettings;
+}
