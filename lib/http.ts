@@ -63,6 +63,8 @@ export function errorResponse(e: unknown, requestId: string): NextResponse {
       details: { fields: e.issues.map((i) => ({ path: i.path.join("."), message: i.message })) },
     });
   }
+  // lib/backup/targets.ts: a `target` that names no target (by id or name).
+  if (e instanceof Error && e.name === "UnknownTargetError") return errorJson("NOT_FOUND", e.message);
   if (isSchemaMissing(e)) return errorJson("BACKUPS_NOT_READY", "The database schema is not migrated; run `npm run migrate`");
   if (e instanceof Error && e.name === "StorageUnavailableError") {
     // Our own wording (which store, which errno), written for the operator; the cause stays in the log.
