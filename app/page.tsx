@@ -1,5 +1,6 @@
 import { redirect } from "next/navigation";
 
+// The landing page is the overview of every target (DESIGN §8).
 export default function Home() {
-  redirect("/backups");
+  redirect("/overview");
 }

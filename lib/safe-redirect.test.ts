@@ -23,6 +23,6 @@ describe("safeCallbackPath", () => {
     "/login?callbackUrl=/x",
     "/api/backups",
   ])("refuses %j and falls back to /backups", (v) => {
-    expect(safeCallbackPath(v)).toBe("/backups");
+    expect(safeCallbackPath(v)).toBe("/overview");
   });
 });

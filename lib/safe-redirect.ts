@@ -2,7 +2,7 @@
 // (https://evil.example), protocol-relative ones (//evil.example, /\evil.example) and
 // anything that resolves to another origin are refused, as are the API and the login
 // page itself.
-const FALLBACK = "/backups";
+const FALLBACK = "/overview";
 const BASE = "http://vaultline.invalid";
 
 export function safeCallbackPath(value: string | null | undefined, fallback = FALLBACK): string {

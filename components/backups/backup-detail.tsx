@@ -14,6 +14,8 @@ import { LiveProgress } from "./status-cell";
 import { BackupActions, type BackupDialogKind } from "./backup-actions";
 import { RestoreDialog } from "./restore-dialog";
 import { DeleteBackupDialog } from "./delete-backup-dialog";
+import { TargetBadge } from "@/components/targets/target-badge";
+import { targetOf, withTarget } from "@/lib/targets-client";
 import { HttpError } from "@/lib/hooks/api";
 import type { BackupTombstone } from "@/lib/backup/related";
 
@@ -221,6 +223,11 @@ function Fields({ b }: { b: BackupDetail }) {
         <Row label="Id">
           <Hash value={b.id} label="backup id" />
         </Row>
+        {targetOf(b) && (
+          <Row label="Target">
+            <TargetBadge target={targetOf(b)} />
+          </Row>
+        )}
         <Row label="Status">
           <StatusBadge status={b.status} />
         </Row>
@@ -346,7 +353,7 @@ function SafetyFor({ b }: { b: BackupDetail }) {
         <p className="mt-1 text-slate-600">Restoring it undoes that restore.</p>
       )}
       <p className="mt-1">
-        <Link href="/restores" className="underline">
+        <Link href={withTarget("/restores", targetOf(b)?.name)} className="underline">
           Restore history
         </Link>
       </p>
@@ -359,7 +366,8 @@ const KNOWN_META = new Set(["phases", "verify", "verification", "drill"]);
 export function BackupDetailView({ id }: { id: string }) {
   const backup = useBackupQuery(id);
   const running = !!backup.data && isActive(backup.data.status);
-  const last = useLastSuccessQuery(backup.data?.kind ?? "FULL", running);
+  const target = targetOf(backup.data);
+  const last = useLastSuccessQuery(backup.data?.kind ?? "FULL", running, target?.name);
   const router = useRouter();
   const [dialog, setDialog] = useState<BackupDialogKind | null>(null);
 
@@ -390,8 +398,8 @@ export function BackupDetailView({ id }: { id: string }) {
   const otherMeta = Object.fromEntries(Object.entries(meta).filter(([k]) => !KNOWN_META.has(k)));
   return (
     <div className="flex min-w-0 max-w-5xl flex-col gap-4">
-      <Link href="/backups" className="text-sm text-slate-600 underline">
-        ← All backups
+      <Link href={withTarget("/backups", target?.name)} className="text-sm text-slate-600 underline">
+        ← All backups{target ? ` of ${target.name}` : ""}
       </Link>
       <div className="flex flex-wrap items-center justify-between gap-3">
         <h1 className="flex flex-wrap items-center gap-3 text-2xl font-semibold">
@@ -422,7 +430,7 @@ export function BackupDetailView({ id }: { id: string }) {
       </div>
       <Manifest manifest={b.manifest} />
       <RestoreDialog backup={dialog === "restore" ? b : null} onClose={() => setDialog(null)} />
-      <DeleteBackupDialog backup={dialog === "delete" ? b : null} onClose={() => setDialog(null)} onDeleted={() => router.push("/backups")} />
+      <DeleteBackupDialog backup={dialog === "delete" ? b : null} onClose={() => setDialog(null)} onDeleted={() => router.push(withTarget("/backups", target?.name))} />
     </div>
   );
 }

@@ -13,11 +13,13 @@ import { isActive, useLastSuccessQuery } from "@/lib/hooks/use-backups";
 import { StatusCell } from "./status-cell";
 import { BackupActions, type BackupDialogKind } from "./backup-actions";
 import { NoteText } from "./note-text";
+import { TargetBadge } from "@/components/targets/target-badge";
+import { targetOf } from "@/lib/targets-client";
 
-export function BackupsTable({ backups, onOpen }: { backups: BackupDto[]; onOpen: (kind: BackupDialogKind, b: BackupDto) => void }) {
+export function BackupsTable({ backups, onOpen, target }: { backups: BackupDto[]; onOpen: (kind: BackupDialogKind, b: BackupDto) => void; target?: string }) {
   const activeKinds = new Set(backups.filter((b) => isActive(b.status)).map((b) => b.kind));
-  const lastFull = useLastSuccessQuery("FULL", activeKinds.has("FULL"));
-  const lastQuick = useLastSuccessQuery("QUICK", activeKinds.has("QUICK"));
+  const lastFull = useLastSuccessQuery("FULL", activeKinds.has("FULL"), target);
+  const lastQuick = useLastSuccessQuery("QUICK", activeKinds.has("QUICK"), target);
   // progressBytes counts the plain dump, so the estimate is the last run's final plain
   // byte count; its stored (compressed) size only when that is missing.
   const estimate = (b: BackupDto) => {
@@ -31,6 +33,7 @@ export function BackupsTable({ backups, onOpen }: { backups: BackupDto[]; onOpen
     <Table label="Backup history">
       <THead>
         <Th>Backup</Th>
+        <Th>Target</Th>
         <Th>Status</Th>
         <Th>
           Created <span className="normal-case">(UTC)</span> · by
@@ -53,6 +56,9 @@ export function BackupsTable({ backups, onOpen }: { backups: BackupDto[]; onOpen
                   {shortId(b.id)}
                 </Link>
                 <NoteText note={b.note} className="max-w-[9rem]" />
+              </Td>
+              <Td>
+                <TargetBadge target={targetOf(b)} className="max-w-[9rem] flex-col items-start" />
               </Td>
               <Td>
                 <StatusCell backup={b} estimateBytes={estimate(b)} />
@@ -121,6 +127,7 @@ function BackupCard({ b, estimate, onOpen }: { b: BackupDto; estimate: number | 
           {shortId(b.id)}
         </Link>
         <span className="flex flex-wrap gap-1">
+          <TargetBadge target={targetOf(b)} />
           <KindBadge kind={b.kind} />
           <TriggerBadge trigger={b.trigger} />
         </span>

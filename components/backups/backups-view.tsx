@@ -21,6 +21,8 @@ import { RestoreDialog } from "./restore-dialog";
 import { DeleteBackupDialog } from "./delete-backup-dialog";
 import { TrendCharts } from "./trend-charts";
 import type { BackupDialogKind } from "./backup-actions";
+import { useSelectedTarget } from "@/components/targets/use-selected-target";
+import { TargetContext } from "@/components/targets/target-context";
 
 export const PAGE_SIZE = 25;
 
@@ -36,11 +38,12 @@ export function BackupsView() {
   const kind = oneOf(BACKUP_KINDS, search.get("kind")) as BackupKind | undefined;
   const trigger = oneOf(BACKUP_TRIGGERS, search.get("trigger"));
   const offset = Math.max(0, Math.floor(Number(search.get("offset")) || 0));
+  const target = useSelectedTarget();
 
   const canCreate = useCan("backups.create");
   const [creating, setCreating] = useState(false);
   const [dialog, setDialog] = useState<{ kind: BackupDialogKind; backup: BackupDto } | null>(null);
-  const list = useBackupsQuery({ limit: PAGE_SIZE, offset, status, kind, trigger });
+  const list = useBackupsQuery({ limit: PAGE_SIZE, offset, status, kind, trigger, target: target.param });
   const dismissToast = useDismissToast();
   // "Backup … queued" is stale once the history shows that backup finished.
   useEffect(() => {
@@ -54,7 +57,7 @@ export function BackupsView() {
     if (next.trigger) q.set("trigger", next.trigger);
     if (next.offset) q.set("offset", String(next.offset));
     const qs = q.toString();
-    router.push(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
+    router.push(target.href(qs ? `${pathname}?${qs}` : pathname), { scroll: false });
   }
 
   const filters = { status, kind, trigger };
@@ -63,13 +66,16 @@ export function BackupsView() {
   return (
     <div className="flex max-w-7xl flex-col gap-6">
       <div className="flex flex-wrap items-center justify-between gap-3">
-        <h1 className="text-2xl font-semibold">Backups</h1>
+        <div className="flex flex-col gap-1">
+          <h1 className="text-2xl font-semibold">Backups</h1>
+          <TargetContext name={target.name} />
+        </div>
         {canCreate && <Button onClick={() => setCreating(true)}>Back up now</Button>}
       </div>
 
       <div className="flex flex-col gap-2">
-        <TodayBanner />
-        <DrillLine />
+        <TodayBanner target={target.param} />
+        <DrillLine target={target.param} />
       </div>
 
       <section aria-labelledby="history-heading" className="flex flex-col gap-3">
@@ -94,23 +100,23 @@ export function BackupsView() {
               }
             />
           ) : (
-            <EmptyState title="No backups yet" action={canCreate && <Button onClick={() => setCreating(true)}>Back up now</Button>}>
+            <EmptyState title={target.param ? `No backups of ${target.name} yet` : "No backups yet"} action={canCreate && <Button onClick={() => setCreating(true)}>Back up now</Button>}>
               Scheduled backups appear here after their first run. {canCreate ? "Or take one now." : "An operator can take one now."}
             </EmptyState>
           )
         ) : (
           <>
             <div className={list.isPlaceholderData ? "opacity-60 transition-opacity" : undefined} aria-busy={list.isPlaceholderData}>
-              <BackupsTable backups={list.data.backups} onOpen={(k, b) => setDialog({ kind: k, backup: b })} />
+              <BackupsTable backups={list.data.backups} target={target.param} onOpen={(k, b) => setDialog({ kind: k, backup: b })} />
             </div>
             <Pagination total={list.data.total} limit={PAGE_SIZE} offset={list.data.offset} onChange={(o) => navigate({ ...filters, offset: o })} />
           </>
         )}
       </section>
 
-      <TrendCharts />
+      <TrendCharts target={target.param} />
 
-      <CreateBackupDialog open={creating} onClose={() => setCreating(false)} />
+      <CreateBackupDialog open={creating} target={target.name} onClose={() => setCreating(false)} />
       <RestoreDialog backup={dialog?.kind === "restore" ? dialog.backup : null} onClose={() => setDialog(null)} />
       <DeleteBackupDialog backup={dialog?.kind === "delete" ? dialog.backup : null} onClose={() => setDialog(null)} />
     </div>

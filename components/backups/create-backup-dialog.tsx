@@ -8,6 +8,8 @@ import { useToast } from "@/components/ui/toast";
 import { useCreateBackup } from "@/lib/hooks/use-backups";
 import { shortId } from "@/lib/format";
 import type { BackupKind } from "@/lib/validation/backups";
+import { useTarget } from "@/lib/hooks/use-targets";
+import { DEFAULT_TARGET_NAME, targetParam } from "@/lib/targets-client";
 
 const KINDS: { kind: BackupKind; title: string; hint: string }[] = [
   { kind: "FULL", title: "Full backup", hint: "The whole database (pg_dump), encrypted. Use before risky changes." },
@@ -16,7 +18,9 @@ const KINDS: { kind: BackupKind; title: string; hint: string }[] = [
 
 export const queuedToastKey = (id: string) => `backup-queued:${id}`;
 
-export function CreateBackupDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
+/** `target`: the name of the target to back up (the page's selection); `default` when absent. */
+export function CreateBackupDialog({ open, onClose, target = DEFAULT_TARGET_NAME }: { open: boolean; onClose: () => void; target?: string }) {
+  const info = useTarget(target);
   const [kind, setKind] = useState<BackupKind>("FULL");
   const [note, setNote] = useState("");
   const [includeFiles, setIncludeFiles] = useState(false);
@@ -33,13 +37,14 @@ export function CreateBackupDialog({ open, onClose }: { open: boolean; onClose: 
     e.preventDefault();
     try {
       const res = await create.mutateAsync({
+        ...targetParam(target),
         kind,
         note: note.trim() || undefined,
         includeFiles: kind === "FULL" ? includeFiles : undefined,
         commitSha: kind === "QUICK" && commit.trim() ? commit.trim() : undefined,
       });
       // Taken down by the history once this backup has finished (backups-view.tsx).
-      toast(`${kind === "FULL" ? "Full" : "Quick"} backup ${shortId(res.id)} queued`, "success", { key: queuedToastKey(res.id) });
+      toast(`${kind === "FULL" ? "Full" : "Quick"} backup ${shortId(res.id)} of ${target} queued`, "success", { key: queuedToastKey(res.id) });
       setNote("");
       setIncludeFiles(false);
       setCommit("");
@@ -50,7 +55,18 @@ export function CreateBackupDialog({ open, onClose }: { open: boolean; onClose: 
   }
 
   return (
-    <Dialog open={open} onClose={close} title="Back up now" description="The backup runs in the background; its progress shows in the history." testId="create-backup-dialog">
+    <Dialog
+      open={open}
+      onClose={close}
+      title={`Back up now: ${target}`}
+      description={
+        <>
+          Backs up <strong>{target}</strong>
+          {info ? ` (${info.environment}: ${info.database} on ${info.host})` : ""}. The backup runs in the background; its progress shows in the history.
+        </>
+      }
+      testId="create-backup-dialog"
+    >
       <form onSubmit={submit} className="flex flex-col gap-4">
         <fieldset className="flex flex-col gap-2">
           <legend className="mb-1 text-sm font-medium text-slate-700">Kind</legend>

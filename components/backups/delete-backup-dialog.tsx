@@ -6,6 +6,8 @@ import { TypedConfirm } from "@/components/ui/typed-confirm";
 import { useToast } from "@/components/ui/toast";
 import { useDeleteBackup } from "@/lib/hooks/use-backups";
 import { formatBytes, formatDateTimeUtc, shortId } from "@/lib/format";
+import { TargetWhere } from "@/components/targets/target-where";
+import { targetOrDefault } from "@/lib/targets-client";
 
 /** Deleting removes the archive from storage for good, so the user types the short id. */
 export function DeleteBackupDialog({ backup, onClose, onDeleted }: { backup: BackupDto | null; onClose: () => void; onDeleted?: () => void }) {
@@ -24,7 +26,7 @@ export function DeleteBackupDialog({ backup, onClose, onDeleted }: { backup: Bac
     if (!backup) return;
     try {
       await del.mutateAsync(backup.id);
-      toast(`Backup ${sid} deleted`);
+      toast(`Backup ${sid} of ${targetOrDefault(backup).name} deleted`);
       close();
       onDeleted?.();
     } catch {
@@ -41,8 +43,8 @@ export function DeleteBackupDialog({ backup, onClose, onDeleted }: { backup: Bac
       description={
         backup && (
           <>
-            The {backup.kind.toLowerCase()} backup from {formatDateTimeUtc(backup.createdAt)} ({formatBytes(backup.sizeBytes)}) and its
-            manifest are removed from storage. This cannot be undone.
+            The {backup.kind.toLowerCase()} backup of <TargetWhere target={targetOrDefault(backup)} /> from {formatDateTimeUtc(backup.createdAt)} (
+            {formatBytes(backup.sizeBytes)}) and its manifest are removed from storage. This cannot be undone.
           </>
         )
       }

@@ -37,8 +37,8 @@ function status(d: DrillSummary): string | null {
   }
 }
 
-export function DrillLine() {
-  const today = useTodayQuery();
+export function DrillLine({ target }: { target?: string }) {
+  const today = useTodayQuery(target);
   if (!today.data) return null;
   const d = today.data.drill;
   const red = d.state === "failed" || d.state === "overdue";

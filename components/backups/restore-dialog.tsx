@@ -16,6 +16,8 @@ import { useNow } from "@/lib/hooks/use-now";
 import { elapsedSeconds, formatBytes, formatDateTimeUtc, formatDuration, shortId } from "@/lib/format";
 import { RESTORE_WORD } from "@/lib/validation/restores";
 import { TypedConfirm } from "@/components/ui/typed-confirm";
+import { TargetWhere } from "@/components/targets/target-where";
+import { targetOrDefault, withTarget } from "@/lib/targets-client";
 
 type Names = string[] | undefined;
 
@@ -185,7 +187,7 @@ function PreviewBody({ preview }: { preview: RestorePreview }) {
   );
 }
 
-function RestoreProgress({ restoreId, safetyBackupId }: { restoreId: string; safetyBackupId: string | null }) {
+function RestoreProgress({ restoreId, safetyBackupId, targetName }: { restoreId: string; safetyBackupId: string | null; targetName: string }) {
   const restore = useRestoreQuery(restoreId);
   const r = restore.data;
   const active = !r || isActive(r.status);
@@ -209,7 +211,7 @@ function RestoreProgress({ restoreId, safetyBackupId }: { restoreId: string; saf
       {active && (
         <p className="text-sm text-slate-600">
           The restore runs on the server; closing this window does not stop it. Follow it on the{" "}
-          <Link href="/restores" className="underline">
+          <Link href={withTarget("/restores", targetName)} className="underline">
             Restores
           </Link>{" "}
           page.
@@ -247,6 +249,8 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
   const start = useStartRestore(backup?.id ?? "");
   const toast = useToast();
   const sid = backup ? shortId(backup.id) : "";
+  // The database this restore replaces: the backup's own target, never the page's selection.
+  const target = targetOrDefault(backup);
 
   function close() {
     setTyped("");
@@ -268,7 +272,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
       setPrivateKey("");
       setKeyPassphrase("");
       setStarted(res);
-      toast(`Restore from ${sid} started`, "info");
+      toast(`Restore of ${target.name} from ${sid} started`, "info");
     } catch {
       // Shown from start.error.
     }
@@ -282,6 +286,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
   const confirmForm = !started && (
     <TypedConfirm
       word={RESTORE_WORD}
+      purpose={`to replace ${target.name}`}
       value={typed}
       onChange={setTyped}
       onConfirm={submit}
@@ -347,13 +352,13 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
       }
     >
       {started ? (
-        <RestoreProgress restoreId={started.restoreId} safetyBackupId={started.preRestoreBackupId} />
+        <RestoreProgress restoreId={started.restoreId} safetyBackupId={started.preRestoreBackupId} targetName={target.name} />
       ) : (
         <div className="flex flex-col gap-4">
           <p role="note" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-950">
-            <strong>This replaces the whole live database</strong> with the backup — all or nothing. Anything written since the backup was
-            taken is lost from the live database — but first, before anything is touched, Vaultline takes a <strong>safety backup</strong> of the
-            current state, so this restore can itself be undone.
+            <strong>This replaces the whole live database</strong> of <TargetWhere target={target} /> with the backup — all or nothing. Anything
+            written since the backup was taken is lost from the live database — but first, before anything is touched, Vaultline takes a{" "}
+            <strong>safety backup</strong> of {target.name} as it is now, so this restore can itself be undone.
           </p>
           {preview.isPending ? (
             <div className="flex flex-col gap-2" role="status" aria-label="Loading the restore preview">

@@ -10,14 +10,15 @@ import { Skeleton } from "@/components/ui/skeleton";
 import { ErrorState } from "@/components/ui/empty-state";
 import { Progress } from "@/components/ui/progress";
 
-const styles: Record<TodaySummary["state"], { box: string; icon: string }> = {
+/** The banner's colours per state; the overview's target cards use the same ones. */
+export const todayStyles: Record<TodaySummary["state"], { box: string; icon: string }> = {
   ok: { box: "border-emerald-300 bg-emerald-50 text-emerald-950", icon: "text-emerald-600" },
   missing: { box: "border-amber-300 bg-amber-50 text-amber-950", icon: "text-amber-600" },
   failed: { box: "border-red-300 bg-red-50 text-red-950", icon: "text-red-600" },
   running: { box: "border-sky-300 bg-sky-50 text-sky-950", icon: "text-sky-600" },
 };
 
-function Icon({ state, className }: { state: TodaySummary["state"]; className: string }) {
+export function TodayIcon({ state, className }: { state: TodaySummary["state"]; className: string }) {
   const path =
     state === "ok"
       ? "M5 10.5l3 3 7-7"
@@ -64,8 +65,9 @@ function headline(t: TodaySummary): React.ReactNode {
   }
 }
 
-export function TodayBanner() {
-  const today = useTodayQuery();
+/** `target`: the selected target's name (absent = default). */
+export function TodayBanner({ target }: { target?: string }) {
+  const today = useTodayQuery(target);
   if (today.isPending) {
     return (
       <div data-testid="today-banner" data-state="loading" className="flex h-[92px] items-center gap-3 rounded-lg border border-slate-200 bg-white px-4">
@@ -80,7 +82,7 @@ export function TodayBanner() {
   if (today.isError) return <ErrorState title="Could not load today's backup status" error={today.error} onRetry={() => today.refetch()} />;
 
   const t = today.data;
-  const s = styles[t.state];
+  const s = todayStyles[t.state];
   const failedJob = t.state === "failed" ? (t.todays.latest?.status === "FAILED" ? t.todays.latest : t.lastFailure) : null;
   const linkJob = t.state === "running" ? t.running : t.state === "ok" ? t.lastSuccess : (failedJob ?? t.todays.codeOnly);
   return (
@@ -91,7 +93,7 @@ export function TodayBanner() {
       role={t.state === "failed" ? "alert" : "status"}
       className={`flex min-h-[92px] items-start gap-3 rounded-lg border px-4 py-3 ${s.box}`}
     >
-      <Icon state={t.state} className={`mt-0.5 ${s.icon}`} />
+      <TodayIcon state={t.state} className={`mt-0.5 ${s.icon}`} />
       <div className="flex min-w-0 flex-1 flex-col gap-1">
         <p className="font-medium [overflow-wrap:anywhere]">{headline(t)}</p>
         {t.state === "running" && t.running?.status === "RUNNING" && (

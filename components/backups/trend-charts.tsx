@@ -70,10 +70,10 @@ function Chart({
   );
 }
 
-export function TrendCharts() {
+export function TrendCharts({ target }: { target?: string }) {
   const [days, setDays] = useState<(typeof RANGES)[number]>(30);
   const [kind, setKind] = useState<BackupKind>("FULL");
-  const trend = useBackupTrendQuery();
+  const trend = useBackupTrendQuery(target);
   // The time the data was fetched, so the axis does not creep every second.
   const to = trend.dataUpdatedAt;
   const from = to - days * DAY;

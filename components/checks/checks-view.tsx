@@ -13,6 +13,8 @@ import { elapsedSeconds, formatDateTimeUtc, formatDuration, formatRelative, shor
 import type { CheckKind, CheckResult, CheckStatus } from "@/lib/validation/checks";
 import type { StoredCheckRun } from "@/lib/validation/deploy";
 import { CheckDetails } from "./check-details";
+import { useSelectedTarget } from "@/components/targets/use-selected-target";
+import { TargetContext } from "@/components/targets/target-context";
 
 const tone: Record<CheckStatus, Tone> = { pass: "green", warn: "amber", fail: "red", error: "slate" };
 const label: Record<CheckStatus, string> = { pass: "Pass", warn: "Warning", fail: "Fail", error: "Error" };
@@ -58,8 +60,9 @@ function ResultRow({ r }: { r: CheckResult }) {
 }
 
 export function ChecksView() {
-  const q = useChecksQuery();
-  const run = useRunChecks();
+  const target = useSelectedTarget();
+  const q = useChecksQuery(target.param);
+  const run = useRunChecks(target.param);
   const canRun = useCan("checks.run");
   const toast = useToast();
 
@@ -78,9 +81,10 @@ export function ChecksView() {
       <div className="flex flex-wrap items-start justify-between gap-3">
         <div>
           <h1 className="text-2xl font-semibold">Checks</h1>
+          <TargetContext name={target.name} />
           <p className="mt-1 max-w-2xl text-sm text-slate-600">
             Schema drift, integrity rules and file sync — the checks the{" "}
-            <Link href="/deployments" className="underline">
+            <Link href={target.href("/deployments")} className="underline">
               pre-deploy gate
             </Link>{" "}
             runs, and every restore runs afterwards. Failures and errors block deploys; warnings do not.

@@ -12,6 +12,7 @@ import { useBackupStatusQuery, useCreatePreDeployBackup, deployKeys } from "@/li
 import { useQueryClient } from "@tanstack/react-query";
 import { formatBytes, formatMinutes, shortId } from "@/lib/format";
 import type { BackupKind } from "@/lib/validation/backups";
+import { DEFAULT_TARGET_NAME } from "@/lib/targets-client";
 
 const CHOICES: { kind: BackupKind; title: string; what: string; time: string }[] = [
   { kind: "QUICK", title: "Quick backup", what: "Code only: the running commit and the schema state, no data.", time: "Takes seconds. For routine deploys." },
@@ -23,7 +24,10 @@ export function BackupFirstDialog({
   onClose,
   commitSha,
   maxAgeMinutes,
+  target,
 }: {
+  /** The target to back up (the page's selection); absent = default. */
+  target?: string;
   open: boolean;
   onClose: () => void;
   /** The commit about to be deployed, when the Deploy field holds a valid one. */
@@ -54,7 +58,7 @@ export function BackupFirstDialog({
 
   async function start(kind: BackupKind) {
     try {
-      const r = await create.mutateAsync({ kind, commitSha: commitSha ?? undefined });
+      const r = await create.mutateAsync({ kind, commitSha: commitSha ?? undefined, target });
       setJobId(r.id);
     } catch {
       // Shown below from create.error.
@@ -67,7 +71,7 @@ export function BackupFirstDialog({
       open={open}
       onClose={close}
       title="Create a backup first?"
-      description={`A deploy needs a successful backup from the last ${formatMinutes(maxAgeMinutes)}, so that it can be rolled back. ${
+      description={`A deploy needs a successful backup of ${target ?? DEFAULT_TARGET_NAME} from the last ${formatMinutes(maxAgeMinutes)}, so that it can be rolled back. ${
         commitSha ? `This backup records commit ${commitSha.slice(0, 10)}, the one you are about to deploy.` : "Type the commit to deploy first, or the configured commit (APP_COMMIT_SHA / APP_REPO_DIR) is recorded."
       }`}
       testId="backup-first-dialog"

@@ -15,6 +15,9 @@ import type { DeploymentDto } from "@/lib/validation/deploy";
 import { CommitSha, DeploymentStatusBadge, DeploymentTypeLabel } from "./deployment-badges";
 import { DeployLogView } from "./deploy-log-view";
 import { Labelled } from "@/components/ui/labelled";
+import { TargetBadge } from "@/components/targets/target-badge";
+import { useSelectedTarget } from "@/components/targets/use-selected-target";
+import { targetOf } from "@/lib/targets-client";
 
 const PAGE_SIZE = 20;
 
@@ -51,6 +54,11 @@ function DeployRow({ d, open, onToggle }: { d: DeploymentDto; open: boolean; onT
         </Labelled>
         <Labelled label="What">
           <DeploymentTypeLabel type={d.type} />
+          {targetOf(d) && (
+            <p>
+              <TargetBadge target={targetOf(d)} />
+            </p>
+          )}
           {d.environment !== "production" && <p className="text-xs text-slate-500">{d.environment}</p>}
           <p>
             <CommitSha sha={d.commitSha} />
@@ -97,7 +105,8 @@ export function DeployHistory() {
   const router = useRouter();
   const pathname = usePathname();
   const offset = Math.max(0, Math.floor(Number(useSearchParams().get("offset")) || 0));
-  const list = useDeploymentsQuery({ limit: PAGE_SIZE, offset });
+  const target = useSelectedTarget();
+  const list = useDeploymentsQuery({ limit: PAGE_SIZE, offset, target: target.param });
   const [open, setOpen] = useState<string | null>(null);
 
   return (
@@ -122,7 +131,7 @@ export function DeployHistory() {
             total={list.data.total}
             limit={PAGE_SIZE}
             offset={offset}
-            onChange={(o) => router.push(o ? `${pathname}?offset=${o}` : pathname, { scroll: false })}
+            onChange={(o) => router.push(target.href(o ? `${pathname}?offset=${o}` : pathname), { scroll: false })}
           />
         </>
       )}

@@ -11,9 +11,12 @@ import { GatePanel } from "./gate-panel";
 import { DeployLogView } from "./deploy-log-view";
 import { RollbackPanel } from "./rollback-panel";
 import { DeployHistory } from "./deploy-history";
+import { useSelectedTarget } from "@/components/targets/use-selected-target";
+import { TargetContext } from "@/components/targets/target-context";
 
 export function DeploymentsView() {
-  const state = useDeployStateQuery();
+  const target = useSelectedTarget();
+  const state = useDeployStateQuery(target.param);
   const canDeploy = useCan("deployments.write");
   const canBackup = useCan("backups.create");
   const canRollback = useCan("rollback.run");
@@ -26,6 +29,7 @@ export function DeploymentsView() {
     <div className="flex max-w-7xl flex-col gap-6">
       <div>
         <h1 className="text-2xl font-semibold">Deployments</h1>
+        <TargetContext name={target.name} />
         <p className="mt-1 text-sm text-slate-600">
           A deploy goes out only behind a successful {state.data?.gate.require === "FULL" ? "full " : ""}backup from the last {formatMinutes(state.data?.gate.maxAgeMinutes ?? 60)} and passing
           checks, so that it can always be rolled back.
@@ -42,7 +46,7 @@ export function DeploymentsView() {
               {state.data.staleWarning}
             </p>
           )}
-          <GatePanel state={state.data} canDeploy={canDeploy} canBackup={canBackup} onStarted={setWatching} />
+          <GatePanel key={target.name} state={state.data} canDeploy={canDeploy} canBackup={canBackup} onStarted={setWatching} target={target.param} />
           {live && (
             <DeployLogView
               id={live}
@@ -52,7 +56,7 @@ export function DeploymentsView() {
               }}
             />
           )}
-          {canRollback && <RollbackPanel state={state.data} onStarted={setWatching} />}
+          {canRollback && <RollbackPanel key={target.name} state={state.data} onStarted={setWatching} target={target.param} />}
         </>
       )}
       <DeployHistory />

@@ -13,6 +13,7 @@ import { useNow } from "@/lib/hooks/use-now";
 import { elapsedSeconds, formatDuration, formatRelative, shortId } from "@/lib/format";
 import type { DeployState } from "@/lib/validation/deploy";
 import { BackupFirstDialog } from "./backup-first-dialog";
+import { withTarget } from "@/lib/targets-client";
 
 const SHA = /^[0-9a-f]{7,40}$/i;
 
@@ -32,17 +33,20 @@ export function GatePanel({
   canDeploy,
   canBackup,
   onStarted,
+  target,
 }: {
   state: DeployState;
   canDeploy: boolean;
   canBackup: boolean;
   onStarted: (deploymentId: string) => void;
+  /** The selected target's name; absent = default. */
+  target?: string;
 }) {
   const now = useNow(30_000);
   const [commit, setCommit] = useState(state.defaultCommit ?? "");
   const [backupOpen, setBackupOpen] = useState(false);
   const [blocked, setBlocked] = useState<string[] | null>(null);
-  const run = useRunDeploy();
+  const run = useRunDeploy(target);
   const toast = useToast();
   const h = headline(state, now);
   const commitOk = SHA.test(commit.trim());
@@ -100,7 +104,7 @@ export function GatePanel({
             {state.gate.checksAt ? (
               <>
                 Checks: {state.gate.checksStatus} (last run {formatRelative(state.gate.checksAt, now)}) ·{" "}
-                <Link href="/checks" className="underline">
+                <Link href={withTarget("/checks", target)} className="underline">
                   see checks
                 </Link>
                 . The gate runs them again when you deploy.
@@ -108,7 +112,7 @@ export function GatePanel({
             ) : (
               <>
                 Checks have not run yet; the gate runs them when you deploy ·{" "}
-                <Link href="/checks" className="underline">
+                <Link href={withTarget("/checks", target)} className="underline">
                   Checks
                 </Link>
               </>
@@ -185,6 +189,7 @@ export function GatePanel({
       )}
 
       <BackupFirstDialog
+        target={target}
         open={backupOpen}
         onClose={() => setBackupOpen(false)}
         commitSha={commitOk ? commit.trim().toLowerCase() : null}

@@ -7,6 +7,8 @@ import { formatDateTimeUtc, shortId } from "@/lib/format";
 import { ROLLBACK_WORD } from "@/lib/validation/deploy";
 import { TypedConfirm } from "@/components/ui/typed-confirm";
 import type { BackupDto } from "@/lib/validation/backups";
+import { TargetWhere } from "@/components/targets/target-where";
+import { targetOrDefault } from "@/lib/targets-client";
 
 export function RollbackDialog({
   backup,
@@ -42,10 +44,13 @@ export function RollbackDialog({
   }
 
   const when = formatDateTimeUtc(backup.completedAt ?? backup.createdAt);
+  // A rollback restores the backup's own target.
+  const target = targetOrDefault(backup);
   return (
-    <Dialog open={open} onClose={close} title={`Roll back to backup ${shortId(backup.id)}?`} description={`From ${when}.`} testId="rollback-dialog">
+    <Dialog open={open} onClose={close} title={`Roll back to backup ${shortId(backup.id)}?`} description={`Of ${target.name}, from ${when}.`} testId="rollback-dialog">
       <TypedConfirm
         word={ROLLBACK_WORD}
+        purpose={backup.kind === "FULL" ? `to replace ${target.name}` : "to confirm"}
         value={typed}
         onChange={setTyped}
         onConfirm={submit}
@@ -60,7 +65,7 @@ export function RollbackDialog({
           {backup.kind === "FULL" ? (
             <>
               <li>
-                The database is replaced with this backup, all or nothing. Everything written since {when} is lost from the live database — but a safety
+                The database of <TargetWhere target={target} /> is replaced with this backup, all or nothing. Everything written since {when} is lost from the live database — but a safety
                 backup of it is taken first, so this rollback can itself be undone.
               </li>
               <li>
@@ -72,7 +77,7 @@ export function RollbackDialog({
               </li>
             </>
           ) : (
-            <li>Only the code is rolled back, to commit {backup.commitSha?.slice(0, 10)}, through the configured {codeHook}. The database is not touched.</li>
+            <li>Only the code is rolled back (the database of <TargetWhere target={target} /> is not touched), to commit {backup.commitSha?.slice(0, 10)}, through the configured {codeHook}.</li>
           )}
         </ul>
       </TypedConfirm>

@@ -9,8 +9,8 @@ import { triggerName } from "@/components/ui/badge";
 import type { DeployState } from "@/lib/validation/deploy";
 import { RollbackDialog } from "./rollback-dialog";
 
-export function RollbackPanel({ state, onStarted }: { state: DeployState; onStarted: (deploymentId: string) => void }) {
-  const targets = useRollbackTargetsQuery(true);
+export function RollbackPanel({ state, onStarted, target }: { state: DeployState; onStarted: (deploymentId: string) => void; target?: string }) {
+  const targets = useRollbackTargetsQuery(true, target);
   const [id, setId] = useState("");
   const [open, setOpen] = useState(false);
   const backups = targets.data?.backups ?? [];

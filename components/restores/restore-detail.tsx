@@ -13,8 +13,11 @@ import { formatDateTimeUtc, formatDuration, shortId } from "@/lib/format";
 import { UNDO_WORD } from "@/lib/validation/restores";
 import { TypedConfirm } from "@/components/ui/typed-confirm";
 import { useCan } from "@/components/user-context";
+import { TargetBadge } from "@/components/targets/target-badge";
+import { TargetWhere } from "@/components/targets/target-where";
+import { targetOf, targetOrDefault, type TargetRefDto } from "@/lib/targets-client";
 
-function UndoDialog({ id, open, onClose, previous }: { id: string; open: boolean; onClose: () => void; previous: string }) {
+function UndoDialog({ id, open, onClose, previous, target }: { id: string; open: boolean; onClose: () => void; previous: string; target: TargetRefDto }) {
   const [typed, setTyped] = useState("");
   const undo = useUndoRestore(id);
   const toast = useToast();
@@ -26,7 +29,7 @@ function UndoDialog({ id, open, onClose, previous }: { id: string; open: boolean
   async function submit() {
     try {
       const r = await undo.mutateAsync();
-      toast(`Restore undone: the previous database is back (unavailable for ${r.swapSeconds.toFixed(1)} s)`, "info");
+      toast(`Restore of ${target.name} undone: the previous database is back (unavailable for ${r.swapSeconds.toFixed(1)} s)`, "info");
       close();
     } catch {
       // Shown from undo.error.
@@ -41,6 +44,7 @@ function UndoDialog({ id, open, onClose, previous }: { id: string; open: boolean
       footer={
         <TypedConfirm
           word={UNDO_WORD}
+          purpose={`to put back the previous database of ${target.name}`}
           value={typed}
           onChange={setTyped}
           onConfirm={submit}
@@ -53,7 +57,7 @@ function UndoDialog({ id, open, onClose, previous }: { id: string; open: boolean
       }
     >
       <p className="text-sm text-slate-800">
-        The database as it was before this restore ({previous}) is swapped back in place; the restored one is kept under another name until the same
+        The database of <TargetWhere target={target} /> as it was before this restore ({previous}) is swapped back in place; the restored one is kept under another name until the same
         deadline. Anything written to the database since the restore stays only in that kept copy. Connections are refused for a few seconds.
       </p>
     </Dialog>
@@ -79,6 +83,14 @@ export function RestoreDetail({ id }: { id: string }) {
         )}
       </div>
       <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
+        {targetOf(r) && (
+          <>
+            <dt className="text-slate-500">Target</dt>
+            <dd>
+              <TargetBadge target={targetOf(r)} />
+            </dd>
+          </>
+        )}
         <dt className="text-slate-500">Backup</dt>
         <dd>
           <Link href={`/backups/${r.backupId}`} className="font-mono underline">
@@ -131,7 +143,7 @@ export function RestoreDetail({ id }: { id: string }) {
           ))}
         </ul>
       )}
-      {r.previousDatabase && <UndoDialog id={r.id} open={undoOpen} onClose={() => setUndoOpen(false)} previous={r.previousDatabase} />}
+      {r.previousDatabase && <UndoDialog id={r.id} open={undoOpen} onClose={() => setUndoOpen(false)} previous={r.previousDatabase} target={targetOrDefault(r)} />}
     </div>
   );
 }

@@ -15,6 +15,10 @@ import { EmptyState, ErrorState } from "@/components/ui/empty-state";
 import { formatDateTimeUtc, formatDuration, formatRelative, shortId } from "@/lib/format";
 import type { RestoreDto } from "@/lib/validation/restores";
 import { Labelled } from "@/components/ui/labelled";
+import { TargetBadge } from "@/components/targets/target-badge";
+import { TargetContext } from "@/components/targets/target-context";
+import { useSelectedTarget } from "@/components/targets/use-selected-target";
+import { targetOf } from "@/lib/targets-client";
 
 const PAGE_SIZE = 25;
 
@@ -45,7 +49,7 @@ function RestoreRow({ r, open, onToggle }: { r: RestoreDto; open: boolean; onTog
   const note = safetyNote(r);
   return (
     <li className="border-t border-slate-100 first:border-t-0" data-restore-id={r.id}>
-      <div className="grid grid-cols-2 gap-x-4 gap-y-2 px-4 py-3 sm:grid-cols-3 lg:grid-cols-[11rem_8rem_minmax(0,10rem)_9rem_9rem_5rem_minmax(0,1fr)]">
+      <div className="grid grid-cols-2 gap-x-4 gap-y-2 px-4 py-3 sm:grid-cols-3 lg:grid-cols-[11rem_minmax(0,8rem)_8rem_minmax(0,10rem)_9rem_9rem_5rem_minmax(0,1fr)]">
         <Labelled label="When">
           {when ? (
             <>
@@ -57,6 +61,9 @@ function RestoreRow({ r, open, onToggle }: { r: RestoreDto; open: boolean; onTog
           ) : (
             "—"
           )}
+        </Labelled>
+        <Labelled label="Target">
+          {targetOf(r) ? <TargetBadge target={targetOf(r)} /> : <span className="text-slate-400">—</span>}
         </Labelled>
         <Labelled label="Status">
           <StatusBadge status={r.status} />
@@ -125,13 +132,15 @@ export function RestoresView() {
   const router = useRouter();
   const pathname = usePathname();
   const offset = Math.max(0, Math.floor(Number(useSearchParams().get("offset")) || 0));
-  const list = useRestoresQuery({ limit: PAGE_SIZE, offset });
+  const target = useSelectedTarget();
+  const list = useRestoresQuery({ limit: PAGE_SIZE, offset, target: target.param });
   const [open, setOpen] = useState<string | null>(null);
 
   return (
     <div className="flex max-w-7xl flex-col gap-6">
       <div>
         <h1 className="text-2xl font-semibold">Restores</h1>
+        <TargetContext name={target.name} />
         <p className="mt-1 text-sm text-slate-600">
           Every restore, newest first. Each one first takes a safety backup of the database as it was, so a restore can be undone by restoring that.
         </p>
@@ -141,9 +150,9 @@ export function RestoresView() {
       ) : list.isError ? (
         <ErrorState title="Could not load the restores" error={list.error} onRetry={() => list.refetch()} />
       ) : list.data.restores.length === 0 ? (
-        <EmptyState title="No restores yet">
+        <EmptyState title={target.param ? `No restores of ${target.name} yet` : "No restores yet"}>
           Restores are started from a backup on the{" "}
-          <Link href="/backups" className="underline">
+          <Link href={target.href("/backups")} className="underline">
             Backups
           </Link>{" "}
           page.
@@ -161,7 +170,7 @@ export function RestoresView() {
             total={list.data.total}
             limit={PAGE_SIZE}
             offset={list.data.offset}
-            onChange={(o) => router.push(o ? `${pathname}?offset=${o}` : pathname, { scroll: false })}
+            onChange={(o) => router.push(target.href(o ? `${pathname}?offset=${o}` : pathname), { scroll: false })}
           />
         </>
       )}

@@ -6,6 +6,7 @@ import { Button } from "./button";
 
 export function TypedConfirm({
   word,
+  purpose = "to confirm",
   value,
   onChange,
   onConfirm,
@@ -20,6 +21,8 @@ export function TypedConfirm({
 }: {
   /** What must be typed exactly (RESTORE, ROLLBACK, a short id). */
   word: string;
+  /** What typing it does, after the word: "to replace shop-prod". Default "to confirm". */
+  purpose?: string;
   value: string;
   onChange: (value: string) => void;
   onConfirm: () => void;
@@ -49,7 +52,7 @@ export function TypedConfirm({
       {children}
       <div className="flex flex-col gap-1">
         <label htmlFor={id} className="text-sm font-medium text-slate-700">
-          Type {word} to confirm
+          Type {word} {purpose}
         </label>
         <input
           id={id}

@@ -8,6 +8,7 @@ import type { BackupDto, BackupKind, CreateBackupInput, JobStatus } from "../val
 import type { TodaySummary } from "../backup/today";
 import type { SafetyFor } from "../backup/related";
 import type { RestorePreview } from "../validation/restores";
+import { DEFAULT_TARGET_NAME, targetParam } from "../targets-client";
 
 export type { RestorePreview };
 
@@ -19,6 +20,8 @@ export interface BackupListParams {
   status?: JobStatus;
   kind?: BackupKind;
   trigger?: string;
+  /** A target's id or name; absent = `default` (DESIGN §8). */
+  target?: string;
 }
 
 export interface BackupList {
@@ -51,7 +54,7 @@ export const backupKeys = {
   list: (p: BackupListParams) => [...backupKeys.lists(), p] as const,
   detail: (id: string) => [...backupKeys.all, "detail", id] as const,
   preview: (id: string) => [...backupKeys.all, "preview", id] as const,
-  today: () => [...backupKeys.all, "today"] as const,
+  today: (target?: string) => [...backupKeys.all, "today", target ?? DEFAULT_TARGET_NAME] as const,
 };
 
 function query(p: BackupListParams): string {
@@ -59,6 +62,7 @@ function query(p: BackupListParams): string {
   if (p.status) q.set("status", p.status);
   if (p.kind) q.set("kind", p.kind);
   if (p.trigger) q.set("trigger", p.trigger);
+  for (const [k, v] of Object.entries(targetParam(p.target))) q.set(k, v);
   return q.toString();
 }
 
@@ -72,8 +76,8 @@ export function useBackupsQuery(p: BackupListParams) {
 }
 
 /** The last successful backup of a kind: its size is the estimate for a running one. */
-export function useLastSuccessQuery(kind: BackupKind, enabled: boolean) {
-  const p: BackupListParams = { limit: 1, offset: 0, status: "SUCCEEDED", kind };
+export function useLastSuccessQuery(kind: BackupKind, enabled: boolean, target?: string) {
+  const p: BackupListParams = { limit: 1, offset: 0, status: "SUCCEEDED", kind, ...targetParam(target) };
   return useQuery({
     queryKey: backupKeys.list(p),
     queryFn: () => api<BackupList>(`/api/backups?${query(p)}`),
@@ -84,15 +88,16 @@ export function useLastSuccessQuery(kind: BackupKind, enabled: boolean) {
 }
 
 /** Successful backups for the trend charts: the newest 200 (the API's page limit). */
-export function useBackupTrendQuery() {
-  const p: BackupListParams = { limit: 200, offset: 0, status: "SUCCEEDED" };
+export function useBackupTrendQuery(target?: string) {
+  const p: BackupListParams = { limit: 200, offset: 0, status: "SUCCEEDED", ...targetParam(target) };
   return useQuery({ queryKey: backupKeys.list(p), queryFn: () => api<BackupList>(`/api/backups?${query(p)}`), staleTime: 60_000 });
 }
 
-export function useTodayQuery() {
+export function useTodayQuery(target?: string) {
+  const q = new URLSearchParams(targetParam(target)).toString();
   return useQuery({
-    queryKey: backupKeys.today(),
-    queryFn: () => api<TodaySummary>("/api/today"),
+    queryKey: backupKeys.today(targetParam(target).target),
+    queryFn: () => api<TodaySummary>(`/api/today${q ? `?${q}` : ""}`),
     refetchInterval: (q) => (q.state.data?.state === "running" ? POLL_MS : false),
   });
 }
@@ -124,9 +129,12 @@ function useInvalidateBackups() {
 
 export function useCreateBackup() {
   const invalidate = useInvalidateBackups();
+  const qc = useQueryClient();
   return useMutation({
-    mutationFn: (input: CreateBackupInput) => api<{ id: string; status: JobStatus }>("/api/backups", { method: "POST", json: input }),
-    onSuccess: invalidate,
+    // `target` omitted for `default`: the request is exactly today's.
+    mutationFn: ({ target, ...input }: CreateBackupInput & { target?: string }) =>
+      api<{ id: string; status: JobStatus }>("/api/backups", { method: "POST", json: { ...input, ...targetParam(target) } }),
+    onSuccess: () => Promise.all([invalidate(), qc.invalidateQueries({ queryKey: ["targets"] })]),
   });
 }
 

@@ -3,19 +3,22 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "./api";
 import type { StoredCheckRun } from "../validation/deploy";
+import { DEFAULT_TARGET_NAME, targetParam } from "../targets-client";
 
-export const checkKeys = { all: ["checks"] as const, last: () => [...checkKeys.all, "last"] as const };
+export const checkKeys = { all: ["checks"] as const, last: (target?: string) => [...checkKeys.all, "last", target ?? DEFAULT_TARGET_NAME] as const };
 
-export function useChecksQuery() {
-  return useQuery({ queryKey: checkKeys.last(), queryFn: () => api<{ last: StoredCheckRun | null }>("/api/checks") });
+export function useChecksQuery(target?: string) {
+  const q = new URLSearchParams(targetParam(target)).toString();
+  return useQuery({ queryKey: checkKeys.last(targetParam(target).target), queryFn: () => api<{ last: StoredCheckRun | null }>(`/api/checks${q ? `?${q}` : ""}`) });
 }
 
-export function useRunChecks() {
+export function useRunChecks(target?: string) {
   const qc = useQueryClient();
+  const q = new URLSearchParams(targetParam(target)).toString();
   return useMutation({
-    mutationFn: () => api<{ last: StoredCheckRun }>("/api/checks/run", { method: "POST" }),
+    mutationFn: () => api<{ last: StoredCheckRun }>(`/api/checks/run${q ? `?${q}` : ""}`, { method: "POST" }),
     onSuccess: (data) => {
-      qc.setQueryData(checkKeys.last(), data);
+      qc.setQueryData(checkKeys.last(targetParam(target).target), data);
       return qc.invalidateQueries({ queryKey: ["deployments", "state"] });
     },
   });

@@ -8,11 +8,12 @@ import { backupKeys, POLL_MS, type BackupStatus } from "./use-backups";
 import type { BackupDto, BackupKind } from "../validation/backups";
 import { ACTIVE_JOB_STATUSES } from "../validation/backups";
 import type { DeploymentDto, DeployState } from "../validation/deploy";
+import { DEFAULT_TARGET_NAME, targetParam } from "../targets-client";
 
 export const deployKeys = {
   all: ["deployments"] as const,
-  state: () => [...deployKeys.all, "state"] as const,
-  list: (p: { limit: number; offset: number }) => [...deployKeys.all, "list", p] as const,
+  state: (target?: string) => [...deployKeys.all, "state", target ?? DEFAULT_TARGET_NAME] as const,
+  list: (p: { limit: number; offset: number; target?: string }) => [...deployKeys.all, "list", p] as const,
   detail: (id: string) => [...deployKeys.all, "detail", id] as const,
 };
 
@@ -23,18 +24,20 @@ export interface DeploymentList {
   offset: number;
 }
 
-export function useDeployStateQuery() {
+export function useDeployStateQuery(target?: string) {
+  const q = new URLSearchParams(targetParam(target)).toString();
   return useQuery({
-    queryKey: deployKeys.state(),
-    queryFn: () => api<DeployState>("/api/deploy/state"),
+    queryKey: deployKeys.state(targetParam(target).target),
+    queryFn: () => api<DeployState>(`/api/deploy/state${q ? `?${q}` : ""}`),
     refetchInterval: (q) => (q.state.data?.running ? POLL_MS : 30_000),
   });
 }
 
-export function useDeploymentsQuery(p: { limit: number; offset: number }) {
+export function useDeploymentsQuery(p: { limit: number; offset: number; target?: string }) {
+  const q = new URLSearchParams({ limit: String(p.limit), offset: String(p.offset), ...targetParam(p.target) });
   return useQuery({
-    queryKey: deployKeys.list(p),
-    queryFn: () => api<DeploymentList>(`/api/deployments?limit=${p.limit}&offset=${p.offset}`),
+    queryKey: deployKeys.list({ limit: p.limit, offset: p.offset, ...targetParam(p.target) }),
+    queryFn: () => api<DeploymentList>(`/api/deployments?${q}`),
     placeholderData: keepPreviousData,
     refetchInterval: (q) => (q.state.data?.deployments.some((d) => d.status === "RUNNING") ? POLL_MS : false),
   });
@@ -60,10 +63,11 @@ export function useBackupStatusQuery(id: string | null) {
 }
 
 /** Successful backups to roll back to, newest first. */
-export function useRollbackTargetsQuery(enabled: boolean) {
+export function useRollbackTargetsQuery(enabled: boolean, target?: string) {
+  const q = new URLSearchParams({ limit: "50", offset: "0", status: "SUCCEEDED", ...targetParam(target) });
   return useQuery({
-    queryKey: [...backupKeys.all, "list", { limit: 50, offset: 0, status: "SUCCEEDED" }],
-    queryFn: () => api<{ backups: BackupDto[]; total: number }>("/api/backups?limit=50&offset=0&status=SUCCEEDED"),
+    queryKey: [...backupKeys.all, "list", { limit: 50, offset: 0, status: "SUCCEEDED", ...targetParam(target) }],
+    queryFn: () => api<{ backups: BackupDto[]; total: number }>(`/api/backups?${q}`),
     enabled,
   });
 }
@@ -76,11 +80,12 @@ function useInvalidateAll() {
 export function useCreatePreDeployBackup() {
   const invalidate = useInvalidateAll();
   return useMutation({
-    mutationFn: (input: { kind: BackupKind; commitSha?: string }) =>
+    mutationFn: ({ target, ...input }: { kind: BackupKind; commitSha?: string; target?: string }) =>
       api<{ id: string; status: string }>("/api/backups", {
         method: "POST",
         json: {
           ...input,
+          ...targetParam(target),
           trigger: "PRE_DEPLOY",
           note: input.commitSha ? `Before deploying ${input.commitSha.slice(0, 10)} from the Deployments page` : "Before deploying from the Deployments page",
         },
@@ -97,10 +102,11 @@ export interface RunDeployAnswer {
   reasons?: string[];
 }
 
-export function useRunDeploy() {
+/** `target` is sent only when not `default`: a server that does not know it refuses, never gates the wrong database. */
+export function useRunDeploy(target?: string) {
   const invalidate = useInvalidateAll();
   return useMutation({
-    mutationFn: (commitSha: string) => api<RunDeployAnswer>("/api/deployments/run", { method: "POST", json: { commitSha } }),
+    mutationFn: (commitSha: string) => api<RunDeployAnswer>("/api/deployments/run", { method: "POST", json: { commitSha, ...targetParam(target) } }),
     onSettled: invalidate,
   });
 }

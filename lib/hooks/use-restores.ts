@@ -3,6 +3,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import { api } from "./api";
 import { POLL_MS, isActive } from "./use-backups";
 import type { RestoreDto } from "../validation/restores";
+import { targetParam } from "../targets-client";
 
 export type { RestoreDto };
 
@@ -16,14 +17,15 @@ export interface RestoreList {
 export const restoreKeys = {
   all: ["restores"] as const,
   lists: () => [...restoreKeys.all, "list"] as const,
-  list: (p: { limit: number; offset: number }) => [...restoreKeys.lists(), p] as const,
+  list: (p: { limit: number; offset: number; target?: string }) => [...restoreKeys.lists(), p] as const,
   detail: (id: string) => [...restoreKeys.all, "detail", id] as const,
 };
 
-export function useRestoresQuery(p: { limit: number; offset: number }) {
+export function useRestoresQuery(p: { limit: number; offset: number; target?: string }) {
+  const q = new URLSearchParams({ limit: String(p.limit), offset: String(p.offset), ...targetParam(p.target) });
   return useQuery({
-    queryKey: restoreKeys.list(p),
-    queryFn: () => api<RestoreList>(`/api/restores?limit=${p.limit}&offset=${p.offset}`),
+    queryKey: restoreKeys.list({ limit: p.limit, offset: p.offset, ...targetParam(p.target) }),
+    queryFn: () => api<RestoreList>(`/api/restores?${q}`),
     placeholderData: keepPreviousData,
     refetchInterval: (q) => (q.state.data?.restores.some((r) => isActive(r.status)) ? POLL_MS : false),
   });
