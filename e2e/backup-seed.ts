@@ -31,12 +31,14 @@ export interface SeedBackup {
   commitSha?: string | null;
   note?: string | null;
   storageKey?: string | null;
+  /** The target it belongs to (DESIGN §8); `default` when absent. */
+  targetId?: string;
 }
 
 export async function seedBackups(rows: SeedBackup[]): Promise<void> {
   const cols = [
     "id", "kind", "trigger", "status", "createdAt", "startedAt", "completedAt", "heartbeatAt", "sizeBytes", "durationSeconds",
-    "progressBytes", "phase", "failureReason", "checksumSha256", "commitSha", "note", "storageKey", "updatedAt",
+    "progressBytes", "phase", "failureReason", "checksumSha256", "commitSha", "note", "storageKey", "updatedAt", "targetId",
   ];
   for (let i = 0; i < rows.length; i += 50) {
     const chunk = rows.slice(i, i + 50);
@@ -47,9 +49,9 @@ export async function seedBackups(rows: SeedBackup[]): Promise<void> {
         ts(r.completedAt === undefined ? new Date(r.createdAt.getTime() + (r.durationSeconds ?? 5) * 1000) : r.completedAt), ts(r.heartbeatAt ?? null),
         r.sizeBytes === undefined ? 1_000_000 : r.sizeBytes, r.durationSeconds === undefined ? 5 : r.durationSeconds, r.progressBytes ?? 0, r.phase ?? null,
         r.failureReason ?? null, r.checksumSha256 === undefined ? "ab".repeat(32) : r.checksumSha256, r.commitSha ?? null, r.note ?? null,
-        r.storageKey ?? null, ts(new Date()),
+        r.storageKey ?? null, ts(new Date()), r.targetId ?? "default",
       ];
-      const casts = ["", "::\"BackupKind\"", "::\"BackupTrigger\"", "::\"JobStatus\"", "::timestamp", "::timestamp", "::timestamp", "::timestamp", "::bigint", "::float8", "::bigint", "", "", "", "", "", "", "::timestamp"];
+      const casts = ["", "::\"BackupKind\"", "::\"BackupTrigger\"", "::\"JobStatus\"", "::timestamp", "::timestamp", "::timestamp", "::timestamp", "::bigint", "::float8", "::bigint", "", "", "", "", "", "", "::timestamp", ""];
       const placeholders = v.map((x, j) => {
         params.push(x);
         return `$${params.length}${casts[j]}`;

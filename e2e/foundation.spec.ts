@@ -27,7 +27,7 @@ test.describe("signed out", () => {
       await page.getByLabel("Email").fill(E2E.admin.email);
       await page.getByLabel("Password").fill(E2E.admin.password);
       await page.getByRole("button", { name: "Sign in" }).click();
-      await expect(page).toHaveURL(new RegExp(`^${E2E.baseURL}/backups$`));
+      await expect(page).toHaveURL(new RegExp(`^${E2E.baseURL}/overview$`));
       await page.context().clearCookies();
     }
   });

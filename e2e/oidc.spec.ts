@@ -93,7 +93,7 @@ test("single sign-on in Chromium creates the user with the role its groups map t
   await expect(page.getByLabel("Email")).toBeVisible();
   await screenshot(page, "login-sso-and-password");
   await ssoSignIn(page, "alice");
-  await expect(page).toHaveURL(/\/backups$/);
+  await expect(page).toHaveURL(/\/overview$/);
   await expect(page.getByTestId("current-user")).toContainText("Alice Admin");
   // ADMIN from the vaultline-admins group (the highest of her groups): may manage users.
   expect((await page.request.get("/api/users")).status()).toBe(200);

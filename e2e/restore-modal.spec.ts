@@ -28,14 +28,14 @@ test.describe.serial("restore modal", () => {
     // The manifest is missing: the preview says the backup failed verification and why.
     await expect(dialog.getByTestId("restore-preview")).toContainText("Failed verification: manifest unreadable");
     await expect(dialog.getByTestId("restore-preview")).not.toContainText("will be DROPPED");
-    await dialog.getByLabel("Type RESTORE to confirm").fill("RESTORE");
+    await dialog.getByLabel("Type RESTORE to replace default").fill("RESTORE");
     await expect(dialog.getByRole("button", { name: "Restore database" })).toBeDisabled();
 
     // Escape closes it and forgets the word.
     await page.keyboard.press("Escape");
     await expect(dialog).toBeHidden();
     await page.locator(`tr[data-backup-id="${id}"]`).getByRole("button", { name: "Restore" }).click();
-    await expect(dialog.getByLabel("Type RESTORE to confirm")).toHaveValue("");
+    await expect(dialog.getByLabel("Type RESTORE to replace default")).toHaveValue("");
   });
 
   test("the server refuses a restore of a backup whose archive is gone, and the restore's page says why", async ({ page }) => {
@@ -72,7 +72,7 @@ test.describe.serial("restore modal", () => {
     await screenshot(page, "restore-modal-preview");
 
     // Enabled by exactly RESTORE and nothing else.
-    const box = dialog.getByLabel("Type RESTORE to confirm");
+    const box = dialog.getByLabel("Type RESTORE to replace default");
     const button = dialog.getByRole("button", { name: "Restore database" });
     for (const wrong of ["", "restore", "RESTORE ", " RESTORE", "Restore", "RESTOR"]) {
       await box.fill(wrong);
