@@ -26,7 +26,7 @@ export function DeleteBackupDialog({ backup, onClose, onDeleted }: { backup: Bac
     if (!backup) return;
     try {
       await del.mutateAsync(backup.id);
-      toast(`Backup ${sid} of ${targetOrDefault(backup).name} deleted`);
+      toast(`Backup ${sid} deleted from ${targetOrDefault(backup).name}`);
       close();
       onDeleted?.();
     } catch {
