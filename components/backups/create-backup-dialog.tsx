@@ -8,7 +8,7 @@ import { useToast } from "@/components/ui/toast";
 import { useCreateBackup } from "@/lib/hooks/use-backups";
 import { shortId } from "@/lib/format";
 import type { BackupKind } from "@/lib/validation/backups";
-import { useTarget } from "@/lib/hooks/use-targets";
+import { useTarget } from "@/lib/hooks/use-target-list";
 import { DEFAULT_TARGET_NAME, targetParam } from "@/lib/targets-client";
 
 const KINDS: { kind: BackupKind; title: string; hint: string }[] = [

@@ -2,11 +2,11 @@
 // Under a page's heading: which database the page is showing, so nobody reads shop-staging's
 // history believing it is shop-prod's. Host and database only, never the connection URL.
 import Link from "next/link";
-import { useTargetsQuery } from "@/lib/hooks/use-targets";
+import { useTargetListQuery } from "@/lib/hooks/use-target-list";
 import { EnvironmentBadge } from "./target-badge";
 
 export function TargetContext({ name }: { name: string }) {
-  const targets = useTargetsQuery();
+  const targets = useTargetListQuery();
   const t = targets.data?.find((x) => x.name === name || x.id === name);
   if (targets.isSuccess && !t) {
     return (

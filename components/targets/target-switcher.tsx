@@ -4,7 +4,7 @@
 // it is shared with the link, kept by the navigation's links and survives a reload.
 import { useId } from "react";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import { useTargetsQuery } from "@/lib/hooks/use-targets";
+import { useTargetListQuery } from "@/lib/hooks/use-target-list";
 import { DEFAULT_TARGET_NAME, selectedTarget, switchTargetHref, targetLabel } from "@/lib/targets-client";
 
 export function TargetSwitcher() {
@@ -13,7 +13,7 @@ export function TargetSwitcher() {
   const pathname = usePathname();
   const search = useSearchParams();
   const current = selectedTarget(search.get("target"));
-  const targets = useTargetsQuery();
+  const targets = useTargetListQuery();
   const list = targets.data ?? [];
   const known = list.some((t) => t.name === current || t.id === current);
   const value = list.find((t) => t.id === current)?.name ?? current;

@@ -1,7 +1,7 @@
 "use client";
 // A target named in a sentence of a confirmation: "shop-prod (prod: shop on db1:5432)", so
 // the person typing RESTORE sees which database they are about to replace.
-import { useTarget } from "@/lib/hooks/use-targets";
+import { useTarget } from "@/lib/hooks/use-target-list";
 import type { TargetRefDto } from "@/lib/targets-client";
 
 export function TargetWhere({ target }: { target: TargetRefDto }) {

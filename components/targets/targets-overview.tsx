@@ -4,7 +4,7 @@
 // each card opening that target's backups. Polls like the banner: quickly while a backup
 // runs, every minute otherwise.
 import Link from "next/link";
-import { useTargetsQuery } from "@/lib/hooks/use-targets";
+import { useTargetListQuery } from "@/lib/hooks/use-target-list";
 import { useNow } from "@/lib/hooks/use-now";
 import { formatDateTimeUtc, formatRelative, plural } from "@/lib/format";
 import { lastSuccessAt, withTarget, type TargetDto } from "@/lib/targets-client";
@@ -102,7 +102,7 @@ function TargetCard({ t, now }: { t: TargetDto; now: Date }) {
 }
 
 export function TargetsOverview() {
-  const targets = useTargetsQuery();
+  const targets = useTargetListQuery();
   const now = useNow(30_000);
   const list = [...(targets.data ?? [])].sort(
     (a, b) => (ORDER[a.today?.state ?? "ok"] ?? 3) - (ORDER[b.today?.state ?? "ok"] ?? 3) || Number(b.isDefault) - Number(a.isDefault) || a.name.localeCompare(b.name),
