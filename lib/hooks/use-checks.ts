@@ -12,11 +12,11 @@ export function useChecksQuery(target?: string) {
   return useQuery({ queryKey: checkKeys.last(targetParam(target).target), queryFn: () => api<{ last: StoredCheckRun | null }>(`/api/checks${q ? `?${q}` : ""}`) });
 }
 
+/** POST /api/checks/run {target?}: the body is `{}` for `default`, as before targets. */
 export function useRunChecks(target?: string) {
   const qc = useQueryClient();
-  const q = new URLSearchParams(targetParam(target)).toString();
   return useMutation({
-    mutationFn: () => api<{ last: StoredCheckRun }>(`/api/checks/run${q ? `?${q}` : ""}`, { method: "POST" }),
+    mutationFn: () => api<{ last: StoredCheckRun }>("/api/checks/run", { method: "POST", json: targetParam(target) }),
     onSuccess: (data) => {
       qc.setQueryData(checkKeys.last(targetParam(target).target), data);
       return qc.invalidateQueries({ queryKey: ["deployments", "state"] });
