@@ -33,8 +33,8 @@ export function BackupsTable({ backups, onOpen, target }: { backups: BackupDto[]
     <Table label="Backup history">
       <THead>
         <Th>Backup</Th>
-        <Th>Target</Th>
         <Th>Status</Th>
+        <Th>Target</Th>
         <Th>
           Created <span className="normal-case">(UTC)</span> · by
         </Th>
@@ -58,10 +58,10 @@ export function BackupsTable({ backups, onOpen, target }: { backups: BackupDto[]
                 <NoteText note={b.note} className="max-w-[9rem]" />
               </Td>
               <Td>
-                <TargetBadge target={targetOf(b)} className="max-w-[9rem] flex-col items-start" />
+                <StatusCell backup={b} estimateBytes={estimate(b)} />
               </Td>
               <Td>
-                <StatusCell backup={b} estimateBytes={estimate(b)} />
+                <TargetBadge target={targetOf(b)} className="max-w-[9rem] flex-col items-start" />
               </Td>
               <Td>
                 <time dateTime={b.createdAt} title={formatRelative(b.createdAt)}>

@@ -49,7 +49,7 @@ function RestoreRow({ r, open, onToggle }: { r: RestoreDto; open: boolean; onTog
   const note = safetyNote(r);
   return (
     <li className="border-t border-slate-100 first:border-t-0" data-restore-id={r.id}>
-      <div className="grid grid-cols-2 gap-x-4 gap-y-2 px-4 py-3 sm:grid-cols-3 lg:grid-cols-[11rem_minmax(0,8rem)_8rem_minmax(0,10rem)_9rem_9rem_5rem_minmax(0,1fr)]">
+      <div className="grid grid-cols-2 gap-x-4 gap-y-2 px-4 py-3 sm:grid-cols-3 lg:grid-cols-[11rem_8rem_minmax(0,10rem)_9rem_9rem_5rem_minmax(0,1fr)]">
         <Labelled label="When">
           {when ? (
             <>
@@ -62,15 +62,13 @@ function RestoreRow({ r, open, onToggle }: { r: RestoreDto; open: boolean; onTog
             "—"
           )}
         </Labelled>
-        <Labelled label="Target">
-          {targetOf(r) ? <TargetBadge target={targetOf(r)} /> : <span className="text-slate-400">—</span>}
-        </Labelled>
         <Labelled label="Status">
           <StatusBadge status={r.status} />
           {isActive(r.status) && r.phase && <p className="text-xs text-slate-500">{r.phase}</p>}
         </Labelled>
-        <Labelled label="By">
-          <span className="[overflow-wrap:anywhere]">{r.initiatedBy?.displayName ?? "System"}</span>
+        <Labelled label={targetOf(r) ? "Target · by" : "By"}>
+          {targetOf(r) && <TargetBadge target={targetOf(r)} />}
+          <p className="[overflow-wrap:anywhere]">{r.initiatedBy?.displayName ?? "System"}</p>
         </Labelled>
         <Labelled label="From backup">
           <BackupLink id={r.backupId} status={r.backupStatus} />
