@@ -12,6 +12,7 @@ import { decryptionKeyFor, type PrivateKey } from "./keyring";
 import { forgetPrivateKey, heldPrivateKey, holdPrivateKey } from "./held-keys";
 import { createDecompressor } from "./compression";
 import { createHashingStream } from "./hashing";
+import { explainPartFailure, plainMismatch } from "./part-check";
 import { pgBinary, parseToolVersion, spawnPgRestore } from "./dump";
 import { applyArchive } from "./apply-archive";
 import { recoverFilesSwaps, swapInFiles } from "./files-swap";
@@ -35,6 +36,7 @@ import { RESTORE_WORD, UNDO_WORD } from "../validation/restores";
 import { migrate } from "../migrate";
 import { ACTIVE_JOB_STATUSES } from "../validation/backups";
 import { execFile } from "node:child_process";
+import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 
 const log = componentLogger("restore");
@@ -193,6 +195,7 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
     if (!verify.ok || !verify.manifest) throw new RefusedError(`The backup failed verification: ${verify.reason}`);
     const manifest = verify.manifest;
     const decryptionKey = await decryptionKeyFor(ctx, manifest.encryption, suppliedKey);
+    const keyId = manifest.encryption.keyId ?? null;
     const dbPart = manifest.parts.find((p) => p.name === "database");
     if (!dbPart) throw new RefusedError("The backup has no database part");
     const filesPart = manifest.parts.find((p) => p.name === "files");
@@ -237,22 +240,28 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
       await phase("restoring beside the live database");
       try {
         await createFreshDatabase(ctx.targetUrl, names);
+        // One pipeline: a failure anywhere tears every stage down; both checksums are checked
+        // before the copy can be swapped in (a wrong key must never reach the swap).
         const stored = createHashingStream();
-        const raw = await ctx.storage.get(dbPart.key);
-        const decrypted = createDecryptStream(decryptionKey);
+        const decrypted = createHashingStream();
         const plain = createDecompressor(dbPart.compression);
-        raw.on("error", (e) => stored.stream.destroy(e));
-        stored.stream.on("error", (e) => decrypted.destroy(e));
-        decrypted.on("error", (e) => plain.destroy(e));
-        raw.pipe(stored.stream).pipe(decrypted).pipe(plain);
-        await spawnPgRestore(plain, freshUrl, {
-          binDir: ctx.pgBinDir,
-          signal: opts.signal,
-          jobs: ctx.restoreJobs ?? 2,
-          noOwner: !keepOwners,
-          noPrivileges: !keepPrivileges,
-        });
+        const feed = pipeline(await ctx.storage.get(dbPart.key), stored.stream, createDecryptStream(decryptionKey), decrypted.stream, plain);
+        feed.catch(() => undefined);
+        try {
+          await spawnPgRestore(plain, freshUrl, {
+            binDir: ctx.pgBinDir,
+            signal: opts.signal,
+            jobs: ctx.restoreJobs ?? 2,
+            noOwner: !keepOwners,
+            noPrivileges: !keepPrivileges,
+          });
+          await feed;
+        } catch (e) {
+          plain.destroy();
+          throw await explainPartFailure(ctx.storage, dbPart, decryptionKey, keyId, e);
+        }
         if (stored.digest() !== dbPart.sha256) throw new Error("the archive read during the restore does not match its checksum");
+        if (decrypted.digest() !== dbPart.plainSha256) throw plainMismatch(dbPart, decrypted.digest(), keyId);
         await phase("checking the restored copy");
         await checkRestoredCopy(freshUrl, manifest, backupCatalog, keepOwners);
         await phase("swapping databases");
@@ -270,20 +279,24 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
       // reconcile below reads it back from there.
       if (targetIsApp) await flushAuditMirror(ctx);
       const schema = prismaSchema(ctx.appDatabaseUrl);
-      await applyArchive({
-        storedStream: await ctx.storage.get(dbPart.key),
-        passphrase: decryptionKey,
-        expectedStoredSha256: dbPart.sha256,
-        compression: dbPart.compression,
-        targetUrl: ctx.targetUrl,
-        // Computed now, not at preview time: whatever was made since goes too.
-        prologue: await inPlacePrologue(ctx.targetUrl, excluded, targetIsApp ? { schema, tables: CREDENTIAL_TABLES } : undefined),
-        epilogue: targetIsApp ? keptCredentialsEpilogue(schema) : undefined,
-        keepOwners,
-        keepPrivileges,
-        binDir: ctx.pgBinDir,
-        signal: opts.signal,
-      });
+      try {
+        await applyArchive({
+          storedStream: await ctx.storage.get(dbPart.key),
+          passphrase: decryptionKey,
+          expectedStoredSha256: dbPart.sha256,
+          compression: dbPart.compression,
+          targetUrl: ctx.targetUrl,
+          // Computed now, not at preview time: whatever was made since goes too.
+          prologue: await inPlacePrologue(ctx.targetUrl, excluded, targetIsApp ? { schema, tables: CREDENTIAL_TABLES } : undefined),
+          epilogue: targetIsApp ? keptCredentialsEpilogue(schema) : undefined,
+          keepOwners,
+          keepPrivileges,
+          binDir: ctx.pgBinDir,
+          signal: opts.signal,
+        });
+      } catch (e) {
+        throw await explainPartFailure(ctx.storage, dbPart, decryptionKey, keyId, e);
+      }
       stage = "replaced";
     }
 
@@ -292,12 +305,16 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
       const filesDir = ctx.filesDir;
       await phase("restoring files");
       await afterReplace("Restoring the files part", async () => {
-        const enc = await ctx.storage.get(filesPart.key);
-        const decrypted = enc.pipe(createDecryptStream(decryptionKey));
-        const tarStream = decrypted.pipe(createDecompressor(filesPart.compression));
-        enc.on("error", (e) => decrypted.destroy(e));
-        decrypted.on("error", (e) => tarStream.destroy(e));
-        await swapInFiles(filesDir, restoreId, tarStream);
+        const tarStream = createDecompressor(filesPart.compression);
+        const feed = pipeline(await ctx.storage.get(filesPart.key), createDecryptStream(decryptionKey), tarStream);
+        feed.catch(() => undefined);
+        try {
+          await swapInFiles(filesDir, restoreId, tarStream);
+          await feed;
+        } catch (e) {
+          tarStream.destroy();
+          throw await explainPartFailure(ctx.storage, filesPart, decryptionKey, keyId, e);
+        }
       });
     }
 

@@ -105,6 +105,7 @@ export async function verifyBackupObjects(ctx: BackupContext, job: StoredBackupR
       binDir: ctx.pgBinDir,
       kind: p.name === "files" ? "tar" : "pgdump",
       compression: p.compression,
+      keyId: manifest.encryption.keyId ?? null,
     });
     parts.push({ name: p.name, ok: r.ok, reason: r.reason, storedSha256: r.storedSha256, entries: r.tocEntries });
   }
