@@ -101,7 +101,8 @@ interface TodayFacts {
   latestTodayId: string | null;
   codeOnlyId: string | null;
   lastScheduledAt: Date | null;
-  finished: { status: FinishedJob["status"]; kind: BackupKind; finishedAt: string }[] | null;
+  /** finishedAt: epoch milliseconds (a JSON timestamp would lose its UTC zone). */
+  finished: { status: FinishedJob["status"]; kind: BackupKind; finishedAt: number }[] | null;
   drillRunning: boolean;
   drillNewestStatus: DrillStatus | null;
   drillNewestFailure: string | null;
@@ -134,7 +135,7 @@ export async function getToday(db: Db, now = new Date(), target?: string): Promi
         ORDER BY "completedAt" DESC, id DESC LIMIT 1) AS "codeOnlyId",
       (SELECT "createdAt" FROM "BackupJob" WHERE "targetId" = ${t.id} AND trigger = 'SCHEDULED'
         ORDER BY "createdAt" DESC LIMIT 1) AS "lastScheduledAt",
-      (SELECT json_agg(json_build_object('status', x.status, 'kind', x.kind, 'finishedAt', x.f)) FROM (
+      (SELECT json_agg(json_build_object('status', x.status, 'kind', x.kind, 'finishedAt', extract(epoch FROM x.f) * 1000)) FROM (
          SELECT status, kind, coalesce("completedAt", "updatedAt") AS f FROM "BackupJob"
           WHERE "targetId" = ${t.id} AND status IN (${FINISHED})
             AND ("completedAt" >= ${dayStart} OR ("completedAt" IS NULL AND "updatedAt" >= ${dayStart}))
@@ -230,7 +231,7 @@ export async function targetsOverview(db: Db, now = new Date()): Promise<TargetT
         EXISTS (SELECT 1 FROM "BackupJob" WHERE "targetId" = t.id AND status IN ('QUEUED', 'RUNNING')) AS active,
         (SELECT "completedAt" FROM "BackupJob" WHERE "targetId" = t.id AND status = 'SUCCEEDED' AND kind = 'FULL' AND "completedAt" IS NOT NULL
           ORDER BY "completedAt" DESC LIMIT 1) AS "lastSuccess",
-        (SELECT json_agg(json_build_object('status', x.status, 'kind', x.kind, 'finishedAt', x.f)) FROM (
+        (SELECT json_agg(json_build_object('status', x.status, 'kind', x.kind, 'finishedAt', extract(epoch FROM x.f) * 1000)) FROM (
            SELECT status, kind, coalesce("completedAt", "updatedAt") AS f FROM "BackupJob"
             WHERE "targetId" = t.id AND status IN (${FINISHED})
               AND ("completedAt" >= ${dayStart} OR ("completedAt" IS NULL AND "updatedAt" >= ${dayStart}))
