@@ -142,7 +142,8 @@ describe("the gate per target", () => {
 
     const b = await runGate(env.ctx, gateRequestSchema.parse({ commitSha: SHA }), who);
     expect(b.allowed).toBe(false);
-    expect(b.reasons[0]).toMatch(/No successful backup of this target exists/);
+    // The default's wording is as before targets.
+    expect(b.reasons[0]).toMatch(/^No successful backup exists\. Take one first \(POST \/api\/backups \{"kind":"QUICK"\}/);
     expect((await env.db.deployment.findUniqueOrThrow({ where: { id: b.deploymentId } })).targetId).toBe("default");
     // And the read-only preview agrees, per target.
     expect((await deployState(env.ctx, { deploy: { timeoutMs: 1000 }, rollback: { timeoutMs: 1000 } }, { target: shop.name })).gate.allowed).toBe(true);
@@ -160,6 +161,7 @@ describe("the gate per target", () => {
     await env.db.target.update({ where: { id: shop.id }, data: { settings: { gate: { require: "FULL" } } } });
     await sql(env.appUrl, `UPDATE "BackupJob" SET kind = 'QUICK' WHERE id = $1`, [shopBackupId]);
     const full = await runGate(env.ctx, gateRequestSchema.parse({ commitSha: SHA, target: shop.name }), who);
+    expect(full.reasons[0]).toContain(`{"kind":"FULL","target":"shop-prod"}`);
     // The fresh backup is QUICK now: under the target's `require: FULL` only the older FULL row counts.
     expect(full.allowed).toBe(false);
     expect(full.reasons[0]).toMatch(/^The newest successful FULL backup \(row\d+, FULL\) finished .* older than the 60 minutes allowed/);

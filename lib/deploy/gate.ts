@@ -39,7 +39,7 @@ export interface BackupVerdict {
 export async function resolveGateRequest<Q extends { target?: string; maxAgeMinutes?: number; require?: Require }>(
   db: BackupContext["db"],
   q: Q,
-): Promise<Omit<Q, "target" | "maxAgeMinutes" | "require"> & { target: TargetRow; targetId: string; maxAgeMinutes: number; require: Require }> {
+): Promise<Omit<Q, "target" | "maxAgeMinutes" | "require"> & { target: TargetRow; targetId: string; targetName: string; maxAgeMinutes: number; require: Require }> {
   const target = await requireTarget(db, q.target);
   const own = targetSettings(target).gate ?? {};
   const { target: _selector, maxAgeMinutes: _age, require: _require, ...rest } = q;
@@ -47,6 +47,7 @@ export async function resolveGateRequest<Q extends { target?: string; maxAgeMinu
     ...rest,
     target,
     targetId: target.id,
+    targetName: target.name,
     maxAgeMinutes: q.maxAgeMinutes ?? own.maxAgeMinutes ?? GATE_DEFAULTS.maxAgeMinutes,
     require: q.require ?? own.require ?? GATE_DEFAULTS.require,
   };
@@ -58,7 +59,7 @@ export async function resolveGateRequest<Q extends { target?: string; maxAgeMinu
  */
 export async function backupVerdict(
   ctx: Pick<BackupContext, "db">,
-  q: { require: Require; maxAgeMinutes: number; targetId?: string },
+  q: { require: Require; maxAgeMinutes: number; targetId?: string; targetName?: string },
   now = new Date(),
 ): Promise<BackupVerdict> {
   const newest = await ctx.db.backupJob.findFirst({
@@ -67,10 +68,12 @@ export async function backupVerdict(
     select: backupSelect,
   });
   const backup = newest ? toBackupDto(newest) : null;
-  const onTarget = q.targetId && q.targetId !== DEFAULT_TARGET_ID ? `,"target":"${newest?.target.name ?? q.targetId}"` : "";
+  // The default target's wording is as before targets; another's names it.
+  const other = q.targetId && q.targetId !== DEFAULT_TARGET_ID ? (newest?.target.name ?? q.targetName ?? q.targetId) : null;
+  const onTarget = other ? `,"target":"${other}"` : "";
   const hint = `Take one first (POST /api/backups {"kind":"${q.require === "FULL" ? "FULL" : "QUICK"}"${onTarget}} or the Deployments page), or call the gate with "createIfMissing": true.`;
   if (!newest) {
-    return { fresh: false, backup: null, reasons: [`No successful ${kindWord(q.require)} of this target exists. ${hint}`] };
+    return { fresh: false, backup: null, reasons: [`No successful ${kindWord(q.require)}${other ? ` of ${other}` : ""} exists. ${hint}`] };
   }
   const ageSeconds = (now.getTime() - newest.completedAt!.getTime()) / 1000;
   if (ageSeconds > q.maxAgeMinutes * 60) {
@@ -165,7 +168,7 @@ export async function runGate(ctx: BackupContext, body: GateRequest, who: Who): 
   let checks: CheckRun | null = null;
   try {
     // The checks are the target's own (its database, its checks file).
-    checks = await runChecksNow(contextForTarget(ctx, req.target));
+    checks = await runChecksNow(req.target.isDefault ? ctx : contextForTarget(ctx, req.target));
     // The stored "latest check run" is the Checks page's, about the default target.
     if (req.target.isDefault) await storeCheckRun(ctx, { run: checks, source: "gate", by: who.actor.label ?? who.actor.type });
   } catch (e) {
