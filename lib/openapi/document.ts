@@ -8,7 +8,6 @@ import { z } from "zod";
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponseObject, type ZodOpenApiResponsesObject } from "zod-openapi";
 import { ERROR_STATUS, type ErrorCode } from "../errors";
 import { PERMISSIONS, ROLES, SCOPES, type Action } from "../permissions";
-import { paginationSchema } from "../http";
 import { createBackupSchema, listBackupsSchema, targetQuerySchema } from "../validation/backups";
 import { createDeploymentSchema, gatePreviewQuerySchema, gateRequestSchema, listDeploymentsSchema, rollbackRequestSchema, runDeploySchema } from "../validation/deploy";
 import { listRestoresSchema, restoreRequestSchema, undoRequestSchema } from "../validation/restores";
