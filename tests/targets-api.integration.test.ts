@@ -4,10 +4,16 @@
 // today's banner, the overview, the gate, metrics and notifications answer per target;
 // omitting `target` answers exactly what it answered before targets.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "../lib/generated/prisma/client";
 import { createDatabase, dropDatabase, makeEnv, seedTarget, sql, type TestEnv } from "./support/vitest-env";
+import { migrate } from "../lib/migrate";
+import { createDb } from "../lib/db";
+import { foldTally } from "../lib/backup/catalog";
 import { startHookReceiver, type HookReceiver } from "./support/receivers";
 import { setChannels } from "./support/channels";
 import type { Db } from "../lib/db";
@@ -305,5 +311,48 @@ describe("notifications per target", () => {
     // A target without a schedule is not checked.
     await env.db.target.update({ where: { id: shop.id }, data: { settings: {} } });
     expect((await checkMissedBackups(env.ctx, cfg)).has(shop.name)).toBe(false);
+  });
+});
+
+describe("upgrade of a catalogue from before the per-target tally", () => {
+  const MIGRATION = "20261202040000_backup_tally_per_target";
+
+  it("keeps every existing backup under default, with exact totals per target", async () => {
+    const url = await createDatabase("tally_targets_upgrade");
+    const all = path.resolve("prisma/migrations");
+    const older = mkdtempSync(path.join(tmpdir(), "vaultline-migrations-"));
+    try {
+      for (const name of readdirSync(all)) if (name < MIGRATION) cpSync(path.join(all, name), path.join(older, name), { recursive: true });
+      await migrate(url, older);
+      // History as today's main writes it (no target named), and rows of a second target.
+      await sql(url, `INSERT INTO "Target" (id, name, environment, "updatedAt") VALUES ('t2', 'shop-prod', 'prod', now())`);
+      await sql(
+        url,
+        `INSERT INTO "BackupJob" (id, kind, trigger, status, "updatedAt")
+         SELECT 'old' || g, 'FULL', 'SCHEDULED', (CASE WHEN g % 3 = 0 THEN 'FAILED' ELSE 'SUCCEEDED' END)::"JobStatus", now() FROM generate_series(1, 30) g`,
+      );
+      await sql(url, `INSERT INTO "BackupJob" (id, "targetId", kind, trigger, status, "updatedAt") SELECT 'shop' || g, 't2', 'FULL', 'API', 'SUCCEEDED', now() FROM generate_series(1, 7) g`);
+      expect(await migrate(url)).toContain(MIGRATION);
+      const db = createDb(url);
+      try {
+        const d = await listBackups(db, listBackupsSchema.parse({ limit: 5 }));
+        expect(d.total).toBe(30);
+        expect(d.backups.every((b) => b.target.id === "default")).toBe(true);
+        expect((await listBackups(db, listBackupsSchema.parse({ status: "FAILED" }))).total).toBe(10);
+        expect((await listBackups(db, listBackupsSchema.parse({ target: "shop-prod" }))).total).toBe(7);
+        // New writes keep it exact; the fold keeps the targets apart.
+        await sql(url, `UPDATE "BackupJob" SET status = 'FAILED' WHERE id IN ('shop1', 'shop2')`);
+        await sql(url, `DELETE FROM "BackupJob" WHERE id = 'old1'`);
+        await foldTally(db);
+        expect((await listBackups(db, listBackupsSchema.parse({ target: "shop-prod", status: "FAILED" }))).total).toBe(2);
+        expect((await listBackups(db, listBackupsSchema.parse({ target: "shop-prod" }))).total).toBe(7);
+        expect((await listBackups(db, listBackupsSchema.parse({}))).total).toBe(29);
+      } finally {
+        await db.$disconnect();
+      }
+    } finally {
+      rmSync(older, { recursive: true, force: true });
+      await dropDatabase(url);
+    }
   });
 });
