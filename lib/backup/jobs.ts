@@ -26,6 +26,8 @@ export interface NewBackup {
   includeFiles?: boolean;
   retryOfId?: string | null;
   attempt?: number;
+  /** The target to back up; omitted = `default`. */
+  targetId?: string;
 }
 
 export async function enqueueBackup(ctx: BackupContext, jobId: string, opts: { startAfterSeconds?: number } = {}) {
@@ -48,6 +50,7 @@ export async function createBackupJob(ctx: BackupContext, input: NewBackup, acto
       commitSha,
       retryOfId: input.retryOfId ?? null,
       attempt: input.attempt ?? 1,
+      targetId: input.targetId,
       metadata: { includeFiles: !!input.includeFiles, phases: [{ phase: "queued", at: new Date().toISOString() }] },
     },
   });

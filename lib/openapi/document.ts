@@ -8,10 +8,9 @@ import { z } from "zod";
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponseObject, type ZodOpenApiResponsesObject } from "zod-openapi";
 import { ERROR_STATUS, type ErrorCode } from "../errors";
 import { PERMISSIONS, ROLES, SCOPES, type Action } from "../permissions";
-import { paginationSchema } from "../http";
-import { createBackupSchema, listBackupsSchema } from "../validation/backups";
-import { createDeploymentSchema, gatePreviewQuerySchema, gateRequestSchema, rollbackRequestSchema, runDeploySchema } from "../validation/deploy";
-import { restoreRequestSchema, undoRequestSchema } from "../validation/restores";
+import { createBackupSchema, listBackupsSchema, targetQuerySchema } from "../validation/backups";
+import { createDeploymentSchema, gatePreviewQuerySchema, gateRequestSchema, listDeploymentsSchema, rollbackRequestSchema, runDeploySchema } from "../validation/deploy";
+import { listRestoresSchema, restoreRequestSchema, undoRequestSchema } from "../validation/restores";
 import { settingsUpdateSchema } from "../validation/settings";
 import { retentionPreviewQuerySchema, retentionPreviewSchema } from "../validation/retention";
 import { createTokenSchema, createUserSchema, endSessionsSchema, updateUserSchema } from "../validation/users";
@@ -69,19 +68,21 @@ export interface Endpoint {
 const json = (status: number, description: string, schema: z.ZodType): Success => ({ status, description, schema });
 const empty = (status: number, description: string): Success => ({ status, description });
 
+const TARGET_PARAM = " `target` (id or name) omitted = `default`; an unknown target answers 404 NOT_FOUND.";
+
 export const ENDPOINTS: Endpoint[] = [
   // ---- backups ----
-  { method: "get", path: "/api/backups", gate: "backups.read", tag: "Backups", summary: "List backups, newest first", query: listBackupsSchema, success: [json(200, "A page of backups.", r.backupListSchema)] },
+  { method: "get", path: "/api/backups", gate: "backups.read", tag: "Backups", summary: "List one target's backups, newest first", description: "`total` counts the target's backups only." + TARGET_PARAM, query: listBackupsSchema, success: [json(200, "A page of backups.", r.backupListSchema)], errors: ["NOT_FOUND"] },
   {
     method: "post",
     path: "/api/backups",
     gate: "backups.create",
     tag: "Backups",
     summary: "Queue a backup",
-    description: "A token's backup is recorded with trigger API, a session's with MANUAL (or PRE_DEPLOY when asked).",
+    description: "A token's backup is recorded with trigger API, a session's with MANUAL (or PRE_DEPLOY when asked)." + TARGET_PARAM,
     body: createBackupSchema,
     success: [json(202, "Queued.", r.backupQueuedSchema)],
-    errors: ["OPERATION_IN_PROGRESS", "BACKUPS_NOT_READY"],
+    errors: ["OPERATION_IN_PROGRESS", "BACKUPS_NOT_READY", "NOT_FOUND"],
   },
   {
     method: "get",
@@ -114,7 +115,7 @@ export const ENDPOINTS: Endpoint[] = [
     ],
     errors: ["CONFLICT", "STORAGE_UNAVAILABLE"],
   },
-  { method: "get", path: "/api/today", gate: "backups.read", tag: "Backups", summary: "Did today's (UTC) backup run", success: [json(200, "Today's state, the last success and failure, the schedule.", r.todaySchema)] },
+  { method: "get", path: "/api/today", gate: "backups.read", tag: "Backups", summary: "Did today's (UTC) backup of a target run", description: TARGET_PARAM.trim(), query: targetQuerySchema, success: [json(200, "Today's state, the last success and failure, the schedule.", r.todaySchema)], errors: ["NOT_FOUND"] },
   { method: "get", path: "/api/storage", gate: "backups.read", tag: "Backups", summary: "How much the stored backups take", success: [json(200, "Usage against STORAGE_WARN_BYTES.", r.storageUsageSchema)] },
 
   // ---- restores ----
@@ -138,7 +139,7 @@ export const ENDPOINTS: Endpoint[] = [
     success: [json(202, "Started: the restore and its safety backup.", r.restoreStartedSchema)],
     errors: ["CONFIRMATION_REQUIRED", "CONFLICT", "OPERATION_IN_PROGRESS"],
   },
-  { method: "get", path: "/api/restores", gate: "restores.read", tag: "Restores", summary: "Restore history, newest first", query: paginationSchema, success: [json(200, "A page of restores.", r.restoreListSchema)] },
+  { method: "get", path: "/api/restores", gate: "restores.read", tag: "Restores", summary: "One target's restore history, newest first", description: TARGET_PARAM.trim(), query: listRestoresSchema, success: [json(200, "A page of restores.", r.restoreListSchema)], errors: ["NOT_FOUND"] },
   { method: "get", path: "/api/restores/{id}", gate: "restores.read", tag: "Restores", summary: "One restore with its preview and checks", success: [json(200, "The restore.", r.restoreSchema)] },
   {
     method: "post",
@@ -160,22 +161,24 @@ export const ENDPOINTS: Endpoint[] = [
     tag: "Deploy",
     summary: "May I deploy commit X?",
     description:
-      "Allowed when the newest successful backup (FULL with `require: FULL`, any kind with ANY) finished less than `maxAgeMinutes` ago and the checks pass. With `createIfMissing` the gate queues a PRE_DEPLOY backup of the commit and, with `waitSeconds`, waits for it (up to 15 minutes). Every decision is recorded as a deployment.",
+      "Allowed when the newest successful backup (FULL with `require: FULL`, any kind with ANY) finished less than `maxAgeMinutes` ago and the checks pass. With `createIfMissing` the gate queues a PRE_DEPLOY backup of the commit and, with `waitSeconds`, waits for it (up to 15 minutes). Every decision is recorded as a deployment. Only the target's own backups count; `maxAgeMinutes` and `require`, when omitted, come from the target's `settings.gate`, else 60 and ANY." + TARGET_PARAM,
     body: gateRequestSchema,
     success: [json(200, "Allowed.", r.gateAllowedSchema)],
     other: [{ status: 428, description: "Blocked: `reasons` says why (BACKUP_REQUIRED).", schema: r.gateBlockedSchema }],
-    errors: ["OPERATION_IN_PROGRESS"],
+    errors: ["OPERATION_IN_PROGRESS", "NOT_FOUND"],
   },
-  { method: "get", path: "/api/deploy/state", gate: "deployments.read", tag: "Deploy", summary: "The gate as it stands (read-only)", query: gatePreviewQuerySchema, success: [json(200, "Gate preview, newest backup, hooks, running deploy.", r.deployStateSchema)] },
-  { method: "get", path: "/api/deployments", gate: "deployments.read", tag: "Deploy", summary: "Deploy history, newest first", query: paginationSchema, success: [json(200, "A page of gate decisions, deploys, rollbacks and records.", r.deploymentListSchema)] },
+  { method: "get", path: "/api/deploy/state", gate: "deployments.read", tag: "Deploy", summary: "A target's gate as it stands (read-only)", description: TARGET_PARAM.trim(), query: gatePreviewQuerySchema, success: [json(200, "Gate preview, newest backup, hooks, running deploy.", r.deployStateSchema)], errors: ["NOT_FOUND"] },
+  { method: "get", path: "/api/deployments", gate: "deployments.read", tag: "Deploy", summary: "One target's deploy history, newest first", description: TARGET_PARAM.trim(), query: listDeploymentsSchema, success: [json(200, "A page of gate decisions, deploys, rollbacks and records.", r.deploymentListSchema)], errors: ["NOT_FOUND"] },
   {
     method: "post",
     path: "/api/deployments",
     gate: "deployments.write",
     tag: "Deploy",
     summary: "Record a deploy done elsewhere (CI)",
+    description: "Linked to the newest ALLOWED gate decision of the same target for the commit." + TARGET_PARAM,
     body: createDeploymentSchema,
     success: [json(201, "Recorded.", r.deploymentSchema)],
+    errors: ["NOT_FOUND"],
   },
   {
     method: "get",

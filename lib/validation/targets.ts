@@ -16,8 +16,7 @@ export const targetEnvironmentSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,62}$/, "letters, digits, . _ - only, not starting with . (prod, staging, …); a path segment of storage keys, as BACKUP_ENV");
 
-/** `target` in a query or body: a target's id or its name. Omitted = `default`. */
-export const targetSelectorSchema = z.string().min(1).max(64);
+export { targetSelectorSchema } from "./target-selector";
 
 export const databaseUrlSchema = z
   .string()
