@@ -30,6 +30,7 @@ export type TargetCheck =
   | "in_place.create"
   | "in_place.database_owner"
   | "in_place.object_owners"
+  | "in_place.extensions"
   | "swap.createdb"
   | "swap.database_owner"
   | "swap.signal"
@@ -223,6 +224,26 @@ async function inPlaceReasons(c: pg.Client, f: RoleFacts): Promise<TargetTestRea
           },
     );
   }
+  // Extensions go with their schema's DROP … CASCADE (no ownership needed) and come back by
+  // CREATE EXTENSION as the connecting role: a trusted one needs CREATE, any other a superuser.
+  const { rows: untrusted } = f.superuser
+    ? { rows: [] as { name: string }[] }
+    : await c.query<{ name: string }>(
+        `SELECT e.extname AS name FROM pg_extension e
+          WHERE e.extname <> 'plpgsql'
+            AND NOT COALESCE((SELECT v.trusted FROM pg_available_extension_versions v WHERE v.name = e.extname AND v.version = e.extversion), false)
+          ORDER BY 1`,
+      );
+  out.push(
+    untrusted.length === 0
+      ? { check: "in_place.extensions", ok: true, message: f.superuser ? "A superuser recreates any extension." : "Every extension is trusted: the role recreates them." }
+      : {
+          check: "in_place.extensions",
+          ok: false,
+          message: `Extension(s) ${names(untrusted)} are not trusted: only a superuser can create them again after the restore drops them.`,
+          grant: `ALTER ROLE ${u} SUPERUSER;`,
+        },
+  );
   if (f.superuser) {
     out.push({ check: "in_place.object_owners", ok: true, message: `${f.user} is a superuser: it may drop and recreate every object under its owner.` });
     return out;
@@ -239,7 +260,6 @@ async function inPlaceReasons(c: pg.Client, f: RoleFacts): Promise<TargetTestRea
       UNION ALL SELECT t.typowner, format('type %I.%I', n.nspname, t.typname)
         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
        WHERE t.typtype IN ('e', 'd', 'r', 'm') AND ${SYSTEM_SCHEMA} AND ${notExtensionMember("pg_type", "t")}
-      UNION ALL SELECT e.extowner, format('extension %I', e.extname) FROM pg_extension e WHERE e.extname <> 'plpgsql'
       UNION ALL SELECT m.lomowner, format('large object %s', m.oid) FROM pg_largeobject_metadata m
       UNION ALL SELECT t.evtowner, format('event trigger %I', t.evtname) FROM pg_event_trigger t
       UNION ALL SELECT p.pubowner, format('publication %I', p.pubname) FROM pg_publication p

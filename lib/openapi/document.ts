@@ -212,8 +212,8 @@ export const ENDPOINTS: Endpoint[] = [
   },
 
   // ---- checks ----
-  { method: "get", path: "/api/checks", gate: "checks.read", tag: "Checks", summary: "The last check run (manual, gate or post-restore)", description: "Of `target` (id or name; omitted: `default`).", query: targetQuerySchema, success: [json(200, "The run, or `last: null`.", r.lastCheckRunSchema)] },
-  { method: "post", path: "/api/checks/run", gate: "checks.run", tag: "Checks", summary: "Run the checks now (stored and audited)", description: "Of `target` (id or name; omitted: `default`), with its checks file and files directory. The body may be empty.", body: targetBodySchema, success: [json(200, "The run.", r.lastCheckRunSchema)] },
+  { method: "get", path: "/api/checks", gate: "checks.read", tag: "Checks", summary: "The last check run (manual, gate or post-restore)", description: "Of `target` (id or name; omitted: `default`).", query: targetQuerySchema, success: [json(200, "The run, or `last: null`.", r.lastCheckRunSchema)], errors: ["NOT_FOUND"] },
+  { method: "post", path: "/api/checks/run", gate: "checks.run", tag: "Checks", summary: "Run the checks now (stored and audited)", description: "Of `target` (id or name; omitted: `default`), with its checks file and files directory. The body may be empty.", body: targetBodySchema, success: [json(200, "The run.", r.lastCheckRunSchema)], errors: ["NOT_FOUND"] },
 
   // ---- settings ----
   { method: "get", path: "/api/keys", gate: "keys.manage", tag: "Settings", summary: "Encryption keys: which encrypts, which backups still need which key", success: [json(200, "The keys, without any secret.", keys.keysOverviewSchema)] },
