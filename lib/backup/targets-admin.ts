@@ -28,6 +28,8 @@ export interface TargetView {
   /** A connection URL is stored (false only for the default target, whose URL is TARGET_DATABASE_URL). */
   hasUrl: boolean;
   settings: TargetSettings;
+  /** Its backups of any status: what a forced removal deletes. */
+  backupCount: number;
   createdAt: Date;
   updatedAt: Date;
   today: TargetToday;
@@ -37,7 +39,7 @@ type StoredTarget = TargetRow & { createdAt: Date; updatedAt: Date };
 
 const EMPTY_TODAY: TargetToday = { state: "missing", lastSuccess: null, nextRunAt: null, sizes: [] };
 
-function view(t: StoredTarget, today: TargetToday | undefined): TargetView {
+function view(t: StoredTarget, today: TargetToday | undefined, backupCount: number): TargetView {
   return {
     id: t.id,
     name: t.name,
@@ -47,6 +49,7 @@ function view(t: StoredTarget, today: TargetToday | undefined): TargetView {
     isDefault: t.isDefault,
     hasUrl: t.databaseUrlEncrypted !== null,
     settings: targetSettings(t),
+    backupCount,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
     today: today ?? EMPTY_TODAY,
@@ -64,16 +67,18 @@ async function stored(ctx: Pick<BackupContext, "db">, selector: string): Promise
 
 /** Every target, the default first, then by name; each with its today. */
 export async function listTargets(ctx: Pick<BackupContext, "db">, now = new Date()): Promise<TargetView[]> {
-  const [rows, overview] = await Promise.all([
+  const [rows, overview, counts] = await Promise.all([
     ctx.db.target.findMany({ orderBy: [{ isDefault: "desc" }, { name: "asc" }] }),
     targetsOverview(ctx.db, now),
+    ctx.db.backupJob.groupBy({ by: ["targetId"], _count: { _all: true } }),
   ]);
-  return rows.map((t) => view(t, overview.get(t.id)));
+  const count = new Map(counts.map((c) => [c.targetId, c._count._all]));
+  return rows.map((t) => view(t, overview.get(t.id), count.get(t.id) ?? 0));
 }
 
 export async function getTargetView(ctx: Pick<BackupContext, "db">, selector: string, now = new Date()): Promise<TargetView> {
   const t = await stored(ctx, selector);
-  return view(t, (await targetsOverview(ctx.db, now)).get(t.id));
+  return view(t, (await targetsOverview(ctx.db, now)).get(t.id), await ctx.db.backupJob.count({ where: { targetId: t.id } }));
 }
 
 function uniqueName(e: unknown, name: string): never {

@@ -34,6 +34,7 @@ export const targetSchema = z
     isDefault: z.boolean(),
     hasUrl: z.boolean().meta({ description: "A connection URL is stored (encrypted). False for the default target, whose URL is TARGET_DATABASE_URL." }),
     settings: targetSettingsSchema,
+    backupCount: z.number().int().meta({ description: "Its backups of any status: what `DELETE ?force=true` removes." }),
     createdAt: isoTime,
     updatedAt: isoTime,
     today: z.object({
