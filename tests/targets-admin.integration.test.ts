@@ -371,6 +371,7 @@ describe("/api/targets", () => {
     await db.backupJob.update({ where: { id: job.id }, data: { storageKey: `backups/prod/2026/11/${job.id}/archive.dump.gpg` } });
     await db.restoreJob.create({ data: { backupId: job.id, targetId: shopId, status: "SUCCEEDED" } });
 
+    expect((await call("get", "/api/targets/{id}", { id: "shop" })).body!.backupCount).toBe(1);
     const refused = await call("delete", "/api/targets/{id}", { id: "shop" });
     expect(refused.status).toBe(409);
     expect((refused.body!.error as { message: string }).message).toMatch(/has 1 backup/);
