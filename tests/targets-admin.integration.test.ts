@@ -351,13 +351,21 @@ describe("/api/targets", () => {
 
   it("runs and reads checks per target: the default keeps its key, another target has its own", async () => {
     expect((await call("get", "/api/checks", { query: { target: "shop" } })).body).toEqual({ last: null });
+    // The target's own checks file applies (the default target has none here).
+    const checksFile = path.join(dataDir, "shop-checks.json");
+    await writeFile(checksFile, JSON.stringify([{ name: "invoices-without-customer", sql: "SELECT i.id FROM billing.invoices i LEFT JOIN customers c ON c.id = i.customer_id WHERE c.id IS NULL" }]));
+    expect((await call("patch", "/api/targets/{id}", { id: "shop", body: { settings: { checksFile } } })).status).toBe(200);
     const run = await call("post", "/api/checks/run", { as: "operator", body: { target: "shop" } });
     expect(run.status, run.text).toBe(200);
+    const results = ((run.body!.last as { run: { results: { id: string; status: string }[] } }).run.results);
+    expect(results.find((r) => r.id === "integrity:invoices-without-customer")?.status).toBe("pass");
     const keys = (await db.runtimeState.findMany({ where: { key: { startsWith: "checks" } }, select: { key: true } })).map((k) => k.key);
     expect(keys).toEqual([`checks:${shopId}`]);
     expect((await call("get", "/api/checks", { query: { target: shopId } })).body!.last).not.toBeNull();
     expect((await call("get", "/api/checks")).body).toEqual({ last: null });
-    expect((await call("post", "/api/checks/run", { as: "operator", body: {} })).status).toBe(200);
+    const own = await call("post", "/api/checks/run", { as: "operator", body: {} });
+    expect(own.status).toBe(200);
+    expect((own.body!.last as { run: { results: { id: string }[] } }).run.results.map((r) => r.id)).not.toContain("integrity:invoices-without-customer");
     expect((await db.runtimeState.findMany({ where: { key: { startsWith: "checks" } }, select: { key: true }, orderBy: { key: "asc" } })).map((k) => k.key)).toEqual(["checks", `checks:${shopId}`]);
     expect((await call("get", "/api/checks", { query: { target: "nope" } })).status).toBe(404);
   }, 60_000);
