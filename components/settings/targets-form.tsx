@@ -8,6 +8,7 @@ import { useMemo, useState } from "react";
 import type { z } from "zod";
 import { createTargetSchema, updateTargetSchema, type TargetSettings } from "@/lib/validation/targets";
 import { cronNextRuns, DEFAULT_SETTINGS } from "@/lib/validation/settings";
+import { BACKUP_KINDS, type BackupKind } from "@/lib/validation/backups";
 import { useCreateTarget, useTestTarget, useUpdateTarget, type TargetDto, type TargetTestDto } from "@/lib/hooks/use-targets";
 import { useChannelsQuery } from "@/lib/hooks/use-notification-channels";
 import { HttpError } from "@/lib/hooks/api";
@@ -27,7 +28,7 @@ interface FormState {
   environment: string;
   databaseUrl: string;
   ownSchedule: boolean;
-  schedule: { enabled: boolean; cron: string; timezone: string; kind: "FULL" | "QUICK" };
+  schedule: { enabled: boolean; cron: string; timezone: string; kind: BackupKind };
   ownRetention: boolean;
   retention: Record<(typeof RETENTION_KEYS)[number], string>;
   checksFile: string;
@@ -210,9 +211,12 @@ export function TargetForm({ target, onDone }: { target: TargetDto | null; onDon
             <div className="grid gap-4 sm:grid-cols-3">
               <Field id="target-cron" label="Cron" value={v.schedule.cron} onChange={(e) => set({ schedule: { ...v.schedule, cron: e.target.value } })} error={errors["schedule.cron"] ?? errors.schedule} />
               <Field id="target-timezone" label="Time zone" value={v.schedule.timezone} onChange={(e) => set({ schedule: { ...v.schedule, timezone: e.target.value } })} error={errors["schedule.timezone"]} />
-              <SelectField id="target-kind" label="Kind" value={v.schedule.kind} onChange={(e) => set({ schedule: { ...v.schedule, kind: e.target.value as "FULL" | "QUICK" } })}>
-                <option value="FULL">FULL</option>
-                <option value="QUICK">QUICK</option>
+              <SelectField id="target-kind" label="Kind" value={v.schedule.kind} onChange={(e) => set({ schedule: { ...v.schedule, kind: e.target.value as BackupKind } })}>
+                {BACKUP_KINDS.map((k) => (
+                  <option key={k} value={k}>
+                    {k}
+                  </option>
+                ))}
               </SelectField>
             </div>
             <label className="flex items-center gap-2 text-sm">
