@@ -106,6 +106,8 @@ export interface CreatedTarget extends TargetView {
 }
 
 export async function createTarget(ctx: BackupContext, input: CreateTargetInput, actor: Actor): Promise<CreatedTarget> {
+  // A taken name is answered before the (seconds-long) connection test; the unique index still decides a race.
+  if (await ctx.db.target.findUnique({ where: { name: input.name }, select: { id: true } })) uniqueName({ code: "P2002" }, input.name);
   const test = await testOrRefuse(ctx, input.databaseUrl);
   const { host, database } = describeDatabaseUrl(input.databaseUrl);
   const row = await ctx.db.target
