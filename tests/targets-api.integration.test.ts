@@ -233,7 +233,8 @@ describe("today per target, and the overview", () => {
     const real = (await env.db.backupJob.findUniqueOrThrow({ where: { id: shopBackupId } })).sizeBytes;
     expect(s.sizes.at(-1)).toBe(Number(real));
     expect(s.sizes.slice(0, -1)).toEqual(Array.from({ length: 13 }, (_, k) => 1013 - k));
-    expect(s.lastSuccess).toBe((await env.db.backupJob.findUniqueOrThrow({ where: { id: shopBackupId } })).completedAt!.toISOString());
+    const newest = await env.db.backupJob.findUniqueOrThrow({ where: { id: shopBackupId } });
+    expect(s.lastSuccess).toEqual({ id: shopBackupId, kind: "FULL", completedAt: newest.completedAt!.toISOString(), sizeBytes: Number(newest.sizeBytes) });
     expect(new Date(s.nextRunAt!).getUTCHours()).toBe(3);
     const d = all.find((t) => t.targetId === "default")!;
     expect(d).toMatchObject({ state: "failed", lastSuccess: null, sizes: [] });

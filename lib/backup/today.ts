@@ -211,8 +211,8 @@ function drillOf(f: TodayFacts, now: Date, schedule: DrillSettings | null, inFor
 export interface TargetToday {
   targetId: string;
   state: TodayState;
-  /** When its newest successful FULL backup completed. */
-  lastSuccess: string | null;
+  /** Its newest successful FULL backup. */
+  lastSuccess: { id: string; kind: string; completedAt: string | null; sizeBytes: number | null } | null;
   nextRunAt: string | null;
   /** Stored sizes of its last 14 successful FULL backups, oldest first (the size trend). */
   sizes: number[];
@@ -226,10 +226,11 @@ export async function targetsOverview(db: Db, now = new Date()): Promise<TargetT
   const [targets, loaded, rows] = await Promise.all([
     db.target.findMany({ select: { id: true, isDefault: true, settings: true } }),
     loadSettings(db),
-    db.$queryRaw<{ id: string; active: boolean; lastSuccess: Date | null; finished: TodayFacts["finished"]; sizes: bigint[] | null }[]>`
+    db.$queryRaw<{ id: string; active: boolean; lastSuccess: { id: string; kind: string; completedAt: string | null; sizeBytes: number | null } | null; finished: TodayFacts["finished"]; sizes: bigint[] | null }[]>`
       SELECT t.id,
         EXISTS (SELECT 1 FROM "BackupJob" WHERE "targetId" = t.id AND status IN ('QUEUED', 'RUNNING')) AS active,
-        (SELECT "completedAt" FROM "BackupJob" WHERE "targetId" = t.id AND status = 'SUCCEEDED' AND kind = 'FULL' AND "completedAt" IS NOT NULL
+        (SELECT json_build_object('id', id, 'kind', kind, 'completedAt', to_char("completedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'sizeBytes', "sizeBytes")
+           FROM "BackupJob" WHERE "targetId" = t.id AND status = 'SUCCEEDED' AND kind = 'FULL' AND "completedAt" IS NOT NULL
           ORDER BY "completedAt" DESC LIMIT 1) AS "lastSuccess",
         (SELECT json_agg(json_build_object('status', x.status, 'kind', x.kind, 'finishedAt', extract(epoch FROM x.f) * 1000)) FROM (
            SELECT status, kind, coalesce("completedAt", "updatedAt") AS f FROM "BackupJob"
@@ -252,7 +253,7 @@ export async function targetsOverview(db: Db, now = new Date()): Promise<TargetT
         active: r?.active ?? false,
         finished: (r?.finished ?? []).map((j) => ({ status: j.status, kind: j.kind, finishedAt: new Date(j.finishedAt) })),
       }),
-      lastSuccess: r?.lastSuccess?.toISOString() ?? null,
+      lastSuccess: r?.lastSuccess ?? null,
       nextRunAt: nextRunOf(scheduleOf(t, loaded.settings), now),
       sizes: (r?.sizes ?? []).map(Number),
     };

@@ -20,6 +20,8 @@ import { createChannelSchema, updateChannelSchema } from "../validation/notifica
 import * as nc from "./notification-channels";
 import * as keys from "./keys";
 import { reencryptRequestSchema, retireKeyRequestSchema, rotateKeyRequestSchema } from "../validation/keys";
+import * as tg from "./targets";
+import { createTargetSchema, deleteTargetQuerySchema, targetBodySchema, testTargetUrlSchema, updateTargetSchema } from "../validation/targets";
 
 export const TAGS = [
   { name: "Backups", description: "Take, list, verify, download and remove backups." },
@@ -213,8 +215,8 @@ export const ENDPOINTS: Endpoint[] = [
   },
 
   // ---- checks ----
-  { method: "get", path: "/api/checks", gate: "checks.read", tag: "Checks", summary: "The last check run (manual, gate or post-restore)", success: [json(200, "The run, or `last: null`.", r.lastCheckRunSchema)] },
-  { method: "post", path: "/api/checks/run", gate: "checks.run", tag: "Checks", summary: "Run the checks now (stored and audited)", success: [json(200, "The run.", r.lastCheckRunSchema)] },
+  { method: "get", path: "/api/checks", gate: "checks.read", tag: "Checks", summary: "The last check run (manual, gate or post-restore)", description: "Of `target` (id or name; omitted: `default`).", query: targetQuerySchema, success: [json(200, "The run, or `last: null`.", r.lastCheckRunSchema)], errors: ["NOT_FOUND"] },
+  { method: "post", path: "/api/checks/run", gate: "checks.run", tag: "Checks", summary: "Run the checks now (stored and audited)", description: "Of `target` (id or name; omitted: `default`), with its checks file and files directory. The body may be empty.", body: targetBodySchema, success: [json(200, "The run.", r.lastCheckRunSchema)], errors: ["NOT_FOUND"] },
 
   // ---- settings ----
   { method: "get", path: "/api/keys", gate: "keys.manage", tag: "Settings", summary: "Encryption keys: which encrypts, which backups still need which key", success: [json(200, "The keys, without any secret.", keys.keysOverviewSchema)] },
@@ -262,6 +264,15 @@ export const ENDPOINTS: Endpoint[] = [
     query: retentionPreviewQuerySchema,
     success: [json(200, "The plan, newest first.", retentionPreviewSchema)],
   },
+
+  // ---- targets (DESIGN §8) ----
+  { method: "get", path: "/api/targets", gate: "targets.read", tag: "Settings", summary: "Every target with its today (never a connection URL)", success: [json(200, "The default target first, then by name.", tg.targetListSchema)] },
+  { method: "post", path: "/api/targets", gate: "targets.write", tag: "Settings", summary: "Add a target (its connection tested first; audited)", description: "A URL that cannot connect answers 400 with the reason (nothing saved); missing privileges do not block, and are in `test`. Names `default` and `test` are reserved.", body: createTargetSchema, success: [json(201, "Added; the URL is stored encrypted and never returned.", tg.targetCreatedSchema)], errors: ["CONFLICT"] },
+  { method: "post", path: "/api/targets/test", gate: "targets.write", tag: "Settings", summary: "Test a connection URL before saving it", description: "Connects (5 s), compares the server with the local pg_dump, and lists each missing privilege with the SQL that grants it. The URL is neither stored nor echoed.", body: testTargetUrlSchema, success: [json(200, "The result (ok false when it cannot connect or back up).", tg.targetTestSchema)] },
+  { method: "get", path: "/api/targets/{id}", gate: "targets.read", tag: "Settings", summary: "One target (by id or name)", success: [json(200, "The target.", tg.targetSchema)] },
+  { method: "patch", path: "/api/targets/{id}", gate: "targets.write", tag: "Settings", summary: "Change a target (audited)", description: "Each field sent replaces the stored one (`settings` whole). A new URL is tested first (400 when it cannot connect). The default target: only `settings`. A new name or environment affects new backups' storage keys only.", body: updateTargetSchema, success: [json(200, "Changed.", tg.targetUpdatedSchema)], errors: ["CONFLICT"] },
+  { method: "delete", path: "/api/targets/{id}", gate: "targets.write", tag: "Settings", summary: "Remove a target (audited)", description: "409 while it has backups, unless `?force=true`: then its backups (objects and rows), restores, deployments and drills are removed too. The default target cannot be removed.", query: deleteTargetQuerySchema, success: [empty(204, "Removed.")], errors: ["CONFLICT", "OPERATION_IN_PROGRESS", "STORAGE_UNAVAILABLE"] },
+  { method: "post", path: "/api/targets/{id}/test", gate: "targets.test", tag: "Settings", summary: "Test a stored target's connection and privileges (audited)", success: [json(200, "The result.", tg.targetTestSchema)], errors: ["CONFLICT"] },
 
   // ---- notification channels ----
   { method: "get", path: "/api/notification-channels", gate: "settings.read", tag: "Settings", summary: "Notification channels and their delivery health (never their secrets)", success: [json(200, "Channels, oldest first.", nc.channelListSchema)] },

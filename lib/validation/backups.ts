@@ -42,7 +42,7 @@ export const listBackupsSchema = z.object({
 });
 
 /** `?target=` on a read route: a target's id or name; omitted = `default`. */
-export const targetQuerySchema = z.object({ target: targetSelectorSchema.optional() });
+export { targetQuerySchema } from "./target-selector";
 
 export const restoreConfirmSchema = z.object({ confirm: z.unknown() });
 

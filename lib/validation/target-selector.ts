@@ -4,3 +4,6 @@ import { z } from "zod";
 
 /** A target's id or its name. Omitted = `default`. */
 export const targetSelectorSchema = z.string().min(1).max(64);
+
+/** `?target=` alone (today, checks). */
+export const targetQuerySchema = z.object({ target: targetSelectorSchema.optional() });
