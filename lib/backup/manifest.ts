@@ -202,7 +202,7 @@ const KEY_SEGMENT = /^[A-Za-z0-9._-]+$/;
  * Directories beside the backups under `<prefix>/<env>/` (mirror.ts, lib/deploy): a target
  * of that name would mix its backups into them, so no target may be called so.
  */
-export const RESERVED_TARGET_SEGMENTS: readonly string[] = ["audit", "restores", "deployments"];
+export const RESERVED_TARGET_SEGMENTS: readonly string[] = ["audit", "restores", "deployments", "targets"];
 
 function keysAt(dir: string): BackupKeys {
   return {

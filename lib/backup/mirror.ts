@@ -26,6 +26,19 @@ export function restoresPrefix(ctx: CatalogueCtx): string {
   return `${ctx.prefix}/${ctx.catalogueEnv ?? ctx.env}/restores/`;
 }
 
+/**
+ * Which targets have backups, and in which environment: written beside the audit trail by
+ * every backup of a target other than `default`, so that a catalogue restored from before a
+ * target existed still finds (and re-creates) it from storage (reconcile.ts).
+ */
+export function targetsPrefix(ctx: CatalogueCtx): string {
+  return `${ctx.prefix}/${ctx.catalogueEnv ?? ctx.env}/targets/`;
+}
+
+export function targetRecordKey(ctx: CatalogueCtx, id: string): string {
+  return `${targetsPrefix(ctx)}${id}.json`;
+}
+
 export function restoreKey(ctx: CatalogueCtx, id: string): string {
   return `${restoresPrefix(ctx)}${id}.json`;
 }

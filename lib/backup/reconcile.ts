@@ -5,7 +5,7 @@ import type { BackupContext } from "./context";
 import type { JobStatus } from "../validation/backups";
 import { manifestDigest, parseManifest, type Manifest } from "./manifest";
 import { ObjectNotFoundError } from "./storage/types";
-import { auditPrefix, restoresPrefix, restoreKey } from "./mirror";
+import { auditPrefix, restoresPrefix, restoreKey, targetsPrefix } from "./mirror";
 import { componentLogger } from "../log";
 import { DEFAULT_TARGET_ID } from "./targets";
 
@@ -159,17 +159,20 @@ export async function adoptFromManifest(ctx: BackupContext, key: string): Promis
 
 /**
  * Storage environments that may hold this Vaultline's backups: BACKUP_ENV (the catalogue's,
- * also the default target's), every target's, and every environment a target was created or
- * moved to according to the audit trail — a catalogue restored from before a target existed
- * does not list it. Never the whole prefix: another Vaultline may share the bucket.
+ * also the default target's), every target's, and every target's recorded in storage
+ * (mirror.ts targetsPrefix) — a catalogue restored from before a target existed does not
+ * list it. Never the whole prefix: another Vaultline may share the bucket.
  */
 async function backupEnvironments(ctx: BackupContext): Promise<string[]> {
   const envs = new Set<string>([ctx.catalogueEnv ?? ctx.env, ctx.env]);
   for (const t of await ctx.db.target.findMany({ select: { environment: true } })) envs.add(t.environment);
-  const events = await ctx.db.auditEvent.findMany({ where: { action: { startsWith: "target." } }, select: { details: true } });
-  for (const e of events) {
-    const env = (e.details as { environment?: unknown } | null)?.environment;
-    if (typeof env === "string" && /^[A-Za-z0-9._-]+$/.test(env) && env !== "." && env !== "..") envs.add(env);
+  for await (const o of ctx.storage.list(targetsPrefix(ctx))) {
+    try {
+      const t = JSON.parse((await ctx.storage.getBytes(o.key)).toString("utf8")) as { environment?: unknown };
+      if (typeof t.environment === "string" && /^[A-Za-z0-9._-]+$/.test(t.environment) && t.environment !== "." && t.environment !== "..") envs.add(t.environment);
+    } catch (e) {
+      log.error({ key: o.key, err: (e as Error).message }, "unreadable target record");
+    }
   }
   return [...envs];
 }

@@ -13,7 +13,8 @@ import { excludedSchemas, prismaMigrationRows, schemaHash, schemaSnapshot, table
 import { databaseHost, databaseName } from "./libpq";
 import { CancelledError, TimeoutError, removeOrphanedUploads, startHeartbeat } from "./jobs";
 import { tryDestructiveLock, waitBackupLock, type HeldLock } from "./locks";
-import { contextForTargetId } from "./targets";
+import { contextForTargetId, DEFAULT_TARGET_ID } from "./targets";
+import { targetRecordKey } from "./mirror";
 import { NO_COMMIT_MESSAGE, resolveCommit } from "./commit";
 import { emitEngineEvent } from "./events";
 import { audit } from "../audit";
@@ -283,6 +284,10 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
       catalog,
     };
     const manifestText = serializeManifest(manifest);
+    // Where this target's backups are, for a catalogue that must be rebuilt without its row.
+    if (ctx.target && ctx.target.id !== DEFAULT_TARGET_ID) {
+      await ctx.storage.putBytes(targetRecordKey(ctx, ctx.target.id), JSON.stringify(ctx.target), "application/json");
+    }
     await ctx.storage.putBytes(keys.manifest, manifestText, "application/json");
 
     await hb.phase("confirming");

@@ -293,7 +293,8 @@ export async function resyncScheduleAfterSave(ctx: ScheduleCtx): Promise<ApplyRe
 
 /** The pg-boss schedule key of a target's cron. */
 export function targetScheduleKey(targetId: string): string {
-  return `target:${targetId}`;
+  // pg-boss keys allow letters, digits, _ - . and /.
+  return `target.${targetId}`;
 }
 
 /** A target's schedule when it has one that is enabled; else null. */
@@ -369,7 +370,7 @@ export async function syncTargetSchedules(ctx: ScheduleCtx): Promise<TargetSched
     const s = scheduleOf(t);
     if (s) want.set(targetScheduleKey(t.id), s);
   }
-  const have = new Map((await boss.getSchedules(QUEUES.schedule)).filter((s) => s.key.startsWith("target:")).map((s) => [s.key, s]));
+  const have = new Map((await boss.getSchedules(QUEUES.schedule)).filter((s) => s.key.startsWith("target.")).map((s) => [s.key, s]));
   const result: TargetScheduleSync = { scheduled: [], unscheduled: [], unchanged: [] };
   for (const [key, s] of want) {
     const cur = have.get(key);
@@ -377,7 +378,7 @@ export async function syncTargetSchedules(ctx: ScheduleCtx): Promise<TargetSched
       result.unchanged.push(key);
       continue;
     }
-    await boss.schedule(QUEUES.schedule, s.cron, { targetId: key.slice("target:".length) } satisfies TickData, { tz: s.timezone, key });
+    await boss.schedule(QUEUES.schedule, s.cron, { targetId: key.slice("target.".length) } satisfies TickData, { tz: s.timezone, key });
     result.scheduled.push(key);
   }
   for (const key of have.keys()) {
