@@ -23,6 +23,7 @@ import { tryDestructiveLock } from "../lib/backup/locks";
 import { handleTick, syncTargetSchedules, targetScheduleKey } from "../lib/backup/schedule";
 import { runRetention } from "../lib/backup/retention-run";
 import { claimDrillSlot } from "../lib/backup/drill-schedule";
+import { scheduleRetry } from "../lib/backup/retries";
 import { reconcileFromStorage } from "../lib/backup/reconcile";
 import { legacyBackupKeys, parseManifest } from "../lib/backup/manifest";
 import { getBoss, QUEUES, stopBosses } from "../lib/queue";
@@ -94,7 +95,7 @@ describe("three targets on two servers", () => {
     const [d, s, c] = await Promise.all([backupOf(env.ctx, "default"), backupOf(env.ctx, shop), backupOf(env.ctx, crm)]);
     Object.assign(ids, { default: d, shop: s, crm: c });
     const expected = [
-      [d, "backups/test/default/", { id: "default", name: "default" }, new URL(env.targetUrl).pathname.slice(1)],
+      [d, "backups/test/default/", { id: "default", name: "default", environment: "test" }, new URL(env.targetUrl).pathname.slice(1)],
       [s, "backups/prod/shop-prod/", { id: shop, name: "shop-prod", environment: "prod" }, new URL(shopUrl).pathname.slice(1)],
       [c, "backups/staging/crm-staging/", { id: crm, name: "crm-staging", environment: "staging" }, new URL(crmUrl).pathname.slice(1)],
     ] as const;
@@ -401,5 +402,16 @@ describe("createBackupJob", () => {
     await expect(createBackupJob(env.ctx, { kind: "FULL", trigger: "MANUAL", targetId: "nope" }, SYSTEM)).rejects.toMatchObject({ name: "UnknownTargetError" });
     // Another target's QUICK backup does not borrow the default app's commit.
     await expect(createBackupJob({ ...env.ctx, appCommitSha: "abc1234" }, { kind: "QUICK", trigger: "MANUAL", targetId: t }, SYSTEM)).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
+  });
+
+  it("retries a failed scheduled backup on its own target, whatever another target's backups did", async () => {
+    const t = (await env.db.target.findUniqueOrThrow({ where: { name: "shop-prod" } })).id;
+    const failed = await env.db.backupJob.create({ data: { targetId: t, kind: "FULL", trigger: "SCHEDULED", status: "FAILED", metadata: {} } });
+    // A newer scheduled success of the default target does not make shop-prod's retry pointless.
+    await env.db.backupJob.create({ data: { kind: "FULL", trigger: "SCHEDULED", status: "SUCCEEDED", metadata: {} } });
+    const r = await scheduleRetry(env.ctx, failed.id);
+    expect(r.retried).toBe(true);
+    const retry = await env.db.backupJob.findUniqueOrThrow({ where: { id: (r as { retryId: string }).retryId } });
+    expect(retry.targetId).toBe(t);
   });
 });

@@ -177,7 +177,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     if (job.kind === "FULL") {
       const compression = await compressionFor(ctx, jlog);
       // Only S3 needs it, to size multipart parts before the first one goes up.
-      const expectedBytes = ctx.storage.kind === "s3" ? ((await expectedArchiveBytes(ctx.db, ctx.targetUrl)) ?? undefined) : undefined;
+      const expectedBytes = ctx.storage.kind === "s3" ? ((await expectedArchiveBytes(ctx.db, ctx.targetUrl, first.targetId)) ?? undefined) : undefined;
       // One snapshot for pg_dump and the per-table checksums a drill compares with
       // (table-checksums.ts): held open until the dump has finished.
       snap = await abortable(exportSnapshot(ctx.targetUrl), abort.signal);

@@ -78,7 +78,9 @@ export function targetUrl(base: Pick<BackupContext, "targetUrl" | "targetSecret"
 export function contextForTarget(base: BackupContext, t: TargetRow): BackupContext {
   // Always from the app's own context: a target's context never leaks into another's.
   const app = base.appContext ?? base;
-  const common = { appContext: app, target: targetRef(t), catalogueEnv: app.catalogueEnv ?? app.env };
+  // The default target's environment is BACKUP_ENV (the app's env), whatever its row says.
+  const target = t.isDefault ? { ...targetRef(t), environment: app.env } : targetRef(t);
+  const common = { appContext: app, target, catalogueEnv: app.catalogueEnv ?? app.env };
   // The default target's environment is BACKUP_ENV (the app's env; the row mirrors it).
   if (t.isDefault) return { ...app, ...common };
   const s = targetSettings(t);
