@@ -19,7 +19,8 @@ import { recoverFilesSwaps, swapInFiles } from "./files-swap";
 import { runBackup, humanReason } from "./run-backup";
 import { flushAuditMirror } from "./mirror";
 import { reconcileFromStorage, restoreRowData, writeRestoreRecord, type RestoreRecord } from "./reconcile";
-import { destructiveKeys, tryDestructiveLock, waitDestructiveLock } from "./locks";
+import { destructiveKeys, DESTRUCTIVE_NAME, LOCK_DESTRUCTIVE, tryDestructiveLock, waitDestructiveLock, waitLock, type HeldLock } from "./locks";
+import { contextForTarget, contextForTargetId, DEFAULT_TARGET_ID } from "./targets";
 import { buildPreview, diffSchemas } from "./preview";
 import { excludedSchemas, prismaSchema, schemaSnapshot } from "./introspect";
 import { catalogSnapshot, diffCatalogs, type CatalogSnapshot } from "./catalog-snapshot";
@@ -51,6 +52,7 @@ function toRecord(r: RestoreRow): RestoreRecord {
   const iso = (d: Date | null) => d?.toISOString() ?? null;
   return {
     id: r.id,
+    targetId: r.targetId,
     backupId: r.backupId,
     safetyBackupId: r.safetyBackupId,
     status: r.status,
@@ -79,7 +81,7 @@ function toRecord(r: RestoreRow): RestoreRecord {
  * without the exact word, 409 while another destructive operation is active.
  */
 export async function startRestore(
-  ctx: BackupContext,
+  appCtx: BackupContext,
   backupId: string,
   actor: Actor,
   opts: { confirm: unknown; initiatedById?: string | null; reason?: "restore" | "rollback"; ownership?: Ownership; privateKey?: PrivateKey },
@@ -87,8 +89,12 @@ export async function startRestore(
   if (opts.confirm !== RESTORE_WORD) {
     throw new ApiError("CONFIRMATION_REQUIRED", `Type ${RESTORE_WORD} (exactly) to confirm the restore`, { expected: RESTORE_WORD });
   }
-  const backup = await ctx.db.backupJob.findUnique({ where: { id: backupId } });
+  const backup = await appCtx.db.backupJob.findUnique({ where: { id: backupId } });
   if (!backup) throw notFound("Backup");
+  // A backup restores into its own target only: the restore, its safety backup and its
+  // lock are that target's.
+  const ctx = await contextForTargetId(appCtx, backup.targetId);
+  const targetId = backup.targetId;
   if (backup.status !== "SUCCEEDED") throw new ApiError("CONFLICT", "Only a successful backup can be restored");
   if (backup.kind !== "FULL") throw new ApiError("CONFLICT", "A QUICK backup holds no data to restore");
   const hasFiles = ((backup.metadata as { parts?: { name: string }[] })?.parts ?? []).some((p) => p.name === "files");
@@ -97,13 +103,15 @@ export async function startRestore(
     // Serialises concurrent requests: only one may see "no active restore" and insert.
     // The same key every destructive operation holds: a running restore, undo, delete or
     // pruning answers 409 at once instead of making this request wait for it.
-    const [a, b] = destructiveKeys();
+    // Per target: a restore of another target neither blocks nor is blocked by this one.
+    const [a, b] = destructiveKeys(targetId);
     const got = await tx.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(${a}::int, ${b}::int) AS ok`;
-    if (!got[0]?.ok) throw new ApiError("OPERATION_IN_PROGRESS", "Another restore, undo, delete or pruning is running; wait for it to finish");
-    const active = await tx.restoreJob.count({ where: { status: { in: [...ACTIVE_JOB_STATUSES] } } });
-    if (active > 0) throw new ApiError("OPERATION_IN_PROGRESS", "Another restore is in progress; wait for it to finish");
+    if (!got[0]?.ok) throw new ApiError("OPERATION_IN_PROGRESS", `Another restore, undo, delete or pruning of ${ctx.target?.name ?? DEFAULT_TARGET_ID} is running; wait for it to finish`);
+    const active = await tx.restoreJob.count({ where: { status: { in: [...ACTIVE_JOB_STATUSES] }, targetId } });
+    if (active > 0) throw new ApiError("OPERATION_IN_PROGRESS", `Another restore of ${ctx.target?.name ?? DEFAULT_TARGET_ID} is in progress; wait for it to finish`);
     const safety = await tx.backupJob.create({
       data: {
+        targetId,
         kind: "FULL",
         trigger: "PRE_RESTORE",
         initiatedById: opts.initiatedById ?? null,
@@ -112,7 +120,7 @@ export async function startRestore(
       },
     });
     const restore = await tx.restoreJob.create({
-      data: { backupId, safetyBackupId: safety.id, initiatedById: opts.initiatedById ?? null, status: "QUEUED", phase: "queued", ownership: opts.ownership ?? "keep" },
+      data: { targetId, backupId, safetyBackupId: safety.id, initiatedById: opts.initiatedById ?? null, status: "QUEUED", phase: "queued", ownership: opts.ownership ?? "keep" },
     });
     return { restore, safety };
   });
@@ -121,7 +129,7 @@ export async function startRestore(
     actor,
     action: opts.reason === "rollback" ? "rollback.restore_requested" : "restore.requested",
     target: backupId,
-    details: { restoreId: restore.id, safetyBackupId: safety.id, ownership: opts.ownership ?? "keep", ...(opts.privateKey ? { privateKeySupplied: true } : {}) },
+    details: { restoreId: restore.id, target: ctx.target, safetyBackupId: safety.id, ownership: opts.ownership ?? "keep", ...(opts.privateKey ? { privateKeySupplied: true } : {}) },
   });
   // In this process's memory only, before the job can be picked up (held-keys.ts).
   if (opts.privateKey) holdPrivateKey(restore.id, opts.privateKey);
@@ -136,13 +144,15 @@ async function pgRestoreMajor(binDir?: string): Promise<number> {
   return parseToolVersion(stdout).major;
 }
 
-export async function runRestore(ctx: BackupContext, restoreId: string, opts: { signal?: AbortSignal } = {}): Promise<RestoreRecord["status"]> {
-  const first = await ctx.db.restoreJob.findUnique({ where: { id: restoreId } });
+export async function runRestore(appCtx: BackupContext, restoreId: string, opts: { signal?: AbortSignal } = {}): Promise<RestoreRecord["status"]> {
+  const first = await appCtx.db.restoreJob.findUnique({ where: { id: restoreId } });
   if (!first || first.status !== "QUEUED") return first?.status ?? "FAILED";
-  const lock = await waitDestructiveLock(ctx.appDatabaseUrl, { signal: opts.signal, pollMs: 1000 });
+  // Into the restore's own target (its database, files directory and checks).
+  const ctx = await contextForTargetId(appCtx, first.targetId);
+  const targetIsApp = ctx.targetUrl === ctx.appDatabaseUrl;
+  const lock = await lockForRestore(ctx, first.targetId, targetIsApp, opts.signal);
   const startedAt = new Date();
   let current: RestoreRecord = toRecord({ ...first, status: "RUNNING", startedAt, phase: "starting" });
-  const targetIsApp = ctx.targetUrl === ctx.appDatabaseUrl;
   const rlog = log.child({ jobId: restoreId, backupId: first.backupId });
 
   // Every state change goes to storage first (it survives the restore), then the row.
@@ -188,6 +198,9 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
     await save({ status: "RUNNING", startedAt: startedAt.toISOString(), phase: "verifying" });
     await emitEngineEvent({ type: "restore.started", restoreId });
     const backup = await ctx.db.backupJob.findUniqueOrThrow({ where: { id: first.backupId } });
+    if (backup.targetId !== first.targetId) {
+      throw new RefusedError(`Backup ${backup.id} is of another target than this restore's (${ctx.target?.name ?? DEFAULT_TARGET_ID}); a backup restores into its own target only`);
+    }
 
     // 1. Refuse on any doubt, before anything is touched.
     const suppliedKey = heldPrivateKey(restoreId);
@@ -425,13 +438,26 @@ const AFTER_COMMIT_PHASES = new Set(["restoring files", "reconciling catalogue",
  * restore is judged by where it stopped: before the swap (or before COMMIT) the database is
  * as it was; after it, the restore stands and the steps that did not run are named.
  */
-export async function sweepStaleRestores(ctx: BackupContext, now = new Date()): Promise<string[]> {
-  const lock = await tryDestructiveLock(ctx.appDatabaseUrl);
-  if (!lock) return [];
-  try {
+export async function sweepStaleRestores(appCtx: BackupContext, now = new Date()): Promise<string[]> {
+  const swept: string[] = [];
+  await eachTarget(appCtx, "stale restore sweep", async (ctx, targetId) => {
+    const lock = await tryDestructiveLock(ctx.appDatabaseUrl, targetId);
+    if (!lock) return;
+    try {
+      swept.push(...(await sweepTargetRestores(ctx, targetId, now)));
+    } finally {
+      await lock.release();
+    }
+  });
+  return swept;
+}
+
+/** One target's stale restores; the caller holds its destructive lock. */
+async function sweepTargetRestores(ctx: BackupContext, targetId: string, now: Date): Promise<string[]> {
+  {
     const cutoff = new Date(now.getTime() - RESTORE_STALE_AFTER_MS);
     const stale = await ctx.db.restoreJob.findMany({
-      where: { status: "RUNNING", OR: [{ heartbeatAt: { lt: cutoff } }, { heartbeatAt: null, startedAt: { lt: cutoff } }] },
+      where: { targetId, status: "RUNNING", OR: [{ heartbeatAt: { lt: cutoff } }, { heartbeatAt: null, startedAt: { lt: cutoff } }] },
     });
     const swept: string[] = [];
     for (const r of stale) {
@@ -458,8 +484,6 @@ export async function sweepStaleRestores(ctx: BackupContext, now = new Date()): 
       });
     }
     return swept;
-  } finally {
-    await lock.release();
   }
 }
 
@@ -491,13 +515,21 @@ async function staleOutcome(ctx: BackupContext, r: RestoreRow) {
 }
 
 /** Drops the databases kept for Undo once their time is up. */
-export async function dropExpiredPrevious(ctx: BackupContext, now = new Date()): Promise<string[]> {
-  const due = await ctx.db.restoreJob.findMany({
-    where: { previousDatabase: { not: null }, previousDroppedAt: null, keepUntil: { lt: now } },
+export async function dropExpiredPrevious(appCtx: BackupContext, now = new Date()): Promise<string[]> {
+  const dropped: string[] = [];
+  await eachTarget(appCtx, "dropping expired undo copies", async (ctx, targetId) => {
+    const due = await ctx.db.restoreJob.findMany({
+      where: { targetId, previousDatabase: { not: null }, previousDroppedAt: null, keepUntil: { lt: now } },
+    });
+    dropped.push(...(await dropTargetPrevious(ctx, targetId, due, now)));
   });
+  return dropped;
+}
+
+async function dropTargetPrevious(ctx: BackupContext, targetId: string, due: RestoreRow[], now: Date): Promise<string[]> {
   const dropped: string[] = [];
   for (const r of due) {
-    const lock = await tryDestructiveLock(ctx.appDatabaseUrl);
+    const lock = await tryDestructiveLock(ctx.appDatabaseUrl, targetId);
     if (!lock) break;
     try {
       await dropDatabase(ctx.targetUrl, r.previousDatabase!);
@@ -518,12 +550,16 @@ export async function dropExpiredPrevious(ctx: BackupContext, now = new Date()):
  * Undo restore: swaps the kept previous database back in place (seconds); the restored one
  * is kept in its turn until the same deadline, so an undo can be undone by hand.
  */
-export async function undoRestore(ctx: BackupContext, restoreId: string, actor: Actor, opts: { confirm: unknown }) {
+export async function undoRestore(appCtx: BackupContext, restoreId: string, actor: Actor, opts: { confirm: unknown }) {
   if (opts.confirm !== UNDO_WORD) {
     throw new ApiError("CONFIRMATION_REQUIRED", `Type ${UNDO_WORD} (exactly) to confirm the undo`, { expected: UNDO_WORD });
   }
-  const lock = await tryDestructiveLock(ctx.appDatabaseUrl);
-  if (!lock) throw new ApiError("OPERATION_IN_PROGRESS", "Another restore, undo, delete or pruning is running; the undo was not started");
+  const found = await appCtx.db.restoreJob.findUnique({ where: { id: restoreId }, select: { targetId: true } });
+  if (!found) throw notFound("Restore");
+  // Undo swaps the restore's own target's databases, under that target's lock.
+  const ctx = await contextForTargetId(appCtx, found.targetId);
+  const lock = await tryDestructiveLock(ctx.appDatabaseUrl, found.targetId);
+  if (!lock) throw new ApiError("OPERATION_IN_PROGRESS", `Another restore, undo, delete or pruning of ${ctx.target?.name ?? DEFAULT_TARGET_ID} is running; the undo was not started`);
   try {
     const r = await ctx.db.restoreJob.findUnique({ where: { id: restoreId } });
     if (!r) throw notFound("Restore");
@@ -541,7 +577,7 @@ export async function undoRestore(ctx: BackupContext, restoreId: string, actor: 
     const swapSeconds = await swapDatabases(ctx.targetUrl, names.live, names.previous, names.undone);
     const row = await ctx.db.restoreJob.update({ where: { id: r.id }, data: { undoneAt: new Date(), previousDatabase: names.undone } });
     await writeRestoreRecord(ctx, toRecord(row));
-    await audit(ctx.db, { actor, action: "restore.undone", target: r.backupId, details: { restoreId: r.id, swapSeconds, keptAs: names.undone } });
+    await audit(ctx.db, { actor, action: "restore.undone", target: r.backupId, details: { restoreId: r.id, target: ctx.target, swapSeconds, keptAs: names.undone } });
     log.info({ restoreId: r.id, swapSeconds }, "restore undone");
     return { restoreId: r.id, undoneAt: row.undoneAt!.toISOString(), swapSeconds };
   } finally {
@@ -550,18 +586,62 @@ export async function undoRestore(ctx: BackupContext, restoreId: string, actor: 
 }
 
 /** The restore side of the sweep: stale restores, interrupted file swaps, expired Undo copies. */
-export async function restoreHousekeeping(ctx: BackupContext): Promise<void> {
-  if (ctx.filesDir) {
-    const lock = await tryDestructiveLock(ctx.appDatabaseUrl);
-    if (lock) {
-      try {
-        const done = await recoverFilesSwaps(ctx.filesDir);
-        if (done.length) log.warn({ done }, "interrupted files swaps recovered");
-      } finally {
-        await lock.release();
-      }
+export async function restoreHousekeeping(appCtx: BackupContext): Promise<void> {
+  await eachTarget(appCtx, "files swap recovery", async (ctx, targetId) => {
+    if (!ctx.filesDir) return;
+    const lock = await tryDestructiveLock(ctx.appDatabaseUrl, targetId);
+    if (!lock) return;
+    try {
+      const done = await recoverFilesSwaps(ctx.filesDir);
+      if (done.length) log.warn({ done, target: ctx.target?.name }, "interrupted files swaps recovered");
+    } finally {
+      await lock.release();
+    }
+  });
+  await sweepStaleRestores(appCtx);
+  await dropExpiredPrevious(appCtx);
+}
+
+/**
+ * Runs fn with each target's context. A target whose URL cannot be decrypted (a changed
+ * TARGET_URL_SECRET) is logged and skipped: the others still get their housekeeping.
+ */
+async function eachTarget(appCtx: BackupContext, what: string, fn: (ctx: BackupContext, targetId: string) => Promise<void>): Promise<void> {
+  const app = appCtx.appContext ?? appCtx;
+  for (const t of await app.db.target.findMany({ orderBy: { createdAt: "asc" } })) {
+    let ctx: BackupContext;
+    try {
+      ctx = contextForTarget(app, t);
+    } catch (e) {
+      log.warn({ target: t.name, err: (e as Error).message }, `${what}: target skipped`);
+      continue;
+    }
+    try {
+      await fn(ctx, t.id);
+    } catch (e) {
+      log.warn({ target: t.name, err: (e as Error).message }, `${what} failed for this target`);
     }
   }
-  await sweepStaleRestores(ctx);
-  await dropExpiredPrevious(ctx);
+}
+
+/**
+ * The restore's target's destructive lock, waited for. Restoring Vaultline's own database
+ * also takes the catalogue's (the default target's name, which the catalogue sweeps take)
+ * when that database is not the default target's.
+ */
+async function lockForRestore(ctx: BackupContext, targetId: string, targetIsApp: boolean, signal?: AbortSignal): Promise<HeldLock> {
+  const own = await waitDestructiveLock(ctx.appDatabaseUrl, { signal, pollMs: 1000, targetId });
+  if (!targetIsApp || targetId === DEFAULT_TARGET_ID) return own;
+  try {
+    const catalogue = await waitLock(ctx.appDatabaseUrl, LOCK_DESTRUCTIVE, DESTRUCTIVE_NAME, { signal, pollMs: 1000 });
+    return {
+      release: async () => {
+        await catalogue.release();
+        await own.release();
+      },
+    };
+  } catch (e) {
+    await own.release();
+    throw e;
+  }
 }

@@ -12,6 +12,7 @@ import { encryptTargetUrl } from "./target-secret";
 import { describeDatabaseUrl, requireTarget, targetRef, targetSettings, targetUrl, type TargetRow } from "./targets";
 import { connectionFailed, testTargetConnection, type TargetTestResult } from "./target-test";
 import { removeBackupObjects, withDestructiveSlot } from "./delete";
+import { syncTargetSchedules } from "./schedule";
 import { targetsOverview as overviewList, type TargetToday as OverviewRow } from "./today";
 
 type TargetToday = Omit<OverviewRow, "targetId">;
@@ -69,6 +70,14 @@ async function stored(ctx: Pick<BackupContext, "db">, selector: string): Promise
   const t = await requireTarget(ctx.db, selector);
   const row = await ctx.db.target.findUniqueOrThrow({ where: { id: t.id }, select: { createdAt: true, updatedAt: true } });
   return { ...t, ...row };
+}
+
+/**
+ * The target's pg-boss cron follows the change at once; if that fails (the queue is down),
+ * every worker's 30-second resync applies it, so the change itself still stands.
+ */
+async function applySchedules(ctx: BackupContext) {
+  await syncTargetSchedules(ctx).catch((e: unknown) => log.warn({ err: (e as Error).message }, "targets' schedules not applied now; the workers' resync will"));
 }
 
 /** Every target, the default first, then by name; each with its today. */
@@ -135,6 +144,7 @@ export async function createTarget(ctx: BackupContext, input: CreateTargetInput,
     details: { ...auditable(row), canBackup: test.canBackup, canRestoreInPlace: test.canRestoreInPlace, canSwap: test.canSwap },
   });
   log.info({ targetId: row.id, name: row.name, host, database }, "target created");
+  await applySchedules(ctx);
   return { ...(await getTargetView(ctx, row.id)), test };
 }
 
@@ -173,6 +183,7 @@ export async function updateTarget(ctx: BackupContext, selector: string, input: 
     target: before.id,
     details: { before: auditable(before), after: auditable(after), changed, urlReplaced: input.databaseUrl !== undefined, ...(input.settings !== undefined ? { settings: input.settings } : {}) },
   });
+  await applySchedules(ctx);
   return { ...(await getTargetView(ctx, before.id)), ...(test ? { test } : {}) };
 }
 
@@ -235,6 +246,7 @@ export async function deleteTarget(ctx: BackupContext, selector: string, opts: {
     ]);
     await audit(ctx.db, { actor, action: "target.deleted", target: t.id, details: { ...auditable(t), force: opts.force, ...counts } });
     log.info({ targetId: t.id, name: t.name, ...counts }, "target removed");
+    await applySchedules(ctx);
     return counts;
   });
 }
