@@ -2,7 +2,9 @@
 // generate_series (no rows cross the wire): customers, orders, order items, documents with
 // text bodies and binary attachments, and a JSON event log — with primary keys, foreign
 // keys and secondary indexes, and row widths like a typical SaaS schema.
+import { spawn } from "node:child_process";
 import { sql } from "../tests/support/pg";
+import { libpqConnection } from "../lib/backup/libpq";
 
 /** Rows per "unit"; one unit is about 1 MB of pg_database_size (calibrated on PG 15):
  * customers 8 %, orders 17 %, order items 20 %, documents 40 %, events 15 %. */
@@ -136,3 +138,55 @@ export async function buildDataset(url: string, requestedMb: number, log: (s: st
 }
 
 const EMPTY_DB_MB = 7.5;
+
+/**
+ * The second dataset, one no one tuned for (issue 14 §6): `pgbench -i -s <scale>` (narrow
+ * rows of integers and blank-padded chars: compresses very well) plus `random_blobs`, a table
+ * of incompressible bytes (pgcrypto's gen_random_bytes, 1 KiB per row, stored uncompressed
+ * in-line) of `randomMb` MB. The codec gains nothing on the blobs: it must not lose much either.
+ */
+export async function buildPgbenchDataset(
+  url: string,
+  opts: { scale: number; randomMb: number; pgbench?: string },
+  log: (s: string) => void = () => {},
+): Promise<DatasetInfo> {
+  const t0 = Date.now();
+  log(`building pgbench -i -s ${opts.scale} + ${opts.randomMb} MB of random bytes`);
+  const conn = libpqConnection(url);
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(opts.pgbench ?? "pgbench", ["-i", "-s", String(opts.scale), "-q", "--no-vacuum", conn.dbname], {
+      env: { ...process.env, ...conn.env },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`pgbench -i exited ${code}: ${err.trim()}`))));
+  });
+  log(`  pgbench -i ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const rows = Math.round((opts.randomMb * 1e6) / 1024);
+  const t1 = Date.now();
+  await sql(
+    url,
+    `CREATE EXTENSION IF NOT EXISTS pgcrypto;
+     CREATE TABLE random_blobs (id bigint PRIMARY KEY, bytes bytea NOT NULL);
+     ALTER TABLE random_blobs ALTER COLUMN bytes SET STORAGE EXTERNAL;
+     INSERT INTO random_blobs SELECT g, gen_random_bytes(1024) FROM generate_series(1, ${rows}) g;`,
+  );
+  log(`  random_blobs (${rows} rows) ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+  await sql(url, `VACUUM (FREEZE, ANALYZE)`);
+  const sizes = await sql<{ t: string; rows: string; bytes: string }>(
+    url,
+    `SELECT c.relname AS t, c.reltuples::bigint::text AS rows, pg_total_relation_size(c.oid)::text AS bytes
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1`,
+  );
+  const [{ size }] = await sql<{ size: string }>(url, `SELECT pg_database_size(current_database())::text AS size`);
+  return {
+    requestedMb: Math.round(Number(size) / 1e6),
+    units: opts.scale,
+    sizeBytes: Number(size),
+    tables: Object.fromEntries(sizes.map((s) => [s.t, { rows: Number(s.rows), bytes: Number(s.bytes) }])),
+    buildSeconds: (Date.now() - t0) / 1000,
+  };
+}

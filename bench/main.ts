@@ -22,7 +22,7 @@ import { makeContext, type ContextSpec, type StorageSpec } from "../tests/suppor
 import { spawnEngine } from "../tests/support/spawn-engine";
 import { snapshotAppDir, startApp, createUser, createApiToken, createDb } from "../tests/support/app";
 import { startS3, type S3Server } from "../tests/support/s3";
-import { buildDataset, type DatasetInfo } from "./dataset";
+import { buildDataset, buildPgbenchDataset, type DatasetInfo } from "./dataset";
 import { loadTest, seedBackupRows, type LoadResult } from "./list-load";
 import { summariseProfile } from "./cpu-profile";
 import { renderMarkdown } from "./report";
@@ -36,6 +36,11 @@ import { compressionSchema, type CompressionSettings } from "../lib/validation/s
 const { values: opt } = parseArgs({
   options: {
     "size-mb": { type: "string", default: "512" },
+    // "app" (the synthetic SaaS schema, --size-mb) or "pgbench" (pgbench -i -s --pgbench-scale
+    // plus --random-mb of incompressible bytes: the second dataset, issue 14 §6).
+    dataset: { type: "string", default: "app" },
+    "pgbench-scale": { type: "string", default: "50" },
+    "random-mb": { type: "string", default: "64" },
     scaling: { type: "boolean", default: false },
     repeat: { type: "string", default: "1" },
     "cpu-prof": { type: "boolean", default: false },
@@ -62,6 +67,8 @@ function parseCompression(v: string | undefined): CompressionSettings | null {
 }
 const compression = parseCompression(opt.compression);
 
+if (opt.dataset !== "pgbench" && opt.dataset !== "app") throw new Error("--dataset must be app or pgbench");
+const datasetKind: "app" | "pgbench" = opt.dataset;
 const sizeMb = Number(opt["size-mb"]);
 const repeat = Math.max(1, Number(opt.repeat));
 if (!Number.isFinite(sizeMb) || sizeMb < 8) throw new Error("--size-mb must be a number ≥ 8");
@@ -234,8 +241,7 @@ async function vaultlineRestore(spec: ContextSpec, backupId: string): Promise<Re
   }
 }
 
-async function rowCounts(url: string): Promise<Record<string, number>> {
-  const tables = ["customers", "orders", "order_items", "documents", "events"];
+async function rowCounts(url: string, tables: string[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const t of tables) out[t] = Number((await sql<{ n: string }>(url, `SELECT count(*)::text AS n FROM ${t}`))[0].n);
   return out;
@@ -270,7 +276,11 @@ async function main() {
       await db.$disconnect();
       log(`compression setting: ${JSON.stringify(compression)}`);
     }
-    const dataset = await buildDataset(dataUrl, sizeMb, log);
+    const dataset =
+      datasetKind === "pgbench"
+        ? await buildPgbenchDataset(dataUrl, { scale: Number(opt["pgbench-scale"]), randomMb: Number(opt["random-mb"]) }, log)
+        : await buildDataset(dataUrl, sizeMb, log);
+    const tableNames = Object.keys(dataset.tables);
     const dbMb = dataset.sizeBytes / MB;
     log(`database: ${dbMb.toFixed(1)} MB in ${dataset.buildSeconds.toFixed(1)} s`);
 
@@ -318,7 +328,7 @@ async function main() {
     const vlRestore: RestoreRun[] = [];
     let countsOk: boolean | null = null;
     if (!opt["skip-restore"]) {
-      const expected = await rowCounts(dataUrl);
+      const expected = await rowCounts(dataUrl, tableNames);
       for (let i = 0; i < repeat; i++) {
         const fresh = await pg.createDatabase("bench_restore");
         const t = await runTool("pg_restore", ["--single-transaction", "--no-owner", "--exit-on-error", "--no-password", dumpFile], fresh);
@@ -330,7 +340,7 @@ async function main() {
         log(`Vaultline restore: ${v.totalSeconds.toFixed(2)} s total = safety backup ${v.safetyPhaseSeconds.toFixed(2)} s + restore ${v.restoreSeconds.toFixed(2)} s`);
         log(`  phases: ${v.phases.map((p) => `${p.phase} ${p.seconds}s`).join(", ")}`);
       }
-      countsOk = JSON.stringify(await rowCounts(dataUrl)) === JSON.stringify(expected);
+      countsOk = JSON.stringify(await rowCounts(dataUrl, tableNames)) === JSON.stringify(expected);
       log(`row counts after the Vaultline restore ${countsOk ? "match" : "DIFFER"}`);
     }
     const rawRestoreMed = rawRestore.length ? median(rawRestore) : null;
@@ -407,7 +417,8 @@ async function main() {
       date: started.toISOString(),
       commit,
       machine: { ...machine, loadAvgEnd: loadavg().map((x) => round(x, 2)) },
-      sizeMbRequested: sizeMb,
+      sizeMbRequested: datasetKind === "pgbench" ? dataset.requestedMb : sizeMb,
+      datasetKind,
       repeat,
       dataset: { ...dataset, sizeMb: round(dbMb, 1) },
       backup: {
@@ -485,7 +496,10 @@ async function main() {
 
     await mkdir(opt.out!, { recursive: true });
     const day = started.toISOString().slice(0, 10);
-    const base = path.join(opt.out!, sizeMb === 512 ? day : `${day}-${sizeMb}mb`);
+    const base = path.join(
+      opt.out!,
+      datasetKind === "pgbench" ? `${day}-pgbench-s${opt["pgbench-scale"]}` : sizeMb === 512 ? day : `${day}-${sizeMb}mb`,
+    );
     await writeFile(`${base}.json`, JSON.stringify(result, null, 2) + "\n");
     const md = renderMarkdown(result);
     await writeFile(`${base}.md`, md);

@@ -6,6 +6,7 @@ export interface ReportInput {
   commit?: { sha: string | null; libChanged: boolean };
   machine: { cpus: number; cpuModel?: string; memGiB: number; loadAvgStart: number[]; loadAvgEnd: number[]; node: string };
   sizeMbRequested: number;
+  datasetKind?: "app" | "pgbench";
   repeat: number;
   dataset: { sizeMb: number; buildSeconds: number; tables: Record<string, { rows: number; bytes: number }> };
   backup: {
@@ -142,7 +143,7 @@ export function renderMarkdown(r: ReportInput): string {
   const out = [
     `# Vaultline benchmark — ${r.date.slice(0, 16).replace("T", " ")} UTC` + (r.commit?.sha ? ` — commit ${r.commit.sha}${r.commit.libChanged ? " (+ uncommitted changes in lib/app/scripts)" : ""}` : ""),
     "",
-    `Database ${r.dataset.sizeMb} MB (requested ${r.sizeMbRequested} MB; ${Object.entries(r.dataset.tables).map(([k, v]) => `${k} ${v.rows.toLocaleString("en")} rows`).join(", ")}), ` +
+    `${r.datasetKind === "pgbench" ? "Dataset pgbench + random bytes: database" : "Database"} ${r.dataset.sizeMb} MB (requested ${r.sizeMbRequested} MB; ${Object.entries(r.dataset.tables).map(([k, v]) => `${k} ${v.rows.toLocaleString("en")} rows`).join(", ")}), ` +
       `pg_dump archive ${(r.backup.rawDumpBytes / 1e6).toFixed(1)} MB. ${r.machine.cpus} CPUs (${r.machine.cpuModel ?? "?"}), ${r.machine.memGiB} GiB, Node ${r.machine.node}; ` +
       `load average ${r.machine.loadAvgStart.join(" / ")} at start, ${r.machine.loadAvgEnd.join(" / ")} at end` + (r.repeat > 1 ? `; medians of ${r.repeat} runs` : "") + ".",
     "",

@@ -4,8 +4,6 @@
 // a counter reset (rate() and increase() handle that).
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Db } from "./db";
-import { lastGoodBackupAt } from "./backup/last-success";
-import { storageUsage } from "./backup/storage-usage";
 import { registerDrillMetrics } from "./drill-metrics";
 import { BACKUP_KINDS, FINISHED_JOB_STATUSES } from "./validation/backups";
 
@@ -20,58 +18,71 @@ export interface RenderedMetrics {
   body: string;
 }
 
+/**
+ * Every series about backups and restores carries `target` (the target's name, DESIGN §8);
+ * the families keep their names, so a scraper that ignores labels sees the same ones
+ * (summing over `target` gives the totals from before targets).
+ */
 export async function renderMetrics(db: Db, now = new Date()): Promise<RenderedMetrics> {
   const windowStart = new Date(now.getTime() - DURATION_WINDOW_DAYS * 86_400_000);
-  const [lastGood, durations, lastByKind, backupCounts, restoreCounts, usage] = await Promise.all([
-    lastGoodBackupAt(db),
+  const [targets, lastGood, durations, lastByKind, backupCounts, restoreCounts, stored] = await Promise.all([
+    db.target.findMany({ select: { id: true, name: true }, orderBy: { name: "asc" } }),
+    // As lastGoodBackupAt (lib/backup/last-success.ts), for every target in one statement.
+    db.$queryRaw<{ targetId: string; at: Date }[]>`
+      SELECT DISTINCT ON ("targetId") "targetId", coalesce("completedAt", "createdAt") AS at FROM "BackupJob"
+       WHERE status = 'SUCCEEDED' AND kind = 'FULL'
+       ORDER BY "targetId", "completedAt" DESC NULLS LAST, "createdAt" DESC`,
     db.backupJob.findMany({
       where: { status: "SUCCEEDED", durationSeconds: { not: null }, completedAt: { gte: windowStart } },
-      select: { kind: true, durationSeconds: true },
+      select: { targetId: true, kind: true, durationSeconds: true },
     }),
-    Promise.all(
-      KINDS.map((kind) =>
-        db.backupJob.findFirst({
-          where: { status: "SUCCEEDED", kind },
-          orderBy: [{ completedAt: { sort: "desc", nulls: "last" } }, { createdAt: "desc" }],
-          select: { kind: true, sizeBytes: true },
-        }),
-      ),
-    ),
-    db.backupJob.groupBy({ by: ["kind", "trigger", "status"], where: { status: { in: [...FINISHED] } }, _count: { _all: true } }),
-    db.restoreJob.groupBy({ by: ["status"], where: { status: { in: [...FINISHED] } }, _count: { _all: true } }),
-    storageUsage(db),
+    db.$queryRaw<{ targetId: string; kind: (typeof KINDS)[number]; sizeBytes: bigint | null }[]>`
+      SELECT DISTINCT ON ("targetId", kind) "targetId", kind::text AS kind, "sizeBytes" FROM "BackupJob"
+       WHERE status = 'SUCCEEDED'
+       ORDER BY "targetId", kind, "completedAt" DESC NULLS LAST, "createdAt" DESC`,
+    db.backupJob.groupBy({ by: ["targetId", "kind", "trigger", "status"], where: { status: { in: [...FINISHED] } }, _count: { _all: true } }),
+    db.restoreJob.groupBy({ by: ["targetId", "status"], where: { status: { in: [...FINISHED] } }, _count: { _all: true } }),
+    // As storageUsage (lib/backup/storage-usage.ts), per target.
+    db.backupJob.groupBy({ by: ["targetId"], where: { status: "SUCCEEDED" }, _sum: { sizeBytes: true } }),
   ]);
+  const nameOf = new Map(targets.map((t) => [t.id, t.name]));
+  const target = (id: string) => nameOf.get(id) ?? id;
 
   const registry = new Registry();
   const registers = [registry];
   new Gauge({ name: "vaultline_up", help: "1 when Vaultline answers and its database is reachable", registers }).set(1);
-  new Gauge({
+  const last = new Gauge({
     name: "vaultline_backup_last_success_timestamp_seconds",
-    help: "Unix time the newest successful database (FULL) backup completed; QUICK backups hold no data and never count; 0 when none",
+    help: "Unix time the target's newest successful database (FULL) backup completed; QUICK backups hold no data and never count; 0 when none",
+    labelNames: ["target"],
     registers,
-  }).set(lastGood ? lastGood.getTime() / 1000 : 0);
+  });
+  for (const t of targets) last.set({ target: t.name }, 0);
+  for (const g of lastGood) last.set({ target: target(g.targetId) }, g.at.getTime() / 1000);
   const duration = new Histogram({
     name: "vaultline_backup_duration_seconds",
     help: `Duration of successful backups completed in the last ${DURATION_WINDOW_DAYS} days`,
-    labelNames: ["kind"],
+    labelNames: ["target", "kind"],
     buckets: DURATION_BUCKETS,
     registers,
   });
-  for (const kind of KINDS) duration.zero({ kind });
-  for (const d of durations) duration.observe({ kind: d.kind }, d.durationSeconds!);
-  const size = new Gauge({ name: "vaultline_backup_size_bytes", help: "Stored size of the newest successful backup", labelNames: ["kind"], registers });
-  for (const row of lastByKind) if (row) size.set({ kind: row.kind }, Number(row.sizeBytes ?? 0n));
+  for (const t of targets) for (const kind of KINDS) duration.zero({ target: t.name, kind });
+  for (const d of durations) duration.observe({ target: target(d.targetId), kind: d.kind }, d.durationSeconds!);
+  const size = new Gauge({ name: "vaultline_backup_size_bytes", help: "Stored size of the target's newest successful backup", labelNames: ["target", "kind"], registers });
+  for (const row of lastByKind) size.set({ target: target(row.targetId), kind: row.kind }, Number(row.sizeBytes ?? 0n));
   const backups = new Counter({
     name: "vaultline_backups_total",
     help: "Finished backups in the catalogue",
-    labelNames: ["kind", "trigger", "status"],
+    labelNames: ["target", "kind", "trigger", "status"],
     registers,
   });
-  for (const c of backupCounts) backups.inc({ kind: c.kind, trigger: c.trigger, status: c.status }, c._count._all);
-  const restores = new Counter({ name: "vaultline_restores_total", help: "Finished restores", labelNames: ["status"], registers });
-  for (const status of ["SUCCEEDED", "FAILED"] as const) restores.inc({ status }, 0);
-  for (const c of restoreCounts) restores.inc({ status: c.status }, c._count._all);
-  new Gauge({ name: "vaultline_storage_bytes", help: "Sum of the stored sizes of successful backups", registers }).set(usage.totalBytes);
+  for (const c of backupCounts) backups.inc({ target: target(c.targetId), kind: c.kind, trigger: c.trigger, status: c.status }, c._count._all);
+  const restores = new Counter({ name: "vaultline_restores_total", help: "Finished restores", labelNames: ["target", "status"], registers });
+  for (const t of targets) for (const status of ["SUCCEEDED", "FAILED"] as const) restores.inc({ target: t.name, status }, 0);
+  for (const c of restoreCounts) restores.inc({ target: target(c.targetId), status: c.status }, c._count._all);
+  const storage = new Gauge({ name: "vaultline_storage_bytes", help: "Sum of the stored sizes of the target's successful backups", labelNames: ["target"], registers });
+  for (const t of targets) storage.set({ target: t.name }, 0);
+  for (const s of stored) storage.set({ target: target(s.targetId) }, Number(s._sum.sizeBytes ?? 0n));
 
   await registerDrillMetrics(db, registers, { windowDays: DURATION_WINDOW_DAYS, buckets: DURATION_BUCKETS, now });
 

@@ -34,6 +34,11 @@ export const PERMISSIONS = {
   "settings.secrets": { role: "ADMIN", scope: "settings" },
   // Encryption keys (issue 16): their ids, usage, rotation and re-encryption.
   "keys.manage": { role: "ADMIN", scope: "settings" },
+  // Targets (DESIGN §8): the databases protected. Reading them is reading backups; testing a
+  // stored target's connection is an operator's check; adding, changing, removing is ADMIN's.
+  "targets.read": { role: "VIEWER", scope: "backups:read" },
+  "targets.test": { role: "OPERATOR", scope: "backups:write" },
+  "targets.write": { role: "ADMIN", scope: "settings" },
   "audit.read": { role: "VIEWER", scope: "backups:read" },
   "metrics.read": { role: "VIEWER", scope: "metrics" },
   "tokens.manage": { role: "ADMIN", scope: null },

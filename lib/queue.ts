@@ -185,17 +185,18 @@ export interface QueueWorker {
 }
 
 /**
- * Works a queue of the database at `url` one job at a time, polled every second and woken
- * at once by sends from this process.
+ * Works a queue of the database at `url`, one job at a time per handler (`concurrency`
+ * handlers, default 1), polled every second and woken at once by sends from this process.
  */
 export async function workQueue<T extends object>(
   url: string,
   queue: QueueName,
   handler: (job: { id: string; data: T; createdOn: Date }) => Promise<unknown>,
+  opts: { concurrency?: number } = {},
 ): Promise<QueueWorker> {
   const e = entry(url, {});
   const boss = await e.boss;
-  const options = { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true } as const;
+  const options = { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true, localConcurrency: opts.concurrency ?? 1 } as const;
   const id = await boss.work<T, unknown, typeof options>(queue, options, async (jobs: JobWithMetadata<T>[]) => {
     const [job] = jobs;
     await handler({ id: job.id, data: job.data, createdOn: job.createdOn });

@@ -820,15 +820,15 @@ describe("manifest", () => {
     expect(() => serializeManifest({ ...manifest(), kind: "HUGE" } as unknown as Manifest)).toThrow(ManifestError);
   });
 
-  it("lays keys out by UTC year and month", () => {
+  it("lays keys out by environment, target, UTC year and month", () => {
     // 23:30 on 31 Jan in New York is already February in UTC.
     expect(backupKeys("backups", "prod", "cm1abc", new Date("2026-01-31T23:30:00-05:00"))).toEqual({
-      dir: "backups/prod/2026/02/cm1abc",
-      archive: "backups/prod/2026/02/cm1abc/archive.dump.gpg",
-      files: "backups/prod/2026/02/cm1abc/files.tar.gpg",
-      manifest: "backups/prod/2026/02/cm1abc/manifest.json",
+      dir: "backups/prod/default/2026/02/cm1abc",
+      archive: "backups/prod/default/2026/02/cm1abc/archive.dump.gpg",
+      files: "backups/prod/default/2026/02/cm1abc/files.tar.gpg",
+      manifest: "backups/prod/default/2026/02/cm1abc/manifest.json",
     });
-    expect(backupKeys("a/b/", "staging", "x1", new Date("2026-12-01T00:00:00Z")).dir).toBe("a/b/staging/2026/12/x1");
+    expect(backupKeys("a/b/", "staging", "x1", new Date("2026-12-01T00:00:00Z"), "shop").dir).toBe("a/b/staging/shop/2026/12/x1");
     expect(() => backupKeys("backups", "prod", "../x", new Date())).toThrow(/invalid backup id/);
     expect(() => backupKeys("../up", "prod", "x", new Date())).toThrow(/invalid storage prefix/);
   });

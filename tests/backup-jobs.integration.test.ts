@@ -62,7 +62,7 @@ describe.each(["local", "s3"] as const)("FULL backup to %s storage through the q
     expect(done.status).toBe("SUCCEEDED");
     const keys = backupKeys("backups", "test", job.id, job.createdAt);
     expect(done.storageKey).toBe(keys.archive);
-    expect(keys.archive).toMatch(new RegExp(`^backups/test/\\d{4}/\\d{2}/${job.id}/archive\\.dump\\.gpg$`));
+    expect(keys.archive).toMatch(new RegExp(`^backups/test/default/\\d{4}/\\d{2}/${job.id}/archive\\.dump\\.gpg$`));
 
     const enc = path.join(work, `${storage}.dump.gpg`);
     await download(env, keys.archive, enc);

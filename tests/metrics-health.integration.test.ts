@@ -85,14 +85,14 @@ describe("metrics", () => {
       env.appUrl,
       `SELECT extract(epoch FROM max("completedAt"))::float8 AS t FROM "BackupJob" WHERE status = 'SUCCEEDED' AND kind = 'FULL'`,
     );
-    expect(v.get("vaultline_backup_last_success_timestamp_seconds")).toBeCloseTo(last.t, 3);
+    expect(v.get('vaultline_backup_last_success_timestamp_seconds{target="default"}')).toBeCloseTo(last.t, 3);
 
     const totals = await sql<{ kind: string; trigger: string; status: string; n: number }>(
       env.appUrl,
       `SELECT kind, trigger, status, count(*)::int AS n FROM "BackupJob" WHERE status IN ('SUCCEEDED','FAILED','CANCELLED') GROUP BY 1,2,3`,
     );
     expect(totals.length).toBeGreaterThanOrEqual(5);
-    for (const t of totals) expect(v.get(`vaultline_backups_total{kind="${t.kind}",status="${t.status}",trigger="${t.trigger}"}`)).toBe(t.n);
+    for (const t of totals) expect(v.get(`vaultline_backups_total{kind="${t.kind}",status="${t.status}",target="default",trigger="${t.trigger}"}`)).toBe(t.n);
     const summed = [...v].filter(([k]) => k.startsWith("vaultline_backups_total{")).reduce((n, [, x]) => n + x, 0);
     expect(summed).toBe(totals.reduce((n, t) => n + t.n, 0));
 
@@ -102,28 +102,28 @@ describe("metrics", () => {
         `SELECT "sizeBytes"::text AS s FROM "BackupJob" WHERE status = 'SUCCEEDED' AND kind = $1 ORDER BY "completedAt" DESC NULLS LAST, "createdAt" DESC LIMIT 1`,
         [kind],
       );
-      expect(v.get(`vaultline_backup_size_bytes{kind="${kind}"}`)).toBe(Number(lastSize.s));
+      expect(v.get(`vaultline_backup_size_bytes{kind="${kind}",target="default"}`)).toBe(Number(lastSize.s));
       const [h] = await sql<{ n: number; sum: number; le60: number }>(
         env.appUrl,
         `SELECT count(*)::int AS n, coalesce(sum("durationSeconds"), 0)::float8 AS sum, count(*) FILTER (WHERE "durationSeconds" <= 60)::int AS le60
            FROM "BackupJob" WHERE status = 'SUCCEEDED' AND kind = $1 AND "completedAt" >= now() - interval '${DURATION_WINDOW_DAYS} days'`,
         [kind],
       );
-      expect(v.get(`vaultline_backup_duration_seconds_count{kind="${kind}"}`)).toBe(h.n);
-      expect(v.get(`vaultline_backup_duration_seconds_sum{kind="${kind}"}`)).toBeCloseTo(h.sum, 6);
-      expect(v.get(`vaultline_backup_duration_seconds_bucket{kind="${kind}",le="60"}`)).toBe(h.le60);
-      expect(v.get(`vaultline_backup_duration_seconds_bucket{kind="${kind}",le="+Inf"}`)).toBe(h.n);
+      expect(v.get(`vaultline_backup_duration_seconds_count{kind="${kind}",target="default"}`)).toBe(h.n);
+      expect(v.get(`vaultline_backup_duration_seconds_sum{kind="${kind}",target="default"}`)).toBeCloseTo(h.sum, 6);
+      expect(v.get(`vaultline_backup_duration_seconds_bucket{kind="${kind}",le="60",target="default"}`)).toBe(h.le60);
+      expect(v.get(`vaultline_backup_duration_seconds_bucket{kind="${kind}",le="+Inf",target="default"}`)).toBe(h.n);
     }
 
     const restores = await sql<{ status: string; n: number }>(
       env.appUrl,
       `SELECT status, count(*)::int AS n FROM "RestoreJob" WHERE status IN ('SUCCEEDED','FAILED','CANCELLED') GROUP BY 1`,
     );
-    for (const r of restores) expect(v.get(`vaultline_restores_total{status="${r.status}"}`)).toBe(r.n);
-    expect(v.has(`vaultline_restores_total{status="RUNNING"}`)).toBe(false);
+    for (const r of restores) expect(v.get(`vaultline_restores_total{status="${r.status}",target="default"}`)).toBe(r.n);
+    expect(v.has(`vaultline_restores_total{status="RUNNING",target="default"}`)).toBe(false);
 
     const [stored] = await sql<{ s: string }>(env.appUrl, `SELECT sum("sizeBytes")::text AS s FROM "BackupJob" WHERE status = 'SUCCEEDED'`);
-    expect(v.get("vaultline_storage_bytes")).toBe(Number(stored.s));
+    expect(v.get('vaultline_storage_bytes{target="default"}')).toBe(Number(stored.s));
     expect((await storageUsage(env.db)).totalBytes).toBe(Number(stored.s));
   });
 

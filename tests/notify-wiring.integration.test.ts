@@ -79,10 +79,10 @@ describe("notification wiring", () => {
         maxAttempts: 1,
         backup: { id: job.id, status: "FAILED", kind: "FULL", trigger: "MANUAL", size: null, failureReason: row.failureReason },
       });
-      expect(payload.text).toContain(":x: Vaultline backup FAILED (FULL, manual, attempt 1 of 1)");
+      expect(payload.text).toContain(":x: Vaultline default target: backup FAILED (FULL, manual, attempt 1 of 1)");
       expect(smtp.mails).toHaveLength(1);
       expect(smtp.mails[0].to.sort()).toEqual(["dba@example.com", "ops@example.com"]);
-      expect(smtp.mails[0].subject).toBe("[Vaultline] Backup FAILED (FULL, manual, attempt 1 of 1)");
+      expect(smtp.mails[0].subject).toBe("[Vaultline] default target: Backup FAILED (FULL, manual, attempt 1 of 1)");
       expect(smtp.mails[0].body).toContain(`Backup:   ${job.id}`);
       expect(smtp.mails[0].body).toContain(row.failureReason!);
     } finally {
@@ -100,7 +100,7 @@ describe("notification wiring", () => {
       event: "backup.succeeded",
       backup: { id: job.id, status: "SUCCEEDED", size: Number(row.sizeBytes), duration: row.durationSeconds, trigger: "API" },
     });
-    expect(smtp.mails[0].subject).toMatch(/^\[Vaultline\] Backup succeeded \(FULL, api, /);
+    expect(smtp.mails[0].subject).toMatch(/^\[Vaultline\] default target: Backup succeeded \(FULL, api, /);
 
     await settings({ onSuccess: false });
     hooks.hooks.length = 0;

@@ -323,6 +323,28 @@ describe("error answers match the document", () => {
     await expectDocumented("get", "/api/backups/{id}/status", 404, { id: "../../etc/passwd" }, { as: "token" });
   });
 
+  it("404 for an unknown target; `target` named or omitted answers the default's, naming it", async () => {
+    for (const [method, docPath, body] of [
+      ["get", "/api/backups"],
+      ["get", "/api/today"],
+      ["get", "/api/restores"],
+      ["get", "/api/deployments"],
+      ["get", "/api/deploy/state"],
+      ["post", "/api/backups", { kind: "FULL", target: "no-such-target" }],
+      ["post", "/api/deploy/gate", { commitSha: COMMIT, target: "no-such-target" }],
+      ["post", "/api/deployments", { commitSha: COMMIT, target: "no-such-target" }],
+    ] as const) {
+      const c = method === "get" ? { as: "token" as const, query: { target: "no-such-target" } } : { as: "token" as const, body };
+      const res = await expectDocumented(method, docPath, 404, {}, c);
+      expect(res.error, `${method} ${docPath}`).toMatchObject({ code: "NOT_FOUND", message: expect.stringContaining("no-such-target") });
+    }
+    const named = await expectDocumented("get", "/api/backups", 200, {}, { as: "token", query: { target: "default" } });
+    const omitted = await expectDocumented("get", "/api/backups", 200, {}, { as: "token" });
+    expect(named).toEqual(omitted);
+    expect((omitted.backups as { target: unknown }[])[0].target).toMatchObject({ id: "default", name: "default" });
+    expect((await expectDocumented("get", "/api/today", 200, {}, { as: "readonly", query: { target: "default" } })).target).toMatchObject({ id: "default" });
+  });
+
   it("422 CONFIRMATION_REQUIRED without the word", async () => {
     expect((await expectDocumented("post", "/api/backups/{id}/restore", 422, { id: backupId }, { as: "token", body: {} })).error).toMatchObject({ code: "CONFIRMATION_REQUIRED" });
   });

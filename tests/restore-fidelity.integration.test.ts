@@ -195,7 +195,12 @@ describe("beside and swap: a failure or a kill -9 before the swap commits leaves
     expect(await running).toBe("FAILED");
     await holder.end().catch(() => undefined);
     const row = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
-    expect(row.failureReason).toMatch(/before the swap.*never touched/);
+    // Failed for the reason this test makes (the held copy cannot be renamed into place), not
+    // for any other failure before the swap (a CI run once passed here on a codec error).
+    const fresh = swapNames(liveDb(), restoreId).fresh;
+    expect(row.failureReason).toBe(
+      `The restore failed before the swap: database "${fresh}" is being accessed by other users. The live database was never touched; the fresh copy was discarded.`,
+    );
     expect(await allowsConnections()).toBe(true);
     expect(await fingerprint(env.targetUrl)).toEqual(before);
     expect(await sql(adminUrl(), "SELECT 1 FROM pg_database WHERE datname = $1", [swapNames(liveDb(), restoreId).fresh])).toEqual([]);
@@ -207,7 +212,16 @@ describe("beside and swap: a failure or a kill -9 before the swap commits leaves
     const child = spawnEngine({ ctx: { ...env.spec, filesDir: env.ctx.filesDir, restoreStrategy: "auto" }, action: "restore", restoreId });
     const holder = await holdFreshCopy(restoreId);
     try {
-      await waitFor(async () => (await env.db.restoreJob.findUnique({ where: { id: restoreId } }))?.phase === "swapping databases", 60_000, 50);
+      await waitFor(
+        async () => {
+          const r = await env.db.restoreJob.findUnique({ where: { id: restoreId } });
+          // A restore that fails before the swap never gets there: say why at once.
+          if (r?.status === "FAILED") throw new Error(`the restore failed before the swap this test kills: ${r.failureReason}`);
+          return r?.phase === "swapping databases";
+        },
+        60_000,
+        50,
+      );
       // Mid-swap: the live database refuses connections while its sessions are ended.
       await waitFor(async () => !(await allowsConnections()), 5_000, 20);
       await child.kill9();

@@ -91,7 +91,7 @@ describe("retries of a failed scheduled backup", () => {
     expect(hooks.hooks.every((h) => h.signatureValid)).toBe(true);
 
     const subjects = smtp.mails.map((m) => m.subject).sort();
-    expect(subjects).toEqual([1, 2, 3].map((n) => `[Vaultline] Backup FAILED (FULL, scheduled, attempt ${n} of 3)`));
+    expect(subjects).toEqual([1, 2, 3].map((n) => `[Vaultline] default target: Backup FAILED (FULL, scheduled, attempt ${n} of 3)`));
     const last = smtp.mails.find((m) => m.subject.includes("attempt 3 of 3"))!;
     expect(last.to).toEqual(["ops@example.com"]);
     expect(last.body).toContain("This was the last attempt");

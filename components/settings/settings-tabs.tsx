@@ -9,6 +9,7 @@ export function SettingsTabs() {
   const admin = useCan("users.manage");
   const tabs = [
     { href: "/settings", label: "General" },
+    { href: "/settings/targets", label: "Targets" },
     ...(admin
       ? [
           { href: "/settings/tokens", label: "API tokens" },

@@ -148,6 +148,8 @@ export async function applyArchive(o: ApplyOptions): Promise<void> {
       { signal: o.signal },
     );
     const out = pipeline(restore.child.stdout!, tail.stream, psql.child.stdin!, { signal: o.signal });
+    // Awaited below on success; on a failure the processes are killed and this breaks too.
+    out.catch(() => undefined);
     // A failure on either side fails the whole thing at once.
     const failFast = Promise.race([
       feed.then(() => new Promise<never>(() => {})),

@@ -10,6 +10,7 @@ import { createDecryptStream, createEncryptStream, DecryptionError, type Decrypt
 import { pgRestoreList, PgToolError } from "./dump";
 import { countTarEntries, UnsafeTarEntryError } from "./files";
 import { createHashingStream } from "./hashing";
+import { explainUnreadablePart, isCodecError } from "./part-check";
 import { ObjectNotFoundError, type Storage } from "./storage/types";
 import type { CompressionSettings } from "../validation/settings";
 
@@ -123,6 +124,8 @@ export interface VerifyOptions {
   kind: "pgdump" | "tar";
   /** The part's codec, from its manifest; absent (older parts) means none. */
   compression?: { codec: PartCompression["codec"] };
+  /** The manifest's key id, named in the reason when the part does not read back. */
+  keyId?: string | null;
 }
 
 export interface VerifyResult {
@@ -173,6 +176,12 @@ export async function verifyStoredObject(opts: VerifyOptions): Promise<VerifyRes
     if (recheck.sha256 !== opts.expectedSha256) {
       return { ok: false, ...mismatch(opts.expectedSha256, recheck) };
     }
+    if (isCodecError(e) && opts.expectedPlainSha256) {
+      // Not decompressible: a wrong key, damage before encryption, or the codec? A decrypting read decides.
+      const part = { name: opts.kind === "tar" ? "files" : "database", key, sha256: opts.expectedSha256, plainSha256: opts.expectedPlainSha256, compression: opts.compression };
+      const why = await explainUnreadablePart(storage, part, opts.passphrase, opts.keyId ?? null, e).catch(() => null);
+      if (why) return { ok: false, storedSha256: recheck.sha256, storedBytes: recheck.bytes, reason: why.message };
+    }
     return { ok: false, storedSha256: recheck.sha256, storedBytes: recheck.bytes, reason: contentReason(e, opts.kind) };
   }
 
@@ -208,12 +217,6 @@ function isContentFailure(e: unknown): boolean {
     // tar-stream's parse errors are plain Errors; anything from the tar parser counts.
     (e instanceof Error && /tar|header|checksum|size mismatch|unexpected end/i.test(e.message))
   );
-}
-
-/** node:zlib's errors for a damaged or truncated zstd/gzip stream. */
-function isCodecError(e: unknown): boolean {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code ?? "";
-  return /^(Z_|ZSTD_)/.test(code) || (e instanceof Error && /unexpected end of file/i.test(e.message));
 }
 
 function contentReason(e: unknown, kind: "pgdump" | "tar"): string {

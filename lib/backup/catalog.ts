@@ -2,6 +2,7 @@
 import type { Db } from "../db";
 import type { BackupDto, BackupKind, BackupTrigger, JobStatus, ListBackupsInput } from "../validation/backups";
 import { notFound } from "../errors";
+import { requireTarget } from "./targets";
 import { Prisma } from "../generated/prisma/client";
 
 /**
@@ -33,6 +34,7 @@ export const backupSelect = {
   retryOfId: true,
   drillPassedAt: true,
   initiatedBy: { select: { id: true, displayName: true, email: true, role: true } },
+  target: { select: { id: true, name: true, environment: true } },
 } as const satisfies Prisma.BackupJobSelect;
 
 type Row = Prisma.BackupJobGetPayload<{ select: typeof backupSelect }>;
@@ -42,6 +44,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 export function toBackupDto(r: Row): BackupDto {
   return {
     id: r.id,
+    target: r.target,
     kind: r.kind,
     trigger: r.trigger,
     status: r.status,
@@ -72,7 +75,10 @@ export function toBackupDto(r: Row): BackupDto {
  * appended by triggers in the same transaction as each change): a few dozen rows read,
  * however large the catalogue, where `count(*)` read all of it (65 ms at 100,000 rows).
  */
-export async function countBackups(db: Db, where: { status?: JobStatus; kind?: BackupKind; trigger?: BackupTrigger }): Promise<number> {
+export async function countBackups(
+  db: Db,
+  where: { targetId?: string; status?: JobStatus; kind?: BackupKind; trigger?: BackupTrigger },
+): Promise<number> {
   const { _sum } = await db.backupJobTally.aggregate({ where, _sum: { n: true } });
   return Number(_sum.n ?? 0);
 }
@@ -101,6 +107,9 @@ interface ListRow {
   attempt: number;
   retryOfId: string | null;
   drillPassedAt: Date | null;
+  tId: string;
+  tName: string;
+  tEnvironment: string;
   uId: string | null;
   uDisplayName: string | null;
   uEmail: string | null;
@@ -116,31 +125,57 @@ interface ListRow {
  * bench/list-profile.ts). Only a page past the end needs a second statement for the total.
  */
 export async function listBackups(db: Db, q: ListBackupsInput) {
-  const where = { status: q.status, kind: q.kind, trigger: q.trigger };
+  // One target's history (omitted = `default`); the tally counts per target, so the
+  // total stays exact and cheap for each (migration 20261202040000).
+  const { id: targetId } = await requireTarget(db, q.target);
+  const where = { targetId, status: q.status, kind: q.kind, trigger: q.trigger };
   const on = (alias: "b" | "t") => {
     const parts = [
+      Prisma.sql`${Prisma.raw(alias)}."targetId" = ${targetId}`,
       q.status && Prisma.sql`${Prisma.raw(alias)}.status = ${q.status}::"JobStatus"`,
       q.kind && Prisma.sql`${Prisma.raw(alias)}.kind = ${q.kind}::"BackupKind"`,
       q.trigger && Prisma.sql`${Prisma.raw(alias)}.trigger = ${q.trigger}::"BackupTrigger"`,
     ].filter((x): x is Prisma.Sql => !!x);
-    return parts.length ? Prisma.sql`WHERE ${Prisma.join(parts, " AND ")}` : Prisma.empty;
+    return Prisma.sql`WHERE ${Prisma.join(parts, " AND ")}`;
   };
   const rows = await db.$queryRaw<ListRow[]>`
-    SELECT b.id, b.kind::text AS kind, b.trigger::text AS trigger, b.status::text AS status, b."storageKey", b."sizeBytes",
-           b."checksumSha256", b.encrypted, b."durationSeconds", b."startedAt", b."completedAt", b."createdAt",
-           b."failureReason", b."commitSha", b.note, b."verifiedAt", b."verifyStatus"::text AS "verifyStatus", b.phase,
-           b."progressBytes", b.attempt, b."retryOfId", b."drillPassedAt",
-           u.id AS "uId", u."displayName" AS "uDisplayName", u.email AS "uEmail", u.role::text AS "uRole",
+    SELECT ${DTO_COLUMNS},
            (SELECT coalesce(sum(t.n), 0) FROM "BackupJobTally" t ${on("t")})::bigint AS total
-      FROM "BackupJob" b LEFT JOIN "User" u ON u.id = b."initiatedById"
+      ${DTO_FROM}
       ${on("b")}
      ORDER BY b."createdAt" DESC, b.id DESC
      LIMIT ${q.limit} OFFSET ${q.offset}`;
   const total = rows.length ? Number(rows[0].total) : await countBackups(db, where);
-  const backups = rows.map(({ uId, uDisplayName, uEmail, uRole, total: _total, ...r }) =>
-    toBackupDto({ ...r, initiatedBy: uId ? { id: uId, displayName: uDisplayName!, email: uEmail!, role: uRole as NonNullable<Row["initiatedBy"]>["role"] } : null }),
-  );
-  return { backups, total, limit: q.limit, offset: q.offset };
+  return { backups: rows.map(fromDtoRow), total, limit: q.limit, offset: q.offset };
+}
+
+// The Backup JSON's columns with the target and the initiator joined, for raw statements
+// that answer Backup JSON in one round trip (the list, GET /api/today).
+const DTO_COLUMNS = Prisma.sql`b.id, b.kind::text AS kind, b.trigger::text AS trigger, b.status::text AS status, b."storageKey", b."sizeBytes",
+           b."checksumSha256", b.encrypted, b."durationSeconds", b."startedAt", b."completedAt", b."createdAt",
+           b."failureReason", b."commitSha", b.note, b."verifiedAt", b."verifyStatus"::text AS "verifyStatus", b.phase,
+           b."progressBytes", b.attempt, b."retryOfId", b."drillPassedAt",
+           tg.id AS "tId", tg.name AS "tName", tg.environment AS "tEnvironment",
+           u.id AS "uId", u."displayName" AS "uDisplayName", u.email AS "uEmail", u.role::text AS "uRole"`;
+const DTO_FROM = Prisma.sql`FROM "BackupJob" b JOIN "Target" tg ON tg.id = b."targetId" LEFT JOIN "User" u ON u.id = b."initiatedById"`;
+
+type DtoRow = Omit<ListRow, "total">;
+
+function fromDtoRow({ tId, tName, tEnvironment, uId, uDisplayName, uEmail, uRole, ...r }: DtoRow & { total?: bigint }): BackupDto {
+  const { total: _total, ...cols } = r;
+  return toBackupDto({
+    ...cols,
+    target: { id: tId, name: tName, environment: tEnvironment },
+    initiatedBy: uId ? { id: uId, displayName: uDisplayName!, email: uEmail!, role: uRole as NonNullable<Row["initiatedBy"]>["role"] } : null,
+  });
+}
+
+/** Backup JSON of the given ids in one statement, by id (absent ids are left out). */
+export async function backupDtosByIds(db: Db, ids: readonly string[]): Promise<Map<string, BackupDto>> {
+  const want = [...new Set(ids)];
+  if (!want.length) return new Map();
+  const rows = await db.$queryRaw<DtoRow[]>`SELECT ${DTO_COLUMNS} ${DTO_FROM} WHERE b.id = ANY(${want})`;
+  return new Map(rows.map((r) => [r.id, fromDtoRow(r)]));
 }
 
 export async function getBackupRow(db: Db, id: string) {

@@ -26,6 +26,11 @@ export interface BackupContext {
   targetUrl: string;
   /** Which target targetUrl is; absent = `default` (tests that build their own context). */
   target?: TargetRef;
+  /**
+   * A target's context (targets.ts contextForTarget) keeps the app's context it was made
+   * from, so deriving another target's context from it never inherits this one's database.
+   */
+  appContext?: BackupContext;
   /** Decrypts other targets' stored URLs (TARGET_URL_SECRET, default NEXTAUTH_SECRET). */
   targetSecret?: string;
   passphrase: string;
@@ -40,7 +45,13 @@ export interface BackupContext {
   /** Embedded mode: $DATA_DIR/secrets.json, read for the passphrases each time (rotation from the UI). */
   keysFile?: string;
   prefix: string;
+  /** The target's environment: a segment of its backups' keys. */
   env: string;
+  /**
+   * BACKUP_ENV: where the audit trail and restore records are kept (mirror.ts). A target's
+   * context keeps the app's here while `env` becomes the target's; absent = `env`.
+   */
+  catalogueEnv?: string;
   pgBinDir?: string;
   filesDir?: string;
   timeoutMs: number;

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { PgBoss } from "pg-boss";
 import type { BackupContext } from "./context";
+import { DEFAULT_TARGET_ID } from "./targets";
 import { catchUpSlot, slotForTick, type TickVerdict } from "./schedule";
 import { enqueueDrill } from "./drill";
 import { emitEngineEvent } from "./events";
@@ -28,7 +29,8 @@ export type DrillClaim = { claimed: true; drillId: string; backupId: string | nu
  */
 export async function claimDrillSlot(ctx: BackupContext, slot: Date, source: "cron" | "catch-up", tickId?: string): Promise<DrillClaim> {
   const newest = await ctx.db.backupJob.findFirst({
-    where: { status: "SUCCEEDED", kind: "FULL", completedAt: { not: null } },
+    // Drills are the default target's (decision 93): never another target's backup.
+    where: { status: "SUCCEEDED", kind: "FULL", completedAt: { not: null }, targetId: DEFAULT_TARGET_ID },
     orderBy: [{ completedAt: "desc" }, { createdAt: "desc" }],
     select: { id: true },
   });

@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import type { BackupContext } from "./context";
+import { DEFAULT_TARGET_ID } from "./targets";
 import { verifyBackupObjects } from "./verify";
 import { createDecryptStream } from "./crypto";
 import { decryptionKeyFor } from "./keyring";
@@ -71,6 +72,7 @@ export async function requestDrill(ctx: BackupContext, id: string, actor: Actor)
   const job = await ctx.db.backupJob.findUnique({ where: { id } });
   if (!job) throw notFound("Backup");
   if (job.status !== "SUCCEEDED" || job.kind !== "FULL") throw new ApiError("CONFLICT", "Only a successful FULL backup can be drilled");
+  if (job.targetId !== DEFAULT_TARGET_ID) throw new ApiError("CONFLICT", "Restore drills run on the default target's backups only; verify this backup instead");
   const run = await ctx.db.drillRun.create({ data: { backupId: id, trigger: "MANUAL" } });
   await audit(ctx.db, { actor, action: "backup.drill_requested", target: id, details: { drillId: run.id } });
   try {
@@ -158,6 +160,8 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
   const drillId = opts.drillId ?? (await ctx.db.drillRun.create({ data: { backupId: id, trigger: opts.trigger ?? "MANUAL" } })).id;
   await ctx.db.drillRun.update({ where: { id: drillId }, data: { startedAt: new Date(started), status: "RUNNING" } });
   const job = await ctx.db.backupJob.findUniqueOrThrow({ where: { id } });
+  // Drills are the default target's (decision 93): a drill never restores another target's backup.
+  if (job.targetId !== DEFAULT_TARGET_ID) throw new Error(`backup ${id} is not the default target's; drills run on the default target only`);
   const server = ctx.drillDatabaseUrl ?? ctx.targetUrl;
   const name = `vaultline_drill_${randomBytes(5).toString("hex")}`;
   let recoverySeconds: number | null = null;

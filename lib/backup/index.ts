@@ -12,3 +12,4 @@ export { requestDrill, runDrill } from "./drill";
 export { reconcileFromStorage } from "./reconcile";
 export { backupDetail, backupTombstone, backupStatuses, safetyBackupFor } from "./related";
 export { previewRetention } from "./retention-preview";
+export { syncTargetSchedules } from "./schedule";

@@ -6,11 +6,12 @@ import { ApiError, notFound } from "../errors";
 import { getBoss, QUEUES, wakeLocalWorkers } from "../queue";
 import { componentLogger } from "../log";
 import type { BackupKind, BackupTrigger } from "../validation/backups";
-import { backupKeys } from "./manifest";
+import { keysForJob, legacyBackupKeys } from "./manifest";
 import { emitEngineEvent } from "./events";
 import { tryDestructiveLock } from "./locks";
 import { adoptFromManifest } from "./reconcile";
 import { requireQuickCommit } from "./commit";
+import { contextForTargetKeys, DEFAULT_TARGET_ID, requireTarget, targetRef } from "./targets";
 
 const log = componentLogger("admin-backups");
 
@@ -26,6 +27,8 @@ export interface NewBackup {
   includeFiles?: boolean;
   retryOfId?: string | null;
   attempt?: number;
+  /** The target's id (not its name): absent = `default`. */
+  targetId?: string;
 }
 
 export async function enqueueBackup(ctx: BackupContext, jobId: string, opts: { startAfterSeconds?: number } = {}) {
@@ -38,9 +41,20 @@ export async function enqueueBackup(ctx: BackupContext, jobId: string, opts: { s
 export async function createBackupJob(ctx: BackupContext, input: NewBackup, actor: Actor, opts: { startAfterSeconds?: number } = {}) {
   // Resolved now, so a QUICK backup that could record no commit is refused with a 400
   // instead of succeeding empty.
-  const commitSha = input.kind === "QUICK" ? await requireQuickCommit(input.commitSha, ctx.appCommitSha, ctx.appRepoDir) : (input.commitSha ?? null);
+  // An unknown target is a 404 (UnknownTargetError), never a foreign-key error.
+  const target = await requireTarget(ctx.db, input.targetId ?? DEFAULT_TARGET_ID);
+  // APP_COMMIT_SHA / APP_REPO_DIR describe the default target's app; another target's QUICK
+  // backup names its commit itself.
+  const app = ctx.appContext ?? ctx;
+  const commitSha =
+    input.kind === "QUICK"
+      ? await requireQuickCommit(input.commitSha, target.isDefault ? app.appCommitSha : undefined, target.isDefault ? app.appRepoDir : undefined)
+      : (input.commitSha ?? null);
+  // FILES_DIR is the default target's; another target bundles files only with its own filesDir.
+  const includeFiles = !!input.includeFiles;
   const job = await ctx.db.backupJob.create({
     data: {
+      targetId: target.id,
       kind: input.kind,
       trigger: input.trigger,
       initiatedById: input.initiatedById ?? null,
@@ -48,17 +62,17 @@ export async function createBackupJob(ctx: BackupContext, input: NewBackup, acto
       commitSha,
       retryOfId: input.retryOfId ?? null,
       attempt: input.attempt ?? 1,
-      metadata: { includeFiles: !!input.includeFiles, phases: [{ phase: "queued", at: new Date().toISOString() }] },
+      metadata: { includeFiles, phases: [{ phase: "queued", at: new Date().toISOString() }] },
     },
   });
   await audit(ctx.db, {
     actor,
     action: "backup.requested",
     target: job.id,
-    details: { kind: job.kind, trigger: job.trigger, note: job.note, commitSha: job.commitSha },
+    details: { kind: job.kind, trigger: job.trigger, note: job.note, commitSha: job.commitSha, target: targetRef(target) },
   });
   await enqueueBackup(ctx, job.id, opts);
-  log.info({ jobId: job.id, kind: job.kind, trigger: job.trigger }, "backup queued");
+  log.info({ jobId: job.id, kind: job.kind, trigger: job.trigger, target: target.name }, "backup queued");
   return job;
 }
 
@@ -105,13 +119,18 @@ async function sweepUnderLock(ctx: BackupContext, now: Date): Promise<{ failed: 
   const cutoff = new Date(now.getTime() - STALE_AFTER_MS);
   const stale = await ctx.db.backupJob.findMany({
     where: { status: "RUNNING", OR: [{ heartbeatAt: { lt: cutoff } }, { heartbeatAt: null, startedAt: { lt: cutoff } }] },
+    include: { target: true },
   });
   const failed: string[] = [];
   for (const job of stale) {
+    // Each job's keys are under its own target's environment and name.
+    const tctx = contextForTargetKeys(ctx, job.target);
     // A manifest is written only after a backup completed: such a backup succeeded, whatever
-    // its row says, and its objects are never deleted.
-    const keys = backupKeys(ctx.prefix, ctx.env, job.id, job.createdAt);
-    if (await adoptFromManifest(ctx, keys.manifest)) {
+    // its row says, and its objects are never deleted. A job started by a version before
+    // targets wrote at the old layout.
+    const keys = keysForJob(tctx, job);
+    const legacy = legacyBackupKeys(tctx.prefix, tctx.env, job.id, job.createdAt);
+    if ((await adoptFromManifest(ctx, keys.manifest)) || (await adoptFromManifest(ctx, legacy.manifest))) {
       log.warn({ jobId: job.id }, "stale RUNNING row had a manifest: recorded as SUCCEEDED from it");
       continue;
     }
@@ -153,10 +172,16 @@ export async function removeOrphanedUploads(ctx: BackupContext): Promise<number>
   const running = new Set((await ctx.db.backupJob.findMany({ where: { status: "RUNNING" }, select: { id: true } })).map((j) => j.id));
   // A re-encryption uploads beside a finished backup's parts (reencrypt.ts): its upload is busy too.
   for (const r of await ctx.db.keyReencryption.findMany({ select: { backupId: true } })) running.add(r.backupId);
-  const removed = await ctx.storage.removeIncompleteUploads(`${ctx.prefix}/${ctx.env}/`, (key) => {
-    const parts = key.split("/");
-    return running.has(parts[parts.length - 2] ?? "");
-  });
+  // Under every environment a target uses — and only those: another Vaultline may share the bucket.
+  const envs = new Set([ctx.catalogueEnv ?? ctx.env, ctx.env]);
+  for (const t of await ctx.db.target.findMany({ where: { isDefault: false }, select: { environment: true } })) envs.add(t.environment);
+  let removed = 0;
+  for (const env of envs) {
+    removed += await ctx.storage.removeIncompleteUploads(`${ctx.prefix}/${env}/`, (key) => {
+      const parts = key.split("/");
+      return running.has(parts[parts.length - 2] ?? "");
+    });
+  }
   if (removed) log.warn({ removed }, "removed unfinished uploads left by failed attempts");
   return removed;
 }

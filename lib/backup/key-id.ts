@@ -100,6 +100,33 @@ export async function sameKey(
   return null;
 }
 
+// Per catalogue, id and passphrase: one scrypt per configured key and process.
+const recorded = new WeakMap<Db, Map<string, Promise<boolean | null>>>();
+
+/**
+ * Whether `passphrase` is the one the catalogue recorded for key `id`: true, false, or null
+ * when the catalogue holds no passphrase verifier for that id (embedded mode, a catalogue
+ * rebuilt elsewhere, a public key). Never creates a record.
+ */
+export function recordedKeyMatches(db: Db, id: string, passphrase: string): Promise<boolean | null> {
+  let known = recorded.get(db);
+  if (!known) recorded.set(db, (known = new Map()));
+  const cacheKey = `${id}\u0000${passphrase}`;
+  let p = known.get(cacheKey);
+  if (!p) {
+    const map = known;
+    p = db.encryptionKey.findUnique({ where: { id } }).then((row) => (row?.verifier.startsWith("scrypt$") ? verifierMatches(passphrase, row.verifier) : null));
+    p.catch(() => map.delete(cacheKey));
+    known.set(cacheKey, p);
+  }
+  return p;
+}
+
+/** A verifier for `passphrase` in the EncryptionKey format (tests record keys with it). */
+export function verifierFor(passphrase: string): Promise<string> {
+  return makeVerifier(passphrase);
+}
+
 /**
  * The id of a public key (write-only backups, issue 16 §3): random like a passphrase's,
  * recorded in EncryptionKey with the key's fingerprint as its "verifier" — a public

@@ -7,7 +7,7 @@
 import type { BackupContext } from "./context";
 import { ENCRYPTION_ALGORITHM, keyFingerprint, type DecryptKey, type EncryptKey } from "./crypto";
 import { readEmbeddedKeys } from "./embedded-keys";
-import { keyIdFor, legacyKeyFingerprint, publicKeyIdFor } from "./key-id";
+import { keyIdFor, legacyKeyFingerprint, publicKeyIdFor, recordedKeyMatches } from "./key-id";
 import type { Manifest } from "./manifest";
 
 /** A passphrase and, when configured beside it, its id. */
@@ -52,14 +52,22 @@ export interface ResolvedPassphrase {
   current: boolean;
 }
 
-/** Every configured passphrase with its id (looked up once per catalogue, see key-id.ts). */
-export async function passphraseKeys(ctx: Keys): Promise<ResolvedPassphrase[]> {
+/** Every configured passphrase with its id, duplicates included; `configured`: the id came with it. */
+async function allPassphraseKeys(ctx: Keys): Promise<(ResolvedPassphrase & { configured: boolean })[]> {
   const { current, old } = passphrases(ctx);
+  const out: (ResolvedPassphrase & { configured: boolean })[] = [];
+  if (current) {
+    out.push({ id: await keyIdFor(ctx.db, current.passphrase, current.id), passphrase: current.passphrase, current: !ctx.publicKey, configured: !!current.id });
+  }
+  for (const k of old) out.push({ id: await keyIdFor(ctx.db, k.passphrase, k.id), passphrase: k.passphrase, current: false, configured: !!k.id });
+  return out;
+}
+
+/** Every configured passphrase with its id (looked up once per catalogue, see key-id.ts), one per id. */
+export async function passphraseKeys(ctx: Keys): Promise<ResolvedPassphrase[]> {
   const out: ResolvedPassphrase[] = [];
-  if (current) out.push({ id: await keyIdFor(ctx.db, current.passphrase, current.id), passphrase: current.passphrase, current: !ctx.publicKey });
-  for (const k of old) {
-    const id = await keyIdFor(ctx.db, k.passphrase, k.id);
-    if (!out.some((o) => o.id === id)) out.push({ id, passphrase: k.passphrase, current: false });
+  for (const { id, passphrase, current } of await allPassphraseKeys(ctx)) {
+    if (!out.some((o) => o.id === id)) out.push({ id, passphrase, current });
   }
   return out;
 }
@@ -79,6 +87,10 @@ export async function currentKey(ctx: Keys): Promise<CurrentKey> {
   }
   const { current } = passphrases(ctx);
   if (!current) throw new KeyUnavailableError(null, "no encryption key is configured (BACKUP_ENCRYPTION_PASSPHRASE or BACKUP_ENCRYPTION_PUBLIC_KEY)");
+  // A backup labelled with another passphrase's id could only be read by trying keys: refused.
+  if (current.id && (await recordedKeyMatches(ctx.db, current.id, current.passphrase)) === false) {
+    throw new KeyUnavailableError(current.id, `key id ${current.id} (BACKUP_ENCRYPTION_KEY_ID) belongs to another passphrase in this catalogue: give the new passphrase a new id, or none`);
+  }
   return { id: await keyIdFor(ctx.db, current.passphrase, current.id), key: current.passphrase };
 }
 
@@ -121,10 +133,30 @@ export async function decryptionKeyFor(ctx: Keys, encryption: Manifest["encrypti
     }
     return pk.privateKey === ctx.privateKey && !supplied ? { privateKey: pk.privateKey } : { privateKey: pk.privateKey, passphrase: pk.passphrase };
   }
-  const keys = await passphraseKeys(ctx);
+  const keys = await allPassphraseKeys(ctx);
   if (keyId) {
-    const k = keys.find((c) => c.id === keyId);
-    if (k) return k.passphrase;
+    // Exactly one passphrase per id, or none: OpenPGP cannot tell a wrong passphrase from a
+    // right one (a session key decrypted with the wrong one can look valid, and streaming
+    // output is only authenticated at its end), so an ambiguous id is refused, never guessed.
+    const claims = keys.filter((c) => c.id === keyId);
+    if (new Set(claims.map((c) => c.passphrase)).size > 1) {
+      throw new KeyUnavailableError(
+        keyId,
+        `key ${keyId} is configured with ${new Set(claims.map((c) => c.passphrase)).size} different passphrases ` +
+          `(BACKUP_ENCRYPTION_KEY_ID, BACKUP_ENCRYPTION_OLD_PASSPHRASES or the embedded keys file): keep only the one this key was made with`,
+      );
+    }
+    const k = claims[0];
+    if (k) {
+      // An id given beside a passphrase is checked against the catalogue's record of that id.
+      if (k.configured && (await recordedKeyMatches(ctx.db, keyId, k.passphrase)) === false) {
+        throw new KeyUnavailableError(
+          keyId,
+          `the passphrase configured for key ${keyId} is not the one this catalogue recorded for that id: correct it in BACKUP_ENCRYPTION_OLD_PASSPHRASES (or BACKUP_ENCRYPTION_PASSPHRASE)`,
+        );
+      }
+      return k.passphrase;
+    }
     throw new KeyUnavailableError(
       keyId,
       `this backup is encrypted with key ${keyId}, which is not configured: add its passphrase to BACKUP_ENCRYPTION_OLD_PASSPHRASES ` +

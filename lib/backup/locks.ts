@@ -13,14 +13,24 @@ function keys(namespace: number, name: string): [number, number] {
   return [namespace, createHash("sha256").update(name).digest().readInt32BE(0)];
 }
 
-export const LOCK_BACKUP_TARGET = 0x7661_0001; // one backup per target at a time
-export const LOCK_DESTRUCTIVE = 0x7661_0002; // restore, undo, rollback, delete, pruning, sweeps
-/** The one name every destructive operation locks under (with LOCK_DESTRUCTIVE). */
+export const LOCK_BACKUP_TARGET = 0x7661_0001; // one backup per target at a time, named by the target's id
+export const LOCK_DESTRUCTIVE = 0x7661_0002; // restore, undo, rollback, delete, pruning, sweeps — per target
+/**
+ * The default target's destructive-lock name, and the catalogue's: the sweeps that rewrite
+ * Vaultline's own rows take it, as does a restore of Vaultline's own database (restore.ts).
+ * It is the name every destructive operation used before targets, so it keeps meaning the
+ * same thing for the default target.
+ */
 export const DESTRUCTIVE_NAME = "vaultline";
 
-/** The same key as a session lock, as arguments for pg_try_advisory_xact_lock($1, $2). */
-export function destructiveKeys(): [number, number] {
-  return keys(LOCK_DESTRUCTIVE, DESTRUCTIVE_NAME);
+/** The destructive-lock name of a target (absent = `default`): one operation at a time per target. */
+export function destructiveName(targetId?: string | null): string {
+  return !targetId || targetId === "default" ? DESTRUCTIVE_NAME : `target:${targetId}`;
+}
+
+/** A target's key as arguments for pg_try_advisory_xact_lock($1, $2). */
+export function destructiveKeys(targetId?: string | null): [number, number] {
+  return keys(LOCK_DESTRUCTIVE, destructiveName(targetId));
 }
 
 async function connect(url: string) {
@@ -62,12 +72,17 @@ export async function waitLock(
   }
 }
 
-/** The one destructive-operation lock, once; null when another operation holds it. */
-export function tryDestructiveLock(url: string): Promise<HeldLock | null> {
-  return tryLock(url, LOCK_DESTRUCTIVE, DESTRUCTIVE_NAME);
+/** A target's destructive-operation lock (absent = `default`), once; null when another operation holds it. */
+export function tryDestructiveLock(url: string, targetId?: string | null): Promise<HeldLock | null> {
+  return tryLock(url, LOCK_DESTRUCTIVE, destructiveName(targetId));
 }
 
-/** The one destructive-operation lock, waiting for it. */
-export function waitDestructiveLock(url: string, opts: Parameters<typeof waitLock>[3] = {}): Promise<HeldLock> {
-  return waitLock(url, LOCK_DESTRUCTIVE, DESTRUCTIVE_NAME, opts);
+/** A target's destructive-operation lock, waiting for it. */
+export function waitDestructiveLock(url: string, opts: Parameters<typeof waitLock>[3] & { targetId?: string | null } = {}): Promise<HeldLock> {
+  return waitLock(url, LOCK_DESTRUCTIVE, destructiveName(opts.targetId), opts);
+}
+
+/** The lock one backup of a target holds while it runs (named by the target's id, not its URL). */
+export function waitBackupLock(url: string, targetId: string | null | undefined, opts: Parameters<typeof waitLock>[3] = {}): Promise<HeldLock> {
+  return waitLock(url, LOCK_BACKUP_TARGET, targetId || "default", opts);
 }

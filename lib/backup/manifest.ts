@@ -110,6 +110,8 @@ export const manifestSchema = z
     /** The database part's stored SHA-256; null only when there is no database part. */
     checksumSha256: sha256Hex.nullable(),
     appVersion: z.string().min(1),
+    /** Which target (DESIGN §8) the backup is of; absent (written before targets) = `default`. Never its URL. */
+    target: z.looseObject({ id: z.string().min(1), name: z.string().min(1), environment: z.string().min(1) }).optional(),
     /** The target's tables and column types at backup time; restore previews diff against it. */
     schema: z
       .object({ tables: z.record(z.string(), z.object({ columns: z.record(z.string(), z.string()) })) })
@@ -196,8 +198,27 @@ export interface BackupKeys {
 
 const KEY_SEGMENT = /^[A-Za-z0-9._-]+$/;
 
-/** `<prefix>/<env>/YYYY/MM/<id>/…` in UTC, so listings sort by time and months prune easily. */
-export function backupKeys(prefix: string, env: string, id: string, createdAt: Date): BackupKeys {
+/**
+ * Directories beside the backups under `<prefix>/<env>/` (mirror.ts, lib/deploy): a target
+ * of that name would mix its backups into them, so no target may be called so.
+ */
+export const RESERVED_TARGET_SEGMENTS: readonly string[] = ["audit", "restores", "deployments", "targets"];
+
+function keysAt(dir: string): BackupKeys {
+  return {
+    dir,
+    archive: `${dir}/archive.dump.gpg`,
+    files: `${dir}/files.tar.gpg`,
+    manifest: `${dir}/manifest.json`,
+  };
+}
+
+/**
+ * `<prefix>/<env>/<target>/YYYY/MM/<id>/…` in UTC (DESIGN §8), so listings sort by time
+ * within a target and months prune easily. Backups written before targets live at
+ * `<prefix>/<env>/YYYY/MM/<id>/…` and stay there: their rows keep the key (keysForJob).
+ */
+export function backupKeys(prefix: string, env: string, id: string, createdAt: Date, target = "default"): BackupKeys {
   const cleanPrefix = prefix.replace(/^\/+|\/+$/g, "");
   for (const segment of cleanPrefix ? cleanPrefix.split("/") : []) {
     if (!KEY_SEGMENT.test(segment) || segment === "." || segment === "..") {
@@ -205,15 +226,45 @@ export function backupKeys(prefix: string, env: string, id: string, createdAt: D
     }
   }
   if (!KEY_SEGMENT.test(env) || env === "." || env === "..") throw new Error(`invalid backup env: ${JSON.stringify(env)}`);
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(target) || RESERVED_TARGET_SEGMENTS.includes(target)) {
+    throw new Error(`invalid target name for a storage key: ${JSON.stringify(target)}`);
+  }
   if (!/^[A-Za-z0-9_-]+$/.test(id)) throw new Error(`invalid backup id: ${JSON.stringify(id)}`);
   if (Number.isNaN(createdAt.getTime())) throw new Error("invalid backup creation time");
   const yyyy = String(createdAt.getUTCFullYear()).padStart(4, "0");
   const mm = String(createdAt.getUTCMonth() + 1).padStart(2, "0");
-  const dir = [cleanPrefix, env, yyyy, mm, id].filter(Boolean).join("/");
-  return {
-    dir,
-    archive: `${dir}/archive.dump.gpg`,
-    files: `${dir}/files.tar.gpg`,
-    manifest: `${dir}/manifest.json`,
-  };
+  return keysAt([cleanPrefix, env, target, yyyy, mm, id].filter(Boolean).join("/"));
+}
+
+/** Where backups written before targets are: `<prefix>/<env>/YYYY/MM/<id>/…`. */
+export function legacyBackupKeys(prefix: string, env: string, id: string, createdAt: Date): BackupKeys {
+  const k = backupKeys(prefix, env, id, createdAt);
+  return keysAt(k.dir.replace(/\/default\/(\d{4}\/\d{2}\/[^/]+)$/, "/$1"));
+}
+
+/** Where a job's objects are: where its row says they were written, else the layout. */
+export interface StoredJobRef {
+  id: string;
+  createdAt: Date;
+  storageKey?: string | null;
+  metadata?: unknown;
+}
+
+/**
+ * A job's keys. A finished backup's row names its objects (storageKey, metadata.manifestKey),
+ * and that is where they stay — the layout of the version that wrote them, old or new. A job
+ * that wrote nothing yet gets the current layout under its target (`ctx.target`, absent =
+ * `default`).
+ */
+export function keysForJob(
+  ctx: { prefix: string; env: string; target?: { name: string } },
+  job: StoredJobRef,
+): BackupKeys {
+  const recorded = (job.metadata as { manifestKey?: unknown } | null | undefined)?.manifestKey;
+  for (const key of [typeof recorded === "string" ? recorded : null, job.storageKey ?? null]) {
+    if (!key) continue;
+    const dir = key.slice(0, key.lastIndexOf("/"));
+    if (dir.endsWith(`/${job.id}`) || dir === job.id) return keysAt(dir);
+  }
+  return backupKeys(ctx.prefix, ctx.env, job.id, job.createdAt, ctx.target?.name ?? "default");
 }

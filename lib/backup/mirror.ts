@@ -11,20 +11,35 @@ function day(d: Date) {
   return { y: iso.slice(0, 4), m: iso.slice(5, 7), d: iso.slice(8, 10) };
 }
 
-export function auditPrefix(ctx: Pick<BackupContext, "prefix" | "env">): string {
-  return `${ctx.prefix}/${ctx.env}/audit/`;
+type CatalogueCtx = Pick<BackupContext, "prefix" | "env" | "catalogueEnv">;
+
+export function auditPrefix(ctx: CatalogueCtx): string {
+  return `${ctx.prefix}/${ctx.catalogueEnv ?? ctx.env}/audit/`;
 }
 
-export function auditKey(ctx: Pick<BackupContext, "prefix" | "env">, e: { id: string; at: Date }): string {
+export function auditKey(ctx: CatalogueCtx, e: { id: string; at: Date }): string {
   const { y, m, d } = day(e.at);
   return `${auditPrefix(ctx)}${y}/${m}/${d}/${e.at.toISOString().replace(/[:.]/g, "-")}-${e.id}.json`;
 }
 
-export function restoresPrefix(ctx: Pick<BackupContext, "prefix" | "env">): string {
-  return `${ctx.prefix}/${ctx.env}/restores/`;
+export function restoresPrefix(ctx: CatalogueCtx): string {
+  return `${ctx.prefix}/${ctx.catalogueEnv ?? ctx.env}/restores/`;
 }
 
-export function restoreKey(ctx: Pick<BackupContext, "prefix" | "env">, id: string): string {
+/**
+ * Which targets have backups, and in which environment: written beside the audit trail by
+ * every backup of a target other than `default`, so that a catalogue restored from before a
+ * target existed still finds (and re-creates) it from storage (reconcile.ts).
+ */
+export function targetsPrefix(ctx: CatalogueCtx): string {
+  return `${ctx.prefix}/${ctx.catalogueEnv ?? ctx.env}/targets/`;
+}
+
+export function targetRecordKey(ctx: CatalogueCtx, id: string): string {
+  return `${targetsPrefix(ctx)}${id}.json`;
+}
+
+export function restoreKey(ctx: CatalogueCtx, id: string): string {
   return `${restoresPrefix(ctx)}${id}.json`;
 }
 

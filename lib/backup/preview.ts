@@ -2,6 +2,7 @@
 // live target — the words the operator reads before anything is touched (seed 004,
 // incident 1: "DB restore lost columns → homepage crash").
 import type { BackupContext } from "./context";
+import { contextForTargetId } from "./targets";
 import { recipientOf } from "./keyring";
 import { verifyBackupObjects, type VerifyOutcome } from "./verify";
 import { excludedSchemas, prismaMigrationRows, schemaSnapshot, tableRowEstimates, withoutSchemas, type SchemaSnapshot } from "./introspect";
@@ -84,9 +85,11 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings">): string[] {
   return w;
 }
 
-export async function previewRestore(ctx: BackupContext, backupId: string): Promise<RestorePreview & { manifest: Manifest | null }> {
-  const job = await ctx.db.backupJob.findUnique({ where: { id: backupId } });
+export async function previewRestore(appCtx: BackupContext, backupId: string): Promise<RestorePreview & { manifest: Manifest | null }> {
+  const job = await appCtx.db.backupJob.findUnique({ where: { id: backupId } });
   if (!job) throw notFound("Backup");
+  // Compared with the live database of the backup's own target: the one a restore replaces.
+  const ctx = await contextForTargetId(appCtx, job.targetId);
   if (job.status !== "SUCCEEDED") throw new ApiError("CONFLICT", "Only a successful backup can be restored");
   if (job.kind !== "FULL") throw new ApiError("CONFLICT", "A QUICK backup holds no data; restore a FULL backup (roll back the code from Deployments)");
   return buildPreview(ctx, job, await verifyBackupObjects(ctx, job));

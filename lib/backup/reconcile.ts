@@ -5,14 +5,17 @@ import type { BackupContext } from "./context";
 import type { JobStatus } from "../validation/backups";
 import { manifestDigest, parseManifest, type Manifest } from "./manifest";
 import { ObjectNotFoundError } from "./storage/types";
-import { auditPrefix, restoresPrefix, restoreKey } from "./mirror";
+import { auditPrefix, restoresPrefix, restoreKey, targetsPrefix } from "./mirror";
 import { componentLogger } from "../log";
+import { DEFAULT_TARGET_ID } from "./targets";
 
 
 const log = componentLogger("reconcile");
 
 export interface RestoreRecord {
   id: string;
+  /** Absent in records written before targets: `default`. */
+  targetId?: string;
   backupId: string;
   safetyBackupId: string | null;
   status: JobStatus;
@@ -52,6 +55,7 @@ export async function restoreRowData(ctx: BackupContext, r: RestoreRecord, users
   const known = users ?? (await existingUsers(ctx, [r.initiatedById]));
   return {
     id: r.id,
+    targetId: r.targetId ?? DEFAULT_TARGET_ID,
     backupId: r.backupId,
     safetyBackupId: r.safetyBackupId,
     status: r.status,
@@ -75,12 +79,34 @@ export async function restoreRowData(ctx: BackupContext, r: RestoreRecord, users
   };
 }
 
+/**
+ * The target a manifest names, as a catalogue row's targetId: by id, else by name; none =
+ * `default` (written before targets). A target that no longer exists is re-created with its
+ * id, name and environment and no URL, so its backups stay listed and restorable once an
+ * administrator gives it a URL again.
+ */
+export async function targetIdForManifest(ctx: BackupContext, m: Pick<Manifest, "target">): Promise<string> {
+  const t = m.target;
+  if (!t) return DEFAULT_TARGET_ID;
+  const byId = await ctx.db.target.findUnique({ where: { id: t.id }, select: { id: true } });
+  if (byId) return byId.id;
+  const byName = await ctx.db.target.findUnique({ where: { name: t.name }, select: { id: true } });
+  if (byName) return byName.id;
+  await ctx.db.target.createMany({
+    data: [{ id: t.id, name: t.name, environment: t.environment, isDefault: false, databaseUrlEncrypted: null }],
+    skipDuplicates: true,
+  });
+  log.warn({ target: t.name }, "a backup in storage names a target the catalogue did not have: re-created without a URL");
+  return (await ctx.db.target.findFirst({ where: { OR: [{ id: t.id }, { name: t.name }] }, select: { id: true } }))?.id ?? DEFAULT_TARGET_ID;
+}
+
 /** The catalogue row a manifest describes: the backup succeeded (a manifest is written last). */
 async function upsertFromManifest(ctx: BackupContext, key: string, m: Manifest, manifestSha256: string, exists: boolean): Promise<void> {
   const users = await existingUsers(ctx, [m.initiatedBy?.id]);
   const db = m.parts.find((p) => p.name === "database");
   const data = {
     id: m.id,
+    targetId: await targetIdForManifest(ctx, m),
     kind: m.kind,
     trigger: m.trigger,
     status: "SUCCEEDED" as const,
@@ -131,10 +157,34 @@ export async function adoptFromManifest(ctx: BackupContext, key: string): Promis
   return true;
 }
 
+/**
+ * Storage environments that may hold this Vaultline's backups: BACKUP_ENV (the catalogue's,
+ * also the default target's), every target's, and every target's recorded in storage
+ * (mirror.ts targetsPrefix) — a catalogue restored from before a target existed does not
+ * list it. Never the whole prefix: another Vaultline may share the bucket.
+ */
+async function backupEnvironments(ctx: BackupContext): Promise<string[]> {
+  const envs = new Set<string>([ctx.catalogueEnv ?? ctx.env, ctx.env]);
+  for (const t of await ctx.db.target.findMany({ select: { environment: true } })) envs.add(t.environment);
+  for await (const o of ctx.storage.list(targetsPrefix(ctx))) {
+    try {
+      const t = JSON.parse((await ctx.storage.getBytes(o.key)).toString("utf8")) as { environment?: unknown };
+      if (typeof t.environment === "string" && /^[A-Za-z0-9._-]+$/.test(t.environment) && t.environment !== "." && t.environment !== "..") envs.add(t.environment);
+    } catch (e) {
+      log.error({ key: o.key, err: (e as Error).message }, "unreadable target record");
+    }
+  }
+  return [...envs];
+}
+
 export async function reconcileFromStorage(ctx: BackupContext): Promise<{ backups: number; restores: number; audit: number }> {
-  const root = `${ctx.prefix}/${ctx.env}/`;
+  // The audit trail first: it names the environments of targets the restored catalogue lacks.
+  const audit = await reconcileAudit(ctx);
   const manifests: string[] = [];
-  for await (const o of ctx.storage.list(root)) if (o.key.endsWith("/manifest.json")) manifests.push(o.key);
+  for (const env of await backupEnvironments(ctx)) {
+    // Both layouts at once: <env>/YYYY/MM/<id>/ (before targets) and <env>/<target>/YYYY/MM/<id>/.
+    for await (const o of ctx.storage.list(`${ctx.prefix}/${env}/`)) if (o.key.endsWith("/manifest.json")) manifests.push(o.key);
+  }
 
   let backups = 0;
   // A backup's own row is captured mid-run (RUNNING) in its dump: the manifest, written
@@ -167,6 +217,11 @@ export async function reconcileFromStorage(ctx: BackupContext): Promise<{ backup
     }
   }
 
+  log.info({ backups, restores, audit }, "catalogue reconciled from storage");
+  return { backups, restores, audit };
+}
+
+async function reconcileAudit(ctx: BackupContext): Promise<number> {
   const events: {
     id: string;
     actorType: string;
@@ -193,6 +248,5 @@ export async function reconcileFromStorage(ctx: BackupContext): Promise<{ backup
     const r = await ctx.db.auditEvent.createMany({ data: events.slice(i, i + 500).map((e) => ({ ...e, mirroredAt })), skipDuplicates: true });
     audit += r.count;
   }
-  log.info({ backups, restores, audit }, "catalogue reconciled from storage");
-  return { backups, restores, audit };
+  return audit;
 }

@@ -19,7 +19,9 @@ import { createDecryptStream } from "./crypto";
 import { createHashingStream } from "./hashing";
 import { currentKey, decryptionKeyFor, manifestEncryption, type CurrentKey } from "./keyring";
 import { tryLock } from "./locks";
-import { backupKeys, manifestDigest, parseManifest, serializeManifest, type Manifest, type ManifestPart } from "./manifest";
+import { manifestDigest, parseManifest, serializeManifest, type Manifest, type ManifestPart } from "./manifest";
+import { storedKeys } from "./job-keys";
+import { contextForTargetKeys } from "./targets";
 import { readManifest } from "./verify";
 import { withDestructiveSlot } from "./delete";
 import { audit, type Actor } from "../audit";
@@ -122,7 +124,10 @@ async function switchOver(ctx: BackupContext, row: KeyReencryption, manifestKey:
  * Removes the old objects — holding the destructive slot, so that no restore is reading
  * them. When one is running, the row stays in CLEANUP and a later run finishes it.
  */
-async function cleanUp(ctx: BackupContext, row: Pick<KeyReencryption, "backupId" | "oldObjects" | "newObjects">): Promise<boolean> {
+async function cleanUp(appCtx: BackupContext, row: Pick<KeyReencryption, "backupId" | "oldObjects" | "newObjects">): Promise<boolean> {
+  // The slot of the backup's own target: a restore of another target reads none of these.
+  const owner = await appCtx.db.backupJob.findUnique({ where: { id: row.backupId }, select: { target: { select: { id: true, name: true, environment: true, isDefault: true } } } });
+  const ctx = owner ? contextForTargetKeys(appCtx, owner.target) : appCtx;
   try {
     await withDestructiveSlot(ctx, "removing the old objects", async () => {
       for (const key of row.oldObjects) if (!row.newObjects.includes(key)) await ctx.storage.delete(key);
@@ -148,7 +153,7 @@ async function settle(ctx: BackupContext, row: KeyReencryption, createdAt: Date 
   }
   if (row.state === "SWITCHING") {
     if (!createdAt) throw new Error(`backup ${row.backupId} is no longer in the catalogue; its re-encryption journal is left for an operator`);
-    const key = backupKeys(ctx.prefix, ctx.env, row.backupId, createdAt).manifest;
+    const key = (await storedKeys(ctx, { id: row.backupId, createdAt })).manifest;
     const digest = manifestDigest(await ctx.storage.getBytes(key));
     if (digest !== row.newManifestSha256 && digest !== row.oldManifestSha256) {
       throw new Error(`the manifest of backup ${row.backupId} changed during its re-encryption; left as it is`);
@@ -197,7 +202,7 @@ export async function reencryptBackup(
     if (pending) await settle(ctx, pending, job.createdAt);
     if (job.status !== "SUCCEEDED") throw new ApiError("CONFLICT", `Backup ${id} did not succeed; there is nothing to re-encrypt`);
     const fresh = await ctx.db.backupJob.findUniqueOrThrow({ where: { id } });
-    const manifestKey = backupKeys(ctx.prefix, ctx.env, id, fresh.createdAt).manifest;
+    const manifestKey = (await storedKeys(ctx, fresh)).manifest;
     const manifest = await readManifest(ctx, fresh);
     const oldDigest = manifestDigest(await ctx.storage.getBytes(manifestKey));
     const to = await currentKey(ctx);

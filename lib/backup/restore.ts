@@ -12,13 +12,15 @@ import { decryptionKeyFor, type PrivateKey } from "./keyring";
 import { forgetPrivateKey, heldPrivateKey, holdPrivateKey } from "./held-keys";
 import { createDecompressor } from "./compression";
 import { createHashingStream } from "./hashing";
+import { explainPartFailure, plainMismatch } from "./part-check";
 import { pgBinary, parseToolVersion, spawnPgRestore } from "./dump";
 import { applyArchive } from "./apply-archive";
 import { recoverFilesSwaps, swapInFiles } from "./files-swap";
 import { runBackup, humanReason } from "./run-backup";
 import { flushAuditMirror } from "./mirror";
 import { reconcileFromStorage, restoreRowData, writeRestoreRecord, type RestoreRecord } from "./reconcile";
-import { destructiveKeys, tryDestructiveLock, waitDestructiveLock } from "./locks";
+import { destructiveKeys, DESTRUCTIVE_NAME, LOCK_DESTRUCTIVE, tryDestructiveLock, waitDestructiveLock, waitLock, type HeldLock } from "./locks";
+import { contextForTarget, contextForTargetId, DEFAULT_TARGET_ID } from "./targets";
 import { buildPreview, diffSchemas } from "./preview";
 import { excludedSchemas, prismaSchema, schemaSnapshot } from "./introspect";
 import { catalogSnapshot, diffCatalogs, type CatalogSnapshot } from "./catalog-snapshot";
@@ -35,6 +37,7 @@ import { RESTORE_WORD, UNDO_WORD } from "../validation/restores";
 import { migrate } from "../migrate";
 import { ACTIVE_JOB_STATUSES } from "../validation/backups";
 import { execFile } from "node:child_process";
+import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 
 const log = componentLogger("restore");
@@ -49,6 +52,7 @@ function toRecord(r: RestoreRow): RestoreRecord {
   const iso = (d: Date | null) => d?.toISOString() ?? null;
   return {
     id: r.id,
+    targetId: r.targetId,
     backupId: r.backupId,
     safetyBackupId: r.safetyBackupId,
     status: r.status,
@@ -77,7 +81,7 @@ function toRecord(r: RestoreRow): RestoreRecord {
  * without the exact word, 409 while another destructive operation is active.
  */
 export async function startRestore(
-  ctx: BackupContext,
+  appCtx: BackupContext,
   backupId: string,
   actor: Actor,
   opts: { confirm: unknown; initiatedById?: string | null; reason?: "restore" | "rollback"; ownership?: Ownership; privateKey?: PrivateKey },
@@ -85,8 +89,12 @@ export async function startRestore(
   if (opts.confirm !== RESTORE_WORD) {
     throw new ApiError("CONFIRMATION_REQUIRED", `Type ${RESTORE_WORD} (exactly) to confirm the restore`, { expected: RESTORE_WORD });
   }
-  const backup = await ctx.db.backupJob.findUnique({ where: { id: backupId } });
+  const backup = await appCtx.db.backupJob.findUnique({ where: { id: backupId } });
   if (!backup) throw notFound("Backup");
+  // A backup restores into its own target only: the restore, its safety backup and its
+  // lock are that target's.
+  const ctx = await contextForTargetId(appCtx, backup.targetId);
+  const targetId = backup.targetId;
   if (backup.status !== "SUCCEEDED") throw new ApiError("CONFLICT", "Only a successful backup can be restored");
   if (backup.kind !== "FULL") throw new ApiError("CONFLICT", "A QUICK backup holds no data to restore");
   const hasFiles = ((backup.metadata as { parts?: { name: string }[] })?.parts ?? []).some((p) => p.name === "files");
@@ -95,13 +103,15 @@ export async function startRestore(
     // Serialises concurrent requests: only one may see "no active restore" and insert.
     // The same key every destructive operation holds: a running restore, undo, delete or
     // pruning answers 409 at once instead of making this request wait for it.
-    const [a, b] = destructiveKeys();
+    // Per target: a restore of another target neither blocks nor is blocked by this one.
+    const [a, b] = destructiveKeys(targetId);
     const got = await tx.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(${a}::int, ${b}::int) AS ok`;
-    if (!got[0]?.ok) throw new ApiError("OPERATION_IN_PROGRESS", "Another restore, undo, delete or pruning is running; wait for it to finish");
-    const active = await tx.restoreJob.count({ where: { status: { in: [...ACTIVE_JOB_STATUSES] } } });
-    if (active > 0) throw new ApiError("OPERATION_IN_PROGRESS", "Another restore is in progress; wait for it to finish");
+    if (!got[0]?.ok) throw new ApiError("OPERATION_IN_PROGRESS", `Another restore, undo, delete or pruning of ${ctx.target?.name ?? DEFAULT_TARGET_ID} is running; wait for it to finish`);
+    const active = await tx.restoreJob.count({ where: { status: { in: [...ACTIVE_JOB_STATUSES] }, targetId } });
+    if (active > 0) throw new ApiError("OPERATION_IN_PROGRESS", `Another restore of ${ctx.target?.name ?? DEFAULT_TARGET_ID} is in progress; wait for it to finish`);
     const safety = await tx.backupJob.create({
       data: {
+        targetId,
         kind: "FULL",
         trigger: "PRE_RESTORE",
         initiatedById: opts.initiatedById ?? null,
@@ -110,7 +120,7 @@ export async function startRestore(
       },
     });
     const restore = await tx.restoreJob.create({
-      data: { backupId, safetyBackupId: safety.id, initiatedById: opts.initiatedById ?? null, status: "QUEUED", phase: "queued", ownership: opts.ownership ?? "keep" },
+      data: { targetId, backupId, safetyBackupId: safety.id, initiatedById: opts.initiatedById ?? null, status: "QUEUED", phase: "queued", ownership: opts.ownership ?? "keep" },
     });
     return { restore, safety };
   });
@@ -119,7 +129,7 @@ export async function startRestore(
     actor,
     action: opts.reason === "rollback" ? "rollback.restore_requested" : "restore.requested",
     target: backupId,
-    details: { restoreId: restore.id, safetyBackupId: safety.id, ownership: opts.ownership ?? "keep", ...(opts.privateKey ? { privateKeySupplied: true } : {}) },
+    details: { restoreId: restore.id, target: ctx.target, safetyBackupId: safety.id, ownership: opts.ownership ?? "keep", ...(opts.privateKey ? { privateKeySupplied: true } : {}) },
   });
   // In this process's memory only, before the job can be picked up (held-keys.ts).
   if (opts.privateKey) holdPrivateKey(restore.id, opts.privateKey);
@@ -134,13 +144,15 @@ async function pgRestoreMajor(binDir?: string): Promise<number> {
   return parseToolVersion(stdout).major;
 }
 
-export async function runRestore(ctx: BackupContext, restoreId: string, opts: { signal?: AbortSignal } = {}): Promise<RestoreRecord["status"]> {
-  const first = await ctx.db.restoreJob.findUnique({ where: { id: restoreId } });
+export async function runRestore(appCtx: BackupContext, restoreId: string, opts: { signal?: AbortSignal } = {}): Promise<RestoreRecord["status"]> {
+  const first = await appCtx.db.restoreJob.findUnique({ where: { id: restoreId } });
   if (!first || first.status !== "QUEUED") return first?.status ?? "FAILED";
-  const lock = await waitDestructiveLock(ctx.appDatabaseUrl, { signal: opts.signal, pollMs: 1000 });
+  // Into the restore's own target (its database, files directory and checks).
+  const ctx = await contextForTargetId(appCtx, first.targetId);
+  const targetIsApp = ctx.targetUrl === ctx.appDatabaseUrl;
+  const lock = await lockForRestore(ctx, first.targetId, targetIsApp, opts.signal);
   const startedAt = new Date();
   let current: RestoreRecord = toRecord({ ...first, status: "RUNNING", startedAt, phase: "starting" });
-  const targetIsApp = ctx.targetUrl === ctx.appDatabaseUrl;
   const rlog = log.child({ jobId: restoreId, backupId: first.backupId });
 
   // Every state change goes to storage first (it survives the restore), then the row.
@@ -186,6 +198,9 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
     await save({ status: "RUNNING", startedAt: startedAt.toISOString(), phase: "verifying" });
     await emitEngineEvent({ type: "restore.started", restoreId });
     const backup = await ctx.db.backupJob.findUniqueOrThrow({ where: { id: first.backupId } });
+    if (backup.targetId !== first.targetId) {
+      throw new RefusedError(`Backup ${backup.id} is of another target than this restore's (${ctx.target?.name ?? DEFAULT_TARGET_ID}); a backup restores into its own target only`);
+    }
 
     // 1. Refuse on any doubt, before anything is touched.
     const suppliedKey = heldPrivateKey(restoreId);
@@ -193,6 +208,7 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
     if (!verify.ok || !verify.manifest) throw new RefusedError(`The backup failed verification: ${verify.reason}`);
     const manifest = verify.manifest;
     const decryptionKey = await decryptionKeyFor(ctx, manifest.encryption, suppliedKey);
+    const keyId = manifest.encryption.keyId ?? null;
     const dbPart = manifest.parts.find((p) => p.name === "database");
     if (!dbPart) throw new RefusedError("The backup has no database part");
     const filesPart = manifest.parts.find((p) => p.name === "files");
@@ -237,22 +253,28 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
       await phase("restoring beside the live database");
       try {
         await createFreshDatabase(ctx.targetUrl, names);
+        // One pipeline: a failure anywhere tears every stage down; both checksums are checked
+        // before the copy can be swapped in (a wrong key must never reach the swap).
         const stored = createHashingStream();
-        const raw = await ctx.storage.get(dbPart.key);
-        const decrypted = createDecryptStream(decryptionKey);
+        const decrypted = createHashingStream();
         const plain = createDecompressor(dbPart.compression);
-        raw.on("error", (e) => stored.stream.destroy(e));
-        stored.stream.on("error", (e) => decrypted.destroy(e));
-        decrypted.on("error", (e) => plain.destroy(e));
-        raw.pipe(stored.stream).pipe(decrypted).pipe(plain);
-        await spawnPgRestore(plain, freshUrl, {
-          binDir: ctx.pgBinDir,
-          signal: opts.signal,
-          jobs: ctx.restoreJobs ?? 2,
-          noOwner: !keepOwners,
-          noPrivileges: !keepPrivileges,
-        });
+        const feed = pipeline(await ctx.storage.get(dbPart.key), stored.stream, createDecryptStream(decryptionKey), decrypted.stream, plain);
+        feed.catch(() => undefined);
+        try {
+          await spawnPgRestore(plain, freshUrl, {
+            binDir: ctx.pgBinDir,
+            signal: opts.signal,
+            jobs: ctx.restoreJobs ?? 2,
+            noOwner: !keepOwners,
+            noPrivileges: !keepPrivileges,
+          });
+          await feed;
+        } catch (e) {
+          plain.destroy();
+          throw await explainPartFailure(ctx.storage, dbPart, decryptionKey, keyId, e);
+        }
         if (stored.digest() !== dbPart.sha256) throw new Error("the archive read during the restore does not match its checksum");
+        if (decrypted.digest() !== dbPart.plainSha256) throw plainMismatch(dbPart, decrypted.digest(), keyId);
         await phase("checking the restored copy");
         await checkRestoredCopy(freshUrl, manifest, backupCatalog, keepOwners);
         await phase("swapping databases");
@@ -270,20 +292,24 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
       // reconcile below reads it back from there.
       if (targetIsApp) await flushAuditMirror(ctx);
       const schema = prismaSchema(ctx.appDatabaseUrl);
-      await applyArchive({
-        storedStream: await ctx.storage.get(dbPart.key),
-        passphrase: decryptionKey,
-        expectedStoredSha256: dbPart.sha256,
-        compression: dbPart.compression,
-        targetUrl: ctx.targetUrl,
-        // Computed now, not at preview time: whatever was made since goes too.
-        prologue: await inPlacePrologue(ctx.targetUrl, excluded, targetIsApp ? { schema, tables: CREDENTIAL_TABLES } : undefined),
-        epilogue: targetIsApp ? keptCredentialsEpilogue(schema) : undefined,
-        keepOwners,
-        keepPrivileges,
-        binDir: ctx.pgBinDir,
-        signal: opts.signal,
-      });
+      try {
+        await applyArchive({
+          storedStream: await ctx.storage.get(dbPart.key),
+          passphrase: decryptionKey,
+          expectedStoredSha256: dbPart.sha256,
+          compression: dbPart.compression,
+          targetUrl: ctx.targetUrl,
+          // Computed now, not at preview time: whatever was made since goes too.
+          prologue: await inPlacePrologue(ctx.targetUrl, excluded, targetIsApp ? { schema, tables: CREDENTIAL_TABLES } : undefined),
+          epilogue: targetIsApp ? keptCredentialsEpilogue(schema) : undefined,
+          keepOwners,
+          keepPrivileges,
+          binDir: ctx.pgBinDir,
+          signal: opts.signal,
+        });
+      } catch (e) {
+        throw await explainPartFailure(ctx.storage, dbPart, decryptionKey, keyId, e);
+      }
       stage = "replaced";
     }
 
@@ -292,12 +318,16 @@ export async function runRestore(ctx: BackupContext, restoreId: string, opts: { 
       const filesDir = ctx.filesDir;
       await phase("restoring files");
       await afterReplace("Restoring the files part", async () => {
-        const enc = await ctx.storage.get(filesPart.key);
-        const decrypted = enc.pipe(createDecryptStream(decryptionKey));
-        const tarStream = decrypted.pipe(createDecompressor(filesPart.compression));
-        enc.on("error", (e) => decrypted.destroy(e));
-        decrypted.on("error", (e) => tarStream.destroy(e));
-        await swapInFiles(filesDir, restoreId, tarStream);
+        const tarStream = createDecompressor(filesPart.compression);
+        const feed = pipeline(await ctx.storage.get(filesPart.key), createDecryptStream(decryptionKey), tarStream);
+        feed.catch(() => undefined);
+        try {
+          await swapInFiles(filesDir, restoreId, tarStream);
+          await feed;
+        } catch (e) {
+          tarStream.destroy();
+          throw await explainPartFailure(ctx.storage, filesPart, decryptionKey, keyId, e);
+        }
       });
     }
 
@@ -408,13 +438,26 @@ const AFTER_COMMIT_PHASES = new Set(["restoring files", "reconciling catalogue",
  * restore is judged by where it stopped: before the swap (or before COMMIT) the database is
  * as it was; after it, the restore stands and the steps that did not run are named.
  */
-export async function sweepStaleRestores(ctx: BackupContext, now = new Date()): Promise<string[]> {
-  const lock = await tryDestructiveLock(ctx.appDatabaseUrl);
-  if (!lock) return [];
-  try {
+export async function sweepStaleRestores(appCtx: BackupContext, now = new Date()): Promise<string[]> {
+  const swept: string[] = [];
+  await eachTarget(appCtx, "stale restore sweep", async (ctx, targetId) => {
+    const lock = await tryDestructiveLock(ctx.appDatabaseUrl, targetId);
+    if (!lock) return;
+    try {
+      swept.push(...(await sweepTargetRestores(ctx, targetId, now)));
+    } finally {
+      await lock.release();
+    }
+  });
+  return swept;
+}
+
+/** One target's stale restores; the caller holds its destructive lock. */
+async function sweepTargetRestores(ctx: BackupContext, targetId: string, now: Date): Promise<string[]> {
+  {
     const cutoff = new Date(now.getTime() - RESTORE_STALE_AFTER_MS);
     const stale = await ctx.db.restoreJob.findMany({
-      where: { status: "RUNNING", OR: [{ heartbeatAt: { lt: cutoff } }, { heartbeatAt: null, startedAt: { lt: cutoff } }] },
+      where: { targetId, status: "RUNNING", OR: [{ heartbeatAt: { lt: cutoff } }, { heartbeatAt: null, startedAt: { lt: cutoff } }] },
     });
     const swept: string[] = [];
     for (const r of stale) {
@@ -441,8 +484,6 @@ export async function sweepStaleRestores(ctx: BackupContext, now = new Date()): 
       });
     }
     return swept;
-  } finally {
-    await lock.release();
   }
 }
 
@@ -474,13 +515,21 @@ async function staleOutcome(ctx: BackupContext, r: RestoreRow) {
 }
 
 /** Drops the databases kept for Undo once their time is up. */
-export async function dropExpiredPrevious(ctx: BackupContext, now = new Date()): Promise<string[]> {
-  const due = await ctx.db.restoreJob.findMany({
-    where: { previousDatabase: { not: null }, previousDroppedAt: null, keepUntil: { lt: now } },
+export async function dropExpiredPrevious(appCtx: BackupContext, now = new Date()): Promise<string[]> {
+  const dropped: string[] = [];
+  await eachTarget(appCtx, "dropping expired undo copies", async (ctx, targetId) => {
+    const due = await ctx.db.restoreJob.findMany({
+      where: { targetId, previousDatabase: { not: null }, previousDroppedAt: null, keepUntil: { lt: now } },
+    });
+    dropped.push(...(await dropTargetPrevious(ctx, targetId, due, now)));
   });
+  return dropped;
+}
+
+async function dropTargetPrevious(ctx: BackupContext, targetId: string, due: RestoreRow[], now: Date): Promise<string[]> {
   const dropped: string[] = [];
   for (const r of due) {
-    const lock = await tryDestructiveLock(ctx.appDatabaseUrl);
+    const lock = await tryDestructiveLock(ctx.appDatabaseUrl, targetId);
     if (!lock) break;
     try {
       await dropDatabase(ctx.targetUrl, r.previousDatabase!);
@@ -501,12 +550,16 @@ export async function dropExpiredPrevious(ctx: BackupContext, now = new Date()):
  * Undo restore: swaps the kept previous database back in place (seconds); the restored one
  * is kept in its turn until the same deadline, so an undo can be undone by hand.
  */
-export async function undoRestore(ctx: BackupContext, restoreId: string, actor: Actor, opts: { confirm: unknown }) {
+export async function undoRestore(appCtx: BackupContext, restoreId: string, actor: Actor, opts: { confirm: unknown }) {
   if (opts.confirm !== UNDO_WORD) {
     throw new ApiError("CONFIRMATION_REQUIRED", `Type ${UNDO_WORD} (exactly) to confirm the undo`, { expected: UNDO_WORD });
   }
-  const lock = await tryDestructiveLock(ctx.appDatabaseUrl);
-  if (!lock) throw new ApiError("OPERATION_IN_PROGRESS", "Another restore, undo, delete or pruning is running; the undo was not started");
+  const found = await appCtx.db.restoreJob.findUnique({ where: { id: restoreId }, select: { targetId: true } });
+  if (!found) throw notFound("Restore");
+  // Undo swaps the restore's own target's databases, under that target's lock.
+  const ctx = await contextForTargetId(appCtx, found.targetId);
+  const lock = await tryDestructiveLock(ctx.appDatabaseUrl, found.targetId);
+  if (!lock) throw new ApiError("OPERATION_IN_PROGRESS", `Another restore, undo, delete or pruning of ${ctx.target?.name ?? DEFAULT_TARGET_ID} is running; the undo was not started`);
   try {
     const r = await ctx.db.restoreJob.findUnique({ where: { id: restoreId } });
     if (!r) throw notFound("Restore");
@@ -524,7 +577,7 @@ export async function undoRestore(ctx: BackupContext, restoreId: string, actor: 
     const swapSeconds = await swapDatabases(ctx.targetUrl, names.live, names.previous, names.undone);
     const row = await ctx.db.restoreJob.update({ where: { id: r.id }, data: { undoneAt: new Date(), previousDatabase: names.undone } });
     await writeRestoreRecord(ctx, toRecord(row));
-    await audit(ctx.db, { actor, action: "restore.undone", target: r.backupId, details: { restoreId: r.id, swapSeconds, keptAs: names.undone } });
+    await audit(ctx.db, { actor, action: "restore.undone", target: r.backupId, details: { restoreId: r.id, target: ctx.target, swapSeconds, keptAs: names.undone } });
     log.info({ restoreId: r.id, swapSeconds }, "restore undone");
     return { restoreId: r.id, undoneAt: row.undoneAt!.toISOString(), swapSeconds };
   } finally {
@@ -533,18 +586,62 @@ export async function undoRestore(ctx: BackupContext, restoreId: string, actor: 
 }
 
 /** The restore side of the sweep: stale restores, interrupted file swaps, expired Undo copies. */
-export async function restoreHousekeeping(ctx: BackupContext): Promise<void> {
-  if (ctx.filesDir) {
-    const lock = await tryDestructiveLock(ctx.appDatabaseUrl);
-    if (lock) {
-      try {
-        const done = await recoverFilesSwaps(ctx.filesDir);
-        if (done.length) log.warn({ done }, "interrupted files swaps recovered");
-      } finally {
-        await lock.release();
-      }
+export async function restoreHousekeeping(appCtx: BackupContext): Promise<void> {
+  await eachTarget(appCtx, "files swap recovery", async (ctx, targetId) => {
+    if (!ctx.filesDir) return;
+    const lock = await tryDestructiveLock(ctx.appDatabaseUrl, targetId);
+    if (!lock) return;
+    try {
+      const done = await recoverFilesSwaps(ctx.filesDir);
+      if (done.length) log.warn({ done, target: ctx.target?.name }, "interrupted files swaps recovered");
+    } finally {
+      await lock.release();
+    }
+  });
+  await sweepStaleRestores(appCtx);
+  await dropExpiredPrevious(appCtx);
+}
+
+/**
+ * Runs fn with each target's context. A target whose URL cannot be decrypted (a changed
+ * TARGET_URL_SECRET) is logged and skipped: the others still get their housekeeping.
+ */
+async function eachTarget(appCtx: BackupContext, what: string, fn: (ctx: BackupContext, targetId: string) => Promise<void>): Promise<void> {
+  const app = appCtx.appContext ?? appCtx;
+  for (const t of await app.db.target.findMany({ orderBy: { createdAt: "asc" } })) {
+    let ctx: BackupContext;
+    try {
+      ctx = contextForTarget(app, t);
+    } catch (e) {
+      log.warn({ target: t.name, err: (e as Error).message }, `${what}: target skipped`);
+      continue;
+    }
+    try {
+      await fn(ctx, t.id);
+    } catch (e) {
+      log.warn({ target: t.name, err: (e as Error).message }, `${what} failed for this target`);
     }
   }
-  await sweepStaleRestores(ctx);
-  await dropExpiredPrevious(ctx);
+}
+
+/**
+ * The restore's target's destructive lock, waited for. Restoring Vaultline's own database
+ * also takes the catalogue's (the default target's name, which the catalogue sweeps take)
+ * when that database is not the default target's.
+ */
+async function lockForRestore(ctx: BackupContext, targetId: string, targetIsApp: boolean, signal?: AbortSignal): Promise<HeldLock> {
+  const own = await waitDestructiveLock(ctx.appDatabaseUrl, { signal, pollMs: 1000, targetId });
+  if (!targetIsApp || targetId === DEFAULT_TARGET_ID) return own;
+  try {
+    const catalogue = await waitLock(ctx.appDatabaseUrl, LOCK_DESTRUCTIVE, DESTRUCTIVE_NAME, { signal, pollMs: 1000 });
+    return {
+      release: async () => {
+        await catalogue.release();
+        await own.release();
+      },
+    };
+  } catch (e) {
+    await own.release();
+    throw e;
+  }
 }

@@ -3,11 +3,17 @@ import type { Db } from "../db";
 import type { RestoreDto } from "../validation/restores";
 import { notFound } from "../errors";
 import { backupStatuses } from "./related";
+import { requireTarget } from "./targets";
+import type { TargetRefDto } from "../validation/backups";
 
-const include = { initiatedBy: { select: { id: true, displayName: true, email: true, role: true } } } as const;
+const include = {
+  initiatedBy: { select: { id: true, displayName: true, email: true, role: true } },
+  target: { select: { id: true, name: true, environment: true } },
+} as const;
 
 type Row = Awaited<ReturnType<Db["restoreJob"]["findFirstOrThrow"]>> & {
   initiatedBy: { id: string; displayName: string; email: string; role: string } | null;
+  target: TargetRefDto;
 };
 
 /** A swap restore whose previous database is still kept, not undone yet. */
@@ -20,6 +26,7 @@ export function canUndo(r: { status: string; strategy: string | null; previousDa
 export function toRestoreDto(r: Row): RestoreDto {
   return {
     id: r.id,
+    target: r.target,
     backupId: r.backupId,
     safetyBackupId: r.safetyBackupId,
     status: r.status,
@@ -44,10 +51,12 @@ export function toRestoreDto(r: Row): RestoreDto {
   };
 }
 
-export async function listRestores(db: Db, q: { limit: number; offset: number }) {
+/** One target's restores (omitted = `default`), newest first. */
+export async function listRestores(db: Db, q: { limit: number; offset: number; target?: string }) {
+  const { id: targetId } = await requireTarget(db, q.target);
   const [rows, total] = await Promise.all([
-    db.restoreJob.findMany({ include, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: q.limit, skip: q.offset }),
-    db.restoreJob.count(),
+    db.restoreJob.findMany({ where: { targetId }, include, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: q.limit, skip: q.offset }),
+    db.restoreJob.count({ where: { targetId } }),
   ]);
   const statuses = await backupStatuses(db, rows.flatMap((r) => (r.safetyBackupId ? [r.backupId, r.safetyBackupId] : [r.backupId])));
   const restores = rows.map((r) => ({

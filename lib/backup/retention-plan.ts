@@ -6,6 +6,7 @@ import { getSettings } from "../settings";
 import { BOSS_SCHEMA, QUEUES } from "../queue";
 import { ACTIVE_JOB_STATUSES, type BackupKind, type BackupTrigger, type JobStatus, type VerifyStatus } from "../validation/backups";
 import { planRetention, type BusyReason, type RetentionPlan, type RetentionPolicy } from "./retention";
+import { DEFAULT_TARGET_ID, findTarget, targetSettings } from "./targets";
 
 export interface RetentionRow {
   id: string;
@@ -55,14 +56,14 @@ export async function busyBackups(db: Db): Promise<Map<string, BusyReason>> {
  * on order). Raw SQL with times as epoch milliseconds: Prisma's row mapping and pg's
  * timestamp parsing took seconds on a 100k-row catalogue (docs/decisions.md §71).
  */
-async function readCatalogue(db: Db): Promise<RetentionRow[]> {
+async function readCatalogue(db: Db, targetId: string): Promise<RetentionRow[]> {
   const raw = await db.$queryRaw<
     { id: string; kind: BackupKind; trigger: BackupTrigger; status: JobStatus; created: number; completed: number | null; size: number | null; verifyStatus: VerifyStatus | null }[]
   >`
     SELECT id, kind::text AS kind, trigger::text AS trigger, status::text AS status,
            (extract(epoch FROM "createdAt") * 1000)::float8 AS created, (extract(epoch FROM "completedAt") * 1000)::float8 AS completed,
            "sizeBytes"::float8 AS size, "verifyStatus"::text AS "verifyStatus"
-      FROM "BackupJob" ORDER BY "createdAt" DESC, id DESC`;
+      FROM "BackupJob" WHERE "targetId" = ${targetId} ORDER BY "createdAt" DESC, id DESC`;
   return raw.map((r) => ({
     id: r.id,
     kind: r.kind,
@@ -76,15 +77,19 @@ async function readCatalogue(db: Db): Promise<RetentionRow[]> {
 }
 
 /**
- * The plan for the saved policy, or for `proposed` laid over it (a field left out keeps
- * its saved value), at `now`, in the schedule's time zone.
+ * The plan of one target's backups (absent = `default`; counted among its own backups only)
+ * for its policy — its own `settings.retention`, else Settings → Retention — or for
+ * `proposed` laid over it (a field left out keeps its saved value), at `now`, in its
+ * schedule's time zone.
  */
-export async function planCatalogue(db: Db, opts: { proposed?: Partial<RetentionPolicy>; now?: Date } = {}): Promise<CataloguePlan> {
+export async function planCatalogue(db: Db, opts: { proposed?: Partial<RetentionPolicy>; now?: Date; targetId?: string } = {}): Promise<CataloguePlan> {
   const now = opts.now ?? new Date();
   const settings = await getSettings(db);
-  const policy: RetentionPolicy = { ...settings.retention, ...opts.proposed };
-  const timeZone = settings.schedule.timezone;
-  const [rows, busy] = await Promise.all([readCatalogue(db), busyBackups(db)]);
+  const targetId = opts.targetId ?? DEFAULT_TARGET_ID;
+  const own = targetId === DEFAULT_TARGET_ID ? {} : targetSettings((await findTarget(db, targetId)) ?? { settings: {} });
+  const policy: RetentionPolicy = { ...(own.retention ?? settings.retention), ...opts.proposed };
+  const timeZone = own.schedule?.timezone ?? settings.schedule.timezone;
+  const [rows, busy] = await Promise.all([readCatalogue(db, targetId), busyBackups(db)]);
   const plan = planRetention(rows, policy, now, { timeZone, busy });
   return { policy, timeZone, now, plan, rows: new Map(rows.map((r) => [r.id, r])) };
 }

@@ -7,7 +7,8 @@ import type { RetentionPolicy } from "./retention";
 
 export async function previewRetention(
   db: Db,
-  opts: { proposed?: Partial<RetentionPolicy>; now?: Date; limit?: number } = {},
+  /** targetId: that target's plan, by its own policy (absent = `default`). */
+  opts: { proposed?: Partial<RetentionPolicy>; now?: Date; limit?: number; targetId?: string } = {},
 ): Promise<RetentionPreview> {
   const { plan, rows, policy, timeZone, now } = await planCatalogue(db, opts);
   const limit = opts.limit ?? Number.POSITIVE_INFINITY;

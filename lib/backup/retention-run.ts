@@ -5,6 +5,8 @@
 import type { BackupContext } from "./context";
 import { planCatalogue } from "./retention-plan";
 import { removeBackupObjects, withDestructiveSlot } from "./delete";
+import { contextForTargetKeys, DEFAULT_TARGET_ID } from "./targets";
+import type { TargetRef } from "./context";
 import { onEngineEvent } from "./events";
 import { audit, type Actor } from "../audit";
 import { ApiError } from "../errors";
@@ -34,6 +36,8 @@ export interface RetentionPruned {
   count: number;
   bytes: number | bigint;
   ids: string[];
+  /** The target whose backups were pruned (absent = `default`). */
+  target?: TargetRef;
 }
 
 export type Notifier = (event: RetentionPruned) => Promise<unknown>;
@@ -43,36 +47,64 @@ export interface RetentionRunOptions {
   actor?: Actor;
   /** Receives "retention.pruned" when anything was pruned. */
   notifier?: Notifier;
+  /** One target only; absent = every target, each by its own policy under its own lock. */
+  targetId?: string;
 }
 
-export async function runRetention(ctx: BackupContext, opts: RetentionRunOptions = {}): Promise<RetentionRunResult> {
+export async function runRetention(appCtx: BackupContext, opts: RetentionRunOptions = {}): Promise<RetentionRunResult> {
+  const targets = await appCtx.db.target.findMany({
+    where: opts.targetId ? { id: opts.targetId } : {},
+    select: { id: true, name: true, environment: true, isDefault: true },
+    orderBy: { createdAt: "asc" },
+  });
+  const results: RetentionRunResult[] = [];
+  for (const t of targets) results.push(await runTargetRetention(contextForTargetKeys(appCtx, t), t.id, opts));
+  const done = results.filter((r): r is Extract<RetentionRunResult, { status: "done" }> => r.status === "done");
+  if (!done.length) return results[0] ?? { status: "skipped", reason: "no such target" };
+  return {
+    status: "done",
+    pruned: done.flatMap((r) => r.pruned),
+    bytes: done.reduce((n, r) => n + r.bytes, 0),
+    kept: done.reduce((n, r) => n + r.kept, 0),
+    failed: done.flatMap((r) => r.failed),
+  };
+}
+
+/** One target's pruning, holding that target's destructive slot (ctx is the target's). */
+async function runTargetRetention(ctx: BackupContext, targetId: string, opts: RetentionRunOptions): Promise<RetentionRunResult> {
   const now = opts.now ?? new Date();
   const actor = opts.actor ?? { type: "system", label: "retention" };
   let result: RetentionRunResult;
   try {
-    result = await withDestructiveSlot(ctx, "retention pruning", () => prune(ctx, now, actor));
+    result = await withDestructiveSlot(ctx, "retention pruning", () => prune(ctx, targetId, now, actor));
   } catch (e) {
     if (e instanceof ApiError && e.code === "OPERATION_IN_PROGRESS") {
-      log.info({ reason: e.message }, "retention skipped; will try at the next run");
+      log.info({ reason: e.message, target: ctx.target?.name }, "retention skipped; will try at the next run");
       return { status: "skipped", reason: e.message };
     }
     throw e;
   }
   if (result.status === "done" && result.pruned.length > 0 && opts.notifier) {
-    await opts.notifier({ type: "retention.pruned", count: result.pruned.length, bytes: result.bytes, ids: result.pruned.map((p) => p.id) });
+    await opts.notifier({
+      type: "retention.pruned",
+      count: result.pruned.length,
+      bytes: result.bytes,
+      ids: result.pruned.map((p) => p.id),
+      ...(targetId !== DEFAULT_TARGET_ID && ctx.target ? { target: ctx.target } : {}),
+    });
   }
   return result;
 }
 
-async function prune(ctx: BackupContext, now: Date, actor: Actor): Promise<RetentionRunResult> {
-  // The very plan GET /api/retention/preview shows for the saved policy at this moment.
-  const { plan, rows: byId, policy, timeZone } = await planCatalogue(ctx.db, { now });
+async function prune(ctx: BackupContext, targetId: string, now: Date, actor: Actor): Promise<RetentionRunResult> {
+  // The very plan GET /api/retention/preview shows for the target's policy at this moment.
+  const { plan, rows: byId, policy, timeZone } = await planCatalogue(ctx.db, { now, targetId });
   const pruned: PrunedBackup[] = [];
   const failed: { id: string; error: string }[] = [];
   for (const { id, reason } of plan.prune) {
     const row = byId.get(id)!;
     try {
-      await removeBackupObjects(ctx, row);
+      await removeBackupObjects(ctx, await ctx.db.backupJob.findUniqueOrThrow({ where: { id }, select: { id: true, createdAt: true, storageKey: true, metadata: true } }));
       // Only if it is still what the plan saw (a finished job does not change status,
       // but a row re-inserted by a catalogue reconcile must not be deleted blind).
       const del = await ctx.db.backupJob.deleteMany({ where: { id, status: row.status } });
@@ -100,6 +132,7 @@ async function prune(ctx: BackupContext, now: Date, actor: Actor): Promise<Reten
       action: "retention.pruned",
       target: pruned.map((p) => p.id).join(",").slice(0, 1000) || null,
       details: {
+        target: ctx.target,
         ids: pruned.map((p) => p.id),
         bytes,
         count: pruned.length,

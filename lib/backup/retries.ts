@@ -66,12 +66,15 @@ export async function scheduleRetry(ctx: BackupContext, jobId: string, policy: R
     if (exists) return null;
     // A newer scheduled backup that already succeeded makes this retry pointless.
     const newer = await tx.backupJob.findFirst({
-      where: { trigger: "SCHEDULED", status: "SUCCEEDED", createdAt: { gt: job.createdAt } },
+      // Of the same target: another target's success says nothing about this one.
+      where: { trigger: "SCHEDULED", status: "SUCCEEDED", createdAt: { gt: job.createdAt }, targetId: job.targetId },
       select: { id: true },
     });
     if (newer) return { skipped: newer.id };
     const row = await tx.backupJob.create({
       data: {
+        // A retry is of the same target as the attempt it retries.
+        targetId: job.targetId,
         kind: job.kind,
         trigger: "SCHEDULED",
         retryOfId: firstId,

@@ -7,16 +7,18 @@ import { writeEncryptedObject } from "./archive";
 import { checkDumpCompatibility, serverVersion, spawnPgDump } from "./dump";
 import { tarDirectory } from "./files";
 import { currentKey, manifestEncryption } from "./keyring";
-import { backupKeys, manifestDigest, serializeManifest, type Manifest, type ManifestPart, type TableChecksums } from "./manifest";
+import { keysForJob, manifestDigest, serializeManifest, type Manifest, type ManifestPart, type TableChecksums } from "./manifest";
 import { catalogSnapshot } from "./catalog-snapshot";
 import { excludedSchemas, prismaMigrationRows, schemaHash, schemaSnapshot, tableRowEstimates, withoutSchemas } from "./introspect";
 import { databaseHost, databaseName } from "./libpq";
 import { CancelledError, TimeoutError, removeOrphanedUploads, startHeartbeat } from "./jobs";
-import { LOCK_BACKUP_TARGET, tryDestructiveLock, waitLock, type HeldLock } from "./locks";
+import { tryDestructiveLock, waitBackupLock, type HeldLock } from "./locks";
+import { contextForTargetId, DEFAULT_TARGET_ID } from "./targets";
+import { targetRecordKey } from "./mirror";
 import { NO_COMMIT_MESSAGE, resolveCommit } from "./commit";
 import { emitEngineEvent } from "./events";
 import { audit } from "../audit";
-import { componentLogger, redactUrl } from "../log";
+import { componentLogger } from "../log";
 import { StorageUnavailableError } from "./storage/types";
 import { pgDumpCompressionArgs, type PartCompression } from "./compression";
 import { expectedArchiveBytes } from "./size-estimate";
@@ -41,13 +43,18 @@ export function humanReason(e: unknown): string {
   if (e instanceof StorageUnavailableError) return `Storage unavailable: ${e.message}`;
   const err = e as Error & { code?: string };
   if (err?.name === "AbortError") return "The backup was stopped before it finished";
-  return (err?.message ?? String(e)).split("\n")[0].slice(0, 1000);
+  // libpq and pg quote a connection string now and then: never its password.
+  return (err?.message ?? String(e))
+    .split("\n")[0]
+    .replace(/(postgres(?:ql)?:\/\/[^:/@\s]*):[^@\s]*@/gi, "$1:***@")
+    .slice(0, 1000);
 }
 
 async function waitForNoRestore(ctx: BackupContext, signal: AbortSignal, onWait: () => Promise<void>) {
   for (;;) {
     signal.throwIfAborted();
-    const probe = await tryDestructiveLock(ctx.appDatabaseUrl);
+    // A restore of this target only: other targets' restores do not touch its database.
+    const probe = await tryDestructiveLock(ctx.appDatabaseUrl, ctx.target?.id);
     if (probe) return probe.release();
     await onWait();
     await new Promise((r) => setTimeout(r, 1000));
@@ -90,9 +97,11 @@ async function drillChecksumBound(ctx: BackupContext, jlog: typeof log): Promise
   }
 }
 
-export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOptions = {}): Promise<RunResult> {
-  const first = await ctx.db.backupJob.findUnique({ where: { id: jobId } });
+export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunOptions = {}): Promise<RunResult> {
+  const first = await appCtx.db.backupJob.findUnique({ where: { id: jobId } });
   if (!first || first.status !== "QUEUED") return { status: "SKIPPED" };
+  // The job runs against its own target: its database, environment, checks and files.
+  const ctx = await contextForTargetId(appCtx, first.targetId);
 
   const abort = new AbortController();
   opts.signal?.addEventListener("abort", () => abort.abort(opts.signal!.reason), { once: true });
@@ -100,11 +109,12 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
     await ctx.db.backupJob.updateMany({ where: { id: jobId, status: "QUEUED" }, data: { heartbeatAt: new Date(), phase: why } });
   };
 
-  // One backup per target at a time; others wait QUEUED (with a heartbeat, so the sweep
-  // knows they are alive), and nothing starts while a restore is running.
+  // One backup per target at a time (locked by the target's id); others of that target wait
+  // QUEUED (with a heartbeat, so the sweep knows they are alive), and nothing starts while
+  // a restore of that target is running. Other targets' backups run beside it.
   let lock: HeldLock | undefined;
   try {
-    lock = await waitLock(ctx.appDatabaseUrl, LOCK_BACKUP_TARGET, redactUrl(ctx.targetUrl), {
+    lock = await waitBackupLock(ctx.appDatabaseUrl, first.targetId, {
       signal: abort.signal,
       onWait: () => waiting("waiting for another backup"),
     });
@@ -124,10 +134,10 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
     return { status: "SKIPPED" };
   }
   const job = await ctx.db.backupJob.findUniqueOrThrow({ where: { id: jobId }, include: { initiatedBy: true } });
-  const keys = backupKeys(ctx.prefix, ctx.env, job.id, job.createdAt);
+  const keys = keysForJob(ctx, { id: job.id, createdAt: job.createdAt });
   const hb = startHeartbeat(ctx, jobId, abort);
   const timeout = setTimeout(() => abort.abort(new TimeoutError(Math.round(ctx.timeoutMs / 60_000))), ctx.timeoutMs);
-  const jlog = log.child({ jobId, kind: job.kind, trigger: job.trigger });
+  const jlog = log.child({ jobId, kind: job.kind, trigger: job.trigger, target: ctx.target?.name });
   jlog.info("backup started");
   let snap: ExportedSnapshot | undefined;
 
@@ -167,7 +177,7 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
     if (job.kind === "FULL") {
       const compression = await compressionFor(ctx, jlog);
       // Only S3 needs it, to size multipart parts before the first one goes up.
-      const expectedBytes = ctx.storage.kind === "s3" ? ((await expectedArchiveBytes(ctx.db, ctx.targetUrl)) ?? undefined) : undefined;
+      const expectedBytes = ctx.storage.kind === "s3" ? ((await expectedArchiveBytes(ctx.db, ctx.targetUrl, first.targetId)) ?? undefined) : undefined;
       // One snapshot for pg_dump and the per-table checksums a drill compares with
       // (table-checksums.ts): held open until the dump has finished.
       snap = await abortable(exportSnapshot(ctx.targetUrl), abort.signal);
@@ -269,10 +279,15 @@ export async function runBackup(ctx: BackupContext, jobId: string, opts: RunOpti
       sizeBytes,
       checksumSha256: parts.find((p) => p.name === "database")?.sha256 ?? null,
       appVersion: APP_VERSION,
+      target: ctx.target ? { ...ctx.target } : undefined,
       schema: snapshot,
       catalog,
     };
     const manifestText = serializeManifest(manifest);
+    // Where this target's backups are, for a catalogue that must be rebuilt without its row.
+    if (ctx.target && ctx.target.id !== DEFAULT_TARGET_ID) {
+      await ctx.storage.putBytes(targetRecordKey(ctx, ctx.target.id), JSON.stringify(ctx.target), "application/json");
+    }
     await ctx.storage.putBytes(keys.manifest, manifestText, "application/json");
 
     await hb.phase("confirming");

@@ -14,6 +14,7 @@ import { enqueueBackup } from "./jobs";
 import { DEFAULT_RETRY_POLICY } from "./retries";
 import { componentLogger } from "../log";
 import type { ScheduleSettings } from "../validation/settings";
+import { contextForTarget, DEFAULT_TARGET_ID, targetSettings, type TargetRow } from "./targets";
 
 const log = componentLogger("schedule");
 
@@ -101,8 +102,9 @@ export type ClaimSource = "cron" | "catch-up";
 export type ClaimResult = { claimed: true; jobId: string; slot: Date } | { claimed: false; jobId: string; slot: Date };
 
 /**
- * Writes the SCHEDULED backup for `slot` unless one exists. Serialised across every
- * process by a transaction-scoped advisory lock, so the check and the insert are atomic.
+ * Writes the SCHEDULED backup of ctx's target (absent = `default`) for `slot` unless that
+ * target has one. Serialised across every process by a transaction-scoped advisory lock, so
+ * the check and the insert are atomic: one backup per (target, slot), however many replicas.
  */
 export async function claimSlot(
   ctx: BackupContext,
@@ -113,18 +115,20 @@ export async function claimSlot(
   tickId?: string,
 ): Promise<ClaimResult> {
   const slotIso = slot.toISOString();
+  const targetId = ctx.target?.id ?? DEFAULT_TARGET_ID;
   const outcome = await ctx.db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${SLOT_LOCK}))`;
     // createdAt >= slot: a slot's job is never written before the slot, and it keeps the
     // lookup on the (trigger, createdAt) index.
     const existing = await tx.$queryRaw<{ id: string }[]>`
       SELECT id FROM "BackupJob"
-       WHERE trigger = 'SCHEDULED' AND "createdAt" >= ${slot} AND metadata->>'scheduleSlot' = ${slotIso}
+       WHERE trigger = 'SCHEDULED' AND "createdAt" >= ${slot} AND metadata->>'scheduleSlot' = ${slotIso} AND "targetId" = ${targetId}
        ORDER BY "createdAt" LIMIT 1`;
     if (existing.length > 0) return { claimed: false as const, jobId: existing[0].id };
     const now = new Date();
     const job = await tx.backupJob.create({
       data: {
+        targetId,
         kind: schedule.kind,
         trigger: "SCHEDULED",
         attempt: 1,
@@ -149,12 +153,17 @@ export async function claimSlot(
     actor: { type: "system", label: "scheduler" },
     action: "backup.requested",
     target: outcome.jobId,
-    details: { kind: schedule.kind, trigger: "SCHEDULED", slot: slotIso, source, cron: schedule.cron, timezone: schedule.timezone },
+    details: { kind: schedule.kind, trigger: "SCHEDULED", slot: slotIso, source, cron: schedule.cron, timezone: schedule.timezone, target: ctx.target },
   });
   // Should this process die right here, the sweep re-queues the QUEUED row (jobs.ts).
   await enqueueBackup(ctx, outcome.jobId);
   log.info({ jobId: outcome.jobId, slot: slotIso, source, tickId, pid: process.pid }, "scheduled backup claimed");
   return { ...outcome, slot };
+}
+
+/** What a tick carries: a target's id for a target's own cron; nothing for the default's. */
+export interface TickData {
+  targetId?: string;
 }
 
 /** Handles one cron tick from the schedule queue. */
@@ -163,7 +172,9 @@ export async function handleTick(
   createdOn: Date,
   now = new Date(),
   tickId?: string,
+  data: TickData = {},
 ): Promise<ClaimResult | { claimed: false; reason: string }> {
+  if (data.targetId && data.targetId !== DEFAULT_TARGET_ID) return handleTargetTick(ctx, data.targetId, createdOn, now, tickId);
   const { settings, meta } = await loadSettings(ctx.db);
   const { schedule } = settings;
   if (!schedule.enabled) return { claimed: false, reason: "schedule disabled" };
@@ -237,20 +248,25 @@ export interface SchedulerOptions {
 export async function startScheduler(ctx: BackupContext, opts: SchedulerOptions = {}): Promise<() => Promise<void>> {
   await scheduleStateSince(ctx);
   await applySchedule(ctx).catch((e: Error) => log.error({ err: e.message }, "applying the schedule failed"));
-  const ticks = await workQueue<object>(ctx.appDatabaseUrl, QUEUES.schedule, async (tick) => {
-    await handleTick(ctx, tick.createdOn, new Date(), tick.id);
+  await syncTargetSchedules(ctx).catch((e: Error) => log.error({ err: e.message }, "applying the targets' schedules failed"));
+  const ticks = await workQueue<TickData>(ctx.appDatabaseUrl, QUEUES.schedule, async (tick) => {
+    await handleTick(ctx, tick.createdOn, new Date(), tick.id, tick.data ?? {});
   });
   await catchUpMissedSlot(ctx).then(
     (r) => r?.claimed && log.warn({ jobId: r.jobId, slot: r.slot.toISOString() }, "missed slot caught up at start"),
     (e: Error) => log.error({ err: e.message }, "catch-up failed"),
   );
+  await catchUpTargetSlots(ctx).catch((e: Error) => log.error({ err: e.message }, "targets' catch-up failed"));
   let syncing = false;
   const timer = setInterval(() => {
     if (syncing) return;
     syncing = true;
-    applySchedule(ctx)
-      .catch((e: Error) => log.error({ err: e.message }, "schedule re-sync failed"))
-      .finally(() => (syncing = false));
+    // The default's cron from Settings, and one cron per target from its own settings, so a
+    // change made by any replica (or PATCH /api/targets/:id) converges everywhere.
+    Promise.all([
+      applySchedule(ctx).catch((e: Error) => log.error({ err: e.message }, "schedule re-sync failed")),
+      syncTargetSchedules(ctx).catch((e: Error) => log.error({ err: e.message }, "targets' schedule re-sync failed")),
+    ]).finally(() => (syncing = false));
   }, opts.resyncMs ?? 30_000);
   return async () => {
     clearInterval(timer);
@@ -269,4 +285,107 @@ export async function resyncScheduleAfterSave(ctx: ScheduleCtx): Promise<ApplyRe
     log.error({ err: (e as Error).message }, "applying the saved schedule failed; workers will re-sync");
     return null;
   }
+}
+
+// ── Targets other than `default` (DESIGN §8): each follows its own settings.schedule
+// (absent = no schedule) with its own pg-boss cron on the same queue, keyed by the target's
+// id; its ticks carry the id and claim (target, slot) exactly as the default's claim slot.
+
+/** The pg-boss schedule key of a target's cron. */
+export function targetScheduleKey(targetId: string): string {
+  // pg-boss keys allow letters, digits, _ - . and /.
+  return `target.${targetId}`;
+}
+
+/** A target's schedule when it has one that is enabled; else null. */
+function scheduleOf(t: TargetRow): ScheduleSettings | null {
+  const s = targetSettings(t).schedule;
+  return s?.enabled ? s : null;
+}
+
+async function loadTarget(ctx: BackupContext, targetId: string): Promise<(TargetRow & { updatedAt: Date }) | null> {
+  return ctx.db.target.findUnique({ where: { id: targetId } });
+}
+
+async function handleTargetTick(
+  ctx: BackupContext,
+  targetId: string,
+  createdOn: Date,
+  now: Date,
+  tickId?: string,
+): Promise<ClaimResult | { claimed: false; reason: string }> {
+  const t = await loadTarget(ctx, targetId);
+  if (!t || t.isDefault) return { claimed: false, reason: "no such target" };
+  const schedule = scheduleOf(t);
+  if (!schedule) return { claimed: false, reason: "target has no schedule" };
+  const verdict = slotForTick(schedule, createdOn, now);
+  if (!verdict.slot) {
+    log.warn({ tickId, target: t.name, createdOn: createdOn.toISOString(), reason: verdict.reason }, "cron tick ignored");
+    return { claimed: false, reason: verdict.reason };
+  }
+  // As for the default: a slot that began before the target's settings were last saved is not run.
+  if (verdict.slot.getTime() < t.updatedAt.getTime()) {
+    const reason = `slot ${verdict.slot.toISOString()} began before the target was saved`;
+    log.info({ tickId, target: t.name, reason }, "cron tick ignored");
+    return { claimed: false, reason };
+  }
+  return claimSlot(contextForTarget(ctx, t), schedule, verdict.slot, "cron", tickId);
+}
+
+/** At worker start: each target's most recent slot, if it was missed (see catchUpSlot). */
+export async function catchUpTargetSlots(ctx: BackupContext, now = new Date()): Promise<ClaimResult[]> {
+  const since = await scheduleStateSince(ctx, now);
+  const out: ClaimResult[] = [];
+  for (const t of await ctx.db.target.findMany({ where: { isDefault: false }, orderBy: { createdAt: "asc" } })) {
+    const schedule = scheduleOf(t);
+    if (!schedule) continue;
+    const slot = catchUpSlot(schedule, scheduleInForceSince(t.updatedAt > since ? t.updatedAt : since, since), now);
+    if (!slot) continue;
+    try {
+      const r = await claimSlot(contextForTarget(ctx, t), schedule, slot, "catch-up");
+      if (r.claimed) log.warn({ jobId: r.jobId, target: t.name, slot: slot.toISOString() }, "missed slot caught up at start");
+      out.push(r);
+    } catch (e) {
+      log.error({ target: t.name, err: (e as Error).message }, "catch-up failed for this target");
+    }
+  }
+  return out;
+}
+
+export interface TargetScheduleSync {
+  scheduled: string[];
+  unscheduled: string[];
+  unchanged: string[];
+}
+
+/**
+ * Makes pg-boss's per-target crons match the targets' settings: one cron per target with
+ * an enabled schedule, none for the others or for deleted targets. Called by PATCH/DELETE
+ * /api/targets/:id after a change, and every 30 s by each worker so replicas converge.
+ */
+export async function syncTargetSchedules(ctx: ScheduleCtx): Promise<TargetScheduleSync> {
+  const boss: PgBoss = await getBoss(ctx.appDatabaseUrl);
+  const want = new Map<string, ScheduleSettings>();
+  for (const t of await ctx.db.target.findMany({ where: { isDefault: false } })) {
+    const s = scheduleOf(t);
+    if (s) want.set(targetScheduleKey(t.id), s);
+  }
+  const have = new Map((await boss.getSchedules(QUEUES.schedule)).filter((s) => s.key.startsWith("target.")).map((s) => [s.key, s]));
+  const result: TargetScheduleSync = { scheduled: [], unscheduled: [], unchanged: [] };
+  for (const [key, s] of want) {
+    const cur = have.get(key);
+    if (cur && cur.cron === s.cron && cur.timezone === s.timezone) {
+      result.unchanged.push(key);
+      continue;
+    }
+    await boss.schedule(QUEUES.schedule, s.cron, { targetId: key.slice("target.".length) } satisfies TickData, { tz: s.timezone, key });
+    result.scheduled.push(key);
+  }
+  for (const key of have.keys()) {
+    if (want.has(key)) continue;
+    await boss.unschedule(QUEUES.schedule, key);
+    result.unscheduled.push(key);
+  }
+  if (result.scheduled.length || result.unscheduled.length) log.info(result, "targets' schedules applied");
+  return result;
 }

@@ -28,11 +28,12 @@ export function estimateArchiveBytes(databaseBytes: number | null, previousArchi
   return fromPrevious === null ? databaseBytes : Math.max(databaseBytes, fromPrevious);
 }
 
-export async function expectedArchiveBytes(db: Pick<Db, "backupJob">, targetUrl: string): Promise<number | null> {
+/** `targetId`: the previous archive is this target's own (absent = `default`). */
+export async function expectedArchiveBytes(db: Pick<Db, "backupJob">, targetUrl: string, targetId = "default"): Promise<number | null> {
   const [size, previous] = await Promise.all([
     databaseSizeBytes(targetUrl),
     db.backupJob.findFirst({
-      where: { kind: "FULL", status: "SUCCEEDED", sizeBytes: { not: null } },
+      where: { kind: "FULL", status: "SUCCEEDED", sizeBytes: { not: null }, targetId },
       orderBy: { completedAt: "desc" },
       select: { sizeBytes: true },
     }),

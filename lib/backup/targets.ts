@@ -76,19 +76,37 @@ export function targetUrl(base: Pick<BackupContext, "targetUrl" | "targetSecret"
  * (the default target's); the default target keeps base's own files and checks settings.
  */
 export function contextForTarget(base: BackupContext, t: TargetRow): BackupContext {
-  if (t.isDefault) return { ...base, target: targetRef(t), env: t.environment || base.env };
+  // Always from the app's own context: a target's context never leaks into another's.
+  const app = base.appContext ?? base;
+  // The default target's environment is BACKUP_ENV (the app's env), whatever its row says.
+  const target = t.isDefault ? { ...targetRef(t), environment: app.env } : targetRef(t);
+  const common = { appContext: app, target, catalogueEnv: app.catalogueEnv ?? app.env };
+  // The default target's environment is BACKUP_ENV (the app's env; the row mirrors it).
+  if (t.isDefault) return { ...app, ...common };
   const s = targetSettings(t);
   return {
-    ...base,
-    target: targetRef(t),
-    targetUrl: targetUrl(base, t),
+    ...app,
+    ...common,
+    targetUrl: targetUrl(app, t),
     env: t.environment,
     checksFile: s.checksFile,
     filesDir: s.filesDir,
     // The app's own migrations and commit describe the app Vaultline runs beside: they
     // belong to the default target only.
     appMigrationsDir: undefined,
+    appCommitSha: undefined,
+    appRepoDir: undefined,
   };
+}
+
+/**
+ * Where a target's backups are kept (environment, name) without decrypting its URL: enough
+ * for keys, not for connecting. A row of a deleted target cannot occur (the foreign key).
+ */
+export function contextForTargetKeys(ctx: BackupContext, t: { id: string; name: string; environment: string; isDefault: boolean }): BackupContext {
+  const app = ctx.appContext ?? ctx;
+  if (t.isDefault || t.id === DEFAULT_TARGET_ID) return contextForTarget(app, { ...t, databaseUrlEncrypted: null, host: "", database: "", settings: {}, isDefault: true });
+  return { ...app, appContext: app, target: targetRef(t), env: t.environment, catalogueEnv: app.catalogueEnv ?? app.env };
 }
 
 /** contextForTarget by id or name (a job row's targetId). */

@@ -4,15 +4,25 @@
 // Only a backup that holds the database counts: a QUICK backup records the commit and
 // the schema, so a day with only QUICK ones is still "missing" (yellow), like the
 // missed-backup alert and the metrics (last-success.ts).
+//
+// Per target (DESIGN §8): each target has its own banner; `targetsOverview` answers every
+// target's at once for the overview. Both are a fixed handful of statements, however many
+// backups or targets there are (issue 14: Prisma costs ~1 ms of CPU per statement).
 import type { Db } from "../db";
-import { ACTIVE_JOB_STATUSES, FINISHED_JOB_STATUSES, type BackupDto, type BackupKind } from "../validation/backups";
+import { Prisma } from "../generated/prisma/client";
+import { FINISHED_JOB_STATUSES, type BackupDto, type BackupKind, type TargetRefDto } from "../validation/backups";
+import { DEFAULT_DRILL_SETTINGS, type DrillSettings, type DrillStatus } from "../validation/drill-settings";
+import type { Settings } from "../validation/settings";
 import { loadSettings, nextRuns } from "../settings";
-import { backupSelect, toBackupDto } from "./catalog";
-import { drillSummary, type DrillSummary } from "./drill-status";
+import { backupDtosByIds } from "./catalog";
+import { drillState, type DrillSummary } from "./drill-status";
+import { requireTarget, targetRef, targetSettings, type TargetRow } from "./targets";
 
 export type TodayState = "ok" | "missing" | "failed" | "running";
 
 export interface TodaySummary {
+  /** Whose banner this is (omitted `target` = `default`). */
+  target: TargetRefDto;
   state: TodayState;
   dayStartUtc: string;
   /** The newest successful database (FULL) backup, whenever it was. */
@@ -64,89 +74,188 @@ export function hoursSince(at: Date | null, now: Date): number | null {
   return Math.max(0, Math.round(((now.getTime() - at.getTime()) / 3_600_000) * 10) / 10);
 }
 
-export async function getToday(db: Db, now = new Date()): Promise<TodaySummary> {
+type Schedule = Settings["schedule"];
+
+/** A target's schedule: Settings → Schedule for `default`, its own (absent = none) for the others. */
+export function scheduleOf(t: Pick<TargetRow, "isDefault" | "settings">, settings: Pick<Settings, "schedule">): Schedule | null {
+  return t.isDefault ? settings.schedule : (targetSettings(t).schedule ?? null);
+}
+
+/** The next scheduled run after `now`; null when off, absent or unparsable. */
+export function nextRunOf(schedule: Pick<Schedule, "enabled" | "cron" | "timezone"> | null, now: Date): string | null {
+  if (!schedule?.enabled) return null;
+  try {
+    return nextRuns(schedule, now, 1)[0]?.toISOString() ?? null;
+  } catch {
+    // An unparsable stored cron shows as "no next run" rather than failing the banner.
+    return null;
+  }
+}
+
+const FINISHED = Prisma.join(FINISHED_JOB_STATUSES.map((s) => Prisma.sql`${s}::"JobStatus"`));
+
+interface TodayFacts {
+  runningId: string | null;
+  lastSuccessId: string | null;
+  lastFailureId: string | null;
+  latestTodayId: string | null;
+  codeOnlyId: string | null;
+  lastScheduledAt: Date | null;
+  /** finishedAt: epoch milliseconds (a JSON timestamp would lose its UTC zone). */
+  finished: { status: FinishedJob["status"]; kind: BackupKind; finishedAt: number }[] | null;
+  drillRunning: boolean;
+  drillNewestStatus: DrillStatus | null;
+  drillNewestFailure: string | null;
+  drillPassedAt: Date | null;
+  drillPassedSeconds: number | null;
+  drillPassedBackupId: string | null;
+}
+
+/**
+ * One target's banner in four statements: the target, the settings, the facts (one
+ * statement of index-backed sub-selects, each as the Prisma query it replaced), and the
+ * Backup JSON of the few backups it names.
+ */
+export async function getToday(db: Db, now = new Date(), target?: string): Promise<TodaySummary> {
   const dayStart = utcDayStart(now);
-  const finishedStatuses = FINISHED_JOB_STATUSES;
-  // One read of the settings for the banner's schedule and the drill line.
-  const loaded = loadSettings(db);
-  const [running, lastSuccess, lastFailure, latestToday, finishedToday, lastScheduled, settings, codeOnly, drill] = await Promise.all([
-    db.backupJob.findFirst({
-      where: { status: { in: [...ACTIVE_JOB_STATUSES] } },
-      select: backupSelect,
-      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    }),
-    db.backupJob.findFirst({
-      // Every success has completedAt; asking for it lets the (status, kind, completedAt)
-      // index answer instead of sorting every success.
-      where: { status: "SUCCEEDED", kind: "FULL", completedAt: { not: null } },
-      select: backupSelect,
-      orderBy: [{ completedAt: "desc" }, { createdAt: "desc" }],
-    }),
-    db.backupJob.findFirst({
-      where: { status: "FAILED" },
-      select: backupSelect,
-      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    }),
-    db.backupJob.findFirst({
-      where: { createdAt: { gte: dayStart } },
-      select: backupSelect,
-      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    }),
-    db.backupJob.findMany({
-      where: {
-        status: { in: [...finishedStatuses] },
-        OR: [{ completedAt: { gte: dayStart } }, { completedAt: null, updatedAt: { gte: dayStart } }],
-      },
-      select: { status: true, kind: true, completedAt: true, updatedAt: true },
-      orderBy: [{ updatedAt: "desc" }],
-      take: 200,
-    }),
-    db.backupJob.findFirst({ where: { trigger: "SCHEDULED" }, orderBy: { createdAt: "desc" }, select: { createdAt: true } }),
-    loaded.then((l) => l.settings),
-    db.backupJob.findFirst({
-      where: { status: "SUCCEEDED", kind: "QUICK", completedAt: { gte: dayStart, lte: now } },
-      select: backupSelect,
-      orderBy: [{ completedAt: "desc" }, { id: "desc" }],
-    }),
-    drillSummary(db, now, loaded),
-  ]);
+  const [t, loaded] = await Promise.all([requireTarget(db, target), loadSettings(db)]);
+  const [f] = await db.$queryRaw<TodayFacts[]>`
+    SELECT
+      (SELECT id FROM "BackupJob" WHERE "targetId" = ${t.id} AND status IN ('QUEUED', 'RUNNING')
+        ORDER BY "createdAt" DESC, id DESC LIMIT 1) AS "runningId",
+      -- Every success has completedAt; asking for it lets the index answer.
+      (SELECT id FROM "BackupJob" WHERE "targetId" = ${t.id} AND status = 'SUCCEEDED' AND kind = 'FULL' AND "completedAt" IS NOT NULL
+        ORDER BY "completedAt" DESC, "createdAt" DESC LIMIT 1) AS "lastSuccessId",
+      (SELECT id FROM "BackupJob" WHERE "targetId" = ${t.id} AND status = 'FAILED'
+        ORDER BY "createdAt" DESC, id DESC LIMIT 1) AS "lastFailureId",
+      (SELECT id FROM "BackupJob" WHERE "targetId" = ${t.id} AND "createdAt" >= ${dayStart}
+        ORDER BY "createdAt" DESC, id DESC LIMIT 1) AS "latestTodayId",
+      (SELECT id FROM "BackupJob" WHERE "targetId" = ${t.id} AND status = 'SUCCEEDED' AND kind = 'QUICK'
+          AND "completedAt" >= ${dayStart} AND "completedAt" <= ${now}
+        ORDER BY "completedAt" DESC, id DESC LIMIT 1) AS "codeOnlyId",
+      (SELECT "createdAt" FROM "BackupJob" WHERE "targetId" = ${t.id} AND trigger = 'SCHEDULED'
+        ORDER BY "createdAt" DESC LIMIT 1) AS "lastScheduledAt",
+      (SELECT json_agg(json_build_object('status', x.status, 'kind', x.kind, 'finishedAt', extract(epoch FROM x.f) * 1000)) FROM (
+         SELECT status, kind, coalesce("completedAt", "updatedAt") AS f FROM "BackupJob"
+          WHERE "targetId" = ${t.id} AND status IN (${FINISHED})
+            AND ("completedAt" >= ${dayStart} OR ("completedAt" IS NULL AND "updatedAt" >= ${dayStart}))
+          ORDER BY "updatedAt" DESC LIMIT 200) x) AS finished,
+      EXISTS (SELECT 1 FROM "DrillRun" WHERE "targetId" = ${t.id} AND status = 'RUNNING') AS "drillRunning",
+      n.status::text AS "drillNewestStatus", n."failureReason" AS "drillNewestFailure",
+      p."completedAt" AS "drillPassedAt", p."recoverySeconds" AS "drillPassedSeconds", p."backupId" AS "drillPassedBackupId"
+    FROM (SELECT 1) one
+    LEFT JOIN LATERAL (SELECT status, "failureReason" FROM "DrillRun" WHERE "targetId" = ${t.id} AND status <> 'RUNNING'
+                        ORDER BY "completedAt" DESC NULLS LAST, "startedAt" DESC LIMIT 1) n ON true
+    LEFT JOIN LATERAL (SELECT "completedAt", "recoverySeconds", "backupId" FROM "DrillRun" WHERE "targetId" = ${t.id} AND status = 'PASSED'
+                        ORDER BY "completedAt" DESC NULLS LAST LIMIT 1) p ON true`;
+  const dtos = await backupDtosByIds(
+    db,
+    [f.runningId, f.lastSuccessId, f.lastFailureId, f.latestTodayId, f.codeOnlyId].filter((x): x is string => !!x),
+  );
+  const dto = (id: string | null) => (id ? (dtos.get(id) ?? null) : null);
 
   const state = todayState({
     now,
-    active: running !== null,
-    finished: finishedToday.map((j) => ({
-      status: j.status as FinishedJob["status"],
-      kind: j.kind,
-      finishedAt: j.completedAt ?? j.updatedAt,
-    })),
+    active: f.runningId !== null,
+    finished: (f.finished ?? []).map((j) => ({ status: j.status, kind: j.kind, finishedAt: new Date(j.finishedAt) })),
   });
-
-  const { schedule } = settings;
-  let nextRunAt: string | null = null;
-  if (schedule.enabled) {
-    try {
-      nextRunAt = nextRuns(schedule, now, 1)[0]?.toISOString() ?? null;
-    } catch {
-      // An unparsable stored cron shows as "no next run" rather than failing the banner.
-      nextRunAt = null;
-    }
-  }
-
+  const lastSuccess = dto(f.lastSuccessId);
+  const schedule = scheduleOf(t, loaded.settings);
   return {
+    target: targetRef(t),
     state,
     dayStartUtc: dayStart.toISOString(),
-    lastSuccess: lastSuccess ? toBackupDto(lastSuccess) : null,
-    todays: { latest: latestToday ? toBackupDto(latestToday) : null, codeOnly: codeOnly ? toBackupDto(codeOnly) : null },
-    running: running ? toBackupDto(running) : null,
-    lastFailure: lastFailure ? toBackupDto(lastFailure) : null,
-    hoursSinceLastSuccess: hoursSince(lastSuccess ? (lastSuccess.completedAt ?? lastSuccess.createdAt) : null, now),
+    lastSuccess,
+    todays: { latest: dto(f.latestTodayId), codeOnly: dto(f.codeOnlyId) },
+    running: dto(f.runningId),
+    lastFailure: dto(f.lastFailureId),
+    hoursSinceLastSuccess: hoursSince(lastSuccess ? new Date(lastSuccess.completedAt ?? lastSuccess.createdAt) : null, now),
     schedule: {
-      enabled: schedule.enabled,
-      cron: schedule.cron,
-      timezone: schedule.timezone,
-      nextRunAt,
-      lastRunAt: lastScheduled ? lastScheduled.createdAt.toISOString() : null,
+      enabled: schedule?.enabled ?? false,
+      cron: schedule?.cron ?? "",
+      timezone: schedule?.timezone ?? "UTC",
+      nextRunAt: nextRunOf(schedule, now),
+      lastRunAt: f.lastScheduledAt ? f.lastScheduledAt.toISOString() : null,
     },
-    drill,
+    drill: drillOf(f, now, t.isDefault ? loaded.settings.drill : null, loaded.meta.drill?.updatedAt ?? null),
   };
+}
+
+/** The drill line from the facts (as lib/backup/drill-status.ts drillSummary). Drills are scheduled for `default`. */
+function drillOf(f: TodayFacts, now: Date, schedule: DrillSettings | null, inForceSince: Date | null): DrillSummary {
+  const lastSuccessAt = f.drillPassedAt;
+  let state: DrillSummary["state"];
+  try {
+    state = drillState({
+      now,
+      schedule: schedule ?? DEFAULT_DRILL_SETTINGS,
+      inForceSince,
+      running: f.drillRunning,
+      newestFinished: f.drillNewestStatus && f.drillNewestStatus !== "RUNNING" ? { status: f.drillNewestStatus } : null,
+      lastSuccessAt,
+    });
+  } catch {
+    state = lastSuccessAt ? "ok" : "none";
+  }
+  return {
+    state,
+    lastSuccessAt: lastSuccessAt?.toISOString() ?? null,
+    durationSeconds: f.drillPassedSeconds,
+    backupId: f.drillPassedBackupId,
+    failureReason: f.drillNewestStatus === "FAILED" ? f.drillNewestFailure : null,
+    nextRunAt: nextRunOf(schedule, now),
+  };
+}
+
+/** One target's line on the overview (GET /api/targets's `today`). */
+export interface TargetToday {
+  targetId: string;
+  state: TodayState;
+  /** Its newest successful FULL backup. */
+  lastSuccess: { id: string; kind: string; completedAt: string | null; sizeBytes: number | null } | null;
+  nextRunAt: string | null;
+  /** Stored sizes of its last 14 successful FULL backups, oldest first (the size trend). */
+  sizes: number[];
+}
+
+export const OVERVIEW_SIZES = 14;
+
+/** Every target's line in three statements, however many targets (not one query per target). */
+export async function targetsOverview(db: Db, now = new Date()): Promise<TargetToday[]> {
+  const dayStart = utcDayStart(now);
+  const [targets, loaded, rows] = await Promise.all([
+    db.target.findMany({ select: { id: true, isDefault: true, settings: true } }),
+    loadSettings(db),
+    db.$queryRaw<{ id: string; active: boolean; lastSuccess: { id: string; kind: string; completedAt: string | null; sizeBytes: number | null } | null; finished: TodayFacts["finished"]; sizes: bigint[] | null }[]>`
+      SELECT t.id,
+        EXISTS (SELECT 1 FROM "BackupJob" WHERE "targetId" = t.id AND status IN ('QUEUED', 'RUNNING')) AS active,
+        (SELECT json_build_object('id', id, 'kind', kind, 'completedAt', to_char("completedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'sizeBytes', "sizeBytes")
+           FROM "BackupJob" WHERE "targetId" = t.id AND status = 'SUCCEEDED' AND kind = 'FULL' AND "completedAt" IS NOT NULL
+          ORDER BY "completedAt" DESC LIMIT 1) AS "lastSuccess",
+        (SELECT json_agg(json_build_object('status', x.status, 'kind', x.kind, 'finishedAt', extract(epoch FROM x.f) * 1000)) FROM (
+           SELECT status, kind, coalesce("completedAt", "updatedAt") AS f FROM "BackupJob"
+            WHERE "targetId" = t.id AND status IN (${FINISHED})
+              AND ("completedAt" >= ${dayStart} OR ("completedAt" IS NULL AND "updatedAt" >= ${dayStart}))
+            ORDER BY "updatedAt" DESC LIMIT 200) x) AS finished,
+        (SELECT array_agg(s."sizeBytes" ORDER BY s."completedAt", s.id) FROM (
+           SELECT id, "sizeBytes", "completedAt" FROM "BackupJob"
+            WHERE "targetId" = t.id AND status = 'SUCCEEDED' AND kind = 'FULL' AND "completedAt" IS NOT NULL AND "sizeBytes" IS NOT NULL
+            ORDER BY "completedAt" DESC LIMIT ${OVERVIEW_SIZES}) s) AS sizes
+      FROM "Target" t`,
+  ]);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return targets.map((t) => {
+    const r = byId.get(t.id);
+    return {
+      targetId: t.id,
+      state: todayState({
+        now,
+        active: r?.active ?? false,
+        finished: (r?.finished ?? []).map((j) => ({ status: j.status, kind: j.kind, finishedAt: new Date(j.finishedAt) })),
+      }),
+      lastSuccess: r?.lastSuccess ?? null,
+      nextRunAt: nextRunOf(scheduleOf(t, loaded.settings), now),
+      sizes: (r?.sizes ?? []).map(Number),
+    };
+  });
 }

@@ -5,7 +5,8 @@ import { createHash } from "node:crypto";
 import { verifyStoredObject } from "./archive";
 import { decryptionKeyFor, KeyUnavailableError, recipientOf, type PrivateKey } from "./keyring";
 import { ObjectNotFoundError } from "./storage/types";
-import { backupKeys, ManifestError, manifestDigest, parseManifest, type Manifest } from "./manifest";
+import { ManifestError, manifestDigest, parseManifest, type Manifest } from "./manifest";
+import { storedKeys, type JobKeyRef } from "./job-keys";
 import { audit, type Actor } from "../audit";
 import { ApiError, notFound } from "../errors";
 import { getBoss, QUEUES } from "../queue";
@@ -33,7 +34,7 @@ export interface VerifyOutcome {
 }
 
 /** What a check needs of a catalogue row. `manifestSha256` is null for rows older than it. */
-export interface StoredBackupRef {
+export interface StoredBackupRef extends JobKeyRef {
   id: string;
   createdAt: Date;
   checksumSha256: string | null;
@@ -44,8 +45,8 @@ export interface StoredBackupRef {
  * Reads a backup's manifest. With the digest the catalogue recorded when the backup
  * finished, any change to the manifest's bytes is refused here, before anything trusts it.
  */
-export async function readManifest(ctx: BackupContext, job: { id: string; createdAt: Date; manifestSha256?: string | null }): Promise<Manifest> {
-  const key = backupKeys(ctx.prefix, ctx.env, job.id, job.createdAt).manifest;
+export async function readManifest(ctx: BackupContext, job: JobKeyRef & { manifestSha256?: string | null }): Promise<Manifest> {
+  const key = (await storedKeys(ctx, job)).manifest;
   const bytes = await ctx.storage.getBytes(key);
   if (job.manifestSha256 && manifestDigest(bytes) !== job.manifestSha256 && !(await switchingTo(ctx, job.id, manifestDigest(bytes)))) {
     throw new ManifestError(["the manifest was altered after the backup finished (its SHA-256 differs from the catalogue's)"]);
@@ -67,7 +68,7 @@ async function switchingTo(ctx: BackupContext, backupId: string, digest: string)
 /** The catalogue's checksum is not the manifest's (except mid-switch of a re-encryption, whose manifest is ahead). */
 async function checksumDiffers(ctx: BackupContext, job: StoredBackupRef, manifest: Manifest): Promise<boolean> {
   if (!job.checksumSha256 || !manifest.checksumSha256 || manifest.checksumSha256 === job.checksumSha256) return false;
-  const key = backupKeys(ctx.prefix, ctx.env, job.id, job.createdAt).manifest;
+  const key = (await storedKeys(ctx, job)).manifest;
   return !(await switchingTo(ctx, job.id, manifestDigest(await ctx.storage.getBytes(key))));
 }
 
@@ -105,6 +106,7 @@ export async function verifyBackupObjects(ctx: BackupContext, job: StoredBackupR
       binDir: ctx.pgBinDir,
       kind: p.name === "files" ? "tar" : "pgdump",
       compression: p.compression,
+      keyId: manifest.encryption.keyId ?? null,
     });
     parts.push({ name: p.name, ok: r.ok, reason: r.reason, storedSha256: r.storedSha256, entries: r.tocEntries });
   }

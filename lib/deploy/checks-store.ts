@@ -1,7 +1,9 @@
 // The last check run (schema drift, integrity rules, file sync), kept in RuntimeState
 // under "checks" so the dashboard shows it without re-running. Runs come from the
 // Run now button, from the deploy gate, and from every restore (RestoreJob.checks); the
-// newest of these is "the last run".
+// newest of these is "the last run". Per target (DESIGN §8): the default target keeps the
+// key "checks" (its history survives the upgrade), any other uses "checks:<targetId>", and
+// only that target's backups and restores are compared or counted.
 import type { BackupContext } from "../backup/context";
 import { readManifest } from "../backup/verify";
 import { runChecks, type MigrationRow } from "../backup/checks";
@@ -9,9 +11,13 @@ import { audit, type Actor } from "../audit";
 import { componentLogger } from "../log";
 import { checkRunSchema, worstStatus, type CheckResult, type CheckRun } from "../validation/checks";
 import type { StoredCheckRun } from "../validation/deploy";
+import { checksStateKey, DEFAULT_TARGET_ID } from "../validation/targets";
 
 export const CHECKS_STATE_KEY = "checks";
 const log = componentLogger("checks");
+
+const targetIdOf = (ctx: Pick<BackupContext, "target">) => ctx.target?.id ?? DEFAULT_TARGET_ID;
+const stateKeyOf = (ctx: Pick<BackupContext, "target">) => checksStateKey(targetIdOf(ctx), CHECKS_STATE_KEY);
 
 /**
  * The `_prisma_migrations` rows of the newest successful backup, for the drift comparison:
@@ -22,7 +28,7 @@ export async function newestBackupMigrations(
   ctx: BackupContext,
 ): Promise<{ rows: MigrationRow[] | null | undefined; warning: CheckResult | null; backupId: string | null }> {
   const newest = await ctx.db.backupJob.findFirst({
-    where: { status: "SUCCEEDED" },
+    where: { status: "SUCCEEDED", targetId: targetIdOf(ctx) },
     orderBy: [{ completedAt: "desc" }, { createdAt: "desc" }],
     select: { id: true, createdAt: true },
   });
@@ -65,9 +71,10 @@ export async function runChecksNow(ctx: BackupContext): Promise<CheckRun> {
 
 export async function storeCheckRun(ctx: BackupContext, stored: StoredCheckRun): Promise<void> {
   const value = JSON.parse(JSON.stringify(stored)) as object;
+  const key = stateKeyOf(ctx);
   await ctx.db.runtimeState.upsert({
-    where: { key: CHECKS_STATE_KEY },
-    create: { key: CHECKS_STATE_KEY, value, updatedBy: stored.by ?? "system" },
+    where: { key },
+    create: { key, value, updatedBy: stored.by ?? "system" },
     update: { value, updatedBy: stored.by ?? "system" },
   });
 }
@@ -82,6 +89,7 @@ export async function runAndStoreChecks(ctx: BackupContext, source: "manual" | "
     action: "checks.run",
     target: null,
     details: {
+      ...(ctx.target ? { target: ctx.target.name } : {}),
       source,
       status: run.status,
       notPassing: run.results.filter((r) => r.status !== "pass").map((r) => ({ id: r.id, status: r.status })),
@@ -91,11 +99,11 @@ export async function runAndStoreChecks(ctx: BackupContext, source: "manual" | "
 }
 
 /** The newest run: the stored one, or a restore's post-restore checks if newer. */
-export async function latestCheckRun(ctx: Pick<BackupContext, "db">): Promise<StoredCheckRun | null> {
+export async function latestCheckRun(ctx: Pick<BackupContext, "db" | "target">): Promise<StoredCheckRun | null> {
   const [row, restore] = await Promise.all([
-    ctx.db.runtimeState.findUnique({ where: { key: CHECKS_STATE_KEY } }),
+    ctx.db.runtimeState.findUnique({ where: { key: stateKeyOf(ctx) } }),
     ctx.db.restoreJob.findFirst({
-      where: { status: "SUCCEEDED" },
+      where: { status: "SUCCEEDED", targetId: targetIdOf(ctx) },
       orderBy: { completedAt: "desc" },
       select: { id: true, checks: true, initiatedById: true },
     }),

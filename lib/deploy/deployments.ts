@@ -15,6 +15,8 @@ import type {
   RollbackInfo,
 } from "../validation/deploy";
 import { checkRunSchema, type CheckRun } from "../validation/checks";
+import type { TargetRefDto } from "../validation/backups";
+import { requireTarget } from "../backup/targets";
 
 const log = componentLogger("deploy");
 
@@ -29,6 +31,8 @@ type Row = Awaited<ReturnType<BackupContext["db"]["deployment"]["findFirstOrThro
 /** The JSON kept in storage for one record: the row, dates as ISO strings. */
 export interface DeploymentRecord {
   id: string;
+  /** Absent from records written before targets: the default target's. */
+  targetId?: string;
   /** Absent from records written before the type column (see legacyRecordColumns). */
   type?: DeploymentType;
   commitSha: string;
@@ -139,9 +143,10 @@ function backupSummary(b: {
   return { id: b.id, kind: b.kind, status: b.status, trigger: b.trigger, completedAt: b.completedAt?.toISOString() ?? null, commitSha: b.commitSha };
 }
 
-export function toDeploymentDto(r: Row, backup: DeploymentBackupSummary | null, withLog = false): DeploymentDto {
+export function toDeploymentDto(r: Row & { target: TargetRefDto }, backup: DeploymentBackupSummary | null, withLog = false): DeploymentDto {
   return {
     id: r.id,
+    target: r.target,
     type: deploymentType(r),
     commitSha: r.commitSha,
     environment: r.environment,
@@ -171,6 +176,8 @@ async function backupsById(ctx: Pick<BackupContext, "db">, ids: (string | null)[
   return new Map(rows.map((b) => [b.id, backupSummary(b)]));
 }
 
+const targetInclude = { select: { id: true, name: true, environment: true } } as const;
+
 // The log can reach 1 MB per row: the list leaves it out.
 const listSelect = {
   id: true,
@@ -178,6 +185,7 @@ const listSelect = {
   commitSha: true,
   environment: true,
   targetId: true,
+  target: targetInclude,
   gateDecision: true,
   reasons: true,
   checks: true,
@@ -194,10 +202,12 @@ const listSelect = {
   preRestoreBackupId: true,
 } as const;
 
-export async function listDeployments(ctx: Pick<BackupContext, "db">, q: { limit: number; offset: number }) {
+/** One target's history (omitted = `default`), newest first. */
+export async function listDeployments(ctx: Pick<BackupContext, "db">, q: { limit: number; offset: number; target?: string }) {
+  const { id: targetId } = await requireTarget(ctx.db, q.target);
   const [rows, total] = await Promise.all([
-    ctx.db.deployment.findMany({ select: listSelect, orderBy: [{ at: "desc" }, { id: "desc" }], take: q.limit, skip: q.offset }),
-    ctx.db.deployment.count(),
+    ctx.db.deployment.findMany({ where: { targetId }, select: listSelect, orderBy: [{ at: "desc" }, { id: "desc" }], take: q.limit, skip: q.offset }),
+    ctx.db.deployment.count({ where: { targetId } }),
   ]);
   // The log's size without fetching it.
   const sizes = rows.length
@@ -217,7 +227,7 @@ export async function listDeployments(ctx: Pick<BackupContext, "db">, q: { limit
  * paths or secrets) only when `withLog` — callers allowed "deployments.detail".
  */
 export async function getDeployment(ctx: Pick<BackupContext, "db">, id: string, withLog = true): Promise<DeploymentDto> {
-  const row = await ctx.db.deployment.findUnique({ where: { id } });
+  const row = await ctx.db.deployment.findUnique({ where: { id }, include: { target: targetInclude } });
   if (!row) throw notFound("Deployment");
   const backups = await backupsById(ctx, [row.backupId]);
   return toDeploymentDto(row, row.backupId ? (backups.get(row.backupId) ?? null) : null, withLog);
@@ -225,6 +235,8 @@ export async function getDeployment(ctx: Pick<BackupContext, "db">, id: string, 
 
 export interface NewDeployment {
   type: DeploymentType;
+  /** Omitted = `default`. */
+  targetId?: string;
   commitSha: string;
   environment?: string;
   gateDecision: boolean;
@@ -243,6 +255,7 @@ export async function createDeploymentRow(ctx: BackupContext, input: NewDeployme
   const row = await client.deployment.create({
     data: {
       type: input.type,
+      targetId: input.targetId,
       commitSha: input.commitSha,
       environment: input.environment ?? "production",
       gateDecision: input.gateDecision,
@@ -285,14 +298,17 @@ export async function updateDeployment(
 /** Records a deploy done elsewhere (CI), linked to the newest ALLOWED gate decision for its commit. */
 export async function recordDeployment(ctx: BackupContext, input: CreateDeploymentInput, who: Who): Promise<DeploymentDto> {
   const since = new Date(Date.now() - 24 * 3600_000);
+  const target = await requireTarget(ctx.db, input.target);
+  // Only a gate decision about the same target lets the deploy through.
   const gate = await ctx.db.deployment.findFirst({
-    where: { commitSha: input.commitSha, status: "ALLOWED", at: { gte: since } },
+    where: { targetId: target.id, commitSha: input.commitSha, status: "ALLOWED", at: { gte: since } },
     orderBy: { at: "desc" },
   });
   const row = await createDeploymentRow(
     ctx,
     {
       type: "RECORD",
+      targetId: target.id,
       commitSha: input.commitSha,
       environment: input.environment ?? gate?.environment,
       gateDecision: !!gate,
@@ -308,7 +324,7 @@ export async function recordDeployment(ctx: BackupContext, input: CreateDeployme
     actor: who.actor,
     action: "deployment.recorded",
     target: row.id,
-    details: { commitSha: row.commitSha, environment: row.environment, status: row.status, gateDeploymentId: gate?.id ?? null },
+    details: { commitSha: row.commitSha, environment: row.environment, target: target.name, status: row.status, gateDeploymentId: gate?.id ?? null },
   });
   return getDeployment(ctx, row.id);
 }
@@ -325,6 +341,7 @@ export async function runningDeployment(ctx: Pick<BackupContext, "db">) {
 export async function reconcileDeployments(ctx: BackupContext): Promise<number> {
   const known = new Map((await ctx.db.deployment.findMany({ select: { id: true, status: true, completedAt: true } })).map((r) => [r.id, r]));
   const userIds = new Set((await ctx.db.user.findMany({ select: { id: true } })).map((u) => u.id));
+  const targetIds = new Set((await ctx.db.target.findMany({ select: { id: true } })).map((t) => t.id));
   let n = 0;
   for await (const o of ctx.storage.list(deploymentsPrefix(ctx))) {
     try {
@@ -335,6 +352,8 @@ export async function reconcileDeployments(ctx: BackupContext): Promise<number> 
       const data = {
         ...cols,
         checks: (cols.checks ?? undefined) as Prisma.InputJsonValue | undefined,
+        // A record of a target deleted since keeps nothing to point at: the column default.
+        targetId: r.targetId && targetIds.has(r.targetId) ? r.targetId : undefined,
         commitSha: r.commitSha,
         environment: r.environment,
         gateDecision: r.gateDecision,

@@ -6,19 +6,21 @@ import type { BackupContext } from "../backup/context";
 import { createBackupJob } from "../backup/jobs";
 import { backupSelect, toBackupDto } from "../backup/catalog";
 import { audit } from "../audit";
-import { componentLogger } from "../log";
+import { componentLogger, redactUrl } from "../log";
 import { errorBody } from "../errors";
 import { formatDuration, plural } from "../format";
 import type { BackupDto } from "../validation/backups";
 import type { CheckRun } from "../validation/checks";
-import type { GateAnswer, GateRequest } from "../validation/deploy";
+import { GATE_DEFAULTS, type GateAnswer, type GateRequest } from "../validation/deploy";
+import type { TargetRef } from "../backup/context";
+import { contextForTarget, DEFAULT_TARGET_ID, requireTarget, targetRef, targetSettings, type TargetRow } from "../backup/targets";
 import { checkReasons, runChecksNow, storeCheckRun } from "./checks-store";
 import { createDeploymentRow, type Who } from "./deployments";
 import { ACTIVE_JOB_STATUSES, FINISHED_JOB_STATUSES } from "../validation/backups";
 
 const log = componentLogger("deploy");
 
-type Require = GateRequest["require"];
+type Require = NonNullable<GateRequest["require"]>;
 
 const kindWhere = (require: Require) => (require === "FULL" ? { kind: "FULL" as const } : {});
 const kindWord = (require: Require) => (require === "FULL" ? "FULL backup" : "backup");
@@ -30,21 +32,48 @@ export interface BackupVerdict {
   reasons: string[];
 }
 
-/** Is there a successful backup of the required kind, finished within maxAgeMinutes? */
+/**
+ * The target, and the freshness the gate demands of it: the request's own values, else the
+ * target's `settings.gate`, else GATE_DEFAULTS (60 minutes, any kind).
+ */
+export async function resolveGateRequest<Q extends { target?: string; maxAgeMinutes?: number; require?: Require }>(
+  db: BackupContext["db"],
+  q: Q,
+): Promise<Omit<Q, "target" | "maxAgeMinutes" | "require"> & { target: TargetRow; targetId: string; targetName: string; maxAgeMinutes: number; require: Require }> {
+  const target = await requireTarget(db, q.target);
+  const own = targetSettings(target).gate ?? {};
+  const { target: _selector, maxAgeMinutes: _age, require: _require, ...rest } = q;
+  return {
+    ...rest,
+    target,
+    targetId: target.id,
+    targetName: target.name,
+    maxAgeMinutes: q.maxAgeMinutes ?? own.maxAgeMinutes ?? GATE_DEFAULTS.maxAgeMinutes,
+    require: q.require ?? own.require ?? GATE_DEFAULTS.require,
+  };
+}
+
+/**
+ * Is there a successful backup of the required kind OF THIS TARGET, finished within
+ * maxAgeMinutes? A backup of another target never satisfies it (omitted = `default`).
+ */
 export async function backupVerdict(
   ctx: Pick<BackupContext, "db">,
-  q: { require: Require; maxAgeMinutes: number },
+  q: { require: Require; maxAgeMinutes: number; targetId?: string; targetName?: string },
   now = new Date(),
 ): Promise<BackupVerdict> {
   const newest = await ctx.db.backupJob.findFirst({
-    where: { status: "SUCCEEDED", completedAt: { not: null }, ...kindWhere(q.require) },
+    where: { targetId: q.targetId ?? DEFAULT_TARGET_ID, status: "SUCCEEDED", completedAt: { not: null }, ...kindWhere(q.require) },
     orderBy: [{ completedAt: "desc" }, { createdAt: "desc" }],
     select: backupSelect,
   });
   const backup = newest ? toBackupDto(newest) : null;
-  const hint = `Take one first (POST /api/backups {"kind":"${q.require === "FULL" ? "FULL" : "QUICK"}"} or the Deployments page), or call the gate with "createIfMissing": true.`;
+  // The default target's wording is as before targets; another's names it.
+  const other = q.targetId && q.targetId !== DEFAULT_TARGET_ID ? (newest?.target.name ?? q.targetName ?? q.targetId) : null;
+  const onTarget = other ? `,"target":"${other}"` : "";
+  const hint = `Take one first (POST /api/backups {"kind":"${q.require === "FULL" ? "FULL" : "QUICK"}"${onTarget}} or the Deployments page), or call the gate with "createIfMissing": true.`;
   if (!newest) {
-    return { fresh: false, backup: null, reasons: [`No successful ${kindWord(q.require)} exists. ${hint}`] };
+    return { fresh: false, backup: null, reasons: [`No successful ${kindWord(q.require)}${other ? ` of ${other}` : ""} exists. ${hint}`] };
   }
   const ageSeconds = (now.getTime() - newest.completedAt!.getTime()) / 1000;
   if (ageSeconds > q.maxAgeMinutes * 60) {
@@ -61,9 +90,10 @@ export async function backupVerdict(
 
 const TERMINAL = new Set<string>(FINISHED_JOB_STATUSES);
 
-async function pendingBackup(ctx: BackupContext, require: Require, maxAgeMinutes: number) {
+async function pendingBackup(ctx: BackupContext, targetId: string, require: Require, maxAgeMinutes: number) {
   return ctx.db.backupJob.findFirst({
     where: {
+      targetId,
       status: { in: [...ACTIVE_JOB_STATUSES] },
       ...kindWhere(require),
       createdAt: { gte: new Date(Date.now() - maxAgeMinutes * 60_000) },
@@ -83,22 +113,29 @@ async function waitForBackup(ctx: BackupContext, id: string, seconds: number) {
 
 export interface GateResult extends GateAnswer {
   deploymentId: string;
+  /** The target decided for (not in the HTTP answer: the notification names it). */
+  target: TargetRef;
   /** The PRE_DEPLOY backup this call queued or waited for, if any. */
   pendingBackupId: string | null;
 }
 
-/** Decides, records the decision (a Deployment row) and audits it. */
-export async function runGate(ctx: BackupContext, req: GateRequest, who: Who): Promise<GateResult> {
+/**
+ * Decides for one target (omitted = `default`), records the decision (a Deployment row of
+ * that target) and audits it.
+ */
+export async function runGate(ctx: BackupContext, body: GateRequest, who: Who): Promise<GateResult> {
+  const req = await resolveGateRequest(ctx.db, body);
   const reasons: string[] = [];
   let verdict = await backupVerdict(ctx, req);
   let pendingId: string | null = null;
 
   if (!verdict.fresh) {
-    let pending = await pendingBackup(ctx, req.require, req.maxAgeMinutes);
+    let pending = await pendingBackup(ctx, req.targetId, req.require, req.maxAgeMinutes);
     if (!pending && req.createIfMissing) {
       pending = await createBackupJob(
         ctx,
         {
+          targetId: req.targetId,
           kind: req.require === "FULL" ? "FULL" : "QUICK",
           trigger: "PRE_DEPLOY",
           commitSha: req.commitSha,
@@ -130,10 +167,14 @@ export async function runGate(ctx: BackupContext, req: GateRequest, who: Who): P
   // The checks run after any backup this call waited for, so the drift comparison uses it.
   let checks: CheckRun | null = null;
   try {
-    checks = await runChecksNow(ctx);
-    await storeCheckRun(ctx, { run: checks, source: "gate", by: who.actor.label ?? who.actor.type });
+    // The checks are the target's own (its database, its checks file).
+    checks = await runChecksNow(req.target.isDefault ? ctx : contextForTarget(ctx, req.target));
+    // The stored "latest check run" is the Checks page's, about the default target.
+    if (req.target.isDefault) await storeCheckRun(ctx, { run: checks, source: "gate", by: who.actor.label ?? who.actor.type });
   } catch (e) {
-    reasons.push(`The checks could not run: ${(e as Error).message}. See the Checks page.`);
+    // A driver error can quote the target's connection URL: never its password.
+    const message = (e as Error).message.replace(/postgres(?:ql)?:\/\/[^\s"']+/g, (u) => redactUrl(u));
+    reasons.push(`The checks could not run: ${message}. See the Checks page.`);
   }
   reasons.push(...checkReasons(checks));
 
@@ -142,6 +183,7 @@ export async function runGate(ctx: BackupContext, req: GateRequest, who: Who): P
     ctx,
     {
       type: "GATE",
+      targetId: req.targetId,
       commitSha: req.commitSha,
       environment: req.environment,
       gateDecision: allowed,
@@ -159,6 +201,7 @@ export async function runGate(ctx: BackupContext, req: GateRequest, who: Who): P
     target: req.commitSha,
     details: {
       deploymentId: row.id,
+      target: req.target.name,
       allowed,
       reasons,
       backupId: verdict.backup?.id ?? null,
@@ -168,8 +211,8 @@ export async function runGate(ctx: BackupContext, req: GateRequest, who: Who): P
       checksStatus: checks?.status ?? null,
     },
   });
-  log.info({ deploymentId: row.id, commitSha: req.commitSha, allowed, reasons: reasons.length }, "gate decision");
-  return { allowed, reasons, backup: verdict.backup, checks, deploymentId: row.id, pendingBackupId: pendingId };
+  log.info({ deploymentId: row.id, target: req.target.name, commitSha: req.commitSha, allowed, reasons: reasons.length }, "gate decision");
+  return { allowed, reasons, backup: verdict.backup, checks, deploymentId: row.id, pendingBackupId: pendingId, target: targetRef(req.target) };
 }
 
 /**

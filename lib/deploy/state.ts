@@ -5,7 +5,7 @@ import type { BackupContext } from "../backup/context";
 import { backupSelect, toBackupDto } from "../backup/catalog";
 import { formatDuration, plural } from "../format";
 import type { DeployState } from "../validation/deploy";
-import { backupVerdict } from "./gate";
+import { backupVerdict, resolveGateRequest } from "./gate";
 import { checkReasons, latestCheckRun } from "./checks-store";
 import { deploymentType } from "./deployments";
 import { hookKind, type DeployHooks } from "./hooks";
@@ -15,18 +15,22 @@ export const STALE_BACKUP_SECONDS = 3600;
 export async function deployState(
   ctx: BackupContext,
   hooks: DeployHooks,
-  q: { maxAgeMinutes: number; require: "FULL" | "ANY" },
+  query: { target?: string; maxAgeMinutes?: number; require?: "FULL" | "ANY" },
   now = new Date(),
 ): Promise<DeployState> {
+  // One target's gate (omitted = `default`), with its own gate defaults.
+  const q = await resolveGateRequest(ctx.db, query);
+  const { targetId } = q;
   const [verdict, stored, newestRow, withCommit, running] = await Promise.all([
     backupVerdict(ctx, q, now),
-    latestCheckRun(ctx),
+    // The stored check run is the default target's (the gate stores only those).
+    q.target.isDefault ? latestCheckRun(ctx) : Promise.resolve(null),
     ctx.db.backupJob.findFirst({
-      where: { status: "SUCCEEDED", completedAt: { not: null } },
+      where: { targetId, status: "SUCCEEDED", completedAt: { not: null } },
       orderBy: [{ completedAt: "desc" }, { createdAt: "desc" }],
       select: backupSelect,
     }),
-    ctx.db.backupJob.findFirst({ where: { status: "SUCCEEDED", commitSha: { not: null } }, orderBy: { completedAt: "desc" }, select: { commitSha: true } }),
+    ctx.db.backupJob.findFirst({ where: { targetId, status: "SUCCEEDED", commitSha: { not: null } }, orderBy: { completedAt: "desc" }, select: { commitSha: true } }),
     ctx.db.deployment.findFirst({ where: { status: "RUNNING" }, orderBy: { at: "desc" }, select: { id: true, type: true } }),
   ]);
   const run = stored?.run ?? null;

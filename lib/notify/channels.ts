@@ -3,6 +3,7 @@
 // set, yes), routing an event to the channels that want it, the delivery record that
 // shows a channel that keeps failing, and "Send test".
 import type { Db } from "../db";
+import { targetChannelIds } from "./target-routing";
 import { ApiError, notFound } from "../errors";
 import { audit, type Actor } from "../audit";
 import { maskUrl } from "../audit-query";
@@ -199,14 +200,31 @@ export async function recordDelivery(db: Pick<Db, "notificationChannel">, outcom
 }
 
 /** The enabled channels routed for `event`. */
-export async function routedChannels(db: Pick<Db, "notificationChannel">, event: Exclude<NotifyEventType, "test">): Promise<NotificationChannel[]> {
-  return db.notificationChannel.findMany({ where: { enabled: true, events: { has: ROUTE_OF[event] } }, orderBy: { createdAt: "asc" } });
+/**
+ * The enabled channels subscribed to `event`; with `target`, only those among the target's
+ * `settings.notify.channelIds` when it sets them (absent = every subscribed channel).
+ */
+export async function routedChannels(
+  db: Pick<Db, "notificationChannel" | "target">,
+  event: Exclude<NotifyEventType, "test">,
+  target?: { id: string } | null,
+): Promise<NotificationChannel[]> {
+  const only = target ? await targetChannelIds(db, target.id) : undefined;
+  return db.notificationChannel.findMany({
+    where: { enabled: true, events: { has: ROUTE_OF[event] }, ...(only ? { id: { in: only } } : {}) },
+    orderBy: { createdAt: "asc" },
+  });
 }
 
-/** Sends `event` to the channels routed for it and records each outcome. Never throws. */
-export async function notifyRouted(db: Pick<Db, "notificationChannel">, event: Exclude<NotifyEvent, { type: "test" }>, cfg: NotifyConfig, opts: NotifyOptions = {}): Promise<NotifyResult> {
+/** Sends `event` to the channels routed for it (and its target) and records each outcome. Never throws. */
+export async function notifyRouted(
+  db: Pick<Db, "notificationChannel" | "target">,
+  event: Exclude<NotifyEvent, { type: "test" }>,
+  cfg: NotifyConfig,
+  opts: NotifyOptions = {},
+): Promise<NotifyResult> {
   if (event.type === "retention.pruned" && event.count === 0) return { event: event.type, skipped: "nothing pruned", deliveries: [] };
-  const rows = await routedChannels(db, event.type);
+  const rows = await routedChannels(db, event.type, event.target);
   return notify(event, rows.map(deliverable), cfg, { ...opts, onOutcome: (o) => recordDelivery(db, o, opts.now) });
 }
 

@@ -3,7 +3,7 @@
 // lay out, a subject and plain body for email, and the JSON a generic webhook receives.
 // Kept free of I/O so the wording is tested without a network.
 import { formatBytes } from "../format";
-import type { BackupKind, BackupTrigger, JobStatus } from "../validation/backups";
+import type { BackupKind, BackupTrigger, JobStatus, TargetRefDto } from "../validation/backups";
 import { drillMessageParts, type DrillNotifyEvent, type DrillPayload } from "./drill-messages";
 
 export interface BackupSummary {
@@ -27,7 +27,11 @@ export interface RestoreSummary {
   initiatedBy?: string | null;
 }
 
-export type NotifyEvent =
+/**
+ * Every event but "test" is about one target (DESIGN §8) and names it; an event built
+ * without one (a caller from before targets) is about no target in particular.
+ */
+export type NotifyEvent = (
   | { type: "backup.failed"; backup: BackupSummary; attempt: number; maxAttempts: number }
   | { type: "backup.succeeded"; backup: BackupSummary }
   | { type: "backup.missed"; lastSuccessAt: Date | null; hours: number }
@@ -42,7 +46,8 @@ export type NotifyEvent =
   | DrillNotifyEvent
   | { type: "deploy.blocked"; commitSha: string; reasons: string[]; actor?: string | null }
   /** "Send test" on one channel: never routed, sent to that channel only. */
-  | { type: "test"; channelName: string; by?: string | null };
+  | { type: "test"; channelName: string; by?: string | null }
+) & { target?: TargetRefDto };
 
 export type Severity = "failure" | "warning" | "success" | "info";
 
@@ -91,6 +96,8 @@ export interface WebhookPayload {
   drill?: DrillPayload;
   deploy?: { commitSha: string; reasons: string[]; actor: string | null };
   test?: { channel: string; by: string | null };
+  /** The target the event is about (never its connection URL). */
+  target?: TargetRefDto;
 }
 
 export interface NotificationMessage {
@@ -345,9 +352,35 @@ function parts(event: NotifyEvent): Parts {
   }
 }
 
+/**
+ * How a message names its target: its name ("shop-prod"); the default target, whose name
+ * alone would read like an adjective, as "default target".
+ */
+export function targetLabel(t: Pick<TargetRefDto, "name">): string {
+  return t.name === "default" ? "default target" : t.name;
+}
+
+/** The parts with the target named first: "Vaultline shop-prod: backup FAILED …". */
+function withTarget(p: Parts, t: TargetRefDto | undefined): Parts {
+  if (!t) return p;
+  const label = targetLabel(t);
+  const lead = (line: string) => {
+    const m = /^((?::[a-z_]+: )?Vaultline):? /.exec(line);
+    return m ? `${m[1]} ${label}: ${line.slice(m[0].length)}` : `${label}: ${line}`;
+  };
+  return {
+    ...p,
+    plain: lead(p.plain),
+    chat: lead(p.chat),
+    title: `${label}: ${p.title}`,
+    facts: [{ name: "Target", value: `${t.name} (${t.environment})` }, ...p.facts],
+    extra: { ...p.extra, target: { id: t.id, name: t.name, environment: t.environment } },
+  };
+}
+
 /** Everything every channel needs to say one event. `now` stamps occurredAt. */
 export function backupEventMessage(event: NotifyEvent, now: Date = new Date()): NotificationMessage {
-  const p = parts(event);
+  const p = withTarget(parts(event), event.type === "test" ? undefined : event.target);
   const occurredAt = now.toISOString();
   return {
     event: event.type,

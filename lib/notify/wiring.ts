@@ -16,6 +16,7 @@ import { shouldSendMissedAlert } from "./missed";
 import { checkOverdueDrill, drillEventFor } from "./drill";
 import { claimAlert } from "./once-per-gap";
 import type { BackupSummary } from "./messages";
+import { DEFAULT_TARGET_ID, requireTarget, targetRef, targetSettings, type TargetRow } from "../backup/targets";
 
 const log = componentLogger("notify");
 
@@ -72,17 +73,24 @@ function summary(job: {
   };
 }
 
-/** The notification an engine event calls for, or null (cancelled, unknown ids). */
+const targetOf = { select: { id: true, name: true, environment: true } } as const;
+
+/** The notification an engine event calls for, naming its target, or null (cancelled, unknown ids). */
 export async function eventFor(ctx: Ctx, e: EngineEvent): Promise<RoutedEvent | null> {
   if (e.type === "backup.finished") {
-    const job = await ctx.db.backupJob.findUnique({ where: { id: e.jobId } });
+    const job = await ctx.db.backupJob.findUnique({ where: { id: e.jobId }, include: { target: targetOf } });
     if (!job) return null;
-    if (job.status === "SUCCEEDED") return { type: "backup.succeeded", backup: summary(job) };
-    if (job.status === "FAILED") return { type: "backup.failed", backup: summary(job), attempt: job.attempt, maxAttempts: maxAttemptsOf(job) };
+    if (job.status === "SUCCEEDED") return { type: "backup.succeeded", backup: summary(job), target: job.target };
+    if (job.status === "FAILED") return { type: "backup.failed", backup: summary(job), attempt: job.attempt, maxAttempts: maxAttemptsOf(job), target: job.target };
     return null;
   }
-  if (e.type === "drill.finished") return drillEventFor(ctx, e);
-  const r = await ctx.db.restoreJob.findUnique({ where: { id: e.restoreId }, include: { initiatedBy: { select: { email: true } } } });
+  if (e.type === "drill.finished") {
+    const event = await drillEventFor(ctx, e);
+    if (!event) return null;
+    const run = await ctx.db.drillRun.findUnique({ where: { id: e.drillId }, select: { target: targetOf } });
+    return run ? { ...event, target: run.target } : event;
+  }
+  const r = await ctx.db.restoreJob.findUnique({ where: { id: e.restoreId }, include: { initiatedBy: { select: { email: true } }, target: targetOf } });
   if (!r) return null;
   const restore = {
     id: r.id,
@@ -91,9 +99,9 @@ export async function eventFor(ctx: Ctx, e: EngineEvent): Promise<RoutedEvent | 
     durationSeconds: r.durationSeconds,
     initiatedBy: r.initiatedBy?.email ?? null,
   };
-  if (e.type === "restore.started") return { type: "restore.started", restore };
+  if (e.type === "restore.started") return { type: "restore.started", restore, target: r.target };
   const status = e.status ?? (r.status === "SUCCEEDED" ? "SUCCEEDED" : "FAILED");
-  return { type: "restore.finished", restore, status, failureReason: r.failureReason };
+  return { type: "restore.finished", restore, status, failureReason: r.failureReason, target: r.target };
 }
 
 export interface MissedCheck {
@@ -102,29 +110,59 @@ export interface MissedCheck {
   result?: NotifyResult;
 }
 
+/** The missed-backup alert's state row of a target: the default keeps the key from before targets. */
+export function missedStateKey(targetId: string): string {
+  return targetId === DEFAULT_TARGET_ID ? MISSED_STATE_KEY : `${MISSED_STATE_KEY}:${targetId}`;
+}
+
 /**
- * Sends "no successful backup for N hours" once per gap (lib/notify/missed.ts), once
- * between all replicas (lib/notify/once-per-gap.ts).
+ * Sends "no successful backup of <target> for N hours" once per gap (lib/notify/missed.ts),
+ * once between all replicas (lib/notify/once-per-gap.ts). `target` omitted = `default`.
+ * Another target's gap starts, when it never succeeded, at its last settings change
+ * (when its schedule was set).
  */
-export async function checkMissedBackup(ctx: Ctx, cfg: NotifyConfig, opts: { now?: Date; notifyOptions?: NotifyOptions } = {}): Promise<MissedCheck> {
+export async function checkMissedBackup(
+  ctx: Ctx,
+  cfg: NotifyConfig,
+  opts: { now?: Date; notifyOptions?: NotifyOptions; target?: TargetRow } = {},
+): Promise<MissedCheck> {
   const now = opts.now ?? new Date();
+  const target = opts.target ?? (await requireTarget(ctx.db, DEFAULT_TARGET_ID));
   const settings = await getSettings(ctx.db);
   const hours = settings.notifications.missedBackupAfterHours;
-  const lastSuccessAt = await lastGoodBackupAt(ctx.db);
-  const event: RoutedEvent = { type: "backup.missed", lastSuccessAt, hours };
+  const lastSuccessAt = await lastGoodBackupAt(ctx.db, target.id);
+  const event: RoutedEvent = { type: "backup.missed", lastSuccessAt, hours, target: targetRef(target) };
   // Not recorded as sent: once a channel is routed for it, the current gap still alerts.
-  if ((await routedChannels(ctx.db, event.type)).length === 0) return { sent: false, reason: "no channel is routed for the missed-backup alert" };
-  const since = await scheduleStateSince(ctx, now);
-  const claimed = await claimAlert(ctx.db, MISSED_STATE_KEY, (last) => {
+  if ((await routedChannels(ctx.db, event.type, target)).length === 0) return { sent: false, reason: "no channel is routed for the missed-backup alert" };
+  const since = target.isDefault ? await scheduleStateSince(ctx, now) : ((await ctx.db.target.findUnique({ where: { id: target.id }, select: { updatedAt: true } }))?.updatedAt ?? now);
+  const claimed = await claimAlert(ctx.db, missedStateKey(target.id), (last) => {
     const raw = last?.lastAlertAt;
     const lastAlertForGapAt = typeof raw === "string" ? new Date(raw) : null;
     if (!shouldSendMissedAlert({ lastSuccessAt, lastAlertForGapAt, now, hours, since })) return null;
     return { lastAlertAt: now.toISOString(), lastSuccessAt: lastSuccessAt?.toISOString() ?? null, hours };
   });
   if (!claimed) return { sent: false, reason: "not due (no gap, or already alerted for this gap)" };
-  log.warn({ lastSuccessAt: lastSuccessAt?.toISOString() ?? null, hours }, "missed-backup alert");
+  log.warn({ target: target.name, lastSuccessAt: lastSuccessAt?.toISOString() ?? null, hours }, "missed-backup alert");
   const result = await sendNotification(ctx, event, cfg, { ...opts.notifyOptions, now });
   return { sent: true, result };
+}
+
+/**
+ * The missed-backup check of every target that is scheduled: `default` as before (Settings →
+ * Schedule decides inside, as it always did), the others when their own schedule is on.
+ */
+export async function checkMissedBackups(ctx: Ctx, cfg: NotifyConfig, opts: { now?: Date; notifyOptions?: NotifyOptions } = {}): Promise<Map<string, MissedCheck>> {
+  const targets = await ctx.db.target.findMany({ orderBy: { name: "asc" } });
+  const out = new Map<string, MissedCheck>();
+  for (const t of targets) {
+    if (!t.isDefault && !targetSettings(t).schedule?.enabled) continue;
+    try {
+      out.set(t.name, await checkMissedBackup(ctx, cfg, { ...opts, target: t }));
+    } catch (e) {
+      log.error({ target: t.name, err: (e as Error).message }, "missed-backup check failed");
+    }
+  }
+  return out;
 }
 
 /** Subscribes to engine events and starts the missed-backup check. Returns stop(). */
@@ -143,7 +181,7 @@ export function startNotifications(ctx: Ctx, opts: WiringOptions): () => Promise
     if (checking) return;
     checking = true;
     track(
-      checkMissedBackup(ctx, opts.cfg, { notifyOptions: opts.notifyOptions })
+      checkMissedBackups(ctx, opts.cfg, { notifyOptions: opts.notifyOptions })
         .catch((e: Error) => log.error({ err: e.message }, "missed-backup check failed"))
         .then(() => checkOverdueDrill(ctx, (event, o) => sendNotification(ctx, event, opts.cfg, { ...opts.notifyOptions, ...o })))
         .catch((e: Error) => log.error({ err: e.message }, "drill-overdue check failed"))

@@ -8,10 +8,9 @@ import { z } from "zod";
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponseObject, type ZodOpenApiResponsesObject } from "zod-openapi";
 import { ERROR_STATUS, type ErrorCode } from "../errors";
 import { PERMISSIONS, ROLES, SCOPES, type Action } from "../permissions";
-import { paginationSchema } from "../http";
-import { createBackupSchema, listBackupsSchema } from "../validation/backups";
-import { createDeploymentSchema, gatePreviewQuerySchema, gateRequestSchema, rollbackRequestSchema, runDeploySchema } from "../validation/deploy";
-import { restoreRequestSchema, undoRequestSchema } from "../validation/restores";
+import { createBackupSchema, listBackupsSchema, targetQuerySchema } from "../validation/backups";
+import { createDeploymentSchema, gatePreviewQuerySchema, gateRequestSchema, listDeploymentsSchema, rollbackRequestSchema, runDeploySchema } from "../validation/deploy";
+import { listRestoresSchema, restoreRequestSchema, undoRequestSchema } from "../validation/restores";
 import { settingsUpdateSchema } from "../validation/settings";
 import { retentionPreviewQuerySchema, retentionPreviewSchema } from "../validation/retention";
 import { createTokenSchema, createUserSchema, endSessionsSchema, updateUserSchema } from "../validation/users";
@@ -21,6 +20,8 @@ import { createChannelSchema, updateChannelSchema } from "../validation/notifica
 import * as nc from "./notification-channels";
 import * as keys from "./keys";
 import { reencryptRequestSchema, retireKeyRequestSchema, rotateKeyRequestSchema } from "../validation/keys";
+import * as tg from "./targets";
+import { createTargetSchema, deleteTargetQuerySchema, targetBodySchema, testTargetUrlSchema, updateTargetSchema } from "../validation/targets";
 
 export const TAGS = [
   { name: "Backups", description: "Take, list, verify, download and remove backups." },
@@ -69,19 +70,21 @@ export interface Endpoint {
 const json = (status: number, description: string, schema: z.ZodType): Success => ({ status, description, schema });
 const empty = (status: number, description: string): Success => ({ status, description });
 
+const TARGET_PARAM = " `target` (id or name) omitted = `default`; an unknown target answers 404 NOT_FOUND.";
+
 export const ENDPOINTS: Endpoint[] = [
   // ---- backups ----
-  { method: "get", path: "/api/backups", gate: "backups.read", tag: "Backups", summary: "List backups, newest first", query: listBackupsSchema, success: [json(200, "A page of backups.", r.backupListSchema)] },
+  { method: "get", path: "/api/backups", gate: "backups.read", tag: "Backups", summary: "List one target's backups, newest first", description: "`total` counts the target's backups only." + TARGET_PARAM, query: listBackupsSchema, success: [json(200, "A page of backups.", r.backupListSchema)], errors: ["NOT_FOUND"] },
   {
     method: "post",
     path: "/api/backups",
     gate: "backups.create",
     tag: "Backups",
     summary: "Queue a backup",
-    description: "A token's backup is recorded with trigger API, a session's with MANUAL (or PRE_DEPLOY when asked).",
+    description: "A token's backup is recorded with trigger API, a session's with MANUAL (or PRE_DEPLOY when asked)." + TARGET_PARAM,
     body: createBackupSchema,
     success: [json(202, "Queued.", r.backupQueuedSchema)],
-    errors: ["OPERATION_IN_PROGRESS", "BACKUPS_NOT_READY"],
+    errors: ["OPERATION_IN_PROGRESS", "BACKUPS_NOT_READY", "NOT_FOUND"],
   },
   {
     method: "get",
@@ -114,7 +117,7 @@ export const ENDPOINTS: Endpoint[] = [
     ],
     errors: ["CONFLICT", "STORAGE_UNAVAILABLE"],
   },
-  { method: "get", path: "/api/today", gate: "backups.read", tag: "Backups", summary: "Did today's (UTC) backup run", success: [json(200, "Today's state, the last success and failure, the schedule.", r.todaySchema)] },
+  { method: "get", path: "/api/today", gate: "backups.read", tag: "Backups", summary: "Did today's (UTC) backup of a target run", description: TARGET_PARAM.trim(), query: targetQuerySchema, success: [json(200, "Today's state, the last success and failure, the schedule.", r.todaySchema)], errors: ["NOT_FOUND"] },
   { method: "get", path: "/api/storage", gate: "backups.read", tag: "Backups", summary: "How much the stored backups take", success: [json(200, "Usage against STORAGE_WARN_BYTES.", r.storageUsageSchema)] },
 
   // ---- restores ----
@@ -138,7 +141,7 @@ export const ENDPOINTS: Endpoint[] = [
     success: [json(202, "Started: the restore and its safety backup.", r.restoreStartedSchema)],
     errors: ["CONFIRMATION_REQUIRED", "CONFLICT", "OPERATION_IN_PROGRESS"],
   },
-  { method: "get", path: "/api/restores", gate: "restores.read", tag: "Restores", summary: "Restore history, newest first", query: paginationSchema, success: [json(200, "A page of restores.", r.restoreListSchema)] },
+  { method: "get", path: "/api/restores", gate: "restores.read", tag: "Restores", summary: "One target's restore history, newest first", description: TARGET_PARAM.trim(), query: listRestoresSchema, success: [json(200, "A page of restores.", r.restoreListSchema)], errors: ["NOT_FOUND"] },
   { method: "get", path: "/api/restores/{id}", gate: "restores.read", tag: "Restores", summary: "One restore with its preview and checks", success: [json(200, "The restore.", r.restoreSchema)] },
   {
     method: "post",
@@ -160,22 +163,24 @@ export const ENDPOINTS: Endpoint[] = [
     tag: "Deploy",
     summary: "May I deploy commit X?",
     description:
-      "Allowed when the newest successful backup (FULL with `require: FULL`, any kind with ANY) finished less than `maxAgeMinutes` ago and the checks pass. With `createIfMissing` the gate queues a PRE_DEPLOY backup of the commit and, with `waitSeconds`, waits for it (up to 15 minutes). Every decision is recorded as a deployment.",
+      "Allowed when the newest successful backup (FULL with `require: FULL`, any kind with ANY) finished less than `maxAgeMinutes` ago and the checks pass. With `createIfMissing` the gate queues a PRE_DEPLOY backup of the commit and, with `waitSeconds`, waits for it (up to 15 minutes). Every decision is recorded as a deployment. Only the target's own backups count; `maxAgeMinutes` and `require`, when omitted, come from the target's `settings.gate`, else 60 and ANY." + TARGET_PARAM,
     body: gateRequestSchema,
     success: [json(200, "Allowed.", r.gateAllowedSchema)],
     other: [{ status: 428, description: "Blocked: `reasons` says why (BACKUP_REQUIRED).", schema: r.gateBlockedSchema }],
-    errors: ["OPERATION_IN_PROGRESS"],
+    errors: ["OPERATION_IN_PROGRESS", "NOT_FOUND"],
   },
-  { method: "get", path: "/api/deploy/state", gate: "deployments.read", tag: "Deploy", summary: "The gate as it stands (read-only)", query: gatePreviewQuerySchema, success: [json(200, "Gate preview, newest backup, hooks, running deploy.", r.deployStateSchema)] },
-  { method: "get", path: "/api/deployments", gate: "deployments.read", tag: "Deploy", summary: "Deploy history, newest first", query: paginationSchema, success: [json(200, "A page of gate decisions, deploys, rollbacks and records.", r.deploymentListSchema)] },
+  { method: "get", path: "/api/deploy/state", gate: "deployments.read", tag: "Deploy", summary: "A target's gate as it stands (read-only)", description: TARGET_PARAM.trim(), query: gatePreviewQuerySchema, success: [json(200, "Gate preview, newest backup, hooks, running deploy.", r.deployStateSchema)], errors: ["NOT_FOUND"] },
+  { method: "get", path: "/api/deployments", gate: "deployments.read", tag: "Deploy", summary: "One target's deploy history, newest first", description: TARGET_PARAM.trim(), query: listDeploymentsSchema, success: [json(200, "A page of gate decisions, deploys, rollbacks and records.", r.deploymentListSchema)], errors: ["NOT_FOUND"] },
   {
     method: "post",
     path: "/api/deployments",
     gate: "deployments.write",
     tag: "Deploy",
     summary: "Record a deploy done elsewhere (CI)",
+    description: "Linked to the newest ALLOWED gate decision of the same target for the commit." + TARGET_PARAM,
     body: createDeploymentSchema,
     success: [json(201, "Recorded.", r.deploymentSchema)],
+    errors: ["NOT_FOUND"],
   },
   {
     method: "get",
@@ -210,8 +215,8 @@ export const ENDPOINTS: Endpoint[] = [
   },
 
   // ---- checks ----
-  { method: "get", path: "/api/checks", gate: "checks.read", tag: "Checks", summary: "The last check run (manual, gate or post-restore)", success: [json(200, "The run, or `last: null`.", r.lastCheckRunSchema)] },
-  { method: "post", path: "/api/checks/run", gate: "checks.run", tag: "Checks", summary: "Run the checks now (stored and audited)", success: [json(200, "The run.", r.lastCheckRunSchema)] },
+  { method: "get", path: "/api/checks", gate: "checks.read", tag: "Checks", summary: "The last check run (manual, gate or post-restore)", description: "Of `target` (id or name; omitted: `default`).", query: targetQuerySchema, success: [json(200, "The run, or `last: null`.", r.lastCheckRunSchema)], errors: ["NOT_FOUND"] },
+  { method: "post", path: "/api/checks/run", gate: "checks.run", tag: "Checks", summary: "Run the checks now (stored and audited)", description: "Of `target` (id or name; omitted: `default`), with its checks file and files directory. The body may be empty.", body: targetBodySchema, success: [json(200, "The run.", r.lastCheckRunSchema)], errors: ["NOT_FOUND"] },
 
   // ---- settings ----
   { method: "get", path: "/api/keys", gate: "keys.manage", tag: "Settings", summary: "Encryption keys: which encrypts, which backups still need which key", success: [json(200, "The keys, without any secret.", keys.keysOverviewSchema)] },
@@ -259,6 +264,15 @@ export const ENDPOINTS: Endpoint[] = [
     query: retentionPreviewQuerySchema,
     success: [json(200, "The plan, newest first.", retentionPreviewSchema)],
   },
+
+  // ---- targets (DESIGN §8) ----
+  { method: "get", path: "/api/targets", gate: "targets.read", tag: "Settings", summary: "Every target with its today (never a connection URL)", success: [json(200, "The default target first, then by name.", tg.targetListSchema)] },
+  { method: "post", path: "/api/targets", gate: "targets.write", tag: "Settings", summary: "Add a target (its connection tested first; audited)", description: "A URL that cannot connect answers 400 with the reason (nothing saved); missing privileges do not block, and are in `test`. Names `default` and `test` are reserved.", body: createTargetSchema, success: [json(201, "Added; the URL is stored encrypted and never returned.", tg.targetCreatedSchema)], errors: ["CONFLICT"] },
+  { method: "post", path: "/api/targets/test", gate: "targets.write", tag: "Settings", summary: "Test a connection URL before saving it", description: "Connects (5 s), compares the server with the local pg_dump, and lists each missing privilege with the SQL that grants it. The URL is neither stored nor echoed.", body: testTargetUrlSchema, success: [json(200, "The result (ok false when it cannot connect or back up).", tg.targetTestSchema)] },
+  { method: "get", path: "/api/targets/{id}", gate: "targets.read", tag: "Settings", summary: "One target (by id or name)", success: [json(200, "The target.", tg.targetSchema)] },
+  { method: "patch", path: "/api/targets/{id}", gate: "targets.write", tag: "Settings", summary: "Change a target (audited)", description: "Each field sent replaces the stored one (`settings` whole). A new URL is tested first (400 when it cannot connect). The default target: only `settings`. A new name or environment affects new backups' storage keys only.", body: updateTargetSchema, success: [json(200, "Changed.", tg.targetUpdatedSchema)], errors: ["CONFLICT"] },
+  { method: "delete", path: "/api/targets/{id}", gate: "targets.write", tag: "Settings", summary: "Remove a target (audited)", description: "409 while it has backups, unless `?force=true`: then its backups (objects and rows), restores, deployments and drills are removed too. The default target cannot be removed.", query: deleteTargetQuerySchema, success: [empty(204, "Removed.")], errors: ["CONFLICT", "OPERATION_IN_PROGRESS", "STORAGE_UNAVAILABLE"] },
+  { method: "post", path: "/api/targets/{id}/test", gate: "targets.test", tag: "Settings", summary: "Test a stored target's connection and privileges (audited)", success: [json(200, "The result.", tg.targetTestSchema)], errors: ["CONFLICT"] },
 
   // ---- notification channels ----
   { method: "get", path: "/api/notification-channels", gate: "settings.read", tag: "Settings", summary: "Notification channels and their delivery health (never their secrets)", success: [json(200, "Channels, oldest first.", nc.channelListSchema)] },

@@ -45,9 +45,15 @@ export const errorSchema = z
 
 const userRefSchema = z.object({ id: z.string(), displayName: z.string(), email: z.string(), role: z.string() });
 
+/** The target a row belongs to (DESIGN §8): never its connection URL. */
+export const targetRefSchema = z
+  .object({ id: z.string(), name: z.string(), environment: z.string() })
+  .meta({ id: "TargetRef", description: "The target (database) a backup, restore or deployment belongs to." });
+
 export const backupSchema = z
   .object({
     id: z.string(),
+    target: targetRefSchema,
     kind: z.enum(BACKUP_KINDS),
     trigger: z.enum(BACKUP_TRIGGERS),
     status: z.enum(JOB_STATUSES),
@@ -113,6 +119,7 @@ export const backupDetailSchema = backupSchema
 
 export const todaySchema = z
   .object({
+    target: targetRefSchema,
     state: z.enum(["ok", "missing", "failed", "running"]),
     dayStartUtc: isoTime,
     lastSuccess: backupSchema.nullable(),
@@ -163,6 +170,7 @@ check(restorePreviewSchema).is<RestorePreview>(true);
 
 const restoreFields = {
   id: z.string(),
+  target: targetRefSchema,
   backupId: z.string(),
   safetyBackupId: z.string().nullable(),
   status: z.string(),
@@ -268,6 +276,7 @@ check(deployStateSchema).is<DeployState>(true);
 
 const deploymentFields = {
   id: z.string(),
+  target: targetRefSchema,
   type: z.enum(["gate", "deploy", "rollback", "record"]),
   commitSha: z.string(),
   environment: z.string(),

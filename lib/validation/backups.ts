@@ -1,6 +1,7 @@
 // Backup request and filter schemas, shared by the browser and the API.
 import { z } from "zod";
 import { BackupKind, BackupTrigger, JobStatus, VerifyStatus } from "../generated/prisma/enums";
+import { targetSelectorSchema } from "./target-selector";
 
 // The enums come from prisma/schema.prisma through the generated client's browser-safe
 // enums module: the API's zod schemas, the UI's filters and the database share one list.
@@ -26,6 +27,8 @@ export const createBackupSchema = z.object({
   commitSha: commitShaSchema.optional(),
   /** "Back up first" on the Deployments page: a PRE_DEPLOY backup of the commit about to go out. */
   trigger: z.enum(["PRE_DEPLOY"]).optional(),
+  /** The target to back up, by id or name; omitted = `default` (DESIGN §8). */
+  target: targetSelectorSchema.optional(),
 });
 
 export const listBackupsSchema = z.object({
@@ -34,16 +37,29 @@ export const listBackupsSchema = z.object({
   status: jobStatusSchema.optional(),
   kind: backupKindSchema.optional(),
   trigger: backupTriggerSchema.optional(),
+  /** Only this target's backups, by id or name; omitted = `default` (DESIGN §8). */
+  target: targetSelectorSchema.optional(),
 });
+
+/** `?target=` on a read route: a target's id or name; omitted = `default`. */
+export { targetQuerySchema } from "./target-selector";
 
 export const restoreConfirmSchema = z.object({ confirm: z.unknown() });
 
 export type CreateBackupInput = z.infer<typeof createBackupSchema>;
 export type ListBackupsInput = z.infer<typeof listBackupsSchema>;
 
+/** The target a backup, restore or deployment belongs to, as every row names it (DESIGN §8). */
+export interface TargetRefDto {
+  id: string;
+  name: string;
+  environment: string;
+}
+
 /** The Backup JSON of DESIGN §6. */
 export interface BackupDto {
   id: string;
+  target: TargetRefDto;
   kind: BackupKind;
   trigger: BackupTrigger;
   status: JobStatus;

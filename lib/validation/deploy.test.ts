@@ -10,14 +10,14 @@ import type { DeployHooks } from "../deploy/hooks";
 import type { Who } from "../deploy/deployments";
 
 describe("gate request", () => {
-  it("fills the contract's defaults and lower-cases the commit", () => {
+  it("fills the contract's defaults, leaves freshness to the target (lib/deploy/gate.ts) and lower-cases the commit", () => {
+    // maxAgeMinutes and require stay absent: the target's settings.gate, then 60 / ANY, fill them.
     expect(gateRequestSchema.parse({ commitSha: "ABCDEF1" })).toEqual({
       commitSha: "abcdef1",
-      maxAgeMinutes: 60,
-      require: "ANY",
       createIfMissing: false,
       waitSeconds: 0,
     });
+    expect(gateRequestSchema.parse({ commitSha: "abcdef1", target: "shop-prod" }).target).toBe("shop-prod");
   });
 
   it.each([

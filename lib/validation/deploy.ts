@@ -1,7 +1,8 @@
 // Deployment Control Center shapes (issue 7), shared by the browser and the API: the
 // pre-deploy gate, deploy records, deploy runs, rollback. zod only: browser-safe.
 import { z } from "zod";
-import { commitShaSchema, type BackupDto, type BackupKind } from "./backups";
+import { commitShaSchema, type BackupDto, type BackupKind, type TargetRefDto } from "./backups";
+import { targetSelectorSchema } from "./target-selector";
 import type { CheckRun } from "./checks";
 import { DeploymentStatus, DeploymentType } from "../generated/prisma/enums";
 
@@ -19,15 +20,30 @@ const environmentSchema = z
   .trim()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "letters, digits, . _ - (like production or staging-eu)");
 
+/** The gate's freshness when neither the request nor the target's settings.gate say. */
+export const GATE_DEFAULTS = { maxAgeMinutes: 60, require: "ANY" } as const;
+
+/**
+ * maxAgeMinutes and require, when omitted, come from the target's `settings.gate`, then
+ * GATE_DEFAULTS (lib/deploy/gate.ts resolveGateRequest).
+ */
 export const gateRequestSchema = z.strictObject({
   commitSha: commitShaSchema,
-  maxAgeMinutes: z.number().int().min(1).max(7 * 24 * 60).default(60),
-  require: z.enum(["FULL", "ANY"]).default("ANY"),
+  /** The target whose backups the gate asks about, by id or name; omitted = `default`. */
+  target: targetSelectorSchema.optional(),
+  maxAgeMinutes: z.number().int().min(1).max(7 * 24 * 60).optional(),
+  require: z.enum(["FULL", "ANY"]).optional(),
   createIfMissing: z.boolean().default(false),
   waitSeconds: z.number().int().min(0).max(MAX_GATE_WAIT_SECONDS).default(0),
   environment: environmentSchema.optional(),
 });
 export type GateRequest = z.infer<typeof gateRequestSchema>;
+/** A gate request with the target resolved and its defaults applied. */
+export type ResolvedGateRequest = Omit<GateRequest, "target" | "maxAgeMinutes" | "require"> & {
+  targetId: string;
+  maxAgeMinutes: number;
+  require: "FULL" | "ANY";
+};
 export type GateRequestInput = z.input<typeof gateRequestSchema>;
 
 /**
@@ -36,6 +52,8 @@ export type GateRequestInput = z.input<typeof gateRequestSchema>;
  */
 export const createDeploymentSchema = z.strictObject({
   commitSha: commitShaSchema,
+  /** The target deployed against, by id or name; omitted = `default`. */
+  target: targetSelectorSchema.optional(),
   environment: environmentSchema.optional(),
   status: z.enum([DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED, DeploymentStatus.ROLLED_BACK]).default("SUCCEEDED"),
   url: z.string().trim().url().max(2000).optional(),
@@ -57,8 +75,16 @@ export const rollbackRequestSchema = z.object({
 /** Query for the page's read-only gate preview. */
 export const gatePreviewQuerySchema = z.object({
   commitSha: commitShaSchema.optional(),
-  maxAgeMinutes: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60),
-  require: z.enum(["FULL", "ANY"]).default("ANY"),
+  target: targetSelectorSchema.optional(),
+  maxAgeMinutes: z.coerce.number().int().min(1).max(7 * 24 * 60).optional(),
+  require: z.enum(["FULL", "ANY"]).optional(),
+});
+
+/** GET /api/deployments: a page of one target's history (omitted = `default`). */
+export const listDeploymentsSchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+  target: targetSelectorSchema.optional(),
 });
 
 export type HookKind = "command" | "webhook" | "command+webhook";
@@ -84,6 +110,8 @@ export interface DeploymentBackupSummary {
 
 export interface DeploymentDto {
   id: string;
+  /** The target the deploy was gated on or recorded for (DESIGN §8). */
+  target: TargetRefDto;
   /** DeploymentType in lower case, as the API has always spelled it. */
   type: Lowercase<DeploymentType>;
   commitSha: string;

@@ -1,6 +1,15 @@
 // Restore shapes shared by the browser and the API.
 import { z } from "zod";
 import { suppliedPrivateKeySchema } from "./keys";
+import type { TargetRefDto } from "./backups";
+import { targetSelectorSchema } from "./target-selector";
+
+/** GET /api/restores: a page of one target's restores (omitted = `default`). */
+export const listRestoresSchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+  target: targetSelectorSchema.optional(),
+});
 
 /** Exactly "RESTORE": case-sensitive, no trimming (issue 4). */
 export const RESTORE_WORD = "RESTORE";
@@ -47,6 +56,8 @@ export interface RestorePreview {
 
 export interface RestoreDto {
   id: string;
+  /** The target restored into (DESIGN §8). */
+  target: TargetRefDto;
   backupId: string;
   safetyBackupId: string | null;
   status: string;

@@ -16,8 +16,8 @@ export const targetEnvironmentSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,62}$/, "letters, digits, . _ - only, not starting with . (prod, staging, …); a path segment of storage keys, as BACKUP_ENV");
 
-/** `target` in a query or body: a target's id or its name. Omitted = `default`. */
-export const targetSelectorSchema = z.string().min(1).max(64);
+import { targetSelectorSchema } from "./target-selector";
+export { targetSelectorSchema };
 
 export const databaseUrlSchema = z
   .string()
@@ -65,4 +65,53 @@ export function readTargetSettings(value: unknown): TargetSettings {
     if (one.success && one.data !== undefined) out[k] = one.data;
   }
   return out as TargetSettings;
+}
+
+// ---- Managing targets (Settings → Targets, /api/targets) ----
+
+/**
+ * Names a target may not take: `default` is the environment's target, and `test` is the
+ * path segment of POST /api/targets/test (a target named so could not be addressed by name).
+ */
+export const RESERVED_TARGET_NAMES = [DEFAULT_TARGET_NAME, "test"] as const;
+
+const newTargetNameSchema = targetNameSchema.refine((n) => !(RESERVED_TARGET_NAMES as readonly string[]).includes(n), {
+  message: `reserved: ${RESERVED_TARGET_NAMES.join(", ")} cannot name a new target`,
+});
+
+export const createTargetSchema = z.strictObject({
+  name: newTargetNameSchema,
+  environment: targetEnvironmentSchema,
+  databaseUrl: databaseUrlSchema,
+  settings: targetSettingsSchema.optional(),
+});
+export type CreateTargetInput = z.infer<typeof createTargetSchema>;
+
+/** Each field given replaces the stored one; `settings` replaces the settings whole. */
+export const updateTargetSchema = z
+  .strictObject({
+    name: newTargetNameSchema.optional(),
+    environment: targetEnvironmentSchema.optional(),
+    databaseUrl: databaseUrlSchema.optional(),
+    settings: targetSettingsSchema.optional(),
+  })
+  .refine((v) => Object.values(v).some((x) => x !== undefined), { message: "nothing to change: send name, environment, databaseUrl or settings" });
+export type UpdateTargetInput = z.infer<typeof updateTargetSchema>;
+
+/** POST /api/targets/test: a URL tested before it is saved. */
+export const testTargetUrlSchema = z.strictObject({ databaseUrl: databaseUrlSchema });
+
+/** DELETE /api/targets/:id?force=true: also delete its backups (objects and rows), restores, deployments, drills. */
+export const deleteTargetQuerySchema = z.object({
+  force: z.enum(["true", "false"]).optional().transform((v) => v === "true"),
+});
+
+/** `?target=` of GET /api/checks. */
+export { targetQuerySchema } from "./target-selector";
+/** The body of POST /api/checks/run (may be empty). */
+export const targetBodySchema = z.strictObject({ target: targetSelectorSchema.optional() });
+
+/** RuntimeState key of a target's last check run: the default target keeps the original key. */
+export function checksStateKey(targetId: string | undefined, base: string): string {
+  return !targetId || targetId === DEFAULT_TARGET_ID ? base : `${base}:${targetId}`;
 }

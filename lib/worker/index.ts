@@ -28,6 +28,11 @@ import { componentLogger } from "../log";
 
 const log = componentLogger("worker");
 
+/** Backups one worker runs at once (each of a different target: a target's second one waits for the first). */
+export const BACKUP_CONCURRENCY = 3;
+/** Restores one worker runs at once (each of a different target). */
+export const RESTORE_CONCURRENCY = 2;
+
 export interface WorkerHandle {
   stop(): Promise<void>;
 }
@@ -86,9 +91,11 @@ export async function startWorker(ctx: BackupContext, opts: WorkerOptions = {}):
   await recoverReencryptions(ctx);
 
   // Queue handlers.
-  stops.push((await workQueue<{ jobId: string }>(url, QUEUES.backup, (job) => runBackup(ctx, job.data.jobId))).stop);
+  // Several at once, so backups (and restores) of different targets run side by side; one
+  // per target is the target's lock's business (run-backup.ts, restore.ts).
+  stops.push((await workQueue<{ jobId: string }>(url, QUEUES.backup, (job) => runBackup(ctx, job.data.jobId), { concurrency: BACKUP_CONCURRENCY })).stop);
   stops.push((await workQueue<{ jobId: string }>(url, QUEUES.verify, (job) => runVerify(ctx, job.data.jobId))).stop);
-  stops.push((await workQueue<{ restoreId: string }>(url, QUEUES.restore, (job) => runRestore(ctx, job.data.restoreId))).stop);
+  stops.push((await workQueue<{ restoreId: string }>(url, QUEUES.restore, (job) => runRestore(ctx, job.data.restoreId), { concurrency: RESTORE_CONCURRENCY })).stop);
   stops.push((await workQueue<{ jobId: string; drillId?: string }>(url, QUEUES.drill, (job) => runDrill(ctx, job.data.jobId, { drillId: job.data.drillId }))).stop);
   stops.push((await workQueue<Parameters<typeof runReencryptJob>[1]>(url, QUEUES.reencrypt, (job) => runReencryptJob(ctx, job.data))).stop);
 

@@ -1,8 +1,9 @@
-// GET /api/restores — restore history, newest first
+// GET /api/restores — one target's restore history (omitted = `default`), newest first
 import { db } from "@/lib/db";
-import { json, paginationSchema, parseQuery, withAuth } from "@/lib/http";
+import { json, parseQuery, withAuth } from "@/lib/http";
 import { listRestores } from "@/lib/backup/restores-catalog";
+import { listRestoresSchema } from "@/lib/validation/restores";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withAuth("restores.read", async (req) => json(await listRestores(db(), parseQuery(req, paginationSchema))));
+export const GET = withAuth("restores.read", async (req) => json(await listRestores(db(), parseQuery(req, listRestoresSchema))));

@@ -1,7 +1,8 @@
 // Picks the storage backend the configuration asks for.
 import type { Config } from "../../config";
 import { LocalStorage } from "./local";
-import { S3Storage, type S3StorageOptions } from "./s3";
+import type { S3StorageOptions } from "./s3";
+import { LazyS3Storage } from "./lazy-s3";
 import type { Storage } from "./types";
 
 export type StorageConfig = Pick<
@@ -22,7 +23,8 @@ export function createStorage(
 ): Storage {
   if (cfg.STORAGE === "local") return new LocalStorage(cfg.localStorageDir);
   if (!cfg.S3_BUCKET) throw new Error("S3_BUCKET is required when STORAGE=s3");
-  return new S3Storage({
+  // Loaded on first use: local-storage processes never pay for the AWS SDK (lazy-s3.ts).
+  return new LazyS3Storage({
     bucket: cfg.S3_BUCKET,
     region: cfg.S3_REGION,
     endpoint: cfg.S3_ENDPOINT,
@@ -35,5 +37,6 @@ export function createStorage(
 
 export * from "./types";
 export { LocalStorage } from "./local";
-export { S3Storage, type S3StorageOptions } from "./s3";
+export type { S3StorageOptions } from "./s3";
+export { LazyS3Storage } from "./lazy-s3";
 export { assertSafeKey } from "./keys";

@@ -1,8 +1,13 @@
-// POST /api/checks/run — run schema drift, integrity rules and file sync now; stored and audited
-import { json, withAuth } from "@/lib/http";
+// POST /api/checks/run {target?} — run schema drift, integrity rules and file sync of a target now (default: `default`); stored and audited
+import { json, parseBody, withAuth } from "@/lib/http";
 import { appContext } from "@/lib/backup";
+import { contextForTargetId } from "@/lib/backup/targets";
 import { runAndStoreChecks } from "@/lib/deploy";
+import { targetBodySchema } from "@/lib/validation/targets";
 
 export const dynamic = "force-dynamic";
 
-export const POST = withAuth("checks.run", async (_req, { actor }) => json({ last: await runAndStoreChecks(appContext(), "manual", actor) }));
+export const POST = withAuth("checks.run", async (req, { actor }) => {
+  const { target } = await parseBody(req, targetBodySchema);
+  return json({ last: await runAndStoreChecks(await contextForTargetId(appContext(), target), "manual", actor) });
+});

@@ -1,4 +1,4 @@
-// POST /api/deploy/gate — "may I deploy commit X?": 200 {allowed:true, backup, checks} or 428 {allowed:false, reasons, checks}
+// POST /api/deploy/gate — "may I deploy commit X?" about one target (omitted = `default`): 200 {allowed:true, backup, checks} or 428 {allowed:false, reasons, checks}
 import { json, parseBody, userIdOf, withAuth } from "@/lib/http";
 import { appContext } from "@/lib/backup";
 import { gateResponse, runGate } from "@/lib/deploy";

@@ -1,4 +1,4 @@
-// GET /api/deploy/state — the gate as it stands (read-only), newest backup, hooks, running deploy
+// GET /api/deploy/state — one target's gate as it stands (read-only), newest backup, hooks, running deploy
 import { json, parseQuery, withAuth } from "@/lib/http";
 import { appContext } from "@/lib/backup";
 import { appHooks, deployState } from "@/lib/deploy";

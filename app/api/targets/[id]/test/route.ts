@@ -1,0 +1,9 @@
+// POST /api/targets/:id/test — test a stored target's connection and privileges (audited)
+import { appContext } from "@/lib/backup";
+import { testStoredTarget } from "@/lib/backup/targets-admin";
+import { json, withAuth } from "@/lib/http";
+import { targetSelectorSchema } from "@/lib/validation/targets";
+
+export const dynamic = "force-dynamic";
+
+export const POST = withAuth<{ id: string }>("targets.test", async (_req, { params, actor }) => json(await testStoredTarget(appContext(), targetSelectorSchema.parse(params.id), actor)));

@@ -1,0 +1,70 @@
+"use client";
+// The answer of "Test connection": server version, pg_dump compatibility, the three
+// capabilities as ✓/✗, and each missing privilege with the SQL that grants it (copyable).
+import type { TargetTestDto } from "@/lib/hooks/use-targets";
+import { CopyButton } from "@/components/ui/copy-button";
+
+const CAPABILITIES = [
+  { key: "canBackup", label: "Back up", prefix: "backup." },
+  { key: "canRestoreInPlace", label: "Restore in place", prefix: "in_place." },
+  { key: "canSwap", label: "Restore beside and swap", prefix: "swap." },
+] as const;
+
+function Mark({ ok }: { ok: boolean }) {
+  return (
+    <span aria-hidden className={ok ? "text-green-700" : "text-red-700"}>
+      {ok ? "✓" : "✗"}
+    </span>
+  );
+}
+
+export function TargetTestResult({ result }: { result: TargetTestDto }) {
+  const connectFailure = result.reasons.find((r) => r.check === "connect" && !r.ok);
+  return (
+    <section aria-label="Connection test result" data-testid="target-test-result" className="flex flex-col gap-3 rounded-md border border-slate-200 bg-slate-50 p-3 text-sm">
+      {connectFailure ? (
+        <p role="alert" className="text-red-700">
+          {connectFailure.message}
+        </p>
+      ) : (
+        <>
+          <p>
+            <span className="font-medium">PostgreSQL {result.serverVersion}</span>
+            <span className={`ml-2 ${result.pgDump.compatible ? "text-slate-600" : "text-red-700"}`}>
+              <Mark ok={result.pgDump.compatible} /> {result.pgDump.message}
+            </span>
+          </p>
+          <ul className="flex flex-col gap-2">
+            {CAPABILITIES.map((c) => {
+              const ok = result[c.key];
+              const missing = result.reasons.filter((r) => r.check.startsWith(c.prefix) && !r.ok);
+              return (
+                <li key={c.key} data-testid={`capability-${c.key}`} data-ok={ok}>
+                  <span className="font-medium">
+                    <Mark ok={ok} /> {c.label}
+                  </span>
+                  <span className="sr-only">{ok ? ": possible" : ": not possible"}</span>
+                  {missing.length > 0 && (
+                    <ul className="ml-5 mt-1 flex flex-col gap-1.5">
+                      {missing.map((m, i) => (
+                        <li key={`${m.check}-${i}`} className="text-slate-700">
+                          {m.message}
+                          {m.grant && (
+                            <div className="mt-1 flex items-start gap-2">
+                              <code className="block whitespace-pre-wrap rounded bg-white px-2 py-1 font-mono text-xs text-slate-900 ring-1 ring-slate-200">{m.grant}</code>
+                              <CopyButton value={m.grant} label="Copy SQL" />
+                            </div>
+                          )}
+                        </li>
+                      ))}
+                    </ul>
+                  )}
+                </li>
+              );
+            })}
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,101 @@
+// Settings → Targets in Chromium: an ADMIN adds a target pointing at a database of the e2e
+// PostgreSQL, tests its connection before saving (server version, pg_dump, the three
+// capabilities), saves it, gives it a schedule (with its next runs), and removes it by
+// typing its name; the URL is never shown again. A VIEWER sees the targets and no controls.
+import { test, expect } from "@playwright/test";
+import { randomBytes } from "node:crypto";
+import { E2E } from "./env";
+import { dbUrl, screenshot, sql } from "./helpers";
+
+const dbName = `e2e_shop_${randomBytes(4).toString("hex")}`;
+const name = `shop-${randomBytes(3).toString("hex")}`;
+let targetUrl: string;
+
+test.describe.serial("targets admin", () => {
+  test.beforeAll(async () => {
+    await sql(`CREATE DATABASE "${dbName}"`);
+    const u = new URL(dbUrl());
+    u.pathname = `/${dbName}`;
+    targetUrl = u.toString();
+    const { sql: at } = await import("../tests/support/sql");
+    await at(targetUrl, "CREATE TABLE orders (id serial PRIMARY KEY, total numeric); INSERT INTO orders (total) SELECT g FROM generate_series(1, 100) g;");
+  });
+
+  test.afterAll(async ({ request }) => {
+    await request.delete(`/api/targets/${name}?force=true`, { headers: E2E.sameOrigin }).catch(() => undefined);
+    await sql(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+  });
+
+  test("an ADMIN tests a connection before saving, saves, edits the schedule and removes the target by name", async ({ page }) => {
+    await page.goto("/settings/targets");
+    const table = page.getByRole("table", { name: "Targets" });
+    await expect(table.getByTestId("target-row-default")).toContainText("default");
+
+    await page.getByRole("button", { name: "Add target" }).click();
+    const form = page.getByRole("form", { name: "Add target" });
+    await form.getByLabel("Name").fill(name);
+    await form.getByLabel("Environment").fill("staging");
+    // A wrong password: the test says why, without echoing the URL.
+    const wrong = new URL(targetUrl);
+    wrong.password = "not-the-password";
+    await form.getByLabel("Connection URL").fill(wrong.toString());
+    await form.getByRole("button", { name: "Test connection" }).click();
+    const result = form.getByTestId("target-test-result");
+    await expect(result.getByRole("alert")).toContainText("Cannot connect");
+    await expect(result).not.toContainText("not-the-password");
+
+    await form.getByLabel("Connection URL").fill(targetUrl);
+    await expect(form.getByLabel("Connection URL")).toHaveAttribute("type", "password");
+    await form.getByRole("button", { name: "Test connection" }).click();
+    await expect(result).toContainText("PostgreSQL");
+    await expect(result).toContainText("pg_dump");
+    for (const c of ["canBackup", "canRestoreInPlace", "canSwap"]) await expect(result.getByTestId(`capability-${c}`)).toHaveAttribute("data-ok", "true");
+    await screenshot(page, "targets-admin-test-result");
+    await form.getByRole("button", { name: "Add target" }).click();
+    await expect(page.getByRole("status").filter({ hasText: `Target “${name}” added` })).toBeVisible();
+
+    const row = table.getByTestId(`target-row-${name}`);
+    await expect(row).toContainText("staging");
+    await expect(row).toContainText(`/${dbName}`);
+    await expect(row).toContainText("None");
+    await expect(page.locator("body")).not.toContainText(new URL(targetUrl).password);
+
+    // The schedule: cron and time zone with the next runs, saved.
+    await row.getByRole("button", { name: `Edit ${name}` }).click();
+    const edit = page.getByRole("form", { name: `Edit target ${name}` });
+    await expect(edit.getByLabel("Connection URL")).toHaveValue("");
+    await edit.getByLabel("Scheduled backups (otherwise none)").check();
+    await edit.getByLabel("Cron").fill("30 4 * * *");
+    await edit.getByLabel("Time zone").fill("Europe/Berlin");
+    await expect(edit.getByTestId("target-next-runs")).toContainText("Next runs:");
+    await edit.getByLabel("Cron").fill("not a cron");
+    await expect(edit.getByTestId("target-next-runs")).toContainText("No next runs");
+    await edit.getByLabel("Cron").fill("30 4 * * *");
+    await edit.getByRole("button", { name: "Save" }).click();
+    await expect(page.getByRole("status").filter({ hasText: `Target “${name}” saved` })).toBeVisible();
+    await expect(row).toContainText("30 4 * * * (Europe/Berlin), FULL");
+
+    // Removal: the typed name, and nothing before it.
+    await row.getByRole("button", { name: `Remove ${name}` }).click();
+    const dialog = page.getByTestId("delete-target-dialog");
+    const confirm = dialog.getByRole("button", { name: `Remove ${name}` });
+    await expect(confirm).toBeDisabled();
+    await dialog.getByLabel(`Type ${name} to confirm`).fill(name.toUpperCase());
+    await expect(confirm).toBeDisabled();
+    await dialog.getByLabel(`Type ${name} to confirm`).fill(name);
+    await confirm.click();
+    await expect(page.getByRole("status").filter({ hasText: `Target “${name}” removed` })).toBeVisible();
+    await expect(table.getByTestId(`target-row-${name}`)).toHaveCount(0);
+  });
+
+  test("a VIEWER sees the targets and no way to change them", async ({ browser }) => {
+    const ctx = await browser.newContext({ storageState: E2E.viewerState });
+    const page = await ctx.newPage();
+    await page.goto("/settings/targets");
+    await expect(page.getByRole("table", { name: "Targets" }).getByTestId("target-row-default")).toBeVisible();
+    await expect(page.getByRole("button", { name: "Add target" })).toHaveCount(0);
+    await expect(page.getByRole("button", { name: "Edit default" })).toHaveCount(0);
+    await expect(page.getByRole("button", { name: "Test" })).toHaveCount(0);
+    await ctx.close();
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import {
+  checksStateKey,
+  createTargetSchema,
+  deleteTargetQuerySchema,
+  readTargetSettings,
+  targetBodySchema,
+  testTargetUrlSchema,
+  updateTargetSchema,
+} from "./targets";
+
+const url = "postgres://shop:pw@db.internal:5432/shop_prod";
+
+describe("createTargetSchema", () => {
+  it("takes a name, environment and postgres URL, settings optional", () => {
+    expect(createTargetSchema.parse({ name: "shop-prod", environment: "prod", databaseUrl: url })).toEqual({ name: "shop-prod", environment: "prod", databaseUrl: url });
+    const schedule = { enabled: true, cron: "0 3 * * *", timezone: "Europe/Berlin", kind: "FULL" as const };
+    expect(createTargetSchema.parse({ name: "crm", environment: "staging", databaseUrl: url, settings: { schedule } }).settings).toEqual({ schedule });
+  });
+
+  it("refuses the reserved names, bad names, other URLs and unknown fields", () => {
+    for (const name of ["default", "test", "Shop", "-shop", "a".repeat(64), "shop_prod"]) {
+      expect(createTargetSchema.safeParse({ name, environment: "prod", databaseUrl: url }).success, name).toBe(false);
+    }
+    for (const databaseUrl of ["mysql://h/db", "postgres://h", "postgres://h/", "not a url"]) {
+      expect(createTargetSchema.safeParse({ name: "x", environment: "prod", databaseUrl }).success, databaseUrl).toBe(false);
+    }
+    expect(createTargetSchema.safeParse({ name: "x", environment: "../up", databaseUrl: url }).success).toBe(false);
+    expect(createTargetSchema.safeParse({ name: "x", environment: "prod", databaseUrl: url, password: "p" }).success).toBe(false);
+    expect(createTargetSchema.safeParse({ name: "x", environment: "prod", databaseUrl: url, settings: { cron: "x" } }).success).toBe(false);
+  });
+});
+
+describe("updateTargetSchema", () => {
+  it("needs at least one field, each validated as on create", () => {
+    expect(updateTargetSchema.safeParse({}).success).toBe(false);
+    expect(updateTargetSchema.parse({ environment: "staging" })).toEqual({ environment: "staging" });
+    expect(updateTargetSchema.safeParse({ name: "default" }).success).toBe(false);
+    expect(updateTargetSchema.safeParse({ settings: { gate: { require: "SOME" } } }).success).toBe(false);
+    expect(updateTargetSchema.parse({ settings: {} })).toEqual({ settings: {} });
+  });
+});
+
+describe("small schemas", () => {
+  it("force is true only for ?force=true", () => {
+    expect(deleteTargetQuerySchema.parse({})).toEqual({ force: false });
+    expect(deleteTargetQuerySchema.parse({ force: "true" })).toEqual({ force: true });
+    expect(deleteTargetQuerySchema.safeParse({ force: "yes" }).success).toBe(false);
+  });
+
+  it("the checks body and the test body", () => {
+    expect(targetBodySchema.parse({})).toEqual({});
+    expect(targetBodySchema.parse({ target: "shop" })).toEqual({ target: "shop" });
+    expect(targetBodySchema.safeParse({ target: "" }).success).toBe(false);
+    expect(testTargetUrlSchema.safeParse({ databaseUrl: "http://x/y" }).success).toBe(false);
+  });
+
+  it("the default target keeps the checks key it had before targets", () => {
+    expect(checksStateKey(undefined, "checks")).toBe("checks");
+    expect(checksStateKey("default", "checks")).toBe("checks");
+    expect(checksStateKey("ckabc", "checks")).toBe("checks:ckabc");
+  });
+
+  it("reads stored settings leniently: a broken section is dropped, the rest kept", () => {
+    expect(readTargetSettings({ checksFile: "/etc/checks.yml", schedule: { cron: 5 } })).toEqual({ checksFile: "/etc/checks.yml" });
+    expect(readTargetSettings(null)).toEqual({});
+  });
+});
