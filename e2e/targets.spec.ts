@@ -130,6 +130,16 @@ test.describe.serial("targets in the dashboard", () => {
     await expect(page).toHaveURL(/\/backups\?target=shop-prod$/);
     await expect(page.locator(`tr[data-backup-id="${shopBackups[2]}"]`)).toBeVisible();
 
+    // Deployments of another target: one gate panel (the panels are keyed per target), and
+    // Deploy, whose hook deploys the default target's app, is not offered for it.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Deployments" }).click();
+    await expect(page).toHaveURL(/\/deployments\?target=shop-prod$/);
+    await expect(page.getByTestId("gate-state")).toHaveCount(1);
+    await expect(page.getByTestId("other-target-deploy")).toContainText('"target": "shop-prod"');
+    await expect(page.getByRole("button", { name: /^Deploy/ })).toBeDisabled();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Backups" }).click();
+    await expect(page).toHaveURL(/\/backups\?target=shop-prod$/);
+
     // Back to default: today's URL, without a param.
     await page.getByRole("combobox", { name: "Target" }).selectOption("default");
     await expect(page).toHaveURL(/\/backups$/);

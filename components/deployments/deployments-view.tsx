@@ -46,7 +46,8 @@ export function DeploymentsView() {
               {state.data.staleWarning}
             </p>
           )}
-          <GatePanel key={target.name} state={state.data} canDeploy={canDeploy} canBackup={canBackup} onStarted={setWatching} target={target.param} />
+          {/* Keyed per target: the typed commit and the chosen backup belong to one target. */}
+          <GatePanel key={`gate:${target.name}`} state={state.data} canDeploy={canDeploy} canBackup={canBackup} onStarted={setWatching} target={target.param} />
           {live && (
             <DeployLogView
               id={live}
@@ -56,7 +57,7 @@ export function DeploymentsView() {
               }}
             />
           )}
-          {canRollback && <RollbackPanel key={target.name} state={state.data} onStarted={setWatching} target={target.param} />}
+          {canRollback && <RollbackPanel key={`rollback:${target.name}`} state={state.data} onStarted={setWatching} target={target.param} />}
         </>
       )}
       <DeployHistory />

@@ -46,7 +46,10 @@ export function GatePanel({
   const [commit, setCommit] = useState(state.defaultCommit ?? "");
   const [backupOpen, setBackupOpen] = useState(false);
   const [blocked, setBlocked] = useState<string[] | null>(null);
-  const run = useRunDeploy(target);
+  const run = useRunDeploy();
+  // DEPLOY_COMMAND / DEPLOY_WEBHOOK_URL deploy the default target's app, and /api/deployments/run
+  // gates `default` only: another target's deploys go through its own gate from CI.
+  const otherTarget = !!target;
   const toast = useToast();
   const h = headline(state, now);
   const commitOk = SHA.test(commit.trim());
@@ -144,14 +147,21 @@ export function GatePanel({
           {canDeploy && (
             <Button
               onClick={deploy}
-              disabled={!state.gate.allowed || !commitOk || busy}
-              title={!state.gate.allowed ? "A fresh backup and passing checks are needed first" : undefined}
+              disabled={!state.gate.allowed || !commitOk || busy || otherTarget}
+              title={otherTarget ? `The deploy hook deploys the default target's app, not ${target}` : !state.gate.allowed ? "A fresh backup and passing checks are needed first" : undefined}
             >
               {run.isPending ? "Checking…" : state.gate.allowed ? "Deploy" : "Deploy (backup required)"}
             </Button>
           )}
         </div>
       </div>
+
+      {otherTarget && canDeploy && (
+        <p className="text-sm text-slate-700" data-testid="other-target-deploy">
+          Deploy on this page runs the configured deploy hook, which deploys the <strong>default</strong> target&apos;s app. For {target}, CI asks this
+          gate itself: <code className="text-xs">POST /api/deploy/gate {`{"commitSha": "…", "target": "${target}"}`}</code>.
+        </p>
+      )}
 
       {blocked && (
         <div role="alert" className="rounded-md border border-red-300 bg-red-50 px-4 py-3 text-sm text-red-900 [overflow-wrap:anywhere]">

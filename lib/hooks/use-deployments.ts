@@ -102,11 +102,10 @@ export interface RunDeployAnswer {
   reasons?: string[];
 }
 
-/** `target` is sent only when not `default`: a server that does not know it refuses, never gates the wrong database. */
-export function useRunDeploy(target?: string) {
+export function useRunDeploy() {
   const invalidate = useInvalidateAll();
   return useMutation({
-    mutationFn: (commitSha: string) => api<RunDeployAnswer>("/api/deployments/run", { method: "POST", json: { commitSha, ...targetParam(target) } }),
+    mutationFn: (commitSha: string) => api<RunDeployAnswer>("/api/deployments/run", { method: "POST", json: { commitSha } }),
     onSettled: invalidate,
   });
 }
