@@ -8,7 +8,8 @@ import { promisify } from "node:util";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { adminUrl, cliEnv, createDatabase, dropDatabase, makeEnv, seedTarget, sql, type TestEnv } from "./support/vitest-env";
+import { adminUrl, cliEnv, createDatabase, dropDatabase, makeEnv, seedTarget, sql, waitFor, type TestEnv } from "./support/vitest-env";
+import { startWorker } from "../lib/worker";
 import { startPg, type PgServer } from "./support/pg";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { dbState } from "./support/db-state";
@@ -19,7 +20,7 @@ import { encryptTargetUrl } from "../lib/backup/target-secret";
 import { createBackupJob } from "../lib/backup/jobs";
 import { runBackup } from "../lib/backup/run-backup";
 import { runRestore, startRestore } from "../lib/backup/restore";
-import { tryDestructiveLock } from "../lib/backup/locks";
+import { tryDestructiveLock, waitBackupLock } from "../lib/backup/locks";
 import { handleTick, syncTargetSchedules, targetScheduleKey } from "../lib/backup/schedule";
 import { runRetention } from "../lib/backup/retention-run";
 import { claimDrillSlot } from "../lib/backup/drill-schedule";
@@ -193,6 +194,50 @@ describe("three targets on two servers", () => {
     const drilled = await env.db.backupJob.findUniqueOrThrow({ where: { id: (claim as { backupId: string }).backupId } });
     expect(drilled.targetId).toBe("default");
   }, 120_000);
+});
+
+describe("the worker's queue", () => {
+  let env: TestEnv;
+  let otherUrl: string;
+
+  beforeAll(async () => {
+    env = await makeEnv({ seed: { rows: 300 }, overrides: { targetSecret: SECRET } });
+    otherUrl = await createDatabase("queued");
+    await seedTarget(otherUrl, { rows: 300 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await env?.cleanup();
+    await dropDatabase(otherUrl).catch(() => {});
+  });
+
+  it("runs a target's queued backup while another target's backup is held up, not behind it", async () => {
+    const other = await addTarget(env.db, { name: "queued", environment: "test", url: otherUrl });
+    const worker = await startWorker(env.ctx, { sweepIntervalMs: 3_600_000 });
+    // Another backup of `default` "runs" elsewhere: default's next backup is taken from the
+    // queue and waits for the target's lock, holding one of the worker's handlers.
+    const held = await waitBackupLock(env.appUrl, "default");
+    try {
+      const a = await createBackupJob(env.ctx, { kind: "FULL", trigger: "MANUAL" }, SYSTEM);
+      await waitFor(async () => (await env.db.backupJob.findUniqueOrThrow({ where: { id: a.id } })).phase === "waiting for another backup", 30_000);
+      const b = await createBackupJob(env.ctx, { kind: "FULL", trigger: "MANUAL", targetId: other }, SYSTEM);
+      const doneB = await waitFor(async () => {
+        const r = await env.db.backupJob.findUniqueOrThrow({ where: { id: b.id } });
+        return r.status === "SUCCEEDED" ? r : null;
+      }, 60_000);
+      expect(doneB.storageKey).toMatch(/^backups\/test\/queued\//);
+      expect((await env.db.backupJob.findUniqueOrThrow({ where: { id: a.id } })).status).toBe("QUEUED");
+      await held.release();
+      const doneA = await waitFor(async () => {
+        const r = await env.db.backupJob.findUniqueOrThrow({ where: { id: a.id } });
+        return r.status === "SUCCEEDED" ? r : null;
+      }, 60_000);
+      expect(doneA.storageKey).toMatch(/^backups\/test\/default\//);
+    } finally {
+      await held.release();
+      await worker.stop();
+    }
+  }, 180_000);
 });
 
 describe("schedules per target across replicas", () => {

@@ -1,6 +1,5 @@
 // Plain-text email through the SMTP server named by SMTP_URL (nodemailer). Options such
 // as `?ignoreTLS=true` or `?requireTLS=true` ride in the URL, as nodemailer reads them.
-import nodemailer from "nodemailer";
 
 // nodemailer's socket timeout defaults to an hour; a hung relay must not hold a worker.
 const DEFAULT_TIMEOUTS_MS = {
@@ -37,6 +36,8 @@ export async function sendEmail(
   text: string,
 ): Promise<EmailResult> {
   if (to.length === 0) return { messageId: "", accepted: [], rejected: [] };
+  // Loaded on first use (~19 MB of RSS a worker that never mails should not carry; issue 14).
+  const { default: nodemailer } = await import("nodemailer");
   const transport = nodemailer.createTransport(smtpUrlWithTimeouts(smtpUrl));
   try {
     const info = await transport.sendMail({ from, to, subject, text });

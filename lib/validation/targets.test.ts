@@ -66,3 +66,14 @@ describe("small schemas", () => {
     expect(readTargetSettings(null)).toEqual({});
   });
 });
+
+describe("names that would collide in storage", () => {
+  it("refuses the storage folders beside the targets and four-digit names", async () => {
+    const { createTargetSchema, RESERVED_TARGET_NAMES } = await import("./targets");
+    const { RESERVED_TARGET_SEGMENTS } = await import("../backup/manifest");
+    for (const seg of RESERVED_TARGET_SEGMENTS) expect(RESERVED_TARGET_NAMES).toContain(seg);
+    const base = { environment: "prod", databaseUrl: "postgresql://u:p@h/db" };
+    for (const name of ["audit", "targets", "2026", "default", "test"]) expect(createTargetSchema.safeParse({ ...base, name }).success, name).toBe(false);
+    for (const name of ["shop-prod", "20261", "crm"]) expect(createTargetSchema.safeParse({ ...base, name }).success, name).toBe(true);
+  });
+});

@@ -70,14 +70,19 @@ export function readTargetSettings(value: unknown): TargetSettings {
 // ---- Managing targets (Settings → Targets, /api/targets) ----
 
 /**
- * Names a target may not take: `default` is the environment's target, and `test` is the
- * path segment of POST /api/targets/test (a target named so could not be addressed by name).
+ * Names a target may not take: `default` is the environment's target; `test` is the path
+ * segment of POST /api/targets/test (a target named so could not be addressed by name);
+ * `audit`, `restores`, `deployments` and `targets` are folders beside the targets' under
+ * `<prefix>/<environment>/` (lib/backup/manifest.ts RESERVED_TARGET_SEGMENTS). A four-digit
+ * name would sit beside the years of the layout before targets (`<prefix>/<env>/YYYY/…`).
  */
-export const RESERVED_TARGET_NAMES = [DEFAULT_TARGET_NAME, "test"] as const;
+export const RESERVED_TARGET_NAMES = [DEFAULT_TARGET_NAME, "test", "audit", "restores", "deployments", "targets"] as const;
 
-const newTargetNameSchema = targetNameSchema.refine((n) => !(RESERVED_TARGET_NAMES as readonly string[]).includes(n), {
-  message: `reserved: ${RESERVED_TARGET_NAMES.join(", ")} cannot name a new target`,
-});
+const newTargetNameSchema = targetNameSchema
+  .refine((n) => !(RESERVED_TARGET_NAMES as readonly string[]).includes(n), {
+    message: `reserved: ${RESERVED_TARGET_NAMES.join(", ")} cannot name a new target`,
+  })
+  .refine((n) => !/^\d{4}$/.test(n), { message: "a four-digit name would sit beside the years of older backups in storage; choose another" });
 
 export const createTargetSchema = z.strictObject({
   name: newTargetNameSchema,
