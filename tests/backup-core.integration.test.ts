@@ -51,9 +51,12 @@ function sha256(buf: Buffer): string {
 }
 
 async function gpgDecrypt(input: string, output: string, passphrase = PASSPHRASE): Promise<void> {
+  // From a file, as docs/recovery.md does (a passphrase starting with '-' is not an option then).
+  const passFile = path.join(gnupgHome, `passphrase-${process.pid}-${Date.now()}`);
+  await writeFile(passFile, passphrase, { mode: 0o600 });
   await run(
     "gpg",
-    ["--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", passphrase, "--output", output, "--decrypt", input],
+    ["--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase-file", passFile, "--output", output, "--decrypt", input],
     { env: { ...process.env, GNUPGHOME: gnupgHome } },
   );
 }

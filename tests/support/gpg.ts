@@ -1,6 +1,6 @@
 // Stock gpg, in a throwaway GNUPGHOME, to prove archives open without Vaultline.
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -10,9 +10,13 @@ const run = promisify(execFile);
 export async function gpgDecryptFile(input: string, output: string, passphrase: string): Promise<void> {
   const home = await mkdtemp(path.join(tmpdir(), "vaultline-gnupg-"));
   try {
+    // From a file, as docs/recovery.md does: a generated passphrase may start with '-',
+    // which `--passphrase <p>` would take for an option (a 1-in-64 failure of the keys test).
+    const passFile = path.join(home, "passphrase");
+    await writeFile(passFile, passphrase, { mode: 0o600 });
     await run(
       "gpg",
-      ["--batch", "--yes", "--quiet", "--pinentry-mode", "loopback", "--passphrase", passphrase, "--output", output, "--decrypt", input],
+      ["--batch", "--yes", "--quiet", "--pinentry-mode", "loopback", "--passphrase-file", passFile, "--output", output, "--decrypt", input],
       { env: { ...process.env, GNUPGHOME: home } },
     );
   } finally {
