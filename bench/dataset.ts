@@ -121,6 +121,11 @@ export async function buildDataset(url: string, requestedMb: number, log: (s: st
   );
   // Hint bits and statistics set now, so the first dump does not pay for them.
   await step("vacuum analyze", `VACUUM (FREEZE, ANALYZE)`);
+  return describeDataset(url, { requestedMb, units, t0 });
+}
+
+/** Its size, and each public table's rows and bytes, once built. */
+async function describeDataset(url: string, o: { requestedMb?: number; units: number; t0: number }): Promise<DatasetInfo> {
   const sizes = await sql<{ t: string; rows: string; bytes: string }>(
     url,
     `SELECT c.relname AS t, c.reltuples::bigint::text AS rows, pg_total_relation_size(c.oid)::text AS bytes
@@ -129,11 +134,11 @@ export async function buildDataset(url: string, requestedMb: number, log: (s: st
   );
   const [{ size }] = await sql<{ size: string }>(url, `SELECT pg_database_size(current_database())::text AS size`);
   return {
-    requestedMb,
-    units,
+    requestedMb: o.requestedMb ?? Math.round(Number(size) / 1e6),
+    units: o.units,
     sizeBytes: Number(size),
     tables: Object.fromEntries(sizes.map((s) => [s.t, { rows: Number(s.rows), bytes: Number(s.bytes) }])),
-    buildSeconds: (Date.now() - t0) / 1000,
+    buildSeconds: (Date.now() - o.t0) / 1000,
   };
 }
 
@@ -175,18 +180,5 @@ export async function buildPgbenchDataset(
   );
   log(`  random_blobs (${rows} rows) ${((Date.now() - t1) / 1000).toFixed(1)} s`);
   await sql(url, `VACUUM (FREEZE, ANALYZE)`);
-  const sizes = await sql<{ t: string; rows: string; bytes: string }>(
-    url,
-    `SELECT c.relname AS t, c.reltuples::bigint::text AS rows, pg_total_relation_size(c.oid)::text AS bytes
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1`,
-  );
-  const [{ size }] = await sql<{ size: string }>(url, `SELECT pg_database_size(current_database())::text AS size`);
-  return {
-    requestedMb: Math.round(Number(size) / 1e6),
-    units: opts.scale,
-    sizeBytes: Number(size),
-    tables: Object.fromEntries(sizes.map((s) => [s.t, { rows: Number(s.rows), bytes: Number(s.bytes) }])),
-    buildSeconds: (Date.now() - t0) / 1000,
-  };
+  return describeDataset(url, { units: opts.scale, t0 });
 }
