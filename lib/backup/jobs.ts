@@ -6,7 +6,7 @@ import { ApiError, notFound } from "../errors";
 import { getBoss, QUEUES, wakeLocalWorkers } from "../queue";
 import { componentLogger } from "../log";
 import type { BackupKind, BackupTrigger } from "../validation/backups";
-import { keysForJob, legacyBackupKeys } from "./manifest";
+import { keysForJob, legacyBackupKeys, RESERVED_TARGET_SEGMENTS } from "./manifest";
 import { emitEngineEvent } from "./events";
 import { tryDestructiveLock } from "./locks";
 import { adoptFromManifest } from "./reconcile";
@@ -177,7 +177,12 @@ export async function removeOrphanedUploads(ctx: BackupContext): Promise<number>
   for (const t of await ctx.db.target.findMany({ where: { isDefault: false }, select: { environment: true } })) envs.add(t.environment);
   let removed = 0;
   for (const env of envs) {
-    removed += await ctx.storage.removeIncompleteUploads(`${ctx.prefix}/${env}/`, (key) => {
+    const base = `${ctx.prefix}/${env}/`;
+    removed += await ctx.storage.removeIncompleteUploads(base, (key) => {
+      // Records beside the targets' folders (targets/<id>.json, the audit mirror, …) are
+      // small writes of no job: never swept, or a sweep running alongside would delete a
+      // temp file just before its rename (seen in CI: a backup failed with ENOENT).
+      if (RESERVED_TARGET_SEGMENTS.includes(key.slice(base.length).split("/")[0])) return true;
       const parts = key.split("/");
       return running.has(parts[parts.length - 2] ?? "");
     });
