@@ -19,6 +19,7 @@ import type { SessionUser } from "../lib/auth";
 import type { Db } from "../lib/db";
 import { createDatabase, createMigratedDatabase, dropDatabase } from "./support/vitest-env";
 import { PASSPHRASE, seedTarget } from "./support/vitest-env";
+import { handlerFor } from "./support/route-handler";
 
 const session: { user: SessionUser | null } = { user: null };
 vi.mock("../lib/auth", async (importOriginal) => ({
@@ -30,7 +31,6 @@ const ORIGIN = "http://localhost:3999";
 const MISSING = "cmissing0000000000000000000";
 
 type Doc = ReturnType<typeof import("../lib/openapi/document").openApiDocument>;
-type Handler = (req: NextRequest, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>;
 
 let appUrl: string;
 let targetUrl: string;
@@ -99,15 +99,6 @@ afterAll(async () => {
   await rm(storageDir, { recursive: true, force: true });
   await rm(dataDir, { recursive: true, force: true });
 });
-
-/** The route module for a documented path: /api/backups/{id}/status → app/api/backups/[id]/status/route.ts. */
-async function handlerFor(method: string, docPath: string): Promise<Handler> {
-  const file = `../app${docPath.replace(/\{(\w+)\}/g, "[$1]")}/route.ts`;
-  const mod = (await import(/* @vite-ignore */ file)) as Record<string, Handler | undefined>;
-  const h = mod[method.toUpperCase()];
-  if (!h) throw new Error(`${file} exports no ${method}`);
-  return h;
-}
 
 interface Call {
   as?: "admin" | "viewer" | "token" | "readonly" | "bad-token";

@@ -27,6 +27,7 @@ import { adminUrl, createDatabase, createMigratedDatabase, dropDatabase, PASSPHR
 import { APP_SCHEMA_SQL, ensureRoles } from "./support/app-fixture";
 import { testTargetConnection, type TargetTestResult } from "../lib/backup/target-test";
 import { decryptTargetUrl } from "../lib/backup/target-secret";
+import { handlerFor } from "./support/route-handler";
 
 const logLines: string[] = [];
 vi.mock("../lib/log", async (importOriginal) => {
@@ -50,7 +51,6 @@ const READER = `ro_${tag}`;
 const NOBODY = `none_${tag}`;
 const PASSWORD = `Pw-${tag}-s3cret!word`;
 
-type Handler = (req: NextRequest, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>;
 type Who = "admin" | "operator" | "viewer" | "readonly" | "none";
 
 let appUrl: string;
@@ -127,14 +127,6 @@ afterAll(async () => {
   await rm(storageDir, { recursive: true, force: true });
   await rm(dataDir, { recursive: true, force: true });
 });
-
-async function handlerFor(method: string, docPath: string): Promise<Handler> {
-  const file = `../app${docPath.replace(/\{(\w+)\}/g, "[$1]")}/route.ts`;
-  const mod = (await import(/* @vite-ignore */ file)) as Record<string, Handler | undefined>;
-  const h = mod[method.toUpperCase()];
-  if (!h) throw new Error(`${file} exports no ${method}`);
-  return h;
-}
 
 async function call(method: string, docPath: string, opts: { id?: string; as?: Who; body?: unknown; query?: Record<string, string> } = {}) {
   const url = new URL(docPath.replace("{id}", encodeURIComponent(opts.id ?? "")), ORIGIN);
