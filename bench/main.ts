@@ -463,9 +463,11 @@ async function main() {
         restore_ratio: ratio(vlRestoreMed, rawRestoreMed),
       },
       targets: {
+        // The targets (14 "Must work"): S3 shares the CPUs with s3rver, hence 0.90.
         backup_ratio: 0.8,
+        backup_ratio_s3: 0.9,
         archive_ratio: 0.9,
-        restore_ratio: 1.0,
+        restore_ratio: 0.8,
         peak_rss_mb: 200,
         list_p95_ms: 50,
       },

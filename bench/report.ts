@@ -54,7 +54,7 @@ export interface ReportInput {
   profile: Profile | null;
   profileS3?: Profile | null;
   ratios: { backup_ratio: number | null; backup_ratio_s3: number | null; archive_ratio?: number | null; restore_ratio: number | null };
-  targets: { backup_ratio: number; archive_ratio?: number; restore_ratio: number; peak_rss_mb: number; list_p95_ms: number };
+  targets: { backup_ratio: number; backup_ratio_s3?: number; archive_ratio?: number; restore_ratio: number; peak_rss_mb: number; list_p95_ms: number };
 }
 
 const s = (x: number | null | undefined, d = 2) => (x === null || x === undefined || Number.isNaN(x) ? "n/a" : x.toFixed(d));
@@ -76,7 +76,7 @@ export function renderMarkdown(r: ReportInput): string {
         ]]
       : []),
     ...(r.backup.s3EndToEndMedianSeconds !== null
-      ? [["Backup → S3 (s3rver)", `pg_dump -Fc: ${s(r.backup.rawPgDumpMedianSeconds)} s`, `${s(r.backup.s3EndToEndMedianSeconds)} s (${s(r.backup.s3MBps, 1)} MB/s)`, `backup_ratio_s3 = ${s(r.ratios.backup_ratio_s3, 3)}`, `≤ ${t.backup_ratio}`, verdict(r.ratios.backup_ratio_s3 === null ? null : r.ratios.backup_ratio_s3 <= t.backup_ratio)]]
+      ? [["Backup → S3 (s3rver)", `pg_dump -Fc: ${s(r.backup.rawPgDumpMedianSeconds)} s`, `${s(r.backup.s3EndToEndMedianSeconds)} s (${s(r.backup.s3MBps, 1)} MB/s)`, `backup_ratio_s3 = ${s(r.ratios.backup_ratio_s3, 3)}`, `≤ ${t.backup_ratio_s3 ?? t.backup_ratio}`, verdict(r.ratios.backup_ratio_s3 === null ? null : r.ratios.backup_ratio_s3 <= (t.backup_ratio_s3 ?? t.backup_ratio))]]
       : []),
     ...(r.restore.rawPgRestoreMedianSeconds !== null
       ? [[

@@ -431,7 +431,9 @@ describe("rollback of Vaultline's own database", () => {
       const b = await backup(env, "FULL", "0a0a0a0a0a");
       await sql(env.targetUrl, "DELETE FROM invoices WHERE id > 10");
       const r = await startRollback(env.ctx, { backupId: b.id, confirm: "ROLLBACK" }, who, h);
-      expect(await runRestore(env.ctx, r.restoreId!)).toBe("SUCCEEDED");
+      const status = await runRestore(env.ctx, r.restoreId!);
+      const job = await env.db.restoreJob.findUnique({ where: { id: r.restoreId! } });
+      expect({ status, reason: job?.failureReason ?? null }).toEqual({ status: "SUCCEEDED", reason: null });
       const d = await waitFor(async () => {
         const x = await env.db.deployment.findUnique({ where: { id: r.deploymentId } });
         return x && x.status !== "RUNNING" && x;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
-import { Readable, Writable, type Transform } from "node:stream";
+import { Readable, Writable, type Duplex } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createCompressor, createDecompressor, pgDumpCompressionArgs, stockDecompressCommand } from "./compression";
 import type { CompressionSettings } from "../validation/settings";
 
-async function collect(source: Buffer[], stage: Transform): Promise<Buffer> {
+async function collect(source: Buffer[], stage: Duplex): Promise<Buffer> {
   const out: Buffer[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -43,6 +43,30 @@ describe("compression codecs", () => {
   it("errors on a truncated zstd stream instead of ending short", async () => {
     const packed = await collect(chunks, createCompressor({ codec: "zstd", level: 1 }));
     await expect(collect([packed.subarray(0, packed.length - 100)], createDecompressor({ codec: "zstd" }))).rejects.toThrow();
+  });
+
+  // Regression: Node's compressor ends with an empty 9-byte frame, and Node's decompressor
+  // dropped the rest of a chunk after a frame's end; a read whose chunk boundary fell inside
+  // that frame failed with "Unknown frame descriptor" (an intact backup that did not restore).
+  it("reads an archive whatever the chunk boundaries, including inside the trailing empty frame", async () => {
+    const packed = await collect(chunks, createCompressor({ codec: "zstd", level: 1 }));
+    // The trailing empty frame this guards against (nodejs/node#66078): magic, header, last raw block of 0 bytes.
+    expect(packed.subarray(-9).toString("hex")).toBe("28b52ffd2000010000");
+    for (let split = packed.length - 40; split < packed.length; split++) {
+      const pieces = [packed.subarray(0, split), packed.subarray(split)];
+      expect((await collect(pieces, createDecompressor({ codec: "zstd" }))).equals(input), `split at ${split - packed.length}`).toBe(true);
+    }
+    for (const size of [9, 1000, 16_384]) {
+      const pieces: Buffer[] = [];
+      for (let o = 0; o < packed.length; o += size) pieces.push(packed.subarray(o, o + size));
+      expect((await collect(pieces, createDecompressor({ codec: "zstd" }))).equals(input), `chunks of ${size}`).toBe(true);
+    }
+  });
+
+  it("passes the decompressor's own error on (a damaged frame header), rather than hanging", async () => {
+    const packed = Buffer.from(await collect(chunks, createCompressor({ codec: "zstd", level: 1 })));
+    packed.fill(0xff, 0, 4);
+    await expect(collect([packed.subarray(0, 5000), packed.subarray(5000)], createDecompressor({ codec: "zstd" }))).rejects.toThrow();
   });
 
   it("turns pg_dump's own compression off only when a codec takes over, and names the stock tool", () => {

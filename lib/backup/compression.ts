@@ -5,7 +5,7 @@
 //
 // Archives written before issue 14 have no `compression` on their manifest part: pg_dump
 // compressed them itself and nothing outside did, which is what `codec: "none"` means.
-import { PassThrough, type Transform } from "node:stream";
+import { Duplex, PassThrough, Transform } from "node:stream";
 import zlib from "node:zlib";
 import type { CompressionSettings } from "../validation/settings";
 
@@ -42,13 +42,51 @@ export function createCompressor(c: CompressionSettings): Transform {
 }
 
 /**
+ * Node's zstd compressor ends its output with an empty 9-byte frame after the real one
+ * (nodejs/node#66078), and Node's decompressor drops whatever follows the end of a frame in
+ * the same input chunk (nodejs/node#64741). So when a chunk boundary fell inside that last
+ * frame — decryption's chunking varies from read to read — the decompressor started on the
+ * frame's middle and failed with "Unknown frame descriptor": an intact archive that did not
+ * restore, now and then. Holding back the last bytes until the end makes the final chunk
+ * carry the end of the real frame and the whole empty frame together, which reads cleanly
+ * (tests/zstd-tail, every split position).
+ */
+export const ZSTD_TAIL_HOLD_BYTES = 64;
+
+function holdTail(keep: number): Transform {
+  let held: Buffer = Buffer.alloc(0);
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      const all = held.length ? Buffer.concat([held, chunk]) : chunk;
+      if (all.length <= keep) {
+        held = Buffer.from(all);
+        return cb();
+      }
+      held = Buffer.from(all.subarray(all.length - keep));
+      cb(null, all.subarray(0, all.length - keep));
+    },
+    flush(cb) {
+      cb(null, held.length ? held : undefined);
+    },
+  });
+}
+
+/** holdTail → decompressor as one stream; a failure on either side fails it (and both). */
+function withHeldTail(decompressor: Transform): Duplex {
+  const holder = holdTail(ZSTD_TAIL_HOLD_BYTES);
+  holder.on("error", (e) => decompressor.destroy(e));
+  holder.pipe(decompressor);
+  return Duplex.from({ writable: holder, readable: decompressor });
+}
+
+/**
  * The decompressor for a stored part, chosen by its manifest: none (a PassThrough) for
  * parts without the field. Truncated input errors at the end, like decryption does.
  */
-export function createDecompressor(compression: { codec: CompressionCodec } | undefined | null): Transform {
+export function createDecompressor(compression: { codec: CompressionCodec } | undefined | null): Duplex {
   switch (compression?.codec ?? "none") {
     case "zstd":
-      return zlib.createZstdDecompress();
+      return withHeldTail(zlib.createZstdDecompress());
     case "gzip":
       return zlib.createGunzip();
     default:
