@@ -2,7 +2,7 @@
 // at least as new as the server it dumps (seed incident: "server version mismatch").
 import { execFile } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { createWriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -183,6 +183,8 @@ export interface RestoreOptions {
   noPrivileges?: boolean;
   /** Parallel restore; needs a seekable file, so the input is spooled to a private temp file. */
   jobs?: number;
+  /** Parallel restore only: called once the spool file is complete, before pg_restore starts. */
+  onSpooled?: (bytes: number) => Promise<unknown> | void;
 }
 
 /** Feeds input (a custom-format archive) to pg_restore against url. */
@@ -213,6 +215,7 @@ export async function spawnPgRestore(input: Readable, url: string, opts: Restore
       await pipeline(input, indexer, createWriteStream(file, { mode: 0o600 }), { signal: opts.signal });
       const patched = await writeDataOffsets(file, indexer.index());
       if ("skipped" in patched) log.warn({ reason: patched.skipped }, "restoring without data offsets (slower parallel restore)");
+      await opts.onSpooled?.((await stat(file)).size);
       const proc = spawnTool(bin, [...args, `--jobs=${opts.jobs}`, file], toolOpts);
       await proc.exited;
     } finally {

@@ -250,7 +250,10 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     if (strategy === "swap") {
       const names = swapNames(databaseOf(ctx.targetUrl), restoreId);
       const freshUrl = withDatabase(ctx.targetUrl, names.fresh);
-      await phase("restoring beside the live database");
+      // Two phases, so the wait is explained: reading the backup in (download, decrypt,
+      // decompress into a private file), then pg_restore's parallel jobs.
+      const jobs = ctx.restoreJobs ?? 2;
+      await phase(jobs > 1 ? "reading the backup beside the live database" : "restoring beside the live database");
       try {
         await createFreshDatabase(ctx.targetUrl, names);
         // One pipeline: a failure anywhere tears every stage down; both checksums are checked
@@ -264,7 +267,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
           await spawnPgRestore(plain, freshUrl, {
             binDir: ctx.pgBinDir,
             signal: opts.signal,
-            jobs: ctx.restoreJobs ?? 2,
+            jobs,
+            onSpooled: () => phase("restoring beside the live database"),
             noOwner: !keepOwners,
             noPrivileges: !keepPrivileges,
           });
