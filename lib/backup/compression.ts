@@ -5,7 +5,7 @@
 //
 // Archives written before issue 14 have no `compression` on their manifest part: pg_dump
 // compressed them itself and nothing outside did, which is what `codec: "none"` means.
-import { Duplex, PassThrough, Transform } from "node:stream";
+import { PassThrough, type Transform, type TransformCallback } from "node:stream";
 import zlib from "node:zlib";
 import type { CompressionSettings } from "../validation/settings";
 
@@ -49,44 +49,51 @@ export function createCompressor(c: CompressionSettings): Transform {
  * frame's middle and failed with "Unknown frame descriptor": an intact archive that did not
  * restore, now and then. Holding back the last bytes until the end makes the final chunk
  * carry the end of the real frame and the whole empty frame together, which reads cleanly
- * (tests/zstd-tail, every split position).
+ * (compression.test.ts splits an archive at every position of its tail).
  */
 export const ZSTD_TAIL_HOLD_BYTES = 64;
 
-function holdTail(keep: number): Transform {
-  let held: Buffer = Buffer.alloc(0);
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      const all = held.length ? Buffer.concat([held, chunk]) : chunk;
-      if (all.length <= keep) {
-        held = Buffer.from(all);
-        return cb();
-      }
-      held = Buffer.from(all.subarray(all.length - keep));
-      cb(null, all.subarray(0, all.length - keep));
-    },
-    flush(cb) {
-      cb(null, held.length ? held : undefined);
-    },
-  });
-}
+/** Node's zstd decompressor, fed everything but the last bytes until the input ends. */
+class TailHeldZstdDecompress extends zlib.ZstdDecompress {
+  #held: Buffer = Buffer.alloc(0);
+  #flushing = false;
 
-/** holdTail → decompressor as one stream; a failure on either side fails it (and both). */
-function withHeldTail(decompressor: Transform): Duplex {
-  const holder = holdTail(ZSTD_TAIL_HOLD_BYTES);
-  holder.on("error", (e) => decompressor.destroy(e));
-  holder.pipe(decompressor);
-  return Duplex.from({ writable: holder, readable: decompressor });
+  override _transform(chunk: Buffer, encoding: BufferEncoding, cb: TransformCallback): void {
+    // zlib's own _flush feeds an empty chunk through _transform: pass it (and the tail) on.
+    if (this.#flushing) return super._transform(chunk, encoding, cb);
+    const all = this.#held.length ? Buffer.concat([this.#held, chunk]) : chunk;
+    // zlib's own test for the input's last chunk (it then checks the frame is complete):
+    // hand everything over at once, so its length never passes for that chunk's by accident.
+    if (this.writableEnded && this.writableLength === chunk.byteLength) {
+      this.#held = Buffer.alloc(0);
+      return super._transform(all, encoding, cb);
+    }
+    if (all.length <= ZSTD_TAIL_HOLD_BYTES) {
+      this.#held = Buffer.from(all);
+      return cb();
+    }
+    this.#held = Buffer.from(all.subarray(all.length - ZSTD_TAIL_HOLD_BYTES));
+    super._transform(all.subarray(0, all.length - ZSTD_TAIL_HOLD_BYTES), encoding, cb);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    this.#flushing = true;
+    const tail = this.#held;
+    this.#held = Buffer.alloc(0);
+    if (!tail.length) return super._flush(cb);
+    // The encoding is ignored for Buffers.
+    super._transform(tail, "binary", (err) => (err ? cb(err) : super._flush(cb)));
+  }
 }
 
 /**
  * The decompressor for a stored part, chosen by its manifest: none (a PassThrough) for
  * parts without the field. Truncated input errors at the end, like decryption does.
  */
-export function createDecompressor(compression: { codec: CompressionCodec } | undefined | null): Duplex {
+export function createDecompressor(compression: { codec: CompressionCodec } | undefined | null): Transform {
   switch (compression?.codec ?? "none") {
     case "zstd":
-      return withHeldTail(zlib.createZstdDecompress());
+      return new TailHeldZstdDecompress();
     case "gzip":
       return zlib.createGunzip();
     default:
