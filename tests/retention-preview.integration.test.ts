@@ -161,6 +161,34 @@ describe("retention preview (GFS)", () => {
     expect((await getPreview()).body.policy).toEqual(GFS);
   });
 
+  it("previews another target's plan among its own backups only, and names an unknown target", async () => {
+    const shop = await env.db.target.create({ data: { name: "shop-preview", environment: "test" } });
+    await sql(
+      env.appUrl,
+      `INSERT INTO "BackupJob" (id, "targetId", kind, trigger, status, "sizeBytes", "createdAt", "completedAt", "updatedAt")
+       SELECT 'shop' || g, '${shop.id}', 'FULL', 'SCHEDULED', 'SUCCEEDED', 1000, now() - g * interval '1 day', now() - g * interval '1 day', now()
+         FROM generate_series(1, 40) g`,
+    );
+    try {
+      const r = await getPreview({ target: "shop-preview", keepLast: "1", days: "0", keepDaily: "3", keepWeekly: "0", keepMonthly: "0", keepYearly: "0" });
+      expect(r.status).toBe(200);
+      const listed = [...r.body.keep.map((k) => k.id), ...r.body.prune.map((p) => p.id)];
+      expect(listed.length).toBe(40);
+      expect(listed.every((id) => id.startsWith("shop"))).toBe(true);
+      expect(r.body.keptCount + r.body.prunedCount).toBe(40);
+      expect(r.body.prunedCount).toBeGreaterThan(30); // by the proposal: a few daily, the rest pruned
+      // The default target's plan does not see them.
+      const d = await getPreview();
+      expect([...d.body.keep, ...d.body.prune].some((x) => x.id.startsWith("shop"))).toBe(false);
+      const unknown = await getPreview({ target: "no-such-target" });
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.error?.code).toBe("NOT_FOUND");
+    } finally {
+      await env.db.backupJob.deleteMany({ where: { targetId: shop.id } });
+      await env.db.target.delete({ where: { id: shop.id } });
+    }
+  });
+
   it("refuses bad numbers with the field named, and anyone not signed in", async () => {
     for (const [query, field] of [
       [{ keepDaily: "abc" }, "keepDaily"],

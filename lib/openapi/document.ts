@@ -260,9 +260,10 @@ export const ENDPOINTS: Endpoint[] = [
     gate: "backups.read",
     tag: "Settings",
     summary: "What a retention policy keeps and prunes now",
-    description: "Without a query, the saved policy; each field given replaces the saved one. The plan is the one pruning executes (docs/operations.md, GFS retention).",
+    description: "Of `target` (id or name; omitted: `default`), among its own backups and by its own policy. Without a policy field, the saved policy; each field given replaces the saved one. The plan is the one pruning executes (docs/operations.md, GFS retention).",
     query: retentionPreviewQuerySchema,
     success: [json(200, "The plan, newest first.", retentionPreviewSchema)],
+    errors: ["NOT_FOUND"],
   },
 
   // ---- targets (DESIGN §8) ----

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { backupKindSchema } from "./backups";
 import { retentionSchema, type RetentionSettings } from "./settings";
+import { targetSelectorSchema } from "./target-selector";
 
 export const RETENTION_FIELDS = ["days", "keepLast", "keepQuick", "keepDaily", "keepWeekly", "keepMonthly", "keepYearly"] as const satisfies readonly (keyof RetentionSettings)[];
 
@@ -18,6 +19,8 @@ const countParam = (field: (typeof RETENTION_FIELDS)[number]) =>
     .pipe(retentionSchema.shape[field]);
 
 export const retentionPreviewQuerySchema = z.strictObject({
+  /** Whose plan, by that target's own policy (id or name; omitted: `default`). */
+  target: targetSelectorSchema.optional(),
   ...(Object.fromEntries(RETENTION_FIELDS.map((f) => [f, countParam(f).optional()])) as {
     [F in (typeof RETENTION_FIELDS)[number]]: z.ZodOptional<ReturnType<typeof countParam>>;
   }),
