@@ -3,7 +3,11 @@
 // every event without it, 404 for an unknown target; the storage copy keeps targetId
 // through a mirror and a reconcile (what a restore of Vaultline's own database relies on).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { NextRequest } from "next/server";
+import { MIGRATIONS_DIR, migrate, readMigrations } from "../lib/migrate";
 import { audit, SYSTEM } from "../lib/audit";
 import { listAuditEvents, listAuditSchema } from "../lib/audit-query";
 import { cancelBackup, createBackupJob } from "../lib/backup/jobs";
@@ -13,7 +17,7 @@ import { UnknownTargetError } from "../lib/backup/targets";
 import { stopBosses } from "../lib/queue";
 import { createToken, createUser } from "../lib/users";
 import { handlerFor } from "./support/route-handler";
-import { makeEnv, PASSPHRASE, type TestEnv } from "./support/vitest-env";
+import { createDatabase, dropDatabase, makeEnv, PASSPHRASE, sql, type TestEnv } from "./support/vitest-env";
 
 const ORIGIN = "http://localhost:3998";
 let env: TestEnv;
@@ -124,5 +128,36 @@ describe("the storage copy of the trail", () => {
     const old = JSON.stringify({ id: "e1", actorType: "system", actorId: null, actorLabel: "system", action: "backup.succeeded", target: "b1", details: { x: 1 }, ip: null, at: "2026-01-01T00:00:00.000Z" });
     expect(parseAuditCopy(old)).toMatchObject({ id: "e1", targetId: null, details: { x: 1 } });
     expect(() => parseAuditCopy(JSON.stringify({ id: "e2" }))).toThrow(/not an audit event/);
+  });
+});
+
+describe("the migration 20261203030000_audit_target", () => {
+  it("gives earlier events their target where the target column held a backup's or a target's id, and leaves the rest null", async () => {
+    const url = await createDatabase("auditmig");
+    const before = mkdtempSync(path.join(tmpdir(), "vaultline-auditmig-"));
+    try {
+      const names = readMigrations().map((m) => m.name);
+      for (const name of names.slice(0, names.indexOf("20261203030000_audit_target"))) cpSync(path.join(MIGRATIONS_DIR, name), path.join(before, name), { recursive: true });
+      cpSync(path.join(MIGRATIONS_DIR, "migration_lock.toml"), path.join(before, "migration_lock.toml"));
+      await migrate(url, before);
+      await sql(url, `INSERT INTO "Target" (id, name, environment, "updatedAt") VALUES ('t_shop', 'shop', 'prod', now())`);
+      await sql(url, `INSERT INTO "BackupJob" (id, "targetId", kind, trigger, status, "updatedAt") VALUES ('b_shop', 't_shop', 'FULL', 'MANUAL', 'SUCCEEDED', now()), ('b_def', 'default', 'FULL', 'MANUAL', 'SUCCEEDED', now())`);
+      const events: [string, string, string | null][] = [
+        ["e1", "backup.succeeded", "b_shop"],
+        ["e2", "restore.requested", "b_def"],
+        ["e3", "rollback.started", "b_shop"],
+        ["e4", "target.updated", "t_shop"],
+        ["e5", "user.created", "b_shop"],
+        ["e6", "deploy.gate_allowed", "abc1234"],
+        ["e7", "backup.deleted", "b_gone"],
+      ];
+      for (const [id, action, target] of events) await sql(url, `INSERT INTO "AuditEvent" (id, "actorType", action, target) VALUES ($1, 'system', $2, $3)`, [id, action, target]);
+      await migrate(url);
+      const rows = await sql<{ id: string; targetId: string | null }>(url, `SELECT id, "targetId" FROM "AuditEvent" ORDER BY id`);
+      expect(Object.fromEntries(rows.map((r) => [r.id, r.targetId]))).toEqual({ e1: "t_shop", e2: "default", e3: "t_shop", e4: "t_shop", e5: null, e6: null, e7: null });
+    } finally {
+      rmSync(before, { recursive: true, force: true });
+      await dropDatabase(url);
+    }
   });
 });
