@@ -95,4 +95,16 @@ test.describe.serial("the audit log by target", () => {
     await expect(page.getByText("No events match these filters")).toBeVisible();
     await screenshot(page, "audit-all-targets");
   });
+
+  test.describe("on a phone", () => {
+    test.use({ viewport: { width: 390, height: 844 } });
+    test("one target's audit log, with its scope line and Target column, does not scroll sideways", async ({ page }) => {
+      await page.goto("/audit?target=audit-shop");
+      await expect(page.getByRole("table", { name: "Audit events" }).locator('tbody [data-testid="target-badge"]').first()).toBeVisible();
+      await expect(page.getByRole("link", { name: "Show all targets" })).toBeVisible();
+      const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+      expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
+      await screenshot(page, "audit-one-target-390");
+    });
+  });
 });
