@@ -15,6 +15,8 @@ export interface AuditInput {
   actor: Actor;
   action: string;
   target?: string | null;
+  /** The target (database) the event concerns; null for events of none (sign-ins, users, settings). */
+  targetId?: string | null;
   details?: Record<string, unknown>;
   ip?: string | null;
 }
@@ -26,6 +28,7 @@ export interface AuditRecord {
   actorLabel: string | null;
   action: string;
   target: string | null;
+  targetId: string | null;
   details: unknown;
   ip: string | null;
   at: Date;
@@ -39,6 +42,7 @@ export async function audit(db: Db, input: AuditInput): Promise<AuditRecord> {
       actorLabel: input.actor.label ?? null,
       action: input.action,
       target: input.target ?? null,
+      targetId: input.targetId ?? null,
       details: (input.details ?? {}) as object,
       ip: input.ip ?? null,
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { lastSuccessAt, selectedTarget, sizeChange, sparklinePoints, switchTargetHref, targetLabel, targetOf, targetOrDefault, targetParam, withTarget } from "./targets-client";
+import { lastSuccessAt, selectedTarget, showsAllTargets, sizeChange, sparklinePoints, switchTargetHref, targetFilter, targetLabel, targetOf, targetOrDefault, targetParam, withTarget } from "./targets-client";
 
 describe("withTarget", () => {
   it("keeps today's URLs canonical for the default target", () => {
@@ -102,5 +102,14 @@ describe("switchTargetHref", () => {
 
   it("leaves other pages where they are, carrying the choice", () => {
     expect(switchTargetHref("/audit", "action=backup.deleted", "crm")).toBe("/audit?action=backup.deleted&target=crm");
+  });
+
+  it("on the audit log names `default` and lets \"\" mean every target (decision 110)", () => {
+    expect(switchTargetHref("/audit", "action=backup.deleted&offset=50", "default")).toBe("/audit?action=backup.deleted&target=default");
+    expect(switchTargetHref("/audit", "target=crm&offset=50", "")).toBe("/audit");
+    expect(showsAllTargets("/audit")).toBe(true);
+    expect(showsAllTargets("/backups")).toBe(false);
+    expect(targetFilter(" ")).toBeUndefined();
+    expect(targetFilter("default")).toBe("default");
   });
 });

@@ -57,6 +57,21 @@ export function withTarget(href: string, target: string | null | undefined): str
   return `${path}${qs ? `?${qs}` : ""}${hash !== undefined ? `#${hash}` : ""}`;
 }
 
+/**
+ * Pages where no `?target=` means every target, not `default` (decision 110): the audit
+ * log, where events of no target (sign-ins, users, settings) belong too.
+ */
+const ALL_TARGETS_PAGES = ["/audit"];
+
+export function showsAllTargets(pathname: string): boolean {
+  return ALL_TARGETS_PAGES.includes(pathname);
+}
+
+/** The `?target=` of an all-targets page: the name or id as typed, undefined for every target. */
+export function targetFilter(value: string | null | undefined): string | undefined {
+  return value?.trim() || undefined;
+}
+
 /** A detail page (/backups/<id>) belongs to one target: switching goes to its list. */
 const LIST_PAGES = ["/backups", "/restores", "/deployments", "/checks"];
 
@@ -66,6 +81,14 @@ const LIST_PAGES = ["/backups", "/restores", "/deployments", "/checks"];
  * page's list; from the overview, which shows every target, that target's backups.
  */
 export function switchTargetHref(pathname: string, search: string, target: string): string {
+  if (showsAllTargets(pathname)) {
+    // Here `default` is one target among others, so it is named; "" is every target.
+    const q = new URLSearchParams(search);
+    q.delete("offset");
+    if (target) q.set("target", target);
+    else q.delete("target");
+    return q.size ? `${pathname}?${q}` : pathname;
+  }
   const list = LIST_PAGES.find((p) => pathname === p || pathname.startsWith(`${p}/`));
   const path = pathname === "/overview" || pathname === "/" ? "/backups" : (list ?? pathname);
   const q = new URLSearchParams(path === pathname ? search : "");

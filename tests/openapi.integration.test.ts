@@ -218,6 +218,10 @@ describe("successful answers match the document", () => {
   it("settings, audit, users, tokens (as an ADMIN session)", async () => {
     await expectDocumented("get", "/api/settings", 200, {}, { as: "viewer" });
     await expectDocumented("get", "/api/audit", 200);
+    // One target's events, each naming it (targetRef), and an unknown target.
+    const mine = await expectDocumented("get", "/api/audit", 200, {}, { query: { target: "default", action: "backup.*" } });
+    expect((mine.events as { targetRef: unknown }[])[0].targetRef).toMatchObject({ id: "default", name: "default" });
+    await expectDocumented("get", "/api/audit", 404, {}, { query: { target: "nope" } });
     await expectDocumented("get", "/api/users", 200);
     await expectDocumented("get", "/api/tokens", 200);
     const created = await expectDocumented("post", "/api/tokens", 201, {}, { body: { name: "gate", scopes: ["deploy"] } });

@@ -1,6 +1,8 @@
 "use client";
 // /audit: who did what, newest first; filter by action and by kind of actor. Details are
-// shown as JSON on demand (webhook URLs arrive masked for non-admins).
+// shown as JSON on demand (webhook URLs arrive masked for non-admins). The one list that
+// shows every target when none is chosen (decision 110), and says which it shows.
+import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useAuditQuery } from "@/lib/hooks/use-audit";
 import { Table, THead, Th, Td } from "@/components/ui/table";
@@ -9,6 +11,10 @@ import { Pagination } from "@/components/ui/pagination";
 import { TableSkeleton } from "@/components/ui/skeleton";
 import { EmptyState, ErrorState } from "@/components/ui/empty-state";
 import { formatDateTimeUtc, formatRelative } from "@/lib/format";
+import { TargetContext } from "@/components/targets/target-context";
+import { TargetBadge } from "@/components/targets/target-badge";
+import { targetFilter } from "@/lib/targets-client";
+import type { AuditEventDto } from "@/lib/audit-query";
 import { AuditTarget } from "./audit-target";
 
 const PAGE_SIZE = 50;
@@ -25,12 +31,14 @@ export function AuditView() {
   const action = search.get("action") || undefined;
   const actorType = (ACTOR_TYPES as readonly string[]).includes(search.get("actorType") ?? "") ? search.get("actorType")! : undefined;
   const offset = Math.max(0, Math.floor(Number(search.get("offset")) || 0));
-  const list = useAuditQuery({ limit: PAGE_SIZE, offset, action, actorType });
+  const target = targetFilter(search.get("target"));
+  const list = useAuditQuery({ limit: PAGE_SIZE, offset, action, actorType, target });
 
   function navigate(next: { action?: string; actorType?: string; offset?: number }) {
     const q = new URLSearchParams();
     if (next.action) q.set("action", next.action);
     if (next.actorType) q.set("actorType", next.actorType);
+    if (target) q.set("target", target);
     if (next.offset) q.set("offset", String(next.offset));
     router.push(q.size ? `${pathname}?${q}` : pathname, { scroll: false });
   }
@@ -40,7 +48,10 @@ export function AuditView() {
   return (
     <div className="flex max-w-7xl flex-col gap-6">
       <div className="flex flex-wrap items-end justify-between gap-3">
-        <h1 className="text-2xl font-semibold">Audit log</h1>
+        <div className="flex flex-col gap-1">
+          <h1 className="text-2xl font-semibold">Audit log</h1>
+          <AuditScope target={target} allHref={allTargetsHref(pathname, search)} />
+        </div>
         <div role="group" aria-label="Filter events" className="flex flex-wrap items-end gap-3">
           <div className="flex flex-col gap-1">
             <label htmlFor="audit-action" className="text-xs font-medium text-slate-600">
@@ -83,7 +94,7 @@ export function AuditView() {
       ) : list.isError ? (
         <ErrorState title="Could not load the audit log" error={list.error} onRetry={() => list.refetch()} />
       ) : list.data.events.length === 0 ? (
-        <EmptyState title={action || actorType ? "No events match these filters" : "No events yet"} />
+        <EmptyState title={action || actorType ? "No events match these filters" : target ? `No events of ${target} yet` : "No events yet"} />
       ) : (
         <>
           <div className={list.isPlaceholderData ? "opacity-60 transition-opacity" : undefined} aria-busy={list.isPlaceholderData}>
@@ -93,6 +104,7 @@ export function AuditView() {
               <Th>Actor</Th>
               <Th>Action</Th>
               <Th>Target</Th>
+              <Th>Subject</Th>
               <Th>Details</Th>
             </THead>
             <tbody>
@@ -113,6 +125,9 @@ export function AuditView() {
                   </Td>
                   <Td>
                     <code className="text-xs font-medium">{e.action}</code>
+                  </Td>
+                  <Td className="max-w-[12rem] whitespace-normal">
+                    <EventTarget event={e} />
                   </Td>
                   <Td className="min-w-[12rem] max-w-[18rem] whitespace-normal">
                     <AuditTarget action={e.action} target={e.target} />
@@ -137,4 +152,47 @@ export function AuditView() {
       )}
     </div>
   );
+}
+
+/** The same filters, every target. */
+function allTargetsHref(pathname: string, search: URLSearchParams): string {
+  const q = new URLSearchParams(search);
+  q.delete("target");
+  q.delete("offset");
+  return q.size ? `${pathname}?${q}` : pathname;
+}
+
+/** Which events the page shows: one target's only, or every target's and those of none. */
+function AuditScope({ target, allHref }: { target: string | undefined; allHref: string }) {
+  if (!target) {
+    return (
+      <p data-testid="audit-scope" data-scope="all" className="text-sm text-slate-600">
+        <span className="font-medium text-slate-900">All targets</span>: every target&apos;s events, and those of none (sign-ins, users, tokens, settings).
+      </p>
+    );
+  }
+  return (
+    <div data-testid="audit-scope" data-scope={target} className="flex flex-col gap-1">
+      <TargetContext name={target} />
+      <p className="text-sm text-slate-600">
+        Only this target&apos;s events; events of no target (sign-ins, users, tokens, settings) are not shown.{" "}
+        <Link href={allHref} className="text-sky-800 underline">
+          Show all targets
+        </Link>
+      </p>
+    </div>
+  );
+}
+
+/** The target an event concerns; a removed target's events keep its id only. */
+function EventTarget({ event }: { event: AuditEventDto }) {
+  if (event.targetRef) return <TargetBadge target={event.targetRef} />;
+  if (event.targetId) {
+    return (
+      <span className="text-xs text-slate-500" title={event.targetId}>
+        removed target <span className="font-mono">{event.targetId}</span>
+      </span>
+    );
+  }
+  return <span className="text-slate-400">—</span>;
 }

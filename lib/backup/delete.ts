@@ -55,6 +55,7 @@ export async function deleteBackup(appCtx: BackupContext, id: string, actor: Act
       actor,
       action: "backup.deleted",
       target: id,
+      targetId: job.targetId,
       details: { target: ctx.target, kind: job.kind, status: job.status, sizeBytes: job.sizeBytes === null ? null : Number(job.sizeBytes), createdAt: job.createdAt.toISOString() },
     });
   });

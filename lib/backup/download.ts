@@ -15,7 +15,7 @@ export async function openDownload(ctx: BackupContext, id: string, actor: Actor,
   if (!job) throw notFound("Backup");
   if (job.status !== "SUCCEEDED" || !job.storageKey) throw new ApiError("CONFLICT", "Only a successful backup can be downloaded");
   const url = await ctx.storage.downloadUrl(job.storageKey, DOWNLOAD_URL_TTL_SECONDS);
-  await audit(ctx.db, { actor, action: "backup.downloaded", target: id, details: { key: job.storageKey, via: url ? "presigned-url" : "stream" }, ip });
+  await audit(ctx.db, { actor, action: "backup.downloaded", target: id, targetId: job.targetId, details: { key: job.storageKey, via: url ? "presigned-url" : "stream" }, ip });
   if (url) return { kind: "redirect", url };
   const filename = `vaultline-${job.id}${job.kind === "FULL" ? ".dump.gpg" : "-manifest.json"}`;
   return {

@@ -50,6 +50,7 @@ export async function claimDrillSlot(ctx: BackupContext, slot: Date, source: "cr
     actor: { type: "system", label: "scheduler" },
     action: "backup.drill_requested",
     target: newest?.id ?? "none",
+    targetId: DEFAULT_TARGET_ID,
     details: { drillId, trigger: "SCHEDULED", slot: slot.toISOString(), source },
   });
   if (!newest) {

@@ -74,7 +74,7 @@ export async function requestDrill(ctx: BackupContext, id: string, actor: Actor)
   if (job.status !== "SUCCEEDED" || job.kind !== "FULL") throw new ApiError("CONFLICT", "Only a successful FULL backup can be drilled");
   if (job.targetId !== DEFAULT_TARGET_ID) throw new ApiError("CONFLICT", "Restore drills run on the default target's backups only; verify this backup instead");
   const run = await ctx.db.drillRun.create({ data: { backupId: id, trigger: "MANUAL" } });
-  await audit(ctx.db, { actor, action: "backup.drill_requested", target: id, details: { drillId: run.id } });
+  await audit(ctx.db, { actor, action: "backup.drill_requested", target: id, targetId: job.targetId, details: { drillId: run.id } });
   try {
     await enqueueDrill(ctx, id, run.id);
   } catch (e) {
@@ -227,6 +227,8 @@ async function recordDrill(ctx: BackupContext, backupId: string, result: DrillRe
     actor: { type: "system", label: "worker" },
     action: result.ok ? "backup.drill_passed" : "backup.drill_failed",
     target: backupId,
+    // Drills are the default target's only (decision 93).
+    targetId: DEFAULT_TARGET_ID,
     details: { drillId: result.drillId, reason: result.reason ?? null, recoverySeconds: result.recoverySeconds, durationSeconds: result.durationSeconds, compared: result.compared },
   });
   log.info({ jobId: backupId, drillId: result.drillId, ok: result.ok, reason: result.reason, recoverySeconds: result.recoverySeconds }, "drill finished");

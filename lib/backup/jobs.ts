@@ -69,6 +69,7 @@ export async function createBackupJob(ctx: BackupContext, input: NewBackup, acto
     actor,
     action: "backup.requested",
     target: job.id,
+    targetId: target.id,
     details: { kind: job.kind, trigger: job.trigger, note: job.note, commitSha: job.commitSha, target: targetRef(target) },
   });
   await enqueueBackup(ctx, job.id, opts);
@@ -94,7 +95,7 @@ export async function cancelBackup(ctx: BackupContext, id: string, actor: Actor)
   } else {
     throw new ApiError("CONFLICT", `The backup is already ${job.status.toLowerCase()}`);
   }
-  await audit(ctx.db, { actor, action: "backup.cancel_requested", target: id, details: { statusWas: job.status } });
+  await audit(ctx.db, { actor, action: "backup.cancel_requested", target: id, targetId: job.targetId, details: { statusWas: job.status } });
   return ctx.db.backupJob.findUniqueOrThrow({ where: { id } });
 }
 
@@ -146,7 +147,7 @@ async function sweepUnderLock(ctx: BackupContext, now: Date): Promise<{ failed: 
     if (r.count === 0) continue;
     failed.push(job.id);
     await Promise.all([keys.archive, keys.files, keys.manifest].map((k) => ctx.storage.delete(k).catch(() => {})));
-    await audit(ctx.db, { actor: { type: "system", label: "sweep" }, action: "backup.failed", target: job.id, details: { reason: "stale heartbeat" } });
+    await audit(ctx.db, { actor: { type: "system", label: "sweep" }, action: "backup.failed", target: job.id, targetId: job.targetId, details: { reason: "stale heartbeat" } });
     log.warn({ jobId: job.id }, "stale running backup marked FAILED");
     // Retries and failure notifications follow a swept job like any other failure.
     await emitEngineEvent({ type: "backup.finished", jobId: job.id, status: "FAILED" });

@@ -43,9 +43,38 @@ export function restoreKey(ctx: CatalogueCtx, id: string): string {
   return `${restoresPrefix(ctx)}${id}.json`;
 }
 
+/** An event as its storage copy holds it: every column but `mirroredAt` (the outbox's own). */
+export type AuditCopy = Omit<AuditRecord, "details"> & { details: object };
+
+/** The storage copy of an event; `parseAuditCopy` reads it back (reconcile.ts): keep them symmetric. */
+export function serializeAuditCopy(e: AuditRecord): string {
+  const { id, actorType, actorId, actorLabel, action, target, targetId, details, ip, at } = e;
+  return JSON.stringify({ id, actorType, actorId, actorLabel, action, target, targetId, details, ip, at });
+}
+
+/** A storage copy as a row again; copies written before targets have no `targetId` (null). */
+export function parseAuditCopy(bytes: Buffer | string): AuditCopy {
+  const e = JSON.parse(bytes.toString()) as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === "string" ? v : null);
+  if (typeof e.id !== "string" || typeof e.actorType !== "string" || typeof e.action !== "string" || typeof e.at !== "string" || Number.isNaN(Date.parse(e.at))) {
+    throw new Error("not an audit event (id, actorType, action or at missing)");
+  }
+  return {
+    id: e.id,
+    actorType: e.actorType,
+    actorId: text(e.actorId),
+    actorLabel: text(e.actorLabel),
+    action: e.action,
+    target: text(e.target),
+    targetId: text(e.targetId),
+    details: e.details && typeof e.details === "object" ? e.details : {},
+    ip: text(e.ip),
+    at: new Date(e.at),
+  };
+}
+
 export async function mirrorAuditEvent(ctx: BackupContext, e: AuditRecord): Promise<void> {
-  const { id, actorType, actorId, actorLabel, action, target, details, ip, at } = e;
-  await ctx.storage.putBytes(auditKey(ctx, e), JSON.stringify({ id, actorType, actorId, actorLabel, action, target, details, ip, at }), "application/json");
+  await ctx.storage.putBytes(auditKey(ctx, e), serializeAuditCopy(e), "application/json");
 }
 
 /**

@@ -5,7 +5,7 @@ import type { BackupContext } from "./context";
 import type { JobStatus } from "../validation/backups";
 import { manifestDigest, parseManifest, type Manifest } from "./manifest";
 import { ObjectNotFoundError } from "./storage/types";
-import { auditPrefix, restoresPrefix, restoreKey, targetsPrefix } from "./mirror";
+import { auditPrefix, parseAuditCopy, restoresPrefix, restoreKey, targetsPrefix, type AuditCopy } from "./mirror";
 import { componentLogger } from "../log";
 import { DEFAULT_TARGET_ID } from "./targets";
 
@@ -222,21 +222,10 @@ export async function reconcileFromStorage(ctx: BackupContext): Promise<{ backup
 }
 
 async function reconcileAudit(ctx: BackupContext): Promise<number> {
-  const events: {
-    id: string;
-    actorType: string;
-    actorId: string | null;
-    actorLabel: string | null;
-    action: string;
-    target: string | null;
-    details: object;
-    ip: string | null;
-    at: Date;
-  }[] = [];
+  const events: AuditCopy[] = [];
   for await (const o of ctx.storage.list(auditPrefix(ctx))) {
     try {
-      const e = JSON.parse((await ctx.storage.getBytes(o.key)).toString("utf8"));
-      events.push({ ...e, details: e.details ?? {}, at: new Date(e.at) });
+      events.push(parseAuditCopy(await ctx.storage.getBytes(o.key)));
     } catch (err) {
       log.error({ key: o.key, err: (err as Error).message }, "unreadable audit object");
     }

@@ -261,7 +261,7 @@ export async function reencryptBackup(
     });
     await switchOver(ctx, row, manifestKey);
     await cleanUp(ctx, row);
-    await audit(ctx.db, { actor, action: "backup.reencrypted", target: id, details: { fromKeyId: fromKeyId ?? "legacy", toKeyId: to.id } });
+    await audit(ctx.db, { actor, action: "backup.reencrypted", target: id, targetId: job.targetId, details: { fromKeyId: fromKeyId ?? "legacy", toKeyId: to.id } });
     log.info({ backupId: id, fromKeyId, toKeyId: to.id }, "backup re-encrypted");
     return { id, outcome: "reencrypted", fromKeyId: fromKeyId ?? "legacy", toKeyId: to.id };
   } finally {
@@ -302,7 +302,7 @@ export async function reencryptBackups(
       summary[r.outcome === "current" ? "current" : "reencrypted"].push(id);
     } catch (e) {
       summary.failed.push({ id, reason: (e as Error).message });
-      await audit(ctx.db, { actor, action: "backup.reencrypt_failed", target: id, details: { reason: (e as Error).message } });
+      await audit(ctx.db, { actor, action: "backup.reencrypt_failed", target: id, targetId: (await ctx.db.backupJob.findUnique({ where: { id }, select: { targetId: true } }).catch(() => null))?.targetId ?? null, details: { reason: (e as Error).message } });
       log.error({ backupId: id, err: (e as Error).message }, "re-encryption failed");
     }
   }

@@ -129,6 +129,7 @@ export async function startRestore(
     actor,
     action: opts.reason === "rollback" ? "rollback.restore_requested" : "restore.requested",
     target: backupId,
+    targetId,
     details: { restoreId: restore.id, target: ctx.target, safetyBackupId: safety.id, ownership: opts.ownership ?? "keep", ...(opts.privateKey ? { privateKeySupplied: true } : {}) },
   });
   // In this process's memory only, before the job can be picked up (held-keys.ts).
@@ -367,6 +368,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
       actor: { type: "system", label: "worker" },
       action: "restore.succeeded",
       target: backup.id,
+      targetId: first.targetId,
       details: { restoreId, safetyBackupId: current.safetyBackupId, durationSeconds: current.durationSeconds, strategy, ownership: requested, swapSeconds: current.swapSeconds ?? null, warnings },
     });
     rlog.info({ durationSeconds: current.durationSeconds, strategy, swapSeconds: current.swapSeconds }, "restore succeeded");
@@ -382,7 +384,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         data: { status: "CANCELLED", phase: "cancelled", completedAt: done, failureReason: `Not needed: restore ${restoreId} was refused before it began (${reason.slice(0, 300)})` },
       });
     }
-    await audit(ctx.db, { actor: { type: "system", label: "worker" }, action: "restore.failed", target: first.backupId, details: { restoreId, reason } });
+    await audit(ctx.db, { actor: { type: "system", label: "worker" }, action: "restore.failed", target: first.backupId, targetId: first.targetId, details: { restoreId, reason } });
     rlog.warn({ reason }, "restore failed");
     return "FAILED";
   } finally {
@@ -484,6 +486,7 @@ async function sweepTargetRestores(ctx: BackupContext, targetId: string, now: Da
         actor: { type: "system", label: "sweep" },
         action: outcome.status === "SUCCEEDED" ? "restore.succeeded" : "restore.failed",
         target: r.backupId,
+        targetId,
         details: { restoreId: r.id, reason: outcome.failureReason ?? null, warnings: outcome.warnings ?? [] },
       });
     }
@@ -539,7 +542,7 @@ async function dropTargetPrevious(ctx: BackupContext, targetId: string, due: Res
       await dropDatabase(ctx.targetUrl, r.previousDatabase!);
       const row = await ctx.db.restoreJob.update({ where: { id: r.id }, data: { previousDroppedAt: now } });
       await writeRestoreRecord(ctx, toRecord(row));
-      await audit(ctx.db, { actor: { type: "system", label: "sweep" }, action: "restore.previous_dropped", target: r.backupId, details: { restoreId: r.id, database: r.previousDatabase } });
+      await audit(ctx.db, { actor: { type: "system", label: "sweep" }, action: "restore.previous_dropped", target: r.backupId, targetId, details: { restoreId: r.id, database: r.previousDatabase } });
       dropped.push(r.previousDatabase!);
     } catch (e) {
       log.warn({ restoreId: r.id, err: (e as Error).message }, "could not drop the database kept for undo");
@@ -581,7 +584,7 @@ export async function undoRestore(appCtx: BackupContext, restoreId: string, acto
     const swapSeconds = await swapDatabases(ctx.targetUrl, names.live, names.previous, names.undone);
     const row = await ctx.db.restoreJob.update({ where: { id: r.id }, data: { undoneAt: new Date(), previousDatabase: names.undone } });
     await writeRestoreRecord(ctx, toRecord(row));
-    await audit(ctx.db, { actor, action: "restore.undone", target: r.backupId, details: { restoreId: r.id, target: ctx.target, swapSeconds, keptAs: names.undone } });
+    await audit(ctx.db, { actor, action: "restore.undone", target: r.backupId, targetId: r.targetId, details: { restoreId: r.id, target: ctx.target, swapSeconds, keptAs: names.undone } });
     log.info({ restoreId: r.id, swapSeconds }, "restore undone");
     return { restoreId: r.id, undoneAt: row.undoneAt!.toISOString(), swapSeconds };
   } finally {

@@ -131,6 +131,7 @@ async function prune(ctx: BackupContext, targetId: string, now: Date, actor: Act
       actor,
       action: "retention.pruned",
       target: pruned.map((p) => p.id).join(",").slice(0, 1000) || null,
+      targetId,
       details: {
         target: ctx.target,
         ids: pruned.map((p) => p.id),

@@ -103,6 +103,7 @@ export async function scheduleRetry(ctx: BackupContext, jobId: string, policy: R
     actor: { type: "system", label: "retries" },
     action: "backup.retry_scheduled",
     target: created.id,
+    targetId: job.targetId,
     details: { retryOfId: firstId, failedJobId: job.id, attempt, maxAttempts, delaySeconds, dueAt: dueAt.toISOString() },
   });
   await enqueueBackup(ctx, created.id, { startAfterSeconds: delaySeconds });

@@ -334,6 +334,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
       actor: { type: "system", label: "worker" },
       action: "backup.succeeded",
       target: jobId,
+      targetId: job.targetId,
       details: { kind: job.kind, trigger: job.trigger, sizeBytes, checksumSha256: manifest.checksumSha256 },
     });
     jlog.info({ sizeBytes, durationSeconds: manifest.durationSeconds }, "backup succeeded");
@@ -355,6 +356,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
       actor: { type: "system", label: "worker" },
       action: cancelled ? "backup.cancelled" : "backup.failed",
       target: jobId,
+      targetId: job.targetId,
       details: { reason },
     });
     jlog.warn({ reason }, `backup ${status.toLowerCase()}`);

@@ -153,6 +153,7 @@ export async function claimSlot(
     actor: { type: "system", label: "scheduler" },
     action: "backup.requested",
     target: outcome.jobId,
+    targetId,
     details: { kind: schedule.kind, trigger: "SCHEDULED", slot: slotIso, source, cron: schedule.cron, timezone: schedule.timezone, target: ctx.target },
   });
   // Should this process die right here, the sweep re-queues the QUEUED row (jobs.ts).

@@ -141,6 +141,7 @@ export async function createTarget(ctx: BackupContext, input: CreateTargetInput,
     actor,
     action: "target.created",
     target: row.id,
+    targetId: row.id,
     details: { ...auditable(row), canBackup: test.canBackup, canRestoreInPlace: test.canRestoreInPlace, canSwap: test.canSwap },
   });
   log.info({ targetId: row.id, name: row.name, host, database }, "target created");
@@ -181,6 +182,7 @@ export async function updateTarget(ctx: BackupContext, selector: string, input: 
     actor,
     action: "target.updated",
     target: before.id,
+    targetId: before.id,
     details: { before: auditable(before), after: auditable(after), changed, urlReplaced: input.databaseUrl !== undefined, ...(input.settings !== undefined ? { settings: input.settings } : {}) },
   });
   await applySchedules(ctx);
@@ -244,7 +246,7 @@ export async function deleteTarget(ctx: BackupContext, selector: string, opts: {
       ctx.db.runtimeState.deleteMany({ where: { key: checksStateKey(t.id, "checks") } }),
       ctx.db.target.delete({ where: { id: t.id } }),
     ]);
-    await audit(ctx.db, { actor, action: "target.deleted", target: t.id, details: { ...auditable(t), force: opts.force, ...counts } });
+    await audit(ctx.db, { actor, action: "target.deleted", target: t.id, targetId: t.id, details: { ...auditable(t), force: opts.force, ...counts } });
     log.info({ targetId: t.id, name: t.name, ...counts }, "target removed");
     await applySchedules(ctx);
     return counts;
@@ -265,6 +267,7 @@ export async function testStoredTarget(ctx: BackupContext, selector: string, act
     actor,
     action: "target.tested",
     target: t.id,
+    targetId: t.id,
     details: { ...auditable(t), ok: result.ok, canBackup: result.canBackup, canRestoreInPlace: result.canRestoreInPlace, canSwap: result.canSwap },
   });
   return result;

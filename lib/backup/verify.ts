@@ -119,7 +119,7 @@ export async function requestVerify(ctx: BackupContext, id: string, actor: Actor
   const job = await ctx.db.backupJob.findUnique({ where: { id } });
   if (!job) throw notFound("Backup");
   if (job.status !== "SUCCEEDED") throw new ApiError("CONFLICT", "Only a successful backup can be verified");
-  await audit(ctx.db, { actor, action: "backup.verify_requested", target: id });
+  await audit(ctx.db, { actor, action: "backup.verify_requested", target: id, targetId: job.targetId });
   const boss = await getBoss(ctx.appDatabaseUrl);
   await boss.send(QUEUES.verify, { jobId: id });
 }
@@ -135,6 +135,7 @@ export async function runVerify(ctx: BackupContext, id: string): Promise<VerifyO
     actor: { type: "system", label: "worker" },
     action: outcome.ok ? "backup.verified" : "backup.verify_failed",
     target: id,
+    targetId: job.targetId,
     details: { reason: outcome.reason ?? null, ...(outcome.note ? { note: outcome.note } : {}) },
   });
   log.info({ jobId: id, ok: outcome.ok, reason: outcome.reason, note: outcome.note }, "verification finished");

@@ -88,6 +88,7 @@ export async function runAndStoreChecks(ctx: BackupContext, source: "manual" | "
     actor,
     action: "checks.run",
     target: null,
+    targetId: ctx.target?.id ?? DEFAULT_TARGET_ID,
     details: {
       ...(ctx.target ? { target: ctx.target.name } : {}),
       source,

@@ -324,6 +324,7 @@ export async function recordDeployment(ctx: BackupContext, input: CreateDeployme
     actor: who.actor,
     action: "deployment.recorded",
     target: row.id,
+    targetId: target.id,
     details: { commitSha: row.commitSha, environment: row.environment, target: target.name, status: row.status, gateDeploymentId: gate?.id ?? null },
   });
   return getDeployment(ctx, row.id);

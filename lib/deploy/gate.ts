@@ -199,6 +199,7 @@ export async function runGate(ctx: BackupContext, body: GateRequest, who: Who): 
     actor: who.actor,
     action: allowed ? "deploy.gate_allowed" : "deploy.gate_blocked",
     target: req.commitSha,
+    targetId: req.targetId,
     details: {
       deploymentId: row.id,
       target: req.target.name,

@@ -81,7 +81,7 @@ export async function startRollback(
     } catch (e) {
       // Refused before anything was queued: not a rollback that happened.
       await ctx.db.deployment.delete({ where: { id: row.id } }).catch(() => {});
-      await audit(ctx.db, { actor: who.actor, action: "rollback.refused", target: backup.id, details: { reason: (e as Error).message } });
+      await audit(ctx.db, { actor: who.actor, action: "rollback.refused", target: backup.id, targetId: backup.targetId, details: { reason: (e as Error).message } });
       throw e;
     }
     await ctx.db.deployment.update({ where: { id: row.id }, data: { restoreId: r.restoreId, preRestoreBackupId: r.preRestoreBackupId } });
@@ -93,13 +93,14 @@ export async function startRollback(
       actor: who.actor,
       action: "rollback.started",
       target: backup.id,
+      targetId: backup.targetId,
       details: { deploymentId: row.id, kind: "FULL", commitSha: backup.commitSha, restoreId: r.restoreId, preRestoreBackupId: r.preRestoreBackupId },
     });
     return { deploymentId: row.id, restoreId: r.restoreId, preRestoreBackupId: r.preRestoreBackupId };
   }
 
   await mirrorDeployment(ctx, row.id);
-  await audit(ctx.db, { actor: who.actor, action: "rollback.started", target: backup.id, details: { deploymentId: row.id, kind: "QUICK", commitSha: backup.commitSha } });
+  await audit(ctx.db, { actor: who.actor, action: "rollback.started", target: backup.id, targetId: backup.targetId, details: { deploymentId: row.id, kind: "QUICK", commitSha: backup.commitSha } });
   const done = trackHookRun(runRollbackCode(ctx, row.id, hooks));
   return { deploymentId: row.id, done };
 }
@@ -137,6 +138,7 @@ async function runRollbackCode(ctx: BackupContext, deploymentId: string, hooks: 
     actor: { type: "system", label: "rollback" },
     action: result.ok ? "rollback.succeeded" : "rollback.failed",
     target: row.backupId,
+    targetId: row.targetId,
     details: { deploymentId, commitSha: row.commitSha || null, restoreId: row.restoreId, codeHook: hookKind(hooks.rollback), reason: result.reason ?? null, notes },
   });
   log.info({ deploymentId, status }, "rollback finished");
@@ -151,10 +153,10 @@ async function runRollbackCode(ctx: BackupContext, deploymentId: string, hooks: 
 export async function afterRestore(ctx: BackupContext, restoreId: string, hooks: DeployHooks): Promise<"ROLLED_BACK" | "FAILED" | null> {
   if (ctx.targetUrl === ctx.appDatabaseUrl) await reconcileDeployments(ctx);
   // Claims the record: only one process moves it from "restoring" to "code".
-  const claimed = await ctx.db.$queryRaw<{ id: string }[]>`
+  const claimed = await ctx.db.$queryRaw<{ id: string; targetId: string }[]>`
     UPDATE "Deployment" SET "rollbackPhase" = 'CODE'
      WHERE status = 'RUNNING' AND type = 'ROLLBACK' AND "restoreId" = ${restoreId} AND "rollbackPhase" = 'RESTORING'
-     RETURNING id`;
+     RETURNING id, "targetId"`;
   if (!claimed.length) return null;
   const deploymentId = claimed[0].id;
   const restore = await ctx.db.restoreJob.findUnique({ where: { id: restoreId } });
@@ -169,7 +171,7 @@ export async function afterRestore(ctx: BackupContext, restoreId: string, hooks:
       reasons: [`Database restore failed: ${reason}`],
       rollbackPhase: "DONE",
     });
-    await audit(ctx.db, { actor: { type: "system", label: "rollback" }, action: "rollback.failed", target: restore?.backupId ?? null, details: { deploymentId, restoreId, reason } });
+    await audit(ctx.db, { actor: { type: "system", label: "rollback" }, action: "rollback.failed", target: restore?.backupId ?? null, targetId: claimed[0].targetId, details: { deploymentId, restoreId, reason } });
     return "FAILED";
   }
   out.step(
@@ -184,6 +186,7 @@ export async function afterRestore(ctx: BackupContext, restoreId: string, hooks:
     actor: { type: "system", label: "rollback" },
     action: "rollback.database_restored",
     target: restore.backupId,
+    targetId: restore.targetId,
     details: { deploymentId, restoreId, safetyBackupId: restore.safetyBackupId },
   });
   return runRollbackCode(ctx, deploymentId, hooks);
@@ -201,7 +204,7 @@ async function logBytes(ctx: BackupContext, id: string): Promise<number> {
 export async function sweepRollbacks(ctx: BackupContext, hooks: DeployHooks, now = new Date()): Promise<void> {
   const rows = await ctx.db.deployment.findMany({
     where: { status: "RUNNING", type: "ROLLBACK" },
-    select: { id: true, restoreId: true, rollbackPhase: true, at: true, commitSha: true },
+    select: { id: true, restoreId: true, rollbackPhase: true, at: true, commitSha: true, targetId: true },
   });
   for (const r of rows) {
     const restore = r.restoreId
@@ -221,7 +224,7 @@ export async function sweepRollbacks(ctx: BackupContext, hooks: DeployHooks, now
       const u = await ctx.db.deployment.updateMany({ where: { id: r.id, status: "RUNNING" }, data: { status: "FAILED", completedAt: now, reasons: [reason] } });
       if (u.count) {
         await mirrorDeployment(ctx, r.id);
-        await audit(ctx.db, { actor: { type: "system", label: "sweep" }, action: "rollback.failed", target: r.commitSha || null, details: { deploymentId: r.id, reason } });
+        await audit(ctx.db, { actor: { type: "system", label: "sweep" }, action: "rollback.failed", target: r.commitSha || null, targetId: r.targetId, details: { deploymentId: r.id, reason } });
       }
     }
   }

@@ -58,12 +58,12 @@ export async function startDeploy(ctx: BackupContext, input: RunDeployInput, who
     throw new ApiError("OPERATION_IN_PROGRESS", "Another deploy or rollback is running; wait for it to finish");
   }
   await mirrorDeployment(ctx, gate.deploymentId);
-  await audit(ctx.db, { actor: who.actor, action: "deploy.started", target: input.commitSha, details: { deploymentId: gate.deploymentId, hook: kind } });
-  const done = trackHookRun(executeDeploy(ctx, gate.deploymentId, input.commitSha, input.environment ?? "production", hooks));
+  await audit(ctx.db, { actor: who.actor, action: "deploy.started", target: input.commitSha, targetId: gate.target.id, details: { deploymentId: gate.deploymentId, hook: kind } });
+  const done = trackHookRun(executeDeploy(ctx, gate.deploymentId, input.commitSha, input.environment ?? "production", hooks, gate.target.id));
   return { gate, hook: kind, done };
 }
 
-async function executeDeploy(ctx: BackupContext, deploymentId: string, commitSha: string, environment: string, hooks: DeployHooks): Promise<"SUCCEEDED" | "FAILED"> {
+async function executeDeploy(ctx: BackupContext, deploymentId: string, commitSha: string, environment: string, hooks: DeployHooks, targetId: string): Promise<"SUCCEEDED" | "FAILED"> {
   const out = deployLog(ctx, deploymentId);
   let result: { ok: boolean; reason?: string };
   try {
@@ -80,6 +80,7 @@ async function executeDeploy(ctx: BackupContext, deploymentId: string, commitSha
     actor: { type: "system", label: "deploy" },
     action: result.ok ? "deploy.succeeded" : "deploy.failed",
     target: commitSha,
+    targetId,
     details: { deploymentId, reason: result.reason ?? null },
   });
   log.info({ deploymentId, commitSha, status }, "deploy finished");
@@ -94,7 +95,7 @@ export async function sweepStaleDeploys(ctx: BackupContext, hooks: DeployHooks, 
   const cutoff = new Date(now.getTime() - hooks.deploy.timeoutMs - 2 * 60_000);
   const stale = await ctx.db.deployment.findMany({
     where: { status: "RUNNING", type: { not: "ROLLBACK" }, at: { lt: cutoff } },
-    select: { id: true, commitSha: true },
+    select: { id: true, commitSha: true, targetId: true },
   });
   const failed: string[] = [];
   for (const d of stale) {
@@ -102,7 +103,7 @@ export async function sweepStaleDeploys(ctx: BackupContext, hooks: DeployHooks, 
     const r = await ctx.db.deployment.updateMany({ where: { id: d.id, status: "RUNNING" }, data: { status: "FAILED", completedAt: now, reasons: [reason] } });
     if (!r.count) continue;
     await mirrorDeployment(ctx, d.id);
-    await audit(ctx.db, { actor: { type: "system", label: "sweep" }, action: "deploy.failed", target: d.commitSha, details: { deploymentId: d.id, reason } });
+    await audit(ctx.db, { actor: { type: "system", label: "sweep" }, action: "deploy.failed", target: d.commitSha, targetId: d.targetId, details: { deploymentId: d.id, reason } });
     failed.push(d.id);
   }
   return failed;

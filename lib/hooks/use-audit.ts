@@ -8,6 +8,8 @@ export interface AuditParams {
   offset: number;
   action?: string;
   actorType?: string;
+  /** One target's events (id or name); absent: every event (decision 110). */
+  target?: string;
 }
 
 export interface AuditList {
@@ -27,6 +29,7 @@ export function useAuditQuery(p: AuditParams) {
   const q = new URLSearchParams({ limit: String(p.limit), offset: String(p.offset) });
   if (p.action) q.set("action", p.action);
   if (p.actorType) q.set("actorType", p.actorType);
+  if (p.target) q.set("target", p.target);
   return useQuery({
     queryKey: auditKeys.list(p),
     queryFn: () => api<AuditList>(`/api/audit?${q}`),

@@ -311,7 +311,7 @@ export const ENDPOINTS: Endpoint[] = [
   },
 
   // ---- audit ----
-  { method: "get", path: "/api/audit", gate: "audit.read", tag: "Audit", summary: "Audit events, newest first", query: listAuditSchema, success: [json(200, "A page of events (webhook URLs masked unless allowed `settings.secrets`).", r.auditListSchema)] },
+  { method: "get", path: "/api/audit", gate: "audit.read", tag: "Audit", summary: "Audit events, newest first", description: "Every target's events, and those of no target (sign-ins, users, tokens, settings), unless `target` (id or name) names one: then only that target's events; an unknown target is 404.", query: listAuditSchema, success: [json(200, "A page of events (webhook URLs masked unless allowed `settings.secrets`).", r.auditListSchema)], errors: ["NOT_FOUND"] },
 
   // ---- system ----
   {
