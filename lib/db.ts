@@ -6,7 +6,10 @@ import { PrismaClient } from "./generated/prisma/client";
 import { config } from "./config";
 
 // The client's pg pool, for the few reads every API request makes (poolOf, decision 105).
-const pools = new WeakMap<object, pg.Pool>();
+// Kept on the client under a registered symbol, not in a module-level map: Next bundles
+// this module into several chunks, and the client made by one copy (say, at start-up) is
+// the one every route's copy gets from globalThis.
+const POOL = Symbol.for("vaultline.db.pgPool");
 
 function create(url: string) {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
@@ -15,7 +18,7 @@ function create(url: string) {
     adapter: new PrismaPg(pool, { disposeExternalPool: true }),
     omit: { user: { passwordHash: true }, apiToken: { tokenHash: true } },
   });
-  pools.set(client, pool);
+  Object.defineProperty(client, POOL, { value: pool });
   return client;
 }
 
@@ -29,7 +32,7 @@ export type Db = ReturnType<typeof create>;
  * epoch numbers instead. Undefined for a client that is not ours (a transaction).
  */
 export function poolOf(db: Db): pg.Pool | undefined {
-  return pools.get(db);
+  return (db as unknown as Record<symbol, pg.Pool | undefined>)[POOL];
 }
 
 const g = globalThis as unknown as { __vaultlineDb?: Db };
