@@ -22,12 +22,26 @@ export interface HotSpot {
   pct: number;
 }
 
-export function summariseProfile(file: string, top = 12): { totalMs: number; idleMs: number; hot: HotSpot[]; byPackage: Record<string, number> } {
+/**
+ * `window` (µs on the monotonic clock, which V8's profile timestamps and
+ * `process.hrtime.bigint() / 1000n` share on Linux) keeps only the samples taken in it:
+ * the load, without the server's start-up.
+ */
+export function summariseProfile(
+  file: string,
+  top = 12,
+  window?: { fromUs: number; toUs: number },
+): { totalMs: number; idleMs: number; hot: HotSpot[]; byPackage: Record<string, number> } {
   const p = JSON.parse(readFileSync(file, "utf8")) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i], (self.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
-  const totalMs = (p.endTime - p.startTime) / 1000;
+  let t = p.startTime;
+  for (let i = 0; i < p.samples.length; i++) {
+    t += p.timeDeltas[i] ?? 0;
+    if (window && (t < window.fromUs || t > window.toUs)) continue;
+    self.set(p.samples[i], (self.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
+  }
+  const totalMs = window ? (Math.min(p.endTime, window.toUs) - Math.max(p.startTime, window.fromUs)) / 1000 : (p.endTime - p.startTime) / 1000;
   const agg = new Map<string, HotSpot>();
   const byPackage: Record<string, number> = {};
   let idleMs = 0;

@@ -12,10 +12,10 @@ export async function seedBackupRows(appUrl: string, rows: number, initiatedById
                               "commitSha", note, attempt, metadata, "createdAt", "updatedAt")
      SELECT id, kind, trigger, status, CASE WHEN g % 3 = 0 THEN $2 ELSE NULL END,
             'backups/prod/' || to_char(created, 'YYYY/MM') || '/' || id || '/archive.dump.gpg',
-            CASE WHEN status = 'SUCCEEDED' THEN 500000000 + (g * 7919) % 100000000 END,
+            CASE WHEN status = 'SUCCEEDED' THEN 500000000 + (g::bigint * 7919) % 100000000 END,
             CASE WHEN status = 'SUCCEEDED' THEN encode(sha256(id::bytea), 'hex') END, true,
             30 + g % 90, created + interval '1 second', created + (30 + g % 90) * interval '1 second', created + (30 + g % 90) * interval '1 second',
-            500000000 + (g * 7919) % 100000000, CASE WHEN status = 'SUCCEEDED' THEN 'done' ELSE 'failed' END,
+            500000000 + (g::bigint * 7919) % 100000000, CASE WHEN status = 'SUCCEEDED' THEN 'done' ELSE 'failed' END,
             CASE WHEN status = 'FAILED' THEN 'Storage unavailable: S3 endpoint unreachable: ECONNREFUSED' END,
             substr(md5(g::text), 1, 12), CASE WHEN g % 7 = 0 THEN 'before release ' || g END, 1,
             jsonb_build_object('includeFiles', false, 'manifestKey', 'backups/prod/' || id || '/manifest.json',

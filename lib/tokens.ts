@@ -1,6 +1,6 @@
 // API tokens: `vl_` + 32 random bytes. Only the SHA-256 is stored; the secret is shown once.
 import { createHash, randomBytes } from "node:crypto";
-import type { Db } from "./db";
+import { poolOf, type Db } from "./db";
 import type { RoleName } from "./permissions";
 
 export function newTokenSecret(): string {
@@ -18,20 +18,41 @@ export interface TokenPrincipal {
   creator: { id: string; email: string; displayName: string; role: RoleName };
 }
 
+interface TokenRow {
+  id: string;
+  name: string;
+  scopes: string[];
+  revokedAt: number | null;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+  uId: string;
+  uEmail: string;
+  uDisplayName: string;
+  uRole: RoleName;
+  uDisabled: boolean;
+}
+
 /** The live token for a bearer secret, or null (unknown, revoked, expired, creator disabled). */
 export async function findToken(db: Db, secret: string, now = new Date()): Promise<TokenPrincipal | null> {
   if (!/^vl_[A-Za-z0-9_-]{43}$/.test(secret)) return null;
-  // One statement with the creator joined: every API request runs this, and findUnique +
-  // include made it two round trips (issue 14 §4).
-  const [t] = await db.$queryRaw<
-    { id: string; name: string; scopes: string[]; revokedAt: Date | null; expiresAt: Date | null; lastUsedAt: Date | null; uId: string; uEmail: string; uDisplayName: string; uRole: RoleName; uDisabledAt: Date | null }[]
-  >`SELECT t.id, t.name, t.scopes, t."revokedAt", t."expiresAt", t."lastUsedAt",
-           u.id AS "uId", u.email AS "uEmail", u."displayName" AS "uDisplayName", u.role::text AS "uRole", u."disabledAt" AS "uDisabledAt"
+  // One statement with the creator joined, straight on the client's pg pool: every API
+  // request runs this, and findUnique + include made it two round trips and Prisma's
+  // per-statement cost (issue 14 §4, decision 105). Times come as epoch ms: pg would read
+  // a `timestamp` column in the process's local zone.
+  const text = `SELECT t.id, t.name, t.scopes,
+           (extract(epoch FROM t."revokedAt") * 1000)::float8 AS "revokedAt",
+           (extract(epoch FROM t."expiresAt") * 1000)::float8 AS "expiresAt",
+           (extract(epoch FROM t."lastUsedAt") * 1000)::float8 AS "lastUsedAt",
+           u.id AS "uId", u.email AS "uEmail", u."displayName" AS "uDisplayName", u.role::text AS "uRole", (u."disabledAt" IS NOT NULL) AS "uDisabled"
       FROM "ApiToken" t JOIN "User" u ON u.id = t."createdById"
-     WHERE t."tokenHash" = ${hashToken(secret)}`;
-  if (!t || t.revokedAt || (t.expiresAt && t.expiresAt <= now) || t.uDisabledAt) return null;
+     WHERE t."tokenHash" = $1`;
+  const pool = poolOf(db);
+  const [t] = pool
+    ? (await pool.query<TokenRow>(text, [hashToken(secret)])).rows
+    : await db.$queryRawUnsafe<TokenRow[]>(text, hashToken(secret));
+  if (!t || t.revokedAt !== null || (t.expiresAt !== null && t.expiresAt <= now.getTime()) || t.uDisabled) return null;
   // lastUsedAt at minute resolution: one write per token per minute, not per request.
-  if (!t.lastUsedAt || now.getTime() - t.lastUsedAt.getTime() > 60_000) {
+  if (t.lastUsedAt === null || now.getTime() - t.lastUsedAt > 60_000) {
     await db.apiToken.update({ where: { id: t.id }, data: { lastUsedAt: now }, select: { id: true } });
   }
   return {

@@ -105,4 +105,28 @@ describe("bearer tokens as one statement", () => {
     await db.apiToken.update({ where: { id: "t1" }, data: { expiresAt: null, revokedAt: new Date() } });
     expect(await findToken(db, secret)).toBeNull();
   });
+
+  it("reads a token's times the same in any process time zone (the lookup runs on raw pg, which reads `timestamp` as local time)", async () => {
+    const secret = newTokenSecret();
+    await db.apiToken.create({ data: { id: "t2", name: "tz", tokenHash: hashToken(secret), prefix: secret.slice(0, 8), scopes: ["backups:read"], createdById: "u2" } });
+    const tz = process.env.TZ;
+    try {
+      for (const zone of ["Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC"]) {
+        process.env.TZ = zone; // +14 h and −11 h: read as local time, a 30-minute margin flips
+        await db.apiToken.update({ where: { id: "t2" }, data: { expiresAt: new Date(Date.now() + 30 * 60_000), lastUsedAt: new Date() } });
+        expect(await findToken(db, secret), zone).not.toBeNull();
+        await db.apiToken.update({ where: { id: "t2" }, data: { expiresAt: new Date(Date.now() - 30 * 60_000) } });
+        expect(await findToken(db, secret), zone).toBeNull();
+      }
+      // lastUsedAt is written at most once a minute, in any zone.
+      await db.apiToken.update({ where: { id: "t2" }, data: { expiresAt: null, lastUsedAt: new Date(Date.now() - 30_000) } });
+      const before = (await db.apiToken.findUniqueOrThrow({ where: { id: "t2" } })).lastUsedAt;
+      process.env.TZ = "Pacific/Kiritimati";
+      await findToken(db, secret);
+      expect((await db.apiToken.findUniqueOrThrow({ where: { id: "t2" } })).lastUsedAt).toEqual(before);
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+  });
 });

@@ -1,9 +1,15 @@
 // GET /api/today — did today's (UTC) backup of a target (omitted = `default`) run: the /backups banner
 import { db } from "@/lib/db";
-import { json, parseQuery, withAuth } from "@/lib/http";
+import { json, parseQuery, roleOf, withAuth } from "@/lib/http";
 import { getToday } from "@/lib/backup/today";
 import { targetQuerySchema } from "@/lib/validation/backups";
+import { todayShared, todayKey } from "@/lib/today-shared";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withAuth("backups.read", async (req) => json(await getToday(db(), new Date(), parseQuery(req, targetQuerySchema).target)));
+// Every open dashboard polls this: requests that arrive together share one read, never an
+// older one (lib/fresh-shared.ts, decision 104).
+export const GET = withAuth("backups.read", async (req, { principal }) => {
+  const { target } = parseQuery(req, targetQuerySchema);
+  return json(await todayShared.get(todayKey(roleOf(principal), target), () => getToday(db(), new Date(), target)));
+});
