@@ -127,6 +127,11 @@ export interface BackupRun {
   phases: PhaseTiming[];
   peakRssBytes: number;
   medianRssBytes: number | null;
+  /** process.memoryUsage() at the sampled RSS peak, and each part's own peak. */
+  memoryAtPeak?: Record<string, number>;
+  memoryPartPeaks?: Record<string, number>;
+  /** When the sampled peak came, from the child's start. */
+  peakAtMs?: number;
   profile?: string;
 }
 
@@ -152,6 +157,9 @@ async function vaultlineBackup(spec: ContextSpec, label: string, cpuProfDir?: st
       phases: phaseDurations(meta.phases ?? [], row.completedAt),
       peakRssBytes: Number(res.peakRssBytes),
       medianRssBytes: res.rssMedianBytes === null ? null : Number(res.rssMedianBytes),
+      memoryAtPeak: res.memoryAtPeak as Record<string, number>,
+      memoryPartPeaks: res.memoryPartPeaks as Record<string, number>,
+      peakAtMs: Number(res.peakAtMs),
     };
     if (cpuProfDir) {
       // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the main thread (1 is tsx's loader).

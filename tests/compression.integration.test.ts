@@ -180,7 +180,7 @@ describe("S3 multipart parts planned from the expected size", () => {
   afterAll(async () => s3.stop());
 
   const MiB = 1024 * 1024;
-  function storageWith(opts: { maxParts: number; bufferBudgetBytes?: number }) {
+  function storageWith(opts: { maxParts: number; bufferBudgetBytes?: number; partsInMemory?: boolean }) {
     const storage = new S3Storage({
       endpoint: s3.endpoint,
       bucket: s3.bucket,
@@ -214,11 +214,12 @@ describe("S3 multipart parts planned from the expected size", () => {
   const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
   it.each([
-    ["in memory (lib-storage)", undefined, false],
-    ["spooled to disk: 2 parts would not fit a 16 MiB budget", 16 * MiB, true],
-  ] as const)("with a lowered 5-part limit, a 64 MiB archive goes up in at most 5 equal parts but the last — %s", async (_name, bufferBudgetBytes, spooled) => {
-    const { storage, sizes } = storageWith({ maxParts: 5, bufferBudgetBytes });
-    const key = `plan/${spooled ? "spooled" : "memory"}.bin`;
+    ["in memory (lib-storage), when asked", undefined, true, false],
+    ["spooled to disk, three 13 MiB parts in flight within 64 MiB (the default)", undefined, false, true],
+    ["spooled to disk even when asked for memory: 2 parts would not fit a 16 MiB budget", 16 * MiB, true, true],
+  ] as const)("with a lowered 5-part limit, a 64 MiB archive goes up in at most 5 equal parts but the last — %s", async (_name, bufferBudgetBytes, partsInMemory, spooled) => {
+    const { storage, sizes } = storageWith({ maxParts: 5, bufferBudgetBytes, partsInMemory });
+    const key = `plan/${spooled ? "spooled" : "memory"}-${bufferBudgetBytes ?? 0}.bin`;
     const put = await storage.put(key, source(), { expectedBytes: total });
     expect(put.size).toBe(total);
     expect(storage.lastPlan).toMatchObject({ partSize: 13 * MiB, spool: spooled });
@@ -227,6 +228,30 @@ describe("S3 multipart parts planned from the expected size", () => {
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(total);
     expect(sha(await storage.getBytes(key))).toBe(sha(data));
     expect((await storage.head(key))?.size).toBe(total);
+  });
+
+  it("a spooled upload sends up to queueSize parts at once (default plan: four 8 MiB parts)", async () => {
+    const { storage } = storageWith({ maxParts: 10_000 });
+    let now = 0;
+    let most = 0;
+    storage.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== "UploadPartCommand") return next(args);
+        most = Math.max(most, ++now);
+        try {
+          return await next(args);
+        } finally {
+          now--;
+        }
+      },
+      { step: "initialize", name: "concurrentParts" },
+    );
+    const put = await storage.put("plan/concurrent.bin", source(), { expectedBytes: total });
+    expect(put.size).toBe(total);
+    expect(storage.lastPlan).toMatchObject({ partSize: 8 * MiB, queueSize: 4, spool: true, bufferBytes: 0 });
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(4);
+    expect(sha(await storage.getBytes("plan/concurrent.bin"))).toBe(sha(data));
   });
 
   it("a spooled upload whose source fails is aborted: no object, no open upload", async () => {

@@ -6,4 +6,7 @@
 // peaked at 260 MB on a 64 MB database; with 2 MiB semi-spaces it stays at ~157 MB and
 // peaks at 193 MB (issue 14 §3, decision 56). Scavenges become more frequent but each
 // one is small: the bytes themselves live in Buffers outside the heap.
-export const WORKER_NODE_FLAGS = ["--max-semi-space-size=2"] as const;
+// --liftoff-only: Prisma's query compiler is WASM, and TurboFan's optimised copy of it
+// cost ~25 MB of RSS outside the JS heap; the worker's few queries a second do not need
+// it (decision 108).
+export const WORKER_NODE_FLAGS = ["--max-semi-space-size=2", "--liftoff-only"] as const;

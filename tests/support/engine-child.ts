@@ -25,18 +25,28 @@ interface Spec {
 const spec = JSON.parse(process.env.ENGINE_CHILD_SPEC!) as Spec;
 const say = (o: object) => process.stdout.write(JSON.stringify(o) + "\n");
 
+const t0 = Date.now();
 const samples: number[] = [];
-let peak = process.memoryUsage().rss;
+const atStart = process.memoryUsage();
+let peak = atStart.rss;
+// Where the memory is at the RSS peak, and each part's own peak (docs/operations.md "Worker memory").
+let atPeak: NodeJS.MemoryUsage = atStart;
+let peakAtMs = 0;
+const partPeaks = { heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 };
 const sampler = spec.sampleMs
   ? setInterval(() => {
-      const r = process.memoryUsage().rss;
-      samples.push(r);
-      if (r > peak) peak = r;
+      const m = process.memoryUsage();
+      samples.push(m.rss);
+      if (m.rss > peak) {
+        peak = m.rss;
+        atPeak = m;
+        peakAtMs = Date.now() - t0;
+      }
+      for (const k of Object.keys(partPeaks) as (keyof typeof partPeaks)[]) partPeaks[k] = Math.max(partPeaks[k], m[k]);
     }, spec.sampleMs)
   : undefined;
 
 const ctx = makeContext(spec.ctx);
-const t0 = Date.now();
 let result: Record<string, unknown> = {};
 if (spec.action === "backup-worker") {
   const worker = await startWorker(ctx, { sweepIntervalMs: 3_600_000 });
@@ -69,6 +79,10 @@ say({
   sampledPeakRssBytes: peak,
   vmHwmBytes: hwmKb * 1024,
   rssSamples: samples.length,
+  memoryAtStart: atStart,
+  memoryAtPeak: atPeak,
+  peakAtMs,
+  memoryPartPeaks: partPeaks,
   rssMedianBytes: samples.length ? [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)] : null,
 });
 await stopBosses();

@@ -6,9 +6,23 @@ const GiB = 1024 ** 3;
 const TiB = 1024 ** 4;
 
 describe("planMultipart", () => {
-  it("keeps small archives at the preferred 8 MiB parts, four in flight", () => {
-    expect(planMultipart({ expectedBytes: 1 * MiB })).toEqual({ partSize: 8 * MiB, queueSize: 4, capacityBytes: 8 * MiB * 10_000, bufferBytes: 40 * MiB, spool: false });
+  it("keeps small archives at the preferred 8 MiB parts, four in flight, waiting in temp files: no part buffers in memory", () => {
+    expect(planMultipart({ expectedBytes: 1 * MiB })).toEqual({ partSize: 8 * MiB, queueSize: 4, capacityBytes: 8 * MiB * 10_000, bufferBytes: 0, spool: true });
     expect(planMultipart({}).partSize).toBe(8 * MiB);
+  });
+
+  it("holds parts in memory only when asked to and they fit the budget", () => {
+    expect(planMultipart({ expectedBytes: 1 * MiB, partsInMemory: true })).toEqual({ partSize: 8 * MiB, queueSize: 4, capacityBytes: 8 * MiB * 10_000, bufferBytes: 40 * MiB, spool: false });
+    expect(planMultipart({ expectedBytes: 1 * MiB, partsInMemory: true, bufferBudgetBytes: 8 * MiB })).toMatchObject({ queueSize: 1, bufferBytes: 0, spool: true });
+  });
+
+  it("bounds the parts held at once (in flight + filling) by the budget whatever the part size, down to two", () => {
+    for (const size of [1 * MiB, 78 * GiB, 100 * GiB, 200 * GiB, 400 * GiB, 2 * TiB, 5 * TiB]) {
+      const p = planMultipart({ expectedBytes: size });
+      expect(p.spool).toBe(true);
+      expect(p.bufferBytes).toBe(0);
+      expect((p.queueSize + 1) * p.partSize).toBeLessThanOrEqual(Math.max(64 * MiB, 2 * p.partSize));
+    }
   });
 
   it("grows the part size once 8 MiB parts would pass 10,000 (~78 GiB)", () => {
@@ -48,15 +62,15 @@ describe("planMultipart", () => {
     expect(q.partSize).toBe(13 * MiB);
   });
 
-  it("keeps part buffers within the budget whatever the size: fewer in flight, then spooled", () => {
+  it("in memory, keeps part buffers within the budget whatever the size: fewer in flight, then spooled", () => {
     for (const size of [1 * MiB, 78 * GiB, 100 * GiB, 200 * GiB, 320 * GiB, 400 * GiB, 2 * TiB, 5 * TiB]) {
-      const p = planMultipart({ expectedBytes: size, bufferBudgetBytes: 64 * MiB });
+      const p = planMultipart({ expectedBytes: size, bufferBudgetBytes: 64 * MiB, partsInMemory: true });
       expect(p.bufferBytes).toBeLessThanOrEqual(64 * MiB);
       expect(p.spool).toBe(p.partSize * 2 > 64 * MiB);
       expect(p.queueSize).toBeGreaterThanOrEqual(1);
     }
-    expect(planMultipart({ expectedBytes: 200 * GiB }).queueSize).toBe(2);
-    expect(planMultipart({ expectedBytes: 312 * GiB }).spool).toBe(false);
-    expect(planMultipart({ expectedBytes: 400 * GiB }).spool).toBe(true);
+    expect(planMultipart({ expectedBytes: 200 * GiB, partsInMemory: true }).queueSize).toBe(2);
+    expect(planMultipart({ expectedBytes: 312 * GiB, partsInMemory: true }).spool).toBe(false);
+    expect(planMultipart({ expectedBytes: 400 * GiB, partsInMemory: true }).spool).toBe(true);
   });
 });

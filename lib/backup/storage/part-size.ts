@@ -2,9 +2,11 @@
 // at most 10,000 parts of 5 MiB–5 GiB and objects of at most 5 TiB; R2 also wants every
 // part but the last to be the same size, so the size is chosen once, before the first
 // part, from an estimate (pg_database_size, or the previous archive × headroom) rather
-// than grown as the upload goes. lib-storage holds each part in memory while it is
-// assembled and while it is in flight, so concurrency shrinks as parts grow, and parts too
-// big for the budget even one at a time wait on disk instead (s3-spooled-upload.ts).
+// than grown as the upload goes. Parts wait in temp files (s3-spooled-upload.ts): held in
+// memory by lib-storage, sent parts stay allocated until V8's next full GC and lifted the
+// backup process ~40-60 MB (decision 107). The budget bounds the parts held at once (in
+// flight + the one being filled), on disk or, when asked, in memory: concurrency shrinks
+// as parts grow, down to one in flight.
 const MiB = 1024 * 1024;
 
 export const S3_LIMITS = {
@@ -21,8 +23,10 @@ export interface PartPlanInput {
   maxParts?: number;
   /** Part size when the estimate does not need bigger ones (8 MiB: small objects stay cheap to retry). */
   preferredPartSize?: number;
-  /** Bytes of part buffers the upload may hold at once (parts in flight + the one being filled). */
+  /** Bytes of parts the upload may hold at once (parts in flight + the one being filled). */
   bufferBudgetBytes?: number;
+  /** Hold parts in memory (lib-storage) when they fit the budget; default: in temp files. */
+  partsInMemory?: boolean;
   /** Upper bound on parts in flight. */
   maxQueueSize?: number;
 }
@@ -34,7 +38,7 @@ export interface PartPlan {
   capacityBytes: number;
   /** Part buffers held in memory at most: (queueSize + 1) × partSize; 0 when spooled. */
   bufferBytes: number;
-  /** Parts wait in temp files (two at a time), not in memory: one part in flight would not fit the budget. */
+  /** Parts wait in temp files ((queueSize + 1) at most), not in memory: the default, and whenever one part in flight would not fit the budget. */
   spool: boolean;
 }
 
@@ -62,6 +66,6 @@ export function planMultipart(input: PartPlanInput = {}): PartPlan {
   if (needed > S3_LIMITS.maxPartSize) throw new ObjectTooLargeError(expected, `${maxParts} parts of 5 GiB`);
   const partSize = Math.max(preferred, needed);
   const queueSize = Math.max(1, Math.min(maxQueue, Math.floor(budget / partSize) - 1));
-  const spool = (queueSize + 1) * partSize > budget;
+  const spool = !input.partsInMemory || (queueSize + 1) * partSize > budget;
   return { partSize, queueSize, capacityBytes: partSize * maxParts, bufferBytes: spool ? 0 : (queueSize + 1) * partSize, spool };
 }

@@ -1,9 +1,13 @@
-// A multipart upload whose parts wait on disk, not in memory: for parts too big for the
-// memory budget (storage/part-size.ts — a multi-terabyte database plans parts of hundreds
-// of MiB, and lib-storage holds a whole part in memory while it fills and while it is
-// sent). One part fills a temp file while the previous one goes up from its own file, so
-// memory stays at a few stream buffers and disk at two parts. Every part but the last
-// has exactly partSize bytes. The files hold the stored bytes, which are already encrypted.
+// A multipart upload whose parts wait on disk, not in memory. lib-storage holds each part
+// in a fresh Buffer while it fills and while it is sent; a sent part is garbage that V8
+// frees only at its next full GC, which external memory triggers only after it has grown
+// by ~64 MB, so 8 MiB parts floated the backup process ~60 MB above the local one
+// (docs/operations.md "Worker memory", decision 107), and the hundreds-of-MiB parts of a
+// multi-terabyte database would not fit at all (storage/part-size.ts). Here one part fills
+// a temp file while up to queueSize earlier ones go up, each from its own file in 64 KiB
+// reads that die young: memory stays at a few stream buffers, disk at queueSize + 1
+// parts. Every part but the last has exactly partSize bytes. The files hold the stored
+// bytes, which are already encrypted.
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -24,6 +28,8 @@ export interface SpooledUploadOptions {
   key: string;
   body: Readable;
   partSize: number;
+  /** Parts in flight at once (default 1); disk holds one more, the part being filled. */
+  queueSize?: number;
   contentType?: string;
   /** Where parts wait; default the OS temp dir. */
   spoolDir?: string;
@@ -37,7 +43,8 @@ export async function spooledMultipartUpload(o: SpooledUploadOptions): Promise<{
   const dir = await mkdtemp(path.join(o.spoolDir ?? tmpdir(), "vaultline-parts-"));
   let uploadId: string | undefined;
   const completed: CompletedPart[] = [];
-  let inFlight: Promise<void> | null = null;
+  const inFlight = new Set<Promise<void>>();
+  let partFailure: { error: unknown } | undefined;
   let file: FileHandle | null = null;
   try {
     const created = await o.client.send(new CreateMultipartUploadCommand({ Bucket: o.bucket, Key: o.key, ContentType: o.contentType }));
@@ -61,12 +68,22 @@ export async function spooledMultipartUpload(o: SpooledUploadOptions): Promise<{
       }
       await rm(partFile, { force: true });
     };
-    /** Starts sending a full (or the last) part once the previous one is up: one in flight. */
+    const queueSize = Math.max(1, o.queueSize ?? 1);
+    const rethrow = () => {
+      if (partFailure) throw partFailure.error;
+    };
+    /** Starts sending a full (or the last) part once fewer than queueSize are in flight. */
     const ship = async (partNumber: number, partFile: string, size: number) => {
-      if (inFlight) await inFlight;
-      inFlight = sendPart(partNumber, partFile, size);
-      // Rejections are collected when the next part (or the end) awaits it.
-      inFlight.catch(() => undefined);
+      while (inFlight.size >= queueSize) await Promise.race(inFlight);
+      rethrow();
+      const sending: Promise<void> = sendPart(partNumber, partFile, size).then(
+        () => void inFlight.delete(sending),
+        (e: unknown) => {
+          partFailure ??= { error: e };
+          inFlight.delete(sending);
+        },
+      );
+      inFlight.add(sending);
     };
 
     let partNumber = 0;
@@ -103,7 +120,8 @@ export async function spooledMultipartUpload(o: SpooledUploadOptions): Promise<{
       file = null;
       await ship(partNumber, partFile, filled);
     }
-    if (inFlight) await inFlight;
+    await Promise.all(inFlight);
+    rethrow();
     completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
     await o.client.send(
       new CompleteMultipartUploadCommand({ Bucket: o.bucket, Key: o.key, UploadId: id, MultipartUpload: { Parts: completed } }),
@@ -111,7 +129,7 @@ export async function spooledMultipartUpload(o: SpooledUploadOptions): Promise<{
     return { parts: completed.length };
   } catch (e) {
     await file?.close().catch(() => undefined);
-    if (inFlight) await (inFlight as Promise<void>).catch(() => undefined);
+    await Promise.all(inFlight);
     if (uploadId) {
       await o.client.send(new AbortMultipartUploadCommand({ Bucket: o.bucket, Key: o.key, UploadId: uploadId })).catch(() => undefined);
     }

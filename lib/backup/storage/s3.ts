@@ -47,9 +47,11 @@ export interface S3StorageOptions {
   queueSize?: number;
   /** The store's part-count limit (S3: 10,000); lowered in tests. */
   maxParts?: number;
-  /** Part buffers an upload may hold at once; bounds the process's memory whatever the part size. */
+  /** Parts an upload may hold at once (in flight + filling); bounds its temp disk, or memory with partsInMemory. */
   bufferBudgetBytes?: number;
-  /** Where parts too big for that budget wait (two at a time); default the OS temp dir. */
+  /** Hold parts in memory (lib-storage) instead of temp files when they fit the budget (decision 107). */
+  partsInMemory?: boolean;
+  /** Where parts wait; default the OS temp dir. */
   spoolDir?: string;
 }
 
@@ -97,6 +99,7 @@ export class S3Storage implements Storage {
   private readonly fixed?: { partSize: number; queueSize: number };
   private readonly maxParts?: number;
   private readonly bufferBudgetBytes?: number;
+  private readonly partsInMemory?: boolean;
   private readonly spoolDir?: string;
   private readonly where: string;
   /** The plan of the latest put(), for tests and logs. */
@@ -109,6 +112,7 @@ export class S3Storage implements Storage {
     if (opts.partSize) this.fixed = { partSize: opts.partSize, queueSize: opts.queueSize ?? 4 };
     this.maxParts = opts.maxParts;
     this.bufferBudgetBytes = opts.bufferBudgetBytes;
+    this.partsInMemory = opts.partsInMemory;
     this.spoolDir = opts.spoolDir;
     const config: S3ClientConfig = {
       region: opts.region,
@@ -190,13 +194,13 @@ export class S3Storage implements Storage {
     // Fixed 8 MiB parts stop at ~78 GiB (10,000 parts): the size is planned per upload.
     const plan = this.fixed
       ? { ...this.fixed, capacityBytes: this.fixed.partSize * (this.maxParts ?? 10_000), bufferBytes: (this.fixed.queueSize + 1) * this.fixed.partSize, spool: false }
-      : planMultipart({ expectedBytes: opts.expectedBytes, maxParts: this.maxParts, bufferBudgetBytes: this.bufferBudgetBytes });
+      : planMultipart({ expectedBytes: opts.expectedBytes, maxParts: this.maxParts, bufferBudgetBytes: this.bufferBudgetBytes, partsInMemory: this.partsInMemory });
     this.lastPlan = plan;
     if (opts.expectedBytes && plan.partSize > 8 * 1024 * 1024) {
       log.info({ key, expectedBytes: opts.expectedBytes, partSize: plan.partSize, queueSize: plan.queueSize, spool: plan.spool }, "multipart parts sized for a large archive");
     }
     const upload = plan.spool
-      ? spooledMultipartUpload({ client: this.client, bucket: this.bucket, key, body: counted, partSize: plan.partSize, contentType: opts.contentType, spoolDir: this.spoolDir, signal: opts.signal })
+      ? spooledMultipartUpload({ client: this.client, bucket: this.bucket, key, body: counted, partSize: plan.partSize, queueSize: plan.queueSize, contentType: opts.contentType, spoolDir: this.spoolDir, signal: opts.signal })
       : new Upload({
           client: this.client,
           params: { Bucket: this.bucket, Key: key, Body: counted, ContentType: opts.contentType },
