@@ -1,26 +1,14 @@
 // The audit log by target (decision 110): the switcher's target carried to /audit shows
 // that target's events only, each row names its target, and "All targets" (what /audit
 // shows with no target chosen) brings back every event, those of no target included.
-import { test, expect, type APIRequestContext } from "@playwright/test";
+import { test, expect } from "@playwright/test";
 import { E2E } from "./env";
-import { dbUrl, screenshot, sql } from "./helpers";
+import { screenshot, sql } from "./helpers";
+import { createTarget } from "./target-seed";
 
 const SHOP_DB = "e2e_audit_shop";
 const CRM_DB = "e2e_audit_crm";
 const ACTION = "e2e.audit_target";
-
-function urlOf(database: string): string {
-  const u = new URL(dbUrl());
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-async function createTarget(req: APIRequestContext, name: string, environment: string, database: string): Promise<string> {
-  const res = await req.post("/api/targets", { headers: E2E.sameOrigin, data: { name, environment, databaseUrl: urlOf(database) } });
-  expect(res.status(), await res.text()).toBe(201);
-  const body = await res.json();
-  return body.id ?? body.target?.id;
-}
 
 const ids = { shop: "", crm: "" };
 

@@ -3,30 +3,16 @@
 // kept from page to page), and a restore confirmation names the database it replaces.
 // Two extra targets point at databases on the e2e PostgreSQL server; their history is
 // seeded rows, so the states are exact.
-import { test, expect, type APIRequestContext } from "@playwright/test";
+import { test, expect } from "@playwright/test";
 import { E2E } from "./env";
-import { dbUrl, screenshot, sql } from "./helpers";
+import { screenshot, sql } from "./helpers";
+import { createTarget } from "./target-seed";
 import { removeSeeded, seedBackups, seedId } from "./backup-seed";
 
 const P = "e2etgt";
 const SHOP_DB = "e2e_ui_shop";
 const CRM_DB = "e2e_ui_crm";
 const HOUR = 3_600_000;
-
-function urlOf(database: string): string {
-  const u = new URL(dbUrl());
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-async function createTarget(req: APIRequestContext, name: string, environment: string, database: string): Promise<string> {
-  const res = await req.post("/api/targets", { headers: E2E.sameOrigin, data: { name, environment, databaseUrl: urlOf(database) } });
-  expect(res.status(), await res.text()).toBe(201);
-  const body = await res.json();
-  // The answer never carries the connection URL or its password.
-  expect(JSON.stringify(body)).not.toContain(new URL(dbUrl()).password);
-  return body.id ?? body.target?.id;
-}
 
 const ids = { shop: "", crm: "" };
 const shopBackups = [seedId(P, 1), seedId(P, 2), seedId(P, 3)];
