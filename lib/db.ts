@@ -29,10 +29,13 @@ export type Db = ReturnType<typeof create>;
  * (~0.4 ms of CPU) — for the statements every API request runs (the bearer-token lookup,
  * the health probe). Only for reads whose columns need no Prisma type mapping: pg parses a
  * `timestamp` (without time zone) in the process's local zone, so such columns are read as
- * epoch numbers instead. Undefined for a client that is not ours (a transaction).
+ * epoch numbers instead. Every client is made by create(); one without a pool is a bug,
+ * and says so rather than quietly taking the slower path.
  */
-export function poolOf(db: Db): pg.Pool | undefined {
-  return (db as unknown as Record<symbol, pg.Pool | undefined>)[POOL];
+export function poolOf(db: Db): pg.Pool {
+  const pool = (db as unknown as Record<symbol, pg.Pool | undefined>)[POOL];
+  if (!pool) throw new Error("this Prisma client has no pg pool: clients come from db() or createDb()");
+  return pool;
 }
 
 const g = globalThis as unknown as { __vaultlineDb?: Db };

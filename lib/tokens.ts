@@ -46,10 +46,7 @@ export async function findToken(db: Db, secret: string, now = new Date()): Promi
            u.id AS "uId", u.email AS "uEmail", u."displayName" AS "uDisplayName", u.role::text AS "uRole", (u."disabledAt" IS NOT NULL) AS "uDisabled"
       FROM "ApiToken" t JOIN "User" u ON u.id = t."createdById"
      WHERE t."tokenHash" = $1`;
-  const pool = poolOf(db);
-  const [t] = pool
-    ? (await pool.query<TokenRow>(text, [hashToken(secret)])).rows
-    : await db.$queryRawUnsafe<TokenRow[]>(text, hashToken(secret));
+  const [t] = (await poolOf(db).query<TokenRow>(text, [hashToken(secret)])).rows;
   if (!t || t.revokedAt !== null || (t.expiresAt !== null && t.expiresAt <= now.getTime()) || t.uDisabled) return null;
   // lastUsedAt at minute resolution: one write per token per minute, not per request.
   if (t.lastUsedAt === null || now.getTime() - t.lastUsedAt > 60_000) {

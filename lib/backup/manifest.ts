@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { backupKindSchema, backupTriggerSchema } from "../validation/backups";
+import { RESERVED_TARGET_SEGMENTS } from "../validation/target-selector";
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "a lowercase SHA-256 hex digest");
 const isoTime = z.iso.datetime({ offset: true });
@@ -198,11 +199,7 @@ export interface BackupKeys {
 
 const KEY_SEGMENT = /^[A-Za-z0-9._-]+$/;
 
-/**
- * Directories beside the backups under `<prefix>/<env>/` (mirror.ts, lib/deploy): a target
- * of that name would mix its backups into them, so no target may be called so.
- */
-export const RESERVED_TARGET_SEGMENTS: readonly string[] = ["audit", "restores", "deployments", "targets"];
+export { RESERVED_TARGET_SEGMENTS };
 
 function keysAt(dir: string): BackupKeys {
   return {

@@ -16,7 +16,7 @@ export const targetEnvironmentSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,62}$/, "letters, digits, . _ - only, not starting with . (prod, staging, …); a path segment of storage keys, as BACKUP_ENV");
 
-import { targetSelectorSchema } from "./target-selector";
+import { RESERVED_TARGET_SEGMENTS, targetSelectorSchema } from "./target-selector";
 export { targetSelectorSchema };
 
 export const databaseUrlSchema = z
@@ -73,13 +73,13 @@ export function readTargetSettings(value: unknown): TargetSettings {
  * Names a target may not take: `default` is the environment's target; `test` is the path
  * segment of POST /api/targets/test (a target named so could not be addressed by name);
  * `audit`, `restores`, `deployments` and `targets` are folders beside the targets' under
- * `<prefix>/<environment>/` (lib/backup/manifest.ts RESERVED_TARGET_SEGMENTS). A four-digit
+ * `<prefix>/<environment>/` (RESERVED_TARGET_SEGMENTS). A four-digit
  * name would sit beside the years of the layout before targets (`<prefix>/<env>/YYYY/…`).
  */
-export const RESERVED_TARGET_NAMES = [DEFAULT_TARGET_NAME, "test", "audit", "restores", "deployments", "targets"] as const;
+export const RESERVED_TARGET_NAMES: readonly string[] = [DEFAULT_TARGET_NAME, "test", ...RESERVED_TARGET_SEGMENTS];
 
 const newTargetNameSchema = targetNameSchema
-  .refine((n) => !(RESERVED_TARGET_NAMES as readonly string[]).includes(n), {
+  .refine((n) => !RESERVED_TARGET_NAMES.includes(n), {
     message: `reserved: ${RESERVED_TARGET_NAMES.join(", ")} cannot name a new target`,
   })
   .refine((n) => !/^\d{4}$/.test(n), { message: "a four-digit name would sit beside the years of older backups in storage; choose another" });
