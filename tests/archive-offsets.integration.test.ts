@@ -15,7 +15,6 @@ import { pipeline } from "node:stream/promises";
 import { adminUrl, createDatabase, dropDatabase, sql } from "./support/vitest-env";
 import { buildAppDatabase } from "./support/app-fixture";
 import { ArchiveOffsetIndexer, writeDataOffsets } from "../lib/backup/archive-offsets";
-import { spawnPgRestore } from "../lib/backup/dump";
 
 let url: string;
 let dir: string;
@@ -93,26 +92,6 @@ describe("data offsets for a piped archive", () => {
       execFileSync("pg_restore", ["--jobs=2", "--no-owner", "--no-privileges", "--exit-on-error", "--dbname", target, file]);
       const q = `SELECT count(*)::int AS n, sum(g)::text AS s, md5(string_agg(h || pad, '' ORDER BY g)) AS m FROM public.wide`;
       expect(await sql(target, q)).toEqual(await sql(url, q));
-    } finally {
-      await dropDatabase(target);
-    }
-  });
-
-  it("spawnPgRestore with jobs says when the archive is read in, before pg_restore starts (the restore's two phases)", async () => {
-    const target = await createDatabase("offsets_phases");
-    try {
-      const seen: { bytes: number; tables: number }[] = [];
-      await spawnPgRestore(Readable.from(chunks(piped, 13)), target, {
-        jobs: 2,
-        noOwner: true,
-        noPrivileges: true,
-        onSpooled: async (bytes) => {
-          const [{ n }] = await sql<{ n: number }>(target, "SELECT count(*)::int AS n FROM pg_class WHERE relname = 'wide'");
-          seen.push({ bytes, tables: n });
-        },
-      });
-      expect(seen).toEqual([{ bytes: piped.length, tables: 0 }]);
-      expect(await sql(target, "SELECT count(*)::int AS n FROM public.wide")).toEqual([{ n: 20000 }]);
     } finally {
       await dropDatabase(target);
     }

@@ -92,6 +92,14 @@ export interface ArchiveIndex {
   disabled?: string;
 }
 
+/** Told as the archive goes by (streamed-restore.ts restores while it arrives). */
+export interface IndexerHooks {
+  /** The header and table of contents, whole: the archive's first `head.length` bytes. */
+  onToc?(head: Buffer): void;
+  /** A data block starts at file position `start` (its type byte). */
+  onBlock?(dumpId: number, start: number): void;
+}
+
 /**
  * A pass-through stream that indexes a custom-format archive as it goes by. Bytes are
  * passed on unchanged; `index()` after the end says what `writeDataOffsets` may write.
@@ -115,7 +123,10 @@ export class ArchiveOffsetIndexer extends Transform {
   private carry: Buffer = Buffer.alloc(0);
 
   /** The TOC is read whole before data; a TOC above this is not indexed (and not patched). */
-  constructor(private readonly maxTocBytes = 256 * 1024 * 1024) {
+  constructor(
+    private readonly maxTocBytes = 256 * 1024 * 1024,
+    private readonly hooks: IndexerHooks = {},
+  ) {
     super();
   }
 
@@ -161,6 +172,7 @@ export class ArchiveOffsetIndexer extends Transform {
       this.head = [];
       this.pos = tocEnd;
       this.state = BLOCK_START;
+      this.hooks.onToc?.(buf.subarray(0, tocEnd));
       this.data(buf.subarray(tocEnd));
       return;
     }
@@ -270,6 +282,7 @@ export class ArchiveOffsetIndexer extends Transform {
           return this.giveUp(`unexpected data block (type ${type}, entry ${dumpId}) at byte ${base + i}`);
         }
         this.blocks.set(dumpId, base + i);
+        this.hooks.onBlock?.(dumpId, base + i);
         i += 1 + intLen;
         this.blobs = type === BLK_BLOBS;
         this.state = this.blobs ? BLOB_OID : CHUNK_LEN;

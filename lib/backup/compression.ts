@@ -53,6 +53,12 @@ export function createCompressor(c: CompressionSettings): Transform {
  */
 export const ZSTD_TAIL_HOLD_BYTES = 64;
 
+/**
+ * Output chunk of the zstd reader: 128 KiB instead of zlib's 16 KiB, so a restore's
+ * pipeline (index, spool writes, the loaders' wake-ups) runs an eighth as many times.
+ */
+const DECOMPRESS_CHUNK = 128 * 1024;
+
 /** Node's zstd decompressor, fed everything but the last bytes until the input ends. */
 class TailHeldZstdDecompress extends zlib.ZstdDecompress {
   #held: Buffer = Buffer.alloc(0);
@@ -93,7 +99,7 @@ class TailHeldZstdDecompress extends zlib.ZstdDecompress {
 export function createDecompressor(compression: { codec: CompressionCodec } | undefined | null): Transform {
   switch (compression?.codec ?? "none") {
     case "zstd":
-      return new TailHeldZstdDecompress();
+      return new TailHeldZstdDecompress({ chunkSize: DECOMPRESS_CHUNK });
     case "gzip":
       return zlib.createGunzip();
     default:

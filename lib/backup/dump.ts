@@ -12,7 +12,8 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { databaseHost, libpqConnection } from "./libpq";
 import { PgToolError, killTool, spawnTool } from "./pg-process";
-import { ArchiveOffsetIndexer, writeDataOffsets } from "./archive-offsets";
+import { writeDataOffsets } from "./archive-offsets";
+import { restoreWhileReading } from "./streamed-restore";
 import { componentLogger } from "../log";
 
 const log = componentLogger("pg-restore");
@@ -183,8 +184,8 @@ export interface RestoreOptions {
   noPrivileges?: boolean;
   /** Parallel restore; needs a seekable file, so the input is spooled to a private temp file. */
   jobs?: number;
-  /** Parallel restore only: called once the spool file is complete, before pg_restore starts. */
-  onSpooled?: (bytes: number) => Promise<unknown> | void;
+  /** Parallel restore only: called when every table's data is in, before indexes and constraints. */
+  onDataLoaded?: () => Promise<unknown> | void;
 }
 
 /** Feeds input (a custom-format archive) to pg_restore against url. */
@@ -208,15 +209,16 @@ export async function spawnPgRestore(input: Readable, url: string, opts: Restore
     }
     const dir = await mkdtemp(path.join(tmpdir(), "vaultline-restore-"));
     try {
-      const file = path.join(dir, "archive.dump");
+      // Tables load while the archive still arrives (streamed-restore.ts).
+      const r = await restoreWhileReading(input, { bin, args, tool: toolOpts, jobs: opts.jobs, dir, signal: opts.signal, onDataLoaded: opts.onDataLoaded });
+      if (r.streamed) return;
+      // A format the indexer does not read: the classic way, from the whole spooled file.
+      log.warn({ reason: r.index.disabled }, "archive not restorable while reading; restoring from the spooled file");
       // Our archives come from a pipe, without data offsets; write them in, or each
       // --jobs worker scans block by block for its table (lib/backup/archive-offsets.ts).
-      const indexer = new ArchiveOffsetIndexer();
-      await pipeline(input, indexer, createWriteStream(file, { mode: 0o600 }), { signal: opts.signal });
-      const patched = await writeDataOffsets(file, indexer.index());
+      const patched = await writeDataOffsets(r.file, r.index);
       if ("skipped" in patched) log.warn({ reason: patched.skipped }, "restoring without data offsets (slower parallel restore)");
-      await opts.onSpooled?.((await stat(file)).size);
-      const proc = spawnTool(bin, [...args, `--jobs=${opts.jobs}`, file], toolOpts);
+      const proc = spawnTool(bin, [...args, `--jobs=${opts.jobs}`, r.file], toolOpts);
       await proc.exited;
     } finally {
       await rm(dir, { recursive: true, force: true });

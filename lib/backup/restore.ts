@@ -251,10 +251,10 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     if (strategy === "swap") {
       const names = swapNames(databaseOf(ctx.targetUrl), restoreId);
       const freshUrl = withDatabase(ctx.targetUrl, names.fresh);
-      // Two phases, so the wait is explained: reading the backup in (download, decrypt,
-      // decompress into a private file), then pg_restore's parallel jobs.
+      // Two phases, so the wait is explained: the tables, loaded while the backup is still
+      // read in (streamed-restore.ts), then the indexes and constraints.
       const jobs = ctx.restoreJobs ?? 2;
-      await phase(jobs > 1 ? "reading the backup beside the live database" : "restoring beside the live database");
+      await phase("restoring beside the live database");
       try {
         await createFreshDatabase(ctx.targetUrl, names);
         // One pipeline: a failure anywhere tears every stage down; both checksums are checked
@@ -269,7 +269,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
             binDir: ctx.pgBinDir,
             signal: opts.signal,
             jobs,
-            onSpooled: () => phase("restoring beside the live database"),
+            onDataLoaded: () => phase("building indexes and constraints beside the live database"),
             noOwner: !keepOwners,
             noPrivileges: !keepPrivileges,
           });
