@@ -12,7 +12,11 @@ import { Readable } from "node:stream";
 import { adminUrl, createDatabase, dropDatabase, sql } from "./support/vitest-env";
 import { buildAppDatabase } from "./support/app-fixture";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
-import { spawnPgRestore } from "../lib/backup/dump";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { pgBinary, spawnPgRestore } from "../lib/backup/dump";
+import { libpqConnection } from "../lib/backup/libpq";
+import { restoreWhileReading } from "../lib/backup/streamed-restore";
 
 let url: string;
 let piped: Buffer;
@@ -66,6 +70,43 @@ describe("restoring while the archive arrives", () => {
       expect(await fingerprint(t)).toEqual(await fingerprint(url));
     });
   }
+
+  for (const [batchBytes, jobs] of [[1, 3], [64 * 1024, 2], [1 << 30, 1]] as const) {
+    it(`restores the source exactly whatever the loaders' batches: ${batchBytes} bytes, ${jobs} jobs`, async () => {
+      const t = await target(`streamed_batch_${jobs}`);
+      const conn = libpqConnection(t);
+      const dir = await mkdtemp(path.join(tmpdir(), "streamed-test-"));
+      try {
+        const r = await restoreWhileReading(Readable.from(chunks(piped, jobs)), {
+          bin: pgBinary("pg_restore"),
+          args: ["--no-password", "--exit-on-error", `--dbname=${conn.dbname}`],
+          tool: { env: conn.env, secrets: [conn.password] },
+          jobs,
+          dir,
+          batchBytes,
+        });
+        expect(r).toEqual({ streamed: true, bytes: piped.length });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+      expect(await fingerprint(t)).toEqual(await fingerprint(url));
+    });
+  }
+
+  it("an archive format the indexer does not read is spooled whole, untouched, for the classic path", async () => {
+    const later = Buffer.from(piped);
+    later[6] = 16; // format 1.16 (PostgreSQL 17): not one the indexer knows
+    const dir = await mkdtemp(path.join(tmpdir(), "streamed-test-"));
+    try {
+      const r = await restoreWhileReading(Readable.from(chunks(later, 4)), { bin: "/nonexistent/pg_restore", args: [], tool: {}, jobs: 2, dir });
+      expect(r.streamed).toBe(false);
+      if (r.streamed) return;
+      expect(r.index.disabled).toMatch(/1\.16/);
+      expect((await readFile(r.file)).equals(later)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 
   it("loads tables before the archive has ended, and builds indexes only after all data", async () => {
     const t = await target("streamed_overlap");

@@ -2,8 +2,7 @@
 // at least as new as the server it dumps (seed incident: "server version mismatch").
 import { execFile } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm, stat } from "node:fs/promises";
-import { createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Transform, type Readable, type Writable } from "node:stream";

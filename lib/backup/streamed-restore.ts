@@ -133,8 +133,28 @@ export interface StreamedRestoreOptions {
   /** A private directory for the spool and list files; the caller removes it. */
   dir: string;
   signal?: AbortSignal;
+  /** Small data blocks go to one loader together up to this many bytes (default 16 MiB). */
+  batchBytes?: number;
   /** Called when every table's data is in, before indexes and constraints. */
   onDataLoaded?: () => Promise<unknown> | void;
+}
+
+/**
+ * The blocks a loader takes from `from`: that one, then those after it whose end is known,
+ * while they add up to at most `budget` bytes; the last may still be arriving.
+ */
+export function takeBatch<B extends { start: number; end?: number }>(blocks: B[], from: number, budget: number): B[] {
+  const batch = [blocks[from]];
+  let bytes = blocks[from].end === undefined ? Infinity : blocks[from].end! - blocks[from].start;
+  for (let i = from + 1; i < blocks.length && bytes < budget; i++) {
+    const b = blocks[i];
+    const size = b.end === undefined ? 0 : b.end - b.start;
+    if (b.end !== undefined && bytes + size > budget) break;
+    batch.push(b);
+    if (b.end === undefined) break;
+    bytes += size;
+  }
+  return batch;
 }
 
 export type StreamedRestoreResult =
@@ -145,6 +165,7 @@ export type StreamedRestoreResult =
 export async function restoreWhileReading(input: Readable, o: StreamedRestoreOptions): Promise<StreamedRestoreResult> {
   const file = path.join(o.dir, "archive.dump");
   const headFile = path.join(o.dir, "toc.dump");
+  const batchBytes = o.batchBytes ?? 16 * 1024 * 1024;
   const fh = await open(file, "w+", 0o600);
   const spool = new Spool(fh);
   const stop = new AbortController();
@@ -222,7 +243,8 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
 
     const work = (async () => {
       await run([...o.args, "--section=pre-data", headFile]);
-      // The loaders: each takes the next block in archive order.
+      // The loaders: each takes the next block in archive order, with the small ones
+      // after it (one pg_restore per table would parse the whole TOC once per table).
       let next = 0;
       const loader = async () => {
         for (;;) {
@@ -232,10 +254,14 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
             await once(queued, "block", { signal });
             continue;
           }
-          const block = blocks[next++];
-          const list = path.join(o.dir, `entry-${block.dumpId}.list`);
-          await writeFile(list, `${block.dumpId}\n`, { mode: 0o600 });
-          await run([...o.args, `--use-list=${list}`], (p) => feedRange(p, headBytes, fh, spool, block.start, () => block.end, signal));
+          const batch = takeBatch(blocks, next, batchBytes);
+          next += batch.length;
+          const first = batch[0];
+          const last = batch[batch.length - 1];
+          const list = path.join(o.dir, `entries-${first.dumpId}.list`);
+          // In archive order: pg_restore then finds each block right after the previous one.
+          await writeFile(list, batch.map((b) => `${b.dumpId}\n`).join(""), { mode: 0o600 });
+          await run([...o.args, `--use-list=${list}`], (p) => feedRange(p, headBytes, fh, spool, first.start, () => last.end, signal));
         }
       };
       await Promise.all(Array.from({ length: Math.max(1, o.jobs) }, loader));
