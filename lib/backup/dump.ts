@@ -183,6 +183,8 @@ export interface RestoreOptions {
   noPrivileges?: boolean;
   /** Parallel restore; needs a seekable file, so the input is spooled to a private temp file. */
   jobs?: number;
+  /** Parallel restore only: the spool directory's name prefix in the temp dir (restore-spool.ts). */
+  spoolPrefix?: string;
   /** Parallel restore only: called when every table's data is in, before indexes and constraints. */
   onDataLoaded?: () => Promise<unknown> | void;
 }
@@ -206,7 +208,7 @@ export async function spawnPgRestore(input: Readable, url: string, opts: Restore
     if (opts.singleTransaction) {
       throw new Error("parallel restore (jobs > 1) cannot run as a single transaction");
     }
-    const dir = await mkdtemp(path.join(tmpdir(), "vaultline-restore-"));
+    const dir = await mkdtemp(path.join(tmpdir(), opts.spoolPrefix ?? "vaultline-restore-"));
     try {
       // Tables load while the archive still arrives (streamed-restore.ts).
       const r = await restoreWhileReading(input, { bin, args, tool: toolOpts, jobs: opts.jobs, dir, signal: opts.signal, onDataLoaded: opts.onDataLoaded });

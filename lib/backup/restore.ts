@@ -14,6 +14,7 @@ import { createDecompressor } from "./compression";
 import { createHashingStream } from "./hashing";
 import { explainPartFailure, plainMismatch } from "./part-check";
 import { pgBinary, parseToolVersion, spawnPgRestore } from "./dump";
+import { removeOrphanSpools, restoreSpoolPrefix } from "./restore-spool";
 import { applyArchive } from "./apply-archive";
 import { recoverFilesSwaps, swapInFiles } from "./files-swap";
 import { runBackup, humanReason } from "./run-backup";
@@ -269,6 +270,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
             binDir: ctx.pgBinDir,
             signal: opts.signal,
             jobs,
+            spoolPrefix: restoreSpoolPrefix(restoreId),
             onDataLoaded: () => phase("building indexes and constraints beside the live database"),
             noOwner: !keepOwners,
             noPrivileges: !keepPrivileges,
@@ -607,6 +609,11 @@ export async function restoreHousekeeping(appCtx: BackupContext): Promise<void> 
   });
   await sweepStaleRestores(appCtx);
   await dropExpiredPrevious(appCtx);
+  const removed = await removeOrphanSpools(async (ids) => {
+    const rows = await appCtx.db.restoreJob.findMany({ where: { id: { in: ids } }, select: { id: true, status: true } });
+    return new Map(rows.map((r) => [r.id, r.status]));
+  });
+  if (removed.length) log.warn({ removed }, "spool directories of interrupted restores removed");
 }
 
 /**
