@@ -198,7 +198,7 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
   let head: Buffer | null = null;
   let tocSeen: () => void = () => {};
   const toc = new Promise<void>((r) => (tocSeen = r));
-  const queued = new EventEmitter();
+  const queued = new EventEmitter().setMaxListeners(0);
   const indexer = new ArchiveOffsetIndexer(undefined, {
     onToc(h) {
       head = Buffer.from(h);
