@@ -14,6 +14,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { adminUrl, createDatabase, dropDatabase, sql } from "./support/vitest-env";
 import { buildAppDatabase } from "./support/app-fixture";
+import { chunks } from "./support/chunks";
 import { ArchiveOffsetIndexer, writeDataOffsets } from "../lib/backup/archive-offsets";
 
 let url: string;
@@ -38,19 +39,6 @@ afterAll(async () => {
   if (url) await dropDatabase(url);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Random chunk sizes, 1 byte to 64 KiB, from a seed (a failure is reproducible). */
-function chunks(buf: Buffer, seed: number): Buffer[] {
-  let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff), s / 0x7fffffff);
-  const out: Buffer[] = [];
-  for (let i = 0; i < buf.length; ) {
-    const n = Math.max(1, Math.floor(rand() < 0.3 ? rand() * 16 : rand() * 65536));
-    out.push(buf.subarray(i, i + n));
-    i += n;
-  }
-  return out;
-}
 
 async function spool(buf: Buffer, seed: number, name: string) {
   const file = path.join(dir, name);

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { Readable } from "node:stream";
 import { adminUrl, createDatabase, dropDatabase, sql } from "./support/vitest-env";
 import { buildAppDatabase } from "./support/app-fixture";
+import { chunks } from "./support/chunks";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import path from "node:path";
@@ -39,19 +40,6 @@ async function target(name: string): Promise<string> {
   const t = await createDatabase(name);
   made.push(t);
   return t;
-}
-
-/** Random chunk sizes, 1 byte to 64 KiB, from a seed (a failure is reproducible). */
-function chunks(buf: Buffer, seed: number): Buffer[] {
-  let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff), s / 0x7fffffff);
-  const out: Buffer[] = [];
-  for (let i = 0; i < buf.length; ) {
-    const n = Math.max(1, Math.floor(rand() < 0.3 ? rand() * 16 : rand() * 65536));
-    out.push(buf.subarray(i, i + n));
-    i += n;
-  }
-  return out;
 }
 
 /** The fingerprint without database-level state (the swap carries that, not pg_restore). */
