@@ -355,7 +355,7 @@ async function main() {
     const vlRestoreMed = vlRestore.length ? median(vlRestore.map((v) => v.restoreSeconds)) : null;
 
     // ---- memory at 4×N
-    let scaling: { sizeMb: number; databaseMb: number; peakRssBytes: number; endToEndSeconds: number; rawDumpSeconds: number } | null = null;
+    let scaling: { sizeMb: number; databaseMb: number; peakRssBytes: number; peakRssS3Bytes: number | null; endToEndSeconds: number; rawDumpSeconds: number } | null = null;
     if (opt.scaling) {
       const bigUrl = await pg.createDatabase("bench_data4x");
       const big: DatasetInfo = await buildDataset(bigUrl, sizeMb * 4, log);
@@ -363,9 +363,14 @@ async function main() {
       const rawBig = await runTool("pg_dump", ["--format=custom", `--file=${bigFile}`, "--no-password"], bigUrl);
       await rm(bigFile);
       const b = await vaultlineBackup({ ...localSpec, targetUrl: bigUrl, storage: { kind: "local", dir: path.join(runDir, "store4x") } }, "local 4x");
-      scaling = { sizeMb: sizeMb * 4, databaseMb: round(big.sizeBytes / MB, 1), peakRssBytes: b.peakRssBytes, endToEndSeconds: b.endToEndSeconds, rawDumpSeconds: round(rawBig) };
-      log(`4×N (${scaling.databaseMb} MB): raw pg_dump ${rawBig.toFixed(2)} s, Vaultline ${b.endToEndSeconds.toFixed(2)} s, peak RSS ${(b.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
       await rm(path.join(runDir, "store4x"), { recursive: true, force: true });
+      // Memory must stay flat to S3 too (issue 14 §3), where the part size grows with the database.
+      const bS3 = s3Spec ? await vaultlineBackup({ ...s3Spec, targetUrl: bigUrl }, "s3 4x") : null;
+      scaling = { sizeMb: sizeMb * 4, databaseMb: round(big.sizeBytes / MB, 1), peakRssBytes: b.peakRssBytes, peakRssS3Bytes: bS3?.peakRssBytes ?? null, endToEndSeconds: b.endToEndSeconds, rawDumpSeconds: round(rawBig) };
+      log(
+        `4×N (${scaling.databaseMb} MB): raw pg_dump ${rawBig.toFixed(2)} s, Vaultline ${b.endToEndSeconds.toFixed(2)} s, peak RSS ${(b.peakRssBytes / 2 ** 20).toFixed(0)} MiB` +
+          (bS3 ? `; to S3 ${bS3.endToEndSeconds.toFixed(2)} s, peak RSS ${(bS3.peakRssBytes / 2 ** 20).toFixed(0)} MiB` : ""),
+      );
       await pg.dropDatabase(bigUrl);
     }
 
@@ -455,7 +460,7 @@ async function main() {
         peakRssMb: round(median(local.map((l) => l.peakRssBytes)) / MB, 1),
         peakRssS3Mb: remote.length ? round(median(remote.map((l) => l.peakRssBytes)) / MB, 1) : null,
         peakRssRestoreMb: vlRestore.length ? round(median(vlRestore.map((v) => v.peakRssBytes)) / MB, 1) : null,
-        scaling: scaling && { ...scaling, peakRssMb: round(scaling.peakRssBytes / MB, 1) },
+        scaling: scaling && { ...scaling, peakRssMb: round(scaling.peakRssBytes / MB, 1), peakRssS3Mb: scaling.peakRssS3Bytes === null ? null : round(scaling.peakRssS3Bytes / MB, 1) },
       },
       list,
       today,
@@ -489,6 +494,7 @@ async function main() {
       `peak_rss_mb=${result.memory.peakRssMb}`,
       ...(result.memory.peakRssS3Mb !== null ? [`peak_rss_mb_s3=${result.memory.peakRssS3Mb}`] : []),
       ...(scaling ? [`peak_rss_mb_4x=${result.memory.scaling!.peakRssMb}`, `backup_ratio_4x=${round(scaling.endToEndSeconds / scaling.rawDumpSeconds)}`] : []),
+      ...(scaling && result.memory.scaling!.peakRssS3Mb !== null ? [`peak_rss_mb_s3_4x=${result.memory.scaling!.peakRssS3Mb}`] : []),
       `list_p95_ms=${list ? round(list.p95, 1) : "n/a"}`,
       `list_completed_pct=${list ? list.completedPct : "n/a"}`,
       `today_p95_ms=${today ? round(today.p95, 1) : "n/a"}`,
