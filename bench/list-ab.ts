@@ -11,7 +11,7 @@ import path from "node:path";
 import { sql, startPg } from "../tests/support/pg";
 import { snapshotAppDir, startApp, createUser, createApiToken, createDb } from "../tests/support/app";
 import { loadTest, seedBackupRows } from "./list-load";
-import { cpuSecondsIn } from "./proc-cpu";
+import { cpuSecondsIn, cpuSecondsOfTree, parentPid } from "./proc-cpu";
 
 const { values: opt } = parseArgs({
   options: {
@@ -36,12 +36,13 @@ interface Probe {
   argv: string[];
   gc: { at: number; ms: number; kind: number }[];
   stalls: { at: number; ms: number }[];
+  rssMax: number;
 }
 
 /** GC and stall figures of the web processes (those running Next), inside [from, to] (epoch ms). */
 export function probeSummary(dir: string, from: number, to: number) {
   const files = readdirSync(dir).map((f) => JSON.parse(readFileSync(path.join(dir, f), "utf8")) as Probe);
-  const web = files.filter((p) => p.argv.some((a) => a.endsWith("scripts/serve.ts") || a.endsWith("bench/list-ab.ts")));
+  const web = files.filter((p) => p.argv.some((a) => /scripts\/serve(-entry)?\.(ts|mjs)$|bench\/list-ab\.ts$/.test(a)));
   const gc = web.flatMap((p) => p.gc).filter((g) => g.at >= from && g.at <= to);
   const stalls = web.flatMap((p) => p.stalls).filter((s) => s.at >= from && s.at <= to);
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -58,6 +59,7 @@ export function probeSummary(dir: string, from: number, to: number) {
     stalls: stalls.length,
     stallMs: sum(stalls.map((s) => s.ms)),
     stallMaxMs: Math.max(0, ...stalls.map((s) => s.ms)),
+    rssMaxMb: Math.max(0, ...web.map((p) => p.rssMax / 1e6)),
   };
 }
 
@@ -81,6 +83,8 @@ async function main() {
     await import(path.resolve("bench/loop-probe.mjs"));
     delete process.env.LOOP_PROBE_DIR;
   }
+  // PostgreSQL's share of the CPU: its postmaster and backends (this run's server only).
+  const postmaster = parentPid(Number((await sql<{ pid: number }>(appUrl, "SELECT pg_backend_pid() AS pid"))[0].pid));
   const head = variants.some((v) => !v.appDir) ? snapshotAppDir(log) : "";
   const rows: Record<string, string | number>[] = [];
   try {
@@ -99,10 +103,14 @@ async function main() {
             const sessions = async () => Number((await sql<{ n: string }>(appUrl, `SELECT sessions::text AS n FROM pg_stat_database WHERE datname = current_database()`))[0].n);
             const sessions0 = await sessions();
             const cpu0 = cpuSecondsIn(appDir);
+            const pgCpu0 = cpuSecondsOfTree(postmaster);
+            const clientCpu0 = process.cpuUsage();
             const from = Date.now();
             const r = await loadTest({ url, token, rate: Number(opt.rate), durationSeconds: Number(opt.seconds) });
             const to = Date.now();
             const cpu = cpuSecondsIn(appDir) - cpu0;
+            const pgCpu = cpuSecondsOfTree(postmaster) - pgCpu0;
+            const clientCpu = process.cpuUsage(clientCpu0);
             const newSessions = (await sessions()) - sessions0 - 1;
             await new Promise((res) => setTimeout(res, 1200)); // the probe's next write
             const row: Record<string, string | number> = {
@@ -113,8 +121,11 @@ async function main() {
               p50: +r.p50.toFixed(1),
               p95: +r.p95.toFixed(1),
               p99: +r.p99.toFixed(1),
+              p95ByQuarter: r.p95ByQuarter.map((x) => Math.round(x)).join("/"),
               ok: `${r.ok}/${Number(opt.rate) * Number(opt.seconds)}`,
               cpuMsPerReq: +((1000 * cpu) / Math.max(1, r.requests)).toFixed(2),
+              pgCpuMsPerReq: +((1000 * pgCpu) / Math.max(1, r.requests)).toFixed(2),
+              clientCpuMsPerReq: +((clientCpu.user + clientCpu.system) / 1000 / Math.max(1, r.requests)).toFixed(2),
               newPgSessions: newSessions,
             };
             if (opt.probe) {
@@ -123,6 +134,7 @@ async function main() {
                 scav: `${s.scavenges}/${s.scavengeMs.toFixed(0)}ms/max${s.scavengeMaxMs.toFixed(1)}`,
                 major: `${s.majorGcs}/${s.majorGcMs.toFixed(0)}ms/max${s.majorGcMaxMs.toFixed(1)}`,
                 stalls: `${s.stalls}/${s.stallMs.toFixed(0)}ms/max${s.stallMaxMs.toFixed(0)}`,
+                rssMaxMb: Math.round(s.rssMaxMb),
               });
               const c = probeSummary(clientProbeDir, from, to);
               row.client = `gc ${(c.scavengeMs + c.majorGcMs).toFixed(0)}ms, stalls ${c.stalls}/max${c.stallMaxMs.toFixed(0)}`;

@@ -1,7 +1,7 @@
-// Preloaded into the app's processes by bench/list-profile.ts (`--probe`, through
+// Preloaded into the app's processes by bench/list-ab.ts (`--probe`, through
 // NODE_OPTIONS="--import …/loop-probe.mjs"): records, per process, every garbage collection
-// (kind, pause) and every event-loop stall over 10 ms (when, how long), written to
-// $LOOP_PROBE_DIR/<pid>.json once a second. Times are epoch milliseconds. Plain JavaScript
+// (kind, pause), every event-loop stall over 10 ms (when, how long) and the largest RSS,
+// written to $LOOP_PROBE_DIR/<pid>.json once a second. Times are epoch milliseconds. Plain JavaScript
 // without imports from the app, so it loads before anything else in any process.
 import { PerformanceObserver, performance } from "node:perf_hooks";
 import { writeFileSync } from "node:fs";
@@ -26,7 +26,11 @@ if (dir) {
     last = now;
   }, 5).unref();
   const file = path.join(dir, `${process.pid}.json`);
-  const flush = () => writeFileSync(file, JSON.stringify({ pid: process.pid, argv: process.argv.slice(1), gc, stalls }));
+  let rssMax = 0;
+  const flush = () => {
+    rssMax = Math.max(rssMax, process.memoryUsage.rss());
+    writeFileSync(file, JSON.stringify({ pid: process.pid, argv: process.argv.slice(1), gc, stalls, rssMax }));
+  };
   setInterval(flush, 1000).unref();
   process.on("exit", flush);
 }

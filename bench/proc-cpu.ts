@@ -13,3 +13,21 @@ export function cpuSecondsIn(dir: string): number {
   }
   return ticks / 100;
 }
+
+/** CPU seconds used so far by a process and its direct children (a postmaster and its backends). */
+export function cpuSecondsOfTree(parentPid: number): number {
+  let ticks = 0;
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      if (Number(pid) !== parentPid && Number(f[1]) !== parentPid) continue;
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {}
+  }
+  return ticks / 100;
+}
+
+/** The parent of a process (for a backend: its postmaster). */
+export function parentPid(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[1]);
+}
