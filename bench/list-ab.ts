@@ -42,7 +42,7 @@ interface Probe {
 /** GC and stall figures of the web processes (those running Next), inside [from, to] (epoch ms). */
 export function probeSummary(dir: string, from: number, to: number) {
   const files = readdirSync(dir).map((f) => JSON.parse(readFileSync(path.join(dir, f), "utf8")) as Probe);
-  const web = files.filter((p) => p.argv.some((a) => /scripts\/serve(-entry)?\.(ts|mjs)$|bench\/list-ab\.ts$/.test(a)));
+  const web = files.filter((p) => p.argv.some((a) => /scripts\/(serve\.ts|web-entry\.mjs)$|bench\/list-ab\.ts$/.test(a)));
   const gc = web.flatMap((p) => p.gc).filter((g) => g.at >= from && g.at <= to);
   const stalls = web.flatMap((p) => p.stalls).filter((s) => s.at >= from && s.at <= to);
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
