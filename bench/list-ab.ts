@@ -11,7 +11,7 @@ import path from "node:path";
 import { sql, startPg } from "../tests/support/pg";
 import { snapshotAppDir, startApp, createUser, createApiToken, createDb } from "../tests/support/app";
 import { loadTest, seedBackupRows } from "./list-load";
-import { cpuSecondsIn, cpuSecondsOfTree, parentPid } from "./proc-cpu";
+import { cpuSecondsIn, cpuSecondsOfTree } from "./proc-cpu";
 
 const { values: opt } = parseArgs({
   options: {
@@ -84,7 +84,8 @@ async function main() {
     delete process.env.LOOP_PROBE_DIR;
   }
   // PostgreSQL's share of the CPU: its postmaster and backends (this run's server only).
-  const postmaster = parentPid(Number((await sql<{ pid: number }>(appUrl, "SELECT pg_backend_pid() AS pid"))[0].pid));
+  const dataDir = (await sql<{ d: string }>(appUrl, "SELECT current_setting('data_directory') AS d"))[0].d;
+  const postmaster = Number(readFileSync(path.join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
   const head = variants.some((v) => !v.appDir) ? snapshotAppDir(log) : "";
   const rows: Record<string, string | number>[] = [];
   try {

@@ -26,8 +26,3 @@ export function cpuSecondsOfTree(parentPid: number): number {
   }
   return ticks / 100;
 }
-
-/** The parent of a process (for a backend: its postmaster). */
-export function parentPid(pid: number): number {
-  return Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[1]);
-}
