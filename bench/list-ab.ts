@@ -10,7 +10,7 @@ import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { sql, startPg } from "../tests/support/pg";
 import { snapshotAppDir, startApp, createUser, createApiToken, createDb } from "../tests/support/app";
-import { loadTest, seedBackupRows } from "./list-load";
+import { loadTest, percentile, seedBackupRows } from "./list-load";
 import { cpuSecondsIn, cpuSecondsOfTree } from "./proc-cpu";
 
 const { values: opt } = parseArgs({
@@ -37,6 +37,7 @@ interface Probe {
   gc: { at: number; ms: number; kind: number }[];
   stalls: { at: number; ms: number }[];
   rssMax: number;
+  served?: { at: number; ms: number }[];
 }
 
 /** GC and stall figures of the web processes (those running Next), inside [from, to] (epoch ms). */
@@ -60,6 +61,11 @@ export function probeSummary(dir: string, from: number, to: number) {
     stallMs: sum(stalls.map((s) => s.ms)),
     stallMaxMs: Math.max(0, ...stalls.map((s) => s.ms)),
     rssMaxMb: Math.max(0, ...web.map((p) => p.rssMax / 1e6)),
+    served: web
+      .flatMap((p) => p.served ?? [])
+      .filter((x) => x.at >= from && x.at <= to)
+      .map((x) => x.ms)
+      .sort((a, b) => a - b),
   };
 }
 
@@ -136,6 +142,8 @@ async function main() {
                 major: `${s.majorGcs}/${s.majorGcMs.toFixed(0)}ms/max${s.majorGcMaxMs.toFixed(1)}`,
                 stalls: `${s.stalls}/${s.stallMs.toFixed(0)}ms/max${s.stallMaxMs.toFixed(0)}`,
                 rssMaxMb: Math.round(s.rssMaxMb),
+                // Inside the web processes, arrival to response: the rest of the client's time is outside them.
+                server: `p50 ${percentile(s.served, 50).toFixed(1)} p95 ${percentile(s.served, 95).toFixed(1)} n ${s.served.length}`,
               });
               const c = probeSummary(clientProbeDir, from, to);
               row.client = `gc ${(c.scavengeMs + c.majorGcMs).toFixed(0)}ms, stalls ${c.stalls}/max${c.stallMaxMs.toFixed(0)}`;
