@@ -52,6 +52,8 @@ export interface LoadResult {
   p99: number;
   max: number;
   mean: number;
+  /** p95 of each quarter of the run, in the order the responses came: a tail that shrinks is warm-up. */
+  p95ByQuarter: number[];
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -62,6 +64,8 @@ export function percentile(sorted: number[], p: number): number {
 export async function loadTest(opts: { url: string; token: string; rate: number; durationSeconds: number; connections?: number }): Promise<LoadResult> {
   const times: number[] = [];
   let ok = 0;
+  const started = Date.now();
+  const quarters: number[][] = [[], [], [], []];
   const connections = opts.connections ?? 10;
   const result = await new Promise<Result>((resolve, reject) => {
     const inst = autocannon(
@@ -70,6 +74,7 @@ export async function loadTest(opts: { url: string; token: string; rate: number;
     );
     inst.on("response", (_client: unknown, status: number, _bytes: number, responseTime: number) => {
       times.push(responseTime);
+      quarters[Math.min(3, Math.floor(((Date.now() - started) / 1000 / opts.durationSeconds) * 4))].push(responseTime);
       if (status >= 200 && status < 300) ok++;
     });
   });
@@ -89,5 +94,6 @@ export async function loadTest(opts: { url: string; token: string; rate: number;
     p99: percentile(times, 99),
     max: times.at(-1) ?? NaN,
     mean: times.reduce((a, b) => a + b, 0) / Math.max(1, times.length),
+    p95ByQuarter: quarters.map((q) => percentile(q.sort((a, b) => a - b), 95)),
   };
 }

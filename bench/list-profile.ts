@@ -3,13 +3,14 @@
 // by self time, by package and by inclusive time of the app's own functions.
 // `npx tsx bench/list-profile.ts [--path /api/backups?limit=50] [--rate 100] [--seconds 20] [--rows 100000]`
 import { parseArgs } from "node:util";
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startPg } from "../tests/support/pg";
 import { snapshotAppDir, startApp, createUser, createApiToken, createDb } from "../tests/support/app";
 import { loadTest, seedBackupRows } from "./list-load";
 import { summariseProfile } from "./cpu-profile";
+import { cpuSecondsIn } from "./proc-cpu";
 
 const { values: opt } = parseArgs({
   options: {
@@ -51,19 +52,6 @@ function inclusive(file: string, match: RegExp, window: { fromUs: number; toUs: 
     }
   }
   return [...total.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
-}
-
-/** CPU seconds (user + system) used so far by every process running in `dir` (the app's). */
-function cpuSecondsIn(dir: string): number {
-  let ticks = 0;
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readlinkSync(`/proc/${pid}/cwd`) !== dir) continue;
-      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {}
-  }
-  return ticks / 100;
 }
 
 async function main() {

@@ -1,4 +1,5 @@
-// The production server `npm start` runs (scripts/start.ts spawns it): Next's request
+// The production server `npm start` runs (scripts/start.ts spawns scripts/web-entry.mjs,
+// which loads this file with tsx and then unregisters tsx): Next's request
 // handler behind our own HTTP server (lib/http-server.ts) — the TCP peer for sign-in
 // throttling, and keep-alive/headers timeouts from the configuration.
 // WEB_CONCURRENCY > 1: several such processes share the port (lib/web-cluster.ts).

@@ -124,11 +124,12 @@ async function main() {
     }
   }
   // Production: our server around Next's handler (scripts/serve.ts: real peer address,
-  // keep-alive timeouts). Development keeps `next dev` (hot reload); there every request
-  // counts as one unknown peer for sign-in throttling.
+  // keep-alive timeouts), loaded by scripts/web-entry.mjs so that tsx is registered only
+  // while it loads (decision 112). Development keeps `next dev` (hot reload); there every
+  // request counts as one unknown peer for sign-in throttling.
   child = dev
     ? spawn(process.execPath, [nextBin, "dev", "-p", String(cfg.PORT)], { stdio: "inherit", env: process.env })
-    : spawn(process.execPath, ["--import", "tsx", path.resolve("scripts/serve.ts")], {
+    : spawn(process.execPath, [path.resolve("scripts/web-entry.mjs")], {
         stdio: "inherit",
         env: { ...process.env, NODE_ENV: "production" },
       });

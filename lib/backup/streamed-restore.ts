@@ -1,4 +1,4 @@
-// Parallel restore while the archive is still arriving (issue 14 §2, decision 115).
+// Parallel restore while the archive is still arriving (issue 14 §2, decision 113).
 //
 // `pg_restore --jobs` needs the whole archive in a seekable file before it starts, so a
 // swap restore used to read the backup in first (download, decrypt, decompress: about a
