@@ -55,12 +55,26 @@ export function parseServerVersionNum(num: number): PgVersion {
   return { major, full: `${major}.${num % 100}` };
 }
 
-export async function pgDumpVersion(binDir?: string): Promise<PgVersion> {
+/**
+ * How long a `pg_dump --version` answer is reused. The health checks ask every few seconds
+ * in every web process, and each spawn blocks a ~300 MB process for 7–16 ms while it forks
+ * (decision 111). A minute still sees an upgraded client soon; caching by the binary's
+ * identity would not (Debian's pg_dump is a wrapper that picks the newest installed).
+ */
+export const TOOL_VERSION_TTL_MS = 60_000;
+const toolVersions = new Map<string, { at: number; version: PgVersion }>();
+
+export async function pgDumpVersion(binDir?: string, now = Date.now()): Promise<PgVersion> {
   const bin = pgBinary("pg_dump", binDir);
+  const known = toolVersions.get(bin);
+  if (known && now - known.at < TOOL_VERSION_TTL_MS) return known.version;
   try {
     const { stdout } = await execFileAsync(bin, ["--version"], { timeout: 10_000 });
-    return parseToolVersion(stdout);
+    const version = parseToolVersion(stdout);
+    toolVersions.set(bin, { at: now, version });
+    return version;
   } catch (e) {
+    toolVersions.delete(bin);
     if ((e as NodeJS.ErrnoException).code === "ENOENT") {
       throw new PgToolError(`pg_dump not found at ${bin}: install the PostgreSQL client tools or set PG_BIN_DIR`, null, "");
     }

@@ -14,7 +14,10 @@ import { hashPassword } from "../../lib/passwords";
 import { hashToken, newTokenSecret } from "../../lib/tokens";
 import type { RoleName, Scope } from "../../lib/permissions";
 
-const APP_INPUTS = ["app", "components", "lib", "public", "prisma", "scripts", "package.json", "package-lock.json", "next.config.mjs", "postcss.config.mjs", "instrumentation.ts"];
+/** What the app is built and run from: a change to any of these makes a new snapshot. */
+export const APP_INPUTS = ["app", "components", "lib", "public", "prisma", "scripts", "package.json", "package-lock.json", "next.config.mjs", "postcss.config.mjs", "instrumentation.ts", "proxy.ts", "tsconfig.json", "prisma.config.ts"];
+/** Tracked top-level entries the app is not built from (tests/app-inputs.test.ts checks the two lists cover the tree). */
+export const NOT_APP_INPUTS = [".ci", ".env.example", ".gitignore", "README.md", "bench", "docs", "e2e", "eslint.config.mjs", "eslint.cycles.config.mjs", "playwright.config.ts", "tests", "vitest.config.ts"];
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 
 /** A HEAD snapshot with hard-linked node_modules and the generated Prisma client; reused per commit. */
