@@ -9,8 +9,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { sql, startPg } from "../tests/support/pg";
-import { snapshotAppDir, startApp, createUser, createApiToken, createDb } from "../tests/support/app";
-import { loadTest, percentile, seedBackupRows } from "./list-load";
+import { snapshotAppDir, startApp } from "../tests/support/app";
+import { loadTest, percentile, seedCatalogue } from "./list-load";
 import { cpuSecondsIn, cpuSecondsOfTree } from "./proc-cpu";
 
 const { values: opt } = parseArgs({
@@ -75,12 +75,8 @@ async function main() {
   const paths = opt.path?.length ? opt.path : ["/api/backups?limit=50"];
   const pg = await startPg({ label: "ab" });
   const appUrl = await pg.createMigratedDatabase("ab_app");
-  const db = createDb(appUrl);
-  const admin = await createUser(db, "ADMIN", "ab-admin@bench.local");
-  const token = await createApiToken(db, admin.id, ["backups:read"], "ab");
-  await db.$disconnect();
   const seeded = Date.now();
-  await seedBackupRows(appUrl, Number(opt.rows), admin.id);
+  const token = await seedCatalogue(appUrl, Number(opt.rows), "ab");
   log(`seeded ${opt.rows} rows in ${((Date.now() - seeded) / 1000).toFixed(1)} s`);
   // The load generator shares the CPUs: its own stalls count in every response time.
   const clientProbeDir = mkdtempSync(path.join(tmpdir(), "vaultline-probe-client-"));

@@ -2,6 +2,20 @@
 // request rate with autocannon; latency percentiles from every response's own time.
 import autocannon, { type Result } from "autocannon";
 import { sql } from "../tests/support/pg";
+import { createApiToken, createDb, createUser } from "../tests/support/app";
+
+/**
+ * A catalogue to load: an ADMIN, a `backups:read` token for it, and `rows` backup rows.
+ * Answers the token's secret.
+ */
+export async function seedCatalogue(appUrl: string, rows: number, label: string): Promise<string> {
+  const db = createDb(appUrl);
+  const admin = await createUser(db, "ADMIN", `${label.replace(/\W+/g, "-")}-admin@bench.local`);
+  const token = await createApiToken(db, admin.id, ["backups:read"], label);
+  await db.$disconnect();
+  await seedBackupRows(appUrl, rows, admin.id);
+  return token;
+}
 
 /** 100k catalogue rows shaped like real ones (ids, keys, checksums, phases metadata). */
 export async function seedBackupRows(appUrl: string, rows: number, initiatedById: string): Promise<void> {

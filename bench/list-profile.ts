@@ -7,8 +7,8 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startPg } from "../tests/support/pg";
-import { snapshotAppDir, startApp, createUser, createApiToken, createDb } from "../tests/support/app";
-import { loadTest, seedBackupRows } from "./list-load";
+import { snapshotAppDir, startApp } from "../tests/support/app";
+import { loadTest, seedCatalogue } from "./list-load";
 import { summariseProfile } from "./cpu-profile";
 import { cpuSecondsIn } from "./proc-cpu";
 
@@ -58,11 +58,7 @@ async function main() {
   const log = (s: string) => console.log(`[profile] ${s}`);
   const pg = await startPg({ label: "profile" });
   const appUrl = await pg.createMigratedDatabase("profile_app");
-  const db = createDb(appUrl);
-  const admin = await createUser(db, "ADMIN", "profile-admin@bench.local");
-  const token = await createApiToken(db, admin.id, ["backups:read"], "profile");
-  await db.$disconnect();
-  await seedBackupRows(appUrl, Number(opt.rows), admin.id);
+  const token = await seedCatalogue(appUrl, Number(opt.rows), "profile");
   const profDir = mkdtempSync(path.join(tmpdir(), "vaultline-prof-"));
   const appDir = opt["app-dir"] ? path.resolve(opt["app-dir"]) : snapshotAppDir(log);
   const app = await startApp({ appDir, databaseUrl: appUrl, log, env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}`, WEB_CONCURRENCY: opt["web-concurrency"]! } });

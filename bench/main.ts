@@ -20,10 +20,10 @@ import path from "node:path";
 import { startPg, sql, type PgServer } from "../tests/support/pg";
 import { makeContext, type ContextSpec, type StorageSpec } from "../tests/support/context";
 import { spawnEngine } from "../tests/support/spawn-engine";
-import { snapshotAppDir, startApp, createUser, createApiToken, createDb } from "../tests/support/app";
+import { snapshotAppDir, startApp, createDb } from "../tests/support/app";
 import { startS3, type S3Server } from "../tests/support/s3";
 import { buildDataset, buildPgbenchDataset, type DatasetInfo } from "./dataset";
-import { loadTest, seedBackupRows, type LoadResult } from "./list-load";
+import { loadTest, seedCatalogue, type LoadResult } from "./list-load";
 import { summariseProfile } from "./cpu-profile";
 import { renderMarkdown } from "./report";
 import { libpqConnection } from "../lib/backup/libpq";
@@ -382,12 +382,8 @@ async function main() {
     const completedPct = (r: LoadResult) => round((100 * r.ok) / Math.max(1, r.rate * r.durationSeconds), 1);
     if (!opt["skip-list"]) {
       const rows = Number(opt["list-rows"]);
-      const db = createDb(appUrl);
-      const admin = await createUser(db, "ADMIN", "bench-admin@bench.local");
-      const token = await createApiToken(db, admin.id, ["backups:read"], "bench list");
-      await db.$disconnect();
       const t = Date.now();
-      await seedBackupRows(appUrl, rows, admin.id);
+      const token = await seedCatalogue(appUrl, rows, "bench list");
       log(`seeded ${rows} BackupJob rows in ${((Date.now() - t) / 1000).toFixed(1)} s`);
       const appDir = opt["app-dir"] ? path.resolve(opt["app-dir"]) : snapshotAppDir(log);
       const webConcurrency = Number(opt["web-concurrency"]);

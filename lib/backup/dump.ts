@@ -10,7 +10,7 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import pg from "pg";
 import { databaseHost, libpqConnection } from "./libpq";
-import { PgToolError, killTool, spawnTool } from "./pg-process";
+import { PgToolError, isPipeError, killTool, spawnTool } from "./pg-process";
 import { writeDataOffsets } from "./archive-offsets";
 import { restoreWhileReading } from "./streamed-restore";
 import { componentLogger } from "../log";
@@ -260,11 +260,6 @@ export async function spawnPgRestore(input: Readable, url: string, opts: Restore
   }
   await fed;
   if (inputError !== undefined && !isPipeError(inputError)) throw inputError;
-}
-
-function isPipeError(e: unknown): boolean {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  return code === "EPIPE" || code === "ERR_STREAM_PREMATURE_CLOSE" || code === "ERR_STREAM_DESTROYED";
 }
 
 /**

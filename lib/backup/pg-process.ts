@@ -122,3 +122,9 @@ export function spawnTool(bin: string, args: string[], opts: SpawnToolOptions = 
 export function killTool(p: ToolProcess, signal: NodeJS.Signals = "SIGTERM"): void {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
 }
+
+/** A write to a tool that had already closed its stdin: the tool's exit code tells why. */
+export function isPipeError(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | null | undefined)?.code;
+  return code === "EPIPE" || code === "ERR_STREAM_PREMATURE_CLOSE" || code === "ERR_STREAM_DESTROYED";
+}

@@ -28,7 +28,7 @@ import path from "node:path";
 import { Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ArchiveOffsetIndexer, type ArchiveIndex } from "./archive-offsets";
-import { killTool, spawnTool, type SpawnToolOptions, type ToolProcess } from "./pg-process";
+import { isPipeError, killTool, spawnTool, type SpawnToolOptions, type ToolProcess } from "./pg-process";
 
 const READ_CHUNK = 1024 * 1024;
 
@@ -89,11 +89,7 @@ async function feedRange(p: ToolProcess, head: Buffer, fh: FileHandle, spool: Sp
   const write = (b: Buffer) =>
     new Promise<void>((resolve, reject) => {
       if (gone) return resolve();
-      stdin.write(b, (e) => {
-        const code = (e as NodeJS.ErrnoException | null | undefined)?.code;
-        if (!e || code === "EPIPE" || code === "ERR_STREAM_DESTROYED") resolve();
-        else reject(e);
-      });
+      stdin.write(b, (e) => (!e || isPipeError(e) ? resolve() : reject(e)));
     });
   const bufs = [Buffer.allocUnsafeSlow(READ_CHUNK), Buffer.allocUnsafeSlow(READ_CHUNK)];
   let k = 0;
