@@ -1,5 +1,15 @@
 // GET /api/backups?limit=50 on the real app (next start), 100k BackupJob rows, at a fixed
-// request rate with autocannon; latency percentiles from every response's own time.
+// request rate; latency percentiles from every request's own time.
+//
+// The rate is an open loop (decision 114): request i is due at start + i / rate, sent then
+// on a free keep-alive connection (or as soon as one frees), and its time runs from when
+// it was due — so a slow answer delays nothing else's start, and a queue is counted, not
+// hidden (no coordinated omission). autocannon's `overallRate` is not that: each
+// connection sends its per-second quota back to back as fast as answers come, then waits
+// for the next one-second tick — 100 req/s over 10 connections is 10 requests in flight
+// from the top of each second until the hundredth answer, then nothing. It stays
+// available (`generator: "autocannon"`) to compare with earlier results.
+import http from "node:http";
 import autocannon, { type Result } from "autocannon";
 import { sql } from "../tests/support/pg";
 import { createApiToken, createDb, createUser } from "../tests/support/app";
@@ -51,8 +61,11 @@ export async function seedBackupRows(appUrl: string, rows: number, initiatedById
   await sql(appUrl, `VACUUM (ANALYZE) "BackupJob"`);
 }
 
+export type Generator = "open-loop" | "autocannon";
+
 export interface LoadResult {
   url: string;
+  generator: Generator;
   rate: number;
   durationSeconds: number;
   connections: number;
@@ -75,7 +88,100 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-export async function loadTest(opts: { url: string; token: string; rate: number; durationSeconds: number; connections?: number }): Promise<LoadResult> {
+export interface LoadOptions {
+  url: string;
+  token: string;
+  rate: number;
+  durationSeconds: number;
+  connections?: number;
+  generator?: Generator;
+}
+
+export async function loadTest(opts: LoadOptions): Promise<LoadResult> {
+  return (opts.generator ?? "open-loop") === "autocannon" ? burstLoad(opts) : openLoopLoad(opts);
+}
+
+interface Sample {
+  /** ms from when the request was due to its last byte (or its failure). */
+  ms: number;
+  /** ms from the run's start to when it was due: which quarter it belongs to. */
+  dueAt: number;
+  status: number;
+  outcome: "answer" | "error" | "timeout";
+}
+
+/** `rate × durationSeconds` requests, one due every 1000 / rate ms, over `connections` keep-alive connections. */
+async function openLoopLoad(opts: LoadOptions): Promise<LoadResult> {
+  const connections = opts.connections ?? 10;
+  const total = Math.round(opts.rate * opts.durationSeconds);
+  const intervalMs = 1000 / opts.rate;
+  const timeoutMs = 10_000;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
+  const url = new URL(opts.url);
+  const samples: Sample[] = [];
+  const inFlight: Promise<void>[] = [];
+  const one = (dueAt: number, due: bigint) =>
+    new Promise<void>((resolve) => {
+      let settled = false;
+      const done = (status: number, outcome: Sample["outcome"]) => {
+        if (settled) return;
+        settled = true;
+        samples.push({ ms: Number(process.hrtime.bigint() - due) / 1e6, dueAt, status, outcome });
+        resolve();
+      };
+      const req = http.get(url, { agent, headers: { authorization: `Bearer ${opts.token}` }, timeout: timeoutMs }, (res) => {
+        res.on("data", () => {});
+        res.on("end", () => done(res.statusCode ?? 0, "answer"));
+        res.on("error", () => done(0, "error"));
+      });
+      req.on("timeout", () => {
+        req.destroy();
+        done(0, "timeout");
+      });
+      req.on("error", () => done(0, "error"));
+    });
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < total; i++) {
+    const dueAt = i * intervalMs;
+    const due = start + BigInt(Math.round(dueAt * 1e6));
+    const wait = Number(due - process.hrtime.bigint()) / 1e6;
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    inFlight.push(one(dueAt, due));
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  const times = samples.map((x) => x.ms).sort((a, b) => a - b);
+  const quarters: number[][] = [[], [], [], []];
+  for (const x of samples) quarters[Math.min(3, Math.floor((x.dueAt / 1000 / opts.durationSeconds) * 4))].push(x.ms);
+  const answers = samples.filter((x) => x.outcome === "answer");
+  return {
+    url: opts.url,
+    generator: "open-loop",
+    rate: opts.rate,
+    durationSeconds: opts.durationSeconds,
+    connections,
+    requests: samples.length,
+    ok: answers.filter((x) => x.status >= 200 && x.status < 300).length,
+    non2xx: answers.filter((x) => x.status < 200 || x.status >= 300).length,
+    errors: samples.filter((x) => x.outcome === "error").length,
+    timeouts: samples.filter((x) => x.outcome === "timeout").length,
+    ...summary(times),
+    p95ByQuarter: quarters.map((q) => percentile(q.sort((a, b) => a - b), 95)),
+  };
+}
+
+function summary(sorted: number[]) {
+  return {
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1) ?? NaN,
+    mean: sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length),
+  };
+}
+
+/** autocannon with `overallRate`: per-connection quotas sent back to back each second (see the top). */
+async function burstLoad(opts: LoadOptions): Promise<LoadResult> {
   const times: number[] = [];
   let ok = 0;
   const started = Date.now();
@@ -95,6 +201,7 @@ export async function loadTest(opts: { url: string; token: string; rate: number;
   times.sort((a, b) => a - b);
   return {
     url: opts.url,
+    generator: "autocannon",
     rate: opts.rate,
     durationSeconds: opts.durationSeconds,
     connections,
@@ -103,11 +210,7 @@ export async function loadTest(opts: { url: string; token: string; rate: number;
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
-    p50: percentile(times, 50),
-    p95: percentile(times, 95),
-    p99: percentile(times, 99),
-    max: times.at(-1) ?? NaN,
-    mean: times.reduce((a, b) => a + b, 0) / Math.max(1, times.length),
+    ...summary(times),
     p95ByQuarter: quarters.map((q) => percentile(q.sort((a, b) => a - b), 95)),
   };
 }

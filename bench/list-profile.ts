@@ -1,14 +1,14 @@
 // Where a catalogue request's time goes: the real app (next start) with --cpu-prof, the
 // list benchmark's 100k rows and load, then the profile of the server process summarised
 // by self time, by package and by inclusive time of the app's own functions.
-// `npx tsx bench/list-profile.ts [--path /api/backups?limit=50] [--rate 100] [--seconds 20] [--rows 100000]`
+// `npx tsx bench/list-profile.ts [--path /api/backups?limit=50] [--rate 100] [--seconds 20] [--rows 100000] [--generator open-loop|autocannon]`
 import { parseArgs } from "node:util";
 import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startPg } from "../tests/support/pg";
 import { snapshotAppDir, startApp } from "../tests/support/app";
-import { loadTest, seedCatalogue } from "./list-load";
+import { loadTest, seedCatalogue, type Generator } from "./list-load";
 import { summariseProfile } from "./cpu-profile";
 import { cpuSecondsIn } from "./proc-cpu";
 
@@ -20,6 +20,7 @@ const { values: opt } = parseArgs({
     rows: { type: "string", default: "100000" },
     "app-dir": { type: "string" },
     "web-concurrency": { type: "string", default: "1" },
+    generator: { type: "string", default: "open-loop" },
   },
 });
 
@@ -69,10 +70,10 @@ async function main() {
     await loadTest({ url, token, rate: 20, durationSeconds: 3, connections: 4 });
     const cpu0 = cpuSecondsIn(appDir);
     window.fromUs = Number(process.hrtime.bigint() / 1000n);
-    const r = await loadTest({ url, token, rate: Number(opt.rate), durationSeconds: Number(opt.seconds) });
+    const r = await loadTest({ url, token, rate: Number(opt.rate), durationSeconds: Number(opt.seconds), generator: opt.generator as Generator });
     const cpu = cpuSecondsIn(appDir) - cpu0;
     window.toUs = Number(process.hrtime.bigint() / 1000n);
-    log(`${opt.path} @ ${r.rate}/s × ${r.durationSeconds}s: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, ${r.ok} ok of ${r.requests}`);
+    log(`${opt.path} (${r.generator}) @ ${r.rate}/s × ${r.durationSeconds}s: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, ${r.ok} ok of ${r.requests}`);
     log(`the app's processes used ${cpu.toFixed(2)} CPU s under load: ${((1000 * cpu) / Math.max(1, r.requests)).toFixed(2)} ms per request`);
   } finally {
     await app.stop();

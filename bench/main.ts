@@ -23,7 +23,7 @@ import { spawnEngine } from "../tests/support/spawn-engine";
 import { snapshotAppDir, startApp, createDb } from "../tests/support/app";
 import { startS3, type S3Server } from "../tests/support/s3";
 import { buildDataset, buildPgbenchDataset, type DatasetInfo } from "./dataset";
-import { loadTest, seedCatalogue, type LoadResult } from "./list-load";
+import { loadTest, seedCatalogue, type Generator, type LoadResult } from "./list-load";
 import { summariseProfile } from "./cpu-profile";
 import { renderMarkdown } from "./report";
 import { libpqConnection } from "../lib/backup/libpq";
@@ -50,6 +50,9 @@ const { values: opt } = parseArgs({
     "list-rows": { type: "string", default: "100000" },
     "list-rate": { type: "string", default: "100" },
     "list-seconds": { type: "string", default: "30" },
+    // open-loop: one request due every 1/rate s, timed from when it was due (decision 114);
+    // autocannon: its per-connection per-second quotas, as the bench measured until 2026-12-02.
+    "list-generator": { type: "string", default: "open-loop" },
     // Web processes the app runs for the list test (WEB_CONCURRENCY; recorded in the results).
     "web-concurrency": { type: "string", default: "1" },
     compression: { type: "string" },
@@ -375,9 +378,10 @@ async function main() {
     }
 
     // ---- list endpoint under load
-    let list: (LoadResult & { rows: number; completedPct: number; webConcurrency: number }) | null = null;
-    let today: (LoadResult & { completedPct: number }) | null = null;
-    let health: (LoadResult & { completedPct: number }) | null = null;
+    type Series = LoadResult & { completedPct: number; runs: (LoadResult & { loadAvg1: number })[] };
+    let list: (Series & { rows: number; webConcurrency: number }) | null = null;
+    let today: Series | null = null;
+    let health: Series | null = null;
     // Answered (2xx) requests out of those the fixed rate sent for the whole duration.
     const completedPct = (r: LoadResult) => round((100 * r.ok) / Math.max(1, r.rate * r.durationSeconds), 1);
     if (!opt["skip-list"]) {
@@ -389,28 +393,28 @@ async function main() {
       const webConcurrency = Number(opt["web-concurrency"]);
       const app = await startApp({ appDir, databaseUrl: appUrl, log, env: { WEB_CONCURRENCY: String(webConcurrency) } });
       stopApp = app.stop;
-      const url = `${app.baseUrl}/api/backups?limit=50`;
-      // Warm-up: first requests compile routes and fill pools.
-      await loadTest({ url, token, rate: 20, durationSeconds: 3, connections: 4 });
-      const runs: (LoadResult & { loadAvg1: number })[] = [];
-      for (let i = 0; i < repeat; i++) {
-        const loadAvg1 = round(loadavg()[0], 2);
-        const r = await loadTest({ url, token, rate: Number(opt["list-rate"]), durationSeconds: Number(opt["list-seconds"]) });
-        runs.push({ ...r, loadAvg1 });
-        log(`GET /api/backups?limit=50 @ ${r.rate}/s × ${r.durationSeconds}s: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.requests} requests, ${r.non2xx} non-2xx, ${r.errors} errors (load average ${loadAvg1})`);
-      }
-      // The run with the median p95 stands for the series; all runs are in the JSON.
-      const mid = [...runs].sort((a, b) => a.p95 - b.p95)[Math.floor((runs.length - 1) / 2)];
-      list = { ...mid, rows, runs, completedPct: completedPct(mid), webConcurrency } as LoadResult & { rows: number; runs: typeof runs; completedPct: number; webConcurrency: number };
+      const generator = opt["list-generator"] as Generator;
+      if (generator !== "open-loop" && generator !== "autocannon") throw new Error(`--list-generator: open-loop or autocannon, not ${generator}`);
+      // Each endpoint `repeat` times at the offered rate; the run with the median p95 stands
+      // for the series, all runs are in the JSON.
+      const series = async (endpoint: string) => {
+        const epUrl = `${app.baseUrl}${endpoint}`;
+        // Warm-up: first requests compile routes and fill pools.
+        await loadTest({ url: epUrl, token, rate: 20, durationSeconds: 3, connections: 4, generator });
+        const runs: (LoadResult & { loadAvg1: number })[] = [];
+        for (let i = 0; i < repeat; i++) {
+          const loadAvg1 = round(loadavg()[0], 2);
+          const r = await loadTest({ url: epUrl, token, rate: Number(opt["list-rate"]), durationSeconds: Number(opt["list-seconds"]), generator });
+          runs.push({ ...r, loadAvg1 });
+          log(`GET ${endpoint} (${generator}) @ ${r.rate}/s × ${r.durationSeconds}s: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.requests} requests, ${r.non2xx} non-2xx, ${r.errors} errors (load average ${loadAvg1})`);
+        }
+        const mid = [...runs].sort((a, b) => a.p95 - b.p95)[Math.floor((runs.length - 1) / 2)];
+        return { ...mid, runs, completedPct: completedPct(mid) };
+      };
+      list = { ...(await series("/api/backups?limit=50")), rows, webConcurrency };
       // The banner and the health check, at the same rate, on the same catalogue.
-      for (const endpoint of ["today", "health"] as const) {
-        const epUrl = `${app.baseUrl}/api/${endpoint}`;
-        await loadTest({ url: epUrl, token, rate: 20, durationSeconds: 3, connections: 4 });
-        const r = await loadTest({ url: epUrl, token, rate: Number(opt["list-rate"]), durationSeconds: Number(opt["list-seconds"]) });
-        log(`GET /api/${endpoint} @ ${r.rate}/s × ${r.durationSeconds}s: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.requests} requests, ${r.non2xx} non-2xx, ${r.errors} errors`);
-        if (endpoint === "today") today = { ...r, completedPct: completedPct(r) };
-        else health = { ...r, completedPct: completedPct(r) };
-      }
+      today = await series("/api/today");
+      health = await series("/api/health");
       await app.stop();
       stopApp = undefined;
     }

@@ -1,6 +1,20 @@
 // The Markdown table written beside the JSON result.
 type Profile = { file: string; totalMs: number; idleMs: number; hot: { fn: string; where: string; selfMs: number; pct: number }[]; byPackage: Record<string, number> };
 
+interface EndpointLoad {
+  rate: number;
+  durationSeconds: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  completedPct: number;
+  runs?: { p95: number; loadAvg1: number }[];
+  generator?: string;
+}
+
 export interface ReportInput {
   date: string;
   commit?: { sha: string | null; libChanged: boolean };
@@ -48,9 +62,11 @@ export interface ReportInput {
     runs?: { p95: number; loadAvg1: number }[];
     completedPct?: number;
     webConcurrency?: number;
+    /** Absent in results from before decision 114: autocannon. */
+    generator?: string;
   } | null;
-  today?: { rate: number; durationSeconds: number; p50: number; p95: number; p99: number; requests: number; non2xx: number; errors: number; completedPct: number } | null;
-  health?: { rate: number; durationSeconds: number; p50: number; p95: number; p99: number; requests: number; non2xx: number; errors: number; completedPct: number } | null;
+  today?: EndpointLoad | null;
+  health?: EndpointLoad | null;
   profile: Profile | null;
   profileS3?: Profile | null;
   ratios: { backup_ratio: number | null; backup_ratio_s3: number | null; archive_ratio?: number | null; restore_ratio: number | null };
@@ -127,7 +143,7 @@ export function renderMarkdown(r: ReportInput): string {
       : []),
     ...(r.list
       ? [[
-          `GET /api/backups?limit=50, ${r.list.rows.toLocaleString("en")} rows, ${r.list.rate} req/s × ${r.list.durationSeconds} s, ${r.list.webConcurrency ?? 1} web process${(r.list.webConcurrency ?? 1) > 1 ? "es" : ""}`,
+          `GET /api/backups?limit=50, ${r.list.rows.toLocaleString("en")} rows, ${r.list.rate} req/s × ${r.list.durationSeconds} s (${r.list.generator ?? "autocannon"}), ${r.list.webConcurrency ?? 1} web process${(r.list.webConcurrency ?? 1) > 1 ? "es" : ""}`,
           "–",
           `p50 ${s(r.list.p50, 0)} ms · p95 ${s(r.list.p95, 0)} ms · p99 ${s(r.list.p99, 0)} ms · ${r.list.requests} requests, ${r.list.non2xx} non-2xx, ${r.list.errors} errors, ${r.list.timeouts} timeouts` +
             (r.list.runs && r.list.runs.length > 1 ? ` (median of ${r.list.runs.length} runs; p95 of each: ${r.list.runs.map((x) => `${x.p95.toFixed(0)} ms at load ${x.loadAvg1}`).join(", ")})` : ""),
@@ -139,9 +155,10 @@ export function renderMarkdown(r: ReportInput): string {
     ...([["today", r.today], ["health", r.health]] as const).flatMap(([name, x]) =>
       x
         ? [[
-            `GET /api/${name}, ${x.rate} req/s × ${x.durationSeconds} s`,
+            `GET /api/${name}, ${x.rate} req/s × ${x.durationSeconds} s (${x.generator ?? "autocannon"})`,
             "–",
-            `p50 ${s(x.p50, 0)} ms · p95 ${s(x.p95, 0)} ms · p99 ${s(x.p99, 0)} ms · ${x.requests} requests, ${x.non2xx} non-2xx, ${x.errors} errors, ${s(x.completedPct, 1)} % completed`,
+            `p50 ${s(x.p50, 0)} ms · p95 ${s(x.p95, 0)} ms · p99 ${s(x.p99, 0)} ms · ${x.requests} requests, ${x.non2xx} non-2xx, ${x.errors} errors, ${s(x.completedPct, 1)} % completed` +
+              (x.runs && x.runs.length > 1 ? ` (median of ${x.runs.length} runs; p95 of each: ${x.runs.map((y) => `${y.p95.toFixed(0)} ms at load ${y.loadAvg1}`).join(", ")})` : ""),
             `${name}_p95_ms = ${s(x.p95, 0)}`,
             `≤ ${t.list_p95_ms}`,
             verdict(x.p95 <= t.list_p95_ms && x.errors === 0 && x.non2xx === 0),
