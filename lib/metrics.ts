@@ -40,10 +40,11 @@ export async function renderMetrics(db: Db, now = new Date()): Promise<RenderedM
       SELECT DISTINCT ON ("targetId", kind) "targetId", kind::text AS kind, "sizeBytes" FROM "BackupJob"
        WHERE status = 'SUCCEEDED'
        ORDER BY "targetId", kind, "completedAt" DESC NULLS LAST, "createdAt" DESC`,
-    db.backupJob.groupBy({ by: ["targetId", "kind", "trigger", "status"], where: { status: { in: [...FINISHED] } }, _count: { _all: true } }),
+    // From the tally the list's totals come from (decision 116): a few dozen rows, not the catalogue.
+    db.backupJobTally.groupBy({ by: ["targetId", "kind", "trigger", "status"], where: { status: { in: [...FINISHED] } }, _sum: { n: true }, having: { n: { _sum: { not: 0 } } } }),
     db.restoreJob.groupBy({ by: ["targetId", "status"], where: { status: { in: [...FINISHED] } }, _count: { _all: true } }),
     // As storageUsage (lib/backup/storage-usage.ts), per target.
-    db.backupJob.groupBy({ by: ["targetId"], where: { status: "SUCCEEDED" }, _sum: { sizeBytes: true } }),
+    db.backupJobTally.groupBy({ by: ["targetId"], where: { status: "SUCCEEDED" }, _sum: { bytes: true } }),
   ]);
   const nameOf = new Map(targets.map((t) => [t.id, t.name]));
   const target = (id: string) => nameOf.get(id) ?? id;
@@ -76,13 +77,13 @@ export async function renderMetrics(db: Db, now = new Date()): Promise<RenderedM
     labelNames: ["target", "kind", "trigger", "status"],
     registers,
   });
-  for (const c of backupCounts) backups.inc({ target: target(c.targetId), kind: c.kind, trigger: c.trigger, status: c.status }, c._count._all);
+  for (const c of backupCounts) backups.inc({ target: target(c.targetId), kind: c.kind, trigger: c.trigger, status: c.status }, Number(c._sum.n ?? 0n));
   const restores = new Counter({ name: "vaultline_restores_total", help: "Finished restores", labelNames: ["target", "status"], registers });
   for (const t of targets) for (const status of ["SUCCEEDED", "FAILED"] as const) restores.inc({ target: t.name, status }, 0);
   for (const c of restoreCounts) restores.inc({ target: target(c.targetId), status: c.status }, c._count._all);
   const storage = new Gauge({ name: "vaultline_storage_bytes", help: "Sum of the stored sizes of the target's successful backups", labelNames: ["target"], registers });
   for (const t of targets) storage.set({ target: t.name }, 0);
-  for (const s of stored) storage.set({ target: target(s.targetId) }, Number(s._sum.sizeBytes ?? 0n));
+  for (const s of stored) storage.set({ target: target(s.targetId) }, Number(s._sum.bytes ?? 0n));
 
   await registerDrillMetrics(db, registers, { windowDays: DURATION_WINDOW_DAYS, buckets: DURATION_BUCKETS, now });
 

@@ -1,6 +1,8 @@
 // Issue 14 §4: list totals come from BackupJobTally, kept by statement triggers. They must
 // equal count(*) for every filter after any mix of writes — bulk, concurrent, TRUNCATE —
-// and after a catalogue made before the tally is upgraded.
+// and after a catalogue made before the tally is upgraded. The stored bytes the health
+// check, /api/storage and the metrics read come from it too (decision 116): they must equal
+// sum("sizeBytes") the same way.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,29 +12,43 @@ import { createDatabase, createMigratedDatabase, dropDatabase, sql } from "./sup
 import { migrate } from "../lib/migrate";
 import { createDb, type Db } from "../lib/db";
 import { foldTally, listBackups } from "../lib/backup/catalog";
+import { storageUsage } from "../lib/backup/storage-usage";
+import { renderMetrics } from "../lib/metrics";
 import { BACKUP_KINDS, BACKUP_TRIGGERS, JOB_STATUSES } from "../lib/validation/backups";
 
 const TALLY_MIGRATION = "20261201040000_catalogue_tally";
+/** The tally gained the stored bytes here: a catalogue tallied without them is recounted. */
+const BYTES_MIGRATION = "20261204010000_tally_bytes";
 
 /** Inserts n rows spread over every (kind, trigger, status), like the bench's catalogue. */
 const insertRows = (n: number, offset = 0) => `
-  INSERT INTO "BackupJob" (id, kind, trigger, status, metadata, "createdAt", "updatedAt")
+  INSERT INTO "BackupJob" (id, kind, trigger, status, metadata, "sizeBytes", "createdAt", "updatedAt")
   SELECT 't' || (g + ${offset}), (ARRAY['FULL','QUICK'])[1 + g % 2]::"BackupKind",
          (ARRAY['MANUAL','SCHEDULED','PRE_RESTORE','PRE_DEPLOY','API'])[1 + g % 5]::"BackupTrigger",
          (ARRAY['QUEUED','RUNNING','SUCCEEDED','FAILED','CANCELLED'])[1 + (g / 3) % 5]::"JobStatus",
-         '{}', now() - g * interval '1 minute', now()
+         '{}', CASE WHEN g % 7 <> 0 THEN 3000000000 + g * 1009 END, now() - g * interval '1 minute', now()
     FROM generate_series(1, ${n}) g`;
 
 async function expectExact(url: string, db: Db) {
   const counted = await sql<{ kind: string; trigger: string; status: string; n: string }>(
     url,
-    `SELECT kind, trigger, status, count(*)::text AS n FROM "BackupJob" GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+    `SELECT kind, trigger, status, count(*)::text AS n, coalesce(sum("sizeBytes"), 0)::text AS bytes FROM "BackupJob" GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
   );
   const tallied = await sql<{ kind: string; trigger: string; status: string; n: string }>(
     url,
-    `SELECT kind, trigger, status, sum(n)::text AS n FROM "BackupJobTally" GROUP BY 1, 2, 3 HAVING sum(n) <> 0 ORDER BY 1, 2, 3`,
+    `SELECT kind, trigger, status, sum(n)::text AS n, sum(bytes)::text AS bytes FROM "BackupJobTally" GROUP BY 1, 2, 3 HAVING sum(n) <> 0 ORDER BY 1, 2, 3`,
   );
   expect(tallied).toEqual(counted);
+  // The stored bytes as the health check and the metrics answer them.
+  const [good] = await sql<{ n: number; bytes: string }>(url, `SELECT count(*)::int AS n, coalesce(sum("sizeBytes"), 0)::text AS bytes FROM "BackupJob" WHERE status = 'SUCCEEDED'`);
+  const usage = await storageUsage(db);
+  expect({ backups: usage.backups, totalBytes: usage.totalBytes }).toEqual({ backups: good.n, totalBytes: Number(good.bytes) });
+  const metrics = (await renderMetrics(db)).body;
+  const stored = metrics.split("\n").filter((l) => l.startsWith("vaultline_storage_bytes{")).map((l) => Number(l.split(" ").pop()));
+  expect(stored.reduce((a, b) => a + b, 0)).toBe(Number(good.bytes));
+  const [{ finished }] = await sql<{ finished: number }>(url, `SELECT count(*)::int AS finished FROM "BackupJob" WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED')`);
+  const counters = metrics.split("\n").filter((l) => l.startsWith("vaultline_backups_total{")).map((l) => Number(l.split(" ").pop()));
+  expect(counters.reduce((a, b) => a + b, 0)).toBe(finished);
   // What the API answers, for no filter, each single filter and a combination.
   const filters: Record<string, string>[] = [{}, ...JOB_STATUSES.map((status) => ({ status })), ...BACKUP_KINDS.map((kind) => ({ kind })), ...BACKUP_TRIGGERS.map((trigger) => ({ trigger })), { status: "FAILED", kind: "FULL", trigger: "API" }];
   for (const f of filters) {
@@ -60,6 +76,8 @@ describe("exact list totals from the tally", () => {
     await expectExact(url, db);
     await sql(url, `UPDATE "BackupJob" SET status = 'FAILED' WHERE status = 'RUNNING' AND id LIKE 't1%'`);
     await sql(url, `UPDATE "BackupJob" SET "heartbeatAt" = now()`); // changes no counted column
+    await sql(url, `UPDATE "BackupJob" SET "sizeBytes" = "sizeBytes" + 1 WHERE id LIKE 't4%'`); // sizes only
+    await sql(url, `UPDATE "BackupJob" SET "sizeBytes" = NULL WHERE id LIKE 't5%'`);
     await sql(url, `UPDATE "BackupJob" SET kind = 'FULL', trigger = 'API' WHERE id LIKE 't2%'`);
     await expectExact(url, db);
     await sql(url, `DELETE FROM "BackupJob" WHERE status = 'CANCELLED' OR id LIKE 't3%'`);
@@ -95,7 +113,7 @@ describe("exact list totals from the tally", () => {
             await c.query("BEGIN");
             const a = ids[(w * 31 + i * 7) % ids.length];
             const b = ids[(w * 17 + i * 13 + 5) % ids.length];
-            await c.query(`UPDATE "BackupJob" SET status = $1 WHERE id IN ($2, $3)`, [statuses[(w + i) % 5], a, b]);
+            await c.query(`UPDATE "BackupJob" SET status = $1, "sizeBytes" = coalesce("sizeBytes", 0) + $4 WHERE id IN ($2, $3)`, [statuses[(w + i) % 5], a, b, w * 1000 + i]);
             await c.query(`INSERT INTO "BackupJob" (id, kind, trigger, status, metadata, "updatedAt") VALUES ($1, 'FULL', 'API', 'QUEUED', '{}', now())`, [`w${w}-${i}`]);
             if (i % 4 === 3) await c.query(`DELETE FROM "BackupJob" WHERE id = $1`, [`w${w}-${i - 1}`]);
             await c.query(i % 5 === 4 ? "ROLLBACK" : "COMMIT");
@@ -114,15 +132,15 @@ describe("exact list totals from the tally", () => {
 });
 
 describe("a catalogue made before the tally", () => {
-  it("is counted when the migration is applied", async () => {
+  it.each([TALLY_MIGRATION, BYTES_MIGRATION])("is counted when %s is applied", async (MIGRATION) => {
     const url = await createDatabase("tally_upgrade");
     const all = path.resolve("prisma/migrations");
     const older = mkdtempSync(path.join(tmpdir(), "vaultline-migrations-"));
     try {
-      for (const name of readdirSync(all)) if (name < TALLY_MIGRATION) cpSync(path.join(all, name), path.join(older, name), { recursive: true });
+      for (const name of readdirSync(all)) if (name < MIGRATION) cpSync(path.join(all, name), path.join(older, name), { recursive: true });
       await migrate(url, older);
       await sql(url, insertRows(2500));
-      expect(await migrate(url)).toContain(TALLY_MIGRATION);
+      expect(await migrate(url)).toContain(MIGRATION);
       const db = createDb(url);
       try {
         await expectExact(url, db);

@@ -6,6 +6,7 @@ import { appContext } from "../backup/context";
 import { runBackup } from "../backup/run-backup";
 import { runVerify } from "../backup/verify";
 import { sweepStaleJobs } from "../backup/jobs";
+import { removeDeadUploadSpools } from "../backup/storage/s3-spooled-upload";
 import { foldTally } from "../backup/catalog";
 import { restoreHousekeeping, runRestore } from "../backup/restore";
 import { runDrill } from "../backup/drill";
@@ -77,6 +78,11 @@ export function automationConfig(cfg: Config): AutomationConfig {
   };
 }
 
+async function sweepUploadSpools(): Promise<void> {
+  const removed = await removeDeadUploadSpools();
+  if (removed.length) log.warn({ removed }, "S3 parts directories of ended upload processes removed");
+}
+
 /** Starts everything a worker does against `ctx`; stop() ends it in reverse order. */
 export async function startWorker(ctx: BackupContext, opts: WorkerOptions = {}): Promise<WorkerHandle> {
   const url = ctx.appDatabaseUrl;
@@ -87,6 +93,7 @@ export async function startWorker(ctx: BackupContext, opts: WorkerOptions = {}):
   const swept = await sweepStaleJobs(ctx);
   if (swept.failed.length || swept.requeued.length) log.warn(swept, "swept stale jobs at start");
   await restoreHousekeeping(ctx);
+  await sweepUploadSpools();
   // Re-encryptions a killed process left half-done: finished or rolled back.
   await recoverReencryptions(ctx);
 
@@ -115,6 +122,8 @@ export async function startWorker(ctx: BackupContext, opts: WorkerOptions = {}):
   stops.push(every(sweepMs, "stale backup sweep", () => sweepStaleJobs(ctx)));
   // Stale restores, and files swaps a killed restore left half-done.
   stops.push(every(sweepMs, "restore housekeeping", () => restoreHousekeeping(ctx)));
+  // S3 parts directories of upload processes killed with -9.
+  stops.push(every(sweepMs, "upload spool sweep", sweepUploadSpools));
   // The audit trail's copies in storage (the rows are the outbox).
   stops.push(every(opts.auditMirrorIntervalMs ?? 2_000, "audit mirror", () => mirrorPendingAuditEvents(ctx)));
   // The list totals' deltas, folded so a total never sums more than a few minutes of them.

@@ -17,7 +17,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { createReadStream } from "node:fs";
-import { mkdtemp, open, rm, type FileHandle } from "node:fs/promises";
+import { mkdtemp, open, readdir, rm, stat, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -39,8 +39,58 @@ export interface SpooledUploadOptions {
   signal?: AbortSignal;
 }
 
+// The parts directory is named after the process that fills it: one killed with -9 cannot
+// remove it, and its parts (queueSize + 1 of up to hundreds of MiB each) would stay until
+// reboot. The worker's sweep (removeDeadUploadSpools) removes those whose process is gone.
+const PARTS_PREFIX = "vaultline-parts-";
+const PARTS_NAME = /^vaultline-parts-(\d+)-[A-Za-z0-9]{6}$/;
+/** Named before the process id was in the name. */
+const LEGACY_PARTS_NAME = /^vaultline-parts-[A-Za-z0-9]{6}$/;
+/**
+ * A directory whose process is gone is still left alone this long after its last change:
+ * a process in another PID namespace sharing the temp dir looks gone from here, and a live
+ * upload adds or removes a part file at least every part's transfer time.
+ */
+const DEAD_AFTER_MS = 30 * 60_000;
+const LEGACY_AFTER_MS = 24 * 3600_000;
+
+/** mkdtemp's prefix for this process's parts directories under `dir`. */
+export function partsDirPrefix(dir: string): string {
+  return path.join(dir, `${PARTS_PREFIX}${process.pid}-`);
+}
+
+/** True when a process with this id exists (EPERM: it does, another user's). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes parts directories left by upload processes that are gone (killed with -9, a
+ * crash): the process id in the name no longer runs and nothing in the directory changed
+ * for half an hour. Answers the names removed.
+ */
+export async function removeDeadUploadSpools(dir = tmpdir(), now = Date.now(), alive: (pid: number) => boolean = processAlive): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const m = PARTS_NAME.exec(name);
+    if (!m && !LEGACY_PARTS_NAME.test(name)) continue;
+    if (m && (Number(m[1]) === process.pid || alive(Number(m[1])))) continue;
+    const full = path.join(dir, name);
+    const s = await stat(full).catch(() => null);
+    if (!s?.isDirectory() || now - s.mtimeMs < (m ? DEAD_AFTER_MS : LEGACY_AFTER_MS)) continue;
+    await rm(full, { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
 export async function spooledMultipartUpload(o: SpooledUploadOptions): Promise<{ parts: number }> {
-  const dir = await mkdtemp(path.join(o.spoolDir ?? tmpdir(), "vaultline-parts-"));
+  const dir = await mkdtemp(partsDirPrefix(o.spoolDir ?? tmpdir()));
   let uploadId: string | undefined;
   const completed: CompletedPart[] = [];
   const inFlight = new Set<Promise<void>>();
