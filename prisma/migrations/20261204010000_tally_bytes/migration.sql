@@ -1,8 +1,8 @@
 -- The stored bytes per tally key (decision 116): `GET /api/health` (every 5 s per web
 -- process), `/api/storage` and the metrics summed "sizeBytes" over every successful backup
--- row — 0.3–0.7 s with 1,000,000 rows, which every health request arriving meanwhile
--- waited for. The tally that keeps the list's exact counts now keeps the sum of
--- "sizeBytes" (NULL counts 0) beside each count, from the same statement triggers.
+-- row: a scan of the whole catalogue (with 1,000,000 rows the health p95 was 278 ms; 17 ms
+-- reading the tally). The tally that keeps the list's exact counts now keeps the sum of "sizeBytes"
+-- (NULL counts 0) beside each count, from the same statement triggers.
 
 -- AlterTable
 ALTER TABLE "BackupJobTally" ADD COLUMN     "bytes" BIGINT NOT NULL DEFAULT 0;
