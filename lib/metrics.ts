@@ -5,6 +5,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Db } from "./db";
 import { registerDrillMetrics } from "./drill-metrics";
+import { lastGoodBackupAt, newestSucceeded } from "./backup/last-success";
 import { BACKUP_KINDS, FINISHED_JOB_STATUSES } from "./validation/backups";
 
 /** The duration histogram covers successful backups completed in this window. */
@@ -25,21 +26,16 @@ export interface RenderedMetrics {
  */
 export async function renderMetrics(db: Db, now = new Date()): Promise<RenderedMetrics> {
   const windowStart = new Date(now.getTime() - DURATION_WINDOW_DAYS * 86_400_000);
-  const [targets, lastGood, durations, lastByKind, backupCounts, restoreCounts, stored] = await Promise.all([
-    db.target.findMany({ select: { id: true, name: true }, orderBy: { name: "asc" } }),
-    // As lastGoodBackupAt (lib/backup/last-success.ts), for every target in one statement.
-    db.$queryRaw<{ targetId: string; at: Date }[]>`
-      SELECT DISTINCT ON ("targetId") "targetId", coalesce("completedAt", "createdAt") AS at FROM "BackupJob"
-       WHERE status = 'SUCCEEDED' AND kind = 'FULL'
-       ORDER BY "targetId", "completedAt" DESC NULLS LAST, "createdAt" DESC`,
+  const targets = await db.target.findMany({ select: { id: true, name: true }, orderBy: { name: "asc" } });
+  const [lastGood, durations, lastByKind, backupCounts, restoreCounts, stored] = await Promise.all([
+    // Per target and kind, two index-ordered reads each (newestSucceeded, decision 117): one
+    // DISTINCT ON over the catalogue sorted every successful row, 1.1 s with 1,000,000.
+    Promise.all(targets.map(async (t) => ({ targetId: t.id, at: await lastGoodBackupAt(db, t.id) }))),
     db.backupJob.findMany({
       where: { status: "SUCCEEDED", durationSeconds: { not: null }, completedAt: { gte: windowStart } },
       select: { targetId: true, kind: true, durationSeconds: true },
     }),
-    db.$queryRaw<{ targetId: string; kind: (typeof KINDS)[number]; sizeBytes: bigint | null }[]>`
-      SELECT DISTINCT ON ("targetId", kind) "targetId", kind::text AS kind, "sizeBytes" FROM "BackupJob"
-       WHERE status = 'SUCCEEDED'
-       ORDER BY "targetId", kind, "completedAt" DESC NULLS LAST, "createdAt" DESC`,
+    Promise.all(targets.flatMap((t) => KINDS.map(async (kind) => ({ targetId: t.id, kind, newest: await newestSucceeded(db, t.id, kind) })))),
     // From the tally the list's totals come from (decision 116): a few dozen rows, not the catalogue.
     db.backupJobTally.groupBy({ by: ["targetId", "kind", "trigger", "status"], where: { status: { in: [...FINISHED] } }, _sum: { n: true }, having: { n: { _sum: { not: 0 } } } }),
     db.restoreJob.groupBy({ by: ["targetId", "status"], where: { status: { in: [...FINISHED] } }, _count: { _all: true } }),
@@ -59,7 +55,7 @@ export async function renderMetrics(db: Db, now = new Date()): Promise<RenderedM
     registers,
   });
   for (const t of targets) last.set({ target: t.name }, 0);
-  for (const g of lastGood) last.set({ target: target(g.targetId) }, g.at.getTime() / 1000);
+  for (const g of lastGood) if (g.at) last.set({ target: target(g.targetId) }, g.at.getTime() / 1000);
   const duration = new Histogram({
     name: "vaultline_backup_duration_seconds",
     help: `Duration of successful backups completed in the last ${DURATION_WINDOW_DAYS} days`,
@@ -70,7 +66,7 @@ export async function renderMetrics(db: Db, now = new Date()): Promise<RenderedM
   for (const t of targets) for (const kind of KINDS) duration.zero({ target: t.name, kind });
   for (const d of durations) duration.observe({ target: target(d.targetId), kind: d.kind }, d.durationSeconds!);
   const size = new Gauge({ name: "vaultline_backup_size_bytes", help: "Stored size of the target's newest successful backup", labelNames: ["target", "kind"], registers });
-  for (const row of lastByKind) size.set({ target: target(row.targetId), kind: row.kind }, Number(row.sizeBytes ?? 0n));
+  for (const row of lastByKind) if (row.newest) size.set({ target: target(row.targetId), kind: row.kind }, Number(row.newest.sizeBytes ?? 0n));
   const backups = new Counter({
     name: "vaultline_backups_total",
     help: "Finished backups in the catalogue",
