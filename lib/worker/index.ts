@@ -7,6 +7,7 @@ import { runBackup } from "../backup/run-backup";
 import { runVerify } from "../backup/verify";
 import { sweepStaleJobs } from "../backup/jobs";
 import { removeDeadUploadSpools } from "../backup/storage/s3-spooled-upload";
+import { every as everyMs, type Stop } from "./every";
 import { foldTally } from "../backup/catalog";
 import { restoreHousekeeping, runRestore } from "../backup/restore";
 import { runDrill } from "../backup/drill";
@@ -56,20 +57,9 @@ export interface WorkerOptions {
   automation?: AutomationConfig;
 }
 
-type Stop = () => Promise<void> | void;
 
 /** Runs `fn` every `ms`, never two at once; a failure is logged and the loop goes on. */
-function every(ms: number, what: string, fn: () => Promise<unknown>): Stop {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    fn()
-      .catch((e: Error) => log.error({ err: e.message }, `${what} failed`))
-      .finally(() => (running = false));
-  }, ms);
-  return () => clearInterval(timer);
-}
+const every = (ms: number, what: string, fn: () => Promise<unknown>): Stop => everyMs(ms, what, fn, (w, e) => log.error({ err: e.message }, `${w} failed`));
 
 export function automationConfig(cfg: Config): AutomationConfig {
   return {
