@@ -5,7 +5,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Db } from "./db";
 import { registerDrillMetrics } from "./drill-metrics";
-import { lastGoodBackupAt, newestSucceeded } from "./backup/last-success";
+import { newestSucceeded } from "./backup/last-success";
 import { BACKUP_KINDS, FINISHED_JOB_STATUSES } from "./validation/backups";
 
 /** The duration histogram covers successful backups completed in this window. */
@@ -27,14 +27,14 @@ export interface RenderedMetrics {
 export async function renderMetrics(db: Db, now = new Date()): Promise<RenderedMetrics> {
   const windowStart = new Date(now.getTime() - DURATION_WINDOW_DAYS * 86_400_000);
   const targets = await db.target.findMany({ select: { id: true, name: true }, orderBy: { name: "asc" } });
-  const [lastGood, durations, lastByKind, backupCounts, restoreCounts, stored] = await Promise.all([
-    // Per target and kind, two index-ordered reads each (newestSucceeded, decision 117): one
-    // DISTINCT ON over the catalogue sorted every successful row, 1.1 s with 1,000,000.
-    Promise.all(targets.map(async (t) => ({ targetId: t.id, at: await lastGoodBackupAt(db, t.id) }))),
+  const [durations, newestByKind, backupCounts, restoreCounts, stored] = await Promise.all([
     db.backupJob.findMany({
       where: { status: "SUCCEEDED", durationSeconds: { not: null }, completedAt: { gte: windowStart } },
       select: { targetId: true, kind: true, durationSeconds: true },
     }),
+    // Per target and kind, two index-ordered reads each (newestSucceeded, decision 117): one
+    // DISTINCT ON over the catalogue sorted every successful row, 1.1 s with 1,000,000.
+    // The newest FULL one is also the last good backup (lastGoodBackupAt's answer).
     Promise.all(targets.flatMap((t) => KINDS.map(async (kind) => ({ targetId: t.id, kind, newest: await newestSucceeded(db, t.id, kind) })))),
     // From the tally the list's totals come from (decision 116): a few dozen rows, not the catalogue.
     db.backupJobTally.groupBy({ by: ["targetId", "kind", "trigger", "status"], where: { status: { in: [...FINISHED] } }, _sum: { n: true }, having: { n: { _sum: { not: 0 } } } }),
@@ -55,7 +55,9 @@ export async function renderMetrics(db: Db, now = new Date()): Promise<RenderedM
     registers,
   });
   for (const t of targets) last.set({ target: t.name }, 0);
-  for (const g of lastGood) if (g.at) last.set({ target: target(g.targetId) }, g.at.getTime() / 1000);
+  for (const { targetId, kind, newest } of newestByKind) {
+    if (kind === "FULL" && newest) last.set({ target: target(targetId) }, (newest.completedAt ?? newest.createdAt).getTime() / 1000);
+  }
   const duration = new Histogram({
     name: "vaultline_backup_duration_seconds",
     help: `Duration of successful backups completed in the last ${DURATION_WINDOW_DAYS} days`,
@@ -66,7 +68,7 @@ export async function renderMetrics(db: Db, now = new Date()): Promise<RenderedM
   for (const t of targets) for (const kind of KINDS) duration.zero({ target: t.name, kind });
   for (const d of durations) duration.observe({ target: target(d.targetId), kind: d.kind }, d.durationSeconds!);
   const size = new Gauge({ name: "vaultline_backup_size_bytes", help: "Stored size of the target's newest successful backup", labelNames: ["target", "kind"], registers });
-  for (const row of lastByKind) if (row.newest) size.set({ target: target(row.targetId), kind: row.kind }, Number(row.newest.sizeBytes ?? 0n));
+  for (const row of newestByKind) if (row.newest) size.set({ target: target(row.targetId), kind: row.kind }, Number(row.newest.sizeBytes ?? 0n));
   const backups = new Counter({
     name: "vaultline_backups_total",
     help: "Finished backups in the catalogue",

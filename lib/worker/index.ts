@@ -7,7 +7,7 @@ import { runBackup } from "../backup/run-backup";
 import { runVerify } from "../backup/verify";
 import { sweepStaleJobs } from "../backup/jobs";
 import { removeDeadUploadSpools } from "../backup/storage/s3-spooled-upload";
-import { every as everyMs, type Stop } from "./every";
+import { every as periodic, type Stop } from "./every";
 import { foldTally } from "../backup/catalog";
 import { restoreHousekeeping, runRestore } from "../backup/restore";
 import { runDrill } from "../backup/drill";
@@ -57,9 +57,8 @@ export interface WorkerOptions {
   automation?: AutomationConfig;
 }
 
-
-/** Runs `fn` every `ms`, never two at once; a failure is logged and the loop goes on. */
-const every = (ms: number, what: string, fn: () => Promise<unknown>): Stop => everyMs(ms, what, fn, (w, e) => log.error({ err: e.message }, `${w} failed`));
+/** Runs `fn` every `ms`, never two at once; a failure is logged and the loop goes on (every.ts). */
+const every = (ms: number, what: string, fn: () => Promise<unknown>): Stop => periodic(ms, what, fn, (w, e) => log.error({ err: e.message }, `${w} failed`));
 
 export function automationConfig(cfg: Config): AutomationConfig {
   return {
