@@ -7,7 +7,8 @@ import { recordLoginAttempt, LOGIN_MAX_FAILURES } from "../lib/login-limit";
 import { createUser, endAllSessions, updateUser } from "../lib/users";
 import { SYSTEM } from "../lib/audit";
 import { resetConfigForTests } from "../lib/config";
-import { keyIdFor, legacyKeyFingerprint, sameKey } from "../lib/backup/key-id";
+import { keyIdFor, legacyKeyFingerprint, newKeyId, sameKey, VERIFIER_PARAMS, verifierMatches, verifierOutdated } from "../lib/backup/key-id";
+import { randomBytes, scryptSync } from "node:crypto";
 import { getDeployment } from "../lib/deploy/deployments";
 
 let url: string;
@@ -126,6 +127,48 @@ describe("key ids", () => {
     // Embedded mode: the id configured beside the passphrase.
     expect(await keyIdFor(db, pass, "0123456789abcdef")).toBe("0123456789abcdef");
     expect(await sameKey(db, { keyId: "0123456789abcdef" }, pass, "0123456789abcdef")).toBe(true);
+  });
+});
+
+describe("key verifiers", () => {
+  // What a catalogue from before decision 120 holds: N=2^15, r=8, p=1 (32 MiB).
+  const oldVerifier = (pass: string) => {
+    const salt = randomBytes(16);
+    return `scrypt$32768$8$1$${salt.toString("base64")}$${scryptSync(pass, salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 2 ** 20 }).toString("base64")}`;
+  };
+
+  it("are made within 16 MiB of scrypt memory", () => {
+    const { N, r, p } = VERIFIER_PARAMS;
+    // Node refuses a scrypt needing more than maxmem: today's fit in 16 MiB (+ p blocks), the old ones did not.
+    expect(() => scryptSync("x", randomBytes(16), 32, { N, r, p, maxmem: 16 * 2 ** 20 + 64 * 1024 })).not.toThrow();
+    expect(() => scryptSync("x", randomBytes(16), 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 16 * 2 ** 20 + 64 * 1024 })).toThrow();
+    // OWASP's equivalent setting for 16 MiB: N=2^14, r=8, p=5.
+    expect({ N, r, p }).toEqual({ N: 2 ** 14, r: 8, p: 5 });
+  });
+
+  it("made with the old 32 MiB parameters is rewritten when it matches, and left alone when it does not", async () => {
+    const pass = "an-upgraded-passphrase-3";
+    const old = oldVerifier(pass);
+    expect(verifierOutdated(old)).toBe(true);
+    const id = newKeyId();
+    await db.encryptionKey.create({ data: { id, verifier: old } });
+    const otherOld = oldVerifier("another-passphrase-5");
+    const other = newKeyId();
+    await db.encryptionKey.create({ data: { id: other, verifier: otherOld } });
+    const fresh = createDb(url); // a new process: nothing cached
+    try {
+      expect(await keyIdFor(fresh, pass)).toBe(id);
+    } finally {
+      await fresh.$disconnect();
+    }
+    const row = await db.encryptionKey.findUniqueOrThrow({ where: { id } });
+    expect(row.verifier.split("$").slice(0, 4)).toEqual(["scrypt", "16384", "8", "5"]);
+    expect(verifierOutdated(row.verifier)).toBe(false);
+    expect(await verifierMatches(pass, row.verifier)).toBe(true);
+    expect(await verifierMatches("a-wrong-passphrase-4", row.verifier)).toBe(false);
+    expect((await db.encryptionKey.findUniqueOrThrow({ where: { id: other } })).verifier).toBe(otherOld);
+    expect(await sameKey(db, { keyId: other }, "another-passphrase-5")).toBe(true);
+    await db.encryptionKey.deleteMany({ where: { id: { in: [id, other] } } });
   });
 });
 

@@ -119,8 +119,18 @@ describe("restoring while the archive arrives", () => {
       yield* chunks(piped.subarray(cut), 6);
     }
     const atDataLoaded: { rows: number; indexes: number; fks: number }[] = [];
+    const afterSchema: { tables: number; rows: number }[] = [];
     await spawnPgRestore(Readable.from(held()), t, {
       jobs: 2,
+      // Where the restore holds autovacuum off (decision 119): every table made, none loaded.
+      afterSchema: async () => {
+        const [r] = await sql<{ tables: number; rows: number }>(
+          t,
+          `SELECT (SELECT count(*)::int FROM pg_class WHERE relname IN ('customers', 'wide') AND relkind = 'r') AS tables,
+                  (SELECT count(*)::int FROM public.customers) + (SELECT count(*)::int FROM public.wide) AS rows`,
+        );
+        afterSchema.push(r);
+      },
       onDataLoaded: async () => {
         const [r] = await sql<{ rows: number; indexes: number; fks: number }>(
           t,
@@ -132,6 +142,7 @@ describe("restoring while the archive arrives", () => {
       },
     });
     expect(loadedBeforeEnd).toBe(true);
+    expect(afterSchema).toEqual([{ tables: 2, rows: 0 }]);
     expect(atDataLoaded).toEqual([{ rows: 20000, indexes: 0, fks: 0 }]);
     expect(await sql(t, "SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'wide'")).toEqual([{ n: 1 }]);
     expect(await fingerprint(t)).toEqual(await fingerprint(url));

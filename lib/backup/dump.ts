@@ -199,6 +199,8 @@ export interface RestoreOptions {
   jobs?: number;
   /** Parallel restore only: the spool directory's name prefix in the temp dir (restore-spool.ts). */
   spoolPrefix?: string;
+  /** Parallel restore only: called when the schema is made, before any data is loaded (not on the classic path). */
+  afterSchema?: () => Promise<unknown> | void;
   /** Parallel restore only: called when every table's data is in, before indexes and constraints. */
   onDataLoaded?: () => Promise<unknown> | void;
 }
@@ -225,7 +227,7 @@ export async function spawnPgRestore(input: Readable, url: string, opts: Restore
     const dir = await mkdtemp(path.join(tmpdir(), opts.spoolPrefix ?? "vaultline-restore-"));
     try {
       // Tables load while the archive still arrives (streamed-restore.ts).
-      const r = await restoreWhileReading(input, { bin, args, tool: toolOpts, jobs: opts.jobs, dir, signal: opts.signal, onDataLoaded: opts.onDataLoaded });
+      const r = await restoreWhileReading(input, { bin, args, tool: toolOpts, jobs: opts.jobs, dir, signal: opts.signal, afterSchema: opts.afterSchema, onDataLoaded: opts.onDataLoaded });
       if (r.streamed) return;
       // A format the indexer does not read: the classic way, from the whole spooled file.
       log.warn({ reason: r.index.disabled }, "archive not restorable while reading; restoring from the spooled file");

@@ -114,7 +114,7 @@ export async function prismaMigrationRows(url: string): Promise<PrismaMigrationR
  * Rows per table ("schema.table"): exact count(*) for tables the statistics call small,
  * the planner's estimate for big ones (or when counting takes too long).
  */
-export async function tableRowEstimates(url: string, opts: { countTimeoutMs?: number } = {}): Promise<Record<string, number>> {
+export async function tableRowEstimates(url: string, opts: { countTimeoutMs?: number; exact?: boolean } = {}): Promise<Record<string, number>> {
   return withClient(url, async (c) => {
     // relpages, not pg_total_relation_size(): the latter takes a lock and would queue
     // behind a migration's exclusive lock; the counts below are bounded by the timeout.
@@ -130,7 +130,8 @@ export async function tableRowEstimates(url: string, opts: { countTimeoutMs?: nu
       const name = `${r.nsp}.${r.rel}`;
       const estimate = Math.max(0, Math.round(r.est));
       // reltuples is -1 for a never-analysed table; then size decides whether counting is cheap.
-      const small = r.est >= 0 ? r.est < EXACT_COUNT_LIMIT : Number(r.bytes) < 256 * 1024 * 1024;
+      // `exact: false`: the planner's numbers only (a restore's record of the database it replaces).
+      const small = opts.exact !== false && (r.est >= 0 ? r.est < EXACT_COUNT_LIMIT : Number(r.bytes) < 256 * 1024 * 1024);
       if (!small) {
         out[name] = estimate;
         continue;

@@ -4,14 +4,19 @@
 // - Embedded mode: `npm start` generates the id beside the passphrase in
 //   $DATA_DIR/secrets.json and passes it as BACKUP_ENCRYPTION_KEY_ID.
 // - A passphrase from the environment: the id lives in the EncryptionKey table with a slow
-//   salted verifier (scrypt, ~100 ms and 32 MiB per guess) used only to recognise the key
-//   on the next start; the verifier is never in manifests or API answers.
+//   salted verifier (scrypt N=2^14, r=8, p=5: ~16 MiB and ~0.2 s per guess) used only to
+//   recognise the key on the next start; the verifier is never in manifests or API answers.
+//   Those parameters are one of OWASP's equivalent scrypt settings (Password Storage Cheat
+//   Sheet), the one with the least memory: the worker computes it once per process, beside
+//   a running backup, under the 200 MB bound (decision 120). Verifiers made with other
+//   parameters (2^15/8/1 before 2026-12-02) still match, and are rewritten when they do.
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, createHmac } from "node:crypto";
 import { promisify } from "node:util";
 import type { Db } from "../db";
 
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
-const PARAMS = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+const PARAMS = { N: 2 ** 14, r: 8, p: 5, maxmem: 64 * 1024 * 1024 };
+export const VERIFIER_PARAMS: Readonly<{ N: number; r: number; p: number }> = { N: PARAMS.N, r: PARAMS.r, p: PARAMS.p };
 const LOCK = 7_265_302;
 
 export const KEY_ID = /^[0-9a-f]{16}$/;
@@ -24,6 +29,12 @@ async function makeVerifier(passphrase: string): Promise<string> {
   const salt = randomBytes(16);
   const hash = await scrypt(passphrase, salt, 32, PARAMS);
   return `scrypt$${PARAMS.N}$${PARAMS.r}$${PARAMS.p}$${salt.toString("base64")}$${hash.toString("base64")}`;
+}
+
+/** Whether a verifier was made with other parameters than today's (it is rewritten when it matches). */
+export function verifierOutdated(verifier: string): boolean {
+  const [kind, n, r, p] = verifier.split("$");
+  return kind === "scrypt" && (Number(n) !== PARAMS.N || Number(r) !== PARAMS.r || Number(p) !== PARAMS.p);
 }
 
 export async function verifierMatches(passphrase: string, verifier: string): Promise<boolean> {
@@ -61,7 +72,9 @@ async function findOrCreate(db: Db, passphrase: string): Promise<string> {
     async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK})`;
       for (const row of await tx.encryptionKey.findMany({ orderBy: { createdAt: "asc" } })) {
-        if (await verifierMatches(passphrase, row.verifier)) return row.id;
+        if (!(await verifierMatches(passphrase, row.verifier))) continue;
+        if (verifierOutdated(row.verifier)) await tx.encryptionKey.update({ where: { id: row.id }, data: { verifier: await makeVerifier(passphrase) } });
+        return row.id;
       }
       const id = newKeyId();
       await tx.encryptionKey.create({ data: { id, verifier: await makeVerifier(passphrase) } });

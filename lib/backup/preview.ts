@@ -100,6 +100,8 @@ export async function buildPreview(
   ctx: BackupContext,
   job: { id: string; kind: string; createdAt: Date; completedAt: Date | null; sizeBytes: bigint | null; commitSha: string | null },
   verify: VerifyOutcome,
+  /** `exactCounts: false`: live row numbers from the planner's statistics, not count(*) (the restore's own record). */
+  opts: { exactCounts?: boolean } = {},
 ): Promise<RestorePreview & { manifest: Manifest | null }> {
   const manifest = verify.manifest ?? null;
   const excluded = excludedSchemas(ctx.targetUrl, ctx.appDatabaseUrl);
@@ -108,7 +110,7 @@ export async function buildPreview(
   const [rawLive, liveMigrations, rawLiveRows, liveCatalog, cap] = await Promise.all([
     schemaSnapshot(ctx.targetUrl),
     prismaMigrationRows(ctx.targetUrl),
-    tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 3000 }),
+    tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 3000, exact: opts.exactCounts }),
     backupCatalog ? catalogSnapshot(ctx.targetUrl, excluded) : Promise.resolve(null),
     probeTarget(ctx.targetUrl, roles ?? []),
   ]);

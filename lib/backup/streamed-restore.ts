@@ -131,6 +131,8 @@ export interface StreamedRestoreOptions {
   signal?: AbortSignal;
   /** Small data blocks go to one loader together up to this many bytes (default 16 MiB). */
   batchBytes?: number;
+  /** Called when the schema is made, before any data is loaded. */
+  afterSchema?: () => Promise<unknown> | void;
   /** Called when every table's data is in, before indexes and constraints. */
   onDataLoaded?: () => Promise<unknown> | void;
 }
@@ -239,6 +241,7 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
 
     const work = (async () => {
       await run([...o.args, "--section=pre-data", headFile]);
+      await o.afterSchema?.();
       // The loaders: each takes the next block in archive order, with the small ones
       // after it (one pg_restore per table would parse the whole TOC once per table).
       let next = 0;

@@ -73,6 +73,8 @@ export const APP_SCHEMA_SQL = `
   CREATE TRIGGER customers_log AFTER INSERT ON customers FOR EACH ROW EXECUTE FUNCTION log_customer();
   CREATE VIEW paying_customers AS SELECT c.id, c.email FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id AND o.status <> 'new');
   CREATE MATERIALIZED VIEW billing.revenue AS SELECT customer_id, sum(total_cents) AS cents FROM billing.invoices GROUP BY customer_id;
+  ALTER TABLE audit_log SET (fillfactor = 80, autovacuum_enabled = false);
+  ALTER TABLE customers SET (autovacuum_vacuum_scale_factor = 0.02, toast.autovacuum_enabled = false);
   CREATE TABLE "odd.name" ("a.b" int PRIMARY KEY);
   INSERT INTO "odd.name" VALUES (1), (2);
   CREATE SEQUENCE ticket_numbers START 1000;

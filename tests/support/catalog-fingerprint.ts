@@ -16,7 +16,8 @@ const OBJECTS = `
          concat_ws(' | ', c.relkind, pg_get_userbyid(c.relowner), c.relacl::text, c.relrowsecurity, c.relforcerowsecurity,
                    c.relispopulated, pg_get_expr(c.relpartbound, c.oid), obj_description(c.oid, 'pg_class'),
                    CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
-                   CASE WHEN c.relkind IN ('i', 'I') THEN pg_get_indexdef(c.oid) END)
+                   CASE WHEN c.relkind IN ('i', 'I') THEN pg_get_indexdef(c.oid) END,
+                   'options ' || c.reloptions::text, 'toast ' || (SELECT t.reloptions::text FROM pg_class t WHERE t.oid = c.reltoastrelid))
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${APP}
   UNION ALL
   SELECT 'column ' || n.nspname || '.' || c.relname || '.' || a.attname,

@@ -5,7 +5,9 @@
 //   "backup-worker": startWorker, createBackupJob, wait for the job to end (the real path)
 //   "backup-run":    runBackup on an existing QUEUED job id
 //   "restore":       runRestore on an existing QUEUED restore id
-// stdout: JSON lines {event:"ready"|"job"|"result", ...}; result carries peak RSS.
+// stdout: JSON lines {event:"ready"|"job"|"result", ...}; result carries peak RSS, and with
+// ENGINE_RSS_TIMELINE=1 every sample as [ms since t0, rss, heapTotal, external, arrayBuffers]
+// in MiB (how decision 120 found a 32 MiB scrypt at the peak).
 import { makeContext, type ContextSpec } from "./context";
 import { createBackupJob } from "../../lib/backup/jobs";
 import { runBackup } from "../../lib/backup/run-backup";
@@ -27,6 +29,7 @@ const say = (o: object) => process.stdout.write(JSON.stringify(o) + "\n");
 
 const t0 = Date.now();
 const samples: number[] = [];
+const timeline: number[][] = [];
 const atStart = process.memoryUsage();
 let peak = atStart.rss;
 // Where the memory is at the RSS peak, and each part's own peak (docs/operations.md "Worker memory").
@@ -37,6 +40,7 @@ const sampler = spec.sampleMs
   ? setInterval(() => {
       const m = process.memoryUsage();
       samples.push(m.rss);
+      if (process.env.ENGINE_RSS_TIMELINE) timeline.push([Date.now() - t0, Math.round(m.rss / 2 ** 20), Math.round(m.heapTotal / 2 ** 20), Math.round(m.external / 2 ** 20), Math.round(m.arrayBuffers / 2 ** 20)]);
       if (m.rss > peak) {
         peak = m.rss;
         atPeak = m;
@@ -83,6 +87,7 @@ say({
   memoryAtPeak: atPeak,
   peakAtMs,
   memoryPartPeaks: partPeaks,
+  ...(process.env.ENGINE_RSS_TIMELINE ? { timeline, t0 } : {}),
   rssMedianBytes: samples.length ? [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)] : null,
 });
 await stopBosses();
