@@ -14,7 +14,10 @@
 // storage options the backup recorded (and autovacuum analyses it as soon as it is live).
 // Tables whose backup set autovacuum_enabled themselves are left alone. Only tables the
 // restoring role may alter are held; a table it cannot is simply not held.
-import pg from "pg";
+import type pg from "pg";
+import { withClient as withPgClient } from "./pg-client";
+
+const withClient = <T>(url: string, fn: (c: pg.Client) => Promise<T>) => withPgClient(url, fn, "vaultline-restore");
 
 export interface AutovacuumHold {
   /** The relations held, as `schema.name` (for logs and tests). */
@@ -34,16 +37,6 @@ const CANDIDATES = `
    ORDER BY 1`;
 
 const alter = (r: { name: string; kind: string }, clause: string) => `ALTER ${r.kind === "m" ? "MATERIALIZED VIEW" : "TABLE"} ${r.name} ${clause};`;
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, application_name: "vaultline-restore" });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
 
 /** Turns autovacuum off for every table of the database at `url` that has no setting of its own. */
 export async function holdAutovacuum(url: string): Promise<AutovacuumHold> {

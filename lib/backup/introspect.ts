@@ -1,7 +1,7 @@
 // What a database looks like, recorded in each manifest and compared before a restore:
 // its tables and column types, its Prisma migration history, and rough row counts.
 import { createHash } from "node:crypto";
-import pg from "pg";
+import { withClient } from "./pg-client";
 import type { PrismaMigrationRow } from "./manifest";
 
 export interface SchemaSnapshot {
@@ -15,16 +15,6 @@ const SYSTEM_SCHEMA_FILTER = `n.nspname NOT IN ('pg_catalog', 'information_schem
 
 /** Rows above this estimate are reported from statistics instead of count(*). */
 const EXACT_COUNT_LIMIT = 1_000_000;
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 export async function schemaSnapshot(url: string): Promise<SchemaSnapshot> {
   return withClient(url, async (c) => {

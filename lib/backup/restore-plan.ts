@@ -1,7 +1,10 @@
 // How a restore will run on this target, decided before anything is touched and shown in
 // the preview (DESIGN §5): the strategy ("beside and swap", or in place in one transaction)
 // and whether owners and grants can be kept — from what the connecting role may do.
-import pg from "pg";
+import type pg from "pg";
+import { withClient as withPgClient } from "./pg-client";
+
+const withClient = <T>(url: string, fn: (c: pg.Client) => Promise<T>) => withPgClient(url, fn, "vaultline-restore-plan");
 
 export type Strategy = "swap" | "in-place";
 export type StrategySetting = Strategy | "auto";
@@ -37,16 +40,6 @@ export interface RestorePlan {
   strategy: Strategy;
   strategyReason: string;
   ownership: OwnershipPlan;
-}
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, application_name: "vaultline-restore-plan" });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
 }
 
 export async function probeTarget(url: string, roles: string[]): Promise<TargetCapabilities> {
