@@ -146,12 +146,22 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     if (includeFiles && !ctx.filesDir) throw new Error("includeFiles was requested but FILES_DIR is not configured");
 
     await hb.phase("inspecting database");
-    let pgDumpVersion = "not used";
-    if (job.kind === "FULL") {
-      const compat = await checkDumpCompatibility(ctx.targetUrl, ctx.pgBinDir);
-      if (!compat.ok) throw new Error(compat.reason);
-      pgDumpVersion = compat.pgDump.full;
-    }
+    // What the dump needs first does not depend on itself: the tools' versions, the commit,
+    // the key (its id is recognised by a ~0.2 s scrypt, decision 120), the compression
+    // setting and, for S3, the expected size (to plan multipart parts before the first one
+    // goes up). Asked together, the wait is the longest of them, not their sum.
+    const full = job.kind === "FULL";
+    const [compat, commitSha, encryptionKey, compression, expectedBytes] = await Promise.all([
+      full ? checkDumpCompatibility(ctx.targetUrl, ctx.pgBinDir) : null,
+      resolveCommit(job.commitSha, ctx.appCommitSha, ctx.appRepoDir),
+      // One key for the whole bundle, even if a rotation happens meanwhile.
+      currentKey(ctx),
+      full ? compressionFor(ctx, jlog) : null,
+      full && ctx.storage.kind === "s3" ? expectedArchiveBytes(ctx.db, ctx.targetUrl, first.targetId) : null,
+    ]);
+    if (compat && !compat.ok) throw new Error(compat.reason);
+    const pgDumpVersion = compat ? compat.pgDump.full : "not used";
+    if (job.kind === "QUICK" && !commitSha) throw new Error(NO_COMMIT_MESSAGE);
     const excluded = excludedSchemas(ctx.targetUrl, ctx.appDatabaseUrl);
     // Inspection runs beside the dump rather than before it (it is ~0.2 s of catalogue
     // queries and row counts, bounded by their own timeouts); the manifest waits for both.
@@ -159,25 +169,18 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
       Promise.all([
         schemaSnapshot(ctx.targetUrl),
         prismaMigrationRows(ctx.targetUrl),
-        job.kind === "FULL" ? tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 5000 }) : Promise.resolve(null),
+        full ? tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 5000 }) : Promise.resolve(null),
         serverVersion(ctx.targetUrl),
-        job.kind === "FULL" ? catalogSnapshot(ctx.targetUrl, excluded) : Promise.resolve(undefined),
+        full ? catalogSnapshot(ctx.targetUrl, excluded) : Promise.resolve(undefined),
       ]),
       abort.signal,
     );
     inspection.catch(() => {});
-    const commitSha = await resolveCommit(job.commitSha, ctx.appCommitSha, ctx.appRepoDir);
-    if (job.kind === "QUICK" && !commitSha) throw new Error(NO_COMMIT_MESSAGE);
 
     const parts: ManifestPart[] = [];
-    // One key for the whole bundle, even if a rotation happens meanwhile.
-    const encryptionKey = await currentKey(ctx);
     let dbCompression: PartCompression | null = null;
     let tableChecksums: Promise<TableChecksums | null> = Promise.resolve(null);
-    if (job.kind === "FULL") {
-      const compression = await compressionFor(ctx, jlog);
-      // Only S3 needs it, to size multipart parts before the first one goes up.
-      const expectedBytes = ctx.storage.kind === "s3" ? ((await expectedArchiveBytes(ctx.db, ctx.targetUrl, first.targetId)) ?? undefined) : undefined;
+    if (full && compression) {
       // One snapshot for pg_dump and the per-table checksums a drill compares with
       // (table-checksums.ts): held open until the dump has finished.
       snap = await abortable(exportSnapshot(ctx.targetUrl), abort.signal);
@@ -209,7 +212,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
         passphrase: encryptionKey.key,
         signal: abort.signal,
         compression,
-        expectedBytes,
+        expectedBytes: expectedBytes ?? undefined,
         onProgress: (plain) => hb.progress(plain),
       });
       await dump.done;
