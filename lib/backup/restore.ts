@@ -212,9 +212,10 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // verification's outcome once it is known. The user's preview counted the live rows;
     // this record of the database being replaced takes the planner's numbers (counting
     // every table of a 512 MB database took 0.3 s of the restore).
-    const previewed = readManifest(ctx, backup).then((m) => buildPreview(ctx, backup, { ok: true, parts: [], manifest: m }, { exactCounts: false }));
+    const manifestRead = readManifest(ctx, backup);
+    const previewed = manifestRead.then((m) => buildPreview(ctx, backup, { ok: true, parts: [], manifest: m }, { exactCounts: false }));
     previewed.catch(() => undefined);
-    const [verify, restoreMajor] = await Promise.all([checkStoredParts(ctx, backup, { privateKey: suppliedKey }), pgRestoreMajor(ctx.pgBinDir)]);
+    const [verify, restoreMajor] = await Promise.all([checkStoredParts(ctx, backup, { privateKey: suppliedKey, manifest: manifestRead }), pgRestoreMajor(ctx.pgBinDir)]);
     if (!verify.ok || !verify.manifest) throw new RefusedError(`The backup failed verification: ${verify.reason}`);
     const manifest = verify.manifest;
     const decryptionKey = await decryptionKeyFor(ctx, manifest.encryption, suppliedKey);

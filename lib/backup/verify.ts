@@ -160,11 +160,12 @@ async function verifyQuick(ctx: BackupContext, job: { id: string; createdAt: Dat
 export async function checkStoredParts(
   ctx: BackupContext,
   job: StoredBackupRef,
-  opts: { checksumsOnly?: boolean; privateKey?: PrivateKey } = {},
+  /** `manifest`: the caller's own read of it (a restore reads it once for this and its preview). */
+  opts: { checksumsOnly?: boolean; privateKey?: PrivateKey; manifest?: Promise<Manifest> } = {},
 ): Promise<VerifyOutcome> {
   let manifest: Manifest;
   try {
-    manifest = await readManifest(ctx, job);
+    manifest = await (opts.manifest ?? readManifest(ctx, job));
   } catch (e) {
     return { ok: false, reason: `manifest unreadable: ${(e as Error).message}`, parts: [] };
   }
