@@ -6,6 +6,7 @@
 import { Transform, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createCompressor, createDecompressor, type PartCompression } from "./compression";
+import { Coalescer } from "./coalesce";
 import { createDecryptStream, createEncryptStream, DecryptionError, type DecryptKey, type EncryptKey } from "./crypto";
 import { pgRestoreList, PgToolError } from "./dump";
 import { countTarEntries, UnsafeTarEntryError } from "./files";
@@ -72,7 +73,8 @@ export async function writeEncryptedObject(opts: WriteEncryptedObjectOptions): P
 
   // The chain and the upload run together; whichever fails tears the other down (pipeline
   // destroys every stage, and put destroys its body), so neither side is left hanging.
-  const chain = pipeline(source, counted, createCompressor(codec), plain.stream, createEncryptStream(passphrase), stored.stream, { signal });
+  // The coalescer gives the hash and OpenPGP 64 KiB at a time, not the compressor's few KiB.
+  const chain = pipeline(source, counted, createCompressor(codec), new Coalescer(), plain.stream, createEncryptStream(passphrase), stored.stream, { signal });
   const upload = storage.put(key, stored.stream, {
     signal,
     contentType: opts.contentType ?? "application/pgp-encrypted",

@@ -3,6 +3,7 @@
 // however large the archive is.
 import { Duplex, Readable } from "node:stream";
 import * as openpgp from "openpgp";
+import { coalesced } from "./coalesce";
 
 export const ENCRYPTION_ALGORITHM = "openpgp-aes256" as const;
 
@@ -99,7 +100,8 @@ async function decryptionOptions(key: DecryptKey) {
 }
 
 async function encryptIterable(input: AsyncIterable<unknown>, key: EncryptKey): Promise<Readable> {
-  const message = await openpgp.createMessage({ binary: toWeb(input), format: "binary" });
+  // One partial-length packet per chunk given: small chunks made encryption 3.6 times slower.
+  const message = await openpgp.createMessage({ binary: toWeb(coalesced(input)), format: "binary" });
   const encrypted = await openpgp.encrypt({
     message,
     ...(await encryptionOptions(key)),
@@ -146,7 +148,8 @@ async function decryptIterable(input: AsyncIterable<unknown>, key: DecryptKey): 
   return Readable.from(
     (async function* () {
       try {
-        yield* plain;
+        // An archive's packets come out as they went in; older archives' are a few KiB each.
+        yield* coalesced(plain);
       } catch (e) {
         throw classify(e);
       }
