@@ -296,8 +296,9 @@ async function main() {
       appDir = opt["app-dir"] ? path.resolve(opt["app-dir"]) : snapshotAppDir(log);
       const warm = await startApp({ appDir, databaseUrl: appUrl, log });
       await warm.stop();
-      await settle();
     }
+    // With or without the app: a run started right after another began at load average 2.
+    await settle();
     if (compression) {
       const db = createDb(appUrl);
       await updateSettings(db, { compression }, { type: "system", label: "bench" });
