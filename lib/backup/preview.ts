@@ -10,7 +10,7 @@ import type { Manifest } from "./manifest";
 import type { RestorePreview } from "../validation/restores";
 import { ApiError, notFound } from "../errors";
 import { catalogSnapshot, diffCatalogs, type CatalogSnapshot } from "./catalog-snapshot";
-import { chooseStrategy, ownershipPlan, probeTarget } from "./restore-plan";
+import { chooseStrategy, ownershipPlan, probeTarget, type TargetCapabilities } from "./restore-plan";
 
 export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
   const liveT = Object.keys(live.tables);
@@ -101,7 +101,7 @@ export async function buildPreview(
   job: { id: string; kind: string; createdAt: Date; completedAt: Date | null; sizeBytes: bigint | null; commitSha: string | null },
   verify: VerifyOutcome,
   /** `exactCounts: false`: live row numbers from the planner's statistics, not count(*) (the restore's own record). */
-  opts: { exactCounts?: boolean } = {},
+  opts: { exactCounts?: boolean; capabilities?: Promise<TargetCapabilities> } = {},
 ): Promise<RestorePreview & { manifest: Manifest | null }> {
   const manifest = verify.manifest ?? null;
   const excluded = excludedSchemas(ctx.targetUrl, ctx.appDatabaseUrl);
@@ -112,7 +112,7 @@ export async function buildPreview(
     prismaMigrationRows(ctx.targetUrl),
     tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 3000, exact: opts.exactCounts }),
     backupCatalog ? catalogSnapshot(ctx.targetUrl, excluded) : Promise.resolve(null),
-    probeTarget(ctx.targetUrl, roles ?? []),
+    opts.capabilities ?? probeTarget(ctx.targetUrl, roles ?? []),
   ]);
   const targetIsVaultline = ctx.targetUrl === ctx.appDatabaseUrl;
   const strategy = chooseStrategy(cap, { targetIsVaultline, setting: ctx.restoreStrategy ?? "auto", keepHours: ctx.restoreKeepPreviousHours ?? 24 });

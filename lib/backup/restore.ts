@@ -213,7 +213,10 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // this record of the database being replaced takes the planner's numbers (counting
     // every table of a 512 MB database took 0.3 s of the restore).
     const manifestRead = readManifest(ctx, backup);
-    const previewed = manifestRead.then((m) => buildPreview(ctx, backup, { ok: true, parts: [], manifest: m }, { exactCounts: false }));
+    // What the connecting role may do, asked once for the preview and the plan below.
+    const capRead = manifestRead.then((m) => probeTarget(ctx.targetUrl, (m as { catalog?: CatalogSnapshot }).catalog?.roles ?? []));
+    capRead.catch(() => undefined);
+    const previewed = manifestRead.then((m) => buildPreview(ctx, backup, { ok: true, parts: [], manifest: m }, { exactCounts: false, capabilities: capRead }));
     previewed.catch(() => undefined);
     const [verify, restoreMajor] = await Promise.all([checkStoredParts(ctx, backup, { privateKey: suppliedKey, manifest: manifestRead }), pgRestoreMajor(ctx.pgBinDir)]);
     if (!verify.ok || !verify.manifest) throw new RefusedError(`The backup failed verification: ${verify.reason}`);
@@ -232,7 +235,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // 2. The plan: strategy and ownership, from what the connecting role may do.
     const backupCatalog = (manifest as { catalog?: CatalogSnapshot }).catalog ?? null;
     const roles = backupCatalog?.roles ?? null;
-    const cap = await probeTarget(ctx.targetUrl, roles ?? []);
+    // The probe asked with this same manifest's roles (checkStoredParts verified manifestRead).
+    const cap = await capRead;
     const ownership = ownershipPlan(cap, roles);
     const requested: Ownership = first.ownership === "reassign" ? "reassign" : "keep";
     if (requested === "keep" && !ownership.canKeep) {
@@ -274,7 +278,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         const plain = createDecompressor(dbPart.compression);
         const feed = pipeline(await ctx.storage.get(dbPart.key), stored.stream, createDecryptStream(decryptionKey), decrypted.stream, plain);
         feed.catch(() => undefined);
-        let held: AutovacuumHold | null = null;
+        // Set by the callback below; a property, so the compiler does not take it for null.
+        const hold: { current: AutovacuumHold | null } = { current: null };
         try {
           await spawnPgRestore(plain, freshUrl, {
             binDir: ctx.pgBinDir,
@@ -283,7 +288,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
             spoolPrefix: restoreSpoolPrefix(restoreId),
             // Best effort: without it the restore is slower, not wrong (autovacuum-hold.ts).
             afterSchema: async () => {
-              held = await holdAutovacuum(freshUrl).catch((e: Error) => {
+              hold.current = await holdAutovacuum(freshUrl).catch((e: Error) => {
                 rlog.warn({ err: e.message }, "autovacuum not held off the fresh copy");
                 return null;
               });
@@ -299,7 +304,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         }
         if (stored.digest() !== dbPart.sha256) throw new Error("the archive read during the restore does not match its checksum");
         if (decrypted.digest() !== dbPart.plainSha256) throw plainMismatch(dbPart, decrypted.digest(), keyId);
-        await (held as AutovacuumHold | null)?.release();
+        await hold.current?.release();
         await phase("checking the restored copy");
         await checkRestoredCopy(freshUrl, manifest, backupCatalog, keepOwners);
         await phase("swapping databases");
