@@ -135,6 +135,11 @@ const QUERIES: Record<ObjectKind, string> = {
       FROM pg_largeobject_metadata m WHERE cardinality($1::text[]) >= 0`,
 };
 
+/** The catalogue a manifest recorded (manifests before it have none). */
+export function manifestCatalog(manifest: object | null): CatalogSnapshot | null {
+  return (manifest as { catalog?: CatalogSnapshot } | null)?.catalog ?? null;
+}
+
 /** Role names inside an ACL text such as {app=arwdDxt/app,reader=r/app,=U/owner}. */
 export function aclRoles(acl: string | null): string[] {
   if (!acl) return [];

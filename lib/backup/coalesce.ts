@@ -10,31 +10,24 @@ import { Transform, type TransformCallback } from "node:stream";
 /** What the coalescer gathers up to: OpenPGP packets of 64 KiB, one thread-pool trip per 64 KiB (256 KiB took 15 MB more of a backup's memory for no less CPU). */
 export const STREAM_CHUNK_BYTES = 64 * 1024;
 
-/**
- * Passes the bytes through unchanged, in chunks of at least `minBytes` (the last may be
- * smaller); a chunk already that large goes on as it is. Holds at most one chunk's worth.
- */
-export class Coalescer extends Transform {
+/** The buffering both shapes below share: what to pass on after each chunk, and at the end. */
+class Gathered {
   #parts: Buffer[] = [];
   #bytes = 0;
 
-  constructor(private readonly minBytes = STREAM_CHUNK_BYTES) {
-    super();
+  constructor(private readonly minBytes: number) {}
+
+  /** The chunk to pass on now, if any: `b` itself when nothing is held and it is large enough. */
+  add(b: Buffer): Buffer | undefined {
+    if (this.#bytes === 0 && b.length >= this.minBytes) return b;
+    this.#parts.push(b);
+    this.#bytes += b.length;
+    return this.#bytes < this.minBytes ? undefined : this.rest();
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, cb: TransformCallback): void {
-    if (this.#bytes === 0 && chunk.length >= this.minBytes) return cb(null, chunk);
-    this.#parts.push(chunk);
-    this.#bytes += chunk.length;
-    if (this.#bytes < this.minBytes) return cb();
-    cb(null, this.#take());
-  }
-
-  override _flush(cb: TransformCallback): void {
-    cb(null, this.#bytes ? this.#take() : undefined);
-  }
-
-  #take(): Buffer {
+  /** Whatever is held (at the end), or undefined. */
+  rest(): Buffer | undefined {
+    if (!this.#bytes) return undefined;
     const out = this.#parts.length === 1 ? this.#parts[0] : Buffer.concat(this.#parts, this.#bytes);
     this.#parts = [];
     this.#bytes = 0;
@@ -42,23 +35,35 @@ export class Coalescer extends Transform {
   }
 }
 
+/**
+ * Passes the bytes through unchanged, in chunks of at least `minBytes` (the last may be
+ * smaller); a chunk already that large goes on as it is. Holds at most one chunk's worth.
+ */
+export class Coalescer extends Transform {
+  readonly #gathered: Gathered;
+
+  constructor(minBytes = STREAM_CHUNK_BYTES) {
+    super();
+    this.#gathered = new Gathered(minBytes);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, cb: TransformCallback): void {
+    cb(null, this.#gathered.add(chunk));
+  }
+
+  override _flush(cb: TransformCallback): void {
+    cb(null, this.#gathered.rest());
+  }
+}
+
 /** The same over an async iterable of byte chunks (OpenPGP's side of crypto.ts). */
 export async function* coalesced(source: AsyncIterable<unknown> | Iterable<unknown>, minBytes = STREAM_CHUNK_BYTES): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
-  let bytes = 0;
+  const gathered = new Gathered(minBytes);
   for await (const c of source) {
     const b = typeof c === "string" ? Buffer.from(c) : Buffer.isBuffer(c) ? c : Buffer.from((c as Uint8Array).buffer, (c as Uint8Array).byteOffset, (c as Uint8Array).byteLength);
-    if (bytes === 0 && b.length >= minBytes) {
-      yield b;
-      continue;
-    }
-    parts.push(b);
-    bytes += b.length;
-    if (bytes >= minBytes) {
-      yield parts.length === 1 ? parts[0] : Buffer.concat(parts, bytes);
-      parts = [];
-      bytes = 0;
-    }
+    const out = gathered.add(b);
+    if (out) yield out;
   }
-  if (bytes) yield parts.length === 1 ? parts[0] : Buffer.concat(parts, bytes);
+  const last = gathered.rest();
+  if (last) yield last;
 }

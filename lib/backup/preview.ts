@@ -9,7 +9,7 @@ import { excludedSchemas, prismaMigrationRows, schemaSnapshot, tableRowEstimates
 import type { Manifest } from "./manifest";
 import type { RestorePreview } from "../validation/restores";
 import { ApiError, notFound } from "../errors";
-import { catalogSnapshot, diffCatalogs, type CatalogSnapshot } from "./catalog-snapshot";
+import { catalogSnapshot, diffCatalogs, manifestCatalog } from "./catalog-snapshot";
 import { chooseStrategy, ownershipPlan, probeTarget, type TargetCapabilities } from "./restore-plan";
 
 export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
@@ -105,7 +105,7 @@ export async function buildPreview(
 ): Promise<RestorePreview & { manifest: Manifest | null }> {
   const manifest = verify.manifest ?? null;
   const excluded = excludedSchemas(ctx.targetUrl, ctx.appDatabaseUrl);
-  const backupCatalog = (manifest as { catalog?: CatalogSnapshot } | null)?.catalog ?? null;
+  const backupCatalog = manifestCatalog(manifest);
   const roles = backupCatalog?.roles ?? null;
   const [rawLive, liveMigrations, rawLiveRows, liveCatalog, cap] = await Promise.all([
     schemaSnapshot(ctx.targetUrl),

@@ -24,7 +24,7 @@ import { destructiveKeys, DESTRUCTIVE_NAME, LOCK_DESTRUCTIVE, tryDestructiveLock
 import { contextForTarget, contextForTargetId, DEFAULT_TARGET_ID } from "./targets";
 import { buildPreview, diffSchemas } from "./preview";
 import { excludedSchemas, prismaSchema, schemaSnapshot } from "./introspect";
-import { catalogSnapshot, diffCatalogs, type CatalogSnapshot } from "./catalog-snapshot";
+import { catalogSnapshot, diffCatalogs, manifestCatalog, type CatalogSnapshot } from "./catalog-snapshot";
 import { chooseStrategy, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, ownershipPlan, probeTarget, reapplyKeptCredentials, type Ownership } from "./restore-plan";
 import { allowConnections, createFreshDatabase, databaseOf, databasesExist, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
 import { canUndo } from "./restores-catalog";
@@ -214,7 +214,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // every table of a 512 MB database took 0.3 s of the restore).
     const manifestRead = readManifest(ctx, backup);
     // What the connecting role may do, asked once for the preview and the plan below.
-    const capRead = manifestRead.then((m) => probeTarget(ctx.targetUrl, (m as { catalog?: CatalogSnapshot }).catalog?.roles ?? []));
+    const capRead = manifestRead.then((m) => probeTarget(ctx.targetUrl, manifestCatalog(m)?.roles ?? []));
     capRead.catch(() => undefined);
     const previewed = manifestRead.then((m) => buildPreview(ctx, backup, { ok: true, parts: [], manifest: m }, { exactCounts: false, capabilities: capRead }));
     previewed.catch(() => undefined);
@@ -233,7 +233,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     }
 
     // 2. The plan: strategy and ownership, from what the connecting role may do.
-    const backupCatalog = (manifest as { catalog?: CatalogSnapshot }).catalog ?? null;
+    const backupCatalog = manifestCatalog(manifest);
     const roles = backupCatalog?.roles ?? null;
     // The probe asked with this same manifest's roles (checkStoredParts verified manifestRead).
     const cap = await capRead;
