@@ -6,6 +6,7 @@ import { execFile, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { promisify } from "node:util";
 import * as openpgp from "openpgp";
 import { makeEnv, PASSPHRASE, cliEnv, waitFor, sql, type TestEnv } from "./support/vitest-env";
@@ -14,7 +15,7 @@ import { gpgDecryptFile, sha256sum, pgRestoreListFile, zstdDecompressFile } from
 import { runBackup } from "../lib/backup/run-backup";
 import { removeOrphanedUploads } from "../lib/backup/jobs";
 import { tryDestructiveLock } from "../lib/backup/locks";
-import { runVerify, verifyBackupObjects, readManifest } from "../lib/backup/verify";
+import { runVerify, verifyBackupObjects, readManifest, checkStoredParts } from "../lib/backup/verify";
 import { startRestore, runRestore } from "../lib/backup/restore";
 import { reencryptBackups, recoverReencryptions } from "../lib/backup/reencrypt";
 import { backupKeys, manifestDigest, type Manifest } from "../lib/backup/manifest";
@@ -97,6 +98,39 @@ describe("several passphrase keys and re-encryption", () => {
     expect(v.ok).toBe(false);
     expect(v.reason).toContain(m1.encryption.keyId!);
     expect(v.reason).toMatch(/not configured.*BACKUP_ENCRYPTION_OLD_PASSPHRASES/);
+  });
+
+  it("a restore's check refuses a key that is not configured without reading the backup through", async () => {
+    // The key's check runs beside the parts' checksums (it takes a scrypt): its refusal
+    // must stop the reading, or a large backup would be read whole just to be refused.
+    const job = await env.db.backupJob.findUniqueOrThrow({ where: { id: first } });
+    const m1 = await manifestOf(key2, first);
+    const part = m1.parts.find((p) => p.name === "database")!;
+    /** The target's storage, but the database part's object reads as `body`. */
+    const withPart = (storage: Storage, body: () => Readable): Storage =>
+      Object.assign(Object.create(storage) as Storage, { get: async (key: string) => (key === part.key ? body() : storage.get(key)) });
+    let served = 0;
+    const endless = () =>
+      Readable.from(
+        (async function* () {
+          for (;;) {
+            served++;
+            yield Buffer.alloc(64 * 1024);
+            await new Promise((r) => setTimeout(r, 1));
+          }
+        })(),
+      );
+    const v = await checkStoredParts({ ...env.ctx, passphrase: KEY2, storage: withPart(env.ctx.storage, endless) }, job);
+    expect(v.ok).toBe(false);
+    expect(v.reason).toContain(m1.encryption.keyId!);
+    // Reading stopped: at most the chunk the source was making when it was left.
+    const after = served;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(served).toBeLessThanOrEqual(after + 1);
+    // The same check with the key configured reads the part and finds it altered.
+    const w = await checkStoredParts({ ...key2, storage: withPart(key2.storage, () => Readable.from([Buffer.from("not the archive")])) }, job);
+    expect(w.ok).toBe(false);
+    expect(w.reason).toMatch(/checksum mismatch/);
   });
 
   it("restores the backup made under key 1 with key 2 current", async () => {

@@ -8,16 +8,36 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { Readable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import { adminUrl, createDatabase, dropDatabase, sql } from "./support/vitest-env";
 import { buildAppDatabase } from "./support/app-fixture";
 import { chunks } from "./support/chunks";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pgBinary, spawnPgRestore } from "../lib/backup/dump";
 import { libpqConnection } from "../lib/backup/libpq";
 import { restoreWhileReading } from "../lib/backup/streamed-restore";
+import { ArchiveOffsetIndexer } from "../lib/backup/archive-offsets";
+import { pipeline } from "node:stream/promises";
+
+/** Where each data block of the archive starts, by its table's name (pg_restore -l). */
+async function blockStarts(archive: Buffer): Promise<{ name: string; start: number }[]> {
+  const names = new Map<number, string>();
+  const dir = await mkdtemp(path.join(tmpdir(), "streamed-list-"));
+  const file = path.join(dir, "archive.dump");
+  await writeFile(file, archive);
+  const list = execFileSync(pgBinary("pg_restore"), ["-l", file], { maxBuffer: 1 << 26 }).toString();
+  await rm(dir, { recursive: true, force: true });
+  for (const line of list.split("\n")) {
+    const m = /^(\d+); \d+ \d+ (?:TABLE DATA \S+ (\S+)|BLOBS|LARGE OBJECTS)/.exec(line);
+    if (m) names.set(Number(m[1]), m[2] ?? "(large objects)");
+  }
+  const starts: { name: string; start: number }[] = [];
+  const indexer = new ArchiveOffsetIndexer(undefined, { onBlock: (dumpId, start) => starts.push({ name: names.get(dumpId) ?? String(dumpId), start }) });
+  await pipeline(Readable.from([archive]), indexer, new Writable({ write: (_c, _e, cb) => cb() }));
+  return starts;
+}
 
 let url: string;
 let piped: Buffer;
@@ -73,13 +93,57 @@ describe("restoring while the archive arrives", () => {
           dir,
           batchBytes,
         });
-        expect(r).toEqual({ streamed: true, bytes: piped.length });
+        expect(r).toMatchObject({ streamed: true, bytes: piped.length });
+        // One loader run per block when the batches hold one byte.
+        if (r.streamed && batchBytes === 1) expect(r.loaders.fromFile + r.loaders.fed).toBe((await blockStarts(piped)).length);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
       expect(await fingerprint(t)).toEqual(await fingerprint(url));
     });
   }
+
+  it("a block still arriving is fed to its loader; blocks already spooled are read from the spool file by pg_restore", async () => {
+    const t = await target("streamed_from_file");
+    const conn = libpqConnection(t);
+    const starts = await blockStarts(piped);
+    const [{ db }] = await sql<{ db: string }>(t, "SELECT current_database() AS db");
+    const i = starts.findIndex((b) => b.name === "wide");
+    expect(i).toBeGreaterThan(0);
+    // Held in the middle of wide's rows until its COPY runs: that loader can only be fed.
+    const cut = Math.floor((starts[i].start + (starts[i + 1]?.start ?? piped.length)) / 2);
+    let copyBeforeEnd = false;
+    async function* held() {
+      yield* chunks(piped.subarray(0, cut), 7);
+      for (const deadline = Date.now() + 40_000; Date.now() < deadline && !copyBeforeEnd; ) {
+        const [r] = await sql<{ n: number }>(adminUrl(), `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${db}' AND query ILIKE 'COPY public.wide %'`);
+        copyBeforeEnd = r.n > 0;
+        if (!copyBeforeEnd) await new Promise((res) => setTimeout(res, 50));
+      }
+      yield* chunks(piped.subarray(cut), 8);
+    }
+    const dir = await mkdtemp(path.join(tmpdir(), "streamed-test-"));
+    try {
+      const r = await restoreWhileReading(Readable.from(held()), {
+        bin: pgBinary("pg_restore"),
+        args: ["--no-password", "--exit-on-error", `--dbname=${conn.dbname}`],
+        tool: { env: conn.env, secrets: [conn.password] },
+        jobs: 2,
+        dir,
+        batchBytes: 1,
+      });
+      expect(copyBeforeEnd).toBe(true);
+      expect(r.streamed).toBe(true);
+      if (!r.streamed) return;
+      // The blocks before wide's were whole in the spool when a loader took them.
+      expect(r.loaders.fed).toBeGreaterThanOrEqual(1);
+      expect(r.loaders.fromFile).toBeGreaterThanOrEqual(1);
+      expect(r.loaders.fed + r.loaders.fromFile).toBe(starts.length);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(await fingerprint(t)).toEqual(await fingerprint(url));
+  }, 60_000);
 
   it("an archive format the indexer does not read is spooled whole, untouched, for the classic path", async () => {
     const later = Buffer.from(piped);

@@ -68,7 +68,7 @@ class Reader {
   }
 }
 
-interface TocEntry {
+export interface TocEntry {
   dumpId: number;
   /** Position of the entry's offset flag byte in the file. */
   offsetAt: number;
@@ -302,6 +302,26 @@ export class ArchiveOffsetIndexer extends Transform {
 const EMPTY = Buffer.alloc(0);
 
 /**
+ * A TOC entry's offset field saying "data at `position`": the flag byte, then the position
+ * in `offSize` bytes, least significant first (pg_backup_archiver.c, WriteOffset).
+ */
+export function offsetField(position: number, offSize: number): Buffer {
+  const field = Buffer.alloc(1 + offSize);
+  field[0] = K_OFFSET_POS_SET;
+  let v = position;
+  for (let k = 0; k < offSize; k++) {
+    field[1 + k] = v % 256;
+    v = Math.floor(v / 256);
+  }
+  return field;
+}
+
+/** Whether pg_dump left this entry's data position unset (its archive went to a pipe). */
+export function positionUnset(e: TocEntry): boolean {
+  return e.state === K_OFFSET_POS_NOT_SET;
+}
+
+/**
  * Writes the indexed data positions into the archive file's TOC, as `pg_dump -f` would
  * have. Answers how many entries were set, or the reason nothing was written. Only entries
  * whose offset was "not set" are touched, and only when every such entry's block was seen.
@@ -316,13 +336,7 @@ export async function writeDataOffsets(file: string, index: ArchiveIndex): Promi
   const fh = await open(file, "r+");
   try {
     for (const e of todo) {
-      const field = Buffer.alloc(1 + index.offSize);
-      field[0] = K_OFFSET_POS_SET;
-      let v = index.blocks.get(e.dumpId)!;
-      for (let k = 0; k < index.offSize; k++) {
-        field[1 + k] = v % 256;
-        v = Math.floor(v / 256);
-      }
+      const field = offsetField(index.blocks.get(e.dumpId)!, index.offSize);
       await fh.write(field, 0, field.length, e.offsetAt);
     }
     await fh.sync();

@@ -10,10 +10,13 @@
 //   2. pre-data: `pg_restore --section=pre-data` on a file holding only the header + TOC
 //      (schemas, types, tables, functions… — nothing that needs data).
 //   3. data: every data block (TABLE DATA, large objects) is handed, in archive order, to
-//      one of `jobs` loaders: `pg_restore --use-list=<that entry>` reading, on stdin, the
-//      header + TOC followed by that block alone, read from the spool file as it grows.
-//      pg_restore itself issues the COPY, with the entry's own column list and session
-//      settings: nothing of the archive is interpreted here beyond block boundaries.
+//      one of `jobs` loaders: `pg_restore --use-list=<that entry>`. A block already whole
+//      in the spool file is read there by pg_restore itself, once its position is written
+//      into the spool file's own TOC (the bytes pg_dump writes in a seekable file); a block
+//      still arriving is fed on stdin — the header + TOC followed by that block alone, read
+//      from the spool file as it grows. pg_restore issues the COPY, with the entry's own
+//      column list and session settings: nothing of the archive is interpreted here beyond
+//      block boundaries.
 //   4. the rest: `pg_restore --jobs --section=data --section=post-data --use-list=<every
 //      entry without a block>` on the header + TOC file — sequence values, indexes,
 //      constraints, triggers, materialized view data, grants.
@@ -27,7 +30,7 @@ import { open, writeFile, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { ArchiveOffsetIndexer, type ArchiveIndex } from "./archive-offsets";
+import { ArchiveOffsetIndexer, offsetField, positionUnset, type ArchiveIndex, type TocEntry } from "./archive-offsets";
 import { isPipeError, killTool, spawnTool, type SpawnToolOptions, type ToolProcess } from "./pg-process";
 
 const READ_CHUNK = 1024 * 1024;
@@ -119,6 +122,28 @@ async function feedRange(p: ToolProcess, head: Buffer, fh: FileHandle, spool: Sp
   if (!gone) stdin.end();
 }
 
+/**
+ * Sets, in the spool file's own table of contents, where each block of `batch` starts — the
+ * bytes pg_dump writes when its output is a file — so a pg_restore given the spool file
+ * seeks to them instead of being fed through this process. The position is written before
+ * the flag: a pg_restore reading the TOC meanwhile (another loader) sees "not set" or the
+ * whole position, never half of one. Answers false when an entry cannot be set.
+ */
+async function setPositions(fh: FileHandle, batch: Block[], entries: Map<number, TocEntry>, offSize: number): Promise<boolean> {
+  for (const b of batch) {
+    const e = entries.get(b.dumpId);
+    if (!e) return false;
+    if (!positionUnset(e)) continue;
+    const field = offsetField(b.start, offSize);
+    for (const [bytes, at] of [[field.subarray(1), e.offsetAt + 1], [field.subarray(0, 1), e.offsetAt]] as const) {
+      const { bytesWritten } = await fh.write(bytes, 0, bytes.length, at);
+      if (bytesWritten !== bytes.length) throw new Error("short write to the restore's spool file");
+    }
+    e.state = field[0];
+  }
+  return true;
+}
+
 export interface StreamedRestoreOptions {
   /** pg_restore's path. */
   bin: string;
@@ -156,7 +181,8 @@ export function takeBatch<B extends { start: number; end?: number }>(blocks: B[]
 }
 
 export type StreamedRestoreResult =
-  | { streamed: true; bytes: number }
+  /** `loaders`: how many loader runs read their blocks from the spool file, and how many were fed them. */
+  | { streamed: true; bytes: number; loaders: { fromFile: number; fed: number } }
   /** Not restored: the archive is in `file`, whole, for the classic path. */
   | { streamed: false; file: string; index: ArchiveIndex; bytes: number };
 
@@ -190,6 +216,7 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
     );
   };
 
+  const loaders = { fromFile: 0, fed: 0 };
   const blocks: Block[] = [];
   /** The archive has ended: `blocks` is complete and every end is known. */
   let allSeen = false;
@@ -238,6 +265,8 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
     }
     const headBytes: Buffer = head;
     await writeFile(headFile, headBytes, { mode: 0o600 });
+    const tocEntries = new Map(indexer.index().entries.map((e) => [e.dumpId, { ...e }]));
+    const offSize = indexer.index().offSize;
 
     const work = (async () => {
       await run([...o.args, "--section=pre-data", headFile]);
@@ -260,7 +289,15 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
           const list = path.join(o.dir, `entries-${first.dumpId}.list`);
           // In archive order: pg_restore then finds each block right after the previous one.
           await writeFile(list, batch.map((b) => `${b.dumpId}\n`).join(""), { mode: 0o600 });
-          await run([...o.args, `--use-list=${list}`], (p) => feedRange(p, headBytes, fh, spool, first.start, () => last.end, signal));
+          // Blocks already in the spool file are read there by pg_restore itself (one copy
+          // fewer, and none through this process); a block still arriving is fed as it comes.
+          if (last.end !== undefined && spool.written >= last.end && (await setPositions(fh, batch, tocEntries, offSize))) {
+            loaders.fromFile++;
+            await run([...o.args, `--use-list=${list}`, file]);
+          } else {
+            loaders.fed++;
+            await run([...o.args, `--use-list=${list}`], (p) => feedRange(p, headBytes, fh, spool, first.start, () => last.end, signal));
+          }
         }
       };
       await Promise.all(Array.from({ length: Math.max(1, o.jobs) }, loader));
@@ -282,7 +319,7 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
       await spooled.catch(() => undefined);
       throw failure;
     }
-    return { streamed: true, bytes: spool.written };
+    return { streamed: true, bytes: spool.written, loaders };
   } finally {
     await fh.close().catch(() => undefined);
   }
