@@ -36,7 +36,7 @@ import { isPipeError, killTool, spawnTool, type SpawnToolOptions, type ToolProce
 const READ_CHUNK = 1024 * 1024;
 
 /** The spool file's writer: counts what has reached the file and says so. */
-class Spool extends Writable {
+export class Spool extends Writable {
   written = 0;
   ended = false;
   failure: Error | null = null;
@@ -84,7 +84,7 @@ interface Block {
  * collection a fifth of the restore process's CPU on a 512 MB database. A tool that exits
  * early (EPIPE) is judged by its exit code.
  */
-async function feedRange(p: ToolProcess, head: Buffer, fh: FileHandle, spool: Spool, start: number, endOf: () => number | undefined, signal: AbortSignal): Promise<void> {
+export async function feedRange(p: ToolProcess, head: Buffer, fh: FileHandle, spool: Spool, start: number, endOf: () => number | undefined, signal: AbortSignal): Promise<void> {
   const stdin = p.child.stdin!;
   let gone = false;
   stdin.on("error", () => (gone = true));
@@ -103,7 +103,10 @@ async function feedRange(p: ToolProcess, head: Buffer, fh: FileHandle, spool: Sp
     if (gone) break;
     // Past the last block header there is only the last block: it ends with the archive.
     const end = endOf() ?? (spool.ended ? spool.written : undefined);
-    const limit = end ?? spool.written;
+    // The indexer runs ahead of the spool: a block's end is known as soon as the next
+    // block's header goes by, before the spool has written the bytes between. Read only
+    // what is in the file.
+    const limit = Math.min(end ?? spool.written, spool.written);
     if (pos < limit) {
       const buf = bufs[k];
       const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, limit - pos), pos);
@@ -115,7 +118,8 @@ async function feedRange(p: ToolProcess, head: Buffer, fh: FileHandle, spool: Sp
       k ^= 1;
       continue;
     }
-    if (end !== undefined) break;
+    if (end !== undefined && pos >= end) break;
+    if (spool.ended) throw new Error("the restore's spool file ended inside a data block");
     await once(spool.progress, "more", { signal });
   }
   await pending;
