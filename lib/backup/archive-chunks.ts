@@ -17,7 +17,7 @@
 // Memory: one merged chunk; a chunk already that large passes through, not held. 128 KiB
 // chunks cost the backup 7–22 MB more peak RSS than none, 64 KiB 6–7 MB.
 import { Transform, type TransformCallback } from "node:stream";
-import { archiveHead, BLK_BLOBS, BLK_DATA } from "./archive-offsets";
+import { archiveHead, archiveInt, BLK_BLOBS, BLK_DATA } from "./archive-offsets";
 
 export const MERGED_CHUNK_BYTES = 64 * 1024;
 
@@ -168,11 +168,7 @@ export class ChunkMerger extends Transform {
     this.carry = EMPTY;
     const intSize = this.intSize;
     const intLen = 1 + intSize;
-    const readInt = (at: number) => {
-      let v = 0;
-      for (let k = intSize; k >= 1; k--) v = v * 256 + buf[at + k];
-      return buf[at] ? -v : v;
-    };
+    const readInt = (at: number) => archiveInt(buf, at, intSize);
     const n = buf.length;
     let i = 0;
     /** Start of bytes that pass through unchanged and have not been pushed yet. */

@@ -206,11 +206,7 @@ export class ArchiveOffsetIndexer extends Transform {
     const base = this.pos - this.carry.length; // file position of buf[0]
     const intSize = this.intSize;
     const intLen = 1 + intSize;
-    const readInt = (at: number) => {
-      let v = 0;
-      for (let k = intSize; k >= 1; k--) v = v * 256 + buf[at + k];
-      return buf[at] ? -v : v;
-    };
+    const readInt = (at: number) => archiveInt(buf, at, intSize);
     const n = buf.length;
     let i = 0;
     while (i < n) {
@@ -260,6 +256,13 @@ export class ArchiveOffsetIndexer extends Transform {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** The archive's int at `at`: a sign byte, then `intSize` bytes, least significant first. */
+export function archiveInt(buf: Buffer, at: number, intSize: number): number {
+  let v = 0;
+  for (let k = intSize; k >= 1; k--) v = v * 256 + buf[at + k];
+  return buf[at] ? -v : v;
+}
 
 /** A custom-format archive's header and table of contents, as far as this file reads them. */
 export interface ArchiveHead {
