@@ -20,8 +20,6 @@ export type PartCompression = {
   pgDump: "-Z0" | "default";
   /** Bytes pg_dump wrote, before the codec. */
   inputBytes: number;
-  /** "merged": the archive's per-row data chunks were joined before the codec (archive-chunks.ts). */
-  chunks?: "merged";
 };
 
 /** Extra pg_dump arguments for a setting: the outer codec replaces pg_dump's own zlib. */
