@@ -9,6 +9,7 @@ import path from "node:path";
 import { PassThrough } from "node:stream";
 import { feedRange, Spool } from "../lib/backup/streamed-restore";
 import type { ToolProcess } from "../lib/backup/pg-process";
+import { waitFor } from "./support/wait";
 
 let dir: string;
 let fh: FileHandle;
@@ -43,7 +44,8 @@ describe("feeding a loader from the spool file while it grows", () => {
     const { p, got, ended } = collector();
     // The block is [40, 250): its end is known, the spool holds only 100 bytes of it.
     const feeding = feedRange(p, Buffer.from("HEAD"), fh, spool, 40, () => 250, new AbortController().signal);
-    await tick();
+    // Polled, not slept on: the feeder has sent what the spool holds.
+    await waitFor(async () => got().length >= 4 + 60, 5_000, 5);
     expect(got().subarray(4)).toEqual(bytes.subarray(40, 100));
     await write(spool, bytes.subarray(100, 180));
     await tick();

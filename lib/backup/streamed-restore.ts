@@ -106,7 +106,7 @@ export async function feedRange(p: ToolProcess, head: Buffer, fh: FileHandle, sp
     // The indexer runs ahead of the spool: a block's end is known as soon as the next
     // block's header goes by, before the spool has written the bytes between. Read only
     // what is in the file.
-    const limit = Math.min(end ?? spool.written, spool.written);
+    const limit = Math.min(end ?? Infinity, spool.written);
     if (pos < limit) {
       const buf = bufs[k];
       const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, limit - pos), pos);
