@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "
 import { createWriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { adminUrl, createDatabase, dropDatabase, sql } from "./support/vitest-env";
 import { buildAppDatabase } from "./support/app-fixture";
@@ -102,5 +102,84 @@ describe("data offsets for a piped archive", () => {
     const already = await spool(filed, 11, "already.dump");
     expect(await writeDataOffsets(already.file, already.index)).toEqual({ written: 0 });
     expect(readFileSync(already.file).equals(filed)).toBe(true);
+  });
+});
+
+describe("where a table's rows may be cut (parts loaded side by side)", () => {
+  /** Every block start and cut the indexer reports for `buf`, fed in chunks of random size. */
+  async function cutsOf(buf: Buffer, seed: number, splitBytes: number, splitAfter = 0) {
+    const blocks: { dumpId: number; start: number }[] = [];
+    const cuts: { dumpId: number; at: number }[] = [];
+    const indexer = new ArchiveOffsetIndexer(undefined, { onBlock: (dumpId, start) => blocks.push({ dumpId, start }), onSplit: (dumpId, at) => cuts.push({ dumpId, at }) }, { splitBytes, splitAfter });
+    await pipeline(Readable.from(chunks(buf, seed)), indexer, new Writable({ write: (_c, _e, cb) => cb() }));
+    return { blocks, cuts, index: indexer.index() };
+  }
+  /** The chunks of the block of `dumpId` starting at `start`: where each header is, and its body. */
+  function chunksOf(buf: Buffer, start: number, intSize: number): { at: number; body: Buffer }[] {
+    const readInt = (p: number) => {
+      let v = 0;
+      for (let k = intSize; k >= 1; k--) v = v * 256 + buf[p + k];
+      return buf[p] ? -v : v;
+    };
+    const out: { at: number; body: Buffer }[] = [];
+    let p = start + 1 + 1 + intSize;
+    for (;;) {
+      const len = readInt(p);
+      if (len === 0) return out;
+      out.push({ at: p, body: buf.subarray(p + 1 + intSize, p + 1 + intSize + len) });
+      p += 1 + intSize + len;
+    }
+  }
+
+  for (const seed of [3, 11]) {
+    it(`cuts only between whole rows, at least splitBytes apart, in table data only (chunks seed ${seed})`, async () => {
+      const splitBytes = 4096;
+      const { blocks, cuts, index } = await cutsOf(piped, seed, splitBytes);
+      expect(index.disabled).toBeUndefined();
+      expect(cuts.length).toBeGreaterThan(50);
+      const byId = new Map(blocks.map((b) => [b.dumpId, b.start]));
+      const list = execFileSync("pg_restore", ["-l", path.join(dir, "filed.dump")]).toString();
+      const blobIds = new Set([...list.matchAll(/^(\d+); \d+ \d+ (?:BLOBS|LARGE OBJECTS)/gm)].map((m) => Number(m[1])));
+      expect(blobIds.size).toBeGreaterThan(0);
+      const last = new Map<number, number>();
+      for (const c of cuts) {
+        expect(blobIds.has(c.dumpId)).toBe(false);
+        const heads = chunksOf(piped, byId.get(c.dumpId)!, index.intSize);
+        const k = heads.findIndex((h) => h.at === c.at);
+        // A chunk header, after a chunk whose last byte ends a row, never the first chunk.
+        expect(k).toBeGreaterThan(0);
+        expect(heads[k - 1].body[heads[k - 1].body.length - 1]).toBe(0x0a);
+        expect(c.at - (last.get(c.dumpId) ?? byId.get(c.dumpId)!)).toBeGreaterThanOrEqual(splitBytes);
+        last.set(c.dumpId, c.at);
+      }
+      // The same cuts whatever the chunking of the stream.
+      expect((await cutsOf(piped, seed + 100, splitBytes)).cuts).toEqual(cuts);
+    });
+  }
+
+  it("never cuts an archive compressed inside pg_dump (its chunks are pieces of a zlib stream)", async () => {
+    const zlib = execFileSync("pg_dump", ["-Fc", "-Z6", "--dbname", url], { maxBuffer: 1 << 30 });
+    const { blocks, cuts, index } = await cutsOf(zlib, 5, 1);
+    expect(index.disabled).toBeUndefined();
+    expect(blocks.length).toBeGreaterThan(3);
+    expect(cuts).toEqual([]);
+  });
+
+  it("cuts a block only splitAfter bytes into it: tables smaller than that are never cut", async () => {
+    const all = await cutsOf(piped, 4, 4096);
+    const splitAfter = 1024 * 1024;
+    const { blocks, cuts } = await cutsOf(piped, 4, 4096, splitAfter);
+    const start = new Map(blocks.map((b) => [b.dumpId, b.start]));
+    expect(cuts.length).toBeGreaterThan(0);
+    expect(cuts.length).toBeLessThan(all.cuts.length);
+    for (const c of cuts) expect(c.at - start.get(c.dumpId)!).toBeGreaterThanOrEqual(splitAfter);
+    // Past that point, the cuts come as often as before.
+    const late = all.cuts.filter((c) => c.at - start.get(c.dumpId)! >= splitAfter + 8192);
+    expect(late.length).toBeGreaterThan(0);
+    expect(cuts.length).toBeGreaterThanOrEqual(late.length);
+  });
+
+  it("reports no cuts without a splitBytes or an onSplit hook", async () => {
+    expect((await cutsOf(piped, 9, 0)).cuts).toEqual([]);
   });
 });

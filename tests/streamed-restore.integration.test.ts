@@ -103,6 +103,92 @@ describe("restoring while the archive arrives", () => {
     });
   }
 
+  for (const [splitBytes, jobs, seed] of [[16 * 1024, 2, 13], [64 * 1024, 3, 17]] as const) {
+    it(`cuts tables' rows into parts loaded side by side and restores the source exactly: ${splitBytes}-byte parts, ${jobs} jobs`, async () => {
+      const t = await target(`streamed_cut_${jobs}`);
+      const conn = libpqConnection(t);
+      const dir = await mkdtemp(path.join(tmpdir(), "streamed-test-"));
+      try {
+        const r = await restoreWhileReading(Readable.from(chunks(piped, seed)), {
+          bin: pgBinary("pg_restore"),
+          args: ["--no-password", "--exit-on-error", `--dbname=${conn.dbname}`],
+          tool: { env: conn.env, secrets: [conn.password] },
+          jobs,
+          dir,
+          splitBytes,
+        });
+        expect(r).toMatchObject({ streamed: true, bytes: piped.length });
+        if (!r.streamed) return;
+        // wide alone is ~3.7 MB of rows: cut ~200 times at 16 KiB, ~50 at 64 KiB.
+        expect(r.cuts).toBeGreaterThan(splitBytes === 16 * 1024 ? 100 : 20);
+        // Every part is its own loader run, fed with its block's framing.
+        expect(r.loaders.fed).toBeGreaterThan(r.cuts);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+      expect(await fingerprint(t)).toEqual(await fingerprint(url));
+    }, 120_000);
+  }
+
+  it("a table whose loader started before its rows were cut is still loaded whole (the cut comes while it is fed)", async () => {
+    const t = await target("streamed_cut_late");
+    const conn = libpqConnection(t);
+    const starts = await blockStarts(piped);
+    const [{ db }] = await sql<{ db: string }>(t, "SELECT current_database() AS db");
+    const i = starts.findIndex((b) => b.name === "wide");
+    // wide's first 16 KiB arrive, then nothing until its COPY runs: its loader is fed an
+    // uncut block, and the cuts come after.
+    const cut = starts[i].start + 16 * 1024;
+    let copyBeforeEnd = false;
+    async function* held() {
+      yield* chunks(piped.subarray(0, cut), 21);
+      for (const deadline = Date.now() + 40_000; Date.now() < deadline && !copyBeforeEnd; ) {
+        const [r] = await sql<{ n: number }>(adminUrl(), `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${db}' AND query ILIKE 'COPY public.wide %'`);
+        copyBeforeEnd = r.n > 0;
+        if (!copyBeforeEnd) await new Promise((res) => setTimeout(res, 50));
+      }
+      yield* chunks(piped.subarray(cut), 22);
+    }
+    const dir = await mkdtemp(path.join(tmpdir(), "streamed-test-"));
+    try {
+      const r = await restoreWhileReading(Readable.from(held()), {
+        bin: pgBinary("pg_restore"),
+        args: ["--no-password", "--exit-on-error", `--dbname=${conn.dbname}`],
+        tool: { env: conn.env, secrets: [conn.password] },
+        jobs: 2,
+        dir,
+        splitBytes: 256 * 1024,
+      });
+      expect(copyBeforeEnd).toBe(true);
+      expect(r).toMatchObject({ streamed: true });
+      if (r.streamed) expect(r.cuts).toBeGreaterThan(5);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(await fingerprint(t)).toEqual(await fingerprint(url));
+  }, 60_000);
+
+  it("an archive compressed inside pg_dump (today's older backups) is never cut, and restores exactly", async () => {
+    const zlib = execFileSync("pg_dump", ["-Fc", "-Z6", "--dbname", url], { maxBuffer: 1 << 30 });
+    const t = await target("streamed_zlib");
+    const conn = libpqConnection(t);
+    const dir = await mkdtemp(path.join(tmpdir(), "streamed-test-"));
+    try {
+      const r = await restoreWhileReading(Readable.from(chunks(zlib, 19)), {
+        bin: pgBinary("pg_restore"),
+        args: ["--no-password", "--exit-on-error", `--dbname=${conn.dbname}`],
+        tool: { env: conn.env, secrets: [conn.password] },
+        jobs: 2,
+        dir,
+        splitBytes: 1,
+      });
+      expect(r).toMatchObject({ streamed: true, cuts: 0 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(await fingerprint(t)).toEqual(await fingerprint(url));
+  }, 60_000);
+
   it("a block still arriving is fed to its loader; blocks already spooled are read from the spool file by pg_restore", async () => {
     const t = await target("streamed_from_file");
     const conn = libpqConnection(t);

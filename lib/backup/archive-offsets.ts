@@ -85,6 +85,8 @@ const OFF = 5;
 
 export interface ArchiveIndex {
   offSize: number;
+  /** Bytes of an int after its sign byte (block and chunk headers are ints). */
+  intSize: number;
   entries: TocEntry[];
   /** dumpId → position of its data block's type byte. */
   blocks: Map<number, number>;
@@ -98,7 +100,34 @@ export interface IndexerHooks {
   onToc?(head: Buffer): void;
   /** A data block starts at file position `start` (its type byte). */
   onBlock?(dumpId: number, start: number): void;
+  /**
+   * A table's rows may be cut at file position `at` (a chunk header): at least
+   * `splitAfter` bytes into the block and `splitBytes` since its start or the last cut (the
+   * indexer's options), in an archive whose data is not compressed inside it, right after a
+   * chunk ending a row.
+   */
+  onSplit?(dumpId: number, at: number): void;
 }
+
+/**
+ * Builds a block header or a chunk length as the archive writes them: a sign byte, then
+ * `intSize` bytes, least significant first (pg_backup_archiver.c, WriteInt).
+ */
+export function archiveInt(v: number, intSize: number): Buffer {
+  const b = Buffer.alloc(1 + intSize);
+  if (v < 0) b[0] = 1;
+  let x = Math.abs(v);
+  for (let k = 0; k < intSize; k++) {
+    b[1 + k] = x % 256;
+    x = Math.floor(x / 256);
+  }
+  return b;
+}
+
+/** What a data block with its rows cut short ends with: a zero-length chunk. */
+export const endOfBlock = (intSize: number): Buffer => archiveInt(0, intSize);
+/** The header a data block of entry `dumpId` starts with. */
+export const dataBlockHeader = (dumpId: number, intSize: number): Buffer => Buffer.concat([Buffer.from([BLK_DATA]), archiveInt(dumpId, intSize)]);
 
 /**
  * A pass-through stream that indexes a custom-format archive as it goes by. Bytes are
@@ -116,6 +145,17 @@ export class ArchiveOffsetIndexer extends Transform {
   private blobs = false;
   private intSize = 4;
   private offSize = 8;
+  /** Compression inside pg_dump: its chunks are pieces of a zlib/lz4/zstd stream, never cut. */
+  private compressed = true;
+  /** Table data (not large objects) of `dumpId`, in an uncompressed archive, cut every `splitBytes`. */
+  private splitting = false;
+  private dumpId = 0;
+  private blockStart = 0;
+  private pieceStart = 0;
+  /** The last chunk read ended with a newline: in COPY text, always the end of a row. */
+  private rowEnd = false;
+  private readonly splitBytes: number;
+  private readonly splitAfter: number;
   private entries: TocEntry[] = [];
   private blocks = new Map<number, number>();
   private known = new Set<number>();
@@ -126,8 +166,12 @@ export class ArchiveOffsetIndexer extends Transform {
   constructor(
     private readonly maxTocBytes = 256 * 1024 * 1024,
     private readonly hooks: IndexerHooks = {},
+    /** Where `hooks.onSplit` is told of cuts: every `splitBytes` of a table's rows (0: never), from `splitAfter` bytes into its block on. */
+    split: { splitBytes?: number; splitAfter?: number } = {},
   ) {
     super();
+    this.splitBytes = split.splitBytes ?? 0;
+    this.splitAfter = split.splitAfter ?? 0;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -148,7 +192,7 @@ export class ArchiveOffsetIndexer extends Transform {
 
   index(): ArchiveIndex {
     const disabled = this.state === OFF ? this.why : undefined;
-    return { offSize: this.offSize, entries: this.entries, blocks: this.blocks, disabled };
+    return { offSize: this.offSize, intSize: this.intSize, entries: this.entries, blocks: this.blocks, disabled };
   }
 
   private consume(chunk: Buffer): void {
@@ -193,8 +237,8 @@ export class ArchiveOffsetIndexer extends Transform {
     const format = r.byte();
     if (format !== 1) return this.disable(`archive format code ${format} is not custom`);
     if (this.offSize < 1 || this.offSize > 8 || this.intSize < 1 || this.intSize > 8) return this.disable("unexpected int or offset size");
-    if (v >= version(1, 15)) r.byte();
-    else r.int(); // compression
+    // The compression algorithm (1.15) or zlib level (before): 0 is none.
+    this.compressed = (v >= version(1, 15) ? r.byte() : r.int()) !== 0;
     for (let i = 0; i < 7; i++) r.int(); // creation time
     r.str(); // database name
     r.str(); // server version
@@ -261,6 +305,7 @@ export class ArchiveOffsetIndexer extends Transform {
           i += this.left;
           this.left = 0;
           this.state = CHUNK_LEN;
+          this.rowEnd = buf[i - 1] === 0x0a;
         } else {
           this.left -= avail;
           i = n;
@@ -268,6 +313,10 @@ export class ArchiveOffsetIndexer extends Transform {
       } else if (state === CHUNK_LEN) {
         if (n - i < intLen) break;
         const len = readInt(i);
+        if (len > 0 && this.splitting && this.rowEnd && base + i - this.pieceStart >= this.splitBytes && base + i - this.blockStart >= this.splitAfter) {
+          this.pieceStart = base + i;
+          this.hooks.onSplit?.(this.dumpId, base + i);
+        }
         i += intLen;
         if (len > 0) {
           this.left = len;
@@ -283,6 +332,10 @@ export class ArchiveOffsetIndexer extends Transform {
         }
         this.blocks.set(dumpId, base + i);
         this.hooks.onBlock?.(dumpId, base + i);
+        this.dumpId = dumpId;
+        this.blockStart = this.pieceStart = base + i;
+        this.rowEnd = false;
+        this.splitting = type === BLK_DATA && !this.compressed && this.splitBytes > 0 && this.hooks.onSplit !== undefined;
         i += 1 + intLen;
         this.blobs = type === BLK_BLOBS;
         this.state = this.blobs ? BLOB_OID : CHUNK_LEN;

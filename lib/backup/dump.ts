@@ -203,6 +203,12 @@ export interface RestoreOptions {
   afterSchema?: () => Promise<unknown> | void;
   /** Parallel restore only: called when every table's data is in, before indexes and constraints. */
   onDataLoaded?: () => Promise<unknown> | void;
+  /**
+   * Parallel restore only: the archive's size, when known (the manifest's
+   * `compression.inputBytes`). A table bigger than this over `jobs` has its rows cut into
+   * parts loaded side by side (decision 126); without it no table is cut.
+   */
+  archiveBytes?: number;
 }
 
 /** Feeds input (a custom-format archive) to pg_restore against url. */
@@ -225,9 +231,10 @@ export async function spawnPgRestore(input: Readable, url: string, opts: Restore
       throw new Error("parallel restore (jobs > 1) cannot run as a single transaction");
     }
     const dir = await mkdtemp(path.join(tmpdir(), opts.spoolPrefix ?? "vaultline-restore-"));
+    const splitAfter = opts.archiveBytes === undefined ? Number.MAX_SAFE_INTEGER : Math.floor(opts.archiveBytes / opts.jobs);
     try {
       // Tables load while the archive still arrives (streamed-restore.ts).
-      const r = await restoreWhileReading(input, { bin, args, tool: toolOpts, jobs: opts.jobs, dir, signal: opts.signal, afterSchema: opts.afterSchema, onDataLoaded: opts.onDataLoaded });
+      const r = await restoreWhileReading(input, { bin, args, tool: toolOpts, jobs: opts.jobs, dir, signal: opts.signal, splitAfter, afterSchema: opts.afterSchema, onDataLoaded: opts.onDataLoaded });
       if (r.streamed) return;
       // A format the indexer does not read: the classic way, from the whole spooled file.
       log.warn({ reason: r.index.disabled }, "archive not restorable while reading; restoring from the spooled file");

@@ -285,6 +285,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
             binDir: ctx.pgBinDir,
             signal: opts.signal,
             jobs,
+            archiveBytes: dbPart.compression?.inputBytes,
             spoolPrefix: restoreSpoolPrefix(restoreId),
             // Best effort: without it the restore is slower, not wrong (autovacuum-hold.ts).
             afterSchema: async () => {

@@ -25,4 +25,14 @@ describe("takeBatch: which blocks one loader takes", () => {
     expect(takeBatch(blocks, 1, 1)).toEqual([b(10, 20)]);
     expect(takeBatch(blocks, 2, 1)).toEqual([b(20)]);
   });
+
+  it("a part of a table's rows goes alone, and a batch of whole blocks stops before one", () => {
+    const part = (start: number, end: number, f: { cont?: boolean; cut?: boolean }) => ({ start, end, ...f });
+    const blocks = [b(0, 10), b(10, 20), part(20, 30, { cut: true }), part(30, 40, { cont: true, cut: true }), part(40, 45, { cont: true }), b(45, 50)];
+    expect(takeBatch(blocks, 0, 100)).toEqual([b(0, 10), b(10, 20)]);
+    expect(takeBatch(blocks, 2, 100)).toEqual([blocks[2]]);
+    expect(takeBatch(blocks, 3, 100)).toEqual([blocks[3]]);
+    expect(takeBatch(blocks, 4, 100)).toEqual([blocks[4]]);
+    expect(takeBatch(blocks, 5, 100)).toEqual([b(45, 50)]);
+  });
 });

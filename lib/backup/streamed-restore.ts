@@ -16,7 +16,14 @@
 //      still arriving is fed on stdin — the header + TOC followed by that block alone, read
 //      from the spool file as it grows. pg_restore issues the COPY, with the entry's own
 //      column list and session settings: nothing of the archive is interpreted here beyond
-//      block boundaries.
+//      block and chunk boundaries.
+//      A big table's rows are cut into parts of about `splitBytes` (decision 126), each a
+//      loader run of its own, so one table fills every job: a cut is made only between two
+//      chunks, after one whose last byte is a newline — in COPY text always a row's end —
+//      and only in archives whose data pg_dump did not compress (`-Z0`, ours since decision
+//      50: one chunk per row; a zlib archive's chunks are pieces of one stream). A part is
+//      fed framed as a block of its own: the block's header before it, a zero-length chunk
+//      after it.
 //   4. the rest: `pg_restore --jobs --section=data --section=post-data --use-list=<every
 //      entry without a block>` on the header + TOC file — sequence values, indexes,
 //      constraints, triggers, materialized view data, grants.
@@ -30,7 +37,7 @@ import { open, writeFile, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { ArchiveOffsetIndexer, offsetField, positionUnset, type ArchiveIndex, type TocEntry } from "./archive-offsets";
+import { ArchiveOffsetIndexer, dataBlockHeader, endOfBlock, offsetField, positionUnset, type ArchiveIndex, type TocEntry } from "./archive-offsets";
 import { isPipeError, killTool, spawnTool, type SpawnToolOptions, type ToolProcess } from "./pg-process";
 
 const READ_CHUNK = 1024 * 1024;
@@ -71,11 +78,16 @@ export class Spool extends Writable {
   }
 }
 
+/** A data block, or part of a table's rows when a big one is cut (`cont`, `cut`). */
 interface Block {
   dumpId: number;
   start: number;
   /** Known once the next block starts, or the archive ends. */
   end?: number;
+  /** Starts inside the block, at a row: its loader is given the block's header first. */
+  cont?: boolean;
+  /** Ends inside the block, after a row: its loader is given the block's end after it. */
+  cut?: boolean;
 }
 
 /**
@@ -84,7 +96,17 @@ interface Block {
  * collection a fifth of the restore process's CPU on a 512 MB database. A tool that exits
  * early (EPIPE) is judged by its exit code.
  */
-export async function feedRange(p: ToolProcess, head: Buffer, fh: FileHandle, spool: Spool, start: number, endOf: () => number | undefined, signal: AbortSignal): Promise<void> {
+export async function feedRange(
+  p: ToolProcess,
+  head: Buffer,
+  fh: FileHandle,
+  spool: Spool,
+  start: number,
+  endOf: () => number | undefined,
+  signal: AbortSignal,
+  /** What follows the range, asked once it is written (a block may be cut while it is fed). */
+  tail?: () => Buffer | undefined,
+): Promise<void> {
   const stdin = p.child.stdin!;
   let gone = false;
   stdin.on("error", () => (gone = true));
@@ -123,6 +145,8 @@ export async function feedRange(p: ToolProcess, head: Buffer, fh: FileHandle, sp
     await once(spool.progress, "more", { signal });
   }
   await pending;
+  const after = tail?.();
+  if (after) await write(after);
   if (!gone) stdin.end();
 }
 
@@ -160,6 +184,19 @@ export interface StreamedRestoreOptions {
   signal?: AbortSignal;
   /** Small data blocks go to one loader together up to this many bytes (default 16 MiB). */
   batchBytes?: number;
+  /**
+   * A table's rows are cut into parts of about this many bytes, each loaded by its own
+   * loader, so one big table fills every job (default 64 MiB; archives compressed inside
+   * pg_dump are never cut).
+   */
+  splitBytes?: number;
+  /**
+   * Rows are cut only this many bytes into a table's block (default 0). The restore gives
+   * the archive's size over `jobs`: only a table bigger than an even share of the work would
+   * keep one loader busy while the others wait; cutting smaller ones only makes their
+   * loaders contend for the same table (PostgreSQL 15 extends a table under one lock).
+   */
+  splitAfter?: number;
   /** Called when the schema is made, before any data is loaded. */
   afterSchema?: () => Promise<unknown> | void;
   /** Called when every table's data is in, before indexes and constraints. */
@@ -170,11 +207,14 @@ export interface StreamedRestoreOptions {
  * The blocks a loader takes from `from`: that one, then those after it whose end is known,
  * while they add up to at most `budget` bytes; the last may still be arriving.
  */
-export function takeBatch<B extends { start: number; end?: number }>(blocks: B[], from: number, budget: number): B[] {
+export function takeBatch<B extends { start: number; end?: number; cont?: boolean; cut?: boolean }>(blocks: B[], from: number, budget: number): B[] {
   const batch = [blocks[from]];
+  // A part of a table's rows is loaded alone (its loader is given its own block framing).
+  if (blocks[from].cont || blocks[from].cut) return batch;
   let bytes = blocks[from].end === undefined ? Infinity : blocks[from].end! - blocks[from].start;
   for (let i = from + 1; i < blocks.length && bytes < budget; i++) {
     const b = blocks[i];
+    if (b.cont || b.cut) break;
     const size = b.end === undefined ? 0 : b.end - b.start;
     if (b.end !== undefined && bytes + size > budget) break;
     batch.push(b);
@@ -185,8 +225,11 @@ export function takeBatch<B extends { start: number; end?: number }>(blocks: B[]
 }
 
 export type StreamedRestoreResult =
-  /** `loaders`: how many loader runs read their blocks from the spool file, and how many were fed them. */
-  | { streamed: true; bytes: number; loaders: { fromFile: number; fed: number } }
+  /**
+   * `loaders`: how many loader runs read their blocks from the spool file, and how many were
+   * fed them; `cuts`: where tables' rows were cut into parts loaded side by side.
+   */
+  | { streamed: true; bytes: number; loaders: { fromFile: number; fed: number }; cuts: number }
   /** Not restored: the archive is in `file`, whole, for the classic path. */
   | { streamed: false; file: string; index: ArchiveIndex; bytes: number };
 
@@ -194,6 +237,7 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
   const file = path.join(o.dir, "archive.dump");
   const headFile = path.join(o.dir, "toc.dump");
   const batchBytes = o.batchBytes ?? 16 * 1024 * 1024;
+  const splitBytes = o.splitBytes ?? 64 * 1024 * 1024;
   const fh = await open(file, "w+", 0o600);
   const spool = new Spool(fh);
   const stop = new AbortController();
@@ -221,6 +265,7 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
   };
 
   const loaders = { fromFile: 0, fed: 0 };
+  let cuts = 0;
   const blocks: Block[] = [];
   /** The archive has ended: `blocks` is complete and every end is known. */
   let allSeen = false;
@@ -239,7 +284,15 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
       blocks.push({ dumpId, start });
       queued.emit("block");
     },
-  });
+    onSplit(dumpId, at) {
+      const prev = blocks[blocks.length - 1];
+      prev.end = at;
+      prev.cut = true;
+      blocks.push({ dumpId, start: at, cont: true });
+      cuts++;
+      queued.emit("block");
+    },
+  }, { splitBytes, splitAfter: o.splitAfter ?? 0 });
 
   try {
     const spooled = pipeline(input, indexer, spool, { signal }).then(
@@ -270,7 +323,7 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
     const headBytes: Buffer = head;
     await writeFile(headFile, headBytes, { mode: 0o600 });
     const tocEntries = new Map(indexer.index().entries.map((e) => [e.dumpId, { ...e }]));
-    const offSize = indexer.index().offSize;
+    const { offSize, intSize } = indexer.index();
 
     const work = (async () => {
       await run([...o.args, "--section=pre-data", headFile]);
@@ -290,17 +343,24 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
           next += batch.length;
           const first = batch[0];
           const last = batch[batch.length - 1];
-          const list = path.join(o.dir, `entries-${first.dumpId}.list`);
+          // Named by position: the parts of one table's rows are loaded side by side.
+          const list = path.join(o.dir, `entries-${first.start}.list`);
           // In archive order: pg_restore then finds each block right after the previous one.
           await writeFile(list, batch.map((b) => `${b.dumpId}\n`).join(""), { mode: 0o600 });
           // Blocks already in the spool file are read there by pg_restore itself (one copy
           // fewer, and none through this process); a block still arriving is fed as it comes.
-          if (last.end !== undefined && spool.written >= last.end && (await setPositions(fh, batch, tocEntries, offSize))) {
+          const part = first.cont || first.cut;
+          if (!part && last.end !== undefined && spool.written >= last.end && (await setPositions(fh, batch, tocEntries, offSize))) {
             loaders.fromFile++;
             await run([...o.args, `--use-list=${list}`, file]);
           } else {
             loaders.fed++;
-            await run([...o.args, `--use-list=${list}`], (p) => feedRange(p, headBytes, fh, spool, first.start, () => last.end, signal));
+            // A part of a table's rows is framed as a block of its own: the block's header
+            // before it, a zero-length chunk (the block's end) after it. The last block of a
+            // batch may be cut while it is fed (its end was not known when it was taken).
+            const head = first.cont ? Buffer.concat([headBytes, dataBlockHeader(first.dumpId, intSize)]) : headBytes;
+            const tail = () => (last.cut ? endOfBlock(intSize) : undefined);
+            await run([...o.args, `--use-list=${list}`], (p) => feedRange(p, head, fh, spool, first.start, () => last.end, signal, tail));
           }
         }
       };
@@ -323,7 +383,7 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
       await spooled.catch(() => undefined);
       throw failure;
     }
-    return { streamed: true, bytes: spool.written, loaders };
+    return { streamed: true, bytes: spool.written, loaders, cuts };
   } finally {
     await fh.close().catch(() => undefined);
   }
