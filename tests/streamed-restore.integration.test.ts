@@ -17,7 +17,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pgBinary, spawnPgRestore } from "../lib/backup/dump";
 import { libpqConnection } from "../lib/backup/libpq";
-import { restoreWhileReading } from "../lib/backup/streamed-restore";
+import { restoreWhileReading, type StreamedRestoreOptions, type StreamedRestoreResult } from "../lib/backup/streamed-restore";
 import { ArchiveOffsetIndexer } from "../lib/backup/archive-offsets";
 import { pipeline } from "node:stream/promises";
 
@@ -68,6 +68,37 @@ async function fingerprint(u: string) {
   return Object.fromEntries(Object.entries(all).filter(([k]) => !k.startsWith("database")));
 }
 
+/** restoreWhileReading's pg_restore, its arguments and environment for target `t`. */
+function loaderTool(t: string) {
+  const conn = libpqConnection(t);
+  return { bin: pgBinary("pg_restore"), args: ["--no-password", "--exit-on-error", `--dbname=${conn.dbname}`], tool: { env: conn.env, secrets: [conn.password] } };
+}
+
+/** restoreWhileReading into `t`, with a spool directory of its own removed after. */
+async function restoreInto(t: string, input: Readable, o: Omit<StreamedRestoreOptions, "bin" | "args" | "tool" | "dir">): Promise<StreamedRestoreResult> {
+  const dir = await mkdtemp(path.join(tmpdir(), "streamed-test-"));
+  try {
+    return await restoreWhileReading(input, { ...loaderTool(t), dir, ...o });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The archive up to `cut`, then nothing until a COPY into public.wide runs in database `db` (up to 40 s), then the rest. */
+function heldUntilWideCopy(db: string, cut: number, seeds: [number, number]) {
+  let seen = false;
+  async function* held() {
+    yield* chunks(piped.subarray(0, cut), seeds[0]);
+    for (const deadline = Date.now() + 40_000; Date.now() < deadline && !seen; ) {
+      const [r] = await sql<{ n: number }>(adminUrl(), `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${db}' AND query ILIKE 'COPY public.wide %'`);
+      seen = r.n > 0;
+      if (!seen) await new Promise((res) => setTimeout(res, 50));
+    }
+    yield* chunks(piped.subarray(cut), seeds[1]);
+  }
+  return { stream: Readable.from(held()), copyBeforeEnd: () => seen };
+}
+
 const restoreDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith("vaultline-restore-")).sort();
 
 describe("restoring while the archive arrives", () => {
@@ -82,23 +113,10 @@ describe("restoring while the archive arrives", () => {
   for (const [batchBytes, jobs] of [[1, 3], [64 * 1024, 2], [1 << 30, 1]] as const) {
     it(`restores the source exactly whatever the loaders' batches: ${batchBytes} bytes, ${jobs} jobs`, async () => {
       const t = await target(`streamed_batch_${jobs}`);
-      const conn = libpqConnection(t);
-      const dir = await mkdtemp(path.join(tmpdir(), "streamed-test-"));
-      try {
-        const r = await restoreWhileReading(Readable.from(chunks(piped, jobs)), {
-          bin: pgBinary("pg_restore"),
-          args: ["--no-password", "--exit-on-error", `--dbname=${conn.dbname}`],
-          tool: { env: conn.env, secrets: [conn.password] },
-          jobs,
-          dir,
-          batchBytes,
-        });
-        expect(r).toMatchObject({ streamed: true, bytes: piped.length });
-        // One loader run per block when the batches hold one byte.
-        if (r.streamed && batchBytes === 1) expect(r.loaders.fromFile + r.loaders.fed).toBe((await blockStarts(piped)).length);
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      const r = await restoreInto(t, Readable.from(chunks(piped, jobs)), { jobs, batchBytes });
+      expect(r).toMatchObject({ streamed: true, bytes: piped.length });
+      // One loader run per block when the batches hold one byte.
+      if (r.streamed && batchBytes === 1) expect(r.loaders.fromFile + r.loaders.fed).toBe((await blockStarts(piped)).length);
       expect(await fingerprint(t)).toEqual(await fingerprint(url));
     });
   }
@@ -106,128 +124,58 @@ describe("restoring while the archive arrives", () => {
   for (const [splitBytes, jobs, seed] of [[16 * 1024, 2, 13], [64 * 1024, 3, 17]] as const) {
     it(`cuts tables' rows into parts loaded side by side and restores the source exactly: ${splitBytes}-byte parts, ${jobs} jobs`, async () => {
       const t = await target(`streamed_cut_${jobs}`);
-      const conn = libpqConnection(t);
-      const dir = await mkdtemp(path.join(tmpdir(), "streamed-test-"));
-      try {
-        const r = await restoreWhileReading(Readable.from(chunks(piped, seed)), {
-          bin: pgBinary("pg_restore"),
-          args: ["--no-password", "--exit-on-error", `--dbname=${conn.dbname}`],
-          tool: { env: conn.env, secrets: [conn.password] },
-          jobs,
-          dir,
-          splitBytes,
-        });
-        expect(r).toMatchObject({ streamed: true, bytes: piped.length });
-        if (!r.streamed) return;
-        // wide alone is ~3.7 MB of rows: cut ~200 times at 16 KiB, ~50 at 64 KiB.
-        expect(r.cuts).toBeGreaterThan(splitBytes === 16 * 1024 ? 100 : 20);
-        // Every part is its own loader run, fed with its block's framing.
-        expect(r.loaders.fed).toBeGreaterThan(r.cuts);
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      const r = await restoreInto(t, Readable.from(chunks(piped, seed)), { jobs, splitBytes });
+      expect(r).toMatchObject({ streamed: true, bytes: piped.length });
+      if (!r.streamed) return;
+      // wide alone is ~3.7 MB of rows: cut ~200 times at 16 KiB, ~50 at 64 KiB.
+      expect(r.cuts).toBeGreaterThan(splitBytes === 16 * 1024 ? 100 : 20);
+      // Every part is its own loader run, fed with its block's framing.
+      expect(r.loaders.fed).toBeGreaterThan(r.cuts);
       expect(await fingerprint(t)).toEqual(await fingerprint(url));
     }, 120_000);
   }
 
   it("a table whose loader started before its rows were cut is still loaded whole (the cut comes while it is fed)", async () => {
     const t = await target("streamed_cut_late");
-    const conn = libpqConnection(t);
     const starts = await blockStarts(piped);
     const [{ db }] = await sql<{ db: string }>(t, "SELECT current_database() AS db");
     const i = starts.findIndex((b) => b.name === "wide");
     // wide's first 16 KiB arrive, then nothing until its COPY runs: its loader is fed an
     // uncut block, and the cuts come after.
     const cut = starts[i].start + 16 * 1024;
-    let copyBeforeEnd = false;
-    async function* held() {
-      yield* chunks(piped.subarray(0, cut), 21);
-      for (const deadline = Date.now() + 40_000; Date.now() < deadline && !copyBeforeEnd; ) {
-        const [r] = await sql<{ n: number }>(adminUrl(), `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${db}' AND query ILIKE 'COPY public.wide %'`);
-        copyBeforeEnd = r.n > 0;
-        if (!copyBeforeEnd) await new Promise((res) => setTimeout(res, 50));
-      }
-      yield* chunks(piped.subarray(cut), 22);
-    }
-    const dir = await mkdtemp(path.join(tmpdir(), "streamed-test-"));
-    try {
-      const r = await restoreWhileReading(Readable.from(held()), {
-        bin: pgBinary("pg_restore"),
-        args: ["--no-password", "--exit-on-error", `--dbname=${conn.dbname}`],
-        tool: { env: conn.env, secrets: [conn.password] },
-        jobs: 2,
-        dir,
-        splitBytes: 256 * 1024,
-      });
-      expect(copyBeforeEnd).toBe(true);
-      expect(r).toMatchObject({ streamed: true });
-      if (r.streamed) expect(r.cuts).toBeGreaterThan(5);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const held = heldUntilWideCopy(db, cut, [21, 22]);
+    const r = await restoreInto(t, held.stream, { jobs: 2, splitBytes: 256 * 1024 });
+    expect(held.copyBeforeEnd()).toBe(true);
+    expect(r).toMatchObject({ streamed: true });
+    if (r.streamed) expect(r.cuts).toBeGreaterThan(5);
     expect(await fingerprint(t)).toEqual(await fingerprint(url));
   }, 60_000);
 
   it("an archive compressed inside pg_dump (today's older backups) is never cut, and restores exactly", async () => {
     const zlib = execFileSync("pg_dump", ["-Fc", "-Z6", "--dbname", url], { maxBuffer: 1 << 30 });
     const t = await target("streamed_zlib");
-    const conn = libpqConnection(t);
-    const dir = await mkdtemp(path.join(tmpdir(), "streamed-test-"));
-    try {
-      const r = await restoreWhileReading(Readable.from(chunks(zlib, 19)), {
-        bin: pgBinary("pg_restore"),
-        args: ["--no-password", "--exit-on-error", `--dbname=${conn.dbname}`],
-        tool: { env: conn.env, secrets: [conn.password] },
-        jobs: 2,
-        dir,
-        splitBytes: 1,
-      });
-      expect(r).toMatchObject({ streamed: true, cuts: 0 });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const r = await restoreInto(t, Readable.from(chunks(zlib, 19)), { jobs: 2, splitBytes: 1 });
+    expect(r).toMatchObject({ streamed: true, cuts: 0 });
     expect(await fingerprint(t)).toEqual(await fingerprint(url));
   }, 60_000);
 
   it("a block still arriving is fed to its loader; blocks already spooled are read from the spool file by pg_restore", async () => {
     const t = await target("streamed_from_file");
-    const conn = libpqConnection(t);
     const starts = await blockStarts(piped);
     const [{ db }] = await sql<{ db: string }>(t, "SELECT current_database() AS db");
     const i = starts.findIndex((b) => b.name === "wide");
     expect(i).toBeGreaterThan(0);
     // Held in the middle of wide's rows until its COPY runs: that loader can only be fed.
     const cut = Math.floor((starts[i].start + (starts[i + 1]?.start ?? piped.length)) / 2);
-    let copyBeforeEnd = false;
-    async function* held() {
-      yield* chunks(piped.subarray(0, cut), 7);
-      for (const deadline = Date.now() + 40_000; Date.now() < deadline && !copyBeforeEnd; ) {
-        const [r] = await sql<{ n: number }>(adminUrl(), `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${db}' AND query ILIKE 'COPY public.wide %'`);
-        copyBeforeEnd = r.n > 0;
-        if (!copyBeforeEnd) await new Promise((res) => setTimeout(res, 50));
-      }
-      yield* chunks(piped.subarray(cut), 8);
-    }
-    const dir = await mkdtemp(path.join(tmpdir(), "streamed-test-"));
-    try {
-      const r = await restoreWhileReading(Readable.from(held()), {
-        bin: pgBinary("pg_restore"),
-        args: ["--no-password", "--exit-on-error", `--dbname=${conn.dbname}`],
-        tool: { env: conn.env, secrets: [conn.password] },
-        jobs: 2,
-        dir,
-        batchBytes: 1,
-      });
-      expect(copyBeforeEnd).toBe(true);
-      expect(r.streamed).toBe(true);
-      if (!r.streamed) return;
-      // The blocks before wide's were whole in the spool when a loader took them.
-      expect(r.loaders.fed).toBeGreaterThanOrEqual(1);
-      expect(r.loaders.fromFile).toBeGreaterThanOrEqual(1);
-      expect(r.loaders.fed + r.loaders.fromFile).toBe(starts.length);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const held = heldUntilWideCopy(db, cut, [7, 8]);
+    const r = await restoreInto(t, held.stream, { jobs: 2, batchBytes: 1 });
+    expect(held.copyBeforeEnd()).toBe(true);
+    expect(r.streamed).toBe(true);
+    if (!r.streamed) return;
+    // The blocks before wide's were whole in the spool when a loader took them.
+    expect(r.loaders.fed).toBeGreaterThanOrEqual(1);
+    expect(r.loaders.fromFile).toBeGreaterThanOrEqual(1);
+    expect(r.loaders.fed + r.loaders.fromFile).toBe(starts.length);
     expect(await fingerprint(t)).toEqual(await fingerprint(url));
   }, 60_000);
 
