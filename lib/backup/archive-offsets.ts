@@ -110,18 +110,23 @@ export interface IndexerHooks {
 }
 
 /**
- * Builds a block header or a chunk length as the archive writes them: a sign byte, then
- * `intSize` bytes, least significant first (pg_backup_archiver.c, WriteInt).
+ * The archive's two fixed-width fields: a leading byte, then `v` in `size` bytes, least
+ * significant first — an int (sign byte; pg_backup_archiver.c, WriteInt) or an offset
+ * (flag byte; WriteOffset).
  */
-export function archiveInt(v: number, intSize: number): Buffer {
-  const b = Buffer.alloc(1 + intSize);
-  if (v < 0) b[0] = 1;
-  let x = Math.abs(v);
-  for (let k = 0; k < intSize; k++) {
-    b[1 + k] = x % 256;
-    x = Math.floor(x / 256);
+function field(lead: number, v: number, size: number): Buffer {
+  const b = Buffer.alloc(1 + size);
+  b[0] = lead;
+  for (let k = 0; k < size; k++) {
+    b[1 + k] = v % 256;
+    v = Math.floor(v / 256);
   }
   return b;
+}
+
+/** A block header's entry id or a chunk length as the archive writes them. */
+export function archiveInt(v: number, intSize: number): Buffer {
+  return field(v < 0 ? 1 : 0, Math.abs(v), intSize);
 }
 
 /** What a data block with its rows cut short ends with: a zero-length chunk. */
@@ -359,14 +364,7 @@ const EMPTY = Buffer.alloc(0);
  * in `offSize` bytes, least significant first (pg_backup_archiver.c, WriteOffset).
  */
 export function offsetField(position: number, offSize: number): Buffer {
-  const field = Buffer.alloc(1 + offSize);
-  field[0] = K_OFFSET_POS_SET;
-  let v = position;
-  for (let k = 0; k < offSize; k++) {
-    field[1 + k] = v % 256;
-    v = Math.floor(v / 256);
-  }
-  return field;
+  return field(K_OFFSET_POS_SET, position, offSize);
 }
 
 /** Whether pg_dump left this entry's data position unset (its archive went to a pipe). */
