@@ -13,6 +13,7 @@ import { databaseHost, libpqConnection } from "./libpq";
 import { PgToolError, isPipeError, killTool, spawnTool } from "./pg-process";
 import { writeDataOffsets } from "./archive-offsets";
 import { restoreWhileReading } from "./streamed-restore";
+import { toolPath } from "./tool-path";
 import { componentLogger } from "../log";
 
 const log = componentLogger("pg-restore");
@@ -219,7 +220,8 @@ export async function spawnPgRestore(input: Readable, url: string, opts: Restore
   if (opts.singleTransaction) args.push("--single-transaction");
   if (opts.noOwner) args.push("--no-owner");
   if (opts.noPrivileges) args.push("--no-privileges");
-  const bin = pgBinary("pg_restore", opts.binDir);
+  // Resolved past Debian's Perl wrapper: a restore starts pg_restore once per loader batch.
+  const bin = await toolPath("pg_restore", opts.binDir);
   const toolOpts = {
     env: { ...conn.env, PGAPPNAME: "vaultline-restore" },
     signal: opts.signal,

@@ -13,7 +13,8 @@ import { forgetPrivateKey, heldPrivateKey, holdPrivateKey } from "./held-keys";
 import { createDecompressor } from "./compression";
 import { createHashingStream } from "./hashing";
 import { explainPartFailure, plainMismatch } from "./part-check";
-import { pgBinary, parseToolVersion, spawnPgRestore } from "./dump";
+import { parseToolVersion, spawnPgRestore } from "./dump";
+import { toolPath } from "./tool-path";
 import { removeOrphanSpools, restoreSpoolPrefix } from "./restore-spool";
 import { applyArchive } from "./apply-archive";
 import { recoverFilesSwaps, swapInFiles } from "./files-swap";
@@ -143,7 +144,8 @@ export async function startRestore(
 }
 
 async function pgRestoreMajor(binDir?: string): Promise<number> {
-  const { stdout } = await exec(pgBinary("pg_restore", binDir), ["--version"]);
+  // The binary the restore will run (tool-path.ts), so the version checked is its own.
+  const { stdout } = await exec(await toolPath("pg_restore", binDir), ["--version"]);
   return parseToolVersion(stdout).major;
 }
 
