@@ -14,7 +14,7 @@ import { createDecompressor } from "./compression";
 import { createHashingStream } from "./hashing";
 import { explainPartFailure, plainMismatch } from "./part-check";
 import { parseToolVersion, spawnPgRestore } from "./dump";
-import { toolPath } from "./tool-path";
+import { toolVersionLine } from "./tool-path";
 import { removeOrphanSpools, restoreSpoolPrefix } from "./restore-spool";
 import { applyArchive } from "./apply-archive";
 import { recoverFilesSwaps, swapInFiles } from "./files-swap";
@@ -39,12 +39,9 @@ import { componentLogger } from "../log";
 import { RESTORE_WORD, UNDO_WORD } from "../validation/restores";
 import { migrate } from "../migrate";
 import { ACTIVE_JOB_STATUSES } from "../validation/backups";
-import { execFile } from "node:child_process";
 import { pipeline } from "node:stream/promises";
-import { promisify } from "node:util";
 
 const log = componentLogger("restore");
-const exec = promisify(execFile);
 
 export const RESTORE_STALE_AFTER_MS = 2 * 60_000;
 
@@ -144,9 +141,9 @@ export async function startRestore(
 }
 
 async function pgRestoreMajor(binDir?: string): Promise<number> {
-  // The binary the restore will run (tool-path.ts), so the version checked is its own.
-  const { stdout } = await exec(await toolPath("pg_restore", binDir), ["--version"]);
-  return parseToolVersion(stdout).major;
+  // The binary the restore will run (tool-path.ts), so the version checked is its own; the
+  // wrapper's answer when it was asked to find it, with no second start.
+  return parseToolVersion(await toolVersionLine("pg_restore", binDir)).major;
 }
 
 export async function runRestore(appCtx: BackupContext, restoreId: string, opts: { signal?: AbortSignal } = {}): Promise<RestoreRecord["status"]> {

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { TOOL_PATH_TTL_MS, toolPath } from "./tool-path";
+import { TOOL_PATH_TTL_MS, toolPath, toolVersionLine } from "./tool-path";
 
 let dir: string;
 beforeEach(() => {
@@ -34,16 +34,21 @@ function debianLike(wrapperSays: string, versioned?: { major: string; says: stri
 const V15 = "pg_restore (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)";
 
 describe("toolPath", () => {
-  it("runs the versioned binary behind Debian's wrapper when it answers the wrapper's own version line", async () => {
+  it("runs the binary the wrapper runs, <root><major>/bin/<tool>, and keeps its version answer (one start in all)", async () => {
     const d = debianLike(V15, { major: "15", says: V15 });
-    await expect(toolPath("pg_restore", undefined, { pathEnv: d.pathEnv, binRoot: d.binRoot })).resolves.toBe(path.join(d.binRoot, "15", "bin", "pg_restore"));
+    const opts = { pathEnv: d.pathEnv, binRoot: d.binRoot };
+    const direct = path.join(d.binRoot, "15", "bin", "pg_restore");
+    await expect(toolPath("pg_restore", undefined, opts)).resolves.toBe(direct);
+    await expect(toolVersionLine("pg_restore", undefined, opts)).resolves.toBe(V15);
+    const runs = (f: string) => execFileSync("sh", ["-c", `cat "${f}.runs" 2>/dev/null | wc -l`], { encoding: "utf8" }).trim();
+    expect([runs(d.wrapper), runs(direct)]).toEqual(["1", "0"]);
   });
 
-  it("keeps the name when the versioned binary answers another version, or is missing", async () => {
-    const other = debianLike(V15, { major: "15", says: "pg_restore (PostgreSQL) 15.17" });
-    await expect(toolPath("pg_restore", undefined, { pathEnv: other.pathEnv, binRoot: other.binRoot })).resolves.toBe("pg_restore");
-    const none = debianLike(V15);
-    await expect(toolPath("pg_restore", undefined, { pathEnv: none.pathEnv, binRoot: none.binRoot })).resolves.toBe("pg_restore");
+  it("keeps the name when the wrapper's version has no binary under the root, and still answers its version", async () => {
+    const none = debianLike(V15, { major: "14", says: "pg_restore (PostgreSQL) 14.13" });
+    const opts = { pathEnv: none.pathEnv, binRoot: none.binRoot };
+    await expect(toolPath("pg_restore", undefined, opts)).resolves.toBe("pg_restore");
+    await expect(toolVersionLine("pg_restore", undefined, opts)).resolves.toBe(V15);
   });
 
   it("keeps the name for a tool that is not the wrapper, one not on the PATH, and an unreadable answer", async () => {
@@ -70,8 +75,15 @@ describe("toolPath", () => {
     expect(runs()).toBe(2);
   });
 
-  it("on this machine, answers a pg_restore with the same version line as the PATH's", async () => {
+  it("on this machine, answers a pg_restore with the same version line as the PATH's, and that line", async () => {
     const bin = await toolPath("pg_restore");
-    expect(execFileSync(bin, ["--version"], { encoding: "utf8" })).toBe(execFileSync("pg_restore", ["--version"], { encoding: "utf8" }));
+    const pathSays = execFileSync("pg_restore", ["--version"], { encoding: "utf8" });
+    expect(execFileSync(bin, ["--version"], { encoding: "utf8" })).toBe(pathSays);
+    await expect(toolVersionLine("pg_restore")).resolves.toBe(pathSays.trim());
+  });
+
+  it("without the wrapper, the version line is the tool's own answer", async () => {
+    const bin = script(path.join(dir, "plain", "pg_restore"), V15);
+    await expect(toolVersionLine("pg_restore", path.dirname(bin))).resolves.toBe(V15);
   });
 });
