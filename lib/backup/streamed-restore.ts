@@ -203,18 +203,20 @@ export interface StreamedRestoreOptions {
   onDataLoaded?: () => Promise<unknown> | void;
 }
 
+/** A part of a table's rows (decision 126): loaded alone, given its own block framing. */
+const isPart = (b: { cont?: boolean; cut?: boolean }): boolean => Boolean(b.cont || b.cut);
+
 /**
  * The blocks a loader takes from `from`: that one, then those after it whose end is known,
  * while they add up to at most `budget` bytes; the last may still be arriving.
  */
 export function takeBatch<B extends { start: number; end?: number; cont?: boolean; cut?: boolean }>(blocks: B[], from: number, budget: number): B[] {
   const batch = [blocks[from]];
-  // A part of a table's rows is loaded alone (its loader is given its own block framing).
-  if (blocks[from].cont || blocks[from].cut) return batch;
+  if (isPart(blocks[from])) return batch;
   let bytes = blocks[from].end === undefined ? Infinity : blocks[from].end! - blocks[from].start;
   for (let i = from + 1; i < blocks.length && bytes < budget; i++) {
     const b = blocks[i];
-    if (b.cont || b.cut) break;
+    if (isPart(b)) break;
     const size = b.end === undefined ? 0 : b.end - b.start;
     if (b.end !== undefined && bytes + size > budget) break;
     batch.push(b);
@@ -349,8 +351,7 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
           await writeFile(list, batch.map((b) => `${b.dumpId}\n`).join(""), { mode: 0o600 });
           // Blocks already in the spool file are read there by pg_restore itself (one copy
           // fewer, and none through this process); a block still arriving is fed as it comes.
-          const part = first.cont || first.cut;
-          if (!part && last.end !== undefined && spool.written >= last.end && (await setPositions(fh, batch, tocEntries, offSize))) {
+          if (!isPart(first) && last.end !== undefined && spool.written >= last.end && (await setPositions(fh, batch, tocEntries, offSize))) {
             loaders.fromFile++;
             await run([...o.args, `--use-list=${list}`, file]);
           } else {
