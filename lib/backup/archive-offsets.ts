@@ -61,10 +61,11 @@ class Reader {
     const n = this.int();
     if (n > 0) this.bytes(n);
   }
-  isNullStr(): boolean {
+  /** A string's text; null for the NULL string (length -1). */
+  text(): string | null {
     const n = this.int();
-    if (n > 0) this.bytes(n);
-    return n < 0;
+    if (n < 0) return null;
+    return n > 0 ? this.bytes(n).toString("utf8") : "";
   }
 }
 
@@ -73,6 +74,10 @@ export interface TocEntry {
   /** Position of the entry's offset flag byte in the file. */
   offsetAt: number;
   state: number;
+  /** What the entry makes: "TABLE", "TABLE DATA", "INDEX", "CONSTRAINT", "FK CONSTRAINT"… */
+  desc: string;
+  /** The dump ids this entry depends on. */
+  deps: number[];
 }
 
 // Parser states; numbers, not objects: the data part has a header per row.
@@ -256,7 +261,7 @@ export class ArchiveOffsetIndexer extends Transform {
       r.str(); // tableoid
       r.str(); // oid
       r.str(); // tag
-      r.str(); // desc
+      const desc = r.text() ?? "";
       r.int(); // section
       r.str(); // defn
       r.str(); // dropStmt
@@ -266,13 +271,14 @@ export class ArchiveOffsetIndexer extends Transform {
       r.str(); // tableam
       r.str(); // owner
       r.str(); // "false" (WITH OIDS, no longer supported)
-      while (!r.isNullStr()); // dependencies, up to a NULL
+      const deps: number[] = [];
+      for (let d = r.text(); d !== null; d = r.text()) deps.push(Number(d)); // up to a NULL
       const offsetAt = r.pos;
       const state = r.byte();
       r.bytes(this.offSize);
       // A misread field would show here first: the flag is 1, 2 or 3 in every entry.
       if (state < 1 || state > 3) return this.disable(`entry ${i + 1} of ${n} has offset flag ${state}: table of contents not understood`);
-      entries.push({ dumpId, offsetAt, state });
+      entries.push({ dumpId, offsetAt, state, desc, deps });
     }
     this.entries = entries;
     for (const e of entries) if (e.state === K_OFFSET_POS_NOT_SET || e.state === K_OFFSET_POS_SET) this.known.add(e.dumpId);

@@ -47,7 +47,7 @@ function schemaFilter(alias: string): string {
 }
 
 /** Objects created by an extension script belong to the extension, not the application. */
-const notExtensionMember = (classTable: string, oid: string) =>
+export const notExtensionMember = (classTable: string, oid: string) =>
   `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${classTable}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
 
 interface Row {

@@ -47,12 +47,16 @@ function scrub(text: string, secrets: string[]): string {
 
 /** The last useful stderr lines without the tool's "pg_dump: error:" prefixes. */
 export function reasonFromStderr(stderr: string, tool: string): string {
-  const lines = stderr
+  const raw = stderr
     .split("\n")
     .map((l) => l.trim())
-    .filter(Boolean)
-    .map((l) => l.replace(new RegExp(`^${tool}:\\s*(error:|warning:|detail:|hint:)?\\s*`, "i"), ""));
-  return lines.slice(-3).join("; ");
+    .filter(Boolean);
+  const lines = raw.map((l) => l.replace(new RegExp(`^${tool}:\\s*(error:|warning:|detail:|hint:)?\\s*`, "i"), ""));
+  // The first error says what went wrong; a multi-line command after it ("Command was: …")
+  // and a parallel run's "a worker process died unexpectedly" would push it out of the tail.
+  const first = raw.findIndex((l) => new RegExp(`^${tool}:\\s*error:`, "i").test(l));
+  if (first < 0 || first >= lines.length - 3) return lines.slice(-3).join("; ");
+  return [lines[first], ...lines.slice(-2)].join("; ");
 }
 
 export function spawnTool(bin: string, args: string[], opts: SpawnToolOptions = {}): ToolProcess {

@@ -3,6 +3,7 @@
 // and whether owners and grants can be kept — from what the connecting role may do.
 import type pg from "pg";
 import { withClient as withPgClient } from "./pg-client";
+import { notExtensionMember, type CatalogSnapshot } from "./catalog-snapshot";
 
 const withClient = <T>(url: string, fn: (c: pg.Client) => Promise<T>) => withPgClient(url, fn, "vaultline-restore-plan");
 
@@ -139,6 +140,17 @@ export async function inPlacePrologue(url: string, excludeSchemas: string[], kee
        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_event_trigger'::regclass AND d.objid = pg_event_trigger.oid AND d.deptype = 'e')`);
     const publications = await q(`SELECT pubname AS n FROM pg_publication WHERE cardinality($1::text[]) >= 0`);
     const servers = await q(`SELECT srvname AS n FROM pg_foreign_server WHERE cardinality($1::text[]) >= 0`);
+    // Outside every schema, so no DROP SCHEMA takes them: casts and foreign-data wrappers
+    // made by the application (an extension's go with it). Left in place, the archive's own
+    // CREATE CAST fails ("already exists") and one made after the backup would stay.
+    const casts = await q(`
+      SELECT format('(%s AS %s)', format_type(k.castsource, NULL), format_type(k.casttarget, NULL)) AS n FROM pg_cast k
+       WHERE k.oid >= 16384 AND cardinality($1::text[]) >= 0 AND ${notExtensionMember("pg_cast", "k.oid")}
+         -- A range type's cast to its multirange is the type's own, and never dumped (as pg_dump).
+         AND NOT EXISTS (SELECT 1 FROM pg_range r WHERE r.rngtypid = k.castsource AND r.rngmultitypid = k.casttarget)
+       ORDER BY 1`);
+    const wrappers = await q(`SELECT w.fdwname AS n FROM pg_foreign_data_wrapper w
+       WHERE cardinality($1::text[]) >= 0 AND ${notExtensionMember("pg_foreign_data_wrapper", "w.oid")} ORDER BY 1`);
     const { rows: v } = await c.query<{ v: number }>("SELECT current_setting('server_version_num')::int AS v");
 
     const sql: string[] = [];
@@ -146,6 +158,9 @@ export async function inPlacePrologue(url: string, excludeSchemas: string[], kee
     for (const e of eventTriggers) sql.push(`DROP EVENT TRIGGER IF EXISTS ${quoteIdent(e)};`);
     for (const p of publications) sql.push(`DROP PUBLICATION IF EXISTS ${quoteIdent(p)};`);
     for (const s of servers) sql.push(`DROP SERVER IF EXISTS ${quoteIdent(s)} CASCADE;`);
+    for (const w of wrappers) sql.push(`DROP FOREIGN DATA WRAPPER IF EXISTS ${quoteIdent(w)} CASCADE;`);
+    for (const k of casts) sql.push(`DROP CAST IF EXISTS ${k} CASCADE;`);
+    sql.push(RESET_GLOBAL_DEFAULT_PRIVILEGES);
     if (schemas.length) sql.push(`DROP SCHEMA IF EXISTS ${schemas.map(quoteIdent).join(", ")} CASCADE;`);
     for (const e of extensions) sql.push(`DROP EXTENSION IF EXISTS ${quoteIdent(e)} CASCADE;`);
     sql.push("SELECT count(pg_catalog.lo_unlink(oid)) FROM pg_catalog.pg_largeobject_metadata;");
@@ -159,6 +174,61 @@ export async function inPlacePrologue(url: string, excludeSchemas: string[], kee
     }
     return sql.join("\n");
   });
+}
+
+/**
+ * Database-wide default privileges (ALTER DEFAULT PRIVILEGES without IN SCHEMA) belong to no
+ * schema either. Left in place they would apply to every object the archive creates (an
+ * identity sequence gets grants the backup never had) and one set after the backup would
+ * stay; so each is put back to PostgreSQL's built-in default, which removes the entry, and
+ * the archive's own DEFAULT ACL entries set them again last. Only roles the restoring role
+ * may act for (keeping owners needs that anyway).
+ */
+const RESET_GLOBAL_DEFAULT_PRIVILEGES = `DO $vl$
+DECLARE d record; g record; kind text;
+BEGIN
+  FOR d IN SELECT a.defaclrole::regrole::text AS role, a.defaclobjtype AS t, a.defaclacl AS acl FROM pg_catalog.pg_default_acl a
+            WHERE a.defaclnamespace = 0 AND pg_catalog.pg_has_role(a.defaclrole, 'MEMBER')
+  LOOP
+    kind := CASE d.t WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS' END;
+    CONTINUE WHEN kind IS NULL;
+    FOR g IN SELECT DISTINCT x.grantee FROM pg_catalog.aclexplode(d.acl) x LOOP
+      EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %s REVOKE ALL ON %s FROM %s', d.role, kind,
+                     CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END);
+    END LOOP;
+    EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %s GRANT ALL ON %s TO %s', d.role, kind, d.role);
+    IF d.t = 'f' THEN EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %s GRANT EXECUTE ON FUNCTIONS TO PUBLIC', d.role); END IF;
+    IF d.t = 'T' THEN EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %s GRANT USAGE ON TYPES TO PUBLIC', d.role); END IF;
+  END LOOP;
+END $vl$;`;
+
+/**
+ * pg_dump before PostgreSQL 17 writes a range type's owner but not its multirange's, and
+ * ALTER TYPE … OWNER on the range does not carry over to it (fixed upstream in 17): a restore
+ * leaves every multirange owned by the restoring role. Each is given the owner the backup
+ * recorded in the manifest's catalogue (its types, by "schema.name"; the statement picks the
+ * multiranges among them). Null when the backup recorded no catalogue or no type.
+ */
+export function multirangeOwnersSql(catalog: CatalogSnapshot | null): string | null {
+  const owners = Object.fromEntries(Object.entries(catalog?.objects.types ?? {}).flatMap(([name, e]) => (e.owner ? [[name, e.owner]] : [])));
+  if (!Object.keys(owners).length) return null;
+  return `DO $vl$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT format('%I.%I', n.nspname, t.typname) AS q, w.owner
+             FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+             JOIN pg_catalog.jsonb_each_text(${quoteLiteral(JSON.stringify(owners))}::jsonb) AS w(name, owner) ON w.name = n.nspname || '.' || t.typname
+            WHERE t.typtype = 'm' AND pg_catalog.pg_get_userbyid(t.typowner) <> w.owner
+  LOOP
+    EXECUTE format('ALTER TYPE %s OWNER TO %I', r.q, r.owner);
+  END LOOP;
+END $vl$;`;
+}
+
+/** multirangeOwnersSql, run on the database at `url` (the swap's fresh copy). */
+export async function setMultirangeOwners(url: string, catalog: CatalogSnapshot | null): Promise<void> {
+  const text = multirangeOwnersSql(catalog);
+  if (text) await withClient(url, (c) => c.query(text));
 }
 
 // Vaultline's own database: credentials are current state, not history (DESIGN §5). The

@@ -26,7 +26,7 @@ import { contextForTarget, contextForTargetId, DEFAULT_TARGET_ID } from "./targe
 import { buildPreview, diffSchemas } from "./preview";
 import { excludedSchemas, prismaSchema, schemaSnapshot } from "./introspect";
 import { catalogSnapshot, diffCatalogs, manifestCatalog, type CatalogSnapshot } from "./catalog-snapshot";
-import { chooseStrategy, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, ownershipPlan, probeTarget, reapplyKeptCredentials, type Ownership } from "./restore-plan";
+import { chooseStrategy, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, reapplyKeptCredentials, setMultirangeOwners, type Ownership } from "./restore-plan";
 import { allowConnections, createFreshDatabase, databaseOf, databasesExist, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
 import { canUndo } from "./restores-catalog";
 import { holdAutovacuum, type AutovacuumHold } from "./autovacuum-hold";
@@ -305,6 +305,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         if (stored.digest() !== dbPart.sha256) throw new Error("the archive read during the restore does not match its checksum");
         if (decrypted.digest() !== dbPart.plainSha256) throw plainMismatch(dbPart, decrypted.digest(), keyId);
         await hold.current?.release();
+        if (keepOwners) await setMultirangeOwners(freshUrl, backupCatalog);
         await phase("checking the restored copy");
         await checkRestoredCopy(freshUrl, manifest, backupCatalog, keepOwners);
         await phase("swapping databases");
@@ -331,7 +332,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
           targetUrl: ctx.targetUrl,
           // Computed now, not at preview time: whatever was made since goes too.
           prologue: await inPlacePrologue(ctx.targetUrl, excluded, targetIsApp ? { schema, tables: CREDENTIAL_TABLES } : undefined),
-          epilogue: targetIsApp ? keptCredentialsEpilogue(schema) : undefined,
+          epilogue: [targetIsApp ? keptCredentialsEpilogue(schema) : null, keepOwners ? multirangeOwnersSql(backupCatalog) : null].filter(Boolean).join("\n") || undefined,
           keepOwners,
           keepPrivileges,
           binDir: ctx.pgBinDir,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { takeBatch } from "./streamed-restore";
+import { restPasses, takeBatch } from "./streamed-restore";
 
 const b = (start: number, end?: number) => ({ start, end });
 
@@ -34,5 +34,25 @@ describe("takeBatch: which blocks one loader takes", () => {
     expect(takeBatch(blocks, 3, 100)).toEqual([blocks[3]]);
     expect(takeBatch(blocks, 4, 100)).toEqual([blocks[4]]);
     expect(takeBatch(blocks, 5, 100)).toEqual([b(45, 50)]);
+  });
+});
+
+describe("restPasses: partitioned indexes' attachments one at a time", () => {
+  const e = (dumpId: number, desc: string, deps: number[] = []) => ({ dumpId, desc, deps });
+
+  it("keeps a single parallel run when nothing is attached", () => {
+    expect(restPasses([e(10, "INDEX"), e(11, "CONSTRAINT"), e(12, "FK CONSTRAINT", [11])])).toEqual({ parallel: [10, 11, 12], attach: [], after: [] });
+  });
+
+  it("runs the attachments alone, and what depends on them (at any depth) after them", () => {
+    // 20/21: keys of the top and middle tables; 22/23: leaves; 30–32: attachments; 40: a
+    // foreign key to the top table (pg_dump makes it depend on every attachment below);
+    // 41: its comment; 42: an unrelated index, before and after in archive order.
+    const entries = [
+      e(20, "CONSTRAINT"), e(21, "CONSTRAINT"), e(22, "CONSTRAINT"), e(23, "CONSTRAINT"),
+      e(30, "INDEX ATTACH", [20, 21]), e(31, "INDEX ATTACH", [21, 22]), e(32, "INDEX ATTACH", [20, 23]),
+      e(40, "FK CONSTRAINT", [20, 30, 31, 32]), e(41, "COMMENT", [40]), e(42, "INDEX"),
+    ];
+    expect(restPasses(entries)).toEqual({ parallel: [20, 21, 22, 23, 42], attach: [30, 31, 32], after: [40, 41] });
   });
 });
