@@ -231,6 +231,37 @@ export async function setMultirangeOwners(url: string, catalog: CatalogSnapshot 
   if (text) await withClient(url, (c) => c.query(text));
 }
 
+/**
+ * Partitioned indexes left invalid although every partition has a valid index attached: the
+ * mark of two attachments run side by side (`restPasses` in streamed-restore.ts; pg_restore
+ * --jobs on the classic path can still do it). PostgreSQL validates a partitioned index when
+ * something is attached to it, also again: re-attaching one of its partitions' indexes makes
+ * it valid. Repeats while one is found (a middle level made valid may unblock the top).
+ * Answers the indexes repaired.
+ */
+export async function repairPartitionedIndexes(url: string): Promise<string[]> {
+  return withClient(url, async (c) => {
+    const repaired: string[] = [];
+    for (let round = 0; round < 32; round++) {
+      const { rows } = await c.query<{ parent: string; child: string }>(`
+        SELECT x.indexrelid::regclass::text AS parent, min(i.inhrelid::regclass::text) AS child
+          FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class c ON c.oid = x.indexrelid
+          JOIN pg_catalog.pg_inherits i ON i.inhparent = x.indexrelid
+         WHERE c.relkind = 'I' AND NOT x.indisvalid
+           AND (SELECT count(*) FROM pg_catalog.pg_inherits t WHERE t.inhparent = x.indrelid)
+             = (SELECT count(*) FROM pg_catalog.pg_inherits k JOIN pg_catalog.pg_index ki ON ki.indexrelid = k.inhrelid
+                 WHERE k.inhparent = x.indexrelid AND ki.indisvalid)
+         GROUP BY x.indexrelid`);
+      if (!rows.length) return repaired;
+      for (const r of rows) {
+        await c.query(`ALTER INDEX ${r.parent} ATTACH PARTITION ${r.child}`);
+        repaired.push(r.parent);
+      }
+    }
+    return repaired;
+  });
+}
+
 // Vaultline's own database: credentials are current state, not history (DESIGN §5). The
 // rows of the credential tables are copied, as JSON, into a temporary table before anything
 // is dropped — in the restore's own transaction, so nothing changed meanwhile is missed — and

@@ -26,7 +26,7 @@ import { contextForTarget, contextForTargetId, DEFAULT_TARGET_ID } from "./targe
 import { buildPreview, diffSchemas } from "./preview";
 import { excludedSchemas, prismaSchema, schemaSnapshot } from "./introspect";
 import { catalogSnapshot, diffCatalogs, manifestCatalog, type CatalogSnapshot } from "./catalog-snapshot";
-import { chooseStrategy, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, reapplyKeptCredentials, setMultirangeOwners, type Ownership } from "./restore-plan";
+import { chooseStrategy, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, type Ownership } from "./restore-plan";
 import { allowConnections, createFreshDatabase, databaseOf, databasesExist, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
 import { canUndo } from "./restores-catalog";
 import { holdAutovacuum, type AutovacuumHold } from "./autovacuum-hold";
@@ -306,6 +306,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         if (decrypted.digest() !== dbPart.plainSha256) throw plainMismatch(dbPart, decrypted.digest(), keyId);
         await hold.current?.release();
         if (keepOwners) await setMultirangeOwners(freshUrl, backupCatalog);
+        const repaired = await repairPartitionedIndexes(freshUrl);
+        if (repaired.length) rlog.warn({ indexes: repaired }, "partitioned indexes left invalid by the parallel restore were validated");
         await phase("checking the restored copy");
         await checkRestoredCopy(freshUrl, manifest, backupCatalog, keepOwners);
         await phase("swapping databases");
