@@ -67,6 +67,7 @@ const DAMAGE_SQL = `
 const SUPERUSER_DAMAGE_SQL = `
   CREATE CAST (bytea AS macaddr) WITH INOUT;
   ALTER FOREIGN DATA WRAPPER exotic_fdw OPTIONS (SET debug 'false');
+  ALTER EVENT TRIGGER exotic_guard DISABLE;
 `;
 
 afterAll(async () => {
@@ -127,6 +128,7 @@ describe.each(["in-place", "swap"] as const)("restore of a database with exotic 
     has("foreign server exotic_srv", new RegExp(`^${APP_ROLE} \\| .*exotic_fdw.*host=warehouse`));
     has(`user mapping ${APP_ROLE} on exotic_srv`, /user=loader/);
     has("foreign table lab.remote_items", /exotic_srv.*table_name=items/);
+    has("event trigger exotic_guard", /^sql_drop \| .* \| note_drops\(\) \| O \| \{"DROP TABLE"\} \| says what was dropped$/);
     has("type public.floatrange", /range of double precision/);
     has("type public.floatmultirange", new RegExp(`^m \\| ${APP_ROLE} \\|`));
     has("statistics lab.products_sku_label", /CREATE STATISTICS.*stattarget 321/);

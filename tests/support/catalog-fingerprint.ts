@@ -127,6 +127,11 @@ const OBJECTS = `
     FROM pg_foreign_table f JOIN pg_class c ON c.oid = f.ftrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_foreign_server s ON s.oid = f.ftserver WHERE ${APP}
   UNION ALL
+  SELECT 'event trigger ' || g.evtname,
+         concat_ws(' | ', g.evtevent, pg_get_userbyid(g.evtowner), g.evtfoid::regprocedure::text, g.evtenabled::text, g.evttags::text,
+                   obj_description(g.oid, 'pg_event_trigger'))
+    FROM pg_event_trigger g WHERE ${USER_MADE("pg_event_trigger", "g")}
+  UNION ALL
   SELECT 'default acl ' || pg_get_userbyid(a.defaclrole) || ' on ' || coalesce(n.nspname, '*') || '.' || a.defaclobjtype::text, a.defaclacl::text
     FROM pg_default_acl a LEFT JOIN pg_namespace n ON n.oid = a.defaclnamespace WHERE a.defaclnamespace = 0 OR ${APP}
   UNION ALL

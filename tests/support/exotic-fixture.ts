@@ -32,6 +32,10 @@ export function exoticSuperuserSetup(dbName: string): string {
     CREATE SERVER exotic_srv FOREIGN DATA WRAPPER exotic_fdw OPTIONS (host 'warehouse');
     ALTER SERVER exotic_srv OWNER TO ${APP_ROLE};
     CREATE USER MAPPING FOR ${APP_ROLE} SERVER exotic_srv OPTIONS (user 'loader');
+    -- An event trigger (superuser-only), on its own function in public.
+    CREATE FUNCTION public.note_drops() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE 'dropped'; END $$;
+    CREATE EVENT TRIGGER exotic_guard ON sql_drop WHEN TAG IN ('DROP TABLE') EXECUTE FUNCTION public.note_drops();
+    COMMENT ON EVENT TRIGGER exotic_guard IS 'says what was dropped';
   `;
 }
 
