@@ -11,30 +11,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeEnv, adminUrl, sql, type TestEnv } from "./support/vitest-env";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
+import { fullBackup, restore } from "./support/restore-steps";
 import { APP_ROLE, READER_ROLE, asAppRole } from "./support/app-fixture";
 import { buildExoticDatabase, EXOTIC_LO_OID } from "./support/exotic-fixture";
-import { runBackup } from "../lib/backup/run-backup";
-import { startRestore, runRestore } from "../lib/backup/restore";
-import { SYSTEM } from "../lib/audit";
 import { stopBosses } from "../lib/queue";
 import { swapNames, databaseOf } from "../lib/backup/swap";
 
 const exec = (url: string, text: string) => sql(url, text);
 const fingerprint = (url: string) => catalogFingerprint(sql, url);
 
-async function fullBackup(env: TestEnv) {
-  const job = await env.db.backupJob.create({ data: { kind: "FULL", trigger: "MANUAL", metadata: { phases: [] } } });
-  const r = await runBackup(env.ctx, job.id);
-  expect(r.failureReason).toBeUndefined();
-  return job.id;
-}
 
-async function restore(env: TestEnv, backupId: string) {
-  const { restoreId } = await startRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE" });
-  const status = await runRestore(env.ctx, restoreId);
-  const row = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
-  return { status, row };
-}
 
 /** Only the keys whose values differ, as { key: { expected, actual } } — readable when it fails. */
 function differences(expected: Record<string, string>, actual: Record<string, string>) {

@@ -10,8 +10,8 @@ import { spawnEngine } from "./support/spawn-engine";
 import pg from "pg";
 import { makeEnv, waitFor, adminUrl, sql, type TestEnv } from "./support/vitest-env";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
+import { fullBackup, restore } from "./support/restore-steps";
 import { APP_ROLE, asAppRole, buildAppDatabase, LATER_MIGRATION_SQL, READER_ROLE } from "./support/app-fixture";
-import { runBackup } from "../lib/backup/run-backup";
 import { startRestore, runRestore, sweepStaleRestores, undoRestore } from "../lib/backup/restore";
 import { previewRestore } from "../lib/backup/preview";
 import { SYSTEM } from "../lib/audit";
@@ -21,19 +21,7 @@ import { swapNames, databaseOf, withDatabase } from "../lib/backup/swap";
 const exec = (url: string, text: string) => sql(url, text);
 const fingerprint = (url: string) => catalogFingerprint(sql, url);
 
-async function fullBackup(env: TestEnv) {
-  const job = await env.db.backupJob.create({ data: { kind: "FULL", trigger: "MANUAL", metadata: { phases: [] } } });
-  const r = await runBackup(env.ctx, job.id);
-  expect(r.failureReason).toBeUndefined();
-  return job.id;
-}
 
-async function restore(env: TestEnv, backupId: string, ownership?: "keep" | "reassign") {
-  const { restoreId } = await startRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE", ownership });
-  const status = await runRestore(env.ctx, restoreId);
-  const row = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
-  return { status, row };
-}
 
 /** The app role can still read and write everything it owns. */
 async function appRoleWorks(url: string) {
