@@ -133,7 +133,7 @@ export async function applyArchive(o: ApplyOptions): Promise<void> {
 
   const stored = createHashingStream();
   const tail = createTailHolder(64 * 1024);
-  psql.child.stdin!.write(`BEGIN;\nSET LOCAL lock_timeout = '5min';\n${o.prologue}\n`);
+  psql.child.stdin!.write(`BEGIN READ WRITE;\nSET LOCAL lock_timeout = '5min';\n${o.prologue}\n`);
 
   try {
     // pg_restore may stop reading once it has the last archive entry; the input is still

@@ -27,7 +27,7 @@ import { buildPreview, diffSchemas } from "./preview";
 import { excludedSchemas, prismaSchema, schemaSnapshot } from "./introspect";
 import { catalogSnapshot, diffCatalogs, manifestCatalog, type CatalogSnapshot } from "./catalog-snapshot";
 import { chooseStrategy, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, type Ownership } from "./restore-plan";
-import { allowConnections, createFreshDatabase, databaseOf, databasesExist, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
+import { allowConnections, carryDatabaseSettings, createFreshDatabase, databaseOf, databasesExist, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
 import { canUndo } from "./restores-catalog";
 import { holdAutovacuum, type AutovacuumHold } from "./autovacuum-hold";
 import { emitEngineEvent } from "./events";
@@ -308,6 +308,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         if (keepOwners) await setMultirangeOwners(freshUrl, backupCatalog);
         const repaired = await repairPartitionedIndexes(freshUrl);
         if (repaired.length) rlog.warn({ indexes: repaired }, "partitioned indexes left invalid by the parallel restore were validated");
+        // Last: from here on, sessions on the copy run with the live database's settings.
+        await carryDatabaseSettings(ctx.targetUrl, names);
         await phase("checking the restored copy");
         await checkRestoredCopy(freshUrl, manifest, backupCatalog, keepOwners);
         await phase("swapping databases");

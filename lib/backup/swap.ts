@@ -128,7 +128,7 @@ async function readLiveDatabase(c: pg.Client, db: string): Promise<LiveDatabase>
   return { owner: r.owner, encoding: r.encoding, collate: r.collate, ctype: r.ctype, provider: r.provider, iculocale: r.iculocale, connlimit: r.connlimit, acl, comment: r.comment, settings };
 }
 
-/** Creates the fresh database like the live one, with the live one's database-level state. */
+/** Creates the fresh database like the live one, with its database-level state but not its settings: carryDatabaseSettings sets those once the copy is restored. */
 export async function createFreshDatabase(targetUrl: string, names: SwapNames): Promise<void> {
   await withMaintenance(targetUrl, async (c) => {
     const live = await readLiveDatabase(c, names.live);
@@ -141,11 +141,6 @@ export async function createFreshDatabase(targetUrl: string, names: SwapNames): 
       `CREATE DATABASE ${quoteIdent(names.fresh)} WITH TEMPLATE template0 OWNER ${quoteIdent(live.owner)} ENCODING ${lit(live.encoding)} LC_COLLATE ${lit(live.collate)} LC_CTYPE ${lit(live.ctype)}${locale} CONNECTION LIMIT ${live.connlimit}`,
     );
     const fresh = quoteIdent(names.fresh);
-    for (const s of live.settings) {
-      for (const entry of s.config) {
-        await c.query(s.role ? `ALTER ROLE ${quoteIdent(s.role)} IN DATABASE ${fresh} ${settingClause(entry)}` : `ALTER DATABASE ${fresh} ${settingClause(entry)}`);
-      }
-    }
     if (live.acl) {
       await c.query(`REVOKE ALL ON DATABASE ${fresh} FROM PUBLIC`);
       await c.query(`REVOKE ALL ON DATABASE ${fresh} FROM ${quoteIdent(live.owner)}`);
@@ -154,6 +149,25 @@ export async function createFreshDatabase(targetUrl: string, names: SwapNames): 
       }
     }
     if (live.comment !== null) await c.query(`COMMENT ON DATABASE ${fresh} IS ${lit(live.comment)}`);
+  });
+}
+
+/**
+ * The live database's own settings (ALTER DATABASE … SET, ALTER ROLE … IN DATABASE … SET),
+ * set on the fresh copy once it is restored, read then (whatever was set meanwhile comes
+ * too). Not at creation: they would shape the restore's own sessions — a database read-only
+ * by default made every pg_restore fail ("cannot execute CREATE TABLE in a read-only
+ * transaction"), and a role setting `role` would have made its objects as another role.
+ */
+export async function carryDatabaseSettings(targetUrl: string, names: SwapNames): Promise<void> {
+  await withMaintenance(targetUrl, async (c) => {
+    const live = await readLiveDatabase(c, names.live);
+    const fresh = quoteIdent(names.fresh);
+    for (const s of live.settings) {
+      for (const entry of s.config) {
+        await c.query(s.role ? `ALTER ROLE ${quoteIdent(s.role)} IN DATABASE ${fresh} ${settingClause(entry)}` : `ALTER DATABASE ${fresh} ${settingClause(entry)}`);
+      }
+    }
   });
 }
 
