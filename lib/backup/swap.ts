@@ -93,7 +93,6 @@ interface LiveDatabase {
   connlimit: number;
   acl: { grantee: string | null; privilege: string; grantable: boolean }[] | null;
   comment: string | null;
-  settings: { role: string | null; config: string[] }[];
 }
 
 async function readLiveDatabase(c: pg.Client, db: string): Promise<LiveDatabase> {
@@ -118,14 +117,17 @@ async function readLiveDatabase(c: pg.Client, db: string): Promise<LiveDatabase>
           [db],
         )
       ).rows;
-  const settings = (
-    await c.query<{ role: string | null; config: string[] }>(
-      `SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END AS role, s.setconfig AS config
-         FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = $1`,
-      [db],
-    )
-  ).rows;
-  return { owner: r.owner, encoding: r.encoding, collate: r.collate, ctype: r.ctype, provider: r.provider, iculocale: r.iculocale, connlimit: r.connlimit, acl, comment: r.comment, settings };
+  return { owner: r.owner, encoding: r.encoding, collate: r.collate, ctype: r.ctype, provider: r.provider, iculocale: r.iculocale, connlimit: r.connlimit, acl, comment: r.comment };
+}
+
+/** ALTER DATABASE … SET (role null) and ALTER ROLE … IN DATABASE … SET, as stored. */
+async function readSettings(c: pg.Client, db: string): Promise<{ role: string | null; config: string[] }[]> {
+  const { rows } = await c.query<{ role: string | null; config: string[] }>(
+    `SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END AS role, s.setconfig AS config
+       FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = $1`,
+    [db],
+  );
+  return rows;
 }
 
 /** Creates the fresh database like the live one, with its database-level state but not its settings: carryDatabaseSettings sets those once the copy is restored. */
@@ -161,9 +163,8 @@ export async function createFreshDatabase(targetUrl: string, names: SwapNames): 
  */
 export async function carryDatabaseSettings(targetUrl: string, names: SwapNames): Promise<void> {
   await withMaintenance(targetUrl, async (c) => {
-    const live = await readLiveDatabase(c, names.live);
     const fresh = quoteIdent(names.fresh);
-    for (const s of live.settings) {
+    for (const s of await readSettings(c, names.live)) {
       for (const entry of s.config) {
         await c.query(s.role ? `ALTER ROLE ${quoteIdent(s.role)} IN DATABASE ${fresh} ${settingClause(entry)}` : `ALTER DATABASE ${fresh} ${settingClause(entry)}`);
       }
