@@ -211,19 +211,36 @@ export class ChunkMerger extends Transform {
       }
       if (!this.blobs) this.counts.chunksIn++;
       if (whole && !this.blobs && r + intLen + v <= n) {
-        if (run >= 0 && runLen + v <= this.mergedBytes) {
-          // Joined: the header is dropped, the body moves down after the chunk so far.
-          buf.copyWithin(w, r + intLen, r + intLen + v);
-          w += v;
-          r += intLen + v;
-          runLen += v;
-        } else {
+        if (run < 0 || runLen + v > this.mergedBytes) {
           endRun();
           run = w;
           runLen = v;
           this.counts.chunksOut++;
           pass(r + intLen + v);
+        } else {
+          // Joined: the header is dropped, the body moves down after the chunk so far.
+          buf.copyWithin(w, r + intLen, r + intLen + v);
+          w += v;
+          r += intLen + v;
+          runLen += v;
         }
+        // The rows that follow, while each is whole in this piece: the loop a backup spends
+        // its time in here (~5 million rows for pgbench s50), kept to one test per field.
+        let joined = 0;
+        for (;;) {
+          const body = r + intLen;
+          if (body > n || buf[r] !== 0) break;
+          let len = 0;
+          for (let k = intSize; k >= 1; k--) len = len * 256 + buf[r + k];
+          const end = body + len;
+          if (len === 0 || end > n || runLen + len > this.mergedBytes) break;
+          buf.copyWithin(w, body, end);
+          w += len;
+          r = end;
+          runLen += len;
+          joined++;
+        }
+        this.counts.chunksIn += joined;
         continue;
       }
       // A body that crosses pieces, or a large object's: passes as it came.
