@@ -26,7 +26,7 @@
 // `archiveHead` does not read, or anything unexpected in the data passes on as it came,
 // from there to the end.
 import { Transform, type TransformCallback } from "node:stream";
-import { archiveHead, BLK_BLOBS, BLK_DATA } from "./archive-offsets";
+import { archiveHead, BLK_BLOBS, BLK_DATA, readArchiveInt, writeArchiveInt } from "./archive-offsets";
 
 /** A joined chunk's bound (a piece of pg_dump's stdout is 64 KiB; the first after the TOC may be larger). */
 export const MERGED_CHUNK_BYTES = 256 * 1024;
@@ -142,7 +142,7 @@ export class ChunkMerger extends Transform {
       r = to;
     };
     const endRun = () => {
-      if (run >= 0) writeInt(buf, run, runLen, intSize);
+      if (run >= 0) writeArchiveInt(buf, run, runLen, intSize);
       run = -1;
     };
     while (r < n) {
@@ -191,7 +191,7 @@ export class ChunkMerger extends Transform {
         this.state = this.blobs ? BLOB_OID : CHUNK_LEN;
         continue;
       }
-      const v = readInt(at, p, intSize);
+      const v = readArchiveInt(at, p, intSize);
       if (state === BLOB_OID) {
         if (whole) pass(r + need);
         this.state = v === 0 ? BLOCK_START : CHUNK_LEN;
@@ -259,19 +259,5 @@ export class ChunkMerger extends Transform {
     this.counts.merging = false;
     this.counts.why = why;
     this.state = OFF;
-  }
-}
-
-function readInt(b: Buffer, at: number, intSize: number): number {
-  let v = 0;
-  for (let k = intSize; k >= 1; k--) v = v * 256 + b[at + k];
-  return b[at] ? -v : v;
-}
-
-function writeInt(b: Buffer, at: number, v: number, intSize: number): void {
-  b[at] = 0;
-  for (let k = 1; k <= intSize; k++) {
-    b[at + k] = v % 256;
-    v = Math.floor(v / 256);
   }
 }

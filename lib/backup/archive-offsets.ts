@@ -121,12 +121,28 @@ export interface IndexerHooks {
  */
 function field(lead: number, v: number, size: number): Buffer {
   const b = Buffer.alloc(1 + size);
-  b[0] = lead;
-  for (let k = 0; k < size; k++) {
-    b[1 + k] = v % 256;
+  writeField(b, 0, lead, v, size);
+  return b;
+}
+
+function writeField(b: Buffer, at: number, lead: number, v: number, size: number): void {
+  b[at] = lead;
+  for (let k = 1; k <= size; k++) {
+    b[at + k] = v % 256;
     v = Math.floor(v / 256);
   }
-  return b;
+}
+
+/** Writes a non-negative int (a chunk length) at `at` in `b`, in place. */
+export function writeArchiveInt(b: Buffer, at: number, v: number, intSize: number): void {
+  writeField(b, at, 0, v, intSize);
+}
+
+/** Reads the int at `at` in `b`: a sign byte, then `intSize` bytes, least significant first. */
+export function readArchiveInt(b: Buffer, at: number, intSize: number): number {
+  let v = 0;
+  for (let k = intSize; k >= 1; k--) v = v * 256 + b[at + k];
+  return b[at] ? -v : v;
 }
 
 /** A block header's entry id or a chunk length as the archive writes them. */
@@ -261,11 +277,7 @@ export class ArchiveOffsetIndexer extends Transform {
     const base = this.pos - this.carry.length; // file position of buf[0]
     const intSize = this.intSize;
     const intLen = 1 + intSize;
-    const readInt = (at: number) => {
-      let v = 0;
-      for (let k = intSize; k >= 1; k--) v = v * 256 + buf[at + k];
-      return buf[at] ? -v : v;
-    };
+    const readInt = (at: number) => readArchiveInt(buf, at, intSize);
     const n = buf.length;
     let i = 0;
     while (i < n) {
