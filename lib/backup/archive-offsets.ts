@@ -25,8 +25,8 @@ import { open } from "node:fs/promises";
 
 const K_OFFSET_POS_NOT_SET = 1;
 const K_OFFSET_POS_SET = 2;
-export const BLK_DATA = 1;
-export const BLK_BLOBS = 3;
+const BLK_DATA = 1;
+const BLK_BLOBS = 3;
 
 const version = (maj: number, min: number, rev = 0) => (maj << 16) | (min << 8) | rev;
 // 1.14 (PostgreSQL 12, table access methods) to 1.15 (16, compression algorithm byte).
@@ -121,28 +121,12 @@ export interface IndexerHooks {
  */
 function field(lead: number, v: number, size: number): Buffer {
   const b = Buffer.alloc(1 + size);
-  writeField(b, 0, lead, v, size);
-  return b;
-}
-
-function writeField(b: Buffer, at: number, lead: number, v: number, size: number): void {
-  b[at] = lead;
-  for (let k = 1; k <= size; k++) {
-    b[at + k] = v % 256;
+  b[0] = lead;
+  for (let k = 0; k < size; k++) {
+    b[1 + k] = v % 256;
     v = Math.floor(v / 256);
   }
-}
-
-/** Writes a non-negative int (a chunk length) at `at` in `b`, in place. */
-export function writeArchiveInt(b: Buffer, at: number, v: number, intSize: number): void {
-  writeField(b, at, 0, v, intSize);
-}
-
-/** Reads the int at `at` in `b`: a sign byte, then `intSize` bytes, least significant first. */
-export function readArchiveInt(b: Buffer, at: number, intSize: number): number {
-  let v = 0;
-  for (let k = intSize; k >= 1; k--) v = v * 256 + b[at + k];
-  return b[at] ? -v : v;
+  return b;
 }
 
 /** A block header's entry id or a chunk length as the archive writes them. */
@@ -251,14 +235,54 @@ export class ArchiveOffsetIndexer extends Transform {
 
   /** Parses header and TOC; answers where the data starts. */
   private parseHead(buf: Buffer): number {
-    const head = readArchiveHead(buf);
-    if ("unreadable" in head) return this.disable(head.unreadable);
-    this.intSize = head.intSize;
-    this.offSize = head.offSize;
-    this.compressed = head.compressedInside;
-    this.entries = head.entries;
-    for (const e of head.entries) if (e.state === K_OFFSET_POS_NOT_SET || e.state === K_OFFSET_POS_SET) this.known.add(e.dumpId);
-    return head.tocEnd;
+    const r = new Reader(buf);
+    if (r.bytes(5).toString("latin1") !== "PGDMP") return this.disable("not a custom-format archive");
+    const vmaj = r.byte();
+    const vmin = r.byte();
+    const vrev = r.byte();
+    const v = version(vmaj, vmin, vrev);
+    if (v < V_MIN || v > V_MAX) return this.disable(`archive format ${vmaj}.${vmin}.${vrev} is not one this indexer knows`);
+    this.intSize = r.intSize = r.byte();
+    this.offSize = r.byte();
+    const format = r.byte();
+    if (format !== 1) return this.disable(`archive format code ${format} is not custom`);
+    if (this.offSize < 1 || this.offSize > 8 || this.intSize < 1 || this.intSize > 8) return this.disable("unexpected int or offset size");
+    // The compression algorithm (1.15) or zlib level (before): 0 is none.
+    this.compressed = (v >= version(1, 15) ? r.byte() : r.int()) !== 0;
+    for (let i = 0; i < 7; i++) r.int(); // creation time
+    r.str(); // database name
+    r.str(); // server version
+    r.str(); // pg_dump version
+    const n = r.int();
+    const entries: TocEntry[] = [];
+    for (let i = 0; i < n; i++) {
+      const dumpId = r.int();
+      r.int(); // hadDumper
+      r.str(); // tableoid
+      r.str(); // oid
+      r.str(); // tag
+      const desc = r.text() ?? "";
+      r.int(); // section
+      r.str(); // defn
+      r.str(); // dropStmt
+      r.str(); // copyStmt
+      r.str(); // namespace
+      r.str(); // tablespace
+      r.str(); // tableam
+      r.str(); // owner
+      r.str(); // "false" (WITH OIDS, no longer supported)
+      const deps: number[] = [];
+      for (let d = r.text(); d !== null; d = r.text()) deps.push(Number(d)); // up to a NULL
+      const offsetAt = r.pos;
+      const state = r.byte();
+      r.bytes(this.offSize);
+      // A misread field would show here first: the flag is 1, 2 or 3 in every entry.
+      if (state < 1 || state > 3) return this.disable(`entry ${i + 1} of ${n} has offset flag ${state}: table of contents not understood`);
+      entries.push({ dumpId, offsetAt, state, desc, deps });
+    }
+    this.entries = entries;
+    for (const e of entries) if (e.state === K_OFFSET_POS_NOT_SET || e.state === K_OFFSET_POS_SET) this.known.add(e.dumpId);
+    return r.pos;
   }
 
   private disable(why: string): number {
@@ -277,7 +301,11 @@ export class ArchiveOffsetIndexer extends Transform {
     const base = this.pos - this.carry.length; // file position of buf[0]
     const intSize = this.intSize;
     const intLen = 1 + intSize;
-    const readInt = (at: number) => readArchiveInt(buf, at, intSize);
+    const readInt = (at: number) => {
+      let v = 0;
+      for (let k = intSize; k >= 1; k--) v = v * 256 + buf[at + k];
+      return buf[at] ? -v : v;
+    };
     const n = buf.length;
     let i = 0;
     while (i < n) {
@@ -336,80 +364,6 @@ export class ArchiveOffsetIndexer extends Transform {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/** A custom-format archive's header and table of contents, as far as this file reads them. */
-export interface ArchiveHead {
-  /** Where the data blocks start: the header and TOC are the bytes before. */
-  tocEnd: number;
-  intSize: number;
-  offSize: number;
-  /** pg_dump compressed the data itself: its chunks are pieces of a zlib/lz4/zstd stream. */
-  compressedInside: boolean;
-  entries: TocEntry[];
-}
-
-/** Reads the header and TOC at the start of `buf`; throws NeedMore when `buf` ends first. */
-function readArchiveHead(buf: Buffer): ArchiveHead | { unreadable: string } {
-  const r = new Reader(buf);
-  if (r.bytes(5).toString("latin1") !== "PGDMP") return { unreadable: "not a custom-format archive" };
-  const vmaj = r.byte();
-  const vmin = r.byte();
-  const vrev = r.byte();
-  const v = version(vmaj, vmin, vrev);
-  if (v < V_MIN || v > V_MAX) return { unreadable: `archive format ${vmaj}.${vmin}.${vrev} is not one this indexer knows` };
-  const intSize = (r.intSize = r.byte());
-  const offSize = r.byte();
-  const format = r.byte();
-  if (format !== 1) return { unreadable: `archive format code ${format} is not custom` };
-  if (offSize < 1 || offSize > 8 || intSize < 1 || intSize > 8) return { unreadable: "unexpected int or offset size" };
-  // The compression algorithm (1.15) or zlib level (before): 0 is none.
-  const compressedInside = (v >= version(1, 15) ? r.byte() : r.int()) !== 0;
-  for (let i = 0; i < 7; i++) r.int(); // creation time
-  r.str(); // database name
-  r.str(); // server version
-  r.str(); // pg_dump version
-  const n = r.int();
-  const entries: TocEntry[] = [];
-  for (let i = 0; i < n; i++) {
-    const dumpId = r.int();
-    r.int(); // hadDumper
-    r.str(); // tableoid
-    r.str(); // oid
-    r.str(); // tag
-    const desc = r.text() ?? "";
-    r.int(); // section
-    r.str(); // defn
-    r.str(); // dropStmt
-    r.str(); // copyStmt
-    r.str(); // namespace
-    r.str(); // tablespace
-    r.str(); // tableam
-    r.str(); // owner
-    r.str(); // "false" (WITH OIDS, no longer supported)
-    const deps: number[] = [];
-    for (let d = r.text(); d !== null; d = r.text()) deps.push(Number(d)); // up to a NULL
-    const offsetAt = r.pos;
-    const state = r.byte();
-    r.bytes(offSize);
-    // A misread field would show here first: the flag is 1, 2 or 3 in every entry.
-    if (state < 1 || state > 3) return { unreadable: `entry ${i + 1} of ${n} has offset flag ${state}: table of contents not understood` };
-    entries.push({ dumpId, offsetAt, state, desc, deps });
-  }
-  return { tocEnd: r.pos, intSize, offSize, compressedInside, entries };
-}
-
-/**
- * The header and TOC at the start of `buf`: undefined while `buf` is too short to hold them,
- * `{ unreadable }` for an archive this file does not understand.
- */
-export function archiveHead(buf: Buffer): ArchiveHead | { unreadable: string } | undefined {
-  try {
-    return readArchiveHead(buf);
-  } catch (e) {
-    if (e instanceof NeedMore) return undefined;
-    throw e;
-  }
-}
 
 /**
  * A TOC entry's offset field saying "data at `position`": the flag byte, then the position

@@ -25,8 +25,6 @@ export interface WriteEncryptedObjectOptions {
   contentType?: string;
   /** The codec applied before encryption; none when omitted. */
   compression?: CompressionSettings;
-  /** A stage between the source and the codec (the database archive's `ChunkMerger`); `inputBytes` counts what it gives. */
-  reshape?: Transform;
   /** The stored size expected, for stores that plan multipart part sizes (S3). */
   expectedBytes?: number;
   onProgress?: (plainBytes: number, storedBytes: number) => void;
@@ -76,8 +74,7 @@ export async function writeEncryptedObject(opts: WriteEncryptedObjectOptions): P
   // The chain and the upload run together; whichever fails tears the other down (pipeline
   // destroys every stage, and put destroys its body), so neither side is left hanging.
   // The coalescer gives the hash and OpenPGP 64 KiB at a time, not the compressor's few KiB.
-  const rest = [counted, createCompressor(codec), new Coalescer(), plain.stream, createEncryptStream(passphrase), stored.stream] as const;
-  const chain = opts.reshape ? pipeline(source, opts.reshape, ...rest, { signal }) : pipeline(source, ...rest, { signal });
+  const chain = pipeline(source, counted, createCompressor(codec), new Coalescer(), plain.stream, createEncryptStream(passphrase), stored.stream, { signal });
   const upload = storage.put(key, stored.stream, {
     signal,
     contentType: opts.contentType ?? "application/pgp-encrypted",

@@ -18,10 +18,8 @@ export type PartCompression = {
   level: number | null;
   /** pg_dump's own compression: "-Z0" when the codec above does the work, else "default". */
   pgDump: "-Z0" | "default";
-  /** The archive's bytes before the codec: what `zstd -d` gives back. */
+  /** Bytes pg_dump wrote, before the codec. */
   inputBytes: number;
-  /** "merged": pg_dump's one chunk per row of table data was joined into larger chunks (archive-chunks.ts); absent: as pg_dump wrote it. */
-  chunks?: "merged";
 };
 
 /** Extra pg_dump arguments for a setting: the outer codec replaces pg_dump's own zlib. */

@@ -31,8 +31,6 @@ export const partCompressionSchema = z.looseObject({
   level: z.number().int().nullable(),
   pgDump: z.enum(["-Z0", "default"]),
   inputBytes: nonNegativeInt,
-  /** The table data's per-row chunks were joined (archive-chunks.ts); absent: as pg_dump wrote them. */
-  chunks: z.literal("merged").optional(),
 });
 
 export const manifestPartSchema = z.looseObject({

@@ -1,10 +1,9 @@
 // One backup attempt, end to end (DESIGN §4):
-//   pg_dump -Fc -Z0 → its per-row chunks joined (archive-chunks.ts) → zstd (the
-//   compression setting) → SHA-256 → OpenPGP AES-256 → SHA-256 → storage, then the manifest,
+//   pg_dump -Fc -Z0 → zstd (the compression setting) → SHA-256 → OpenPGP AES-256 → SHA-256
+//   → storage, then the manifest,
 // then SUCCEEDED — only once both objects are stored and their sizes confirmed.
 import type { BackupContext } from "./context";
 import { writeEncryptedObject } from "./archive";
-import { ChunkMerger } from "./archive-chunks";
 import { checkDumpCompatibility, serverVersion, spawnPgDump } from "./dump";
 import { tarDirectory } from "./files";
 import { currentKey, manifestEncryption } from "./keyring";
@@ -206,12 +205,8 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
       // The archive stream carries pg_dump's own failure reason, so the upload is awaited
       // first; dump.done then confirms the exit code.
       dump.done.catch(() => {});
-      // pg_dump -Z0 writes a chunk per row; joined, pg_restore and the server handle a
-      // few hundredth as many (decision 131).
-      const merger = compression.codec === "none" ? undefined : new ChunkMerger();
       const written = await writeEncryptedObject({
         source: dump.stdout,
-        reshape: merger,
         storage: ctx.storage,
         key: keys.archive,
         passphrase: encryptionKey.key,
@@ -224,7 +219,6 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
       const checksums = await tableChecksums;
       await snap.end();
       tableChecksums = Promise.resolve(checksums);
-      if (written.compression && merger && merger.counts.chunksOut < merger.counts.chunksIn) written.compression.chunks = "merged";
       dbCompression = written.compression ?? null;
       parts.push({
         name: "database",
