@@ -104,7 +104,20 @@ function PlanBox({ plan }: { plan: NonNullable<RestorePreview["plan"]> }) {
           ? "Owners and grants are restored as they were in the backup."
           : `Owners and grants cannot be restored as they were: ${plan.ownership.problems.join(" ")}`}
       </p>
+      {plan.tempSpace && <TempSpaceLine space={plan.tempSpace} />}
     </div>
+  );
+}
+
+/** The swap restore's temporary copy of the archive: what it needs beside what the disk has. */
+function TempSpaceLine({ space }: { space: NonNullable<NonNullable<RestorePreview["plan"]>["tempSpace"]> }) {
+  const short = space.freeBytes !== null && space.freeBytes < space.neededBytes;
+  return (
+    <p className={`mt-1 ${short ? "font-medium text-red-700" : ""}`} data-testid="restore-temp-space" data-enough={short ? "no" : "yes"}>
+      Temporary space in <span className="font-mono text-xs">{space.dir}</span>: {formatBytes(space.neededBytes)} needed,{" "}
+      {space.freeBytes === null ? "free space unknown" : `${formatBytes(space.freeBytes)} free`}
+      {short ? " — not enough: the restore will refuse to run." : "."}
+    </p>
   );
 }
 

@@ -11,6 +11,7 @@ import type { RestorePreview } from "../validation/restores";
 import { ApiError, notFound } from "../errors";
 import { catalogSnapshot, diffCatalogs, manifestCatalog } from "./catalog-snapshot";
 import { chooseStrategy, ownershipPlan, probeTarget, type TargetCapabilities } from "./restore-plan";
+import { measureTempSpace, tempSpaceProblem } from "./temp-space";
 
 export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
   const liveT = Object.keys(live.tables);
@@ -81,6 +82,8 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings">): string[] {
   if (p.plan && !p.plan.ownership.canKeep) {
     w.push(`Owners and grants cannot be restored as they were: ${p.plan.ownership.problems.join(" ")} Choose "reassign" to give every object to Vaultline's role instead, or fix the roles first.`);
   }
+  const space = p.plan?.tempSpace ? tempSpaceProblem(p.plan.tempSpace) : null;
+  if (space) w.push(`${space}. Until then the restore refuses to run.`);
   if (p.targetIsVaultline) w.push("The target is Vaultline's own database: backup history, restores and the audit log are re-read from storage afterwards.");
   return w;
 }
@@ -116,6 +119,9 @@ export async function buildPreview(
   ]);
   const targetIsVaultline = ctx.targetUrl === ctx.appDatabaseUrl;
   const strategy = chooseStrategy(cap, { targetIsVaultline, setting: ctx.restoreStrategy ?? "auto", keepHours: ctx.restoreKeepPreviousHours ?? 24 });
+  // Only the swap restore with more than one job spools the archive (temp-space.ts).
+  const dbPart = manifest?.parts.find((p) => p.name === "database");
+  const tempSpace = strategy.strategy === "swap" && (ctx.restoreJobs ?? 2) > 1 && dbPart ? await measureTempSpace(dbPart) : null;
   const live = withoutSchemas(rawLive, excluded);
   const liveRows = withoutSchemas(rawLiveRows, excluded);
   // Without a readable manifest there is nothing to compare with: listing every live table
@@ -136,7 +142,7 @@ export async function buildPreview(
     verified: { ok: verify.ok, reason: verify.reason ?? null, ...(manifest && recipientOf(manifest.encryption) && !ctx.privateKey ? { needsPrivateKey: true } : {}) },
     differences: { ...diffSchemas(live, backupSchema), migrations: diffMigrations(liveMigrations, manifest?.prismaMigrations ?? null) },
     objects: backupCatalog && liveCatalog ? diffCatalogs(liveCatalog, backupCatalog) : null,
-    plan: { strategy: strategy.strategy, strategyReason: strategy.reason, ownership: ownershipPlan(cap, roles) },
+    plan: { strategy: strategy.strategy, strategyReason: strategy.reason, ownership: ownershipPlan(cap, roles), tempSpace },
     rowEstimates: Object.fromEntries([...names].sort().map((n) => [n, { live: liveRows[n] ?? null, backup: backupRows[n] ?? null }])),
     ageSeconds: Math.round((Date.now() - (job.completedAt ?? job.createdAt).getTime()) / 1000),
     targetIsVaultline,

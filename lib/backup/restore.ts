@@ -6,6 +6,7 @@
 // put right → checks → the RestoreJob recorded in the database and in storage. Once the
 // database was replaced, a later step that fails is a warning on a SUCCEEDED restore.
 import type { BackupContext } from "./context";
+import type { ManifestPart } from "./manifest";
 import { checkStoredParts, readManifest } from "./verify";
 import { createDecryptStream } from "./crypto";
 import { decryptionKeyFor, type PrivateKey } from "./keyring";
@@ -16,6 +17,7 @@ import { explainPartFailure, plainMismatch } from "./part-check";
 import { parseToolVersion, spawnPgRestore } from "./dump";
 import { toolVersionLine } from "./tool-path";
 import { removeOrphanSpools, restoreSpoolPrefix } from "./restore-spool";
+import { measureTempSpace, tempSpaceProblem } from "./temp-space";
 import { applyArchive } from "./apply-archive";
 import { recoverFilesSwaps, swapInFiles } from "./files-swap";
 import { runBackup, humanReason } from "./run-backup";
@@ -246,9 +248,12 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     const keepOwners = requested === "keep";
     const keepPrivileges = keepOwners || cap.missingRoles.length === 0;
     const { strategy } = chooseStrategy(cap, { targetIsVaultline: targetIsApp, setting: ctx.restoreStrategy ?? "auto", keepHours: ctx.restoreKeepPreviousHours ?? 24 });
+    const jobs = ctx.restoreJobs ?? 2;
+    const spools = strategy === "swap" && jobs > 1;
     const { manifest: _m, ...built } = await previewed;
     const preview = { ...built, verified: { ...built.verified, ok: verify.ok, reason: verify.reason ?? null } };
     await save({ preview, strategy, ownership: requested });
+    if (spools) await refuseWithoutTempSpace(dbPart);
 
     // 3. The safety backup; without it the restore does not run.
     stage = "safety";
@@ -266,8 +271,9 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
       const freshUrl = withDatabase(ctx.targetUrl, names.fresh);
       // Two phases, so the wait is explained: the tables, loaded while the backup is still
       // read in (streamed-restore.ts), then the indexes and constraints.
-      const jobs = ctx.restoreJobs ?? 2;
       await phase("restoring beside the live database");
+      // Again: the safety backup may have taken some of that disk.
+      if (spools) await refuseWithoutTempSpace(dbPart);
       try {
         await createFreshDatabase(ctx.targetUrl, names);
         // One pipeline: a failure anywhere tears every stage down; both checksums are checked
@@ -455,6 +461,12 @@ async function checkRestoredCopy(url: string, manifest: { schema?: unknown }, ba
   const d = diffSchemas(await schemaSnapshot(url), recorded);
   const missing = [...d.tables.added, ...d.columns.added];
   if (missing.length) throw new Error(`the restored copy lacks ${missing.slice(0, 10).join(", ")}`);
+}
+
+/** The spool of a swap restore (temp-space.ts) would not fit: refused before it is written. */
+async function refuseWithoutTempSpace(part: ManifestPart): Promise<void> {
+  const problem = tempSpaceProblem(await measureTempSpace(part));
+  if (problem) throw new RefusedError(problem);
 }
 
 /** A refusal before the database was touched. */

@@ -157,6 +157,11 @@ export const restorePreviewSchema = z
         strategy: z.enum(["swap", "in-place"]),
         strategyReason: z.string(),
         ownership: z.object({ canKeep: z.boolean(), problems: z.array(z.string()), roles: z.array(z.string()).nullable() }),
+        tempSpace: z
+          .object({ dir: z.string(), neededBytes: z.number(), freeBytes: z.number().nullable() })
+          .nullable()
+          .optional()
+          .describe("The swap restore's temporary copy of the decompressed archive: bytes needed (with 64 MiB of headroom) and free in the temp directory; null when the plan spools nothing"),
       })
       .nullable(),
     rowEstimates: z.record(z.string(), z.object({ live: z.number().nullable(), backup: z.number().nullable() })),

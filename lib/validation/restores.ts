@@ -46,6 +46,8 @@ export interface RestorePreview {
     strategy: "swap" | "in-place";
     strategyReason: string;
     ownership: { canKeep: boolean; problems: string[]; roles: string[] | null };
+    /** The swap restore's spool of the decompressed archive (lib/backup/temp-space.ts); null when nothing is spooled. Absent in restores recorded before it. */
+    tempSpace?: { dir: string; neededBytes: number; freeBytes: number | null } | null;
   } | null;
   rowEstimates: Record<string, { live: number | null; backup: number | null }>;
   ageSeconds: number;
