@@ -54,6 +54,13 @@ const SUPERUSER_DAMAGE_SQL = `
   CREATE CAST (bytea AS macaddr) WITH INOUT;
   ALTER FOREIGN DATA WRAPPER exotic_fdw OPTIONS (SET debug 'false');
   ALTER EVENT TRIGGER exotic_guard DISABLE;
+  COMMENT ON ACCESS METHOD exotic_heap IS 'changed';
+  CREATE ACCESS METHOD later_heap TYPE TABLE HANDLER heap_tableam_handler;
+  ALTER TABLE am_rows SET ACCESS METHOD heap;
+  DELETE FROM am_rows WHERE id > 40;
+  REVOKE USAGE ON LANGUAGE exotic_pl FROM ${APP_ROLE};
+  CREATE LANGUAGE later_pl HANDLER public.exotic_pl_call;
+  DROP TRANSFORM FOR int LANGUAGE exotic_pl;
 `;
 
 afterAll(async () => {
@@ -114,6 +121,11 @@ describe.each(["in-place", "swap"] as const)("restore of a database with exotic 
     has("foreign server exotic_srv", new RegExp(`^${APP_ROLE} \\| .*exotic_fdw.*host=warehouse`));
     has(`user mapping ${APP_ROLE} on exotic_srv`, /user=loader/);
     has("foreign table lab.remote_items", /exotic_srv.*table_name=items/);
+    has("access method exotic_heap", /^t \| heap_tableam_handler\(internal\) \| heap by another name$/);
+    has("relation public.am_rows", /am exotic_heap/);
+    has("data public.am_rows", /^50 /);
+    has("language exotic_pl", /exotic_pl_call\(\) \| .*=U\/.*plpgsql by another name$/);
+    has("transform integer exotic_pl", /mood_from_sql\(internal\) \| .*mood_to_sql\(internal\)$/);
     has("event trigger exotic_guard", /^sql_drop \| .* \| note_drops\(\) \| O \| \{"DROP TABLE"\} \| says what was dropped$/);
     has("type public.floatrange", /range of double precision/);
     has("type public.floatmultirange", new RegExp(`^m \\| ${APP_ROLE} \\|`));

@@ -120,7 +120,7 @@ function quoteLiteral(s: string): string {
  * The in-place prologue: removes everything the application owns, so the archive recreates
  * the database exactly — every schema but PostgreSQL's and the excluded ones (CASCADE takes
  * their extensions, and whatever a later migration hung on them), large objects, event
- * triggers, publications, foreign servers and remaining extensions; then an empty `public`
+ * triggers, publications, foreign servers, remaining extensions and access methods; then an empty `public`
  * as initdb makes it (pg_dump never creates it, only alters it).
  */
 export async function inPlacePrologue(url: string, excludeSchemas: string[], keep?: { schema: string; tables: string[] }): Promise<string> {
@@ -151,6 +151,12 @@ export async function inPlacePrologue(url: string, excludeSchemas: string[], kee
        ORDER BY 1`);
     const wrappers = await q(`SELECT w.fdwname AS n FROM pg_foreign_data_wrapper w
        WHERE cardinality($1::text[]) >= 0 AND ${notExtensionMember("pg_foreign_data_wrapper", "w.oid")} ORDER BY 1`);
+    // Access methods too, when their handler is built in (one on a function of the
+    // application's goes with its schema). Dropped after the schemas, so nothing of the
+    // application's still uses them, and without CASCADE: a table of an excluded schema on one
+    // fails the restore, which changes nothing, rather than losing that table.
+    const accessMethods = await q(`SELECT a.amname AS n FROM pg_am a
+       WHERE a.oid >= 16384 AND cardinality($1::text[]) >= 0 AND ${notExtensionMember("pg_am", "a.oid")} ORDER BY 1`);
     const { rows: v } = await c.query<{ v: number }>("SELECT current_setting('server_version_num')::int AS v");
 
     const sql: string[] = [];
@@ -163,6 +169,7 @@ export async function inPlacePrologue(url: string, excludeSchemas: string[], kee
     sql.push(RESET_GLOBAL_DEFAULT_PRIVILEGES);
     if (schemas.length) sql.push(`DROP SCHEMA IF EXISTS ${schemas.map(quoteIdent).join(", ")} CASCADE;`);
     for (const e of extensions) sql.push(`DROP EXTENSION IF EXISTS ${quoteIdent(e)} CASCADE;`);
+    for (const a of accessMethods) sql.push(`DROP ACCESS METHOD IF EXISTS ${quoteIdent(a)};`);
     sql.push("SELECT count(pg_catalog.lo_unlink(oid)) FROM pg_catalog.pg_largeobject_metadata;");
     if (!excludeSchemas.includes("public")) {
       sql.push(

@@ -28,6 +28,7 @@ const OBJECTS = `
                    CASE WHEN c.relkind IN ('i', 'I') THEN pg_get_indexdef(c.oid) END,
                    'options ' || c.reloptions::text, 'toast ' || (SELECT t.reloptions::text FROM pg_class t WHERE t.oid = c.reltoastrelid),
                    'persistence ' || c.relpersistence::text, 'replident ' || c.relreplident::text,
+                   'am ' || (SELECT m.amname FROM pg_am m WHERE m.oid = c.relam AND c.relkind IN ('r', 'm', 't') AND m.amname <> 'heap'),
                    'partkey ' || CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
                    'parents ' || (SELECT string_agg(${QN("pn", "pc.relname")}, ',' ORDER BY i.inhseqno)
                                     FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
@@ -131,6 +132,18 @@ const OBJECTS = `
          concat_ws(' | ', g.evtevent, pg_get_userbyid(g.evtowner), g.evtfoid::regprocedure::text, g.evtenabled::text, g.evttags::text,
                    obj_description(g.oid, 'pg_event_trigger'))
     FROM pg_event_trigger g WHERE ${USER_MADE("pg_event_trigger", "g")}
+  UNION ALL
+  SELECT 'access method ' || m.amname, concat_ws(' | ', m.amtype::text, m.amhandler::regprocedure::text, obj_description(m.oid, 'pg_am'))
+    FROM pg_am m WHERE ${USER_MADE("pg_am", "m")}
+  UNION ALL
+  SELECT 'language ' || l.lanname,
+         concat_ws(' | ', pg_get_userbyid(l.lanowner), l.lanpltrusted, l.lanplcallfoid::regprocedure::text, nullif(l.laninline, 0)::regprocedure::text,
+                   nullif(l.lanvalidator, 0)::regprocedure::text, l.lanacl::text, obj_description(l.oid, 'pg_language'))
+    FROM pg_language l WHERE ${USER_MADE("pg_language", "l")}
+  UNION ALL
+  SELECT 'transform ' || format_type(t.trftype, NULL) || ' ' || l.lanname,
+         concat_ws(' | ', nullif(t.trffromsql, 0)::regprocedure::text, nullif(t.trftosql, 0)::regprocedure::text)
+    FROM pg_transform t JOIN pg_language l ON l.oid = t.trflang WHERE ${USER_MADE("pg_transform", "t")}
   UNION ALL
   SELECT 'default acl ' || pg_get_userbyid(a.defaclrole) || ' on ' || coalesce(n.nspname, '*') || '.' || a.defaclobjtype::text, a.defaclacl::text
     FROM pg_default_acl a LEFT JOIN pg_namespace n ON n.oid = a.defaclnamespace WHERE a.defaclnamespace = 0 OR ${APP}

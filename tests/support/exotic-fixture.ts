@@ -36,6 +36,22 @@ export function exoticSuperuserSetup(dbName: string): string {
     CREATE FUNCTION public.note_drops() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE 'dropped'; END $$;
     CREATE EVENT TRIGGER exotic_guard ON sql_drop WHEN TAG IN ('DROP TABLE') EXECUTE FUNCTION public.note_drops();
     COMMENT ON EVENT TRIGGER exotic_guard IS 'says what was dropped';
+    -- Made without an extension: a table access method on a built-in handler (so no DROP
+    -- SCHEMA takes it) with a table on it, and a procedural language with a transform. (A
+    -- language on a pg_catalog handler or validator cannot be dumped: pg_dump writes it as bare
+    -- CREATE LANGUAGE, which PostgreSQL 13+ reads as CREATE EXTENSION. Its handler is in public.)
+    CREATE ACCESS METHOD exotic_heap TYPE TABLE HANDLER heap_tableam_handler;
+    COMMENT ON ACCESS METHOD exotic_heap IS 'heap by another name';
+    CREATE TABLE public.am_rows (id int PRIMARY KEY, note text) USING exotic_heap;
+    INSERT INTO public.am_rows SELECT g, 'row ' || g FROM generate_series(1, 50) g;
+    ALTER TABLE public.am_rows OWNER TO ${APP_ROLE};
+    CREATE FUNCTION public.exotic_pl_call() RETURNS language_handler LANGUAGE c AS '$libdir/plpgsql', 'plpgsql_call_handler';
+    CREATE TRUSTED LANGUAGE exotic_pl HANDLER public.exotic_pl_call;
+    COMMENT ON LANGUAGE exotic_pl IS 'plpgsql by another name';
+    GRANT USAGE ON LANGUAGE exotic_pl TO ${APP_ROLE};
+    CREATE FUNCTION public.mood_from_sql(internal) RETURNS internal LANGUAGE internal IMMUTABLE STRICT AS 'int4recv';
+    CREATE FUNCTION public.mood_to_sql(internal) RETURNS int LANGUAGE internal IMMUTABLE STRICT AS 'int4recv';
+    CREATE TRANSFORM FOR int LANGUAGE exotic_pl (FROM SQL WITH FUNCTION public.mood_from_sql(internal), TO SQL WITH FUNCTION public.mood_to_sql(internal));
   `;
 }
 
