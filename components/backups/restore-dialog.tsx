@@ -105,6 +105,12 @@ function PlanBox({ plan }: { plan: NonNullable<RestorePreview["plan"]> }) {
           : `Owners and grants cannot be restored as they were: ${plan.ownership.problems.join(" ")}`}
       </p>
       {plan.tempSpace && <TempSpaceLine space={plan.tempSpace} />}
+      {plan.needsSuperuser && plan.needsSuperuser.objects.length > 0 && (
+        <p className="mt-1 font-medium text-red-700" data-testid="restore-needs-superuser">
+          Only a superuser may create {plan.needsSuperuser.objects.length === 1 ? "one object" : `${plan.needsSuperuser.objects.length} objects`} in this backup, and{" "}
+          {plan.needsSuperuser.user} is not one: the restore will fail and change nothing.
+        </p>
+      )}
     </div>
   );
 }

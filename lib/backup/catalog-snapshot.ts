@@ -35,6 +35,8 @@ export interface CatalogSnapshot {
   objects: Record<ObjectKind, Record<string, CatalogEntry>>;
   /** Every role that owns an object or holds a privilege on one. */
   roles: string[];
+  /** Objects only a superuser may create (SUPERUSER_ONLY), "kind name"; absent in manifests before decision 135. */
+  superuserOnly?: string[];
 }
 
 const short = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 12);
@@ -135,6 +137,55 @@ const QUERIES: Record<ObjectKind, string> = {
       FROM pg_largeobject_metadata m WHERE cardinality($1::text[]) >= 0`,
 };
 
+/**
+ * Objects a restore must be a superuser to create, whatever it does with owners: PostgreSQL
+ * refuses them to any other role. Event triggers, foreign-data wrappers, access methods,
+ * procedural languages, functions in untrusted languages (C, internal, plpython3u…; not
+ * aggregates, whose language reads "internal", nor a range type's own constructors), casts
+ * that are binary-coercible or between types the restoring role cannot own (built-in ones),
+ * publications FOR ALL TABLES, operator classes and families, text search parsers and
+ * templates, and extensions that are neither trusted nor installable without a superuser.
+ * Only what the application made: an extension's members come with the extension.
+ */
+const SUPERUSER_ONLY = `
+  SELECT 'event trigger ' || quote_ident(g.evtname) AS name FROM pg_event_trigger g
+   WHERE cardinality($1::text[]) >= 0 AND ${notExtensionMember("pg_event_trigger", "g.oid")}
+  UNION ALL
+  SELECT 'foreign-data wrapper ' || quote_ident(w.fdwname) FROM pg_foreign_data_wrapper w WHERE ${notExtensionMember("pg_foreign_data_wrapper", "w.oid")}
+  UNION ALL
+  SELECT 'access method ' || quote_ident(a.amname) FROM pg_am a WHERE a.oid >= 16384 AND ${notExtensionMember("pg_am", "a.oid")}
+  UNION ALL
+  SELECT 'language ' || quote_ident(l.lanname) FROM pg_language l WHERE l.oid >= 16384 AND ${notExtensionMember("pg_language", "l.oid")}
+  UNION ALL
+  SELECT 'function ' || n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') in ' || l.lanname
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+   WHERE NOT l.lanpltrusted AND p.prokind IN ('f', 'p', 'w') AND ${schemaFilter("n")} AND ${notExtensionMember("pg_proc", "p.oid")}
+     -- Not those PostgreSQL makes itself: a range type's constructors (language internal) go with the type.
+     AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'i')
+  UNION ALL
+  SELECT 'cast (' || format_type(k.castsource, NULL) || ' AS ' || format_type(k.casttarget, NULL) || ')' FROM pg_cast k
+   WHERE k.oid >= 16384 AND (k.castmethod = 'b' OR (k.castsource < 16384 AND k.casttarget < 16384)) AND ${notExtensionMember("pg_cast", "k.oid")}
+  UNION ALL
+  SELECT 'publication ' || quote_ident(p.pubname) || ' (for all tables)' FROM pg_publication p WHERE p.puballtables
+  UNION ALL
+  SELECT 'operator class ' || n.nspname || '.' || c.opcname FROM pg_opclass c JOIN pg_namespace n ON n.oid = c.opcnamespace
+   WHERE ${schemaFilter("n")} AND ${notExtensionMember("pg_opclass", "c.oid")}
+  UNION ALL
+  SELECT 'operator family ' || n.nspname || '.' || f.opfname FROM pg_opfamily f JOIN pg_namespace n ON n.oid = f.opfnamespace
+   WHERE ${schemaFilter("n")} AND ${notExtensionMember("pg_opfamily", "f.oid")}
+     -- CREATE OPERATOR CLASS makes its family when none is named: that class is listed already.
+     AND NOT EXISTS (SELECT 1 FROM pg_opclass c WHERE c.opcfamily = f.oid AND c.opcname = f.opfname AND c.opcnamespace = f.opfnamespace)
+  UNION ALL
+  SELECT 'text search parser ' || n.nspname || '.' || t.prsname FROM pg_ts_parser t JOIN pg_namespace n ON n.oid = t.prsnamespace
+   WHERE ${schemaFilter("n")} AND ${notExtensionMember("pg_ts_parser", "t.oid")}
+  UNION ALL
+  SELECT 'text search template ' || n.nspname || '.' || t.tmplname FROM pg_ts_template t JOIN pg_namespace n ON n.oid = t.tmplnamespace
+   WHERE ${schemaFilter("n")} AND ${notExtensionMember("pg_ts_template", "t.oid")}
+  UNION ALL
+  SELECT 'extension ' || quote_ident(e.extname) FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+    JOIN pg_available_extension_versions v ON v.name = e.extname AND v.version = e.extversion
+   WHERE e.extname <> 'plpgsql' AND v.superuser AND NOT v.trusted AND NOT (n.nspname = ANY($1::text[]))`;
+
 /** The catalogue a manifest recorded (manifests before it have none). */
 export function manifestCatalog(manifest: object | null): CatalogSnapshot | null {
   return (manifest as { catalog?: CatalogSnapshot } | null)?.catalog ?? null;
@@ -177,7 +228,8 @@ export async function catalogSnapshot(url: string, excludeSchemas: string[] = []
       }
       objects[kind] = collapse(kind, entries);
     }
-    return { objects, roles: [...roles].sort() };
+    const { rows: su } = await client.query<{ name: string }>(SUPERUSER_ONLY, [excludeSchemas]);
+    return { objects, roles: [...roles].sort(), superuserOnly: su.map((r) => r.name).sort() };
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -82,6 +82,13 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings">): string[] {
   if (p.plan && !p.plan.ownership.canKeep) {
     w.push(`Owners and grants cannot be restored as they were: ${p.plan.ownership.problems.join(" ")} Choose "reassign" to give every object to Vaultline's role instead, or fix the roles first.`);
   }
+  const su = p.plan?.needsSuperuser;
+  if (su?.objects.length) {
+    const shown = su.objects.slice(0, 5).join(", ") + (su.objects.length > 5 ? `, and ${su.objects.length - 5} more` : "");
+    w.push(
+      `The backup holds ${su.objects.length === 1 ? "an object" : `${su.objects.length} objects`} only a superuser may create (${shown}), and Vaultline connects to this target as ${su.user}, which is not a superuser: the restore will fail on ${su.objects.length === 1 ? "it" : "the first of them"} and change nothing. Restore through a superuser's connection to this target.`,
+    );
+  }
   const space = p.plan?.tempSpace ? tempSpaceProblem(p.plan.tempSpace) : null;
   if (space) w.push(`${space}. Until then the restore refuses to run.`);
   if (p.targetIsVaultline) w.push("The target is Vaultline's own database: backup history, restores and the audit log are re-read from storage afterwards.");
@@ -142,7 +149,14 @@ export async function buildPreview(
     verified: { ok: verify.ok, reason: verify.reason ?? null, ...(manifest && recipientOf(manifest.encryption) && !ctx.privateKey ? { needsPrivateKey: true } : {}) },
     differences: { ...diffSchemas(live, backupSchema), migrations: diffMigrations(liveMigrations, manifest?.prismaMigrations ?? null) },
     objects: backupCatalog && liveCatalog ? diffCatalogs(liveCatalog, backupCatalog) : null,
-    plan: { strategy: strategy.strategy, strategyReason: strategy.reason, ownership: ownershipPlan(cap, roles), tempSpace },
+    plan: {
+      strategy: strategy.strategy,
+      strategyReason: strategy.reason,
+      ownership: ownershipPlan(cap, roles),
+      tempSpace,
+      // What PostgreSQL will refuse this role (catalog-snapshot.ts SUPERUSER_ONLY); a superuser may make all of it.
+      needsSuperuser: cap.superuser ? null : { user: cap.user, objects: backupCatalog?.superuserOnly ?? [] },
+    },
     rowEstimates: Object.fromEntries([...names].sort().map((n) => [n, { live: liveRows[n] ?? null, backup: backupRows[n] ?? null }])),
     ageSeconds: Math.round((Date.now() - (job.completedAt ?? job.createdAt).getTime()) / 1000),
     targetIsVaultline,

@@ -162,6 +162,11 @@ export const restorePreviewSchema = z
           .nullable()
           .optional()
           .describe("The swap restore's temporary copy of the decompressed archive: bytes needed (with 64 MiB of headroom) and free in the temp directory; null when the plan spools nothing"),
+        needsSuperuser: z
+          .object({ user: z.string(), objects: z.array(z.string()) })
+          .nullable()
+          .optional()
+          .describe("Null when Vaultline's role on the target is a superuser; otherwise that role and the backup's objects only a superuser may create (the restore fails on them)"),
       })
       .nullable(),
     rowEstimates: z.record(z.string(), z.object({ live: z.number().nullable(), backup: z.number().nullable() })),

@@ -48,6 +48,8 @@ export interface RestorePreview {
     ownership: { canKeep: boolean; problems: string[]; roles: string[] | null };
     /** The swap restore's spool of the decompressed archive (lib/backup/temp-space.ts); null when nothing is spooled. Absent in restores recorded before it. */
     tempSpace?: { dir: string; neededBytes: number; freeBytes: number | null } | null;
+    /** Null when the connecting role is a superuser; else the backup's objects only a superuser may create (empty: none, or a backup that did not record them). */
+    needsSuperuser?: { user: string; objects: string[] } | null;
   } | null;
   rowEstimates: Record<string, { live: number | null; backup: number | null }>;
   ageSeconds: number;
