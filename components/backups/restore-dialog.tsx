@@ -7,7 +7,6 @@ import type { BackupDto } from "@/lib/validation/backups";
 import { Dialog } from "@/components/ui/dialog";
 import { Button } from "@/components/ui/button";
 import { Skeleton } from "@/components/ui/skeleton";
-import { Progress } from "@/components/ui/progress";
 import { StatusBadge } from "@/components/ui/badge";
 import { useToast } from "@/components/ui/toast";
 import { useRestorePreviewQuery, useStartRestore, isActive, type RestorePreview } from "@/lib/hooks/use-backups";
@@ -17,6 +16,7 @@ import { elapsedSeconds, formatBytes, formatDateTimeUtc, formatDuration, shortId
 import { RESTORE_WORD } from "@/lib/validation/restores";
 import { TypedConfirm } from "@/components/ui/typed-confirm";
 import { TargetWhere } from "@/components/targets/target-where";
+import { RestoreLiveProgress } from "@/components/restores/restore-live-progress";
 import { targetOrDefault, withTarget } from "@/lib/targets-client";
 
 type Names = string[] | undefined;
@@ -226,7 +226,7 @@ function RestoreProgress({ restoreId, safetyBackupId, targetName }: { restoreId:
         <span className="text-sm text-slate-600">{r?.phase ?? (active ? "waiting for a worker" : "")}</span>
         {active && <span className="ml-auto text-sm tabular-nums text-slate-500">{formatDuration(elapsedSeconds(r?.startedAt ?? r?.createdAt ?? null, null, now))}</span>}
       </div>
-      {active && <Progress value={null} label="Restore in progress" />}
+      {active && <RestoreLiveProgress progress={r?.progress} />}
       {active && (
         <p className="text-sm text-slate-600">
           The restore runs on the server; closing this window does not stop it. Follow it on the{" "}

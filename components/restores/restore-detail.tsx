@@ -4,6 +4,8 @@
 import { useState } from "react";
 import Link from "next/link";
 import { useRestoreQuery, useUndoRestore } from "@/lib/hooks/use-restores";
+import { isActive } from "@/lib/hooks/use-backups";
+import { RestoreLiveProgress } from "@/components/restores/restore-live-progress";
 import { StatusBadge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
@@ -131,6 +133,12 @@ export function RestoreDetail({ id }: { id: string }) {
           </>
         )}
       </dl>
+      {isActive(r.status) && (
+        <div className="flex flex-col gap-2 rounded-md border border-slate-200 px-3 py-2" data-testid="restore-running">
+          <p className="text-sm text-slate-700">{r.phase ?? "waiting for a worker"}</p>
+          <RestoreLiveProgress progress={r.progress} />
+        </div>
+      )}
       {r.failureReason && (
         <p role="alert" className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-950 [overflow-wrap:anywhere]">
           {r.failureReason}

@@ -19,6 +19,7 @@ import { createHashingStream } from "./hashing";
 import { pgBinary } from "./dump";
 import { killTool, spawnTool } from "./pg-process";
 import { libpqConnection } from "./libpq";
+import type { LiveProgress } from "./live-progress";
 
 /** Holds back the last `keep` bytes until release(); destroy() discards them. */
 export function createTailHolder(keep: number) {
@@ -111,6 +112,8 @@ export interface ApplyOptions {
   keepPrivileges: boolean;
   binDir?: string;
   signal?: AbortSignal;
+  /** Given the counts a heartbeat reads (live-progress.ts): bytes of the stored object read, which the pipes hold to what psql has taken. */
+  onProgress?: (p: LiveProgress) => void;
 }
 
 export async function applyArchive(o: ApplyOptions): Promise<void> {
@@ -132,6 +135,7 @@ export async function applyArchive(o: ApplyOptions): Promise<void> {
   };
 
   const stored = createHashingStream();
+  o.onProgress?.({ unit: "stored", read: stored.bytes, loaded: stored.bytes });
   const tail = createTailHolder(64 * 1024);
   psql.child.stdin!.write(`BEGIN READ WRITE;\nSET LOCAL lock_timeout = '5min';\n${o.prologue}\n`);
 

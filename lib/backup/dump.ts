@@ -15,6 +15,7 @@ import { writeDataOffsets } from "./archive-offsets";
 import { restoreWhileReading } from "./streamed-restore";
 import { toolPath } from "./tool-path";
 import { componentLogger } from "../log";
+import type { LiveProgress } from "./live-progress";
 
 const log = componentLogger("pg-restore");
 
@@ -210,6 +211,8 @@ export interface RestoreOptions {
    * parts loaded side by side (decision 126); without it no table is cut.
    */
   archiveBytes?: number;
+  /** Parallel restore only: given the counts a heartbeat reads (live-progress.ts). */
+  onProgress?: (p: LiveProgress) => void;
 }
 
 /** Feeds input (a custom-format archive) to pg_restore against url. */
@@ -236,7 +239,7 @@ export async function spawnPgRestore(input: Readable, url: string, opts: Restore
     const splitAfter = opts.archiveBytes === undefined ? Number.MAX_SAFE_INTEGER : Math.floor(opts.archiveBytes / opts.jobs);
     try {
       // Tables load while the archive still arrives (streamed-restore.ts).
-      const r = await restoreWhileReading(input, { bin, args, tool: toolOpts, jobs: opts.jobs, dir, signal: opts.signal, splitAfter, afterSchema: opts.afterSchema, onDataLoaded: opts.onDataLoaded });
+      const r = await restoreWhileReading(input, { bin, args, tool: toolOpts, jobs: opts.jobs, dir, signal: opts.signal, splitAfter, afterSchema: opts.afterSchema, onDataLoaded: opts.onDataLoaded, onProgress: opts.onProgress });
       if (r.streamed) return;
       // A format the indexer does not read: the classic way, from the whole spooled file.
       log.warn({ reason: r.index.disabled }, "archive not restorable while reading; restoring from the spooled file");

@@ -17,7 +17,8 @@ import { explainPartFailure, plainMismatch } from "./part-check";
 import { parseToolVersion, spawnPgRestore } from "./dump";
 import { toolVersionLine } from "./tool-path";
 import { removeOrphanSpools, restoreSpoolPrefix } from "./restore-spool";
-import { measureTempSpace, tempSpaceProblem } from "./temp-space";
+import { measureTempSpace, spoolBytes, tempSpaceProblem } from "./temp-space";
+import { progressColumns, type LiveProgress } from "./live-progress";
 import { applyArchive } from "./apply-archive";
 import { recoverFilesSwaps, swapInFiles } from "./files-swap";
 import { runBackup, humanReason } from "./run-backup";
@@ -164,7 +165,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     current = { ...current, ...patch };
     await writeRestoreRecord(ctx, current);
     const data = await restoreRowData(ctx, current);
-    await ctx.db.restoreJob.upsert({ where: { id: restoreId }, create: data, update: { ...data, id: undefined } }).catch((e: Error) => {
+    await ctx.db.restoreJob.upsert({ where: { id: restoreId }, create: { ...data, ...progress() }, update: { ...data, ...progress(), id: undefined } }).catch((e: Error) => {
       rlog.warn({ err: e.message }, "restore row not updated (table being restored?)");
     });
   };
@@ -172,6 +173,11 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     rlog.info({ phase: p }, "restore phase");
     return save({ phase: p });
   };
+  // How far the database part has got (decision 136): set once it starts, read by each
+  // heartbeat and phase change.
+  let live: { p: LiveProgress; total: number } | null = null;
+  const progress = () => (live ? progressColumns(live.p, live.total) : {});
+
   // One heartbeat in flight at most: while pg_restore holds Vaultline's own tables, the
   // update waits, and piling more up would drain the connection pool.
   let beating = false;
@@ -179,7 +185,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     if (beating) return;
     beating = true;
     ctx.db.restoreJob
-      .updateMany({ where: { id: restoreId }, data: { heartbeatAt: new Date() } })
+      .updateMany({ where: { id: restoreId }, data: { heartbeatAt: new Date(), ...progress() } })
       .catch(() => {})
       .finally(() => (beating = false));
   }, ctx.heartbeatMs);
@@ -281,6 +287,9 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         const stored = createHashingStream();
         const decrypted = createHashingStream();
         const plain = createDecompressor(dbPart.compression);
+        // Spooled, the counts are the archive's (streamed-restore.ts); piped straight into one
+        // pg_restore, what is read is what is loaded.
+        if (!spools) live = { p: { unit: "stored", read: stored.bytes, loaded: stored.bytes }, total: dbPart.sizeBytes };
         const feed = pipeline(await ctx.storage.get(dbPart.key), stored.stream, createDecryptStream(decryptionKey), decrypted.stream, plain);
         feed.catch(() => undefined);
         // Set by the callback below; a property, so the compiler does not take it for null.
@@ -300,6 +309,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
               });
             },
             onDataLoaded: () => phase("building indexes and constraints beside the live database"),
+            onProgress: (p) => (live = { p, total: spoolBytes(dbPart) }),
             noOwner: !keepOwners,
             noPrivileges: !keepPrivileges,
           });
@@ -347,6 +357,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
           keepPrivileges,
           binDir: ctx.pgBinDir,
           signal: opts.signal,
+          onProgress: (p) => (live = { p, total: dbPart.sizeBytes }),
         });
       } catch (e) {
         throw await explainPartFailure(ctx.storage, dbPart, decryptionKey, keyId, e);

@@ -45,6 +45,7 @@ export function toRestoreDto(r: Row): RestoreDto {
     previousDroppedAt: r.previousDroppedAt?.toISOString() ?? null,
     undoneAt: r.undoneAt?.toISOString() ?? null,
     swapSeconds: r.swapSeconds,
+    progress: r.totalBytes === null ? null : { readBytes: Number(r.readBytes ?? 0), loadedBytes: Number(r.loadedBytes ?? 0), totalBytes: Number(r.totalBytes) },
     warnings: r.warnings,
     canUndo: canUndo(r),
     initiatedBy: r.initiatedBy,

@@ -40,6 +40,7 @@ import { Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ArchiveOffsetIndexer, dataBlockHeader, endOfBlock, offsetField, positionUnset, type ArchiveIndex, type TocEntry } from "./archive-offsets";
 import { isPipeError, killTool, spawnTool, type SpawnToolOptions, type ToolProcess } from "./pg-process";
+import type { LiveProgress } from "./live-progress";
 
 const READ_CHUNK = 1024 * 1024;
 
@@ -107,6 +108,8 @@ export async function feedRange(
   signal: AbortSignal,
   /** What follows the range, asked once it is written (a block may be cut while it is fed). */
   tail?: () => Buffer | undefined,
+  /** Bytes of the range the tool has taken (written to its stdin). */
+  onWritten?: (bytes: number) => void,
 ): Promise<void> {
   const stdin = p.child.stdin!;
   let gone = false;
@@ -138,6 +141,7 @@ export async function feedRange(
       // This buffer's previous write was awaited one round ago; the other one's now.
       await pending;
       pending = write(buf.subarray(0, bytesRead));
+      if (onWritten) pending = pending.then(() => onWritten(bytesRead));
       k ^= 1;
       continue;
     }
@@ -202,6 +206,8 @@ export interface StreamedRestoreOptions {
   afterSchema?: () => Promise<unknown> | void;
   /** Called when every table's data is in, before indexes and constraints. */
   onDataLoaded?: () => Promise<unknown> | void;
+  /** Given, once the spool is open, the counts a heartbeat reads (live-progress.ts). */
+  onProgress?: (p: LiveProgress) => void;
 }
 
 /** A part of a table's rows (decision 126): loaded alone, given its own block framing. */
@@ -287,6 +293,9 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
   };
 
   const loaders = { fromFile: 0, fed: 0 };
+  // Blocks a loader read from the spool file itself count when it exits; fed ones as they go.
+  let loaded = 0;
+  o.onProgress?.({ unit: "archive", read: () => spool.written, loaded: () => loaded });
   let cuts = 0;
   const blocks: Block[] = [];
   /** The archive has ended: `blocks` is complete and every end is known. */
@@ -374,6 +383,7 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
           if (!isPart(first) && last.end !== undefined && spool.written >= last.end && (await setPositions(fh, batch, tocEntries, offSize))) {
             loaders.fromFile++;
             await run([...o.args, `--use-list=${list}`, file]);
+            loaded += last.end - first.start;
           } else {
             loaders.fed++;
             // A part of a table's rows is framed as a block of its own: the block's header
@@ -381,7 +391,7 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
             // batch may be cut while it is fed (its end was not known when it was taken).
             const head = first.cont ? Buffer.concat([headBytes, dataBlockHeader(first.dumpId, intSize)]) : headBytes;
             const tail = () => (last.cut ? endOfBlock(intSize) : undefined);
-            await run([...o.args, `--use-list=${list}`], (p) => feedRange(p, head, fh, spool, first.start, () => last.end, signal, tail));
+            await run([...o.args, `--use-list=${list}`], (p) => feedRange(p, head, fh, spool, first.start, () => last.end, signal, tail, (n) => (loaded += n)));
           }
         }
       };
@@ -392,6 +402,8 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
       const withBlock = new Set(blocks.map((b) => b.dumpId));
       const missing = index.entries.filter((e) => (e.state === 1 || e.state === 2) && !withBlock.has(e.dumpId));
       if (missing.length) throw new Error(`the archive has no data for ${missing.length} of its tables (first: entry ${missing[0].dumpId}); nothing was swapped in`);
+      // Every block is in; the TOC and headers between them were never "loaded" bytes.
+      loaded = spool.written;
       await o.onDataLoaded?.();
       // The rest, in up to three runs (restPasses): index attachments one at a time.
       const passes = restPasses(index.entries.filter((e) => !withBlock.has(e.dumpId)));

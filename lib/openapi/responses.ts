@@ -201,6 +201,10 @@ const restoreFields = {
   previousDroppedAt: isoTime.nullable(),
   undoneAt: isoTime.nullable(),
   swapSeconds: z.number().nullable(),
+  progress: z
+    .object({ readBytes: z.number(), loadedBytes: z.number(), totalBytes: z.number() })
+    .nullable()
+    .describe("The database part's progress, written with each heartbeat: bytes of the archive read in and loaded into the database, of its total; null until the restore reaches its database part"),
   warnings: z.array(z.string()),
   canUndo: z.boolean(),
   initiatedBy: userRefSchema.nullable(),

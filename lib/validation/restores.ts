@@ -58,6 +58,13 @@ export interface RestorePreview {
   warnings: string[];
 }
 
+/** Bytes of the archive read in and loaded into the database, of its total. */
+export interface RestoreProgressDto {
+  readBytes: number;
+  loadedBytes: number;
+  totalBytes: number;
+}
+
 export interface RestoreDto {
   id: string;
   /** The target restored into (DESIGN §8). */
@@ -80,6 +87,8 @@ export interface RestoreDto {
   previousDroppedAt: string | null;
   undoneAt: string | null;
   swapSeconds: number | null;
+  /** The database part's progress (decision 136): null until it starts, and for restores before it. */
+  progress: RestoreProgressDto | null;
   warnings: string[];
   /** An Undo is possible now. */
   canUndo: boolean;
