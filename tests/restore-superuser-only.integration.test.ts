@@ -28,11 +28,13 @@ describe("a backup holding objects only a superuser may create", () => {
   beforeAll(async () => {
     env = await makeEnv({ seed: false, overrides: { restoreStrategy: "in-place" } });
     await buildExoticDatabase(exec, adminUrl(), env.targetUrl);
-    // Two more kinds the exotic fixture does not have.
+    // Kinds the exotic fixture does not have.
     await sql(
       env.targetUrl,
       `CREATE OPERATOR CLASS public.int4_reverse_ops FOR TYPE int4 USING btree AS OPERATOR 1 >, OPERATOR 3 =, OPERATOR 5 <, FUNCTION 1 btint4cmp(int4, int4);
-       CREATE PUBLICATION everything FOR ALL TABLES;`,
+       CREATE PUBLICATION everything FOR ALL TABLES;
+       CREATE TEXT SEARCH PARSER lab.words (START = prsd_start, GETTOKEN = prsd_nexttoken, END = prsd_end, LEXTYPES = prsd_lextype);
+       CREATE TEXT SEARCH TEMPLATE lab.plain_words (INIT = dsimple_init, LEXIZE = dsimple_lexize);`,
     );
     backupId = await fullBackup(env);
   });
@@ -53,6 +55,8 @@ describe("a backup holding objects only a superuser may create", () => {
       "language exotic_pl",
       "operator class public.int4_reverse_ops",
       "publication everything (for all tables)",
+      "text search parser lab.words",
+      "text search template lab.plain_words",
     ]);
   });
 
@@ -66,10 +70,10 @@ describe("a backup holding objects only a superuser may create", () => {
     const asApp = { ...env.ctx, targetUrl: asAppRole(env.targetUrl) };
     const preview = await previewRestore(asApp, backupId);
     expect(preview.plan?.needsSuperuser?.user).toBe("vl_app");
-    expect(preview.plan?.needsSuperuser?.objects).toHaveLength(10);
+    expect(preview.plan?.needsSuperuser?.objects).toHaveLength(12);
     const warning = preview.warnings.find((w) => w.includes("only a superuser"));
     expect(warning).toBe(
-      "The backup holds 10 objects only a superuser may create (access method exotic_heap, cast (bytea AS uuid), event trigger exotic_guard, foreign-data wrapper exotic_fdw, function public.exotic_pl_call() in c, and 5 more), and Vaultline connects to this target as vl_app, which is not a superuser: the restore will fail on the first of them and change nothing. Restore through a superuser's connection to this target.",
+      "The backup holds 12 objects only a superuser may create (access method exotic_heap, cast (bytea AS uuid), event trigger exotic_guard, foreign-data wrapper exotic_fdw, function public.exotic_pl_call() in c, and 7 more), and Vaultline connects to this target as vl_app, which is not a superuser: the restore will fail on the first of them and change nothing. Restore through a superuser's connection to this target.",
     );
 
     const before = await fingerprint(env.targetUrl);

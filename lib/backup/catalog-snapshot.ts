@@ -147,6 +147,11 @@ const QUERIES: Record<ObjectKind, string> = {
  * templates, and extensions that are neither trusted nor installable without a superuser.
  * Only what the application made: an extension's members come with the extension.
  */
+/** "label schema.name" for each of a catalogue's objects in an application schema, not an extension's (alias x). */
+const inAppSchema = (label: string, table: string, name: string, namespace: string) =>
+  `SELECT '${label} ' || n.nspname || '.' || x.${name} FROM ${table} x JOIN pg_namespace n ON n.oid = x.${namespace}
+   WHERE ${schemaFilter("n")} AND ${notExtensionMember(table, "x.oid")}`;
+
 const SUPERUSER_ONLY = `
   SELECT 'event trigger ' || quote_ident(g.evtname) AS name FROM pg_event_trigger g
    WHERE cardinality($1::text[]) >= 0 AND ${notExtensionMember("pg_event_trigger", "g.oid")}
@@ -168,19 +173,15 @@ const SUPERUSER_ONLY = `
   UNION ALL
   SELECT 'publication ' || quote_ident(p.pubname) || ' (for all tables)' FROM pg_publication p WHERE p.puballtables
   UNION ALL
-  SELECT 'operator class ' || n.nspname || '.' || c.opcname FROM pg_opclass c JOIN pg_namespace n ON n.oid = c.opcnamespace
-   WHERE ${schemaFilter("n")} AND ${notExtensionMember("pg_opclass", "c.oid")}
+  ${inAppSchema("operator class", "pg_opclass", "opcname", "opcnamespace")}
   UNION ALL
-  SELECT 'operator family ' || n.nspname || '.' || f.opfname FROM pg_opfamily f JOIN pg_namespace n ON n.oid = f.opfnamespace
-   WHERE ${schemaFilter("n")} AND ${notExtensionMember("pg_opfamily", "f.oid")}
+  ${inAppSchema("operator family", "pg_opfamily", "opfname", "opfnamespace")}
      -- CREATE OPERATOR CLASS makes its family when none is named: that class is listed already.
-     AND NOT EXISTS (SELECT 1 FROM pg_opclass c WHERE c.opcfamily = f.oid AND c.opcname = f.opfname AND c.opcnamespace = f.opfnamespace)
+     AND NOT EXISTS (SELECT 1 FROM pg_opclass c WHERE c.opcfamily = x.oid AND c.opcname = x.opfname AND c.opcnamespace = x.opfnamespace)
   UNION ALL
-  SELECT 'text search parser ' || n.nspname || '.' || t.prsname FROM pg_ts_parser t JOIN pg_namespace n ON n.oid = t.prsnamespace
-   WHERE ${schemaFilter("n")} AND ${notExtensionMember("pg_ts_parser", "t.oid")}
+  ${inAppSchema("text search parser", "pg_ts_parser", "prsname", "prsnamespace")}
   UNION ALL
-  SELECT 'text search template ' || n.nspname || '.' || t.tmplname FROM pg_ts_template t JOIN pg_namespace n ON n.oid = t.tmplnamespace
-   WHERE ${schemaFilter("n")} AND ${notExtensionMember("pg_ts_template", "t.oid")}
+  ${inAppSchema("text search template", "pg_ts_template", "tmplname", "tmplnamespace")}
   UNION ALL
   SELECT 'extension ' || quote_ident(e.extname) FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
     JOIN pg_available_extension_versions v ON v.name = e.extname AND v.version = e.extversion
