@@ -9,7 +9,7 @@ import { adminUrl, makeEnv, sql, waitFor, type TestEnv } from "./support/vitest-
 import { buildAppDatabase } from "./support/app-fixture";
 import { startHookReceiver, type HookReceiver } from "./support/receivers";
 import { runBackup } from "../lib/backup/run-backup";
-import { runDrill } from "../lib/backup/drill";
+import { runDrill, scratchDatabasePrefix } from "../lib/backup/drill";
 import { claimDrillSlot, handleDrillTick } from "../lib/backup/drill-schedule";
 import { drillSummary, DRILL_GRACE_MS } from "../lib/backup/drill-status";
 import { backupKeys, manifestDigest, type Manifest } from "../lib/backup/manifest";
@@ -56,8 +56,9 @@ function nextSunday4(from: Date): Date {
   return d;
 }
 
-async function scratchDatabases(): Promise<number> {
-  const rows = await sql<{ n: number }>(adminUrl(), `SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'vaultline_drill_%'`);
+/** This drill's scratch databases still on the server (by name: other test files drill at the same time). */
+async function scratchDatabases(drillId: string): Promise<number> {
+  const rows = await sql<{ n: number }>(adminUrl(), `SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE $1`, [`${scratchDatabasePrefix(drillId)}%`]);
   return rows[0].n;
 }
 
@@ -197,7 +198,7 @@ describe("scheduled drills", () => {
     const result = run.result as { compared: string; tables: { table: string; ok: boolean; expectedChecksum?: string }[] };
     expect(result.compared).toBe("checksums");
     expect(result.tables.find((t) => t.table === "public.customers")).toMatchObject({ ok: true, expectedChecksum: expect.stringMatching(/^[0-9a-f]{32}$/) });
-    expect(await scratchDatabases()).toBe(0);
+    expect(await scratchDatabases(run.id)).toBe(0);
 
     // The history marks the drilled backup, and only it.
     const [n, o] = await Promise.all([newest, older].map((id) => env.db.backupJob.findUniqueOrThrow({ where: { id } })));
@@ -238,7 +239,7 @@ describe("scheduled drills", () => {
     expect(run.failureReason).toMatch(/public\.customers \(same \d+ rows, different content\)/);
     expect(run.recoverySeconds).toBeGreaterThan(0);
     expect((await env.db.backupJob.findUniqueOrThrow({ where: { id: doctored } })).drillPassedAt).toBeNull();
-    expect(await scratchDatabases()).toBe(0);
+    expect(await scratchDatabases(run.id)).toBe(0);
 
     const today = await getToday(env.db);
     expect(today.drill.state).toBe("failed");

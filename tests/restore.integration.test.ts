@@ -12,7 +12,7 @@ import { spawnEngine } from "./support/spawn-engine";
 import { runBackup } from "../lib/backup/run-backup";
 import { startRestore, runRestore, sweepStaleRestores } from "../lib/backup/restore";
 import { previewRestore } from "../lib/backup/preview";
-import { runDrill } from "../lib/backup/drill";
+import { runDrill, scratchDatabasePrefix } from "../lib/backup/drill";
 import { deleteBackup } from "../lib/backup/delete";
 import { backupKeys } from "../lib/backup/manifest";
 import { verifyBackupObjects } from "../lib/backup/verify";
@@ -180,8 +180,11 @@ describe("restore of an application database", () => {
     const fail = await runDrill(env.ctx, good.id);
     expect(fail.ok).toBe(false);
     expect((await env.db.backupJob.findUniqueOrThrow({ where: { id: good.id } })).verifyStatus).toBe("FAILED");
-    const leftovers = await sql<{ n: number }>(env.targetUrl, `SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'vaultline_drill_%'`);
-    expect(leftovers[0].n).toBe(0);
+    // This test's two drills' scratch databases (other test files drill at the same time).
+    for (const drillId of [pass.drillId, fail.drillId]) {
+      const leftovers = await sql<{ n: number }>(env.targetUrl, `SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE $1`, [`${scratchDatabasePrefix(drillId)}%`]);
+      expect(leftovers[0].n).toBe(0);
+    }
   });
 });
 

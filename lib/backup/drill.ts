@@ -3,7 +3,6 @@
 // recorded at dump time (table-checksums.ts), measure how long the recovery took, drop it.
 // A backup is only known good once it has been restored.
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import type { BackupContext } from "./context";
 import { DEFAULT_TARGET_ID } from "./targets";
 import { verifyBackupObjects } from "./verify";
@@ -11,6 +10,9 @@ import { createDecryptStream } from "./crypto";
 import { decryptionKeyFor } from "./keyring";
 import { createDecompressor } from "./compression";
 import { spawnPgRestore } from "./dump";
+import { describeLocale, localeOptions, type DatabaseLocale } from "./db-locale";
+import { maintenanceClient, withDatabase } from "./swap";
+import { quoteIdent } from "./restore-plan";
 import { tableRowEstimates } from "./introspect";
 import { checksumDatabase } from "./table-checksums";
 import type { Manifest } from "./manifest";
@@ -51,19 +53,42 @@ export interface DrillResult {
   drillId: string;
 }
 
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
+/** `vaultline_drill_<drill id>_<random>`: whose it is, and unique if the same drill runs again. */
+export function scratchDatabaseName(drillId: string): string {
+  return `${scratchDatabasePrefix(drillId)}${randomBytes(3).toString("hex")}`;
+}
+
+/** What every scratch database of this drill's name starts with (a LIKE pattern needs no escape: [a-z0-9_] only). */
+export function scratchDatabasePrefix(drillId: string): string {
+  return `vaultline_drill_${drillId.toLowerCase().replace(/[^a-z0-9]/g, "").slice(0, 32)}_`;
 }
 
 async function admin(url: string, sql: string) {
-  const c = new pg.Client({ connectionString: withDatabase(url, "postgres") });
-  await c.connect();
+  const c = await maintenanceClient(url);
   try {
     await c.query(sql);
   } finally {
     await c.end();
+  }
+}
+
+/**
+ * The scratch database, in the backed-up database's encoding and locale (db-locale.ts) when
+ * the manifest records them. A server without that locale gets the same encoding with the C
+ * locale (content checksums hold; text sorts by bytes), and the answer says so.
+ */
+export async function createScratch(server: string, name: string, locale: DatabaseLocale | undefined): Promise<string | undefined> {
+  const create = (options: string) => admin(server, `CREATE DATABASE ${quoteIdent(name)}${options ? ` WITH ${options}` : ""}`);
+  if (!locale) {
+    await create("");
+    return undefined;
+  }
+  try {
+    await create(localeOptions(locale));
+    return undefined;
+  } catch (e) {
+    await create(localeOptions(locale, { plainC: true }));
+    return `restored with the C locale: this server cannot make a database in ${describeLocale(locale)} (${(e as Error).message.split("\n")[0]})`;
   }
 }
 
@@ -163,14 +188,14 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
   // Drills are the default target's (decision 93): a drill never restores another target's backup.
   if (job.targetId !== DEFAULT_TARGET_ID) throw new Error(`backup ${id} is not the default target's; drills run on the default target only`);
   const server = ctx.drillDatabaseUrl ?? ctx.targetUrl;
-  const name = `vaultline_drill_${randomBytes(5).toString("hex")}`;
+  const name = scratchDatabaseName(drillId);
   let recoverySeconds: number | null = null;
   let result: DrillResult;
   try {
     const v = await verifyBackupObjects(ctx, job);
     if (!v.ok || !v.manifest) throw new Error(`verification failed: ${v.reason}`);
     const part = v.manifest.parts.find((p) => p.name === "database")!;
-    await admin(server, `CREATE DATABASE "${name}"`);
+    const localeNote = await createScratch(server, name, v.manifest.database.locale);
     const scratch = withDatabase(server, name);
     // The recovery an operator would live through: fetch, decrypt, decompress, restore.
     const recoveryStarted = Date.now();
@@ -185,7 +210,8 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     // Nothing to compare (every table above the checksum bound, or an empty database) is
     // not a failure: pg_restore did restore the archive, and the note says what was unchecked.
     const reason = failureReason(compared.tables);
-    result = { ok: !reason, reason, ...compared, recoverySeconds, durationSeconds: (Date.now() - started) / 1000, at: new Date().toISOString(), drillId };
+    const note = [localeNote, compared.note].filter(Boolean).join("; ") || undefined;
+    result = { ok: !reason, reason, ...compared, note, recoverySeconds, durationSeconds: (Date.now() - started) / 1000, at: new Date().toISOString(), drillId };
   } catch (e) {
     result = {
       ok: false,
@@ -198,7 +224,7 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
       drillId,
     };
   } finally {
-    await admin(server, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch((e: Error) => log.error({ err: e.message, name }, "could not drop drill database"));
+    await admin(server, `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch((e: Error) => log.error({ err: e.message, name }, "could not drop drill database"));
   }
   await recordDrill(ctx, id, result);
   return result;

@@ -83,6 +83,10 @@ export const manifestSchema = z
       serverVersion: z.string().min(1),
       /** host[:port]; never credentials. */
       host: z.string().min(1).refine((h) => !h.includes("@"), "must not contain credentials"),
+      /** Encoding and locale (lib/backup/db-locale.ts): a drill's scratch copy is made in them. Absent before decision 137. */
+      locale: z
+        .looseObject({ encoding: z.string().min(1), collate: z.string(), ctype: z.string(), provider: z.string().nullable(), iculocale: z.string().nullable() })
+        .optional(),
     }),
     pgDumpVersion: z.string().min(1),
     commitSha: z.string().regex(/^[0-9a-f]{7,40}$/i).nullable(),

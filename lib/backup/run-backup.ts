@@ -5,6 +5,7 @@
 import type { BackupContext } from "./context";
 import { writeEncryptedObject } from "./archive";
 import { checkDumpCompatibility, serverVersion, spawnPgDump } from "./dump";
+import { databaseLocaleAt } from "./db-locale";
 import { tarDirectory } from "./files";
 import { currentKey, manifestEncryption } from "./keyring";
 import { keysForJob, manifestDigest, serializeManifest, type Manifest, type ManifestPart, type TableChecksums } from "./manifest";
@@ -172,6 +173,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
         full ? tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 5000 }) : Promise.resolve(null),
         serverVersion(ctx.targetUrl),
         full ? catalogSnapshot(ctx.targetUrl, excluded) : Promise.resolve(undefined),
+        databaseLocaleAt(ctx.targetUrl),
       ]),
       abort.signal,
     );
@@ -252,7 +254,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
       }
     }
 
-    const [rawSnapshot, migrations, rawRowEstimates, server, catalog] = await inspection;
+    const [rawSnapshot, migrations, rawRowEstimates, server, catalog, locale] = await inspection;
     const snapshot = withoutSchemas(rawSnapshot, excluded);
     const rowEstimates = withoutSchemas(rawRowEstimates, excluded);
     await hb.phase("writing manifest");
@@ -268,7 +270,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
       startedAt: startedAt.toISOString(),
       completedAt: completedAt.toISOString(),
       durationSeconds: (completedAt.getTime() - startedAt.getTime()) / 1000,
-      database: { name: databaseName(ctx.targetUrl), serverVersion: server.full, host: databaseHost(ctx.targetUrl) },
+      database: { name: databaseName(ctx.targetUrl), serverVersion: server.full, host: databaseHost(ctx.targetUrl), locale },
       pgDumpVersion,
       commitSha,
       note: job.note,

@@ -8,6 +8,7 @@
 // from the live database to the fresh one before the swap.
 import pg from "pg";
 import { quoteIdent } from "./restore-plan";
+import { localeOptions, readDatabaseLocale, type DatabaseLocale } from "./db-locale";
 
 /** PostgreSQL identifiers are at most 63 bytes. */
 const MAX_IDENT = 63;
@@ -55,6 +56,24 @@ export async function maintenanceClient(targetUrl: string): Promise<pg.Client> {
   throw new Error(`cannot connect to a maintenance database (postgres or template1) on the target's server: ${(last as Error).message}`);
 }
 
+/**
+ * A connection to one database of the target's server. Text in the shared catalogues (the
+ * database's comment, its settings) is stored in the encoding of the database it was written
+ * from, and read back as if in the encoding of the database read from: it is read from the
+ * live database and written from the fresh one, both in the same encoding, as pg_restore
+ * --create writes it after \connect. Through a maintenance database in another encoding a
+ * LATIN1 database's comment 'café' came back as 'caf\uFFFD'.
+ */
+async function withDb<T>(targetUrl: string, db: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: withDatabase(targetUrl, db), connectionTimeoutMillis: 10_000, application_name: "vaultline-restore" });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
 async function withMaintenance<T>(targetUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = await maintenanceClient(targetUrl);
   try {
@@ -85,24 +104,14 @@ export function settingClause(entry: string): string {
 
 interface LiveDatabase {
   owner: string;
-  encoding: string;
-  collate: string;
-  ctype: string;
-  provider: string | null;
-  iculocale: string | null;
+  locale: DatabaseLocale;
   connlimit: number;
   acl: { grantee: string | null; privilege: string; grantable: boolean }[] | null;
-  comment: string | null;
 }
 
 async function readLiveDatabase(c: pg.Client, db: string): Promise<LiveDatabase> {
-  const v15 = (await c.query<{ v: number }>("SELECT current_setting('server_version_num')::int AS v")).rows[0].v >= 150000;
   const { rows } = await c.query(
-    `SELECT pg_get_userbyid(d.datdba) AS owner, pg_encoding_to_char(d.encoding) AS encoding,
-            d.datcollate AS collate, d.datctype AS ctype,
-            ${v15 ? "d.datlocprovider::text" : "NULL::text"} AS provider, ${v15 ? "d.daticulocale" : "NULL::text"} AS iculocale,
-            d.datconnlimit AS connlimit, d.datacl IS NULL AS "defaultAcl",
-            shobj_description(d.oid, 'pg_database') AS comment
+    `SELECT pg_get_userbyid(d.datdba) AS owner, d.datconnlimit AS connlimit, d.datacl IS NULL AS "defaultAcl"
        FROM pg_database d WHERE d.datname = $1`,
     [db],
   );
@@ -117,17 +126,24 @@ async function readLiveDatabase(c: pg.Client, db: string): Promise<LiveDatabase>
           [db],
         )
       ).rows;
-  return { owner: r.owner, encoding: r.encoding, collate: r.collate, ctype: r.ctype, provider: r.provider, iculocale: r.iculocale, connlimit: r.connlimit, acl, comment: r.comment };
+  return { owner: r.owner, locale: await readDatabaseLocale(c, db), connlimit: r.connlimit, acl };
 }
 
-/** ALTER DATABASE … SET (role null) and ALTER ROLE … IN DATABASE … SET, as stored. */
-async function readSettings(c: pg.Client, db: string): Promise<{ role: string | null; config: string[] }[]> {
+/** ALTER DATABASE … SET (role null) and ALTER ROLE … IN DATABASE … SET, as stored; read from the database itself (withDb). */
+async function readSettings(c: pg.Client): Promise<{ role: string | null; config: string[] }[]> {
   const { rows } = await c.query<{ role: string | null; config: string[] }>(
     `SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END AS role, s.setconfig AS config
-       FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = $1`,
-    [db],
+       FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = current_database()`,
   );
   return rows;
+}
+
+/** The database's comment, read from the database itself (withDb). */
+async function readComment(c: pg.Client): Promise<string | null> {
+  const { rows } = await c.query<{ comment: string | null }>(
+    "SELECT shobj_description(d.oid, 'pg_database') AS comment FROM pg_database d WHERE d.datname = current_database()",
+  );
+  return rows[0]?.comment ?? null;
 }
 
 /** Creates the fresh database like the live one, with its database-level state but not its settings: carryDatabaseSettings sets those once the copy is restored. */
@@ -135,13 +151,7 @@ export async function createFreshDatabase(targetUrl: string, names: SwapNames): 
   await withMaintenance(targetUrl, async (c) => {
     const live = await readLiveDatabase(c, names.live);
     await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(names.fresh)}`);
-    const locale =
-      live.provider === "i" && live.iculocale
-        ? ` LOCALE_PROVIDER icu ICU_LOCALE ${lit(live.iculocale)}`
-        : "";
-    await c.query(
-      `CREATE DATABASE ${quoteIdent(names.fresh)} WITH TEMPLATE template0 OWNER ${quoteIdent(live.owner)} ENCODING ${lit(live.encoding)} LC_COLLATE ${lit(live.collate)} LC_CTYPE ${lit(live.ctype)}${locale} CONNECTION LIMIT ${live.connlimit}`,
-    );
+    await c.query(`CREATE DATABASE ${quoteIdent(names.fresh)} WITH ${localeOptions(live.locale)} OWNER ${quoteIdent(live.owner)} CONNECTION LIMIT ${live.connlimit}`);
     const fresh = quoteIdent(names.fresh);
     if (live.acl) {
       await c.query(`REVOKE ALL ON DATABASE ${fresh} FROM PUBLIC`);
@@ -150,8 +160,9 @@ export async function createFreshDatabase(targetUrl: string, names: SwapNames): 
         await c.query(`GRANT ${a.privilege} ON DATABASE ${fresh} TO ${a.grantee === null ? "PUBLIC" : quoteIdent(a.grantee)}${a.grantable ? " WITH GRANT OPTION" : ""}`);
       }
     }
-    if (live.comment !== null) await c.query(`COMMENT ON DATABASE ${fresh} IS ${lit(live.comment)}`);
   });
+  const comment = await withDb(targetUrl, names.live, readComment);
+  if (comment !== null) await withDb(targetUrl, names.fresh, (c) => c.query(`COMMENT ON DATABASE ${quoteIdent(names.fresh)} IS ${lit(comment)}`));
 }
 
 /**
@@ -162,9 +173,10 @@ export async function createFreshDatabase(targetUrl: string, names: SwapNames): 
  * transaction"), and a role setting `role` would have made its objects as another role.
  */
 export async function carryDatabaseSettings(targetUrl: string, names: SwapNames): Promise<void> {
-  await withMaintenance(targetUrl, async (c) => {
+  const settings = await withDb(targetUrl, names.live, readSettings);
+  await withDb(targetUrl, names.fresh, async (c) => {
     const fresh = quoteIdent(names.fresh);
-    for (const s of await readSettings(c, names.live)) {
+    for (const s of settings) {
       for (const entry of s.config) {
         await c.query(s.role ? `ALTER ROLE ${quoteIdent(s.role)} IN DATABASE ${fresh} ${settingClause(entry)}` : `ALTER DATABASE ${fresh} ${settingClause(entry)}`);
       }

@@ -87,7 +87,7 @@ const OBJECTS = `
   UNION ALL
   SELECT 'collation ' || n.nspname || '.' || c.collname,
          concat_ws(' | ', pg_get_userbyid(c.collowner), c.collprovider::text, c.collisdeterministic,
-                   -- "any encoding" (-1, as CREATE COLLATION … FROM "C" copies it) is shown as the database's own:
+                   -- "any encoding" (-1, as CREATE COLLATION ... FROM "C" copies it) is shown as the database's own:
                    -- a dump can only say provider and locale, and CREATE COLLATION then records the database's encoding.
                    pg_encoding_to_char(CASE WHEN c.collencoding = -1 THEN (SELECT d.encoding FROM pg_database d WHERE d.datname = current_database()) ELSE c.collencoding END),
                    c.collcollate, c.collctype, obj_description(c.oid, 'pg_collation'))
