@@ -5,6 +5,7 @@
 // differed for every row with an 'é' of a LATIN1 database restored into a UTF8 one), and in
 // another collation its text sorts, compares and is indexed differently.
 import pg from "pg";
+import { quoteLiteral as lit } from "./quote";
 
 export type DatabaseLocale = {
   encoding: string;
@@ -38,8 +39,6 @@ export async function databaseLocaleAt(url: string): Promise<DatabaseLocale> {
     await c.end().catch(() => undefined);
   }
 }
-
-const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /**
  * The CREATE DATABASE options that give a new database this locale (from template0, the only

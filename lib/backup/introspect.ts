@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { withClient } from "./pg-client";
 import type { PrismaMigrationRow } from "./manifest";
+import { quoteIdent } from "./quote";
 
 export interface SchemaSnapshot {
   /** Keyed by qualified name, e.g. "public.users"; columns map name → SQL type. */
@@ -56,9 +57,6 @@ export function schemaHash(snapshot: SchemaSnapshot): string {
   return createHash("sha256").update(canonicalJson(snapshot)).digest("hex");
 }
 
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 /** Prisma keeps its migrations table in the schema named by `?schema=` (default public). */
 export function prismaSchema(url: string): string {

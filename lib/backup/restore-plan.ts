@@ -4,6 +4,8 @@
 import type pg from "pg";
 import { withClient as withPgClient } from "./pg-client";
 import { notExtensionMember, type CatalogSnapshot } from "./catalog-snapshot";
+import { quoteIdent, quoteLiteral } from "./quote";
+import { describeSetting, grantToSet, settingsNotCarriable, type UnsettableSetting } from "./db-settings";
 
 const withClient = <T>(url: string, fn: (c: pg.Client) => Promise<T>) => withPgClient(url, fn, "vaultline-restore-plan");
 
@@ -26,6 +28,11 @@ export interface TargetCapabilities {
   missingRoles: string[];
   /** Existing roles the connecting role may not hand objects to. */
   notMemberOf: string[];
+  /**
+   * The database's own settings (ALTER DATABASE / ALTER ROLE … IN DATABASE … SET) the
+   * connecting role may not set on a copy (db-settings.ts): the swap could not carry them.
+   */
+  unsettable: UnsettableSetting[];
 }
 
 export interface OwnershipPlan {
@@ -53,7 +60,7 @@ export async function probeTarget(url: string, roles: string[]): Promise<TargetC
              current_setting('server_version_num')::int AS "serverVersionNum"
         FROM pg_roles r, pg_database d
        WHERE r.rolname = current_user AND d.datname = current_database()`);
-    const base = rows[0] as Omit<TargetCapabilities, "missingRoles" | "notMemberOf">;
+    const base = rows[0] as Omit<TargetCapabilities, "missingRoles" | "notMemberOf" | "unsettable">;
     const { rows: found } = await c.query<{ rolname: string; member: boolean }>(
       `SELECT rolname, pg_has_role(current_user, oid, 'MEMBER') AS member FROM pg_roles WHERE rolname = ANY($1::text[])`,
       [roles],
@@ -63,6 +70,8 @@ export async function probeTarget(url: string, roles: string[]): Promise<TargetC
       ...base,
       missingRoles: roles.filter((r) => !exists.has(r)),
       notMemberOf: roles.filter((r) => exists.has(r) && !exists.get(r)),
+      // A superuser may set anything; anyone else is tried (rolled back) on the database itself.
+      unsettable: base.superuser ? [] : await settingsNotCarriable(c),
     };
   });
 }
@@ -90,6 +99,13 @@ export function chooseStrategy(cap: TargetCapabilities, opts: { targetIsVaultlin
   if (!cap.superuser && !cap.ownsDatabase) {
     swapMissing.push(`${cap.user} does not own ${cap.database} (GRANT ${quoteIdent(cap.databaseOwner)} TO ${quoteIdent(cap.user)};)`);
   }
+  if (cap.unsettable.length) {
+    const what = cap.unsettable.map((u) => {
+      const grant = grantToSet(u, cap.user, cap.serverVersionNum);
+      return `${describeSetting(u)} (${u.reason}${grant ? `; ${grant}` : ""})`;
+    });
+    swapMissing.push(`${cap.user} may not set on a new database what ${cap.database} has set: ${what.join(", ")}`);
+  }
   const swap = `Beside and swap: the backup is restored in parallel into a fresh database next to ${cap.database}, checked, then swapped in (a few seconds without connections); the current database is kept ${opts.keepHours} h for Undo.`;
   if (opts.targetIsVaultline) {
     return { strategy: "in-place", reason: "In place, in one transaction: the target is Vaultline's own database, which holds the job queue and locks this restore runs on." };
@@ -108,13 +124,7 @@ export function chooseStrategy(cap: TargetCapabilities, opts: { targetIsVaultlin
   return { strategy: "in-place", reason: why };
 }
 
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-function quoteLiteral(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
+export { quoteIdent };
 
 /**
  * The in-place prologue: removes everything the application owns, so the archive recreates

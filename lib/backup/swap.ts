@@ -7,7 +7,8 @@
 // in the database, database grants, comment, connection limit, owner, locale) is carried
 // from the live database to the fresh one before the swap.
 import pg from "pg";
-import { quoteIdent } from "./restore-plan";
+import { quoteIdent, quoteLiteral as lit } from "./quote";
+import { readDatabaseSettings, settingStatement } from "./db-settings";
 import { localeOptions, readDatabaseLocale, type DatabaseLocale } from "./db-locale";
 
 /** PostgreSQL identifiers are at most 63 bytes. */
@@ -83,25 +84,6 @@ async function withMaintenance<T>(targetUrl: string, fn: (c: pg.Client) => Promi
   }
 }
 
-const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
-
-/** Settings whose value is a list of identifiers: each element is given separately. */
-const LIST_SETTINGS = new Set(["search_path", "temp_tablespaces", "session_preload_libraries", "local_preload_libraries", "shared_preload_libraries"]);
-
-/** `name=value` as stored in pg_db_role_setting → the SET clause that recreates it. */
-export function settingClause(entry: string): string {
-  const eq = entry.indexOf("=");
-  const name = entry.slice(0, eq);
-  const value = entry.slice(eq + 1);
-  if (!LIST_SETTINGS.has(name)) return `SET ${quoteIdent(name)} TO ${lit(value)}`;
-  const items: string[] = [];
-  for (const m of value.matchAll(/\s*(?:"((?:[^"]|"")*)"|([^,]*?))\s*(?:,|$)/g)) {
-    if (m[0] === "") break;
-    items.push(m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]);
-  }
-  return `SET ${quoteIdent(name)} TO ${items.filter((i) => i !== "").map(lit).join(", ") || "''"}`;
-}
-
 interface LiveDatabase {
   owner: string;
   locale: DatabaseLocale;
@@ -127,15 +109,6 @@ async function readLiveDatabase(c: pg.Client, db: string): Promise<LiveDatabase>
         )
       ).rows;
   return { owner: r.owner, locale: await readDatabaseLocale(c, db), connlimit: r.connlimit, acl };
-}
-
-/** ALTER DATABASE … SET (role null) and ALTER ROLE … IN DATABASE … SET, as stored; read from the database itself (withDb). */
-async function readSettings(c: pg.Client): Promise<{ role: string | null; config: string[] }[]> {
-  const { rows } = await c.query<{ role: string | null; config: string[] }>(
-    `SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END AS role, s.setconfig AS config
-       FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = current_database()`,
-  );
-  return rows;
 }
 
 /** The database's comment, read from the database itself (withDb). */
@@ -173,12 +146,11 @@ export async function createFreshDatabase(targetUrl: string, names: SwapNames): 
  * transaction"), and a role setting `role` would have made its objects as another role.
  */
 export async function carryDatabaseSettings(targetUrl: string, names: SwapNames): Promise<void> {
-  const settings = await withDb(targetUrl, names.live, readSettings);
+  const settings = await withDb(targetUrl, names.live, readDatabaseSettings);
   await withDb(targetUrl, names.fresh, async (c) => {
-    const fresh = quoteIdent(names.fresh);
     for (const s of settings) {
       for (const entry of s.config) {
-        await c.query(s.role ? `ALTER ROLE ${quoteIdent(s.role)} IN DATABASE ${fresh} ${settingClause(entry)}` : `ALTER DATABASE ${fresh} ${settingClause(entry)}`);
+        await c.query(settingStatement(names.fresh, s.role, entry));
       }
     }
   });

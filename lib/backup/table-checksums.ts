@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import pg from "pg";
 
 import { CHECKSUM_ALGORITHM, type TableChecksum, type TableChecksums } from "./manifest";
+import { quoteIdent } from "./quote";
 
 export type { TableChecksum, TableChecksums };
 
@@ -31,9 +32,6 @@ const SESSION_SETTINGS = [
   "SET LOCAL row_security = off",
 ];
 
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 interface TableRow {
   nsp: string;

@@ -11,6 +11,7 @@
 import pg from "pg";
 import { parseServerVersionNum, pgDumpVersion, type PgVersion } from "./dump";
 import { quoteIdent } from "./restore-plan";
+import { describeSetting, grantToSet, settingsNotCarriable } from "./db-settings";
 
 export const TEST_CONNECT_TIMEOUT_MS = 5_000;
 const STATEMENT_TIMEOUT_MS = 15_000;
@@ -34,7 +35,8 @@ export type TargetCheck =
   | "swap.createdb"
   | "swap.database_owner"
   | "swap.signal"
-  | "swap.maintenance";
+  | "swap.maintenance"
+  | "swap.settings";
 
 export interface TargetTestReason {
   check: TargetCheck;
@@ -300,9 +302,12 @@ async function canReachMaintenance(url: string): Promise<boolean> {
   return false;
 }
 
-async function swapReasons(url: string, f: RoleFacts): Promise<TargetTestReason[]> {
+async function swapReasons(c: pg.Client, url: string, f: RoleFacts): Promise<TargetTestReason[]> {
   const u = quoteIdent(f.user);
   const maintenance = await canReachMaintenance(url);
+  // Tried on the database itself and rolled back (db-settings.ts); a superuser may set anything.
+  const unsettable = f.superuser ? [] : await settingsNotCarriable(c);
+  const grants = [...new Set(unsettable.map((x) => grantToSet(x, f.user, f.serverVersionNum)).filter((g): g is string => g !== null))];
   return [
     f.createDb
       ? { check: "swap.createdb", ok: true, message: `${f.user} may create databases.` }
@@ -330,6 +335,14 @@ async function swapReasons(url: string, f: RoleFacts): Promise<TargetTestReason[
           ok: false,
           message: `${f.user} cannot connect to postgres or template1 on this server: the renames run from there.`,
           grant: `GRANT CONNECT ON DATABASE postgres TO ${u};`,
+        },
+    unsettable.length === 0
+      ? { check: "swap.settings", ok: true, message: `${f.user} may set ${f.database}'s own settings (ALTER DATABASE … SET) on its replacement.` }
+      : {
+          check: "swap.settings",
+          ok: false,
+          message: `${f.database} has settings ${f.user} may not set on its replacement: ${unsettable.map((x) => `${describeSetting(x)} (${x.reason})`).join(", ")}. A restore runs in place instead.`,
+          ...(grants.length ? { grant: grants.join("\n") } : {}),
         },
   ];
 }
@@ -377,7 +390,7 @@ export async function testTargetConnection(url: string, opts: { pgBinDir?: strin
     const pgDump = dumpCompatibility(server, local);
     const backup = await backupReasons(client, f);
     const inPlace = await inPlaceReasons(client, f);
-    const swap = await swapReasons(url, f);
+    const swap = await swapReasons(client, url, f);
     const canBackup = backup.every((r) => r.ok);
     const reasons: TargetTestReason[] = [
       { check: "connect", ok: true, message: `Connected to ${f.database} as ${f.user}.` },

@@ -1,6 +1,7 @@
 // Every check reads someone's production database, so every query runs inside a
 // READ ONLY transaction with a server-side statement_timeout, and is always rolled back.
 import pg from "pg";
+import { quoteIdent } from "../quote";
 
 const APPLICATION_NAME = "vaultline-checks";
 
@@ -67,9 +68,7 @@ export async function readOnlyOnce<T>(
 }
 
 /** Double-quotes an identifier already checked against the strict pattern; the escape is a second line of defence. */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
+export { quoteIdent };
 
 export function quoteTable(name: string): string {
   return name.split(".").map(quoteIdent).join(".");
