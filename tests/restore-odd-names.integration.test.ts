@@ -97,6 +97,19 @@ function fixtureSql(db: string): string {
     ALTER TABLE public.measure OWNER TO ${q(OWNER)};
     ALTER TABLE public.measure_2026 OWNER TO ${q(ETL)};
 
+    -- Table and column names with a quote, a semicolon, a space, a newline, non-ASCII letters
+    -- (LATIN1 bytes in the archive) and 63 bytes.
+    CREATE TABLE "Sales"."line; ""items""
+2" (id int PRIMARY KEY, "qty ""x""" int, "Größe" text);
+    INSERT INTO "Sales"."line; ""items""
+2" SELECT g, g * 2, 'Größe ' || g FROM generate_series(1, 300) g;
+    ALTER TABLE "Sales"."line; ""items""
+2" OWNER TO ${q(ETL)};
+    CREATE TABLE public."Bücher" (id int PRIMARY KEY, titel text NOT NULL);
+    INSERT INTO public."Bücher" SELECT g, 'Über ' || g FROM generate_series(1, 200) g;
+    CREATE TABLE public.${"t".repeat(63)} (id int);
+    INSERT INTO public.${"t".repeat(63)} VALUES (1), (2);
+
     SELECT lo_from_bytea(${LO_OID}, 'etl blob');
     ALTER LARGE OBJECT ${LO_OID} OWNER TO ${q(ETL)};
     COMMENT ON LARGE OBJECT ${LO_OID} IS 'blob with a comment';
@@ -160,7 +173,7 @@ describe.each(["swap", "in-place"] as const)("restore of an oddly named LATIN1 d
     expect(r.reason).toBeUndefined();
     expect(r.ok).toBe(true);
     expect(r.compared).toBe("checksums");
-    expect(r.tables.map((t) => t.table)).toEqual(["Sales.Orders", "public.items", "public.measure_2026"]);
+    expect(r.tables.map((t) => t.table)).toEqual(["Sales.Orders", 'Sales.line; "items"\n2', "public.Bücher", "public.items", "public.measure_2026", `public.${"t".repeat(63)}`]);
   });
 
   it("after damage, the restore brings back exactly the backup, in the same encoding and collation", async () => {
