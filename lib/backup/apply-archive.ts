@@ -127,7 +127,8 @@ export async function applyArchive(o: ApplyOptions): Promise<void> {
   const psql = spawnTool(
     pgBinary("psql", o.binDir),
     ["--no-psqlrc", "--quiet", "--no-password", "-v", "ON_ERROR_STOP=1", `--dbname=${conn.dbname}`, "--file=-"],
-    { stdin: "pipe", env, signal: o.signal, secrets: [conn.password] },
+    // Its results (a row per lo_create, per setval, …) are read by no one: to /dev/null.
+    { stdin: "pipe", stdout: "ignore", env, signal: o.signal, secrets: [conn.password] },
   );
   const killAll = () => {
     killTool(psql, "SIGKILL");

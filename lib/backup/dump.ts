@@ -10,7 +10,7 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import pg from "pg";
 import { databaseHost, libpqConnection } from "./libpq";
-import { PgToolError, isPipeError, killTool, spawnTool } from "./pg-process";
+import { PgToolError, isPipeError, killTool, spawnTool, type SpawnToolOptions } from "./pg-process";
 import { writeDataOffsets } from "./archive-offsets";
 import { restoreWhileReading } from "./streamed-restore";
 import { toolPath } from "./tool-path";
@@ -225,10 +225,12 @@ export async function spawnPgRestore(input: Readable, url: string, opts: Restore
   if (opts.noPrivileges) args.push("--no-privileges");
   // Resolved past Debian's Perl wrapper: a restore starts pg_restore once per loader batch.
   const bin = await toolPath("pg_restore", opts.binDir);
-  const toolOpts = {
+  const toolOpts: SpawnToolOptions = {
     env: { ...conn.env, PGAPPNAME: "vaultline-restore" },
     signal: opts.signal,
     secrets: [conn.password],
+    // Restoring into a database, pg_restore prints nothing worth reading (decision 139).
+    stdout: "ignore",
   };
 
   if (opts.jobs && opts.jobs > 1) {

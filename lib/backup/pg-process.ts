@@ -37,6 +37,12 @@ export interface SpawnToolOptions {
   /** Strings never to show in messages, e.g. the database password. */
   secrets?: string[];
   stdin?: "pipe" | "ignore";
+  /**
+   * "ignore" for a tool whose output nobody reads: an unread pipe fills (~200 KB) and the
+   * tool stops there for good (psql printing a result per lo_create froze an in-place
+   * restore of 20,000 large objects, decision 139). Default "pipe".
+   */
+  stdout?: "pipe" | "ignore";
 }
 
 function scrub(text: string, secrets: string[]): string {
@@ -64,7 +70,7 @@ export function spawnTool(bin: string, args: string[], opts: SpawnToolOptions = 
   const secrets = opts.secrets ?? [];
   const child = spawn(bin, args, {
     env: { ...process.env, ...opts.env },
-    stdio: [opts.stdin ?? "ignore", "pipe", "pipe"],
+    stdio: [opts.stdin ?? "ignore", opts.stdout ?? "pipe", "pipe"],
   });
   let lines: string[] = [];
   let partial = "";
