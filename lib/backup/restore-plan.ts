@@ -23,6 +23,9 @@ export interface TargetCapabilities {
   ownsDatabase: boolean;
   /** May end other roles' sessions (superuser or pg_signal_backend). */
   canSignal: boolean;
+  /** The database's default tablespace, and whether this role may create a database there (pg_default: always). */
+  tablespace: string;
+  tablespaceCreate: boolean;
   serverVersionNum: number;
   /** Roles the backup needs that do not exist on this server. */
   missingRoles: string[];
@@ -57,8 +60,9 @@ export async function probeTarget(url: string, roles: string[]): Promise<TargetC
              current_database() AS database, pg_get_userbyid(d.datdba) AS "databaseOwner",
              pg_has_role(current_user, d.datdba, 'MEMBER') AS "ownsDatabase",
              (r.rolsuper OR pg_has_role(current_user, 'pg_signal_backend', 'MEMBER')) AS "canSignal",
+             t.spcname AS tablespace, (t.spcname = 'pg_default' OR has_tablespace_privilege(t.oid, 'CREATE')) AS "tablespaceCreate",
              current_setting('server_version_num')::int AS "serverVersionNum"
-        FROM pg_roles r, pg_database d
+        FROM pg_roles r, pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace
        WHERE r.rolname = current_user AND d.datname = current_database()`);
     const base = rows[0] as Omit<TargetCapabilities, "missingRoles" | "notMemberOf" | "unsettable">;
     const { rows: found } = await c.query<{ rolname: string; member: boolean }>(
@@ -98,6 +102,9 @@ export function chooseStrategy(cap: TargetCapabilities, opts: { targetIsVaultlin
   if (!cap.createDb) swapMissing.push(`${cap.user} may not create databases (ALTER ROLE ${quoteIdent(cap.user)} CREATEDB;)`);
   if (!cap.superuser && !cap.ownsDatabase) {
     swapMissing.push(`${cap.user} does not own ${cap.database} (GRANT ${quoteIdent(cap.databaseOwner)} TO ${quoteIdent(cap.user)};)`);
+  }
+  if (!cap.tablespaceCreate) {
+    swapMissing.push(`${cap.user} may not create a database in ${cap.database}'s tablespace ${cap.tablespace} (GRANT CREATE ON TABLESPACE ${quoteIdent(cap.tablespace)} TO ${quoteIdent(cap.user)};)`);
   }
   if (cap.unsettable.length) {
     const what = cap.unsettable.map((u) => {

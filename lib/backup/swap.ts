@@ -86,6 +86,8 @@ async function withMaintenance<T>(targetUrl: string, fn: (c: pg.Client) => Promi
 
 interface LiveDatabase {
   owner: string;
+  /** Its default tablespace, where its objects without one of their own are. */
+  tablespace: string;
   locale: DatabaseLocale;
   connlimit: number;
   acl: { grantee: string | null; privilege: string; grantable: boolean }[] | null;
@@ -93,8 +95,8 @@ interface LiveDatabase {
 
 async function readLiveDatabase(c: pg.Client, db: string): Promise<LiveDatabase> {
   const { rows } = await c.query(
-    `SELECT pg_get_userbyid(d.datdba) AS owner, d.datconnlimit AS connlimit, d.datacl IS NULL AS "defaultAcl"
-       FROM pg_database d WHERE d.datname = $1`,
+    `SELECT pg_get_userbyid(d.datdba) AS owner, t.spcname AS tablespace, d.datconnlimit AS connlimit, d.datacl IS NULL AS "defaultAcl"
+       FROM pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace WHERE d.datname = $1`,
     [db],
   );
   if (!rows[0]) throw new Error(`database ${db} does not exist`);
@@ -108,7 +110,7 @@ async function readLiveDatabase(c: pg.Client, db: string): Promise<LiveDatabase>
           [db],
         )
       ).rows;
-  return { owner: r.owner, locale: await readDatabaseLocale(c, db), connlimit: r.connlimit, acl };
+  return { owner: r.owner, tablespace: r.tablespace, locale: await readDatabaseLocale(c, db), connlimit: r.connlimit, acl };
 }
 
 /** The database's comment, read from the database itself (withDb). */
@@ -124,7 +126,10 @@ export async function createFreshDatabase(targetUrl: string, names: SwapNames): 
   await withMaintenance(targetUrl, async (c) => {
     const live = await readLiveDatabase(c, names.live);
     await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(names.fresh)}`);
-    await c.query(`CREATE DATABASE ${quoteIdent(names.fresh)} WITH ${localeOptions(live.locale)} OWNER ${quoteIdent(live.owner)} CONNECTION LIMIT ${live.connlimit}`);
+    // In the live database's tablespace: without it the copy, and every object of it without
+    // a tablespace of its own, landed in pg_default — another disk, perhaps (decision 140).
+    const tablespace = live.tablespace === "pg_default" ? "" : ` TABLESPACE ${quoteIdent(live.tablespace)}`;
+    await c.query(`CREATE DATABASE ${quoteIdent(names.fresh)} WITH ${localeOptions(live.locale)} OWNER ${quoteIdent(live.owner)}${tablespace} CONNECTION LIMIT ${live.connlimit}`);
     const fresh = quoteIdent(names.fresh);
     if (live.acl) {
       await c.query(`REVOKE ALL ON DATABASE ${fresh} FROM PUBLIC`);

@@ -36,6 +36,7 @@ export type TargetCheck =
   | "swap.database_owner"
   | "swap.signal"
   | "swap.maintenance"
+  | "swap.tablespace"
   | "swap.settings";
 
 export interface TargetTestReason {
@@ -93,6 +94,9 @@ interface RoleFacts {
   connect: boolean;
   createOnDb: boolean;
   canSignal: boolean;
+  /** The database's default tablespace; whether this role may create a database there. */
+  tablespace: string;
+  tablespaceCreate: boolean;
   readAllData: boolean;
   loCompat: boolean;
 }
@@ -111,8 +115,9 @@ async function roleFacts(c: pg.Client): Promise<RoleFacts> {
            has_database_privilege(current_database(), 'CREATE') AS "createOnDb",
            (r.rolsuper OR pg_has_role(current_user, 'pg_signal_backend', 'MEMBER')) AS "canSignal",
            (r.rolsuper OR ${readAll}) AS "readAllData",
+           t.spcname AS tablespace, (t.spcname = 'pg_default' OR has_tablespace_privilege(t.oid, 'CREATE')) AS "tablespaceCreate",
            current_setting('lo_compat_privileges')::bool AS "loCompat"
-      FROM pg_roles r, pg_database d
+      FROM pg_roles r, pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace
      WHERE r.rolname = current_user AND d.datname = current_database()`, [v]);
   return rows[0];
 }
@@ -335,6 +340,14 @@ async function swapReasons(c: pg.Client, url: string, f: RoleFacts): Promise<Tar
           ok: false,
           message: `${f.user} cannot connect to postgres or template1 on this server: the renames run from there.`,
           grant: `GRANT CONNECT ON DATABASE postgres TO ${u};`,
+        },
+    f.tablespaceCreate
+      ? { check: "swap.tablespace", ok: true, message: `${f.user} may create ${f.database}'s replacement in its tablespace ${f.tablespace}.` }
+      : {
+          check: "swap.tablespace",
+          ok: false,
+          message: `${f.database} is in tablespace ${f.tablespace}, where ${f.user} may not create its replacement.`,
+          grant: `GRANT CREATE ON TABLESPACE ${quoteIdent(f.tablespace)} TO ${u};`,
         },
     unsettable.length === 0
       ? { check: "swap.settings", ok: true, message: `${f.user} may set ${f.database}'s own settings (ALTER DATABASE … SET) on its replacement.` }
