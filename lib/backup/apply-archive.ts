@@ -138,7 +138,9 @@ export async function applyArchive(o: ApplyOptions): Promise<void> {
   const stored = createHashingStream();
   o.onProgress?.({ unit: "stored", read: stored.bytes, loaded: stored.bytes });
   const tail = createTailHolder(64 * 1024);
-  psql.child.stdin!.write(`BEGIN READ WRITE;\nSET LOCAL lock_timeout = '5min';\n${o.prologue}\n`);
+  // Free of the database's own statement and idle timeouts (decision 141): the prologue may
+  // drop thousands of objects, and the session idles while pg_restore reads the archive.
+  psql.child.stdin!.write(`BEGIN READ WRITE;\nSET LOCAL lock_timeout = '5min';\nSET LOCAL statement_timeout = 0;\nSET LOCAL idle_in_transaction_session_timeout = 0;\n${o.prologue}\n`);
 
   try {
     // pg_restore may stop reading once it has the last archive entry; the input is still

@@ -4,7 +4,7 @@
 // (DESIGN §5) — not only tables and columns. Objects that belong to an extension are the
 // extension's, and schemas Vaultline leaves out of a backup are left out here too.
 import { createHash } from "node:crypto";
-import pg from "pg";
+import { connectTarget } from "./pg-client";
 
 export const OBJECT_KINDS = [
   "schemas",
@@ -214,8 +214,7 @@ function collapse(kind: ObjectKind, entries: Record<string, CatalogEntry>): Reco
 }
 
 export async function catalogSnapshot(url: string, excludeSchemas: string[] = []): Promise<CatalogSnapshot> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  await client.connect();
+  const client = await connectTarget(url, "vaultline-catalog");
   try {
     const objects = {} as CatalogSnapshot["objects"];
     const roles = new Set<string>();

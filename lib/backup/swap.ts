@@ -6,9 +6,10 @@
 // back. Database-level state pg_dump does not archive (ALTER DATABASE … SET, role settings
 // in the database, database grants, comment, connection limit, owner, locale) is carried
 // from the live database to the fresh one before the swap.
-import pg from "pg";
+import type pg from "pg";
 import { quoteIdent, quoteLiteral as lit } from "./quote";
 import { readDatabaseSettings, settingStatement } from "./db-settings";
+import { connectTarget } from "./pg-client";
 import { localeOptions, readDatabaseLocale, type DatabaseLocale } from "./db-locale";
 
 /** PostgreSQL identifiers are at most 63 bytes. */
@@ -45,13 +46,10 @@ export function withDatabase(url: string, db: string): string {
 export async function maintenanceClient(targetUrl: string): Promise<pg.Client> {
   let last: unknown;
   for (const db of ["postgres", "template1"]) {
-    const c = new pg.Client({ connectionString: withDatabase(targetUrl, db), connectionTimeoutMillis: 10_000, application_name: "vaultline-restore" });
     try {
-      await c.connect();
-      return c;
+      return await connectTarget(withDatabase(targetUrl, db), "vaultline-restore");
     } catch (e) {
       last = e;
-      await c.end().catch(() => undefined);
     }
   }
   throw new Error(`cannot connect to a maintenance database (postgres or template1) on the target's server: ${(last as Error).message}`);
@@ -66,8 +64,7 @@ export async function maintenanceClient(targetUrl: string): Promise<pg.Client> {
  * LATIN1 database's comment 'café' came back as 'caf\uFFFD'.
  */
 async function withDb<T>(targetUrl: string, db: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: withDatabase(targetUrl, db), connectionTimeoutMillis: 10_000, application_name: "vaultline-restore" });
-  await c.connect();
+  const c = await connectTarget(withDatabase(targetUrl, db), "vaultline-restore");
   try {
     return await fn(c);
   } finally {

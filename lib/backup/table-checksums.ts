@@ -7,10 +7,11 @@
 // count. One aggregate per table: memory stays flat whatever the table's size, and the
 // restored copy (rows in another physical order) gives the same value.
 import { createHash } from "node:crypto";
-import pg from "pg";
+import type pg from "pg";
 
 import { CHECKSUM_ALGORITHM, type TableChecksum, type TableChecksums } from "./manifest";
 import { quoteIdent } from "./quote";
+import { connectTarget } from "./pg-client";
 
 export type { TableChecksum, TableChecksums };
 
@@ -123,8 +124,8 @@ export interface ExportedSnapshot {
  * dump has finished, which also holds the checksums and the dump to one point in time.
  */
 export async function exportSnapshot(url: string): Promise<ExportedSnapshot> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, application_name: "vaultline-checksums" });
-  await client.connect();
+  // Free of the database's own timeouts (pg-client.ts): the transaction idles while pg_dump runs.
+  const client = await connectTarget(url, "vaultline-checksums");
   try {
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     const { rows } = await client.query<{ id: string }>("SELECT pg_catalog.pg_export_snapshot() AS id");
@@ -145,8 +146,7 @@ export async function exportSnapshot(url: string): Promise<ExportedSnapshot> {
 
 /** Checksums of a database as it is now (a drill's scratch copy), in one snapshot. */
 export async function checksumDatabase(url: string, opts: ChecksumOptions = {}): Promise<Record<string, TableChecksum>> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, application_name: "vaultline-checksums" });
-  await client.connect();
+  const client = await connectTarget(url, "vaultline-checksums");
   try {
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     return await checksumTables(client, opts);
