@@ -89,6 +89,12 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings">): string[] {
       `The backup holds ${su.objects.length === 1 ? "an object" : `${su.objects.length} objects`} only a superuser may create (${shown}), and Vaultline connects to this target as ${su.user}, which is not a superuser: the restore will fail on ${su.objects.length === 1 ? "it" : "the first of them"} and change nothing. Restore through a superuser's connection to this target.`,
     );
   }
+  const subs = p.plan?.subscriptions ?? [];
+  if (subs.length) {
+    w.push(
+      `This database subscribes to logical replication (${subs.join(", ")}): after the restore ${subs.length === 1 ? "the subscription is" : "each subscription is"} disabled, as pg_dump recreates ${subs.length === 1 ? "it" : "them"}, and replication stays stopped until you enable ${subs.length === 1 ? "it" : "each"} (ALTER SUBSCRIPTION … ENABLE) — once the rows it would replay are the ones you want. The replication slot on the publisher is kept.`,
+    );
+  }
   const space = p.plan?.tempSpace ? tempSpaceProblem(p.plan.tempSpace) : null;
   if (space) w.push(`${space}. Until then the restore refuses to run.`);
   if (p.targetIsVaultline) w.push("The target is Vaultline's own database: backup history, restores and the audit log are re-read from storage afterwards.");
@@ -156,6 +162,7 @@ export async function buildPreview(
       tempSpace,
       // What PostgreSQL will refuse this role (catalog-snapshot.ts SUPERUSER_ONLY); a superuser may make all of it.
       needsSuperuser: cap.superuser ? null : { user: cap.user, objects: backupCatalog?.superuserOnly ?? [] },
+      subscriptions: cap.subscriptions,
     },
     rowEstimates: Object.fromEntries([...names].sort().map((n) => [n, { live: liveRows[n] ?? null, backup: backupRows[n] ?? null }])),
     ageSeconds: Math.round((Date.now() - (job.completedAt ?? job.createdAt).getTime()) / 1000),

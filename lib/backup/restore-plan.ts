@@ -23,6 +23,8 @@ export interface TargetCapabilities {
   ownsDatabase: boolean;
   /** May end other roles' sessions (superuser or pg_signal_backend). */
   canSignal: boolean;
+  /** The database's logical replication subscriptions (decision 142). */
+  subscriptions: string[];
   /** The database's default tablespace, and whether this role may create a database there (pg_default: always). */
   tablespace: string;
   tablespaceCreate: boolean;
@@ -64,7 +66,10 @@ export async function probeTarget(url: string, roles: string[]): Promise<TargetC
              current_setting('server_version_num')::int AS "serverVersionNum"
         FROM pg_roles r, pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace
        WHERE r.rolname = current_user AND d.datname = current_database()`);
-    const base = rows[0] as Omit<TargetCapabilities, "missingRoles" | "notMemberOf" | "unsettable">;
+    const base = rows[0] as Omit<TargetCapabilities, "missingRoles" | "notMemberOf" | "unsettable" | "subscriptions">;
+    const { rows: subs } = await c.query<{ n: string }>(
+      "SELECT subname AS n FROM pg_catalog.pg_subscription WHERE subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) ORDER BY 1",
+    );
     const { rows: found } = await c.query<{ rolname: string; member: boolean }>(
       `SELECT rolname, pg_has_role(current_user, oid, 'MEMBER') AS member FROM pg_roles WHERE rolname = ANY($1::text[])`,
       [roles],
@@ -76,6 +81,7 @@ export async function probeTarget(url: string, roles: string[]): Promise<TargetC
       notMemberOf: roles.filter((r) => exists.has(r) && !exists.get(r)),
       // A superuser may set anything; anyone else is tried (rolled back) on the database itself.
       unsettable: base.superuser ? [] : await settingsNotCarriable(c),
+      subscriptions: subs.map((s) => s.n),
     };
   });
 }
@@ -178,6 +184,7 @@ export async function inPlacePrologue(url: string, excludeSchemas: string[], kee
 
     const sql: string[] = [];
     if (keep) sql.push(keepCredentialsSql(keep.schema, keep.tables));
+    sql.push(DROP_SUBSCRIPTIONS);
     for (const e of eventTriggers) sql.push(`DROP EVENT TRIGGER IF EXISTS ${quoteIdent(e)};`);
     for (const p of publications) sql.push(`DROP PUBLICATION IF EXISTS ${quoteIdent(p)};`);
     for (const s of servers) sql.push(`DROP SERVER IF EXISTS ${quoteIdent(s)} CASCADE;`);
@@ -199,6 +206,28 @@ export async function inPlacePrologue(url: string, excludeSchemas: string[], kee
     return sql.join("\n");
   });
 }
+
+/**
+ * Drops the logical replication subscriptions of the database it runs in without reaching
+ * their publisher: each is disabled and let go of its replication slot (`slot_name = NONE`:
+ * the slot stays on the publisher for the subscription the backup brings back), then
+ * dropped — possible inside a transaction only so. The in-place restore runs it before the
+ * archive recreates them (pg_dump makes them disabled, `connect = false`); a database is
+ * cleared with it before it is dropped (one with a subscription cannot be, even WITH (FORCE)).
+ */
+const subscriptionsDo = (drop: boolean) => `DO $vl$
+DECLARE s record;
+BEGIN
+  FOR s IN SELECT pg_catalog.quote_ident(subname) AS n FROM pg_catalog.pg_subscription
+            WHERE subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+  LOOP
+    EXECUTE format('ALTER SUBSCRIPTION %s DISABLE', s.n);
+    EXECUTE format('ALTER SUBSCRIPTION %s SET (slot_name = NONE)', s.n);${drop ? "\n    EXECUTE format('DROP SUBSCRIPTION %s', s.n);" : ""}
+  END LOOP;
+END $vl$;`;
+export const DROP_SUBSCRIPTIONS = subscriptionsDo(true);
+/** The same without the drop: the previous database kept for Undo keeps its subscriptions, disabled and without a slot. */
+export const DETACH_SUBSCRIPTIONS = subscriptionsDo(false);
 
 /**
  * Database-wide default privileges (ALTER DEFAULT PRIVILEGES without IN SCHEMA) belong to no

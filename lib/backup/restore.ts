@@ -30,7 +30,7 @@ import { buildPreview, diffSchemas } from "./preview";
 import { excludedSchemas, prismaSchema, schemaSnapshot } from "./introspect";
 import { catalogSnapshot, diffCatalogs, manifestCatalog, type CatalogSnapshot } from "./catalog-snapshot";
 import { chooseStrategy, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, type Ownership } from "./restore-plan";
-import { allowConnections, carryDatabaseSettings, createFreshDatabase, databaseOf, databasesExist, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
+import { allowConnections, carryDatabaseSettings, createFreshDatabase, databaseOf, databasesExist, detachSubscriptions, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
 import { canUndo } from "./restores-catalog";
 import { holdAutovacuum, type AutovacuumHold } from "./autovacuum-hold";
 import { emitEngineEvent } from "./events";
@@ -331,6 +331,11 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         await phase("swapping databases");
         const swapSeconds = await swapDatabases(ctx.targetUrl, names.live, names.fresh, names.previous);
         stage = "replaced";
+        // The previous database's subscriptions would go on replicating into it, holding
+        // their slots from the restored ones (decision 142): disabled, their slots let go.
+        if (cap.subscriptions.length) {
+          await detachSubscriptions(ctx.targetUrl, names.previous).catch((e: Error) => rlog.warn({ err: e.message }, "subscriptions of the previous database not disabled"));
+        }
         const keepUntil = new Date(Date.now() + (ctx.restoreKeepPreviousHours ?? 24) * 3600_000);
         await save({ swapSeconds, previousDatabase: names.previous, keepUntil: keepUntil.toISOString() });
       } catch (e) {

@@ -10,6 +10,7 @@ import type pg from "pg";
 import { quoteIdent, quoteLiteral as lit } from "./quote";
 import { readDatabaseSettings, settingStatement } from "./db-settings";
 import { connectTarget } from "./pg-client";
+import { DETACH_SUBSCRIPTIONS, DROP_SUBSCRIPTIONS } from "./restore-plan";
 import { localeOptions, readDatabaseLocale, type DatabaseLocale } from "./db-locale";
 
 /** PostgreSQL identifiers are at most 63 bytes. */
@@ -158,7 +159,16 @@ export async function carryDatabaseSettings(targetUrl: string, names: SwapNames)
   });
 }
 
+/** Disables each subscription of database `name` and lets go of its slot, keeping it (for Undo). */
+export async function detachSubscriptions(targetUrl: string, name: string): Promise<void> {
+  await withDb(targetUrl, name, (c) => c.query(DETACH_SUBSCRIPTIONS));
+}
+
 export async function dropDatabase(targetUrl: string, name: string): Promise<void> {
+  // A database with a subscription cannot be dropped, even WITH (FORCE) ("is being used by
+  // logical replication subscription"): the previous database kept for Undo has the live
+  // one's. Cleared first where it can be connected to; if not, the drop says why.
+  await withDb(targetUrl, name, (c) => c.query(DROP_SUBSCRIPTIONS)).catch(() => undefined);
   await withMaintenance(targetUrl, async (c) => {
     await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
   });

@@ -167,6 +167,10 @@ export const restorePreviewSchema = z
           .nullable()
           .optional()
           .describe("Null when Vaultline's role on the target is a superuser; otherwise that role and the backup's objects only a superuser may create (the restore fails on them)"),
+        subscriptions: z
+          .array(z.string())
+          .optional()
+          .describe("The live database's logical replication subscriptions: after the restore each is disabled (as pg_dump recreates them) and must be enabled again"),
       })
       .nullable(),
     rowEstimates: z.record(z.string(), z.object({ live: z.number().nullable(), backup: z.number().nullable() })),

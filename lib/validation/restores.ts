@@ -50,6 +50,8 @@ export interface RestorePreview {
     tempSpace?: { dir: string; neededBytes: number; freeBytes: number | null } | null;
     /** Null when the connecting role is a superuser; else the backup's objects only a superuser may create (empty: none, or a backup that did not record them). */
     needsSuperuser?: { user: string; objects: string[] } | null;
+    /** The live database's logical replication subscriptions, which the restore leaves disabled (decision 142). Absent in restores recorded before it. */
+    subscriptions?: string[];
   } | null;
   rowEstimates: Record<string, { live: number | null; backup: number | null }>;
   ageSeconds: number;
