@@ -4,8 +4,9 @@
 // database: its text is other bytes (a drill's content checksums, md5 of each row's text,
 // differed for every row with an 'é' of a LATIN1 database restored into a UTF8 one), and in
 // another collation its text sorts, compares and is indexed differently.
-import pg from "pg";
+import type pg from "pg";
 import { quoteLiteral as lit } from "./quote";
+import { withClient } from "./pg-client";
 
 export type DatabaseLocale = {
   encoding: string;
@@ -30,14 +31,8 @@ export async function readDatabaseLocale(c: pg.ClientBase, db?: string): Promise
 }
 
 /** The locale of the database at url (the backup records it in its manifest). */
-export async function databaseLocaleAt(url: string): Promise<DatabaseLocale> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, application_name: "vaultline" });
-  await c.connect();
-  try {
-    return await readDatabaseLocale(c);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
+export function databaseLocaleAt(url: string): Promise<DatabaseLocale> {
+  return withClient(url, (c) => readDatabaseLocale(c));
 }
 
 /**

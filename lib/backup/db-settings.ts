@@ -5,6 +5,14 @@
 import type pg from "pg";
 import { quoteIdent, quoteLiteral as lit } from "./quote";
 
+/** A setting the connecting role may not set, with the statement tried and PostgreSQL's reason. */
+export interface UnsettableSetting {
+  statement: string;
+  name: string;
+  role: string | null;
+  reason: string;
+}
+
 export interface DatabaseSetting {
   /** null: for every role (ALTER DATABASE … SET). */
   role: string | null;
@@ -54,14 +62,14 @@ export async function readDatabaseSettings(c: pg.ClientBase): Promise<DatabaseSe
  * privileges, superuser-only parameters, other roles' settings) decide, whatever its version.
  * The copy has the same owner, so what fails here would fail there, after the whole restore.
  */
-export async function settingsNotCarriable(c: pg.ClientBase): Promise<{ statement: string; name: string; role: string | null; reason: string }[]> {
+export async function settingsNotCarriable(c: pg.ClientBase): Promise<UnsettableSetting[]> {
   const settings = await readDatabaseSettings(c);
   if (!settings.length) return [];
   const { rows } = await c.query<{ db: string; standby: boolean }>("SELECT current_database() AS db, pg_is_in_recovery() AS standby");
   // A standby (a backup may be taken from one) takes no writes, not even rolled-back ones;
   // nothing is restored onto one either.
   if (rows[0].standby) return [];
-  const failed: { statement: string; name: string; role: string | null; reason: string }[] = [];
+  const failed: UnsettableSetting[] = [];
   // READ WRITE: a database read-only by default (default_transaction_read_only) is probed too.
   await c.query("BEGIN READ WRITE");
   try {
@@ -83,8 +91,6 @@ export async function settingsNotCarriable(c: pg.ClientBase): Promise<{ statemen
   }
   return failed;
 }
-
-export type UnsettableSetting = Awaited<ReturnType<typeof settingsNotCarriable>>[number];
 
 /** "log_min_duration_statement", or "work_mem for app_reader" for a role's setting. */
 export function describeSetting(u: UnsettableSetting): string {

@@ -12,7 +12,7 @@ import { createDecompressor } from "./compression";
 import { spawnPgRestore } from "./dump";
 import { describeLocale, localeOptions, type DatabaseLocale } from "./db-locale";
 import { maintenanceClient, withDatabase } from "./swap";
-import { quoteIdent } from "./restore-plan";
+import { quoteIdent } from "./quote";
 import { tableRowEstimates } from "./introspect";
 import { checksumDatabase } from "./table-checksums";
 import type { Manifest } from "./manifest";

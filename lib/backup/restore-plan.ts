@@ -137,8 +137,6 @@ export function chooseStrategy(cap: TargetCapabilities, opts: { targetIsVaultlin
   return { strategy: "in-place", reason: why };
 }
 
-export { quoteIdent };
-
 /**
  * The in-place prologue: removes everything the application owns, so the archive recreates
  * the database exactly — every schema but PostgreSQL's and the excluded ones (CASCADE takes

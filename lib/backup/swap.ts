@@ -9,7 +9,7 @@
 import type pg from "pg";
 import { quoteIdent, quoteLiteral as lit } from "./quote";
 import { readDatabaseSettings, settingStatement } from "./db-settings";
-import { connectTarget } from "./pg-client";
+import { connectTarget, withClient } from "./pg-client";
 import { DETACH_SUBSCRIPTIONS, DROP_SUBSCRIPTIONS } from "./restore-plan";
 import { localeOptions, readDatabaseLocale, type DatabaseLocale } from "./db-locale";
 
@@ -64,13 +64,8 @@ export async function maintenanceClient(targetUrl: string): Promise<pg.Client> {
  * --create writes it after \connect. Through a maintenance database in another encoding a
  * LATIN1 database's comment 'café' came back as 'caf\uFFFD'.
  */
-async function withDb<T>(targetUrl: string, db: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = await connectTarget(withDatabase(targetUrl, db), "vaultline-restore");
-  try {
-    return await fn(c);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
+function withDb<T>(targetUrl: string, db: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  return withClient(withDatabase(targetUrl, db), fn, "vaultline-restore");
 }
 
 async function withMaintenance<T>(targetUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {

@@ -10,7 +10,7 @@
 // the live one from a maintenance database (swap.ts).
 import pg from "pg";
 import { parseServerVersionNum, pgDumpVersion, type PgVersion } from "./dump";
-import { quoteIdent } from "./restore-plan";
+import { quoteIdent } from "./quote";
 import { describeSetting, grantToSet, settingsNotCarriable } from "./db-settings";
 
 export const TEST_CONNECT_TIMEOUT_MS = 5_000;
