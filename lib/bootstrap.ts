@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import pg from "pg";
+import { newClient } from "./backup/pg-client";
 import type { Db } from "./db";
 import { hashPassword, generatePassword } from "./passwords";
 import { audit, SYSTEM } from "./audit";
@@ -42,7 +42,7 @@ export function loadOrCreateSecrets(dataDir: string): { secrets: EmbeddedSecrets
 }
 
 export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
-  const c = new pg.Client({ connectionString: adminUrl });
+  const c = newClient({ connectionString: adminUrl, application_name: "vaultline-bootstrap" });
   await c.connect();
   try {
     const r = await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);

@@ -4,6 +4,9 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "./generated/prisma/client";
 import { config } from "./config";
+import { componentLogger } from "./log";
+
+const log = componentLogger("db");
 
 // The client's pg pool, for the few reads every API request makes (poolOf, decision 105).
 // Kept on the client under a registered symbol, not in a module-level map: Next bundles
@@ -13,6 +16,10 @@ const POOL = Symbol.for("vaultline.db.pgPool");
 
 function create(url: string) {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle connection the server ends (a restart, a failover, idle_session_timeout) is
+  // dropped from the pool, which then emits 'error': without a listener, an uncaught
+  // exception that ended the worker and the web server (decision 143).
+  pool.on("error", (e: Error) => log.warn({ err: e.message }, "the server ended an idle connection of the pool"));
   const client = new PrismaClient({
     // The client owns the pool: $disconnect ends it.
     adapter: new PrismaPg(pool, { disposeExternalPool: true }),

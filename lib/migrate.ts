@@ -5,7 +5,8 @@
 import { createHash, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import path from "node:path";
-import pg from "pg";
+import type pg from "pg";
+import { newClient } from "./backup/pg-client";
 
 /** The lock key `prisma migrate` takes (pg_advisory_lock(72707369)). */
 const PRISMA_MIGRATE_LOCK = 72707369;
@@ -81,7 +82,7 @@ function compare(files: MigrationFile[], rows: Row[] | null): MigrationStatus {
 }
 
 export async function migrationStatus(url: string, dir = MIGRATIONS_DIR): Promise<MigrationStatus> {
-  const client = new pg.Client({ connectionString: url });
+  const client = newClient({ connectionString: url, application_name: "vaultline-migrate" });
   await client.connect();
   try {
     return compare(readMigrations(dir), await appliedRows(client));
@@ -93,7 +94,7 @@ export async function migrationStatus(url: string, dir = MIGRATIONS_DIR): Promis
 /** Applies every missing migration. Returns the names applied (empty when current). */
 export async function migrate(url: string, dir = MIGRATIONS_DIR): Promise<string[]> {
   const files = readMigrations(dir);
-  const client = new pg.Client({ connectionString: url });
+  const client = newClient({ connectionString: url, application_name: "vaultline-migrate" });
   await client.connect();
   try {
     await client.query("BEGIN");

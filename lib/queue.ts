@@ -1,7 +1,8 @@
 // pg-boss: the job queue and cron in PostgreSQL (its own `pgboss` schema in Vaultline's
 // database). BackupJob/RestoreJob rows stay the truth; queue messages only carry ids.
 import { PgBoss, type JobWithMetadata } from "pg-boss";
-import pg from "pg";
+import type pg from "pg";
+import { newClient } from "./backup/pg-client";
 import { componentLogger } from "./log";
 
 export const QUEUES = {
@@ -68,7 +69,7 @@ async function schemaVersion(client: pg.ClientBase, schema: string): Promise<num
  * the settings. Returns whether a legacy schema is waiting to be adopted.
  */
 async function parkLegacySchema(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, application_name: "vaultline-queue" });
+  const client = newClient({ connectionString: url, application_name: "vaultline-queue" });
   await client.connect();
   try {
     await client.query("SELECT pg_advisory_lock($1)", [LEGACY_LOCK_KEY]);
@@ -94,7 +95,7 @@ async function parkLegacySchema(url: string): Promise<boolean> {
  * start, and a second replica waits on the lock and then finds nothing to do.
  */
 async function adoptLegacyJobs(url: string, boss: PgBoss): Promise<number> {
-  const client = new pg.Client({ connectionString: url, application_name: "vaultline-queue" });
+  const client = newClient({ connectionString: url, application_name: "vaultline-queue" });
   await client.connect();
   try {
     await client.query("BEGIN");

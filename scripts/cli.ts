@@ -8,7 +8,7 @@ import { formatBytes } from "../lib/format";
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import pg from "pg";
+import { newClient } from "../lib/backup/pg-client";
 import { parseConfig, ConfigError } from "../lib/config";
 import { createStorage } from "../lib/backup/storage";
 import { createDecryptStream } from "../lib/backup/crypto";
@@ -97,7 +97,7 @@ async function main() {
     const url = `postgresql://vaultline:${encodeURIComponent(s.postgresPassword)}@127.0.0.1:${port}/vaultline`;
     if (cmd === "backup" || cmd === "reencrypt") {
       // The dashboard may be running (its server is up) or stopped (start ours).
-      const probe = new pg.Client({ connectionString: url });
+      const probe = newClient({ connectionString: url, application_name: "vaultline-cli" });
       const up = await probe.connect().then(() => true, () => false);
       await probe.end().catch(() => {});
       if (!up) server = await startEmbeddedPostgres({ dir: path.join(dataDir, "pg"), port, password: s.postgresPassword });

@@ -4,8 +4,9 @@
 // 141): the server ended the transaction whose snapshot pg_dump dumps while the dump ran —
 // an 'error' event with no listener, which ends the worker — and cancelled the checksum of
 // a table that took longer than the statement timeout, so drills never compared it.
-// Here 100 ms each, a table whose checksum takes longer, and thousands of large objects for
-// the in-place restore's prologue to unlink.
+// Here 100 ms each (and idle_session_timeout, PostgreSQL 14's, decision 143), a table whose
+// checksum takes longer, and thousands of large objects for the in-place restore's prologue
+// to unlink.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeEnv, sql, type TestEnv } from "./support/vitest-env";
 import { fullBackup, restore } from "./support/restore-steps";
@@ -21,7 +22,7 @@ const ROWS = 400_000;
 /** The test's own sessions, free of the database's timeouts (Vaultline's connect without this). */
 const free = (url: string) => {
   const u = new URL(url);
-  u.searchParams.set("options", "-c statement_timeout=0 -c idle_in_transaction_session_timeout=0");
+  u.searchParams.set("options", "-c statement_timeout=0 -c idle_in_transaction_session_timeout=0 -c idle_session_timeout=0");
   return u.toString();
 };
 
@@ -46,6 +47,7 @@ describe.each(["swap", "in-place"] as const)("a database with short statement an
     const db = databaseOf(env.targetUrl);
     await sql(env.targetUrl, `ALTER DATABASE "${db}" SET statement_timeout = '100ms'`);
     await sql(env.targetUrl, `ALTER DATABASE "${db}" SET idle_in_transaction_session_timeout = '100ms'`);
+    await sql(env.targetUrl, `ALTER DATABASE "${db}" SET idle_session_timeout = '100ms'`);
     await updateSettings(env.db, { drill: { enabled: true, cron: "0 4 * * 0", timezone: "UTC", checksumMaxTableMb: 4096 } }, { type: "user", label: "admin@example.com" });
     process.on("uncaughtException", onUncaught);
   }, 300_000);

@@ -4,7 +4,7 @@
 // (DESIGN §5) — not only tables and columns. Objects that belong to an extension are the
 // extension's, and schemas Vaultline leaves out of a backup are left out here too.
 import { createHash } from "node:crypto";
-import { connectTarget } from "./pg-client";
+import { connectSession } from "./pg-client";
 
 export const OBJECT_KINDS = [
   "schemas",
@@ -214,7 +214,7 @@ function collapse(kind: ObjectKind, entries: Record<string, CatalogEntry>): Reco
 }
 
 export async function catalogSnapshot(url: string, excludeSchemas: string[] = []): Promise<CatalogSnapshot> {
-  const client = await connectTarget(url, "vaultline-catalog");
+  const client = await connectSession(url, "vaultline-catalog");
   try {
     const objects = {} as CatalogSnapshot["objects"];
     const roles = new Set<string>();

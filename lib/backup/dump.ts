@@ -8,7 +8,7 @@ import path from "node:path";
 import { Transform, type Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
-import pg from "pg";
+import { newClient } from "./pg-client";
 import { databaseHost, libpqConnection } from "./libpq";
 import { PgToolError, isPipeError, killTool, spawnTool, type SpawnToolOptions } from "./pg-process";
 import { writeDataOffsets } from "./archive-offsets";
@@ -85,7 +85,7 @@ export async function pgDumpVersion(binDir?: string, now = Date.now()): Promise<
 }
 
 export async function serverVersion(url: string): Promise<PgVersion> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  const client = newClient({ connectionString: url, connectionTimeoutMillis: 10_000 });
   try {
     await client.connect();
     const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");

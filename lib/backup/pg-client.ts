@@ -1,28 +1,36 @@
-// Connections to a database the engine inspects or changes (the target, a fresh copy, a
-// drill's scratch copy): opened, used, always closed.
+// The engine's own sessions: on a database it inspects or changes (the target, a fresh
+// copy, a drill's scratch copy) and the ones that hold its locks on Vaultline's own
+// database (locks.ts). Opened, used, always closed.
 import pg from "pg";
 import { componentLogger } from "../log";
 
-const log = componentLogger("target-connection");
+const log = componentLogger("pg-session");
+
+/** One round trip; idle_session_timeout only where it exists (set_config of an unknown name fails). */
+export const FREE_OF_TIMEOUTS =
+  "SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0; " +
+  "SELECT set_config('idle_session_timeout', '0', false) WHERE current_setting('server_version_num')::int >= 140000";
 
 /**
  * Opens a connection whose session is free of the database's and role's own statement and
- * idle-in-transaction timeouts (ALTER DATABASE / ALTER ROLE … SET, meant for the
- * application), as pg_dump and pg_restore free theirs: the engine's work sets its own bounds
- * where it wants one (SET LOCAL). With a database's `idle_in_transaction_session_timeout`
- * the server ended the transaction whose snapshot pg_dump dumps while the dump ran, and its
- * `statement_timeout` cancelled the checksum of every table it outlasted (decision 141).
+ * idle timeouts (ALTER DATABASE / ALTER ROLE … SET, meant for the application), as pg_dump
+ * and pg_restore free theirs: the engine's work sets its own bounds where it wants one (SET
+ * LOCAL). With a database's `idle_in_transaction_session_timeout` the server ended the
+ * transaction whose snapshot pg_dump dumps while the dump ran, and its `statement_timeout`
+ * cancelled the checksum of every table it outlasted (decision 141). With `idle_session_timeout`
+ * (PostgreSQL 14) on Vaultline's own database, it ended the sessions holding a backup's or a
+ * restore's lock, idle while the work runs (decision 143).
  *
  * A connection the server ends between queries is logged: an 'error' event without a
  * listener is an uncaught exception, which ended the worker in the middle of a backup.
- * Settings go by SET, not by startup parameters, which connection poolers refuse.
+ * Settings go by SET, not by startup parameters, which connection poolers refuse. TCP
+ * keepalives find a peer that went away without a word (a failover, a dropped route).
  */
-export async function connectTarget(url: string, applicationName = "vaultline"): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, application_name: applicationName });
-  c.on("error", (e: Error) => log.warn({ err: e.message, applicationName }, "the server ended a connection to the target"));
+export async function connectSession(url: string, applicationName = "vaultline"): Promise<pg.Client> {
+  const c = newClient({ connectionString: url, connectionTimeoutMillis: 10_000, application_name: applicationName, keepAlive: true, keepAliveInitialDelayMillis: 30_000 });
   try {
     await c.connect();
-    await c.query("SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0");
+    await c.query(FREE_OF_TIMEOUTS);
     return c;
   } catch (e) {
     await c.end().catch(() => undefined);
@@ -30,8 +38,20 @@ export async function connectTarget(url: string, applicationName = "vaultline"):
   }
 }
 
+/**
+ * A client whose 'error' events are logged. pg emits one whenever the server ends the
+ * connection (a restart, a failover, pg_terminate_backend, idle_session_timeout), even while
+ * a query is in hand and is rejected with it; with no listener it is an uncaught exception,
+ * which ends the process (decision 143). Every client the application opens comes from here.
+ */
+export function newClient(config: pg.ClientConfig): pg.Client {
+  const c = new pg.Client(config);
+  c.on("error", (e: Error) => log.warn({ err: e.message, applicationName: config.application_name }, "the server ended a session"));
+  return c;
+}
+
 export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>, applicationName?: string): Promise<T> {
-  const c = await connectTarget(url, applicationName);
+  const c = await connectSession(url, applicationName);
   try {
     return await fn(c);
   } finally {

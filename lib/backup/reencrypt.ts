@@ -255,6 +255,9 @@ export async function reencryptBackup(
       checksumSha256: parts.find((p) => p.name === "database")?.sha256 ?? null,
     };
     const text = serializeManifest(next);
+    // Whoever took a lost lock now settles this backup's re-encryption (recoverReencryptions):
+    // nothing more is switched from here.
+    lock.lost.throwIfAborted();
     const row = await ctx.db.keyReencryption.update({
       where: { backupId: id },
       data: { state: "SWITCHING", newManifest: text, newManifestSha256: manifestDigest(text), bytesDone: BigInt(bytesTotal) },

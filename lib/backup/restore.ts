@@ -156,6 +156,9 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
   const ctx = await contextForTargetId(appCtx, first.targetId);
   const targetIsApp = ctx.targetUrl === ctx.appDatabaseUrl;
   const lock = await lockForRestore(ctx, first.targetId, targetIsApp, opts.signal);
+  // A lock lost to another operation on this target stops the restore before it replaces
+  // anything (locks.ts): the copy is discarded, the in-place transaction rolled back.
+  const signal = opts.signal ? AbortSignal.any([opts.signal, lock.lost]) : lock.lost;
   const startedAt = new Date();
   let current: RestoreRecord = toRecord({ ...first, status: "RUNNING", startedAt, phase: "starting" });
   const rlog = log.child({ jobId: restoreId, backupId: first.backupId });
@@ -263,6 +266,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
 
     // 3. The safety backup; without it the restore does not run.
     stage = "safety";
+    signal.throwIfAborted();
     await phase("safety backup");
     if (current.safetyBackupId) {
       const s = await runBackup(ctx, current.safetyBackupId, { insideDestructiveOperation: true });
@@ -297,7 +301,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         try {
           await spawnPgRestore(plain, freshUrl, {
             binDir: ctx.pgBinDir,
-            signal: opts.signal,
+            signal,
             jobs,
             archiveBytes: dbPart.compression?.inputBytes,
             spoolPrefix: restoreSpoolPrefix(restoreId),
@@ -328,6 +332,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         await carryDatabaseSettings(ctx.targetUrl, names);
         await phase("checking the restored copy");
         await checkRestoredCopy(freshUrl, manifest, backupCatalog, keepOwners);
+        signal.throwIfAborted();
         await phase("swapping databases");
         const swapSeconds = await swapDatabases(ctx.targetUrl, names.live, names.fresh, names.previous);
         stage = "replaced";
@@ -361,7 +366,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
           keepOwners,
           keepPrivileges,
           binDir: ctx.pgBinDir,
-          signal: opts.signal,
+          signal,
           onProgress: (p) => (live = { p, total: dbPart.sizeBytes }),
         });
       } catch (e) {
@@ -426,7 +431,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     rlog.info({ durationSeconds: current.durationSeconds, strategy, swapSeconds: current.swapSeconds }, "restore succeeded");
     return "SUCCEEDED";
   } catch (e) {
-    const reason = failureMessage(stage, current.strategy ?? null, e);
+    // Stopped (a lost lock, a shutdown): the reason, not the AbortError of whatever step it cut short.
+    const reason = failureMessage(stage, current.strategy ?? null, signal.aborted && stage !== "replaced" ? signal.reason : e);
     const done = new Date();
     await save({ status: "FAILED", phase: "failed", failureReason: reason, warnings, completedAt: done.toISOString(), durationSeconds: (done.getTime() - startedAt.getTime()) / 1000 });
     // A refused restore never needs its safety backup: mark it so it does not run later.
@@ -705,6 +711,7 @@ async function lockForRestore(ctx: BackupContext, targetId: string, targetIsApp:
   try {
     const catalogue = await waitLock(ctx.appDatabaseUrl, LOCK_DESTRUCTIVE, DESTRUCTIVE_NAME, { signal, pollMs: 1000 });
     return {
+      lost: AbortSignal.any([own.lost, catalogue.lost]),
       release: async () => {
         await catalogue.release();
         await own.release();

@@ -124,6 +124,8 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     await lock?.release();
     throw e;
   }
+  // A lock lost to another backup of this target: this one stops (locks.ts).
+  lock.lost.addEventListener("abort", () => abort.abort(lock.lost.reason), { once: true });
 
   const startedAt = new Date();
   const claimed = await ctx.db.backupJob.updateMany({

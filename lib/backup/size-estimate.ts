@@ -3,14 +3,14 @@
 // tuples and free space that a compressed custom-format archive never carries, so it is
 // the safe bound; the previous archive × headroom covers a database whose size cannot be
 // read (no permission on a managed service). The larger of the two wins.
-import pg from "pg";
+import { newClient } from "./pg-client";
 import type { Db } from "../db";
 
 /** Growth allowed between two backups before the estimate from the last one could run short. */
 export const PREVIOUS_ARCHIVE_HEADROOM = 4;
 
 export async function databaseSizeBytes(url: string): Promise<number | null> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, statement_timeout: 10_000 });
+  const client = newClient({ connectionString: url, connectionTimeoutMillis: 10_000, statement_timeout: 10_000 });
   try {
     await client.connect();
     const { rows } = await client.query<{ n: string }>("SELECT pg_database_size(current_database())::text AS n");

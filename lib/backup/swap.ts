@@ -9,7 +9,7 @@
 import type pg from "pg";
 import { quoteIdent, quoteLiteral as lit } from "./quote";
 import { readDatabaseSettings, settingStatement } from "./db-settings";
-import { connectTarget, withClient } from "./pg-client";
+import { connectSession, withClient } from "./pg-client";
 import { DETACH_SUBSCRIPTIONS, DROP_SUBSCRIPTIONS } from "./restore-plan";
 import { localeOptions, readDatabaseLocale, type DatabaseLocale } from "./db-locale";
 
@@ -48,7 +48,7 @@ export async function maintenanceClient(targetUrl: string): Promise<pg.Client> {
   let last: unknown;
   for (const db of ["postgres", "template1"]) {
     try {
-      return await connectTarget(withDatabase(targetUrl, db), "vaultline-restore");
+      return await connectSession(withDatabase(targetUrl, db), "vaultline-restore");
     } catch (e) {
       last = e;
     }

@@ -11,7 +11,7 @@ import type pg from "pg";
 
 import { CHECKSUM_ALGORITHM, type TableChecksum, type TableChecksums } from "./manifest";
 import { quoteIdent } from "./quote";
-import { connectTarget } from "./pg-client";
+import { connectSession } from "./pg-client";
 
 export type { TableChecksum, TableChecksums };
 
@@ -125,7 +125,7 @@ export interface ExportedSnapshot {
  */
 export async function exportSnapshot(url: string): Promise<ExportedSnapshot> {
   // Free of the database's own timeouts (pg-client.ts): the transaction idles while pg_dump runs.
-  const client = await connectTarget(url, "vaultline-checksums");
+  const client = await connectSession(url, "vaultline-checksums");
   try {
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     const { rows } = await client.query<{ id: string }>("SELECT pg_catalog.pg_export_snapshot() AS id");
@@ -146,7 +146,7 @@ export async function exportSnapshot(url: string): Promise<ExportedSnapshot> {
 
 /** Checksums of a database as it is now (a drill's scratch copy), in one snapshot. */
 export async function checksumDatabase(url: string, opts: ChecksumOptions = {}): Promise<Record<string, TableChecksum>> {
-  const client = await connectTarget(url, "vaultline-checksums");
+  const client = await connectSession(url, "vaultline-checksums");
   try {
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     return await checksumTables(client, opts);

@@ -8,7 +8,8 @@
 // `public` for pg_database_owner (restore-plan.ts inPlacePrologue, apply-archive.ts); the
 // swap creates a database owned like the live one, renames both and ends the sessions on
 // the live one from a maintenance database (swap.ts).
-import pg from "pg";
+import type pg from "pg";
+import { newClient } from "./pg-client";
 import { parseServerVersionNum, pgDumpVersion, type PgVersion } from "./dump";
 import { quoteIdent } from "./quote";
 import { describeSetting, grantToSet, settingsNotCarriable } from "./db-settings";
@@ -294,7 +295,7 @@ async function canReachMaintenance(url: string): Promise<boolean> {
   for (const db of ["postgres", "template1"]) {
     const u = new URL(url);
     u.pathname = `/${db}`;
-    const c = new pg.Client({ connectionString: u.toString(), connectionTimeoutMillis: TEST_CONNECT_TIMEOUT_MS, application_name: "vaultline-target-test" });
+    const c = newClient({ connectionString: u.toString(), connectionTimeoutMillis: TEST_CONNECT_TIMEOUT_MS, application_name: "vaultline-target-test" });
     try {
       await c.connect();
       return true;
@@ -374,13 +375,12 @@ function dumpCompatibility(server: PgVersion, local: PgVersion | Error): TargetT
 
 /** Tests `url` as a target. Never throws for a failure of the database: the result says it. */
 export async function testTargetConnection(url: string, opts: { pgBinDir?: string; timeoutMs?: number } = {}): Promise<TargetTestResult> {
-  const client = new pg.Client({
+  const client = newClient({
     connectionString: url,
     connectionTimeoutMillis: opts.timeoutMs ?? TEST_CONNECT_TIMEOUT_MS,
     statement_timeout: STATEMENT_TIMEOUT_MS,
     application_name: "vaultline-target-test",
   });
-  client.on("error", () => undefined);
   const local = await pgDumpVersion(opts.pgBinDir).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
   try {
     await client.connect();
