@@ -104,6 +104,11 @@ function PlanBox({ plan }: { plan: NonNullable<RestorePreview["plan"]> }) {
           ? "Owners and grants are restored as they were in the backup."
           : `Owners and grants cannot be restored as they were: ${plan.ownership.problems.join(" ")}`}
       </p>
+      {plan.standby && (
+        <p className="mt-1 font-medium text-red-700" data-testid="restore-standby">
+          This target&apos;s database is on a standby (read-only): the restore will refuse to run. Restore on the primary.
+        </p>
+      )}
       {plan.tempSpace && <TempSpaceLine space={plan.tempSpace} />}
       {plan.needsSuperuser && plan.needsSuperuser.objects.length > 0 && (
         <p className="mt-1 font-medium text-red-700" data-testid="restore-needs-superuser">
@@ -301,7 +306,8 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
   const needsKey = preview.data?.verified?.needsPrivateKey === true;
   const keyLooksRight = privateKey.trim().startsWith("-----BEGIN PGP PRIVATE KEY BLOCK-----");
   // The word alone is not enough: the user must have seen what changes (DESIGN §5).
-  const ready = preview.isSuccess && preview.data.verified?.ok !== false && (!mustReassign || reassign) && (!needsKey || keyLooksRight);
+  // A standby takes no writes: the restore would refuse on the server anyway.
+  const ready = preview.isSuccess && preview.data.verified?.ok !== false && !preview.data.plan?.standby && (!mustReassign || reassign) && (!needsKey || keyLooksRight);
   const confirmForm = !started && (
     <TypedConfirm
       word={RESTORE_WORD}

@@ -72,13 +72,27 @@ async function admin(url: string, sql: string) {
   }
 }
 
+export class ReadOnlyServerError extends Error {
+  constructor() {
+    super(
+      "the drill's server takes no writes (a standby, or read-only by default), so the scratch database cannot be made there: set DRILL_DATABASE_URL to a server where Vaultline's role may CREATE DATABASE",
+    );
+    this.name = "ReadOnlyServerError";
+  }
+}
+
 /**
  * The scratch database, in the backed-up database's encoding and locale (db-locale.ts) when
  * the manifest records them. A server without that locale gets the same encoding with the C
  * locale (content checksums hold; text sorts by bytes), and the answer says so.
  */
 export async function createScratch(server: string, name: string, locale: DatabaseLocale | undefined): Promise<string | undefined> {
-  const create = (options: string) => admin(server, `CREATE DATABASE ${quoteIdent(name)}${options ? ` WITH ${options}` : ""}`);
+  const create = (options: string) =>
+    admin(server, `CREATE DATABASE ${quoteIdent(name)}${options ? ` WITH ${options}` : ""}`).catch((e: Error & { code?: string }) => {
+      // A standby (backups are often taken from one) takes no writes: say what to do (decision 144).
+      if (e.code === "25006") throw new ReadOnlyServerError();
+      throw e;
+    });
   if (!locale) {
     await create("");
     return undefined;
@@ -87,6 +101,7 @@ export async function createScratch(server: string, name: string, locale: Databa
     await create(localeOptions(locale));
     return undefined;
   } catch (e) {
+    if (e instanceof ReadOnlyServerError) throw e;
     await create(localeOptions(locale, { plainC: true }));
     return `restored with the C locale: this server cannot make a database in ${describeLocale(locale)} (${(e as Error).message.split("\n")[0]})`;
   }

@@ -10,7 +10,7 @@ import type { Manifest } from "./manifest";
 import type { RestorePreview } from "../validation/restores";
 import { ApiError, notFound } from "../errors";
 import { catalogSnapshot, diffCatalogs, manifestCatalog } from "./catalog-snapshot";
-import { chooseStrategy, ownershipPlan, probeTarget, type TargetCapabilities } from "./restore-plan";
+import { chooseStrategy, ownershipPlan, probeTarget, standbyProblem, type TargetCapabilities } from "./restore-plan";
 import { measureTempSpace, tempSpaceProblem } from "./temp-space";
 
 export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
@@ -95,6 +95,8 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings">): string[] {
       `This database subscribes to logical replication (${subs.join(", ")}): after the restore ${subs.length === 1 ? "the subscription is" : "each subscription is"} disabled, as pg_dump recreates ${subs.length === 1 ? "it" : "them"}, and replication stays stopped until you enable ${subs.length === 1 ? "it" : "each"} (ALTER SUBSCRIPTION … ENABLE) — once the rows it would replay are the ones you want. The replication slot on the publisher is kept.`,
     );
   }
+  const standby = standbyProblem({ standby: !!p.plan?.standby });
+  if (standby) w.push(`${standby}. The restore refuses to run here.`);
   const space = p.plan?.tempSpace ? tempSpaceProblem(p.plan.tempSpace) : null;
   if (space) w.push(`${space}. Until then the restore refuses to run.`);
   if (p.targetIsVaultline) w.push("The target is Vaultline's own database: backup history, restores and the audit log are re-read from storage afterwards.");
@@ -163,6 +165,7 @@ export async function buildPreview(
       // What PostgreSQL will refuse this role (catalog-snapshot.ts SUPERUSER_ONLY); a superuser may make all of it.
       needsSuperuser: cap.superuser ? null : { user: cap.user, objects: backupCatalog?.superuserOnly ?? [] },
       subscriptions: cap.subscriptions,
+      standby: cap.standby,
     },
     rowEstimates: Object.fromEntries([...names].sort().map((n) => [n, { live: liveRows[n] ?? null, backup: backupRows[n] ?? null }])),
     ageSeconds: Math.round((Date.now() - (job.completedAt ?? job.createdAt).getTime()) / 1000),

@@ -29,6 +29,8 @@ export interface TargetCapabilities {
   tablespace: string;
   tablespaceCreate: boolean;
   serverVersionNum: number;
+  /** The server is a standby (in recovery): it takes no writes, so nothing is restored into it (decision 144). */
+  standby: boolean;
   /** Roles the backup needs that do not exist on this server. */
   missingRoles: string[];
   /** Existing roles the connecting role may not hand objects to. */
@@ -55,6 +57,12 @@ export interface RestorePlan {
   ownership: OwnershipPlan;
 }
 
+/** Why nothing can be restored into this target's database, or null (decision 144). */
+export function standbyProblem(cap: Pick<TargetCapabilities, "standby">): string | null {
+  if (!cap.standby) return null;
+  return `The target's database is on a standby (a server in recovery, which takes no writes): nothing can be restored into it, and the primary's changes would overwrite it anyway. Restore on the primary: point this target's connection at it for the restore, or add the primary as a target of its own`;
+}
+
 export async function probeTarget(url: string, roles: string[]): Promise<TargetCapabilities> {
   return withClient(url, async (c) => {
     const { rows } = await c.query(`
@@ -63,7 +71,7 @@ export async function probeTarget(url: string, roles: string[]): Promise<TargetC
              pg_has_role(current_user, d.datdba, 'MEMBER') AS "ownsDatabase",
              (r.rolsuper OR pg_has_role(current_user, 'pg_signal_backend', 'MEMBER')) AS "canSignal",
              t.spcname AS tablespace, (t.spcname = 'pg_default' OR has_tablespace_privilege(t.oid, 'CREATE')) AS "tablespaceCreate",
-             current_setting('server_version_num')::int AS "serverVersionNum"
+             current_setting('server_version_num')::int AS "serverVersionNum", pg_is_in_recovery() AS standby
         FROM pg_roles r, pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace
        WHERE r.rolname = current_user AND d.datname = current_database()`);
     const base = rows[0] as Omit<TargetCapabilities, "missingRoles" | "notMemberOf" | "unsettable" | "subscriptions">;

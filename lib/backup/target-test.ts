@@ -29,10 +29,12 @@ export type TargetCheck =
   | "backup.tables"
   | "backup.row_security"
   | "backup.large_objects"
+  | "in_place.writable"
   | "in_place.create"
   | "in_place.database_owner"
   | "in_place.object_owners"
   | "in_place.extensions"
+  | "swap.writable"
   | "swap.createdb"
   | "swap.database_owner"
   | "swap.signal"
@@ -100,6 +102,8 @@ interface RoleFacts {
   tablespaceCreate: boolean;
   readAllData: boolean;
   loCompat: boolean;
+  /** In recovery: a standby, which takes no writes (decision 144). */
+  standby: boolean;
 }
 
 async function roleFacts(c: pg.Client): Promise<RoleFacts> {
@@ -117,7 +121,7 @@ async function roleFacts(c: pg.Client): Promise<RoleFacts> {
            (r.rolsuper OR pg_has_role(current_user, 'pg_signal_backend', 'MEMBER')) AS "canSignal",
            (r.rolsuper OR ${readAll}) AS "readAllData",
            t.spcname AS tablespace, (t.spcname = 'pg_default' OR has_tablespace_privilege(t.oid, 'CREATE')) AS "tablespaceCreate",
-           current_setting('lo_compat_privileges')::bool AS "loCompat"
+           current_setting('lo_compat_privileges')::bool AS "loCompat", pg_is_in_recovery() AS standby
       FROM pg_roles r, pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace
      WHERE r.rolname = current_user AND d.datname = current_database()`, [v]);
   return rows[0];
@@ -211,9 +215,16 @@ async function backupReasons(c: pg.Client, f: RoleFacts): Promise<TargetTestReas
   return out;
 }
 
+/** A standby takes no writes: neither restore can run, whatever the role may do (decision 144). */
+function writable(check: "in_place.writable" | "swap.writable", f: RoleFacts): TargetTestReason {
+  return f.standby
+    ? { check, ok: false, message: `${f.database} is on a standby (in recovery): it takes no writes, so nothing can be restored into it. Backups from it work; restore on the primary.` }
+    : { check, ok: true, message: `${f.database} is on a primary: it takes writes.` };
+}
+
 async function inPlaceReasons(c: pg.Client, f: RoleFacts): Promise<TargetTestReason[]> {
   const u = quoteIdent(f.user);
-  const out: TargetTestReason[] = [];
+  const out: TargetTestReason[] = [writable("in_place.writable", f)];
   out.push(
     f.createOnDb
       ? { check: "in_place.create", ok: true, message: `${f.user} may create schemas in ${f.database}.` }
@@ -315,6 +326,7 @@ async function swapReasons(c: pg.Client, url: string, f: RoleFacts): Promise<Tar
   const unsettable = f.superuser ? [] : await settingsNotCarriable(c);
   const grants = [...new Set(unsettable.map((x) => grantToSet(x, f.user, f.serverVersionNum)).filter((g): g is string => g !== null))];
   return [
+    writable("swap.writable", f),
     f.createDb
       ? { check: "swap.createdb", ok: true, message: `${f.user} may create databases.` }
       : { check: "swap.createdb", ok: false, message: `${f.user} may not create databases: the fresh copy beside ${f.database} cannot be made.`, grant: `ALTER ROLE ${u} CREATEDB;` },

@@ -171,6 +171,10 @@ export const restorePreviewSchema = z
           .array(z.string())
           .optional()
           .describe("The live database's logical replication subscriptions: after the restore each is disabled (as pg_dump recreates them) and must be enabled again"),
+        standby: z
+          .boolean()
+          .optional()
+          .describe("The target's server is a standby (in recovery, read-only): nothing can be restored into it and the restore refuses to run; restore on the primary"),
       })
       .nullable(),
     rowEstimates: z.record(z.string(), z.object({ live: z.number().nullable(), backup: z.number().nullable() })),

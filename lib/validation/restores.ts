@@ -52,6 +52,8 @@ export interface RestorePreview {
     needsSuperuser?: { user: string; objects: string[] } | null;
     /** The live database's logical replication subscriptions, which the restore leaves disabled (decision 142). Absent in restores recorded before it. */
     subscriptions?: string[];
+    /** The target's server is a standby: the restore refuses to run (decision 144). Absent in restores recorded before it. */
+    standby?: boolean;
   } | null;
   rowEstimates: Record<string, { live: number | null; backup: number | null }>;
   ageSeconds: number;
