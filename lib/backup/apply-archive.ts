@@ -17,7 +17,7 @@ import { createDecryptStream, type DecryptKey } from "./crypto";
 import { createDecompressor, type CompressionCodec } from "./compression";
 import { createHashingStream } from "./hashing";
 import { pgBinary } from "./dump";
-import { killTool, spawnTool } from "./pg-process";
+import { isPipeError, killTool, spawnTool } from "./pg-process";
 import { libpqConnection } from "./libpq";
 import type { LiveProgress } from "./live-progress";
 
@@ -174,7 +174,22 @@ export async function applyArchive(o: ApplyOptions): Promise<void> {
     if (!tail.release(o.epilogue ? `${o.epilogue}\n` : "")) throw new Error("the restore script did not end cleanly; nothing was committed");
     await Promise.all([out, psql.exited]);
   } catch (e) {
+    // psql stopped on an error (ON_ERROR_STOP) and what was still being written to it broke:
+    // the error is psql's, the broken pipe only its echo. It reported "write EPIPE" for
+    // "out of shared memory" (decision 145).
+    const cause = isPipeError(e) ? await exitError(psql, 2000) : null;
     killAll();
-    throw e;
+    throw cause ?? e;
+  }
+}
+
+/** The error a tool exited with, if it exits with one within ms; null otherwise. */
+async function exitError(tool: { exited: Promise<void> }, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
+  try {
+    return await Promise.race([tool.exited.then(() => null, (err: unknown) => err), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -219,7 +219,10 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     const plain = decrypted.pipe(createDecompressor(part.compression));
     enc.on("error", (e) => decrypted.destroy(e));
     decrypted.on("error", (e) => plain.destroy(e));
-    await spawnPgRestore(plain, scratch, { binDir: ctx.pgBinDir, singleTransaction: true, noOwner: true, noPrivileges: true });
+    // Statement by statement, not in one transaction: the scratch copy is dropped whatever
+    // happens, and one transaction locks every object it makes — more than the server's
+    // lock table holds for a database of a few thousand tables (decision 145).
+    await spawnPgRestore(plain, scratch, { binDir: ctx.pgBinDir, noOwner: true, noPrivileges: true });
     recoverySeconds = (Date.now() - recoveryStarted) / 1000;
     const compared = await compareWithManifest(v.manifest, scratch);
     // Nothing to compare (every table above the checksum bound, or an empty database) is

@@ -10,7 +10,7 @@ import type { Manifest } from "./manifest";
 import type { RestorePreview } from "../validation/restores";
 import { ApiError, notFound } from "../errors";
 import { catalogSnapshot, diffCatalogs, manifestCatalog } from "./catalog-snapshot";
-import { chooseStrategy, ownershipPlan, probeTarget, standbyProblem, type TargetCapabilities } from "./restore-plan";
+import { chooseStrategy, ownershipPlan, probeTarget, inPlaceLockProblem, standbyProblem, type TargetCapabilities } from "./restore-plan";
 import { measureTempSpace, tempSpaceProblem } from "./temp-space";
 
 export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
@@ -97,6 +97,8 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings">): string[] {
   }
   const standby = standbyProblem({ standby: !!p.plan?.standby });
   if (standby) w.push(`${standby}. The restore refuses to run here.`);
+  const locks = p.plan?.strategy === "in-place" && p.plan.locks ? inPlaceLockProblem({ locks: p.plan.locks }) : null;
+  if (locks) w.push(`${locks}.`);
   const space = p.plan?.tempSpace ? tempSpaceProblem(p.plan.tempSpace) : null;
   if (space) w.push(`${space}. Until then the restore refuses to run.`);
   if (p.targetIsVaultline) w.push("The target is Vaultline's own database: backup history, restores and the audit log are re-read from storage afterwards.");
@@ -166,6 +168,7 @@ export async function buildPreview(
       needsSuperuser: cap.superuser ? null : { user: cap.user, objects: backupCatalog?.superuserOnly ?? [] },
       subscriptions: cap.subscriptions,
       standby: cap.standby,
+      locks: cap.locks,
     },
     rowEstimates: Object.fromEntries([...names].sort().map((n) => [n, { live: liveRows[n] ?? null, backup: backupRows[n] ?? null }])),
     ageSeconds: Math.round((Date.now() - (job.completedAt ?? job.createdAt).getTime()) / 1000),

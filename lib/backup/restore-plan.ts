@@ -31,6 +31,13 @@ export interface TargetCapabilities {
   serverVersionNum: number;
   /** The server is a standby (in recovery): it takes no writes, so nothing is restored into it (decision 144). */
   standby: boolean;
+  /**
+   * The server's lock table (max_locks_per_transaction × (max_connections +
+   * max_prepared_transactions), shared by every session) and the live database's relations
+   * (tables, indexes, sequences, views, TOAST tables): an in-place restore locks each one it
+   * drops and each one it makes until it commits (decision 145).
+   */
+  locks: { perTransaction: number; slots: number; relations: number };
   /** Roles the backup needs that do not exist on this server. */
   missingRoles: string[];
   /** Existing roles the connecting role may not hand objects to. */
@@ -57,6 +64,27 @@ export interface RestorePlan {
   ownership: OwnershipPlan;
 }
 
+/**
+ * Whether an in-place restore may run out of locks, and what to do (decision 145). It drops
+ * the live relations and makes the backup's, about as many, in one transaction: twice the
+ * live count against the lock table. PostgreSQL lends a transaction some of its shared
+ * memory beyond that, so this is a warning, not a refusal; the failure, if it comes, is
+ * rolled back and explained (lockTableHint).
+ */
+export function inPlaceLockProblem(cap: Pick<TargetCapabilities, "locks">): string | null {
+  const { perTransaction, slots, relations } = cap.locks;
+  const needed = relations * 2;
+  if (needed <= slots) return null;
+  const connections = Math.max(1, Math.round(slots / perTransaction));
+  return `An in-place restore runs in one transaction, which locks every table, index, sequence and view it drops and recreates: about ${needed} here, and this server's lock table holds about ${slots} (max_locks_per_transaction ${perTransaction} × ${connections} connections). It may fail with "out of shared memory" and change nothing. Raise max_locks_per_transaction to at least ${Math.ceil(needed / connections)} and restart PostgreSQL, or give Vaultline's role what the swap needs (the swap does not run in one transaction)`;
+}
+
+/** The failure of a restore that ran out of locks, with what to change; null for any other failure. */
+export function lockTableHint(message: string): string | null {
+  if (!/out of shared memory|max_locks_per_transaction/i.test(message)) return null;
+  return "the database has more objects than one transaction may lock on this server: raise max_locks_per_transaction (and restart PostgreSQL), or give Vaultline's role what the swap needs — the swap does not restore in one transaction";
+}
+
 /** Why nothing can be restored into this target's database, or null (decision 144). */
 export function standbyProblem(cap: Pick<TargetCapabilities, "standby">): string | null {
   if (!cap.standby) return null;
@@ -71,7 +99,13 @@ export async function probeTarget(url: string, roles: string[]): Promise<TargetC
              pg_has_role(current_user, d.datdba, 'MEMBER') AS "ownsDatabase",
              (r.rolsuper OR pg_has_role(current_user, 'pg_signal_backend', 'MEMBER')) AS "canSignal",
              t.spcname AS tablespace, (t.spcname = 'pg_default' OR has_tablespace_privilege(t.oid, 'CREATE')) AS "tablespaceCreate",
-             current_setting('server_version_num')::int AS "serverVersionNum", pg_is_in_recovery() AS standby
+             current_setting('server_version_num')::int AS "serverVersionNum", pg_is_in_recovery() AS standby,
+             json_build_object(
+               'perTransaction', current_setting('max_locks_per_transaction')::int,
+               'slots', current_setting('max_locks_per_transaction')::int * (current_setting('max_connections')::int + current_setting('max_prepared_transactions')::int),
+               'relations', (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                              WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_temp_%' AND n.nspname NOT LIKE 'pg_toast_temp_%'
+                                AND (n.nspname <> 'pg_toast' OR c.oid >= 16384))) AS locks
         FROM pg_roles r, pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace
        WHERE r.rolname = current_user AND d.datname = current_database()`);
     const base = rows[0] as Omit<TargetCapabilities, "missingRoles" | "notMemberOf" | "unsettable" | "subscriptions">;

@@ -29,7 +29,7 @@ import { contextForTarget, contextForTargetId, DEFAULT_TARGET_ID } from "./targe
 import { buildPreview, diffSchemas } from "./preview";
 import { excludedSchemas, prismaSchema, schemaSnapshot } from "./introspect";
 import { catalogSnapshot, diffCatalogs, manifestCatalog, type CatalogSnapshot } from "./catalog-snapshot";
-import { chooseStrategy, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, standbyProblem, type Ownership } from "./restore-plan";
+import { chooseStrategy, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, lockTableHint, standbyProblem, type Ownership } from "./restore-plan";
 import { allowConnections, carryDatabaseSettings, createFreshDatabase, databaseOf, databasesExist, detachSubscriptions, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
 import { canUndo } from "./restores-catalog";
 import { holdAutovacuum, type AutovacuumHold } from "./autovacuum-hold";
@@ -457,7 +457,9 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
 
 /** What a failure means for the database, by how far the restore got. */
 function failureMessage(stage: "checking" | "safety" | "applying" | "replaced", strategy: string | null, e: unknown): string {
-  const why = humanReason(e);
+  const reason = humanReason(e);
+  const locks = lockTableHint(reason);
+  const why = locks ? `${reason} (${locks})` : reason;
   if (e instanceof RefusedError || stage === "checking" || stage === "safety") return `${why}. Nothing was changed.`.replace(/\.\. /, ". ");
   if (stage === "applying") {
     return strategy === "swap"

@@ -175,6 +175,10 @@ export const restorePreviewSchema = z
           .boolean()
           .optional()
           .describe("The target's server is a standby (in recovery, read-only): nothing can be restored into it and the restore refuses to run; restore on the primary"),
+        locks: z
+          .object({ perTransaction: z.number(), slots: z.number(), relations: z.number() })
+          .optional()
+          .describe("The server's lock table (max_locks_per_transaction × connections) and the live database's relations: an in-place restore locks about twice the relations in one transaction, and the warnings say when that may not fit"),
       })
       .nullable(),
     rowEstimates: z.record(z.string(), z.object({ live: z.number().nullable(), backup: z.number().nullable() })),

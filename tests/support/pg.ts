@@ -62,13 +62,13 @@ export function pgOn(adminUrl: string, opts: { dropCreated?: boolean } = {}): Pg
 }
 
 /** Starts an embedded PostgreSQL 15 in a temp dir (or wraps `adminUrl` when given). */
-export async function startPg(opts: { adminUrl?: string; label?: string } = {}): Promise<PgServer> {
+export async function startPg(opts: { adminUrl?: string; label?: string; flags?: string[] } = {}): Promise<PgServer> {
   // On a server we did not start, remove what we created; ours goes with its dir.
   if (opts.adminUrl) return pgOn(opts.adminUrl, { dropCreated: true });
   const dir = mkdtempSync(path.join(tmpdir(), `vaultline-${opts.label ?? "standalone"}-pg-`));
   // initdb runs as the unprivileged postgres user when we are root.
   chmodSync(dir, 0o755);
-  const server = await startEmbeddedPostgres({ dir: path.join(dir, "data"), port: await freePort(), password: "standalone-pg-password", persistent: false });
+  const server = await startEmbeddedPostgres({ dir: path.join(dir, "data"), port: await freePort(), password: "standalone-pg-password", persistent: false, flags: opts.flags });
   return {
     ...pgOn(server.url("postgres")),
     async stop() {
