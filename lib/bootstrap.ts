@@ -42,7 +42,7 @@ export function loadOrCreateSecrets(dataDir: string): { secrets: EmbeddedSecrets
 }
 
 export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
-  const c = newClient({ connectionString: adminUrl, application_name: "vaultline-bootstrap" });
+  const c = await newClient(adminUrl, { application_name: "vaultline-bootstrap" });
   await c.connect();
   try {
     const r = await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);

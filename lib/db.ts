@@ -5,6 +5,7 @@ import pg from "pg";
 import { PrismaClient } from "./generated/prisma/client";
 import { config } from "./config";
 import { componentLogger } from "./log";
+import { poolConfig } from "./backup/pg-url";
 
 const log = componentLogger("db");
 
@@ -15,7 +16,8 @@ const log = componentLogger("db");
 const POOL = Symbol.for("vaultline.db.pgPool");
 
 function create(url: string) {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // sslmode as libpq reads it, as far as a pool can without a round trip (decision 146).
+  const pool = new pg.Pool({ ...poolConfig(url), max: 10 });
   // An idle connection the server ends (a restart, a failover, idle_session_timeout) is
   // dropped from the pool, which then emits 'error': without a listener, an uncaught
   // exception that ended the worker and the web server (decision 143).

@@ -82,7 +82,7 @@ function compare(files: MigrationFile[], rows: Row[] | null): MigrationStatus {
 }
 
 export async function migrationStatus(url: string, dir = MIGRATIONS_DIR): Promise<MigrationStatus> {
-  const client = newClient({ connectionString: url, application_name: "vaultline-migrate" });
+  const client = await newClient(url, { application_name: "vaultline-migrate" });
   await client.connect();
   try {
     return compare(readMigrations(dir), await appliedRows(client));
@@ -94,7 +94,7 @@ export async function migrationStatus(url: string, dir = MIGRATIONS_DIR): Promis
 /** Applies every missing migration. Returns the names applied (empty when current). */
 export async function migrate(url: string, dir = MIGRATIONS_DIR): Promise<string[]> {
   const files = readMigrations(dir);
-  const client = newClient({ connectionString: url, application_name: "vaultline-migrate" });
+  const client = await newClient(url, { application_name: "vaultline-migrate" });
   await client.connect();
   try {
     await client.query("BEGIN");

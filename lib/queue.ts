@@ -3,6 +3,7 @@
 import { PgBoss, type JobWithMetadata } from "pg-boss";
 import type pg from "pg";
 import { newClient } from "./backup/pg-client";
+import { poolConfig } from "./backup/pg-url";
 import { componentLogger } from "./log";
 
 export const QUEUES = {
@@ -69,7 +70,7 @@ async function schemaVersion(client: pg.ClientBase, schema: string): Promise<num
  * the settings. Returns whether a legacy schema is waiting to be adopted.
  */
 async function parkLegacySchema(url: string): Promise<boolean> {
-  const client = newClient({ connectionString: url, application_name: "vaultline-queue" });
+  const client = await newClient(url, { application_name: "vaultline-queue" });
   await client.connect();
   try {
     await client.query("SELECT pg_advisory_lock($1)", [LEGACY_LOCK_KEY]);
@@ -95,7 +96,7 @@ async function parkLegacySchema(url: string): Promise<boolean> {
  * start, and a second replica waits on the lock and then finds nothing to do.
  */
 async function adoptLegacyJobs(url: string, boss: PgBoss): Promise<number> {
-  const client = newClient({ connectionString: url, application_name: "vaultline-queue" });
+  const client = await newClient(url, { application_name: "vaultline-queue" });
   await client.connect();
   try {
     await client.query("BEGIN");
@@ -148,7 +149,7 @@ function entry(url: string, opts: { supervise?: boolean; schedule?: boolean }): 
     const boss = (async () => {
       const legacy = await parkLegacySchema(url);
       const b = new PgBoss({
-        connectionString: url,
+        ...poolConfig(url),
         schema: BOSS_SCHEMA,
         application_name: "vaultline-queue",
         max: 4,

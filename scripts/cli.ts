@@ -97,7 +97,7 @@ async function main() {
     const url = `postgresql://vaultline:${encodeURIComponent(s.postgresPassword)}@127.0.0.1:${port}/vaultline`;
     if (cmd === "backup" || cmd === "reencrypt") {
       // The dashboard may be running (its server is up) or stopped (start ours).
-      const probe = newClient({ connectionString: url, application_name: "vaultline-cli" });
+      const probe = await newClient(url, { application_name: "vaultline-cli" });
       const up = await probe.connect().then(() => true, () => false);
       await probe.end().catch(() => {});
       if (!up) server = await startEmbeddedPostgres({ dir: path.join(dataDir, "pg"), port, password: s.postgresPassword });

@@ -115,6 +115,39 @@ describe.each(["in-place", "swap"] as const)("restore of an application database
     }
   });
 
+  it("a grant a later migration revoked (an ACL spelled out, equal to the defaults) restores as it was and previews as no change", async () => {
+    // Granted, then revoked: PostgreSQL keeps the owner's defaults spelled out, in its own order,
+    // and pg_dump writes no GRANT for them, so the restored ACL is null (decision 147). The
+    // swap's check of its copy compared the text and failed every such restore.
+    await exec(
+      asAppRole(env.targetUrl),
+      `GRANT SELECT ON audit_log TO ${READER_ROLE}; REVOKE SELECT ON audit_log FROM ${READER_ROLE};
+       REVOKE EXECUTE ON FUNCTION log_customer() FROM PUBLIC; GRANT EXECUTE ON FUNCTION log_customer() TO PUBLIC;
+       CREATE SEQUENCE revoked_seq; GRANT USAGE ON SEQUENCE revoked_seq TO ${READER_ROLE}; REVOKE USAGE ON SEQUENCE revoked_seq FROM ${READER_ROLE};
+       REFRESH MATERIALIZED VIEW billing.revenue;`,
+    );
+    // (The refresh: a backup holds a materialized view's query, not its rows, and a restore
+    // refills it from the restored tables — after the undo above, its rows predate the migration.)
+    const aclOf = async () =>
+      sql<{ t: string | null; f: string | null; s: string | null }>(
+        env.targetUrl,
+        `SELECT (SELECT relacl::text FROM pg_class WHERE relname = 'audit_log') AS t, (SELECT proacl::text FROM pg_proc WHERE proname = 'log_customer') AS f,
+                (SELECT relacl::text FROM pg_class WHERE relname = 'revoked_seq') AS s`,
+      );
+    expect(await aclOf()).toEqual([{ t: `{${APP_ROLE}=arwdDxt/${APP_ROLE}}`, f: `{${APP_ROLE}=X/${APP_ROLE},=X/${APP_ROLE}}`, s: `{${APP_ROLE}=rwU/${APP_ROLE}}` }]);
+    const before = await fingerprint(env.targetUrl);
+    const id = await fullBackup(env);
+
+    const preview = await previewRestore(env.ctx, id);
+    expect([preview.objects?.tables.changed, preview.objects?.functions.changed, preview.objects?.sequences.changed]).toEqual([[], [], []]);
+    const { status, row } = await restore(env, id);
+    expect(row.failureReason).toBeNull();
+    expect(status).toBe("SUCCEEDED");
+    expect(await fingerprint(env.targetUrl)).toEqual(before);
+    expect(await aclOf()).toEqual([{ t: null, f: null, s: null }]);
+    await exec(env.targetUrl, "DROP SEQUENCE revoked_seq");
+  });
+
   it("refuses to change owners silently: a missing role stops the restore before anything is touched, 'reassign' is explicit", async () => {
     // A role the backup needs is gone (dropped after its objects were reassigned).
     const ghost = `vl_ghost_${strategy.replace("-", "_")}`;

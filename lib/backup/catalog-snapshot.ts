@@ -4,6 +4,7 @@
 // (DESIGN §5) — not only tables and columns. Objects that belong to an extension are the
 // extension's, and schemas Vaultline leaves out of a backup are left out here too.
 import { createHash } from "node:crypto";
+import type pg from "pg";
 import { connectSession } from "./pg-client";
 
 export const OBJECT_KINDS = [
@@ -213,23 +214,86 @@ function collapse(kind: ObjectKind, entries: Record<string, CatalogEntry>): Reco
   return { [`(${names.length} large objects)`]: { owner: null, acl: null, def: short(JSON.stringify(entries)) } };
 }
 
+/** acldefault's object type for the kinds whose entries carry an ACL. */
+const ACL_TYPE: Partial<Record<ObjectKind, string>> = { schemas: "n", tables: "r", views: "r", materializedViews: "r", sequences: "s", functions: "f", types: "T", largeObjects: "L" };
+
+/**
+ * Which of these ACLs grant exactly what the owner's defaults grant (decision 147). An object
+ * granted to someone and later revoked keeps an explicit ACL equal to its defaults
+ * ({app=arwdDxt/app}); pg_dump writes no GRANT for it, so the restored object's ACL is null:
+ * the same privileges, another text. Compared as text, the swap's check of its fresh copy
+ * failed every restore of such a database. Asked of the server (acldefault), item by item,
+ * in any order; an owner the server does not know never matches.
+ */
+async function defaultAcls(client: pg.Client, items: Array<{ kind: ObjectKind; owner: string | null; acl: string | null }>): Promise<boolean[]> {
+  const asked = items.map((it, i) => ({ i, type: ACL_TYPE[it.kind], owner: it.owner, acl: it.acl })).filter((x) => x.type && x.owner && x.acl);
+  const out = items.map(() => false);
+  if (!asked.length) return out;
+  const { rows } = await client.query<{ i: string; d: boolean }>(
+    `SELECT u.i, coalesce((SELECT array_agg(x ORDER BY x) FROM unnest(u.a::text[]) x)
+                        = (SELECT array_agg(x::text ORDER BY x::text) FROM unnest(acldefault(u.k::"char", to_regrole(quote_ident(u.o)))) x), false) AS d
+       FROM unnest($1::int[], $2::text[], $3::text[], $4::text[]) AS u(i, a, k, o)`,
+    [asked.map((x) => x.i), asked.map((x) => x.acl), asked.map((x) => x.type), asked.map((x) => x.owner)],
+  );
+  for (const r of rows) out[Number(r.i)] = r.d;
+  return out;
+}
+
+/** The entries with an ACL equal to the owner's defaults written as null, as a restore leaves them. */
+async function withDefaultAclsAsNull(client: pg.Client, objects: CatalogSnapshot["objects"]): Promise<CatalogSnapshot["objects"]> {
+  const flat = OBJECT_KINDS.flatMap((kind) => Object.entries(objects[kind] ?? {}).map(([name, e]) => ({ kind, name, ...e })));
+  const isDefault = await defaultAcls(client, flat);
+  const out = {} as CatalogSnapshot["objects"];
+  for (const kind of OBJECT_KINDS) out[kind] = { ...(objects[kind] ?? {}) };
+  flat.forEach((e, i) => {
+    if (isDefault[i]) out[e.kind][e.name] = { ...out[e.kind][e.name], acl: null };
+  });
+  return out;
+}
+
+async function snapshotOn(client: pg.Client, excludeSchemas: string[]): Promise<CatalogSnapshot> {
+  const raw = {} as CatalogSnapshot["objects"];
+  for (const kind of OBJECT_KINDS) {
+    const { rows } = await client.query<Row>(QUERIES[kind], [excludeSchemas]);
+    const entries: Record<string, CatalogEntry> = {};
+    for (const r of rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) entries[r.name] = { owner: r.owner, acl: r.acl, def: short(r.def ?? "") };
+    raw[kind] = entries;
+  }
+  // Before large objects are collapsed into one entry: the hash covers their ACLs.
+  const normal = await withDefaultAclsAsNull(client, raw);
+  const objects = {} as CatalogSnapshot["objects"];
+  const roles = new Set<string>();
+  for (const kind of OBJECT_KINDS) {
+    for (const e of Object.values(normal[kind])) {
+      if (e.owner) roles.add(e.owner);
+      for (const role of aclRoles(e.acl)) roles.add(role);
+    }
+    objects[kind] = collapse(kind, normal[kind]);
+  }
+  const { rows: su } = await client.query<{ name: string }>(SUPERUSER_ONLY, [excludeSchemas]);
+  return { objects, roles: [...roles].sort(), superuserOnly: su.map((r) => r.name).sort() };
+}
+
+/** The database's catalogue now, an ACL equal to its owner's defaults written as null. */
 export async function catalogSnapshot(url: string, excludeSchemas: string[] = []): Promise<CatalogSnapshot> {
   const client = await connectSession(url, "vaultline-catalog");
   try {
-    const objects = {} as CatalogSnapshot["objects"];
-    const roles = new Set<string>();
-    for (const kind of OBJECT_KINDS) {
-      const { rows } = await client.query<Row>(QUERIES[kind], [excludeSchemas]);
-      const entries: Record<string, CatalogEntry> = {};
-      for (const r of rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-        entries[r.name] = { owner: r.owner, acl: r.acl, def: short(r.def ?? "") };
-        if (r.owner) roles.add(r.owner);
-        for (const role of aclRoles(r.acl)) roles.add(role);
-      }
-      objects[kind] = collapse(kind, entries);
-    }
-    const { rows: su } = await client.query<{ name: string }>(SUPERUSER_ONLY, [excludeSchemas]);
-    return { objects, roles: [...roles].sort(), superuserOnly: su.map((r) => r.name).sort() };
+    return await snapshotOn(client, excludeSchemas);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * The database's catalogue now and a recorded one, made comparable on the same server: a
+ * manifest written before decision 147 holds an explicit ACL equal to the defaults as text.
+ * (Past the large-object limit, a record's large objects are one hash and stay as recorded.)
+ */
+export async function catalogBesideRecord(url: string, excludeSchemas: string[], recorded: CatalogSnapshot): Promise<{ live: CatalogSnapshot; recorded: CatalogSnapshot }> {
+  const client = await connectSession(url, "vaultline-catalog");
+  try {
+    const live = await snapshotOn(client, excludeSchemas);
+    return { live, recorded: { ...recorded, objects: await withDefaultAclsAsNull(client, recorded.objects) } };
   } finally {
     await client.end().catch(() => undefined);
   }

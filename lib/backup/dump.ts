@@ -85,7 +85,7 @@ export async function pgDumpVersion(binDir?: string, now = Date.now()): Promise<
 }
 
 export async function serverVersion(url: string): Promise<PgVersion> {
-  const client = newClient({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  const client = await newClient(url, { connectionTimeoutMillis: 10_000 });
   try {
     await client.connect();
     const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");

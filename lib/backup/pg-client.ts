@@ -3,6 +3,7 @@
 // database (locks.ts). Opened, used, always closed.
 import pg from "pg";
 import { componentLogger } from "../log";
+import { sessionConfig } from "./pg-url";
 
 const log = componentLogger("pg-session");
 
@@ -27,7 +28,7 @@ export const FREE_OF_TIMEOUTS =
  * keepalives find a peer that went away without a word (a failover, a dropped route).
  */
 export async function connectSession(url: string, applicationName = "vaultline"): Promise<pg.Client> {
-  const c = newClient({ connectionString: url, connectionTimeoutMillis: 10_000, application_name: applicationName, keepAlive: true, keepAliveInitialDelayMillis: 30_000 });
+  const c = await newClient(url, { connectionTimeoutMillis: 10_000, application_name: applicationName, keepAlive: true, keepAliveInitialDelayMillis: 30_000 });
   try {
     await c.connect();
     await c.query(FREE_OF_TIMEOUTS);
@@ -39,14 +40,15 @@ export async function connectSession(url: string, applicationName = "vaultline")
 }
 
 /**
- * A client whose 'error' events are logged. pg emits one whenever the server ends the
- * connection (a restart, a failover, pg_terminate_backend, idle_session_timeout), even while
- * a query is in hand and is rejected with it; with no listener it is an uncaught exception,
- * which ends the process (decision 143). Every client the application opens comes from here.
+ * An unconnected client for `url`, which it reads as libpq does (decision 146: sslmode), whose
+ * 'error' events are logged. pg emits one whenever the server ends the connection (a restart,
+ * a failover, pg_terminate_backend, idle_session_timeout), even while a query is in hand and
+ * is rejected with it; with no listener it is an uncaught exception, which ends the process
+ * (decision 143). Every client the application opens comes from here.
  */
-export function newClient(config: pg.ClientConfig): pg.Client {
-  const c = new pg.Client(config);
-  c.on("error", (e: Error) => log.warn({ err: e.message, applicationName: config.application_name }, "the server ended a session"));
+export async function newClient(url: string, extra: Omit<pg.ClientConfig, "connectionString"> = {}): Promise<pg.Client> {
+  const c = new pg.Client(await sessionConfig(url, extra));
+  c.on("error", (e: Error) => log.warn({ err: e.message, applicationName: extra.application_name }, "the server ended a session"));
   return c;
 }
 

@@ -9,7 +9,7 @@ import { excludedSchemas, prismaMigrationRows, schemaSnapshot, tableRowEstimates
 import type { Manifest } from "./manifest";
 import type { RestorePreview } from "../validation/restores";
 import { ApiError, notFound } from "../errors";
-import { catalogSnapshot, diffCatalogs, manifestCatalog } from "./catalog-snapshot";
+import { catalogBesideRecord, diffCatalogs, manifestCatalog } from "./catalog-snapshot";
 import { chooseStrategy, ownershipPlan, probeTarget, inPlaceLockProblem, standbyProblem, type TargetCapabilities } from "./restore-plan";
 import { measureTempSpace, tempSpaceProblem } from "./temp-space";
 
@@ -131,7 +131,7 @@ export async function buildPreview(
     schemaSnapshot(ctx.targetUrl),
     prismaMigrationRows(ctx.targetUrl),
     tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 3000, exact: opts.exactCounts }),
-    backupCatalog ? catalogSnapshot(ctx.targetUrl, excluded) : Promise.resolve(null),
+    backupCatalog ? catalogBesideRecord(ctx.targetUrl, excluded, backupCatalog) : Promise.resolve(null),
     opts.capabilities ?? probeTarget(ctx.targetUrl, roles ?? []),
   ]);
   const targetIsVaultline = ctx.targetUrl === ctx.appDatabaseUrl;
@@ -158,7 +158,7 @@ export async function buildPreview(
     // Write-only backups: the restore will ask for the private key (issue 16 §3).
     verified: { ok: verify.ok, reason: verify.reason ?? null, ...(manifest && recipientOf(manifest.encryption) && !ctx.privateKey ? { needsPrivateKey: true } : {}) },
     differences: { ...diffSchemas(live, backupSchema), migrations: diffMigrations(liveMigrations, manifest?.prismaMigrations ?? null) },
-    objects: backupCatalog && liveCatalog ? diffCatalogs(liveCatalog, backupCatalog) : null,
+    objects: liveCatalog ? diffCatalogs(liveCatalog.live, liveCatalog.recorded) : null,
     plan: {
       strategy: strategy.strategy,
       strategyReason: strategy.reason,

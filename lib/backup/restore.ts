@@ -28,7 +28,7 @@ import { destructiveKeys, DESTRUCTIVE_NAME, LOCK_DESTRUCTIVE, tryDestructiveLock
 import { contextForTarget, contextForTargetId, DEFAULT_TARGET_ID } from "./targets";
 import { buildPreview, diffSchemas } from "./preview";
 import { excludedSchemas, prismaSchema, schemaSnapshot } from "./introspect";
-import { catalogSnapshot, diffCatalogs, manifestCatalog, type CatalogSnapshot } from "./catalog-snapshot";
+import { catalogBesideRecord, diffCatalogs, manifestCatalog, type CatalogSnapshot } from "./catalog-snapshot";
 import { chooseStrategy, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, lockTableHint, standbyProblem, type Ownership } from "./restore-plan";
 import { allowConnections, carryDatabaseSettings, createFreshDatabase, databaseOf, databasesExist, detachSubscriptions, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
 import { canUndo } from "./restores-catalog";
@@ -472,7 +472,8 @@ function failureMessage(stage: "checking" | "safety" | "applying" | "replaced", 
 /** The fresh copy holds what the backup recorded: every object (with owners when kept), or at least every table and column. */
 async function checkRestoredCopy(url: string, manifest: { schema?: unknown }, backupCatalog: CatalogSnapshot | null, keepOwners: boolean): Promise<void> {
   if (backupCatalog) {
-    const diff = diffCatalogs(await catalogSnapshot(url), backupCatalog);
+    const { live, recorded } = await catalogBesideRecord(url, [], backupCatalog);
+    const diff = diffCatalogs(live, recorded);
     const problems = Object.entries(diff).flatMap(([kind, d]) => [
       ...d.added.map((n) => `${kind} ${n} missing`),
       ...d.dropped.map((n) => `${kind} ${n} unexpected`),

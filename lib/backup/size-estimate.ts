@@ -10,7 +10,7 @@ import type { Db } from "../db";
 export const PREVIOUS_ARCHIVE_HEADROOM = 4;
 
 export async function databaseSizeBytes(url: string): Promise<number | null> {
-  const client = newClient({ connectionString: url, connectionTimeoutMillis: 10_000, statement_timeout: 10_000 });
+  const client = await newClient(url, { connectionTimeoutMillis: 10_000, statement_timeout: 10_000 });
   try {
     await client.connect();
     const { rows } = await client.query<{ n: string }>("SELECT pg_database_size(current_database())::text AS n");

@@ -306,7 +306,7 @@ async function canReachMaintenance(url: string): Promise<boolean> {
   for (const db of ["postgres", "template1"]) {
     const u = new URL(url);
     u.pathname = `/${db}`;
-    const c = newClient({ connectionString: u.toString(), connectionTimeoutMillis: TEST_CONNECT_TIMEOUT_MS, application_name: "vaultline-target-test" });
+    const c = await newClient(u.toString(), { connectionTimeoutMillis: TEST_CONNECT_TIMEOUT_MS, application_name: "vaultline-target-test" });
     try {
       await c.connect();
       return true;
@@ -387,17 +387,14 @@ function dumpCompatibility(server: PgVersion, local: PgVersion | Error): TargetT
 
 /** Tests `url` as a target. Never throws for a failure of the database: the result says it. */
 export async function testTargetConnection(url: string, opts: { pgBinDir?: string; timeoutMs?: number } = {}): Promise<TargetTestResult> {
-  const client = newClient({
-    connectionString: url,
-    connectionTimeoutMillis: opts.timeoutMs ?? TEST_CONNECT_TIMEOUT_MS,
-    statement_timeout: STATEMENT_TIMEOUT_MS,
-    application_name: "vaultline-target-test",
-  });
   const local = await pgDumpVersion(opts.pgBinDir).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  let client: pg.Client | undefined;
   try {
+    // The URL itself may be wrong for libpq (an sslmode it does not know, a missing sslrootcert).
+    client = await newClient(url, { connectionTimeoutMillis: opts.timeoutMs ?? TEST_CONNECT_TIMEOUT_MS, statement_timeout: STATEMENT_TIMEOUT_MS, application_name: "vaultline-target-test" });
     await client.connect();
   } catch (e) {
-    await client.end().catch(() => undefined);
+    await client?.end().catch(() => undefined);
     const message = `Cannot connect: ${redactedMessage(e, url)}`;
     return {
       ok: false,

@@ -22,10 +22,13 @@ describe("createTargetSchema", () => {
     for (const name of ["default", "test", "Shop", "-shop", "a".repeat(64), "shop_prod"]) {
       expect(createTargetSchema.safeParse({ name, environment: "prod", databaseUrl: url }).success, name).toBe(false);
     }
-    for (const databaseUrl of ["mysql://h/db", "postgres://h", "postgres://h/", "not a url"]) {
+    for (const databaseUrl of ["mysql://h/db", "postgres://h", "postgres://h/", "not a url", "postgres://h/db?sslmode=no-verify", "postgres://h/db?sslmode=REQUIRE"]) {
       expect(createTargetSchema.safeParse({ name: "x", environment: "prod", databaseUrl }).success, databaseUrl).toBe(false);
     }
     expect(createTargetSchema.safeParse({ name: "x", environment: "../up", databaseUrl: url }).success).toBe(false);
+    for (const mode of ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]) {
+      expect(createTargetSchema.safeParse({ name: "x", environment: "prod", databaseUrl: `${url}?sslmode=${mode}` }).success, mode).toBe(true);
+    }
     expect(createTargetSchema.safeParse({ name: "x", environment: "prod", databaseUrl: url, password: "p" }).success).toBe(false);
     expect(createTargetSchema.safeParse({ name: "x", environment: "prod", databaseUrl: url, settings: { cron: "x" } }).success).toBe(false);
   });

@@ -19,6 +19,9 @@ export const targetEnvironmentSchema = z
 import { RESERVED_TARGET_SEGMENTS, targetSelectorSchema } from "./target-selector";
 export { targetSelectorSchema };
 
+/** libpq's SSL modes: the URL reaches pg_dump, which refuses any other (node-pg's `no-verify`). */
+export const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
+
 export const databaseUrlSchema = z
   .string()
   .max(2048)
@@ -29,7 +32,11 @@ export const databaseUrlSchema = z
     } catch {
       return false;
     }
-  }, "a postgres:// or postgresql:// URL naming a database");
+  }, "a postgres:// or postgresql:// URL naming a database")
+  .refine((u) => {
+    const mode = URL.canParse(u) ? new URL(u).searchParams.get("sslmode") : null;
+    return mode === null || (SSL_MODES as readonly string[]).includes(mode);
+  }, `sslmode must be one libpq knows: ${SSL_MODES.join(", ")}`);
 
 /**
  * What each target may set for itself. Absent means:

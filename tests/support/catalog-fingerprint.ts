@@ -15,14 +15,20 @@ const POSITION = `(SELECT count(*) FROM pg_attribute p WHERE p.attrelid = a.attr
 const USER_MADE = (cls: string, alias: string) =>
   `${alias}.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '${cls}'::regclass AND e.objid = ${alias}.oid AND e.deptype = 'e')`;
 
+// Privileges as what they grant: an ACL equal to the owner's defaults is the defaults, whether
+// PostgreSQL holds it as null or spelled out (granted, then revoked: pg_dump writes no GRANT
+// for it, so a restore leaves null — decision 147); the items in order.
+const ACL = (acl: string, type: string, owner: string) =>
+  `(SELECT string_agg(i::text, ',' ORDER BY i::text) FROM unnest(coalesce(${acl}, acldefault(${type}, ${owner}))) i)`;
+
 const OBJECTS = `
-  SELECT 'schema ' || n.nspname AS k, concat_ws(' | ', pg_get_userbyid(n.nspowner), n.nspacl::text, obj_description(n.oid, 'pg_namespace')) AS v
+  SELECT 'schema ' || n.nspname AS k, concat_ws(' | ', pg_get_userbyid(n.nspowner), ${ACL("n.nspacl", "'n'", "n.nspowner")}, obj_description(n.oid, 'pg_namespace')) AS v
     FROM pg_namespace n WHERE ${APP}
   UNION ALL
   SELECT 'extension ' || e.extname, concat_ws(' | ', e.extversion, x.nspname) FROM pg_extension e JOIN pg_namespace x ON x.oid = e.extnamespace
   UNION ALL
   SELECT 'relation ' || n.nspname || '.' || c.relname,
-         concat_ws(' | ', c.relkind, pg_get_userbyid(c.relowner), c.relacl::text, c.relrowsecurity, c.relforcerowsecurity,
+         concat_ws(' | ', c.relkind, pg_get_userbyid(c.relowner), ${ACL("c.relacl", "CASE c.relkind WHEN 'S' THEN 's'::\"char\" ELSE 'r'::\"char\" END", "c.relowner")}, c.relrowsecurity, c.relforcerowsecurity,
                    c.relispopulated, pg_get_expr(c.relpartbound, c.oid), obj_description(c.oid, 'pg_class'),
                    CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
                    CASE WHEN c.relkind IN ('i', 'I') THEN pg_get_indexdef(c.oid) END,
@@ -64,11 +70,11 @@ const OBJECTS = `
     LEFT JOIN pg_class c ON c.oid = k.conrelid LEFT JOIN pg_type t ON t.oid = k.contypid WHERE ${APP}
   UNION ALL
   SELECT 'function ' || n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
-         concat_ws(' | ', pg_get_userbyid(p.proowner), p.proacl::text, md5(pg_get_functiondef(p.oid)), obj_description(p.oid, 'pg_proc'))
+         concat_ws(' | ', pg_get_userbyid(p.proowner), ${ACL("p.proacl", "'f'", "p.proowner")}, md5(pg_get_functiondef(p.oid)), obj_description(p.oid, 'pg_proc'))
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ${APP} AND p.prokind <> 'a'
   UNION ALL
   SELECT 'aggregate ' || n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
-         concat_ws(' | ', pg_get_userbyid(p.proowner), p.proacl::text, g.aggkind::text, g.aggnumdirectargs, g.aggtransfn::regprocedure::text,
+         concat_ws(' | ', pg_get_userbyid(p.proowner), ${ACL("p.proacl", "'f'", "p.proowner")}, g.aggkind::text, g.aggnumdirectargs, g.aggtransfn::regprocedure::text,
                    nullif(g.aggfinalfn, 0)::regprocedure::text, nullif(g.aggcombinefn, 0)::regprocedure::text, g.aggtranstype::regtype::text,
                    'init ' || g.agginitval, 'sortop ' || nullif(g.aggsortop, 0)::regoperator::text, 'moving ' || nullif(g.aggmtransfn, 0)::regprocedure::text,
                    p.proparallel::text, obj_description(p.oid, 'pg_proc'))
@@ -114,12 +120,12 @@ const OBJECTS = `
     FROM pg_publication p
   UNION ALL
   SELECT 'foreign data wrapper ' || w.fdwname,
-         concat_ws(' | ', pg_get_userbyid(w.fdwowner), w.fdwacl::text, w.fdwhandler::regproc::text, w.fdwvalidator::regproc::text, w.fdwoptions::text,
+         concat_ws(' | ', pg_get_userbyid(w.fdwowner), ${ACL("w.fdwacl", "'F'", "w.fdwowner")}, w.fdwhandler::regproc::text, w.fdwvalidator::regproc::text, w.fdwoptions::text,
                    obj_description(w.oid, 'pg_foreign_data_wrapper'))
     FROM pg_foreign_data_wrapper w WHERE ${USER_MADE("pg_foreign_data_wrapper", "w")}
   UNION ALL
   SELECT 'foreign server ' || s.srvname,
-         concat_ws(' | ', pg_get_userbyid(s.srvowner), s.srvacl::text, w.fdwname, s.srvtype, s.srvversion, s.srvoptions::text, obj_description(s.oid, 'pg_foreign_server'))
+         concat_ws(' | ', pg_get_userbyid(s.srvowner), ${ACL("s.srvacl", "'S'", "s.srvowner")}, w.fdwname, s.srvtype, s.srvversion, s.srvoptions::text, obj_description(s.oid, 'pg_foreign_server'))
     FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
   UNION ALL
   SELECT 'user mapping ' || m.usename || ' on ' || m.srvname, m.umoptions::text FROM pg_user_mappings m
@@ -138,7 +144,7 @@ const OBJECTS = `
   UNION ALL
   SELECT 'language ' || l.lanname,
          concat_ws(' | ', pg_get_userbyid(l.lanowner), l.lanpltrusted, l.lanplcallfoid::regprocedure::text, nullif(l.laninline, 0)::regprocedure::text,
-                   nullif(l.lanvalidator, 0)::regprocedure::text, l.lanacl::text, obj_description(l.oid, 'pg_language'))
+                   nullif(l.lanvalidator, 0)::regprocedure::text, ${ACL("l.lanacl", "'l'", "l.lanowner")}, obj_description(l.oid, 'pg_language'))
     FROM pg_language l WHERE ${USER_MADE("pg_language", "l")}
   UNION ALL
   SELECT 'transform ' || format_type(t.trftype, NULL) || ' ' || l.lanname,
@@ -159,7 +165,7 @@ const OBJECTS = `
     FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace WHERE ${APP}
   UNION ALL
   SELECT 'type ' || n.nspname || '.' || t.typname,
-         concat_ws(' | ', t.typtype, pg_get_userbyid(t.typowner), t.typacl::text, format_type(t.typbasetype, t.typtypmod),
+         concat_ws(' | ', t.typtype, pg_get_userbyid(t.typowner), ${ACL("t.typacl", "'T'", "t.typowner")}, format_type(t.typbasetype, t.typtypmod),
                    (SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid),
                    (SELECT concat_ws(' ', 'range of ' || format_type(r.rngsubtype, NULL), r.rngcollation::regcollation::text, (SELECT oc.opcname FROM pg_opclass oc WHERE oc.oid = r.rngsubopc),
                                      nullif(r.rngcanonical, 0)::regproc::text, nullif(r.rngsubdiff, 0)::regproc::text)
@@ -176,10 +182,10 @@ const OBJECTS = `
                    obj_description(p.oid, 'pg_policy'))
     FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${APP}
   UNION ALL
-  SELECT 'large object ' || m.oid, concat_ws(' | ', pg_get_userbyid(m.lomowner), m.lomacl::text, md5(lo_get(m.oid)))
+  SELECT 'large object ' || m.oid, concat_ws(' | ', pg_get_userbyid(m.lomowner), ${ACL("m.lomacl", "'L'", "m.lomowner")}, md5(lo_get(m.oid)))
     FROM pg_largeobject_metadata m
   UNION ALL
-  SELECT 'database', concat_ws(' | ', pg_get_userbyid(d.datdba), d.datacl::text, shobj_description(d.oid, 'pg_database'), d.datconnlimit,
+  SELECT 'database', concat_ws(' | ', pg_get_userbyid(d.datdba), ${ACL("d.datacl", "'d'", "d.datdba")}, shobj_description(d.oid, 'pg_database'), d.datconnlimit,
          (SELECT string_agg(coalesce(s.setrole::regrole::text, '*') || ':' || array_to_string(s.setconfig, ','), ';' ORDER BY s.setrole) FROM pg_db_role_setting s WHERE s.setdatabase = d.oid))
     FROM pg_database d WHERE d.datname = current_database()`;
 

