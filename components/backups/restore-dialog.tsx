@@ -109,6 +109,11 @@ function PlanBox({ plan }: { plan: NonNullable<RestorePreview["plan"]> }) {
           This target&apos;s database is on a standby (read-only): the restore will refuse to run. Restore on the primary.
         </p>
       )}
+      {plan.pooled && (
+        <p className="mt-1 font-medium text-red-700" data-testid="restore-pooled">
+          This target&apos;s URL goes through a connection pooler in transaction mode: the restore will refuse to run. Use the database&apos;s direct URL, or the pooler&apos;s session mode.
+        </p>
+      )}
       {plan.tempSpace && <TempSpaceLine space={plan.tempSpace} />}
       {plan.needsSuperuser && plan.needsSuperuser.objects.length > 0 && (
         <p className="mt-1 font-medium text-red-700" data-testid="restore-needs-superuser">
@@ -306,8 +311,8 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
   const needsKey = preview.data?.verified?.needsPrivateKey === true;
   const keyLooksRight = privateKey.trim().startsWith("-----BEGIN PGP PRIVATE KEY BLOCK-----");
   // The word alone is not enough: the user must have seen what changes (DESIGN §5).
-  // A standby takes no writes: the restore would refuse on the server anyway.
-  const ready = preview.isSuccess && preview.data.verified?.ok !== false && !preview.data.plan?.standby && (!mustReassign || reassign) && (!needsKey || keyLooksRight);
+  // A standby takes no writes, a transaction pooler shares sessions: the restore would refuse anyway.
+  const ready = preview.isSuccess && preview.data.verified?.ok !== false && !preview.data.plan?.standby && !preview.data.plan?.pooled && (!mustReassign || reassign) && (!needsKey || keyLooksRight);
   const confirmForm = !started && (
     <TypedConfirm
       word={RESTORE_WORD}

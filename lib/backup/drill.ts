@@ -12,6 +12,7 @@ import { createDecompressor } from "./compression";
 import { spawnPgRestore } from "./dump";
 import { describeLocale, localeOptions, type DatabaseLocale } from "./db-locale";
 import { maintenanceClient, withDatabase } from "./swap";
+import { poolerProblem, sharesServerSessions } from "./pooler";
 import { quoteIdent } from "./quote";
 import { tableRowEstimates } from "./introspect";
 import { checksumDatabase } from "./table-checksums";
@@ -210,6 +211,8 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     const v = await verifyBackupObjects(ctx, job);
     if (!v.ok || !v.manifest) throw new Error(`verification failed: ${v.reason}`);
     const part = v.manifest.parts.find((p) => p.name === "database")!;
+    const pooled = poolerProblem(await sharesServerSessions(server), "drill");
+    if (pooled) throw new Error(pooled);
     const localeNote = await createScratch(server, name, v.manifest.database.locale);
     const scratch = withDatabase(server, name);
     // The recovery an operator would live through: fetch, decrypt, decompress, restore.

@@ -9,6 +9,7 @@ import { excludedSchemas, prismaMigrationRows, schemaSnapshot, tableRowEstimates
 import type { Manifest } from "./manifest";
 import type { RestorePreview } from "../validation/restores";
 import { ApiError, notFound } from "../errors";
+import { poolerProblem } from "./pooler";
 import { catalogBesideRecord, diffCatalogs, manifestCatalog } from "./catalog-snapshot";
 import { chooseStrategy, ownershipPlan, probeTarget, inPlaceLockProblem, standbyProblem, type TargetCapabilities } from "./restore-plan";
 import { measureTempSpace, tempSpaceProblem } from "./temp-space";
@@ -97,6 +98,8 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings">): string[] {
   }
   const standby = standbyProblem({ standby: !!p.plan?.standby });
   if (standby) w.push(`${standby}. The restore refuses to run here.`);
+  const pooled = poolerProblem(!!p.plan?.pooled);
+  if (pooled) w.push(`${pooled}. The restore refuses to run through it.`);
   const locks = p.plan?.strategy === "in-place" && p.plan.locks ? inPlaceLockProblem({ locks: p.plan.locks }) : null;
   if (locks) w.push(`${locks}.`);
   const space = p.plan?.tempSpace ? tempSpaceProblem(p.plan.tempSpace) : null;
@@ -168,6 +171,7 @@ export async function buildPreview(
       needsSuperuser: cap.superuser ? null : { user: cap.user, objects: backupCatalog?.superuserOnly ?? [] },
       subscriptions: cap.subscriptions,
       standby: cap.standby,
+      pooled: cap.pooled,
       locks: cap.locks,
     },
     rowEstimates: Object.fromEntries([...names].sort().map((n) => [n, { live: liveRows[n] ?? null, backup: backupRows[n] ?? null }])),

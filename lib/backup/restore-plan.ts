@@ -6,6 +6,7 @@ import { withClient as withPgClient } from "./pg-client";
 import { notExtensionMember, type CatalogSnapshot } from "./catalog-snapshot";
 import { quoteIdent, quoteLiteral } from "./quote";
 import { describeSetting, grantToSet, settingsNotCarriable, type UnsettableSetting } from "./db-settings";
+import { sharesServerSessions } from "./pooler";
 
 const withClient = <T>(url: string, fn: (c: pg.Client) => Promise<T>) => withPgClient(url, fn, "vaultline-restore-plan");
 
@@ -31,6 +32,8 @@ export interface TargetCapabilities {
   serverVersionNum: number;
   /** The server is a standby (in recovery): it takes no writes, so nothing is restored into it (decision 144). */
   standby: boolean;
+  /** The URL goes through a pooler in transaction mode (pooler.ts): nothing is restored through it (decision 148). */
+  pooled: boolean;
   /**
    * The server's lock table (max_locks_per_transaction × (max_connections +
    * max_prepared_transactions), shared by every session) and the live database's relations
@@ -92,6 +95,11 @@ export function standbyProblem(cap: Pick<TargetCapabilities, "standby">): string
 }
 
 export async function probeTarget(url: string, roles: string[]): Promise<TargetCapabilities> {
+  const [cap, pooled] = await Promise.all([probeSession(url, roles), sharesServerSessions(url)]);
+  return { ...cap, pooled };
+}
+
+async function probeSession(url: string, roles: string[]): Promise<Omit<TargetCapabilities, "pooled">> {
   return withClient(url, async (c) => {
     const { rows } = await c.query(`
       SELECT current_user AS "user", r.rolsuper AS superuser, (r.rolsuper OR r.rolcreatedb) AS "createDb",
@@ -108,7 +116,7 @@ export async function probeTarget(url: string, roles: string[]): Promise<TargetC
                                 AND (n.nspname <> 'pg_toast' OR c.oid >= 16384))) AS locks
         FROM pg_roles r, pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace
        WHERE r.rolname = current_user AND d.datname = current_database()`);
-    const base = rows[0] as Omit<TargetCapabilities, "missingRoles" | "notMemberOf" | "unsettable" | "subscriptions">;
+    const base = rows[0] as Omit<TargetCapabilities, "missingRoles" | "notMemberOf" | "unsettable" | "subscriptions" | "pooled">;
     const { rows: subs } = await c.query<{ n: string }>(
       "SELECT subname AS n FROM pg_catalog.pg_subscription WHERE subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) ORDER BY 1",
     );

@@ -28,6 +28,7 @@ import { destructiveKeys, DESTRUCTIVE_NAME, LOCK_DESTRUCTIVE, tryDestructiveLock
 import { contextForTarget, contextForTargetId, DEFAULT_TARGET_ID } from "./targets";
 import { buildPreview, diffSchemas } from "./preview";
 import { excludedSchemas, prismaSchema, schemaSnapshot } from "./introspect";
+import { poolerProblem } from "./pooler";
 import { catalogBesideRecord, diffCatalogs, manifestCatalog, type CatalogSnapshot } from "./catalog-snapshot";
 import { chooseStrategy, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, lockTableHint, standbyProblem, type Ownership } from "./restore-plan";
 import { allowConnections, carryDatabaseSettings, createFreshDatabase, databaseOf, databasesExist, detachSubscriptions, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
@@ -249,6 +250,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     const cap = await capRead;
     const standby = standbyProblem(cap);
     if (standby) throw new RefusedError(standby);
+    const pooled = poolerProblem(cap.pooled);
+    if (pooled) throw new RefusedError(pooled);
     const ownership = ownershipPlan(cap, roles);
     const requested: Ownership = first.ownership === "reassign" ? "reassign" : "keep";
     if (requested === "keep" && !ownership.canKeep) {

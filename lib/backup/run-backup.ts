@@ -25,6 +25,7 @@ import { pgDumpCompressionArgs, type PartCompression } from "./compression";
 import { expectedArchiveBytes } from "./size-estimate";
 import { getSettings } from "../settings";
 import { exportSnapshot, snapshotChecksums, type ExportedSnapshot } from "./table-checksums";
+import { poolerProblem, sharesServerSessions } from "./pooler";
 import { DEFAULT_SETTINGS, type CompressionSettings } from "../validation/settings";
 
 const log = componentLogger("admin-backups");
@@ -154,8 +155,9 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     // setting and, for S3, the expected size (to plan multipart parts before the first one
     // goes up). Asked together, the wait is the longest of them, not their sum.
     const full = job.kind === "FULL";
-    const [compat, commitSha, encryptionKey, compression, expectedBytes] = await Promise.all([
+    const [compat, pooled, commitSha, encryptionKey, compression, expectedBytes] = await Promise.all([
       full ? checkDumpCompatibility(ctx.targetUrl, ctx.pgBinDir) : null,
+      full ? sharesServerSessions(ctx.targetUrl) : false,
       resolveCommit(job.commitSha, ctx.appCommitSha, ctx.appRepoDir),
       // One key for the whole bundle, even if a rotation happens meanwhile.
       currentKey(ctx),
@@ -163,6 +165,8 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
       full && ctx.storage.kind === "s3" ? expectedArchiveBytes(ctx.db, ctx.targetUrl, first.targetId) : null,
     ]);
     if (compat && !compat.ok) throw new Error(compat.reason);
+    const poolerReason = poolerProblem(pooled, "backup");
+    if (poolerReason) throw new Error(poolerReason);
     const pgDumpVersion = compat ? compat.pgDump.full : "not used";
     if (job.kind === "QUICK" && !commitSha) throw new Error(NO_COMMIT_MESSAGE);
     const excluded = excludedSchemas(ctx.targetUrl, ctx.appDatabaseUrl);

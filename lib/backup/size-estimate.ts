@@ -10,9 +10,11 @@ import type { Db } from "../db";
 export const PREVIOUS_ARCHIVE_HEADROOM = 4;
 
 export async function databaseSizeBytes(url: string): Promise<number | null> {
-  const client = await newClient(url, { connectionTimeoutMillis: 10_000, statement_timeout: 10_000 });
+  const client = await newClient(url, { connectionTimeoutMillis: 10_000 });
   try {
     await client.connect();
+    // By SET, not as a startup parameter, which connection poolers refuse (decision 148).
+    await client.query("SET statement_timeout = 10000");
     const { rows } = await client.query<{ n: string }>("SELECT pg_database_size(current_database())::text AS n");
     return Number(rows[0].n);
   } catch {

@@ -10,6 +10,7 @@
 // the live one from a maintenance database (swap.ts).
 import type pg from "pg";
 import { newClient } from "./pg-client";
+import { poolerProblem, sharesServerSessions } from "./pooler";
 import { parseServerVersionNum, pgDumpVersion, type PgVersion } from "./dump";
 import { quoteIdent } from "./quote";
 import { describeSetting, grantToSet, settingsNotCarriable } from "./db-settings";
@@ -23,6 +24,7 @@ const MAX_LO_GRANT = 50;
 
 export type TargetCheck =
   | "connect"
+  | "session"
   | "pg_dump"
   | "backup.connect"
   | "backup.schemas"
@@ -391,8 +393,10 @@ export async function testTargetConnection(url: string, opts: { pgBinDir?: strin
   let client: pg.Client | undefined;
   try {
     // The URL itself may be wrong for libpq (an sslmode it does not know, a missing sslrootcert).
-    client = await newClient(url, { connectionTimeoutMillis: opts.timeoutMs ?? TEST_CONNECT_TIMEOUT_MS, statement_timeout: STATEMENT_TIMEOUT_MS, application_name: "vaultline-target-test" });
+    client = await newClient(url, { connectionTimeoutMillis: opts.timeoutMs ?? TEST_CONNECT_TIMEOUT_MS, application_name: "vaultline-target-test" });
     await client.connect();
+    // By SET, not as a startup parameter, which connection poolers refuse (decision 148).
+    await client.query(`SET statement_timeout = ${STATEMENT_TIMEOUT_MS}`);
   } catch (e) {
     await client?.end().catch(() => undefined);
     const message = `Cannot connect: ${redactedMessage(e, url)}`;
@@ -413,9 +417,14 @@ export async function testTargetConnection(url: string, opts: { pgBinDir?: strin
     const backup = await backupReasons(client, f);
     const inPlace = await inPlaceReasons(client, f);
     const swap = await swapReasons(client, url, f);
-    const canBackup = backup.every((r) => r.ok);
+    const pooled = poolerProblem(await sharesServerSessions(url));
+    const session: TargetTestReason = pooled
+      ? { check: "session", ok: false, message: `${pooled}.` }
+      : { check: "session", ok: true, message: "Each connection has a server session of its own (no pooler in transaction mode)." };
+    const canBackup = session.ok && backup.every((r) => r.ok);
     const reasons: TargetTestReason[] = [
       { check: "connect", ok: true, message: `Connected to ${f.database} as ${f.user}.` },
+      session,
       { check: "pg_dump", ok: pgDump.compatible, message: pgDump.message },
       ...backup,
       ...inPlace,
@@ -426,8 +435,8 @@ export async function testTargetConnection(url: string, opts: { pgBinDir?: strin
       serverVersion: server.full,
       pgDump,
       canBackup,
-      canRestoreInPlace: inPlace.every((r) => r.ok),
-      canSwap: swap.every((r) => r.ok),
+      canRestoreInPlace: session.ok && inPlace.every((r) => r.ok),
+      canSwap: session.ok && swap.every((r) => r.ok),
       reasons,
     };
   } catch (e) {

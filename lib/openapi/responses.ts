@@ -175,6 +175,10 @@ export const restorePreviewSchema = z
           .boolean()
           .optional()
           .describe("The target's server is a standby (in recovery, read-only): nothing can be restored into it and the restore refuses to run; restore on the primary"),
+        pooled: z
+          .boolean()
+          .optional()
+          .describe("The target's URL goes through a connection pooler in transaction mode (two sessions shared one server process): the restore refuses to run through it; use the direct URL or the pooler's session mode"),
         locks: z
           .object({ perTransaction: z.number(), slots: z.number(), relations: z.number() })
           .optional()

@@ -54,6 +54,8 @@ export interface RestorePreview {
     subscriptions?: string[];
     /** The target's server is a standby: the restore refuses to run (decision 144). Absent in restores recorded before it. */
     standby?: boolean;
+    /** The URL goes through a connection pooler in transaction mode: the restore refuses to run (decision 148). Absent in restores recorded before it. */
+    pooled?: boolean;
     /** The server's lock table and the live database's relations, which an in-place restore locks in one transaction (decision 145). Absent in restores recorded before it. */
     locks?: { perTransaction: number; slots: number; relations: number };
   } | null;
