@@ -9,7 +9,7 @@
 // schema-qualified. Now the target test says what the URL is and what to use instead, and
 // backups, drills and restores refuse to run through it, changing nothing.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeEnv, sql, type TestEnv } from "./support/vitest-env";
+import { createDatabase, dropDatabase, makeEnv, sql, type TestEnv } from "./support/vitest-env";
 import { startPg, type PgServer } from "./support/pg";
 import { canRunPgbouncer, startPgbouncer, type Pooler } from "./support/pgbouncer";
 import { fullBackup, restore } from "./support/restore-steps";
@@ -22,9 +22,22 @@ import { previewRestore } from "../lib/backup/preview";
 import { testTargetConnection } from "../lib/backup/target-test";
 import { sharesServerSessions } from "../lib/backup/pooler";
 import { withDatabase } from "../lib/backup/swap";
+import { startupProblem } from "../lib/worker";
 
 afterAll(async () => {
   await stopBosses();
+});
+
+describe("the pooler probe", () => {
+  it("answers false, not an error, when the database ends idle sessions under it (CI: idle_session_timeout at 100 ms under load failed a safety backup)", async () => {
+    const url = await createDatabase("idle");
+    try {
+      await sql(url, `ALTER DATABASE "${new URL(url).pathname.slice(1)}" SET idle_session_timeout = '1ms'`);
+      expect(await sharesServerSessions(url)).toBe(false);
+    } finally {
+      await dropDatabase(url);
+    }
+  });
 });
 
 describe.skipIf(!canRunPgbouncer)("a target URL through PgBouncer in transaction mode", () => {
@@ -53,6 +66,12 @@ describe.skipIf(!canRunPgbouncer)("a target URL through PgBouncer in transaction
   it("tells the pooled URL from the direct one", async () => {
     expect(await sharesServerSessions(pooled)).toBe(true);
     expect(await sharesServerSessions(direct)).toBe(false);
+  });
+
+  it("Vaultline refuses to start on its own database through the pooler (its locks live on sessions)", async () => {
+    const appUrl = await server.createMigratedDatabase("app");
+    expect(await startupProblem(appUrl)).toBeNull();
+    expect(await startupProblem(pooler.pooled(appUrl))).toMatch(/DATABASE_URL goes through a connection pooler in transaction mode/);
   });
 
   it("the target test connects through the pooler and says it cannot be used, and what to use", async () => {

@@ -17,17 +17,26 @@ import { newClient } from "./pg-client";
  * True when two sessions open at once on `url` reach the same server process — impossible
  * directly or through a session-mode pooler, which gives each client its own. A pooler
  * lending its idle server session to the next client shows it within a few round trips.
+ * The probe sets nothing on its sessions (through a pooler a SET would stay behind for other
+ * clients), so a database's own `idle_session_timeout` may end one between two queries
+ * (CI found it, at 100 ms under load): a probe that fails proves nothing and answers false —
+ * the work that follows connects on its own terms and reports its own errors.
  */
 export async function sharesServerSessions(url: string, rounds = 3): Promise<boolean> {
   const opts = { connectionTimeoutMillis: 10_000, application_name: "vaultline-pooler-probe" };
   const a = await newClient(url, opts);
   const b = await newClient(url, opts);
+  const pid = async (c: typeof a) => (await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0].pid;
   try {
-    await Promise.all([a.connect(), b.connect()]);
-    const pid = async (c: typeof a) => (await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0].pid;
+    await a.connect();
+    let first = await pid(a);
+    await b.connect();
     for (let i = 0; i < rounds; i++) {
-      if ((await pid(a)) === (await pid(b))) return true;
+      if (first === (await pid(b))) return true;
+      first = await pid(a);
     }
+    return false;
+  } catch {
     return false;
   } finally {
     await Promise.all([a.end().catch(() => undefined), b.end().catch(() => undefined)]);

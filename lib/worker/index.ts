@@ -24,6 +24,7 @@ import { hooksFromConfig, type DeployHooks } from "../deploy/hooks";
 import { startDeployWatcher } from "../deploy/watcher";
 import { config, type Config } from "../config";
 import { describeStatus, migrationStatus } from "../migrate";
+import { sharesServerSessions } from "../backup/pooler";
 import { ensureDefaultTarget } from "../backup/targets";
 import { QUEUES, workQueue } from "../queue";
 import { componentLogger } from "../log";
@@ -132,13 +133,28 @@ export interface Booted {
 }
 
 /**
+ * Why a process must not start on Vaultline's database at `url`, or null: a schema that is
+ * not this version's, or a URL through a connection pooler in transaction mode. Vaultline's
+ * locks are advisory locks held by a session: such a pooler lends that server session to
+ * other clients, which would then take the "same" lock as its holder (decision 148).
+ */
+export async function startupProblem(url: string): Promise<string | null> {
+  const schema = describeStatus(await migrationStatus(url));
+  if (schema) return schema;
+  if (await sharesServerSessions(url)) {
+    return "DATABASE_URL goes through a connection pooler in transaction mode (two sessions shared one server process): Vaultline holds its locks on sessions of its own, which such a pooler lends to other clients. Use the database's direct URL, or the pooler's session mode";
+  }
+  return null;
+}
+
+/**
  * What a Vaultline process does before it works: refuse an unmigrated schema, then start
  * the worker when asked. Shared by the web process
  * (instrumentation) and `npm run worker`.
  */
 export async function boot(opts: { worker: boolean; name: string }): Promise<Booted> {
   const cfg = config();
-  const problem = describeStatus(await migrationStatus(cfg.databaseUrl));
+  const problem = await startupProblem(cfg.databaseUrl);
   if (problem) {
     log.fatal({ component: "startup" }, `refusing to start: ${problem}`);
     console.error(`[${opts.name}] refusing to start: ${problem}`);
