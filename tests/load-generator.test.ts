@@ -39,7 +39,10 @@ describe("the open-loop load generator", () => {
     const sorted = [...gaps].sort((a, b) => a - b);
     expect(sorted[Math.floor(gaps.length / 2)]).toBeGreaterThan(15);
     expect(gaps.filter((g) => g < 5).length).toBeLessThan(5);
-    expect(r.p95).toBeLessThan(50);
+    // A local answer, timed from when it was due: far under the ~1000 ms a clock started at the
+    // wrong moment would show. Not a latency target: CI runs this beside other suites on 2 CPUs
+    // (p95 82 ms there once, against a bound of 50 that had held until then).
+    expect(r.p95).toBeLessThan(300);
   });
 
   it("counts the wait behind a slow answer from when each request was due (no coordinated omission)", async () => {
