@@ -28,16 +28,30 @@ export const FREE_OF_TIMEOUTS =
  * keepalives find a peer that went away without a word (a failover, a dropped route).
  */
 export async function connectSession(url: string, applicationName = "vaultline"): Promise<pg.Client> {
-  const c = await newClient(url, { connectionTimeoutMillis: 10_000, application_name: applicationName, keepAlive: true, keepAliveInitialDelayMillis: 30_000 });
-  try {
-    await c.connect();
-    await c.query(FREE_OF_TIMEOUTS);
-    return c;
-  } catch (e) {
-    await c.end().catch(() => undefined);
-    throw e;
+  for (let attempt = 1; ; attempt++) {
+    const c = await newClient(url, { connectionTimeoutMillis: 10_000, application_name: applicationName, keepAlive: true, keepAliveInitialDelayMillis: 30_000 });
+    let ended = false;
+    c.on("error", () => {
+      ended = true;
+    });
+    try {
+      await c.connect();
+      await c.query(FREE_OF_TIMEOUTS);
+      return c;
+    } catch (e) {
+      await c.end().catch(() => undefined);
+      // The database's own idle_session_timeout can end a session between its login and the
+      // SET that lifts it, when this process is slow to send it (CI: 100 ms, under load, failed
+      // a safety backup). A session ended there is opened again; any other failure is the answer.
+      const idleEnded = ended || (e as { code?: string }).code === IDLE_SESSION_TIMEOUT;
+      if (!idleEnded || attempt >= SESSION_ATTEMPTS) throw e;
+    }
   }
 }
+
+/** SQLSTATE of a session ended by idle_session_timeout. */
+const IDLE_SESSION_TIMEOUT = "57P05";
+const SESSION_ATTEMPTS = 3;
 
 /**
  * An unconnected client for `url`, which it reads as libpq does (decision 146: sslmode), whose

@@ -155,9 +155,11 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     // setting and, for S3, the expected size (to plan multipart parts before the first one
     // goes up). Asked together, the wait is the longest of them, not their sum.
     const full = job.kind === "FULL";
-    const [compat, pooled, commitSha, encryptionKey, compression, expectedBytes] = await Promise.all([
+    // The pooler probe first and alone: another session of ours through the same pooler could
+    // take the server session it waits to see shared.
+    const pooled = full ? await sharesServerSessions(ctx.targetUrl) : false;
+    const [compat, commitSha, encryptionKey, compression, expectedBytes] = await Promise.all([
       full ? checkDumpCompatibility(ctx.targetUrl, ctx.pgBinDir) : null,
-      full ? sharesServerSessions(ctx.targetUrl) : false,
       resolveCommit(job.commitSha, ctx.appCommitSha, ctx.appRepoDir),
       // One key for the whole bundle, even if a rotation happens meanwhile.
       currentKey(ctx),
