@@ -5,7 +5,7 @@
 // extension's, and schemas Vaultline leaves out of a backup are left out here too.
 import { createHash } from "node:crypto";
 import type pg from "pg";
-import { connectSession } from "./pg-client";
+import { withClient } from "./pg-client";
 
 export const OBJECT_KINDS = [
   "schemas",
@@ -276,12 +276,7 @@ async function snapshotOn(client: pg.Client, excludeSchemas: string[]): Promise<
 
 /** The database's catalogue now, an ACL equal to its owner's defaults written as null. */
 export async function catalogSnapshot(url: string, excludeSchemas: string[] = []): Promise<CatalogSnapshot> {
-  const client = await connectSession(url, "vaultline-catalog");
-  try {
-    return await snapshotOn(client, excludeSchemas);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  return withClient(url, (client) => snapshotOn(client, excludeSchemas), "vaultline-catalog");
 }
 
 /**
@@ -290,13 +285,11 @@ export async function catalogSnapshot(url: string, excludeSchemas: string[] = []
  * (Past the large-object limit, a record's large objects are one hash and stay as recorded.)
  */
 export async function catalogBesideRecord(url: string, excludeSchemas: string[], recorded: CatalogSnapshot): Promise<{ live: CatalogSnapshot; recorded: CatalogSnapshot }> {
-  const client = await connectSession(url, "vaultline-catalog");
-  try {
-    const live = await snapshotOn(client, excludeSchemas);
-    return { live, recorded: { ...recorded, objects: await withDefaultAclsAsNull(client, recorded.objects) } };
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  return withClient(
+    url,
+    async (client) => ({ live: await snapshotOn(client, excludeSchemas), recorded: { ...recorded, objects: await withDefaultAclsAsNull(client, recorded.objects) } }),
+    "vaultline-catalog",
+  );
 }
 
 export interface KindDifference {
