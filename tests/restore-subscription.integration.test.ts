@@ -6,7 +6,8 @@
 // subscription", even WITH (FORCE)). Subscriptions here are made with connect = false: no
 // publisher is reached.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeEnv, adminUrl, sql, type TestEnv } from "./support/vitest-env";
+import { makeEnv, adminUrl, sql, waitFor, type TestEnv } from "./support/vitest-env";
+import { startPg, type PgServer } from "./support/pg";
 import { fullBackup, restore } from "./support/restore-steps";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { stopBosses } from "../lib/queue";
@@ -59,6 +60,8 @@ describe.each(["in-place", "swap"] as const)("a database with a logical replicat
     expect(row.strategy).toBe(strategy);
     expect(await catalogFingerprint(sql, env.targetUrl)).toEqual(before);
     expect(await subscriptions(env.targetUrl)).toEqual(subsBefore);
+    // Its publisher cannot be reached: the record says not to only ENABLE it (decision 150).
+    expect(row.warnings.join("\n")).toContain(`Subscription ${sub} is disabled and its tables could not be registered again (`);
 
     if (strategy === "swap") {
       // Kept for Undo: its subscription disabled and without a slot, and the database can be dropped.
@@ -66,6 +69,73 @@ describe.each(["in-place", "swap"] as const)("a database with a logical replicat
       expect(await subscriptions(previous)).toEqual([{ name: sub, enabled: false, slot: null, publications: ["orders_pub", "refunds_pub"] }]);
       await dropDatabase(env.targetUrl, row.previousDatabase!);
       expect(await sql(adminUrl(), "SELECT count(*)::int AS n FROM pg_database WHERE datname = $1", [row.previousDatabase])).toEqual([{ n: 0 }]);
+    }
+  });
+});
+
+// The same with a real publisher (decision 149's server, wal_level = logical): the
+// subscription enabled and its apply worker connected while the restore runs. The restore
+// ends the worker with the live database's other sessions; the subscription comes back
+// disabled, its slot on the publisher kept, and enabling it goes on replicating into the
+// restored database from where the slot was.
+describe.each(["in-place", "swap"] as const)("a database replicating from a real publisher (%s)", (strategy) => {
+  let server: PgServer;
+  let source: string;
+  let reporting: string;
+  let env: TestEnv;
+  const rows = async () => Number((await sql<{ n: string }>(reporting, "SELECT count(*)::text AS n FROM orders"))[0].n);
+
+  beforeAll(async () => {
+    server = await startPg({ label: `subscriber-${strategy}`, flags: ["-c", "wal_level=logical"] });
+    await sql(server.adminUrl, "CREATE DATABASE source");
+    await sql(server.adminUrl, "CREATE DATABASE reporting");
+    source = withDatabase(server.adminUrl, "source");
+    reporting = withDatabase(server.adminUrl, "reporting");
+    await sql(source, "CREATE TABLE orders (id int PRIMARY KEY, total int NOT NULL); INSERT INTO orders SELECT g, g FROM generate_series(1, 100) g; CREATE PUBLICATION orders_pub FOR TABLE orders");
+    // A subscription to its own server cannot make its slot (CREATE SUBSCRIPTION would wait on itself).
+    await sql(source, "SELECT pg_create_logical_replication_slot('reporting_feed', 'pgoutput')");
+    await sql(reporting, "CREATE TABLE orders (id int PRIMARY KEY, total int NOT NULL)");
+    const u = new URL(server.adminUrl);
+    const conninfo = `host=${u.hostname} port=${u.port} user=${decodeURIComponent(u.username)} password=${decodeURIComponent(u.password)} dbname=source`;
+    await sql(reporting, `CREATE SUBSCRIPTION reporting_feed CONNECTION '${conninfo}' PUBLICATION orders_pub WITH (create_slot = false, slot_name = 'reporting_feed')`);
+    await waitFor(async () => (await rows()) === 100, 30_000, 200, "the first copy");
+    env = await makeEnv({ seed: false, overrides: { targetUrl: reporting, restoreStrategy: strategy, restoreJobs: 2 } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await env?.cleanup();
+    await server?.stop();
+  });
+
+  it("restores with the worker running; enabled again, the subscription replicates into the restored database", async () => {
+    const id = await fullBackup(env);
+    const before = await catalogFingerprint(sql, reporting);
+    await sql(source, "INSERT INTO orders SELECT g, g FROM generate_series(101, 120) g");
+    await waitFor(async () => (await rows()) === 120, 30_000, 200, "replication before the restore");
+
+    const { status, row } = await restore(env, id);
+    expect(row.failureReason).toBeNull();
+    expect(status).toBe("SUCCEEDED");
+    expect(await catalogFingerprint(sql, reporting)).toEqual(before);
+    expect(await rows()).toBe(100);
+    expect(await subscriptions(reporting)).toEqual([{ name: "reporting_feed", enabled: false, slot: "reporting_feed", publications: ["orders_pub"] }]);
+    // pg_dump recreated it without its tables; they are registered again, ready (decision 150).
+    expect(await sql(reporting, "SELECT srrelid::regclass::text AS t, srsubstate AS s FROM pg_subscription_rel")).toEqual([{ t: "orders", s: "r" }]);
+    expect(row.warnings.join("\n")).toContain("Subscription reporting_feed is disabled, with its tables registered again");
+
+    // Stopped: the publisher's new rows wait in the slot.
+    await sql(source, "INSERT INTO orders VALUES (121, 121)");
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await rows()).toBe(100);
+    // Enabled, the subscription replays what the slot kept since it last confirmed (rows 121,
+    // and nothing it had already applied before the restore).
+    await sql(reporting, "ALTER SUBSCRIPTION reporting_feed ENABLE");
+    await waitFor(async () => (await rows()) === 101, 30_000, 200, "replication after ENABLE");
+    expect(await sql(reporting, "SELECT max(id) AS m FROM orders")).toEqual([{ m: 121 }]);
+
+    if (strategy === "swap") {
+      const previous = withDatabase(server.adminUrl, row.previousDatabase!);
+      expect(await subscriptions(previous)).toEqual([{ name: "reporting_feed", enabled: false, slot: null, publications: ["orders_pub"] }]);
     }
   });
 });

@@ -13,6 +13,7 @@ import { poolerProblem } from "./pooler";
 import { catalogBesideRecord, diffCatalogs, manifestCatalog } from "./catalog-snapshot";
 import { chooseStrategy, ownershipPlan, probeTarget, inPlaceLockProblem, standbyProblem, type TargetCapabilities } from "./restore-plan";
 import { measureTempSpace, tempSpaceProblem } from "./temp-space";
+import { slotsWarning } from "./replication-slots";
 
 export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
   const liveT = Object.keys(live.tables);
@@ -93,9 +94,11 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings">): string[] {
   const subs = p.plan?.subscriptions ?? [];
   if (subs.length) {
     w.push(
-      `This database subscribes to logical replication (${subs.join(", ")}): after the restore ${subs.length === 1 ? "the subscription is" : "each subscription is"} disabled, as pg_dump recreates ${subs.length === 1 ? "it" : "them"}, and replication stays stopped until you enable ${subs.length === 1 ? "it" : "each"} (ALTER SUBSCRIPTION … ENABLE) — once the rows it would replay are the ones you want. The replication slot on the publisher is kept.`,
+      `This database subscribes to logical replication (${subs.join(", ")}): after the restore ${subs.length === 1 ? "the subscription is" : "each subscription is"} disabled, as pg_dump recreates ${subs.length === 1 ? "it" : "them"}, and replication stays stopped until you enable ${subs.length === 1 ? "it" : "each"} (ALTER SUBSCRIPTION … ENABLE) — once the rows it would replay are the ones you want. The replication slot on the publisher is kept. Vaultline registers each subscription's tables again from the publisher (pg_dump's copy has none, and enabled like that it would skip what its slot holds); the restore's record says whether that worked. Changes applied between the backup and the restore are not replayed.`,
     );
   }
+  const slots = p.plan ? slotsWarning(p.plan.replicationSlots ?? [], p.plan.strategy, p.plan.keepHours ?? 24) : null;
+  if (slots) w.push(slots);
   const standby = standbyProblem({ standby: !!p.plan?.standby });
   if (standby) w.push(`${standby}. The restore refuses to run here.`);
   const pooled = poolerProblem(!!p.plan?.pooled);
@@ -130,12 +133,15 @@ export async function buildPreview(
   const excluded = excludedSchemas(ctx.targetUrl, ctx.appDatabaseUrl);
   const backupCatalog = manifestCatalog(manifest);
   const roles = backupCatalog?.roles ?? null;
-  const [rawLive, liveMigrations, rawLiveRows, liveCatalog, cap] = await Promise.all([
+  // The probe first: its pooler check must not run beside other sessions of ours through the
+  // same pooler, which can take the server session it waits to see shared (decision 148; the
+  // pooler test failed 1 run in 3 while the preview's reads ran beside it).
+  const cap = await (opts.capabilities ?? probeTarget(ctx.targetUrl, roles ?? []));
+  const [rawLive, liveMigrations, rawLiveRows, liveCatalog] = await Promise.all([
     schemaSnapshot(ctx.targetUrl),
     prismaMigrationRows(ctx.targetUrl),
     tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 3000, exact: opts.exactCounts }),
     backupCatalog ? catalogBesideRecord(ctx.targetUrl, excluded, backupCatalog) : Promise.resolve(null),
-    opts.capabilities ?? probeTarget(ctx.targetUrl, roles ?? []),
   ]);
   const targetIsVaultline = ctx.targetUrl === ctx.appDatabaseUrl;
   const strategy = chooseStrategy(cap, { targetIsVaultline, setting: ctx.restoreStrategy ?? "auto", keepHours: ctx.restoreKeepPreviousHours ?? 24 });
@@ -170,6 +176,8 @@ export async function buildPreview(
       // What PostgreSQL will refuse this role (catalog-snapshot.ts SUPERUSER_ONLY); a superuser may make all of it.
       needsSuperuser: cap.superuser ? null : { user: cap.user, objects: backupCatalog?.superuserOnly ?? [] },
       subscriptions: cap.subscriptions,
+      replicationSlots: cap.replicationSlots,
+      keepHours: ctx.restoreKeepPreviousHours ?? 24,
       standby: cap.standby,
       pooled: cap.pooled,
       locks: cap.locks,

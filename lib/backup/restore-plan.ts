@@ -7,6 +7,7 @@ import { notExtensionMember, type CatalogSnapshot } from "./catalog-snapshot";
 import { quoteIdent, quoteLiteral } from "./quote";
 import { describeSetting, grantToSet, settingsNotCarriable, type UnsettableSetting } from "./db-settings";
 import { sharesServerSessions } from "./pooler";
+import { logicalSlots, type ReplicationSlot } from "./replication-slots";
 
 const withClient = <T>(url: string, fn: (c: pg.Client) => Promise<T>) => withPgClient(url, fn, "vaultline-restore-plan");
 
@@ -26,6 +27,8 @@ export interface TargetCapabilities {
   canSignal: boolean;
   /** The database's logical replication subscriptions (decision 142). */
   subscriptions: string[];
+  /** The database's logical replication slots, which no restore carries (decision 149). */
+  replicationSlots: ReplicationSlot[];
   /** The database's default tablespace, and whether this role may create a database there (pg_default: always). */
   tablespace: string;
   tablespaceCreate: boolean;
@@ -118,7 +121,7 @@ async function probeSession(url: string, roles: string[]): Promise<Omit<TargetCa
                                 AND (n.nspname <> 'pg_toast' OR c.oid >= 16384))) AS locks
         FROM pg_roles r, pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace
        WHERE r.rolname = current_user AND d.datname = current_database()`);
-    const base = rows[0] as Omit<TargetCapabilities, "missingRoles" | "notMemberOf" | "unsettable" | "subscriptions" | "pooled">;
+    const base = rows[0] as Omit<TargetCapabilities, "missingRoles" | "notMemberOf" | "unsettable" | "subscriptions" | "replicationSlots" | "pooled">;
     const { rows: subs } = await c.query<{ n: string }>(
       "SELECT subname AS n FROM pg_catalog.pg_subscription WHERE subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) ORDER BY 1",
     );
@@ -134,6 +137,7 @@ async function probeSession(url: string, roles: string[]): Promise<Omit<TargetCa
       // A superuser may set anything; anyone else is tried (rolled back) on the database itself.
       unsettable: base.superuser ? [] : await settingsNotCarriable(c),
       subscriptions: subs.map((s) => s.n),
+      replicationSlots: await logicalSlots(c),
     };
   });
 }

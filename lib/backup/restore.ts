@@ -29,6 +29,8 @@ import { contextForTarget, contextForTargetId, DEFAULT_TARGET_ID } from "./targe
 import { buildPreview, diffSchemas } from "./preview";
 import { excludedSchemas, prismaSchema, schemaSnapshot } from "./introspect";
 import { poolerProblem } from "./pooler";
+import { slotsAfterRestore } from "./replication-slots";
+import { registerSubscribedTables, subscriptionNotes } from "./subscriptions";
 import { catalogBesideRecord, diffCatalogs, manifestCatalog, type CatalogSnapshot } from "./catalog-snapshot";
 import { chooseStrategy, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, lockTableHint, standbyProblem, type Ownership } from "./restore-plan";
 import { allowConnections, carryDatabaseSettings, createFreshDatabase, databaseOf, databasesExist, detachSubscriptions, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
@@ -348,6 +350,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         }
         const keepUntil = new Date(Date.now() + (ctx.restoreKeepPreviousHours ?? 24) * 3600_000);
         await save({ swapSeconds, previousDatabase: names.previous, keepUntil: keepUntil.toISOString() });
+        const slots = slotsAfterRestore(cap.replicationSlots, { strategy: "swap", previous: names.previous, keepUntil });
+        if (slots) warnings.push(slots);
       } catch (e) {
         if (stage !== "replaced") await dropDatabase(ctx.targetUrl, names.fresh).catch(() => undefined);
         throw e;
@@ -378,6 +382,14 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         throw await explainPartFailure(ctx.storage, dbPart, decryptionKey, keyId, e);
       }
       stage = "replaced";
+      const slots = slotsAfterRestore(cap.replicationSlots, { strategy: "in-place" });
+      if (slots) warnings.push(slots);
+    }
+
+    // pg_dump recreates subscriptions without their tables: registered now, so ENABLE
+    // replays their slots instead of skipping them (decision 150).
+    if (cap.subscriptions.length) {
+      await afterReplace("Registering the subscriptions' tables", async () => warnings.push(...subscriptionNotes(await registerSubscribedTables(ctx.targetUrl))));
     }
 
     // 5. Files: extracted beside the live directory, swapped in at the end (crash-safe).

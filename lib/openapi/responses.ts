@@ -171,6 +171,11 @@ export const restorePreviewSchema = z
           .array(z.string())
           .optional()
           .describe("The live database's logical replication subscriptions: after the restore each is disabled (as pg_dump recreates them) and must be enabled again"),
+        replicationSlots: z
+          .array(z.object({ name: z.string(), plugin: z.string(), active: z.boolean(), retainedBytes: z.number().nullable() }))
+          .optional()
+          .describe("The live database's logical replication slots (a subscriber or a change-data-capture pipeline reads each): no restore carries them; a swap leaves them with the previous database, an in-place restore is decoded by them, and their consumers need a re-sync. retainedBytes: WAL the server keeps for the slot now"),
+        keepHours: z.number().optional().describe("How long a swap restore keeps the previous database for Undo, hours (RESTORE_KEEP_PREVIOUS_HOURS)"),
         standby: z
           .boolean()
           .optional()

@@ -52,6 +52,10 @@ export interface RestorePreview {
     needsSuperuser?: { user: string; objects: string[] } | null;
     /** The live database's logical replication subscriptions, which the restore leaves disabled (decision 142). Absent in restores recorded before it. */
     subscriptions?: string[];
+    /** The live database's logical replication slots, which no restore carries (decision 149). Absent in restores recorded before it. */
+    replicationSlots?: { name: string; plugin: string; active: boolean; retainedBytes: number | null }[];
+    /** How long a swap keeps the previous database for Undo, hours. Absent in restores recorded before it. */
+    keepHours?: number;
     /** The target's server is a standby: the restore refuses to run (decision 144). Absent in restores recorded before it. */
     standby?: boolean;
     /** The URL goes through a connection pooler in transaction mode: the restore refuses to run (decision 148). Absent in restores recorded before it. */

@@ -1,0 +1,87 @@
+// A restored subscription, made ready to be enabled without losing what its slot holds
+// (decision 150). pg_dump recreates a subscription with `connect = false`: disabled, and with
+// no tables (pg_subscription_rel is filled from the publisher's list, which it does not ask
+// for). Enabled like that, the apply worker streams the slot from where it was and skips
+// every change, because no table is subscribed; the slot confirms them as done, so they are
+// lost. Measured on PostgreSQL 15 with a real publisher: rows inserted on the publisher after
+// the restore never arrived, and the slot's confirmed_flush_lsn moved past them.
+//
+// PostgreSQL's documented order (enable, then REFRESH PUBLICATION) has the same hole: the
+// refresh is refused on a disabled subscription, and the worker starts as soon as it is
+// enabled. So the tables are registered while the subscription cannot stream: for the
+// refresh it is enabled under a slot name that does not exist on the publisher (the worker
+// fails to start streaming and retries), then disabled and given its own slot back, in one
+// transaction. `copy_data = false`: the restored rows are kept, and the tables are marked
+// ready, so ENABLE replays the slot's changes onto them.
+import type pg from "pg";
+import { randomBytes } from "node:crypto";
+import { withClient } from "./pg-client";
+import { quoteIdent, quoteLiteral } from "./quote";
+
+export interface SubscriptionReadiness {
+  name: string;
+  /** Its tables are registered: ENABLE replays its slot onto them. */
+  ready: boolean;
+  /** Why not, as PostgreSQL or this module says it. */
+  reason?: string;
+}
+
+/** How long the refresh may wait for the publisher (it connects from the database server). */
+const PUBLISHER_TIMEOUT = "30s";
+
+/** Registers the tables of each disabled subscription of the database at `url` that has none (the state pg_dump restores). */
+export async function registerSubscribedTables(url: string): Promise<SubscriptionReadiness[]> {
+  return withClient(
+    url,
+    async (c) => {
+      const { rows } = await c.query<{ name: string; slot: string | null; tables: number }>(
+        `SELECT s.subname AS name, s.subslotname AS slot, (SELECT count(*)::int FROM pg_catalog.pg_subscription_rel r WHERE r.srsubid = s.oid) AS tables
+           FROM pg_catalog.pg_subscription s
+          WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) AND NOT s.subenabled
+          ORDER BY 1`,
+      );
+      const out: SubscriptionReadiness[] = [];
+      for (const s of rows) {
+        if (s.tables > 0) out.push({ name: s.name, ready: true });
+        else if (!s.slot) out.push({ name: s.name, ready: false, reason: "it has no slot (slot_name = NONE)" });
+        else out.push(await register(c, s.name, s.slot));
+      }
+      return out;
+    },
+    "vaultline-restore",
+  );
+}
+
+async function register(c: pg.Client, name: string, slot: string): Promise<SubscriptionReadiness> {
+  const sub = quoteIdent(name);
+  const hold = `vaultline_hold_${randomBytes(6).toString("hex")}`;
+  try {
+    await c.query(`BEGIN; ALTER SUBSCRIPTION ${sub} SET (slot_name = ${quoteLiteral(hold)}); ALTER SUBSCRIPTION ${sub} ENABLE; COMMIT`);
+  } catch (e) {
+    // Nothing changed (the transaction did not commit).
+    await c.query("ROLLBACK").catch(() => undefined);
+    return { name, ready: false, reason: (e as Error).message };
+  }
+  let reason: string | undefined;
+  try {
+    await c.query(`SET statement_timeout = ${quoteLiteral(PUBLISHER_TIMEOUT)}`);
+    await c.query(`ALTER SUBSCRIPTION ${sub} REFRESH PUBLICATION WITH (copy_data = false)`);
+  } catch (e) {
+    reason = (e as Error).message;
+  } finally {
+    await c.query("RESET statement_timeout").catch(() => undefined);
+    // Must hold: otherwise the subscription is left enabled under a slot that does not exist.
+    await c.query("ROLLBACK").catch(() => undefined);
+    await c.query(`BEGIN; ALTER SUBSCRIPTION ${sub} DISABLE; ALTER SUBSCRIPTION ${sub} SET (slot_name = ${quoteLiteral(slot)}); COMMIT`);
+  }
+  return reason ? { name, ready: false, reason } : { name, ready: true };
+}
+
+/** The restore's record of each subscription, one sentence each. */
+export function subscriptionNotes(subs: SubscriptionReadiness[]): string[] {
+  return subs.map((s) =>
+    s.ready
+      ? `Subscription ${s.name} is disabled, with its tables registered again (pg_dump recreates it without them): ALTER SUBSCRIPTION ${quoteIdent(s.name)} ENABLE replays what its slot holds onto the restored rows. Changes it had applied between the backup and the restore are not among them.`
+      : `Subscription ${s.name} is disabled and its tables could not be registered again (${s.reason}). Do not only ENABLE it: with no table subscribed it would skip every change its slot holds, and they would be lost. Make it ready as docs/operations.md says ("Logical replication subscriptions"), then enable it.`,
+  );
+}
