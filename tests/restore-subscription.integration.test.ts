@@ -13,6 +13,8 @@ import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { stopBosses } from "../lib/queue";
 import { databaseOf, dropDatabase, swapNames, withDatabase } from "../lib/backup/swap";
 import { previewRestore } from "../lib/backup/preview";
+import { undoRestore } from "../lib/backup/restore";
+import { SYSTEM } from "../lib/audit";
 
 const subscriptions = (url: string) =>
   sql<{ name: string; enabled: boolean; slot: string | null; publications: string[] }>(
@@ -107,7 +109,7 @@ describe.each(["in-place", "swap"] as const)("a database replicating from a real
     await server?.stop();
   });
 
-  it("restores with the worker running; enabled again, the subscription replicates into the restored database", async () => {
+  it("restores with the worker running; enabled again, the subscription replicates into the restored database; Undo hands its slot back", async () => {
     const id = await fullBackup(env);
     const before = await catalogFingerprint(sql, reporting);
     await sql(source, "INSERT INTO orders SELECT g, g FROM generate_series(101, 120) g");
@@ -136,6 +138,19 @@ describe.each(["in-place", "swap"] as const)("a database replicating from a real
     if (strategy === "swap") {
       const previous = withDatabase(server.adminUrl, row.previousDatabase!);
       expect(await subscriptions(previous)).toEqual([{ name: "reporting_feed", enabled: false, slot: null, publications: ["orders_pub"] }]);
+      // Undo: the database comes back with its slot handed back from the restored one,
+      // disabled; enabled, it resumes from the slot (row 121 went to the restored database).
+      await undoRestore(env.ctx, row.id, SYSTEM, { confirm: "UNDO" });
+      expect(await rows()).toBe(120);
+      expect(await subscriptions(reporting)).toEqual([{ name: "reporting_feed", enabled: false, slot: "reporting_feed", publications: ["orders_pub"] }]);
+      const undone = withDatabase(server.adminUrl, swapNames("reporting", row.id).undone);
+      expect(await subscriptions(undone)).toEqual([{ name: "reporting_feed", enabled: false, slot: null, publications: ["orders_pub"] }]);
+      const after = await env.db.restoreJob.findUniqueOrThrow({ where: { id: row.id } });
+      expect(after.warnings.join("\n")).toContain("Undo: subscription reporting_feed has its slot reporting_feed back and is disabled");
+      await sql(source, "INSERT INTO orders VALUES (122, 122)");
+      await sql(reporting, "ALTER SUBSCRIPTION reporting_feed ENABLE");
+      await waitFor(async () => (await rows()) === 121, 30_000, 200, "replication after the undo");
+      expect(await sql(reporting, "SELECT count(*)::int AS n FROM orders WHERE id = 121")).toEqual([{ n: 0 }]);
     }
   });
 });

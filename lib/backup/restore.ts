@@ -30,7 +30,7 @@ import { buildPreview, diffSchemas } from "./preview";
 import { excludedSchemas, prismaSchema, schemaSnapshot } from "./introspect";
 import { poolerProblem } from "./pooler";
 import { slotsAfterRestore } from "./replication-slots";
-import { registerSubscribedTables, subscriptionNotes } from "./subscriptions";
+import { handBackSubscriptionSlots, registerSubscribedTables, subscriptionNotes } from "./subscriptions";
 import { catalogBesideRecord, diffCatalogs, manifestCatalog, type CatalogSnapshot } from "./catalog-snapshot";
 import { chooseStrategy, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, lockTableHint, standbyProblem, type Ownership } from "./restore-plan";
 import { allowConnections, carryDatabaseSettings, createFreshDatabase, databaseOf, databasesExist, detachSubscriptions, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
@@ -666,7 +666,11 @@ export async function undoRestore(appCtx: BackupContext, restoreId: string, acto
     const exist = await databasesExist(ctx.targetUrl, [names.previous]);
     if (!exist.has(names.previous)) throw new ApiError("CONFLICT", `This restore cannot be undone: the database ${names.previous} no longer exists`);
     const swapSeconds = await swapDatabases(ctx.targetUrl, names.live, names.previous, names.undone);
-    const row = await ctx.db.restoreJob.update({ where: { id: r.id }, data: { undoneAt: new Date(), previousDatabase: names.undone } });
+    // Subscriptions detached at the swap take their slots back (decision 150); the database is back either way.
+    const notes = await handBackSubscriptionSlots(ctx.targetUrl, withDatabase(ctx.targetUrl, names.undone)).catch((e: Error) => [
+      `Undo: the subscriptions' slots could not be handed back (${e.message}); see docs/operations.md, "Logical replication subscriptions".`,
+    ]);
+    const row = await ctx.db.restoreJob.update({ where: { id: r.id }, data: { undoneAt: new Date(), previousDatabase: names.undone, ...(notes.length ? { warnings: [...r.warnings, ...notes] } : {}) } });
     await writeRestoreRecord(ctx, toRecord(row));
     await audit(ctx.db, { actor, action: "restore.undone", target: r.backupId, targetId: r.targetId, details: { restoreId: r.id, target: ctx.target, swapSeconds, keptAs: names.undone } });
     log.info({ restoreId: r.id, swapSeconds }, "restore undone");

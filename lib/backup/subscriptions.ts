@@ -85,3 +85,55 @@ export function subscriptionNotes(subs: SubscriptionReadiness[]): string[] {
       : `Subscription ${s.name} is disabled and its tables could not be registered again (${s.reason}). Do not only ENABLE it: with no table subscribed it would skip every change its slot holds, and they would be lost. Make it ready as docs/operations.md says ("Logical replication subscriptions"), then enable it.`,
   );
 }
+
+/**
+ * After Undo (decision 150): the database brought back had its subscriptions disabled and let
+ * go of their slots at the swap (decision 142), and the restored database going out holds
+ * the same subscriptions with those slots. Each slot is handed back: the outgoing
+ * subscription is disabled and lets go of it, the returning one takes it and stays disabled
+ * (its tables were never removed, so ENABLE replays the slot). One sentence per subscription.
+ */
+export async function handBackSubscriptionSlots(returningUrl: string, outgoingUrl: string): Promise<string[]> {
+  const detached = await withClient(
+    returningUrl,
+    async (c) =>
+      (
+        await c.query<{ name: string }>(
+          `SELECT subname AS name FROM pg_catalog.pg_subscription
+            WHERE subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) AND subslotname IS NULL ORDER BY 1`,
+        )
+      ).rows.map((r) => r.name),
+    "vaultline-restore",
+  );
+  if (!detached.length) return [];
+  const slots = await withClient(
+    outgoingUrl,
+    async (c) => {
+      const { rows } = await c.query<{ name: string; slot: string }>(
+        `SELECT subname AS name, subslotname AS slot FROM pg_catalog.pg_subscription
+          WHERE subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) AND subslotname IS NOT NULL AND subname = ANY($1::text[])`,
+        [detached],
+      );
+      for (const r of rows) await c.query(`BEGIN; ALTER SUBSCRIPTION ${quoteIdent(r.name)} DISABLE; ALTER SUBSCRIPTION ${quoteIdent(r.name)} SET (slot_name = NONE); COMMIT`);
+      return new Map(rows.map((r) => [r.name, r.slot]));
+    },
+    "vaultline-restore",
+  );
+  return withClient(
+    returningUrl,
+    async (c) => {
+      const notes: string[] = [];
+      for (const name of detached) {
+        const slot = slots.get(name);
+        if (!slot) {
+          notes.push(`Undo: subscription ${name} is disabled and has no slot (the restored database had none to give back): set one (ALTER SUBSCRIPTION ${quoteIdent(name)} SET (slot_name = '…')) before you enable it.`);
+          continue;
+        }
+        await c.query(`ALTER SUBSCRIPTION ${quoteIdent(name)} SET (slot_name = ${quoteLiteral(slot)})`);
+        notes.push(`Undo: subscription ${name} has its slot ${slot} back and is disabled: ALTER SUBSCRIPTION ${quoteIdent(name)} ENABLE resumes it from the slot. What it delivered to the restored database meanwhile is not in this one.`);
+      }
+      return notes;
+    },
+    "vaultline-restore",
+  );
+}
