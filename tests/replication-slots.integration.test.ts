@@ -13,6 +13,7 @@ import { startPg, type PgServer } from "./support/pg";
 import { fullBackup, restore } from "./support/restore-steps";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { waitFor } from "./support/wait";
+import { subscribe } from "./support/logical";
 import { stopBosses } from "../lib/queue";
 import { previewRestore } from "../lib/backup/preview";
 import { dropExpiredPrevious, undoRestore } from "../lib/backup/restore";
@@ -50,12 +51,9 @@ describe.each(["swap", "in-place"] as const)("a database read by a logical repli
        CREATE PUBLICATION orders_pub FOR TABLE orders;`,
     );
     // The subscriber's slot, and a change-data-capture pipeline's that nothing reads now.
-    await sql(shop, "SELECT pg_create_logical_replication_slot('orders_feed', 'pgoutput')");
     await sql(shop, "SELECT pg_create_logical_replication_slot('cdc_pipeline', 'pgoutput')");
     await sql(warehouse, "CREATE TABLE orders (id int PRIMARY KEY, total int NOT NULL)");
-    const u = new URL(server.adminUrl);
-    const conninfo = `host=${u.hostname} port=${u.port} user=${decodeURIComponent(u.username)} password=${decodeURIComponent(u.password)} dbname=shop`;
-    await sql(warehouse, `CREATE SUBSCRIPTION orders_feed CONNECTION '${conninfo}' PUBLICATION orders_pub WITH (create_slot = false, slot_name = 'orders_feed')`);
+    await subscribe(server.adminUrl, { publisher: "shop", subscriber: "warehouse", publication: "orders_pub", name: "orders_feed" });
     await waitFor(async () => (await replicated()) === 200, 30_000, 200, "the subscriber's first copy");
     env = await makeEnv({ seed: false, overrides: { targetUrl: shop, restoreStrategy: strategy, restoreJobs: 2 } });
   }, 120_000);

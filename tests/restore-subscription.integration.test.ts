@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeEnv, adminUrl, sql, waitFor, type TestEnv } from "./support/vitest-env";
 import { startPg, type PgServer } from "./support/pg";
+import { subscribe } from "./support/logical";
 import { fullBackup, restore } from "./support/restore-steps";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { stopBosses } from "../lib/queue";
@@ -94,12 +95,8 @@ describe.each(["in-place", "swap"] as const)("a database replicating from a real
     source = withDatabase(server.adminUrl, "source");
     reporting = withDatabase(server.adminUrl, "reporting");
     await sql(source, "CREATE TABLE orders (id int PRIMARY KEY, total int NOT NULL); INSERT INTO orders SELECT g, g FROM generate_series(1, 100) g; CREATE PUBLICATION orders_pub FOR TABLE orders");
-    // A subscription to its own server cannot make its slot (CREATE SUBSCRIPTION would wait on itself).
-    await sql(source, "SELECT pg_create_logical_replication_slot('reporting_feed', 'pgoutput')");
     await sql(reporting, "CREATE TABLE orders (id int PRIMARY KEY, total int NOT NULL)");
-    const u = new URL(server.adminUrl);
-    const conninfo = `host=${u.hostname} port=${u.port} user=${decodeURIComponent(u.username)} password=${decodeURIComponent(u.password)} dbname=source`;
-    await sql(reporting, `CREATE SUBSCRIPTION reporting_feed CONNECTION '${conninfo}' PUBLICATION orders_pub WITH (create_slot = false, slot_name = 'reporting_feed')`);
+    await subscribe(server.adminUrl, { publisher: "source", subscriber: "reporting", publication: "orders_pub", name: "reporting_feed" });
     await waitFor(async () => (await rows()) === 100, 30_000, 200, "the first copy");
     env = await makeEnv({ seed: false, overrides: { targetUrl: reporting, restoreStrategy: strategy, restoreJobs: 2 } });
   }, 120_000);
