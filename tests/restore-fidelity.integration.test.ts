@@ -220,7 +220,7 @@ describe("beside and swap: a failure or a kill -9 before the swap commits leaves
     // for any other failure before the swap (a CI run once passed here on a codec error).
     const fresh = swapNames(liveDb(), restoreId).fresh;
     expect(row.failureReason).toBe(
-      `The restore failed before the swap: database "${fresh}" is being accessed by other users. The live database was never touched; the fresh copy was discarded.`,
+      `The restore failed before the swap: database "${fresh}" is being accessed by other users: There is 1 other session using the database. The live database was never touched; the fresh copy was discarded.`,
     );
     expect(await allowsConnections()).toBe(true);
     expect(await fingerprint(env.targetUrl)).toEqual(before);

@@ -114,6 +114,13 @@ function PlanBox({ plan }: { plan: NonNullable<RestorePreview["plan"]> }) {
           This target&apos;s URL goes through a connection pooler in transaction mode: the restore will refuse to run. Use the database&apos;s direct URL, or the pooler&apos;s session mode.
         </p>
       )}
+      {plan.preparedTransactions && plan.preparedTransactions.length > 0 && (
+        <p className="mt-1 font-medium text-red-700" data-testid="restore-prepared">
+          {plan.preparedTransactions.length === 1 ? "A transaction prepared" : `${plan.preparedTransactions.length} transactions prepared`} for two-phase commit (
+          {plan.preparedTransactions.map((t) => t.gid).join(", ")}) {plan.preparedTransactions.length === 1 ? "holds" : "hold"} this database: the restore will refuse to run until{" "}
+          {plan.preparedTransactions.length === 1 ? "it is" : "they are"} committed or rolled back.
+        </p>
+      )}
       {plan.tempSpace && <TempSpaceLine space={plan.tempSpace} />}
       {plan.needsSuperuser && plan.needsSuperuser.objects.length > 0 && (
         <p className="mt-1 font-medium text-red-700" data-testid="restore-needs-superuser">
@@ -312,7 +319,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
   const keyLooksRight = privateKey.trim().startsWith("-----BEGIN PGP PRIVATE KEY BLOCK-----");
   // The word alone is not enough: the user must have seen what changes (DESIGN §5).
   // A standby takes no writes, a transaction pooler shares sessions: the restore would refuse anyway.
-  const ready = preview.isSuccess && preview.data.verified?.ok !== false && !preview.data.plan?.standby && !preview.data.plan?.pooled && (!mustReassign || reassign) && (!needsKey || keyLooksRight);
+  const ready = preview.isSuccess && preview.data.verified?.ok !== false && !preview.data.plan?.standby && !preview.data.plan?.pooled && !preview.data.plan?.preparedTransactions?.length && (!mustReassign || reassign) && (!needsKey || keyLooksRight);
   const confirmForm = !started && (
     <TypedConfirm
       word={RESTORE_WORD}

@@ -11,7 +11,7 @@ import type { RestorePreview } from "../validation/restores";
 import { ApiError, notFound } from "../errors";
 import { poolerProblem } from "./pooler";
 import { catalogBesideRecord, diffCatalogs, manifestCatalog } from "./catalog-snapshot";
-import { chooseStrategy, ownershipPlan, probeTarget, inPlaceLockProblem, standbyProblem, type TargetCapabilities } from "./restore-plan";
+import { chooseStrategy, ownershipPlan, probeTarget, inPlaceLockProblem, preparedProblem, standbyProblem, type TargetCapabilities } from "./restore-plan";
 import { measureTempSpace, tempSpaceProblem } from "./temp-space";
 import { slotsWarning } from "./replication-slots";
 
@@ -103,6 +103,8 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings">): string[] {
   if (standby) w.push(`${standby}. The restore refuses to run here.`);
   const pooled = poolerProblem(!!p.plan?.pooled);
   if (pooled) w.push(`${pooled}. The restore refuses to run through it.`);
+  const prepared = preparedProblem({ preparedTransactions: p.plan?.preparedTransactions ?? [] });
+  if (prepared) w.push(`${prepared}. Until then the restore refuses to run.`);
   const locks = p.plan?.strategy === "in-place" && p.plan.locks ? inPlaceLockProblem({ locks: p.plan.locks }) : null;
   if (locks) w.push(`${locks}.`);
   const space = p.plan?.tempSpace ? tempSpaceProblem(p.plan.tempSpace) : null;
@@ -180,6 +182,7 @@ export async function buildPreview(
       keepHours: ctx.restoreKeepPreviousHours ?? 24,
       standby: cap.standby,
       pooled: cap.pooled,
+      preparedTransactions: cap.preparedTransactions,
       locks: cap.locks,
     },
     rowEstimates: Object.fromEntries([...names].sort().map((n) => [n, { live: liveRows[n] ?? null, backup: backupRows[n] ?? null }])),

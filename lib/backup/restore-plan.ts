@@ -38,6 +38,12 @@ export interface TargetCapabilities {
   /** The URL goes through a pooler in transaction mode (pooler.ts): nothing is restored through it (decision 148). */
   pooled: boolean;
   /**
+   * Transactions prepared for two-phase commit (PREPARE TRANSACTION) in the database, and
+   * not yet committed or rolled back: they hold their locks and count as sessions, so the
+   * swap cannot rename the database and an in-place restore waits for their locks (decision 151).
+   */
+  preparedTransactions: { gid: string; owner: string; prepared: string }[];
+  /**
    * The server's lock table (max_locks_per_transaction × (max_connections +
    * max_prepared_transactions), shared by every session) and the live database's relations
    * (tables, indexes, sequences, views, TOAST tables): an in-place restore locks each one it
@@ -91,6 +97,14 @@ export function lockTableHint(message: string): string | null {
   return "the database has more objects than one transaction may lock on this server: raise max_locks_per_transaction (and restart PostgreSQL), or give Vaultline's role what the swap needs — the swap does not restore in one transaction";
 }
 
+/** Why no restore can run while transactions prepared for two-phase commit hold the database, or null (decision 151). */
+export function preparedProblem(cap: Pick<TargetCapabilities, "preparedTransactions">): string | null {
+  const p = cap.preparedTransactions;
+  if (!p.length) return null;
+  const shown = p.slice(0, 5).map((t) => `'${t.gid}' (by ${t.owner}, prepared ${t.prepared})`).join(", ") + (p.length > 5 ? `, and ${p.length - 5} more` : "");
+  return `${p.length === 1 ? "A transaction prepared" : `${p.length} transactions prepared`} for two-phase commit ${p.length === 1 ? "holds" : "hold"} the target's database: ${shown}. ${p.length === 1 ? "It keeps its" : "They keep their"} locks until committed or rolled back, so the swap cannot rename the database and an in-place restore would wait for them. Vaultline does not decide ${p.length === 1 ? "its" : "their"} outcome: have the transaction manager that prepared ${p.length === 1 ? "it" : "them"} finish, or run COMMIT PREPARED or ROLLBACK PREPARED '<gid>' (see pg_prepared_xacts)`;
+}
+
 /** Why nothing can be restored into this target's database, or null (decision 144). */
 export function standbyProblem(cap: Pick<TargetCapabilities, "standby">): string | null {
   if (!cap.standby) return null;
@@ -121,7 +135,7 @@ async function probeSession(url: string, roles: string[]): Promise<Omit<TargetCa
                                 AND (n.nspname <> 'pg_toast' OR c.oid >= 16384))) AS locks
         FROM pg_roles r, pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace
        WHERE r.rolname = current_user AND d.datname = current_database()`);
-    const base = rows[0] as Omit<TargetCapabilities, "missingRoles" | "notMemberOf" | "unsettable" | "subscriptions" | "replicationSlots" | "pooled">;
+    const base = rows[0] as Omit<TargetCapabilities, "missingRoles" | "notMemberOf" | "unsettable" | "subscriptions" | "replicationSlots" | "preparedTransactions" | "pooled">;
     const { rows: subs } = await c.query<{ n: string }>(
       "SELECT subname AS n FROM pg_catalog.pg_subscription WHERE subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) ORDER BY 1",
     );
@@ -138,6 +152,12 @@ async function probeSession(url: string, roles: string[]): Promise<Omit<TargetCa
       unsettable: base.superuser ? [] : await settingsNotCarriable(c),
       subscriptions: subs.map((s) => s.n),
       replicationSlots: await logicalSlots(c),
+      preparedTransactions: (
+        await c.query<{ gid: string; owner: string; prepared: string }>(
+          `SELECT gid, owner::text AS owner, to_char(prepared AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS prepared
+             FROM pg_catalog.pg_prepared_xacts WHERE database = current_database() ORDER BY prepared`,
+        )
+      ).rows,
     };
   });
 }

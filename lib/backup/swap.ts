@@ -197,8 +197,11 @@ export async function swapDatabases(targetUrl: string, live: string, incoming: s
         } catch (e) {
           await c.query("ROLLBACK").catch(() => undefined);
           // 55006: sessions still open (PostgreSQL itself waits up to 5 s for them before
-          // saying so). Anything else, or still busy after a few tries: give up, unchanged.
-          if ((e as { code?: string }).code !== "55006" || attempt >= (opts.attempts ?? 3)) throw e;
+          // saying so). Anything else, or still busy after a few tries: give up, unchanged,
+          // saying who is there (the detail names sessions or prepared transactions: decision 151).
+          const err = e as { code?: string; detail?: string; message: string };
+          if (err.code !== "55006") throw e;
+          if (attempt >= (opts.attempts ?? 3)) throw Object.assign(new Error(err.detail ? `${err.message}: ${err.detail.replace(/\.$/, "")}` : err.message), { code: err.code });
         }
       }
     } catch (e) {

@@ -184,6 +184,10 @@ export const restorePreviewSchema = z
           .boolean()
           .optional()
           .describe("The target's URL goes through a connection pooler in transaction mode (two sessions shared one server process): the restore refuses to run through it; use the direct URL or the pooler's session mode"),
+        preparedTransactions: z
+          .array(z.object({ gid: z.string(), owner: z.string(), prepared: z.string() }))
+          .optional()
+          .describe("Transactions prepared for two-phase commit (pg_prepared_xacts) in the live database: they hold their locks until committed or rolled back, and the restore refuses to run while any is there"),
         locks: z
           .object({ perTransaction: z.number(), slots: z.number(), relations: z.number() })
           .optional()

@@ -60,6 +60,8 @@ export interface RestorePreview {
     standby?: boolean;
     /** The URL goes through a connection pooler in transaction mode: the restore refuses to run (decision 148). Absent in restores recorded before it. */
     pooled?: boolean;
+    /** Transactions prepared for two-phase commit holding the database: the restore refuses to run (decision 151). Absent in restores recorded before it. */
+    preparedTransactions?: { gid: string; owner: string; prepared: string }[];
     /** The server's lock table and the live database's relations, which an in-place restore locks in one transaction (decision 145). Absent in restores recorded before it. */
     locks?: { perTransaction: number; slots: number; relations: number };
   } | null;
