@@ -52,7 +52,7 @@ export function slotsWarning(slots: ReplicationSlot[], strategy: "swap" | "in-pl
   if (strategy === "swap") {
     return `${head}: after the swap ${slots.length === 1 ? "it stays" : "they stay"} with the previous database, kept for Undo for ${keepHours} h, and ${slots.length === 1 ? "its consumer stops" : "their consumers stop"} with "replication slot … was not created in this database". Until the previous database is dropped the server keeps the WAL ${slots.length === 1 ? "it needs" : "they need"}. After the restore, drop and re-create each slot on the restored database (Undo is then no longer possible for the slot), and re-sync its consumer from the restored data.`;
   }
-  return `${head}: ${slots.length === 1 ? "it stays" : "they stay"} on this database and decode the restore as one transaction. A pgoutput consumer stops there ("publication … does not exist": the archive drops and re-creates its publications); another receives the restored rows as new changes. Re-sync each consumer after the restore, and drop a slot no consumer reads: it keeps WAL on the server until it is dropped.`;
+  return `${head}: ${slots.length === 1 ? "it stays" : "they stay"} on this database and decode the restore as one transaction. A pgoutput consumer stops there ("publication … does not exist": the archive drops and re-creates its publications); another plugin's consumer may receive the restored rows as new changes. Re-sync each consumer after the restore, and drop a slot no consumer reads: it keeps WAL on the server until it is dropped.`;
 }
 
 /** What became of the slots, for the restore's record once the database is replaced; null without any. */
@@ -62,5 +62,5 @@ export function slotsAfterRestore(slots: ReplicationSlot[], where: { strategy: "
   if (where.strategy === "swap") {
     return `Logical replication ${slotWord(slots.length)} ${names} stayed with the previous database ${where.previous}: ${slots.length === 1 ? "its consumer has" : "their consumers have"} stopped ("was not created in this database"), and the server keeps WAL for ${slots.length === 1 ? "it" : "them"} until that database is dropped (${where.keepUntil.toISOString()}). Drop and re-create ${slots.length === 1 ? "the slot" : "each slot"} on the restored database and re-sync ${slots.length === 1 ? "its consumer" : "each consumer"}, or Undo the restore to bring ${slots.length === 1 ? "it" : "them"} back.`;
   }
-  return `Logical replication ${slotWord(slots.length)} ${names} decoded the restore: a pgoutput consumer has stopped at it ("publication … does not exist"), another received the restored rows as changes. Re-sync ${slots.length === 1 ? "its consumer" : "each consumer"}; a slot no consumer reads keeps WAL on the server until it is dropped.`;
+  return `Logical replication ${slotWord(slots.length)} ${names} decoded the restore: a pgoutput consumer has stopped at it ("publication … does not exist"), another plugin's consumer may have received the restored rows as changes. Re-sync ${slots.length === 1 ? "its consumer" : "each consumer"}; a slot no consumer reads keeps WAL on the server until it is dropped.`;
 }
