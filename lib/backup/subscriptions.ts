@@ -94,34 +94,28 @@ export function subscriptionNotes(subs: SubscriptionReadiness[]): string[] {
  * (its tables were never removed, so ENABLE replays the slot). One sentence per subscription.
  */
 export async function handBackSubscriptionSlots(returningUrl: string, outgoingUrl: string): Promise<string[]> {
-  const detached = await withClient(
-    returningUrl,
-    async (c) =>
-      (
-        await c.query<{ name: string }>(
-          `SELECT subname AS name FROM pg_catalog.pg_subscription
-            WHERE subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) AND subslotname IS NULL ORDER BY 1`,
-        )
-      ).rows.map((r) => r.name),
-    "vaultline-restore",
-  );
-  if (!detached.length) return [];
-  const slots = await withClient(
-    outgoingUrl,
-    async (c) => {
-      const { rows } = await c.query<{ name: string; slot: string }>(
-        `SELECT subname AS name, subslotname AS slot FROM pg_catalog.pg_subscription
-          WHERE subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) AND subslotname IS NOT NULL AND subname = ANY($1::text[])`,
-        [detached],
-      );
-      for (const r of rows) await c.query(`BEGIN; ALTER SUBSCRIPTION ${quoteIdent(r.name)} DISABLE; ALTER SUBSCRIPTION ${quoteIdent(r.name)} SET (slot_name = NONE); COMMIT`);
-      return new Map(rows.map((r) => [r.name, r.slot]));
-    },
-    "vaultline-restore",
-  );
   return withClient(
     returningUrl,
     async (c) => {
+      const { rows } = await c.query<{ name: string }>(
+        `SELECT subname AS name FROM pg_catalog.pg_subscription
+          WHERE subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) AND subslotname IS NULL ORDER BY 1`,
+      );
+      const detached = rows.map((r) => r.name);
+      if (!detached.length) return [];
+      const slots = await withClient(
+        outgoingUrl,
+        async (out) => {
+          const { rows: held } = await out.query<{ name: string; slot: string }>(
+            `SELECT subname AS name, subslotname AS slot FROM pg_catalog.pg_subscription
+              WHERE subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) AND subslotname IS NOT NULL AND subname = ANY($1::text[])`,
+            [detached],
+          );
+          for (const r of held) await out.query(`BEGIN; ALTER SUBSCRIPTION ${quoteIdent(r.name)} DISABLE; ALTER SUBSCRIPTION ${quoteIdent(r.name)} SET (slot_name = NONE); COMMIT`);
+          return new Map(held.map((r) => [r.name, r.slot]));
+        },
+        "vaultline-restore",
+      );
       const notes: string[] = [];
       for (const name of detached) {
         const slot = slots.get(name);
