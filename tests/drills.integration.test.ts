@@ -12,7 +12,7 @@ import { runBackup } from "../lib/backup/run-backup";
 import { runDrill, scratchDatabasePrefix } from "../lib/backup/drill";
 import { claimDrillSlot, handleDrillTick } from "../lib/backup/drill-schedule";
 import { drillSummary, DRILL_GRACE_MS } from "../lib/backup/drill-status";
-import { backupKeys, manifestDigest, type Manifest } from "../lib/backup/manifest";
+import { manifestOf, writeManifest } from "./support/manifests";
 import { spawnPgDump, spawnPgRestore } from "../lib/backup/dump";
 import { checksumDatabase, exportSnapshot, snapshotChecksums } from "../lib/backup/table-checksums";
 import { getToday } from "../lib/backup/today";
@@ -34,19 +34,6 @@ async function fullBackup(env: TestEnv): Promise<string> {
   const r = await runBackup(env.ctx, job.id);
   expect(r.failureReason).toBeUndefined();
   return job.id;
-}
-
-async function manifestOf(env: TestEnv, id: string): Promise<{ key: string; m: Manifest }> {
-  const job = await env.db.backupJob.findUniqueOrThrow({ where: { id } });
-  const key = backupKeys(env.ctx.prefix, env.ctx.env, id, job.createdAt).manifest;
-  return { key, m: JSON.parse((await env.ctx.storage.getBytes(key)).toString("utf8")) as Manifest };
-}
-
-/** Rewrites a manifest and the catalogue's digest of it, as a consistent (if doctored) backup. */
-async function writeManifest(env: TestEnv, id: string, key: string, m: Manifest) {
-  const text = `${JSON.stringify(m, null, 2)}\n`;
-  await env.ctx.storage.putBytes(key, text, "application/json");
-  await env.db.backupJob.update({ where: { id }, data: { manifestSha256: manifestDigest(text), checksumSha256: m.checksumSha256, sizeBytes: BigInt(m.sizeBytes) } });
 }
 
 /** The Sunday 04:00 UTC slot after `from`, and a tick for it as pg-boss would create it. */

@@ -11,7 +11,7 @@
 // decryption ended cleanly (the OpenPGP integrity check arrives at the very end of the
 // stream); an epilogue may run just before it. On any failure psql is killed before it sees
 // COMMIT, and PostgreSQL rolls everything back.
-import { Transform, Writable, type Readable } from "node:stream";
+import { PassThrough, Transform, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createDecryptStream, type DecryptKey } from "./crypto";
 import { createDecompressor, type CompressionCodec } from "./compression";
@@ -101,6 +101,8 @@ export interface ApplyOptions {
   expectedStoredSha256: string;
   /** The part's codec from its manifest; absent (older archives) = none. */
   compression?: { codec: CompressionCodec };
+  /** A stage the decompressed archive passes through before pg_restore (extension-versions.ts). */
+  archive?: Transform;
   targetUrl: string;
   /** SQL run first, inside the transaction: clears what the backup will recreate. */
   prologue: string;
@@ -151,6 +153,7 @@ export async function applyArchive(o: ApplyOptions): Promise<void> {
       stored.stream,
       createDecryptStream(o.passphrase),
       createDecompressor(o.compression),
+      o.archive ?? new PassThrough(),
       forwardUntilClosed(restore.child.stdin!),
       { signal: o.signal },
     );

@@ -139,6 +139,88 @@ export const endOfBlock = (intSize: number): Buffer => archiveInt(0, intSize);
 /** The header a data block of entry `dumpId` starts with. */
 export const dataBlockHeader = (dumpId: number, intSize: number): Buffer => Buffer.concat([Buffer.from([BLK_DATA]), archiveInt(dumpId, intSize)]);
 
+/** A TOC entry with what a rewrite of the head needs (extension-versions.ts). */
+export interface HeadEntry extends TocEntry {
+  /** The object's name: an extension's own name for an EXTENSION entry. */
+  tag: string;
+  /** Where the entry's defn string starts (its length int) and ends, in the head. */
+  defnAt: number;
+  defnEnd: number;
+}
+
+export interface ArchiveHead {
+  intSize: number;
+  offSize: number;
+  /** Data compressed inside pg_dump (zlib, lz4, zstd): its chunks are pieces of one stream. */
+  compressed: boolean;
+  /** Where the data starts: the header and TOC are the first `tocEnd` bytes. */
+  tocEnd: number;
+  entries: HeadEntry[];
+}
+
+/**
+ * Reads a custom-format archive's header and table of contents from its first bytes: null
+ * while `buf` holds only part of them, `{ disabled }` for an archive not read here.
+ */
+export function readArchiveHead(buf: Buffer): ArchiveHead | { disabled: string } | null {
+  try {
+    return parseArchiveHead(new Reader(buf));
+  } catch (e) {
+    if (e instanceof NeedMore) return null;
+    throw e;
+  }
+}
+
+function parseArchiveHead(r: Reader): ArchiveHead | { disabled: string } {
+  if (r.bytes(5).toString("latin1") !== "PGDMP") return { disabled: "not a custom-format archive" };
+  const vmaj = r.byte();
+  const vmin = r.byte();
+  const vrev = r.byte();
+  const v = version(vmaj, vmin, vrev);
+  if (v < V_MIN || v > V_MAX) return { disabled: `archive format ${vmaj}.${vmin}.${vrev} is not one this indexer knows` };
+  const intSize = (r.intSize = r.byte());
+  const offSize = r.byte();
+  const format = r.byte();
+  if (format !== 1) return { disabled: `archive format code ${format} is not custom` };
+  if (offSize < 1 || offSize > 8 || intSize < 1 || intSize > 8) return { disabled: "unexpected int or offset size" };
+  // The compression algorithm (1.15) or zlib level (before): 0 is none.
+  const compressed = (v >= version(1, 15) ? r.byte() : r.int()) !== 0;
+  for (let i = 0; i < 7; i++) r.int(); // creation time
+  r.str(); // database name
+  r.str(); // server version
+  r.str(); // pg_dump version
+  const n = r.int();
+  const entries: HeadEntry[] = [];
+  for (let i = 0; i < n; i++) {
+    const dumpId = r.int();
+    r.int(); // hadDumper
+    r.str(); // tableoid
+    r.str(); // oid
+    const tag = r.text() ?? "";
+    const desc = r.text() ?? "";
+    r.int(); // section
+    const defnAt = r.pos;
+    r.str(); // defn
+    const defnEnd = r.pos;
+    r.str(); // dropStmt
+    r.str(); // copyStmt
+    r.str(); // namespace
+    r.str(); // tablespace
+    r.str(); // tableam
+    r.str(); // owner
+    r.str(); // "false" (WITH OIDS, no longer supported)
+    const deps: number[] = [];
+    for (let d = r.text(); d !== null; d = r.text()) deps.push(Number(d)); // up to a NULL
+    const offsetAt = r.pos;
+    const state = r.byte();
+    r.bytes(offSize);
+    // A misread field would show here first: the flag is 1, 2 or 3 in every entry.
+    if (state < 1 || state > 3) return { disabled: `entry ${i + 1} of ${n} has offset flag ${state}: table of contents not understood` };
+    entries.push({ dumpId, offsetAt, state, desc, deps, tag, defnAt, defnEnd });
+  }
+  return { intSize, offSize, compressed, tocEnd: r.pos, entries };
+}
+
 /**
  * A pass-through stream that indexes a custom-format archive as it goes by. Bytes are
  * passed on unchanged; `index()` after the end says what `writeDataOffsets` may write.
@@ -235,54 +317,15 @@ export class ArchiveOffsetIndexer extends Transform {
 
   /** Parses header and TOC; answers where the data starts. */
   private parseHead(buf: Buffer): number {
-    const r = new Reader(buf);
-    if (r.bytes(5).toString("latin1") !== "PGDMP") return this.disable("not a custom-format archive");
-    const vmaj = r.byte();
-    const vmin = r.byte();
-    const vrev = r.byte();
-    const v = version(vmaj, vmin, vrev);
-    if (v < V_MIN || v > V_MAX) return this.disable(`archive format ${vmaj}.${vmin}.${vrev} is not one this indexer knows`);
-    this.intSize = r.intSize = r.byte();
-    this.offSize = r.byte();
-    const format = r.byte();
-    if (format !== 1) return this.disable(`archive format code ${format} is not custom`);
-    if (this.offSize < 1 || this.offSize > 8 || this.intSize < 1 || this.intSize > 8) return this.disable("unexpected int or offset size");
-    // The compression algorithm (1.15) or zlib level (before): 0 is none.
-    this.compressed = (v >= version(1, 15) ? r.byte() : r.int()) !== 0;
-    for (let i = 0; i < 7; i++) r.int(); // creation time
-    r.str(); // database name
-    r.str(); // server version
-    r.str(); // pg_dump version
-    const n = r.int();
-    const entries: TocEntry[] = [];
-    for (let i = 0; i < n; i++) {
-      const dumpId = r.int();
-      r.int(); // hadDumper
-      r.str(); // tableoid
-      r.str(); // oid
-      r.str(); // tag
-      const desc = r.text() ?? "";
-      r.int(); // section
-      r.str(); // defn
-      r.str(); // dropStmt
-      r.str(); // copyStmt
-      r.str(); // namespace
-      r.str(); // tablespace
-      r.str(); // tableam
-      r.str(); // owner
-      r.str(); // "false" (WITH OIDS, no longer supported)
-      const deps: number[] = [];
-      for (let d = r.text(); d !== null; d = r.text()) deps.push(Number(d)); // up to a NULL
-      const offsetAt = r.pos;
-      const state = r.byte();
-      r.bytes(this.offSize);
-      // A misread field would show here first: the flag is 1, 2 or 3 in every entry.
-      if (state < 1 || state > 3) return this.disable(`entry ${i + 1} of ${n} has offset flag ${state}: table of contents not understood`);
-      entries.push({ dumpId, offsetAt, state, desc, deps });
-    }
-    this.entries = entries;
-    for (const e of entries) if (e.state === K_OFFSET_POS_NOT_SET || e.state === K_OFFSET_POS_SET) this.known.add(e.dumpId);
-    return r.pos;
+    const head = readArchiveHead(buf);
+    if (!head) throw new NeedMore();
+    if ("disabled" in head) return this.disable(head.disabled);
+    this.intSize = head.intSize;
+    this.offSize = head.offSize;
+    this.compressed = head.compressed;
+    this.entries = head.entries.map(({ dumpId, offsetAt, state, desc, deps }) => ({ dumpId, offsetAt, state, desc, deps }));
+    for (const e of this.entries) if (e.state === K_OFFSET_POS_NOT_SET || e.state === K_OFFSET_POS_SET) this.known.add(e.dumpId);
+    return head.tocEnd;
   }
 
   private disable(why: string): number {

@@ -38,6 +38,8 @@ export interface CatalogSnapshot {
   roles: string[];
   /** Objects only a superuser may create (SUPERUSER_ONLY), "kind name"; absent in manifests before decision 135. */
   superuserOnly?: string[];
+  /** Each extension's version, by name (the entries' def is a hash); absent in manifests before decision 152. */
+  extensionVersions?: Record<string, string>;
 }
 
 const short = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 12);
@@ -188,6 +190,11 @@ const SUPERUSER_ONLY = `
     JOIN pg_available_extension_versions v ON v.name = e.extname AND v.version = e.extversion
    WHERE e.extname <> 'plpgsql' AND v.superuser AND NOT v.trusted AND NOT (n.nspname = ANY($1::text[]))`;
 
+/** The extensions listed under `extensions`, with their versions: a restore makes the same (extension-versions.ts). */
+const EXTENSION_VERSIONS = `
+  SELECT e.extname AS name, e.extversion AS version FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+   WHERE e.extname <> 'plpgsql' AND NOT (n.nspname = ANY($1::text[])) ORDER BY 1`;
+
 /** The catalogue a manifest recorded (manifests before it have none). */
 export function manifestCatalog(manifest: object | null): CatalogSnapshot | null {
   return (manifest as { catalog?: CatalogSnapshot } | null)?.catalog ?? null;
@@ -271,7 +278,8 @@ async function snapshotOn(client: pg.Client, excludeSchemas: string[]): Promise<
     objects[kind] = collapse(kind, normal[kind]);
   }
   const { rows: su } = await client.query<{ name: string }>(SUPERUSER_ONLY, [excludeSchemas]);
-  return { objects, roles: [...roles].sort(), superuserOnly: su.map((r) => r.name).sort() };
+  const { rows: ext } = await client.query<{ name: string; version: string }>(EXTENSION_VERSIONS, [excludeSchemas]);
+  return { objects, roles: [...roles].sort(), superuserOnly: su.map((r) => r.name).sort(), extensionVersions: Object.fromEntries(ext.map((r) => [r.name, r.version])) };
 }
 
 /** The database's catalogue now, an ACL equal to its owner's defaults written as null. */

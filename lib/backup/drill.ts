@@ -10,6 +10,8 @@ import { createDecryptStream } from "./crypto";
 import { decryptionKeyFor } from "./keyring";
 import { createDecompressor } from "./compression";
 import { spawnPgRestore } from "./dump";
+import { ExtensionVersionPinner, planExtensionVersions, versionPins } from "./extension-versions";
+import { manifestCatalog } from "./catalog-snapshot";
 import { describeLocale, localeOptions, type DatabaseLocale } from "./db-locale";
 import { maintenanceClient, withDatabase } from "./swap";
 import { poolerProblem, sharesServerSessions } from "./pooler";
@@ -217,15 +219,19 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     const scratch = withDatabase(server, name);
     // The recovery an operator would live through: fetch, decrypt, decompress, restore.
     const recoveryStarted = Date.now();
+    // Extensions at the backup's versions, as a restore makes them (decision 152).
+    const pins = versionPins(await planExtensionVersions(scratch, manifestCatalog(v.manifest)));
     const enc = await ctx.storage.get(part.key);
     const decrypted = enc.pipe(createDecryptStream(await decryptionKeyFor(ctx, v.manifest.encryption)));
     const plain = decrypted.pipe(createDecompressor(part.compression));
+    const archive = plain.pipe(new ExtensionVersionPinner(pins));
     enc.on("error", (e) => decrypted.destroy(e));
     decrypted.on("error", (e) => plain.destroy(e));
+    plain.on("error", (e) => archive.destroy(e));
     // Statement by statement, not in one transaction: the scratch copy is dropped whatever
     // happens, and one transaction locks every object it makes — more than the server's
     // lock table holds for a database of a few thousand tables (decision 145).
-    await spawnPgRestore(plain, scratch, { binDir: ctx.pgBinDir, noOwner: true, noPrivileges: true });
+    await spawnPgRestore(archive, scratch, { binDir: ctx.pgBinDir, noOwner: true, noPrivileges: true });
     recoverySeconds = (Date.now() - recoveryStarted) / 1000;
     const compared = await compareWithManifest(v.manifest, scratch);
     // Nothing to compare (every table above the checksum bound, or an empty database) is

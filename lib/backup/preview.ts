@@ -14,6 +14,7 @@ import { catalogBesideRecord, diffCatalogs, manifestCatalog } from "./catalog-sn
 import { chooseStrategy, ownershipPlan, probeTarget, inPlaceLockProblem, preparedProblem, standbyProblem, type TargetCapabilities } from "./restore-plan";
 import { measureTempSpace, tempSpaceProblem } from "./temp-space";
 import { slotsWarning } from "./replication-slots";
+import { extensionVersionNote, planExtensionVersions } from "./extension-versions";
 
 export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
   const liveT = Object.keys(live.tables);
@@ -97,6 +98,8 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings">): string[] {
       `This database subscribes to logical replication (${subs.join(", ")}): after the restore ${subs.length === 1 ? "the subscription is" : "each subscription is"} disabled, as pg_dump recreates ${subs.length === 1 ? "it" : "them"}, and replication stays stopped until you enable ${subs.length === 1 ? "it" : "each"} (ALTER SUBSCRIPTION … ENABLE) — once the rows it would replay are the ones you want. The replication slot on the publisher is kept. Vaultline registers each subscription's tables again from the publisher (pg_dump's copy has none, and enabled like that it would skip what its slot holds); the restore's record says whether that worked. Changes applied between the backup and the restore are not replayed.`,
     );
   }
+  const versions = extensionVersionNote(p.plan?.extensionVersions ?? []);
+  if (versions) w.push(versions);
   const slots = p.plan ? slotsWarning(p.plan.replicationSlots ?? [], p.plan.strategy, p.plan.keepHours ?? 24) : null;
   if (slots) w.push(slots);
   const standby = standbyProblem({ standby: !!p.plan?.standby });
@@ -139,11 +142,12 @@ export async function buildPreview(
   // same pooler, which can take the server session it waits to see shared (decision 148; the
   // pooler test failed 1 run in 3 while the preview's reads ran beside it).
   const cap = await (opts.capabilities ?? probeTarget(ctx.targetUrl, roles ?? []));
-  const [rawLive, liveMigrations, rawLiveRows, liveCatalog] = await Promise.all([
+  const [rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions] = await Promise.all([
     schemaSnapshot(ctx.targetUrl),
     prismaMigrationRows(ctx.targetUrl),
     tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 3000, exact: opts.exactCounts }),
     backupCatalog ? catalogBesideRecord(ctx.targetUrl, excluded, backupCatalog) : Promise.resolve(null),
+    planExtensionVersions(ctx.targetUrl, backupCatalog),
   ]);
   const targetIsVaultline = ctx.targetUrl === ctx.appDatabaseUrl;
   const strategy = chooseStrategy(cap, { targetIsVaultline, setting: ctx.restoreStrategy ?? "auto", keepHours: ctx.restoreKeepPreviousHours ?? 24 });
@@ -183,6 +187,7 @@ export async function buildPreview(
       standby: cap.standby,
       pooled: cap.pooled,
       preparedTransactions: cap.preparedTransactions,
+      extensionVersions,
       locks: cap.locks,
     },
     rowEstimates: Object.fromEntries([...names].sort().map((n) => [n, { live: liveRows[n] ?? null, backup: backupRows[n] ?? null }])),

@@ -30,6 +30,7 @@ import { buildPreview, diffSchemas } from "./preview";
 import { excludedSchemas, prismaSchema, schemaSnapshot } from "./introspect";
 import { poolerProblem } from "./pooler";
 import { slotsAfterRestore } from "./replication-slots";
+import { ExtensionVersionPinner, extensionVersionNote, versionPins, type ExtensionVersionPlan } from "./extension-versions";
 import { handBackSubscriptionSlots, registerSubscribedTables, subscriptionNotes } from "./subscriptions";
 import { catalogBesideRecord, diffCatalogs, manifestCatalog, type CatalogSnapshot } from "./catalog-snapshot";
 import { chooseStrategy, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, lockTableHint, preparedProblem, standbyProblem, type Ownership } from "./restore-plan";
@@ -272,6 +273,9 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     const preview = { ...built, verified: { ...built.verified, ok: verify.ok, reason: verify.reason ?? null } };
     await save({ preview, strategy, ownership: requested });
     if (spools) await refuseWithoutTempSpace(dbPart);
+    // Each extension at the backup's version, where the server's default is another (decision 152).
+    const versionPlan = preview.plan?.extensionVersions ?? [];
+    const pinner = new ExtensionVersionPinner(versionPins(versionPlan));
 
     // 3. The safety backup; without it the restore does not run.
     stage = "safety";
@@ -303,12 +307,12 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         // Spooled, the counts are the archive's (streamed-restore.ts); piped straight into one
         // pg_restore, what is read is what is loaded.
         if (!spools) live = { p: { unit: "stored", read: stored.bytes, loaded: stored.bytes }, total: dbPart.sizeBytes };
-        const feed = pipeline(await ctx.storage.get(dbPart.key), stored.stream, createDecryptStream(decryptionKey), decrypted.stream, plain);
+        const feed = pipeline(await ctx.storage.get(dbPart.key), stored.stream, createDecryptStream(decryptionKey), decrypted.stream, plain, pinner);
         feed.catch(() => undefined);
         // Set by the callback below; a property, so the compiler does not take it for null.
         const hold: { current: AutovacuumHold | null } = { current: null };
         try {
-          await spawnPgRestore(plain, freshUrl, {
+          await spawnPgRestore(pinner, freshUrl, {
             binDir: ctx.pgBinDir,
             signal,
             jobs,
@@ -329,6 +333,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
           await feed;
         } catch (e) {
           plain.destroy();
+          pinner.destroy();
           throw await explainPartFailure(ctx.storage, dbPart, decryptionKey, keyId, e);
         }
         if (stored.digest() !== dbPart.sha256) throw new Error("the archive read during the restore does not match its checksum");
@@ -340,7 +345,10 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         // Last: from here on, sessions on the copy run with the live database's settings.
         await carryDatabaseSettings(ctx.targetUrl, names);
         await phase("checking the restored copy");
-        await checkRestoredCopy(freshUrl, manifest, backupCatalog, keepOwners);
+        const versions = versionsRestored(versionPlan, pinner);
+        await checkRestoredCopy(freshUrl, manifest, backupCatalog, keepOwners, new Set(versions.filter((v) => !v.pinned).map((v) => v.name)));
+        const versionNote = extensionVersionNote(versions, pinner.skipped);
+        if (versionNote) warnings.push(versionNote);
         signal.throwIfAborted();
         await phase("swapping databases");
         const swapSeconds = await swapDatabases(ctx.targetUrl, names.live, names.fresh, names.previous);
@@ -370,6 +378,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
           passphrase: decryptionKey,
           expectedStoredSha256: dbPart.sha256,
           compression: dbPart.compression,
+          archive: pinner,
           targetUrl: ctx.targetUrl,
           // Computed now, not at preview time: whatever was made since goes too.
           prologue: await inPlacePrologue(ctx.targetUrl, excluded, targetIsApp ? { schema, tables: CREDENTIAL_TABLES } : undefined),
@@ -384,6 +393,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         throw await explainPartFailure(ctx.storage, dbPart, decryptionKey, keyId, e);
       }
       stage = "replaced";
+      const versionNote = extensionVersionNote(versionsRestored(versionPlan, pinner), pinner.skipped);
+      if (versionNote) warnings.push(versionNote);
       const slots = slotsAfterRestore(cap.replicationSlots, { strategy: "in-place" });
       if (slots) warnings.push(slots);
     }
@@ -486,15 +497,28 @@ function failureMessage(stage: "checking" | "safety" | "applying" | "replaced", 
   return `The database was restored, then: ${why}`;
 }
 
-/** The fresh copy holds what the backup recorded: every object (with owners when kept), or at least every table and column. */
-async function checkRestoredCopy(url: string, manifest: { schema?: unknown }, backupCatalog: CatalogSnapshot | null, keepOwners: boolean): Promise<void> {
+/**
+ * The plan's extensions as the archive's stream left them: one the pinner was to give its
+ * version and did not (an archive it could not read) is restored at the default, as the
+ * record then says.
+ */
+function versionsRestored(plan: ExtensionVersionPlan[], pinner: ExtensionVersionPinner): ExtensionVersionPlan[] {
+  return plan.map((v) => (v.pinned && !pinner.pinned.includes(v.name) ? { ...v, pinned: false, restoredAs: v.serverDefault } : v));
+}
+
+/**
+ * The fresh copy holds what the backup recorded: every object (with owners when kept), or at
+ * least every table and column. `movedExtensions`: restored at another version than the
+ * backup's, which the record says (extension-versions.ts).
+ */
+async function checkRestoredCopy(url: string, manifest: { schema?: unknown }, backupCatalog: CatalogSnapshot | null, keepOwners: boolean, movedExtensions: Set<string>): Promise<void> {
   if (backupCatalog) {
     const { live, recorded } = await catalogBesideRecord(url, [], backupCatalog);
     const diff = diffCatalogs(live, recorded);
     const problems = Object.entries(diff).flatMap(([kind, d]) => [
       ...d.added.map((n) => `${kind} ${n} missing`),
       ...d.dropped.map((n) => `${kind} ${n} unexpected`),
-      ...(keepOwners ? d.changed.map((n) => `${kind} ${n} differs`) : []),
+      ...(keepOwners ? d.changed.filter((n) => kind !== "extensions" || !movedExtensions.has(n)).map((n) => `${kind} ${n} differs`) : []),
       ...(keepOwners ? d.ownerChanged.map((n) => `${kind} ${n} owner`) : []),
     ]);
     if (problems.length) throw new Error(`the restored copy differs from the backup's record: ${problems.slice(0, 10).join("; ")}`);

@@ -175,6 +175,12 @@ export const restorePreviewSchema = z
           .array(z.object({ name: z.string(), plugin: z.string(), active: z.boolean(), retainedBytes: z.number().nullable() }))
           .optional()
           .describe("The live database's logical replication slots (a subscriber or a change-data-capture pipeline reads each): no restore carries them; a swap leaves them with the previous database, an in-place restore is decoded by them, and their consumers need a re-sync. retainedBytes: WAL the server keeps for the slot now"),
+        extensionVersions: z
+          .array(z.object({ name: z.string(), recorded: z.string().nullable(), restoredAs: z.string(), pinned: z.boolean(), installable: z.boolean(), serverDefault: z.string() }))
+          .optional()
+          .describe(
+            "The backup's extensions whose version is not this server's default. pinned: restored at the recorded version (pg_dump alone would make the default); otherwise this server cannot install the recorded version (recorded null: the backup did not record it) and the extension is restored at restoredAs, the default",
+          ),
         keepHours: z.number().optional().describe("How long a swap restore keeps the previous database for Undo, hours (RESTORE_KEEP_PREVIOUS_HOURS)"),
         standby: z
           .boolean()

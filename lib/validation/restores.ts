@@ -62,6 +62,8 @@ export interface RestorePreview {
     pooled?: boolean;
     /** Transactions prepared for two-phase commit holding the database: the restore refuses to run (decision 151). Absent in restores recorded before it. */
     preparedTransactions?: { gid: string; owner: string; prepared: string }[];
+    /** The backup's extensions whose version is not this server's default, and what the restore makes of each (decision 152). Absent in restores recorded before it. */
+    extensionVersions?: { name: string; recorded: string | null; restoredAs: string; pinned: boolean; installable: boolean; serverDefault: string }[];
     /** The server's lock table and the live database's relations, which an in-place restore locks in one transaction (decision 145). Absent in restores recorded before it. */
     locks?: { perTransaction: number; slots: number; relations: number };
   } | null;
