@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { reasonFromStderr } from "./pg-process";
+import { reasonFromStderr, searchPathHint } from "./pg-process";
 
 describe("reasonFromStderr: what a failed tool says", () => {
   it("keeps the first error when a multi-line command and a worker's death follow it", () => {
@@ -20,5 +20,41 @@ describe("reasonFromStderr: what a failed tool says", () => {
   it("gives the last three lines when the error is among them, or there is none", () => {
     expect(reasonFromStderr("pg_dump: error: connection failed\nDETAIL: refused\n", "pg_dump")).toBe("connection failed; DETAIL: refused");
     expect(reasonFromStderr("one\ntwo\nthree\nfour\n", "psql")).toBe("two; three; four");
+  });
+
+  it("keeps psql's own ERROR line, not only the HINT, QUERY and CONTEXT after it (an in-place restore's reason lost it)", () => {
+    const stderr = [
+      "psql:<stdin>:80: ERROR:  function unaccent(unknown, text) does not exist",
+      "LINE 1:  SELECT unaccent('unaccent', $1) ",
+      "                ^",
+      "HINT:  No function matches the given name and argument types. You might need to add explicit type casts.",
+      "QUERY:   SELECT unaccent('unaccent', $1) ",
+      'CONTEXT:  SQL function "f_unaccent" during inlining',
+    ].join("\n");
+    const reason = reasonFromStderr(stderr, "psql");
+    expect(reason).toMatch(/^function unaccent\(unknown, text\) does not exist; QUERY: +SELECT unaccent\('unaccent', \$1\); CONTEXT: +SQL function "f_unaccent" during inlining — /);
+    expect(reason).toContain("ALTER FUNCTION f_unaccent(…) SET search_path = public");
+  });
+});
+
+describe("searchPathHint: a function of the backup that relies on the search_path", () => {
+  it("names the function from PL/pgSQL's and SQL's contexts, with what was not found", () => {
+    const plpgsql = [
+      'pg_restore: error: COPY failed for table "users": ERROR:  function f_unaccent(text) does not exist',
+      "LINE 1: f_unaccent(lower(t))",
+      "HINT:  No function matches the given name and argument types. You might need to add explicit type casts.",
+      "QUERY:  f_unaccent(lower(t))",
+      "CONTEXT:  PL/pgSQL function public.p_norm(text) line 1 at RETURN",
+      'COPY users, line 1: "1\tZoë"',
+    ];
+    expect(searchPathHint(plpgsql)).toMatch(/^function public\.p_norm\(text\) names something without its schema \(function f_unaccent\(text\) does not exist\)\. A restore runs with an empty search_path/);
+    expect(searchPathHint(plpgsql)).toContain("ALTER FUNCTION public.p_norm(text) SET search_path = public");
+    const sql = ['pg_restore: error: could not execute query: ERROR:  relation "settings" does not exist', 'CONTEXT:  SQL function "tenant_of" statement 1'];
+    expect(searchPathHint(sql)).toMatch(/^function tenant_of names something without its schema \(relation "settings" does not exist\)/);
+  });
+
+  it("says nothing for an object missing outside a function, or a function failing otherwise", () => {
+    expect(searchPathHint(['pg_restore: error: could not execute query: ERROR:  role "app" does not exist', "Command was: ALTER TABLE public.t OWNER TO app;"])).toBeNull();
+    expect(searchPathHint(["ERROR:  division by zero", 'CONTEXT:  SQL function "ratio" statement 1'])).toBeNull();
   });
 });

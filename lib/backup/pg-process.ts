@@ -51,18 +51,41 @@ function scrub(text: string, secrets: string[]): string {
   return out;
 }
 
-/** The last useful stderr lines without the tool's "pg_dump: error:" prefixes. */
+/** The last useful stderr lines without the tool's "pg_dump: error:" prefixes (psql's "psql:<stdin>:80:" too). */
 export function reasonFromStderr(stderr: string, tool: string): string {
   const raw = stderr
     .split("\n")
     .map((l) => l.trim())
     .filter(Boolean);
-  const lines = raw.map((l) => l.replace(new RegExp(`^${tool}:\\s*(error:|warning:|detail:|hint:)?\\s*`, "i"), ""));
+  const prefix = `^${tool}:(?:[^:\\s]*:\\d+:)?\\s*`;
+  const lines = raw.map((l) => l.replace(new RegExp(`${prefix}(error:|warning:|detail:|hint:)?\\s*`, "i"), ""));
   // The first error says what went wrong; a multi-line command after it ("Command was: …")
   // and a parallel run's "a worker process died unexpectedly" would push it out of the tail.
-  const first = raw.findIndex((l) => new RegExp(`^${tool}:\\s*error:`, "i").test(l));
-  if (first < 0 || first >= lines.length - 3) return lines.slice(-3).join("; ");
-  return [lines[first], ...lines.slice(-2)].join("; ");
+  // psql's is "psql:<stdin>:80: ERROR:  …", followed by LINE, HINT, QUERY and CONTEXT.
+  const first = raw.findIndex((l) => new RegExp(`${prefix}(error|fatal):`, "i").test(l));
+  const said = first < 0 || first >= lines.length - 3 ? lines.slice(-3).join("; ") : [lines[first], ...lines.slice(-2)].join("; ");
+  const hint = searchPathHint(raw);
+  return hint ? `${said} — ${hint}` : said;
+}
+
+/**
+ * What to do when a function of the backup cannot find an object during the restore. pg_dump's
+ * archives restore with an empty search_path (PostgreSQL's answer to CVE-2018-1058), so a
+ * function that names a table, a function or a type without its schema fails wherever the
+ * restore runs it: an index on it, a CHECK constraint or a generated column during COPY, a
+ * materialized view's refresh. `pg_restore` alone fails the same way; the fix is the
+ * function's, on the live database.
+ */
+export function searchPathHint(lines: string[]): string | null {
+  const missing = lines.map((l) => /ERROR:\s+(.*\bdoes not exist\b.*)$/.exec(l)?.[1]).find(Boolean);
+  if (!missing) return null;
+  const context = lines.map((l) => /CONTEXT:\s+(?:SQL function "([^"]+)"|PL\/pgSQL function ([^\s]+\([^)]*\)))/.exec(l)).find(Boolean);
+  if (!context) return null;
+  const fn = context[1] ?? context[2];
+  return (
+    `function ${fn} names something without its schema (${missing}). A restore runs with an empty search_path, as pg_dump's archives set it (CVE-2018-1058), so the name is not found — by pg_restore alone too. ` +
+    `On the live database, give the function a search_path (ALTER FUNCTION ${fn.includes("(") ? fn : `${fn}(…)`} SET search_path = public — or the schema the name is in) or write the schema into its body, then take a new backup; docs/recovery.md restores this backup by hand`
+  );
 }
 
 export function spawnTool(bin: string, args: string[], opts: SpawnToolOptions = {}): ToolProcess {

@@ -15,6 +15,8 @@ import { chooseStrategy, ownershipPlan, probeTarget, inPlaceLockProblem, prepare
 import { measureTempSpace, tempSpaceProblem } from "./temp-space";
 import { slotsWarning } from "./replication-slots";
 import { extensionVersionNote, planExtensionVersions } from "./extension-versions";
+import { searchPathProblems, searchPathWarning } from "./search-path-probe";
+import { withClient } from "./pg-client";
 
 export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
   const liveT = Object.keys(live.tables);
@@ -98,6 +100,8 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings">): string[] {
       `This database subscribes to logical replication (${subs.join(", ")}): after the restore ${subs.length === 1 ? "the subscription is" : "each subscription is"} disabled, as pg_dump recreates ${subs.length === 1 ? "it" : "them"}, and replication stays stopped until you enable ${subs.length === 1 ? "it" : "each"} (ALTER SUBSCRIPTION … ENABLE) — once the rows it would replay are the ones you want. The replication slot on the publisher is kept. Vaultline registers each subscription's tables again from the publisher (pg_dump's copy has none, and enabled like that it would skip what its slot holds); the restore's record says whether that worked. Changes applied between the backup and the restore are not replayed.`,
     );
   }
+  const searchPath = searchPathWarning(p.plan?.searchPath ?? []);
+  if (searchPath) w.push(searchPath);
   const versions = extensionVersionNote(p.plan?.extensionVersions ?? []);
   if (versions) w.push(versions);
   const slots = p.plan ? slotsWarning(p.plan.replicationSlots ?? [], p.plan.strategy, p.plan.keepHours ?? 24) : null;
@@ -142,12 +146,13 @@ export async function buildPreview(
   // same pooler, which can take the server session it waits to see shared (decision 148; the
   // pooler test failed 1 run in 3 while the preview's reads ran beside it).
   const cap = await (opts.capabilities ?? probeTarget(ctx.targetUrl, roles ?? []));
-  const [rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions] = await Promise.all([
+  const [rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, searchPath] = await Promise.all([
     schemaSnapshot(ctx.targetUrl),
     prismaMigrationRows(ctx.targetUrl),
     tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 3000, exact: opts.exactCounts }),
     backupCatalog ? catalogBesideRecord(ctx.targetUrl, excluded, backupCatalog) : Promise.resolve(null),
     planExtensionVersions(ctx.targetUrl, backupCatalog),
+    withClient(ctx.targetUrl, (c) => searchPathProblems(c, excluded), "vaultline-preview"),
   ]);
   const targetIsVaultline = ctx.targetUrl === ctx.appDatabaseUrl;
   const strategy = chooseStrategy(cap, { targetIsVaultline, setting: ctx.restoreStrategy ?? "auto", keepHours: ctx.restoreKeepPreviousHours ?? 24 });
@@ -188,6 +193,7 @@ export async function buildPreview(
       pooled: cap.pooled,
       preparedTransactions: cap.preparedTransactions,
       extensionVersions,
+      searchPath,
       locks: cap.locks,
     },
     rowEstimates: Object.fromEntries([...names].sort().map((n) => [n, { live: liveRows[n] ?? null, backup: backupRows[n] ?? null }])),

@@ -181,6 +181,12 @@ export const restorePreviewSchema = z
           .describe(
             "The backup's extensions whose version is not this server's default. pinned: restored at the recorded version (pg_dump alone would make the default); otherwise this server cannot install the recorded version (recorded null: the backup did not record it) and the extension is restored at restoredAs, the default",
           ),
+        searchPath: z
+          .array(z.object({ kind: z.string(), name: z.string(), error: z.string(), fn: z.string().nullable() }))
+          .optional()
+          .describe(
+            "Expressions the restore evaluates (an expression or partial index, a CHECK constraint or a generated column, a materialized view) that, tried on the live database with the empty search_path a restore runs with, name something that is not found: the restore is likely to fail there. fn: the function whose body names it",
+          ),
         keepHours: z.number().optional().describe("How long a swap restore keeps the previous database for Undo, hours (RESTORE_KEEP_PREVIOUS_HOURS)"),
         standby: z
           .boolean()

@@ -155,13 +155,16 @@ const OBJECTS = `
     FROM pg_default_acl a LEFT JOIN pg_namespace n ON n.oid = a.defaclnamespace WHERE a.defaclnamespace = 0 OR ${APP}
   UNION ALL
   SELECT 'text search configuration ' || n.nspname || '.' || c.cfgname,
-         concat_ws(' | ', pg_get_userbyid(c.cfgowner), c.cfgparser::regproc::text, obj_description(c.oid, 'pg_ts_config'),
+         concat_ws(' | ', pg_get_userbyid(c.cfgowner),
+                   (SELECT pn.nspname || '.' || pr.prsname FROM pg_ts_parser pr JOIN pg_namespace pn ON pn.oid = pr.prsnamespace WHERE pr.oid = c.cfgparser), obj_description(c.oid, 'pg_ts_config'),
                    (SELECT string_agg(m.maptokentype || ':' || m.mapseqno || ':' || m.mapdict::regdictionary::text, ',' ORDER BY m.maptokentype, m.mapseqno)
                       FROM pg_ts_config_map m WHERE m.mapcfg = c.oid))
     FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace WHERE ${APP}
   UNION ALL
   SELECT 'text search dictionary ' || n.nspname || '.' || d.dictname,
-         concat_ws(' | ', pg_get_userbyid(d.dictowner), d.dicttemplate::regproc::text, d.dictinitoption, obj_description(d.oid, 'pg_ts_dict'))
+         concat_ws(' | ', pg_get_userbyid(d.dictowner),
+                   -- By name: a template's OID is new in a restored copy (an extension's, such as unaccent's).
+                   (SELECT tn.nspname || '.' || tm.tmplname FROM pg_ts_template tm JOIN pg_namespace tn ON tn.oid = tm.tmplnamespace WHERE tm.oid = d.dicttemplate), d.dictinitoption, obj_description(d.oid, 'pg_ts_dict'))
     FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace WHERE ${APP}
   UNION ALL
   SELECT 'type ' || n.nspname || '.' || t.typname,
