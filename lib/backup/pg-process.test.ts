@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { reasonFromStderr, searchPathHint } from "./pg-process";
+import { reasonFromStderr, scrubPasswords, searchPathHint } from "./pg-process";
 
 describe("reasonFromStderr: what a failed tool says", () => {
   it("keeps the first error when a multi-line command and a worker's death follow it", () => {
@@ -17,8 +17,15 @@ describe("reasonFromStderr: what a failed tool says", () => {
     );
   });
 
-  it("gives the last three lines when the error is among them, or there is none", () => {
+  it("gives the error and what follows it, or the last three lines when there is none", () => {
     expect(reasonFromStderr("pg_dump: error: connection failed\nDETAIL: refused\n", "pg_dump")).toBe("connection failed; DETAIL: refused");
+    // psql's NOTICEs before the error are not the reason (an in-place restore's led with one).
+    expect(
+      reasonFromStderr(
+        'psql:<stdin>:40: NOTICE:  extension "postgres_fdw" does not exist, skipping\npsql:<stdin>:52: WARNING:  there is already a transaction in progress\npsql:<stdin>:96: ERROR:  role "mapper" does not exist\n',
+        "psql",
+      ),
+    ).toBe('role "mapper" does not exist');
     expect(reasonFromStderr("one\ntwo\nthree\nfour\n", "psql")).toBe("two; three; four");
   });
 
@@ -56,5 +63,24 @@ describe("searchPathHint: a function of the backup that relies on the search_pat
   it("says nothing for an object missing outside a function, or a function failing otherwise", () => {
     expect(searchPathHint(['pg_restore: error: could not execute query: ERROR:  role "app" does not exist', "Command was: ALTER TABLE public.t OWNER TO app;"])).toBeNull();
     expect(searchPathHint(["ERROR:  division by zero", 'CONTEXT:  SQL function "ratio" statement 1'])).toBeNull();
+  });
+});
+
+describe("scrubPasswords: what a failed statement echoes", () => {
+  it("takes the password out of a user mapping's options, a subscription's connection string and a URL", () => {
+    expect(scrubPasswords("Command was: CREATE USER MAPPING FOR app SERVER remote OPTIONS (\n    password 'hunter''2',\n    \"user\" 'bob'\n);")).toBe(
+      "Command was: CREATE USER MAPPING FOR app SERVER remote OPTIONS (\n    password '***',\n    \"user\" 'bob'\n);",
+    );
+    expect(scrubPasswords("CREATE SUBSCRIPTION s CONNECTION 'host=pub port=5432 password=s3''cr3t dbname=shop' PUBLICATION p;")).toBe(
+      "CREATE SUBSCRIPTION s CONNECTION 'host=pub port=5432 password=*** dbname=shop' PUBLICATION p;",
+    );
+    expect(scrubPasswords("CONNECTION 'host=pub password=''a b'' dbname=shop'")).toBe("CONNECTION 'host=pub password=*** dbname=shop'");
+    expect(scrubPasswords("sslpassword = 'k3y' host=x")).toBe("sslpassword = *** host=x");
+    expect(scrubPasswords("could not connect to postgresql://app:pa55@db:5432/shop")).toBe("could not connect to postgresql://app:***@db:5432/shop");
+  });
+
+  it("leaves the rest alone", () => {
+    const text = 'ERROR:  role "mapper" does not exist; Command was: ALTER TABLE public.password_resets OWNER TO app;';
+    expect(scrubPasswords(text)).toBe(text);
   });
 });

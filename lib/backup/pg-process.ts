@@ -48,7 +48,21 @@ export interface SpawnToolOptions {
 function scrub(text: string, secrets: string[]): string {
   let out = text;
   for (const s of secrets) if (s) out = out.split(s).join("***");
-  return out;
+  return scrubPasswords(out);
+}
+
+/**
+ * Passwords a tool may echo from the statement that failed (pg_restore's "Command was: …",
+ * psql's QUERY): a user mapping's or a foreign server's `OPTIONS (password '…')`, a
+ * subscription's `CONNECTION '… password=… …'` (quoted or not, inside an SQL literal or
+ * not), a URL's `user:password@`. What it cannot know — a secret in a function's body — it
+ * cannot take out.
+ */
+export function scrubPasswords(text: string): string {
+  return text
+    .replace(/(\b\w*password\s+)'(?:[^']|'')*'/gi, "$1'***'")
+    .replace(/(\b\w*password\s*=\s*)(?:''(?:[^']|'''')*''|'(?:[^'\\]|\\.)*'|(?:''|[^\s'])+)/gi, "$1***")
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@\s]+@/gi, "$1***@");
 }
 
 /** The last useful stderr lines without the tool's "pg_dump: error:" prefixes (psql's "psql:<stdin>:80:" too). */
@@ -63,7 +77,8 @@ export function reasonFromStderr(stderr: string, tool: string): string {
   // and a parallel run's "a worker process died unexpectedly" would push it out of the tail.
   // psql's is "psql:<stdin>:80: ERROR:  …", followed by LINE, HINT, QUERY and CONTEXT.
   const first = raw.findIndex((l) => new RegExp(`${prefix}(error|fatal):`, "i").test(l));
-  const said = first < 0 || first >= lines.length - 3 ? lines.slice(-3).join("; ") : [lines[first], ...lines.slice(-2)].join("; ");
+  // What came before it (psql's NOTICEs, pg_restore's progress) is not the reason.
+  const said = first < 0 ? lines.slice(-3).join("; ") : [lines[first], ...lines.slice(first + 1).slice(-2)].join("; ");
   const hint = searchPathHint(raw);
   return hint ? `${said} — ${hint}` : said;
 }
