@@ -89,6 +89,40 @@ describe.each(["swap", "in-place"] as const)("a %s restore of a database whose f
   });
 });
 
+describe("a domain whose CHECK calls such a function", () => {
+  let env: TestEnv;
+
+  beforeAll(async () => {
+    env = await makeEnv({ seed: false });
+    await sql(
+      env.targetUrl,
+      `CREATE SCHEMA crm;
+       CREATE FUNCTION crm.email_pattern() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT '^[^@]+@[^@]+$' $$;
+       CREATE FUNCTION crm.is_email(v text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RETURN v ~ email_pattern(); END $$;
+       CREATE DOMAIN crm.email AS text CHECK (crm.is_email(VALUE));
+       CREATE DOMAIN crm.safe_email AS text CHECK (VALUE ~ crm.email_pattern());
+       CREATE TABLE crm.contacts (id int PRIMARY KEY, email crm.email NOT NULL, backup_email crm.safe_email);
+       SET search_path = crm, public;
+       INSERT INTO crm.contacts SELECT g, 'c' || g || '@example.com', 'b' || g || '@example.com' FROM generate_series(1, 50) g;`,
+    );
+  });
+
+  afterAll(async () => {
+    await env.cleanup();
+  });
+
+  it("is named by the preview (COPY checks every value it loads into the domain), the safe one is not", async () => {
+    const backupId = await fullBackup(env);
+    const preview = await previewRestore(env.ctx, backupId);
+    expect(preview.plan?.searchPath).toEqual([
+      { kind: "domain", name: "crm.email.email_check", error: "function email_pattern() does not exist", fn: "crm.is_email(text)" },
+    ]);
+    const { status, row } = await restore(env, backupId);
+    expect(status).toBe("FAILED");
+    expect(row.failureReason).toMatch(/function crm\.is_email\(text\) names something without its schema \(function email_pattern\(\) does not exist\)/);
+  });
+});
+
 describe("a drill of such a backup", () => {
   let env: TestEnv;
 

@@ -1,4 +1,6 @@
-// Expressions a restore evaluates, tried the way the restore runs them (decision 153).
+// Expressions a restore evaluates, tried the way the restore runs them (decision 153):
+// expression and partial indexes, CHECK constraints, generated columns, domains' CHECKs,
+// materialized views.
 //
 // pg_dump's archives set an empty search_path for the whole restore (PostgreSQL's answer to
 // CVE-2018-1058). A function of the application that names a table, a function or a type
@@ -17,7 +19,7 @@
 import type pg from "pg";
 
 export interface SearchPathProblem {
-  /** "index", "check constraint", "generated column", "materialized view". */
+  /** "index", "check constraint", "generated column", "domain", "materialized view". */
   kind: string;
   /** The object, schema-qualified. */
   name: string;
@@ -63,6 +65,16 @@ const PROBES = `
     FROM pg_attrdef ad JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
     JOIN pg_class r ON r.oid = ad.adrelid JOIN pg_namespace n ON n.oid = r.relnamespace
    WHERE a.attgenerated = 's' AND a.attislocal AND ${APP("n")} AND ${USES_FUNCTION("pg_attrdef", "ad.oid")} AND ${NOT_EXTENSION_MEMBER("pg_class", "r.oid")}
+  UNION ALL
+  -- A domain's CHECK runs for every value COPY loads into a column of it: tried on one such
+  -- column (giving the table's row back makes the value the domain's again).
+  SELECT 'domain', n.nspname || '.' || t.typname || '.' || k.conname, c.rel, c.col, NULL, false, ${FUNCTIONS("pg_constraint", "k.oid")}
+    FROM pg_constraint k JOIN pg_type t ON t.oid = k.contypid JOIN pg_namespace n ON n.oid = t.typnamespace
+    JOIN LATERAL (SELECT a.attrelid::regclass::text AS rel, quote_ident(a.attname) AS col
+                    FROM pg_attribute a JOIN pg_class r ON r.oid = a.attrelid JOIN pg_namespace rn ON rn.oid = r.relnamespace
+                   WHERE a.atttypid = t.oid AND a.attnum > 0 AND NOT a.attisdropped AND r.relkind IN ('r', 'p') AND ${APP("rn")}
+                   ORDER BY a.attrelid, a.attnum LIMIT 1) c ON true
+   WHERE k.contype = 'c' AND k.convalidated AND ${APP("n")} AND ${USES_FUNCTION("pg_constraint", "k.oid")} AND ${NOT_EXTENSION_MEMBER("pg_type", "t.oid")}
   UNION ALL
   SELECT 'materialized view', n.nspname || '.' || m.relname, NULL, pg_get_viewdef(m.oid, false), NULL, true, ${FUNCTIONS("pg_rewrite", "w.oid")}
     FROM pg_class m JOIN pg_namespace n ON n.oid = m.relnamespace JOIN pg_rewrite w ON w.ev_class = m.oid
