@@ -38,6 +38,18 @@ async function buildDatabase(url: string) {
      RESET ROLE;`,
   );
   await sql(url, `SET search_path = people, public; INSERT INTO people.users (id, name) SELECT g, (ARRAY['Zoë', 'Chloé', 'Renée'])[1 + g % 3] || ' ' || g FROM generate_series(1, 300) g; REFRESH MATERIALIZED VIEW people.name_counts`);
+  // PostgreSQL builds an index as its table's owner; so does the preview's probe, never as a
+  // superuser. This predicate fails (as "does not exist") only with a superuser's rights.
+  await sql(
+    url,
+    `SET ROLE people_owner;
+     CREATE FUNCTION people.guard(s text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
+       BEGIN
+         IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN RAISE EXCEPTION 'ran with a superuser''s rights' USING ERRCODE = 'undefined_function'; END IF;
+         RETURN s <> '';
+       END $$;
+     CREATE INDEX users_guarded ON people.users (id) WHERE people.guard(status);`,
+  );
 }
 
 describe.each(["swap", "in-place"] as const)("a %s restore of a database whose functions rely on the search_path", (strategy) => {

@@ -11,7 +11,7 @@
 // decryption ended cleanly (the OpenPGP integrity check arrives at the very end of the
 // stream); an epilogue may run just before it. On any failure psql is killed before it sees
 // COMMIT, and PostgreSQL rolls everything back.
-import { PassThrough, Transform, Writable, type Readable } from "node:stream";
+import { Transform, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createDecryptStream, type DecryptKey } from "./crypto";
 import { createDecompressor, type CompressionCodec } from "./compression";
@@ -148,15 +148,9 @@ export async function applyArchive(o: ApplyOptions): Promise<void> {
     // pg_restore may stop reading once it has the last archive entry; the input is still
     // read to its end, because the stored checksum and OpenPGP's integrity check are only
     // known there — and COMMIT waits for both.
-    const feed = pipeline(
-      o.storedStream,
-      stored.stream,
-      createDecryptStream(o.passphrase),
-      createDecompressor(o.compression),
-      o.archive ?? new PassThrough(),
-      forwardUntilClosed(restore.child.stdin!),
-      { signal: o.signal },
-    );
+    const head = [o.storedStream, stored.stream, createDecryptStream(o.passphrase), createDecompressor(o.compression)] as const;
+    const sink = forwardUntilClosed(restore.child.stdin!);
+    const feed = o.archive ? pipeline(...head, o.archive, sink, { signal: o.signal }) : pipeline(...head, sink, { signal: o.signal });
     const out = pipeline(restore.child.stdout!, tail.stream, psql.child.stdin!, { signal: o.signal });
     // Awaited below on success; on a failure the processes are killed and this breaks too.
     out.catch(() => undefined);

@@ -275,7 +275,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     if (spools) await refuseWithoutTempSpace(dbPart);
     // Each extension at the backup's version, where the server's default is another (decision 152).
     const versionPlan = preview.plan?.extensionVersions ?? [];
-    const pinner = new ExtensionVersionPinner(versionPins(versionPlan));
+    const pins = versionPins(versionPlan);
+    const pinner = new ExtensionVersionPinner(pins);
 
     // 3. The safety backup; without it the restore does not run.
     stage = "safety";
@@ -307,12 +308,16 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         // Spooled, the counts are the archive's (streamed-restore.ts); piped straight into one
         // pg_restore, what is read is what is loaded.
         if (!spools) live = { p: { unit: "stored", read: stored.bytes, loaded: stored.bytes }, total: dbPart.sizeBytes };
-        const feed = pipeline(await ctx.storage.get(dbPart.key), stored.stream, createDecryptStream(decryptionKey), decrypted.stream, plain, pinner);
+        // The pinner only where it has something to pin: otherwise one stage fewer for every chunk.
+        const archive = pins.size ? pinner : plain;
+        const feed = pins.size
+          ? pipeline(await ctx.storage.get(dbPart.key), stored.stream, createDecryptStream(decryptionKey), decrypted.stream, plain, pinner)
+          : pipeline(await ctx.storage.get(dbPart.key), stored.stream, createDecryptStream(decryptionKey), decrypted.stream, plain);
         feed.catch(() => undefined);
         // Set by the callback below; a property, so the compiler does not take it for null.
         const hold: { current: AutovacuumHold | null } = { current: null };
         try {
-          await spawnPgRestore(pinner, freshUrl, {
+          await spawnPgRestore(archive, freshUrl, {
             binDir: ctx.pgBinDir,
             signal,
             jobs,
@@ -378,7 +383,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
           passphrase: decryptionKey,
           expectedStoredSha256: dbPart.sha256,
           compression: dbPart.compression,
-          archive: pinner,
+          archive: pins.size ? pinner : undefined,
           targetUrl: ctx.targetUrl,
           // Computed now, not at preview time: whatever was made since goes too.
           prologue: await inPlacePrologue(ctx.targetUrl, excluded, targetIsApp ? { schema, tables: CREDENTIAL_TABLES } : undefined),

@@ -13,8 +13,9 @@
 // The preview tries each such expression on the live database first: in a read-only
 // transaction with the restore's empty search_path, on one row of its table (the restore
 // evaluates them on every row; a table with no rows gives a row of nulls), each under a
-// savepoint and a short statement timeout; a materialized view's query is planned, which
-// inlines SQL functions. Only "does not exist" errors are reported; anything else the
+// savepoint and a short statement timeout, as the table's owner (PostgreSQL builds an index
+// as its table's owner; a superuser never runs the application's code here); a materialized
+// view's query is planned, which inlines SQL functions. Only "does not exist" errors are reported; anything else the
 // expression does is its own business.
 import type pg from "pg";
 
@@ -48,7 +49,8 @@ const NOT_EXTENSION_MEMBER = (classid: string, objid: string) => `NOT EXISTS (SE
 const PROBES = `
   SELECT 'index' AS kind, n.nspname || '.' || ic.relname AS name, x.indrelid::regclass::text AS rel,
          (SELECT string_agg(pg_get_indexdef(x.indexrelid, k, false), ', ') FROM generate_series(1, x.indnatts) k WHERE x.indkey[k - 1] = 0) AS expr,
-         pg_get_expr(x.indpred, x.indrelid) AS pred, false AS plan_only, ${FUNCTIONS("pg_class", "x.indexrelid")} AS fns
+         pg_get_expr(x.indpred, x.indrelid) AS pred, false AS plan_only, ${FUNCTIONS("pg_class", "x.indexrelid")} AS fns,
+         (SELECT quote_ident(pg_get_userbyid(t.relowner)) FROM pg_class t WHERE t.oid = x.indrelid) AS owner
     FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
    WHERE (x.indexprs IS NOT NULL OR x.indpred IS NOT NULL) AND ${APP("n")}
      AND ${USES_FUNCTION("pg_class", "x.indexrelid")} AND ${NOT_EXTENSION_MEMBER("pg_class", "x.indrelid")}
@@ -56,27 +58,27 @@ const PROBES = `
      AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = x.indexrelid)
   UNION ALL
   SELECT 'check constraint', n.nspname || '.' || r.relname || '.' || k.conname, k.conrelid::regclass::text,
-         pg_get_expr(k.conbin, k.conrelid), NULL, false, ${FUNCTIONS("pg_constraint", "k.oid")}
+         pg_get_expr(k.conbin, k.conrelid), NULL, false, ${FUNCTIONS("pg_constraint", "k.oid")}, quote_ident(pg_get_userbyid(r.relowner))
     FROM pg_constraint k JOIN pg_class r ON r.oid = k.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
    WHERE k.contype = 'c' AND k.convalidated AND k.conislocal AND ${APP("n")} AND ${USES_FUNCTION("pg_constraint", "k.oid")} AND ${NOT_EXTENSION_MEMBER("pg_class", "r.oid")}
   UNION ALL
   SELECT 'generated column', n.nspname || '.' || r.relname || '.' || a.attname, ad.adrelid::regclass::text,
-         pg_get_expr(ad.adbin, ad.adrelid), NULL, false, ${FUNCTIONS("pg_attrdef", "ad.oid")}
+         pg_get_expr(ad.adbin, ad.adrelid), NULL, false, ${FUNCTIONS("pg_attrdef", "ad.oid")}, quote_ident(pg_get_userbyid(r.relowner))
     FROM pg_attrdef ad JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
     JOIN pg_class r ON r.oid = ad.adrelid JOIN pg_namespace n ON n.oid = r.relnamespace
    WHERE a.attgenerated = 's' AND a.attislocal AND ${APP("n")} AND ${USES_FUNCTION("pg_attrdef", "ad.oid")} AND ${NOT_EXTENSION_MEMBER("pg_class", "r.oid")}
   UNION ALL
   -- A domain's CHECK runs for every value COPY loads into a column of it: tried on one such
   -- column (giving the table's row back makes the value the domain's again).
-  SELECT 'domain', n.nspname || '.' || t.typname || '.' || k.conname, c.rel, c.col, NULL, false, ${FUNCTIONS("pg_constraint", "k.oid")}
+  SELECT 'domain', n.nspname || '.' || t.typname || '.' || k.conname, c.rel, c.col, NULL, false, ${FUNCTIONS("pg_constraint", "k.oid")}, c.owner
     FROM pg_constraint k JOIN pg_type t ON t.oid = k.contypid JOIN pg_namespace n ON n.oid = t.typnamespace
-    JOIN LATERAL (SELECT a.attrelid::regclass::text AS rel, quote_ident(a.attname) AS col
+    JOIN LATERAL (SELECT a.attrelid::regclass::text AS rel, quote_ident(a.attname) AS col, quote_ident(pg_get_userbyid(r.relowner)) AS owner
                     FROM pg_attribute a JOIN pg_class r ON r.oid = a.attrelid JOIN pg_namespace rn ON rn.oid = r.relnamespace
                    WHERE a.atttypid = t.oid AND a.attnum > 0 AND NOT a.attisdropped AND r.relkind IN ('r', 'p') AND ${APP("rn")}
                    ORDER BY a.attrelid, a.attnum LIMIT 1) c ON true
    WHERE k.contype = 'c' AND k.convalidated AND ${APP("n")} AND ${USES_FUNCTION("pg_constraint", "k.oid")} AND ${NOT_EXTENSION_MEMBER("pg_type", "t.oid")}
   UNION ALL
-  SELECT 'materialized view', n.nspname || '.' || m.relname, NULL, pg_get_viewdef(m.oid, false), NULL, true, ${FUNCTIONS("pg_rewrite", "w.oid")}
+  SELECT 'materialized view', n.nspname || '.' || m.relname, NULL, pg_get_viewdef(m.oid, false), NULL, true, ${FUNCTIONS("pg_rewrite", "w.oid")}, quote_ident(pg_get_userbyid(m.relowner))
     FROM pg_class m JOIN pg_namespace n ON n.oid = m.relnamespace JOIN pg_rewrite w ON w.ev_class = m.oid
    WHERE m.relkind = 'm' AND m.relispopulated AND ${APP("n")} AND ${USES_FUNCTION("pg_rewrite", "w.oid")} AND ${NOT_EXTENSION_MEMBER("pg_class", "m.oid")}
    ORDER BY 1, 2
@@ -91,6 +93,8 @@ interface ProbeRow {
   plan_only: boolean;
   /** The functions (outside pg_catalog) the object depends on, by name. */
   fns: string[];
+  /** The table's (or view's) owner, quoted: the probe runs as it. */
+  owner: string;
 }
 
 /**
@@ -144,10 +148,16 @@ export async function searchPathProblems(client: pg.Client, excludeSchemas: stri
     for (const p of rows) {
       await client.query("SAVEPOINT vaultline_probe");
       try {
+        // As the table's owner, as PostgreSQL builds an index: the application's functions
+        // run with no more than their owner's rights (and read-only), never a superuser's.
+        // A role Vaultline cannot become is not probed.
+        try {
+          await client.query(`SET LOCAL ROLE ${p.owner}`);
+        } catch {
+          continue;
+        }
         await client.query(probeStatement(p), p.plan_only ? [] : [sample.get(p.rel!) ?? "{}"]);
-        await client.query("RELEASE SAVEPOINT vaultline_probe");
       } catch (e) {
-        await client.query("ROLLBACK TO SAVEPOINT vaultline_probe");
         const err = e as { code?: string; message: string; where?: string };
         if (!err.code || !NOT_FOUND.has(err.code)) continue;
         const chain = contextFunctions(err.where);
@@ -155,6 +165,9 @@ export async function searchPathProblems(client: pg.Client, excludeSchemas: stri
         // object's function is that object's, reported there.
         if (chain.length && !chain.some((f) => p.fns.includes(bare(f)))) continue;
         problems.push({ kind: p.kind, name: p.name, error: err.message, fn: chain[0] ?? null });
+      } finally {
+        // Undoes the probe, its error and the role.
+        await client.query("ROLLBACK TO SAVEPOINT vaultline_probe");
       }
     }
   } finally {
