@@ -36,6 +36,11 @@ describe("config", () => {
     expect(problems({ ...base, S3_FORCE_PATH_STYLE: "maybe" })[0]).toMatch(/^S3_FORCE_PATH_STYLE:/);
     expect(problems({ ...base, STORAGE_PREFIX: "../escape" })[0]).toMatch(/^STORAGE_PREFIX:/);
     expect(problems({ ...base, ADMIN_EMAIL: "not-an-email" })[0]).toMatch(/^ADMIN_EMAIL:/);
+    expect(problems({ ...base, TARGET_DATABASE_URL: "not a url" })[0]).toMatch(/^TARGET_DATABASE_URL:/);
+    // libpq's failover form is refused with its reason, not as an invalid URL (decision 155).
+    expect(problems({ ...base, TARGET_DATABASE_URL: "postgresql://u:p@db1:5432,db2:5432/shop?target_session_attrs=read-write" })).toEqual([
+      expect.stringMatching(/^TARGET_DATABASE_URL: one host per target: a URL with several hosts/),
+    ]);
   });
 
   it("takes COMMIT_SHA and APP_DIR as aliases of APP_COMMIT_SHA and APP_REPO_DIR, the APP_ names winning", () => {

@@ -5,11 +5,18 @@ import path from "node:path";
 import { parseTrustProxy, type TrustProxy } from "./client-ip";
 import { checkOidcEnv, oidcEnvShape } from "./oidc-config";
 import { keyEnv } from "./validation/keys";
+import { SEVERAL_HOSTS, SEVERAL_HOSTS_MESSAGE } from "./validation/targets";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
 const optionalUrl = z.string().url().optional();
+/** A database URL: one host (decision 155), then a URL. */
+const oneHostUrl = z
+  .string()
+  .refine((u) => !SEVERAL_HOSTS.test(u), { message: SEVERAL_HOSTS_MESSAGE, abort: true })
+  .pipe(z.string().url())
+  .optional();
 const positiveInt = z.coerce.number().int().positive();
 
 const schema = z
@@ -31,8 +38,8 @@ const schema = z
         }
       }),
     DATA_DIR: z.string().min(1).default(".data"),
-    DATABASE_URL: z.string().url().optional(),
-    TARGET_DATABASE_URL: z.string().url().optional(),
+    DATABASE_URL: oneHostUrl,
+    TARGET_DATABASE_URL: oneHostUrl,
     STORAGE: z.enum(["local", "s3"]).default("local"),
     LOCAL_STORAGE_DIR: z.string().min(1).optional(),
     S3_ENDPOINT: optionalUrl,

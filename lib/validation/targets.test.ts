@@ -26,6 +26,14 @@ describe("createTargetSchema", () => {
       expect(createTargetSchema.safeParse({ name: "x", environment: "prod", databaseUrl }).success, databaseUrl).toBe(false);
     }
     expect(createTargetSchema.safeParse({ name: "x", environment: "../up", databaseUrl: url }).success).toBe(false);
+    // libpq's failover form is valid to pg_dump: refused with its own reason, not as "not a URL".
+    for (const databaseUrl of ["postgresql://shop:pw@db1:5432,db2:5432/shop?target_session_attrs=read-write", "postgres://db1,db2/shop"]) {
+      const r = createTargetSchema.safeParse({ name: "x", environment: "prod", databaseUrl });
+      expect(r.success, databaseUrl).toBe(false);
+      expect(r.error?.issues.map((i) => i.message)).toEqual([expect.stringMatching(/^one host per target: a URL with several hosts/)]);
+    }
+    // A comma elsewhere (a password, an option's value) is not a second host.
+    expect(createTargetSchema.safeParse({ name: "x", environment: "prod", databaseUrl: "postgres://shop:p%2Cw@db:5432/shop?options=-c%20a%3D1,2" }).success).toBe(true);
     for (const mode of ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]) {
       expect(createTargetSchema.safeParse({ name: "x", environment: "prod", databaseUrl: `${url}?sslmode=${mode}` }).success, mode).toBe(true);
     }

@@ -22,9 +22,16 @@ export { targetSelectorSchema };
 /** libpq's SSL modes: the URL reaches pg_dump, which refuses any other (node-pg's `no-verify`). */
 export const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
 
+/** libpq's failover form, `postgresql://h1:5432,h2:5432/db`: several hosts in one URL. */
+export const SEVERAL_HOSTS = /^postgres(?:ql)?:\/\/(?:[^@/]*@)?[^/?#]*,/i;
+export const SEVERAL_HOSTS_MESSAGE =
+  "one host per target: a URL with several hosts (libpq's failover form, h1,h2) is not supported — Vaultline's own sessions (node-pg) connect to one. Name the primary's host, or a DNS name or proxy that follows it (decision 155)";
+
 export const databaseUrlSchema = z
   .string()
   .max(2048)
+  // Said before the generic message: the URL is valid to libpq, but one target is one server here.
+  .refine((u) => !SEVERAL_HOSTS.test(u), { message: SEVERAL_HOSTS_MESSAGE, abort: true })
   .refine((u) => {
     try {
       const p = new URL(u);
