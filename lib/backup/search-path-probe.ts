@@ -32,8 +32,9 @@ export interface SearchPathProblem {
 
 /** SQLSTATEs of a name not found: undefined function, table, object, column; invalid schema. */
 const NOT_FOUND = new Set(["42883", "42P01", "42704", "42703", "3F000"]);
-/** Expressions tried at most; the rest are not (a preview must stay quick). */
+/** Expressions tried at most, and for at most this long in all; the rest are not (a preview must stay quick). */
 const MAX_PROBES = 200;
+const DEADLINE_MS = 15_000;
 
 const APP = (n: string) => `${n}.nspname NOT IN ('pg_catalog', 'information_schema') AND ${n}.nspname NOT LIKE 'pg\\_%' AND NOT (${n}.nspname = ANY($1::text[]))`;
 /** The object depends on a function outside pg_catalog (an extension's or the application's). */
@@ -122,8 +123,9 @@ const bare = (fn: string) => fn.replace(/\(.*$/, "").split(".").pop()!.replace(/
  * The live database's expressions that would fail under the restore's empty search_path.
  * Runs in its own read-only transaction on `client`, rolled back; `excludeSchemas` are left out.
  */
-export async function searchPathProblems(client: pg.Client, excludeSchemas: string[]): Promise<SearchPathProblem[]> {
+export async function searchPathProblems(client: pg.Client, excludeSchemas: string[], deadlineMs = DEADLINE_MS): Promise<SearchPathProblem[]> {
   const problems: SearchPathProblem[] = [];
+  const until = Date.now() + deadlineMs;
   await client.query("BEGIN READ ONLY");
   try {
     await client.query("SET LOCAL statement_timeout = '2s'; SET LOCAL lock_timeout = '1s'");
@@ -134,6 +136,7 @@ export async function searchPathProblems(client: pg.Client, excludeSchemas: stri
     // One row of each table, read with the session's own search_path (the application's).
     const sample = new Map<string, string | null>();
     for (const rel of new Set(rows.map((r) => r.rel).filter((r): r is string => !!r))) {
+      if (Date.now() > until) break;
       await client.query("SAVEPOINT vaultline_probe");
       try {
         const { rows: one } = await client.query<{ j: string }>(`SELECT row_to_json(t)::text AS j FROM ${rel} t LIMIT 1`);
@@ -146,6 +149,7 @@ export async function searchPathProblems(client: pg.Client, excludeSchemas: stri
     }
     await client.query("SET LOCAL search_path = ''");
     for (const p of rows) {
+      if (Date.now() > until) break;
       await client.query("SAVEPOINT vaultline_probe");
       try {
         // As the table's owner, as PostgreSQL builds an index: the application's functions
