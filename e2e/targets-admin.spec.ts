@@ -49,7 +49,7 @@ test.describe.serial("targets admin", () => {
     await form.getByRole("button", { name: "Test connection" }).click();
     await expect(result).toContainText("PostgreSQL");
     await expect(result).toContainText("pg_dump");
-    for (const c of ["canBackup", "canRestoreInPlace", "canSwap"]) await expect(result.getByTestId(`capability-${c}`)).toHaveAttribute("data-ok", "true");
+    for (const c of ["canBackup", "canRestoreInPlace", "canSwap", "restorable"]) await expect(result.getByTestId(`capability-${c}`)).toHaveAttribute("data-ok", "true");
     await screenshot(page, "targets-admin-test-result");
     await form.getByRole("button", { name: "Add target" }).click();
     await expect(page.getByRole("status").filter({ hasText: `Target “${name}” added` })).toBeVisible();

@@ -11,6 +11,7 @@ import { fullBackup, restore } from "./support/restore-steps";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { previewRestore } from "../lib/backup/preview";
 import { runDrill } from "../lib/backup/drill";
+import { testTargetConnection } from "../lib/backup/target-test";
 import { stopBosses } from "../lib/queue";
 
 async function buildDatabase(url: string) {
@@ -76,6 +77,12 @@ describe.each(["swap", "in-place"] as const)("a %s restore of a database whose f
     expect(warning).toMatch(/3 expressions it evaluates then name something it cannot find — check constraint people\.users\.users_name_check \(through function people\.normalized\(text\)\)/);
     expect(warning).toContain("ALTER FUNCTION people.normalized(text) SET search_path = public");
 
+    // "Test connection" says it before any restore is needed.
+    const tested = await testTargetConnection(env.targetUrl);
+    expect(tested.restorable).toBe(false);
+    expect(tested.reasons.find((r) => r.check === "restore.search_path")).toEqual({ check: "restore.search_path", ok: false, message: warning });
+    expect([tested.ok, tested.canBackup, tested.canSwap]).toEqual([true, true, true]);
+
     const before = await catalogFingerprint(sql, env.targetUrl);
     const { status, row } = await restore(env, backupId);
     expect(status).toBe("FAILED");
@@ -93,6 +100,7 @@ describe.each(["swap", "in-place"] as const)("a %s restore of a database whose f
     const preview = await previewRestore(env.ctx, backupId);
     expect(preview.plan?.searchPath).toEqual([]);
     expect(preview.warnings.join("\n")).not.toMatch(/likely to fail/);
+    expect((await testTargetConnection(env.targetUrl)).restorable).toBe(true);
     await sql(env.targetUrl, "DELETE FROM people.users WHERE id > 100");
     const { status, row } = await restore(env, backupId);
     expect(row.failureReason).toBeNull();

@@ -1,6 +1,7 @@
 "use client";
 // The answer of "Test connection": server version, pg_dump compatibility, the three
-// capabilities as ✓/✗, and each missing privilege with the SQL that grants it (copyable).
+// capabilities as ✓/✗ and whether its backups would restore, and each missing privilege
+// with the SQL that grants it (copyable).
 import type { TargetTestDto } from "@/lib/hooks/use-targets";
 import { CopyButton } from "@/components/ui/copy-button";
 
@@ -8,6 +9,8 @@ const CAPABILITIES = [
   { key: "canBackup", label: "Back up", prefix: "backup." },
   { key: "canRestoreInPlace", label: "Restore in place", prefix: "in_place." },
   { key: "canSwap", label: "Restore beside and swap", prefix: "swap." },
+  // Whatever the role: the database's own functions must let a restore through (decision 153).
+  { key: "restorable", label: "Its backups restore", prefix: "restore." },
 ] as const;
 
 function Mark({ ok }: { ok: boolean }) {

@@ -21,7 +21,7 @@ describe("redactedMessage", () => {
 });
 
 describe("connectionFailed", () => {
-  const base: TargetTestResult = { ok: false, serverVersion: null, pgDump: { version: null, compatible: false, message: "" }, canBackup: false, canRestoreInPlace: false, canSwap: false, reasons: [] };
+  const base: TargetTestResult = { ok: false, serverVersion: null, pgDump: { version: null, compatible: false, message: "" }, canBackup: false, canRestoreInPlace: false, canSwap: false, restorable: false, reasons: [] };
   it("is the first reason only when it is a failed connect", () => {
     expect(connectionFailed({ ...base, reasons: [{ check: "connect", ok: false, message: "Cannot connect: x" }] })?.message).toBe("Cannot connect: x");
     expect(connectionFailed({ ...base, reasons: [{ check: "connect", ok: true, message: "Connected" }, { check: "backup.tables", ok: false, message: "no" }] })).toBeNull();

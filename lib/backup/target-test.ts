@@ -14,6 +14,7 @@ import { poolerProblem, sharesServerSessions } from "./pooler";
 import { parseServerVersionNum, pgDumpVersion, type PgVersion } from "./dump";
 import { quoteIdent } from "./quote";
 import { describeSetting, grantToSet, settingsNotCarriable } from "./db-settings";
+import { searchPathProblems, searchPathWarning } from "./search-path-probe";
 
 export const TEST_CONNECT_TIMEOUT_MS = 5_000;
 const STATEMENT_TIMEOUT_MS = 15_000;
@@ -42,7 +43,8 @@ export type TargetCheck =
   | "swap.signal"
   | "swap.maintenance"
   | "swap.tablespace"
-  | "swap.settings";
+  | "swap.settings"
+  | "restore.search_path";
 
 export interface TargetTestReason {
   check: TargetCheck;
@@ -60,6 +62,8 @@ export interface TargetTestResult {
   canBackup: boolean;
   canRestoreInPlace: boolean;
   canSwap: boolean;
+  /** Its backups would restore: no expression a restore evaluates fails under the restore's empty search_path (decision 153). */
+  restorable: boolean;
   reasons: TargetTestReason[];
 }
 
@@ -321,6 +325,17 @@ async function canReachMaintenance(url: string): Promise<boolean> {
   return false;
 }
 
+/** Whatever the role, a restore of this database's backups must not fail on its own functions (decision 153). */
+async function restoreReasons(c: pg.Client): Promise<TargetTestReason[]> {
+  const problems = await searchPathProblems(c, []);
+  const warning = searchPathWarning(problems);
+  return [
+    warning
+      ? { check: "restore.search_path", ok: false, message: warning }
+      : { check: "restore.search_path", ok: true, message: "Every expression a restore evaluates finds what it names with the restore's empty search_path." },
+  ];
+}
+
 async function swapReasons(c: pg.Client, url: string, f: RoleFacts): Promise<TargetTestReason[]> {
   const u = quoteIdent(f.user);
   const maintenance = await canReachMaintenance(url);
@@ -407,6 +422,7 @@ export async function testTargetConnection(url: string, opts: { pgBinDir?: strin
       canBackup: false,
       canRestoreInPlace: false,
       canSwap: false,
+      restorable: false,
       reasons: [{ check: "connect", ok: false, message }],
     };
   }
@@ -417,6 +433,7 @@ export async function testTargetConnection(url: string, opts: { pgBinDir?: strin
     const backup = await backupReasons(client, f);
     const inPlace = await inPlaceReasons(client, f);
     const swap = await swapReasons(client, url, f);
+    const restore = await restoreReasons(client);
     const pooled = poolerProblem(await sharesServerSessions(url));
     const session: TargetTestReason = pooled
       ? { check: "session", ok: false, message: `${pooled}.` }
@@ -429,6 +446,7 @@ export async function testTargetConnection(url: string, opts: { pgBinDir?: strin
       ...backup,
       ...inPlace,
       ...swap,
+      ...restore,
     ];
     return {
       ok: pgDump.compatible && canBackup,
@@ -437,6 +455,7 @@ export async function testTargetConnection(url: string, opts: { pgBinDir?: strin
       canBackup,
       canRestoreInPlace: session.ok && inPlace.every((r) => r.ok),
       canSwap: session.ok && swap.every((r) => r.ok),
+      restorable: restore.every((r) => r.ok),
       reasons,
     };
   } catch (e) {
@@ -448,6 +467,7 @@ export async function testTargetConnection(url: string, opts: { pgBinDir?: strin
       canBackup: false,
       canRestoreInPlace: false,
       canSwap: false,
+      restorable: false,
       reasons: [{ check: "connect", ok: false, message }],
     };
   } finally {

@@ -10,6 +10,7 @@ export interface TargetTestDto {
   canBackup: boolean;
   canRestoreInPlace: boolean;
   canSwap: boolean;
+  restorable: boolean;
   reasons: { check: string; ok: boolean; message: string; grant?: string }[];
 }
 

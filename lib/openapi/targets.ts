@@ -13,9 +13,12 @@ export const targetTestSchema = z
     canBackup: z.boolean(),
     canRestoreInPlace: z.boolean(),
     canSwap: z.boolean(),
+    restorable: z.boolean().meta({
+      description: "No expression a restore evaluates (an index, a CHECK constraint, a generated column, a domain, a materialized view) names something its function cannot find under a restore's empty search_path: its backups would restore.",
+    }),
     reasons: z.array(
       z.object({
-        check: z.string().meta({ description: "connect, pg_dump, backup.*, in_place.*, swap.*" }),
+        check: z.string().meta({ description: "connect, pg_dump, backup.*, in_place.*, swap.*, restore.*" }),
         ok: z.boolean(),
         message: z.string(),
         grant: z.string().optional().meta({ description: "The SQL that grants what is missing (identifiers quoted)." }),
