@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { reasonFromStderr, scrubPasswords, searchPathHint } from "./pg-process";
+import { reasonFromStderr, recoveryConflictHint, scrubPasswords, searchPathHint } from "./pg-process";
 
 describe("reasonFromStderr: what a failed tool says", () => {
   it("keeps the first error when a multi-line command and a worker's death follow it", () => {
@@ -82,5 +82,23 @@ describe("scrubPasswords: what a failed statement echoes", () => {
   it("leaves the rest alone", () => {
     const text = 'ERROR:  role "mapper" does not exist; Command was: ALTER TABLE public.password_resets OWNER TO app;';
     expect(scrubPasswords(text)).toBe(text);
+  });
+});
+
+describe("recoveryConflictHint: a standby that cancelled the dump", () => {
+  it("says what happened and what to set, for pg_dump's words and the server's", () => {
+    const stderr = [
+      'pg_dump: error: Dumping the contents of table "events" failed: PQgetResult() failed.',
+      "pg_dump: detail: Error message from server: ERROR:  canceling statement due to conflict with recovery",
+      "DETAIL:  User was holding a relation lock for too long.",
+      "pg_dump: detail: Command was: COPY public.events (id, payload) TO stdout;",
+    ].join("\n");
+    const reason = reasonFromStderr(stderr, "pg_dump");
+    expect(reason).toMatch(
+      /^Dumping the contents of table "events" failed: PQgetResult\(\) failed\.; Error message from server: ERROR: {2}canceling statement due to conflict with recovery; DETAIL: {2}User was holding a relation lock for too long\.; Command was: COPY public\.events \(id, payload\) TO stdout; — the standby cancelled the dump/,
+    );
+    expect(reason).toMatch(/hot_standby_feedback = on .* max_standby_streaming_delay .* or back up from the primary$/);
+    expect(recoveryConflictHint("FATAL:  terminating connection due to conflict with recovery")).not.toBeNull();
+    expect(recoveryConflictHint("ERROR:  canceling statement due to user request")).toBeNull();
   });
 });

@@ -78,10 +78,28 @@ export function reasonFromStderr(stderr: string, tool: string): string {
   // psql's is "psql:<stdin>:80: ERROR:  …", followed by LINE, HINT, QUERY and CONTEXT.
   const first = raw.findIndex((l) => new RegExp(`${prefix}(error|fatal):`, "i").test(l));
   // What came before it (psql's NOTICEs, pg_restore's progress) is not the reason.
-  const said = first < 0 ? lines.slice(-3).join("; ") : [lines[first], ...lines.slice(first + 1).slice(-2)].join("; ");
-  const hint = searchPathHint(raw);
+  // pg_dump's "…failed: PQgetResult() failed." is followed by the server's own error: kept.
+  const server = first >= 0 && /^Error message from server:/i.test(lines[first + 1] ?? "") ? 1 : 0;
+  const said = first < 0 ? lines.slice(-3).join("; ") : [...lines.slice(first, first + 1 + server), ...lines.slice(first + 1 + server).slice(-2)].join("; ");
+  const hint = searchPathHint(raw) ?? recoveryConflictHint(stderr);
   return hint ? `${said} — ${hint}` : said;
 }
+
+/**
+ * What to do when a standby cancelled the dump (decision 156). A hot standby replaying the
+ * primary's changes cancels a query that holds what a change needs — a table the primary
+ * locks (an ALTER, a TRUNCATE, a VACUUM truncating it) or rows the primary's VACUUM removes
+ * — once `max_standby_streaming_delay` (30 s by default) has passed. A dump holds a lock on
+ * every table and one snapshot for its whole length, so on a busy primary it meets one.
+ */
+export function recoveryConflictHint(text: string): string | null {
+  if (!/conflict with recovery/i.test(text)) return null;
+  return (
+    "the standby cancelled the dump to replay the primary's changes (a recovery conflict: the primary locked a table the dump was reading, or vacuumed rows its snapshot still needed). " +
+    "On the standby, set hot_standby_feedback = on (the primary then keeps the rows the dump's snapshot needs) and raise max_standby_streaming_delay above the dump's length (a lock then waits for the dump), or back up from the primary"
+  );
+}
+
 
 /**
  * What to do when a function of the backup cannot find an object during the restore. pg_dump's

@@ -39,7 +39,8 @@ export interface PrimaryAndStandby {
   stop(): Promise<void>;
 }
 
-export async function startPrimaryAndStandby(): Promise<PrimaryAndStandby> {
+/** `standbySettings`: more `-c name=value` for the standby (a conflict test sets max_standby_streaming_delay). */
+export async function startPrimaryAndStandby(opts: { standbySettings?: string[] } = {}): Promise<PrimaryAndStandby> {
   const primary = await startPg({ label: "primary" });
   const dir = mkdtempSync(path.join(tmpdir(), "vaultline-standby-"));
   chmodSync(dir, 0o755);
@@ -52,7 +53,7 @@ export async function startPrimaryAndStandby(): Promise<PrimaryAndStandby> {
     const owner = asPostgres();
     await run("chown", ["-R", `${owner.uid}:${owner.gid}`, dir]);
     chmodSync(data, 0o700);
-    await run(pgCtl, ["-D", data, "-l", path.join(dir, "log"), "-w", "start", "-o", `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c hot_standby=on -c max_connections=200`], asPostgres());
+    await run(pgCtl, ["-D", data, "-l", path.join(dir, "log"), "-w", "start", "-o", `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c hot_standby=on -c max_connections=200${(opts.standbySettings ?? []).map((s) => ` -c ${s}`).join("")}`], asPostgres());
   } catch (e) {
     const log = await readFile(path.join(dir, "log"), "utf8").catch(() => "");
     await primary.stop();
