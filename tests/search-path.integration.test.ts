@@ -12,6 +12,8 @@ import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { previewRestore } from "../lib/backup/preview";
 import { runDrill } from "../lib/backup/drill";
 import { testTargetConnection } from "../lib/backup/target-test";
+import { searchPathProblems } from "../lib/backup/search-path-probe";
+import pg from "pg";
 import { stopBosses } from "../lib/queue";
 
 async function buildDatabase(url: string) {
@@ -76,6 +78,22 @@ describe.each(["swap", "in-place"] as const)("a %s restore of a database whose f
     const warning = preview.warnings.find((w) => w.startsWith("The restore is likely to fail"));
     expect(warning).toMatch(/3 expressions it evaluates then name something it cannot find — check constraint people\.users\.users_name_check \(through function people\.normalized\(text\)\)/);
     expect(warning).toContain("ALTER FUNCTION people.normalized(text) SET search_path = public");
+
+    // Through a role that is neither a superuser nor a member of the tables' owner (a managed
+    // database's admin user): the same expressions are tried, as that role.
+    await sql(env.targetUrl, `DO $$ BEGIN CREATE ROLE probe_reader LOGIN PASSWORD 'probe-pw'; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
+    await sql(env.targetUrl, "GRANT USAGE ON SCHEMA people TO probe_reader; GRANT SELECT ON ALL TABLES IN SCHEMA people TO probe_reader");
+    const asReader = new URL(env.targetUrl);
+    asReader.username = "probe_reader";
+    asReader.password = "probe-pw";
+    const readerClient = new pg.Client({ connectionString: asReader.toString() });
+    await readerClient.connect();
+    try {
+      expect(await searchPathProblems(readerClient, [])).toEqual(preview.plan?.searchPath);
+    } finally {
+      await readerClient.end();
+    }
+    await sql(env.targetUrl, "REVOKE ALL ON ALL TABLES IN SCHEMA people FROM probe_reader; REVOKE USAGE ON SCHEMA people FROM probe_reader");
 
     // "Test connection" says it before any restore is needed.
     const tested = await testTargetConnection(env.targetUrl);

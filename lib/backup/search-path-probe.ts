@@ -154,11 +154,12 @@ export async function searchPathProblems(client: pg.Client, excludeSchemas: stri
       try {
         // As the table's owner, as PostgreSQL builds an index: the application's functions
         // run with no more than their owner's rights (and read-only), never a superuser's.
-        // A role Vaultline cannot become is not probed.
+        // A role Vaultline cannot become: as its own, which is then no superuser (a superuser
+        // may become any role) — its rights are the ones it backs up with.
         try {
           await client.query(`SET LOCAL ROLE ${p.owner}`);
         } catch {
-          continue;
+          await client.query("ROLLBACK TO SAVEPOINT vaultline_probe");
         }
         await client.query(probeStatement(p), p.plan_only ? [] : [sample.get(p.rel!) ?? "{}"]);
       } catch (e) {
