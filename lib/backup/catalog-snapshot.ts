@@ -42,7 +42,8 @@ export interface CatalogSnapshot {
   extensionVersions?: Record<string, string>;
 }
 
-const short = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 12);
+/** A definition's hash as entries hold it: the first 12 hex digits of its SHA-256. */
+export const short = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 12);
 
 /** Application schemas: not PostgreSQL's own, not temporary, not excluded. */
 function schemaFilter(alias: string): string {

@@ -224,10 +224,10 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     const enc = await ctx.storage.get(part.key);
     const decrypted = enc.pipe(createDecryptStream(await decryptionKeyFor(ctx, v.manifest.encryption)));
     const plain = decrypted.pipe(createDecompressor(part.compression));
-    const archive = plain.pipe(new ExtensionVersionPinner(pins));
+    const archive = pins.size ? plain.pipe(new ExtensionVersionPinner(pins)) : plain;
     enc.on("error", (e) => decrypted.destroy(e));
     decrypted.on("error", (e) => plain.destroy(e));
-    plain.on("error", (e) => archive.destroy(e));
+    if (archive !== plain) plain.on("error", (e) => archive.destroy(e));
     // Statement by statement, not in one transaction: the scratch copy is dropped whatever
     // happens, and one transaction locks every object it makes — more than the server's
     // lock table holds for a database of a few thousand tables (decision 145).

@@ -15,10 +15,9 @@
 // as it was. Only where the version differs from the server's default and the server can
 // install it; a version this server can no longer install is restored at the default, and
 // the preview and the restore's record say so.
-import { createHash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import { archiveInt, readArchiveHead } from "./archive-offsets";
-import type { CatalogSnapshot } from "./catalog-snapshot";
+import { short, type CatalogSnapshot } from "./catalog-snapshot";
 import { withClient } from "./pg-client";
 import { quoteLiteral } from "./quote";
 
@@ -34,8 +33,6 @@ export interface ExtensionVersionPlan {
   /** The server's default version. */
   serverDefault: string;
 }
-
-const short = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 12);
 
 /**
  * The version each extension had. Manifests since decision 152 say it; older ones hold a

@@ -1,6 +1,7 @@
 // Child-process plumbing shared by pg_dump and pg_restore: exit as a promise, the tail of
 // stderr turned into a human reason, cancellation by signal, and no secret in any message.
 import { spawn, type ChildProcess } from "node:child_process";
+import { alterFunctionSql, contextFunctions } from "./search-path-probe";
 
 /** A PostgreSQL client tool failed; message is safe to show (password scrubbed). */
 export class PgToolError extends Error {
@@ -62,7 +63,7 @@ export function scrubPasswords(text: string): string {
   return text
     .replace(/(\b\w*password\s+)'(?:[^']|'')*'/gi, "$1'***'")
     .replace(/(\b\w*password\s*=\s*)(?:''(?:[^']|'''')*''|'(?:[^'\\]|\\.)*'|(?:''|[^\s'])+)/gi, "$1***")
-    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@\s]+@/gi, "$1***@");
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]+@/gi, "$1***@");
 }
 
 /** The last useful stderr lines without the tool's "pg_dump: error:" prefixes (psql's "psql:<stdin>:80:" too). */
@@ -112,12 +113,11 @@ export function recoveryConflictHint(text: string): string | null {
 export function searchPathHint(lines: string[]): string | null {
   const missing = lines.map((l) => /ERROR:\s+(.*\bdoes not exist\b.*)$/.exec(l)?.[1]).find(Boolean);
   if (!missing) return null;
-  const context = lines.map((l) => /CONTEXT:\s+(?:SQL function "([^"]+)"|PL\/pgSQL function ([^\s]+\([^)]*\)))/.exec(l)).find(Boolean);
-  if (!context) return null;
-  const fn = context[1] ?? context[2];
+  const fn = contextFunctions(lines.filter((l) => /CONTEXT:/.test(l)).join("\n"))[0];
+  if (!fn) return null;
   return (
     `function ${fn} names something without its schema (${missing}). A restore runs with an empty search_path, as pg_dump's archives set it (CVE-2018-1058), so the name is not found — by pg_restore alone too. ` +
-    `On the live database, give the function a search_path (ALTER FUNCTION ${fn.includes("(") ? fn : `${fn}(…)`} SET search_path = public — or the schema the name is in) or write the schema into its body, then take a new backup; docs/recovery.md restores this backup by hand`
+    `On the live database, give the function a search_path (${alterFunctionSql(fn)} — or the schema the name is in) or write the schema into its body, then take a new backup; docs/recovery.md restores this backup by hand`
   );
 }
 

@@ -309,10 +309,9 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         // pg_restore, what is read is what is loaded.
         if (!spools) live = { p: { unit: "stored", read: stored.bytes, loaded: stored.bytes }, total: dbPart.sizeBytes };
         // The pinner only where it has something to pin: otherwise one stage fewer for every chunk.
+        const head = [await ctx.storage.get(dbPart.key), stored.stream, createDecryptStream(decryptionKey), decrypted.stream, plain] as const;
         const archive = pins.size ? pinner : plain;
-        const feed = pins.size
-          ? pipeline(await ctx.storage.get(dbPart.key), stored.stream, createDecryptStream(decryptionKey), decrypted.stream, plain, pinner)
-          : pipeline(await ctx.storage.get(dbPart.key), stored.stream, createDecryptStream(decryptionKey), decrypted.stream, plain);
+        const feed = pins.size ? pipeline(...head, pinner) : pipeline(...head);
         feed.catch(() => undefined);
         // Set by the callback below; a property, so the compiler does not take it for null.
         const hold: { current: AutovacuumHold | null } = { current: null };

@@ -26,7 +26,7 @@ import { expectedArchiveBytes } from "./size-estimate";
 import { getSettings } from "../settings";
 import { exportSnapshot, snapshotChecksums, type ExportedSnapshot } from "./table-checksums";
 import { poolerProblem, sharesServerSessions } from "./pooler";
-import { recoveryConflictHint } from "./pg-process";
+import { recoveryConflictHint, scrubPasswords } from "./pg-process";
 import { DEFAULT_SETTINGS, type CompressionSettings } from "../validation/settings";
 
 const log = componentLogger("admin-backups");
@@ -47,11 +47,11 @@ export function humanReason(e: unknown): string {
   const err = e as Error & { code?: string };
   if (err?.name === "AbortError") return "The backup was stopped before it finished";
   // libpq and pg quote a connection string now and then: never its password.
-  const first = (err?.message ?? String(e)).split("\n")[0].replace(/(postgres(?:ql)?:\/\/[^:/@\s]*):[^@\s]*@/gi, "$1:***@");
+  const first = scrubPasswords((err?.message ?? String(e)).split("\n")[0]);
   // Vaultline's own session in the dump's snapshot (the table checksums) meets a standby's
-  // conflicts too; pg_dump's reason has the hint already (reasonFromStderr).
-  const hint = first.includes(" — the standby cancelled") ? null : recoveryConflictHint(first);
-  return (hint ? `${first} — ${hint}` : first).slice(0, 1500);
+  // conflicts too; pg_dump's reason carries the hint already (reasonFromStderr).
+  const hint = recoveryConflictHint(first);
+  return (hint && !first.includes(hint) ? `${first} — ${hint}` : first).slice(0, 1500);
 }
 
 async function waitForNoRestore(ctx: BackupContext, signal: AbortSignal, onWait: () => Promise<void>) {

@@ -116,6 +116,11 @@ export function contextFunctions(where: string | undefined): string[] {
   return [...where.matchAll(/SQL function "([^"]+)"|PL\/pgSQL function ([^\s]+\([^)]*\))/g)].map((m) => m[1] ?? m[2]);
 }
 
+/** The statement that gives `fn` (as an error's context names it) a search_path. */
+export function alterFunctionSql(fn: string): string {
+  return `ALTER FUNCTION ${fn.includes("(") ? fn : `${fn}(…)`} SET search_path = public`;
+}
+
 /** A function's bare name: "people.normalized(text)" → "normalized". */
 const bare = (fn: string) => fn.replace(/\(.*$/, "").split(".").pop()!.replace(/^"|"$/g, "");
 
@@ -188,7 +193,7 @@ export function searchPathWarning(problems: SearchPathProblem[]): string | null 
   const more = problems.length > 3 ? `, and ${problems.length - 3} more` : "";
   const fns = [...new Set(problems.map((p) => p.fn).filter((f): f is string => !!f))];
   const fix = fns.length
-    ? `give ${fns.length === 1 ? "that function" : "those functions"} a search_path (ALTER FUNCTION ${fns[0].includes("(") ? fns[0] : `${fns[0]}(…)`} SET search_path = public — or the schema the names are in) or write the schemas into ${fns.length === 1 ? "its body" : "their bodies"}`
+    ? `give ${fns.length === 1 ? "that function" : "those functions"} a search_path (${alterFunctionSql(fns[0])} — or the schema the names are in) or write the schemas into ${fns.length === 1 ? "its body" : "their bodies"}`
     : "write the schema into every name the expression's functions use, or give them a search_path (ALTER FUNCTION … SET search_path)";
   return (
     `The restore is likely to fail: a restore runs with an empty search_path, as pg_dump's archives set it (CVE-2018-1058), and on this database ${problems.length === 1 ? "an expression it evaluates" : `${problems.length} expressions it evaluates`} then name${problems.length === 1 ? "s" : ""} something it cannot find — ${shown.join("; ")}${more}. ` +
