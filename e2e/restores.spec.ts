@@ -107,3 +107,53 @@ test.describe.serial("restore history", () => {
     });
   });
 });
+
+// Decision 157: a running restore's page says what the server is doing for it — the indexes
+// and constraints made, each one being built and how far, and the session whose lock it waits
+// for, with what ends that session. The row is written as the worker's heartbeat writes it.
+test.describe.serial("a running restore's page", () => {
+  const running = seedId(`${P}w`, 1);
+  test.beforeAll(async () => {
+    await sql(`DELETE FROM "RestoreJob" WHERE id = $1`, [running]);
+    const activity = {
+      at: new Date().toISOString(),
+      items: { made: 4, of: 9 },
+      sessions: [
+        { pid: 5101, doing: "index", name: "entries_memo_idx", table: "ledger.entries", seconds: 41, phase: "building index: sorting live tuples", done: 61, total: 100, waitingFor: [] },
+        {
+          pid: 5102,
+          doing: "constraint",
+          name: "entries_account_id_fkey",
+          table: "ledger.entries",
+          seconds: 75,
+          phase: null,
+          done: null,
+          total: null,
+          waitingFor: [{ pid: 4242, user: "report", application: "nightly-report", state: "idle in transaction", kind: "client backend", client: "10.0.0.7", transactionSeconds: 840 }],
+        },
+      ],
+    };
+    await sql(
+      `INSERT INTO "RestoreJob" (id, "backupId", status, phase, strategy, "startedAt", "heartbeatAt", "readBytes", "loadedBytes", "totalBytes", activity, "createdAt", "updatedAt")
+       VALUES ($1, $2, 'RUNNING', 'building indexes and constraints beside the live database', 'swap', now() - interval '3 minutes', now(), 1000, 1000, 1000, $3::jsonb, now(), now())`,
+      [running, seedId(`${P}f`, 2), JSON.stringify(activity)],
+    );
+  });
+  test.afterAll(async () => {
+    await sql(`DELETE FROM "RestoreJob" WHERE id = $1`, [running]);
+  });
+
+  test("shows the builds, the count made, and whose lock it waits for", async ({ page }) => {
+    await page.goto(`/restores/${running}`);
+    const box = page.getByTestId("restore-running");
+    await expect(box.getByRole("progressbar", { name: "Restore in progress" })).toHaveAttribute("aria-valuenow", "44");
+    await expect(box).toContainText("indexes and constraints: 4 of 9 made");
+    await expect(box.getByTestId("restore-building")).toHaveText("Building index entries_memo_idx on ledger.entries: sorting live tuples, 61 %");
+    const wait = box.getByRole("alert");
+    await expect(wait).toContainText('Waiting 1 min 15 s for a lock held by pid 4242 (user report, application "nightly-report", from 10.0.0.7), idle in transaction (transaction open 14 min)');
+    await expect(wait).toContainText("SELECT pg_terminate_backend(4242);");
+    // A swap restore never rolls back on a lock timeout of its own: no such promise is made.
+    await expect(wait).not.toContainText("RESTORE_LOCK_TIMEOUT_SECONDS");
+    await screenshot(page, "restore-running-activity");
+  });
+});

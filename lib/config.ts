@@ -81,6 +81,8 @@ const schema = z
     RESTORE_STRATEGY: z.enum(["auto", "swap", "in-place"]).default("auto"),
     RESTORE_KEEP_PREVIOUS_HOURS: z.coerce.number().nonnegative().default(24),
     RESTORE_JOBS: positiveInt.max(64).default(2),
+    /** How long an in-place restore waits for a lock another session holds before it fails, rolled back (decision 157). */
+    RESTORE_LOCK_TIMEOUT_SECONDS: positiveInt.max(86_400).default(300),
     STORAGE_WARN_BYTES: z.coerce.number().int().nonnegative().optional(),
     WEBHOOK_SECRET: z.string().min(1).optional(),
     SMTP_URL: optionalUrl,

@@ -243,7 +243,7 @@ function RestoreProgress({ restoreId, safetyBackupId, targetName }: { restoreId:
         <span className="text-sm text-slate-600">{r?.phase ?? (active ? "waiting for a worker" : "")}</span>
         {active && <span className="ml-auto text-sm tabular-nums text-slate-500">{formatDuration(elapsedSeconds(r?.startedAt ?? r?.createdAt ?? null, null, now))}</span>}
       </div>
-      {active && <RestoreLiveProgress progress={r?.progress} />}
+      {active && <RestoreLiveProgress progress={r?.progress} activity={r?.activity} strategy={r?.strategy} />}
       {active && (
         <p className="text-sm text-slate-600">
           The restore runs on the server; closing this window does not stop it. Follow it on the{" "}

@@ -136,7 +136,7 @@ export function RestoreDetail({ id }: { id: string }) {
       {isActive(r.status) && (
         <div className="flex flex-col gap-2 rounded-md border border-slate-200 px-3 py-2" data-testid="restore-running">
           <p className="text-sm text-slate-700">{r.phase ?? "waiting for a worker"}</p>
-          <RestoreLiveProgress progress={r.progress} />
+          <RestoreLiveProgress progress={r.progress} activity={r.activity} strategy={r.strategy} />
         </div>
       )}
       {r.failureReason && (

@@ -114,6 +114,8 @@ export interface ApplyOptions {
   keepPrivileges: boolean;
   binDir?: string;
   signal?: AbortSignal;
+  /** How long a statement waits for another session's lock before the restore fails, rolled back (default 300). */
+  lockTimeoutSeconds?: number;
   /** Given the counts a heartbeat reads (live-progress.ts): bytes of the stored object read, which the pipes hold to what psql has taken. */
   onProgress?: (p: LiveProgress) => void;
 }
@@ -142,7 +144,7 @@ export async function applyArchive(o: ApplyOptions): Promise<void> {
   const tail = createTailHolder(64 * 1024);
   // Free of the database's own statement and idle timeouts (decision 141): the prologue may
   // drop thousands of objects, and the session idles while pg_restore reads the archive.
-  psql.child.stdin!.write(`BEGIN READ WRITE;\nSET LOCAL lock_timeout = '5min';\nSET LOCAL statement_timeout = 0;\nSET LOCAL idle_in_transaction_session_timeout = 0;\n${o.prologue}\n`);
+  psql.child.stdin!.write(`BEGIN READ WRITE;\nSET LOCAL lock_timeout = '${Math.round((o.lockTimeoutSeconds ?? 300) * 1000)}ms';\nSET LOCAL statement_timeout = 0;\nSET LOCAL idle_in_transaction_session_timeout = 0;\n${o.prologue}\n`);
 
   try {
     // pg_restore may stop reading once it has the last archive entry; the input is still

@@ -68,6 +68,8 @@ export interface BackupContext {
   restoreKeepPreviousHours?: number;
   /** pg_restore --jobs on the swap path. */
   restoreJobs?: number;
+  /** RESTORE_LOCK_TIMEOUT_SECONDS: an in-place restore's wait for another session's lock (default 300). */
+  restoreLockTimeoutSeconds?: number;
   /** Overrides the compression setting (tests, the bench); unset = the Settings page's. */
   compression?: CompressionSettings;
 }
@@ -97,6 +99,7 @@ export function contextFromConfig(cfg: Config, db: Db, storage: Storage = create
     restoreStrategy: cfg.RESTORE_STRATEGY,
     restoreKeepPreviousHours: cfg.RESTORE_KEEP_PREVIOUS_HOURS,
     restoreJobs: cfg.RESTORE_JOBS,
+    restoreLockTimeoutSeconds: cfg.RESTORE_LOCK_TIMEOUT_SECONDS,
   };
 }
 

@@ -13,6 +13,11 @@ export interface LiveProgress {
   read(): number;
   /** Whose rows are in the database (or, unit "stored", applied). */
   loaded(): number;
+  /**
+   * Once every row is in: the indexes and constraints made, of those the archive has (the
+   * streamed swap restore's last step, decision 157); null before, and where not counted.
+   */
+  items?(): { made: number; of: number } | null;
 }
 
 /** The counts as a restore row stores them, each at most `total` (the last chunk may overshoot an estimate). */

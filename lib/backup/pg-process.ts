@@ -44,6 +44,11 @@ export interface SpawnToolOptions {
    * restore of 20,000 large objects, decision 139). Default "pipe".
    */
   stdout?: "pipe" | "ignore";
+  /**
+   * Sees each whole stderr line first; a line it returns true for is its own (a `--verbose`
+   * progress line) and is not kept for the failure's reason.
+   */
+  onStderrLine?: (line: string) => boolean;
 }
 
 function scrub(text: string, secrets: string[]): string {
@@ -134,7 +139,8 @@ export function spawnTool(bin: string, args: string[], opts: SpawnToolOptions = 
   child.stderr?.on("data", (s: string) => {
     const parts = (partial + s).split("\n");
     partial = parts.pop() ?? "";
-    lines.push(...parts);
+    const onLine = opts.onStderrLine;
+    lines.push(...(onLine ? parts.filter((l) => !onLine(l)) : parts));
     if (lines.length > STDERR_LINES) lines = lines.slice(-STDERR_LINES);
     // A single endless line must not grow without bound either.
     if (partial.length > 8192) partial = partial.slice(-8192);

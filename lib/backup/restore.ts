@@ -19,6 +19,9 @@ import { toolVersionLine } from "./tool-path";
 import { removeOrphanSpools, restoreSpoolPrefix } from "./restore-spool";
 import { measureTempSpace, spoolBytes, tempSpaceProblem } from "./temp-space";
 import { progressColumns, type LiveProgress } from "./live-progress";
+import { watchServerActivity, type ActivityWatch, type RestoreActivity } from "./server-activity";
+import { describeWaits } from "../restore-activity-text";
+import { Prisma } from "../generated/prisma/client";
 import { applyArchive } from "./apply-archive";
 import { recoverFilesSwaps, swapInFiles } from "./files-swap";
 import { runBackup, humanReason } from "./run-backup";
@@ -183,7 +186,31 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
   // How far the database part has got (decision 136): set once it starts, read by each
   // heartbeat and phase change.
   let live: { p: LiveProgress; total: number } | null = null;
-  const progress = () => (live ? progressColumns(live.p, live.total) : {});
+  // What the server does meanwhile (decision 157): sampled while the database part runs,
+  // cleared when it ends.
+  let watch: ActivityWatch | null = null;
+  let lastActivity: RestoreActivity | null = null;
+  let watched = false;
+  const activityNow = (): RestoreActivity | null => {
+    const a = watch?.last();
+    return a ? { ...a, items: live?.p.items?.() ?? null } : null;
+  };
+  const activityColumn = () => {
+    const a = activityNow();
+    if (a) return { activity: a as unknown as Prisma.InputJsonObject };
+    return watched ? { activity: Prisma.DbNull } : {};
+  };
+  const progress = () => ({ ...(live ? progressColumns(live.p, live.total) : {}), ...activityColumn() });
+  const startWatch = (url: string) => {
+    watched = true;
+    watch = watchServerActivity(url, { application: "vaultline-restore", intervalMs: Math.min(ctx.heartbeatMs, 2000) });
+  };
+  const stopWatch = async () => {
+    lastActivity = activityNow() ?? lastActivity;
+    const w = watch;
+    watch = null;
+    await w?.stop();
+  };
 
   // One heartbeat in flight at most: while pg_restore holds Vaultline's own tables, the
   // update waits, and piling more up would drain the connection pool.
@@ -300,6 +327,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
       if (spools) await refuseWithoutTempSpace(dbPart);
       try {
         await createFreshDatabase(ctx.targetUrl, names);
+        startWatch(freshUrl);
         // One pipeline: a failure anywhere tears every stage down; both checksums are checked
         // before the copy can be swapped in (a wrong key must never reach the swap).
         const stored = createHashingStream();
@@ -339,6 +367,9 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
           plain.destroy();
           pinner.destroy();
           throw await explainPartFailure(ctx.storage, dbPart, decryptionKey, keyId, e);
+        } finally {
+          // Its session is on the copy, which is checked, renamed or dropped next.
+          await stopWatch();
         }
         if (stored.digest() !== dbPart.sha256) throw new Error("the archive read during the restore does not match its checksum");
         if (decrypted.digest() !== dbPart.plainSha256) throw plainMismatch(dbPart, decrypted.digest(), keyId);
@@ -376,6 +407,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
       // reconcile below reads it back from there.
       if (targetIsApp) await flushAuditMirror(ctx);
       const schema = prismaSchema(ctx.appDatabaseUrl);
+      startWatch(ctx.targetUrl);
       try {
         await applyArchive({
           storedStream: await ctx.storage.get(dbPart.key),
@@ -391,10 +423,13 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
           keepPrivileges,
           binDir: ctx.pgBinDir,
           signal,
+          lockTimeoutSeconds: ctx.restoreLockTimeoutSeconds,
           onProgress: (p) => (live = { p, total: dbPart.sizeBytes }),
         });
       } catch (e) {
         throw await explainPartFailure(ctx.storage, dbPart, decryptionKey, keyId, e);
+      } finally {
+        await stopWatch();
       }
       stage = "replaced";
       const versionNote = extensionVersionNote(versionsRestored(versionPlan, pinner), pinner.skipped);
@@ -466,7 +501,10 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     return "SUCCEEDED";
   } catch (e) {
     // Stopped (a lost lock, a shutdown): the reason, not the AbortError of whatever step it cut short.
-    const reason = failureMessage(stage, current.strategy ?? null, signal.aborted && stage !== "replaced" ? signal.reason : e);
+    // Whose lock it was waiting for when it stopped (a lock timeout names no one).
+    const waits = stage === "applying" ? describeWaits(lastActivity) : [];
+    const stopped = failureMessage(stage, current.strategy ?? null, signal.aborted && stage !== "replaced" ? signal.reason : e);
+    const reason = waits.length ? `${stopped} When it stopped, the restore had ${waits.join("; ")}.` : stopped;
     const done = new Date();
     await save({ status: "FAILED", phase: "failed", failureReason: reason, warnings, completedAt: done.toISOString(), durationSeconds: (done.getTime() - startedAt.getTime()) / 1000 });
     // A refused restore never needs its safety backup: mark it so it does not run later.

@@ -1,6 +1,6 @@
 // Restore history as the API shows it (DESIGN §6 Restore JSON).
 import type { Db } from "../db";
-import type { RestoreDto } from "../validation/restores";
+import type { RestoreActivityDto, RestoreDto } from "../validation/restores";
 import { notFound } from "../errors";
 import { backupStatuses } from "./related";
 import { requireTarget } from "./targets";
@@ -46,6 +46,7 @@ export function toRestoreDto(r: Row): RestoreDto {
     undoneAt: r.undoneAt?.toISOString() ?? null,
     swapSeconds: r.swapSeconds,
     progress: r.totalBytes === null ? null : { readBytes: Number(r.readBytes ?? 0), loadedBytes: Number(r.loadedBytes ?? 0), totalBytes: Number(r.totalBytes) },
+    activity: r.status === "RUNNING" ? ((r.activity as RestoreActivityDto | null) ?? null) : null,
     warnings: r.warnings,
     canUndo: canUndo(r),
     initiatedBy: r.initiatedBy,

@@ -210,6 +210,20 @@ export interface StreamedRestoreOptions {
   onProgress?: (p: LiveProgress) => void;
 }
 
+/** What the last step builds and counts for the restore's progress (decision 157). */
+const BUILT = new Set(["INDEX", "CONSTRAINT", "FK CONSTRAINT"]);
+
+/** `pg_restore --verbose --jobs` says "finished item <dumpId> <desc> <tag>" as each entry ends. */
+export function finishedItem(line: string): number | null {
+  const m = /^pg_restore: finished item (\d+) /.exec(line);
+  return m ? Number(m[1]) : null;
+}
+
+/** pg_restore's --verbose progress lines: read for the count, not kept for a failure's reason. */
+export function isVerboseLine(line: string): boolean {
+  return /^pg_restore: (?:launching item|finished item|processing item|skipping item|creating |entering main parallel loop|finished main parallel loop|connecting to database|executing |processing data for table|setting owner and privileges|restoring |implied data-only restore)/.test(line);
+}
+
 /** A part of a table's rows (decision 126): loaded alone, given its own block framing. */
 const isPart = (b: { cont?: boolean; cut?: boolean }): boolean => Boolean(b.cont || b.cut);
 
@@ -279,8 +293,8 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
     spool.fail(failure);
     stop.abort(failure);
   };
-  const run = (args: string[], stdin?: (p: ToolProcess) => Promise<void>): Promise<void> => {
-    const p = spawnTool(o.bin, args, { ...tool, stdin: stdin ? "pipe" : "ignore" });
+  const run = (args: string[], stdin?: (p: ToolProcess) => Promise<void>, onStderrLine?: (line: string) => boolean): Promise<void> => {
+    const p = spawnTool(o.bin, args, { ...tool, stdin: stdin ? "pipe" : "ignore", onStderrLine });
     running.add(p);
     const fed = stdin ? stdin(p) : Promise.resolve();
     return Promise.all([p.exited, fed]).then(
@@ -295,7 +309,9 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
   const loaders = { fromFile: 0, fed: 0 };
   // Blocks a loader read from the spool file itself count when it exits; fed ones as they go.
   let loaded = 0;
-  o.onProgress?.({ unit: "archive", read: () => spool.written, loaded: () => loaded });
+  // Counted from pg_restore's --verbose lines in the last step (decision 157).
+  let items: { made: number; of: number } | null = null;
+  o.onProgress?.({ unit: "archive", read: () => spool.written, loaded: () => loaded, items: () => items && { ...items } });
   let cuts = 0;
   const blocks: Block[] = [];
   /** The archive has ended: `blocks` is complete and every end is known. */
@@ -406,13 +422,29 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
       loaded = spool.written;
       await o.onDataLoaded?.();
       // The rest, in up to three runs (restPasses): index attachments one at a time.
-      const passes = restPasses(index.entries.filter((e) => !withBlock.has(e.dumpId)));
+      const restEntries = index.entries.filter((e) => !withBlock.has(e.dumpId));
+      const passes = restPasses(restEntries);
+      // The long part: indexes and constraints, counted as pg_restore finishes each.
+      const built = new Set(restEntries.filter((e) => BUILT.has(e.desc)).map((e) => e.dumpId));
+      const counter = { made: 0, of: built.size };
+      items = counter;
       for (const [k, pass] of [passes.parallel, passes.attach, passes.after].entries()) {
         if (!pass.length) continue;
         const rest = path.join(o.dir, `rest-${k}.list`);
         await writeFile(rest, pass.map((id) => `${id}\n`).join(""), { mode: 0o600 });
         const jobs = pass === passes.attach ? 1 : o.jobs;
-        await run([...o.args, ...(jobs > 1 ? [`--jobs=${jobs}`] : []), "--section=data", "--section=post-data", `--use-list=${rest}`, headFile]);
+        const finished = new Set<number>();
+        const onLine = (line: string) => {
+          const id = finishedItem(line);
+          if (id !== null && built.has(id) && !finished.has(id)) {
+            finished.add(id);
+            counter.made++;
+          }
+          return isVerboseLine(line);
+        };
+        await run([...o.args, "--verbose", ...(jobs > 1 ? [`--jobs=${jobs}`] : []), "--section=data", "--section=post-data", `--use-list=${rest}`, headFile], undefined, onLine);
+        // A run that ended well made all of its own, reported or not (one job reports none).
+        counter.made += pass.filter((id) => built.has(id) && !finished.has(id)).length;
       }
     })();
     await work.catch((e: unknown) => {

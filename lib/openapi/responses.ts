@@ -242,6 +242,38 @@ const restoreFields = {
     .object({ readBytes: z.number(), loadedBytes: z.number(), totalBytes: z.number() })
     .nullable()
     .describe("The database part's progress, written with each heartbeat: bytes of the archive read in and loaded into the database, of its total; null until the restore reaches its database part"),
+  activity: z
+    .object({
+      at: isoTime,
+      sessions: z.array(
+        z.object({
+          pid: z.number().int(),
+          doing: z.enum(["index", "constraint", "copy", "other"]),
+          name: z.string().nullable().describe("The index's or constraint's name"),
+          table: z.string().nullable(),
+          seconds: z.number().describe("Seconds since its statement began"),
+          phase: z.string().nullable().describe("pg_stat_progress_create_index's phase while an index is built"),
+          done: z.number().nullable(),
+          total: z.number().nullable(),
+          waitingFor: z
+            .array(
+              z.object({
+                pid: z.number().int(),
+                user: z.string().nullable(),
+                application: z.string().nullable(),
+                state: z.string().nullable(),
+                kind: z.string().nullable(),
+                client: z.string().nullable(),
+                transactionSeconds: z.number().nullable(),
+              }),
+            )
+            .describe("Other sessions holding a lock this one waits for (pg_blocking_pids); empty when it does not wait"),
+        }),
+      ),
+      items: z.object({ made: z.number().int(), of: z.number().int() }).nullable().describe("Indexes and constraints made, of the archive's (swap restore)"),
+    })
+    .nullable()
+    .describe("While the database part runs: the restore's sessions on the server, what each builds and whose lock it waits for; null otherwise"),
   warnings: z.array(z.string()),
   canUndo: z.boolean(),
   initiatedBy: userRefSchema.nullable(),

@@ -76,6 +76,23 @@ export interface RestorePreview {
   warnings: string[];
 }
 
+/** What the server is doing for a running restore (decision 157; lib/backup/server-activity.ts). */
+export interface RestoreActivityDto {
+  at: string;
+  sessions: {
+    pid: number;
+    doing: "index" | "constraint" | "copy" | "other";
+    name: string | null;
+    table: string | null;
+    seconds: number;
+    phase: string | null;
+    done: number | null;
+    total: number | null;
+    waitingFor: { pid: number; user: string | null; application: string | null; state: string | null; kind: string | null; client: string | null; transactionSeconds: number | null }[];
+  }[];
+  items: { made: number; of: number } | null;
+}
+
 /** Bytes of the archive read in and loaded into the database, of its total. */
 export interface RestoreProgressDto {
   readBytes: number;
@@ -107,6 +124,8 @@ export interface RestoreDto {
   swapSeconds: number | null;
   /** The database part's progress (decision 136): null until it starts, and for restores before it. */
   progress: RestoreProgressDto | null;
+  /** While the database part runs: the restore's sessions on the server (decision 157); null otherwise. */
+  activity: RestoreActivityDto | null;
   warnings: string[];
   /** An Undo is possible now. */
   canUndo: boolean;

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { statementTarget } from "./server-activity";
+import { finishedItem, isVerboseLine } from "./streamed-restore";
+import { describeBlocker, describeBuild, describeWaits } from "../restore-activity-text";
+
+describe("statementTarget", () => {
+  it.each([
+    ["CREATE INDEX entries_memo_idx ON ledger.entries USING btree (memo);", { doing: "index", name: "entries_memo_idx", table: "ledger.entries" }],
+    ["CREATE UNIQUE INDEX accounts_email_lower ON ONLY ledger.accounts USING btree (lower(email));", { doing: "index", name: "accounts_email_lower", table: "ledger.accounts" }],
+    ['CREATE INDEX "Order Lines_idx" ON "Sales"."Order Lines" USING btree (id);', { doing: "index", name: '"Order Lines_idx"', table: '"Sales"."Order Lines"' }],
+    ["ALTER TABLE ONLY public.a\n    ADD CONSTRAINT a_pkey PRIMARY KEY (id);", { doing: "constraint", name: "a_pkey", table: "public.a" }],
+    ["ALTER TABLE ONLY ledger.entries\n    ADD CONSTRAINT entries_account_id_fkey FOREIGN KEY (account_id) REFERENCES ledger.accounts(id);", { doing: "constraint", name: "entries_account_id_fkey", table: "ledger.entries" }],
+    ["--\n-- Name: a_v_idx; Type: INDEX; Schema: public; Owner: app\n--\n\nCREATE INDEX a_v_idx ON public.a USING btree (v);", { doing: "index", name: "a_v_idx", table: "public.a" }],
+    ["COPY public.orders (id, total) FROM stdin;", { doing: "copy", name: null, table: "public.orders" }],
+    ["SELECT pg_catalog.setval('public.a_id_seq', 42, true);", { doing: "other", name: null, table: null }],
+    ["", { doing: "other", name: null, table: null }],
+  ])("%j", (query, expected) => {
+    expect(statementTarget(query)).toEqual(expected);
+  });
+});
+
+describe("pg_restore --verbose lines", () => {
+  it("reads the dump id of a finished item", () => {
+    expect(finishedItem("pg_restore: finished item 3201 CONSTRAINT a a_pkey")).toBe(3201);
+    expect(finishedItem("pg_restore: launching item 3201 CONSTRAINT a a_pkey")).toBeNull();
+    expect(finishedItem("pg_restore: error: could not execute query: ERROR:  finished item 12 ")).toBeNull();
+  });
+  it("takes progress lines and leaves every line a failure's reason is made of", () => {
+    for (const l of [
+      "pg_restore: connecting to database for restore",
+      "pg_restore: processing item 3352 ENCODING ENCODING",
+      "pg_restore: entering main parallel loop",
+      "pg_restore: launching item 3201 CONSTRAINT a a_pkey",
+      'pg_restore: creating CONSTRAINT "public.a a_pkey"',
+      "pg_restore: finished item 3201 CONSTRAINT a a_pkey",
+      "pg_restore: skipping item 3348 TABLE DATA a",
+      "pg_restore: finished main parallel loop",
+    ])
+      expect(isVerboseLine(l), l).toBe(true);
+    for (const l of [
+      "pg_restore: error: could not execute query: ERROR:  could not create unique index \"a_pkey\"",
+      "pg_restore: while PROCESSING TOC:",
+      "pg_restore: from TOC entry 3201; 2606 16390 CONSTRAINT a a_pkey postgres",
+      "DETAIL:  Key (id)=(1) is duplicated.",
+      "Command was: ALTER TABLE ONLY public.a",
+      "pg_restore: warning: errors ignored on restore: 1",
+    ])
+      expect(isVerboseLine(l), l).toBe(false);
+  });
+});
+
+describe("the activity in words", () => {
+  const blocker = { pid: 4242, user: "report", application: "nightly-report", state: "idle in transaction", kind: "client backend", client: "10.0.0.7", transactionSeconds: 840 };
+  it("describes a blocker by what finds and ends it", () => {
+    expect(describeBlocker(blocker)).toBe('pid 4242 (user report, application "nightly-report", from 10.0.0.7), idle in transaction (transaction open 14 min)');
+    // What a role without pg_read_all_stats sees of another role's session.
+    expect(describeBlocker({ pid: 7, user: "postgres", application: "psql", state: null, kind: null, client: null, transactionSeconds: null })).toBe('pid 7 (user postgres, application "psql")');
+    expect(describeBlocker({ ...blocker, kind: "autovacuum worker", user: null, application: null, client: null, state: "active", transactionSeconds: 3 })).toBe("pid 4242 (autovacuum worker), active (transaction open 3 s)");
+  });
+  it("says only the sessions that wait", () => {
+    const session = { pid: 1, doing: "index" as const, name: "i", table: "t", seconds: 75, phase: null, done: null, total: null, waitingFor: [] };
+    expect(describeWaits(null)).toEqual([]);
+    expect(describeWaits({ sessions: [session, { ...session, pid: 2, waitingFor: [blocker] }] })).toEqual([
+      'waited 1 min 15 s for a lock held by pid 4242 (user report, application "nightly-report", from 10.0.0.7), idle in transaction (transaction open 14 min)',
+    ]);
+  });
+  it("describes a build with its phase and how far", () => {
+    const s = { pid: 1, doing: "index" as const, name: "entries_memo_idx", table: "ledger.entries", seconds: 4, phase: "building index: loading tuples in tree", done: 250, total: 1000, waitingFor: [] };
+    expect(describeBuild(s)).toBe("index entries_memo_idx on ledger.entries: loading tuples in tree, 25 %");
+    expect(describeBuild({ ...s, phase: "initializing", done: 0, total: 0 })).toBe("index entries_memo_idx on ledger.entries: initializing");
+    expect(describeBuild({ ...s, doing: "constraint", name: "fk", phase: null, done: null, total: null })).toBe("constraint fk on ledger.entries");
+    expect(describeBuild({ ...s, doing: "copy" })).toBeNull();
+  });
+});
