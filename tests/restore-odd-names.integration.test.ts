@@ -187,6 +187,14 @@ describe.each(["swap", "in-place"] as const)("restore of an oddly named LATIN1 d
     expect(row.strategy).toBe(strategy);
     expect(differences(original, await fingerprint())).toEqual({});
     expect(await dbFacts()).toEqual(facts);
+    if (strategy === "swap") {
+      // Every table's rows were counted and found (decision 158), names in LATIN1 included: the
+      // archive's names are in the database's encoding, the server's are matched in it.
+      const audit = await env.db.auditEvent.findFirstOrThrow({ where: { action: "restore.succeeded", details: { path: ["restoreId"], equals: row.id } } });
+      const checked = (audit.details as { rowsChecked: { checked: boolean; tables: number } }).rowsChecked;
+      const [{ n }] = await sql<{ n: number }>(url, "SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE c.relkind = 'r' AND s.nspname NOT IN ('pg_catalog', 'information_schema') AND s.nspname NOT LIKE 'pg\\_%'");
+      expect(checked).toMatchObject({ checked: true, tables: n });
+    }
   });
 });
 

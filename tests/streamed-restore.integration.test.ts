@@ -19,6 +19,8 @@ import { pgBinary, spawnPgRestore } from "../lib/backup/dump";
 import { libpqConnection } from "../lib/backup/libpq";
 import { restoreWhileReading, type StreamedRestoreOptions, type StreamedRestoreResult } from "../lib/backup/streamed-restore";
 import { ArchiveOffsetIndexer } from "../lib/backup/archive-offsets";
+import { checkRowCounts } from "../lib/backup/row-counts";
+import { quoteIdent } from "../lib/backup/quote";
 import { pipeline } from "node:stream/promises";
 
 /** Where each data block of the archive starts, by its table's name (pg_restore -l). */
@@ -157,7 +159,38 @@ describe("restoring while the archive arrives", () => {
     const r = await restoreInto(t, Readable.from(chunks(zlib, 19)), { jobs: 2, splitBytes: 1 });
     expect(r).toMatchObject({ streamed: true, cuts: 0 });
     expect(await fingerprint(t)).toEqual(await fingerprint(url));
+    // Its chunks are pieces of one zlib stream, not rows: nothing counted, and the check says so.
+    expect(r).toMatchObject({ rows: null });
+    expect(await checkRowCounts(t, r.streamed ? r.rows : null, { dumpMajor: 15 })).toEqual({ checked: false, reason: expect.stringMatching(/compressed inside pg_dump/) });
   }, 60_000);
+
+  it("counts each table's rows as the archive goes by, whatever the cuts, and the copy's inserts match them (decision 158)", async () => {
+    const t = await target("streamed_rows");
+    const r = await restoreInto(t, Readable.from(chunks(piped, 23)), { jobs: 2, splitBytes: 16 * 1024 });
+    if (!r.streamed || !r.rows) throw new Error("not streamed, or no rows counted");
+    expect(r.cuts).toBeGreaterThan(100);
+    // Every table with data in the archive, each with the source's own count.
+    const dir = await mkdtemp(path.join(tmpdir(), "streamed-rows-"));
+    await writeFile(path.join(dir, "a.dump"), piped);
+    const listed = execFileSync(pgBinary("pg_restore"), ["-l", path.join(dir, "a.dump")], { maxBuffer: 1 << 26 }).toString().split("\n").filter((l) => / TABLE DATA /.test(l));
+    await rm(dir, { recursive: true, force: true });
+    expect(r.rows.length).toBe(listed.length);
+    let total = 0;
+    for (const x of r.rows) {
+      const [{ n }] = await sql<{ n: number }>(url, `SELECT count(*)::int AS n FROM ONLY ${quoteIdent(x.schema!)}.${quoteIdent(x.table)}`);
+      expect(x.rows, `${x.schema}.${x.table}`).toBe(n);
+      total += n;
+    }
+    expect(r.rows.find((x) => x.table === "wide")?.rows).toBe(20000);
+    expect(await checkRowCounts(t, r.rows, { dumpMajor: 15 })).toEqual({ checked: true, tables: r.rows.length, rows: total });
+    // A count the copy does not hold fails the check, and names the table.
+    const wrong = r.rows.map((x) => (x.table === "wide" ? { ...x, rows: x.rows - 1 } : x));
+    await expect(checkRowCounts(t, wrong, { dumpMajor: 15, settleMs: 300 })).rejects.toThrow(/public\.wide has 20,000 rows, the backup 19,999; nothing was swapped in/);
+    const fewer = r.rows.map((x) => (x.table === "wide" ? { ...x, rows: x.rows + 5 } : x));
+    await expect(checkRowCounts(t, fewer, { dumpMajor: 15, settleMs: 300 })).rejects.toThrow(/public\.wide has 20,000 rows, the backup 20,005/);
+    // A pg_dump whose archives were not read for this is not checked rather than misjudged.
+    expect(await checkRowCounts(t, wrong, { dumpMajor: 99 })).toMatchObject({ checked: false });
+  }, 120_000);
 
   it("a block still arriving is fed to its loader; blocks already spooled are read from the spool file by pg_restore", async () => {
     const t = await target("streamed_from_file");

@@ -63,9 +63,14 @@ class Reader {
   }
   /** A string's text; null for the NULL string (length -1). */
   text(): string | null {
+    return this.raw()?.toString("utf8") ?? null;
+  }
+
+  /** A string's bytes as the archive has them: in the database's encoding. */
+  raw(): Buffer | null {
     const n = this.int();
     if (n < 0) return null;
-    return n > 0 ? this.bytes(n).toString("utf8") : "";
+    return n > 0 ? this.bytes(n) : Buffer.alloc(0);
   }
 }
 
@@ -78,6 +83,15 @@ export interface TocEntry {
   desc: string;
   /** The dump ids this entry depends on. */
   deps: number[];
+  /** The object's name: an extension's own name for an EXTENSION entry, the table's for TABLE DATA. */
+  tag: string;
+  /** The object's schema; null for objects outside one. */
+  namespace: string | null;
+  /**
+   * Schema and name as the archive's bytes, hex, `<schema>.<name>`: the database's own
+   * encoding (a LATIN1 database's "Bücher" is not the UTF-8 `tag`), for matching on the server.
+   */
+  key: string;
 }
 
 // Parser states; numbers, not objects: the data part has a header per row.
@@ -97,6 +111,12 @@ export interface ArchiveIndex {
   blocks: Map<number, number>;
   /** Why no offsets will be written, when so. */
   disabled?: string;
+  /**
+   * Rows of each TABLE DATA entry, counted as its block went by, in an archive whose data
+   * pg_dump did not compress: pg_dump -Z0 writes a chunk per row (decision 158). Absent for
+   * compressed archives and for a block with a chunk that does not end a row.
+   */
+  rows: Map<number, number>;
 }
 
 /** Told as the archive goes by (streamed-restore.ts restores while it arrives). */
@@ -141,8 +161,6 @@ export const dataBlockHeader = (dumpId: number, intSize: number): Buffer => Buff
 
 /** A TOC entry with what a rewrite of the head needs (extension-versions.ts). */
 export interface HeadEntry extends TocEntry {
-  /** The object's name: an extension's own name for an EXTENSION entry. */
-  tag: string;
   /** Where the entry's defn string starts (its length int) and ends, in the head. */
   defnAt: number;
   defnEnd: number;
@@ -196,7 +214,8 @@ function parseArchiveHead(r: Reader): ArchiveHead | { disabled: string } {
     r.int(); // hadDumper
     r.str(); // tableoid
     r.str(); // oid
-    const tag = r.text() ?? "";
+    const tagBytes = r.raw() ?? Buffer.alloc(0);
+    const tag = tagBytes.toString("utf8");
     const desc = r.text() ?? "";
     r.int(); // section
     const defnAt = r.pos;
@@ -204,7 +223,8 @@ function parseArchiveHead(r: Reader): ArchiveHead | { disabled: string } {
     const defnEnd = r.pos;
     r.str(); // dropStmt
     r.str(); // copyStmt
-    r.str(); // namespace
+    const namespaceBytes = r.raw();
+    const namespace = namespaceBytes?.toString("utf8") ?? null;
     r.str(); // tablespace
     r.str(); // tableam
     r.str(); // owner
@@ -216,7 +236,8 @@ function parseArchiveHead(r: Reader): ArchiveHead | { disabled: string } {
     r.bytes(offSize);
     // A misread field would show here first: the flag is 1, 2 or 3 in every entry.
     if (state < 1 || state > 3) return { disabled: `entry ${i + 1} of ${n} has offset flag ${state}: table of contents not understood` };
-    entries.push({ dumpId, offsetAt, state, desc, deps, tag, defnAt, defnEnd });
+    const key = `${namespaceBytes?.toString("hex") ?? ""}.${tagBytes.toString("hex")}`;
+    entries.push({ dumpId, offsetAt, state, desc, deps, tag, defnAt, defnEnd, namespace, key });
   }
   return { intSize, offSize, compressed, tocEnd: r.pos, entries };
 }
@@ -251,6 +272,13 @@ export class ArchiveOffsetIndexer extends Transform {
   private entries: TocEntry[] = [];
   private blocks = new Map<number, number>();
   private known = new Set<number>();
+  /** Rows of the table data block being read: its chunks, each ending a row; -1 once one does not. */
+  private rowCount = 0;
+  /** The current chunk's first bytes (up to two, big-endian) and how many of them are read. */
+  private lead = 0;
+  private leadBytes = 0;
+  private rows = new Map<number, number>();
+  private tableData = new Set<number>();
   // Bytes of a block/chunk header split across chunks.
   private carry: Buffer = Buffer.alloc(0);
 
@@ -284,7 +312,7 @@ export class ArchiveOffsetIndexer extends Transform {
 
   index(): ArchiveIndex {
     const disabled = this.state === OFF ? this.why : undefined;
-    return { offSize: this.offSize, intSize: this.intSize, entries: this.entries, blocks: this.blocks, disabled };
+    return { offSize: this.offSize, intSize: this.intSize, entries: this.entries, blocks: this.blocks, disabled, rows: this.rows };
   }
 
   private consume(chunk: Buffer): void {
@@ -323,8 +351,9 @@ export class ArchiveOffsetIndexer extends Transform {
     this.intSize = head.intSize;
     this.offSize = head.offSize;
     this.compressed = head.compressed;
-    this.entries = head.entries.map(({ dumpId, offsetAt, state, desc, deps }) => ({ dumpId, offsetAt, state, desc, deps }));
+    this.entries = head.entries.map(({ dumpId, offsetAt, state, desc, deps, tag, namespace, key }) => ({ dumpId, offsetAt, state, desc, deps, tag, namespace, key }));
     for (const e of this.entries) if (e.state === K_OFFSET_POS_NOT_SET || e.state === K_OFFSET_POS_SET) this.known.add(e.dumpId);
+    for (const e of this.entries) if (e.desc === "TABLE DATA") this.tableData.add(e.dumpId);
     return head.tocEnd;
   }
 
@@ -354,12 +383,22 @@ export class ArchiveOffsetIndexer extends Transform {
     while (i < n) {
       const state = this.state;
       if (state === CHUNK_DATA) {
+        // The chunk's first two bytes, read in place: `\.` opens pg_dump's end-of-data marker.
+        if (this.leadBytes < 2) {
+          const take = Math.min(2 - this.leadBytes, this.left, n - i);
+          for (let k = 0; k < take; k++) this.lead = (this.lead << 8) | buf[i + k];
+          this.leadBytes += take;
+        }
         const avail = n - i;
         if (this.left <= avail) {
           i += this.left;
           this.left = 0;
           this.state = CHUNK_LEN;
           this.rowEnd = buf[i - 1] === 0x0a;
+          // A row ends in a newline; pg_dump's end-of-data marker ("\\.\n\n\n") is no row. A row's
+          // own text never starts with `\.`: COPY writes a backslash in a value as `\\`.
+          const marker = this.leadBytes === 2 && this.lead === END_OF_DATA_LEAD;
+          if (this.rowCount >= 0 && !marker) this.rowCount = this.rowEnd ? this.rowCount + 1 : -1;
         } else {
           this.left -= avail;
           i = n;
@@ -374,8 +413,13 @@ export class ArchiveOffsetIndexer extends Transform {
         i += intLen;
         if (len > 0) {
           this.left = len;
+          this.lead = this.leadBytes = 0;
           this.state = CHUNK_DATA;
-        } else if (len === 0) this.state = this.blobs ? BLOB_OID : BLOCK_START;
+        } else if (len === 0) {
+          // The block's end: its rows are known, if every chunk ended one.
+          if (!this.blobs && !this.compressed && this.rowCount >= 0 && this.tableData.has(this.dumpId)) this.rows.set(this.dumpId, this.rowCount);
+          this.state = this.blobs ? BLOB_OID : BLOCK_START;
+        }
         else return this.giveUp(`negative chunk length at byte ${base + i - intLen}`);
       } else if (state === BLOCK_START) {
         if (n - i < 1 + intLen) break;
@@ -389,6 +433,7 @@ export class ArchiveOffsetIndexer extends Transform {
         this.dumpId = dumpId;
         this.blockStart = this.pieceStart = base + i;
         this.rowEnd = false;
+        this.rowCount = 0;
         this.splitting = type === BLK_DATA && !this.compressed && this.splitBytes > 0 && this.hooks.onSplit !== undefined;
         i += 1 + intLen;
         this.blobs = type === BLK_BLOBS;
@@ -407,6 +452,8 @@ export class ArchiveOffsetIndexer extends Transform {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** `\.`, the first two bytes of the end-of-data marker pg_dump writes after a table's rows. */
+const END_OF_DATA_LEAD = 0x5c2e;
 
 /**
  * A TOC entry's offset field saying "data at `position`": the flag byte, then the position

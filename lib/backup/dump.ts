@@ -10,6 +10,7 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { newClient } from "./pg-client";
 import { databaseHost, libpqConnection } from "./libpq";
+import type { TableRows } from "./row-counts";
 import { PgToolError, isPipeError, killTool, spawnTool, type SpawnToolOptions } from "./pg-process";
 import { writeDataOffsets } from "./archive-offsets";
 import { restoreWhileReading } from "./streamed-restore";
@@ -215,8 +216,13 @@ export interface RestoreOptions {
   onProgress?: (p: LiveProgress) => void;
 }
 
+export interface RestoreOutcome {
+  /** Each table's rows as the archive went by (the streamed parallel restore, decision 158); null where not counted. */
+  rows: TableRows[] | null;
+}
+
 /** Feeds input (a custom-format archive) to pg_restore against url. */
-export async function spawnPgRestore(input: Readable, url: string, opts: RestoreOptions = {}): Promise<void> {
+export async function spawnPgRestore(input: Readable, url: string, opts: RestoreOptions = {}): Promise<RestoreOutcome> {
   const conn = libpqConnection(url);
   const args = ["--no-password", "--exit-on-error", `--dbname=${conn.dbname}`];
   if (opts.clean) args.push("--clean", "--if-exists");
@@ -242,7 +248,7 @@ export async function spawnPgRestore(input: Readable, url: string, opts: Restore
     try {
       // Tables load while the archive still arrives (streamed-restore.ts).
       const r = await restoreWhileReading(input, { bin, args, tool: toolOpts, jobs: opts.jobs, dir, signal: opts.signal, splitAfter, afterSchema: opts.afterSchema, onDataLoaded: opts.onDataLoaded, onProgress: opts.onProgress });
-      if (r.streamed) return;
+      if (r.streamed) return { rows: r.rows };
       // A format the indexer does not read: the classic way, from the whole spooled file.
       log.warn({ reason: r.index.disabled }, "archive not restorable while reading; restoring from the spooled file");
       // Our archives come from a pipe, without data offsets; write them in, or each
@@ -254,7 +260,7 @@ export async function spawnPgRestore(input: Readable, url: string, opts: Restore
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-    return;
+    return { rows: null };
   }
 
   const proc = spawnTool(bin, args, { ...toolOpts, stdin: "pipe" });
@@ -276,6 +282,7 @@ export async function spawnPgRestore(input: Readable, url: string, opts: Restore
   }
   await fed;
   if (inputError !== undefined && !isPipeError(inputError)) throw inputError;
+  return { rows: null };
 }
 
 /**

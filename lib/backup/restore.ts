@@ -14,7 +14,8 @@ import { forgetPrivateKey, heldPrivateKey, holdPrivateKey } from "./held-keys";
 import { createDecompressor } from "./compression";
 import { createHashingStream } from "./hashing";
 import { explainPartFailure, plainMismatch } from "./part-check";
-import { parseToolVersion, spawnPgRestore } from "./dump";
+import { parseToolVersion, spawnPgRestore, type RestoreOutcome } from "./dump";
+import { checkRowCounts, type RowCheck } from "./row-counts";
 import { toolVersionLine } from "./tool-path";
 import { removeOrphanSpools, restoreSpoolPrefix } from "./restore-spool";
 import { measureTempSpace, spoolBytes, tempSpaceProblem } from "./temp-space";
@@ -227,6 +228,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
   // What a failure means depends on how far the restore got.
   let stage: "checking" | "safety" | "applying" | "replaced" = "checking";
   const warnings: string[] = [];
+  let rowCheck: RowCheck | null = null;
   /** After the database was replaced, a failing step is recorded, not fatal. */
   const afterReplace = async (name: string, step: () => Promise<unknown>) => {
     try {
@@ -327,7 +329,6 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
       if (spools) await refuseWithoutTempSpace(dbPart);
       try {
         await createFreshDatabase(ctx.targetUrl, names);
-        startWatch(freshUrl);
         // One pipeline: a failure anywhere tears every stage down; both checksums are checked
         // before the copy can be swapped in (a wrong key must never reach the swap).
         const stored = createHashingStream();
@@ -343,8 +344,10 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         feed.catch(() => undefined);
         // Set by the callback below; a property, so the compiler does not take it for null.
         const hold: { current: AutovacuumHold | null } = { current: null };
+        let loaded: RestoreOutcome = { rows: null };
         try {
-          await spawnPgRestore(archive, freshUrl, {
+          startWatch(freshUrl);
+          loaded = await spawnPgRestore(archive, freshUrl, {
             binDir: ctx.pgBinDir,
             signal,
             jobs,
@@ -380,6 +383,9 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         // Last: from here on, sessions on the copy run with the live database's settings.
         await carryDatabaseSettings(ctx.targetUrl, names);
         await phase("checking the restored copy");
+        // Every table's rows, as many as the archive held (decision 158).
+        rowCheck = await checkRowCounts(freshUrl, loaded.rows, { dumpMajor });
+        rlog.info(rowCheck, rowCheck.checked ? "rows of the copy checked" : "rows of the copy not checked");
         const versions = versionsRestored(versionPlan, pinner);
         await checkRestoredCopy(freshUrl, manifest, backupCatalog, keepOwners, new Set(versions.filter((v) => !v.pinned).map((v) => v.name)));
         const versionNote = extensionVersionNote(versions, pinner.skipped);
@@ -495,7 +501,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
       action: "restore.succeeded",
       target: backup.id,
       targetId: first.targetId,
-      details: { restoreId, safetyBackupId: current.safetyBackupId, durationSeconds: current.durationSeconds, strategy, ownership: requested, swapSeconds: current.swapSeconds ?? null, warnings },
+      details: { restoreId, safetyBackupId: current.safetyBackupId, durationSeconds: current.durationSeconds, strategy, ownership: requested, swapSeconds: current.swapSeconds ?? null, warnings, rowsChecked: rowCheck },
     });
     rlog.info({ durationSeconds: current.durationSeconds, strategy, swapSeconds: current.swapSeconds }, "restore succeeded");
     return "SUCCEEDED";

@@ -41,6 +41,7 @@ import { pipeline } from "node:stream/promises";
 import { ArchiveOffsetIndexer, dataBlockHeader, endOfBlock, offsetField, positionUnset, type ArchiveIndex, type TocEntry } from "./archive-offsets";
 import { isPipeError, killTool, spawnTool, type SpawnToolOptions, type ToolProcess } from "./pg-process";
 import type { LiveProgress } from "./live-progress";
+import type { TableRows } from "./row-counts";
 
 const READ_CHUNK = 1024 * 1024;
 
@@ -224,6 +225,19 @@ export function isVerboseLine(line: string): boolean {
   return /^pg_restore: (?:launching item|finished item|processing item|skipping item|creating |entering main parallel loop|finished main parallel loop|connecting to database|executing |processing data for table|setting owner and privileges|restoring |implied data-only restore)/.test(line);
 }
 
+/**
+ * Each table's rows as the indexer counted them (decision 158); null where it counted none
+ * (data compressed inside pg_dump). A table whose block it could not count is left out.
+ */
+export function tableRows(index: Pick<ArchiveIndex, "entries" | "rows">): TableRows[] | null {
+  const data = index.entries.filter((e) => e.desc === "TABLE DATA");
+  if (data.length && !index.rows.size) return null;
+  return data.flatMap((e) => {
+    const rows = index.rows.get(e.dumpId);
+    return rows === undefined ? [] : [{ schema: e.namespace, table: e.tag, key: e.key, rows }];
+  });
+}
+
 /** A part of a table's rows (decision 126): loaded alone, given its own block framing. */
 const isPart = (b: { cont?: boolean; cut?: boolean }): boolean => Boolean(b.cont || b.cut);
 
@@ -271,7 +285,7 @@ export type StreamedRestoreResult =
    * `loaders`: how many loader runs read their blocks from the spool file, and how many were
    * fed them; `cuts`: where tables' rows were cut into parts loaded side by side.
    */
-  | { streamed: true; bytes: number; loaders: { fromFile: number; fed: number }; cuts: number }
+  | { streamed: true; bytes: number; loaders: { fromFile: number; fed: number }; cuts: number; rows: TableRows[] | null }
   /** Not restored: the archive is in `file`, whole, for the classic path. */
   | { streamed: false; file: string; index: ArchiveIndex; bytes: number };
 
@@ -454,7 +468,7 @@ export async function restoreWhileReading(input: Readable, o: StreamedRestoreOpt
       await spooled.catch(() => undefined);
       throw failure;
     }
-    return { streamed: true, bytes: spool.written, loaders, cuts };
+    return { streamed: true, bytes: spool.written, loaders, cuts, rows: tableRows(indexer.index()) };
   } finally {
     await fh.close().catch(() => undefined);
   }
