@@ -206,6 +206,22 @@ describe("restoring while the archive arrives", () => {
     expect(await checkRowCounts(t, wrong, { dumpMajor: 99 })).toMatchObject({ checked: false });
   }, 120_000);
 
+  it("counts the same rows however the archive is cut into chunks, a chunk's first bytes split included (decision 158)", async () => {
+    const rowsOf = async (input: Buffer[]) => {
+      const indexer = new ArchiveOffsetIndexer();
+      await pipeline(Readable.from(input), indexer, new Writable({ write: (_c, _e, cb) => cb() }));
+      return [...indexer.index().rows.entries()].sort((a, b) => a[0] - b[0]);
+    };
+    const whole = await rowsOf([piped]);
+    expect(whole.length).toBeGreaterThan(5);
+    expect(whole.some(([, n]) => n === 20000)).toBe(true);
+    for (const seed of [3, 5, 8, 13, 21]) expect(await rowsOf(chunks(piped, seed)), `seed ${seed}`).toEqual(whole);
+    // Three bytes at a time: every chunk header and every chunk's first two bytes cut somewhere.
+    const threes: Buffer[] = [];
+    for (let i = 0; i < piped.length; i += 3) threes.push(piped.subarray(i, i + 3));
+    expect(await rowsOf(threes)).toEqual(whole);
+  }, 120_000);
+
   it("a block still arriving is fed to its loader; blocks already spooled are read from the spool file by pg_restore", async () => {
     const t = await target("streamed_from_file");
     const starts = await blockStarts(piped);
