@@ -29,9 +29,8 @@ export type RowCheck =
   | { checked: true; tables: number; rows: number }
   | { checked: false; reason: string };
 
-/** As people write it: quoted only where the name needs it. */
-const ident = (n: string) => (/^[a-z_][a-z0-9_$]*$/.test(n) ? n : quoteIdent(n));
-const name = (t: { schema: string | null; table: string }) => (t.schema ? `${ident(t.schema)}.${ident(t.table)}` : ident(t.table));
+/** The server's own quote_ident where it has the table; the archive's name, quoted, where not. */
+const name = (t: TableRows & { shown?: string }) => t.shown ?? (t.schema ? `${quoteIdent(t.schema)}.${quoteIdent(t.table)}` : quoteIdent(t.table));
 
 const rowsOf = (n: number) => `${n.toLocaleString("en")} ${n === 1 ? "row" : "rows"}`;
 
@@ -74,10 +73,10 @@ export async function checkRowCounts(url: string, expected: TableRows[] | null, 
  * out: `CREATE EXTENSION` may have filled it before its dumped rows were added (PostGIS's
  * spatial_ref_sys, with pg_extension_config_dump's filter).
  */
-async function differences(c: pg.Client, expected: TableRows[]): Promise<{ wrong: (TableRows & { inserted: number })[]; compared: TableRows[] }> {
+async function differences(c: pg.Client, expected: TableRows[]): Promise<{ wrong: (TableRows & { inserted: number; shown?: string })[]; compared: TableRows[] }> {
   // Names as bytes in the database's encoding, as pg_dump wrote them into the archive.
-  const { rows } = await c.query<{ schema: string; table: string; key: string; inserted: string; extension: boolean }>(
-    `SELECT s.schemaname AS schema, s.relname AS table, s.n_tup_ins::text AS inserted,
+  const { rows } = await c.query<{ shown: string; key: string; inserted: string; extension: boolean }>(
+    `SELECT quote_ident(s.schemaname) || '.' || quote_ident(s.relname) AS shown, s.n_tup_ins::text AS inserted,
             encode(convert_to(s.schemaname::text, getdatabaseencoding()), 'hex') || '.' || encode(convert_to(s.relname::text, getdatabaseencoding()), 'hex') AS key,
             EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = s.relid AND d.deptype = 'e') AS extension
        FROM pg_stat_user_tables s`,
@@ -88,7 +87,7 @@ async function differences(c: pg.Client, expected: TableRows[]): Promise<{ wrong
     .map((t) => {
       const found = live.get(t.key);
       // Named as the server spells it where it has the table (the archive's bytes may be another encoding).
-      return { ...t, ...(found ? { schema: found.schema, table: found.table } : {}), inserted: Number(found?.inserted ?? 0) };
+      return { ...t, shown: found?.shown, inserted: Number(found?.inserted ?? 0) };
     })
     .filter((t) => t.inserted !== t.rows);
   return { wrong, compared };
