@@ -20,7 +20,7 @@ import { toolVersionLine } from "./tool-path";
 import { removeOrphanSpools, restoreSpoolPrefix } from "./restore-spool";
 import { measureTempSpace, spoolBytes, tempSpaceProblem } from "./temp-space";
 import { progressColumns, type LiveProgress } from "./live-progress";
-import { watchServerActivity, type ActivityWatch, type RestoreActivity } from "./server-activity";
+import { watchServerActivity, type ActivitySample, type ActivityWatch, type RestoreActivity } from "./server-activity";
 import { describeWaits } from "../restore-activity-text";
 import { Prisma } from "../generated/prisma/client";
 import { applyArchive } from "./apply-archive";
@@ -190,7 +190,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
   // What the server does meanwhile (decision 157): sampled while the database part runs,
   // cleared when it ends.
   let watch: ActivityWatch | null = null;
-  let lastWaiting: Omit<RestoreActivity, "items"> | null = null;
+  let lastWaiting: ActivitySample | null = null;
   let watched = false;
   const activityNow = (): RestoreActivity | null => {
     const a = watch?.last();

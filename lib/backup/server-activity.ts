@@ -20,6 +20,8 @@ const log = componentLogger("server-activity");
 export type RestoreActivity = RestoreActivityDto;
 export type SessionActivity = RestoreActivityDto["sessions"][number];
 export type Blocker = SessionActivity["waitingFor"][number];
+/** A sample as the watch takes it: the count of indexes and constraints is the restore's own. */
+export type ActivitySample = Omit<RestoreActivity, "items">;
 
 const IDENT = String.raw`(?:"(?:[^"]|"")+"|[^\s."(]+)`;
 const QUALIFIED = String.raw`(${IDENT}(?:\.${IDENT})?)`;
@@ -98,12 +100,12 @@ export async function readServerActivity(client: pg.Client, application: string)
 
 export interface ActivityWatch {
   /** The last sample, or null before the first one. */
-  last(): Omit<RestoreActivity, "items"> | null;
+  last(): ActivitySample | null;
   /**
    * The last sample in which a session waited for another's lock, if it was taken within
    * `ms`: a restore its lock timeout ended is no longer waiting in the samples after it.
    */
-  lastWaiting(ms: number): Omit<RestoreActivity, "items"> | null;
+  lastWaiting(ms: number): ActivitySample | null;
   /** Stops sampling and closes the session; resolves once it is closed. */
   stop(): Promise<void>;
 }
@@ -115,10 +117,10 @@ export interface ActivityWatch {
  */
 export function watchServerActivity(
   url: string,
-  o: { application: string; intervalMs: number; onSample?: (a: Omit<RestoreActivity, "items">) => void },
+  o: { application: string; intervalMs: number },
 ): ActivityWatch {
-  let last: Omit<RestoreActivity, "items"> | null = null;
-  let waiting: { sample: Omit<RestoreActivity, "items">; ms: number } | null = null;
+  let last: ActivitySample | null = null;
+  let waiting: { sample: ActivitySample; ms: number } | null = null;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let failures = 0;
@@ -132,7 +134,6 @@ export function watchServerActivity(
       if (stopped) return;
       last = { at: new Date().toISOString(), sessions };
       if (sessions.some((x) => x.waitingFor.length > 0)) waiting = { sample: last, ms: Date.now() };
-      o.onSample?.(last);
     } catch (e) {
       // A sample cut short by stop() is not a failure.
       if (!stopped && failures++ === 0) log.warn({ err: (e as Error).message }, "a sample of the restore's sessions failed");
