@@ -69,7 +69,14 @@ test.describe.serial("restore modal", () => {
     // Vaultline's own database (the e2e default) is restored in place, and the plan says so.
     await expect(dialog.getByTestId("restore-plan")).toHaveAttribute("data-strategy", "in-place");
     await expect(dialog.getByTestId("restore-plan")).toContainText("Owners and grants are restored as they were");
+    // The e2e server runs on this machine: its disk is measured, and drawn (decision 159).
+    const serverDisk = dialog.getByTestId("restore-server-disk");
+    await expect(serverDisk).toHaveAttribute("data-enough", "yes");
+    await expect(serverDisk).toContainText(/Server disk \(.+\): the restored copy takes about [0-9.]+ MiB \(the database's size when it was backed up\), until the restore's transaction ends; [0-9.]+ [GMT]iB free of [0-9.]+ [GMT]iB\. The restore stops if less than 1 GiB would be left\./);
+    await expect(serverDisk.getByRole("img", { name: /^Disk: .* used, .* for the copy, .* free$/ })).toBeVisible();
     await screenshot(page, "restore-modal-preview");
+    await serverDisk.scrollIntoViewIfNeeded();
+    await screenshot(page, "restore-modal-server-disk");
 
     // Enabled by exactly RESTORE and nothing else.
     const box = dialog.getByLabel("Type RESTORE to replace default");

@@ -4,11 +4,11 @@
 // refuses before anything is touched — and again after a safety backup that took the room on
 // a disk it shares with the temp dir. Real small disks: tmpfs mounts of a set size (root only).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { readdir, statfs } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { canMountTmpfs as canMount, mountTmpfs, resizeTmpfs as resize, unmountTmpfs } from "./support/tmpfs";
 import { makeEnv, adminUrl, sql, type TestEnv } from "./support/vitest-env";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { fullBackup, restore } from "./support/restore-steps";
@@ -20,24 +20,6 @@ import { SPOOL_HEADROOM_BYTES } from "../lib/backup/temp-space";
 import { stopBosses } from "../lib/queue";
 
 const fingerprint = (url: string) => catalogFingerprint(sql, url);
-const mountTmpfs = (dir: string, bytes: number) => execFileSync("mount", ["-t", "tmpfs", "-o", `size=${bytes}`, "tmpfs", dir]);
-const resize = (dir: string, bytes: number) => execFileSync("mount", ["-o", `remount,size=${bytes}`, dir]);
-const PAGE = 4096;
-
-/** Mounting a tmpfs needs root (as `.ci/run` runs); elsewhere the test is skipped, and says so. */
-const canMount = (() => {
-  const dir = mkdtempSync(path.join(tmpdir(), "vaultline-mount-probe-"));
-  try {
-    mountTmpfs(dir, 1 << 20);
-    execFileSync("umount", [dir]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-})();
-
 /** Runs `fn` with os.tmpdir() — where the restore spools — in `dir`. */
 async function withTmpdir<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   const was = process.env.TMPDIR;
@@ -91,14 +73,7 @@ describe.skipIf(!canMount)("a swap restore and a temp disk too small for its spo
   afterAll(async () => {
     for (const d of await freshCopies().catch(() => [])) await sql(adminUrl(), `DROP DATABASE IF EXISTS "${d}" WITH (FORCE)`);
     await env?.cleanup();
-    for (const dir of mounts) {
-      try {
-        execFileSync("umount", ["-l", dir]);
-      } catch {
-        // already gone
-      }
-      rmSync(dir, { recursive: true, force: true });
-    }
+    for (const dir of mounts) unmountTmpfs(dir);
   });
 
   it("the preview says it will not fit, and the restore refuses before the safety backup with the database untouched", async () => {
@@ -126,7 +101,7 @@ describe.skipIf(!canMount)("a swap restore and a temp disk too small for its spo
     // Room for the spool now, with half a backup to spare: the safety backup takes more than that.
     const s = await statfs(shared);
     const used = (s.blocks - s.bfree) * s.bsize;
-    resize(shared, Math.ceil((used + needed + stored / 2) / PAGE) * PAGE);
+    resize(shared, used + needed + stored / 2);
     const preview = await withTmpdir(shared, () => previewRestore(env.ctx, backupId));
     expect(preview.plan!.tempSpace!.freeBytes).toBeGreaterThanOrEqual(needed);
     expect(preview.warnings.join("\n")).not.toContain("temporary file");

@@ -122,6 +122,7 @@ function PlanBox({ plan }: { plan: NonNullable<RestorePreview["plan"]> }) {
         </p>
       )}
       {plan.tempSpace && <TempSpaceLine space={plan.tempSpace} />}
+      {plan.serverDisk && <ServerDiskLine disk={plan.serverDisk} strategy={plan.strategy} keepHours={plan.keepHours ?? 24} />}
       {plan.needsSuperuser && plan.needsSuperuser.objects.length > 0 && (
         <p className="mt-1 font-medium text-red-700" data-testid="restore-needs-superuser">
           Only a superuser may create {plan.needsSuperuser.objects.length === 1 ? "one object" : `${plan.needsSuperuser.objects.length} objects`} in this backup, and{" "}
@@ -141,6 +142,52 @@ function TempSpaceLine({ space }: { space: NonNullable<NonNullable<RestorePrevie
       {space.freeBytes === null ? "free space unknown" : `${formatBytes(space.freeBytes)} free`}
       {short ? " — not enough: the restore will refuse to run." : "."}
     </p>
+  );
+}
+
+type ServerDiskPlan = NonNullable<NonNullable<RestorePreview["plan"]>["serverDisk"]>;
+
+/**
+ * The server's disk (lib/backup/server-disk.ts): what the restored copy takes there beside
+ * what the disk has, drawn as the disk is — used, the copy, the room the restore leaves, free.
+ */
+function ServerDiskLine({ disk, strategy, keepHours }: { disk: ServerDiskPlan; strategy: "swap" | "in-place"; keepHours: number }) {
+  const copyDisk = disk.disks?.find((d) => d.holds.includes("copy")) ?? null;
+  const short = copyDisk !== null && copyDisk.freeBytes - disk.reserveBytes < disk.neededBytes;
+  const basis = disk.basis === "backup" ? "the database's size when it was backed up" : "the live database's size now; this backup did not record its own";
+  const held = strategy === "swap" ? `until the previous database is dropped, ${keepHours} h after the swap` : "until the restore's transaction ends";
+  return (
+    <div className="mt-1" data-testid="restore-server-disk" data-enough={copyDisk ? (short ? "no" : "yes") : "unknown"}>
+      <p className={short ? "font-medium text-red-700" : ""}>
+        Server disk{copyDisk && <> (<span className="font-mono text-xs">{copyDisk.dir}</span>)</>}: the restored copy takes about {formatBytes(disk.neededBytes)} ({basis}), {held}
+        {copyDisk ? `; ${formatBytes(copyDisk.freeBytes)} free of ${formatBytes(copyDisk.totalBytes)}.` : "."}
+        {copyDisk && (short ? ` Not enough: the restore stops before less than ${formatBytes(disk.reserveBytes)} would be left, so it will most likely not finish. Free space on the server first.` : ` The restore stops if less than ${formatBytes(disk.reserveBytes)} would be left.`)}
+        {!copyDisk && ` Vaultline cannot see the server's free space (${disk.unmeasured ?? "not measured"}): check the server has room before you restore.`}
+      </p>
+      {copyDisk && copyDisk.totalBytes > 0 && <DiskBar disk={copyDisk} neededBytes={disk.neededBytes} reserveBytes={disk.reserveBytes} />}
+    </div>
+  );
+}
+
+function DiskBar({ disk, neededBytes, reserveBytes }: { disk: NonNullable<ServerDiskPlan["disks"]>[number]; neededBytes: number; reserveBytes: number }) {
+  // Drawn to scale; a sliver too thin to see is drawn 3 px wide.
+  const pct = (n: number) => `${Math.max(0, Math.min(100, (n / disk.totalBytes) * 100))}%`;
+  const used = disk.totalBytes - disk.freeBytes;
+  const copy = Math.min(neededBytes, disk.freeBytes);
+  const reserve = Math.min(reserveBytes, disk.freeBytes - copy);
+  return (
+    <div className="mt-1 max-w-md">
+      <div className="flex h-2.5 overflow-hidden rounded bg-slate-200" role="img" aria-label={`Disk: ${formatBytes(used)} used, ${formatBytes(neededBytes)} for the copy, ${formatBytes(disk.freeBytes)} free`}>
+        <div className="bg-slate-500" style={{ width: pct(used) }} />
+        <div className={neededBytes > disk.freeBytes - reserveBytes ? "bg-red-500" : "bg-sky-500"} style={{ width: pct(copy), minWidth: copy > 0 ? 3 : 0 }} />
+        {reserve > 0 && <div className="bg-amber-300" style={{ width: pct(reserve), minWidth: 3 }} />}
+      </div>
+      <p className="mt-0.5 flex flex-wrap gap-x-3 text-xs text-slate-500">
+        <span><span className="mr-1 inline-block h-2 w-2 rounded-sm bg-slate-500" />used</span>
+        <span><span className="mr-1 inline-block h-2 w-2 rounded-sm bg-sky-500" />the copy</span>
+        <span><span className="mr-1 inline-block h-2 w-2 rounded-sm bg-amber-300" />left free</span>
+      </p>
+    </div>
   );
 }
 

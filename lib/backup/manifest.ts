@@ -87,6 +87,8 @@ export const manifestSchema = z
       locale: z
         .looseObject({ encoding: z.string().min(1), collate: z.string(), ctype: z.string(), provider: z.string().nullable(), iculocale: z.string().nullable() })
         .optional(),
+      /** pg_database_size when it was backed up: what a restore's copy takes on the server's disk (server-disk.ts). Absent before decision 159. */
+      sizeBytes: nonNegativeInt.optional(),
     }),
     pgDumpVersion: z.string().min(1),
     commitSha: z.string().regex(/^[0-9a-f]{7,40}$/i).nullable(),

@@ -17,6 +17,7 @@ import { slotsWarning } from "./replication-slots";
 import { extensionVersionNote, planExtensionVersions } from "./extension-versions";
 import { searchPathProblems, searchPathWarning } from "./search-path-probe";
 import { withClient } from "./pg-client";
+import { DEFAULT_SERVER_DISK_RESERVE_BYTES, planServerDisk, serverDiskProblem, serverFacts } from "./server-disk";
 
 export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
   const liveT = Object.keys(live.tables);
@@ -116,6 +117,8 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings">): string[] {
   if (locks) w.push(`${locks}.`);
   const space = p.plan?.tempSpace ? tempSpaceProblem(p.plan.tempSpace) : null;
   if (space) w.push(`${space}. Until then the restore refuses to run.`);
+  const disk = p.plan?.serverDisk ? serverDiskProblem(p.plan.serverDisk) : null;
+  if (disk) w.push(`${disk}.`);
   if (p.targetIsVaultline) w.push("The target is Vaultline's own database: backup history, restores and the audit log are re-read from storage afterwards.");
   return w;
 }
@@ -146,19 +149,25 @@ export async function buildPreview(
   // same pooler, which can take the server session it waits to see shared (decision 148; the
   // pooler test failed 1 run in 3 while the preview's reads ran beside it).
   const cap = await (opts.capabilities ?? probeTarget(ctx.targetUrl, roles ?? []));
-  const [rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, searchPath] = await Promise.all([
+  const [rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, searchPath, facts] = await Promise.all([
     schemaSnapshot(ctx.targetUrl),
     prismaMigrationRows(ctx.targetUrl),
     tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 3000, exact: opts.exactCounts }),
     backupCatalog ? catalogBesideRecord(ctx.targetUrl, excluded, backupCatalog) : Promise.resolve(null),
     planExtensionVersions(ctx.targetUrl, backupCatalog),
     withClient(ctx.targetUrl, (c) => searchPathProblems(c, excluded), "vaultline-preview"),
+    // Not knowing the server's disk does not stop a preview.
+    withClient(ctx.targetUrl, serverFacts, "vaultline-preview").catch(() => null),
   ]);
   const targetIsVaultline = ctx.targetUrl === ctx.appDatabaseUrl;
   const strategy = chooseStrategy(cap, { targetIsVaultline, setting: ctx.restoreStrategy ?? "auto", keepHours: ctx.restoreKeepPreviousHours ?? 24 });
   // Only the swap restore with more than one job spools the archive (temp-space.ts).
   const dbPart = manifest?.parts.find((p) => p.name === "database");
   const tempSpace = strategy.strategy === "swap" && (ctx.restoreJobs ?? 2) > 1 && dbPart ? await measureTempSpace(dbPart) : null;
+  // Either strategy writes a second copy of the data on the server before the first goes (server-disk.ts).
+  const serverDisk = facts
+    ? (await planServerDisk(facts, { backupDatabaseBytes: manifest?.database.sizeBytes, reserveBytes: ctx.restoreServerDiskReserveBytes ?? DEFAULT_SERVER_DISK_RESERVE_BYTES })).plan
+    : null;
   const live = withoutSchemas(rawLive, excluded);
   const liveRows = withoutSchemas(rawLiveRows, excluded);
   // Without a readable manifest there is nothing to compare with: listing every live table
@@ -184,6 +193,7 @@ export async function buildPreview(
       strategyReason: strategy.reason,
       ownership: ownershipPlan(cap, roles),
       tempSpace,
+      serverDisk,
       // What PostgreSQL will refuse this role (catalog-snapshot.ts SUPERUSER_ONLY); a superuser may make all of it.
       needsSuperuser: cap.superuser ? null : { user: cap.user, objects: backupCatalog?.superuserOnly ?? [] },
       subscriptions: cap.subscriptions,

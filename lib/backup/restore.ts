@@ -20,6 +20,7 @@ import { toolVersionLine } from "./tool-path";
 import { removeOrphanSpools, restoreSpoolPrefix } from "./restore-spool";
 import { measureTempSpace, spoolBytes, tempSpaceProblem } from "./temp-space";
 import { progressColumns, type LiveProgress } from "./live-progress";
+import { guardServerDisks, type DiskGuard, type ServerDiskPlan } from "./server-disk";
 import { watchServerActivity, type ActivitySample, type ActivityWatch, type RestoreActivity } from "./server-activity";
 import { describeWaits } from "../restore-activity-text";
 import { Prisma } from "../generated/prisma/client";
@@ -166,7 +167,9 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
   const lock = await lockForRestore(ctx, first.targetId, targetIsApp, opts.signal);
   // A lock lost to another operation on this target stops the restore before it replaces
   // anything (locks.ts): the copy is discarded, the in-place transaction rolled back.
-  const signal = opts.signal ? AbortSignal.any([opts.signal, lock.lost]) : lock.lost;
+  // So does the server's disk running low under the copy (server-disk.ts).
+  const diskLow = new AbortController();
+  const signal = AbortSignal.any([...(opts.signal ? [opts.signal] : []), lock.lost, diskLow.signal]);
   const startedAt = new Date();
   let current: RestoreRecord = toRecord({ ...first, status: "RUNNING", startedAt, phase: "starting" });
   const rlog = log.child({ jobId: restoreId, backupId: first.backupId });
@@ -207,7 +210,22 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     watched = true;
     watch = watchServerActivity(url, { application: "vaultline-restore", intervalMs: watchMs });
   };
+  // The server's disk, watched while the copy grows, where it can be seen (decision 159).
+  let diskGuard: DiskGuard | null = null;
+  const guardDisk = (plan: ServerDiskPlan | null | undefined) => {
+    if (!plan?.disks) return;
+    diskGuard = guardServerDisks(plan.disks, {
+      reserveBytes: plan.reserveBytes,
+      intervalMs: Math.min(ctx.heartbeatMs, 1000),
+      onShort: (reason) => {
+        rlog.error({ reason }, "the server's disk ran low; the restore stops");
+        diskLow.abort(new Error(reason));
+      },
+    });
+  };
   const stopWatch = async () => {
+    diskGuard?.stop();
+    diskGuard = null;
     // For the failure's reason: a wait seen in the last two samples or so (after a lock
     // timeout the session no longer waits, and the very last sample may say so).
     lastWaiting = watch?.lastWaiting(2 * watchMs + 1000) ?? null;
@@ -331,6 +349,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
       // Again: the safety backup may have taken some of that disk.
       if (spools) await refuseWithoutTempSpace(dbPart);
       try {
+        guardDisk(preview.plan?.serverDisk);
         await createFreshDatabase(ctx.targetUrl, names);
         // One pipeline: a failure anywhere tears every stage down; both checksums are checked
         // before the copy can be swapped in (a wrong key must never reach the swap).
@@ -416,6 +435,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
       // reconcile below reads it back from there.
       if (targetIsApp) await flushAuditMirror(ctx);
       const schema = prismaSchema(ctx.appDatabaseUrl);
+      guardDisk(preview.plan?.serverDisk);
       startWatch(ctx.targetUrl);
       try {
         await applyArchive({
@@ -529,6 +549,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
   } finally {
     forgetPrivateKey(restoreId);
     clearInterval(heartbeat);
+    // Stopped with the database part; here too when a step before it failed.
+    (diskGuard as DiskGuard | null)?.stop();
     await lock.release();
     await emitEngineEvent({ type: "restore.finished", restoreId, status: current.status === "SUCCEEDED" ? "SUCCEEDED" : "FAILED" });
   }

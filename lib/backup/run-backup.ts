@@ -22,7 +22,7 @@ import { audit } from "../audit";
 import { componentLogger } from "../log";
 import { StorageUnavailableError } from "./storage/types";
 import { pgDumpCompressionArgs, type PartCompression } from "./compression";
-import { expectedArchiveBytes } from "./size-estimate";
+import { databaseSizeBytes, expectedArchiveBytes } from "./size-estimate";
 import { getSettings } from "../settings";
 import { exportSnapshot, snapshotChecksums, type ExportedSnapshot } from "./table-checksums";
 import { poolerProblem, sharesServerSessions } from "./pooler";
@@ -184,6 +184,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
         serverVersion(ctx.targetUrl),
         full ? catalogSnapshot(ctx.targetUrl, excluded) : Promise.resolve(undefined),
         databaseLocaleAt(ctx.targetUrl),
+        full ? databaseSizeBytes(ctx.targetUrl) : Promise.resolve(null),
       ]),
       abort.signal,
     );
@@ -264,7 +265,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
       }
     }
 
-    const [rawSnapshot, migrations, rawRowEstimates, server, catalog, locale] = await inspection;
+    const [rawSnapshot, migrations, rawRowEstimates, server, catalog, locale, databaseBytes] = await inspection;
     const snapshot = withoutSchemas(rawSnapshot, excluded);
     const rowEstimates = withoutSchemas(rawRowEstimates, excluded);
     await hb.phase("writing manifest");
@@ -280,7 +281,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
       startedAt: startedAt.toISOString(),
       completedAt: completedAt.toISOString(),
       durationSeconds: (completedAt.getTime() - startedAt.getTime()) / 1000,
-      database: { name: databaseName(ctx.targetUrl), serverVersion: server.full, host: databaseHost(ctx.targetUrl), locale },
+      database: { name: databaseName(ctx.targetUrl), serverVersion: server.full, host: databaseHost(ctx.targetUrl), locale, ...(databaseBytes === null ? {} : { sizeBytes: databaseBytes }) },
       pgDumpVersion,
       commitSha,
       note: job.note,

@@ -162,6 +162,21 @@ export const restorePreviewSchema = z
           .nullable()
           .optional()
           .describe("The swap restore's temporary copy of the decompressed archive: bytes needed (with 64 MiB of headroom) and free in the temp directory; null when the plan spools nothing"),
+        serverDisk: z
+          .object({
+            neededBytes: z.number().describe("What the restored copy takes on the server's disk: the database's size when backed up (basis backup) or, for older backups, the live database's now (basis live)"),
+            basis: z.enum(["backup", "live"]),
+            tablespace: z.string(),
+            reserveBytes: z.number().describe("Free space the restore leaves (RESTORE_SERVER_DISK_RESERVE_MB): it stops before the copy or its WAL take it"),
+            disks: z
+              .array(z.object({ dir: z.string(), holds: z.array(z.enum(["copy", "wal"])), freeBytes: z.number(), totalBytes: z.number() }))
+              .nullable()
+              .describe("The server's disks as measured on this machine; null when they could not be"),
+            unmeasured: z.string().nullable().describe("Why the disks were not measured (the server runs elsewhere, the role may not read data_directory); null when they were"),
+          })
+          .nullable()
+          .optional()
+          .describe("The server's disk: a restore writes a second copy of the data there before the first goes; null when the server could not be asked"),
         needsSuperuser: z
           .object({ user: z.string(), objects: z.array(z.string()) })
           .nullable()

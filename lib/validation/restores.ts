@@ -48,6 +48,18 @@ export interface RestorePreview {
     ownership: { canKeep: boolean; problems: string[]; roles: string[] | null };
     /** The swap restore's spool of the decompressed archive (lib/backup/temp-space.ts); null when nothing is spooled. Absent in restores recorded before it. */
     tempSpace?: { dir: string; neededBytes: number; freeBytes: number | null } | null;
+    /**
+     * The server's disk (lib/backup/server-disk.ts): what the restored copy takes there, the free space the restore
+     * leaves, and the disks as measured (null, with the reason, when the server is not on this machine). Absent before decision 159.
+     */
+    serverDisk?: {
+      neededBytes: number;
+      basis: "backup" | "live";
+      tablespace: string;
+      reserveBytes: number;
+      disks: { dir: string; holds: ("copy" | "wal")[]; freeBytes: number; totalBytes: number }[] | null;
+      unmeasured: string | null;
+    } | null;
     /** Null when the connecting role is a superuser; else the backup's objects only a superuser may create (empty: none, or a backup that did not record them). */
     needsSuperuser?: { user: string; objects: string[] } | null;
     /** The live database's logical replication subscriptions, which the restore leaves disabled (decision 142). Absent in restores recorded before it. */

@@ -1,0 +1,160 @@
+// A restore writes a second copy of the data on the database server before the first goes
+// (lib/backup/server-disk.ts, decision 159). On a server disk without room for it, the copy's
+// COPY ran the disk full — where the WAL shares that disk, the whole server stops. Now, with
+// the server on this machine, the preview measures the disk beside what the copy takes, and
+// the restore stops before the last RESTORE_SERVER_DISK_RESERVE_MB go, the live database as it
+// was and the copy dropped. The disk here is real and small: the target database lives in a
+// tablespace on a tmpfs mount of a set size (root only, as `.ci/run` runs; skipped otherwise).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chmodSync, chownSync, mkdtempSync, statSync } from "node:fs";
+import { statfs } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { canMountTmpfs, mountTmpfs, resizeTmpfs as resize, unmountTmpfs } from "./support/tmpfs";
+import { makeEnv, adminUrl, sql, type TestEnv } from "./support/vitest-env";
+import { catalogFingerprint } from "./support/catalog-fingerprint";
+import { fullBackup, restore } from "./support/restore-steps";
+import { buildAppDatabase } from "./support/app-fixture";
+import { previewRestore } from "../lib/backup/preview";
+import { swapNames, databaseOf } from "../lib/backup/swap";
+import { locateServerDisks, serverFacts } from "../lib/backup/server-disk";
+import { withClient } from "../lib/backup/pg-client";
+import { stopBosses } from "../lib/queue";
+
+const TABLESPACE = "vl_test_small_disk";
+const RESERVE = 12 * 1024 * 1024;
+/** Room above the reserve on the small disk: far less than the ~35 MB copy, which without the guard fills it. */
+const ABOVE_RESERVE = 4 * 1024 * 1024;
+const PAGE = 4096;
+const fingerprint = (url: string) => catalogFingerprint(sql, url);
+const usedOn = async (dir: string) => {
+  const s = await statfs(dir);
+  return { used: (s.blocks - s.bfree) * s.bsize, free: s.bavail * s.bsize };
+};
+
+afterAll(async () => {
+  await stopBosses();
+});
+
+describe.skipIf(!canMountTmpfs)("a restore onto a server disk too small for its copy", () => {
+  let env: TestEnv;
+  let disk: string;
+  let backupId: string;
+  let original: Record<string, string>;
+  let databaseBytes: number;
+  const freshCopies = async () =>
+    (await sql<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [`${swapNames(databaseOf(env.targetUrl), "x").live}__%`])).map((r) => r.datname);
+
+  beforeAll(async () => {
+    const [{ data }] = await sql<{ data: string }>(adminUrl(), "SELECT current_setting('data_directory') AS data");
+    const owner = statSync(data);
+    disk = mkdtempSync(path.join(tmpdir(), "vaultline-server-disk-"));
+    mountTmpfs(disk, 256 << 20);
+    chownSync(disk, owner.uid, owner.gid);
+    chmodSync(disk, 0o700);
+    await sql(adminUrl(), `DROP TABLESPACE IF EXISTS ${TABLESPACE}`).catch(() => undefined);
+    await sql(adminUrl(), `CREATE TABLESPACE ${TABLESPACE} LOCATION '${disk}'`);
+    // The guard looks every min(heartbeat, 1 s): often, so a small disk is seen before it fills.
+    env = await makeEnv({ seed: false, overrides: { restoreStrategy: "swap", restoreJobs: 2, heartbeatMs: 50, restoreServerDiskReserveBytes: RESERVE } });
+    await sql(adminUrl(), `ALTER DATABASE "${databaseOf(env.targetUrl)}" SET TABLESPACE ${TABLESPACE}`);
+    await buildAppDatabase((url, text) => sql(url, text), adminUrl(), env.targetUrl);
+    await sql(
+      env.targetUrl,
+      `CREATE TABLE public.events (id bigint PRIMARY KEY, body text NOT NULL);
+       INSERT INTO public.events SELECT g, md5(g::text) || md5((g * 7)::text) FROM generate_series(1, 200000) g;`,
+    );
+    original = await fingerprint(env.targetUrl);
+    backupId = await fullBackup(env);
+    databaseBytes = Number((await sql<{ n: string }>(env.targetUrl, "SELECT pg_database_size(current_database())::text AS n"))[0].n);
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const d of await freshCopies().catch(() => [])) await sql(adminUrl(), `DROP DATABASE IF EXISTS "${d}" WITH (FORCE)`);
+    await env?.cleanup();
+    await sql(adminUrl(), `DROP TABLESPACE IF EXISTS ${TABLESPACE}`).catch(() => undefined);
+    unmountTmpfs(disk);
+  });
+
+  it("the backup records the database's size, and the preview measures the server's disks once the server is proven to be this machine's", async () => {
+    const manifest = (await previewRestore(env.ctx, backupId)).manifest!;
+    // Taken beside the dump: the database as it was then, within the rows added since (none).
+    expect(manifest.database.sizeBytes).toBeGreaterThan(databaseBytes * 0.9);
+    expect(manifest.database.sizeBytes).toBeLessThan(databaseBytes * 1.1);
+
+    const { plan } = await previewRestore(env.ctx, backupId);
+    const serverDisk = plan!.serverDisk!;
+    expect(serverDisk).toMatchObject({ basis: "backup", neededBytes: manifest.database.sizeBytes, tablespace: TABLESPACE, reserveBytes: RESERVE, unmeasured: null });
+    // The copy goes to the tablespace's disk, the WAL stays on the data directory's.
+    const [{ data }] = await sql<{ data: string }>(adminUrl(), "SELECT current_setting('data_directory') AS data");
+    expect(serverDisk.disks!.map((d) => ({ dir: d.dir, holds: d.holds }))).toEqual([
+      { dir: disk, holds: ["copy"] },
+      { dir: path.join(data, "pg_wal"), holds: ["wal"] },
+    ]);
+    expect(serverDisk.disks![0].freeBytes).toBe((await usedOn(disk)).free);
+  });
+
+  it("is not measured where the server cannot be proven to be this machine's, and says why", async () => {
+    const facts = await withClient(env.targetUrl, serverFacts);
+    expect(await locateServerDisks({ ...facts, started: facts.started + 60 })).toEqual({ places: null, unmeasured: `${facts.dataDirectory} on this machine belongs to another server than the target's` });
+    expect(await locateServerDisks({ ...facts, dataDirectory: "/nonexistent/pgdata" })).toMatchObject({ places: null, unmeasured: expect.stringContaining("runs on another machine") });
+    // A role without pg_read_all_settings is not told where the data directory is.
+    await sql(adminUrl(), "DO $$ BEGIN CREATE ROLE vl_disk_reader LOGIN PASSWORD 'disk-reader-pw-1'; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+    const url = new URL(env.targetUrl);
+    url.username = "vl_disk_reader";
+    url.password = "disk-reader-pw-1";
+    const theirs = await withClient(url.toString(), serverFacts);
+    expect(theirs.dataDirectory).toBeNull();
+    expect(theirs.databaseBytes).toBe(facts.databaseBytes);
+    expect((await locateServerDisks(theirs)).unmeasured).toMatch(/may not read the server's data directory/);
+  });
+
+  it("the preview warns, and the swap restore stops before the disk fills: the live database as it was, the copy dropped, the room given back", async () => {
+    const before = await usedOn(disk);
+    resize(disk, before.used + RESERVE + ABOVE_RESERVE);
+    const { plan, warnings } = await previewRestore(env.ctx, backupId);
+    expect(plan!.serverDisk!.disks![0].freeBytes).toBeLessThan(RESERVE + databaseBytes);
+    expect(warnings.join("\n")).toContain(`The restored copy needs about`);
+    expect(warnings.join("\n")).toContain(`on the server's disk (${disk})`);
+
+    const { status, row } = await restore(env, backupId);
+    expect(status).toBe("FAILED");
+    expect(row.failureReason).toMatch(
+      new RegExp(
+        `^The restore failed before the swap: Stopped before the server's disk filled up: ${disk} \\(the restored copy\\) had [0-9.]+ (KiB|MiB) free of [0-9.]+ MiB, less than the 12 MiB the restore leaves free \\(RESTORE_SERVER_DISK_RESERVE_MB\\)\\. .*The live database was never touched; the fresh copy was discarded\\.$`,
+      ),
+    );
+    expect(await freshCopies()).toEqual([]);
+    expect((await usedOn(disk)).used).toBeLessThanOrEqual(before.used + PAGE * 64);
+    // The fingerprint's sorts spill to the database's tablespace: room for them first.
+    resize(disk, before.used + 256 * 1024 * 1024);
+    expect(await fingerprint(env.targetUrl)).toEqual(original);
+    const audit = await env.db.auditEvent.findFirstOrThrow({ where: { action: "restore.failed", details: { path: ["restoreId"], equals: row.id } } });
+    expect(JSON.stringify(audit.details)).toContain("Stopped before the server's disk filled up");
+  });
+
+  it("in place, too: the transaction is rolled back before the disk fills", async () => {
+    const before = await usedOn(disk);
+    resize(disk, before.used + RESERVE + ABOVE_RESERVE);
+    const inPlace = { ...env, ctx: { ...env.ctx, restoreStrategy: "in-place" as const } };
+    const { status, row } = await restore(inPlace, backupId);
+    expect(status).toBe("FAILED");
+    expect(row.strategy).toBe("in-place");
+    expect(row.failureReason).toMatch(/^The restore failed: Stopped before the server's disk filled up: .* It ran in one transaction, which was rolled back: the database is exactly as it was\.$/);
+    expect((await usedOn(disk)).used).toBeLessThanOrEqual(before.used + PAGE * 64);
+    resize(disk, before.used + 256 * 1024 * 1024);
+    expect(await fingerprint(env.targetUrl)).toEqual(original);
+  });
+
+  it("restores exactly once the disk has room for the copy", async () => {
+    const before = await usedOn(disk);
+    resize(disk, before.used + RESERVE + 3 * databaseBytes);
+    const { plan, warnings } = await previewRestore(env.ctx, backupId);
+    expect(plan!.serverDisk!.disks![0].freeBytes).toBeGreaterThan(RESERVE + databaseBytes);
+    expect(warnings.join("\n")).not.toContain("The restored copy needs about");
+    await sql(env.targetUrl, "DELETE FROM public.events WHERE id % 2 = 0");
+    const { status, row } = await restore(env, backupId);
+    expect(row.failureReason).toBeNull();
+    expect(status).toBe("SUCCEEDED");
+    expect(await fingerprint(env.targetUrl)).toEqual(original);
+  });
+});
