@@ -16,6 +16,7 @@ import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { fullBackup, restore } from "./support/restore-steps";
 import { buildAppDatabase } from "./support/app-fixture";
 import { previewRestore } from "../lib/backup/preview";
+import { runDrill, scratchDatabasePrefix } from "../lib/backup/drill";
 import { swapNames, databaseOf } from "../lib/backup/swap";
 import { locateServerDisks, serverFacts } from "../lib/backup/server-disk";
 import { withClient } from "../lib/backup/pg-client";
@@ -143,6 +144,21 @@ describe.skipIf(!canMountTmpfs)("a restore onto a server disk too small for its 
     expect((await usedOn(disk)).used).toBeLessThanOrEqual(before.used + PAGE * 64);
     resize(disk, before.used + 256 * 1024 * 1024);
     expect(await fingerprint(env.targetUrl)).toEqual(original);
+  });
+
+  it("a drill, unattended on the same server, stops the same way: the reason recorded, no scratch database left", async () => {
+    const [{ data }] = await sql<{ data: string }>(adminUrl(), "SELECT current_setting('data_directory') AS data");
+    // The scratch copy goes to the server's default disk (the data directory's): a reserve
+    // above what that disk has free stops the drill at its first look.
+    const reserve = (await usedOn(data)).free + 1024 * 1024 * 1024;
+    const r = await runDrill({ ...env.ctx, restoreServerDiskReserveBytes: reserve }, backupId);
+    expect(r.ok).toBe(false);
+    expect(r.reason).toMatch(new RegExp(`^Stopped before the server's disk filled up: ${path.join(data, "base")} \\(the restored copy and the server's WAL\\) had .* free of .*, less than the .* the restore leaves free \\(RESTORE_SERVER_DISK_RESERVE_MB\\)\\. Free space on the server, and restore again$`));
+    const scratch = await sql(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [`${scratchDatabasePrefix(r.drillId)}%`]);
+    expect(scratch).toEqual([]);
+    const run = await env.db.drillRun.findUniqueOrThrow({ where: { id: r.drillId } });
+    expect(run.status).toBe("FAILED");
+    expect(run.failureReason).toBe(r.reason);
   });
 
   it("restores exactly once the disk has room for the copy", async () => {

@@ -16,6 +16,8 @@ import { describeLocale, localeOptions, type DatabaseLocale } from "./db-locale"
 import { maintenanceClient, withDatabase } from "./swap";
 import { poolerProblem, sharesServerSessions } from "./pooler";
 import { quoteIdent } from "./quote";
+import { withClient } from "./pg-client";
+import { DEFAULT_SERVER_DISK_RESERVE_BYTES, guardServerDisks, planServerDisk, serverFacts, type DiskGuard } from "./server-disk";
 import { tableRowEstimates } from "./introspect";
 import { checksumDatabase } from "./table-checksums";
 import type { Manifest } from "./manifest";
@@ -209,6 +211,10 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
   const name = scratchDatabaseName(drillId);
   let recoverySeconds: number | null = null;
   let result: DrillResult;
+  // The scratch copy is a second copy of the database, by default on the target's own server,
+  // unattended: watched like a restore's, where the disk can be seen (decision 159).
+  const diskLow = new AbortController();
+  let guard: DiskGuard | null = null;
   try {
     const v = await verifyBackupObjects(ctx, job);
     if (!v.ok || !v.manifest) throw new Error(`verification failed: ${v.reason}`);
@@ -217,6 +223,10 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     if (pooled) throw new Error(pooled);
     const localeNote = await createScratch(server, name, v.manifest.database.locale);
     const scratch = withDatabase(server, name);
+    const reserveBytes = ctx.restoreServerDiskReserveBytes ?? DEFAULT_SERVER_DISK_RESERVE_BYTES;
+    const facts = await withClient(scratch, serverFacts, "vaultline-drill").catch(() => null);
+    const disk = facts ? await planServerDisk(facts, { backupDatabaseBytes: v.manifest.database.sizeBytes, reserveBytes }) : null;
+    if (disk?.places) guard = guardServerDisks(disk.places, { reserveBytes, onShort: (reason) => diskLow.abort(new Error(reason)) });
     // The recovery an operator would live through: fetch, decrypt, decompress, restore.
     const recoveryStarted = Date.now();
     // Extensions at the backup's versions, as a restore makes them (decision 152).
@@ -231,9 +241,10 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     // Statement by statement, not in one transaction: the scratch copy is dropped whatever
     // happens, and one transaction locks every object it makes — more than the server's
     // lock table holds for a database of a few thousand tables (decision 145).
-    await spawnPgRestore(archive, scratch, { binDir: ctx.pgBinDir, noOwner: true, noPrivileges: true });
+    await spawnPgRestore(archive, scratch, { binDir: ctx.pgBinDir, noOwner: true, noPrivileges: true, signal: diskLow.signal });
     recoverySeconds = (Date.now() - recoveryStarted) / 1000;
     const compared = await compareWithManifest(v.manifest, scratch);
+    diskLow.signal.throwIfAborted();
     // Nothing to compare (every table above the checksum bound, or an empty database) is
     // not a failure: pg_restore did restore the archive, and the note says what was unchecked.
     const reason = failureReason(compared.tables);
@@ -242,7 +253,7 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
   } catch (e) {
     result = {
       ok: false,
-      reason: (e as Error).message.split("\n")[0],
+      reason: ((diskLow.signal.aborted ? diskLow.signal.reason : e) as Error).message.split("\n")[0],
       compared: "nothing",
       tables: [],
       recoverySeconds,
@@ -251,6 +262,7 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
       drillId,
     };
   } finally {
+    guard?.stop();
     await admin(server, `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch((e: Error) => log.error({ err: e.message, name }, "could not drop drill database"));
   }
   await recordDrill(ctx, id, result);
