@@ -83,8 +83,8 @@ const schema = z
     RESTORE_JOBS: positiveInt.max(64).default(2),
     /** How long an in-place restore waits for a lock another session holds before it fails, rolled back (decision 157). */
     RESTORE_LOCK_TIMEOUT_SECONDS: positiveInt.max(86_400).default(300),
-    /** Free space a restore leaves on the server's disk, where Vaultline can see it: it stops before taking more (decision 159). */
-    RESTORE_SERVER_DISK_RESERVE_MB: z.coerce.number().int().nonnegative().max(1_048_576).default(1024),
+    /** Free space Vaultline leaves on a disk it writes a copy to: the database server's (restores, drills, where it can see it) and local storage's (backups). Decision 159. */
+    DISK_RESERVE_MB: z.coerce.number().int().nonnegative().max(1_048_576).default(1024),
     STORAGE_WARN_BYTES: z.coerce.number().int().nonnegative().optional(),
     WEBHOOK_SECRET: z.string().min(1).optional(),
     SMTP_URL: optionalUrl,

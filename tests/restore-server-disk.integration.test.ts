@@ -2,7 +2,7 @@
 // (lib/backup/server-disk.ts, decision 159). On a server disk without room for it, the copy's
 // COPY ran the disk full — where the WAL shares that disk, the whole server stops. Now, with
 // the server on this machine, the preview measures the disk beside what the copy takes, and
-// the restore stops before the last RESTORE_SERVER_DISK_RESERVE_MB go, the live database as it
+// the restore stops before the last DISK_RESERVE_MB go, the live database as it
 // was and the copy dropped. The disk here is real and small: the target database lives in a
 // tablespace on a tmpfs mount of a set size (root only, as `.ci/run` runs; skipped otherwise).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -56,7 +56,7 @@ describe.skipIf(!canMountTmpfs)("a restore onto a server disk too small for its 
     await sql(adminUrl(), `DROP TABLESPACE IF EXISTS ${TABLESPACE}`).catch(() => undefined);
     await sql(adminUrl(), `CREATE TABLESPACE ${TABLESPACE} LOCATION '${disk}'`);
     // The guard looks every min(heartbeat, 1 s): often, so a small disk is seen before it fills.
-    env = await makeEnv({ seed: false, overrides: { restoreStrategy: "swap", restoreJobs: 2, heartbeatMs: 50, restoreServerDiskReserveBytes: RESERVE } });
+    env = await makeEnv({ seed: false, overrides: { restoreStrategy: "swap", restoreJobs: 2, heartbeatMs: 50, diskReserveBytes: RESERVE } });
     await sql(adminUrl(), `ALTER DATABASE "${databaseOf(env.targetUrl)}" SET TABLESPACE ${TABLESPACE}`);
     await buildAppDatabase((url, text) => sql(url, text), adminUrl(), env.targetUrl);
     await sql(
@@ -121,7 +121,7 @@ describe.skipIf(!canMountTmpfs)("a restore onto a server disk too small for its 
     expect(status).toBe("FAILED");
     expect(row.failureReason).toMatch(
       new RegExp(
-        `^The restore failed before the swap: Stopped before the server's disk filled up: ${disk} \\(the restored copy\\) had [0-9.]+ (KiB|MiB) free of [0-9.]+ MiB, less than the 12 MiB the restore leaves free \\(RESTORE_SERVER_DISK_RESERVE_MB\\)\\. .*The live database was never touched; the fresh copy was discarded\\.$`,
+        `^The restore failed before the swap: Stopped before the server's disk filled up: ${disk} \\(the restored copy\\) had [0-9.]+ (KiB|MiB) free of [0-9.]+ MiB, less than the 12 MiB the restore leaves free \\(DISK_RESERVE_MB\\)\\. .*The live database was never touched; the fresh copy was discarded\\.$`,
       ),
     );
     expect(await freshCopies()).toEqual([]);
@@ -151,9 +151,9 @@ describe.skipIf(!canMountTmpfs)("a restore onto a server disk too small for its 
     // The scratch copy goes to the server's default disk (the data directory's): a reserve
     // above what that disk has free stops the drill at its first look.
     const reserve = (await usedOn(data)).free + 1024 * 1024 * 1024;
-    const r = await runDrill({ ...env.ctx, restoreServerDiskReserveBytes: reserve }, backupId);
+    const r = await runDrill({ ...env.ctx, diskReserveBytes: reserve }, backupId);
     expect(r.ok).toBe(false);
-    expect(r.reason).toMatch(new RegExp(`^Stopped before the server's disk filled up: ${path.join(data, "base")} \\(the restored copy and the server's WAL\\) had .* free of .*, less than the .* the restore leaves free \\(RESTORE_SERVER_DISK_RESERVE_MB\\)\\. Free space on the server, and restore again$`));
+    expect(r.reason).toMatch(new RegExp(`^Stopped before the server's disk filled up: ${path.join(data, "base")} \\(the restored copy and the server's WAL\\) had .* free of .*, less than the .* the restore leaves free \\(DISK_RESERVE_MB\\)\\. Free space on the server, and restore again$`));
     const scratch = await sql(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [`${scratchDatabasePrefix(r.drillId)}%`]);
     expect(scratch).toEqual([]);
     const run = await env.db.drillRun.findUniqueOrThrow({ where: { id: r.drillId } });

@@ -70,8 +70,8 @@ export interface BackupContext {
   restoreJobs?: number;
   /** RESTORE_LOCK_TIMEOUT_SECONDS: an in-place restore's wait for another session's lock (default 300). */
   restoreLockTimeoutSeconds?: number;
-  /** RESTORE_SERVER_DISK_RESERVE_MB in bytes: free space a restore leaves on the server's disk (server-disk.ts; default 1 GiB). */
-  restoreServerDiskReserveBytes?: number;
+  /** DISK_RESERVE_MB in bytes: free space a restore or drill leaves on the server's disk (server-disk.ts; default 1 GiB). Local storage has its own copy. */
+  diskReserveBytes?: number;
   /** Overrides the compression setting (tests, the bench); unset = the Settings page's. */
   compression?: CompressionSettings;
 }
@@ -102,7 +102,7 @@ export function contextFromConfig(cfg: Config, db: Db, storage: Storage = create
     restoreKeepPreviousHours: cfg.RESTORE_KEEP_PREVIOUS_HOURS,
     restoreJobs: cfg.RESTORE_JOBS,
     restoreLockTimeoutSeconds: cfg.RESTORE_LOCK_TIMEOUT_SECONDS,
-    restoreServerDiskReserveBytes: cfg.RESTORE_SERVER_DISK_RESERVE_MB * 1024 * 1024,
+    diskReserveBytes: cfg.DISK_RESERVE_MB * 1024 * 1024,
   };
 }
 

@@ -17,7 +17,7 @@ import { maintenanceClient, withDatabase } from "./swap";
 import { poolerProblem, sharesServerSessions } from "./pooler";
 import { quoteIdent } from "./quote";
 import { withClient } from "./pg-client";
-import { DEFAULT_SERVER_DISK_RESERVE_BYTES, guardServerDisks, planServerDisk, serverFacts, type DiskGuard } from "./server-disk";
+import { DEFAULT_DISK_RESERVE_BYTES, guardServerDisks, planServerDisk, serverFacts, type DiskGuard } from "./server-disk";
 import { tableRowEstimates } from "./introspect";
 import { checksumDatabase } from "./table-checksums";
 import type { Manifest } from "./manifest";
@@ -223,7 +223,7 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     if (pooled) throw new Error(pooled);
     const localeNote = await createScratch(server, name, v.manifest.database.locale);
     const scratch = withDatabase(server, name);
-    const reserveBytes = ctx.restoreServerDiskReserveBytes ?? DEFAULT_SERVER_DISK_RESERVE_BYTES;
+    const reserveBytes = ctx.diskReserveBytes ?? DEFAULT_DISK_RESERVE_BYTES;
     const facts = await withClient(scratch, serverFacts, "vaultline-drill").catch(() => null);
     const disk = facts ? await planServerDisk(facts, { backupDatabaseBytes: v.manifest.database.sizeBytes, reserveBytes }) : null;
     if (disk?.places) guard = guardServerDisks(disk.places, { reserveBytes, onShort: (reason) => diskLow.abort(new Error(reason)) });

@@ -17,7 +17,7 @@ import { slotsWarning } from "./replication-slots";
 import { extensionVersionNote, planExtensionVersions } from "./extension-versions";
 import { searchPathProblems, searchPathWarning } from "./search-path-probe";
 import { withClient } from "./pg-client";
-import { DEFAULT_SERVER_DISK_RESERVE_BYTES, planServerDisk, serverDiskProblem, serverFacts } from "./server-disk";
+import { DEFAULT_DISK_RESERVE_BYTES, planServerDisk, serverDiskProblem, serverFacts } from "./server-disk";
 
 export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
   const liveT = Object.keys(live.tables);
@@ -166,7 +166,7 @@ export async function buildPreview(
   const tempSpace = strategy.strategy === "swap" && (ctx.restoreJobs ?? 2) > 1 && dbPart ? await measureTempSpace(dbPart) : null;
   // Either strategy writes a second copy of the data on the server before the first goes (server-disk.ts).
   const serverDisk = facts
-    ? (await planServerDisk(facts, { backupDatabaseBytes: manifest?.database.sizeBytes, reserveBytes: ctx.restoreServerDiskReserveBytes ?? DEFAULT_SERVER_DISK_RESERVE_BYTES })).plan
+    ? (await planServerDisk(facts, { backupDatabaseBytes: manifest?.database.sizeBytes, reserveBytes: ctx.diskReserveBytes ?? DEFAULT_DISK_RESERVE_BYTES })).plan
     : null;
   const live = withoutSchemas(rawLive, excluded);
   const liveRows = withoutSchemas(rawLiveRows, excluded);

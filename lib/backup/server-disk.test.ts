@@ -28,7 +28,7 @@ describe("serverDiskProblem", () => {
 
   it("says the copy will not fit once it would eat into the reserve", () => {
     expect(serverDiskProblem(plan({ neededBytes: 951 * MiB }))).toBe(
-      "The restored copy needs about 951 MiB on the server's disk (/srv/pg/base), which has 1000 MiB free, and the restore keeps 50 MiB of it free (RESTORE_SERVER_DISK_RESERVE_MB): it will most likely stop before it ends, with the live database untouched. Free space on the server first",
+      "The restored copy needs about 951 MiB on the server's disk (/srv/pg/base), which has 1000 MiB free, and the restore keeps 50 MiB of it free (DISK_RESERVE_MB): it will most likely stop before it ends, with the live database untouched. Free space on the server first",
     );
   });
 
@@ -36,7 +36,7 @@ describe("serverDiskProblem", () => {
     const p = plan();
     p.disks![1].freeBytes = 10 * MiB;
     expect(serverDiskProblem(p)).toBe(
-      "The server's disk /srv/pg/pg_wal (the server's WAL) has 10 MiB free of 1000 MiB, less than the 50 MiB a restore leaves free (RESTORE_SERVER_DISK_RESERVE_MB): a restore stops as soon as it starts. Free space on the server first",
+      "The server's disk /srv/pg/pg_wal (the server's WAL) has 10 MiB free of 1000 MiB, less than the 50 MiB a restore leaves free (DISK_RESERVE_MB): a restore stops as soon as it starts. Free space on the server first",
     );
   });
 });
@@ -74,7 +74,7 @@ describe("guardServerDisks", () => {
     await new Promise((r) => setTimeout(r, 80));
     g.stop();
     expect(reasons).toHaveLength(1);
-    expect(reasons[0]).toMatch(new RegExp(`^Stopped before the server's disk filled up: ${dir} \\(the restored copy\\) had .* free of .*, less than the .* the restore leaves free \\(RESTORE_SERVER_DISK_RESERVE_MB\\)\\. Free space on the server, and restore again$`));
+    expect(reasons[0]).toMatch(new RegExp(`^Stopped before the server's disk filled up: ${dir} \\(the restored copy\\) had .* free of .*, less than the .* the restore leaves free \\(DISK_RESERVE_MB\\)\\. Free space on the server, and restore again$`));
 
     const none: string[] = [];
     const quiet = guardServerDisks([{ dir, holds: ["copy"] }], { reserveBytes: 0, intervalMs: 10, onShort: (r) => none.push(r) });

@@ -10,15 +10,15 @@
 // server runs on this machine and Vaultline can prove it is the same server: the data
 // directory pg_settings names holds a postmaster.pid with the server's start time and port.
 // Then the preview says what the copy needs beside what the disk has, and while the copy
-// grows the restore watches the disk and stops before the last RESTORE_SERVER_DISK_RESERVE_MB
+// grows the restore watches the disk and stops before the last DISK_RESERVE_MB
 // go. Anywhere else the preview says how much the copy needs and that the disk is not seen.
 import { readFile, stat, statfs } from "node:fs/promises";
 import path from "node:path";
 import type { Client } from "pg";
 import { formatBytes } from "../format";
 
-/** Free space a restore leaves on the server's disk (RESTORE_SERVER_DISK_RESERVE_MB's default). */
-export const DEFAULT_SERVER_DISK_RESERVE_BYTES = 1024 * 1024 * 1024;
+/** Free space a restore leaves on the server's disk (DISK_RESERVE_MB's default). */
+export const DEFAULT_DISK_RESERVE_BYTES = 1024 * 1024 * 1024;
 
 /** What a restore writes there: the restored copy, the server's WAL, or both on one disk. */
 export type DiskUse = "copy" | "wal";
@@ -156,7 +156,7 @@ export function serverDiskProblem(plan: ServerDiskPlan): string | null {
   if (low) {
     return (
       `The server's disk ${low.dir} (${usesOf(low)}) has ${formatBytes(low.freeBytes)} free of ${formatBytes(low.totalBytes)}, less than the ${formatBytes(plan.reserveBytes)} ` +
-      `a restore leaves free (RESTORE_SERVER_DISK_RESERVE_MB): a restore stops as soon as it starts. Free space on the server first`
+      `a restore leaves free (DISK_RESERVE_MB): a restore stops as soon as it starts. Free space on the server first`
     );
   }
   const disk = copyDisk(plan);
@@ -165,7 +165,7 @@ export function serverDiskProblem(plan: ServerDiskPlan): string | null {
   if (room >= plan.neededBytes) return null;
   return (
     `The restored copy needs about ${formatBytes(plan.neededBytes)} on the server's disk (${disk.dir}), which has ${formatBytes(disk.freeBytes)} free, ` +
-    `and the restore keeps ${formatBytes(plan.reserveBytes)} of it free (RESTORE_SERVER_DISK_RESERVE_MB): it will most likely stop before it ends, with the live database untouched. ` +
+    `and the restore keeps ${formatBytes(plan.reserveBytes)} of it free (DISK_RESERVE_MB): it will most likely stop before it ends, with the live database untouched. ` +
     `Free space on the server first`
   );
 }
@@ -214,6 +214,6 @@ function usesOf(d: ServerDiskPlace): string {
 export function shortReason(d: ServerDisk, reserveBytes: number): string {
   return (
     `Stopped before the server's disk filled up: ${d.dir} (${usesOf(d)}) had ${formatBytes(d.freeBytes)} free of ${formatBytes(d.totalBytes)}, ` +
-    `less than the ${formatBytes(reserveBytes)} the restore leaves free (RESTORE_SERVER_DISK_RESERVE_MB). Free space on the server, and restore again`
+    `less than the ${formatBytes(reserveBytes)} the restore leaves free (DISK_RESERVE_MB). Free space on the server, and restore again`
   );
 }

@@ -167,7 +167,7 @@ export const restorePreviewSchema = z
             neededBytes: z.number().describe("What the restored copy takes on the server's disk: the database's size when backed up (basis backup) or, for older backups, the live database's now (basis live)"),
             basis: z.enum(["backup", "live"]),
             tablespace: z.string(),
-            reserveBytes: z.number().describe("Free space the restore leaves (RESTORE_SERVER_DISK_RESERVE_MB): it stops before the copy or its WAL take it"),
+            reserveBytes: z.number().describe("Free space the restore leaves (DISK_RESERVE_MB): it stops before the copy or its WAL take it"),
             disks: z
               .array(z.object({ dir: z.string(), holds: z.array(z.enum(["copy", "wal"])), freeBytes: z.number(), totalBytes: z.number() }))
               .nullable()

@@ -2,6 +2,7 @@
 // the very same one (see engine-child.ts).
 import { createDb } from "../../lib/db";
 import { LocalStorage } from "../../lib/backup/storage/local";
+import { DEFAULT_DISK_RESERVE_BYTES } from "../../lib/backup/server-disk";
 import { S3Storage } from "../../lib/backup/storage/s3";
 import type { Storage } from "../../lib/backup/storage/types";
 import type { BackupContext } from "../../lib/backup/context";
@@ -28,7 +29,8 @@ export interface ContextSpec {
 }
 
 export function makeStorage(s: StorageSpec): Storage {
-  if (s.kind === "local") return new LocalStorage(s.dir);
+  // With the production default's reserve (DISK_RESERVE_MB): tests and the bench write as users' backups do.
+  if (s.kind === "local") return new LocalStorage(s.dir, { reserveBytes: DEFAULT_DISK_RESERVE_BYTES });
   return new S3Storage({
     bucket: s.bucket,
     region: "us-east-1",

@@ -15,13 +15,15 @@ export type StorageConfig = Pick<
   | "S3_ACCESS_KEY_ID"
   | "S3_SECRET_ACCESS_KEY"
   | "S3_FORCE_PATH_STYLE"
->;
+> &
+  // Left out (tests' configs): no reserve kept.
+  Partial<Pick<Config, "DISK_RESERVE_MB">>;
 
 export function createStorage(
   cfg: StorageConfig,
   tuning: Omit<S3StorageOptions, "bucket" | "region" | "endpoint" | "accessKeyId" | "secretAccessKey" | "forcePathStyle"> = {},
 ): Storage {
-  if (cfg.STORAGE === "local") return new LocalStorage(cfg.localStorageDir);
+  if (cfg.STORAGE === "local") return new LocalStorage(cfg.localStorageDir, { reserveBytes: (cfg.DISK_RESERVE_MB ?? 0) * 1024 * 1024 });
   if (!cfg.S3_BUCKET) throw new Error("S3_BUCKET is required when STORAGE=s3");
   // Loaded on first use: local-storage processes never pay for the AWS SDK (lazy-s3.ts).
   return new LazyS3Storage({

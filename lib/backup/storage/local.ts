@@ -3,11 +3,12 @@
 // leave a half-written file that looks like a backup.
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { mkdir, open, readFile, readdir, rename, rmdir, stat, unlink, access } from "node:fs/promises";
+import { mkdir, open, readFile, readdir, rename, rmdir, stat, statfs, unlink, access } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { assertSafeKey, assertSafePrefix } from "./keys";
+import { formatBytes } from "../../format";
 import {
   InvalidKeyError,
   ObjectNotFoundError,
@@ -28,12 +29,43 @@ function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
 }
 
+/** How often a write looks at the disk's free space (one statfs): every 16 MiB, or a quarter of a smaller reserve. */
+const DISK_CHECK_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A write stopped before it took the disk's last `reserveBytes` (DISK_RESERVE_MB). The disk
+ * is often the one PostgreSQL writes to as well (the embedded default keeps both under
+ * DATA_DIR): full, it stops the server, and with it Vaultline and maybe the application.
+ */
+export class DiskReserveError extends Error {
+  readonly code = "DISK_RESERVE";
+  constructor(dir: string, freeBytes: number, totalBytes: number, reserveBytes: number) {
+    super(
+      `Stopped before the storage disk filled up: ${dir} had ${formatBytes(freeBytes)} free of ${formatBytes(totalBytes)}, ` +
+        `less than the ${formatBytes(reserveBytes)} Vaultline leaves free (DISK_RESERVE_MB). Free space there (older backups can be pruned: Settings → Retention), and back up again`,
+    );
+    this.name = "DiskReserveError";
+  }
+}
+
 export class LocalStorage implements Storage {
   readonly kind = "local" as const;
   readonly root: string;
+  /** Free space a streamed write leaves on the disk (0: none kept). */
+  readonly reserveBytes: number;
 
-  constructor(root: string) {
+  constructor(root: string, opts: { reserveBytes?: number } = {}) {
     this.root = path.resolve(root);
+    this.reserveBytes = opts.reserveBytes ?? 0;
+  }
+
+  /** Throws DiskReserveError when the disk holding `dir` has less than the reserve free. */
+  private async checkReserve(dir: string): Promise<void> {
+    if (this.reserveBytes <= 0) return;
+    const s = await statfs(dir).catch(() => null);
+    if (!s) return; // an unmeasurable disk is not a stop: the write says what is wrong with it
+    const free = s.bavail * s.bsize;
+    if (free < this.reserveBytes) throw new DiskReserveError(this.root, free, s.blocks * s.bsize, this.reserveBytes);
   }
 
   get description(): string {
@@ -53,11 +85,20 @@ export class LocalStorage implements Storage {
   async put(key: string, body: Readable, opts: PutOptions = {}): Promise<{ size: number }> {
     const file = this.pathFor(key);
     let size = 0;
+    let unchecked = 0;
+    const dir = path.dirname(file);
+    const check = () => this.checkReserve(dir);
+    const every = Math.max(64 * 1024, Math.min(DISK_CHECK_BYTES, Math.floor(this.reserveBytes / 4)));
     await this.writeAtomically(file, async (fh) => {
+      await check();
       await pipeline(
         body,
         async function (source: AsyncIterable<Buffer | Uint8Array | string>) {
           for await (const chunk of source) {
+            if (unchecked >= every) {
+              unchecked = 0;
+              await check();
+            }
             const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
             // A short write is possible on some filesystems; loop until all of it lands.
             let offset = 0;
@@ -66,11 +107,14 @@ export class LocalStorage implements Storage {
               offset += bytesWritten;
             }
             size += buf.length;
+            unchecked += buf.length;
             opts.onBytes?.(buf.length);
           }
         },
         { signal: opts.signal },
       );
+      // The last bytes too: a write never lands leaving less than the reserve.
+      await check();
     });
     return { size };
   }
