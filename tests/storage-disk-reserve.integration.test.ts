@@ -13,6 +13,8 @@ import { canMountTmpfs, mountTmpfs, unmountTmpfs } from "./support/tmpfs";
 import { makeEnv, sql, type TestEnv } from "./support/vitest-env";
 import { DiskReserveError, LocalStorage } from "../lib/backup/storage/local";
 import { runBackup } from "../lib/backup/run-backup";
+import { backupHealthChecks, storageDiskCheck } from "../lib/backup/health-checks";
+import { formatBytes } from "../lib/format";
 import { stopBosses } from "../lib/queue";
 
 const MiB = 1024 * 1024;
@@ -77,5 +79,25 @@ describe.skipIf(!canMountTmpfs)("local storage on a disk near full", () => {
     expect(r.status).toBe("FAILED");
     expect(r.failureReason).toMatch(/Stopped before the storage disk filled up: .* less than the 8 MiB Vaultline leaves free \(DISK_RESERVE_MB\)/);
     expect(await filesUnder(disk)).toEqual([]);
+  });
+
+  it("the health check says so the day before: degraded once the largest recent FULL would not fit above the reserve", async () => {
+    const storage = env!.ctx.storage as LocalStorage;
+    const free = await freeOn(storage.root);
+    const row = (sizeBytes: number, daysAgo: number) =>
+      env!.db.backupJob.create({ data: { kind: "FULL", trigger: "MANUAL", status: "SUCCEEDED", sizeBytes, completedAt: new Date(Date.now() - daysAgo * 86_400_000), metadata: { phases: [] } } });
+    // Nine days old: no longer stands for the next backup.
+    await row(100 * MiB, 9);
+    const small = await row(1 * MiB, 1);
+    const fine = await storageDiskCheck(env!.ctx, storage);
+    expect(fine).toMatchObject({ status: "ok", dir: storage.root, freeBytes: free, reserveBytes: 8 * MiB, nextBackupBytes: MiB });
+    await env!.db.backupJob.update({ where: { id: small.id }, data: { sizeBytes: 12 * MiB } });
+    const short = await storageDiskCheck(env!.ctx, storage);
+    expect(short.status).toBe("degraded");
+    expect(short.message).toBe(
+      `the next backup may not fit on the storage disk: ${formatBytes(free)} free, 8 MiB of it kept free (DISK_RESERVE_MB), and the largest FULL backup of the last 8 days took 12 MiB`,
+    );
+    // Listed among the health checks only for local storage.
+    expect(Object.keys(backupHealthChecks(env!.ctx, null))).toContain("storageDisk");
   });
 });

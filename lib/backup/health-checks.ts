@@ -1,7 +1,8 @@
 // The backup domain's checks for GET /api/health: storage reachable, pg_dump present and
 // not older than the target server, a recent successful backup, storage under the
-// warning threshold. Each answers "degraded" (works, needs attention), never "down":
+// warning threshold, room on local storage's disk for the next backup. Each answers "degraded" (works, needs attention), never "down":
 // only an unreachable database makes Vaultline down.
+import { statfs } from "node:fs/promises";
 import type { BackupContext } from "./context";
 import type { HealthCheck } from "../health-check";
 import { checkDumpCompatibility } from "./dump";
@@ -10,6 +11,7 @@ import { lastGoodBackupAt } from "./last-success";
 import { scheduleStateSince } from "./schedule";
 import { getSettings } from "../settings";
 import { formatBytes } from "../format";
+import { LocalStorage } from "./storage/local";
 
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0];
 
@@ -58,6 +60,38 @@ export async function storageUsageCheck(ctx: Pick<BackupContext, "db">, warnByte
   return { status: "ok", ...fields };
 }
 
+/** The window whose largest FULL backup stands for the next one. */
+const RECENT_FULL_MS = 8 * 86_400_000;
+
+/**
+ * Local storage's disk: degraded when the next backup would likely not fit above the reserve
+ * a write leaves free (DISK_RESERVE_MB, decision 159) — said the day before the nightly
+ * backup fails, not by its failure. "The next backup" is the largest FULL of the last 8 days.
+ */
+export async function storageDiskCheck(ctx: Pick<BackupContext, "db">, storage: LocalStorage, now = new Date()): Promise<HealthCheck> {
+  const s = await statfs(storage.root);
+  const freeBytes = s.bavail * s.bsize;
+  const fields = { dir: storage.root, freeBytes, totalBytes: s.blocks * s.bsize, reserveBytes: storage.reserveBytes };
+  if (freeBytes < storage.reserveBytes) {
+    return { status: "degraded", message: `the storage disk has ${formatBytes(freeBytes)} free, less than the ${formatBytes(storage.reserveBytes)} a backup leaves free (DISK_RESERVE_MB): backups to it stop`, ...fields };
+  }
+  const largest = await ctx.db.backupJob.findFirst({
+    where: { kind: "FULL", status: "SUCCEEDED", sizeBytes: { not: null }, completedAt: { gte: new Date(now.getTime() - RECENT_FULL_MS) } },
+    orderBy: { sizeBytes: "desc" },
+    select: { sizeBytes: true },
+  });
+  const next = largest?.sizeBytes == null ? 0 : Number(largest.sizeBytes);
+  if (freeBytes - storage.reserveBytes < next) {
+    return {
+      status: "degraded",
+      message: `the next backup may not fit on the storage disk: ${formatBytes(freeBytes)} free, ${formatBytes(storage.reserveBytes)} of it kept free (DISK_RESERVE_MB), and the largest FULL backup of the last 8 days took ${formatBytes(next)}`,
+      ...fields,
+      nextBackupBytes: next,
+    };
+  }
+  return { status: "ok", ...fields, nextBackupBytes: next };
+}
+
 /** The backup domain's checks for GET /api/health, by name; each runs when called. */
 export function backupHealthChecks(ctx: BackupContext, warnBytes: number | null | undefined): Record<string, () => Promise<HealthCheck>> {
   return {
@@ -65,5 +99,6 @@ export function backupHealthChecks(ctx: BackupContext, warnBytes: number | null 
     pgDump: () => pgDumpCheck(ctx),
     lastBackup: () => lastBackupCheck(ctx),
     storageUsage: () => storageUsageCheck(ctx, warnBytes),
+    ...(ctx.storage instanceof LocalStorage ? { storageDisk: () => storageDiskCheck(ctx, ctx.storage as LocalStorage) } : {}),
   };
 }
