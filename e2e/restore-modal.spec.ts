@@ -73,7 +73,7 @@ test.describe.serial("restore modal", () => {
     const serverDisk = dialog.getByTestId("restore-server-disk");
     await expect(serverDisk).toHaveAttribute("data-enough", "yes");
     await expect(serverDisk).toContainText(/Server disk \(.+\): the restored copy takes about [0-9.]+ MiB \(the database's size when it was backed up\), until the restore's transaction ends; [0-9.]+ [GMT]iB free of [0-9.]+ [GMT]iB\. The restore stops if less than 1 GiB would be left\./);
-    await expect(serverDisk.getByRole("img", { name: /^Disk: .* used, .* for the copy, .* free$/ })).toBeVisible();
+    await expect(serverDisk.getByRole("img", { name: /^Disk: .* used, .* for the copy, .* free of .*$/ })).toBeVisible();
     await screenshot(page, "restore-modal-preview");
     await serverDisk.scrollIntoViewIfNeeded();
     await screenshot(page, "restore-modal-server-disk");

@@ -83,6 +83,17 @@ test.describe.serial("targets in the dashboard", () => {
     await expect(page.getByTestId("overview-summary")).toContainText("failed today");
     await screenshot(page, "targets-overview");
 
+    // Storage: what the backups take (the seeded 3 MB of shop-prod's newest among them) and,
+    // the e2e storage being local, its disk with the next backup drawn on it (decision 159).
+    const storage = page.getByTestId("storage-panel");
+    await expect(storage.getByTestId("storage-usage")).toContainText(/^\d+ backups stored, [0-9.]+ (KiB|MiB|GiB)\.$/);
+    const disk = storage.getByTestId("storage-disk");
+    await expect(disk).toHaveAttribute("data-fits", "yes");
+    await expect(disk).toContainText(/The next backup \(about [0-9.]+ (KiB|MiB), the largest FULL of the last 8 days\) fits, with 1 GiB left free\./);
+    await expect(disk.getByRole("img", { name: /^Disk: .* used, .* for the next backup, .* free of .*$/ })).toBeVisible();
+    await storage.scrollIntoViewIfNeeded();
+    await screenshot(page, "overview-storage");
+
     await shop.getByRole("link", { name: "Backups of shop-prod" }).click();
     await expect(page).toHaveURL(/\/backups\?target=shop-prod$/);
     await expect(page.getByRole("combobox", { name: "Target" })).toHaveValue("shop-prod");

@@ -15,6 +15,7 @@ import { useNow } from "@/lib/hooks/use-now";
 import { elapsedSeconds, formatBytes, formatDateTimeUtc, formatDuration, shortId } from "@/lib/format";
 import { RESTORE_WORD } from "@/lib/validation/restores";
 import { TypedConfirm } from "@/components/ui/typed-confirm";
+import { DiskBar } from "@/components/ui/disk-bar";
 import { TargetWhere } from "@/components/targets/target-where";
 import { RestoreLiveProgress } from "@/components/restores/restore-live-progress";
 import { targetOrDefault, withTarget } from "@/lib/targets-client";
@@ -164,29 +165,9 @@ function ServerDiskLine({ disk, strategy, keepHours }: { disk: ServerDiskPlan; s
         {copyDisk && (short ? ` Not enough: the restore stops before less than ${formatBytes(disk.reserveBytes)} would be left, so it will most likely not finish. Free space on the server first.` : ` The restore stops if less than ${formatBytes(disk.reserveBytes)} would be left.`)}
         {!copyDisk && ` Vaultline cannot see the server's free space (${disk.unmeasured ?? "not measured"}): check the server has room before you restore.`}
       </p>
-      {copyDisk && copyDisk.totalBytes > 0 && <DiskBar disk={copyDisk} neededBytes={disk.neededBytes} reserveBytes={disk.reserveBytes} />}
-    </div>
-  );
-}
-
-function DiskBar({ disk, neededBytes, reserveBytes }: { disk: NonNullable<ServerDiskPlan["disks"]>[number]; neededBytes: number; reserveBytes: number }) {
-  // Drawn to scale; a sliver too thin to see is drawn 3 px wide.
-  const pct = (n: number) => `${Math.max(0, Math.min(100, (n / disk.totalBytes) * 100))}%`;
-  const used = disk.totalBytes - disk.freeBytes;
-  const copy = Math.min(neededBytes, disk.freeBytes);
-  const reserve = Math.min(reserveBytes, disk.freeBytes - copy);
-  return (
-    <div className="mt-1 max-w-md">
-      <div className="flex h-2.5 overflow-hidden rounded bg-slate-200" role="img" aria-label={`Disk: ${formatBytes(used)} used, ${formatBytes(neededBytes)} for the copy, ${formatBytes(disk.freeBytes)} free`}>
-        <div className="bg-slate-500" style={{ width: pct(used) }} />
-        <div className={neededBytes > disk.freeBytes - reserveBytes ? "bg-red-500" : "bg-sky-500"} style={{ width: pct(copy), minWidth: copy > 0 ? 3 : 0 }} />
-        {reserve > 0 && <div className="bg-amber-300" style={{ width: pct(reserve), minWidth: 3 }} />}
-      </div>
-      <p className="mt-0.5 flex flex-wrap gap-x-3 text-xs text-slate-500">
-        <span><span className="mr-1 inline-block h-2 w-2 rounded-sm bg-slate-500" />used</span>
-        <span><span className="mr-1 inline-block h-2 w-2 rounded-sm bg-sky-500" />the copy</span>
-        <span><span className="mr-1 inline-block h-2 w-2 rounded-sm bg-amber-300" />left free</span>
-      </p>
+      {copyDisk && copyDisk.totalBytes > 0 && (
+        <DiskBar totalBytes={copyDisk.totalBytes} freeBytes={copyDisk.freeBytes} plannedBytes={disk.neededBytes} plannedLabel="the copy" reserveBytes={disk.reserveBytes} />
+      )}
     </div>
   );
 }

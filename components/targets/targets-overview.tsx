@@ -15,6 +15,7 @@ import { Badge } from "@/components/ui/badge";
 import { TodayIcon, todayStyles } from "@/components/backups/today-banner";
 import { EnvironmentBadge } from "./target-badge";
 import { SizeSparkline } from "./size-sparkline";
+import { StoragePanel } from "@/components/storage/storage-panel";
 
 /** The banner's headlines, short enough for a card. */
 const STATE_TEXT: Record<TodayState, string> = {
@@ -147,6 +148,7 @@ export function TargetsOverview() {
           ))}
         </ul>
       )}
+      <StoragePanel />
     </div>
   );
 }

@@ -2,11 +2,10 @@
 // not older than the target server, a recent successful backup, storage under the
 // warning threshold, room on local storage's disk for the next backup. Each answers "degraded" (works, needs attention), never "down":
 // only an unreachable database makes Vaultline down.
-import { statfs } from "node:fs/promises";
 import type { BackupContext } from "./context";
 import type { HealthCheck } from "../health-check";
 import { checkDumpCompatibility } from "./dump";
-import { storageUsage } from "./storage-usage";
+import { storageDisk, storageUsage } from "./storage-usage";
 import { lastGoodBackupAt } from "./last-success";
 import { scheduleStateSince } from "./schedule";
 import { getSettings } from "../settings";
@@ -60,36 +59,24 @@ export async function storageUsageCheck(ctx: Pick<BackupContext, "db">, warnByte
   return { status: "ok", ...fields };
 }
 
-/** The window whose largest FULL backup stands for the next one. */
-const RECENT_FULL_MS = 8 * 86_400_000;
-
 /**
  * Local storage's disk: degraded when the next backup would likely not fit above the reserve
  * a write leaves free (DISK_RESERVE_MB, decision 159) — said the day before the nightly
- * backup fails, not by its failure. "The next backup" is the largest FULL of the last 8 days.
+ * backup fails, not by its failure.
  */
 export async function storageDiskCheck(ctx: Pick<BackupContext, "db">, storage: LocalStorage, now = new Date()): Promise<HealthCheck> {
-  const s = await statfs(storage.root);
-  const freeBytes = s.bavail * s.bsize;
-  const fields = { dir: storage.root, freeBytes, totalBytes: s.blocks * s.bsize, reserveBytes: storage.reserveBytes };
-  if (freeBytes < storage.reserveBytes) {
-    return { status: "degraded", message: `the storage disk has ${formatBytes(freeBytes)} free, less than the ${formatBytes(storage.reserveBytes)} a backup leaves free (DISK_RESERVE_MB): backups to it stop`, ...fields };
+  const d = (await storageDisk(ctx.db, storage, now))!;
+  if (d.freeBytes < d.reserveBytes) {
+    return { status: "degraded", message: `the storage disk has ${formatBytes(d.freeBytes)} free, less than the ${formatBytes(d.reserveBytes)} a backup leaves free (DISK_RESERVE_MB): backups to it stop`, ...d };
   }
-  const largest = await ctx.db.backupJob.findFirst({
-    where: { kind: "FULL", status: "SUCCEEDED", sizeBytes: { not: null }, completedAt: { gte: new Date(now.getTime() - RECENT_FULL_MS) } },
-    orderBy: { sizeBytes: "desc" },
-    select: { sizeBytes: true },
-  });
-  const next = largest?.sizeBytes == null ? 0 : Number(largest.sizeBytes);
-  if (freeBytes - storage.reserveBytes < next) {
+  if (!d.fits) {
     return {
       status: "degraded",
-      message: `the next backup may not fit on the storage disk: ${formatBytes(freeBytes)} free, ${formatBytes(storage.reserveBytes)} of it kept free (DISK_RESERVE_MB), and the largest FULL backup of the last 8 days took ${formatBytes(next)}`,
-      ...fields,
-      nextBackupBytes: next,
+      message: `the next backup may not fit on the storage disk: ${formatBytes(d.freeBytes)} free, ${formatBytes(d.reserveBytes)} of it kept free (DISK_RESERVE_MB), and the largest FULL backup of the last 8 days took ${formatBytes(d.nextBackupBytes)}`,
+      ...d,
     };
   }
-  return { status: "ok", ...fields, nextBackupBytes: next };
+  return { status: "ok", ...d };
 }
 
 /** The backup domain's checks for GET /api/health, by name; each runs when called. */

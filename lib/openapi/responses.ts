@@ -134,7 +134,23 @@ export const todaySchema = z
 check(todaySchema).is<TodaySummary>(true);
 
 export const storageUsageSchema = z
-  .object({ totalBytes: z.number(), warnBytes: z.number().nullable(), overWarn: z.boolean(), backups: count })
+  .object({
+    totalBytes: z.number(),
+    warnBytes: z.number().nullable(),
+    overWarn: z.boolean(),
+    backups: count,
+    disk: z
+      .object({
+        dir: z.string(),
+        freeBytes: z.number(),
+        totalBytes: z.number(),
+        reserveBytes: z.number().describe("DISK_RESERVE_MB: a backup stops before it takes this"),
+        nextBackupBytes: z.number().describe("The largest FULL backup of the last 8 days, taken for what the next one needs (0: none)"),
+        fits: z.boolean().describe("The next backup fits above the reserve"),
+      })
+      .nullable()
+      .describe("Local storage's disk; null for S3"),
+  })
   .meta({ id: "StorageUsage" });
 check(storageUsageSchema).is<StorageUsage>(true);
 
