@@ -149,15 +149,14 @@ export async function buildPreview(
   // same pooler, which can take the server session it waits to see shared (decision 148; the
   // pooler test failed 1 run in 3 while the preview's reads ran beside it).
   const cap = await (opts.capabilities ?? probeTarget(ctx.targetUrl, roles ?? []));
-  const [rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, searchPath, facts] = await Promise.all([
+  const [rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, [searchPath, facts]] = await Promise.all([
     schemaSnapshot(ctx.targetUrl),
     prismaMigrationRows(ctx.targetUrl),
     tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 3000, exact: opts.exactCounts }),
     backupCatalog ? catalogBesideRecord(ctx.targetUrl, excluded, backupCatalog) : Promise.resolve(null),
     planExtensionVersions(ctx.targetUrl, backupCatalog),
-    withClient(ctx.targetUrl, (c) => searchPathProblems(c, excluded), "vaultline-preview"),
-    // Not knowing the server's disk does not stop a preview.
-    withClient(ctx.targetUrl, serverFacts, "vaultline-preview").catch(() => null),
+    // One session for both; not knowing the server's disk does not stop a preview.
+    withClient(ctx.targetUrl, async (c) => [await searchPathProblems(c, excluded), await serverFacts(c).catch(() => null)] as const, "vaultline-preview"),
   ]);
   const targetIsVaultline = ctx.targetUrl === ctx.appDatabaseUrl;
   const strategy = chooseStrategy(cap, { targetIsVaultline, setting: ctx.restoreStrategy ?? "auto", keepHours: ctx.restoreKeepPreviousHours ?? 24 });
