@@ -151,23 +151,38 @@ type ServerDiskPlan = NonNullable<NonNullable<RestorePreview["plan"]>["serverDis
 /**
  * The server's disk (lib/backup/server-disk.ts): what the restored copy takes there beside
  * what the disk has, drawn as the disk is — used, the copy, the room the restore leaves, free.
+ * A database with relations in other tablespaces gets one bar per disk its copy lands on.
  */
 function ServerDiskLine({ disk, strategy, keepHours }: { disk: ServerDiskPlan; strategy: "swap" | "in-place"; keepHours: number }) {
-  const copyDisk = disk.disks?.find((d) => d.holds.includes("copy")) ?? null;
-  const short = copyDisk !== null && copyDisk.freeBytes - disk.reserveBytes < disk.neededBytes;
+  const copyDisks = disk.disks?.filter((d) => d.holds.includes("copy")) ?? [];
+  // Restores recorded before the copy was split by tablespace carry the whole copy only.
+  const needOn = (d: (typeof copyDisks)[number]) => d.neededBytes ?? disk.neededBytes;
+  const shortOn = (d: (typeof copyDisks)[number]) => d.freeBytes - disk.reserveBytes < needOn(d);
+  const short = copyDisks.some(shortOn);
+  const one = copyDisks.length === 1 ? copyDisks[0] : null;
   const basis = disk.basis === "backup" ? "the database's size when it was backed up" : "the live database's size now; this backup did not record its own";
   const held = strategy === "swap" ? `until the previous database is dropped, ${keepHours} h after the swap` : "until the restore's transaction ends";
+  const partOf = (d: (typeof copyDisks)[number]) => (d.tablespaces?.length ? `the copy's part in ${d.tablespaces.join(", ")}` : "the copy");
   return (
-    <div className="mt-1" data-testid="restore-server-disk" data-enough={copyDisk ? (short ? "no" : "yes") : "unknown"}>
+    <div className="mt-1" data-testid="restore-server-disk" data-enough={copyDisks.length ? (short ? "no" : "yes") : "unknown"}>
       <p className={short ? "font-medium text-red-700" : ""}>
-        Server disk{copyDisk && <> (<span className="font-mono text-xs">{copyDisk.dir}</span>)</>}: the restored copy takes about {formatBytes(disk.neededBytes)} ({basis}), {held}
-        {copyDisk ? `; ${formatBytes(copyDisk.freeBytes)} free of ${formatBytes(copyDisk.totalBytes)}.` : "."}
-        {copyDisk && (short ? ` Not enough: the restore stops before less than ${formatBytes(disk.reserveBytes)} would be left, so it will most likely not finish. Free space on the server first.` : ` The restore stops if less than ${formatBytes(disk.reserveBytes)} would be left.`)}
-        {!copyDisk && ` Vaultline cannot see the server's free space (${disk.unmeasured ?? "not measured"}): check the server has room before you restore.`}
+        Server disk{one && <> (<span className="font-mono text-xs">{one.dir}</span>)</>}: the restored copy takes about {formatBytes(disk.neededBytes)} ({basis}), {held}
+        {one ? `; ${formatBytes(one.freeBytes)} free of ${formatBytes(one.totalBytes)}.` : copyDisks.length ? `, spread over ${copyDisks.length} disks by tablespace.` : "."}
+        {copyDisks.length > 0 &&
+          (short ? ` Not enough: the restore stops before less than ${formatBytes(disk.reserveBytes)} would be left, so it will most likely not finish. Free space on the server first.` : ` The restore stops if less than ${formatBytes(disk.reserveBytes)} would be left.`)}
+        {!copyDisks.length && ` Vaultline cannot see the server's free space (${disk.unmeasured ?? "not measured"}): check the server has room before you restore.`}
       </p>
-      {copyDisk && copyDisk.totalBytes > 0 && (
-        <DiskBar totalBytes={copyDisk.totalBytes} freeBytes={copyDisk.freeBytes} plannedBytes={disk.neededBytes} plannedLabel="the copy" reserveBytes={disk.reserveBytes} />
-      )}
+      {copyDisks.map((d) => (
+        <div key={d.dir} data-testid="restore-server-disk-part" data-enough={shortOn(d) ? "no" : "yes"}>
+          {!one && (
+            <p className={`mt-1 text-xs ${shortOn(d) ? "font-medium text-red-700" : "text-slate-600"}`}>
+              <span className="font-mono">{d.dir}</span> ({d.tablespaces?.length ? `tablespace${d.tablespaces.length > 1 ? "s" : ""} ${d.tablespaces.join(", ")}` : "the copy"}): about {formatBytes(needOn(d))},{" "}
+              {formatBytes(d.freeBytes)} free of {formatBytes(d.totalBytes)}
+            </p>
+          )}
+          {d.totalBytes > 0 && <DiskBar totalBytes={d.totalBytes} freeBytes={d.freeBytes} plannedBytes={needOn(d)} plannedLabel={partOf(d)} reserveBytes={disk.reserveBytes} />}
+        </div>
+      ))}
     </div>
   );
 }

@@ -17,7 +17,7 @@ import { maintenanceClient, withDatabase } from "./swap";
 import { poolerProblem, sharesServerSessions } from "./pooler";
 import { quoteIdent } from "./quote";
 import { withClient } from "./pg-client";
-import { DEFAULT_DISK_RESERVE_BYTES, guardServerDisks, planServerDisk, serverFacts, type DiskGuard } from "./server-disk";
+import { DEFAULT_DISK_RESERVE_BYTES, diskWatch, planServerDisk, relationPlacement, serverFacts } from "./server-disk";
 import { tableRowEstimates } from "./introspect";
 import { checksumDatabase } from "./table-checksums";
 import type { Manifest } from "./manifest";
@@ -213,8 +213,7 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
   let result: DrillResult;
   // The scratch copy is a second copy of the database, by default on the target's own server,
   // unattended: watched like a restore's, where the disk can be seen (decision 159).
-  const diskLow = new AbortController();
-  let guard: DiskGuard | null = null;
+  const disks = diskWatch();
   try {
     const v = await verifyBackupObjects(ctx, job);
     if (!v.ok || !v.manifest) throw new Error(`verification failed: ${v.reason}`);
@@ -225,8 +224,12 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     const scratch = withDatabase(server, name);
     const reserveBytes = ctx.diskReserveBytes ?? DEFAULT_DISK_RESERVE_BYTES;
     const facts = await withClient(scratch, serverFacts, "vaultline-drill").catch(() => null);
-    const disk = facts ? await planServerDisk(facts, { backupDatabaseBytes: v.manifest.database.sizeBytes, reserveBytes }) : null;
-    if (disk?.places) guard = guardServerDisks(disk.places, { reserveBytes, onShort: (reason) => diskLow.abort(new Error(reason)) });
+    // On the target's own server, the scratch copy's relations go where the target keeps
+    // them (a tablespace of their own); the scratch database itself is empty.
+    const placement = ctx.drillDatabaseUrl ? undefined : await withClient(ctx.targetUrl, relationPlacement, "vaultline-drill").catch(() => undefined);
+    const disk = facts ? await planServerDisk(facts, { backupDatabaseBytes: v.manifest.database.sizeBytes, reserveBytes, placement }) : null;
+    // As often as a restore looks (restore.ts).
+    disks.watch(disk?.places, { reserveBytes, intervalMs: Math.min(ctx.heartbeatMs, 1000) });
     // The recovery an operator would live through: fetch, decrypt, decompress, restore.
     const recoveryStarted = Date.now();
     // Extensions at the backup's versions, as a restore makes them (decision 152).
@@ -241,10 +244,10 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     // Statement by statement, not in one transaction: the scratch copy is dropped whatever
     // happens, and one transaction locks every object it makes — more than the server's
     // lock table holds for a database of a few thousand tables (decision 145).
-    await spawnPgRestore(archive, scratch, { binDir: ctx.pgBinDir, noOwner: true, noPrivileges: true, signal: diskLow.signal });
+    await spawnPgRestore(archive, scratch, { binDir: ctx.pgBinDir, noOwner: true, noPrivileges: true, signal: disks.signal });
     recoverySeconds = (Date.now() - recoveryStarted) / 1000;
     const compared = await compareWithManifest(v.manifest, scratch);
-    diskLow.signal.throwIfAborted();
+    disks.signal.throwIfAborted();
     // Nothing to compare (every table above the checksum bound, or an empty database) is
     // not a failure: pg_restore did restore the archive, and the note says what was unchecked.
     const reason = failureReason(compared.tables);
@@ -253,7 +256,7 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
   } catch (e) {
     result = {
       ok: false,
-      reason: ((diskLow.signal.aborted ? diskLow.signal.reason : e) as Error).message.split("\n")[0],
+      reason: (disks.reason() ?? (e as Error).message).split("\n")[0],
       compared: "nothing",
       tables: [],
       recoverySeconds,
@@ -262,7 +265,7 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
       drillId,
     };
   } finally {
-    guard?.stop();
+    disks.stop();
     await admin(server, `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch((e: Error) => log.error({ err: e.message, name }, "could not drop drill database"));
   }
   await recordDrill(ctx, id, result);

@@ -20,7 +20,7 @@ import { toolVersionLine } from "./tool-path";
 import { removeOrphanSpools, restoreSpoolPrefix } from "./restore-spool";
 import { measureTempSpace, spoolBytes, tempSpaceProblem } from "./temp-space";
 import { progressColumns, type LiveProgress } from "./live-progress";
-import { guardServerDisks, type DiskGuard, type ServerDiskPlan } from "./server-disk";
+import { diskWatch, type ServerDiskPlan } from "./server-disk";
 import { watchServerActivity, type ActivitySample, type ActivityWatch, type RestoreActivity } from "./server-activity";
 import { describeWaits } from "../restore-activity-text";
 import { Prisma } from "../generated/prisma/client";
@@ -168,8 +168,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
   // A lock lost to another operation on this target stops the restore before it replaces
   // anything (locks.ts): the copy is discarded, the in-place transaction rolled back.
   // So does the server's disk running low under the copy (server-disk.ts).
-  const diskLow = new AbortController();
-  const signal = AbortSignal.any([...(opts.signal ? [opts.signal] : []), lock.lost, diskLow.signal]);
+  const disks = diskWatch((reason) => rlog.error({ reason }, "the server's disk ran low; the restore stops"));
+  const signal = AbortSignal.any([...(opts.signal ? [opts.signal] : []), lock.lost, disks.signal]);
   const startedAt = new Date();
   let current: RestoreRecord = toRecord({ ...first, status: "RUNNING", startedAt, phase: "starting" });
   const rlog = log.child({ jobId: restoreId, backupId: first.backupId });
@@ -211,21 +211,10 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     watch = watchServerActivity(url, { application: "vaultline-restore", intervalMs: watchMs });
   };
   // The server's disk, watched while the copy grows, where it can be seen (decision 159).
-  let diskGuard: DiskGuard | null = null;
-  const guardDisk = (plan: ServerDiskPlan | null | undefined) => {
-    if (!plan?.disks) return;
-    diskGuard = guardServerDisks(plan.disks, {
-      reserveBytes: plan.reserveBytes,
-      intervalMs: Math.min(ctx.heartbeatMs, 1000),
-      onShort: (reason) => {
-        rlog.error({ reason }, "the server's disk ran low; the restore stops");
-        diskLow.abort(new Error(reason));
-      },
-    });
-  };
+  const guardDisk = (plan: ServerDiskPlan | null | undefined) =>
+    plan && disks.watch(plan.disks, { reserveBytes: plan.reserveBytes, intervalMs: Math.min(ctx.heartbeatMs, 1000) });
   const stopWatch = async () => {
-    diskGuard?.stop();
-    diskGuard = null;
+    disks.stop();
     // For the failure's reason: a wait seen in the last two samples or so (after a lock
     // timeout the session no longer waits, and the very last sample may say so).
     lastWaiting = watch?.lastWaiting(2 * watchMs + 1000) ?? null;
@@ -550,7 +539,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     forgetPrivateKey(restoreId);
     clearInterval(heartbeat);
     // Stopped with the database part; here too when a step before it failed.
-    (diskGuard as DiskGuard | null)?.stop();
+    disks.stop();
     await lock.release();
     await emitEngineEvent({ type: "restore.finished", restoreId, status: current.status === "SUCCEEDED" ? "SUCCEEDED" : "FAILED" });
   }

@@ -185,7 +185,19 @@ export const restorePreviewSchema = z
             tablespace: z.string(),
             reserveBytes: z.number().describe("Free space the restore leaves (DISK_RESERVE_MB): it stops before the copy or its WAL take it"),
             disks: z
-              .array(z.object({ dir: z.string(), holds: z.array(z.enum(["copy", "wal"])), freeBytes: z.number(), totalBytes: z.number() }))
+              .array(
+                z.object({
+                  dir: z.string(),
+                  holds: z.array(z.enum(["copy", "wal"])),
+                  tablespaces: z
+                    .array(z.string())
+                    .optional()
+                    .describe("The tablespaces whose part of the copy lands on this disk; set only when the database keeps relations in a tablespace other than its own"),
+                  neededBytes: z.number().optional().describe("What the copy takes on this disk (0 for the WAL's alone)"),
+                  freeBytes: z.number(),
+                  totalBytes: z.number(),
+                }),
+              )
               .nullable()
               .describe("The server's disks as measured on this machine; null when they could not be"),
             unmeasured: z.string().nullable().describe("Why the disks were not measured (the server runs elsewhere, the role may not read data_directory); null when they were"),

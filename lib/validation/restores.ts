@@ -57,7 +57,8 @@ export interface RestorePreview {
       basis: "backup" | "live";
       tablespace: string;
       reserveBytes: number;
-      disks: { dir: string; holds: ("copy" | "wal")[]; freeBytes: number; totalBytes: number }[] | null;
+      /** `tablespaces` and `neededBytes` (the copy's part on that disk) are set where the copy is split by tablespace; absent in restores recorded before. */
+      disks: { dir: string; holds: ("copy" | "wal")[]; tablespaces?: string[]; neededBytes?: number; freeBytes: number; totalBytes: number }[] | null;
       unmeasured: string | null;
     } | null;
     /** Null when the connecting role is a superuser; else the backup's objects only a superuser may create (empty: none, or a backup that did not record them). */
