@@ -1,10 +1,12 @@
 // A target whose largest table lives in a tablespace of its own, on another disk (decision
 // 160): the restore dialog draws one bar per disk the restored copy lands on, each with that
-// disk's part. The tablespace is made on /dev/shm (a tmpfs here, another device than the
+// disk's part. The target has uploads too (its own FILES_DIR): the dialog draws that disk
+// with the backup's files on it (decision 161). The tablespace is made on /dev/shm (a tmpfs here, another device than the
 // data directory's); where that cannot be done (not root, no separate /dev/shm) the test is
 // skipped and says so.
 import { test, expect } from "@playwright/test";
-import { chmodSync, chownSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { E2E } from "./env";
 import { screenshot, sql } from "./helpers";
@@ -18,6 +20,7 @@ const SHM = "/dev/shm";
 test.describe.serial("a restore whose copy lands on two disks", () => {
   let targetId = "";
   let dir = "";
+  let uploads = "";
 
   test.beforeAll(async ({ browser }) => {
     const [{ data }] = await sql<{ data: string }>("SELECT current_setting('data_directory') AS data");
@@ -38,8 +41,13 @@ test.describe.serial("a restore whose copy lands on two disks", () => {
        CREATE TABLE events (id bigint, body text NOT NULL, CONSTRAINT events_pkey PRIMARY KEY (id) USING INDEX TABLESPACE ${TABLESPACE}) TABLESPACE ${TABLESPACE};
        INSERT INTO events SELECT g, md5(g::text) || md5((g * 7)::text) FROM generate_series(1, 100000) g;`,
     );
+    uploads = mkdtempSync(path.join(tmpdir(), "vaultline-e2e-uploads-"));
+    mkdirSync(path.join(uploads, "avatars"));
+    for (let i = 0; i < 20; i++) writeFileSync(path.join(uploads, "avatars", `${i}.png`), Buffer.alloc(64 * 1024, i));
     const ctx = await browser.newContext({ storageState: E2E.adminState, baseURL: E2E.baseURL });
     targetId = await createTarget(ctx.request, "split-disk", "prod", DB);
+    const set = await ctx.request.patch(`/api/targets/${targetId}`, { headers: E2E.sameOrigin, data: { settings: { filesDir: uploads } } });
+    expect(set.status(), await set.text()).toBe(200);
     await ctx.close();
   });
 
@@ -52,11 +60,12 @@ test.describe.serial("a restore whose copy lands on two disks", () => {
     await sql(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`).catch(() => undefined);
     await sql(`DROP TABLESPACE IF EXISTS ${TABLESPACE}`).catch(() => undefined);
     if (dir) rmSync(dir, { recursive: true, force: true });
+    if (uploads) rmSync(uploads, { recursive: true, force: true });
   });
 
   test("the dialog draws each disk with its part of the copy, named by tablespace", async ({ page }) => {
     test.setTimeout(180_000);
-    const created = await page.request.post("/api/backups", { headers: E2E.sameOrigin, data: { kind: "FULL", target: targetId, note: "e2e split disk" } });
+    const created = await page.request.post("/api/backups", { headers: E2E.sameOrigin, data: { kind: "FULL", target: targetId, note: "e2e split disk", includeFiles: true } });
     expect(created.status(), await created.text()).toBe(202);
     const { id } = (await created.json()) as { id: string };
     await expect
@@ -75,7 +84,12 @@ test.describe.serial("a restore whose copy lands on two disks", () => {
     await expect(parts.nth(0)).toContainText(/\(tablespace pg_default\): about [0-9.]+ [KM]iB, [0-9.]+ [GMT]iB free of [0-9.]+ [GMT]iB/);
     await expect(parts.nth(1)).toContainText(new RegExp(`^${dir} \\(tablespace ${TABLESPACE}\\): about [0-9.]+ MiB, [0-9.]+ [GMT]iB free of [0-9.]+ [GMT]iB`));
     await expect(parts.nth(1).getByRole("img", { name: new RegExp(`^Disk: .* used, [0-9.]+ MiB for the copy's part in ${TABLESPACE}, .* free of .*$`) })).toBeVisible();
-    await serverDisk.scrollIntoViewIfNeeded();
+    // The uploads: 20 files of 64 KiB, their tar a little more.
+    const filesDisk = dialog.getByTestId("restore-files-disk");
+    await expect(filesDisk).toHaveAttribute("data-enough", "yes");
+    await expect(filesDisk).toContainText(new RegExp(`^Files \\(${uploads}\\): the backup's files take about 1\\.[0-9]+ MiB, beside the files there now until they are all in place; [0-9.]+ [GMT]iB free of [0-9.]+ [GMT]iB\\.`));
+    await expect(filesDisk.getByRole("img", { name: /^Disk: .* used, 1\.[0-9]+ MiB for the files, .* free of .*$/ })).toBeVisible();
+    await filesDisk.scrollIntoViewIfNeeded();
     await screenshot(page, "restore-modal-server-disk-split");
     await page.keyboard.press("Escape");
     await expect(dialog).toBeHidden();

@@ -124,6 +124,7 @@ function PlanBox({ plan }: { plan: NonNullable<RestorePreview["plan"]> }) {
       )}
       {plan.tempSpace && <TempSpaceLine space={plan.tempSpace} />}
       {plan.serverDisk && <ServerDiskLine disk={plan.serverDisk} strategy={plan.strategy} keepHours={plan.keepHours ?? 24} />}
+      {plan.filesDisk && <FilesDiskLine disk={plan.filesDisk} />}
       {plan.needsSuperuser && plan.needsSuperuser.objects.length > 0 && (
         <p className="mt-1 font-medium text-red-700" data-testid="restore-needs-superuser">
           Only a superuser may create {plan.needsSuperuser.objects.length === 1 ? "one object" : `${plan.needsSuperuser.objects.length} objects`} in this backup, and{" "}
@@ -183,6 +184,25 @@ function ServerDiskLine({ disk, strategy, keepHours }: { disk: ServerDiskPlan; s
           {d.totalBytes > 0 && <DiskBar totalBytes={d.totalBytes} freeBytes={d.freeBytes} plannedBytes={needOn(d)} plannedLabel={partOf(d)} reserveBytes={disk.reserveBytes} />}
         </div>
       ))}
+    </div>
+  );
+}
+
+type FilesDiskPlan = NonNullable<NonNullable<RestorePreview["plan"]>["filesDisk"]>;
+
+/** FILES_DIR's disk (lib/backup/files-disk.ts): the backup's files land there beside the files there now. */
+function FilesDiskLine({ disk }: { disk: FilesDiskPlan }) {
+  const short = disk.freeBytes !== null && disk.freeBytes - disk.reserveBytes < disk.neededBytes;
+  return (
+    <div className="mt-1" data-testid="restore-files-disk" data-enough={disk.freeBytes === null ? "unknown" : short ? "no" : "yes"}>
+      <p className={short ? "font-medium text-red-700" : ""}>
+        Files (<span className="font-mono text-xs">{disk.dir}</span>): the backup&apos;s files take about {formatBytes(disk.neededBytes)}, beside the files there now until they are all in place
+        {disk.freeBytes === null ? "; the disk's free space is unknown." : `; ${formatBytes(disk.freeBytes)} free of ${formatBytes(disk.totalBytes ?? 0)}.`}
+        {short && ` Not enough above the ${formatBytes(disk.reserveBytes)} a restore leaves free: the restore will refuse to run.`}
+      </p>
+      {disk.freeBytes !== null && !!disk.totalBytes && (
+        <DiskBar totalBytes={disk.totalBytes} freeBytes={disk.freeBytes} plannedBytes={disk.neededBytes} plannedLabel="the files" reserveBytes={disk.reserveBytes} />
+      )}
     </div>
   );
 }

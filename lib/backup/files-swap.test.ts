@@ -1,69 +1,201 @@
 // The files swap at every point a crash can stop it: recovery leaves FILES_DIR wholly old
-// or wholly new, never empty, half-extracted or mixed.
+// or wholly new, never empty, half-extracted or mixed. The swap happens inside FILES_DIR
+// (decision 161); swaps an older Vaultline staged beside it are still recovered.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { mkdtemp, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { recoverFilesSwaps } from "./files-swap";
+import { Readable } from "node:stream";
+import { recoverFilesSwaps, swapInFiles } from "./files-swap";
+import { tarDirectory } from "./files";
 
 let root: string;
 let live: string;
 const id = "r1";
 
+/** Every file under dir, by relative path, with its content. */
 async function tree(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const f of await readdir(dir)) out[f] = await readFile(path.join(dir, f), "utf8");
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) out[path.relative(dir, path.join(e.parentPath, e.name))] = await readFile(path.join(e.parentPath, e.name), "utf8");
+  }
   return out;
 }
 
 beforeEach(async () => {
   root = await mkdtemp(path.join(tmpdir(), "vaultline-files-swap-"));
   live = path.join(root, "uploads");
-  await mkdir(live);
+  await mkdir(path.join(live, "avatars"), { recursive: true });
   await writeFile(path.join(live, "a.txt"), "old");
+  await writeFile(path.join(live, "avatars", "1.png"), "old-avatar");
 });
 afterEach(async () => rm(root, { recursive: true, force: true }));
 
+const n = {
+  fresh: () => path.join(live, `.vaultline-restore-${id}`),
+  ready: () => path.join(live, `.vaultline-restore-${id}.ready`),
+  moved: () => path.join(live, `.vaultline-restore-${id}.moved`),
+  before: () => path.join(live, `.vaultline-before-${id}`),
+};
+const NEW = { "b.txt": "new", "docs/c.txt": "new-doc" };
+const OLD = { "a.txt": "old", "avatars/1.png": "old-avatar" };
+
 async function extracted(complete: boolean) {
-  await mkdir(`${live}.restore-${id}`);
-  await writeFile(path.join(`${live}.restore-${id}`, "b.txt"), "new");
-  if (complete) await writeFile(`${live}.restore-${id}.ready`, "");
+  await mkdir(path.join(n.fresh(), "docs"), { recursive: true });
+  await writeFile(path.join(n.fresh(), "b.txt"), "new");
+  await writeFile(path.join(n.fresh(), "docs", "c.txt"), "new-doc");
+  if (complete) await writeFile(n.ready(), "");
 }
 
+async function oldAside(all: boolean) {
+  await mkdir(n.before());
+  await rename(path.join(live, "a.txt"), path.join(n.before(), "a.txt"));
+  if (all) {
+    await rename(path.join(live, "avatars"), path.join(n.before(), "avatars"));
+    await writeFile(n.moved(), "");
+  }
+}
+
+describe("swapInFiles", () => {
+  it("swaps the archive in, inside FILES_DIR, and leaves nothing of its own behind", async () => {
+    const src = path.join(root, "src");
+    await mkdir(path.join(src, "docs"), { recursive: true });
+    await writeFile(path.join(src, "b.txt"), "new");
+    await writeFile(path.join(src, "docs", "c.txt"), "new-doc");
+    await swapInFiles(live, id, tarDirectory(src));
+    expect(await tree(live)).toEqual(NEW);
+    expect((await readdir(live)).sort()).toEqual(["b.txt", "docs"]);
+    expect((await readdir(root)).sort()).toEqual(["src", "uploads"]);
+  });
+
+  it("a failed extraction removes its partial copy; FILES_DIR keeps what it had", async () => {
+    const broken = Readable.from([Buffer.alloc(1024, 7)]);
+    await expect(swapInFiles(live, id, broken)).rejects.toThrow();
+    expect(await tree(live)).toEqual(OLD);
+    expect((await readdir(live)).sort()).toEqual(["a.txt", "avatars"]);
+  });
+
+  it("a disk check that throws stops the extraction, and the partial copy goes", async () => {
+    const src = path.join(root, "src");
+    await mkdir(src);
+    for (let i = 0; i < 8; i++) await writeFile(path.join(src, `f${i}.bin`), Buffer.alloc(64 * 1024, i));
+    let looks = 0;
+    const checkDisk = {
+      everyBytes: 100 * 1024,
+      check: async () => {
+        if (++looks === 3) throw new Error("Stopped before the files disk filled up");
+      },
+    };
+    await expect(swapInFiles(live, id, tarDirectory(src), { checkDisk })).rejects.toThrow("Stopped before the files disk filled up");
+    expect(looks).toBe(3);
+    expect(await tree(live)).toEqual(OLD);
+    expect((await readdir(live)).sort()).toEqual(["a.txt", "avatars"]);
+  });
+});
+
 describe("recoverFilesSwaps", () => {
-  it("crash mid-extraction: the half-extracted copy is discarded, the old directory stays", async () => {
+  it("crash mid-extraction: the half-extracted copy is discarded, the old files stay", async () => {
     await extracted(false);
     expect(await recoverFilesSwaps(live)).toEqual([`files swap ${id} rolled back`]);
-    expect(await tree(live)).toEqual({ "a.txt": "old" });
-    expect(await readdir(root)).toEqual(["uploads"]);
+    expect(await tree(live)).toEqual(OLD);
+    expect((await readdir(live)).sort()).toEqual(["a.txt", "avatars"]);
   });
 
-  it("crash after the extraction completed, before any rename: the swap is finished", async () => {
+  it("crash after the extraction completed, before anything moved: the swap is finished", async () => {
     await extracted(true);
-    await recoverFilesSwaps(live);
-    expect(await tree(live)).toEqual({ "b.txt": "new" });
-    expect(await readdir(root)).toEqual(["uploads"]);
+    expect(await recoverFilesSwaps(live)).toEqual([`files swap ${id} finished`]);
+    expect(await tree(live)).toEqual(NEW);
   });
 
-  it("crash between the two renames (no live directory at all): the swap is finished", async () => {
+  it("crash while the old entries were moved aside: the swap is finished", async () => {
     await extracted(true);
-    await rename(live, `${live}.before-${id}`);
+    await oldAside(false);
     await recoverFilesSwaps(live);
-    expect(await tree(live)).toEqual({ "b.txt": "new" });
-    expect(await readdir(root)).toEqual(["uploads"]);
+    expect(await tree(live)).toEqual(NEW);
   });
 
-  it("crash after both renames, before cleanup: the old copy is removed", async () => {
+  it("crash while the new entries were moved in: the swap is finished", async () => {
     await extracted(true);
-    await rename(live, `${live}.before-${id}`);
-    await rename(`${live}.restore-${id}`, live);
+    await oldAside(true);
+    await rename(path.join(n.fresh(), "b.txt"), path.join(live, "b.txt"));
     await recoverFilesSwaps(live);
-    expect(await tree(live)).toEqual({ "b.txt": "new" });
-    expect(await readdir(root)).toEqual(["uploads"]);
+    expect(await tree(live)).toEqual(NEW);
+  });
+
+  it("crash during the cleanup (markers gone, old entries not yet): the old entries go", async () => {
+    await extracted(true);
+    await oldAside(true);
+    for (const e of await readdir(n.fresh())) await rename(path.join(n.fresh(), e), path.join(live, e));
+    await rm(n.moved());
+    await rm(n.ready());
+    expect(await recoverFilesSwaps(live)).toEqual([`files swap ${id} cleaned up`]);
+    expect(await tree(live)).toEqual(NEW);
+    expect((await readdir(live)).sort()).toEqual(["b.txt", "docs"]);
   });
 
   it("nothing to do when no swap was interrupted", async () => {
     expect(await recoverFilesSwaps(live)).toEqual([]);
-    expect(await tree(live)).toEqual({ "a.txt": "old" });
+    expect(await tree(live)).toEqual(OLD);
+  });
+});
+
+describe("recoverFilesSwaps, swaps an older Vaultline staged beside FILES_DIR", () => {
+  async function besideExtracted(complete: boolean) {
+    await mkdir(`${live}.restore-${id}`);
+    await writeFile(path.join(`${live}.restore-${id}`, "b.txt"), "new");
+    if (complete) await writeFile(`${live}.restore-${id}.ready`, "");
+  }
+
+  it("an incomplete extraction is discarded", async () => {
+    await besideExtracted(false);
+    expect(await recoverFilesSwaps(live)).toEqual([`files swap ${id} rolled back`]);
+    expect(await tree(live)).toEqual(OLD);
+    expect(await readdir(root)).toEqual(["uploads"]);
+  });
+
+  it("a complete one is finished, between its two renames too", async () => {
+    await besideExtracted(true);
+    await rename(live, `${live}.before-${id}`);
+    await recoverFilesSwaps(live);
+    expect(await tree(live)).toEqual({ "b.txt": "new" });
+    expect(await readdir(root)).toEqual(["uploads"]);
+  });
+});
+
+describe("tarDirectory", () => {
+  it("leaves out a restore's staging and a filesystem's lost+found at the top, not deeper", async () => {
+    await extracted(false);
+    await mkdir(path.join(live, "lost+found"));
+    await writeFile(path.join(live, "lost+found", "#1234"), "fsck's");
+    await mkdir(path.join(live, "avatars", "lost+found"));
+    await writeFile(path.join(live, "avatars", "lost+found", "x"), "the application's");
+    const out = path.join(root, "out");
+    await swapInFiles(out, "t", tarDirectory(live));
+    expect(await tree(out)).toEqual({ ...OLD, "avatars/lost+found/x": "the application's" });
+  });
+});
+
+describe("tarDirectory, read by a reader that stops early (a storage write that failed)", () => {
+  it("stops its walk without an unhandled rejection, which would end the worker's process", async () => {
+    const src = path.join(root, "many");
+    await mkdir(src);
+    for (let i = 0; i < 200; i++) await writeFile(path.join(src, `f${String(i).padStart(3, "0")}.bin`), Buffer.alloc(32 * 1024, i));
+    const rejections: unknown[] = [];
+    const onRejection = (e: unknown) => rejections.push(e);
+    process.on("unhandledRejection", onRejection);
+    try {
+      const archive = tarDirectory(src);
+      // As stream.pipeline does: the reader's own error is handled.
+      archive.on("error", () => undefined);
+      for await (const _ of archive) {
+        void _;
+        archive.destroy(new Error("storage went away"));
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      process.off("unhandledRejection", onRejection);
+    }
+    expect(rejections).toEqual([]);
   });
 });

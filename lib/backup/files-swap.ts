@@ -1,17 +1,29 @@
 // The files part of a restore, swapped in so that a crash at any moment leaves FILES_DIR
-// wholly old or wholly new: the archive is extracted beside the live directory, a marker
-// says the extraction is complete, and only then is the live directory moved aside and the
-// new one moved in. On start, recoverFilesSwaps() finishes a swap whose marker exists and
-// discards one whose extraction never completed.
+// wholly old or wholly new (decision 161). Everything happens inside FILES_DIR, on its own
+// disk: a FILES_DIR that is a mount point of its own (a Docker volume, a Kubernetes volume)
+// cannot be renamed ("EBUSY"), and the directory above it is often not Vaultline's to write.
+//
+//   1. the archive is extracted into FILES_DIR/.vaultline-restore-<id>/;
+//   2. the marker .vaultline-restore-<id>.ready says the extraction is complete;
+//   3. every entry of FILES_DIR (but Vaultline's own) moves into .vaultline-before-<id>/;
+//   4. the marker .vaultline-restore-<id>.moved says the old entries are all aside;
+//   5. every entry of the extraction moves up into FILES_DIR;
+//   6. the markers go, then the old entries.
+//
+// Renames within one directory tree on one disk: no data is copied, and the old files are
+// kept until the new ones are all in place. On start, recoverFilesSwaps() finishes a swap
+// whose extraction was complete and discards one whose extraction was not. Swaps an older
+// Vaultline left beside FILES_DIR (FILES_DIR.restore-<id>) are finished or discarded too.
 import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import { extractTarInto } from "./files";
+import { extractTarInto, notTheApplications, STAGING_PREFIX, type DiskCheck } from "./files";
 
-const names = (live: string, id: string) => ({
-  fresh: `${live}.restore-${id}`,
-  ready: `${live}.restore-${id}.ready`,
-  old: `${live}.before-${id}`,
+const inside = (live: string, id: string) => ({
+  fresh: path.join(live, `${STAGING_PREFIX}restore-${id}`),
+  ready: path.join(live, `${STAGING_PREFIX}restore-${id}.ready`),
+  moved: path.join(live, `${STAGING_PREFIX}restore-${id}.moved`),
+  before: path.join(live, `${STAGING_PREFIX}before-${id}`),
 });
 
 async function exists(p: string): Promise<boolean> {
@@ -24,25 +36,39 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
+/** Steps 3 to 6, from wherever a crash stopped them; each is safe to run again. */
 async function finish(live: string, id: string): Promise<void> {
-  const n = names(live, id);
-  if (await exists(n.fresh)) {
-    if (await exists(live)) {
-      if (await exists(n.old)) await rm(n.old, { recursive: true, force: true });
-      await rename(live, n.old);
-    }
-    await rename(n.fresh, live);
+  const n = inside(live, id);
+  if (!(await exists(n.moved))) {
+    await mkdir(n.before, { recursive: true });
+    for (const e of await readdir(live)) if (!notTheApplications(e)) await rename(path.join(live, e), path.join(n.before, e));
+    await writeFile(n.moved, "", { flush: true });
   }
+  if (await exists(n.fresh)) {
+    for (const e of await readdir(n.fresh)) await rename(path.join(n.fresh, e), path.join(live, e));
+  }
+  await rm(n.moved, { force: true });
   await rm(n.ready, { force: true });
-  await rm(n.old, { recursive: true, force: true });
+  await rm(n.before, { recursive: true, force: true });
+  await rm(n.fresh, { recursive: true, force: true });
 }
 
-/** Extracts tar into a directory beside filesDir, then swaps it in. */
-export async function swapInFiles(filesDir: string, restoreId: string, tar: Readable): Promise<void> {
+/**
+ * Extracts tar inside filesDir, then swaps it in. `checkDisk` is called as the extraction
+ * grows (files.ts); when it throws, or the extraction fails otherwise, the partial copy is
+ * removed and FILES_DIR is as it was.
+ */
+export async function swapInFiles(filesDir: string, restoreId: string, tar: Readable, opts: { checkDisk?: DiskCheck } = {}): Promise<void> {
   const live = path.resolve(filesDir);
-  const n = names(live, restoreId);
+  const n = inside(live, restoreId);
+  await mkdir(live, { recursive: true });
   await rm(n.fresh, { recursive: true, force: true });
-  await extractTarInto(tar, n.fresh);
+  try {
+    await extractTarInto(tar, n.fresh, { checkDisk: opts.checkDisk });
+  } catch (e) {
+    await rm(n.fresh, { recursive: true, force: true });
+    throw e;
+  }
   await writeFile(n.ready, "", { flush: true });
   await finish(live, restoreId);
 }
@@ -50,6 +76,38 @@ export async function swapInFiles(filesDir: string, restoreId: string, tar: Read
 /** Completes or rolls back swaps a crash interrupted. Answers what it did, for the log. */
 export async function recoverFilesSwaps(filesDir: string): Promise<string[]> {
   const live = path.resolve(filesDir);
+  const done = await recoverBesideSwaps(live);
+  let entries: string[];
+  try {
+    entries = await readdir(live);
+  } catch {
+    return done;
+  }
+  const ids = new Set<string>();
+  for (const e of entries) {
+    const m = /^\.vaultline-(?:restore|before)-([A-Za-z0-9_-]+)(?:\.ready|\.moved)?$/.exec(e);
+    if (m) ids.add(m[1]);
+  }
+  for (const id of ids) {
+    const n = inside(live, id);
+    if (await exists(n.ready)) {
+      await finish(live, id);
+      done.push(`files swap ${id} finished`);
+    } else if (await exists(n.before)) {
+      // The markers go before the old entries: the swap had finished, its cleanup had not.
+      await rm(n.before, { recursive: true, force: true });
+      await rm(n.fresh, { recursive: true, force: true });
+      done.push(`files swap ${id} cleaned up`);
+    } else {
+      await rm(n.fresh, { recursive: true, force: true });
+      done.push(`files swap ${id} rolled back`);
+    }
+  }
+  return done;
+}
+
+/** Swaps an older Vaultline staged beside FILES_DIR (FILES_DIR.restore-<id>, .ready, FILES_DIR.before-<id>). */
+async function recoverBesideSwaps(live: string): Promise<string[]> {
   const parent = path.dirname(live);
   const base = path.basename(live);
   let entries: string[];
@@ -65,15 +123,37 @@ export async function recoverFilesSwaps(filesDir: string): Promise<string[]> {
     if (m) ids.add(m[2]);
   }
   for (const id of ids) {
-    const n = names(live, id);
-    if (await exists(n.ready)) {
-      await finish(live, id);
+    const fresh = `${live}.restore-${id}`;
+    const ready = `${live}.restore-${id}.ready`;
+    const old = `${live}.before-${id}`;
+    if (await exists(ready)) {
+      try {
+        if (await exists(fresh)) {
+          if (await exists(live)) {
+            if (await exists(old)) await rm(old, { recursive: true, force: true });
+            await rename(live, old);
+          }
+          await rename(fresh, live);
+        }
+      } catch (e) {
+        // A FILES_DIR of its own mount cannot be renamed (EBUSY), nor the copy beside it moved
+        // onto it (EXDEV): the restore that staged it had already said its files failed, and
+        // FILES_DIR keeps the files it had.
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== "EBUSY" && code !== "EXDEV") throw e;
+        await rm(fresh, { recursive: true, force: true });
+        await rm(ready, { force: true });
+        done.push(`files swap ${id} discarded: ${live} cannot be renamed (${code}), so it keeps the files it had`);
+        continue;
+      }
+      await rm(ready, { force: true });
+      await rm(old, { recursive: true, force: true });
       done.push(`files swap ${id} finished`);
     } else {
-      await rm(n.fresh, { recursive: true, force: true });
-      if (await exists(n.old)) {
-        if (await exists(live)) await rm(n.old, { recursive: true, force: true });
-        else await rename(n.old, live);
+      await rm(fresh, { recursive: true, force: true });
+      if (await exists(old)) {
+        if (await exists(live)) await rm(old, { recursive: true, force: true });
+        else await rename(old, live);
       }
       done.push(`files swap ${id} rolled back`);
     }

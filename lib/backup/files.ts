@@ -10,6 +10,16 @@ import { componentLogger } from "../log";
 
 const log = componentLogger("backup-files");
 
+/** Vaultline's own entries in FILES_DIR while a restore swaps its files in (files-swap.ts). */
+export const STAGING_PREFIX = ".vaultline-";
+
+/**
+ * Top-level entries of FILES_DIR that are not the application's: a restore's staging, and a
+ * filesystem's own lost+found (root's, unreadable) where FILES_DIR is a volume of its own.
+ * Never archived, never moved aside by a restore.
+ */
+export const notTheApplications = (name: string): boolean => name.startsWith(STAGING_PREFIX) || name === "lost+found";
+
 /** A tar entry that would land outside the destination, or is otherwise unsafe. */
 export class UnsafeTarEntryError extends Error {
   constructor(name: string, why: string) {
@@ -64,6 +74,7 @@ async function addDirectory(pack: tar.Pack, root: string, abs: string, rel: stri
   const entries = await readdir(abs, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
+    if (rel === "" && notTheApplications(entry.name)) continue;
     const childAbs = path.join(abs, entry.name);
     const childRel = rel ? `${rel}/${entry.name}` : entry.name;
     const st = await lstat(childAbs);
@@ -99,12 +110,18 @@ async function addFile(pack: tar.Pack, abs: string, rel: string): Promise<void> 
   const st = await stat(abs);
   // The header promises a size; read exactly that much even if the file grows meanwhile.
   const size = st.size;
-  let sink!: ReturnType<tar.Pack["entry"]>;
+  let settle!: (err?: Error | null) => void;
   const finished = new Promise<void>((ok, fail) => {
-    sink = pack.entry({ name: rel, type: "file", size, mode: st.mode & 0o777, mtime: st.mtime }, (err) =>
-      err ? fail(new Error(`file changed while archiving: ${rel} (${err.message})`)) : ok(),
-    );
+    settle = (err) => (err ? fail(new Error(`file changed while archiving: ${rel} (${err.message})`)) : ok());
   });
+  // Awaited below; a reader that stops early destroys the pack first, and that is no crash.
+  finished.catch(() => undefined);
+  // Throws once the pack is destroyed (its reader gone): the walk stops there.
+  const sink = pack.entry({ name: rel, type: "file", size, mode: st.mode & 0o777, mtime: st.mtime }, (err) => settle(err));
+  // A reader that fails first (a storage write) destroys the pack with its error, and the
+  // entry being written emits it too: unheard, that 'error' would end the worker's process.
+  // The callback above has it.
+  sink.on("error", () => undefined);
   if (size > 0) {
     for await (const chunk of createReadStream(abs, { start: 0, end: size - 1 })) {
       if (!sink.write(chunk as Buffer)) await drained(sink as unknown as Writer);
@@ -137,12 +154,22 @@ export function safeEntrySegments(name: string): string[] {
   return segments;
 }
 
+/** A look at the disk the extraction writes to: throws to stop it (disk-reserve.ts). */
+export interface DiskCheck {
+  everyBytes: number;
+  check(): Promise<void>;
+}
+
 /**
  * Extracts a tar stream into destDir (created if needed). Any entry with `..` or an absolute
  * path aborts the extraction; links and special files are skipped; existing files are
- * overwritten in place, never followed through a symlink.
+ * overwritten in place, never followed through a symlink. `checkDisk` is called before the
+ * first file, every `everyBytes` written and after the last.
  */
-export async function extractTarInto(input: Readable, destDir: string): Promise<{ files: number; directories: number }> {
+export async function extractTarInto(input: Readable, destDir: string, opts: { checkDisk?: DiskCheck } = {}): Promise<{ files: number; directories: number }> {
+  const disk = opts.checkDisk;
+  let unchecked = 0;
+  await disk?.check();
   await mkdir(destDir, { recursive: true });
   const root = await realpath(destDir);
   const extract = tar.extract();
@@ -175,7 +202,14 @@ export async function extractTarInto(input: Readable, destDir: string): Promise<
         mode,
       );
       try {
-        for await (const chunk of entry) await fh.write(chunk as Buffer);
+        for await (const chunk of entry) {
+          if (disk && unchecked >= disk.everyBytes) {
+            unchecked = 0;
+            await disk.check();
+          }
+          await fh.write(chunk as Buffer);
+          unchecked += (chunk as Buffer).length;
+        }
         if (entry.header.mtime) await fh.utimes(entry.header.mtime, entry.header.mtime);
       } finally {
         await fh.close();
@@ -189,6 +223,7 @@ export async function extractTarInto(input: Readable, destDir: string): Promise<
     throw e;
   }
   await feeding;
+  await disk?.check();
   return { files, directories };
 }
 

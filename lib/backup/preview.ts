@@ -18,6 +18,7 @@ import { extensionVersionNote, planExtensionVersions } from "./extension-version
 import { searchPathProblems, searchPathWarning } from "./search-path-probe";
 import { withClient } from "./pg-client";
 import { DEFAULT_DISK_RESERVE_BYTES, planServerDisk, serverDiskProblem, serverFacts } from "./server-disk";
+import { filesDiskProblem, planFilesDisk } from "./files-disk";
 
 export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
   const liveT = Object.keys(live.tables);
@@ -119,6 +120,8 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings">): string[] {
   if (space) w.push(`${space}. Until then the restore refuses to run.`);
   const disk = p.plan?.serverDisk ? serverDiskProblem(p.plan.serverDisk) : null;
   if (disk) w.push(`${disk}.`);
+  const files = p.plan?.filesDisk ? filesDiskProblem(p.plan.filesDisk) : null;
+  if (files) w.push(`${files}. Until then the restore refuses to run.`);
   if (p.targetIsVaultline) w.push("The target is Vaultline's own database: backup history, restores and the audit log are re-read from storage afterwards.");
   return w;
 }
@@ -164,9 +167,11 @@ export async function buildPreview(
   const dbPart = manifest?.parts.find((p) => p.name === "database");
   const tempSpace = strategy.strategy === "swap" && (ctx.restoreJobs ?? 2) > 1 && dbPart ? await measureTempSpace(dbPart) : null;
   // Either strategy writes a second copy of the data on the server before the first goes (server-disk.ts).
-  const serverDisk = facts
-    ? (await planServerDisk(facts, { backupDatabaseBytes: manifest?.database.sizeBytes, reserveBytes: ctx.diskReserveBytes ?? DEFAULT_DISK_RESERVE_BYTES })).plan
-    : null;
+  const reserveBytes = ctx.diskReserveBytes ?? DEFAULT_DISK_RESERVE_BYTES;
+  const serverDisk = facts ? (await planServerDisk(facts, { backupDatabaseBytes: manifest?.database.sizeBytes, reserveBytes })).plan : null;
+  // The files part lands in FILES_DIR beside the files there now (files-disk.ts).
+  const filesPart = manifest?.parts.find((p) => p.name === "files");
+  const filesDisk = filesPart && ctx.filesDir ? await planFilesDisk(ctx.filesDir, filesPart, reserveBytes) : null;
   const live = withoutSchemas(rawLive, excluded);
   const liveRows = withoutSchemas(rawLiveRows, excluded);
   // Without a readable manifest there is nothing to compare with: listing every live table
@@ -193,6 +198,7 @@ export async function buildPreview(
       ownership: ownershipPlan(cap, roles),
       tempSpace,
       serverDisk,
+      filesDisk,
       // What PostgreSQL will refuse this role (catalog-snapshot.ts SUPERUSER_ONLY); a superuser may make all of it.
       needsSuperuser: cap.superuser ? null : { user: cap.user, objects: backupCatalog?.superuserOnly ?? [] },
       subscriptions: cap.subscriptions,

@@ -20,7 +20,9 @@ import { toolVersionLine } from "./tool-path";
 import { removeOrphanSpools, restoreSpoolPrefix } from "./restore-spool";
 import { measureTempSpace, spoolBytes, tempSpaceProblem } from "./temp-space";
 import { progressColumns, type LiveProgress } from "./live-progress";
-import { diskWatch, type ServerDiskPlan } from "./server-disk";
+import { DEFAULT_DISK_RESERVE_BYTES, diskWatch, type ServerDiskPlan } from "./server-disk";
+import { diskCheckInterval, reserveCheck } from "./disk-reserve";
+import { filesDiskProblem, planFilesDisk } from "./files-disk";
 import { watchServerActivity, type ActivitySample, type ActivityWatch, type RestoreActivity } from "./server-activity";
 import { describeWaits } from "../restore-activity-text";
 import { Prisma } from "../generated/prisma/client";
@@ -312,6 +314,13 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     const preview = { ...built, verified: { ...built.verified, ok: verify.ok, reason: verify.reason ?? null } };
     await save({ preview, strategy, ownership: requested });
     if (spools) await refuseWithoutTempSpace(dbPart);
+    // The files go in after the database: refused now if they cannot, not half way (decision 161).
+    const reserveBytes = ctx.diskReserveBytes ?? DEFAULT_DISK_RESERVE_BYTES;
+    const refuseWithoutFilesSpace = async () => {
+      const problem = filesPart && ctx.filesDir ? filesDiskProblem(await planFilesDisk(ctx.filesDir, filesPart, reserveBytes)) : null;
+      if (problem) throw new RefusedError(problem);
+    };
+    await refuseWithoutFilesSpace();
     // Each extension at the backup's version, where the server's default is another (decision 152).
     const versionPlan = preview.plan?.extensionVersions ?? [];
     const pins = versionPins(versionPlan);
@@ -328,6 +337,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
 
     // 4. The database: replaced whole, or not at all.
     stage = "applying";
+    // Again: the safety backup (with its own files part) may have taken some of that disk.
+    await refuseWithoutFilesSpace();
     const excluded = excludedSchemas(ctx.targetUrl, ctx.appDatabaseUrl);
     if (strategy === "swap") {
       const names = swapNames(databaseOf(ctx.targetUrl), restoreId);
@@ -471,7 +482,12 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         const feed = pipeline(await ctx.storage.get(filesPart.key), createDecryptStream(decryptionKey), tarStream);
         feed.catch(() => undefined);
         try {
-          await swapInFiles(filesDir, restoreId, tarStream);
+          await swapInFiles(filesDir, restoreId, tarStream, {
+            checkDisk: {
+              everyBytes: diskCheckInterval(reserveBytes),
+              check: reserveCheck(filesDir, reserveBytes, { what: "files", advice: "FILES_DIR keeps the files it had. Free space there, and restore again" }),
+            },
+          });
           await feed;
         } catch (e) {
           tarStream.destroy();

@@ -205,6 +205,17 @@ export const restorePreviewSchema = z
           .nullable()
           .optional()
           .describe("The server's disk: a restore writes a second copy of the data there before the first goes; null when the server could not be asked"),
+        filesDisk: z
+          .object({
+            dir: z.string().describe("FILES_DIR"),
+            neededBytes: z.number().describe("The files part's tar size: what the extracted files take"),
+            freeBytes: z.number().nullable(),
+            totalBytes: z.number().nullable(),
+            reserveBytes: z.number().describe("Free space the restore leaves (DISK_RESERVE_MB); it refuses when the files will not fit above it"),
+          })
+          .nullable()
+          .optional()
+          .describe("FILES_DIR's disk: the backup's files are extracted there beside the files there now; null without a files part or FILES_DIR"),
         needsSuperuser: z
           .object({ user: z.string(), objects: z.array(z.string()) })
           .nullable()

@@ -61,6 +61,8 @@ export interface RestorePreview {
       disks: { dir: string; holds: ("copy" | "wal")[]; tablespaces?: string[]; neededBytes?: number; freeBytes: number; totalBytes: number }[] | null;
       unmeasured: string | null;
     } | null;
+    /** FILES_DIR's disk, where the backup's files part is extracted beside the files there now (lib/backup/files-disk.ts); null without a files part or FILES_DIR. Absent before decision 161. */
+    filesDisk?: { dir: string; neededBytes: number; freeBytes: number | null; totalBytes: number | null; reserveBytes: number } | null;
     /** Null when the connecting role is a superuser; else the backup's objects only a superuser may create (empty: none, or a backup that did not record them). */
     needsSuperuser?: { user: string; objects: string[] } | null;
     /** The live database's logical replication subscriptions, which the restore leaves disabled (decision 142). Absent in restores recorded before it. */

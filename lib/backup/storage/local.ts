@@ -3,12 +3,12 @@
 // leave a half-written file that looks like a backup.
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { mkdir, open, readFile, readdir, rename, rmdir, stat, statfs, unlink, access } from "node:fs/promises";
+import { mkdir, open, readFile, readdir, rename, rmdir, stat, unlink, access } from "node:fs/promises";
+import { DiskReserveError, diskCheckInterval, reserveCheck } from "../disk-reserve";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { assertSafeKey, assertSafePrefix } from "./keys";
-import { formatBytes } from "../../format";
 import {
   InvalidKeyError,
   ObjectNotFoundError,
@@ -29,24 +29,7 @@ function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
 }
 
-/** How often a write looks at the disk's free space (one statfs): every 16 MiB, or a quarter of a smaller reserve. */
-const DISK_CHECK_BYTES = 16 * 1024 * 1024;
-
-/**
- * A write stopped before it took the disk's last `reserveBytes` (DISK_RESERVE_MB). The disk
- * is often the one PostgreSQL writes to as well (the embedded default keeps both under
- * DATA_DIR): full, it stops the server, and with it Vaultline and maybe the application.
- */
-export class DiskReserveError extends Error {
-  readonly code = "DISK_RESERVE";
-  constructor(dir: string, freeBytes: number, totalBytes: number, reserveBytes: number) {
-    super(
-      `Stopped before the storage disk filled up: ${dir} had ${formatBytes(freeBytes)} free of ${formatBytes(totalBytes)}, ` +
-        `less than the ${formatBytes(reserveBytes)} Vaultline leaves free (DISK_RESERVE_MB). Free space there (older backups can be pruned: Settings → Retention), and back up again`,
-    );
-    this.name = "DiskReserveError";
-  }
-}
+export { DiskReserveError };
 
 export class LocalStorage implements Storage {
   readonly kind = "local" as const;
@@ -59,13 +42,17 @@ export class LocalStorage implements Storage {
     this.reserveBytes = opts.reserveBytes ?? 0;
   }
 
-  /** Throws DiskReserveError when the disk holding `dir` has less than the reserve free. */
-  private async checkReserve(dir: string): Promise<void> {
-    if (this.reserveBytes <= 0) return;
-    const s = await statfs(dir).catch(() => null);
-    if (!s) return; // an unmeasurable disk is not a stop: the write says what is wrong with it
-    const free = s.bavail * s.bsize;
-    if (free < this.reserveBytes) throw new DiskReserveError(this.root, free, s.blocks * s.bsize, this.reserveBytes);
+  /**
+   * Throws DiskReserveError when the disk holding `dir` has less than the reserve free. The
+   * disk is often the one PostgreSQL writes to as well (the embedded default keeps both under
+   * DATA_DIR): full, it stops the server, and with it Vaultline and maybe the application.
+   */
+  private checkReserve(dir: string): Promise<void> {
+    return reserveCheck(dir, this.reserveBytes, {
+      what: "storage",
+      shownDir: this.root,
+      advice: "Free space there (older backups can be pruned: Settings → Retention), and back up again",
+    })();
   }
 
   get description(): string {
@@ -88,7 +75,7 @@ export class LocalStorage implements Storage {
     let unchecked = 0;
     const dir = path.dirname(file);
     const check = () => this.checkReserve(dir);
-    const every = Math.max(64 * 1024, Math.min(DISK_CHECK_BYTES, Math.floor(this.reserveBytes / 4)));
+    const every = diskCheckInterval(this.reserveBytes);
     await this.writeAtomically(file, async (fh) => {
       await check();
       await pipeline(
