@@ -7,8 +7,8 @@
 // Real mounts: tmpfs of a set size (root only, as `.ci/run` runs; skipped otherwise).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
-import { readdir, readFile, rm, statfs, writeFile } from "node:fs/promises";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { readdir, readFile, rm, stat, statfs, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { canMountTmpfs, mountTmpfs, resizeTmpfs, unmountTmpfs } from "./support/tmpfs";
@@ -32,6 +32,16 @@ const usedOn = async (dir: string) => {
   return { used: (s.blocks - s.bfree) * s.bsize, free: s.bavail * s.bsize };
 };
 
+/** Every file and directory under dir by relative path, with its owner and mode. */
+async function owners(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    const s = await stat(path.join(e.parentPath, e.name));
+    out[path.relative(dir, path.join(e.parentPath, e.name))] = `${s.uid}:${s.gid} ${(s.mode & 0o777).toString(8)}`;
+  }
+  return out;
+}
+
 /** Every file under dir by relative path, with its content's SHA-256. */
 async function tree(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -54,6 +64,7 @@ describe.skipIf(!canMountTmpfs)("a restore into a FILES_DIR that is a volume of 
   let backupId: string;
   let originalDb: Record<string, string>;
   let originalFiles: Record<string, string>;
+  let originalOwners: Record<string, string>;
   const mounts: string[] = [];
 
   beforeAll(async () => {
@@ -68,6 +79,11 @@ describe.skipIf(!canMountTmpfs)("a restore into a FILES_DIR that is a volume of 
     for (let i = 0; i < 6; i++) writeFileSync(path.join(filesDir, "invoices", `inv-${i}.pdf`), randomBytes(MiB));
     for (let i = 0; i < 40; i++) writeFileSync(path.join(filesDir, "avatars", "2026", `${i}.png`), randomBytes(2048 + i));
     writeFileSync(path.join(filesDir, "robots.txt"), "User-agent: *\n");
+    // Owned by the application's users, not by Vaultline's (root here, as a container's default).
+    for (const rel of ["avatars", "avatars/2026", ...Array.from({ length: 40 }, (_, i) => `avatars/2026/${i}.png`), "invoices", "robots.txt"]) {
+      chownSync(path.join(filesDir, rel), 1000, 1000);
+    }
+    chownSync(path.join(filesDir, "invoices", "inv-0.pdf"), 1001, 1002);
     mkdirSync(path.join(filesDir, "lost+found"));
     chmodSync(path.join(filesDir, "lost+found"), 0o700);
     writeFileSync(path.join(filesDir, "lost+found", "#4242"), "fsck's, not the application's");
@@ -76,6 +92,7 @@ describe.skipIf(!canMountTmpfs)("a restore into a FILES_DIR that is a volume of 
     await buildAppDatabase((url, text) => sql(url, text), adminUrl(), env.targetUrl);
     originalDb = await fingerprint(env.targetUrl);
     originalFiles = await tree(filesDir);
+    originalOwners = await owners(filesDir);
     const job = await env.db.backupJob.create({ data: { kind: "FULL", trigger: "MANUAL", metadata: { includeFiles: true, phases: [] } } });
     const r = await runBackup(env.ctx, job.id);
     expect(r.failureReason).toBeUndefined();
@@ -108,6 +125,10 @@ describe.skipIf(!canMountTmpfs)("a restore into a FILES_DIR that is a volume of 
     expect(row.warnings).toEqual([]);
     expect(status).toBe("SUCCEEDED");
     expect(await tree(filesDir)).toEqual(originalFiles);
+    // Each with its owner: the application can still write into its own directories.
+    expect(await owners(filesDir)).toEqual(originalOwners);
+    expect(originalOwners["avatars/2026/7.png"]).toMatch(/^1000:1000 /);
+    expect(originalOwners["invoices/inv-0.pdf"]).toMatch(/^1001:1002 /);
     expect(readdirSync(filesDir).sort()).toEqual(["avatars", "invoices", "lost+found", "robots.txt"]);
     expect(readdirSync(parent)).toEqual(["uploads"]);
     expect(await fingerprint(env.targetUrl)).toEqual(originalDb);
@@ -159,6 +180,27 @@ describe.skipIf(!canMountTmpfs)("a restore into a FILES_DIR that is a volume of 
       expect((await usedOn(filesDir)).used).toBeLessThanOrEqual(used + 64 * 1024);
     } finally {
       resizeTmpfs(filesDir, 64 * MiB);
+    }
+  });
+
+  it("a directory inside FILES_DIR that is a mount of its own: nothing is moved, the restore says why, FILES_DIR keeps its files", async () => {
+    const cache = path.join(filesDir, "cache");
+    mkdirSync(cache);
+    mountTmpfs(cache, 4 * MiB);
+    mounts.unshift(cache);
+    try {
+      writeFileSync(path.join(cache, "thumb.png"), randomBytes(1024));
+      const filesBefore = await tree(filesDir);
+      const { status, row } = await restore(env, backupId);
+      expect(status).toBe("SUCCEEDED");
+      expect(row.warnings).toEqual([
+        "Restoring the files part failed after the database was restored: The files were not swapped in: cache/ is a mount of its own. FILES_DIR keeps the files it had",
+      ]);
+      expect(await tree(filesDir)).toEqual(filesBefore);
+      expect(readdirSync(filesDir).filter((e) => e.startsWith(".vaultline-"))).toEqual([]);
+    } finally {
+      unmountTmpfs(cache);
+      mounts.splice(mounts.indexOf(cache), 1);
     }
   });
 

@@ -133,6 +133,15 @@ describe("recoverFilesSwaps", () => {
     expect((await readdir(live)).sort()).toEqual(["b.txt", "docs"]);
   });
 
+  it("an upload saved while the old entries were aside goes with them: the backup's entry takes its place", async () => {
+    await extracted(true);
+    await oldAside(true);
+    await writeFile(path.join(live, "b.txt"), "written during the restore");
+    await recoverFilesSwaps(live);
+    expect(await tree(live)).toEqual(NEW);
+    expect((await readdir(live)).sort()).toEqual(["b.txt", "docs"]);
+  });
+
   it("nothing to do when no swap was interrupted", async () => {
     expect(await recoverFilesSwaps(live)).toEqual([]);
     expect(await tree(live)).toEqual(OLD);

@@ -14,7 +14,8 @@
 // kept until the new ones are all in place. On start, recoverFilesSwaps() finishes a swap
 // whose extraction was complete and discards one whose extraction was not. Swaps an older
 // Vaultline left beside FILES_DIR (FILES_DIR.restore-<id>) are finished or discarded too.
-import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, lstat, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { extractTarInto, notTheApplications, STAGING_PREFIX, type DiskCheck } from "./files";
@@ -36,29 +37,94 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
-/** Steps 3 to 6, from wherever a crash stopped them; each is safe to run again. */
-async function finish(live: string, id: string): Promise<void> {
+/**
+ * Why an entry of FILES_DIR cannot be moved aside, or null: a directory that is a mount of
+ * its own (EBUSY), or one this user may not write (moving a directory rewrites its "..").
+ * Files need only FILES_DIR itself to be writable, which the extraction already proved.
+ */
+async function unmovable(live: string, liveDev: number, name: string): Promise<string | null> {
+  const p = path.join(live, name);
+  const s = await lstat(p);
+  if (!s.isDirectory()) return null;
+  if (s.dev !== liveDev) return `${name}/ is a mount of its own`;
+  return access(p, constants.W_OK).then(
+    () => null,
+    () => `${name}/ may not be written by Vaultline's user (uid ${process.getuid?.() ?? "?"})`,
+  );
+}
+
+/** Every entry moved aside goes back, and the extraction goes: FILES_DIR as it was. */
+async function undo(live: string, id: string): Promise<void> {
+  const n = inside(live, id);
+  if (await exists(n.before)) {
+    for (const e of await readdir(n.before)) await rename(path.join(n.before, e), path.join(live, e));
+    await rm(n.before, { recursive: true, force: true });
+  }
+  await rm(n.fresh, { recursive: true, force: true });
+  await rm(n.moved, { force: true });
+  await rm(n.ready, { force: true });
+}
+
+/**
+ * Steps 3 to 6, from wherever a crash stopped them; each is safe to run again. Answers a
+ * note when the swap is done but the old files could not all be removed.
+ */
+async function finish(live: string, id: string): Promise<string | null> {
   const n = inside(live, id);
   if (!(await exists(n.moved))) {
+    // Nothing is moved unless everything can be: half the old entries aside is the one state
+    // the swap must never leave.
+    const liveDev = (await stat(live)).dev;
+    const entries = (await readdir(live)).filter((e) => !notTheApplications(e));
+    const problems = (await Promise.all(entries.map((e) => unmovable(live, liveDev, e)))).filter((p): p is string => p !== null);
+    if (problems.length) {
+      await undo(live, id);
+      throw new Error(
+        `The files were not swapped in: ${problems.slice(0, 3).join("; ")}${problems.length > 3 ? `, and ${problems.length - 3} more` : ""}. FILES_DIR keeps the files it had`,
+      );
+    }
     await mkdir(n.before, { recursive: true });
-    for (const e of await readdir(live)) if (!notTheApplications(e)) await rename(path.join(live, e), path.join(n.before, e));
+    try {
+      for (const e of entries) await rename(path.join(live, e), path.join(n.before, e));
+    } catch (e) {
+      await undo(live, id);
+      throw new Error(`The files were not swapped in: ${(e as Error).message}. FILES_DIR keeps the files it had`);
+    }
     await writeFile(n.moved, "", { flush: true });
   }
   if (await exists(n.fresh)) {
-    for (const e of await readdir(n.fresh)) await rename(path.join(n.fresh, e), path.join(live, e));
+    for (const e of await readdir(n.fresh)) {
+      const to = path.join(live, e);
+      // Made in FILES_DIR while the old entries were aside (an upload saved meanwhile): it goes
+      // with them, as a write into the old directory would have gone with it.
+      if (await exists(to)) await rename(to, path.join(n.before, `${e}.written-during-restore-${Date.now()}`));
+      await rename(path.join(n.fresh, e), to);
+    }
   }
   await rm(n.moved, { force: true });
   await rm(n.ready, { force: true });
-  await rm(n.before, { recursive: true, force: true });
-  await rm(n.fresh, { recursive: true, force: true });
+  return removeOld(live, id);
+}
+
+/** The old entries and the empty extraction directory go; a failure is a note, not a failed swap. */
+async function removeOld(live: string, id: string): Promise<string | null> {
+  const n = inside(live, id);
+  try {
+    await rm(n.before, { recursive: true, force: true });
+    await rm(n.fresh, { recursive: true, force: true });
+    return null;
+  } catch (e) {
+    return `The files were restored, but the files from before the restore could not all be removed from ${n.before} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): remove it by hand`;
+  }
 }
 
 /**
  * Extracts tar inside filesDir, then swaps it in. `checkDisk` is called as the extraction
  * grows (files.ts); when it throws, or the extraction fails otherwise, the partial copy is
- * removed and FILES_DIR is as it was.
+ * removed and FILES_DIR is as it was. Answers a note when the files were swapped in but the
+ * old ones could not all be removed.
  */
-export async function swapInFiles(filesDir: string, restoreId: string, tar: Readable, opts: { checkDisk?: DiskCheck } = {}): Promise<void> {
+export async function swapInFiles(filesDir: string, restoreId: string, tar: Readable, opts: { checkDisk?: DiskCheck } = {}): Promise<string | null> {
   const live = path.resolve(filesDir);
   const n = inside(live, restoreId);
   await mkdir(live, { recursive: true });
@@ -70,7 +136,7 @@ export async function swapInFiles(filesDir: string, restoreId: string, tar: Read
     throw e;
   }
   await writeFile(n.ready, "", { flush: true });
-  await finish(live, restoreId);
+  return finish(live, restoreId);
 }
 
 /** Completes or rolls back swaps a crash interrupted. Answers what it did, for the log. */
@@ -91,13 +157,16 @@ export async function recoverFilesSwaps(filesDir: string): Promise<string[]> {
   for (const id of ids) {
     const n = inside(live, id);
     if (await exists(n.ready)) {
-      await finish(live, id);
-      done.push(`files swap ${id} finished`);
+      try {
+        const note = await finish(live, id);
+        done.push(note ? `files swap ${id} finished; ${note}` : `files swap ${id} finished`);
+      } catch (e) {
+        done.push(`files swap ${id} rolled back: ${(e as Error).message}`);
+      }
     } else if (await exists(n.before)) {
       // The markers go before the old entries: the swap had finished, its cleanup had not.
-      await rm(n.before, { recursive: true, force: true });
-      await rm(n.fresh, { recursive: true, force: true });
-      done.push(`files swap ${id} cleaned up`);
+      const note = await removeOld(live, id);
+      done.push(note ? `files swap ${id}: ${note}` : `files swap ${id} cleaned up`);
     } else {
       await rm(n.fresh, { recursive: true, force: true });
       done.push(`files swap ${id} rolled back`);

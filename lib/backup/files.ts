@@ -2,7 +2,7 @@
 // extraction. tar-stream is built on streamx, so both directions are bridged to Node
 // streams through async iteration rather than Node's pipeline().
 import { constants, createReadStream } from "node:fs";
-import { lstat, mkdir, open, readdir, realpath, stat } from "node:fs/promises";
+import { chown, lstat, mkdir, open, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import * as tar from "tar-stream";
@@ -79,7 +79,7 @@ async function addDirectory(pack: tar.Pack, root: string, abs: string, rel: stri
     const childRel = rel ? `${rel}/${entry.name}` : entry.name;
     const st = await lstat(childAbs);
     if (st.isDirectory()) {
-      await addEntry(pack, { name: `${childRel}/`, type: "directory", mode: st.mode & 0o777, mtime: st.mtime });
+      await addEntry(pack, { name: `${childRel}/`, type: "directory", mode: st.mode & 0o777, mtime: st.mtime, uid: st.uid, gid: st.gid });
       await addDirectory(pack, root, childAbs, childRel);
     } else if (st.isFile()) {
       await addFile(pack, childAbs, childRel);
@@ -117,7 +117,7 @@ async function addFile(pack: tar.Pack, abs: string, rel: string): Promise<void> 
   // Awaited below; a reader that stops early destroys the pack first, and that is no crash.
   finished.catch(() => undefined);
   // Throws once the pack is destroyed (its reader gone): the walk stops there.
-  const sink = pack.entry({ name: rel, type: "file", size, mode: st.mode & 0o777, mtime: st.mtime }, (err) => settle(err));
+  const sink = pack.entry({ name: rel, type: "file", size, mode: st.mode & 0o777, mtime: st.mtime, uid: st.uid, gid: st.gid }, (err) => settle(err));
   // A reader that fails first (a storage write) destroys the pack with its error, and the
   // entry being written emits it too: unheard, that 'error' would end the worker's process.
   // The callback above has it.
@@ -163,12 +163,18 @@ export interface DiskCheck {
 /**
  * Extracts a tar stream into destDir (created if needed). Any entry with `..` or an absolute
  * path aborts the extraction; links and special files are skipped; existing files are
- * overwritten in place, never followed through a symlink. `checkDisk` is called before the
+ * overwritten in place, never followed through a symlink; run as root, each file and
+ * directory gets the owner the archive recorded. `checkDisk` is called before the
  * first file, every `everyBytes` written and after the last.
  */
 export async function extractTarInto(input: Readable, destDir: string, opts: { checkDisk?: DiskCheck } = {}): Promise<{ files: number; directories: number }> {
   const disk = opts.checkDisk;
   let unchecked = 0;
+  // Each file back with its owner, as tar does for root (decision 162): Vaultline as root
+  // beside an application that is not (a container's default) gave every restored upload
+  // to root, and the application could no longer write into its own directories. Any other
+  // user cannot give a file away: its files are its own, as before.
+  const asRoot = process.getuid?.() === 0;
   await disk?.check();
   await mkdir(destDir, { recursive: true });
   const root = await realpath(destDir);
@@ -189,6 +195,7 @@ export async function extractTarInto(input: Readable, destDir: string, opts: { c
       if (type === "directory") {
         await mkdir(target, { recursive: true });
         await assertInside(root, target, entry.header.name);
+        if (asRoot) await chown(target, entry.header.uid ?? 0, entry.header.gid ?? 0);
         directories++;
         entry.resume();
         continue;
@@ -210,6 +217,7 @@ export async function extractTarInto(input: Readable, destDir: string, opts: { c
           await fh.write(chunk as Buffer);
           unchecked += (chunk as Buffer).length;
         }
+        if (asRoot) await fh.chown(entry.header.uid ?? 0, entry.header.gid ?? 0);
         if (entry.header.mtime) await fh.utimes(entry.header.mtime, entry.header.mtime);
       } finally {
         await fh.close();

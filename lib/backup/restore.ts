@@ -482,12 +482,13 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         const feed = pipeline(await ctx.storage.get(filesPart.key), createDecryptStream(decryptionKey), tarStream);
         feed.catch(() => undefined);
         try {
-          await swapInFiles(filesDir, restoreId, tarStream, {
+          const note = await swapInFiles(filesDir, restoreId, tarStream, {
             checkDisk: {
               everyBytes: diskCheckInterval(reserveBytes),
               check: reserveCheck(filesDir, reserveBytes, { what: "files", advice: "FILES_DIR keeps the files it had. Free space there, and restore again" }),
             },
           });
+          if (note) warnings.push(note);
           await feed;
         } catch (e) {
           tarStream.destroy();
