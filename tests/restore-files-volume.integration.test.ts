@@ -32,26 +32,35 @@ const usedOn = async (dir: string) => {
   return { used: (s.blocks - s.bfree) * s.bsize, free: s.bavail * s.bsize };
 };
 
-/** Every file and directory under dir by relative path, with its owner and mode. */
-async function owners(dir: string): Promise<Record<string, string>> {
+/**
+ * Every entry under dir by its relative path — its exact bytes, shown as text where they are
+ * UTF-8 and as hex where not — with what `describe` says of it.
+ */
+async function walk(dir: string, describe: (abs: Buffer, isFile: boolean) => Promise<string | null>): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    const s = await stat(path.join(e.parentPath, e.name));
-    out[path.relative(dir, path.join(e.parentPath, e.name))] = `${s.uid}:${s.gid} ${(s.mode & 0o777).toString(8)}`;
-  }
+  const go = async (abs: Buffer, rel: Buffer) => {
+    for (const e of await readdir(abs, { withFileTypes: true, encoding: "buffer" })) {
+      const childAbs = Buffer.concat([abs, Buffer.from("/"), e.name]);
+      const childRel = rel.length ? Buffer.concat([rel, Buffer.from("/"), e.name]) : e.name;
+      const text = childRel.toString("utf8");
+      const said = await describe(childAbs, e.isFile());
+      if (said !== null) out[Buffer.from(text).equals(childRel) ? text : `hex:${childRel.toString("hex")}`] = said;
+      if (e.isDirectory()) await go(childAbs, childRel);
+    }
+  };
+  await go(Buffer.from(dir), Buffer.alloc(0));
   return out;
 }
 
-/** Every file under dir by relative path, with its content's SHA-256. */
-async function tree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue;
-    const abs = path.join(e.parentPath, e.name);
-    out[path.relative(dir, abs)] = createHash("sha256").update(await readFile(abs)).digest("hex");
-  }
-  return out;
-}
+/** Every file and directory under dir, with its owner and mode. */
+const owners = (dir: string) =>
+  walk(dir, async (abs) => {
+    const s = await stat(abs);
+    return `${s.uid}:${s.gid} ${(s.mode & 0o777).toString(8)}`;
+  });
+
+/** Every file under dir, with its content's SHA-256. */
+const tree = (dir: string) => walk(dir, async (abs, isFile) => (isFile ? createHash("sha256").update(await readFile(abs)).digest("hex") : null));
 
 afterAll(async () => {
   await stopBosses();
@@ -79,6 +88,8 @@ describe.skipIf(!canMountTmpfs)("a restore into a FILES_DIR that is a volume of 
     for (let i = 0; i < 6; i++) writeFileSync(path.join(filesDir, "invoices", `inv-${i}.pdf`), randomBytes(MiB));
     for (let i = 0; i < 40; i++) writeFileSync(path.join(filesDir, "avatars", "2026", `${i}.png`), randomBytes(2048 + i));
     writeFileSync(path.join(filesDir, "robots.txt"), "User-agent: *\n");
+    // Named by an older system in Latin-1: "café.png", its é one byte (0xE9), not UTF-8.
+    writeFileSync(Buffer.concat([Buffer.from(path.join(filesDir, "invoices", "caf")), Buffer.from([0xe9]), Buffer.from(".png")]), "latin1-named");
     // Owned by the application's users, not by Vaultline's (root here, as a container's default).
     for (const rel of ["avatars", "avatars/2026", ...Array.from({ length: 40 }, (_, i) => `avatars/2026/${i}.png`), "invoices", "robots.txt"]) {
       chownSync(path.join(filesDir, rel), 1000, 1000);
@@ -129,6 +140,8 @@ describe.skipIf(!canMountTmpfs)("a restore into a FILES_DIR that is a volume of 
     expect(await owners(filesDir)).toEqual(originalOwners);
     expect(originalOwners["avatars/2026/7.png"]).toMatch(/^1000:1000 /);
     expect(originalOwners["invoices/inv-0.pdf"]).toMatch(/^1001:1002 /);
+    // The Latin-1 name came back byte for byte (decision 163).
+    expect(originalFiles[`hex:${Buffer.from("invoices/caf\xe9.png", "latin1").toString("hex")}`]).toBeDefined();
     expect(readdirSync(filesDir).sort()).toEqual(["avatars", "invoices", "lost+found", "robots.txt"]);
     expect(readdirSync(parent)).toEqual(["uploads"]);
     expect(await fingerprint(env.targetUrl)).toEqual(originalDb);

@@ -208,3 +208,53 @@ describe("tarDirectory, read by a reader that stops early (a storage write that 
     expect(rejections).toEqual([]);
   });
 });
+
+describe("names that are not UTF-8 (decision 163)", () => {
+  /** Every file under dir by its exact path bytes (hex), with its content. */
+  async function rawTree(dir: Buffer, prefix = Buffer.alloc(0)): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const e of await readdir(dir, { withFileTypes: true, encoding: "buffer" })) {
+      const abs = Buffer.concat([dir, Buffer.from("/"), e.name]);
+      const rel = prefix.length ? Buffer.concat([prefix, Buffer.from("/"), e.name]) : e.name;
+      if (e.isDirectory()) Object.assign(out, await rawTree(abs, rel));
+      else out[rel.toString("hex")] = await readFile(abs, "utf8");
+    }
+    return out;
+  }
+
+  it("are archived and restored byte for byte; a stock tar sees them escaped", async () => {
+    const src = path.join(root, "latin1");
+    await mkdir(src);
+    const at = (...parts: (string | Buffer)[]) => Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p) : p)));
+    const { writeFile: write, mkdir: mk } = await import("node:fs/promises");
+    await write(at(src, "/caf", Buffer.from([0xe9]), ".png"), "latin1 file");
+    await mk(at(src, "/d", Buffer.from([0xfc]), "sseldorf"));
+    await write(at(src, "/d", Buffer.from([0xfc]), "sseldorf/r", Buffer.from([0xe9]), "sum", Buffer.from([0xe9]), ".txt"), "inside a latin1 directory");
+    await write(path.join(src, "plain.txt"), "utf-8 name");
+    await write(path.join(src, "na\u00efve.txt"), "utf-8 with an accent");
+    const expected = await rawTree(Buffer.from(src));
+    expect(Object.keys(expected)).toHaveLength(4);
+
+    const out = path.join(root, "restored");
+    await swapInFiles(out, "raw", tarDirectory(src));
+    expect(await rawTree(Buffer.from(out))).toEqual(expected);
+
+    // The archive as a stock tar lists it: readable names, the odd bytes escaped.
+    const { execFileSync } = await import("node:child_process");
+    const chunks: Buffer[] = [];
+    for await (const c of tarDirectory(src)) chunks.push(c as Buffer);
+    await write(path.join(root, "files.tar"), Buffer.concat(chunks));
+    const listed = execFileSync("tar", ["-tf", path.join(root, "files.tar")], { stdio: ["ignore", "pipe", "ignore"] }).toString().split("\n").filter(Boolean).sort();
+    expect(listed).toEqual(["caf%E9.png", "d%FCsseldorf/", "d%FCsseldorf/r%E9sum%E9.txt", "na\u00efve.txt", "plain.txt"]);
+  });
+
+  it("an exact path that would leave the directory is refused, whatever the shown name says", async () => {
+    const tarStream = await import("tar-stream");
+    const pack = tarStream.pack();
+    pack.entry({ name: "harmless.txt", pax: { "VAULTLINE.rawpath": Buffer.from("../escaped.txt").toString("base64") } }, "x");
+    pack.finalize();
+    const out = path.join(root, "guarded");
+    await expect(swapInFiles(out, "evil", Readable.from(pack as AsyncIterable<Buffer>))).rejects.toThrow('refusing tar entry "harmless.txt": path escapes the destination (`..`)');
+    expect(await readdir(root)).not.toContain("escaped.txt");
+  });
+});

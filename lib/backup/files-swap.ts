@@ -27,7 +27,7 @@ const inside = (live: string, id: string) => ({
   before: path.join(live, `${STAGING_PREFIX}before-${id}`),
 });
 
-async function exists(p: string): Promise<boolean> {
+async function exists(p: string | Buffer): Promise<boolean> {
   return stat(p).then(
     () => true,
     (e: NodeJS.ErrnoException) => {
@@ -42,22 +42,30 @@ async function exists(p: string): Promise<boolean> {
  * its own (EBUSY), or one this user may not write (moving a directory rewrites its "..").
  * Files need only FILES_DIR itself to be writable, which the extraction already proved.
  */
-async function unmovable(live: string, liveDev: number, name: string): Promise<string | null> {
-  const p = path.join(live, name);
+async function unmovable(live: string, liveDev: number, name: Buffer): Promise<string | null> {
+  const p = within(live, name);
   const s = await lstat(p);
   if (!s.isDirectory()) return null;
-  if (s.dev !== liveDev) return `${name}/ is a mount of its own`;
+  const shown = name.toString("utf8");
+  if (s.dev !== liveDev) return `${shown}/ is a mount of its own`;
   return access(p, constants.W_OK).then(
     () => null,
-    () => `${name}/ may not be written by Vaultline's user (uid ${process.getuid?.() ?? "?"})`,
+    () => `${shown}/ may not be written by Vaultline's user (uid ${process.getuid?.() ?? "?"})`,
   );
 }
+
+/**
+ * An entry's names as bytes, and its path: names are bytes on Linux, and one that is not
+ * UTF-8 read as text names no file (decision 163).
+ */
+const names = (dir: string) => readdir(dir, { encoding: "buffer" });
+const within = (dir: string, name: Buffer) => Buffer.concat([Buffer.from(dir), Buffer.from("/"), name]);
 
 /** Every entry moved aside goes back, and the extraction goes: FILES_DIR as it was. */
 async function undo(live: string, id: string): Promise<void> {
   const n = inside(live, id);
   if (await exists(n.before)) {
-    for (const e of await readdir(n.before)) await rename(path.join(n.before, e), path.join(live, e));
+    for (const e of await names(n.before)) await rename(within(n.before, e), within(live, e));
     await rm(n.before, { recursive: true, force: true });
   }
   await rm(n.fresh, { recursive: true, force: true });
@@ -75,7 +83,7 @@ async function finish(live: string, id: string): Promise<string | null> {
     // Nothing is moved unless everything can be: half the old entries aside is the one state
     // the swap must never leave.
     const liveDev = (await stat(live)).dev;
-    const entries = (await readdir(live)).filter((e) => !notTheApplications(e));
+    const entries = (await names(live)).filter((e) => !notTheApplications(e.toString("utf8")));
     const problems = (await Promise.all(entries.map((e) => unmovable(live, liveDev, e)))).filter((p): p is string => p !== null);
     if (problems.length) {
       await undo(live, id);
@@ -85,7 +93,7 @@ async function finish(live: string, id: string): Promise<string | null> {
     }
     await mkdir(n.before, { recursive: true });
     try {
-      for (const e of entries) await rename(path.join(live, e), path.join(n.before, e));
+      for (const e of entries) await rename(within(live, e), within(n.before, e));
     } catch (e) {
       await undo(live, id);
       throw new Error(`The files were not swapped in: ${(e as Error).message}. FILES_DIR keeps the files it had`);
@@ -93,12 +101,12 @@ async function finish(live: string, id: string): Promise<string | null> {
     await writeFile(n.moved, "", { flush: true });
   }
   if (await exists(n.fresh)) {
-    for (const e of await readdir(n.fresh)) {
-      const to = path.join(live, e);
+    for (const e of await names(n.fresh)) {
+      const to = within(live, e);
       // Made in FILES_DIR while the old entries were aside (an upload saved meanwhile): it goes
       // with them, as a write into the old directory would have gone with it.
-      if (await exists(to)) await rename(to, path.join(n.before, `${e}.written-during-restore-${Date.now()}`));
-      await rename(path.join(n.fresh, e), to);
+      if (await exists(to)) await rename(to, within(n.before, Buffer.concat([e, Buffer.from(`.written-during-restore-${Date.now()}`)])));
+      await rename(within(n.fresh, e), to);
     }
   }
   await rm(n.moved, { force: true });

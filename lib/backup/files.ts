@@ -28,10 +28,6 @@ export class UnsafeTarEntryError extends Error {
   }
 }
 
-function isInside(root: string, p: string): boolean {
-  return p === root || p.startsWith(root + path.sep);
-}
-
 interface Writer {
   write(chunk: Buffer): boolean;
   end(): void;
@@ -58,44 +54,82 @@ function drained(w: Writer): Promise<void> {
  * Streams dir as a tar archive: regular files and directories with relative paths, file by
  * file. Symlinks to files inside dir are archived as the file; symlinks leaving dir,
  * symlinked directories (loops) and special files are skipped.
+ *
+ * Names are bytes on Linux, not always UTF-8 (an upload named in Latin-1 by an older
+ * system): read as text, "café" in Latin-1 came back as "caf\uFFFD", which names no file,
+ * and every backup with files failed on it (decision 163). Such an entry is archived under
+ * a readable name with its bytes escaped (`caf%E9.png`, what a stock tar extracts) and its
+ * exact bytes in a pax record of Vaultline's own, which a restore uses.
  */
 export function tarDirectory(dir: string): Readable {
   const pack = tar.pack();
   const run = async () => {
-    const root = await realpath(dir);
-    await addDirectory(pack, root, root, "");
+    const root = await realpath(dir, { encoding: "buffer" });
+    await addDirectory(pack, root, root, { shown: "", raw: null });
     pack.finalize();
   };
   run().catch((e: unknown) => pack.destroy(e as Error));
   return Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
 }
 
-async function addDirectory(pack: tar.Pack, root: string, abs: string, rel: string): Promise<void> {
-  const entries = await readdir(abs, { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+/** The pax record that carries an entry's exact path bytes (base64) when they are not UTF-8. */
+export const RAW_PATH_PAX = "VAULTLINE.rawpath";
+
+const SLASH = Buffer.from("/");
+
+/** An entry's path in the archive: as shown (UTF-8, odd bytes escaped), and its exact bytes when those differ. */
+interface EntryPath {
+  shown: string;
+  raw: Buffer | null;
+}
+
+/** A name's text, or its bytes escaped (%XX for each byte of 0x80 and above) when they are not UTF-8. */
+function nameText(name: Buffer): { text: string; exact: boolean } {
+  const text = name.toString("utf8");
+  if (Buffer.from(text, "utf8").equals(name)) return { text, exact: true };
+  return { text: [...name].map((b) => (b >= 0x80 ? `%${b.toString(16).toUpperCase().padStart(2, "0")}` : String.fromCharCode(b))).join(""), exact: false };
+}
+
+function childPath(parent: EntryPath, name: Buffer): EntryPath {
+  const { text, exact } = nameText(name);
+  const shown = parent.shown ? `${parent.shown}/${text}` : text;
+  if (exact && !parent.raw) return { shown, raw: null };
+  const base = parent.raw ?? Buffer.from(parent.shown, "utf8");
+  return { shown, raw: parent.shown ? Buffer.concat([base, SLASH, name]) : name };
+}
+
+const paxOf = (p: EntryPath) => (p.raw ? { pax: { [RAW_PATH_PAX]: p.raw.toString("base64") } } : {});
+
+function isInsideBytes(root: Buffer, p: Buffer): boolean {
+  return p.equals(root) || (p.length > root.length && p[root.length] === 0x2f && p.subarray(0, root.length).equals(root));
+}
+
+async function addDirectory(pack: tar.Pack, root: Buffer, abs: Buffer, at: EntryPath): Promise<void> {
+  const entries = await readdir(abs, { withFileTypes: true, encoding: "buffer" });
+  entries.sort((a, b) => Buffer.compare(a.name, b.name));
   for (const entry of entries) {
-    if (rel === "" && notTheApplications(entry.name)) continue;
-    const childAbs = path.join(abs, entry.name);
-    const childRel = rel ? `${rel}/${entry.name}` : entry.name;
+    if (at.shown === "" && notTheApplications(entry.name.toString("utf8"))) continue;
+    const childAbs = Buffer.concat([abs, SLASH, entry.name]);
+    const child = childPath(at, entry.name);
     const st = await lstat(childAbs);
     if (st.isDirectory()) {
-      await addEntry(pack, { name: `${childRel}/`, type: "directory", mode: st.mode & 0o777, mtime: st.mtime, uid: st.uid, gid: st.gid });
-      await addDirectory(pack, root, childAbs, childRel);
+      await addEntry(pack, { name: `${child.shown}/`, type: "directory", mode: st.mode & 0o777, mtime: st.mtime, uid: st.uid, gid: st.gid, ...paxOf(child) });
+      await addDirectory(pack, root, childAbs, child);
     } else if (st.isFile()) {
-      await addFile(pack, childAbs, childRel);
+      await addFile(pack, childAbs, child);
     } else if (st.isSymbolicLink()) {
-      let target: string;
+      let target: Buffer;
       try {
-        target = await realpath(childAbs);
+        target = await realpath(childAbs, { encoding: "buffer" });
       } catch {
-        log.warn({ file: childRel }, "skipping dangling symlink");
+        log.warn({ file: child.shown }, "skipping dangling symlink");
         continue;
       }
-      if (!isInside(root, target)) {
-        log.warn({ file: childRel }, "skipping symlink that points outside the files directory");
+      if (!isInsideBytes(root, target)) {
+        log.warn({ file: child.shown }, "skipping symlink that points outside the files directory");
         continue;
       }
-      if ((await stat(target)).isFile()) await addFile(pack, target, childRel);
+      if ((await stat(target)).isFile()) await addFile(pack, target, child);
     }
   }
 }
@@ -106,7 +140,8 @@ function addEntry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }
   });
 }
 
-async function addFile(pack: tar.Pack, abs: string, rel: string): Promise<void> {
+async function addFile(pack: tar.Pack, abs: Buffer, at: EntryPath): Promise<void> {
+  const rel = at.shown;
   const st = await stat(abs);
   // The header promises a size; read exactly that much even if the file grows meanwhile.
   const size = st.size;
@@ -117,7 +152,7 @@ async function addFile(pack: tar.Pack, abs: string, rel: string): Promise<void> 
   // Awaited below; a reader that stops early destroys the pack first, and that is no crash.
   finished.catch(() => undefined);
   // Throws once the pack is destroyed (its reader gone): the walk stops there.
-  const sink = pack.entry({ name: rel, type: "file", size, mode: st.mode & 0o777, mtime: st.mtime, uid: st.uid, gid: st.gid }, (err) => settle(err));
+  const sink = pack.entry({ name: rel, type: "file", size, mode: st.mode & 0o777, mtime: st.mtime, uid: st.uid, gid: st.gid, ...paxOf(at) }, (err) => settle(err));
   // A reader that fails first (a storage write) destroys the pack with its error, and the
   // entry being written emits it too: unheard, that 'error' would end the worker's process.
   // The callback above has it.
@@ -151,6 +186,25 @@ export function safeEntrySegments(name: string): string[] {
   if (name.startsWith("/") || /^[A-Za-z]:[\\/]/.test(name)) throw new UnsafeTarEntryError(name, "absolute path");
   const segments = name.split(/[\\/]/).filter((s) => s !== "" && s !== ".");
   if (segments.includes("..")) throw new UnsafeTarEntryError(name, "path escapes the destination (`..`)");
+  return segments;
+}
+
+/** Splits an entry's exact path bytes into safe segments, or throws UnsafeTarEntryError (named by its shown name). */
+function safeRawSegments(raw: Buffer, name: string): Buffer[] {
+  if (raw.includes(0)) throw new UnsafeTarEntryError(name, "contains NUL");
+  if (raw[0] === 0x2f) throw new UnsafeTarEntryError(name, "absolute path");
+  const segments: Buffer[] = [];
+  let from = 0;
+  for (let i = 0; i <= raw.length; i++) {
+    if (i === raw.length || raw[i] === 0x2f) {
+      const seg = raw.subarray(from, i);
+      from = i + 1;
+      if (seg.length === 0 || (seg.length === 1 && seg[0] === 0x2e)) continue;
+      if (seg.length === 2 && seg[0] === 0x2e && seg[1] === 0x2e) throw new UnsafeTarEntryError(name, "path escapes the destination (`..`)");
+      segments.push(seg);
+    }
+  }
+  if (!segments.length) throw new UnsafeTarEntryError(name, "empty path");
   return segments;
 }
 
@@ -191,7 +245,11 @@ export async function extractTarInto(input: Readable, destDir: string, opts: { c
         entry.resume();
         continue;
       }
-      const target = path.join(root, ...segments);
+      // The exact bytes where the archive has them (names that are not UTF-8), else the name.
+      const raw = (entry.header.pax as Record<string, string> | undefined)?.[RAW_PATH_PAX];
+      const exact = raw ? safeRawSegments(Buffer.from(raw, "base64"), entry.header.name) : null;
+      const target: string | Buffer = exact ? Buffer.concat([Buffer.from(root), ...exact.flatMap((seg) => [SLASH, seg])]) : path.join(root, ...segments);
+      const parent: string | Buffer = exact ? Buffer.concat([Buffer.from(root), ...exact.slice(0, -1).flatMap((seg) => [SLASH, seg])]) : path.dirname(target as string);
       if (type === "directory") {
         await mkdir(target, { recursive: true });
         await assertInside(root, target, entry.header.name);
@@ -200,8 +258,8 @@ export async function extractTarInto(input: Readable, destDir: string, opts: { c
         entry.resume();
         continue;
       }
-      await mkdir(path.dirname(target), { recursive: true });
-      await assertInside(root, path.dirname(target), entry.header.name);
+      await mkdir(parent, { recursive: true });
+      await assertInside(root, parent, entry.header.name);
       const mode = (entry.header.mode ?? 0o644) & 0o777;
       const fh = await open(
         target,
@@ -236,8 +294,8 @@ export async function extractTarInto(input: Readable, destDir: string, opts: { c
 }
 
 /** Catches a pre-existing symlinked folder in the destination that points elsewhere. */
-async function assertInside(root: string, p: string, name: string): Promise<void> {
-  if (!isInside(root, await realpath(p))) {
+async function assertInside(root: string, p: string | Buffer, name: string): Promise<void> {
+  if (!isInsideBytes(Buffer.from(root), await realpath(p, { encoding: "buffer" }))) {
     throw new UnsafeTarEntryError(name, "destination folder is a symlink leading outside");
   }
 }
