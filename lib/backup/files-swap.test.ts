@@ -258,3 +258,27 @@ describe("names that are not UTF-8 (decision 163)", () => {
     expect(await readdir(root)).not.toContain("escaped.txt");
   });
 });
+
+describe("tarDirectory while the application removes files (decision 164)", () => {
+  it("leaves out what was removed before its turn, and archives the rest whole", async () => {
+    const src = path.join(root, "busy");
+    await mkdir(src);
+    const names = Array.from({ length: 400 }, (_, i) => `tmp-${String(i).padStart(3, "0")}.part`);
+    for (const n of names) await writeFile(path.join(src, n), n.repeat(50));
+    const archive = tarDirectory(src);
+    const chunks: Buffer[] = [];
+    let removing: Promise<unknown> | null = null;
+    for await (const c of archive) {
+      chunks.push(c as Buffer);
+      // The listing is made (the first file is out): the application cleans up its temp files.
+      removing ??= Promise.all(names.slice(1).map((n) => rm(path.join(src, n))));
+    }
+    await removing;
+    const out = path.join(root, "busy-out");
+    await swapInFiles(out, "busy", Readable.from(chunks));
+    const restored = await tree(out);
+    expect(Object.keys(restored).length).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(restored).length).toBeLessThan(names.length);
+    for (const [name, content] of Object.entries(restored)) expect(content).toBe(name.repeat(50));
+  });
+});

@@ -1,8 +1,8 @@
 // The files part of a FULL backup (uploads directory) as a streamed tar, and its safe
 // extraction. tar-stream is built on streamx, so both directions are bridged to Node
 // streams through async iteration rather than Node's pipeline().
-import { constants, createReadStream } from "node:fs";
-import { chown, lstat, mkdir, open, readdir, realpath, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { chown, lstat, mkdir, open, readdir, realpath, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import * as tar from "tar-stream";
@@ -105,13 +105,22 @@ function isInsideBytes(root: Buffer, p: Buffer): boolean {
 }
 
 async function addDirectory(pack: tar.Pack, root: Buffer, abs: Buffer, at: EntryPath): Promise<void> {
-  const entries = await readdir(abs, { withFileTypes: true, encoding: "buffer" });
+  // The application goes on meanwhile: an entry it removes between the listing and its turn
+  // is gone from the backup as from the directory, not a failed backup (decision 164).
+  const entries = await readdir(abs, { withFileTypes: true, encoding: "buffer" }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === "ENOENT" && at.shown !== "") return vanished(at.shown);
+    throw e;
+  });
   entries.sort((a, b) => Buffer.compare(a.name, b.name));
   for (const entry of entries) {
     if (at.shown === "" && notTheApplications(entry.name.toString("utf8"))) continue;
     const childAbs = Buffer.concat([abs, SLASH, entry.name]);
     const child = childPath(at, entry.name);
-    const st = await lstat(childAbs);
+    const st = await lstat(childAbs).catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? null : Promise.reject(e)));
+    if (!st) {
+      vanished(child.shown);
+      continue;
+    }
     if (st.isDirectory()) {
       await addEntry(pack, { name: `${child.shown}/`, type: "directory", mode: st.mode & 0o777, mtime: st.mtime, uid: st.uid, gid: st.gid, ...paxOf(child) });
       await addDirectory(pack, root, childAbs, child);
@@ -129,7 +138,7 @@ async function addDirectory(pack: tar.Pack, root: Buffer, abs: Buffer, at: Entry
         log.warn({ file: child.shown }, "skipping symlink that points outside the files directory");
         continue;
       }
-      if ((await stat(target)).isFile()) await addFile(pack, target, child);
+      if ((await stat(target).catch(() => null))?.isFile()) await addFile(pack, target, child);
     }
   }
 }
@@ -140,9 +149,31 @@ function addEntry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }
   });
 }
 
+/** An entry removed while the files were archived: logged, left out. Answers no entries. */
+function vanished(shown: string): [] {
+  log.info({ file: shown }, "left out: removed while the files were archived");
+  return [];
+}
+
 async function addFile(pack: tar.Pack, abs: Buffer, at: EntryPath): Promise<void> {
   const rel = at.shown;
-  const st = await stat(abs);
+  // Opened before its header is written: once open, its bytes stay readable even if the
+  // application removes it meanwhile; removed before, it is left out.
+  const fh = await open(abs, constants.O_RDONLY).catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? null : Promise.reject(e)));
+  if (!fh) {
+    vanished(rel);
+    return;
+  }
+  try {
+    await addOpenFile(pack, fh, at);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function addOpenFile(pack: tar.Pack, fh: FileHandle, at: EntryPath): Promise<void> {
+  const rel = at.shown;
+  const st = await fh.stat();
   // The header promises a size; read exactly that much even if the file grows meanwhile.
   const size = st.size;
   let settle!: (err?: Error | null) => void;
@@ -158,7 +189,7 @@ async function addFile(pack: tar.Pack, abs: Buffer, at: EntryPath): Promise<void
   // The callback above has it.
   sink.on("error", () => undefined);
   if (size > 0) {
-    for await (const chunk of createReadStream(abs, { start: 0, end: size - 1 })) {
+    for await (const chunk of fh.createReadStream({ start: 0, end: size - 1, autoClose: false })) {
       if (!sink.write(chunk as Buffer)) await drained(sink as unknown as Writer);
     }
   }
