@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { E2E } from "./env";
 import { screenshot, sql } from "./helpers";
-import { createTarget, urlOf } from "./target-seed";
+import { asAdmin, createTarget, removeTargetAndDatabase, urlOf } from "./target-seed";
 import { sql as sqlAt } from "../tests/support/sql";
 
 const DB = "e2e_split_disk";
@@ -44,20 +44,15 @@ test.describe.serial("a restore whose copy lands on two disks", () => {
     uploads = mkdtempSync(path.join(tmpdir(), "vaultline-e2e-uploads-"));
     mkdirSync(path.join(uploads, "avatars"));
     for (let i = 0; i < 20; i++) writeFileSync(path.join(uploads, "avatars", `${i}.png`), Buffer.alloc(64 * 1024, i));
-    const ctx = await browser.newContext({ storageState: E2E.adminState, baseURL: E2E.baseURL });
-    targetId = await createTarget(ctx.request, "split-disk", "prod", DB);
-    const set = await ctx.request.patch(`/api/targets/${targetId}`, { headers: E2E.sameOrigin, data: { settings: { filesDir: uploads } } });
-    expect(set.status(), await set.text()).toBe(200);
-    await ctx.close();
+    await asAdmin(browser, async (req) => {
+      targetId = await createTarget(req, "split-disk", "prod", DB);
+      const set = await req.patch(`/api/targets/${targetId}`, { headers: E2E.sameOrigin, data: { settings: { filesDir: uploads } } });
+      expect(set.status(), await set.text()).toBe(200);
+    });
   });
 
   test.afterAll(async ({ browser }) => {
-    if (targetId) {
-      const ctx = await browser.newContext({ storageState: E2E.adminState, baseURL: E2E.baseURL });
-      await ctx.request.delete(`/api/targets/${targetId}?force=true`, { headers: E2E.sameOrigin });
-      await ctx.close();
-    }
-    await sql(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`).catch(() => undefined);
+    await removeTargetAndDatabase(browser, targetId, DB);
     await sql(`DROP TABLESPACE IF EXISTS ${TABLESPACE}`).catch(() => undefined);
     if (dir) rmSync(dir, { recursive: true, force: true });
     if (uploads) rmSync(uploads, { recursive: true, force: true });

@@ -1,8 +1,8 @@
 // Extra targets for e2e specs: databases on the e2e PostgreSQL server, added through the API
 // as an ADMIN would (POST /api/targets), so the connection test and the encryption run.
-import { expect, type APIRequestContext } from "@playwright/test";
+import { expect, type APIRequestContext, type Browser } from "@playwright/test";
 import { E2E } from "./env";
-import { dbUrl } from "./helpers";
+import { dbUrl, sql } from "./helpers";
 
 /** The e2e server's URL for another database on it. */
 export function urlOf(database: string): string {
@@ -18,4 +18,20 @@ export async function createTarget(req: APIRequestContext, name: string, environ
   const body = await res.json();
   expect(JSON.stringify(body)).not.toContain(new URL(dbUrl()).password);
   return body.id ?? body.target?.id;
+}
+
+/** Runs fn with an ADMIN's request context (the stored sign-in), closed after. */
+export async function asAdmin<T>(browser: Browser, fn: (req: APIRequestContext) => Promise<T>): Promise<T> {
+  const ctx = await browser.newContext({ storageState: E2E.adminState, baseURL: E2E.baseURL });
+  try {
+    return await fn(ctx.request);
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** Removes a target made for a spec (its backups with it) and its database. */
+export async function removeTargetAndDatabase(browser: Browser, targetId: string, database: string): Promise<void> {
+  if (targetId) await asAdmin(browser, (req) => req.delete(`/api/targets/${targetId}?force=true`, { headers: E2E.sameOrigin }));
+  await sql(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
 }

@@ -455,11 +455,19 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
         <RestoreProgress restoreId={started.restoreId} safetyBackupId={started.preRestoreBackupId} targetName={target.name} />
       ) : (
         <div className="flex flex-col gap-4">
-          <p role="note" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-950">
-            <strong>This replaces the whole live database</strong> of <TargetWhere target={target} /> with the backup — all or nothing. Anything
-            written since the backup was taken is lost from the live database — but first, before anything is touched, Vaultline takes a{" "}
-            <strong>safety backup</strong> of {target.name} as it is now, so this restore can itself be undone.
-          </p>
+          {preview.data?.missingDatabase ? (
+            // The database is gone (decision 165): nothing is replaced, it is made again.
+            <p role="note" data-testid="restore-missing-database" className="rounded-md border border-sky-200 bg-sky-50 px-3 py-2 text-sm text-sky-950">
+              <strong>The database {preview.data.missingDatabase.name} is not on its server.</strong> The restore creates it for <TargetWhere target={target} /> as the
+              backup had it, then loads the backup into it — all or nothing. Nothing else on the server is changed.
+            </p>
+          ) : (
+            <p role="note" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-950">
+              <strong>This replaces the whole live database</strong> of <TargetWhere target={target} /> with the backup — all or nothing. Anything
+              written since the backup was taken is lost from the live database — but first, before anything is touched, Vaultline takes a{" "}
+              <strong>safety backup</strong> of {target.name} as it is now, so this restore can itself be undone.
+            </p>
+          )}
           {preview.isPending ? (
             <div className="flex flex-col gap-2" role="status" aria-label="Loading the restore preview">
               <Skeleton className="h-4 w-1/2" />

@@ -164,6 +164,10 @@ export interface HeadEntry extends TocEntry {
   /** Where the entry's defn string starts (its length int) and ends, in the head. */
   defnAt: number;
   defnEnd: number;
+  /** The entry's SQL as the archive's bytes (the database's encoding); null for none. */
+  defn: Buffer | null;
+  /** The object's owner; null for none. */
+  owner: string | null;
 }
 
 export interface ArchiveHead {
@@ -219,7 +223,7 @@ function parseArchiveHead(r: Reader): ArchiveHead | { disabled: string } {
     const desc = r.text() ?? "";
     r.int(); // section
     const defnAt = r.pos;
-    r.str(); // defn
+    const defn = r.raw();
     const defnEnd = r.pos;
     r.str(); // dropStmt
     r.str(); // copyStmt
@@ -227,7 +231,7 @@ function parseArchiveHead(r: Reader): ArchiveHead | { disabled: string } {
     const namespace = namespaceBytes?.toString("utf8") ?? null;
     r.str(); // tablespace
     r.str(); // tableam
-    r.str(); // owner
+    const owner = r.text();
     r.str(); // "false" (WITH OIDS, no longer supported)
     const deps: number[] = [];
     for (let d = r.text(); d !== null; d = r.text()) deps.push(Number(d)); // up to a NULL
@@ -237,7 +241,7 @@ function parseArchiveHead(r: Reader): ArchiveHead | { disabled: string } {
     // A misread field would show here first: the flag is 1, 2 or 3 in every entry.
     if (state < 1 || state > 3) return { disabled: `entry ${i + 1} of ${n} has offset flag ${state}: table of contents not understood` };
     const key = `${namespaceBytes?.toString("hex") ?? ""}.${tagBytes.toString("hex")}`;
-    entries.push({ dumpId, offsetAt, state, desc, deps, tag, defnAt, defnEnd, namespace, key });
+    entries.push({ dumpId, offsetAt, state, desc, deps, tag, defnAt, defnEnd, defn, owner, namespace, key });
   }
   return { intSize, offSize, compressed, tocEnd: r.pos, entries };
 }

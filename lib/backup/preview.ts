@@ -19,6 +19,7 @@ import { searchPathProblems, searchPathWarning } from "./search-path-probe";
 import { withClient } from "./pg-client";
 import { DEFAULT_DISK_RESERVE_BYTES, planServerDisk, serverDiskProblem, serverFacts } from "./server-disk";
 import { filesDiskProblem, planFilesDisk } from "./files-disk";
+import { findMissingDatabase, missingDatabaseWords, type MissingDatabase } from "./missing-database";
 
 export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
   const liveT = Object.keys(live.tables);
@@ -126,6 +127,48 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings">): string[] {
   return w;
 }
 
+type PreviewedJob = Parameters<typeof buildPreview>[1];
+
+/** The backup's side of a preview: what it is, and whether it verified. */
+function backupSide(ctx: BackupContext, job: PreviewedJob, verify: VerifyOutcome): Pick<RestorePreview, "backup" | "verified"> {
+  const manifest = verify.manifest ?? null;
+  return {
+    backup: {
+      id: job.id,
+      kind: job.kind,
+      createdAt: job.createdAt.toISOString(),
+      completedAt: job.completedAt?.toISOString() ?? null,
+      sizeBytes: job.sizeBytes === null ? null : Number(job.sizeBytes),
+      commitSha: job.commitSha,
+    },
+    // Write-only backups: the restore will ask for the private key (issue 16 §3).
+    verified: { ok: verify.ok, reason: verify.reason ?? null, ...(manifest && recipientOf(manifest.encryption) && !ctx.privateKey ? { needsPrivateKey: true } : {}) },
+  };
+}
+
+/**
+ * The preview of a restore into a database that is not there (decision 165): everything in
+ * the backup is added, nothing is replaced; the plan is made once the restore has created it.
+ */
+function previewIntoMissing(ctx: BackupContext, job: PreviewedJob, verify: VerifyOutcome, missing: MissingDatabase): RestorePreview & { manifest: Manifest | null } {
+  const manifest = verify.manifest ?? null;
+  const backupSchema = (manifest as { schema?: SchemaSnapshot } | null)?.schema ?? { tables: {} };
+  const backupRows = manifest?.tableRowEstimates ?? {};
+  return {
+    ...backupSide(ctx, job, verify),
+    differences: { ...diffSchemas({ tables: {} }, backupSchema), migrations: diffMigrations([], manifest?.prismaMigrations ?? null) },
+    objects: null,
+    plan: null,
+    missingDatabase: missing,
+    rowEstimates: Object.fromEntries(Object.keys(backupRows).sort().map((n) => [n, { live: null, backup: backupRows[n] }])),
+    ageSeconds: Math.round((Date.now() - (job.completedAt ?? job.createdAt).getTime()) / 1000),
+    targetIsVaultline: false,
+    safetyBackup: true,
+    warnings: [`${missingDatabaseWords(missing)}.`],
+    manifest,
+  };
+}
+
 export async function previewRestore(appCtx: BackupContext, backupId: string): Promise<RestorePreview & { manifest: Manifest | null }> {
   const job = await appCtx.db.backupJob.findUnique({ where: { id: backupId } });
   if (!job) throw notFound("Backup");
@@ -133,7 +176,11 @@ export async function previewRestore(appCtx: BackupContext, backupId: string): P
   const ctx = await contextForTargetId(appCtx, job.targetId);
   if (job.status !== "SUCCEEDED") throw new ApiError("CONFLICT", "Only a successful backup can be restored");
   if (job.kind !== "FULL") throw new ApiError("CONFLICT", "A QUICK backup holds no data; restore a FULL backup (roll back the code from Deployments)");
-  return buildPreview(ctx, job, await verifyBackupObjects(ctx, job));
+  const verify = await verifyBackupObjects(ctx, job);
+  // Not knowing (the server itself unreachable) is left to the preview's own reads to say.
+  const missing = await findMissingDatabase(ctx.targetUrl).catch(() => null);
+  if (missing) return previewIntoMissing(ctx, job, verify, missing);
+  return buildPreview(ctx, job, verify);
 }
 
 /** The preview from an already-run verification (the restore verifies once, not twice). */
@@ -180,16 +227,7 @@ export async function buildPreview(
   const backupRows = manifest?.tableRowEstimates ?? {};
   const names = new Set([...Object.keys(liveRows), ...Object.keys(backupRows)]);
   const base: Omit<RestorePreview, "warnings"> = {
-    backup: {
-      id: job.id,
-      kind: job.kind,
-      createdAt: job.createdAt.toISOString(),
-      completedAt: job.completedAt?.toISOString() ?? null,
-      sizeBytes: job.sizeBytes === null ? null : Number(job.sizeBytes),
-      commitSha: job.commitSha,
-    },
-    // Write-only backups: the restore will ask for the private key (issue 16 §3).
-    verified: { ok: verify.ok, reason: verify.reason ?? null, ...(manifest && recipientOf(manifest.encryption) && !ctx.privateKey ? { needsPrivateKey: true } : {}) },
+    ...backupSide(ctx, job, verify),
     differences: { ...diffSchemas(live, backupSchema), migrations: diffMigrations(liveMigrations, manifest?.prismaMigrations ?? null) },
     objects: liveCatalog ? diffCatalogs(liveCatalog.live, liveCatalog.recorded) : null,
     plan: {

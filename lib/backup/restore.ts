@@ -21,6 +21,7 @@ import { removeOrphanSpools, restoreSpoolPrefix } from "./restore-spool";
 import { measureTempSpace, spoolBytes, tempSpaceProblem } from "./temp-space";
 import { progressColumns, type LiveProgress } from "./live-progress";
 import { DEFAULT_DISK_RESERVE_BYTES, diskWatch, type ServerDiskPlan } from "./server-disk";
+import { createMissingDatabase, findMissingDatabase, missingDatabaseWords, readHeadOf } from "./missing-database";
 import { diskCheckInterval, reserveCheck } from "./disk-reserve";
 import { filesDiskProblem, planFilesDisk } from "./files-disk";
 import { watchServerActivity, type ActivitySample, type ActivityWatch, type RestoreActivity } from "./server-activity";
@@ -40,7 +41,7 @@ import { slotsAfterRestore } from "./replication-slots";
 import { ExtensionVersionPinner, extensionVersionNote, versionPins, type ExtensionVersionPlan } from "./extension-versions";
 import { handBackSubscriptionSlots, registerSubscribedTables, subscriptionNotes } from "./subscriptions";
 import { catalogBesideRecord, diffCatalogs, manifestCatalog, type CatalogSnapshot } from "./catalog-snapshot";
-import { chooseStrategy, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, lockTableHint, preparedProblem, standbyProblem, type Ownership } from "./restore-plan";
+import { chooseStrategy, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, lockTableHint, preparedProblem, standbyProblem, type Ownership, type TargetCapabilities } from "./restore-plan";
 import { allowConnections, carryDatabaseSettings, createFreshDatabase, databaseOf, databasesExist, detachSubscriptions, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
 import { canUndo } from "./restores-catalog";
 import { holdAutovacuum, type AutovacuumHold } from "./autovacuum-hold";
@@ -268,11 +269,23 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // this record of the database being replaced takes the planner's numbers (counting
     // every table of a 512 MB database took 0.3 s of the restore).
     const manifestRead = readManifest(ctx, backup);
-    // What the connecting role may do, asked once for the preview and the plan below.
-    const capRead = manifestRead.then((m) => probeTarget(ctx.targetUrl, manifestCatalog(m)?.roles ?? []));
-    capRead.catch(() => undefined);
-    const previewed = manifestRead.then((m) => buildPreview(ctx, backup, { ok: true, parts: [], manifest: m }, { exactCounts: false, capabilities: capRead }));
-    previewed.catch(() => undefined);
+    // Its failure is the verification's to report (checkStoredParts below); unheard meanwhile,
+    // a rejection ends the process.
+    manifestRead.catch(() => undefined);
+    // A database that is not there is made first, once the backup is verified (decision 165);
+    // until then nothing reads it.
+    const missing = await findMissingDatabase(ctx.targetUrl);
+    if (missing && !missing.canCreate) throw new RefusedError(missingDatabaseWords(missing));
+    let capRead!: Promise<TargetCapabilities>;
+    let previewed!: ReturnType<typeof buildPreview>;
+    const readLive = () => {
+      // What the connecting role may do, asked once for the preview and the plan below.
+      capRead = manifestRead.then((m) => probeTarget(ctx.targetUrl, manifestCatalog(m)?.roles ?? []));
+      capRead.catch(() => undefined);
+      previewed = manifestRead.then((m) => buildPreview(ctx, backup, { ok: true, parts: [], manifest: m }, { exactCounts: false, capabilities: capRead }));
+      previewed.catch(() => undefined);
+    };
+    if (!missing) readLive();
     const [verify, restoreMajor] = await Promise.all([checkStoredParts(ctx, backup, { privateKey: suppliedKey, manifest: manifestRead }), pgRestoreMajor(ctx.pgBinDir)]);
     if (!verify.ok || !verify.manifest) throw new RefusedError(`The backup failed verification: ${verify.reason}`);
     const manifest = verify.manifest;
@@ -285,6 +298,18 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     const dumpMajor = Number(manifest.pgDumpVersion.split(".")[0]);
     if (restoreMajor < dumpMajor) {
       throw new RefusedError(`pg_restore ${restoreMajor} cannot read an archive made by pg_dump ${dumpMajor}: install PostgreSQL ${dumpMajor} client tools or set PG_BIN_DIR`);
+    }
+    if (missing) {
+      await phase("creating the database");
+      const enc = await ctx.storage.get(dbPart.key);
+      const plain = enc.pipe(createDecryptStream(decryptionKey)).pipe(createDecompressor(dbPart.compression));
+      enc.on("error", (e) => plain.destroy(e));
+      const head = await readHeadOf(plain);
+      const notes = await createMissingDatabase(ctx.targetUrl, { locale: manifest.database.locale, head, archivedName: manifest.database.name });
+      rlog.warn({ notes }, "the target's database did not exist: created");
+      warnings.push(notes.join("; "));
+      await audit(ctx.db, { actor: { type: "system", label: "worker" }, action: "restore.database_created", target: first.backupId, targetId: first.targetId, details: { restoreId, database: missing.name, notes } });
+      readLive();
     }
 
     // 2. The plan: strategy and ownership, from what the connecting role may do.

@@ -260,6 +260,10 @@ export const restorePreviewSchema = z
           .describe("The server's lock table (max_locks_per_transaction × connections) and the live database's relations: an in-place restore locks about twice the relations in one transaction, and the warnings say when that may not fit"),
       })
       .nullable(),
+    missingDatabase: z
+      .object({ name: z.string(), user: z.string(), canCreate: z.boolean().describe("Vaultline's role may create databases (CREATEDB or superuser); when not, the restore refuses") })
+      .optional()
+      .describe("The target's database does not exist on its server: the restore creates it as the backup had it, then loads the backup (plan is null until then)"),
     rowEstimates: z.record(z.string(), z.object({ live: z.number().nullable(), backup: z.number().nullable() })),
     ageSeconds: z.number(),
     targetIsVaultline: z.boolean(),

@@ -84,6 +84,8 @@ export interface RestorePreview {
     /** The server's lock table and the live database's relations, which an in-place restore locks in one transaction (decision 145). Absent in restores recorded before it. */
     locks?: { perTransaction: number; slots: number; relations: number };
   } | null;
+  /** The target's database is not on its server: the restore creates it first (decision 165); the plan is then null. Absent otherwise. */
+  missingDatabase?: { name: string; user: string; canCreate: boolean };
   rowEstimates: Record<string, { live: number | null; backup: number | null }>;
   ageSeconds: number;
   targetIsVaultline: boolean;
