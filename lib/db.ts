@@ -22,6 +22,14 @@ function create(url: string) {
   // dropped from the pool, which then emits 'error': without a listener, an uncaught
   // exception that ended the worker and the web server (decision 143).
   pool.on("error", (e: Error) => log.warn({ err: e.message }, "the server ended an idle connection of the pool"));
+  // The database's own idle_session_timeout (meant for the application's sessions) ended a
+  // pooled connection at the instant the pool handed it out: the query on it failed
+  // ("terminating connection due to idle-session timeout", the lock-session test, 1 CI run in
+  // about 10). Vaultline's pooled sessions are free of it, as its engine's are (decision
+  // 141); the pool itself closes a connection idle for 10 s (pg's idleTimeoutMillis).
+  pool.on("connect", (c: pg.PoolClient) => {
+    c.query("SELECT set_config('idle_session_timeout', '0', false) WHERE current_setting('server_version_num')::int >= 140000").catch(() => undefined);
+  });
   const client = new PrismaClient({
     // The client owns the pool: $disconnect ends it.
     adapter: new PrismaPg(pool, { disposeExternalPool: true }),

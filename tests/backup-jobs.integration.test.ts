@@ -198,6 +198,18 @@ describe("backup engine", () => {
     });
   }
 
+  it("a FILES_DIR that is not there fails the backup at once, saying so, before the database is dumped (decision 164)", async () => {
+    const job = await newJob({ kind: "FULL", trigger: "MANUAL", includeFiles: true });
+    const missing = path.join(work, "no-such-uploads");
+    const r = await runBackup({ ...env.ctx, filesDir: missing }, job.id);
+    expect(r.status).toBe("FAILED");
+    expect(r.failureReason).toBe(`FILES_DIR (${missing}) does not exist on this machine: create it, point FILES_DIR (or the target's files directory) at the uploads, or back up without files`);
+    const done = await env.db.backupJob.findUniqueOrThrow({ where: { id: job.id } });
+    const phases = (done.metadata as { phases: { phase: string }[] }).phases.map((p) => p.phase);
+    expect(phases).not.toContain("dumping");
+    expect(await listKeys(env.ctx.storage, backupKeys("backups", "test", job.id, job.createdAt).dir)).toEqual([]);
+  });
+
   it("QUICK records the commit, schema hash and migration state, and no data", async () => {
     const job = await newJob({ kind: "QUICK", trigger: "PRE_DEPLOY" });
     expect((await runBackup(env.ctx, job.id)).status).toBe("SUCCEEDED");

@@ -2,7 +2,7 @@
 // extraction. tar-stream is built on streamx, so both directions are bridged to Node
 // streams through async iteration rather than Node's pipeline().
 import { constants } from "node:fs";
-import { chown, lstat, mkdir, open, readdir, realpath, stat, type FileHandle } from "node:fs/promises";
+import { access, chown, lstat, mkdir, open, readdir, realpath, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import * as tar from "tar-stream";
@@ -47,6 +47,23 @@ function drained(w: Writer): Promise<void> {
     w.once("drain", done);
     w.once("close", done);
     w.once("error", done);
+  });
+}
+
+/**
+ * Throws, saying what to do, when FILES_DIR cannot be archived: missing, not a directory, or
+ * not readable by this user. Asked before a backup dumps its database (the files part comes
+ * after it: a FILES_DIR that is not there failed the backup only once the dump was done).
+ */
+export async function assertFilesDir(dir: string): Promise<void> {
+  const s = await stat(dir).catch((e: NodeJS.ErrnoException) => e);
+  if (s instanceof Error) {
+    if (s.code === "ENOENT") throw new Error(`FILES_DIR (${dir}) does not exist on this machine: create it, point FILES_DIR (or the target's files directory) at the uploads, or back up without files`);
+    throw new Error(`FILES_DIR (${dir}) cannot be read: ${s.message}`);
+  }
+  if (!s.isDirectory()) throw new Error(`FILES_DIR (${dir}) is not a directory`);
+  await access(dir, constants.R_OK | constants.X_OK).catch(() => {
+    throw new Error(`FILES_DIR (${dir}) may not be read by Vaultline's user (uid ${process.getuid?.() ?? "?"}): give it read access to the uploads`);
   });
 }
 

@@ -6,7 +6,7 @@ import type { BackupContext } from "./context";
 import { writeEncryptedObject } from "./archive";
 import { checkDumpCompatibility, serverVersion, spawnPgDump } from "./dump";
 import { databaseLocaleAt } from "./db-locale";
-import { tarDirectory } from "./files";
+import { assertFilesDir, tarDirectory } from "./files";
 import { currentKey, manifestEncryption } from "./keyring";
 import { keysForJob, manifestDigest, serializeManifest, type Manifest, type ManifestPart, type TableChecksums } from "./manifest";
 import { catalogSnapshot } from "./catalog-snapshot";
@@ -150,6 +150,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
   try {
     const includeFiles = job.kind === "FULL" && !!(job.metadata as { includeFiles?: boolean })?.includeFiles;
     if (includeFiles && !ctx.filesDir) throw new Error("includeFiles was requested but FILES_DIR is not configured");
+    if (includeFiles) await assertFilesDir(ctx.filesDir!);
 
     await hb.phase("inspecting database");
     // What the dump needs first does not depend on itself: the tools' versions, the commit,
