@@ -27,3 +27,14 @@ export function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(text: strin
 export async function screenshot(page: Page, name: string) {
   await page.screenshot({ path: `test-results/screenshots/${name}.png`, fullPage: true });
 }
+
+/** A FULL backup through the API (POST /api/backups), waited for until it SUCCEEDED; its id. */
+export async function takeBackup(page: Page, data: Record<string, unknown> = {}): Promise<string> {
+  const created = await page.request.post("/api/backups", { headers: E2E.sameOrigin, data: { kind: "FULL", ...data } });
+  expect(created.status(), await created.text()).toBe(202);
+  const { id } = (await created.json()) as { id: string };
+  await expect
+    .poll(async () => ((await (await page.request.get(`/api/backups/${id}/status`)).json()) as { status: string }).status, { timeout: 90_000 })
+    .toBe("SUCCEEDED");
+  return id;
+}

@@ -9,7 +9,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFi
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { E2E } from "./env";
-import { screenshot, sql } from "./helpers";
+import { screenshot, sql, takeBackup } from "./helpers";
 import { asAdmin, createTarget, removeTargetAndDatabase, urlOf } from "./target-seed";
 import { sql as sqlAt } from "../tests/support/sql";
 
@@ -60,12 +60,7 @@ test.describe.serial("a restore whose copy lands on two disks", () => {
 
   test("the dialog draws each disk with its part of the copy, named by tablespace", async ({ page }) => {
     test.setTimeout(180_000);
-    const created = await page.request.post("/api/backups", { headers: E2E.sameOrigin, data: { kind: "FULL", target: targetId, note: "e2e split disk", includeFiles: true } });
-    expect(created.status(), await created.text()).toBe(202);
-    const { id } = (await created.json()) as { id: string };
-    await expect
-      .poll(async () => ((await (await page.request.get(`/api/backups/${id}/status`)).json()) as { status: string }).status, { timeout: 90_000 })
-      .toBe("SUCCEEDED");
+    const id = await takeBackup(page, { target: targetId, note: "e2e split disk", includeFiles: true });
 
     await page.goto(`/backups/${id}`);
     await page.getByRole("button", { name: "Restore", exact: true }).click();

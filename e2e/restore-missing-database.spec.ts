@@ -2,8 +2,7 @@
 // it, and the restore does — a target on the e2e server whose database was dropped after its
 // backup.
 import { test, expect } from "@playwright/test";
-import { E2E } from "./env";
-import { screenshot, sql } from "./helpers";
+import { screenshot, sql, takeBackup } from "./helpers";
 import { asAdmin, createTarget, removeTargetAndDatabase, urlOf } from "./target-seed";
 import { sql as sqlAt } from "../tests/support/sql";
 
@@ -26,12 +25,7 @@ test.describe.serial("a restore into a database that is gone", () => {
 
   test("the dialog says the database will be created, and the restore brings it back", async ({ page }) => {
     test.setTimeout(180_000);
-    const created = await page.request.post("/api/backups", { headers: E2E.sameOrigin, data: { kind: "FULL", target: targetId } });
-    expect(created.status(), await created.text()).toBe(202);
-    const { id } = (await created.json()) as { id: string };
-    await expect
-      .poll(async () => ((await (await page.request.get(`/api/backups/${id}/status`)).json()) as { status: string }).status, { timeout: 90_000 })
-      .toBe("SUCCEEDED");
+    const id = await takeBackup(page, { target: targetId });
     await sql(`DROP DATABASE ${DB} WITH (FORCE)`);
 
     await page.goto(`/backups/${id}`);

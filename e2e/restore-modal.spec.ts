@@ -1,7 +1,7 @@
 // The restore modal: the preview (or the reason there is none), the plan, the safety-backup
 // note, and a "Restore database" button that only a loaded preview and the exact word RESTORE enable.
 import { test, expect } from "@playwright/test";
-import { screenshot, sql } from "./helpers";
+import { screenshot, sql, takeBackup } from "./helpers";
 import { E2E } from "./env";
 import { removeSeeded, seedBackups, seedId } from "./backup-seed";
 
@@ -53,12 +53,7 @@ test.describe.serial("restore modal", () => {
 
   test("a real restore: preview, progress, then the safety backup's link", async ({ page }) => {
     test.setTimeout(240_000);
-    const created = await page.request.post("/api/backups", { headers: E2E.sameOrigin, data: { kind: "FULL", note: "e2e restore source" } });
-    expect(created.status()).toBe(202);
-    const { id: source } = (await created.json()) as { id: string };
-    await expect
-      .poll(async () => ((await (await page.request.get(`/api/backups/${source}/status`)).json()) as { status: string }).status, { timeout: 90_000 })
-      .toBe("SUCCEEDED");
+    const source = await takeBackup(page, { note: "e2e restore source" });
 
     await page.goto(`/backups/${source}`);
     await page.getByRole("button", { name: "Restore", exact: true }).click();

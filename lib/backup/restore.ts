@@ -55,6 +55,7 @@ import { RESTORE_WORD, UNDO_WORD } from "../validation/restores";
 import { migrate } from "../migrate";
 import { ACTIVE_JOB_STATUSES } from "../validation/backups";
 import { pipeline } from "node:stream/promises";
+import { pipeline as pipelineOf } from "node:stream";
 
 const log = componentLogger("restore");
 
@@ -301,10 +302,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     }
     if (missing) {
       await phase("creating the database");
-      const enc = await ctx.storage.get(dbPart.key);
-      const plain = enc.pipe(createDecryptStream(decryptionKey)).pipe(createDecompressor(dbPart.compression));
-      enc.on("error", (e) => plain.destroy(e));
-      const head = await readHeadOf(plain);
+      // One chain: an error at any stage ends the read with it (readHeadOf lets the chain go).
+      const head = await readHeadOf(pipelineOf(await ctx.storage.get(dbPart.key), createDecryptStream(decryptionKey), createDecompressor(dbPart.compression), () => undefined));
       const notes = await createMissingDatabase(ctx.targetUrl, { locale: manifest.database.locale, head, archivedName: manifest.database.name });
       rlog.warn({ notes }, "the target's database did not exist: created");
       warnings.push(notes.join("; "));
