@@ -7,7 +7,7 @@
 // Real mounts: tmpfs of a set size (root only, as `.ci/run` runs; skipped otherwise).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { readdir, readFile, rm, stat, statfs, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -52,11 +52,11 @@ async function walk(dir: string, describe: (abs: Buffer, isFile: boolean) => Pro
   return out;
 }
 
-/** Every file and directory under dir, with its owner and mode. */
+/** Every file and directory under dir, with its owner, its whole mode (setgid and sticky included) and its time (tar keeps seconds). */
 const owners = (dir: string) =>
   walk(dir, async (abs) => {
     const s = await stat(abs);
-    return `${s.uid}:${s.gid} ${(s.mode & 0o777).toString(8)}`;
+    return `${s.uid}:${s.gid} ${(s.mode & 0o7777).toString(8)} ${Math.floor(s.mtimeMs / 1000)}`;
   });
 
 /** Every file under dir, with its content's SHA-256. */
@@ -95,6 +95,21 @@ describe.skipIf(!canMountTmpfs)("a restore into a FILES_DIR that is a volume of 
       chownSync(path.join(filesDir, rel), 1000, 1000);
     }
     chownSync(path.join(filesDir, "invoices", "inv-0.pdf"), 1001, 1002);
+    // Modes a umask would change: a setgid shared directory the application and a worker of
+    // one group write into, a group-writable file in it, a private directory and key.
+    mkdirSync(path.join(filesDir, "shared"));
+    writeFileSync(path.join(filesDir, "shared", "report.csv"), "a,b\n1,2\n");
+    chownSync(path.join(filesDir, "shared"), 1000, 1003);
+    chownSync(path.join(filesDir, "shared", "report.csv"), 1000, 1003);
+    chmodSync(path.join(filesDir, "shared"), 0o2775);
+    chmodSync(path.join(filesDir, "shared", "report.csv"), 0o664);
+    mkdirSync(path.join(filesDir, "private"));
+    writeFileSync(path.join(filesDir, "private", "signing.pem"), randomBytes(256));
+    chmodSync(path.join(filesDir, "private", "signing.pem"), 0o600);
+    chmodSync(path.join(filesDir, "private"), 0o750);
+    // Directory times from long ago (the restore's own writes would otherwise set them to now).
+    const past = new Date("2024-03-01T12:00:00Z");
+    for (const rel of ["avatars/2026", "avatars", "invoices", "shared", "private"]) utimesSync(path.join(filesDir, rel), past, past);
     mkdirSync(path.join(filesDir, "lost+found"));
     chmodSync(path.join(filesDir, "lost+found"), 0o700);
     writeFileSync(path.join(filesDir, "lost+found", "#4242"), "fsck's, not the application's");
@@ -140,9 +155,15 @@ describe.skipIf(!canMountTmpfs)("a restore into a FILES_DIR that is a volume of 
     expect(await owners(filesDir)).toEqual(originalOwners);
     expect(originalOwners["avatars/2026/7.png"]).toMatch(/^1000:1000 /);
     expect(originalOwners["invoices/inv-0.pdf"]).toMatch(/^1001:1002 /);
+    // Modes as they were, past the umask: setgid kept, group write kept, private kept private.
+    expect(originalOwners["shared"]).toMatch(/^1000:1003 2775 /);
+    expect(originalOwners["shared/report.csv"]).toMatch(/^1000:1003 664 /);
+    expect(originalOwners["private"]).toMatch(/^0:0 750 /);
+    expect(originalOwners["private/signing.pem"]).toMatch(/^0:0 600 /);
+    expect(originalOwners["invoices"]).toMatch(/ 1709294400$/);
     // The Latin-1 name came back byte for byte (decision 163).
     expect(originalFiles[`hex:${Buffer.from("invoices/caf\xe9.png", "latin1").toString("hex")}`]).toBeDefined();
-    expect(readdirSync(filesDir).sort()).toEqual(["avatars", "invoices", "lost+found", "robots.txt"]);
+    expect(readdirSync(filesDir).sort()).toEqual(["avatars", "invoices", "lost+found", "private", "robots.txt", "shared"]);
     expect(readdirSync(parent)).toEqual(["uploads"]);
     expect(await fingerprint(env.targetUrl)).toEqual(originalDb);
   });

@@ -15,11 +15,15 @@ import { fullBackup, restore } from "./support/restore-steps";
 import { previewRestore } from "../lib/backup/preview";
 import { databaseOf } from "../lib/backup/swap";
 import { keysForJob } from "../lib/backup/manifest";
+import { databaseShape, dropCreatedDatabase } from "../lib/backup/missing-database";
+import { connectSession } from "../lib/backup/pg-client";
 import { databaseLocaleAt, describeLocale } from "../lib/backup/db-locale";
 import { stopBosses } from "../lib/queue";
 
 const fingerprint = (url: string) => catalogFingerprint(sql, url);
 const NO_CREATEDB = "vl_no_createdb";
+/** A role granted a table in the backup, renamed away to make a restore that keeps owners fail after it has created the database. */
+const GRANTEE = "vl_gone_grantee";
 
 afterAll(async () => {
   await stopBosses();
@@ -40,8 +44,10 @@ describe.each(["swap", "in-place"] as const)("a restore into a database that is 
       adminUrl(),
       `ALTER ROLE ${READER_ROLE} IN DATABASE "${db}" SET work_mem = '8MB';
        ALTER DATABASE "${db}" CONNECTION LIMIT 50;
-       REVOKE TEMPORARY ON DATABASE "${db}" FROM PUBLIC;`,
+       REVOKE TEMPORARY ON DATABASE "${db}" FROM PUBLIC;
+       DO $$ BEGIN CREATE ROLE ${GRANTEE} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;`,
     );
+    await sql(env.targetUrl, `GRANT SELECT ON public.customers TO ${GRANTEE}`);
     await sql(env.targetUrl, "INSERT INTO public.audit_log (what) SELECT 'event ' || g FROM generate_series(1, 20000) g");
     original = await fingerprint(env.targetUrl);
     // The server's own default here (UTF8 in a UTF-8 locale; SQL_ASCII under CI's C locale).
@@ -90,6 +96,23 @@ describe.each(["swap", "in-place"] as const)("a restore into a database that is 
     expect(await sql(adminUrl(), "SELECT datname FROM pg_database WHERE datname = $1", [db])).toEqual([]);
   });
 
+  it("a restore that fails after creating the database drops it again: the server is as it was", async () => {
+    await sql(adminUrl(), `ALTER ROLE ${GRANTEE} RENAME TO ${GRANTEE}_away`);
+    try {
+      const { status, row } = await restore(env, backupId, "keep");
+      expect(status).toBe("FAILED");
+      expect(row.failureReason).toMatch(new RegExp(`^Owners and grants cannot be restored as they were: Role ${GRANTEE} owns or is granted objects in the backup but does not exist on this server`));
+      expect(row.failureReason).toMatch(
+        new RegExp(`\\. Nothing was changed\\. The database ${db}, which this restore had created, was dropped again: the server is as it was\\.$`),
+      );
+      const dropped = await env.db.auditEvent.findFirstOrThrow({ where: { action: "restore.database_dropped" }, orderBy: { at: "desc" } });
+      expect(dropped.details).toMatchObject({ restoreId: row.id, database: db });
+    } finally {
+      await sql(adminUrl(), `ALTER ROLE ${GRANTEE}_away RENAME TO ${GRANTEE}`);
+    }
+    expect(await sql(adminUrl(), "SELECT datname FROM pg_database WHERE datname = $1", [db])).toEqual([]);
+  });
+
   it("the restore creates it as the backup had it, and restores it exactly", async () => {
     const { status, row } = await restore(env, backupId);
     expect(row.failureReason).toBeNull();
@@ -98,6 +121,54 @@ describe.each(["swap", "in-place"] as const)("a restore into a database that is 
     expect(row.warnings[0]).toBe(`The database ${db} did not exist: created in ${locale} before the restore; owned by ${APP_ROLE}, as when it was backed up`);
     const audit = await env.db.auditEvent.findFirstOrThrow({ where: { action: "restore.database_created" } });
     expect(audit.details).toMatchObject({ restoreId: row.id, database: db });
+  });
+});
+
+describe("a created database is dropped again only while nothing has used it", () => {
+  let env: TestEnv;
+  let url: string;
+  beforeAll(async () => {
+    env = await makeEnv({ seed: false });
+    url = env.targetUrl;
+  }, 120_000);
+  afterAll(async () => {
+    await env?.cleanup();
+  });
+  const remake = async () => {
+    await sql(adminUrl(), `DROP DATABASE IF EXISTS "${databaseOf(url)}" WITH (FORCE)`);
+    await sql(adminUrl(), `CREATE DATABASE "${databaseOf(url)}"`);
+    return databaseShape(url);
+  };
+  const exists = async () => (await sql(adminUrl(), "SELECT 1 FROM pg_database WHERE datname = $1", [databaseOf(url)])).length === 1;
+
+  it("as made and unused: dropped", async () => {
+    const shape = await remake();
+    expect(await dropCreatedDatabase(url, shape)).toEqual({ dropped: true, words: `The database ${databaseOf(url)}, which this restore had created, was dropped again: the server is as it was` });
+    expect(await exists()).toBe(false);
+  });
+
+  it("with a table made in it since: kept, and the words say why and what to run", async () => {
+    const shape = await remake();
+    await sql(url, "CREATE TABLE made_meanwhile (id int)");
+    const r = await dropCreatedDatabase(url, shape);
+    expect(r).toEqual({
+      dropped: false,
+      words: `The database ${databaseOf(url)}, which this restore created, is left on the server: objects were made in it since. Drop it (DROP DATABASE "${databaseOf(url)}";) if nothing should use it, then restore again`,
+    });
+    expect(await exists()).toBe(true);
+  });
+
+  it("with a session in it: kept (no FORCE), and the words name the server's reason", async () => {
+    const shape = await remake();
+    const held = await connectSession(url, "an application");
+    try {
+      const r = await dropCreatedDatabase(url, shape);
+      expect(r.dropped).toBe(false);
+      expect(r.words).toMatch(/is left on the server: database ".*" is being accessed by other users\. Drop it/);
+      expect(await exists()).toBe(true);
+    } finally {
+      await held.end();
+    }
   });
 });
 

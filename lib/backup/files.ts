@@ -2,7 +2,7 @@
 // extraction. tar-stream is built on streamx, so both directions are bridged to Node
 // streams through async iteration rather than Node's pipeline().
 import { constants } from "node:fs";
-import { access, chown, lstat, mkdir, open, readdir, realpath, stat, type FileHandle } from "node:fs/promises";
+import { access, chmod, chown, lstat, mkdir, open, readdir, realpath, stat, utimes, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import * as tar from "tar-stream";
@@ -139,7 +139,7 @@ async function addDirectory(pack: tar.Pack, root: Buffer, abs: Buffer, at: Entry
       continue;
     }
     if (st.isDirectory()) {
-      await addEntry(pack, { name: `${child.shown}/`, type: "directory", mode: st.mode & 0o777, mtime: st.mtime, uid: st.uid, gid: st.gid, ...paxOf(child) });
+      await addEntry(pack, { name: `${child.shown}/`, type: "directory", mode: st.mode & MODE_BITS, mtime: st.mtime, uid: st.uid, gid: st.gid, ...paxOf(child) });
       await addDirectory(pack, root, childAbs, child);
     } else if (st.isFile()) {
       await addFile(pack, childAbs, child);
@@ -159,6 +159,14 @@ async function addDirectory(pack: tar.Pack, root: Buffer, abs: Buffer, at: Entry
     }
   }
 }
+
+/**
+ * The mode bits an entry keeps: permissions with setuid, setgid and sticky. A shared uploads
+ * directory is often setgid (its files take the directory's group): without the bit, files
+ * the application writes after a restore take its user's group, and the other process of
+ * that group can no longer read them. Archives from before keep only the permissions.
+ */
+const MODE_BITS = 0o7777;
 
 function addEntry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -200,7 +208,7 @@ async function addOpenFile(pack: tar.Pack, fh: FileHandle, at: EntryPath): Promi
   // Awaited below; a reader that stops early destroys the pack first, and that is no crash.
   finished.catch(() => undefined);
   // Throws once the pack is destroyed (its reader gone): the walk stops there.
-  const sink = pack.entry({ name: rel, type: "file", size, mode: st.mode & 0o777, mtime: st.mtime, uid: st.uid, gid: st.gid, ...paxOf(at) }, (err) => settle(err));
+  const sink = pack.entry({ name: rel, type: "file", size, mode: st.mode & MODE_BITS, mtime: st.mtime, uid: st.uid, gid: st.gid, ...paxOf(at) }, (err) => settle(err));
   // A reader that fails first (a storage write) destroys the pack with its error, and the
   // entry being written emits it too: unheard, that 'error' would end the worker's process.
   // The callback above has it.
@@ -285,6 +293,8 @@ export async function extractTarInto(input: Readable, destDir: string, opts: { c
   feeding.catch(() => undefined);
   let files = 0;
   let directories = 0;
+  /** Each directory's mode and time, set after the last entry, deepest first (as tar delays them). */
+  const later: { target: string | Buffer; mode: number; mtime: Date | undefined }[] = [];
   try {
     for await (const entry of extract) {
       const segments = safeEntrySegments(entry.header.name);
@@ -302,13 +312,16 @@ export async function extractTarInto(input: Readable, destDir: string, opts: { c
         await mkdir(target, { recursive: true });
         await assertInside(root, target, entry.header.name);
         if (asRoot) await chown(target, entry.header.uid ?? 0, entry.header.gid ?? 0);
+        // Its mode and time once everything inside it is written: a directory without write
+        // permission would refuse its own files, and each file written changes its time.
+        later.push({ target, mode: (entry.header.mode ?? 0o755) & MODE_BITS, mtime: entry.header.mtime });
         directories++;
         entry.resume();
         continue;
       }
       await mkdir(parent, { recursive: true });
       await assertInside(root, parent, entry.header.name);
-      const mode = (entry.header.mode ?? 0o644) & 0o777;
+      const mode = (entry.header.mode ?? 0o644) & MODE_BITS;
       const fh = await open(
         target,
         constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
@@ -324,6 +337,9 @@ export async function extractTarInto(input: Readable, destDir: string, opts: { c
           unchecked += (chunk as Buffer).length;
         }
         if (asRoot) await fh.chown(entry.header.uid ?? 0, entry.header.gid ?? 0);
+        // Exactly the archive's mode: open's mode passes through the umask (a group-writable
+        // upload came back 0644), and a chown clears setuid and setgid.
+        await fh.chmod(mode);
         if (entry.header.mtime) await fh.utimes(entry.header.mtime, entry.header.mtime);
       } finally {
         await fh.close();
@@ -337,6 +353,10 @@ export async function extractTarInto(input: Readable, destDir: string, opts: { c
     throw e;
   }
   await feeding;
+  for (const d of later.reverse()) {
+    await chmod(d.target, d.mode);
+    if (d.mtime) await utimes(d.target, d.mtime, d.mtime);
+  }
   await disk?.check();
   return { files, directories };
 }

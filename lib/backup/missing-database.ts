@@ -148,3 +148,46 @@ export async function createMissingDatabase(
   }
   return notes;
 }
+
+/** What a database is made of, counted from a session in it: equal counts, nothing was made in it. */
+const SHAPE_SQL = `SELECT (SELECT count(*) FROM pg_catalog.pg_class) || '/' || (SELECT count(*) FROM pg_catalog.pg_proc) || '/' ||
+  (SELECT count(*) FROM pg_catalog.pg_type) || '/' || (SELECT count(*) FROM pg_catalog.pg_namespace) || '/' ||
+  (SELECT count(*) FROM pg_catalog.pg_largeobject_metadata) AS shape`;
+
+/** The created database's shape, taken right after it is made (for dropCreatedDatabase). */
+export async function databaseShape(targetUrl: string): Promise<string> {
+  const s = await connectSession(targetUrl, "vaultline-restore");
+  try {
+    return (await s.query<{ shape: string }>(SHAPE_SQL)).rows[0].shape;
+  } finally {
+    await s.end().catch(() => undefined);
+  }
+}
+
+/**
+ * A restore that created the target's database and then failed before it replaced anything
+ * drops it again: otherwise the night's failure leaves an empty database where there was none,
+ * which an application may connect to and take for its own (migrating it, serving from it).
+ * Only while it is as it was made — no object added, nobody else connected — and without
+ * FORCE: a session that comes meanwhile keeps it. Answers what the failure's record says.
+ */
+export async function dropCreatedDatabase(targetUrl: string, shapeWhenMade: string): Promise<{ dropped: boolean; words: string }> {
+  const name = databaseOf(targetUrl);
+  const keep = (why: string) => ({
+    dropped: false,
+    words: `The database ${name}, which this restore created, is left on the server: ${why}. Drop it (DROP DATABASE ${quoteIdent(name)};) if nothing should use it, then restore again`,
+  });
+  try {
+    const shape = await databaseShape(targetUrl);
+    if (shape !== shapeWhenMade) return keep("objects were made in it since");
+    const c = await maintenanceClient(targetUrl);
+    try {
+      await c.query(`DROP DATABASE ${quoteIdent(name)}`);
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+    return { dropped: true, words: `The database ${name}, which this restore had created, was dropped again: the server is as it was` };
+  } catch (e) {
+    return keep((e as Error).message.split("\n")[0]);
+  }
+}

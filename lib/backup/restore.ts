@@ -21,7 +21,7 @@ import { removeOrphanSpools, restoreSpoolPrefix } from "./restore-spool";
 import { measureTempSpace, spoolBytes, tempSpaceProblem } from "./temp-space";
 import { progressColumns, type LiveProgress } from "./live-progress";
 import { DEFAULT_DISK_RESERVE_BYTES, diskWatch, type ServerDiskPlan } from "./server-disk";
-import { createMissingDatabase, findMissingDatabase, missingDatabaseWords, readHeadOf } from "./missing-database";
+import { createMissingDatabase, databaseShape, dropCreatedDatabase, findMissingDatabase, missingDatabaseWords, readHeadOf } from "./missing-database";
 import { diskCheckInterval, reserveCheck } from "./disk-reserve";
 import { filesDiskProblem, planFilesDisk } from "./files-disk";
 import { watchServerActivity, type ActivitySample, type ActivityWatch, type RestoreActivity } from "./server-activity";
@@ -243,6 +243,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
   let stage: "checking" | "safety" | "applying" | "replaced" = "checking";
   const warnings: string[] = [];
   let rowCheck: RowCheck | null = null;
+  /** The database this restore made (decision 165), with its shape then: dropped again if the restore fails before it replaces anything. */
+  let created: { shape: string } | null = null;
   /** After the database was replaced, a failing step is recorded, not fatal. */
   const afterReplace = async (name: string, step: () => Promise<unknown>) => {
     try {
@@ -305,6 +307,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
       // One chain: an error at any stage ends the read with it (readHeadOf lets the chain go).
       const head = await readHeadOf(pipelineOf(await ctx.storage.get(dbPart.key), createDecryptStream(decryptionKey), createDecompressor(dbPart.compression), () => undefined));
       const notes = await createMissingDatabase(ctx.targetUrl, { locale: manifest.database.locale, head, archivedName: manifest.database.name });
+      created = { shape: await databaseShape(ctx.targetUrl) };
       rlog.warn({ notes }, "the target's database did not exist: created");
       warnings.push(notes.join("; "));
       await audit(ctx.db, { actor: { type: "system", label: "worker" }, action: "restore.database_created", target: first.backupId, targetId: first.targetId, details: { restoreId, database: missing.name, notes } });
@@ -563,7 +566,13 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // Whose lock it was waiting for when it stopped (a lock timeout names no one).
     const waits = stage === "applying" ? describeWaits(lastWaiting) : [];
     const stopped = failureMessage(stage, current.strategy ?? null, signal.aborted && stage !== "replaced" ? signal.reason : e);
-    const reason = waits.length ? `${stopped} When it stopped, the restore had ${waits.join("; ")}.` : stopped;
+    const waited = waits.length ? `${stopped} When it stopped, the restore had ${waits.join("; ")}.` : stopped;
+    // A database this restore made goes again, so the failure leaves the server as it was.
+    const undone = created && stage !== "replaced" ? await dropCreatedDatabase(ctx.targetUrl, created.shape) : null;
+    const reason = !undone ? waited : `${undone.dropped ? waited : waited.replace(/Nothing was changed\.$/, "Nothing else was changed.")} ${undone.words}.`;
+    if (undone?.dropped) {
+      await audit(ctx.db, { actor: { type: "system", label: "worker" }, action: "restore.database_dropped", target: first.backupId, targetId: first.targetId, details: { restoreId, database: databaseOf(ctx.targetUrl) } });
+    }
     const done = new Date();
     await save({ status: "FAILED", phase: "failed", failureReason: reason, warnings, completedAt: done.toISOString(), durationSeconds: (done.getTime() - startedAt.getTime()) / 1000 });
     // A refused restore never needs its safety backup: mark it so it does not run later.
