@@ -18,6 +18,7 @@ import { TargetBadge } from "@/components/targets/target-badge";
 import { targetOf, withTarget } from "@/lib/targets-client";
 import { HttpError } from "@/lib/hooks/api";
 import type { BackupTombstone } from "@/lib/backup/related";
+import { FilesChangedNote } from "./files-changed-note";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === "object" && !Array.isArray(v);
@@ -181,6 +182,7 @@ function Manifest({ manifest }: { manifest: unknown }) {
               ))}
             </tbody>
           </table>
+          <FilesChangedNote part={parts.find((p) => p.name === "files")} />
         </div>
       )}
       {rows.length > 0 && (
@@ -434,3 +436,4 @@ export function BackupDetailView({ id }: { id: string }) {
     </div>
   );
 }
+

@@ -2,12 +2,13 @@
 // or wholly new, never empty, half-extracted or mixed. The swap happens inside FILES_DIR
 // (decision 161); swaps an older Vaultline staged beside it are still recovered.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { mkdtemp, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, mkdir, readdir, readFile, rename, rm, truncate, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { recoverFilesSwaps, swapInFiles } from "./files-swap";
-import { tarDirectory } from "./files";
+import { FilesReport, tarDirectory } from "./files";
 
 let root: string;
 let live: string;
@@ -283,3 +284,68 @@ describe("tarDirectory while the application removes files (decision 164)", () =
     for (const [name, content] of Object.entries(restored)) expect(content).toBe(name.repeat(50));
   });
 });
+
+describe("tarDirectory while the application rewrites files (decision 168)", () => {
+  const MiB = 1024 * 1024;
+
+  /** Archives src, doing `meanwhile` once the archive's first bytes are out (the big file is being read). */
+  async function archiveWhile(src: string, meanwhile: () => Promise<void>, report: FilesReport): Promise<Buffer[]> {
+    const chunks: Buffer[] = [];
+    let done = false;
+    for await (const c of tarDirectory(src, report)) {
+      chunks.push(c as Buffer);
+      if (!done) {
+        done = true;
+        await meanwhile();
+      }
+    }
+    return chunks;
+  }
+
+  it("a file cut short while it is read is archived at its first size, zeros at its end, and said: the backup does not fail", async () => {
+    const src = path.join(root, "rewritten");
+    await mkdir(src);
+    const original = randomBytes(32 * MiB);
+    await writeFile(path.join(src, "big.bin"), original);
+    await writeFile(path.join(src, "small.txt"), "untouched");
+    const report = new FilesReport();
+    // The application truncates it in place (to rewrite it) while the backup reads it.
+    const chunks = await archiveWhile(src, () => truncate(path.join(src, "big.bin"), MiB), report);
+    const out = path.join(root, "rewritten-out");
+    await swapInFiles(out, "cut", Readable.from(chunks));
+    const restored = await readFile(path.join(out, "big.bin"));
+    expect(restored.length).toBe(32 * MiB);
+    expect(restored.subarray(0, MiB).equals(original.subarray(0, MiB))).toBe(true);
+    expect(restored.subarray(16 * MiB).equals(Buffer.alloc(16 * MiB))).toBe(true);
+    expect(await readFile(path.join(out, "small.txt"), "utf8")).toBe("untouched");
+    expect(report.changed).toBe(1);
+    expect(report.changedNames).toEqual([expect.stringMatching(/^big\.bin \(cut short while it was read: \d+ of 33554432 bytes; archived with \d+ bytes of zeros at its end\)$/)]);
+    expect(report.record()).toEqual({ changedWhileArchived: { count: 1, names: report.changedNames } });
+  });
+
+  it("a file written to while it is read is archived as read, at the size it had, and said", async () => {
+    const src = path.join(root, "appended");
+    await mkdir(src);
+    const original = randomBytes(32 * MiB);
+    await writeFile(path.join(src, "log.bin"), original);
+    const report = new FilesReport();
+    const chunks = await archiveWhile(src, () => appendFile(path.join(src, "log.bin"), "more"), report);
+    const out = path.join(root, "appended-out");
+    await swapInFiles(out, "grew", Readable.from(chunks));
+    expect((await readFile(path.join(out, "log.bin"))).equals(original)).toBe(true);
+    expect(report.changedNames).toEqual(["log.bin (written to while it was read; archived as read)"]);
+  });
+
+  it("files that hold still are not reported; the names kept are capped, the count is not", async () => {
+    const src = path.join(root, "still");
+    await mkdir(src);
+    await writeFile(path.join(src, "a.txt"), "a");
+    const report = new FilesReport();
+    for await (const _ of tarDirectory(src, report)) void _;
+    expect(report.record()).toEqual({});
+    for (let i = 0; i < 25; i++) report.noteChanged(`f${i}`, "x");
+    report.noteRemoved("gone");
+    expect(report.record()).toEqual({ changedWhileArchived: { count: 25, names: Array.from({ length: 20 }, (_, i) => `f${i} (x)`) }, removedWhileArchived: 1 });
+  });
+});
+

@@ -78,15 +78,44 @@ export async function assertFilesDir(dir: string): Promise<void> {
  * a readable name with its bytes escaped (`caf%E9.png`, what a stock tar extracts) and its
  * exact bytes in a pax record of Vaultline's own, which a restore uses.
  */
-export function tarDirectory(dir: string): Readable {
+export function tarDirectory(dir: string, report: FilesReport = new FilesReport()): Readable {
   const pack = tar.pack();
   const run = async () => {
     const root = await realpath(dir, { encoding: "buffer" });
-    await addDirectory(pack, root, root, { shown: "", raw: null });
+    await addDirectory(pack, root, root, { shown: "", raw: null }, report);
     pack.finalize();
   };
   run().catch((e: unknown) => pack.destroy(e as Error));
   return Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
+}
+
+/**
+ * What the application did to its files while they were archived (decision 168): files it
+ * changed (each archived as read, a file that shrank filled with zeros to the size its
+ * header had promised) and files it removed (left out). The names of the first few are kept
+ * for the manifest and the preview; the counts are exact.
+ */
+export class FilesReport {
+  static readonly NAMES_KEPT = 20;
+  changed = 0;
+  removed = 0;
+  readonly changedNames: string[] = [];
+  noteChanged(name: string, how: string): void {
+    this.changed += 1;
+    if (this.changedNames.length < FilesReport.NAMES_KEPT) this.changedNames.push(`${name} (${how})`);
+    log.warn({ file: name, how }, "changed while the files were archived");
+  }
+  noteRemoved(name: string): void {
+    this.removed += 1;
+    log.info({ file: name }, "left out: removed while the files were archived");
+  }
+  /** The manifest's record (files part), or nothing when the files held still. */
+  record(): { changedWhileArchived?: { count: number; names: string[] }; removedWhileArchived?: number } {
+    return {
+      ...(this.changed ? { changedWhileArchived: { count: this.changed, names: [...this.changedNames] } } : {}),
+      ...(this.removed ? { removedWhileArchived: this.removed } : {}),
+    };
+  }
 }
 
 /** The pax record that carries an entry's exact path bytes (base64) when they are not UTF-8. */
@@ -121,11 +150,11 @@ function isInsideBytes(root: Buffer, p: Buffer): boolean {
   return p.equals(root) || (p.length > root.length && p[root.length] === 0x2f && p.subarray(0, root.length).equals(root));
 }
 
-async function addDirectory(pack: tar.Pack, root: Buffer, abs: Buffer, at: EntryPath): Promise<void> {
+async function addDirectory(pack: tar.Pack, root: Buffer, abs: Buffer, at: EntryPath, report: FilesReport): Promise<void> {
   // The application goes on meanwhile: an entry it removes between the listing and its turn
   // is gone from the backup as from the directory, not a failed backup (decision 164).
   const entries = await readdir(abs, { withFileTypes: true, encoding: "buffer" }).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === "ENOENT" && at.shown !== "") return vanished(at.shown);
+    if (e.code === "ENOENT" && at.shown !== "") return vanished(report, at.shown);
     throw e;
   });
   entries.sort((a, b) => Buffer.compare(a.name, b.name));
@@ -135,14 +164,14 @@ async function addDirectory(pack: tar.Pack, root: Buffer, abs: Buffer, at: Entry
     const child = childPath(at, entry.name);
     const st = await lstat(childAbs).catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? null : Promise.reject(e)));
     if (!st) {
-      vanished(child.shown);
+      vanished(report, child.shown);
       continue;
     }
     if (st.isDirectory()) {
       await addEntry(pack, { name: `${child.shown}/`, type: "directory", mode: st.mode & MODE_BITS, mtime: st.mtime, uid: st.uid, gid: st.gid, ...paxOf(child) });
-      await addDirectory(pack, root, childAbs, child);
+      await addDirectory(pack, root, childAbs, child, report);
     } else if (st.isFile()) {
-      await addFile(pack, childAbs, child);
+      await addFile(pack, childAbs, child, report);
     } else if (st.isSymbolicLink()) {
       let target: Buffer;
       try {
@@ -155,7 +184,7 @@ async function addDirectory(pack: tar.Pack, root: Buffer, abs: Buffer, at: Entry
         log.warn({ file: child.shown }, "skipping symlink that points outside the files directory");
         continue;
       }
-      if ((await stat(target).catch(() => null))?.isFile()) await addFile(pack, target, child);
+      if ((await stat(target).catch(() => null))?.isFile()) await addFile(pack, target, child, report);
     }
   }
 }
@@ -174,29 +203,32 @@ function addEntry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }
   });
 }
 
-/** An entry removed while the files were archived: logged, left out. Answers no entries. */
-function vanished(shown: string): [] {
-  log.info({ file: shown }, "left out: removed while the files were archived");
+/** An entry removed while the files were archived: counted, left out. Answers no entries. */
+function vanished(report: FilesReport, shown: string): [] {
+  report.noteRemoved(shown);
   return [];
 }
 
-async function addFile(pack: tar.Pack, abs: Buffer, at: EntryPath): Promise<void> {
+async function addFile(pack: tar.Pack, abs: Buffer, at: EntryPath, report: FilesReport): Promise<void> {
   const rel = at.shown;
   // Opened before its header is written: once open, its bytes stay readable even if the
   // application removes it meanwhile; removed before, it is left out.
   const fh = await open(abs, constants.O_RDONLY).catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? null : Promise.reject(e)));
   if (!fh) {
-    vanished(rel);
+    vanished(report, rel);
     return;
   }
   try {
-    await addOpenFile(pack, fh, at);
+    await addOpenFile(pack, fh, at, report);
   } finally {
     await fh.close();
   }
 }
 
-async function addOpenFile(pack: tar.Pack, fh: FileHandle, at: EntryPath): Promise<void> {
+/** Zeros to fill a file that shrank while it was read, a block at a time. */
+const ZEROS = Buffer.alloc(64 * 1024);
+
+async function addOpenFile(pack: tar.Pack, fh: FileHandle, at: EntryPath, report: FilesReport): Promise<void> {
   const rel = at.shown;
   const st = await fh.stat();
   // The header promises a size; read exactly that much even if the file grows meanwhile.
@@ -213,13 +245,24 @@ async function addOpenFile(pack: tar.Pack, fh: FileHandle, at: EntryPath): Promi
   // entry being written emits it too: unheard, that 'error' would end the worker's process.
   // The callback above has it.
   sink.on("error", () => undefined);
+  let read = 0;
   if (size > 0) {
     for await (const chunk of fh.createReadStream({ start: 0, end: size - 1, autoClose: false })) {
+      read += (chunk as Buffer).length;
       if (!sink.write(chunk as Buffer)) await drained(sink as unknown as Writer);
     }
   }
+  // Truncated meanwhile (the application rewrites it in place): the header promised `size`
+  // bytes, and an entry short of them failed the whole backup, its database part included
+  // (decision 168). Filled with zeros, as GNU tar does, and said.
+  for (let left = size - read; left > 0; left -= ZEROS.length) {
+    if (!sink.write(left >= ZEROS.length ? ZEROS : ZEROS.subarray(0, left))) await drained(sink as unknown as Writer);
+  }
   sink.end(undefined);
   await finished;
+  const after = await fh.stat();
+  if (read < size) report.noteChanged(rel, `cut short while it was read: ${read} of ${size} bytes; archived with ${size - read} bytes of zeros at its end`);
+  else if (after.size !== size || after.mtimeMs !== st.mtimeMs) report.noteChanged(rel, "written to while it was read; archived as read");
 }
 
 /** Resolves when input (a tar stream) is fully written into extract, or rejects with input's error. */

@@ -45,6 +45,10 @@ export const manifestPartSchema = z.looseObject({
   plainSha256: sha256Hex,
   contentType: z.string().min(1),
   compression: partCompressionSchema.optional(),
+  /** Files part: files the application changed while they were archived (decision 168); the first names, each with how. */
+  changedWhileArchived: z.object({ count: nonNegativeInt, names: z.array(z.string()) }).optional(),
+  /** Files part: how many files were removed while the files were archived (left out: decision 164). */
+  removedWhileArchived: nonNegativeInt.optional(),
 });
 
 export const CHECKSUM_ALGORITHM = "md5-row-sum-v1";

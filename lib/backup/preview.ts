@@ -6,7 +6,7 @@ import { contextForTargetId } from "./targets";
 import { recipientOf } from "./keyring";
 import { verifyBackupObjects, type VerifyOutcome } from "./verify";
 import { excludedSchemas, prismaMigrationRows, schemaSnapshot, tableRowEstimates, withoutSchemas, type SchemaSnapshot } from "./introspect";
-import type { Manifest } from "./manifest";
+import type { Manifest, ManifestPart } from "./manifest";
 import type { RestorePreview } from "../validation/restores";
 import { ApiError, notFound } from "../errors";
 import { poolerProblem } from "./pooler";
@@ -164,7 +164,7 @@ function previewIntoMissing(ctx: BackupContext, job: PreviewedJob, verify: Verif
     ageSeconds: Math.round((Date.now() - (job.completedAt ?? job.createdAt).getTime()) / 1000),
     targetIsVaultline: false,
     safetyBackup: true,
-    warnings: [`${missingDatabaseWords(missing)}.`],
+    warnings: [`${missingDatabaseWords(missing)}.`, ...changedFilesWarning(manifest?.parts.find((p) => p.name === "files"))],
     manifest,
   };
 }
@@ -254,5 +254,20 @@ export async function buildPreview(
     targetIsVaultline,
     safetyBackup: true,
   };
-  return { ...base, warnings: previewWarnings(base), manifest };
+  return { ...base, warnings: [...previewWarnings(base), ...changedFilesWarning(filesPart)], manifest };
+}
+
+/**
+ * The files the application changed while this backup archived them (decision 168): restored
+ * as they were read. Said before the restore, where someone still chooses a backup.
+ */
+export function changedFilesWarning(filesPart: ManifestPart | undefined): string[] {
+  const changed = filesPart?.changedWhileArchived;
+  if (!changed?.count) return [];
+  const more = changed.count - changed.names.length;
+  const listed = changed.names.join("; ") + (more > 0 ? `; and ${more} more` : "");
+  return [
+    `While this backup archived its files, the application changed ${changed.count === 1 ? "one of them" : `${changed.count} of them`}: ${listed}. ` +
+      `${changed.count === 1 ? "It is" : "They are"} restored as read, which may be neither the content before nor after the change; an earlier or later backup may hold ${changed.count === 1 ? "it" : "them"} whole.`,
+  ];
 }

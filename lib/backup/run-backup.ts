@@ -6,7 +6,7 @@ import type { BackupContext } from "./context";
 import { writeEncryptedObject } from "./archive";
 import { checkDumpCompatibility, serverVersion, spawnPgDump } from "./dump";
 import { databaseLocaleAt } from "./db-locale";
-import { assertFilesDir, tarDirectory } from "./files";
+import { assertFilesDir, FilesReport, tarDirectory } from "./files";
 import { currentKey, manifestEncryption } from "./keyring";
 import { keysForJob, manifestDigest, serializeManifest, type Manifest, type ManifestPart, type TableChecksums } from "./manifest";
 import { catalogSnapshot } from "./catalog-snapshot";
@@ -246,8 +246,9 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
       });
       if (includeFiles) {
         await hb.phase("archiving files");
+        const filesReport = new FilesReport();
         const files = await writeEncryptedObject({
-          source: tarDirectory(ctx.filesDir!),
+          source: tarDirectory(ctx.filesDir!, filesReport),
           storage: ctx.storage,
           key: keys.files,
           passphrase: encryptionKey.key,
@@ -262,6 +263,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
           sha256: files.storedSha256,
           plainSha256: files.plainSha256,
           contentType: "application/x-tar+pgp",
+          ...filesReport.record(),
         });
       }
     }
