@@ -94,12 +94,18 @@ function ObjectGroups({ objects }: { objects: NonNullable<RestorePreview["object
   );
 }
 
-function PlanBox({ plan }: { plan: NonNullable<RestorePreview["plan"]> }) {
+function PlanBox({ plan, asCopy }: { plan: NonNullable<RestorePreview["plan"]>; asCopy: boolean }) {
   return (
-    <div className="rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm text-slate-800" data-testid="restore-plan" data-strategy={plan.strategy}>
-      <p>
-        <span className="font-medium">{plan.strategy === "swap" ? "Strategy: beside and swap." : "Strategy: in place."}</span> {plan.strategyReason}
-      </p>
+    <div className="rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm text-slate-800" data-testid="restore-plan" data-strategy={asCopy ? "copy" : plan.strategy}>
+      {asCopy ? (
+        <p>
+          <span className="font-medium">Strategy: into a copy beside the live database.</span> A new database on the same server; the live one is not touched.
+        </p>
+      ) : (
+        <p>
+          <span className="font-medium">{plan.strategy === "swap" ? "Strategy: beside and swap." : "Strategy: in place."}</span> {plan.strategyReason}
+        </p>
+      )}
       <p className="mt-1">
         {plan.ownership.canKeep
           ? "Owners and grants are restored as they were in the backup."
@@ -123,7 +129,7 @@ function PlanBox({ plan }: { plan: NonNullable<RestorePreview["plan"]> }) {
         </p>
       )}
       {plan.tempSpace && <TempSpaceLine space={plan.tempSpace} />}
-      {plan.serverDisk && <ServerDiskLine disk={plan.serverDisk} strategy={plan.strategy} keepHours={plan.keepHours ?? 24} />}
+      {plan.serverDisk && <ServerDiskLine disk={plan.serverDisk} strategy={asCopy ? "copy" : plan.strategy} keepHours={plan.keepHours ?? 24} />}
       {plan.filesDisk && <FilesDiskLine disk={plan.filesDisk} />}
       {plan.needsSuperuser && plan.needsSuperuser.objects.length > 0 && (
         <p className="mt-1 font-medium text-red-700" data-testid="restore-needs-superuser">
@@ -154,7 +160,7 @@ type ServerDiskPlan = NonNullable<NonNullable<RestorePreview["plan"]>["serverDis
  * what the disk has, drawn as the disk is — used, the copy, the room the restore leaves, free.
  * A database with relations in other tablespaces gets one bar per disk its copy lands on.
  */
-function ServerDiskLine({ disk, strategy, keepHours }: { disk: ServerDiskPlan; strategy: "swap" | "in-place"; keepHours: number }) {
+function ServerDiskLine({ disk, strategy, keepHours }: { disk: ServerDiskPlan; strategy: "swap" | "in-place" | "copy"; keepHours: number }) {
   const copyDisks = disk.disks?.filter((d) => d.holds.includes("copy")) ?? [];
   // Restores recorded before the copy was split by tablespace carry the whole copy only.
   const needOn = (d: (typeof copyDisks)[number]) => d.neededBytes ?? disk.neededBytes;
@@ -162,7 +168,12 @@ function ServerDiskLine({ disk, strategy, keepHours }: { disk: ServerDiskPlan; s
   const short = copyDisks.some(shortOn);
   const one = copyDisks.length === 1 ? copyDisks[0] : null;
   const basis = disk.basis === "backup" ? "the database's size when it was backed up" : "the live database's size now; this backup did not record its own";
-  const held = strategy === "swap" ? `until the previous database is dropped, ${keepHours} h after the swap` : "until the restore's transaction ends";
+  const held =
+    strategy === "copy"
+      ? `until the copy is dropped, ${keepHours} h after it is made`
+      : strategy === "swap"
+        ? `until the previous database is dropped, ${keepHours} h after the swap`
+        : "until the restore's transaction ends";
   const partOf = (d: (typeof copyDisks)[number]) => (d.tablespaces?.length ? `the copy's part in ${d.tablespaces.join(", ")}` : "the copy");
   return (
     <div className="mt-1" data-testid="restore-server-disk" data-enough={copyDisks.length ? (short ? "no" : "yes") : "unknown"}>
@@ -207,7 +218,7 @@ function FilesDiskLine({ disk }: { disk: FilesDiskPlan }) {
   );
 }
 
-function PreviewBody({ preview }: { preview: RestorePreview }) {
+function PreviewBody({ preview, asCopy }: { preview: RestorePreview; asCopy: boolean }) {
   const d = preview.differences;
   const lists = [d.tables.added, d.tables.dropped, d.columns.added, d.columns.dropped, d.columns.changed, d.migrations.reverted, d.migrations.reapplied];
   const none = lists.every((l) => !l?.length);
@@ -243,7 +254,7 @@ function PreviewBody({ preview }: { preview: RestorePreview }) {
           ))}
         </ul>
       )}
-      {preview.plan && <PlanBox plan={preview.plan} />}
+      {preview.plan && <PlanBox plan={preview.plan} asCopy={asCopy} />}
       <h3 className="text-sm font-semibold text-slate-900">What the restore changes in the live database</h3>
       {preview.objects && <ObjectGroups objects={preview.objects} />}
       {none ? (
@@ -316,7 +327,18 @@ function RestoreProgress({ restoreId, safetyBackupId, targetName }: { restoreId:
           page.
         </p>
       )}
-      {r?.status === "SUCCEEDED" && (
+      {r?.status === "SUCCEEDED" && r.strategy === "copy" && (
+        <p role="status" data-testid="restore-copy-made" className="rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-950">
+          The backup was restored into <span className="font-mono text-xs">{r.previousDatabase}</span>
+          {r.durationSeconds !== null ? ` in ${formatDuration(r.durationSeconds)}` : ""}, beside the live database of {targetName}, which was not touched. It is kept
+          {r.keepUntil ? ` until ${formatDateTimeUtc(r.keepUntil)}` : ""}.{" "}
+          <Link href={`/restores/${r.id}`} className="underline">
+            Restore details
+          </Link>
+          {r.warnings.length > 0 && <span className="mt-1 block text-amber-900">⚠ {r.warnings.join(" ")}</span>}
+        </p>
+      )}
+      {r?.status === "SUCCEEDED" && r.strategy !== "copy" && (
         <p role="status" className="rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-950">
           The database was restored{r.durationSeconds !== null ? ` in ${formatDuration(r.durationSeconds)}` : ""}. The state from before the restore is kept as{" "}
           {safetyLink ?? "a safety backup"}
@@ -340,6 +362,8 @@ function RestoreProgress({ restoreId, safetyBackupId, targetName }: { restoreId:
 export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; onClose: () => void }) {
   const [typed, setTyped] = useState("");
   const [reassign, setReassign] = useState(false);
+  // Over the live database, or into a copy beside it that leaves the live one alone (decision 169).
+  const [into, setInto] = useState<"live" | "copy">("live");
   // A write-only backup's private key, for this restore only: kept in this component's state, sent once.
   const [privateKey, setPrivateKey] = useState("");
   const [keyPassphrase, setKeyPassphrase] = useState("");
@@ -354,6 +378,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
   function close() {
     setTyped("");
     setReassign(false);
+    setInto("live");
     setPrivateKey("");
     setKeyPassphrase("");
     setStarted(null);
@@ -366,27 +391,38 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
     try {
       const res = await start.mutateAsync({
         ownership: reassign ? "reassign" : "keep",
+        into: asCopy ? "copy" : "live",
         decryptionKey: needsKey ? { privateKey, ...(keyPassphrase ? { passphrase: keyPassphrase } : {}) } : undefined,
       });
       setPrivateKey("");
       setKeyPassphrase("");
       setStarted(res);
-      toast(`Restore of ${target.name} from ${sid} started`, "info");
+      toast(asCopy ? `Copy of ${target.name} from ${sid} started` : `Restore of ${target.name} from ${sid} started`, "info");
     } catch {
       // Shown from start.error.
     }
   }
 
   const mustReassign = preview.data?.plan?.ownership.canKeep === false;
+  // A database that is gone has nothing to be copied beside: its restore creates it.
+  const asCopy = into === "copy" && !preview.data?.missingDatabase;
   const needsKey = preview.data?.verified?.needsPrivateKey === true;
   const keyLooksRight = privateKey.trim().startsWith("-----BEGIN PGP PRIVATE KEY BLOCK-----");
   // The word alone is not enough: the user must have seen what changes (DESIGN §5).
   // A standby takes no writes, a transaction pooler shares sessions: the restore would refuse anyway.
-  const ready = preview.isSuccess && preview.data.verified?.ok !== false && !preview.data.plan?.standby && !preview.data.plan?.pooled && !preview.data.plan?.preparedTransactions?.length && (!mustReassign || reassign) && (!needsKey || keyLooksRight);
+  // A copy waits on nothing of the live database's: prepared transactions hold no lock it needs.
+  const ready =
+    preview.isSuccess &&
+    preview.data.verified?.ok !== false &&
+    !preview.data.plan?.standby &&
+    !preview.data.plan?.pooled &&
+    (asCopy || !preview.data.plan?.preparedTransactions?.length) &&
+    (!mustReassign || reassign) &&
+    (!needsKey || keyLooksRight);
   const confirmForm = !started && (
     <TypedConfirm
       word={RESTORE_WORD}
-      purpose={`to replace ${target.name}`}
+      purpose={asCopy ? `to restore a copy beside ${target.name}` : `to replace ${target.name}`}
       value={typed}
       onChange={setTyped}
       onConfirm={submit}
@@ -394,7 +430,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
       ready={ready}
       pending={start.isPending}
       error={start.isError ? start.error.message : null}
-      action="Restore database"
+      action={asCopy ? "Restore as a copy" : "Restore database"}
       pendingAction="Starting…"
     >
       {mustReassign && (
@@ -462,11 +498,36 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
               backup had it, then loads the backup into it — all or nothing. Nothing else on the server is changed.
             </p>
           ) : (
-            <p role="note" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-950">
-              <strong>This replaces the whole live database</strong> of <TargetWhere target={target} /> with the backup — all or nothing. Anything
-              written since the backup was taken is lost from the live database — but first, before anything is touched, Vaultline takes a{" "}
-              <strong>safety backup</strong> of {target.name} as it is now, so this restore can itself be undone.
-            </p>
+            <>
+              <fieldset className="flex flex-col gap-1 text-sm" data-testid="restore-into">
+                <legend className="mb-1 font-medium text-slate-800">Restore into</legend>
+                <label className="flex items-start gap-2">
+                  <input type="radio" name="restore-into" value="live" checked={into === "live"} onChange={() => setInto("live")} className="mt-1" />
+                  <span>
+                    <strong>The live database</strong>, replacing it
+                  </span>
+                </label>
+                <label className="flex items-start gap-2">
+                  <input type="radio" name="restore-into" value="copy" checked={into === "copy"} onChange={() => setInto("copy")} className="mt-1" />
+                  <span>
+                    <strong>A copy beside it</strong>, leaving the live database as it is — to read back what a migration or a script lost, keeping every write since
+                  </span>
+                </label>
+              </fieldset>
+              {asCopy ? (
+                <p role="note" data-testid="restore-copy-note" className="rounded-md border border-sky-200 bg-sky-50 px-3 py-2 text-sm text-sky-950">
+                  <strong>The backup is restored into a new database beside the live one</strong> of <TargetWhere target={target} />, on the same server, and kept there for{" "}
+                  {preview.data?.plan?.keepHours ?? 24} hours; the restore&apos;s page names it. The live database and its files are not touched, so no safety backup is
+                  needed. The differences below are between the live database and the copy; none of them is applied to the live database.
+                </p>
+              ) : (
+                <p role="note" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-950">
+                  <strong>This replaces the whole live database</strong> of <TargetWhere target={target} /> with the backup — all or nothing. Anything
+                  written since the backup was taken is lost from the live database — but first, before anything is touched, Vaultline takes a{" "}
+                  <strong>safety backup</strong> of {target.name} as it is now, so this restore can itself be undone.
+                </p>
+              )}
+            </>
           )}
           {preview.isPending ? (
             <div className="flex flex-col gap-2" role="status" aria-label="Loading the restore preview">
@@ -484,7 +545,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
               </Button>
             </div>
           ) : (
-            <PreviewBody preview={preview.data} />
+            <PreviewBody preview={preview.data} asCopy={asCopy} />
           )}
         </div>
       )}

@@ -100,13 +100,23 @@ export function RestoreDetail({ id }: { id: string }) {
           </Link>
         </dd>
         <dt className="text-slate-500">Safety backup</dt>
-        <dd>{r.safetyBackupId ? <Link href={`/backups/${r.safetyBackupId}`} className="font-mono underline">{shortId(r.safetyBackupId)}</Link> : "—"}</dd>
+        <dd>
+          {r.safetyBackupId ? (
+            <Link href={`/backups/${r.safetyBackupId}`} className="font-mono underline">
+              {shortId(r.safetyBackupId)}
+            </Link>
+          ) : r.strategy === "copy" ? (
+            "None: a copy leaves the live database as it was"
+          ) : (
+            "—"
+          )}
+        </dd>
         <dt className="text-slate-500">Started</dt>
         <dd>{r.startedAt ? formatDateTimeUtc(r.startedAt) : "—"}</dd>
         <dt className="text-slate-500">Took</dt>
         <dd>{r.durationSeconds !== null ? formatDuration(r.durationSeconds) : "—"}</dd>
         <dt className="text-slate-500">Strategy</dt>
-        <dd>{r.strategy === "swap" ? "Beside and swap" : r.strategy === "in-place" ? "In place, one transaction" : "—"}</dd>
+        <dd>{r.strategy === "swap" ? "Beside and swap" : r.strategy === "in-place" ? "In place, one transaction" : r.strategy === "copy" ? "Into a copy beside the live database" : "—"}</dd>
         {r.swapSeconds !== null && (
           <>
             <dt className="text-slate-500">Unavailable</dt>
@@ -115,7 +125,23 @@ export function RestoreDetail({ id }: { id: string }) {
         )}
         <dt className="text-slate-500">Owners</dt>
         <dd>{r.ownership === "reassign" ? "Given to Vaultline's role (chosen)" : "As in the backup"}</dd>
-        {r.previousDatabase && (
+        {r.previousDatabase && r.strategy === "copy" && (
+          <>
+            <dt className="text-slate-500">Copy</dt>
+            <dd data-testid="restore-copy-database">
+              <span className="font-mono text-xs">{r.previousDatabase}</span>{" "}
+              <span className="text-slate-500">
+                {r.previousDroppedAt ? `(dropped ${formatDateTimeUtc(r.previousDroppedAt)})` : r.keepUntil ? `(kept until ${formatDateTimeUtc(r.keepUntil)}, then dropped)` : ""}
+              </span>
+              {!r.previousDroppedAt && (
+                <span className="mt-1 block text-xs text-slate-600">
+                  On the live database&apos;s server: connect as to the live database, with this database name, and read back what you need.
+                </span>
+              )}
+            </dd>
+          </>
+        )}
+        {r.previousDatabase && r.strategy !== "copy" && (
           <>
             <dt className="text-slate-500">{r.undoneAt ? "Restored copy kept as" : "Previous database"}</dt>
             <dd className="font-mono text-xs">

@@ -179,6 +179,19 @@ export function ownershipPlan(cap: TargetCapabilities, roles: string[] | null): 
   return { canKeep: problems.length === 0, problems, roles };
 }
 
+/**
+ * Why a restore into a copy cannot run here (decision 169), or null: it creates a database
+ * beside the live one, in the live one's tablespace; it needs nothing of the live database.
+ */
+export function copyProblems(cap: TargetCapabilities): string | null {
+  const missing: string[] = [];
+  if (!cap.createDb) missing.push(`${cap.user} may not create databases (ALTER ROLE ${quoteIdent(cap.user)} CREATEDB;)`);
+  if (!cap.tablespaceCreate) {
+    missing.push(`${cap.user} may not create a database in ${cap.database}'s tablespace ${cap.tablespace} (GRANT CREATE ON TABLESPACE ${quoteIdent(cap.tablespace)} TO ${quoteIdent(cap.user)};)`);
+  }
+  return missing.length ? `A copy is restored into a database of its own beside the live one, and ${missing.join("; ")}` : null;
+}
+
 export function chooseStrategy(cap: TargetCapabilities, opts: { targetIsVaultline: boolean; setting: StrategySetting; keepHours: number }): { strategy: Strategy; reason: string } {
   const swapMissing: string[] = [];
   if (!cap.createDb) swapMissing.push(`${cap.user} may not create databases (ALTER ROLE ${quoteIdent(cap.user)} CREATEDB;)`);

@@ -41,8 +41,8 @@ import { slotsAfterRestore } from "./replication-slots";
 import { ExtensionVersionPinner, extensionVersionNote, versionPins, type ExtensionVersionPlan } from "./extension-versions";
 import { handBackSubscriptionSlots, registerSubscribedTables, subscriptionNotes } from "./subscriptions";
 import { catalogBesideRecord, diffCatalogs, manifestCatalog, type CatalogSnapshot } from "./catalog-snapshot";
-import { chooseStrategy, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, lockTableHint, preparedProblem, standbyProblem, type Ownership, type TargetCapabilities } from "./restore-plan";
-import { allowConnections, carryDatabaseSettings, createFreshDatabase, databaseOf, databasesExist, detachSubscriptions, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
+import { chooseStrategy, copyProblems, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, lockTableHint, preparedProblem, standbyProblem, type Ownership, type TargetCapabilities } from "./restore-plan";
+import { allowConnections, carryDatabaseSettings, copyName, createFreshDatabase, databaseOf, databasesExist, detachSubscriptions, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
 import { canUndo } from "./restores-catalog";
 import { holdAutovacuum, type AutovacuumHold } from "./autovacuum-hold";
 import { emitEngineEvent } from "./events";
@@ -96,12 +96,32 @@ function toRecord(r: RestoreRow): RestoreRecord {
  * Validates the request and queues the restore with its safety backup row. Answers 422
  * without the exact word, 409 while another destructive operation is active.
  */
-export async function startRestore(
+type RestoreRequest = { confirm: unknown; initiatedById?: string | null; reason?: "restore" | "rollback"; ownership?: Ownership; privateKey?: PrivateKey };
+
+export async function startRestore(appCtx: BackupContext, backupId: string, actor: Actor, opts: RestoreRequest): Promise<{ restoreId: string; preRestoreBackupId: string }> {
+  const { restoreId, preRestoreBackupId } = await queueRestore(appCtx, backupId, actor, opts, { copy: false });
+  return { restoreId, preRestoreBackupId: preRestoreBackupId! };
+}
+
+/**
+ * A restore into a copy beside the live database (decision 169): the backup is restored into
+ * a database of its own on the target's server, checked as a swap's copy is, and kept there
+ * for RESTORE_KEEP_PREVIOUS_HOURS; the live database is never touched, so no safety backup is
+ * taken. For the night a migration dropped one column: its rows are read back from the copy
+ * while every write since stays.
+ */
+export async function startCopyRestore(appCtx: BackupContext, backupId: string, actor: Actor, opts: Omit<RestoreRequest, "reason">): Promise<{ restoreId: string; preRestoreBackupId: null }> {
+  const { restoreId } = await queueRestore(appCtx, backupId, actor, opts, { copy: true });
+  return { restoreId, preRestoreBackupId: null };
+}
+
+async function queueRestore(
   appCtx: BackupContext,
   backupId: string,
   actor: Actor,
-  opts: { confirm: unknown; initiatedById?: string | null; reason?: "restore" | "rollback"; ownership?: Ownership; privateKey?: PrivateKey },
-): Promise<{ restoreId: string; preRestoreBackupId: string }> {
+  opts: RestoreRequest,
+  how: { copy: boolean },
+): Promise<{ restoreId: string; preRestoreBackupId: string | null }> {
   if (opts.confirm !== RESTORE_WORD) {
     throw new ApiError("CONFIRMATION_REQUIRED", `Type ${RESTORE_WORD} (exactly) to confirm the restore`, { expected: RESTORE_WORD });
   }
@@ -125,18 +145,30 @@ export async function startRestore(
     if (!got[0]?.ok) throw new ApiError("OPERATION_IN_PROGRESS", `Another restore, undo, delete or pruning of ${ctx.target?.name ?? DEFAULT_TARGET_ID} is running; wait for it to finish`);
     const active = await tx.restoreJob.count({ where: { status: { in: [...ACTIVE_JOB_STATUSES] }, targetId } });
     if (active > 0) throw new ApiError("OPERATION_IN_PROGRESS", `Another restore of ${ctx.target?.name ?? DEFAULT_TARGET_ID} is in progress; wait for it to finish`);
-    const safety = await tx.backupJob.create({
+    // A copy changes nothing live: nothing to keep a safety backup of.
+    const safety = how.copy
+      ? null
+      : await tx.backupJob.create({
+          data: {
+            targetId,
+            kind: "FULL",
+            trigger: "PRE_RESTORE",
+            initiatedById: opts.initiatedById ?? null,
+            note: `Safety backup before restoring ${backupId}`,
+            metadata: { includeFiles: hasFiles && !!ctx.filesDir, phases: [{ phase: "queued", at: new Date().toISOString() }], safetyFor: backupId },
+          },
+        });
+    const restore = await tx.restoreJob.create({
       data: {
         targetId,
-        kind: "FULL",
-        trigger: "PRE_RESTORE",
+        backupId,
+        safetyBackupId: safety?.id ?? null,
         initiatedById: opts.initiatedById ?? null,
-        note: `Safety backup before restoring ${backupId}`,
-        metadata: { includeFiles: hasFiles && !!ctx.filesDir, phases: [{ phase: "queued", at: new Date().toISOString() }], safetyFor: backupId },
+        status: "QUEUED",
+        phase: "queued",
+        ownership: opts.ownership ?? "keep",
+        ...(how.copy ? { strategy: "copy" } : {}),
       },
-    });
-    const restore = await tx.restoreJob.create({
-      data: { targetId, backupId, safetyBackupId: safety.id, initiatedById: opts.initiatedById ?? null, status: "QUEUED", phase: "queued", ownership: opts.ownership ?? "keep" },
     });
     return { restore, safety };
   });
@@ -146,14 +178,21 @@ export async function startRestore(
     action: opts.reason === "rollback" ? "rollback.restore_requested" : "restore.requested",
     target: backupId,
     targetId,
-    details: { restoreId: restore.id, target: ctx.target, safetyBackupId: safety.id, ownership: opts.ownership ?? "keep", ...(opts.privateKey ? { privateKeySupplied: true } : {}) },
+    details: {
+      restoreId: restore.id,
+      target: ctx.target,
+      safetyBackupId: safety?.id ?? null,
+      ownership: opts.ownership ?? "keep",
+      ...(how.copy ? { into: "copy" } : {}),
+      ...(opts.privateKey ? { privateKeySupplied: true } : {}),
+    },
   });
   // In this process's memory only, before the job can be picked up (held-keys.ts).
   if (opts.privateKey) holdPrivateKey(restore.id, opts.privateKey);
   const boss = await getBoss(ctx.appDatabaseUrl);
   await boss.send(QUEUES.restore, { restoreId: restore.id }, { singletonKey: restore.id });
   wakeLocalWorkers(QUEUES.restore);
-  return { restoreId: restore.id, preRestoreBackupId: safety.id };
+  return { restoreId: restore.id, preRestoreBackupId: safety?.id ?? null };
 }
 
 async function pgRestoreMajor(binDir?: string): Promise<number> {
@@ -168,6 +207,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
   // Into the restore's own target (its database, files directory and checks).
   const ctx = await contextForTargetId(appCtx, first.targetId);
   const targetIsApp = ctx.targetUrl === ctx.appDatabaseUrl;
+  // Into a copy beside the live database, which is never touched (decision 169).
+  const asCopy = first.strategy === "copy";
   const lock = await lockForRestore(ctx, first.targetId, targetIsApp, opts.signal);
   // A lock lost to another operation on this target stops the restore before it replaces
   // anything (locks.ts): the copy is discarded, the in-place transaction rolled back.
@@ -278,6 +319,9 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // A database that is not there is made first, once the backup is verified (decision 165);
     // until then nothing reads it.
     const missing = await findMissingDatabase(ctx.targetUrl);
+    if (missing && asCopy) {
+      throw new RefusedError(`The database ${missing.name} does not exist on the target's server, so there is nothing to restore a copy beside: restore the backup itself, which creates it`);
+    }
     if (missing && !missing.canCreate) throw new RefusedError(missingDatabaseWords(missing));
     let capRead!: Promise<TargetCapabilities>;
     let previewed!: ReturnType<typeof buildPreview>;
@@ -323,7 +367,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     if (standby) throw new RefusedError(standby);
     const pooled = poolerProblem(cap.pooled);
     if (pooled) throw new RefusedError(pooled);
-    const prepared = preparedProblem(cap);
+    // A copy needs no lock of the live database's: a prepared transaction does not stop it.
+    const prepared = asCopy ? null : preparedProblem(cap);
     if (prepared) throw new RefusedError(prepared);
     const ownership = ownershipPlan(cap, roles);
     const requested: Ownership = first.ownership === "reassign" ? "reassign" : "keep";
@@ -334,9 +379,15 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     }
     const keepOwners = requested === "keep";
     const keepPrivileges = keepOwners || cap.missingRoles.length === 0;
-    const { strategy } = chooseStrategy(cap, { targetIsVaultline: targetIsApp, setting: ctx.restoreStrategy ?? "auto", keepHours: ctx.restoreKeepPreviousHours ?? 24 });
+    const strategy: "swap" | "in-place" | "copy" = asCopy
+      ? "copy"
+      : chooseStrategy(cap, { targetIsVaultline: targetIsApp, setting: ctx.restoreStrategy ?? "auto", keepHours: ctx.restoreKeepPreviousHours ?? 24 }).strategy;
+    if (asCopy) {
+      const copyProblem = copyProblems(cap);
+      if (copyProblem) throw new RefusedError(copyProblem);
+    }
     const jobs = ctx.restoreJobs ?? 2;
-    const spools = strategy === "swap" && jobs > 1;
+    const spools = strategy !== "in-place" && jobs > 1;
     const { manifest: _m, ...built } = await previewed;
     const preview = { ...built, verified: { ...built.verified, ok: verify.ok, reason: verify.reason ?? null } };
     await save({ preview, strategy, ownership: requested });
@@ -344,7 +395,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // The files go in after the database: refused now if they cannot, not half way (decision 161).
     const reserveBytes = ctx.diskReserveBytes ?? DEFAULT_DISK_RESERVE_BYTES;
     const refuseWithoutFilesSpace = async () => {
-      const problem = filesPart && ctx.filesDir ? filesDiskProblem(await planFilesDisk(ctx.filesDir, filesPart, reserveBytes)) : null;
+      const problem = filesPart && ctx.filesDir && !asCopy ? filesDiskProblem(await planFilesDisk(ctx.filesDir, filesPart, reserveBytes)) : null;
       if (problem) throw new RefusedError(problem);
     };
     await refuseWithoutFilesSpace();
@@ -356,8 +407,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // 3. The safety backup; without it the restore does not run.
     stage = "safety";
     signal.throwIfAborted();
-    await phase("safety backup");
     if (current.safetyBackupId) {
+      await phase("safety backup");
       const s = await runBackup(ctx, current.safetyBackupId, { insideDestructiveOperation: true });
       if (s.status !== "SUCCEEDED") throw new RefusedError(`The safety backup failed (${s.failureReason ?? s.status}); the restore did not run`);
     }
@@ -367,8 +418,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // Again: the safety backup (with its own files part) may have taken some of that disk.
     await refuseWithoutFilesSpace();
     const excluded = excludedSchemas(ctx.targetUrl, ctx.appDatabaseUrl);
-    if (strategy === "swap") {
-      const names = swapNames(databaseOf(ctx.targetUrl), restoreId);
+    if (strategy !== "in-place") {
+      const names = asCopy ? { ...swapNames(databaseOf(ctx.targetUrl), restoreId), fresh: copyName(databaseOf(ctx.targetUrl), restoreId) } : swapNames(databaseOf(ctx.targetUrl), restoreId);
       const freshUrl = withDatabase(ctx.targetUrl, names.fresh);
       // Two phases, so the wait is explained: the tables, loaded while the backup is still
       // read in (streamed-restore.ts), then the indexes and constraints.
@@ -429,8 +480,13 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         if (keepOwners) await setMultirangeOwners(freshUrl, backupCatalog);
         const repaired = await repairPartitionedIndexes(freshUrl);
         if (repaired.length) rlog.warn({ indexes: repaired }, "partitioned indexes left invalid by the parallel restore were validated");
-        // Last: from here on, sessions on the copy run with the live database's settings.
-        await carryDatabaseSettings(ctx.targetUrl, names);
+        // Last: from here on, sessions on the copy run with the live database's settings. A
+        // copy that cannot have them is still a copy of the data: said, not fatal.
+        if (asCopy) {
+          await carryDatabaseSettings(ctx.targetUrl, names).catch((e: Error) => warnings.push(`The live database's settings were not given to the copy: ${humanReason(e)}`));
+        } else {
+          await carryDatabaseSettings(ctx.targetUrl, names);
+        }
         await phase("checking the restored copy");
         // Every table's rows, as many as the archive held (decision 158).
         rowCheck = await checkRowCounts(freshUrl, loaded.rows, { dumpMajor });
@@ -440,18 +496,26 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         const versionNote = extensionVersionNote(versions, pinner.skipped);
         if (versionNote) warnings.push(versionNote);
         signal.throwIfAborted();
-        await phase("swapping databases");
-        const swapSeconds = await swapDatabases(ctx.targetUrl, names.live, names.fresh, names.previous);
-        stage = "replaced";
-        // The previous database's subscriptions would go on replicating into it, holding
-        // their slots from the restored ones (decision 142): disabled, their slots let go.
-        if (cap.subscriptions.length) {
-          await detachSubscriptions(ctx.targetUrl, names.previous).catch((e: Error) => rlog.warn({ err: e.message }, "subscriptions of the previous database not disabled"));
+        if (asCopy) {
+          // Kept beside the live database, and dropped once its time is up (dropExpiredPrevious).
+          const keepUntil = new Date(Date.now() + (ctx.restoreKeepPreviousHours ?? 24) * 3600_000);
+          await save({ previousDatabase: names.fresh, keepUntil: keepUntil.toISOString() });
+          stage = "replaced";
+          if (filesPart) warnings.push("The backup's files part was not restored: a copy restores the database only, and FILES_DIR is as it was.");
+        } else {
+          await phase("swapping databases");
+          const swapSeconds = await swapDatabases(ctx.targetUrl, names.live, names.fresh, names.previous);
+          stage = "replaced";
+          // The previous database's subscriptions would go on replicating into it, holding
+          // their slots from the restored ones (decision 142): disabled, their slots let go.
+          if (cap.subscriptions.length) {
+            await detachSubscriptions(ctx.targetUrl, names.previous).catch((e: Error) => rlog.warn({ err: e.message }, "subscriptions of the previous database not disabled"));
+          }
+          const keepUntil = new Date(Date.now() + (ctx.restoreKeepPreviousHours ?? 24) * 3600_000);
+          await save({ swapSeconds, previousDatabase: names.previous, keepUntil: keepUntil.toISOString() });
+          const slots = slotsAfterRestore(cap.replicationSlots, { strategy: "swap", previous: names.previous, keepUntil });
+          if (slots) warnings.push(slots);
         }
-        const keepUntil = new Date(Date.now() + (ctx.restoreKeepPreviousHours ?? 24) * 3600_000);
-        await save({ swapSeconds, previousDatabase: names.previous, keepUntil: keepUntil.toISOString() });
-        const slots = slotsAfterRestore(cap.replicationSlots, { strategy: "swap", previous: names.previous, keepUntil });
-        if (slots) warnings.push(slots);
       } catch (e) {
         if (stage !== "replaced") await dropDatabase(ctx.targetUrl, names.fresh).catch(() => undefined);
         throw e;
@@ -496,12 +560,12 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
 
     // pg_dump recreates subscriptions without their tables: registered now, so ENABLE
     // replays their slots instead of skipping them (decision 150).
-    if (cap.subscriptions.length) {
+    if (cap.subscriptions.length && !asCopy) {
       await afterReplace("Registering the subscriptions' tables", async () => warnings.push(...subscriptionNotes(await registerSubscribedTables(ctx.targetUrl))));
     }
 
     // 5. Files: extracted beside the live directory, swapped in at the end (crash-safe).
-    if (filesPart && ctx.filesDir) {
+    if (filesPart && ctx.filesDir && !asCopy) {
       const filesDir = ctx.filesDir;
       await phase("restoring files");
       await afterReplace("Restoring the files part", async () => {
@@ -526,22 +590,24 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
 
     // 6. Vaultline's own tables were just replaced: this version's schema, current
     //    credentials, and the history re-read from storage.
-    if (targetIsApp) {
+    if (targetIsApp && !asCopy) {
       await phase("reconciling catalogue");
       await afterReplace("Applying this version's migrations", () => migrate(ctx.appDatabaseUrl));
       await afterReplace("Restoring current credentials", () => reapplyKeptCredentials(ctx.appDatabaseUrl, prismaSchema(ctx.appDatabaseUrl)));
       await afterReplace("Re-reading the catalogue from storage", async () => rlog.info(await reconcileFromStorage(ctx), "catalogue reconciled"));
     }
 
-    // 7. Checks.
-    await phase("running checks");
-    const checks = await runChecks({
-      targetUrl: ctx.targetUrl,
-      appDbUrl: ctx.appDatabaseUrl,
-      checksFile: ctx.checksFile,
-      appMigrationsDir: ctx.appMigrationsDir,
-      manifestMigrations: manifest.prismaMigrations,
-    }).catch((e: Error) => ({ status: "error", error: e.message }));
+    // 7. Checks: of the live database, which a copy leaves as it was.
+    if (!asCopy) await phase("running checks");
+    const checks = asCopy
+      ? null
+      : await runChecks({
+          targetUrl: ctx.targetUrl,
+          appDbUrl: ctx.appDatabaseUrl,
+          checksFile: ctx.checksFile,
+          appMigrationsDir: ctx.appMigrationsDir,
+          manifestMigrations: manifest.prismaMigrations,
+        }).catch((e: Error) => ({ status: "error", error: e.message }));
 
     const done = new Date();
     await save({
@@ -601,6 +667,11 @@ function failureMessage(stage: "checking" | "safety" | "applying" | "replaced", 
   const locks = lockTableHint(reason);
   const why = locks ? `${reason} (${locks})` : reason;
   if (e instanceof RefusedError || stage === "checking" || stage === "safety") return `${why}. Nothing was changed.`.replace(/\.\. /, ". ");
+  if (strategy === "copy") {
+    return stage === "applying"
+      ? `The copy could not be made: ${why}. The live database was never touched; the unfinished copy was dropped.`
+      : `The copy was made, then: ${why}`;
+  }
   if (stage === "applying") {
     return strategy === "swap"
       ? `The restore failed before the swap: ${why}. The live database was never touched; the fresh copy was discarded.`
@@ -718,6 +789,13 @@ async function sweepTargetRestores(ctx: BackupContext, targetId: string, now: Da
 
 async function staleOutcome(ctx: BackupContext, r: RestoreRow) {
   const stopped = `The worker stopped responding during "${r.phase}"`;
+  if (r.strategy === "copy") {
+    // Kept once it was recorded; an unfinished one is dropped (the live one was never touched).
+    if (r.previousDatabase) return { status: "SUCCEEDED" as const, warnings: [...r.warnings, `${stopped}, after the copy was made.`] };
+    const unfinished = copyName(databaseOf(ctx.targetUrl), r.id);
+    if ((await databasesExist(ctx.targetUrl, [unfinished])).has(unfinished)) await dropDatabase(ctx.targetUrl, unfinished).catch(() => undefined);
+    return { status: "FAILED" as const, failureReason: `${stopped}, before the copy was complete: the unfinished copy was dropped; the live database was never touched.` };
+  }
   if (r.strategy === "swap") {
     const names = swapNames(databaseOf(ctx.targetUrl), r.id);
     const exist = await databasesExist(ctx.targetUrl, [names.previous, names.fresh]);
@@ -764,7 +842,13 @@ async function dropTargetPrevious(ctx: BackupContext, targetId: string, due: Res
       await dropDatabase(ctx.targetUrl, r.previousDatabase!);
       const row = await ctx.db.restoreJob.update({ where: { id: r.id }, data: { previousDroppedAt: now } });
       await writeRestoreRecord(ctx, toRecord(row));
-      await audit(ctx.db, { actor: { type: "system", label: "sweep" }, action: "restore.previous_dropped", target: r.backupId, targetId, details: { restoreId: r.id, database: r.previousDatabase } });
+      await audit(ctx.db, {
+        actor: { type: "system", label: "sweep" },
+        action: r.strategy === "copy" ? "restore.copy_dropped" : "restore.previous_dropped",
+        target: r.backupId,
+        targetId,
+        details: { restoreId: r.id, database: r.previousDatabase },
+      });
       dropped.push(r.previousDatabase!);
     } catch (e) {
       log.warn({ restoreId: r.id, err: (e as Error).message }, "could not drop the database kept for undo");
@@ -793,7 +877,9 @@ export async function undoRestore(appCtx: BackupContext, restoreId: string, acto
     const r = await ctx.db.restoreJob.findUnique({ where: { id: restoreId } });
     if (!r) throw notFound("Restore");
     if (!canUndo(r)) {
-      const why = r.strategy !== "swap"
+      const why = r.strategy === "copy"
+        ? "it restored a copy beside the live database, which it never changed"
+        : r.strategy !== "swap"
         ? "only a restore that swapped databases can be undone (this one ran in place; restore its safety backup instead)"
         : r.undoneAt
           ? "it was already undone"

@@ -24,13 +24,21 @@ export interface SwapNames {
 }
 
 export function swapNames(live: string, restoreId: string): SwapNames {
-  const name = (tag: string) => {
-    const suffix = `__${tag}_${restoreId}`;
-    let base = live;
-    while (Buffer.byteLength(base + suffix) > MAX_IDENT) base = base.slice(0, -1);
-    return base + suffix;
-  };
+  const name = (tag: string) => besideName(live, tag, restoreId);
   return { live, fresh: name("restore"), previous: name("before"), undone: name("undone") };
+}
+
+/** `<live>__<tag>_<restoreId>`, the live name shortened to fit PostgreSQL's 63 bytes. */
+function besideName(live: string, tag: string, restoreId: string): string {
+  const suffix = `__${tag}_${restoreId}`;
+  let base = live;
+  while (Buffer.byteLength(base + suffix) > MAX_IDENT) base = base.slice(0, -1);
+  return base + suffix;
+}
+
+/** The database a restore into a copy makes and keeps beside the live one (decision 169). */
+export function copyName(live: string, restoreId: string): string {
+  return besideName(live, "copy", restoreId);
 }
 
 export function databaseOf(url: string): string {

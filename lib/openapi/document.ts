@@ -135,8 +135,10 @@ export const ENDPOINTS: Endpoint[] = [
     path: "/api/backups/{id}/restore",
     gate: "restores.run",
     tag: "Restores",
-    summary: "Restore this backup (a safety backup first)",
-    description: 'Send `{"confirm":"RESTORE"}` (exactly); anything else answers 422 CONFIRMATION_REQUIRED.',
+    summary: "Restore this backup (a safety backup first), or restore it into a copy beside the live database",
+    description:
+      'Send `{"confirm":"RESTORE"}` (exactly); anything else answers 422 CONFIRMATION_REQUIRED. With `"into": "copy"` the backup is restored into a database of its own ' +
+      "on the target's server (`<db>__copy_<restoreId>`, named in the restore's `previousDatabase`), kept until `keepUntil`; the live database is not touched and no safety backup is taken.",
     body: restoreRequestSchema,
     success: [json(202, "Started: the restore and its safety backup.", r.restoreStartedSchema)],
     errors: ["CONFIRMATION_REQUIRED", "CONFLICT", "OPERATION_IN_PROGRESS"],

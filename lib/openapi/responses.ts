@@ -346,7 +346,9 @@ check(restoreListItemSchema.partial({ backupStatus: true, safetyBackupStatus: tr
 
 export const restoreListSchema = z.object({ restores: z.array(restoreListItemSchema), ...page }).meta({ id: "RestoreList" });
 
-export const restoreStartedSchema = z.object({ restoreId: z.string(), preRestoreBackupId: z.string() }).meta({ id: "RestoreStarted" });
+export const restoreStartedSchema = z
+  .object({ restoreId: z.string(), preRestoreBackupId: z.string().nullable() })
+  .meta({ id: "RestoreStarted", description: 'preRestoreBackupId is null for a restore into a copy (`"into": "copy"`): the live database is not touched.' });
 
 export const undoneSchema = z.object({ restoreId: z.string(), undoneAt: isoTime, swapSeconds: z.number() }).meta({ id: "RestoreUndone" });
 

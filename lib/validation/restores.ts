@@ -20,6 +20,12 @@ export const restoreRequestSchema = z.object({
   ownership: z.enum(["keep", "reassign"]).optional(),
   /** A write-only backup's private key, for this one restore: held in memory, never stored or logged (issue 16 §3). */
   decryptionKey: suppliedPrivateKeySchema.optional(),
+  /**
+   * "live" (default): the backup replaces the live database. "copy": it is restored into a
+   * database of its own beside the live one, which is never touched, and kept for
+   * RESTORE_KEEP_PREVIOUS_HOURS (decision 169); no safety backup.
+   */
+  into: z.enum(["live", "copy"]).optional(),
 });
 export const undoRequestSchema = z.object({ confirm: z.unknown().optional() });
 

@@ -1,6 +1,7 @@
-// POST /api/backups/:id/restore — {"confirm":"RESTORE"}: safety backup, then an all-or-nothing restore
+// POST /api/backups/:id/restore — {"confirm":"RESTORE"}: safety backup, then an all-or-nothing restore;
+// with "into": "copy", a restore into a database beside the live one, which is not touched
 import { json, parseBody, parseId, userIdOf, withAuth } from "@/lib/http";
-import { appContext, startRestore } from "@/lib/backup";
+import { appContext, startCopyRestore, startRestore } from "@/lib/backup";
 import { restoreRequestSchema } from "@/lib/validation/restores";
 import { config } from "@/lib/config";
 import { ApiError } from "@/lib/errors";
@@ -11,11 +12,8 @@ export const POST = withAuth<{ id: string }>("restores.run", async (req, { param
   if (body.decryptionKey && !config().WORKER_IN_WEB) {
     throw new ApiError("CONFLICT", "A private key can be supplied only when the worker runs in the web process (WORKER_IN_WEB); on a separate worker set BACKUP_ENCRYPTION_PRIVATE_KEY instead");
   }
-  const r = await startRestore(appContext(), parseId(params.id), actor, {
-    confirm: body.confirm,
-    ownership: body.ownership,
-    initiatedById: userIdOf(principal),
-    privateKey: body.decryptionKey,
-  });
+  const request = { confirm: body.confirm, ownership: body.ownership, initiatedById: userIdOf(principal), privateKey: body.decryptionKey };
+  // Into a copy beside the live database (decision 169), or over it.
+  const r = body.into === "copy" ? await startCopyRestore(appContext(), parseId(params.id), actor, request) : await startRestore(appContext(), parseId(params.id), actor, request);
   return json(r, 202);
 });

@@ -1,0 +1,66 @@
+// A restore into a copy beside the live database (decision 169): after a migration dropped a
+// column, the backup is restored beside the live database, which keeps every write since;
+// the restore's page names the copy. A target of its own on the e2e server.
+import { test, expect } from "@playwright/test";
+import { screenshot, sql, takeBackup } from "./helpers";
+import { asAdmin, createTarget, removeTargetAndDatabase, urlOf } from "./target-seed";
+import { sql as sqlAt } from "../tests/support/sql";
+
+const DB = "e2e_copy_db";
+
+test.describe.serial("a restore into a copy beside the live database", () => {
+  let targetId = "";
+
+  test.beforeAll(async ({ browser }) => {
+    await sql(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+    await sql(`CREATE DATABASE ${DB}`);
+    await sqlAt(urlOf(DB), "CREATE TABLE customers (id int PRIMARY KEY, email text NOT NULL); INSERT INTO customers SELECT g, 'c' || g || '@example.com' FROM generate_series(1, 300) g");
+    targetId = await asAdmin(browser, (req) => createTarget(req, "copy-db", "prod", DB));
+  });
+
+  test.afterAll(async ({ browser }) => {
+    const copies = await sql<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE $1", [`${DB}__copy_%`]);
+    for (const { datname } of copies) await sql(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    await removeTargetAndDatabase(browser, targetId, DB);
+  });
+
+  test("the dialog offers a copy; it is made beside the live database, which keeps the writes since", async ({ page }) => {
+    test.setTimeout(180_000);
+    const id = await takeBackup(page, { target: targetId });
+    // The bad migration, and a customer who signed up after it.
+    await sqlAt(urlOf(DB), "ALTER TABLE customers DROP COLUMN email; INSERT INTO customers VALUES (301)");
+
+    await page.goto(`/backups/${id}`);
+    await page.getByRole("button", { name: "Restore", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: `Restore from backup ${id.slice(0, 8)}` });
+    await expect(dialog.getByTestId("restore-preview")).toBeVisible({ timeout: 30_000 });
+    await expect(dialog).toContainText("This replaces the whole live database");
+    await dialog.getByRole("radio", { name: /A copy beside it/ }).check();
+    await expect(dialog.getByTestId("restore-copy-note")).toContainText("The backup is restored into a new database beside the live one");
+    await expect(dialog).not.toContainText("This replaces the whole live database");
+    await expect(dialog.getByTestId("restore-plan")).toHaveAttribute("data-strategy", "copy");
+    await screenshot(page, "restore-modal-copy");
+    await dialog.getByLabel("Type RESTORE to restore a copy beside copy-db").fill("RESTORE");
+    await dialog.getByRole("button", { name: "Restore as a copy" }).click();
+    const progress = dialog.getByTestId("restore-progress");
+    await expect(progress).toHaveAttribute("data-status", "SUCCEEDED", { timeout: 120_000 });
+    const made = dialog.getByTestId("restore-copy-made");
+    await expect(made).toContainText(`${DB}__copy_`);
+    await expect(made).toContainText("which was not touched");
+
+    // The live database: the migration and the write since, as they were.
+    expect(await sqlAt<{ n: number }>(urlOf(DB), "SELECT count(*)::int AS n FROM customers")).toEqual([{ n: 301 }]);
+    const [{ datname: copy }] = await sql<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE $1", [`${DB}__copy_%`]);
+    // The copy: the backup, the dropped column's values there to read back.
+    expect(await sqlAt<{ n: number; email: string }>(urlOf(copy), "SELECT count(email)::int AS n, (SELECT email FROM customers WHERE id = 42) AS email FROM customers")).toEqual([
+      { n: 300, email: "c42@example.com" },
+    ]);
+
+    await made.getByRole("link", { name: "Restore details" }).click();
+    await expect(page.getByTestId("restore-copy-database")).toContainText(copy);
+    await expect(page.getByTestId("restore-detail")).toContainText("Into a copy beside the live database");
+    await expect(page.getByTestId("restore-detail")).toContainText("None: a copy leaves the live database as it was");
+    await expect(page.getByRole("button", { name: "Undo restore" })).toHaveCount(0);
+    await screenshot(page, "restore-detail-copy");
+  });
+});

@@ -1,0 +1,115 @@
+// A restore into a copy beside the live database (decision 169). The night a migration
+// dropped a column (or a script deleted the wrong rows) an hour ago, and users have written
+// since: replacing the database would bring the column back and lose every write since.
+// What the careful operator does is restore the backup beside the live database and read
+// the lost data back from it. Now Vaultline does that: the backup is restored into
+// `<db>__copy_<id>` on the target's server, checked as a swap's copy is, and kept for
+// RESTORE_KEEP_PREVIOUS_HOURS; the live database is not touched, and no safety backup is
+// taken. Judged by catalogue-and-data fingerprints of both databases, on the application
+// fixture and its later migration.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminUrl, makeEnv, sql, type TestEnv } from "./support/vitest-env";
+import { catalogFingerprint } from "./support/catalog-fingerprint";
+import { asAppRole, buildAppDatabase, LATER_MIGRATION_SQL } from "./support/app-fixture";
+import { fullBackup } from "./support/restore-steps";
+import { runRestore, startCopyRestore, undoRestore, dropExpiredPrevious } from "../lib/backup/restore";
+import { copyProblems, type TargetCapabilities } from "../lib/backup/restore-plan";
+import { databaseOf, withDatabase } from "../lib/backup/swap";
+import { SYSTEM } from "../lib/audit";
+import { stopBosses } from "../lib/queue";
+
+const fingerprint = (url: string) => catalogFingerprint(sql, url);
+const exists = async (name: string) => (await sql(adminUrl(), "SELECT 1 FROM pg_database WHERE datname = $1", [name])).length === 1;
+/** Everything but the database's own line (its name, comment and grants are the live one's, not a copy's). */
+const objects = (f: Record<string, string>) => Object.fromEntries(Object.entries(f).filter(([k]) => k !== "database"));
+
+afterAll(async () => {
+  await stopBosses();
+});
+
+describe.each(["auto", "in-place"] as const)("a restore into a copy beside the live database (RESTORE_STRATEGY=%s)", (setting) => {
+  let env: TestEnv;
+  let backupId: string;
+  let atBackup: Record<string, string>;
+  let liveNow: Record<string, string>;
+
+  beforeAll(async () => {
+    // The copy is made the same way whatever the live database's restores are set to do.
+    env = await makeEnv({ seed: false, overrides: { restoreStrategy: setting, restoreJobs: 2 } });
+    await buildAppDatabase((url, text) => sql(url, text), adminUrl(), env.targetUrl);
+    atBackup = await fingerprint(env.targetUrl);
+    backupId = await fullBackup(env);
+    // The bad migration, and the writes since.
+    await sql(asAppRole(env.targetUrl), LATER_MIGRATION_SQL);
+    await sql(env.targetUrl, "INSERT INTO public.audit_log (what) SELECT 'after the migration ' || g FROM generate_series(1, 500) g");
+    liveNow = await fingerprint(env.targetUrl);
+    expect(liveNow).not.toEqual(atBackup);
+  }, 300_000);
+
+  afterAll(async () => {
+    await env?.cleanup();
+  });
+
+  it("restores the backup exactly into <db>__copy_<id>, leaves the live database as it is, and takes no safety backup", async () => {
+    const before = await env.db.backupJob.count({ where: { trigger: "PRE_RESTORE" } });
+    const { restoreId, preRestoreBackupId } = await startCopyRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE" });
+    expect(preRestoreBackupId).toBeNull();
+    expect(await runRestore(env.ctx, restoreId)).toBe("SUCCEEDED");
+    const row = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
+    const copy = `${databaseOf(env.targetUrl)}__copy_${restoreId}`;
+    expect(row).toMatchObject({ strategy: "copy", safetyBackupId: null, previousDatabase: copy, failureReason: null, swapSeconds: null, checks: null });
+    expect(row.keepUntil!.getTime() - Date.now()).toBeGreaterThan(23 * 3600_000);
+    expect(await env.db.backupJob.count({ where: { trigger: "PRE_RESTORE" } })).toBe(before);
+    // The live database: every write since the backup, the migration included.
+    expect(await fingerprint(env.targetUrl)).toEqual(liveNow);
+    // The copy: the backup, every object with its owner and grants, every row.
+    expect(objects(await fingerprint(withDatabase(env.targetUrl, copy)))).toEqual(objects(atBackup));
+    const audit = await env.db.auditEvent.findFirstOrThrow({ where: { action: "restore.requested" }, orderBy: { at: "desc" } });
+    expect(audit.details).toMatchObject({ restoreId, into: "copy", safetyBackupId: null });
+  });
+
+  it("cannot be undone (nothing live changed); its copy is dropped once its time is up", async () => {
+    const row = await env.db.restoreJob.findFirstOrThrow({ where: { strategy: "copy" }, orderBy: { createdAt: "desc" } });
+    await expect(undoRestore(env.ctx, row.id, SYSTEM, { confirm: "UNDO" })).rejects.toThrow(
+      "This restore cannot be undone: it restored a copy beside the live database, which it never changed",
+    );
+    expect(await dropExpiredPrevious(env.ctx, new Date(Date.now() + 48 * 3600_000))).toEqual([row.previousDatabase]);
+    expect(await exists(row.previousDatabase!)).toBe(false);
+    expect((await env.db.restoreJob.findUniqueOrThrow({ where: { id: row.id } })).previousDroppedAt).not.toBeNull();
+    const dropped = await env.db.auditEvent.findFirstOrThrow({ where: { action: "restore.copy_dropped" } });
+    expect(dropped.details).toMatchObject({ restoreId: row.id, database: row.previousDatabase });
+    expect(await fingerprint(env.targetUrl)).toEqual(liveNow);
+  });
+});
+
+describe("a restore into a copy where the live database is gone", () => {
+  it("is refused with what to do instead, and nothing is made", async () => {
+    const env = await makeEnv({ seed: true });
+    try {
+      const id = await fullBackup(env);
+      const db = databaseOf(env.targetUrl);
+      await sql(adminUrl(), `DROP DATABASE "${db}" WITH (FORCE)`);
+      const { restoreId } = await startCopyRestore(env.ctx, id, SYSTEM, { confirm: "RESTORE" });
+      expect(await runRestore(env.ctx, restoreId)).toBe("FAILED");
+      const row = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
+      expect(row.failureReason).toBe(
+        `The database ${db} does not exist on the target's server, so there is nothing to restore a copy beside: restore the backup itself, which creates it. Nothing was changed.`,
+      );
+      expect(await exists(db)).toBe(false);
+      expect(await exists(`${db}__copy_${restoreId}`)).toBe(false);
+    } finally {
+      await env.cleanup();
+    }
+  });
+});
+
+describe("what a copy needs of the connecting role", () => {
+  const cap = (over: Partial<TargetCapabilities>) => ({ user: "app", database: "shop", tablespace: "pg_default", createDb: true, tablespaceCreate: true, ...over }) as TargetCapabilities;
+  it("only to create a database in the live one's tablespace: not to own the live database, nor to set its settings", () => {
+    expect(copyProblems(cap({}))).toBeNull();
+    expect(copyProblems(cap({ createDb: false }))).toBe('A copy is restored into a database of its own beside the live one, and app may not create databases (ALTER ROLE "app" CREATEDB;)');
+    expect(copyProblems(cap({ tablespaceCreate: false, tablespace: "fast" }))).toBe(
+      'A copy is restored into a database of its own beside the live one, and app may not create a database in shop\'s tablespace fast (GRANT CREATE ON TABLESPACE "fast" TO "app";)',
+    );
+  });
+});
