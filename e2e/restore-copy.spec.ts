@@ -62,5 +62,17 @@ test.describe.serial("a restore into a copy beside the live database", () => {
     await expect(page.getByTestId("restore-detail")).toContainText("None: a copy leaves the live database as it was");
     await expect(page.getByRole("button", { name: "Undo restore" })).toHaveCount(0);
     await screenshot(page, "restore-detail-copy");
+
+    // Read back what was lost, then give the server its disk back (decision 170).
+    await page.getByRole("button", { name: "Drop the copy now" }).click();
+    const drop = page.getByRole("dialog", { name: "Drop the copy now" });
+    await expect(drop).toContainText("Read back what you need from it first");
+    await drop.getByLabel(`Type DROP to drop ${copy}`).fill("DROP");
+    await drop.getByRole("button", { name: "Drop it" }).click();
+    await expect(drop).toBeHidden();
+    await expect(page.getByTestId("restore-copy-database")).toContainText("(dropped ");
+    await expect(page.getByRole("button", { name: "Drop the copy now" })).toHaveCount(0);
+    expect(await sql("SELECT 1 FROM pg_database WHERE datname = $1", [copy])).toEqual([]);
+    expect(await sqlAt<{ n: number }>(urlOf(DB), "SELECT count(*)::int AS n FROM customers")).toEqual([{ n: 301 }]);
   });
 });

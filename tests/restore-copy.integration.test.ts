@@ -12,7 +12,7 @@ import { adminUrl, makeEnv, sql, type TestEnv } from "./support/vitest-env";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { asAppRole, buildAppDatabase, LATER_MIGRATION_SQL } from "./support/app-fixture";
 import { fullBackup } from "./support/restore-steps";
-import { runRestore, startCopyRestore, undoRestore, dropExpiredPrevious } from "../lib/backup/restore";
+import { dropExpiredPrevious, dropKeptDatabase, runRestore, startCopyRestore, startRestore, undoRestore } from "../lib/backup/restore";
 import { copyProblems, type TargetCapabilities } from "../lib/backup/restore-plan";
 import { databaseOf, withDatabase } from "../lib/backup/swap";
 import { SYSTEM } from "../lib/audit";
@@ -79,6 +79,61 @@ describe.each(["auto", "in-place"] as const)("a restore into a copy beside the l
     const dropped = await env.db.auditEvent.findFirstOrThrow({ where: { action: "restore.copy_dropped" } });
     expect(dropped.details).toMatchObject({ restoreId: row.id, database: row.previousDatabase });
     expect(await fingerprint(env.targetUrl)).toEqual(liveNow);
+  });
+});
+
+describe("dropping a kept database now (decision 170)", () => {
+  let env: TestEnv;
+  let backupId: string;
+  beforeAll(async () => {
+    env = await makeEnv({ seed: false, overrides: { restoreStrategy: "swap", restoreJobs: 2 } });
+    await buildAppDatabase((url, text) => sql(url, text), adminUrl(), env.targetUrl);
+    backupId = await fullBackup(env);
+  }, 300_000);
+  afterAll(async () => {
+    await env?.cleanup();
+  });
+
+  it("a copy: only with the word; dropped, audited with who asked; a second time answers what happened", async () => {
+    const { restoreId } = await startCopyRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE" });
+    expect(await runRestore(env.ctx, restoreId)).toBe("SUCCEEDED");
+    const copy = `${databaseOf(env.targetUrl)}__copy_${restoreId}`;
+    await expect(dropKeptDatabase(env.ctx, restoreId, SYSTEM, { confirm: "drop" })).rejects.toMatchObject({ code: "CONFIRMATION_REQUIRED" });
+    expect(await exists(copy)).toBe(true);
+    const live = await fingerprint(env.targetUrl);
+    const r = await dropKeptDatabase(env.ctx, restoreId, { type: "user", id: null, label: "ops@example.com" }, { confirm: "DROP" });
+    expect(r).toEqual({ restoreId, database: copy, droppedAt: expect.any(String) });
+    expect(await exists(copy)).toBe(false);
+    expect(await fingerprint(env.targetUrl)).toEqual(live);
+    const audit = await env.db.auditEvent.findFirstOrThrow({ where: { action: "restore.copy_dropped" } });
+    expect(audit).toMatchObject({ actorType: "user", actorLabel: "ops@example.com" });
+    expect(audit.details).toMatchObject({ restoreId, database: copy });
+    await expect(dropKeptDatabase(env.ctx, restoreId, SYSTEM, { confirm: "DROP" })).rejects.toThrow(`The database this restore kept (${copy}) was already dropped`);
+    // The sweep finds nothing left to drop.
+    expect(await dropExpiredPrevious(env.ctx, new Date(Date.now() + 48 * 3600_000))).toEqual([]);
+  });
+
+  it("a swap's previous database: dropped, and the restore can no longer be undone", async () => {
+    const { restoreId } = await startRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE" });
+    expect(await runRestore(env.ctx, restoreId)).toBe("SUCCEEDED");
+    const row = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
+    expect(row.strategy).toBe("swap");
+    await dropKeptDatabase(env.ctx, restoreId, SYSTEM, { confirm: "DROP" });
+    expect(await exists(row.previousDatabase!)).toBe(false);
+    await expect(undoRestore(env.ctx, restoreId, SYSTEM, { confirm: "UNDO" })).rejects.toThrow("This restore cannot be undone: the previous database is no longer kept");
+    expect((await env.db.auditEvent.findFirstOrThrow({ where: { action: "restore.previous_dropped" } })).details).toMatchObject({ restoreId, database: row.previousDatabase });
+  });
+
+  it("a restore that keeps nothing answers so", async () => {
+    const env2 = await makeEnv({ seed: true, overrides: { restoreStrategy: "in-place" } });
+    try {
+      const id = await fullBackup(env2);
+      const { restoreId } = await startRestore(env2.ctx, id, SYSTEM, { confirm: "RESTORE" });
+      expect(await runRestore(env2.ctx, restoreId)).toBe("SUCCEEDED");
+      await expect(dropKeptDatabase(env2.ctx, restoreId, SYSTEM, { confirm: "DROP" })).rejects.toThrow("This restore keeps no database beside the live one");
+    } finally {
+      await env2.cleanup();
+    }
   });
 });
 

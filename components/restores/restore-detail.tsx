@@ -3,72 +3,77 @@
 // what it reported, and — while the previous database is kept — Undo restore.
 import { useState } from "react";
 import Link from "next/link";
-import { useRestoreQuery, useUndoRestore } from "@/lib/hooks/use-restores";
+import { useDropKept, useRestoreQuery, useUndoRestore } from "@/lib/hooks/use-restores";
 import { isActive } from "@/lib/hooks/use-backups";
 import { RestoreLiveProgress } from "@/components/restores/restore-live-progress";
 import { StatusBadge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
-import { Dialog } from "@/components/ui/dialog";
 import { Skeleton } from "@/components/ui/skeleton";
 import { useToast } from "@/components/ui/toast";
 import { formatDateTimeUtc, formatDuration, shortId } from "@/lib/format";
-import { UNDO_WORD } from "@/lib/validation/restores";
-import { TypedConfirm } from "@/components/ui/typed-confirm";
+import { DROP_WORD, UNDO_WORD } from "@/lib/validation/restores";
+import { TypedConfirmDialog } from "@/components/ui/typed-confirm-dialog";
 import { useCan } from "@/components/user-context";
 import { TargetBadge } from "@/components/targets/target-badge";
 import { TargetWhere } from "@/components/targets/target-where";
 import { targetOf, targetOrDefault, type TargetRefDto } from "@/lib/targets-client";
 
 function UndoDialog({ id, open, onClose, previous, target }: { id: string; open: boolean; onClose: () => void; previous: string; target: TargetRefDto }) {
-  const [typed, setTyped] = useState("");
   const undo = useUndoRestore(id);
   const toast = useToast();
-  const close = () => {
-    setTyped("");
-    undo.reset();
-    onClose();
-  };
-  async function submit() {
-    try {
-      const r = await undo.mutateAsync();
-      toast(`Restore of ${target.name} undone: the previous database is back (unavailable for ${r.swapSeconds.toFixed(1)} s)`, "info");
-      close();
-    } catch {
-      // Shown from undo.error.
-    }
-  }
   return (
-    <Dialog
+    <TypedConfirmDialog
       open={open}
-      onClose={close}
+      onClose={onClose}
       title="Undo restore"
       testId="undo-dialog"
-      footer={
-        <TypedConfirm
-          word={UNDO_WORD}
-          purpose={`to put back the previous database of ${target.name}`}
-          value={typed}
-          onChange={setTyped}
-          onConfirm={submit}
-          onCancel={close}
-          pending={undo.isPending}
-          error={undo.isError ? undo.error.message : null}
-          action="Undo restore"
-          pendingAction="Undoing…"
-        />
-      }
+      word={UNDO_WORD}
+      purpose={`to put back the previous database of ${target.name}`}
+      action="Undo restore"
+      pendingAction="Undoing…"
+      mutation={undo}
+      onDone={(r) => toast(`Restore of ${target.name} undone: the previous database is back (unavailable for ${r.swapSeconds.toFixed(1)} s)`, "info")}
     >
       <p className="text-sm text-slate-800">
         The database of <TargetWhere target={target} /> as it was before this restore ({previous}) is swapped back in place; the restored one is kept under another name until the same
         deadline. Anything written to the database since the restore stays only in that kept copy. Connections are refused for a few seconds.
       </p>
-    </Dialog>
+    </TypedConfirmDialog>
+  );
+}
+
+/** Drops the kept database now (decision 170): a copy, or a swap's previous database, which ends Undo. */
+function DropKeptDialog({ id, open, onClose, database, copy, target }: { id: string; open: boolean; onClose: () => void; database: string; copy: boolean; target: TargetRefDto }) {
+  const drop = useDropKept(id);
+  const toast = useToast();
+  return (
+    <TypedConfirmDialog
+      open={open}
+      onClose={onClose}
+      title={copy ? "Drop the copy now" : "Drop the previous database now"}
+      testId="drop-kept-dialog"
+      word={DROP_WORD}
+      purpose={`to drop ${database}`}
+      action="Drop it"
+      pendingAction="Dropping…"
+      mutation={drop}
+      onDone={() => toast(`${database} dropped`, "info")}
+    >
+      <p className="text-sm text-slate-800">
+        <span className="font-mono text-xs">{database}</span> is dropped from the server of <TargetWhere target={target} /> now instead of when its time is up, and its disk is given
+        back.{" "}
+        {copy
+          ? "Read back what you need from it first: nothing of it is kept. The live database is not touched."
+          : "This restore can then no longer be undone: the database as it was before the restore is gone, except in the restore's safety backup."}
+      </p>
+    </TypedConfirmDialog>
   );
 }
 
 export function RestoreDetail({ id }: { id: string }) {
   const q = useRestoreQuery(id);
   const [undoOpen, setUndoOpen] = useState(false);
+  const [dropOpen, setDropOpen] = useState(false);
   const mayUndo = useCan("restores.run");
   if (q.isPending) return <Skeleton className="h-40 w-full" />;
   if (q.isError) return <p role="alert" className="text-sm text-red-700">{q.error.message}</p>;
@@ -78,11 +83,18 @@ export function RestoreDetail({ id }: { id: string }) {
       <div className="flex flex-wrap items-center gap-3">
         <h1 className="text-xl font-semibold text-slate-900">Restore {shortId(r.id)}</h1>
         <StatusBadge status={r.status} />
-        {r.canUndo && mayUndo && (
-          <Button variant="danger" className="ml-auto" onClick={() => setUndoOpen(true)}>
-            Undo restore
-          </Button>
-        )}
+        <div className="ml-auto flex gap-2">
+          {r.previousDatabase && !r.previousDroppedAt && !isActive(r.status) && mayUndo && (
+            <Button variant="secondary" onClick={() => setDropOpen(true)}>
+              {r.strategy === "copy" ? "Drop the copy now" : "Drop the previous database now"}
+            </Button>
+          )}
+          {r.canUndo && mayUndo && (
+            <Button variant="danger" onClick={() => setUndoOpen(true)}>
+              Undo restore
+            </Button>
+          )}
+        </div>
       </div>
       <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
         {targetOf(r) && (
@@ -176,6 +188,9 @@ export function RestoreDetail({ id }: { id: string }) {
             <li key={w}>⚠ {w}</li>
           ))}
         </ul>
+      )}
+      {r.previousDatabase && (
+        <DropKeptDialog id={r.id} open={dropOpen} onClose={() => setDropOpen(false)} database={r.previousDatabase} copy={r.strategy === "copy"} target={targetOrDefault(r)} />
       )}
       {r.previousDatabase && <UndoDialog id={r.id} open={undoOpen} onClose={() => setUndoOpen(false)} previous={r.previousDatabase} target={targetOrDefault(r)} />}
     </div>

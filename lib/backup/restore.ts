@@ -51,7 +51,7 @@ import { audit, type Actor } from "../audit";
 import { ApiError, notFound } from "../errors";
 import { getBoss, QUEUES, wakeLocalWorkers } from "../queue";
 import { componentLogger } from "../log";
-import { RESTORE_WORD, UNDO_WORD } from "../validation/restores";
+import { DROP_WORD, RESTORE_WORD, UNDO_WORD } from "../validation/restores";
 import { migrate } from "../migrate";
 import { ACTIVE_JOB_STATUSES } from "../validation/backups";
 import { pipeline } from "node:stream/promises";
@@ -899,6 +899,45 @@ export async function undoRestore(appCtx: BackupContext, restoreId: string, acto
     await audit(ctx.db, { actor, action: "restore.undone", target: r.backupId, targetId: r.targetId, details: { restoreId: r.id, target: ctx.target, swapSeconds, keptAs: names.undone } });
     log.info({ restoreId: r.id, swapSeconds }, "restore undone");
     return { restoreId: r.id, undoneAt: row.undoneAt!.toISOString(), swapSeconds };
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * Drops the database a restore keeps beside the live one — a copy (decision 169) or a swap's
+ * previous database — now rather than at `keepUntil` (decision 170): a copy is as big as the
+ * database, and once what was lost has been read back the server wants its disk. A swap's
+ * previous database dropped, its restore can no longer be undone: the confirmation says so.
+ */
+export async function dropKeptDatabase(appCtx: BackupContext, restoreId: string, actor: Actor, opts: { confirm: unknown }) {
+  if (opts.confirm !== DROP_WORD) {
+    throw new ApiError("CONFIRMATION_REQUIRED", `Type ${DROP_WORD} (exactly) to confirm dropping the kept database`, { expected: DROP_WORD });
+  }
+  const found = await appCtx.db.restoreJob.findUnique({ where: { id: restoreId }, select: { targetId: true } });
+  if (!found) throw notFound("Restore");
+  const ctx = await contextForTargetId(appCtx, found.targetId);
+  const lock = await tryDestructiveLock(ctx.appDatabaseUrl, found.targetId);
+  if (!lock) throw new ApiError("OPERATION_IN_PROGRESS", `Another restore, undo, delete or pruning of ${ctx.target?.name ?? DEFAULT_TARGET_ID} is running; nothing was dropped`);
+  try {
+    const r = await ctx.db.restoreJob.findUnique({ where: { id: restoreId } });
+    if (!r) throw notFound("Restore");
+    if (!r.previousDatabase || r.previousDroppedAt) {
+      throw new ApiError("CONFLICT", r.previousDroppedAt ? `The database this restore kept (${r.previousDatabase}) was already dropped` : "This restore keeps no database beside the live one");
+    }
+    const copy = r.strategy === "copy";
+    await dropDatabase(ctx.targetUrl, r.previousDatabase);
+    const row = await ctx.db.restoreJob.update({ where: { id: r.id }, data: { previousDroppedAt: new Date() } });
+    await writeRestoreRecord(ctx, toRecord(row));
+    await audit(ctx.db, {
+      actor,
+      action: copy ? "restore.copy_dropped" : "restore.previous_dropped",
+      target: r.backupId,
+      targetId: r.targetId,
+      details: { restoreId: r.id, database: r.previousDatabase, before: r.keepUntil?.toISOString() ?? null },
+    });
+    log.info({ restoreId: r.id, database: r.previousDatabase }, "kept database dropped on request");
+    return { restoreId: r.id, database: r.previousDatabase, droppedAt: row.previousDroppedAt!.toISOString() };
   } finally {
     await lock.release();
   }

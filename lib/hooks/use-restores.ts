@@ -47,3 +47,12 @@ export function useUndoRestore(id: string) {
     onSuccess: () => qc.invalidateQueries({ queryKey: restoreKeys.all }),
   });
 }
+
+/** Drops the database a restore keeps beside the live one, now (decision 170). */
+export function useDropKept(id: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => api<{ restoreId: string; database: string; droppedAt: string }>(`/api/restores/${encodeURIComponent(id)}/drop-kept`, { method: "POST", json: { confirm: "DROP" } }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: restoreKeys.all }),
+  });
+}

@@ -10,7 +10,7 @@ import { ERROR_STATUS, type ErrorCode } from "../errors";
 import { PERMISSIONS, ROLES, SCOPES, type Action } from "../permissions";
 import { createBackupSchema, listBackupsSchema, targetQuerySchema } from "../validation/backups";
 import { createDeploymentSchema, gatePreviewQuerySchema, gateRequestSchema, listDeploymentsSchema, rollbackRequestSchema, runDeploySchema } from "../validation/deploy";
-import { listRestoresSchema, restoreRequestSchema, undoRequestSchema } from "../validation/restores";
+import { dropKeptRequestSchema, listRestoresSchema, restoreRequestSchema, undoRequestSchema } from "../validation/restores";
 import { settingsUpdateSchema } from "../validation/settings";
 import { retentionPreviewQuerySchema, retentionPreviewSchema } from "../validation/retention";
 import { createTokenSchema, createUserSchema, endSessionsSchema, updateUserSchema } from "../validation/users";
@@ -154,6 +154,18 @@ export const ENDPOINTS: Endpoint[] = [
     description: 'Send `{"confirm":"UNDO"}` (exactly).',
     body: undoRequestSchema,
     success: [json(202, "Undone.", r.undoneSchema)],
+    errors: ["CONFIRMATION_REQUIRED", "CONFLICT", "OPERATION_IN_PROGRESS"],
+  },
+  {
+    method: "post",
+    path: "/api/restores/{id}/drop-kept",
+    gate: "restores.run",
+    tag: "Restores",
+    summary: "Drop the database a restore keeps beside the live one, now",
+    description:
+      'Send `{"confirm":"DROP"}` (exactly). Drops the copy a restore into a copy made, or the previous database a swap restore kept for Undo (which can then no longer be undone), before its `keepUntil`.',
+    body: dropKeptRequestSchema,
+    success: [json(200, "Dropped.", r.keptDroppedSchema)],
     errors: ["CONFIRMATION_REQUIRED", "CONFLICT", "OPERATION_IN_PROGRESS"],
   },
 

@@ -28,6 +28,9 @@ export const restoreRequestSchema = z.object({
   into: z.enum(["live", "copy"]).optional(),
 });
 export const undoRequestSchema = z.object({ confirm: z.unknown().optional() });
+/** Drops the database a restore keeps beside the live one, now (decision 170). */
+export const DROP_WORD = "DROP";
+export const dropKeptRequestSchema = z.object({ confirm: z.unknown().optional() });
 
 /** The object kinds a preview compares (lib/backup/catalog-snapshot.ts). */
 export interface ObjectDifference {
