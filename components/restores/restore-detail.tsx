@@ -42,15 +42,19 @@ function UndoDialog({ id, open, onClose, previous, target }: { id: string; open:
   );
 }
 
+/** What a restore keeps beside the live database: its copy, the database before its swap, or (undone) the restored one. */
+type KeptKind = "copy" | "previous" | "undone";
+const KEPT_ACTION: Record<KeptKind, string> = { copy: "Drop the copy now", previous: "Drop the previous database now", undone: "Drop the restored copy now" };
+
 /** Drops the kept database now (decision 170): a copy, or a swap's previous database, which ends Undo. */
-function DropKeptDialog({ id, open, onClose, database, copy, target }: { id: string; open: boolean; onClose: () => void; database: string; copy: boolean; target: TargetRefDto }) {
+function DropKeptDialog({ id, open, onClose, database, kind, target }: { id: string; open: boolean; onClose: () => void; database: string; kind: KeptKind; target: TargetRefDto }) {
   const drop = useDropKept(id);
   const toast = useToast();
   return (
     <TypedConfirmDialog
       open={open}
       onClose={onClose}
-      title={copy ? "Drop the copy now" : "Drop the previous database now"}
+      title={KEPT_ACTION[kind]}
       testId="drop-kept-dialog"
       word={DROP_WORD}
       purpose={`to drop ${database}`}
@@ -62,9 +66,11 @@ function DropKeptDialog({ id, open, onClose, database, copy, target }: { id: str
       <p className="text-sm text-slate-800">
         <span className="font-mono text-xs">{database}</span> is dropped from the server of <TargetWhere target={target} /> now instead of when its time is up, and its disk is given
         back.{" "}
-        {copy
+        {kind === "copy"
           ? "Read back what you need from it first: nothing of it is kept. The live database is not touched."
-          : "This restore can then no longer be undone: the database as it was before the restore is gone, except in the restore's safety backup."}
+          : kind === "undone"
+            ? "It is the database this restore made, kept since the undo; the live database is not touched."
+            : "This restore can then no longer be undone: the database as it was before the restore is gone, except in the restore's safety backup."}
       </p>
     </TypedConfirmDialog>
   );
@@ -78,6 +84,7 @@ export function RestoreDetail({ id }: { id: string }) {
   if (q.isPending) return <Skeleton className="h-40 w-full" />;
   if (q.isError) return <p role="alert" className="text-sm text-red-700">{q.error.message}</p>;
   const r = q.data;
+  const kept: KeptKind = r.strategy === "copy" ? "copy" : r.undoneAt ? "undone" : "previous";
   return (
     <div className="flex max-w-3xl flex-col gap-4" data-testid="restore-detail">
       <div className="flex flex-wrap items-center gap-3">
@@ -86,7 +93,7 @@ export function RestoreDetail({ id }: { id: string }) {
         <div className="ml-auto flex gap-2">
           {r.previousDatabase && !r.previousDroppedAt && !isActive(r.status) && mayUndo && (
             <Button variant="secondary" onClick={() => setDropOpen(true)}>
-              {r.strategy === "copy" ? "Drop the copy now" : "Drop the previous database now"}
+              {KEPT_ACTION[kept]}
             </Button>
           )}
           {r.canUndo && mayUndo && (
@@ -190,7 +197,7 @@ export function RestoreDetail({ id }: { id: string }) {
         </ul>
       )}
       {r.previousDatabase && (
-        <DropKeptDialog id={r.id} open={dropOpen} onClose={() => setDropOpen(false)} database={r.previousDatabase} copy={r.strategy === "copy"} target={targetOrDefault(r)} />
+        <DropKeptDialog id={r.id} open={dropOpen} onClose={() => setDropOpen(false)} database={r.previousDatabase} kind={kept} target={targetOrDefault(r)} />
       )}
       {r.previousDatabase && <UndoDialog id={r.id} open={undoOpen} onClose={() => setUndoOpen(false)} previous={r.previousDatabase} target={targetOrDefault(r)} />}
     </div>
