@@ -15,6 +15,7 @@ import { fullBackup } from "./support/restore-steps";
 import { dropExpiredPrevious, dropKeptDatabase, runRestore, startCopyRestore, startRestore, undoRestore } from "../lib/backup/restore";
 import { copyProblems, type TargetCapabilities } from "../lib/backup/restore-plan";
 import { databaseOf, withDatabase } from "../lib/backup/swap";
+import { previewRestore } from "../lib/backup/preview";
 import { SYSTEM } from "../lib/audit";
 import { stopBosses } from "../lib/queue";
 
@@ -48,6 +49,16 @@ describe.each(["auto", "in-place"] as const)("a restore into a copy beside the l
 
   afterAll(async () => {
     await env?.cleanup();
+  });
+
+  it("the preview warns a copy of nothing the live database would lose: the copy changes none of it", async () => {
+    const p = await previewRestore(env.ctx, backupId);
+    const liveOnly = [/^Tables that exist now and will be DROPPED: .*reports\.daily/, /^Functions that exist now and will be REMOVED/, /^Owners go back|^Schemas that exist now/];
+    expect(p.warnings.some((w) => liveOnly[0].test(w))).toBe(true);
+    expect(p.warnings.some((w) => liveOnly[1].test(w))).toBe(true);
+    for (const re of liveOnly) expect(p.copyWarnings.filter((w) => re.test(w))).toEqual([]);
+    // What concerns a copy too is said to both.
+    expect(p.copyWarnings.every((w) => p.warnings.includes(w))).toBe(true);
   });
 
   it("restores the backup exactly into <db>__copy_<id>, leaves the live database as it is, and takes no safety backup", async () => {
@@ -144,6 +155,9 @@ describe("a restore into a copy where the live database is gone", () => {
       const id = await fullBackup(env);
       const db = databaseOf(env.targetUrl);
       await sql(adminUrl(), `DROP DATABASE "${db}" WITH (FORCE)`);
+      expect((await previewRestore(env.ctx, id)).copyWarnings).toEqual([
+        `The database ${db} does not exist on the target's server, so there is nothing to restore a copy beside: restore the backup itself, which creates it.`,
+      ]);
       const { restoreId } = await startCopyRestore(env.ctx, id, SYSTEM, { confirm: "RESTORE" });
       expect(await runRestore(env.ctx, restoreId)).toBe("FAILED");
       const row = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });

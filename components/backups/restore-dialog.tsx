@@ -219,6 +219,8 @@ function FilesDiskLine({ disk }: { disk: FilesDiskPlan }) {
 }
 
 function PreviewBody({ preview, asCopy }: { preview: RestorePreview; asCopy: boolean }) {
+  // A copy changes nothing live: it is warned of what concerns the copy only (decision 169).
+  const warnings = (asCopy ? preview.copyWarnings : preview.warnings) ?? [];
   const d = preview.differences;
   const lists = [d.tables.added, d.tables.dropped, d.columns.added, d.columns.dropped, d.columns.changed, d.migrations.reverted, d.migrations.reapplied];
   const none = lists.every((l) => !l?.length);
@@ -247,15 +249,15 @@ function PreviewBody({ preview, asCopy }: { preview: RestorePreview; asCopy: boo
           </>
         )}
       </dl>
-      {preview.warnings?.length > 0 && (
-        <ul className="flex flex-col gap-1 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-950">
-          {preview.warnings.map((w, i) => (
+      {warnings.length > 0 && (
+        <ul className="flex flex-col gap-1 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-950" data-testid="restore-warnings">
+          {warnings.map((w, i) => (
             <li key={i}>⚠ {w}</li>
           ))}
         </ul>
       )}
       {preview.plan && <PlanBox plan={preview.plan} asCopy={asCopy} />}
-      <h3 className="text-sm font-semibold text-slate-900">What the restore changes in the live database</h3>
+      <h3 className="text-sm font-semibold text-slate-900">{asCopy ? "How the copy differs from the live database" : "What the restore changes in the live database"}</h3>
       {preview.objects && <ObjectGroups objects={preview.objects} />}
       {none ? (
         <p className="text-sm text-slate-600">No schema or migration differences: the tables, columns and migrations match the backup.</p>

@@ -71,60 +71,69 @@ const KIND_NAMES: Record<string, string> = {
   largeObjects: "Large objects",
 };
 
-export function previewWarnings(p: Omit<RestorePreview, "warnings">): string[] {
-  const w: string[] = [];
+/**
+ * What the preview warns of. `into: "copy"` (decision 169): only what concerns the copy — a
+ * copy changes nothing live, so what the live database would lose, what its files, locks,
+ * prepared transactions and replication would do, are not said.
+ */
+export function previewWarnings(p: Omit<RestorePreview, "warnings" | "copyWarnings">, opts: { into?: "live" | "copy" } = {}): string[] {
+  const copy = opts.into === "copy";
+  // In the order they are said; those about the live database marked.
+  const w: { text: string; live: boolean }[] = [];
+  const push = (text: string) => w.push({ text, live: false });
   const d = p.differences;
-  if (!p.verified.ok) w.push(`The stored backup failed verification: ${p.verified.reason}. The restore will refuse to run.`);
-  if (d.tables.dropped.length) w.push(`Tables that exist now and will be DROPPED: ${d.tables.dropped.join(", ")}.`);
-  if (d.columns.dropped.length) w.push(`Columns that exist now and will disappear: ${d.columns.dropped.join(", ")}. Code that reads them will break.`);
-  if (d.migrations.reverted.length) w.push(`Migrations applied since the backup will be reverted: ${d.migrations.reverted.join(", ")}. Deploy the matching code, or re-run migrations, after the restore.`);
-  if (p.ageSeconds > 86400) w.push(`The backup is ${human(p.ageSeconds)} old: every change since then will be lost.`);
+  const onLive = (text: string) => w.push({ text, live: true });
+  if (!p.verified.ok) push(`The stored backup failed verification: ${p.verified.reason}. The restore will refuse to run.`);
+  if (d.tables.dropped.length) onLive(`Tables that exist now and will be DROPPED: ${d.tables.dropped.join(", ")}.`);
+  if (d.columns.dropped.length) onLive(`Columns that exist now and will disappear: ${d.columns.dropped.join(", ")}. Code that reads them will break.`);
+  if (d.migrations.reverted.length) onLive(`Migrations applied since the backup will be reverted: ${d.migrations.reverted.join(", ")}. Deploy the matching code, or re-run migrations, after the restore.`);
+  if (p.ageSeconds > 86400) onLive(`The backup is ${human(p.ageSeconds)} old: every change since then will be lost.`);
   if (p.objects) {
     for (const [kind, o] of Object.entries(p.objects)) {
       if (kind === "tables") continue;
-      if (o.dropped.length) w.push(`${KIND_NAMES[kind] ?? kind} that exist now and will be REMOVED: ${o.dropped.join(", ")}.`);
+      if (o.dropped.length) onLive(`${KIND_NAMES[kind] ?? kind} that exist now and will be REMOVED: ${o.dropped.join(", ")}.`);
     }
     const owners = Object.values(p.objects).flatMap((o) => o.ownerChanged);
-    if (owners.length) w.push(`Owners go back to the backup's: ${owners.join(", ")}.`);
+    if (owners.length) onLive(`Owners go back to the backup's: ${owners.join(", ")}.`);
   }
   if (p.plan && !p.plan.ownership.canKeep) {
-    w.push(`Owners and grants cannot be restored as they were: ${p.plan.ownership.problems.join(" ")} Choose "reassign" to give every object to Vaultline's role instead, or fix the roles first.`);
+    push(`Owners and grants cannot be restored as they were: ${p.plan.ownership.problems.join(" ")} Choose "reassign" to give every object to Vaultline's role instead, or fix the roles first.`);
   }
   const su = p.plan?.needsSuperuser;
   if (su?.objects.length) {
     const shown = su.objects.slice(0, 5).join(", ") + (su.objects.length > 5 ? `, and ${su.objects.length - 5} more` : "");
-    w.push(
+    push(
       `The backup holds ${su.objects.length === 1 ? "an object" : `${su.objects.length} objects`} only a superuser may create (${shown}), and Vaultline connects to this target as ${su.user}, which is not a superuser: the restore will fail on ${su.objects.length === 1 ? "it" : "the first of them"} and change nothing. Restore through a superuser's connection to this target.`,
     );
   }
   const subs = p.plan?.subscriptions ?? [];
   if (subs.length) {
-    w.push(
+    onLive(
       `This database subscribes to logical replication (${subs.join(", ")}): after the restore ${subs.length === 1 ? "the subscription is" : "each subscription is"} disabled, as pg_dump recreates ${subs.length === 1 ? "it" : "them"}, and replication stays stopped until you enable ${subs.length === 1 ? "it" : "each"} (ALTER SUBSCRIPTION … ENABLE) — once the rows it would replay are the ones you want. The replication slot on the publisher is kept. Vaultline registers each subscription's tables again from the publisher (pg_dump's copy has none, and enabled like that it would skip what its slot holds); the restore's record says whether that worked. Changes applied between the backup and the restore are not replayed.`,
     );
   }
   const searchPath = searchPathWarning(p.plan?.searchPath ?? []);
-  if (searchPath) w.push(searchPath);
+  if (searchPath) push(searchPath);
   const versions = extensionVersionNote(p.plan?.extensionVersions ?? []);
-  if (versions) w.push(versions);
+  if (versions) push(versions);
   const slots = p.plan ? slotsWarning(p.plan.replicationSlots ?? [], p.plan.strategy, p.plan.keepHours ?? 24) : null;
-  if (slots) w.push(slots);
+  if (slots) onLive(slots);
   const standby = standbyProblem({ standby: !!p.plan?.standby });
-  if (standby) w.push(`${standby}. The restore refuses to run here.`);
+  if (standby) push(`${standby}. The restore refuses to run here.`);
   const pooled = poolerProblem(!!p.plan?.pooled);
-  if (pooled) w.push(`${pooled}. The restore refuses to run through it.`);
+  if (pooled) push(`${pooled}. The restore refuses to run through it.`);
   const prepared = preparedProblem({ preparedTransactions: p.plan?.preparedTransactions ?? [] });
-  if (prepared) w.push(`${prepared}. Until then the restore refuses to run.`);
+  if (prepared) onLive(`${prepared}. Until then the restore refuses to run.`);
   const locks = p.plan?.strategy === "in-place" && p.plan.locks ? inPlaceLockProblem({ locks: p.plan.locks }) : null;
-  if (locks) w.push(`${locks}.`);
+  if (locks) onLive(`${locks}.`);
   const space = p.plan?.tempSpace ? tempSpaceProblem(p.plan.tempSpace) : null;
-  if (space) w.push(`${space}. Until then the restore refuses to run.`);
+  if (space) push(`${space}. Until then the restore refuses to run.`);
   const disk = p.plan?.serverDisk ? serverDiskProblem(p.plan.serverDisk) : null;
-  if (disk) w.push(`${disk}.`);
+  if (disk) push(`${disk}.`);
   const files = p.plan?.filesDisk ? filesDiskProblem(p.plan.filesDisk) : null;
-  if (files) w.push(`${files}. Until then the restore refuses to run.`);
-  if (p.targetIsVaultline) w.push("The target is Vaultline's own database: backup history, restores and the audit log are re-read from storage afterwards.");
-  return w;
+  if (files) onLive(`${files}. Until then the restore refuses to run.`);
+  if (p.targetIsVaultline) onLive("The target is Vaultline's own database: backup history, restores and the audit log are re-read from storage afterwards.");
+  return w.filter((x) => !copy || !x.live).map((x) => x.text);
 }
 
 type PreviewedJob = Parameters<typeof buildPreview>[1];
@@ -165,6 +174,7 @@ function previewIntoMissing(ctx: BackupContext, job: PreviewedJob, verify: Verif
     targetIsVaultline: false,
     safetyBackup: true,
     warnings: [`${missingDatabaseWords(missing)}.`, ...changedFilesWarning(manifest?.parts.find((p) => p.name === "files"))],
+    copyWarnings: [`The database ${missing.name} does not exist on the target's server, so there is nothing to restore a copy beside: restore the backup itself, which creates it.`],
     manifest,
   };
 }
@@ -226,7 +236,7 @@ export async function buildPreview(
   const backupSchema = (manifest as { schema?: SchemaSnapshot } | null)?.schema ?? live;
   const backupRows = manifest?.tableRowEstimates ?? {};
   const names = new Set([...Object.keys(liveRows), ...Object.keys(backupRows)]);
-  const base: Omit<RestorePreview, "warnings"> = {
+  const base: Omit<RestorePreview, "warnings" | "copyWarnings"> = {
     ...backupSide(ctx, job, verify),
     differences: { ...diffSchemas(live, backupSchema), migrations: diffMigrations(liveMigrations, manifest?.prismaMigrations ?? null) },
     objects: liveCatalog ? diffCatalogs(liveCatalog.live, liveCatalog.recorded) : null,
@@ -254,7 +264,8 @@ export async function buildPreview(
     targetIsVaultline,
     safetyBackup: true,
   };
-  return { ...base, warnings: [...previewWarnings(base), ...changedFilesWarning(filesPart)], manifest };
+  // A copy restores no files part: the changed files concern the live restore only.
+  return { ...base, warnings: [...previewWarnings(base), ...changedFilesWarning(filesPart)], copyWarnings: previewWarnings(base, { into: "copy" }), manifest };
 }
 
 /**

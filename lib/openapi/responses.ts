@@ -269,6 +269,7 @@ export const restorePreviewSchema = z
     targetIsVaultline: z.boolean(),
     safetyBackup: z.literal(true),
     warnings: z.array(z.string()),
+    copyWarnings: z.array(z.string()).describe('What a restore into a copy (`"into": "copy"`) is warned of: nothing about the live database, which it does not change'),
   })
   .meta({ id: "RestorePreview" });
 check(restorePreviewSchema).is<RestorePreview>(true);

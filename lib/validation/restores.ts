@@ -100,6 +100,8 @@ export interface RestorePreview {
   targetIsVaultline: boolean;
   safetyBackup: true;
   warnings: string[];
+  /** What a restore into a copy beside the live database is warned of (decision 169): nothing about the live database, which it does not change. */
+  copyWarnings: string[];
 }
 
 /** What the server is doing for a running restore (decision 157; lib/backup/server-activity.ts). */
