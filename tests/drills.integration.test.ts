@@ -5,6 +5,7 @@
 // an older manifest without checksums, and the overdue alert once per gap.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
+import { Transform } from "node:stream";
 import { adminUrl, makeEnv, sql, waitFor, type TestEnv } from "./support/vitest-env";
 import { buildAppDatabase } from "./support/app-fixture";
 import { startHookReceiver, type HookReceiver } from "./support/receivers";
@@ -310,5 +311,51 @@ describe("a drill slot with nothing to restore", () => {
     expect(claim).toMatchObject({ claimed: true, backupId: null });
     expect(await env.db.drillRun.findFirstOrThrow({ where: { scheduleSlot: { not: null } } })).toMatchObject({ status: "FAILED", failureReason: "no successful FULL backup to drill" });
     expect((await drillSummary(env.db)).state).toBe("failed");
+  });
+});
+
+describe("a drill whose archive read fails part way (after its verification read)", () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await makeEnv({ seed: false });
+    await buildAppDatabase(exec, adminUrl(), env.targetUrl);
+  }, 120_000);
+  afterAll(async () => env.cleanup());
+
+  it("fails with the storage's reason, drops its scratch copy, and does not hang", async () => {
+    const id = await fullBackup(env);
+    const job = await env.db.backupJob.findUniqueOrThrow({ where: { id } });
+    const archiveKey = (job.metadata as { parts?: { name: string; key: string }[] }).parts!.find((p) => p.name === "database")!.key;
+    // The second read of the archive is the drill's own (the first is the verification):
+    // the storage gives 4 KiB, then fails, as a connection reset would.
+    const storage = env.ctx.storage;
+    const get = storage.get.bind(storage);
+    let reads = 0;
+    storage.get = async (key) => {
+      if (key !== archiveKey || ++reads < 2) return get(key);
+      const whole = await get(key);
+      let given = 0;
+      const cut = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          if (given >= 4096) return done(new Error("read ECONNRESET"));
+          given += chunk.length;
+          done(null, chunk.subarray(0, 4096));
+        },
+      });
+      whole.on("error", (e) => cut.destroy(e));
+      return whole.pipe(cut);
+    };
+    try {
+      const started = Date.now();
+      const r = await runDrill(env.ctx, id);
+      expect(Date.now() - started).toBeLessThan(60_000);
+      expect(r.ok).toBe(false);
+      // The storage error, or the decryption noticing its input cut short first: said, either way.
+      expect(r.reason).toMatch(/ECONNRESET|corrupt archive \(Unexpected end of packet\)/);
+      expect(await scratchDatabases(r.drillId!)).toBe(0);
+      expect(reads).toBe(2);
+    } finally {
+      storage.get = get;
+    }
   });
 });

@@ -2,6 +2,7 @@
 // the purpose, compare every table's rows and content checksum with what the backup
 // recorded at dump time (table-checksums.ts), measure how long the recovery took, drop it.
 // A backup is only known good once it has been restored.
+import { pipeline as pipelineOf } from "node:stream";
 import { randomBytes } from "node:crypto";
 import type { BackupContext } from "./context";
 import { DEFAULT_TARGET_ID } from "./targets";
@@ -234,13 +235,10 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     const recoveryStarted = Date.now();
     // Extensions at the backup's versions, as a restore makes them (decision 152).
     const pins = versionPins(await planExtensionVersions(scratch, manifestCatalog(v.manifest)));
-    const enc = await ctx.storage.get(part.key);
-    const decrypted = enc.pipe(createDecryptStream(await decryptionKeyFor(ctx, v.manifest.encryption)));
-    const plain = decrypted.pipe(createDecompressor(part.compression));
-    const archive = pins.size ? plain.pipe(new ExtensionVersionPinner(pins)) : plain;
-    enc.on("error", (e) => decrypted.destroy(e));
-    decrypted.on("error", (e) => plain.destroy(e));
-    if (archive !== plain) plain.on("error", (e) => archive.destroy(e));
+    // One chain: an error at any stage (storage, decryption, zstd) tears every stage down and
+    // reaches pg_restore's input; the callback only keeps it from being unheard.
+    const plain = pipelineOf(await ctx.storage.get(part.key), createDecryptStream(await decryptionKeyFor(ctx, v.manifest.encryption)), createDecompressor(part.compression), () => undefined);
+    const archive = pins.size ? pipelineOf(plain, new ExtensionVersionPinner(pins), () => undefined) : plain;
     // Statement by statement, not in one transaction: the scratch copy is dropped whatever
     // happens, and one transaction locks every object it makes — more than the server's
     // lock table holds for a database of a few thousand tables (decision 145).
