@@ -419,7 +419,9 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     await refuseWithoutFilesSpace();
     const excluded = excludedSchemas(ctx.targetUrl, ctx.appDatabaseUrl);
     if (strategy !== "in-place") {
-      const names = asCopy ? { ...swapNames(databaseOf(ctx.targetUrl), restoreId), fresh: copyName(databaseOf(ctx.targetUrl), restoreId) } : swapNames(databaseOf(ctx.targetUrl), restoreId);
+      const swap = swapNames(databaseOf(ctx.targetUrl), restoreId);
+      // A copy is made under a name of its own, and never swapped in.
+      const names = asCopy ? { ...swap, fresh: copyName(swap.live, restoreId) } : swap;
       const freshUrl = withDatabase(ctx.targetUrl, names.fresh);
       // Two phases, so the wait is explained: the tables, loaded while the backup is still
       // read in (streamed-restore.ts), then the indexes and constraints.
@@ -498,7 +500,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         signal.throwIfAborted();
         if (asCopy) {
           // Kept beside the live database, and dropped once its time is up (dropExpiredPrevious).
-          const keepUntil = new Date(Date.now() + (ctx.restoreKeepPreviousHours ?? 24) * 3600_000);
+          const keepUntil = keepUntilFromNow(ctx);
           await save({ previousDatabase: names.fresh, keepUntil: keepUntil.toISOString() });
           stage = "replaced";
           if (filesPart) warnings.push("The backup's files part was not restored: a copy restores the database only, and FILES_DIR is as it was.");
@@ -511,7 +513,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
           if (cap.subscriptions.length) {
             await detachSubscriptions(ctx.targetUrl, names.previous).catch((e: Error) => rlog.warn({ err: e.message }, "subscriptions of the previous database not disabled"));
           }
-          const keepUntil = new Date(Date.now() + (ctx.restoreKeepPreviousHours ?? 24) * 3600_000);
+          const keepUntil = keepUntilFromNow(ctx);
           await save({ swapSeconds, previousDatabase: names.previous, keepUntil: keepUntil.toISOString() });
           const slots = slotsAfterRestore(cap.replicationSlots, { strategy: "swap", previous: names.previous, keepUntil });
           if (slots) warnings.push(slots);
@@ -661,6 +663,11 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
   }
 }
 
+/** Until when a database kept beside the live one stays (RESTORE_KEEP_PREVIOUS_HOURS). */
+function keepUntilFromNow(ctx: BackupContext): Date {
+  return new Date(Date.now() + (ctx.restoreKeepPreviousHours ?? 24) * 3600_000);
+}
+
 /** What a failure means for the database, by how far the restore got. */
 function failureMessage(stage: "checking" | "safety" | "applying" | "replaced", strategy: string | null, e: unknown): string {
   const reason = humanReason(e);
@@ -792,8 +799,8 @@ async function staleOutcome(ctx: BackupContext, r: RestoreRow) {
   if (r.strategy === "copy") {
     // Kept once it was recorded; an unfinished one is dropped (the live one was never touched).
     if (r.previousDatabase) return { status: "SUCCEEDED" as const, warnings: [...r.warnings, `${stopped}, after the copy was made.`] };
-    const unfinished = copyName(databaseOf(ctx.targetUrl), r.id);
-    if ((await databasesExist(ctx.targetUrl, [unfinished])).has(unfinished)) await dropDatabase(ctx.targetUrl, unfinished).catch(() => undefined);
+    // DROP … IF EXISTS: a copy not yet made is nothing to drop.
+    await dropDatabase(ctx.targetUrl, copyName(databaseOf(ctx.targetUrl), r.id)).catch(() => undefined);
     return { status: "FAILED" as const, failureReason: `${stopped}, before the copy was complete: the unfinished copy was dropped; the live database was never touched.` };
   }
   if (r.strategy === "swap") {
@@ -804,7 +811,7 @@ async function staleOutcome(ctx: BackupContext, r: RestoreRow) {
       return {
         status: "SUCCEEDED" as const,
         previousDatabase: names.previous,
-        keepUntil: r.keepUntil ?? new Date(Date.now() + (ctx.restoreKeepPreviousHours ?? 24) * 3600_000),
+        keepUntil: r.keepUntil ?? keepUntilFromNow(ctx),
         warnings: [...r.warnings, `${stopped}, after the databases were swapped: the database is restored; the steps after it (files, checks) may not have run.`],
       };
     }
@@ -833,22 +840,31 @@ export async function dropExpiredPrevious(appCtx: BackupContext, now = new Date(
   return dropped;
 }
 
+/**
+ * Drops the database a restore keeps beside the live one and records it: the row, the record
+ * in storage, the audit. The caller holds the target's destructive lock.
+ */
+async function dropKept(ctx: BackupContext, r: RestoreRow, actor: Actor, at: Date, details: Record<string, unknown> = {}): Promise<RestoreRow> {
+  await dropDatabase(ctx.targetUrl, r.previousDatabase!);
+  const row = await ctx.db.restoreJob.update({ where: { id: r.id }, data: { previousDroppedAt: at } });
+  await writeRestoreRecord(ctx, toRecord(row));
+  await audit(ctx.db, {
+    actor,
+    action: r.strategy === "copy" ? "restore.copy_dropped" : "restore.previous_dropped",
+    target: r.backupId,
+    targetId: r.targetId,
+    details: { restoreId: r.id, database: r.previousDatabase, ...details },
+  });
+  return row;
+}
+
 async function dropTargetPrevious(ctx: BackupContext, targetId: string, due: RestoreRow[], now: Date): Promise<string[]> {
   const dropped: string[] = [];
   for (const r of due) {
     const lock = await tryDestructiveLock(ctx.appDatabaseUrl, targetId);
     if (!lock) break;
     try {
-      await dropDatabase(ctx.targetUrl, r.previousDatabase!);
-      const row = await ctx.db.restoreJob.update({ where: { id: r.id }, data: { previousDroppedAt: now } });
-      await writeRestoreRecord(ctx, toRecord(row));
-      await audit(ctx.db, {
-        actor: { type: "system", label: "sweep" },
-        action: r.strategy === "copy" ? "restore.copy_dropped" : "restore.previous_dropped",
-        target: r.backupId,
-        targetId,
-        details: { restoreId: r.id, database: r.previousDatabase },
-      });
+      await dropKept(ctx, r, { type: "system", label: "sweep" }, now);
       dropped.push(r.previousDatabase!);
     } catch (e) {
       log.warn({ restoreId: r.id, err: (e as Error).message }, "could not drop the database kept for undo");
@@ -925,17 +941,7 @@ export async function dropKeptDatabase(appCtx: BackupContext, restoreId: string,
     if (!r.previousDatabase || r.previousDroppedAt) {
       throw new ApiError("CONFLICT", r.previousDroppedAt ? `The database this restore kept (${r.previousDatabase}) was already dropped` : "This restore keeps no database beside the live one");
     }
-    const copy = r.strategy === "copy";
-    await dropDatabase(ctx.targetUrl, r.previousDatabase);
-    const row = await ctx.db.restoreJob.update({ where: { id: r.id }, data: { previousDroppedAt: new Date() } });
-    await writeRestoreRecord(ctx, toRecord(row));
-    await audit(ctx.db, {
-      actor,
-      action: copy ? "restore.copy_dropped" : "restore.previous_dropped",
-      target: r.backupId,
-      targetId: r.targetId,
-      details: { restoreId: r.id, database: r.previousDatabase, before: r.keepUntil?.toISOString() ?? null },
-    });
+    const row = await dropKept(ctx, r, actor, new Date(), { before: r.keepUntil?.toISOString() ?? null });
     log.info({ restoreId: r.id, database: r.previousDatabase }, "kept database dropped on request");
     return { restoreId: r.id, database: r.previousDatabase, droppedAt: row.previousDroppedAt!.toISOString() };
   } finally {
