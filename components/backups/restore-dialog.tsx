@@ -361,9 +361,51 @@ function RestoreProgress({ restoreId, safetyBackupId, targetName }: { restoreId:
   );
 }
 
+/** The roles the server lacks and the backup can make (decision 171): made first, or every object given to Vaultline's role. */
+function MissingRolesChoice({
+  roles,
+  choice,
+  onChange,
+}: {
+  roles: NonNullable<RestorePreview["missingRoles"]>;
+  choice: "create" | "reassign";
+  onChange: (c: "create" | "reassign") => void;
+}) {
+  const n = roles.creatable.length;
+  return (
+    <fieldset className="flex flex-col gap-1 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-950" data-testid="restore-missing-roles">
+      <legend className="px-1 font-medium">
+        {n === 1 ? "A role" : `${n} roles`} the backup needs {n === 1 ? "is" : "are"} not on this server: {roles.creatable.join(", ")}
+      </legend>
+      <label className="flex items-start gap-2">
+        <input type="radio" name="restore-roles" value="create" checked={choice === "create"} onChange={() => onChange("create")} className="mt-1" />
+        <span>
+          <strong>Create {n === 1 ? "it" : "them"} as the backup recorded {n === 1 ? "it" : "them"}</strong> — attributes, memberships, settings and comment, before
+          anything else; dropped again if the restore fails.
+          {roles.passwordless.length > 0 && (
+            <>
+              {" "}
+              A backup holds no password: set one for {roles.passwordless.join(", ")} before the application connects.
+            </>
+          )}
+          {roles.needSuperuser.length > 0 && <> Only a superuser may make {roles.needSuperuser.join(", ")}.</>}
+        </span>
+      </label>
+      <label className="flex items-start gap-2">
+        <input type="radio" name="restore-roles" value="reassign" checked={choice === "reassign"} onChange={() => onChange("reassign")} className="mt-1" />
+        <span>
+          <strong>Give every restored object to Vaultline&apos;s database role</strong> instead; the backup&apos;s grants are not restored.
+        </span>
+      </label>
+    </fieldset>
+  );
+}
+
 export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; onClose: () => void }) {
   const [typed, setTyped] = useState("");
   const [reassign, setReassign] = useState(false);
+  // Roles the server lacks and the backup recorded (decision 171): made first, or every object given to Vaultline's role.
+  const [rolesChoice, setRolesChoice] = useState<"create" | "reassign">("create");
   // Over the live database, or into a copy beside it that leaves the live one alone (decision 169).
   const [into, setInto] = useState<"live" | "copy">("live");
   // A write-only backup's private key, for this restore only: kept in this component's state, sent once.
@@ -380,6 +422,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
   function close() {
     setTyped("");
     setReassign(false);
+    setRolesChoice("create");
     setInto("live");
     setPrivateKey("");
     setKeyPassphrase("");
@@ -392,7 +435,8 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
     if (!backup) return;
     try {
       const res = await start.mutateAsync({
-        ownership: reassign ? "reassign" : "keep",
+        ownership: reassignChosen ? "reassign" : "keep",
+        createRoles: rolesCreatable && rolesChoice === "create",
         into: asCopy ? "copy" : "live",
         decryptionKey: needsKey ? { privateKey, ...(keyPassphrase ? { passphrase: keyPassphrase } : {}) } : undefined,
       });
@@ -406,6 +450,10 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
   }
 
   const mustReassign = preview.data?.plan?.ownership.canKeep === false;
+  // Every missing role recorded: the restore can make them, which keeps the owners (decision 171).
+  const missingRoles = preview.data?.missingRoles ?? null;
+  const rolesCreatable = !!missingRoles && missingRoles.creatable.length > 0 && missingRoles.unknown.length === 0;
+  const reassignChosen = rolesCreatable ? rolesChoice === "reassign" : reassign;
   // A database that is gone has nothing to be copied beside: its restore creates it.
   const asCopy = into === "copy" && !preview.data?.missingDatabase;
   const needsKey = preview.data?.verified?.needsPrivateKey === true;
@@ -419,7 +467,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
     !preview.data.plan?.standby &&
     !preview.data.plan?.pooled &&
     (asCopy || !preview.data.plan?.preparedTransactions?.length) &&
-    (!mustReassign || reassign) &&
+    (!mustReassign || rolesCreatable || reassign) &&
     (!needsKey || keyLooksRight);
   const confirmForm = !started && (
     <TypedConfirm
@@ -435,7 +483,8 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
       action={asCopy ? "Restore as a copy" : "Restore database"}
       pendingAction="Starting…"
     >
-      {mustReassign && (
+      {rolesCreatable && missingRoles && <MissingRolesChoice roles={missingRoles} choice={rolesChoice} onChange={setRolesChoice} />}
+      {mustReassign && !rolesCreatable && (
         <label className="flex items-start gap-2 text-sm text-amber-950">
           <input type="checkbox" checked={reassign} onChange={(e) => setReassign(e.target.checked)} className="mt-1" />
           <span>Give every restored object to Vaultline&apos;s database role instead of its original owner (the preview says why the owners cannot be kept).</span>

@@ -143,7 +143,7 @@ export function RestoreDetail({ id }: { id: string }) {
           </>
         )}
         <dt className="text-slate-500">Owners</dt>
-        <dd>{r.ownership === "reassign" ? "Given to Vaultline's role (chosen)" : "As in the backup"}</dd>
+        <dd>{r.ownership === "reassign" ? "Given to Vaultline's role (chosen)" : r.createRoles ? "As in the backup; the roles the server lacked made as it recorded them" : "As in the backup"}</dd>
         {r.previousDatabase && r.strategy === "copy" && (
           <>
             <dt className="text-slate-500">Copy</dt>

@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
 import { withClient } from "./pg-client";
+import { readRoleDefinitions, type RoleDefinition } from "./role-definitions";
 
 export const OBJECT_KINDS = [
   "schemas",
@@ -34,8 +35,15 @@ export interface CatalogEntry {
 
 export interface CatalogSnapshot {
   objects: Record<ObjectKind, Record<string, CatalogEntry>>;
-  /** Every role that owns an object or holds a privilege on one. */
+  /** Every role that owns an object or holds a privilege on one (a column's, a default one), or that a policy names. */
   roles: string[];
+  /**
+   * How to make those roles, the database's own (its owner, grantees, per-role settings) and
+   * those joined to them by membership (decision 171); absent in manifests before it.
+   */
+  roleDefinitions?: RoleDefinition[];
+  /** A policy's roles are hashed by name (decision 171); before, by OID, which another server does not share. */
+  policyRolesByName?: boolean;
   /** Objects only a superuser may create (SUPERUSER_ONLY), "kind name"; absent in manifests before decision 135. */
   superuserOnly?: string[];
   /** Each extension's version, by name (the entries' def is a hash); absent in manifests before decision 152. */
@@ -62,6 +70,10 @@ interface Row {
   acl: string | null;
   def: string | null;
 }
+
+/** A policy's roles as text: by name, or (as manifests before decision 171 recorded them) by OID. */
+const policyRoles = (byName: boolean) =>
+  byName ? "ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r) END FROM unnest(p.polroles) r ORDER BY 1)::text" : "p.polroles::text";
 
 const QUERIES: Record<ObjectKind, string> = {
   schemas: `
@@ -131,7 +143,7 @@ const QUERIES: Record<ObjectKind, string> = {
      WHERE NOT t.tgisinternal AND ${schemaFilter("n")}`,
   policies: `
     SELECT n.nspname || '.' || r.relname || '.' || p.polname AS name, NULL AS owner, NULL AS acl,
-           concat_ws('|', p.polcmd, p.polpermissive, p.polroles::text,
+           concat_ws('|', p.polcmd, p.polpermissive, POLICY_ROLES,
                      pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)) AS def
       FROM pg_policy p JOIN pg_class r ON r.oid = p.polrelid JOIN pg_namespace n ON n.oid = r.relnamespace
      WHERE ${schemaFilter("n")}`,
@@ -140,6 +152,34 @@ const QUERIES: Record<ObjectKind, string> = {
            coalesce(obj_description(m.oid, 'pg_largeobject'), '') AS def
       FROM pg_largeobject_metadata m WHERE cardinality($1::text[]) >= 0`,
 };
+
+const queryFor = (kind: ObjectKind, policyRolesByName: boolean) => QUERIES[kind].replace("POLICY_ROLES", policyRoles(policyRolesByName));
+
+/**
+ * Roles the objects' owner and ACL columns do not show, whose absence a restore that keeps
+ * grants fails on all the same: a column's grantees and grantors, a policy's roles, default
+ * privileges' roles and grantees.
+ */
+const MORE_ROLES = `
+  SELECT pg_get_userbyid(r) AS name FROM (
+    SELECT x.grantee AS r FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace,
+           aclexplode(a.attacl) x WHERE a.attacl IS NOT NULL AND ${schemaFilter("n")}
+    UNION SELECT x.grantor FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace,
+           aclexplode(a.attacl) x WHERE a.attacl IS NOT NULL AND ${schemaFilter("n")}
+    UNION SELECT u.r FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace,
+           unnest(p.polroles) u(r) WHERE ${schemaFilter("n")}
+    UNION SELECT d.defaclrole FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
+           WHERE d.defaclnamespace = 0 OR (${schemaFilter("n")})
+    UNION SELECT x.grantee FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace, aclexplode(d.defaclacl) x
+           WHERE d.defaclnamespace = 0 OR (${schemaFilter("n")})
+  ) s WHERE r <> 0`;
+
+/** The database's own roles: its owner, its grantees, the roles it holds settings for. */
+const DATABASE_ROLES = `
+  SELECT pg_get_userbyid(d.datdba) AS name FROM pg_database d WHERE d.datname = current_database()
+  UNION SELECT pg_get_userbyid(x.grantee) FROM pg_database d, aclexplode(d.datacl) x WHERE d.datname = current_database() AND x.grantee <> 0
+  UNION SELECT pg_get_userbyid(s.setrole) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
+         WHERE d.datname = current_database() AND s.setrole <> 0`;
 
 /**
  * Objects a restore must be a superuser to create, whatever it does with owners: PostgreSQL
@@ -259,10 +299,10 @@ async function withDefaultAclsAsNull(client: pg.Client, objects: CatalogSnapshot
   return out;
 }
 
-async function snapshotOn(client: pg.Client, excludeSchemas: string[]): Promise<CatalogSnapshot> {
+async function snapshotOn(client: pg.Client, excludeSchemas: string[], policyRolesByName: boolean): Promise<CatalogSnapshot> {
   const raw = {} as CatalogSnapshot["objects"];
   for (const kind of OBJECT_KINDS) {
-    const { rows } = await client.query<Row>(QUERIES[kind], [excludeSchemas]);
+    const { rows } = await client.query<Row>(queryFor(kind, policyRolesByName), [excludeSchemas]);
     const entries: Record<string, CatalogEntry> = {};
     for (const r of rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) entries[r.name] = { owner: r.owner, acl: r.acl, def: short(r.def ?? "") };
     raw[kind] = entries;
@@ -278,14 +318,29 @@ async function snapshotOn(client: pg.Client, excludeSchemas: string[]): Promise<
     }
     objects[kind] = collapse(kind, normal[kind]);
   }
+  for (const r of (await client.query<{ name: string }>(MORE_ROLES, [excludeSchemas])).rows) roles.add(r.name);
   const { rows: su } = await client.query<{ name: string }>(SUPERUSER_ONLY, [excludeSchemas]);
   const { rows: ext } = await client.query<{ name: string; version: string }>(EXTENSION_VERSIONS, [excludeSchemas]);
-  return { objects, roles: [...roles].sort(), superuserOnly: su.map((r) => r.name).sort(), extensionVersions: Object.fromEntries(ext.map((r) => [r.name, r.version])) };
+  return {
+    objects,
+    roles: [...roles].sort(),
+    superuserOnly: su.map((r) => r.name).sort(),
+    extensionVersions: Object.fromEntries(ext.map((r) => [r.name, r.version])),
+    ...(policyRolesByName ? { policyRolesByName: true } : {}),
+  };
 }
 
-/** The database's catalogue now, an ACL equal to its owner's defaults written as null. */
+/** The database's catalogue now, an ACL equal to its owner's defaults written as null, with the definitions of the roles it needs. */
 export async function catalogSnapshot(url: string, excludeSchemas: string[] = []): Promise<CatalogSnapshot> {
-  return withClient(url, (client) => snapshotOn(client, excludeSchemas), "vaultline-catalog");
+  return withClient(
+    url,
+    async (client) => {
+      const snapshot = await snapshotOn(client, excludeSchemas, true);
+      const own = (await client.query<{ name: string }>(DATABASE_ROLES)).rows.map((r) => r.name);
+      return { ...snapshot, roleDefinitions: await readRoleDefinitions(client, [...new Set([...snapshot.roles, ...own])]) };
+    },
+    "vaultline-catalog",
+  );
 }
 
 /**
@@ -296,7 +351,7 @@ export async function catalogSnapshot(url: string, excludeSchemas: string[] = []
 export async function catalogBesideRecord(url: string, excludeSchemas: string[], recorded: CatalogSnapshot): Promise<{ live: CatalogSnapshot; recorded: CatalogSnapshot }> {
   return withClient(
     url,
-    async (client) => ({ live: await snapshotOn(client, excludeSchemas), recorded: { ...recorded, objects: await withDefaultAclsAsNull(client, recorded.objects) } }),
+    async (client) => ({ live: await snapshotOn(client, excludeSchemas, recorded.policyRolesByName === true), recorded: { ...recorded, objects: await withDefaultAclsAsNull(client, recorded.objects) } }),
     "vaultline-catalog",
   );
 }

@@ -20,6 +20,8 @@ import { withClient } from "./pg-client";
 import { DEFAULT_DISK_RESERVE_BYTES, planServerDisk, serverDiskProblem, serverFacts } from "./server-disk";
 import { filesDiskProblem, planFilesDisk } from "./files-disk";
 import { findMissingDatabase, missingDatabaseWords, type MissingDatabase } from "./missing-database";
+import { missingRolesWords, type MissingRoles } from "./role-definitions";
+import { findMissingRoles } from "./roles";
 
 export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
   const liveT = Object.keys(live.tables);
@@ -96,8 +98,12 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings" | "copyWarnin
     const owners = Object.values(p.objects).flatMap((o) => o.ownerChanged);
     if (owners.length) onLive(`Owners go back to the backup's: ${owners.join(", ")}.`);
   }
+  const roles = p.missingRoles ? missingRolesWords(p.missingRoles) : null;
+  if (roles) push(roles);
   if (p.plan && !p.plan.ownership.canKeep) {
-    push(`Owners and grants cannot be restored as they were: ${p.plan.ownership.problems.join(" ")} Choose "reassign" to give every object to Vaultline's role instead, or fix the roles first.`);
+    // The roles the backup can make are the first way out (decision 171).
+    const make = p.missingRoles?.creatable.length && !p.missingRoles.unknown.length ? "Create the missing roles as the backup recorded them, or choose" : "Choose";
+    push(`Owners and grants cannot be restored as they were: ${p.plan.ownership.problems.join(" ")} ${make} "reassign" to give every object to Vaultline's role instead, or fix the roles first.`);
   }
   const su = p.plan?.needsSuperuser;
   if (su?.objects.length) {
@@ -159,8 +165,9 @@ function backupSide(ctx: BackupContext, job: PreviewedJob, verify: VerifyOutcome
  * The preview of a restore into a database that is not there (decision 165): everything in
  * the backup is added, nothing is replaced; the plan is made once the restore has created it.
  */
-function previewIntoMissing(ctx: BackupContext, job: PreviewedJob, verify: VerifyOutcome, missing: MissingDatabase): RestorePreview & { manifest: Manifest | null } {
+function previewIntoMissing(ctx: BackupContext, job: PreviewedJob, verify: VerifyOutcome, missing: MissingDatabase, missingRoles: MissingRoles | null): RestorePreview & { manifest: Manifest | null } {
   const manifest = verify.manifest ?? null;
+  const roles = missingRoles ? missingRolesWords(missingRoles) : null;
   const backupSchema = (manifest as { schema?: SchemaSnapshot } | null)?.schema ?? { tables: {} };
   const backupRows = manifest?.tableRowEstimates ?? {};
   return {
@@ -169,11 +176,12 @@ function previewIntoMissing(ctx: BackupContext, job: PreviewedJob, verify: Verif
     objects: null,
     plan: null,
     missingDatabase: missing,
+    missingRoles,
     rowEstimates: Object.fromEntries(Object.keys(backupRows).sort().map((n) => [n, { live: null, backup: backupRows[n] }])),
     ageSeconds: Math.round((Date.now() - (job.completedAt ?? job.createdAt).getTime()) / 1000),
     targetIsVaultline: false,
     safetyBackup: true,
-    warnings: [`${missingDatabaseWords(missing)}.`, ...changedFilesWarning(manifest?.parts.find((p) => p.name === "files"))],
+    warnings: [`${missingDatabaseWords(missing)}.`, ...(roles ? [roles] : []), ...changedFilesWarning(manifest?.parts.find((p) => p.name === "files"))],
     copyWarnings: [`The database ${missing.name} does not exist on the target's server, so there is nothing to restore a copy beside: restore the backup itself, which creates it.`],
     manifest,
   };
@@ -189,8 +197,16 @@ export async function previewRestore(appCtx: BackupContext, backupId: string): P
   const verify = await verifyBackupObjects(ctx, job);
   // Not knowing (the server itself unreachable) is left to the preview's own reads to say.
   const missing = await findMissingDatabase(ctx.targetUrl).catch(() => null);
-  if (missing) return previewIntoMissing(ctx, job, verify, missing);
+  if (missing) return previewIntoMissing(ctx, job, verify, missing, await rolesMissing(ctx, verify.manifest ?? null));
   return buildPreview(ctx, job, verify);
+}
+
+/** The roles the backup needs that the target's server lacks (decision 171); null when none. */
+async function rolesMissing(ctx: BackupContext, manifest: Manifest | null): Promise<MissingRoles | null> {
+  const catalog = manifestCatalog(manifest);
+  if (!catalog) return null;
+  const m = await findMissingRoles(ctx.targetUrl, catalog.roles, catalog.roleDefinitions ?? []);
+  return m.creatable.length || m.unknown.length ? m : null;
 }
 
 /** The preview from an already-run verification (the restore verifies once, not twice). */
@@ -209,7 +225,8 @@ export async function buildPreview(
   // same pooler, which can take the server session it waits to see shared (decision 148; the
   // pooler test failed 1 run in 3 while the preview's reads ran beside it).
   const cap = await (opts.capabilities ?? probeTarget(ctx.targetUrl, roles ?? []));
-  const [rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, [searchPath, facts]] = await Promise.all([
+  const [missingRoles, rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, [searchPath, facts]] = await Promise.all([
+    rolesMissing(ctx, manifest),
     schemaSnapshot(ctx.targetUrl),
     prismaMigrationRows(ctx.targetUrl),
     tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 3000, exact: opts.exactCounts }),
@@ -259,6 +276,7 @@ export async function buildPreview(
       searchPath,
       locks: cap.locks,
     },
+    missingRoles,
     rowEstimates: Object.fromEntries([...names].sort().map((n) => [n, { live: liveRows[n] ?? null, backup: backupRows[n] ?? null }])),
     ageSeconds: Math.round((Date.now() - (job.completedAt ?? job.createdAt).getTime()) / 1000),
     targetIsVaultline,

@@ -30,6 +30,8 @@ export interface RestoreRecord {
   createdAt: string;
   strategy?: string | null;
   ownership?: string | null;
+  /** Absent in records written before decision 171: false. */
+  createRoles?: boolean;
   previousDatabase?: string | null;
   keepUntil?: string | null;
   previousDroppedAt?: string | null;
@@ -70,6 +72,7 @@ export async function restoreRowData(ctx: BackupContext, r: RestoreRecord, users
     createdAt: new Date(r.createdAt),
     strategy: r.strategy ?? null,
     ownership: r.ownership ?? null,
+    createRoles: r.createRoles ?? false,
     previousDatabase: r.previousDatabase ?? null,
     keepUntil: d(r.keepUntil),
     previousDroppedAt: d(r.previousDroppedAt),

@@ -22,6 +22,7 @@ import { measureTempSpace, spoolBytes, tempSpaceProblem } from "./temp-space";
 import { progressColumns, type LiveProgress } from "./live-progress";
 import { DEFAULT_DISK_RESERVE_BYTES, diskWatch, type ServerDiskPlan } from "./server-disk";
 import { createMissingDatabase, databaseShape, dropCreatedDatabase, findMissingDatabase, missingDatabaseWords, readHeadOf } from "./missing-database";
+import { createMissingRoles, dropCreatedRoles, findMissingRoles } from "./roles";
 import { diskCheckInterval, reserveCheck } from "./disk-reserve";
 import { filesDiskProblem, planFilesDisk } from "./files-disk";
 import { watchServerActivity, type ActivitySample, type ActivityWatch, type RestoreActivity } from "./server-activity";
@@ -83,6 +84,7 @@ function toRecord(r: RestoreRow): RestoreRecord {
     createdAt: r.createdAt.toISOString(),
     strategy: r.strategy,
     ownership: r.ownership,
+    createRoles: r.createRoles,
     previousDatabase: r.previousDatabase,
     keepUntil: iso(r.keepUntil),
     previousDroppedAt: iso(r.previousDroppedAt),
@@ -96,7 +98,15 @@ function toRecord(r: RestoreRow): RestoreRecord {
  * Validates the request and queues the restore with its safety backup row. Answers 422
  * without the exact word, 409 while another destructive operation is active.
  */
-type RestoreRequest = { confirm: unknown; initiatedById?: string | null; reason?: "restore" | "rollback"; ownership?: Ownership; privateKey?: PrivateKey };
+type RestoreRequest = {
+  confirm: unknown;
+  initiatedById?: string | null;
+  reason?: "restore" | "rollback";
+  ownership?: Ownership;
+  /** Make the roles the backup needs and the server lacks, as it recorded them (decision 171); with ownership "keep" only. */
+  createRoles?: boolean;
+  privateKey?: PrivateKey;
+};
 
 export async function startRestore(appCtx: BackupContext, backupId: string, actor: Actor, opts: RestoreRequest): Promise<{ restoreId: string; preRestoreBackupId: string }> {
   const { restoreId, preRestoreBackupId } = await queueRestore(appCtx, backupId, actor, opts, { copy: false });
@@ -124,6 +134,9 @@ async function queueRestore(
 ): Promise<{ restoreId: string; preRestoreBackupId: string | null }> {
   if (opts.confirm !== RESTORE_WORD) {
     throw new ApiError("CONFIRMATION_REQUIRED", `Type ${RESTORE_WORD} (exactly) to confirm the restore`, { expected: RESTORE_WORD });
+  }
+  if (opts.createRoles && opts.ownership === "reassign") {
+    throw new ApiError("VALIDATION_FAILED", 'createRoles makes the roles the backup\'s objects are given to; with ownership "reassign" every object is given to Vaultline\'s role instead');
   }
   const backup = await appCtx.db.backupJob.findUnique({ where: { id: backupId } });
   if (!backup) throw notFound("Backup");
@@ -167,6 +180,7 @@ async function queueRestore(
         status: "QUEUED",
         phase: "queued",
         ownership: opts.ownership ?? "keep",
+        createRoles: opts.createRoles === true,
         ...(how.copy ? { strategy: "copy" } : {}),
       },
     });
@@ -183,6 +197,7 @@ async function queueRestore(
       target: ctx.target,
       safetyBackupId: safety?.id ?? null,
       ownership: opts.ownership ?? "keep",
+      ...(opts.createRoles ? { createRoles: true } : {}),
       ...(how.copy ? { into: "copy" } : {}),
       ...(opts.privateKey ? { privateKeySupplied: true } : {}),
     },
@@ -286,6 +301,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
   let rowCheck: RowCheck | null = null;
   /** The database this restore made (decision 165), with its shape then: dropped again if the restore fails before it replaces anything. */
   let created: { shape: string } | null = null;
+  /** The roles this restore made (decision 171): dropped again, like the database, if it fails before it replaces anything. */
+  let rolesMade: string[] = [];
   /** After the database was replaced, a failing step is recorded, not fatal. */
   const afterReplace = async (name: string, step: () => Promise<unknown>) => {
     try {
@@ -345,6 +362,25 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     const dumpMajor = Number(manifest.pgDumpVersion.split(".")[0]);
     if (restoreMajor < dumpMajor) {
       throw new RefusedError(`pg_restore ${restoreMajor} cannot read an archive made by pg_dump ${dumpMajor}: install PostgreSQL ${dumpMajor} client tools or set PG_BIN_DIR`);
+    }
+    // The roles the backup needs and the server lacks, made first when asked (decision 171):
+    // the database's owner among them, which a database made below is given.
+    if (first.createRoles && first.ownership !== "reassign") {
+      const recorded = manifestCatalog(manifest);
+      const defs = recorded?.roleDefinitions ?? [];
+      const lacking = await findMissingRoles(ctx.targetUrl, recorded?.roles ?? [], defs);
+      if (lacking.creatable.length) {
+        await phase("creating roles");
+        const notes = await createMissingRoles(ctx.targetUrl, defs, lacking.creatable).catch((e: Error) => {
+          throw new RefusedError(e.message);
+        });
+        rolesMade = lacking.creatable;
+        rlog.warn({ roles: rolesMade }, "roles the backup needs were missing: created");
+        warnings.push(notes.join("; "));
+        await audit(ctx.db, { actor: { type: "system", label: "worker" }, action: "restore.roles_created", target: first.backupId, targetId: first.targetId, details: { restoreId, roles: rolesMade } });
+        // The plan is asked again: it was asked before the roles were there.
+        if (!missing) readLive();
+      }
     }
     if (missing) {
       await phase("creating the database");
@@ -625,7 +661,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
       action: "restore.succeeded",
       target: backup.id,
       targetId: first.targetId,
-      details: { restoreId, safetyBackupId: current.safetyBackupId, durationSeconds: current.durationSeconds, strategy, ownership: requested, swapSeconds: current.swapSeconds ?? null, warnings, rowsChecked: rowCheck },
+      details: { restoreId, safetyBackupId: current.safetyBackupId, durationSeconds: current.durationSeconds, strategy, ownership: requested, rolesCreated: rolesMade, swapSeconds: current.swapSeconds ?? null, warnings, rowsChecked: rowCheck },
     });
     rlog.info({ durationSeconds: current.durationSeconds, strategy, swapSeconds: current.swapSeconds }, "restore succeeded");
     return "SUCCEEDED";
@@ -637,10 +673,21 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     const waited = waits.length ? `${stopped} When it stopped, the restore had ${waits.join("; ")}.` : stopped;
     // A database this restore made goes again, so the failure leaves the server as it was.
     const undone = created && stage !== "replaced" ? await dropCreatedDatabase(ctx.targetUrl, created.shape) : null;
-    const reason = !undone ? waited : `${undone.dropped ? waited : waited.replace(/Nothing was changed\.$/, "Nothing else was changed.")} ${undone.words}.`;
+
     if (undone?.dropped) {
       await audit(ctx.db, { actor: { type: "system", label: "worker" }, action: "restore.database_dropped", target: first.backupId, targetId: first.targetId, details: { restoreId, database: databaseOf(ctx.targetUrl) } });
     }
+    // Then the roles it made, which the database may have needed until it went.
+    const unmade = rolesMade.length && stage !== "replaced" ? await dropCreatedRoles(ctx.targetUrl, rolesMade) : null;
+    if (unmade?.dropped) {
+      await audit(ctx.db, { actor: { type: "system", label: "worker" }, action: "restore.roles_dropped", target: first.backupId, targetId: first.targetId, details: { restoreId, roles: rolesMade } });
+    }
+    // "Nothing was changed" holds only when what it made went again.
+    const undoings = [undone, unmade].filter((u): u is { dropped: boolean; words: string } => !!u);
+    const allUndone = undoings.every((u) => u.dropped);
+    const reason = !undoings.length
+      ? waited
+      : `${allUndone ? waited : waited.replace(/Nothing was changed\.$/, "Nothing else was changed.")} ${undoings.map((u) => `${u.words}.`).join(" ")}`;
     const done = new Date();
     await save({ status: "FAILED", phase: "failed", failureReason: reason, warnings, completedAt: done.toISOString(), durationSeconds: (done.getTime() - startedAt.getTime()) / 1000 });
     // A refused restore never needs its safety backup: mark it so it does not run later.

@@ -40,6 +40,7 @@ export function toRestoreDto(r: Row): RestoreDto {
     checks: r.checks,
     strategy: r.strategy,
     ownership: r.ownership,
+    createRoles: r.createRoles,
     previousDatabase: r.previousDatabase,
     keepUntil: r.keepUntil?.toISOString() ?? null,
     previousDroppedAt: r.previousDroppedAt?.toISOString() ?? null,

@@ -164,10 +164,20 @@ export function useDeleteBackup() {
 export function useStartRestore(backupId: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: ({ ownership = "keep", into = "live", decryptionKey }: { ownership?: "keep" | "reassign"; into?: "live" | "copy"; decryptionKey?: { privateKey: string; passphrase?: string } }) =>
+    mutationFn: ({
+      ownership = "keep",
+      createRoles = false,
+      into = "live",
+      decryptionKey,
+    }: {
+      ownership?: "keep" | "reassign";
+      createRoles?: boolean;
+      into?: "live" | "copy";
+      decryptionKey?: { privateKey: string; passphrase?: string };
+    }) =>
       api<{ restoreId: string; preRestoreBackupId: string | null }>(`/api/backups/${encodeURIComponent(backupId)}/restore`, {
         method: "POST",
-        json: { confirm: "RESTORE", ownership, ...(into === "copy" ? { into } : {}), ...(decryptionKey ? { decryptionKey } : {}) },
+        json: { confirm: "RESTORE", ownership, ...(createRoles ? { createRoles } : {}), ...(into === "copy" ? { into } : {}), ...(decryptionKey ? { decryptionKey } : {}) },
       }),
     onSuccess: () => Promise.all([qc.invalidateQueries({ queryKey: backupKeys.all }), qc.invalidateQueries({ queryKey: ["restores"] })]),
   });

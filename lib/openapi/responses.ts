@@ -264,6 +264,16 @@ export const restorePreviewSchema = z
       .object({ name: z.string(), user: z.string(), canCreate: z.boolean().describe("Vaultline's role may create databases (CREATEDB or superuser); when not, the restore refuses") })
       .optional()
       .describe("The target's database does not exist on its server: the restore creates it as the backup had it, then loads the backup (plan is null until then)"),
+    missingRoles: z
+      .object({
+        creatable: z.array(z.string()).describe("Missing, with a definition the backup recorded: a restore with createRoles makes them first"),
+        unknown: z.array(z.string()).describe("Missing, without a recorded definition (a backup from before decision 171): create them by hand first"),
+        passwordless: z.array(z.string()).describe("Of the creatable, the roles that logged in with a password: a backup holds none, so they are made without one"),
+        needSuperuser: z.array(z.string()).describe("Of the creatable, those only a superuser may make (SUPERUSER; REPLICATION or BYPASSRLS before PostgreSQL 16)"),
+      })
+      .nullable()
+      .optional()
+      .describe("Roles the backup's objects, database or memberships need that the target's server lacks (a rebuilt server); null when none is missing"),
     rowEstimates: z.record(z.string(), z.object({ live: z.number().nullable(), backup: z.number().nullable() })),
     ageSeconds: z.number(),
     targetIsVaultline: z.boolean(),
@@ -292,6 +302,7 @@ const restoreFields = {
   checks: z.unknown(),
   strategy: z.string().nullable(),
   ownership: z.string().nullable(),
+  createRoles: z.boolean().describe("The restore was asked to make the roles the target's server lacked, as the backup recorded them, before anything else"),
   previousDatabase: z.string().nullable(),
   keepUntil: isoTime.nullable(),
   previousDroppedAt: isoTime.nullable(),

@@ -18,6 +18,12 @@ export const restoreRequestSchema = z.object({
   confirm: z.unknown().optional(),
   /** "keep" (default): owners and grants as in the backup; "reassign": every object to Vaultline's role. */
   ownership: z.enum(["keep", "reassign"]).optional(),
+  /**
+   * With ownership "keep": first make the roles the backup needs and the server lacks, as the
+   * backup recorded them (attributes, memberships, settings, comment; no password), in one
+   * transaction; dropped again if the restore fails before it replaces anything (decision 171).
+   */
+  createRoles: z.boolean().optional(),
   /** A write-only backup's private key, for this one restore: held in memory, never stored or logged (issue 16 §3). */
   decryptionKey: suppliedPrivateKeySchema.optional(),
   /**
@@ -95,6 +101,8 @@ export interface RestorePreview {
   } | null;
   /** The target's database is not on its server: the restore creates it first (decision 165); the plan is then null. Absent otherwise. */
   missingDatabase?: { name: string; user: string; canCreate: boolean };
+  /** Roles the backup needs that the server lacks (decision 171); null when none is missing or the backup recorded no roles. Absent in restores recorded before it. */
+  missingRoles?: MissingRolesDto | null;
   rowEstimates: Record<string, { live: number | null; backup: number | null }>;
   ageSeconds: number;
   targetIsVaultline: boolean;
@@ -102,6 +110,18 @@ export interface RestorePreview {
   warnings: string[];
   /** What a restore into a copy beside the live database is warned of (decision 169): nothing about the live database, which it does not change. */
   copyWarnings: string[];
+}
+
+/** The roles a backup needs that the server lacks (lib/backup/role-definitions.ts). */
+export interface MissingRolesDto {
+  /** Missing, with a definition the backup recorded: a restore with createRoles makes them. */
+  creatable: string[];
+  /** Missing, without a recorded definition: they must be created by hand first. */
+  unknown: string[];
+  /** Of the creatable, those that logged in with a password: made without one. */
+  passwordless: string[];
+  /** Of the creatable, those only a superuser may make. */
+  needSuperuser: string[];
 }
 
 /** What the server is doing for a running restore (decision 157; lib/backup/server-activity.ts). */
@@ -145,6 +165,8 @@ export interface RestoreDto {
   checks: unknown;
   strategy: string | null;
   ownership: string | null;
+  /** The restore was asked to make the roles the server lacked, as the backup recorded them (decision 171). */
+  createRoles: boolean;
   previousDatabase: string | null;
   keepUntil: string | null;
   previousDroppedAt: string | null;

@@ -181,7 +181,7 @@ const OBJECTS = `
     FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${APP} AND NOT g.tgisinternal
   UNION ALL
   SELECT 'policy ' || n.nspname || '.' || c.relname || '.' || p.polname,
-         concat_ws(' | ', p.polcmd, p.polroles::regrole[]::text, pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid),
+         concat_ws(' | ', p.polcmd, (SELECT array_agg(x ORDER BY x) FROM unnest(p.polroles::regrole[]::text[]) x)::text, pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid),
                    obj_description(p.oid, 'pg_policy'))
     FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${APP}
   UNION ALL
