@@ -63,6 +63,14 @@ test.describe.serial("a restore into a copy beside the live database", () => {
     await expect(page.getByRole("button", { name: "Undo restore" })).toHaveCount(0);
     await screenshot(page, "restore-detail-copy");
 
+    // Reading back takes longer than the day it is kept: kept 3 more days (decision 172).
+    const keep = page.getByTestId("restore-keep-longer");
+    await keep.getByLabel("Keep it for").selectOption({ label: "3 more days" });
+    await keep.getByRole("button", { name: "Keep longer" }).click();
+    await expect(keep.getByRole("status")).toContainText("Kept until");
+    const inThreeDays = new Date(Date.now() + 72 * 3600_000).toISOString().slice(0, 10);
+    await expect(page.getByTestId("restore-copy-database")).toContainText(`(kept until ${inThreeDays}`);
+
     // Read back what was lost, then give the server its disk back (decision 170).
     await page.getByRole("button", { name: "Drop the copy now" }).click();
     const drop = page.getByRole("dialog", { name: "Drop the copy now" });

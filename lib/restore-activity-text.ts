@@ -14,9 +14,9 @@ export function describeBlocker(b: Blocker): string {
 }
 
 /** The restore's sessions that wait for other sessions' locks, each as "waited … for a lock held by …". */
-export function describeWaits(a: Pick<RestoreActivityDto, "sessions"> | null): string[] {
+export function describeWaits(a: Pick<RestoreActivityDto, "sessions"> | null, opts: { minSeconds?: number } = {}): string[] {
   return (a?.sessions ?? [])
-    .filter((s) => s.waitingFor.length > 0)
+    .filter((s) => s.waitingFor.length > 0 && s.seconds >= (opts.minSeconds ?? 0))
     .map((s) => `waited ${formatDuration(s.seconds)} for a lock held by ${s.waitingFor.map(describeBlocker).join("; ")}`);
 }
 

@@ -12,10 +12,11 @@ import { adminUrl, makeEnv, sql, type TestEnv } from "./support/vitest-env";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { asAppRole, buildAppDatabase, LATER_MIGRATION_SQL } from "./support/app-fixture";
 import { fullBackup } from "./support/restore-steps";
-import { dropExpiredPrevious, dropKeptDatabase, runRestore, startCopyRestore, startRestore, undoRestore } from "../lib/backup/restore";
+import { dropExpiredPrevious, dropKeptDatabase, keepKeptDatabaseLonger, runRestore, startCopyRestore, startRestore, undoRestore } from "../lib/backup/restore";
 import { copyProblems, type TargetCapabilities } from "../lib/backup/restore-plan";
 import { databaseOf, withDatabase } from "../lib/backup/swap";
 import { previewRestore } from "../lib/backup/preview";
+import { restoreKey } from "../lib/backup/mirror";
 import { SYSTEM } from "../lib/audit";
 import { stopBosses } from "../lib/queue";
 
@@ -124,6 +125,32 @@ describe("dropping a kept database now (decision 170)", () => {
     expect(await dropExpiredPrevious(env.ctx, new Date(Date.now() + 48 * 3600_000))).toEqual([]);
   });
 
+  it("a copy kept longer (decision 172): the sweep leaves it until then, never sooner than it was kept, and drops it after", async () => {
+    const { restoreId } = await startCopyRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE" });
+    expect(await runRestore(env.ctx, restoreId)).toBe("SUCCEEDED");
+    const row = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
+    const copy = row.previousDatabase!;
+    const ops = { type: "user" as const, id: null, label: "ops@example.com" };
+    const r = await keepKeptDatabaseLonger(env.ctx, restoreId, ops, { hours: 72 });
+    expect(r).toEqual({ restoreId, database: copy, keepUntil: expect.any(String), before: row.keepUntil!.toISOString() });
+    expect(new Date(r.keepUntil).getTime() - Date.now()).toBeGreaterThan(71 * 3600_000);
+    const audit = await env.db.auditEvent.findFirstOrThrow({ where: { action: "restore.kept_longer" } });
+    expect(audit).toMatchObject({ actorType: "user", actorLabel: "ops@example.com" });
+    expect(audit.details).toMatchObject({ restoreId, database: copy, hours: 72, before: row.keepUntil!.toISOString(), keepUntil: r.keepUntil });
+    // At 48 h the sweep would have dropped it (kept 24 h): it stays.
+    expect(await dropExpiredPrevious(env.ctx, new Date(Date.now() + 48 * 3600_000))).toEqual([]);
+    expect(await exists(copy)).toBe(true);
+    // Asking for less than it is kept shortens nothing.
+    expect((await keepKeptDatabaseLonger(env.ctx, restoreId, SYSTEM, { hours: 1 })).keepUntil).toBe(r.keepUntil);
+    // The record in storage, from which a rebuilt catalogue is read, says it too.
+    const stored = JSON.parse((await env.ctx.storage.getBytes(restoreKey(env.ctx, restoreId))).toString("utf8")) as { keepUntil: string };
+    expect(stored.keepUntil).toBe(r.keepUntil);
+    // Past it, the sweep drops it as before; then there is nothing to keep.
+    expect(await dropExpiredPrevious(env.ctx, new Date(Date.now() + 73 * 3600_000))).toEqual([copy]);
+    expect(await exists(copy)).toBe(false);
+    await expect(keepKeptDatabaseLonger(env.ctx, restoreId, SYSTEM, { hours: 24 })).rejects.toThrow(`The database this restore kept (${copy}) was already dropped`);
+  });
+
   it("a swap's previous database: dropped, and the restore can no longer be undone", async () => {
     const { restoreId } = await startRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE" });
     expect(await runRestore(env.ctx, restoreId)).toBe("SUCCEEDED");
@@ -142,6 +169,7 @@ describe("dropping a kept database now (decision 170)", () => {
       const { restoreId } = await startRestore(env2.ctx, id, SYSTEM, { confirm: "RESTORE" });
       expect(await runRestore(env2.ctx, restoreId)).toBe("SUCCEEDED");
       await expect(dropKeptDatabase(env2.ctx, restoreId, SYSTEM, { confirm: "DROP" })).rejects.toThrow("This restore keeps no database beside the live one");
+      await expect(keepKeptDatabaseLonger(env2.ctx, restoreId, SYSTEM, { hours: 24 })).rejects.toThrow("This restore keeps no database beside the live one");
     } finally {
       await env2.cleanup();
     }

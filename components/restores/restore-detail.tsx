@@ -3,7 +3,7 @@
 // what it reported, and — while the previous database is kept — Undo restore.
 import { useState } from "react";
 import Link from "next/link";
-import { useDropKept, useRestoreQuery, useUndoRestore } from "@/lib/hooks/use-restores";
+import { useDropKept, useKeepKeptLonger, useRestoreQuery, useUndoRestore } from "@/lib/hooks/use-restores";
 import { isActive } from "@/lib/hooks/use-backups";
 import { RestoreLiveProgress } from "@/components/restores/restore-live-progress";
 import { StatusBadge } from "@/components/ui/badge";
@@ -43,6 +43,42 @@ function UndoDialog({ id, open, onClose, previous, target }: { id: string; open:
 }
 
 /** What a restore keeps beside the live database: its copy, the database before its swap, or (undone) the restored one. */
+/** How long to keep it from now (decision 172): the sweep drops it then, not at the restore's own keepUntil. */
+const KEEP_CHOICES = [
+  { hours: 24, label: "1 more day" },
+  { hours: 72, label: "3 more days" },
+  { hours: 168, label: "7 more days" },
+  { hours: 720, label: "30 more days" },
+];
+
+function KeepLonger({ id, database }: { id: string; database: string }) {
+  const keep = useKeepKeptLonger(id);
+  const [hours, setHours] = useState(KEEP_CHOICES[0].hours);
+  return (
+    <span className="mt-1 flex flex-wrap items-center gap-2 font-sans text-xs" data-testid="restore-keep-longer">
+      <label className="flex items-center gap-1 text-slate-600">
+        Keep {database} for
+        <select value={hours} onChange={(e) => setHours(Number(e.target.value))} className="rounded border border-slate-300 px-1 py-0.5" aria-label="Keep it for">
+          {KEEP_CHOICES.map((c) => (
+            <option key={c.hours} value={c.hours}>
+              {c.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      <Button variant="secondary" onClick={() => keep.mutate(hours)} disabled={keep.isPending}>
+        {keep.isPending ? "Keeping…" : "Keep longer"}
+      </Button>
+      {keep.isSuccess && <span role="status" className="text-emerald-800">Kept until {formatDateTimeUtc(keep.data.keepUntil)}.</span>}
+      {keep.isError && (
+        <span role="alert" className="text-red-700">
+          {keep.error.message}
+        </span>
+      )}
+    </span>
+  );
+}
+
 type KeptKind = "copy" | "previous" | "undone";
 const KEPT_ACTION: Record<KeptKind, string> = { copy: "Drop the copy now", previous: "Drop the previous database now", undone: "Drop the restored copy now" };
 
@@ -157,6 +193,7 @@ export function RestoreDetail({ id }: { id: string }) {
                   On the live database&apos;s server: connect as to the live database, with this database name, and read back what you need.
                 </span>
               )}
+              {!r.previousDroppedAt && !isActive(r.status) && mayUndo && <KeepLonger id={r.id} database={r.previousDatabase} />}
             </dd>
           </>
         )}
@@ -168,6 +205,7 @@ export function RestoreDetail({ id }: { id: string }) {
               <span className="font-sans text-slate-500">
                 {r.previousDroppedAt ? `(dropped ${formatDateTimeUtc(r.previousDroppedAt)})` : r.keepUntil ? `(kept until ${formatDateTimeUtc(r.keepUntil)})` : ""}
               </span>
+              {!r.previousDroppedAt && !isActive(r.status) && mayUndo && <KeepLonger id={r.id} database={r.previousDatabase} />}
             </dd>
           </>
         )}

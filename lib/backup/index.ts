@@ -6,7 +6,7 @@ export { requestVerify, runVerify, verifyBackupObjects, readManifest } from "./v
 export { deleteBackup, withDestructiveSlot } from "./delete";
 export { openDownload } from "./download";
 export { listBackups, getBackupRow, toBackupDto } from "./catalog";
-export { dropKeptDatabase, startCopyRestore, startRestore, runRestore, sweepStaleRestores, undoRestore } from "./restore";
+export { dropKeptDatabase, keepKeptDatabaseLonger, startCopyRestore, startRestore, runRestore, sweepStaleRestores, undoRestore } from "./restore";
 export { previewRestore } from "./preview";
 export { requestDrill, runDrill } from "./drill";
 export { reconcileFromStorage } from "./reconcile";

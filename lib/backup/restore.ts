@@ -668,7 +668,9 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
   } catch (e) {
     // Stopped (a lost lock, a shutdown): the reason, not the AbortError of whatever step it cut short.
     // Whose lock it was waiting for when it stopped (a lock timeout names no one).
-    const waits = stage === "applying" ? describeWaits(lastWaiting) : [];
+    // Not a wait under a second (an autovacuum worker's lock, given up as soon as asked): one the
+    // failure could be for. A disk failure's reason named one, and read as the cause.
+    const waits = stage === "applying" ? describeWaits(lastWaiting, { minSeconds: 1 }) : [];
     const stopped = failureMessage(stage, current.strategy ?? null, signal.aborted && stage !== "replaced" ? signal.reason : e);
     const waited = waits.length ? `${stopped} When it stopped, the restore had ${waits.join("; ")}.` : stopped;
     // A database this restore made goes again, so the failure leaves the server as it was.
@@ -911,8 +913,11 @@ async function dropTargetPrevious(ctx: BackupContext, targetId: string, due: Res
     const lock = await tryDestructiveLock(ctx.appDatabaseUrl, targetId);
     if (!lock) break;
     try {
-      await dropKept(ctx, r, { type: "system", label: "sweep" }, now);
-      dropped.push(r.previousDatabase!);
+      // Read again under the lock: kept longer (or dropped) since the list was read, it stays.
+      const still = await ctx.db.restoreJob.findUnique({ where: { id: r.id } });
+      if (!still?.previousDatabase || still.previousDroppedAt || !still.keepUntil || still.keepUntil >= now) continue;
+      await dropKept(ctx, still, { type: "system", label: "sweep" }, now);
+      dropped.push(still.previousDatabase);
     } catch (e) {
       log.warn({ restoreId: r.id, err: (e as Error).message }, "could not drop the database kept for undo");
     } finally {
@@ -991,6 +996,43 @@ export async function dropKeptDatabase(appCtx: BackupContext, restoreId: string,
     const row = await dropKept(ctx, r, actor, new Date(), { before: r.keepUntil?.toISOString() ?? null });
     log.info({ restoreId: r.id, database: r.previousDatabase }, "kept database dropped on request");
     return { restoreId: r.id, database: r.previousDatabase, droppedAt: row.previousDroppedAt!.toISOString() };
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * Keeps the database a restore keeps beside the live one (a copy, a swap's previous database)
+ * until `hours` from now (decision 172): the copy still being read back, or an Undo that must
+ * stay possible, outlived RESTORE_KEEP_PREVIOUS_HOURS, and the sweep dropped it. Never sooner
+ * than it was kept. Under the target's restore lock, so the sweep cannot drop it meanwhile.
+ */
+export async function keepKeptDatabaseLonger(appCtx: BackupContext, restoreId: string, actor: Actor, opts: { hours: number }) {
+  const found = await appCtx.db.restoreJob.findUnique({ where: { id: restoreId }, select: { targetId: true } });
+  if (!found) throw notFound("Restore");
+  const ctx = await contextForTargetId(appCtx, found.targetId);
+  const lock = await tryDestructiveLock(ctx.appDatabaseUrl, found.targetId);
+  if (!lock) throw new ApiError("OPERATION_IN_PROGRESS", `Another restore, undo, delete or pruning of ${ctx.target?.name ?? DEFAULT_TARGET_ID} is running; try again when it ends`);
+  try {
+    const r = await ctx.db.restoreJob.findUnique({ where: { id: restoreId } });
+    if (!r) throw notFound("Restore");
+    if (!r.previousDatabase || r.previousDroppedAt) {
+      throw new ApiError("CONFLICT", r.previousDroppedAt ? `The database this restore kept (${r.previousDatabase}) was already dropped` : "This restore keeps no database beside the live one");
+    }
+    const asked = new Date(Date.now() + opts.hours * 3600_000);
+    const keepUntil = r.keepUntil && r.keepUntil > asked ? r.keepUntil : asked;
+    const row = await ctx.db.restoreJob.update({ where: { id: r.id }, data: { keepUntil } });
+    await writeRestoreRecord(ctx, toRecord(row));
+    const before = r.keepUntil?.toISOString() ?? null;
+    await audit(ctx.db, {
+      actor,
+      action: "restore.kept_longer",
+      target: r.backupId,
+      targetId: r.targetId,
+      details: { restoreId: r.id, database: r.previousDatabase, hours: opts.hours, before, keepUntil: keepUntil.toISOString() },
+    });
+    log.info({ restoreId: r.id, database: r.previousDatabase, keepUntil }, "kept database kept longer on request");
+    return { restoreId: r.id, database: r.previousDatabase, keepUntil: keepUntil.toISOString(), before };
   } finally {
     await lock.release();
   }

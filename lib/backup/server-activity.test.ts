@@ -63,6 +63,10 @@ describe("the activity in words", () => {
     expect(describeWaits({ sessions: [session, { ...session, pid: 2, waitingFor: [blocker] }] })).toEqual([
       'waited 1 min 15 s for a lock held by pid 4242 (user report, application "nightly-report", from 10.0.0.7), idle in transaction (transaction open 14 min)',
     ]);
+    // A failure's reason names no wait under a second: an autovacuum worker's lock, given up when asked, read as the cause.
+    const brief = { ...session, pid: 3, seconds: 0.4, waitingFor: [{ ...blocker, kind: "autovacuum worker" }] };
+    expect(describeWaits({ sessions: [brief] }, { minSeconds: 1 })).toEqual([]);
+    expect(describeWaits({ sessions: [brief, { ...session, pid: 2, waitingFor: [blocker] }] }, { minSeconds: 1 })).toHaveLength(1);
   });
   it("describes a build with its phase and how far", () => {
     const s = { pid: 1, doing: "index" as const, name: "entries_memo_idx", table: "ledger.entries", seconds: 4, phase: "building index: loading tuples in tree", done: 250, total: 1000, waitingFor: [] };

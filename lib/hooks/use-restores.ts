@@ -56,3 +56,13 @@ export function useDropKept(id: string) {
     onSuccess: () => qc.invalidateQueries({ queryKey: restoreKeys.all }),
   });
 }
+
+/** Keeps the database a restore keeps beside the live one until `hours` from now (decision 172). */
+export function useKeepKeptLonger(id: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (hours: number) =>
+      api<{ restoreId: string; database: string; keepUntil: string; before: string | null }>(`/api/restores/${encodeURIComponent(id)}/keep`, { method: "POST", json: { hours } }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: restoreKeys.all }),
+  });
+}

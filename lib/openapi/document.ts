@@ -10,7 +10,7 @@ import { ERROR_STATUS, type ErrorCode } from "../errors";
 import { PERMISSIONS, ROLES, SCOPES, type Action } from "../permissions";
 import { createBackupSchema, listBackupsSchema, targetQuerySchema } from "../validation/backups";
 import { createDeploymentSchema, gatePreviewQuerySchema, gateRequestSchema, listDeploymentsSchema, rollbackRequestSchema, runDeploySchema } from "../validation/deploy";
-import { dropKeptRequestSchema, listRestoresSchema, restoreRequestSchema, undoRequestSchema } from "../validation/restores";
+import { dropKeptRequestSchema, keepLongerRequestSchema, listRestoresSchema, restoreRequestSchema, undoRequestSchema } from "../validation/restores";
 import { settingsUpdateSchema } from "../validation/settings";
 import { retentionPreviewQuerySchema, retentionPreviewSchema } from "../validation/retention";
 import { createTokenSchema, createUserSchema, endSessionsSchema, updateUserSchema } from "../validation/users";
@@ -167,6 +167,18 @@ export const ENDPOINTS: Endpoint[] = [
     body: dropKeptRequestSchema,
     success: [json(200, "Dropped.", r.keptDroppedSchema)],
     errors: ["CONFIRMATION_REQUIRED", "CONFLICT", "OPERATION_IN_PROGRESS"],
+  },
+  {
+    method: "post",
+    path: "/api/restores/{id}/keep",
+    gate: "restores.run",
+    tag: "Restores",
+    summary: "Keep the database a restore keeps beside the live one longer",
+    description:
+      'Send `{"hours": n}` (1–720): the copy a restore into a copy made, or the previous database a swap restore kept for Undo, is kept until n hours from now instead of its `keepUntil` (never sooner than that). For the copy still being read back, or an Undo that must stay possible, when the sweep would drop it.',
+    body: keepLongerRequestSchema,
+    success: [json(200, "Kept longer.", r.keptLongerSchema)],
+    errors: ["VALIDATION_FAILED", "CONFLICT", "OPERATION_IN_PROGRESS"],
   },
 
   // ---- deploy ----

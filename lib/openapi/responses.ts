@@ -359,6 +359,9 @@ check(restoreListItemSchema.partial({ backupStatus: true, safetyBackupStatus: tr
 export const restoreListSchema = z.object({ restores: z.array(restoreListItemSchema), ...page }).meta({ id: "RestoreList" });
 
 export const keptDroppedSchema = z.object({ restoreId: z.string(), database: z.string(), droppedAt: isoTime }).meta({ id: "KeptDatabaseDropped" });
+export const keptLongerSchema = z
+  .object({ restoreId: z.string(), database: z.string(), keepUntil: isoTime, before: isoTime.nullable() })
+  .meta({ id: "KeptDatabaseKeptLonger", description: "keepUntil: when the sweep now drops it; before: when it would have." });
 export const restoreStartedSchema = z
   .object({ restoreId: z.string(), preRestoreBackupId: z.string().nullable() })
   .meta({ id: "RestoreStarted", description: 'preRestoreBackupId is null for a restore into a copy (`"into": "copy"`): the live database is not touched.' });

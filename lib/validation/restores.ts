@@ -37,6 +37,9 @@ export const undoRequestSchema = z.object({ confirm: z.unknown().optional() });
 /** Drops the database a restore keeps beside the live one, now (decision 170). */
 export const DROP_WORD = "DROP";
 export const dropKeptRequestSchema = z.object({ confirm: z.unknown().optional() });
+/** Keeps the database a restore keeps beside the live one longer (decision 172): until `hours` from now, 1 hour to 30 days. */
+export const KEEP_MAX_HOURS = 720;
+export const keepLongerRequestSchema = z.object({ hours: z.number().int().min(1).max(KEEP_MAX_HOURS) });
 
 /** The object kinds a preview compares (lib/backup/catalog-snapshot.ts). */
 export interface ObjectDifference {
