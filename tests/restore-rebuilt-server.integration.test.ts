@@ -10,6 +10,9 @@
 // that has none of them; the restore is judged by the catalogue-and-data fingerprint and by
 // each role's definition read back from the new server.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chmodSync, chownSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { makeEnv, adminUrl, sql, type TestEnv } from "./support/vitest-env";
 import { startPg, type PgServer } from "./support/pg";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
@@ -21,6 +24,7 @@ import { databaseOf } from "../lib/backup/swap";
 import { readRoleDefinitions, type RoleDefinition } from "../lib/backup/role-definitions";
 import { manifestCatalog } from "../lib/backup/catalog-snapshot";
 import { withClient } from "../lib/backup/pg-client";
+import { missingTablespacesWords } from "../lib/backup/tablespaces";
 import { keysForJob } from "../lib/backup/manifest";
 import { SYSTEM } from "../lib/audit";
 import { stopBosses } from "../lib/queue";
@@ -75,6 +79,13 @@ async function manifestText(env: TestEnv, backupId: string): Promise<string> {
 }
 const recordedRoles = async (env: TestEnv, backupId: string) =>
   (manifestCatalog(JSON.parse(await manifestText(env, backupId)) as object)?.roleDefinitions ?? []).map((d) => d.name);
+
+/** A confirmed restore with these options, run to its end: its status and row. */
+async function restoreWith(env: TestEnv, backupId: string, opts: { createRoles?: boolean; defaultTablespace?: boolean } = {}) {
+  const { restoreId } = await startRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE", ...opts });
+  const status = await runRestore(env.ctx, restoreId);
+  return { status, row: await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } }) };
+}
 
 const rolesOn = async (url: string, names: string[]) =>
   (await sql<{ rolname: string }>(url, "SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[]) ORDER BY 1", [names])).map((r) => r.rolname);
@@ -138,9 +149,8 @@ describe.each(["swap", "in-place"] as const)("a restore onto a rebuilt server (%
   });
 
   it("without createRoles the restore is refused as before, and the server is as it was", async () => {
-    const { restoreId } = await startRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE" });
-    expect(await runRestore(env.ctx, restoreId)).toBe("FAILED");
-    const row = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
+    const { status, row } = await restoreWith(env, backupId);
+    expect(status).toBe("FAILED");
     expect(row.failureReason).toMatch(/^Owners and grants cannot be restored as they were: Role .* does not exist on this server/);
     expect(row.failureReason).toMatch(/was dropped again: the server is as it was\.$/);
     expect(await rolesOn(rebuilt.adminUrl, needed)).toEqual([]);
@@ -148,9 +158,8 @@ describe.each(["swap", "in-place"] as const)("a restore onto a rebuilt server (%
   });
 
   it("with createRoles the roles are made as recorded, then the database, exactly", async () => {
-    const { restoreId } = await startRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE", createRoles: true });
-    const status = await runRestore(env.ctx, restoreId);
-    const row = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
+    const { status, row } = await restoreWith(env, backupId, { createRoles: true });
+    const restoreId = row.id;
     expect(row.failureReason).toBeNull();
     expect(status).toBe("SUCCEEDED");
     expect(row.createRoles).toBe(true);
@@ -200,9 +209,8 @@ describe("a restore that made roles and then failed", () => {
     const backupId = await fullBackup(env);
     const needed = (await recordedRoles(env, backupId)).filter((n) => n !== READER_ROLE);
     env.ctx.targetUrl = operatorUrl;
-    const { restoreId } = await startRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE", createRoles: true });
-    expect(await runRestore(env.ctx, restoreId)).toBe("FAILED");
-    const row = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
+    const { status, row } = await restoreWith(env, backupId, { createRoles: true });
+    expect(status).toBe("FAILED");
     return { row, needed };
   };
 
@@ -229,5 +237,85 @@ describe("a restore that made roles and then failed", () => {
     expect(await sql(rebuilt.adminUrl, "SELECT 1 FROM pg_database WHERE datname = $1", [db])).toEqual([]);
     const dropped = await env.db.auditEvent.findFirstOrThrow({ where: { action: "restore.roles_dropped" }, orderBy: { at: "desc" } });
     expect(dropped.details).toMatchObject({ restoreId: row.id, roles: expect.arrayContaining([APP_ROLE, ...OURS]) });
+  });
+});
+
+// Decision 173: a table and an index on a disk of their own (a tablespace), which the rebuilt
+// server does not have. Needs root, to give the tablespace's directory to the server's user.
+const TABLESPACE = "vl_rb_fast";
+const isRoot = process.getuid?.() === 0;
+
+describe.skipIf(!isRoot).each(["swap", "in-place"] as const)("a backup whose objects are in a tablespace the rebuilt server lacks (%s)", (strategy) => {
+  let env: TestEnv;
+  let rebuilt: PgServer;
+  let db: string;
+  let dir: string;
+  let backupId: string;
+  let original: Record<string, string>;
+
+  beforeAll(async () => {
+    const [{ data }] = await sql<{ data: string }>(adminUrl(), "SELECT current_setting('data_directory') AS data");
+    const owner = statSync(data);
+    dir = mkdtempSync(path.join(tmpdir(), "vl-rb-tablespace-"));
+    chownSync(dir, owner.uid, owner.gid);
+    chmodSync(dir, 0o700);
+    await sql(adminUrl(), `DROP TABLESPACE IF EXISTS ${TABLESPACE}`).catch(() => undefined);
+    await sql(adminUrl(), `CREATE TABLESPACE ${TABLESPACE} LOCATION '${dir}'`);
+    env = await makeEnv({ seed: false, overrides: { restoreStrategy: strategy, restoreJobs: 2 } });
+    db = databaseOf(env.targetUrl);
+    await sql(
+      env.targetUrl,
+      `CREATE TABLE hot (id int PRIMARY KEY, v text) TABLESPACE ${TABLESPACE};
+       INSERT INTO hot SELECT g, 'v' || g FROM generate_series(1, 5000) g;
+       CREATE INDEX hot_v ON hot (v) TABLESPACE ${TABLESPACE};
+       CREATE TABLE cold (id int); INSERT INTO cold SELECT generate_series(1, 100);`,
+    );
+    original = await fingerprint(env.targetUrl);
+    backupId = await fullBackup(env);
+    rebuilt = await startPg({ label: "rebuilt" });
+    env.ctx.targetUrl = rebuilt.urlFor(db);
+  }, 300_000);
+
+  afterAll(async () => {
+    await rebuilt?.stop();
+    await env?.cleanup();
+    await sql(adminUrl(), `DROP TABLESPACE IF EXISTS ${TABLESPACE}`).catch(() => undefined);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the backup names the tablespace; the preview says the server lacks it and what to do", async () => {
+    expect(manifestCatalog(JSON.parse(await manifestText(env, backupId)) as object)?.tablespaces).toEqual([TABLESPACE]);
+    const p = await previewRestore(env.ctx, backupId);
+    expect(p.missingTablespaces).toEqual([TABLESPACE]);
+    expect(p.warnings).toContain(`${missingTablespacesWords([TABLESPACE])}. Keeping them as the backup names them, the restore refuses to run.`);
+  });
+
+  it("kept as the backup names it, the restore refuses before anything, with what to do", async () => {
+    const { status, row } = await restoreWith(env, backupId);
+    expect(status).toBe("FAILED");
+    expect(row.failureReason).toBe(
+      `Objects in the backup are placed in a tablespace this server does not have (${TABLESPACE}). Create it on the server first (CREATE TABLESPACE "${TABLESPACE}" LOCATION '…';), or restore with "tablespaces": "default" to place every object in the database's own tablespace. Nothing was changed.`,
+    );
+    // Refused before the database was made, and before the safety backup.
+    expect(await sql(rebuilt.adminUrl, "SELECT 1 FROM pg_database WHERE datname = $1", [db])).toEqual([]);
+    const safety = await env.db.backupJob.findUniqueOrThrow({ where: { id: row.safetyBackupId! } });
+    expect(safety.status).toBe("CANCELLED");
+  });
+
+  it("asked for the database's own tablespace, every object goes there, exactly", async () => {
+    const { status, row } = await restoreWith(env, backupId, { defaultTablespace: true });
+    const restoreId = row.id;
+    expect(row.failureReason).toBeNull();
+    expect(status).toBe("SUCCEEDED");
+    expect(row.defaultTablespace).toBe(true);
+    expect(await fingerprint(env.ctx.targetUrl)).toEqual(original);
+    expect(await sql(env.ctx.targetUrl, "SELECT relname, reltablespace FROM pg_class WHERE relname IN ('hot', 'hot_v', 'hot_pkey', 'cold') ORDER BY 1")).toEqual([
+      { relname: "cold", reltablespace: 0 },
+      { relname: "hot", reltablespace: 0 },
+      { relname: "hot_pkey", reltablespace: 0 },
+      { relname: "hot_v", reltablespace: 0 },
+    ]);
+    const requested = await env.db.auditEvent.findFirstOrThrow({ where: { action: "restore.requested", details: { path: ["restoreId"], equals: restoreId } } });
+    expect(requested.details).toMatchObject({ tablespaces: "default" });
   });
 });

@@ -406,6 +406,8 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
   const [reassign, setReassign] = useState(false);
   // Roles the server lacks and the backup recorded (decision 171): made first, or every object given to Vaultline's role.
   const [rolesChoice, setRolesChoice] = useState<"create" | "reassign">("create");
+  // Tablespaces the server lacks (decision 173): every object in the database's own instead.
+  const [defaultTablespace, setDefaultTablespace] = useState(false);
   // Over the live database, or into a copy beside it that leaves the live one alone (decision 169).
   const [into, setInto] = useState<"live" | "copy">("live");
   // A write-only backup's private key, for this restore only: kept in this component's state, sent once.
@@ -423,6 +425,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
     setTyped("");
     setReassign(false);
     setRolesChoice("create");
+    setDefaultTablespace(false);
     setInto("live");
     setPrivateKey("");
     setKeyPassphrase("");
@@ -437,6 +440,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
       const res = await start.mutateAsync({
         ownership: reassignChosen ? "reassign" : "keep",
         createRoles: rolesCreatable && rolesChoice === "create",
+        defaultTablespace: missingTablespaces.length > 0 && defaultTablespace,
         into: asCopy ? "copy" : "live",
         decryptionKey: needsKey ? { privateKey, ...(keyPassphrase ? { passphrase: keyPassphrase } : {}) } : undefined,
       });
@@ -454,6 +458,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
   const missingRoles = preview.data?.missingRoles ?? null;
   const rolesCreatable = !!missingRoles && missingRoles.creatable.length > 0 && missingRoles.unknown.length === 0;
   const reassignChosen = rolesCreatable ? rolesChoice === "reassign" : reassign;
+  const missingTablespaces = preview.data?.missingTablespaces ?? [];
   // A database that is gone has nothing to be copied beside: its restore creates it.
   const asCopy = into === "copy" && !preview.data?.missingDatabase;
   const needsKey = preview.data?.verified?.needsPrivateKey === true;
@@ -468,6 +473,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
     !preview.data.plan?.pooled &&
     (asCopy || !preview.data.plan?.preparedTransactions?.length) &&
     (!mustReassign || rolesCreatable || reassign) &&
+    (!missingTablespaces.length || defaultTablespace) &&
     (!needsKey || keyLooksRight);
   const confirmForm = !started && (
     <TypedConfirm
@@ -484,6 +490,15 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
       pendingAction="Starting…"
     >
       {rolesCreatable && missingRoles && <MissingRolesChoice roles={missingRoles} choice={rolesChoice} onChange={setRolesChoice} />}
+      {missingTablespaces.length > 0 && (
+        <label className="flex items-start gap-2 text-sm text-amber-950" data-testid="restore-default-tablespace">
+          <input type="checkbox" checked={defaultTablespace} onChange={(e) => setDefaultTablespace(e.target.checked)} className="mt-1" />
+          <span>
+            Place every object in the database&apos;s own tablespace: this server has no {missingTablespaces.join(", ")} (the preview says so). Or create{" "}
+            {missingTablespaces.length === 1 ? "it" : "them"} on the server first and restore again.
+          </span>
+        </label>
+      )}
       {mustReassign && !rolesCreatable && (
         <label className="flex items-start gap-2 text-sm text-amber-950">
           <input type="checkbox" checked={reassign} onChange={(e) => setReassign(e.target.checked)} className="mt-1" />

@@ -178,6 +178,12 @@ export function RestoreDetail({ id }: { id: string }) {
             <dd>{r.swapSeconds.toFixed(2)} s while the databases were swapped</dd>
           </>
         )}
+        {r.defaultTablespace && (
+          <>
+            <dt className="text-slate-500">Tablespaces</dt>
+            <dd>Every object in the database&apos;s own (chosen: the server lacked the backup&apos;s)</dd>
+          </>
+        )}
         <dt className="text-slate-500">Owners</dt>
         <dd>{r.ownership === "reassign" ? "Given to Vaultline's role (chosen)" : r.createRoles ? "As in the backup; the roles the server lacked made as it recorded them" : "As in the backup"}</dd>
         {r.previousDatabase && r.strategy === "copy" && (

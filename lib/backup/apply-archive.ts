@@ -112,6 +112,8 @@ export interface ApplyOptions {
   keepOwners: boolean;
   /** Restore grants (needs every grantee role to exist). */
   keepPrivileges: boolean;
+  /** Every object in the database's own tablespace (`--no-tablespaces`, decision 173). */
+  noTablespaces?: boolean;
   binDir?: string;
   signal?: AbortSignal;
   /** How long a statement waits for another session's lock before the restore fails, rolled back (default 300). */
@@ -125,7 +127,7 @@ export async function applyArchive(o: ApplyOptions): Promise<void> {
   const env = { ...conn.env, PGAPPNAME: "vaultline-restore" };
   const restore = spawnTool(
     pgBinary("pg_restore", o.binDir),
-    ["--single-transaction", "--exit-on-error", "--file=-", ...(o.keepOwners ? [] : ["--no-owner"]), ...(o.keepPrivileges ? [] : ["--no-privileges"])],
+    ["--single-transaction", "--exit-on-error", "--file=-", ...(o.keepOwners ? [] : ["--no-owner"]), ...(o.keepPrivileges ? [] : ["--no-privileges"]), ...(o.noTablespaces ? ["--no-tablespaces"] : [])],
     { stdin: "pipe", signal: o.signal, secrets: [conn.password] },
   );
   const psql = spawnTool(

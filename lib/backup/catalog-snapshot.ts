@@ -44,6 +44,8 @@ export interface CatalogSnapshot {
   roleDefinitions?: RoleDefinition[];
   /** A policy's roles are hashed by name (decision 171); before, by OID, which another server does not share. */
   policyRolesByName?: boolean;
+  /** The tablespaces objects are placed in outside the database's own, which pg_dump names (decision 173); absent before it. */
+  tablespaces?: string[];
   /** Objects only a superuser may create (SUPERUSER_ONLY), "kind name"; absent in manifests before decision 135. */
   superuserOnly?: string[];
   /** Each extension's version, by name (the entries' def is a hash); absent in manifests before decision 152. */
@@ -173,6 +175,11 @@ const MORE_ROLES = `
     UNION SELECT x.grantee FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace, aclexplode(d.defaclacl) x
            WHERE d.defaclnamespace = 0 OR (${schemaFilter("n")})
   ) s WHERE r <> 0`;
+
+/** Tablespaces the archive names: those of relations placed outside the database's own (reltablespace 0 is the database's). */
+const TABLESPACES = `
+  SELECT DISTINCT t.spcname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_tablespace t ON t.oid = c.reltablespace
+   WHERE c.reltablespace <> 0 AND t.spcname NOT IN ('pg_default', 'pg_global') AND ${schemaFilter("n")} ORDER BY 1`;
 
 /** The database's own roles: its owner, its grantees, the roles it holds settings for. */
 const DATABASE_ROLES = `
@@ -337,7 +344,8 @@ export async function catalogSnapshot(url: string, excludeSchemas: string[] = []
     async (client) => {
       const snapshot = await snapshotOn(client, excludeSchemas, true);
       const own = (await client.query<{ name: string }>(DATABASE_ROLES)).rows.map((r) => r.name);
-      return { ...snapshot, roleDefinitions: await readRoleDefinitions(client, [...new Set([...snapshot.roles, ...own])]) };
+      const tablespaces = (await client.query<{ name: string }>(TABLESPACES, [excludeSchemas])).rows.map((r) => r.name);
+      return { ...snapshot, roleDefinitions: await readRoleDefinitions(client, [...new Set([...snapshot.roles, ...own])]), tablespaces };
     },
     "vaultline-catalog",
   );

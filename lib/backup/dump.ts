@@ -198,6 +198,8 @@ export interface RestoreOptions {
   singleTransaction?: boolean;
   noOwner?: boolean;
   noPrivileges?: boolean;
+  /** Every object in the database's own tablespace, not the one the archive names (`--no-tablespaces`, decision 173). */
+  noTablespaces?: boolean;
   /** Parallel restore; needs a seekable file, so the input is spooled to a private temp file. */
   jobs?: number;
   /** Parallel restore only: the spool directory's name prefix in the temp dir (restore-spool.ts). */
@@ -229,6 +231,7 @@ export async function spawnPgRestore(input: Readable, url: string, opts: Restore
   if (opts.singleTransaction) args.push("--single-transaction");
   if (opts.noOwner) args.push("--no-owner");
   if (opts.noPrivileges) args.push("--no-privileges");
+  if (opts.noTablespaces) args.push("--no-tablespaces");
   // Resolved past Debian's Perl wrapper: a restore starts pg_restore once per loader batch.
   const bin = await toolPath("pg_restore", opts.binDir);
   const toolOpts: SpawnToolOptions = {

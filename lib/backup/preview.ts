@@ -22,6 +22,7 @@ import { filesDiskProblem, planFilesDisk } from "./files-disk";
 import { findMissingDatabase, missingDatabaseWords, type MissingDatabase } from "./missing-database";
 import { missingRolesWords, type MissingRoles } from "./role-definitions";
 import { findMissingRoles } from "./roles";
+import { findMissingTablespaces, missingTablespacesWords } from "./tablespaces";
 
 export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
   const liveT = Object.keys(live.tables);
@@ -100,6 +101,7 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings" | "copyWarnin
   }
   const roles = p.missingRoles ? missingRolesWords(p.missingRoles) : null;
   if (roles) push(roles);
+  if (p.missingTablespaces?.length) push(`${missingTablespacesWords(p.missingTablespaces)}. Keeping them as the backup names them, the restore refuses to run.`);
   if (p.plan && !p.plan.ownership.canKeep) {
     // The roles the backup can make are the first way out (decision 171).
     const make = p.missingRoles?.creatable.length && !p.missingRoles.unknown.length ? "Create the missing roles as the backup recorded them, or choose" : "Choose";
@@ -165,8 +167,15 @@ function backupSide(ctx: BackupContext, job: PreviewedJob, verify: VerifyOutcome
  * The preview of a restore into a database that is not there (decision 165): everything in
  * the backup is added, nothing is replaced; the plan is made once the restore has created it.
  */
-function previewIntoMissing(ctx: BackupContext, job: PreviewedJob, verify: VerifyOutcome, missing: MissingDatabase, missingRoles: MissingRoles | null): RestorePreview & { manifest: Manifest | null } {
+function previewIntoMissing(
+  ctx: BackupContext,
+  job: PreviewedJob,
+  verify: VerifyOutcome,
+  missing: MissingDatabase,
+  server: { missingRoles: MissingRoles | null; missingTablespaces: string[] },
+): RestorePreview & { manifest: Manifest | null } {
   const manifest = verify.manifest ?? null;
+  const { missingRoles, missingTablespaces } = server;
   const roles = missingRoles ? missingRolesWords(missingRoles) : null;
   const backupSchema = (manifest as { schema?: SchemaSnapshot } | null)?.schema ?? { tables: {} };
   const backupRows = manifest?.tableRowEstimates ?? {};
@@ -177,11 +186,16 @@ function previewIntoMissing(ctx: BackupContext, job: PreviewedJob, verify: Verif
     plan: null,
     missingDatabase: missing,
     missingRoles,
+    missingTablespaces,
     rowEstimates: Object.fromEntries(Object.keys(backupRows).sort().map((n) => [n, { live: null, backup: backupRows[n] }])),
     ageSeconds: Math.round((Date.now() - (job.completedAt ?? job.createdAt).getTime()) / 1000),
     targetIsVaultline: false,
     safetyBackup: true,
-    warnings: [`${missingDatabaseWords(missing)}.`, ...(roles ? [roles] : []), ...changedFilesWarning(manifest?.parts.find((p) => p.name === "files"))],
+    warnings: [
+      `${missingDatabaseWords(missing)}.`,
+      ...(roles ? [roles] : []),
+      ...(missingTablespaces.length ? [`${missingTablespacesWords(missingTablespaces)}. Keeping them as the backup names them, the restore refuses to run.`] : []),
+      ...changedFilesWarning(manifest?.parts.find((p) => p.name === "files"))],
     copyWarnings: [`The database ${missing.name} does not exist on the target's server, so there is nothing to restore a copy beside: restore the backup itself, which creates it.`],
     manifest,
   };
@@ -197,7 +211,10 @@ export async function previewRestore(appCtx: BackupContext, backupId: string): P
   const verify = await verifyBackupObjects(ctx, job);
   // Not knowing (the server itself unreachable) is left to the preview's own reads to say.
   const missing = await findMissingDatabase(ctx.targetUrl).catch(() => null);
-  if (missing) return previewIntoMissing(ctx, job, verify, missing, await rolesMissing(ctx, verify.manifest ?? null));
+  if (missing) {
+    const [missingRoles, missingTablespaces] = await Promise.all([rolesMissing(ctx, verify.manifest ?? null), tablespacesMissing(ctx, verify.manifest ?? null)]);
+    return previewIntoMissing(ctx, job, verify, missing, { missingRoles, missingTablespaces });
+  }
   return buildPreview(ctx, job, verify);
 }
 
@@ -207,6 +224,11 @@ async function rolesMissing(ctx: BackupContext, manifest: Manifest | null): Prom
   if (!catalog) return null;
   const m = await findMissingRoles(ctx.targetUrl, catalog.roles, catalog.roleDefinitions ?? []);
   return m.creatable.length || m.unknown.length ? m : null;
+}
+
+/** The tablespaces the backup places objects in that the target's server lacks (decision 173). */
+function tablespacesMissing(ctx: BackupContext, manifest: Manifest | null): Promise<string[]> {
+  return findMissingTablespaces(ctx.targetUrl, manifestCatalog(manifest)?.tablespaces ?? []);
 }
 
 /** The preview from an already-run verification (the restore verifies once, not twice). */
@@ -225,8 +247,9 @@ export async function buildPreview(
   // same pooler, which can take the server session it waits to see shared (decision 148; the
   // pooler test failed 1 run in 3 while the preview's reads ran beside it).
   const cap = await (opts.capabilities ?? probeTarget(ctx.targetUrl, roles ?? []));
-  const [missingRoles, rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, [searchPath, facts]] = await Promise.all([
+  const [missingRoles, missingTablespaces, rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, [searchPath, facts]] = await Promise.all([
     rolesMissing(ctx, manifest),
+    tablespacesMissing(ctx, manifest),
     schemaSnapshot(ctx.targetUrl),
     prismaMigrationRows(ctx.targetUrl),
     tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 3000, exact: opts.exactCounts }),
@@ -277,6 +300,7 @@ export async function buildPreview(
       locks: cap.locks,
     },
     missingRoles,
+    missingTablespaces,
     rowEstimates: Object.fromEntries([...names].sort().map((n) => [n, { live: liveRows[n] ?? null, backup: backupRows[n] ?? null }])),
     ageSeconds: Math.round((Date.now() - (job.completedAt ?? job.createdAt).getTime()) / 1000),
     targetIsVaultline,

@@ -32,6 +32,8 @@ export interface RestoreRecord {
   ownership?: string | null;
   /** Absent in records written before decision 171: false. */
   createRoles?: boolean;
+  /** Absent in records written before decision 173: false. */
+  defaultTablespace?: boolean;
   previousDatabase?: string | null;
   keepUntil?: string | null;
   previousDroppedAt?: string | null;
@@ -73,6 +75,7 @@ export async function restoreRowData(ctx: BackupContext, r: RestoreRecord, users
     strategy: r.strategy ?? null,
     ownership: r.ownership ?? null,
     createRoles: r.createRoles ?? false,
+    defaultTablespace: r.defaultTablespace ?? false,
     previousDatabase: r.previousDatabase ?? null,
     keepUntil: d(r.keepUntil),
     previousDroppedAt: d(r.previousDroppedAt),

@@ -23,6 +23,7 @@ import { progressColumns, type LiveProgress } from "./live-progress";
 import { DEFAULT_DISK_RESERVE_BYTES, diskWatch, type ServerDiskPlan } from "./server-disk";
 import { createMissingDatabase, databaseShape, dropCreatedDatabase, findMissingDatabase, missingDatabaseWords, readHeadOf } from "./missing-database";
 import { createMissingRoles, dropCreatedRoles, findMissingRoles } from "./roles";
+import { findMissingTablespaces, missingTablespacesWords } from "./tablespaces";
 import { diskCheckInterval, reserveCheck } from "./disk-reserve";
 import { filesDiskProblem, planFilesDisk } from "./files-disk";
 import { watchServerActivity, type ActivitySample, type ActivityWatch, type RestoreActivity } from "./server-activity";
@@ -85,6 +86,7 @@ function toRecord(r: RestoreRow): RestoreRecord {
     strategy: r.strategy,
     ownership: r.ownership,
     createRoles: r.createRoles,
+    defaultTablespace: r.defaultTablespace,
     previousDatabase: r.previousDatabase,
     keepUntil: iso(r.keepUntil),
     previousDroppedAt: iso(r.previousDroppedAt),
@@ -105,6 +107,8 @@ type RestoreRequest = {
   ownership?: Ownership;
   /** Make the roles the backup needs and the server lacks, as it recorded them (decision 171); with ownership "keep" only. */
   createRoles?: boolean;
+  /** Every object in the database's own tablespace, not the backup's (decision 173). */
+  defaultTablespace?: boolean;
   privateKey?: PrivateKey;
 };
 
@@ -181,6 +185,7 @@ async function queueRestore(
         phase: "queued",
         ownership: opts.ownership ?? "keep",
         createRoles: opts.createRoles === true,
+        defaultTablespace: opts.defaultTablespace === true,
         ...(how.copy ? { strategy: "copy" } : {}),
       },
     });
@@ -198,6 +203,7 @@ async function queueRestore(
       safetyBackupId: safety?.id ?? null,
       ownership: opts.ownership ?? "keep",
       ...(opts.createRoles ? { createRoles: true } : {}),
+      ...(opts.defaultTablespace ? { tablespaces: "default" } : {}),
       ...(how.copy ? { into: "copy" } : {}),
       ...(opts.privateKey ? { privateKeySupplied: true } : {}),
     },
@@ -363,6 +369,12 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     if (restoreMajor < dumpMajor) {
       throw new RefusedError(`pg_restore ${restoreMajor} cannot read an archive made by pg_dump ${dumpMajor}: install PostgreSQL ${dumpMajor} client tools or set PG_BIN_DIR`);
     }
+    // Tablespaces the backup places objects in that the server lacks (decision 173): refused
+    // now, with what to do, not on pg_restore's error after the safety backup.
+    if (!first.defaultTablespace) {
+      const lackingSpaces = await findMissingTablespaces(ctx.targetUrl, manifestCatalog(manifest)?.tablespaces ?? []);
+      if (lackingSpaces.length) throw new RefusedError(missingTablespacesWords(lackingSpaces));
+    }
     // The roles the backup needs and the server lacks, made first when asked (decision 171):
     // the database's owner among them, which a database made below is given.
     if (first.createRoles && first.ownership !== "reassign") {
@@ -502,6 +514,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
             onProgress: (p) => (live = { p, total: spoolBytes(dbPart) }),
             noOwner: !keepOwners,
             noPrivileges: !keepPrivileges,
+            noTablespaces: first.defaultTablespace,
           });
           await feed;
         } catch (e) {
@@ -579,6 +592,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
           epilogue: [targetIsApp ? keptCredentialsEpilogue(schema) : null, keepOwners ? multirangeOwnersSql(backupCatalog) : null].filter(Boolean).join("\n") || undefined,
           keepOwners,
           keepPrivileges,
+          noTablespaces: first.defaultTablespace,
           binDir: ctx.pgBinDir,
           signal,
           lockTimeoutSeconds: ctx.restoreLockTimeoutSeconds,
@@ -928,6 +942,35 @@ async function dropTargetPrevious(ctx: BackupContext, targetId: string, due: Res
 }
 
 /**
+ * Runs fn on a restore's row read under its target's destructive lock (409, with what was not
+ * done, while another restore, undo, delete or pruning of the target holds it): Undo, drop
+ * and keep-longer act on databases the sweep may drop meanwhile.
+ */
+async function underRestoreLock<T>(appCtx: BackupContext, restoreId: string, notDone: string, fn: (ctx: BackupContext, r: RestoreRow) => Promise<T>): Promise<T> {
+  const found = await appCtx.db.restoreJob.findUnique({ where: { id: restoreId }, select: { targetId: true } });
+  if (!found) throw notFound("Restore");
+  // The restore's own target's databases, under that target's lock.
+  const ctx = await contextForTargetId(appCtx, found.targetId);
+  const lock = await tryDestructiveLock(ctx.appDatabaseUrl, found.targetId);
+  if (!lock) throw new ApiError("OPERATION_IN_PROGRESS", `Another restore, undo, delete or pruning of ${ctx.target?.name ?? DEFAULT_TARGET_ID} is running; ${notDone}`);
+  try {
+    const r = await ctx.db.restoreJob.findUnique({ where: { id: restoreId } });
+    if (!r) throw notFound("Restore");
+    return await fn(ctx, r);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** The database a restore keeps beside the live one, or 409 saying why there is none. */
+function keptDatabaseOf(r: RestoreRow): string {
+  if (!r.previousDatabase || r.previousDroppedAt) {
+    throw new ApiError("CONFLICT", r.previousDroppedAt ? `The database this restore kept (${r.previousDatabase}) was already dropped` : "This restore keeps no database beside the live one");
+  }
+  return r.previousDatabase;
+}
+
+/**
  * Undo restore: swaps the kept previous database back in place (seconds); the restored one
  * is kept in its turn until the same deadline, so an undo can be undone by hand.
  */
@@ -935,15 +978,7 @@ export async function undoRestore(appCtx: BackupContext, restoreId: string, acto
   if (opts.confirm !== UNDO_WORD) {
     throw new ApiError("CONFIRMATION_REQUIRED", `Type ${UNDO_WORD} (exactly) to confirm the undo`, { expected: UNDO_WORD });
   }
-  const found = await appCtx.db.restoreJob.findUnique({ where: { id: restoreId }, select: { targetId: true } });
-  if (!found) throw notFound("Restore");
-  // Undo swaps the restore's own target's databases, under that target's lock.
-  const ctx = await contextForTargetId(appCtx, found.targetId);
-  const lock = await tryDestructiveLock(ctx.appDatabaseUrl, found.targetId);
-  if (!lock) throw new ApiError("OPERATION_IN_PROGRESS", `Another restore, undo, delete or pruning of ${ctx.target?.name ?? DEFAULT_TARGET_ID} is running; the undo was not started`);
-  try {
-    const r = await ctx.db.restoreJob.findUnique({ where: { id: restoreId } });
-    if (!r) throw notFound("Restore");
+  return underRestoreLock(appCtx, restoreId, "the undo was not started", async (ctx, r) => {
     if (!canUndo(r)) {
       const why = r.strategy === "copy"
         ? "it restored a copy beside the live database, which it never changed"
@@ -967,9 +1002,7 @@ export async function undoRestore(appCtx: BackupContext, restoreId: string, acto
     await audit(ctx.db, { actor, action: "restore.undone", target: r.backupId, targetId: r.targetId, details: { restoreId: r.id, target: ctx.target, swapSeconds, keptAs: names.undone } });
     log.info({ restoreId: r.id, swapSeconds }, "restore undone");
     return { restoreId: r.id, undoneAt: row.undoneAt!.toISOString(), swapSeconds };
-  } finally {
-    await lock.release();
-  }
+  });
 }
 
 /**
@@ -982,23 +1015,12 @@ export async function dropKeptDatabase(appCtx: BackupContext, restoreId: string,
   if (opts.confirm !== DROP_WORD) {
     throw new ApiError("CONFIRMATION_REQUIRED", `Type ${DROP_WORD} (exactly) to confirm dropping the kept database`, { expected: DROP_WORD });
   }
-  const found = await appCtx.db.restoreJob.findUnique({ where: { id: restoreId }, select: { targetId: true } });
-  if (!found) throw notFound("Restore");
-  const ctx = await contextForTargetId(appCtx, found.targetId);
-  const lock = await tryDestructiveLock(ctx.appDatabaseUrl, found.targetId);
-  if (!lock) throw new ApiError("OPERATION_IN_PROGRESS", `Another restore, undo, delete or pruning of ${ctx.target?.name ?? DEFAULT_TARGET_ID} is running; nothing was dropped`);
-  try {
-    const r = await ctx.db.restoreJob.findUnique({ where: { id: restoreId } });
-    if (!r) throw notFound("Restore");
-    if (!r.previousDatabase || r.previousDroppedAt) {
-      throw new ApiError("CONFLICT", r.previousDroppedAt ? `The database this restore kept (${r.previousDatabase}) was already dropped` : "This restore keeps no database beside the live one");
-    }
+  return underRestoreLock(appCtx, restoreId, "nothing was dropped", async (ctx, r) => {
+    const database = keptDatabaseOf(r);
     const row = await dropKept(ctx, r, actor, new Date(), { before: r.keepUntil?.toISOString() ?? null });
-    log.info({ restoreId: r.id, database: r.previousDatabase }, "kept database dropped on request");
-    return { restoreId: r.id, database: r.previousDatabase, droppedAt: row.previousDroppedAt!.toISOString() };
-  } finally {
-    await lock.release();
-  }
+    log.info({ restoreId: r.id, database }, "kept database dropped on request");
+    return { restoreId: r.id, database, droppedAt: row.previousDroppedAt!.toISOString() };
+  });
 }
 
 /**
@@ -1008,17 +1030,8 @@ export async function dropKeptDatabase(appCtx: BackupContext, restoreId: string,
  * than it was kept. Under the target's restore lock, so the sweep cannot drop it meanwhile.
  */
 export async function keepKeptDatabaseLonger(appCtx: BackupContext, restoreId: string, actor: Actor, opts: { hours: number }) {
-  const found = await appCtx.db.restoreJob.findUnique({ where: { id: restoreId }, select: { targetId: true } });
-  if (!found) throw notFound("Restore");
-  const ctx = await contextForTargetId(appCtx, found.targetId);
-  const lock = await tryDestructiveLock(ctx.appDatabaseUrl, found.targetId);
-  if (!lock) throw new ApiError("OPERATION_IN_PROGRESS", `Another restore, undo, delete or pruning of ${ctx.target?.name ?? DEFAULT_TARGET_ID} is running; try again when it ends`);
-  try {
-    const r = await ctx.db.restoreJob.findUnique({ where: { id: restoreId } });
-    if (!r) throw notFound("Restore");
-    if (!r.previousDatabase || r.previousDroppedAt) {
-      throw new ApiError("CONFLICT", r.previousDroppedAt ? `The database this restore kept (${r.previousDatabase}) was already dropped` : "This restore keeps no database beside the live one");
-    }
+  return underRestoreLock(appCtx, restoreId, "try again when it ends", async (ctx, r) => {
+    const database = keptDatabaseOf(r);
     const asked = new Date(Date.now() + opts.hours * 3600_000);
     const keepUntil = r.keepUntil && r.keepUntil > asked ? r.keepUntil : asked;
     const row = await ctx.db.restoreJob.update({ where: { id: r.id }, data: { keepUntil } });
@@ -1029,13 +1042,11 @@ export async function keepKeptDatabaseLonger(appCtx: BackupContext, restoreId: s
       action: "restore.kept_longer",
       target: r.backupId,
       targetId: r.targetId,
-      details: { restoreId: r.id, database: r.previousDatabase, hours: opts.hours, before, keepUntil: keepUntil.toISOString() },
+      details: { restoreId: r.id, database, hours: opts.hours, before, keepUntil: keepUntil.toISOString() },
     });
-    log.info({ restoreId: r.id, database: r.previousDatabase, keepUntil }, "kept database kept longer on request");
-    return { restoreId: r.id, database: r.previousDatabase, keepUntil: keepUntil.toISOString(), before };
-  } finally {
-    await lock.release();
-  }
+    log.info({ restoreId: r.id, database, keepUntil }, "kept database kept longer on request");
+    return { restoreId: r.id, database, keepUntil: keepUntil.toISOString(), before };
+  });
 }
 
 /** The restore side of the sweep: stale restores, interrupted file swaps, expired Undo copies. */

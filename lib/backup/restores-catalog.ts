@@ -41,6 +41,7 @@ export function toRestoreDto(r: Row): RestoreDto {
     strategy: r.strategy,
     ownership: r.ownership,
     createRoles: r.createRoles,
+    defaultTablespace: r.defaultTablespace,
     previousDatabase: r.previousDatabase,
     keepUntil: r.keepUntil?.toISOString() ?? null,
     previousDroppedAt: r.previousDroppedAt?.toISOString() ?? null,

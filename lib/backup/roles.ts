@@ -1,23 +1,12 @@
 // Making the roles a backup recorded (role-definitions.ts) on the target's server, and
 // dropping them again when the restore that made them fails (decision 171).
 import { quoteIdent } from "./quote";
-import type pg from "pg";
-import { connectSession } from "./pg-client";
-import { maintenanceClient } from "./swap";
+import { serverClient } from "./swap";
 import { createRolesSql, missingRolesFrom, type MissingRoles, type RoleDefinition } from "./role-definitions";
-
-/**
- * A session on the target's server: in its database when it is there (a role may have no
- * right to connect to the maintenance databases), else in a maintenance database. Roles are
- * the server's: any database sees the same.
- */
-async function serverSession(targetUrl: string): Promise<pg.Client> {
-  return connectSession(targetUrl, "vaultline-restore").catch(() => maintenanceClient(targetUrl));
-}
 
 /** Which of the roles the backup names and defines the server at url lacks. */
 export async function findMissingRoles(targetUrl: string, named: string[], defs: RoleDefinition[]): Promise<MissingRoles> {
-  const c = await serverSession(targetUrl);
+  const c = await serverClient(targetUrl);
   try {
     const all = [...new Set([...named, ...defs.map((d) => d.name)])];
     const { rows } = await c.query<{ rolname: string }>("SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY($1::text[])", [all]);
@@ -35,7 +24,7 @@ export async function findMissingRoles(targetUrl: string, named: string[], defs:
  * restore's record; throws with PostgreSQL's reason and nothing made.
  */
 export async function createMissingRoles(targetUrl: string, defs: RoleDefinition[], missing: string[]): Promise<string[]> {
-  const c = await serverSession(targetUrl);
+  const c = await serverClient(targetUrl);
   try {
     const { rows } = await c.query<{ user: string; superuser: boolean }>(
       "SELECT current_user AS user, rolsuper AS superuser FROM pg_catalog.pg_roles WHERE rolname = current_user",
@@ -76,7 +65,7 @@ export async function createMissingRoles(targetUrl: string, defs: RoleDefinition
 export async function dropCreatedRoles(targetUrl: string, names: string[]): Promise<{ dropped: boolean; words: string }> {
   const list = names.join(", ");
   try {
-    const c = await serverSession(targetUrl);
+    const c = await serverClient(targetUrl);
     try {
       await c.query(`DROP ROLE ${names.map(quoteIdent).join(", ")}`);
     } finally {

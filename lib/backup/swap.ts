@@ -65,6 +65,15 @@ export async function maintenanceClient(targetUrl: string): Promise<pg.Client> {
 }
 
 /**
+ * A session on the target's server for what is the server's, not a database's (roles,
+ * tablespaces): in the target's database when it is there (a role may have no right to
+ * connect to the maintenance databases), else in a maintenance database.
+ */
+export async function serverClient(targetUrl: string): Promise<pg.Client> {
+  return connectSession(targetUrl, "vaultline-restore").catch(() => maintenanceClient(targetUrl));
+}
+
+/**
  * A connection to one database of the target's server. Text in the shared catalogues (the
  * database's comment, its settings) is stored in the encoding of the database it was written
  * from, and read back as if in the encoding of the database read from: it is read from the

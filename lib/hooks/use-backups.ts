@@ -167,17 +167,19 @@ export function useStartRestore(backupId: string) {
     mutationFn: ({
       ownership = "keep",
       createRoles = false,
+      defaultTablespace = false,
       into = "live",
       decryptionKey,
     }: {
       ownership?: "keep" | "reassign";
       createRoles?: boolean;
+      defaultTablespace?: boolean;
       into?: "live" | "copy";
       decryptionKey?: { privateKey: string; passphrase?: string };
     }) =>
       api<{ restoreId: string; preRestoreBackupId: string | null }>(`/api/backups/${encodeURIComponent(backupId)}/restore`, {
         method: "POST",
-        json: { confirm: "RESTORE", ownership, ...(createRoles ? { createRoles } : {}), ...(into === "copy" ? { into } : {}), ...(decryptionKey ? { decryptionKey } : {}) },
+        json: { confirm: "RESTORE", ownership, ...(createRoles ? { createRoles } : {}), ...(defaultTablespace ? { tablespaces: "default" } : {}), ...(into === "copy" ? { into } : {}), ...(decryptionKey ? { decryptionKey } : {}) },
       }),
     onSuccess: () => Promise.all([qc.invalidateQueries({ queryKey: backupKeys.all }), qc.invalidateQueries({ queryKey: ["restores"] })]),
   });

@@ -274,6 +274,10 @@ export const restorePreviewSchema = z
       .nullable()
       .optional()
       .describe("Roles the backup's objects, database or memberships need that the target's server lacks (a rebuilt server); null when none is missing"),
+    missingTablespaces: z
+      .array(z.string())
+      .optional()
+      .describe('Tablespaces the backup\'s objects are placed in that the target\'s server lacks: the restore refuses unless asked for `"tablespaces": "default"`'),
     rowEstimates: z.record(z.string(), z.object({ live: z.number().nullable(), backup: z.number().nullable() })),
     ageSeconds: z.number(),
     targetIsVaultline: z.boolean(),
@@ -302,6 +306,7 @@ const restoreFields = {
   checks: z.unknown(),
   strategy: z.string().nullable(),
   ownership: z.string().nullable(),
+  defaultTablespace: z.boolean().describe("Every object was placed in the database's own tablespace, not the one the backup named"),
   createRoles: z.boolean().describe("The restore was asked to make the roles the target's server lacked, as the backup recorded them, before anything else"),
   previousDatabase: z.string().nullable(),
   keepUntil: isoTime.nullable(),

@@ -24,6 +24,12 @@ export const restoreRequestSchema = z.object({
    * transaction; dropped again if the restore fails before it replaces anything (decision 171).
    */
   createRoles: z.boolean().optional(),
+  /**
+   * "as-recorded" (default): each object in the tablespace the backup names; a server without
+   * one refuses the restore before anything. "default": every object in the database's own
+   * tablespace (pg_restore --no-tablespaces; decision 173).
+   */
+  tablespaces: z.enum(["as-recorded", "default"]).optional(),
   /** A write-only backup's private key, for this one restore: held in memory, never stored or logged (issue 16 §3). */
   decryptionKey: suppliedPrivateKeySchema.optional(),
   /**
@@ -106,6 +112,8 @@ export interface RestorePreview {
   missingDatabase?: { name: string; user: string; canCreate: boolean };
   /** Roles the backup needs that the server lacks (decision 171); null when none is missing or the backup recorded no roles. Absent in restores recorded before it. */
   missingRoles?: MissingRolesDto | null;
+  /** Tablespaces the backup's objects are placed in that the server lacks (decision 173). Absent in restores recorded before it. */
+  missingTablespaces?: string[];
   rowEstimates: Record<string, { live: number | null; backup: number | null }>;
   ageSeconds: number;
   targetIsVaultline: boolean;
@@ -170,6 +178,8 @@ export interface RestoreDto {
   ownership: string | null;
   /** The restore was asked to make the roles the server lacked, as the backup recorded them (decision 171). */
   createRoles: boolean;
+  /** Every object was placed in the database's own tablespace, not the backup's (decision 173). */
+  defaultTablespace: boolean;
   previousDatabase: string | null;
   keepUntil: string | null;
   previousDroppedAt: string | null;
