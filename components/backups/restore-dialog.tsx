@@ -471,6 +471,8 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
     preview.data.verified?.ok !== false &&
     !preview.data.plan?.standby &&
     !preview.data.plan?.pooled &&
+    // Extensions the server cannot install: the restore would refuse (decision 174).
+    !preview.data.unavailableExtensions?.length &&
     (asCopy || !preview.data.plan?.preparedTransactions?.length) &&
     (!mustReassign || rolesCreatable || reassign) &&
     (!missingTablespaces.length || defaultTablespace) &&

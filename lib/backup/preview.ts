@@ -23,6 +23,7 @@ import { findMissingDatabase, missingDatabaseWords, type MissingDatabase } from 
 import { missingRolesWords, type MissingRoles } from "./role-definitions";
 import { findMissingRoles } from "./roles";
 import { findMissingTablespaces, missingTablespacesWords } from "./tablespaces";
+import { findUnavailableExtensions, unavailableExtensionsWords } from "./unavailable-extensions";
 
 export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
   const liveT = Object.keys(live.tables);
@@ -101,6 +102,7 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings" | "copyWarnin
   }
   const roles = p.missingRoles ? missingRolesWords(p.missingRoles) : null;
   if (roles) push(roles);
+  if (p.unavailableExtensions?.length) push(`${unavailableExtensionsWords(p.unavailableExtensions)}. Until then the restore refuses to run.`);
   if (p.missingTablespaces?.length) push(`${missingTablespacesWords(p.missingTablespaces)}. Keeping them as the backup names them, the restore refuses to run.`);
   if (p.plan && !p.plan.ownership.canKeep) {
     // The roles the backup can make are the first way out (decision 171).
@@ -172,10 +174,10 @@ function previewIntoMissing(
   job: PreviewedJob,
   verify: VerifyOutcome,
   missing: MissingDatabase,
-  server: { missingRoles: MissingRoles | null; missingTablespaces: string[] },
+  server: ServerLacks,
 ): RestorePreview & { manifest: Manifest | null } {
   const manifest = verify.manifest ?? null;
-  const { missingRoles, missingTablespaces } = server;
+  const { missingRoles, missingTablespaces, unavailableExtensions } = server;
   const roles = missingRoles ? missingRolesWords(missingRoles) : null;
   const backupSchema = (manifest as { schema?: SchemaSnapshot } | null)?.schema ?? { tables: {} };
   const backupRows = manifest?.tableRowEstimates ?? {};
@@ -187,12 +189,14 @@ function previewIntoMissing(
     missingDatabase: missing,
     missingRoles,
     missingTablespaces,
+    unavailableExtensions,
     rowEstimates: Object.fromEntries(Object.keys(backupRows).sort().map((n) => [n, { live: null, backup: backupRows[n] }])),
     ageSeconds: Math.round((Date.now() - (job.completedAt ?? job.createdAt).getTime()) / 1000),
     targetIsVaultline: false,
     safetyBackup: true,
     warnings: [
       `${missingDatabaseWords(missing)}.`,
+      ...(unavailableExtensions.length ? [`${unavailableExtensionsWords(unavailableExtensions)}. Until then the restore refuses to run.`] : []),
       ...(roles ? [roles] : []),
       ...(missingTablespaces.length ? [`${missingTablespacesWords(missingTablespaces)}. Keeping them as the backup names them, the restore refuses to run.`] : []),
       ...changedFilesWarning(manifest?.parts.find((p) => p.name === "files"))],
@@ -211,10 +215,7 @@ export async function previewRestore(appCtx: BackupContext, backupId: string): P
   const verify = await verifyBackupObjects(ctx, job);
   // Not knowing (the server itself unreachable) is left to the preview's own reads to say.
   const missing = await findMissingDatabase(ctx.targetUrl).catch(() => null);
-  if (missing) {
-    const [missingRoles, missingTablespaces] = await Promise.all([rolesMissing(ctx, verify.manifest ?? null), tablespacesMissing(ctx, verify.manifest ?? null)]);
-    return previewIntoMissing(ctx, job, verify, missing, { missingRoles, missingTablespaces });
-  }
+  if (missing) return previewIntoMissing(ctx, job, verify, missing, await serverLacks(ctx, verify.manifest ?? null));
   return buildPreview(ctx, job, verify);
 }
 
@@ -226,9 +227,23 @@ async function rolesMissing(ctx: BackupContext, manifest: Manifest | null): Prom
   return m.creatable.length || m.unknown.length ? m : null;
 }
 
-/** The tablespaces the backup places objects in that the target's server lacks (decision 173). */
-function tablespacesMissing(ctx: BackupContext, manifest: Manifest | null): Promise<string[]> {
-  return findMissingTablespaces(ctx.targetUrl, manifestCatalog(manifest)?.tablespaces ?? []);
+interface ServerLacks {
+  missingRoles: MissingRoles | null;
+  /** Decision 173. */
+  missingTablespaces: string[];
+  /** Decision 174. */
+  unavailableExtensions: string[];
+}
+
+/** What the target's server lacks of what the backup needs: roles, tablespaces, extension packages. */
+async function serverLacks(ctx: BackupContext, manifest: Manifest | null): Promise<ServerLacks> {
+  const catalog = manifestCatalog(manifest);
+  const [missingRoles, missingTablespaces, unavailableExtensions] = await Promise.all([
+    rolesMissing(ctx, manifest),
+    findMissingTablespaces(ctx.targetUrl, catalog?.tablespaces ?? []),
+    findUnavailableExtensions(ctx.targetUrl, Object.keys(catalog?.objects.extensions ?? {})),
+  ]);
+  return { missingRoles, missingTablespaces, unavailableExtensions };
 }
 
 /** The preview from an already-run verification (the restore verifies once, not twice). */
@@ -247,9 +262,8 @@ export async function buildPreview(
   // same pooler, which can take the server session it waits to see shared (decision 148; the
   // pooler test failed 1 run in 3 while the preview's reads ran beside it).
   const cap = await (opts.capabilities ?? probeTarget(ctx.targetUrl, roles ?? []));
-  const [missingRoles, missingTablespaces, rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, [searchPath, facts]] = await Promise.all([
-    rolesMissing(ctx, manifest),
-    tablespacesMissing(ctx, manifest),
+  const [lacks, rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, [searchPath, facts]] = await Promise.all([
+    serverLacks(ctx, manifest),
     schemaSnapshot(ctx.targetUrl),
     prismaMigrationRows(ctx.targetUrl),
     tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 3000, exact: opts.exactCounts }),
@@ -299,8 +313,7 @@ export async function buildPreview(
       searchPath,
       locks: cap.locks,
     },
-    missingRoles,
-    missingTablespaces,
+    ...lacks,
     rowEstimates: Object.fromEntries([...names].sort().map((n) => [n, { live: liveRows[n] ?? null, backup: backupRows[n] ?? null }])),
     ageSeconds: Math.round((Date.now() - (job.completedAt ?? job.createdAt).getTime()) / 1000),
     targetIsVaultline,

@@ -24,6 +24,7 @@ import { DEFAULT_DISK_RESERVE_BYTES, diskWatch, type ServerDiskPlan } from "./se
 import { createMissingDatabase, databaseShape, dropCreatedDatabase, findMissingDatabase, missingDatabaseWords, readHeadOf } from "./missing-database";
 import { createMissingRoles, dropCreatedRoles, findMissingRoles } from "./roles";
 import { findMissingTablespaces, missingTablespacesWords } from "./tablespaces";
+import { findUnavailableExtensions, unavailableExtensionsWords } from "./unavailable-extensions";
 import { diskCheckInterval, reserveCheck } from "./disk-reserve";
 import { filesDiskProblem, planFilesDisk } from "./files-disk";
 import { watchServerActivity, type ActivitySample, type ActivityWatch, type RestoreActivity } from "./server-activity";
@@ -369,6 +370,10 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     if (restoreMajor < dumpMajor) {
       throw new RefusedError(`pg_restore ${restoreMajor} cannot read an archive made by pg_dump ${dumpMajor}: install PostgreSQL ${dumpMajor} client tools or set PG_BIN_DIR`);
     }
+    // Extensions the server cannot install (decision 174): pg_restore would fail at their
+    // CREATE EXTENSION, after the safety backup; refused now with what to install.
+    const unavailable = await findUnavailableExtensions(ctx.targetUrl, Object.keys(manifestCatalog(manifest)?.objects.extensions ?? {}));
+    if (unavailable.length) throw new RefusedError(unavailableExtensionsWords(unavailable));
     // Tablespaces the backup places objects in that the server lacks (decision 173): refused
     // now, with what to do, not on pg_restore's error after the safety backup.
     if (!first.defaultTablespace) {

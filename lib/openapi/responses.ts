@@ -274,6 +274,10 @@ export const restorePreviewSchema = z
       .nullable()
       .optional()
       .describe("Roles the backup's objects, database or memberships need that the target's server lacks (a rebuilt server); null when none is missing"),
+    unavailableExtensions: z
+      .array(z.string())
+      .optional()
+      .describe("Extensions the backup's database uses that the target's server cannot install (their packages are not installed there): the restore refuses until they are"),
     missingTablespaces: z
       .array(z.string())
       .optional()

@@ -114,6 +114,8 @@ export interface RestorePreview {
   missingRoles?: MissingRolesDto | null;
   /** Tablespaces the backup's objects are placed in that the server lacks (decision 173). Absent in restores recorded before it. */
   missingTablespaces?: string[];
+  /** Extensions the backup's database uses that the server cannot install (decision 174): the restore refuses. Absent in restores recorded before it. */
+  unavailableExtensions?: string[];
   rowEstimates: Record<string, { live: number | null; backup: number | null }>;
   ageSeconds: number;
   targetIsVaultline: boolean;
