@@ -10,11 +10,9 @@
 // that has none of them; the restore is judged by the catalogue-and-data fingerprint and by
 // each role's definition read back from the new server.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chmodSync, chownSync, mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { makeEnv, adminUrl, sql, type TestEnv } from "./support/vitest-env";
 import { startPg, type PgServer } from "./support/pg";
+import { makeTablespace, type TestTablespace } from "./support/tablespace";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { buildAppDatabase, APP_ROLE, READER_ROLE } from "./support/app-fixture";
 import { fullBackup } from "./support/restore-steps";
@@ -81,7 +79,7 @@ const recordedRoles = async (env: TestEnv, backupId: string) =>
   (manifestCatalog(JSON.parse(await manifestText(env, backupId)) as object)?.roleDefinitions ?? []).map((d) => d.name);
 
 /** A confirmed restore with these options, run to its end: its status and row. */
-async function restoreWith(env: TestEnv, backupId: string, opts: { createRoles?: boolean; defaultTablespace?: boolean } = {}) {
+async function restoreWith(env: TestEnv, backupId: string, opts: { createRoles?: boolean; tablespaces?: "default" } = {}) {
   const { restoreId } = await startRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE", ...opts });
   const status = await runRestore(env.ctx, restoreId);
   return { status, row: await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } }) };
@@ -249,18 +247,12 @@ describe.skipIf(!isRoot).each(["swap", "in-place"] as const)("a backup whose obj
   let env: TestEnv;
   let rebuilt: PgServer;
   let db: string;
-  let dir: string;
+  let space: TestTablespace;
   let backupId: string;
   let original: Record<string, string>;
 
   beforeAll(async () => {
-    const [{ data }] = await sql<{ data: string }>(adminUrl(), "SELECT current_setting('data_directory') AS data");
-    const owner = statSync(data);
-    dir = mkdtempSync(path.join(tmpdir(), "vl-rb-tablespace-"));
-    chownSync(dir, owner.uid, owner.gid);
-    chmodSync(dir, 0o700);
-    await sql(adminUrl(), `DROP TABLESPACE IF EXISTS ${TABLESPACE}`).catch(() => undefined);
-    await sql(adminUrl(), `CREATE TABLESPACE ${TABLESPACE} LOCATION '${dir}'`);
+    space = await makeTablespace(adminUrl(), TABLESPACE);
     env = await makeEnv({ seed: false, overrides: { restoreStrategy: strategy, restoreJobs: 2 } });
     db = databaseOf(env.targetUrl);
     await sql(
@@ -279,8 +271,7 @@ describe.skipIf(!isRoot).each(["swap", "in-place"] as const)("a backup whose obj
   afterAll(async () => {
     await rebuilt?.stop();
     await env?.cleanup();
-    await sql(adminUrl(), `DROP TABLESPACE IF EXISTS ${TABLESPACE}`).catch(() => undefined);
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await space?.drop();
   });
 
   it("the backup names the tablespace; the preview says the server lacks it and what to do", async () => {
@@ -303,7 +294,7 @@ describe.skipIf(!isRoot).each(["swap", "in-place"] as const)("a backup whose obj
   });
 
   it("asked for the database's own tablespace, every object goes there, exactly", async () => {
-    const { status, row } = await restoreWith(env, backupId, { defaultTablespace: true });
+    const { status, row } = await restoreWith(env, backupId, { tablespaces: "default" });
     const restoreId = row.id;
     expect(row.failureReason).toBeNull();
     expect(status).toBe("SUCCEEDED");

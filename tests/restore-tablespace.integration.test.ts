@@ -5,10 +5,8 @@
 // the preview, which plans in place. Needs the server on this machine and root (to give the
 // tablespace's directory to the server's user); skipped otherwise.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chmodSync, chownSync, mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { makeEnv, adminUrl, sql, type TestEnv } from "./support/vitest-env";
+import { makeTablespace, type TestTablespace } from "./support/tablespace";
 import { fullBackup, restore } from "./support/restore-steps";
 import { stopBosses } from "../lib/queue";
 import { databaseOf, swapNames } from "../lib/backup/swap";
@@ -35,16 +33,10 @@ afterAll(async () => {
 describe.skipIf(!isRoot)("a database in a tablespace of its own", () => {
   let env: TestEnv;
   let db: string;
-  let dir: string;
+  let space: TestTablespace;
 
   beforeAll(async () => {
-    const [{ data }] = await sql<{ data: string }>(adminUrl(), "SELECT current_setting('data_directory') AS data");
-    const owner = statSync(data);
-    dir = mkdtempSync(path.join(tmpdir(), "vl-tablespace-"));
-    chownSync(dir, owner.uid, owner.gid);
-    chmodSync(dir, 0o700);
-    await sql(adminUrl(), `DROP TABLESPACE IF EXISTS ${TABLESPACE}`).catch(() => undefined);
-    await sql(adminUrl(), `CREATE TABLESPACE ${TABLESPACE} LOCATION '${dir}'`);
+    space = await makeTablespace(adminUrl(), TABLESPACE);
     await sql(adminUrl(), `CREATE ROLE ${OWNER} LOGIN CREATEDB PASSWORD 'tablespace-owner-pw-1'`).catch((e: Error & { code?: string }) => {
       if (e.code !== "42710" && e.code !== "23505") throw e;
     });
@@ -65,8 +57,7 @@ describe.skipIf(!isRoot)("a database in a tablespace of its own", () => {
     const kept = await sql<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [`${names.live}__%`]);
     for (const { datname } of kept) await sql(adminUrl(), `DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     await env?.cleanup();
-    await sql(adminUrl(), `DROP TABLESPACE IF EXISTS ${TABLESPACE}`).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await space?.drop();
   });
 
   it("the swap restore's database is where the live one was, and each relation where it was", async () => {

@@ -108,8 +108,8 @@ type RestoreRequest = {
   ownership?: Ownership;
   /** Make the roles the backup needs and the server lacks, as it recorded them (decision 171); with ownership "keep" only. */
   createRoles?: boolean;
-  /** Every object in the database's own tablespace, not the backup's (decision 173). */
-  defaultTablespace?: boolean;
+  /** "default": every object in the database's own tablespace, not the backup's (decision 173). */
+  tablespaces?: "as-recorded" | "default";
   privateKey?: PrivateKey;
 };
 
@@ -186,7 +186,7 @@ async function queueRestore(
         phase: "queued",
         ownership: opts.ownership ?? "keep",
         createRoles: opts.createRoles === true,
-        defaultTablespace: opts.defaultTablespace === true,
+        defaultTablespace: opts.tablespaces === "default",
         ...(how.copy ? { strategy: "copy" } : {}),
       },
     });
@@ -204,7 +204,7 @@ async function queueRestore(
       safetyBackupId: safety?.id ?? null,
       ownership: opts.ownership ?? "keep",
       ...(opts.createRoles ? { createRoles: true } : {}),
-      ...(opts.defaultTablespace ? { tablespaces: "default" } : {}),
+      ...(opts.tablespaces === "default" ? { tablespaces: "default" } : {}),
       ...(how.copy ? { into: "copy" } : {}),
       ...(opts.privateKey ? { privateKeySupplied: true } : {}),
     },

@@ -14,6 +14,7 @@
 // asked to (`createRoles`) makes the missing ones in one transaction before anything else,
 // and drops them again if it fails before it replaced anything, as it does a database it made.
 import type pg from "pg";
+import type { MissingRolesDto } from "../validation/restores";
 import { quoteIdent, quoteLiteral } from "./quote";
 import { settingClause } from "./db-settings";
 
@@ -114,17 +115,8 @@ export function createRolesSql(defs: RoleDefinition[], missing: string[]): strin
   return out;
 }
 
-/** The roles a backup needs that the server lacks: those it recorded how to make, and those it did not. */
-export interface MissingRoles {
-  /** Missing, with a recorded definition: `createRoles` makes them. */
-  creatable: string[];
-  /** Missing, and named by the backup's objects without a definition (a backup from before decision 171, or PostgreSQL's bootstrap superuser under another name). */
-  unknown: string[];
-  /** Of the creatable, those that logged in with a password: made without one. */
-  passwordless: string[];
-  /** Of the creatable, those only a superuser may make (SUPERUSER, or REPLICATION / BYPASSRLS before PostgreSQL 16). */
-  needSuperuser: string[];
-}
+/** The roles a backup needs that the server lacks, as the preview answers them. */
+export type MissingRoles = MissingRolesDto;
 
 export function missingRolesFrom(existing: Set<string>, named: string[], defs: RoleDefinition[], serverVersionNum: number): MissingRoles {
   const defined = new Map(defs.map((d) => [d.name, d]));

@@ -74,6 +74,20 @@ export async function serverClient(targetUrl: string): Promise<pg.Client> {
 }
 
 /**
+ * Which of `names` the server has, asked through `serverClient`: `query` takes the names as
+ * $1 (text[]) and answers the ones it finds in a column `name`.
+ */
+export async function namesOnServer(targetUrl: string, query: string, names: string[]): Promise<Set<string>> {
+  if (!names.length) return new Set();
+  const c = await serverClient(targetUrl);
+  try {
+    return new Set((await c.query<{ name: string }>(query, [names])).rows.map((r) => r.name));
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/**
  * A connection to one database of the target's server. Text in the shared catalogues (the
  * database's comment, its settings) is stored in the encoding of the database it was written
  * from, and read back as if in the encoding of the database read from: it is read from the

@@ -7,19 +7,12 @@
 // restore refuses before anything with what to do, or, asked to, places every object in the
 // database's own tablespace (`pg_restore --no-tablespaces`).
 import { quoteIdent } from "./quote";
-import { serverClient } from "./swap";
+import { namesOnServer } from "./swap";
 
 /** Which of `names` the server at the target's URL has no tablespace of. */
 export async function findMissingTablespaces(targetUrl: string, names: string[]): Promise<string[]> {
-  if (!names.length) return [];
-  const c = await serverClient(targetUrl);
-  try {
-    const { rows } = await c.query<{ spcname: string }>("SELECT spcname FROM pg_catalog.pg_tablespace WHERE spcname = ANY($1::text[])", [names]);
-    const there = new Set(rows.map((r) => r.spcname));
-    return names.filter((n) => !there.has(n));
-  } finally {
-    await c.end().catch(() => undefined);
-  }
+  const there = await namesOnServer(targetUrl, "SELECT spcname AS name FROM pg_catalog.pg_tablespace WHERE spcname = ANY($1::text[])", names);
+  return names.filter((n) => !there.has(n));
 }
 
 /** Why a restore that keeps the backup's tablespaces cannot run here, and what to do. */

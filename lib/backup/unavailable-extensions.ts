@@ -4,19 +4,12 @@
 // open extension control file"), which came after the safety backup, the roles and the
 // database were made. pg_available_extensions is the server's installation, the same from
 // any database: it is read before anything, and the restore refuses with what to install.
-import { serverClient } from "./swap";
+import { namesOnServer } from "./swap";
 
 /** Which of `names` the server at the target's URL has no control file for. */
 export async function findUnavailableExtensions(targetUrl: string, names: string[]): Promise<string[]> {
-  if (!names.length) return [];
-  const c = await serverClient(targetUrl);
-  try {
-    const { rows } = await c.query<{ name: string }>("SELECT name FROM pg_catalog.pg_available_extensions WHERE name = ANY($1::text[])", [names]);
-    const there = new Set(rows.map((r) => r.name));
-    return names.filter((n) => !there.has(n)).sort();
-  } finally {
-    await c.end().catch(() => undefined);
-  }
+  const there = await namesOnServer(targetUrl, "SELECT name FROM pg_catalog.pg_available_extensions WHERE name = ANY($1::text[])", names);
+  return names.filter((n) => !there.has(n)).sort();
 }
 
 /** Why the restore cannot run on this server, and what to do. */

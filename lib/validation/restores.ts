@@ -129,11 +129,11 @@ export interface RestorePreview {
 export interface MissingRolesDto {
   /** Missing, with a definition the backup recorded: a restore with createRoles makes them. */
   creatable: string[];
-  /** Missing, without a recorded definition: they must be created by hand first. */
+  /** Missing, named by the backup's objects without a recorded definition (a backup from before decision 171, or the bootstrap superuser under another name): created by hand first. */
   unknown: string[];
   /** Of the creatable, those that logged in with a password: made without one. */
   passwordless: string[];
-  /** Of the creatable, those only a superuser may make. */
+  /** Of the creatable, those only a superuser may make (SUPERUSER, or REPLICATION / BYPASSRLS before PostgreSQL 16). */
   needSuperuser: string[];
 }
 
