@@ -61,6 +61,8 @@ const schema = z
     BACKUP_ENCRYPTION_KEY_ID: z.string().regex(/^[0-9a-f]{16}$/, "16 lowercase hex digits").optional(),
     ...keyEnv,
     BACKUP_TIMEOUT_MINUTES: positiveInt.default(60),
+    /** How long pg_dump waits for a table lock another session holds before the backup fails naming it (decision 175). */
+    BACKUP_LOCK_WAIT_SECONDS: positiveInt.max(86_400).default(300),
     NEXTAUTH_SECRET: z.string().min(16).optional(),
     /** Encrypts target connection URLs at rest (lib/backup/target-secret.ts); default NEXTAUTH_SECRET. */
     TARGET_URL_SECRET: z.string().min(16).optional(),

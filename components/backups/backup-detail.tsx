@@ -11,6 +11,7 @@ import { Skeleton } from "@/components/ui/skeleton";
 import { EmptyState, ErrorState } from "@/components/ui/empty-state";
 import { formatBytes, formatClockUtc, formatDateTimeUtc, formatDuration, formatRelative, shortId } from "@/lib/format";
 import { LiveProgress } from "./status-cell";
+import { BackupLocks } from "./backup-locks";
 import { BackupActions, type BackupDialogKind } from "./backup-actions";
 import { RestoreDialog } from "./restore-dialog";
 import { DeleteBackupDialog } from "./delete-backup-dialog";
@@ -363,7 +364,7 @@ function SafetyFor({ b }: { b: BackupDetail }) {
   );
 }
 
-const KNOWN_META = new Set(["phases", "verify", "verification", "drill"]);
+const KNOWN_META = new Set(["phases", "verify", "verification", "drill", "locks"]);
 
 export function BackupDetailView({ id }: { id: string }) {
   const backup = useBackupQuery(id);
@@ -414,6 +415,7 @@ export function BackupDetailView({ id }: { id: string }) {
           <LiveProgress backup={b} estimateBytes={last.data ? last.data.progressBytes || last.data.sizeBytes || null : null} />
         </div>
       )}
+      <BackupLocks locks={b.locks} running={isActive(b.status)} />
       {b.safetyFor && <SafetyFor b={b} />}
       <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
         <div className="flex min-w-0 flex-col gap-4">

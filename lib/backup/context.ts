@@ -68,6 +68,8 @@ export interface BackupContext {
   restoreKeepPreviousHours?: number;
   /** pg_restore --jobs on the swap path. */
   restoreJobs?: number;
+  /** BACKUP_LOCK_WAIT_SECONDS: pg_dump's wait for a table lock another session holds (default 300; decision 175). */
+  backupLockWaitSeconds?: number;
   /** RESTORE_LOCK_TIMEOUT_SECONDS: an in-place restore's wait for another session's lock (default 300). */
   restoreLockTimeoutSeconds?: number;
   /** DISK_RESERVE_MB in bytes: free space a restore or drill leaves on the server's disk (server-disk.ts; default 1 GiB). Local storage has its own copy. */
@@ -102,6 +104,7 @@ export function contextFromConfig(cfg: Config, db: Db, storage: Storage = create
     restoreKeepPreviousHours: cfg.RESTORE_KEEP_PREVIOUS_HOURS,
     restoreJobs: cfg.RESTORE_JOBS,
     restoreLockTimeoutSeconds: cfg.RESTORE_LOCK_TIMEOUT_SECONDS,
+    backupLockWaitSeconds: cfg.BACKUP_LOCK_WAIT_SECONDS,
     diskReserveBytes: cfg.DISK_RESERVE_MB * 1024 * 1024,
   };
 }

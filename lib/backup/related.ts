@@ -4,6 +4,7 @@
 // "backup.deleted" (by hand) and "retention.pruned" (by policy) events.
 import { manifestForDisplay } from "./detail";
 import type { Db } from "../db";
+import type { BackupLocksDto } from "../validation/backups";
 import type { BackupContext } from "./context";
 import { ApiError } from "../errors";
 import { backupSelect, toBackupDto } from "./catalog";
@@ -87,5 +88,16 @@ export async function backupDetail(ctx: BackupContext, id: string, requestId: st
     row.status === "SUCCEEDED" ? manifestForDisplay(ctx, row, requestId, showKeyId) : null,
     row.trigger === "PRE_RESTORE" ? safetyBackupFor(ctx.db, id) : null,
   ]);
-  return { ...toBackupDto(row), manifest, metadata: row.metadata, safetyFor };
+  return { ...toBackupDto(row), manifest, metadata: row.metadata, safetyFor, locks: locksOf(row.metadata, row.status) };
+}
+
+/**
+ * metadata.locks as the backup wrote it (decision 175). A backup the worker lost mid-dump
+ * (killed, its row failed by the sweep) may have left a live sample: only who waited stays.
+ */
+function locksOf(metadata: unknown, status: string): BackupLocksDto | null {
+  const l = (metadata as { locks?: BackupLocksDto } | null)?.locks;
+  if (!l || typeof l !== "object" || !Array.isArray(l.blocked)) return null;
+  if (status === "RUNNING") return l;
+  return l.blocked.length ? { at: null, waiting: [], blocking: [], blocked: l.blocked } : null;
 }

@@ -24,6 +24,9 @@ import { StorageUnavailableError } from "./storage/types";
 import { pgDumpCompressionArgs, type PartCompression } from "./compression";
 import { databaseSizeBytes, expectedArchiveBytes } from "./size-estimate";
 import { getSettings } from "../settings";
+import { DEFAULT_LOCK_WAIT_SECONDS, isLockTimeout, watchBackupLocks, type BackupLockWatch, type LockSample } from "./backup-locks";
+import { lockTimeoutReason } from "../backup-locks-text";
+import type { BackupLocksDto } from "../validation/backups";
 import { exportSnapshot, snapshotChecksums, type ExportedSnapshot } from "./table-checksums";
 import { poolerProblem, sharesServerSessions } from "./pooler";
 import { recoveryConflictHint, scrubPasswords } from "./pg-process";
@@ -146,6 +149,30 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
   const jlog = log.child({ jobId, kind: job.kind, trigger: job.trigger, target: ctx.target?.name });
   jlog.info("backup started");
   let snap: ExportedSnapshot | undefined;
+  // The dump's locks on the database (decision 175): watched while pg_dump and the checksums
+  // hold or wait for them, kept in metadata.locks for the backup's page.
+  const lockWaitSeconds = ctx.backupLockWaitSeconds ?? DEFAULT_LOCK_WAIT_SECONDS;
+  const lockIntervalMs = Math.min(ctx.heartbeatMs, 2000);
+  let locks: BackupLockWatch | undefined;
+  let lockWrites = Promise.resolve();
+  const writeLocks = (value: BackupLocksDto | null) => {
+    lockWrites = lockWrites
+      .then(async () => {
+        if (value) await ctx.db.$executeRaw`UPDATE "BackupJob" SET metadata = jsonb_set(metadata, '{locks}', ${JSON.stringify(value)}::jsonb) WHERE id = ${jobId}`;
+        else await ctx.db.$executeRaw`UPDATE "BackupJob" SET metadata = metadata - 'locks' WHERE id = ${jobId}`;
+      })
+      .catch((e: Error) => jlog.warn({ err: e.message }, "the backup's locks were not recorded"));
+    return lockWrites;
+  };
+  /** Stops the watch; what stays is who waited for the backup, if anyone did. */
+  const endLocks = async () => {
+    const w = locks;
+    if (!w) return;
+    locks = undefined;
+    await w.stop();
+    const blocked = w.blocked();
+    await writeLocks(blocked.length ? { at: null, waiting: [], blocking: [], blocked } : null);
+  };
 
   try {
     const includeFiles = job.kind === "FULL" && !!(job.metadata as { includeFiles?: boolean })?.includeFiles;
@@ -198,6 +225,11 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
       // One snapshot for pg_dump and the per-table checksums a drill compares with
       // (table-checksums.ts): held open until the dump has finished.
       snap = await abortable(exportSnapshot(ctx.targetUrl), abort.signal);
+      locks = watchBackupLocks(ctx.targetUrl, {
+        intervalMs: lockIntervalMs,
+        log: jlog,
+        onSample: (s: LockSample | null, blocked) => void writeLocks(s ? { ...s, blocked } : blocked.length ? { at: null, waiting: [], blocking: [], blocked } : null),
+      });
       await hb.phase("dumping");
       const dump = spawnPgDump(ctx.targetUrl, {
         snapshot: snap.snapshotId,
@@ -206,6 +238,8 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
         // pg-boss's queue lives in Vaultline's database; restoring it would replay old jobs.
         excludeSchemas: excluded,
         extraArgs: pgDumpCompressionArgs(compression),
+        // A lock another session holds is waited for this long, then the backup fails naming it.
+        lockWaitTimeoutMs: lockWaitSeconds * 1000,
       });
       const boundMb = await drillChecksumBound(ctx, jlog);
       if (boundMb !== null) {
@@ -232,6 +266,8 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
       await dump.done;
       const checksums = await tableChecksums;
       await snap.end();
+      // Every table lock of the backup's is released by now.
+      await endLocks();
       tableChecksums = Promise.resolve(checksums);
       dbCompression = written.compression ?? null;
       parts.push({
@@ -361,7 +397,10 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     await removeOrphanedUploads(ctx).catch((e: Error) => jlog.warn({ err: e.message }, "could not clean unfinished uploads"));
     return { status: "SUCCEEDED" };
   } catch (e) {
-    const reason = humanReason(abort.signal.aborted && abort.signal.reason ? abort.signal.reason : e);
+    let reason = humanReason(abort.signal.aborted && abort.signal.reason ? abort.signal.reason : e);
+    // pg_dump gave up waiting for a lock: said with whose, from the last sample that showed it.
+    if (isLockTimeout(reason)) reason = lockTimeoutReason(lockWaitSeconds, locks?.lastWaiting(3 * lockIntervalMs + 1000)?.waiting[0] ?? null);
+    await endLocks().catch(() => undefined);
     const cancelled = abort.signal.reason instanceof CancelledError;
     if (!abort.signal.aborted) abort.abort(e);
     // Nothing half-written may remain listed: remove every object this attempt may have made.
@@ -381,6 +420,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     jlog.warn({ reason }, `backup ${status.toLowerCase()}`);
     return { status, failureReason: reason };
   } finally {
+    await endLocks().catch(() => undefined);
     await snap?.end();
     clearTimeout(timeout);
     hb.stop();

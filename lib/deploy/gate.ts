@@ -21,6 +21,7 @@ import { ACTIVE_JOB_STATUSES, FINISHED_JOB_STATUSES } from "../validation/backup
 const log = componentLogger("deploy");
 
 type Require = NonNullable<GateRequest["require"]>;
+type DuringBackup = NonNullable<GateRequest["duringBackup"]>;
 
 const kindWhere = (require: Require) => (require === "FULL" ? { kind: "FULL" as const } : {});
 const kindWord = (require: Require) => (require === "FULL" ? "FULL backup" : "backup");
@@ -36,13 +37,15 @@ export interface BackupVerdict {
  * The target, and the freshness the gate demands of it: the request's own values, else the
  * target's `settings.gate`, else GATE_DEFAULTS (60 minutes, any kind).
  */
-export async function resolveGateRequest<Q extends { target?: string; maxAgeMinutes?: number; require?: Require }>(
+export async function resolveGateRequest<Q extends { target?: string; maxAgeMinutes?: number; require?: Require; duringBackup?: DuringBackup }>(
   db: BackupContext["db"],
   q: Q,
-): Promise<Omit<Q, "target" | "maxAgeMinutes" | "require"> & { target: TargetRow; targetId: string; targetName: string; maxAgeMinutes: number; require: Require }> {
+): Promise<
+  Omit<Q, "target" | "maxAgeMinutes" | "require" | "duringBackup"> & { target: TargetRow; targetId: string; targetName: string; maxAgeMinutes: number; require: Require; duringBackup: DuringBackup }
+> {
   const target = await requireTarget(db, q.target);
   const own = targetSettings(target).gate ?? {};
-  const { target: _selector, maxAgeMinutes: _age, require: _require, ...rest } = q;
+  const { target: _selector, maxAgeMinutes: _age, require: _require, duringBackup: _during, ...rest } = q;
   return {
     ...rest,
     target,
@@ -50,7 +53,30 @@ export async function resolveGateRequest<Q extends { target?: string; maxAgeMinu
     targetName: target.name,
     maxAgeMinutes: q.maxAgeMinutes ?? own.maxAgeMinutes ?? GATE_DEFAULTS.maxAgeMinutes,
     require: q.require ?? own.require ?? GATE_DEFAULTS.require,
+    duringBackup: q.duringBackup ?? own.duringBackup ?? GATE_DEFAULTS.duringBackup,
   };
+}
+
+/**
+ * A FULL backup of the target that is running now, other than `except`: its dump holds a
+ * share lock on every table until it ends (decision 175).
+ */
+async function runningDump(ctx: BackupContext, targetId: string, except: string | null) {
+  return ctx.db.backupJob.findFirst({
+    where: { targetId, kind: "FULL", status: "RUNNING", ...(except ? { id: { not: except } } : {}) },
+    orderBy: { startedAt: "asc" },
+    select: { id: true, phase: true, startedAt: true, trigger: true },
+  });
+}
+
+/** Why a deploy waits for a running backup, and how not to. */
+export function dumpingReason(b: { id: string; phase: string | null; startedAt: Date | null }, targetName: string, now = new Date()): string {
+  const since = b.startedAt ? `, started ${formatDuration((now.getTime() - b.startedAt.getTime()) / 1000)} ago` : "";
+  return (
+    `Backup ${b.id} of ${targetName} is running (${b.phase ?? "starting"}${since}): its dump holds a lock on every table until it ends, so a migration deployed now would wait for it, ` +
+    `and every query on a table the migration alters would wait behind the migration. Call the gate again when it has finished, pass "waitSeconds" to wait for it, ` +
+    `or pass "duringBackup": "allow" for a deploy that alters no table.`
+  );
 }
 
 /**
@@ -124,6 +150,7 @@ export interface GateResult extends GateAnswer {
  * that target) and audits it.
  */
 export async function runGate(ctx: BackupContext, body: GateRequest, who: Who): Promise<GateResult> {
+  const waitUntil = Date.now() + body.waitSeconds * 1000;
   const req = await resolveGateRequest(ctx.db, body);
   const reasons: string[] = [];
   let verdict = await backupVerdict(ctx, req);
@@ -163,6 +190,17 @@ export async function runGate(ctx: BackupContext, body: GateRequest, who: Who): 
     }
   }
   if (!verdict.fresh) reasons.unshift(...verdict.reasons);
+  // A backup that dumps now would hold up the deploy's migration (decision 175). The one this
+  // call waited for is already a reason while it runs.
+  if (req.duringBackup === "block") {
+    let dumping = await runningDump(ctx, req.targetId, pendingId);
+    const left = Math.floor((waitUntil - Date.now()) / 1000);
+    if (dumping && left > 0) {
+      await waitForBackup(ctx, dumping.id, left);
+      dumping = await runningDump(ctx, req.targetId, pendingId);
+    }
+    if (dumping) reasons.push(dumpingReason(dumping, req.targetName));
+  }
 
   // The checks run after any backup this call waited for, so the drift comparison uses it.
   let checks: CheckRun | null = null;

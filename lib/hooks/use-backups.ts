@@ -4,7 +4,7 @@
 // something is QUEUED or RUNNING.
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "./api";
-import type { BackupDto, BackupKind, CreateBackupInput, JobStatus } from "../validation/backups";
+import type { BackupDto, BackupKind, BackupLocksDto, CreateBackupInput, JobStatus } from "../validation/backups";
 import type { TodaySummary } from "../backup/today";
 import type { SafetyFor } from "../backup/related";
 import type { RestorePreview } from "../validation/restores";
@@ -36,6 +36,8 @@ export interface BackupDetail extends BackupDto {
   metadata: Record<string, unknown> | null;
   /** PRE_RESTORE backups: the restore they were taken for. */
   safetyFor: SafetyFor | null;
+  /** A FULL backup's locks on its database (decision 175): live while it dumps, then who waited for it. */
+  locks: BackupLocksDto | null;
 }
 
 export interface BackupStatus {

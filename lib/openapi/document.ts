@@ -189,7 +189,7 @@ export const ENDPOINTS: Endpoint[] = [
     tag: "Deploy",
     summary: "May I deploy commit X?",
     description:
-      "Allowed when the newest successful backup (FULL with `require: FULL`, any kind with ANY) finished less than `maxAgeMinutes` ago and the checks pass. With `createIfMissing` the gate queues a PRE_DEPLOY backup of the commit and, with `waitSeconds`, waits for it (up to 15 minutes). Every decision is recorded as a deployment. Only the target's own backups count; `maxAgeMinutes` and `require`, when omitted, come from the target's `settings.gate`, else 60 and ANY." + TARGET_PARAM,
+      "Allowed when the newest successful backup (FULL with `require: FULL`, any kind with ANY) finished less than `maxAgeMinutes` ago and the checks pass. With `createIfMissing` the gate queues a PRE_DEPLOY backup of the commit and, with `waitSeconds`, waits for it (up to 15 minutes). Every decision is recorded as a deployment. Only the target's own backups count; `maxAgeMinutes` and `require`, when omitted, come from the target's `settings.gate`, else 60 and ANY. While a FULL backup of the target runs, its dump holds a lock on every table, so a migration would wait for it with the application's queries queued behind: the gate refuses then (`waitSeconds` waits for it), unless `duringBackup` (else the target's `settings.gate.duringBackup`) is `allow`." + TARGET_PARAM,
     body: gateRequestSchema,
     success: [json(200, "Allowed.", r.gateAllowedSchema)],
     other: [{ status: 428, description: "Blocked: `reasons` says why (BACKUP_REQUIRED).", schema: r.gateBlockedSchema }],

@@ -103,6 +103,23 @@ export const backupStatusSchema = backupSchema
   })
   .meta({ id: "BackupStatus" });
 
+/** Another session, as much as finds and ends it: never what it runs. */
+const lockSessionSchema = z.object({
+  pid: z.number().int(),
+  user: z.string().nullable(),
+  application: z.string().nullable(),
+  state: z.string().nullable(),
+  kind: z.string().nullable(),
+  client: z.string().nullable(),
+  transactionSeconds: z.number().nullable(),
+});
+const blockedSessionSchema = lockSessionSchema.extend({
+  table: z.string().nullable(),
+  mode: z.string().nullable().describe("The lock it waits for, e.g. AccessExclusiveLock"),
+  seconds: z.number().describe("Seconds it has waited"),
+  behind: z.number().int().describe("Sessions waiting behind it"),
+});
+
 /** The stored manifest (keyFingerprint never shown; the key id only to who may download), or why it could not be read. */
 const manifestViewSchema = z.union([manifestSchema, z.object({ error: z.string() })]);
 
@@ -114,6 +131,17 @@ export const backupDetailSchema = backupSchema
     safetyFor: z
       .object({ restoreId: z.string(), backupId: z.string(), restoreStatus: z.string(), restoreFailureReason: z.string().nullable(), at: isoTime })
       .nullable(),
+    locks: z
+      .object({
+        at: isoTime.nullable().describe("When the backup's sessions were last sampled; null once it has ended"),
+        waiting: z
+          .array(z.object({ pid: z.number().int(), table: z.string().nullable(), seconds: z.number(), heldBy: z.array(lockSessionSchema) }))
+          .describe("The backup's sessions (pg_dump, the checksums) waiting now for a lock another session holds: a migration, a transaction left open"),
+        blocking: z.array(blockedSessionSchema).describe("Other sessions waiting now for a lock the backup holds; behind = sessions queued behind each"),
+        blocked: z.array(blockedSessionSchema).describe("Every session that waited a second or more for the backup's locks while it ran, at its longest wait; kept after the end"),
+      })
+      .nullable()
+      .describe("A FULL backup's table locks on its database (pg_dump holds one on every table until it ends): live while it dumps, then who waited for it; null when nobody waited"),
   })
   .meta({ id: "BackupDetail" });
 

@@ -57,6 +57,33 @@ export interface TargetRefDto {
 }
 
 /** The Backup JSON of DESIGN §6. */
+/** A session in words: enough to find and end it, never what it runs (as RestoreActivityDto's blockers). */
+export interface LockSessionDto {
+  pid: number;
+  user: string | null;
+  application: string | null;
+  state: string | null;
+  kind: string | null;
+  client: string | null;
+  transactionSeconds: number | null;
+}
+
+/**
+ * A running FULL backup's locks on its database (decision 175; lib/backup/backup-locks.ts):
+ * pg_dump holds a share lock on every table it dumps until it ends, and waits for one a
+ * migration or an open transaction holds.
+ */
+export interface BackupLocksDto {
+  /** When the backup's sessions were last sampled; null once the backup has ended. */
+  at: string | null;
+  /** The backup's sessions waiting now for another session's lock (live). */
+  waiting: { pid: number; table: string | null; seconds: number; heldBy: LockSessionDto[] }[];
+  /** Other sessions waiting now for a lock the backup holds (live). */
+  blocking: (LockSessionDto & { table: string | null; mode: string | null; seconds: number; behind: number })[];
+  /** Every session that waited a second or more for the backup's locks while it ran, each at its longest wait (kept after the end). */
+  blocked: (LockSessionDto & { table: string | null; mode: string | null; seconds: number; behind: number })[];
+}
+
 export interface BackupDto {
   id: string;
   target: TargetRefDto;

@@ -21,7 +21,7 @@ const environmentSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "letters, digits, . _ - (like production or staging-eu)");
 
 /** The gate's freshness when neither the request nor the target's settings.gate say. */
-export const GATE_DEFAULTS = { maxAgeMinutes: 60, require: "ANY" } as const;
+export const GATE_DEFAULTS = { maxAgeMinutes: 60, require: "ANY", duringBackup: "block" } as const;
 
 /**
  * maxAgeMinutes and require, when omitted, come from the target's `settings.gate`, then
@@ -36,13 +36,20 @@ export const gateRequestSchema = z.strictObject({
   createIfMissing: z.boolean().default(false),
   waitSeconds: z.number().int().min(0).max(MAX_GATE_WAIT_SECONDS).default(0),
   environment: environmentSchema.optional(),
+  /**
+   * While a FULL backup of the target runs, its dump holds a lock on every table: "block"
+   * (the default, else the target's settings.gate) refuses the deploy until it has finished,
+   * "allow" lets through a deploy that alters no table (decision 175).
+   */
+  duringBackup: z.enum(["block", "allow"]).optional(),
 });
 export type GateRequest = z.infer<typeof gateRequestSchema>;
 /** A gate request with the target resolved and its defaults applied. */
-export type ResolvedGateRequest = Omit<GateRequest, "target" | "maxAgeMinutes" | "require"> & {
+export type ResolvedGateRequest = Omit<GateRequest, "target" | "maxAgeMinutes" | "require" | "duringBackup"> & {
   targetId: string;
   maxAgeMinutes: number;
   require: "FULL" | "ANY";
+  duringBackup: "block" | "allow";
 };
 export type GateRequestInput = z.input<typeof gateRequestSchema>;
 

@@ -51,7 +51,7 @@ export const databaseUrlSchema = z
  * - retention: Settings → Retention, applied to the target's own backups;
  * - checksFile / filesDir: CHECKS_FILE / FILES_DIR for `default`; none for the others;
  * - notify.channelIds: every channel subscribed to the event;
- * - gate: the gate request's own values (maxAgeMinutes 60, require FULL).
+ * - gate: the gate request's own values (maxAgeMinutes 60, require FULL, duringBackup block).
  */
 export const targetSettingsSchema = z.strictObject({
   schedule: scheduleSchema.optional(),
@@ -63,6 +63,8 @@ export const targetSettingsSchema = z.strictObject({
     .strictObject({
       maxAgeMinutes: z.number().int().positive().max(60 * 24 * 30).optional(),
       require: z.enum(["FULL", "ANY"]).optional(),
+      /** A deploy while a FULL backup of the target runs: refused ("block", the default) or let through (decision 175). */
+      duringBackup: z.enum(["block", "allow"]).optional(),
     })
     .optional(),
 });

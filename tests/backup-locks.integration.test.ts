@@ -1,0 +1,195 @@
+// Decision 175: a backup and a migration, each waiting for the other's locks. pg_dump takes a
+// share lock on every table at its start and holds them all until it ends.
+// - A migration (or a transaction left open) holding a table's ACCESS EXCLUSIVE lock made the
+//   backup wait silently until BACKUP_TIMEOUT_MINUTES; it now waits BACKUP_LOCK_WAIT_SECONDS,
+//   says whose lock it waits for meanwhile, and fails naming that session.
+// - A migration that wants a table the dump holds waited for the whole dump, with the
+//   application's queries queued behind it, and nothing said so; the backup now names it
+//   while it waits and keeps who waited, and the deploy gate holds deploys while a FULL
+//   backup of the target runs.
+import { PassThrough, type Readable } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { makeEnv, sql, waitFor, type TestEnv } from "./support/vitest-env";
+import { stopBosses } from "../lib/queue";
+import { runBackup } from "../lib/backup/run-backup";
+import { backupDetail } from "../lib/backup/related";
+import { runGate } from "../lib/deploy/gate";
+import { gateRequestSchema, type GateRequestInput } from "../lib/validation/deploy";
+import type { Who } from "../lib/deploy/deployments";
+import type { Storage } from "../lib/backup/storage/types";
+import type { BackupLocksDto } from "../lib/validation/backups";
+
+afterAll(async () => {
+  await stopBosses();
+});
+
+const who: Who = { actor: { type: "user", id: null, label: "ci@example.com" }, userId: null };
+
+/** A store that takes the archive only once opened: until then pg_dump, its output unread, holds its locks. */
+function gatedStorage(inner: Storage) {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  const storage = new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === "put") {
+        return (key: string, body: Readable, opts?: Parameters<Storage["put"]>[2]) => {
+          const held = new PassThrough();
+          void opened.then(() => body.pipe(held));
+          body.once("error", (e) => held.destroy(e));
+          return target.put(key, held, opts);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { storage, open };
+}
+
+async function session(url: string, application: string) {
+  const c = new pg.Client({ connectionString: url, application_name: application });
+  c.on("error", () => undefined);
+  await c.connect();
+  return c;
+}
+
+const locksOf = async (env: TestEnv, id: string) => ((await env.db.backupJob.findUniqueOrThrow({ where: { id } })).metadata as { locks?: BackupLocksDto }).locks;
+const newJob = (env: TestEnv) => env.db.backupJob.create({ data: { kind: "FULL", trigger: "MANUAL", metadata: { phases: [] } } });
+
+describe("a backup that waits for a migration's lock", () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await makeEnv({ seed: { rows: 500 }, overrides: { backupLockWaitSeconds: 4, heartbeatMs: 500 } });
+  }, 120_000);
+  afterAll(async () => {
+    await env?.cleanup();
+  });
+
+  it("says whose lock it waits for, then fails naming that session, not the timeout of the whole backup", async () => {
+    const migration = await session(env.targetUrl, "migrate");
+    const holder = (await migration.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0].pid;
+    await migration.query("BEGIN; LOCK TABLE customers IN ACCESS EXCLUSIVE MODE");
+    try {
+      const job = await newJob(env);
+      const started = Date.now();
+      const running = runBackup(env.ctx, job.id);
+      // While it waits, the row says so: the table and who holds it, never its statement.
+      await waitFor(async () => (await locksOf(env, job.id))?.waiting.some((w) => w.heldBy.some((h) => h.pid === holder)) ?? false, 15_000);
+      const live = (await locksOf(env, job.id))!;
+      expect(live.at).not.toBeNull();
+      expect(live.waiting[0]).toMatchObject({ table: "public.customers", heldBy: [{ pid: holder, application: "migrate", state: "idle in transaction" }] });
+      expect(JSON.stringify(live)).not.toMatch(/LOCK TABLE/);
+      const r = await running;
+      expect(r.status).toBe("FAILED");
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(r.failureReason).toMatch(new RegExp(`^pg_dump waited \\d+ s for a lock on public\\.customers held by pid ${holder} \\(user \\w+, application "migrate"[^)]*\\), idle in transaction`));
+      expect(r.failureReason).toMatch(/gave up after 4 s \(BACKUP_LOCK_WAIT_SECONDS\)/);
+      expect(r.failureReason).toContain(`SELECT pg_terminate_backend(${holder})`);
+      const audited = await env.db.auditEvent.findFirstOrThrow({ where: { action: "backup.failed", target: job.id } });
+      expect(JSON.stringify(audited.details)).toContain(`pid ${holder}`);
+      // Nobody waited for the backup: nothing of the watch stays on the row.
+      expect(await locksOf(env, job.id)).toBeUndefined();
+      expect((await backupDetail(env.ctx, job.id, "test")).locks).toBeNull();
+    } finally {
+      await migration.query("ROLLBACK").catch(() => undefined);
+      await migration.end();
+    }
+  }, 60_000);
+
+  it("goes on once the lock is released within the wait, and keeps nothing of it", async () => {
+    const migration = await session(env.targetUrl, "migrate");
+    await migration.query("BEGIN; LOCK TABLE invoices IN ACCESS EXCLUSIVE MODE");
+    const job = await newJob(env);
+    const running = runBackup(env.ctx, job.id);
+    await waitFor(async () => ((await locksOf(env, job.id))?.waiting.length ?? 0) > 0, 15_000);
+    await migration.query("COMMIT");
+    await migration.end();
+    const r = await running;
+    expect(r).toEqual({ status: "SUCCEEDED" });
+    expect(await locksOf(env, job.id)).toBeUndefined();
+  }, 60_000);
+});
+
+describe("a migration that waits for a backup's lock", () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    // More than the pipes between pg_dump and the store hold: held, the dump waits with its locks.
+    env = await makeEnv({ seed: { rows: 500, blobMb: 8 }, overrides: { heartbeatMs: 500 } });
+  }, 120_000);
+  afterAll(async () => {
+    await env?.cleanup();
+  });
+
+  const ask = (input: GateRequestInput) => runGate(env.ctx, gateRequestSchema.parse(input), who);
+
+  it("names it and those queued behind it while the dump runs, keeps who waited, and the gate holds deploys meanwhile", async () => {
+    // A fresh backup exists: before this decision the gate let the deploy through.
+    const earlier = await newJob(env);
+    expect((await runBackup(env.ctx, earlier.id)).status).toBe("SUCCEEDED");
+    expect((await ask({ commitSha: "abc1234" })).allowed).toBe(true);
+
+    const held = gatedStorage(env.ctx.storage);
+    const ctx = { ...env.ctx, storage: held.storage };
+    const job = await newJob(env);
+    const running = runBackup(ctx, job.id);
+    const migration = await session(env.targetUrl, "migrate");
+    const app1 = await session(env.targetUrl, "shop");
+    const app2 = await session(env.targetUrl, "shop");
+    try {
+      await waitFor(async () => (await env.db.backupJob.findUniqueOrThrow({ where: { id: job.id } })).phase === "dumping", 20_000);
+      // pg_dump has its locks once it reads the catalogue; its output is not taken yet.
+      await waitFor(async () => {
+        const rows = await migration.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE a.application_name = 'vaultline-backup' AND l.relation = 'customers'::regclass AND l.granted",
+        );
+        return rows.rows[0].n > 0;
+      }, 20_000);
+      const migrationPid = (await migration.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0].pid;
+      const altering = migration.query("ALTER TABLE customers ADD COLUMN nickname text");
+      // The application's reads come once the migration waits, so they queue behind it.
+      await waitFor(async () => (await sql<{ n: number }>(env.targetUrl, `SELECT count(*)::int AS n FROM pg_locks WHERE pid = ${migrationPid} AND NOT granted`))[0].n > 0, 10_000);
+      const reads = [app1.query("SELECT count(*) FROM customers"), app2.query("SELECT count(*) FROM customers")];
+      await waitFor(async () => (await locksOf(env, job.id))?.blocking.some((b) => b.pid === migrationPid && b.behind >= 2 && b.seconds >= 1) ?? false, 20_000);
+      const live = (await locksOf(env, job.id))!;
+      const seen = live.blocking.find((b) => b.pid === migrationPid)!;
+      expect(seen).toMatchObject({ application: "migrate", table: "public.customers", mode: "AccessExclusiveLock", state: "active" });
+      // The two reads, and the drill's checksum of the table when it came to it meanwhile.
+      expect(seen.behind).toBeGreaterThanOrEqual(2);
+      expect(JSON.stringify(live)).not.toMatch(/ALTER TABLE|nickname|count\(/);
+      const detail = await backupDetail(env.ctx, job.id, "test");
+      expect(detail.locks?.blocking.map((b) => b.pid)).toContain(migrationPid);
+
+      // The gate: a deploy now would be that migration.
+      const blocked = await ask({ commitSha: "abc1234" });
+      expect(blocked.allowed).toBe(false);
+      expect(blocked.reasons.join(" ")).toMatch(new RegExp(`Backup ${job.id} of default is running \\(dumping, started .* ago\\): its dump holds a lock on every table until it ends`));
+      expect((await ask({ commitSha: "abc1234", duringBackup: "allow" })).allowed).toBe(true);
+      await env.db.target.update({ where: { id: "default" }, data: { settings: { gate: { duringBackup: "allow" } } } });
+      expect((await ask({ commitSha: "abc1234" })).allowed).toBe(true);
+      expect((await ask({ commitSha: "abc1234", duringBackup: "block" })).allowed).toBe(false);
+      await env.db.target.update({ where: { id: "default" }, data: { settings: {} } });
+
+      // The dump goes on; the migration and the reads then go through.
+      held.open();
+      expect(await running).toEqual({ status: "SUCCEEDED" });
+      await altering;
+      await Promise.all(reads);
+      const kept = (await locksOf(env, job.id))!;
+      expect(kept.at).toBeNull();
+      expect(kept.waiting).toEqual([]);
+      expect(kept.blocking).toEqual([]);
+      const mine = kept.blocked.find((b) => b.pid === migrationPid)!;
+      expect(mine).toMatchObject({ application: "migrate", table: "public.customers", mode: "AccessExclusiveLock" });
+      expect(mine.behind).toBeGreaterThanOrEqual(2);
+      expect(mine.seconds).toBeGreaterThanOrEqual(1);
+      expect((await backupDetail(env.ctx, job.id, "test")).locks?.blocked.map((b) => b.pid)).toContain(migrationPid);
+      // No backup runs: the gate lets the deploy through again.
+      expect((await ask({ commitSha: "abc1234" })).allowed).toBe(true);
+    } finally {
+      held.open();
+      await running.catch(() => undefined);
+      await Promise.all([migration.end(), app1.end(), app2.end()]);
+    }
+  }, 120_000);
+});
