@@ -71,9 +71,16 @@ test.describe.serial("targets admin", () => {
     await edit.getByLabel("Cron").fill("not a cron");
     await expect(edit.getByTestId("target-next-runs")).toContainText("No next runs");
     await edit.getByLabel("Cron").fill("30 4 * * *");
+    // The gate's default while a backup of this target runs (decision 175).
+    await edit.getByLabel("While a FULL backup runs").selectOption("allow");
     await edit.getByRole("button", { name: "Save" }).click();
     await expect(page.getByRole("status").filter({ hasText: `Target “${name}” saved` })).toBeVisible();
     await expect(row).toContainText("30 4 * * * (Europe/Berlin), FULL");
+    const [saved] = await sql<{ settings: { gate?: { duringBackup?: string } } }>(`SELECT settings FROM "Target" WHERE name = $1`, [name]);
+    expect(saved.settings.gate).toEqual({ duringBackup: "allow" });
+    await row.getByRole("button", { name: `Edit ${name}` }).click();
+    await expect(page.getByRole("form", { name: `Edit target ${name}` }).getByLabel("While a FULL backup runs")).toHaveValue("allow");
+    await page.getByRole("form", { name: `Edit target ${name}` }).getByRole("button", { name: "Cancel" }).click();
 
     // Removal: the typed name, and nothing before it.
     await row.getByRole("button", { name: `Remove ${name}` }).click();

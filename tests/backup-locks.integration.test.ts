@@ -15,6 +15,7 @@ import { stopBosses } from "../lib/queue";
 import { runBackup } from "../lib/backup/run-backup";
 import { backupDetail } from "../lib/backup/related";
 import { runGate } from "../lib/deploy/gate";
+import { deployState } from "../lib/deploy/state";
 import { gateRequestSchema, type GateRequestInput } from "../lib/validation/deploy";
 import type { Who } from "../lib/deploy/deployments";
 import type { Storage } from "../lib/backup/storage/types";
@@ -164,14 +165,24 @@ describe("a migration that waits for a backup's lock", () => {
       const blocked = await ask({ commitSha: "abc1234" });
       expect(blocked.allowed).toBe(false);
       expect(blocked.reasons.join(" ")).toMatch(new RegExp(`Backup ${job.id} of default is running \\(dumping, started .* ago\\): its dump holds a lock on every table until it ends`));
+      // The Deployments page's gate says the same.
+      const page = await deployState(env.ctx, { deploy: { timeoutMs: 1000 }, rollback: { timeoutMs: 1000 } }, {});
+      expect(page.gate.allowed).toBe(false);
+      expect(page.gate.reasons.join(" ")).toContain(`Backup ${job.id} of default is running`);
       expect((await ask({ commitSha: "abc1234", duringBackup: "allow" })).allowed).toBe(true);
       await env.db.target.update({ where: { id: "default" }, data: { settings: { gate: { duringBackup: "allow" } } } });
       expect((await ask({ commitSha: "abc1234" })).allowed).toBe(true);
       expect((await ask({ commitSha: "abc1234", duringBackup: "block" })).allowed).toBe(false);
       await env.db.target.update({ where: { id: "default" }, data: { settings: {} } });
 
-      // The dump goes on; the migration and the reads then go through.
-      held.open();
+      // With waitSeconds the gate waits for the dump to end; the migration and the reads then go through.
+      const opening = setTimeout(() => held.open(), 1500);
+      const waitedAt = Date.now();
+      const waited = await ask({ commitSha: "abc1234", waitSeconds: 60 });
+      clearTimeout(opening);
+      expect(waited.reasons).toEqual([]);
+      expect(waited.allowed).toBe(true);
+      expect(Date.now() - waitedAt).toBeGreaterThanOrEqual(1400);
       expect(await running).toEqual({ status: "SUCCEEDED" });
       await altering;
       await Promise.all(reads);
@@ -186,6 +197,7 @@ describe("a migration that waits for a backup's lock", () => {
       expect((await backupDetail(env.ctx, job.id, "test")).locks?.blocked.map((b) => b.pid)).toContain(migrationPid);
       // No backup runs: the gate lets the deploy through again.
       expect((await ask({ commitSha: "abc1234" })).allowed).toBe(true);
+      expect((await deployState(env.ctx, { deploy: { timeoutMs: 1000 }, rollback: { timeoutMs: 1000 } }, {})).gate.allowed).toBe(true);
     } finally {
       held.open();
       await running.catch(() => undefined);

@@ -37,6 +37,7 @@ interface FormState {
   channelIds: string[];
   gateMaxAge: string;
   gateRequire: "" | "FULL" | "ANY";
+  gateDuringBackup: "" | "block" | "allow";
 }
 
 function fromTarget(t: TargetDto | null): FormState {
@@ -56,6 +57,7 @@ function fromTarget(t: TargetDto | null): FormState {
     channelIds: s.notify?.channelIds ?? [],
     gateMaxAge: s.gate?.maxAgeMinutes !== undefined ? String(s.gate.maxAgeMinutes) : "",
     gateRequire: s.gate?.require ?? "",
+    gateDuringBackup: s.gate?.duringBackup ?? "",
   };
 }
 
@@ -63,6 +65,7 @@ function settingsOf(v: FormState): TargetSettings {
   const gate = {
     ...(v.gateMaxAge.trim() ? { maxAgeMinutes: Number(v.gateMaxAge) } : {}),
     ...(v.gateRequire ? { require: v.gateRequire } : {}),
+    ...(v.gateDuringBackup ? { duringBackup: v.gateDuringBackup } : {}),
   };
   return {
     ...(v.ownSchedule ? { schedule: { ...v.schedule, cron: v.schedule.cron.trim(), timezone: v.schedule.timezone.trim() } } : {}),
@@ -286,9 +289,20 @@ export function TargetForm({ target, onDone }: { target: TargetDto | null; onDon
         <legend className="text-sm font-semibold">Deploy gate defaults</legend>
         <Field id="target-gate-age" label="Max backup age (minutes)" type="number" min={1} value={v.gateMaxAge} placeholder="60" onChange={(e) => set({ gateMaxAge: e.target.value })} error={errors["gate.maxAgeMinutes"] ?? errors.gate} hint="Empty: the gate request's own value (60)" />
         <SelectField id="target-gate-require" label="Require" value={v.gateRequire} onChange={(e) => set({ gateRequire: e.target.value as FormState["gateRequire"] })}>
-          <option value="">The request&apos;s own (FULL)</option>
+          <option value="">The request&apos;s own (ANY)</option>
           <option value="FULL">FULL</option>
           <option value="ANY">ANY</option>
+        </SelectField>
+        <SelectField
+          id="target-gate-during-backup"
+          label="While a FULL backup runs"
+          value={v.gateDuringBackup}
+          onChange={(e) => set({ gateDuringBackup: e.target.value as FormState["gateDuringBackup"] })}
+          hint="Its dump holds a lock on every table: a migration deployed meanwhile waits for it, with the application's queries behind"
+        >
+          <option value="">The request&apos;s own (block)</option>
+          <option value="block">Block the deploy until it has finished</option>
+          <option value="allow">Allow the deploy (no migrations)</option>
         </SelectField>
       </fieldset>
 

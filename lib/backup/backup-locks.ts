@@ -10,7 +10,7 @@
 // are named by pid, user, application, state and table, never by what they run.
 import type pg from "pg";
 import { componentLogger } from "../log";
-import { connectSession } from "./pg-client";
+import { startSampler } from "./pg-client";
 import type { BackupLocksDto, LockSessionDto } from "../validation/backups";
 
 const log = componentLogger("backup-locks");
@@ -102,8 +102,8 @@ export interface BackupLockWatch {
 /**
  * Samples the backup's locks on the database at `url` every `intervalMs` until stopped, and
  * hands each sample that shows a wait (and the first one after that shows none, as null) to
- * `onSample`, with every session that waited for the backup so far. Best effort: a failed sample is logged once and skipped; the backup never waits
- * for one.
+ * `onSample`, with every session that waited for the backup so far. Best effort
+ * (startSampler): the backup never waits for a sample.
  */
 export function watchBackupLocks(url: string, o: { intervalMs: number; onSample(s: LockSample | null, blocked: Blocked[]): void; log?: typeof log }): BackupLockWatch {
   const jlog = o.log ?? log;
@@ -111,47 +111,28 @@ export function watchBackupLocks(url: string, o: { intervalMs: number; onSample(
   const blocked = new Map<number, Blocked>();
   const logged = new Set<number>();
   let shown = false;
-  let stopped = false;
-  let failures = 0;
-  let timer: NodeJS.Timeout | undefined;
   const blockedList = () => [...blocked.values()].sort((a, b) => a.pid - b.pid);
-  const client = connectSession(url, "vaultline-backup-watch");
-  client.catch((e: Error) => jlog.warn({ err: e.message }, "the backup's locks are not watched"));
-  const sample = async () => {
-    if (stopped) return;
-    try {
-      const c = await client;
-      const s: LockSample = { at: new Date().toISOString(), ...(await readBackupLocks(c)) };
-      if (stopped) return;
-      if (s.waiting.length) waiting = { sample: s, ms: Date.now() };
-      for (const b of s.blocking) {
-        const before = blocked.get(b.pid);
-        if (b.seconds >= 1 && (!before || b.seconds >= before.seconds)) blocked.set(b.pid, { ...b, behind: Math.max(b.behind, before?.behind ?? 0) });
-        if (b.seconds >= LOG_AFTER_SECONDS && !logged.has(b.pid)) {
-          logged.add(b.pid);
-          // Who and which table; never the statement.
-          jlog.warn({ pid: b.pid, user: b.user, application: b.application, table: b.table, mode: b.mode, seconds: b.seconds, behind: b.behind }, "a session waits for the backup's lock");
-        }
+  const sampler = startSampler(url, { application: "vaultline-backup-watch", intervalMs: o.intervalMs, what: "the backup's locks", log: jlog }, async (c, stopped) => {
+    const s: LockSample = { at: new Date().toISOString(), ...(await readBackupLocks(c)) };
+    if (stopped()) return;
+    if (s.waiting.length) waiting = { sample: s, ms: Date.now() };
+    for (const b of s.blocking) {
+      const before = blocked.get(b.pid);
+      if (b.seconds >= 1 && (!before || b.seconds >= before.seconds)) blocked.set(b.pid, { ...b, behind: Math.max(b.behind, before?.behind ?? 0) });
+      if (b.seconds >= LOG_AFTER_SECONDS && !logged.has(b.pid)) {
+        logged.add(b.pid);
+        // Who and which table; never the statement.
+        jlog.warn({ pid: b.pid, user: b.user, application: b.application, table: b.table, mode: b.mode, seconds: b.seconds, behind: b.behind }, "a session waits for the backup's lock");
       }
-      const some = s.waiting.length > 0 || s.blocking.length > 0;
-      if (some || shown) o.onSample(some ? s : null, blockedList());
-      shown = some;
-    } catch (e) {
-      if (!stopped && failures++ === 0) jlog.warn({ err: (e as Error).message }, "a sample of the backup's locks failed");
-    } finally {
-      if (!stopped) timer = setTimeout(() => void sample(), o.intervalMs);
     }
-  };
-  void sample();
+    const some = s.waiting.length > 0 || s.blocking.length > 0;
+    if (some || shown) o.onSample(some ? s : null, blockedList());
+    shown = some;
+  });
   return {
     lastWaiting: (ms) => (waiting && Date.now() - waiting.ms <= ms ? waiting.sample : null),
     blocked: blockedList,
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      const c = await client.catch(() => null);
-      await c?.end().catch(() => undefined);
-    },
+    stop: () => sampler.stop(),
   };
 }
 

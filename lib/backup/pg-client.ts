@@ -74,3 +74,46 @@ export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T
     await c.end().catch(() => undefined);
   }
 }
+
+export interface Sampler {
+  /** Stops sampling and closes the session; resolves once it is closed. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `sample` on a session of its own every `intervalMs` (from the end of one to the start
+ * of the next) until stopped: the watches of a restore's and a backup's sessions on the
+ * server. Best effort: a session that cannot be opened, or a sample that fails, is logged
+ * once (`what`) and the work it watches never waits for it. A sample cut short by stop() is
+ * not a failure.
+ */
+export function startSampler(
+  url: string,
+  o: { application: string; intervalMs: number; what: string; log: Pick<typeof log, "warn"> },
+  sample: (c: pg.Client, stopped: () => boolean) => Promise<void>,
+): Sampler {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let failures = 0;
+  const session = connectSession(url, o.application);
+  session.catch((e: Error) => o.log.warn({ err: e.message }, `${o.what} are not watched`));
+  const run = async () => {
+    if (stopped) return;
+    try {
+      await sample(await session, () => stopped);
+    } catch (e) {
+      if (!stopped && failures++ === 0) o.log.warn({ err: (e as Error).message }, `a sample of ${o.what} failed`);
+    } finally {
+      if (!stopped) timer = setTimeout(() => void run(), o.intervalMs);
+    }
+  };
+  void run();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      const c = await session.catch(() => null);
+      await c?.end().catch(() => undefined);
+    },
+  };
+}

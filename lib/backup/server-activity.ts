@@ -12,7 +12,7 @@
 // what `pg_terminate_backend` needs, never what it runs.
 import type pg from "pg";
 import { componentLogger } from "../log";
-import { connectSession } from "./pg-client";
+import { startSampler } from "./pg-client";
 import type { RestoreActivityDto } from "../validation/restores";
 
 const log = componentLogger("server-activity");
@@ -121,35 +121,15 @@ export function watchServerActivity(
 ): ActivityWatch {
   let last: ActivitySample | null = null;
   let waiting: { sample: ActivitySample; ms: number } | null = null;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let failures = 0;
-  const session = connectSession(url, `${o.application}-watch`);
-  session.catch((e: Error) => log.warn({ err: e.message }, "the restore's sessions are not watched"));
-  const sample = async () => {
-    if (stopped) return;
-    try {
-      const c = await session;
-      const sessions = await readServerActivity(c, o.application);
-      if (stopped) return;
-      last = { at: new Date().toISOString(), sessions };
-      if (sessions.some((x) => x.waitingFor.length > 0)) waiting = { sample: last, ms: Date.now() };
-    } catch (e) {
-      // A sample cut short by stop() is not a failure.
-      if (!stopped && failures++ === 0) log.warn({ err: (e as Error).message }, "a sample of the restore's sessions failed");
-    } finally {
-      if (!stopped) timer = setTimeout(() => void sample(), o.intervalMs);
-    }
-  };
-  void sample();
+  const sampler = startSampler(url, { application: `${o.application}-watch`, intervalMs: o.intervalMs, what: "the restore's sessions", log }, async (c, stopped) => {
+    const sessions = await readServerActivity(c, o.application);
+    if (stopped()) return;
+    last = { at: new Date().toISOString(), sessions };
+    if (sessions.some((x) => x.waitingFor.length > 0)) waiting = { sample: last, ms: Date.now() };
+  });
   return {
     last: () => last,
     lastWaiting: (ms) => (waiting && Date.now() - waiting.ms <= ms ? waiting.sample : null),
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      const c = await session.catch(() => null);
-      await c?.end().catch(() => undefined);
-    },
+    stop: () => sampler.stop(),
   };
 }

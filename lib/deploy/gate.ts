@@ -61,7 +61,7 @@ export async function resolveGateRequest<Q extends { target?: string; maxAgeMinu
  * A FULL backup of the target that is running now, other than `except`: its dump holds a
  * share lock on every table until it ends (decision 175).
  */
-async function runningDump(ctx: BackupContext, targetId: string, except: string | null) {
+export async function runningDump(ctx: Pick<BackupContext, "db">, targetId: string, except: string | null) {
   return ctx.db.backupJob.findFirst({
     where: { targetId, kind: "FULL", status: "RUNNING", ...(except ? { id: { not: except } } : {}) },
     orderBy: { startedAt: "asc" },

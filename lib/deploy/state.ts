@@ -5,7 +5,7 @@ import type { BackupContext } from "../backup/context";
 import { backupSelect, toBackupDto } from "../backup/catalog";
 import { formatDuration, plural } from "../format";
 import type { DeployState } from "../validation/deploy";
-import { backupVerdict, resolveGateRequest } from "./gate";
+import { backupVerdict, dumpingReason, resolveGateRequest, runningDump } from "./gate";
 import { checkReasons, latestCheckRun } from "./checks-store";
 import { deploymentType } from "./deployments";
 import { hookKind, type DeployHooks } from "./hooks";
@@ -21,7 +21,7 @@ export async function deployState(
   // One target's gate (omitted = `default`), with its own gate defaults.
   const q = await resolveGateRequest(ctx.db, query);
   const { targetId } = q;
-  const [verdict, stored, newestRow, withCommit, running] = await Promise.all([
+  const [verdict, stored, newestRow, withCommit, running, dumping] = await Promise.all([
     backupVerdict(ctx, q, now),
     // The stored check run is the default target's (the gate stores only those).
     q.target.isDefault ? latestCheckRun(ctx) : Promise.resolve(null),
@@ -32,9 +32,11 @@ export async function deployState(
     }),
     ctx.db.backupJob.findFirst({ where: { targetId, status: "SUCCEEDED", commitSha: { not: null } }, orderBy: { completedAt: "desc" }, select: { commitSha: true } }),
     ctx.db.deployment.findFirst({ where: { status: "RUNNING" }, orderBy: { at: "desc" }, select: { id: true, type: true } }),
+    // As the gate would say (decision 175): a FULL backup dumping now holds up a migration.
+    q.duringBackup === "block" ? runningDump(ctx, targetId, null) : Promise.resolve(null),
   ]);
   const run = stored?.run ?? null;
-  const reasons = [...(verdict.fresh ? [] : verdict.reasons), ...checkReasons(run)];
+  const reasons = [...(verdict.fresh ? [] : verdict.reasons), ...(dumping ? [dumpingReason(dumping, q.targetName, now)] : []), ...checkReasons(run)];
   const newestBackup = newestRow ? toBackupDto(newestRow) : null;
   const age = newestRow?.completedAt ? (now.getTime() - newestRow.completedAt.getTime()) / 1000 : null;
   const staleAfterMinutes = Math.min(STALE_BACKUP_SECONDS / 60, q.maxAgeMinutes);

@@ -363,17 +363,7 @@ const restoreFields = {
           done: z.number().nullable(),
           total: z.number().nullable(),
           waitingFor: z
-            .array(
-              z.object({
-                pid: z.number().int(),
-                user: z.string().nullable(),
-                application: z.string().nullable(),
-                state: z.string().nullable(),
-                kind: z.string().nullable(),
-                client: z.string().nullable(),
-                transactionSeconds: z.number().nullable(),
-              }),
-            )
+            .array(lockSessionSchema)
             .describe("Other sessions holding a lock this one waits for (pg_blocking_pids); empty when it does not wait"),
         }),
       ),

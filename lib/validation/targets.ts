@@ -51,7 +51,7 @@ export const databaseUrlSchema = z
  * - retention: Settings → Retention, applied to the target's own backups;
  * - checksFile / filesDir: CHECKS_FILE / FILES_DIR for `default`; none for the others;
  * - notify.channelIds: every channel subscribed to the event;
- * - gate: the gate request's own values (maxAgeMinutes 60, require FULL, duringBackup block).
+ * - gate: the gate request's own values (maxAgeMinutes 60, require ANY, duringBackup block).
  */
 export const targetSettingsSchema = z.strictObject({
   schedule: scheduleSchema.optional(),
