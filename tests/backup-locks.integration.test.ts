@@ -20,6 +20,11 @@ import { gateRequestSchema, type GateRequestInput } from "../lib/validation/depl
 import type { Who } from "../lib/deploy/deployments";
 import type { Storage } from "../lib/backup/storage/types";
 import type { BackupLocksDto } from "../lib/validation/backups";
+import { startNotifications } from "../lib/notify/wiring";
+import { startHookReceiver, type HookReceiver } from "./support/receivers";
+import { setChannels } from "./support/channels";
+
+const SECRET = "whsec-backup-locks";
 
 afterAll(async () => {
   await stopBosses();
@@ -114,11 +119,18 @@ describe("a backup that waits for a migration's lock", () => {
 
 describe("a migration that waits for a backup's lock", () => {
   let env: TestEnv;
+  let hooks: HookReceiver;
+  let stopNotify: () => Promise<void>;
   beforeAll(async () => {
     // More than the pipes between pg_dump and the store hold: held, the dump waits with its locks.
-    env = await makeEnv({ seed: { rows: 500, blobMb: 8 }, overrides: { heartbeatMs: 500 } });
+    env = await makeEnv({ seed: { rows: 500, blobMb: 8 }, overrides: { heartbeatMs: 500, backupBlockingAlertSeconds: 2 } });
+    hooks = await startHookReceiver(SECRET);
+    await setChannels(env.db, [{ kind: "WEBHOOK", name: "On call", url: hooks.url, events: ["BACKUP_BLOCKING"] }]);
+    stopNotify = startNotifications(env.ctx, { cfg: { WEBHOOK_SECRET: SECRET }, notifyOptions: { retries: 0, timeoutMs: 5000 } });
   }, 120_000);
   afterAll(async () => {
+    await stopNotify?.();
+    await hooks?.close();
     await env?.cleanup();
   });
 
@@ -161,6 +173,14 @@ describe("a migration that waits for a backup's lock", () => {
       const detail = await backupDetail(env.ctx, job.id, "test");
       expect(detail.locks?.blocking.map((b) => b.pid)).toContain(migrationPid);
 
+      // On call hears of it once, with who waits and how to let it through.
+      await waitFor(async () => hooks.hooks.length > 0, 10_000);
+      const { payload, signatureValid } = hooks.hooks[0];
+      expect(signatureValid).toBe(true);
+      expect(payload).toMatchObject({ event: "backup.blocking", backup: { id: job.id, kind: "FULL" }, blocking: { pid: migrationPid, application: "migrate", table: "public.customers", mode: "AccessExclusiveLock" } });
+      expect(payload.text).toMatch(new RegExp(`^:hourglass: Vaultline default target: backup ${job.id} \\(FULL, manual\\) holds up a session: pid ${migrationPid} .* has waited \\d+ s for the backup's lock on public\\.customers \\(AccessExclusiveLock\\); \\d+ sessions wait behind it`));
+      expect(JSON.stringify(payload)).not.toMatch(/ALTER TABLE|nickname/);
+
       // The gate: a deploy now would be that migration.
       const blocked = await ask({ commitSha: "abc1234" });
       expect(blocked.allowed).toBe(false);
@@ -195,6 +215,8 @@ describe("a migration that waits for a backup's lock", () => {
       expect(mine.behind).toBeGreaterThanOrEqual(2);
       expect(mine.seconds).toBeGreaterThanOrEqual(1);
       expect((await backupDetail(env.ctx, job.id, "test")).locks?.blocked.map((b) => b.pid)).toContain(migrationPid);
+      // Once per backup, however long it held the session up.
+      expect(hooks.hooks.filter((h) => h.payload.event === "backup.blocking")).toHaveLength(1);
       // No backup runs: the gate lets the deploy through again.
       expect((await ask({ commitSha: "abc1234" })).allowed).toBe(true);
       expect((await deployState(env.ctx, { deploy: { timeoutMs: 1000 }, rollback: { timeoutMs: 1000 } }, {})).gate.allowed).toBe(true);

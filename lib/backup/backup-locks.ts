@@ -21,6 +21,9 @@ export const BACKUP_LOCK_APPLICATIONS = ["vaultline-backup", "vaultline-checksum
 /** BACKUP_LOCK_WAIT_SECONDS's default, as RESTORE_LOCK_TIMEOUT_SECONDS's. */
 export const DEFAULT_LOCK_WAIT_SECONDS = 300;
 
+/** BACKUP_BLOCKING_ALERT_SECONDS's default: a session held up this long is announced. */
+export const DEFAULT_BLOCKING_ALERT_SECONDS = 30;
+
 /** A session that waits this long for the backup's lock is logged (once). */
 const LOG_AFTER_SECONDS = 5;
 
@@ -105,12 +108,23 @@ export interface BackupLockWatch {
  * `onSample`, with every session that waited for the backup so far. Best effort
  * (startSampler): the backup never waits for a sample.
  */
-export function watchBackupLocks(url: string, o: { intervalMs: number; onSample(s: LockSample | null, blocked: Blocked[]): void; log?: typeof log }): BackupLockWatch {
+export function watchBackupLocks(
+  url: string,
+  o: {
+    intervalMs: number;
+    onSample(s: LockSample | null, blocked: Blocked[]): void;
+    /** Called once, for the first session that has waited `alertAfterSeconds` (0: never). */
+    onLongWait?(b: Blocked): void;
+    alertAfterSeconds?: number;
+    log?: typeof log;
+  },
+): BackupLockWatch {
   const jlog = o.log ?? log;
   let waiting: { sample: LockSample; ms: number } | null = null;
   const blocked = new Map<number, Blocked>();
   const logged = new Set<number>();
   let shown = false;
+  let alerted = false;
   const blockedList = () => [...blocked.values()].sort((a, b) => a.pid - b.pid);
   const sampler = startSampler(url, { application: "vaultline-backup-watch", intervalMs: o.intervalMs, what: "the backup's locks", log: jlog }, async (c, stopped) => {
     const s: LockSample = { at: new Date().toISOString(), ...(await readBackupLocks(c)) };
@@ -123,6 +137,10 @@ export function watchBackupLocks(url: string, o: { intervalMs: number; onSample(
         logged.add(b.pid);
         // Who and which table; never the statement.
         jlog.warn({ pid: b.pid, user: b.user, application: b.application, table: b.table, mode: b.mode, seconds: b.seconds, behind: b.behind }, "a session waits for the backup's lock");
+      }
+      if (!alerted && o.alertAfterSeconds && b.seconds >= o.alertAfterSeconds) {
+        alerted = true;
+        o.onLongWait?.(b);
       }
     }
     const some = s.waiting.length > 0 || s.blocking.length > 0;

@@ -70,6 +70,8 @@ export interface BackupContext {
   restoreJobs?: number;
   /** BACKUP_LOCK_WAIT_SECONDS: pg_dump's wait for a table lock another session holds (default 300; decision 175). */
   backupLockWaitSeconds?: number;
+  /** BACKUP_BLOCKING_ALERT_SECONDS: a session waiting this long for the backup's lock is announced, once per backup; 0 = never (default 30). */
+  backupBlockingAlertSeconds?: number;
   /** RESTORE_LOCK_TIMEOUT_SECONDS: an in-place restore's wait for another session's lock (default 300). */
   restoreLockTimeoutSeconds?: number;
   /** DISK_RESERVE_MB in bytes: free space a restore or drill leaves on the server's disk (server-disk.ts; default 1 GiB). Local storage has its own copy. */
@@ -105,6 +107,7 @@ export function contextFromConfig(cfg: Config, db: Db, storage: Storage = create
     restoreJobs: cfg.RESTORE_JOBS,
     restoreLockTimeoutSeconds: cfg.RESTORE_LOCK_TIMEOUT_SECONDS,
     backupLockWaitSeconds: cfg.BACKUP_LOCK_WAIT_SECONDS,
+    backupBlockingAlertSeconds: cfg.BACKUP_BLOCKING_ALERT_SECONDS,
     diskReserveBytes: cfg.DISK_RESERVE_MB * 1024 * 1024,
   };
 }

@@ -4,6 +4,7 @@
 // so the listeners live in the worker's module instance: no process-wide registry.
 import { componentLogger } from "../log";
 import type { DrillStatus } from "../validation/drill-settings";
+import type { BackupLocksDto } from "../validation/backups";
 
 export interface BackupFinished {
   type: "backup.finished";
@@ -20,7 +21,13 @@ export interface DrillFinished {
   drillId: string;
   status: Exclude<DrillStatus, "RUNNING">;
 }
-export type EngineEvent = BackupFinished | RestoreEvent | DrillFinished;
+/** A session has waited BACKUP_BLOCKING_ALERT_SECONDS for a running backup's lock (decision 175); once per backup. */
+export interface BackupBlocking {
+  type: "backup.blocking";
+  jobId: string;
+  session: BackupLocksDto["blocked"][number];
+}
+export type EngineEvent = BackupFinished | RestoreEvent | DrillFinished | BackupBlocking;
 
 type Listener = (e: EngineEvent) => Promise<void> | void;
 const listeners = new Set<Listener>();

@@ -24,7 +24,7 @@ import { StorageUnavailableError } from "./storage/types";
 import { pgDumpCompressionArgs, type PartCompression } from "./compression";
 import { databaseSizeBytes, expectedArchiveBytes } from "./size-estimate";
 import { getSettings } from "../settings";
-import { DEFAULT_LOCK_WAIT_SECONDS, isLockTimeout, watchBackupLocks, type BackupLockWatch, type LockSample } from "./backup-locks";
+import { DEFAULT_BLOCKING_ALERT_SECONDS, DEFAULT_LOCK_WAIT_SECONDS, isLockTimeout, watchBackupLocks, type BackupLockWatch, type LockSample } from "./backup-locks";
 import { lockTimeoutReason } from "../backup-locks-text";
 import type { BackupLocksDto } from "../validation/backups";
 import { exportSnapshot, snapshotChecksums, type ExportedSnapshot } from "./table-checksums";
@@ -229,6 +229,9 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
         intervalMs: lockIntervalMs,
         log: jlog,
         onSample: (s: LockSample | null, blocked) => void writeLocks(s ? { ...s, blocked } : blocked.length ? { at: null, waiting: [], blocking: [], blocked } : null),
+        // A migration held up, the application's queries behind it: announced once per backup.
+        alertAfterSeconds: ctx.backupBlockingAlertSeconds ?? DEFAULT_BLOCKING_ALERT_SECONDS,
+        onLongWait: (session) => void emitEngineEvent({ type: "backup.blocking", jobId, session }),
       });
       await hb.phase("dumping");
       const dump = spawnPgDump(ctx.targetUrl, {

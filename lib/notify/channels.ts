@@ -30,6 +30,7 @@ export const ROUTE_OF: Record<Exclude<NotifyEventType, "test">, NotificationEven
   "restore.finished": "RESTORE_FINISHED",
   "retention.pruned": "RETENTION_PRUNED",
   "deploy.blocked": "DEPLOY_BLOCKED",
+  "backup.blocking": "BACKUP_BLOCKING",
 };
 
 /** One "Send test" per channel in this window (every replica sees the same row). */

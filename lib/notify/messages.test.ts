@@ -86,6 +86,18 @@ describe("backupEventMessage", () => {
     expect(ok.payload.restore).toMatchObject({ status: "SUCCEEDED", duration: 42, safetyBackupId: "s1" });
   });
 
+  it("says which session a running backup holds up, and how to let it through, never its query", () => {
+    const session = { pid: 5151, user: "deploy", application: "release-migrate", state: "active", kind: "client backend", client: "10.0.0.9", transactionSeconds: 31, table: "public.orders", mode: "AccessExclusiveLock", seconds: 31, behind: 17 };
+    const m = backupEventMessage({ type: "backup.blocking", backup: { id: "b9", status: "RUNNING", kind: "FULL", trigger: "SCHEDULED" }, session }, NOW);
+    expect(m.text).toBe(
+      ':hourglass: Vaultline backup b9 (FULL, scheduled) holds up a session: pid 5151 (user deploy, application "release-migrate", from 10.0.0.9), active (transaction open 31 s) has waited 31 s for the backup\'s lock on public.orders (AccessExclusiveLock); 17 sessions wait behind it',
+    );
+    expect(m.severity).toBe("warning");
+    expect(m.subject).toContain("Backup b9 holds up a session on public.orders");
+    expect(m.body).toContain("Cancel the backup to let it through, or end that session: SELECT pg_terminate_backend(5151);");
+    expect(m.payload).toMatchObject({ event: "backup.blocking", backup: { id: "b9", status: "RUNNING" }, blocking: session });
+  });
+
   it("reports retention with count, size and ids", () => {
     const m = backupEventMessage({ type: "retention.pruned", count: 1, bytes: 2048n, ids: ["old1"] }, NOW);
     expect(m.text).toBe(":wastebasket: Vaultline retention pruned 1 backup (2 KiB)");

@@ -3,7 +3,8 @@
 // lay out, a subject and plain body for email, and the JSON a generic webhook receives.
 // Kept free of I/O so the wording is tested without a network.
 import { formatBytes } from "../format";
-import type { BackupKind, BackupTrigger, JobStatus, TargetRefDto } from "../validation/backups";
+import type { BackupKind, BackupLocksDto, BackupTrigger, JobStatus, TargetRefDto } from "../validation/backups";
+import { describeBlockedSession } from "../backup-locks-text";
 import { drillMessageParts, type DrillNotifyEvent, type DrillPayload } from "./drill-messages";
 
 export interface BackupSummary {
@@ -35,6 +36,8 @@ export type NotifyEvent = (
   | { type: "backup.failed"; backup: BackupSummary; attempt: number; maxAttempts: number }
   | { type: "backup.succeeded"; backup: BackupSummary }
   | { type: "backup.missed"; lastSuccessAt: Date | null; hours: number }
+  /** A session has waited long for a running backup's lock (decision 175): a migration, the application's queries behind it. */
+  | { type: "backup.blocking"; backup: BackupSummary; session: BlockedSession }
   | { type: "restore.started"; restore: RestoreSummary }
   | {
       type: "restore.finished";
@@ -48,6 +51,8 @@ export type NotifyEvent = (
   /** "Send test" on one channel: never routed, sent to that channel only. */
   | { type: "test"; channelName: string; by?: string | null }
 ) & { target?: TargetRefDto };
+
+export type BlockedSession = BackupLocksDto["blocked"][number];
 
 export type Severity = "failure" | "warning" | "success" | "info";
 
@@ -92,6 +97,8 @@ export interface WebhookPayload {
     initiatedBy: string | null;
   };
   missed?: { lastSuccessAt: string | null; hours: number };
+  /** The session a running backup holds up: who, which table and lock, how long, how many behind it; never its query. */
+  blocking?: BlockedSession;
   retention?: { count: number; bytes: number; ids: string[] };
   drill?: DrillPayload;
   deploy?: { commitSha: string; reasons: string[]; actor: string | null };
@@ -218,6 +225,28 @@ function parts(event: NotifyEvent): Parts {
         facts: backupFacts(b),
         after: reasonLines(b.failureReason),
         extra: { backup: webhookBackup(b) },
+      };
+    }
+    case "backup.blocking": {
+      const b = event.backup;
+      const what = `${b.kind}, ${TRIGGER_LABEL[b.trigger]}`;
+      const line = `backup ${b.id} (${what}) holds up a session: ${describeBlockedSession(event.session)}`;
+      const todo = `The dump holds its locks until the backup ends. Cancel the backup to let it through, or end that session: SELECT pg_terminate_backend(${event.session.pid});`;
+      return {
+        plain: `Vaultline ${line}`,
+        chat: `:hourglass: Vaultline ${slackEscape(line)}`,
+        title: `Backup ${b.id} holds up a session on ${event.session.table ?? "a table"}`,
+        severity: "warning",
+        facts: [
+          { name: "Backup", value: b.id },
+          { name: "Session", value: `pid ${event.session.pid}${event.session.application ? ` (${event.session.application})` : ""}` },
+          { name: "Table", value: event.session.table ?? "unknown" },
+          { name: "Waiting", value: humanSeconds(event.session.seconds) },
+          { name: "Behind it", value: String(event.session.behind) },
+        ],
+        after: ["", todo],
+        detail: todo,
+        extra: { backup: webhookBackup(b), blocking: event.session },
       };
     }
     case "backup.missed": {

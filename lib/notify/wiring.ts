@@ -1,5 +1,5 @@
 // Which engine happenings become notifications: backup failed (with its attempt) and
-// succeeded, restore started and finished, retention pruned, and the missed-backup alert
+// succeeded, a backup holding up a session, restore started and finished, retention pruned, and the missed-backup alert
 // checked every 5 minutes. Settings are read per event, so a change applies at once.
 // Sending never holds up a worker: deliveries run in the background and stop() waits
 // for them.
@@ -83,6 +83,10 @@ export async function eventFor(ctx: Ctx, e: EngineEvent): Promise<RoutedEvent | 
     if (job.status === "SUCCEEDED") return { type: "backup.succeeded", backup: summary(job), target: job.target };
     if (job.status === "FAILED") return { type: "backup.failed", backup: summary(job), attempt: job.attempt, maxAttempts: maxAttemptsOf(job), target: job.target };
     return null;
+  }
+  if (e.type === "backup.blocking") {
+    const job = await ctx.db.backupJob.findUnique({ where: { id: e.jobId }, include: { target: targetOf } });
+    return job ? { type: "backup.blocking", backup: summary(job), session: e.session, target: job.target } : null;
   }
   if (e.type === "drill.finished") {
     const event = await drillEventFor(ctx, e);

@@ -27,10 +27,11 @@ export const EVENT_LABELS: Record<NotificationEvent, string> = {
   RESTORE_FINISHED: "Restore done",
   RETENTION_PRUNED: "Retention pruned",
   DEPLOY_BLOCKED: "Deploy blocked",
+  BACKUP_BLOCKING: "Backup holds up a session",
 };
 
 /** What a new channel is routed for unless the form says otherwise: what someone must act on. */
-export const DEFAULT_CHANNEL_EVENTS: NotificationEvent[] = ["BACKUP_FAILED", "BACKUP_MISSED", "DRILL_FAILED", "RESTORE_FINISHED", "DEPLOY_BLOCKED"];
+export const DEFAULT_CHANNEL_EVENTS: NotificationEvent[] = ["BACKUP_FAILED", "BACKUP_MISSED", "DRILL_FAILED", "RESTORE_FINISHED", "DEPLOY_BLOCKED", "BACKUP_BLOCKING"];
 
 /** A channel that failed this many deliveries in a row is shown as failing. */
 export const FAILING_AFTER = 1;
