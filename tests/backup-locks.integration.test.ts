@@ -7,7 +7,6 @@
 //   application's queries queued behind it, and nothing said so; the backup now names it
 //   while it waits and keeps who waited, and the deploy gate holds deploys while a FULL
 //   backup of the target runs.
-import { PassThrough, type Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { makeEnv, sql, waitFor, type TestEnv } from "./support/vitest-env";
@@ -18,7 +17,7 @@ import { runGate } from "../lib/deploy/gate";
 import { deployState } from "../lib/deploy/state";
 import { gateRequestSchema, type GateRequestInput } from "../lib/validation/deploy";
 import type { Who } from "../lib/deploy/deployments";
-import type { Storage } from "../lib/backup/storage/types";
+import { gatedStorage } from "./support/gated-storage";
 import type { BackupLocksDto } from "../lib/validation/backups";
 import { startNotifications } from "../lib/notify/wiring";
 import { startHookReceiver, type HookReceiver } from "./support/receivers";
@@ -31,27 +30,6 @@ afterAll(async () => {
 });
 
 const who: Who = { actor: { type: "user", id: null, label: "ci@example.com" }, userId: null };
-
-/** A store that takes the archive only once opened: until then pg_dump, its output unread, holds its locks. */
-function gatedStorage(inner: Storage) {
-  let open!: () => void;
-  const opened = new Promise<void>((r) => (open = r));
-  const storage = new Proxy(inner, {
-    get(target, prop, receiver) {
-      if (prop === "put") {
-        return (key: string, body: Readable, opts?: Parameters<Storage["put"]>[2]) => {
-          const held = new PassThrough();
-          void opened.then(() => body.pipe(held));
-          body.once("error", (e) => held.destroy(e));
-          return target.put(key, held, opts);
-        };
-      }
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-  return { storage, open };
-}
 
 async function session(url: string, application: string) {
   const c = new pg.Client({ connectionString: url, application_name: application });

@@ -18,6 +18,7 @@ import { TypedConfirm } from "@/components/ui/typed-confirm";
 import { DiskBar } from "@/components/ui/disk-bar";
 import { TargetWhere } from "@/components/targets/target-where";
 import { RestoreLiveProgress } from "@/components/restores/restore-live-progress";
+import { SafetyBackupProgress } from "@/components/restores/safety-backup-progress";
 import { targetOrDefault, withTarget } from "@/lib/targets-client";
 
 type Names = string[] | undefined;
@@ -319,7 +320,8 @@ function RestoreProgress({ restoreId, safetyBackupId, targetName }: { restoreId:
         <span className="text-sm text-slate-600">{r?.phase ?? (active ? "waiting for a worker" : "")}</span>
         {active && <span className="ml-auto text-sm tabular-nums text-slate-500">{formatDuration(elapsedSeconds(r?.startedAt ?? r?.createdAt ?? null, null, now))}</span>}
       </div>
-      {active && <RestoreLiveProgress progress={r?.progress} activity={r?.activity} strategy={r?.strategy} />}
+      {active &&
+        (r?.phase === "safety backup" && safety ? <SafetyBackupProgress id={safety} /> : <RestoreLiveProgress progress={r?.progress} activity={r?.activity} strategy={r?.strategy} />)}
       {active && (
         <p className="text-sm text-slate-600">
           The restore runs on the server; closing this window does not stop it. Follow it on the{" "}

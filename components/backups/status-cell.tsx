@@ -17,7 +17,7 @@ export function LiveProgress({ backup, estimateBytes }: { backup: BackupDto; est
   return (
     <div className="flex min-w-0 flex-1 flex-col gap-1" data-testid="live-progress">
       <div className="flex items-center justify-between gap-2 text-xs text-slate-600">
-        <span className="truncate">{running ? (backup.phase ?? "starting") : "waiting for a worker"}</span>
+        <span className="truncate" title={backup.phase ?? undefined}>{running ? (backup.phase ?? "starting") : (backup.phase ?? "waiting for a worker")}</span>
         <span className="shrink-0 tabular-nums">{formatDuration(elapsed)}</span>
       </div>
       <Progress value={running ? fraction : 0} label={`Progress of backup ${backup.id.slice(0, 8)}`} />

@@ -6,6 +6,7 @@ import Link from "next/link";
 import { useDropKept, useKeepKeptLonger, useRestoreQuery, useUndoRestore } from "@/lib/hooks/use-restores";
 import { isActive } from "@/lib/hooks/use-backups";
 import { RestoreLiveProgress } from "@/components/restores/restore-live-progress";
+import { SafetyBackupProgress } from "@/components/restores/safety-backup-progress";
 import { StatusBadge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Skeleton } from "@/components/ui/skeleton";
@@ -225,7 +226,11 @@ export function RestoreDetail({ id }: { id: string }) {
       {isActive(r.status) && (
         <div className="flex flex-col gap-2 rounded-md border border-slate-200 px-3 py-2" data-testid="restore-running">
           <p className="text-sm text-slate-700">{r.phase ?? "waiting for a worker"}</p>
-          <RestoreLiveProgress progress={r.progress} activity={r.activity} strategy={r.strategy} />
+          {r.phase === "safety backup" && r.safetyBackupId ? (
+            <SafetyBackupProgress id={r.safetyBackupId} />
+          ) : (
+            <RestoreLiveProgress progress={r.progress} activity={r.activity} strategy={r.strategy} />
+          )}
         </div>
       )}
       {r.failureReason && (

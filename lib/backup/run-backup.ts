@@ -112,8 +112,22 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
 
   const abort = new AbortController();
   opts.signal?.addEventListener("abort", () => abort.abort(opts.signal!.reason), { once: true });
-  const waiting = async (why: string) => {
-    await ctx.db.backupJob.updateMany({ where: { id: jobId, status: "QUEUED" }, data: { heartbeatAt: new Date(), phase: why } });
+  const waiting = async (why: string, waitingFor: string | null = null) => {
+    await ctx.db.$executeRaw`
+      UPDATE "BackupJob" SET "heartbeatAt" = now(), phase = ${why}, "updatedAt" = now(),
+             metadata = CASE WHEN ${waitingFor}::text IS NULL THEN metadata - 'waitingFor' ELSE jsonb_set(metadata, '{waitingFor}', to_jsonb(${waitingFor}::text)) END
+       WHERE id = ${jobId} AND status = 'QUEUED'`;
+  };
+  // Which backup holds the target's lock, by name (decision 176): a restore's safety backup
+  // waiting behind a nightly one must say so, and which one to cancel to go ahead.
+  const waitingForBackup = async () => {
+    const other = await ctx.db.backupJob.findFirst({
+      where: { targetId: first.targetId, status: "RUNNING", id: { not: jobId } },
+      orderBy: { startedAt: "asc" },
+      select: { id: true, kind: true, trigger: true, phase: true },
+    });
+    if (!other) return waiting("waiting for another backup");
+    return waiting(`waiting for backup ${other.id} (${other.kind} ${other.trigger.toLowerCase().replace("_", "-")}, ${other.phase ?? "starting"}) to finish`, other.id);
   };
 
   // One backup per target at a time (locked by the target's id); others of that target wait
@@ -123,7 +137,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
   try {
     lock = await waitBackupLock(ctx.appDatabaseUrl, first.targetId, {
       signal: abort.signal,
-      onWait: () => waiting("waiting for another backup"),
+      onWait: waitingForBackup,
     });
     if (!opts.insideDestructiveOperation) await waitForNoRestore(ctx, abort.signal, () => waiting("waiting for a restore to finish"));
   } catch (e) {
@@ -142,6 +156,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     await lock.release();
     return { status: "SKIPPED" };
   }
+  await ctx.db.$executeRaw`UPDATE "BackupJob" SET metadata = metadata - 'waitingFor' WHERE id = ${jobId} AND metadata ? 'waitingFor'`;
   const job = await ctx.db.backupJob.findUniqueOrThrow({ where: { id: jobId }, include: { initiatedBy: true } });
   const keys = keysForJob(ctx, { id: job.id, createdAt: job.createdAt });
   const hb = startHeartbeat(ctx, jobId, abort);
