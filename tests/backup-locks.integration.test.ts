@@ -195,7 +195,13 @@ describe("a migration that waits for a backup's lock", () => {
       expect((await backupDetail(env.ctx, job.id, "test")).locks?.blocked.map((b) => b.pid)).toContain(migrationPid);
       // Once per backup, however long it held the session up.
       expect(hooks.hooks.filter((h) => h.payload.event === "backup.blocking")).toHaveLength(1);
-      // No backup runs: the gate lets the deploy through again.
+      // No backup dumps: the gate lets the deploy through again, also past a backup whose dump
+      // is over (its files part, its manifest hold no table).
+      const filesPart = await env.db.backupJob.create({ data: { kind: "FULL", trigger: "SCHEDULED", status: "RUNNING", phase: "archiving files", startedAt: new Date(), metadata: { phases: [] } } });
+      expect((await ask({ commitSha: "abc1234" })).allowed).toBe(true);
+      await env.db.backupJob.update({ where: { id: filesPart.id }, data: { phase: "dumping" } });
+      expect((await ask({ commitSha: "abc1234" })).reasons.join(" ")).toContain(`Backup ${filesPart.id} of default is running (dumping`);
+      await env.db.backupJob.update({ where: { id: filesPart.id }, data: { status: "CANCELLED", phase: "cancelled", completedAt: new Date() } });
       expect((await ask({ commitSha: "abc1234" })).allowed).toBe(true);
       expect((await deployState(env.ctx, { deploy: { timeoutMs: 1000 }, rollback: { timeoutMs: 1000 } }, {})).gate.allowed).toBe(true);
     } finally {

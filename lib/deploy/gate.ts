@@ -57,13 +57,16 @@ export async function resolveGateRequest<Q extends { target?: string; maxAgeMinu
   };
 }
 
+/** A running backup's phases in which its dump holds (or is about to take) its table locks; after them (the files part, the manifest) it holds none. */
+const DUMP_PHASES = ["starting", "inspecting database", "dumping"];
+
 /**
- * A FULL backup of the target that is running now, other than `except`: its dump holds a
+ * A FULL backup of the target that is dumping now, other than `except`: its dump holds a
  * share lock on every table until it ends (decision 175).
  */
 export async function runningDump(ctx: Pick<BackupContext, "db">, targetId: string, except: string | null) {
   return ctx.db.backupJob.findFirst({
-    where: { targetId, kind: "FULL", status: "RUNNING", ...(except ? { id: { not: except } } : {}) },
+    where: { targetId, kind: "FULL", status: "RUNNING", OR: [{ phase: null }, { phase: { in: DUMP_PHASES } }], ...(except ? { id: { not: except } } : {}) },
     orderBy: { startedAt: "asc" },
     select: { id: true, phase: true, startedAt: true, trigger: true },
   });
@@ -194,9 +197,9 @@ export async function runGate(ctx: BackupContext, body: GateRequest, who: Who): 
   // call waited for is already a reason while it runs.
   if (req.duringBackup === "block") {
     let dumping = await runningDump(ctx, req.targetId, pendingId);
-    const left = Math.floor((waitUntil - Date.now()) / 1000);
-    if (dumping && left > 0) {
-      await waitForBackup(ctx, dumping.id, left);
+    // With waitSeconds, until no dump holds the tables (the files part and the manifest hold none).
+    while (dumping && Date.now() + 1000 <= waitUntil) {
+      await new Promise((r) => setTimeout(r, 1000));
       dumping = await runningDump(ctx, req.targetId, pendingId);
     }
     if (dumping) reasons.push(dumpingReason(dumping, req.targetName));
