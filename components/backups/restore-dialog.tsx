@@ -13,7 +13,7 @@ import { useRestorePreviewQuery, useStartRestore, isActive, type RestorePreview 
 import { useRestoreQuery } from "@/lib/hooks/use-restores";
 import { useNow } from "@/lib/hooks/use-now";
 import { elapsedSeconds, formatBytes, formatDateTimeUtc, formatDuration, shortId } from "@/lib/format";
-import { RESTORE_WORD } from "@/lib/validation/restores";
+import { RESTORE_WORD, SAFETY_BACKUP_PHASE } from "@/lib/validation/restores";
 import { TypedConfirm } from "@/components/ui/typed-confirm";
 import { DiskBar } from "@/components/ui/disk-bar";
 import { TargetWhere } from "@/components/targets/target-where";
@@ -321,7 +321,7 @@ function RestoreProgress({ restoreId, safetyBackupId, targetName }: { restoreId:
         {active && <span className="ml-auto text-sm tabular-nums text-slate-500">{formatDuration(elapsedSeconds(r?.startedAt ?? r?.createdAt ?? null, null, now))}</span>}
       </div>
       {active &&
-        (r?.phase === "safety backup" && safety ? <SafetyBackupProgress id={safety} /> : <RestoreLiveProgress progress={r?.progress} activity={r?.activity} strategy={r?.strategy} />)}
+        (r?.phase === SAFETY_BACKUP_PHASE && safety ? <SafetyBackupProgress id={safety} /> : <RestoreLiveProgress progress={r?.progress} activity={r?.activity} strategy={r?.strategy} />)}
       {active && (
         <p className="text-sm text-slate-600">
           The restore runs on the server; closing this window does not stop it. Follow it on the{" "}

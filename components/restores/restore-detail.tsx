@@ -12,7 +12,7 @@ import { Button } from "@/components/ui/button";
 import { Skeleton } from "@/components/ui/skeleton";
 import { useToast } from "@/components/ui/toast";
 import { formatDateTimeUtc, formatDuration, shortId } from "@/lib/format";
-import { DROP_WORD, UNDO_WORD } from "@/lib/validation/restores";
+import { DROP_WORD, SAFETY_BACKUP_PHASE, UNDO_WORD } from "@/lib/validation/restores";
 import { TypedConfirmDialog } from "@/components/ui/typed-confirm-dialog";
 import { useCan } from "@/components/user-context";
 import { TargetBadge } from "@/components/targets/target-badge";
@@ -226,7 +226,7 @@ export function RestoreDetail({ id }: { id: string }) {
       {isActive(r.status) && (
         <div className="flex flex-col gap-2 rounded-md border border-slate-200 px-3 py-2" data-testid="restore-running">
           <p className="text-sm text-slate-700">{r.phase ?? "waiting for a worker"}</p>
-          {r.phase === "safety backup" && r.safetyBackupId ? (
+          {r.phase === SAFETY_BACKUP_PHASE && r.safetyBackupId ? (
             <SafetyBackupProgress id={r.safetyBackupId} />
           ) : (
             <RestoreLiveProgress progress={r.progress} activity={r.activity} strategy={r.strategy} />

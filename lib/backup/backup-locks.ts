@@ -11,6 +11,7 @@
 import type pg from "pg";
 import { componentLogger } from "../log";
 import { startSampler } from "./pg-client";
+import { SESSIONS_JSON } from "./server-activity";
 import type { BackupLocksDto, LockSessionDto } from "../validation/backups";
 
 const log = componentLogger("backup-locks");
@@ -67,10 +68,7 @@ const SAMPLE = `
          (SELECT l.mode FROM pg_locks l WHERE l.pid = w.pid AND NOT l.granted LIMIT 1) AS mode,
          (SELECT count(*)::int FROM waiting x WHERE w.pid = ANY(x.by)) AS behind,
          CASE WHEN w.pid = ANY(o.pids) THEN (
-           SELECT coalesce(json_agg(json_build_object(
-                    'pid', bp, 'user', b.usename, 'application', nullif(b.application_name, ''), 'state', b.state,
-                    'kind', b.backend_type, 'client', host(b.client_addr),
-                    'transactionSeconds', round(extract(epoch FROM clock_timestamp() - b.xact_start)::numeric, 1)) ORDER BY bp), '[]')
+           SELECT ${SESSIONS_JSON}
              FROM unnest(w.by) AS bp LEFT JOIN pg_stat_activity b ON b.pid = bp
             WHERE NOT bp = ANY(o.pids)) END AS held_by
     FROM waiting w, ours o

@@ -54,7 +54,7 @@ import { audit, type Actor } from "../audit";
 import { ApiError, notFound } from "../errors";
 import { getBoss, QUEUES, wakeLocalWorkers } from "../queue";
 import { componentLogger } from "../log";
-import { DROP_WORD, RESTORE_WORD, UNDO_WORD } from "../validation/restores";
+import { DROP_WORD, RESTORE_WORD, SAFETY_BACKUP_PHASE, UNDO_WORD } from "../validation/restores";
 import { migrate } from "../migrate";
 import { ACTIVE_JOB_STATUSES } from "../validation/backups";
 import { pipeline } from "node:stream/promises";
@@ -461,7 +461,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     stage = "safety";
     signal.throwIfAborted();
     if (current.safetyBackupId) {
-      await phase("safety backup");
+      await phase(SAFETY_BACKUP_PHASE);
       const s = await runBackup(ctx, current.safetyBackupId, { insideDestructiveOperation: true });
       if (s.status !== "SUCCEEDED") throw new RefusedError(`The safety backup failed (${s.failureReason ?? s.status}); the restore did not run`);
     }

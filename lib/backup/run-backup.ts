@@ -120,7 +120,9 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
   };
   // Which backup holds the target's lock, by name (decision 176): a restore's safety backup
   // waiting behind a nightly one must say so, and which one to cancel to go ahead.
+  let waitedForBackup = false;
   const waitingForBackup = async () => {
+    waitedForBackup = true;
     const other = await ctx.db.backupJob.findFirst({
       where: { targetId: first.targetId, status: "RUNNING", id: { not: jobId } },
       orderBy: { startedAt: "asc" },
@@ -156,7 +158,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     await lock.release();
     return { status: "SKIPPED" };
   }
-  await ctx.db.$executeRaw`UPDATE "BackupJob" SET metadata = metadata - 'waitingFor' WHERE id = ${jobId} AND metadata ? 'waitingFor'`;
+  if (waitedForBackup) await ctx.db.$executeRaw`UPDATE "BackupJob" SET metadata = metadata - 'waitingFor' WHERE id = ${jobId}`;
   const job = await ctx.db.backupJob.findUniqueOrThrow({ where: { id: jobId }, include: { initiatedBy: true } });
   const keys = keysForJob(ctx, { id: job.id, createdAt: job.createdAt });
   const hb = startHeartbeat(ctx, jobId, abort);

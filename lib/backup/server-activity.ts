@@ -55,6 +55,15 @@ interface Row {
   blockers: Blocker[] | null;
 }
 
+/**
+ * The sessions `bp` (a pid) with `b` (their pg_stat_activity row) as a JSON array of LockSessionDto:
+ * what finds and ends a session, never its query. The backup's lock watch names them the same way.
+ */
+export const SESSIONS_JSON = `coalesce(json_agg(json_build_object(
+                    'pid', bp, 'user', b.usename, 'application', nullif(b.application_name, ''), 'state', b.state,
+                    'kind', b.backend_type, 'client', host(b.client_addr),
+                    'transactionSeconds', round(extract(epoch FROM clock_timestamp() - b.xact_start)::numeric, 1)) ORDER BY bp), '[]')`;
+
 // Run in the database the restore works in: a progress row's relid is an OID there. Another
 // session of the same restore (a parallel job's index build that an FK waits for) is not a
 // blocker worth naming.
@@ -63,10 +72,7 @@ const ACTIVITY = `
          p.phase, p.blocks_total, p.blocks_done, p.tuples_total, p.tuples_done,
          (SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = p.relid) AS relation,
          CASE WHEN a.wait_event_type = 'Lock' THEN (
-           SELECT coalesce(json_agg(json_build_object(
-                    'pid', bp, 'user', b.usename, 'application', nullif(b.application_name, ''), 'state', b.state,
-                    'kind', b.backend_type, 'client', host(b.client_addr),
-                    'transactionSeconds', round(extract(epoch FROM clock_timestamp() - b.xact_start)::numeric, 1)) ORDER BY bp), '[]')
+           SELECT ${SESSIONS_JSON}
              FROM unnest(pg_blocking_pids(a.pid)) AS bp
              LEFT JOIN pg_stat_activity b ON b.pid = bp
             WHERE NOT (coalesce(b.application_name, '') = $1 AND b.datname IS NOT DISTINCT FROM current_database())

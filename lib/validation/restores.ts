@@ -1,8 +1,11 @@
 // Restore shapes shared by the browser and the API.
 import { z } from "zod";
 import { suppliedPrivateKeySchema } from "./keys";
-import type { TargetRefDto } from "./backups";
+import type { LockSessionDto, TargetRefDto } from "./backups";
 import { targetSelectorSchema } from "./target-selector";
+
+/** The restore's phase while its safety backup runs (the pages show that backup's own progress then). */
+export const SAFETY_BACKUP_PHASE = "safety backup";
 
 /** GET /api/restores: a page of one target's restores (omitted = `default`). */
 export const listRestoresSchema = z.object({
@@ -149,7 +152,7 @@ export interface RestoreActivityDto {
     phase: string | null;
     done: number | null;
     total: number | null;
-    waitingFor: { pid: number; user: string | null; application: string | null; state: string | null; kind: string | null; client: string | null; transactionSeconds: number | null }[];
+    waitingFor: LockSessionDto[];
   }[];
   items: { made: number; of: number } | null;
 }
