@@ -1,7 +1,7 @@
 // The files part of a FULL backup (uploads directory) as a streamed tar, and its safe
 // extraction. tar-stream is built on streamx, so both directions are bridged to Node
 // streams through async iteration rather than Node's pipeline().
-import { constants } from "node:fs";
+import { constants, type BigIntStats } from "node:fs";
 import { access, chmod, chown, lstat, mkdir, open, readdir, realpath, stat, utimes, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -162,13 +162,13 @@ async function addDirectory(pack: tar.Pack, root: Buffer, abs: Buffer, at: Entry
     if (at.shown === "" && notTheApplications(entry.name.toString("utf8"))) continue;
     const childAbs = Buffer.concat([abs, SLASH, entry.name]);
     const child = childPath(at, entry.name);
-    const st = await lstat(childAbs).catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? null : Promise.reject(e)));
+    const st = await lstat(childAbs, { bigint: true }).catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? null : Promise.reject(e)));
     if (!st) {
       vanished(report, child.shown);
       continue;
     }
     if (st.isDirectory()) {
-      await addEntry(pack, { name: `${child.shown}/`, type: "directory", mode: st.mode & MODE_BITS, mtime: st.mtime, uid: st.uid, gid: st.gid, ...paxOf(child) });
+      await addEntry(pack, { name: `${child.shown}/`, type: "directory", ...ownerModeTime(st), ...paxOf(child) });
       await addDirectory(pack, root, childAbs, child, report);
     } else if (st.isFile()) {
       await addFile(pack, childAbs, child, report);
@@ -196,6 +196,21 @@ async function addDirectory(pack: tar.Pack, root: Buffer, abs: Buffer, at: Entry
  * that group can no longer read them. Archives from before keep only the permissions.
  */
 const MODE_BITS = 0o7777;
+
+/**
+ * An entry's owner, mode bits and time as its tar header keeps them. The time is the whole
+ * second the entry was last written in, as GNU tar truncates it, read in nanoseconds: Node's
+ * `stat().mtime` rounds to the nearest millisecond, so a file written in the last half
+ * millisecond of a second came back a second later than it was.
+ */
+export function ownerModeTime(st: BigIntStats): { mode: number; mtime: Date; uid: number; gid: number } {
+  return {
+    mode: Number(st.mode) & MODE_BITS,
+    mtime: new Date(Number(st.mtimeNs / 1_000_000_000n) * 1000),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+  };
+}
 
 function addEntry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -230,9 +245,9 @@ const ZEROS = Buffer.alloc(64 * 1024);
 
 async function addOpenFile(pack: tar.Pack, fh: FileHandle, at: EntryPath, report: FilesReport): Promise<void> {
   const rel = at.shown;
-  const st = await fh.stat();
+  const st = await fh.stat({ bigint: true });
   // The header promises a size; read exactly that much even if the file grows meanwhile.
-  const size = st.size;
+  const size = Number(st.size);
   let settle!: (err?: Error | null) => void;
   const finished = new Promise<void>((ok, fail) => {
     settle = (err) => (err ? fail(new Error(`file changed while archiving: ${rel} (${err.message})`)) : ok());
@@ -240,7 +255,7 @@ async function addOpenFile(pack: tar.Pack, fh: FileHandle, at: EntryPath, report
   // Awaited below; a reader that stops early destroys the pack first, and that is no crash.
   finished.catch(() => undefined);
   // Throws once the pack is destroyed (its reader gone): the walk stops there.
-  const sink = pack.entry({ name: rel, type: "file", size, mode: st.mode & MODE_BITS, mtime: st.mtime, uid: st.uid, gid: st.gid, ...paxOf(at) }, (err) => settle(err));
+  const sink = pack.entry({ name: rel, type: "file", size, ...ownerModeTime(st), ...paxOf(at) }, (err) => settle(err));
   // A reader that fails first (a storage write) destroys the pack with its error, and the
   // entry being written emits it too: unheard, that 'error' would end the worker's process.
   // The callback above has it.
@@ -260,9 +275,9 @@ async function addOpenFile(pack: tar.Pack, fh: FileHandle, at: EntryPath, report
   }
   sink.end(undefined);
   await finished;
-  const after = await fh.stat();
+  const after = await fh.stat({ bigint: true });
   if (read < size) report.noteChanged(rel, `cut short while it was read: ${read} of ${size} bytes; archived with ${size - read} bytes of zeros at its end`);
-  else if (after.size !== size || after.mtimeMs !== st.mtimeMs) report.noteChanged(rel, "written to while it was read; archived as read");
+  else if (after.size !== st.size || after.mtimeNs !== st.mtimeNs) report.noteChanged(rel, "written to while it was read; archived as read");
 }
 
 /** Resolves when input (a tar stream) is fully written into extract, or rejects with input's error. */
