@@ -5,7 +5,7 @@
 // extension's, and schemas Vaultline leaves out of a backup are left out here too.
 import { createHash } from "node:crypto";
 import type pg from "pg";
-import { withClient } from "./pg-client";
+import { withClient, type Session } from "./pg-client";
 import { readRoleDefinitions, type RoleDefinition } from "./role-definitions";
 
 export const OBJECT_KINDS = [
@@ -338,7 +338,7 @@ async function snapshotOn(client: pg.Client, excludeSchemas: string[], policyRol
 }
 
 /** The database's catalogue now, an ACL equal to its owner's defaults written as null, with the definitions of the roles it needs. */
-export async function catalogSnapshot(url: string, excludeSchemas: string[] = []): Promise<CatalogSnapshot> {
+export async function catalogSnapshot(url: Session, excludeSchemas: string[] = []): Promise<CatalogSnapshot> {
   return withClient(
     url,
     async (client) => {

@@ -6,7 +6,7 @@
 // another collation its text sorts, compares and is indexed differently.
 import type pg from "pg";
 import { quoteLiteral as lit } from "./quote";
-import { withClient } from "./pg-client";
+import { withClient, type Session } from "./pg-client";
 
 export type DatabaseLocale = {
   encoding: string;
@@ -31,7 +31,7 @@ export async function readDatabaseLocale(c: pg.ClientBase, db?: string): Promise
 }
 
 /** The locale of the database at url (the backup records it in its manifest). */
-export function databaseLocaleAt(url: string): Promise<DatabaseLocale> {
+export function databaseLocaleAt(url: Session): Promise<DatabaseLocale> {
   return withClient(url, (c) => readDatabaseLocale(c));
 }
 

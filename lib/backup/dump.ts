@@ -8,7 +8,7 @@ import path from "node:path";
 import { Transform, type Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
-import { newClient } from "./pg-client";
+import { withClient, type Session } from "./pg-client";
 import { databaseHost, libpqConnection } from "./libpq";
 import type { TableRows } from "./row-counts";
 import { PgToolError, isPipeError, killTool, spawnTool, type SpawnToolOptions } from "./pg-process";
@@ -85,15 +85,15 @@ export async function pgDumpVersion(binDir?: string, now = Date.now()): Promise<
   }
 }
 
-export async function serverVersion(url: string): Promise<PgVersion> {
-  const client = await newClient(url, { connectionTimeoutMillis: 10_000 });
-  try {
-    await client.connect();
-    const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
-    return parseServerVersionNum(Number(rows[0].v));
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+export async function serverVersion(url: Session): Promise<PgVersion> {
+  return withClient(
+    url,
+    async (client) => {
+      const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+      return parseServerVersionNum(Number(rows[0].v));
+    },
+    "vaultline-inspect",
+  );
 }
 
 export type Compatibility = { ok: true } | { ok: false; reason: string };

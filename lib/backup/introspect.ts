@@ -1,7 +1,8 @@
 // What a database looks like, recorded in each manifest and compared before a restore:
 // its tables and column types, its Prisma migration history, and rough row counts.
 import { createHash } from "node:crypto";
-import { withClient } from "./pg-client";
+import type pg from "pg";
+import { withClient, type Session } from "./pg-client";
 import type { PrismaMigrationRow } from "./manifest";
 import { quoteIdent } from "./quote";
 
@@ -17,7 +18,7 @@ const SYSTEM_SCHEMA_FILTER = `n.nspname NOT IN ('pg_catalog', 'information_schem
 /** Rows above this estimate are reported from statistics instead of count(*). */
 const EXACT_COUNT_LIMIT = 1_000_000;
 
-export async function schemaSnapshot(url: string): Promise<SchemaSnapshot> {
+export async function schemaSnapshot(url: Session): Promise<SchemaSnapshot> {
   return withClient(url, async (c) => {
     // format_type gives the declared type with modifiers ("character varying(40)"), which is
     // what a drift report should show; relkind r/p = ordinary and partitioned tables.
@@ -68,9 +69,9 @@ export function prismaSchema(url: string): string {
 }
 
 /** The `_prisma_migrations` rows, oldest first; null when the database has no such table. */
-export async function prismaMigrationRows(url: string): Promise<PrismaMigrationRow[] | null> {
+export async function prismaMigrationRows(url: string, session: Session = url): Promise<PrismaMigrationRow[] | null> {
   const schema = prismaSchema(url);
-  return withClient(url, async (c) => {
+  return withClient(session, async (c) => {
     const { rows: exists } = await c.query<{ t: string | null }>("SELECT to_regclass($1) AS t", [
       `${quoteIdent(schema)}."_prisma_migrations"`,
     ]);
@@ -102,39 +103,49 @@ export async function prismaMigrationRows(url: string): Promise<PrismaMigrationR
  * Rows per table ("schema.table"): exact count(*) for tables the statistics call small,
  * the planner's estimate for big ones (or when counting takes too long).
  */
-export async function tableRowEstimates(url: string, opts: { countTimeoutMs?: number; exact?: boolean } = {}): Promise<Record<string, number>> {
+export async function tableRowEstimates(url: Session, opts: { countTimeoutMs?: number; exact?: boolean } = {}): Promise<Record<string, number>> {
   return withClient(url, async (c) => {
     // relpages, not pg_total_relation_size(): the latter takes a lock and would queue
-    // behind a migration's exclusive lock; the counts below are bounded by the timeout.
+    // behind a migration's exclusive lock; the counts below are bounded by the timeout, which
+    // a shared session gets back at the end (SET LOCAL would need a transaction that one
+    // count's timeout would abort).
     await c.query(`SET statement_timeout = ${Math.max(1, Math.floor(opts.countTimeoutMs ?? 10_000))}`);
-    const { rows } = await c.query<{ nsp: string; rel: string; est: number; bytes: string }>(`
-      SELECT n.nspname AS nsp, cl.relname AS rel, cl.reltuples::float8 AS est,
-             (cl.relpages::bigint * current_setting('block_size')::bigint)::text AS bytes
-        FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace
-       WHERE cl.relkind IN ('r', 'p') AND ${SYSTEM_SCHEMA_FILTER}
-       ORDER BY 1, 2`);
-    const out: Record<string, number> = {};
-    for (const r of rows) {
-      const name = `${r.nsp}.${r.rel}`;
-      const estimate = Math.max(0, Math.round(r.est));
-      // reltuples is -1 for a never-analysed table; then size decides whether counting is cheap.
-      // `exact: false`: the planner's numbers only (a restore's record of the database it replaces).
-      const small = opts.exact !== false && (r.est >= 0 ? r.est < EXACT_COUNT_LIMIT : Number(r.bytes) < 256 * 1024 * 1024);
-      if (!small) {
-        out[name] = estimate;
-        continue;
-      }
-      try {
-        const { rows: n } = await c.query<{ n: string }>(
-          `SELECT count(*)::text AS n FROM ${quoteIdent(r.nsp)}.${quoteIdent(r.rel)}`,
-        );
-        out[name] = Number(n[0].n);
-      } catch {
-        out[name] = estimate;
-      }
+    try {
+      return await estimatesOn(c, opts);
+    } finally {
+      if (typeof url !== "string") await c.query("SET statement_timeout = 0");
     }
-    return out;
   });
+}
+
+async function estimatesOn(c: pg.Client, opts: { exact?: boolean }): Promise<Record<string, number>> {
+  const { rows } = await c.query<{ nsp: string; rel: string; est: number; bytes: string }>(`
+    SELECT n.nspname AS nsp, cl.relname AS rel, cl.reltuples::float8 AS est,
+           (cl.relpages::bigint * current_setting('block_size')::bigint)::text AS bytes
+      FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace
+     WHERE cl.relkind IN ('r', 'p') AND ${SYSTEM_SCHEMA_FILTER}
+     ORDER BY 1, 2`);
+  const out: Record<string, number> = {};
+  for (const r of rows) {
+    const name = `${r.nsp}.${r.rel}`;
+    const estimate = Math.max(0, Math.round(r.est));
+    // reltuples is -1 for a never-analysed table; then size decides whether counting is cheap.
+    // `exact: false`: the planner's numbers only (a restore's record of the database it replaces).
+    const small = opts.exact !== false && (r.est >= 0 ? r.est < EXACT_COUNT_LIMIT : Number(r.bytes) < 256 * 1024 * 1024);
+    if (!small) {
+      out[name] = estimate;
+      continue;
+    }
+    try {
+      const { rows: n } = await c.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM ${quoteIdent(r.nsp)}.${quoteIdent(r.rel)}`,
+      );
+      out[name] = Number(n[0].n);
+    } catch {
+      out[name] = estimate;
+    }
+  }
+  return out;
 }
 
 /** Schemas Vaultline leaves out of backups of a database (pg-boss's queue in its own). */

@@ -66,7 +66,15 @@ export async function newClient(url: string, extra: Omit<pg.ClientConfig, "conne
   return c;
 }
 
-export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>, applicationName?: string): Promise<T> {
+/**
+ * A target: its URL (a session is opened for `fn` and closed after), or a session already
+ * open, which `fn` shares and leaves open — a backup's inspection runs its queries one after
+ * another on one session rather than on one each (decision 178).
+ */
+export type Session = string | pg.Client;
+
+export async function withClient<T>(url: Session, fn: (c: pg.Client) => Promise<T>, applicationName?: string): Promise<T> {
+  if (typeof url !== "string") return fn(url);
   const c = await connectSession(url, applicationName);
   try {
     return await fn(c);

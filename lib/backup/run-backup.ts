@@ -11,6 +11,8 @@ import { currentKey, manifestEncryption } from "./keyring";
 import { keysForJob, manifestDigest, serializeManifest, type Manifest, type ManifestPart, type TableChecksums } from "./manifest";
 import { catalogSnapshot } from "./catalog-snapshot";
 import { excludedSchemas, prismaMigrationRows, schemaHash, schemaSnapshot, tableRowEstimates, withoutSchemas } from "./introspect";
+import { withClient } from "./pg-client";
+import { connectionRoomAt, connectionRoomProblem, FULL_BACKUP_SESSIONS, isTooManyConnections } from "./connection-room";
 import { databaseHost, databaseName } from "./libpq";
 import { CancelledError, TimeoutError, removeOrphanedUploads, startHeartbeat } from "./jobs";
 import { tryDestructiveLock, waitBackupLock, type HeldLock } from "./locks";
@@ -43,6 +45,11 @@ export interface RunOptions {
 
 export type RunResult = { status: "SUCCEEDED" | "FAILED" | "CANCELLED" | "SKIPPED"; failureReason?: string };
 
+/** A session refused past the start's count: the application's pool grew meanwhile, or another tool's. */
+const TOO_MANY_CONNECTIONS_HINT =
+  `the server refused one of the backup's sessions. A FULL backup holds up to ${FULL_BACKUP_SESSIONS} sessions on the target at once; ` +
+  "Settings → Targets → Test connection says which limit is short now (the role's or the database's CONNECTION LIMIT, or max_connections). A scheduled backup is retried.";
+
 /** Turns any failure into the one sentence an operator reads at 3 a.m. */
 export function humanReason(e: unknown): string {
   if (e instanceof CancelledError || e instanceof TimeoutError) return e.message;
@@ -53,7 +60,7 @@ export function humanReason(e: unknown): string {
   const first = scrubPasswords((err?.message ?? String(e)).split("\n")[0]);
   // Vaultline's own session in the dump's snapshot (the table checksums) meets a standby's
   // conflicts too; pg_dump's reason carries the hint already (reasonFromStderr).
-  const hint = recoveryConflictHint(first);
+  const hint = recoveryConflictHint(first) ?? (isTooManyConnections(e) ? TOO_MANY_CONNECTIONS_HINT : null);
   return (hint && !first.includes(hint) ? `${first} — ${hint}` : first).slice(0, 1500);
 }
 
@@ -205,7 +212,8 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     // The pooler probe first and alone: another session of ours through the same pooler could
     // take the server session it waits to see shared.
     const pooled = full ? await sharesServerSessions(ctx.targetUrl) : false;
-    const [compat, commitSha, encryptionKey, compression, expectedBytes] = await Promise.all([
+    const [room, compat, commitSha, encryptionKey, compression, expectedBytes] = await Promise.all([
+      full ? connectionRoomAt(ctx.targetUrl) : null,
       full ? checkDumpCompatibility(ctx.targetUrl, ctx.pgBinDir) : null,
       resolveCommit(job.commitSha, ctx.appCommitSha, ctx.appRepoDir),
       // One key for the whole bundle, even if a rotation happens meanwhile.
@@ -214,6 +222,9 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
       full && ctx.storage.kind === "s3" ? expectedArchiveBytes(ctx.db, ctx.targetUrl, first.targetId) : null,
     ]);
     if (compat && !compat.ok) throw new Error(compat.reason);
+    // Room for every session the dump holds at once, before any is opened (decision 178).
+    const roomReason = room && connectionRoomProblem(room, FULL_BACKUP_SESSIONS, "A FULL backup");
+    if (roomReason) throw new Error(roomReason);
     const poolerReason = poolerProblem(pooled, "backup");
     if (poolerReason) throw new Error(poolerReason);
     const pgDumpVersion = compat ? compat.pgDump.full : "not used";
@@ -221,16 +232,23 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     const excluded = excludedSchemas(ctx.targetUrl, ctx.appDatabaseUrl);
     // Inspection runs beside the dump rather than before it (it is ~0.2 s of catalogue
     // queries and row counts, bounded by their own timeouts); the manifest waits for both.
+    // One session, its queries one after another: seven side by side took seven of the
+    // server's connections at the dump's start (decision 178). The row counts go last.
     const inspection = abortable(
-      Promise.all([
-        schemaSnapshot(ctx.targetUrl),
-        prismaMigrationRows(ctx.targetUrl),
-        full ? tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 5000 }) : Promise.resolve(null),
-        serverVersion(ctx.targetUrl),
-        full ? catalogSnapshot(ctx.targetUrl, excluded) : Promise.resolve(undefined),
-        databaseLocaleAt(ctx.targetUrl),
-        full ? databaseSizeBytes(ctx.targetUrl) : Promise.resolve(null),
-      ]),
+      withClient(
+        ctx.targetUrl,
+        async (c) => {
+          const version = await serverVersion(c);
+          const locale = await databaseLocaleAt(c);
+          const size = full ? await databaseSizeBytes(c) : null;
+          const schema = await schemaSnapshot(c);
+          const catalog = full ? await catalogSnapshot(c, excluded) : undefined;
+          const prisma = await prismaMigrationRows(ctx.targetUrl, c);
+          const rows = full ? await tableRowEstimates(c, { countTimeoutMs: 5000 }) : null;
+          return [schema, prisma, rows, version, catalog, locale, size] as const;
+        },
+        "vaultline-inspect",
+      ),
       abort.signal,
     );
     inspection.catch(() => {});

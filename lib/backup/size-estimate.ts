@@ -3,25 +3,28 @@
 // tuples and free space that a compressed custom-format archive never carries, so it is
 // the safe bound; the previous archive × headroom covers a database whose size cannot be
 // read (no permission on a managed service). The larger of the two wins.
-import { newClient } from "./pg-client";
+import { withClient, type Session } from "./pg-client";
 import type { Db } from "../db";
 
 /** Growth allowed between two backups before the estimate from the last one could run short. */
 export const PREVIOUS_ARCHIVE_HEADROOM = 4;
 
-export async function databaseSizeBytes(url: string): Promise<number | null> {
-  const client = await newClient(url, { connectionTimeoutMillis: 10_000 });
-  try {
-    await client.connect();
-    // By SET, not as a startup parameter, which connection poolers refuse (decision 148).
-    await client.query("SET statement_timeout = 10000");
-    const { rows } = await client.query<{ n: string }>("SELECT pg_database_size(current_database())::text AS n");
-    return Number(rows[0].n);
-  } catch {
-    return null;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+export async function databaseSizeBytes(url: Session): Promise<number | null> {
+  return withClient(
+    url,
+    async (client) => {
+      // By SET, not as a startup parameter, which connection poolers refuse (decision 148); a
+      // shared session gets its lifted timeout back.
+      await client.query("SET statement_timeout = 10000");
+      try {
+        const { rows } = await client.query<{ n: string }>("SELECT pg_database_size(current_database())::text AS n");
+        return Number(rows[0].n);
+      } finally {
+        if (typeof url !== "string") await client.query("SET statement_timeout = 0");
+      }
+    },
+    "vaultline-inspect",
+  ).catch(() => null);
 }
 
 export function estimateArchiveBytes(databaseBytes: number | null, previousArchiveBytes: number | null): number | null {

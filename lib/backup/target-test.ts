@@ -13,6 +13,7 @@ import { newClient } from "./pg-client";
 import { poolerProblem, sharesServerSessions } from "./pooler";
 import { parseServerVersionNum, pgDumpVersion, type PgVersion } from "./dump";
 import { quoteIdent } from "./quote";
+import { connectionRoomProblem, FULL_BACKUP_SESSIONS, readConnectionRoom, tightestLimit } from "./connection-room";
 import { describeSetting, grantToSet, settingsNotCarriable } from "./db-settings";
 import { searchPathProblems, searchPathWarning } from "./search-path-probe";
 
@@ -32,6 +33,7 @@ export type TargetCheck =
   | "backup.tables"
   | "backup.row_security"
   | "backup.large_objects"
+  | "backup.connections"
   | "in_place.writable"
   | "in_place.create"
   | "in_place.database_owner"
@@ -218,7 +220,27 @@ async function backupReasons(c: pg.Client, f: RoleFacts): Promise<TargetTestReas
               : `ALTER ROLE ${u} SUPERUSER; -- or GRANT SELECT ON LARGE OBJECT <oid>, … TO ${u}; for each of the ${los.length}`,
         },
   );
+
+  // Sessions now: the application's pool may hold more at the hour of the backup (decision 178).
+  const room = await readConnectionRoom(c);
+  const short = connectionRoomProblem(room, FULL_BACKUP_SESSIONS, "A FULL backup");
+  const limit = tightestLimit(room, FULL_BACKUP_SESSIONS);
+  out.push(
+    short
+      ? { check: "backup.connections", ok: false, message: short.replace(/ Nothing was started\.$/, ""), ...(limit?.fix.startsWith("ALTER") ? { grant: limit.fix } : {}) }
+      : { check: "backup.connections", ok: true, message: `Room for the ${FULL_BACKUP_SESSIONS} sessions a FULL backup holds at once (${roomSummary(room)}).` },
+  );
   return out;
+}
+
+/** The limits that bind this role, each with its free sessions now. */
+function roomSummary(r: Awaited<ReturnType<typeof readConnectionRoom>>): string {
+  const parts: string[] = [];
+  if (!r.superuser && r.roleLimit !== null) parts.push(`${r.user}: ${r.roleLimit - r.roleInUse} of ${r.roleLimit} free`);
+  if (!r.superuser && r.databaseLimit !== null) parts.push(`${r.database}: ${r.databaseLimit - r.databaseInUse} of ${r.databaseLimit} free`);
+  const usable = r.maxConnections - (r.superuser ? 0 : r.reserved);
+  parts.push(`server: ${usable - r.serverInUse} of ${usable} free`);
+  return parts.join("; ");
 }
 
 /** A standby takes no writes: neither restore can run, whatever the role may do (decision 144). */

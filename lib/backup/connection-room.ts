@@ -1,0 +1,131 @@
+// Room on the server for the sessions a FULL backup opens at once (decision 178). A role
+// made for backups often has a CONNECTION LIMIT, a database may have one, and a small managed
+// server's max_connections is often nearly taken by the application's pool. The server
+// refuses the session past a limit ("too many connections for role …"): the backup failed
+// with that line alone, naming neither how many it needs nor who holds the rest; and the
+// watch of its locks, which is best effort, was silently not opened. Now the room is read
+// before anything is opened, and a backup without enough of it is refused with the numbers.
+import type pg from "pg";
+import { quoteIdent } from "./quote";
+import { withClient } from "./pg-client";
+
+/**
+ * The sessions a FULL backup holds at once while it dumps: pg_dump, the session holding its
+ * snapshot (where the table checksums run), the watch of its locks, and the inspection
+ * (catalogue, row counts, locale, size) on one session. Before the dump, at most three: the
+ * pooler probe's two, then this count, the version check and, for S3, the size estimate.
+ * `tests/connection-room.integration.test.ts` runs a backup under a role limited to exactly
+ * this many and checks that each of them was open, so a session added anywhere fails it.
+ */
+export const FULL_BACKUP_SESSIONS = 4;
+
+export interface ConnectionRoom {
+  user: string;
+  database: string;
+  /** A superuser is bound by neither CONNECTION LIMIT and may use the reserved slots. */
+  superuser: boolean;
+  /** The role's CONNECTION LIMIT (null: none) and its other sessions now. */
+  roleLimit: number | null;
+  roleInUse: number;
+  /** The database's CONNECTION LIMIT (null: none) and the other sessions on it now. */
+  databaseLimit: number | null;
+  databaseInUse: number;
+  maxConnections: number;
+  /** Slots only a superuser (or, from PostgreSQL 16, pg_use_reserved_connections) may take. */
+  reserved: number;
+  serverInUse: number;
+  /** The other sessions by user and application, most first (for the reason). */
+  holders: { user: string; application: string; database: string; count: number }[];
+}
+
+// Client sessions only (autovacuum, WAL senders and background workers have slots of their
+// own). A role without pg_read_all_stats sees other users' sessions without their
+// backend_type: those with a database and a user are counted as clients.
+const CLIENT = `a.pid <> pg_backend_pid() AND coalesce(a.backend_type = 'client backend', a.datid IS NOT NULL AND a.usesysid IS NOT NULL)`;
+
+const ROOM = `
+  SELECT current_user AS "user", current_database() AS database, r.rolsuper AS superuser,
+         nullif(r.rolconnlimit, -1) AS "roleLimit", nullif(d.datconnlimit, -1) AS "databaseLimit",
+         current_setting('max_connections')::int AS "maxConnections",
+         current_setting('superuser_reserved_connections')::int
+           + coalesce(nullif(current_setting('reserved_connections', true), '')::int, 0) AS reserved,
+         (SELECT count(*) FROM pg_stat_activity a WHERE ${CLIENT} AND a.usesysid = r.oid)::int AS "roleInUse",
+         (SELECT count(*) FROM pg_stat_activity a WHERE ${CLIENT} AND a.datid = d.oid)::int AS "databaseInUse",
+         (SELECT count(*) FROM pg_stat_activity a WHERE ${CLIENT})::int AS "serverInUse",
+         (SELECT coalesce(json_agg(h ORDER BY h.count DESC, h.user, h.application), '[]')
+            FROM (SELECT coalesce(a.usename, '?') AS "user", coalesce(nullif(a.application_name, ''), '(no name)') AS application,
+                         coalesce(a.datname, '') AS database, count(*)::int AS count
+                    FROM pg_stat_activity a WHERE ${CLIENT} GROUP BY 1, 2, 3) h) AS holders
+    FROM pg_roles r, pg_database d
+   WHERE r.rolname = current_user AND d.datname = current_database()`;
+
+export async function readConnectionRoom(c: pg.Client): Promise<ConnectionRoom> {
+  return (await c.query<ConnectionRoom>(ROOM)).rows[0];
+}
+
+/** The room on `url`'s server, read on a session of its own that is closed before it answers. */
+export function connectionRoomAt(url: string): Promise<ConnectionRoom> {
+  return withClient(url, readConnectionRoom, "vaultline-inspect");
+}
+
+const sessions = (n: number) => `${n} session${n === 1 ? "" : "s"}`;
+
+function heldBy(holders: ConnectionRoom["holders"], keep: (h: ConnectionRoom["holders"][number]) => boolean): string {
+  const mine = holders.filter(keep);
+  if (mine.length === 0) return "";
+  const shown = mine.slice(0, 3).map((h) => `${h.count} ${h.user}/${h.application}`);
+  return ` (${shown.join(", ")}${mine.length > 3 ? `, and ${mine.length - 3} more` : ""})`;
+}
+
+/** Which limit leaves the fewest sessions free, how many, and what raises it. Null: none binds. */
+export function tightestLimit(room: ConnectionRoom, need: number): { free: number; said: string; fix: string } | null {
+  const found: { free: number; said: string; fix: string }[] = [];
+  const role = quoteIdent(room.user);
+  const db = quoteIdent(room.database);
+  if (!room.superuser && room.roleLimit !== null) {
+    found.push({
+      free: room.roleLimit - room.roleInUse,
+      said: `${room.user} may have ${sessions(room.roleLimit)} (its CONNECTION LIMIT) and has ${room.roleInUse} open${heldBy(room.holders, (h) => h.user === room.user)}`,
+      fix: `ALTER ROLE ${role} CONNECTION LIMIT ${room.roleInUse + need};`,
+    });
+  }
+  if (!room.superuser && room.databaseLimit !== null) {
+    found.push({
+      free: room.databaseLimit - room.databaseInUse,
+      said: `${room.database} takes ${sessions(room.databaseLimit)} (its CONNECTION LIMIT) and has ${room.databaseInUse} open${heldBy(room.holders, (h) => h.database === room.database)}`,
+      fix: `ALTER DATABASE ${db} CONNECTION LIMIT ${room.databaseInUse + need};`,
+    });
+  }
+  const usable = room.maxConnections - (room.superuser ? 0 : room.reserved);
+  found.push({
+    free: usable - room.serverInUse,
+    said:
+      `the server takes ${sessions(room.maxConnections)} (max_connections)` +
+      (room.superuser || room.reserved === 0 ? "" : `, ${room.reserved} of them reserved for superusers,`) +
+      ` and has ${room.serverInUse} open${heldBy(room.holders, () => true)}`,
+    fix: `raise max_connections (a server restart) or lower the application's connection pool`,
+  });
+  const tightest = found.sort((a, b) => a.free - b.free)[0];
+  return tightest.free < need ? { ...tightest, free: Math.max(0, tightest.free) } : null;
+}
+
+/**
+ * Why `doing` (which opens `need` sessions at once) cannot run now, or null when there is
+ * room. Sessions counted are the server's now: the application's pool may grow meanwhile.
+ */
+export function connectionRoomProblem(room: ConnectionRoom, need: number, doing: string): string | null {
+  const t = tightestLimit(room, need);
+  if (!t) return null;
+  const fix = t.fix.startsWith("ALTER") ? `Run ${t.fix}` : t.fix.charAt(0).toUpperCase() + t.fix.slice(1);
+  return (
+    `${doing} opens up to ${sessions(need)} on ${room.database} at once, and there is room for ${t.free} now: ${t.said}. ` +
+    `${fix}, or close sessions, then try again. Nothing was started.`
+  );
+}
+
+/** The server refused a session for a limit of its own (SQLSTATE 53300, or its words through pg_dump). */
+export function isTooManyConnections(e: unknown): boolean {
+  const err = e as { code?: string; message?: string } | null;
+  if (err?.code === "53300") return true;
+  return /too many connections for (role|database)|sorry, too many clients already|remaining connection slots are reserved/.test(String(err?.message ?? e));
+}
