@@ -7,12 +7,18 @@
 // the watch of its locks, which is best effort.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { adminUrl, makeEnv, sql, type TestEnv } from "./support/vitest-env";
 import { buildAppDatabase } from "./support/app-fixture";
-import { runBackup, humanReason } from "../lib/backup/run-backup";
+import { runBackup } from "../lib/backup/run-backup";
 import { FULL_BACKUP_SESSIONS } from "../lib/backup/connection-room";
+import { toolPath } from "../lib/backup/tool-path";
 import { testTargetConnection } from "../lib/backup/target-test";
 import { previewRestore } from "../lib/backup/preview";
+import { catalogFingerprint } from "./support/catalog-fingerprint";
+import { fullBackup, restore } from "./support/restore-steps";
 import { stopBosses } from "../lib/queue";
 import { updateSettings } from "../lib/settings";
 
@@ -153,14 +159,111 @@ describe("a FULL backup and the server's connection limits", () => {
     expect(fine.canBackup).toBe(true);
   });
 
-  it("a session refused later (the pool grew meanwhile) says what the backup holds and where to look", () => {
-    const e = Object.assign(new Error(`too many connections for role "${ROLE}"`), { code: "53300" });
-    expect(humanReason(e)).toBe(
-      `too many connections for role "${ROLE}" — the server refused one of the backup's sessions. A FULL backup holds up to ${FULL_BACKUP_SESSIONS} sessions on the target at once; ` +
-        "Settings → Targets → Test connection says which limit is short now (the role's or the database's CONNECTION LIMIT, or max_connections). A scheduled backup is retried.",
+  it("a session refused after the count (the pool grew meanwhile) fails the backup with the limit that binds now", async () => {
+    await limitRole(FULL_BACKUP_SESSIONS + 1);
+    // pg_dump held back until the test says go, so that the application's pool can fill the
+    // role's last slots between the count and pg_dump's login; it says when it has exited.
+    const bin = mkdtempSync(path.join(tmpdir(), "vaultline-held-pg-dump-"));
+    const real = await toolPath("pg_dump");
+    const go = path.join(bin, "go");
+    const exited = path.join(bin, "exited");
+    writeFileSync(
+      path.join(bin, "pg_dump"),
+      `#!/bin/sh\ncase "$*" in *--version*) exec ${real} "$@" ;; esac\nwhile [ ! -f ${go} ]; do sleep 0.01; done\n${real} "$@"\nrc=$?\ntouch ${exited}\nexit $rc\n`,
     );
-    // Through pg_dump, whose words arrive without the code.
-    expect(humanReason(new Error("pg_dump failed: connection to server failed: FATAL:  sorry, too many clients already"))).toContain("A FULL backup holds up to");
-    expect(humanReason(new Error("relation does not exist"))).toBe("relation does not exist");
+    chmodSync(path.join(bin, "pg_dump"), 0o755);
+    const held: pg.Client[] = [];
+    const watcher = new pg.Client({ connectionString: adminUrl() });
+    await watcher.connect();
+    try {
+      const job = await env.db.backupJob.create({ data: { kind: "FULL", trigger: "MANUAL", metadata: { phases: [] } } });
+      const running = runBackup({ ...env.ctx, targetUrl: url, pgBinDir: bin }, job.id);
+      // The count is behind once the snapshot's session is open.
+      while ((await watcher.query("SELECT 1 FROM pg_stat_activity WHERE usename = $1 AND application_name = 'vaultline-checksums'", [ROLE])).rowCount === 0) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      // The application's pool takes every slot left, and each the backup frees (its
+      // inspection ends), until pg_dump has tried to log in.
+      const take = async () => {
+        const c = new pg.Client({ connectionString: url, application_name: "puma" });
+        c.on("error", () => undefined);
+        if (await c.connect().then(() => true, () => false)) held.push(c);
+        else await new Promise((r) => setTimeout(r, 2));
+      };
+      for (let i = 0; i < 50; i++) await take();
+      writeFileSync(go, "");
+      while (!existsSync(exited)) await take();
+      const r = await running;
+      expect(r.status).toBe("FAILED");
+      expect(r.failureReason).toMatch(new RegExp(`^pg_dump failed: .*too many connections for role "${ROLE}"\\. `));
+      const now = new RegExp(
+        `A FULL backup holds up to ${FULL_BACKUP_SESSIONS} sessions on the target at once\\. A scheduled backup is retried\\. ` +
+          `Now ${ROLE} may have ${FULL_BACKUP_SESSIONS + 1} sessions \\(its CONNECTION LIMIT\\) and has (\\d+) open \\((\\d+) ${ROLE}/puma\\)\\. ` +
+          `Run ALTER ROLE "${ROLE}" CONNECTION LIMIT (\\d+); to make room\\. Settings → Targets → Test connection counts the room\\.$`,
+      ).exec(r.failureReason!);
+      expect(now).not.toBeNull();
+      const [, open, puma, alter] = now!.map(Number);
+      expect([puma, alter]).toEqual([open, open + FULL_BACKUP_SESSIONS]);
+      expect(open).toBeGreaterThanOrEqual(FULL_BACKUP_SESSIONS + 1 - 2);
+    } finally {
+      for (const c of held) await c.end();
+      await watcher.end();
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 });
+
+describe("a restore beside the live database under a CONNECTION LIMIT", () => {
+  const OWNER = "vl_conn_owner";
+  let renv: TestEnv;
+  let ownerUrl: string;
+
+  beforeAll(async () => {
+    await sql(adminUrl(), `DROP ROLE IF EXISTS ${OWNER}; CREATE ROLE ${OWNER} LOGIN CREATEDB PASSWORD 'pw'`);
+    renv = await makeEnv({ seed: false, overrides: { restoreStrategy: "swap", restoreJobs: 4 } });
+    const db = new URL(renv.targetUrl).pathname.slice(1);
+    // As a managed server gives it: the database owned by the application's role, which restores it.
+    await sql(adminUrl(), `ALTER DATABASE "${db}" OWNER TO ${OWNER}; GRANT pg_signal_backend TO ${OWNER}`);
+    const u = new URL(renv.targetUrl);
+    u.username = OWNER;
+    u.password = "pw";
+    ownerUrl = u.toString();
+    await sql(
+      ownerUrl,
+      `CREATE SCHEMA shop;
+       CREATE TABLE shop.orders (id int PRIMARY KEY, customer text NOT NULL, total numeric(10,2));
+       INSERT INTO shop.orders SELECT g, md5(g::text), g / 100.0 FROM generate_series(1, 200000) g;
+       CREATE INDEX ON shop.orders (customer);
+       CREATE VIEW shop.big_orders AS SELECT * FROM shop.orders WHERE total > 1000;
+       CREATE TABLE shop.events (at date NOT NULL, what text) PARTITION BY RANGE (at);
+       CREATE TABLE shop.events_2026 PARTITION OF shop.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+       INSERT INTO shop.events SELECT '2026-01-01'::date + (g % 300), 'e' || g FROM generate_series(1, 50000) g;`,
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await renv?.cleanup();
+    await sql(adminUrl(), `DROP OWNED BY ${OWNER}; DROP ROLE IF EXISTS ${OWNER}`).catch(() => undefined);
+  });
+
+  it("RESTORE_JOBS 4 under a limit of 4 (which failed the restore at its indexes) loads with 2, says so, and restores exactly", async () => {
+    const env = { ...renv, targetUrl: ownerUrl, ctx: { ...renv.ctx, targetUrl: ownerUrl } };
+    const before = await catalogFingerprint(sql, ownerUrl);
+    const backupId = await fullBackup(env);
+    await sql(ownerUrl, "DELETE FROM shop.orders WHERE id % 7 = 0; DROP VIEW shop.big_orders");
+    await sql(adminUrl(), `ALTER ROLE ${OWNER} CONNECTION LIMIT 4`);
+    try {
+      const { status, row } = await restore(env, backupId);
+      expect(row.failureReason).toBeNull();
+      expect(status).toBe("SUCCEEDED");
+      expect(row.warnings).toEqual([
+        `Loaded with 2 jobs, not RESTORE_JOBS 4: ${OWNER} may have 4 sessions (its CONNECTION LIMIT) and has 0 open, and 4 jobs hold 6 sessions at once ` +
+          `(with pg_restore's leader and the watch). Slower, not different. ALTER ROLE "${OWNER}" CONNECTION LIMIT 6; gives it room for all 4.`,
+      ]);
+    } finally {
+      await sql(adminUrl(), `ALTER ROLE ${OWNER} CONNECTION LIMIT -1`);
+    }
+    expect(await catalogFingerprint(sql, ownerUrl)).toEqual(before);
+  });
+});
+

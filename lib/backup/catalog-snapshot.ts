@@ -356,7 +356,7 @@ export async function catalogSnapshot(url: Session, excludeSchemas: string[] = [
  * manifest written before decision 147 holds an explicit ACL equal to the defaults as text.
  * (Past the large-object limit, a record's large objects are one hash and stay as recorded.)
  */
-export async function catalogBesideRecord(url: string, excludeSchemas: string[], recorded: CatalogSnapshot): Promise<{ live: CatalogSnapshot; recorded: CatalogSnapshot }> {
+export async function catalogBesideRecord(url: Session, excludeSchemas: string[], recorded: CatalogSnapshot): Promise<{ live: CatalogSnapshot; recorded: CatalogSnapshot }> {
   return withClient(
     url,
     async (client) => ({ live: await snapshotOn(client, excludeSchemas, recorded.policyRolesByName === true), recorded: { ...recorded, objects: await withDefaultAclsAsNull(client, recorded.objects) } }),

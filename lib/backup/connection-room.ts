@@ -77,8 +77,14 @@ function heldBy(holders: ConnectionRoom["holders"], keep: (h: ConnectionRoom["ho
   return ` (${shown.join(", ")}${mine.length > 3 ? `, and ${mine.length - 3} more` : ""})`;
 }
 
-/** Which limit leaves the fewest sessions free, how many, and what raises it. Null: none binds. */
+/** Which limit leaves the fewest sessions free, how many, and what raises it. Null: it leaves `need`. */
 export function tightestLimit(room: ConnectionRoom, need: number): { free: number; said: string; fix: string } | null {
+  const t = tightest(room, need);
+  return t.free < need ? { ...t, free: Math.max(0, t.free) } : null;
+}
+
+/** The limit that leaves the fewest sessions free now, with what raises it by `need` (for its ALTER). */
+function tightest(room: ConnectionRoom, need: number): { free: number; said: string; fix: string } {
   const found: { free: number; said: string; fix: string }[] = [];
   const role = quoteIdent(room.user);
   const db = quoteIdent(room.database);
@@ -105,8 +111,25 @@ export function tightestLimit(room: ConnectionRoom, need: number): { free: numbe
       ` and has ${room.serverInUse} open${heldBy(room.holders, () => true)}`,
     fix: `raise max_connections (a server restart) or lower the application's connection pool`,
   });
-  const tightest = found.sort((a, b) => a.free - b.free)[0];
-  return tightest.free < need ? { ...tightest, free: Math.max(0, tightest.free) } : null;
+  return found.sort((a, b) => a.free - b.free)[0];
+}
+
+/** Where the room is counted before the next try. */
+export const ROOM_ADVICE = "Settings → Targets → Test connection counts the room.";
+
+/**
+ * `reason` (a session refused by the server), with what the work holds and, read on a
+ * session of its own once the work's are closed, the limit that binds: "now vl_bk may have 4
+ * sessions (its CONNECTION LIMIT) and has 3 open (3 vl_bk/puma)", with the ALTER that makes
+ * room for `need` sessions more when given. Best effort: a server
+ * still full leaves the reason without it.
+ */
+export async function withConnectionRoom(reason: string, url: string, holds: string, need?: number): Promise<string> {
+  const room = await connectionRoomAt(url).catch(() => null);
+  const t = room && tightest(room, need ?? 1);
+  const fix = !t || need === undefined ? "" : t.fix.startsWith("ALTER") ? ` Run ${t.fix} to make room.` : ` ${t.fix.charAt(0).toUpperCase()}${t.fix.slice(1)}.`;
+  const now = t ? ` Now ${t.said}.${fix}` : "";
+  return `${reason.replace(/\.?$/, ".")} ${holds}${now} ${ROOM_ADVICE}`;
 }
 
 /**
@@ -128,4 +151,30 @@ export function isTooManyConnections(e: unknown): boolean {
   const err = e as { code?: string; message?: string } | null;
   if (err?.code === "53300") return true;
   return /too many connections for (role|database)|sorry, too many clients already|remaining connection slots are reserved/.test(String(err?.message ?? e));
+}
+
+/**
+ * Sessions a restore beside the live database holds beside its RESTORE_JOBS loaders: the
+ * leader pg_restore that builds the indexes with them, and the watch of its sessions.
+ */
+export const RESTORE_SESSIONS_BESIDE_JOBS = 2;
+
+/**
+ * RESTORE_JOBS for this restore, fewer when the server's limits leave no room for them all
+ * (a restore is slower with fewer, never wrong), with the note that says so. Best effort: a
+ * count that cannot be read keeps them all.
+ */
+export async function fitRestoreJobs(url: string, jobs: number): Promise<{ jobs: number; note: string | null }> {
+  const room = await connectionRoomAt(url).catch(() => null);
+  const t = room && tightestLimit(room, jobs + RESTORE_SESSIONS_BESIDE_JOBS);
+  if (!t) return { jobs, note: null };
+  const fitted = Math.max(1, t.free - RESTORE_SESSIONS_BESIDE_JOBS);
+  if (fitted >= jobs) return { jobs, note: null };
+  const fix = t.fix.startsWith("ALTER") ? `${t.fix} gives it room for all ${jobs}` : `${t.fix.charAt(0).toUpperCase()}${t.fix.slice(1)} to give it room for all ${jobs}`;
+  return {
+    jobs: fitted,
+    note:
+      `Loaded with ${fitted} job${fitted === 1 ? "" : "s"}, not RESTORE_JOBS ${jobs}: ${t.said}, and ${jobs} jobs hold ${jobs + RESTORE_SESSIONS_BESIDE_JOBS} sessions at once ` +
+      `(with pg_restore's leader and the watch). Slower, not different. ${fix}.`,
+  };
 }

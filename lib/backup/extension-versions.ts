@@ -18,7 +18,7 @@
 import { Transform, type TransformCallback } from "node:stream";
 import { archiveInt, readArchiveHead } from "./archive-offsets";
 import { short, type CatalogSnapshot } from "./catalog-snapshot";
-import { withClient } from "./pg-client";
+import { withClient, type Session } from "./pg-client";
 import { quoteLiteral } from "./quote";
 
 export interface ExtensionVersionPlan {
@@ -58,7 +58,7 @@ export function recordedVersions(
 }
 
 /** For each of the backup's extensions whose version is not the server's default: what the restore makes of it. */
-export async function planExtensionVersions(targetUrl: string, catalog: CatalogSnapshot | null): Promise<ExtensionVersionPlan[]> {
+export async function planExtensionVersions(targetUrl: Session, catalog: CatalogSnapshot | null): Promise<ExtensionVersionPlan[]> {
   const names = Object.keys(catalog?.objects.extensions ?? {});
   if (!catalog || !names.length) return [];
   const { offered, defaults, liveSchemas } = await withClient(

@@ -16,7 +16,8 @@ import { measureTempSpace, tempSpaceProblem } from "./temp-space";
 import { slotsWarning } from "./replication-slots";
 import { extensionVersionNote, planExtensionVersions } from "./extension-versions";
 import { searchPathProblems, searchPathWarning } from "./search-path-probe";
-import { withClient } from "./pg-client";
+import { withClient, type Session } from "./pg-client";
+import { onServer } from "./swap";
 import { DEFAULT_DISK_RESERVE_BYTES, planServerDisk, serverDiskProblem, serverFacts } from "./server-disk";
 import { filesDiskProblem, planFilesDisk } from "./files-disk";
 import { findMissingDatabase, missingDatabaseWords, type MissingDatabase } from "./missing-database";
@@ -215,15 +216,15 @@ export async function previewRestore(appCtx: BackupContext, backupId: string): P
   const verify = await verifyBackupObjects(ctx, job);
   // Not knowing (the server itself unreachable) is left to the preview's own reads to say.
   const missing = await findMissingDatabase(ctx.targetUrl).catch(() => null);
-  if (missing) return previewIntoMissing(ctx, job, verify, missing, await serverLacks(ctx, verify.manifest ?? null));
+  if (missing) return previewIntoMissing(ctx, job, verify, missing, await serverLacks(ctx.targetUrl, verify.manifest ?? null));
   return buildPreview(ctx, job, verify);
 }
 
 /** The roles the backup needs that the target's server lacks (decision 171); null when none. */
-async function rolesMissing(ctx: BackupContext, manifest: Manifest | null): Promise<MissingRoles | null> {
+async function rolesMissing(target: Session, manifest: Manifest | null): Promise<MissingRoles | null> {
   const catalog = manifestCatalog(manifest);
   if (!catalog) return null;
-  const m = await findMissingRoles(ctx.targetUrl, catalog.roles, catalog.roleDefinitions ?? []);
+  const m = await findMissingRoles(target, catalog.roles, catalog.roleDefinitions ?? []);
   return m.creatable.length || m.unknown.length ? m : null;
 }
 
@@ -236,14 +237,13 @@ interface ServerLacks {
 }
 
 /** What the target's server lacks of what the backup needs: roles, tablespaces, extension packages. */
-async function serverLacks(ctx: BackupContext, manifest: Manifest | null): Promise<ServerLacks> {
+async function serverLacks(target: Session, manifest: Manifest | null): Promise<ServerLacks> {
   const catalog = manifestCatalog(manifest);
-  const [missingRoles, missingTablespaces, unavailableExtensions] = await Promise.all([
-    rolesMissing(ctx, manifest),
-    findMissingTablespaces(ctx.targetUrl, catalog?.tablespaces ?? []),
-    findUnavailableExtensions(ctx.targetUrl, Object.keys(catalog?.objects.extensions ?? {})),
-  ]);
-  return { missingRoles, missingTablespaces, unavailableExtensions };
+  return onServer(target, async (c) => ({
+    missingRoles: await rolesMissing(c, manifest),
+    missingTablespaces: await findMissingTablespaces(c, catalog?.tablespaces ?? []),
+    unavailableExtensions: await findUnavailableExtensions(c, Object.keys(catalog?.objects.extensions ?? {})),
+  }));
 }
 
 /** The preview from an already-run verification (the restore verifies once, not twice). */
@@ -262,16 +262,23 @@ export async function buildPreview(
   // same pooler, which can take the server session it waits to see shared (decision 148; the
   // pooler test failed 1 run in 3 while the preview's reads ran beside it).
   const cap = await (opts.capabilities ?? probeTarget(ctx.targetUrl, roles ?? []));
-  const [lacks, rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, [searchPath, facts]] = await Promise.all([
-    serverLacks(ctx, manifest),
-    schemaSnapshot(ctx.targetUrl),
-    prismaMigrationRows(ctx.targetUrl),
-    tableRowEstimates(ctx.targetUrl, { countTimeoutMs: 3000, exact: opts.exactCounts }),
-    backupCatalog ? catalogBesideRecord(ctx.targetUrl, excluded, backupCatalog) : Promise.resolve(null),
-    planExtensionVersions(ctx.targetUrl, backupCatalog),
-    // One session for both; not knowing the server's disk does not stop a preview.
-    withClient(ctx.targetUrl, async (c) => [await searchPathProblems(c, excluded), await serverFacts(c).catch(() => null)] as const, "vaultline-preview"),
-  ]);
+  // One session, its reads one after another: side by side they took nine of the server's
+  // connections, and a role with a CONNECTION LIMIT failed its restore at random (decision
+  // 178). The row counts, the slowest, go last; not knowing the server's disk does not stop a preview.
+  const [lacks, rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, [searchPath, facts]] = await withClient(
+    ctx.targetUrl,
+    async (c) => {
+      const lacks = await serverLacks(c, manifest);
+      const rawLive = await schemaSnapshot(c);
+      const liveMigrations = await prismaMigrationRows(ctx.targetUrl, c);
+      const liveCatalog = backupCatalog ? await catalogBesideRecord(c, excluded, backupCatalog) : null;
+      const extensionVersions = await planExtensionVersions(c, backupCatalog);
+      const probed = [await searchPathProblems(c, excluded), await serverFacts(c).catch(() => null)] as const;
+      const rawLiveRows = await tableRowEstimates(c, { countTimeoutMs: 3000, exact: opts.exactCounts });
+      return [lacks, rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, probed] as const;
+    },
+    "vaultline-preview",
+  );
   const targetIsVaultline = ctx.targetUrl === ctx.appDatabaseUrl;
   const strategy = chooseStrategy(cap, { targetIsVaultline, setting: ctx.restoreStrategy ?? "auto", keepHours: ctx.restoreKeepPreviousHours ?? 24 });
   // Only the swap restore with more than one job spools the archive (temp-space.ts).

@@ -33,6 +33,7 @@ import { Prisma } from "../generated/prisma/client";
 import { applyArchive } from "./apply-archive";
 import { recoverFilesSwaps, swapInFiles } from "./files-swap";
 import { runBackup, humanReason } from "./run-backup";
+import { fitRestoreJobs, FULL_BACKUP_SESSIONS, isTooManyConnections, RESTORE_SESSIONS_BESIDE_JOBS, ROOM_ADVICE, withConnectionRoom } from "./connection-room";
 import { flushAuditMirror } from "./mirror";
 import { reconcileFromStorage, restoreRowData, writeRestoreRecord, type RestoreRecord } from "./reconcile";
 import { destructiveKeys, DESTRUCTIVE_NAME, LOCK_DESTRUCTIVE, tryDestructiveLock, waitDestructiveLock, waitLock, type HeldLock } from "./locks";
@@ -439,8 +440,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
       const copyProblem = copyProblems(cap);
       if (copyProblem) throw new RefusedError(copyProblem);
     }
-    const jobs = ctx.restoreJobs ?? 2;
-    const spools = strategy !== "in-place" && jobs > 1;
+    let jobs = ctx.restoreJobs ?? 2;
+    let spools = strategy !== "in-place" && jobs > 1;
     const { manifest: _m, ...built } = await previewed;
     const preview = { ...built, verified: { ...built.verified, ok: verify.ok, reason: verify.reason ?? null } };
     await save({ preview, strategy, ownership: requested });
@@ -481,6 +482,16 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
       await phase("restoring beside the live database");
       // Again: the safety backup may have taken some of that disk.
       if (spools) await refuseWithoutTempSpace(dbPart);
+      // As many loaders as the server's connection limits leave room for (decision 178).
+      if (spools) {
+        const fitted = await fitRestoreJobs(ctx.targetUrl, jobs);
+        if (fitted.note) {
+          warnings.push(fitted.note);
+          rlog.warn({ jobs: fitted.jobs, restoreJobs: jobs }, "fewer restore jobs: the server's connection limits leave no room for all");
+        }
+        jobs = fitted.jobs;
+        spools = jobs > 1;
+      }
       try {
         guardDisk(preview.plan?.serverDisk);
         await createFreshDatabase(ctx.targetUrl, names);
@@ -691,7 +702,13 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // failure could be for. A disk failure's reason named one, and read as the cause.
     const waits = stage === "applying" ? describeWaits(lastWaiting, { minSeconds: 1 }) : [];
     const stopped = failureMessage(stage, current.strategy ?? null, signal.aborted && stage !== "replaced" ? signal.reason : e);
-    const waited = waits.length ? `${stopped} When it stopped, the restore had ${waits.join("; ")}.` : stopped;
+    const waited0 = waits.length ? `${stopped} When it stopped, the restore had ${waits.join("; ")}.` : stopped;
+    // The server refused one of its sessions (a CONNECTION LIMIT, a full max_connections):
+    // said with the limit that binds, read once the restore's own sessions are closed.
+    const waited =
+      isTooManyConnections(e) && !waited0.includes(ROOM_ADVICE)
+        ? await withConnectionRoom(waited0, ctx.targetUrl, `A restore holds several sessions on the server at once: its safety backup ${FULL_BACKUP_SESSIONS}, its loading up to RESTORE_JOBS + ${RESTORE_SESSIONS_BESIDE_JOBS} beside the live database.`)
+        : waited0;
     // A database this restore made goes again, so the failure leaves the server as it was.
     const undone = created && stage !== "replaced" ? await dropCreatedDatabase(ctx.targetUrl, created.shape) : null;
 

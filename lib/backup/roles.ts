@@ -1,20 +1,18 @@
 // Making the roles a backup recorded (role-definitions.ts) on the target's server, and
 // dropping them again when the restore that made them fails (decision 171).
 import { quoteIdent } from "./quote";
-import { serverClient } from "./swap";
+import { onServer, serverClient } from "./swap";
+import type { Session } from "./pg-client";
 import { createRolesSql, missingRolesFrom, type MissingRoles, type RoleDefinition } from "./role-definitions";
 
 /** Which of the roles the backup names and defines the server at url lacks. */
-export async function findMissingRoles(targetUrl: string, named: string[], defs: RoleDefinition[]): Promise<MissingRoles> {
-  const c = await serverClient(targetUrl);
-  try {
+export async function findMissingRoles(target: Session, named: string[], defs: RoleDefinition[]): Promise<MissingRoles> {
+  return onServer(target, async (c) => {
     const all = [...new Set([...named, ...defs.map((d) => d.name)])];
     const { rows } = await c.query<{ rolname: string }>("SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY($1::text[])", [all]);
     const { rows: v } = await c.query<{ n: number }>("SELECT current_setting('server_version_num')::int AS n");
     return missingRolesFrom(new Set(rows.map((r) => r.rolname)), named, defs, v[0].n);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
+  });
 }
 
 /**

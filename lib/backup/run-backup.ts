@@ -12,7 +12,7 @@ import { keysForJob, manifestDigest, serializeManifest, type Manifest, type Mani
 import { catalogSnapshot } from "./catalog-snapshot";
 import { excludedSchemas, prismaMigrationRows, schemaHash, schemaSnapshot, tableRowEstimates, withoutSchemas } from "./introspect";
 import { withClient } from "./pg-client";
-import { connectionRoomAt, connectionRoomProblem, FULL_BACKUP_SESSIONS, isTooManyConnections } from "./connection-room";
+import { connectionRoomAt, connectionRoomProblem, FULL_BACKUP_SESSIONS, isTooManyConnections, withConnectionRoom } from "./connection-room";
 import { databaseHost, databaseName } from "./libpq";
 import { CancelledError, TimeoutError, removeOrphanedUploads, startHeartbeat } from "./jobs";
 import { tryDestructiveLock, waitBackupLock, type HeldLock } from "./locks";
@@ -45,11 +45,6 @@ export interface RunOptions {
 
 export type RunResult = { status: "SUCCEEDED" | "FAILED" | "CANCELLED" | "SKIPPED"; failureReason?: string };
 
-/** A session refused past the start's count: the application's pool grew meanwhile, or another tool's. */
-const TOO_MANY_CONNECTIONS_HINT =
-  `the server refused one of the backup's sessions. A FULL backup holds up to ${FULL_BACKUP_SESSIONS} sessions on the target at once; ` +
-  "Settings → Targets → Test connection says which limit is short now (the role's or the database's CONNECTION LIMIT, or max_connections). A scheduled backup is retried.";
-
 /** Turns any failure into the one sentence an operator reads at 3 a.m. */
 export function humanReason(e: unknown): string {
   if (e instanceof CancelledError || e instanceof TimeoutError) return e.message;
@@ -60,7 +55,7 @@ export function humanReason(e: unknown): string {
   const first = scrubPasswords((err?.message ?? String(e)).split("\n")[0]);
   // Vaultline's own session in the dump's snapshot (the table checksums) meets a standby's
   // conflicts too; pg_dump's reason carries the hint already (reasonFromStderr).
-  const hint = recoveryConflictHint(first) ?? (isTooManyConnections(e) ? TOO_MANY_CONNECTIONS_HINT : null);
+  const hint = recoveryConflictHint(first);
   return (hint && !first.includes(hint) ? `${first} — ${hint}` : first).slice(0, 1500);
 }
 
@@ -443,6 +438,13 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     if (!abort.signal.aborted) abort.abort(e);
     // Nothing half-written may remain listed: remove every object this attempt may have made.
     await Promise.all([keys.archive, keys.files, keys.manifest].map((k) => ctx.storage.delete(k).catch(() => {})));
+    // A session refused after the count (the application's pool grew meanwhile): what the
+    // backup holds, and the room as the server gives it once the backup's own are closed.
+    if (!cancelled && isTooManyConnections(e)) {
+      await snap?.end();
+      snap = undefined;
+      reason = await withConnectionRoom(reason, ctx.targetUrl, `A FULL backup holds up to ${FULL_BACKUP_SESSIONS} sessions on the target at once. A scheduled backup is retried.`, FULL_BACKUP_SESSIONS);
+    }
     const status = cancelled ? "CANCELLED" : "FAILED";
     await ctx.db.backupJob.update({
       where: { id: jobId },

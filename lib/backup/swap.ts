@@ -9,7 +9,7 @@
 import type pg from "pg";
 import { quoteIdent, quoteLiteral as lit } from "./quote";
 import { readDatabaseSettings, settingStatement } from "./db-settings";
-import { connectSession, withClient } from "./pg-client";
+import { connectSession, withClient, type Session } from "./pg-client";
 import { DETACH_SUBSCRIPTIONS, DROP_SUBSCRIPTIONS } from "./restore-plan";
 import { localeOptions, readDatabaseLocale, type DatabaseLocale } from "./db-locale";
 
@@ -73,18 +73,24 @@ export async function serverClient(targetUrl: string): Promise<pg.Client> {
   return connectSession(targetUrl, "vaultline-restore").catch(() => maintenanceClient(targetUrl));
 }
 
-/**
- * Which of `names` the server has, asked through `serverClient`: `query` takes the names as
- * $1 (text[]) and answers the ones it finds in a column `name`.
- */
-export async function namesOnServer(targetUrl: string, query: string, names: string[]): Promise<Set<string>> {
-  if (!names.length) return new Set();
-  const c = await serverClient(targetUrl);
+/** `fn` on a session already open (left open), or on `serverClient`'s for a URL (closed after). */
+export async function onServer<T>(target: Session, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  if (typeof target !== "string") return fn(target);
+  const c = await serverClient(target);
   try {
-    return new Set((await c.query<{ name: string }>(query, [names])).rows.map((r) => r.name));
+    return await fn(c);
   } finally {
     await c.end().catch(() => undefined);
   }
+}
+
+/**
+ * Which of `names` the server has, asked through `serverClient` (or a session already open):
+ * `query` takes the names as $1 (text[]) and answers the ones it finds in a column `name`.
+ */
+export async function namesOnServer(target: Session, query: string, names: string[]): Promise<Set<string>> {
+  if (!names.length) return new Set();
+  return onServer(target, async (c) => new Set((await c.query<{ name: string }>(query, [names])).rows.map((r) => r.name)));
 }
 
 /**

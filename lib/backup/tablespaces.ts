@@ -8,10 +8,11 @@
 // database's own tablespace (`pg_restore --no-tablespaces`).
 import { quoteIdent } from "./quote";
 import { namesOnServer } from "./swap";
+import type { Session } from "./pg-client";
 
 /** Which of `names` the server at the target's URL has no tablespace of. */
-export async function findMissingTablespaces(targetUrl: string, names: string[]): Promise<string[]> {
-  const there = await namesOnServer(targetUrl, "SELECT spcname AS name FROM pg_catalog.pg_tablespace WHERE spcname = ANY($1::text[])", names);
+export async function findMissingTablespaces(target: Session, names: string[]): Promise<string[]> {
+  const there = await namesOnServer(target, "SELECT spcname AS name FROM pg_catalog.pg_tablespace WHERE spcname = ANY($1::text[])", names);
   return names.filter((n) => !there.has(n));
 }
 

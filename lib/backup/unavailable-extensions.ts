@@ -5,10 +5,11 @@
 // database were made. pg_available_extensions is the server's installation, the same from
 // any database: it is read before anything, and the restore refuses with what to install.
 import { namesOnServer } from "./swap";
+import type { Session } from "./pg-client";
 
 /** Which of `names` the server at the target's URL has no control file for. */
-export async function findUnavailableExtensions(targetUrl: string, names: string[]): Promise<string[]> {
-  const there = await namesOnServer(targetUrl, "SELECT name FROM pg_catalog.pg_available_extensions WHERE name = ANY($1::text[])", names);
+export async function findUnavailableExtensions(target: Session, names: string[]): Promise<string[]> {
+  const there = await namesOnServer(target, "SELECT name FROM pg_catalog.pg_available_extensions WHERE name = ANY($1::text[])", names);
   return names.filter((n) => !there.has(n)).sort();
 }
 
