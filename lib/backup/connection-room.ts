@@ -121,13 +121,14 @@ export const ROOM_ADVICE = "Settings → Targets → Test connection counts the 
  * `reason` (a session refused by the server), with what the work holds and, read on a
  * session of its own once the work's are closed, the limit that binds: "now vl_bk may have 4
  * sessions (its CONNECTION LIMIT) and has 3 open (3 vl_bk/puma)", with the ALTER that makes
- * room for `need` sessions more when given. Best effort: a server
+ * room for `need` sessions when given and that limit leaves fewer. Best effort: a server
  * still full leaves the reason without it.
  */
 export async function withConnectionRoom(reason: string, url: string, holds: string, need?: number): Promise<string> {
   const room = await connectionRoomAt(url).catch(() => null);
   const t = room && tightest(room, need ?? 1);
-  const fix = !t || need === undefined ? "" : t.fix.startsWith("ALTER") ? ` Run ${t.fix} to make room.` : ` ${t.fix.charAt(0).toUpperCase()}${t.fix.slice(1)}.`;
+  const short = t !== null && need !== undefined && t.free < need;
+  const fix = !short ? "" : t.fix.startsWith("ALTER") ? ` Run ${t.fix} to make room.` : ` ${t.fix.charAt(0).toUpperCase()}${t.fix.slice(1)}.`;
   const now = t ? ` Now ${t.said}.${fix}` : "";
   return `${reason.replace(/\.?$/, ".")} ${holds}${now} ${ROOM_ADVICE}`;
 }
