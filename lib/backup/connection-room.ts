@@ -38,9 +38,10 @@ export interface ConnectionRoom {
   holders: { user: string; application: string; database: string; count: number }[];
 }
 
-// Client sessions only (autovacuum, WAL senders and background workers have slots of their
-// own). A role without pg_read_all_stats sees other users' sessions without their
-// backend_type: those with a database and a user are counted as clients.
+// Client sessions only: autovacuum, WAL senders, background and parallel workers have slots of
+// their own (the table checksums' query may start parallel workers in the backup's name). A
+// role without pg_read_all_stats sees other users' sessions without their backend_type: those
+// with a database and a user are counted as clients, another user's parallel worker with them.
 const CLIENT = `a.pid <> pg_backend_pid() AND coalesce(a.backend_type = 'client backend', a.datid IS NOT NULL AND a.usesysid IS NOT NULL)`;
 
 const ROOM = `

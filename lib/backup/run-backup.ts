@@ -207,8 +207,9 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     // The pooler probe first and alone: another session of ours through the same pooler could
     // take the server session it waits to see shared.
     const pooled = full ? await sharesServerSessions(ctx.targetUrl) : false;
-    const [room, compat, commitSha, encryptionKey, compression, expectedBytes] = await Promise.all([
-      full ? connectionRoomAt(ctx.targetUrl) : null,
+    // The room alone too: a session of ours beside it would count as the application's.
+    const room = full && !pooled ? await connectionRoomAt(ctx.targetUrl) : null;
+    const [compat, commitSha, encryptionKey, compression, expectedBytes] = await Promise.all([
       full ? checkDumpCompatibility(ctx.targetUrl, ctx.pgBinDir) : null,
       resolveCommit(job.commitSha, ctx.appCommitSha, ctx.appRepoDir),
       // One key for the whole bundle, even if a rotation happens meanwhile.
