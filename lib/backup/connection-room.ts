@@ -12,8 +12,8 @@ import { withClient } from "./pg-client";
 /**
  * The sessions a FULL backup holds at once while it dumps: pg_dump, the session holding its
  * snapshot (where the table checksums run), the watch of its locks, and the inspection
- * (catalogue, row counts, locale, size) on one session. Before the dump, at most three: the
- * pooler probe's two, then this count, the version check and, for S3, the size estimate.
+ * (catalogue, row counts, locale, size) on one session. Before the dump, at most two at once:
+ * the pooler probe's pair, this count alone, then the version check and, for S3, the size estimate.
  * `tests/connection-room.integration.test.ts` runs a backup under a role limited to exactly
  * this many and checks that each of them was open, so a session added anywhere fails it.
  */
