@@ -95,6 +95,34 @@ test.describe.serial("targets admin", () => {
     await expect(table.getByTestId(`target-row-${name}`)).toHaveCount(0);
   });
 
+  test("a backup role whose CONNECTION LIMIT leaves no room for a backup's sessions: the test says so, with the ALTER to copy", async ({ page }) => {
+    // A role made for backups, as a hardened setup has one: it reads everything, and may hold 2 sessions.
+    const role = `e2e_backup_${randomBytes(3).toString("hex")}`;
+    await sql(`CREATE ROLE "${role}" LOGIN PASSWORD 'limited-pw-1' CONNECTION LIMIT 2 IN ROLE pg_read_all_data`);
+    try {
+      const u = new URL(targetUrl);
+      u.username = role;
+      u.password = "limited-pw-1";
+      await page.goto("/settings/targets");
+      await page.getByRole("button", { name: "Add target" }).click();
+      const form = page.getByRole("form", { name: "Add target" });
+      await form.getByLabel("Connection URL").fill(u.toString());
+      await form.getByRole("button", { name: "Test connection" }).click();
+      const result = form.getByTestId("target-test-result");
+      const backup = result.getByTestId("capability-canBackup");
+      await expect(backup).toHaveAttribute("data-ok", "false");
+      await expect(backup).toContainText(`A FULL backup opens up to 4 sessions on ${dbName} at once, and there is room for 2 now: ${role} may have 2 sessions (its CONNECTION LIMIT) and has 0 open.`);
+      await expect(backup.locator("code")).toHaveText(`ALTER ROLE "${role}" CONNECTION LIMIT 4;`);
+      await screenshot(page, "targets-admin-connection-limit");
+      // Raised as it says, the test passes.
+      await sql(`ALTER ROLE "${role}" CONNECTION LIMIT 4`);
+      await form.getByRole("button", { name: "Test connection" }).click();
+      await expect(backup).toHaveAttribute("data-ok", "true");
+    } finally {
+      await sql(`DROP ROLE IF EXISTS "${role}"`);
+    }
+  });
+
   test("a VIEWER sees the targets and no way to change them", async ({ browser }) => {
     const ctx = await browser.newContext({ storageState: E2E.viewerState });
     const page = await ctx.newPage();

@@ -139,13 +139,25 @@ export async function withConnectionRoom(reason: string, url: string, holds: str
  * room. Sessions counted are the server's now: the application's pool may grow meanwhile.
  */
 export function connectionRoomProblem(room: ConnectionRoom, need: number, doing: string): string | null {
+  const short = shortOfRoom(room, need, doing);
+  if (!short) return null;
+  const fix = short.grant ? `Run ${short.grant}` : short.otherwise;
+  return `${short.words} ${fix}, or close sessions, then try again. Nothing was started.`;
+}
+
+/**
+ * The words for `doing` short of room, and what makes room: the ALTER where a CONNECTION
+ * LIMIT binds (for a copy button), else what to do about max_connections. Null: room enough.
+ */
+export function shortOfRoom(room: ConnectionRoom, need: number, doing: string): { words: string; grant: string | null; otherwise: string } | null {
   const t = tightestLimit(room, need);
   if (!t) return null;
-  const fix = t.fix.startsWith("ALTER") ? `Run ${t.fix}` : t.fix.charAt(0).toUpperCase() + t.fix.slice(1);
-  return (
-    `${doing} opens up to ${sessions(need)} on ${room.database} at once, and there is room for ${t.free} now: ${t.said}. ` +
-    `${fix}, or close sessions, then try again. Nothing was started.`
-  );
+  const alter = t.fix.startsWith("ALTER");
+  return {
+    words: `${doing} opens up to ${sessions(need)} on ${room.database} at once, and there is room for ${t.free} now: ${t.said}.`,
+    grant: alter ? t.fix : null,
+    otherwise: alter ? "" : t.fix.charAt(0).toUpperCase() + t.fix.slice(1),
+  };
 }
 
 /** The server refused a session for a limit of its own (SQLSTATE 53300, or its words through pg_dump). */

@@ -13,7 +13,7 @@ import { newClient } from "./pg-client";
 import { poolerProblem, sharesServerSessions } from "./pooler";
 import { parseServerVersionNum, pgDumpVersion, type PgVersion } from "./dump";
 import { quoteIdent } from "./quote";
-import { connectionRoomProblem, FULL_BACKUP_SESSIONS, readConnectionRoom, tightestLimit } from "./connection-room";
+import { FULL_BACKUP_SESSIONS, readConnectionRoom, shortOfRoom } from "./connection-room";
 import { describeSetting, grantToSet, settingsNotCarriable } from "./db-settings";
 import { searchPathProblems, searchPathWarning } from "./search-path-probe";
 
@@ -223,11 +223,10 @@ async function backupReasons(c: pg.Client, f: RoleFacts): Promise<TargetTestReas
 
   // Sessions now: the application's pool may hold more at the hour of the backup (decision 178).
   const room = await readConnectionRoom(c);
-  const short = connectionRoomProblem(room, FULL_BACKUP_SESSIONS, "A FULL backup");
-  const limit = tightestLimit(room, FULL_BACKUP_SESSIONS);
+  const short = shortOfRoom(room, FULL_BACKUP_SESSIONS, "A FULL backup");
   out.push(
     short
-      ? { check: "backup.connections", ok: false, message: short.replace(/ Nothing was started\.$/, ""), ...(limit?.fix.startsWith("ALTER") ? { grant: limit.fix } : {}) }
+      ? { check: "backup.connections", ok: false, message: short.grant ? short.words : `${short.words} ${short.otherwise}.`, ...(short.grant ? { grant: short.grant } : {}) }
       : { check: "backup.connections", ok: true, message: `Room for the ${FULL_BACKUP_SESSIONS} sessions a FULL backup holds at once (${roomSummary(room)}).` },
   );
   return out;
