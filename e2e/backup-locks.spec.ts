@@ -37,6 +37,17 @@ test.describe.serial("a backup's locks", () => {
     // The live sample is not shown again as raw metadata.
     await expect(page.getByText("Other metadata")).toHaveCount(0);
     await screenshot(page, "backup-locks-running");
+
+    // The overview, where the person on call looks when a deploy hangs, says it on the target's card.
+    await page.goto("/overview");
+    const card = page.locator('[data-testid="target-card"][data-target="default"]');
+    const wait = card.getByTestId("target-lock-wait");
+    await expect(wait).toContainText('The backup holds up "release-migrate" on public.orders for 41 s; 17 queries wait behind.');
+    await expect(wait).toContainText('The backup has waited 12 s for a lock on public.customers held by "migrate" (pid 4242).');
+    await wait.getByRole("link", { name: "Who, and how to end either" }).click();
+    await expect(page).toHaveURL(new RegExp(`/backups/${id}$`));
+    await page.goto("/overview");
+    await screenshot(page, "overview-backup-locks");
   });
 
   test("once it has ended: the sessions that waited for it stay on its page", async ({ page }) => {
@@ -45,6 +56,9 @@ test.describe.serial("a backup's locks", () => {
               metadata = jsonb_set(metadata, '{locks}', $2::jsonb) WHERE id = $1`,
       [id, JSON.stringify({ at: null, waiting: [], blocking: [], blocked: [{ ...migration, seconds: 55 }] })],
     );
+    await page.goto("/overview");
+    await expect(page.locator('[data-testid="target-card"][data-target="default"]')).toBeVisible();
+    await expect(page.getByTestId("target-lock-wait")).toHaveCount(0);
     await page.goto(`/backups/${id}`);
     await expect(page.getByTestId("backup-lock-waiting")).toHaveCount(0);
     await expect(page.getByTestId("backup-lock-blocking")).toHaveCount(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { lastSuccessAt, selectedTarget, showsAllTargets, sizeChange, sparklinePoints, switchTargetHref, targetFilter, targetLabel, targetOf, targetOrDefault, targetParam, withTarget } from "./targets-client";
+import { lastSuccessAt, lockWaitWords, selectedTarget, showsAllTargets, sizeChange, sparklinePoints, switchTargetHref, targetFilter, targetLabel, targetOf, targetOrDefault, targetParam, withTarget } from "./targets-client";
 
 describe("withTarget", () => {
   it("keeps today's URLs canonical for the default target", () => {
@@ -111,5 +111,24 @@ describe("switchTargetHref", () => {
     expect(showsAllTargets("/backups")).toBe(false);
     expect(targetFilter(" ")).toBeUndefined();
     expect(targetFilter("default")).toBe("default");
+  });
+});
+
+describe("the overview card's words for a backup and a migration waiting for each other", () => {
+  it("whom the backup holds up, how many more and behind; whose lock it waits for", () => {
+    expect(
+      lockWaitWords({
+        backupId: "b1",
+        blocking: { sessions: 2, behind: 17, seconds: 41, application: "release-migrate", table: "public.orders" },
+        waiting: { table: "public.customers", seconds: 12, application: "migrate", pid: 4242 },
+      }),
+    ).toEqual([
+      'The backup holds up "release-migrate" on public.orders and 1 more for 41 s; 17 queries wait behind.',
+      'The backup has waited 12 s for a lock on public.customers held by "migrate" (pid 4242).',
+    ]);
+    expect(lockWaitWords({ backupId: "b1", blocking: { sessions: 1, behind: 1, seconds: 3, application: null, table: null }, waiting: null })).toEqual([
+      "The backup holds up a session for 3 s; 1 query waits behind.",
+    ]);
+    expect(lockWaitWords({ backupId: "b1", blocking: null, waiting: { table: null, seconds: 5, application: null, pid: 7 } })).toEqual(["The backup has waited 5 s for a lock held by pid 7."]);
   });
 });

@@ -2,7 +2,7 @@
 // reads it, the `?target=` of every page URL, and the overview's size trend. Pure, so the
 // same rules hold in the browser and in the unit tests.
 import { DEFAULT_TARGET_ID, DEFAULT_TARGET_NAME } from "./validation/targets";
-import type { TodayState } from "./backup/today";
+import type { TargetLockWait, TodayState } from "./backup/today";
 
 /** `target` on Backup, Restore and Deployment JSON. */
 export interface TargetRefDto {
@@ -20,6 +20,26 @@ export interface TargetTodayDto {
   nextRunAt: string | null;
   /** Stored sizes in bytes of the last successful backups, oldest first. */
   sizes: number[];
+  /** A running backup and other sessions waiting for each other's locks now (decision 175). */
+  locks?: TargetLockWait | null;
+}
+
+/** The overview card's line for a backup and a migration waiting for each other. */
+export function lockWaitWords(l: TargetLockWait): string[] {
+  const out: string[] = [];
+  const b = l.blocking;
+  if (b) {
+    const who = `${b.application ? `"${b.application}"` : "a session"}${b.table ? ` on ${b.table}` : ""}`;
+    const more = b.sessions > 1 ? ` and ${b.sessions - 1} more` : "";
+    const behind = b.behind > 0 ? `; ${b.behind} ${b.behind === 1 ? "query waits" : "queries wait"} behind` : "";
+    out.push(`The backup holds up ${who}${more} for ${b.seconds} s${behind}.`);
+  }
+  const w = l.waiting;
+  if (w) {
+    const holder = w.application ? `"${w.application}"${w.pid !== null ? ` (pid ${w.pid})` : ""}` : w.pid !== null ? `pid ${w.pid}` : "another session";
+    out.push(`The backup has waited ${w.seconds} s for a lock${w.table ? ` on ${w.table}` : ""} held by ${holder}.`);
+  }
+  return out;
 }
 
 /** One row of GET /api/targets: never a connection URL, only where it points. */

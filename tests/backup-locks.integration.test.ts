@@ -22,6 +22,7 @@ import type { BackupLocksDto } from "../lib/validation/backups";
 import { startNotifications } from "../lib/notify/wiring";
 import { startHookReceiver, type HookReceiver } from "./support/receivers";
 import { setChannels } from "./support/channels";
+import { targetsOverview } from "../lib/backup/today";
 
 const SECRET = "whsec-backup-locks";
 
@@ -64,6 +65,11 @@ describe("a backup that waits for a migration's lock", () => {
       expect(live.at).not.toBeNull();
       expect(live.waiting[0]).toMatchObject({ table: "public.customers", heldBy: [{ pid: holder, application: "migrate", state: "idle in transaction" }] });
       expect(JSON.stringify(live)).not.toMatch(/LOCK TABLE/);
+      expect((await targetsOverview(env.db)).find((t) => t.targetId === "default")!.locks).toMatchObject({
+        backupId: job.id,
+        blocking: null,
+        waiting: { table: "public.customers", application: "migrate", pid: holder },
+      });
       const r = await running;
       expect(r.status).toBe("FAILED");
       expect(Date.now() - started).toBeLessThan(30_000);
@@ -150,6 +156,11 @@ describe("a migration that waits for a backup's lock", () => {
       expect(JSON.stringify(live)).not.toMatch(/ALTER TABLE|nickname|count\(/);
       const detail = await backupDetail(env.ctx, job.id, "test");
       expect(detail.locks?.blocking.map((b) => b.pid)).toContain(migrationPid);
+      // The overview's card, where the person on call looks when the deploy hangs.
+      const card = (await targetsOverview(env.db)).find((t) => t.targetId === "default")!;
+      expect(card.state).toBe("running");
+      expect(card.locks).toMatchObject({ backupId: job.id, blocking: { application: "migrate", table: "public.customers" }, waiting: null });
+      expect(card.locks!.blocking!.behind).toBeGreaterThanOrEqual(2);
 
       // On call hears of it once, with who waits and how to let it through.
       await waitFor(async () => hooks.hooks.length > 0, 10_000);
@@ -186,6 +197,7 @@ describe("a migration that waits for a backup's lock", () => {
       await Promise.all(reads);
       const kept = (await locksOf(env, job.id))!;
       expect(kept.at).toBeNull();
+      expect((await targetsOverview(env.db)).find((t) => t.targetId === "default")!.locks).toBeNull();
       expect(kept.waiting).toEqual([]);
       expect(kept.blocking).toEqual([]);
       const mine = kept.blocked.find((b) => b.pid === migrationPid)!;

@@ -7,7 +7,7 @@ import Link from "next/link";
 import { useTargetListQuery } from "@/lib/hooks/use-target-list";
 import { useNow } from "@/lib/hooks/use-now";
 import { formatDateTimeUtc, formatRelative, plural } from "@/lib/format";
-import { lastSuccessAt, withTarget, type TargetDto } from "@/lib/targets-client";
+import { lastSuccessAt, lockWaitWords, withTarget, type TargetDto } from "@/lib/targets-client";
 import type { TodayState } from "@/lib/backup/today";
 import { Skeleton } from "@/components/ui/skeleton";
 import { EmptyState, ErrorState } from "@/components/ui/empty-state";
@@ -73,6 +73,18 @@ function TargetCard({ t, now }: { t: TargetDto; now: Date }) {
         <p data-testid="target-state" className="rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm text-slate-600">
           Today&apos;s state is not known yet
         </p>
+      )}
+      {t.today?.locks && (
+        <div data-testid="target-lock-wait" role="status" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-950">
+          {lockWaitWords(t.today.locks).map((line) => (
+            <p key={line}>{line}</p>
+          ))}
+          <p className="mt-1">
+            <Link href={`/backups/${t.today.locks.backupId}`} className="font-medium underline underline-offset-2">
+              Who, and how to end either
+            </Link>
+          </p>
+        </div>
       )}
       <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-sm">
         <dt className="text-slate-500">Last success</dt>

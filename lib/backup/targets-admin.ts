@@ -44,7 +44,7 @@ export interface TargetView {
 
 type StoredTarget = TargetRow & { createdAt: Date; updatedAt: Date };
 
-const EMPTY_TODAY: TargetToday = { state: "missing", lastSuccess: null, nextRunAt: null, sizes: [] };
+const EMPTY_TODAY: TargetToday = { state: "missing", lastSuccess: null, nextRunAt: null, sizes: [], locks: null };
 
 function view(t: StoredTarget, today: TargetToday | undefined, backupCount: number): TargetView {
   return {

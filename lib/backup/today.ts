@@ -10,7 +10,7 @@
 // backups or targets there are (issue 14: Prisma costs ~1 ms of CPU per statement).
 import type { Db } from "../db";
 import { Prisma } from "../generated/prisma/client";
-import { FINISHED_JOB_STATUSES, type BackupDto, type BackupKind, type TargetRefDto } from "../validation/backups";
+import { FINISHED_JOB_STATUSES, type BackupDto, type BackupKind, type BackupLocksDto, type TargetRefDto } from "../validation/backups";
 import { DEFAULT_DRILL_SETTINGS, type DrillSettings, type DrillStatus } from "../validation/drill-settings";
 import type { Settings } from "../validation/settings";
 import { loadSettings, nextRuns } from "../settings";
@@ -216,6 +216,42 @@ export interface TargetToday {
   nextRunAt: string | null;
   /** Stored sizes of its last 14 successful FULL backups, oldest first (the size trend). */
   sizes: number[];
+  /** Its running FULL backup's waits on the database now (decision 175), or null. */
+  locks: TargetLockWait | null;
+}
+
+/**
+ * A running backup and a migration waiting for each other, for the overview's card: where the
+ * person on call looks when a deploy hangs. From the backup's last sample (metadata.locks),
+ * taken only while it is fresh (a worker that died leaves its last one behind).
+ */
+export interface TargetLockWait {
+  backupId: string;
+  /** The sessions held up by the backup's locks: how many, those queued behind them, the longest wait, the longest-waiting one's application and table. */
+  blocking: { sessions: number; behind: number; seconds: number; application: string | null; table: string | null } | null;
+  /** The backup's own wait for another session's lock: the table, how long, the holder's application and pid. */
+  waiting: { table: string | null; seconds: number; application: string | null; pid: number | null } | null;
+}
+
+/** A sample older than this is a worker's that stopped sampling, not a wait now. */
+const LOCK_SAMPLE_FRESH_MS = 60_000;
+
+type LockRow = { backupId: string; at: string; blocking: BackupLocksDto["blocking"] | null; waiting: BackupLocksDto["waiting"] | null };
+
+function lockWaitOf(row: LockRow | null, now: Date): TargetLockWait | null {
+  if (!row || now.getTime() - new Date(row.at).getTime() > LOCK_SAMPLE_FRESH_MS) return null;
+  const blocking = row.blocking ?? [];
+  const waiting = row.waiting ?? [];
+  const longest = [...blocking].sort((a, b) => b.seconds - a.seconds)[0];
+  const wait = [...waiting].sort((a, b) => b.seconds - a.seconds)[0];
+  if (!longest && !wait) return null;
+  return {
+    backupId: row.backupId,
+    blocking: longest
+      ? { sessions: blocking.length, behind: blocking.reduce((n, b) => n + b.behind, 0), seconds: longest.seconds, application: longest.application, table: longest.table }
+      : null,
+    waiting: wait ? { table: wait.table, seconds: wait.seconds, application: wait.heldBy[0]?.application ?? null, pid: wait.heldBy[0]?.pid ?? null } : null,
+  };
 }
 
 export const OVERVIEW_SIZES = 14;
@@ -226,7 +262,7 @@ export async function targetsOverview(db: Db, now = new Date()): Promise<TargetT
   const [targets, loaded, rows] = await Promise.all([
     db.target.findMany({ select: { id: true, isDefault: true, settings: true } }),
     loadSettings(db),
-    db.$queryRaw<{ id: string; active: boolean; lastSuccess: { id: string; kind: string; completedAt: string | null; sizeBytes: number | null } | null; finished: TodayFacts["finished"]; sizes: bigint[] | null }[]>`
+    db.$queryRaw<{ id: string; active: boolean; lastSuccess: { id: string; kind: string; completedAt: string | null; sizeBytes: number | null } | null; finished: TodayFacts["finished"]; sizes: bigint[] | null; locks: LockRow | null }[]>`
       SELECT t.id,
         EXISTS (SELECT 1 FROM "BackupJob" WHERE "targetId" = t.id AND status IN ('QUEUED', 'RUNNING')) AS active,
         (SELECT json_build_object('id', id, 'kind', kind, 'completedAt', to_char("completedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'sizeBytes', "sizeBytes")
@@ -240,7 +276,10 @@ export async function targetsOverview(db: Db, now = new Date()): Promise<TargetT
         (SELECT array_agg(s."sizeBytes" ORDER BY s."completedAt", s.id) FROM (
            SELECT id, "sizeBytes", "completedAt" FROM "BackupJob"
             WHERE "targetId" = t.id AND status = 'SUCCEEDED' AND kind = 'FULL' AND "completedAt" IS NOT NULL AND "sizeBytes" IS NOT NULL
-            ORDER BY "completedAt" DESC LIMIT ${OVERVIEW_SIZES}) s) AS sizes
+            ORDER BY "completedAt" DESC LIMIT ${OVERVIEW_SIZES}) s) AS sizes,
+        (SELECT json_build_object('backupId', b.id, 'at', b.metadata->'locks'->>'at', 'blocking', b.metadata->'locks'->'blocking', 'waiting', b.metadata->'locks'->'waiting')
+           FROM "BackupJob" b WHERE b."targetId" = t.id AND b.status = 'RUNNING' AND b.metadata->'locks'->>'at' IS NOT NULL
+          ORDER BY b."createdAt" DESC LIMIT 1) AS locks
       FROM "Target" t`,
   ]);
   const byId = new Map(rows.map((r) => [r.id, r]));
@@ -256,6 +295,7 @@ export async function targetsOverview(db: Db, now = new Date()): Promise<TargetT
       lastSuccess: r?.lastSuccess ?? null,
       nextRunAt: nextRunOf(scheduleOf(t, loaded.settings), now),
       sizes: (r?.sizes ?? []).map(Number),
+      locks: lockWaitOf(r?.locks ?? null, now),
     };
   });
 }

@@ -45,6 +45,20 @@ export const targetSchema = z
       lastSuccess: z.object({ id: z.string(), kind: z.string(), completedAt: isoTime.nullable(), sizeBytes: z.number().nullable() }).nullable(),
       nextRunAt: isoTime.nullable(),
       sizes: z.array(z.number()).meta({ description: "The last 14 successful FULL backups' sizes in bytes, oldest first." }),
+      locks: z
+        .object({
+          backupId: z.string(),
+          blocking: z
+            .object({ sessions: z.number().int(), behind: z.number().int(), seconds: z.number(), application: z.string().nullable(), table: z.string().nullable() })
+            .nullable()
+            .meta({ description: "Sessions held up by the backup's table locks now: how many, those queued behind them, the longest wait, and the longest-waiting one's application and table." }),
+          waiting: z
+            .object({ table: z.string().nullable(), seconds: z.number(), application: z.string().nullable(), pid: z.number().int().nullable() })
+            .nullable()
+            .meta({ description: "The backup's own wait for another session's lock: the table, how long, the holder's application and pid." }),
+        })
+        .nullable()
+        .meta({ description: "A running FULL backup and other sessions waiting for each other's table locks now (decision 175); the backup's page has every session. Null when none." }),
     }),
   })
   .meta({ id: "Target" });
