@@ -20,6 +20,7 @@ import { targetOf, withTarget } from "@/lib/targets-client";
 import { HttpError } from "@/lib/hooks/api";
 import type { BackupTombstone } from "@/lib/backup/related";
 import { FilesChangedNote } from "./files-changed-note";
+import { triggerWord } from "@/lib/validation/backups";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === "object" && !Array.isArray(v);
@@ -305,7 +306,7 @@ function Tombstone({ id, tombstone: t }: { id: string; tombstone: BackupTombston
       <dl className="mt-2">
         <Row label="Removed">{`${formatDateTimeUtc(t.at)} · ${formatRelative(t.at)}${t.by ? ` · by ${t.by}` : ""}`}</Row>
         {t.how === "pruned" && <Row label="Rule">{t.reason ?? "not recorded"}</Row>}
-        <Row label="Was">{[t.kind, t.trigger?.toLowerCase().replace("_", "-"), t.status?.toLowerCase()].filter(Boolean).join(" · ") || null}</Row>
+        <Row label="Was">{[t.kind, t.trigger && triggerWord(t.trigger), t.status?.toLowerCase()].filter(Boolean).join(" · ") || null}</Row>
         <Row label="Created">{t.createdAt && formatDateTimeUtc(t.createdAt)}</Row>
         <Row label="Size">{t.sizeBytes !== null ? formatBytes(t.sizeBytes) : null}</Row>
         <Row label="Id">

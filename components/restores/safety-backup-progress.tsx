@@ -11,6 +11,7 @@ import { useCan } from "@/components/user-context";
 import { LiveProgress } from "@/components/backups/status-cell";
 import { isActive, useBackupQuery, useCancelBackup, useLastSuccessQuery } from "@/lib/hooks/use-backups";
 import { formatBytes, shortId } from "@/lib/format";
+import { triggerWord } from "@/lib/validation/backups";
 
 function Blocking({ id }: { id: string }) {
   const other = useBackupQuery(id);
@@ -26,7 +27,7 @@ function Blocking({ id }: { id: string }) {
         <Link href={`/backups/${b.id}`} className="font-mono underline">
           {shortId(b.id)}
         </Link>{" "}
-        ({b.kind}, {b.trigger.toLowerCase().replace("_", "-")}, {b.phase ?? "starting"}, {formatBytes(b.progressBytes)} so far) to finish: one backup of a database runs at a time.
+        ({b.kind}, {triggerWord(b.trigger)}, {b.phase ?? "starting"}, {formatBytes(b.progressBytes)} so far) to finish: one backup of a database runs at a time.
       </p>
       <p className="mt-1 text-xs">Cancelling it lets the safety backup — itself a full backup of the live database — and the restore go on now.</p>
       {canCancel && (

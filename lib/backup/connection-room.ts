@@ -86,11 +86,25 @@ export function tightestLimit(room: ConnectionRoom, need: number): { free: numbe
 
 /** The limit that leaves the fewest sessions free now, with what raises it by `need` (for its ALTER). */
 function tightest(room: ConnectionRoom, need: number): { free: number; said: string; fix: string } {
-  const found: { free: number; said: string; fix: string }[] = [];
+  return limitsOn(room, need).sort((a, b) => a.free - b.free)[0];
+}
+
+/** The room now, each limit that binds this role with its free sessions: "vl_bk: 2 of 4 free; server: 87 of 97 free". */
+export function roomSummary(room: ConnectionRoom): string {
+  return limitsOn(room, 0)
+    .map((l) => `${l.name}: ${l.free} of ${l.of} free`)
+    .join("; ");
+}
+
+/** Every limit that binds this role: the role's and the database's (not a superuser's), and the server's. */
+function limitsOn(room: ConnectionRoom, need: number): { name: string; of: number; free: number; said: string; fix: string }[] {
+  const found: { name: string; of: number; free: number; said: string; fix: string }[] = [];
   const role = quoteIdent(room.user);
   const db = quoteIdent(room.database);
   if (!room.superuser && room.roleLimit !== null) {
     found.push({
+      name: room.user,
+      of: room.roleLimit,
       free: room.roleLimit - room.roleInUse,
       said: `${room.user} may have ${sessions(room.roleLimit)} (its CONNECTION LIMIT) and has ${room.roleInUse} open${heldBy(room.holders, (h) => h.user === room.user)}`,
       fix: `ALTER ROLE ${role} CONNECTION LIMIT ${room.roleInUse + need};`,
@@ -98,6 +112,8 @@ function tightest(room: ConnectionRoom, need: number): { free: number; said: str
   }
   if (!room.superuser && room.databaseLimit !== null) {
     found.push({
+      name: room.database,
+      of: room.databaseLimit,
       free: room.databaseLimit - room.databaseInUse,
       said: `${room.database} takes ${sessions(room.databaseLimit)} (its CONNECTION LIMIT) and has ${room.databaseInUse} open${heldBy(room.holders, (h) => h.database === room.database)}`,
       fix: `ALTER DATABASE ${db} CONNECTION LIMIT ${room.databaseInUse + need};`,
@@ -105,6 +121,8 @@ function tightest(room: ConnectionRoom, need: number): { free: number; said: str
   }
   const usable = room.maxConnections - (room.superuser ? 0 : room.reserved);
   found.push({
+    name: "server",
+    of: usable,
     free: usable - room.serverInUse,
     said:
       `the server takes ${sessions(room.maxConnections)} (max_connections)` +
@@ -112,7 +130,7 @@ function tightest(room: ConnectionRoom, need: number): { free: number; said: str
       ` and has ${room.serverInUse} open${heldBy(room.holders, () => true)}`,
     fix: `raise max_connections (a server restart) or lower the application's connection pool`,
   });
-  return found.sort((a, b) => a.free - b.free)[0];
+  return found;
 }
 
 /** Where the room is counted before the next try. */

@@ -2,7 +2,7 @@
 // its tables and column types, its Prisma migration history, and rough row counts.
 import { createHash } from "node:crypto";
 import type pg from "pg";
-import { withClient, type Session } from "./pg-client";
+import { withClient, withStatementTimeout, type Session } from "./pg-client";
 import type { PrismaMigrationRow } from "./manifest";
 import { quoteIdent } from "./quote";
 
@@ -104,18 +104,10 @@ export async function prismaMigrationRows(url: string, session: Session = url): 
  * the planner's estimate for big ones (or when counting takes too long).
  */
 export async function tableRowEstimates(url: Session, opts: { countTimeoutMs?: number; exact?: boolean } = {}): Promise<Record<string, number>> {
-  return withClient(url, async (c) => {
-    // relpages, not pg_total_relation_size(): the latter takes a lock and would queue
-    // behind a migration's exclusive lock; the counts below are bounded by the timeout, which
-    // a shared session gets back at the end (SET LOCAL would need a transaction that one
-    // count's timeout would abort).
-    await c.query(`SET statement_timeout = ${Math.max(1, Math.floor(opts.countTimeoutMs ?? 10_000))}`);
-    try {
-      return await estimatesOn(c, opts);
-    } finally {
-      if (typeof url !== "string") await c.query("SET statement_timeout = 0");
-    }
-  });
+  // relpages, not pg_total_relation_size(): the latter takes a lock and would queue behind a
+  // migration's exclusive lock; the counts are bounded by the timeout (not SET LOCAL: one
+  // count's timeout would abort the transaction the others need).
+  return withStatementTimeout(url, opts.countTimeoutMs ?? 10_000, (c) => estimatesOn(c, opts));
 }
 
 async function estimatesOn(c: pg.Client, opts: { exact?: boolean }): Promise<Record<string, number>> {

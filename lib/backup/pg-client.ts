@@ -73,6 +73,26 @@ export async function newClient(url: string, extra: Omit<pg.ClientConfig, "conne
  */
 export type Session = string | pg.Client;
 
+/**
+ * `fn` with the session's statement_timeout at `ms`: a bound for reads that may queue behind
+ * a lock. By SET, not as a startup parameter, which connection poolers refuse (decision 148);
+ * a shared session gets its lifted timeout (FREE_OF_TIMEOUTS) back after.
+ */
+export async function withStatementTimeout<T>(url: Session, ms: number, fn: (c: pg.Client) => Promise<T>, applicationName?: string): Promise<T> {
+  return withClient(
+    url,
+    async (c) => {
+      await c.query(`SET statement_timeout = ${Math.max(1, Math.floor(ms))}`);
+      try {
+        return await fn(c);
+      } finally {
+        if (typeof url !== "string") await c.query("SET statement_timeout = 0");
+      }
+    },
+    applicationName,
+  );
+}
+
 export async function withClient<T>(url: Session, fn: (c: pg.Client) => Promise<T>, applicationName?: string): Promise<T> {
   if (typeof url !== "string") return fn(url);
   const c = await connectSession(url, applicationName);

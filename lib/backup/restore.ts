@@ -702,13 +702,13 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // failure could be for. A disk failure's reason named one, and read as the cause.
     const waits = stage === "applying" ? describeWaits(lastWaiting, { minSeconds: 1 }) : [];
     const stopped = failureMessage(stage, current.strategy ?? null, signal.aborted && stage !== "replaced" ? signal.reason : e);
-    const waited0 = waits.length ? `${stopped} When it stopped, the restore had ${waits.join("; ")}.` : stopped;
+    const withWaits = waits.length ? `${stopped} When it stopped, the restore had ${waits.join("; ")}.` : stopped;
     // The server refused one of its sessions (a CONNECTION LIMIT, a full max_connections):
     // said with the limit that binds, read once the restore's own sessions are closed.
     const waited =
-      isTooManyConnections(e) && !waited0.includes(ROOM_ADVICE)
-        ? await withConnectionRoom(waited0, ctx.targetUrl, `A restore holds several sessions on the server at once: its safety backup ${FULL_BACKUP_SESSIONS}, its loading up to RESTORE_JOBS + ${RESTORE_SESSIONS_BESIDE_JOBS} beside the live database.`)
-        : waited0;
+      isTooManyConnections(e) && !withWaits.includes(ROOM_ADVICE)
+        ? await withConnectionRoom(withWaits, ctx.targetUrl, `A restore holds several sessions on the server at once: its safety backup ${FULL_BACKUP_SESSIONS}, its loading up to RESTORE_JOBS + ${RESTORE_SESSIONS_BESIDE_JOBS} beside the live database.`)
+        : withWaits;
     // A database this restore made goes again, so the failure leaves the server as it was.
     const undone = created && stage !== "replaced" ? await dropCreatedDatabase(ctx.targetUrl, created.shape) : null;
 

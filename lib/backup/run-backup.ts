@@ -28,7 +28,7 @@ import { databaseSizeBytes, expectedArchiveBytes } from "./size-estimate";
 import { getSettings } from "../settings";
 import { DEFAULT_BLOCKING_ALERT_SECONDS, DEFAULT_LOCK_WAIT_SECONDS, isLockTimeout, watchBackupLocks, type BackupLockWatch, type LockSample } from "./backup-locks";
 import { lockTimeoutReason } from "../backup-locks-text";
-import type { BackupLocksDto } from "../validation/backups";
+import { BACKUP_PHASE, triggerWord, type BackupLocksDto } from "../validation/backups";
 import { exportSnapshot, snapshotChecksums, type ExportedSnapshot } from "./table-checksums";
 import { poolerProblem, sharesServerSessions } from "./pooler";
 import { recoveryConflictHint, scrubPasswords } from "./pg-process";
@@ -131,7 +131,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
       select: { id: true, kind: true, trigger: true, phase: true },
     });
     if (!other) return waiting("waiting for another backup");
-    return waiting(`waiting for backup ${other.id} (${other.kind} ${other.trigger.toLowerCase().replace("_", "-")}, ${other.phase ?? "starting"}) to finish`, other.id);
+    return waiting(`waiting for backup ${other.id} (${other.kind} ${triggerWord(other.trigger)}, ${other.phase ?? BACKUP_PHASE.starting}) to finish`, other.id);
   };
 
   // One backup per target at a time (locked by the target's id); others of that target wait
@@ -154,7 +154,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
   const startedAt = new Date();
   const claimed = await ctx.db.backupJob.updateMany({
     where: { id: jobId, status: "QUEUED" },
-    data: { status: "RUNNING", startedAt, heartbeatAt: startedAt, phase: "starting" },
+    data: { status: "RUNNING", startedAt, heartbeatAt: startedAt, phase: BACKUP_PHASE.starting },
   });
   if (claimed.count === 0) {
     await lock.release();
@@ -198,7 +198,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     if (includeFiles && !ctx.filesDir) throw new Error("includeFiles was requested but FILES_DIR is not configured");
     if (includeFiles) await assertFilesDir(ctx.filesDir!);
 
-    await hb.phase("inspecting database");
+    await hb.phase(BACKUP_PHASE.inspecting);
     // What the dump needs first does not depend on itself: the tools' versions, the commit,
     // the key (its id is recognised by a ~0.2 s scrypt, decision 120), the compression
     // setting and, for S3, the expected size (to plan multipart parts before the first one
@@ -264,7 +264,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
         alertAfterSeconds: ctx.backupBlockingAlertSeconds ?? DEFAULT_BLOCKING_ALERT_SECONDS,
         onLongWait: (session) => void emitEngineEvent({ type: "backup.blocking", jobId, session }),
       });
-      await hb.phase("dumping");
+      await hb.phase(BACKUP_PHASE.dumping);
       const dump = spawnPgDump(ctx.targetUrl, {
         snapshot: snap.snapshotId,
         binDir: ctx.pgBinDir,

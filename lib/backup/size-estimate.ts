@@ -3,26 +3,17 @@
 // tuples and free space that a compressed custom-format archive never carries, so it is
 // the safe bound; the previous archive × headroom covers a database whose size cannot be
 // read (no permission on a managed service). The larger of the two wins.
-import { withClient, type Session } from "./pg-client";
+import { withStatementTimeout, type Session } from "./pg-client";
 import type { Db } from "../db";
 
 /** Growth allowed between two backups before the estimate from the last one could run short. */
 export const PREVIOUS_ARCHIVE_HEADROOM = 4;
 
 export async function databaseSizeBytes(url: Session): Promise<number | null> {
-  return withClient(
+  return withStatementTimeout(
     url,
-    async (client) => {
-      // By SET, not as a startup parameter, which connection poolers refuse (decision 148); a
-      // shared session gets its lifted timeout back.
-      await client.query("SET statement_timeout = 10000");
-      try {
-        const { rows } = await client.query<{ n: string }>("SELECT pg_database_size(current_database())::text AS n");
-        return Number(rows[0].n);
-      } finally {
-        if (typeof url !== "string") await client.query("SET statement_timeout = 0");
-      }
-    },
+    10_000,
+    async (client) => Number((await client.query<{ n: string }>("SELECT pg_database_size(current_database())::text AS n")).rows[0].n),
     "vaultline-inspect",
   ).catch(() => null);
 }

@@ -13,7 +13,7 @@ import { newClient } from "./pg-client";
 import { poolerProblem, sharesServerSessions } from "./pooler";
 import { parseServerVersionNum, pgDumpVersion, type PgVersion } from "./dump";
 import { quoteIdent } from "./quote";
-import { FULL_BACKUP_SESSIONS, readConnectionRoom, shortOfRoom } from "./connection-room";
+import { FULL_BACKUP_SESSIONS, readConnectionRoom, roomSummary, shortOfRoom } from "./connection-room";
 import { describeSetting, grantToSet, settingsNotCarriable } from "./db-settings";
 import { searchPathProblems, searchPathWarning } from "./search-path-probe";
 
@@ -230,16 +230,6 @@ async function backupReasons(c: pg.Client, f: RoleFacts): Promise<TargetTestReas
       : { check: "backup.connections", ok: true, message: `Room for the ${FULL_BACKUP_SESSIONS} sessions a FULL backup holds at once (${roomSummary(room)}).` },
   );
   return out;
-}
-
-/** The limits that bind this role, each with its free sessions now. */
-function roomSummary(r: Awaited<ReturnType<typeof readConnectionRoom>>): string {
-  const parts: string[] = [];
-  if (!r.superuser && r.roleLimit !== null) parts.push(`${r.user}: ${r.roleLimit - r.roleInUse} of ${r.roleLimit} free`);
-  if (!r.superuser && r.databaseLimit !== null) parts.push(`${r.database}: ${r.databaseLimit - r.databaseInUse} of ${r.databaseLimit} free`);
-  const usable = r.maxConnections - (r.superuser ? 0 : r.reserved);
-  parts.push(`server: ${usable - r.serverInUse} of ${usable} free`);
-  return parts.join("; ");
 }
 
 /** A standby takes no writes: neither restore can run, whatever the role may do (decision 144). */

@@ -9,7 +9,7 @@ import { audit } from "../audit";
 import { componentLogger, redactUrl } from "../log";
 import { errorBody } from "../errors";
 import { formatDuration, plural } from "../format";
-import type { BackupDto } from "../validation/backups";
+import { DUMP_PHASES, type BackupDto } from "../validation/backups";
 import type { CheckRun } from "../validation/checks";
 import { GATE_DEFAULTS, type GateAnswer, type GateRequest } from "../validation/deploy";
 import type { TargetRef } from "../backup/context";
@@ -56,9 +56,6 @@ export async function resolveGateRequest<Q extends { target?: string; maxAgeMinu
     duringBackup: q.duringBackup ?? own.duringBackup ?? GATE_DEFAULTS.duringBackup,
   };
 }
-
-/** A running backup's phases in which its dump holds (or is about to take) its table locks; after them (the files part, the manifest) it holds none. */
-const DUMP_PHASES = ["starting", "inspecting database", "dumping"];
 
 /**
  * A FULL backup of the target that is dumping now, other than `except`: its dump holds a

@@ -49,6 +49,13 @@ export const restoreConfirmSchema = z.object({ confirm: z.unknown() });
 export type CreateBackupInput = z.infer<typeof createBackupSchema>;
 export type ListBackupsInput = z.infer<typeof listBackupsSchema>;
 
+/** A backup's phases while its dump holds (or is about to take) its table locks; after them (its files part, its manifest) it holds none. */
+export const BACKUP_PHASE = { starting: "starting", inspecting: "inspecting database", dumping: "dumping" } as const;
+export const DUMP_PHASES: string[] = Object.values(BACKUP_PHASE);
+
+/** A backup's trigger as words take it: "scheduled", "pre-deploy". */
+export const triggerWord = (trigger: string): string => trigger.toLowerCase().replace("_", "-");
+
 /** The target a backup, restore or deployment belongs to, as every row names it (DESIGN §8). */
 export interface TargetRefDto {
   id: string;
