@@ -253,10 +253,14 @@ describe("a restore beside the live database under a CONNECTION LIMIT", () => {
     ownerUrl = u.toString();
     await sql(
       ownerUrl,
-      `CREATE SCHEMA shop;
+      `CREATE EXTENSION citext;
+       CREATE SCHEMA shop;
+       CREATE TABLE shop.customers (email citext PRIMARY KEY, name text);
+       INSERT INTO shop.customers SELECT 'c' || g || '@example.com', 'name ' || g FROM generate_series(1, 1000) g;
        CREATE TABLE shop.orders (id int PRIMARY KEY, customer text NOT NULL, total numeric(10,2));
        INSERT INTO shop.orders SELECT g, md5(g::text), g / 100.0 FROM generate_series(1, 200000) g;
        CREATE INDEX ON shop.orders (customer);
+       CREATE FUNCTION shop.order_total(o int) RETURNS numeric LANGUAGE sql STABLE AS $$ SELECT total FROM shop.orders WHERE id = o $$;
        CREATE VIEW shop.big_orders AS SELECT * FROM shop.orders WHERE total > 1000;
        CREATE TABLE shop.events (at date NOT NULL, what text) PARTITION BY RANGE (at);
        CREATE TABLE shop.events_2026 PARTITION OF shop.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
@@ -273,7 +277,13 @@ describe("a restore beside the live database under a CONNECTION LIMIT", () => {
     const env = { ...renv, targetUrl: ownerUrl, ctx: { ...renv.ctx, targetUrl: ownerUrl } };
     const before = await catalogFingerprint(sql, ownerUrl);
     const backupId = await fullBackup(env);
-    await sql(ownerUrl, "DELETE FROM shop.orders WHERE id % 7 = 0; DROP VIEW shop.big_orders");
+    // The bad migration after the backup: rows gone, a view dropped, a column, a function and a view added.
+    await sql(
+      ownerUrl,
+      `DELETE FROM shop.orders WHERE id % 7 = 0; DROP VIEW shop.big_orders; ALTER TABLE shop.customers ADD COLUMN tier text;
+       CREATE OR REPLACE FUNCTION shop.order_total(o int) RETURNS numeric LANGUAGE sql STABLE AS $$ SELECT 0::numeric $$;
+       CREATE VIEW shop.tiers AS SELECT tier, count(*) FROM shop.customers GROUP BY tier;`,
+    );
     await sql(adminUrl(), `ALTER ROLE ${OWNER} CONNECTION LIMIT 4`);
     try {
       const { status, row } = await restore(env, backupId);
