@@ -17,7 +17,7 @@ import { createDecryptStream, type DecryptKey } from "./crypto";
 import { createDecompressor, type CompressionCodec } from "./compression";
 import { createHashingStream } from "./hashing";
 import { pgBinary } from "./dump";
-import { isPipeError, killTool, PgToolError, spawnTool } from "./pg-process";
+import { isBrokenWrite, killTool, spawnTool } from "./pg-process";
 import { libpqConnection } from "./libpq";
 import type { LiveProgress } from "./live-progress";
 
@@ -176,10 +176,10 @@ export async function applyArchive(o: ApplyOptions): Promise<void> {
     await Promise.all([out, psql.exited]);
   } catch (e) {
     // psql stopped on an error (ON_ERROR_STOP) and what was still being written to it broke:
-    // the error is psql's, the broken pipe only its echo — Node's "write EPIPE", or
-    // pg_restore "killed by SIGPIPE", whichever came first. It reported those for "out of
-    // shared memory" (decision 145).
-    const cause = isPipeError(e) || (e instanceof PgToolError && /SIGPIPE|broken pipe/i.test(e.message)) ? await exitError(psql, 2000) : null;
+    // the error is psql's, the broken write only its echo — Node's "write EPIPE", or
+    // pg_restore's SIGPIPE or "Connection reset by peer", whichever came first. It reported
+    // those for "out of shared memory" (decision 145).
+    const cause = isBrokenWrite(e) ? await exitError(psql, 2000) : null;
     killAll();
     throw cause ?? e;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { reasonFromStderr, recoveryConflictHint, scrubPasswords, searchPathHint } from "./pg-process";
+import { isBrokenWrite, PgToolError, reasonFromStderr, recoveryConflictHint, scrubPasswords, searchPathHint } from "./pg-process";
 
 describe("reasonFromStderr: what a failed tool says", () => {
   it("keeps the first error when a multi-line command and a worker's death follow it", () => {
@@ -100,5 +100,16 @@ describe("recoveryConflictHint: a standby that cancelled the dump", () => {
     expect(reason).toMatch(/hot_standby_feedback = on .* max_standby_streaming_delay .* or back up from the primary$/);
     expect(recoveryConflictHint("FATAL:  terminating connection due to conflict with recovery")).not.toBeNull();
     expect(recoveryConflictHint("ERROR:  canceling statement due to user request")).toBeNull();
+  });
+});
+
+describe("a write broken because its reader stopped", () => {
+  it("from Node, or in a tool's words: a broken pipe, SIGPIPE, or a socket pair's reset (CI: pg_restore into a psql stopped by an error)", () => {
+    expect(isBrokenWrite(Object.assign(new Error("write EPIPE"), { code: "EPIPE" }))).toBe(true);
+    expect(isBrokenWrite(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }))).toBe(true);
+    expect(isBrokenWrite(new PgToolError("pg_restore killed by SIGPIPE", null, ""))).toBe(true);
+    expect(isBrokenWrite(new PgToolError("pg_restore failed: could not write to output file: Connection reset by peer", 1, ""))).toBe(true);
+    expect(isBrokenWrite(new PgToolError("pg_restore failed: out of shared memory", 1, ""))).toBe(false);
+    expect(isBrokenWrite(new Error("Connection reset by peer"))).toBe(false);
   });
 });

@@ -198,5 +198,15 @@ export function killTool(p: ToolProcess, signal: NodeJS.Signals = "SIGTERM"): vo
 /** A write to a tool that had already closed its stdin: the tool's exit code tells why. */
 export function isPipeError(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException | null | undefined)?.code;
-  return code === "EPIPE" || code === "ERR_STREAM_PREMATURE_CLOSE" || code === "ERR_STREAM_DESTROYED";
+  return code === "EPIPE" || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE" || code === "ERR_STREAM_DESTROYED";
+}
+
+/**
+ * A write that broke because its reader stopped, from Node or from a tool writing into the
+ * next one: Node's EPIPE, or the tool's own words. A child's stdio is a socket pair on Linux,
+ * so a tool may say "Connection reset by peer" rather than "Broken pipe" (pg_restore did, in
+ * CI, for a psql stopped by "out of shared memory", and its words hid psql's).
+ */
+export function isBrokenWrite(e: unknown): boolean {
+  return isPipeError(e) || (e instanceof PgToolError && /SIGPIPE|broken pipe|connection reset by peer/i.test(e.message));
 }
