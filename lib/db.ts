@@ -17,19 +17,25 @@ const POOL = Symbol.for("vaultline.db.pgPool");
 
 function create(url: string) {
   // sslmode as libpq reads it, as far as a pool can without a round trip (decision 146).
-  const pool = new pg.Pool({ ...poolConfig(url), max: 10 });
+  const pool = new pg.Pool({
+    ...poolConfig(url),
+    max: 10,
+    // The database's own idle_session_timeout (meant for the application's sessions) ended a
+    // pooled connection at the instant the pool handed it out: the query on it failed
+    // ("terminating connection due to idle-session timeout", the lock-session test, 1 CI run
+    // in about 10). Vaultline's pooled sessions are free of it, as its engine's are (decision
+    // 141); the pool itself closes a connection idle for 10 s (pg's idleTimeoutMillis).
+    // Set in the hook the pool awaits before it hands a new connection out: sent from the
+    // 'connect' event, the setting was still running when the first caller's query came, and
+    // pg queued that query behind it — deprecated, and an error from pg 9 (decision 181).
+    onConnect: async (c: pg.ClientBase) => {
+      await c.query("SELECT set_config('idle_session_timeout', '0', false) WHERE current_setting('server_version_num')::int >= 140000").catch(() => undefined);
+    },
+  });
   // An idle connection the server ends (a restart, a failover, idle_session_timeout) is
   // dropped from the pool, which then emits 'error': without a listener, an uncaught
   // exception that ended the worker and the web server (decision 143).
   pool.on("error", (e: Error) => log.warn({ err: e.message }, "the server ended an idle connection of the pool"));
-  // The database's own idle_session_timeout (meant for the application's sessions) ended a
-  // pooled connection at the instant the pool handed it out: the query on it failed
-  // ("terminating connection due to idle-session timeout", the lock-session test, 1 CI run in
-  // about 10). Vaultline's pooled sessions are free of it, as its engine's are (decision
-  // 141); the pool itself closes a connection idle for 10 s (pg's idleTimeoutMillis).
-  pool.on("connect", (c: pg.PoolClient) => {
-    c.query("SELECT set_config('idle_session_timeout', '0', false) WHERE current_setting('server_version_num')::int >= 140000").catch(() => undefined);
-  });
   const client = new PrismaClient({
     // The client owns the pool: $disconnect ends it.
     adapter: new PrismaPg(pool, { disposeExternalPool: true }),
