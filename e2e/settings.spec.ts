@@ -13,6 +13,7 @@ test.describe.serial("settings", () => {
       data: {
         retention: { days: 30, keepLast: 10, keepQuick: 10, keepDaily: 0, keepWeekly: 0, keepMonthly: 0, keepYearly: 0 },
         notifications: { missedBackupAfterHours: 26 },
+        compression: { codec: "zstd", level: 1 },
       },
     });
   });
@@ -43,6 +44,50 @@ test.describe.serial("settings", () => {
     await first.getByText("Show").click();
     await expect(first).toContainText('"days": 45');
     await screenshot(page, "audit");
+  });
+
+  test("compression and the missed-backup alert: a value out of range is caught at its field, a saved one comes back", async ({ page }) => {
+    const puts: string[] = [];
+    page.on("request", (r) => {
+      if (r.method() === "PUT" && new URL(r.url()).pathname === "/api/settings") puts.push(r.postData() ?? "");
+    });
+    await page.goto("/settings");
+    const compression = page.getByRole("form", { name: "Compression" });
+    const codec = compression.getByLabel("Codec");
+    const level = compression.getByLabel("Level");
+    await expect(codec).toHaveValue("zstd");
+    await expect(level).toHaveValue("1");
+    // gzip starts at its fastest level; 12 is a zstd level, not a gzip one.
+    await codec.selectOption("gzip");
+    await expect(level).toHaveValue("1");
+    await expect(level).toHaveAttribute("max", "9");
+    await level.fill("12");
+    await expect(level).toHaveAttribute("aria-invalid", "true");
+    await expect(page.locator("#compression-level-hint")).toContainText("9");
+    await expect(page.getByTestId("compression-unsaved")).toBeVisible();
+    await compression.getByRole("button", { name: "Save compression" }).click();
+    await level.fill("6");
+    await expect(level).not.toHaveAttribute("aria-invalid", "true");
+    await compression.getByRole("button", { name: "Save compression" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "Compression saved" })).toBeVisible();
+    // The click on the bad level sent nothing: the one request is the good one.
+    expect(puts.map((b) => JSON.parse(b))).toEqual([{ compression: { codec: "gzip", level: 6 } }]);
+
+    const alert = page.getByLabel("Alert when no backup for (hours)");
+    await alert.fill("");
+    await expect(alert).toHaveAttribute("aria-invalid", "true");
+    await alert.fill("48");
+    await page.getByRole("button", { name: "Save notifications" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "Notifications saved" })).toBeVisible();
+
+    await page.reload();
+    await expect(page.getByRole("form", { name: "Compression" }).getByLabel("Codec")).toHaveValue("gzip");
+    await expect(page.getByRole("form", { name: "Compression" }).getByLabel("Level")).toHaveValue("6");
+    await expect(page.getByLabel("Alert when no backup for (hours)")).toHaveValue("48");
+    // "none": pg_dump's own zlib, no level to give.
+    await page.getByRole("form", { name: "Compression" }).getByLabel("Codec").selectOption("none");
+    await expect(page.getByTestId("compression-none-hint")).toBeVisible();
+    await expect(page.getByRole("form", { name: "Compression" }).getByLabel("Level")).toHaveCount(0);
   });
 
   test("a bad cron expression is caught before saving, and the preview follows the input", async ({ page }) => {

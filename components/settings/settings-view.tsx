@@ -161,6 +161,38 @@ function useReportDirty(section: SettingsSection, dirty: boolean, onDirty: Dirty
   useEffect(() => () => onDirty(section, false), [section, onDirty]);
 }
 
+/**
+ * A section's form: the values as typed against those saved (`start`), the errors to show — the
+ * schema's once the section is changed or submitted, the server's until their field is edited —
+ * and a submit that saves what parses. Each section only says how its values parse.
+ */
+function useSectionForm<V extends Record<string, unknown>, P>(
+  section: SettingsSection,
+  title: string,
+  start: V,
+  parse: (v: V) => z.ZodSafeParseResult<P>,
+  update: (data: P) => SettingsUpdate,
+  onDirty: DirtyProps["onDirty"],
+) {
+  const [v, setRaw] = useState(start);
+  const { save, saving, error, fieldErrors, clearField } = useSave(section, title);
+  const [touched, setTouched] = useState(false);
+  const dirty = JSON.stringify(v) !== JSON.stringify(start);
+  useReportDirty(section, dirty, onDirty);
+  const setV = (next: V) => {
+    for (const k of Object.keys(next)) if (next[k] !== v[k]) clearField(k);
+    setRaw(next);
+  };
+  const parsed = parse(v);
+  // A changed field is checked as it is typed, so the reason sits at the field at once.
+  const errors: Errors = { ...((touched || dirty) && !parsed.success ? issuesToErrors(parsed.error) : {}), ...fieldErrors };
+  const onSubmit = () => {
+    setTouched(true);
+    if (parsed.success) save(update(parsed.data));
+  };
+  return { v, setV, setTouched, parsed, dirty, errors, onSubmit, saving, error };
+}
+
 export const TIME_ZONES: string[] = (() => {
   try {
     return ["UTC", ...Intl.supportedValuesOf("timeZone").filter((z) => z !== "UTC")];
@@ -176,19 +208,15 @@ function ScheduleForm({
   canEdit,
   onDirty,
 }: { initial: ScheduleSettings; meta: SectionMetaDto | null; serverNextRuns: string[]; canEdit: boolean } & DirtyProps) {
-  const [v, setV] = useState(initial);
-  const { save, saving, error, fieldErrors, clearField } = useSave("schedule", "Schedule");
-  const parsed = scheduleSchema.safeParse(v);
-  const localErrors = parsed.success ? {} : issuesToErrors(parsed.error);
-  const [touched, setTouched] = useState(false);
-  const dirty = JSON.stringify(v) !== JSON.stringify(initial);
-  useReportDirty("schedule", dirty, onDirty);
-  // A changed field is checked as it is typed, so the reason sits at the field at once.
-  const errors = { ...(touched || dirty ? localErrors : {}), ...fieldErrors };
-  const set = (patch: Partial<ScheduleSettings>) => {
-    for (const k of Object.keys(patch)) clearField(k);
-    setV({ ...v, ...patch });
-  };
+  const { v, setV, setTouched, dirty, errors, onSubmit, saving, error } = useSectionForm(
+    "schedule",
+    "Schedule",
+    initial,
+    (x) => scheduleSchema.safeParse(x),
+    (schedule) => ({ schedule }),
+    onDirty,
+  );
+  const set = (patch: Partial<ScheduleSettings>) => setV({ ...v, ...patch });
   const preview = useMemo(() => {
     const ok = scheduleSchema.safeParse(v);
     if (!ok.success) return null;
@@ -211,10 +239,7 @@ function ScheduleForm({
       saving={saving}
       error={sectionError}
       dirty={dirty}
-      onSubmit={() => {
-        setTouched(true);
-        if (parsed.success) save({ schedule: parsed.data });
-      }}
+      onSubmit={onSubmit}
     >
       <Check id="schedule-enabled" label="Scheduled backups on" checked={v.enabled} onChange={(enabled) => set({ enabled })} />
       <div className="grid gap-4 sm:grid-cols-3">
@@ -258,17 +283,14 @@ export function numberField(value: string): number {
 
 function RetentionForm({ initial, meta, canEdit, onDirty }: { initial: RetentionSettings; meta: SectionMetaDto | null; canEdit: boolean } & DirtyProps) {
   const start = Object.fromEntries(RETENTION_FIELDS.map((f) => [f, String(initial[f])])) as Record<(typeof RETENTION_FIELDS)[number], string>;
-  const [v, setRaw] = useState(start);
-  const { save, saving, error, fieldErrors, clearField } = useSave("retention", "Retention");
-  const [touched, setTouched] = useState(false);
-  const dirty = JSON.stringify(v) !== JSON.stringify(start);
-  useReportDirty("retention", dirty, onDirty);
-  const setV = (next: typeof v) => {
-    for (const k of Object.keys(next) as (keyof typeof v)[]) if (next[k] !== v[k]) clearField(k);
-    setRaw(next);
-  };
-  const parsed = retentionSchema.safeParse(Object.fromEntries(RETENTION_FIELDS.map((f) => [f, numberField(v[f])])));
-  const errors = { ...((touched || dirty) && !parsed.success ? issuesToErrors(parsed.error) : {}), ...fieldErrors };
+  const { v, setV, parsed, dirty, errors, onSubmit, saving, error } = useSectionForm(
+    "retention",
+    "Retention",
+    start,
+    (x) => retentionSchema.safeParse(Object.fromEntries(RETENTION_FIELDS.map((f) => [f, numberField(x[f])]))),
+    (retention) => ({ retention }),
+    onDirty,
+  );
   return (
     <Section
       id="retention"
@@ -279,10 +301,7 @@ function RetentionForm({ initial, meta, canEdit, onDirty }: { initial: Retention
       canEdit={canEdit}
       saving={saving}
       error={error}
-      onSubmit={() => {
-        setTouched(true);
-        if (parsed.success) save({ retention: parsed.data });
-      }}
+      onSubmit={onSubmit}
     >
       <div className="grid gap-4 sm:grid-cols-3">
         <Field id="retention-days" label="Keep for (days)" type="number" min={0} max={3650} inputMode="numeric" value={v.days} onChange={(e) => setV({ ...v, days: e.target.value })} error={errors.days} hint="Backups older than this are pruned" />
@@ -297,17 +316,14 @@ function RetentionForm({ initial, meta, canEdit, onDirty }: { initial: Retention
 
 function NotificationsForm({ initial, meta, canEdit, onDirty }: { initial: NotificationSettings; meta: SectionMetaDto | null; canEdit: boolean } & DirtyProps) {
   const [start] = useState(() => ({ missedBackupAfterHours: String(initial.missedBackupAfterHours) }));
-  const [v, setRaw] = useState(start);
-  const { save, saving, error, fieldErrors, clearField } = useSave("notifications", "Notifications");
-  const [touched, setTouched] = useState(false);
-  const dirty = JSON.stringify(v) !== JSON.stringify(start);
-  useReportDirty("notifications", dirty, onDirty);
-  const setV = (next: typeof v) => {
-    for (const k of Object.keys(next) as (keyof typeof v)[]) if (next[k] !== v[k]) clearField(k);
-    setRaw(next);
-  };
-  const parsed = notificationsSchema.safeParse({ missedBackupAfterHours: numberField(v.missedBackupAfterHours) });
-  const errors = { ...((touched || dirty) && !parsed.success ? issuesToErrors(parsed.error) : {}), ...fieldErrors };
+  const { v, setV, dirty, errors, onSubmit, saving, error } = useSectionForm(
+    "notifications",
+    "Notifications",
+    start,
+    (x) => notificationsSchema.safeParse({ missedBackupAfterHours: numberField(x.missedBackupAfterHours) }),
+    (notifications) => ({ notifications }),
+    onDirty,
+  );
   return (
     <Section
       id="notifications"
@@ -318,10 +334,7 @@ function NotificationsForm({ initial, meta, canEdit, onDirty }: { initial: Notif
       canEdit={canEdit}
       saving={saving}
       error={error}
-      onSubmit={() => {
-        setTouched(true);
-        if (parsed.success) save({ notifications: parsed.data });
-      }}
+      onSubmit={onSubmit}
     >
       <div className="max-w-xs">
         <Field id="notify-missed" label="Alert when no backup for (hours)" type="number" min={1} max={8760} inputMode="numeric" value={v.missedBackupAfterHours} onChange={(e) => setV({ ...v, missedBackupAfterHours: e.target.value })} error={errors.missedBackupAfterHours} />
@@ -338,18 +351,15 @@ const CODEC_LABELS: Record<CompressionSettings["codec"], string> = {
 
 function CompressionForm({ initial, meta, canEdit, onDirty }: { initial: CompressionSettings; meta: SectionMetaDto | null; canEdit: boolean } & DirtyProps) {
   const start = { codec: initial.codec, level: initial.level === null ? "" : String(initial.level) };
-  const [v, setRaw] = useState(start);
-  const { save, saving, error, fieldErrors, clearField } = useSave("compression", "Compression");
-  const [touched, setTouched] = useState(false);
-  const dirty = JSON.stringify(v) !== JSON.stringify(start);
-  useReportDirty("compression", dirty, onDirty);
-  const setV = (next: typeof v) => {
-    for (const k of Object.keys(next) as (keyof typeof v)[]) if (next[k] !== v[k]) clearField(k);
-    setRaw(next);
-  };
+  const { v, setV, dirty, errors, onSubmit, saving, error } = useSectionForm(
+    "compression",
+    "Compression",
+    start,
+    (x) => compressionSchema.safeParse({ codec: x.codec, level: x.codec === "none" ? null : numberField(x.level) }),
+    (compression) => ({ compression }),
+    onDirty,
+  );
   const range = v.codec === "none" ? null : COMPRESSION_LEVELS[v.codec];
-  const parsed = compressionSchema.safeParse({ codec: v.codec, level: v.codec === "none" ? null : numberField(v.level) });
-  const errors = { ...((touched || dirty) && !parsed.success ? issuesToErrors(parsed.error) : {}), ...fieldErrors };
   return (
     <Section
       id="compression"
@@ -360,10 +370,7 @@ function CompressionForm({ initial, meta, canEdit, onDirty }: { initial: Compres
       canEdit={canEdit}
       saving={saving}
       error={error}
-      onSubmit={() => {
-        setTouched(true);
-        if (parsed.success) save({ compression: parsed.data });
-      }}
+      onSubmit={onSubmit}
     >
       <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
         <SelectField
