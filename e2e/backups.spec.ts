@@ -269,8 +269,28 @@ test.describe.serial("what each role may do", () => {
     await dialog.getByLabel(`Type ${id.slice(0, 8)} to confirm`).fill(id.slice(0, 8));
     await expect(confirm).toBeEnabled();
     await screenshot(page, "delete-dialog");
+    // A refusal (a restore of this target running) is said in the dialog, which stays open.
+    await page.route(`**/api/backups/${id}`, (route) =>
+      route.request().method() === "DELETE"
+        ? route.fulfill({
+            status: 409,
+            contentType: "application/json",
+            body: JSON.stringify({ error: { code: "OPERATION_IN_PROGRESS", message: "A restore of default is running: try again when it has finished" } }),
+          })
+        : route.continue(),
+    );
+    await confirm.click();
+    await expect(dialog.getByRole("alert")).toContainText("A restore of default is running");
+    await expect(dialog).toBeVisible();
     await page.keyboard.press("Escape");
     await expect(dialog).toBeHidden();
+    // Opened again, it has forgotten the word and the refusal.
+    await row.getByRole("button", { name: /More actions/ }).click();
+    await page.getByRole("menuitem", { name: "Delete…" }).click();
+    await expect(dialog.getByLabel(`Type ${id.slice(0, 8)} to confirm`)).toHaveValue("");
+    await expect(dialog.getByRole("alert")).toHaveCount(0);
+    await page.keyboard.press("Escape");
+    expect(await sql(`SELECT id FROM "BackupJob" WHERE id = $1`, [id])).toHaveLength(1);
   });
 });
 

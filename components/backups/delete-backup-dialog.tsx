@@ -1,8 +1,6 @@
 "use client";
-import { useState } from "react";
 import type { BackupDto } from "@/lib/validation/backups";
-import { Dialog } from "@/components/ui/dialog";
-import { TypedConfirm } from "@/components/ui/typed-confirm";
+import { TypedConfirmDialog } from "@/components/ui/typed-confirm-dialog";
 import { useToast } from "@/components/ui/toast";
 import { useDeleteBackup } from "@/lib/hooks/use-backups";
 import { formatBytes, formatDateTimeUtc, shortId } from "@/lib/format";
@@ -11,33 +9,13 @@ import { targetOrDefault } from "@/lib/targets-client";
 
 /** Deleting removes the archive from storage for good, so the user types the short id. */
 export function DeleteBackupDialog({ backup, onClose, onDeleted }: { backup: BackupDto | null; onClose: () => void; onDeleted?: () => void }) {
-  const [typed, setTyped] = useState("");
   const del = useDeleteBackup();
   const toast = useToast();
   const sid = backup ? shortId(backup.id) : "";
-
-  function close() {
-    setTyped("");
-    del.reset();
-    onClose();
-  }
-
-  async function submit() {
-    if (!backup) return;
-    try {
-      await del.mutateAsync(backup.id);
-      toast(`Backup ${sid} deleted from ${targetOrDefault(backup).name}`);
-      close();
-      onDeleted?.();
-    } catch {
-      // Shown in the dialog from del.error.
-    }
-  }
-
   return (
-    <Dialog
+    <TypedConfirmDialog
       open={!!backup}
-      onClose={close}
+      onClose={onClose}
       title={`Delete backup ${sid}?`}
       testId="delete-dialog"
       description={
@@ -48,18 +26,15 @@ export function DeleteBackupDialog({ backup, onClose, onDeleted }: { backup: Bac
           </>
         )
       }
-    >
-      <TypedConfirm
-        word={sid}
-        value={typed}
-        onChange={setTyped}
-        onConfirm={submit}
-        onCancel={close}
-        pending={del.isPending}
-        error={del.isError ? del.error.message : null}
-        action="Delete backup"
-        pendingAction="Deleting…"
-      />
-    </Dialog>
+      word={sid}
+      purpose="to confirm"
+      action="Delete backup"
+      pendingAction="Deleting…"
+      mutation={{ ...del, mutateAsync: () => del.mutateAsync(backup!.id) }}
+      onDone={() => {
+        toast(`Backup ${sid} deleted from ${targetOrDefault(backup!).name}`);
+        onDeleted?.();
+      }}
+    />
   );
 }

@@ -70,7 +70,7 @@ export function Dialog({
               </svg>
             </button>
           </header>
-          <div className="overflow-y-auto px-5 py-4">{children}</div>
+          {children != null && children !== false && <div className="overflow-y-auto px-5 py-4">{children}</div>}
           {footer && <footer className="flex flex-wrap justify-end gap-2 border-t border-slate-100 px-5 py-3">{footer}</footer>}
         </div>
       )}

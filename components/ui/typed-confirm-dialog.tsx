@@ -17,6 +17,7 @@ export function TypedConfirmDialog<T>({
   open,
   onClose,
   title,
+  description,
   testId,
   word,
   purpose,
@@ -29,6 +30,8 @@ export function TypedConfirmDialog<T>({
   open: boolean;
   onClose: () => void;
   title: string;
+  /** What the mutation does, in a sentence the dialog is described by. */
+  description?: React.ReactNode;
   testId: string;
   word: string;
   purpose: string;
@@ -37,7 +40,7 @@ export function TypedConfirmDialog<T>({
   mutation: Mutation<T>;
   /** After the mutation succeeded, before the dialog closes (a toast). */
   onDone: (result: T) => void;
-  children: React.ReactNode;
+  children?: React.ReactNode;
 }) {
   const [typed, setTyped] = useState("");
   const close = () => {
@@ -58,6 +61,7 @@ export function TypedConfirmDialog<T>({
       open={open}
       onClose={close}
       title={title}
+      description={description}
       testId={testId}
       footer={
         <TypedConfirm
