@@ -186,6 +186,8 @@ describe("a restore that made roles and then failed", () => {
     db = databaseOf(env.targetUrl);
     await buildAppDatabase((url, text) => sql(url, text), adminUrl(), env.targetUrl);
     await addRoles(env.targetUrl);
+    // The reader owns a table too: a role only granted something needs no membership (decision 182).
+    await sql(env.targetUrl, `CREATE TABLE billing.reader_notes (id int PRIMARY KEY); ALTER TABLE billing.reader_notes OWNER TO ${READER_ROLE}`);
     rebuilt = await startPg({ label: "rebuilt" });
     // The new server's administrator made the reader role already, and Vaultline's role (not
     // a superuser) is no member of it: it may make the others but not give objects to that one.

@@ -38,6 +38,19 @@ export interface CatalogSnapshot {
   /** Every role that owns an object or holds a privilege on one (a column's, a default one), or that a policy names. */
   roles: string[];
   /**
+   * Of those, the roles a restore that keeps owners acts for (decision 182): every object's
+   * owner and every role default privileges are set FOR. The restoring role must be a member
+   * of each; a role only granted something, or named by a policy, need only exist (an object's
+   * owner, or a member of it, may grant to anyone). Absent before decision 182: then every role.
+   */
+  owners?: string[];
+  /**
+   * Roles that granted a privilege on an object they do not own (a grant option passed on):
+   * pg_dump writes such a grant under SET SESSION AUTHORIZATION, which only a superuser — or
+   * that very role — may run. Absent before decision 182.
+   */
+  otherGrantors?: string[];
+  /**
    * How to make those roles, the database's own (its owner, grantees, per-role settings) and
    * those joined to them by membership (decision 171); absent in manifests before it.
    */
@@ -176,6 +189,18 @@ const MORE_ROLES = `
            WHERE d.defaclnamespace = 0 OR (${schemaFilter("n")})
   ) s WHERE r <> 0`;
 
+/**
+ * Beyond the entries' owners and ACLs: the roles default privileges are set FOR (a restore
+ * acts for them: ALTER DEFAULT PRIVILEGES FOR ROLE), and those that granted a column's
+ * privilege on a table they do not own (grantor: true).
+ */
+const MORE_ACTING_ROLES = `
+  SELECT DISTINCT pg_get_userbyid(d.defaclrole) AS name, false AS grantor FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
+   WHERE d.defaclnamespace = 0 OR (${schemaFilter("n")})
+  UNION
+  SELECT DISTINCT pg_get_userbyid(x.grantor), true FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace,
+         aclexplode(a.attacl) x WHERE a.attacl IS NOT NULL AND x.grantor <> c.relowner AND ${schemaFilter("n")}`;
+
 /** Tablespaces the archive names: those of relations placed outside the database's own (reltablespace 0 is the database's). */
 const TABLESPACES = `
   SELECT DISTINCT t.spcname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_tablespace t ON t.oid = c.reltablespace
@@ -248,17 +273,21 @@ export function manifestCatalog(manifest: object | null): CatalogSnapshot | null
   return (manifest as { catalog?: CatalogSnapshot } | null)?.catalog ?? null;
 }
 
-/** Role names inside an ACL text such as {app=arwdDxt/app,reader=r/app,=U/owner}. */
-export function aclRoles(acl: string | null): string[] {
+/** The grants inside an ACL text such as {app=arwdDxt/app,reader=r/app,=U/owner}: grantee ("" = PUBLIC) and grantor. */
+export function aclGrants(acl: string | null): { grantee: string; grantor: string }[] {
   if (!acl) return [];
-  const out: string[] = [];
+  const out: { grantee: string; grantor: string }[] = [];
   for (const item of acl.replace(/^\{|\}$/g, "").split(",")) {
     const m = /^"?([^=]*)"?=[^/]*\/"?([^"]*)"?$/.exec(item.trim());
     if (!m) continue;
-    if (m[1]) out.push(m[1].replace(/\\"/g, '"'));
-    if (m[2]) out.push(m[2]);
+    out.push({ grantee: m[1].replace(/\\"/g, '"'), grantor: m[2] });
   }
   return out;
+}
+
+/** Role names inside an ACL text: its grantees and grantors, PUBLIC left out. */
+export function aclRoles(acl: string | null): string[] {
+  return aclGrants(acl).flatMap(({ grantee, grantor }) => [grantee, grantor].filter(Boolean));
 }
 
 /** Large objects can number millions: past a limit they are one entry, their hash over all. */
@@ -318,19 +347,28 @@ async function snapshotOn(client: pg.Client, excludeSchemas: string[], policyRol
   const normal = await withDefaultAclsAsNull(client, raw);
   const objects = {} as CatalogSnapshot["objects"];
   const roles = new Set<string>();
+  const owners = new Set<string>();
+  const otherGrantors = new Set<string>();
   for (const kind of OBJECT_KINDS) {
     for (const e of Object.values(normal[kind])) {
-      if (e.owner) roles.add(e.owner);
+      if (e.owner) {
+        roles.add(e.owner);
+        owners.add(e.owner);
+      }
       for (const role of aclRoles(e.acl)) roles.add(role);
+      for (const { grantor } of aclGrants(e.acl)) if (e.owner && grantor && grantor !== e.owner) otherGrantors.add(grantor);
     }
     objects[kind] = collapse(kind, normal[kind]);
   }
   for (const r of (await client.query<{ name: string }>(MORE_ROLES, [excludeSchemas])).rows) roles.add(r.name);
+  for (const r of (await client.query<{ name: string; grantor: boolean }>(MORE_ACTING_ROLES, [excludeSchemas])).rows) (r.grantor ? otherGrantors : owners).add(r.name);
   const { rows: su } = await client.query<{ name: string }>(SUPERUSER_ONLY, [excludeSchemas]);
   const { rows: ext } = await client.query<{ name: string; version: string }>(EXTENSION_VERSIONS, [excludeSchemas]);
   return {
     objects,
     roles: [...roles].sort(),
+    owners: [...owners].sort(),
+    otherGrantors: [...otherGrantors].sort(),
     superuserOnly: su.map((r) => r.name).sort(),
     extensionVersions: Object.fromEntries(ext.map((r) => [r.name, r.version])),
     ...(policyRolesByName ? { policyRolesByName: true } : {}),

@@ -11,7 +11,7 @@ import type { RestorePreview } from "../validation/restores";
 import { ApiError, notFound } from "../errors";
 import { poolerProblem } from "./pooler";
 import { catalogBesideRecord, diffCatalogs, manifestCatalog } from "./catalog-snapshot";
-import { chooseStrategy, ownershipPlan, probeTarget, inPlaceLockProblem, preparedProblem, standbyProblem, type TargetCapabilities } from "./restore-plan";
+import { chooseStrategy, ownershipPlan, probeTarget, roleNeeds, inPlaceLockProblem, preparedProblem, standbyProblem, type TargetCapabilities } from "./restore-plan";
 import { measureTempSpace, tempSpaceProblem } from "./temp-space";
 import { slotsWarning } from "./replication-slots";
 import { extensionVersionNote, planExtensionVersions } from "./extension-versions";
@@ -261,7 +261,7 @@ export async function buildPreview(
   // The probe first: its pooler check must not run beside other sessions of ours through the
   // same pooler, which can take the server session it waits to see shared (decision 148; the
   // pooler test failed 1 run in 3 while the preview's reads ran beside it).
-  const cap = await (opts.capabilities ?? probeTarget(ctx.targetUrl, roles ?? []));
+  const cap = await (opts.capabilities ?? probeTarget(ctx.targetUrl, roleNeeds(backupCatalog)));
   // One session, its reads one after another: side by side they took nine of the server's
   // connections, and a role with a CONNECTION LIMIT failed its restore at random (decision
   // 178). The row counts, the slowest, go last; not knowing the server's disk does not stop a preview.

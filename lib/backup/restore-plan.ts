@@ -52,8 +52,10 @@ export interface TargetCapabilities {
   locks: { perTransaction: number; slots: number; relations: number };
   /** Roles the backup needs that do not exist on this server. */
   missingRoles: string[];
-  /** Existing roles the connecting role may not hand objects to. */
+  /** Existing roles the connecting role may not hand objects to (owners; decision 182). */
   notMemberOf: string[];
+  /** Roles that granted privileges on objects they do not own, as the backup recorded (decision 182). */
+  otherGrantors: string[];
   /**
    * The database's own settings (ALTER DATABASE / ALTER ROLE … IN DATABASE … SET) the
    * connecting role may not set on a copy (db-settings.ts): the swap could not carry them.
@@ -111,14 +113,31 @@ export function standbyProblem(cap: Pick<TargetCapabilities, "standby">): string
   return `The target's database is on a standby (a server in recovery, which takes no writes): nothing can be restored into it, and the primary's changes would overwrite it anyway. Restore on the primary: point this target's connection at it for the restore, or add the primary as a target of its own`;
 }
 
-export async function probeTarget(url: string, roles: string[]): Promise<TargetCapabilities> {
+/**
+ * The roles a backup's restore needs (decision 182): every role it names must exist; the
+ * restoring role must be a member of those it acts for (owners, default privileges' FOR
+ * ROLE — every named role for a manifest before decision 182), and only a superuser may make
+ * a grant whose grantor does not own the object.
+ */
+export interface RoleNeeds {
+  named: string[];
+  acting: string[];
+  otherGrantors: string[];
+}
+
+export function roleNeeds(catalog: CatalogSnapshot | null): RoleNeeds {
+  const named = catalog?.roles ?? [];
+  return { named, acting: catalog?.owners ?? named, otherGrantors: catalog?.otherGrantors ?? [] };
+}
+
+export async function probeTarget(url: string, needs: RoleNeeds): Promise<TargetCapabilities> {
   // First and alone: another session of ours through the same pooler could take the server
   // session the probe waits to see shared (a flaky test showed it).
   const pooled = await sharesServerSessions(url);
-  return { ...(await probeSession(url, roles)), pooled };
+  return { ...(await probeSession(url, needs)), pooled };
 }
 
-async function probeSession(url: string, roles: string[]): Promise<Omit<TargetCapabilities, "pooled">> {
+async function probeSession(url: string, needs: RoleNeeds): Promise<Omit<TargetCapabilities, "pooled">> {
   return withClient(url, async (c) => {
     const { rows } = await c.query(`
       SELECT current_user AS "user", r.rolsuper AS superuser, (r.rolsuper OR r.rolcreatedb) AS "createDb",
@@ -135,19 +154,20 @@ async function probeSession(url: string, roles: string[]): Promise<Omit<TargetCa
                                 AND (n.nspname <> 'pg_toast' OR c.oid >= 16384))) AS locks
         FROM pg_roles r, pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace
        WHERE r.rolname = current_user AND d.datname = current_database()`);
-    const base = rows[0] as Omit<TargetCapabilities, "missingRoles" | "notMemberOf" | "unsettable" | "subscriptions" | "replicationSlots" | "preparedTransactions" | "pooled">;
+    const base = rows[0] as Omit<TargetCapabilities, "missingRoles" | "notMemberOf" | "otherGrantors" | "unsettable" | "subscriptions" | "replicationSlots" | "preparedTransactions" | "pooled">;
     const { rows: subs } = await c.query<{ n: string }>(
       "SELECT subname AS n FROM pg_catalog.pg_subscription WHERE subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) ORDER BY 1",
     );
     const { rows: found } = await c.query<{ rolname: string; member: boolean }>(
       `SELECT rolname, pg_has_role(current_user, oid, 'MEMBER') AS member FROM pg_roles WHERE rolname = ANY($1::text[])`,
-      [roles],
+      [[...new Set([...needs.named, ...needs.acting])]],
     );
     const exists = new Map(found.map((r) => [r.rolname, r.member]));
     return {
       ...base,
-      missingRoles: roles.filter((r) => !exists.has(r)),
-      notMemberOf: roles.filter((r) => exists.has(r) && !exists.get(r)),
+      missingRoles: needs.named.filter((r) => !exists.has(r)),
+      notMemberOf: needs.acting.filter((r) => exists.has(r) && !exists.get(r)),
+      otherGrantors: needs.otherGrantors,
       // A superuser may set anything; anyone else is tried (rolled back) on the database itself.
       unsettable: base.superuser ? [] : await settingsNotCarriable(c),
       subscriptions: subs.map((s) => s.n),
@@ -174,6 +194,12 @@ export function ownershipPlan(cap: TargetCapabilities, roles: string[] | null): 
     for (const r of cap.missingRoles) problems.push(`Role ${r} owns or is granted objects in the backup but does not exist on this server (CREATE ROLE ${quoteIdent(r)};).`);
     if (!cap.superuser) {
       for (const r of cap.notMemberOf) problems.push(`${cap.user} may not give objects to ${r} (GRANT ${quoteIdent(r)} TO ${quoteIdent(cap.user)};).`);
+      const grantors = cap.otherGrantors.filter((r) => r !== cap.user);
+      if (grantors.length) {
+        problems.push(
+          `${grantors.join(", ")} granted privileges on objects ${grantors.length === 1 ? "it does" : "they do"} not own (passing on a grant option); pg_restore makes such a grant as its grantor (SET SESSION AUTHORIZATION), which only a superuser may: restore through a superuser's connection.`,
+        );
+      }
     }
   }
   return { canKeep: problems.length === 0, problems, roles };

@@ -45,7 +45,7 @@ import { slotsAfterRestore } from "./replication-slots";
 import { ExtensionVersionPinner, extensionVersionNote, versionPins, type ExtensionVersionPlan } from "./extension-versions";
 import { handBackSubscriptionSlots, registerSubscribedTables, subscriptionNotes } from "./subscriptions";
 import { catalogBesideRecord, diffCatalogs, manifestCatalog, type CatalogSnapshot } from "./catalog-snapshot";
-import { chooseStrategy, copyProblems, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, lockTableHint, preparedProblem, standbyProblem, type Ownership, type TargetCapabilities } from "./restore-plan";
+import { chooseStrategy, copyProblems, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, roleNeeds, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, lockTableHint, preparedProblem, standbyProblem, type Ownership, type TargetCapabilities } from "./restore-plan";
 import { allowConnections, carryDatabaseSettings, copyName, createFreshDatabase, databaseOf, databasesExist, detachSubscriptions, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
 import { canUndo } from "./restores-catalog";
 import { holdAutovacuum, type AutovacuumHold } from "./autovacuum-hold";
@@ -352,7 +352,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     let previewed!: ReturnType<typeof buildPreview>;
     const readLive = () => {
       // What the connecting role may do, asked once for the preview and the plan below.
-      capRead = manifestRead.then((m) => probeTarget(ctx.targetUrl, manifestCatalog(m)?.roles ?? []));
+      capRead = manifestRead.then((m) => probeTarget(ctx.targetUrl, roleNeeds(manifestCatalog(m))));
       capRead.catch(() => undefined);
       previewed = manifestRead.then((m) => buildPreview(ctx, backup, { ok: true, parts: [], manifest: m }, { exactCounts: false, capabilities: capRead }));
       previewed.catch(() => undefined);
