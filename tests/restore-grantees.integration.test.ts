@@ -138,8 +138,20 @@ describe("restored by the database's own role, which grants to a role it is no m
         expect(preview.plan?.ownership).toMatchObject({ canKeep: false, problems: [words] });
         const { status, row } = await restore(env, backupId);
         expect(status).toBe("FAILED");
-        expect(row.failureReason).toBe(`Owners and grants cannot be restored as they were: ${words} Fix the roles, or restore with ownership "reassign" to give every object to ${OWNER}.`.replace(/\.$/, ". Nothing was changed."));
+        expect(row.failureReason).toBe(
+          `Owners and grants cannot be restored as they were: ${words} Fix the roles, or restore with ownership "reassign" to give every object to ${OWNER} (without the backup's grants). Nothing was changed.`,
+        );
         expect(await catalogFingerprint(sql, env.targetUrl)).toEqual(now);
+        // Given to the owner instead, as offered: the rows are back, and no grant is made as another role.
+        const reassigned = await restore(env, backupId, "reassign");
+        expect(reassigned.row.failureReason).toBeNull();
+        expect(reassigned.status).toBe("SUCCEEDED");
+        const [g] = await sql<{ orders: string; reader: boolean; owners: string }>(
+          env.targetUrl,
+          `SELECT (SELECT count(*) FROM shop.orders)::text AS orders, has_table_privilege('${READER}', 'shop.refunds', 'SELECT') AS reader,
+                  (SELECT string_agg(DISTINCT pg_get_userbyid(relowner)::text, ',') FROM pg_class WHERE relnamespace = 'shop'::regnamespace) AS owners`,
+        );
+        expect(g).toEqual({ orders: "20000", reader: false, owners: OWNER });
       } finally {
         await sql(env.targetUrl, `REVOKE SELECT ON shop.refunds FROM ${PASSER} CASCADE; REVOKE USAGE ON SCHEMA shop FROM ${PASSER}`);
         await sql(adminUrl(), `REVOKE ${PASSER} FROM ${OWNER}`);

@@ -182,6 +182,20 @@ async function probeSession(url: string, needs: RoleNeeds): Promise<Omit<TargetC
   });
 }
 
+/** Grantors of grants on objects they do not own that the connecting role cannot become (a superuser may; so may that role itself). */
+export function grantorsNeedingSuperuser(cap: Pick<TargetCapabilities, "superuser" | "user" | "otherGrantors">): string[] {
+  return cap.superuser ? [] : cap.otherGrantors.filter((r) => r !== cap.user);
+}
+
+/**
+ * Whether a restore may keep the backup's grants: always when it keeps owners (the plan
+ * refused what it could not); given to the connecting role ("reassign"), only when every
+ * grantee exists and no grant has to be made as another grantor.
+ */
+export function keepsPrivileges(cap: TargetCapabilities, keepOwners: boolean): boolean {
+  return keepOwners || (cap.missingRoles.length === 0 && grantorsNeedingSuperuser(cap).length === 0);
+}
+
 export function ownershipPlan(cap: TargetCapabilities, roles: string[] | null): OwnershipPlan {
   const problems: string[] = [];
   if (roles === null) {
@@ -194,7 +208,7 @@ export function ownershipPlan(cap: TargetCapabilities, roles: string[] | null): 
     for (const r of cap.missingRoles) problems.push(`Role ${r} owns or is granted objects in the backup but does not exist on this server (CREATE ROLE ${quoteIdent(r)};).`);
     if (!cap.superuser) {
       for (const r of cap.notMemberOf) problems.push(`${cap.user} may not give objects to ${r} (GRANT ${quoteIdent(r)} TO ${quoteIdent(cap.user)};).`);
-      const grantors = cap.otherGrantors.filter((r) => r !== cap.user);
+      const grantors = grantorsNeedingSuperuser(cap);
       if (grantors.length) {
         problems.push(
           `${grantors.join(", ")} granted privileges on objects ${grantors.length === 1 ? "it does" : "they do"} not own (passing on a grant option); pg_restore makes such a grant as its grantor (SET SESSION AUTHORIZATION), which only a superuser may: restore through a superuser's connection.`,

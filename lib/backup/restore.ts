@@ -45,7 +45,7 @@ import { slotsAfterRestore } from "./replication-slots";
 import { ExtensionVersionPinner, extensionVersionNote, versionPins, type ExtensionVersionPlan } from "./extension-versions";
 import { handBackSubscriptionSlots, registerSubscribedTables, subscriptionNotes } from "./subscriptions";
 import { catalogBesideRecord, diffCatalogs, manifestCatalog, type CatalogSnapshot } from "./catalog-snapshot";
-import { chooseStrategy, copyProblems, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, roleNeeds, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, lockTableHint, preparedProblem, standbyProblem, type Ownership, type TargetCapabilities } from "./restore-plan";
+import { chooseStrategy, copyProblems, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, roleNeeds, keepsPrivileges, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, lockTableHint, preparedProblem, standbyProblem, type Ownership, type TargetCapabilities } from "./restore-plan";
 import { allowConnections, carryDatabaseSettings, copyName, createFreshDatabase, databaseOf, databasesExist, detachSubscriptions, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
 import { canUndo } from "./restores-catalog";
 import { holdAutovacuum, type AutovacuumHold } from "./autovacuum-hold";
@@ -428,11 +428,11 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     const requested: Ownership = first.ownership === "reassign" ? "reassign" : "keep";
     if (requested === "keep" && !ownership.canKeep) {
       throw new RefusedError(
-        `Owners and grants cannot be restored as they were: ${ownership.problems.join(" ")} Fix the roles, or restore with ownership "reassign" to give every object to ${cap.user}.`,
+        `Owners and grants cannot be restored as they were: ${ownership.problems.join(" ")} Fix the roles, or restore with ownership "reassign" to give every object to ${cap.user}${keepsPrivileges(cap, false) ? "" : " (without the backup's grants)"}.`,
       );
     }
     const keepOwners = requested === "keep";
-    const keepPrivileges = keepOwners || cap.missingRoles.length === 0;
+    const keepPrivileges = keepsPrivileges(cap, keepOwners);
     const strategy: "swap" | "in-place" | "copy" = asCopy
       ? "copy"
       : chooseStrategy(cap, { targetIsVaultline: targetIsApp, setting: ctx.restoreStrategy ?? "auto", keepHours: ctx.restoreKeepPreviousHours ?? 24 }).strategy;
