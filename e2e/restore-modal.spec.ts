@@ -51,6 +51,39 @@ test.describe.serial("restore modal", () => {
     await screenshot(page, "restore-refused");
   });
 
+  test("owners that cannot be kept: the restore waits for the choice to give them away, which says when the grants go too", async ({ page }) => {
+    const source = await takeBackup(page, { note: "e2e owners source" });
+    const problem =
+      "vl_passer granted privileges on objects it does not own (passing on a grant option); pg_restore makes such a grant as its grantor (SET SESSION AUTHORIZATION), which only a superuser may: restore through a superuser's connection.";
+    // The preview as a non-superuser's connection gets it for such a backup (tests/restore-grantees.integration.test.ts).
+    let keepsGrants = false;
+    await page.route(`**/api/backups/${source}/restore-preview`, async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { plan: { ownership: Record<string, unknown> } };
+      body.plan.ownership = { canKeep: false, problems: [problem], roles: ["vaultline", "vl_passer"], reassignKeepsGrants: keepsGrants };
+      await route.fulfill({ response: res, json: body });
+    });
+    await page.goto(`/backups/${source}`);
+    await page.getByRole("button", { name: "Restore", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: `Restore from backup ${source.slice(0, 8)}` });
+    await expect(dialog.getByTestId("restore-plan")).toContainText(`Owners and grants cannot be restored as they were: ${problem}`);
+    const giveAway = dialog.getByRole("checkbox", { name: /Give every restored object to Vaultline's database role/ });
+    await expect(giveAway).toHaveAccessibleName(/; the backup's grants are not restored\.$/);
+    await dialog.getByLabel("Type RESTORE to replace default").fill("RESTORE");
+    const button = dialog.getByRole("button", { name: "Restore database" });
+    await expect(button).toBeDisabled();
+    await giveAway.check();
+    await expect(button).toBeEnabled();
+    await screenshot(page, "restore-modal-reassign");
+    await page.keyboard.press("Escape");
+    // Where every grantee exists and no grant was passed on, giving the objects away keeps the grants: not said.
+    keepsGrants = true;
+    await page.reload();
+    await page.getByRole("button", { name: "Restore", exact: true }).click();
+    await expect(dialog.getByTestId("restore-plan")).toContainText("Owners and grants cannot be restored as they were");
+    await expect(giveAway).toHaveAccessibleName(/\(the preview says why the owners cannot be kept\)\.$/);
+  });
+
   test("a real restore: preview, progress, then the safety backup's link", async ({ page }) => {
     test.setTimeout(240_000);
     const source = await takeBackup(page, { note: "e2e restore source" });

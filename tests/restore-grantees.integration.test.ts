@@ -102,7 +102,7 @@ describe("restored by the database's own role, which grants to a role it is no m
 
       await sql(ownerUrl, LATER_MIGRATION);
       const preview = await previewRestore(env.ctx, backupId);
-      expect(preview.plan?.ownership).toMatchObject({ canKeep: true, problems: [] });
+      expect(preview.plan?.ownership).toMatchObject({ canKeep: true, problems: [], reassignKeepsGrants: true });
       expect(preview.plan?.strategy).toBe(strategy);
 
       const { status, row } = await restore(env, backupId);
@@ -135,7 +135,10 @@ describe("restored by the database's own role, which grants to a role it is no m
         const words = `${PASSER} granted privileges on objects it does not own (passing on a grant option); pg_restore makes such a grant as its grantor (SET SESSION AUTHORIZATION), which only a superuser may: restore through a superuser's connection.`;
         // Being a member of the passer does not help: only a superuser may become another role.
         const preview = await previewRestore(env.ctx, backupId);
-        expect(preview.plan?.ownership).toMatchObject({ canKeep: false, problems: [words] });
+        expect(preview.plan?.ownership).toMatchObject({ canKeep: false, problems: [words], reassignKeepsGrants: false });
+        expect(preview.warnings).toContain(
+          `Owners and grants cannot be restored as they were: ${words} Choose "reassign" to give every object to Vaultline's role instead (without the backup's grants), or fix the roles first.`,
+        );
         const { status, row } = await restore(env, backupId);
         expect(status).toBe("FAILED");
         expect(row.failureReason).toBe(

@@ -506,7 +506,10 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
       {mustReassign && !rolesCreatable && (
         <label className="flex items-start gap-2 text-sm text-amber-950">
           <input type="checkbox" checked={reassign} onChange={(e) => setReassign(e.target.checked)} className="mt-1" />
-          <span>Give every restored object to Vaultline&apos;s database role instead of its original owner (the preview says why the owners cannot be kept).</span>
+          <span>
+            Give every restored object to Vaultline&apos;s database role instead of its original owner (the preview says why the owners cannot be kept)
+            {preview.data?.plan?.ownership.reassignKeepsGrants === false && <>; the backup&apos;s grants are not restored</>}.
+          </span>
         </label>
       )}
       {needsKey && (

@@ -108,7 +108,7 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings" | "copyWarnin
   if (p.plan && !p.plan.ownership.canKeep) {
     // The roles the backup can make are the first way out (decision 171).
     const make = p.missingRoles?.creatable.length && !p.missingRoles.unknown.length ? "Create the missing roles as the backup recorded them, or choose" : "Choose";
-    push(`Owners and grants cannot be restored as they were: ${p.plan.ownership.problems.join(" ")} ${make} "reassign" to give every object to Vaultline's role instead, or fix the roles first.`);
+    push(`Owners and grants cannot be restored as they were: ${p.plan.ownership.problems.join(" ")} ${make} "reassign" to give every object to Vaultline's role instead${p.plan.ownership.reassignKeepsGrants === false ? " (without the backup's grants)" : ""}, or fix the roles first.`);
   }
   const su = p.plan?.needsSuperuser;
   if (su?.objects.length) {

@@ -70,6 +70,8 @@ export interface OwnershipPlan {
   problems: string[];
   /** The roles the backup names, or null for a backup made before they were recorded. */
   roles: string[] | null;
+  /** Given to the connecting role instead ("reassign"), whether the backup's grants would be kept (`keepsPrivileges`). */
+  reassignKeepsGrants: boolean;
 }
 
 export interface RestorePlan {
@@ -216,7 +218,7 @@ export function ownershipPlan(cap: TargetCapabilities, roles: string[] | null): 
       }
     }
   }
-  return { canKeep: problems.length === 0, problems, roles };
+  return { canKeep: problems.length === 0, problems, roles, reassignKeepsGrants: keepsPrivileges(cap, false) };
 }
 
 /**

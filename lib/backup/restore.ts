@@ -428,7 +428,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     const requested: Ownership = first.ownership === "reassign" ? "reassign" : "keep";
     if (requested === "keep" && !ownership.canKeep) {
       throw new RefusedError(
-        `Owners and grants cannot be restored as they were: ${ownership.problems.join(" ")} Fix the roles, or restore with ownership "reassign" to give every object to ${cap.user}${keepsPrivileges(cap, false) ? "" : " (without the backup's grants)"}.`,
+        `Owners and grants cannot be restored as they were: ${ownership.problems.join(" ")} Fix the roles, or restore with ownership "reassign" to give every object to ${cap.user}${ownership.reassignKeepsGrants ? "" : " (without the backup's grants)"}.`,
       );
     }
     const keepOwners = requested === "keep";

@@ -200,7 +200,15 @@ export const restorePreviewSchema = z
       .object({
         strategy: z.enum(["swap", "in-place"]),
         strategyReason: z.string(),
-        ownership: z.object({ canKeep: z.boolean(), problems: z.array(z.string()), roles: z.array(z.string()).nullable() }),
+        ownership: z.object({
+          canKeep: z.boolean(),
+          problems: z.array(z.string()),
+          roles: z.array(z.string()).nullable(),
+          reassignKeepsGrants: z
+            .boolean()
+            .optional()
+            .describe('With "ownership":"reassign" (every object given to the connecting role), whether the backup\'s grants are kept: not when a grantee is missing or a grant was made by a role that does not own its object. Absent before decision 182.'),
+        }),
         tempSpace: z
           .object({ dir: z.string(), neededBytes: z.number(), freeBytes: z.number().nullable() })
           .nullable()

@@ -72,7 +72,8 @@ export interface RestorePreview {
   plan: {
     strategy: "swap" | "in-place";
     strategyReason: string;
-    ownership: { canKeep: boolean; problems: string[]; roles: string[] | null };
+    /** `reassignKeepsGrants`: absent in restores recorded before decision 182. */
+    ownership: { canKeep: boolean; problems: string[]; roles: string[] | null; reassignKeepsGrants?: boolean };
     /** The swap restore's spool of the decompressed archive (lib/backup/temp-space.ts); null when nothing is spooled. Absent in restores recorded before it. */
     tempSpace?: { dir: string; neededBytes: number; freeBytes: number | null } | null;
     /**
