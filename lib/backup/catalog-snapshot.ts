@@ -273,14 +273,65 @@ export function manifestCatalog(manifest: object | null): CatalogSnapshot | null
   return (manifest as { catalog?: CatalogSnapshot } | null)?.catalog ?? null;
 }
 
-/** The grants inside an ACL text such as {app=arwdDxt/app,reader=r/app,=U/owner}: grantee ("" = PUBLIC) and grantor. */
+/**
+ * The elements of an array as PostgreSQL prints it: `{a,b}`, an element with a space, comma,
+ * quote or backslash double-quoted with `\"` and `\\` inside (`{"\"app-readonly\"=r/app"}`).
+ */
+function arrayElements(text: string): string[] {
+  const s = text.trim();
+  if (!s.startsWith("{") || !s.endsWith("}")) return [];
+  const out: string[] = [];
+  const end = s.length - 1;
+  let i = 1;
+  while (i < end) {
+    let el = "";
+    if (s[i] === '"') {
+      for (i++; i < end && s[i] !== '"'; i++) {
+        if (s[i] === "\\") i++;
+        el += s[i];
+      }
+      i++;
+    } else {
+      for (; i < end && s[i] !== ","; i++) el += s[i];
+    }
+    out.push(el);
+    if (s[i] === ",") i++;
+  }
+  return out;
+}
+
+/** A role name in an aclitem from `at`: bare, or double-quoted with `""` for a quote (as PostgreSQL's putid writes it). */
+function aclName(item: string, at: number): [name: string, next: number] {
+  let name = "";
+  let i = at;
+  if (item[i] !== '"') {
+    for (; i < item.length && item[i] !== "=" && item[i] !== "/"; i++) name += item[i];
+    return [name, i];
+  }
+  for (i++; i < item.length; i++) {
+    if (item[i] === '"') {
+      if (item[i + 1] !== '"') return [name, i + 1];
+      i++;
+    }
+    name += item[i];
+  }
+  return [name, i];
+}
+
+/**
+ * The grants inside an ACL text such as {app=arwdDxt/app,reader=r/app,=U/owner}: grantee (""
+ * = PUBLIC) and grantor. Names that are not plain lower-case identifiers (`app-readonly`,
+ * `AppUser`, `a b`) come quoted, and their element quoted again: read through both (decision 182).
+ */
 export function aclGrants(acl: string | null): { grantee: string; grantor: string }[] {
   if (!acl) return [];
   const out: { grantee: string; grantor: string }[] = [];
-  for (const item of acl.replace(/^\{|\}$/g, "").split(",")) {
-    const m = /^"?([^=]*)"?=[^/]*\/"?([^"]*)"?$/.exec(item.trim());
-    if (!m) continue;
-    out.push({ grantee: m[1].replace(/\\"/g, '"'), grantor: m[2] });
+  for (const item of arrayElements(acl)) {
+    const [grantee, eq] = aclName(item, 0);
+    if (item[eq] !== "=") continue;
+    const slash = item.indexOf("/", eq);
+    if (slash < 0) continue;
+    out.push({ grantee, grantor: aclName(item, slash + 1)[0] });
   }
   return out;
 }
