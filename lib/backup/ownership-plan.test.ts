@@ -42,6 +42,12 @@ describe("roleNeeds", () => {
     expect(roleNeeds(base)).toEqual({ named: ["app", "reader"], acting: ["app", "reader"], otherGrantors: [] });
     expect(roleNeeds(null)).toEqual({ named: [], acting: [], otherGrantors: [] });
   });
+  it("reads back by its name a role such a manifest recorded with PostgreSQL's quotes", () => {
+    const old = { objects: {}, roles: ['"app-readonly"', '"Reader""x"', "app"] } as unknown as CatalogSnapshot;
+    expect(roleNeeds(old).named).toEqual(["app-readonly", 'Reader"x', "app"]);
+    // A manifest from decision 182 on holds names as they are.
+    expect(roleNeeds({ ...old, owners: ["app"] }).named).toEqual(old.roles);
+  });
 });
 
 describe("ownershipPlan", () => {

@@ -128,7 +128,9 @@ export interface RoleNeeds {
 }
 
 export function roleNeeds(catalog: CatalogSnapshot | null): RoleNeeds {
-  const named = catalog?.roles ?? [];
+  // A manifest before decision 182 recorded a grantee PostgreSQL quotes (app-readonly) with its
+  // quotes ("app-readonly"): read back by its name, or the restore looks for a role no server has.
+  const named = catalog?.owners ? catalog.roles : (catalog?.roles ?? []).map((r) => (/^".+"$/.test(r) ? r.slice(1, -1).replace(/""/g, '"') : r));
   return { named, acting: catalog?.owners ?? named, otherGrantors: catalog?.otherGrantors ?? [] };
 }
 
