@@ -8,6 +8,7 @@
 // was let through and failed the restore later; now the preview and the refusal name it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminUrl, makeEnv, sql, type TestEnv } from "./support/vitest-env";
+import { urlAs } from "./support/pg";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { fullBackup, restore } from "./support/restore-steps";
 import { previewRestore } from "../lib/backup/preview";
@@ -55,12 +56,8 @@ afterAll(async () => {
   await stopBosses();
 });
 
-function as(url: string, user: string): string {
-  const u = new URL(url);
-  u.username = user;
-  u.password = `${user}-pw`;
-  return u.toString();
-}
+/** Each test role's password is its name and "-pw". */
+const as = (url: string, user: string) => urlAs(url, user, `${user}-pw`);
 
 describe("restored by the database's own role, which grants to a role it is no member of", () => {
   beforeAll(async () => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "./support/vitest-env";
 import { backupEnv, type TestEnv } from "./support/backup-env";
 import { debianPgWith, startDebianPg } from "./support/debian-pg";
-import type { PgServer } from "./support/pg";
+import { urlAs, type PgServer } from "./support/pg";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { fullBackup, restore } from "./support/restore-steps";
 import { previewRestore } from "../lib/backup/preview";
@@ -97,12 +97,7 @@ async function answers(url: string) {
   return r;
 }
 
-function asOwner(url: string): string {
-  const u = new URL(url);
-  u.username = OWNER;
-  u.password = OWNER_PASSWORD;
-  return u.toString();
-}
+const asOwner = (url: string) => urlAs(url, OWNER, OWNER_PASSWORD);
 
 const canRun = debianPgWith("postgis");
 

@@ -11,6 +11,14 @@ import { sql } from "./sql";
 
 export { sql };
 
+/** The same database's URL, connecting as another role. */
+export function urlAs(url: string, user: string, password: string): string {
+  const u = new URL(url);
+  u.username = user;
+  u.password = password;
+  return u.toString();
+}
+
 export interface PgServer {
   /** URL of the maintenance database (CREATE/DROP DATABASE run here). */
   adminUrl: string;
