@@ -37,10 +37,12 @@ describe("config", () => {
     expect(problems({ ...base, STORAGE_PREFIX: "../escape" })[0]).toMatch(/^STORAGE_PREFIX:/);
     expect(problems({ ...base, ADMIN_EMAIL: "not-an-email" })[0]).toMatch(/^ADMIN_EMAIL:/);
     expect(problems({ ...base, TARGET_DATABASE_URL: "not a url" })[0]).toMatch(/^TARGET_DATABASE_URL:/);
-    // libpq's failover form is refused with its reason, not as an invalid URL (decision 155).
-    expect(problems({ ...base, TARGET_DATABASE_URL: "postgresql://u:p@db1:5432,db2:5432/shop?target_session_attrs=read-write" })).toEqual([
-      expect.stringMatching(/^TARGET_DATABASE_URL: one host per target: a URL with several hosts/),
-    ]);
+    // libpq's failover form is the default target's URL (decision 183), and Vaultline's own
+    // database's is refused with its reason, not as an invalid URL: its pools connect to one host.
+    const failover = "postgresql://u:p@db1:5432,db2:5432/shop?target_session_attrs=read-write";
+    expect(parseConfig({ ...base, TARGET_DATABASE_URL: failover }).targetDatabaseUrl).toBe(failover);
+    expect(problems({ ...base, DATABASE_URL: failover })).toEqual([expect.stringMatching(/^DATABASE_URL: one host for Vaultline's own database: a URL with several hosts/)]);
+    expect(problems({ ...base, TARGET_DATABASE_URL: "postgresql://db1:x,db2/shop" })[0]).toMatch(/^TARGET_DATABASE_URL: a URL \(several hosts/);
   });
 
   it("takes COMMIT_SHA and APP_DIR as aliases of APP_COMMIT_SHA and APP_REPO_DIR, the APP_ names winning", () => {

@@ -5,17 +5,29 @@ import path from "node:path";
 import { parseTrustProxy, type TrustProxy } from "./client-ip";
 import { checkOidcEnv, oidcEnvShape } from "./oidc-config";
 import { keyEnv } from "./validation/keys";
-import { SEVERAL_HOSTS, SEVERAL_HOSTS_MESSAGE } from "./validation/targets";
+import { hasSeveralHosts, readDbUrl } from "./pg-hosts";
+import { SEVERAL_HOSTS_MESSAGE } from "./validation/targets";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
 const optionalUrl = z.string().url().optional();
-/** A database URL: one host (decision 155), then a URL. */
+/** Vaultline's own database: one host (its pools connect without asking which), then a URL. */
 const oneHostUrl = z
   .string()
-  .refine((u) => !SEVERAL_HOSTS.test(u), { message: SEVERAL_HOSTS_MESSAGE, abort: true })
+  .refine((u) => !hasSeveralHosts(u), { message: SEVERAL_HOSTS_MESSAGE, abort: true })
   .pipe(z.string().url())
+  .optional();
+/** The default target's URL: one host, or libpq's failover form (decision 183). */
+const targetUrl = z
+  .string()
+  .refine((u) => {
+    try {
+      return readDbUrl(u) instanceof URL;
+    } catch {
+      return false;
+    }
+  }, "a URL (several hosts as host:port,host:port)")
   .optional();
 const positiveInt = z.coerce.number().int().positive();
 
@@ -39,7 +51,7 @@ const schema = z
       }),
     DATA_DIR: z.string().min(1).default(".data"),
     DATABASE_URL: oneHostUrl,
-    TARGET_DATABASE_URL: oneHostUrl,
+    TARGET_DATABASE_URL: targetUrl,
     STORAGE: z.enum(["local", "s3"]).default("local"),
     LOCAL_STORAGE_DIR: z.string().min(1).optional(),
     S3_ENDPOINT: optionalUrl,

@@ -1,6 +1,7 @@
 // Structured JSON logs (pino). Every line carries `component`; job lines carry `jobId`.
 // Secrets never reach a log: the redact list covers the fields that could hold them.
 import pino from "pino";
+import { editDbUrl } from "./pg-hosts";
 
 export const logger = pino({
   level: process.env.LOG_LEVEL ?? "info",
@@ -31,9 +32,9 @@ export function componentLogger(component: string, bindings: Record<string, unkn
 /** Removes credentials from a connection string before it is logged or shown. */
 export function redactUrl(url: string): string {
   try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
+    return editDbUrl(url, (u) => {
+      if (u.password) u.password = "***";
+    });
   } catch {
     return "[unparseable url]";
   }

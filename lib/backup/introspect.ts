@@ -2,6 +2,7 @@
 // its tables and column types, its Prisma migration history, and rough row counts.
 import { createHash } from "node:crypto";
 import type pg from "pg";
+import { readDbUrl } from "../pg-hosts";
 import { withClient, withStatementTimeout, type Session } from "./pg-client";
 import type { PrismaMigrationRow } from "./manifest";
 import { quoteIdent } from "./quote";
@@ -62,7 +63,7 @@ export function schemaHash(snapshot: SchemaSnapshot): string {
 /** Prisma keeps its migrations table in the schema named by `?schema=` (default public). */
 export function prismaSchema(url: string): string {
   try {
-    return new URL(url).searchParams.get("schema") || "public";
+    return readDbUrl(url).searchParams.get("schema") || "public";
   } catch {
     return "public";
   }

@@ -43,6 +43,8 @@ const LIBPQ_PARAMS = new Set([
   "load_balance_hosts",
 ]);
 
+import { describeHosts, editDbUrl, hasSeveralHosts, readDbUrl } from "../pg-hosts";
+
 export interface LibpqConnection {
   /** A `postgresql://` URI without the password, for `--dbname`. */
   dbname: string;
@@ -53,24 +55,27 @@ export interface LibpqConnection {
 }
 
 export function libpqConnection(url: string): LibpqConnection {
-  const u = new URL(url);
-  const password = decodeURIComponent(u.password);
-  u.password = "";
-  for (const key of [...u.searchParams.keys()]) {
-    if (!LIBPQ_PARAMS.has(key)) u.searchParams.delete(key);
-  }
+  // The failover form (h1,h2) goes to libpq as written: it picks the host (decision 183).
+  const password = decodeURIComponent(readDbUrl(url).password);
+  const dbname = editDbUrl(url, (u) => {
+    u.password = "";
+    for (const key of [...u.searchParams.keys()]) {
+      if (!LIBPQ_PARAMS.has(key)) u.searchParams.delete(key);
+    }
+  });
   const env: Record<string, string> = {};
   if (password) env.PGPASSWORD = password;
-  return { dbname: u.toString(), env, password };
+  return { dbname, env, password };
 }
 
 /** The database name in a connection URL, for manifests. */
 export function databaseName(url: string): string {
-  return decodeURIComponent(new URL(url).pathname.replace(/^\//, "")) || "postgres";
+  return decodeURIComponent(readDbUrl(url).pathname.replace(/^\//, "")) || "postgres";
 }
 
-/** host[:port] of a connection URL, with no credentials, for manifests and messages. */
+/** host[:port] of a connection URL (each host of libpq's failover form), with no credentials, for manifests and messages. */
 export function databaseHost(url: string): string {
+  if (hasSeveralHosts(url)) return describeHosts(url);
   const u = new URL(url);
   return u.port ? `${u.hostname}:${u.port}` : u.hostname || "localhost";
 }

@@ -3,6 +3,7 @@
 // database (locks.ts). Opened, used, always closed.
 import pg from "pg";
 import { componentLogger } from "../log";
+import { answersAs, hasSeveralHosts, readDbUrl, sessionAttrsOf, stateWords, urlHosts, withOneHost, type ServerState } from "../pg-hosts";
 import { sessionConfig } from "./pg-url";
 
 const log = componentLogger("pg-session");
@@ -49,6 +50,51 @@ export async function connectSession(url: string, applicationName = "vaultline")
   }
 }
 
+/** Thrown when no host of a failover URL answers as its target_session_attrs asks; says what each did. */
+export class NoHostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NoHostError";
+  }
+}
+
+/** What the session's server is, as libpq asks it for target_session_attrs. */
+const SERVER_STATE = "SELECT pg_is_in_recovery() AS \"inRecovery\", current_setting('transaction_read_only') = 'on' AS \"readOnly\"";
+
+/**
+ * The host of a failover URL (`h1:5432,h2:5432`, decision 183) that Vaultline's next session
+ * goes to, chosen as libpq chooses for pg_dump and pg_restore: the hosts in order, the first
+ * that accepts a connection and answers as `target_session_attrs` asks (prefer-standby: a
+ * standby, else the first that accepts). Each host is asked on a session of its own, closed
+ * before the real one is opened: one more connection per session, for URLs of this form only.
+ * Each host gets the connection timeout (`connect_timeout`, else 10 s).
+ */
+export async function chooseHost(url: string, extra: Omit<pg.ClientConfig, "connectionString"> = {}): Promise<string> {
+  const attrs = sessionAttrsOf(url);
+  const seconds = Number(readDbUrl(url).searchParams.get("connect_timeout"));
+  const timeout = extra.connectionTimeoutMillis || (seconds > 0 ? Math.max(2, seconds) * 1000 : 10_000);
+  const said: string[] = [];
+  let firstAccepting: string | null = null;
+  for (const h of urlHosts(url)) {
+    const one = withOneHost(url, h);
+    const c = new pg.Client(await sessionConfig(one, { connectionTimeoutMillis: timeout, application_name: extra.application_name ?? "vaultline" }));
+    c.on("error", () => undefined);
+    try {
+      await c.connect();
+      const state = (await c.query<ServerState>(SERVER_STATE)).rows[0]!;
+      if (answersAs(attrs, state)) return one;
+      firstAccepting ??= one;
+      said.push(`${h.host}:${h.port} is ${stateWords(state)}`);
+    } catch (e) {
+      said.push(`${h.host}:${h.port}: ${(e as Error).message}`);
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }
+  if (attrs === "prefer-standby" && firstAccepting) return firstAccepting;
+  throw new NoHostError(`no host of the URL is ${attrs === "any" ? "reachable" : attrs} (target_session_attrs=${attrs}): ${said.join("; ")}`);
+}
+
 /** SQLSTATE of a session ended by idle_session_timeout. */
 const IDLE_SESSION_TIMEOUT = "57P05";
 const SESSION_ATTEMPTS = 3;
@@ -61,7 +107,8 @@ const SESSION_ATTEMPTS = 3;
  * (decision 143). Every client the application opens comes from here.
  */
 export async function newClient(url: string, extra: Omit<pg.ClientConfig, "connectionString"> = {}): Promise<pg.Client> {
-  const c = new pg.Client(await sessionConfig(url, extra));
+  const one = hasSeveralHosts(url) ? await chooseHost(url, extra) : url;
+  const c = new pg.Client(await sessionConfig(one, extra));
   c.on("error", (e: Error) => log.warn({ err: e.message, applicationName: extra.application_name }, "the server ended a session"));
   return c;
 }

@@ -9,6 +9,7 @@
 import net from "node:net";
 import type pg from "pg";
 import { parse, toClientConfig } from "pg-connection-string";
+import { hasSeveralHosts, readDbUrl } from "../pg-hosts";
 import { SSL_MODES } from "../validation/targets";
 
 export type SslMode = (typeof SSL_MODES)[number];
@@ -25,7 +26,7 @@ export class SslModeError extends Error {
 
 /** The URL's sslmode, else PGSSLMODE, else libpq's default `prefer`. Throws SslModeError. */
 export function sslModeOf(url: string, env: Record<string, string | undefined> = process.env): SslMode {
-  const mode = new URL(url).searchParams.get("sslmode") ?? env.PGSSLMODE ?? "prefer";
+  const mode = readDbUrl(url).searchParams.get("sslmode") ?? env.PGSSLMODE ?? "prefer";
   if (!isSslMode(mode)) throw new SslModeError(mode);
   return mode;
 }
@@ -69,6 +70,8 @@ export async function serverOffersSsl(host: string, port: number, timeoutMs = 10
  * say `sslmode=require` for a server that accepts only SSL.
  */
 export function poolConfig(url: string): pg.ClientConfig {
+  // A pool connects without asking which host is which; only a target's sessions follow libpq's failover form.
+  if (hasSeveralHosts(url)) throw new TypeError("Vaultline's own database takes one host: a URL with several hosts (libpq's failover form) is for targets (decision 183)");
   const mode = sslModeOf(url);
   return configWith(url, mode === "prefer" || mode === "allow" ? "disable" : mode);
 }

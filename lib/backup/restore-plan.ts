@@ -2,6 +2,7 @@
 // the preview (DESIGN §5): the strategy ("beside and swap", or in place in one transaction)
 // and whether owners and grants can be kept — from what the connecting role may do.
 import type pg from "pg";
+import { primaryHint } from "../pg-hosts";
 import { withClient as withPgClient } from "./pg-client";
 import { notExtensionMember, type CatalogSnapshot } from "./catalog-snapshot";
 import { quoteIdent, quoteLiteral } from "./quote";
@@ -110,9 +111,10 @@ export function preparedProblem(cap: Pick<TargetCapabilities, "preparedTransacti
 }
 
 /** Why nothing can be restored into this target's database, or null (decision 144). */
-export function standbyProblem(cap: Pick<TargetCapabilities, "standby">): string | null {
+export function standbyProblem(cap: Pick<TargetCapabilities, "standby">, url?: string): string | null {
   if (!cap.standby) return null;
-  return `The target's database is on a standby (a server in recovery, which takes no writes): nothing can be restored into it, and the primary's changes would overwrite it anyway. Restore on the primary: point this target's connection at it for the restore, or add the primary as a target of its own`;
+  const hint = url ? primaryHint(url) : null;
+  return `The target's database is on a standby (a server in recovery, which takes no writes): nothing can be restored into it, and the primary's changes would overwrite it anyway. Restore on the primary: ${hint ?? "point this target's connection at it for the restore, or add the primary as a target of its own"}`;
 }
 
 /**

@@ -417,7 +417,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     const roles = backupCatalog?.roles ?? null;
     // The probe asked with this same manifest's roles (checkStoredParts verified manifestRead).
     const cap = await capRead;
-    const standby = standbyProblem(cap);
+    const standby = standbyProblem(cap, ctx.targetUrl);
     if (standby) throw new RefusedError(standby);
     const pooled = poolerProblem(cap.pooled);
     if (pooled) throw new RefusedError(pooled);

@@ -7,6 +7,7 @@
 // in the database, database grants, comment, connection limit, owner, locale) is carried
 // from the live database to the fresh one before the swap.
 import type pg from "pg";
+import { editDbUrl, readDbUrl } from "../pg-hosts";
 import { quoteIdent, quoteLiteral as lit } from "./quote";
 import { readDatabaseSettings, settingStatement } from "./db-settings";
 import { connectSession, withClient, type Session } from "./pg-client";
@@ -42,13 +43,13 @@ export function copyName(live: string, restoreId: string): string {
 }
 
 export function databaseOf(url: string): string {
-  return decodeURIComponent(new URL(url).pathname.slice(1));
+  return decodeURIComponent(readDbUrl(url).pathname.slice(1));
 }
 
 export function withDatabase(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = `/${encodeURIComponent(db)}`;
-  return u.toString();
+  return editDbUrl(url, (u) => {
+    u.pathname = `/${encodeURIComponent(db)}`;
+  });
 }
 
 /** A connection to the same server outside the target (renames need one). */

@@ -9,6 +9,7 @@
 // swap creates a database owned like the live one, renames both and ends the sessions on
 // the live one from a maintenance database (swap.ts).
 import type pg from "pg";
+import { editDbUrl, primaryHint, readDbUrl } from "../pg-hosts";
 import { newClient } from "./pg-client";
 import { poolerProblem, sharesServerSessions } from "./pooler";
 import { parseServerVersionNum, pgDumpVersion, type PgVersion } from "./dump";
@@ -74,7 +75,7 @@ export function redactedMessage(e: unknown, url: string): string {
   let msg = e instanceof Error ? e.message : String(e);
   const secrets = new Set<string>([url]);
   try {
-    const u = new URL(url);
+    const u = readDbUrl(url);
     if (u.password) {
       secrets.add(u.password);
       secrets.add(decodeURIComponent(u.password));
@@ -233,15 +234,16 @@ async function backupReasons(c: pg.Client, f: RoleFacts): Promise<TargetTestReas
 }
 
 /** A standby takes no writes: neither restore can run, whatever the role may do (decision 144). */
-function writable(check: "in_place.writable" | "swap.writable", f: RoleFacts): TargetTestReason {
+function writable(check: "in_place.writable" | "swap.writable", f: RoleFacts, url: string): TargetTestReason {
+  const hint = primaryHint(url);
   return f.standby
-    ? { check, ok: false, message: `${f.database} is on a standby (in recovery): it takes no writes, so nothing can be restored into it. Backups from it work; restore on the primary.` }
+    ? { check, ok: false, message: `${f.database} is on a standby (in recovery): it takes no writes, so nothing can be restored into it. Backups from it work; restore on the primary${hint ? ` — ${hint}` : ""}.` }
     : { check, ok: true, message: `${f.database} is on a primary: it takes writes.` };
 }
 
-async function inPlaceReasons(c: pg.Client, f: RoleFacts): Promise<TargetTestReason[]> {
+async function inPlaceReasons(c: pg.Client, f: RoleFacts, url: string): Promise<TargetTestReason[]> {
   const u = quoteIdent(f.user);
-  const out: TargetTestReason[] = [writable("in_place.writable", f)];
+  const out: TargetTestReason[] = [writable("in_place.writable", f, url)];
   out.push(
     f.createOnDb
       ? { check: "in_place.create", ok: true, message: `${f.user} may create schemas in ${f.database}.` }
@@ -321,9 +323,10 @@ async function inPlaceReasons(c: pg.Client, f: RoleFacts): Promise<TargetTestRea
 
 async function canReachMaintenance(url: string): Promise<boolean> {
   for (const db of ["postgres", "template1"]) {
-    const u = new URL(url);
-    u.pathname = `/${db}`;
-    const c = await newClient(u.toString(), { connectionTimeoutMillis: TEST_CONNECT_TIMEOUT_MS, application_name: "vaultline-target-test" });
+    const other = editDbUrl(url, (u) => {
+      u.pathname = `/${db}`;
+    });
+    const c = await newClient(other, { connectionTimeoutMillis: TEST_CONNECT_TIMEOUT_MS, application_name: "vaultline-target-test" });
     try {
       await c.connect();
       return true;
@@ -354,7 +357,7 @@ async function swapReasons(c: pg.Client, url: string, f: RoleFacts): Promise<Tar
   const unsettable = f.superuser ? [] : await settingsNotCarriable(c);
   const grants = [...new Set(unsettable.map((x) => grantToSet(x, f.user, f.serverVersionNum)).filter((g): g is string => g !== null))];
   return [
-    writable("swap.writable", f),
+    writable("swap.writable", f, url),
     f.createDb
       ? { check: "swap.createdb", ok: true, message: `${f.user} may create databases.` }
       : { check: "swap.createdb", ok: false, message: `${f.user} may not create databases: the fresh copy beside ${f.database} cannot be made.`, grant: `ALTER ROLE ${u} CREATEDB;` },
@@ -442,7 +445,7 @@ export async function testTargetConnection(url: string, opts: { pgBinDir?: strin
     const server = parseServerVersionNum(f.serverVersionNum);
     const pgDump = dumpCompatibility(server, local);
     const backup = await backupReasons(client, f);
-    const inPlace = await inPlaceReasons(client, f);
+    const inPlace = await inPlaceReasons(client, f, url);
     const swap = await swapReasons(client, url, f);
     const restore = await restoreReasons(client);
     const pooled = poolerProblem(await sharesServerSessions(url));

@@ -1,6 +1,7 @@
 // Targets in the domain (DESIGN §8): which database a job belongs to, and the context to
 // run it with. Everything that runs a backup, restore, verify, drill or check takes the
 // job row's targetId through `contextForTarget`, so one code path serves every target.
+import { describeHosts, hasSeveralHosts, readDbUrl } from "../pg-hosts";
 import type { Db } from "../db";
 import type { BackupContext, TargetRef } from "./context";
 import { decryptTargetUrl } from "./target-secret";
@@ -117,7 +118,8 @@ export async function contextForTargetId(base: BackupContext, selector?: string 
 /** Host and database of a URL for display: never the user or password. */
 export function describeDatabaseUrl(url: string): { host: string; database: string } {
   try {
-    const u = new URL(url);
+    const u = readDbUrl(url);
+    if (hasSeveralHosts(url)) return { host: describeHosts(url), database: decodeURIComponent(u.pathname.replace(/^\//, "")) };
     const host = u.hostname || new URLSearchParams(u.search).get("host") || "localhost";
     return { host: u.port ? `${host}:${u.port}` : host, database: decodeURIComponent(u.pathname.replace(/^\//, "")) };
   } catch {

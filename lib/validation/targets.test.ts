@@ -26,11 +26,19 @@ describe("createTargetSchema", () => {
       expect(createTargetSchema.safeParse({ name: "x", environment: "prod", databaseUrl }).success, databaseUrl).toBe(false);
     }
     expect(createTargetSchema.safeParse({ name: "x", environment: "../up", databaseUrl: url }).success).toBe(false);
-    // libpq's failover form is valid to pg_dump: refused with its own reason, not as "not a URL".
-    for (const databaseUrl of ["postgresql://shop:pw@db1:5432,db2:5432/shop?target_session_attrs=read-write", "postgres://db1,db2/shop"]) {
+    // libpq's failover form is a target's URL (decision 183); a list in the host parameter, a
+    // malformed list and a target_session_attrs libpq does not know are refused with their reasons.
+    for (const databaseUrl of ["postgresql://shop:pw@db1:5432,db2:5432/shop?target_session_attrs=read-write", "postgres://db1,db2/shop", "postgres://[::1]:5433,db2/shop?target_session_attrs=prefer-standby"]) {
+      expect(createTargetSchema.safeParse({ name: "x", environment: "prod", databaseUrl }).success, databaseUrl).toBe(true);
+    }
+    for (const [databaseUrl, message] of [
+      ["postgresql:///shop?host=db1,db2", /^several hosts go in the URL's host part/],
+      ["postgresql://db1:x,db2/shop", /^a postgres:\/\/ or postgresql:\/\/ URL naming a database/],
+      ["postgresql://db1,db2/", /^a postgres:\/\/ or postgresql:\/\/ URL naming a database/],
+      ["postgresql://db1,db2/shop?target_session_attrs=master", /^target_session_attrs must be one libpq knows/],
+    ] as const) {
       const r = createTargetSchema.safeParse({ name: "x", environment: "prod", databaseUrl });
-      expect(r.success, databaseUrl).toBe(false);
-      expect(r.error?.issues.map((i) => i.message)).toEqual([expect.stringMatching(/^one host per target: a URL with several hosts/)]);
+      expect(r.error?.issues.map((i) => i.message), databaseUrl).toEqual([expect.stringMatching(message)]);
     }
     // A comma elsewhere (a password, an option's value) is not a second host.
     expect(createTargetSchema.safeParse({ name: "x", environment: "prod", databaseUrl: "postgres://shop:p%2Cw@db:5432/shop?options=-c%20a%3D1,2" }).success).toBe(true);

@@ -1,6 +1,7 @@
 // Targets (DESIGN §8): the databases one Vaultline protects. Parsed here, at the boundary;
 // the domain's view is lib/backup/targets.ts.
 import { z } from "zod";
+import { readDbUrl, SESSION_ATTRS } from "../pg-hosts";
 import { retentionSchema, scheduleSchema } from "./settings";
 
 /** A target's name: a path segment of its storage keys, so lower-case letters, digits and '-'. */
@@ -23,27 +24,35 @@ export { targetSelectorSchema };
 export const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
 
 /** libpq's failover form, `postgresql://h1:5432,h2:5432/db`: several hosts in one URL. */
-export const SEVERAL_HOSTS = /^postgres(?:ql)?:\/\/(?:[^@/]*@)?[^/?#]*,/i;
 export const SEVERAL_HOSTS_MESSAGE =
-  "one host per target: a URL with several hosts (libpq's failover form, h1,h2) is not supported — Vaultline's own sessions (node-pg) connect to one. Name the primary's host, or a DNS name or proxy that follows it (decision 155)";
+  "one host for Vaultline's own database: a URL with several hosts (libpq's failover form, h1,h2) is taken for targets only — the pools of Vaultline's own database connect to one. Name the primary's host, or a DNS name or proxy that follows it (decision 183)";
+
+/** The URL as read for its database and parameters, or null when it is none (a malformed host list included). */
+function readable(u: string): URL | null {
+  try {
+    return readDbUrl(u);
+  } catch {
+    return null;
+  }
+}
 
 export const databaseUrlSchema = z
   .string()
   .max(2048)
-  // Said before the generic message: the URL is valid to libpq, but one target is one server here.
-  .refine((u) => !SEVERAL_HOSTS.test(u), { message: SEVERAL_HOSTS_MESSAGE, abort: true })
   .refine((u) => {
-    try {
-      const p = new URL(u);
-      return (p.protocol === "postgres:" || p.protocol === "postgresql:") && p.pathname.length > 1;
-    } catch {
-      return false;
-    }
-  }, "a postgres:// or postgresql:// URL naming a database")
+    const p = readable(u);
+    return p !== null && (p.protocol === "postgres:" || p.protocol === "postgresql:") && p.pathname.length > 1;
+  }, { message: "a postgres:// or postgresql:// URL naming a database (several hosts as host:port,host:port)", abort: true })
+  // libpq takes a list in the host parameter too; Vaultline reads the one in the URL's host part (decision 183).
+  .refine((u) => !(readable(u)?.searchParams.get("host") ?? "").includes(","), "several hosts go in the URL's host part (postgresql://user@h1:5432,h2:5432/db), not in its host parameter")
   .refine((u) => {
-    const mode = URL.canParse(u) ? new URL(u).searchParams.get("sslmode") : null;
+    const mode = readable(u)?.searchParams.get("sslmode") ?? null;
     return mode === null || (SSL_MODES as readonly string[]).includes(mode);
-  }, `sslmode must be one libpq knows: ${SSL_MODES.join(", ")}`);
+  }, `sslmode must be one libpq knows: ${SSL_MODES.join(", ")}`)
+  .refine((u) => {
+    const attrs = readable(u)?.searchParams.get("target_session_attrs") ?? null;
+    return attrs === null || (SESSION_ATTRS as readonly string[]).includes(attrs);
+  }, `target_session_attrs must be one libpq knows: ${SESSION_ATTRS.join(", ")}`);
 
 /**
  * What each target may set for itself. Absent means:

@@ -4,6 +4,7 @@
 // migrations; each comparison here names the migrations involved, not just "drift".
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
+import { readDbUrl } from "../../pg-hosts";
 import { migrationStatus, readMigrations, type MigrationFile } from "../../migrate";
 import type { DriftResult } from "../../validation/checks";
 import { errorMessage, quoteIdent, readOnlyOnce } from "./read-only";
@@ -24,7 +25,7 @@ const READ_TIMEOUT_MS = 10_000;
 /** Prisma keeps `_prisma_migrations` in the schema named by the URL's `?schema=` (default public). */
 function prismaSchema(url: string): string {
   try {
-    return new URL(url).searchParams.get("schema") || "public";
+    return readDbUrl(url).searchParams.get("schema") || "public";
   } catch {
     return "public";
   }
