@@ -44,7 +44,13 @@ test.describe.serial("targets admin", () => {
     await expect(result.getByRole("alert")).toContainText("Cannot connect");
     await expect(result).not.toContainText("not-the-password");
 
-    await form.getByLabel("Connection URL").fill(targetUrl);
+    // libpq's failover form (decision 183): a host nothing listens on, then the server; the
+    // sessions go past the first, as pg_dump's do.
+    const { freePort } = await import("../lib/embedded-postgres");
+    const real = new URL(targetUrl);
+    const dead = `127.0.0.1:${await freePort()}`;
+    const failover = `postgresql://${real.username}:${real.password}@${dead},${real.host}${real.pathname}?target_session_attrs=read-write`;
+    await form.getByLabel("Connection URL").fill(failover);
     await expect(form.getByLabel("Connection URL")).toHaveAttribute("type", "password");
     await form.getByRole("button", { name: "Test connection" }).click();
     await expect(result).toContainText("PostgreSQL");
@@ -56,7 +62,7 @@ test.describe.serial("targets admin", () => {
 
     const row = table.getByTestId(`target-row-${name}`);
     await expect(row).toContainText("staging");
-    await expect(row).toContainText(`/${dbName}`);
+    await expect(row).toContainText(`${dead},${real.host}/${dbName}`);
     await expect(row).toContainText("None");
     await expect(page.locator("body")).not.toContainText(new URL(targetUrl).password);
 
