@@ -132,6 +132,8 @@ describe.skipIf(!canRunStandby)("a target URL with several hosts (libpq's failov
     const id = await fullBackup(env);
     const before = await catalogFingerprint(sql, primaryShop);
     const ctx = { ...env.ctx, targetUrl: failover([hosts.standby, hosts.primary]) };
+    const preview = await previewRestore(ctx, id);
+    expect(preview.warnings.join(" ")).toMatch(/standby.*several hosts.*add target_session_attrs=read-write.*refuses to run/);
     const { restoreId, preRestoreBackupId } = await startRestore(ctx, id, SYSTEM, { confirm: "RESTORE" });
     expect(await runRestore(ctx, restoreId)).toBe("FAILED");
     const row = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });

@@ -81,7 +81,7 @@ const KIND_NAMES: Record<string, string> = {
  * copy changes nothing live, so what the live database would lose, what its files, locks,
  * prepared transactions and replication would do, are not said.
  */
-export function previewWarnings(p: Omit<RestorePreview, "warnings" | "copyWarnings">, opts: { into?: "live" | "copy" } = {}): string[] {
+export function previewWarnings(p: Omit<RestorePreview, "warnings" | "copyWarnings">, opts: { into?: "live" | "copy"; url?: string } = {}): string[] {
   const copy = opts.into === "copy";
   // In the order they are said; those about the live database marked.
   const w: { text: string; live: boolean }[] = [];
@@ -129,7 +129,7 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings" | "copyWarnin
   if (versions) push(versions);
   const slots = p.plan ? slotsWarning(p.plan.replicationSlots ?? [], p.plan.strategy, p.plan.keepHours ?? 24) : null;
   if (slots) onLive(slots);
-  const standby = standbyProblem({ standby: !!p.plan?.standby });
+  const standby = standbyProblem({ standby: !!p.plan?.standby }, opts.url);
   if (standby) push(`${standby}. The restore refuses to run here.`);
   const pooled = poolerProblem(!!p.plan?.pooled);
   if (pooled) push(`${pooled}. The restore refuses to run through it.`);
@@ -327,7 +327,7 @@ export async function buildPreview(
     safetyBackup: true,
   };
   // A copy restores no files part: the changed files concern the live restore only.
-  return { ...base, warnings: [...previewWarnings(base), ...changedFilesWarning(filesPart)], copyWarnings: previewWarnings(base, { into: "copy" }), manifest };
+  return { ...base, warnings: [...previewWarnings(base, { url: ctx.targetUrl }), ...changedFilesWarning(filesPart)], copyWarnings: previewWarnings(base, { into: "copy", url: ctx.targetUrl }), manifest };
 }
 
 /**
