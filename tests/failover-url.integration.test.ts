@@ -84,6 +84,7 @@ describe.skipIf(!canRunStandby)("a target URL with several hosts (libpq's failov
     const t = await testTargetConnection(env.ctx.targetUrl);
     expect(t.reasons.filter((r) => !r.ok)).toEqual([]);
     expect([t.canBackup, t.canSwap, t.canRestoreInPlace]).toEqual([true, true, true]);
+    expect(t.reasons.find((r) => r.check === "connect")?.message).toBe(`Connected to shop as ${new URL(primaryShop).username} on ${hosts.primary}, host 3 of 3 (target_session_attrs=read-write).`);
 
     // libpq's default (`any`) takes the standby that answers first: the test says a restore
     // cannot run there and what to add to the URL.

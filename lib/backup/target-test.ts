@@ -9,7 +9,7 @@
 // swap creates a database owned like the live one, renames both and ends the sessions on
 // the live one from a maintenance database (swap.ts).
 import type pg from "pg";
-import { editDbUrl, primaryHint, readDbUrl } from "../pg-hosts";
+import { editDbUrl, hasSeveralHosts, primaryHint, readDbUrl, sessionAttrsOf, urlHosts } from "../pg-hosts";
 import { newClient } from "./pg-client";
 import { poolerProblem, sharesServerSessions } from "./pooler";
 import { parseServerVersionNum, pgDumpVersion, type PgVersion } from "./dump";
@@ -416,6 +416,15 @@ function dumpCompatibility(server: PgVersion, local: PgVersion | Error): TargetT
   };
 }
 
+/** For a failover URL (decision 183): which of its hosts the session went to, and by which rule. */
+function chosenHostWords(url: string, c: pg.Client): string {
+  if (!hasSeveralHosts(url)) return "";
+  const hosts = urlHosts(url);
+  const at = hosts.findIndex((h) => h.port === c.port && h.host.replace(/^\[|\]$/g, "") === c.host) + 1;
+  const attrs = sessionAttrsOf(url);
+  return ` on ${c.host}:${c.port}${at ? `, host ${at} of ${hosts.length}` : ""} (target_session_attrs=${attrs}${attrs === "any" ? ": the first that answered" : ""})`;
+}
+
 /** Tests `url` as a target. Never throws for a failure of the database: the result says it. */
 export async function testTargetConnection(url: string, opts: { pgBinDir?: string; timeoutMs?: number } = {}): Promise<TargetTestResult> {
   const local = await pgDumpVersion(opts.pgBinDir).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
@@ -454,7 +463,7 @@ export async function testTargetConnection(url: string, opts: { pgBinDir?: strin
       : { check: "session", ok: true, message: "Each connection has a server session of its own (no pooler in transaction mode)." };
     const canBackup = session.ok && backup.every((r) => r.ok);
     const reasons: TargetTestReason[] = [
-      { check: "connect", ok: true, message: `Connected to ${f.database} as ${f.user}.` },
+      { check: "connect", ok: true, message: `Connected to ${f.database} as ${f.user}${chosenHostWords(url, client)}.` },
       session,
       { check: "pg_dump", ok: pgDump.compatible, message: pgDump.message },
       ...backup,
