@@ -43,6 +43,7 @@ describe("config", () => {
     expect(parseConfig({ ...base, TARGET_DATABASE_URL: failover }).targetDatabaseUrl).toBe(failover);
     expect(problems({ ...base, DATABASE_URL: failover })).toEqual([expect.stringMatching(/^DATABASE_URL: one host for Vaultline's own database: a URL with several hosts/)]);
     expect(problems({ ...base, TARGET_DATABASE_URL: "postgresql://db1:x,db2/shop" })[0]).toMatch(/^TARGET_DATABASE_URL: a URL \(several hosts/);
+    expect(problems({ ...base, TARGET_DATABASE_URL: "postgresql:///shop?service=prod" })[0]).toMatch(/^TARGET_DATABASE_URL: service= names a pg_service.conf entry/);
   });
 
   it("takes COMMIT_SHA and APP_DIR as aliases of APP_COMMIT_SHA and APP_REPO_DIR, the APP_ names winning", () => {

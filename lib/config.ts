@@ -6,7 +6,7 @@ import { parseTrustProxy, type TrustProxy } from "./client-ip";
 import { checkOidcEnv, oidcEnvShape } from "./oidc-config";
 import { keyEnv } from "./validation/keys";
 import { hasSeveralHosts, readDbUrl } from "./pg-hosts";
-import { SEVERAL_HOSTS_MESSAGE } from "./validation/targets";
+import { SERVICE_MESSAGE, SEVERAL_HOSTS_MESSAGE } from "./validation/targets";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -27,7 +27,8 @@ const targetUrl = z
     } catch {
       return false;
     }
-  }, "a URL (several hosts as host:port,host:port)")
+  }, { message: "a URL (several hosts as host:port,host:port)", abort: true })
+  .refine((u) => !readDbUrl(u).searchParams.has("service"), SERVICE_MESSAGE)
   .optional();
 const positiveInt = z.coerce.number().int().positive();
 

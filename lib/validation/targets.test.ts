@@ -36,6 +36,7 @@ describe("createTargetSchema", () => {
       ["postgresql://db1:x,db2/shop", /^a postgres:\/\/ or postgresql:\/\/ URL naming a database/],
       ["postgresql://db1,db2/", /^a postgres:\/\/ or postgresql:\/\/ URL naming a database/],
       ["postgresql://db1,db2/shop?target_session_attrs=master", /^target_session_attrs must be one libpq knows/],
+      ["postgresql:///shop?service=prod", /^service= names a pg_service.conf entry/],
     ] as const) {
       const r = createTargetSchema.safeParse({ name: "x", environment: "prod", databaseUrl });
       expect(r.error?.issues.map((i) => i.message), databaseUrl).toEqual([expect.stringMatching(message)]);

@@ -27,6 +27,9 @@ export const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", 
 export const SEVERAL_HOSTS_MESSAGE =
   "one host for Vaultline's own database: a URL with several hosts (libpq's failover form, h1,h2) is taken for targets only — the pools of Vaultline's own database connect to one. Name the primary's host, or a DNS name or proxy that follows it (decision 183)";
 
+export const SERVICE_MESSAGE =
+  "service= names a pg_service.conf entry, which pg_dump reads and Vaultline's own sessions (node-pg) do not — they would connect elsewhere: write the host, port, user and database in the URL";
+
 /** The URL as read for its database and parameters, or null when it is none (a malformed host list included). */
 function readable(u: string): URL | null {
   try {
@@ -43,6 +46,8 @@ export const databaseUrlSchema = z
     const p = readable(u);
     return p !== null && (p.protocol === "postgres:" || p.protocol === "postgresql:") && p.pathname.length > 1;
   }, { message: "a postgres:// or postgresql:// URL naming a database (several hosts as host:port,host:port)", abort: true })
+  // pg_dump would read the connection from ~/.pg_service.conf and node-pg would not: two servers.
+  .refine((u) => !readable(u)?.searchParams.has("service"), SERVICE_MESSAGE)
   // libpq takes a list in the host parameter too; Vaultline reads the one in the URL's host part (decision 183).
   .refine((u) => !(readable(u)?.searchParams.get("host") ?? "").includes(","), "several hosts go in the URL's host part (postgresql://user@h1:5432,h2:5432/db), not in its host parameter")
   .refine((u) => {
