@@ -55,6 +55,7 @@ test.describe.serial("targets admin", () => {
     await form.getByRole("button", { name: "Test connection" }).click();
     await expect(result).toContainText("PostgreSQL");
     await expect(result).toContainText("pg_dump");
+    await expect(result.getByTestId("target-test-connected")).toHaveText(`Connected to ${dbName} as ${real.username} on ${real.host}, host 2 of 2 (target_session_attrs=read-write).`);
     for (const c of ["canBackup", "canRestoreInPlace", "canSwap", "restorable"]) await expect(result.getByTestId(`capability-${c}`)).toHaveAttribute("data-ok", "true");
     await screenshot(page, "targets-admin-test-result");
     await form.getByRole("button", { name: "Add target" }).click();

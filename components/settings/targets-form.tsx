@@ -192,7 +192,7 @@ export function TargetForm({ target, onDone }: { target: TargetDto | null; onDon
             placeholder={editing ? "Stored — leave empty to keep it" : "postgres://user:password@host:5432/database"}
             onChange={(e) => set({ databaseUrl: e.target.value })}
             error={errors.databaseUrl || undefined}
-            hint="Stored encrypted; never shown again after saving. A primary and its standbys: host1:5432,host2:5432 with ?target_session_attrs=read-write."
+            hint="Stored encrypted; never shown again after saving. For a primary and its standbys, list the hosts (host1:5432,host2:5432) and add target_session_attrs=read-write."
           />
           <div>
             <Button type="button" variant="secondary" onClick={runTest} disabled={test.isPending || !v.databaseUrl.trim()}>

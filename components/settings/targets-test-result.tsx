@@ -22,7 +22,8 @@ function Mark({ ok }: { ok: boolean }) {
 }
 
 export function TargetTestResult({ result }: { result: TargetTestDto }) {
-  const connectFailure = result.reasons.find((r) => r.check === "connect" && !r.ok);
+  const connect = result.reasons.find((r) => r.check === "connect");
+  const connectFailure = connect && !connect.ok ? connect : undefined;
   return (
     <section aria-label="Connection test result" data-testid="target-test-result" className="flex flex-col gap-3 rounded-md border border-slate-200 bg-slate-50 p-3 text-sm">
       {connectFailure ? (
@@ -37,6 +38,8 @@ export function TargetTestResult({ result }: { result: TargetTestDto }) {
               <Mark ok={result.pgDump.compatible} /> {result.pgDump.message}
             </span>
           </p>
+          {/* Who and where: with several hosts in the URL, which one answered (decision 183). */}
+          {connect && <p className="text-slate-600" data-testid="target-test-connected">{connect.message}</p>}
           <ul className="flex flex-col gap-2">
             {CAPABILITIES.map((c) => {
               const ok = result[c.key];
