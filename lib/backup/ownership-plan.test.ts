@@ -6,7 +6,7 @@ import { aclGrants, aclRoles, type CatalogSnapshot } from "./catalog-snapshot";
 import { keepsPrivileges, ownershipPlan, roleNeeds, type TargetCapabilities } from "./restore-plan";
 
 const cap = (over: Partial<TargetCapabilities>): TargetCapabilities =>
-  ({ user: "app", superuser: false, missingRoles: [], notMemberOf: [], otherGrantors: [], ...over }) as TargetCapabilities;
+  ({ user: "app", superuser: false, missingRoles: [], notMemberOf: [], ...over }) as TargetCapabilities;
 
 describe("aclGrants", () => {
   it("reads grantee and grantor of each item, PUBLIC as the empty name", () => {
@@ -52,24 +52,24 @@ describe("roleNeeds", () => {
 
 describe("ownershipPlan", () => {
   it("keeps owners and grants when the role acts for every owner", () => {
-    expect(ownershipPlan(cap({}), ["app", "reader"])).toEqual({ canKeep: true, problems: [], roles: ["app", "reader"], reassignKeepsGrants: true });
+    expect(ownershipPlan(cap({}), ["app", "reader"], [])).toEqual({ canKeep: true, problems: [], roles: ["app", "reader"], reassignKeepsGrants: true });
   });
   it("names an owner the role is no member of, with the grant that fixes it", () => {
-    expect(ownershipPlan(cap({ notMemberOf: ["billing"] }), ["app", "billing"]).problems).toEqual(['app may not give objects to billing (GRANT "billing" TO "app";).']);
+    expect(ownershipPlan(cap({ notMemberOf: ["billing"] }), ["app", "billing"], []).problems).toEqual(['app may not give objects to billing (GRANT "billing" TO "app";).']);
   });
   it("refuses grants passed on by another role to anyone but a superuser or that role", () => {
     const words =
       "passer granted privileges on objects it does not own (passing on a grant option); pg_restore makes such a grant as its grantor (SET SESSION AUTHORIZATION), which only a superuser may: restore through a superuser's connection.";
-    expect(ownershipPlan(cap({ otherGrantors: ["passer"] }), ["app"])).toMatchObject({ canKeep: false, problems: [words], reassignKeepsGrants: false });
-    expect(ownershipPlan(cap({ otherGrantors: ["passer", "other"] }), ["app"]).problems[0]).toMatch(/^passer, other granted privileges on objects they do not own/);
-    expect(ownershipPlan(cap({ otherGrantors: ["app"] }), ["app"])).toMatchObject({ canKeep: true, reassignKeepsGrants: true });
-    expect(ownershipPlan(cap({ superuser: true, otherGrantors: ["passer"], notMemberOf: ["billing"] }), ["app"])).toMatchObject({ canKeep: true, problems: [] });
+    expect(ownershipPlan(cap({}), ["app"], ["passer"])).toMatchObject({ canKeep: false, problems: [words], reassignKeepsGrants: false });
+    expect(ownershipPlan(cap({}), ["app"], ["passer", "other"]).problems[0]).toMatch(/^passer, other granted privileges on objects they do not own/);
+    expect(ownershipPlan(cap({}), ["app"], ["app"])).toMatchObject({ canKeep: true, reassignKeepsGrants: true });
+    expect(ownershipPlan(cap({ superuser: true, notMemberOf: ["billing"] }), ["app"], ["passer"])).toMatchObject({ canKeep: true, problems: [] });
   });
   it("given to the connecting role, keeps grants only when every grantee exists and none must be made as another", () => {
-    expect(keepsPrivileges(cap({ missingRoles: ["reader"] }), false)).toBe(false);
-    expect(keepsPrivileges(cap({ otherGrantors: ["passer"] }), false)).toBe(false);
-    expect(keepsPrivileges(cap({ otherGrantors: ["passer"] }), true)).toBe(true);
-    expect(keepsPrivileges(cap({ superuser: true, otherGrantors: ["passer"] }), false)).toBe(true);
-    expect(keepsPrivileges(cap({}), false)).toBe(true);
+    expect(keepsPrivileges(cap({ missingRoles: ["reader"] }), [], false)).toBe(false);
+    expect(keepsPrivileges(cap({}), ["passer"], false)).toBe(false);
+    expect(keepsPrivileges(cap({}), ["passer"], true)).toBe(true);
+    expect(keepsPrivileges(cap({ superuser: true }), ["passer"], false)).toBe(true);
+    expect(keepsPrivileges(cap({}), [], false)).toBe(true);
   });
 });

@@ -304,7 +304,7 @@ export async function buildPreview(
     plan: {
       strategy: strategy.strategy,
       strategyReason: strategy.reason,
-      ownership: ownershipPlan(cap, roles),
+      ownership: ownershipPlan(cap, roles, roleNeeds(backupCatalog).otherGrantors),
       tempSpace,
       serverDisk,
       filesDisk,

@@ -55,8 +55,6 @@ export interface TargetCapabilities {
   missingRoles: string[];
   /** Existing roles the connecting role may not hand objects to (owners; decision 182). */
   notMemberOf: string[];
-  /** Roles that granted privileges on objects they do not own, as the backup recorded (decision 182). */
-  otherGrantors: string[];
   /**
    * The database's own settings (ALTER DATABASE / ALTER ROLE … IN DATABASE … SET) the
    * connecting role may not set on a copy (db-settings.ts): the swap could not carry them.
@@ -160,7 +158,7 @@ async function probeSession(url: string, needs: RoleNeeds): Promise<Omit<TargetC
                                 AND (n.nspname <> 'pg_toast' OR c.oid >= 16384))) AS locks
         FROM pg_roles r, pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace
        WHERE r.rolname = current_user AND d.datname = current_database()`);
-    const base = rows[0] as Omit<TargetCapabilities, "missingRoles" | "notMemberOf" | "otherGrantors" | "unsettable" | "subscriptions" | "replicationSlots" | "preparedTransactions" | "pooled">;
+    const base = rows[0] as Omit<TargetCapabilities, "missingRoles" | "notMemberOf" | "unsettable" | "subscriptions" | "replicationSlots" | "preparedTransactions" | "pooled">;
     const { rows: subs } = await c.query<{ n: string }>(
       "SELECT subname AS n FROM pg_catalog.pg_subscription WHERE subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) ORDER BY 1",
     );
@@ -173,7 +171,6 @@ async function probeSession(url: string, needs: RoleNeeds): Promise<Omit<TargetC
       ...base,
       missingRoles: needs.named.filter((r) => !exists.has(r)),
       notMemberOf: needs.acting.filter((r) => exists.has(r) && !exists.get(r)),
-      otherGrantors: needs.otherGrantors,
       // A superuser may set anything; anyone else is tried (rolled back) on the database itself.
       unsettable: base.superuser ? [] : await settingsNotCarriable(c),
       subscriptions: subs.map((s) => s.n),
@@ -188,9 +185,12 @@ async function probeSession(url: string, needs: RoleNeeds): Promise<Omit<TargetC
   });
 }
 
-/** Grantors of grants on objects they do not own that the connecting role cannot become (a superuser may; so may that role itself). */
-export function grantorsNeedingSuperuser(cap: Pick<TargetCapabilities, "superuser" | "user" | "otherGrantors">): string[] {
-  return cap.superuser ? [] : cap.otherGrantors.filter((r) => r !== cap.user);
+/**
+ * Of the backup's grantors of grants on objects they do not own (`RoleNeeds.otherGrantors`),
+ * those the connecting role cannot become (a superuser may; so may that role itself).
+ */
+export function grantorsNeedingSuperuser(cap: Pick<TargetCapabilities, "superuser" | "user">, otherGrantors: string[]): string[] {
+  return cap.superuser ? [] : otherGrantors.filter((r) => r !== cap.user);
 }
 
 /**
@@ -198,11 +198,16 @@ export function grantorsNeedingSuperuser(cap: Pick<TargetCapabilities, "superuse
  * refused what it could not); given to the connecting role ("reassign"), only when every
  * grantee exists and no grant has to be made as another grantor.
  */
-export function keepsPrivileges(cap: TargetCapabilities, keepOwners: boolean): boolean {
-  return keepOwners || (cap.missingRoles.length === 0 && grantorsNeedingSuperuser(cap).length === 0);
+export function keepsPrivileges(cap: TargetCapabilities, otherGrantors: string[], keepOwners: boolean): boolean {
+  return keepOwners || (cap.missingRoles.length === 0 && grantorsNeedingSuperuser(cap, otherGrantors).length === 0);
 }
 
-export function ownershipPlan(cap: TargetCapabilities, roles: string[] | null): OwnershipPlan {
+/**
+ * Whether the backup's owners and grants can be restored as they were by this server's
+ * connecting role (`cap`), and why not: `roles` are the roles the backup names (null before
+ * they were recorded), `otherGrantors` its grantors on objects they do not own (decision 182).
+ */
+export function ownershipPlan(cap: TargetCapabilities, roles: string[] | null, otherGrantors: string[]): OwnershipPlan {
   const problems: string[] = [];
   if (roles === null) {
     if (!cap.superuser) {
@@ -214,7 +219,7 @@ export function ownershipPlan(cap: TargetCapabilities, roles: string[] | null): 
     for (const r of cap.missingRoles) problems.push(`Role ${r} owns or is granted objects in the backup but does not exist on this server (CREATE ROLE ${quoteIdent(r)};).`);
     if (!cap.superuser) {
       for (const r of cap.notMemberOf) problems.push(`${cap.user} may not give objects to ${r} (GRANT ${quoteIdent(r)} TO ${quoteIdent(cap.user)};).`);
-      const grantors = grantorsNeedingSuperuser(cap);
+      const grantors = grantorsNeedingSuperuser(cap, otherGrantors);
       if (grantors.length) {
         problems.push(
           `${grantors.join(", ")} granted privileges on objects ${grantors.length === 1 ? "it does" : "they do"} not own (passing on a grant option); pg_restore makes such a grant as its grantor (SET SESSION AUTHORIZATION), which only a superuser may: restore through a superuser's connection.`,
@@ -222,7 +227,7 @@ export function ownershipPlan(cap: TargetCapabilities, roles: string[] | null): 
       }
     }
   }
-  return { canKeep: problems.length === 0, problems, roles, reassignKeepsGrants: keepsPrivileges(cap, false) };
+  return { canKeep: problems.length === 0, problems, roles, reassignKeepsGrants: keepsPrivileges(cap, otherGrantors, false) };
 }
 
 /**

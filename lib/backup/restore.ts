@@ -424,7 +424,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // A copy needs no lock of the live database's: a prepared transaction does not stop it.
     const prepared = asCopy ? null : preparedProblem(cap);
     if (prepared) throw new RefusedError(prepared);
-    const ownership = ownershipPlan(cap, roles);
+    const { otherGrantors } = roleNeeds(backupCatalog);
+    const ownership = ownershipPlan(cap, roles, otherGrantors);
     const requested: Ownership = first.ownership === "reassign" ? "reassign" : "keep";
     if (requested === "keep" && !ownership.canKeep) {
       throw new RefusedError(
@@ -432,7 +433,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
       );
     }
     const keepOwners = requested === "keep";
-    const keepPrivileges = keepsPrivileges(cap, keepOwners);
+    const keepPrivileges = keepsPrivileges(cap, otherGrantors, keepOwners);
     const strategy: "swap" | "in-place" | "copy" = asCopy
       ? "copy"
       : chooseStrategy(cap, { targetIsVaultline: targetIsApp, setting: ctx.restoreStrategy ?? "auto", keepHours: ctx.restoreKeepPreviousHours ?? 24 }).strategy;
