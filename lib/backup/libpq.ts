@@ -1,6 +1,7 @@
 // Connection details for pg_dump/pg_restore. The password travels in PGPASSWORD, never
 // on the command line (visible to every user via `ps`), and parameters only Prisma or
 // node-pg understand (`schema`, `connection_limit`…) are dropped because libpq rejects them.
+import { describeHosts, editDbUrl, hasSeveralHosts, readDbUrl } from "../pg-hosts";
 
 /** URI query parameters libpq accepts (PostgreSQL 15 "Parameter Key Words"). */
 const LIBPQ_PARAMS = new Set([
@@ -42,8 +43,6 @@ const LIBPQ_PARAMS = new Set([
   "target_session_attrs",
   "load_balance_hosts",
 ]);
-
-import { describeHosts, editDbUrl, hasSeveralHosts, readDbUrl } from "../pg-hosts";
 
 export interface LibpqConnection {
   /** A `postgresql://` URI without the password, for `--dbname`. */
