@@ -142,4 +142,24 @@ describe.skipIf(!canRunStandby)("a target URL with several hosts (libpq's failov
     expect((await env.db.backupJob.findUniqueOrThrow({ where: { id: preRestoreBackupId } })).status).toBe("CANCELLED");
     expect(await catalogFingerprint(sql, primaryShop)).toEqual(before);
   });
+
+  // Last: it ends the pair's primary. The story the form exists for — the target is not edited.
+  it("after a failover (the standby promoted, the old primary gone) the same URL backs up and restores on the new primary", async () => {
+    await pair.caughtUp();
+    const before = await catalogFingerprint(sql, primaryShop);
+    await sql(pair.standbyUrl("postgres"), "SELECT pg_promote(wait => true)");
+    await pair.primary.stop();
+    const promotedShop = pair.standbyUrl("shop");
+    expect(await catalogFingerprint(sql, promotedShop)).toEqual(before);
+
+    const t = await testTargetConnection(env.ctx.targetUrl);
+    expect(t.reasons.filter((r) => !r.ok)).toEqual([]);
+    expect(t.reasons.find((r) => r.check === "connect")?.message).toContain(`on ${hosts.standby}, host 2 of 3 (target_session_attrs=read-write).`);
+
+    const id = await fullBackup(env);
+    await sql(promotedShop, "DELETE FROM app.orders WHERE id % 3 = 0; DROP VIEW app.paid; CREATE TABLE app.after_failover (id int);");
+    const { restoreId } = await startRestore(env.ctx, id, SYSTEM, { confirm: "RESTORE" });
+    expect(await runRestore(env.ctx, restoreId)).toBe("SUCCEEDED");
+    expect(await catalogFingerprint(sql, promotedShop)).toEqual(before);
+  });
 });
