@@ -5,7 +5,7 @@ import path from "node:path";
 import { parseTrustProxy, type TrustProxy } from "./client-ip";
 import { checkOidcEnv, oidcEnvShape } from "./oidc-config";
 import { keyEnv } from "./validation/keys";
-import { hasSeveralHosts, readDbUrl } from "./pg-hosts";
+import { hasSeveralHosts, readDbUrlOrNull } from "./pg-hosts";
 import { SERVICE_MESSAGE, SEVERAL_HOSTS_MESSAGE } from "./validation/targets";
 
 const bool = z
@@ -21,14 +21,8 @@ const oneHostUrl = z
 /** The default target's URL: one host, or libpq's failover form (decision 183). */
 const targetUrl = z
   .string()
-  .refine((u) => {
-    try {
-      return readDbUrl(u) instanceof URL;
-    } catch {
-      return false;
-    }
-  }, { message: "a URL (several hosts as host:port,host:port)", abort: true })
-  .refine((u) => !readDbUrl(u).searchParams.has("service"), SERVICE_MESSAGE)
+  .refine((u) => readDbUrlOrNull(u) !== null, { message: "a URL (several hosts as host:port,host:port)", abort: true })
+  .refine((u) => !readDbUrlOrNull(u)?.searchParams.has("service"), SERVICE_MESSAGE)
   .optional();
 const positiveInt = z.coerce.number().int().positive();
 

@@ -74,6 +74,15 @@ export function readDbUrl(url: string): URL {
   return new URL(`${s.prefix}${s.userinfo}${PLACEHOLDER}${s.rest}`);
 }
 
+/** readDbUrl, or null for what is no URL (a malformed host list included): for validation. */
+export function readDbUrlOrNull(url: string): URL | null {
+  try {
+    return readDbUrl(url);
+  } catch {
+    return null;
+  }
+}
+
 /** `url` with `edit` applied to its user, password, database or parameters, every host kept. */
 export function editDbUrl(url: string, edit: (u: URL) => void): string {
   const u = readDbUrl(url);

@@ -52,6 +52,7 @@ describe.skipIf(!canRunStandby)("a target URL with several hosts (libpq's failov
        INSERT INTO app.orders (placed, state, total, note) SELECT date '2025-01-01' + (g % 700), (ARRAY['new','paid','shipped']::app.state[])[1 + g % 3], g * 1.5, encode(app.digest(g::text, 'sha256'), 'hex') FROM generate_series(1, 40000) g;
        CREATE INDEX orders_note ON app.orders (note);
        CREATE VIEW app.paid AS SELECT id, total FROM app.orders WHERE state = 'paid';
+       CREATE FUNCTION app.paid_total() RETURNS numeric LANGUAGE sql STABLE AS 'SELECT coalesce(sum(total), 0) FROM app.paid';
        GRANT USAGE ON SCHEMA app TO fo_reader;
        GRANT SELECT ON app.paid TO fo_reader;
        CREATE TABLE app.docs (id int PRIMARY KEY, body oid);

@@ -50,14 +50,6 @@ export async function connectSession(url: string, applicationName = "vaultline")
   }
 }
 
-/** Thrown when no host of a failover URL answers as its target_session_attrs asks; says what each did. */
-export class NoHostError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "NoHostError";
-  }
-}
-
 /** What the session's server is, as libpq asks it for target_session_attrs. */
 const SERVER_STATE = "SELECT pg_is_in_recovery() AS \"inRecovery\", current_setting('transaction_read_only') = 'on' AS \"readOnly\"";
 
@@ -92,7 +84,8 @@ export async function chooseHost(url: string, extra: Omit<pg.ClientConfig, "conn
     }
   }
   if (attrs === "prefer-standby" && firstAccepting) return firstAccepting;
-  throw new NoHostError(`no host of the URL is ${attrs === "any" ? "reachable" : attrs} (target_session_attrs=${attrs}): ${said.join("; ")}`);
+  // No host answers as asked: what each one said.
+  throw new Error(`no host of the URL is ${attrs === "any" ? "reachable" : attrs} (target_session_attrs=${attrs}): ${said.join("; ")}`);
 }
 
 /** SQLSTATE of a session ended by idle_session_timeout. */

@@ -1,7 +1,7 @@
 // Targets (DESIGN §8): the databases one Vaultline protects. Parsed here, at the boundary;
 // the domain's view is lib/backup/targets.ts.
 import { z } from "zod";
-import { readDbUrl, SESSION_ATTRS } from "../pg-hosts";
+import { readDbUrlOrNull, SESSION_ATTRS } from "../pg-hosts";
 import { retentionSchema, scheduleSchema } from "./settings";
 
 /** A target's name: a path segment of its storage keys, so lower-case letters, digits and '-'. */
@@ -30,32 +30,23 @@ export const SEVERAL_HOSTS_MESSAGE =
 export const SERVICE_MESSAGE =
   "service= names a pg_service.conf entry, which pg_dump reads and Vaultline's own sessions (node-pg) do not — they would connect elsewhere: write the host, port, user and database in the URL";
 
-/** The URL as read for its database and parameters, or null when it is none (a malformed host list included). */
-function readable(u: string): URL | null {
-  try {
-    return readDbUrl(u);
-  } catch {
-    return null;
-  }
-}
-
 export const databaseUrlSchema = z
   .string()
   .max(2048)
   .refine((u) => {
-    const p = readable(u);
+    const p = readDbUrlOrNull(u);
     return p !== null && (p.protocol === "postgres:" || p.protocol === "postgresql:") && p.pathname.length > 1;
   }, { message: "a postgres:// or postgresql:// URL naming a database (several hosts as host:port,host:port)", abort: true })
   // pg_dump would read the connection from ~/.pg_service.conf and node-pg would not: two servers.
-  .refine((u) => !readable(u)?.searchParams.has("service"), SERVICE_MESSAGE)
+  .refine((u) => !readDbUrlOrNull(u)?.searchParams.has("service"), SERVICE_MESSAGE)
   // libpq takes a list in the host parameter too; Vaultline reads the one in the URL's host part (decision 183).
-  .refine((u) => !(readable(u)?.searchParams.get("host") ?? "").includes(","), "several hosts go in the URL's host part (postgresql://user@h1:5432,h2:5432/db), not in its host parameter")
+  .refine((u) => !(readDbUrlOrNull(u)?.searchParams.get("host") ?? "").includes(","), "several hosts go in the URL's host part (postgresql://user@h1:5432,h2:5432/db), not in its host parameter")
   .refine((u) => {
-    const mode = readable(u)?.searchParams.get("sslmode") ?? null;
+    const mode = readDbUrlOrNull(u)?.searchParams.get("sslmode") ?? null;
     return mode === null || (SSL_MODES as readonly string[]).includes(mode);
   }, `sslmode must be one libpq knows: ${SSL_MODES.join(", ")}`)
   .refine((u) => {
-    const attrs = readable(u)?.searchParams.get("target_session_attrs") ?? null;
+    const attrs = readDbUrlOrNull(u)?.searchParams.get("target_session_attrs") ?? null;
     return attrs === null || (SESSION_ATTRS as readonly string[]).includes(attrs);
   }, `target_session_attrs must be one libpq knows: ${SESSION_ATTRS.join(", ")}`);
 
