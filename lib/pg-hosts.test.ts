@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { answersAs, describeHosts, editDbUrl, hasSeveralHosts, readDbUrl, sessionAttrsOf, urlHosts, withOneHost } from "./pg-hosts";
+import { answersAs, describeHosts, editDbUrl, hasSeveralHosts, readDbUrl, sessionAttrsOf, sessionHost, urlHosts, withOneHost } from "./pg-hosts";
 
 const failover = "postgresql://app:p%40ss,w@db1:5433,[::1],db3/shop%20eu?target_session_attrs=read-write&sslmode=require&options=-c%20a%3D1,2";
 
@@ -23,6 +23,15 @@ describe("libpq's failover form", () => {
     expect(describeHosts(failover)).toBe("db1:5433,[::1]:5432,db3:5432");
     expect(() => urlHosts("postgresql://db1:x,db2/shop")).toThrow(TypeError);
     expect(() => readDbUrl("postgresql://db1:54a,db2/shop")).toThrow(TypeError);
+  });
+
+  it("names the host a session went to as the URL writes it, with its place in the list", () => {
+    // pg.Client's host and port after connect: an IPv6 address without its brackets.
+    expect(sessionHost(failover, { host: "::1", port: 5432 })).toEqual({ spec: "[::1]:5432", at: 2, of: 3 });
+    expect(sessionHost(failover, { host: "db3", port: 5432 })).toEqual({ spec: "db3:5432", at: 3, of: 3 });
+    // Same name, other port: not one of the URL's hosts.
+    expect(sessionHost(failover, { host: "db1", port: 5432 })).toBeNull();
+    expect(sessionHost("postgresql://u@db:6432/x", { host: "db", port: 6432 })).toEqual({ spec: "db:6432", at: 1, of: 1 });
   });
 
   it("reads and edits the user, password, database and parameters, every host kept", () => {

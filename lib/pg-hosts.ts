@@ -94,6 +94,17 @@ export function editDbUrl(url: string, edit: (u: URL) => void): string {
   return out.replace(`${PLACEHOLDER}`, s.hostspec);
 }
 
+/**
+ * Which host of `url`'s list a session opened through it went to (pg.Client's host and port
+ * after connect), as `host:port` as written in the URL and its place in the list; null when it
+ * is none of them.
+ */
+export function sessionHost(url: string, session: { host: string; port: number }): { spec: string; at: number; of: number } | null {
+  const hosts = urlHosts(url);
+  const i = hosts.findIndex((h) => h.port === session.port && h.host.replace(/^\[|\]$/g, "") === session.host.replace(/^\[|\]$/g, ""));
+  return i < 0 ? null : { spec: `${hosts[i]!.host}:${hosts[i]!.port}`, at: i + 1, of: hosts.length };
+}
+
 /** The same URL naming only `h` (libpq's connection to one host of the list). */
 export function withOneHost(url: string, h: UrlHost): string {
   const s = split(url);

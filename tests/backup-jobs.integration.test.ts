@@ -89,6 +89,8 @@ describe.each(["local", "s3"] as const)("FULL backup to %s storage through the q
     expect(manifest.parts[0].compression).toMatchObject({ codec: "zstd", level: 1, pgDump: "-Z0", inputBytes: (await readFile(archive)).length });
     expect(manifest.pgDumpVersion).toMatch(/^15\./);
     expect(manifest.database.serverVersion).toMatch(/^15\./);
+    // One host: nothing to say which one it was dumped from (decision 184).
+    expect(manifest.database).not.toHaveProperty("dumpedFrom");
     expect(manifest.tableRowEstimates?.["public.customers"]).toBe(2000);
     // Issue 12 §3: a random key id, nothing computable from the passphrase by one HMAC.
     expect(manifest.encryption.keyId).toMatch(/^[0-9a-f]{16}$/);

@@ -5,7 +5,7 @@ import { createMigratedDatabase, dropDatabase, sql } from "./support/vitest-env"
 import { createDb, type Db } from "../lib/db";
 import { getToday } from "../lib/backup/today";
 import { backupTombstone, safetyBackupFor } from "../lib/backup/related";
-import { listRestores } from "../lib/backup/restores-catalog";
+import { getRestore, listRestores } from "../lib/backup/restores-catalog";
 import { listAuditEvents } from "../lib/audit-query";
 import { saveSettings, settingsView } from "../lib/settings-view";
 import { audit } from "../lib/audit";
@@ -138,6 +138,26 @@ describe("tombstones and safety backups", () => {
     expect(await safetyBackupFor(db, safety)).toMatchObject({ restoreId: r.id, backupId: "cmgone0000000000000000001", restoreStatus: "FAILED", restoreFailureReason: "checksum mismatch: refused" });
     const { restores } = await listRestores(db, { limit: 10, offset: 0 });
     expect(restores[0]).toMatchObject({ id: r.id, backupStatus: null, safetyBackupStatus: "CANCELLED" });
+  });
+
+  it("one restore says how far its safety backup has got while it runs, and what became of it after", async () => {
+    const restored = await job({ status: "SUCCEEDED", createdAt: "2025-10-05T08:00:00Z", completedAt: "2025-10-05T08:01:00Z" });
+    const safety = await job({ status: "RUNNING", trigger: "PRE_RESTORE", createdAt: "2025-10-05T09:30:00Z", completedAt: null });
+    await db.backupJob.update({ where: { id: safety }, data: { phase: "dumping", progressBytes: 52_428_800n } });
+    const r = await db.restoreJob.create({ data: { backupId: restored, safetyBackupId: safety, status: "RUNNING", phase: "safety backup" } });
+    expect(await getRestore(db, r.id)).toMatchObject({
+      id: r.id,
+      backupStatus: "SUCCEEDED",
+      safetyBackupStatus: "RUNNING",
+      safetyBackup: { status: "RUNNING", phase: "dumping", progressBytes: 52_428_800 },
+    });
+    await db.backupJob.update({ where: { id: safety }, data: { status: "SUCCEEDED", phase: null, progressBytes: 60_000_000n } });
+    expect((await getRestore(db, r.id)).safetyBackup).toEqual({ status: "SUCCEEDED", phase: null, progressBytes: 60_000_000 });
+    // Removed since: null, as in the list; a restore without one has none.
+    await db.backupJob.delete({ where: { id: safety } });
+    expect(await getRestore(db, r.id)).toMatchObject({ safetyBackupStatus: null, safetyBackup: null });
+    const none = await db.restoreJob.create({ data: { backupId: restored, status: "QUEUED" } });
+    expect(await getRestore(db, none.id)).toMatchObject({ safetyBackupId: null, safetyBackup: null, backupStatus: "SUCCEEDED" });
   });
 });
 

@@ -111,6 +111,8 @@ describe.skipIf(!canRunStandby)("a target URL with several hosts (libpq's failov
     // The manifest names every host, never the password.
     expect(JSON.stringify(manifest)).toContain(`${hosts.dead},${hosts.standby},${hosts.primary}`);
     expect(JSON.stringify(manifest)).not.toContain(password);
+    // …and the one pg_dump read from: the primary, third in the list (decision 184).
+    expect(manifest.database.dumpedFrom).toBe(hosts.primary);
 
     const preview = await previewRestore(env.ctx, id);
     expect(preview.plan?.standby).toBe(false);
@@ -158,6 +160,9 @@ describe.skipIf(!canRunStandby)("a target URL with several hosts (libpq's failov
     expect(t.reasons.find((r) => r.check === "connect")?.message).toContain(`on ${hosts.standby}, host 2 of 3 (target_session_attrs=read-write).`);
 
     const id = await fullBackup(env);
+    const job = await env.db.backupJob.findUniqueOrThrow({ where: { id } });
+    const manifest = parseManifest((await env.ctx.storage.getBytes((job.metadata as { manifestKey: string }).manifestKey)).toString("utf8"));
+    expect(manifest.database.dumpedFrom).toBe(hosts.standby);
     await sql(promotedShop, "DELETE FROM app.orders WHERE id % 3 = 0; DROP VIEW app.paid; CREATE TABLE app.after_failover (id int);");
     const { restoreId } = await startRestore(env.ctx, id, SYSTEM, { confirm: "RESTORE" });
     expect(await runRestore(env.ctx, restoreId)).toBe("SUCCEEDED");

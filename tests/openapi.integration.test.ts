@@ -203,6 +203,11 @@ describe("successful answers match the document", () => {
   it("checks, restores, restore preview", async () => {
     await expectDocumented("get", "/api/checks", 200, {}, { as: "token" });
     await expectDocumented("get", "/api/restores", 200, {}, { as: "token" });
+    // One restore, its safety backup with its phase and bytes (here a finished backup stands in for it).
+    const r = await db.restoreJob.create({ data: { backupId, safetyBackupId: backupId, status: "FAILED", failureReason: "documented" } });
+    const one = await expectDocumented("get", "/api/restores/{id}", 200, { id: r.id }, { as: "token" });
+    expect(one.safetyBackup).toMatchObject({ status: "SUCCEEDED", progressBytes: expect.any(Number) });
+    await db.restoreJob.delete({ where: { id: r.id } });
     const preview = await expectDocumented("get", "/api/backups/{id}/restore-preview", 200, { id: backupId }, { as: "token" });
     expect(preview.verified).toEqual({ ok: true, reason: null });
   });

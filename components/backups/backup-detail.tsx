@@ -144,7 +144,9 @@ function Manifest({ manifest }: { manifest: unknown }) {
   return (
     <Card title="Manifest" id="manifest-heading">
       <dl>
-        {db && <Row label="Database">{`${String(db.name)} on ${String(db.host)} (PostgreSQL ${String(db.serverVersion)})`}</Row>}
+        {db && (
+          <Row label="Database">{`${String(db.name)} on ${String(db.host)} (PostgreSQL ${String(db.serverVersion)})${typeof db.dumpedFrom === "string" ? `, dumped from ${db.dumpedFrom}` : ""}`}</Row>
+        )}
         {typeof manifest.pgDumpVersion === "string" && <Row label="pg_dump">{manifest.pgDumpVersion}</Row>}
         {enc && <Row label="Encryption">{typeof enc.keyId === "string" ? `${String(enc.algorithm)}, key ${enc.keyId}` : String(enc.algorithm)}</Row>}
         {typeof manifest.schemaHash === "string" && (

@@ -87,6 +87,8 @@ export const manifestSchema = z
       serverVersion: z.string().min(1),
       /** host[:port]; never credentials. */
       host: z.string().min(1).refine((h) => !h.includes("@"), "must not contain credentials"),
+      /** For a URL naming several hosts (decision 183): the one the dump was taken from, host:port as the URL writes it. Absent for one host, and before decision 184. */
+      dumpedFrom: z.string().min(1).refine((h) => !h.includes("@") && !h.includes(","), "one host:port, no credentials").optional(),
       /** Encoding and locale (lib/backup/db-locale.ts): a drill's scratch copy is made in them. Absent before decision 137. */
       locale: z
         .looseObject({ encoding: z.string().min(1), collate: z.string(), ctype: z.string(), provider: z.string().nullable(), iculocale: z.string().nullable() })

@@ -71,8 +71,22 @@ export async function listRestores(db: Db, q: { limit: number; offset: number; t
   return { restores, total, limit: q.limit, offset: q.offset };
 }
 
-export async function getRestore(db: Db, id: string) {
+/**
+ * GET /api/restores/:id: the restore, its backups' statuses now (as in the list) and its safety
+ * backup's phase and bytes, which a client polling the restore alone otherwise would not see
+ * move while the safety backup — often the longer part — runs.
+ */
+export async function getRestore(db: Db, id: string): Promise<RestoreDto> {
   const row = await db.restoreJob.findUnique({ where: { id }, include });
   if (!row) throw notFound("Restore");
-  return toRestoreDto(row);
+  const [statuses, safety] = await Promise.all([
+    backupStatuses(db, [row.backupId]),
+    row.safetyBackupId ? db.backupJob.findUnique({ where: { id: row.safetyBackupId }, select: { status: true, phase: true, progressBytes: true } }) : null,
+  ]);
+  return {
+    ...toRestoreDto(row),
+    backupStatus: statuses.get(row.backupId) ?? null,
+    safetyBackupStatus: safety?.status ?? null,
+    safetyBackup: safety ? { status: safety.status, phase: safety.phase, progressBytes: Number(safety.progressBytes) } : null,
+  };
 }

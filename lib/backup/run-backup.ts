@@ -14,6 +14,7 @@ import { excludedSchemas, prismaMigrationRows, schemaHash, schemaSnapshot, table
 import { withClient } from "./pg-client";
 import { connectionRoomAt, connectionRoomProblem, FULL_BACKUP_SESSIONS, isTooManyConnections, withConnectionRoom } from "./connection-room";
 import { databaseHost, databaseName } from "./libpq";
+import { hasSeveralHosts, sessionHost } from "../pg-hosts";
 import { CancelledError, TimeoutError, removeOrphanedUploads, startHeartbeat } from "./jobs";
 import { tryDestructiveLock, waitBackupLock, type HeldLock } from "./locks";
 import { contextForTargetId, DEFAULT_TARGET_ID } from "./targets";
@@ -252,10 +253,13 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     const parts: ManifestPart[] = [];
     let dbCompression: PartCompression | null = null;
     let tableChecksums: Promise<TableChecksums | null> = Promise.resolve(null);
+    let dumpedFrom: string | null = null;
     if (full && compression) {
       // One snapshot for pg_dump and the per-table checksums a drill compares with
       // (table-checksums.ts): held open until the dump has finished.
       snap = await abortable(exportSnapshot(ctx.targetUrl), abort.signal);
+      // pg_dump reads the snapshot, so it dumps from the host this session chose (decision 184).
+      if (hasSeveralHosts(ctx.targetUrl)) dumpedFrom = sessionHost(ctx.targetUrl, snap.client)?.spec ?? null;
       locks = watchBackupLocks(ctx.targetUrl, {
         intervalMs: lockIntervalMs,
         log: jlog,
@@ -354,7 +358,14 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
       startedAt: startedAt.toISOString(),
       completedAt: completedAt.toISOString(),
       durationSeconds: (completedAt.getTime() - startedAt.getTime()) / 1000,
-      database: { name: databaseName(ctx.targetUrl), serverVersion: server.full, host: databaseHost(ctx.targetUrl), locale, ...(databaseBytes === null ? {} : { sizeBytes: databaseBytes }) },
+      database: {
+        name: databaseName(ctx.targetUrl),
+        serverVersion: server.full,
+        host: databaseHost(ctx.targetUrl),
+        ...(dumpedFrom ? { dumpedFrom } : {}),
+        locale,
+        ...(databaseBytes === null ? {} : { sizeBytes: databaseBytes }),
+      },
       pgDumpVersion,
       commitSha,
       note: job.note,

@@ -9,7 +9,7 @@
 // swap creates a database owned like the live one, renames both and ends the sessions on
 // the live one from a maintenance database (swap.ts).
 import type pg from "pg";
-import { editDbUrl, hasSeveralHosts, primaryHint, readDbUrl, sessionAttrsOf, urlHosts } from "../pg-hosts";
+import { editDbUrl, hasSeveralHosts, primaryHint, readDbUrl, sessionAttrsOf, sessionHost } from "../pg-hosts";
 import { newClient } from "./pg-client";
 import { poolerProblem, sharesServerSessions } from "./pooler";
 import { parseServerVersionNum, pgDumpVersion, type PgVersion } from "./dump";
@@ -419,10 +419,9 @@ function dumpCompatibility(server: PgVersion, local: PgVersion | Error): TargetT
 /** For a failover URL (decision 183): which of its hosts the session went to, and by which rule. */
 function chosenHostWords(url: string, c: pg.Client): string {
   if (!hasSeveralHosts(url)) return "";
-  const hosts = urlHosts(url);
-  const at = hosts.findIndex((h) => h.port === c.port && h.host.replace(/^\[|\]$/g, "") === c.host) + 1;
+  const at = sessionHost(url, c);
   const attrs = sessionAttrsOf(url);
-  return ` on ${c.host}:${c.port}${at ? `, host ${at} of ${hosts.length}` : ""} (target_session_attrs=${attrs}${attrs === "any" ? ": the first that answered" : ""})`;
+  return ` on ${at ? `${at.spec}, host ${at.at} of ${at.of}` : `${c.host}:${c.port}`} (target_session_attrs=${attrs}${attrs === "any" ? ": the first that answered" : ""})`;
 }
 
 /** Tests `url` as a target. Never throws for a failure of the database: the result says it. */

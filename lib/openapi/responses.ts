@@ -384,7 +384,17 @@ const restoreFields = {
   initiatedBy: userRefSchema.nullable(),
 };
 
-export const restoreSchema = z.object(restoreFields).meta({ id: "Restore" });
+export const restoreSchema = z
+  .object({
+    ...restoreFields,
+    backupStatus: z.string().nullable().describe("The restored backup's status now; null when removed since"),
+    safetyBackupStatus: z.string().nullable().describe("The safety backup's status now; null when none or removed since"),
+    safetyBackup: z
+      .object({ status: z.string(), phase: z.string().nullable(), progressBytes: z.number().int() })
+      .nullable()
+      .describe("The safety backup now: its phase and the bytes dumped so far, which move while it runs; null when none or removed since"),
+  })
+  .meta({ id: "Restore" });
 
 export const restoreListItemSchema = z
   .object({ ...restoreFields, backupStatus: z.string().nullable(), safetyBackupStatus: z.string().nullable() })

@@ -202,4 +202,6 @@ export interface RestoreDto {
   /** In the list only: the backups' statuses now; null when removed from the catalogue since. */
   backupStatus?: string | null;
   safetyBackupStatus?: string | null;
+  /** In GET /api/restores/:id only: the safety backup now, its phase and bytes dumped; null when there is none or it was removed. */
+  safetyBackup?: { status: string; phase: string | null; progressBytes: number } | null;
 }
