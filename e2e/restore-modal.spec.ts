@@ -106,6 +106,10 @@ test.describe.serial("restore modal", () => {
     await serverDisk.scrollIntoViewIfNeeded();
     await screenshot(page, "restore-modal-server-disk");
 
+    // In place, it may end a session that blocks it (decision 185); chosen here, shown on its page.
+    const endBlocking = dialog.getByTestId("restore-end-blocking");
+    await expect(endBlocking).toContainText("End any session that holds a lock the restore waits for");
+    await endBlocking.getByRole("checkbox").check();
     // Enabled by exactly RESTORE and nothing else.
     const box = dialog.getByLabel("Type RESTORE to replace default");
     const button = dialog.getByRole("button", { name: "Restore database" });
@@ -134,5 +138,7 @@ test.describe.serial("restore modal", () => {
     const row = page.getByRole("list", { name: "Restore history" }).getByRole("listitem").first();
     await expect(row).toContainText("Succeeded");
     await expect(row.getByRole("link", { name: new RegExp(`^${source.slice(0, 8)}`) })).toBeVisible();
+    await row.getByRole("link").first().click();
+    await expect(page.getByTestId("restore-end-blocking")).toHaveText("Ended after 10 s (chosen); each one is named under the warnings");
   });
 });

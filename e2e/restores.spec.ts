@@ -154,6 +154,17 @@ test.describe.serial("a running restore's page", () => {
     await expect(wait).toContainText("SELECT pg_terminate_backend(4242);");
     // A swap restore never rolls back on a lock timeout of its own: no such promise is made.
     await expect(wait).not.toContainText("RESTORE_LOCK_TIMEOUT_SECONDS");
+    // Not asked to end it: no such promise either.
+    await expect(wait).not.toContainText("As chosen");
     await screenshot(page, "restore-running-activity");
+  });
+
+  test("asked to end the sessions blocking it (decision 185), it says when it will", async ({ page }) => {
+    await sql(`UPDATE "RestoreJob" SET strategy = 'in-place', "endBlockingSessions" = true WHERE id = $1`, [running]);
+    await page.goto(`/restores/${running}`);
+    const wait = page.getByTestId("restore-running").getByRole("alert");
+    await expect(wait).toContainText("As chosen, the restore ends it once it has held the lock for 10 s (if its role may).");
+    await expect(wait).toContainText("RESTORE_LOCK_TIMEOUT_SECONDS");
+    await expect(page.getByTestId("restore-end-blocking")).toContainText("Ended after 10 s (chosen)");
   });
 });

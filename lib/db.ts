@@ -17,8 +17,13 @@ const POOL = Symbol.for("vaultline.db.pgPool");
 
 function create(url: string) {
   // sslmode as libpq reads it, as far as a pool can without a round trip (decision 146).
+  const base = poolConfig(url);
   const pool = new pg.Pool({
-    ...poolConfig(url),
+    ...base,
+    // Named, unless the URL names it: a DBA's pg_stat_activity tells Vaultline's sessions
+    // from the application's, and a restore asked to end the sessions blocking it never ends
+    // Vaultline's own (decision 185).
+    application_name: base.application_name ?? "vaultline",
     max: 10,
     // The database's own idle_session_timeout (meant for the application's sessions) ended a
     // pooled connection at the instant the pool handed it out: the query on it failed

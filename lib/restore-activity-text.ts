@@ -28,3 +28,10 @@ export function describeBuild(s: Session): string | null {
   const pct = s.done !== null && s.total ? ` ${Math.min(100, Math.floor((100 * s.done) / s.total))} %` : "";
   return `${what}${phase ? `: ${phase}${pct ? `,${pct}` : ""}` : ""}`;
 }
+
+/** A session a restore asked to end its blockers tried to end (decision 185), for its warnings. */
+export function endedSessionWords(b: Blocker, outcome: { ended: true } | { ended: false; reason: string }): string {
+  return outcome.ended
+    ? `Ended ${describeBlocker(b)}: it held a lock the restore waited for (asked: end blocking sessions).`
+    : `Could not end ${describeBlocker(b)}, which held a lock the restore waited for: ${outcome.reason}. The restore waited for it instead.`;
+}

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { makeEnv, adminUrl, sql, type TestEnv } from "./support/vitest-env";
+import { urlAs } from "./support/pg";
 import { fullBackup } from "./support/restore-steps";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { startRestore, runRestore } from "../lib/backup/restore";
@@ -14,6 +15,7 @@ import { getRestore } from "../lib/backup/restores-catalog";
 import { swapNames, databaseOf } from "../lib/backup/swap";
 import type { RestoreActivityDto } from "../lib/validation/restores";
 import { SYSTEM } from "../lib/audit";
+import { END_BLOCKING_AFTER_SECONDS } from "../lib/validation/restores";
 import { stopBosses } from "../lib/queue";
 
 afterAll(async () => {
@@ -53,6 +55,8 @@ async function sampleWhile(env: TestEnv, restoreId: string, run: Promise<unknown
 /** A report that reads a table and leaves its transaction open: it holds ACCESS SHARE until it ends. */
 async function openReport(url: string) {
   const c = new pg.Client({ connectionString: url, application_name: "nightly-report" });
+  // Ended from the server's side (decision 185): an 'error' event, not a crash of the test.
+  c.on("error", () => undefined);
   await c.connect();
   await c.query("BEGIN; SELECT count(*) FROM ledger.accounts");
   const pid = (await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0].pid;
@@ -188,5 +192,102 @@ describe("a swap restore's indexes and constraints", () => {
     // Nothing else holds the fresh copy: no sample names a blocker.
     expect(samples.some((s) => s.activity?.sessions.some((x) => x.waitingFor.length > 0))).toBe(false);
     expect((await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } })).activity).toBeNull();
+  });
+});
+
+/** Resolves once the session `pid` is gone from the server. */
+async function gone(pid: number) {
+  for (let i = 0; i < 200; i++) {
+    const [{ n }] = await sql<{ n: number }>(adminUrl(), "SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1", [pid]);
+    if (n === 0) return true;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  return false;
+}
+
+// Decision 185: asked to, the restore ends a session that holds a lock it waits for once it
+// has held it for END_BLOCKING_AFTER_SECONDS, and says so; where PostgreSQL refuses (a
+// superuser's session, a role without the right), it says that and waits as before.
+describe("an in-place restore asked to end the sessions that block it", () => {
+  let env: TestEnv;
+  let backupId: string;
+  let before: Record<string, string>;
+  const OWNER = "ledger_owner";
+
+  beforeAll(async () => {
+    env = await makeEnv({ seed: false, overrides: { restoreStrategy: "in-place", heartbeatMs: 40, restoreLockTimeoutSeconds: 60 } });
+    await buildDatabase(env.targetUrl, 2000);
+    before = await catalogFingerprint(sql, env.targetUrl);
+    backupId = await fullBackup(env);
+  });
+  afterAll(async () => {
+    await env.cleanup();
+  });
+
+  it("ends the report's session after the grace period, restores exactly, and names it in the warnings and the audit log", async () => {
+    await sql(env.targetUrl, "DELETE FROM ledger.entries WHERE id % 3 = 0; DROP INDEX ledger.entries_memo_idx");
+    const report = await openReport(env.targetUrl);
+    try {
+      const { restoreId } = await startRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE", endBlockingSessions: true });
+      expect((await getRestore(env.db, restoreId)).endBlockingSessions).toBe(true);
+      const t0 = Date.now();
+      expect(await runRestore(env.ctx, restoreId)).toBe("SUCCEEDED");
+      // Waited its grace period, not its lock timeout (60 s).
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(END_BLOCKING_AFTER_SECONDS * 1000);
+      expect(Date.now() - t0).toBeLessThan(45_000);
+      expect(await gone(report.pid)).toBe(true);
+      await expect(report.client.query("SELECT 1")).rejects.toThrow();
+      expect(await catalogFingerprint(sql, env.targetUrl)).toEqual(before);
+
+      const row = await getRestore(env.db, restoreId);
+      const said = row.warnings.find((w) => w.startsWith("Ended pid"));
+      expect(said).toContain(`Ended pid ${report.pid} (user `);
+      expect(said).toContain(`application "nightly-report"`);
+      expect(said).toMatch(/idle in transaction \(transaction open \d+ s\): it held a lock the restore waited for/);
+      expect(said).not.toContain("count(*)");
+      const ended = await env.db.auditEvent.findMany({ where: { action: "restore.session_ended", details: { path: ["restoreId"], equals: restoreId } } });
+      expect(ended).toHaveLength(1);
+      expect(ended[0].details).toMatchObject({ session: { pid: report.pid, application: "nightly-report", state: "idle in transaction" } });
+    } finally {
+      await report.client.end().catch(() => undefined);
+    }
+  });
+
+  it("through a role that may not end it (a superuser's session): says why, waits for it as before, then restores exactly", async () => {
+    await sql(adminUrl(), `ALTER ROLE ${OWNER} LOGIN PASSWORD '${OWNER}-pw'; ALTER DATABASE "${databaseOf(env.targetUrl)}" OWNER TO ${OWNER}`);
+    await sql(env.targetUrl, `ALTER SCHEMA public OWNER TO ${OWNER}`);
+    const ctx = { ...env.ctx, targetUrl: urlAs(env.targetUrl, OWNER, `${OWNER}-pw`) };
+    // The database's new owner is the server's, not the backup's: an in-place restore keeps it.
+    const expected = { ...before, database: (await catalogFingerprint(sql, env.targetUrl)).database };
+    expect(expected.database).toMatch(/^ledger_owner \|/);
+    await sql(env.targetUrl, "DELETE FROM ledger.entries WHERE id % 7 = 0");
+    // The report runs as the superuser (env.targetUrl's role): the owner may not end it.
+    const report = await openReport(env.targetUrl);
+    try {
+      const { restoreId } = await startRestore(ctx, backupId, SYSTEM, { confirm: "RESTORE", endBlockingSessions: true });
+      const run = runRestore(ctx, restoreId);
+      // The refusal is audited while the restore still waits; then the report commits.
+      let refused: { details: unknown } | null = null;
+      for (let i = 0; i < 600 && !refused; i++) {
+        refused = await env.db.auditEvent.findFirst({ where: { action: "restore.session_not_ended", details: { path: ["restoreId"], equals: restoreId } } });
+        if (!refused) await new Promise((res) => setTimeout(res, 50));
+      }
+      expect(refused, "the refused attempt is audited").not.toBeNull();
+      expect(refused!.details).toMatchObject({ session: { pid: report.pid }, reason: expect.stringMatching(/superuser.*terminate|terminate.*superuser/i) });
+      await report.client.query("COMMIT");
+      expect(await run).toBe("SUCCEEDED");
+      expect(await catalogFingerprint(sql, env.targetUrl)).toEqual(expected);
+      const row = await getRestore(env.db, restoreId);
+      expect(row.warnings.join(" ")).toMatch(new RegExp(`Could not end pid ${report.pid} .*terminate superuser process.*The restore waited for it instead\\.`));
+      // The report's session was not touched.
+      expect((await report.client.query("SELECT 1 AS one")).rows[0].one).toBe(1);
+    } finally {
+      await report.client.end().catch(() => undefined);
+    }
+  });
+
+  it("is refused for a restore into a copy, which nothing else uses", async () => {
+    const { startCopyRestore } = await import("../lib/backup/restore");
+    await expect(startCopyRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE", endBlockingSessions: true })).rejects.toThrow(/a restore into a copy waits for none/);
   });
 });

@@ -13,7 +13,7 @@ import { useRestorePreviewQuery, useStartRestore, isActive, type RestorePreview 
 import { useRestoreQuery } from "@/lib/hooks/use-restores";
 import { useNow } from "@/lib/hooks/use-now";
 import { elapsedSeconds, formatBytes, formatDateTimeUtc, formatDuration, shortId } from "@/lib/format";
-import { RESTORE_WORD, SAFETY_BACKUP_PHASE } from "@/lib/validation/restores";
+import { END_BLOCKING_AFTER_SECONDS, RESTORE_WORD, SAFETY_BACKUP_PHASE } from "@/lib/validation/restores";
 import { TypedConfirm } from "@/components/ui/typed-confirm";
 import { DiskBar } from "@/components/ui/disk-bar";
 import { TargetWhere } from "@/components/targets/target-where";
@@ -321,7 +321,7 @@ function RestoreProgress({ restoreId, safetyBackupId, targetName }: { restoreId:
         {active && <span className="ml-auto text-sm tabular-nums text-slate-500">{formatDuration(elapsedSeconds(r?.startedAt ?? r?.createdAt ?? null, null, now))}</span>}
       </div>
       {active &&
-        (r?.phase === SAFETY_BACKUP_PHASE && safety ? <SafetyBackupProgress id={safety} /> : <RestoreLiveProgress progress={r?.progress} activity={r?.activity} strategy={r?.strategy} />)}
+        (r?.phase === SAFETY_BACKUP_PHASE && safety ? <SafetyBackupProgress id={safety} /> : <RestoreLiveProgress progress={r?.progress} activity={r?.activity} strategy={r?.strategy} endBlocking={r?.endBlockingSessions} />)}
       {active && (
         <p className="text-sm text-slate-600">
           The restore runs on the server; closing this window does not stop it. Follow it on the{" "}
@@ -410,6 +410,8 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
   const [rolesChoice, setRolesChoice] = useState<"create" | "reassign">("create");
   // Tablespaces the server lacks (decision 173): every object in the database's own instead.
   const [defaultTablespace, setDefaultTablespace] = useState(false);
+  // In place: end a session that holds a lock the restore waits for, after a grace period (decision 185).
+  const [endBlocking, setEndBlocking] = useState(false);
   // Over the live database, or into a copy beside it that leaves the live one alone (decision 169).
   const [into, setInto] = useState<"live" | "copy">("live");
   // A write-only backup's private key, for this restore only: kept in this component's state, sent once.
@@ -428,6 +430,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
     setReassign(false);
     setRolesChoice("create");
     setDefaultTablespace(false);
+    setEndBlocking(false);
     setInto("live");
     setPrivateKey("");
     setKeyPassphrase("");
@@ -443,6 +446,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
         ownership: reassignChosen ? "reassign" : "keep",
         createRoles: rolesCreatable && rolesChoice === "create",
         defaultTablespace: missingTablespaces.length > 0 && defaultTablespace,
+        endBlockingSessions: inPlace && endBlocking,
         into: asCopy ? "copy" : "live",
         decryptionKey: needsKey ? { privateKey, ...(keyPassphrase ? { passphrase: keyPassphrase } : {}) } : undefined,
       });
@@ -464,6 +468,8 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
   // A database that is gone has nothing to be copied beside: its restore creates it.
   const asCopy = into === "copy" && !preview.data?.missingDatabase;
   const needsKey = preview.data?.verified?.needsPrivateKey === true;
+  // Only an in-place restore waits for the application's locks; the swap ends the live database's sessions itself.
+  const inPlace = !asCopy && preview.data?.plan?.strategy === "in-place";
   const keyLooksRight = privateKey.trim().startsWith("-----BEGIN PGP PRIVATE KEY BLOCK-----");
   // The word alone is not enough: the user must have seen what changes (DESIGN §5).
   // A standby takes no writes, a transaction pooler shares sessions: the restore would refuse anyway.
@@ -500,6 +506,16 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
           <span>
             Place every object in the database&apos;s own tablespace: this server has no {missingTablespaces.join(", ")} (the preview says so). Or create{" "}
             {missingTablespaces.length === 1 ? "it" : "them"} on the server first and restore again.
+          </span>
+        </label>
+      )}
+      {inPlace && (
+        <label className="flex items-start gap-2 text-sm text-slate-800" data-testid="restore-end-blocking">
+          <input type="checkbox" checked={endBlocking} onChange={(e) => setEndBlocking(e.target.checked)} className="mt-1" />
+          <span>
+            End any session that holds a lock the restore waits for (a report or a console left in a transaction) once it has held it for{" "}
+            {END_BLOCKING_AFTER_SECONDS} s, rather than wait for it. Each one is named in the restore&apos;s warnings and the audit log. Otherwise the
+            restore waits for it, shows which session it is, and fails after its lock timeout with nothing changed.
           </span>
         </label>
       )}

@@ -12,7 +12,7 @@ import { Button } from "@/components/ui/button";
 import { Skeleton } from "@/components/ui/skeleton";
 import { useToast } from "@/components/ui/toast";
 import { formatDateTimeUtc, formatDuration, shortId } from "@/lib/format";
-import { DROP_WORD, SAFETY_BACKUP_PHASE, UNDO_WORD } from "@/lib/validation/restores";
+import { DROP_WORD, END_BLOCKING_AFTER_SECONDS, SAFETY_BACKUP_PHASE, UNDO_WORD } from "@/lib/validation/restores";
 import { TypedConfirmDialog } from "@/components/ui/typed-confirm-dialog";
 import { useCan } from "@/components/user-context";
 import { TargetBadge } from "@/components/targets/target-badge";
@@ -185,6 +185,12 @@ export function RestoreDetail({ id }: { id: string }) {
             <dd>Every object in the database&apos;s own (chosen: the server lacked the backup&apos;s)</dd>
           </>
         )}
+        {r.endBlockingSessions && (
+          <>
+            <dt className="text-slate-500">Blocking sessions</dt>
+            <dd data-testid="restore-end-blocking">Ended after {END_BLOCKING_AFTER_SECONDS} s (chosen); each one is named under the warnings</dd>
+          </>
+        )}
         <dt className="text-slate-500">Owners</dt>
         <dd>{r.ownership === "reassign" ? "Given to Vaultline's role (chosen)" : r.createRoles ? "As in the backup; the roles the server lacked made as it recorded them" : "As in the backup"}</dd>
         {r.previousDatabase && r.strategy === "copy" && (
@@ -229,7 +235,7 @@ export function RestoreDetail({ id }: { id: string }) {
           {r.phase === SAFETY_BACKUP_PHASE && r.safetyBackupId ? (
             <SafetyBackupProgress id={r.safetyBackupId} />
           ) : (
-            <RestoreLiveProgress progress={r.progress} activity={r.activity} strategy={r.strategy} />
+            <RestoreLiveProgress progress={r.progress} activity={r.activity} strategy={r.strategy} endBlocking={r.endBlockingSessions} />
           )}
         </div>
       )}

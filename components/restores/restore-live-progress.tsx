@@ -6,7 +6,7 @@
 import { Progress } from "@/components/ui/progress";
 import { formatBytes, formatDuration } from "@/lib/format";
 import { describeBlocker, describeBuild } from "@/lib/restore-activity-text";
-import type { RestoreActivityDto, RestoreProgressDto } from "@/lib/validation/restores";
+import { END_BLOCKING_AFTER_SECONDS, type RestoreActivityDto, type RestoreProgressDto } from "@/lib/validation/restores";
 
 const percent = (n: number, of: number) => Math.floor((100 * n) / of);
 
@@ -17,10 +17,13 @@ export function RestoreLiveProgress({
   progress,
   activity,
   strategy,
+  endBlocking = false,
 }: {
   progress: RestoreProgressDto | null | undefined;
   activity?: RestoreActivityDto | null;
   strategy?: string | null;
+  /** The restore was asked to end the sessions blocking it (decision 185). */
+  endBlocking?: boolean;
 }) {
   const p = progress && progress.totalBytes > 0 ? progress : null;
   const loading = p !== null && p.loadedBytes < p.totalBytes;
@@ -54,6 +57,7 @@ export function RestoreLiveProgress({
           </p>
           <p className="mt-1 text-xs">
             The restore goes on once that transaction ends.
+            {endBlocking ? ` As chosen, the restore ends it once it has held the lock for ${END_BLOCKING_AFTER_SECONDS} s (if its role may).` : ""}
             {strategy === "in-place" ? " If it is still held when the restore's lock timeout (RESTORE_LOCK_TIMEOUT_SECONDS) runs out, the restore stops and rolls back, changing nothing." : ""}{" "}
             To end it now: <code className="font-mono">{s.waitingFor.map((b) => `SELECT pg_terminate_backend(${b.pid});`).join(" ")}</code>
           </p>

@@ -34,6 +34,8 @@ export interface RestoreRecord {
   createRoles?: boolean;
   /** Absent in records written before decision 173: false. */
   defaultTablespace?: boolean;
+  /** Absent in records written before decision 185: false. */
+  endBlockingSessions?: boolean;
   previousDatabase?: string | null;
   keepUntil?: string | null;
   previousDroppedAt?: string | null;
@@ -76,6 +78,7 @@ export async function restoreRowData(ctx: BackupContext, r: RestoreRecord, users
     ownership: r.ownership ?? null,
     createRoles: r.createRoles ?? false,
     defaultTablespace: r.defaultTablespace ?? false,
+    endBlockingSessions: r.endBlockingSessions ?? false,
     previousDatabase: r.previousDatabase ?? null,
     keepUntil: d(r.keepUntil),
     previousDroppedAt: d(r.previousDroppedAt),

@@ -27,8 +27,8 @@ import { findMissingTablespaces, missingTablespacesWords } from "./tablespaces";
 import { findUnavailableExtensions, unavailableExtensionsWords } from "./unavailable-extensions";
 import { diskCheckInterval, reserveCheck } from "./disk-reserve";
 import { filesDiskProblem, planFilesDisk } from "./files-disk";
-import { watchServerActivity, type ActivitySample, type ActivityWatch, type RestoreActivity } from "./server-activity";
-import { describeWaits } from "../restore-activity-text";
+import { END_BLOCKING_AFTER_SECONDS, watchServerActivity, type ActivitySample, type ActivityWatch, type EndBlockers, type RestoreActivity } from "./server-activity";
+import { describeWaits, endedSessionWords } from "../restore-activity-text";
 import { Prisma } from "../generated/prisma/client";
 import { applyArchive } from "./apply-archive";
 import { recoverFilesSwaps, swapInFiles } from "./files-swap";
@@ -89,6 +89,7 @@ function toRecord(r: RestoreRow): RestoreRecord {
     ownership: r.ownership,
     createRoles: r.createRoles,
     defaultTablespace: r.defaultTablespace,
+    endBlockingSessions: r.endBlockingSessions,
     previousDatabase: r.previousDatabase,
     keepUntil: iso(r.keepUntil),
     previousDroppedAt: iso(r.previousDroppedAt),
@@ -111,6 +112,8 @@ type RestoreRequest = {
   createRoles?: boolean;
   /** "default": every object in the database's own tablespace, not the backup's (decision 173). */
   tablespaces?: "as-recorded" | "default";
+  /** End the sessions that hold a lock the restore waits for, after END_BLOCKING_AFTER_SECONDS (decision 185). */
+  endBlockingSessions?: boolean;
   privateKey?: PrivateKey;
 };
 
@@ -143,6 +146,9 @@ async function queueRestore(
   }
   if (opts.createRoles && opts.ownership === "reassign") {
     throw new ApiError("VALIDATION_FAILED", 'createRoles makes the roles the backup\'s objects are given to; with ownership "reassign" every object is given to Vaultline\'s role instead');
+  }
+  if (opts.endBlockingSessions && how.copy) {
+    throw new ApiError("VALIDATION_FAILED", "endBlockingSessions ends sessions that hold a lock a restore over the live database waits for; a restore into a copy waits for none");
   }
   const backup = await appCtx.db.backupJob.findUnique({ where: { id: backupId } });
   if (!backup) throw notFound("Backup");
@@ -188,6 +194,7 @@ async function queueRestore(
         ownership: opts.ownership ?? "keep",
         createRoles: opts.createRoles === true,
         defaultTablespace: opts.tablespaces === "default",
+        endBlockingSessions: opts.endBlockingSessions === true,
         ...(how.copy ? { strategy: "copy" } : {}),
       },
     });
@@ -206,6 +213,7 @@ async function queueRestore(
       ownership: opts.ownership ?? "keep",
       ...(opts.createRoles ? { createRoles: true } : {}),
       ...(opts.tablespaces === "default" ? { tablespaces: "default" } : {}),
+      ...(opts.endBlockingSessions ? { endBlockingSessions: true } : {}),
       ...(how.copy ? { into: "copy" } : {}),
       ...(opts.privateKey ? { privateKeySupplied: true } : {}),
     },
@@ -274,9 +282,27 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
   };
   const progress = () => ({ ...(live ? progressColumns(live.p, live.total) : {}), ...activityColumn() });
   const watchMs = Math.min(ctx.heartbeatMs, 2000);
+  // Asked for (decision 185): a session that holds a lock the restore waits for is ended
+  // after a grace period, named in the warnings and the audit log, ended or not.
+  const endBlockers: EndBlockers | undefined = first.endBlockingSessions
+    ? {
+        afterMs: END_BLOCKING_AFTER_SECONDS * 1000,
+        onOutcome: (b, outcome) => {
+          warnings.push(endedSessionWords(b, outcome));
+          rlog.warn({ pid: b.pid, user: b.user, application: b.application, ended: outcome.ended }, "a session blocking the restore");
+          void audit(ctx.db, {
+            actor: { type: "system", label: "worker" },
+            action: outcome.ended ? "restore.session_ended" : "restore.session_not_ended",
+            target: first.backupId,
+            targetId: first.targetId,
+            details: { restoreId, session: b, ...(outcome.ended ? {} : { reason: outcome.reason }) },
+          }).catch((e: Error) => rlog.warn({ err: e.message }, "audit of an ended session not written"));
+        },
+      }
+    : undefined;
   const startWatch = (url: string) => {
     watched = true;
-    watch = watchServerActivity(url, { application: "vaultline-restore", intervalMs: watchMs });
+    watch = watchServerActivity(url, { application: "vaultline-restore", intervalMs: watchMs, endBlockers });
   };
   // The server's disk, watched while the copy grows, where it can be seen (decision 159).
   const guardDisk = (plan: ServerDiskPlan | null | undefined) =>

@@ -42,6 +42,7 @@ export function toRestoreDto(r: Row): RestoreDto {
     ownership: r.ownership,
     createRoles: r.createRoles,
     defaultTablespace: r.defaultTablespace,
+    endBlockingSessions: r.endBlockingSessions,
     previousDatabase: r.previousDatabase,
     keepUntil: r.keepUntil?.toISOString() ?? null,
     previousDroppedAt: r.previousDroppedAt?.toISOString() ?? null,

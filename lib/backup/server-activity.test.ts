@@ -1,7 +1,8 @@
-import { describe, expect, it } from "vitest";
-import { statementTarget } from "./server-activity";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type pg from "pg";
+import { blockerEnder, statementTarget, type Blocker, type EndOutcome, type SessionActivity } from "./server-activity";
 import { finishedItem, isVerboseLine } from "./streamed-restore";
-import { describeBlocker, describeBuild, describeWaits } from "../restore-activity-text";
+import { describeBlocker, describeBuild, describeWaits, endedSessionWords } from "../restore-activity-text";
 
 describe("statementTarget", () => {
   it.each([
@@ -74,5 +75,91 @@ describe("the activity in words", () => {
     expect(describeBuild({ ...s, phase: "initializing", done: 0, total: 0 })).toBe("index entries_memo_idx on ledger.entries: initializing");
     expect(describeBuild({ ...s, doing: "constraint", name: "fk", phase: null, done: null, total: null })).toBe("constraint fk on ledger.entries");
     expect(describeBuild({ ...s, doing: "copy" })).toBeNull();
+  });
+});
+
+describe("ending the sessions that block a restore (decision 185)", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const blocker = (pid: number, application: string | null = "nightly-report"): Blocker => ({ pid, user: "report", application, state: "idle in transaction", kind: "client backend", client: null, transactionSeconds: 5 });
+  const waiting = (...by: Blocker[]): SessionActivity[] => [
+    { pid: 1, doing: "other", name: null, table: null, seconds: 1, phase: null, done: null, total: null, waitingFor: by },
+  ];
+  /** A session whose pg_terminate_backend answers `answer` for each pid (or throws it). */
+  function fakeClient(answer: (pid: number) => boolean | Error) {
+    const asked: number[] = [];
+    const client = {
+      query: async (_text: string, [pid]: [number]) => {
+        asked.push(pid);
+        const a = answer(pid);
+        if (a instanceof Error) throw a;
+        return { rows: [{ ended: a }] };
+      },
+    } as unknown as pg.Client;
+    return { client, asked };
+  }
+
+  it("ends a session once it has blocked for the grace period, once, and never one of Vaultline's own", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const outcomes: [number, EndOutcome][] = [];
+    const end = blockerEnder({ afterMs: 10_000, onOutcome: (b, o) => outcomes.push([b.pid, o]) });
+    const { client, asked } = fakeClient(() => true);
+    const notStopped = () => false;
+    await end(client, waiting(blocker(42), blocker(43, "vaultline-checksums")), notStopped);
+    vi.setSystemTime(9_999);
+    await end(client, waiting(blocker(42), blocker(43, "vaultline-checksums")), notStopped);
+    expect(asked).toEqual([]);
+    vi.setSystemTime(10_000);
+    await end(client, waiting(blocker(42), blocker(43, "vaultline-checksums")), notStopped);
+    expect(asked).toEqual([42]);
+    expect(outcomes).toEqual([[42, { ended: true }]]);
+    // Tried once: a later sample that still shows it (it has not gone yet) does not ask again.
+    vi.setSystemTime(12_000);
+    await end(client, waiting(blocker(42)), notStopped);
+    expect(asked).toEqual([42]);
+  });
+
+  it("counts the grace period afresh for a session that stopped blocking and blocks again", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const end = blockerEnder({ afterMs: 10_000, onOutcome: () => undefined });
+    const { client, asked } = fakeClient(() => true);
+    await end(client, waiting(blocker(7)), () => false);
+    vi.setSystemTime(6_000);
+    await end(client, waiting(), () => false);
+    vi.setSystemTime(12_000);
+    await end(client, waiting(blocker(7)), () => false);
+    expect(asked).toEqual([]);
+    vi.setSystemTime(22_000);
+    await end(client, waiting(blocker(7)), () => false);
+    expect(asked).toEqual([7]);
+  });
+
+  it("says what PostgreSQL said when it refuses, and that the session had gone when it had", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const outcomes: EndOutcome[] = [];
+    const end = blockerEnder({ afterMs: 0, onOutcome: (_b, o) => outcomes.push(o) });
+    const refused = Object.assign(new Error("permission denied to terminate process"), {
+      detail: 'Only roles with privileges of the role whose process is being terminated or with privileges of the "pg_signal_backend" role may terminate this process.',
+    });
+    const { client } = fakeClient((pid) => (pid === 1 ? refused : false));
+    await end(client, waiting(blocker(1), blocker(2)), () => false);
+    expect(outcomes).toEqual([
+      { ended: false, reason: 'permission denied to terminate process (Only roles with privileges of the role whose process is being terminated or with privileges of the "pg_signal_backend" role may terminate this process)' },
+      { ended: false, reason: "it had already ended" },
+    ]);
+    expect(endedSessionWords(blocker(1), outcomes[0]!)).toBe(
+      'Could not end pid 1 (user report, application "nightly-report"), idle in transaction (transaction open 5 s), which held a lock the restore waited for: permission denied to terminate process (Only roles with privileges of the role whose process is being terminated or with privileges of the "pg_signal_backend" role may terminate this process). The restore waited for it instead.',
+    );
+    expect(endedSessionWords(blocker(2), { ended: true })).toBe(
+      'Ended pid 2 (user report, application "nightly-report"), idle in transaction (transaction open 5 s): it held a lock the restore waited for (asked: end blocking sessions).',
+    );
+  });
+
+  it("asks nothing once the watch is stopped", async () => {
+    const end = blockerEnder({ afterMs: 0, onOutcome: () => undefined });
+    const { client, asked } = fakeClient(() => true);
+    await end(client, waiting(blocker(9)), () => true);
+    expect(asked).toEqual([]);
   });
 });

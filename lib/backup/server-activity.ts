@@ -14,6 +14,7 @@ import type pg from "pg";
 import { componentLogger } from "../log";
 import { startSampler } from "./pg-client";
 import type { RestoreActivityDto } from "../validation/restores";
+export { END_BLOCKING_AFTER_SECONDS } from "../validation/restores";
 
 const log = componentLogger("server-activity");
 
@@ -123,19 +124,65 @@ export interface ActivityWatch {
  */
 export function watchServerActivity(
   url: string,
-  o: { application: string; intervalMs: number },
+  o: { application: string; intervalMs: number; endBlockers?: EndBlockers },
 ): ActivityWatch {
   let last: ActivitySample | null = null;
   let waiting: { sample: ActivitySample; ms: number } | null = null;
+  const ender = o.endBlockers ? blockerEnder(o.endBlockers) : null;
   const sampler = startSampler(url, { application: `${o.application}-watch`, intervalMs: o.intervalMs, what: "the restore's sessions", log }, async (c, stopped) => {
     const sessions = await readServerActivity(c, o.application);
     if (stopped()) return;
     last = { at: new Date().toISOString(), sessions };
     if (sessions.some((x) => x.waitingFor.length > 0)) waiting = { sample: last, ms: Date.now() };
+    if (ender) await ender(c, sessions, stopped);
   });
   return {
     last: () => last,
     lastWaiting: (ms) => (waiting && Date.now() - waiting.ms <= ms ? waiting.sample : null),
     stop: () => sampler.stop(),
   };
+}
+
+/** What became of a session the restore tried to end (decision 185). */
+export type EndOutcome = { ended: true } | { ended: false; reason: string };
+
+/**
+ * Asked for (`endBlockingSessions`, decision 185): a session that has held a lock one of the
+ * restore's sessions waits for, for `afterMs` or more in the samples, is ended with
+ * `pg_terminate_backend`, once. Never one of Vaultline's own (`application_name` vaultline…).
+ */
+export interface EndBlockers {
+  afterMs: number;
+  onOutcome: (b: Blocker, outcome: EndOutcome) => void;
+}
+
+/** Sessions seen blocking, since when; each is tried once. Exported for its unit test. */
+export function blockerEnder(o: EndBlockers) {
+  const since = new Map<number, number>();
+  const tried = new Set<number>();
+  return async (c: pg.Client, sessions: SessionActivity[], stopped: () => boolean) => {
+    const now = Date.now();
+    const blocking = new Map<number, Blocker>();
+    for (const s of sessions) for (const b of s.waitingFor) if (b.pid > 0 && !(b.application ?? "").startsWith("vaultline")) blocking.set(b.pid, b);
+    for (const pid of since.keys()) if (!blocking.has(pid)) since.delete(pid);
+    for (const [pid, b] of blocking) {
+      const first = since.get(pid) ?? now;
+      since.set(pid, first);
+      if (tried.has(pid) || now - first < o.afterMs || stopped()) continue;
+      tried.add(pid);
+      o.onOutcome(b, await terminate(c, pid));
+    }
+  };
+}
+
+async function terminate(c: pg.Client, pid: number): Promise<EndOutcome> {
+  try {
+    const { rows } = await c.query<{ ended: boolean }>("SELECT pg_terminate_backend($1) AS ended", [pid]);
+    // False: no such server process any more (it ended on its own meanwhile).
+    return rows[0]?.ended ? { ended: true } : { ended: false, reason: "it had already ended" };
+  } catch (e) {
+    // PostgreSQL's detail says which right was missing (the role's, pg_signal_backend, superuser).
+    const detail = (e as { detail?: string }).detail;
+    return { ended: false, reason: `${(e as Error).message}${detail ? ` (${detail.replace(/\.$/, "")})` : ""}` };
+  }
 }

@@ -170,18 +170,20 @@ export function useStartRestore(backupId: string) {
       ownership = "keep",
       createRoles = false,
       defaultTablespace = false,
+      endBlockingSessions = false,
       into = "live",
       decryptionKey,
     }: {
       ownership?: "keep" | "reassign";
       createRoles?: boolean;
       defaultTablespace?: boolean;
+      endBlockingSessions?: boolean;
       into?: "live" | "copy";
       decryptionKey?: { privateKey: string; passphrase?: string };
     }) =>
       api<{ restoreId: string; preRestoreBackupId: string | null }>(`/api/backups/${encodeURIComponent(backupId)}/restore`, {
         method: "POST",
-        json: { confirm: "RESTORE", ownership, ...(createRoles ? { createRoles } : {}), ...(defaultTablespace ? { tablespaces: "default" } : {}), ...(into === "copy" ? { into } : {}), ...(decryptionKey ? { decryptionKey } : {}) },
+        json: { confirm: "RESTORE", ownership, ...(createRoles ? { createRoles } : {}), ...(defaultTablespace ? { tablespaces: "default" } : {}), ...(endBlockingSessions ? { endBlockingSessions } : {}), ...(into === "copy" ? { into } : {}), ...(decryptionKey ? { decryptionKey } : {}) },
       }),
     onSuccess: () => Promise.all([qc.invalidateQueries({ queryKey: backupKeys.all }), qc.invalidateQueries({ queryKey: ["restores"] })]),
   });

@@ -347,6 +347,7 @@ const restoreFields = {
   strategy: z.string().nullable(),
   ownership: z.string().nullable(),
   defaultTablespace: z.boolean().describe("Every object was placed in the database's own tablespace, not the one the backup named"),
+  endBlockingSessions: z.boolean().describe("The restore was asked to end the sessions that held a lock it waited for, after a grace period, rather than wait for them"),
   createRoles: z.boolean().describe("The restore was asked to make the roles the target's server lacked, as the backup recorded them, before anything else"),
   previousDatabase: z.string().nullable(),
   keepUntil: isoTime.nullable(),

@@ -17,6 +17,9 @@ export const listRestoresSchema = z.object({
 /** Exactly "RESTORE": case-sensitive, no trimming (issue 4). */
 export const RESTORE_WORD = "RESTORE";
 export const UNDO_WORD = "UNDO";
+/** How long a session may hold a lock an in-place restore waits for before the restore, when asked, ends it (decision 185). */
+export const END_BLOCKING_AFTER_SECONDS = 10;
+
 export const restoreRequestSchema = z.object({
   confirm: z.unknown().optional(),
   /** "keep" (default): owners and grants as in the backup; "reassign": every object to Vaultline's role. */
@@ -33,6 +36,13 @@ export const restoreRequestSchema = z.object({
    * tablespace (pg_restore --no-tablespaces; decision 173).
    */
   tablespaces: z.enum(["as-recorded", "default"]).optional(),
+  /**
+   * End a session (another role's, a report or a console left idle in a transaction) that has
+   * held a lock the restore waits for for END_BLOCKING_AFTER_SECONDS (10), rather than wait for
+   * it up to RESTORE_LOCK_TIMEOUT_SECONDS; each one is named in the restore's warnings and the
+   * audit log (decision 185). Not with "into": "copy", which nothing else uses.
+   */
+  endBlockingSessions: z.boolean().optional(),
   /** A write-only backup's private key, for this one restore: held in memory, never stored or logged (issue 16 §3). */
   decryptionKey: suppliedPrivateKeySchema.optional(),
   /**
@@ -186,6 +196,8 @@ export interface RestoreDto {
   createRoles: boolean;
   /** Every object was placed in the database's own tablespace, not the backup's (decision 173). */
   defaultTablespace: boolean;
+  /** Asked to end the sessions blocking it (decision 185). */
+  endBlockingSessions: boolean;
   previousDatabase: string | null;
   keepUntil: string | null;
   previousDroppedAt: string | null;

@@ -12,7 +12,7 @@ export const POST = withAuth<{ id: string }>("restores.run", async (req, { param
   if (body.decryptionKey && !config().WORKER_IN_WEB) {
     throw new ApiError("CONFLICT", "A private key can be supplied only when the worker runs in the web process (WORKER_IN_WEB); on a separate worker set BACKUP_ENCRYPTION_PRIVATE_KEY instead");
   }
-  const request = { confirm: body.confirm, ownership: body.ownership, createRoles: body.createRoles, tablespaces: body.tablespaces, initiatedById: userIdOf(principal), privateKey: body.decryptionKey };
+  const request = { confirm: body.confirm, ownership: body.ownership, createRoles: body.createRoles, tablespaces: body.tablespaces, endBlockingSessions: body.endBlockingSessions, initiatedById: userIdOf(principal), privateKey: body.decryptionKey };
   // Into a copy beside the live database (decision 169), or over it.
   const r = body.into === "copy" ? await startCopyRestore(appContext(), parseId(params.id), actor, request) : await startRestore(appContext(), parseId(params.id), actor, request);
   return json(r, 202);
