@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { describeBackupWait, describeBlockedSession, lockTimeoutReason } from "./backup-locks-text";
-import { isLockTimeout } from "./backup/backup-locks";
+import { describeBackupWait, describeBlockedSession, gaveWayReason, lockTimeoutReason } from "./backup-locks-text";
+import { GaveWayError, isLockTimeout } from "./backup/backup-locks";
 
 const holder = { pid: 4242, user: "app", application: "migrate", state: "idle in transaction", kind: "client backend", client: null, transactionSeconds: 61 };
 const blocked = { ...holder, pid: 5151, state: "active", table: "public.orders", mode: "AccessExclusiveLock", seconds: 3, behind: 1 };
@@ -26,6 +26,15 @@ describe("a backup's locks in words", () => {
     const unnamed = lockTimeoutReason(60, null);
     expect(unnamed).toMatch(/^pg_dump waited for a lock another session held, and gave up after 1 min/);
     expect(unnamed).toContain("pg_blocking_pids");
+  });
+
+  it("a scheduled backup that gave way says to whom, after how long, and that it is retried (decision 187)", () => {
+    expect(gaveWayReason({ ...blocked, seconds: 10, behind: 17 }, 10)).toBe(
+      'Gave way to pid 5151 (user app, application "migrate"), active (transaction open 1 min 1 s) has waited 10 s for the backup\'s lock on public.orders (AccessExclusiveLock); 17 sessions wait behind it (BACKUP_GIVE_WAY_SECONDS=10): the backup stopped so that it could go on. A scheduled backup is retried; if a migration keeps meeting it, deploy through the gate, which holds deploys while a backup dumps.',
+    );
+    const e = new GaveWayError(blocked, 5);
+    expect(e.message).toBe(gaveWayReason(blocked, 5));
+    expect(e.session.pid).toBe(5151);
   });
 
   it("tells pg_dump's lock timeout from other failures", () => {

@@ -21,6 +21,11 @@ export function describeBlockedSession(b: Blocking, opts: { past?: boolean } = {
   return `${describeBlocker(b)} ${opts.past ? "waited" : "has waited"} ${formatDuration(b.seconds)} for the backup's lock${onTable(b.table)}${mode}${behind}`;
 }
 
+/** The failure reason of a scheduled backup that gave way to a session it held up (decision 187). */
+export function gaveWayReason(b: Blocking, limitSeconds: number): string {
+  return `Gave way to ${describeBlockedSession(b)} (BACKUP_GIVE_WAY_SECONDS=${limitSeconds}): the backup stopped so that it could go on. A scheduled backup is retried; if a migration keeps meeting it, deploy through the gate, which holds deploys while a backup dumps.`;
+}
+
 /**
  * The failure reason of a backup whose pg_dump gave up waiting for a lock
  * (BACKUP_LOCK_WAIT_SECONDS), from the last sample that showed the wait.

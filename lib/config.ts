@@ -72,6 +72,8 @@ const schema = z
     BACKUP_LOCK_WAIT_SECONDS: positiveInt.max(86_400).default(300),
     /** A session that waits this long for a running backup's lock is notified (BACKUP_BLOCKING), once per backup; 0 = never (decision 175). */
     BACKUP_BLOCKING_ALERT_SECONDS: z.coerce.number().int().nonnegative().max(86_400).default(30),
+    /** A scheduled backup a session has waited this long for gives way: it stops, fails naming that session, and is retried; 0 = never (decision 187). */
+    BACKUP_GIVE_WAY_SECONDS: z.coerce.number().int().nonnegative().max(86_400).default(0),
     NEXTAUTH_SECRET: z.string().min(16).optional(),
     /** Encrypts target connection URLs at rest (lib/backup/target-secret.ts); default NEXTAUTH_SECRET. */
     TARGET_URL_SECRET: z.string().min(16).optional(),

@@ -9,7 +9,8 @@
 //   backup of the target runs.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
-import { makeEnv, sql, waitFor, type TestEnv } from "./support/vitest-env";
+import { listKeys, makeEnv, sql, waitFor, type TestEnv } from "./support/vitest-env";
+import { keysForJob } from "../lib/backup/manifest";
 import { stopBosses } from "../lib/queue";
 import { runBackup } from "../lib/backup/run-backup";
 import { backupDetail } from "../lib/backup/related";
@@ -23,6 +24,7 @@ import { startNotifications } from "../lib/notify/wiring";
 import { startHookReceiver, type HookReceiver } from "./support/receivers";
 import { setChannels } from "./support/channels";
 import { targetsOverview } from "../lib/backup/today";
+import { scheduleRetry } from "../lib/backup/retries";
 
 const SECRET = "whsec-backup-locks";
 
@@ -220,6 +222,75 @@ describe("a migration that waits for a backup's lock", () => {
       held.open();
       await running.catch(() => undefined);
       await Promise.all([migration.end(), app1.end(), app2.end()]);
+    }
+  }, 120_000);
+
+  // Decision 187: with BACKUP_GIVE_WAY_SECONDS a scheduled backup — nobody waits for it — lets
+  // the migration through; a backup someone asked for holds on as before.
+  it("a scheduled backup gives way to the migration it holds up, says to whom, and is retried; a manual one does not", async () => {
+    const dumpHolds = (c: pg.Client) =>
+      waitFor(async () => {
+        const rows = await c.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE a.application_name = 'vaultline-backup' AND l.relation = 'customers'::regclass AND l.granted",
+        );
+        return rows.rows[0].n > 0;
+      }, 20_000);
+    const migration = await session(env.targetUrl, "migrate");
+    const migrationPid = (await migration.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0].pid;
+    const app = await session(env.targetUrl, "shop");
+
+    // A manual backup with the same setting: the migration waits past it, as before.
+    const manualHeld = gatedStorage(env.ctx.storage);
+    const manualCtx = { ...env.ctx, storage: manualHeld.storage, backupGiveWaySeconds: 2 };
+    const manual = await newJob(env);
+    const manualRun = runBackup(manualCtx, manual.id);
+    try {
+      await dumpHolds(migration);
+      const altering = migration.query("ALTER TABLE customers ADD COLUMN gave_way_a text");
+      await waitFor(async () => (await locksOf(env, manual.id))?.blocking.some((b) => b.pid === migrationPid && b.seconds >= 4) ?? false, 20_000);
+      expect((await env.db.backupJob.findUniqueOrThrow({ where: { id: manual.id } })).status).toBe("RUNNING");
+      manualHeld.open();
+      expect(await manualRun).toEqual({ status: "SUCCEEDED" });
+      await altering;
+    } finally {
+      manualHeld.open();
+      await manualRun.catch(() => undefined);
+    }
+
+    const held = gatedStorage(env.ctx.storage);
+    const ctx = { ...env.ctx, storage: held.storage, backupGiveWaySeconds: 2 };
+    const job = await env.db.backupJob.create({ data: { kind: "FULL", trigger: "SCHEDULED", metadata: { phases: [] } } });
+    const running = runBackup(ctx, job.id);
+    try {
+      await dumpHolds(migration);
+      const startedAt = Date.now();
+      const altering = migration.query("ALTER TABLE customers ADD COLUMN gave_way_b text");
+      await waitFor(async () => (await sql<{ n: number }>(env.targetUrl, `SELECT count(*)::int AS n FROM pg_locks WHERE pid = ${migrationPid} AND NOT granted`))[0].n > 0, 10_000);
+      const read = app.query("SELECT count(*) FROM customers");
+      // The store is never opened: the backup stops by itself, and the migration and the read behind it go through.
+      const result = await running;
+      await altering;
+      await read;
+      expect(Date.now() - startedAt).toBeLessThan(15_000);
+      expect(result.status).toBe("FAILED");
+      expect(result.failureReason).toMatch(
+        new RegExp(`^Gave way to pid ${migrationPid} \\(user [^,]+, application "migrate"[^)]*\\), active .*has waited \\d+ s for the backup's lock on public\\.customers \\(AccessExclusiveLock\\).* \\(BACKUP_GIVE_WAY_SECONDS=2\\): the backup stopped so that it could go on\\. A scheduled backup is retried`),
+      );
+      expect(result.failureReason).not.toMatch(/ALTER TABLE|gave_way_b/);
+      const row = await env.db.backupJob.findUniqueOrThrow({ where: { id: job.id } });
+      expect(row.failureReason).toBe(result.failureReason);
+      // Nothing of the attempt is listed, and who it gave way to is kept on its page.
+      for (const key of Object.values(keysForJob(env.ctx, row))) expect(await listKeys(env.ctx.storage, key)).toEqual([]);
+      expect((await locksOf(env, job.id))?.blocked.map((b) => b.pid)).toContain(migrationPid);
+      const audited = await env.db.auditEvent.findFirstOrThrow({ where: { action: "backup.failed", target: job.id } });
+      expect(JSON.stringify(audited.details)).toContain(`Gave way to pid ${migrationPid}`);
+      // A failed scheduled backup: retried as any other.
+      expect(await scheduleRetry(env.ctx, job.id)).toMatchObject({ retried: true, attempt: 2 });
+    } finally {
+      held.open();
+      await running.catch(() => undefined);
+      await sql(env.targetUrl, "ALTER TABLE customers DROP COLUMN IF EXISTS gave_way_a, DROP COLUMN IF EXISTS gave_way_b");
+      await Promise.all([migration.end(), app.end()]);
     }
   }, 120_000);
 });

@@ -13,6 +13,7 @@ import { componentLogger } from "../log";
 import { startSampler } from "./pg-client";
 import { SESSIONS_JSON } from "./server-activity";
 import type { BackupLocksDto, LockSessionDto } from "../validation/backups";
+import { gaveWayReason } from "../backup-locks-text";
 
 const log = componentLogger("backup-locks");
 
@@ -114,6 +115,9 @@ export function watchBackupLocks(
     /** Called once, for the first session that has waited `alertAfterSeconds` (0: never). */
     onLongWait?(b: Blocked): void;
     alertAfterSeconds?: number;
+    /** Called once, for the first session that has waited `giveWayAfterSeconds` (0 or absent: never; decision 187). */
+    onGiveWay?(b: Blocked): void;
+    giveWayAfterSeconds?: number;
     log?: typeof log;
   },
 ): BackupLockWatch {
@@ -123,6 +127,7 @@ export function watchBackupLocks(
   const logged = new Set<number>();
   let shown = false;
   let alerted = false;
+  let gaveWay = false;
   const blockedList = () => [...blocked.values()].sort((a, b) => a.pid - b.pid);
   const sampler = startSampler(url, { application: "vaultline-backup-watch", intervalMs: o.intervalMs, what: "the backup's locks", log: jlog }, async (c, stopped) => {
     const s: LockSample = { at: new Date().toISOString(), ...(await readBackupLocks(c)) };
@@ -140,6 +145,10 @@ export function watchBackupLocks(
         alerted = true;
         o.onLongWait?.(b);
       }
+      if (!gaveWay && o.giveWayAfterSeconds && b.seconds >= o.giveWayAfterSeconds) {
+        gaveWay = true;
+        o.onGiveWay?.(b);
+      }
     }
     const some = s.waiting.length > 0 || s.blocking.length > 0;
     if (some || shown) o.onSample(some ? s : null, blockedList());
@@ -156,3 +165,19 @@ export function watchBackupLocks(
 export function isLockTimeout(message: string): boolean {
   return /canceling statement due to (?:lock|statement) timeout/i.test(message) && /pg_dump|LOCK TABLE/i.test(message);
 }
+
+/**
+ * A scheduled backup stopped to let a session it held up through (BACKUP_GIVE_WAY_SECONDS,
+ * decision 187). The backup fails with this message, and is retried as any failed scheduled
+ * backup is.
+ */
+export class GaveWayError extends Error {
+  constructor(
+    readonly session: Blocked,
+    limitSeconds: number,
+  ) {
+    super(gaveWayReason(session, limitSeconds));
+    this.name = "GaveWayError";
+  }
+}
+

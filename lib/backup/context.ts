@@ -72,6 +72,8 @@ export interface BackupContext {
   backupLockWaitSeconds?: number;
   /** BACKUP_BLOCKING_ALERT_SECONDS: a session waiting this long for the backup's lock is announced, once per backup; 0 = never (default 30). */
   backupBlockingAlertSeconds?: number;
+  /** BACKUP_GIVE_WAY_SECONDS: a scheduled backup a session has waited this long for stops and is retried; 0 = never (default 0, decision 187). */
+  backupGiveWaySeconds?: number;
   /** RESTORE_LOCK_TIMEOUT_SECONDS: an in-place restore's wait for another session's lock (default 300). */
   restoreLockTimeoutSeconds?: number;
   /** DISK_RESERVE_MB in bytes: free space a restore or drill leaves on the server's disk (server-disk.ts; default 1 GiB). Local storage has its own copy. */
@@ -108,6 +110,7 @@ export function contextFromConfig(cfg: Config, db: Db, storage: Storage = create
     restoreLockTimeoutSeconds: cfg.RESTORE_LOCK_TIMEOUT_SECONDS,
     backupLockWaitSeconds: cfg.BACKUP_LOCK_WAIT_SECONDS,
     backupBlockingAlertSeconds: cfg.BACKUP_BLOCKING_ALERT_SECONDS,
+    backupGiveWaySeconds: cfg.BACKUP_GIVE_WAY_SECONDS,
     diskReserveBytes: cfg.DISK_RESERVE_MB * 1024 * 1024,
   };
 }

@@ -27,7 +27,7 @@ import { StorageUnavailableError } from "./storage/types";
 import { pgDumpCompressionArgs, type PartCompression } from "./compression";
 import { databaseSizeBytes, expectedArchiveBytes } from "./size-estimate";
 import { getSettings } from "../settings";
-import { DEFAULT_BLOCKING_ALERT_SECONDS, DEFAULT_LOCK_WAIT_SECONDS, isLockTimeout, watchBackupLocks, type BackupLockWatch, type LockSample } from "./backup-locks";
+import { DEFAULT_BLOCKING_ALERT_SECONDS, DEFAULT_LOCK_WAIT_SECONDS, GaveWayError, isLockTimeout, watchBackupLocks, type BackupLockWatch, type LockSample } from "./backup-locks";
 import { lockTimeoutReason } from "../backup-locks-text";
 import { BACKUP_PHASE, triggerWord, type BackupLocksDto } from "../validation/backups";
 import { exportSnapshot, snapshotChecksums, type ExportedSnapshot } from "./table-checksums";
@@ -48,7 +48,7 @@ export type RunResult = { status: "SUCCEEDED" | "FAILED" | "CANCELLED" | "SKIPPE
 
 /** Turns any failure into the one sentence an operator reads at 3 a.m. */
 export function humanReason(e: unknown): string {
-  if (e instanceof CancelledError || e instanceof TimeoutError) return e.message;
+  if (e instanceof CancelledError || e instanceof TimeoutError || e instanceof GaveWayError) return e.message;
   if (e instanceof StorageUnavailableError) return `Storage unavailable: ${e.message}`;
   const err = e as Error & { code?: string };
   if (err?.name === "AbortError") return "The backup was stopped before it finished";
@@ -254,6 +254,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     let dbCompression: PartCompression | null = null;
     let tableChecksums: Promise<TableChecksums | null> = Promise.resolve(null);
     let dumpedFrom: string | null = null;
+    const giveWaySeconds = job.trigger === "SCHEDULED" ? (ctx.backupGiveWaySeconds ?? 0) : 0;
     if (full && compression) {
       // One snapshot for pg_dump and the per-table checksums a drill compares with
       // (table-checksums.ts): held open until the dump has finished.
@@ -267,6 +268,15 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
         // A migration held up, the application's queries behind it: announced once per backup.
         alertAfterSeconds: ctx.backupBlockingAlertSeconds ?? DEFAULT_BLOCKING_ALERT_SECONDS,
         onLongWait: (session) => void emitEngineEvent({ type: "backup.blocking", jobId, session }),
+        // A scheduled backup, which nobody is waiting for, may give way to the session it holds
+        // up (decision 187): stopped at once, failed with who it gave way to, and retried.
+        ...(giveWaySeconds > 0 && {
+          giveWayAfterSeconds: giveWaySeconds,
+          onGiveWay: (session) => {
+            jlog.warn({ pid: session.pid, application: session.application, table: session.table, seconds: session.seconds }, "the backup gives way to a session it holds up");
+            abort.abort(new GaveWayError(session, giveWaySeconds));
+          },
+        }),
       });
       await hb.phase(BACKUP_PHASE.dumping);
       const dump = spawnPgDump(ctx.targetUrl, {
