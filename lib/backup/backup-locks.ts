@@ -180,4 +180,3 @@ export class GaveWayError extends Error {
     this.name = "GaveWayError";
   }
 }
-

@@ -80,13 +80,13 @@ export async function listRestores(db: Db, q: { limit: number; offset: number; t
 export async function getRestore(db: Db, id: string): Promise<RestoreDto> {
   const row = await db.restoreJob.findUnique({ where: { id }, include });
   if (!row) throw notFound("Restore");
-  const [statuses, safety] = await Promise.all([
-    backupStatuses(db, [row.backupId]),
-    row.safetyBackupId ? db.backupJob.findUnique({ where: { id: row.safetyBackupId }, select: { status: true, phase: true, progressBytes: true } }) : null,
-  ]);
+  // Both backups in one read.
+  const ids = row.safetyBackupId ? [row.backupId, row.safetyBackupId] : [row.backupId];
+  const found = await db.backupJob.findMany({ where: { id: { in: ids } }, select: { id: true, status: true, phase: true, progressBytes: true } });
+  const safety = found.find((b) => b.id === row.safetyBackupId);
   return {
     ...toRestoreDto(row),
-    backupStatus: statuses.get(row.backupId) ?? null,
+    backupStatus: found.find((b) => b.id === row.backupId)?.status ?? null,
     safetyBackupStatus: safety?.status ?? null,
     safetyBackup: safety ? { status: safety.status, phase: safety.phase, progressBytes: Number(safety.progressBytes) } : null,
   };
