@@ -5,7 +5,7 @@ import pg from "pg";
 import { PrismaClient } from "./generated/prisma/client";
 import { config } from "./config";
 import { componentLogger } from "./log";
-import { poolConfig } from "./backup/pg-url";
+import { ownApplicationName, poolConfig } from "./backup/pg-url";
 
 const log = componentLogger("db");
 
@@ -22,8 +22,8 @@ function create(url: string) {
     ...base,
     // Named, unless the URL names it: a DBA's pg_stat_activity tells Vaultline's sessions
     // from the application's, and a restore asked to end the sessions blocking it never ends
-    // Vaultline's own (decision 185).
-    application_name: base.application_name ?? "vaultline",
+    // Vaultline's own, by either name (decisions 185, 188).
+    application_name: ownApplicationName(url),
     max: 10,
     // The database's own idle_session_timeout (meant for the application's sessions) ended a
     // pooled connection at the instant the pool handed it out: the query on it failed

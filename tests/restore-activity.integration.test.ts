@@ -53,8 +53,8 @@ async function sampleWhile(env: TestEnv, restoreId: string, run: Promise<unknown
 }
 
 /** A report that reads a table and leaves its transaction open: it holds ACCESS SHARE until it ends. */
-async function openReport(url: string) {
-  const c = new pg.Client({ connectionString: url, application_name: "nightly-report" });
+async function openReport(url: string, application = "nightly-report") {
+  const c = new pg.Client({ connectionString: url, application_name: application });
   // Ended from the server's side (decision 185): an 'error' event, not a crash of the test.
   c.on("error", () => undefined);
   await c.connect();
@@ -283,6 +283,31 @@ describe("an in-place restore asked to end the sessions that block it", () => {
       expect((await report.client.query("SELECT 1 AS one")).rows[0].one).toBe(1);
     } finally {
       await report.client.end().catch(() => undefined);
+    }
+  });
+
+  it("spares Vaultline's own pool by the application_name DATABASE_URL gives it (decision 188)", async () => {
+    await sql(env.targetUrl, "DELETE FROM ledger.entries WHERE id % 5 = 0");
+    // Vaultline restoring its own database, its pool named by its URL, one of whose sessions holds a lock.
+    const appUrl = new URL(env.ctx.appDatabaseUrl);
+    appUrl.searchParams.set("application_name", "ops-dashboard");
+    const ctx = { ...env.ctx, appDatabaseUrl: appUrl.toString() };
+    const pool = await openReport(env.targetUrl, "ops-dashboard");
+    try {
+      const { restoreId } = await startRestore(ctx, backupId, SYSTEM, { confirm: "RESTORE", endBlockingSessions: true });
+      const run = runRestore(ctx, restoreId);
+      // Past the grace period, and then some: the session is still there.
+      await new Promise((res) => setTimeout(res, (END_BLOCKING_AFTER_SECONDS + 4) * 1000));
+      expect((await pool.client.query("SELECT 1 AS one")).rows[0].one).toBe(1);
+      await pool.client.query("COMMIT");
+      expect(await run).toBe("SUCCEEDED");
+      const row = await getRestore(env.db, restoreId);
+      expect(row.warnings.join(" ")).not.toMatch(/Ended pid|Could not end pid/);
+      expect(await env.db.auditEvent.count({ where: { action: { in: ["restore.session_ended", "restore.session_not_ended"] }, details: { path: ["restoreId"], equals: restoreId } } })).toBe(0);
+      const expected = { ...before, database: (await catalogFingerprint(sql, env.targetUrl)).database };
+      expect(await catalogFingerprint(sql, env.targetUrl)).toEqual(expected);
+    } finally {
+      await pool.client.end().catch(() => undefined);
     }
   });
 

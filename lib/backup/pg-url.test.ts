@@ -4,7 +4,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ConnectionOptions } from "node:tls";
-import { poolConfig, serverOffersSsl, sessionConfig, SslModeError, sslModeOf } from "./pg-url";
+import { ownApplicationName, poolConfig, serverOffersSsl, sessionConfig, SslModeError, sslModeOf } from "./pg-url";
 
 /** A server that answers libpq's SSLRequest with one byte, as PostgreSQL does, and counts the asks. */
 function sslAnswerer(answer: "S" | "N") {
@@ -104,5 +104,12 @@ describe("a connection URL read as libpq reads it", () => {
     expect(sslOf(poolConfig("postgresql://h/db?sslmode=require"))).toMatchObject({ rejectUnauthorized: false });
     expect(sslOf(poolConfig("postgresql://h/db"))).toBe(false);
     expect(poolConfig("postgresql://u:pw@h:5433/db?application_name=x")).toMatchObject({ host: "h", port: 5433, user: "u", password: "pw", database: "db", application_name: "x" });
+  });
+
+  it("names Vaultline's own pool as its URL does, else vaultline (decision 188)", () => {
+    expect(ownApplicationName("postgresql://u@h/db?application_name=ops-dashboard")).toBe("ops-dashboard");
+    expect(ownApplicationName("postgresql://u@h/db")).toBe("vaultline");
+    // An empty name would spare every unnamed session of the application.
+    expect(ownApplicationName("postgresql://u@h/db?application_name=")).toBe("vaultline");
   });
 });

@@ -77,6 +77,15 @@ export function poolConfig(url: string): pg.ClientConfig {
 }
 
 /**
+ * The `application_name` of Vaultline's own pool on `url` (its database): the URL's, when it
+ * names one, else `vaultline`. A restore asked to end the sessions blocking it spares this
+ * name as well as every `vaultline…` one (decisions 185, 188).
+ */
+export function ownApplicationName(url: string): string {
+  return poolConfig(url).application_name || "vaultline";
+}
+
+/**
  * node-pg's settings for one session, as libpq would connect: for `prefer` (libpq's default)
  * and `allow`, SSL without verification when the server offers it, else none. libpq's
  * further fallbacks (a server whose pg_hba refuses the SSL connection it offered) are not

@@ -41,6 +41,7 @@ import { contextForTarget, contextForTargetId, DEFAULT_TARGET_ID } from "./targe
 import { buildPreview, diffSchemas } from "./preview";
 import { excludedSchemas, prismaSchema, schemaSnapshot } from "./introspect";
 import { poolerProblem } from "./pooler";
+import { ownApplicationName } from "./pg-url";
 import { slotsAfterRestore } from "./replication-slots";
 import { ExtensionVersionPinner, extensionVersionNote, versionPins, type ExtensionVersionPlan } from "./extension-versions";
 import { handBackSubscriptionSlots, registerSubscribedTables, subscriptionNotes } from "./subscriptions";
@@ -287,6 +288,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
   const endBlockers: EndBlockers | undefined = first.endBlockingSessions
     ? {
         afterMs: END_BLOCKING_AFTER_SECONDS * 1000,
+        // A restore of Vaultline's own database: its pool may carry the name its URL gives it.
+        spare: [ownApplicationName((ctx.appContext ?? ctx).appDatabaseUrl)],
         onOutcome: (b, outcome) => {
           warnings.push(endedSessionWords(b, outcome));
           rlog.warn({ pid: b.pid, user: b.user, application: b.application, ended: outcome.ended }, "a session blocking the restore");

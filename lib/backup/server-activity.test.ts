@@ -120,6 +120,15 @@ describe("ending the sessions that block a restore (decision 185)", () => {
     expect(asked).toEqual([42]);
   });
 
+  it("never ends Vaultline's own pool by the name its DATABASE_URL gives it (decision 188)", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const end = blockerEnder({ afterMs: 0, spare: ["ops-dashboard"], onOutcome: () => undefined });
+    const { client, asked } = fakeClient(() => true);
+    await end(client, waiting(blocker(8, "ops-dashboard"), blocker(9, "ops-dashboard-2"), blocker(10, null)), () => false);
+    // Only the exact name is spared: a longer one and an unnamed session are the application's.
+    expect(asked).toEqual([9, 10]);
+  });
+
   it("counts the grace period afresh for a session that stopped blocking and blocks again", async () => {
     vi.useFakeTimers({ now: 0 });
     const end = blockerEnder({ afterMs: 10_000, onOutcome: () => undefined });

@@ -149,10 +149,12 @@ export type EndOutcome = { ended: true } | { ended: false; reason: string };
 /**
  * Asked for (`endBlockingSessions`, decision 185): a session that has held a lock one of the
  * restore's sessions waits for, for `afterMs` or more in the samples, is ended with
- * `pg_terminate_backend`, once. Never one of Vaultline's own (`application_name` vaultline…).
+ * `pg_terminate_backend`, once. Never one of Vaultline's own: `application_name` vaultline…, or
+ * one of `spare` (the name `DATABASE_URL` gives Vaultline's pool, decision 188).
  */
 export interface EndBlockers {
   afterMs: number;
+  spare?: readonly string[];
   onOutcome: (b: Blocker, outcome: EndOutcome) => void;
 }
 
@@ -160,10 +162,11 @@ export interface EndBlockers {
 export function blockerEnder(o: EndBlockers) {
   const since = new Map<number, number>();
   const tried = new Set<number>();
+  const ours = (application: string) => application.startsWith("vaultline") || (o.spare ?? []).includes(application);
   return async (c: pg.Client, sessions: SessionActivity[], stopped: () => boolean) => {
     const now = Date.now();
     const blocking = new Map<number, Blocker>();
-    for (const s of sessions) for (const b of s.waitingFor) if (b.pid > 0 && !(b.application ?? "").startsWith("vaultline")) blocking.set(b.pid, b);
+    for (const s of sessions) for (const b of s.waitingFor) if (b.pid > 0 && !ours(b.application ?? "")) blocking.set(b.pid, b);
     for (const pid of since.keys()) if (!blocking.has(pid)) since.delete(pid);
     for (const [pid, b] of blocking) {
       const first = since.get(pid) ?? now;
