@@ -80,13 +80,22 @@ test.describe.serial("targets admin", () => {
     await edit.getByLabel("Cron").fill("30 4 * * *");
     // The gate's default while a backup of this target runs (decision 175).
     await edit.getByLabel("While a FULL backup runs").selectOption("allow");
+    // Its own give-way for scheduled backups (decision 189): a negative value is not sent, a good one kept.
+    const giveWay = edit.getByLabel("A scheduled backup gives way after (seconds)");
+    await giveWay.fill("-5");
+    await edit.getByRole("button", { name: "Save" }).click();
+    expect(await giveWay.evaluate((el) => (el as HTMLInputElement).validity.rangeUnderflow)).toBe(true);
+    await expect(edit).toBeVisible();
+    await giveWay.fill("30");
     await edit.getByRole("button", { name: "Save" }).click();
     await expect(page.getByRole("status").filter({ hasText: `Target “${name}” saved` })).toBeVisible();
     await expect(row).toContainText("30 4 * * * (Europe/Berlin), FULL");
-    const [saved] = await sql<{ settings: { gate?: { duringBackup?: string } } }>(`SELECT settings FROM "Target" WHERE name = $1`, [name]);
+    const [saved] = await sql<{ settings: { gate?: { duringBackup?: string }; giveWaySeconds?: number } }>(`SELECT settings FROM "Target" WHERE name = $1`, [name]);
     expect(saved.settings.gate).toEqual({ duringBackup: "allow" });
+    expect(saved.settings.giveWaySeconds).toBe(30);
     await row.getByRole("button", { name: `Edit ${name}` }).click();
     await expect(page.getByRole("form", { name: `Edit target ${name}` }).getByLabel("While a FULL backup runs")).toHaveValue("allow");
+    await expect(page.getByRole("form", { name: `Edit target ${name}` }).getByLabel("A scheduled backup gives way after (seconds)")).toHaveValue("30");
     await page.getByRole("form", { name: `Edit target ${name}` }).getByRole("button", { name: "Cancel" }).click();
 
     // Removal: the typed name, and nothing before it.

@@ -35,6 +35,9 @@ describe("a backup's locks in words", () => {
     const e = new GaveWayError(blocked, 5);
     expect(e.message).toBe(gaveWayReason(blocked, 5));
     expect(e.session.pid).toBe(5151);
+    // Set by the target's own settings (decision 189): the words say where to change it.
+    expect(new GaveWayError(blocked, 30, "target").message).toContain("(the target's settings: give way after 30 s): the backup stopped");
+    expect(new GaveWayError(blocked, 30, "target").message).not.toContain("BACKUP_GIVE_WAY_SECONDS");
   });
 
   it("tells pg_dump's lock timeout from other failures", () => {

@@ -21,9 +21,13 @@ export function describeBlockedSession(b: Blocking, opts: { past?: boolean } = {
   return `${describeBlocker(b)} ${opts.past ? "waited" : "has waited"} ${formatDuration(b.seconds)} for the backup's lock${onTable(b.table)}${mode}${behind}`;
 }
 
-/** The failure reason of a scheduled backup that gave way to a session it held up (decision 187). */
-export function gaveWayReason(b: Blocking, limitSeconds: number): string {
-  return `Gave way to ${describeBlockedSession(b)} (BACKUP_GIVE_WAY_SECONDS=${limitSeconds}): the backup stopped so that it could go on. A scheduled backup is retried; if a migration keeps meeting it, deploy through the gate, which holds deploys while a backup dumps.`;
+/** Who set a scheduled backup's give-way: BACKUP_GIVE_WAY_SECONDS, or the target's own settings (decision 189). */
+export type GiveWaySetBy = "env" | "target";
+
+/** The failure reason of a scheduled backup that gave way to a session it held up (decisions 187, 189). */
+export function gaveWayReason(b: Blocking, limitSeconds: number, setBy: GiveWaySetBy = "env"): string {
+  const setting = setBy === "target" ? `the target's settings: give way after ${limitSeconds} s` : `BACKUP_GIVE_WAY_SECONDS=${limitSeconds}`;
+  return `Gave way to ${describeBlockedSession(b)} (${setting}): the backup stopped so that it could go on. A scheduled backup is retried; if a migration keeps meeting it, deploy through the gate, which holds deploys while a backup dumps.`;
 }
 
 /**

@@ -293,4 +293,38 @@ describe("a migration that waits for a backup's lock", () => {
       await Promise.all([migration.end(), app.end()]);
     }
   }, 120_000);
+
+  // Decision 189: the target's own setting, over BACKUP_GIVE_WAY_SECONDS (here off), and its words say so.
+  it("a target's own give-way setting holds where BACKUP_GIVE_WAY_SECONDS is off, and the reason names it", async () => {
+    const migration = await session(env.targetUrl, "migrate");
+    const migrationPid = (await migration.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0].pid;
+    const { settings } = await env.db.target.findUniqueOrThrow({ where: { id: "default" } });
+    await env.db.target.update({ where: { id: "default" }, data: { settings: { ...(settings as object), giveWaySeconds: 2 } } });
+    const held = gatedStorage(env.ctx.storage);
+    const ctx = { ...env.ctx, storage: held.storage, backupGiveWaySeconds: 0 };
+    const job = await env.db.backupJob.create({ data: { kind: "FULL", trigger: "SCHEDULED", metadata: { phases: [] } } });
+    const running = runBackup(ctx, job.id);
+    try {
+      await waitFor(async () => {
+        const rows = await migration.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE a.application_name = 'vaultline-backup' AND l.relation = 'customers'::regclass AND l.granted",
+        );
+        return rows.rows[0].n > 0;
+      }, 20_000);
+      const startedAt = Date.now();
+      const altering = migration.query("ALTER TABLE customers ADD COLUMN gave_way_c text");
+      const result = await running;
+      await altering;
+      expect(Date.now() - startedAt).toBeLessThan(15_000);
+      expect(result.status).toBe("FAILED");
+      expect(result.failureReason).toMatch(new RegExp(`^Gave way to pid ${migrationPid} .*\\(the target's settings: give way after 2 s\\): the backup stopped so that it could go on`));
+      expect(result.failureReason).not.toContain("BACKUP_GIVE_WAY_SECONDS");
+    } finally {
+      held.open();
+      await running.catch(() => undefined);
+      await env.db.target.update({ where: { id: "default" }, data: { settings: settings as object } });
+      await sql(env.targetUrl, "ALTER TABLE customers DROP COLUMN IF EXISTS gave_way_c");
+      await migration.end();
+    }
+  }, 120_000);
 });

@@ -38,6 +38,7 @@ interface FormState {
   gateMaxAge: string;
   gateRequire: "" | "FULL" | "ANY";
   gateDuringBackup: "" | "block" | "allow";
+  giveWaySeconds: string;
 }
 
 function fromTarget(t: TargetDto | null): FormState {
@@ -58,6 +59,7 @@ function fromTarget(t: TargetDto | null): FormState {
     gateMaxAge: s.gate?.maxAgeMinutes !== undefined ? String(s.gate.maxAgeMinutes) : "",
     gateRequire: s.gate?.require ?? "",
     gateDuringBackup: s.gate?.duringBackup ?? "",
+    giveWaySeconds: s.giveWaySeconds !== undefined ? String(s.giveWaySeconds) : "",
   };
 }
 
@@ -74,6 +76,7 @@ function settingsOf(v: FormState): TargetSettings {
     ...(v.filesDir.trim() ? { filesDir: v.filesDir.trim() } : {}),
     ...(v.routeNotifications ? { notify: { channelIds: v.channelIds } } : {}),
     ...(Object.keys(gate).length ? { gate } : {}),
+    ...(v.giveWaySeconds.trim() ? { giveWaySeconds: Number(v.giveWaySeconds) } : {}),
   } as TargetSettings;
 }
 
@@ -304,6 +307,17 @@ export function TargetForm({ target, onDone }: { target: TargetDto | null; onDon
           <option value="block">Block the deploy until it has finished</option>
           <option value="allow">Allow the deploy (no migrations)</option>
         </SelectField>
+        <Field
+          id="target-give-way"
+          label="A scheduled backup gives way after (seconds)"
+          type="number"
+          min={0}
+          value={v.giveWaySeconds}
+          placeholder="BACKUP_GIVE_WAY_SECONDS"
+          onChange={(e) => set({ giveWaySeconds: e.target.value })}
+          error={errors.giveWaySeconds}
+          hint="To a migration that waits this long for its lock: it stops and is retried. 0: never. Empty: BACKUP_GIVE_WAY_SECONDS"
+        />
       </fieldset>
 
       {formError && (

@@ -13,7 +13,7 @@ import { componentLogger } from "../log";
 import { startSampler } from "./pg-client";
 import { SESSIONS_JSON } from "./server-activity";
 import type { BackupLocksDto, LockSessionDto } from "../validation/backups";
-import { gaveWayReason } from "../backup-locks-text";
+import { gaveWayReason, type GiveWaySetBy } from "../backup-locks-text";
 
 const log = componentLogger("backup-locks");
 
@@ -175,8 +175,9 @@ export class GaveWayError extends Error {
   constructor(
     readonly session: Blocked,
     limitSeconds: number,
+    setBy: GiveWaySetBy = "env",
   ) {
-    super(gaveWayReason(session, limitSeconds));
+    super(gaveWayReason(session, limitSeconds, setBy));
     this.name = "GaveWayError";
   }
 }

@@ -7,6 +7,7 @@ import { createStorage } from "./storage";
 import type { Storage } from "./storage/types";
 import type { StrategySetting } from "./restore-plan";
 import type { CompressionSettings } from "../validation/settings";
+import type { GiveWaySetBy } from "../backup-locks-text";
 import { keyConfig } from "./key-config";
 import { DEFAULT_TARGET_ID, DEFAULT_TARGET_NAME } from "../validation/targets";
 
@@ -74,6 +75,8 @@ export interface BackupContext {
   backupBlockingAlertSeconds?: number;
   /** BACKUP_GIVE_WAY_SECONDS: a scheduled backup a session has waited this long for stops and is retried; 0 = never (default 0, decision 187). */
   backupGiveWaySeconds?: number;
+  /** Where backupGiveWaySeconds comes from, for the failure's words: the target's own settings, or (absent) BACKUP_GIVE_WAY_SECONDS (decision 189). */
+  backupGiveWaySetBy?: GiveWaySetBy;
   /** RESTORE_LOCK_TIMEOUT_SECONDS: an in-place restore's wait for another session's lock (default 300). */
   restoreLockTimeoutSeconds?: number;
   /** DISK_RESERVE_MB in bytes: free space a restore or drill leaves on the server's disk (server-disk.ts; default 1 GiB). Local storage has its own copy. */

@@ -274,7 +274,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
           giveWayAfterSeconds: giveWaySeconds,
           onGiveWay: (session) => {
             jlog.warn({ pid: session.pid, application: session.application, table: session.table, seconds: session.seconds }, "the backup gives way to a session it holds up");
-            abort.abort(new GaveWayError(session, giveWaySeconds));
+            abort.abort(new GaveWayError(session, giveWaySeconds, ctx.backupGiveWaySetBy));
           },
         }),
       });

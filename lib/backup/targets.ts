@@ -81,10 +81,12 @@ export function contextForTarget(base: BackupContext, t: TargetRow): BackupConte
   const app = base.appContext ?? base;
   // The default target's environment is BACKUP_ENV (the app's env), whatever its row says.
   const target = t.isDefault ? { ...targetRef(t), environment: app.env } : targetRef(t);
-  const common = { appContext: app, target, catalogueEnv: app.catalogueEnv ?? app.env };
+  const s = targetSettings(t);
+  // A target's own give-way, 0 included, over BACKUP_GIVE_WAY_SECONDS (decision 189).
+  const giveWay = s.giveWaySeconds !== undefined ? { backupGiveWaySeconds: s.giveWaySeconds, backupGiveWaySetBy: "target" as const } : {};
+  const common = { appContext: app, target, catalogueEnv: app.catalogueEnv ?? app.env, ...giveWay };
   // The default target's environment is BACKUP_ENV (the app's env; the row mirrors it).
   if (t.isDefault) return { ...app, ...common };
-  const s = targetSettings(t);
   return {
     ...app,
     ...common,

@@ -85,6 +85,15 @@ describe("small schemas", () => {
     expect(readTargetSettings({ checksFile: "/etc/checks.yml", schedule: { cron: 5 } })).toEqual({ checksFile: "/etc/checks.yml" });
     expect(readTargetSettings(null)).toEqual({});
   });
+
+  it("a target's own give-way: whole seconds from 0 (never) to a day (decision 189)", () => {
+    const settings = (giveWaySeconds: unknown) => updateTargetSchema.safeParse({ settings: { giveWaySeconds } });
+    expect(settings(0).success).toBe(true);
+    expect(settings(86_400).success).toBe(true);
+    for (const bad of [-1, 1.5, 86_401, "30"]) expect(settings(bad).success, String(bad)).toBe(false);
+    // A broken give-way is dropped when read, the rest kept.
+    expect(readTargetSettings({ giveWaySeconds: -3, checksFile: "/c.yml" })).toEqual({ checksFile: "/c.yml" });
+  });
 });
 
 describe("names that would collide in storage", () => {

@@ -56,7 +56,8 @@ export const databaseUrlSchema = z
  * - retention: Settings → Retention, applied to the target's own backups;
  * - checksFile / filesDir: CHECKS_FILE / FILES_DIR for `default`; none for the others;
  * - notify.channelIds: every channel subscribed to the event;
- * - gate: the gate request's own values (maxAgeMinutes 60, require ANY, duringBackup block).
+ * - gate: the gate request's own values (maxAgeMinutes 60, require ANY, duringBackup block);
+ * - giveWaySeconds: BACKUP_GIVE_WAY_SECONDS.
  */
 export const targetSettingsSchema = z.strictObject({
   schedule: scheduleSchema.optional(),
@@ -72,6 +73,11 @@ export const targetSettingsSchema = z.strictObject({
       duringBackup: z.enum(["block", "allow"]).optional(),
     })
     .optional(),
+  /**
+   * A scheduled backup of this target that a session has waited this long for stops and is
+   * retried; 0 = never (decision 189). Absent: BACKUP_GIVE_WAY_SECONDS.
+   */
+  giveWaySeconds: z.number().int().nonnegative().max(86_400).optional(),
 });
 export type TargetSettings = z.infer<typeof targetSettingsSchema>;
 
