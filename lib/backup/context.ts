@@ -25,6 +25,11 @@ export interface BackupContext {
   appDatabaseUrl: string;
   /** The database that is backed up and restored: the target's (lib/backup/targets.ts). */
   targetUrl: string;
+  /**
+   * The target's URL as written, when `targetUrl` names one host of its failover list for the
+   * length of a job (decision 190): for the words that say what to change in it.
+   */
+  targetUrlAsWritten?: string;
   /** Which target targetUrl is; absent = `default` (tests that build their own context). */
   target?: TargetRef;
   /**

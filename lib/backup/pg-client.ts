@@ -30,7 +30,7 @@ export const FREE_OF_TIMEOUTS =
  */
 export async function connectSession(url: string, applicationName = "vaultline"): Promise<pg.Client> {
   for (let attempt = 1; ; attempt++) {
-    const c = await newClient(url, { connectionTimeoutMillis: 10_000, application_name: applicationName, keepAlive: true, keepAliveInitialDelayMillis: 30_000 });
+    const c = await newClient(url, { connectionTimeoutMillis: connectTimeoutMs(url) ?? 10_000, application_name: applicationName, keepAlive: true, keepAliveInitialDelayMillis: 30_000 });
     let ended = false;
     c.on("error", () => {
       ended = true;
@@ -50,6 +50,15 @@ export async function connectSession(url: string, applicationName = "vaultline")
   }
 }
 
+/**
+ * The URL's `connect_timeout` as libpq reads it (seconds, at least 2; 0 or none: no bound of
+ * its own), in milliseconds; null when it sets none.
+ */
+export function connectTimeoutMs(url: string): number | null {
+  const seconds = Number(readDbUrl(url).searchParams.get("connect_timeout"));
+  return Number.isFinite(seconds) && seconds > 0 ? Math.max(2, Math.floor(seconds)) * 1000 : null;
+}
+
 /** What the session's server is, as libpq asks it for target_session_attrs. */
 const SERVER_STATE = "SELECT pg_is_in_recovery() AS \"inRecovery\", current_setting('transaction_read_only') = 'on' AS \"readOnly\"";
 
@@ -59,12 +68,13 @@ const SERVER_STATE = "SELECT pg_is_in_recovery() AS \"inRecovery\", current_sett
  * that accepts a connection and answers as `target_session_attrs` asks (prefer-standby: a
  * standby, else the first that accepts). Each host is asked on a session of its own, closed
  * before the real one is opened: one more connection per session, for URLs of this form only.
- * Each host gets the connection timeout (`connect_timeout`, else 10 s).
+ * Each host gets the connection timeout: the URL's `connect_timeout`, else 10 s, or the
+ * caller's bound when that is shorter (the target test's). The caller's 10 s default no longer
+ * outweighs a URL's shorter `connect_timeout` (decision 190: a silent host cost every session 10 s).
  */
 export async function chooseHost(url: string, extra: Omit<pg.ClientConfig, "connectionString"> = {}): Promise<string> {
   const attrs = sessionAttrsOf(url);
-  const seconds = Number(readDbUrl(url).searchParams.get("connect_timeout"));
-  const timeout = extra.connectionTimeoutMillis || (seconds > 0 ? Math.max(2, seconds) * 1000 : 10_000);
+  const timeout = Math.min(connectTimeoutMs(url) ?? Infinity, extra.connectionTimeoutMillis || 10_000);
   const said: string[] = [];
   let firstAccepting: string | null = null;
   for (const h of urlHosts(url)) {

@@ -327,7 +327,8 @@ export async function buildPreview(
     safetyBackup: true,
   };
   // A copy restores no files part: the changed files concern the live restore only.
-  return { ...base, warnings: [...previewWarnings(base, { url: ctx.targetUrl }), ...changedFilesWarning(filesPart)], copyWarnings: previewWarnings(base, { into: "copy", url: ctx.targetUrl }), manifest };
+  const asWritten = ctx.targetUrlAsWritten ?? ctx.targetUrl;
+  return { ...base, warnings: [...previewWarnings(base, { url: asWritten }), ...changedFilesWarning(filesPart)], copyWarnings: previewWarnings(base, { into: "copy", url: asWritten }), manifest };
 }
 
 /**

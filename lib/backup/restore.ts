@@ -42,6 +42,7 @@ import { buildPreview, diffSchemas } from "./preview";
 import { excludedSchemas, prismaSchema, schemaSnapshot } from "./introspect";
 import { poolerProblem } from "./pooler";
 import { ownApplicationName } from "./pg-url";
+import { pinnedTarget } from "./pinned-host";
 import { slotsAfterRestore } from "./replication-slots";
 import { ExtensionVersionPinner, extensionVersionNote, versionPins, type ExtensionVersionPlan } from "./extension-versions";
 import { handBackSubscriptionSlots, registerSubscribedTables, subscriptionNotes } from "./subscriptions";
@@ -237,7 +238,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
   const first = await appCtx.db.restoreJob.findUnique({ where: { id: restoreId } });
   if (!first || first.status !== "QUEUED") return first?.status ?? "FAILED";
   // Into the restore's own target (its database, files directory and checks).
-  const ctx = await contextForTargetId(appCtx, first.targetId);
+  let ctx = await contextForTargetId(appCtx, first.targetId);
   const targetIsApp = ctx.targetUrl === ctx.appDatabaseUrl;
   // Into a copy beside the live database, which is never touched (decision 169).
   const asCopy = first.strategy === "copy";
@@ -370,6 +371,11 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // Its failure is the verification's to report (checkStoredParts below); unheard meanwhile,
     // a rejection ends the process.
     manifestRead.catch(() => undefined);
+    // A failover URL's host, chosen once for the whole restore (decision 190): every session,
+    // pg_restore and psql go to it, and a host that does not answer costs the restore its
+    // connection timeout once. The URL as written stays for the words about it.
+    const pinned = await pinnedTarget(ctx.targetUrl);
+    if (pinned !== ctx.targetUrl) ctx = { ...ctx, targetUrl: pinned, targetUrlAsWritten: ctx.targetUrl };
     // A database that is not there is made first, once the backup is verified (decision 165);
     // until then nothing reads it.
     const missing = await findMissingDatabase(ctx.targetUrl);
@@ -446,7 +452,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     const roles = backupCatalog?.roles ?? null;
     // The probe asked with this same manifest's roles (checkStoredParts verified manifestRead).
     const cap = await capRead;
-    const standby = standbyProblem(cap, ctx.targetUrl);
+    const standby = standbyProblem(cap, ctx.targetUrlAsWritten ?? ctx.targetUrl);
     if (standby) throw new RefusedError(standby);
     const pooled = poolerProblem(cap.pooled);
     if (pooled) throw new RefusedError(pooled);

@@ -18,6 +18,7 @@ import { hasSeveralHosts, sessionHost } from "../pg-hosts";
 import { CancelledError, TimeoutError, removeOrphanedUploads, startHeartbeat } from "./jobs";
 import { tryDestructiveLock, waitBackupLock, type HeldLock } from "./locks";
 import { contextForTargetId, DEFAULT_TARGET_ID } from "./targets";
+import { pinnedTarget } from "./pinned-host";
 import { targetRecordKey } from "./mirror";
 import { NO_COMMIT_MESSAGE, resolveCommit } from "./commit";
 import { emitEngineEvent } from "./events";
@@ -194,12 +195,17 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     await writeLocks(blocked.length ? { at: null, waiting: [], blocking: [], blocked } : null);
   };
 
+  // The target as the backup's sessions reach it (one host of a failover URL, set below).
+  let url = ctx.targetUrl;
   try {
     const includeFiles = job.kind === "FULL" && !!(job.metadata as { includeFiles?: boolean })?.includeFiles;
     if (includeFiles && !ctx.filesDir) throw new Error("includeFiles was requested but FILES_DIR is not configured");
     if (includeFiles) await assertFilesDir(ctx.filesDir!);
 
     await hb.phase(BACKUP_PHASE.inspecting);
+    // A failover URL's host, chosen once for the whole backup (decision 190): every session
+    // and pg_dump go to it. The manifest still names the URL's hosts as written.
+    url = await pinnedTarget(ctx.targetUrl);
     // What the dump needs first does not depend on itself: the tools' versions, the commit,
     // the key (its id is recognised by a ~0.2 s scrypt, decision 120), the compression
     // setting and, for S3, the expected size (to plan multipart parts before the first one
@@ -207,16 +213,16 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     const full = job.kind === "FULL";
     // The pooler probe first and alone: another session of ours through the same pooler could
     // take the server session it waits to see shared.
-    const pooled = full ? await sharesServerSessions(ctx.targetUrl) : false;
+    const pooled = full ? await sharesServerSessions(url) : false;
     // The room alone too: a session of ours beside it would count as the application's.
-    const room = full && !pooled ? await connectionRoomAt(ctx.targetUrl) : null;
+    const room = full && !pooled ? await connectionRoomAt(url) : null;
     const [compat, commitSha, encryptionKey, compression, expectedBytes] = await Promise.all([
-      full ? checkDumpCompatibility(ctx.targetUrl, ctx.pgBinDir) : null,
+      full ? checkDumpCompatibility(url, ctx.pgBinDir) : null,
       resolveCommit(job.commitSha, ctx.appCommitSha, ctx.appRepoDir),
       // One key for the whole bundle, even if a rotation happens meanwhile.
       currentKey(ctx),
       full ? compressionFor(ctx, jlog) : null,
-      full && ctx.storage.kind === "s3" ? expectedArchiveBytes(ctx.db, ctx.targetUrl, first.targetId) : null,
+      full && ctx.storage.kind === "s3" ? expectedArchiveBytes(ctx.db, url, first.targetId) : null,
     ]);
     if (compat && !compat.ok) throw new Error(compat.reason);
     // Room for every session the dump holds at once, before any is opened (decision 178).
@@ -226,21 +232,21 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     if (poolerReason) throw new Error(poolerReason);
     const pgDumpVersion = compat ? compat.pgDump.full : "not used";
     if (job.kind === "QUICK" && !commitSha) throw new Error(NO_COMMIT_MESSAGE);
-    const excluded = excludedSchemas(ctx.targetUrl, ctx.appDatabaseUrl);
+    const excluded = excludedSchemas(url, ctx.appDatabaseUrl);
     // Inspection runs beside the dump rather than before it (it is ~0.2 s of catalogue
     // queries and row counts, bounded by their own timeouts); the manifest waits for both.
     // One session, its queries one after another: seven side by side took seven of the
     // server's connections at the dump's start (decision 178). The row counts go last.
     const inspection = abortable(
       withClient(
-        ctx.targetUrl,
+        url,
         async (c) => {
           const version = await serverVersion(c);
           const locale = await databaseLocaleAt(c);
           const size = full ? await databaseSizeBytes(c) : null;
           const schema = await schemaSnapshot(c);
           const catalog = full ? await catalogSnapshot(c, excluded) : undefined;
-          const prisma = await prismaMigrationRows(ctx.targetUrl, c);
+          const prisma = await prismaMigrationRows(url, c);
           const rows = full ? await tableRowEstimates(c, { countTimeoutMs: 5000 }) : null;
           return [schema, prisma, rows, version, catalog, locale, size] as const;
         },
@@ -258,10 +264,10 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     if (full && compression) {
       // One snapshot for pg_dump and the per-table checksums a drill compares with
       // (table-checksums.ts): held open until the dump has finished.
-      snap = await abortable(exportSnapshot(ctx.targetUrl), abort.signal);
+      snap = await abortable(exportSnapshot(url), abort.signal);
       // pg_dump reads the snapshot, so it dumps from the host this session chose (decision 184).
       if (hasSeveralHosts(ctx.targetUrl)) dumpedFrom = sessionHost(ctx.targetUrl, snap.client)?.spec ?? null;
-      locks = watchBackupLocks(ctx.targetUrl, {
+      locks = watchBackupLocks(url, {
         intervalMs: lockIntervalMs,
         log: jlog,
         onSample: (s: LockSample | null, blocked) => void writeLocks(s ? { ...s, blocked } : blocked.length ? { at: null, waiting: [], blocking: [], blocked } : null),
@@ -279,7 +285,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
         }),
       });
       await hb.phase(BACKUP_PHASE.dumping);
-      const dump = spawnPgDump(ctx.targetUrl, {
+      const dump = spawnPgDump(url, {
         snapshot: snap.snapshotId,
         binDir: ctx.pgBinDir,
         signal: abort.signal,
@@ -465,7 +471,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     if (!cancelled && isTooManyConnections(e)) {
       await snap?.end();
       snap = undefined;
-      reason = await withConnectionRoom(reason, ctx.targetUrl, `A FULL backup holds up to ${FULL_BACKUP_SESSIONS} sessions on the target at once. A scheduled backup is retried.`, FULL_BACKUP_SESSIONS);
+      reason = await withConnectionRoom(reason, url, `A FULL backup holds up to ${FULL_BACKUP_SESSIONS} sessions on the target at once. A scheduled backup is retried.`, FULL_BACKUP_SESSIONS);
     }
     const status = cancelled ? "CANCELLED" : "FAILED";
     await ctx.db.backupJob.update({

@@ -1,0 +1,108 @@
+// Decision 190: a failover URL whose first host does not answer at all — a primary gone with
+// its machine, its address black-holed, so a connection waits for its connect_timeout. Each of
+// a job's sessions chose its host afresh (decision 183), so a backup paid that timeout once per
+// session and pg_dump once more. Now a job chooses once and gives every session and tool that
+// host. Here the first host is a socket that takes connections and never answers (counted,
+// with the application each one names), the second the real server; the database is an
+// application's (owner role, extensions, two schemas, partitions, a view, a large object).
+import net from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeEnv, adminUrl, sql, type TestEnv } from "./support/vitest-env";
+import { catalogFingerprint } from "./support/catalog-fingerprint";
+import { manifestOf } from "./support/manifests";
+import { buildAppDatabase, LATER_MIGRATION_SQL, asAppRole } from "./support/app-fixture";
+import { runBackup } from "../lib/backup/run-backup";
+import { runRestore, startRestore } from "../lib/backup/restore";
+import { swapNames, databaseOf } from "../lib/backup/swap";
+import { SYSTEM } from "../lib/audit";
+import { stopBosses } from "../lib/queue";
+
+afterAll(async () => {
+  await stopBosses();
+});
+
+/** A host that accepts connections and never says a word; what each startup packet named. */
+async function silentHost() {
+  const applications: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+    s.on("error", () => undefined);
+    s.once("data", (b: Buffer) => {
+      // sslmode=disable: the first packet is the startup message, key\0value\0 pairs after 8 bytes.
+      const fields = b.subarray(8).toString("utf8").split("\0");
+      const i = fields.indexOf("application_name");
+      applications.push(i >= 0 ? fields[i + 1]! : "(none)");
+    });
+  });
+  await new Promise<void>((res) => server.listen(0, "127.0.0.1", res));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    applications,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((res) => server.close(() => res()));
+    },
+  };
+}
+
+describe("a failover URL whose first host never answers", () => {
+  let env: TestEnv;
+  let silent: Awaited<ReturnType<typeof silentHost>>;
+  let url: string;
+
+  beforeAll(async () => {
+    silent = await silentHost();
+    env = await makeEnv({ seed: false, overrides: { restoreStrategy: "swap", restoreJobs: 2 } });
+    await buildAppDatabase((u, text) => sql(u, text), adminUrl(), env.targetUrl);
+    const u = new URL(env.targetUrl);
+    // connect_timeout=2: what each attempt on the silent host costs.
+    url = `postgresql://${u.username}:${u.password}@127.0.0.1:${silent.port},${u.hostname}:${u.port}${u.pathname}?sslmode=disable&connect_timeout=2`;
+    env.ctx = { ...env.ctx, targetUrl: url };
+  });
+  afterAll(async () => {
+    const names = swapNames(databaseOf(env.targetUrl), "x");
+    const kept = await sql<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [`${names.live}__%`]);
+    for (const { datname } of kept) await sql(adminUrl(), `DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    await env.cleanup();
+    await silent.close();
+  });
+
+  let backupId: string;
+  let original: Record<string, string>;
+
+  it("a backup asks the silent host once, not once per session, and pg_dump never", async () => {
+    original = await catalogFingerprint(sql, env.targetUrl);
+    const job = await env.db.backupJob.create({ data: { kind: "FULL", trigger: "MANUAL", metadata: { phases: [] } } });
+    const t0 = Date.now();
+    const r = await runBackup(env.ctx, job.id);
+    const seconds = (Date.now() - t0) / 1000;
+    expect(r.failureReason).toBeUndefined();
+    expect(r.status).toBe("SUCCEEDED");
+    backupId = job.id;
+    // One choice for the job (one connect_timeout of 2 s); pg_dump (vaultline-backup) is given the
+    // host. Each session choosing afresh, the silent host was asked 8 times (the pooler probe,
+    // inspection, checksums, lock watch, pg_dump), 12.7 s in all.
+    expect(silent.applications).toHaveLength(1);
+    expect(silent.applications).not.toContain("vaultline-backup");
+    expect(seconds).toBeLessThan(15);
+    // The manifest names the URL's hosts as written, and the one it was dumped from.
+    const { m: manifest } = await manifestOf(env, job.id);
+    expect(manifest.database.host).toBe(`127.0.0.1:${silent.port},${new URL(env.targetUrl).hostname}:${new URL(env.targetUrl).port}`);
+    expect(manifest.database.dumpedFrom).toBe(`${new URL(env.targetUrl).hostname}:${new URL(env.targetUrl).port}`);
+  }, 120_000);
+
+  it("a swap restore after a later migration asks it once for itself and once for its safety backup, and is exact", async () => {
+    await sql(asAppRole(env.targetUrl), LATER_MIGRATION_SQL);
+    silent.applications.length = 0;
+    const { restoreId } = await startRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE" });
+    const t0 = Date.now();
+    expect(await runRestore(env.ctx, restoreId)).toBe("SUCCEEDED");
+    expect(Date.now() - t0).toBeLessThan(40_000);
+    expect(await catalogFingerprint(sql, env.targetUrl)).toEqual(original);
+    // The restore's own choice and its safety backup's: pg_restore's two jobs, the copy's
+    // sessions and the samplers are given the host. Each choosing afresh: 36 times, 65 s.
+    expect(silent.applications).toHaveLength(2);
+  }, 180_000);
+});
