@@ -28,6 +28,7 @@ import { ApiError, notFound } from "../errors";
 import { getBoss, QUEUES } from "../queue";
 import { componentLogger } from "../log";
 import type { DrillTrigger } from "../validation/drill-settings";
+import { pinnedTarget } from "./pinned-host";
 
 const log = componentLogger("drill");
 
@@ -208,7 +209,7 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
   const job = await ctx.db.backupJob.findUniqueOrThrow({ where: { id } });
   // Drills are the default target's (decision 93): a drill never restores another target's backup.
   if (job.targetId !== DEFAULT_TARGET_ID) throw new Error(`backup ${id} is not the default target's; drills run on the default target only`);
-  const server = ctx.drillDatabaseUrl ?? ctx.targetUrl;
+  let server = ctx.drillDatabaseUrl ?? ctx.targetUrl;
   const name = scratchDatabaseName(drillId);
   let recoverySeconds: number | null = null;
   let result: DrillResult;
@@ -219,6 +220,8 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     const v = await verifyBackupObjects(ctx, job);
     if (!v.ok || !v.manifest) throw new Error(`verification failed: ${v.reason}`);
     const part = v.manifest.parts.find((p) => p.name === "database")!;
+    // On the target's own server through a failover URL: its host chosen once (decision 190).
+    if (!ctx.drillDatabaseUrl) server = await pinnedTarget(ctx.targetUrl);
     const pooled = poolerProblem(await sharesServerSessions(server), "drill");
     if (pooled) throw new Error(pooled);
     const localeNote = await createScratch(server, name, v.manifest.database.locale);
@@ -227,7 +230,7 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     const facts = await withClient(scratch, serverFacts, "vaultline-drill").catch(() => null);
     // On the target's own server, the scratch copy's relations go where the target keeps
     // them (a tablespace of their own); the scratch database itself is empty.
-    const placement = ctx.drillDatabaseUrl ? undefined : await withClient(ctx.targetUrl, relationPlacement, "vaultline-drill").catch(() => undefined);
+    const placement = ctx.drillDatabaseUrl ? undefined : await withClient(server, relationPlacement, "vaultline-drill").catch(() => undefined);
     const disk = facts ? await planServerDisk(facts, { backupDatabaseBytes: v.manifest.database.sizeBytes, reserveBytes, placement }) : null;
     // As often as a restore looks (restore.ts).
     disks.watch(disk?.places, { reserveBytes, intervalMs: Math.min(ctx.heartbeatMs, 1000) });

@@ -25,6 +25,7 @@ import { missingRolesWords, type MissingRoles } from "./role-definitions";
 import { findMissingRoles } from "./roles";
 import { findMissingTablespaces, missingTablespacesWords } from "./tablespaces";
 import { findUnavailableExtensions, unavailableExtensionsWords } from "./unavailable-extensions";
+import { pinnedTarget } from "./pinned-host";
 
 export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
   const liveT = Object.keys(live.tables);
@@ -210,7 +211,11 @@ export async function previewRestore(appCtx: BackupContext, backupId: string): P
   const job = await appCtx.db.backupJob.findUnique({ where: { id: backupId } });
   if (!job) throw notFound("Backup");
   // Compared with the live database of the backup's own target: the one a restore replaces.
-  const ctx = await contextForTargetId(appCtx, job.targetId);
+  const targetCtx = await contextForTargetId(appCtx, job.targetId);
+  // Its host of a failover URL chosen once for the preview's reads (decision 190); a server
+  // that does not answer at all is left to those reads to say.
+  const pinned = await pinnedTarget(targetCtx.targetUrl).catch(() => targetCtx.targetUrl);
+  const ctx = pinned === targetCtx.targetUrl ? targetCtx : { ...targetCtx, targetUrl: pinned, targetUrlAsWritten: targetCtx.targetUrl };
   if (job.status !== "SUCCEEDED") throw new ApiError("CONFLICT", "Only a successful backup can be restored");
   if (job.kind !== "FULL") throw new ApiError("CONFLICT", "A QUICK backup holds no data; restore a FULL backup (roll back the code from Deployments)");
   const verify = await verifyBackupObjects(ctx, job);
