@@ -15,6 +15,7 @@ import { runBackup } from "../lib/backup/run-backup";
 import { runRestore, startRestore } from "../lib/backup/restore";
 import { previewRestore } from "../lib/backup/preview";
 import { runDrill } from "../lib/backup/drill";
+import { testTargetConnection } from "../lib/backup/target-test";
 import { swapNames, databaseOf } from "../lib/backup/swap";
 import { SYSTEM } from "../lib/audit";
 import { stopBosses } from "../lib/queue";
@@ -94,6 +95,17 @@ describe("a failover URL whose first host never answers", () => {
     expect(manifest.database.host).toBe(`127.0.0.1:${silent.port},${new URL(env.targetUrl).hostname}:${new URL(env.targetUrl).port}`);
     expect(manifest.database.dumpedFrom).toBe(`${new URL(env.targetUrl).hostname}:${new URL(env.targetUrl).port}`);
   }, 120_000);
+
+  it("the target test asks it once and says which host answered", async () => {
+    silent.applications.length = 0;
+    const t0 = Date.now();
+    const r = await testTargetConnection(url);
+    // Each session choosing afresh: 4 times, 8.3 s.
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(r.reasons[0]!.message).toMatch(/, host 2 of 2/);
+    expect(r.canBackup).toBe(true);
+    expect(silent.applications).toHaveLength(1);
+  }, 60_000);
 
   // Each choosing afresh: the preview 5 times (10.6 s), the drill 9 times (19.3 s).
   it("a restore's preview and a drill on the target's server each ask it once", async () => {

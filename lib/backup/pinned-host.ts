@@ -15,10 +15,16 @@ export async function pinnedTarget(url: string): Promise<string> {
   if (!hasSeveralHosts(url)) return url;
   const c = await serverClient(url);
   try {
-    const at = sessionHost(url, { host: c.host, port: c.port });
-    // A session on none of the URL's hosts cannot occur (each is opened on one of them).
-    return at ? withOneHost(url, urlHosts(url)[at.at - 1]!) : url;
+    return pinnedTo(url, c);
   } finally {
     await c.end().catch(() => undefined);
   }
+}
+
+/** `url` naming only the host `session` (opened through it) went to; `url` itself for one host. */
+export function pinnedTo(url: string, session: { host: string; port: number }): string {
+  if (!hasSeveralHosts(url)) return url;
+  const at = sessionHost(url, { host: session.host, port: session.port });
+  // A session on none of the URL's hosts cannot occur (each is opened on one of them).
+  return at ? withOneHost(url, urlHosts(url)[at.at - 1]!) : url;
 }

@@ -17,6 +17,7 @@ import { quoteIdent } from "./quote";
 import { FULL_BACKUP_SESSIONS, readConnectionRoom, roomSummary, shortOfRoom } from "./connection-room";
 import { describeSetting, grantToSet, settingsNotCarriable } from "./db-settings";
 import { searchPathProblems, searchPathWarning } from "./search-path-probe";
+import { pinnedTo } from "./pinned-host";
 
 export const TEST_CONNECT_TIMEOUT_MS = 5_000;
 const STATEMENT_TIMEOUT_MS = 15_000;
@@ -350,9 +351,9 @@ async function restoreReasons(c: pg.Client): Promise<TargetTestReason[]> {
   ];
 }
 
-async function swapReasons(c: pg.Client, url: string, f: RoleFacts): Promise<TargetTestReason[]> {
+async function swapReasons(c: pg.Client, url: string, f: RoleFacts, reached: string): Promise<TargetTestReason[]> {
   const u = quoteIdent(f.user);
-  const maintenance = await canReachMaintenance(url);
+  const maintenance = await canReachMaintenance(reached);
   // Tried on the database itself and rolled back (db-settings.ts); a superuser may set anything.
   const unsettable = f.superuser ? [] : await settingsNotCarriable(c);
   const grants = [...new Set(unsettable.map((x) => grantToSet(x, f.user, f.serverVersionNum)).filter((g): g is string => g !== null))];
@@ -454,9 +455,12 @@ export async function testTargetConnection(url: string, opts: { pgBinDir?: strin
     const pgDump = dumpCompatibility(server, local);
     const backup = await backupReasons(client, f);
     const inPlace = await inPlaceReasons(client, f, url);
-    const swap = await swapReasons(client, url, f);
+    // The test's other sessions go to the host its first one reached (decision 190): a host
+    // that does not answer costs the test one timeout, not one per session.
+    const reached = pinnedTo(url, client);
+    const swap = await swapReasons(client, url, f, reached);
     const restore = await restoreReasons(client);
-    const pooled = poolerProblem(await sharesServerSessions(url));
+    const pooled = poolerProblem(await sharesServerSessions(reached));
     const session: TargetTestReason = pooled
       ? { check: "session", ok: false, message: `${pooled}.` }
       : { check: "session", ok: true, message: "Each connection has a server session of its own (no pooler in transaction mode)." };
