@@ -36,6 +36,9 @@ describe("config", () => {
     expect(problems({ ...base, S3_FORCE_PATH_STYLE: "maybe" })[0]).toMatch(/^S3_FORCE_PATH_STYLE:/);
     expect(problems({ ...base, STORAGE_PREFIX: "../escape" })[0]).toMatch(/^STORAGE_PREFIX:/);
     expect(problems({ ...base, ADMIN_EMAIL: "not-an-email" })[0]).toMatch(/^ADMIN_EMAIL:/);
+    // A copy restore's files must not land where the application serves and backs up files (decision 191).
+    expect(problems({ ...base, FILES_DIR: "/srv/uploads", RESTORE_COPY_FILES_DIR: "/srv/uploads/copies" })[0]).toMatch(/^RESTORE_COPY_FILES_DIR: must be outside FILES_DIR/);
+    expect(parseConfig({ ...base, FILES_DIR: "/srv/uploads", RESTORE_COPY_FILES_DIR: "/srv/uploads-copies" }).RESTORE_COPY_FILES_DIR).toBe("/srv/uploads-copies");
     expect(problems({ ...base, TARGET_DATABASE_URL: "not a url" })[0]).toMatch(/^TARGET_DATABASE_URL:/);
     // libpq's failover form is the default target's URL (decision 183), and Vaultline's own
     // database's is refused with its reason, not as an invalid URL: its pools connect to one host.

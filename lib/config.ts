@@ -7,6 +7,7 @@ import { checkOidcEnv, oidcEnvShape } from "./oidc-config";
 import { keyEnv } from "./validation/keys";
 import { hasSeveralHosts, readDbUrlOrNull } from "./pg-hosts";
 import { SERVICE_MESSAGE, SEVERAL_HOSTS_MESSAGE } from "./validation/targets";
+import { isWithin } from "./path-within";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -83,6 +84,8 @@ const schema = z
     ADMIN_PASSWORD: z.string().min(10, "at least 10 characters").optional(),
     PG_BIN_DIR: z.string().min(1).optional(),
     FILES_DIR: z.string().min(1).optional(),
+    /** Where a restore into a copy puts the backup's files, in a directory named as the copy (decision 191); unset: a copy restores the database only. */
+    RESTORE_COPY_FILES_DIR: z.string().min(1).optional(),
     APP_COMMIT_SHA: z.string().regex(/^[0-9a-f]{7,40}$/i).optional(),
     APP_REPO_DIR: z.string().min(1).optional(),
     // Shorter names many CI systems and Dockerfiles already set; the APP_ ones win.
@@ -118,6 +121,9 @@ const schema = z
     checkOidcEnv(c, ctx);
     if (c.HTTP_HEADERS_TIMEOUT_SECONDS !== undefined && c.HTTP_HEADERS_TIMEOUT_SECONDS <= c.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS) {
       ctx.addIssue({ code: "custom", path: ["HTTP_HEADERS_TIMEOUT_SECONDS"], message: "must be above HTTP_KEEP_ALIVE_TIMEOUT_SECONDS" });
+    }
+    if (c.RESTORE_COPY_FILES_DIR && c.FILES_DIR && isWithin(c.RESTORE_COPY_FILES_DIR, c.FILES_DIR)) {
+      ctx.addIssue({ code: "custom", path: ["RESTORE_COPY_FILES_DIR"], message: "must be outside FILES_DIR: the application serves and backs up what is there" });
     }
     if (c.STORAGE === "s3") {
       for (const k of ["S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const) {

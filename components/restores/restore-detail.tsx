@@ -104,7 +104,7 @@ function DropKeptDialog({ id, open, onClose, database, kind, target }: { id: str
         <span className="font-mono text-xs">{database}</span> is dropped from the server of <TargetWhere target={target} /> now instead of when its time is up, and its disk is given
         back.{" "}
         {kind === "copy"
-          ? "Read back what you need from it first: nothing of it is kept. The live database is not touched."
+          ? "Read back what you need from it first: nothing of it is kept, nor the backup's files the restore put beside the live ones (RESTORE_COPY_FILES_DIR). The live database and its files are not touched."
           : kind === "undone"
             ? "It is the database this restore made, kept since the undo; the live database is not touched."
             : "This restore can then no longer be undone: the database as it was before the restore is gone, except in the restore's safety backup."}

@@ -60,6 +60,8 @@ export interface BackupContext {
   catalogueEnv?: string;
   pgBinDir?: string;
   filesDir?: string;
+  /** RESTORE_COPY_FILES_DIR: where a restore into a copy puts the backup's files (decision 191). */
+  restoreCopyFilesDir?: string;
   timeoutMs: number;
   appCommitSha?: string;
   appRepoDir?: string;
@@ -105,6 +107,7 @@ export function contextFromConfig(cfg: Config, db: Db, storage: Storage = create
     env: cfg.BACKUP_ENV,
     pgBinDir: cfg.PG_BIN_DIR,
     filesDir: cfg.FILES_DIR,
+    restoreCopyFilesDir: cfg.RESTORE_COPY_FILES_DIR,
     timeoutMs: cfg.BACKUP_TIMEOUT_MINUTES * 60_000,
     appCommitSha: cfg.APP_COMMIT_SHA,
     appRepoDir: cfg.APP_REPO_DIR,

@@ -26,6 +26,8 @@ import { findMissingRoles } from "./roles";
 import { findMissingTablespaces, missingTablespacesWords } from "./tablespaces";
 import { findUnavailableExtensions, unavailableExtensionsWords } from "./unavailable-extensions";
 import { pinnedTarget } from "./pinned-host";
+import { filesCopyDirFor } from "./files-copy";
+import path from "node:path";
 
 export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
   const liveT = Object.keys(live.tables);
@@ -333,7 +335,20 @@ export async function buildPreview(
   };
   // A copy restores no files part: the changed files concern the live restore only.
   const asWritten = ctx.targetUrlAsWritten ?? ctx.targetUrl;
-  return { ...base, warnings: [...previewWarnings(base, { url: asWritten }), ...changedFilesWarning(filesPart)], copyWarnings: previewWarnings(base, { into: "copy", url: asWritten }), manifest };
+  return {
+    ...base,
+    warnings: [...previewWarnings(base, { url: asWritten }), ...changedFilesWarning(filesPart)],
+    copyWarnings: [...previewWarnings(base, { into: "copy", url: asWritten }), ...(filesPart ? [copyFilesWords(ctx)] : [])],
+    manifest,
+  };
+}
+
+/** Where a copy restore puts the backup's files part (decision 191), or that it does not. */
+function copyFilesWords(ctx: BackupContext): string {
+  const at = filesCopyDirFor(ctx);
+  return at.dir
+    ? `The backup's files go into a directory of RESTORE_COPY_FILES_DIR (${path.resolve(at.dir)}) named as the copy, beside the live files, and are removed with the copy; FILES_DIR is not touched.`
+    : (at.notRestored ?? "").replace("was not restored", "is not restored").replace("FILES_DIR is as it was", "FILES_DIR is not touched");
 }
 
 /**

@@ -43,6 +43,7 @@ import { excludedSchemas, prismaSchema, schemaSnapshot } from "./introspect";
 import { poolerProblem } from "./pooler";
 import { ownApplicationName } from "./pg-url";
 import { pinnedTarget } from "./pinned-host";
+import { extractFilesCopy, filesCopyDirFor, filesCopyDiskProblem, filesCopyPath, removeFilesCopy, removePartialFilesCopy } from "./files-copy";
 import { slotsAfterRestore } from "./replication-slots";
 import { ExtensionVersionPinner, extensionVersionNote, versionPins, type ExtensionVersionPlan } from "./extension-versions";
 import { handBackSubscriptionSlots, registerSubscribedTables, subscriptionNotes } from "./subscriptions";
@@ -61,6 +62,7 @@ import { DROP_WORD, RESTORE_WORD, SAFETY_BACKUP_PHASE, UNDO_WORD } from "../vali
 import { migrate } from "../migrate";
 import { ACTIVE_JOB_STATUSES } from "../validation/backups";
 import { pipeline } from "node:stream/promises";
+import type { Readable } from "node:stream";
 import { pipeline as pipelineOf } from "node:stream";
 
 const log = componentLogger("restore");
@@ -401,7 +403,9 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     const dbPart = manifest.parts.find((p) => p.name === "database");
     if (!dbPart) throw new RefusedError("The backup has no database part");
     const filesPart = manifest.parts.find((p) => p.name === "files");
-    if (filesPart && !ctx.filesDir) throw new RefusedError("The backup has a files part but FILES_DIR is not configured here");
+    // A copy leaves FILES_DIR alone: its files go beside, or nowhere (decision 191).
+    if (filesPart && !ctx.filesDir && !asCopy) throw new RefusedError("The backup has a files part but FILES_DIR is not configured here");
+    const copyFilesDir = asCopy && filesPart ? filesCopyDirFor(ctx) : null;
     const dumpMajor = Number(manifest.pgDumpVersion.split(".")[0]);
     if (restoreMajor < dumpMajor) {
       throw new RefusedError(`pg_restore ${restoreMajor} cannot read an archive made by pg_dump ${dumpMajor}: install PostgreSQL ${dumpMajor} client tools or set PG_BIN_DIR`);
@@ -485,7 +489,12 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // The files go in after the database: refused now if they cannot, not half way (decision 161).
     const reserveBytes = ctx.diskReserveBytes ?? DEFAULT_DISK_RESERVE_BYTES;
     const refuseWithoutFilesSpace = async () => {
-      const problem = filesPart && ctx.filesDir && !asCopy ? filesDiskProblem(await planFilesDisk(ctx.filesDir, filesPart, reserveBytes)) : null;
+      const problem =
+        filesPart && ctx.filesDir && !asCopy
+          ? filesDiskProblem(await planFilesDisk(ctx.filesDir, filesPart, reserveBytes))
+          : filesPart && copyFilesDir?.dir
+            ? filesCopyDiskProblem(await planFilesDisk(copyFilesDir.dir, filesPart, reserveBytes))
+            : null;
       if (problem) throw new RefusedError(problem);
     };
     await refuseWithoutFilesSpace();
@@ -604,7 +613,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
           const keepUntil = keepUntilFromNow(ctx);
           await save({ previousDatabase: names.fresh, keepUntil: keepUntil.toISOString() });
           stage = "replaced";
-          if (filesPart) warnings.push("The backup's files part was not restored: a copy restores the database only, and FILES_DIR is as it was.");
+          if (copyFilesDir?.notRestored) warnings.push(copyFilesDir.notRestored);
         } else {
           await phase("swapping databases");
           const swapSeconds = await swapDatabases(ctx.targetUrl, names.live, names.fresh, names.previous);
@@ -669,26 +678,50 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     }
 
     // 5. Files: extracted beside the live directory, swapped in at the end (crash-safe).
+    /** `read` takes the files part's tar stream, fetched, decrypted and decompressed as it goes. */
+    const fromFilesPart = async <T>(part: ManifestPart, read: (tar: Readable) => Promise<T>): Promise<T> => {
+      const tarStream = createDecompressor(part.compression);
+      const feed = pipeline(await ctx.storage.get(part.key), createDecryptStream(decryptionKey), tarStream);
+      feed.catch(() => undefined);
+      try {
+        const out = await read(tarStream);
+        await feed;
+        return out;
+      } catch (e) {
+        tarStream.destroy();
+        throw await explainPartFailure(ctx.storage, part, decryptionKey, keyId, e);
+      }
+    };
     if (filesPart && ctx.filesDir && !asCopy) {
       const filesDir = ctx.filesDir;
       await phase("restoring files");
       await afterReplace("Restoring the files part", async () => {
-        const tarStream = createDecompressor(filesPart.compression);
-        const feed = pipeline(await ctx.storage.get(filesPart.key), createDecryptStream(decryptionKey), tarStream);
-        feed.catch(() => undefined);
-        try {
-          const note = await swapInFiles(filesDir, restoreId, tarStream, {
+        const note = await fromFilesPart(filesPart, (tar) =>
+          swapInFiles(filesDir, restoreId, tar, {
             checkDisk: {
               everyBytes: diskCheckInterval(reserveBytes),
               check: reserveCheck(filesDir, reserveBytes, { what: "files", advice: "FILES_DIR keeps the files it had. Free space there, and restore again" }),
             },
-          });
-          if (note) warnings.push(note);
-          await feed;
-        } catch (e) {
-          tarStream.destroy();
-          throw await explainPartFailure(ctx.storage, filesPart, decryptionKey, keyId, e);
-        }
+          }),
+        );
+        if (note) warnings.push(note);
+      });
+    }
+    // A copy's files, beside FILES_DIR, in a directory named as the copy (decision 191).
+    const copyDatabase = current.previousDatabase;
+    if (filesPart && copyFilesDir?.dir && asCopy && copyDatabase) {
+      const dir = copyFilesDir.dir;
+      await phase("restoring files beside");
+      await afterReplace("Restoring the files part beside the live files", async () => {
+        const at = await fromFilesPart(filesPart, (tar) =>
+          extractFilesCopy(dir, copyDatabase, tar, {
+            checkDisk: {
+              everyBytes: diskCheckInterval(reserveBytes),
+              check: reserveCheck(dir, reserveBytes, { what: "files", advice: "The copy's files were not kept. Free space there, and restore again" }),
+            },
+          }),
+        );
+        warnings.push(`The backup's files were restored into ${at}, beside the live files (FILES_DIR is as it was); they are removed with the copy ${copyDatabase}.`);
       });
     }
 
@@ -918,10 +951,17 @@ async function sweepTargetRestores(ctx: BackupContext, targetId: string, now: Da
 async function staleOutcome(ctx: BackupContext, r: RestoreRow) {
   const stopped = `The worker stopped responding during "${r.phase}"`;
   if (r.strategy === "copy") {
+    const filesDir = filesCopyDirFor(ctx).dir;
     // Kept once it was recorded; an unfinished one is dropped (the live one was never touched).
-    if (r.previousDatabase) return { status: "SUCCEEDED" as const, warnings: [...r.warnings, `${stopped}, after the copy was made.`] };
+    // Its files, when their extraction was cut short, are not kept half (decision 191).
+    if (r.previousDatabase) {
+      const partial = filesDir ? await removePartialFilesCopy(filesDir, r.previousDatabase).catch(() => false) : false;
+      const filesWords = partial ? " Its files were being restored beside the live ones: the part restored was removed; restore into a copy again for them." : "";
+      return { status: "SUCCEEDED" as const, warnings: [...r.warnings, `${stopped}, after the copy was made.${filesWords}`] };
+    }
     // DROP … IF EXISTS: a copy not yet made is nothing to drop.
     await dropDatabase(ctx.targetUrl, copyName(databaseOf(ctx.targetUrl), r.id)).catch(() => undefined);
+    if (filesDir) await removeFilesCopy(filesDir, copyName(databaseOf(ctx.targetUrl), r.id)).catch(() => undefined);
     return { status: "FAILED" as const, failureReason: `${stopped}, before the copy was complete: the unfinished copy was dropped; the live database was never touched.` };
   }
   if (r.strategy === "swap") {
@@ -967,6 +1007,9 @@ export async function dropExpiredPrevious(appCtx: BackupContext, now = new Date(
  */
 async function dropKept(ctx: BackupContext, r: RestoreRow, actor: Actor, at: Date, details: Record<string, unknown> = {}): Promise<RestoreRow> {
   await dropDatabase(ctx.targetUrl, r.previousDatabase!);
+  // A copy's files go with it (decision 191).
+  const filesDir = r.strategy === "copy" ? filesCopyDirFor(ctx).dir : null;
+  const files = filesDir && (await removeFilesCopy(filesDir, r.previousDatabase!)) ? filesCopyPath(filesDir, r.previousDatabase!) : null;
   const row = await ctx.db.restoreJob.update({ where: { id: r.id }, data: { previousDroppedAt: at } });
   await writeRestoreRecord(ctx, toRecord(row));
   await audit(ctx.db, {
@@ -974,7 +1017,7 @@ async function dropKept(ctx: BackupContext, r: RestoreRow, actor: Actor, at: Dat
     action: r.strategy === "copy" ? "restore.copy_dropped" : "restore.previous_dropped",
     target: r.backupId,
     targetId: r.targetId,
-    details: { restoreId: r.id, database: r.previousDatabase, ...details },
+    details: { restoreId: r.id, database: r.previousDatabase, ...(files ? { files } : {}), ...details },
   });
   return row;
 }
