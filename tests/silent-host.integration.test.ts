@@ -124,6 +124,24 @@ describe("a failover URL whose first host never answers", () => {
     expect(silent.applications).toHaveLength(1);
   }, 120_000);
 
+  it("with no host answering, a backup says what each host said, not what a maintenance database said", async () => {
+    // The silent host, then a port nothing listens on.
+    const closed = await new Promise<number>((res) => {
+      const s = net.createServer().listen(0, "127.0.0.1", () => {
+        const port = (s.address() as net.AddressInfo).port;
+        s.close(() => res(port));
+      });
+    });
+    const u = new URL(env.targetUrl);
+    const none = `postgresql://${u.username}:${u.password}@127.0.0.1:${silent.port},127.0.0.1:${closed}${u.pathname}?sslmode=disable&connect_timeout=2`;
+    const job = await env.db.backupJob.create({ data: { kind: "FULL", trigger: "MANUAL", metadata: { phases: [] } } });
+    const r = await runBackup({ ...env.ctx, targetUrl: none }, job.id);
+    expect(r.status).toBe("FAILED");
+    expect(r.failureReason).toMatch(new RegExp(`no host of the URL is reachable \\(target_session_attrs=any\\): 127\\.0\\.0\\.1:${silent.port}: .*; 127\\.0\\.0\\.1:${closed}: .*ECONNREFUSED`));
+    expect(r.failureReason).not.toMatch(/maintenance/);
+    expect(r.failureReason).not.toContain(u.password);
+  }, 60_000);
+
   it("a swap restore after a later migration asks it once for itself and once for its safety backup, and is exact", async () => {
     await sql(asAppRole(env.targetUrl), LATER_MIGRATION_SQL);
     silent.applications.length = 0;

@@ -221,7 +221,7 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     if (!v.ok || !v.manifest) throw new Error(`verification failed: ${v.reason}`);
     const part = v.manifest.parts.find((p) => p.name === "database")!;
     // On the target's own server through a failover URL: its host chosen once (decision 190).
-    if (!ctx.drillDatabaseUrl) server = await pinnedTarget(ctx.targetUrl);
+    if (!ctx.drillDatabaseUrl) server = await pinnedTarget(ctx.targetUrl, { orMaintenance: true });
     const pooled = poolerProblem(await sharesServerSessions(server), "drill");
     if (pooled) throw new Error(pooled);
     const localeNote = await createScratch(server, name, v.manifest.database.locale);

@@ -216,7 +216,7 @@ export async function previewRestore(appCtx: BackupContext, backupId: string): P
   const targetCtx = await contextForTargetId(appCtx, job.targetId);
   // Its host of a failover URL chosen once for the preview's reads (decision 190); a server
   // that does not answer at all is left to those reads to say.
-  const pinned = await pinnedTarget(targetCtx.targetUrl).catch(() => targetCtx.targetUrl);
+  const pinned = await pinnedTarget(targetCtx.targetUrl, { orMaintenance: true }).catch(() => targetCtx.targetUrl);
   const ctx = pinned === targetCtx.targetUrl ? targetCtx : { ...targetCtx, targetUrl: pinned, targetUrlAsWritten: targetCtx.targetUrl };
   if (job.status !== "SUCCEEDED") throw new ApiError("CONFLICT", "Only a successful backup can be restored");
   if (job.kind !== "FULL") throw new ApiError("CONFLICT", "A QUICK backup holds no data; restore a FULL backup (roll back the code from Deployments)");

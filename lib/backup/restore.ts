@@ -376,7 +376,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // A failover URL's host, chosen once for the whole restore (decision 190): every session,
     // pg_restore and psql go to it, and a host that does not answer costs the restore its
     // connection timeout once. The URL as written stays for the words about it.
-    const pinned = await pinnedTarget(ctx.targetUrl);
+    const pinned = await pinnedTarget(ctx.targetUrl, { orMaintenance: true });
     if (pinned !== ctx.targetUrl) ctx = { ...ctx, targetUrl: pinned, targetUrlAsWritten: ctx.targetUrl };
     // A database that is not there is made first, once the backup is verified (decision 165);
     // until then nothing reads it.
@@ -692,17 +692,16 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         throw await explainPartFailure(ctx.storage, part, decryptionKey, keyId, e);
       }
     };
+    /** The disk under `dir` checked as the files are written, stopping above DISK_RESERVE_MB with `advice`. */
+    const filesDisk = (dir: string, advice: string) => ({
+      checkDisk: { everyBytes: diskCheckInterval(reserveBytes), check: reserveCheck(dir, reserveBytes, { what: "files", advice }) },
+    });
     if (filesPart && ctx.filesDir && !asCopy) {
       const filesDir = ctx.filesDir;
       await phase("restoring files");
       await afterReplace("Restoring the files part", async () => {
         const note = await fromFilesPart(filesPart, (tar) =>
-          swapInFiles(filesDir, restoreId, tar, {
-            checkDisk: {
-              everyBytes: diskCheckInterval(reserveBytes),
-              check: reserveCheck(filesDir, reserveBytes, { what: "files", advice: "FILES_DIR keeps the files it had. Free space there, and restore again" }),
-            },
-          }),
+          swapInFiles(filesDir, restoreId, tar, filesDisk(filesDir, "FILES_DIR keeps the files it had. Free space there, and restore again")),
         );
         if (note) warnings.push(note);
       });
@@ -714,12 +713,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
       await phase("restoring files beside");
       await afterReplace("Restoring the files part beside the live files", async () => {
         const at = await fromFilesPart(filesPart, (tar) =>
-          extractFilesCopy(dir, copyDatabase, tar, {
-            checkDisk: {
-              everyBytes: diskCheckInterval(reserveBytes),
-              check: reserveCheck(dir, reserveBytes, { what: "files", advice: "The copy's files were not kept. Free space there, and restore again" }),
-            },
-          }),
+          extractFilesCopy(dir, copyDatabase, tar, filesDisk(dir, "The copy's files were not kept. Free space there, and restore again")),
         );
         warnings.push(`The backup's files were restored into ${at}, beside the live files (FILES_DIR is as it was); they are removed with the copy ${copyDatabase}.`);
       });
