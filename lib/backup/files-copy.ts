@@ -8,7 +8,7 @@ import { mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { extractTarInto, type DiskCheck } from "./files";
-import type { FilesDiskPlan } from "./files-disk";
+import { filesFit, type FilesDiskPlan } from "./files-disk";
 import { formatBytes } from "../format";
 import { isWithin } from "../path-within";
 import type { BackupContext } from "./context";
@@ -63,11 +63,9 @@ export async function extractFilesCopy(dir: string, copyDatabase: string, tar: R
 /** Removes a copy's files, finished or partial. Answers whether there were any. */
 export async function removeFilesCopy(dir: string, copyDatabase: string): Promise<boolean> {
   const to = filesCopyPath(dir, copyDatabase);
-  const partial = partialPath(dir, copyDatabase);
-  const had = (await stat(to).catch(() => null)) !== null || (await stat(partial).catch(() => null)) !== null;
+  const had = (await stat(to).catch(() => null)) !== null;
   await rm(to, { recursive: true, force: true });
-  await rm(partial, { recursive: true, force: true });
-  return had;
+  return (await removePartialFilesCopy(dir, copyDatabase)) || had;
 }
 
 /** Removes an extraction a crash cut short, keeping a finished one. Answers whether there was one. */
@@ -80,7 +78,7 @@ export async function removePartialFilesCopy(dir: string, copyDatabase: string):
 
 /** Why the copy's files are not restored: they will not fit above the reserve; null when they fit or the disk was not measured. */
 export function filesCopyDiskProblem(plan: FilesDiskPlan): string | null {
-  if (plan.freeBytes === null || plan.freeBytes - plan.reserveBytes >= plan.neededBytes) return null;
+  if (filesFit(plan)) return null;
   return (
     `The backup's files need about ${formatBytes(plan.neededBytes)} in RESTORE_COPY_FILES_DIR (${plan.dir}), whose disk has ${formatBytes(plan.freeBytes)} free, ` +
     `and a restore keeps ${formatBytes(plan.reserveBytes)} of it free (DISK_RESERVE_MB). Free space on that disk (or lower DISK_RESERVE_MB), and restore again`

@@ -41,9 +41,14 @@ export async function planFilesDisk(filesDir: string, part: Pick<ManifestPart, "
   return { dir: path.resolve(filesDir), neededBytes: filesPartBytes(part), freeBytes: space?.freeBytes ?? null, totalBytes: space?.totalBytes ?? null, reserveBytes };
 }
 
+/** The files part fits above the reserve, or the disk was not measured. */
+export function filesFit(plan: FilesDiskPlan): boolean {
+  return plan.freeBytes === null || plan.freeBytes - plan.reserveBytes >= plan.neededBytes;
+}
+
 /** Why the restore refuses: the files part will not fit on FILES_DIR's disk above the reserve; null when it fits or the disk was not measured. */
 export function filesDiskProblem(plan: FilesDiskPlan): string | null {
-  if (plan.freeBytes === null || plan.freeBytes - plan.reserveBytes >= plan.neededBytes) return null;
+  if (filesFit(plan)) return null;
   return (
     `The backup's files need about ${formatBytes(plan.neededBytes)} in FILES_DIR (${plan.dir}), whose disk has ${formatBytes(plan.freeBytes)} free, ` +
     `and a restore keeps ${formatBytes(plan.reserveBytes)} of it free (DISK_RESERVE_MB) — the files there now stay until the new ones are all in place. ` +

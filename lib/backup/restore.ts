@@ -292,7 +292,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     ? {
         afterMs: END_BLOCKING_AFTER_SECONDS * 1000,
         // A restore of Vaultline's own database: its pool may carry the name its URL gives it.
-        spare: [ownApplicationName((ctx.appContext ?? ctx).appDatabaseUrl)],
+        spare: [ownApplicationName(ctx.appDatabaseUrl)],
         onOutcome: (b, outcome) => {
           warnings.push(endedSessionWords(b, outcome));
           rlog.warn({ pid: b.pid, user: b.user, application: b.application, ended: outcome.ended }, "a session blocking the restore");
@@ -708,7 +708,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     }
     // A copy's files, beside FILES_DIR, in a directory named as the copy (decision 191).
     const copyDatabase = current.previousDatabase;
-    if (filesPart && copyFilesDir?.dir && asCopy && copyDatabase) {
+    if (filesPart && copyFilesDir?.dir && copyDatabase) {
       const dir = copyFilesDir.dir;
       await phase("restoring files beside");
       await afterReplace("Restoring the files part beside the live files", async () => {
