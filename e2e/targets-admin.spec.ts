@@ -87,15 +87,29 @@ test.describe.serial("targets admin", () => {
     expect(await giveWay.evaluate((el) => (el as HTMLInputElement).validity.rangeUnderflow)).toBe(true);
     await expect(edit).toBeVisible();
     await giveWay.fill("30");
+    // Its own directory for a copy restore's files (decision 192): absolute, outside its files directory.
+    const copyDir = edit.getByLabel("A restore into a copy puts the files in");
+    await copyDir.fill("copies");
+    await edit.getByRole("button", { name: "Save" }).click();
+    await expect(edit).toContainText("an absolute path");
+    await edit.getByLabel("Files directory").fill("/srv/shop-uploads");
+    await copyDir.fill("/srv/shop-uploads/../shop-uploads/copies");
+    await edit.getByRole("button", { name: "Save" }).click();
+    await expect(edit).toContainText("inside the files directory, which the application serves and backs up");
+    await edit.getByLabel("Files directory").fill("");
+    await copyDir.fill("/srv/shop-copies");
     await edit.getByRole("button", { name: "Save" }).click();
     await expect(page.getByRole("status").filter({ hasText: `Target “${name}” saved` })).toBeVisible();
     await expect(row).toContainText("30 4 * * * (Europe/Berlin), FULL");
-    const [saved] = await sql<{ settings: { gate?: { duringBackup?: string }; giveWaySeconds?: number } }>(`SELECT settings FROM "Target" WHERE name = $1`, [name]);
+    const [saved] = await sql<{ settings: { gate?: { duringBackup?: string }; giveWaySeconds?: number; copyFilesDir?: string; filesDir?: string } }>(`SELECT settings FROM "Target" WHERE name = $1`, [name]);
     expect(saved.settings.gate).toEqual({ duringBackup: "allow" });
     expect(saved.settings.giveWaySeconds).toBe(30);
+    expect(saved.settings.copyFilesDir).toBe("/srv/shop-copies");
+    expect(saved.settings.filesDir).toBeUndefined();
     await row.getByRole("button", { name: `Edit ${name}` }).click();
     await expect(page.getByRole("form", { name: `Edit target ${name}` }).getByLabel("While a FULL backup runs")).toHaveValue("allow");
     await expect(page.getByRole("form", { name: `Edit target ${name}` }).getByLabel("A scheduled backup gives way after (seconds)")).toHaveValue("30");
+    await expect(page.getByRole("form", { name: `Edit target ${name}` }).getByLabel("A restore into a copy puts the files in")).toHaveValue("/srv/shop-copies");
     await page.getByRole("form", { name: `Edit target ${name}` }).getByRole("button", { name: "Cancel" }).click();
 
     // Removal: the typed name, and nothing before it.

@@ -14,6 +14,8 @@ import { adminUrl, makeEnv, sql, type TestEnv } from "./support/vitest-env";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { asAppRole, buildAppDatabase, LATER_MIGRATION_SQL } from "./support/app-fixture";
 import { dropKeptDatabase, runRestore, startCopyRestore } from "../lib/backup/restore";
+import { restoreKey } from "../lib/backup/mirror";
+import { getRestore } from "../lib/backup/restores-catalog";
 import { runBackup } from "../lib/backup/run-backup";
 import { previewRestore } from "../lib/backup/preview";
 import { databaseOf } from "../lib/backup/swap";
@@ -104,6 +106,11 @@ describe("a restore into a copy with RESTORE_COPY_FILES_DIR", () => {
     const row = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
     expect(row.warnings).toContain(`The backup's files were restored into ${copyFiles}, beside the live files (FILES_DIR is as it was); they are removed with the copy ${copy}.`);
     expect(row.warnings.join(" ")).not.toContain("was not restored");
+    // Recorded where the restore put them (decision 192): the row, its record in storage, the API.
+    expect(row.copyFilesPath).toBe(copyFiles);
+    const stored = JSON.parse((await env.ctx.storage.getBytes(restoreKey(env.ctx, restoreId))).toString("utf8")) as { copyFilesPath: string };
+    expect(stored.copyFilesPath).toBe(copyFiles);
+    expect(await getRestore(env.db, restoreId)).toMatchObject({ copyFilesPath: copyFiles, strategy: "copy" });
     // The live database as it was; the copy as the backup (its own database line aside).
     expect(await catalogFingerprint(sql, env.targetUrl)).toEqual(liveDb);
     const copyDb = await catalogFingerprint(sql, env.targetUrl.replace(/\/[^/?]+(\?|$)/, `/${copy}$1`));
@@ -118,7 +125,34 @@ describe("a restore into a copy with RESTORE_COPY_FILES_DIR", () => {
     expect(await tree(filesDir)).toEqual(liveNow);
     const audit = await env.db.auditEvent.findFirstOrThrow({ where: { action: "restore.copy_dropped", details: { path: ["restoreId"], equals: restoreId } } });
     expect(audit.details).toMatchObject({ files: copyFiles });
+    // Where they were stays on the restore, now with the copy's drop time.
+    expect(await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } })).toMatchObject({ copyFilesPath: copyFiles, previousDroppedAt: expect.any(Date) });
   });
+
+  it("a target's own directory wins over RESTORE_COPY_FILES_DIR, and the drop removes the files where they were put though the setting has changed since", async () => {
+    const own = path.join(parent, "shop-copies");
+    await env.db.target.update({ where: { id: "default" }, data: { settings: { copyFilesDir: own } } });
+    try {
+      const preview = await previewRestore(env.ctx, backupId);
+      expect(preview.copyWarnings.join(" ")).toContain(`The backup's files go into a directory of the target's copy files directory (${own}) named as the copy`);
+      const { restoreId: id } = await startCopyRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE" });
+      expect(await runRestore(env.ctx, id)).toBe("SUCCEEDED");
+      const at = path.join(own, `${databaseOf(env.targetUrl)}__copy_${id}`);
+      expect(await tree(at)).toEqual(atBackup);
+      expect(await readdir(copiesDir)).toEqual([]);
+      expect((await env.db.restoreJob.findUniqueOrThrow({ where: { id } })).copyFilesPath).toBe(at);
+      // The setting goes back to RESTORE_COPY_FILES_DIR before the copy is dropped: its files
+      // are not left behind (they were, before the path was recorded).
+      await env.db.target.update({ where: { id: "default" }, data: { settings: {} } });
+      await dropKeptDatabase(env.ctx, id, SYSTEM, { confirm: "DROP" });
+      expect(await readdir(own)).toEqual([]);
+      const audit = await env.db.auditEvent.findFirstOrThrow({ where: { action: "restore.copy_dropped", details: { path: ["restoreId"], equals: id } } });
+      expect(audit.details).toMatchObject({ files: at });
+      expect(await tree(filesDir)).toEqual(liveNow);
+    } finally {
+      await env.db.target.update({ where: { id: "default" }, data: { settings: {} } });
+    }
+  }, 180_000);
 
   it("without FILES_DIR here (it is not touched anyway) the copy still gets its files", async () => {
     const ctx = { ...env.ctx, filesDir: undefined };
@@ -134,7 +168,7 @@ describe("a restore into a copy with RESTORE_COPY_FILES_DIR", () => {
     const { restoreId: id } = await startCopyRestore(ctx, backupId, SYSTEM, { confirm: "RESTORE" });
     expect(await runRestore(ctx, id)).toBe("SUCCEEDED");
     const row = await env.db.restoreJob.findUniqueOrThrow({ where: { id } });
-    expect(row.warnings.join(" ")).toContain("The backup's files part was not restored: a copy restores the database only unless RESTORE_COPY_FILES_DIR names a directory for its files");
+    expect(row.warnings.join(" ")).toContain("The backup's files part was not restored: a copy restores the database only unless a directory is named for its files (RESTORE_COPY_FILES_DIR, or the target's settings");
     expect(await readdir(copiesDir)).toEqual([]);
     await dropKeptDatabase(ctx, id, SYSTEM, { confirm: "DROP" });
   }, 180_000);

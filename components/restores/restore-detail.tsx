@@ -84,7 +84,24 @@ type KeptKind = "copy" | "previous" | "undone";
 const KEPT_ACTION: Record<KeptKind, string> = { copy: "Drop the copy now", previous: "Drop the previous database now", undone: "Drop the restored copy now" };
 
 /** Drops the kept database now (decision 170): a copy, or a swap's previous database, which ends Undo. */
-function DropKeptDialog({ id, open, onClose, database, kind, target }: { id: string; open: boolean; onClose: () => void; database: string; kind: KeptKind; target: TargetRefDto }) {
+function DropKeptDialog({
+  id,
+  open,
+  onClose,
+  database,
+  kind,
+  target,
+  files,
+}: {
+  id: string;
+  open: boolean;
+  onClose: () => void;
+  database: string;
+  kind: KeptKind;
+  target: TargetRefDto;
+  /** Where a copy's files were put beside the live ones (decision 192). */
+  files: string | null;
+}) {
   const drop = useDropKept(id);
   const toast = useToast();
   return (
@@ -104,7 +121,7 @@ function DropKeptDialog({ id, open, onClose, database, kind, target }: { id: str
         <span className="font-mono text-xs">{database}</span> is dropped from the server of <TargetWhere target={target} /> now instead of when its time is up, and its disk is given
         back.{" "}
         {kind === "copy"
-          ? "Read back what you need from it first: nothing of it is kept, nor the backup's files the restore put beside the live ones (RESTORE_COPY_FILES_DIR). The live database and its files are not touched."
+          ? `Read back what you need from it first: nothing of it is kept${files ? `, nor the backup's files the restore put beside the live ones (${files}), which are removed with it` : ""}. The live database and its files are not touched.`
           : kind === "undone"
             ? "It is the database this restore made, kept since the undo; the live database is not touched."
             : "This restore can then no longer be undone: the database as it was before the restore is gone, except in the restore's safety backup."}
@@ -210,6 +227,20 @@ export function RestoreDetail({ id }: { id: string }) {
             </dd>
           </>
         )}
+        {r.copyFilesPath && r.strategy === "copy" && (
+          <>
+            <dt className="text-slate-500">Copy&apos;s files</dt>
+            <dd data-testid="restore-copy-files">
+              <span className="font-mono text-xs break-all">{r.copyFilesPath}</span>{" "}
+              <span className="text-slate-500">{r.previousDroppedAt ? `(removed with the copy ${formatDateTimeUtc(r.previousDroppedAt)})` : "(removed with the copy)"}</span>
+              {!r.previousDroppedAt && (
+                <span className="mt-1 block text-xs text-slate-600">
+                  On Vaultline&apos;s host, beside the live files: the backup&apos;s files as they were, for the copy&apos;s rows. The live files are as they were.
+                </span>
+              )}
+            </dd>
+          </>
+        )}
         {r.previousDatabase && r.strategy !== "copy" && (
           <>
             <dt className="text-slate-500">{r.undoneAt ? "Restored copy kept as" : "Previous database"}</dt>
@@ -252,7 +283,7 @@ export function RestoreDetail({ id }: { id: string }) {
         </ul>
       )}
       {r.previousDatabase && (
-        <DropKeptDialog id={r.id} open={dropOpen} onClose={() => setDropOpen(false)} database={r.previousDatabase} kind={kept} target={targetOrDefault(r)} />
+        <DropKeptDialog id={r.id} open={dropOpen} onClose={() => setDropOpen(false)} database={r.previousDatabase} kind={kept} target={targetOrDefault(r)} files={r.copyFilesPath} />
       )}
       {r.previousDatabase && <UndoDialog id={r.id} open={undoOpen} onClose={() => setUndoOpen(false)} previous={r.previousDatabase} target={targetOrDefault(r)} />}
     </div>

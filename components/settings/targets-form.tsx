@@ -33,6 +33,7 @@ interface FormState {
   retention: Record<(typeof RETENTION_KEYS)[number], string>;
   checksFile: string;
   filesDir: string;
+  copyFilesDir: string;
   routeNotifications: boolean;
   channelIds: string[];
   gateMaxAge: string;
@@ -54,6 +55,7 @@ function fromTarget(t: TargetDto | null): FormState {
     retention: Object.fromEntries(RETENTION_KEYS.map((k) => [k, String(r[k])])) as FormState["retention"],
     checksFile: s.checksFile ?? "",
     filesDir: s.filesDir ?? "",
+    copyFilesDir: s.copyFilesDir ?? "",
     routeNotifications: !!s.notify,
     channelIds: s.notify?.channelIds ?? [],
     gateMaxAge: s.gate?.maxAgeMinutes !== undefined ? String(s.gate.maxAgeMinutes) : "",
@@ -74,6 +76,7 @@ function settingsOf(v: FormState): TargetSettings {
     ...(v.ownRetention ? { retention: Object.fromEntries(RETENTION_KEYS.map((k) => [k, Number(v.retention[k])])) as Retention } : {}),
     ...(v.checksFile.trim() ? { checksFile: v.checksFile.trim() } : {}),
     ...(v.filesDir.trim() ? { filesDir: v.filesDir.trim() } : {}),
+    ...(v.copyFilesDir.trim() ? { copyFilesDir: v.copyFilesDir.trim() } : {}),
     ...(v.routeNotifications ? { notify: { channelIds: v.channelIds } } : {}),
     ...(Object.keys(gate).length ? { gate } : {}),
     ...(v.giveWaySeconds.trim() ? { giveWaySeconds: Number(v.giveWaySeconds) } : {}),
@@ -262,6 +265,15 @@ export function TargetForm({ target, onDone }: { target: TargetDto | null; onDon
         <legend className="text-sm font-semibold">Checks and files</legend>
         <Field id="target-checks-file" label="Checks file" value={v.checksFile} onChange={(e) => set({ checksFile: e.target.value })} error={errors.checksFile} hint={target?.isDefault ? "Empty: CHECKS_FILE" : "Empty: no integrity checks"} />
         <Field id="target-files-dir" label="Files directory" value={v.filesDir} onChange={(e) => set({ filesDir: e.target.value })} error={errors.filesDir} hint={target?.isDefault ? "Empty: FILES_DIR" : "Empty: no files part"} />
+        <Field
+          id="target-copy-files-dir"
+          label="A restore into a copy puts the files in"
+          value={v.copyFilesDir}
+          placeholder="RESTORE_COPY_FILES_DIR"
+          onChange={(e) => set({ copyFilesDir: e.target.value })}
+          error={errors.copyFilesDir}
+          hint="An absolute path outside the files directory; each copy's files in a directory of its own name, removed with the copy. Empty: RESTORE_COPY_FILES_DIR"
+        />
       </fieldset>
 
       <fieldset className="flex flex-col gap-2 border-t border-slate-200 pt-4">

@@ -62,6 +62,8 @@ export interface BackupContext {
   filesDir?: string;
   /** RESTORE_COPY_FILES_DIR: where a restore into a copy puts the backup's files (decision 191). */
   restoreCopyFilesDir?: string;
+  /** "target": restoreCopyFilesDir is the target's settings' copyFilesDir, not RESTORE_COPY_FILES_DIR (decision 192); for the words. */
+  restoreCopyFilesDirSetBy?: "target";
   timeoutMs: number;
   appCommitSha?: string;
   appRepoDir?: string;

@@ -5,15 +5,19 @@ import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import * as tar from "tar-stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { extractFilesCopy, filesCopyDirFor, removeFilesCopy, removePartialFilesCopy } from "./files-copy";
+import { extractFilesCopy, filesCopyDirFor, removeCopyFiles, removeFilesCopy, removePartialFilesCopy } from "./files-copy";
 
 describe("filesCopyDirFor (decision 191)", () => {
   it("the directory, or why a copy's files are not restored", () => {
     expect(filesCopyDirFor({ restoreCopyFilesDir: "/srv/copies", filesDir: "/srv/uploads" })).toEqual({ dir: "/srv/copies" });
-    expect(filesCopyDirFor({ filesDir: "/srv/uploads" }).notRestored).toMatch(/unless RESTORE_COPY_FILES_DIR names a directory for its files, and FILES_DIR is as it was\.$/);
+    expect(filesCopyDirFor({ filesDir: "/srv/uploads" }).notRestored).toMatch(/unless a directory is named for its files \(RESTORE_COPY_FILES_DIR, or the target's settings: A restore into a copy puts the files in\), and FILES_DIR is as it was\.$/);
     // A target's own files directory, which the environment's check cannot see.
     expect(filesCopyDirFor({ restoreCopyFilesDir: "/srv/shop/uploads/copies", filesDir: "/srv/shop/uploads" }).notRestored).toBe(
       "The backup's files part was not restored: RESTORE_COPY_FILES_DIR (/srv/shop/uploads/copies) is inside this target's files directory (/srv/shop/uploads), which the application serves and backs up. FILES_DIR is as it was.",
+    );
+    // The target's own setting is named as such (decision 192).
+    expect(filesCopyDirFor({ restoreCopyFilesDir: "/srv/shop/uploads/copies", restoreCopyFilesDirSetBy: "target", filesDir: "/srv/shop/uploads" }).notRestored).toMatch(
+      /^The backup's files part was not restored: the target's copy files directory \(\/srv\/shop\/uploads\/copies\) is inside/,
     );
   });
 });
@@ -71,5 +75,30 @@ describe("a copy's files on disk", () => {
     expect(await removeFilesCopy(dir, "shop__copy_r4")).toBe(true);
     expect(await removeFilesCopy(dir, "shop__copy_r4")).toBe(false);
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  describe("removeCopyFiles (decision 192)", () => {
+    it("removes the files where the restore recorded them, though the setting has moved since", async () => {
+      const then = path.join(dir, "then");
+      const at = await extractFilesCopy(then, "shop__copy_r5", archive([{ name: "inv.pdf", body: "pdf" }]));
+      expect(await removeCopyFiles({ restoreCopyFilesDir: path.join(dir, "now") }, { previousDatabase: "shop__copy_r5", copyFilesPath: at })).toBe(at);
+      expect(await readdir(then)).toEqual([]);
+    });
+
+    it("without a recorded path (a restore before it), where today's setting puts them", async () => {
+      const at = await extractFilesCopy(dir, "shop__copy_r6", archive([{ name: "inv.pdf", body: "pdf" }]));
+      expect(await removeCopyFiles({ restoreCopyFilesDir: dir }, { previousDatabase: "shop__copy_r6", copyFilesPath: null })).toBe(at);
+      expect(await removeCopyFiles({ restoreCopyFilesDir: dir }, { previousDatabase: "shop__copy_r6" })).toBeNull();
+    });
+
+    it("never a recorded path not named as the copy, nor one inside the files directory", async () => {
+      const other = await extractFilesCopy(dir, "shop__copy_r7", archive([{ name: "keep.txt", body: "keep" }]));
+      expect(await removeCopyFiles({}, { previousDatabase: "shop__copy_r8", copyFilesPath: other })).toBeNull();
+      const uploads = path.join(dir, "uploads");
+      const inside = await extractFilesCopy(uploads, "shop__copy_r9", archive([{ name: "live.txt", body: "live" }]));
+      expect(await removeCopyFiles({ filesDir: uploads }, { previousDatabase: "shop__copy_r9", copyFilesPath: inside })).toBeNull();
+      expect((await readdir(dir)).sort()).toEqual(["shop__copy_r7", "uploads"]);
+      expect(await readdir(uploads)).toEqual(["shop__copy_r9"]);
+    });
   });
 });

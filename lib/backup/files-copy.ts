@@ -13,20 +13,28 @@ import { formatBytes } from "../format";
 import { isWithin } from "../path-within";
 import type { BackupContext } from "./context";
 
+type CopyFilesSetting = Pick<BackupContext, "restoreCopyFilesDir" | "restoreCopyFilesDirSetBy" | "filesDir">;
+
+/** The setting that named the directory, for the words: the target's own or the environment's. */
+export function copyFilesSettingName(ctx: Pick<BackupContext, "restoreCopyFilesDirSetBy">): string {
+  return ctx.restoreCopyFilesDirSetBy === "target" ? "the target's copy files directory" : "RESTORE_COPY_FILES_DIR";
+}
+
 /** Where a copy restore of this target puts the backup's files, or why it puts them nowhere. */
-export function filesCopyDirFor(ctx: Pick<BackupContext, "restoreCopyFilesDir" | "filesDir">): { dir: string; notRestored?: undefined } | { dir: null; notRestored: string } {
+export function filesCopyDirFor(ctx: CopyFilesSetting): { dir: string; notRestored?: undefined } | { dir: null; notRestored: string } {
   const dir = ctx.restoreCopyFilesDir;
   if (!dir) {
     return {
       dir: null,
-      notRestored: "The backup's files part was not restored: a copy restores the database only unless RESTORE_COPY_FILES_DIR names a directory for its files, and FILES_DIR is as it was.",
+      notRestored:
+        "The backup's files part was not restored: a copy restores the database only unless a directory is named for its files (RESTORE_COPY_FILES_DIR, or the target's settings: A restore into a copy puts the files in), and FILES_DIR is as it was.",
     };
   }
   // A target's own files directory is its settings', which the environment's check cannot see.
   if (ctx.filesDir && isWithin(dir, ctx.filesDir)) {
     return {
       dir: null,
-      notRestored: `The backup's files part was not restored: RESTORE_COPY_FILES_DIR (${path.resolve(dir)}) is inside this target's files directory (${path.resolve(ctx.filesDir)}), which the application serves and backs up. FILES_DIR is as it was.`,
+      notRestored: `The backup's files part was not restored: ${copyFilesSettingName(ctx)} (${path.resolve(dir)}) is inside this target's files directory (${path.resolve(ctx.filesDir)}), which the application serves and backs up. FILES_DIR is as it was.`,
     };
   }
   return { dir };
@@ -68,6 +76,26 @@ export async function removeFilesCopy(dir: string, copyDatabase: string): Promis
   return (await removePartialFilesCopy(dir, copyDatabase)) || had;
 }
 
+/**
+ * Removes a dropped copy's files, and answers where they were (null: there were none). Taken
+ * from where the restore recorded them (decision 192), so a RESTORE_COPY_FILES_DIR changed
+ * since does not leave them behind, but only a directory named as the copy and never inside
+ * the target's files directory; a restore before decision 192 recorded none, and today's
+ * setting says where they would be.
+ */
+export async function removeCopyFiles(
+  ctx: CopyFilesSetting,
+  r: { previousDatabase: string | null; copyFilesPath?: string | null },
+): Promise<string | null> {
+  const copy = r.previousDatabase;
+  if (!copy) return null;
+  const recorded = r.copyFilesPath && path.basename(r.copyFilesPath) === copy && !(ctx.filesDir && isWithin(r.copyFilesPath, ctx.filesDir)) ? path.dirname(r.copyFilesPath) : null;
+  const dirs = [...new Set([recorded, filesCopyDirFor(ctx).dir].filter((d): d is string => !!d).map((d) => path.resolve(d)))];
+  let removed: string | null = null;
+  for (const dir of dirs) if ((await removeFilesCopy(dir, copy)) && !removed) removed = filesCopyPath(dir, copy);
+  return removed;
+}
+
 /** Removes an extraction a crash cut short, keeping a finished one. Answers whether there was one. */
 export async function removePartialFilesCopy(dir: string, copyDatabase: string): Promise<boolean> {
   const partial = partialPath(dir, copyDatabase);
@@ -77,10 +105,10 @@ export async function removePartialFilesCopy(dir: string, copyDatabase: string):
 }
 
 /** Why the copy's files are not restored: they will not fit above the reserve; null when they fit or the disk was not measured. */
-export function filesCopyDiskProblem(plan: FilesDiskPlan): string | null {
+export function filesCopyDiskProblem(plan: FilesDiskPlan, setting = "RESTORE_COPY_FILES_DIR"): string | null {
   if (filesFit(plan)) return null;
   return (
-    `The backup's files need about ${formatBytes(plan.neededBytes)} in RESTORE_COPY_FILES_DIR (${plan.dir}), whose disk has ${formatBytes(plan.freeBytes)} free, ` +
+    `The backup's files need about ${formatBytes(plan.neededBytes)} in ${setting} (${plan.dir}), whose disk has ${formatBytes(plan.freeBytes)} free, ` +
     `and a restore keeps ${formatBytes(plan.reserveBytes)} of it free (DISK_RESERVE_MB). Free space on that disk (or lower DISK_RESERVE_MB), and restore again`
   );
 }

@@ -26,7 +26,7 @@ import { findMissingRoles } from "./roles";
 import { findMissingTablespaces, missingTablespacesWords } from "./tablespaces";
 import { findUnavailableExtensions, unavailableExtensionsWords } from "./unavailable-extensions";
 import { pinnedTarget } from "./pinned-host";
-import { filesCopyDirFor } from "./files-copy";
+import { copyFilesSettingName, filesCopyDirFor } from "./files-copy";
 import path from "node:path";
 
 export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
@@ -347,7 +347,7 @@ export async function buildPreview(
 function copyFilesWords(ctx: BackupContext): string {
   const at = filesCopyDirFor(ctx);
   return at.dir
-    ? `The backup's files go into a directory of RESTORE_COPY_FILES_DIR (${path.resolve(at.dir)}) named as the copy, beside the live files, and are removed with the copy; FILES_DIR is not touched.`
+    ? `The backup's files go into a directory of ${copyFilesSettingName(ctx)} (${path.resolve(at.dir)}) named as the copy, beside the live files, and are removed with the copy; FILES_DIR is not touched.`
     : (at.notRestored ?? "").replace("was not restored", "is not restored").replace("FILES_DIR is as it was", "FILES_DIR is not touched");
 }
 

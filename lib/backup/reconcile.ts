@@ -37,6 +37,8 @@ export interface RestoreRecord {
   /** Absent in records written before decision 185: false. */
   endBlockingSessions?: boolean;
   previousDatabase?: string | null;
+  /** Absent in records written before decision 192: null. */
+  copyFilesPath?: string | null;
   keepUntil?: string | null;
   previousDroppedAt?: string | null;
   undoneAt?: string | null;
@@ -80,6 +82,7 @@ export async function restoreRowData(ctx: BackupContext, r: RestoreRecord, users
     defaultTablespace: r.defaultTablespace ?? false,
     endBlockingSessions: r.endBlockingSessions ?? false,
     previousDatabase: r.previousDatabase ?? null,
+    copyFilesPath: r.copyFilesPath ?? null,
     keepUntil: d(r.keepUntil),
     previousDroppedAt: d(r.previousDroppedAt),
     undoneAt: d(r.undoneAt),

@@ -43,7 +43,7 @@ import { excludedSchemas, prismaSchema, schemaSnapshot } from "./introspect";
 import { poolerProblem } from "./pooler";
 import { ownApplicationName } from "./pg-url";
 import { pinnedTarget } from "./pinned-host";
-import { extractFilesCopy, filesCopyDirFor, filesCopyDiskProblem, filesCopyPath, removeFilesCopy, removePartialFilesCopy } from "./files-copy";
+import { copyFilesSettingName, extractFilesCopy, filesCopyDirFor, filesCopyDiskProblem, removeCopyFiles, removeFilesCopy, removePartialFilesCopy } from "./files-copy";
 import { slotsAfterRestore } from "./replication-slots";
 import { ExtensionVersionPinner, extensionVersionNote, versionPins, type ExtensionVersionPlan } from "./extension-versions";
 import { handBackSubscriptionSlots, registerSubscribedTables, subscriptionNotes } from "./subscriptions";
@@ -95,6 +95,7 @@ function toRecord(r: RestoreRow): RestoreRecord {
     defaultTablespace: r.defaultTablespace,
     endBlockingSessions: r.endBlockingSessions,
     previousDatabase: r.previousDatabase,
+    copyFilesPath: r.copyFilesPath,
     keepUntil: iso(r.keepUntil),
     previousDroppedAt: iso(r.previousDroppedAt),
     undoneAt: iso(r.undoneAt),
@@ -493,7 +494,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         filesPart && ctx.filesDir && !asCopy
           ? filesDiskProblem(await planFilesDisk(ctx.filesDir, filesPart, reserveBytes))
           : filesPart && copyFilesDir?.dir
-            ? filesCopyDiskProblem(await planFilesDisk(copyFilesDir.dir, filesPart, reserveBytes))
+            ? filesCopyDiskProblem(await planFilesDisk(copyFilesDir.dir, filesPart, reserveBytes), copyFilesSettingName(ctx))
             : null;
       if (problem) throw new RefusedError(problem);
     };
@@ -715,6 +716,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         const at = await fromFilesPart(filesPart, (tar) =>
           extractFilesCopy(dir, copyDatabase, tar, filesDisk(dir, "The copy's files were not kept. Free space there, and restore again")),
         );
+        // Recorded: shown on the restore, and what dropping the copy removes (decision 192).
+        await save({ copyFilesPath: at });
         warnings.push(`The backup's files were restored into ${at}, beside the live files (FILES_DIR is as it was); they are removed with the copy ${copyDatabase}.`);
       });
     }
@@ -1001,9 +1004,9 @@ export async function dropExpiredPrevious(appCtx: BackupContext, now = new Date(
  */
 async function dropKept(ctx: BackupContext, r: RestoreRow, actor: Actor, at: Date, details: Record<string, unknown> = {}): Promise<RestoreRow> {
   await dropDatabase(ctx.targetUrl, r.previousDatabase!);
-  // A copy's files go with it (decision 191).
-  const filesDir = r.strategy === "copy" ? filesCopyDirFor(ctx).dir : null;
-  const files = filesDir && (await removeFilesCopy(filesDir, r.previousDatabase!)) ? filesCopyPath(filesDir, r.previousDatabase!) : null;
+  // A copy's files go with it (decision 191): where the restore put them (decision 192),
+  // else where today's setting would have.
+  const files = r.strategy === "copy" ? await removeCopyFiles(ctx, r) : null;
   const row = await ctx.db.restoreJob.update({ where: { id: r.id }, data: { previousDroppedAt: at } });
   await writeRestoreRecord(ctx, toRecord(row));
   await audit(ctx.db, {

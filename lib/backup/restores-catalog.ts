@@ -44,6 +44,7 @@ export function toRestoreDto(r: Row): RestoreDto {
     defaultTablespace: r.defaultTablespace,
     endBlockingSessions: r.endBlockingSessions,
     previousDatabase: r.previousDatabase,
+    copyFilesPath: r.copyFilesPath,
     keepUntil: r.keepUntil?.toISOString() ?? null,
     previousDroppedAt: r.previousDroppedAt?.toISOString() ?? null,
     undoneAt: r.undoneAt?.toISOString() ?? null,

@@ -34,3 +34,21 @@ describe("contextForTarget: a scheduled backup's give-way (decision 189)", () =>
     expect(other.backupGiveWaySetBy).toBeUndefined();
   });
 });
+
+describe("contextForTarget: where a copy restore puts the files (decision 192)", () => {
+  const withDir = { ...app, restoreCopyFilesDir: "/srv/copies" } as BackupContext;
+  it("is RESTORE_COPY_FILES_DIR unless the target names its own, the default target included", () => {
+    expect(contextForTarget(withDir, row({}))).toMatchObject({ restoreCopyFilesDir: "/srv/copies" });
+    expect(contextForTarget(withDir, row({})).restoreCopyFilesDirSetBy).toBeUndefined();
+    expect(contextForTarget(withDir, row({ settings: { copyFilesDir: "/srv/shop-copies" } }))).toMatchObject({ restoreCopyFilesDir: "/srv/shop-copies", restoreCopyFilesDirSetBy: "target" });
+    const def = row({ id: "default", name: "default", isDefault: true, databaseUrlEncrypted: null, settings: { copyFilesDir: "/srv/app-copies" } });
+    expect(contextForTarget(withDir, def)).toMatchObject({ restoreCopyFilesDir: "/srv/app-copies", restoreCopyFilesDirSetBy: "target" });
+  });
+
+  it("never carries one target's directory into another's context", () => {
+    const shop = contextForTarget(withDir, row({ settings: { copyFilesDir: "/srv/shop-copies" } }));
+    const other = contextForTarget(shop, row({ id: "t2", name: "crm" }));
+    expect(other).toMatchObject({ restoreCopyFilesDir: "/srv/copies" });
+    expect(other.restoreCopyFilesDirSetBy).toBeUndefined();
+  });
+});

@@ -84,7 +84,9 @@ export function contextForTarget(base: BackupContext, t: TargetRow): BackupConte
   const s = targetSettings(t);
   // A target's own give-way, 0 included, over BACKUP_GIVE_WAY_SECONDS (decision 189).
   const giveWay = s.giveWaySeconds !== undefined ? { backupGiveWaySeconds: s.giveWaySeconds, backupGiveWaySetBy: "target" as const } : {};
-  const common = { appContext: app, target, catalogueEnv: app.catalogueEnv ?? app.env, ...giveWay };
+  // Its own directory for a copy restore's files, over RESTORE_COPY_FILES_DIR (decision 192).
+  const copyFiles = s.copyFilesDir !== undefined ? { restoreCopyFilesDir: s.copyFilesDir, restoreCopyFilesDirSetBy: "target" as const } : {};
+  const common = { appContext: app, target, catalogueEnv: app.catalogueEnv ?? app.env, ...giveWay, ...copyFiles };
   // The default target's environment is BACKUP_ENV (the app's env; the row mirrors it).
   if (t.isDefault) return { ...app, ...common };
   return {

@@ -350,6 +350,10 @@ const restoreFields = {
   endBlockingSessions: z.boolean().describe("The restore was asked to end the sessions that held a lock it waited for, after a grace period, rather than wait for them"),
   createRoles: z.boolean().describe("The restore was asked to make the roles the target's server lacked, as the backup recorded them, before anything else"),
   previousDatabase: z.string().nullable(),
+  copyFilesPath: z
+    .string()
+    .nullable()
+    .describe("A restore into a copy: the directory on Vaultline's host its files part was extracted into, beside the live files; removed with the copy (previousDroppedAt). Null when the files were not restored"),
   keepUntil: isoTime.nullable(),
   previousDroppedAt: isoTime.nullable(),
   undoneAt: isoTime.nullable(),

@@ -199,6 +199,8 @@ export interface RestoreDto {
   /** Asked to end the sessions blocking it (decision 185). */
   endBlockingSessions: boolean;
   previousDatabase: string | null;
+  /** A copy's files, beside the live ones (decision 192); removed with the copy. */
+  copyFilesPath: string | null;
   keepUntil: string | null;
   previousDroppedAt: string | null;
   undoneAt: string | null;

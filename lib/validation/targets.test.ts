@@ -3,6 +3,7 @@ import {
   checksStateKey,
   createTargetSchema,
   deleteTargetQuerySchema,
+  isInsidePosix,
   readTargetSettings,
   targetBodySchema,
   testTargetUrlSchema,
@@ -93,6 +94,28 @@ describe("small schemas", () => {
     for (const bad of [-1, 1.5, 86_401, "30"]) expect(settings(bad).success, String(bad)).toBe(false);
     // A broken give-way is dropped when read, the rest kept.
     expect(readTargetSettings({ giveWaySeconds: -3, checksFile: "/c.yml" })).toEqual({ checksFile: "/c.yml" });
+  });
+
+  it("a target's own directory for a copy's files: absolute, outside its files directory (decision 192)", () => {
+    const settings = (s: Record<string, unknown>) => updateTargetSchema.safeParse({ settings: s });
+    expect(settings({ copyFilesDir: "/srv/restored-copies", filesDir: "/srv/uploads" }).success).toBe(true);
+    expect(settings({ copyFilesDir: "/srv/uploads-copies", filesDir: "/srv/uploads" }).success).toBe(true);
+    for (const inside of ["/srv/uploads", "/srv/uploads/copies", "/srv/x/../uploads/copies", "/srv//uploads/./c/"]) {
+      const r = settings({ copyFilesDir: inside, filesDir: "/srv/uploads/" });
+      expect(r.success, inside).toBe(false);
+      expect(r.error?.issues[0]).toMatchObject({ path: ["settings", "copyFilesDir"], message: expect.stringContaining("inside the files directory") });
+    }
+    expect(settings({ copyFilesDir: "copies" }).error?.issues[0].message).toContain("an absolute path");
+    expect(settings({ copyFilesDir: "" }).success).toBe(false);
+  });
+
+  it("isInsidePosix: by segments, '..' and '.' resolved, no file system", () => {
+    expect(isInsidePosix("/a/b", "/a")).toBe(true);
+    expect(isInsidePosix("/a", "/a/")).toBe(true);
+    expect(isInsidePosix("/ab", "/a")).toBe(false);
+    expect(isInsidePosix("/a/../b", "/a")).toBe(false);
+    expect(isInsidePosix("/a/b", "relative")).toBe(false);
+    expect(isInsidePosix("/anything", "/")).toBe(true);
   });
 });
 

@@ -57,28 +57,69 @@ export const databaseUrlSchema = z
  * - checksFile / filesDir: CHECKS_FILE / FILES_DIR for `default`; none for the others;
  * - notify.channelIds: every channel subscribed to the event;
  * - gate: the gate request's own values (maxAgeMinutes 60, require ANY, duringBackup block);
- * - giveWaySeconds: BACKUP_GIVE_WAY_SECONDS.
+ * - giveWaySeconds: BACKUP_GIVE_WAY_SECONDS;
+ * - copyFilesDir: RESTORE_COPY_FILES_DIR.
  */
-export const targetSettingsSchema = z.strictObject({
-  schedule: scheduleSchema.optional(),
-  retention: retentionSchema.optional(),
-  checksFile: z.string().min(1).max(1024).optional(),
-  filesDir: z.string().min(1).max(1024).optional(),
-  notify: z.strictObject({ channelIds: z.array(z.string().min(1).max(64)).max(100) }).optional(),
-  gate: z
-    .strictObject({
-      maxAgeMinutes: z.number().int().positive().max(60 * 24 * 30).optional(),
-      require: z.enum(["FULL", "ANY"]).optional(),
-      /** A deploy while a FULL backup of the target runs: refused ("block", the default) or let through (decision 175). */
-      duringBackup: z.enum(["block", "allow"]).optional(),
-    })
-    .optional(),
-  /**
-   * A scheduled backup of this target that a session has waited this long for stops and is
-   * retried; 0 = never (decision 189). Absent: BACKUP_GIVE_WAY_SECONDS.
-   */
-  giveWaySeconds: z.number().int().nonnegative().max(86_400).optional(),
-});
+export const targetSettingsSchema = z
+  .strictObject({
+    schedule: scheduleSchema.optional(),
+    retention: retentionSchema.optional(),
+    checksFile: z.string().min(1).max(1024).optional(),
+    filesDir: z.string().min(1).max(1024).optional(),
+    notify: z.strictObject({ channelIds: z.array(z.string().min(1).max(64)).max(100) }).optional(),
+    gate: z
+      .strictObject({
+        maxAgeMinutes: z.number().int().positive().max(60 * 24 * 30).optional(),
+        require: z.enum(["FULL", "ANY"]).optional(),
+        /** A deploy while a FULL backup of the target runs: refused ("block", the default) or let through (decision 175). */
+        duringBackup: z.enum(["block", "allow"]).optional(),
+      })
+      .optional(),
+    /**
+     * A scheduled backup of this target that a session has waited this long for stops and is
+     * retried; 0 = never (decision 189). Absent: BACKUP_GIVE_WAY_SECONDS.
+     */
+    giveWaySeconds: z.number().int().nonnegative().max(86_400).optional(),
+    /**
+     * Where a restore into a copy of this target puts the backup's files, each copy in a
+     * directory of its own name (decision 192). Absent: RESTORE_COPY_FILES_DIR.
+     */
+    copyFilesDir: z
+      .string()
+      .min(1)
+      .max(1024)
+      .refine((p) => p.startsWith("/"), { message: "an absolute path: the worker and the dashboard may not share a working directory" })
+      .optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.copyFilesDir && s.filesDir && isInsidePosix(s.copyFilesDir, s.filesDir)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["copyFilesDir"],
+        message: "inside the files directory, which the application serves and backs up: choose a directory outside it",
+      });
+    }
+  });
+
+/**
+ * `inner` is `outer` or inside it, both absolute POSIX paths, by their segments (no file
+ * system: this also runs in the browser; lib/path-within.ts is the server's).
+ */
+export function isInsidePosix(inner: string, outer: string): boolean {
+  if (!inner.startsWith("/") || !outer.startsWith("/")) return false;
+  const segments = (p: string) => {
+    const out: string[] = [];
+    for (const s of p.split("/")) {
+      if (!s || s === ".") continue;
+      if (s === "..") out.pop();
+      else out.push(s);
+    }
+    return out;
+  };
+  const i = segments(inner);
+  const o = segments(outer);
+  return o.length <= i.length && o.every((s, k) => i[k] === s);
+}
 export type TargetSettings = z.infer<typeof targetSettingsSchema>;
 
 /** A stored settings value, read leniently: an unreadable section is dropped, not fatal. */
