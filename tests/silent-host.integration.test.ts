@@ -5,7 +5,10 @@
 // host. Here the first host is a socket that takes connections and never answers (counted,
 // with the application each one names), the second the real server; the database is an
 // application's (owner role, extensions, two schemas, partitions, a view, a large object).
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeEnv, adminUrl, sql, type TestEnv } from "./support/vitest-env";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
@@ -16,6 +19,7 @@ import { runRestore, startRestore } from "../lib/backup/restore";
 import { previewRestore } from "../lib/backup/preview";
 import { runDrill } from "../lib/backup/drill";
 import { testTargetConnection } from "../lib/backup/target-test";
+import { runChecksNow } from "../lib/deploy/checks-store";
 import { swapNames, databaseOf } from "../lib/backup/swap";
 import { SYSTEM } from "../lib/audit";
 import { stopBosses } from "../lib/queue";
@@ -123,6 +127,43 @@ describe("a failover URL whose first host never answers", () => {
     expect(drill.tables.map((t) => t.table)).toContain("public.orders_2026");
     expect(silent.applications).toHaveLength(1);
   }, 120_000);
+
+  it("checks run outside a job (Run checks now, the gate's) ask it once, not once per rule", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "vaultline-silent-checks-"));
+    try {
+      await mkdir(path.join(dir, "uploads"));
+      const checksFile = path.join(dir, "checks.yaml");
+      await writeFile(
+        checksFile,
+        [
+          "integrity:",
+          "  - name: orders-without-customer",
+          "    sql: SELECT o.id FROM orders o LEFT JOIN customers c ON c.id = o.customer_id WHERE c.id IS NULL",
+          "  - name: negative-invoices",
+          "    sql: SELECT id FROM billing.invoices WHERE total_cents < 0",
+          "  - name: customers-without-email",
+          "    sql: SELECT id FROM customers WHERE email = ''",
+          "fileSync:",
+          "  - name: customer-avatars",
+          "    table: customers",
+          "    column: name",
+          "    dir: uploads",
+          "    prefix: /never/",
+          "",
+        ].join("\n"),
+      );
+      silent.applications.length = 0;
+      const t0 = Date.now();
+      const run = await runChecksNow({ ...env.ctx, checksFile });
+      const ran = run.results.filter((r) => ["orders-without-customer", "negative-invoices", "customers-without-email", "customer-avatars"].some((n) => r.id.includes(n)));
+      expect(ran.map((r) => [r.id, r.status, r.summary])).toHaveLength(4);
+      expect(ran.every((r) => r.status !== "error"), JSON.stringify(ran)).toBe(true);
+      expect(silent.applications).toHaveLength(1);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it("with no host answering, a backup says what each host said, not what a maintenance database said", async () => {
     // The silent host, then a port nothing listens on.

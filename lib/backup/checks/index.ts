@@ -7,6 +7,7 @@ import { runDriftChecks, type MigrationRow } from "./drift";
 import { runFileSync } from "./file-sync";
 import { runIntegrityRules } from "./integrity";
 import { ChecksFileError, loadChecksFile } from "./load";
+import { pinnedTarget } from "../pinned-host";
 
 export type {
   CheckKind,
@@ -54,8 +55,12 @@ function configError(file: string, e: unknown): CheckResult {
   };
 }
 
-export async function runChecks(o: RunChecksOptions): Promise<CheckRun> {
+export async function runChecks(opts: RunChecksOptions): Promise<CheckRun> {
   const startedAt = new Date();
+  // One server for every check of a failover URL (decision 190), chosen once: a host that does
+  // not answer costs the run its timeout once, not once per kind of check. When none answers,
+  // each check says so with the URL as written.
+  const o = { ...opts, targetUrl: await pinnedTarget(opts.targetUrl).catch(() => opts.targetUrl) };
   let config: ChecksConfig = { integrity: [], fileSync: [] };
   const results: CheckResult[] = [];
   let loadFailure: CheckResult | null = null;
