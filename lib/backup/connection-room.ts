@@ -13,7 +13,8 @@ import { withClient } from "./pg-client";
  * The sessions a FULL backup holds at once while it dumps: pg_dump, the session holding its
  * snapshot (where the table checksums run), the watch of its locks, and the inspection
  * (catalogue, row counts, locale, size) on one session. Before the dump, at most two at once:
- * the pooler probe's pair, this count alone, then the version check and, for S3, the size estimate.
+ * the pooler probe's pair, then this count alone, whose session also reads the server's version
+ * and, for S3, the database's size (decision 193).
  * `tests/connection-room.integration.test.ts` runs a backup under a role limited to exactly
  * this many and checks that each of them was open, so a session added anywhere fails it.
  */

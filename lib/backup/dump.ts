@@ -132,8 +132,17 @@ export async function checkDumpCompatibility(url: string, binDir?: string): Prom
   } catch (e) {
     return { ok: false, reason: `cannot connect to ${databaseHost(url)}: ${(e as Error).message}` };
   }
-  const verdict = compareDumpVersions(dumpV, serverV);
-  return verdict.ok ? { ok: true, pgDump: dumpV, server: serverV } : verdict;
+  return dumpCompatibility(dumpV, serverV);
+}
+
+/**
+ * checkDumpCompatibility with both versions in hand: pg_dump's (or why it could not be
+ * asked), and the server's as a session already open read it (a backup's, decision 193).
+ */
+export function dumpCompatibility(pgDump: PgVersion | Error, server: PgVersion): DumpCompatibility {
+  if (pgDump instanceof Error) return { ok: false, reason: pgDump.message };
+  const verdict = compareDumpVersions(pgDump, server);
+  return verdict.ok ? { ok: true, pgDump, server } : verdict;
 }
 
 export interface DumpOptions {

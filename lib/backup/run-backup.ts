@@ -4,7 +4,7 @@
 // then SUCCEEDED — only once both objects are stored and their sizes confirmed.
 import type { BackupContext } from "./context";
 import { writeEncryptedObject } from "./archive";
-import { checkDumpCompatibility, serverVersion, spawnPgDump } from "./dump";
+import { dumpCompatibility, pgDumpVersion as pgDumpVersionOf, serverVersion, spawnPgDump } from "./dump";
 import { databaseLocaleAt } from "./db-locale";
 import { assertFilesDir, FilesReport, tarDirectory } from "./files";
 import { currentKey, manifestEncryption } from "./keyring";
@@ -12,7 +12,7 @@ import { keysForJob, manifestDigest, serializeManifest, type Manifest, type Mani
 import { catalogSnapshot } from "./catalog-snapshot";
 import { excludedSchemas, prismaMigrationRows, schemaHash, schemaSnapshot, tableRowEstimates, withoutSchemas } from "./introspect";
 import { withClient } from "./pg-client";
-import { connectionRoomAt, connectionRoomProblem, FULL_BACKUP_SESSIONS, isTooManyConnections, withConnectionRoom } from "./connection-room";
+import { connectionRoomProblem, FULL_BACKUP_SESSIONS, isTooManyConnections, readConnectionRoom, withConnectionRoom } from "./connection-room";
 import { databaseHost, databaseName } from "./libpq";
 import { hasSeveralHosts, sessionHost } from "../pg-hosts";
 import { CancelledError, TimeoutError, removeOrphanedUploads, startHeartbeat } from "./jobs";
@@ -26,7 +26,7 @@ import { audit } from "../audit";
 import { componentLogger } from "../log";
 import { StorageUnavailableError } from "./storage/types";
 import { pgDumpCompressionArgs, type PartCompression } from "./compression";
-import { databaseSizeBytes, expectedArchiveBytes } from "./size-estimate";
+import { databaseSizeBytes, estimateArchiveBytes, previousArchiveBytes } from "./size-estimate";
 import { getSettings } from "../settings";
 import { DEFAULT_BLOCKING_ALERT_SECONDS, DEFAULT_LOCK_WAIT_SECONDS, GaveWayError, isLockTimeout, watchBackupLocks, type BackupLockWatch, type LockSample } from "./backup-locks";
 import { lockTimeoutReason } from "../backup-locks-text";
@@ -206,31 +206,40 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     // A failover URL's host, chosen once for the whole backup (decision 190): every session
     // and pg_dump go to it. The manifest still names the URL's hosts as written.
     url = await pinnedTarget(ctx.targetUrl);
-    // What the dump needs first does not depend on itself: the tools' versions, the commit,
-    // the key (its id is recognised by a ~0.2 s scrypt, decision 120), the compression
-    // setting and, for S3, the expected size (to plan multipart parts before the first one
-    // goes up). Asked together, the wait is the longest of them, not their sum.
     const full = job.kind === "FULL";
+    const toS3 = ctx.storage.kind === "s3";
+    // What opens no session on the target starts at once, beside the probes below, and the
+    // dump waits only for what it needs to start (decision 193): pg_dump's version (a spawn),
+    // the commit (git), and from Vaultline's own database the compression setting (then, for
+    // S3, the previous archive's size) and the key (its id is recognised by a ~0.2 s scrypt,
+    // decision 120). The key is awaited once pg_dump runs: it encrypts the first bytes, not
+    // the dump's start, and pg_dump reads the catalogue meanwhile.
+    const dumpVersion = full ? pgDumpVersionOf(ctx.pgBinDir).catch((e: Error) => e) : null;
+    const commitP = resolveCommit(job.commitSha, ctx.appCommitSha, ctx.appRepoDir);
+    const compressionP = full ? compressionFor(ctx, jlog) : Promise.resolve(null);
+    // One key for the whole bundle, even if a rotation happens meanwhile.
+    const keyP = currentKey(ctx);
+    const previousP = full && toS3 ? compressionP.catch(() => undefined).then(() => previousArchiveBytes(ctx.db, first.targetId)) : null;
+    for (const p of [commitP, compressionP, keyP, previousP]) p?.catch(() => {});
     // The pooler probe first and alone: another session of ours through the same pooler could
     // take the server session it waits to see shared.
     const pooled = full ? await sharesServerSessions(url) : false;
-    // The room alone too: a session of ours beside it would count as the application's.
-    const room = full && !pooled ? await connectionRoomAt(url) : null;
-    const [compat, commitSha, encryptionKey, compression, expectedBytes] = await Promise.all([
-      full ? checkDumpCompatibility(url, ctx.pgBinDir) : null,
-      resolveCommit(job.commitSha, ctx.appCommitSha, ctx.appRepoDir),
-      // One key for the whole bundle, even if a rotation happens meanwhile.
-      currentKey(ctx),
-      full ? compressionFor(ctx, jlog) : null,
-      full && ctx.storage.kind === "s3" ? expectedArchiveBytes(ctx.db, url, first.targetId) : null,
-    ]);
+    // The room alone too: a session of ours beside it would count as the application's. The
+    // same session reads the server's version (for pg_dump's) and, for S3, the database's size
+    // (the part plan's estimate, and the manifest's): no session of their own (decision 193).
+    const at =
+      full && !pooled
+        ? await withClient(url, async (c) => ({ room: await readConnectionRoom(c), server: await serverVersion(c), size: toS3 ? await databaseSizeBytes(c) : undefined }), "vaultline-inspect")
+        : null;
+    const compat = at && dumpVersion ? dumpCompatibility(await dumpVersion, at.server) : null;
     if (compat && !compat.ok) throw new Error(compat.reason);
     // Room for every session the dump holds at once, before any is opened (decision 178).
-    const roomReason = room && connectionRoomProblem(room, FULL_BACKUP_SESSIONS, "A FULL backup");
+    const roomReason = at && connectionRoomProblem(at.room, FULL_BACKUP_SESSIONS, "A FULL backup");
     if (roomReason) throw new Error(roomReason);
     const poolerReason = poolerProblem(pooled, "backup");
     if (poolerReason) throw new Error(poolerReason);
-    const pgDumpVersion = compat ? compat.pgDump.full : "not used";
+    const pgDumpVersion = compat?.ok ? compat.pgDump.full : "not used";
+    const [commitSha, compression] = await Promise.all([commitP, compressionP]);
     if (job.kind === "QUICK" && !commitSha) throw new Error(NO_COMMIT_MESSAGE);
     const excluded = excludedSchemas(url, ctx.appDatabaseUrl);
     // Inspection runs beside the dump rather than before it (it is ~0.2 s of catalogue
@@ -243,7 +252,8 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
         async (c) => {
           const version = await serverVersion(c);
           const locale = await databaseLocaleAt(c);
-          const size = full ? await databaseSizeBytes(c) : null;
+          // Read before the dump for S3; beside it otherwise (pg_database_size stats every file).
+          const size = !full ? null : at?.size !== undefined ? at.size : await databaseSizeBytes(c);
           const schema = await schemaSnapshot(c);
           const catalog = full ? await catalogSnapshot(c, excluded) : undefined;
           const prisma = await prismaMigrationRows(url, c);
@@ -307,6 +317,9 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
       // The archive stream carries pg_dump's own failure reason, so the upload is awaited
       // first; dump.done then confirms the exit code.
       dump.done.catch(() => {});
+      // pg_dump reads the catalogue meanwhile; its first bytes wait in the pipe for the key.
+      const encryptionKey = await keyP;
+      const expectedBytes = previousP ? estimateArchiveBytes(at?.size ?? null, await previousP) : null;
       const written = await writeEncryptedObject({
         source: dump.stdout,
         storage: ctx.storage,
@@ -359,6 +372,7 @@ export async function runBackup(appCtx: BackupContext, jobId: string, opts: RunO
     }
 
     const [rawSnapshot, migrations, rawRowEstimates, server, catalog, locale, databaseBytes] = await inspection;
+    const encryptionKey = await keyP;
     const snapshot = withoutSchemas(rawSnapshot, excluded);
     const rowEstimates = withoutSchemas(rawRowEstimates, excluded);
     await hb.phase("writing manifest");

@@ -25,14 +25,12 @@ export function estimateArchiveBytes(databaseBytes: number | null, previousArchi
 }
 
 /** `targetId`: the previous archive is this target's own (absent = `default`). */
-export async function expectedArchiveBytes(db: Pick<Db, "backupJob">, targetUrl: string, targetId = "default"): Promise<number | null> {
-  const [size, previous] = await Promise.all([
-    databaseSizeBytes(targetUrl),
-    db.backupJob.findFirst({
-      where: { kind: "FULL", status: "SUCCEEDED", sizeBytes: { not: null }, targetId },
-      orderBy: { completedAt: "desc" },
-      select: { sizeBytes: true },
-    }),
-  ]);
-  return estimateArchiveBytes(size, previous?.sizeBytes == null ? null : Number(previous.sizeBytes));
+/** The stored size of the target's newest successful FULL backup, or null. */
+export async function previousArchiveBytes(db: Pick<Db, "backupJob">, targetId = "default"): Promise<number | null> {
+  const previous = await db.backupJob.findFirst({
+    where: { kind: "FULL", status: "SUCCEEDED", sizeBytes: { not: null }, targetId },
+    orderBy: { completedAt: "desc" },
+    select: { sizeBytes: true },
+  });
+  return previous?.sizeBytes == null ? null : Number(previous.sizeBytes);
 }
