@@ -75,4 +75,19 @@ describe("the sessions a FULL backup opens on the target", () => {
     expect(manifest.database.sizeBytes).toBeGreaterThan(1_000_000);
     expect(await s3.openUploads()).toEqual([]);
   }, 120_000);
+
+  it("a key that cannot be had, now asked beside the dump, still fails the backup with pg_dump stopped and nothing stored", async () => {
+    const ctx = { ...env.ctx, targetUrl: proxied, passphrase: "", keysFile: undefined, publicKey: undefined };
+    const job = await env.db.backupJob.create({ data: { kind: "FULL", trigger: "MANUAL", metadata: { phases: [] } } });
+    const r = await runBackup(ctx, job.id);
+    expect(r.status).toBe("FAILED");
+    expect(r.failureReason).toMatch(/no encryption key is configured/);
+    const after: string[] = [];
+    for await (const o of env.ctx.storage.list("")) after.push(o.key);
+    expect(after.filter((k) => k.includes(job.id))).toEqual([]);
+    // No session of the backup's is left on the server: pg_dump, the snapshot's, the watch's.
+    await expect
+      .poll(async () => (await sql<{ n: number }>(adminUrl(), "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name IN ('vaultline-backup', 'vaultline-checksums', 'vaultline-backup-watch', 'vaultline-inspect')"))[0].n, { timeout: 10_000 })
+      .toBe(0);
+  }, 120_000);
 });
