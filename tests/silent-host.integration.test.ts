@@ -20,6 +20,7 @@ import { previewRestore } from "../lib/backup/preview";
 import { runDrill } from "../lib/backup/drill";
 import { testTargetConnection } from "../lib/backup/target-test";
 import { runChecksNow } from "../lib/deploy/checks-store";
+import { startupApplication } from "./support/counting-proxy";
 import { swapNames, databaseOf } from "../lib/backup/swap";
 import { SYSTEM } from "../lib/audit";
 import { stopBosses } from "../lib/queue";
@@ -36,12 +37,8 @@ async function silentHost() {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
     s.on("error", () => undefined);
-    s.once("data", (b: Buffer) => {
-      // sslmode=disable: the first packet is the startup message, key\0value\0 pairs after 8 bytes.
-      const fields = b.subarray(8).toString("utf8").split("\0");
-      const i = fields.indexOf("application_name");
-      applications.push(i >= 0 ? fields[i + 1]! : "(none)");
-    });
+    // sslmode=disable: the first packet is the startup message.
+    s.once("data", (b: Buffer) => applications.push(startupApplication(b)?.application ?? "(partial)"));
   });
   await new Promise<void>((res) => server.listen(0, "127.0.0.1", res));
   return {

@@ -23,8 +23,11 @@ export interface CountingProxy {
 const SSL_REQUEST = 80877103;
 const GSS_REQUEST = 80877104;
 
-/** The startup packet's application_name, or null when `b` does not yet hold a whole packet. */
-function startupApplication(b: Buffer): { application: string; rest: number } | null {
+/**
+ * The startup packet's application_name ("(none)" without one), or null when `b` does not yet
+ * hold a whole packet. An SSLRequest or GSSENCRequest answers "" with its 8 bytes to skip.
+ */
+export function startupApplication(b: Buffer): { application: string; rest: number } | null {
   if (b.length < 8) return null;
   const len = b.readInt32BE(0);
   const code = b.readInt32BE(4);
