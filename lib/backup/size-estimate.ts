@@ -24,8 +24,7 @@ export function estimateArchiveBytes(databaseBytes: number | null, previousArchi
   return fromPrevious === null ? databaseBytes : Math.max(databaseBytes, fromPrevious);
 }
 
-/** `targetId`: the previous archive is this target's own (absent = `default`). */
-/** The stored size of the target's newest successful FULL backup, or null. */
+/** The stored size of the target's newest successful FULL backup (absent = `default`), or null. */
 export async function previousArchiveBytes(db: Pick<Db, "backupJob">, targetId = "default"): Promise<number | null> {
   const previous = await db.backupJob.findFirst({
     where: { kind: "FULL", status: "SUCCEEDED", sizeBytes: { not: null }, targetId },

@@ -3,12 +3,12 @@ import {
   checksStateKey,
   createTargetSchema,
   deleteTargetQuerySchema,
-  isInsidePosix,
   readTargetSettings,
   targetBodySchema,
   testTargetUrlSchema,
   updateTargetSchema,
 } from "./targets";
+import { isInsidePosix } from "../path-segments";
 
 const url = "postgres://shop:pw@db.internal:5432/shop_prod";
 

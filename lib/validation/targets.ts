@@ -1,5 +1,6 @@
 // Targets (DESIGN §8): the databases one Vaultline protects. Parsed here, at the boundary;
 // the domain's view is lib/backup/targets.ts.
+import { isInsidePosix } from "../path-segments";
 import { z } from "zod";
 import { readDbUrlOrNull, SESSION_ATTRS } from "../pg-hosts";
 import { retentionSchema, scheduleSchema } from "./settings";
@@ -101,25 +102,6 @@ export const targetSettingsSchema = z
     }
   });
 
-/**
- * `inner` is `outer` or inside it, both absolute POSIX paths, by their segments (no file
- * system: this also runs in the browser; lib/path-within.ts is the server's).
- */
-export function isInsidePosix(inner: string, outer: string): boolean {
-  if (!inner.startsWith("/") || !outer.startsWith("/")) return false;
-  const segments = (p: string) => {
-    const out: string[] = [];
-    for (const s of p.split("/")) {
-      if (!s || s === ".") continue;
-      if (s === "..") out.pop();
-      else out.push(s);
-    }
-    return out;
-  };
-  const i = segments(inner);
-  const o = segments(outer);
-  return o.length <= i.length && o.every((s, k) => i[k] === s);
-}
 export type TargetSettings = z.infer<typeof targetSettingsSchema>;
 
 /** A stored settings value, read leniently: an unreadable section is dropped, not fatal. */
