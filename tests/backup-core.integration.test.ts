@@ -794,6 +794,18 @@ describe("manifest", () => {
     expect(JSON.stringify(manifestForCaller(old, true))).not.toContain(legacyKeyFingerprint(PASSPHRASE));
   });
 
+  it("shows the database's own setting values only to callers who may download (decision 194)", () => {
+    const database = { owner: "app", connectionLimit: -1, grants: [], comment: null, settings: [{ role: null, config: ["app.settings.jwt_secret=s3cr3t-value", "statement_timeout=42s"] }] };
+    const m = { ...manifest(), catalog: { database } } as unknown as Manifest;
+    expect(JSON.stringify(manifestForCaller(m, true))).toContain("s3cr3t-value");
+    const hidden = JSON.stringify(manifestForCaller(m, false));
+    expect(hidden).not.toContain("s3cr3t-value");
+    expect(hidden).not.toContain("42s");
+    expect(hidden).toContain("app.settings.jwt_secret=(hidden)");
+    // The stored manifest is not changed by it.
+    expect(JSON.stringify(m)).toContain("s3cr3t-value");
+  });
+
   it("accepts a QUICK manifest without parts (commit and schema state only)", () => {
     const quick = { ...manifest(), kind: "QUICK" as const, parts: [], sizeBytes: 0, checksumSha256: null, tableRowEstimates: null };
     expect(parseManifest(serializeManifest(quick))).toEqual(quick);

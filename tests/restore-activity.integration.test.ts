@@ -257,7 +257,8 @@ describe("an in-place restore asked to end the sessions that block it", () => {
     await sql(adminUrl(), `ALTER ROLE ${OWNER} LOGIN PASSWORD '${OWNER}-pw'; ALTER DATABASE "${databaseOf(env.targetUrl)}" OWNER TO ${OWNER}`);
     await sql(env.targetUrl, `ALTER SCHEMA public OWNER TO ${OWNER}`);
     const ctx = { ...env.ctx, targetUrl: urlAs(env.targetUrl, OWNER, `${OWNER}-pw`) };
-    // The database's new owner is the server's, not the backup's: an in-place restore keeps it.
+    // The database's new owner may not give it back to the backup's (a superuser): the restore
+    // says so and keeps the owner, with its own privileges (decision 194).
     const expected = { ...before, database: (await catalogFingerprint(sql, env.targetUrl)).database };
     expect(expected.database).toMatch(/^ledger_owner \|/);
     await sql(env.targetUrl, "DELETE FROM ledger.entries WHERE id % 7 = 0");
@@ -279,6 +280,7 @@ describe("an in-place restore asked to end the sessions that block it", () => {
       expect(await catalogFingerprint(sql, env.targetUrl)).toEqual(expected);
       const row = await getRestore(env.db, restoreId);
       expect(row.warnings.join(" ")).toMatch(new RegExp(`Could not end pid ${report.pid} .*terminate superuser process.*The restore waited for it instead\\.`));
+      expect(row.warnings.join(" ")).toMatch(/backup's owner, grants, comment and settings: ALTER DATABASE "[^"]+" OWNER TO "[^"]+" \(must be [^)]*\); still different: Owner: ledger_owner → /);
       // The report's session was not touched.
       expect((await report.client.query("SELECT 1 AS one")).rows[0].one).toBe(1);
     } finally {

@@ -223,7 +223,7 @@ function PreviewBody({ preview, asCopy }: { preview: RestorePreview; asCopy: boo
   // A copy changes nothing live: it is warned of what concerns the copy only (decision 169).
   const warnings = (asCopy ? preview.copyWarnings : preview.warnings) ?? [];
   const d = preview.differences;
-  const lists = [d.tables.added, d.tables.dropped, d.columns.added, d.columns.dropped, d.columns.changed, d.migrations.reverted, d.migrations.reapplied];
+  const lists = [d.tables.added, d.tables.dropped, d.columns.added, d.columns.dropped, d.columns.changed, d.migrations.reverted, d.migrations.reapplied, d.database ?? []];
   const none = lists.every((l) => !l?.length);
   const rows = Object.entries(preview.rowEstimates ?? {}).sort(([a], [b]) => a.localeCompare(b));
   return (
@@ -261,7 +261,7 @@ function PreviewBody({ preview, asCopy }: { preview: RestorePreview; asCopy: boo
       <h3 className="text-sm font-semibold text-slate-900">{asCopy ? "How the copy differs from the live database" : "What the restore changes in the live database"}</h3>
       {preview.objects && <ObjectGroups objects={preview.objects} />}
       {none ? (
-        <p className="text-sm text-slate-600">No schema or migration differences: the tables, columns and migrations match the backup.</p>
+        <p className="text-sm text-slate-600">No schema or migration differences: the tables, columns, migrations and the database&apos;s own settings and grants match the backup.</p>
       ) : (
         <div className="grid gap-3 sm:grid-cols-2">
           <ChangeList title="Tables that will appear" items={d.tables.added} tone="add" />
@@ -271,6 +271,7 @@ function PreviewBody({ preview, asCopy }: { preview: RestorePreview; asCopy: boo
           <ChangeList title="Columns whose type changes" items={d.columns.changed} tone="change" />
           <ChangeList title="Migrations reverted" items={d.migrations.reverted} tone="revert" />
           <ChangeList title="Migrations reapplied" items={d.migrations.reapplied} tone="add" />
+          <ChangeList title="The database's owner, grants, comment and settings" items={d.database ?? []} tone="change" />
         </div>
       )}
       {rows.length > 0 && (

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import type pg from "pg";
 import { withClient, type Session } from "./pg-client";
 import { readRoleDefinitions, type RoleDefinition } from "./role-definitions";
+import { readDatabaseState, type DatabaseState } from "./database-state";
 
 export const OBJECT_KINDS = [
   "schemas",
@@ -63,6 +64,8 @@ export interface CatalogSnapshot {
   superuserOnly?: string[];
   /** Each extension's version, by name (the entries' def is a hash); absent in manifests before decision 152. */
   extensionVersions?: Record<string, string>;
+  /** The database's own owner, connection limit, grants, comment and settings, which a restore gives back (decision 194); absent before it. */
+  database?: DatabaseState;
 }
 
 /** A definition's hash as entries hold it: the first 12 hex digits of its SHA-256. */
@@ -434,7 +437,8 @@ export async function catalogSnapshot(url: Session, excludeSchemas: string[] = [
       const snapshot = await snapshotOn(client, excludeSchemas, true);
       const own = (await client.query<{ name: string }>(DATABASE_ROLES)).rows.map((r) => r.name);
       const tablespaces = (await client.query<{ name: string }>(TABLESPACES, [excludeSchemas])).rows.map((r) => r.name);
-      return { ...snapshot, roleDefinitions: await readRoleDefinitions(client, [...new Set([...snapshot.roles, ...own])]), tablespaces };
+      const database = await readDatabaseState(client);
+      return { ...snapshot, roleDefinitions: await readRoleDefinitions(client, [...new Set([...snapshot.roles, ...own])]), tablespaces, database };
     },
     "vaultline-catalog",
   );

@@ -62,8 +62,11 @@ export async function readDatabaseSettings(c: pg.ClientBase): Promise<DatabaseSe
  * privileges, superuser-only parameters, other roles' settings) decide, whatever its version.
  * The copy has the same owner, so what fails here would fail there, after the whole restore.
  */
-export async function settingsNotCarriable(c: pg.ClientBase): Promise<UnsettableSetting[]> {
-  const settings = await readDatabaseSettings(c);
+export async function settingsNotCarriable(c: pg.ClientBase, backupSettings?: DatabaseSetting[]): Promise<UnsettableSetting[]> {
+  // The backup's own, when it recorded them (decision 194): those are what a restore sets. A
+  // role's setting for a role this server lacks is left to the restore's notes: the missing
+  // role is the ownership plan's to name, not a reason to run in place.
+  const settings = backupSettings ? await withExistingRoles(c, backupSettings) : await readDatabaseSettings(c);
   if (!settings.length) return [];
   const { rows } = await c.query<{ db: string; standby: boolean }>("SELECT current_database() AS db, pg_is_in_recovery() AS standby");
   // A standby (a backup may be taken from one) takes no writes, not even rolled-back ones;
@@ -90,6 +93,14 @@ export async function settingsNotCarriable(c: pg.ClientBase): Promise<Unsettable
     await c.query("ROLLBACK");
   }
   return failed;
+}
+
+async function withExistingRoles(c: pg.ClientBase, settings: DatabaseSetting[]): Promise<DatabaseSetting[]> {
+  const named = settings.flatMap((s) => (s.role ? [s.role] : []));
+  if (!named.length) return settings;
+  const { rows } = await c.query<{ rolname: string }>("SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY($1::text[])", [named]);
+  const found = new Set(rows.map((r) => r.rolname));
+  return settings.filter((s) => s.role === null || found.has(s.role));
 }
 
 /** "log_min_duration_statement", or "work_mem for app_reader" for a role's setting. */

@@ -198,7 +198,19 @@ export function parseManifest(text: string | Buffer): Manifest {
  */
 export function manifestForCaller(m: Manifest, showKeyId: boolean): Manifest {
   const { keyFingerprint: _fingerprint, keyId, ...encryption } = m.encryption;
-  return { ...m, encryption: { ...encryption, ...(showKeyId && keyId ? { keyId } : {}) } };
+  return { ...withSettingValuesHidden(m, showKeyId), encryption: { ...encryption, ...(showKeyId && keyId ? { keyId } : {}) } };
+}
+
+/**
+ * The database's own settings (decision 194) by name only, for callers who may not download
+ * the archive: a setting may hold the application's configuration (PostgREST keeps its JWT
+ * secret in `app.settings.jwt_secret`), which is the archive's to keep, not every viewer's.
+ */
+function withSettingValuesHidden(m: Manifest, showValues: boolean): Manifest {
+  const catalog = (m as { catalog?: { database?: { settings?: { role: string | null; config: string[] }[] } } }).catalog;
+  if (showValues || !catalog?.database?.settings) return m;
+  const settings = catalog.database.settings.map((s) => ({ ...s, config: s.config.map((e) => `${e.slice(0, e.indexOf("="))}=(hidden)`) }));
+  return { ...m, catalog: { ...catalog, database: { ...catalog.database, settings } } } as Manifest;
 }
 
 export interface BackupKeys {

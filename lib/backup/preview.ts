@@ -27,6 +27,7 @@ import { findMissingTablespaces, missingTablespacesWords } from "./tablespaces";
 import { findUnavailableExtensions, unavailableExtensionsWords } from "./unavailable-extensions";
 import { pinnedTarget } from "./pinned-host";
 import { copyFilesSettingName, filesCopyDirFor } from "./files-copy";
+import { readDatabaseState, stateDifferences } from "./database-state";
 import path from "node:path";
 
 export function diffSchemas(live: SchemaSnapshot, backup: SchemaSnapshot) {
@@ -272,7 +273,10 @@ export async function buildPreview(
   // One session, its reads one after another: side by side they took nine of the server's
   // connections, and a role with a CONNECTION LIMIT failed its restore at random (decision
   // 178). The row counts, the slowest, go last; not knowing the server's disk does not stop a preview.
-  const [lacks, rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, [searchPath, facts]] = await withClient(
+  const targetIsVaultline = ctx.targetUrl === ctx.appDatabaseUrl;
+  // Vaultline's own database keeps its own state (decision 194); a backup before it recorded none.
+  const backupState = targetIsVaultline ? undefined : backupCatalog?.database;
+  const [lacks, rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, [searchPath, facts], liveState] = await withClient(
     ctx.targetUrl,
     async (c) => {
       const lacks = await serverLacks(c, manifest);
@@ -282,11 +286,11 @@ export async function buildPreview(
       const extensionVersions = await planExtensionVersions(c, backupCatalog);
       const probed = [await searchPathProblems(c, excluded), await serverFacts(c).catch(() => null)] as const;
       const rawLiveRows = await tableRowEstimates(c, { countTimeoutMs: 3000, exact: opts.exactCounts });
-      return [lacks, rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, probed] as const;
+      const liveState = backupState ? await readDatabaseState(c) : null;
+      return [lacks, rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, probed, liveState] as const;
     },
     "vaultline-preview",
   );
-  const targetIsVaultline = ctx.targetUrl === ctx.appDatabaseUrl;
   const strategy = chooseStrategy(cap, { targetIsVaultline, setting: ctx.restoreStrategy ?? "auto", keepHours: ctx.restoreKeepPreviousHours ?? 24 });
   // Only the swap restore with more than one job spools the archive (temp-space.ts).
   const dbPart = manifest?.parts.find((p) => p.name === "database");
@@ -306,7 +310,11 @@ export async function buildPreview(
   const names = new Set([...Object.keys(liveRows), ...Object.keys(backupRows)]);
   const base: Omit<RestorePreview, "warnings" | "copyWarnings"> = {
     ...backupSide(ctx, job, verify),
-    differences: { ...diffSchemas(live, backupSchema), migrations: diffMigrations(liveMigrations, manifest?.prismaMigrations ?? null) },
+    differences: {
+      ...diffSchemas(live, backupSchema),
+      migrations: diffMigrations(liveMigrations, manifest?.prismaMigrations ?? null),
+      database: liveState && backupState ? stateDifferences(liveState, backupState) : null,
+    },
     objects: liveCatalog ? diffCatalogs(liveCatalog.live, liveCatalog.recorded) : null,
     plan: {
       strategy: strategy.strategy,

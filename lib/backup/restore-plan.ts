@@ -6,7 +6,7 @@ import { primaryHint } from "../pg-hosts";
 import { withClient as withPgClient } from "./pg-client";
 import { notExtensionMember, type CatalogSnapshot } from "./catalog-snapshot";
 import { quoteIdent, quoteLiteral } from "./quote";
-import { describeSetting, grantToSet, settingsNotCarriable, type UnsettableSetting } from "./db-settings";
+import { describeSetting, grantToSet, settingsNotCarriable, type DatabaseSetting, type UnsettableSetting } from "./db-settings";
 import { sharesServerSessions } from "./pooler";
 import { logicalSlots, type ReplicationSlot } from "./replication-slots";
 
@@ -125,13 +125,15 @@ export interface RoleNeeds {
   named: string[];
   acting: string[];
   otherGrantors: string[];
+  /** The database's own settings the backup recorded, which a restore sets (decision 194); undefined before: the live database's. */
+  settings?: DatabaseSetting[];
 }
 
 export function roleNeeds(catalog: CatalogSnapshot | null): RoleNeeds {
   // A manifest before decision 182 recorded a grantee PostgreSQL quotes (app-readonly) with its
   // quotes ("app-readonly"): read back by its name, or the restore looks for a role no server has.
   const named = catalog?.owners ? catalog.roles : (catalog?.roles ?? []).map((r) => (/^".+"$/.test(r) ? r.slice(1, -1).replace(/""/g, '"') : r));
-  return { named, acting: catalog?.owners ?? named, otherGrantors: catalog?.otherGrantors ?? [] };
+  return { named, acting: catalog?.owners ?? named, otherGrantors: catalog?.otherGrantors ?? [], settings: catalog?.database?.settings };
 }
 
 export async function probeTarget(url: string, needs: RoleNeeds): Promise<TargetCapabilities> {
@@ -172,7 +174,7 @@ async function probeSession(url: string, needs: RoleNeeds): Promise<Omit<TargetC
       missingRoles: needs.named.filter((r) => !exists.has(r)),
       notMemberOf: needs.acting.filter((r) => exists.has(r) && !exists.get(r)),
       // A superuser may set anything; anyone else is tried (rolled back) on the database itself.
-      unsettable: base.superuser ? [] : await settingsNotCarriable(c),
+      unsettable: base.superuser ? [] : await settingsNotCarriable(c, needs.settings),
       subscriptions: subs.map((s) => s.n),
       replicationSlots: await logicalSlots(c),
       preparedTransactions: (

@@ -49,6 +49,8 @@ import { ExtensionVersionPinner, extensionVersionNote, versionPins, type Extensi
 import { handBackSubscriptionSlots, registerSubscribedTables, subscriptionNotes } from "./subscriptions";
 import { catalogBesideRecord, diffCatalogs, manifestCatalog, type CatalogSnapshot } from "./catalog-snapshot";
 import { chooseStrategy, copyProblems, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, roleNeeds, keepsPrivileges, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, lockTableHint, preparedProblem, standbyProblem, type Ownership, type TargetCapabilities } from "./restore-plan";
+import { giveDatabaseState } from "./database-state";
+import { withClient } from "./pg-client";
 import { allowConnections, carryDatabaseSettings, copyName, createFreshDatabase, databaseOf, databasesExist, detachSubscriptions, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
 import { canUndo } from "./restores-catalog";
 import { holdAutovacuum, type AutovacuumHold } from "./autovacuum-hold";
@@ -474,6 +476,9 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     }
     const keepOwners = requested === "keep";
     const keepPrivileges = keepsPrivileges(cap, otherGrantors, keepOwners);
+    // The backup's own owner, grants, comment and settings (decision 194): not for Vaultline's
+    // own database, whose are current state like its credentials (decision 28).
+    const backupState = targetIsApp ? undefined : backupCatalog?.database;
     const strategy: "swap" | "in-place" | "copy" = asCopy
       ? "copy"
       : chooseStrategy(cap, { targetIsVaultline: targetIsApp, setting: ctx.restoreStrategy ?? "auto", keepHours: ctx.restoreKeepPreviousHours ?? 24 }).strategy;
@@ -593,9 +598,18 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         if (keepOwners) await setMultirangeOwners(freshUrl, backupCatalog);
         const repaired = await repairPartitionedIndexes(freshUrl);
         if (repaired.length) rlog.warn({ indexes: repaired }, "partitioned indexes left invalid by the parallel restore were validated");
-        // Last: from here on, sessions on the copy run with the live database's settings. A
+        // Last: from here on, sessions on the copy run with the database's settings — the
+        // backup's (decision 194), or for a backup that did not record them the live one's. A
         // copy that cannot have them is still a copy of the data: said, not fatal.
-        if (asCopy) {
+        if (backupState) {
+          const given = await withClient(freshUrl, (c) => giveDatabaseState(c, names.fresh, backupState, { owner: keepOwners, grants: keepPrivileges }), "vaultline-restore");
+          // The plan tried each of the backup's settings (probeTarget): one that fails here is
+          // not foreseen, and a swap without it would change how the application's sessions run.
+          const unset = given.failed.filter((f) => f.setting);
+          if (unset.length && !asCopy) throw new Error(`the backup's database settings could not be set on the copy: ${unset.map((f) => `${f.statement} (${f.reason})`).join("; ")}`);
+          const note = databaseStateNote(given, asCopy ? "The copy" : "The restored database");
+          if (note) warnings.push(note);
+        } else if (asCopy) {
           await carryDatabaseSettings(ctx.targetUrl, names).catch((e: Error) => warnings.push(`The live database's settings were not given to the copy: ${humanReason(e)}`));
         } else {
           await carryDatabaseSettings(ctx.targetUrl, names);
@@ -666,6 +680,15 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         await stopWatch();
       }
       stage = "replaced";
+      // The database's own state is no part of pg_restore's script: given back after COMMIT,
+      // each statement on its own (decision 194).
+      if (backupState) {
+        await afterReplace("Giving the database the backup's owner, grants, comment and settings", async () => {
+          const given = await withClient(ctx.targetUrl, (c) => giveDatabaseState(c, databaseOf(ctx.targetUrl), backupState, { owner: keepOwners, grants: keepPrivileges }), "vaultline-restore");
+          const note = databaseStateNote(given, "The restored database");
+          if (note) warnings.push(note);
+        });
+      }
       const versionNote = extensionVersionNote(versionsRestored(versionPlan, pinner), pinner.skipped);
       if (versionNote) warnings.push(versionNote);
       const slots = slotsAfterRestore(cap.replicationSlots, { strategy: "in-place" });
@@ -815,6 +838,13 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
 }
 
 /** Until when a database kept beside the live one stays (RESTORE_KEEP_PREVIOUS_HOURS). */
+/** What of the backup's database state could not be given back, for the restore's warnings; null when all was. */
+function databaseStateNote(given: Awaited<ReturnType<typeof giveDatabaseState>>, what: string): string | null {
+  if (!given.failed.length && !given.left.length) return null;
+  const failed = given.failed.map((f) => `${f.statement} (${f.reason})`);
+  return `${what} does not have all of the backup's owner, grants, comment and settings: ${[...failed, ...(given.left.length ? [`still different: ${given.left.join(", ")}`] : [])].join("; ")}`;
+}
+
 function keepUntilFromNow(ctx: BackupContext): Date {
   return new Date(Date.now() + (ctx.restoreKeepPreviousHours ?? 24) * 3600_000);
 }

@@ -194,6 +194,14 @@ export const restorePreviewSchema = z
       tables: z.object({ added: z.array(z.string()), dropped: z.array(z.string()) }),
       columns: z.object({ added: z.array(z.string()), dropped: z.array(z.string()), changed: z.array(z.string()) }),
       migrations: z.object({ reverted: z.array(z.string()), reapplied: z.array(z.string()) }),
+      database: z
+        .array(z.string())
+        .nullable()
+        .optional()
+        .meta({
+          description:
+            "The database's own owner, connection limit, grants, comment and settings, live against the backup's, one line each; the restore gives the backup's back (decision 194). Null for Vaultline's own database and backups that did not record them.",
+        }),
     }),
     objects: z.record(z.string(), objectDifferenceSchema).nullable(),
     plan: z

@@ -76,6 +76,11 @@ export interface RestorePreview {
     tables: { added: string[]; dropped: string[] };
     columns: { added: string[]; dropped: string[]; changed: string[] };
     migrations: { reverted: string[]; reapplied: string[] };
+    /**
+     * The database's own owner, connection limit, grants, comment and settings, live against the backup's, one line each
+     * (decision 194); null for Vaultline's own database and backups that did not record them; absent in restores recorded before.
+     */
+    database?: string[] | null;
   };
   /** Every object kind; null for a backup made before objects were recorded. */
   objects: Record<string, ObjectDifference> | null;
