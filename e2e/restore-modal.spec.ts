@@ -84,6 +84,28 @@ test.describe.serial("restore modal", () => {
     await expect(giveAway).toHaveAccessibleName(/\(the preview says why the owners cannot be kept\)\.$/);
   });
 
+  test("the database's own owner, grants, comment and settings that differ from the backup are listed (decision 194)", async ({ page }) => {
+    const source = await takeBackup(page, { note: "e2e database state source" });
+    // Vaultline's own database keeps its own state: the lines a target's preview gets
+    // (tests/restore-database-state.integration.test.ts) are given to this one's.
+    const lines = ["CONNECT for vl_state_later: revoked (not in the backup)", "Setting statement_timeout: 5s → 42s", "Setting app.settings.jwt_secret: another value in the backup"];
+    await page.route(`**/api/backups/${source}/restore-preview`, async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { differences: Record<string, unknown> };
+      expect(body.differences.database).toBeNull();
+      body.differences.database = lines;
+      await route.fulfill({ response: res, json: body });
+    });
+    await page.goto(`/backups/${source}`);
+    await page.getByRole("button", { name: "Restore", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: `Restore from backup ${source.slice(0, 8)}` });
+    const preview = dialog.getByTestId("restore-preview");
+    await expect(preview).toContainText("The database's owner, grants, comment and settings (3)");
+    for (const line of lines) await expect(preview.getByRole("listitem").filter({ hasText: line })).toBeVisible();
+    await preview.getByText("The database's owner, grants, comment and settings").scrollIntoViewIfNeeded();
+    await screenshot(page, "restore-modal-database-state");
+  });
+
   test("a real restore: preview, progress, then the safety backup's link", async ({ page }) => {
     test.setTimeout(240_000);
     const source = await takeBackup(page, { note: "e2e restore source" });
