@@ -794,9 +794,14 @@ describe("manifest", () => {
     expect(JSON.stringify(manifestForCaller(old, true))).not.toContain(legacyKeyFingerprint(PASSPHRASE));
   });
 
-  it("shows the database's own setting values only to callers who may download (decision 194)", () => {
+  it("shows the database's and its roles' setting values only to callers who may download (decision 194)", () => {
     const database = { owner: "app", connectionLimit: -1, grants: [], comment: null, settings: [{ role: null, config: ["app.settings.jwt_secret=s3cr3t-value", "statement_timeout=42s"] }] };
-    const m = { ...manifest(), catalog: { database } } as unknown as Manifest;
+    const roleDefinitions = [{ name: "authenticator", settings: ["pgrst.jwt_secret=role-s3cr3t"] }, { name: "plain" }];
+    const m = { ...manifest(), catalog: { database, roleDefinitions } } as unknown as Manifest;
+    expect(JSON.stringify(manifestForCaller(m, true))).toContain("role-s3cr3t");
+    expect(JSON.stringify(manifestForCaller(m, false))).not.toContain("role-s3cr3t");
+    expect(JSON.stringify(manifestForCaller(m, false))).toContain('"pgrst.jwt_secret=(hidden)"');
+    expect((manifestForCaller(m, false) as unknown as { catalog: { roleDefinitions: unknown[] } }).catalog.roleDefinitions[1]).toEqual({ name: "plain" });
     expect(JSON.stringify(manifestForCaller(m, true))).toContain("s3cr3t-value");
     const hidden = JSON.stringify(manifestForCaller(m, false));
     expect(hidden).not.toContain("s3cr3t-value");

@@ -13,7 +13,9 @@ import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { buildAppDatabase, APP_ROLE, READER_ROLE } from "./support/app-fixture";
 import { fullBackup, restore } from "./support/restore-steps";
 import { previewRestore } from "../lib/backup/preview";
-import { databaseOf } from "../lib/backup/swap";
+import { databaseOf, withDatabase } from "../lib/backup/swap";
+import { runRestore, startRestore } from "../lib/backup/restore";
+import { SYSTEM } from "../lib/audit";
 import { keysForJob } from "../lib/backup/manifest";
 import { databaseShape, dropCreatedDatabase } from "../lib/backup/missing-database";
 import { connectSession } from "../lib/backup/pg-client";
@@ -121,6 +123,26 @@ describe.each(["swap", "in-place"] as const)("a restore into a database that is 
     expect(row.warnings[0]).toBe(`The database ${db} did not exist: created in ${locale} before the restore; owned by ${APP_ROLE}, as when it was backed up`);
     const audit = await env.db.auditEvent.findFirstOrThrow({ where: { action: "restore.database_created" } });
     expect(audit.details).toMatchObject({ restoreId: row.id, database: db });
+  });
+
+  it("a target moved to a database of another name: made there, then given the backup's own state once restored (decision 194)", async () => {
+    // The archive's DATABASE entries name the database as it was archived, and are not run
+    // against another name; the manifest's record of its state is given by the target's.
+    const moved = `${db}_moved`;
+    const ctx = { ...env.ctx, targetUrl: withDatabase(env.targetUrl, moved) };
+    try {
+      const { restoreId } = await startRestore(ctx, backupId, SYSTEM, { confirm: "RESTORE" });
+      expect(await runRestore(ctx, restoreId)).toBe("SUCCEEDED");
+      const row = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
+      expect(row.warnings[0]).toContain(`its settings, comment and grants are given as the backup recorded them once it is restored (the backup was taken of a database named ${db})`);
+      expect(row.warnings.join(" ")).not.toMatch(/does not have all of the backup's owner/);
+      const after = await fingerprint(ctx.targetUrl);
+      expect(after.database).toBe(original.database);
+      expect(after).toEqual(original);
+    } finally {
+      const made = await sql<{ datname: string }>(adminUrl(), "SELECT datname FROM pg_database WHERE datname = $1 OR datname LIKE $2", [moved, `${moved}__%`]);
+      for (const { datname } of made) await sql(adminUrl(), `DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    }
   });
 });
 

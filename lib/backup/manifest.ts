@@ -202,15 +202,19 @@ export function manifestForCaller(m: Manifest, showKeyId: boolean): Manifest {
 }
 
 /**
- * The database's own settings (decision 194) by name only, for callers who may not download
- * the archive: a setting may hold the application's configuration (PostgREST keeps its JWT
- * secret in `app.settings.jwt_secret`), which is the archive's to keep, not every viewer's.
+ * The settings a manifest records — the database's own (decision 194) and its roles' (decision
+ * 171) — by name only, for callers who may not download the archive: a setting may hold the
+ * application's configuration (PostgREST keeps its JWT secret in `app.settings.jwt_secret`, or
+ * in `pgrst.jwt_secret` on its authenticator role), which is the archive's to keep, not every viewer's.
  */
 function withSettingValuesHidden(m: Manifest, showValues: boolean): Manifest {
-  const catalog = (m as { catalog?: { database?: { settings?: { role: string | null; config: string[] }[] } } }).catalog;
-  if (showValues || !catalog?.database?.settings) return m;
-  const settings = catalog.database.settings.map((s) => ({ ...s, config: s.config.map((e) => `${e.slice(0, e.indexOf("="))}=(hidden)`) }));
-  return { ...m, catalog: { ...catalog, database: { ...catalog.database, settings } } } as Manifest;
+  type Recorded = { database?: { settings?: { role: string | null; config: string[] }[] }; roleDefinitions?: { settings?: string[] }[] };
+  const catalog = (m as { catalog?: Recorded }).catalog;
+  if (showValues || !catalog) return m;
+  const hide = (entries: string[]) => entries.map((e) => `${e.slice(0, e.indexOf("="))}=(hidden)`);
+  const database = catalog.database?.settings ? { ...catalog.database, settings: catalog.database.settings.map((s) => ({ ...s, config: hide(s.config) })) } : catalog.database;
+  const roleDefinitions = catalog.roleDefinitions?.map((r) => (r.settings ? { ...r, settings: hide(r.settings) } : r));
+  return { ...m, catalog: { ...catalog, ...(database ? { database } : {}), ...(roleDefinitions ? { roleDefinitions } : {}) } } as Manifest;
 }
 
 export interface BackupKeys {

@@ -90,7 +90,8 @@ function sqlOf(e: HeadEntry, encoding: string): string | null {
  */
 export async function createMissingDatabase(
   targetUrl: string,
-  opts: { locale: DatabaseLocale | undefined; head: ArchiveHead; archivedName: string },
+  /** `stateRecorded`: the manifest holds the database's own state, which the restore gives back after (decision 194). */
+  opts: { locale: DatabaseLocale | undefined; head: ArchiveHead; archivedName: string; stateRecorded?: boolean },
 ): Promise<string[]> {
   const name = databaseOf(targetUrl);
   const entries = opts.head.entries;
@@ -122,7 +123,11 @@ export async function createMissingDatabase(
   // The comment, settings and grants name the database as it was archived: only where that
   // is the target's name, and from a session in the new database (its text is in its encoding).
   if (opts.archivedName !== name) {
-    notes.push(`its settings, comment and grants were not applied: the backup was taken of a database named ${opts.archivedName}`);
+    notes.push(
+      opts.stateRecorded
+        ? `its settings, comment and grants are given as the backup recorded them once it is restored (the backup was taken of a database named ${opts.archivedName})`
+        : `its settings, comment and grants were not applied: the backup was taken of a database named ${opts.archivedName}`,
+    );
     return notes;
   }
   const own = (e: HeadEntry) =>

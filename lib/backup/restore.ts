@@ -446,7 +446,12 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
       await phase("creating the database");
       // One chain: an error at any stage ends the read with it (readHeadOf lets the chain go).
       const head = await readHeadOf(pipelineOf(await ctx.storage.get(dbPart.key), createDecryptStream(decryptionKey), createDecompressor(dbPart.compression), () => undefined));
-      const notes = await createMissingDatabase(ctx.targetUrl, { locale: manifest.database.locale, head, archivedName: manifest.database.name });
+      const notes = await createMissingDatabase(ctx.targetUrl, {
+        locale: manifest.database.locale,
+        head,
+        archivedName: manifest.database.name,
+        stateRecorded: !targetIsApp && !!manifestCatalog(manifest)?.database,
+      });
       created = { shape: await databaseShape(ctx.targetUrl) };
       rlog.warn({ notes }, "the target's database did not exist: created");
       warnings.push(notes.join("; "));
@@ -837,7 +842,6 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
   }
 }
 
-/** Until when a database kept beside the live one stays (RESTORE_KEEP_PREVIOUS_HOURS). */
 /** What of the backup's database state could not be given back, for the restore's warnings; null when all was. */
 function databaseStateNote(given: Awaited<ReturnType<typeof giveDatabaseState>>, what: string): string | null {
   if (!given.failed.length && !given.left.length) return null;
@@ -845,6 +849,7 @@ function databaseStateNote(given: Awaited<ReturnType<typeof giveDatabaseState>>,
   return `${what} does not have all of the backup's owner, grants, comment and settings: ${[...failed, ...(given.left.length ? [`still different: ${given.left.join(", ")}`] : [])].join("; ")}`;
 }
 
+/** Until when a database kept beside the live one stays (RESTORE_KEEP_PREVIOUS_HOURS). */
 function keepUntilFromNow(ctx: BackupContext): Date {
   return new Date(Date.now() + (ctx.restoreKeepPreviousHours ?? 24) * 3600_000);
 }
