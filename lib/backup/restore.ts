@@ -442,6 +442,10 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         if (!missing) readLive();
       }
     }
+    const backupCatalog = manifestCatalog(manifest);
+    // The backup's own owner, grants, comment and settings (decision 194): not for Vaultline's
+    // own database, whose are current state like its credentials (decision 28).
+    const backupState = targetIsApp ? undefined : backupCatalog?.database;
     if (missing) {
       await phase("creating the database");
       // One chain: an error at any stage ends the read with it (readHeadOf lets the chain go).
@@ -450,7 +454,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         locale: manifest.database.locale,
         head,
         archivedName: manifest.database.name,
-        stateRecorded: !targetIsApp && !!manifestCatalog(manifest)?.database,
+        stateRecorded: !!backupState,
       });
       created = { shape: await databaseShape(ctx.targetUrl) };
       rlog.warn({ notes }, "the target's database did not exist: created");
@@ -460,7 +464,6 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     }
 
     // 2. The plan: strategy and ownership, from what the connecting role may do.
-    const backupCatalog = manifestCatalog(manifest);
     const roles = backupCatalog?.roles ?? null;
     // The probe asked with this same manifest's roles (checkStoredParts verified manifestRead).
     const cap = await capRead;
@@ -481,9 +484,6 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     }
     const keepOwners = requested === "keep";
     const keepPrivileges = keepsPrivileges(cap, otherGrantors, keepOwners);
-    // The backup's own owner, grants, comment and settings (decision 194): not for Vaultline's
-    // own database, whose are current state like its credentials (decision 28).
-    const backupState = targetIsApp ? undefined : backupCatalog?.database;
     const strategy: "swap" | "in-place" | "copy" = asCopy
       ? "copy"
       : chooseStrategy(cap, { targetIsVaultline: targetIsApp, setting: ctx.restoreStrategy ?? "auto", keepHours: ctx.restoreKeepPreviousHours ?? 24 }).strategy;
