@@ -68,6 +68,11 @@ describe("a database's own state, live against the backup's", () => {
     const [statement] = stateStatements("shop", backup, live, { owner: true, grants: true });
     expect(statement.sql).toBe(`ALTER ROLE "web" IN DATABASE "shop" SET "app.settings.jwt_secret" TO 'live-secret'`);
     expect(statement.shown).toBe(`ALTER ROLE "web" IN DATABASE "shop" SET "app.settings.jwt_secret" TO (hidden)`);
+    // A value holding " TO " shows none of itself (cut at its own " TO ", its start showed).
+    const odd: DatabaseState = { ...backup, settings: [{ role: null, config: ["app.key=abc TO s3cr3t-tail"] }] };
+    const [oddStatement] = stateStatements("shop", { ...backup, settings: [] }, odd, { owner: true, grants: true });
+    expect(oddStatement.shown).toBe(`ALTER DATABASE "shop" SET "app.key" TO (hidden)`);
+    expect(oddStatement.shown).not.toContain("abc");
   });
 
   it("a grant option differs alone: only the option is revoked or granted", () => {

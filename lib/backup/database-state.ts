@@ -124,7 +124,9 @@ export function stateStatements(database: string, now: DatabaseState, want: Data
   for (const [k, s] of wanted) {
     if (have.get(k)?.entry === s.entry) continue;
     const sql = settingStatement(database, s.role, s.entry);
-    out.push({ sql, setting: true, ...(s.name.includes(".") ? { shown: `${sql.slice(0, sql.lastIndexOf(" TO "))} TO (hidden)` } : {}) });
+    // Cut from the statement with an empty value: cut from the value's own " TO ", its start showed.
+    const bare = settingStatement(database, s.role, `${s.name}=`);
+    out.push({ sql, setting: true, ...(s.name.includes(".") ? { shown: `${bare.slice(0, bare.lastIndexOf(" TO "))} TO (hidden)` } : {}) });
   }
   return out;
 }
