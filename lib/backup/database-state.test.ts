@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { followOwner, ownerStatement, stateDifferences, stateStatements, type DatabaseState } from "./database-state";
+import { followOwner, ownerStatement, stateDifferences, stateEpilogue, stateStatements, type DatabaseState } from "./database-state";
 
 const ownerDefaults = (owner: string) => [
   { grantee: null, privilege: "CONNECT", grantable: false },
@@ -110,5 +110,45 @@ describe("a database's own state, live against the backup's", () => {
     const sql = stateStatements('Ver"käufe', backup, odd, { owner: true, grants: true }).map((s) => s.sql);
     expect(sql).toContain(`GRANT CONNECT ON DATABASE "Ver""käufe" TO "app ""ro"""`);
     expect(sql).toContain(`COMMENT ON DATABASE "Ver""käufe" IS 'café ''quoted'''`);
+  });
+});
+
+describe("the database's state given inside an in-place restore's transaction (decision 195)", () => {
+  const opts = { owner: true, grants: true };
+
+  it("nothing different: no statement at all", () => {
+    expect(stateEpilogue("shop", backup, backup, opts)).toBe("");
+  });
+
+  it("one DO block, each statement caught on its own, the text quoted once more", () => {
+    const live: DatabaseState = { ...backup, comment: "it's $$ odd", connectionLimit: 5 };
+    const sql = stateEpilogue("shop", live, backup, opts);
+    expect(sql.startsWith("DO '")).toBe(true);
+    expect(sql.endsWith("';")).toBe(true);
+    // The statements' own quotes doubled inside the DO block's string: 'the shop database' → ''''…''''.
+    expect(sql).toContain(`BEGIN EXECUTE ''COMMENT ON DATABASE "shop" IS ''''the shop database''''''; EXCEPTION WHEN OTHERS THEN NULL; END;`);
+    expect(sql).toContain(`BEGIN EXECUTE ''ALTER DATABASE "shop" CONNECTION LIMIT -1''; EXCEPTION WHEN OTHERS THEN NULL; END;`);
+    expect(sql).not.toContain("IF (SELECT");
+  });
+
+  it("another owner: the owner's statement first, then the rest by whether PostgreSQL took it", () => {
+    const live: DatabaseState = { ...backup, owner: "later", grants: [...ownerDefaults("later"), { grantee: "reader", privilege: "CONNECT", grantable: false }] };
+    const sql = stateEpilogue("shop", live, backup, opts);
+    const owner = sql.indexOf(`ALTER DATABASE "shop" OWNER TO "app"`);
+    const branch = sql.indexOf(`IF (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()) = ''app'' THEN`);
+    expect(owner).toBeGreaterThan(0);
+    expect(branch).toBeGreaterThan(owner);
+    // Taken: the old owner's privileges moved with it, nothing else differs. Refused: the
+    // backup's owner's privileges are the live owner's, so there is still nothing to grant.
+    expect(sql.slice(branch)).not.toContain("GRANT");
+    expect(sql).not.toContain("ELSE");
+  });
+
+  it("reassign: no owner statement, the grants left alone", () => {
+    const live: DatabaseState = { ...backup, owner: "vaultline", grants: ownerDefaults("vaultline"), comment: null };
+    const sql = stateEpilogue("shop", live, backup, { owner: false, grants: false });
+    expect(sql).not.toContain("OWNER TO");
+    expect(sql).not.toContain("GRANT");
+    expect(sql).toContain("COMMENT ON DATABASE");
   });
 });

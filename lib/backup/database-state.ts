@@ -171,6 +171,44 @@ export function stateDifferences(live: DatabaseState, backup: DatabaseState): st
   return out;
 }
 
+/** The state wanted of a database owned by `owner`: the backup's owner's own privileges are the owner's, whoever that is. */
+function wantedFor(owner: string, want: DatabaseState): DatabaseState {
+  return owner === want.owner ? want : { ...want, grants: followOwner(want.grants, want.owner, owner) };
+}
+
+/**
+ * The database's state given inside an in-place restore's own transaction, just before its
+ * COMMIT (decision 195): one DO block, so a worker dying after COMMIT cannot leave the
+ * backup's data under the live database's grants and settings. `now` is the live state read
+ * before the restore. Each statement runs in a block of its own whose failure is caught, as
+ * one refused statement must not roll the whole restore back; giveDatabaseState, run again
+ * after COMMIT, retries what is still different and reports PostgreSQL's reasons. The owner's
+ * statement goes first, and the rest is chosen by whether it took (as giveDatabaseState
+ * chooses by reading the owner again). Empty: nothing differs.
+ */
+export function stateEpilogue(database: string, now: DatabaseState, want: DatabaseState, opts: GiveOptions): string {
+  const attempt = (s: { sql: string }) => `BEGIN EXECUTE ${lit(s.sql)}; EXCEPTION WHEN OTHERS THEN NULL; END;`;
+  const block = (list: StateStatement[]) => list.map(attempt).join("\n");
+  const owner = ownerStatement(database, now, want, opts);
+  const kept = stateStatements(database, now, wantedFor(now.owner, want), opts);
+  let body: string;
+  if (owner) {
+    // ALTER DATABASE … OWNER moves the old owner's own privileges to the new one.
+    const moved: DatabaseState = { ...now, owner: want.owner, grants: followOwner(now.grants, now.owner, want.owner) };
+    const given = stateStatements(database, moved, want, opts);
+    body = [
+      attempt({ sql: owner }),
+      `IF (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()) = ${lit(want.owner)} THEN`,
+      block(given),
+      ...(kept.length ? ["ELSE", block(kept)] : []),
+      "END IF;",
+    ].join("\n");
+  } else if (kept.length) {
+    body = block(kept);
+  } else return "";
+  return `DO ${lit(`BEGIN\n${body}\nEND`)};`;
+}
+
 /**
  * Gives the database `session` is connected to (named `database`) the backup's state: the
  * owner first, then the rest compared again. Each statement on its own: one PostgreSQL refuses
@@ -200,7 +238,7 @@ export async function giveDatabaseState(
   // Another owner than the backup's (reassign, or PostgreSQL refused the change): the
   // backup's owner's own privileges are the owner's, whoever that is now — not handed to a
   // role that no longer owns the database.
-  const wanted = now.owner === want.owner ? want : { ...want, grants: followOwner(want.grants, want.owner, now.owner) };
+  const wanted = wantedFor(now.owner, want);
   for (const s of stateStatements(database, now, wanted, opts)) await run(s);
   const after = await readDatabaseState(c);
   const compared: DatabaseState = { ...wanted, owner: opts.owner ? want.owner : after.owner, grants: opts.grants ? wanted.grants : after.grants };

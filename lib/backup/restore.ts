@@ -49,7 +49,7 @@ import { ExtensionVersionPinner, extensionVersionNote, versionPins, type Extensi
 import { handBackSubscriptionSlots, registerSubscribedTables, subscriptionNotes } from "./subscriptions";
 import { catalogBesideRecord, diffCatalogs, manifestCatalog, type CatalogSnapshot } from "./catalog-snapshot";
 import { chooseStrategy, copyProblems, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, roleNeeds, keepsPrivileges, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, lockTableHint, preparedProblem, standbyProblem, type Ownership, type TargetCapabilities } from "./restore-plan";
-import { giveDatabaseState } from "./database-state";
+import { giveDatabaseState, readDatabaseState, stateEpilogue } from "./database-state";
 import { withClient } from "./pg-client";
 import { allowConnections, carryDatabaseSettings, copyName, createFreshDatabase, databaseOf, databasesExist, detachSubscriptions, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
 import { canUndo } from "./restores-catalog";
@@ -670,7 +670,16 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
           targetUrl: ctx.targetUrl,
           // Computed now, not at preview time: whatever was made since goes too.
           prologue: await inPlacePrologue(ctx.targetUrl, excluded, targetIsApp ? { schema, tables: CREDENTIAL_TABLES } : undefined),
-          epilogue: [targetIsApp ? keptCredentialsEpilogue(schema) : null, keepOwners ? multirangeOwnersSql(backupCatalog) : null].filter(Boolean).join("\n") || undefined,
+          epilogue:
+            [
+              targetIsApp ? keptCredentialsEpilogue(schema) : null,
+              keepOwners ? multirangeOwnersSql(backupCatalog) : null,
+              // The database's own state, in the same transaction (decision 195); from the live
+              // state read now. Unread, the pass after COMMIT below gives it alone.
+              backupState ? await withClient(ctx.targetUrl, (c) => readDatabaseState(c), "vaultline-restore").then((now) => stateEpilogue(databaseOf(ctx.targetUrl), now, backupState, { owner: keepOwners, grants: keepPrivileges }), () => null) : null,
+            ]
+              .filter(Boolean)
+              .join("\n") || undefined,
           keepOwners,
           keepPrivileges,
           noTablespaces: first.defaultTablespace,
@@ -685,8 +694,9 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         await stopWatch();
       }
       stage = "replaced";
-      // The database's own state is no part of pg_restore's script: given back after COMMIT,
-      // each statement on its own (decision 194).
+      // The database's own state is no part of pg_restore's script. The epilogue gave it inside
+      // the transaction; this pass gives what changed since it was read or was refused there,
+      // each statement on its own, and says what PostgreSQL refused (decisions 194, 195).
       if (backupState) {
         await afterReplace("Giving the database the backup's owner, grants, comment and settings", async () => {
           const given = await withClient(ctx.targetUrl, (c) => giveDatabaseState(c, databaseOf(ctx.targetUrl), backupState, { owner: keepOwners, grants: keepPrivileges }), "vaultline-restore");
