@@ -59,8 +59,11 @@ test.describe.serial("restore modal", () => {
     let keepsGrants = false;
     await page.route(`**/api/backups/${source}/restore-preview`, async (route) => {
       const res = await route.fetch();
-      const body = (await res.json()) as { plan: { ownership: Record<string, unknown> } };
+      const body = (await res.json()) as { plan: { ownership: Record<string, unknown> }; differences: Record<string, unknown> };
       body.plan.ownership = { canKeep: false, problems: [problem], roles: ["vaultline", "vl_passer"], reassignKeepsGrants: keepsGrants };
+      // The database's own lines, kept and given away (decision 196): given away, it keeps its owner.
+      body.differences.database = ["Owner: vl_later → vl_app", "Setting statement_timeout: 5s → 42s"];
+      body.differences.databaseReassigned = ["Setting statement_timeout: 5s → 42s"];
       await route.fulfill({ response: res, json: body });
     });
     await page.goto(`/backups/${source}`);
@@ -72,8 +75,15 @@ test.describe.serial("restore modal", () => {
     await dialog.getByLabel("Type RESTORE to replace default").fill("RESTORE");
     const button = dialog.getByRole("button", { name: "Restore database" });
     await expect(button).toBeDisabled();
+    const preview = dialog.getByTestId("restore-preview");
+    await expect(preview.getByRole("listitem").filter({ hasText: "Owner: vl_later → vl_app" })).toBeVisible();
+    await expect(preview.getByTestId("restore-reassign-note")).toHaveCount(0);
     await giveAway.check();
     await expect(button).toBeEnabled();
+    // Given away, the owner line goes: the restore does not make it; the note says what stays.
+    await expect(preview.getByRole("listitem").filter({ hasText: "Owner: vl_later → vl_app" })).toHaveCount(0);
+    await expect(preview.getByRole("listitem").filter({ hasText: "Setting statement_timeout: 5s → 42s" })).toBeVisible();
+    await expect(preview.getByTestId("restore-reassign-note")).toContainText("the database keeps its owner and its grants.");
     await screenshot(page, "restore-modal-reassign");
     await page.keyboard.press("Escape");
     // Where every grantee exists and no grant was passed on, giving the objects away keeps the grants: not said.

@@ -9,6 +9,7 @@ import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { fullBackup, restore } from "./support/restore-steps";
 import { buildAppDatabase, READER_ROLE } from "./support/app-fixture";
 import { stopBosses } from "../lib/queue";
+import { previewRestore } from "../lib/backup/preview";
 import { databaseOf } from "../lib/backup/swap";
 
 const passAfterCommit = vi.hoisted(() => ({ calls: 0 }));
@@ -61,6 +62,12 @@ describe("the database's own state, given by the in-place restore's own transact
        ALTER DATABASE "${db}" CONNECTION LIMIT 50;`,
     );
     expect((await fingerprint(env.targetUrl)).database).not.toBe(original.database);
+    // The preview's lines; given away (ownership "reassign"), the database would keep its owner (decision 196).
+    const { differences } = await previewRestore(env.ctx, backupId);
+    expect(differences.database).toContain(`Owner: ${LATER} → vl_app`);
+    expect(differences.database).toContain("Setting statement_timeout: 5s → 42s");
+    // The rest as kept: the backup's owner's own privileges would be the live owner's.
+    expect(differences.databaseReassigned).toEqual(differences.database!.filter((l) => !l.startsWith("Owner: ")));
 
     const { status, row } = await restore(env, backupId);
     expect(row.failureReason).toBeNull();

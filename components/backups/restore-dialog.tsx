@@ -219,11 +219,13 @@ function FilesDiskLine({ disk }: { disk: FilesDiskPlan }) {
   );
 }
 
-function PreviewBody({ preview, asCopy }: { preview: RestorePreview; asCopy: boolean }) {
+function PreviewBody({ preview, asCopy, reassign }: { preview: RestorePreview; asCopy: boolean; reassign: boolean }) {
   // A copy changes nothing live: it is warned of what concerns the copy only (decision 169).
   const warnings = (asCopy ? preview.copyWarnings : preview.warnings) ?? [];
   const d = preview.differences;
-  const lists = [d.tables.added, d.tables.dropped, d.columns.added, d.columns.dropped, d.columns.changed, d.migrations.reverted, d.migrations.reapplied, d.database ?? []];
+  // Given to Vaultline's role, the database keeps its owner (and its grants, unless kept): the lines for that (decision 196).
+  const database = (reassign ? (d.databaseReassigned ?? d.database) : d.database) ?? [];
+  const lists = [d.tables.added, d.tables.dropped, d.columns.added, d.columns.dropped, d.columns.changed, d.migrations.reverted, d.migrations.reapplied, database];
   const none = lists.every((l) => !l?.length);
   const rows = Object.entries(preview.rowEstimates ?? {}).sort(([a], [b]) => a.localeCompare(b));
   return (
@@ -259,6 +261,12 @@ function PreviewBody({ preview, asCopy }: { preview: RestorePreview; asCopy: boo
       )}
       {preview.plan && <PlanBox plan={preview.plan} asCopy={asCopy} />}
       <h3 className="text-sm font-semibold text-slate-900">{asCopy ? "How the copy differs from the live database" : "What the restore changes in the live database"}</h3>
+      {reassign && (
+        <p className="text-sm text-slate-600" data-testid="restore-reassign-note">
+          Owners given to Vaultline&apos;s role (chosen): every restored object will be owned by it, so the owner changes listed below are not made, and
+          the database keeps its owner{preview.plan?.ownership.reassignKeepsGrants === false ? " and its grants" : ""}.
+        </p>
+      )}
       {preview.objects && <ObjectGroups objects={preview.objects} />}
       {none ? (
         <p className="text-sm text-slate-600">No schema or migration differences: the tables, columns, migrations and the database&apos;s own settings and grants match the backup.</p>
@@ -271,7 +279,7 @@ function PreviewBody({ preview, asCopy }: { preview: RestorePreview; asCopy: boo
           <ChangeList title="Columns whose type changes" items={d.columns.changed} tone="change" />
           <ChangeList title="Migrations reverted" items={d.migrations.reverted} tone="revert" />
           <ChangeList title="Migrations reapplied" items={d.migrations.reapplied} tone="add" />
-          <ChangeList title="The database's owner, grants, comment and settings" items={d.database ?? []} tone="change" />
+          <ChangeList title="The database's owner, grants, comment and settings" items={database} tone="change" />
         </div>
       )}
       {rows.length > 0 && (
@@ -635,7 +643,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
               </Button>
             </div>
           ) : (
-            <PreviewBody preview={preview.data} asCopy={asCopy} />
+            <PreviewBody preview={preview.data} asCopy={asCopy} reassign={reassignChosen} />
           )}
         </div>
       )}

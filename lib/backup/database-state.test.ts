@@ -152,3 +152,33 @@ describe("the database's state given inside an in-place restore's transaction (d
     expect(sql).toContain("COMMENT ON DATABASE");
   });
 });
+
+describe("the preview's lines for a restore that gives the objects away (decision 196)", () => {
+  const live: DatabaseState = {
+    ...backup,
+    owner: "later",
+    grants: [...ownerDefaults("later"), { grantee: "intruder", privilege: "CONNECT", grantable: false }],
+    settings: [{ role: null, config: ["statement_timeout=5s", "search_path=shop, public"] }, { role: "reader", config: ["work_mem=8MB"] }],
+  };
+
+  it("kept: the owner, the grants and the settings", () => {
+    expect(stateDifferences(live, backup)).toEqual([
+      "Owner: later → app",
+      "CONNECT for intruder: revoked (not in the backup)",
+      "CONNECT for reader: granted (as in the backup)",
+      "Setting statement_timeout: 5s → 42s",
+    ]);
+  });
+
+  it("given away with the grants: no owner line, the backup's owner's own privileges are the live owner's", () => {
+    expect(stateDifferences(live, backup, { owner: false, grants: true })).toEqual([
+      "CONNECT for intruder: revoked (not in the backup)",
+      "CONNECT for reader: granted (as in the backup)",
+      "Setting statement_timeout: 5s → 42s",
+    ]);
+  });
+
+  it("given away without the grants: the settings alone", () => {
+    expect(stateDifferences(live, backup, { owner: false, grants: false })).toEqual(["Setting statement_timeout: 5s → 42s"]);
+  });
+});

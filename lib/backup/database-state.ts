@@ -133,9 +133,16 @@ export function stateStatements(database: string, now: DatabaseState, want: Data
 
 /**
  * What differs between the live database's own state and the backup's, one line each, in the
- * preview's words (what the restore makes of it). Empty: nothing.
+ * preview's words (what the restore makes of it). Empty: nothing. `opts`: what the restore
+ * gives — with ownership "reassign" the owner stays the live one's, and the grants too unless
+ * the restore keeps them (then the backup's owner's own are the live owner's).
  */
-export function stateDifferences(live: DatabaseState, backup: DatabaseState): string[] {
+export function stateDifferences(live: DatabaseState, given: DatabaseState, opts: GiveOptions = { owner: true, grants: true }): string[] {
+  const backup: DatabaseState = {
+    ...given,
+    owner: opts.owner ? given.owner : live.owner,
+    grants: opts.grants ? (opts.owner ? given.grants : wantedFor(live.owner, given).grants) : live.grants,
+  };
   const out: string[] = [];
   if (live.owner !== backup.owner) out.push(`Owner: ${live.owner} → ${backup.owner}`);
   if (live.connectionLimit !== backup.connectionLimit) out.push(`Connection limit: ${limitWords(live.connectionLimit)} → ${limitWords(backup.connectionLimit)}`);

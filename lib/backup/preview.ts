@@ -308,18 +308,20 @@ export async function buildPreview(
   const backupSchema = (manifest as { schema?: SchemaSnapshot } | null)?.schema ?? live;
   const backupRows = manifest?.tableRowEstimates ?? {};
   const names = new Set([...Object.keys(liveRows), ...Object.keys(backupRows)]);
+  const ownership = ownershipPlan(cap, roles, roleNeeds(backupCatalog).otherGrantors);
   const base: Omit<RestorePreview, "warnings" | "copyWarnings"> = {
     ...backupSide(ctx, job, verify),
     differences: {
       ...diffSchemas(live, backupSchema),
       migrations: diffMigrations(liveMigrations, manifest?.prismaMigrations ?? null),
       database: liveState && backupState ? stateDifferences(liveState, backupState) : null,
+      databaseReassigned: liveState && backupState ? stateDifferences(liveState, backupState, { owner: false, grants: ownership.reassignKeepsGrants }) : null,
     },
     objects: liveCatalog ? diffCatalogs(liveCatalog.live, liveCatalog.recorded) : null,
     plan: {
       strategy: strategy.strategy,
       strategyReason: strategy.reason,
-      ownership: ownershipPlan(cap, roles, roleNeeds(backupCatalog).otherGrantors),
+      ownership,
       tempSpace,
       serverDisk,
       filesDisk,

@@ -202,6 +202,14 @@ export const restorePreviewSchema = z
           description:
             "The database's own owner, connection limit, grants, comment and settings, live against the backup's, one line each; the restore gives the backup's back (decision 194). Null for Vaultline's own database and backups that did not record them.",
         }),
+      databaseReassigned: z
+        .array(z.string())
+        .nullable()
+        .optional()
+        .meta({
+          description:
+            "The same lines for a restore with ownership \"reassign\": the database keeps its owner, and its grants unless plan.ownership.reassignKeepsGrants (decision 196). Null where `database` is.",
+        }),
     }),
     objects: z.record(z.string(), objectDifferenceSchema).nullable(),
     plan: z

@@ -81,6 +81,11 @@ export interface RestorePreview {
      * (decision 194); null for Vaultline's own database and backups that did not record them; absent in restores recorded before.
      */
     database?: string[] | null;
+    /**
+     * The same lines for a restore with ownership "reassign": the database keeps its owner, and its grants
+     * unless `plan.ownership.reassignKeepsGrants` (decision 196). Absent in restores recorded before.
+     */
+    databaseReassigned?: string[] | null;
   };
   /** Every object kind; null for a backup made before objects were recorded. */
   objects: Record<string, ObjectDifference> | null;
