@@ -11,6 +11,10 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { cliEnv, makeEnv, PASSPHRASE, createDatabase, dropDatabase, type TestEnv } from "./support/vitest-env";
 import { dbState } from "./support/db-state";
+import { sql } from "./support/pg";
+import { databaseOf } from "../lib/backup/swap";
+import { withClient } from "../lib/backup/pg-client";
+import { readDatabaseState } from "../lib/backup/database-state";
 import { runBackup } from "../lib/backup/run-backup";
 import { reencryptBackups } from "../lib/backup/reencrypt";
 import { backupKeys } from "../lib/backup/manifest";
@@ -64,6 +68,19 @@ describe("docs/recovery.md", { timeout: 240_000 }, () => {
   });
 
   it("restores a backup with the CLI download and the documented commands only", async () => {
+    // The database's own state, which pg_restore writes only with --create (step 3b): a
+    // grant, a comment that would trip format() and quoting, a list setting, a role's setting.
+    const db = databaseOf(env.targetUrl);
+    await sql(env.targetUrl, `DO $$ BEGIN CREATE ROLE vl_doc_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
+    await sql(
+      env.targetUrl,
+      `GRANT CONNECT ON DATABASE "${db}" TO vl_doc_reader;
+       REVOKE TEMPORARY ON DATABASE "${db}" FROM PUBLIC;
+       COMMENT ON DATABASE "${db}" IS '100%I ''quoted'' $vl$ \\ done';
+       ALTER DATABASE "${db}" SET search_path = public, "$user";
+       ALTER DATABASE "${db}" SET statement_timeout = '42s';
+       ALTER ROLE vl_doc_reader IN DATABASE "${db}" SET work_mem = '8MB';`,
+    );
     const job = await env.db.backupJob.create({ data: { kind: "FULL", trigger: "MANUAL", metadata: { includeFiles: true, phases: [] } } });
     expect((await runBackup(env.ctx, job.id)).status).toBe("SUCCEEDED");
 
@@ -106,6 +123,11 @@ describe("docs/recovery.md", { timeout: 240_000 }, () => {
       await run("gpgconf", ["--kill", "gpg-agent"], { env: { ...process.env, GNUPGHOME: gnupg } }).catch(() => {});
       await rm(gnupg, { recursive: true, force: true });
       expect(await dbState(target)).toEqual(await dbState(env.targetUrl));
+      const original = await withClient(env.targetUrl, readDatabaseState);
+      expect(original.comment).toBe("100%I 'quoted' $vl$ \\ done");
+      expect(original.settings.length).toBe(2);
+      // Owner, grants, comment and settings: the recovered database's equal the backed-up one's.
+      expect(await withClient(target, readDatabaseState)).toEqual(original);
       expect(await readFile(path.join(out, "files", "photo.jpg"), "utf8")).toBe("jpeg-bytes");
     } finally {
       await dropDatabase(target);
