@@ -116,6 +116,38 @@ test.describe.serial("restore modal", () => {
     await screenshot(page, "restore-modal-database-state");
   });
 
+  test("a tablespace the server lacks: the restore waits for the choice to use the database's own, and its page says so (decision 173)", async ({ page }) => {
+    test.setTimeout(240_000);
+    const source = await takeBackup(page, { note: "e2e tablespace source" });
+    // The preview a server without the backup's tablespace gets (tests/restore-tablespace.integration.test.ts).
+    await page.route(`**/api/backups/${source}/restore-preview`, async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { missingTablespaces?: string[] };
+      expect(body.missingTablespaces ?? []).toEqual([]);
+      body.missingTablespaces = ["e2e_fast_ssd"];
+      await route.fulfill({ response: res, json: body });
+    });
+    await page.goto(`/backups/${source}`);
+    await page.getByRole("button", { name: "Restore", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: `Restore from backup ${source.slice(0, 8)}` });
+    await expect(dialog.getByTestId("restore-preview")).toBeVisible({ timeout: 30_000 });
+    const ownSpace = dialog.getByRole("checkbox", { name: /Place every object in the database's own tablespace: this server has no e2e_fast_ssd/ });
+    await dialog.getByLabel("Type RESTORE to replace default").fill("RESTORE");
+    const button = dialog.getByRole("button", { name: "Restore database" });
+    await expect(button).toBeDisabled();
+    await ownSpace.check();
+    await expect(button).toBeEnabled();
+    await screenshot(page, "restore-modal-tablespace");
+    const sent = page.waitForRequest((r) => r.method() === "POST" && r.url().endsWith(`/api/backups/${source}/restore`));
+    await button.click();
+    expect((await sent).postDataJSON()).toMatchObject({ confirm: "RESTORE", tablespaces: "default" });
+    const progress = dialog.getByTestId("restore-progress");
+    await expect(progress).toHaveAttribute("data-status", "SUCCEEDED", { timeout: 180_000 });
+    await page.goto("/restores");
+    await page.getByRole("list", { name: "Restore history" }).getByRole("listitem").first().getByRole("link").first().click();
+    await expect(page.getByText("Every object in the database's own (chosen: the server lacked the backup's)")).toBeVisible();
+  });
+
   test("a real restore: preview, progress, then the safety backup's link", async ({ page }) => {
     test.setTimeout(240_000);
     const source = await takeBackup(page, { note: "e2e restore source" });
