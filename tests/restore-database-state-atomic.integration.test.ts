@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { makeEnv, adminUrl, sql, type TestEnv } from "./support/vitest-env";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { fullBackup, restore } from "./support/restore-steps";
-import { buildAppDatabase, READER_ROLE } from "./support/app-fixture";
+import { buildAppDatabase, READER_ROLE, createRoleOnce } from "./support/app-fixture";
 import { stopBosses } from "../lib/queue";
 import { previewRestore } from "../lib/backup/preview";
 import { databaseOf } from "../lib/backup/swap";
@@ -36,9 +36,7 @@ describe("the database's own state, given by the in-place restore's own transact
   let db: string;
 
   beforeAll(async () => {
-    await sql(adminUrl(), `CREATE ROLE ${LATER} NOLOGIN`).catch((e: Error & { code?: string }) => {
-      if (e.code !== "42710" && e.code !== "23505") throw e;
-    });
+    await createRoleOnce(exec, adminUrl(), `CREATE ROLE ${LATER} NOLOGIN`);
     env = await makeEnv({ seed: false, overrides: { restoreStrategy: "in-place" } });
     await buildAppDatabase(exec, adminUrl(), env.targetUrl);
     db = databaseOf(env.targetUrl);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeEnv, adminUrl, sql, type TestEnv } from "./support/vitest-env";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { fullBackup, restore } from "./support/restore-steps";
-import { buildAppDatabase, READER_ROLE } from "./support/app-fixture";
+import { buildAppDatabase, READER_ROLE, createRoleOnce } from "./support/app-fixture";
 import { previewRestore } from "../lib/backup/preview";
 import { dropKeptDatabase, runRestore, startCopyRestore } from "../lib/backup/restore";
 import { SYSTEM } from "../lib/audit";
@@ -52,9 +52,7 @@ describe.each(["in-place", "swap"] as const)("the database's own state after a r
   let db: string;
 
   beforeAll(async () => {
-    await sql(adminUrl(), `CREATE ROLE ${LATER} NOLOGIN`).catch((e: Error & { code?: string }) => {
-      if (e.code !== "42710" && e.code !== "23505") throw e;
-    });
+    await createRoleOnce(exec, adminUrl(), `CREATE ROLE ${LATER} NOLOGIN`);
     env = await makeEnv({ seed: false, overrides: { restoreStrategy: strategy, restoreJobs: 2 } });
     await buildAppDatabase(exec, adminUrl(), env.targetUrl);
     db = databaseOf(env.targetUrl);

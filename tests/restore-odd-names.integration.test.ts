@@ -10,6 +10,7 @@
 // Backed up, damaged, restored on both strategies, judged by the catalogue-and-data
 // fingerprint taken right after the backup.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRoleOnce } from "./support/app-fixture";
 import { makeEnv, adminUrl, urlFor, sql, type TestEnv } from "./support/vitest-env";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { fullBackup, restore } from "./support/restore-steps";
@@ -26,11 +27,7 @@ const READER = `Reader"x`;
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const LO_OID = 777001;
 
-async function ensureRole(stmt: string) {
-  await sql(adminUrl(), stmt).catch((e: Error & { code?: string }) => {
-    if (e.code !== "42710" && e.code !== "23505" && !/already exists/.test(e.message)) throw e;
-  });
-}
+const ensureRole = (stmt: string) => createRoleOnce(sql, adminUrl(), stmt);
 
 function fixtureSql(db: string): string {
   return `

@@ -6,6 +6,7 @@
 // the role may not set makes the restore run in place, and the preview says which and the
 // GRANT that would allow the swap; granted, the swap runs and carries it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRoleOnce } from "./support/app-fixture";
 import { makeEnv, adminUrl, sql, type TestEnv } from "./support/vitest-env";
 import { fullBackup, restore } from "./support/restore-steps";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
@@ -48,11 +49,7 @@ describe("the database's own settings and a restore through its owner, not a sup
   let db: string;
 
   beforeAll(async () => {
-    for (const stmt of [`CREATE ROLE ${OWNER} LOGIN CREATEDB PASSWORD 'settings-owner-pw-1'`, `CREATE ROLE ${OTHER} NOLOGIN`]) {
-      await sql(adminUrl(), stmt).catch((e: Error & { code?: string }) => {
-        if (e.code !== "42710" && e.code !== "23505") throw e;
-      });
-    }
+    for (const stmt of [`CREATE ROLE ${OWNER} LOGIN CREATEDB PASSWORD 'settings-owner-pw-1'`, `CREATE ROLE ${OTHER} NOLOGIN`]) await createRoleOnce(sql, adminUrl(), stmt);
     await sql(adminUrl(), `REVOKE SET ON PARAMETER log_min_duration_statement FROM ${OWNER}`);
     env = await makeEnv({ seed: false, overrides: { restoreJobs: 2 } });
     db = databaseOf(env.targetUrl);

@@ -5,6 +5,7 @@
 // the preview, which plans in place. Needs the server on this machine and root (to give the
 // tablespace's directory to the server's user); skipped otherwise.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRoleOnce } from "./support/app-fixture";
 import { makeEnv, adminUrl, sql, type TestEnv } from "./support/vitest-env";
 import { makeTablespace, type TestTablespace } from "./support/tablespace";
 import { fullBackup, restore } from "./support/restore-steps";
@@ -37,9 +38,7 @@ describe.skipIf(!isRoot)("a database in a tablespace of its own", () => {
 
   beforeAll(async () => {
     space = await makeTablespace(adminUrl(), TABLESPACE);
-    await sql(adminUrl(), `CREATE ROLE ${OWNER} LOGIN CREATEDB PASSWORD 'tablespace-owner-pw-1'`).catch((e: Error & { code?: string }) => {
-      if (e.code !== "42710" && e.code !== "23505") throw e;
-    });
+    await createRoleOnce(sql, adminUrl(), `CREATE ROLE ${OWNER} LOGIN CREATEDB PASSWORD 'tablespace-owner-pw-1'`);
     env = await makeEnv({ seed: false, overrides: { restoreStrategy: "swap", restoreJobs: 2 } });
     db = databaseOf(env.targetUrl);
     await sql(adminUrl(), `ALTER DATABASE "${db}" SET TABLESPACE ${TABLESPACE}`);

@@ -11,16 +11,18 @@ export const APP_ROLE = "vl_app";
 export const READER_ROLE = "vl_reader";
 export const APP_PASSWORD = "app-role-password-1";
 
+/**
+ * Runs a CREATE ROLE, a role already there being no error. CREATE ROLE has no IF NOT EXISTS,
+ * and test files run in parallel on one server: two may make the same role at once (23505).
+ */
+export async function createRoleOnce(exec: Exec, adminUrl: string, stmt: string): Promise<void> {
+  await exec(adminUrl, stmt).catch((e: Error & { code?: string }) => {
+    if (e.code !== "42710" && e.code !== "23505" && !/already exists/.test(e.message)) throw e;
+  });
+}
+
 export async function ensureRoles(exec: Exec, adminUrl: string): Promise<void> {
-  // CREATE ROLE has no IF NOT EXISTS; test files run in parallel, so tolerate the race.
-  for (const stmt of [
-    `CREATE ROLE ${APP_ROLE} LOGIN PASSWORD '${APP_PASSWORD}'`,
-    `CREATE ROLE ${READER_ROLE} NOLOGIN`,
-  ]) {
-    await exec(adminUrl, stmt).catch((e: Error & { code?: string }) => {
-      if (e.code !== "42710" && e.code !== "23505" && !/already exists/.test(e.message)) throw e;
-    });
-  }
+  for (const stmt of [`CREATE ROLE ${APP_ROLE} LOGIN PASSWORD '${APP_PASSWORD}'`, `CREATE ROLE ${READER_ROLE} NOLOGIN`]) await createRoleOnce(exec, adminUrl, stmt);
 }
 
 /** Run as the superuser on an empty database: the extensions and what the app role may not do. */
