@@ -24,8 +24,20 @@ export function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(text: strin
   return sqlAt<T>(dbUrl(), text, params);
 }
 
+/**
+ * A full-page picture of the page as the test left it. Bounded and tried once more: in a CI
+ * run (2026-12-06, Debian's Chromium 150) one capture hung after "fonts loaded" until the
+ * test's own timeout, on a page that had rendered; the same test passed alone and in its
+ * file. A second failure still fails the test.
+ */
 export async function screenshot(page: Page, name: string) {
-  await page.screenshot({ path: `test-results/screenshots/${name}.png`, fullPage: true });
+  const path = `test-results/screenshots/${name}.png`;
+  try {
+    await page.screenshot({ path, fullPage: true, timeout: 15_000 });
+  } catch (e) {
+    if (!(e instanceof Error) || !/Timeout/i.test(e.message)) throw e;
+    await page.screenshot({ path, fullPage: true, timeout: 15_000, animations: "disabled" });
+  }
 }
 
 /** A FULL backup through the API (POST /api/backups), waited for until it SUCCEEDED; its id. */

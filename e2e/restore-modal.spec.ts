@@ -64,6 +64,10 @@ test.describe.serial("restore modal", () => {
       // The database's own lines, kept and given away (decision 196): given away, it keeps its owner.
       body.differences.database = ["Owner: vl_later → vl_app", "Setting statement_timeout: 5s → 42s"];
       body.differences.databaseReassigned = ["Setting statement_timeout: 5s → 42s"];
+      // And a table whose owner the backup would change: given away, it becomes Vaultline's role's.
+      (body as unknown as { objects: Record<string, unknown> }).objects = {
+        tables: { added: [], dropped: [], changed: [], ownerChanged: ["public.e2e_owned (vl_later → vl_app)"] },
+      };
       await route.fulfill({ response: res, json: body });
     });
     await page.goto(`/backups/${source}`);
@@ -77,13 +81,16 @@ test.describe.serial("restore modal", () => {
     await expect(button).toBeDisabled();
     const preview = dialog.getByTestId("restore-preview");
     await expect(preview.getByRole("listitem").filter({ hasText: "Owner: vl_later → vl_app" })).toBeVisible();
+    await expect(preview.getByTestId("restore-objects")).toContainText("Tables 1 owner");
     await expect(preview.getByTestId("restore-reassign-note")).toHaveCount(0);
     await giveAway.check();
     await expect(button).toBeEnabled();
     // Given away, the owner line goes: the restore does not make it; the note says what stays.
     await expect(preview.getByRole("listitem").filter({ hasText: "Owner: vl_later → vl_app" })).toHaveCount(0);
     await expect(preview.getByRole("listitem").filter({ hasText: "Setting statement_timeout: 5s → 42s" })).toBeVisible();
-    await expect(preview.getByTestId("restore-reassign-note")).toContainText("the database keeps its owner and its grants.");
+    await expect(preview.getByTestId("restore-reassign-note")).toContainText("the backup's owners are not listed below, and the database keeps its owner and its grants.");
+    await expect(preview.getByTestId("restore-objects")).toHaveCount(0);
+    await expect(preview).toContainText("Every object and grant matches the backup.");
     await screenshot(page, "restore-modal-reassign");
     await page.keyboard.press("Escape");
     // Where every grantee exists and no grant was passed on, giving the objects away keeps the grants: not said.

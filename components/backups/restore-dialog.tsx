@@ -62,10 +62,14 @@ const KIND_LABELS: Record<string, string> = {
   largeObjects: "Large objects",
 };
 
-/** Every object kind with a difference, each with what comes back, goes, changes or changes owner. */
-function ObjectGroups({ objects }: { objects: NonNullable<RestorePreview["objects"]> }) {
+/**
+ * Every object kind with a difference, each with what comes back, goes, changes or changes owner.
+ * Given away (`reassign`), every object is Vaultline's role's: the backup's owners are not listed (decision 196).
+ */
+function ObjectGroups({ objects: all, reassign }: { objects: NonNullable<RestorePreview["objects"]>; reassign: boolean }) {
+  const objects = reassign ? Object.fromEntries(Object.entries(all).map(([k, o]) => [k, { ...o, ownerChanged: [] }])) : all;
   const kinds = Object.entries(objects).filter(([, o]) => o.added.length + o.dropped.length + o.changed.length + o.ownerChanged.length > 0);
-  if (!kinds.length) return <p className="text-sm text-slate-600">Every object, owner and grant matches the backup.</p>;
+  if (!kinds.length) return <p className="text-sm text-slate-600">{reassign ? "Every object and grant matches the backup." : "Every object, owner and grant matches the backup."}</p>;
   return (
     <div className="flex flex-col gap-2" data-testid="restore-objects">
       {kinds.map(([kind, o]) => (
@@ -263,11 +267,11 @@ function PreviewBody({ preview, asCopy, reassign }: { preview: RestorePreview; a
       <h3 className="text-sm font-semibold text-slate-900">{asCopy ? "How the copy differs from the live database" : "What the restore changes in the live database"}</h3>
       {reassign && (
         <p className="text-sm text-slate-600" data-testid="restore-reassign-note">
-          Owners given to Vaultline&apos;s role (chosen): every restored object will be owned by it, so the owner changes listed below are not made, and
+          Owners given to Vaultline&apos;s role (chosen): every restored object will be owned by it, so the backup&apos;s owners are not listed below, and
           the database keeps its owner{preview.plan?.ownership.reassignKeepsGrants === false ? " and its grants" : ""}.
         </p>
       )}
-      {preview.objects && <ObjectGroups objects={preview.objects} />}
+      {preview.objects && <ObjectGroups objects={preview.objects} reassign={reassign} />}
       {none ? (
         <p className="text-sm text-slate-600">No schema or migration differences: the tables, columns, migrations and the database&apos;s own settings and grants match the backup.</p>
       ) : (
