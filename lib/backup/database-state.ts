@@ -138,11 +138,8 @@ export function stateStatements(database: string, now: DatabaseState, want: Data
  * the restore keeps them (then the backup's owner's own are the live owner's).
  */
 export function stateDifferences(live: DatabaseState, given: DatabaseState, opts: GiveOptions = { owner: true, grants: true }): string[] {
-  const backup: DatabaseState = {
-    ...given,
-    owner: opts.owner ? given.owner : live.owner,
-    grants: opts.grants ? (opts.owner ? given.grants : wantedFor(live.owner, given).grants) : live.grants,
-  };
+  const owner = opts.owner ? given.owner : live.owner;
+  const backup: DatabaseState = { ...given, owner, grants: opts.grants ? wantedFor(owner, given).grants : live.grants };
   const out: string[] = [];
   if (live.owner !== backup.owner) out.push(`Owner: ${live.owner} → ${backup.owner}`);
   if (live.connectionLimit !== backup.connectionLimit) out.push(`Connection limit: ${limitWords(live.connectionLimit)} → ${limitWords(backup.connectionLimit)}`);

@@ -659,6 +659,14 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
       if (targetIsApp) await flushAuditMirror(ctx);
       const schema = prismaSchema(ctx.appDatabaseUrl);
       guardDisk(preview.plan?.serverDisk);
+      // The database's own state, given in the restore's transaction (decision 195), from the
+      // live state read now. Unread, the pass after COMMIT below gives it alone.
+      const stateSql = backupState
+        ? await withClient(ctx.targetUrl, readDatabaseState, "vaultline-restore").then(
+            (now) => stateEpilogue(databaseOf(ctx.targetUrl), now, backupState, { owner: keepOwners, grants: keepPrivileges }),
+            () => null,
+          )
+        : null;
       startWatch(ctx.targetUrl);
       try {
         await applyArchive({
@@ -670,16 +678,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
           targetUrl: ctx.targetUrl,
           // Computed now, not at preview time: whatever was made since goes too.
           prologue: await inPlacePrologue(ctx.targetUrl, excluded, targetIsApp ? { schema, tables: CREDENTIAL_TABLES } : undefined),
-          epilogue:
-            [
-              targetIsApp ? keptCredentialsEpilogue(schema) : null,
-              keepOwners ? multirangeOwnersSql(backupCatalog) : null,
-              // The database's own state, in the same transaction (decision 195); from the live
-              // state read now. Unread, the pass after COMMIT below gives it alone.
-              backupState ? await withClient(ctx.targetUrl, (c) => readDatabaseState(c), "vaultline-restore").then((now) => stateEpilogue(databaseOf(ctx.targetUrl), now, backupState, { owner: keepOwners, grants: keepPrivileges }), () => null) : null,
-            ]
-              .filter(Boolean)
-              .join("\n") || undefined,
+          epilogue: [targetIsApp ? keptCredentialsEpilogue(schema) : null, keepOwners ? multirangeOwnersSql(backupCatalog) : null, stateSql].filter(Boolean).join("\n") || undefined,
           keepOwners,
           keepPrivileges,
           noTablespaces: first.defaultTablespace,
