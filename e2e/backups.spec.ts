@@ -358,10 +358,33 @@ test.describe.serial("a real backup from the dialog", () => {
 });
 
 test("the trend charts draw the last 30 and 90 days", async ({ page }) => {
-  await page.goto("/backups");
-  const trends = page.getByRole("region", { name: "Trends" });
-  await expect(trends.getByText("Size", { exact: true })).toBeVisible();
-  await trends.getByRole("button", { name: "90 days" }).click();
-  await expect(trends.getByRole("button", { name: "90 days" })).toHaveAttribute("aria-pressed", "true");
-  await screenshot(page, "backups");
+  // Small, fast backups, as a small database's are: the chart library's own ticks for them
+  // were labelled "0 0.1 0.1 0.2 0.3" (s) and "0 B 3.9 KiB 7.8 KiB 12 KiB 16 KiB".
+  const T = "trnd";
+  await removeSeeded(T);
+  const daysAgo = (d: number) => new Date(Date.now() - d * 24 * HOUR);
+  await seedBackups([
+    { id: seedId(T, 1), createdAt: daysAgo(5), durationSeconds: 0.12, sizeBytes: 12 * 1024 },
+    { id: seedId(T, 2), createdAt: daysAgo(2), durationSeconds: 0.27, sizeBytes: 15 * 1024 },
+  ]);
+  try {
+    await page.goto("/backups");
+    const trends = page.getByRole("region", { name: "Trends" });
+    await expect(trends.getByText("Size", { exact: true })).toBeVisible();
+    await trends.getByRole("button", { name: "90 days" }).click();
+    await expect(trends.getByRole("button", { name: "90 days" })).toHaveAttribute("aria-pressed", "true");
+    // Round ticks in one unit, each with its own label (decision 198).
+    const yLabels = (title: RegExp) => trends.locator("figure").filter({ has: page.getByText(title) }).locator(".recharts-yAxis-tick-labels .recharts-cartesian-axis-tick-value");
+    await expect(yLabels(/^Size$/).first()).toBeVisible();
+    for (const title of [/^Size$/, /^Duration \((s|min|h)\)$/]) {
+      const labels = (await yLabels(title).allTextContents()).map((t) => t.trim());
+      expect(labels.length, `${title}: ${labels.join(" ")}`).toBeGreaterThanOrEqual(2);
+      expect(new Set(labels).size, `${title}: ${labels.join(" ")}`).toBe(labels.length);
+    }
+    const sizeUnits = new Set((await yLabels(/^Size$/).allTextContents()).filter((t) => t.trim() !== "0").map((t) => t.trim().split(" ")[1]));
+    expect(sizeUnits.size, [...sizeUnits].join(" ")).toBe(1);
+    await screenshot(page, "backups");
+  } finally {
+    await removeSeeded(T);
+  }
 });

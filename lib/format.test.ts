@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
+  bytesAxis,
   durationAxis,
+  niceTicks,
   elapsedSeconds,
   formatBytes,
   formatClockUtc,
@@ -135,15 +137,65 @@ describe("formatMinutes and plural", () => {
   });
 });
 
+describe("niceTicks", () => {
+  it("covers the largest value with round steps of 1, 2, 2.5 or 5 times a power of ten", () => {
+    expect(niceTicks(0.27)).toEqual({ ticks: [0, 0.1, 0.2, 0.3], decimals: 1 });
+    expect(niceTicks(15)).toEqual({ ticks: [0, 5, 10, 15], decimals: 0 });
+    expect(niceTicks(16)).toEqual({ ticks: [0, 5, 10, 15, 20], decimals: 0 });
+    expect(niceTicks(1)).toEqual({ ticks: [0, 0.25, 0.5, 0.75, 1], decimals: 2 });
+    expect(niceTicks(45)).toEqual({ ticks: [0, 20, 40, 60], decimals: 0 });
+    expect(niceTicks(0)).toEqual({ ticks: [0, 0.25, 0.5, 0.75, 1], decimals: 2 });
+    expect(niceTicks(Number.NaN).ticks.at(-1)).toBe(1);
+  });
+
+  it("gives distinct labels, ascending, at most 5 ticks, the last at or above the largest, for any size", () => {
+    for (let e = -4; e <= 9; e++) {
+      for (const m of [1, 1.01, 1.3, 2, 2.4, 2.6, 3.3, 4.99, 5, 7.1, 9.99]) {
+        const max = m * 10 ** e;
+        const { ticks, decimals } = niceTicks(max);
+        const labels = ticks.map((t) => t.toFixed(decimals));
+        expect(new Set(labels).size, `${max}: ${labels.join(" ")}`).toBe(labels.length);
+        expect(ticks.length).toBeLessThanOrEqual(5);
+        expect(ticks[0]).toBe(0);
+        expect(ticks.at(-1)!).toBeGreaterThanOrEqual(max * (1 - 1e-9));
+        // No tick wasted: the one before the last is below the largest.
+        expect(ticks.at(-2)!).toBeLessThan(max);
+        for (let i = 1; i < ticks.length; i++) expect(ticks[i]).toBeGreaterThan(ticks[i - 1]);
+      }
+    }
+  });
+});
+
 describe("durationAxis", () => {
-  it("picks one unit for the whole axis and labels ticks as plain numbers", () => {
-    expect(durationAxis(45)).toMatchObject({ unit: "s" });
-    expect(durationAxis(45).tick(12.34)).toBe("12.3");
+  it("picks one unit for the whole axis and labels its round ticks as plain numbers", () => {
+    const s = durationAxis(45);
+    expect(s.unit).toBe("s");
+    expect(s.ticks.map(s.tick)).toEqual(["0", "20", "40", "60"]);
+    // Backups under a second: the labels the chart library's own ticks gave were "0 0.1 0.1 0.2 0.3".
+    const fast = durationAxis(0.27);
+    expect(fast.ticks.map(fast.tick)).toEqual(["0", "0.1", "0.2", "0.3"]);
     const min = durationAxis(900);
     expect(min.unit).toBe("min");
-    expect([0, 90, 300, 900].map(min.tick)).toEqual(["0", "1.5", "5", "15"]);
+    expect(min.ticks).toEqual([0, 300, 600, 900]);
+    expect(min.ticks.map(min.tick)).toEqual(["0", "5", "10", "15"]);
     const h = durationAxis(3 * 3600);
     expect(h.unit).toBe("h");
-    expect(h.tick(5400)).toBe("1.5");
+    expect(h.ticks.map(h.tick)).toEqual(["0", "1", "2", "3"]);
+  });
+});
+
+describe("bytesAxis", () => {
+  it("picks one binary unit and labels round ticks in it", () => {
+    // The chart library's own ticks for 15 KiB were decimal: "0 B 3.9 KiB 7.8 KiB 12 KiB 16 KiB".
+    const kib = bytesAxis(15 * 1024);
+    expect(kib.unit).toBe("KiB");
+    expect(kib.ticks.map(kib.tick)).toEqual(["0", "5 KiB", "10 KiB", "15 KiB"]);
+    const mib = bytesAxis(620 * 1024 ** 2);
+    expect(mib.ticks.map(mib.tick)).toEqual(["0", "200 MiB", "400 MiB", "600 MiB", "800 MiB"]);
+    const gib = bytesAxis(1.3 * 1024 ** 3);
+    expect(gib.ticks.map(gib.tick)).toEqual(["0", "0.5 GiB", "1.0 GiB", "1.5 GiB"]);
+    const small = bytesAxis(700);
+    expect(small.ticks.map(small.tick)).toEqual(["0", "200 B", "400 B", "600 B", "800 B"]);
+    expect(bytesAxis(0).ticks.map(bytesAxis(0).tick)).toEqual(["0", "1 B", "2 B", "3 B", "4 B"]);
   });
 });

@@ -141,11 +141,51 @@ export function progressFraction(done: number, estimatedTotal: number | null | u
   return Math.min(done / estimatedTotal, 0.99);
 }
 
+/** An axis's ticks from 0 up, and the decimals that tell them apart. */
+export interface AxisTicks {
+  /** From 0 to the first round value at or above the largest, evenly spaced. */
+  ticks: number[];
+  /** Digits after the point that every tick needs (0.25 → 2, 20 → 0). */
+  decimals: number;
+}
+
+/** Steps of 1, 2, 2.5 and 5 times a power of ten: the ones a reader counts along. */
+const NICE_MULTIPLES = [1, 2, 2.5, 5, 10];
+
+/**
+ * Round ticks from 0 to cover `max`, at most `most` intervals: 0.27 → 0, 0.1, 0.2, 0.3;
+ * 15 → 0, 5, 10, 15. The chart library's own ticks for 0.27 were 0, 0.075, 0.15, 0.225,
+ * 0.3, which one decimal printed as "0 0.1 0.1 0.2 0.3". Nothing to show (0, or not a
+ * number) is drawn from 0 to 1.
+ */
+export function niceTicks(max: number, most = 4): AxisTicks {
+  const top = Number.isFinite(max) && max > 0 ? max : 1;
+  const rough = top / most;
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const step = NICE_MULTIPLES.map((m) => m * power).find((s) => s >= rough * (1 - 1e-9)) ?? 10 * power;
+  let decimals = 0;
+  while (decimals < 12 && Math.abs(Math.round(step * 10 ** decimals) - step * 10 ** decimals) > 1e-6) decimals++;
+  const count = Math.max(1, Math.ceil(top / step - 1e-9));
+  return { ticks: Array.from({ length: count + 1 }, (_, i) => Number((i * step).toFixed(decimals))), decimals };
+}
+
 /**
  * The duration axis in one unit, as plain numbers ("0 2 4 6" min): formatDuration's
  * "2 min 5 s" per tick reads badly and crowds the axis. Tooltips keep the full form.
+ * `ticks` are in seconds, round in the unit.
  */
-export function durationAxis(maxSeconds: number): { unit: "s" | "min" | "h"; tick: (seconds: number) => string } {
+export function durationAxis(maxSeconds: number): { unit: "s" | "min" | "h"; ticks: number[]; tick: (seconds: number) => string } {
   const [unit, per] = maxSeconds >= 2 * 3600 ? (["h", 3600] as const) : maxSeconds >= 120 ? (["min", 60] as const) : (["s", 1] as const);
-  return { unit, tick: (s) => String(Math.round((s / per) * 10) / 10) };
+  const { ticks, decimals } = niceTicks(maxSeconds / per);
+  return { unit, ticks: ticks.map((t) => t * per), tick: (s) => (s === 0 ? "0" : (s / per).toFixed(decimals)) };
+}
+
+/** The size axis in one binary unit (formatBytes's), with round ticks in it: 15 KiB → "0", "5 KiB", "10 KiB", "15 KiB". */
+export function bytesAxis(maxBytes: number): { unit: (typeof BYTE_UNITS)[number]; ticks: number[]; tick: (bytes: number) => string } {
+  let unit = 0;
+  while (unit < BYTE_UNITS.length - 1 && maxBytes >= 1024 ** (unit + 1)) unit++;
+  const per = 1024 ** unit;
+  // Whole bytes: an axis of bytes alone counts at least to 4.
+  const { ticks, decimals } = niceTicks(unit === 0 ? Math.max(maxBytes, 4) : maxBytes / per);
+  return { unit: BYTE_UNITS[unit], ticks: ticks.map((t) => t * per), tick: (b) => (b === 0 ? "0" : `${(b / per).toFixed(decimals)} ${BYTE_UNITS[unit]}`) };
 }

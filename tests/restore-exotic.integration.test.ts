@@ -42,6 +42,9 @@ const DAMAGE_SQL = `
   ALTER SEQUENCE ring MAXVALUE 100 NO CYCLE INCREMENT BY 5;
   SELECT setval('ring', 42);
   ALTER TABLE products ALTER COLUMN sku SET STATISTICS 10;
+  ALTER TABLE products ALTER COLUMN sku RESET (n_distinct);
+  ALTER INDEX products_lower_sku_idx ALTER COLUMN 1 SET STATISTICS 10;
+  ALTER FOREIGN TABLE lab.remote_items ALTER COLUMN id OPTIONS (SET column_name 'other_id');
   DELETE FROM slots WHERE pos < 0;
   ALTER TABLE slots VALIDATE CONSTRAINT slots_pos_positive;
   ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO ${READER_ROLE};
@@ -93,6 +96,9 @@ describe.each(["in-place", "swap"] as const)("restore of a database with exotic 
     has("column public.products.sku", /collate pg_catalog\.C\b.*stattarget 500/);
     has("column public.products.label", /collate lab\.bytewise.*compression p/);
     has("column public.products.descr", /storage e/);
+    has("column public.products.sku", /options \{n_distinct=-0\.5\}/);
+    has("relation public.products_lower_sku_idx", /column statistics 1=250/);
+    has("column lab.remote_items.id", /fdw options \{column_name=item_id\}/);
     has("column public.products.price", new RegExp(`${READER_ROLE}=r/${APP_ROLE}`));
     has("column public.products.list_price", /money_pair/);
     has("column public.products.tags", /tag_list/);

@@ -4,7 +4,7 @@
 import { useMemo, useState } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { useBackupTrendQuery } from "@/lib/hooks/use-backups";
-import { durationAxis, formatBytes, formatDateTimeUtc, formatDateUtc, formatDuration } from "@/lib/format";
+import { bytesAxis, durationAxis, formatBytes, formatDateTimeUtc, formatDateUtc, formatDuration } from "@/lib/format";
 import { Skeleton } from "@/components/ui/skeleton";
 import { ErrorState } from "@/components/ui/empty-state";
 import { BACKUP_KINDS, type BackupKind } from "@/lib/validation/backups";
@@ -23,7 +23,7 @@ function Chart({
   data,
   dataKey,
   format,
-  axisFormat = format,
+  axis,
   from,
   to,
 }: {
@@ -31,7 +31,8 @@ function Chart({
   data: Point[];
   dataKey: "size" | "duration";
   format: (n: number) => string;
-  axisFormat?: (n: number) => string;
+  /** Round ticks from 0 and their labels, in one unit (lib/format.ts). */
+  axis: { ticks: number[]; tick: (n: number) => string };
   from: number;
   to: number;
 }) {
@@ -55,7 +56,15 @@ function Chart({
                 stroke="#cbd5e1"
                 minTickGap={24}
               />
-              <YAxis tickFormatter={axisFormat} tick={{ fontSize: 11, fill: "#64748b" }} stroke="#cbd5e1" width={64} />
+              <YAxis
+                ticks={axis.ticks}
+                domain={[0, axis.ticks[axis.ticks.length - 1]]}
+                interval={0}
+                tickFormatter={axis.tick}
+                tick={{ fontSize: 11, fill: "#64748b" }}
+                stroke="#cbd5e1"
+                width={64}
+              />
               <Tooltip
                 labelFormatter={(t) => formatDateTimeUtc(Number(t))}
                 formatter={(v) => [format(Number(v)), dataKey === "size" ? "Size" : "Duration"]}
@@ -88,7 +97,8 @@ export function TrendCharts({ target }: { target?: string }) {
   }, [trend.data, kind, from]);
 
   const truncated = !!trend.data && trend.data.total > trend.data.backups.length;
-  const axis = durationAxis(Math.max(0, ...data.map((p) => p.duration)));
+  const durations = durationAxis(Math.max(0, ...data.map((p) => p.duration)));
+  const sizes = bytesAxis(Math.max(0, ...data.map((p) => p.size)));
 
   return (
     <section aria-labelledby="trends-heading" className="flex flex-col gap-3">
@@ -123,8 +133,8 @@ export function TrendCharts({ target }: { target?: string }) {
       ) : (
         <>
           <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
-            <Chart title="Size" data={data} dataKey="size" format={formatBytes} from={from} to={to} />
-            <Chart title={`Duration (${axis.unit})`} data={data} dataKey="duration" format={formatDuration} axisFormat={axis.tick} from={from} to={to} />
+            <Chart title="Size" data={data} dataKey="size" format={formatBytes} axis={sizes} from={from} to={to} />
+            <Chart title={`Duration (${durations.unit})`} data={data} dataKey="duration" format={formatDuration} axis={durations} from={from} to={to} />
           </div>
           {truncated && <p className="text-xs text-slate-500">Drawn from the newest {trend.data.backups.length} successful backups.</p>}
         </>

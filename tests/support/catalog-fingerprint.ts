@@ -41,7 +41,9 @@ const OBJECTS = `
                                    WHERE i.inhrelid = c.oid),
                    'index ' || (SELECT concat_ws(',', CASE WHEN x.indisclustered THEN 'clustered' END, CASE WHEN x.indisreplident THEN 'replident' END,
                                                  CASE WHEN NOT x.indisvalid THEN 'invalid' END)
-                                  FROM pg_index x WHERE x.indexrelid = c.oid))
+                                  FROM pg_index x WHERE x.indexrelid = c.oid),
+                   'column statistics ' || (SELECT string_agg(ia.attnum || '=' || ia.attstattarget, ',' ORDER BY ia.attnum)
+                                              FROM pg_attribute ia WHERE ia.attrelid = c.oid AND c.relkind IN ('i', 'I') AND ia.attstattarget >= 0))
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${APP}
   UNION ALL
   SELECT 'column ' || n.nspname || '.' || c.relname || '.' || a.attname,
@@ -50,7 +52,7 @@ const OBJECTS = `
                    'collate ' || (SELECT ${QN("cn", "co.collname")} FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
                                    WHERE co.oid = a.attcollation AND a.attcollation <> (SELECT ty.typcollation FROM pg_type ty WHERE ty.oid = a.atttypid)),
                    'storage ' || a.attstorage::text, 'compression ' || nullif(a.attcompression::text, ''), 'stattarget ' || a.attstattarget,
-                   'inherited ' || a.attinhcount || ' ' || a.attislocal)
+                   'inherited ' || a.attinhcount || ' ' || a.attislocal, 'options ' || a.attoptions::text, 'fdw options ' || a.attfdwoptions::text)
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
    WHERE ${APP} AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c')

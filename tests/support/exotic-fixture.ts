@@ -1,5 +1,6 @@
 // A database made of the object kinds app-fixture.ts does not use, for restore fidelity
-// beyond the everyday: generated, identity and collated columns, storage settings, unlogged,
+// beyond the everyday: generated, identity and collated columns, storage settings, a column's
+// n_distinct, an expression index's statistics target, a foreign column's options, unlogged,
 // REPLICA IDENTITY FULL and CLUSTERed tables, plain inheritance, two-level partitions with
 // DEFAULT partitions and a foreign key to a partitioned table, exclusion / deferrable /
 // NOT VALID constraints, a custom aggregate, operator, cast, collation, range and composite
@@ -98,6 +99,10 @@ export const EXOTIC_SCHEMA_SQL = `
   ALTER TABLE products ALTER COLUMN sku SET STATISTICS 500;
   ALTER TABLE products REPLICA IDENTITY FULL;
   CREATE INDEX products_sku_idx ON products (sku);
+  -- An expression index with its own statistics target, a column with its own n_distinct.
+  CREATE INDEX products_lower_sku_idx ON products (lower(sku));
+  ALTER INDEX products_lower_sku_idx ALTER COLUMN 1 SET STATISTICS 250;
+  ALTER TABLE products ALTER COLUMN sku SET (n_distinct = -0.5);
   COMMENT ON COLUMN products.price_with_tax IS 'computed, never written';
   COMMENT ON INDEX products_sku_idx IS 'lookups by SKU';
   INSERT INTO products (sku, label, price, list_price, validity, tags, moods, descr)
@@ -167,7 +172,7 @@ export const EXOTIC_SCHEMA_SQL = `
   COMMENT ON TEXT SEARCH CONFIGURATION lab.docs IS 'for product docs';
 
   -- A foreign table (its definition only: a dump holds no foreign rows).
-  CREATE FOREIGN TABLE lab.remote_items (id int NOT NULL, name text) SERVER exotic_srv OPTIONS (table_name 'items');
+  CREATE FOREIGN TABLE lab.remote_items (id int OPTIONS (column_name 'item_id') NOT NULL, name text) SERVER exotic_srv OPTIONS (table_name 'items');
 
   -- Awkward data, and a table with a dropped column.
   CREATE TABLE awkward (id int PRIMARY KEY, t text, b bytea);
