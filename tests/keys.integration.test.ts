@@ -411,7 +411,7 @@ describe("embedded mode: rotation from the Settings page", () => {
       { id: secrets.encryptionKeyId, current: false, backups: [first] },
     ]);
     expect(JSON.stringify(overview)).not.toContain(rotated.passphrase);
-    await expect(retireKey(ctx, { keyId: secrets.encryptionKeyId, confirm: "RETIRE" }, SYSTEM)).rejects.toThrow(/1 backup\(s\) still need key/);
+    await expect(retireKey(ctx, { keyId: secrets.encryptionKeyId, confirm: "RETIRE" }, SYSTEM)).rejects.toThrow(/1 backup still needs key .*; re-encrypt it first/);
 
     expect((await reencryptBackups(ctx, "all", SYSTEM)).reencrypted).toEqual([first]);
     overview = await keysOverview(ctx);

@@ -15,7 +15,7 @@ import { Table, THead, Th, Td } from "@/components/ui/table";
 import { TableSkeleton } from "@/components/ui/skeleton";
 import { ErrorState } from "@/components/ui/empty-state";
 import { useToast } from "@/components/ui/toast";
-import { formatBytes } from "@/lib/format";
+import { formatBytes, plural } from "@/lib/format";
 
 function NewPassphrase({ keyId, passphrase, onDone }: { keyId: string; passphrase: string; onDone: () => void }) {
   return (
@@ -78,7 +78,7 @@ export function KeysPanel() {
   async function onReencrypt() {
     try {
       const r = await reencrypt.mutateAsync({ all: true });
-      toast(r.count ? `Re-encrypting ${r.count} backup(s) with the current key` : "Every backup is already on the current key");
+      toast(r.count ? `Re-encrypting ${plural(r.count, "backup")} with the current key` : "Every backup is already on the current key");
     } catch (e) {
       toast((e as Error).message, "error");
     }
@@ -164,7 +164,7 @@ export function KeysPanel() {
           ))}
           <div className="flex flex-wrap items-center gap-3">
             <Button onClick={onReencrypt} disabled={reencrypt.isPending || q.data.notOnCurrentKey === 0} data-testid="reencrypt-all">
-              {q.data.notOnCurrentKey === 0 ? "Every backup is on the current key" : `Re-encrypt ${q.data.notOnCurrentKey} backup(s) with the current key`}
+              {q.data.notOnCurrentKey === 0 ? "Every backup is on the current key" : `Re-encrypt ${plural(q.data.notOnCurrentKey, "backup")} with the current key`}
             </Button>
             {q.data.rotatable && (
               <Button variant="secondary" onClick={() => (setRotating(true), setWord(""), setError(null))} data-testid="rotate-key">

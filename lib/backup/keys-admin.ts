@@ -9,6 +9,7 @@ import { readManifest } from "./verify";
 import { recoverReencryptions, reencryptBackups, backupsToReencrypt } from "./reencrypt";
 import { audit, type Actor } from "../audit";
 import { ApiError } from "../errors";
+import { plural } from "../format";
 import { getBoss, QUEUES } from "../queue";
 import { componentLogger } from "../log";
 
@@ -131,7 +132,7 @@ export async function retireKey(ctx: BackupContext, body: { keyId: string; confi
   const overview = await keysOverview(ctx);
   if (overview.currentKeyId === body.keyId) throw new ApiError("CONFLICT", "The current key cannot be retired; rotate first");
   const usage = overview.keys.find((k) => k.id === body.keyId);
-  if (usage && usage.backups > 0) throw new ApiError("CONFLICT", `${usage.backups} backup(s) still need key ${body.keyId}; re-encrypt them first`);
+  if (usage && usage.backups > 0) throw new ApiError("CONFLICT", `${plural(usage.backups, "backup")} still need${usage.backups === 1 ? "s" : ""} key ${body.keyId}; re-encrypt ${usage.backups === 1 ? "it" : "them"} first`);
   if (await ctx.db.backupJob.count({ where: { status: "SUCCEEDED", kind: "FULL", encryptionKeyId: null } })) {
     throw new ApiError("CONFLICT", "Some backups' keys are not known yet (their manifests are unreadable); nothing was retired");
   }

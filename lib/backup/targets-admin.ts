@@ -7,6 +7,7 @@ import type { BackupContext } from "./context";
 import type { Prisma } from "../generated/prisma/client";
 import { audit, type Actor } from "../audit";
 import { ApiError } from "../errors";
+import { plural } from "../format";
 import { componentLogger } from "../log";
 import { encryptTargetUrl } from "./target-secret";
 import { describeDatabaseUrl, requireTarget, targetRef, targetSettings, targetUrl, type TargetRow } from "./targets";
@@ -214,7 +215,7 @@ export async function deleteTarget(ctx: BackupContext, selector: string, opts: {
   if (first.backups > 0 && !opts.force) {
     throw new ApiError(
       "CONFLICT",
-      `Target "${t.name}" has ${first.backups} backup(s); remove them first, or delete with ?force=true to remove the target with its backups (storage objects and rows), restores, deployments and drills`,
+      `Target "${t.name}" has ${plural(first.backups, "backup")}; remove ${first.backups === 1 ? "it" : "them"} first, or delete with ?force=true to remove the target with its backups (storage objects and rows), restores, deployments and drills`,
       { backups: first.backups },
     );
   }
