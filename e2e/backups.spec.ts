@@ -381,6 +381,10 @@ test("the trend charts draw the last 30 and 90 days", async ({ page }) => {
       expect(labels.length, `${title}: ${labels.join(" ")}`).toBeGreaterThanOrEqual(2);
       expect(new Set(labels).size, `${title}: ${labels.join(" ")}`).toBe(labels.length);
     }
+    // The time axis names days along the whole period, not only the day that holds data.
+    const xLabels = (await trends.locator("figure").filter({ has: page.getByText(/^Size$/) }).locator(".recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value").allTextContents()).map((t) => t.trim());
+    expect(xLabels.length, xLabels.join(" ")).toBeGreaterThanOrEqual(5);
+    expect(new Set(xLabels).size, xLabels.join(" ")).toBe(xLabels.length);
     const sizeUnits = new Set((await yLabels(/^Size$/).allTextContents()).filter((t) => t.trim() !== "0").map((t) => t.trim().split(" ")[1]));
     expect(sizeUnits.size, [...sizeUnits].join(" ")).toBe(1);
     await screenshot(page, "backups");

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   bytesAxis,
+  dayTicks,
   durationAxis,
   niceTicks,
   elapsedSeconds,
@@ -197,5 +198,20 @@ describe("bytesAxis", () => {
     const small = bytesAxis(700);
     expect(small.ticks.map(small.tick)).toEqual(["0", "200 B", "400 B", "600 B", "800 B"]);
     expect(bytesAxis(0).ticks.map(bytesAxis(0).tick)).toEqual(["0", "1 B", "2 B", "3 B", "4 B"]);
+  });
+});
+
+describe("dayTicks", () => {
+  const DAY = 86_400_000;
+  const to = Date.UTC(2026, 11, 6, 21, 10);
+  it("a week apart over 30 days, two weeks over 90, each a UTC midnight within the range, the last the newest", () => {
+    const month = dayTicks(to - 30 * DAY, to);
+    expect(month.map((t) => new Date(t).toISOString().slice(5, 10))).toEqual(["11-08", "11-15", "11-22", "11-29", "12-06"]);
+    const quarter = dayTicks(to - 90 * DAY, to);
+    expect(quarter).toHaveLength(7);
+    expect(quarter.at(-1)).toBe(Date.UTC(2026, 11, 6));
+    for (let i = 1; i < quarter.length; i++) expect(quarter[i] - quarter[i - 1]).toBe(14 * DAY);
+    expect(quarter[0]).toBeGreaterThanOrEqual(to - 90 * DAY);
+    expect(dayTicks(to - 7 * DAY, to)).toHaveLength(4);
   });
 });

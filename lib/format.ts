@@ -116,6 +116,21 @@ export function formatDateUtc(value: Date | string | number): string {
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * Ticks for a time axis over [from, to]: UTC midnights counted back from the last one, a week
+ * apart over a month, two weeks over a quarter, two days over a fortnight or less. The chart
+ * library's own ticks for a time domain labelled only the day that held data.
+ */
+export function dayTicks(from: number, to: number): number[] {
+  const days = (to - from) / DAY_MS;
+  const step = (days <= 14 ? 2 : days <= 45 ? 7 : 14) * DAY_MS;
+  const ticks: number[] = [];
+  for (let t = Math.floor(to / DAY_MS) * DAY_MS; t >= from; t -= step) ticks.unshift(t);
+  return ticks;
+}
+
 /** The first 8 characters of a backup id: what the delete dialog asks for. */
 export function shortId(id: string): string {
   return id.slice(0, 8);

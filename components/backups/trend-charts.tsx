@@ -4,7 +4,7 @@
 import { useMemo, useState } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { useBackupTrendQuery } from "@/lib/hooks/use-backups";
-import { bytesAxis, durationAxis, formatBytes, formatDateTimeUtc, formatDateUtc, formatDuration } from "@/lib/format";
+import { bytesAxis, dayTicks, durationAxis, formatBytes, formatDateTimeUtc, formatDateUtc, formatDuration } from "@/lib/format";
 import { Skeleton } from "@/components/ui/skeleton";
 import { ErrorState } from "@/components/ui/empty-state";
 import { BACKUP_KINDS, type BackupKind } from "@/lib/validation/backups";
@@ -51,10 +51,12 @@ function Chart({
                 type="number"
                 scale="time"
                 domain={[from, to]}
+                ticks={dayTicks(from, to)}
+                interval="preserveEnd"
                 tickFormatter={(t: number) => formatDateUtc(t).slice(5)}
                 tick={{ fontSize: 11, fill: "#64748b" }}
                 stroke="#cbd5e1"
-                minTickGap={24}
+                minTickGap={8}
               />
               <YAxis
                 ticks={axis.ticks}
