@@ -10,6 +10,7 @@ import { ensureDatabase, ensureFirstAdmin, loadOrCreateSecrets } from "../lib/bo
 import { describeStatus, migrate, migrationStatus } from "../lib/migrate";
 import { createDb } from "../lib/db";
 import { redactUrl } from "../lib/log";
+import { withWorkerEnv } from "../lib/worker/node-flags";
 
 const dev = process.argv.includes("--dev");
 const say = (msg: string) => console.log(`[vaultline] ${msg}`);
@@ -131,7 +132,8 @@ async function main() {
     ? spawn(process.execPath, [nextBin, "dev", "-p", String(cfg.PORT)], { stdio: "inherit", env: process.env })
     : spawn(process.execPath, [path.resolve("scripts/web-entry.mjs")], {
         stdio: "inherit",
-        env: { ...process.env, NODE_ENV: "production" },
+        // The worker runs in this process unless WORKER_IN_WEB=false: its malloc arenas (decision 199).
+        env: { ...withWorkerEnv(process.env), NODE_ENV: "production" },
       });
   child.on("exit", (code) => void stop(code ?? 0));
   say(`bootstrap took ${((Date.now() - started) / 1000).toFixed(1)} s; serving on http://localhost:${cfg.PORT}`);

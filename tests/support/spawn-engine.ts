@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { WORKER_NODE_FLAGS } from "../../lib/worker/node-flags";
+import { WORKER_NODE_FLAGS, withWorkerEnv } from "../../lib/worker/node-flags";
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), "engine-child.ts");
 
@@ -17,10 +17,10 @@ export interface EngineChild {
 }
 
 export function spawnEngine(spec: object, opts: { cpuProfDir?: string; env?: NodeJS.ProcessEnv } = {}): EngineChild {
-  // The flags `npm run worker` runs with: the bench measures the worker as it runs.
+  // The flags and environment `npm run worker` runs with: the bench measures the worker as it runs.
   const args = [...WORKER_NODE_FLAGS, ...(opts.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`] : []), "--import", "tsx", CHILD];
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn", ...opts.env, ENGINE_CHILD_SPEC: JSON.stringify(spec) },
+    env: { ...withWorkerEnv(process.env), LOG_LEVEL: process.env.LOG_LEVEL ?? "warn", ...opts.env, ENGINE_CHILD_SPEC: JSON.stringify(spec) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const events: Record<string, unknown>[] = [];
