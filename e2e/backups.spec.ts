@@ -374,18 +374,20 @@ test("the trend charts draw the last 30 and 90 days", async ({ page }) => {
     await trends.getByRole("button", { name: "90 days" }).click();
     await expect(trends.getByRole("button", { name: "90 days" })).toHaveAttribute("aria-pressed", "true");
     // Round ticks in one unit, each with its own label (decision 198).
-    const yLabels = (title: RegExp) => trends.locator("figure").filter({ has: page.getByText(title) }).locator(".recharts-yAxis-tick-labels .recharts-cartesian-axis-tick-value");
-    await expect(yLabels(/^Size$/).first()).toBeVisible();
+    const ticks = (title: RegExp, axis: "x" | "y") =>
+      trends.locator("figure").filter({ has: page.getByText(title) }).locator(`.recharts-${axis}Axis-tick-labels .recharts-cartesian-axis-tick-value`);
+    const labelsOf = async (title: RegExp, axis: "x" | "y") => (await ticks(title, axis).allTextContents()).map((t) => t.trim());
+    await expect(ticks(/^Size$/, "y").first()).toBeVisible();
     for (const title of [/^Size$/, /^Duration \((s|min|h)\)$/]) {
-      const labels = (await yLabels(title).allTextContents()).map((t) => t.trim());
+      const labels = await labelsOf(title, "y");
       expect(labels.length, `${title}: ${labels.join(" ")}`).toBeGreaterThanOrEqual(2);
       expect(new Set(labels).size, `${title}: ${labels.join(" ")}`).toBe(labels.length);
     }
     // The time axis names days along the whole period, not only the day that holds data.
-    const xLabels = (await trends.locator("figure").filter({ has: page.getByText(/^Size$/) }).locator(".recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value").allTextContents()).map((t) => t.trim());
+    const xLabels = await labelsOf(/^Size$/, "x");
     expect(xLabels.length, xLabels.join(" ")).toBeGreaterThanOrEqual(5);
     expect(new Set(xLabels).size, xLabels.join(" ")).toBe(xLabels.length);
-    const sizeUnits = new Set((await yLabels(/^Size$/).allTextContents()).filter((t) => t.trim() !== "0").map((t) => t.trim().split(" ")[1]));
+    const sizeUnits = new Set((await labelsOf(/^Size$/, "y")).filter((t) => t !== "0").map((t) => t.split(" ")[1]));
     expect(sizeUnits.size, [...sizeUnits].join(" ")).toBe(1);
     await screenshot(page, "backups");
   } finally {

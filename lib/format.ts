@@ -116,7 +116,8 @@ export function formatDateUtc(value: Date | string | number): string {
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
 }
 
-const DAY_MS = 86_400_000;
+/** One day in milliseconds. */
+export const DAY_MS = 86_400_000;
 
 /**
  * Ticks for a time axis over [from, to]: UTC midnights counted back from the last one, a week

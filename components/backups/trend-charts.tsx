@@ -4,13 +4,12 @@
 import { useMemo, useState } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { useBackupTrendQuery } from "@/lib/hooks/use-backups";
-import { bytesAxis, dayTicks, durationAxis, formatBytes, formatDateTimeUtc, formatDateUtc, formatDuration } from "@/lib/format";
+import { DAY_MS, bytesAxis, dayTicks, durationAxis, formatBytes, formatDateTimeUtc, formatDateUtc, formatDuration } from "@/lib/format";
 import { Skeleton } from "@/components/ui/skeleton";
 import { ErrorState } from "@/components/ui/empty-state";
 import { BACKUP_KINDS, type BackupKind } from "@/lib/validation/backups";
 
 const RANGES = [30, 90] as const;
-const DAY = 86_400_000;
 
 interface Point {
   t: number;
@@ -87,7 +86,7 @@ export function TrendCharts({ target }: { target?: string }) {
   const trend = useBackupTrendQuery(target);
   // The time the data was fetched, so the axis does not creep every second.
   const to = trend.dataUpdatedAt;
-  const from = to - days * DAY;
+  const from = to - days * DAY_MS;
 
   const data = useMemo<Point[]>(() => {
     if (!trend.data) return [];
