@@ -225,7 +225,12 @@ export async function swapDatabases(targetUrl: string, live: string, incoming: s
     await c.query(`ALTER DATABASE ${quoteIdent(live)} WITH ALLOW_CONNECTIONS false`);
     try {
       for (let attempt = 1; ; attempt++) {
-        await c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [live]);
+        // Not autovacuum's workers: a superuser's processes, which a role that is not one may
+        // not end, and which the rename ends itself (PostgreSQL signals them and waits).
+        await c.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type <> 'autovacuum worker'",
+          [live],
+        );
         try {
           await c.query("BEGIN");
           await c.query(`ALTER DATABASE ${quoteIdent(live)} RENAME TO ${quoteIdent(outgoing)}`);
