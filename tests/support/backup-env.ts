@@ -28,6 +28,8 @@ export interface EnvOptions {
   storage?: "local" | "s3";
   /** Seed the target (default: 2000 customers); false leaves it empty. */
   seed?: boolean | { rows?: number; blobMb?: number };
+  /** The target database's name before its random suffix (default "target"). */
+  targetPrefix?: string;
   /** Back up the catalogue itself (Vaultline's own database as the target). */
   targetIsApp?: boolean;
   /** S3 driver tuning. */
@@ -45,7 +47,7 @@ export interface EnvOptions {
 
 export async function backupEnv(pg: PgServer, opts: EnvOptions = {}): Promise<TestEnv> {
   const appUrl = await pg.createMigratedDatabase("app");
-  const targetUrl = opts.targetIsApp ? appUrl : await pg.createDatabase("target");
+  const targetUrl = opts.targetIsApp ? appUrl : await pg.createDatabase(opts.targetPrefix ?? "target");
   if (opts.seed !== false) await seedTarget(targetUrl, typeof opts.seed === "object" ? opts.seed : {});
   let storageDir: string | undefined;
   let s3: S3Server | undefined;
