@@ -25,7 +25,7 @@ import { startS3, type S3Server } from "../tests/support/s3";
 import { buildDataset, buildPgbenchDataset, type DatasetInfo } from "./dataset";
 import { loadTest, seedCatalogue, type Generator, type LoadResult } from "./list-load";
 import { summariseProfile } from "./cpu-profile";
-import { renderMarkdown } from "./report";
+import { renderMarkdown, resultName } from "./report";
 import { libpqConnection } from "../lib/backup/libpq";
 import { startRestore } from "../lib/backup/restore";
 import { dropDatabase } from "../lib/backup/swap";
@@ -58,6 +58,8 @@ const { values: opt } = parseArgs({
     compression: { type: "string" },
     "app-dir": { type: "string" },
     out: { type: "string", default: "bench/results" },
+    // Appended to the results' name: what the run is for ("arena-lab", "scaling-1m").
+    label: { type: "string" },
   },
   allowPositionals: false,
 });
@@ -69,6 +71,12 @@ function parseCompression(v: string | undefined): CompressionSettings | null {
   return compressionSchema.parse({ codec, level: codec === "none" ? null : Number(level ?? 1) });
 }
 const compression = parseCompression(opt.compression);
+
+/** Where this run's results go, without the extension (`resultName`, bench/report.ts). */
+async function resultBase(out: string, started: Date, commit: { sha: string | null; libChanged: boolean }): Promise<string> {
+  const dataset = datasetKind === "pgbench" ? `pgbench-s${opt["pgbench-scale"]}` : sizeMb === 512 ? "app" : `app-${sizeMb}mb`;
+  return path.join(out, resultName({ day: started.toISOString().slice(0, 10), commit, dataset, label: opt.label }, new Set(await readdir(out))));
+}
 
 if (opt.dataset !== "pgbench" && opt.dataset !== "app") throw new Error("--dataset must be app or pgbench");
 const datasetKind: "app" | "pgbench" = opt.dataset;
@@ -538,11 +546,7 @@ async function main() {
     console.log("\n" + lines.join("\n"));
 
     await mkdir(opt.out!, { recursive: true });
-    const day = started.toISOString().slice(0, 10);
-    const base = path.join(
-      opt.out!,
-      datasetKind === "pgbench" ? `${day}-pgbench-s${opt["pgbench-scale"]}` : sizeMb === 512 ? day : `${day}-${sizeMb}mb`,
-    );
+    const base = await resultBase(opt.out!, started, commit);
     await writeFile(`${base}.json`, JSON.stringify(result, null, 2) + "\n");
     const md = renderMarkdown(result);
     await writeFile(`${base}.md`, md);

@@ -76,6 +76,22 @@ export interface ReportInput {
 const s = (x: number | null | undefined, d = 2) => (x === null || x === undefined || Number.isNaN(x) ? "n/a" : x.toFixed(d));
 const verdict = (ok: boolean | null) => (ok === null ? "–" : ok ? "met" : "**missed**");
 
+/**
+ * A run's results' name, `<date>-<commit>[-dirty]-<dataset>[-<label>]`: the commit the
+ * figures were measured at is in it, and a run never writes over earlier results (committed
+ * ones included) — a second run the same day at the same commit gets `-2`, then `-3`.
+ */
+export function resultName(
+  r: { day: string; commit: { sha: string | null; libChanged: boolean }; dataset: string; label?: string },
+  taken: ReadonlySet<string>,
+): string {
+  const name = [r.day, (r.commit.sha ?? "nogit").slice(0, 7) + (r.commit.libChanged ? "-dirty" : ""), r.dataset, r.label].filter(Boolean).join("-");
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? name : `${name}-${n}`;
+    if (!taken.has(`${candidate}.json`) && !taken.has(`${candidate}.md`)) return candidate;
+  }
+}
+
 export function renderMarkdown(r: ReportInput): string {
   const t = r.targets;
   const last = r.restore.vaultline.at(-1);
