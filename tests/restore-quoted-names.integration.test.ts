@@ -4,13 +4,15 @@
 // named with spaces, settings and comments holding quotes, semicolons and newlines. Backed
 // up, previewed, drilled, damaged (a later migration, lost grants and settings, a dropped
 // role), restored on both strategies — with the dropped role made again — and judged by the
-// catalogue-and-data fingerprint taken right after the backup.
+// catalogue-and-data fingerprint taken right after the backup. Once more through the owner
+// (not a superuser), where the swap asked for is refused for a reason the plan gives with
+// the commands that would allow it, and the restore runs in place, exactly.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { makeEnv, adminUrl, sql, type TestEnv } from "./support/vitest-env";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { fullBackup } from "./support/restore-steps";
-import { LOADER, OWNER, PRISMA_DAMAGE_SQL, PRISMA_LO_OID, REPORTER, asOwner, buildPrismaDatabase, prismaSuperuserDamage, q } from "./support/prisma-fixture";
+import { LOADER, OWNER, PRISMA_DAMAGE_SQL, PRISMA_LO_OID, REPORTER, asOwner, buildPrismaDatabase, prismaDatabaseDamage, q } from "./support/prisma-fixture";
 import { startCopyRestore, startRestore, runRestore, dropKeptDatabase } from "../lib/backup/restore";
 import { previewRestore } from "../lib/backup/preview";
 import { runDrill } from "../lib/backup/drill";
@@ -50,7 +52,13 @@ afterAll(async () => {
   await stopBosses();
 });
 
-describe.each(["in-place", "swap"] as const)("restore of a database whose every name is quoted (%s)", (strategy) => {
+describe.each([
+  { setting: "in-place", via: "a superuser", strategy: "in-place" },
+  { setting: "swap", via: "a superuser", strategy: "swap" },
+  // The owner may not set on a new database what this one has set (a placeholder parameter,
+  // another role's setting there): the swap is not honoured, and the plan says why and how.
+  { setting: "swap", via: "the owner", strategy: "in-place" },
+] as const)("restore of a database whose every name is quoted (RESTORE_STRATEGY=$setting, through $via)", ({ setting, via, strategy }) => {
   let env: TestEnv;
   let dbName: string;
   let original: Record<string, string>;
@@ -58,9 +66,14 @@ describe.each(["in-place", "swap"] as const)("restore of a database whose every 
   let restored = false;
 
   beforeAll(async () => {
-    env = await makeEnv({ seed: false, targetPrefix: "Shop-Prod", overrides: { restoreStrategy: strategy, restoreJobs: 2 } });
+    env = await makeEnv({ seed: false, targetPrefix: "Shop-Prod", overrides: { restoreStrategy: setting, restoreJobs: 2 } });
     dbName = databaseOf(env.targetUrl);
     await buildPrismaDatabase(exec, adminUrl(), env.targetUrl);
+    if (via === "the owner") {
+      // As a managed server gives it: Vaultline connects as the application's own role.
+      const url = asOwner(env.targetUrl);
+      env = { ...env, targetUrl: url, ctx: { ...env.ctx, targetUrl: url } };
+    }
     // Drills on: the backup records each table's checksum for the drill to compare.
     await updateSettings(env.db, { drill: { enabled: true, cron: "0 4 * * 0", timezone: "UTC", checksumMaxTableMb: 4096 } }, SYSTEM);
     backupId = await fullBackup(env);
@@ -94,6 +107,11 @@ describe.each(["in-place", "swap"] as const)("restore of a database whose every 
     const preview = await previewRestore(env.ctx, backupId);
     expect(preview.verified).toEqual({ ok: true, reason: null });
     expect(preview.plan?.strategy).toBe(strategy);
+    if (via === "the owner") {
+      expect(preview.plan?.strategyReason).toContain(`because ${OWNER} may not set on a new database what ${dbName} has set: app.greeting`);
+      expect(preview.plan?.strategyReason).toContain(`GRANT SET ON PARAMETER app.greeting TO "${OWNER}";`);
+      expect(preview.plan?.strategyReason).toContain(`statement_timeout for ${REPORTER} (permission denied; ALTER ROLE "${OWNER}" CREATEROLE;)`);
+    }
     expect(preview.plan?.ownership.canKeep).toBe(true);
     expect(preview.missingRoles ?? null).toBeNull();
     const drill = await runDrill(env.ctx, backupId);
@@ -114,17 +132,22 @@ describe.each(["in-place", "swap"] as const)("restore of a database whose every 
 
   it("after a later migration, lost grants and settings and a dropped role, the restore brings back exactly the backup", async () => {
     await exec(asOwner(env.targetUrl), PRISMA_DAMAGE_SQL);
-    await exec(env.targetUrl, prismaSuperuserDamage(dbName));
-    // The ETL role is gone from the server (a rebuilt server, or a cleanup gone too far).
-    await exec(env.targetUrl, `DROP OWNED BY ${q(LOADER)}`);
-    await exec(adminUrl(), `DROP ROLE ${q(LOADER)}`);
+    await exec(env.targetUrl, prismaDatabaseDamage(dbName));
+    // The ETL role is gone from the server (a rebuilt server, or a cleanup gone too far);
+    // making it again needs CREATEROLE, which the owner has not.
+    const dropRole = via === "a superuser";
+    if (dropRole) {
+      await exec(withDatabase(adminUrl(), dbName), `DROP OWNED BY ${q(LOADER)}`);
+      await exec(adminUrl(), `DROP ROLE ${q(LOADER)}`);
+    }
     const damaged = await fingerprint(env.targetUrl);
     expect(Object.keys(differences(original, damaged)).length).toBeGreaterThan(8);
 
     const preview = await previewRestore(env.ctx, backupId);
-    expect(preview.missingRoles).toMatchObject({ creatable: [LOADER], unknown: [] });
+    if (dropRole) expect(preview.missingRoles).toMatchObject({ creatable: [LOADER], unknown: [] });
+    else expect(preview.missingRoles ?? null).toBeNull();
 
-    const { restoreId } = await startRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE", createRoles: true });
+    const { restoreId } = await startRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE", createRoles: dropRole });
     const status = await runRestore(env.ctx, restoreId);
     const row = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
     expect(row.failureReason).toBeNull();
@@ -138,9 +161,9 @@ describe.each(["in-place", "swap"] as const)("restore of a database whose every 
     expect(restored, "the restore in the test above did not succeed").toBe(true);
     const [{ search_path }] = await sql<{ search_path: string }>(asOwner(env.targetUrl), "SHOW search_path");
     expect(search_path).toBe(`"$user", public, "Billing"`);
-    const seen = await asRole<{ n: string }>(env.targetUrl, REPORTER, [`SET app.tenant = 'us-east'`, `SELECT count(*)::text AS n FROM "Billing"."Invoice"`]);
+    const seen = await asRole<{ n: string }>(withDatabase(adminUrl(), dbName), REPORTER, [`SET app.tenant = 'us-east'`, `SELECT count(*)::text AS n FROM "Billing"."Invoice"`]);
     expect(seen).toEqual([{ n: "10000" }]);
-    await asRole(env.targetUrl, LOADER, [`INSERT INTO "Event" ("occurredAt", kind) VALUES ('2026-03-01 00:00Z', 'restored')`]);
+    await asRole(withDatabase(adminUrl(), dbName), LOADER, [`INSERT INTO "Event" ("occurredAt", kind) VALUES ('2026-03-01 00:00Z', 'restored')`]);
     const [{ id }] = await sql<{ id: string }>(asOwner(env.targetUrl), `SELECT id::text FROM "Event" WHERE kind = 'restored'`);
     expect(id).toBe("100001");
   });

@@ -19,7 +19,10 @@ export const PRISMA_LO_OID = 525252;
 export const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 export async function ensurePrismaRoles(exec: Exec, adminUrl: string): Promise<void> {
-  await createRoleOnce(exec, adminUrl, `CREATE ROLE ${q(OWNER)} LOGIN PASSWORD '${OWNER_PASSWORD}'`);
+  // CREATEDB and pg_signal_backend, as a managed server's application role has them: a swap
+  // through it makes the fresh database and ends the sessions on the live one.
+  await createRoleOnce(exec, adminUrl, `CREATE ROLE ${q(OWNER)} LOGIN CREATEDB PASSWORD '${OWNER_PASSWORD}'`);
+  await exec(adminUrl, `GRANT pg_signal_backend TO ${q(OWNER)}`);
   await createRoleOnce(exec, adminUrl, `CREATE ROLE ${q(REPORTER)} NOLOGIN`);
   await createRoleOnce(exec, adminUrl, `CREATE ROLE ${q(LOADER)} LOGIN CONNECTION LIMIT 3`);
 }
@@ -134,10 +137,10 @@ export const PRISMA_DAMAGE_SQL = `
   SELECT lo_unlink(${PRISMA_LO_OID});
 `;
 
-/** Damage a superuser does: the database's and a role's settings. */
-export function prismaSuperuserDamage(dbName: string): string {
+/** Damage to the database's own state: its settings, the owner's there, its comment and grants (the owner may do it). */
+export function prismaDatabaseDamage(dbName: string): string {
   return `
-    ALTER DATABASE ${q(dbName)} SET app.greeting = 'changed';
+    ALTER DATABASE ${q(dbName)} SET work_mem = '1MB';
     ALTER ROLE ${q(OWNER)} IN DATABASE ${q(dbName)} RESET search_path;
     COMMENT ON DATABASE ${q(dbName)} IS 'changed';
     REVOKE TEMPORARY ON DATABASE ${q(dbName)} FROM ${q(REPORTER)};
