@@ -13,7 +13,7 @@ import { makeEnv, adminUrl, sql, type TestEnv } from "./support/vitest-env";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { fullBackup } from "./support/restore-steps";
 import { LOADER, OWNER, PRISMA_DAMAGE_SQL, PRISMA_LO_OID, REPORTER, asOwner, buildPrismaDatabase, prismaDatabaseDamage, q } from "./support/prisma-fixture";
-import { startCopyRestore, startRestore, runRestore, dropKeptDatabase } from "../lib/backup/restore";
+import { startCopyRestore, startRestore, runRestore, dropKeptDatabase, undoRestore } from "../lib/backup/restore";
 import { previewRestore } from "../lib/backup/preview";
 import { runDrill } from "../lib/backup/drill";
 import { SYSTEM } from "../lib/audit";
@@ -64,6 +64,8 @@ describe.each([
   let original: Record<string, string>;
   let backupId: string;
   let restored = false;
+  let damaged: Record<string, string>;
+  let restoreId: string;
 
   beforeAll(async () => {
     env = await makeEnv({ seed: false, targetPrefix: "Shop-Prod", overrides: { restoreStrategy: setting, restoreJobs: 2 } });
@@ -140,14 +142,14 @@ describe.each([
       await exec(withDatabase(adminUrl(), dbName), `DROP OWNED BY ${q(LOADER)}`);
       await exec(adminUrl(), `DROP ROLE ${q(LOADER)}`);
     }
-    const damaged = await fingerprint(env.targetUrl);
+    damaged = await fingerprint(env.targetUrl);
     expect(Object.keys(differences(original, damaged)).length).toBeGreaterThan(8);
 
     const preview = await previewRestore(env.ctx, backupId);
     if (dropRole) expect(preview.missingRoles).toMatchObject({ creatable: [LOADER], unknown: [] });
     else expect(preview.missingRoles ?? null).toBeNull();
 
-    const { restoreId } = await startRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE", createRoles: dropRole });
+    ({ restoreId } = await startRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE", createRoles: dropRole }));
     const status = await runRestore(env.ctx, restoreId);
     const row = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
     expect(row.failureReason).toBeNull();
@@ -166,5 +168,11 @@ describe.each([
     await asRole(withDatabase(adminUrl(), dbName), LOADER, [`INSERT INTO "Event" ("occurredAt", kind) VALUES ('2026-03-01 00:00Z', 'restored')`]);
     const [{ id }] = await sql<{ id: string }>(asOwner(env.targetUrl), `SELECT id::text FROM "Event" WHERE kind = 'restored'`);
     expect(id).toBe("100001");
+  });
+
+  it.runIf(strategy === "swap")("undo swaps the database as it was before the restore back in, under its name", async () => {
+    expect(restored, "the restore in the test above did not succeed").toBe(true);
+    await undoRestore(env.ctx, restoreId, SYSTEM, { confirm: "UNDO" });
+    expect(differences(damaged, await fingerprint(env.targetUrl))).toEqual({});
   });
 });
