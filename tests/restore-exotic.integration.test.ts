@@ -10,7 +10,7 @@
 // the deferrable constraint behaving as before.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeEnv, adminUrl, sql, type TestEnv } from "./support/vitest-env";
-import { catalogFingerprint } from "./support/catalog-fingerprint";
+import { catalogFingerprint, differences } from "./support/catalog-fingerprint";
 import { fullBackup, restore } from "./support/restore-steps";
 import { APP_ROLE, READER_ROLE, asAppRole } from "./support/app-fixture";
 import { buildExoticDatabase, EXOTIC_LO_OID } from "./support/exotic-fixture";
@@ -19,17 +19,6 @@ import { swapNames, databaseOf } from "../lib/backup/swap";
 
 const exec = (url: string, text: string) => sql(url, text);
 const fingerprint = (url: string) => catalogFingerprint(sql, url);
-
-
-
-/** Only the keys whose values differ, as { key: { expected, actual } } — readable when it fails. */
-function differences(expected: Record<string, string>, actual: Record<string, string>) {
-  const out: Record<string, { expected?: string; actual?: string }> = {};
-  for (const k of new Set([...Object.keys(expected), ...Object.keys(actual)])) {
-    if (expected[k] !== actual[k]) out[k] = { expected: expected[k], actual: actual[k] };
-  }
-  return out;
-}
 
 /** After the backup: a dropped table, changed rows, a dropped publication, an altered sequence. */
 const DAMAGE_SQL = `

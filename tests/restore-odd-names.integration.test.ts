@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRoleOnce } from "./support/app-fixture";
 import { makeEnv, adminUrl, urlFor, sql, type TestEnv } from "./support/vitest-env";
-import { catalogFingerprint } from "./support/catalog-fingerprint";
+import { catalogFingerprint, differences } from "./support/catalog-fingerprint";
 import { fullBackup, restore } from "./support/restore-steps";
 import { stopBosses } from "../lib/queue";
 import { swapNames } from "../lib/backup/swap";
@@ -124,14 +124,6 @@ const DAMAGE_SQL = `
   ALTER TABLE public.measure_2026 OWNER TO ${q(OWNER)};
   SELECT lo_unlink(${LO_OID});
 `;
-
-function differences(expected: Record<string, string>, actual: Record<string, string>) {
-  const out: Record<string, { expected?: string; actual?: string }> = {};
-  for (const k of new Set([...Object.keys(expected), ...Object.keys(actual)])) {
-    if (expected[k] !== actual[k]) out[k] = { expected: expected[k], actual: actual[k] };
-  }
-  return out;
-}
 
 afterAll(async () => {
   await stopBosses();

@@ -214,3 +214,12 @@ export async function catalogFingerprint(query: Query, url: string, opts: { excl
   }
   return out;
 }
+
+/** Only the keys whose values differ, as { key: { expected, actual } }: readable when a test fails. */
+export function differences(expected: Record<string, string>, actual: Record<string, string>) {
+  const out: Record<string, { expected?: string; actual?: string }> = {};
+  for (const k of new Set([...Object.keys(expected), ...Object.keys(actual)])) {
+    if (expected[k] !== actual[k]) out[k] = { expected: expected[k], actual: actual[k] };
+  }
+  return out;
+}
