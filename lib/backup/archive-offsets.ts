@@ -161,6 +161,8 @@ export const dataBlockHeader = (dumpId: number, intSize: number): Buffer => Buff
 
 /** A TOC entry with what a rewrite of the head needs (extension-versions.ts). */
 export interface HeadEntry extends TocEntry {
+  /** Where the entry's "has data" int is, in the head (pinned-extensions.ts sets it to 0). */
+  hadDumperAt: number;
   /** Where the entry's defn string starts (its length int) and ends, in the head. */
   defnAt: number;
   defnEnd: number;
@@ -215,6 +217,7 @@ function parseArchiveHead(r: Reader): ArchiveHead | { disabled: string } {
   const entries: HeadEntry[] = [];
   for (let i = 0; i < n; i++) {
     const dumpId = r.int();
+    const hadDumperAt = r.pos;
     r.int(); // hadDumper
     r.str(); // tableoid
     r.str(); // oid
@@ -241,7 +244,7 @@ function parseArchiveHead(r: Reader): ArchiveHead | { disabled: string } {
     // A misread field would show here first: the flag is 1, 2 or 3 in every entry.
     if (state < 1 || state > 3) return { disabled: `entry ${i + 1} of ${n} has offset flag ${state}: table of contents not understood` };
     const key = `${namespaceBytes?.toString("hex") ?? ""}.${tagBytes.toString("hex")}`;
-    entries.push({ dumpId, offsetAt, state, desc, deps, tag, defnAt, defnEnd, defn, owner, namespace, key });
+    entries.push({ dumpId, offsetAt, state, desc, deps, tag, hadDumperAt, defnAt, defnEnd, defn, owner, namespace, key });
   }
   return { intSize, offSize, compressed, tocEnd: r.pos, entries };
 }

@@ -8,6 +8,7 @@ import type { BackupContext } from "./context";
 import { DEFAULT_TARGET_ID } from "./targets";
 import { verifyBackupObjects } from "./verify";
 import { createDecryptStream } from "./crypto";
+import { leftOutWords, pinnedAmong, PinnedExtensionLeaver } from "./pinned-extensions";
 import { decryptionKeyFor } from "./keyring";
 import { createDecompressor } from "./compression";
 import { spawnPgRestore } from "./dump";
@@ -241,18 +242,23 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     // One chain: an error at any stage (storage, decryption, zstd) tears every stage down and
     // reaches pg_restore's input; the callback only keeps it from being unheard.
     const plain = pipelineOf(await ctx.storage.get(part.key), createDecryptStream(await decryptionKeyFor(ctx, v.manifest.encryption)), createDecompressor(part.compression), () => undefined);
-    const archive = pins.size ? pipelineOf(plain, new ExtensionVersionPinner(pins), () => undefined) : plain;
+    const pinned = pins.size ? pipelineOf(plain, new ExtensionVersionPinner(pins), () => undefined) : plain;
+    // An extension its server lets one database have cannot be in the scratch database: left
+    // out with its jobs, the rest proved, and the note says so (decision 201).
+    const leaver = new PinnedExtensionLeaver(pinnedAmong(Object.keys(manifestCatalog(v.manifest)?.objects.extensions ?? {})));
+    const archive = leaver.names.length ? pipelineOf(pinned, leaver, () => undefined) : pinned;
     // Statement by statement, not in one transaction: the scratch copy is dropped whatever
     // happens, and one transaction locks every object it makes — more than the server's
     // lock table holds for a database of a few thousand tables (decision 145).
     await spawnPgRestore(archive, scratch, { binDir: ctx.pgBinDir, noOwner: true, noPrivileges: true, signal: disks.signal });
     recoverySeconds = (Date.now() - recoveryStarted) / 1000;
     const compared = await compareWithManifest(v.manifest, scratch);
+    const leftOut = leftOutWords(leaver.leftOut, "drill");
     disks.signal.throwIfAborted();
     // Nothing to compare (every table above the checksum bound, or an empty database) is
     // not a failure: pg_restore did restore the archive, and the note says what was unchecked.
     const reason = failureReason(compared.tables);
-    const note = [localeNote, compared.note].filter(Boolean).join("; ") || undefined;
+    const note = [localeNote, compared.note, leftOut].filter(Boolean).join("; ") || undefined;
     result = { ok: !reason, reason, ...compared, note, recoverySeconds, durationSeconds: (Date.now() - started) / 1000, at: new Date().toISOString(), drillId };
   } catch (e) {
     result = {

@@ -36,11 +36,11 @@ describe("aclGrants", () => {
 describe("roleNeeds", () => {
   const base = { objects: {}, roles: ["app", "reader"] } as unknown as CatalogSnapshot;
   it("acts for the recorded owners, and needs every named role to exist", () => {
-    expect(roleNeeds({ ...base, owners: ["app"], otherGrantors: ["passer"] })).toEqual({ named: ["app", "reader"], acting: ["app"], otherGrantors: ["passer"] });
+    expect(roleNeeds({ ...base, owners: ["app"], otherGrantors: ["passer"] })).toEqual({ named: ["app", "reader"], acting: ["app"], otherGrantors: ["passer"], extensions: [] });
   });
   it("acts for every named role for a manifest before decision 182, as before", () => {
-    expect(roleNeeds(base)).toEqual({ named: ["app", "reader"], acting: ["app", "reader"], otherGrantors: [] });
-    expect(roleNeeds(null)).toEqual({ named: [], acting: [], otherGrantors: [] });
+    expect(roleNeeds(base)).toEqual({ named: ["app", "reader"], acting: ["app", "reader"], otherGrantors: [], extensions: [] });
+    expect(roleNeeds(null)).toEqual({ named: [], acting: [], otherGrantors: [], extensions: [] });
   });
   it("reads back by its name a role such a manifest recorded with PostgreSQL's quotes", () => {
     const old = { objects: {}, roles: ['"app-readonly"', '"Reader""x"', "app"] } as unknown as CatalogSnapshot;

@@ -17,7 +17,7 @@ import { slotsWarning } from "./replication-slots";
 import { extensionVersionNote, planExtensionVersions } from "./extension-versions";
 import { searchPathProblems, searchPathWarning } from "./search-path-probe";
 import { withClient, type Session } from "./pg-client";
-import { onServer } from "./swap";
+import { databaseOf, onServer } from "./swap";
 import { DEFAULT_DISK_RESERVE_BYTES, planServerDisk, serverDiskProblem, serverFacts } from "./server-disk";
 import { filesDiskProblem, planFilesDisk } from "./files-disk";
 import { findMissingDatabase, missingDatabaseWords, type MissingDatabase } from "./missing-database";
@@ -25,6 +25,7 @@ import { missingRolesWords, type MissingRoles } from "./role-definitions";
 import { findMissingRoles } from "./roles";
 import { findMissingTablespaces, missingTablespacesWords } from "./tablespaces";
 import { findUnavailableExtensions, unavailableExtensionsWords } from "./unavailable-extensions";
+import { leftOutWords, pinnedElsewhereWords } from "./pinned-extensions";
 import { pinnedTarget } from "./pinned-host";
 import { copyFilesSettingName, filesCopyDirFor } from "./files-copy";
 import { readDatabaseState, stateDifferences } from "./database-state";
@@ -127,6 +128,9 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings" | "copyWarnin
       `This database subscribes to logical replication (${subs.join(", ")}): after the restore ${subs.length === 1 ? "the subscription is" : "each subscription is"} disabled, as pg_dump recreates ${subs.length === 1 ? "it" : "them"}, and replication stays stopped until you enable ${subs.length === 1 ? "it" : "each"} (ALTER SUBSCRIPTION … ENABLE) — once the rows it would replay are the ones you want. The replication slot on the publisher is kept. Vaultline registers each subscription's tables again from the publisher (pg_dump's copy has none, and enabled like that it would skip what its slot holds); the restore's record says whether that worked. Changes applied between the backup and the restore are not replayed.`,
     );
   }
+  // No restore of this database can create it (decision 201); a copy leaves it out instead.
+  const elsewhere = opts.url ? pinnedElsewhereWords(p.plan?.pinnedExtensions ?? [], databaseOf(opts.url)) : null;
+  if (elsewhere) onLive(`${elsewhere}. Until then the restore refuses to run.`);
   const searchPath = searchPathWarning(p.plan?.searchPath ?? []);
   if (searchPath) push(searchPath);
   const versions = extensionVersionNote(p.plan?.extensionVersions ?? []);
@@ -334,6 +338,7 @@ export async function buildPreview(
       pooled: cap.pooled,
       preparedTransactions: cap.preparedTransactions,
       extensionVersions,
+      pinnedExtensions: cap.pinnedExtensions ?? [],
       searchPath,
       locks: cap.locks,
     },
@@ -345,10 +350,16 @@ export async function buildPreview(
   };
   // A copy restores no files part: the changed files concern the live restore only.
   const asWritten = ctx.targetUrlAsWritten ?? ctx.targetUrl;
+  // A copy, of another name, leaves out what its server lets one database have (decision 201).
+  const leftOut = leftOutWords((cap.pinnedExtensions ?? []).map((x) => x.name), "copy");
   return {
     ...base,
     warnings: [...previewWarnings(base, { url: asWritten }), ...changedFilesWarning(filesPart)],
-    copyWarnings: [...previewWarnings(base, { into: "copy", url: asWritten }), ...(filesPart ? [copyFilesWords(ctx)] : [])],
+    copyWarnings: [
+      ...previewWarnings(base, { into: "copy", url: asWritten }),
+      ...(filesPart ? [copyFilesWords(ctx)] : []),
+      ...(leftOut ? [`${leftOut}.`] : []),
+    ],
     manifest,
   };
 }

@@ -9,6 +9,7 @@ import { quoteIdent, quoteLiteral } from "./quote";
 import { describeSetting, grantToSet, settingsNotCarriable, type DatabaseSetting, type UnsettableSetting } from "./db-settings";
 import { sharesServerSessions } from "./pooler";
 import { logicalSlots, type ReplicationSlot } from "./replication-slots";
+import { pinnedSwapProblem, readPinnedExtensions, type PinnedExtension } from "./pinned-extensions";
 
 const withClient = <T>(url: string, fn: (c: pg.Client) => Promise<T>) => withPgClient(url, fn, "vaultline-restore-plan");
 
@@ -60,6 +61,11 @@ export interface TargetCapabilities {
    * connecting role may not set on a copy (db-settings.ts): the swap could not carry them.
    */
   unsettable: UnsettableSetting[];
+  /**
+   * The backup's extensions that the server lets only one database have (pinned-extensions.ts,
+   * decision 201), with the database it names: the swap's fresh copy, of another name, cannot.
+   */
+  pinnedExtensions?: PinnedExtension[];
 }
 
 export interface OwnershipPlan {
@@ -127,13 +133,15 @@ export interface RoleNeeds {
   otherGrantors: string[];
   /** The database's own settings the backup recorded, which a restore sets (decision 194); undefined before: the live database's. */
   settings?: DatabaseSetting[];
+  /** The backup's extensions, for those a server lets one database have (decision 201). */
+  extensions?: string[];
 }
 
 export function roleNeeds(catalog: CatalogSnapshot | null): RoleNeeds {
   // A manifest before decision 182 recorded a grantee PostgreSQL quotes (app-readonly) with its
   // quotes ("app-readonly"): read back by its name, or the restore looks for a role no server has.
   const named = catalog?.owners ? catalog.roles : (catalog?.roles ?? []).map((r) => (/^".+"$/.test(r) ? r.slice(1, -1).replace(/""/g, '"') : r));
-  return { named, acting: catalog?.owners ?? named, otherGrantors: catalog?.otherGrantors ?? [], settings: catalog?.database?.settings };
+  return { named, acting: catalog?.owners ?? named, otherGrantors: catalog?.otherGrantors ?? [], settings: catalog?.database?.settings, extensions: Object.keys(catalog?.objects.extensions ?? {}) };
 }
 
 export async function probeTarget(url: string, needs: RoleNeeds): Promise<TargetCapabilities> {
@@ -160,7 +168,7 @@ async function probeSession(url: string, needs: RoleNeeds): Promise<Omit<TargetC
                                 AND (n.nspname <> 'pg_toast' OR c.oid >= 16384))) AS locks
         FROM pg_roles r, pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace
        WHERE r.rolname = current_user AND d.datname = current_database()`);
-    const base = rows[0] as Omit<TargetCapabilities, "missingRoles" | "notMemberOf" | "unsettable" | "subscriptions" | "replicationSlots" | "preparedTransactions" | "pooled">;
+    const base = rows[0] as Omit<TargetCapabilities, "missingRoles" | "notMemberOf" | "unsettable" | "pinnedExtensions" | "subscriptions" | "replicationSlots" | "preparedTransactions" | "pooled">;
     const { rows: subs } = await c.query<{ n: string }>(
       "SELECT subname AS n FROM pg_catalog.pg_subscription WHERE subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) ORDER BY 1",
     );
@@ -175,6 +183,7 @@ async function probeSession(url: string, needs: RoleNeeds): Promise<Omit<TargetC
       notMemberOf: needs.acting.filter((r) => exists.has(r) && !exists.get(r)),
       // A superuser may set anything; anyone else is tried (rolled back) on the database itself.
       unsettable: base.superuser ? [] : await settingsNotCarriable(c, needs.settings),
+      pinnedExtensions: await readPinnedExtensions(c, needs.extensions ?? []),
       subscriptions: subs.map((s) => s.n),
       replicationSlots: await logicalSlots(c),
       preparedTransactions: (
@@ -261,6 +270,8 @@ export function chooseStrategy(cap: TargetCapabilities, opts: { targetIsVaultlin
     });
     swapMissing.push(`${cap.user} may not set on a new database what ${cap.database} has set: ${what.join(", ")}`);
   }
+  const pinned = pinnedSwapProblem(cap.pinnedExtensions ?? [], cap.database);
+  if (pinned) swapMissing.push(pinned);
   const swap = `Beside and swap: the backup is restored in parallel into a fresh database next to ${cap.database}, checked, then swapped in (a few seconds without connections); the current database is kept ${opts.keepHours} h for Undo.`;
   if (opts.targetIsVaultline) {
     return { strategy: "in-place", reason: "In place, in one transaction: the target is Vaultline's own database, which holds the job queue and locks this restore runs on." };

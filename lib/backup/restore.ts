@@ -25,6 +25,7 @@ import { createMissingDatabase, databaseShape, dropCreatedDatabase, findMissingD
 import { createMissingRoles, dropCreatedRoles, findMissingRoles } from "./roles";
 import { findMissingTablespaces, missingTablespacesWords } from "./tablespaces";
 import { findUnavailableExtensions, unavailableExtensionsWords } from "./unavailable-extensions";
+import { leftOutWith, leftOutWords, pinnedAmong, pinnedElsewhereWords, PinnedExtensionLeaver, readPinnedExtensions } from "./pinned-extensions";
 import { diskCheckInterval, reserveCheck } from "./disk-reserve";
 import { filesDiskProblem, planFilesDisk } from "./files-disk";
 import { END_BLOCKING_AFTER_SECONDS, watchServerActivity, type ActivitySample, type ActivityWatch, type EndBlockers, type RestoreActivity } from "./server-activity";
@@ -415,8 +416,15 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     }
     // Extensions the server cannot install (decision 174): pg_restore would fail at their
     // CREATE EXTENSION, after the safety backup; refused now with what to install.
-    const unavailable = await findUnavailableExtensions(ctx.targetUrl, Object.keys(manifestCatalog(manifest)?.objects.extensions ?? {}));
+    const backupExtensions = Object.keys(manifestCatalog(manifest)?.objects.extensions ?? {});
+    const unavailable = await findUnavailableExtensions(ctx.targetUrl, backupExtensions);
     if (unavailable.length) throw new RefusedError(unavailableExtensionsWords(unavailable));
+    // An extension the server lets another database have, or does not load (decision 201):
+    // no restore of this database can create it. A copy leaves it out instead.
+    if (!asCopy) {
+      const elsewhere = pinnedElsewhereWords(await readPinnedExtensions(ctx.targetUrl, backupExtensions), databaseOf(ctx.targetUrl));
+      if (elsewhere) throw new RefusedError(elsewhere);
+    }
     // Tablespaces the backup places objects in that the server lacks (decision 173): refused
     // now, with what to do, not on pg_restore's error after the safety backup.
     if (!first.defaultTablespace) {
@@ -513,6 +521,9 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     const versionPlan = preview.plan?.extensionVersions ?? [];
     const pins = versionPins(versionPlan);
     const pinner = new ExtensionVersionPinner(pins);
+    // A copy, of another name, cannot have an extension its server lets one database have: left
+    // out with its jobs, and said (decision 201). The database itself takes it in place.
+    const leaver = new PinnedExtensionLeaver(asCopy ? pinnedAmong(backupExtensions) : []);
 
     // 3. The safety backup; without it the restore does not run.
     stage = "safety";
@@ -561,8 +572,9 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         if (!spools) live = { p: { unit: "stored", read: stored.bytes, loaded: stored.bytes }, total: dbPart.sizeBytes };
         // The pinner only where it has something to pin: otherwise one stage fewer for every chunk.
         const head = [await ctx.storage.get(dbPart.key), stored.stream, createDecryptStream(decryptionKey), decrypted.stream, plain] as const;
-        const archive = pins.size ? pinner : plain;
-        const feed = pins.size ? pipeline(...head, pinner) : pipeline(...head);
+        const rewriters = [...(pins.size ? [pinner] : []), ...(leaver.names.length ? [leaver] : [])];
+        const archive = rewriters.at(-1) ?? plain;
+        const feed = pipeline([...head, ...rewriters]);
         feed.catch(() => undefined);
         // Set by the callback below; a property, so the compiler does not take it for null.
         const hold: { current: AutovacuumHold | null } = { current: null };
@@ -592,6 +604,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         } catch (e) {
           plain.destroy();
           pinner.destroy();
+          leaver.destroy();
           throw await explainPartFailure(ctx.storage, dbPart, decryptionKey, keyId, e);
         } finally {
           // Its session is on the copy, which is checked, renamed or dropped next.
@@ -621,10 +634,12 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         }
         await phase("checking the restored copy");
         // Every table's rows, as many as the archive held (decision 158).
-        rowCheck = await checkRowCounts(freshUrl, loaded.rows, { dumpMajor });
+        rowCheck = await checkRowCounts(freshUrl, loaded.rows?.filter((t) => !leaver.emptiedKeys.has(t.key)) ?? null, { dumpMajor });
         rlog.info(rowCheck, rowCheck.checked ? "rows of the copy checked" : "rows of the copy not checked");
         const versions = versionsRestored(versionPlan, pinner);
-        await checkRestoredCopy(freshUrl, manifest, backupCatalog, keepOwners, new Set(versions.filter((v) => !v.pinned).map((v) => v.name)));
+        await checkRestoredCopy(freshUrl, manifest, backupCatalog, keepOwners, new Set(versions.filter((v) => !v.pinned).map((v) => v.name)), leaver.leftOut);
+        const leftOut = leftOutWords(leaver.leftOut, "copy");
+        if (leftOut) warnings.push(`${leftOut}.`);
         const versionNote = extensionVersionNote(versions, pinner.skipped);
         if (versionNote) warnings.push(versionNote);
         signal.throwIfAborted();
@@ -894,14 +909,22 @@ function versionsRestored(plan: ExtensionVersionPlan[], pinner: ExtensionVersion
 /**
  * The fresh copy holds what the backup recorded: every object (with owners when kept), or at
  * least every table and column. `movedExtensions`: restored at another version than the
- * backup's, which the record says (extension-versions.ts).
+ * backup's, which the record says (extension-versions.ts); `leftOutExtensions`: left out of a
+ * copy, which the record says too (pinned-extensions.ts).
  */
-async function checkRestoredCopy(url: string, manifest: { schema?: unknown }, backupCatalog: CatalogSnapshot | null, keepOwners: boolean, movedExtensions: Set<string>): Promise<void> {
+async function checkRestoredCopy(
+  url: string,
+  manifest: { schema?: unknown },
+  backupCatalog: CatalogSnapshot | null,
+  keepOwners: boolean,
+  movedExtensions: Set<string>,
+  leftOutExtensions: string[] = [],
+): Promise<void> {
   if (backupCatalog) {
     const { live, recorded } = await catalogBesideRecord(url, [], backupCatalog);
     const diff = diffCatalogs(live, recorded);
     const problems = Object.entries(diff).flatMap(([kind, d]) => [
-      ...d.added.map((n) => `${kind} ${n} missing`),
+      ...d.added.filter((n) => !leftOutWith(leftOutExtensions, kind, n)).map((n) => `${kind} ${n} missing`),
       ...d.dropped.map((n) => `${kind} ${n} unexpected`),
       ...(keepOwners ? d.changed.filter((n) => kind !== "extensions" || !movedExtensions.has(n)).map((n) => `${kind} ${n} differs`) : []),
       ...(keepOwners ? d.ownerChanged.map((n) => `${kind} ${n} owner`) : []),

@@ -287,6 +287,12 @@ export const restorePreviewSchema = z
           .describe(
             "The backup's extensions whose version is not this server's default. pinned: restored at the recorded version (pg_dump alone would make the default); otherwise this server cannot install the recorded version (recorded null: the backup did not record it) and the extension is restored at restoredAs, the default",
           ),
+        pinnedExtensions: z
+          .array(z.object({ name: z.string(), setting: z.string(), database: z.string().nullable() }))
+          .optional()
+          .describe(
+            "The backup's extensions that a server lets one database have, the one a server setting names (pg_cron: cron.database_name), and the database this server names (null: the server does not load the extension). Named this database: the swap's fresh copy cannot have it, so the restore runs in place; another, or null: the restore refuses until the setting is changed; a copy leaves it out",
+          ),
         searchPath: z
           .array(z.object({ kind: z.string(), name: z.string(), error: z.string(), fn: z.string().nullable() }))
           .optional()

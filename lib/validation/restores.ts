@@ -127,6 +127,8 @@ export interface RestorePreview {
     preparedTransactions?: { gid: string; owner: string; prepared: string }[];
     /** The backup's extensions whose version is not this server's default, and what the restore makes of each (decision 152). Absent in restores recorded before it. */
     extensionVersions?: { name: string; recorded: string | null; restoredAs: string; pinned: boolean; installable: boolean; serverDefault: string }[];
+    /** The backup's extensions a server lets one database have, and the one this server names (null: not loaded) (decision 201). Absent in restores recorded before it. */
+    pinnedExtensions?: { name: string; setting: string; database: string | null }[];
     /** Expressions the restore evaluates (indexes, CHECK constraints, generated columns, materialized views) that fail on the live database under the restore's empty search_path (decision 153). Absent in restores recorded before it. */
     searchPath?: { kind: string; name: string; error: string; fn: string | null }[];
     /** The server's lock table and the live database's relations, which an in-place restore locks in one transaction (decision 145). Absent in restores recorded before it. */

@@ -112,16 +112,13 @@ export const LATER_MIGRATION_SQL = `
   COMMENT ON TABLE customers IS 'changed comment';
 `;
 
-/** A URL for the same database connecting as another role. */
-export function asLogin(url: string, role: string, password: string): string {
+/** A URL for the same database connecting as the app role. */
+export function asAppRole(url: string): string {
   const u = new URL(url);
-  u.username = role;
-  u.password = password;
+  u.username = APP_ROLE;
+  u.password = APP_PASSWORD;
   return u.toString();
 }
-
-/** A URL for the same database connecting as the app role. */
-export const asAppRole = (url: string): string => asLogin(url, APP_ROLE, APP_PASSWORD);
 
 /** Builds the fixture in an empty database at url (a superuser connection). */
 export async function buildAppDatabase(exec: Exec, adminUrl: string, url: string): Promise<void> {

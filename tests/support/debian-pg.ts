@@ -20,7 +20,8 @@ export function debianPgWith(extension: string): boolean {
   return process.getuid?.() === 0 && existsSync(path.join(BIN, "postgres")) && existsSync(`/usr/share/postgresql/15/extension/${extension}.control`);
 }
 
-export async function startDebianPg(): Promise<PgServer> {
+/** `settings`: server settings at start (`-c name=value`), such as shared_preload_libraries. */
+export async function startDebianPg(opts: { settings?: Record<string, string> } = {}): Promise<PgServer> {
   const dir = mkdtempSync(path.join(tmpdir(), "vaultline-debian-pg-"));
   const data = path.join(dir, "data");
   const password = "debian-pg-password";
@@ -33,7 +34,16 @@ export async function startDebianPg(): Promise<PgServer> {
     await run(path.join(BIN, "initdb"), ["-D", data, "-U", "vaultline", "--pwfile", path.join(dir, "pw"), "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"], { ...owner, cwd: dir });
     await run(
       path.join(BIN, "pg_ctl"),
-      ["-D", data, "-l", path.join(dir, "log"), "-w", "start", "-o", `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c max_connections=200`],
+      [
+        "-D",
+        data,
+        "-l",
+        path.join(dir, "log"),
+        "-w",
+        "start",
+        "-o",
+        [`-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c max_connections=200`, ...Object.entries(opts.settings ?? {}).map(([k, v]) => `-c ${k}=${v}`)].join(" "),
+      ],
       { ...owner, cwd: dir },
     );
   } catch (e) {

@@ -7,7 +7,8 @@
 // materialized view, column grants, default privileges, a large object with a grant,
 // database and role-in-database settings whose values hold quotes and semicolons, and
 // comments with quotes and newlines. The test built on it: tests/restore-quoted-names.
-import { asLogin, createRoleOnce, type Exec } from "./app-fixture";
+import { createRoleOnce, type Exec } from "./app-fixture";
+import { urlAs } from "./pg";
 
 export const OWNER = "shop-app";
 export const OWNER_PASSWORD = "shop-app-password-1";
@@ -147,7 +148,7 @@ export function prismaDatabaseDamage(dbName: string): string {
   `;
 }
 
-export const asOwner = (url: string): string => asLogin(url, OWNER, OWNER_PASSWORD);
+export const asOwner = (url: string): string => urlAs(url, OWNER, OWNER_PASSWORD);
 
 /** Builds the fixture in an empty database at url (a superuser connection). */
 export async function buildPrismaDatabase(exec: Exec, adminUrl: string, url: string): Promise<void> {
