@@ -52,10 +52,16 @@ export function withDatabase(url: string, db: string): string {
   });
 }
 
-/** A connection to the same server outside the target (renames need one). */
+/**
+ * A connection to the same server outside the target (renames need one): `postgres`, or
+ * `template1` where the target is `postgres` itself — a container's default database, and a
+ * hosted platform's application database (decision 202). From inside it, its swap stopped at
+ * "cannot disallow connections for current database", after the whole restore into the copy.
+ */
 export async function maintenanceClient(targetUrl: string): Promise<pg.Client> {
   let last: unknown;
-  for (const db of ["postgres", "template1"]) {
+  const target = databaseOf(targetUrl);
+  for (const db of ["postgres", "template1"].filter((d) => d !== target)) {
     try {
       return await connectSession(withDatabase(targetUrl, db), "vaultline-restore");
     } catch (e) {
