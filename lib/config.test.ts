@@ -47,6 +47,11 @@ describe("config", () => {
     expect(problems({ ...base, DATABASE_URL: failover })).toEqual([expect.stringMatching(/^DATABASE_URL: one host for Vaultline's own database: a URL with several hosts/)]);
     expect(problems({ ...base, TARGET_DATABASE_URL: "postgresql://db1:x,db2/shop" })[0]).toMatch(/^TARGET_DATABASE_URL: a URL \(several hosts/);
     expect(problems({ ...base, TARGET_DATABASE_URL: "postgresql:///shop?service=prod" })[0]).toMatch(/^TARGET_DATABASE_URL: service= names a pg_service.conf entry/);
+    // libpq's Unix-socket form with a user (decision 203): taken, and written as every reader here reads it.
+    expect(parseConfig({ ...base, TARGET_DATABASE_URL: "postgresql://app:pw@/shop?host=/var/run/postgresql&port=5433" }).targetDatabaseUrl).toBe(
+      "postgresql://app:pw@%2Fvar%2Frun%2Fpostgresql:5433/shop",
+    );
+    expect(problems({ ...base, TARGET_DATABASE_URL: "postgresql://app:pw@/shop" })[0]).toMatch(/a Unix socket with a user: postgresql:\/\/user:password@%2Fvar%2Frun%2Fpostgresql\/db/);
   });
 
   it("takes COMMIT_SHA and APP_DIR as aliases of APP_COMMIT_SHA and APP_REPO_DIR, the APP_ names winning", () => {

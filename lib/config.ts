@@ -5,7 +5,7 @@ import path from "node:path";
 import { parseTrustProxy, type TrustProxy } from "./client-ip";
 import { checkOidcEnv, oidcEnvShape } from "./oidc-config";
 import { keyEnv } from "./validation/keys";
-import { hasSeveralHosts, readDbUrlOrNull } from "./pg-hosts";
+import { hasSeveralHosts, readDbUrlOrNull, SOCKET_HINT, socketHostInline } from "./pg-hosts";
 import { SERVICE_MESSAGE, SEVERAL_HOSTS_MESSAGE } from "./validation/targets";
 import { isWithin } from "./path-within";
 
@@ -22,7 +22,7 @@ const oneHostUrl = z
 /** The default target's URL: one host, or libpq's failover form (decision 183). */
 const targetUrl = z
   .string()
-  .refine((u) => readDbUrlOrNull(u) !== null, { message: "a URL (several hosts as host:port,host:port)", abort: true })
+  .refine((u) => readDbUrlOrNull(u) !== null, { message: `a URL (several hosts as host:port,host:port)${SOCKET_HINT}`, abort: true })
   .refine((u) => !readDbUrlOrNull(u)?.searchParams.has("service"), SERVICE_MESSAGE)
   .optional();
 const positiveInt = z.coerce.number().int().positive();
@@ -176,7 +176,8 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     APP_REPO_DIR: c.APP_REPO_DIR ?? c.APP_DIR,
     dataDir,
     databaseUrl: c.DATABASE_URL!,
-    targetDatabaseUrl: c.TARGET_DATABASE_URL ?? c.DATABASE_URL!,
+    // As written, or libpq's user@/db?host= form in the one every reader here reads (decision 203).
+    targetDatabaseUrl: socketHostInline(c.TARGET_DATABASE_URL ?? c.DATABASE_URL!),
     localStorageDir: path.resolve(/*turbopackIgnore: true*/ c.LOCAL_STORAGE_DIR ?? path.join(dataDir, "backups")),
     encryptionPassphrase: c.BACKUP_ENCRYPTION_PASSPHRASE ?? "",
     nextAuthSecret: c.NEXTAUTH_SECRET!,

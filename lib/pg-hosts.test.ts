@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { answersAs, describeHosts, editDbUrl, hasSeveralHosts, readDbUrl, sessionAttrsOf, sessionHost, urlHosts, withOneHost } from "./pg-hosts";
+import { answersAs, describeHosts, editDbUrl, hasSeveralHosts, readDbUrl, readDbUrlOrNull, sessionAttrsOf, sessionHost, socketHostInline, urlHosts, withOneHost } from "./pg-hosts";
 
 const failover = "postgresql://app:p%40ss,w@db1:5433,[::1],db3/shop%20eu?target_session_attrs=read-write&sslmode=require&options=-c%20a%3D1,2";
 
@@ -70,5 +70,37 @@ describe("libpq's failover form", () => {
     expect([primary, standby, readOnlyPrimary].map((s) => answersAs("read-only", s))).toEqual([false, true, true]);
     expect([primary, standby, readOnlyPrimary].map((s) => answersAs("standby", s))).toEqual([false, true, false]);
     expect([primary, standby, readOnlyPrimary].map((s) => answersAs("any", s))).toEqual([true, true, true]);
+  });
+});
+
+describe("libpq's form with a user and the host in a parameter (decision 203)", () => {
+  it("is written with the host in the host part, percent-encoded, the other parameters as written", () => {
+    expect(socketHostInline("postgresql://app:pw@/shop?host=/var/run/postgresql")).toBe("postgresql://app:pw@%2Fvar%2Frun%2Fpostgresql/shop");
+    expect(socketHostInline("postgresql://app:pw@/shop?sslmode=disable&host=%2Ftmp&port=5433&options=-c%20search_path%3Dx+y")).toBe(
+      "postgresql://app:pw@%2Ftmp:5433/shop?sslmode=disable&options=-c%20search_path%3Dx+y",
+    );
+    expect(socketHostInline("postgres://app@/shop?host=db.internal")).toBe("postgres://app@db.internal/shop");
+  });
+
+  it("leaves every other URL as it is", () => {
+    for (const u of [
+      "postgresql://app:pw@db:5432/shop?host=/elsewhere",
+      "postgresql:///shop?host=/var/run/postgresql",
+      "postgresql://app:pw@/shop",
+      "postgresql://app:pw@/shop?host=a,b",
+      "postgresql://app@h1:5432,h2:5432/shop",
+      "mysql://app:pw@/shop?host=/x",
+    ]) {
+      expect(socketHostInline(u)).toBe(u);
+    }
+  });
+
+  it("reads back as the same connection: user, password, database, socket directory and port", () => {
+    const u = readDbUrl(socketHostInline("postgresql://app:p%40ss@/shop?host=/var/run/postgresql&port=5433"));
+    expect([u.username, decodeURIComponent(u.password), u.pathname, decodeURIComponent(u.hostname), u.port]).toEqual(["app", "p@ss", "/shop", "/var/run/postgresql", "5433"]);
+    expect(urlHosts(socketHostInline("postgresql://app@/shop?host=/tmp"))).toEqual([{ host: "/tmp", port: 5432 }]);
+    // Validation takes it as written; without a host anywhere it is no URL WHATWG reads.
+    expect(readDbUrlOrNull("postgresql://app:pw@/shop?host=/tmp")).not.toBeNull();
+    expect(readDbUrlOrNull("postgresql://app:pw@/shop")).toBeNull();
   });
 });

@@ -51,7 +51,7 @@ export function urlHosts(url: string): UrlHost[] {
   const s = split(url);
   if (!s || !s.hostspec.includes(",")) {
     const u = new URL(url);
-    return [{ host: u.hostname || "localhost", port: u.port ? Number(u.port) : 5432 }];
+    return [{ host: decodeURIComponent(u.hostname) || "localhost", port: u.port ? Number(u.port) : 5432 }];
   }
   return s.hostspec.split(",").map(parseHost);
 }
@@ -61,6 +61,35 @@ export function describeHosts(url: string): string {
   return urlHosts(url)
     .map((h) => `${h.host}:${h.port}`)
     .join(",");
+}
+
+/** Said where a URL is refused: how a Unix socket with a user is written. */
+export const SOCKET_HINT = "; a Unix socket with a user: postgresql://user:password@%2Fvar%2Frun%2Fpostgresql/db, or postgresql://user:password@/db?host=/var/run/postgresql";
+
+/**
+ * libpq's form with a user and an empty host, the host in a parameter — a Unix socket's
+ * directory, most often: `postgresql://app:pw@/shop?host=/var/run/postgresql&port=5433` —
+ * written as the same connection in the form WHATWG's parser (and node-pg's) reads, the host
+ * percent-encoded in the host part: `postgresql://app:pw@%2Fvar%2Frun%2Fpostgresql:5433/shop`
+ * (decision 203). The other parameters are kept as written (libpq reads `+` as `+`). Any
+ * other URL is returned as it is.
+ */
+export function socketHostInline(url: string): string {
+  const s = split(url);
+  if (!s || s.hostspec !== "" || s.userinfo === "") return url;
+  const m = /^([^?#]*)\?([^#]*)(#.*)?$/s.exec(s.rest);
+  if (!m) return url;
+  const pairs = m[2]!.split("&").filter(Boolean);
+  const value = (key: string) => {
+    const p = pairs.find((x) => x.split("=")[0] === key);
+    return p === undefined ? null : decodeURIComponent(p.slice(key.length + 1));
+  };
+  const host = value("host");
+  // Without one libpq uses its built-in socket directory, which differs by build: not guessed.
+  if (!host || host.includes(",")) return url;
+  const port = value("port");
+  const rest = pairs.filter((x) => !["host", "port"].includes(x.split("=")[0]!));
+  return `${s.prefix}${s.userinfo}${encodeURIComponent(host)}${port ? `:${port}` : ""}${m[1]}${rest.length ? `?${rest.join("&")}` : ""}${m[3] ?? ""}`;
 }
 
 /**
@@ -74,10 +103,10 @@ export function readDbUrl(url: string): URL {
   return new URL(`${s.prefix}${s.userinfo}${PLACEHOLDER}${s.rest}`);
 }
 
-/** readDbUrl, or null for what is no URL (a malformed host list included): for validation. */
+/** readDbUrl, or null for what is no URL (a malformed host list included): for validation, of a URL as written (socketHostInline's form too). */
 export function readDbUrlOrNull(url: string): URL | null {
   try {
-    return readDbUrl(url);
+    return readDbUrl(socketHostInline(url));
   } catch {
     return null;
   }

@@ -76,5 +76,7 @@ export function databaseName(url: string): string {
 export function databaseHost(url: string): string {
   if (hasSeveralHosts(url)) return describeHosts(url);
   const u = new URL(url);
-  return u.port ? `${u.hostname}:${u.port}` : u.hostname || "localhost";
+  // A socket directory written in the host part is percent-encoded there (socketHostInline).
+  const host = decodeURIComponent(u.hostname);
+  return u.port ? `${host}:${u.port}` : host || "localhost";
 }

@@ -22,6 +22,7 @@ async function targetsOverview(db: BackupContext["db"], now: Date): Promise<Map<
   return new Map((await overviewList(db, now)).map(({ targetId, ...today }) => [targetId, today]));
 }
 import { ACTIVE_JOB_STATUSES } from "../validation/backups";
+import { socketHostInline } from "../pg-hosts";
 import { checksStateKey, type CreateTargetInput, type TargetSettings, type UpdateTargetInput } from "../validation/targets";
 
 const log = componentLogger("targets");
@@ -124,14 +125,16 @@ export interface CreatedTarget extends TargetView {
 export async function createTarget(ctx: BackupContext, input: CreateTargetInput, actor: Actor): Promise<CreatedTarget> {
   // A taken name is answered before the (seconds-long) connection test; the unique index still decides a race.
   if (await ctx.db.target.findUnique({ where: { name: input.name }, select: { id: true } })) uniqueName({ code: "P2002" }, input.name);
-  const test = await testOrRefuse(ctx, input.databaseUrl);
-  const { host, database } = describeDatabaseUrl(input.databaseUrl);
+  // libpq's user@/db?host= form, kept in the one every reader here reads (decision 203).
+  const databaseUrl = socketHostInline(input.databaseUrl);
+  const test = await testOrRefuse(ctx, databaseUrl);
+  const { host, database } = describeDatabaseUrl(databaseUrl);
   const row = await ctx.db.target
     .create({
       data: {
         name: input.name,
         environment: input.environment,
-        databaseUrlEncrypted: encryptTargetUrl(secretOf(ctx), input.databaseUrl),
+        databaseUrlEncrypted: encryptTargetUrl(secretOf(ctx), databaseUrl),
         host,
         database,
         settings: (input.settings ?? {}) as Prisma.InputJsonValue,
@@ -173,9 +176,10 @@ export async function updateTarget(ctx: BackupContext, selector: string, input: 
   if (input.environment !== undefined) data.environment = input.environment;
   if (input.settings !== undefined) data.settings = input.settings as Prisma.InputJsonValue;
   if (input.databaseUrl !== undefined) {
-    test = await testOrRefuse(ctx, input.databaseUrl);
-    const { host, database } = describeDatabaseUrl(input.databaseUrl);
-    Object.assign(data, { databaseUrlEncrypted: encryptTargetUrl(secretOf(ctx), input.databaseUrl), host, database });
+    const databaseUrl = socketHostInline(input.databaseUrl);
+    test = await testOrRefuse(ctx, databaseUrl);
+    const { host, database } = describeDatabaseUrl(databaseUrl);
+    Object.assign(data, { databaseUrlEncrypted: encryptTargetUrl(secretOf(ctx), databaseUrl), host, database });
   }
   const after = await ctx.db.target.update({ where: { id: before.id }, data }).catch((e: unknown) => uniqueName(e, input.name ?? before.name));
   const changed = Object.keys(input).filter((k) => input[k as keyof UpdateTargetInput] !== undefined);

@@ -124,7 +124,8 @@ export function describeDatabaseUrl(url: string): { host: string; database: stri
   try {
     const u = readDbUrl(url);
     if (hasSeveralHosts(url)) return { host: describeHosts(url), database: decodeURIComponent(u.pathname.replace(/^\//, "")) };
-    const host = u.hostname || new URLSearchParams(u.search).get("host") || "localhost";
+    // A socket directory written in the host part is percent-encoded there (socketHostInline).
+    const host = decodeURIComponent(u.hostname) || new URLSearchParams(u.search).get("host") || "localhost";
     return { host: u.port ? `${host}:${u.port}` : host, database: decodeURIComponent(u.pathname.replace(/^\//, "")) };
   } catch {
     return { host: "", database: "" };

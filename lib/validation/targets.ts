@@ -2,7 +2,7 @@
 // the domain's view is lib/backup/targets.ts.
 import { isInsidePosix } from "../path-segments";
 import { z } from "zod";
-import { readDbUrlOrNull, SESSION_ATTRS } from "../pg-hosts";
+import { readDbUrlOrNull, SESSION_ATTRS, SOCKET_HINT } from "../pg-hosts";
 import { retentionSchema, scheduleSchema } from "./settings";
 
 /** A target's name: a path segment of its storage keys, so lower-case letters, digits and '-'. */
@@ -37,7 +37,7 @@ export const databaseUrlSchema = z
   .refine((u) => {
     const p = readDbUrlOrNull(u);
     return p !== null && (p.protocol === "postgres:" || p.protocol === "postgresql:") && p.pathname.length > 1;
-  }, { message: "a postgres:// or postgresql:// URL naming a database (several hosts as host:port,host:port)", abort: true })
+  }, { message: `a postgres:// or postgresql:// URL naming a database (several hosts as host:port,host:port)${SOCKET_HINT}`, abort: true })
   // pg_dump would read the connection from ~/.pg_service.conf and node-pg would not: two servers.
   .refine((u) => !readDbUrlOrNull(u)?.searchParams.has("service"), SERVICE_MESSAGE)
   // libpq takes a list in the host parameter too; Vaultline reads the one in the URL's host part (decision 183).
