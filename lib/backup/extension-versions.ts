@@ -15,8 +15,8 @@
 // as it was. Only where the version differs from the server's default and the server can
 // install it; a version this server can no longer install is restored at the default, and
 // the preview and the restore's record say so.
-import { Transform, type TransformCallback } from "node:stream";
-import { archiveInt, readArchiveHead } from "./archive-offsets";
+import { archiveInt, type ArchiveHead } from "./archive-offsets";
+import { ArchiveHeadRewriter } from "./archive-head-rewriter";
 import { short, type CatalogSnapshot } from "./catalog-snapshot";
 import { withClient, type Session } from "./pg-client";
 import { quoteLiteral } from "./quote";
@@ -121,39 +121,21 @@ const END = Buffer.from(";\n");
 
 /**
  * A pass-through stream for a custom-format archive that adds `VERSION '…'` to the
- * EXTENSION entries named in `pins`. It holds the bytes back until the table of contents
- * has gone by (the first few kilobytes to megabytes), rewrites those entries' statements,
- * and passes everything after unchanged. An archive it does not read, or a statement not
- * in pg_dump's form, is passed as it came: `skipped` says why, `pinned` what was changed.
+ * EXTENSION entries named in `pins` (ArchiveHeadRewriter: the head held back, rewritten, and
+ * everything after passed unchanged). A statement not in pg_dump's form is passed as it came:
+ * `skipped` says why, `pinned` what was changed.
  */
-export class ExtensionVersionPinner extends Transform {
+export class ExtensionVersionPinner extends ArchiveHeadRewriter {
   readonly pinned: string[] = [];
-  skipped: string | null = null;
-  private held: Buffer[] = [];
-  private heldBytes = 0;
-  private passing: boolean;
 
   constructor(
     private readonly pins: Map<string, string>,
-    private readonly maxHeadBytes = 256 * 1024 * 1024,
+    maxHeadBytes?: number,
   ) {
-    super();
-    this.passing = pins.size === 0;
+    super(pins.size > 0, maxHeadBytes);
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    if (this.passing) return cb(null, chunk);
-    this.held.push(chunk);
-    this.heldBytes += chunk.length;
-    const buf = Buffer.concat(this.held);
-    this.held = [buf];
-    const head = readArchiveHead(buf);
-    if (head === null) {
-      if (this.heldBytes > this.maxHeadBytes) this.passOn(buf, "table of contents too large to read", cb);
-      else cb();
-      return;
-    }
-    if ("disabled" in head) return this.passOn(buf, head.disabled, cb);
+  protected override rewrite(buf: Buffer, head: ArchiveHead): Buffer {
     const parts: Buffer[] = [];
     let from = 0;
     for (const e of head.entries) {
@@ -171,22 +153,6 @@ export class ExtensionVersionPinner extends Transform {
       this.pinned.push(e.tag);
     }
     parts.push(buf.subarray(from));
-    this.passOn(Buffer.concat(parts), null, cb);
-  }
-
-  override _flush(cb: TransformCallback): void {
-    if (!this.passing) {
-      // Ended inside the head: pg_restore will say what is wrong with it.
-      this.passOn(Buffer.concat(this.held), "the archive ended inside its table of contents", cb);
-      return;
-    }
-    cb();
-  }
-
-  private passOn(buf: Buffer, why: string | null, cb: TransformCallback): void {
-    if (why) this.skipped = why;
-    this.passing = true;
-    this.held = [];
-    cb(null, buf.length ? buf : undefined);
+    return Buffer.concat(parts);
   }
 }

@@ -13,8 +13,8 @@
 //   - a copy and a drill leave it out, with its jobs (its configuration tables' rows and
 //     sequences), and say so: the archive's head is rewritten as it streams in
 //     (`PinnedExtensionLeaver`), the rest of the database restored as it was.
-import { Transform, type TransformCallback } from "node:stream";
-import { archiveInt, readArchiveHead, type HeadEntry } from "./archive-offsets";
+import { archiveInt, type ArchiveHead, type HeadEntry } from "./archive-offsets";
+import { ArchiveHeadRewriter } from "./archive-head-rewriter";
 import { withClient, type Session } from "./pg-client";
 import { quoteLiteral } from "./quote";
 
@@ -102,43 +102,25 @@ export function extensionEntries(entries: Pick<HeadEntry, "dumpId" | "desc" | "t
 }
 
 /**
- * A pass-through stream for a custom-format archive that leaves the named extensions out:
- * until the table of contents has gone by it holds the bytes back, then empties the
- * statements of their entries (`extensionEntries`) and marks their data as none, so
- * pg_restore makes nothing of them and skips their rows; everything after passes unchanged.
- * An archive it does not read is passed as it came, `skipped` saying why (pg_restore then
- * fails on the extension, as before).
+ * A pass-through stream for a custom-format archive that leaves the named extensions out
+ * (ArchiveHeadRewriter: the head held back, rewritten, everything after passed unchanged): it
+ * empties the statements of their entries (`extensionEntries`) and marks their data as none,
+ * so pg_restore makes nothing of them and skips their rows. An archive it does not read is
+ * passed as it came, `skipped` saying why (pg_restore then fails on the extension, as before).
  */
-export class PinnedExtensionLeaver extends Transform {
+export class PinnedExtensionLeaver extends ArchiveHeadRewriter {
   readonly leftOut: string[] = [];
   /** The emptied entries' `key`s (schema.name as the archive's bytes): their rows are not loaded, so not counted (row-counts.ts). */
   readonly emptiedKeys = new Set<string>();
-  skipped: string | null = null;
-  private held: Buffer[] = [];
-  private heldBytes = 0;
-  private passing: boolean;
 
   constructor(
     readonly names: string[],
-    private readonly maxHeadBytes = 256 * 1024 * 1024,
+    maxHeadBytes?: number,
   ) {
-    super();
-    this.passing = names.length === 0;
+    super(names.length > 0, maxHeadBytes);
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    if (this.passing) return cb(null, chunk);
-    this.held.push(chunk);
-    this.heldBytes += chunk.length;
-    const buf = Buffer.concat(this.held);
-    this.held = [buf];
-    const head = readArchiveHead(buf);
-    if (head === null) {
-      if (this.heldBytes > this.maxHeadBytes) this.passOn(buf, "table of contents too large to read", cb);
-      else cb();
-      return;
-    }
-    if ("disabled" in head) return this.passOn(buf, head.disabled, cb);
+  protected override rewrite(buf: Buffer, head: ArchiveHead): Buffer {
     const out = Buffer.from(buf);
     const emptied = new Set<number>();
     for (const name of this.names) {
@@ -159,21 +141,6 @@ export class PinnedExtensionLeaver extends Transform {
       from = e.defnEnd;
     }
     parts.push(out.subarray(from));
-    this.passOn(Buffer.concat(parts), null, cb);
-  }
-
-  override _flush(cb: TransformCallback): void {
-    if (!this.passing) {
-      this.passOn(Buffer.concat(this.held), "the archive ended inside its table of contents", cb);
-      return;
-    }
-    cb();
-  }
-
-  private passOn(buf: Buffer, why: string | null, cb: TransformCallback): void {
-    if (why) this.skipped = why;
-    this.passing = true;
-    this.held = [];
-    cb(null, buf.length ? buf : undefined);
+    return Buffer.concat(parts);
   }
 }
