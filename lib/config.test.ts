@@ -45,6 +45,9 @@ describe("config", () => {
     const failover = "postgresql://u:p@db1:5432,db2:5432/shop?target_session_attrs=read-write";
     expect(parseConfig({ ...base, TARGET_DATABASE_URL: failover }).targetDatabaseUrl).toBe(failover);
     expect(problems({ ...base, DATABASE_URL: failover })).toEqual([expect.stringMatching(/^DATABASE_URL: one host for Vaultline's own database: a URL with several hosts/)]);
+    expect(problems({ ...base, DATABASE_URL: "postgresql://app:pw@/vaultline?host=/var/run/postgresql" })).toEqual([
+      "DATABASE_URL: a URL; a Unix socket with a user: postgresql://user:password@%2Fvar%2Frun%2Fpostgresql/db",
+    ]);
     expect(problems({ ...base, TARGET_DATABASE_URL: "postgresql://db1:x,db2/shop" })[0]).toMatch(/^TARGET_DATABASE_URL: a URL \(several hosts/);
     expect(problems({ ...base, TARGET_DATABASE_URL: "postgresql:///shop?service=prod" })[0]).toMatch(/^TARGET_DATABASE_URL: service= names a pg_service.conf entry/);
     // libpq's Unix-socket form with a user (decision 203): taken, and written as every reader here reads it.

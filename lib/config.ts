@@ -5,7 +5,7 @@ import path from "node:path";
 import { parseTrustProxy, type TrustProxy } from "./client-ip";
 import { checkOidcEnv, oidcEnvShape } from "./oidc-config";
 import { keyEnv } from "./validation/keys";
-import { hasSeveralHosts, readDbUrlOrNull, SOCKET_HINT, socketHostInline } from "./pg-hosts";
+import { hasSeveralHosts, readDbUrlOrNull, SOCKET_HINT, SOCKET_IN_HOST_HINT, socketHostInline } from "./pg-hosts";
 import { SERVICE_MESSAGE, SEVERAL_HOSTS_MESSAGE } from "./validation/targets";
 import { isWithin } from "./path-within";
 
@@ -17,7 +17,8 @@ const optionalUrl = z.string().url().optional();
 const oneHostUrl = z
   .string()
   .refine((u) => !hasSeveralHosts(u), { message: SEVERAL_HOSTS_MESSAGE, abort: true })
-  .pipe(z.string().url())
+  // Vaultline's own pools take the socket directory in the host part only (decision 203 rewrites a target's).
+  .pipe(z.string().url({ message: `a URL${SOCKET_IN_HOST_HINT}` }))
   .optional();
 /** The default target's URL: one host, or libpq's failover form (decision 183). */
 const targetUrl = z

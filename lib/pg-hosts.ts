@@ -63,8 +63,10 @@ export function describeHosts(url: string): string {
     .join(",");
 }
 
-/** Said where a URL is refused: how a Unix socket with a user is written. */
-export const SOCKET_HINT = "; a Unix socket with a user: postgresql://user:password@%2Fvar%2Frun%2Fpostgresql/db, or postgresql://user:password@/db?host=/var/run/postgresql";
+/** Said where a URL is refused: how a Unix socket with a user is written, in the host part… */
+export const SOCKET_IN_HOST_HINT = "; a Unix socket with a user: postgresql://user:password@%2Fvar%2Frun%2Fpostgresql/db";
+/** …or, for a target's URL, as libpq also takes it (socketHostInline). */
+export const SOCKET_HINT = `${SOCKET_IN_HOST_HINT}, or postgresql://user:password@/db?host=/var/run/postgresql`;
 
 /**
  * libpq's form with a user and an empty host, the host in a parameter — a Unix socket's
