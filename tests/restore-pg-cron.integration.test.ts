@@ -138,6 +138,16 @@ describe.skipIf(!canRun)("a database with pg_cron (Debian's PostgreSQL 15 with p
     expect(await jobs(env.targetUrl)).toHaveLength(3);
   });
 
+  it("into its database gone from the server (a rebuilt server that names it), the restore makes it and restores it in place, jobs and all", async () => {
+    await sql(server.adminUrl, `DROP DATABASE ${DB} WITH (FORCE)`);
+    const { status, row } = await restore(env, backupId);
+    expect(row.failureReason).toBeNull();
+    expect(status).toBe("SUCCEEDED");
+    expect(row.strategy).toBe("in-place");
+    expect(differences(original, await catalogFingerprint(sql, env.targetUrl))).toEqual({});
+    expect(await jobs(env.targetUrl)).toEqual(before);
+  });
+
   it("into a database the server does not let have pg_cron, the preview says so and the restore refuses before anything", async () => {
     await sql(server.adminUrl, "CREATE DATABASE elsewhere");
     const url = withDatabase(server.adminUrl, "elsewhere");
@@ -145,7 +155,7 @@ describe.skipIf(!canRun)("a database with pg_cron (Debian's PostgreSQL 15 with p
     const words = `The backup's database uses pg_cron, which this server lets only the database ${DB} have (cron.database_name): set cron.database_name = 'elsewhere' and restart PostgreSQL, or restore into ${DB}`;
     const preview = await previewRestore(moved, backupId);
     expect(preview.warnings).toContain(`${words}. Until then the restore refuses to run.`);
-    const safetyBefore = await env.db.backupJob.count({ where: { trigger: "PRE_RESTORE" } });
+    const safetyBefore = await env.db.backupJob.count({ where: { trigger: "PRE_RESTORE", status: "SUCCEEDED" } });
     const { status, row } = await restore({ ...env, ctx: moved, targetUrl: url }, backupId);
     expect(status).toBe("FAILED");
     expect(row.failureReason).toBe(`${words}. Nothing was changed.`);

@@ -52,7 +52,7 @@ import { catalogBesideRecord, diffCatalogs, manifestCatalog, type CatalogSnapsho
 import { chooseStrategy, copyProblems, CREDENTIAL_TABLES, inPlacePrologue, keptCredentialsEpilogue, multirangeOwnersSql, ownershipPlan, probeTarget, roleNeeds, keepsPrivileges, reapplyKeptCredentials, repairPartitionedIndexes, setMultirangeOwners, lockTableHint, preparedProblem, standbyProblem, type Ownership, type TargetCapabilities } from "./restore-plan";
 import { giveDatabaseState, readDatabaseState, stateEpilogue } from "./database-state";
 import { withClient } from "./pg-client";
-import { allowConnections, carryDatabaseSettings, copyName, createFreshDatabase, databaseOf, databasesExist, detachSubscriptions, dropDatabase, swapDatabases, swapNames, withDatabase } from "./swap";
+import { allowConnections, carryDatabaseSettings, copyName, createFreshDatabase, databaseOf, databasesExist, detachSubscriptions, dropDatabase, onServer, swapDatabases, swapNames, withDatabase } from "./swap";
 import { canUndo } from "./restores-catalog";
 import { holdAutovacuum, type AutovacuumHold } from "./autovacuum-hold";
 import { emitEngineEvent } from "./events";
@@ -422,7 +422,9 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // An extension the server lets another database have, or does not load (decision 201):
     // no restore of this database can create it. A copy leaves it out instead.
     if (!asCopy) {
-      const elsewhere = pinnedElsewhereWords(await readPinnedExtensions(ctx.targetUrl, backupExtensions), databaseOf(ctx.targetUrl));
+      // Asked of the server, as the extensions above: the database may not exist yet (decision 165).
+      const pinned = await onServer(ctx.targetUrl, (c) => readPinnedExtensions(c, backupExtensions));
+      const elsewhere = pinnedElsewhereWords(pinned, databaseOf(ctx.targetUrl));
       if (elsewhere) throw new RefusedError(elsewhere);
     }
     // Tablespaces the backup places objects in that the server lacks (decision 173): refused
