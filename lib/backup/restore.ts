@@ -423,7 +423,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // no restore of this database can create it. A copy leaves it out instead.
     if (!asCopy) {
       // Asked of the server, as the extensions above: the database may not exist yet (decision 165).
-      const pinned = await onServer(ctx.targetUrl, (c) => readPinnedExtensions(c, backupExtensions));
+      // No session at all for a backup without one.
+      const pinned = pinnedAmong(backupExtensions).length ? await onServer(ctx.targetUrl, (c) => readPinnedExtensions(c, backupExtensions)) : [];
       const elsewhere = pinnedElsewhereWords(pinned, databaseOf(ctx.targetUrl));
       if (elsewhere) throw new RefusedError(elsewhere);
     }
