@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createTailHolder, forwardUntilClosed } from "./apply-archive";
+import { createTailHolder, forwardUntilClosed, isDeadlock } from "./apply-archive";
 
 describe("forwardUntilClosed", () => {
   it("keeps reading the source to its end after the reader closed early (regression: 'Premature close')", async () => {
@@ -52,5 +52,14 @@ describe("createTailHolder", () => {
     expect(tail.release()).toBe(true);
     await new Promise((r) => tail.stream.once("end", r));
     expect(Buffer.concat(out).toString()).toBe("BEGIN; data; COMMIT;");
+  });
+});
+
+describe("isDeadlock", () => {
+  it("knows psql's words for SQLSTATE 40P01, and nothing else", () => {
+    expect(isDeadlock(new Error("psql failed: deadlock detected; Process 7437 waits for AccessShareLock on relation 99465 of database 99001; blocked by process 7436."))).toBe(true);
+    expect(isDeadlock(new Error("psql failed: canceling statement due to lock timeout"))).toBe(false);
+    expect(isDeadlock(new Error("psql failed: relation \"deadlock detected_log\" does not exist"))).toBe(false);
+    expect(isDeadlock("deadlock detected")).toBe(false);
   });
 });

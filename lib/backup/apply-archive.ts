@@ -185,6 +185,13 @@ export async function applyArchive(o: ApplyOptions): Promise<void> {
   }
 }
 
+/**
+ * Whether PostgreSQL ended the restore's transaction to break a deadlock (SQLSTATE 40P01).
+ * The transaction was rolled back by then: nothing of the restore was committed (decision
+ * 204). Read from psql's words, which carry no SQLSTATE: a server's messages in English.
+ */
+export const isDeadlock = (e: unknown): boolean => e instanceof Error && /\bdeadlock detected\b/.test(e.message);
+
 /** The error a tool exited with, if it exits with one within ms; null otherwise. */
 async function exitError(tool: { exited: Promise<void> }, ms: number): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined;

@@ -31,7 +31,7 @@ import { filesDiskProblem, planFilesDisk } from "./files-disk";
 import { END_BLOCKING_AFTER_SECONDS, watchServerActivity, type ActivitySample, type ActivityWatch, type EndBlockers, type RestoreActivity } from "./server-activity";
 import { describeWaits, endedSessionWords } from "../restore-activity-text";
 import { Prisma } from "../generated/prisma/client";
-import { applyArchive } from "./apply-archive";
+import { applyArchive, isDeadlock } from "./apply-archive";
 import { recoverFilesSwaps, swapInFiles } from "./files-swap";
 import { runBackup, humanReason } from "./run-backup";
 import { fitRestoreJobs, FULL_BACKUP_SESSIONS, isTooManyConnections, RESTORE_SESSIONS_BESIDE_JOBS, ROOM_ADVICE, withConnectionRoom } from "./connection-room";
@@ -317,11 +317,12 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
   // The server's disk, watched while the copy grows, where it can be seen (decision 159).
   const guardDisk = (plan: ServerDiskPlan | null | undefined) =>
     plan && disks.watch(plan.disks, { reserveBytes: plan.reserveBytes, intervalMs: Math.min(ctx.heartbeatMs, 1000) });
+  const recentWait = () => watch?.lastWaiting(2 * watchMs + 1000) ?? null;
   const stopWatch = async () => {
     disks.stop();
     // For the failure's reason: a wait seen in the last two samples or so (after a lock
     // timeout the session no longer waits, and the very last sample may say so).
-    lastWaiting = watch?.lastWaiting(2 * watchMs + 1000) ?? null;
+    lastWaiting = recentWait();
     const w = watch;
     watch = null;
     await w?.stop();
@@ -523,7 +524,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // Each extension at the backup's version, where the server's default is another (decision 152).
     const versionPlan = preview.plan?.extensionVersions ?? [];
     const pins = versionPins(versionPlan);
-    const pinner = new ExtensionVersionPinner(pins);
+    let pinner = new ExtensionVersionPinner(pins);
     // A copy, of another name, cannot have an extension its server lets one database have: left
     // out with its jobs, and said (decision 201). The database itself takes it in place.
     const leaver = new PinnedExtensionLeaver(asCopy ? pinnedAmong(backupExtensions) : []);
@@ -685,9 +686,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
             () => null,
           )
         : null;
-      startWatch(ctx.targetUrl);
-      try {
-        await applyArchive({
+      const applyInPlace = async () =>
+        applyArchive({
           storedStream: await ctx.storage.get(dbPart.key),
           passphrase: decryptionKey,
           expectedStoredSha256: dbPart.sha256,
@@ -705,6 +705,25 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
           lockTimeoutSeconds: ctx.restoreLockTimeoutSeconds,
           onProgress: (p) => (live = { p, total: dbPart.sizeBytes }),
         });
+      startWatch(ctx.targetUrl);
+      try {
+        // Once more if PostgreSQL ended the transaction in a deadlock (decision 204): it was
+        // rolled back whole, so the database is as it was and the same restore may simply run
+        // again — what the person on call would do, without the failure in between.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await applyInPlace();
+            break;
+          } catch (e) {
+            if (attempt > 1 || signal.aborted || !isDeadlock(e)) throw e;
+            // Whose lock it waited for, as a failure's reason would say it.
+            const waits = describeWaits(recentWait());
+            const had = waits.length ? ` (it had ${waits.join("; ")})` : "";
+            warnings.push(`PostgreSQL ended the restore's first attempt to break a deadlock${had}. It was rolled back whole, nothing had changed, and the restore ran again.`);
+            rlog.warn({ waits }, "the in-place restore ended in a deadlock; running it again");
+            pinner = new ExtensionVersionPinner(pins);
+          }
+        }
       } catch (e) {
         throw await explainPartFailure(ctx.storage, dbPart, decryptionKey, keyId, e);
       } finally {
