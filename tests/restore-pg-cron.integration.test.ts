@@ -4,6 +4,9 @@
 // an extension's configuration table that pg_dump keeps. Every restore beside it failed
 // ("can only create extension in database shop_cron"): the swap (safely), a restore into a
 // copy, and every drill. On Debian's PostgreSQL 15 with postgresql-15-cron, loaded at start.
+// The application's views over pg_cron's run log (an on-call dashboard's) go with it out of a
+// copy and a drill, and are named: a copy failed its check on them ("views
+// public.job_failures missing"), and a drill left them out unsaid.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "./support/vitest-env";
 import { backupEnv, type TestEnv } from "./support/backup-env";
@@ -27,7 +30,12 @@ CREATE TABLE events (id bigserial PRIMARY KEY, at timestamptz NOT NULL, what tex
 INSERT INTO events (at, what) SELECT '2026-11-01'::timestamptz + g * interval '1 minute', 'e' || g FROM generate_series(1, 20000) g;
 CREATE VIEW recent AS SELECT id, what FROM events WHERE at > '2026-11-10';
 SELECT cron.schedule('purge-events', '*/5 * * * *', $$DELETE FROM events WHERE at < now() - interval '30 days'$$);
-SELECT cron.schedule('nightly-vacuum', '0 3 * * *', 'VACUUM events');`;
+SELECT cron.schedule('nightly-vacuum', '0 3 * * *', 'VACUUM events');
+-- The application's own objects over pg_cron's: a copy without pg_cron cannot have them.
+CREATE VIEW job_failures AS SELECT jobid, status, start_time FROM cron.job_run_details WHERE status = 'failed';
+COMMENT ON VIEW job_failures IS 'for the on-call dashboard';
+CREATE VIEW job_failures_today AS SELECT * FROM job_failures WHERE start_time > now() - interval '1 day';
+GRANT SELECT ON job_failures TO PUBLIC;`;
 
 /** The migration after the backup, and the jobs changed with it. */
 const LATER = `
@@ -93,24 +101,27 @@ describe.skipIf(!canRun)("a database with pg_cron (Debian's PostgreSQL 15 with p
     const drill = await runDrill(env.ctx, backupId);
     expect(drill.reason).toBeUndefined();
     expect(drill).toMatchObject({ ok: true, compared: "checksums" });
-    expect(drill.note).toContain("An extension the drill's scratch database cannot have is left out with its jobs and settings: pg_cron (its setting cron.database_name names the one database that may have it)");
+    expect(drill.note).toContain(
+      "An extension the drill's scratch database cannot have is left out with its jobs and settings: pg_cron (its setting cron.database_name names the one database that may have it), and with it what of the database uses it: view public.job_failures, view public.job_failures_today; every other object and row is restored",
+    );
     expect(drill.tables.find((t) => t.table === "public.events")).toMatchObject({ ok: true, expected: 20000, actual: 20000 });
   });
 
   it("a restore into a copy leaves pg_cron out, says so, and holds every other object and row of the backup", async () => {
     const preview = await previewRestore(env.ctx, backupId);
     expect(preview.copyWarnings).toContain(
-      "An extension the copy, a database of another name, cannot have is left out with its jobs and settings: pg_cron (its setting cron.database_name names the one database that may have it); every other object and row is restored.",
+      "An extension the copy, a database of another name, cannot have is left out with its jobs and settings, and with what of the database uses it: pg_cron (its setting cron.database_name names the one database that may have it); every other object and row is restored.",
     );
     const { restoreId } = await startCopyRestore(env.ctx, backupId, SYSTEM, { confirm: "RESTORE" });
     expect(await runRestore(env.ctx, restoreId)).toBe("SUCCEEDED");
     const row = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
     expect(row.failureReason).toBeNull();
     expect(row.warnings).toContain(
-      "An extension the copy, a database of another name, cannot have is left out with its jobs and settings: pg_cron (its setting cron.database_name names the one database that may have it); every other object and row is restored.",
+      "An extension the copy, a database of another name, cannot have is left out with its jobs and settings: pg_cron (its setting cron.database_name names the one database that may have it), and with it what of the database uses it: view public.job_failures, view public.job_failures_today; every other object and row is restored.",
     );
     const copy = await catalogFingerprint(sql, withDatabase(server.adminUrl, row.previousDatabase!));
-    const apart = (k: string) => k === "database" || isCrons(k);
+    const apart = (k: string) => k === "database" || isCrons(k) || / public\.job_failures/.test(k);
+    expect(Object.keys(copy).filter((k) => / public\.job_failures/.test(k))).toEqual([]);
     expect(differences(without(original, apart), without(copy, apart))).toEqual({});
     expect(Object.keys(copy).filter(isCrons)).toEqual([]);
     await sql(server.adminUrl, `DROP DATABASE "${row.previousDatabase}"`);

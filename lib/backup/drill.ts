@@ -8,7 +8,7 @@ import type { BackupContext } from "./context";
 import { DEFAULT_TARGET_ID } from "./targets";
 import { verifyBackupObjects } from "./verify";
 import { createDecryptStream } from "./crypto";
-import { leftOutWords, pinnedAmong, PinnedExtensionLeaver } from "./pinned-extensions";
+import { leftOutWith, leftOutWords, pinnedAmong, PinnedExtensionLeaver } from "./pinned-extensions";
 import { decryptionKeyFor } from "./keyring";
 import { createDecompressor } from "./compression";
 import { spawnPgRestore } from "./dump";
@@ -138,7 +138,11 @@ export async function enqueueDrill(ctx: Pick<BackupContext, "appDatabaseUrl">, b
 }
 
 /** Rows and checksums recorded at dump time against the scratch copy's. */
-async function compareWithManifest(manifest: Manifest, scratch: string): Promise<Pick<DrillResult, "compared" | "note" | "tables">> {
+async function compareWithManifest(
+  manifest: Manifest,
+  scratch: string,
+  leaver: Pick<PinnedExtensionLeaver, "leftOut" | "users">,
+): Promise<Pick<DrillResult, "compared" | "note" | "tables">> {
   const recorded = manifest.tableChecksums;
   if (!recorded) {
     // Written before checksums were recorded: the manifest's row counts are all there is.
@@ -156,12 +160,15 @@ async function compareWithManifest(manifest: Manifest, scratch: string): Promise
       })),
     };
   }
-  const checksummed = Object.entries(recorded.tables).filter(([, t]) => t.checksum !== null);
+  // A table left out with an extension it uses (decision 201) is not there to compare.
+  const leftOut = (name: string) => leftOutWith(leaver.leftOut, "tables", name, leaver.users);
+  const checksummed = Object.entries(recorded.tables).filter(([name, t]) => t.checksum !== null && !leftOut(name));
   const actual = await checksumDatabase(scratch, { only: checksummed.map(([name]) => name) });
   const tables: DrillTable[] = Object.entries(recorded.tables)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, want]) => {
       if (want.checksum === null) return { table: name, expected: null, actual: null, ok: true, note: `not compared: ${want.skipped ?? "no checksum recorded"}` };
+      if (leftOut(name)) return { table: name, expected: want.rows, actual: null, ok: true, note: `not compared: left out with ${leaver.leftOut.join(", ")}, which it uses` };
       const got = actual[name];
       if (!got) return { table: name, expected: want.rows, actual: null, expectedChecksum: want.checksum, actualChecksum: null, ok: false, note: "missing from the restored copy" };
       return {
@@ -252,8 +259,8 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     // lock table holds for a database of a few thousand tables (decision 145).
     await spawnPgRestore(archive, scratch, { binDir: ctx.pgBinDir, noOwner: true, noPrivileges: true, signal: disks.signal });
     recoverySeconds = (Date.now() - recoveryStarted) / 1000;
-    const compared = await compareWithManifest(v.manifest, scratch);
-    const leftOut = leftOutWords(leaver.leftOut, "drill");
+    const compared = await compareWithManifest(v.manifest, scratch, leaver);
+    const leftOut = leftOutWords(leaver.leftOut, "drill", leaver.users);
     disks.signal.throwIfAborted();
     // Nothing to compare (every table above the checksum bound, or an empty database) is
     // not a failure: pg_restore did restore the archive, and the note says what was unchecked.

@@ -14,6 +14,7 @@
 //     sequences), and say so: the archive's head is rewritten as it streams in
 //     (`PinnedExtensionLeaver`), the rest of the database restored as it was.
 import { archiveInt, type ArchiveHead, type HeadEntry } from "./archive-offsets";
+import type { ObjectKind } from "./catalog-snapshot";
 import { ArchiveHeadRewriter } from "./archive-head-rewriter";
 import { withClient, type Session } from "./pg-client";
 import { quoteLiteral } from "./quote";
@@ -70,27 +71,94 @@ export function pinnedElsewhereWords(pinned: PinnedExtension[], database: string
 }
 
 /**
- * Whether an object of the backup's catalogue record (catalog-snapshot.ts: kind, qualified
- * name) is one a copy without `leftOut` lacks: the extension itself, or one in its schema —
- * the indexes, triggers and policies of its tables, which CREATE EXTENSION would have made.
+ * An object of the application's that a copy leaves out because it uses a left-out extension
+ * (a view over cron.job_run_details): as the catalogue record names it, and as words say it.
+ * For a function, `name` is `schema.name(`, its overloads unknown to the archive's tag.
  */
-export function leftOutWith(leftOut: string[], kind: string, name: string): boolean {
-  return leftOut.some((e) => (kind === "extensions" && name === e) || name.startsWith(`${PINNED_EXTENSIONS[e]?.schema}.`));
+export interface LeftOutUser {
+  kind: ObjectKind;
+  name: string;
+  /** "view public.job_failures" */
+  label: string;
 }
 
-/** What a copy or a drill says of the extensions it left out; null when none. */
-export function leftOutWords(names: string[], into: "copy" | "drill"): string | null {
-  if (!names.length) return null;
-  const what = names.map((n) => `${n} (its setting ${PINNED_EXTENSIONS[n]?.setting ?? "?"} names the one database that may have it)`).join(", ");
-  const where = into === "copy" ? "the copy, a database of another name," : "the drill's scratch database";
-  return `${names.length === 1 ? "An extension" : "Extensions"} ${where} cannot have ${names.length === 1 ? "is" : "are"} left out with ${names.length === 1 ? "its" : "their"} jobs and settings: ${what}; every other object and row is restored`;
+/** The archive's object entries by the catalogue's kind; others (comments, grants, rows) go with their object unnamed. */
+const DESC_KINDS: Readonly<Record<string, ObjectKind>> = {
+  TABLE: "tables",
+  "FOREIGN TABLE": "tables",
+  VIEW: "views",
+  "MATERIALIZED VIEW": "materializedViews",
+  SEQUENCE: "sequences",
+  FUNCTION: "functions",
+  PROCEDURE: "functions",
+  AGGREGATE: "functions",
+  TYPE: "types",
+  DOMAIN: "types",
+  INDEX: "indexes",
+  CONSTRAINT: "constraints",
+  "FK CONSTRAINT": "constraints",
+  "CHECK CONSTRAINT": "constraints",
+  TRIGGER: "triggers",
+  POLICY: "policies",
+};
+const RELATIONS = new Set<ObjectKind>(["tables", "views", "materializedViews"]);
+/** Named `schema.table.name` in the catalogue; the archive tags them "table name". */
+const OF_A_TABLE = new Set<ObjectKind>(["constraints", "triggers", "policies"]);
+
+/** The object an archive entry makes, as the catalogue names it; null for entries that make none it records. */
+export function leftOutUser(e: Pick<HeadEntry, "desc" | "tag" | "namespace">): LeftOutUser | null {
+  const kind = DESC_KINDS[e.desc];
+  if (!kind) return null;
+  const schema = e.namespace ?? "";
+  const label = `${e.desc.toLowerCase()} ${schema}.${e.tag}`;
+  if (kind === "functions") return { kind, name: `${schema}.${e.tag.slice(0, e.tag.indexOf("(") + 1) || `${e.tag}(`}`, label };
+  return { kind, name: `${schema}.${OF_A_TABLE.has(kind) ? e.tag.replace(" ", ".") : e.tag}`, label };
+}
+
+/** Whether the catalogue's `kind` `name` is `u`, or belongs to it (an index, constraint, trigger or policy of a left-out table). */
+function isOrBelongsTo(u: LeftOutUser, kind: string, name: string): boolean {
+  if (u.kind === "functions") return kind === "functions" && name.startsWith(u.name);
+  if (kind === u.kind && name === u.name) return true;
+  return RELATIONS.has(u.kind) && OF_A_TABLE.has(kind as ObjectKind) && name.startsWith(`${u.name}.`);
 }
 
 /**
- * The head entries that belong to extension `name`: its EXTENSION entry, what depends on it
- * (its comment), and what pg_dump keeps of its members — their rows (configuration tables),
- * sequence values and grants — in its schema, depending only on objects the archive does not
- * hold (the members themselves, which CREATE EXTENSION makes).
+ * Whether an object of the backup's catalogue record (catalog-snapshot.ts: kind, qualified
+ * name) is one a copy without `leftOut` lacks: the extension itself, or one in its schema —
+ * the indexes, triggers and policies of its tables, which CREATE EXTENSION would have made —
+ * or one of the application's that uses it (`users`) and was left out with it.
+ */
+export function leftOutWith(leftOut: string[], kind: string, name: string, users: LeftOutUser[] = []): boolean {
+  return (
+    leftOut.some((e) => (kind === "extensions" && name === e) || name.startsWith(`${PINNED_EXTENSIONS[e]?.schema}.`)) ||
+    users.some((u) => isOrBelongsTo(u, kind, name))
+  );
+}
+
+/**
+ * What a copy or a drill says of the extensions it left out, and of the objects of the
+ * application's left out with them because they use them (`users`; before the archive is
+ * read, as the preview says it, not yet known); null when none.
+ */
+export function leftOutWords(names: string[], into: "copy" | "drill", users: LeftOutUser[] | "not yet known" = []): string | null {
+  if (!names.length) return null;
+  const one = names.length === 1;
+  if (users === "not yet known") {
+    return leftOutWords(names, into)!.replace(" jobs and settings:", ` jobs and settings, and with what of the database uses ${one ? "it" : "them"}:`);
+  }
+  const what = names.map((n) => `${n} (its setting ${PINNED_EXTENSIONS[n]?.setting ?? "?"} names the one database that may have it)`).join(", ");
+  const where = into === "copy" ? "the copy, a database of another name," : "the drill's scratch database";
+  // A left-out table's indexes, constraints and triggers go unnamed with it.
+  const named = users.filter((u) => !users.some((t) => t !== u && RELATIONS.has(t.kind) && isOrBelongsTo(t, u.kind, u.name)));
+  const withIt = named.length ? `, and with ${one ? "it" : "them"} what of the database uses ${one ? "it" : "them"}: ${named.map((u) => u.label).join(", ")}` : "";
+  return `${one ? "An extension" : "Extensions"} ${where} cannot have ${one ? "is" : "are"} left out with ${one ? "its" : "their"} jobs and settings: ${what}${withIt}; every other object and row is restored`;
+}
+
+/**
+ * The head entries that belong to extension `name`: its EXTENSION entry, its comment, and
+ * what pg_dump keeps of its members — their rows (configuration tables), sequence values and
+ * grants — in its schema, depending only on objects the archive does not hold (the members
+ * themselves, which CREATE EXTENSION makes).
  */
 export function extensionEntries(entries: Pick<HeadEntry, "dumpId" | "desc" | "tag" | "namespace" | "deps">[], name: string): number[] {
   const schema = PINNED_EXTENSIONS[name]?.schema;
@@ -98,18 +166,43 @@ export function extensionEntries(entries: Pick<HeadEntry, "dumpId" | "desc" | "t
   if (!ext) return [];
   const ids = new Set(entries.map((e) => e.dumpId));
   const member = (e: (typeof entries)[number]) => e.deps.length > 0 && e.deps.every((d) => !ids.has(d)) && (e.namespace === schema || e.tag === `SCHEMA ${schema}`);
-  return entries.filter((e) => e === ext || e.deps.includes(ext.dumpId) || member(e)).map((e) => e.dumpId);
+  const comment = (e: (typeof entries)[number]) => e.desc === "COMMENT" && e.tag === `EXTENSION ${name}` && e.deps.includes(ext.dumpId);
+  return entries.filter((e) => e === ext || comment(e) || member(e)).map((e) => e.dumpId);
+}
+
+/**
+ * The entries that depend on those in `ids`, directly or through each other, not among them:
+ * what pg_restore could not make without them (pg_dump points a dependency on an extension's
+ * member at the extension's entry) — a view over its table, that view's grants and comment,
+ * a view over that view.
+ */
+export function dependentEntries(entries: Pick<HeadEntry, "dumpId" | "deps">[], ids: number[]): number[] {
+  const gone = new Set(ids);
+  const out: number[] = [];
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const e of entries) {
+      if (gone.has(e.dumpId) || !e.deps.some((d) => gone.has(d))) continue;
+      gone.add(e.dumpId);
+      out.push(e.dumpId);
+      grew = true;
+    }
+  }
+  return out;
 }
 
 /**
  * A pass-through stream for a custom-format archive that leaves the named extensions out
  * (ArchiveHeadRewriter: the head held back, rewritten, everything after passed unchanged): it
- * empties the statements of their entries (`extensionEntries`) and marks their data as none,
+ * empties the statements of their entries (`extensionEntries`) and of the entries that use
+ * them (`dependentEntries`), and marks their data as none,
  * so pg_restore makes nothing of them and skips their rows. An archive it does not read is
  * passed as it came, `skipped` saying why (pg_restore then fails on the extension, as before).
  */
 export class PinnedExtensionLeaver extends ArchiveHeadRewriter {
   readonly leftOut: string[] = [];
+  /** The application's objects left out with them, because they use them. */
+  readonly users: LeftOutUser[] = [];
   /** The emptied entries' `key`s (schema.name as the archive's bytes): their rows are not loaded, so not counted (row-counts.ts). */
   readonly emptiedKeys = new Set<string>();
 
@@ -128,6 +221,14 @@ export class PinnedExtensionLeaver extends ArchiveHeadRewriter {
       if (!ids.length) continue;
       for (const id of ids) emptied.add(id);
       this.leftOut.push(name);
+    }
+    // What uses them could not be made either: left out too, and named.
+    const users = new Set(dependentEntries(head.entries, [...emptied]));
+    for (const e of head.entries) {
+      if (!users.has(e.dumpId)) continue;
+      emptied.add(e.dumpId);
+      const user = leftOutUser(e);
+      if (user) this.users.push(user);
     }
     // Rebuilt entry by entry: an emptied statement is shorter, so what follows moves.
     const parts: Buffer[] = [];

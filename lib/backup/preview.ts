@@ -351,7 +351,7 @@ export async function buildPreview(
   // A copy restores no files part: the changed files concern the live restore only.
   const asWritten = ctx.targetUrlAsWritten ?? ctx.targetUrl;
   // A copy, of another name, leaves out what its server lets one database have (decision 201).
-  const leftOut = leftOutWords((cap.pinnedExtensions ?? []).map((x) => x.name), "copy");
+  const leftOut = leftOutWords((cap.pinnedExtensions ?? []).map((x) => x.name), "copy", "not yet known");
   return {
     ...base,
     warnings: [...previewWarnings(base, { url: asWritten }), ...changedFilesWarning(filesPart)],

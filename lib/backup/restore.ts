@@ -641,8 +641,8 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
         rowCheck = await checkRowCounts(freshUrl, loaded.rows?.filter((t) => !leaver.emptiedKeys.has(t.key)) ?? null, { dumpMajor });
         rlog.info(rowCheck, rowCheck.checked ? "rows of the copy checked" : "rows of the copy not checked");
         const versions = versionsRestored(versionPlan, pinner);
-        await checkRestoredCopy(freshUrl, manifest, backupCatalog, keepOwners, new Set(versions.filter((v) => !v.pinned).map((v) => v.name)), leaver.leftOut);
-        const leftOut = leftOutWords(leaver.leftOut, "copy");
+        await checkRestoredCopy(freshUrl, manifest, backupCatalog, keepOwners, new Set(versions.filter((v) => !v.pinned).map((v) => v.name)), leaver);
+        const leftOut = leftOutWords(leaver.leftOut, "copy", leaver.users);
         if (leftOut) warnings.push(`${leftOut}.`);
         const versionNote = extensionVersionNote(versions, pinner.skipped);
         if (versionNote) warnings.push(versionNote);
@@ -931,8 +931,8 @@ function versionsRestored(plan: ExtensionVersionPlan[], pinner: ExtensionVersion
 /**
  * The fresh copy holds what the backup recorded: every object (with owners when kept), or at
  * least every table and column. `movedExtensions`: restored at another version than the
- * backup's, which the record says (extension-versions.ts); `leftOutExtensions`: left out of a
- * copy, which the record says too (pinned-extensions.ts).
+ * backup's, which the record says (extension-versions.ts); `leaver`: what it left out of a
+ * copy — extensions and what uses them — which the record says too (pinned-extensions.ts).
  */
 async function checkRestoredCopy(
   url: string,
@@ -940,13 +940,13 @@ async function checkRestoredCopy(
   backupCatalog: CatalogSnapshot | null,
   keepOwners: boolean,
   movedExtensions: Set<string>,
-  leftOutExtensions: string[] = [],
+  leaver: Pick<PinnedExtensionLeaver, "leftOut" | "users"> = { leftOut: [], users: [] },
 ): Promise<void> {
   if (backupCatalog) {
     const { live, recorded } = await catalogBesideRecord(url, [], backupCatalog);
     const diff = diffCatalogs(live, recorded);
     const problems = Object.entries(diff).flatMap(([kind, d]) => [
-      ...d.added.filter((n) => !leftOutWith(leftOutExtensions, kind, n)).map((n) => `${kind} ${n} missing`),
+      ...d.added.filter((n) => !leftOutWith(leaver.leftOut, kind, n, leaver.users)).map((n) => `${kind} ${n} missing`),
       ...d.dropped.map((n) => `${kind} ${n} unexpected`),
       ...(keepOwners ? d.changed.filter((n) => kind !== "extensions" || !movedExtensions.has(n)).map((n) => `${kind} ${n} differs`) : []),
       ...(keepOwners ? d.ownerChanged.map((n) => `${kind} ${n} owner`) : []),
