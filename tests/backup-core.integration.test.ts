@@ -902,4 +902,23 @@ describe("introspection", () => {
       "reporting.events": 1500,
     });
   });
+
+  it("estimates a never-analysed table's rows from the statistics collector, not as 0 (a restore's record of what it replaced)", async () => {
+    // Each statement its own session: the collector has the counts once it ends.
+    await sql(dbUrl, "CREATE TABLE public.fresh (id int); ALTER TABLE public.fresh SET (autovacuum_enabled = false)");
+    await sql(dbUrl, "INSERT INTO public.fresh SELECT generate_series(1, 1234)");
+    try {
+      const [{ reltuples }] = await sql<{ reltuples: number }>(dbUrl, "SELECT reltuples::float8 AS reltuples FROM pg_class WHERE oid = 'public.fresh'::regclass");
+      expect(reltuples, "never analysed").toBe(-1);
+      let planner: Record<string, number> = {};
+      for (let i = 0; i < 50 && planner["public.fresh"] !== 1234; i++) {
+        planner = await tableRowEstimates(dbUrl, { exact: false });
+        if (planner["public.fresh"] !== 1234) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(planner["public.fresh"]).toBe(1234);
+      expect((await tableRowEstimates(dbUrl))["public.fresh"]).toBe(1234);
+    } finally {
+      await sql(dbUrl, "DROP TABLE public.fresh");
+    }
+  });
 });

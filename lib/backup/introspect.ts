@@ -112,8 +112,8 @@ export async function tableRowEstimates(url: Session, opts: { countTimeoutMs?: n
 }
 
 async function estimatesOn(c: pg.Client, opts: { exact?: boolean }): Promise<Record<string, number>> {
-  const { rows } = await c.query<{ nsp: string; rel: string; est: number; bytes: string }>(`
-    SELECT n.nspname AS nsp, cl.relname AS rel, cl.reltuples::float8 AS est,
+  const { rows } = await c.query<{ nsp: string; rel: string; est: number; live: number; bytes: string }>(`
+    SELECT n.nspname AS nsp, cl.relname AS rel, cl.reltuples::float8 AS est, pg_stat_get_live_tuples(cl.oid)::float8 AS live,
            (cl.relpages::bigint * current_setting('block_size')::bigint)::text AS bytes
       FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace
      WHERE cl.relkind IN ('r', 'p') AND ${SYSTEM_SCHEMA_FILTER}
@@ -121,7 +121,10 @@ async function estimatesOn(c: pg.Client, opts: { exact?: boolean }): Promise<Rec
   const out: Record<string, number> = {};
   for (const r of rows) {
     const name = `${r.nsp}.${r.rel}`;
-    const estimate = Math.max(0, Math.round(r.est));
+    // A never-analysed table's reltuples is -1: then the statistics collector's count of the
+    // rows inserted and deleted, which needs no ANALYZE (a table loaded since the last one; a
+    // restore's record said 0 rows for every such table).
+    const estimate = Math.max(0, Math.round(r.est >= 0 ? r.est : r.live));
     // reltuples is -1 for a never-analysed table; then size decides whether counting is cheap.
     // `exact: false`: the planner's numbers only (a restore's record of the database it replaces).
     const small = opts.exact !== false && (r.est >= 0 ? r.est < EXACT_COUNT_LIMIT : Number(r.bytes) < 256 * 1024 * 1024);
