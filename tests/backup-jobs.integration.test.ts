@@ -224,6 +224,9 @@ describe("backup engine", () => {
     expect(m.schemaHash).toMatch(/^[0-9a-f]{64}$/);
     expect(m.commitSha).toBe("abc1234def");
     expect(done.checksumSha256).toBe(await sha256OfKey(keys.manifest));
+    // Its manifest alone, plain JSON: not said to be encrypted (it was, in every answer).
+    const detail = await backupDetail(env.ctx, job.id, "req-quick");
+    expect(detail).toMatchObject({ kind: "QUICK", encrypted: false });
   });
 
   it("QUICK without a commit from the request or the configuration: refused with a 400 at request time, failed at run time", async () => {

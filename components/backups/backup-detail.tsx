@@ -254,7 +254,7 @@ function Fields({ b }: { b: BackupDetail }) {
         <Row label="Checksum (SHA-256)">
           <Hash value={b.checksumSha256} label="checksum" />
         </Row>
-        <Row label="Encrypted">{b.encrypted ? "Yes (OpenPGP AES-256)" : "No"}</Row>
+        <Row label="Encrypted">{b.encrypted ? "Yes (OpenPGP AES-256)" : b.kind === "QUICK" ? "No data stored (its manifest alone, plain JSON)" : "No"}</Row>
         <Row label="Commit">{b.commitSha && <Hash value={b.commitSha} label="commit" />}</Row>
         <Row label="Storage key">{b.storageKey && <code className="break-all font-mono text-xs">{b.storageKey}</code>}</Row>
         <Row label="Verification">

@@ -52,7 +52,8 @@ export function toBackupDto(r: Row): BackupDto {
     storageKey: r.storageKey,
     sizeBytes: r.sizeBytes === null ? null : Number(r.sizeBytes),
     checksumSha256: r.checksumSha256,
-    encrypted: r.encrypted,
+    // A QUICK backup stores its manifest alone, in plain JSON: nothing of it is encrypted.
+    encrypted: r.encrypted && r.kind === "FULL",
     durationSeconds: r.durationSeconds,
     startedAt: iso(r.startedAt),
     completedAt: iso(r.completedAt),

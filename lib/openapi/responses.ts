@@ -61,7 +61,7 @@ export const backupSchema = z
     storageKey: z.string().nullable(),
     sizeBytes: z.number().nullable(),
     checksumSha256: z.string().nullable(),
-    encrypted: z.boolean(),
+    encrypted: z.boolean().meta({ description: "Whether the stored parts are encrypted (OpenPGP). False for a QUICK backup, which stores only its manifest, in plain JSON." }),
     durationSeconds: z.number().nullable(),
     startedAt: isoTime.nullable(),
     completedAt: isoTime.nullable(),
