@@ -9,6 +9,7 @@ import { DEFAULT_TARGET_ID } from "./targets";
 import { verifyBackupObjects } from "./verify";
 import { createDecryptStream } from "./crypto";
 import { leftOutWith, leftOutWords, pinnedAmong, PinnedExtensionLeaver } from "./pinned-extensions";
+import { findUnloadedExtensions, unloadedExtensionsWords } from "./unavailable-extensions";
 import { decryptionKeyFor } from "./keyring";
 import { createDecompressor } from "./compression";
 import { spawnPgRestore } from "./dump";
@@ -232,6 +233,10 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     if (!ctx.drillDatabaseUrl) server = await pinnedTarget(ctx.targetUrl, { orMaintenance: true });
     const pooled = poolerProblem(await sharesServerSessions(server), "drill");
     if (pooled) throw new Error(pooled);
+    // An extension the drill's server does not load where it must be (decision 206): no
+    // restore there can make it; said before anything is made, not as pg_restore's error.
+    const unloaded = await findUnloadedExtensions(server, Object.keys(manifestCatalog(v.manifest)?.objects.extensions ?? {}));
+    if (unloaded.length) throw new Error(unloadedExtensionsWords(unloaded, "the drill's server", "drill again"));
     const localeNote = await createScratch(server, name, v.manifest.database.locale);
     const scratch = withDatabase(server, name);
     const reserveBytes = ctx.diskReserveBytes ?? DEFAULT_DISK_RESERVE_BYTES;

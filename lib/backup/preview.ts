@@ -24,7 +24,7 @@ import { findMissingDatabase, missingDatabaseWords, type MissingDatabase } from 
 import { missingRolesWords, type MissingRoles } from "./role-definitions";
 import { findMissingRoles } from "./roles";
 import { findMissingTablespaces, missingTablespacesWords } from "./tablespaces";
-import { findUnavailableExtensions, unavailableExtensionsWords } from "./unavailable-extensions";
+import { findUnavailableExtensions, findUnloadedExtensions, unavailableExtensionsWords, unloadedExtensionsWords } from "./unavailable-extensions";
 import { leftOutWords, pinnedElsewhereWords } from "./pinned-extensions";
 import { pinnedTarget } from "./pinned-host";
 import { copyFilesSettingName, filesCopyDirFor } from "./files-copy";
@@ -109,6 +109,7 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings" | "copyWarnin
   const roles = p.missingRoles ? missingRolesWords(p.missingRoles) : null;
   if (roles) push(roles);
   if (p.unavailableExtensions?.length) push(`${unavailableExtensionsWords(p.unavailableExtensions)}. Until then the restore refuses to run.`);
+  if (p.unloadedExtensions?.length) push(`${unloadedExtensionsWords(p.unloadedExtensions)}. Until then the restore refuses to run.`);
   if (p.missingTablespaces?.length) push(`${missingTablespacesWords(p.missingTablespaces)}. Keeping them as the backup names them, the restore refuses to run.`);
   if (p.plan && !p.plan.ownership.canKeep) {
     // The roles the backup can make are the first way out (decision 171).
@@ -186,7 +187,7 @@ function previewIntoMissing(
   server: ServerLacks,
 ): RestorePreview & { manifest: Manifest | null } {
   const manifest = verify.manifest ?? null;
-  const { missingRoles, missingTablespaces, unavailableExtensions } = server;
+  const { missingRoles, missingTablespaces, unavailableExtensions, unloadedExtensions } = server;
   const roles = missingRoles ? missingRolesWords(missingRoles) : null;
   const backupSchema = (manifest as { schema?: SchemaSnapshot } | null)?.schema ?? { tables: {} };
   const backupRows = manifest?.tableRowEstimates ?? {};
@@ -199,6 +200,7 @@ function previewIntoMissing(
     missingRoles,
     missingTablespaces,
     unavailableExtensions,
+    unloadedExtensions,
     rowEstimates: Object.fromEntries(Object.keys(backupRows).sort().map((n) => [n, { live: null, backup: backupRows[n] }])),
     ageSeconds: Math.round((Date.now() - (job.completedAt ?? job.createdAt).getTime()) / 1000),
     targetIsVaultline: false,
@@ -206,6 +208,7 @@ function previewIntoMissing(
     warnings: [
       `${missingDatabaseWords(missing)}.`,
       ...(unavailableExtensions.length ? [`${unavailableExtensionsWords(unavailableExtensions)}. Until then the restore refuses to run.`] : []),
+      ...(unloadedExtensions.length ? [`${unloadedExtensionsWords(unloadedExtensions)}. Until then the restore refuses to run.`] : []),
       ...(roles ? [roles] : []),
       ...(missingTablespaces.length ? [`${missingTablespacesWords(missingTablespaces)}. Keeping them as the backup names them, the restore refuses to run.`] : []),
       ...changedFilesWarning(manifest?.parts.find((p) => p.name === "files"))],
@@ -246,6 +249,8 @@ interface ServerLacks {
   missingTablespaces: string[];
   /** Decision 174. */
   unavailableExtensions: string[];
+  /** Decision 206. */
+  unloadedExtensions: string[];
 }
 
 /** What the target's server lacks of what the backup needs: roles, tablespaces, extension packages. */
@@ -255,6 +260,7 @@ async function serverLacks(target: Session, manifest: Manifest | null): Promise<
     missingRoles: await rolesMissing(c, manifest),
     missingTablespaces: await findMissingTablespaces(c, catalog?.tablespaces ?? []),
     unavailableExtensions: await findUnavailableExtensions(c, Object.keys(catalog?.objects.extensions ?? {})),
+    unloadedExtensions: await findUnloadedExtensions(c, Object.keys(catalog?.objects.extensions ?? {})),
   }));
 }
 

@@ -24,7 +24,7 @@ import { DEFAULT_DISK_RESERVE_BYTES, diskWatch, type ServerDiskPlan } from "./se
 import { createMissingDatabase, databaseShape, dropCreatedDatabase, findMissingDatabase, missingDatabaseWords, readHeadOf } from "./missing-database";
 import { createMissingRoles, dropCreatedRoles, findMissingRoles } from "./roles";
 import { findMissingTablespaces, missingTablespacesWords } from "./tablespaces";
-import { findUnavailableExtensions, unavailableExtensionsWords } from "./unavailable-extensions";
+import { findUnavailableExtensions, findUnloadedExtensions, unavailableExtensionsWords, unloadedExtensionsWords } from "./unavailable-extensions";
 import { leftOutWith, leftOutWords, pinnedAmong, pinnedElsewhereWords, PinnedExtensionLeaver, readPinnedExtensions } from "./pinned-extensions";
 import { diskCheckInterval, reserveCheck } from "./disk-reserve";
 import { filesDiskProblem, planFilesDisk } from "./files-disk";
@@ -420,6 +420,9 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     const backupExtensions = Object.keys(manifestCatalog(manifest)?.objects.extensions ?? {});
     const unavailable = await findUnavailableExtensions(ctx.targetUrl, backupExtensions);
     if (unavailable.length) throw new RefusedError(unavailableExtensionsWords(unavailable));
+    // Installed, but its library not loaded at the server's start (decision 206): the same.
+    const unloaded = await findUnloadedExtensions(ctx.targetUrl, backupExtensions);
+    if (unloaded.length) throw new RefusedError(unloadedExtensionsWords(unloaded));
     // An extension the server lets another database have, or does not load (decision 201):
     // no restore of this database can create it. A copy leaves it out instead.
     if (!asCopy) {

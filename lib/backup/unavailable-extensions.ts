@@ -4,6 +4,7 @@
 // open extension control file"), which came after the safety backup, the roles and the
 // database were made. pg_available_extensions is the server's installation, the same from
 // any database: it is read before anything, and the restore refuses with what to install.
+// The same for an extension installed but not loaded where it must be (decision 206).
 import { namesOnServer } from "./swap";
 import type { Session } from "./pg-client";
 
@@ -11,6 +12,32 @@ import type { Session } from "./pg-client";
 export async function findUnavailableExtensions(target: Session, names: string[]): Promise<string[]> {
   const there = await namesOnServer(target, "SELECT name FROM pg_catalog.pg_available_extensions WHERE name = ANY($1::text[])", names);
   return names.filter((n) => !there.has(n)).sort();
+}
+
+/**
+ * Extensions whose library must be loaded at the server's start (shared_preload_libraries)
+ * before CREATE EXTENSION can run ("pgaudit must be loaded via shared_preload_libraries"), by a
+ * setting the library defines once loaded. pg_settings lists such a setting only then: a
+ * placeholder (`ALTER DATABASE … SET pgaudit.log`) answers current_setting() but is not there,
+ * and unlike shared_preload_libraries itself it is readable by any role (decision 206).
+ * pg_cron, which must be loaded too, is pinned-extensions.ts's.
+ */
+export const PRELOADED_EXTENSIONS: Readonly<Record<string, string>> = { pgaudit: "pgaudit.log" };
+
+/** Which of `names` must be preloaded and are not, on the server at the target's URL. */
+export async function findUnloadedExtensions(target: Session, names: string[]): Promise<string[]> {
+  const asked = names.filter((n) => Object.hasOwn(PRELOADED_EXTENSIONS, n));
+  const loaded = await namesOnServer(target, "SELECT name FROM pg_catalog.pg_settings WHERE name = ANY($1::text[])", asked.map((n) => PRELOADED_EXTENSIONS[n]));
+  return asked.filter((n) => !loaded.has(PRELOADED_EXTENSIONS[n])).sort();
+}
+
+/** Why a restore onto `server` cannot make them, and what to do. */
+export function unloadedExtensionsWords(names: string[], server = "this server", again = "restore again"): string {
+  const one = names.length === 1;
+  return (
+    `The backup's database uses ${one ? "an extension" : "extensions"} ${server} does not load (${names.join(", ")}): PostgreSQL makes ${one ? "it" : "them"} only once ${one ? "its library is" : "their libraries are"} in shared_preload_libraries. ` +
+    `Add ${one ? "it" : "them"} there (keeping what is already listed) and restart PostgreSQL, then ${again}`
+  );
 }
 
 /** Why the restore cannot run on this server, and what to do. */

@@ -336,6 +336,10 @@ export const restorePreviewSchema = z
       .array(z.string())
       .optional()
       .describe("Extensions the backup's database uses that the target's server cannot install (their packages are not installed there): the restore refuses until they are"),
+    unloadedExtensions: z
+      .array(z.string())
+      .optional()
+      .describe("Extensions the backup's database uses whose library the target's server does not load at its start (shared_preload_libraries), as they need (pgaudit): the restore refuses until it does"),
     missingTablespaces: z
       .array(z.string())
       .optional()

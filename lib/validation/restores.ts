@@ -142,6 +142,8 @@ export interface RestorePreview {
   missingTablespaces?: string[];
   /** Extensions the backup's database uses that the server cannot install (decision 174): the restore refuses. Absent in restores recorded before it. */
   unavailableExtensions?: string[];
+  /** Extensions the server has installed but does not load where they must be, at its start (decision 206): the restore refuses. Absent in restores recorded before it. */
+  unloadedExtensions?: string[];
   rowEstimates: Record<string, { live: number | null; backup: number | null }>;
   ageSeconds: number;
   targetIsVaultline: boolean;
