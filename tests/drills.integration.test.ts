@@ -29,6 +29,8 @@ const exec = (url: string, text: string) => sql(url, text);
 const SECRET = "whsec-drill-test";
 const admin = { type: "user" as const, label: "admin@example.com" };
 const WEEKLY = { enabled: true, cron: "0 4 * * 0", timezone: "UTC" };
+const NO_CHECKSUMS =
+  "this backup's manifest has no table checksums (they are taken only while drills are on, and were not when it was made, or it predates them): row counts compared, contents not";
 
 async function fullBackup(env: TestEnv): Promise<string> {
   const job = await env.db.backupJob.create({ data: { kind: "FULL", trigger: "MANUAL", metadata: { phases: [] } } });
@@ -260,7 +262,21 @@ describe("scheduled drills", () => {
     await writeManifest(env, id, key, m);
     const r = await runDrill(env.ctx, id);
     expect(r.reason).toBeUndefined();
-    expect(r).toMatchObject({ ok: true, compared: "row-counts", note: expect.stringMatching(/no table checksums/) });
+    expect(r).toMatchObject({ ok: true, compared: "row-counts", note: NO_CHECKSUMS });
+  });
+
+  it("a backup made while drills were off is drilled on row counts, and the drill does not say it predates checksums", async () => {
+    await updateSettings(env.db, { drill: { ...WEEKLY, enabled: false, checksumMaxTableMb: 4096 } }, admin);
+    try {
+      const id = await fullBackup(env);
+      expect((await manifestOf(env, id)).m.tableChecksums ?? null).toBeNull();
+      const r = await runDrill(env.ctx, id);
+      expect(r.reason).toBeUndefined();
+      // It said "taken before they were recorded" of a backup made a moment ago.
+      expect(r).toMatchObject({ ok: true, compared: "row-counts", note: NO_CHECKSUMS });
+    } finally {
+      await updateSettings(env.db, { drill: { ...WEEKLY, checksumMaxTableMb: 4096 } }, admin);
+    }
   });
 });
 

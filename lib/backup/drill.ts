@@ -152,7 +152,7 @@ async function compareWithManifest(
     const names = [...new Set([...Object.keys(expected), ...Object.keys(actual)])].sort();
     return {
       compared: names.length ? "row-counts" : "nothing",
-      note: "this backup's manifest has no table checksums (taken before they were recorded): row counts compared, contents not",
+      note: "this backup's manifest has no table checksums (they are taken only while drills are on, and were not when it was made, or it predates them): row counts compared, contents not",
       tables: names.map((t) => ({
         table: t,
         expected: expected[t] ?? null,
