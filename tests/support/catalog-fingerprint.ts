@@ -197,7 +197,16 @@ const OBJECTS = `
 export async function catalogFingerprint(query: Query, url: string, opts: { excludeSchemas?: string[] } = {}): Promise<Record<string, string>> {
   const skip = (k: string) => (opts.excludeSchemas ?? []).some((s) => k.includes(` ${s}.`) || k === `schema ${s}`);
   const out: Record<string, string> = {};
-  for (const r of await query<{ k: string; v: string }>(url, OBJECTS)) if (!skip(r.k)) out[r.k] = r.v;
+  // A publication's column lists, row filters and schemas are PostgreSQL 15's.
+  const [{ v }] = await query<{ v: number }>(url, "SELECT current_setting('server_version_num')::int AS v");
+  const objects =
+    v >= 150000
+      ? OBJECTS
+      : OBJECTS.replace("pr.prattrs::text, pg_get_expr(pr.prqual, pr.prrelid)", "NULL, NULL").replace(
+          /\(SELECT string_agg\(sn\.nspname[^)]*\)\s*FROM pg_publication_namespace[^)]*\)/,
+          "(SELECT NULL::text)",
+        );
+  for (const r of await query<{ k: string; v: string }>(url, objects)) if (!skip(r.k)) out[r.k] = r.v;
   const rels = await query<{ s: string; r: string; kind: string }>(
     url,
     `SELECT n.nspname AS s, c.relname AS r, c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

