@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import openapiTS, { astToString } from "openapi-typescript";
 import { ENDPOINTS, errorStatuses, openApiDocument } from "./document";
@@ -107,6 +108,49 @@ describe("the document covers app/api exactly", () => {
     expect([...errorStatuses(e).keys()]).toEqual([400, 401, 403, 404, 409, 413, 422]);
     const op = doc.paths!["/api/backups/{id}/restore"]!.post!;
     expect(Object.keys(op.responses!).sort()).toEqual(["202", "400", "401", "403", "404", "409", "413", "422", "default"]);
+  });
+});
+
+describe("request bodies", () => {
+  // next-auth's forms are next-auth's to read (it takes more fields than the sign-in form's).
+  const bodies = ENDPOINTS.filter((e) => e.body && e.tag !== "Auth");
+
+  it("refuses a field it does not know, in every body (a typo is not dropped silently)", () => {
+    expect(bodies.length).toBeGreaterThan(20);
+    // A union's members each (a discriminated one stops at its discriminator otherwise).
+    const members = (t: z.ZodType): z.ZodType[] => (t instanceof z.ZodUnion ? (t.options as z.ZodType[]).flatMap(members) : [t]);
+    const refuses = (t: z.ZodType) => t.safeParse({ includefiles: true }).error?.issues.some((i) => i.code === "unrecognized_keys" && i.keys.includes("includefiles"));
+    const lenient = bodies.filter((e) => !members(e.body!).every(refuses));
+    expect(lenient.map((e) => `${e.method.toUpperCase()} ${e.path}`)).toEqual([]);
+  });
+
+  it("documents every object of every body closed (additionalProperties false), nested ones too", () => {
+    const open: string[] = [];
+    const walk = (node: unknown, where: string) => {
+      if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${where}[${i}]`));
+      if (!node || typeof node !== "object") return;
+      const o = node as Record<string, unknown>;
+      if (typeof o.$ref === "string") return walk(doc.components?.schemas?.[o.$ref.split("/").pop()!], o.$ref);
+      if (o.type === "object" && o.properties && o.additionalProperties !== false) open.push(where);
+      for (const [k, v] of Object.entries(o)) walk(v, `${where}.${k}`);
+    };
+    for (const e of bodies) {
+      const op = (doc.paths![e.path] as Record<string, { requestBody: { content: Record<string, { schema: unknown }> } }>)[e.method];
+      walk(op.requestBody.content["application/json"].schema, `${e.method.toUpperCase()} ${e.path}`);
+    }
+    expect(open).toEqual([]);
+  });
+
+  it("documents a body optional where no body is a whole request (POST /api/backups queues a FULL backup), required elsewhere", () => {
+    const required = (e: (typeof ENDPOINTS)[number]) =>
+      (doc.paths![e.path] as Record<string, { requestBody: { required: boolean } }>)[e.method].requestBody.required;
+    const backups = bodies.find((e) => e.method === "post" && e.path === "/api/backups")!;
+    expect(required(backups)).toBe(false);
+    expect(backups.body!.parse({})).toEqual({ kind: "FULL" });
+    for (const e of bodies) {
+      if (e.bodyOptional) expect(e.body!.safeParse({}).success, `${e.method} ${e.path} takes {}`).toBe(true);
+      else expect(required(e), `${e.method} ${e.path}`).toBe(true);
+    }
   });
 });
 

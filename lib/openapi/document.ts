@@ -60,6 +60,8 @@ export interface Endpoint {
   description?: string;
   query?: z.ZodObject;
   body?: z.ZodType;
+  /** No body is the request `{}` and a whole one (all its fields optional): the body is documented optional. */
+  bodyOptional?: true;
   success: Success[];
   /** Codes this handler can answer beyond those every handler of its kind can (below). */
   errors?: ErrorCode[];
@@ -81,8 +83,9 @@ export const ENDPOINTS: Endpoint[] = [
     gate: "backups.create",
     tag: "Backups",
     summary: "Queue a backup",
-    description: "A token's backup is recorded with trigger API, a session's with MANUAL (or PRE_DEPLOY when asked)." + TARGET_PARAM,
+    description: "A token's backup is recorded with trigger API, a session's with MANUAL (or PRE_DEPLOY when asked). Without a body, a FULL backup of `default`." + TARGET_PARAM,
     body: createBackupSchema,
+    bodyOptional: true,
     success: [json(202, "Queued.", r.backupQueuedSchema)],
     errors: ["OPERATION_IN_PROGRESS", "BACKUPS_NOT_READY", "NOT_FOUND"],
   },
@@ -242,7 +245,7 @@ export const ENDPOINTS: Endpoint[] = [
 
   // ---- checks ----
   { method: "get", path: "/api/checks", gate: "checks.read", tag: "Checks", summary: "The last check run (manual, gate or post-restore)", description: "Of `target` (id or name; omitted: `default`).", query: targetQuerySchema, success: [json(200, "The run, or `last: null`.", r.lastCheckRunSchema)], errors: ["NOT_FOUND"] },
-  { method: "post", path: "/api/checks/run", gate: "checks.run", tag: "Checks", summary: "Run the checks now (stored and audited)", description: "Of `target` (id or name; omitted: `default`), with its checks file and files directory. The body may be empty.", body: targetBodySchema, success: [json(200, "The run.", r.lastCheckRunSchema)], errors: ["NOT_FOUND"] },
+  { method: "post", path: "/api/checks/run", gate: "checks.run", tag: "Checks", summary: "Run the checks now (stored and audited)", description: "Of `target` (id or name; omitted: `default`), with its checks file and files directory. The body may be empty.", body: targetBodySchema, bodyOptional: true, success: [json(200, "The run.", r.lastCheckRunSchema)], errors: ["NOT_FOUND"] },
 
   // ---- settings ----
   { method: "get", path: "/api/keys", gate: "keys.manage", tag: "Settings", summary: "Encryption keys: which encrypts, which backups still need which key", success: [json(200, "The keys, without any secret.", keys.keysOverviewSchema)] },
@@ -478,7 +481,7 @@ function operation(e: Endpoint): ZodOpenApiOperationObject {
     security: security(e.gate),
     "x-vaultline-gate": e.gate,
     ...(e.query || e.path.includes("{id}") ? { requestParams: { ...(e.query ? { query: e.query } : {}), ...(e.path.includes("{id}") ? { path: idParam } : {}) } } : {}),
-    ...(e.body ? { requestBody: { required: true, content: { [bodyType]: { schema: e.body } } } } : {}),
+    ...(e.body ? { requestBody: { required: !e.bodyOptional, content: { [bodyType]: { schema: e.body } } } } : {}),
     responses: responses as ZodOpenApiResponsesObject,
   };
 }

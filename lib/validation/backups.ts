@@ -20,7 +20,7 @@ export const jobStatusSchema = z.enum(JobStatus);
 
 export const commitShaSchema = z.string().trim().regex(/^[0-9a-fA-F]{7,40}$/, "7–40 hexadecimal characters").transform((s) => s.toLowerCase());
 
-export const createBackupSchema = z.object({
+export const createBackupSchema = z.strictObject({
   kind: backupKindSchema.default("FULL"),
   note: z.string().trim().max(500).optional(),
   includeFiles: z.boolean().optional(),

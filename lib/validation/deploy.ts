@@ -74,7 +74,7 @@ export const runDeploySchema = z.strictObject({
 export type RunDeployInput = z.infer<typeof runDeploySchema>;
 
 // The word is checked by the handler (422 CONFIRMATION_REQUIRED), not by zod (400).
-export const rollbackRequestSchema = z.object({
+export const rollbackRequestSchema = z.strictObject({
   backupId: z.string().regex(/^[a-z0-9]{20,40}$/i, "a backup id"),
   confirm: z.unknown().optional(),
 });

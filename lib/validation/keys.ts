@@ -31,7 +31,7 @@ export function armoredKeyEnv(kind: "PUBLIC" | "PRIVATE") {
 }
 
 /** A private key pasted for one operation: held in memory for it, never stored or logged. */
-export const suppliedPrivateKeySchema = z.object({
+export const suppliedPrivateKeySchema = z.strictObject({
   privateKey: z
     .string()
     .max(60_000)
@@ -40,11 +40,11 @@ export const suppliedPrivateKeySchema = z.object({
 });
 
 export const reencryptRequestSchema = z.union([
-  z.object({ all: z.literal(true) }).strict(),
-  z.object({ ids: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/)).min(1).max(1000) }).strict(),
+  z.strictObject({ all: z.literal(true) }),
+  z.strictObject({ ids: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/)).min(1).max(1000) }),
 ]);
 
-export const retireKeyRequestSchema = z.object({ keyId, confirm: z.string().max(100) });
+export const retireKeyRequestSchema = z.strictObject({ keyId, confirm: z.string().max(100) });
 
 /** The key variables of lib/config.ts (issue 16). */
 export const keyEnv = {
@@ -55,4 +55,4 @@ export const keyEnv = {
   BACKUP_ENCRYPTION_KEYS_FILE: z.string().min(1).optional(),
 };
 
-export const rotateKeyRequestSchema = z.object({ confirm: z.unknown().optional() });
+export const rotateKeyRequestSchema = z.strictObject({ confirm: z.unknown().optional() });

@@ -20,7 +20,7 @@ export const UNDO_WORD = "UNDO";
 /** How long a session may hold a lock an in-place restore waits for before the restore, when asked, ends it (decision 185). */
 export const END_BLOCKING_AFTER_SECONDS = 10;
 
-export const restoreRequestSchema = z.object({
+export const restoreRequestSchema = z.strictObject({
   confirm: z.unknown().optional(),
   /** "keep" (default): owners and grants as in the backup; "reassign": every object to Vaultline's role. */
   ownership: z.enum(["keep", "reassign"]).optional(),
@@ -52,13 +52,13 @@ export const restoreRequestSchema = z.object({
    */
   into: z.enum(["live", "copy"]).optional(),
 });
-export const undoRequestSchema = z.object({ confirm: z.unknown().optional() });
+export const undoRequestSchema = z.strictObject({ confirm: z.unknown().optional() });
 /** Drops the database a restore keeps beside the live one, now (decision 170). */
 export const DROP_WORD = "DROP";
-export const dropKeptRequestSchema = z.object({ confirm: z.unknown().optional() });
+export const dropKeptRequestSchema = z.strictObject({ confirm: z.unknown().optional() });
 /** Keeps the database a restore keeps beside the live one longer (decision 172): until `hours` from now, 1 hour to 30 days. */
 export const KEEP_MAX_HOURS = 720;
-export const keepLongerRequestSchema = z.object({ hours: z.number().int().min(1).max(KEEP_MAX_HOURS) });
+export const keepLongerRequestSchema = z.strictObject({ hours: z.number().int().min(1).max(KEEP_MAX_HOURS) });
 
 /** The object kinds a preview compares (lib/backup/catalog-snapshot.ts). */
 export interface ObjectDifference {
