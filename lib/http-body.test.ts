@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { MAX_BODY, readBodyText } from "./http";
+import { NextRequest } from "next/server";
+import { z } from "zod";
+import { errorResponse, MAX_BODY, parseBody, readBodyText } from "./http";
 
 /** A chunked body (no Content-Length) of `chunks` × 16 KiB, counting what was pulled. */
 function endless(chunks: number) {
@@ -33,5 +35,30 @@ describe("readBodyText", () => {
     const { req } = endless(4);
     expect((await readBodyText(req)).length).toBe(MAX_BODY);
     expect(await readBodyText(new Request("http://x/api", { method: "POST" }))).toBe("");
+  });
+});
+
+describe("parseBody", () => {
+  const post = (body: string) => new NextRequest("http://x/api/backups", { method: "POST", body });
+  const schema = z.strictObject({ note: z.string().optional(), tags: z.array(z.string()).optional() });
+
+  it("refuses a NUL in any string of the body with 400 naming the field, before the schema (which would take it)", async () => {
+    expect(await parseBody(post('{"note":"ok"}'), schema)).toEqual({ note: "ok" });
+    await expect(parseBody(post('{"note":"a\\u0000b"}'), schema)).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+      message: expect.stringContaining('"note" contains a NUL character'),
+      details: { fields: [{ path: "note", message: expect.stringContaining("NUL") }] },
+    });
+    await expect(parseBody(post('{"tags":["x","\\u0000"]}'), schema)).rejects.toMatchObject({ details: { fields: [{ path: "tags.1" }] } });
+    // Where the schema takes anything (a confirm word), the NUL is still refused.
+    await expect(parseBody(post('{"confirm":"RESTORE\\u0000"}'), z.object({ confirm: z.unknown() }))).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
+  });
+
+  it("answers an unknown field of a strict schema with 400 naming it", async () => {
+    const e = await parseBody(post('{"note":"x","includefiles":true}'), schema).catch((x: unknown) => x);
+    expect(errorResponse(e, "r").status).toBe(400);
+    expect(await errorResponse(e, "r").json()).toMatchObject({
+      error: { code: "VALIDATION_FAILED", details: { fields: [{ message: expect.stringContaining('"includefiles"') }] } },
+    });
   });
 });

@@ -12,6 +12,7 @@ import { componentLogger } from "./log";
 import { config } from "./config";
 import { csrfProblem, dashboardOrigin } from "./csrf";
 import type { Actor } from "./audit";
+import { NUL_MESSAGE, nulPath } from "./nul-text";
 
 export type Principal = { kind: "user"; user: SessionUser } | { kind: "token"; token: TokenPrincipal };
 
@@ -187,7 +188,7 @@ export async function readBodyText(req: Request, max = MAX_BODY): Promise<string
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** Reads and validates a JSON body (≤ 64 KiB). */
+/** Reads and validates a JSON body (≤ 64 KiB); a NUL in any string or key is refused first (lib/nul-text.ts). */
 export async function parseBody<T extends z.ZodType>(req: NextRequest, schema: T): Promise<z.infer<T>> {
   const text = await readBodyText(req);
   let raw: unknown = {};
@@ -197,6 +198,10 @@ export async function parseBody<T extends z.ZodType>(req: NextRequest, schema: T
     } catch {
       throw new ApiError("VALIDATION_FAILED", "The body is not valid JSON");
     }
+  }
+  const nul = nulPath(raw);
+  if (nul !== null) {
+    throw new ApiError("VALIDATION_FAILED", `The body's ${nul ? `"${nul}"` : "value"} ${NUL_MESSAGE}`, { fields: [{ path: nul, message: NUL_MESSAGE }] });
   }
   return schema.parse(raw);
 }

@@ -5,7 +5,9 @@
 // - with LOCAL_LOGIN=false the password endpoints answer 403;
 // - the sign-in form is read up to 64 KiB, never whole;
 // - every sign-in attempt is recorded before it is counted, and past the limit (per email,
-//   per client IP — lib/client-ip.ts) answered 429 before any password check.
+//   per client IP — lib/client-ip.ts) answered 429 before any password check;
+// - a form with a NUL (U+0000) anywhere is answered 400 before anything is recorded:
+//   PostgreSQL cannot store it, and the attempt's row would fail with a 500 (decision 205).
 import NextAuth from "next-auth";
 import { NextRequest } from "next/server";
 import { authOptions, clientIp } from "@/lib/auth";
@@ -16,6 +18,7 @@ import { randomUUID } from "node:crypto";
 import { config } from "@/lib/config";
 import { oidcSettings } from "@/lib/oidc-config";
 import { OIDC_PROVIDER_ID } from "@/lib/oidc-provider";
+import { hasNul, NUL_MESSAGE } from "@/lib/nul-text";
 
 type Ctx = { params: Promise<{ nextauth: string[] }> };
 
@@ -37,6 +40,12 @@ const SSO_ROUTES: Record<string, readonly string[]> = {
   [`callback/${OIDC_PROVIDER_ID}`]: ["GET"],
 };
 
+/** The name of a form field whose name or value holds a NUL, or null. */
+function nulField(text: string): string | null {
+  for (const [k, v] of new URLSearchParams(text)) if (hasNul(k) || hasNul(v)) return k.replaceAll("\u0000", "%00");
+  return null;
+}
+
 async function handler(req: NextRequest, ctx: Ctx) {
   const { nextauth } = await ctx.params;
   const route = nextauth.join("/");
@@ -56,6 +65,10 @@ async function handler(req: NextRequest, ctx: Ctx) {
       text = await readBodyText(req);
     } catch (e) {
       return errorResponse(e, randomUUID());
+    }
+    const field = nulField(text);
+    if (field !== null) {
+      return errorJson("VALIDATION_FAILED", `The form field "${field}" ${NUL_MESSAGE}`, { details: { fields: [{ path: field, message: NUL_MESSAGE }] } });
     }
     forward = new NextRequest(req.url, { method: req.method, headers: req.headers, body: text });
     if (route === "callback/credentials") {
