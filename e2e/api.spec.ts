@@ -71,6 +71,44 @@ test("malformed paths and unused auth endpoints answer 4xx in the contract's sha
   }
 });
 
+test("a method a route has no handler for answers 405 in the contract's shape with Allow; OPTIONS 204 with the same Allow", async ({ request }) => {
+  const cases: [string, string, string][] = [
+    ["PUT", "/api/backups", "GET, HEAD, OPTIONS, POST"],
+    ["PATCH", "/api/backups/cmnotarealid0000000000000", "DELETE, GET, HEAD, OPTIONS"],
+    ["GET", "/api/deploy/gate", "OPTIONS, POST"],
+    ["DELETE", "/api/health", "GET, HEAD, OPTIONS"],
+    ["POST", "/api/today", "GET, HEAD, OPTIONS"],
+    ["POST", "/api/metrics", "GET, HEAD, OPTIONS"],
+  ];
+  for (const [method, url, allow] of cases) {
+    const r = await request.fetch(url, { method, headers: E2E.sameOrigin });
+    expect(r.status(), `${method} ${url}`).toBe(405);
+    expect(r.headers()["allow"], `${method} ${url}`).toBe(allow);
+    expect(await r.json()).toEqual({ error: { code: "METHOD_NOT_ALLOWED", message: expect.stringContaining(method) } });
+    const options = await request.fetch(url, { method: "OPTIONS" });
+    expect(options.status()).toBe(204);
+    expect(options.headers()["allow"]).toBe(allow);
+  }
+  // HEAD of a GET route is still Next's: GET's answer without the body.
+  expect((await request.head("/api/health")).status()).toBe(200);
+});
+
+test("a NUL character in a path, a query, a JSON body or the sign-in form answers 400, never 500", async ({ request, playwright }) => {
+  for (const url of ["/api/targets/a%00b", "/api/backups?target=a%00b", "/api/today?target=a%00b", "/api/checks?target=a%00b"]) {
+    const r = await request.get(url);
+    expect(r.status(), url).toBe(400);
+    expect((await r.json()).error.code).toBe("VALIDATION_FAILED");
+  }
+  const body = await request.post("/api/backups", { headers: E2E.sameOrigin, data: { kind: "QUICK", commitSha: "abcdef1", note: "a\u0000b" } });
+  expect(body.status()).toBe(400);
+  expect((await body.json()).error).toMatchObject({ code: "VALIDATION_FAILED", details: { fields: [{ path: "note" }] } });
+  const anonymous = await playwright.request.newContext({ baseURL: E2E.baseURL });
+  const signIn = await anonymous.post("/api/auth/callback/credentials", { form: { email: "a\u0000b@x.com", password: "x" } });
+  expect(signIn.status()).toBe(400);
+  expect((await signIn.json()).error.code).toBe("VALIDATION_FAILED");
+  await anonymous.dispose();
+});
+
 test("/favicon.ico is served, not 404", async ({ request }) => {
   const res = await request.get("/favicon.ico");
   expect(res.status()).toBe(200);

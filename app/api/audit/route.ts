@@ -2,6 +2,7 @@
 import { db } from "@/lib/db";
 import { can, json, parseQuery, withAuth } from "@/lib/http";
 import { listAuditEvents, listAuditSchema } from "@/lib/audit-query";
+import { unhandledMethods } from "@/lib/route-methods";
 
 export const dynamic = "force-dynamic";
 
@@ -9,3 +10,5 @@ export const dynamic = "force-dynamic";
 export const GET = withAuth("audit.read", async (req, { principal }) =>
   json(await listAuditEvents(db(), parseQuery(req, listAuditSchema), can(principal, "settings.secrets"))),
 );
+
+export const { OPTIONS, POST, PUT, DELETE, PATCH } = unhandledMethods({ GET });

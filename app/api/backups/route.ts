@@ -5,6 +5,7 @@ import { json, parseBody, parseQuery, userIdOf, withAuth } from "@/lib/http";
 import { createBackupSchema, listBackupsSchema } from "@/lib/validation/backups";
 import { appContext, createBackupJob, listBackups } from "@/lib/backup";
 import { requireTarget } from "@/lib/backup/targets";
+import { unhandledMethods } from "@/lib/route-methods";
 
 export const dynamic = "force-dynamic";
 
@@ -20,3 +21,5 @@ export const POST = withAuth("backups.create", async (req, { principal, actor })
   );
   return json({ id: job.id, status: job.status }, 202);
 });
+
+export const { OPTIONS, PUT, DELETE, PATCH } = unhandledMethods({ GET, POST });

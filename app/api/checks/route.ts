@@ -4,6 +4,7 @@ import { appContext } from "@/lib/backup";
 import { requireTarget, targetRef } from "@/lib/backup/targets";
 import { latestCheckRun } from "@/lib/deploy";
 import { targetQuerySchema } from "@/lib/validation/targets";
+import { unhandledMethods } from "@/lib/route-methods";
 
 export const dynamic = "force-dynamic";
 
@@ -13,3 +14,5 @@ export const GET = withAuth("checks.read", async (req) => {
   // Reading needs no connection: the target's id, not its (decrypted) URL.
   return json({ last: await latestCheckRun({ db: ctx.db, target: targetRef(await requireTarget(ctx.db, target)) }) });
 });
+
+export const { OPTIONS, POST, PUT, DELETE, PATCH } = unhandledMethods({ GET });

@@ -4,6 +4,7 @@ import { json, parseBody, parseQuery, userIdOf, withAuth } from "@/lib/http";
 import { appContext } from "@/lib/backup";
 import { listDeployments, recordDeployment } from "@/lib/deploy";
 import { createDeploymentSchema, listDeploymentsSchema } from "@/lib/validation/deploy";
+import { unhandledMethods } from "@/lib/route-methods";
 
 export const dynamic = "force-dynamic";
 
@@ -13,3 +14,5 @@ export const POST = withAuth("deployments.write", async (req, { principal, actor
   const input = await parseBody(req, createDeploymentSchema);
   return json(await recordDeployment(appContext(), input, { actor, userId: userIdOf(principal) }), 201);
 });
+
+export const { OPTIONS, PUT, DELETE, PATCH } = unhandledMethods({ GET, POST });

@@ -2,6 +2,7 @@
 import type { NextRequest } from "next/server";
 import { health, publicHealth } from "@/lib/health";
 import { authenticate, json, withErrors } from "@/lib/http";
+import { unhandledMethods } from "@/lib/route-methods";
 
 export const dynamic = "force-dynamic";
 
@@ -11,3 +12,5 @@ export const GET = withErrors(async (req: NextRequest) => {
   const code = h.status === "down" ? 503 : 200;
   return json(principal ? h : publicHealth(h), code);
 });
+
+export const { OPTIONS, POST, PUT, DELETE, PATCH } = unhandledMethods({ GET });

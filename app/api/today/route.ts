@@ -4,6 +4,7 @@ import { json, parseQuery, roleOf, withAuth } from "@/lib/http";
 import { getToday } from "@/lib/backup/today";
 import { targetQuerySchema } from "@/lib/validation/backups";
 import { todayShared, todayKey } from "@/lib/today-shared";
+import { unhandledMethods } from "@/lib/route-methods";
 
 export const dynamic = "force-dynamic";
 
@@ -13,3 +14,5 @@ export const GET = withAuth("backups.read", async (req, { principal }) => {
   const { target } = parseQuery(req, targetQuerySchema);
   return json(await todayShared.get(todayKey(roleOf(principal), target), () => getToday(db(), new Date(), target)));
 });
+
+export const { OPTIONS, POST, PUT, DELETE, PATCH } = unhandledMethods({ GET });

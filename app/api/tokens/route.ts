@@ -3,6 +3,7 @@ import { db } from "@/lib/db";
 import { json, parseBody, userIdOf, withAuth } from "@/lib/http";
 import { createTokenSchema } from "@/lib/validation/users";
 import { createToken, listTokens } from "@/lib/users";
+import { unhandledMethods } from "@/lib/route-methods";
 
 export const dynamic = "force-dynamic";
 
@@ -12,3 +13,5 @@ export const POST = withAuth("tokens.manage", async (req, { principal, actor }) 
   const input = await parseBody(req, createTokenSchema);
   return json(await createToken(db(), input, userIdOf(principal), actor), 201);
 });
+
+export const { OPTIONS, PUT, DELETE, PATCH } = unhandledMethods({ GET, POST });

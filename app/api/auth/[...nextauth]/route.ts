@@ -19,6 +19,7 @@ import { config } from "@/lib/config";
 import { oidcSettings } from "@/lib/oidc-config";
 import { OIDC_PROVIDER_ID } from "@/lib/oidc-provider";
 import { hasNul, NUL_MESSAGE } from "@/lib/nul-text";
+import { unhandledMethods } from "@/lib/route-methods";
 
 type Ctx = { params: Promise<{ nextauth: string[] }> };
 
@@ -91,3 +92,5 @@ async function handler(req: NextRequest, ctx: Ctx) {
 }
 
 export { handler as GET, handler as POST };
+
+export const { OPTIONS, PUT, DELETE, PATCH } = unhandledMethods({ GET: handler, POST: handler });

@@ -1,6 +1,7 @@
 // GET /api/backups/:id — one backup with its manifest (404 with its tombstone once removed) · DELETE — remove it (objects, then row)
 import { can, json, parseId, withAuth } from "@/lib/http";
 import { appContext, backupDetail, deleteBackup } from "@/lib/backup";
+import { unhandledMethods } from "@/lib/route-methods";
 
 export const dynamic = "force-dynamic";
 
@@ -13,3 +14,5 @@ export const DELETE = withAuth<{ id: string }>("backups.delete", async (_req, { 
   await deleteBackup(appContext(), parseId(params.id), actor);
   return new Response(null, { status: 204 });
 });
+
+export const { OPTIONS, POST, PUT, PATCH } = unhandledMethods({ GET, DELETE });

@@ -4,6 +4,7 @@ import { appContext } from "@/lib/backup";
 import { gateResponse, runGate } from "@/lib/deploy";
 import { gateRequestSchema } from "@/lib/validation/deploy";
 import { announceGateDecision } from "@/lib/notify/announce";
+import { unhandledMethods } from "@/lib/route-methods";
 
 export const dynamic = "force-dynamic";
 // waitSeconds may hold the request up to 15 minutes.
@@ -16,3 +17,5 @@ export const POST = withAuth("deploy.gate", async (req, { principal, actor }) =>
   const r = gateResponse(gate);
   return json(r.body, r.status);
 });
+
+export const { GET, HEAD, OPTIONS, PUT, DELETE, PATCH } = unhandledMethods({ POST });

@@ -3,6 +3,7 @@ import { json, parseBody, userIdOf, withAuth } from "@/lib/http";
 import { appContext } from "@/lib/backup";
 import { appHooks, gateResponse, startDeploy } from "@/lib/deploy";
 import { runDeploySchema } from "@/lib/validation/deploy";
+import { unhandledMethods } from "@/lib/route-methods";
 
 export const dynamic = "force-dynamic";
 
@@ -16,3 +17,5 @@ export const POST = withAuth("deployments.write", async (req, { principal, actor
   }
   return json({ allowed: true, deploymentId: g.deploymentId, hook: r.hook, running: !!r.done, backup: g.backup, checks: g.checks }, r.done ? 202 : 200);
 });
+
+export const { GET, HEAD, OPTIONS, PUT, DELETE, PATCH } = unhandledMethods({ POST });

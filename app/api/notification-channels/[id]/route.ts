@@ -3,6 +3,7 @@ import { db } from "@/lib/db";
 import { json, parseBody, parseId, withAuth } from "@/lib/http";
 import { deleteChannel, updateChannel } from "@/lib/notify/channels";
 import { updateChannelSchema } from "@/lib/validation/notification-channels";
+import { unhandledMethods } from "@/lib/route-methods";
 
 export const PATCH = withAuth<{ id: string }>("settings.write", async (req, { params, actor }) =>
   json(await updateChannel(db(), parseId(params.id), await parseBody(req, updateChannelSchema), actor)),
@@ -12,3 +13,5 @@ export const DELETE = withAuth<{ id: string }>("settings.write", async (_req, { 
   await deleteChannel(db(), parseId(params.id), actor);
   return new Response(null, { status: 204 });
 });
+
+export const { GET, HEAD, OPTIONS, POST, PUT } = unhandledMethods({ DELETE, PATCH });

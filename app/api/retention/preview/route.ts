@@ -4,6 +4,7 @@ import { json, parseQuery, withAuth } from "@/lib/http";
 import { retentionPreviewQuerySchema } from "@/lib/validation/retention";
 import { previewRetention } from "@/lib/backup";
 import { requireTarget } from "@/lib/backup/targets";
+import { unhandledMethods } from "@/lib/route-methods";
 
 export const dynamic = "force-dynamic";
 
@@ -13,3 +14,5 @@ export const GET = withAuth("backups.read", async (req) => {
   const { id: targetId } = await requireTarget(db(), target);
   return json(await previewRetention(db(), { proposed, limit, targetId }));
 });
+
+export const { OPTIONS, POST, PUT, DELETE, PATCH } = unhandledMethods({ GET });

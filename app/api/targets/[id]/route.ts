@@ -3,6 +3,7 @@ import { appContext } from "@/lib/backup";
 import { deleteTarget, getTargetView, updateTarget } from "@/lib/backup/targets-admin";
 import { json, parseBody, parseQuery, withAuth } from "@/lib/http";
 import { deleteTargetQuerySchema, targetSelectorSchema, updateTargetSchema } from "@/lib/validation/targets";
+import { unhandledMethods } from "@/lib/route-methods";
 
 export const dynamic = "force-dynamic";
 
@@ -17,3 +18,5 @@ export const DELETE = withAuth<{ id: string }>("targets.write", async (req, { pa
   await deleteTarget(appContext(), targetSelectorSchema.parse(params.id), { force }, actor);
   return new Response(null, { status: 204 });
 });
+
+export const { OPTIONS, POST, PUT } = unhandledMethods({ GET, DELETE, PATCH });

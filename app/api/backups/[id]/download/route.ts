@@ -2,6 +2,7 @@
 import { Readable } from "node:stream";
 import { parseId, withAuth } from "@/lib/http";
 import { appContext, openDownload } from "@/lib/backup";
+import { unhandledMethods } from "@/lib/route-methods";
 
 export const dynamic = "force-dynamic";
 
@@ -17,3 +18,5 @@ export const GET = withAuth<{ id: string }>("backups.download", async (_req, { p
     },
   });
 });
+
+export const { OPTIONS, POST, PUT, DELETE, PATCH } = unhandledMethods({ GET });

@@ -1,6 +1,7 @@
 // GET /api/backups/:id/restore-preview — what a restore would change, verified first
 import { json, parseId, withAuth } from "@/lib/http";
 import { appContext, previewRestore } from "@/lib/backup";
+import { unhandledMethods } from "@/lib/route-methods";
 
 export const dynamic = "force-dynamic";
 
@@ -8,3 +9,5 @@ export const GET = withAuth<{ id: string }>("restores.run", async (_req, { param
   const { manifest: _manifest, ...preview } = await previewRestore(appContext(), parseId(params.id));
   return json(preview);
 });
+
+export const { OPTIONS, POST, PUT, DELETE, PATCH } = unhandledMethods({ GET });

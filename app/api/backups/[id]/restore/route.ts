@@ -5,6 +5,7 @@ import { appContext, startCopyRestore, startRestore } from "@/lib/backup";
 import { restoreRequestSchema } from "@/lib/validation/restores";
 import { config } from "@/lib/config";
 import { ApiError } from "@/lib/errors";
+import { unhandledMethods } from "@/lib/route-methods";
 
 export const POST = withAuth<{ id: string }>("restores.run", async (req, { params, principal, actor }) => {
   const body = await parseBody(req, restoreRequestSchema);
@@ -17,3 +18,5 @@ export const POST = withAuth<{ id: string }>("restores.run", async (req, { param
   const r = body.into === "copy" ? await startCopyRestore(appContext(), parseId(params.id), actor, request) : await startRestore(appContext(), parseId(params.id), actor, request);
   return json(r, 202);
 });
+
+export const { GET, HEAD, OPTIONS, PUT, DELETE, PATCH } = unhandledMethods({ POST });

@@ -1,6 +1,7 @@
 // GET /api/backups/:id/status — the small, pollable view of a job
 import { json, parseId, withAuth } from "@/lib/http";
 import { appContext, getBackupRow, toBackupDto } from "@/lib/backup";
+import { unhandledMethods } from "@/lib/route-methods";
 
 export const dynamic = "force-dynamic";
 
@@ -19,3 +20,5 @@ export const GET = withAuth<{ id: string }>("backups.read", async (_req, { param
     checksumSha256: b.checksumSha256,
   });
 });
+
+export const { OPTIONS, POST, PUT, DELETE, PATCH } = unhandledMethods({ GET });
