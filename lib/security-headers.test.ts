@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { securityHeaders } from "./security-headers";
 
@@ -22,5 +24,13 @@ describe("securityHeaders", () => {
   it("sends HSTS only when the dashboard is served over https", () => {
     expect(securityHeaders({ https: false, dev: false })).not.toHaveProperty("strict-transport-security");
     expect(securityHeaders({ https: true, dev: false })["strict-transport-security"]).toMatch(/^max-age=\d{7,}/);
+  });
+});
+
+describe("docs/operations.md", () => {
+  it("quotes the policy the header sends (it said 'scripts from this origin only' while inline scripts are allowed)", () => {
+    const doc = readFileSync(path.join(import.meta.dirname, "../docs/operations.md"), "utf8");
+    const paragraph = doc.slice(doc.indexOf("**Headers.**"), doc.indexOf("**Encryption key id.**"));
+    expect(paragraph).toContain(securityHeaders({ https: false, dev: false })["content-security-policy"]);
   });
 });
