@@ -1182,7 +1182,15 @@ export async function undoRestore(appCtx: BackupContext, restoreId: string, acto
     const names = swapNames(databaseOf(ctx.targetUrl), r.id);
     const exist = await databasesExist(ctx.targetUrl, [names.previous]);
     if (!exist.has(names.previous)) throw new ApiError("CONFLICT", `This restore cannot be undone: the database ${names.previous} no longer exists`);
-    const swapSeconds = await swapDatabases(ctx.targetUrl, names.live, names.previous, names.undone);
+    const swapSeconds = await swapDatabases(ctx.targetUrl, names.live, names.previous, names.undone).catch((e: { code?: string; message: string }) => {
+      // Sessions it could not end (another superuser's, or a role's it has no right over):
+      // nothing was swapped, and the live database takes connections again (decision 208).
+      if (e.code !== "55006") throw e;
+      throw new ApiError(
+        "CONFLICT",
+        `The undo could not swap the databases, and nothing was changed: ${e.message}. End those sessions, or give the role Vaultline connects as the right to (GRANT pg_signal_backend TO it), then undo again`,
+      );
+    });
     // Subscriptions detached at the swap take their slots back (decision 150); the database is back either way.
     const notes = await handBackSubscriptionSlots(ctx.targetUrl, withDatabase(ctx.targetUrl, names.undone)).catch((e: Error) => [
       `Undo: the subscriptions' slots could not be handed back (${e.message}); see docs/operations.md, "Logical replication subscriptions".`,

@@ -221,6 +221,21 @@ export async function databasesExist(targetUrl: string, names: string[]): Promis
 }
 
 /**
+ * The sessions on database $1 this session may end, its own aside (decision 208): client
+ * sessions of a role — not autovacuum's workers or other background processes, which have
+ * none and which the rename signals itself — and of a superuser only when this role is one;
+ * another role's with that role's privileges or pg_signal_backend's, as PostgreSQL asks.
+ * Not by `backend_type`: pg_stat_activity hides it from a role without pg_read_all_stats for
+ * another role's session (NULL), and `backend_type <> 'autovacuum worker'` skipped every
+ * such session, so the swap failed "being accessed by other users" with a report open.
+ */
+export const ENDABLE_SESSIONS = `
+  SELECT a.pid FROM pg_catalog.pg_stat_activity a JOIN pg_catalog.pg_roles r ON r.oid = a.usesysid
+   WHERE a.datname = $1 AND a.pid <> pg_backend_pid()
+     AND ((SELECT s.rolsuper FROM pg_catalog.pg_roles s WHERE s.rolname = current_user)
+          OR (NOT r.rolsuper AND (pg_has_role(r.oid, 'USAGE') OR pg_has_role('pg_signal_backend', 'USAGE'))))`;
+
+/**
  * Moves `incoming` into `live`'s place and `live` to `outgoing`, in one transaction: new
  * connections are refused, the remaining sessions on live are ended, the two renames commit
  * together. Answers how long live refused connections (seconds).
@@ -231,12 +246,9 @@ export async function swapDatabases(targetUrl: string, live: string, incoming: s
     await c.query(`ALTER DATABASE ${quoteIdent(live)} WITH ALLOW_CONNECTIONS false`);
     try {
       for (let attempt = 1; ; attempt++) {
-        // Not autovacuum's workers: a superuser's processes, which a role that is not one may
-        // not end, and which the rename ends itself (PostgreSQL signals them and waits).
-        await c.query(
-          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type <> 'autovacuum worker'",
-          [live],
-        );
+        // Those it may end (ENDABLE_SESSIONS): one it may not would fail the statement; the
+        // rename then names what is left.
+        await c.query(`SELECT pg_terminate_backend(pid) FROM (${ENDABLE_SESSIONS}) s`, [live]);
         try {
           await c.query("BEGIN");
           await c.query(`ALTER DATABASE ${quoteIdent(live)} RENAME TO ${quoteIdent(outgoing)}`);
