@@ -200,6 +200,31 @@ describe("a restore into a copy where the live database is gone", () => {
   });
 });
 
+describe("a restore into a copy through a role that may not create databases", () => {
+  it("the preview's copy warnings say so before it is asked for (they said nothing), and the copy is refused with the same words", async () => {
+    const role = "vl_copy_nocreate";
+    await sql(adminUrl(), `DO $$ BEGIN CREATE ROLE ${role} LOGIN PASSWORD '${role}-pw' NOCREATEDB; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
+    const env = await makeEnv({ seed: false });
+    try {
+      await sql(adminUrl(), `ALTER DATABASE "${databaseOf(env.targetUrl)}" OWNER TO ${role}`);
+      const u = new URL(env.targetUrl);
+      u.username = role;
+      u.password = `${role}-pw`;
+      const ctx = { ...env.ctx, targetUrl: u.toString() };
+      await sql(ctx.targetUrl, "CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes SELECT g, 'n' || g FROM generate_series(1, 100) g");
+      const backupId = await fullBackup({ ...env, ctx });
+      const words = `A copy is restored into a database of its own beside the live one, and ${role} may not create databases (ALTER ROLE "${role}" CREATEDB;)`;
+      const copyWarnings = (await previewRestore(ctx, backupId)).copyWarnings;
+      expect(copyWarnings, JSON.stringify(copyWarnings)).toContain(`${words}. Until then a copy is refused.`);
+      const { restoreId } = await startCopyRestore(ctx, backupId, SYSTEM, { confirm: "RESTORE" });
+      expect(await runRestore(ctx, restoreId)).toBe("FAILED");
+      expect((await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } })).failureReason).toBe(`${words}. Nothing was changed.`);
+    } finally {
+      await env.cleanup();
+    }
+  });
+});
+
 describe("what a copy needs of the connecting role", () => {
   const cap = (over: Partial<TargetCapabilities>) => ({ user: "app", database: "shop", tablespace: "pg_default", createDb: true, tablespaceCreate: true, ...over }) as TargetCapabilities;
   it("only to create a database in the live one's tablespace: not to own the live database, nor to set its settings", () => {

@@ -11,7 +11,7 @@ import type { RestorePreview } from "../validation/restores";
 import { ApiError, notFound } from "../errors";
 import { poolerProblem } from "./pooler";
 import { catalogBesideRecord, diffCatalogs, manifestCatalog } from "./catalog-snapshot";
-import { chooseStrategy, ownershipPlan, probeTarget, roleNeeds, inPlaceLockProblem, preparedProblem, standbyProblem, type TargetCapabilities } from "./restore-plan";
+import { chooseStrategy, copyProblems, ownershipPlan, probeTarget, roleNeeds, inPlaceLockProblem, preparedProblem, standbyProblem, type TargetCapabilities } from "./restore-plan";
 import { measureTempSpace, tempSpaceProblem } from "./temp-space";
 import { slotsWarning } from "./replication-slots";
 import { extensionVersionNote, planExtensionVersions } from "./extension-versions";
@@ -362,6 +362,8 @@ export async function buildPreview(
     ...base,
     warnings: [...previewWarnings(base, { url: asWritten }), ...changedFilesWarning(filesPart)],
     copyWarnings: [
+      // What would refuse the copy itself (a role that may not create databases): said before it is asked for.
+      ...[copyProblems(cap)].filter((w): w is string => !!w).map((w) => `${w}. Until then a copy is refused.`),
       ...previewWarnings(base, { into: "copy", url: asWritten }),
       ...(filesPart ? [copyFilesWords(ctx)] : []),
       ...(leftOut ? [`${leftOut}.`] : []),
