@@ -495,6 +495,7 @@ export function RestoreDialog({ backup, onClose }: { backup: BackupDto | null; o
     // Extensions the server cannot install: the restore would refuse (decision 174).
     !preview.data.unavailableExtensions?.length &&
     !preview.data.unloadedExtensions?.length &&
+    !preview.data.untrustedExtensions?.length &&
     (asCopy || !preview.data.plan?.preparedTransactions?.length) &&
     (!mustReassign || rolesCreatable || reassign) &&
     (!missingTablespaces.length || defaultTablespace) &&

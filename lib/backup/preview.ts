@@ -24,7 +24,7 @@ import { findMissingDatabase, missingDatabaseWords, type MissingDatabase } from 
 import { missingRolesWords, type MissingRoles } from "./role-definitions";
 import { findMissingRoles } from "./roles";
 import { findMissingTablespaces, missingTablespacesWords } from "./tablespaces";
-import { findUnavailableExtensions, findUnloadedExtensions, unavailableExtensionsWords, unloadedExtensionsWords } from "./unavailable-extensions";
+import { findUnavailableExtensions, findUnloadedExtensions, findUntrustedExtensions, unavailableExtensionsWords, unloadedExtensionsWords, untrustedExtensionsWords } from "./unavailable-extensions";
 import { leftOutWords, pinnedElsewhereWords } from "./pinned-extensions";
 import { pinnedTarget } from "./pinned-host";
 import { copyFilesSettingName, filesCopyDirFor } from "./files-copy";
@@ -123,6 +123,7 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings" | "copyWarnin
       `The backup holds ${su.objects.length === 1 ? "an object" : `${su.objects.length} objects`} only a superuser may create (${shown}), and Vaultline connects to this target as ${su.user}, which is not a superuser: the restore will fail on ${su.objects.length === 1 ? "it" : "the first of them"} and change nothing. Restore through a superuser's connection to this target.`,
     );
   }
+  if (su && p.untrustedExtensions?.length) push(`${untrustedExtensionsWords(p.untrustedExtensions, su.user)}. Until then the restore refuses to run.`);
   const subs = p.plan?.subscriptions ?? [];
   if (subs.length) {
     onLive(
@@ -286,10 +287,12 @@ export async function buildPreview(
   const targetIsVaultline = ctx.targetUrl === ctx.appDatabaseUrl;
   // Vaultline's own database keeps its own state (decision 194); a backup before it recorded none.
   const backupState = targetIsVaultline ? undefined : backupCatalog?.database;
-  const [lacks, rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, [searchPath, facts], liveState] = await withClient(
+  const [lacks, rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, [searchPath, facts], liveState, untrustedExtensions] = await withClient(
     ctx.targetUrl,
     async (c) => {
       const lacks = await serverLacks(c, manifest);
+      // Decision 209: a role that is not a superuser cannot make them again.
+      const untrusted = cap.superuser ? [] : await findUntrustedExtensions(c, Object.keys(backupCatalog?.objects.extensions ?? {}));
       const rawLive = await schemaSnapshot(c);
       const liveMigrations = await prismaMigrationRows(ctx.targetUrl, c);
       const liveCatalog = backupCatalog ? await catalogBesideRecord(c, excluded, backupCatalog) : null;
@@ -297,7 +300,7 @@ export async function buildPreview(
       const probed = [await searchPathProblems(c, excluded), await serverFacts(c).catch(() => null)] as const;
       const rawLiveRows = await tableRowEstimates(c, { countTimeoutMs: 3000, exact: opts.exactCounts });
       const liveState = backupState ? await readDatabaseState(c) : null;
-      return [lacks, rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, probed, liveState] as const;
+      return [lacks, rawLive, liveMigrations, rawLiveRows, liveCatalog, extensionVersions, probed, liveState, untrusted] as const;
     },
     "vaultline-preview",
   );
@@ -349,6 +352,7 @@ export async function buildPreview(
       locks: cap.locks,
     },
     ...lacks,
+    untrustedExtensions,
     rowEstimates: Object.fromEntries([...names].sort().map((n) => [n, { live: liveRows[n] ?? null, backup: backupRows[n] ?? null }])),
     ageSeconds: Math.round((Date.now() - (job.completedAt ?? job.createdAt).getTime()) / 1000),
     targetIsVaultline,

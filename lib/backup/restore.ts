@@ -24,7 +24,7 @@ import { DEFAULT_DISK_RESERVE_BYTES, diskWatch, type ServerDiskPlan } from "./se
 import { createMissingDatabase, databaseShape, dropCreatedDatabase, findMissingDatabase, missingDatabaseWords, readHeadOf } from "./missing-database";
 import { createMissingRoles, dropCreatedRoles, findMissingRoles } from "./roles";
 import { findMissingTablespaces, missingTablespacesWords } from "./tablespaces";
-import { findUnavailableExtensions, findUnloadedExtensions, unavailableExtensionsWords, unloadedExtensionsWords } from "./unavailable-extensions";
+import { findUnavailableExtensions, findUnloadedExtensions, findUntrustedExtensions, unavailableExtensionsWords, unloadedExtensionsWords, untrustedExtensionsWords } from "./unavailable-extensions";
 import { leftOutWith, leftOutWords, pinnedAmong, pinnedElsewhereWords, PinnedExtensionLeaver, readPinnedExtensions } from "./pinned-extensions";
 import { diskCheckInterval, reserveCheck } from "./disk-reserve";
 import { filesDiskProblem, planFilesDisk } from "./files-disk";
@@ -489,6 +489,10 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // A copy needs no lock of the live database's: a prepared transaction does not stop it.
     const prepared = asCopy ? null : preparedProblem(cap);
     if (prepared) throw new RefusedError(prepared);
+    // An extension only a superuser may create, through a role that is not one (decision 209):
+    // refused now, not on pg_restore's "permission denied to create extension" after the safety backup.
+    const untrusted = cap.superuser ? [] : await findUntrustedExtensions(ctx.targetUrl, backupExtensions);
+    if (untrusted.length) throw new RefusedError(untrustedExtensionsWords(untrusted, cap.user));
     const { otherGrantors } = roleNeeds(backupCatalog);
     const ownership = ownershipPlan(cap, roles, otherGrantors);
     const requested: Ownership = first.ownership === "reassign" ? "reassign" : "keep";

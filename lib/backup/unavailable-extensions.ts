@@ -40,6 +40,31 @@ export function unloadedExtensionsWords(names: string[], server = "this server",
   );
 }
 
+/**
+ * Which of `names` only a superuser may create on the server at the target's URL: not trusted
+ * and superuser-only in every version the server has (decision 209). Every restore makes each
+ * extension again as the connecting role — in place after dropping it, beside in the fresh
+ * copy — so a role that is not a superuser fails on the first, after the safety backup.
+ */
+export async function findUntrustedExtensions(target: Session, names: string[]): Promise<string[]> {
+  const asked = names.filter((n) => n !== "plpgsql");
+  const there = await namesOnServer(
+    target,
+    "SELECT name FROM pg_catalog.pg_available_extension_versions WHERE name = ANY($1::text[]) GROUP BY name HAVING bool_and(superuser AND NOT trusted)",
+    asked,
+  );
+  return asked.filter((n) => there.has(n)).sort();
+}
+
+/** Why a restore through `user`, not a superuser, cannot make them, and what to do. */
+export function untrustedExtensionsWords(names: string[], user: string): string {
+  const one = names.length === 1;
+  return (
+    `The backup's database uses ${one ? "an extension" : "extensions"} only a superuser may create (${names.join(", ")}), and Vaultline connects to this target as ${user}, which is not one: ` +
+    `every restore makes ${one ? "it" : "them"} again, and PostgreSQL would refuse. Restore through a superuser's connection to this target`
+  );
+}
+
 /** Why the restore cannot run on this server, and what to do. */
 export function unavailableExtensionsWords(names: string[]): string {
   const one = names.length === 1;

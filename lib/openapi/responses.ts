@@ -340,6 +340,10 @@ export const restorePreviewSchema = z
       .array(z.string())
       .optional()
       .describe("Extensions the backup's database uses whose library the target's server does not load at its start (shared_preload_libraries), as they need (pgaudit): the restore refuses until it does"),
+    untrustedExtensions: z
+      .array(z.string())
+      .optional()
+      .describe("Extensions the backup's database uses that only a superuser may create (not trusted), when Vaultline connects as a role that is not one: every restore makes them again, so it refuses"),
     missingTablespaces: z
       .array(z.string())
       .optional()

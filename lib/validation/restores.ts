@@ -144,6 +144,8 @@ export interface RestorePreview {
   unavailableExtensions?: string[];
   /** Extensions the server has installed but does not load where they must be, at its start (decision 206): the restore refuses. Absent in restores recorded before it. */
   unloadedExtensions?: string[];
+  /** Extensions only a superuser may create, when Vaultline connects as a role that is not one (decision 209): the restore refuses. Absent in restores recorded before it. */
+  untrustedExtensions?: string[];
   rowEstimates: Record<string, { live: number | null; backup: number | null }>;
   ageSeconds: number;
   targetIsVaultline: boolean;
