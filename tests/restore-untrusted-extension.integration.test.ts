@@ -12,6 +12,7 @@ import { fullBackup, restore } from "./support/restore-steps";
 import { asAppRole, buildAppDatabase, LATER_MIGRATION_SQL } from "./support/app-fixture";
 import { previewRestore } from "../lib/backup/preview";
 import { runRestore, startCopyRestore } from "../lib/backup/restore";
+import { runDrill } from "../lib/backup/drill";
 import { SYSTEM } from "../lib/audit";
 import { stopBosses } from "../lib/queue";
 
@@ -57,6 +58,14 @@ describe.each(["swap", "in-place"] as const)("a database with pg_stat_statements
     const { restoreId } = await startCopyRestore(app, backupId, SYSTEM, { confirm: "RESTORE" });
     expect(await runRestore(app, restoreId)).toBe("FAILED");
     expect((await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } })).failureReason).toBe(`${WORDS}. Nothing was changed.`);
+    // A drill through that role: at once, with the same words, not pg_restore's every night.
+    if (strategy === "swap") {
+      const drill = await runDrill({ ...app, drillDatabaseUrl: undefined }, backupId);
+      expect(drill.reason).toBe(
+        "The backup's database uses extensions only a superuser may create (dblink, pg_stat_statements), and the drill connects as vl_app, which is not one: a drill makes them in its scratch database, and PostgreSQL would refuse. Drill through a superuser's connection (DRILL_DATABASE_URL)",
+      );
+      expect((await runDrill({ ...env.ctx, drillDatabaseUrl: undefined }, backupId)).reason).toBeUndefined();
+    }
   });
 
   it("through the superuser's connection the preview says nothing of them, and the restore is exact", async () => {

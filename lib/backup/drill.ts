@@ -9,7 +9,7 @@ import { DEFAULT_TARGET_ID } from "./targets";
 import { verifyBackupObjects } from "./verify";
 import { createDecryptStream } from "./crypto";
 import { leftOutWith, leftOutWords, pinnedAmong, PinnedExtensionLeaver } from "./pinned-extensions";
-import { findUnloadedExtensions, unloadedExtensionsWords } from "./unavailable-extensions";
+import { findUnloadedExtensions, findUntrustedExtensions, unloadedExtensionsWords, untrustedExtensionsWords } from "./unavailable-extensions";
 import { decryptionKeyFor } from "./keyring";
 import { createDecompressor } from "./compression";
 import { spawnPgRestore } from "./dump";
@@ -235,8 +235,13 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     if (pooled) throw new Error(pooled);
     // An extension the drill's server does not load where it must be (decision 206): no
     // restore there can make it; said before anything is made, not as pg_restore's error.
-    const unloaded = await findUnloadedExtensions(server, Object.keys(manifestCatalog(v.manifest)?.objects.extensions ?? {}));
+    const extensions = Object.keys(manifestCatalog(v.manifest)?.objects.extensions ?? {});
+    const unloaded = await findUnloadedExtensions(server, extensions);
     if (unloaded.length) throw new Error(unloadedExtensionsWords(unloaded, "the drill's server", "drill again"));
+    // Nor one only a superuser may create, through a role that is not one (decision 209).
+    const who = await withClient(server, async (c) => (await c.query<{ user: string; su: boolean }>("SELECT current_user AS user, rolsuper AS su FROM pg_catalog.pg_roles WHERE rolname = current_user")).rows[0], "vaultline-drill");
+    const untrusted = who.su ? [] : await findUntrustedExtensions(server, extensions);
+    if (untrusted.length) throw new Error(untrustedExtensionsWords(untrusted, who.user, true));
     const localeNote = await createScratch(server, name, v.manifest.database.locale);
     const scratch = withDatabase(server, name);
     const reserveBytes = ctx.diskReserveBytes ?? DEFAULT_DISK_RESERVE_BYTES;

@@ -56,12 +56,14 @@ export async function findUntrustedExtensions(target: Session, names: string[]):
   return asked.filter((n) => there.has(n)).sort();
 }
 
-/** Why a restore through `user`, not a superuser, cannot make them, and what to do. */
-export function untrustedExtensionsWords(names: string[], user: string): string {
+/** Why a restore (or a drill) through `user`, not a superuser, cannot make them, and what to do. */
+export function untrustedExtensionsWords(names: string[], user: string, drill = false): string {
   const one = names.length === 1;
   return (
-    `The backup's database uses ${one ? "an extension" : "extensions"} only a superuser may create (${names.join(", ")}), and Vaultline connects to this target as ${user}, which is not one: ` +
-    `every restore makes ${one ? "it" : "them"} again, and PostgreSQL would refuse. Restore through a superuser's connection to this target`
+    `The backup's database uses ${one ? "an extension" : "extensions"} only a superuser may create (${names.join(", ")}), and ${drill ? "the drill connects" : "Vaultline connects to this target"} as ${user}, which is not one: ` +
+    (drill
+      ? `a drill makes ${one ? "it" : "them"} in its scratch database, and PostgreSQL would refuse. Drill through a superuser's connection (DRILL_DATABASE_URL)`
+      : `every restore makes ${one ? "it" : "them"} again, and PostgreSQL would refuse. Restore through a superuser's connection to this target`)
   );
 }
 
