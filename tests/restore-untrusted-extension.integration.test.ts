@@ -4,7 +4,8 @@
 // its prologue drops it, beside in the fresh copy — so through a role that is not a superuser
 // the restore failed at pg_restore ("permission denied to create extension"), after the safety
 // backup and the load; the preview only said it "will fail". Now the preview names them and
-// the restore refuses before anything, saying to restore through a superuser's connection.
+// the restore refuses before anything, saying to restore through a superuser's connection;
+// a drill through that role fails at once, saying the same of its own connection.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminUrl, makeEnv, sql, type TestEnv } from "./support/vitest-env";
 import { catalogFingerprint } from "./support/catalog-fingerprint";
