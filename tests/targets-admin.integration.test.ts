@@ -154,14 +154,15 @@ async function call(method: string, docPath: string, opts: { id?: string; as?: W
 
 const failing = (r: TargetTestResult) => r.reasons.filter((x) => !x.ok).map((x) => ({ check: x.check, grant: x.grant }));
 
-async function pgDumpAs(role: string): Promise<void> {
-  const file = path.join(dataDir, `dump-${role}.pgdump`);
+async function pgDump(url: string, name: string): Promise<void> {
+  const file = path.join(dataDir, `dump-${name}.pgdump`);
   try {
-    await exec("pg_dump", ["--format=custom", `--file=${file}`, `--dbname=${as(role)}`], { timeout: 60_000 });
+    await exec("pg_dump", ["--format=custom", `--file=${file}`, `--dbname=${url}`], { timeout: 60_000 });
   } finally {
     await rm(file, { force: true });
   }
 }
+const pgDumpAs = (role: string) => pgDump(as(role), role);
 
 describe("the connection test, for four real roles", () => {
   it("a superuser may do everything", async () => {
@@ -235,6 +236,83 @@ describe("the connection test, for four real roles", () => {
     expect(r.reasons[0].message).toMatch(/password authentication failed/);
     expect(JSON.stringify(r)).not.toContain("Wrong-Secret-Pa55");
     expect(JSON.stringify(r)).not.toContain("postgres://");
+  });
+});
+
+describe("the connection test, for a database's own role that is not a superuser", () => {
+  const ROLE = `app_${tag}`;
+  let appDbUrl: string;
+  let appDb: string;
+  const asRole = () => {
+    const u = new URL(appDbUrl);
+    u.username = ROLE;
+    u.password = PASSWORD;
+    return u.toString();
+  };
+
+  beforeAll(async () => {
+    appDbUrl = await createDatabase("apprls");
+    appDb = decodeURIComponent(new URL(appDbUrl).pathname.slice(1));
+    await sql(adminUrl(), `CREATE ROLE "${ROLE}" LOGIN CREATEDB PASSWORD '${PASSWORD}'; GRANT pg_signal_backend TO "${ROLE}"`);
+    await sql(appDbUrl, `ALTER DATABASE "${appDb}" OWNER TO "${ROLE}"; ALTER SCHEMA public OWNER TO "${ROLE}"`);
+    // Its own tables: one FORCEs row-level security on its owner, one only enables it.
+    await sql(
+      asRole(),
+      `CREATE TABLE public.invoices (id int PRIMARY KEY, tenant text NOT NULL);
+       INSERT INTO public.invoices VALUES (1, 'a'), (2, 'b');
+       ALTER TABLE public.invoices ENABLE ROW LEVEL SECURITY;
+       ALTER TABLE public.invoices FORCE ROW LEVEL SECURITY;
+       CREATE POLICY tenant_a ON public.invoices USING (tenant = 'a');
+       CREATE TABLE public.notes (id int PRIMARY KEY, body text);
+       ALTER TABLE public.notes ENABLE ROW LEVEL SECURITY;
+       CREATE POLICY everyone ON public.notes USING (true);`,
+    );
+  });
+
+  afterAll(async () => {
+    if (appDbUrl) await dropDatabase(appDbUrl);
+    await sql(adminUrl(), `DROP DATABASE IF EXISTS "fresh_${tag}"`).catch(() => undefined);
+    await sql(adminUrl(), `DROP ROLE IF EXISTS "${ROLE}"`).catch(() => undefined);
+  });
+
+  it("a table that FORCEs row-level security binds its owner too: backup.row_security names it with BYPASSRLS, pg_dump really fails, and the grant is enough", async () => {
+    const before = await testTargetConnection(asRole());
+    expect(before).toMatchObject({ ok: false, canBackup: false });
+    expect(failing(before).filter((f) => f.check.startsWith("backup."))).toEqual([{ check: "backup.row_security", grant: `ALTER ROLE "${ROLE}" BYPASSRLS;` }]);
+    expect(before.reasons.find((r) => r.check === "backup.row_security")?.message).toBe(
+      `Row-level security forced on 1 table(s) ${ROLE} owns (public.invoices), where it binds the owner too: pg_dump refuses them. Only a superuser may grant BYPASSRLS.`,
+    );
+    await expect(pgDump(asRole(), ROLE)).rejects.toThrow(/row-level security policy for table "invoices"/);
+    await sql(adminUrl(), `ALTER ROLE "${ROLE}" BYPASSRLS;`);
+    const after = await testTargetConnection(asRole());
+    expect(failing(after).filter((f) => f.check.startsWith("backup."))).toEqual([]);
+    expect(after).toMatchObject({ ok: true, canBackup: true });
+    await pgDump(asRole(), ROLE);
+  }, 120_000);
+
+  it("an extension that is not trusted, created by a superuser, fails the swap as well as the in-place restore: both name SUPERUSER, canSwap is false", async () => {
+    // dblink is not trusted: only a superuser creates it (pg_available_extension_versions).
+    await sql(appDbUrl, "CREATE EXTENSION dblink");
+    const before = await testTargetConnection(asRole());
+    expect(failing(before).filter((f) => !f.check.startsWith("backup."))).toEqual([
+      { check: "in_place.extensions", grant: `ALTER ROLE "${ROLE}" SUPERUSER;` },
+      { check: "swap.extensions", grant: `ALTER ROLE "${ROLE}" SUPERUSER;` },
+    ]);
+    expect(before).toMatchObject({ ok: true, canBackup: true, canRestoreInPlace: false, canSwap: false });
+    expect(before.reasons.find((r) => r.check === "swap.extensions")?.message).toBe(
+      "Extension(s) dblink are not trusted: only a superuser can create them in the fresh copy the swap restores into.",
+    );
+    // What the swap does: a fresh database made by the role, the archive's extensions created in it as the role.
+    await sql(asRole(), `CREATE DATABASE "fresh_${tag}" TEMPLATE template0`);
+    const fresh = new URL(asRole());
+    fresh.pathname = `/fresh_${tag}`;
+    await expect(sql(fresh.toString(), "CREATE EXTENSION dblink")).rejects.toThrow(/permission denied to create extension "dblink"/);
+    await sql(adminUrl(), `DROP DATABASE "fresh_${tag}"`);
+
+    await sql(adminUrl(), `ALTER ROLE "${ROLE}" SUPERUSER;`);
+    const after = await testTargetConnection(asRole());
+    expect(failing(after)).toEqual([]);
+    expect(after).toMatchObject({ canRestoreInPlace: true, canSwap: true });
   });
 });
 

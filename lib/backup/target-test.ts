@@ -6,8 +6,9 @@
 // code does: pg_dump reads every schema, table, sequence and large object (dump.ts); the
 // in-place restore drops every object and recreates them under their owners, and recreates
 // `public` for pg_database_owner (restore-plan.ts inPlacePrologue, apply-archive.ts); the
-// swap creates a database owned like the live one, renames both and ends the sessions on
-// the live one from a maintenance database (swap.ts).
+// swap creates a database owned like the live one, restores into it as the connecting role
+// (every extension created again), renames both and ends the sessions on the live one from a
+// maintenance database (swap.ts).
 import type pg from "pg";
 import { editDbUrl, hasSeveralHosts, primaryHint, readDbUrl, sessionAttrsOf, sessionHost } from "../pg-hosts";
 import { newClient } from "./pg-client";
@@ -47,6 +48,7 @@ export type TargetCheck =
   | "swap.signal"
   | "swap.maintenance"
   | "swap.tablespace"
+  | "swap.extensions"
   | "swap.settings"
   | "restore.search_path";
 
@@ -187,17 +189,32 @@ async function backupReasons(c: pg.Client, f: RoleFacts): Promise<TargetTestReas
         },
   );
 
-  // pg_dump turns row security off and fails on a table with policies it does not own.
+  // pg_dump turns row security off and fails on a table whose policies apply to the role: one
+  // it does not own, and one it owns that FORCEs row-level security on its owner too.
   const { rows: rls } = f.bypassRls
-    ? { rows: [] as { name: string }[] }
-    : await c.query<{ name: string }>(
-        `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.relrowsecurity AND c.relkind IN ('r', 'p') AND ${SYSTEM_SCHEMA} AND NOT pg_has_role(current_user, c.relowner, 'USAGE') ORDER BY 1`,
+    ? { rows: [] as { name: string; owned: boolean }[] }
+    : await c.query<{ name: string; owned: boolean }>(
+        `SELECT format('%I.%I', n.nspname, c.relname) AS name, pg_has_role(current_user, c.relowner, 'USAGE') AS owned
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relrowsecurity AND c.relkind IN ('r', 'p') AND ${SYSTEM_SCHEMA}
+            AND (c.relforcerowsecurity OR NOT pg_has_role(current_user, c.relowner, 'USAGE'))
+          ORDER BY 1`,
       );
+  const notOwned = rls.filter((r) => !r.owned);
+  const forced = rls.filter((r) => r.owned);
+  const rlsWhere = [
+    ...(notOwned.length ? [`on ${notOwned.length} table(s) ${f.user} does not own (${names(notOwned)})`] : []),
+    ...(forced.length ? [`forced on ${forced.length} table(s) ${f.user} owns (${names(forced)}), where it binds the owner too`] : []),
+  ];
   out.push(
     rls.length === 0
       ? { check: "backup.row_security", ok: true, message: "No row-level security in the way." }
-      : { check: "backup.row_security", ok: false, message: `Row-level security on ${rls.length} table(s) ${f.user} does not own (${names(rls)}): pg_dump refuses them.`, grant: `ALTER ROLE ${u} BYPASSRLS;` },
+      : {
+          check: "backup.row_security",
+          ok: false,
+          message: `Row-level security ${rlsWhere.join("; ")}: pg_dump refuses them. Only a superuser may grant BYPASSRLS.`,
+          grant: `ALTER ROLE ${u} BYPASSRLS;`,
+        },
   );
 
   const { rows: los } =
@@ -242,7 +259,31 @@ function writable(check: "in_place.writable" | "swap.writable", f: RoleFacts, ur
     : { check, ok: true, message: `${f.database} is on a primary: it takes writes.` };
 }
 
-async function inPlaceReasons(c: pg.Client, f: RoleFacts, url: string): Promise<TargetTestReason[]> {
+/** Extensions a role that is not a superuser cannot create (none for a superuser). */
+async function untrustedExtensions(c: pg.Client, f: RoleFacts): Promise<{ name: string }[]> {
+  if (f.superuser) return [];
+  const { rows } = await c.query<{ name: string }>(
+    `SELECT e.extname AS name FROM pg_extension e
+      WHERE e.extname <> 'plpgsql'
+        AND NOT COALESCE((SELECT v.trusted FROM pg_available_extension_versions v WHERE v.name = e.extname AND v.version = e.extversion), false)
+      ORDER BY 1`,
+  );
+  return rows;
+}
+
+/** Both restores create every extension as the connecting role: a trusted one needs CREATE, any other a superuser. */
+function extensionsReason(check: "in_place.extensions" | "swap.extensions", f: RoleFacts, untrusted: { name: string }[], when: string): TargetTestReason {
+  return untrusted.length === 0
+    ? { check, ok: true, message: f.superuser ? "A superuser recreates any extension." : "Every extension is trusted: the role recreates them." }
+    : {
+        check,
+        ok: false,
+        message: `Extension(s) ${names(untrusted)} are not trusted: only a superuser can ${when}.`,
+        grant: `ALTER ROLE ${quoteIdent(f.user)} SUPERUSER;`,
+      };
+}
+
+async function inPlaceReasons(c: pg.Client, f: RoleFacts, url: string, untrusted: { name: string }[]): Promise<TargetTestReason[]> {
   const u = quoteIdent(f.user);
   const out: TargetTestReason[] = [writable("in_place.writable", f, url)];
   out.push(
@@ -264,25 +305,8 @@ async function inPlaceReasons(c: pg.Client, f: RoleFacts, url: string): Promise<
     );
   }
   // Extensions go with their schema's DROP … CASCADE (no ownership needed) and come back by
-  // CREATE EXTENSION as the connecting role: a trusted one needs CREATE, any other a superuser.
-  const { rows: untrusted } = f.superuser
-    ? { rows: [] as { name: string }[] }
-    : await c.query<{ name: string }>(
-        `SELECT e.extname AS name FROM pg_extension e
-          WHERE e.extname <> 'plpgsql'
-            AND NOT COALESCE((SELECT v.trusted FROM pg_available_extension_versions v WHERE v.name = e.extname AND v.version = e.extversion), false)
-          ORDER BY 1`,
-      );
-  out.push(
-    untrusted.length === 0
-      ? { check: "in_place.extensions", ok: true, message: f.superuser ? "A superuser recreates any extension." : "Every extension is trusted: the role recreates them." }
-      : {
-          check: "in_place.extensions",
-          ok: false,
-          message: `Extension(s) ${names(untrusted)} are not trusted: only a superuser can create them again after the restore drops them.`,
-          grant: `ALTER ROLE ${u} SUPERUSER;`,
-        },
-  );
+  // CREATE EXTENSION as the connecting role.
+  out.push(extensionsReason("in_place.extensions", f, untrusted, "create them again after the restore drops them"));
   if (f.superuser) {
     out.push({ check: "in_place.object_owners", ok: true, message: `${f.user} is a superuser: it may drop and recreate every object under its owner.` });
     return out;
@@ -351,7 +375,7 @@ async function restoreReasons(c: pg.Client): Promise<TargetTestReason[]> {
   ];
 }
 
-async function swapReasons(c: pg.Client, url: string, f: RoleFacts, reached: string): Promise<TargetTestReason[]> {
+async function swapReasons(c: pg.Client, url: string, f: RoleFacts, reached: string, untrusted: { name: string }[]): Promise<TargetTestReason[]> {
   const u = quoteIdent(f.user);
   const maintenance = await canReachMaintenance(reached);
   // Tried on the database itself and rolled back (db-settings.ts); a superuser may set anything.
@@ -394,6 +418,8 @@ async function swapReasons(c: pg.Client, url: string, f: RoleFacts, reached: str
           message: `${f.database} is in tablespace ${f.tablespace}, where ${f.user} may not create its replacement.`,
           grant: `GRANT CREATE ON TABLESPACE ${quoteIdent(f.tablespace)} TO ${u};`,
         },
+    // The fresh copy gets every extension again, by CREATE EXTENSION as the connecting role.
+    extensionsReason("swap.extensions", f, untrusted, "create them in the fresh copy the swap restores into"),
     unsettable.length === 0
       ? { check: "swap.settings", ok: true, message: `${f.user} may set ${f.database}'s own settings (ALTER DATABASE … SET) on its replacement.` }
       : {
@@ -454,11 +480,12 @@ export async function testTargetConnection(url: string, opts: { pgBinDir?: strin
     const server = parseServerVersionNum(f.serverVersionNum);
     const pgDump = dumpCompatibility(server, local);
     const backup = await backupReasons(client, f);
-    const inPlace = await inPlaceReasons(client, f, url);
+    const untrusted = await untrustedExtensions(client, f);
+    const inPlace = await inPlaceReasons(client, f, url, untrusted);
     // The test's other sessions go to the host its first one reached (decision 190): a host
     // that does not answer costs the test one timeout, not one per session.
     const reached = pinnedTo(url, client);
-    const swap = await swapReasons(client, url, f, reached);
+    const swap = await swapReasons(client, url, f, reached, untrusted);
     const restore = await restoreReasons(client);
     const pooled = poolerProblem(await sharesServerSessions(reached));
     const session: TargetTestReason = pooled

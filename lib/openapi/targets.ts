@@ -18,7 +18,7 @@ export const targetTestSchema = z
     }),
     reasons: z.array(
       z.object({
-        check: z.string().meta({ description: "connect, pg_dump, backup.*, in_place.*, swap.*, restore.*" }),
+        check: z.string().meta({ description: "connect, session, pg_dump, backup.*, in_place.*, swap.*, restore.*" }),
         ok: z.boolean(),
         message: z.string(),
         grant: z.string().optional().meta({ description: "The SQL that grants what is missing (identifiers quoted)." }),

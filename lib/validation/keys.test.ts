@@ -43,6 +43,13 @@ describe("request bodies", () => {
     expect(reencryptRequestSchema.safeParse({ ids: [] }).success).toBe(false);
     expect(reencryptRequestSchema.safeParse({ ids: ["../etc"] }).success).toBe(false);
   });
+  it.each([[{}], [{ all: false }], [{ all: true, ids: ["cm1abc"] }], [{ every: true }], [[]], [null]])("re-encrypt: %j is refused naming both shapes it may take", (body) => {
+    const issues = reencryptRequestSchema.safeParse(body).error?.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+    expect(issues).toEqual([{ path: "", message: 'one of {"all":true} (every backup not on the current key) or {"ids":["…"]} (those backups), not both' }]);
+  });
+  it("re-encrypt: a list of ids that is wrong says what is wrong with it", () => {
+    expect(reencryptRequestSchema.safeParse({ ids: [] }).error?.issues.map((i) => i.path.join("."))).toEqual(["ids"]);
+  });
   it("a pasted private key must be one, and its error does not echo it", () => {
     const r = suppliedPrivateKeySchema.safeParse({ privateKey: "-----BEGIN PGP PUBLIC KEY BLOCK-----secret-looking" });
     expect(r.success).toBe(false);

@@ -39,10 +39,11 @@ export const suppliedPrivateKeySchema = z.strictObject({
   passphrase: z.string().max(1024).optional(),
 });
 
-export const reencryptRequestSchema = z.union([
-  z.strictObject({ all: z.literal(true) }),
-  z.strictObject({ ids: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/)).min(1).max(1000) }),
-]);
+// A body that fits neither shape would otherwise say only "Invalid input".
+export const reencryptRequestSchema = z.union(
+  [z.strictObject({ all: z.literal(true) }), z.strictObject({ ids: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/)).min(1).max(1000) })],
+  { error: 'one of {"all":true} (every backup not on the current key) or {"ids":["…"]} (those backups), not both' },
+);
 
 export const retireKeyRequestSchema = z.strictObject({ keyId, confirm: z.string().max(100) });
 
