@@ -14,6 +14,7 @@ import { editDbUrl, hasSeveralHosts, primaryHint, readDbUrl, sessionAttrsOf, ses
 import { newClient } from "./pg-client";
 import { poolerProblem, sharesServerSessions } from "./pooler";
 import { parseServerVersionNum, pgDumpVersion, type PgVersion } from "./dump";
+import { findUntrustedExtensions } from "./unavailable-extensions";
 import { quoteIdent } from "./quote";
 import { FULL_BACKUP_SESSIONS, readConnectionRoom, roomSummary, shortOfRoom } from "./connection-room";
 import { describeSetting, grantToSet, settingsNotCarriable } from "./db-settings";
@@ -259,16 +260,15 @@ function writable(check: "in_place.writable" | "swap.writable", f: RoleFacts, ur
     : { check, ok: true, message: `${f.database} is on a primary: it takes writes.` };
 }
 
-/** Extensions a role that is not a superuser cannot create (none for a superuser). */
+/**
+ * Extensions a role that is not a superuser cannot create (none for a superuser): by the rule
+ * the restore refuses on (decision 209, `findUntrustedExtensions`), so the test and the
+ * restore never disagree.
+ */
 async function untrustedExtensions(c: pg.Client, f: RoleFacts): Promise<{ name: string }[]> {
   if (f.superuser) return [];
-  const { rows } = await c.query<{ name: string }>(
-    `SELECT e.extname AS name FROM pg_extension e
-      WHERE e.extname <> 'plpgsql'
-        AND NOT COALESCE((SELECT v.trusted FROM pg_available_extension_versions v WHERE v.name = e.extname AND v.version = e.extversion), false)
-      ORDER BY 1`,
-  );
-  return rows;
+  const { rows } = await c.query<{ name: string }>("SELECT extname AS name FROM pg_catalog.pg_extension ORDER BY 1");
+  return (await findUntrustedExtensions(c, rows.map((r) => r.name))).map((name) => ({ name }));
 }
 
 /** Both restores create every extension as the connecting role: a trusted one needs CREATE, any other a superuser. */
