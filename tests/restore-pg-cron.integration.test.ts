@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "./support/vitest-env";
 import { backupEnv, type TestEnv } from "./support/backup-env";
 import { debianPgWith, startDebianPg } from "./support/debian-pg";
-import { type PgServer } from "./support/pg";
+import { type PgServer, urlAs } from "./support/pg";
 import { catalogFingerprint, differences } from "./support/catalog-fingerprint";
 import { fullBackup, restore } from "./support/restore-steps";
 import { previewRestore } from "../lib/backup/preview";
@@ -105,6 +105,13 @@ describe.skipIf(!canRun)("a database with pg_cron (Debian's PostgreSQL 15 with p
       "An extension the drill's scratch database cannot have is left out with its jobs and settings: pg_cron (its setting cron.database_name names the one database that may have it), and with it what of the database uses it: view public.job_failures, view public.job_failures_today; every other object and row is restored",
     );
     expect(drill.tables.find((t) => t.table === "public.events")).toMatchObject({ ok: true, expected: 20000, actual: 20000 });
+  });
+
+  it("a drill through a role that is not a superuser: pg_cron, which only a superuser may create, is left out, so not asked of it (decision 209)", async () => {
+    await sql(server.adminUrl, "DO $$ BEGIN CREATE ROLE cron_driller LOGIN CREATEDB PASSWORD 'cron-driller-pw'; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+    const drill = await runDrill({ ...env.ctx, drillDatabaseUrl: urlAs(server.adminUrl, "cron_driller", "cron-driller-pw") }, backupId);
+    expect(drill.reason).toBeUndefined();
+    expect(drill).toMatchObject({ ok: true, compared: "checksums" });
   });
 
   it("a restore into a copy leaves pg_cron out, says so, and holds every other object and row of the backup", async () => {

@@ -25,7 +25,7 @@ import { missingRolesWords, type MissingRoles } from "./role-definitions";
 import { findMissingRoles } from "./roles";
 import { findMissingTablespaces, missingTablespacesWords } from "./tablespaces";
 import { findUnavailableExtensions, findUnloadedExtensions, findUntrustedExtensions, unavailableExtensionsWords, unloadedExtensionsWords, untrustedExtensionsWords } from "./unavailable-extensions";
-import { leftOutWords, pinnedElsewhereWords } from "./pinned-extensions";
+import { leftOutWords, pinnedAmong, pinnedElsewhereWords } from "./pinned-extensions";
 import { pinnedTarget } from "./pinned-host";
 import { copyFilesSettingName, filesCopyDirFor } from "./files-copy";
 import { readDatabaseState, stateDifferences } from "./database-state";
@@ -123,7 +123,9 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings" | "copyWarnin
       `The backup holds ${su.objects.length === 1 ? "an object" : `${su.objects.length} objects`} only a superuser may create (${shown}), and Vaultline connects to this target as ${su.user}, which is not a superuser: the restore will fail on ${su.objects.length === 1 ? "it" : "the first of them"} and change nothing. Restore through a superuser's connection to this target.`,
     );
   }
-  if (su && p.untrustedExtensions?.length) push(`${untrustedExtensionsWords(p.untrustedExtensions, su.user)}. Until then the restore refuses to run.`);
+  // A copy leaves pg_cron out (decision 201): it does not make it.
+  const untrusted = (p.untrustedExtensions ?? []).filter((e) => opts.into !== "copy" || !pinnedAmong([e]).length);
+  if (su && untrusted.length) push(`${untrustedExtensionsWords(untrusted, su.user)}. Until then the restore refuses to run.`);
   const subs = p.plan?.subscriptions ?? [];
   if (subs.length) {
     onLive(

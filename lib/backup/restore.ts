@@ -491,7 +491,9 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     if (prepared) throw new RefusedError(prepared);
     // An extension only a superuser may create, through a role that is not one (decision 209):
     // refused now, not on pg_restore's "permission denied to create extension" after the safety backup.
-    const untrusted = cap.superuser ? [] : await findUntrustedExtensions(ctx.targetUrl, backupExtensions);
+    // A copy leaves pg_cron out (decision 201): not made there, so not asked.
+    const made = asCopy ? backupExtensions.filter((e) => !pinnedAmong(backupExtensions).includes(e)) : backupExtensions;
+    const untrusted = cap.superuser ? [] : await findUntrustedExtensions(ctx.targetUrl, made);
     if (untrusted.length) throw new RefusedError(untrustedExtensionsWords(untrusted, cap.user));
     const { otherGrantors } = roleNeeds(backupCatalog);
     const ownership = ownershipPlan(cap, roles, otherGrantors);
