@@ -9,9 +9,10 @@ import * as openpgp from "openpgp";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { cliEnv, makeEnv, PASSPHRASE, createDatabase, dropDatabase, type TestEnv } from "./support/vitest-env";
+import { adminUrl, cliEnv, makeEnv, PASSPHRASE, createDatabase, dropDatabase, type TestEnv } from "./support/vitest-env";
 import { dbState } from "./support/db-state";
-import { sql } from "./support/pg";
+import { sql, urlAs } from "./support/pg";
+import { catalogFingerprint } from "./support/catalog-fingerprint";
 import { databaseOf } from "../lib/backup/swap";
 import { withClient } from "../lib/backup/pg-client";
 import { readDatabaseState } from "../lib/backup/database-state";
@@ -28,12 +29,14 @@ function recoveryBlock(doc: string): string {
   return block!;
 }
 
-/** Runs the documented block on a downloaded backup folder into a fresh database; returns its state. */
-async function recoverWithDocumentedCommands(work: string, out: string, key: { passphrase: string; privateKey?: string } = { passphrase: PASSPHRASE }) {
+/**
+ * Runs the documented block on a downloaded backup folder, restoring into `targetUrl`. A
+ * failure says the block's exit status and what it wrote to stderr (not the whole block).
+ */
+async function runDocumentedCommands(work: string, out: string, targetUrl: string, key: { passphrase: string; privateKey?: string } = { passphrase: PASSPHRASE }) {
   const block = recoveryBlock(await readFile("docs/recovery.md", "utf8"));
   const passFile = path.join(work, "passphrase");
   await writeFile(passFile, key.passphrase, { mode: 0o600 });
-  const target = await createDatabase("recovered");
   const gnupg = await mkdtemp(path.join(tmpdir(), "vaultline-gnupg-"));
   try {
     if (key.privateKey) {
@@ -41,13 +44,24 @@ async function recoverWithDocumentedCommands(work: string, out: string, key: { p
       await writeFile(path.join(gnupg, "private.asc"), key.privateKey);
       await run("gpg", ["--batch", "--pinentry-mode", "loopback", "--passphrase-file", passFile, "--import", path.join(gnupg, "private.asc")], { env: { ...process.env, GNUPGHOME: gnupg } });
     }
-    await run("bash", ["-c", block], {
-      env: { ...process.env, BACKUP_DIR: out, PASSPHRASE_FILE: passFile, TARGET_URL: target, GNUPGHOME: gnupg },
+    return await run("bash", ["-c", block], {
+      env: { ...process.env, BACKUP_DIR: out, PASSPHRASE_FILE: passFile, TARGET_URL: targetUrl, GNUPGHOME: gnupg },
+    }).catch((e: { code?: number | string; signal?: string; stderr?: string }) => {
+      throw Object.assign(new Error(`the documented commands ended with status ${e.code ?? e.signal}; stderr:\n${e.stderr ?? ""}`), { code: e.code, stderr: e.stderr });
     });
-    return await dbState(target);
   } finally {
     await run("gpgconf", ["--kill", "gpg-agent"], { env: { ...process.env, GNUPGHOME: gnupg } }).catch(() => {});
     await rm(gnupg, { recursive: true, force: true });
+  }
+}
+
+/** Runs the documented block on a downloaded backup folder into a fresh database; returns its state. */
+async function recoverWithDocumentedCommands(work: string, out: string, key: { passphrase: string; privateKey?: string } = { passphrase: PASSPHRASE }) {
+  const target = await createDatabase("recovered");
+  try {
+    await runDocumentedCommands(work, out, target, key);
+    return await dbState(target);
+  } finally {
     await dropDatabase(target);
   }
 }
@@ -181,6 +195,97 @@ describe("docs/recovery.md", { timeout: 240_000 }, () => {
     const m = JSON.parse(await readFile(path.join(out, "manifest.json"), "utf8")) as { encryption: { recipient?: string } };
     expect(m.encryption.recipient).toMatch(/^[0-9a-f]{40}$/);
     expect(await recoverWithDocumentedCommands(work, out, { passphrase: keyPass, privateKey: k.privateKey })).toEqual(await dbState(env.targetUrl));
+  });
+
+  it("restores through the database owner's URL (not a superuser) where the roles and their memberships exist, from an archive whose listing is long", async () => {
+    // The new user's run: TARGET_URL as the application's own role, which owns the database
+    // but may not grant a membership it has no admin option on, nor change another role's
+    // setting in the database; every role and membership already on the server, as the
+    // backup recorded them. Hundreds of tables: `pg_restore --list` writes far more than a
+    // pipe holds, so a reader that stops early ends it with SIGPIPE (under pipefail, the
+    // script's end).
+    const OWNER = "vl_rdoc_owner";
+    const GROUP = "vl_rdoc_reporting";
+    const MEMBER = "vl_rdoc_report_user";
+    const made = (stmt: string) => `DO $$ BEGIN ${stmt}; EXCEPTION WHEN duplicate_object THEN NULL; END $$`;
+    await sql(adminUrl(), made(`CREATE ROLE ${OWNER} LOGIN PASSWORD '${OWNER}-pw'`));
+    await sql(adminUrl(), made(`CREATE ROLE ${GROUP} NOLOGIN`));
+    await sql(adminUrl(), made(`CREATE ROLE ${MEMBER} LOGIN`));
+    // Granted by the superuser: the owner holds no admin option on the group.
+    await sql(adminUrl(), `GRANT ${GROUP} TO ${MEMBER}`);
+    const source = await createDatabase("shop");
+    const db = databaseOf(source);
+    const asOwner = urlAs(source, OWNER, `${OWNER}-pw`);
+    const fresh = await createDatabase("recovered");
+    const table = (i: number) => `order_line_archive_${String(i).padStart(4, "0")}_kept_for_the_auditors`;
+    const fingerprint = (url: string) => withClient(url, (c) => catalogFingerprint(async (_u, text, params) => (await c.query(text, params)).rows, url));
+    const membership = async () =>
+      (
+        await sql<{ admin: boolean }>(
+          adminUrl(),
+          `SELECT m.admin_option AS admin FROM pg_auth_members m WHERE m.roleid = '${GROUP}'::regrole AND m.member = '${MEMBER}'::regrole`,
+        )
+      ).map((r) => r.admin);
+    try {
+      await sql(source, `ALTER DATABASE "${db}" OWNER TO ${OWNER}; ALTER ROLE ${MEMBER} IN DATABASE "${db}" SET work_mem = '8MB'`);
+      await sql(
+        asOwner,
+        `DO $$ BEGIN FOR i IN 1..800 LOOP
+           EXECUTE format('CREATE TABLE %I (id int, n int)', 'order_line_archive_' || lpad(i::text, 4, '0') || '_kept_for_the_auditors');
+           EXECUTE format('INSERT INTO %I SELECT g, g * %s FROM generate_series(1, 3) g', 'order_line_archive_' || lpad(i::text, 4, '0') || '_kept_for_the_auditors', i);
+         END LOOP; END $$;
+         GRANT SELECT ON ${table(1)} TO ${GROUP};
+         GRANT SELECT ON ${table(2)} TO ${MEMBER};
+         GRANT CONNECT ON DATABASE "${db}" TO ${MEMBER};
+         ALTER DATABASE "${db}" SET statement_timeout = '42s';`,
+      );
+      const job = await env.db.backupJob.create({ data: { kind: "FULL", trigger: "MANUAL", metadata: { includeFiles: false, phases: [] } } });
+      expect((await runBackup({ ...env.ctx, targetUrl: source }, job.id)).status).toBe("SUCCEEDED");
+      const backedUp = await fingerprint(source);
+      const out = await rawCopy(job.id, "restore-as-owner");
+      // What the case rests on: the membership is recorded (and, below, the listing is long).
+      const m = JSON.parse(await readFile(path.join(out, "manifest.json"), "utf8")) as { catalog: { roleDefinitions: { name: string; memberOf: { role: string; admin: boolean }[] }[] } };
+      expect(m.catalog.roleDefinitions.find((d) => d.name === MEMBER)?.memberOf).toEqual([{ role: GROUP, admin: false }]);
+      expect(m.catalog.roleDefinitions.map((d) => d.name)).toContain(OWNER);
+
+      // After the backup, the live database drifts: rows, a table dropped, its own settings
+      // and grants; the other role's setting (which only a superuser or CREATEROLE may
+      // change) stays as it was.
+      await sql(
+        asOwner,
+        `UPDATE ${table(3)} SET n = -n; DROP TABLE ${table(4)};
+         ALTER DATABASE "${db}" SET statement_timeout = '43s'; ALTER DATABASE "${db}" SET lock_timeout = '5s';
+         REVOKE CONNECT ON DATABASE "${db}" FROM ${MEMBER};`,
+      );
+      const drifted = await fingerprint(source);
+      expect(drifted).not.toEqual(backedUp);
+
+      // A membership missing on the server, which the owner may not grant: the run stops at
+      // step 2b with PostgreSQL's words, before anything is restored.
+      await sql(adminUrl(), `REVOKE ${GROUP} FROM ${MEMBER}`);
+      await expect(runDocumentedCommands(work, out, asOwner)).rejects.toMatchObject({ stderr: expect.stringContaining(`must have admin option on role "${GROUP}"`) });
+      expect(await fingerprint(source)).toEqual(drifted);
+      expect(await membership()).toEqual([]);
+
+      // Through a superuser, into a new database: the membership is made again, as recorded.
+      await runDocumentedCommands(work, out, fresh);
+      expect(await membership()).toEqual([false]);
+      expect(await fingerprint(fresh)).toEqual(backedUp);
+      // The listing is more than a pipe holds (64 KiB) and head's first read together.
+      const listing = await run("pg_restore", ["--list", path.join(out, "archive.dump")], { maxBuffer: 64 << 20 });
+      expect(listing.stdout.length).toBeGreaterThan(128 * 1024);
+
+      // Through the owner, every role and membership now there: step 2b leaves them, the
+      // long listing is shown, and the restore and step 3b run to the end.
+      const ran = await runDocumentedCommands(work, out, asOwner);
+      expect(ran.stdout).toMatch(/; Archive created at/);
+      expect(await fingerprint(source)).toEqual(backedUp);
+      expect(await membership()).toEqual([false]);
+    } finally {
+      await dropDatabase(fresh);
+      await dropDatabase(source);
+      await sql(adminUrl(), `DROP ROLE IF EXISTS ${MEMBER}, ${GROUP}, ${OWNER}`).catch(() => undefined);
+    }
   });
 
   it("refuses a tampered archive at the checksum step", async () => {
