@@ -165,10 +165,16 @@ describe.skipIf(!canRun)("a PostGIS database (Debian's PostgreSQL 15 with postgr
         expect(preview.warnings).toContain(
           `The backup holds an object only a superuser may create (extension postgis), and Vaultline connects to this target as ${OWNER}, which is not a superuser: the restore will fail on it and change nothing. Restore through a superuser's connection to this target.`,
         );
+        // Refused before the safety backup (decision 209): it failed at pg_restore's
+        // "permission denied to create extension "postgis"", after the safety backup and the load.
+        const words = `The backup's database uses an extension only a superuser may create (postgis), and Vaultline connects to this target as ${OWNER}, which is not one: every restore makes it again, and PostgreSQL would refuse. Restore through a superuser's connection to this target`;
+        expect(preview.untrustedExtensions).toEqual(["postgis"]);
+        expect(preview.warnings).toContain(`${words}. Until then the restore refuses to run.`);
+        const safetyBefore = await env.db.backupJob.count({ where: { trigger: "PRE_RESTORE", status: "SUCCEEDED" } });
         const { status, row } = await restore(env, backupId);
         expect(status).toBe("FAILED");
-        expect(row.failureReason).toMatch(/permission denied to create extension "postgis"/);
-        expect(row.failureReason).toMatch(strategy === "swap" ? /The live database was never touched/ : /rolled back: the database is exactly as it was/);
+        expect(row.failureReason).toBe(`${words}. Nothing was changed.`);
+        expect(await env.db.backupJob.count({ where: { trigger: "PRE_RESTORE", status: "SUCCEEDED" } })).toBe(safetyBefore);
         expect(await catalogFingerprint(sql, env.targetUrl)).toEqual(now);
         expect((await answers(env.targetUrl)).srids).toBe('990002 GEOGCS["other grid"]');
       } finally {
