@@ -10,7 +10,7 @@ import { NextResponse, type NextRequest } from "next/server";
 import { ERROR_STATUS, errorBody } from "./lib/errors";
 import { securityHeaders } from "./lib/security-headers";
 import { config } from "./lib/config";
-import { hasNul, NUL_MESSAGE } from "./lib/nul-text";
+import { hasNul, NUL_MESSAGE, nulParam } from "./lib/nul-text";
 
 function headers(): Record<string, string> {
   const cfg = config();
@@ -26,11 +26,8 @@ function apiUrlProblem(url: NextRequest["nextUrl"]): { message: string; field?: 
     return { message: "The request path is not valid" };
   }
   if (hasNul(path)) return { message: `The request path ${NUL_MESSAGE}` };
-  for (const [k, v] of url.searchParams) {
-    const field = k.replaceAll("\u0000", "%00");
-    if (hasNul(k) || hasNul(v)) return { message: `The query parameter "${field}" ${NUL_MESSAGE}`, field };
-  }
-  return null;
+  const field = nulParam(url.searchParams);
+  return field === null ? null : { message: `The query parameter "${field}" ${NUL_MESSAGE}`, field };
 }
 
 export function proxy(req: NextRequest) {

@@ -6,6 +6,12 @@ export const NUL_MESSAGE = "contains a NUL character (U+0000), which text here c
 
 export const hasNul = (s: string): boolean => s.includes("\u0000");
 
+/** The first name of name=value pairs (a query, a form) whose name or value holds a NUL, written with %00; null when none does. */
+export function nulParam(pairs: Iterable<[string, string]>): string | null {
+  for (const [k, v] of pairs) if (hasNul(k) || hasNul(v)) return k.replaceAll("\u0000", "%00");
+  return null;
+}
+
 /**
  * Where a parsed JSON value holds a NUL: the dotted path of a string or key with one (`""`
  * for the value itself), or null when none has one. Walks with a stack, not

@@ -91,6 +91,16 @@ describe.skipIf(!canRun)("a database with pg_cron (Debian's PostgreSQL 15 with p
     await server?.stop();
   });
 
+  /** Restores the backup; it must run in place and bring back every object and the backup's jobs. */
+  async function restoredInPlaceExactly() {
+    const { status, row } = await restore(env, backupId);
+    expect(row.failureReason).toBeNull();
+    expect(status).toBe("SUCCEEDED");
+    expect(row.strategy).toBe("in-place");
+    expect(differences(original, await catalogFingerprint(sql, env.targetUrl))).toEqual({});
+    expect(await jobs(env.targetUrl)).toEqual(before);
+  }
+
   it("the fixture is what the test means: two jobs, the launcher on the database", async () => {
     expect(before).toEqual([`nightly-vacuum | 0 3 * * * | VACUUM events | ${DB}`, `purge-events | */5 * * * * | DELETE FROM events WHERE at < now() - interval '30 days' | ${DB}`]);
     expect(await launcherOn(server.adminUrl)).toEqual([DB]);
@@ -144,12 +154,7 @@ describe.skipIf(!canRun)("a database with pg_cron (Debian's PostgreSQL 15 with p
   it("restored in place after a migration and changed jobs: exact, the backup's jobs back, the launcher on the database", async () => {
     await sql(env.targetUrl, LATER);
     expect(await jobs(env.targetUrl)).not.toEqual(before);
-    const { status, row } = await restore(env, backupId);
-    expect(row.failureReason).toBeNull();
-    expect(status).toBe("SUCCEEDED");
-    expect(row.strategy).toBe("in-place");
-    expect(differences(original, await catalogFingerprint(sql, env.targetUrl))).toEqual({});
-    expect(await jobs(env.targetUrl)).toEqual(before);
+    await restoredInPlaceExactly();
     expect(await launcherOn(server.adminUrl)).toEqual([DB]);
     // The scheduler takes new jobs as before.
     await sql(env.targetUrl, "SELECT cron.schedule('after', '0 5 * * *', 'SELECT 1')");
@@ -158,12 +163,7 @@ describe.skipIf(!canRun)("a database with pg_cron (Debian's PostgreSQL 15 with p
 
   it("into its database gone from the server (a rebuilt server that names it), the restore makes it and restores it in place, jobs and all", async () => {
     await sql(server.adminUrl, `DROP DATABASE ${DB} WITH (FORCE)`);
-    const { status, row } = await restore(env, backupId);
-    expect(row.failureReason).toBeNull();
-    expect(status).toBe("SUCCEEDED");
-    expect(row.strategy).toBe("in-place");
-    expect(differences(original, await catalogFingerprint(sql, env.targetUrl))).toEqual({});
-    expect(await jobs(env.targetUrl)).toEqual(before);
+    await restoredInPlaceExactly();
   });
 
   it("into a database the server does not let have pg_cron, the preview says so and the restore refuses before anything", async () => {

@@ -8,7 +8,7 @@ import type { BackupContext } from "./context";
 import { DEFAULT_TARGET_ID } from "./targets";
 import { verifyBackupObjects } from "./verify";
 import { createDecryptStream } from "./crypto";
-import { leftOutWith, leftOutWords, pinnedAmong, PinnedExtensionLeaver } from "./pinned-extensions";
+import { leftOutWith, leftOutWords, madeInCopy, pinnedAmong, PinnedExtensionLeaver } from "./pinned-extensions";
 import { findUnloadedExtensions, findUntrustedExtensions, unloadedExtensionsWords, untrustedExtensionsWords } from "./unavailable-extensions";
 import { decryptionKeyFor } from "./keyring";
 import { createDecompressor } from "./compression";
@@ -241,7 +241,7 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     // Nor one only a superuser may create, through a role that is not one (decision 209).
     const who = await withClient(server, async (c) => (await c.query<{ user: string; su: boolean }>("SELECT current_user AS user, rolsuper AS su FROM pg_catalog.pg_roles WHERE rolname = current_user")).rows[0], "vaultline-drill");
     // pg_cron is left out of the scratch database (decision 201): not made, so not asked.
-    const untrusted = who.su ? [] : await findUntrustedExtensions(server, extensions.filter((e) => !pinnedAmong(extensions).includes(e)));
+    const untrusted = who.su ? [] : await findUntrustedExtensions(server, madeInCopy(extensions));
     if (untrusted.length) throw new Error(untrustedExtensionsWords(untrusted, who.user, true));
     const localeNote = await createScratch(server, name, v.manifest.database.locale);
     const scratch = withDatabase(server, name);
@@ -263,7 +263,7 @@ export async function runDrill(ctx: BackupContext, id: string, opts: RunDrillOpt
     const pinned = pins.size ? pipelineOf(plain, new ExtensionVersionPinner(pins), () => undefined) : plain;
     // An extension its server lets one database have cannot be in the scratch database: left
     // out with its jobs, the rest proved, and the note says so (decision 201).
-    const leaver = new PinnedExtensionLeaver(pinnedAmong(Object.keys(manifestCatalog(v.manifest)?.objects.extensions ?? {})));
+    const leaver = new PinnedExtensionLeaver(pinnedAmong(extensions));
     const archive = leaver.names.length ? pipelineOf(pinned, leaver, () => undefined) : pinned;
     // Statement by statement, not in one transaction: the scratch copy is dropped whatever
     // happens, and one transaction locks every object it makes — more than the server's

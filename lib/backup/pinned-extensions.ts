@@ -27,6 +27,9 @@ export const PINNED_EXTENSIONS: Readonly<Record<string, { setting: string; schem
 /** Of `extensions`, those in PINNED_EXTENSIONS. */
 export const pinnedAmong = (extensions: string[]): string[] => extensions.filter((e) => Object.hasOwn(PINNED_EXTENSIONS, e)).sort();
 
+/** Of `extensions`, those a copy or a drill makes: all but the pinned ones, which it leaves out. */
+export const madeInCopy = (extensions: string[]): string[] => extensions.filter((e) => !Object.hasOwn(PINNED_EXTENSIONS, e));
+
 export interface PinnedExtension {
   name: string;
   setting: string;
@@ -143,15 +146,15 @@ export function leftOutWith(leftOut: string[], kind: string, name: string, users
 export function leftOutWords(names: string[], into: "copy" | "drill", users: LeftOutUser[] | "not yet known" = []): string | null {
   if (!names.length) return null;
   const one = names.length === 1;
-  if (users === "not yet known") {
-    return leftOutWords(names, into)!.replace(" jobs and settings:", ` jobs and settings, and with what of the database uses ${one ? "it" : "them"}:`);
-  }
+  const uses = `what of the database uses ${one ? "it" : "them"}`;
   const what = names.map((n) => `${n} (its setting ${PINNED_EXTENSIONS[n]?.setting ?? "?"} names the one database that may have it)`).join(", ");
   const where = into === "copy" ? "the copy, a database of another name," : "the drill's scratch database";
-  // A left-out table's indexes, constraints and triggers go unnamed with it.
-  const named = users.filter((u) => !users.some((t) => t !== u && RELATIONS.has(t.kind) && isOrBelongsTo(t, u.kind, u.name)));
-  const withIt = named.length ? `, and with ${one ? "it" : "them"} what of the database uses ${one ? "it" : "them"}: ${named.map((u) => u.label).join(", ")}` : "";
-  return `${one ? "An extension" : "Extensions"} ${where} cannot have ${one ? "is" : "are"} left out with ${one ? "its" : "their"} jobs and settings: ${what}${withIt}; every other object and row is restored`;
+  // Before the archive is read, what uses them is said without names; after, named. A left-out
+  // table's indexes, constraints and triggers go unnamed with it.
+  const named = users === "not yet known" ? [] : users.filter((u) => !users.some((t) => t !== u && RELATIONS.has(t.kind) && isOrBelongsTo(t, u.kind, u.name)));
+  const before = users === "not yet known" ? `, and with ${uses}` : "";
+  const after = named.length ? `, and with ${one ? "it" : "them"} ${uses}: ${named.map((u) => u.label).join(", ")}` : "";
+  return `${one ? "An extension" : "Extensions"} ${where} cannot have ${one ? "is" : "are"} left out with ${one ? "its" : "their"} jobs and settings${before}: ${what}${after}; every other object and row is restored`;
 }
 
 /**

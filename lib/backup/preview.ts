@@ -25,7 +25,7 @@ import { missingRolesWords, type MissingRoles } from "./role-definitions";
 import { findMissingRoles } from "./roles";
 import { findMissingTablespaces, missingTablespacesWords } from "./tablespaces";
 import { findUnavailableExtensions, findUnloadedExtensions, findUntrustedExtensions, unavailableExtensionsWords, unloadedExtensionsWords, untrustedExtensionsWords } from "./unavailable-extensions";
-import { leftOutWords, pinnedAmong, pinnedElsewhereWords } from "./pinned-extensions";
+import { leftOutWords, madeInCopy, pinnedElsewhereWords } from "./pinned-extensions";
 import { pinnedTarget } from "./pinned-host";
 import { copyFilesSettingName, filesCopyDirFor } from "./files-copy";
 import { readDatabaseState, stateDifferences } from "./database-state";
@@ -124,7 +124,7 @@ export function previewWarnings(p: Omit<RestorePreview, "warnings" | "copyWarnin
     );
   }
   // A copy leaves pg_cron out (decision 201): it does not make it.
-  const untrusted = (p.untrustedExtensions ?? []).filter((e) => opts.into !== "copy" || !pinnedAmong([e]).length);
+  const untrusted = opts.into === "copy" ? madeInCopy(p.untrustedExtensions ?? []) : (p.untrustedExtensions ?? []);
   if (su && untrusted.length) push(`${untrustedExtensionsWords(untrusted, su.user)}. Until then the restore refuses to run.`);
   const subs = p.plan?.subscriptions ?? [];
   if (subs.length) {

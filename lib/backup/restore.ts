@@ -25,7 +25,7 @@ import { createMissingDatabase, databaseShape, dropCreatedDatabase, findMissingD
 import { createMissingRoles, dropCreatedRoles, findMissingRoles } from "./roles";
 import { findMissingTablespaces, missingTablespacesWords } from "./tablespaces";
 import { findUnavailableExtensions, findUnloadedExtensions, findUntrustedExtensions, unavailableExtensionsWords, unloadedExtensionsWords, untrustedExtensionsWords } from "./unavailable-extensions";
-import { leftOutWith, leftOutWords, pinnedAmong, pinnedElsewhereWords, PinnedExtensionLeaver, readPinnedExtensions } from "./pinned-extensions";
+import { leftOutWith, leftOutWords, madeInCopy, pinnedAmong, pinnedElsewhereWords, PinnedExtensionLeaver, readPinnedExtensions } from "./pinned-extensions";
 import { diskCheckInterval, reserveCheck } from "./disk-reserve";
 import { filesDiskProblem, planFilesDisk } from "./files-disk";
 import { END_BLOCKING_AFTER_SECONDS, watchServerActivity, type ActivitySample, type ActivityWatch, type EndBlockers, type RestoreActivity } from "./server-activity";
@@ -492,7 +492,7 @@ export async function runRestore(appCtx: BackupContext, restoreId: string, opts:
     // An extension only a superuser may create, through a role that is not one (decision 209):
     // refused now, not on pg_restore's "permission denied to create extension" after the safety backup.
     // A copy leaves pg_cron out (decision 201): not made there, so not asked.
-    const made = asCopy ? backupExtensions.filter((e) => !pinnedAmong(backupExtensions).includes(e)) : backupExtensions;
+    const made = asCopy ? madeInCopy(backupExtensions) : backupExtensions;
     const untrusted = cap.superuser ? [] : await findUntrustedExtensions(ctx.targetUrl, made);
     if (untrusted.length) throw new RefusedError(untrustedExtensionsWords(untrusted, cap.user));
     const { otherGrantors } = roleNeeds(backupCatalog);

@@ -229,7 +229,7 @@ export async function databasesExist(targetUrl: string, names: string[]): Promis
  * another role's session (NULL), and `backend_type <> 'autovacuum worker'` skipped every
  * such session, so the swap failed "being accessed by other users" with a report open.
  */
-export const ENDABLE_SESSIONS = `
+const ENDABLE_SESSIONS = `
   SELECT a.pid FROM pg_catalog.pg_stat_activity a JOIN pg_catalog.pg_roles r ON r.oid = a.usesysid
    WHERE a.datname = $1 AND a.pid <> pg_backend_pid()
      AND ((SELECT s.rolsuper FROM pg_catalog.pg_roles s WHERE s.rolname = current_user)

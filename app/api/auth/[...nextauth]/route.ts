@@ -18,7 +18,7 @@ import { randomUUID } from "node:crypto";
 import { config } from "@/lib/config";
 import { oidcSettings } from "@/lib/oidc-config";
 import { OIDC_PROVIDER_ID } from "@/lib/oidc-provider";
-import { hasNul, NUL_MESSAGE } from "@/lib/nul-text";
+import { NUL_MESSAGE, nulParam } from "@/lib/nul-text";
 import { unhandledMethods } from "@/lib/route-methods";
 
 type Ctx = { params: Promise<{ nextauth: string[] }> };
@@ -41,12 +41,6 @@ const SSO_ROUTES: Record<string, readonly string[]> = {
   [`callback/${OIDC_PROVIDER_ID}`]: ["GET"],
 };
 
-/** The name of a form field whose name or value holds a NUL, or null. */
-function nulField(text: string): string | null {
-  for (const [k, v] of new URLSearchParams(text)) if (hasNul(k) || hasNul(v)) return k.replaceAll("\u0000", "%00");
-  return null;
-}
-
 async function handler(req: NextRequest, ctx: Ctx) {
   const { nextauth } = await ctx.params;
   const route = nextauth.join("/");
@@ -67,7 +61,7 @@ async function handler(req: NextRequest, ctx: Ctx) {
     } catch (e) {
       return errorResponse(e, randomUUID());
     }
-    const field = nulField(text);
+    const field = nulParam(new URLSearchParams(text));
     if (field !== null) {
       return errorJson("VALIDATION_FAILED", `The form field "${field}" ${NUL_MESSAGE}`, { details: { fields: [{ path: field, message: NUL_MESSAGE }] } });
     }
